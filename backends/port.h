@@ -1,0 +1,23 @@
+/*
+ * port.h - open a printer's serial line: libserialport for real serial
+ * devices, plain termios for pseudo-terminals (which libserialport
+ * cannot open).  Both give a non-blocking, close-on-exec, exclusively
+ * locked descriptor in raw 8N1 mode with no flow control.
+ */
+#ifndef GSPOOL_PORT_H
+#define GSPOOL_PORT_H
+
+#include <stddef.h>
+
+struct port {
+	int	 fd;
+	void	*sp;		/* struct sp_port *, or NULL for a pty */
+	char	 path[4096];	/* the resolved device */
+};
+
+/* 0, or -1 with a reason in err ("cannot open /dev/ttyACM0: ..."). */
+int	port_open(struct port *, const char *device, long baud,
+	    char *err, size_t errsz);
+void	port_close(struct port *);
+
+#endif

@@ -1,0 +1,37 @@
+/*
+ * client.h - what gprint, gqueue and gcancel share: finding spoold's
+ * control socket, connecting, and the job names they print.
+ */
+#ifndef GSPOOL_CLIENT_H
+#define GSPOOL_CLIENT_H
+
+#include "conf.h"
+
+/* Exit codes of the commands (documented in each page). */
+#define EXIT_USAGE	2	/* bad flags */
+#define EXIT_CONNECT	3	/* spoold cannot be reached or the
+				   configuration cannot be read */
+
+/*
+ * Load the configuration (conf_path(opt)) and connect to spoold's
+ * control socket.  Errors are printed; returns the socket or -1.
+ * On success *c holds the configuration (conf_free() it).
+ */
+int	client_connect(const char *opt, struct conf *c);
+
+/* The destination: -P, else $GSPOOL_PRINTER, else $PRINTER, else the
+ * configuration's default printer. */
+const char *client_dest(const char *opt, const struct conf *c);
+
+/*
+ * Wait until job id has ended (completed, canceled, aborted or stopped).
+ * Returns 1 if it completed, 0 if it ended otherwise (state and reason
+ * filled), -1 on an error (printed).
+ */
+int	client_wait_job(int fd, long id, char *state, size_t statesz,
+	    char *reason, size_t reasonsz);
+
+/* Split a job name "mk3-7" or "7" into its number; -1 if malformed. */
+long	client_job_id(const char *arg);
+
+#endif

@@ -1,0 +1,359 @@
+/*
+ * conf.c - read and check gspool.conf.
+ *
+ * The syntax is INI, parsed by libinih; this file knows the keys.  Every
+ * error is reported with its line number and parsing goes on, so one run
+ * of "spoold -n" shows them all.  libinih does not give line numbers to
+ * its handler, so the reader function that feeds it counts lines, and
+ * also catches lines libinih would reject without telling which.
+ *
+ * Security: the file is trusted as far as the administrator is, but a
+ * mistake in it must never crash a daemon: every value is checked.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "conf.h"
+#include "util.h"
+
+struct conf_parse {
+	struct conf	*conf;
+	FILE		*fp;
+	unsigned	 line;		/* line last handed to libinih */
+	unsigned	 section_line;
+	unsigned	 reported_line;	/* a syntax error we reported */
+	unsigned	 dup_line;	/* a duplicate section reported */
+	int		 nerrors;
+	void		(*report)(const char *, void *);
+	void		*arg;
+};
+
+static void conf_error(struct conf_parse *, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_error(struct conf_parse *cp, unsigned line, const char *fmt, ...)
+{
+	char msg[512], full[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (line)
+		snprintf(full, sizeof(full), "%s:%u: %s", cp->conf->file, line,
+		    msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s", cp->conf->file, msg);
+	cp->nerrors++;
+	cp->report(full, cp->arg);
+}
+
+/* libinih's reader: fgets, counting lines and catching bad lines. */
+static char *
+conf_reader(char *str, int num, void *stream)
+{
+	struct conf_parse *cp = stream;
+	char *s, *p;
+	size_t n;
+
+	if (fgets(str, num, cp->fp) == NULL)
+		return NULL;
+	n = strlen(str);
+	cp->line++;
+	if (n > 0 && str[n - 1] != '\n' && !feof(cp->fp)) {
+		int c;
+
+		conf_error(cp, cp->line, "line longer than %d bytes", num - 3);
+		cp->reported_line = cp->line;
+		while ((c = fgetc(cp->fp)) != EOF && c != '\n')
+			;
+		str[0] = '\0';
+		return str;
+	}
+	for (s = str; *s == ' ' || *s == '\t'; s++)
+		;
+	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
+		return str;
+	if (*s == '[') {
+		if ((p = strchr(s, ']')) == NULL) {
+			conf_error(cp, cp->line, "section header without ']'");
+			cp->reported_line = cp->line;
+			str[0] = '\0';
+		} else
+			cp->section_line = cp->line;
+		return str;
+	}
+	if (strchr(s, '=') == NULL) {
+		conf_error(cp, cp->line, "expected 'key = value'");
+		cp->reported_line = cp->line;
+		str[0] = '\0';
+	}
+	return str;
+}
+
+static struct conf_printer *
+conf_add_printer(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_printer *p;
+
+	if ((p = conf_printer(c, name)) != NULL) {
+		/* libinih calls once per key: report a second section of
+		 * the same name once, at its header. */
+		if (p->line != cp->section_line &&
+		    cp->dup_line != cp->section_line) {
+			cp->dup_line = cp->section_line;
+			conf_error(cp, cp->section_line, "[printer %s] is"
+			    " already defined at line %u", name, p->line);
+		}
+		return p;
+	}
+	c->printers = xrealloc(c->printers,
+	    (c->nprinters + 1) * sizeof(*c->printers));
+	p = &c->printers[c->nprinters++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->baud = 115200;
+	p->handshake_timeout = 10;
+	p->reconnect_interval = 2;
+	p->policy.max_hotend = 285;
+	p->policy.max_bed = 120;
+	p->line = cp->section_line;
+	return p;
+}
+
+static int
+conf_number(struct conf_parse *cp, const char *key, const char *value,
+    long min, long max, long *out)
+{
+	if (parse_long(value, min, max, out) < 0) {
+		conf_error(cp, cp->line, "%s: '%s' is not a whole number from"
+		    " %ld to %ld", key, value, min, max);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+conf_set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = xstrdup(value);
+}
+
+/* Split "serial:PATH?baud=N" or "PATH" into path and baud. */
+static void
+conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
+{
+	const char *path = value, *q;
+	long baud;
+
+	conf_set_str(&p->device, value);
+	if (strncmp(path, "serial:", 7) == 0)
+		path += 7;
+	else if (strchr(path, ':') != NULL && path[0] != '/') {
+		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
+		    " (expected serial:PATH[?baud=N] or an absolute path)",
+		    value);
+		return;
+	}
+	free(p->device_path);
+	p->device_path = NULL;
+	if ((q = strchr(path, '?')) != NULL) {
+		if (strncmp(q + 1, "baud=", 5) != 0) {
+			conf_error(cp, cp->line, "device: '%s': the only option"
+			    " is ?baud=N", value);
+			return;
+		}
+		if (conf_number(cp, "device: baud", q + 6, 50, 4000000,
+		    &baud) < 0)
+			return;
+		p->baud = baud;
+		p->device_path = strndup(path, (size_t)(q - path));
+		if (p->device_path == NULL)
+			abort();
+	} else
+		p->device_path = xstrdup(path);
+	if (p->device_path[0] != '/')
+		conf_error(cp, cp->line, "device: '%s': the path must be"
+		    " absolute", value);
+}
+
+static int
+conf_handler(void *user, const char *section, const char *key,
+    const char *value)
+{
+	struct conf_parse *cp = user;
+	struct conf *c = cp->conf;
+	struct conf_printer *p;
+	long v;
+
+	if (cp->reported_line == cp->line)
+		return 1;
+	if (strcmp(section, "spool") == 0) {
+		if (value[0] == '\0') {
+			conf_error(cp, cp->line, "%s: empty value", key);
+			return 1;
+		}
+		if (strcmp(key, "directory") == 0)
+			conf_set_str(&c->spool_dir, value);
+		else if (strcmp(key, "socket") == 0)
+			conf_set_str(&c->socket_path, value);
+		else if (strcmp(key, "backend_dir") == 0)
+			conf_set_str(&c->backend_dir, value);
+		else if (strcmp(key, "default_printer") == 0)
+			conf_set_str(&c->default_printer, value);
+		else
+			conf_error(cp, cp->line, "unknown key '%s' in [spool]",
+			    key);
+		if ((strcmp(key, "directory") == 0 ||
+		    strcmp(key, "socket") == 0 ||
+		    strcmp(key, "backend_dir") == 0) && value[0] != '/')
+			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
+			    " path", key, value);
+		return 1;
+	}
+	if (strncmp(section, "printer ", 8) == 0) {
+		const char *name = section + 8;
+
+		while (*name == ' ')
+			name++;
+		if (!name_is_safe(name, CONF_NAME_MAX)) {
+			conf_error(cp, cp->section_line, "printer name '%s':"
+			    " use 1 to %d letters, digits, '.', '_' or '-'",
+			    name, CONF_NAME_MAX);
+			/* One report per section is enough. */
+			cp->reported_line = cp->line;
+			return 1;
+		}
+		p = conf_add_printer(cp, name);
+		if (strcmp(key, "device") == 0)
+			conf_device(cp, p, value);
+		else if (strcmp(key, "description") == 0)
+			conf_set_str(&p->description, value);
+		else if (strcmp(key, "max_hotend") == 0) {
+			if (conf_number(cp, key, value, 0, 500, &v) == 0)
+				p->policy.max_hotend = (int)v;
+		} else if (strcmp(key, "max_bed") == 0) {
+			if (conf_number(cp, key, value, 0, 200, &v) == 0)
+				p->policy.max_bed = (int)v;
+		} else if (strcmp(key, "handshake_timeout") == 0) {
+			if (conf_number(cp, key, value, 0, 600, &v) == 0)
+				p->handshake_timeout = v;
+		} else if (strcmp(key, "reconnect_interval") == 0) {
+			if (conf_number(cp, key, value, 1, 3600, &v) == 0)
+				p->reconnect_interval = v;
+		} else
+			conf_error(cp, cp->line, "unknown key '%s' in [printer"
+			    " %s]", key, name);
+		return 1;
+	}
+	if (section[0] == '\0')
+		conf_error(cp, cp->line, "'%s' is outside any section", key);
+	else
+		conf_error(cp, cp->section_line, "unknown section [%s]",
+		    section);
+	cp->reported_line = cp->line;
+	return 1;
+}
+
+int
+conf_load(struct conf *c, const char *file,
+    void (*report)(const char *msg, void *arg), void *arg)
+{
+	struct conf_parse cp;
+	size_t i;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	memset(&cp, 0, sizeof(cp));
+	c->file = xstrdup(file);
+	cp.conf = c;
+	cp.report = report;
+	cp.arg = arg;
+	if ((cp.fp = fopen(file, "re")) == NULL) {
+		conf_error(&cp, 0, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	ini_allow_multiline = false;
+	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
+	fclose(cp.fp);
+	if (r > 0 && (unsigned)r != cp.reported_line && cp.nerrors == 0)
+		conf_error(&cp, (unsigned)r, "syntax error");
+	else if (r < 0)
+		conf_error(&cp, 0, "cannot parse (out of memory)");
+
+	if (c->spool_dir == NULL)
+		c->spool_dir = xstrdup(LOCALSTATEDIR "/spool/gspool");
+	if (c->socket_path == NULL)
+		c->socket_path = xasprintf("%s/control", c->spool_dir);
+	if (c->backend_dir == NULL)
+		c->backend_dir = xstrdup(BACKEND_DIR);
+	if (c->nprinters == 0)
+		conf_error(&cp, 0, "no printer is configured (add a"
+		    " [printer NAME] section)");
+	for (i = 0; i < c->nprinters; i++) {
+		if (c->printers[i].device == NULL)
+			conf_error(&cp, c->printers[i].line, "[printer %s] has"
+			    " no device", c->printers[i].name);
+	}
+	if (c->default_printer != NULL &&
+	    conf_printer(c, c->default_printer) == NULL)
+		conf_error(&cp, 0, "default_printer '%s' is not a configured"
+		    " printer", c->default_printer);
+	if (c->default_printer == NULL && c->nprinters > 0)
+		c->default_printer = xstrdup(c->printers[0].name);
+	return cp.nerrors;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nprinters; i++) {
+		free(c->printers[i].name);
+		free(c->printers[i].description);
+		free(c->printers[i].device);
+		free(c->printers[i].device_path);
+	}
+	free(c->printers);
+	free(c->file);
+	free(c->spool_dir);
+	free(c->socket_path);
+	free(c->backend_dir);
+	free(c->default_printer);
+	memset(c, 0, sizeof(*c));
+}
+
+struct conf_printer *
+conf_printer(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nprinters; i++)
+		if (strcmp(c->printers[i].name, name) == 0)
+			return &c->printers[i];
+	return NULL;
+}
+
+const char *
+conf_path(const char *opt)
+{
+	const char *env;
+
+	if (opt != NULL)
+		return opt;
+	if ((env = getenv("GSPOOL_CONF")) != NULL && *env != '\0')
+		return env;
+	return CONF_DEFAULT_FILE;
+}

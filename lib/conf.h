@@ -1,0 +1,49 @@
+/*
+ * conf.h - gspool.conf, the one configuration file (INI, read with
+ * libinih).  gspool.conf(5) documents every key.
+ */
+#ifndef GSPOOL_CONF_H
+#define GSPOOL_CONF_H
+
+#include "gcode.h"
+
+#define CONF_NAME_MAX	32
+#define CONF_DEFAULT_FILE	SYSCONFDIR "/gspool/gspool.conf"
+
+struct conf_printer {
+	char	*name;
+	char	*description;
+	char	*device;		/* as written: serial:PATH?baud=N or PATH */
+	char	*device_path;		/* the PATH part */
+	long	 baud;
+	long	 handshake_timeout;	/* seconds to wait for "start" */
+	long	 reconnect_interval;	/* seconds between opening attempts */
+	struct gcode_policy policy;
+	unsigned line;			/* line of its section header */
+};
+
+struct conf {
+	char	*file;
+	char	*spool_dir;
+	char	*socket_path;
+	char	*backend_dir;
+	char	*default_printer;
+	struct conf_printer *printers;
+	size_t	 nprinters;
+};
+
+/*
+ * Read a configuration file.  Every error is reported through report()
+ * as "FILE:LINE: message" (or "FILE: message"), and the count of errors
+ * returned: 0 means conf is usable.  -1: the file could not be read
+ * (reported too).  conf_free() releases it in every case.
+ */
+int	conf_load(struct conf *, const char *file,
+	    void (*report)(const char *msg, void *arg), void *arg);
+void	conf_free(struct conf *);
+struct conf_printer *conf_printer(const struct conf *, const char *name);
+
+/* The file to use: -c FILE, else $GSPOOL_CONF, else the default. */
+const char *conf_path(const char *opt);
+
+#endif

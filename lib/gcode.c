@@ -1,0 +1,265 @@
+/*
+ * gcode.c - stream a G-code file into commands, checking every byte.
+ *
+ * Rules (gspool.conf(5) and gspool(7) give the user's view):
+ *  - line ends are LF, CRLF or CR; ';' starts a comment to the end of line;
+ *  - no NUL byte anywhere; no control byte other than TAB anywhere;
+ *    commands are printable ASCII (comments may hold UTF-8);
+ *  - a command must fit the firmware's 95-byte line once framed as
+ *    "N<n> <cmd>*<cs>", where n is its position in the job;
+ *  - a command may not carry its own line number or checksum, nor set
+ *    the line number (M110): the sender owns the numbering;
+ *  - heater targets are checked against the printer's policy.
+ *
+ * Security: the input is hostile.  Nothing is stored beyond one command
+ * of at most 95 bytes; comment bytes are counted and dropped.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gcode.h"
+
+void
+gcode_lexer_init(struct gcode_lexer *lx, const struct gcode_policy *pol)
+{
+	memset(lx, 0, sizeof(*lx));
+	if (pol)
+		lx->policy = *pol;
+	lx->line = 1;
+}
+
+unsigned
+gcode_checksum(const char *s, size_t n)
+{
+	unsigned cs = 0;
+
+	while (n-- > 0)
+		cs ^= (unsigned char)*s++;
+	return cs & 0xff;
+}
+
+int
+gcode_frame(char *out, size_t outsz, long n, const char *cmd)
+{
+	char buf[GCODE_MAX_FRAMED + 32];
+	int len, total;
+
+	len = snprintf(buf, sizeof(buf), "N%ld %s", n, cmd);
+	if (len < 0 || (size_t)len >= sizeof(buf))
+		return -1;
+	total = len + snprintf(buf + len, sizeof(buf) - (size_t)len, "*%u",
+	    gcode_checksum(buf, (size_t)len));
+	if (total > GCODE_MAX_FRAMED || (size_t)total >= outsz)
+		return -1;
+	memcpy(out, buf, (size_t)total + 1);
+	return total;
+}
+
+int
+gcode_word(const char *cmd, char letter, double *val)
+{
+	const char *p;
+	char *end;
+
+	/* Skip the command word itself (e.g. "M104"), then look for the
+	 * letter at the start of a word. */
+	for (p = cmd; *p && *p != ' ' && *p != '\t'; p++)
+		;
+	for (; *p; p++) {
+		if (toupper((unsigned char)*p) != letter)
+			continue;
+		if (p != cmd && p[-1] != ' ' && p[-1] != '\t')
+			continue;
+		*val = strtod(p + 1, &end);
+		if (end != p + 1)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+lx_fail(struct gcode_lexer *lx, unsigned long line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+lx_fail(struct gcode_lexer *lx, unsigned long line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(lx->error, sizeof(lx->error), "line %lu: ", line);
+	va_start(ap, fmt);
+	vsnprintf(lx->error + n, sizeof(lx->error) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Parse the command code: letter and integer (e.g. M104 -> 'M', 104). */
+static int
+cmd_code(const char *cmd, char *letter, long *num)
+{
+	char *end;
+
+	if (!isalpha((unsigned char)cmd[0]))
+		return 0;
+	*letter = (char)toupper((unsigned char)cmd[0]);
+	*num = strtol(cmd + 1, &end, 10);
+	return end != cmd + 1;
+}
+
+static int
+check_heater(struct gcode_lexer *lx, const char *what, int max)
+{
+	double v;
+
+	if (max <= 0)
+		return 0;
+	if ((gcode_word(lx->cmd, 'S', &v) && v > max) ||
+	    (gcode_word(lx->cmd, 'R', &v) && v > max))
+		return lx_fail(lx, lx->cmd_line,
+		    "%s sets %.0f C, above the printer's max_%s %d",
+		    lx->cmd, v, what, max);
+	return 0;
+}
+
+/* A command is complete: trim it, check it, count it.  Returns 1 if a
+ * command is ready, 0 if the line held none, -1 on error. */
+static int
+lx_finish_line(struct gcode_lexer *lx)
+{
+	char framed[GCODE_MAX_FRAMED + 1];
+	char letter;
+	long num;
+	size_t n = lx->cmdlen;
+
+	if (lx->overlong)
+		return lx_fail(lx, lx->cmd_line,
+		    "command longer than %d bytes; the firmware cannot take it",
+		    GCODE_MAX_CMD);
+	while (n > 0 && (lx->cmd[n - 1] == ' ' || lx->cmd[n - 1] == '\t'))
+		n--;
+	lx->cmd[n] = '\0';
+	lx->cmdlen = 0;
+	if (n == 0)
+		return 0;
+	if (strchr(lx->cmd, '*') != NULL)
+		return lx_fail(lx, lx->cmd_line,
+		    "'%s' carries its own checksum; submit plain G-code",
+		    lx->cmd);
+	if (cmd_code(lx->cmd, &letter, &num)) {
+		if (letter == 'N')
+			return lx_fail(lx, lx->cmd_line,
+			    "'%s' carries its own line number; submit plain"
+			    " G-code", lx->cmd);
+		if (letter == 'M' && num == 110)
+			return lx_fail(lx, lx->cmd_line,
+			    "M110 would reset the line numbering the spooler"
+			    " owns");
+		if (letter == 'M' && (num == 104 || num == 109) &&
+		    check_heater(lx, "hotend", lx->policy.max_hotend) < 0)
+			return -1;
+		if (letter == 'M' && (num == 140 || num == 190) &&
+		    check_heater(lx, "bed", lx->policy.max_bed) < 0)
+			return -1;
+	}
+	if (gcode_frame(framed, sizeof(framed), (long)lx->ncmds + 1,
+	    lx->cmd) < 0)
+		return lx_fail(lx, lx->cmd_line,
+		    "'%s' is longer than the firmware's %d bytes once numbered"
+		    " as line %lu", lx->cmd, GCODE_MAX_FRAMED, lx->ncmds + 1);
+	lx->ncmds++;
+	return 1;
+}
+
+size_t
+gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
+    enum gcode_status *st)
+{
+	size_t i;
+	int r;
+
+	if (lx->error[0]) {
+		*st = GCODE_ERROR;
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		lx->bytes++;
+		if (c == '\n' && lx->prev_cr) {
+			/* The LF of a CRLF: the line already ended. */
+			lx->prev_cr = 0;
+			continue;
+		}
+		lx->prev_cr = 0;
+		if (c == '\n' || c == '\r') {
+			lx->prev_cr = (c == '\r');
+			lx->in_comment = 0;
+			lx->cmd_line = lx->line++;
+			r = lx_finish_line(lx);
+			if (r < 0) {
+				*st = GCODE_ERROR;
+				return i + 1;
+			}
+			if (r > 0) {
+				*st = GCODE_CMD;
+				return i + 1;
+			}
+			continue;
+		}
+		if (c == '\0') {
+			lx_fail(lx, lx->line, "NUL byte: this is not a text"
+			    " G-code file");
+			*st = GCODE_ERROR;
+			return i + 1;
+		}
+		if ((c < 0x20 && c != '\t') || c == 0x7f) {
+			lx_fail(lx, lx->line, "control byte 0x%02x", c);
+			*st = GCODE_ERROR;
+			return i + 1;
+		}
+		if (lx->in_comment)
+			continue;
+		if (c == ';') {
+			lx->in_comment = 1;
+			continue;
+		}
+		if (c >= 0x80) {
+			lx_fail(lx, lx->line, "byte 0x%02x outside a comment:"
+			    " commands must be ASCII", c);
+			*st = GCODE_ERROR;
+			return i + 1;
+		}
+		if (lx->cmdlen == 0 && (c == ' ' || c == '\t'))
+			continue;
+		if (lx->cmdlen >= GCODE_MAX_CMD) {
+			lx->overlong = 1;
+			continue;
+		}
+		lx->cmd[lx->cmdlen++] = (char)c;
+	}
+	*st = GCODE_MORE;
+	return len;
+}
+
+enum gcode_status
+gcode_lex_end(struct gcode_lexer *lx)
+{
+	int r;
+
+	if (lx->error[0])
+		return GCODE_ERROR;
+	if (lx->cmdlen == 0 && !lx->overlong)
+		return GCODE_MORE;
+	lx->in_comment = 0;
+	lx->cmd_line = lx->line;
+	r = lx_finish_line(lx);
+	if (r < 0)
+		return GCODE_ERROR;
+	return r > 0 ? GCODE_CMD : GCODE_MORE;
+}

@@ -1,0 +1,128 @@
+/*
+ * log.c - logging to stderr or syslog, with the program name on each line.
+ *
+ * Diagnostics: none of its own; a failing write to stderr is ignored, as
+ * there is nowhere else to report it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "log.h"
+
+static const char *log_name = "gspool";
+static enum log_dest log_to = LOG_TO_STDERR;
+static int log_verbose;
+
+void
+log_init(const char *progname, enum log_dest dest, int verbose)
+{
+	log_name = progname;
+	log_to = dest;
+	log_verbose = verbose;
+	if (dest == LOG_TO_SYSLOG)
+		openlog(progname, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+void
+log_set_verbose(int verbose)
+{
+	log_verbose = verbose;
+}
+
+const char *
+log_progname(void)
+{
+	return log_name;
+}
+
+static void
+log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
+{
+	char buf[2048];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (log_to == LOG_TO_SYSLOG) {
+		if (suffix)
+			syslog(pri, "%s: %s", buf, suffix);
+		else
+			syslog(pri, "%s", buf);
+		return;
+	}
+	if (suffix)
+		fprintf(stderr, "%s: %s: %s\n", log_name, buf, suffix);
+	else
+		fprintf(stderr, "%s: %s\n", log_name, buf);
+	fflush(stderr);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, fmt, ap, strerror(saved_errno));
+	va_end(ap);
+	errno = saved_errno;
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!log_verbose)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	int saved_errno = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, fmt, ap, strerror(saved_errno));
+	va_end(ap);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, fmt, ap, NULL);
+	va_end(ap);
+	exit(1);
+}

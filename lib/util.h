@@ -1,0 +1,45 @@
+/*
+ * util.h - small helpers every gspool program shares.
+ *
+ * Allocation never fails visibly: xmalloc() and friends abort the
+ * program on exhaustion (as Postfix's mymalloc does), since no caller
+ * could do better.  Everything else returns 0 / -1 with errno set.
+ */
+#ifndef GSPOOL_UTIL_H
+#define GSPOOL_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a whole decimal number in [min, max]; -1 with errno EINVAL or ERANGE. */
+int	 parse_long(const char *s, long min, long max, long *out);
+
+/* Write all of buf, retrying on EINTR and short writes; -1 with errno. */
+int	 write_all(int fd, const void *buf, size_t len);
+
+/* fsync the directory holding a name, so a rename or unlink is durable. */
+int	 fsync_dir(const char *dir);
+
+/* mkdir that accepts an existing directory; -1 with errno otherwise. */
+int	 mkdir_exist_ok(const char *path, mode_t mode);
+
+/* Set or clear O_NONBLOCK / FD_CLOEXEC on fd. */
+int	 fd_set_nonblock(int fd, int on);
+int	 fd_set_cloexec(int fd);
+
+/* A name safe as a printer, user or file component: [A-Za-z0-9._-], no
+ * leading dot, 1..maxlen bytes. */
+int	 name_is_safe(const char *s, size_t maxlen);
+
+/* Monotonic clock in milliseconds. */
+long long monotonic_ms(void);
+
+#endif

@@ -1,0 +1,194 @@
+/*
+ * ingest.c - take a file into the spool: check it, hash it and copy it
+ * in one pass, then queue it.
+ *
+ * The file arrives as an open descriptor (passed by gprint, or opened by
+ * drop.c without following links), so spoold reads only what the
+ * submitter could read, and reads it once: what is checked is what is
+ * copied, and the submitter cannot change it afterwards.
+ *
+ * Checks: a regular file; libmagic says text (it looks at the start
+ * only, so the G-code lexer then checks every byte); every line lexes
+ * and fits the firmware (gcode.c), within the printer's policy.
+ *
+ * Crash safety: the copy goes to SPOOL/tmp, is fsynced, and is renamed
+ * into SPOOL/jobs inside the transaction that adds the job (queue.c).
+ * ingest_sweep() removes copies a crash left in SPOOL/tmp.
+ *
+ * Memory: one buffer of INGEST_BUFSZ bytes, whatever the file's size.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "gcode.h"
+#include "log.h"
+#include "spoold.h"
+#include "util.h"
+
+#define INGEST_BUFSZ	65536
+
+static int
+ingest_magic(struct spoold *sd, const char *buf, size_t len, char *reason,
+    size_t reasonsz)
+{
+	const char *mime;
+
+	if (sd->magic == NULL || len == 0)
+		return 0;
+	mime = magic_buffer(sd->magic, buf, len);
+	if (mime == NULL) {
+		log_warnx("libmagic: %s", magic_error(sd->magic));
+		return 0;	/* the lexer still checks every byte */
+	}
+	if (strncmp(mime, "text/", 5) == 0)
+		return 0;
+	snprintf(reason, reasonsz, "not a text G-code file (libmagic says"
+	    " %s)", mime);
+	return -1;
+}
+
+long
+ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
+    uid_t uid, const char *title, const struct drop_id *drop, char *reason,
+    size_t reasonsz)
+{
+	struct conf_printer *cp;
+	struct gcode_lexer lx;
+	struct stat st;
+	enum gcode_status gs;
+	EVP_MD_CTX *md = NULL;
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned dlen = 0, i;
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	char *buf = NULL, *tmp = NULL;
+	long long size = 0;
+	long id = -1;
+	size_t off;
+	ssize_t n;
+	int out = -1, first = 1;
+
+	reason[0] = '\0';
+	if ((cp = conf_printer(&sd->conf, printer)) == NULL) {
+		snprintf(reason, reasonsz, "unknown printer '%s'", printer);
+		return 0;
+	}
+	if (fstat(fd, &st) < 0) {
+		snprintf(reason, reasonsz, "cannot stat the file: %s",
+		    strerror(errno));
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, reasonsz, "not a regular file");
+		return 0;
+	}
+	tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
+	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		snprintf(reason, reasonsz, "cannot create a spool file: %s",
+		    strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	buf = xmalloc(INGEST_BUFSZ);
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		fatalx("ingest: cannot set up SHA-256");
+	gcode_lexer_init(&lx, &cp->policy);
+
+	for (;;) {
+		n = read(fd, buf, INGEST_BUFSZ);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			snprintf(reason, reasonsz, "cannot read the file: %s",
+			    strerror(errno));
+			goto reject;
+		}
+		if (n == 0)
+			break;
+		if (first && ingest_magic(sd, buf, (size_t)n, reason,
+		    reasonsz) < 0)
+			goto reject;
+		first = 0;
+		for (off = 0; off < (size_t)n; ) {
+			off += gcode_lex(&lx, buf + off, (size_t)n - off, &gs);
+			if (gs == GCODE_ERROR) {
+				snprintf(reason, reasonsz, "%s", lx.error);
+				goto reject;
+			}
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		if (write_all(out, buf, (size_t)n) < 0) {
+			snprintf(reason, reasonsz, "cannot write the spool"
+			    " file: %s", strerror(errno));
+			id = -1;
+			goto fail;
+		}
+		size += n;
+	}
+	if (gcode_lex_end(&lx) == GCODE_ERROR) {
+		snprintf(reason, reasonsz, "%s", lx.error);
+		goto reject;
+	}
+	if (lx.ncmds == 0) {
+		snprintf(reason, reasonsz, size == 0 ? "empty file" :
+		    "no G-code commands in the file");
+		goto reject;
+	}
+	EVP_DigestFinal_ex(md, digest, &dlen);
+	for (i = 0; i < dlen; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	if (fsync(out) < 0) {
+		snprintf(reason, reasonsz, "cannot sync the spool file: %s",
+		    strerror(errno));
+		goto fail;
+	}
+	close(out);
+	out = -1;
+	id = queue_add(sd, printer, owner, uid, title, size, (long)lx.ncmds,
+	    hex, drop, tmp);
+	if (id < 0)
+		snprintf(reason, reasonsz, "cannot add the job to the queue");
+	goto done;
+reject:
+	id = 0;
+	goto done;
+fail:
+	id = -1;
+done:
+	if (out >= 0)
+		close(out);
+	if (id <= 0)
+		unlink(tmp);
+	EVP_MD_CTX_free(md);
+	free(buf);
+	free(tmp);
+	return id;
+}
+
+void
+ingest_sweep(struct spoold *sd)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(sd->dir_tmp)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, "ingest.", 7) != 0)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed %s/%s, left by an interrupted"
+			    " ingest", sd->dir_tmp, de->d_name);
+	}
+	closedir(d);
+}

@@ -1,0 +1,315 @@
+/*
+ * spoold - the gspool scheduler daemon.
+ *
+ * It reads gspool.conf, opens the queue, starts one backend per printer,
+ * listens on the control socket, watches the drop folders, and runs one
+ * event loop over all of them (poll(2); signals arrive on a signalfd).
+ * spoold(8) documents the options; gspool(7) the architecture.
+ *
+ * Security: spoold runs as its own unprivileged user.  Everything it
+ * reads from users (files, requests) is checked before use; see the
+ * notes at the top of control.c, drop.c and ingest.c.
+ *
+ * Exit status: 0 after SIGTERM/SIGINT or a good -n check, 1 on a bad
+ * configuration or a failure to start, 2 on bad flags.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "log.h"
+#include "spoold.h"
+#include "util.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: spoold [-dhnv] [-c file]\n");
+	exit(2);
+}
+
+static void
+report(const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "spoold: %s\n", msg);
+}
+
+static int
+make_dirs(struct spoold *sd)
+{
+	const struct {
+		char	**dir;
+		const char *name;
+		mode_t	 mode;
+	} dirs[] = {
+		{ &sd->dir_jobs, "jobs", 0700 },
+		{ &sd->dir_tmp, "tmp", 0700 },
+		{ &sd->dir_drop, "drop", 0755 },
+		{ &sd->dir_rejected, "rejected", 0755 },
+	};
+	size_t i;
+
+	if (mkdir_exist_ok(sd->conf.spool_dir, 0755) < 0) {
+		log_warn("spool directory %s", sd->conf.spool_dir);
+		return -1;
+	}
+	for (i = 0; i < nitems(dirs); i++) {
+		*dirs[i].dir = xasprintf("%s/%s", sd->conf.spool_dir,
+		    dirs[i].name);
+		if (mkdir_exist_ok(*dirs[i].dir, dirs[i].mode) < 0) {
+			log_warn("%s", *dirs[i].dir);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+lock_spool(struct spoold *sd)
+{
+	char *path = xasprintf("%s/spoold.lock", sd->conf.spool_dir);
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		log_warn("%s", path);
+		free(path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_warnx("another spoold is running on %s",
+		    sd->conf.spool_dir);
+		free(path);
+		close(fd);
+		return -1;
+	}
+	free(path);
+	return 0;		/* held until exit */
+}
+
+static int
+signals_init(struct spoold *sd)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	sd->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return sd->sig_fd < 0 ? -1 : 0;
+}
+
+static void
+signals_read(struct spoold *sd)
+{
+	struct signalfd_siginfo si;
+	pid_t pid;
+	int status;
+
+	while (read(sd->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		switch (si.ssi_signo) {
+		case SIGTERM:
+		case SIGINT:
+			log_info("signal %d: shutting down", (int)si.ssi_signo);
+			sd->quitting = 1;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: rescanning the drop folders");
+			drop_scan(sd);
+			break;
+		case SIGCHLD:
+			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+				printer_reaped(sd, pid, status);
+			break;
+		}
+	}
+}
+
+static void
+loop(struct spoold *sd)
+{
+	struct pollfd pfd[3 + MAX_CLIENTS + 64];
+	struct client *who[3 + MAX_CLIENTS + 64];
+	struct printer *pr[3 + MAX_CLIENTS + 64];
+	size_t i;
+	int n, k;
+
+	while (!sd->quitting) {
+		long long now = monotonic_ms();
+		long timeout;
+
+		printer_tick(sd, now);
+		timeout = printer_timeout(sd, now);
+		n = 0;
+		pfd[n].fd = sd->sig_fd;
+		pfd[n].events = POLLIN;
+		who[n] = NULL; pr[n] = NULL; n++;
+		pfd[n].fd = sd->listen_fd;
+		pfd[n].events = POLLIN;
+		who[n] = NULL; pr[n] = NULL; n++;
+		pfd[n].fd = sd->ino_fd;
+		pfd[n].events = POLLIN;
+		who[n] = NULL; pr[n] = NULL; n++;
+		for (i = 0; i < sd->nprinters && n < (int)nitems(pfd); i++) {
+			if (sd->printers[i].sock < 0)
+				continue;
+			pfd[n].fd = sd->printers[i].sock;
+			pfd[n].events = POLLIN;
+			who[n] = NULL;
+			pr[n] = &sd->printers[i];
+			n++;
+		}
+		for (k = 0; k < MAX_CLIENTS && n < (int)nitems(pfd); k++) {
+			if (sd->clients[k] == NULL)
+				continue;
+			pfd[n].fd = sd->clients[k]->fd;
+			pfd[n].events = POLLIN;
+			who[n] = sd->clients[k];
+			pr[n] = NULL;
+			n++;
+		}
+		if (poll(pfd, (nfds_t)n, (int)timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents)
+			signals_read(sd);
+		if (pfd[2].revents)
+			drop_events(sd);
+		for (k = 3; k < n; k++) {
+			if (!pfd[k].revents)
+				continue;
+			if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
+				printer_message(sd, pr[k]);
+			else if (who[k] != NULL) {
+				int j;
+
+				/* It may have been dropped meanwhile. */
+				for (j = 0; j < MAX_CLIENTS; j++)
+					if (sd->clients[j] == who[k])
+						break;
+				if (j < MAX_CLIENTS)
+					control_client(sd, who[k]);
+			}
+		}
+		if (pfd[1].revents)
+			control_accept(sd);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct spoold sd;
+	const char *file = NULL;
+	int ch, check = 0, debug = 0, verbose = 0, nerr;
+	size_t i;
+
+	memset(&sd, 0, sizeof(sd));
+	sd.listen_fd = sd.sig_fd = sd.ino_fd = -1;
+	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
+		switch (ch) {
+		case 'c':
+			file = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc != optind)
+		usage();
+	file = conf_path(file);
+	nerr = conf_load(&sd.conf, file, report, NULL);
+	if (nerr != 0) {
+		if (nerr > 0)
+			fprintf(stderr, "spoold: %s: %d error%s\n", file, nerr,
+			    nerr == 1 ? "" : "s");
+		conf_free(&sd.conf);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK (%zu printer%s)\n", file,
+		    sd.conf.nprinters, sd.conf.nprinters == 1 ? "" : "s");
+		conf_free(&sd.conf);
+		return 0;
+	}
+	/* Under systemd, stderr is the journal; elsewhere a daemon that
+	 * is not in the foreground logs to syslog. */
+	log_init("spoold", debug || getenv("NOTIFY_SOCKET") != NULL ||
+	    getenv("JOURNAL_STREAM") != NULL ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+	    verbose);
+	umask(022);
+
+	if (make_dirs(&sd) < 0 || lock_spool(&sd) < 0)
+		return 1;
+	if ((sd.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR)) == NULL ||
+	    magic_load(sd.magic, NULL) != 0) {
+		log_warnx("libmagic: cannot load its database: %s",
+		    sd.magic ? magic_error(sd.magic) : "out of memory");
+		return 1;
+	}
+	if (queue_open(&sd) < 0 || queue_recover(&sd) < 0)
+		return 1;
+	ingest_sweep(&sd);
+	if (signals_init(&sd) < 0)
+		fatal("signals");
+	if (control_listen(&sd) < 0)
+		return 1;
+	if (drop_init(&sd) < 0)
+		return 1;
+	if (!debug && getenv("NOTIFY_SOCKET") == NULL && daemon(0, 0) < 0)
+		fatal("daemon");
+	printer_init(&sd);
+	for (i = 0; i < sd.nprinters; i++)
+		printer_start(&sd, &sd.printers[i]);
+	drop_scan(&sd);
+	log_info("ready: %zu printer%s, spool %s", sd.nprinters,
+	    sd.nprinters == 1 ? "" : "s", sd.conf.spool_dir);
+	sd_notify(0, "READY=1");
+
+	loop(&sd);
+
+	sd_notify(0, "STOPPING=1");
+	control_close(&sd);
+	printer_close_all(&sd);
+	queue_close(&sd);
+	magic_close(sd.magic);
+	log_info("stopped");
+	free(sd.printers);
+	free(sd.dir_jobs);
+	free(sd.dir_tmp);
+	free(sd.dir_drop);
+	free(sd.dir_rejected);
+	conf_free(&sd.conf);
+	return 0;
+}

@@ -1,0 +1,136 @@
+/*
+ * spoold.h - the map of the scheduler daemon: its state, the processes
+ * it talks to, and the functions of each file.
+ *
+ *   spoold.c   start-up, the event loop, signals, shutdown
+ *   control.c  the control socket: gprint, gqueue, gcancel
+ *   drop.c     the drop folders, watched with libinotifytools
+ *   ingest.c   check a file, copy it into the spool, queue it
+ *   queue.c    the queue in SQLite
+ *   printer.c  one backend process per printer; dispatching jobs
+ */
+#ifndef GSPOOL_SPOOLD_H
+#define GSPOOL_SPOOLD_H
+
+#include <sys/types.h>
+
+#include <magic.h>
+#include <sqlite3.h>
+
+#include "conf.h"
+
+#define MAX_CLIENTS	64
+#define USER_MAX	64
+
+enum printer_state {
+	PRINTER_STARTING,	/* backend started, no word from it yet */
+	PRINTER_CONNECTING,	/* port open, waiting for the firmware */
+	PRINTER_READY,		/* firmware answered: ready for a job */
+	PRINTER_ERROR,		/* no port, or the firmware halted */
+};
+
+struct printer {
+	struct conf_printer *conf;
+	pid_t		 pid;		/* backend, 0 if none */
+	int		 sock;		/* to the backend, -1 if none */
+	enum printer_state state;
+	char		 message[512];
+	long		 job;		/* job printing, 0 if none */
+	long		 lines_done;
+	long long	 restart_at;	/* when to start a dead backend */
+};
+
+struct client {
+	int		 fd;
+	uid_t		 uid;
+	char		 user[USER_MAX];
+	long		 wait_job;	/* answer when this job ends */
+};
+
+struct spoold {
+	struct conf	 conf;
+	int		 foreground;
+	sqlite3		*db;
+	magic_t		 magic;
+	int		 listen_fd;
+	int		 sig_fd;
+	int		 ino_fd;
+	struct printer	*printers;
+	size_t		 nprinters;
+	struct client	*clients[MAX_CLIENTS];
+	char		*dir_jobs, *dir_tmp, *dir_drop, *dir_rejected;
+	int		 quitting;
+};
+
+/* Where a drop-folder file came from, to recognise it after a crash. */
+struct drop_id {
+	const char	*path;
+	long long	 dev, ino, mtime_ns;
+};
+
+struct job_row {
+	long		 id;
+	char		 printer[CONF_NAME_MAX + 1];
+	char		 owner[USER_MAX];
+	long		 uid;
+	char		 title[256];
+	long long	 size;
+	long		 commands;
+	char		 state[16];
+	char		 reason[512];
+	long		 lines_done;
+};
+
+/* Job states that end a job: nothing more happens to it. */
+int	job_state_final(const char *state);
+
+/* control.c */
+int	control_listen(struct spoold *);
+void	control_accept(struct spoold *);
+void	control_client(struct spoold *, struct client *);
+void	control_job_ended(struct spoold *, long id);
+void	control_close(struct spoold *);
+
+/* drop.c */
+int	drop_init(struct spoold *);
+void	drop_scan(struct spoold *);
+void	drop_events(struct spoold *);
+
+/* ingest.c */
+long	ingest_fd(struct spoold *, int fd, const char *printer,
+	    const char *owner, uid_t uid, const char *title,
+	    const struct drop_id *drop, char *reason, size_t reasonsz);
+void	ingest_sweep(struct spoold *);
+
+/* queue.c */
+int	queue_open(struct spoold *);
+void	queue_close(struct spoold *);
+long	queue_add(struct spoold *, const char *printer, const char *owner,
+	    uid_t uid, const char *title, long long size, long commands,
+	    const char *sha256, const struct drop_id *drop,
+	    const char *tmp_path);
+int	queue_set_state(struct spoold *, long id, const char *state,
+	    const char *reason, const char *who);
+int	queue_set_progress(struct spoold *, long id, long lines);
+long	queue_next_pending(struct spoold *, const char *printer);
+int	queue_get(struct spoold *, long id, struct job_row *);
+int	queue_list(struct spoold *, const char *printer,
+	    int (*cb)(const struct job_row *, void *), void *arg);
+long	queue_drop_seen(struct spoold *, const struct drop_id *);
+int	queue_recover(struct spoold *);
+char	*queue_job_path(struct spoold *, long id);
+
+/* printer.c */
+void	printer_init(struct spoold *);
+void	printer_start(struct spoold *, struct printer *);
+void	printer_message(struct spoold *, struct printer *);
+void	printer_reaped(struct spoold *, pid_t, int status);
+void	printer_dispatch(struct spoold *);
+int	printer_cancel(struct spoold *, long id);
+long	printer_timeout(struct spoold *, long long now);
+void	printer_tick(struct spoold *, long long now);
+void	printer_close_all(struct spoold *);
+struct printer *printer_find(struct spoold *, const char *name);
+const char *printer_state_name(enum printer_state);
+
+#endif
