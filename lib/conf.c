@@ -355,5 +355,11 @@ conf_path(const char *opt)
 		return opt;
 	if ((env = getenv("GSPOOL_CONF")) != NULL && *env != '\0')
 		return env;
-	return CONF_DEFAULT_FILE;
+	return conf_default_path();
+}
+
+const char *
+conf_default_path(void)
+{
+	return SYSCONFDIR "/gspool/gspool.conf";
 }

@@ -8,7 +8,6 @@
 #include "gcode.h"
 
 #define CONF_NAME_MAX	32
-#define CONF_DEFAULT_FILE	SYSCONFDIR "/gspool/gspool.conf"
 
 struct conf_printer {
 	char	*name;
@@ -45,5 +44,6 @@ struct conf_printer *conf_printer(const struct conf *, const char *name);
 
 /* The file to use: -c FILE, else $GSPOOL_CONF, else the default. */
 const char *conf_path(const char *opt);
+const char *conf_default_path(void);
 
 #endif

@@ -139,7 +139,7 @@ lx_finish_line(struct gcode_lexer *lx)
 
 	if (lx->overlong)
 		return lx_fail(lx, lx->cmd_line,
-		    "command longer than %d bytes; the firmware cannot take it",
+		    "command is longer than the firmware's %d bytes",
 		    GCODE_MAX_CMD);
 	while (n > 0 && (lx->cmd[n - 1] == ' ' || lx->cmd[n - 1] == '\t'))
 		n--;
@@ -213,8 +213,7 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			continue;
 		}
 		if (c == '\0') {
-			lx_fail(lx, lx->line, "NUL byte: this is not a text"
-			    " G-code file");
+			lx_fail(lx, lx->line, "NUL byte");
 			*st = GCODE_ERROR;
 			return i + 1;
 		}

@@ -116,15 +116,27 @@ link_put_line(struct link *lk, long n, const char *cmd)
 	return link_put(lk, h, (size_t)len);
 }
 
+/* Send the handshake's current line: M110 N0, then M115. */
+static void
+link_handshake_line(struct link *lk, long long now)
+{
+	if (lk->handshake_step == 0)
+		link_put_line(lk, 0, "M110 N0");
+	else
+		link_put_line(lk, 1, "M115");
+	lk->deadline = now + (lk->handshake_timeout_ms > 0 ?
+	    lk->handshake_timeout_ms : 2000);
+}
+
 static void
 link_handshake(struct link *lk, long long now)
 {
 	lk->state = LINK_HANDSHAKE;
 	lk->handshake_step = 0;
 	lk->outlen = 0;
-	link_put_line(lk, 0, "M110 N0");
-	lk->deadline = now + (lk->handshake_timeout_ms > 0 ?
-	    lk->handshake_timeout_ms : 2000);
+	lk->resend_wait_ok = 0;
+	lk->resend_deadline = -1;
+	link_handshake_line(lk, now);
 }
 
 void
@@ -274,11 +286,13 @@ link_on_ok(struct link *lk, long long now)
 {
 	switch (lk->state) {
 	case LINK_HANDSHAKE:
-		if (lk->handshake_step == 0) {
+		if (lk->resend_wait_ok) {
+			lk->resend_wait_ok = 0;
+			lk->resend_deadline = -1;
+			link_handshake_line(lk, now);
+		} else if (lk->handshake_step == 0) {
 			lk->handshake_step = 1;
-			link_put_line(lk, 1, "M115");
-			lk->deadline = now + (lk->handshake_timeout_ms > 0 ?
-			    lk->handshake_timeout_ms : 2000);
+			link_handshake_line(lk, now);
 		} else {
 			lk->state = LINK_IDLE;
 			lk->deadline = -1;
@@ -324,7 +338,13 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 		return;
 	}
 	if (lk->state == LINK_HANDSHAKE) {
-		link_handshake(lk, now);
+		/* Send the handshake line again, after the "ok" some
+		 * firmware sends after Resend:. */
+		lk->resends++;
+		link_event(lk, LINK_EV_RESEND, n, NULL);
+		lk->outlen = 0;
+		lk->resend_wait_ok = 1;
+		lk->resend_deadline = now + LINK_RESEND_OK_WAIT_MS;
 		return;
 	}
 	if (lk->state != LINK_PRINTING)
@@ -407,8 +427,12 @@ link_on_line(struct link *lk, char *s, long long now)
 			*e = '\0';
 		return;
 	}
+	/* Keepalives, capabilities and temperature reports: nothing to
+	 * do for the stream. */
 	if (starts_with(s, "echo:busy") || starts_with(s, "busy:") ||
-	    starts_with(s, "Cap:") || s[0] == '\0')
+	    starts_with(s, "Cap:") || starts_with(s, "T:") ||
+	    starts_with(s, " T:") || starts_with(s, "B:") ||
+	    strcmp(s, "wait") == 0 || s[0] == '\0')
 		return;
 	link_event(lk, LINK_EV_INFO, 0, s);
 }
@@ -455,6 +479,8 @@ link_tick(struct link *lk, long long now)
 		/* No "ok" after Resend: this firmware does not send one. */
 		lk->resend_deadline = -1;
 		lk->resend_wait_ok = 0;
+		if (lk->state == LINK_HANDSHAKE)
+			link_handshake_line(lk, now);
 		link_pump(lk);
 		link_check_done(lk);
 	}

@@ -46,7 +46,7 @@
 #include "util.h"
 
 #define DROP_MAXUSERS	1024
-#define USER_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO)
+#define USER_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
 #define ROOT_EVENTS	(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 
 struct drop_watch {
@@ -309,6 +309,18 @@ out:
 	free(dir);
 }
 
+static int
+drop_is_regular(struct spoold *sd, const char *user, const char *name)
+{
+	struct stat st;
+	char *path = xasprintf("%s/%s/%s", sd->dir_drop, user, name);
+	int r;
+
+	r = lstat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+	free(path);
+	return r;
+}
+
 static void
 drop_scan_user(struct spoold *sd, const char *user)
 {
@@ -383,6 +395,11 @@ drop_events(struct spoold *sd)
 
 				/* The library reuses ev: copy the name. */
 				snprintf(name, sizeof(name), "%s", ev->name);
+				/* A regular file is taken once written; a
+				 * link, FIFO or device never will be. */
+				if ((ev->mask & IN_CREATE) &&
+				    drop_is_regular(sd, watches[i].user, name))
+					break;
 				drop_take(sd, watches[i].user, name);
 				break;
 			}

@@ -38,10 +38,13 @@
 #define INGEST_BUFSZ	65536
 
 static int
-ingest_magic(struct spoold *sd, const char *buf, size_t len, char *reason,
-    size_t reasonsz)
+ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
+    const char *buf, size_t len, char *reason, size_t reasonsz)
 {
+	struct gcode_lexer lx;
+	enum gcode_status gs = GCODE_MORE;
 	const char *mime;
+	size_t off;
 
 	if (sd->magic == NULL || len == 0)
 		return 0;
@@ -52,8 +55,13 @@ ingest_magic(struct spoold *sd, const char *buf, size_t len, char *reason,
 	}
 	if (strncmp(mime, "text/", 5) == 0)
 		return 0;
+	/* Say where, too: the first line the lexer refuses. */
+	gcode_lexer_init(&lx, pol);
+	for (off = 0; off < len && gs != GCODE_ERROR; )
+		off += gcode_lex(&lx, buf + off, len - off, &gs);
 	snprintf(reason, reasonsz, "not a text G-code file (libmagic says"
-	    " %s)", mime);
+	    " %s)%s%s", mime, gs == GCODE_ERROR ? "; " : "",
+	    gs == GCODE_ERROR ? lx.error : "");
 	return -1;
 }
 
@@ -115,7 +123,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		}
 		if (n == 0)
 			break;
-		if (first && ingest_magic(sd, buf, (size_t)n, reason,
+		if (first && ingest_magic(sd, &cp->policy, buf, (size_t)n, reason,
 		    reasonsz) < 0)
 			goto reject;
 		first = 0;

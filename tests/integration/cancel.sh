@@ -1,0 +1,48 @@
+#!/bin/sh
+# gcancel: a job waiting in the queue, and a job the printer is
+# printing.  Canceling stops the stream at once: the printer executes
+# no line of the job after the cancel.
+. "$top_srcdir/tests/integration/lib.sh"
+
+# A printer that goes silent after 20 commands keeps job 1 printing.
+gs_config
+gs_vprinter --silent-after 20
+gs_spoold
+id1=$(submit "$CUBE")
+id2=$(submit "$CUBE")
+"$WAITFOR" lines "$T/vprinter.log" 20 || fail "the print did not start"
+"$GQUEUE" > "$T/q.out"
+grep -qx "mk3 is ready and printing" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+grep -q "^active  $(id -un | cut -c1-7) *$id1 *calibration-cube.gcode *[0-9]* bytes$" "$T/q.out" ||
+	fail "gqueue shows no active job: $(cat "$T/q.out")"
+grep -q "^1st .* $id2 " "$T/q.out" || fail "gqueue shows no waiting job: $(cat "$T/q.out")"
+
+# Cancel the waiting job first: it never reaches the printer.
+"$GCANCEL" "mk3-$id2" || fail "gcancel mk3-$id2"
+out=$("$GQUEUE" -w "$id2") && fail "a canceled job reported success"
+[ "$out" = "$id2: canceled: canceled by request" ] || fail "gqueue -w $id2: $out"
+
+# Cancel the printing job.
+"$GCANCEL" "$id1" || fail "gcancel $id1"
+out=$("$GQUEUE" -w "$id1") && fail "a canceled job reported success"
+[ "$out" = "$id1: canceled: canceled by request" ] || fail "gqueue -w $id1: $out"
+"$GQUEUE" > "$T/q.out"
+grep -qx "no entries" "$T/q.out" || fail "gqueue after cancel: $(cat "$T/q.out")"
+[ "$(wc -l < "$T/vprinter.log")" -eq 20 ] || fail "the printer ran more than it was sent"
+
+# A finished job cannot be canceled again.
+"$GCANCEL" "$id1" 2> "$T/err" && fail "canceled a canceled job"
+grep -q "already canceled" "$T/err" || fail "gcancel said: $(cat "$T/err")"
+
+# Another user may not cancel your job.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null &&
+    id nobody > /dev/null 2>&1; then
+	id3=$(submit "$CUBE")
+	chmod 755 "$T"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$GCANCEL" "$id3" 2> "$T/err" && fail "nobody canceled root's job"
+	grep -q "you may cancel only your own jobs" "$T/err" ||
+		fail "gcancel as nobody said: $(cat "$T/err")"
+	"$GCANCEL" "$id3" || fail "the owner could not cancel"
+fi
+echo "PASS"

@@ -1,0 +1,67 @@
+#!/bin/sh
+# spoold -n checks a configuration and reports every error with its
+# line number.
+. "$top_srcdir/tests/integration/lib.sh"
+gs_config
+out=$("$SPOOLD" -n -c "$GSPOOL_CONF") || fail "a good configuration failed: $out"
+echo "$out" | grep -q "configuration OK (1 printer)" || fail "spoold -n said: $out"
+
+cat > "$T/bad.conf" <<CONF
+[spool]
+directory = relative/path
+colour = blue
+
+[printer mk3]
+device = /dev/ttyACM0?speed=9
+max_hotend = hot
+
+[printer mk3]
+device = /dev/ttyUSB0
+
+[printer bad/name]
+device = /dev/ttyUSB1
+
+[printer mk4]
+description = no device here
+handshake_timeout = -1
+this line has no equals sign
+[broken
+[extra]
+key = value
+CONF
+set +e
+"$SPOOLD" -n -c "$T/bad.conf" > "$T/out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "a bad configuration exited $rc"
+for want in \
+    "bad.conf:2: directory: 'relative/path' must be an absolute path" \
+    "bad.conf:3: unknown key 'colour' in \[spool\]" \
+    "bad.conf:6: device: '/dev/ttyACM0?speed=9': the only option is ?baud=N" \
+    "bad.conf:7: max_hotend: 'hot' is not a whole number from 0 to 500" \
+    "bad.conf:9: \[printer mk3\] is already defined at line 5" \
+    "bad.conf:12: printer name 'bad/name'" \
+    "bad.conf:17: handshake_timeout: '-1' is not a whole number" \
+    "bad.conf:18: expected 'key = value'" \
+    "bad.conf:19: section header without '\]'" \
+    "bad.conf:20: unknown section \[extra\]" \
+    "bad.conf:15: \[printer mk4\] has no device" \
+    "bad.conf: 11 errors"; do
+	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
+done
+
+set +e
+"$SPOOLD" -n -c "$T/none.conf" > "$T/out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] && grep -q "none.conf: cannot read: No such file" "$T/out" ||
+	fail "a missing file: exit $rc: $(cat "$T/out")"
+printf '[spool]\ndirectory = /tmp\n' > "$T/empty.conf"
+"$SPOOLD" -n -c "$T/empty.conf" > "$T/out" 2>&1 && fail "no printers accepted"
+grep -q "no printer is configured" "$T/out" || fail "said: $(cat "$T/out")"
+"$SPOOLD" -x > "$T/out" 2>&1 && fail "a bad flag was accepted"
+grep -q "usage: spoold" "$T/out" || fail "said: $(cat "$T/out")"
+# The commands report a broken configuration too.
+"$GQUEUE" -c "$T/bad.conf" > "$T/out" 2>&1 && fail "gqueue accepted a bad configuration"
+grep -q "bad.conf:3: unknown key" "$T/out" || fail "gqueue said: $(cat "$T/out")"
+echo "PASS"

@@ -1,0 +1,62 @@
+#!/bin/sh
+# The drop folder: files present at start-up, copied in, or renamed in
+# are queued as the folder's user; temporary names wait for their
+# rename; bad files move to rejected/ with a reason; spoold keeps going.
+. "$top_srcdir/tests/integration/lib.sh"
+gs_config
+gs_vprinter
+me=$(id -un)
+drop="$T/spool/drop/$me"
+rej="$T/spool/rejected/$me"
+mkdir -p "$drop"
+
+# 1. Already there when spoold starts.
+cp "$CUBE" "$drop/early.gcode"
+gs_spoold
+"$WAITFOR" gone "$drop/early.gcode" || fail "the start-up scan missed a file"
+"$GQUEUE" -w 1 > /dev/null || fail "job 1 did not complete"
+
+# 2. An upload under a temporary name waits for its rename.
+cp "$CUBE" "$drop/upload.gcode.filepart"
+printf 'G28\n' > "$drop/.hidden.gcode"
+cp "$CUBE" "$drop/copied.gcode"
+"$WAITFOR" gone "$drop/copied.gcode" || fail "a copied file was not taken"
+[ -f "$drop/upload.gcode.filepart" ] || fail "a .filepart file was taken"
+[ -f "$drop/.hidden.gcode" ] || fail "a dot-file was taken"
+"$GQUEUE" -w 2 > /dev/null || fail "job 2 did not complete"
+mv "$drop/upload.gcode.filepart" "$drop/upload.gcode"
+"$WAITFOR" gone "$drop/upload.gcode" || fail "a renamed file was not taken"
+"$GQUEUE" -w 3 > /dev/null || fail "job 3 did not complete"
+
+# 3. Bad files: each rejected with a reason naming what and where.
+reject() {	# name expected-reason-pattern
+	"$WAITFOR" exists "$rej/$1.reason" || fail "$1 was not rejected"
+	[ -f "$rej/$1" ] || fail "$1 was not kept in rejected/"
+	[ ! -e "$drop/$1" ] || fail "$1 is still in the drop folder"
+	grep -q "$2" "$rej/$1.reason" || fail "$1: reason is: $(cat "$rej/$1.reason")"
+}
+head -c 4096 "$SPOOLD" > "$drop/binary.gcode"
+reject binary.gcode "not a text G-code file"
+printf 'G28\nG1 X1\0\nG1 X2\n' > "$drop/nul.gcode"
+reject nul.gcode "line 2: NUL byte"
+: > "$drop/empty.gcode"
+reject empty.gcode "empty file"
+{ printf 'G28\n'; printf 'G1 X1 ; a comment that is long is fine %0200d\n' 0;
+  printf 'M117 %0100d\n' 0; } > "$drop/long.gcode"
+reject long.gcode "line 3: .* longer than the firmware's 95 bytes"
+printf 'G28\nM104 S400\n' > "$drop/hot.gcode"
+reject hot.gcode "line 2: M104 S400 sets 400 C, above the printer's max_hotend 285"
+printf 'N10 G28*44\n' > "$drop/numbered.gcode"
+reject numbered.gcode "line 1: .*checksum"
+ln -s "$CUBE" "$drop/link.gcode"
+reject link.gcode "symbolic link"
+# A second file of the same name is kept beside the first.
+printf 'G28\0' > "$drop/empty.gcode"
+"$WAITFOR" exists "$rej/empty.gcode.1.reason" || fail "second empty.gcode not rejected"
+
+# spoold is still serving, and nothing was queued from the bad files.
+"$GQUEUE" > "$T/q.out" || fail "gqueue failed after the rejections"
+grep -qx "no entries" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+kill -0 "$SPOOLD_PID" || fail "spoold died"
+expect_log "$CUBE" "$CUBE" "$CUBE"
+echo "PASS"

@@ -1,0 +1,126 @@
+# lib.sh - what every integration test shares: a private gspool in a
+# temporary directory, with spoold and the virtual printer started from
+# the build tree, torn down when the test exits.
+#
+# A test sources this file, calls gs_setup, and drives the real commands.
+# Waiting is always for an event (waitfor, gqueue -w), never a sleep.
+
+set -eu
+
+: "${top_builddir:?}" "${top_srcdir:?}"
+BIN="$top_builddir"
+WAITFOR="$BIN/tests/integration/waitfor"
+VPRINTER="$BIN/tests/vprinter/gspool-vprinter"
+SPOOLD="$BIN/spoold/spoold"
+GPRINT="$BIN/lpr-tools/gprint"
+GQUEUE="$BIN/lpr-tools/gqueue"
+GCANCEL="$BIN/lpr-tools/gcancel"
+CORPUS="$top_srcdir/../shared/corpus/gcode"
+CUBE="$top_srcdir/examples/calibration-cube.gcode"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/gspool-test.XXXXXX")
+export GSPOOL_CONF="$T/gspool.conf"
+unset GSPOOL_PRINTER PRINTER || true
+SPOOLD_PID=
+VPRINTER_PID=
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$T/spoold.log" "$T/vprinter.err"; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; } >&2
+	done
+	exit 1
+}
+
+gs_teardown() {
+	set +e
+	[ -n "$SPOOLD_PID" ] && kill "$SPOOLD_PID" 2>/dev/null
+	[ -n "$VPRINTER_PID" ] && kill "$VPRINTER_PID" 2>/dev/null
+	# Backends outlive spoold by design; they are started with a device
+	# under $T, which names them.
+	pkill -f -- "$T/" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap gs_teardown EXIT
+
+# gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.
+gs_config() {
+	cat > "$GSPOOL_CONF" <<CONF
+[spool]
+directory = $T/spool
+backend_dir = $BIN/backends
+
+[printer mk3]
+device = $T/mk3.tty
+handshake_timeout = 5
+reconnect_interval = 1
+CONF
+	for line in "$@"; do
+		echo "$line" >> "$GSPOOL_CONF"
+	done
+}
+
+# gs_vprinter [vprinter options...]: start the virtual printer on mk3.
+gs_vprinter() {
+	"$VPRINTER" -o "$T/vprinter.log" "$@" "$T/mk3.tty" 2>>"$T/vprinter.err" &
+	VPRINTER_PID=$!
+	"$WAITFOR" exists "$T/mk3.tty" || fail "the virtual printer did not start"
+}
+
+gs_spoold() {
+	"$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+	SPOOLD_PID=$!
+	"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+}
+
+gs_stop_spoold() {
+	kill "$SPOOLD_PID"
+	wait "$SPOOLD_PID" || true
+	SPOOLD_PID=
+}
+
+gs_setup() {
+	gs_config "$@"
+	gs_vprinter
+	gs_spoold
+}
+
+# The commands a G-code file sends, as the printer executes them.
+gcode_commands() {
+	tr '\r' '\n' < "$1" | sed -e 's/;.*//' -e 's/^[ 	]*//' \
+	    -e 's/[ 	]*$//' -e '/^$/d'
+}
+
+# expect_log FILE...: the printer executed the handshake, then each file
+# as one job, and nothing else.
+expect_log() {
+	{
+		printf 'M110 N0\nM115\n'
+		for f in "$@"; do
+			echo "M110 N0"
+			gcode_commands "$f"
+		done
+	} > "$T/expected.log"
+	cmp -s "$T/expected.log" "$T/vprinter.log" || {
+		diff "$T/expected.log" "$T/vprinter.log" | head -n 20 >&2
+		fail "the printer's log differs from the job's commands"
+	}
+}
+
+# submit FILE [gprint options]: print the job id.
+submit() {
+	f=$1
+	shift
+	out=$("$GPRINT" "$@" "$f") || fail "gprint $f: exit $?"
+	case "$out" in
+	"request id is mk3-"*) ;;
+	*) fail "gprint said: $out" ;;
+	esac
+	id=${out#request id is mk3-}
+	echo "${id%% *}"
+}
+
+need_corpus() {
+	[ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS"; exit 77; }
+}

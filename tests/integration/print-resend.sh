@@ -1,0 +1,28 @@
+#!/bin/sh
+# Line noise: the printer reports checksum mismatches (Marlin's exact
+# error and Resend: lines), with and without the "ok" that follows
+# Resend: in current Marlin.  The printer's log still equals the file.
+. "$top_srcdir/tests/integration/lib.sh"
+
+for mode in ok-after-resend no-ok-after-resend; do
+	gs_config
+	if [ "$mode" = no-ok-after-resend ]; then
+		gs_vprinter --no-ok-after-resend --corrupt-line 1 \
+		    --corrupt-line 7 --corrupt-line 8 --corrupt-line 3000
+	else
+		gs_vprinter --corrupt-line 1 --corrupt-line 7 \
+		    --corrupt-line 8 --corrupt-line 3000
+	fi
+	gs_spoold
+	id=$(submit "$CUBE")
+	"$GQUEUE" -w "$id" > /dev/null || fail "$mode: job $id did not complete"
+	expect_log "$CUBE"
+	n=$(grep -c "asked for line" "$T/spoold.log" || true)
+	[ "$n" -eq 4 ] || fail "$mode: expected 4 resends, saw $n"
+	gs_stop_spoold
+	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
+	"$WAITFOR" gone "$T/mk3.tty"
+	pkill -f -- "$T/" || true
+	rm -rf "$T/spool" "$T/vprinter.log" "$T/spoold.log"
+done
+echo "PASS"

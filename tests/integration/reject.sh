@@ -1,0 +1,52 @@
+#!/bin/sh
+# gprint with bad input: each gets one clear message naming the file and
+# the line, a non-zero exit, and spoold keeps serving.
+. "$top_srcdir/tests/integration/lib.sh"
+gs_setup
+
+expect_fail() {	# expected-exit pattern command...
+	code=$1 pat=$2
+	shift 2
+	set +e
+	"$@" > "$T/out" 2>&1
+	rc=$?
+	set -e
+	[ "$rc" -eq "$code" ] || fail "$*: exit $rc, expected $code: $(cat "$T/out")"
+	grep -q "$pat" "$T/out" || fail "$*: said: $(cat "$T/out")"
+}
+
+printf 'G28\nG1 X10\n\0' > "$T/nul.gcode"
+expect_fail 1 "nul.gcode: rejected: .*line 3: NUL byte" "$GPRINT" "$T/nul.gcode"
+head -c 2048 "$SPOOLD" > "$T/bin.gcode"
+expect_fail 1 "bin.gcode: rejected: not a text G-code file" "$GPRINT" "$T/bin.gcode"
+: > "$T/empty.gcode"
+expect_fail 1 "empty.gcode: rejected: empty file" "$GPRINT" "$T/empty.gcode"
+printf '; only a comment\n\n   \n' > "$T/nothing.gcode"
+expect_fail 1 "no G-code commands" "$GPRINT" "$T/nothing.gcode"
+{ printf 'G28\n'; printf 'G1 X%090d\n' 1; } > "$T/long.gcode"
+expect_fail 1 "long.gcode: rejected: line 2: .*95 bytes" "$GPRINT" "$T/long.gcode"
+printf 'G28\nM140 S150\n' > "$T/bed.gcode"
+expect_fail 1 "line 2: M140 S150 sets 150 C, above the printer's max_bed 120" "$GPRINT" "$T/bed.gcode"
+printf 'G28\nG1 X1 \303\251\n' > "$T/utf8.gcode"
+expect_fail 1 "line 2: byte 0xc3 outside a comment" "$GPRINT" "$T/utf8.gcode"
+expect_fail 1 "missing.gcode: No such file" "$GPRINT" "$T/missing.gcode"
+expect_fail 1 "not a regular file" "$GPRINT" "$T"
+expect_fail 2 "nosuch: unknown printer" "$GPRINT" -P nosuch "$CUBE"
+expect_fail 2 "usage: gprint" "$GPRINT" -Z "$CUBE"
+expect_fail 2 "usage: gprint" "$GPRINT"
+expect_fail 2 "usage: gcancel" "$GCANCEL"
+expect_fail 2 "not a job" "$GCANCEL" mk3-x
+expect_fail 1 "job 999 does not exist" "$GCANCEL" 999
+expect_fail 2 "usage: gqueue" "$GQUEUE" -w
+expect_fail 1 "unknown printer" "$GQUEUE" -P nosuch
+
+# One bad file among good ones: the good one is queued and printed.
+out=$("$GPRINT" -w "$T/nul.gcode" "$CUBE" 2>&1) && fail "gprint exited 0 with a bad file"
+echo "$out" | grep -q "mk3-1: completed" || fail "the good file did not print: $out"
+expect_log "$CUBE"
+
+# No spoold: a clear message and exit 3.
+gs_stop_spoold
+expect_fail 3 "cannot reach spoold at $T/spool/control" "$GPRINT" "$CUBE"
+expect_fail 3 "cannot reach spoold" "$GQUEUE"
+echo "PASS"

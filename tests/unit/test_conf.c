@@ -1,0 +1,129 @@
+/* Unit tests for lib/conf.c: keys, defaults, and errors with lines. */
+#include "config.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "conf.h"
+
+static char reports[4096];
+
+static void
+collect(const char *msg, void *arg)
+{
+	(void)arg;
+	strncat(reports, msg, sizeof(reports) - strlen(reports) - 2);
+	strcat(reports, "\n");
+}
+
+static int
+load(struct conf *c, const char *text)
+{
+	char path[] = "/tmp/gspool-conf-test.XXXXXX";
+	int fd = mkstemp(path), r;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	reports[0] = '\0';
+	r = conf_load(c, path, collect, NULL);
+	unlink(path);
+	return r;
+}
+
+static void
+test_good(void **state)
+{
+	struct conf c;
+	struct conf_printer *p;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "; comment\n[spool]\ndirectory = /srv/spool\n"
+	    "[printer mk3]\ndevice = serial:/dev/ttyACM0?baud=250000\n"
+	    "max_hotend = 300 ; inline comment\n"
+	    "[printer vp]\ndevice = /tmp/vp.tty\n"), 0);
+	assert_string_equal(c.spool_dir, "/srv/spool");
+	assert_string_equal(c.socket_path, "/srv/spool/control");
+	assert_string_equal(c.default_printer, "mk3");
+	assert_int_equal(c.nprinters, 2);
+	p = conf_printer(&c, "mk3");
+	assert_non_null(p);
+	assert_string_equal(p->device_path, "/dev/ttyACM0");
+	assert_int_equal(p->baud, 250000);
+	assert_int_equal(p->policy.max_hotend, 300);
+	assert_int_equal(p->policy.max_bed, 120);
+	p = conf_printer(&c, "vp");
+	assert_string_equal(p->device_path, "/tmp/vp.tty");
+	assert_int_equal(p->baud, 115200);
+	assert_null(conf_printer(&c, "nope"));
+	conf_free(&c);
+}
+
+static void
+test_errors_have_lines(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[spool]\n"				/* 1 */
+	    "default_printer = ghost\n"		/* 2 */
+	    "[printer a]\n"			/* 3 */
+	    "device = tcp:host\n"		/* 4 */
+	    "max_bed = 999\n"			/* 5 */
+	    "nonsense\n"),			/* 6 */
+	    4);
+	assert_non_null(strstr(reports, ":4: device: 'tcp:host': unknown kind"));
+	assert_non_null(strstr(reports, ":5: max_bed: '999' is not a whole number from 0 to 200"));
+	assert_non_null(strstr(reports, ":6: expected 'key = value'"));
+	assert_non_null(strstr(reports, "default_printer 'ghost' is not a configured printer"));
+	conf_free(&c);
+}
+
+static void
+test_unreadable(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	reports[0] = '\0';
+	assert_int_equal(conf_load(&c, "/nonexistent/gspool.conf", collect,
+	    NULL), -1);
+	assert_non_null(strstr(reports, "/nonexistent/gspool.conf: cannot read"));
+	conf_free(&c);
+}
+
+static void
+test_path_order(void **state)
+{
+	(void)state;
+	unsetenv("GSPOOL_CONF");
+	assert_string_equal(conf_path("/x.conf"), "/x.conf");
+	assert_string_equal(conf_path(NULL), conf_default_path());
+	setenv("GSPOOL_CONF", "/env.conf", 1);
+	assert_string_equal(conf_path(NULL), "/env.conf");
+	assert_string_equal(conf_path("/x.conf"), "/x.conf");
+	unsetenv("GSPOOL_CONF");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_errors_have_lines),
+		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_path_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
