@@ -33,6 +33,7 @@ fail() {
 }
 
 gs_teardown() {
+	rc=$?
 	set +e
 	[ -n "$SPOOLD_PID" ] && kill "$SPOOLD_PID" 2>/dev/null
 	[ -n "$VPRINTER_PID" ] && kill "$VPRINTER_PID" 2>/dev/null
@@ -40,7 +41,16 @@ gs_teardown() {
 	# under $T, which names them.
 	pkill -f -- "$T/" 2>/dev/null
 	wait 2>/dev/null
+	pidwait -f -- "$T/" 2>/dev/null
+	# Under the sanitizers, a report from any process fails the test.
+	if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+	    "$T"/*.log "$T"/*.err 2>/dev/null; then
+		grep -h -A 30 -E "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+		    "$T"/*.log "$T"/*.err >&2
+		rc=1
+	fi
 	rm -rf "$T"
+	exit $rc
 }
 trap gs_teardown EXIT
 

@@ -23,6 +23,8 @@ for mode in ok-after-resend no-ok-after-resend; do
 	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
 	"$WAITFOR" gone "$T/mk3.tty"
 	pkill -f -- "$T/" || true
-	rm -rf "$T/spool" "$T/vprinter.log" "$T/spoold.log"
+	pidwait -f -- "$T/" || true
+	rm -rf "$T/spool" "$T/vprinter.log"
+	mv "$T/spoold.log" "$T/spoold-$mode.log"
 done
 echo "PASS"

@@ -42,6 +42,7 @@ struct vp {
 	long	 last_n;
 	long	 executed;
 	long	 silent_after;	/* stop answering after this many, or -1 */
+	long	 command_ms;	/* time each command takes to execute */
 	long	 corrupt[MAX_FAULTS];
 	int	 ncorrupt;
 	double	 hotend, hotend_target, bed, bed_target;
@@ -121,6 +122,8 @@ vp_execute(struct vp *vp, const char *cmd)
 
 	vp_log(vp, cmd);
 	vp->executed++;
+	if (vp->command_ms > 0)
+		usleep((useconds_t)vp->command_ms * 1000);
 	if (letter == 'M') {
 		switch (code) {
 		case 105:
@@ -275,8 +278,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: gspool-vprinter [-v] [-f firmware] [-o log]"
 	    " [--no-ok-after-resend]\n"
-	    "                       [--corrupt-line N]... [--silent-after N]"
-	    " link\n");
+	    "                       [--command-ms N] [--corrupt-line N]..."
+	    " [--silent-after N] link\n");
 	exit(2);
 }
 
@@ -294,6 +297,7 @@ main(int argc, char *argv[])
 		{ "no-ok-after-resend", no_argument, NULL, 'R' },
 		{ "corrupt-line", required_argument, NULL, 'C' },
 		{ "silent-after", required_argument, NULL, 'S' },
+		{ "command-ms", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -331,6 +335,12 @@ main(int argc, char *argv[])
 				    " number (0 to 2000000000, at most %d)",
 				    optarg, MAX_FAULTS);
 			vp.corrupt[vp.ncorrupt++] = v;
+			break;
+		case 'M':
+			if (parse_long(optarg, 0, 60000, &v) < 0)
+				fatalx("--command-ms: '%s' is not a number of"
+				    " milliseconds (0 to 60000)", optarg);
+			vp.command_ms = v;
 			break;
 		case 'S':
 			if (parse_long(optarg, 0, 2000000000, &v) < 0)

@@ -1,0 +1,77 @@
+#!/bin/sh
+# make demo: one job printed end to end on the virtual printer, in a
+# temporary directory that is removed afterwards.
+#   demo.sh BUILDDIR SRCDIR
+set -eu
+B=$1 S=$2
+T=$(mktemp -d "${TMPDIR:-/tmp}/gspool-demo.XXXXXX")
+CUBE="$S/examples/calibration-cube.gcode"
+export GSPOOL_CONF="$T/gspool.conf"
+VP= SP=
+cleanup() {
+	rc=$?
+	[ -n "$SP" ] && kill "$SP" 2>/dev/null
+	[ -n "$VP" ] && kill "$VP" 2>/dev/null
+	pkill -f -- "$T/" 2>/dev/null
+	wait 2>/dev/null
+	rm -rf "$T"
+	exit $rc
+}
+trap cleanup EXIT
+say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+run() {
+	cmd=$1
+	shift
+	printf '$ %s %s\n' "$(basename "$cmd")" "$*"
+	"$cmd" "$@"
+}
+
+cat > "$GSPOOL_CONF" <<CONF
+[spool]
+directory = $T/spool
+backend_dir = $B/backends
+
+[printer mk3]
+description = the built-in virtual printer
+device = $T/mk3.tty
+CONF
+
+say "gspool demo: a calibration cube on the virtual printer, in $T"
+say "1. A virtual Marlin printer (1 ms per command, so the print can be watched)"
+printf '$ gspool-vprinter --command-ms 1 -o printer.log mk3.tty &\n'
+"$B/tests/vprinter/gspool-vprinter" --command-ms 1 -o "$T/printer.log" "$T/mk3.tty" &
+VP=$!
+"$B/tests/integration/waitfor" exists "$T/mk3.tty"
+
+say "2. The spooler"
+printf '$ spoold -d -c gspool.conf &\n'
+"$B/spoold/spoold" -d -c "$GSPOOL_CONF" 2> "$T/spoold.log" &
+SP=$!
+"$B/tests/integration/waitfor" exists "$T/spool/control"
+
+say "3. Submit the cube"
+out=$("$B/lpr-tools/gprint" "$CUBE")
+printf '$ gprint %s\n%s\n' "$(basename "$CUBE")" "$out"
+job=${out#request id is }
+job=${job%% *}
+
+say "4. The queue while it prints"
+"$B/tests/integration/waitfor" lines "$T/printer.log" 200
+run "$B/lpr-tools/gqueue"
+
+say "5. Wait for the end"
+run "$B/lpr-tools/gqueue" -w "$job"
+
+say "6. What the printer executed"
+tr '\r' '\n' < "$CUBE" | sed -e 's/;.*//' -e 's/^[ 	]*//' \
+    -e 's/[ 	]*$//' -e '/^$/d' > "$T/commands"
+tail -n +4 "$T/printer.log" > "$T/executed"
+if cmp -s "$T/commands" "$T/executed"; then
+	echo "The printer executed $(wc -l < "$T/executed") commands: exactly the file's, in order."
+else
+	echo "MISMATCH between the file and the printer's log:" >&2
+	diff "$T/commands" "$T/executed" | head >&2
+	exit 1
+fi
+say "The spooler's log"
+cat "$T/spoold.log"
