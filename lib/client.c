@@ -33,26 +33,29 @@ client_connect(const char *opt, struct conf *c)
 	int fd;
 
 	if (conf_load(c, conf_path(opt), client_report, NULL) != 0)
-		return -1;
+		goto fail;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(c->socket_path) >= sizeof(sun.sun_path)) {
 		log_warnx("%s: socket path too long: %s", c->file,
 		    c->socket_path);
-		return -1;
+		goto fail;
 	}
 	strcpy(sun.sun_path, c->socket_path);
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0) {
 		log_warn("socket");
-		return -1;
+		goto fail;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		log_warn("cannot reach spoold at %s (is it running?)",
 		    c->socket_path);
 		close(fd);
-		return -1;
+		goto fail;
 	}
 	return fd;
+fail:
+	conf_free(c);
+	return -1;
 }
 
 long

@@ -62,7 +62,8 @@ main(int argc, char *argv[])
 		if (msg_send(sock, -1, "cancel", ids, (char *)NULL) < 0 ||
 		    msg_recv(sock, &m) <= 0) {
 			log_warn("lost the connection to spoold");
-			return EXIT_CONNECT;
+			failed = EXIT_CONNECT;
+			break;
 		}
 		if (m.fd >= 0)
 			close(m.fd);
@@ -73,5 +74,5 @@ main(int argc, char *argv[])
 	}
 	close(sock);
 	conf_free(&conf);
-	return failed ? 1 : 0;
+	return failed;
 }

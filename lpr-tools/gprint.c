@@ -71,7 +71,8 @@ main(int argc, char *argv[])
 	dest = client_dest(printer, &conf);
 	if (conf_printer(&conf, dest) == NULL) {
 		log_warnx("%s: unknown printer (see %s)", dest, conf.file);
-		return EXIT_USAGE;
+		failed = EXIT_USAGE;
+		goto done;
 	}
 	for (i = 0; i < argc; i++) {
 		char *copy = xstrdup(argv[i]);
@@ -89,7 +90,8 @@ main(int argc, char *argv[])
 		free(copy);
 		if (r < 0 || msg_recv(sock, &m) <= 0) {
 			log_warn("%s: lost the connection to spoold", argv[i]);
-			return EXIT_CONNECT;
+			failed = EXIT_CONNECT;
+			goto done;
 		}
 		if (m.fd >= 0)
 			close(m.fd);
@@ -111,14 +113,17 @@ main(int argc, char *argv[])
 			continue;
 		r = client_wait_job(sock, id, state, sizeof(state), reason,
 		    sizeof(reason));
-		if (r < 0)
-			return EXIT_CONNECT;
+		if (r < 0) {
+			failed = EXIT_CONNECT;
+			goto done;
+		}
 		printf("%s-%ld: %s%s%s\n", dest, id, state,
 		    reason[0] ? ": " : "", reason);
 		if (r == 0)
 			failed = 1;
 	}
+done:
 	close(sock);
 	conf_free(&conf);
-	return failed ? 1 : 0;
+	return failed;
 }

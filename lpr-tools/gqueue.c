@@ -140,14 +140,16 @@ main(int argc, char *argv[])
 		for (i = 0; i < argc; i++) {
 			r = client_wait_job(sock, client_job_id(argv[i]),
 			    state, sizeof(state), reason, sizeof(reason));
-			if (r < 0)
-				return EXIT_CONNECT;
+			if (r < 0) {
+				failed = EXIT_CONNECT;
+				break;
+			}
 			printf("%s: %s%s%s\n", argv[i], state,
 			    reason[0] ? ": " : "", reason);
 			if (r == 0)
 				failed = 1;
 		}
-		return failed ? 1 : 0;
+		goto done;
 	}
 	if (all) {
 		for (k = 0; k < conf.nprinters; k++) {
@@ -155,19 +157,23 @@ main(int argc, char *argv[])
 				printf("\n");
 			if ((r = show(sock, conf.printers[k].name)) < 0)
 				goto lost;
-			failed |= r;
+			if (r)
+				failed = 1;
 		}
 	} else {
 		const char *dest = client_dest(printer, &conf);
 
 		if ((r = show(sock, dest)) < 0)
 			goto lost;
-		failed |= r;
+		if (r)
+			failed = 1;
 	}
-	close(sock);
-	conf_free(&conf);
-	return failed ? 1 : 0;
+	goto done;
 lost:
 	log_warnx("lost the connection to spoold");
-	return EXIT_CONNECT;
+	failed = EXIT_CONNECT;
+done:
+	close(sock);
+	conf_free(&conf);
+	return failed;
 }

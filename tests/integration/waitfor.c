@@ -82,7 +82,7 @@ watch_nearest(int fd, const char *dir)
 int
 main(int argc, char *argv[])
 {
-	char *copy, *dir;
+	char copy[4096], *dir;
 	const char *what, *path;
 	long n = 0, timeout = 60;
 	time_t end;
@@ -111,7 +111,7 @@ main(int argc, char *argv[])
 		perror("waitfor: inotify_init1");
 		return 2;
 	}
-	copy = strdup(path);
+	snprintf(copy, sizeof(copy), "%s", path);
 	dir = dirname(copy);
 	end = time(NULL) + timeout;
 	for (;;) {
