@@ -2,9 +2,11 @@
  * gcode.c - stream a G-code file into commands, checking every byte.
  *
  * Rules (gspool.conf(5) and gspool(7) give the user's view):
- *  - line ends are LF, CRLF or CR; ';' starts a comment to the end of line;
+ *  - line ends are LF, CRLF or CR; ';' starts a comment to the end of
+ *    line, '(' one to the next ')' or the end of the line;
  *  - no NUL byte anywhere; no control byte other than TAB anywhere;
- *    commands are printable ASCII (comments may hold UTF-8);
+ *    commands are printable ASCII (comments may hold UTF-8) and start
+ *    with a letter;
  *  - a command must fit the firmware's 95-byte line once framed as
  *    "N<n> <cmd>*<cs>", where n is its position in the job;
  *  - a command may not carry its own line number or checksum, nor set
@@ -147,6 +149,10 @@ lx_finish_line(struct gcode_lexer *lx)
 	lx->cmdlen = 0;
 	if (n == 0)
 		return 0;
+	if (!isalpha((unsigned char)lx->cmd[0]))
+		return lx_fail(lx, lx->cmd_line,
+		    "'%s' is not a G-code command (a command starts with a"
+		    " letter)", lx->cmd);
 	if (strchr(lx->cmd, '*') != NULL)
 		return lx_fail(lx, lx->cmd_line,
 		    "'%s' carries its own checksum; submit plain G-code",
@@ -199,7 +205,7 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		lx->prev_cr = 0;
 		if (c == '\n' || c == '\r') {
 			lx->prev_cr = (c == '\r');
-			lx->in_comment = 0;
+			lx->in_comment = lx->in_paren = 0;
 			lx->cmd_line = lx->line++;
 			r = lx_finish_line(lx);
 			if (r < 0) {
@@ -224,8 +230,16 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		}
 		if (lx->in_comment)
 			continue;
+		if (lx->in_paren) {
+			lx->in_paren = (c != ')');
+			continue;
+		}
 		if (c == ';') {
 			lx->in_comment = 1;
+			continue;
+		}
+		if (c == '(') {
+			lx->in_paren = 1;
 			continue;
 		}
 		if (c >= 0x80) {
@@ -255,7 +269,7 @@ gcode_lex_end(struct gcode_lexer *lx)
 		return GCODE_ERROR;
 	if (lx->cmdlen == 0 && !lx->overlong)
 		return GCODE_MORE;
-	lx->in_comment = 0;
+	lx->in_comment = lx->in_paren = 0;
 	lx->cmd_line = lx->line;
 	r = lx_finish_line(lx);
 	if (r < 0)

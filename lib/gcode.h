@@ -37,6 +37,7 @@ struct gcode_lexer {
 	char		cmd[GCODE_MAX_CMD + 1];
 	size_t		cmdlen;
 	int		in_comment;
+	int		in_paren;	/* inside ( ... ) */
 	int		prev_cr;
 	int		overlong;	/* command text went past cmd[] */
 	char		error[256];

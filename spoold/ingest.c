@@ -48,12 +48,15 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 
 	if (sd->magic == NULL || len == 0)
 		return 0;
+	/* The stock database knows no G-code and gives some G-code files
+	 * odd types (a slicer's "key = value" header reads as an INI file):
+	 * what matters is its verdict on the encoding. */
 	mime = magic_buffer(sd->magic, buf, len);
 	if (mime == NULL) {
 		log_warnx("libmagic: %s", magic_error(sd->magic));
 		return 0;	/* the lexer still checks every byte */
 	}
-	if (strncmp(mime, "text/", 5) == 0)
+	if (strstr(mime, "charset=binary") == NULL)
 		return 0;
 	/* Say where, too: the first line the lexer refuses. */
 	gcode_lexer_init(&lx, pol);

@@ -272,7 +272,7 @@ main(int argc, char *argv[])
 
 	if (make_dirs(&sd) < 0 || lock_spool(&sd) < 0)
 		return 1;
-	if ((sd.magic = magic_open(MAGIC_MIME_TYPE | MAGIC_ERROR)) == NULL ||
+	if ((sd.magic = magic_open(MAGIC_MIME | MAGIC_ERROR)) == NULL ||
 	    magic_load(sd.magic, NULL) != 0) {
 		log_warnx("libmagic: cannot load its database: %s",
 		    sd.magic ? magic_error(sd.magic) : "out of memory");

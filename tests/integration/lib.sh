@@ -98,8 +98,8 @@ gs_setup() {
 
 # The commands a G-code file sends, as the printer executes them.
 gcode_commands() {
-	tr '\r' '\n' < "$1" | sed -e 's/;.*//' -e 's/^[ 	]*//' \
-	    -e 's/[ 	]*$//' -e '/^$/d'
+	tr '\r' '\n' < "$1" | sed -e 's/([^)]*)//g' -e 's/(.*//' -e 's/;.*//' -e 's/^[ 	]*//' \
+	    -e 's/[ 	]*$//' -e '/^$/d' | awk '{ print }'
 }
 
 # expect_log FILE...: the printer executed the handshake, then each file

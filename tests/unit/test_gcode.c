@@ -131,6 +131,7 @@ test_lex_errors(void **state)
 	expect_error("G1 X\xc3\xa9\n", 7, "line 1: byte 0xc3 outside a comment");
 	expect_error("N5 G28\n", 7, "line 1: 'N5 G28' carries its own line number");
 	expect_error("G28*18\n", 7, "carries its own checksum");
+	expect_error("(a (b) :c)\nG28\n", 15, "line 1: ':c)' is not a G-code command");
 	expect_error("G28\nM110 N5\n", 11, "line 2: M110");
 	expect_error("M104 S300\n", 10, "line 1: M104 S300 sets 300 C, above the printer's max_hotend 285");
 	expect_error("M109 R290 T0\n", 13, "max_hotend 285");
@@ -160,6 +161,10 @@ test_lex_accepts(void **state)
 	assert_int_not_equal(lex_all(longc, sizeof(longc), 64, &pol, out,
 	    sizeof(out), &lx), GCODE_ERROR);
 	assert_string_equal(out, "G28");
+	/* Parenthesised comments, as RepRap and Skeinforge write them. */
+	assert_int_not_equal(lex_all("(header)\nG1 (move) X1 (to 1)\nG28 (open\nM84\n",
+	    43, 5, &pol, out, sizeof(out), &lx), GCODE_ERROR);
+	assert_string_equal(out, "G1  X1|G28|M84");
 	/* Nothing but comments: no command, no error. */
 	assert_int_equal(lex_all(";a\n;b\n", 6, 6, &pol, out, sizeof(out),
 	    &lx), GCODE_MORE);

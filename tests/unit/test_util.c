@@ -1,0 +1,98 @@
+/* Unit tests for lib/util.c and the command helpers of lib/client.c. */
+#include "config.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client.h"
+#include "util.h"
+
+static void
+test_parse_long(void **state)
+{
+	long v = 0;
+
+	(void)state;
+	assert_int_equal(parse_long("42", 0, 100, &v), 0);
+	assert_int_equal(v, 42);
+	assert_int_equal(parse_long("-5", -10, 10, &v), 0);
+	assert_int_equal(v, -5);
+	assert_int_equal(parse_long("101", 0, 100, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_long("99999999999999999999", 0, 100, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_long("12x", 0, 100, &v), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(parse_long("", 0, 100, &v), -1);
+	assert_int_equal(parse_long(" 1", 0, 100, &v), -1);
+	assert_int_equal(parse_long(NULL, 0, 100, &v), -1);
+}
+
+static void
+test_name_is_safe(void **state)
+{
+	(void)state;
+	assert_true(name_is_safe("mk3", 32));
+	assert_true(name_is_safe("prusa_mk3.s-2", 32));
+	assert_false(name_is_safe("", 32));
+	assert_false(name_is_safe(".hidden", 32));
+	assert_false(name_is_safe("-flag", 32));
+	assert_false(name_is_safe("a/b", 32));
+	assert_false(name_is_safe("a b", 32));
+	assert_false(name_is_safe("..", 32));
+	assert_false(name_is_safe("abcd", 3));
+	assert_true(name_is_safe("abc", 3));
+}
+
+static void
+test_job_id(void **state)
+{
+	(void)state;
+	assert_int_equal(client_job_id("7"), 7);
+	assert_int_equal(client_job_id("mk3-7"), 7);
+	assert_int_equal(client_job_id("my-printer-12"), 12);
+	assert_int_equal(client_job_id("mk3-"), -1);
+	assert_int_equal(client_job_id("mk3"), -1);
+	assert_int_equal(client_job_id("0"), -1);
+	assert_int_equal(client_job_id("mk3-x"), -1);
+}
+
+static void
+test_dest(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.default_printer = "fromconf";
+	unsetenv("GSPOOL_PRINTER");
+	unsetenv("PRINTER");
+	assert_string_equal(client_dest(NULL, &c), "fromconf");
+	setenv("PRINTER", "fromprinter", 1);
+	assert_string_equal(client_dest(NULL, &c), "fromprinter");
+	setenv("GSPOOL_PRINTER", "fromgspool", 1);
+	assert_string_equal(client_dest(NULL, &c), "fromgspool");
+	assert_string_equal(client_dest("fromflag", &c), "fromflag");
+	unsetenv("GSPOOL_PRINTER");
+	unsetenv("PRINTER");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_name_is_safe),
+		cmocka_unit_test(test_job_id),
+		cmocka_unit_test(test_dest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
