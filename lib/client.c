@@ -115,3 +115,17 @@ client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
 	snprintf(reason, reasonsz, "%s", msg_field(&m, 3));
 	return strcmp(state, "completed") == 0;
 }
+
+void
+client_check_jobs(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (client_job_id(argv[i]) < 0) {
+			log_warnx("%s: not a job (expected PRINTER-NUMBER or"
+			    " NUMBER)", argv[i]);
+			exit(EXIT_USAGE);
+		}
+	}
+}

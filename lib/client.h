@@ -34,4 +34,8 @@ int	client_wait_job(int fd, long id, char *state, size_t statesz,
 /* Split a job name "mk3-7" or "7" into its number; -1 if malformed. */
 long	client_job_id(const char *arg);
 
+/* Check that every argument names a job; report and exit(EXIT_USAGE) if
+ * one does not. */
+void	client_check_jobs(int argc, char *argv[]);
+
 #endif

@@ -47,13 +47,7 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
-	for (i = 0; i < argc; i++) {
-		if (client_job_id(argv[i]) < 0) {
-			log_warnx("%s: not a job (expected PRINTER-NUMBER or"
-			    " NUMBER)", argv[i]);
-			exit(EXIT_USAGE);
-		}
-	}
+	client_check_jobs(argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	for (i = 0; i < argc; i++) {

@@ -259,21 +259,35 @@ may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 	return c->uid == 0 || c->uid == getuid() || (long)c->uid == j->uid;
 }
 
+/* The job a request names in its first argument; replies the error and
+ * returns -1 when there is none. */
+static int
+request_job(struct spoold *sd, struct client *c, struct msg *m,
+    struct job_row *j)
+{
+	long id;
+
+	if (parse_long(msg_field(m, 1), 1, 2000000000L, &id) < 0) {
+		reply_error(c, "%s: '%s' is not a job number", msg_field(m, 0),
+		    msg_field(m, 1));
+		return -1;
+	}
+	if (queue_get(sd, id, j) <= 0) {
+		reply_error(c, "job %ld does not exist", id);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 do_cancel(struct spoold *sd, struct client *c, struct msg *m)
 {
 	struct job_row j;
 	long id;
 
-	if (parse_long(msg_field(m, 1), 1, 2000000000L, &id) < 0) {
-		reply_error(c, "cancel: '%s' is not a job number",
-		    msg_field(m, 1));
+	if (request_job(sd, c, m, &j) < 0)
 		return;
-	}
-	if (queue_get(sd, id, &j) <= 0) {
-		reply_error(c, "job %ld does not exist", id);
-		return;
-	}
+	id = j.id;
 	if (!may_change(sd, c, &j)) {
 		reply_error(c, "%s-%ld belongs to %s; you may cancel only your"
 		    " own jobs", j.printer, id, j.owner);
@@ -309,22 +323,14 @@ static void
 do_wait(struct spoold *sd, struct client *c, struct msg *m)
 {
 	struct job_row j;
-	long id;
 
-	if (parse_long(msg_field(m, 1), 1, 2000000000L, &id) < 0) {
-		reply_error(c, "wait: '%s' is not a job number",
-		    msg_field(m, 1));
+	if (request_job(sd, c, m, &j) < 0)
 		return;
-	}
-	if (queue_get(sd, id, &j) <= 0) {
-		reply_error(c, "job %ld does not exist", id);
-		return;
-	}
 	if (job_state_final(j.state) || strcmp(j.state, "stopped") == 0) {
 		reply_done(c, &j);
 		return;
 	}
-	c->wait_job = id;	/* answered by control_job_ended() */
+	c->wait_job = j.id;	/* answered by control_job_ended() */
 }
 
 void
