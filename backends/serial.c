@@ -57,7 +57,10 @@ struct backend {
 	struct link	 link;
 	struct job	 job;
 	long long	 retry_at;
+	int		 paused;	/* the printer asked the host to pause */
 	char		 last_status[512];
+	char		 last_temps[256];
+	long long	 temps_at;
 };
 
 static volatile sig_atomic_t quit;
@@ -131,14 +134,15 @@ job_progress(struct backend *b, long long now, int force)
 
 /* Give the engine job lines while it wants them. */
 static void
-job_feed(struct backend *b)
+job_feed(struct backend *b, long long now)
 {
 	struct job *j = &b->job;
 	enum gcode_status st;
 	size_t used;
 	ssize_t n;
 
-	while (j->id != 0 && !j->eof && link_wants_line(&b->link)) {
+	while (j->id != 0 && !j->eof && !b->paused &&
+	    link_wants_line(&b->link)) {
 		if (j->off == j->len) {
 			n = read(j->fd, j->buf, JOB_BUFSZ);
 			if (n < 0) {
@@ -155,7 +159,7 @@ job_feed(struct backend *b)
 				st = gcode_lex_end(&j->lx);
 				j->eof = 1;
 				if (st == GCODE_CMD)
-					link_send_line(&b->link, j->lx.cmd);
+					link_send_line(&b->link, j->lx.cmd, now);
 				else if (st == GCODE_ERROR)
 					goto lexerr;
 				link_job_input_done(&b->link);
@@ -166,7 +170,8 @@ job_feed(struct backend *b)
 		j->off += used;
 		if (st == GCODE_ERROR)
 			goto lexerr;
-		if (st == GCODE_CMD && link_send_line(&b->link, j->lx.cmd) < 0)
+		if (st == GCODE_CMD &&
+		    link_send_line(&b->link, j->lx.cmd, now) < 0)
 			goto lexerr;
 	}
 	return;
@@ -189,6 +194,26 @@ port_lost(struct backend *b, const char *why)
 		job_end(b, "stopped", msg);
 	status(b, "error", msg);
 	b->retry_at = monotonic_ms() + b->reconnect_ms;
+}
+
+/* Host action commands the firmware sends ("//action:pause"). */
+static void
+on_action(struct backend *b, const char *action)
+{
+	log_info("%s: the printer asks: %s", b->printer, action);
+	if (strcmp(action, "pause") == 0 || strcmp(action, "paused") == 0) {
+		b->paused = 1;
+		tell(b, "status", "paused", "the printer paused the job",
+		    NULL);
+	} else if (strcmp(action, "resume") == 0 ||
+	    strcmp(action, "resumed") == 0) {
+		b->paused = 0;
+		tell(b, "status", "ready", b->link.firmware, NULL);
+	} else if (strcmp(action, "cancel") == 0 && b->job.id != 0) {
+		link_job_abort(&b->link);
+		b->paused = 0;
+		job_end(b, "canceled", "canceled at the printer");
+	}
 }
 
 static void
@@ -220,6 +245,23 @@ handle_events(struct backend *b, long long now)
 			break;
 		case LINK_EV_RESET:
 			job_end(b, "aborted", ev.text);
+			break;
+		case LINK_EV_TIMEOUT:
+			log_warnx("%s: no answer from the printer (%ld in a"
+			    " row); asking with M105", b->printer, ev.line);
+			break;
+		case LINK_EV_TEMPS:
+			/* At most one report a second goes to spoold. */
+			if (now - b->temps_at >= 1000 &&
+			    strcmp(ev.text, b->last_temps) != 0) {
+				b->temps_at = now;
+				snprintf(b->last_temps, sizeof(b->last_temps),
+				    "%s", ev.text);
+				tell(b, "temps", ev.text, NULL, NULL);
+			}
+			break;
+		case LINK_EV_ACTION:
+			on_action(b, ev.text);
 			break;
 		case LINK_EV_INFO:
 			log_info("%s: printer says: %s", b->printer, ev.text);
@@ -256,7 +298,8 @@ handle_ctl(struct backend *b)
 	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0)
 		id = 0;
 	if (strcmp(verb, "print") == 0 && id != 0 && m.fd >= 0) {
-		if (b->job.id != 0 || link_job_begin(&b->link) < 0) {
+		if (b->job.id != 0 ||
+		    link_job_begin(&b->link, monotonic_ms()) < 0) {
 			char ids[32];
 
 			snprintf(ids, sizeof(ids), "%ld", id);
@@ -288,8 +331,11 @@ handle_ctl(struct backend *b)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: serial [-v] [-b baud] [-r seconds]"
-	    " [-t seconds] printer device\n");
+	fprintf(stderr, "usage: serial [-v] [-b baud] [-k auto|yes|no]"
+	    " [-m count] [-o seconds]\n"
+	    "              [-r seconds] [-s seconds] [-t seconds] [-w lines]"
+	    " [-x bytes]\n"
+	    "              printer device\n");
 	exit(2);
 }
 
@@ -298,8 +344,9 @@ main(int argc, char *argv[])
 {
 	struct backend b;
 	struct sigaction sa;
+	struct link_opts lo;
 	char buf[4096], err[512];
-	long v, handshake_ms = 10000;
+	long v;
 	int ch, verbose = 0;
 
 	memset(&b, 0, sizeof(b));
@@ -309,7 +356,8 @@ main(int argc, char *argv[])
 	b.port.fd = -1;
 	b.job.fd = -1;
 	log_init("serial", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "b:hr:t:v")) != -1) {
+	link_opts_default(&lo);
+	while ((ch = getopt(argc, argv, "b:hk:m:o:r:s:t:vw:x:")) != -1) {
 		switch (ch) {
 		case 'b':
 			if (parse_long(optarg, 50, 4000000, &v) < 0)
@@ -324,7 +372,45 @@ main(int argc, char *argv[])
 		case 't':
 			if (parse_long(optarg, 0, 600, &v) < 0)
 				fatalx("-t: bad timeout '%s'", optarg);
-			handshake_ms = v * 1000;
+			lo.handshake_timeout_ms = v * 1000;
+			break;
+		case 'k':
+			if (strcmp(optarg, "auto") == 0)
+				lo.resend_ok = LINK_RESEND_OK_AUTO;
+			else if (strcmp(optarg, "yes") == 0)
+				lo.resend_ok = LINK_RESEND_OK_YES;
+			else if (strcmp(optarg, "no") == 0)
+				lo.resend_ok = LINK_RESEND_OK_NO;
+			else
+				fatalx("-k: '%s' is not auto, yes or no",
+				    optarg);
+			break;
+		case 'm':
+			if (parse_long(optarg, 1, 100, &v) < 0)
+				fatalx("-m: bad count '%s'", optarg);
+			lo.max_timeouts = (int)v;
+			break;
+		case 'o':
+			if (parse_long(optarg, 1, 3600, &v) < 0)
+				fatalx("-o: bad timeout '%s'", optarg);
+			lo.ok_timeout_ms = v * 1000;
+			break;
+		case 's':
+			if (parse_long(optarg, 0, 3600, &v) < 0)
+				fatalx("-s: bad interval '%s'", optarg);
+			lo.sync_ms = (int)v * 1000;
+			break;
+		case 'w':
+			if (parse_long(optarg, 1, 64, &v) < 0)
+				fatalx("-w: bad window '%s' (1 to 64 lines)",
+				    optarg);
+			lo.window = (int)v;
+			break;
+		case 'x':
+			if (parse_long(optarg, 16, 65536, &v) < 0)
+				fatalx("-x: bad buffer size '%s' (16 to 65536"
+				    " bytes)", optarg);
+			lo.rx_buffer = (int)v;
 			break;
 		case 'v':
 			verbose = 1;
@@ -338,7 +424,7 @@ main(int argc, char *argv[])
 	b.printer = argv[optind];
 	b.device = argv[optind + 1];
 	log_set_verbose(verbose);
-	link_init(&b.link, handshake_ms);
+	link_init(&b.link, &lo);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -372,7 +458,7 @@ main(int argc, char *argv[])
 		if (b.port.fd >= 0) {
 			link_tick(&b.link, now);
 			handle_events(&b, now);
-			job_feed(&b);
+			job_feed(&b, now);
 			handle_events(&b, now);
 		}
 		if (b.ctl >= 0) {

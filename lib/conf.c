@@ -125,6 +125,11 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->baud = 115200;
 	p->handshake_timeout = 10;
 	p->reconnect_interval = 2;
+	p->window = 4;
+	p->rx_buffer = 128;
+	p->ok_timeout = 30;
+	p->max_timeouts = 5;
+	p->resend_ok = xstrdup("auto");
 	p->policy.max_hotend = 285;
 	p->policy.max_bed = 120;
 	p->line = cp->section_line;
@@ -252,6 +257,26 @@ conf_handler(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "reconnect_interval") == 0) {
 			if (conf_number(cp, key, value, 1, 3600, &v) == 0)
 				p->reconnect_interval = v;
+		} else if (strcmp(key, "window") == 0) {
+			if (conf_number(cp, key, value, 1, 64, &v) == 0)
+				p->window = v;
+		} else if (strcmp(key, "rx_buffer") == 0) {
+			if (conf_number(cp, key, value, 16, 65536, &v) == 0)
+				p->rx_buffer = v;
+		} else if (strcmp(key, "ok_timeout") == 0) {
+			if (conf_number(cp, key, value, 1, 3600, &v) == 0)
+				p->ok_timeout = v;
+		} else if (strcmp(key, "max_timeouts") == 0) {
+			if (conf_number(cp, key, value, 1, 100, &v) == 0)
+				p->max_timeouts = v;
+		} else if (strcmp(key, "resend_ok") == 0) {
+			if (strcmp(value, "auto") != 0 &&
+			    strcmp(value, "yes") != 0 &&
+			    strcmp(value, "no") != 0)
+				conf_error(cp, cp->line, "resend_ok: '%s' is"
+				    " not auto, yes or no", value);
+			else
+				conf_set_str(&p->resend_ok, value);
 		} else
 			conf_error(cp, cp->line, "unknown key '%s' in [printer"
 			    " %s]", key, name);
@@ -325,6 +350,7 @@ conf_free(struct conf *c)
 		free(c->printers[i].description);
 		free(c->printers[i].device);
 		free(c->printers[i].device_path);
+		free(c->printers[i].resend_ok);
 	}
 	free(c->printers);
 	free(c->file);

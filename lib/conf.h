@@ -17,6 +17,11 @@ struct conf_printer {
 	long	 baud;
 	long	 handshake_timeout;	/* seconds to wait for "start" */
 	long	 reconnect_interval;	/* seconds between opening attempts */
+	long	 window;		/* lines in flight; 1 = ping-pong */
+	long	 rx_buffer;		/* firmware's receive buffer, bytes */
+	long	 ok_timeout;		/* seconds of silence before M105 */
+	long	 max_timeouts;
+	char	*resend_ok;		/* auto, yes, no */
 	struct gcode_policy policy;
 	unsigned line;			/* line of its section header */
 };

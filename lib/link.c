@@ -1,15 +1,33 @@
 /*
- * link.c - the printer protocol engine: frames lines, matches "ok"s,
- * serves "Resend:" requests, and recognises the firmware's fatal errors.
+ * link.c - the printer protocol engine: frames lines, keeps the
+ * firmware's buffers full, matches "ok"s, serves "Resend:" requests,
+ * recovers lost "ok"s, and recognises the firmware's fatal errors.
  *
- * The reply classifier follows Marlin's wire behaviour as documented in
- * gspool(7): "start" is a (re)boot, "ok" acknowledges the oldest line in
- * flight, "Resend: N" / "rs N" rewinds to line N (go-back-N), errors
- * that stop the firmware end the job, everything else is information.
+ * Sending.  Every line is framed "N<n> <cmd>*<cs>" and kept in a ring
+ * for resends.  Lines go out while the lines in flight (sent, not yet
+ * acknowledged) fit both the firmware's receive buffer in bytes (Marlin
+ * drops bytes that overflow it) and the window in lines (its command
+ * queue).  A "Resend: n" is go-back-N: lines from n on are lost (Marlin
+ * drains its receive buffer on an error), lines before n still owe
+ * their "ok".  The engine then stops, lets the burst of errors that
+ * lines in transit cause pass (a quiet period), collects the "ok"s
+ * still owed (and the one some firmware sends after Resend:, which the
+ * handshake measures), and resends from n one line at a time for a
+ * while; after repeated resends it stays at one line for longer.
  *
- * Security: printer replies are untrusted input.  A reply line is kept
- * to LINK_RXLINE bytes, a resend outside the kept history ends the job
- * rather than sending anything that was not asked for.
+ * Recovering "ok"s.  A damaged "ok" is lost for good, and a damaged N
+ * word earns an "ok" for nothing.  So the count of lines in flight can
+ * drift; an M105 puts it right: its reply, "ok T:...", acknowledges the
+ * M105 and, since the firmware runs lines in order, every line before
+ * it.  An M105 goes out after a period of silence (ok_timeout, longer
+ * while a long command such as G28 or M109 runs and the printer still
+ * talks), on "wait", and every sync_ms during a job.  Too many silent
+ * periods in a row end the job.
+ *
+ * Security: printer replies are untrusted.  A reply line is kept to
+ * LINK_RXLINE bytes; a resend request far from the lines in flight is
+ * ignored (a damaged number), and one outside the kept history ends the
+ * job rather than sending anything that was not asked for.
  */
 #include "config.h"
 
@@ -19,6 +37,26 @@
 #include <string.h>
 
 #include "link.h"
+
+#define RESEND_QUIET_MS		100	/* let an error burst pass */
+#define PINGPONG_AFTER_RESEND	32	/* lines sent one at a time */
+#define PINGPONG_AFTER_STORM	1000
+#define STORM_RESENDS		4	/* resends within STORM_LINES */
+#define STORM_LINES		500
+#define MAX_IGNORED_RESENDS	16
+
+void
+link_opts_default(struct link_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->handshake_timeout_ms = 10000;
+	o->ok_timeout_ms = 30000;
+	o->max_timeouts = 5;
+	o->window = 4;
+	o->rx_buffer = 128;
+	o->sync_ms = 10000;
+	o->resend_ok = LINK_RESEND_OK_AUTO;
+}
 
 const char *
 link_state_name(enum link_state s)
@@ -42,22 +80,32 @@ link_event_name(enum link_event_type t)
 	case LINK_EV_ACK:	return "ack";
 	case LINK_EV_JOB_DONE:	return "job-done";
 	case LINK_EV_RESEND:	return "resend";
+	case LINK_EV_TIMEOUT:	return "timeout";
 	case LINK_EV_FATAL:	return "fatal";
 	case LINK_EV_RESET:	return "reset";
+	case LINK_EV_TEMPS:	return "temps";
+	case LINK_EV_ACTION:	return "action";
 	case LINK_EV_INFO:	return "info";
 	}
 	return "?";
 }
 
 void
-link_init(struct link *lk, long handshake_timeout_ms)
+link_init(struct link *lk, const struct link_opts *o)
 {
 	memset(lk, 0, sizeof(*lk));
+	if (o)
+		lk->opts = *o;
+	else
+		link_opts_default(&lk->opts);
+	if (lk->opts.window < 1)
+		lk->opts.window = 1;
+	if (lk->opts.rx_buffer < 2)
+		lk->opts.rx_buffer = 2;
 	lk->state = LINK_CLOSED;
-	lk->handshake_timeout_ms = handshake_timeout_ms;
 	lk->deadline = -1;
-	lk->resend_from = -1;
-	lk->resend_deadline = -1;
+	lk->acked_n = lk->sent_n = -1;
+	lk->resend_ok = lk->opts.resend_ok != LINK_RESEND_OK_NO;
 }
 
 static void
@@ -66,8 +114,15 @@ link_event(struct link *lk, enum link_event_type t, long line,
 {
 	struct link_event *e;
 
+	/* Progress coalesces: the newest ACK is all that matters. */
+	if (t == LINK_EV_ACK && lk->ev_count > 0) {
+		e = &lk->ev[(lk->ev_head + lk->ev_count - 1) % LINK_MAXEVENTS];
+		if (e->type == LINK_EV_ACK) {
+			e->line = line;
+			return;
+		}
+	}
 	if (lk->ev_count == LINK_MAXEVENTS) {
-		/* Keep the newest; a reader that lags loses old ACKs only. */
 		lk->ev_head = (lk->ev_head + 1) % LINK_MAXEVENTS;
 		lk->ev_count--;
 	}
@@ -91,6 +146,37 @@ link_next_event(struct link *lk, struct link_event *out)
 }
 
 static int
+starts_with(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Commands that may run for a long time before their "ok". */
+static int
+is_long_command(const char *cmd)
+{
+	static const char *const longcmds[] = {
+		"G4", "G28", "G29", "G30", "G32", "G33", "G34", "M109",
+		"M190", "M191", "M116", "M400", "M226", "M600", "M0", "M1",
+		"M303", "M48",
+	};
+	size_t i, n;
+
+	for (i = 0; i < sizeof(longcmds) / sizeof(longcmds[0]); i++) {
+		n = strlen(longcmds[i]);
+		if (strncasecmp(cmd, longcmds[i], n) == 0 &&
+		    !isdigit((unsigned char)cmd[n]) && cmd[n] != '.')
+			return 1;
+	}
+	return 0;
+}
+
+/* Flags kept beside each line of the history. */
+#define LINE_LONG	1
+#define LINE_PROBE	2	/* an M105 we added */
+#define LINE_JOB	4	/* a line of the job itself */
+
+static int
 link_put(struct link *lk, const char *s, size_t n)
 {
 	if (lk->outlen + n + 1 > sizeof(lk->out))
@@ -98,63 +184,242 @@ link_put(struct link *lk, const char *s, size_t n)
 	memcpy(lk->out + lk->outlen, s, n);
 	lk->out[lk->outlen + n] = '\n';
 	lk->outlen += n + 1;
+	lk->bytes_sent += n + 1;
+	lk->lines_sent++;
 	return 0;
 }
 
-/* Frame line n, remember it for resends, and queue it for writing. */
+/* Frame line n into the history.  0, or -1 if it does not fit. */
 static int
-link_put_line(struct link *lk, long n, const char *cmd)
+link_frame(struct link *lk, long n, const char *cmd, int flags)
 {
-	char *h = lk->history[n % LINK_HISTORY];
-	int len;
+	int i = (int)(n % LINK_HISTORY), len;
 
-	len = gcode_frame(h, GCODE_MAX_FRAMED + 2, n, cmd);
+	len = gcode_frame(lk->history[i], GCODE_MAX_FRAMED + 2, n, cmd);
 	if (len < 0)
 		return -1;
-	lk->history_n[n % LINK_HISTORY] = n;
-	lk->lines_sent++;
-	return link_put(lk, h, (size_t)len);
+	lk->history_n[i] = n;
+	lk->history_len[i] = (unsigned char)len;
+	if (is_long_command(cmd))
+		flags |= LINE_LONG;
+	lk->history_long[i] = (unsigned char)flags;
+	return 0;
 }
 
-/* Send the handshake's current line: M110 N0, then M115. */
-static void
-link_handshake_line(struct link *lk, long long now)
+static size_t
+line_bytes(const struct link *lk, long n)
 {
-	if (lk->handshake_step == 0)
-		link_put_line(lk, 0, "M110 N0");
-	else
-		link_put_line(lk, 1, "M115");
-	lk->deadline = now + (lk->handshake_timeout_ms > 0 ?
-	    lk->handshake_timeout_ms : 2000);
+	return (size_t)lk->history_len[n % LINK_HISTORY] + 1;
+}
+
+static int
+line_flags(const struct link *lk, long n)
+{
+	return lk->history_long[n % LINK_HISTORY];
+}
+
+static void
+write_line(struct link *lk, long n)
+{
+	int i = (int)(n % LINK_HISTORY);
+
+	if (link_put(lk, lk->history[i], lk->history_len[i]) < 0)
+		return;
+	lk->sent_n = n;
+	lk->inflight_bytes += line_bytes(lk, n);
+	if ((line_flags(lk, n) & LINE_PROBE) && lk->nprobes < LINK_MAXPROBES)
+		lk->probes[lk->nprobes++] = n;
+}
+
+static int
+link_window(const struct link *lk)
+{
+	int w = lk->opts.window;
+
+	if (lk->pingpong_until > lk->acked_n)
+		return 1;
+	if (lk->cmd_slots > 0 && lk->cmd_slots < w)
+		w = lk->cmd_slots;
+	return w;
+}
+
+/* May line sent_n + 1 go out now? */
+static int
+can_write(const struct link *lk)
+{
+	long inflight = lk->sent_n - lk->acked_n;
+	size_t budget = (size_t)lk->opts.rx_buffer - 1;
+
+	if (lk->state != LINK_PRINTING || lk->recovering ||
+	    lk->sent_n + 1 >= lk->next_n)
+		return 0;
+	if (inflight >= link_window(lk))
+		return 0;
+	/* An empty pipe takes any line; otherwise the bytes must fit. */
+	return inflight == 0 ||
+	    lk->inflight_bytes + line_bytes(lk, lk->sent_n + 1) <= budget;
+}
+
+static void
+arm_timeout(struct link *lk, long long now)
+{
+	if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n)
+		lk->deadline = now + lk->opts.ok_timeout_ms;
+	else if (lk->state == LINK_PRINTING)
+		lk->deadline = -1;
+}
+
+static void
+link_pump(struct link *lk, long long now)
+{
+	int was_empty = lk->sent_n == lk->acked_n;
+
+	while (can_write(lk))
+		write_line(lk, lk->sent_n + 1);
+	if (was_empty && lk->sent_n > lk->acked_n)
+		arm_timeout(lk, now);
+}
+
+static void
+link_check_done(struct link *lk)
+{
+	if (lk->state == LINK_PRINTING && lk->input_done &&
+	    !lk->recovering && lk->acked_n == lk->next_n - 1) {
+		lk->state = LINK_IDLE;
+		lk->deadline = -1;
+		link_event(lk, LINK_EV_JOB_DONE, lk->job_acked, NULL);
+	}
+}
+
+/* Every line up to n is acknowledged. */
+static void
+ack_through(struct link *lk, long n, long long now)
+{
+	long i;
+	int k, j;
+
+	if (n <= lk->acked_n)
+		return;
+	if (n > lk->sent_n)
+		n = lk->sent_n;
+	for (i = lk->acked_n + 1; i <= n; i++) {
+		lk->inflight_bytes -= line_bytes(lk, i);
+		if (line_flags(lk, i) & LINE_JOB)
+			lk->job_acked++;
+	}
+	lk->acked_n = n;
+	for (k = 0, j = 0; k < lk->nprobes; k++)
+		if (lk->probes[k] > n)
+			lk->probes[j++] = lk->probes[k];
+	lk->nprobes = j;
+	lk->timeouts = 0;
+	arm_timeout(lk, now);
+	if (lk->job_acked > 0)
+		link_event(lk, LINK_EV_ACK, lk->job_acked, NULL);
+	link_pump(lk, now);
+	link_check_done(lk);
+}
+
+/* Lines before n are no longer acknowledged (the firmware says so). */
+static void
+unack_from(struct link *lk, long n)
+{
+	long i;
+
+	for (i = n; i <= lk->acked_n; i++)
+		if (line_flags(lk, i) & LINE_JOB)
+			lk->job_acked--;
+	lk->acked_n = n - 1;
+}
+
+static void
+recount_inflight(struct link *lk)
+{
+	long i;
+	int k, j;
+
+	lk->inflight_bytes = 0;
+	for (i = lk->acked_n + 1; i <= lk->sent_n; i++)
+		lk->inflight_bytes += line_bytes(lk, i);
+	for (k = 0, j = 0; k < lk->nprobes; k++)
+		if (lk->probes[k] > lk->acked_n && lk->probes[k] <= lk->sent_n)
+			lk->probes[j++] = lk->probes[k];
+	lk->nprobes = j;
+}
+
+static void
+link_fatal(struct link *lk, const char *why)
+{
+	lk->state = LINK_HALTED;
+	lk->outlen = 0;
+	lk->deadline = -1;
+	link_event(lk, LINK_EV_FATAL, lk->job_acked, why);
+}
+
+/* Handshake: M110 N0, a deliberately damaged M115 to learn whether an
+ * "ok" follows Resend:, then M115. */
+enum {
+	HS_M110,
+	HS_PROBE,		/* damaged line sent, waiting for Resend: */
+	HS_PROBE_OK,		/* Resend: seen, waiting for an "ok" */
+	HS_M115,
+	HS_RESEND_WAIT,		/* line noise: wait for an "ok", then again */
+};
+
+static void
+hs_send(struct link *lk, long long now)
+{
+	char buf[GCODE_MAX_FRAMED + 2];
+	int len;
+
+	lk->outlen = 0;
+	switch (lk->hs_step) {
+	case HS_M110:
+		link_frame(lk, 0, "M110 N0", 0);
+		write_line(lk, 0);
+		break;
+	case HS_PROBE:
+		len = gcode_frame(buf, sizeof(buf), 1, "M115");
+		/* Change the checksum: the firmware must ask again. */
+		buf[len - 1] = buf[len - 1] == '0' ? '1' : '0';
+		link_put(lk, buf, (size_t)len);
+		break;
+	default:
+		link_frame(lk, 1, "M115", 0);
+		write_line(lk, 1);
+		break;
+	}
+	lk->deadline = now + (lk->opts.handshake_timeout_ms > 0 ?
+	    lk->opts.handshake_timeout_ms : 2000);
 }
 
 static void
 link_handshake(struct link *lk, long long now)
 {
 	lk->state = LINK_HANDSHAKE;
-	lk->handshake_step = 0;
-	lk->outlen = 0;
-	lk->resend_wait_ok = 0;
-	lk->resend_deadline = -1;
-	link_handshake_line(lk, now);
+	lk->hs_step = HS_M110;
+	lk->firmware[0] = '\0';
+	hs_send(lk, now);
 }
 
 void
 link_open(struct link *lk, long long now)
 {
-	long t = lk->handshake_timeout_ms;
+	struct link_opts o = lk->opts;
 
-	link_init(lk, t);
+	link_init(lk, &o);
 	lk->state = LINK_WAIT_START;
-	lk->deadline = now + t;
-	if (t == 0)
+	lk->deadline = now + o.handshake_timeout_ms;
+	if (o.handshake_timeout_ms == 0)
 		link_handshake(lk, now);
 }
 
 void
 link_close(struct link *lk)
 {
-	link_init(lk, lk->handshake_timeout_ms);
+	struct link_opts o = lk->opts;
+
+	link_init(lk, &o);
 }
 
 size_t
@@ -169,81 +434,78 @@ link_output_done(struct link *lk, size_t n)
 {
 	if (n >= lk->outlen) {
 		lk->outlen = 0;
+		lk->out_partial = 0;
 		return;
 	}
+	if (n > 0)
+		lk->out_partial = lk->out[n - 1] != '\n';
 	memmove(lk->out, lk->out + n, lk->outlen - n);
 	lk->outlen -= n;
 }
 
-/* Lines written in this pass: acked_n < n <= sent_n are in flight. */
-#define SENT(lk)	((lk)->resend_from >= 0 ? (lk)->resend_from - 1 : \
-			    (lk)->next_n - 1)
-
-/* Write the next line of a resend pass when nothing is in flight. */
-static void
-link_pump(struct link *lk)
-{
-	long n;
-
-	if (lk->state != LINK_PRINTING || lk->resend_wait_ok ||
-	    lk->resend_from < 0)
-		return;
-	if (lk->acked_n < lk->resend_from - 1)
-		return;
-	n = lk->resend_from;
-	if (n >= lk->next_n) {
-		lk->resend_from = -1;
-		return;
-	}
-	link_put(lk, lk->history[n % LINK_HISTORY],
-	    strlen(lk->history[n % LINK_HISTORY]));
-	lk->lines_sent++;
-	lk->resend_from = n + 1;
-	if (lk->resend_from >= lk->next_n)
-		lk->resend_from = -1;
-}
-
 int
-link_job_begin(struct link *lk)
+link_job_begin(struct link *lk, long long now)
 {
 	if (lk->state != LINK_IDLE)
 		return -1;
 	lk->state = LINK_PRINTING;
-	lk->next_n = 1;
-	lk->acked_n = -1;
-	lk->resend_from = -1;
-	lk->resend_wait_ok = 0;
+	lk->next_n = 0;
+	lk->acked_n = lk->sent_n = -1;
+	lk->inflight_bytes = 0;
+	lk->job_acked = 0;
+	lk->extra_oks = 0;
+	lk->recovering = 0;
+	lk->pingpong_until = 0;
+	lk->nprobes = 0;
+	lk->timeouts = 0;
 	lk->input_done = 0;
-	return link_put_line(lk, 0, "M110 N0");
+	lk->last_sync = now;
+	link_frame(lk, 0, "M110 N0", 0);
+	lk->next_n = 1;
+	link_pump(lk, now);
+	return 0;
 }
 
 int
 link_wants_line(const struct link *lk)
 {
 	return lk->state == LINK_PRINTING && !lk->input_done &&
-	    lk->resend_from < 0 && !lk->resend_wait_ok &&
-	    lk->acked_n == lk->next_n - 1;
+	    !lk->recovering && lk->sent_n + 1 >= lk->next_n &&
+	    lk->next_n - lk->acked_n < LINK_HISTORY - 8 &&
+	    lk->sent_n - lk->acked_n < link_window(lk);
 }
 
-int
-link_send_line(struct link *lk, const char *cmd)
+static int
+link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 {
 	if (lk->state != LINK_PRINTING)
 		return -1;
-	if (link_put_line(lk, lk->next_n, cmd) < 0)
+	if (link_frame(lk, lk->next_n, cmd, flags) < 0)
 		return -1;
 	lk->next_n++;
+	link_pump(lk, now);
 	return 0;
 }
 
-static void
-link_check_done(struct link *lk)
+int
+link_send_line(struct link *lk, const char *cmd, long long now)
 {
-	if (lk->state == LINK_PRINTING && lk->input_done &&
-	    lk->resend_from < 0 && lk->acked_n == lk->next_n - 1) {
-		lk->state = LINK_IDLE;
-		link_event(lk, LINK_EV_JOB_DONE, lk->acked_n, NULL);
-	}
+	return link_add_line(lk, cmd, LINE_JOB, now);
+}
+
+/* An M105 whose "ok T:" acknowledges everything before it.  It goes
+ * after every other line, whatever the window says. */
+static void
+link_probe(struct link *lk, long long now)
+{
+	if (lk->state != LINK_PRINTING || lk->sent_n + 1 < lk->next_n)
+		return;
+	if (link_frame(lk, lk->next_n, "M105", LINE_PROBE) < 0)
+		return;
+	lk->next_n++;
+	write_line(lk, lk->next_n - 1);
+	lk->last_sync = now;
+	arm_timeout(lk, now);
 }
 
 void
@@ -261,64 +523,180 @@ link_job_abort(struct link *lk)
 	/* Lines already written will still run; nothing more is sent. */
 	lk->state = LINK_IDLE;
 	lk->outlen = 0;
-	lk->resend_from = -1;
-	lk->resend_wait_ok = 0;
-	lk->resend_deadline = -1;
-}
-
-static void
-link_fatal(struct link *lk, const char *why)
-{
-	lk->state = LINK_HALTED;
-	lk->outlen = 0;
+	lk->recovering = 0;
 	lk->deadline = -1;
-	link_event(lk, LINK_EV_FATAL, lk->acked_n, why);
 }
 
-static int
-starts_with(const char *s, const char *prefix)
+int
+link_parse_temps(const char *s, struct link_temp *t, int max)
 {
-	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+	const char *p = s;
+	int n = 0;
+
+	while (*p && n < max) {
+		const char *name = p;
+		char *end;
+		size_t len;
+		double a;
+
+		/* A sensor: letters and digits, then ':' and a number. */
+		while (isalnum((unsigned char)*p))
+			p++;
+		len = (size_t)(p - name);
+		if (*p != ':' || len == 0 || len >= sizeof(t->name) ||
+		    !(name == s || name[-1] == ' ') || name[0] == '@' ||
+		    (len >= 1 && name[len - 1] == '@')) {
+			while (*p && *p != ' ')
+				p++;
+			while (*p == ' ')
+				p++;
+			continue;
+		}
+		a = strtod(p + 1, &end);
+		if (end == p + 1 || strncmp(name, "W", len) == 0) {
+			p = end;
+			continue;
+		}
+		memcpy(t[n].name, name, len);
+		t[n].name[len] = '\0';
+		t[n].actual = a;
+		t[n].target = 0;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == '/') {
+			t[n].target = strtod(p + 1, &end);
+			p = end;
+		}
+		n++;
+		while (*p == ' ')
+			p++;
+	}
+	return n;
 }
 
 static void
-link_on_ok(struct link *lk, long long now)
+link_on_temps(struct link *lk, const char *s)
 {
-	switch (lk->state) {
-	case LINK_HANDSHAKE:
-		if (lk->resend_wait_ok) {
-			lk->resend_wait_ok = 0;
-			lk->resend_deadline = -1;
-			link_handshake_line(lk, now);
-		} else if (lk->handshake_step == 0) {
-			lk->handshake_step = 1;
-			link_handshake_line(lk, now);
-		} else {
-			lk->state = LINK_IDLE;
-			lk->deadline = -1;
-			link_event(lk, LINK_EV_READY, 0,
-			    lk->firmware[0] ? lk->firmware : "unknown firmware");
-		}
+	struct link_temp t[8];
+	int n;
+
+	if ((n = link_parse_temps(s, t, 8)) == 0)
 		return;
-	case LINK_PRINTING:
-		if (lk->resend_wait_ok) {
-			/* The "ok" that some firmware sends after Resend:. */
-			lk->resend_wait_ok = 0;
-			lk->resend_deadline = -1;
-			link_pump(lk);
-			return;
-		}
-		if (lk->acked_n >= SENT(lk))
-			return;		/* acknowledges nothing we sent */
-		lk->acked_n++;
-		if (lk->acked_n > 0)
-			link_event(lk, LINK_EV_ACK, lk->acked_n, NULL);
-		link_pump(lk);
-		link_check_done(lk);
+	if (t[0].name[0] != 'T' && t[0].name[0] != 'B')
 		return;
-	default:
+	memcpy(lk->temps, t, sizeof(t[0]) * (size_t)n);
+	lk->ntemps = n;
+	link_event(lk, LINK_EV_TEMPS, n, s);
+}
+
+static void
+hs_on_ok(struct link *lk, const char *s, long long now)
+{
+	switch (lk->hs_step) {
+	case HS_M110:
+		lk->hs_step = lk->opts.resend_ok == LINK_RESEND_OK_AUTO &&
+		    !lk->hs_probed ? HS_PROBE : HS_M115;
+		hs_send(lk, now);
+		return;
+	case HS_PROBE:
+		/* The firmware took the damaged line: it checks nothing.
+		 * Go on; the M115 output, if any, was recorded. */
+		/* FALLTHROUGH */
+	case HS_M115:
+		lk->state = LINK_IDLE;
+		lk->deadline = -1;
+		link_event(lk, LINK_EV_READY, 0,
+		    lk->firmware[0] ? lk->firmware : "unknown firmware");
+		return;
+	case HS_PROBE_OK:
+		lk->resend_ok = 1;
+		lk->hs_probed = 1;
+		lk->hs_step = HS_M115;
+		hs_send(lk, now);
+		return;
+	case HS_RESEND_WAIT:
+		link_handshake(lk, now);	/* from M110 again */
 		return;
 	}
+	(void)s;
+}
+
+static void
+hs_on_resend(struct link *lk, long long now)
+{
+	switch (lk->hs_step) {
+	case HS_PROBE:
+		lk->hs_step = HS_PROBE_OK;
+		lk->deadline = now + LINK_RESEND_OK_WAIT_MS;
+		return;
+	case HS_PROBE_OK:
+		return;		/* a burst */
+	default:
+		/* Line noise: after the burst, greet again from M110,
+		 * which sets the line number whatever the firmware had. */
+		lk->resends++;
+		lk->hs_step = HS_RESEND_WAIT;
+		lk->outlen = 0;
+		lk->deadline = now + LINK_RESEND_OK_WAIT_MS;
+		return;
+	}
+}
+
+static void
+link_on_ok(struct link *lk, const char *s, long long now)
+{
+	const char *p;
+	long n;
+
+	if (lk->state == LINK_HANDSHAKE) {
+		hs_on_ok(lk, s, now);
+		return;
+	}
+	if (lk->state != LINK_PRINTING)
+		return;
+
+	/* "ok T:..." answers the oldest M105 in flight, and so every line
+	 * before it. */
+	if (strstr(s, "T:") != NULL && lk->nprobes > 0) {
+		ack_through(lk, lk->probes[0], now);
+		return;
+	}
+	/* ADVANCED_OK: "ok N<n> P<planner> B<buffer>" names its line. */
+	if ((p = strstr(s, " N")) != NULL && isdigit((unsigned char)p[2])) {
+		const char *b;
+
+		n = strtol(p + 2, NULL, 10);
+		if ((b = strstr(s, " B")) != NULL &&
+		    isdigit((unsigned char)b[2])) {
+			long free_slots = strtol(b + 2, NULL, 10);
+
+			/* With everything acknowledged, the free slots are
+			 * the whole command queue. */
+			if (n >= lk->sent_n && free_slots > lk->cmd_slots &&
+			    free_slots < 1000)
+				lk->cmd_slots = (int)free_slots;
+		}
+		if (n > lk->acked_n && n <= lk->sent_n) {
+			ack_through(lk, n, now);
+			return;
+		}
+	}
+	if (lk->extra_oks > 0) {
+		lk->extra_oks--;
+		return;
+	}
+	if (lk->acked_n < lk->sent_n)
+		ack_through(lk, lk->acked_n + 1, now);
+}
+
+static void
+link_end_recovery(struct link *lk, long long now)
+{
+	lk->recovering = 0;
+	lk->extra_oks = 0;
+	link_pump(lk, now);
+	link_check_done(lk);
 }
 
 static void
@@ -327,9 +705,9 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 	char why[200];
 	const char *p = arg;
 	char *end;
-	long n;
+	long n, lo;
 
-	while (*p && !isdigit((unsigned char)*p) && *p != '-')
+	while (*p && !isdigit((unsigned char)*p))
 		p++;
 	n = strtol(p, &end, 10);
 	if (end == p) {
@@ -338,50 +716,105 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 		return;
 	}
 	if (lk->state == LINK_HANDSHAKE) {
-		/* Send the handshake line again, after the "ok" some
-		 * firmware sends after Resend:. */
-		lk->resends++;
-		link_event(lk, LINK_EV_RESEND, n, NULL);
-		lk->outlen = 0;
-		lk->resend_wait_ok = 1;
-		lk->resend_deadline = now + LINK_RESEND_OK_WAIT_MS;
+		hs_on_resend(lk, now);
 		return;
 	}
 	if (lk->state != LINK_PRINTING)
 		return;
-	if (n > lk->next_n || n < 0 || n <= lk->next_n - LINK_HISTORY ||
+	/* The firmware asks for the line after the last it took.  That is
+	 * among the lines in flight, or a few before when a damaged N
+	 * word earned an "ok" for nothing; anything else is a damaged
+	 * number, and the firmware will ask again. */
+	lo = lk->acked_n + 1 - link_window(lk) - 2;
+	if (n < lo || n > lk->sent_n + 1) {
+		snprintf(why, sizeof(why), "ignored a request for line %ld,"
+		    " far from the lines in flight (%ld to %ld)", n,
+		    lk->acked_n + 1, lk->sent_n);
+		link_event(lk, LINK_EV_INFO, n, why);
+		if (++lk->ignored_resends > MAX_IGNORED_RESENDS)
+			link_fatal(lk, "the printer keeps asking for lines"
+			    " that were never sent");
+		return;
+	}
+	if (n <= lk->next_n - LINK_HISTORY || n < 0 ||
 	    (n < lk->next_n && lk->history_n[n % LINK_HISTORY] != n)) {
 		snprintf(why, sizeof(why), "the printer asked for line %ld,"
-		    " which was not sent or is no longer kept (next %ld)",
-		    n, lk->next_n);
+		    " which is no longer kept", n);
 		link_fatal(lk, why);
 		return;
 	}
+	lk->ignored_resends = 0;
 	lk->resends++;
 	link_event(lk, LINK_EV_RESEND, n, NULL);
-	/* Go back to n: everything from n on is sent again.  Repeated
-	 * requests for the same line (an error burst) collapse here. */
-	lk->acked_n = n - 1;
-	lk->resend_from = n < lk->next_n ? n : -1;
-	lk->resend_wait_ok = 1;
-	lk->resend_deadline = now + LINK_RESEND_OK_WAIT_MS;
-	lk->outlen = 0;
+	if (!lk->recovering)
+		lk->extra_oks = 0;
+	lk->recovering = 1;
+	if (lk->resend_ok)
+		lk->extra_oks++;
+	lk->quiet_at = now + RESEND_QUIET_MS;
+	/* Lines from n on are lost; lines before n still owe an ok. */
+	if (n - 1 < lk->acked_n)
+		unack_from(lk, n);
+	if (n - 1 < lk->sent_n)
+		lk->sent_n = n - 1;
+	recount_inflight(lk);
+	/* Drop whole lines not yet written; keep a line half-written. */
+	if (lk->outlen > 0) {
+		char *nl = lk->out_partial ?
+		    memchr(lk->out, '\n', lk->outlen) : NULL;
+
+		lk->outlen = nl ? (size_t)(nl - lk->out) + 1 : 0;
+	}
+	if (n - lk->last_resend_at < STORM_LINES)
+		lk->recent_resends++;
+	else
+		lk->recent_resends = 1;
+	lk->last_resend_at = n;
+	lk->pingpong_until = lk->next_n + (lk->recent_resends >= STORM_RESENDS ?
+	    PINGPONG_AFTER_STORM : PINGPONG_AFTER_RESEND);
+	arm_timeout(lk, now);
+}
+
+static void
+link_on_action(struct link *lk, const char *s)
+{
+	while (*s == ' ')
+		s++;
+	link_event(lk, LINK_EV_ACTION, 0, s);
 }
 
 static const char *const fatal_words[] = {
 	"kill() called", "Thermal Runaway", "Heating failed", "MAXTEMP",
 	"MINTEMP", "Printer stopped due to errors", "Thermal Malfunction",
+	"KILL caused", "Watchdog barked",
 };
+
+/* Count the "ok"s in a reply line: damaged line ends merge replies
+ * ("okok", "ok T:...ok"). */
+static int
+count_oks(const char *s)
+{
+	const char *p = s;
+	int n = 0;
+
+	while ((p = strstr(p, "ok")) != NULL) {
+		if (p == s || !isalpha((unsigned char)p[-1]) || p[-1] == 'k')
+			n++;
+		p += 2;
+	}
+	return n;
+}
 
 static void
 link_on_line(struct link *lk, char *s, long long now)
 {
 	size_t i;
+	int k, oks;
 
 	if (strcmp(s, "start") == 0) {
 		if (lk->state == LINK_PRINTING) {
 			lk->state = LINK_IDLE;
-			link_event(lk, LINK_EV_RESET, lk->acked_n,
+			link_event(lk, LINK_EV_RESET, lk->job_acked,
 			    "the printer restarted (its firmware said"
 			    " \"start\")");
 		}
@@ -390,11 +823,15 @@ link_on_line(struct link *lk, char *s, long long now)
 	}
 	if (lk->state == LINK_WAIT_START) {
 		/* Anything but the banner: the board did not reset, or
-		 * the banner is past.  Handshake now. */
+		 * the banner is past.  Greet it now. */
 		link_handshake(lk, now);
 	}
 	if (starts_with(s, "ok")) {
-		link_on_ok(lk, now);
+		oks = count_oks(s);
+		for (k = 0; k < oks; k++)
+			link_on_ok(lk, k == 0 ? s : "ok", now);
+		if (strstr(s, "T:") != NULL)
+			link_on_temps(lk, s + 2);
 		return;
 	}
 	if (starts_with(s, "Resend:")) {
@@ -427,12 +864,40 @@ link_on_line(struct link *lk, char *s, long long now)
 			*e = '\0';
 		return;
 	}
-	/* Keepalives, capabilities and temperature reports: nothing to
-	 * do for the stream. */
-	if (starts_with(s, "echo:busy") || starts_with(s, "busy:") ||
-	    starts_with(s, "Cap:") || starts_with(s, "T:") ||
-	    starts_with(s, " T:") || starts_with(s, "B:") ||
-	    strcmp(s, "wait") == 0 || s[0] == '\0')
+	if (starts_with(s, "Cap:")) {
+		if (starts_with(s, "Cap:AUTOREPORT_TEMP:1"))
+			lk->cap_autoreport = 1;
+		if (starts_with(s, "Cap:EMERGENCY_PARSER:1"))
+			lk->cap_emergency = 1;
+		return;
+	}
+	if (starts_with(s, "//action:")) {
+		link_on_action(lk, s + 9);
+		return;
+	}
+	if (starts_with(s, "echo:busy") || starts_with(s, "busy:")) {
+		/* Keepalive: the command runs; wait on. */
+		if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n)
+			arm_timeout(lk, now);
+		return;
+	}
+	if (strcmp(s, "wait") == 0) {
+		/* The firmware's queue is empty: any "ok" owed was lost. */
+		if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n &&
+		    !lk->recovering)
+			link_probe(lk, now);
+		return;
+	}
+	if (starts_with(s, "T:") || starts_with(s, " T:") ||
+	    starts_with(s, "B:") || starts_with(s, " B:")) {
+		link_on_temps(lk, s);
+		/* A long command that reports is alive. */
+		if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n &&
+		    (line_flags(lk, lk->acked_n + 1) & LINE_LONG))
+			arm_timeout(lk, now);
+		return;
+	}
+	if (s[0] == '\0')
 		return;
 	link_event(lk, LINK_EV_INFO, 0, s);
 }
@@ -442,6 +907,7 @@ link_on_bytes(struct link *lk, const char *buf, size_t len, long long now)
 {
 	size_t i;
 
+	lk->bytes_received += len;
 	for (i = 0; i < len; i++) {
 		char c = buf[i];
 
@@ -462,28 +928,76 @@ link_on_bytes(struct link *lk, const char *buf, size_t len, long long now)
 	}
 }
 
+static void
+link_on_timeout(struct link *lk, long long now)
+{
+	char why[160];
+
+	lk->timeouts++;
+	lk->timeout_count++;
+	link_event(lk, LINK_EV_TIMEOUT, lk->timeouts, NULL);
+	if (lk->timeouts > lk->opts.max_timeouts) {
+		snprintf(why, sizeof(why), "the printer stopped answering"
+		    " (%d periods of %ld s without a reply)",
+		    lk->timeouts - 1, lk->opts.ok_timeout_ms / 1000);
+		link_fatal(lk, why);
+		return;
+	}
+	if (lk->recovering) {
+		lk->recovering = 0;
+		lk->extra_oks = 0;
+	}
+	if (lk->sent_n + 1 < lk->next_n) {
+		/* Lines wait behind a lost "ok": send one more so the
+		 * firmware answers, or asks for what it lacks. */
+		write_line(lk, lk->sent_n + 1);
+	} else
+		link_probe(lk, now);
+	lk->deadline = now + lk->opts.ok_timeout_ms;
+}
+
 void
 link_tick(struct link *lk, long long now)
 {
-	if (lk->deadline >= 0 && now >= lk->deadline) {
-		if (lk->state == LINK_WAIT_START)
+	if (lk->state == LINK_WAIT_START && lk->deadline >= 0 &&
+	    now >= lk->deadline) {
+		link_handshake(lk, now);
+		return;
+	}
+	if (lk->state == LINK_HANDSHAKE && lk->deadline >= 0 &&
+	    now >= lk->deadline) {
+		switch (lk->hs_step) {
+		case HS_PROBE_OK:
+			/* No "ok" after Resend: this firmware sends none. */
+			lk->resend_ok = 0;
+			lk->hs_probed = 1;
+			lk->hs_step = HS_M115;
+			hs_send(lk, now);
+			return;
+		case HS_RESEND_WAIT:
 			link_handshake(lk, now);
-		else if (lk->state == LINK_HANDSHAKE) {
+			return;
+		default:
 			link_event(lk, LINK_EV_INFO, 0, "the printer does not"
-			    " answer; trying again");
+			    " answer; greeting it again");
 			link_handshake(lk, now);
-		} else
-			lk->deadline = -1;
+			return;
+		}
 	}
-	if (lk->resend_deadline >= 0 && now >= lk->resend_deadline) {
-		/* No "ok" after Resend: this firmware does not send one. */
-		lk->resend_deadline = -1;
-		lk->resend_wait_ok = 0;
-		if (lk->state == LINK_HANDSHAKE)
-			link_handshake_line(lk, now);
-		link_pump(lk);
-		link_check_done(lk);
-	}
+	if (lk->state != LINK_PRINTING)
+		return;
+	if (lk->recovering && now >= lk->quiet_at &&
+	    lk->acked_n == lk->sent_n &&
+	    (lk->extra_oks == 0 ||
+	    now >= lk->quiet_at + LINK_RESEND_OK_WAIT_MS))
+		link_end_recovery(lk, now);
+	if (lk->deadline >= 0 && now >= lk->deadline)
+		link_on_timeout(lk, now);
+	if (lk->state == LINK_PRINTING && lk->opts.sync_ms > 0 &&
+	    now - lk->last_sync >= lk->opts.sync_ms && !lk->recovering &&
+	    !lk->input_done)
+		link_probe(lk, now);
+	link_pump(lk, now);
 }
 
 long
@@ -493,8 +1007,18 @@ link_timeout(const struct link *lk, long long now)
 
 	if (lk->deadline >= 0)
 		t = lk->deadline;
-	if (lk->resend_deadline >= 0 && (t < 0 || lk->resend_deadline < t))
-		t = lk->resend_deadline;
+	if (lk->state == LINK_PRINTING) {
+		long long q = -1;
+
+		if (lk->recovering)
+			q = lk->extra_oks > 0 && lk->acked_n == lk->sent_n &&
+			    now >= lk->quiet_at ?
+			    lk->quiet_at + LINK_RESEND_OK_WAIT_MS : lk->quiet_at;
+		else if (lk->opts.sync_ms > 0 && !lk->input_done)
+			q = lk->last_sync + lk->opts.sync_ms;
+		if (q >= 0 && (t < 0 || q < t))
+			t = q;
+	}
 	if (t < 0)
 		return -1;
 	return t <= now ? 0 : (long)(t - now);

@@ -5,10 +5,12 @@
  * and the time, and takes from it the bytes to write and the events.
  * That is what lets the tests drive every protocol case without a port.
  *
- * This version sends one line at a time (each waits for its "ok"),
- * numbers and checksums every line, keeps the lines sent for go-back-N
- * resends, and copes with firmware that does or does not follow a
- * "Resend:" with an "ok".
+ * It numbers and checksums every line, keeps the lines sent for
+ * go-back-N resends, and keeps the firmware's buffers full: lines in
+ * flight are bounded by the firmware's receive buffer (bytes) and its
+ * command queue (lines), and drop to one at a time by themselves when
+ * resends pile up.  Lost "ok"s are recovered with an M105 whose reply
+ * ("ok T:...") acknowledges every line before it.
  */
 #ifndef GSPOOL_LINK_H
 #define GSPOOL_LINK_H
@@ -17,16 +19,17 @@
 
 #include "gcode.h"
 
-#define LINK_HISTORY	64		/* framed lines kept for resends */
+#define LINK_HISTORY	512		/* framed lines kept for resends */
 #define LINK_RXLINE	256		/* longest reply line kept */
-#define LINK_OUTBUF	(LINK_HISTORY * (GCODE_MAX_FRAMED + 2))
-#define LINK_MAXEVENTS	16
+#define LINK_OUTBUF	8192
+#define LINK_MAXEVENTS	32
+#define LINK_MAXPROBES	32		/* M105 lines in flight tracked */
 #define LINK_RESEND_OK_WAIT_MS	500	/* wait for an "ok" after "Resend:" */
 
 enum link_state {
 	LINK_CLOSED,		/* no port */
 	LINK_WAIT_START,	/* port open, waiting for the boot banner */
-	LINK_HANDSHAKE,		/* M110 N0 / M115 sent, waiting for "ok" */
+	LINK_HANDSHAKE,		/* greeting the firmware */
 	LINK_IDLE,		/* ready for a job */
 	LINK_PRINTING,
 	LINK_HALTED,		/* the firmware reported a fatal error */
@@ -34,12 +37,39 @@ enum link_state {
 
 enum link_event_type {
 	LINK_EV_READY,		/* handshake done: firmware in text */
-	LINK_EV_ACK,		/* job line `line' acknowledged */
+	LINK_EV_ACK,		/* job lines up to `line' acknowledged */
 	LINK_EV_JOB_DONE,	/* every job line acknowledged */
 	LINK_EV_RESEND,		/* the firmware asked for `line' again */
-	LINK_EV_FATAL,		/* firmware error; text has its words */
+	LINK_EV_TIMEOUT,	/* no answer in time; `line' = count */
+	LINK_EV_FATAL,		/* the job cannot go on; text says why */
 	LINK_EV_RESET,		/* unexpected "start": the board reset */
+	LINK_EV_TEMPS,		/* temperatures in link.temps */
+	LINK_EV_ACTION,		/* "//action:" text, e.g. "pause" */
 	LINK_EV_INFO,		/* a line worth logging */
+};
+
+/* What "ok" after "Resend:" the firmware sends: Marlin 2.0.9 sends
+ * none, 1.1.x and 2.1.x send one. */
+enum link_resend_ok {
+	LINK_RESEND_OK_AUTO,	/* find out during the handshake */
+	LINK_RESEND_OK_YES,
+	LINK_RESEND_OK_NO,
+};
+
+struct link_opts {
+	long	handshake_timeout_ms;	/* wait for "start" / each answer */
+	long	ok_timeout_ms;		/* silence before an M105 probe */
+	int	max_timeouts;		/* probes in a row before giving up */
+	int	window;			/* lines in flight; 1 = ping-pong */
+	int	rx_buffer;		/* firmware's receive buffer, bytes */
+	int	sync_ms;		/* M105 during jobs at least this
+					   often (0: only on timeouts) */
+	enum link_resend_ok resend_ok;
+};
+
+struct link_temp {
+	char	name[8];		/* T, T0, B, C ... */
+	double	actual, target;
 };
 
 struct link_event {
@@ -49,20 +79,37 @@ struct link_event {
 };
 
 struct link {
+	struct link_opts opts;
 	enum link_state	state;
-	long		handshake_timeout_ms;
-	long long	deadline;	/* handshake timer, -1 when none */
-	int		handshake_step;	/* 0: M110 sent, 1: M115 sent */
+	long long	deadline;	/* handshake / timeout timer, -1 none */
+	int		hs_step;
+	int		resend_ok;	/* 1: an ok follows Resend: */
 
-	/* Sending. */
-	long		next_n;		/* number of the next new line */
-	long		acked_n;	/* highest acknowledged line */
-	long		resend_from;	/* next line to resend, -1 if none */
-	int		resend_wait_ok;	/* swallow one "ok" after Resend: */
-	long long	resend_deadline;
-	int		input_done;	/* the job has no more lines */
+	/* Sending: lines acked_n < n <= sent_n are in flight, lines
+	 * sent_n < n < next_n wait to be (re)sent. */
+	long		next_n;
+	long		sent_n;
+	long		acked_n;
+	size_t		inflight_bytes;
+	int		extra_oks;	/* oks owed by Resend: lines */
+	int		recovering;	/* after Resend: until quiet */
+	long long	quiet_at;	/* when recovery may resend */
+	long		pingpong_until;	/* one line at a time until acked */
+	long		probes[LINK_MAXPROBES];	/* M105 lines in flight */
+	int		nprobes;
+	int		timeouts;	/* in a row */
+	int		ignored_resends; /* in a row */
+	int		recent_resends;
+	long		last_resend_at;
+	long		job_acked;	/* job lines acknowledged */
+	int		hs_probed;	/* resend_ok measured */
+	int		out_partial;	/* out begins inside a line */
+	long long	last_sync;
+	int		input_done;
 	char		history[LINK_HISTORY][GCODE_MAX_FRAMED + 2];
 	long		history_n[LINK_HISTORY];
+	unsigned char	history_len[LINK_HISTORY];
+	unsigned char	history_long[LINK_HISTORY];
 
 	char		out[LINK_OUTBUF];
 	size_t		outlen;
@@ -73,14 +120,22 @@ struct link {
 	int		rx_overlong;
 
 	char		firmware[128];
-	unsigned long	resends;
-	unsigned long	lines_sent;
+	int		cap_autoreport;
+	int		cap_emergency;
+	int		cmd_slots;	/* learnt from ADVANCED_OK B */
+	struct link_temp temps[8];
+	int		ntemps;
+
+	/* Counters. */
+	unsigned long	resends, timeout_count, lines_sent;
+	unsigned long long bytes_sent, bytes_received;
 
 	struct link_event ev[LINK_MAXEVENTS];
 	int		ev_head, ev_count;
 };
 
-void	link_init(struct link *, long handshake_timeout_ms);
+void	link_opts_default(struct link_opts *);
+void	link_init(struct link *, const struct link_opts *);
 const char *link_state_name(enum link_state);
 const char *link_event_name(enum link_event_type);
 
@@ -100,13 +155,17 @@ void	link_output_done(struct link *, size_t n);
 
 /* Jobs: begin (sends M110 N0), feed lines while link_wants_line(),
  * then link_job_input_done(); LINK_EV_JOB_DONE follows the last ok. */
-int	link_job_begin(struct link *);
+int	link_job_begin(struct link *, long long now);
 int	link_wants_line(const struct link *);
-int	link_send_line(struct link *, const char *cmd);
+int	link_send_line(struct link *, const char *cmd, long long now);
 void	link_job_input_done(struct link *);
 void	link_job_abort(struct link *);
 
 /* Events, oldest first; 0 when none. */
 int	link_next_event(struct link *, struct link_event *);
+
+/* Parse a temperature report ("T:210.00 /210.00 B:60.00 /60.00 ...").
+ * Returns the number of sensors found (0: not a report). */
+int	link_parse_temps(const char *s, struct link_temp *t, int max);
 
 #endif

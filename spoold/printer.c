@@ -69,7 +69,8 @@ printer_init(struct spoold *sd)
 void
 printer_start(struct spoold *sd, struct printer *p)
 {
-	char *prog, baud[32], retry[32], hs[32];
+	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
+	char maxt[32];
 	int sv[2];
 	pid_t pid;
 
@@ -81,6 +82,10 @@ printer_start(struct spoold *sd, struct printer *p)
 	snprintf(baud, sizeof(baud), "%ld", p->conf->baud);
 	snprintf(retry, sizeof(retry), "%ld", p->conf->reconnect_interval);
 	snprintf(hs, sizeof(hs), "%ld", p->conf->handshake_timeout);
+	snprintf(win, sizeof(win), "%ld", p->conf->window);
+	snprintf(rx, sizeof(rx), "%ld", p->conf->rx_buffer);
+	snprintf(okt, sizeof(okt), "%ld", p->conf->ok_timeout);
+	snprintf(maxt, sizeof(maxt), "%ld", p->conf->max_timeouts);
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("%s: fork", p->conf->name);
@@ -99,7 +104,9 @@ printer_start(struct spoold *sd, struct printer *p)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "serial", "-b", baud, "-r", retry, "-t", hs,
-		    p->conf->name, p->conf->device_path, (char *)NULL);
+		    "-w", win, "-x", rx, "-o", okt, "-m", maxt,
+		    "-k", p->conf->resend_ok, p->conf->name,
+		    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
 		    p->conf->name, prog, strerror(errno));
 		_exit(127);

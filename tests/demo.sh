@@ -65,7 +65,7 @@ run "$B/lpr-tools/gqueue" -w "$job"
 say "6. What the printer executed"
 tr '\r' '\n' < "$CUBE" | sed -e 's/([^)]*)//g' -e 's/(.*//' -e 's/;.*//' -e 's/^[ 	]*//' \
     -e 's/[ 	]*$//' -e '/^$/d' | awk '{ print }' > "$T/commands"
-tail -n +4 "$T/printer.log" > "$T/executed"
+cp "$T/printer.log" "$T/executed"
 if cmp -s "$T/commands" "$T/executed"; then
 	echo "The printer executed $(wc -l < "$T/executed") commands: exactly the file's, in order."
 else

@@ -34,20 +34,46 @@ say(struct link *lk, const char *s)
 	link_on_bytes(lk, s, strlen(s), now);
 }
 
+static void
+drain(struct link *lk)
+{
+	struct link_event ev;
+
+	while (link_next_event(lk, &ev))
+		;
+}
+
+/* The next event of a type, skipping INFO and TEMPS. */
 static enum link_event_type
 next_event(struct link *lk, struct link_event *ev)
 {
-	assert_int_equal(link_next_event(lk, ev), 1);
+	do
+		assert_int_equal(link_next_event(lk, ev), 1);
+	while (ev->type == LINK_EV_INFO || ev->type == LINK_EV_TEMPS);
 	return ev->type;
 }
 
 static void
-ready_link(struct link *lk)
+opts(struct link_opts *o, int window, enum link_resend_ok rok)
 {
+	link_opts_default(o);
+	o->handshake_timeout_ms = 5000;
+	o->ok_timeout_ms = 2000;
+	o->sync_ms = 0;
+	o->window = window;
+	o->resend_ok = rok;
+}
+
+/* Open and greet: banner, M110, (probe), M115. */
+static void
+ready_link(struct link *lk, int window, enum link_resend_ok rok)
+{
+	struct link_opts o;
 	struct link_event ev;
 
+	opts(&o, window, rok);
 	now = 1000;
-	link_init(lk, 5000);
+	link_init(lk, &o);
 	link_open(lk, now);
 	assert_int_equal(lk->state, LINK_WAIT_START);
 	assert_string_equal(written(lk), "");
@@ -56,27 +82,70 @@ ready_link(struct link *lk)
 	say(lk, "ok\n");
 	assert_string_equal(written(lk), "N1 M115*39\n");
 	say(lk, "FIRMWARE_NAME:Marlin 2.1.2 (Jan 1) SOURCE_CODE_URL:x\n"
-	    "Cap:EEPROM:0\nok\n");
-	assert_int_equal(next_event(lk, &ev), LINK_EV_INFO); /* echo:Marlin */
+	    "Cap:AUTOREPORT_TEMP:1\nCap:EMERGENCY_PARSER:1\nok\n");
 	assert_int_equal(next_event(lk, &ev), LINK_EV_READY);
 	assert_string_equal(ev.text, "Marlin 2.1.2 (Jan 1)");
 	assert_int_equal(lk->state, LINK_IDLE);
+	assert_int_equal(lk->cap_autoreport, 1);
+	assert_int_equal(lk->cap_emergency, 1);
+	drain(lk);
+}
+
+static void
+test_handshake_probe(void **state)
+{
+	struct link lk;
+	struct link_opts o;
+	struct link_event ev;
+	int with_ok;
+
+	(void)state;
+	for (with_ok = 0; with_ok <= 1; with_ok++) {
+		opts(&o, 4, LINK_RESEND_OK_AUTO);
+		now = 0;
+		link_init(&lk, &o);
+		link_open(&lk, now);
+		say(&lk, "start\n");
+		assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+		say(&lk, "ok\n");
+		/* A deliberately damaged M115: checksum 39 written 30. */
+		assert_string_equal(written(&lk), "N1 M115*30\n");
+		say(&lk, "Error:checksum mismatch, Last Line: 0\nResend: 1\n");
+		assert_string_equal(written(&lk), "");
+		if (with_ok)
+			say(&lk, "ok\n");
+		else {
+			now += LINK_RESEND_OK_WAIT_MS;
+			link_tick(&lk, now);
+		}
+		assert_int_equal(lk.resend_ok, with_ok);
+		assert_string_equal(written(&lk), "N1 M115*39\n");
+		say(&lk, "ok\n");
+		assert_int_equal(next_event(&lk, &ev), LINK_EV_READY);
+		assert_int_equal(lk.resends, 0);
+	}
 }
 
 static void
 test_handshake_timeout(void **state)
 {
 	struct link lk;
+	struct link_opts o;
 
 	(void)state;
+	opts(&o, 4, LINK_RESEND_OK_YES);
+	o.handshake_timeout_ms = 3000;
 	now = 0;
-	link_init(&lk, 3000);
+	link_init(&lk, &o);
 	link_open(&lk, now);
 	assert_int_equal(link_timeout(&lk, now), 3000);
 	now = 3000;
-	link_tick(&lk, now);	/* no banner: handshake anyway */
+	link_tick(&lk, now);	/* no banner: greet anyway */
 	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
 	assert_int_equal(lk.state, LINK_HANDSHAKE);
+	now = 6000;
+	link_tick(&lk, now);	/* no answer: greet again */
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
 }
 
 static void
@@ -86,13 +155,13 @@ test_job_pingpong(void **state)
 	struct link_event ev;
 
 	(void)state;
-	ready_link(&lk);
-	assert_int_equal(link_job_begin(&lk), 0);
+	ready_link(&lk, 1, LINK_RESEND_OK_YES);
+	assert_int_equal(link_job_begin(&lk, now), 0);
 	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
 	assert_false(link_wants_line(&lk));
 	say(&lk, "ok\n");
 	assert_true(link_wants_line(&lk));
-	assert_int_equal(link_send_line(&lk, "G90"), 0);
+	assert_int_equal(link_send_line(&lk, "G90", now), 0);
 	assert_string_equal(written(&lk), "N1 G90*17\n");
 	assert_false(link_wants_line(&lk));	/* one line in flight */
 	say(&lk, " T:20.00 /0.00 B:20.00 /0.00 @:0 B@:0\n");	/* no ack */
@@ -100,7 +169,7 @@ test_job_pingpong(void **state)
 	say(&lk, "ok\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACK);
 	assert_int_equal(ev.line, 1);
-	link_send_line(&lk, "M82");
+	link_send_line(&lk, "M82", now);
 	assert_string_equal(written(&lk), "N2 M82*27\n");
 	link_job_input_done(&lk);
 	say(&lk, "ok\n");
@@ -112,38 +181,99 @@ test_job_pingpong(void **state)
 	assert_int_equal(link_next_event(&lk, &ev), 0);
 }
 
-/* Marlin: Error + Resend: n (+ ok in current versions). */
+/* Feed n numbered moves while the engine takes them. */
+static int
+feed(struct link *lk, int *next, int last)
+{
+	char cmd[64];
+	int fed = 0;
+
+	while (*next <= last && link_wants_line(lk)) {
+		snprintf(cmd, sizeof(cmd), "G1 X%d.123 Y%d.456 E0.0123", *next,
+		    *next);
+		assert_int_equal(link_send_line(lk, cmd, now), 0);
+		(*next)++;
+		fed++;
+	}
+	return fed;
+}
+
+static void
+test_window_bounds(void **state)
+{
+	struct link lk;
+	int next = 1, i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	written(&lk);
+	/* Each framed move is 31 bytes: four fit 127 bytes. */
+	feed(&lk, &next, 100);
+	assert_string_equal(written(&lk),
+	    "N1 G1 X1.123 Y1.456 E0.0123*84\n"
+	    "N2 G1 X2.123 Y2.456 E0.0123*87\n"
+	    "N3 G1 X3.123 Y3.456 E0.0123*86\n"
+	    "N4 G1 X4.123 Y4.456 E0.0123*81\n");
+	assert_true(lk.inflight_bytes <= 127);
+	for (i = 0; i < 50; i++) {
+		say(&lk, "ok\n");
+		feed(&lk, &next, 100);
+		/* Four lines of 31 bytes, three once they grow to 33. */
+		assert_int_equal(lk.sent_n - lk.acked_n, next <= 10 ? 4 : 3);
+		assert_true(lk.inflight_bytes <= 127);
+	}
+	/* A small receive buffer bounds the bytes: two lines of 31. */
+	lk.opts.rx_buffer = 64;
+	for (i = 0; i < 10; i++) {
+		say(&lk, "ok\n");
+		feed(&lk, &next, 100);
+	}
+	assert_true(lk.inflight_bytes <= 63);
+	assert_int_equal(lk.sent_n - lk.acked_n, 1);	/* 33-byte lines */
+}
+
+/* Marlin: lines 1..3 in flight, 2 damaged: Error, Resend: 2, (ok),
+ * then the ok line 1 still owes; line 3 was drained. */
 static void
 resend_case(int ok_after)
 {
 	struct link lk;
 	struct link_event ev;
+	int next = 1;
 
-	ready_link(&lk);
-	link_job_begin(&lk);
-	written(&lk);
+	ready_link(&lk, 4, ok_after ? LINK_RESEND_OK_YES : LINK_RESEND_OK_NO);
+	link_job_begin(&lk, now);
 	say(&lk, "ok\n");
-	link_send_line(&lk, "G90");
 	written(&lk);
-	say(&lk, "Error:checksum mismatch, Last Line: 0\nResend: 1\n");
-	assert_int_equal(next_event(&lk, &ev), LINK_EV_INFO);
+	feed(&lk, &next, 3);
+	written(&lk);
+	say(&lk, "Error:checksum mismatch, Last Line: 1\nResend: 2\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_RESEND);
-	assert_int_equal(ev.line, 1);
-	if (ok_after) {
-		say(&lk, "ok\n");	/* the ok that follows Resend: */
-	} else {
-		assert_string_equal(written(&lk), "");
-		assert_true(link_timeout(&lk, now) > 0);
-		now += LINK_RESEND_OK_WAIT_MS;
-		link_tick(&lk, now);
-	}
-	assert_string_equal(written(&lk), "N1 G90*17\n");
+	assert_int_equal(ev.line, 2);
+	/* The burst from line 3 arriving after the drain collapses. */
+	say(&lk, "Error:Line Number is not Last Line Number+1, Last Line: 1\n"
+	    "Resend: 2\n");
+	if (ok_after)
+		say(&lk, "ok\nok\n");	/* two owed by Resend:, none acks */
+	assert_int_equal(lk.acked_n, 0);
+	say(&lk, "ok\n");		/* line 1 */
+	assert_int_equal(lk.acked_n, 1);
+	assert_string_equal(written(&lk), "");	/* quiet period */
 	assert_false(link_wants_line(&lk));
+	now += 100;
+	link_tick(&lk, now);
+	/* One line at a time for a while. */
+	assert_string_equal(written(&lk), "N2 G1 X2.123 Y2.456 E0.0123*87\n");
 	say(&lk, "ok\n");
-	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACK);
-	assert_int_equal(ev.line, 1);
+	assert_string_equal(written(&lk), "N3 G1 X3.123 Y3.456 E0.0123*86\n");
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, 3);
 	assert_true(link_wants_line(&lk));
-	assert_int_equal(lk.resends, 1);
+	feed(&lk, &next, 10);
+	assert_int_equal(lk.sent_n - lk.acked_n, 1);
+	assert_int_equal(lk.resends, 2);
 }
 
 static void
@@ -161,47 +291,146 @@ test_resend_without_ok(void **state)
 }
 
 static void
-test_resend_burst_collapses(void **state)
+test_lost_ok_recovered_by_m105(void **state)
 {
 	struct link lk;
 	struct link_event ev;
+	int next = 1;
 
 	(void)state;
-	ready_link(&lk);
-	link_job_begin(&lk);
-	written(&lk);
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
 	say(&lk, "ok\n");
-	link_send_line(&lk, "G90");
+	feed(&lk, &next, 2);
+	link_job_input_done(&lk);
 	written(&lk);
-	say(&lk, "Error:checksum mismatch, Last Line: 0\nResend: 1\nok\n"
-	    "Error:Line Number is not Last Line Number+1, Last Line: 0\n"
-	    "Resend: 1\nok\n");
-	/* Line 1 goes out twice at most, never a line that was not asked. */
-	assert_string_equal(written(&lk), "N1 G90*17\n");
-	while (link_next_event(&lk, &ev))
-		;
-	say(&lk, "ok\n");
+	say(&lk, "ok\no{\n");	/* the second ok arrives damaged */
+	assert_int_equal(lk.acked_n, 1);
+	drain(&lk);
+	assert_int_equal(link_timeout(&lk, now), 2000);
+	now += 2000;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_TIMEOUT);
+	assert_string_equal(written(&lk), "N3 M105*36\n");
+	say(&lk, "ok T:20.00 /0.00 B:20.00 /0.00 @:0 B@:0\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACK);
+	assert_int_equal(ev.line, 2);	/* job lines, not the probe */
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_JOB_DONE);
+	assert_int_equal(lk.ntemps, 2);
 }
 
 static void
-test_resend_out_of_history_is_fatal(void **state)
+test_silence_is_fatal(void **state)
 {
 	struct link lk;
 	struct link_event ev;
+	int next = 1, i;
 
 	(void)state;
-	ready_link(&lk);
-	link_job_begin(&lk);
-	written(&lk);
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
 	say(&lk, "ok\n");
-	link_send_line(&lk, "G90");
-	written(&lk);
-	say(&lk, "Resend: 2399\n");	/* damaged on the wire: never sent */
-	assert_int_equal(next_event(&lk, &ev), LINK_EV_FATAL);
-	assert_non_null(strstr(ev.text, "line 2399"));
+	feed(&lk, &next, 2);
+	for (i = 0; i <= lk.opts.max_timeouts; i++) {
+		now += lk.opts.ok_timeout_ms;
+		link_tick(&lk, now);
+	}
+	while (next_event(&lk, &ev) == LINK_EV_TIMEOUT)
+		;
+	assert_int_equal(ev.type, LINK_EV_FATAL);
+	assert_non_null(strstr(ev.text, "stopped answering"));
 	assert_int_equal(lk.state, LINK_HALTED);
+}
+
+static void
+test_long_command_kept_alive(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	int i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	link_send_line(&lk, "M109 S210", now);
+	written(&lk);
+	/* Ten timeouts' worth of heating, reported every second. */
+	for (i = 0; i < 10 * 2; i++) {
+		now += 1000;
+		say(&lk, " T:150.00 /210.00 B:60.00 /60.00 @:127 B@:0 W:?\n");
+		link_tick(&lk, now);
+	}
+	while (link_next_event(&lk, &ev))
+		assert_int_not_equal(ev.type, LINK_EV_TIMEOUT);
 	assert_string_equal(written(&lk), "");
+	/* Busy keepalives do the same for any command. */
+	say(&lk, "ok\n");
+	link_send_line(&lk, "G28", now);
+	for (i = 0; i < 20; i++) {
+		now += 1000;
+		say(&lk, "echo:busy: processing\n");
+		link_tick(&lk, now);
+	}
+	while (link_next_event(&lk, &ev))
+		assert_int_not_equal(ev.type, LINK_EV_TIMEOUT);
+}
+
+static void
+test_advanced_ok(void **state)
+{
+	struct link lk;
+	int next = 1;
+
+	(void)state;
+	ready_link(&lk, 8, LINK_RESEND_OK_YES);
+	lk.opts.rx_buffer = 4096;
+	link_job_begin(&lk, now);
+	say(&lk, "ok N0 P15 B3\n");
+	assert_int_equal(lk.cmd_slots, 3);	/* learnt: 3 slots */
+	feed(&lk, &next, 20);
+	assert_int_equal(lk.sent_n - lk.acked_n, 3);
+	say(&lk, "ok N2 P15 B1\n");	/* names its line: acks 1 and 2 */
+	assert_int_equal(lk.acked_n, 2);
+}
+
+static void
+test_damaged_resend_ignored(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	int next = 1;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	feed(&lk, &next, 3);
+	written(&lk);
+	drain(&lk);
+	say(&lk, "Resend: 2399\n");	/* never sent */
+	assert_int_equal(link_next_event(&lk, &ev), 1);
+	assert_int_equal(ev.type, LINK_EV_INFO);
+	assert_non_null(strstr(ev.text, "ignored a request for line 2399"));
+	assert_int_equal(lk.state, LINK_PRINTING);
+	assert_int_equal(lk.recovering, 0);
+	assert_string_equal(written(&lk), "");
+}
+
+static void
+test_merged_oks(void **state)
+{
+	struct link lk;
+	int next = 1;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.rx_buffer = 4096;
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	feed(&lk, &next, 4);
+	say(&lk, "okok\n");
+	assert_int_equal(lk.acked_n, 2);
 }
 
 static void
@@ -211,8 +440,8 @@ test_fatal_and_reset(void **state)
 	struct link_event ev;
 
 	(void)state;
-	ready_link(&lk);
-	link_job_begin(&lk);
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
 	written(&lk);
 	say(&lk, "ok\nError:Thermal Runaway, system stopped! Heater_ID: bed\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_FATAL);
@@ -220,13 +449,53 @@ test_fatal_and_reset(void **state)
 	    "Error:Thermal Runaway, system stopped! Heater_ID: bed");
 	assert_false(link_wants_line(&lk));
 
-	ready_link(&lk);
-	link_job_begin(&lk);
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
 	written(&lk);
 	say(&lk, "ok\nstart\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_RESET);
 	assert_int_equal(lk.state, LINK_HANDSHAKE);
 	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+}
+
+static void
+test_actions(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	say(&lk, "//action:pause\n//action:notification Filament runout\n");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACTION);
+	assert_string_equal(ev.text, "pause");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACTION);
+	assert_string_equal(ev.text, "notification Filament runout");
+}
+
+static void
+test_parse_temps(void **state)
+{
+	struct link_temp t[8];
+
+	(void)state;
+	assert_int_equal(link_parse_temps(
+	    "T:210.00 /210.00 B:60.00 /60.00 @:127 B@:0", t, 8), 2);
+	assert_string_equal(t[0].name, "T");
+	assert_true(t[0].actual == 210.0 && t[0].target == 210.0);
+	assert_string_equal(t[1].name, "B");
+	assert_true(t[1].actual == 60.0 && t[1].target == 60.0);
+	/* Older and Prusa-style forms, and the M109 wait line. */
+	assert_int_equal(link_parse_temps("T:23.98 /0 B:22.1 /0", t, 8), 2);
+	assert_true(t[0].actual > 23.9 && t[0].target == 0);
+	assert_int_equal(link_parse_temps(
+	    " T:229.69 /230.00 B:60.06 /60.00 @:67 B@:16 W:19", t, 8), 2);
+	assert_int_equal(link_parse_temps(
+	    "T0:200.0 /200.0 T1:25.0 /0.0 B:60.0 /60.0 C:30.0 /0.0", t, 8), 4);
+	assert_string_equal(t[3].name, "C");
+	assert_int_equal(link_parse_temps("T:200.1 E:0 W:8", t, 8), 2);
+	assert_int_equal(link_parse_temps("echo:busy: processing", t, 8), 0);
+	assert_int_equal(link_parse_temps("", t, 8), 0);
 }
 
 static void
@@ -238,7 +507,7 @@ test_garbage_replies(void **state)
 	size_t i;
 
 	(void)state;
-	ready_link(&lk);
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = (char)(i * 7 + 3);
 	link_on_bytes(&lk, junk, sizeof(junk), now);
@@ -252,13 +521,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_probe),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_job_pingpong),
+		cmocka_unit_test(test_window_bounds),
 		cmocka_unit_test(test_resend_with_ok),
 		cmocka_unit_test(test_resend_without_ok),
-		cmocka_unit_test(test_resend_burst_collapses),
-		cmocka_unit_test(test_resend_out_of_history_is_fatal),
+		cmocka_unit_test(test_lost_ok_recovered_by_m105),
+		cmocka_unit_test(test_silence_is_fatal),
+		cmocka_unit_test(test_long_command_kept_alive),
+		cmocka_unit_test(test_advanced_ok),
+		cmocka_unit_test(test_damaged_resend_ignored),
+		cmocka_unit_test(test_merged_oks),
 		cmocka_unit_test(test_fatal_and_reset),
+		cmocka_unit_test(test_actions),
+		cmocka_unit_test(test_parse_temps),
 		cmocka_unit_test(test_garbage_replies),
 	};
 

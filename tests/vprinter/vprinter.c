@@ -112,6 +112,13 @@ vp_temps(struct vp *vp, const char *prefix)
 	    vp->hotend_target, vp->bed, vp->bed_target);
 }
 
+/* Protocol and queries change nothing on the print: not logged. */
+static int
+vp_is_protocol(char letter, long code)
+{
+	return letter == 'M' && (code == 105 || code == 110 || code == 115);
+}
+
 /* Run one parsed command (no N, no checksum). */
 static void
 vp_execute(struct vp *vp, const char *cmd)
@@ -120,8 +127,12 @@ vp_execute(struct vp *vp, const char *cmd)
 	long code = strtol(cmd + 1, NULL, 10);
 	double v;
 
-	vp_log(vp, cmd);
-	vp->executed++;
+	if (vp->silent_after >= 0 && vp->executed >= vp->silent_after)
+		return;		/* hung: nothing runs any more */
+	if (!vp_is_protocol(letter, code)) {
+		vp_log(vp, cmd);
+		vp->executed++;
+	}
 	if (vp->command_ms > 0)
 		usleep((useconds_t)vp->command_ms * 1000);
 	if (letter == 'M') {
