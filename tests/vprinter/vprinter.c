@@ -2,21 +2,40 @@
  * gspool-vprinter - a virtual Marlin printer on a pseudo-terminal.
  *
  * It creates a pty, links its slave side at the path given, and answers
- * like Marlin (gspool-vprinter(1) lists what it models): a boot banner
- * starting with "start" each time a host opens the port (as an Arduino
- * board resets on DTR), line numbers and checksums checked with
- * Marlin's exact error and "Resend:" lines, "ok" after each command,
- * M105, M110 and M115 with Cap: lines.  Every command it executes is
- * appended, in order, to the log file: tests compare that log with the
- * job's commands.
+ * like Marlin, with what makes real links hard (gspool-vprinter(1) lists
+ * all of it):
  *
- * Diagnostics on stderr; exit 0 on SIGTERM/SIGINT, 1 on setup errors.
+ *  - the wire: bytes travel at a baud rate with a latency each way;
+ *  - the receive buffer: RX_BUFFER_SIZE bytes, and a byte that arrives
+ *    when it is full is lost, as Marlin loses it;
+ *  - the command queue: BUFSIZE lines; serial input is read only while
+ *    a slot is free; line numbers and checksums are checked as Marlin
+ *    does, with its exact errors, "Resend:", and the drain of the
+ *    receive buffer after an error;
+ *  - the planner: 16 moves, each taking its time from its distance and
+ *    feedrate (scaled), so the "ok" of a move waits while it is full;
+ *    a planner that runs dry while the host has not sent the next
+ *    command is a stutter, and is counted;
+ *  - heaters with a first-order model, M104/M109/M140/M190 with the
+ *    1 Hz "W:" lines, busy keepalives, M155 auto-reports, ADVANCED_OK;
+ *  - faults on demand: damaged bytes either way, lost or damaged "ok"s,
+ *    spurious "Resend:", no "ok" after "Resend:", the silent drop of a
+ *    duplicate line, a reset mid-job, kill(), thermal runaway, silence,
+ *    a hang-up.
+ *
+ * Every command it executes is appended, in order, to the log file
+ * (protocol commands M105, M110 and M115 excepted); on exit a one-line
+ * JSON summary goes beside it.
+ *
+ * Diagnostics on stderr; exit 0 on SIGTERM/SIGINT, 1 on setup errors,
+ * 2 on bad usage.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -24,33 +43,106 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gcode.h"
 #include "log.h"
 #include "util.h"
 
-#define MAX_CMD_SIZE	96	/* Marlin's default, with the NUL */
+#define MAX_CMD_SIZE	96	/* Marlin: bytes of a line with the NUL */
+#define MAX_BUFSIZE	64
+#define MAX_PLANNER	128
+#define WIRE_SIZE	(1 << 20)
 #define MAX_FAULTS	64
 
-struct vp {
-	int	 master;
-	int	 connected;
-	FILE	*log;
-	const char *firmware;
-	int	 ok_after_resend;
-	long	 last_n;
-	long	 executed;
-	long	 silent_after;	/* stop answering after this many, or -1 */
-	long	 command_ms;	/* time each command takes to execute */
-	long	 corrupt[MAX_FAULTS];
-	int	 ncorrupt;
-	double	 hotend, hotend_target, bed, bed_target;
+typedef long long usec;
 
-	char	 line[MAX_CMD_SIZE];
-	size_t	 len;
-	int	 in_comment;
-	int	 overflow;
+struct byteq {			/* bytes with the time each is due */
+	unsigned char	*b;
+	usec		*t;
+	size_t		 head, len, cap;
+};
+
+struct cmd {
+	long	n;		/* line number, or -1 if unnumbered */
+	char	text[MAX_CMD_SIZE];
+};
+
+struct opts {
+	long	baud;		/* 0: no wire delay */
+	long	latency_us;
+	int	rx_size;
+	int	bufsize;
+	int	planner;
+	double	time_scale;	/* 0: moves take no time */
+	double	heat_tau;	/* seconds; 0: heaters jump */
+	long	command_us;	/* extra time every command takes */
+	int	busy_interval;	/* seconds; 0: no keepalives */
+	int	ok_after_resend;
+	int	silent_dups;
+	int	advanced_ok;
+	int	emergency;
+	long	corrupt_in, corrupt_out, drop_ok, corrupt_ok;	/* 1 in N */
+	long	spurious_resend;				/* every N */
+	long	reset_at, kill_at, runaway_at, silent_after, hangup_after;
+	long	corrupt_line[MAX_FAULTS];
+	int	ncorrupt_line;
+	const char *firmware;
+};
+
+struct vp {
+	struct opts	 o;
+	int		 master;
+	int		 connected;
+	FILE		*log;
+
+	struct byteq	 in;		/* host -> printer, on the wire */
+	size_t		 in_line_start;	/* for damaging a whole line */
+	usec		 in_last;
+	unsigned char	 rx[65536];	/* the receive buffer */
+	int		 rx_head, rx_len;
+	struct byteq	 out;		/* printer -> host */
+	usec		 out_last;
+
+	/* Line assembler. */
+	char		 line[MAX_CMD_SIZE];
+	size_t		 len;
+	int		 in_comment, overflow;
+
+	long		 last_n;
+	struct cmd	 q[MAX_BUFSIZE];
+	int		 q_head, q_len;
+
+	/* The command running, if it blocks. */
+	int		 busy;		/* 0: none */
+	struct cmd	 cur;
+	usec		 busy_until;	/* G4/G28 time, or 0 */
+	usec		 busy_since, next_keepalive, next_wait_line;
+
+	/* Planner: end times of the moves queued. */
+	usec		 plan_end[MAX_PLANNER];
+	int		 plan_head, plan_len;
+	int		 starved;	/* ran dry with nothing waiting */
+	int		 moved;		/* a move since the last M110 */
+	double		 pos[4], feed;	/* X Y Z E, mm/min */
+	int		 relative;
+
+	double		 hotend, hotend_target, bed, bed_target;
+	usec		 heat_at;
+	int		 autoreport;	/* seconds */
+	usec		 next_autoreport;
+
+	int		 halted;	/* kill(): silent until reset */
+	int		 hung;		/* --silent-after reached */
+	long		 executed;	/* logged commands */
+	long		 accepted;	/* numbered lines taken */
+
+	/* Counters for the summary. */
+	unsigned long long bytes_in, bytes_out, rx_dropped;
+	unsigned long	 errors, resends, underruns, oks_dropped;
+	unsigned long	 damaged_in, damaged_out;
+	unsigned int	 seed;
 };
 
 static volatile sig_atomic_t quit;
@@ -62,6 +154,70 @@ on_signal(int sig)
 	quit = sig;
 }
 
+static usec
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (usec)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static unsigned
+rnd(struct vp *vp)
+{
+	vp->seed = vp->seed * 1103515245u + 12345u;
+	return (vp->seed >> 8) & 0xffffff;
+}
+
+/* One chance in n (n <= 0: never). */
+static int
+chance(struct vp *vp, long n)
+{
+	return n > 0 && rnd(vp) % (unsigned long)n == 0;
+}
+
+static void
+q_init(struct byteq *q, size_t cap)
+{
+	q->b = xmalloc(cap);
+	q->t = xmalloc(cap * sizeof(usec));
+	q->head = q->len = 0;
+	q->cap = cap;
+}
+
+static int
+q_push(struct byteq *q, unsigned char c, usec t)
+{
+	size_t i;
+
+	if (q->len == q->cap)
+		return -1;
+	i = (q->head + q->len) % q->cap;
+	q->b[i] = c;
+	q->t[i] = t;
+	q->len++;
+	return 0;
+}
+
+static void
+q_pop(struct byteq *q)
+{
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+}
+
+/* When the next byte may leave, at the baud rate (10 bits a byte). */
+static usec
+wire_time(const struct vp *vp, usec now, usec last)
+{
+	usec t = now + vp->o.latency_us;
+	usec per = vp->o.baud > 0 ? 10000000LL / vp->o.baud : 0;
+
+	return t > last + per ? t : last + per;
+}
+
+/* Queue a reply line, damaged or dropped as the faults say. */
 static void
 vp_say(struct vp *vp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -70,9 +226,10 @@ vp_say(struct vp *vp, const char *fmt, ...)
 {
 	char buf[512];
 	va_list ap;
-	int n;
+	usec now = now_us();
+	int n, i;
 
-	if (vp->silent_after >= 0 && vp->executed >= vp->silent_after)
+	if (vp->hung || !vp->connected)
 		return;
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
@@ -81,21 +238,26 @@ vp_say(struct vp *vp, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
+	if (strncmp(buf, "ok", 2) == 0) {
+		if (chance(vp, vp->o.drop_ok)) {
+			vp->oks_dropped++;
+			return;
+		}
+		if (chance(vp, vp->o.corrupt_ok)) {
+			buf[1] ^= (char)(1 << (rnd(vp) % 7));
+			vp->damaged_out++;
+		}
+	}
 	buf[n++] = '\n';
-	if (write_all(vp->master, buf, (size_t)n) < 0 && errno != EIO)
-		log_warn("write to the pty");
-}
-
-static void
-vp_boot(struct vp *vp)
-{
-	vp->last_n = 0;
-	vp->len = 0;
-	vp->in_comment = vp->overflow = 0;
-	vp_say(vp, "start");
-	vp_say(vp, "echo:%s", vp->firmware);
-	vp_say(vp, "echo: Last Updated: 2024-01-01 | Author: (gspool virtual printer)");
-	vp_say(vp, "echo:SD card ok");
+	if (n > 0 && chance(vp, vp->o.corrupt_out)) {
+		buf[rnd(vp) % (unsigned)n] ^= (char)(1 << (rnd(vp) % 8));
+		vp->damaged_out++;
+	}
+	for (i = 0; i < n; i++) {
+		vp->out_last = wire_time(vp, now, vp->out_last);
+		if (q_push(&vp->out, (unsigned char)buf[i], vp->out_last) < 0)
+			break;
+	}
 }
 
 static void
@@ -106,108 +268,416 @@ vp_log(struct vp *vp, const char *cmd)
 }
 
 static void
-vp_temps(struct vp *vp, const char *prefix)
+vp_temps(struct vp *vp, const char *prefix, const char *suffix)
 {
-	vp_say(vp, "%sT:%.2f /%.2f B:%.2f /%.2f @:0 B@:0", prefix, vp->hotend,
-	    vp->hotend_target, vp->bed, vp->bed_target);
+	vp_say(vp, "%sT:%.2f /%.2f B:%.2f /%.2f @:0 B@:0%s", prefix, vp->hotend,
+	    vp->hotend_target, vp->bed, vp->bed_target, suffix);
 }
 
-/* Protocol and queries change nothing on the print: not logged. */
+static void
+vp_ok(struct vp *vp, long n)
+{
+	if (vp->o.advanced_ok && n >= 0)
+		vp_say(vp, "ok N%ld P%d B%d", n, vp->o.planner - vp->plan_len,
+		    vp->o.bufsize - vp->q_len);
+	else if (vp->o.advanced_ok)
+		vp_say(vp, "ok P%d B%d", vp->o.planner - vp->plan_len,
+		    vp->o.bufsize - vp->q_len);
+	else
+		vp_say(vp, "ok");
+}
+
+static void
+vp_reset_state(struct vp *vp)
+{
+	vp->last_n = 0;
+	vp->len = 0;
+	vp->in_comment = vp->overflow = 0;
+	vp->q_len = 0;
+	vp->busy = 0;
+	vp->plan_len = 0;
+	vp->rx_len = 0;
+	vp->halted = 0;
+	vp->starved = 0;
+	vp->moved = 0;
+	vp->autoreport = 0;
+}
+
+static void
+vp_boot(struct vp *vp)
+{
+	vp_reset_state(vp);
+	vp_say(vp, "start");
+	vp_say(vp, "echo:%s", vp->o.firmware);
+	vp_say(vp, "echo: Last Updated: 2024-01-01 | Author: (gspool virtual printer)");
+	vp_say(vp, "echo:SD card ok");
+}
+
+static void
+vp_halt(struct vp *vp, const char *why)
+{
+	if (why)
+		vp_say(vp, "Error:%s", why);
+	vp_say(vp, "Error:Printer halted. kill() called!");
+	vp->halted = 1;
+	vp->q_len = 0;
+	vp->busy = 0;
+	vp->plan_len = 0;
+}
+
+/* ---- The planner ---- */
+
+static void
+plan_retire(struct vp *vp, usec now)
+{
+	while (vp->plan_len > 0 && vp->plan_end[vp->plan_head] <= now) {
+		vp->plan_head = (vp->plan_head + 1) % MAX_PLANNER;
+		vp->plan_len--;
+		/* Dry, and the host has sent nothing that could run. */
+		if (vp->plan_len == 0 && vp->q_len == 0 && !vp->busy &&
+		    vp->rx_len == 0)
+			vp->starved = 1;
+	}
+}
+
+static double
+word(const char *cmd, char letter, double dflt, int *found)
+{
+	double v;
+
+	if (gcode_word(cmd, letter, &v)) {
+		if (found)
+			*found = 1;
+		return v;
+	}
+	return dflt;
+}
+
+/* Add a move; its duration follows distance and feedrate. */
+static void
+plan_move(struct vp *vp, const char *cmd, usec now)
+{
+	static const char axes[] = "XYZE";
+	double target[4], d = 0, dt;
+	usec start, dur;
+	int i, f = 0;
+
+	vp->feed = word(cmd, 'F', vp->feed, NULL);
+	for (i = 0; i < 4; i++) {
+		int found = 0;
+		double v = word(cmd, axes[i], 0, &found);
+
+		target[i] = found ? (vp->relative ? vp->pos[i] + v : v) :
+		    vp->pos[i];
+		if (i < 3)
+			d += (target[i] - vp->pos[i]) * (target[i] - vp->pos[i]);
+		f |= found;
+	}
+	d = sqrt(d);
+	if (d == 0)
+		d = fabs(target[3] - vp->pos[3]);
+	memcpy(vp->pos, target, sizeof(target));
+	if (!f)
+		return;
+	dt = vp->feed > 0 ? d / (vp->feed / 60.0) : 0;
+	dur = (usec)(dt * 1e6 * vp->o.time_scale);
+	if (vp->starved && vp->moved)
+		vp->underruns++;
+	vp->starved = 0;
+	vp->moved = 1;
+	start = vp->plan_len > 0 ?
+	    vp->plan_end[(vp->plan_head + vp->plan_len - 1) % MAX_PLANNER] :
+	    now;
+	vp->plan_end[(vp->plan_head + vp->plan_len) % MAX_PLANNER] =
+	    start + dur;
+	vp->plan_len++;
+}
+
+/* ---- Heaters ---- */
+
+static void
+heat(struct vp *vp, usec now)
+{
+	double dt = (double)(now - vp->heat_at) / 1e6, k;
+
+	vp->heat_at = now;
+	if (vp->o.heat_tau <= 0) {
+		vp->hotend = vp->hotend_target > 25 ? vp->hotend_target : 25;
+		vp->bed = vp->bed_target > 25 ? vp->bed_target : 25;
+		return;
+	}
+	k = 1 - exp(-dt / vp->o.heat_tau);
+	vp->hotend += ((vp->hotend_target > 25 ? vp->hotend_target : 25) -
+	    vp->hotend) * k;
+	vp->bed += ((vp->bed_target > 25 ? vp->bed_target : 25) - vp->bed) * k;
+}
+
+/* ---- Executing commands ---- */
+
+enum {
+	BUSY_NONE,
+	BUSY_PLANNER_FULL,	/* a move waits for a free block */
+	BUSY_SYNC,		/* M400/G28/G4: wait for the planner */
+	BUSY_TIMER,		/* G28/G4: then wait this long */
+	BUSY_HEAT,		/* M109/M190 */
+};
+
 static int
-vp_is_protocol(char letter, long code)
+is_protocol(char letter, long code)
 {
 	return letter == 'M' && (code == 105 || code == 110 || code == 115);
 }
 
-/* Run one parsed command (no N, no checksum). */
 static void
-vp_execute(struct vp *vp, const char *cmd)
+fault_check(struct vp *vp)
 {
-	char letter = cmd[0];
-	long code = strtol(cmd + 1, NULL, 10);
+	if (vp->o.reset_at > 0 && vp->executed == vp->o.reset_at) {
+		vp->o.reset_at = 0;
+		vp_boot(vp);
+	} else if (vp->o.kill_at > 0 && vp->executed == vp->o.kill_at) {
+		vp->o.kill_at = 0;
+		vp_say(vp, "echo:M112 Shutdown");
+		vp_halt(vp, NULL);
+	} else if (vp->o.runaway_at > 0 &&
+	    vp->executed == vp->o.runaway_at) {
+		vp->o.runaway_at = 0;
+		vp_halt(vp, "Thermal Runaway, system stopped! Heater_ID: bed");
+	} else if (vp->o.silent_after >= 0 &&
+	    vp->executed >= vp->o.silent_after)
+		vp->hung = 1;
+}
+
+/* Start a command; returns 1 if it blocks (its ok comes later). */
+static int
+vp_start(struct vp *vp, struct cmd *c, usec now)
+{
+	char letter = c->text[0];
+	long code = strtol(c->text + 1, NULL, 10);
 	double v;
 
-	if (vp->silent_after >= 0 && vp->executed >= vp->silent_after)
-		return;		/* hung: nothing runs any more */
-	if (!vp_is_protocol(letter, code)) {
-		vp_log(vp, cmd);
+	if (!is_protocol(letter, code)) {
+		vp_log(vp, c->text);
 		vp->executed++;
 	}
-	if (vp->command_ms > 0)
-		usleep((useconds_t)vp->command_ms * 1000);
+	if (vp->o.command_us > 0)
+		usleep((useconds_t)vp->o.command_us);
+	if (letter == 'G' && code >= 0 && code <= 3) {
+		if (vp->plan_len >= vp->o.planner)
+			return BUSY_PLANNER_FULL;
+		plan_move(vp, c->text, now);
+		return BUSY_NONE;
+	}
+	if (letter == 'G') {
+		switch (code) {
+		case 4:
+			vp->busy_until = (usec)(word(c->text, 'P', 0, NULL) * 1000 +
+			    word(c->text, 'S', 0, NULL) * 1e6) *
+			    (vp->o.time_scale > 0 ? 1 : 0);
+			return BUSY_SYNC;
+		case 28:
+			vp->busy_until = (usec)(2e6 * vp->o.time_scale);
+			memset(vp->pos, 0, sizeof(double) * 3);
+			return BUSY_SYNC;
+		case 90:
+			vp->relative = 0;
+			break;
+		case 91:
+			vp->relative = 1;
+			break;
+		case 92: {
+			static const char axes[] = "XYZE";
+			int i, found;
+
+			for (i = 0; i < 4; i++) {
+				found = 0;
+				v = word(c->text, axes[i], 0, &found);
+				if (found)
+					vp->pos[i] = v;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		return BUSY_NONE;
+	}
 	if (letter == 'M') {
 		switch (code) {
-		case 105:
-			vp_temps(vp, "ok ");
-			return;
 		case 104: case 109:
-			if (gcode_word(cmd, 'S', &v) || gcode_word(cmd, 'R', &v))
+			if (gcode_word(c->text, 'S', &v) ||
+			    gcode_word(c->text, 'R', &v))
 				vp->hotend_target = v;
-			if (code == 109)
-				vp->hotend = vp->hotend_target;
-			break;
+			return code == 109 ? BUSY_HEAT : BUSY_NONE;
 		case 140: case 190:
-			if (gcode_word(cmd, 'S', &v) || gcode_word(cmd, 'R', &v))
+			if (gcode_word(c->text, 'S', &v) ||
+			    gcode_word(c->text, 'R', &v))
 				vp->bed_target = v;
-			if (code == 190)
-				vp->bed = vp->bed_target;
-			break;
+			return code == 190 ? BUSY_HEAT : BUSY_NONE;
+		case 400:
+			vp->busy_until = 0;
+			return BUSY_SYNC;
 		case 110:
-			if (gcode_word(cmd, 'N', &v))
+			if (gcode_word(c->text, 'N', &v))
 				vp->last_n = (long)v;
+			vp->starved = 0;
+			vp->moved = 0;
+			break;
+		case 112:
+			vp_say(vp, "echo:M112 Shutdown");
+			vp_halt(vp, NULL);
+			return -1;
+		case 155:
+			vp->autoreport = (int)word(c->text, 'S', 0, NULL);
+			vp->next_autoreport = now + (usec)vp->autoreport * 1000000;
 			break;
 		case 115:
 			vp_say(vp, "FIRMWARE_NAME:%s SOURCE_CODE_URL:"
 			    "github.com/MarlinFirmware/Marlin PROTOCOL_VERSION:1.0"
 			    " MACHINE_TYPE:gspool-vprinter EXTRUDER_COUNT:1"
 			    " UUID:cede2a2f-41a2-4748-9b12-c55c62f367ff",
-			    vp->firmware);
+			    vp->o.firmware);
 			vp_say(vp, "Cap:SERIAL_XON_XOFF:0");
 			vp_say(vp, "Cap:EEPROM:0");
 			vp_say(vp, "Cap:AUTOREPORT_TEMP:1");
 			vp_say(vp, "Cap:PROGRESS:0");
 			vp_say(vp, "Cap:PRINT_JOB:1");
-			vp_say(vp, "Cap:EMERGENCY_PARSER:0");
+			vp_say(vp, "Cap:EMERGENCY_PARSER:%d", vp->o.emergency);
 			break;
 		default:
 			break;
 		}
-	} else if (letter != 'G' && letter != 'T') {
-		vp_say(vp, "echo:Unknown command: \"%s\"", cmd);
+		return BUSY_NONE;
 	}
-	vp_say(vp, "ok");
+	if (letter != 'T')
+		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
+	return BUSY_NONE;
 }
+
+static void
+vp_finish(struct vp *vp, struct cmd *c)
+{
+	char letter = c->text[0];
+	long code = strtol(c->text + 1, NULL, 10);
+
+	if (letter == 'M' && code == 105)
+		vp_temps(vp, "ok ", "");
+	else
+		vp_ok(vp, c->n);
+	if (vp->o.spurious_resend > 0 && c->n > 0 &&
+	    c->n % vp->o.spurious_resend == 0) {
+		/* Ask again for a line already taken. */
+		vp->errors++;
+		vp_say(vp, "Resend: %ld", vp->last_n);
+		if (vp->o.ok_after_resend)
+			vp_say(vp, "ok");
+	}
+	fault_check(vp);
+}
+
+/* Try to finish the blocking command. */
+static void
+vp_unblock(struct vp *vp, usec now)
+{
+	switch (vp->busy) {
+	case BUSY_PLANNER_FULL:
+		if (vp->plan_len >= vp->o.planner)
+			return;
+		plan_move(vp, vp->cur.text, now);
+		break;
+	case BUSY_SYNC:
+		if (vp->plan_len > 0)
+			return;
+		if (vp->busy_until > 0) {
+			vp->busy_until += now;
+			vp->busy = BUSY_TIMER;
+			return;
+		}
+		break;
+	case BUSY_TIMER:
+		if (now < vp->busy_until)
+			return;
+		break;
+	case BUSY_HEAT:
+		heat(vp, now);
+		if (fabs(vp->hotend - vp->hotend_target) > 1 &&
+		    vp->hotend < vp->hotend_target)
+			return;
+		if (fabs(vp->bed - vp->bed_target) > 1 &&
+		    vp->bed < vp->bed_target)
+			return;
+		break;
+	default:
+		return;
+	}
+	vp->busy = BUSY_NONE;
+	vp_finish(vp, &vp->cur);
+}
+
+static void
+vp_execute(struct vp *vp, usec now)
+{
+	while (!vp->halted && !vp->hung) {
+		if (vp->busy) {
+			vp_unblock(vp, now);
+			if (vp->busy)
+				return;
+			continue;
+		}
+		if (vp->q_len == 0)
+			return;
+		vp->cur = vp->q[vp->q_head];
+		vp->q_head = (vp->q_head + 1) % MAX_BUFSIZE;
+		vp->q_len--;
+		vp->busy = vp_start(vp, &vp->cur, now);
+		if (vp->busy < 0) {
+			vp->busy = 0;
+			return;
+		}
+		vp->busy_since = now;
+		vp->next_keepalive = now + (usec)vp->o.busy_interval * 1000000;
+		vp->next_wait_line = now + 1000000;
+		if (!vp->busy)
+			vp_finish(vp, &vp->cur);
+	}
+}
+
+/* ---- Receiving ---- */
 
 static void
 vp_error(struct vp *vp, const char *what)
 {
+	vp->errors++;
+	vp->resends++;
 	vp_say(vp, "Error:%s, Last Line: %ld", what, vp->last_n);
+	/* Marlin drains what is pending, then asks. */
+	vp->rx_len = 0;
 	vp_say(vp, "Resend: %ld", vp->last_n + 1);
-	if (vp->ok_after_resend)
+	if (vp->o.ok_after_resend)
 		vp_say(vp, "ok");
 }
 
 static int
-vp_fault_corrupt(struct vp *vp, long n)
+fault_corrupt_line(struct vp *vp, long n)
 {
 	int i;
 
-	for (i = 0; i < vp->ncorrupt; i++) {
-		if (vp->corrupt[i] == n) {
-			vp->corrupt[i] = -1;	/* once */
+	for (i = 0; i < vp->o.ncorrupt_line; i++) {
+		if (vp->o.corrupt_line[i] == n) {
+			vp->o.corrupt_line[i] = -1;	/* once */
 			return 1;
 		}
 	}
 	return 0;
 }
 
-/* A whole line arrived (comment already gone).  Returns 1 if the rest of
- * the received bytes must be drained, as Marlin does after an error. */
+/* A whole line arrived, comment gone.  Returns 1 if it ended in an
+ * error (the receive buffer was drained). */
 static int
 vp_line(struct vp *vp, char *s)
 {
+	struct cmd *c;
 	char *star, *p, *end;
-	long n;
+	long n = -1;
 	unsigned cs;
 
 	while (*s == ' ')
@@ -217,12 +687,14 @@ vp_line(struct vp *vp, char *s)
 	if (*s == 'N') {
 		n = strtol(s + 1, &end, 10);
 		if (strstr(s, "M110") != NULL) {
-			/* Marlin takes the new number from a second N past
-			 * the first four bytes, and skips the continuity
-			 * check for such a line. */
+			/* The new number is a second N past the first four
+			 * bytes; no continuity check for such a line. */
 			p = strlen(s) > 4 ? strchr(s + 4, 'N') : NULL;
 			if (p != NULL)
 				n = strtol(p + 1, NULL, 10);
+		} else if (vp->o.silent_dups &&
+		    (n == vp->last_n || n == vp->last_n - 1)) {
+			return 0;	/* already in transit: dropped */
 		} else if (n != vp->last_n + 1) {
 			vp_error(vp, "Line Number is not Last Line Number+1");
 			return 1;
@@ -233,11 +705,12 @@ vp_line(struct vp *vp, char *s)
 		}
 		cs = (unsigned)strtoul(star + 1, NULL, 10);
 		if (cs != gcode_checksum(s, (size_t)(star - s)) ||
-		    vp_fault_corrupt(vp, n)) {
+		    fault_corrupt_line(vp, n)) {
 			vp_error(vp, "checksum mismatch");
 			return 1;
 		}
 		vp->last_n = n;
+		vp->accepted++;
 		*star = '\0';
 		s = end;	/* the parser drops the N word */
 		while (*s == ' ')
@@ -247,35 +720,73 @@ vp_line(struct vp *vp, char *s)
 		end[-1] = '\0';
 	if (*s == '\0')
 		return 0;
-	vp_execute(vp, s);
+	c = &vp->q[(vp->q_head + vp->q_len) % MAX_BUFSIZE];
+	c->n = n;
+	snprintf(c->text, sizeof(c->text), "%s", s);
+	vp->q_len++;
 	return 0;
 }
 
+/* The emergency parser sees every byte as it arrives. */
 static void
-vp_bytes(struct vp *vp, const char *buf, size_t len)
+vp_emergency(struct vp *vp, unsigned char c)
 {
-	size_t i;
+	static char buf[16];
+	static size_t n;
 
-	for (i = 0; i < len; i++) {
-		char c = buf[i];
+	if (c == '\n' || c == '\r') {
+		buf[n] = '\0';
+		if (strstr(buf, "M112") != NULL) {
+			vp_say(vp, "echo:M112 Shutdown");
+			vp_halt(vp, NULL);
+		} else if (strstr(buf, "M108") != NULL &&
+		    vp->busy == BUSY_HEAT) {
+			vp->busy = BUSY_NONE;
+			vp_finish(vp, &vp->cur);
+		}
+		n = 0;
+	} else if (n < sizeof(buf) - 1)
+		buf[n++] = (char)c;
+}
 
+/* Move arrived bytes into the receive buffer; read them into commands
+ * while the command queue has room, as Marlin's main loop does. */
+static void
+vp_receive(struct vp *vp, usec now)
+{
+	while (vp->in.len > 0 && vp->in.t[vp->in.head] <= now) {
+		unsigned char c = vp->in.b[vp->in.head];
+
+		q_pop(&vp->in);
+		if (vp->in_line_start > 0)
+			vp->in_line_start--;
+		if (vp->o.emergency)
+			vp_emergency(vp, c);
+		if (vp->rx_len >= vp->o.rx_size) {
+			vp->rx_dropped++;	/* lost, silently */
+			continue;
+		}
+		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
+		vp->rx_len++;
+	}
+	/* The command running keeps its slot until it is done. */
+	while (!vp->halted && vp->rx_len > 0 &&
+	    vp->q_len + (vp->busy ? 1 : 0) < vp->o.bufsize) {
+		char c = (char)vp->rx[vp->rx_head];
+
+		vp->rx_head = (vp->rx_head + 1) % (int)sizeof(vp->rx);
+		vp->rx_len--;
 		if (c == '\n' || c == '\r') {
 			vp->line[vp->len] = '\0';
 			vp->len = 0;
 			vp->in_comment = vp->overflow = 0;
-			if (vp_line(vp, vp->line))
-				return;	/* drain the rest, as Marlin does */
+			vp_line(vp, vp->line);
 			continue;
 		}
 		if (c == ';')
 			vp->in_comment = 1;
 		if (vp->in_comment || vp->overflow)
 			continue;
-		if (c == '\b') {
-			if (vp->len > 0)
-				vp->len--;
-			continue;
-		}
 		if (vp->len >= MAX_CMD_SIZE - 1) {
 			vp->overflow = 1;	/* the rest is lost */
 			continue;
@@ -284,13 +795,172 @@ vp_bytes(struct vp *vp, const char *buf, size_t len)
 	}
 }
 
+/* Bytes the host wrote: onto the wire, maybe damaged. */
+static void
+vp_wire_in(struct vp *vp, const char *buf, size_t n, usec now)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		vp->in_last = wire_time(vp, now, vp->in_last);
+		if (q_push(&vp->in, (unsigned char)buf[i], vp->in_last) < 0)
+			continue;
+		vp->bytes_in++;
+		if (buf[i] != '\n')
+			continue;
+		if (chance(vp, vp->o.corrupt_in)) {
+			/* Flip a bit of one byte of the line just queued. */
+			size_t len = vp->in.len - vp->in_line_start, k;
+
+			if (len > 0) {
+				k = (vp->in.head + vp->in_line_start +
+				    rnd(vp) % len) % vp->in.cap;
+				vp->in.b[k] ^= (unsigned char)(1 << (rnd(vp) % 7));
+				vp->damaged_in++;
+			}
+		}
+		vp->in_line_start = vp->in.len;
+	}
+}
+
+/* Write the reply bytes that are due. */
+static void
+vp_wire_out(struct vp *vp, usec now)
+{
+	unsigned char buf[4096];
+	size_t n = 0;
+	ssize_t w;
+
+	while (n < sizeof(buf) && n < vp->out.len &&
+	    vp->out.t[(vp->out.head + n) % vp->out.cap] <= now) {
+		buf[n] = vp->out.b[(vp->out.head + n) % vp->out.cap];
+		n++;
+	}
+	if (n == 0)
+		return;
+	w = write(vp->master, buf, n);
+	if (w <= 0)
+		return;
+	vp->bytes_out += (unsigned long long)w;
+	while (w-- > 0)
+		q_pop(&vp->out);
+}
+
+/* Keepalives, wait lines and auto-reports while time passes. */
+static void
+vp_timers(struct vp *vp, usec now)
+{
+	if (vp->halted || vp->hung)
+		return;
+	heat(vp, now);
+	if (vp->busy == BUSY_HEAT && now >= vp->next_wait_line) {
+		vp->next_wait_line = now + 1000000;
+		vp_temps(vp, " ", " W:?");
+	}
+	if (vp->busy && vp->o.busy_interval > 0 &&
+	    now >= vp->next_keepalive) {
+		vp->next_keepalive = now + (usec)vp->o.busy_interval * 1000000;
+		vp_say(vp, "echo:busy: processing");
+	}
+	if (vp->autoreport > 0 && now >= vp->next_autoreport) {
+		vp->next_autoreport = now + (usec)vp->autoreport * 1000000;
+		vp_temps(vp, " ", "");
+	}
+}
+
+static usec
+vp_next_wake(const struct vp *vp, usec now)
+{
+	usec t = now + 1000000;
+
+#define SOONER(x)	do { if ((x) < t) t = (x); } while (0)
+	if (vp->in.len > 0)
+		SOONER(vp->in.t[vp->in.head]);
+	if (vp->out.len > 0)
+		SOONER(vp->out.t[vp->out.head]);
+	if (vp->plan_len > 0)
+		SOONER(vp->plan_end[vp->plan_head]);
+	if (vp->busy == BUSY_TIMER)
+		SOONER(vp->busy_until);
+	if (vp->busy && vp->o.busy_interval > 0)
+		SOONER(vp->next_keepalive);
+	if (vp->busy == BUSY_HEAT) {
+		SOONER(vp->next_wait_line);
+		if (vp->o.heat_tau > 0)
+			SOONER(now + 100000);
+	}
+	if (vp->autoreport > 0)
+		SOONER(vp->next_autoreport);
+#undef SOONER
+	return t;
+}
+
+static void
+write_summary(struct vp *vp, const char *path)
+{
+	FILE *fp;
+
+	if (path == NULL || (fp = fopen(path, "we")) == NULL)
+		return;
+	fprintf(fp, "{\"lines_executed\":%ld,\"lines_accepted\":%ld,"
+	    "\"errors\":%lu,\"resends\":%lu,\"planner_underruns\":%lu,"
+	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
+	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu}\n",
+	    vp->executed, vp->accepted, vp->errors, vp->resends, vp->underruns,
+	    vp->bytes_in, vp->bytes_out, vp->rx_dropped, vp->oks_dropped,
+	    vp->damaged_in, vp->damaged_out);
+	fclose(fp);
+}
+
+static int
+make_pty(struct vp *vp)
+{
+	struct termios tio;
+	char *tmp;
+	int sfd;
+
+	if ((vp->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
+	    grantpt(vp->master) < 0 || unlockpt(vp->master) < 0)
+		return -1;
+	/* Put the line discipline in raw mode once, through the slave. */
+	if ((sfd = open(ptsname(vp->master), O_RDWR | O_NOCTTY)) < 0)
+		return -1;
+	if (tcgetattr(sfd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(sfd, TCSANOW, &tio);
+	}
+	close(sfd);
+	fd_set_nonblock(vp->master, 1);
+	/* Publish the port atomically: a host never sees a half-made link. */
+	tmp = xasprintf("%s.tmp%ld", link_path, (long)getpid());
+	unlink(tmp);
+	if (symlink(ptsname(vp->master), tmp) < 0 ||
+	    rename(tmp, link_path) < 0) {
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	log_debug("%s -> %s", link_path, ptsname(vp->master));
+	return 0;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gspool-vprinter [-v] [-f firmware] [-o log]"
-	    " [--no-ok-after-resend]\n"
-	    "                       [--command-ms N] [--corrupt-line N]..."
-	    " [--silent-after N] link\n");
+	fprintf(stderr,
+	    "usage: gspool-vprinter [-hv] [-f firmware] [-o log] [-s file]"
+	    " [option ...] link\n"
+	    "  link:    --baud N --latency-ms N --rx-buffer N --bufsize N"
+	    " --planner N\n"
+	    "  timing:  --time-scale X --heat-time S --command-ms N"
+	    " --busy-interval S\n"
+	    "  replies: --advanced-ok --emergency-parser"
+	    " --no-ok-after-resend --silent-duplicates\n"
+	    "  faults:  --corrupt-in N --corrupt-out N --drop-ok N"
+	    " --corrupt-ok N --spurious-resend N\n"
+	    "           --corrupt-line N --reset-at N --kill-at N"
+	    " --runaway-at N --silent-after N\n"
+	    "           --hangup-after N --seed N\n");
 	exit(2);
 }
 
@@ -301,64 +971,129 @@ cleanup(void)
 		unlink(link_path);
 }
 
+static long
+num(const char *opt, const char *arg, long min, long max)
+{
+	long v;
+
+	if (parse_long(arg, min, max, &v) < 0)
+		fatalx("--%s: '%s' is not a number from %ld to %ld", opt, arg,
+		    min, max);
+	return v;
+}
+
+static double
+dnum(const char *opt, const char *arg, double min, double max)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end != '\0' || v < min || v > max)
+		fatalx("--%s: '%s' is not a number from %g to %g", opt, arg,
+		    min, max);
+	return v;
+}
+
 int
 main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{ "no-ok-after-resend", no_argument, NULL, 'R' },
-		{ "corrupt-line", required_argument, NULL, 'C' },
-		{ "silent-after", required_argument, NULL, 'S' },
-		{ "command-ms", required_argument, NULL, 'M' },
+		{ "baud", required_argument, NULL, 1 },
+		{ "latency-ms", required_argument, NULL, 2 },
+		{ "rx-buffer", required_argument, NULL, 3 },
+		{ "bufsize", required_argument, NULL, 4 },
+		{ "planner", required_argument, NULL, 5 },
+		{ "time-scale", required_argument, NULL, 6 },
+		{ "heat-time", required_argument, NULL, 7 },
+		{ "command-ms", required_argument, NULL, 8 },
+		{ "busy-interval", required_argument, NULL, 9 },
+		{ "advanced-ok", no_argument, NULL, 10 },
+		{ "emergency-parser", no_argument, NULL, 11 },
+		{ "no-ok-after-resend", no_argument, NULL, 12 },
+		{ "silent-duplicates", no_argument, NULL, 13 },
+		{ "corrupt-in", required_argument, NULL, 14 },
+		{ "corrupt-out", required_argument, NULL, 15 },
+		{ "drop-ok", required_argument, NULL, 16 },
+		{ "corrupt-ok", required_argument, NULL, 17 },
+		{ "spurious-resend", required_argument, NULL, 18 },
+		{ "corrupt-line", required_argument, NULL, 19 },
+		{ "reset-at", required_argument, NULL, 20 },
+		{ "kill-at", required_argument, NULL, 21 },
+		{ "runaway-at", required_argument, NULL, 22 },
+		{ "silent-after", required_argument, NULL, 23 },
+		{ "hangup-after", required_argument, NULL, 24 },
+		{ "seed", required_argument, NULL, 25 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct vp vp;
+	const char *names[] = { "", "baud", "latency-ms", "rx-buffer",
+	    "bufsize", "planner", "time-scale", "heat-time", "command-ms",
+	    "busy-interval", "", "", "", "", "corrupt-in", "corrupt-out",
+	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
+	    "reset-at", "kill-at", "runaway-at", "silent-after",
+	    "hangup-after", "seed" };
+	struct vp *vp;
 	struct sigaction sa;
-	struct termios tio;
 	const char *logpath = "/dev/null";
-	char *tmp, buf[4096];
-	int ch, sfd, verbose = 0;
-	long v;
+	char *summary = NULL, buf[4096];
+	int ch, verbose = 0;
+	const long BIG = 2000000000L;
 
-	memset(&vp, 0, sizeof(vp));
-	vp.firmware = "Marlin 2.1.2.1 (gspool-vprinter)";
-	vp.ok_after_resend = 1;
-	vp.silent_after = -1;
+	vp = xcalloc(1, sizeof(*vp));
+	vp->o.firmware = "Marlin 2.1.2.1 (gspool-vprinter)";
+	vp->o.ok_after_resend = 1;
+	vp->o.silent_after = -1;
+	vp->o.rx_size = 128;
+	vp->o.bufsize = 4;
+	vp->o.planner = 16;
+	vp->o.busy_interval = 2;
+	vp->seed = 1;
 	log_init("gspool-vprinter", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "f:ho:v", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "f:ho:s:v", longopts, NULL)) !=
+	    -1) {
+		const char *nm = ch > 0 && ch < (int)nitems(names) ?
+		    names[ch] : "";
+
 		switch (ch) {
-		case 'f':
-			vp.firmware = optarg;
+		case 'f': vp->o.firmware = optarg; break;
+		case 'o': logpath = optarg; break;
+		case 's': summary = xstrdup(optarg); break;
+		case 'v': verbose = 1; break;
+		case 1: vp->o.baud = num(nm, optarg, 0, 10000000); break;
+		case 2: vp->o.latency_us = num(nm, optarg, 0, 10000) * 1000;
 			break;
-		case 'o':
-			logpath = optarg;
+		case 3: vp->o.rx_size = (int)num(nm, optarg, 16, 65536); break;
+		case 4: vp->o.bufsize = (int)num(nm, optarg, 1, MAX_BUFSIZE);
 			break;
-		case 'v':
-			verbose = 1;
+		case 5: vp->o.planner = (int)num(nm, optarg, 1, MAX_PLANNER);
 			break;
-		case 'R':
-			vp.ok_after_resend = 0;
+		case 6: vp->o.time_scale = dnum(nm, optarg, 0, 1000); break;
+		case 7: vp->o.heat_tau = dnum(nm, optarg, 0, 3600) / 3; break;
+		case 8: vp->o.command_us = num(nm, optarg, 0, 60000) * 1000;
 			break;
-		case 'C':
-			if (parse_long(optarg, 0, 2000000000, &v) < 0 ||
-			    vp.ncorrupt == MAX_FAULTS)
-				fatalx("--corrupt-line: '%s' is not a line"
-				    " number (0 to 2000000000, at most %d)",
-				    optarg, MAX_FAULTS);
-			vp.corrupt[vp.ncorrupt++] = v;
+		case 9: vp->o.busy_interval = (int)num(nm, optarg, 0, 60);
 			break;
-		case 'M':
-			if (parse_long(optarg, 0, 60000, &v) < 0)
-				fatalx("--command-ms: '%s' is not a number of"
-				    " milliseconds (0 to 60000)", optarg);
-			vp.command_ms = v;
+		case 10: vp->o.advanced_ok = 1; break;
+		case 11: vp->o.emergency = 1; break;
+		case 12: vp->o.ok_after_resend = 0; break;
+		case 13: vp->o.silent_dups = 1; break;
+		case 14: vp->o.corrupt_in = num(nm, optarg, 1, BIG); break;
+		case 15: vp->o.corrupt_out = num(nm, optarg, 1, BIG); break;
+		case 16: vp->o.drop_ok = num(nm, optarg, 1, BIG); break;
+		case 17: vp->o.corrupt_ok = num(nm, optarg, 1, BIG); break;
+		case 18: vp->o.spurious_resend = num(nm, optarg, 1, BIG); break;
+		case 19:
+			if (vp->o.ncorrupt_line == MAX_FAULTS)
+				fatalx("--corrupt-line: at most %d", MAX_FAULTS);
+			vp->o.corrupt_line[vp->o.ncorrupt_line++] =
+			    num(nm, optarg, 0, BIG);
 			break;
-		case 'S':
-			if (parse_long(optarg, 0, 2000000000, &v) < 0)
-				fatalx("--silent-after: '%s' is not a count",
-				    optarg);
-			vp.silent_after = v;
-			break;
+		case 20: vp->o.reset_at = num(nm, optarg, 1, BIG); break;
+		case 21: vp->o.kill_at = num(nm, optarg, 1, BIG); break;
+		case 22: vp->o.runaway_at = num(nm, optarg, 1, BIG); break;
+		case 23: vp->o.silent_after = num(nm, optarg, 0, BIG); break;
+		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
+		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
 		default:
 			usage();
 		}
@@ -367,27 +1102,15 @@ main(int argc, char *argv[])
 		usage();
 	log_set_verbose(verbose);
 	link_path = argv[optind];
+	if (summary == NULL && strcmp(logpath, "/dev/null") != 0)
+		summary = xasprintf("%s.json", logpath);
 
-	if ((vp.log = fopen(logpath, "ae")) == NULL)
+	q_init(&vp->in, WIRE_SIZE);
+	q_init(&vp->out, WIRE_SIZE);
+	if ((vp->log = fopen(logpath, "ae")) == NULL)
 		fatal("%s", logpath);
-	if ((vp.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0 ||
-	    grantpt(vp.master) < 0 || unlockpt(vp.master) < 0)
-		fatal("cannot create a pseudo-terminal");
-	/* Put the line discipline in raw mode once, through the slave. */
-	if ((sfd = open(ptsname(vp.master), O_RDWR | O_NOCTTY)) < 0)
-		fatal("%s", ptsname(vp.master));
-	if (tcgetattr(sfd, &tio) == 0) {
-		cfmakeraw(&tio);
-		tcsetattr(sfd, TCSANOW, &tio);
-	}
-	close(sfd);
-
-	/* Publish the port atomically: a host never sees a half-made link. */
-	tmp = xasprintf("%s.tmp%ld", link_path, (long)getpid());
-	unlink(tmp);
-	if (symlink(ptsname(vp.master), tmp) < 0 || rename(tmp, link_path) < 0)
-		fatal("cannot link %s", link_path);
-	free(tmp);
+	if (make_pty(vp) < 0)
+		fatal("cannot make a pseudo-terminal linked at %s", link_path);
 	atexit(cleanup);
 
 	memset(&sa, 0, sizeof(sa));
@@ -395,50 +1118,82 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	log_debug("%s -> %s", link_path, ptsname(vp.master));
 
 	while (!quit) {
-		struct pollfd pfd = { .fd = vp.master, .events = POLLIN };
+		struct pollfd pfd = { .fd = vp->master, .events = POLLIN };
+		usec now = now_us(), wake;
 		ssize_t n;
-		int r;
+		int r, timeout;
 
-		/* With no host on the slave side poll reports POLLHUP at
-		 * once: look again a little later. */
-		r = poll(&pfd, 1, vp.connected ? -1 : 20);
+		vp_receive(vp, now);
+		vp_execute(vp, now);
+		plan_retire(vp, now);
+		vp_execute(vp, now);
+		vp_timers(vp, now);
+		vp_wire_out(vp, now);
+		if (vp->o.hangup_after > 0 &&
+		    vp->executed >= vp->o.hangup_after) {
+			/* The cable is pulled: the port goes away, and
+			 * comes back a moment later as a new one. */
+			vp->o.hangup_after = 0;
+			log_debug("hanging up");
+			close(vp->master);
+			unlink(link_path);
+			usleep(200000);
+			if (make_pty(vp) < 0)
+				fatal("cannot make a new pseudo-terminal");
+			vp->connected = 0;
+			vp->in.len = vp->out.len = 0;
+			continue;
+		}
+		if (vp->out.len > 0 && vp->out.t[vp->out.head] <= now)
+			pfd.events |= POLLOUT;
+		wake = vp_next_wake(vp, now);
+		timeout = vp->connected ?
+		    (int)((wake - now + 999) / 1000) : 20;
+		if (timeout < 0)
+			timeout = 0;
+		r = poll(&pfd, 1, timeout);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
 		if (pfd.revents & POLLHUP && !(pfd.revents & POLLIN)) {
-			if (vp.connected)
+			/* No host on the slave side: poll says so at once,
+			 * so look again a little later. */
+			if (vp->connected)
 				log_debug("host closed the port");
-			vp.connected = 0;
-			if (r > 0 && !vp.connected)
-				usleep(20000);
+			vp->connected = 0;
+			usleep(20000);
 			continue;
 		}
-		if (!vp.connected) {
-			vp.connected = 1;
+		if (!vp->connected) {
+			vp->connected = 1;
+			vp->hung = 0;
 			log_debug("host opened the port: booting");
-			vp_boot(&vp);
+			vp->in.len = vp->out.len = 0;
+			vp->in_line_start = 0;
+			vp_boot(vp);
 		}
 		if (!(pfd.revents & POLLIN))
 			continue;
-		n = read(vp.master, buf, sizeof(buf));
+		n = read(vp->master, buf, sizeof(buf));
 		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			if (errno == EIO) {
-				vp.connected = 0;
-				continue;
-			}
-			fatal("read from the pty");
-		}
-		if (vp.silent_after >= 0 && vp.executed >= vp.silent_after)
+			if (errno == EIO)
+				vp->connected = 0;
 			continue;
-		vp_bytes(&vp, buf, (size_t)n);
+		}
+		if (!vp->hung)
+			vp_wire_in(vp, buf, (size_t)n, now_us());
 	}
-	fclose(vp.log);
+	write_summary(vp, summary);
+	fclose(vp->log);
+	free(summary);
+	free(vp->in.b);
+	free(vp->in.t);
+	free(vp->out.b);
+	free(vp->out.t);
+	free(vp);
 	return 0;
 }
