@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gcode.h"
@@ -38,6 +39,9 @@
 
 struct job {
 	long		 id;		/* 0: none */
+	long long	 started;	/* monotonic ms */
+	unsigned long long bytes0;	/* link bytes sent at the start */
+	unsigned long	 resends0, timeouts0;
 	int		 fd;
 	struct gcode_lexer lx;
 	char		*buf;
@@ -101,6 +105,25 @@ status(struct backend *b, const char *state, const char *text)
 	tell(b, "status", state, text, NULL);
 }
 
+/* One line of figures per job: what the benchmarks read. */
+static void
+job_stats(struct backend *b)
+{
+	struct rusage ru;
+	double secs = (double)(monotonic_ms() - b->job.started) / 1000.0;
+
+	getrusage(RUSAGE_SELF, &ru);
+	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
+	    " timeouts=%lu cpu_s=%.3f user_s=%.3f max_rss_kib=%ld", b->printer,
+	    b->job.id, b->job.acked, b->link.bytes_sent - b->job.bytes0, secs,
+	    b->link.resends - b->job.resends0,
+	    b->link.timeout_count - b->job.timeouts0,
+	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+	    ru.ru_maxrss);
+}
+
 static void
 job_end(struct backend *b, const char *state, const char *reason)
 {
@@ -111,6 +134,7 @@ job_end(struct backend *b, const char *state, const char *reason)
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, state,
 	    reason[0] ? ": " : "", reason);
+	job_stats(b);
 	tell(b, "end", id, state, reason);
 	close(b->job.fd);
 	free(b->job.buf);
@@ -311,6 +335,10 @@ handle_ctl(struct backend *b)
 		memset(&b->job, 0, sizeof(b->job));
 		b->job.id = id;
 		b->job.fd = m.fd;
+		b->job.started = monotonic_ms();
+		b->job.bytes0 = b->link.bytes_sent;
+		b->job.resends0 = b->link.resends;
+		b->job.timeouts0 = b->link.timeout_count;
 		b->job.buf = xmalloc(JOB_BUFSZ);
 		gcode_lexer_init(&b->job.lx, NULL);
 		log_info("%s-%ld: printing", b->printer, id);
@@ -498,6 +526,10 @@ main(int argc, char *argv[])
 			if (n > 0) {
 				link_on_bytes(&b.link, buf, (size_t)n, now);
 				handle_events(&b, now);
+				/* Answer at once: the next lines go out in
+				 * this turn, not after another poll. */
+				job_feed(&b, now);
+				handle_events(&b, now);
 			} else if (n == 0 || (errno != EAGAIN &&
 			    errno != EINTR)) {
 				port_lost(&b, n == 0 ? "end of file" :
@@ -508,8 +540,7 @@ main(int argc, char *argv[])
 			port_lost(&b, "hang-up");
 			continue;
 		}
-		if (pfd[port_i].revents & POLLOUT) {
-			outlen = link_output(&b.link, &out);
+		if (b.port.fd >= 0 && (outlen = link_output(&b.link, &out)) > 0) {
 			n = write(b.port.fd, out, outlen);
 			if (n > 0)
 				link_output_done(&b.link, (size_t)n);

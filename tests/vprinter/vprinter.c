@@ -381,7 +381,8 @@ plan_move(struct vp *vp, const char *cmd, usec now)
 		return;
 	dt = vp->feed > 0 ? d / (vp->feed / 60.0) : 0;
 	dur = (usec)(dt * 1e6 * vp->o.time_scale);
-	if (vp->starved && vp->moved)
+	/* Moves that take no time cannot stutter. */
+	if (vp->starved && vp->moved && vp->o.time_scale > 0)
 		vp->underruns++;
 	vp->starved = 0;
 	vp->moved = 1;
@@ -823,22 +824,25 @@ vp_wire_in(struct vp *vp, const char *buf, size_t n, usec now)
 	}
 }
 
-/* Write the reply bytes that are due. */
+/* Write the reply bytes that are due, a line at a time: a line leaves
+ * when its last byte has crossed the wire, as a UART's receive FIFO or a
+ * USB packet hands bytes over in groups, not one by one. */
 static void
 vp_wire_out(struct vp *vp, usec now)
 {
 	unsigned char buf[4096];
-	size_t n = 0;
+	size_t n = 0, whole = 0;
 	ssize_t w;
 
 	while (n < sizeof(buf) && n < vp->out.len &&
 	    vp->out.t[(vp->out.head + n) % vp->out.cap] <= now) {
 		buf[n] = vp->out.b[(vp->out.head + n) % vp->out.cap];
-		n++;
+		if (buf[n++] == '\n')
+			whole = n;
 	}
-	if (n == 0)
+	if (whole == 0)
 		return;
-	w = write(vp->master, buf, n);
+	w = write(vp->master, buf, whole);
 	if (w <= 0)
 		return;
 	vp->bytes_out += (unsigned long long)w;
@@ -868,6 +872,18 @@ vp_timers(struct vp *vp, usec now)
 	}
 }
 
+/* When the first whole reply line will have crossed the wire. */
+static usec
+next_line_due(const struct vp *vp)
+{
+	size_t i;
+
+	for (i = 0; i < vp->out.len; i++)
+		if (vp->out.b[(vp->out.head + i) % vp->out.cap] == '\n')
+			return vp->out.t[(vp->out.head + i) % vp->out.cap];
+	return vp->out.t[(vp->out.head + vp->out.len - 1) % vp->out.cap];
+}
+
 static usec
 vp_next_wake(const struct vp *vp, usec now)
 {
@@ -877,7 +893,7 @@ vp_next_wake(const struct vp *vp, usec now)
 	if (vp->in.len > 0)
 		SOONER(vp->in.t[vp->in.head]);
 	if (vp->out.len > 0)
-		SOONER(vp->out.t[vp->out.head]);
+		SOONER(next_line_due(vp));
 	if (vp->plan_len > 0)
 		SOONER(vp->plan_end[vp->plan_head]);
 	if (vp->busy == BUSY_TIMER)
@@ -1122,8 +1138,9 @@ main(int argc, char *argv[])
 	while (!quit) {
 		struct pollfd pfd = { .fd = vp->master, .events = POLLIN };
 		usec now = now_us(), wake;
+		struct timespec ts;
 		ssize_t n;
-		int r, timeout;
+		int r;
 
 		vp_receive(vp, now);
 		vp_execute(vp, now);
@@ -1146,14 +1163,15 @@ main(int argc, char *argv[])
 			vp->in.len = vp->out.len = 0;
 			continue;
 		}
-		if (vp->out.len > 0 && vp->out.t[vp->out.head] <= now)
+		if (vp->out.len > 0 && next_line_due(vp) <= now)
 			pfd.events |= POLLOUT;
-		wake = vp_next_wake(vp, now);
-		timeout = vp->connected ?
-		    (int)((wake - now + 999) / 1000) : 20;
-		if (timeout < 0)
-			timeout = 0;
-		r = poll(&pfd, 1, timeout);
+		/* Wake to the microsecond: the wire's timing is the point. */
+		wake = vp->connected ? vp_next_wake(vp, now) : now + 20000;
+		if (wake < now)
+			wake = now;
+		ts.tv_sec = (time_t)((wake - now) / 1000000);
+		ts.tv_nsec = (long)((wake - now) % 1000000) * 1000;
+		r = ppoll(&pfd, 1, &ts, NULL);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;

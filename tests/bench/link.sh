@@ -1,0 +1,87 @@
+#!/bin/sh
+# make bench: the printer link, on the virtual printer at 250000 baud
+# with 1 ms latency each way and Marlin's default buffers (128-byte
+# receive buffer, 4 command slots, 16 planner moves).
+#
+#   bench: link lines=N bytes=N seconds=S efficiency=E pingpong_efficiency=P speedup=X
+#       moves take no time, so the link is the only limit; efficiency is
+#       bytes sent / (seconds x baud / 10), ping-pong is window = 1;
+#   bench: stutter underruns=U pingpong_underruns=V
+#       moves take their real time on a file of short curved segments
+#       printed fast; an underrun is the planner running dry because
+#       the next command had not arrived;
+#   bench: link-cpu cpu_s_per_100k_lines=C max_rss_kib=M
+#       the backend's own CPU time and peak memory.
+. "$top_srcdir/tests/integration/lib.sh"
+BAUD=250000
+
+# The dense file: real slicer output when the corpus is there (the first
+# 30000 lines of a Benchy: short segments), else the project's cube.
+dense="$T/dense.gcode"
+if [ -f "$CORPUS/prusaslicer-2.7.1-mini-benchy-large.gcode" ]; then
+	head -n 30000 "$CORPUS/prusaslicer-2.7.1-mini-benchy-large.gcode" > "$dense"
+else
+	cp "$CUBE" "$dense"
+fi
+
+# Short curved segments printed fast: 0.3 mm chords of 10 mm circles
+# at 120 mm/s, each move 2.5 ms: within the link's capacity, beyond
+# what one line per round trip can feed.
+curves="$T/curves.gcode"
+awk 'BEGIN {
+	print "G21"; print "G90"; print "M82"; print "G92 E0"
+	e = 0; seg = 0.3; r = 10; n = int(2 * 3.14159265 * r / seg)
+	for (layer = 0; layer < 6; layer++) {
+		printf "G1 Z%.2f F3000\n", 0.2 + layer * 0.2
+		for (i = 0; i <= n; i++) {
+			a = 2 * 3.14159265 * i / n
+			e += 0.02
+			printf "G1 X%.3f Y%.3f E%.4f%s\n", 100 + r * cos(a), 100 + r * sin(a), e, i == 0 ? " F7200" : ""
+		}
+	}
+}' > "$curves"
+
+# run FILE WINDOW VPRINTER-OPTIONS...: print FILE, leave the backend's
+# stats line in $stats and the printer's summary in $summary.
+run() {
+	file=$1 window=$2
+	shift 2
+	rm -rf "$T/spool" "$T/vprinter.log" "$T/vprinter.log.json"
+	gs_config "window = $window" "handshake_timeout = 2"
+	gs_vprinter --baud $BAUD --latency-ms 1 "$@"
+	gs_spoold
+	id=$(submit "$file")
+	"$GQUEUE" -w "$id" > /dev/null || fail "the bench job did not complete"
+	stats=$(grep "mk3-$id: stats" "$T/spoold.log" | tail -n 1)
+	gs_stop_spoold
+	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
+	pkill -f -- "$T/" || true
+	pidwait -f -- "$T/" || true
+	summary=$(cat "$T/vprinter.log.json")
+	mv "$T/spoold.log" "$T/spoold-$window.log"
+}
+field() {	# name text
+	echo "$2" | tr ' ,{}' '\n\n\n\n' | sed -n "s/^\"*$1\"*[=:]//p" | head -n 1
+}
+
+run "$dense" 4
+lines=$(field lines "$stats") bytes=$(field bytes "$stats")
+secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
+rss=$(field max_rss_kib "$stats")
+run "$dense" 1
+pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
+awk -v l="$lines" -v b="$bytes" -v s="$secs" -v pb="$pbytes" -v ps="$psecs" \
+    -v baud=$BAUD 'BEGIN {
+	e = b / (s * baud / 10); p = pb / (ps * baud / 10)
+	printf "bench: link lines=%d bytes=%d seconds=%.2f efficiency=%.3f pingpong_efficiency=%.3f speedup=%.2f\n", l, b, s, e, p, ps / s
+}'
+
+run "$curves" 4 --time-scale 1
+u=$(field planner_underruns "$summary")
+run "$curves" 1 --time-scale 1
+pu=$(field planner_underruns "$summary")
+echo "bench: stutter underruns=$u pingpong_underruns=$pu"
+
+awk -v c="$cpu" -v l="$lines" -v m="$rss" 'BEGIN {
+	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f max_rss_kib=%d\n", c * 100000 / l, m
+}'
