@@ -54,7 +54,8 @@ link_opts_default(struct link_opts *o)
 	o->max_timeouts = 5;
 	o->window = 4;
 	o->rx_buffer = 128;
-	o->sync_ms = 10000;
+	o->sync_ms = 2000;
+	o->stall_ms = 1000;
 	o->resend_ok = LINK_RESEND_OK_AUTO;
 }
 
@@ -226,6 +227,7 @@ write_line(struct link *lk, long n)
 	if (link_put(lk, lk->history[i], lk->history_len[i]) < 0)
 		return;
 	lk->sent_n = n;
+	lk->history_at[i] = lk->clock;
 	lk->inflight_bytes += line_bytes(lk, n);
 	if ((line_flags(lk, n) & LINE_PROBE) && lk->nprobes < LINK_MAXPROBES)
 		lk->probes[lk->nprobes++] = n;
@@ -302,6 +304,13 @@ ack_through(struct link *lk, long n, long long now)
 		return;
 	if (n > lk->sent_n)
 		n = lk->sent_n;
+	{
+		long sample = (long)(now - lk->history_at[n % LINK_HISTORY]);
+
+		if (sample >= 0)
+			lk->rtt_ms = lk->rtt_ms == 0 ? sample + 1 :
+			    (7 * lk->rtt_ms + sample) / 8;
+	}
 	for (i = lk->acked_n + 1; i <= n; i++) {
 		lk->inflight_bytes -= line_bytes(lk, i);
 		if (line_flags(lk, i) & LINE_JOB)
@@ -448,6 +457,7 @@ link_job_begin(struct link *lk, long long now)
 {
 	if (lk->state != LINK_IDLE)
 		return -1;
+	lk->clock = now;
 	lk->state = LINK_PRINTING;
 	lk->next_n = 0;
 	lk->acked_n = lk->sent_n = -1;
@@ -460,6 +470,7 @@ link_job_begin(struct link *lk, long long now)
 	lk->timeouts = 0;
 	lk->input_done = 0;
 	lk->last_sync = now;
+	lk->last_rx = now;
 	link_frame(lk, 0, "M110 N0", 0);
 	lk->next_n = 1;
 	link_pump(lk, now);
@@ -480,6 +491,7 @@ link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 {
 	if (lk->state != LINK_PRINTING)
 		return -1;
+	lk->clock = now;
 	if (link_frame(lk, lk->next_n, cmd, flags) < 0)
 		return -1;
 	lk->next_n++;
@@ -811,6 +823,7 @@ link_on_line(struct link *lk, char *s, long long now)
 	size_t i;
 	int k, oks;
 
+	lk->last_rx = now;
 	if (strcmp(s, "start") == 0) {
 		if (lk->state == LINK_PRINTING) {
 			lk->state = LINK_IDLE;
@@ -907,6 +920,7 @@ link_on_bytes(struct link *lk, const char *buf, size_t len, long long now)
 {
 	size_t i;
 
+	lk->clock = now;
 	lk->bytes_received += len;
 	for (i = 0; i < len; i++) {
 		char c = buf[i];
@@ -928,6 +942,20 @@ link_on_bytes(struct link *lk, const char *buf, size_t len, long long now)
 	}
 }
 
+/* How long a quiet link with lines in flight is normal: a few round
+ * trips, within [100 ms, stall_ms]. */
+static long
+stall_after(const struct link *lk)
+{
+	long t = 8 * lk->rtt_ms;
+
+	if (t < 100)
+		t = 100;
+	if (t > lk->opts.stall_ms)
+		t = lk->opts.stall_ms;
+	return t;
+}
+
 static void
 link_on_timeout(struct link *lk, long long now)
 {
@@ -947,18 +975,19 @@ link_on_timeout(struct link *lk, long long now)
 		lk->recovering = 0;
 		lk->extra_oks = 0;
 	}
-	if (lk->sent_n + 1 < lk->next_n) {
-		/* Lines wait behind a lost "ok": send one more so the
-		 * firmware answers, or asks for what it lacks. */
+	/* Lines waiting behind lost "ok"s go out, then an M105 whose
+	 * reply acknowledges them all, or makes the firmware ask for what
+	 * it lacks. */
+	while (lk->sent_n + 1 < lk->next_n)
 		write_line(lk, lk->sent_n + 1);
-	} else
-		link_probe(lk, now);
+	link_probe(lk, now);
 	lk->deadline = now + lk->opts.ok_timeout_ms;
 }
 
 void
 link_tick(struct link *lk, long long now)
 {
+	lk->clock = now;
 	if (lk->state == LINK_WAIT_START && lk->deadline >= 0 &&
 	    now >= lk->deadline) {
 		link_handshake(lk, now);
@@ -993,10 +1022,27 @@ link_tick(struct link *lk, long long now)
 		link_end_recovery(lk, now);
 	if (lk->deadline >= 0 && now >= lk->deadline)
 		link_on_timeout(lk, now);
+	/* A periodic M105 takes its turn in the stream like any line, and
+	 * its reply settles any "ok" lost since the last one. */
 	if (lk->state == LINK_PRINTING && lk->opts.sync_ms > 0 &&
 	    now - lk->last_sync >= lk->opts.sync_ms && !lk->recovering &&
-	    !lk->input_done)
+	    !lk->input_done && lk->nprobes == 0 &&
+	    !(line_flags(lk, lk->next_n - 1) & LINE_PROBE)) {
+		link_add_line(lk, "M105", LINE_PROBE, now);
+		lk->last_sync = now;
+	}
+	/* Quiet with lines in flight: maybe a long move, maybe lost "ok"s.
+	 * One M105 behind them settles it at the cost of a line. */
+	if (lk->state == LINK_PRINTING && lk->opts.stall_ms > 0 &&
+	    lk->sent_n > lk->acked_n && lk->nprobes == 0 &&
+	    !lk->recovering && now - lk->last_rx >= stall_after(lk) &&
+	    now - lk->last_sync >= stall_after(lk)) {
+		/* A line held back for lines whose "ok" may be lost goes
+		 * too: if they are not lost, the worst is a resend. */
+		while (lk->sent_n + 1 < lk->next_n)
+			write_line(lk, lk->sent_n + 1);
 		link_probe(lk, now);
+	}
 	link_pump(lk, now);
 }
 
@@ -1018,6 +1064,13 @@ link_timeout(const struct link *lk, long long now)
 			q = lk->last_sync + lk->opts.sync_ms;
 		if (q >= 0 && (t < 0 || q < t))
 			t = q;
+		if (!lk->recovering && lk->opts.stall_ms > 0 &&
+		    lk->sent_n > lk->acked_n && lk->nprobes == 0) {
+			q = (lk->last_rx > lk->last_sync ? lk->last_rx :
+			    lk->last_sync) + stall_after(lk);
+			if (t < 0 || q < t)
+				t = q;
+		}
 	}
 	if (t < 0)
 		return -1;

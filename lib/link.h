@@ -64,6 +64,7 @@ struct link_opts {
 	int	rx_buffer;		/* firmware's receive buffer, bytes */
 	int	sync_ms;		/* M105 during jobs at least this
 					   often (0: only on timeouts) */
+	int	stall_ms;		/* quiet with lines in flight: M105 */
 	enum link_resend_ok resend_ok;
 };
 
@@ -105,11 +106,15 @@ struct link {
 	int		hs_probed;	/* resend_ok measured */
 	int		out_partial;	/* out begins inside a line */
 	long long	last_sync;
+	long long	last_rx;	/* when the printer last said a line */
 	int		input_done;
 	char		history[LINK_HISTORY][GCODE_MAX_FRAMED + 2];
 	long		history_n[LINK_HISTORY];
 	unsigned char	history_len[LINK_HISTORY];
 	unsigned char	history_long[LINK_HISTORY];
+	long long	history_at[LINK_HISTORY];	/* when written */
+	long		rtt_ms;		/* line written to its ok, smoothed */
+	long long	clock;		/* the latest time given */
 
 	char		out[LINK_OUTBUF];
 	size_t		outlen;

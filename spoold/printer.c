@@ -198,6 +198,10 @@ printer_message(struct spoold *sd, struct printer *p)
 			printer_dispatch(sd);
 		return;
 	}
+	if (strcmp(verb, "temps") == 0) {
+		snprintf(p->temps, sizeof(p->temps), "%s", msg_field(&m, 1));
+		return;
+	}
 	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0) {
 		log_warnx("%s: message '%s' without a job id", p->conf->name,
 		    verb);

@@ -35,6 +35,7 @@ struct printer {
 	int		 sock;		/* to the backend, -1 if none */
 	enum printer_state state;
 	char		 message[512];
+	char		 temps[256];	/* latest report from the firmware */
 	long		 job;		/* job printing, 0 if none */
 	long		 lines_done;
 	long long	 restart_at;	/* when to start a dead backend */

@@ -60,6 +60,7 @@ opts(struct link_opts *o, int window, enum link_resend_ok rok)
 	o->handshake_timeout_ms = 5000;
 	o->ok_timeout_ms = 2000;
 	o->sync_ms = 0;
+	o->stall_ms = 0;
 	o->window = window;
 	o->resend_ok = rok;
 }

@@ -456,6 +456,13 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	long code = strtol(c->text + 1, NULL, 10);
 	double v;
 
+	/* Marlin runs G, M and T commands; anything else (a line whose N
+	 * word was damaged on the wire, say) is unknown: it does nothing,
+	 * and still earns an "ok". */
+	if (letter != 'G' && letter != 'M' && letter != 'T') {
+		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
+		return BUSY_NONE;
+	}
 	if (!is_protocol(letter, code)) {
 		vp_log(vp, c->text);
 		vp->executed++;
@@ -549,8 +556,6 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 		}
 		return BUSY_NONE;
 	}
-	if (letter != 'T')
-		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
 	return BUSY_NONE;
 }
 

@@ -1,0 +1,38 @@
+#!/bin/sh
+# The link under faults that must not change the print: damaged bytes
+# either way, lost and damaged "ok"s, spurious "Resend:", firmware with
+# and without an "ok" after "Resend:", the silent drop of a duplicate
+# line, ADVANCED_OK.  Each time the printer executes exactly the job's
+# commands, in order.
+. "$top_srcdir/tests/integration/lib.sh"
+
+case_run() {	# name vprinter-options...
+	name=$1
+	shift
+	gs_config "ok_timeout = 1"
+	gs_vprinter --seed 7 "$@"
+	gs_spoold
+	id=$(submit "$CUBE")
+	"$GQUEUE" -w "$id" > "$T/wait.out" ||
+		fail "$name: the job did not complete: $(cat "$T/wait.out")"
+	expect_log "$CUBE"
+	gs_stop_spoold
+	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
+	pkill -f -- "$T/" || true
+	pidwait -f -- "$T/" || true
+	grep -q '"lines_executed":' "$T/vprinter.log.json" ||
+		fail "$name: no summary from the virtual printer"
+	echo "$name: $(cat "$T/vprinter.log.json")"
+	mv "$T/spoold.log" "$T/spoold-$name.log"
+	rm -rf "$T/spool" "$T/vprinter.log" "$T/vprinter.log.json"
+}
+
+case_run damaged-in --corrupt-in 40
+case_run damaged-out --corrupt-out 40
+case_run lost-oks --drop-ok 80
+case_run damaged-oks --corrupt-ok 80
+case_run spurious-resend --spurious-resend 150
+case_run silent-duplicates --spurious-resend 150 --silent-duplicates
+case_run no-ok-after-resend --no-ok-after-resend --corrupt-in 40
+case_run advanced-ok --advanced-ok --corrupt-in 60 --bufsize 8
+echo "PASS"
