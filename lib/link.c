@@ -1025,10 +1025,12 @@ link_tick(struct link *lk, long long now)
 	/* A periodic M105 takes its turn in the stream like any line, and
 	 * its reply settles any "ok" lost since the last one. */
 	if (lk->state == LINK_PRINTING && lk->opts.sync_ms > 0 &&
-	    now - lk->last_sync >= lk->opts.sync_ms && !lk->recovering &&
-	    !lk->input_done && lk->nprobes == 0 &&
-	    !(line_flags(lk, lk->next_n - 1) & LINE_PROBE)) {
-		link_add_line(lk, "M105", LINE_PROBE, now);
+	    now - lk->last_sync >= lk->opts.sync_ms) {
+		/* Due: one goes unless one is already on its way; either
+		 * way the next is a period away (no spinning on it). */
+		if (!lk->recovering && !lk->input_done && lk->nprobes == 0 &&
+		    !(line_flags(lk, lk->next_n - 1) & LINE_PROBE))
+			link_add_line(lk, "M105", LINE_PROBE, now);
 		lk->last_sync = now;
 	}
 	/* Quiet with lines in flight: maybe a long move, maybe lost "ok"s.
@@ -1056,10 +1058,16 @@ link_timeout(const struct link *lk, long long now)
 	if (lk->state == LINK_PRINTING) {
 		long long q = -1;
 
-		if (lk->recovering)
-			q = lk->extra_oks > 0 && lk->acked_n == lk->sent_n &&
-			    now >= lk->quiet_at ?
-			    lk->quiet_at + LINK_RESEND_OK_WAIT_MS : lk->quiet_at;
+		/* Recovery wakes for its quiet period and the "ok" some
+		 * firmware owes after Resend:; "ok"s still owed by lines
+		 * in flight wake us by arriving. */
+		if (lk->recovering && now < lk->quiet_at)
+			q = lk->quiet_at;
+		else if (lk->recovering && lk->extra_oks > 0 &&
+		    lk->acked_n == lk->sent_n)
+			q = lk->quiet_at + LINK_RESEND_OK_WAIT_MS;
+		else if (lk->recovering)
+			q = -1;
 		else if (lk->opts.sync_ms > 0 && !lk->input_done)
 			q = lk->last_sync + lk->opts.sync_ms;
 		if (q >= 0 && (t < 0 || q < t))
