@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "gcode.h"
+#include "gstate.h"
 #include "link.h"
 #include "log.h"
 #include "msg.h"
@@ -36,6 +37,27 @@
 
 #define JOB_BUFSZ	65536
 #define PROGRESS_MS	500
+#define PEND_MAX	96		/* script lines waiting to be sent */
+#define LAYER_MARKS	128		/* layer starts sent, not yet acked */
+
+/* The printer's own G-code, from its configuration (spoold sends it). */
+enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_N };
+static const char *const script_names[SC_N] = { "pause", "resume",
+	"cancel" };
+
+/* Where the job stands, as the host steers it. */
+enum jctl {
+	JC_RUN,			/* feeding the job */
+	JC_PAUSING,		/* the pause G-code is on its way */
+	JC_PAUSED,		/* paused by the host: resume restores */
+	JC_HELD,		/* the printer paused itself (//action:paused) */
+	JC_CANCELING,		/* the cancel G-code is on its way */
+};
+
+struct layer_mark {
+	long		 line;		/* job line that starts the layer */
+	unsigned long	 layer;
+};
 
 struct job {
 	long		 id;		/* 0: none */
@@ -48,7 +70,16 @@ struct job {
 	size_t		 off, len;
 	int		 eof;
 	long		 acked;
+	long		 fed;		/* job lines given to the link */
 	long long	 last_progress;
+	enum jctl	 ctl;
+	int		 reported;	/* spoold was told how it ended */
+	struct gstate	 gs;		/* after the last line fed */
+	struct gstate	 at_pause;
+	unsigned long	 layer;		/* reached (acknowledged) */
+	unsigned long	 layer_fed;
+	struct layer_mark marks[LAYER_MARKS];
+	int		 mhead, mcount;
 };
 
 struct backend {
@@ -61,7 +92,11 @@ struct backend {
 	struct link	 link;
 	struct job	 job;
 	long long	 retry_at;
-	int		 paused;	/* the printer asked the host to pause */
+	char		*script[SC_N];	/* lines joined by newlines */
+	char		 pend[PEND_MAX][GCODE_MAX_CMD + 1];
+	int		 npend, pend_i;
+	long		 script_end;	/* link line of the last one sent */
+	int		 reset_pending;	/* close the port once M112 is out */
 	char		 last_status[512];
 	char		 last_temps[256];
 	long long	 temps_at;
@@ -124,28 +159,39 @@ job_stats(struct backend *b)
 	    ru.ru_maxrss);
 }
 
+/* Tell spoold how the job ended (once). */
 static void
-job_end(struct backend *b, const char *state, const char *reason)
+job_report(struct backend *b, const char *state, const char *reason)
 {
 	char id[32];
 
-	if (b->job.id == 0)
+	if (b->job.id == 0 || b->job.reported)
 		return;
+	b->job.reported = 1;
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, state,
 	    reason[0] ? ": " : "", reason);
 	job_stats(b);
 	tell(b, "end", id, state, reason);
+}
+
+static void
+job_end(struct backend *b, const char *state, const char *reason)
+{
+	if (b->job.id == 0)
+		return;
+	job_report(b, state, reason);
 	close(b->job.fd);
 	free(b->job.buf);
 	memset(&b->job, 0, sizeof(b->job));
 	b->job.fd = -1;
+	b->npend = b->pend_i = 0;
 }
 
 static void
 job_progress(struct backend *b, long long now, int force)
 {
-	char id[32], lines[32];
+	char id[32], lines[32], layer[32];
 
 	if (b->job.id == 0 || (!force &&
 	    now - b->job.last_progress < PROGRESS_MS))
@@ -153,10 +199,181 @@ job_progress(struct backend *b, long long now, int force)
 	b->job.last_progress = now;
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	snprintf(lines, sizeof(lines), "%ld", b->job.acked);
-	tell(b, "progress", id, lines, NULL);
+	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
+	tell(b, "progress", id, lines, layer);
 }
 
-/* Give the engine job lines while it wants them. */
+/* The job's lines up to `acked' are acknowledged: the layer reached is
+ * that of the last layer start among them. */
+static void
+job_acked(struct backend *b, long acked)
+{
+	struct job *j = &b->job;
+
+	j->acked = acked;
+	while (j->mcount > 0 && j->marks[j->mhead].line <= acked) {
+		j->layer = j->marks[j->mhead].layer;
+		j->mhead = (j->mhead + 1) % LAYER_MARKS;
+		j->mcount--;
+	}
+}
+
+static void
+job_activity(struct backend *b, const char *what, const char *why)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%ld", b->job.id);
+	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, what,
+	    why[0] ? ": " : "", why);
+	tell(b, "job", id, what, why);
+}
+
+/* Queue the lines of a script (or of a restore) to go before any more
+ * of the job. */
+static void
+pend_add(struct backend *b, const char *cmd)
+{
+	if (b->npend >= PEND_MAX) {
+		log_warnx("%s: more than %d lines of pause, resume and cancel"
+		    " G-code at once; '%s' left out", b->printer, PEND_MAX,
+		    cmd);
+		return;
+	}
+	snprintf(b->pend[b->npend++], sizeof(b->pend[0]), "%s", cmd);
+}
+
+static void
+pend_script(struct backend *b, int which)
+{
+	const char *p = b->script[which], *nl;
+	char line[GCODE_MAX_CMD + 1];
+	size_t n;
+
+	for (; p != NULL && *p != '\0'; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (n == 0 || n >= sizeof(line))
+			continue;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		pend_add(b, line);
+	}
+}
+
+static void
+pend_restore(struct backend *b, enum gstate_phase phase)
+{
+	char cmd[64];
+	int i;
+
+	for (i = 0; gstate_restore(&b->job.at_pause, phase, i, cmd,
+	    sizeof(cmd)); i++)
+		pend_add(b, cmd);
+}
+
+/* Pause: stop feeding, run the pause G-code after the lines already
+ * sent; the job is paused when the printer has acknowledged it. */
+static int
+job_pause(struct backend *b, const char *why)
+{
+	struct job *j = &b->job;
+
+	if (j->id == 0 || j->ctl != JC_RUN)
+		return -1;
+	j->at_pause = j->gs;
+	j->ctl = JC_PAUSING;
+	pend_script(b, SC_PAUSE);
+	job_activity(b, "pausing", why);
+	return 0;
+}
+
+/* Resume: back to where the head was (X and Y, then Z), the resume
+ * G-code, then E, the modes and the feed rate as they were. */
+static int
+job_resume(struct backend *b, const char *why)
+{
+	struct job *j = &b->job;
+
+	if (j->id == 0)
+		return -1;
+	if (j->ctl == JC_HELD) {
+		/* The printer paused itself; it has put things back. */
+		j->ctl = JC_RUN;
+		job_activity(b, "printing", why);
+		return 0;
+	}
+	if (j->ctl != JC_PAUSED)
+		return -1;
+	pend_restore(b, GSTATE_MOVE);
+	pend_script(b, SC_RESUME);
+	pend_restore(b, GSTATE_MODES);
+	j->ctl = JC_RUN;
+	job_activity(b, "printing", why);
+	return 0;
+}
+
+/* Cancel: stop feeding at once; the job has ended.  The cancel G-code
+ * then runs while the printer reports itself busy, so that no job starts
+ * before it is done, and a printer that no longer answers it harms no
+ * job. */
+static void
+job_cancel(struct backend *b, const char *why)
+{
+	struct job *j = &b->job;
+
+	if (j->id == 0 || j->ctl == JC_CANCELING)
+		return;
+	b->npend = b->pend_i = 0;	/* a pause or resume not sent yet */
+	j->ctl = JC_CANCELING;
+	pend_script(b, SC_CANCEL);
+	status(b, "busy", "running the cancel G-code");
+	job_report(b, "canceled", why);
+}
+
+/* Called after every turn: has a script the printer acknowledged
+ * changed where the job stands? */
+static void
+job_check_scripts(struct backend *b)
+{
+	struct job *j = &b->job;
+
+	if (j->id == 0 || b->pend_i < b->npend ||
+	    link_lines_acked(&b->link) < b->script_end)
+		return;
+	if (j->ctl == JC_PAUSING) {
+		j->ctl = JC_PAUSED;
+		job_activity(b, "paused", "");
+	}
+}
+
+/* One command of the job goes to the link: follow its modes and
+ * position, and note where a layer starts. */
+static int
+job_line(struct backend *b, long long now)
+{
+	struct job *j = &b->job;
+
+	if (link_send_line(&b->link, j->lx.cmd, now) < 0)
+		return -1;
+	j->fed++;
+	gstate_apply(&j->gs, j->lx.cmd);
+	if (j->lx.layer != j->layer_fed) {
+		j->layer_fed = j->lx.layer;
+		if (j->mcount == LAYER_MARKS) {
+			/* Not possible with the window's bounds; stay right
+			 * about the order if it happens. */
+			j->mhead = (j->mhead + 1) % LAYER_MARKS;
+			j->mcount--;
+		}
+		j->marks[(j->mhead + j->mcount) % LAYER_MARKS] =
+		    (struct layer_mark){ j->fed, j->layer_fed };
+		j->mcount++;
+	}
+	return 0;
+}
+
+/* Give the engine script lines, then job lines, while it wants them. */
 static void
 job_feed(struct backend *b, long long now)
 {
@@ -165,7 +382,22 @@ job_feed(struct backend *b, long long now)
 	size_t used;
 	ssize_t n;
 
-	while (j->id != 0 && !j->eof && !b->paused &&
+	while (j->id != 0 && b->pend_i < b->npend &&
+	    link_wants_line(&b->link)) {
+		if (link_send_script(&b->link, b->pend[b->pend_i++], now) < 0)
+			log_warnx("%s: '%s' does not fit a line; left out",
+			    b->printer, b->pend[b->pend_i - 1]);
+		b->script_end = link_lines_given(&b->link);
+	}
+	if (b->pend_i == b->npend)
+		b->npend = b->pend_i = 0;
+	if (j->id != 0 && j->ctl == JC_CANCELING && b->npend == 0 &&
+	    !j->eof) {
+		j->eof = 1;
+		link_job_input_done(&b->link);
+		return;
+	}
+	while (j->id != 0 && !j->eof && j->ctl == JC_RUN && b->npend == 0 &&
 	    link_wants_line(&b->link)) {
 		if (j->off == j->len) {
 			n = read(j->fd, j->buf, JOB_BUFSZ);
@@ -183,7 +415,7 @@ job_feed(struct backend *b, long long now)
 				st = gcode_lex_end(&j->lx);
 				j->eof = 1;
 				if (st == GCODE_CMD)
-					link_send_line(&b->link, j->lx.cmd, now);
+					job_line(b, now);
 				else if (st == GCODE_ERROR)
 					goto lexerr;
 				link_job_input_done(&b->link);
@@ -194,8 +426,7 @@ job_feed(struct backend *b, long long now)
 		j->off += used;
 		if (st == GCODE_ERROR)
 			goto lexerr;
-		if (st == GCODE_CMD &&
-		    link_send_line(&b->link, j->lx.cmd, now) < 0)
+		if (st == GCODE_CMD && job_line(b, now) < 0)
 			goto lexerr;
 	}
 	return;
@@ -220,24 +451,25 @@ port_lost(struct backend *b, const char *why)
 	b->retry_at = monotonic_ms() + b->reconnect_ms;
 }
 
-/* Host action commands the firmware sends ("//action:pause"). */
+/* Host action commands the firmware sends ("//action:pause"): "pause",
+ * "resume" and "cancel" ask the host to do it; "paused" and "resumed"
+ * say the printer did it itself (M600, a runout sensor). */
 static void
 on_action(struct backend *b, const char *action)
 {
 	log_info("%s: the printer asks: %s", b->printer, action);
-	if (strcmp(action, "pause") == 0 || strcmp(action, "paused") == 0) {
-		b->paused = 1;
-		tell(b, "status", "paused", "the printer paused the job",
-		    NULL);
+	if (b->job.id == 0)
+		return;
+	if (strcmp(action, "pause") == 0)
+		job_pause(b, "the printer asked to pause");
+	else if (strcmp(action, "paused") == 0 && b->job.ctl == JC_RUN) {
+		b->job.ctl = JC_HELD;
+		job_activity(b, "paused", "the printer paused the job");
 	} else if (strcmp(action, "resume") == 0 ||
-	    strcmp(action, "resumed") == 0) {
-		b->paused = 0;
-		tell(b, "status", "ready", b->link.firmware, NULL);
-	} else if (strcmp(action, "cancel") == 0 && b->job.id != 0) {
-		link_job_abort(&b->link);
-		b->paused = 0;
-		job_end(b, "canceled", "canceled at the printer");
-	}
+	    strcmp(action, "resumed") == 0)
+		job_resume(b, "the printer resumed the job");
+	else if (strcmp(action, "cancel") == 0)
+		job_cancel(b, "canceled at the printer");
 }
 
 static void
@@ -251,13 +483,18 @@ handle_events(struct backend *b, long long now)
 			status(b, "ready", ev.text);
 			break;
 		case LINK_EV_ACK:
-			b->job.acked = ev.line;
+			job_acked(b, ev.line);
 			job_progress(b, now, 0);
 			break;
 		case LINK_EV_JOB_DONE:
-			b->job.acked = ev.line;
+			job_acked(b, ev.line);
 			job_progress(b, now, 1);
-			job_end(b, "completed", "");
+			if (b->job.ctl == JC_CANCELING) {
+				job_end(b, "canceled", "");
+				status(b, "ready", b->link.firmware[0] ?
+				    b->link.firmware : "unknown firmware");
+			} else
+				job_end(b, "completed", "");
 			break;
 		case LINK_EV_RESEND:
 			log_info("%s: the printer asked for line %ld again",
@@ -266,6 +503,9 @@ handle_events(struct backend *b, long long now)
 		case LINK_EV_FATAL:
 			job_end(b, "aborted", ev.text);
 			status(b, "error", ev.text);
+			/* A halted board needs a reset: opening its port
+			 * again gives one to boards that reset on DTR. */
+			b->reset_pending = 1;
 			break;
 		case LINK_EV_RESET:
 			job_end(b, "aborted", ev.text);
@@ -300,7 +540,7 @@ handle_ctl(struct backend *b)
 	struct msg m;
 	const char *verb;
 	long id;
-	int r;
+	int r, i;
 
 	r = msg_recv(b->ctl, &m);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EBADMSG)) {
@@ -341,19 +581,43 @@ handle_ctl(struct backend *b)
 		b->job.timeouts0 = b->link.timeout_count;
 		b->job.buf = xmalloc(JOB_BUFSZ);
 		gcode_lexer_init(&b->job.lx, NULL);
+		gstate_init(&b->job.gs);
+		b->npend = b->pend_i = 0;
 		log_info("%s-%ld: printing", b->printer, id);
 		return;
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if (strcmp(verb, "cancel") == 0 && id != 0 && id == b->job.id) {
-		link_job_abort(&b->link);
-		job_end(b, "canceled", "canceled by request");
+	if (strcmp(verb, "script") == 0) {
+		for (i = 0; i < SC_N; i++)
+			if (strcmp(msg_field(&m, 1), script_names[i]) == 0) {
+				free(b->script[i]);
+				b->script[i] = xstrdup(msg_field(&m, 2));
+				return;
+			}
+		log_warnx("%s: unknown script '%s' from spoold", b->printer,
+		    msg_field(&m, 1));
 		return;
 	}
+	if (strcmp(verb, "estop") == 0) {
+		log_warnx("%s: emergency stop requested%s", b->printer,
+		    b->link.cap_emergency ? "" : " (the firmware has no"
+		    " emergency parser: M112 waits for a free buffer slot)");
+		link_emergency_stop(&b->link);
+		return;
+	}
+	/* The rest name the job they mean: a request about a job that has
+	 * ended meanwhile is already answered. */
+	if (id == 0 || id != b->job.id)
+		return;
 	if (strcmp(verb, "cancel") == 0)
-		return;		/* already over */
-	log_warnx("%s: unknown message '%s' from spoold", b->printer, verb);
+		job_cancel(b, "canceled by request");
+	else if (strcmp(verb, "pause") == 0)
+		job_pause(b, "paused by request");
+	else if (strcmp(verb, "resume") == 0)
+		job_resume(b, "resumed by request");
+	else
+		log_warnx("%s: unknown message '%s' from spoold", b->printer, verb);
 }
 
 static void
@@ -488,6 +752,16 @@ main(int argc, char *argv[])
 			handle_events(&b, now);
 			job_feed(&b, now);
 			handle_events(&b, now);
+			job_check_scripts(&b);
+		}
+		if (b.port.fd >= 0 && b.reset_pending &&
+		    link_output(&b.link, &out) == 0) {
+			/* The printer halted: open the port again later. */
+			b.reset_pending = 0;
+			port_close(&b.port);
+			link_close(&b.link);
+			b.retry_at = now + b.reconnect_ms;
+			continue;
 		}
 		if (b.ctl >= 0) {
 			pfd[np].fd = b.ctl;
@@ -530,6 +804,7 @@ main(int argc, char *argv[])
 				 * this turn, not after another poll. */
 				job_feed(&b, now);
 				handle_events(&b, now);
+				job_check_scripts(&b);
 			} else if (n == 0 || (errno != EAGAIN &&
 			    errno != EINTR)) {
 				port_lost(&b, n == 0 ? "end of file" :

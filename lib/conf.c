@@ -100,11 +100,25 @@ conf_reader(char *str, int num, void *stream)
 	return str;
 }
 
+const char *const conf_script_names[CONF_SCRIPTS] = {
+	"pause", "resume", "cancel",
+};
+
+/* Park: finish the moves, retract, lift.  Resume: the backend moves the
+ * head back over the print, then this, then restores E and the modes.
+ * Cancel: heaters, fan and motors off, the head lifted clear. */
+static const char *const script_defaults[CONF_SCRIPTS] = {
+	"M400\nM83\nG1 E-2 F2700\nG91\nG1 Z10 F600\nG90",
+	"M83\nG1 E2 F2700",
+	"M104 S0\nM140 S0\nM107\nG91\nG1 Z10 F600\nG90\nM84",
+};
+
 static struct conf_printer *
 conf_add_printer(struct conf_parse *cp, const char *name)
 {
 	struct conf *c = cp->conf;
 	struct conf_printer *p;
+	int i;
 
 	if ((p = conf_printer(c, name)) != NULL) {
 		/* libinih calls once per key: report a second section of
@@ -132,6 +146,8 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->resend_ok = xstrdup("auto");
 	p->policy.max_hotend = 285;
 	p->policy.max_bed = 120;
+	for (i = 0; i < CONF_SCRIPTS; i++)
+		p->script[i] = xstrdup(script_defaults[i]);
 	p->line = cp->section_line;
 	return p;
 }
@@ -191,6 +207,61 @@ conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
 	if (p->device_path[0] != '/')
 		conf_error(cp, cp->line, "device: '%s': the path must be"
 		    " absolute", value);
+}
+
+/* One line of a script key: checked as a job line would be (the same
+ * lexer and the printer's heater limits), comments dropped, appended.
+ * The first line given replaces the default; later lines (libinih's
+ * continuation lines, or the key repeated) add to it. */
+static void
+conf_script(struct conf_parse *cp, struct conf_printer *p, int which,
+    const char *key, const char *value)
+{
+	struct gcode_lexer lx;
+	enum gcode_status st;
+	size_t len = strlen(value), off = 0, n, lines = 0;
+	char *cur, *s;
+	const char *q;
+
+	if (!p->script_set[which]) {
+		p->script_set[which] = 1;
+		free(p->script[which]);
+		p->script[which] = xstrdup("");
+	}
+	cur = p->script[which];
+	for (q = cur; *q; q++)
+		lines += *q == '\n';
+	lines += cur[0] != '\0';
+	gcode_lexer_init(&lx, &p->policy);
+	while (off <= len) {
+		if (off < len) {
+			off += gcode_lex(&lx, value + off, len - off, &st);
+		} else {
+			st = gcode_lex_end(&lx);
+			off++;
+		}
+		if (st == GCODE_ERROR) {
+			/* "line 1: why": the line is the file's. */
+			const char *why = strchr(lx.error, ':');
+
+			conf_error(cp, cp->line, "%s: %s", key,
+			    why ? why + 2 : lx.error);
+			return;
+		}
+		if (st != GCODE_CMD)
+			continue;
+		if (++lines > CONF_SCRIPT_LINES) {
+			conf_error(cp, cp->line, "%s: more than %d lines", key,
+			    CONF_SCRIPT_LINES);
+			return;
+		}
+		n = strlen(cur);
+		s = xmalloc(n + strlen(lx.cmd) + 2);
+		snprintf(s, n + strlen(lx.cmd) + 2, "%s%s%s", cur,
+		    n ? "\n" : "", lx.cmd);
+		free(cur);
+		cur = p->script[which] = s;
+	}
 }
 
 static int
@@ -269,7 +340,13 @@ conf_handler(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "max_timeouts") == 0) {
 			if (conf_number(cp, key, value, 1, 100, &v) == 0)
 				p->max_timeouts = v;
-		} else if (strcmp(key, "resend_ok") == 0) {
+		} else if (strcmp(key, "pause_gcode") == 0)
+			conf_script(cp, p, CONF_PAUSE, key, value);
+		else if (strcmp(key, "resume_gcode") == 0)
+			conf_script(cp, p, CONF_RESUME, key, value);
+		else if (strcmp(key, "cancel_gcode") == 0)
+			conf_script(cp, p, CONF_CANCEL, key, value);
+		else if (strcmp(key, "resend_ok") == 0) {
 			if (strcmp(value, "auto") != 0 &&
 			    strcmp(value, "yes") != 0 &&
 			    strcmp(value, "no") != 0)
@@ -344,6 +421,7 @@ void
 conf_free(struct conf *c)
 {
 	size_t i;
+	int j;
 
 	for (i = 0; i < c->nprinters; i++) {
 		free(c->printers[i].name);
@@ -351,6 +429,8 @@ conf_free(struct conf *c)
 		free(c->printers[i].device);
 		free(c->printers[i].device_path);
 		free(c->printers[i].resend_ok);
+		for (j = 0; j < CONF_SCRIPTS; j++)
+			free(c->printers[i].script[j]);
 	}
 	free(c->printers);
 	free(c->file);

@@ -8,6 +8,11 @@
 #include "gcode.h"
 
 #define CONF_NAME_MAX	32
+#define CONF_SCRIPT_LINES 32		/* lines of one script */
+
+/* The printer's own G-code: what pause, resume and cancel send. */
+enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_SCRIPTS };
+extern const char *const conf_script_names[CONF_SCRIPTS];
 
 struct conf_printer {
 	char	*name;
@@ -23,6 +28,8 @@ struct conf_printer {
 	long	 max_timeouts;
 	char	*resend_ok;		/* auto, yes, no */
 	struct gcode_policy policy;
+	char	*script[CONF_SCRIPTS];	/* checked commands, '\n' between */
+	int	 script_set[CONF_SCRIPTS];	/* given in the file */
 	unsigned line;			/* line of its section header */
 };
 

@@ -129,6 +129,54 @@ check_heater(struct gcode_lexer *lx, const char *what, int max)
 	return 0;
 }
 
+enum {
+	LAYER_NONE,
+	LAYER_NUMBERED,		/* ;LAYER:N (Cura, ideaMaker) */
+	LAYER_CHANGE,		/* ;LAYER_CHANGE (PrusaSlicer and kin) */
+	LAYER_S3D,		/* ; layer N, Z = ... (Simplify3D) */
+	LAYER_KISS,		/* ; BEGIN_LAYER_OBJECT z=... (KISSlicer) */
+};
+
+/* A comment at the start of a line ended: is it a layer marker? */
+static void
+lx_layer_marker(struct gcode_lexer *lx)
+{
+	const char *c = lx->comment, *p;
+	char *end;
+	int style = LAYER_NONE;
+	long key = 0;
+	double z;
+
+	lx->comment[lx->commentlen] = '\0';
+	lx->commentlen = 0;
+	if (strncmp(c, "LAYER:", 6) == 0) {
+		key = strtol(c + 6, &end, 10);
+		if (end != c + 6)
+			style = LAYER_NUMBERED;
+	} else if (strcmp(c, "LAYER_CHANGE") == 0)
+		style = LAYER_CHANGE;
+	else if (strncmp(c, " layer ", 7) == 0 &&
+	    isdigit((unsigned char)c[7])) {
+		key = strtol(c + 7, NULL, 10);
+		style = LAYER_S3D;
+	} else if (strncmp(c, " BEGIN_LAYER_OBJECT z=", 22) == 0) {
+		p = c + 22;
+		z = strtod(p, &end);
+		if (end != p) {
+			key = (long)(z * 1000.0 + 0.5);
+			style = LAYER_KISS;
+		}
+	}
+	if (style == LAYER_NONE || (lx->layer_style != LAYER_NONE &&
+	    style != lx->layer_style))
+		return;
+	if (lx->layer > 0 && style != LAYER_CHANGE && key == lx->layer_key)
+		return;		/* the same layer named again */
+	lx->layer_style = style;
+	lx->layer_key = key;
+	lx->layer++;
+}
+
 /* A command is complete: trim it, check it, count it.  Returns 1 if a
  * command is ready, 0 if the line held none, -1 on error. */
 static int
@@ -205,6 +253,8 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		lx->prev_cr = 0;
 		if (c == '\n' || c == '\r') {
 			lx->prev_cr = (c == '\r');
+			if (lx->in_comment && lx->comment_at_start)
+				lx_layer_marker(lx);
 			lx->in_comment = lx->in_paren = 0;
 			lx->cmd_line = lx->line++;
 			r = lx_finish_line(lx);
@@ -228,14 +278,20 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			*st = GCODE_ERROR;
 			return i + 1;
 		}
-		if (lx->in_comment)
+		if (lx->in_comment) {
+			if (lx->comment_at_start &&
+			    lx->commentlen < sizeof(lx->comment) - 1)
+				lx->comment[lx->commentlen++] = (char)c;
 			continue;
+		}
 		if (lx->in_paren) {
 			lx->in_paren = (c != ')');
 			continue;
 		}
 		if (c == ';') {
 			lx->in_comment = 1;
+			lx->comment_at_start = lx->cmdlen == 0;
+			lx->commentlen = 0;
 			continue;
 		}
 		if (c == '(') {
@@ -267,6 +323,9 @@ gcode_lex_end(struct gcode_lexer *lx)
 
 	if (lx->error[0])
 		return GCODE_ERROR;
+	if (lx->in_comment && lx->comment_at_start)
+		lx_layer_marker(lx);
+	lx->in_comment = 0;
 	if (lx->cmdlen == 0 && !lx->overlong)
 		return GCODE_MORE;
 	lx->in_comment = lx->in_paren = 0;

@@ -41,6 +41,17 @@ struct gcode_lexer {
 	int		prev_cr;
 	int		overlong;	/* command text went past cmd[] */
 	char		error[256];
+
+	/* Layer markers the slicers write (";LAYER:3", ";LAYER_CHANGE",
+	 * "; layer 3, Z = ...", "; BEGIN_LAYER_OBJECT z=..."): layer is
+	 * the count of layer starts seen so far, so the command returned
+	 * after it went up is the first of a new layer. */
+	unsigned long	layer;
+	int		layer_style;	/* the first kind of marker seen */
+	long		layer_key;	/* its number, to skip repeats */
+	char		comment[40];	/* start of a line's ';' comment */
+	size_t		commentlen;
+	int		comment_at_start;
 };
 
 void	gcode_lexer_init(struct gcode_lexer *, const struct gcode_policy *);

@@ -39,6 +39,7 @@
 #include "link.h"
 
 #define RESEND_QUIET_MS		100	/* let an error burst pass */
+#define IDLE_POLL_WAIT_MS	2000	/* for the "ok" of an idle M105 */
 #define PINGPONG_AFTER_RESEND	32	/* lines sent one at a time */
 #define PINGPONG_AFTER_STORM	1000
 #define STORM_RESENDS		4	/* resends within STORM_LINES */
@@ -252,7 +253,7 @@ can_write(const struct link *lk)
 	long inflight = lk->sent_n - lk->acked_n;
 	size_t budget = (size_t)lk->opts.rx_buffer - 1;
 
-	if (lk->state != LINK_PRINTING || lk->recovering ||
+	if (lk->state != LINK_PRINTING || lk->recovering || lk->idle_poll ||
 	    lk->sent_n + 1 >= lk->next_n)
 		return 0;
 	if (inflight >= link_window(lk))
@@ -359,6 +360,12 @@ recount_inflight(struct link *lk)
 static void
 link_fatal(struct link *lk, const char *why)
 {
+	if (lk->state == LINK_HALTED) {
+		/* Already stopped (an emergency stop, say): the firmware's
+		 * words are news, not a second end. */
+		link_event(lk, LINK_EV_INFO, 0, why);
+		return;
+	}
 	lk->state = LINK_HALTED;
 	lk->outlen = 0;
 	lk->deadline = -1;
@@ -372,6 +379,7 @@ enum {
 	HS_PROBE,		/* damaged line sent, waiting for Resend: */
 	HS_PROBE_OK,		/* Resend: seen, waiting for an "ok" */
 	HS_M115,
+	HS_M155,		/* auto-reports on: "M155 S2" sent */
 	HS_RESEND_WAIT,		/* line noise: wait for an "ok", then again */
 };
 
@@ -392,6 +400,10 @@ hs_send(struct link *lk, long long now)
 		/* Change the checksum: the firmware must ask again. */
 		buf[len - 1] = buf[len - 1] == '0' ? '1' : '0';
 		link_put(lk, buf, (size_t)len);
+		break;
+	case HS_M155:
+		link_frame(lk, 2, "M155 S2", 0);
+		write_line(lk, 2);
 		break;
 	default:
 		link_frame(lk, 1, "M115", 0);
@@ -465,6 +477,10 @@ link_job_begin(struct link *lk, long long now)
 	lk->job_acked = 0;
 	lk->extra_oks = 0;
 	lk->recovering = 0;
+	/* Nothing goes behind the M110 until it is acknowledged (one line
+	 * at a time while acked_n < pingpong_until): until then the
+	 * firmware numbers from the last line it took, and a job line
+	 * might match that number by chance. */
 	lk->pingpong_until = 0;
 	lk->nprobes = 0;
 	lk->timeouts = 0;
@@ -505,6 +521,24 @@ link_send_line(struct link *lk, const char *cmd, long long now)
 	return link_add_line(lk, cmd, LINE_JOB, now);
 }
 
+int
+link_send_script(struct link *lk, const char *cmd, long long now)
+{
+	return link_add_line(lk, cmd, 0, now);
+}
+
+long
+link_lines_given(const struct link *lk)
+{
+	return lk->next_n - 1;
+}
+
+long
+link_lines_acked(const struct link *lk)
+{
+	return lk->acked_n;
+}
+
 /* An M105 whose "ok T:" acknowledges everything before it.  It goes
  * after every other line, whatever the window says. */
 static void
@@ -537,6 +571,27 @@ link_job_abort(struct link *lk)
 	lk->outlen = 0;
 	lk->recovering = 0;
 	lk->deadline = -1;
+}
+
+void
+link_emergency_stop(struct link *lk)
+{
+	int partial = lk->outlen > 0 && lk->out_partial;
+
+	if (lk->state == LINK_CLOSED)
+		return;
+	/* A line half on the wire is ended first, so that M112 starts a
+	 * line of its own; whatever else waited is dropped. */
+	lk->outlen = 0;
+	lk->out_partial = 0;
+	if (partial)
+		link_put(lk, "", 0);
+	link_put(lk, "M112", 4);
+	lk->state = LINK_HALTED;
+	lk->deadline = -1;
+	lk->recovering = 0;
+	link_event(lk, LINK_EV_FATAL, lk->job_acked,
+	    "emergency stop (M112) by request");
 }
 
 int
@@ -616,7 +671,16 @@ hs_on_ok(struct link *lk, const char *s, long long now)
 		 * Go on; the M115 output, if any, was recorded. */
 		/* FALLTHROUGH */
 	case HS_M115:
+		if (lk->cap_autoreport && lk->hs_step == HS_M115) {
+			/* Temperatures every 2 s without asking. */
+			lk->hs_step = HS_M155;
+			hs_send(lk, now);
+			return;
+		}
+		/* FALLTHROUGH */
+	case HS_M155:
 		lk->state = LINK_IDLE;
+		lk->last_sync = now;
 		lk->deadline = -1;
 		link_event(lk, LINK_EV_READY, 0,
 		    lk->firmware[0] ? lk->firmware : "unknown firmware");
@@ -663,6 +727,13 @@ link_on_ok(struct link *lk, const char *s, long long now)
 
 	if (lk->state == LINK_HANDSHAKE) {
 		hs_on_ok(lk, s, now);
+		return;
+	}
+	if (lk->idle_poll) {
+		/* The answer to an M105 sent while idle; a job that began
+		 * since waited for it. */
+		lk->idle_poll = 0;
+		link_pump(lk, now);
 		return;
 	}
 	if (lk->state != LINK_PRINTING)
@@ -733,6 +804,11 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 	}
 	if (lk->state != LINK_PRINTING)
 		return;
+	/* Before the job's M110 is acknowledged, the firmware counts from
+	 * whatever line it took last: whatever it asks for, the M110 did
+	 * not arrive. */
+	if (lk->acked_n < 0)
+		n = 0;
 	/* The firmware asks for the line after the last it took.  That is
 	 * among the lines in flight, or a few before when a damaged N
 	 * word earned an "ok" for nothing; anything else is a damaged
@@ -1013,6 +1089,20 @@ link_tick(struct link *lk, long long now)
 			return;
 		}
 	}
+	if (lk->idle_poll && now - lk->idle_poll_at >= IDLE_POLL_WAIT_MS) {
+		lk->idle_poll = 0;	/* its "ok" was lost */
+		link_pump(lk, now);
+	}
+	if (lk->state == LINK_IDLE && !lk->cap_autoreport &&
+	    lk->opts.sync_ms > 0 && !lk->idle_poll &&
+	    now - lk->last_sync >= lk->opts.sync_ms) {
+		/* No auto-reports: ask for the temperatures. */
+		if (link_put(lk, "M105", 4) == 0) {
+			lk->idle_poll = 1;
+			lk->idle_poll_at = now;
+		}
+		lk->last_sync = now;
+	}
 	if (lk->state != LINK_PRINTING)
 		return;
 	if (lk->recovering && now >= lk->quiet_at &&
@@ -1055,6 +1145,12 @@ link_timeout(const struct link *lk, long long now)
 
 	if (lk->deadline >= 0)
 		t = lk->deadline;
+	if (lk->idle_poll && (t < 0 || lk->idle_poll_at + IDLE_POLL_WAIT_MS < t))
+		t = lk->idle_poll_at + IDLE_POLL_WAIT_MS;
+	if (lk->state == LINK_IDLE && !lk->cap_autoreport &&
+	    lk->opts.sync_ms > 0 && !lk->idle_poll &&
+	    (t < 0 || lk->last_sync + lk->opts.sync_ms < t))
+		t = lk->last_sync + lk->opts.sync_ms;
 	if (lk->state == LINK_PRINTING) {
 		long long q = -1;
 

@@ -108,6 +108,9 @@ struct link {
 	long long	last_sync;
 	long long	last_rx;	/* when the printer last said a line */
 	int		input_done;
+	int		idle_poll;	/* an M105 sent while idle is owed
+					   its "ok" */
+	long long	idle_poll_at;
 	char		history[LINK_HISTORY][GCODE_MAX_FRAMED + 2];
 	long		history_n[LINK_HISTORY];
 	unsigned char	history_len[LINK_HISTORY];
@@ -163,8 +166,20 @@ void	link_output_done(struct link *, size_t n);
 int	link_job_begin(struct link *, long long now);
 int	link_wants_line(const struct link *);
 int	link_send_line(struct link *, const char *cmd, long long now);
+/* A line of the printer's own G-code (pause, resume, cancel scripts):
+ * sent like a job line, not counted as one. */
+int	link_send_script(struct link *, const char *cmd, long long now);
+/* Lines given so far, and acknowledged so far, in the link's own
+ * numbering: a script is done when acked reaches what was given. */
+long	link_lines_given(const struct link *);
+long	link_lines_acked(const struct link *);
 void	link_job_input_done(struct link *);
 void	link_job_abort(struct link *);
+
+/* Emergency stop: "M112" goes out at once, ahead of everything (the
+ * firmware's emergency parser, Cap:EMERGENCY_PARSER, acts on it as it
+ * arrives); nothing more is sent and the link is halted. */
+void	link_emergency_stop(struct link *);
 
 /* Events, oldest first; 0 when none. */
 int	link_next_event(struct link *, struct link_event *);

@@ -44,9 +44,14 @@ status_line(const struct msg *m)
 {
 	const char *name = msg_field(m, 1), *state = msg_field(m, 2);
 	const char *text = msg_field(m, 3);
+	const char *activity = msg_field(m, 6);
 	int printing = strcmp(msg_field(m, 4), "0") != 0;
 
-	if (strcmp(state, "ready") == 0)
+	if (strcmp(state, "ready") == 0 && printing && activity[0] &&
+	    strcmp(activity, "printing") != 0)
+		printf("%s is ready; %s-%s is %s\n", name, name,
+		    msg_field(m, 4), activity);
+	else if (strcmp(state, "ready") == 0)
 		printf("%s is ready%s\n", name, printing ? " and printing" : "");
 	else if (printing)
 		printf("%s is printing; %s: %s\n", name, state, text);

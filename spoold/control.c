@@ -9,11 +9,12 @@
  *   queue [PRINTER]     -> printer ... / job ... rows, then end
  *   cancel ID           -> ok | error MESSAGE
  *   wait ID             -> done ID STATE REASON, when the job has ended
+ *   pause PRINTER, resume PRINTER, estop PRINTER -> ok | error MESSAGE
  *
  * Security: any local user may connect.  A submitted file is read
  * through the descriptor the caller passed, so spoold reads only what
  * the caller could read.  Only a job's owner, root, or spoold's own user
- * may cancel it.  Replies are sent with a send timeout, so a client that
+ * may cancel it, or pause, resume or stop the printer printing it.  Replies are sent with a send timeout, so a client that
  * stops reading cannot hold the daemon.
  */
 #include "config.h"
@@ -227,7 +228,7 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *only = msg_field(m, 1);
 	struct list_ctx lc;
-	char job[32], lines[32];
+	char job[32], lines[32], layer[32];
 	size_t i;
 
 	if (only[0] != '\0' && printer_find(sd, only) == NULL) {
@@ -241,9 +242,11 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 			continue;
 		snprintf(job, sizeof(job), "%ld", p->job);
 		snprintf(lines, sizeof(lines), "%ld", p->lines_done);
+		snprintf(layer, sizeof(layer), "%ld", p->layer);
 		if (msg_send(c->fd, -1, "printer", p->conf->name,
 		    printer_state_name(p->state), p->message, job, lines,
-		    (char *)NULL) < 0)
+		    p->job ? (p->activity[0] ? p->activity : "printing") : "",
+		    layer, p->temps, (char *)NULL) < 0)
 			return;
 	}
 	memset(&lc, 0, sizeof(lc));
@@ -307,6 +310,34 @@ do_cancel(struct spoold *sd, struct client *c, struct msg *m)
 		}
 		control_job_ended(sd, id);
 	}
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+}
+
+/* pause, resume, estop PRINTER: steer the job a printer is printing.
+ * Allowed to root, spoold's own user and the owner of that job. */
+static void
+do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *verb = msg_field(m, 0), *name = msg_field(m, 1);
+	struct printer *p;
+	struct job_row j;
+	char why[256];
+
+	if ((p = printer_find(sd, name)) == NULL) {
+		reply_error(c, "%s: unknown printer", name);
+		return;
+	}
+	if (c->uid != 0 && c->uid != getuid() && (p->job == 0 ||
+	    queue_get(sd, p->job, &j) <= 0 || (long)c->uid != j.uid)) {
+		reply_error(c, "%s: only the owner of the job printing, or an"
+		    " administrator, may %s it", name, verb);
+		return;
+	}
+	if (printer_request(sd, p, verb, why, sizeof(why)) < 0) {
+		reply_error(c, "%s", why);
+		return;
+	}
+	log_info("%s: %s requested by %s", name, verb, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
@@ -376,6 +407,9 @@ control_client(struct spoold *sd, struct client *c)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)
 		do_wait(sd, c, &m);
+	else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0 ||
+	    strcmp(verb, "estop") == 0)
+		do_printer_request(sd, c, &m);
 	else
 		reply_error(c, "unknown request '%s'", verb);
 	if (m.fd >= 0)

@@ -37,6 +37,7 @@ printer_state_name(enum printer_state s)
 	case PRINTER_STARTING:		return "starting";
 	case PRINTER_CONNECTING:	return "connecting";
 	case PRINTER_READY:		return "ready";
+	case PRINTER_BUSY:		return "busy";
 	case PRINTER_ERROR:		return "error";
 	}
 	return "?";
@@ -71,7 +72,7 @@ printer_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
 	char maxt[32];
-	int sv[2];
+	int sv[2], i;
 	pid_t pid;
 
 	prog = xasprintf("%s/serial", sd->conf.backend_dir);
@@ -115,6 +116,11 @@ printer_start(struct spoold *sd, struct printer *p)
 	close(sv[1]);
 	p->pid = pid;
 	p->sock = sv[0];
+	for (i = 0; i < CONF_SCRIPTS; i++)
+		if (msg_send(p->sock, -1, "script", conf_script_names[i],
+		    p->conf->script[i], (char *)NULL) < 0)
+			log_warn("%s: cannot give the backend its %s G-code",
+			    p->conf->name, conf_script_names[i]);
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "starting the backend");
 	log_debug("%s: backend %s started, pid %ld", p->conf->name, prog,
@@ -135,8 +141,10 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		return;
 	p->job = 0;
 	if (p->lines_done > 0)
-		queue_set_progress(sd, id, p->lines_done);
+		queue_set_progress(sd, id, p->lines_done, p->layer);
 	p->lines_done = 0;
+	p->layer = 0;
+	p->activity[0] = '\0';
 	if (queue_set_state(sd, id, state, reason, p->conf->name) < 0)
 		log_warnx("%s-%ld: could not record the end (%s)",
 		    p->conf->name, id, state);
@@ -190,6 +198,8 @@ printer_message(struct spoold *sd, struct printer *p)
 			p->state = PRINTER_READY;
 		else if (strcmp(st, "connecting") == 0)
 			p->state = PRINTER_CONNECTING;
+		else if (strcmp(st, "busy") == 0)
+			p->state = PRINTER_BUSY;
 		else
 			p->state = PRINTER_ERROR;
 		snprintf(p->message, sizeof(p->message), "%s",
@@ -211,6 +221,25 @@ printer_message(struct spoold *sd, struct printer *p)
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 2), 0, 2000000000L, &v) == 0)
 			p->lines_done = v;
+		if (id == p->job &&
+		    parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0 &&
+		    v != p->layer) {
+			/* Each new layer is recorded: where a job stopped is
+			 * known to the layer whatever happens next. */
+			p->layer = v;
+			queue_set_progress(sd, id, p->lines_done, p->layer);
+		}
+		return;
+	}
+	if (strcmp(verb, "job") == 0) {
+		/* printing, pausing, paused, canceling: the job's activity,
+		 * which its state (processing) does not show. */
+		if (id != p->job)
+			return;
+		snprintf(p->activity, sizeof(p->activity), "%s",
+		    msg_field(&m, 2));
+		queue_add_event(sd, id, p->activity, msg_field(&m, 3),
+		    p->conf->name);
 		return;
 	}
 	if (strcmp(verb, "end") == 0) {
@@ -324,6 +353,44 @@ printer_cancel(struct spoold *sd, long id)
 			return 1;	/* the backend reports the end */
 		printer_job_end(sd, p, id, "canceled", "canceled by request");
 		return 1;
+	}
+	return 0;
+}
+
+/* Pass a request about the job a printer is printing to its backend:
+ * "pause", "resume" or "estop".  -1 with a reason when it cannot go. */
+int
+printer_request(struct spoold *sd, struct printer *p, const char *verb,
+    char *why, size_t whysz)
+{
+	char ids[32];
+
+	(void)sd;
+	if (p->sock < 0) {
+		snprintf(why, whysz, "%s: the printer's backend is not"
+		    " running", p->conf->name);
+		return -1;
+	}
+	if (strcmp(verb, "estop") != 0 && p->job == 0) {
+		snprintf(why, whysz, "%s: no job is printing", p->conf->name);
+		return -1;
+	}
+	if (strcmp(verb, "pause") == 0 && strcmp(p->activity, "printing") &&
+	    p->activity[0] != '\0') {
+		snprintf(why, whysz, "%s-%ld is %s", p->conf->name, p->job,
+		    p->activity);
+		return -1;
+	}
+	if (strcmp(verb, "resume") == 0 && strcmp(p->activity, "paused")) {
+		snprintf(why, whysz, "%s-%ld is not paused", p->conf->name,
+		    p->job);
+		return -1;
+	}
+	snprintf(ids, sizeof(ids), "%ld", p->job);
+	if (msg_send(p->sock, -1, verb, ids, (char *)NULL) < 0) {
+		snprintf(why, whysz, "%s: cannot reach the printer's backend:"
+		    " %s", p->conf->name, strerror(errno));
+		return -1;
 	}
 	return 0;
 }

@@ -258,19 +258,30 @@ fail:
 }
 
 int
-queue_set_progress(struct spoold *sd, long id, long lines)
+queue_set_progress(struct spoold *sd, long id, long lines, long layer)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	st = db_prepare(sd, "UPDATE job SET lines_done = ? WHERE id = ?");
+	st = db_prepare(sd, "UPDATE job SET lines_done = ?, layer = ? WHERE"
+	    " id = ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, lines);
-	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int64(st, 2, layer);
+	sqlite3_bind_int64(st, 3, id);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* An event in a job's life that is not a change of its state (paused,
+ * resumed): one row of its history. */
+int
+queue_add_event(struct spoold *sd, long id, const char *what,
+    const char *reason, const char *who)
+{
+	return db_event(sd, id, what, who, reason);
 }
 
 long
@@ -291,7 +302,7 @@ queue_next_pending(struct spoold *sd, const char *printer)
 }
 
 #define JOB_COLUMNS "id, printer, owner, uid, title, size, commands, state," \
-	" reason, lines_done"
+	" reason, lines_done, layer"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -312,6 +323,7 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 	snprintf(j->reason, sizeof(j->reason), "%s",
 	    (const char *)sqlite3_column_text(st, 8));
 	j->lines_done = (long)sqlite3_column_int64(st, 9);
+	j->layer = (long)sqlite3_column_int64(st, 10);
 }
 
 int

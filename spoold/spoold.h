@@ -26,6 +26,7 @@ enum printer_state {
 	PRINTER_STARTING,	/* backend started, no word from it yet */
 	PRINTER_CONNECTING,	/* port open, waiting for the firmware */
 	PRINTER_READY,		/* firmware answered: ready for a job */
+	PRINTER_BUSY,		/* running G-code of its own (cancel) */
 	PRINTER_ERROR,		/* no port, or the firmware halted */
 };
 
@@ -38,6 +39,8 @@ struct printer {
 	char		 temps[256];	/* latest report from the firmware */
 	long		 job;		/* job printing, 0 if none */
 	long		 lines_done;
+	long		 layer;		/* the job's layer, 0 if unknown */
+	char		 activity[16];	/* printing, pausing, paused ... */
 	long long	 restart_at;	/* when to start a dead backend */
 };
 
@@ -80,6 +83,7 @@ struct job_row {
 	char		 state[16];
 	char		 reason[512];
 	long		 lines_done;
+	long		 layer;
 };
 
 /* Job states that end a job: nothing more happens to it. */
@@ -112,7 +116,10 @@ long	queue_add(struct spoold *, const char *printer, const char *owner,
 	    const char *tmp_path);
 int	queue_set_state(struct spoold *, long id, const char *state,
 	    const char *reason, const char *who);
-int	queue_set_progress(struct spoold *, long id, long lines);
+int	queue_set_progress(struct spoold *, long id, long lines,
+	    long layer);
+int	queue_add_event(struct spoold *, long id, const char *what,
+	    const char *reason, const char *who);
 long	queue_next_pending(struct spoold *, const char *printer);
 int	queue_get(struct spoold *, long id, struct job_row *);
 int	queue_list(struct spoold *, const char *printer,
@@ -128,6 +135,8 @@ void	printer_message(struct spoold *, struct printer *);
 void	printer_reaped(struct spoold *, pid_t, int status);
 void	printer_dispatch(struct spoold *);
 int	printer_cancel(struct spoold *, long id);
+int	printer_request(struct spoold *, struct printer *, const char *verb,
+	    char *why, size_t whysz);
 long	printer_timeout(struct spoold *, long long now);
 void	printer_tick(struct spoold *, long long now);
 void	printer_close_all(struct spoold *);

@@ -97,12 +97,12 @@ gs_setup() {
 }
 
 # The commands a G-code file sends, as the printer logs them: G, M and T
-# commands (Marlin runs no other), less M105, M110 and M115, which change
+# commands (Marlin runs no other), less M105, M110, M115 and M155, which change
 # nothing on the print.
 gcode_commands() {
 	tr '\r' '\n' < "$1" | sed -e 's/([^)]*)//g' -e 's/(.*//' -e 's/;.*//' -e 's/^[ 	]*//' \
 	    -e 's/[ 	]*$//' -e '/^$/d' | awk '{ print }' |
-	    grep -E '^[GMT]' | grep -v -E '^M(105|110|115)([^0-9.]|$)' || true
+	    grep -E '^[GMT]' | grep -v -E '^M(105|110|115|155)([^0-9.]|$)' || true
 }
 
 # expect_log FILE...: the printer executed each file as one job, and

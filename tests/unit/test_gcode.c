@@ -171,6 +171,77 @@ test_lex_accepts(void **state)
 	assert_int_equal(lx.ncmds, 0);
 }
 
+/* Layer markers: each kind counted alone, repeats of a layer number
+ * ignored, the count visible with the first command of the layer. */
+static unsigned long
+layers_of(const char *in, size_t step, char *firsts, size_t fsz)
+{
+	struct gcode_lexer lx;
+	enum gcode_status st;
+	size_t off = 0, len = strlen(in), used, chunk;
+	unsigned long seen = 0;
+
+	firsts[0] = '\0';
+	gcode_lexer_init(&lx, NULL);
+	for (;;) {
+		chunk = len - off < step ? len - off : step;
+		if (chunk == 0) {
+			st = gcode_lex_end(&lx);
+			if (st != GCODE_CMD)
+				break;
+		} else {
+			used = gcode_lex(&lx, in + off, chunk, &st);
+			off += used;
+		}
+		assert_int_not_equal(st, GCODE_ERROR);
+		if (st == GCODE_CMD && lx.layer != seen) {
+			seen = lx.layer;
+			if (firsts[0])
+				strncat(firsts, "|", fsz - strlen(firsts) - 1);
+			strncat(firsts, lx.cmd, fsz - strlen(firsts) - 1);
+		}
+	}
+	return lx.layer;
+}
+
+static void
+test_layer_markers(void **state)
+{
+	char firsts[256];
+	size_t step;
+
+	(void)state;
+	for (step = 1; step < 40; step += 13) {
+		assert_int_equal(layers_of(";LAYER_COUNT:2\n;LAYER:0\nG1 Z0.2"
+		    "\nG1 X1\n;LAYER:1\nG1 Z0.4\n", step, firsts,
+		    sizeof(firsts)), 2);
+		assert_string_equal(firsts, "G1 Z0.2|G1 Z0.4");
+		/* ideaMaker names a layer twice; raft layers are negative. */
+		assert_int_equal(layers_of(";LAYER:-2\n;LAYER:-2\nG1 Z1\n"
+		    ";LAYER:-1\nG1 Z2\n;LAYER:0\nG1 Z3", step, firsts,
+		    sizeof(firsts)), 3);
+		assert_string_equal(firsts, "G1 Z1|G1 Z2|G1 Z3");
+		assert_int_equal(layers_of(";LAYER_CHANGE\n;Z:0.2\nG1 Z.2\n"
+		    ";LAYER_CHANGE\r\n;Z:0.4\r\nG1 Z.4\r\n;LAYER_CHANGE",
+		    step, firsts, sizeof(firsts)), 3);
+		assert_string_equal(firsts, "G1 Z.2|G1 Z.4");
+		assert_int_equal(layers_of("; layer 1, Z = 0.2\nG1 Z.2\n"
+		    "; layer 2, Z = 0.4\nG1 Z.4\n", step, firsts,
+		    sizeof(firsts)), 2);
+		assert_int_equal(layers_of("; BEGIN_LAYER_OBJECT z=0.3\nG1 X1"
+		    "\n; BEGIN_LAYER_OBJECT z=0.3\nG1 X2\n"
+		    "; BEGIN_LAYER_OBJECT z=0.6\nG1 X3\n", step, firsts,
+		    sizeof(firsts)), 2);
+		assert_string_equal(firsts, "G1 X1|G1 X3");
+	}
+	/* Not markers: other comments, comments after a command, a second
+	 * kind after the first, "Layer count" headers. */
+	assert_int_equal(layers_of(";Layer count: 5\n;LAYER_COUNT:5\n"
+	    "G1 X1 ;LAYER:7\n;LAYER:x\n", 5, firsts, sizeof(firsts)), 0);
+	assert_int_equal(layers_of(";LAYER:0\nG1 X1\n;LAYER_CHANGE\nG1 X2\n"
+	    "(;LAYER:1)\nG1 X3\n", 3, firsts, sizeof(firsts)), 1);
+}
+
 static void
 test_word(void **state)
 {
@@ -195,6 +266,7 @@ main(void)
 		cmocka_unit_test(test_lex_errors),
 		cmocka_unit_test(test_lex_accepts),
 		cmocka_unit_test(test_word),
+		cmocka_unit_test(test_layer_markers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,6 +84,10 @@ ready_link(struct link *lk, int window, enum link_resend_ok rok)
 	assert_string_equal(written(lk), "N1 M115*39\n");
 	say(lk, "FIRMWARE_NAME:Marlin 2.1.2 (Jan 1) SOURCE_CODE_URL:x\n"
 	    "Cap:AUTOREPORT_TEMP:1\nCap:EMERGENCY_PARSER:1\nok\n");
+	/* Auto-reports: the link asks for them every 2 s. */
+	assert_string_equal(written(lk), "N2 M155 S2*97\n");
+	assert_int_equal(lk->state, LINK_HANDSHAKE);
+	say(lk, "ok\n");
 	assert_int_equal(next_event(lk, &ev), LINK_EV_READY);
 	assert_string_equal(ev.text, "Marlin 2.1.2 (Jan 1)");
 	assert_int_equal(lk->state, LINK_IDLE);
@@ -474,6 +478,147 @@ test_actions(void **state)
 	assert_string_equal(ev.text, "notification Filament runout");
 }
 
+/* Without AUTOREPORT_TEMP the idle link polls M105; a job that begins
+ * while its "ok" is owed waits for it, so the answer is not taken for
+ * the job's first acknowledgement. */
+static void
+test_idle_poll(void **state)
+{
+	struct link lk;
+	struct link_opts o;
+	struct link_event ev;
+
+	(void)state;
+	opts(&o, 4, LINK_RESEND_OK_YES);
+	o.sync_ms = 2000;
+	now = 0;
+	link_init(&lk, &o);
+	link_open(&lk, now);
+	say(&lk, "start\n");
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+	say(&lk, "ok\n");
+	assert_string_equal(written(&lk), "N1 M115*39\n");
+	say(&lk, "FIRMWARE_NAME:Marlin 1.1.9\nCap:AUTOREPORT_TEMP:0\nok\n");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_READY);
+	assert_int_equal(link_timeout(&lk, now), 2000);
+	now += 2000;
+	link_tick(&lk, now);
+	assert_string_equal(written(&lk), "M105\n");
+	link_tick(&lk, now + 10);
+	assert_string_equal(written(&lk), "");	/* one at a time */
+	assert_int_equal(link_job_begin(&lk, now), 0);
+	assert_string_equal(written(&lk), "");	/* M110 waits */
+	say(&lk, "ok T:20.0 /0.0 B:20.0 /0.0\n");
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+	assert_int_equal(lk.acked_n, -1);
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, 0);
+	/* An idle answer that never comes holds a job back 2 s at most. */
+	link_send_line(&lk, "G28", now);
+	link_job_input_done(&lk);
+	assert_string_equal(written(&lk), "N1 G28*18\n");
+	say(&lk, "ok\n");
+	drain(&lk);
+	assert_int_equal(lk.state, LINK_IDLE);
+	now += 2000;
+	link_tick(&lk, now);
+	assert_string_equal(written(&lk), "M105\n");
+	assert_int_equal(link_job_begin(&lk, now), 0);
+	assert_string_equal(written(&lk), "");
+	assert_int_equal(link_timeout(&lk, now), 2000);
+	now += 2000;
+	link_tick(&lk, now);
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+}
+
+/* The job's M110 damaged on the way: the firmware still counts from its
+ * last line and asks for the one after it.  No job line went behind the
+ * M110, and the M110 goes again. */
+static void
+test_damaged_job_m110(void **state)
+{
+	struct link lk;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	assert_int_equal(link_job_begin(&lk, now), 0);
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+	assert_false(link_wants_line(&lk));
+	say(&lk, "Error:checksum mismatch, Last Line: 2\nResend: 3\nok\n");
+	now += 1000;
+	link_tick(&lk, now);
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+	say(&lk, "ok\n");
+	link_send_line(&lk, "M140 S60", now);
+	link_send_line(&lk, "M104 S205", now);
+	assert_string_equal(written(&lk), "N1 M140 S60*82\nN2 M104 S205*96\n");
+}
+
+/* Script lines (pause, cancel) are numbered and acknowledged like any
+ * line, but are not the job's. */
+static void
+test_script_lines(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	assert_string_equal(written(&lk), "N0 M110 N0*125\n");
+	say(&lk, "ok\n");
+	link_send_line(&lk, "G1 X1", now);
+	link_send_script(&lk, "M400", now);
+	link_send_script(&lk, "G91", now);
+	assert_int_equal(link_lines_given(&lk), 3);
+	assert_string_equal(written(&lk), "N1 G1 X1*96\n"
+	    "N2 M400*37\nN3 G91*18\n");
+	say(&lk, "ok\nok\n");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACK);
+	assert_int_equal(ev.line, 1);
+	assert_int_equal(link_lines_acked(&lk), 2);
+	link_job_input_done(&lk);
+	say(&lk, "ok\n");
+	do
+		assert_int_equal(link_next_event(&lk, &ev), 1);
+	while (ev.type != LINK_EV_JOB_DONE);
+	assert_int_equal(ev.line, 1);
+}
+
+/* Emergency stop: M112 at once on a line of its own, then nothing. */
+static void
+test_emergency_stop(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	const char *out;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	written(&lk);
+	say(&lk, "ok\n");
+	link_send_line(&lk, "G1 X10 Y10", now);
+	link_send_line(&lk, "G1 X20 Y20", now);
+	/* Half of the output went out: the line must be ended first. */
+	assert_true(link_output(&lk, &out) > 20);
+	link_output_done(&lk, 20);
+	link_emergency_stop(&lk);
+	assert_string_equal(written(&lk), "\nM112\n");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_FATAL);
+	assert_non_null(strstr(ev.text, "emergency stop"));
+	assert_int_equal(lk.state, LINK_HALTED);
+	say(&lk, "ok\nResend: 2\nError:Printer halted. kill() called!\n");
+	assert_string_equal(written(&lk), "");
+	while (link_next_event(&lk, &ev))
+		assert_int_not_equal(ev.type, LINK_EV_FATAL);
+	assert_int_equal(link_send_line(&lk, "G1 X1", now), -1);
+	/* At a line boundary no empty line goes first. */
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_emergency_stop(&lk);
+	assert_string_equal(written(&lk), "M112\n");
+}
+
 static void
 test_parse_temps(void **state)
 {
@@ -537,6 +682,10 @@ main(void)
 		cmocka_unit_test(test_fatal_and_reset),
 		cmocka_unit_test(test_actions),
 		cmocka_unit_test(test_parse_temps),
+		cmocka_unit_test(test_idle_poll),
+		cmocka_unit_test(test_script_lines),
+		cmocka_unit_test(test_damaged_job_m110),
+		cmocka_unit_test(test_emergency_stop),
 		cmocka_unit_test(test_garbage_replies),
 	};
 

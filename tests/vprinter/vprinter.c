@@ -24,7 +24,7 @@
  *    a hang-up.
  *
  * Every command it executes is appended, in order, to the log file
- * (protocol commands M105, M110 and M115 excepted); on exit a one-line
+ * (protocol commands M105, M110, M115 and M155 excepted); on exit a one-line
  * JSON summary goes beside it.
  *
  * Diagnostics on stderr; exit 0 on SIGTERM/SIGINT, 1 on setup errors,
@@ -426,7 +426,8 @@ enum {
 static int
 is_protocol(char letter, long code)
 {
-	return letter == 'M' && (code == 105 || code == 110 || code == 115);
+	return letter == 'M' && (code == 105 || code == 110 || code == 115 ||
+	    code == 155);
 }
 
 static void

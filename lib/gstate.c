@@ -1,0 +1,181 @@
+/*
+ * gstate.c - follow the modal state of a G-code stream (see gstate.h).
+ *
+ * Marlin's rules: G90/G91 make every axis absolute or relative, E too;
+ * M82/M83 set E alone, and E is relative if either says so.  G92 sets
+ * the logical position of the axes it names (all of them to 0 when it
+ * names none).  G28 homes the axes it names (all when none) to 0.  G20
+ * and G21 switch inches and millimetres for the words that follow.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gcode.h"
+#include "gstate.h"
+
+#define XY_FEED	6000		/* mm/min back to where the head was */
+#define Z_FEED	600
+
+static const char axis_letter[GS_AXES] = { 'X', 'Y', 'Z', 'E' };
+
+void
+gstate_init(struct gstate *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+apply_move(struct gstate *s, const char *cmd)
+{
+	double v, scale = s->inches ? 25.4 : 1.0;
+	int a, rel;
+
+	for (a = 0; a < GS_AXES; a++) {
+		if (!gcode_word(cmd, axis_letter[a], &v))
+			continue;
+		rel = s->relative || (a == GS_E && s->e_relative);
+		if (rel) {
+			s->pos[a] += v * scale;	/* unknown stays unknown */
+		} else {
+			s->pos[a] = v * scale;
+			s->known |= 1u << a;
+		}
+	}
+	if (gcode_word(cmd, 'F', &v) && v > 0) {
+		s->feed = v;
+		s->feed_known = 1;
+	}
+}
+
+static void
+apply_set(struct gstate *s, const char *cmd, int homing)
+{
+	double v, scale = s->inches ? 25.4 : 1.0;
+	int a, any = 0;
+
+	for (a = 0; a < GS_AXES; a++) {
+		if (homing && a == GS_E)
+			break;
+		/* G28 takes bare letters ("G28 X Y"), G92 values. */
+		if (gcode_word(cmd, axis_letter[a], &v)) {
+			s->pos[a] = homing ? 0 : v * scale;
+			s->known |= 1u << a;
+			any = 1;
+		} else if (homing) {
+			const char *p;
+
+			for (p = strchr(cmd, ' '); p; p = strchr(p + 1, ' '))
+				if (toupper((unsigned char)p[1]) ==
+				    axis_letter[a]) {
+					s->pos[a] = 0;
+					s->known |= 1u << a;
+					any = 1;
+				}
+		}
+	}
+	if (!any) {
+		for (a = 0; a < (homing ? GS_E : GS_AXES); a++) {
+			s->pos[a] = 0;
+			s->known |= 1u << a;
+		}
+	}
+}
+
+void
+gstate_apply(struct gstate *s, const char *cmd)
+{
+	char letter;
+	char *end;
+	long code;
+
+	if (!isalpha((unsigned char)cmd[0]))
+		return;
+	letter = (char)toupper((unsigned char)cmd[0]);
+	code = strtol(cmd + 1, &end, 10);
+	if (end == cmd + 1 || *end == '.')
+		return;
+	if (letter == 'G') {
+		switch (code) {
+		case 0: case 1: case 2: case 3:
+			apply_move(s, cmd);
+			break;
+		case 20:
+			s->inches = 1;
+			break;
+		case 21:
+			s->inches = 0;
+			break;
+		case 28:
+			apply_set(s, cmd, 1);
+			break;
+		case 90:
+			s->relative = 0;
+			break;
+		case 91:
+			s->relative = 1;
+			break;
+		case 92:
+			apply_set(s, cmd, 0);
+			break;
+		}
+	} else if (letter == 'M') {
+		if (code == 82)
+			s->e_relative = 0;
+		else if (code == 83)
+			s->e_relative = 1;
+	}
+}
+
+static int
+known(const struct gstate *s, int a)
+{
+	return (s->known >> a) & 1u;
+}
+
+int
+gstate_restore(const struct gstate *s, enum gstate_phase phase, int idx,
+    char *out, size_t outsz)
+{
+	char cmds[8][64];
+	int n = 0;
+
+	if (phase == GSTATE_MOVE) {
+		snprintf(cmds[n++], sizeof(cmds[0]), "G21");
+		snprintf(cmds[n++], sizeof(cmds[0]), "G90");
+		if (known(s, GS_X) && known(s, GS_Y))
+			snprintf(cmds[n++], sizeof(cmds[0]),
+			    "G1 X%.3f Y%.3f F%d", s->pos[GS_X], s->pos[GS_Y],
+			    XY_FEED);
+		else if (known(s, GS_X) || known(s, GS_Y)) {
+			int a = known(s, GS_X) ? GS_X : GS_Y;
+
+			snprintf(cmds[n++], sizeof(cmds[0]), "G1 %c%.3f F%d",
+			    axis_letter[a], s->pos[a], XY_FEED);
+		}
+		if (known(s, GS_Z))
+			snprintf(cmds[n++], sizeof(cmds[0]), "G1 Z%.3f F%d",
+			    s->pos[GS_Z], Z_FEED);
+	} else {
+		snprintf(cmds[n++], sizeof(cmds[0]), "G21");
+		if (known(s, GS_E) && !s->relative && !s->e_relative)
+			snprintf(cmds[n++], sizeof(cmds[0]), "G92 E%.5f",
+			    s->pos[GS_E]);
+		snprintf(cmds[n++], sizeof(cmds[0]), "%s",
+		    s->relative ? "G91" : "G90");
+		snprintf(cmds[n++], sizeof(cmds[0]), "%s",
+		    s->e_relative ? "M83" : "M82");
+		if (s->inches)
+			snprintf(cmds[n++], sizeof(cmds[0]), "G20");
+		if (s->feed_known)
+			snprintf(cmds[n++], sizeof(cmds[0]), "G1 F%.3f",
+			    s->feed);
+	}
+	if (idx < 0 || idx >= n)
+		return 0;
+	snprintf(out, outsz, "%s", cmds[idx]);
+	return 1;
+}
