@@ -31,6 +31,7 @@ struct conf_parse {
 	unsigned	 section_line;
 	unsigned	 reported_line;	/* a syntax error we reported */
 	unsigned	 dup_line;	/* a duplicate section reported */
+	int		 in_script;	/* the last key was a G-code key */
 	int		 nerrors;
 	void		(*report)(const char *, void *);
 	void		*arg;
@@ -83,6 +84,19 @@ conf_reader(char *str, int num, void *stream)
 		;
 	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
 		return str;
+	if (s != str && cp->in_script) {
+		/* An indented line goes on with a G-code key's value
+		 * (libinih's continuation lines). */
+		if (strchr(s, '=') != NULL) {
+			conf_error(cp, cp->line, "an indented line goes on"
+			    " with the G-code above; start a key at the"
+			    " beginning of its line");
+			cp->reported_line = cp->line;
+			str[0] = '\0';
+		}
+		return str;
+	}
+	cp->in_script = 0;
 	if (*s == '[') {
 		if ((p = strchr(s, ']')) == NULL) {
 			conf_error(cp, cp->line, "section header without ']'");
@@ -92,11 +106,15 @@ conf_reader(char *str, int num, void *stream)
 			cp->section_line = cp->line;
 		return str;
 	}
-	if (strchr(s, '=') == NULL) {
+	if ((p = strchr(s, '=')) == NULL) {
 		conf_error(cp, cp->line, "expected 'key = value'");
 		cp->reported_line = cp->line;
 		str[0] = '\0';
+		return str;
 	}
+	while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
+		p--;
+	cp->in_script = p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0;
 	return str;
 }
 
@@ -386,7 +404,10 @@ conf_load(struct conf *c, const char *file,
 		conf_error(&cp, 0, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	ini_allow_multiline = false;
+	/* Indented lines go on with a G-code key (conf_reader() refuses them
+	 * elsewhere). */
+	ini_allow_multiline = true;
+	ini_allow_inline_comments = false;
 	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
 	fclose(cp.fp);
 	if (r > 0 && (unsigned)r != cp.reported_line && cp.nerrors == 0)

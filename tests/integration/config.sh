@@ -61,6 +61,31 @@ printf '[spool]\ndirectory = /tmp\n' > "$T/empty.conf"
 grep -q "no printer is configured" "$T/out" || fail "said: $(cat "$T/out")"
 "$SPOOLD" -x > "$T/out" 2>&1 && fail "a bad flag was accepted"
 grep -q "usage: spoold" "$T/out" || fail "said: $(cat "$T/out")"
+# G-code keys: indented lines go on with the value, each line checked as
+# a job line would be.
+cat > "$T/gcode.conf" <<CONF
+[printer mk3]
+device = /dev/ttyACM0
+description = on the bench
+  and more
+pause_gcode = M400
+  G91 ; lift
+  window = 3
+cancel_gcode = M104 S300
+resume_gcode = N5 G1 X1
+  G1 X1 *7
+CONF
+"$SPOOLD" -n -c "$T/gcode.conf" > "$T/out" 2>&1 && fail "bad G-code keys accepted"
+for want in \
+    "gcode.conf:4: expected 'key = value'" \
+    "gcode.conf:7: an indented line goes on with the G-code above" \
+    "gcode.conf:8: cancel_gcode: M104 S300 sets 300 C, above the printer's max_hotend 285" \
+    "gcode.conf:9: resume_gcode: 'N5 G1 X1' carries its own line number" \
+    "gcode.conf:10: resume_gcode: 'G1 X1 \*7' carries its own checksum" \
+    "gcode.conf: 5 errors"; do
+	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
+done
+
 # The commands report a broken configuration too.
 "$GQUEUE" -c "$T/bad.conf" > "$T/out" 2>&1 && fail "gqueue accepted a bad configuration"
 grep -q "bad.conf:3: unknown key" "$T/out" || fail "gqueue said: $(cat "$T/out")"

@@ -15,6 +15,7 @@ SPOOLD="$BIN/spoold/spoold"
 GPRINT="$BIN/lpr-tools/gprint"
 GQUEUE="$BIN/lpr-tools/gqueue"
 GCANCEL="$BIN/lpr-tools/gcancel"
+GPC="$BIN/lpr-tools/gpc"
 CORPUS="$top_srcdir/../shared/corpus/gcode"
 CUBE="$top_srcdir/examples/calibration-cube.gcode"
 

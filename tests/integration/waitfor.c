@@ -4,6 +4,7 @@
  *   waitfor [-t seconds] exists PATH     PATH exists
  *   waitfor [-t seconds] gone PATH       PATH does not exist
  *   waitfor [-t seconds] lines PATH N    PATH has at least N lines
+ *   waitfor [-t seconds] contains PATH S PATH has a line holding S
  *
  * It waits on inotify events, never by sleeping: the watch is set before
  * the condition is first checked, so no event can slip between.  The
@@ -43,10 +44,27 @@ count_lines(const char *path)
 }
 
 static int
-holds(const char *what, const char *path, long n)
+contains(const char *path, const char *s)
+{
+	char line[8192];
+	FILE *fp;
+	int found = 0;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (!found && fgets(line, sizeof(line), fp) != NULL)
+		found = strstr(line, s) != NULL;
+	fclose(fp);
+	return found;
+}
+
+static int
+holds(const char *what, const char *path, long n, const char *s)
 {
 	struct stat st;
 
+	if (strcmp(what, "contains") == 0)
+		return contains(path, s);
 	if (strcmp(what, "exists") == 0)
 		return lstat(path, &st) == 0;
 	if (strcmp(what, "gone") == 0)
@@ -83,7 +101,7 @@ int
 main(int argc, char *argv[])
 {
 	char copy[4096], *dir;
-	const char *what, *path;
+	const char *what, *path, *s = NULL;
 	long n = 0, timeout = 60;
 	time_t end;
 	int fd, ch;
@@ -103,6 +121,10 @@ main(int argc, char *argv[])
 		if (argc != 3)
 			goto usage;
 		n = atol(argv[2]);
+	} else if (strcmp(what, "contains") == 0) {
+		if (argc != 3)
+			goto usage;
+		s = argv[2];
 	} else if ((strcmp(what, "exists") != 0 && strcmp(what, "gone") != 0)
 	    || argc != 2)
 		goto usage;
@@ -119,7 +141,7 @@ main(int argc, char *argv[])
 		 * nearest folder above it that does; then look. */
 		if (watch_nearest(fd, dir) < 0)
 			return 2;
-		if (holds(what, path, n))
+		if (holds(what, path, n, s))
 			break;
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		char buf[4096];
@@ -138,6 +160,7 @@ main(int argc, char *argv[])
 	return 0;
 usage:
 	fprintf(stderr, "usage: waitfor [-t seconds] exists|gone PATH\n"
-	    "       waitfor [-t seconds] lines PATH N\n");
+	    "       waitfor [-t seconds] lines PATH N\n"
+	    "       waitfor [-t seconds] contains PATH STRING\n");
 	return 2;
 }

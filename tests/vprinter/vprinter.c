@@ -316,6 +316,7 @@ vp_boot(struct vp *vp)
 static void
 vp_halt(struct vp *vp, const char *why)
 {
+	log_warnx("halted%s%s", why ? ": " : "", why ? why : "");
 	if (why)
 		vp_say(vp, "Error:%s", why);
 	vp_say(vp, "Error:Printer halted. kill() called!");
@@ -744,6 +745,7 @@ vp_emergency(struct vp *vp, unsigned char c)
 	if (c == '\n' || c == '\r') {
 		buf[n] = '\0';
 		if (strstr(buf, "M112") != NULL) {
+			log_warnx("M112 from the emergency parser");
 			vp_say(vp, "echo:M112 Shutdown");
 			vp_halt(vp, NULL);
 		} else if (strstr(buf, "M108") != NULL &&
@@ -1183,9 +1185,18 @@ main(int argc, char *argv[])
 				continue;
 			fatal("poll");
 		}
-		if (pfd.revents & POLLHUP && !(pfd.revents & POLLIN)) {
+		if (pfd.revents & POLLHUP) {
 			/* No host on the slave side: poll says so at once,
-			 * so look again a little later. */
+			 * so look again a little later.  What the host wrote
+			 * before it closed reaches the board first (an M112
+			 * just before a close, say). */
+			if (vp->connected && (pfd.revents & POLLIN) &&
+			    (n = read(vp->master, buf, sizeof(buf))) > 0) {
+				if (!vp->hung)
+					vp_wire_in(vp, buf, (size_t)n, now_us());
+				vp_receive(vp, now_us() + 10000000);
+				continue;
+			}
 			if (vp->connected)
 				log_debug("host closed the port");
 			vp->connected = 0;
