@@ -407,7 +407,6 @@ conf_load(struct conf *c, const char *file,
 	/* Indented lines go on with a G-code key (conf_reader() refuses them
 	 * elsewhere). */
 	ini_allow_multiline = true;
-	ini_allow_inline_comments = false;
 	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
 	fclose(cp.fp);
 	if (r > 0 && (unsigned)r != cp.reported_line && cp.nerrors == 0)

@@ -65,6 +65,33 @@ test_good(void **state)
 	assert_string_equal(p->device_path, "/tmp/vp.tty");
 	assert_int_equal(p->baud, 115200);
 	assert_null(conf_printer(&c, "nope"));
+	/* The G-code keys keep their defaults when not given. */
+	assert_string_equal(p->script[CONF_RESUME], "M83\nG1 E2 F2700");
+	assert_non_null(strstr(p->script[CONF_CANCEL], "M104 S0"));
+	conf_free(&c);
+}
+
+/* G-code keys: lines of a value, comments dropped; an empty value means
+ * no G-code at all. */
+static void
+test_gcode_keys(void **state)
+{
+	struct conf c;
+	struct conf_printer *p;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[printer mk3]\ndevice = /dev/ttyACM0\n"
+	    "pause_gcode = M400 ; wait\n"
+	    "  G91\n"
+	    "\tG1 Z5 (lift) F600\n"
+	    "cancel_gcode =\n"
+	    "resume_gcode = G90\n"
+	    "resume_gcode = G1 X1\n"), 0);
+	p = conf_printer(&c, "mk3");
+	assert_string_equal(p->script[CONF_PAUSE], "M400\nG91\nG1 Z5  F600");
+	assert_string_equal(p->script[CONF_CANCEL], "");
+	assert_string_equal(p->script[CONF_RESUME], "G90\nG1 X1");
 	conf_free(&c);
 }
 
@@ -120,6 +147,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_gcode_keys),
 		cmocka_unit_test(test_errors_have_lines),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),
