@@ -9,6 +9,11 @@
  * Pseudo-terminals (the virtual printer, socat) have no /sys entry and
  * no modem lines, so libserialport cannot open them: they get termios.
  *
+ * Printers behind a serial-to-network bridge (ser2net, a Wi-Fi serial
+ * module) are reached as tcp://HOST:PORT: a TCP connection with Nagle's
+ * delay off (every line is small and the round trip is what counts) and
+ * keepalives on, so that a bridge that vanishes is noticed.
+ *
  * Diagnostics: every failure names the device and the reason.
  */
 #include "config.h"
@@ -19,8 +24,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
@@ -30,6 +40,8 @@
 
 #include "port.h"
 #include "util.h"
+
+static int open_tcp(struct port *, const char *, char *, size_t);
 
 /* Unix98 pty slaves: majors 136-143. */
 static int
@@ -142,6 +154,8 @@ port_open(struct port *p, const char *device, long baud, char *err,
 
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
+	if (strncmp(device, "tcp://", 6) == 0)
+		return open_tcp(p, device, err, errsz);
 	if (realpath(device, p->path) == NULL) {
 		snprintf(err, errsz, "cannot open %s: %s", device,
 		    strerror(errno));
@@ -159,6 +173,70 @@ port_open(struct port *p, const char *device, long baud, char *err,
 	if (is_pty(p->path, &st))
 		return open_pty(p, device, err, errsz);
 	return open_serial(p, device, baud, err, errsz);
+}
+
+#define TCP_CONNECT_MS	5000
+
+static int
+open_tcp(struct port *p, const char *device, char *err, size_t errsz)
+{
+	struct addrinfo hints, *ai, *a;
+	char host[256], port[8];
+	int r, one = 1, idle = 10, intvl = 5, cnt = 3, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	snprintf(p->path, sizeof(p->path), "%s", device);
+	if (tcp_split(device, host, sizeof(host), port,
+	    sizeof(port)) < 0) {
+		snprintf(err, errsz, "%s: expected tcp://HOST:PORT", device);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		snprintf(err, errsz, "cannot open %s: %s", device,
+		    gai_strerror(r));
+		return -1;
+	}
+	errno = ECONNREFUSED;
+	for (a = ai; a != NULL; a = a->ai_next) {
+		struct pollfd pfd;
+
+		p->fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, a->ai_protocol);
+		if (p->fd < 0)
+			continue;
+		if (connect(p->fd, a->ai_addr, a->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS) {
+			pfd.fd = p->fd;
+			pfd.events = POLLOUT;
+			r = poll(&pfd, 1, TCP_CONNECT_MS);
+			if (r == 0)
+				errno = ETIMEDOUT;
+			else if (r > 0 && getsockopt(p->fd, SOL_SOCKET,
+			    SO_ERROR, &soerr, &sl) == 0 && soerr == 0)
+				break;
+			else if (r > 0)
+				errno = soerr;
+		}
+		r = errno;
+		close(p->fd);
+		p->fd = -1;
+		errno = r;
+	}
+	freeaddrinfo(ai);
+	if (p->fd < 0) {
+		snprintf(err, errsz, "cannot connect to %s: %s", device,
+		    strerror(errno));
+		return -1;
+	}
+	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(p->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	setsockopt(p->fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(p->fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+	setsockopt(p->fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	return 0;
 }
 
 void

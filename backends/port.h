@@ -2,7 +2,8 @@
  * port.h - open a printer's serial line: libserialport for real serial
  * devices, plain termios for pseudo-terminals (which libserialport
  * cannot open).  Both give a non-blocking, close-on-exec, exclusively
- * locked descriptor in raw 8N1 mode with no flow control.
+ * locked descriptor in raw 8N1 mode with no flow control.  tcp://HOST:PORT
+ * reaches a printer behind a serial-to-network bridge.
  */
 #ifndef GSPOOL_PORT_H
 #define GSPOOL_PORT_H

@@ -443,10 +443,11 @@ port_lost(struct backend *b, const char *why)
 
 	snprintf(msg, sizeof(msg), "lost the printer on %s: %s", b->device,
 	    why);
-	port_close(&b->port);
-	link_close(&b->link);
+	/* The job's figures first: closing the link resets its counters. */
 	if (b->job.id != 0)
 		job_end(b, "stopped", msg);
+	port_close(&b->port);
+	link_close(&b->link);
 	status(b, "error", msg);
 	b->retry_at = monotonic_ms() + b->reconnect_ms;
 }

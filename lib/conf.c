@@ -197,11 +197,25 @@ conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
 	long baud;
 
 	conf_set_str(&p->device, value);
+	if (strncmp(path, "tcp://", 6) == 0) {
+		char host[256], port[8];
+		long pn;
+
+		free(p->device_path);
+		p->device_path = xstrdup(path);
+		if (tcp_split(path, host, sizeof(host), port,
+		    sizeof(port)) < 0 || parse_long(port, 1, 65535, &pn) < 0)
+			conf_error(cp, cp->line, "device: '%s': expected"
+			    " tcp://HOST:PORT with a port from 1 to 65535",
+			    value);
+		return;
+	}
 	if (strncmp(path, "serial:", 7) == 0)
 		path += 7;
 	else if (strchr(path, ':') != NULL && path[0] != '/') {
 		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
-		    " (expected serial:PATH[?baud=N] or an absolute path)",
+		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT or an"
+		    " absolute path)",
 		    value);
 		return;
 	}

@@ -200,3 +200,29 @@ monotonic_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+/* Split "tcp://HOST:PORT" (HOST may be "[v6 address]"). */
+int
+tcp_split(const char *device, char *host, size_t hostsz, char *port,
+    size_t portsz)
+{
+	const char *h = device + 6, *colon;
+	size_t n;
+
+	if (strncmp(device, "tcp://", 6) != 0 ||
+	    (colon = strrchr(h, ':')) == NULL || colon == h ||
+	    colon[1] == '\0' || strlen(colon + 1) >= portsz ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return -1;
+	n = (size_t)(colon - h);
+	if (h[0] == '[' && colon[-1] == ']') {
+		h++;
+		n -= 2;
+	}
+	if (n == 0 || n >= hostsz)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	snprintf(port, portsz, "%s", colon + 1);
+	return 0;
+}

@@ -42,4 +42,9 @@ int	 name_is_safe(const char *s, size_t maxlen);
 /* Monotonic clock in milliseconds. */
 long long monotonic_ms(void);
 
+/* "tcp://HOST:PORT" (HOST may be "[v6 address]") into its parts; -1 if
+ * it is not one. */
+int	tcp_split(const char *device, char *host, size_t hostsz, char *port,
+	    size_t portsz);
+
 #endif

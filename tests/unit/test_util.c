@@ -84,10 +84,39 @@ test_dest(void **state)
 	unsetenv("PRINTER");
 }
 
+static void
+test_tcp_split(void **state)
+{
+	char host[64], port[8];
+
+	(void)state;
+	assert_int_equal(tcp_split("tcp://bridge.lan:2000", host, sizeof(host),
+	    port, sizeof(port)), 0);
+	assert_string_equal(host, "bridge.lan");
+	assert_string_equal(port, "2000");
+	assert_int_equal(tcp_split("tcp://[fe80::1]:23", host, sizeof(host),
+	    port, sizeof(port)), 0);
+	assert_string_equal(host, "fe80::1");
+	assert_string_equal(port, "23");
+	assert_int_equal(tcp_split("tcp://host", host, sizeof(host), port,
+	    sizeof(port)), -1);
+	assert_int_equal(tcp_split("tcp://:23", host, sizeof(host), port,
+	    sizeof(port)), -1);
+	assert_int_equal(tcp_split("tcp://h:", host, sizeof(host), port,
+	    sizeof(port)), -1);
+	assert_int_equal(tcp_split("tcp://h:2x", host, sizeof(host), port,
+	    sizeof(port)), -1);
+	assert_int_equal(tcp_split("tcp://h:123456789", host, sizeof(host),
+	    port, sizeof(port)), -1);
+	assert_int_equal(tcp_split("serial:/dev/x", host, sizeof(host), port,
+	    sizeof(port)), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_split),
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),

@@ -36,12 +36,16 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -147,6 +151,8 @@ struct vp {
 
 static volatile sig_atomic_t quit;
 static const char *link_path;
+static int listen_fd = -1;		/* tcp://: the bridge's socket */
+static const char *port_file;		/* where the port chosen goes */
 
 static void
 on_signal(int sig)
@@ -848,7 +854,7 @@ vp_wire_out(struct vp *vp, usec now)
 		if (buf[n++] == '\n')
 			whole = n;
 	}
-	if (whole == 0)
+	if (whole == 0 || vp->master < 0)
 		return;
 	w = write(vp->master, buf, whole);
 	if (w <= 0)
@@ -968,12 +974,88 @@ make_pty(struct vp *vp)
 	return 0;
 }
 
+/* tcp://HOST:PORT: a serial-to-network bridge (ser2net, a Wi-Fi serial
+ * module) in front of the board.  One connection at a time; connecting
+ * does not reset the board, so no banner greets a connection. */
+static int
+make_listener(struct vp *vp, const char *spec)
+{
+	struct addrinfo hints, *ai, *a;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256], port[16], *colon, *tmp;
+	FILE *fp;
+	int one = 1, r;
+
+	snprintf(host, sizeof(host), "%s", spec + 6);
+	if ((colon = strrchr(host, ':')) == NULL)
+		return -1;
+	*colon = '\0';
+	snprintf(port, sizeof(port), "%s", colon + 1);
+	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
+		memmove(host, host + 1, strlen(host));
+		host[strlen(host) - 1] = '\0';
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((r = getaddrinfo(host, port, &hints, &ai)) != 0) {
+		log_warnx("%s: %s", spec, gai_strerror(r));
+		return -1;
+	}
+	for (a = ai; a != NULL; a = a->ai_next) {
+		listen_fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC |
+		    SOCK_NONBLOCK, a->ai_protocol);
+		if (listen_fd < 0)
+			continue;
+		setsockopt(listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
+		if (bind(listen_fd, a->ai_addr, a->ai_addrlen) == 0 &&
+		    listen(listen_fd, 1) == 0)
+			break;
+		close(listen_fd);
+		listen_fd = -1;
+	}
+	freeaddrinfo(ai);
+	if (listen_fd < 0)
+		return -1;
+	if (getsockname(listen_fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (port_file != NULL) {
+		/* Published whole: a reader never sees half a number. */
+		tmp = xasprintf("%s.tmp", port_file);
+		if ((fp = fopen(tmp, "we")) == NULL)
+			return -1;
+		fprintf(fp, "%u\n", ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port));
+		if (fclose(fp) != 0 || rename(tmp, port_file) < 0) {
+			free(tmp);
+			return -1;
+		}
+		free(tmp);
+	}
+	vp->master = -1;
+	return 0;
+}
+
+/* The host's connection ends (or the bridge drops it). */
+static void
+tcp_drop(struct vp *vp)
+{
+	if (vp->master >= 0)
+		close(vp->master);
+	vp->master = -1;
+	vp->connected = 0;
+	vp->in.len = vp->out.len = 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: gspool-vprinter [-hv] [-f firmware] [-o log] [-s file]"
-	    " [option ...] link\n"
+	    " [option ...] PATH | tcp://HOST:PORT\n"
 	    "  link:    --baud N --latency-ms N --rx-buffer N --bufsize N"
 	    " --planner N\n"
 	    "  timing:  --time-scale X --heat-time S --command-ms N"
@@ -984,7 +1066,8 @@ usage(void)
 	    " --corrupt-ok N --spurious-resend N\n"
 	    "           --corrupt-line N --reset-at N --kill-at N"
 	    " --runaway-at N --silent-after N\n"
-	    "           --hangup-after N --seed N\n");
+	    "           --hangup-after N --seed N\n"
+	    "  network: --port-file FILE (with tcp://HOST:PORT for the port)\n");
 	exit(2);
 }
 
@@ -1047,6 +1130,7 @@ main(int argc, char *argv[])
 		{ "silent-after", required_argument, NULL, 23 },
 		{ "hangup-after", required_argument, NULL, 24 },
 		{ "seed", required_argument, NULL, 25 },
+		{ "port-file", required_argument, NULL, 26 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1055,7 +1139,7 @@ main(int argc, char *argv[])
 	    "busy-interval", "", "", "", "", "corrupt-in", "corrupt-out",
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
-	    "hangup-after", "seed" };
+	    "hangup-after", "seed", "port-file" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
@@ -1118,6 +1202,7 @@ main(int argc, char *argv[])
 		case 23: vp->o.silent_after = num(nm, optarg, 0, BIG); break;
 		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
+		case 26: port_file = optarg; break;
 		default:
 			usage();
 		}
@@ -1133,7 +1218,11 @@ main(int argc, char *argv[])
 	q_init(&vp->out, WIRE_SIZE);
 	if ((vp->log = fopen(logpath, "ae")) == NULL)
 		fatal("%s", logpath);
-	if (make_pty(vp) < 0)
+	if (strncmp(link_path, "tcp://", 6) == 0) {
+		if (make_listener(vp, link_path) < 0)
+			fatal("cannot listen on %s", link_path);
+		link_path = NULL;	/* nothing to remove at exit */
+	} else if (make_pty(vp) < 0)
 		fatal("cannot make a pseudo-terminal linked at %s", link_path);
 	atexit(cleanup);
 
@@ -1150,6 +1239,24 @@ main(int argc, char *argv[])
 		ssize_t n;
 		int r;
 
+		if (listen_fd >= 0 && vp->master < 0) {
+			/* The bridge waits for a host. */
+			pfd.fd = listen_fd;
+			r = poll(&pfd, 1, 200);
+			if (r > 0 && (vp->master = accept4(listen_fd, NULL,
+			    NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+				int one = 1;
+
+				setsockopt(vp->master, IPPROTO_TCP,
+				    TCP_NODELAY, &one, sizeof(one));
+				log_debug("a host connected");
+				vp->connected = 1;
+				vp->hung = 0;
+				vp->in_line_start = 0;
+			}
+			continue;
+		}
+
 		vp_receive(vp, now);
 		vp_execute(vp, now);
 		plan_retire(vp, now);
@@ -1162,6 +1269,10 @@ main(int argc, char *argv[])
 			 * comes back a moment later as a new one. */
 			vp->o.hangup_after = 0;
 			log_debug("hanging up");
+			if (listen_fd >= 0) {
+				tcp_drop(vp);
+				continue;
+			}
 			close(vp->master);
 			unlink(link_path);
 			usleep(200000);
@@ -1184,6 +1295,11 @@ main(int argc, char *argv[])
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
+		}
+		if (listen_fd >= 0 && (pfd.revents & (POLLHUP | POLLERR))) {
+			log_debug("the host closed the connection");
+			tcp_drop(vp);
+			continue;
 		}
 		if (pfd.revents & POLLHUP) {
 			/* No host on the slave side: poll says so at once,
@@ -1214,6 +1330,12 @@ main(int argc, char *argv[])
 		if (!(pfd.revents & POLLIN))
 			continue;
 		n = read(vp->master, buf, sizeof(buf));
+		if (listen_fd >= 0 && (n == 0 || (n < 0 && errno != EAGAIN &&
+		    errno != EINTR))) {
+			log_debug("the host closed the connection");
+			tcp_drop(vp);
+			continue;
+		}
 		if (n < 0) {
 			if (errno == EIO)
 				vp->connected = 0;
