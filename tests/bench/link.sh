@@ -11,7 +11,10 @@
 #       printed fast; an underrun is the planner running dry because
 #       the next command had not arrived;
 #   bench: link-cpu cpu_s_per_100k_lines=C max_rss_kib=M
-#       the backend's own CPU time and peak memory.
+#       the backend's own CPU time and peak memory;
+#   bench: link-peer printcore_lines_per_s=N gspool_lines_per_s=M
+#       where Debian's printrun is installed: the same dense file
+#       streamed by Printrun's printcore to the same virtual printer.
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
 
@@ -68,6 +71,7 @@ run "$dense" 4
 lines=$(field lines "$stats") bytes=$(field bytes "$stats")
 secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
 rss=$(field max_rss_kib "$stats")
+gspool_lps=$(awk -v l="$lines" -v s="$secs" 'BEGIN { printf "%d", l / s }')
 run "$dense" 1
 pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
 awk -v l="$lines" -v b="$bytes" -v s="$secs" -v pb="$pbytes" -v ps="$psecs" \
@@ -85,3 +89,17 @@ echo "bench: stutter underruns=$u pingpong_underruns=$pu"
 awk -v c="$cpu" -v l="$lines" -v m="$rss" 'BEGIN {
 	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f max_rss_kib=%d\n", c * 100000 / l, m
 }'
+
+# The peer: Printrun's printcore on the same printer and file.
+if /usr/bin/python3 -c 'import printrun.printcore' 2>/dev/null; then
+	rm -f "$T/vprinter.log"
+	gs_vprinter --baud $BAUD --latency-ms 1
+	out=$(/usr/bin/python3 "$top_srcdir/tests/bench/printcore.py" \
+	    "$T/mk3.tty" $BAUD "$dense" 2>"$T/printcore.err") ||
+		fail "printcore: $(tail -n 3 "$T/printcore.err")"
+	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
+	n=$(wc -l < "$T/vprinter.log")
+	echo "$out" | awk -v n="$n" -v g="$gspool_lps" '{
+		printf "bench: link-peer printcore_lines_per_s=%d gspool_lines_per_s=%d\n", n / $1, g
+	}'
+fi
