@@ -45,21 +45,44 @@ gcode_checksum(const char *s, size_t n)
 	return cs & 0xff;
 }
 
+/* Decimal digits of n >= 0 into buf (no NUL); returns their count. */
+static size_t
+put_digits(char *buf, unsigned long n)
+{
+	char tmp[24];
+	size_t k = 0, i;
+
+	do
+		tmp[k++] = (char)('0' + n % 10);
+	while ((n /= 10) > 0);
+	for (i = 0; i < k; i++)
+		buf[i] = tmp[k - 1 - i];
+	return k;
+}
+
+/* Every line sent goes through here: no stdio, one pass. */
 int
 gcode_frame(char *out, size_t outsz, long n, const char *cmd)
 {
 	char buf[GCODE_MAX_FRAMED + 32];
-	int len, total;
+	size_t len = 0, cmdlen = strlen(cmd);
+	unsigned cs;
 
-	len = snprintf(buf, sizeof(buf), "N%ld %s", n, cmd);
-	if (len < 0 || (size_t)len >= sizeof(buf))
+	if (n < 0 || cmdlen > GCODE_MAX_FRAMED)
 		return -1;
-	total = len + snprintf(buf + len, sizeof(buf) - (size_t)len, "*%u",
-	    gcode_checksum(buf, (size_t)len));
-	if (total > GCODE_MAX_FRAMED || (size_t)total >= outsz)
+	buf[len++] = 'N';
+	len += put_digits(buf + len, (unsigned long)n);
+	buf[len++] = ' ';
+	memcpy(buf + len, cmd, cmdlen);
+	len += cmdlen;
+	cs = gcode_checksum(buf, len);
+	buf[len++] = '*';
+	len += put_digits(buf + len, cs);
+	if (len > GCODE_MAX_FRAMED || len >= outsz)
 		return -1;
-	memcpy(out, buf, (size_t)total + 1);
-	return total;
+	memcpy(out, buf, len);
+	out[len] = '\0';
+	return (int)len;
 }
 
 int

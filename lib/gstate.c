@@ -28,15 +28,38 @@ gstate_init(struct gstate *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* The words of a move, in one pass: X, Y, Z, E and F. */
 static void
 apply_move(struct gstate *s, const char *cmd)
 {
 	double v, scale = s->inches ? 25.4 : 1.0;
+	const char *p = cmd;
+	char *end;
 	int a, rel;
 
-	for (a = 0; a < GS_AXES; a++) {
-		if (!gcode_word(cmd, axis_letter[a], &v))
+	while (*p && *p != ' ' && *p != '\t')
+		p++;			/* the command word */
+	for (; *p; p++) {
+		if ((p[0] != ' ' && p[0] != '\t') || p[1] == '\0')
 			continue;
+		switch (toupper((unsigned char)p[1])) {
+		case 'X': a = GS_X; break;
+		case 'Y': a = GS_Y; break;
+		case 'Z': a = GS_Z; break;
+		case 'E': a = GS_E; break;
+		case 'F': a = -1; break;
+		default: continue;
+		}
+		v = strtod(p + 2, &end);
+		if (end == p + 2)
+			continue;
+		if (a < 0) {
+			if (v > 0) {
+				s->feed = v;
+				s->feed_known = 1;
+			}
+			continue;
+		}
 		rel = s->relative || (a == GS_E && s->e_relative);
 		if (rel) {
 			s->pos[a] += v * scale;	/* unknown stays unknown */
@@ -44,10 +67,6 @@ apply_move(struct gstate *s, const char *cmd)
 			s->pos[a] = v * scale;
 			s->known |= 1u << a;
 		}
-	}
-	if (gcode_word(cmd, 'F', &v) && v > 0) {
-		s->feed = v;
-		s->feed_known = 1;
 	}
 }
 

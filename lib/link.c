@@ -153,22 +153,28 @@ starts_with(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Commands that may run for a long time before their "ok". */
+/* Commands that may run for a long time before their "ok": G4 G28 G29
+ * G30 G32 G33 G34, M0 M1 M48 M109 M116 M190 M191 M226 M303 M400 M600. */
 static int
 is_long_command(const char *cmd)
 {
-	static const char *const longcmds[] = {
-		"G4", "G28", "G29", "G30", "G32", "G33", "G34", "M109",
-		"M190", "M191", "M116", "M400", "M226", "M600", "M0", "M1",
-		"M303", "M48",
-	};
-	size_t i, n;
+	char letter = (char)toupper((unsigned char)cmd[0]);
+	const char *p = cmd + 1;
+	long code = 0;
 
-	for (i = 0; i < sizeof(longcmds) / sizeof(longcmds[0]); i++) {
-		n = strlen(longcmds[i]);
-		if (strncasecmp(cmd, longcmds[i], n) == 0 &&
-		    !isdigit((unsigned char)cmd[n]) && cmd[n] != '.')
-			return 1;
+	if ((letter != 'G' && letter != 'M') || !isdigit((unsigned char)*p))
+		return 0;
+	while (isdigit((unsigned char)*p) && code < 10000)
+		code = code * 10 + (*p++ - '0');
+	if (*p == '.' || isdigit((unsigned char)*p))
+		return 0;
+	if (letter == 'G')
+		return code == 4 || code == 28 || code == 29 || code == 30 ||
+		    code == 32 || code == 33 || code == 34;
+	switch (code) {
+	case 0: case 1: case 48: case 109: case 116: case 190: case 191:
+	case 226: case 303: case 400: case 600:
+		return 1;
 	}
 	return 0;
 }
