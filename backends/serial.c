@@ -39,6 +39,7 @@
 #define PROGRESS_MS	500
 #define PEND_MAX	96		/* script lines waiting to be sent */
 #define LAYER_MARKS	128		/* layer starts sent, not yet acked */
+#define OFFSETS		256		/* file offsets of lines in flight */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
 enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_N };
@@ -71,6 +72,8 @@ struct job {
 	int		 eof;
 	long		 acked;
 	long		 fed;		/* job lines given to the link */
+	unsigned long long offset[OFFSETS];	/* file bytes through line k */
+	unsigned long long bytes_acked;
 	long long	 last_progress;
 	enum jctl	 ctl;
 	int		 reported;	/* spoold was told how it ended */
@@ -191,7 +194,7 @@ job_end(struct backend *b, const char *state, const char *reason)
 static void
 job_progress(struct backend *b, long long now, int force)
 {
-	char id[32], lines[32], layer[32];
+	char id[32], lines[32], layer[32], bytes[32];
 
 	if (b->job.id == 0 || (!force &&
 	    now - b->job.last_progress < PROGRESS_MS))
@@ -200,7 +203,13 @@ job_progress(struct backend *b, long long now, int force)
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	snprintf(lines, sizeof(lines), "%ld", b->job.acked);
 	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
-	tell(b, "progress", id, lines, layer);
+	snprintf(bytes, sizeof(bytes), "%llu", b->job.bytes_acked);
+	if (b->ctl >= 0 && msg_send(b->ctl, -1, "progress", id, lines, layer,
+	    bytes, (char *)NULL) < 0 && errno != EAGAIN) {
+		log_warn("%s: spoold went away", b->printer);
+		close(b->ctl);
+		b->ctl = -1;
+	}
 }
 
 /* The job's lines up to `acked' are acknowledged: the layer reached is
@@ -211,6 +220,8 @@ job_acked(struct backend *b, long acked)
 	struct job *j = &b->job;
 
 	j->acked = acked;
+	if (acked > 0 && acked <= j->fed && j->fed - acked < OFFSETS)
+		j->bytes_acked = j->offset[acked % OFFSETS];
 	while (j->mcount > 0 && j->marks[j->mhead].line <= acked) {
 		j->layer = j->marks[j->mhead].layer;
 		j->mhead = (j->mhead + 1) % LAYER_MARKS;
@@ -357,6 +368,9 @@ job_line(struct backend *b, long long now)
 	if (link_send_line(&b->link, j->lx.cmd, now) < 0)
 		return -1;
 	j->fed++;
+	/* Through the end of the command's line: what a file position
+	 * means to a user. */
+	j->offset[j->fed % OFFSETS] = j->lx.bytes;
 	gstate_apply(&j->gs, j->lx.cmd);
 	if (j->lx.layer != j->layer_fed) {
 		j->layer_fed = j->lx.layer;
@@ -489,6 +503,8 @@ handle_events(struct backend *b, long long now)
 			break;
 		case LINK_EV_JOB_DONE:
 			job_acked(b, ev.line);
+			if (b->job.ctl != JC_CANCELING)
+				b->job.bytes_acked = b->job.lx.bytes;
 			job_progress(b, now, 1);
 			if (b->job.ctl == JC_CANCELING) {
 				job_end(b, "canceled", "");

@@ -48,8 +48,13 @@ show_printer(const struct msg *m, int temps_only)
 	printf("%s: %s%s%s%s\n", name, state, text[0] ? " (" : "", text,
 	    text[0] ? ")" : "");
 	if (strcmp(job, "0") != 0) {
+		long long done = atoll(msg_field(m, 9));
+		long long size = atoll(msg_field(m, 10));
+
 		printf("\tjob %s-%s %s, %s lines done", name, job,
 		    activity[0] ? activity : "printing", lines);
+		if (size > 0)
+			printf(" (%lld%%)", done * 100 / size);
 		if (strcmp(layer, "0") != 0 && layer[0] != '\0')
 			printf(", layer %s", layer);
 		printf("\n");

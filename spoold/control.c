@@ -228,7 +228,8 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *only = msg_field(m, 1);
 	struct list_ctx lc;
-	char job[32], lines[32], layer[32];
+	struct job_row jr;
+	char job[32], lines[32], layer[32], bytes[32], size[32];
 	size_t i;
 
 	if (only[0] != '\0' && printer_find(sd, only) == NULL) {
@@ -243,10 +244,13 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 		snprintf(job, sizeof(job), "%ld", p->job);
 		snprintf(lines, sizeof(lines), "%ld", p->lines_done);
 		snprintf(layer, sizeof(layer), "%ld", p->layer);
+		snprintf(bytes, sizeof(bytes), "%lld", p->bytes_done);
+		snprintf(size, sizeof(size), "%lld", p->job &&
+		    queue_get(sd, p->job, &jr) > 0 ? jr.size : 0);
 		if (msg_send(c->fd, -1, "printer", p->conf->name,
 		    printer_state_name(p->state), p->message, job, lines,
 		    p->job ? (p->activity[0] ? p->activity : "printing") : "",
-		    layer, p->temps, (char *)NULL) < 0)
+		    layer, p->temps, bytes, size, (char *)NULL) < 0)
 			return;
 	}
 	memset(&lc, 0, sizeof(lc));

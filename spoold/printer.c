@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +145,7 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		queue_set_progress(sd, id, p->lines_done, p->layer);
 	p->lines_done = 0;
 	p->layer = 0;
+	p->bytes_done = 0;
 	p->activity[0] = '\0';
 	if (queue_set_state(sd, id, state, reason, p->conf->name) < 0)
 		log_warnx("%s-%ld: could not record the end (%s)",
@@ -221,6 +223,9 @@ printer_message(struct spoold *sd, struct printer *p)
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 2), 0, 2000000000L, &v) == 0)
 			p->lines_done = v;
+		if (id == p->job &&
+		    parse_long(msg_field(&m, 4), 0, LONG_MAX, &v) == 0)
+			p->bytes_done = v;
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0 &&
 		    v != p->layer) {

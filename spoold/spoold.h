@@ -40,6 +40,7 @@ struct printer {
 	long		 job;		/* job printing, 0 if none */
 	long		 lines_done;
 	long		 layer;		/* the job's layer, 0 if unknown */
+	long long	 bytes_done;	/* of its file, through the last ack */
 	char		 activity[16];	/* printing, pausing, paused ... */
 	long long	 restart_at;	/* when to start a dead backend */
 };
