@@ -656,7 +656,7 @@ main(int argc, char *argv[])
 	struct link_opts lo;
 	char buf[4096], err[512];
 	long v;
-	int ch, verbose = 0;
+	int ch, i, verbose = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.baud = 115200;
@@ -845,5 +845,7 @@ main(int argc, char *argv[])
 		job_end(&b, "stopped", "the backend was stopped");
 	}
 	port_close(&b.port);
+	for (i = 0; i < SC_N; i++)
+		free(b.script[i]);
 	return 0;
 }

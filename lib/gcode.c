@@ -275,8 +275,11 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		}
 		lx->prev_cr = 0;
 		if (c == '\n' || c == '\r') {
+			int had_comment = lx->in_comment &&
+			    lx->comment_at_start;
+
 			lx->prev_cr = (c == '\r');
-			if (lx->in_comment && lx->comment_at_start)
+			if (had_comment)
 				lx_layer_marker(lx);
 			lx->in_comment = lx->in_paren = 0;
 			lx->cmd_line = lx->line++;
@@ -287,6 +290,10 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			}
 			if (r > 0) {
 				*st = GCODE_CMD;
+				return i + 1;
+			}
+			if (had_comment && lx->want_comments) {
+				*st = GCODE_COMMENT;
 				return i + 1;
 			}
 			continue;

@@ -26,7 +26,11 @@ enum gcode_status {
 	GCODE_MORE,		/* all input consumed, no command complete */
 	GCODE_CMD,		/* a command is ready in lx->cmd */
 	GCODE_ERROR,		/* lx->error says what and where */
+	GCODE_COMMENT,		/* with want_comments: a line that is a
+				   ';' comment is in lx->comment */
 };
+
+#define GCODE_COMMENT_MAX	200	/* bytes of a comment kept */
 
 struct gcode_lexer {
 	struct gcode_policy policy;
@@ -49,9 +53,10 @@ struct gcode_lexer {
 	unsigned long	layer;
 	int		layer_style;	/* the first kind of marker seen */
 	long		layer_key;	/* its number, to skip repeats */
-	char		comment[40];	/* start of a line's ';' comment */
+	char		comment[GCODE_COMMENT_MAX + 1];	/* a line's ';' comment */
 	size_t		commentlen;
 	int		comment_at_start;
+	int		want_comments;	/* return GCODE_COMMENT for them */
 };
 
 void	gcode_lexer_init(struct gcode_lexer *, const struct gcode_policy *);

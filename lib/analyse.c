@@ -1,0 +1,642 @@
+/*
+ * analyse.c - check a G-code job against a printer's policy and gather
+ * its metadata, in one streaming pass (see analyse.h).
+ *
+ * The checks beyond the lexer's:
+ *  - every move stays inside the build volume, with the modal state
+ *    followed (G90/G91, M82/M83, G92, G28, G20/G21) and arcs (G2/G3)
+ *    checked over their whole sweep, not only their end;
+ *  - no forbidden command (by default the EEPROM writes M500-M502, the
+ *    firmware update M997, and M112), and with an allow-list nothing
+ *    outside it;
+ *  - G-code for a laser or a spindle (M3/M4 with no extrusion at all) is
+ *    not for a 3D printer.
+ * M0 and M1 are counted: the backend pauses the job there instead of
+ * sending them.
+ *
+ * Metadata comes from the slicer's comments where it writes them and
+ * from the moves otherwise: a time estimate from a motion model with
+ * acceleration, filament per tool, the box the extrusion fills, layers
+ * (the slicer's markers, else the heights where extrusion happens).
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyse.h"
+
+#define DEFAULT_ACCEL	1000.0		/* mm/s^2, Marlin's usual default */
+#define DEFAULT_FEED	1500.0		/* mm/min before any F */
+#define VOLUME_SLACK	0.001		/* rounding in the file's numbers */
+
+void
+analyse_policy_default(struct analyse_policy *p)
+{
+	static const struct gcode_code forbidden[] = {
+		{ 'M', 500 }, { 'M', 501 }, { 'M', 502 }, { 'M', 997 },
+		{ 'M', 112 },
+	};
+	int i;
+
+	memset(p, 0, sizeof(*p));
+	p->heat.max_hotend = 285;
+	p->heat.max_bed = 120;
+	/* Without a configured volume, only moves no printer can make. */
+	for (i = 0; i < 3; i++) {
+		p->vol_min[i] = -1000;
+		p->vol_max[i] = 2000;
+	}
+	memcpy(p->forbidden, forbidden, sizeof(forbidden));
+	p->nforbidden = (int)(sizeof(forbidden) / sizeof(forbidden[0]));
+}
+
+int
+analyse_parse_codes(const char *list, struct gcode_code *codes, int max,
+    int *n, char *bad, size_t badsz)
+{
+	const char *p = list;
+	char word[32], *end;
+	size_t len;
+
+	*n = 0;
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t,");
+		snprintf(word, sizeof(word), "%.*s", (int)(len < 31 ? len : 31),
+		    p);
+		p += len;
+		if (!isalpha((unsigned char)word[0]) ||
+		    !isdigit((unsigned char)word[1]) || *n >= max) {
+			snprintf(bad, badsz, "%s", word);
+			return -1;
+		}
+		codes[*n].letter = (char)toupper((unsigned char)word[0]);
+		codes[*n].number = strtol(word + 1, &end, 10);
+		if (*end != '\0') {
+			snprintf(bad, badsz, "%s", word);
+			return -1;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+void
+analyse_init(struct analysis *a, const struct analyse_policy *pol)
+{
+	struct analyse_policy def;
+	int i;
+
+	memset(a, 0, sizeof(*a));
+	if (pol == NULL) {
+		analyse_policy_default(&def);
+		pol = &def;
+	}
+	a->pol = *pol;
+	gcode_lexer_init(&a->lx, &a->pol.heat);
+	a->lx.want_comments = 1;
+	gstate_init(&a->gs);
+	a->slicer_seconds = -1;
+	a->accel = DEFAULT_ACCEL;
+	a->gs.feed = DEFAULT_FEED;
+	for (i = 0; i < 3; i++) {
+		a->bbox_min[i] = 1e30;
+		a->bbox_max[i] = -1e30;
+	}
+}
+
+static int
+refuse(struct analysis *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+refuse(struct analysis *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	a->error_line = a->lx.cmd_line;
+	n = snprintf(a->error, sizeof(a->error), "line %lu: ",
+	    a->lx.cmd_line);
+	va_start(ap, fmt);
+	vsnprintf(a->error + n, sizeof(a->error) - (size_t)n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* ---- Comments: what the slicers say about their files ---- */
+
+static void
+copy_word(char *dst, size_t dsz, const char *src, const char *stops)
+{
+	size_t n = strcspn(src, stops);
+
+	if (n >= dsz)
+		n = dsz - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static const char *
+skip_spaces(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+/* "1d 2h 3m 4s", "3m 40s", "47m 6s" */
+static long
+parse_dhms(const char *s)
+{
+	long total = 0, v;
+	char *end;
+
+	for (;;) {
+		s = skip_spaces(s);
+		if (!isdigit((unsigned char)*s))
+			break;
+		v = strtol(s, &end, 10);
+		switch (*end) {
+		case 'd': total += v * 86400; break;
+		case 'h': total += v * 3600; break;
+		case 'm': total += v * 60; break;
+		case 's': total += v; break;
+		default: return total > 0 ? total : -1;
+		}
+		s = end + 1;
+	}
+	return total > 0 ? total : -1;
+}
+
+static void
+set_slicer(struct analysis *a, const char *name, const char *version)
+{
+	if (a->slicer[0] != '\0')
+		return;		/* the first one named wins */
+	snprintf(a->slicer, sizeof(a->slicer), "%s", name);
+	copy_word(a->slicer_version, sizeof(a->slicer_version), version,
+	    " ,+\t");
+}
+
+static void
+on_comment(struct analysis *a, const char *c)
+{
+	const char *p, *s = skip_spaces(c);
+	char name[ANALYSE_NAME];
+	double h, m;
+	long v;
+
+	if (a->in_thumb) {
+		if (strncmp(s, "thumbnail", 9) == 0 && strstr(s, " end") != NULL)
+			a->in_thumb = 0;
+		return;		/* base64 lines */
+	}
+	if (strncasecmp(s, "generated by ", 13) == 0 ||
+	    strncasecmp(s, "G-Code generated by ", 20) == 0) {
+		p = s + (s[0] == 'G' && s[1] == '-' ? 20 : 13);
+		copy_word(name, sizeof(name), p, " (\t");
+		p += strlen(name);
+		if (strncmp(p, "(R)", 3) == 0)
+			p += 3;
+		p = skip_spaces(p);
+		if (strncasecmp(p, "Version ", 8) == 0)
+			p += 8;
+		set_slicer(a, name, p);
+	} else if (strncmp(s, "Generated with Cura_SteamEngine ", 32) == 0)
+		set_slicer(a, "Cura", s + 32);
+	else if (strncmp(s, "Sliced by ", 10) == 0) {
+		copy_word(name, sizeof(name), s + 10, " ,");
+		set_slicer(a, name, skip_spaces(s + 10 + strlen(name)));
+	} else if (strncmp(s, "KISSlicer", 9) == 0)
+		set_slicer(a, "KISSlicer", "");
+	else if (strncmp(s, "version ", 8) == 0 &&
+	    strcmp(a->slicer, "KISSlicer") == 0 && !a->slicer_version[0]) {
+		/* "version 2 a 2.0.6 Win64": the dotted word */
+		for (p = s + 8; *p; p += strcspn(p, " ")) {
+			p = skip_spaces(p);
+			if (strchr(p, '.') != NULL &&
+			    strcspn(p, ".") < strcspn(p, " ")) {
+				copy_word(a->slicer_version,
+				    sizeof(a->slicer_version), p, " ");
+				break;
+			}
+		}
+	} else if (strncmp(s, "Sliced at:", 10) == 0 ||
+	    strncmp(s, "Layer count:", 12) == 0) {
+		a->cura_legacy = 1;
+	} else if (strncmp(s, "estimated printing time (normal mode) =",
+	    39) == 0) {
+		if ((v = parse_dhms(s + 39)) > 0)
+			a->slicer_seconds = v;
+	} else if (strncmp(s, "TIME:", 5) == 0 ||
+	    strncmp(s, "Print Time:", 11) == 0) {
+		p = skip_spaces(s + (s[0] == 'T' ? 5 : 11));
+		if (isdigit((unsigned char)*p) && a->slicer_seconds < 0)
+			a->slicer_seconds = strtol(p, NULL, 10);
+	} else if (strncmp(s, "Build time:", 11) == 0) {
+		/* Simplify3D: "Build time: 0 hours 31 minutes" */
+		if (sscanf(s + 11, " %lf hours %lf minutes", &h, &m) == 2)
+			a->slicer_seconds = (long)(h * 3600 + m * 60);
+	} else if (strncmp(s, "thumbnail", 9) == 0 &&
+	    (p = strstr(s, " begin ")) != NULL) {
+		struct analyse_thumb *t = &a->thumbs[a->nthumbs];
+
+		a->in_thumb = 1;
+		if (a->nthumbs >= ANALYSE_THUMBS)
+			return;
+		memset(t, 0, sizeof(*t));
+		if (sscanf(p + 7, "%dx%d %ld", &t->width, &t->height,
+		    &t->bytes) != 3)
+			return;
+		snprintf(t->format, sizeof(t->format), "%s",
+		    s[9] == '_' ? s + 10 : "PNG");
+		t->format[strcspn(t->format, " ")] = '\0';
+		a->nthumbs++;
+	} else if (strncmp(s, "MESH:", 5) == 0 &&
+	    strcmp(s + 5, "NONMESH") != 0) {
+		int i;
+
+		for (i = 0; i < a->nobjects; i++)
+			if (strcmp(a->objects[i], s + 5) == 0)
+				return;
+		if (a->nobjects < ANALYSE_OBJECTS)
+			snprintf(a->objects[a->nobjects++], ANALYSE_NAME,
+			    "%s", s + 5);
+	}
+}
+
+/* ---- Commands ---- */
+
+static int
+code_in(const struct gcode_code *codes, int n, char letter, long number)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (codes[i].letter == letter && codes[i].number == number)
+			return 1;
+	return 0;
+}
+
+static void
+add_object(struct analysis *a, const char *name)
+{
+	int i;
+
+	for (i = 0; i < a->nobjects; i++)
+		if (strcmp(a->objects[i], name) == 0)
+			return;
+	if (a->nobjects < ANALYSE_OBJECTS)
+		snprintf(a->objects[a->nobjects++], ANALYSE_NAME, "%s", name);
+}
+
+/* Object names: "M486 A<name>", "EXCLUDE_OBJECT_DEFINE NAME=<name>". */
+static void
+objects_of(struct analysis *a, const char *cmd)
+{
+	char name[ANALYSE_NAME];
+	const char *p;
+
+	if (strncasecmp(cmd, "EXCLUDE_OBJECT_DEFINE", 21) == 0 &&
+	    (p = strstr(cmd, "NAME=")) != NULL) {
+		copy_word(name, sizeof(name), p + 5, " ");
+		add_object(a, name);
+	} else if (strncasecmp(cmd, "M486", 4) == 0 &&
+	    (p = strstr(cmd, " A")) != NULL) {
+		copy_word(name, sizeof(name), p + 2, "");
+		if (name[0] == '"') {
+			memmove(name, name + 1, strlen(name));
+			name[strcspn(name, "\"")] = '\0';
+		}
+		if (name[0])
+			add_object(a, name);
+	}
+}
+
+static int
+check_point(struct analysis *a, const double *p, unsigned known,
+    const char *cmd)
+{
+	static const char axis[] = "XYZ";
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (!((known >> i) & 1u))
+			continue;
+		if (p[i] < a->pol.vol_min[i] - VOLUME_SLACK ||
+		    p[i] > a->pol.vol_max[i] + VOLUME_SLACK)
+			return refuse(a, "'%s' goes to %c%.3f, outside the build"
+			    " volume (%c from %g to %g mm)", cmd, axis[i], p[i],
+			    axis[i], a->pol.vol_min[i], a->pol.vol_max[i]);
+	}
+	return 0;
+}
+
+/* An arc's sweep: the axis-aligned extremes it passes through. */
+static int
+check_arc(struct analysis *a, const double *from, const double *to,
+    double ci, double cj, int clockwise, const char *cmd)
+{
+	double cx = from[0] + ci, cy = from[1] + cj, r, a0, a1, t, q[3];
+	int k;
+
+	r = hypot(from[0] - cx, from[1] - cy);
+	a0 = atan2(from[1] - cy, from[0] - cx);
+	a1 = atan2(to[1] - cy, to[0] - cx);
+	if (clockwise) {
+		t = a0;
+		a0 = a1;
+		a1 = t;
+	}
+	while (a1 <= a0)
+		a1 += 2 * M_PI;		/* counter-clockwise from a0 to a1 */
+	for (k = -4; k <= 8; k++) {
+		t = k * M_PI / 2;
+		if (t <= a0 || t >= a1)
+			continue;
+		q[0] = cx + r * cos(t);
+		q[1] = cy + r * sin(t);
+		q[2] = to[2];
+		if (check_point(a, q, 3u, cmd) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Trapezoid time of a move of length d at speed v (mm/s), entering at
+ * v0 and leaving at v1, with acceleration acc. */
+static double
+move_time(double d, double v, double v0, double v1, double acc)
+{
+	double da, dd, vp;
+
+	if (d <= 0 || v <= 0)
+		return 0;
+	if (v0 > v)
+		v0 = v;
+	if (v1 > v)
+		v1 = v;
+	da = (v * v - v0 * v0) / (2 * acc);
+	dd = (v * v - v1 * v1) / (2 * acc);
+	if (da + dd <= d)
+		return (v - v0) / acc + (v - v1) / acc + (d - da - dd) / v;
+	/* No cruise: the peak speed where the ramps meet. */
+	vp = sqrt((2 * acc * d + v0 * v0 + v1 * v1) / 2);
+	if (vp < v0)
+		vp = v0;
+	if (vp < v1)
+		vp = v1;
+	return (vp - v0) / acc + (vp - v1) / acc;
+}
+
+static void
+motion(struct analysis *a, const struct gstate *before, const char *cmd,
+    long code)
+{
+	double d[3], dist = 0, v, cosang = 0, vj;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		d[i] = a->gs.pos[i] - before->pos[i];
+		if (!((a->gs.known >> i) & 1u) || !((before->known >> i) & 1u))
+			d[i] = 0;
+		dist += d[i] * d[i];
+	}
+	dist = sqrt(dist);
+	if (code == 2 || code == 3) {
+		double ci = 0, cj = 0;
+
+		gcode_word(cmd, 'I', &ci);
+		gcode_word(cmd, 'J', &cj);
+		/* Close enough: the chord stretched to half a circle at
+		 * most. */
+		dist = dist > 0 ? dist * 1.2 : 2 * M_PI * hypot(ci, cj);
+	}
+	if (dist <= 0) {
+		/* An extrusion alone (retract, prime). */
+		double de = fabs(a->gs.pos[GS_E] - before->pos[GS_E]);
+
+		v = (a->gs.inches ? 25.4 : 1.0) * a->gs.feed / 60.0;
+		if (de > 0 && v > 0)
+			a->seconds += de / v;
+		return;
+	}
+	v = (a->gs.inches ? 25.4 : 1.0) * a->gs.feed / 60.0;
+	if (v <= 0)
+		return;
+	for (i = 0; i < 3; i++) {
+		d[i] /= dist;
+		cosang += d[i] * a->dir_prev[i];
+	}
+	/* Junction speed: full through a straight line, none at a reversal
+	 * (a simple stand-in for the firmware's junction deviation).  With
+	 * no look-ahead, a move is taken to leave as fast as it entered. */
+	vj = a->v_prev < v ? a->v_prev : v;
+	vj *= cosang > 0 ? cosang : 0;
+	a->seconds += move_time(dist, v, vj, vj, a->accel);
+	memcpy(a->dir_prev, d, sizeof(d));
+	a->v_prev = v;
+}
+
+static int
+on_move(struct analysis *a, const char *cmd, long code)
+{
+	struct gstate before = a->gs;
+	double de, to[3];
+	int i;
+
+	gstate_apply(&a->gs, cmd);
+	for (i = 0; i < 3; i++)
+		to[i] = a->gs.pos[i];
+	if (check_point(a, to, a->gs.known & 7u, cmd) < 0)
+		return -1;
+	if ((code == 2 || code == 3) && (before.known & 3u) == 3u) {
+		double ci = 0, cj = 0;
+
+		gcode_word(cmd, 'I', &ci);
+		gcode_word(cmd, 'J', &cj);
+		if ((ci != 0 || cj != 0) && check_arc(a, before.pos, to, ci,
+		    cj, code == 2, cmd) < 0)
+			return -1;
+	}
+	motion(a, &before, cmd, code);
+	de = a->gs.pos[GS_E] - before.pos[GS_E];
+	if (de != 0 && a->tool >= 0 && a->tool < ANALYSE_TOOLS)
+		a->filament_mm[a->tool] += de;
+	if (de > 0 && (a->gs.known & 3u) == 3u &&
+	    (to[0] != before.pos[0] || to[1] != before.pos[1])) {
+		for (i = 0; i < 3; i++) {
+			if (!((a->gs.known >> i) & 1u))
+				continue;
+			if (to[i] < a->bbox_min[i])
+				a->bbox_min[i] = to[i];
+			if (to[i] > a->bbox_max[i])
+				a->bbox_max[i] = to[i];
+			if (before.pos[i] < a->bbox_min[i])
+				a->bbox_min[i] = before.pos[i];
+			if (before.pos[i] > a->bbox_max[i])
+				a->bbox_max[i] = before.pos[i];
+		}
+		if (!a->extruded)
+			a->first_layer_z = to[2];
+		if (!a->extruded || fabs(to[2] - a->last_extrude_z) > 1e-4) {
+			if (!a->extruded || to[2] > a->last_extrude_z)
+				a->z_layers++;
+			a->last_extrude_z = to[2];
+		}
+		a->extruded = 1;
+	}
+	return 0;
+}
+
+static void
+on_heat(struct analysis *a, long code)
+{
+	double v = 0;
+	int bed = code == 140 || code == 190;
+
+	if (!gcode_word(a->lx.cmd, 'S', &v) && !gcode_word(a->lx.cmd, 'R', &v))
+		return;
+	if (bed) {
+		if (v > a->max_bed)
+			a->max_bed = v;
+		if (a->first_bed == 0 && v > 0)
+			a->first_bed = v;
+	} else {
+		if (v > a->max_hotend)
+			a->max_hotend = v;
+		if (a->first_hotend == 0 && v > 0)
+			a->first_hotend = v;
+	}
+}
+
+static int
+on_command(struct analysis *a)
+{
+	const char *cmd = a->lx.cmd;
+	char letter = (char)toupper((unsigned char)cmd[0]);
+	char *end;
+	long code = strtol(cmd + 1, &end, 10);
+	int numbered = end != cmd + 1 && *end != '.';
+	double v;
+
+	a->commands++;
+	if (numbered && code_in(a->pol.forbidden, a->pol.nforbidden, letter,
+	    code))
+		return refuse(a, "%c%ld is forbidden on this printer (%s)",
+		    letter, code, cmd);
+	if (a->pol.nallowed > 0 && (!numbered || !code_in(a->pol.allowed,
+	    a->pol.nallowed, letter, code)))
+		return refuse(a, "'%s' is not in the printer's allowed_gcode",
+		    cmd);
+	if (!numbered) {
+		objects_of(a, cmd);
+		return 0;
+	}
+	if (letter == 'G') {
+		if (code >= 0 && code <= 3)
+			return on_move(a, cmd, code);
+		if (code == 4) {
+			if (gcode_word(cmd, 'P', &v))
+				a->seconds += v / 1000.0;
+			else if (gcode_word(cmd, 'S', &v))
+				a->seconds += v;
+		}
+		gstate_apply(&a->gs, cmd);
+		a->v_prev = 0;
+		return 0;
+	}
+	if (letter == 'T') {
+		a->tool = (int)code;
+		return 0;
+	}
+	if (letter != 'M')
+		return 0;
+	switch (code) {
+	case 0: case 1:
+		a->pauses++;
+		break;
+	case 3: case 4:
+		if (a->spindle++ == 0)
+			a->spindle_line = a->lx.cmd_line;
+		break;
+	case 104: case 109: case 140: case 190:
+		on_heat(a, code);
+		break;
+	case 204:
+		/* Print acceleration: "M204 S" or "M204 P". */
+		if ((gcode_word(cmd, 'P', &v) || gcode_word(cmd, 'S', &v)) &&
+		    v > 0)
+			a->accel = v;
+		break;
+	case 486:
+		objects_of(a, cmd);
+		break;
+	default:
+		gstate_apply(&a->gs, cmd);
+	}
+	return 0;
+}
+
+int
+analyse_bytes(struct analysis *a, const char *buf, size_t len)
+{
+	enum gcode_status st;
+	size_t off = 0;
+
+	if (a->error[0])
+		return -1;
+	while (off < len) {
+		off += gcode_lex(&a->lx, buf + off, len - off, &st);
+		if (st == GCODE_ERROR) {
+			snprintf(a->error, sizeof(a->error), "%s", a->lx.error);
+			a->error_line = a->lx.cmd_line ? a->lx.cmd_line :
+			    a->lx.line;
+			return -1;
+		}
+		if (st == GCODE_COMMENT)
+			on_comment(a, a->lx.comment);
+		else if (st == GCODE_CMD && on_command(a) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+analyse_end(struct analysis *a)
+{
+	enum gcode_status st;
+	int i;
+
+	if (a->error[0])
+		return -1;
+	st = gcode_lex_end(&a->lx);
+	if (st == GCODE_ERROR) {
+		snprintf(a->error, sizeof(a->error), "%s", a->lx.error);
+		return -1;
+	}
+	if (st == GCODE_CMD && on_command(a) < 0)
+		return -1;
+	if (a->spindle > 0 && !a->extruded) {
+		a->lx.cmd_line = a->spindle_line;
+		return refuse(a, "turns a laser or a spindle on (M3/M4), and"
+		    " nothing is extruded: this G-code is not for a 3D"
+		    " printer");
+	}
+	a->layers = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
+	if (a->slicer[0] == '\0' && a->cura_legacy)
+		set_slicer(a, "Cura", "");
+	for (i = 0; i < ANALYSE_TOOLS; i++)
+		if (a->filament_mm[i] < 0)
+			a->filament_mm[i] = 0;
+	return 0;
+}

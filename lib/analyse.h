@@ -1,0 +1,99 @@
+/*
+ * analyse.h - the G-code analyser: one streaming pass over a job that
+ * checks it against a printer's policy and gathers what people look for
+ * in a job (slicer, layers, time, filament, size, temperatures,
+ * thumbnails, objects).
+ *
+ * Pure logic, no I/O, constant memory: it sits on the lexer (gcode.h),
+ * follows the modal state (gstate.h), and is fed bytes in any pieces.
+ */
+#ifndef GSPOOL_ANALYSE_H
+#define GSPOOL_ANALYSE_H
+
+#include <stddef.h>
+
+#include "gcode.h"
+#include "gstate.h"
+
+#define ANALYSE_CODES		32	/* commands in a forbidden/allowed list */
+#define ANALYSE_TOOLS		8
+#define ANALYSE_OBJECTS		32
+#define ANALYSE_THUMBS		8
+#define ANALYSE_NAME		64
+
+/* A command code such as M500: letter and number. */
+struct gcode_code {
+	char	letter;
+	long	number;
+};
+
+struct analyse_policy {
+	struct gcode_policy heat;	/* max_hotend, max_bed */
+	double	vol_min[3], vol_max[3];	/* build volume, mm (X Y Z) */
+	struct gcode_code forbidden[ANALYSE_CODES];
+	int	nforbidden;
+	struct gcode_code allowed[ANALYSE_CODES];
+	int	nallowed;		/* 0: no allow-list */
+};
+
+struct analyse_thumb {
+	int	width, height;
+	long	bytes;			/* base64 length announced */
+	char	format[8];		/* PNG, JPG, QOI */
+};
+
+struct analysis {
+	struct analyse_policy pol;
+	struct gcode_lexer lx;
+	struct gstate	gs;
+	char		error[320];	/* why the file is refused */
+	unsigned long	error_line;
+
+	/* Metadata. */
+	char		slicer[ANALYSE_NAME];
+	char		slicer_version[ANALYSE_NAME];
+	long		slicer_seconds;	/* the slicer's estimate, -1 none */
+	double		seconds;	/* gspool's own estimate */
+	double		filament_mm[ANALYSE_TOOLS];
+	int		tool;
+	double		bbox_min[3], bbox_max[3];
+	int		extruded;	/* any extruding move seen */
+	double		first_layer_z;
+	unsigned long	layers;		/* from markers, else Z changes */
+	unsigned long	z_layers;
+	double		last_extrude_z;
+	double		max_hotend, max_bed;
+	double		first_hotend, first_bed;
+	struct analyse_thumb thumbs[ANALYSE_THUMBS];
+	int		nthumbs;
+	int		in_thumb;
+	char		objects[ANALYSE_OBJECTS][ANALYSE_NAME];
+	int		nobjects;
+	unsigned long	pauses;		/* M0/M1: the job waits there */
+	unsigned long	spindle;	/* M3/M4: laser or spindle on */
+	unsigned long	spindle_line;
+	unsigned long	commands;
+
+	/* The motion model. */
+	double		v_prev;		/* mm/s at the end of the last move */
+	double		dir_prev[3];
+	double		accel;		/* mm/s^2 */
+	int		cura_legacy;	/* ";Layer count:" seen */
+};
+
+void	analyse_policy_default(struct analyse_policy *);
+void	analyse_init(struct analysis *, const struct analyse_policy *);
+
+/*
+ * Feed bytes.  Returns 0, or -1 when the file is refused: a->error says
+ * why ("line N: ...").  Nothing more is accepted after an error.
+ */
+int	analyse_bytes(struct analysis *, const char *buf, size_t len);
+/* At the end of the file: 0 if accepted, -1 with a->error. */
+int	analyse_end(struct analysis *);
+
+/* Parse "M500 M501 ..." into codes; -1 with the bad word in bad. */
+int	analyse_parse_codes(const char *list, struct gcode_code *codes,
+	    int max, int *n, char *bad, size_t badsz);
+
+#endif
