@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -360,11 +361,28 @@ job_check_scripts(struct backend *b)
 
 /* One command of the job goes to the link: follow its modes and
  * position, and note where a layer starts. */
+/* M0 and M1 (wait for the user): not sent; the job pauses there, with
+ * the pause G-code, until gpc resume, as OctoPrint does. */
+static int
+is_user_wait(const char *cmd)
+{
+	return (cmd[0] == 'M' || cmd[0] == 'm') && (cmd[1] == '0' ||
+	    cmd[1] == '1') && !isdigit((unsigned char)cmd[2]) &&
+	    cmd[2] != '.';
+}
+
 static int
 job_line(struct backend *b, long long now)
 {
 	struct job *j = &b->job;
+	char why[GCODE_MAX_CMD + 64];
 
+	if (is_user_wait(j->lx.cmd)) {
+		snprintf(why, sizeof(why), "the job waits for the user"
+		    " (line %lu: %s)", j->lx.cmd_line, j->lx.cmd);
+		job_pause(b, why);
+		return 0;
+	}
 	if (link_send_line(&b->link, j->lx.cmd, now) < 0)
 		return -1;
 	j->fed++;

@@ -33,6 +33,8 @@
 #define DEFAULT_ACCEL	1000.0		/* mm/s^2, Marlin's usual default */
 #define DEFAULT_FEED	1500.0		/* mm/min before any F */
 #define VOLUME_SLACK	0.001		/* rounding in the file's numbers */
+#define NONPRINT_MOVES	200		/* XY moves without extrusion: not a
+					   maintenance script, a plot */
 
 void
 analyse_policy_default(struct analyse_policy *p)
@@ -454,21 +456,38 @@ on_move(struct analysis *a, const char *cmd, long code)
 	double de, to[3];
 	int i;
 
+	double mfrom[3], mto[3];
+	unsigned mknown = 0, mknown0 = 0;
+
 	gstate_apply(&a->gs, cmd);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		to[i] = a->gs.pos[i];
-	if (check_point(a, to, a->gs.known & 7u, cmd) < 0)
+		/* The volume is the machine's: G92 offsets undone. */
+		if (gstate_machine(&a->gs, i, &mto[i]))
+			mknown |= 1u << i;
+		if (gstate_machine(&before, i, &mfrom[i]))
+			mknown0 |= 1u << i;
+	}
+	if (check_point(a, mto, mknown, cmd) < 0)
 		return -1;
-	if ((code == 2 || code == 3) && (before.known & 3u) == 3u) {
+	if ((code == 2 || code == 3) && (mknown0 & 3u) == 3u &&
+	    (mknown & 3u) == 3u) {
 		double ci = 0, cj = 0;
 
 		gcode_word(cmd, 'I', &ci);
 		gcode_word(cmd, 'J', &cj);
-		if ((ci != 0 || cj != 0) && check_arc(a, before.pos, to, ci,
-		    cj, code == 2, cmd) < 0)
+		if (a->gs.inches) {
+			ci *= 25.4;
+			cj *= 25.4;
+		}
+		if ((ci != 0 || cj != 0) && check_arc(a, mfrom, mto, ci, cj,
+		    code == 2, cmd) < 0)
 			return -1;
 	}
 	motion(a, &before, cmd, code);
+	if ((mknown & 3u) == 3u && (to[0] != before.pos[0] ||
+	    to[1] != before.pos[1]) && a->xy_moves++ == 0)
+		a->xy_line = a->lx.cmd_line;
 	de = a->gs.pos[GS_E] - before.pos[GS_E];
 	if (de != 0 && a->tool >= 0 && a->tool < ANALYSE_TOOLS)
 		a->filament_mm[a->tool] += de;
@@ -595,6 +614,23 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 
 	if (a->error[0])
 		return -1;
+	if (a->lx.bytes == 0 && len >= 4) {
+		/* Say what it is rather than which byte is wrong. */
+		if (memcmp(buf, "GCDE", 4) == 0) {
+			a->error_line = 1;
+			snprintf(a->error, sizeof(a->error), "this is Prusa"
+			    " binary G-code (bgcode), which is not sent over a"
+			    " serial line: export plain G-code instead");
+			return -1;
+		}
+		if ((unsigned char)buf[0] == 0x1f &&
+		    (unsigned char)buf[1] == 0x8b) {
+			a->error_line = 1;
+			snprintf(a->error, sizeof(a->error), "this is a"
+			    " gzip-compressed file: gunzip it first");
+			return -1;
+		}
+	}
 	while (off < len) {
 		off += gcode_lex(&a->lx, buf + off, len - off, &st);
 		if (st == GCODE_ERROR) {
@@ -631,6 +667,12 @@ analyse_end(struct analysis *a)
 		return refuse(a, "turns a laser or a spindle on (M3/M4), and"
 		    " nothing is extruded: this G-code is not for a 3D"
 		    " printer");
+	}
+	if (!a->extruded && a->xy_moves > NONPRINT_MOVES) {
+		a->lx.cmd_line = a->xy_line;
+		return refuse(a, "the head moves %lu times and nothing is"
+		    " extruded: this G-code is not for a 3D printer (a plotter"
+		    " or a CNC job?)", a->xy_moves);
 	}
 	a->layers = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
 	if (a->slicer[0] == '\0' && a->cura_legacy)

@@ -72,6 +72,7 @@ struct analysis {
 	unsigned long	pauses;		/* M0/M1: the job waits there */
 	unsigned long	spindle;	/* M3/M4: laser or spindle on */
 	unsigned long	spindle_line;
+	unsigned long	xy_moves, xy_line;
 	unsigned long	commands;
 
 	/* The motion model. */
@@ -91,6 +92,17 @@ void	analyse_init(struct analysis *, const struct analyse_policy *);
 int	analyse_bytes(struct analysis *, const char *buf, size_t len);
 /* At the end of the file: 0 if accepted, -1 with a->error. */
 int	analyse_end(struct analysis *);
+
+/*
+ * The verdict and the metadata as one JSON object (jansson), a string
+ * to free(): file, accepted, reason, line, slicer, slicer_version,
+ * layers, estimated_seconds (the slicer's, else gspool's),
+ * gspool_estimated_seconds, filament_mm (per tool), bbox, first-layer
+ * and max temperatures, thumbnails, objects, pauses, commands.
+ */
+char	*analyse_json(const struct analysis *, const char *file,
+	    int accepted, const char *reason, int flags);
+#define ANALYSE_JSON_COMPACT	1
 
 /* Parse "M500 M501 ..." into codes; -1 with the bad word in bad. */
 int	analyse_parse_codes(const char *list, struct gcode_code *codes,

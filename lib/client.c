@@ -19,7 +19,7 @@
 #include "msg.h"
 #include "util.h"
 
-static void
+void
 client_report(const char *msg, void *arg)
 {
 	(void)arg;

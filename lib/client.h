@@ -18,6 +18,8 @@
  * On success *c holds the configuration (conf_free() it).
  */
 int	client_connect(const char *opt, struct conf *c);
+/* conf_load()'s reporter for the commands: each error on stderr. */
+void	client_report(const char *msg, void *arg);
 
 /* The destination: -P, else $GSPOOL_PRINTER, else $PRINTER, else the
  * configuration's default printer. */

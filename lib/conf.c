@@ -164,6 +164,7 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->resend_ok = xstrdup("auto");
 	p->policy.max_hotend = 285;
 	p->policy.max_bed = 120;
+	analyse_policy_default(&p->check);
 	for (i = 0; i < CONF_SCRIPTS; i++)
 		p->script[i] = xstrdup(script_defaults[i]);
 	p->line = cp->section_line;
@@ -239,6 +240,34 @@ conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
 	if (p->device_path[0] != '/')
 		conf_error(cp, cp->line, "device: '%s': the path must be"
 		    " absolute", value);
+}
+
+/* build_volume = X Y Z (the far corner, mm); build_min = X Y Z (the
+ * near corner, 0 0 0 unless given). */
+static void
+conf_volume(struct conf_parse *cp, struct conf_printer *p, const char *key,
+    const char *value)
+{
+	double v[3];
+	char extra;
+	int i, max = strcmp(key, "build_volume") == 0;
+
+	if (sscanf(value, "%lf %lf %lf %c", &v[0], &v[1], &v[2], &extra) != 3 ||
+	    (max && (v[0] <= 0 || v[1] <= 0 || v[2] <= 0))) {
+		conf_error(cp, cp->line, "%s: '%s' is not three %snumbers of"
+		    " millimetres (X Y Z)", key, value, max ? "positive " : "");
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		if (max) {
+			p->check.vol_max[i] = v[i];
+			if (!p->volume_min_set)
+				p->check.vol_min[i] = 0;
+		} else
+			p->check.vol_min[i] = v[i];
+	}
+	if (!max)
+		p->volume_min_set = 1;
 }
 
 /* One line of a script key: checked as a job line would be (the same
@@ -372,6 +401,24 @@ conf_handler(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "max_timeouts") == 0) {
 			if (conf_number(cp, key, value, 1, 100, &v) == 0)
 				p->max_timeouts = v;
+		} else if (strcmp(key, "build_volume") == 0 ||
+		    strcmp(key, "build_min") == 0)
+			conf_volume(cp, p, key, value);
+		else if (strcmp(key, "forbidden_gcode") == 0 ||
+		    strcmp(key, "allowed_gcode") == 0) {
+			int forbid = key[0] == 'f', n;
+			char bad[32];
+
+			if (analyse_parse_codes(value, forbid ?
+			    p->check.forbidden : p->check.allowed,
+			    ANALYSE_CODES, &n, bad, sizeof(bad)) < 0)
+				conf_error(cp, cp->line, "%s: '%s' is not a"
+				    " command such as M500 (at most %d)", key,
+				    bad, ANALYSE_CODES);
+			else if (forbid)
+				p->check.nforbidden = n;
+			else
+				p->check.nallowed = n;
 		} else if (strcmp(key, "pause_gcode") == 0)
 			conf_script(cp, p, CONF_PAUSE, key, value);
 		else if (strcmp(key, "resume_gcode") == 0)
@@ -446,6 +493,16 @@ conf_load(struct conf *c, const char *file,
 	    conf_printer(c, c->default_printer) == NULL)
 		conf_error(&cp, 0, "default_printer '%s' is not a configured"
 		    " printer", c->default_printer);
+	for (i = 0; i < c->nprinters; i++) {
+		struct conf_printer *p = &c->printers[i];
+		int k;
+
+		p->check.heat = p->policy;
+		for (k = 0; k < 3; k++)
+			if (p->check.vol_min[k] >= p->check.vol_max[k])
+				conf_error(&cp, p->line, "[printer %s]: build_min"
+				    " is not below build_volume", p->name);
+	}
 	if (c->default_printer == NULL && c->nprinters > 0)
 		c->default_printer = xstrdup(c->printers[0].name);
 	return cp.nerrors;

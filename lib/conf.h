@@ -5,6 +5,7 @@
 #ifndef GSPOOL_CONF_H
 #define GSPOOL_CONF_H
 
+#include "analyse.h"
 #include "gcode.h"
 
 #define CONF_NAME_MAX	32
@@ -28,8 +29,10 @@ struct conf_printer {
 	long	 max_timeouts;
 	char	*resend_ok;		/* auto, yes, no */
 	struct gcode_policy policy;
+	struct analyse_policy check;	/* policy.* copied into check.heat */
 	char	*script[CONF_SCRIPTS];	/* checked commands, '\n' between */
 	int	 script_set[CONF_SCRIPTS];	/* given in the file */
+	int	 volume_min_set;
 	unsigned line;			/* line of its section header */
 };
 

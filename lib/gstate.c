@@ -70,6 +70,22 @@ apply_move(struct gstate *s, const char *cmd)
 	}
 }
 
+/* Homing: the axis is at machine 0, and G92's offset is gone.  G92:
+ * the current machine position is now called v. */
+static void
+set_axis(struct gstate *s, int a, int homing, double v)
+{
+	if (homing) {
+		s->origin[a] = 0;
+		s->origin_unknown &= ~(1u << a);
+	} else if ((s->known >> a) & 1u)
+		s->origin[a] = s->pos[a] + s->origin[a] - v;
+	else
+		s->origin_unknown |= 1u << a;
+	s->pos[a] = v;
+	s->known |= 1u << a;
+}
+
 static void
 apply_set(struct gstate *s, const char *cmd, int homing)
 {
@@ -81,8 +97,7 @@ apply_set(struct gstate *s, const char *cmd, int homing)
 			break;
 		/* G28 takes bare letters ("G28 X Y"), G92 values. */
 		if (gcode_word(cmd, axis_letter[a], &v)) {
-			s->pos[a] = homing ? 0 : v * scale;
-			s->known |= 1u << a;
+			set_axis(s, a, homing, v * scale);
 			any = 1;
 		} else if (homing) {
 			const char *p;
@@ -90,18 +105,24 @@ apply_set(struct gstate *s, const char *cmd, int homing)
 			for (p = strchr(cmd, ' '); p; p = strchr(p + 1, ' '))
 				if (toupper((unsigned char)p[1]) ==
 				    axis_letter[a]) {
-					s->pos[a] = 0;
-					s->known |= 1u << a;
+					set_axis(s, a, 1, 0);
 					any = 1;
 				}
 		}
 	}
 	if (!any) {
-		for (a = 0; a < (homing ? GS_E : GS_AXES); a++) {
-			s->pos[a] = 0;
-			s->known |= 1u << a;
-		}
+		for (a = 0; a < (homing ? GS_E : GS_AXES); a++)
+			set_axis(s, a, homing, 0);
 	}
+}
+
+int
+gstate_machine(const struct gstate *s, int a, double *out)
+{
+	if (!((s->known >> a) & 1u) || ((s->origin_unknown >> a) & 1u))
+		return 0;
+	*out = s->pos[a] + s->origin[a];
+	return 1;
 }
 
 void

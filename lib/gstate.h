@@ -16,6 +16,8 @@ enum { GS_X, GS_Y, GS_Z, GS_E, GS_AXES };
 struct gstate {
 	double	 pos[GS_AXES];	/* logical position, millimetres */
 	unsigned known;		/* bit per axis: pos[] is known */
+	double	 origin[GS_AXES];	/* machine position of logical 0 */
+	unsigned origin_unknown;	/* bit per axis: G92 from nowhere */
 	double	 feed;		/* last F, in the stream's units */
 	int	 feed_known;
 	int	 relative;	/* G91 */
@@ -26,6 +28,8 @@ struct gstate {
 void	gstate_init(struct gstate *);
 /* Follow one command (comment-free, as the lexer gives it). */
 void	gstate_apply(struct gstate *, const char *cmd);
+/* The machine position of axis a (G92 offsets undone); 0 if unknown. */
+int	gstate_machine(const struct gstate *, int a, double *out);
 
 /*
  * The commands that return the head and the modes to s, one per call:

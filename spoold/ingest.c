@@ -30,6 +30,7 @@
 
 #include <openssl/evp.h>
 
+#include "analyse.h"
 #include "gcode.h"
 #include "log.h"
 #include "spoold.h"
@@ -74,9 +75,9 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
     size_t reasonsz)
 {
 	struct conf_printer *cp;
-	struct gcode_lexer lx;
+	struct analysis *an = NULL;
 	struct stat st;
-	enum gcode_status gs;
+	char *meta = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0, i;
@@ -84,7 +85,6 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	char *buf = NULL, *tmp = NULL;
 	long long size = 0;
 	long id = -1;
-	size_t off;
 	ssize_t n;
 	int out = -1, first = 1;
 
@@ -113,7 +113,8 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		fatalx("ingest: cannot set up SHA-256");
-	gcode_lexer_init(&lx, &cp->policy);
+	an = xmalloc(sizeof(*an));
+	analyse_init(an, &cp->check);
 
 	for (;;) {
 		n = read(fd, buf, INGEST_BUFSZ);
@@ -130,12 +131,9 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		    reasonsz) < 0)
 			goto reject;
 		first = 0;
-		for (off = 0; off < (size_t)n; ) {
-			off += gcode_lex(&lx, buf + off, (size_t)n - off, &gs);
-			if (gs == GCODE_ERROR) {
-				snprintf(reason, reasonsz, "%s", lx.error);
-				goto reject;
-			}
+		if (analyse_bytes(an, buf, (size_t)n) < 0) {
+			snprintf(reason, reasonsz, "%s", an->error);
+			goto reject;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
 		if (write_all(out, buf, (size_t)n) < 0) {
@@ -146,11 +144,11 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		}
 		size += n;
 	}
-	if (gcode_lex_end(&lx) == GCODE_ERROR) {
-		snprintf(reason, reasonsz, "%s", lx.error);
+	if (analyse_end(an) < 0) {
+		snprintf(reason, reasonsz, "%s", an->error);
 		goto reject;
 	}
-	if (lx.ncmds == 0) {
+	if (an->lx.ncmds == 0) {
 		snprintf(reason, reasonsz, size == 0 ? "empty file" :
 		    "no G-code commands in the file");
 		goto reject;
@@ -165,8 +163,9 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	}
 	close(out);
 	out = -1;
-	id = queue_add(sd, printer, owner, uid, title, size, (long)lx.ncmds,
-	    hex, drop, tmp);
+	meta = analyse_json(an, title, 1, "", ANALYSE_JSON_COMPACT);
+	id = queue_add(sd, printer, owner, uid, title, size,
+	    (long)an->lx.ncmds, hex, meta, drop, tmp);
 	if (id < 0)
 		snprintf(reason, reasonsz, "cannot add the job to the queue");
 	goto done;
@@ -183,6 +182,8 @@ done:
 	EVP_MD_CTX_free(md);
 	free(buf);
 	free(tmp);
+	free(an);
+	free(meta);
 	return id;
 }
 

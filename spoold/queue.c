@@ -160,7 +160,8 @@ db_event(struct spoold *sd, long id, const char *state, const char *who,
 long
 queue_add(struct spoold *sd, const char *printer, const char *owner,
     uid_t uid, const char *title, long long size, long commands,
-    const char *sha256, const struct drop_id *drop, const char *tmp_path)
+    const char *sha256, const char *meta, const struct drop_id *drop,
+    const char *tmp_path)
 {
 	sqlite3_stmt *st;
 	char *path;
@@ -171,8 +172,8 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		return -1;
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
-	    " drop_dev, drop_ino, drop_mtime_ns) VALUES (?, ?, ?, ?, ?, ?,"
-	    " ?, ?, 'pending', ?, ?, ?, ?, ?)");
+	    " drop_dev, drop_ino, drop_mtime_ns, meta) VALUES (?, ?, ?, ?,"
+	    " ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -183,6 +184,7 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	sqlite3_bind_int64(st, 6, size);
 	sqlite3_bind_int64(st, 7, commands);
 	sqlite3_bind_text(st, 8, sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 14, meta ? meta : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
 	if (drop) {
 		sqlite3_bind_text(st, 10, drop->path, -1, SQLITE_STATIC);

@@ -113,7 +113,7 @@ int	queue_open(struct spoold *);
 void	queue_close(struct spoold *);
 long	queue_add(struct spoold *, const char *printer, const char *owner,
 	    uid_t uid, const char *title, long long size, long commands,
-	    const char *sha256, const struct drop_id *drop,
+	    const char *sha256, const char *meta, const struct drop_id *drop,
 	    const char *tmp_path);
 int	queue_set_state(struct spoold *, long id, const char *state,
 	    const char *reason, const char *who);

@@ -86,6 +86,28 @@ for want in \
 	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
 done
 
+# The analyser's policy keys.
+cat > "$T/policy.conf" <<CONF
+[printer mk3]
+device = /dev/ttyACM0
+build_volume = 250 210
+build_min = 0 -4 0
+forbidden_gcode = M500 X
+allowed_gcode = G1, G28 M104
+[printer mk4]
+device = /dev/ttyACM1
+build_volume = 250 210 210
+build_min = 0 300 0
+CONF
+"$SPOOLD" -n -c "$T/policy.conf" > "$T/out" 2>&1 && fail "bad policy keys accepted"
+for want in \
+    "policy.conf:3: build_volume: '250 210' is not three positive numbers of millimetres (X Y Z)" \
+    "policy.conf:5: forbidden_gcode: 'X' is not a command such as M500" \
+    "policy.conf:7: \[printer mk4\]: build_min is not below build_volume" \
+    "policy.conf: 3 errors"; do
+	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
+done
+
 # The commands report a broken configuration too.
 "$GQUEUE" -c "$T/bad.conf" > "$T/out" 2>&1 && fail "gqueue accepted a bad configuration"
 grep -q "bad.conf:3: unknown key" "$T/out" || fail "gqueue said: $(cat "$T/out")"

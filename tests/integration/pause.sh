@@ -79,4 +79,16 @@ head -n "$k" "$T/vprinter.log" | cmp -s - "$(head -n "$k" "$T/job.log" > "$T/pre
 sed -n "$((k + 1)),$((k + 3))p" "$T/vprinter.log" > "$T/cancel"
 printf 'M104 S0\nM140 S0\nM84\n' | cmp -s - "$T/cancel" || fail "cancel G-code: $(cat "$T/cancel")"
 tail -n "$n" "$T/vprinter.log" | cmp -s - "$T/job.log" || fail "job 2 is not whole"
+
+# M0 in a job: not sent; the job pauses there until gpc resume.
+printf 'G28\nG90\nG1 X10 Y10 F3000\nM0 insert the magnets\nG1 X20 Y20\n' > "$T/m0.gcode"
+: > "$T/vprinter.log"
+id=$(submit "$T/m0.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "M0 did not pause the job"
+grep -q "mk3-$id: pausing: the job waits for the user (line 4: M0 insert the magnets)" \
+    "$T/spoold.log" || fail "no reason for the M0 pause"
+"$GPC" resume mk3 || fail "gpc resume after M0"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "the M0 job did not complete: $(cat "$T/wait.out")"
+grep -q '^M0' "$T/vprinter.log" && fail "M0 reached the printer"
+tail -n 1 "$T/vprinter.log" | grep -qx "G1 X20 Y20" || fail "the job did not go on after M0"
 echo "PASS"

@@ -1,0 +1,112 @@
+/*
+ * analyse_json.c - an analysis as JSON, for gprint --check --json and
+ * for the metadata spoold keeps with each job.  Written with jansson.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "analyse.h"
+
+/* Text from the file is anybody's: invalid UTF-8 becomes '?'. */
+static json_t *
+jstr(const char *s)
+{
+	json_t *j = json_string(s);
+	char *copy, *p;
+
+	if (j != NULL)
+		return j;
+	copy = strdup(s);
+	if (copy == NULL)
+		abort();
+	for (p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j ? j : json_string("");
+}
+
+static json_t *
+rounded(double v, double unit)
+{
+	return json_real(round(v / unit) * unit);
+}
+
+char *
+analyse_json(const struct analysis *a, const char *file, int accepted,
+    const char *reason, int flags)
+{
+	json_t *o = json_object(), *arr, *t;
+	char *s;
+	int i, last = -1;
+
+	json_object_set_new(o, "file", jstr(file ? file : ""));
+	json_object_set_new(o, "accepted", json_boolean(accepted));
+	json_object_set_new(o, "reason", jstr(reason ? reason : ""));
+	json_object_set_new(o, "line", json_integer(accepted ? 0 :
+	    (json_int_t)a->error_line));
+	json_object_set_new(o, "slicer", jstr(a->slicer));
+	json_object_set_new(o, "slicer_version", jstr(a->slicer_version));
+	json_object_set_new(o, "layers", json_integer((json_int_t)a->layers));
+	json_object_set_new(o, "first_layer_height", a->extruded ?
+	    rounded(a->first_layer_z, 0.001) : json_null());
+	json_object_set_new(o, "estimated_seconds", json_integer(
+	    a->slicer_seconds >= 0 ? a->slicer_seconds :
+	    (json_int_t)llround(a->seconds)));
+	json_object_set_new(o, "slicer_estimated_seconds",
+	    a->slicer_seconds >= 0 ? json_integer(a->slicer_seconds) :
+	    json_null());
+	json_object_set_new(o, "gspool_estimated_seconds",
+	    json_integer((json_int_t)llround(a->seconds)));
+	for (i = 0; i < ANALYSE_TOOLS; i++)
+		if (a->filament_mm[i] > 0)
+			last = i;
+	arr = json_array();
+	for (i = 0; i <= last; i++)
+		json_array_append_new(arr, rounded(a->filament_mm[i], 0.01));
+	json_object_set_new(o, "filament_mm", arr);
+	if (a->extruded) {
+		t = json_object();
+		json_object_set_new(t, "min", json_pack("[o,o,o]",
+		    rounded(a->bbox_min[0], 0.001),
+		    rounded(a->bbox_min[1], 0.001),
+		    rounded(a->bbox_min[2], 0.001)));
+		json_object_set_new(t, "max", json_pack("[o,o,o]",
+		    rounded(a->bbox_max[0], 0.001),
+		    rounded(a->bbox_max[1], 0.001),
+		    rounded(a->bbox_max[2], 0.001)));
+		json_object_set_new(o, "bbox", t);
+	} else
+		json_object_set_new(o, "bbox", json_null());
+	json_object_set_new(o, "max_hotend", json_real(a->max_hotend));
+	json_object_set_new(o, "max_bed", json_real(a->max_bed));
+	json_object_set_new(o, "first_layer_hotend",
+	    json_real(a->first_hotend));
+	json_object_set_new(o, "first_layer_bed", json_real(a->first_bed));
+	arr = json_array();
+	for (i = 0; i < a->nthumbs; i++)
+		json_array_append_new(arr, json_pack("{s:i,s:i,s:o,s:I}",
+		    "width", a->thumbs[i].width, "height", a->thumbs[i].height,
+		    "format", jstr(a->thumbs[i].format), "base64_bytes",
+		    (json_int_t)a->thumbs[i].bytes));
+	json_object_set_new(o, "thumbnails", arr);
+	arr = json_array();
+	for (i = 0; i < a->nobjects; i++)
+		json_array_append_new(arr, jstr(a->objects[i]));
+	json_object_set_new(o, "objects", arr);
+	json_object_set_new(o, "pauses", json_integer((json_int_t)a->pauses));
+	json_object_set_new(o, "commands",
+	    json_integer((json_int_t)a->lx.ncmds));
+	s = json_dumps(o, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10) |
+	    ((flags & ANALYSE_JSON_COMPACT) ? JSON_COMPACT : JSON_INDENT(2)));
+	json_decref(o);
+	if (s == NULL)
+		abort();
+	return s;
+}

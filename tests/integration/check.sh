@@ -1,0 +1,85 @@
+#!/bin/sh
+# gprint --check: the analyser's verdict and metadata for files the test
+# writes itself (hostile ones among them), and for every file of the
+# shared corpus when it is there, as written down here.
+. "$top_srcdir/tests/integration/lib.sh"
+gs_config "build_volume = 250 210 210" "build_min = 0 -4 0" "max_hotend = 285"
+
+verdict() {	# file expected-substring
+	out=$("$GPRINT" --check "$1" 2>&1) && rc=0 || rc=$?
+	case "$2" in
+	accepted*) [ "$rc" -eq 0 ] || fail "$1 refused: $out" ;;
+	*) [ "$rc" -eq 1 ] || fail "$1: exit $rc: $out" ;;
+	esac
+	echo "$out" | grep -qF -- "$2" || fail "$1: expected '$2', got: $out"
+}
+
+printf 'G28\nG1 X10 Y10 F3000\nG1 X50 E2\n' > "$T/ok.gcode"
+verdict "$T/ok.gcode" "accepted, 3 commands"
+printf 'G28\nM104 S400\n' > "$T/hot.gcode"
+verdict "$T/hot.gcode" "line 2: M104 S400 sets 400 C, above the printer's max_hotend 285"
+printf 'G28\nG1 X10 Y10\nG1 X400 E1\n' > "$T/far.gcode"
+verdict "$T/far.gcode" "line 3: 'G1 X400 E1' goes to X400.000, outside the build volume (X from 0 to 250 mm)"
+printf 'G28\nG1 Y-3 F1000\nG1 X10 E1\n' > "$T/purge.gcode"
+verdict "$T/purge.gcode" "accepted"
+printf 'G28\nM502\nM500\n' > "$T/eeprom.gcode"
+verdict "$T/eeprom.gcode" "line 2: M502 is forbidden on this printer"
+printf 'GCDE\001\000\000\000' > "$T/bin.bgcode"
+verdict "$T/bin.bgcode" "Prusa binary G-code"
+printf 'G28\n' | gzip > "$T/job.gcode.gz"
+verdict "$T/job.gcode.gz" "gzip-compressed"
+: > "$T/empty.gcode"
+verdict "$T/empty.gcode" "empty file"
+printf 'G28\nG1 X1\000\n' > "$T/nul.gcode"
+verdict "$T/nul.gcode" "line 2: NUL byte"
+verdict "$T/missing.gcode" "cannot open: No such file or directory"
+
+# One JSON object a file.
+"$GPRINT" --check --json "$CUBE" > "$T/cube.json" || fail "the cube was refused"
+for want in '"accepted":true' '"slicer":"gspool"' '"layers":100' \
+    '"first_layer_height":0.3' '"max_hotend":205' '"max_bed":60' \
+    '"filament_mm":[' '"bbox":{"min":[' '"estimated_seconds":'; do
+	grep -qF "$want" "$T/cube.json" || fail "JSON lacks $want: $(cat "$T/cube.json")"
+done
+"$GPRINT" --json "$CUBE" 2> "$T/err" && fail "--json without --check"
+grep -q "json goes with --check" "$T/err" || fail "said: $(cat "$T/err")"
+
+need_corpus
+# file, then accepted or the start of the reason, slicer, version, layers
+while IFS='|' read -r f want slicer version layers; do
+	[ -n "$f" ] || continue
+	"$GPRINT" --check --json "$CORPUS/$f" > "$T/out.json" || true
+	out=$(cat "$T/out.json")
+	case "$want" in
+	accepted) echo "$out" | grep -qF '"accepted":true' || fail "$f: $out" ;;
+	*) echo "$out" | grep -qF "\"reason\":\"$want" || fail "$f: $out" ;;
+	esac
+	echo "$out" | grep -qF "\"slicer\":\"$slicer\",\"slicer_version\":\"$version\"" ||
+		fail "$f: slicer: $out"
+	[ -z "$layers" ] || echo "$out" | grep -qF "\"layers\":$layers," ||
+		fail "$f: layers: $out"
+done <<'LIST'
+cura-4.10-klipper-multi-mesh.gcode|accepted|Cura|4.10.0|25
+cura-legacy-15-spool-lock-lever.gcode|accepted|Cura||50
+edge-cura-legacy-placeholders-bp-case.gcode|accepted|Cura||70
+edge-klipper-m808-loop.gcode|accepted|||
+edge-layer-comment-with-space.gcode|accepted|||4
+edge-rrf-can-stress.g|accepted|||
+edge-word-spacing.gcode|line 2: 'G0 X-5 Y0 Z0 F200' goes to X-5.000, outside the build volume|||
+ideamaker-4.2.0-two-parts.gcode|accepted|ideaMaker|4.2.0.5250|51
+kisslicer-2.0.6-parts.gcode|accepted|KISSlicer|2.0.6|36
+orcaslicer-1.5.0-klipper-parts.gcode|accepted|OrcaSlicer|1.5.0|25
+prusaslicer-2.5.0-anisoprint-star.gcode|accepted|PrusaSlicer|2.5.0|150
+prusaslicer-2.7.1-mini-benchy-large.gcode|accepted|PrusaSlicer|2.7.1|240
+prusaslicer-2.8.1-mini-cube.gcode|accepted|PrusaSlicer|2.8.1|31
+simplify3d-4.1.2-rrf-messteil.gcode|accepted|Simplify3D|4.1.2|49
+slic3r-1.2.9-rrf-part.gcode|accepted|Slic3r|1.2.9|77
+superslicer-2.3.56-cubes.gcode|accepted|SuperSlicer|2.3.56|25
+prusaslicer-2.8.1-mini-cube.bgcode|this is Prusa binary G-code|||
+edge-line-numbers-checksums.gcode|line 1: 'N1 G20' carries its own line number|||
+skeinforge-12.01-20mm-box.gcode|line 27: ': 2.0 </setting>)' is not a G-code command|||
+edge-lexer-broken-comments.ngc|line 11: ')' is not a G-code command|||
+laser-grbl-etch-test.nc|line 3: turns a laser or a spindle on (M3/M4)|||
+cnc-penplotter-tinycnc.gcode|line 3: the head moves 8465 times and nothing is extruded|||
+LIST
+echo "PASS"
