@@ -78,6 +78,8 @@ struct job {
 	long long	 last_progress;
 	enum jctl	 ctl;
 	int		 reported;	/* spoold was told how it ended */
+	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */
+	char		 held[GCODE_MAX_CMD + 1];	/* sent on resume */
 	struct gstate	 gs;		/* after the last line fed */
 	struct gstate	 at_pause;
 	unsigned long	 layer;		/* reached (acknowledged) */
@@ -372,24 +374,17 @@ is_user_wait(const char *cmd)
 }
 
 static int
-job_line(struct backend *b, long long now)
+job_send(struct backend *b, const char *cmd, long long now)
 {
 	struct job *j = &b->job;
-	char why[GCODE_MAX_CMD + 64];
 
-	if (is_user_wait(j->lx.cmd)) {
-		snprintf(why, sizeof(why), "the job waits for the user"
-		    " (line %lu: %s)", j->lx.cmd_line, j->lx.cmd);
-		job_pause(b, why);
-		return 0;
-	}
-	if (link_send_line(&b->link, j->lx.cmd, now) < 0)
+	if (link_send_line(&b->link, cmd, now) < 0)
 		return -1;
 	j->fed++;
 	/* Through the end of the command's line: what a file position
 	 * means to a user. */
 	j->offset[j->fed % OFFSETS] = j->lx.bytes;
-	gstate_apply(&j->gs, j->lx.cmd);
+	gstate_apply(&j->gs, cmd);
 	if (j->lx.layer != j->layer_fed) {
 		j->layer_fed = j->lx.layer;
 		if (j->mcount == LAYER_MARKS) {
@@ -403,6 +398,28 @@ job_line(struct backend *b, long long now)
 		j->mcount++;
 	}
 	return 0;
+}
+
+/* One command of the job.  An M0/M1 is held back: if another command
+ * follows, the job pauses before it; as the file's last command (the
+ * end of a print, for RepRapFirmware) it is dropped. */
+static int
+job_line(struct backend *b, long long now)
+{
+	struct job *j = &b->job;
+
+	if (is_user_wait(j->lx.cmd)) {
+		snprintf(j->wait_why, sizeof(j->wait_why), "the job waits for"
+		    " the user (line %lu: %s)", j->lx.cmd_line, j->lx.cmd);
+		return 0;
+	}
+	if (j->wait_why[0] != '\0') {
+		snprintf(j->held, sizeof(j->held), "%s", j->lx.cmd);
+		job_pause(b, j->wait_why);
+		j->wait_why[0] = '\0';
+		return 0;
+	}
+	return job_send(b, j->lx.cmd, now);
 }
 
 /* Give the engine script lines, then job lines, while it wants them. */
@@ -429,8 +446,17 @@ job_feed(struct backend *b, long long now)
 		link_job_input_done(&b->link);
 		return;
 	}
-	while (j->id != 0 && !j->eof && j->ctl == JC_RUN && b->npend == 0 &&
-	    link_wants_line(&b->link)) {
+	while (j->id != 0 && (!j->eof || j->held[0] != '\0') &&
+	    j->ctl == JC_RUN && b->npend == 0 && link_wants_line(&b->link)) {
+		if (j->held[0] != '\0') {
+			/* The command after an M0, once resumed. */
+			if (job_send(b, j->held, now) < 0)
+				goto lexerr;
+			j->held[0] = '\0';
+			if (j->eof)
+				link_job_input_done(&b->link);
+			continue;
+		}
 		if (j->off == j->len) {
 			n = read(j->fd, j->buf, JOB_BUFSZ);
 			if (n < 0) {
@@ -450,7 +476,10 @@ job_feed(struct backend *b, long long now)
 					job_line(b, now);
 				else if (st == GCODE_ERROR)
 					goto lexerr;
-				link_job_input_done(&b->link);
+				/* A last command held by an M0 goes after the
+				 * pause; the input ends then. */
+				if (j->held[0] == '\0')
+					link_job_input_done(&b->link);
 				return;
 			}
 		}

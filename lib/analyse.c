@@ -549,6 +549,10 @@ on_command(struct analysis *a)
 	double v;
 
 	a->commands++;
+	if (a->wait_pending) {
+		a->wait_pending = 0;
+		a->pauses++;
+	}
 	if (numbered && code_in(a->pol.forbidden, a->pol.nforbidden, letter,
 	    code))
 		return refuse(a, "%c%ld is forbidden on this printer (%s)",
@@ -582,8 +586,10 @@ on_command(struct analysis *a)
 		return 0;
 	switch (code) {
 	case 0: case 1:
-		a->pauses++;
-		break;
+		/* A pause only if something follows (RepRapFirmware ends a
+		 * print with M0). */
+		a->wait_pending = 1;
+		return 0;
 	case 3: case 4:
 		if (a->spindle++ == 0)
 			a->spindle_line = a->lx.cmd_line;

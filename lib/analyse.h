@@ -70,6 +70,7 @@ struct analysis {
 	char		objects[ANALYSE_OBJECTS][ANALYSE_NAME];
 	int		nobjects;
 	unsigned long	pauses;		/* M0/M1: the job waits there */
+	int		wait_pending;	/* an M0/M1, not yet followed */
 	unsigned long	spindle;	/* M3/M4: laser or spindle on */
 	unsigned long	spindle_line;
 	unsigned long	xy_moves, xy_line;

@@ -202,8 +202,9 @@ test_layers_from_z(void **state)
 	(void)state;
 	assert_int_equal(run(&a, NULL, "G28\nG1 Z0.3\nG1 X10 Y10\n"
 	    "G1 X20 E1\nG1 Z5\nG1 X30\nG1 Z0.6\nG1 X10 E2\nM0 change colour\n"
-	    "G1 Z0.9\nG1 X20 E3\nM1\n", 4), 0);
+	    "G1 Z0.9\nG1 X20 E3\nM1\nG1 X21\nM0\n", 4), 0);
 	assert_int_equal(a.layers, 3);
+	/* The last M0 ends the print (RepRapFirmware): no pause. */
 	assert_int_equal(a.pauses, 2);
 	assert_true(a.bbox_max[2] > 0.89 && a.bbox_max[2] < 0.91);
 }
