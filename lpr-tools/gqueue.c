@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "client.h"
 #include "log.h"
 #include "msg.h"
@@ -21,7 +23,7 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gqueue [-ah] [-c config] [-P printer]\n"
+	fprintf(stderr, "usage: gqueue [-ahl] [-c config] [-P printer]\n"
 	    "       gqueue [-c config] -w job ...\n");
 	exit(EXIT_USAGE);
 }
@@ -61,9 +63,58 @@ status_line(const struct msg *m)
 		printf("%s is %s%s%s\n", name, state, text[0] ? ": " : "", text);
 }
 
+static void
+duration(char *buf, size_t sz, long s)
+{
+	if (s >= 3600)
+		snprintf(buf, sz, "%ldh %02ldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, sz, "%ldm %02lds", s / 60, s % 60);
+}
+
+/* gqueue -l: what the analyser found in the job's file. */
+static void
+show_meta(const char *text)
+{
+	json_error_t err;
+	json_t *o = json_loads(text, 0, &err), *v, *t;
+	char buf[64];
+	size_t i;
+
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		return;
+	}
+	if ((v = json_object_get(o, "slicer")) && json_string_length(v) > 0)
+		printf("\tsliced by %s %s\n", json_string_value(v),
+		    json_string_value(json_object_get(o, "slicer_version")) ?
+		    json_string_value(json_object_get(o, "slicer_version")) :
+		    "");
+	printf("\t%lld layers", (long long)json_integer_value(
+	    json_object_get(o, "layers")));
+	duration(buf, sizeof(buf), (long)json_integer_value(
+	    json_object_get(o, "estimated_seconds")));
+	printf(", about %s", buf);
+	json_array_foreach(json_object_get(o, "filament_mm"), i, t)
+		if (json_number_value(t) > 0)
+			printf(", T%zu %.2f m of filament", i,
+			    json_number_value(t) / 1000);
+	printf("\n\thotend %.0f C, bed %.0f C",
+	    json_number_value(json_object_get(o, "max_hotend")),
+	    json_number_value(json_object_get(o, "max_bed")));
+	if (json_array_size(json_object_get(o, "thumbnails")) > 0)
+		printf(", %zu thumbnail(s)",
+		    json_array_size(json_object_get(o, "thumbnails")));
+	if (json_array_size(json_object_get(o, "objects")) > 0)
+		printf(", %zu object(s)",
+		    json_array_size(json_object_get(o, "objects")));
+	printf("\n");
+	json_decref(o);
+}
+
 /* One printer's block.  0, or -1 if spoold went away. */
 static int
-show(int sock, const char *printer)
+show(int sock, const char *printer, int longform)
 {
 	struct msg m;
 	char ord[32];
@@ -95,6 +146,8 @@ show(int sock, const char *printer)
 		    ordinal(msg_field(&m, 1), ord, sizeof(ord)),
 		    msg_field(&m, 2), msg_field(&m, 3), msg_field(&m, 5),
 		    msg_field(&m, 6));
+		if (longform)
+			show_meta(msg_field(&m, 10));
 	}
 	if (rows == 0)
 		printf("no entries\n");
@@ -107,12 +160,15 @@ main(int argc, char *argv[])
 	struct conf conf;
 	const char *printer = NULL, *cfile = NULL;
 	char state[32], reason[512];
-	int ch, sock, all = 0, wait = 0, failed = 0, r, i;
+	int ch, sock, all = 0, wait = 0, failed = 0, r, i, longform = 0;
 	size_t k;
 
 	log_init("gqueue", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "ac:hP:w")) != -1) {
+	while ((ch = getopt(argc, argv, "ac:hlP:w")) != -1) {
 		switch (ch) {
+		case 'l':
+			longform = 1;
+			break;
 		case 'a':
 			all = 1;
 			break;
@@ -155,7 +211,7 @@ main(int argc, char *argv[])
 		for (k = 0; k < conf.nprinters; k++) {
 			if (k > 0)
 				printf("\n");
-			if ((r = show(sock, conf.printers[k].name)) < 0)
+			if ((r = show(sock, conf.printers[k].name, longform)) < 0)
 				goto lost;
 			if (r)
 				failed = 1;
@@ -163,7 +219,7 @@ main(int argc, char *argv[])
 	} else {
 		const char *dest = client_dest(printer, &conf);
 
-		if ((r = show(sock, dest)) < 0)
+		if ((r = show(sock, dest, longform)) < 0)
 			goto lost;
 		if (r)
 			failed = 1;

@@ -216,7 +216,8 @@ list_row(const struct job_row *j, void *arg)
 		snprintf(rank, sizeof(rank), "%s", strcmp(j->state,
 		    "processing") == 0 ? "active" : j->state);
 	if (msg_send(lc->c->fd, -1, "job", rank, j->owner, id, j->printer,
-	    j->title, size, j->state, lines, j->reason, (char *)NULL) < 0) {
+	    j->title, size, j->state, lines, j->reason, j->meta,
+	    (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
 	}

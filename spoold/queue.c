@@ -304,7 +304,7 @@ queue_next_pending(struct spoold *sd, const char *printer)
 }
 
 #define JOB_COLUMNS "id, printer, owner, uid, title, size, commands, state," \
-	" reason, lines_done, layer"
+	" reason, lines_done, layer, meta"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -326,6 +326,12 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 	    (const char *)sqlite3_column_text(st, 8));
 	j->lines_done = (long)sqlite3_column_int64(st, 9);
 	j->layer = (long)sqlite3_column_int64(st, 10);
+	/* Cut JSON is no JSON: a meta too long to keep here is left out. */
+	if (sqlite3_column_bytes(st, 11) < (int)sizeof(j->meta))
+		snprintf(j->meta, sizeof(j->meta), "%s",
+		    (const char *)sqlite3_column_text(st, 11));
+	else
+		snprintf(j->meta, sizeof(j->meta), "{}");
 }
 
 int

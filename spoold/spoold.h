@@ -85,6 +85,7 @@ struct job_row {
 	char		 reason[512];
 	long		 lines_done;
 	long		 layer;
+	char		 meta[4096];	/* the analyser's JSON, or "{}" */
 };
 
 /* Job states that end a job: nothing more happens to it. */

@@ -16,6 +16,12 @@ grep -qx "mk3 is ready and printing" "$T/q.out" || fail "gqueue: $(cat "$T/q.out
 grep -q "^active  $(id -un | cut -c1-7) *$id1 *calibration-cube.gcode *[0-9]* bytes$" "$T/q.out" ||
 	fail "gqueue shows no active job: $(cat "$T/q.out")"
 grep -q "^1st .* $id2 " "$T/q.out" || fail "gqueue shows no waiting job: $(cat "$T/q.out")"
+# gqueue -l: what the analyser found, under each job.
+"$GQUEUE" -l > "$T/ql.out"
+grep -q "^	sliced by gspool mkcube.awk$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
+grep -q "^	100 layers, about [0-9]*m [0-9]*s, T0 1.23 m of filament$" "$T/ql.out" ||
+	fail "gqueue -l: $(cat "$T/ql.out")"
+grep -q "^	hotend 205 C, bed 60 C$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 
 # Cancel the waiting job first: it never reaches the printer.
 "$GCANCEL" "mk3-$id2" || fail "gcancel mk3-$id2"
