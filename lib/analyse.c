@@ -334,8 +334,8 @@ check_point(struct analysis *a, const double *p, unsigned known,
 	for (i = 0; i < 3; i++) {
 		if (!((known >> i) & 1u))
 			continue;
-		if (p[i] < a->pol.vol_min[i] - VOLUME_SLACK ||
-		    p[i] > a->pol.vol_max[i] + VOLUME_SLACK)
+		if (!(p[i] >= a->pol.vol_min[i] - VOLUME_SLACK &&
+		    p[i] <= a->pol.vol_max[i] + VOLUME_SLACK))
 			return refuse(a, "'%s' goes to %c%.3f, outside the build"
 			    " volume (%c from %g to %g mm)", cmd, axis[i], p[i],
 			    axis[i], a->pol.vol_min[i], a->pol.vol_max[i]);
@@ -452,9 +452,27 @@ motion(struct analysis *a, const struct gstate *before, const char *cmd,
 static int
 on_move(struct analysis *a, const char *cmd, long code)
 {
+	static const char words[] = "XYZEFIJR";
 	struct gstate before = a->gs;
-	double de, to[3];
-	int i;
+	const char *w = gcode_args(cmd);
+	double de, to[3], v;
+	unsigned seen = 0, bit;
+	char letter;
+	int i, has;
+
+	/* Every word a number, none twice ("X0x10" is X0, then X10: a
+	 * firmware may read it otherwise). */
+	while (gcode_next_word(&w, &letter, &v, &has)) {
+		if (strchr(words, letter) == NULL)
+			continue;
+		if (!has)
+			return refuse(a, "'%s': %c without a number", cmd,
+			    letter);
+		bit = 1u << (strchr(words, letter) - words);
+		if (seen & bit)
+			return refuse(a, "'%s': %c given twice", cmd, letter);
+		seen |= bit;
+	}
 
 	double mfrom[3], mto[3];
 	unsigned mknown = 0, mknown0 = 0;

@@ -85,25 +85,98 @@ gcode_frame(char *out, size_t outsz, long n, const char *cmd)
 	return (int)len;
 }
 
+/* G-code numbers have no exponent and no hex: "1E5" is 1 then the word
+ * E5, as a G-code parser reads it. */
+double
+gcode_number(const char *s, char **endp)
+{
+	const char *p = s;
+	double m = 0, scale = 1;
+	int neg = 0, digits = 0;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (; *p >= '0' && *p <= '9'; p++, digits++)
+		m = m * 10 + (*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9'; p++, digits++) {
+			m = m * 10 + (*p - '0');
+			scale *= 10;
+		}
+	}
+	if (digits == 0) {
+		*endp = (char *)s;	/* "nan", "inf", "-": not numbers */
+		return 0;
+	}
+	*endp = (char *)p;
+	return (neg ? -m : m) / scale;
+}
+
+const char *
+gcode_args(const char *cmd)
+{
+	const char *p = cmd;
+
+	if (isalpha((unsigned char)*p)) {
+		p++;
+		while (isdigit((unsigned char)*p))
+			p++;
+		if (*p == '.' && isdigit((unsigned char)p[1]))
+			for (p++; isdigit((unsigned char)*p); p++)
+				;
+	}
+	return p;
+}
+
+int
+gcode_next_word(const char **pp, char *letter, double *val, int *has_num)
+{
+	const char *p = *pp;
+	char *end;
+
+	while (*p && !isalpha((unsigned char)*p))
+		p++;		/* spaces, and anything that is no word */
+	if (*p == '\0') {
+		*pp = p;
+		return 0;
+	}
+	*letter = (char)toupper((unsigned char)*p++);
+	while (*p == ' ' || *p == '\t')
+		p++;
+	*val = gcode_number(p, &end);
+	*has_num = end != p;
+	*pp = end;
+	return 1;
+}
+
 int
 gcode_word(const char *cmd, char letter, double *val)
 {
-	const char *p;
-	char *end;
+	const char *p = gcode_args(cmd);
+	char l;
+	double v;
+	int has;
 
-	/* Skip the command word itself (e.g. "M104"), then look for the
-	 * letter at the start of a word. */
-	for (p = cmd; *p && *p != ' ' && *p != '\t'; p++)
-		;
-	for (; *p; p++) {
-		if (toupper((unsigned char)*p) != letter)
-			continue;
-		if (p != cmd && p[-1] != ' ' && p[-1] != '\t')
-			continue;
-		*val = strtod(p + 1, &end);
-		if (end != p + 1)
+	while (gcode_next_word(&p, &l, &v, &has))
+		if (l == letter && has) {
+			*val = v;
 			return 1;
-	}
+		}
+	return 0;
+}
+
+/* The letter starts a word, and no number follows it ("Snan", "S"). */
+int
+word_without_number(const char *cmd, char letter)
+{
+	const char *p = gcode_args(cmd);
+	char l;
+	double v;
+	int has;
+
+	while (gcode_next_word(&p, &l, &v, &has))
+		if (l == letter && !has)
+			return 1;
 	return 0;
 }
 
@@ -137,15 +210,20 @@ cmd_code(const char *cmd, char *letter, long *num)
 	return end != cmd + 1;
 }
 
+
 static int
 check_heater(struct gcode_lexer *lx, const char *what, int max)
 {
 	double v;
 
+	if (word_without_number(lx->cmd, 'S') ||
+	    word_without_number(lx->cmd, 'R'))
+		return lx_fail(lx, lx->cmd_line, "%s: a temperature that is not"
+		    " a number", lx->cmd);
 	if (max <= 0)
 		return 0;
-	if ((gcode_word(lx->cmd, 'S', &v) && v > max) ||
-	    (gcode_word(lx->cmd, 'R', &v) && v > max))
+	if ((gcode_word(lx->cmd, 'S', &v) && !(v <= max)) ||
+	    (gcode_word(lx->cmd, 'R', &v) && !(v <= max)))
 		return lx_fail(lx, lx->cmd_line,
 		    "%s sets %.0f C, above the printer's max_%s %d",
 		    lx->cmd, v, what, max);
@@ -200,12 +278,23 @@ lx_layer_marker(struct gcode_lexer *lx)
 	lx->layer++;
 }
 
+/* The length of "N<n> <cmd>*<cs>" without writing it. */
+static size_t
+framed_length(unsigned long n, const char *cmd, size_t cmdlen)
+{
+	char num[24];
+	size_t k = put_digits(num, n);
+	unsigned cs = gcode_checksum(cmd, cmdlen) ^ 'N' ^ ' ' ^
+	    gcode_checksum(num, k);
+
+	return 1 + k + 1 + cmdlen + 1 + (cs >= 100 ? 3 : cs >= 10 ? 2 : 1);
+}
+
 /* A command is complete: trim it, check it, count it.  Returns 1 if a
  * command is ready, 0 if the line held none, -1 on error. */
 static int
 lx_finish_line(struct gcode_lexer *lx)
 {
-	char framed[GCODE_MAX_FRAMED + 1];
 	char letter;
 	long num;
 	size_t n = lx->cmdlen;
@@ -244,8 +333,8 @@ lx_finish_line(struct gcode_lexer *lx)
 		    check_heater(lx, "bed", lx->policy.max_bed) < 0)
 			return -1;
 	}
-	if (gcode_frame(framed, sizeof(framed), (long)lx->ncmds + 1,
-	    lx->cmd) < 0)
+	if (framed_length((unsigned long)lx->ncmds + 1, lx->cmd, n) >
+	    GCODE_MAX_FRAMED)
 		return lx_fail(lx, lx->cmd_line,
 		    "'%s' is longer than the firmware's %d bytes once numbered"
 		    " as line %lu", lx->cmd, GCODE_MAX_FRAMED, lx->ncmds + 1);

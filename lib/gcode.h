@@ -82,6 +82,19 @@ unsigned gcode_checksum(const char *s, size_t n);
  * -1 if it would exceed GCODE_MAX_FRAMED or outsz. */
 int	gcode_frame(char *out, size_t outsz, long n, const char *cmd);
 
+/* A G-code number ("-12.345"), as strtod() would read it, faster. */
+double	gcode_number(const char *s, char **endp);
+
+/* The words after the command word ("G1" of "G1X10 Y 5"). */
+const char *gcode_args(const char *cmd);
+/* The next word from *pp: a letter, optional spaces, a number (words may
+ * touch: "X10Y5").  1 with *letter, *val and *has_num; 0 at the end. */
+int	gcode_next_word(const char **pp, char *letter, double *val,
+	    int *has_num);
+
+/* 1 if a word of the letter has no number ("Snan", "X", "Sabc"). */
+int	word_without_number(const char *cmd, char letter);
+
 /* Find word letter (e.g. 'S') in a command and parse its number.
  * Returns 1 if found with a number, 0 if absent. */
 int	gcode_word(const char *cmd, char letter, double *val);

@@ -28,38 +28,39 @@ gstate_init(struct gstate *s)
 	memset(s, 0, sizeof(*s));
 }
 
+static int
+axis_of(char letter)
+{
+	switch (letter) {
+	case 'X': return GS_X;
+	case 'Y': return GS_Y;
+	case 'Z': return GS_Z;
+	case 'E': return GS_E;
+	}
+	return -1;
+}
+
 /* The words of a move, in one pass: X, Y, Z, E and F. */
 static void
 apply_move(struct gstate *s, const char *cmd)
 {
 	double v, scale = s->inches ? 25.4 : 1.0;
-	const char *p = cmd;
-	char *end;
-	int a, rel;
+	const char *p = gcode_args(cmd);
+	char letter;
+	int a, rel, has;
 
-	while (*p && *p != ' ' && *p != '\t')
-		p++;			/* the command word */
-	for (; *p; p++) {
-		if ((p[0] != ' ' && p[0] != '\t') || p[1] == '\0')
+	while (gcode_next_word(&p, &letter, &v, &has)) {
+		if (!has)
 			continue;
-		switch (toupper((unsigned char)p[1])) {
-		case 'X': a = GS_X; break;
-		case 'Y': a = GS_Y; break;
-		case 'Z': a = GS_Z; break;
-		case 'E': a = GS_E; break;
-		case 'F': a = -1; break;
-		default: continue;
-		}
-		v = strtod(p + 2, &end);
-		if (end == p + 2)
-			continue;
-		if (a < 0) {
+		if (letter == 'F') {
 			if (v > 0) {
 				s->feed = v;
 				s->feed_known = 1;
 			}
 			continue;
 		}
+		if ((a = axis_of(letter)) < 0)
+			continue;
 		rel = s->relative || (a == GS_E && s->e_relative);
 		if (rel) {
 			s->pos[a] += v * scale;	/* unknown stays unknown */
@@ -90,25 +91,18 @@ static void
 apply_set(struct gstate *s, const char *cmd, int homing)
 {
 	double v, scale = s->inches ? 25.4 : 1.0;
-	int a, any = 0;
+	const char *p = gcode_args(cmd);
+	char letter;
+	int a, any = 0, has;
 
-	for (a = 0; a < GS_AXES; a++) {
-		if (homing && a == GS_E)
-			break;
-		/* G28 takes bare letters ("G28 X Y"), G92 values. */
-		if (gcode_word(cmd, axis_letter[a], &v)) {
-			set_axis(s, a, homing, v * scale);
-			any = 1;
-		} else if (homing) {
-			const char *p;
-
-			for (p = strchr(cmd, ' '); p; p = strchr(p + 1, ' '))
-				if (toupper((unsigned char)p[1]) ==
-				    axis_letter[a]) {
-					set_axis(s, a, 1, 0);
-					any = 1;
-				}
-		}
+	/* G28 takes bare letters ("G28 X Y") or values it ignores, G92
+	 * values. */
+	while (gcode_next_word(&p, &letter, &v, &has)) {
+		if ((a = axis_of(letter)) < 0 || (homing && a == GS_E) ||
+		    (!homing && !has))
+			continue;
+		set_axis(s, a, homing, homing ? 0 : v * scale);
+		any = 1;
 	}
 	if (!any) {
 		for (a = 0; a < (homing ? GS_E : GS_AXES); a++)

@@ -65,7 +65,7 @@ edge-cura-legacy-placeholders-bp-case.gcode|accepted|Cura||70
 edge-klipper-m808-loop.gcode|accepted|||
 edge-layer-comment-with-space.gcode|accepted|||4
 edge-rrf-can-stress.g|accepted|||
-edge-word-spacing.gcode|line 2: 'G0 X-5 Y0 Z0 F200' goes to X-5.000, outside the build volume|||
+edge-word-spacing.gcode|line 1: 'G0X-5Y0Z0F200' goes to X-5.000, outside the build volume|||
 ideamaker-4.2.0-two-parts.gcode|accepted|ideaMaker|4.2.0.5250|51
 kisslicer-2.0.6-parts.gcode|accepted|KISSlicer|2.0.6|36
 orcaslicer-1.5.0-klipper-parts.gcode|accepted|OrcaSlicer|1.5.0|25

@@ -89,6 +89,16 @@ test_policy(void **state)
 		assert_int_equal(run(&a, &pol, "G91\nG1 X500\nG1 X10\n", 3), 0);
 	}
 	expect_refused(&pol, "M104 S400\n", "above the printer's max_hotend");
+	expect_refused(&pol, "M104 Snan\n", "a temperature that is not a"
+	    " number");
+	expect_refused(&pol, "G28\nG1 Xnan Y1\n", "X without a number");
+	/* No exponents in G-code: "X1e4" is X1 E4, as Marlin reads it. */
+	expect_refused(&pol, "G28\nG1 X1e4 E2\n", "E given twice");
+	expect_refused(&pol, "G28\nG1 X0x1000\n", "X given twice");
+	/* Words that touch, or a space after the letter, count all the
+	 * same. */
+	expect_refused(&pol, "G28\nG0X-5Y0Z0F200\n", "goes to X-5.000");
+	expect_refused(&pol, "G28\nG0 X -5 Y 0\n", "goes to X-5.000");
 	expect_refused(&pol, "G28\nM3 S1000\nG1 X10 Y10 F100\nM5\n",
 	    "line 2: turns a laser or a spindle on (M3/M4)");
 	/* The allow-list. */
