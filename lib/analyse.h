@@ -40,7 +40,14 @@ struct analyse_thumb {
 	int	width, height;
 	long	bytes;			/* base64 length announced */
 	char	format[8];		/* PNG, JPG, QOI */
+	long	decoded;		/* bytes of image decoded */
+	int	bad;			/* a line too long, or bad base64 */
 };
+
+/* Where the thumbnails' image bytes go as they are decoded: data for
+ * thumbnail idx, then len 0 at its end. */
+typedef void analyse_thumb_fn(void *arg, int idx, const unsigned char *data,
+    size_t len);
 
 struct analysis {
 	struct analyse_policy pol;
@@ -67,6 +74,11 @@ struct analysis {
 	struct analyse_thumb thumbs[ANALYSE_THUMBS];
 	int		nthumbs;
 	int		in_thumb;
+	int		thumb_idx;	/* being decoded, -1 none */
+	unsigned char	b64[4];
+	int		b64n;
+	analyse_thumb_fn *thumb_cb;	/* set after analyse_init() */
+	void		*thumb_arg;
 	char		objects[ANALYSE_OBJECTS][ANALYSE_NAME];
 	int		nobjects;
 	unsigned long	pauses;		/* M0/M1: the job waits there */

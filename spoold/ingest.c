@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,6 +70,83 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 	return -1;
 }
 
+/* The thumbnails of the file being taken in: decoded into temporary
+ * files during the one pass, moved beside the job once it is queued. */
+struct thumbs {
+	struct spoold	*sd;
+	int		 fd[ANALYSE_THUMBS];
+	char		*path[ANALYSE_THUMBS];
+	int		 failed;
+};
+
+static void
+thumb_data(void *arg, int idx, const unsigned char *data, size_t len)
+{
+	struct thumbs *th = arg;
+
+	if (idx < 0 || idx >= ANALYSE_THUMBS || th->failed)
+		return;
+	if (len == 0) {
+		if (th->fd[idx] >= 0)
+			close(th->fd[idx]);
+		th->fd[idx] = -1;
+		return;
+	}
+	if (th->path[idx] == NULL) {
+		th->path[idx] = xasprintf("%s/ingest.XXXXXX", th->sd->dir_tmp);
+		if ((th->fd[idx] = mkostemp(th->path[idx], O_CLOEXEC)) < 0) {
+			free(th->path[idx]);
+			th->path[idx] = NULL;
+			th->failed = 1;
+			return;
+		}
+	}
+	if (th->fd[idx] >= 0 && write_all(th->fd[idx], data, len) < 0)
+		th->failed = 1;	/* thumbnails are extras: the job goes on */
+}
+
+/* Move the good thumbnails to SPOOL/jobs/ID.d/thumb-WxH.FORMAT; drop
+ * the rest.  A failure loses a picture, never the job. */
+static void
+thumbs_finish(struct thumbs *th, const struct analysis *an, long id)
+{
+	char *dir = NULL, *dst, fmt[8];
+	size_t k;
+	int i;
+
+	for (i = 0; i < ANALYSE_THUMBS; i++) {
+		if (th->fd[i] >= 0)
+			close(th->fd[i]);
+		th->fd[i] = -1;
+		if (th->path[i] == NULL)
+			continue;
+		if (id > 0 && !th->failed && i < an->nthumbs &&
+		    !an->thumbs[i].bad) {
+			if (dir == NULL) {
+				dir = xasprintf("%s/%ld.d", th->sd->dir_jobs, id);
+				if (mkdir_exist_ok(dir, 0755) < 0)
+					log_warn("%s", dir);
+			}
+			snprintf(fmt, sizeof(fmt), "%s", an->thumbs[i].format);
+			for (k = 0; fmt[k]; k++)
+				fmt[k] = (char)tolower((unsigned char)fmt[k]);
+			if (!name_is_safe(fmt, 7))
+				snprintf(fmt, sizeof(fmt), "bin");
+			dst = xasprintf("%s/thumb-%dx%d.%s", dir,
+			    an->thumbs[i].width, an->thumbs[i].height, fmt);
+			if (rename(th->path[i], dst) == 0)
+				chmod(dst, 0644);
+			else
+				log_warn("%s", dst);
+			free(dst);
+		}
+		unlink(th->path[i]);	/* gone already when moved */
+		free(th->path[i]);
+		th->path[i] = NULL;
+	}
+	free(dir);
+}
+
 long
 ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
     uid_t uid, const char *title, const struct drop_id *drop, char *reason,
@@ -76,6 +154,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 {
 	struct conf_printer *cp;
 	struct analysis *an = NULL;
+	struct thumbs th;
 	struct stat st;
 	char *meta = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -115,6 +194,12 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		fatalx("ingest: cannot set up SHA-256");
 	an = xmalloc(sizeof(*an));
 	analyse_init(an, &cp->check);
+	memset(&th, 0, sizeof(th));
+	th.sd = sd;
+	for (i = 0; i < ANALYSE_THUMBS; i++)
+		th.fd[i] = -1;
+	an->thumb_cb = thumb_data;
+	an->thumb_arg = &th;
 
 	for (;;) {
 		n = read(fd, buf, INGEST_BUFSZ);
@@ -179,6 +264,8 @@ done:
 		close(out);
 	if (id <= 0)
 		unlink(tmp);
+	if (an != NULL)
+		thumbs_finish(&th, an, id);
 	EVP_MD_CTX_free(md);
 	free(buf);
 	free(tmp);

@@ -15,6 +15,20 @@ out=$("$GPRINT" -w -T "second cube" "$CUBE") || fail "gprint -w: $out"
 echo "$out" | grep -q "^mk3-[0-9]*: completed$" || fail "gprint -w said: $out"
 expect_log "$CUBE" "$CUBE"
 
+# Thumbnails in the file are kept beside the job, decoded; a bad one is
+# left out.
+{
+	printf '; thumbnail begin 2x2 16\n; iVBORw0K\n; GgoAAAA=\n; thumbnail end\n'
+	printf '; thumbnail_JPG begin 4x4 8\n; !!!!\n; thumbnail_JPG end\n'
+	cat "$CUBE"
+} > "$T/thumbs.gcode"
+id=$(submit "$T/thumbs.gcode")
+"$GQUEUE" -w "$id" > /dev/null || fail "the job with thumbnails did not complete"
+printf '\211PNG\r\n\032\n\0\0\0' | cmp -s - "$T/spool/jobs/$id.d/thumb-2x2.png" ||
+	fail "the thumbnail was not kept: $(ls -la "$T/spool/jobs/")"
+[ ! -e "$T/spool/jobs/$id.d/thumb-4x4.jpg" ] || fail "a bad thumbnail was kept"
+ls "$T/spool/tmp" | grep -q . && fail "left in tmp: $(ls "$T/spool/tmp")"
+
 # The queue is empty again and the printer ready.
 "$GQUEUE" > "$T/q.out"
 grep -qx "mk3 is ready" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"

@@ -244,6 +244,54 @@ test_motion_model(void **state)
 	assert_true(a.seconds > 2 * straight);
 }
 
+static unsigned char got[64];
+static size_t ngot;
+static int ends;
+
+static void
+collect(void *arg, int idx, const unsigned char *data, size_t len)
+{
+	(void)arg;
+	if (len == 0) {
+		ends++;
+		return;
+	}
+	assert_int_equal(idx, 0);
+	assert_true(ngot + len <= sizeof(got));
+	memcpy(got + ngot, data, len);
+	ngot += len;
+}
+
+/* Thumbnails are decoded as they stream past, over lines, to the end
+ * that '=' marks; bad base64 marks the thumbnail bad. */
+static void
+test_thumbnails(void **state)
+{
+	static const unsigned char png[] = { 0x89, 'P', 'N', 'G', '\r', '\n',
+	    0x1a, '\n', 0, 0, 0 };
+	struct analysis a;
+	const char *in = "; thumbnail begin 2x2 16\n; iVBORw0K\n; GgoAAAA=\n"
+	    "; thumbnail end\n; thumbnail begin 2x2 8\n; i*BO\n"
+	    "; thumbnail end\nG28\n";
+	size_t step;
+
+	(void)state;
+	for (step = 1; step < 40; step += 13) {
+		analyse_init(&a, NULL);
+		a.thumb_cb = collect;
+		ngot = 0;
+		ends = 0;
+		assert_int_equal(analyse_bytes(&a, in, strlen(in)), 0);
+		assert_int_equal(analyse_end(&a), 0);
+		assert_int_equal(a.nthumbs, 2);
+		assert_int_equal(ngot, sizeof(png));
+		assert_memory_equal(got, png, sizeof(png));
+		assert_int_equal(a.thumbs[0].bad, 0);
+		assert_int_equal(a.thumbs[1].bad, 1);
+		assert_int_equal(ends, 2);
+	}
+}
+
 int
 main(void)
 {
@@ -253,6 +301,7 @@ main(void)
 		cmocka_unit_test(test_slicers),
 		cmocka_unit_test(test_layers_from_z),
 		cmocka_unit_test(test_motion_model),
+		cmocka_unit_test(test_thumbnails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
