@@ -325,6 +325,28 @@ conf_script(struct conf_parse *cp, struct conf_printer *p, int which,
 	}
 }
 
+/* "500M", "2G", "123456": bytes, from 1 KiB to 1 TiB. */
+static int
+parse_size(const char *s, long long *out)
+{
+	char *end;
+	long long v, mul = 1;
+
+	v = strtoll(s, &end, 10);
+	if (end == s || v <= 0)
+		return -1;
+	switch (*end) {
+	case 'K': case 'k': mul = 1LL << 10; end++; break;
+	case 'M': case 'm': mul = 1LL << 20; end++; break;
+	case 'G': case 'g': mul = 1LL << 30; end++; break;
+	case 'T': case 't': mul = 1LL << 40; end++; break;
+	}
+	if (*end != '\0' || v > (1LL << 40) / mul || v * mul < 1024)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
 static int
 conf_handler(void *user, const char *section, const char *key,
     const char *value)
@@ -349,6 +371,11 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->backend_dir, value);
 		else if (strcmp(key, "default_printer") == 0)
 			conf_set_str(&c->default_printer, value);
+		else if (strcmp(key, "max_job_size") == 0) {
+			if (parse_size(value, &c->max_job_size) < 0)
+				conf_error(cp, cp->line, "max_job_size: '%s' is"
+				    " not a size such as 500M or 2G", value);
+		}
 		else
 			conf_error(cp, cp->line, "unknown key '%s' in [spool]",
 			    key);
@@ -458,6 +485,7 @@ conf_load(struct conf *c, const char *file,
 	memset(c, 0, sizeof(*c));
 	memset(&cp, 0, sizeof(cp));
 	c->file = xstrdup(file);
+	c->max_job_size = 2LL << 30;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;

@@ -42,6 +42,7 @@ struct conf {
 	char	*socket_path;
 	char	*backend_dir;
 	char	*default_printer;
+	long long max_job_size;		/* bytes of G-code, uncompressed */
 	struct conf_printer *printers;
 	size_t	 nprinters;
 };

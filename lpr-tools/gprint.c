@@ -23,6 +23,7 @@
 #include "log.h"
 #include "msg.h"
 #include "util.h"
+#include "zread.h"
 
 static void
 usage(void)
@@ -139,12 +140,16 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			    strerror(errno));
 			ok = 0;
 		} else {
-			while ((n = read(fd, buf, 65536)) > 0)
+			struct zread *zr = zread_new(fd);
+
+			while ((n = zread_read(zr, buf, 65536)) > 0)
 				if (analyse_bytes(a, buf, (size_t)n) < 0)
 					break;
 			if (n < 0)
-				snprintf(a->error, sizeof(a->error),
-				    "cannot read: %s", strerror(errno));
+				snprintf(a->error, sizeof(a->error), "%s",
+				    errno == EIO && zread_error(zr)[0] ?
+				    zread_error(zr) : strerror(errno));
+			zread_free(zr);
 			close(fd);
 			ok = a->error[0] == '\0' && analyse_end(a) == 0;
 			if (ok && a->lx.ncmds == 0) {

@@ -36,6 +36,7 @@
 #include "log.h"
 #include "spoold.h"
 #include "util.h"
+#include "zread.h"
 
 #define INGEST_BUFSZ	65536
 
@@ -154,6 +155,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 {
 	struct conf_printer *cp;
 	struct analysis *an = NULL;
+	struct zread *zr = NULL;
 	struct thumbs th;
 	struct stat st;
 	char *meta = NULL;
@@ -201,17 +203,27 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	an->thumb_cb = thumb_data;
 	an->thumb_arg = &th;
 
+	zr = zread_new(fd);
 	for (;;) {
-		n = read(fd, buf, INGEST_BUFSZ);
+		n = zread_read(zr, buf, INGEST_BUFSZ);
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(reason, reasonsz, "cannot read the file: %s",
-			    strerror(errno));
+			if (errno == EIO && zread_error(zr)[0])
+				snprintf(reason, reasonsz, "%s",
+				    zread_error(zr));
+			else
+				snprintf(reason, reasonsz, "cannot read the"
+				    " file: %s", strerror(errno));
 			goto reject;
 		}
 		if (n == 0)
 			break;
+		if (size + n > sd->conf.max_job_size) {
+			snprintf(reason, reasonsz, "larger than the spool's"
+			    " max_job_size (%lld bytes%s)",
+			    sd->conf.max_job_size, zread_is_gzip(zr) ?
+			    ", uncompressed" : "");
+			goto reject;
+		}
 		if (first && ingest_magic(sd, &cp->policy, buf, (size_t)n, reason,
 		    reasonsz) < 0)
 			goto reject;
@@ -266,6 +278,7 @@ done:
 		unlink(tmp);
 	if (an != NULL)
 		thumbs_finish(&th, an, id);
+	zread_free(zr);
 	EVP_MD_CTX_free(md);
 	free(buf);
 	free(tmp);

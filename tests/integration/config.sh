@@ -86,6 +86,11 @@ for want in \
 	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
 done
 
+printf '[spool]\nmax_job_size = 12Q\n[printer mk3]\ndevice = /dev/ttyACM0\n' > "$T/size.conf"
+"$SPOOLD" -n -c "$T/size.conf" > "$T/out" 2>&1 && fail "a bad max_job_size accepted"
+grep -q "size.conf:2: max_job_size: '12Q' is not a size such as 500M or 2G" "$T/out" ||
+	fail "said: $(cat "$T/out")"
+
 # The analyser's policy keys.
 cat > "$T/policy.conf" <<CONF
 [printer mk3]

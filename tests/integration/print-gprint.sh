@@ -29,6 +29,13 @@ printf '\211PNG\r\n\032\n\0\0\0' | cmp -s - "$T/spool/jobs/$id.d/thumb-2x2.png" 
 [ ! -e "$T/spool/jobs/$id.d/thumb-4x4.jpg" ] || fail "a bad thumbnail was kept"
 ls "$T/spool/tmp" | grep -q . && fail "left in tmp: $(ls "$T/spool/tmp")"
 
+# A gzip-compressed file prints as the file it holds.
+gzip -c "$CUBE" > "$T/cube.gcode.gz"
+: > "$T/vprinter.log"
+id=$(submit "$T/cube.gcode.gz")
+"$GQUEUE" -w "$id" > /dev/null || fail "the compressed job did not complete"
+expect_log "$CUBE"
+
 # The queue is empty again and the printer ready.
 "$GQUEUE" > "$T/q.out"
 grep -qx "mk3 is ready" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"

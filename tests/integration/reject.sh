@@ -2,7 +2,10 @@
 # gprint with bad input: each gets one clear message naming the file and
 # the line, a non-zero exit, and spoold keeps serving.
 . "$top_srcdir/tests/integration/lib.sh"
-gs_setup
+gs_config
+sed -i '/^\[spool\]/a max_job_size = 32M' "$GSPOOL_CONF"
+gs_vprinter
+gs_spoold
 
 expect_fail() {	# expected-exit pattern command...
 	code=$1 pat=$2
@@ -48,6 +51,14 @@ printf 'G28\nM109 S400\n' > "$T/hot.gcode"
 expect_fail 1 "line 2: M109 S400 sets 400 C" "$GPRINT" "$T/hot.gcode"
 printf 'G28\nG1 X5000 Y10\n' > "$T/far.gcode"
 expect_fail 1 "line 2: 'G1 X5000 Y10' goes to X5000.000, outside the build volume" "$GPRINT" "$T/far.gcode"
+# Compressed files: taken in uncompressed, within max_job_size.
+gzip -c "$CUBE" | head -c 3000 > "$T/trunc.gcode.gz"
+expect_fail 1 "trunc.gcode.gz: rejected: the gzip data ends too soon" "$GPRINT" "$T/trunc.gcode.gz"
+printf '\037\213garbage' > "$T/bad.gcode.gz"
+expect_fail 1 "bad.gcode.gz: rejected: damaged gzip data" "$GPRINT" "$T/bad.gcode.gz"
+yes 'G1 X1 Y1' | head -c 40000000 | gzip > "$T/bomb.gcode.gz"
+expect_fail 1 "bomb.gcode.gz: rejected: larger than the spool's max_job_size (33554432 bytes, uncompressed)" \
+    "$GPRINT" "$T/bomb.gcode.gz"
 expect_fail 1 "missing.gcode: No such file" "$GPRINT" "$T/missing.gcode"
 expect_fail 1 "not a regular file" "$GPRINT" "$T"
 expect_fail 2 "nosuch: unknown printer" "$GPRINT" -P nosuch "$CUBE"
