@@ -371,7 +371,10 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->backend_dir, value);
 		else if (strcmp(key, "default_printer") == 0)
 			conf_set_str(&c->default_printer, value);
-		else if (strcmp(key, "max_job_size") == 0) {
+		else if (strcmp(key, "drop_quiet") == 0) {
+			if (conf_number(cp, key, value, 0, 600, &v) == 0)
+				c->drop_quiet_ms = v * 1000;
+		} else if (strcmp(key, "max_job_size") == 0) {
 			if (parse_size(value, &c->max_job_size) < 0)
 				conf_error(cp, cp->line, "max_job_size: '%s' is"
 				    " not a size such as 500M or 2G", value);
@@ -486,6 +489,7 @@ conf_load(struct conf *c, const char *file,
 	memset(&cp, 0, sizeof(cp));
 	c->file = xstrdup(file);
 	c->max_job_size = 2LL << 30;
+	c->drop_quiet_ms = 1000;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;

@@ -43,6 +43,7 @@ struct conf {
 	char	*backend_dir;
 	char	*default_printer;
 	long long max_job_size;		/* bytes of G-code, uncompressed */
+	long	 drop_quiet_ms;		/* a written drop file must rest */
 	struct conf_printer *printers;
 	size_t	 nprinters;
 };

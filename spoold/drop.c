@@ -2,10 +2,14 @@
  * drop.c - the drop folders: SPOOL/drop/<user>/.
  *
  * A file copied or renamed into a user's drop folder becomes that user's
- * job on the default printer.  Events from libinotifytools are hints: a
- * file is taken when it was closed after writing or renamed into the
- * folder; the start-up scan and a scan after every queue overflow are
- * the truth, so nothing dropped while spoold was down or busy is lost.
+ * job on the default printer; in a subfolder named after a printer
+ * (drop/<user>/<printer>/), a job for that printer.  Events from
+ * libinotifytools are hints: a file renamed into a folder is taken at
+ * once; one closed after writing is taken when it has stayed the same
+ * (size and mtime) for the quiet period, so a client that writes in
+ * several goes is not cut short.  Scans are the truth: at start-up,
+ * after an inotify queue overflow and every minute, so nothing dropped
+ * while spoold was down or busy is lost.
  *
  * libinotifytools keeps one instance per process in static state and
  * does not give its descriptor away: drop_init() finds it under
@@ -37,6 +41,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <inotifytools/inotifytools.h>
@@ -45,17 +50,31 @@
 #include "spoold.h"
 #include "util.h"
 
-#define DROP_MAXUSERS	1024
+#define DROP_MAXWATCHES	4096
+#define DROP_MAXPENDING	4096
+#define DROP_RESCAN_MS	60000
 #define USER_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
 #define ROOT_EVENTS	(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 
+/* A watched folder: drop/<user> (sub NULL) or drop/<user>/<printer>. */
 struct drop_watch {
 	int	 wd;
 	char	*user;
+	char	*sub;
 };
 
-static struct drop_watch watches[DROP_MAXUSERS];
+/* A file closed after writing, waiting out its quiet period. */
+struct drop_pending {
+	char		*user, *sub, *name;
+	long long	 size, mtime_ns;
+	long long	 due;		/* monotonic ms */
+};
+
+static struct drop_watch watches[DROP_MAXWATCHES];
 static size_t nwatches;
+static struct drop_pending pending[DROP_MAXPENDING];
+static size_t npending;
+static long long next_rescan;
 static int root_wd = -1;
 
 /* Temporary names of uploaders and editors: wait for the rename. */
@@ -120,22 +139,32 @@ watch_wd(const char *path)
 	return wd;
 }
 
+static char *
+folder_path(struct spoold *sd, const char *user, const char *sub)
+{
+	return sub ? xasprintf("%s/%s/%s", sd->dir_drop, user, sub) :
+	    xasprintf("%s/%s", sd->dir_drop, user);
+}
+
 static void
-drop_watch_user(struct spoold *sd, const char *user)
+drop_watch_folder(struct spoold *sd, const char *user, const char *sub)
 {
 	char *path;
 	size_t i;
 	int wd;
 
 	for (i = 0; i < nwatches; i++)
-		if (strcmp(watches[i].user, user) == 0)
+		if (strcmp(watches[i].user, user) == 0 &&
+		    (sub == NULL ? watches[i].sub == NULL :
+		    watches[i].sub != NULL && strcmp(watches[i].sub, sub) == 0))
 			return;
-	if (nwatches == DROP_MAXUSERS) {
-		log_warnx("drop: more than %d user folders; %s is scanned"
-		    " at start-up only", DROP_MAXUSERS, user);
+	path = folder_path(sd, user, sub);
+	if (nwatches == DROP_MAXWATCHES) {
+		log_warnx("drop: more than %d folders; %s is scanned, not"
+		    " watched", DROP_MAXWATCHES, path);
+		free(path);
 		return;
 	}
-	path = xasprintf("%s/%s", sd->dir_drop, user);
 	if (!inotifytools_watch_file(path, USER_EVENTS)) {
 		errno = inotifytools_error();
 		log_warn("drop: cannot watch %s", path);
@@ -146,6 +175,7 @@ drop_watch_user(struct spoold *sd, const char *user)
 	free(path);
 	watches[nwatches].wd = wd;
 	watches[nwatches].user = xstrdup(user);
+	watches[nwatches].sub = sub ? xstrdup(sub) : NULL;
 	nwatches++;
 }
 
@@ -220,8 +250,10 @@ drop_reject(struct spoold *sd, const char *user, int dfd, const char *name,
 }
 
 static void
-drop_take(struct spoold *sd, const char *user, const char *name)
+drop_take(struct spoold *sd, const char *user, const char *sub,
+    const char *name)
 {
+	const char *printer = sub ? sub : sd->conf.default_printer;
 	struct drop_id di;
 	struct passwd *pw;
 	struct stat dst, st;
@@ -232,7 +264,7 @@ drop_take(struct spoold *sd, const char *user, const char *name)
 
 	if (drop_ignored(name))
 		return;
-	dir = xasprintf("%s/%s", sd->dir_drop, user);
+	dir = folder_path(sd, user, sub);
 	path = xasprintf("%s/%s", dir, name);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd < 0 || fstat(dfd, &dst) < 0) {
@@ -288,12 +320,12 @@ drop_take(struct spoold *sd, const char *user, const char *name)
 		fsync(dfd);
 		goto out;
 	}
-	id = ingest_fd(sd, fd, sd->conf.default_printer, user, pw->pw_uid,
-	    name, &di, reason, sizeof(reason));
+	id = ingest_fd(sd, fd, printer, user, pw->pw_uid, name, &di, reason,
+	    sizeof(reason));
 	close(fd);
 	if (id > 0) {
-		log_info("%s-%ld: queued from %s for %s",
-		    sd->conf.default_printer, id, path, user);
+		log_info("%s-%ld: queued from %s for %s", printer, id, path,
+		    user);
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("drop: cannot remove %s", path);
 		fsync(dfd);
@@ -309,35 +341,80 @@ out:
 	free(dir);
 }
 
+/* A file written and closed: taken once it has been quiet.  Returns 1
+ * if it was put to wait. */
 static int
-drop_is_regular(struct spoold *sd, const char *user, const char *name)
+drop_wait(struct spoold *sd, const char *user, const char *sub,
+    const char *name, const struct stat *st, long long now)
 {
-	struct stat st;
-	char *path = xasprintf("%s/%s/%s", sd->dir_drop, user, name);
-	int r;
+	long long mtime = (long long)st->st_mtim.tv_sec * 1000000000LL +
+	    st->st_mtim.tv_nsec;
+	size_t i;
 
-	r = lstat(path, &st) < 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
-	free(path);
-	return r;
+	for (i = 0; i < npending; i++)
+		if (strcmp(pending[i].name, name) == 0 &&
+		    strcmp(pending[i].user, user) == 0 &&
+		    (sub == NULL ? pending[i].sub == NULL :
+		    pending[i].sub && strcmp(pending[i].sub, sub) == 0))
+			break;
+	if (i == npending) {
+		if (npending == DROP_MAXPENDING)
+			return 0;	/* the next scan takes it */
+		pending[i].user = xstrdup(user);
+		pending[i].sub = sub ? xstrdup(sub) : NULL;
+		pending[i].name = xstrdup(name);
+		npending++;
+	}
+	pending[i].size = (long long)st->st_size;
+	pending[i].mtime_ns = mtime;
+	pending[i].due = now + sd->conf.drop_quiet_ms;
+	return 1;
 }
 
+/* What is in a folder: regular files are taken (or wait out their quiet
+ * period if they changed lately), a user's printer subfolders are
+ * watched and scanned, anything else is taken to be refused. */
 static void
-drop_scan_user(struct spoold *sd, const char *user)
+drop_scan_folder(struct spoold *sd, const char *user, const char *sub)
 {
 	struct dirent *de;
+	struct stat st;
+	struct timespec ts;
+	long long now = monotonic_ms(), age_ms;
 	char *dir;
 	DIR *d;
 
-	dir = xasprintf("%s/%s", sd->dir_drop, user);
+	dir = folder_path(sd, user, sub);
 	if ((d = opendir(dir)) == NULL) {
 		log_warn("drop: %s", dir);
 		free(dir);
 		return;
 	}
+	clock_gettime(CLOCK_REALTIME, &ts);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_type == DT_DIR)
+		if (de->d_name[0] == '.' || drop_ignored(de->d_name))
 			continue;
-		drop_take(sd, user, de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (sub == NULL && conf_printer(&sd->conf,
+			    de->d_name) != NULL) {
+				/* readdir's entry is reused by the scan
+				 * below: keep the name. */
+				char *name = xstrdup(de->d_name);
+
+				drop_watch_folder(sd, user, name);
+				drop_scan_folder(sd, user, name);
+				free(name);
+			}
+			continue;
+		}
+		age_ms = ((long long)ts.tv_sec - st.st_mtim.tv_sec) * 1000 +
+		    (ts.tv_nsec - st.st_mtim.tv_nsec) / 1000000;
+		if (S_ISREG(st.st_mode) && age_ms < sd->conf.drop_quiet_ms &&
+		    drop_wait(sd, user, sub, de->d_name, &st, now))
+			continue;
+		drop_take(sd, user, sub, de->d_name);
 	}
 	closedir(d);
 	free(dir);
@@ -358,10 +435,65 @@ drop_scan(struct spoold *sd)
 			continue;
 		if (!name_is_safe(de->d_name, USER_MAX - 1))
 			continue;
-		drop_watch_user(sd, de->d_name);
-		drop_scan_user(sd, de->d_name);
+		drop_watch_folder(sd, de->d_name, NULL);
+		drop_scan_folder(sd, de->d_name, NULL);
 	}
 	closedir(d);
+	next_rescan = monotonic_ms() + DROP_RESCAN_MS;
+}
+
+/* Files whose quiet period is over; the minute's rescan. */
+void
+drop_tick(struct spoold *sd, long long now)
+{
+	struct stat st;
+	char *path;
+	size_t i = 0;
+
+	while (i < npending) {
+		struct drop_pending *p = &pending[i];
+
+		if (now < p->due) {
+			i++;
+			continue;
+		}
+		path = xasprintf("%s/%s%s%s/%s", sd->dir_drop, p->user,
+		    p->sub ? "/" : "", p->sub ? p->sub : "", p->name);
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    ((long long)st.st_size != p->size ||
+		    (long long)st.st_mtim.tv_sec * 1000000000LL +
+		    st.st_mtim.tv_nsec != p->mtime_ns)) {
+			/* Still being written: wait again. */
+			drop_wait(sd, p->user, p->sub, p->name, &st, now);
+			free(path);
+			i++;
+			continue;
+		}
+		free(path);
+		{
+			char *user = p->user, *sub = p->sub, *name = p->name;
+
+			pending[i] = pending[--npending];
+			drop_take(sd, user, sub, name);
+			free(user);
+			free(sub);
+			free(name);
+		}
+	}
+	if (now >= next_rescan)
+		drop_scan(sd);
+}
+
+long
+drop_timeout(long long now)
+{
+	long long t = next_rescan;
+	size_t i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i].due < t)
+			t = pending[i].due;
+	return t <= now ? 0 : (long)(t - now);
 }
 
 void
@@ -384,25 +516,52 @@ drop_events(struct spoold *sd)
 				char name[USER_MAX];
 
 				snprintf(name, sizeof(name), "%s", ev->name);
-				drop_watch_user(sd, name);
-				drop_scan_user(sd, name);
+				drop_watch_folder(sd, name, NULL);
+				drop_scan_folder(sd, name, NULL);
 			}
 			continue;
 		}
 		for (i = 0; i < nwatches; i++) {
-			if (watches[i].wd == ev->wd) {
-				char name[NAME_MAX + 1];
+			struct drop_watch *w = &watches[i];
+			char name[NAME_MAX + 1];
+			struct stat st;
+			char *path;
 
-				/* The library reuses ev: copy the name. */
-				snprintf(name, sizeof(name), "%s", ev->name);
-				/* A regular file is taken once written; a
-				 * link, FIFO or device never will be. */
-				if ((ev->mask & IN_CREATE) &&
-				    drop_is_regular(sd, watches[i].user, name))
-					break;
-				drop_take(sd, watches[i].user, name);
+			if (w->wd != ev->wd)
+				continue;
+			/* The library reuses ev: copy the name. */
+			snprintf(name, sizeof(name), "%s", ev->name);
+			if (ev->mask & IN_ISDIR) {
+				/* A printer's subfolder appears. */
+				if (w->sub == NULL && (ev->mask & (IN_CREATE |
+				    IN_MOVED_TO)) && conf_printer(&sd->conf,
+				    name) != NULL) {
+					drop_watch_folder(sd, w->user, name);
+					drop_scan_folder(sd, w->user, name);
+				}
 				break;
 			}
+			if (drop_ignored(name))
+				break;
+			path = xasprintf("%s/%s%s%s/%s", sd->dir_drop,
+			    w->user, w->sub ? "/" : "", w->sub ? w->sub : "",
+			    name);
+			if (lstat(path, &st) < 0) {
+				free(path);
+				break;
+			}
+			free(path);
+			/* A regular file is taken once written (and quiet);
+			 * a link, FIFO or device never will be: refuse it
+			 * now.  Renamed in: whole, take it. */
+			if ((ev->mask & IN_CREATE) && S_ISREG(st.st_mode))
+				break;
+			if ((ev->mask & IN_CLOSE_WRITE) &&
+			    drop_wait(sd, w->user, w->sub, name, &st,
+			    monotonic_ms()))
+				break;
+			drop_take(sd, w->user, w->sub, name);
+			break;
 		}
 	}
 }

@@ -159,7 +159,14 @@ loop(struct spoold *sd)
 		long timeout;
 
 		printer_tick(sd, now);
+		drop_tick(sd, now);
 		timeout = printer_timeout(sd, now);
+		{
+			long dt = drop_timeout(now);
+
+			if (timeout < 0 || dt < timeout)
+				timeout = dt;
+		}
 		n = 0;
 		pfd[n].fd = sd->sig_fd;
 		pfd[n].events = POLLIN;

@@ -102,6 +102,8 @@ void	control_close(struct spoold *);
 int	drop_init(struct spoold *);
 void	drop_scan(struct spoold *);
 void	drop_events(struct spoold *);
+void	drop_tick(struct spoold *, long long now);
+long	drop_timeout(long long now);
 
 /* ingest.c */
 long	ingest_fd(struct spoold *, int fd, const char *printer,

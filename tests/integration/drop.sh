@@ -3,7 +3,8 @@
 # are queued as the folder's user; temporary names wait for their
 # rename; bad files move to rejected/ with a reason; spoold keeps going.
 . "$top_srcdir/tests/integration/lib.sh"
-gs_config
+gs_config "[printer mk4]" "device = $T/mk4.tty"
+sed -i '/^\[spool\]/a drop_quiet = 3' "$GSPOOL_CONF"
 gs_vprinter
 me=$(id -un)
 drop="$T/spool/drop/$me"
@@ -58,5 +59,23 @@ printf 'G28\0' > "$drop/empty.gcode"
 "$GQUEUE" > "$T/q.out" || fail "gqueue failed after the rejections"
 grep -qx "no entries" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
 kill -0 "$SPOOLD_PID" || fail "spoold died"
-expect_log "$CUBE" "$CUBE" "$CUBE"
+
+# 4. A subfolder named after a printer sends its files there; any other
+# subfolder is left alone.
+mkdir "$drop/mk4" "$drop/elsewhere"
+cp "$CUBE" "$drop/elsewhere/stays.gcode"
+cp "$CUBE" "$drop/mk4/for-mk4.gcode"
+"$WAITFOR" gone "$drop/mk4/for-mk4.gcode" || fail "the mk4 subfolder was not taken"
+"$GQUEUE" -P mk4 > "$T/q.out"
+grep -q "^1st .* for-mk4.gcode " "$T/q.out" || fail "gqueue -P mk4: $(cat "$T/q.out")"
+[ -f "$drop/elsewhere/stays.gcode" ] || fail "a file in an unknown subfolder was touched"
+
+# 5. A file written in two goes is taken whole: closing it starts a
+# quiet period (3 s here), and the second write restarts it.
+printf 'G28\nG1 X10 Y10 F3000\n' > "$drop/two-goes.gcode"
+printf 'G1 X20 Y20\nG1 X30 Y30\n' >> "$drop/two-goes.gcode"
+cp "$drop/two-goes.gcode" "$T/two-goes.gcode"
+"$WAITFOR" gone "$drop/two-goes.gcode" || fail "the two-part file was not taken"
+"$GQUEUE" -w 5 > /dev/null || fail "job 5 did not complete: $("$GQUEUE" -w 5)"
+expect_log "$CUBE" "$CUBE" "$CUBE" "$T/two-goes.gcode"
 echo "PASS"
