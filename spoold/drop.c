@@ -329,6 +329,7 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("drop: cannot remove %s", path);
 		fsync(dfd);
+		crash_point("removed");
 		printer_dispatch(sd);
 	} else if (id == 0)
 		drop_reject(sd, user, dfd, name, reason);

@@ -250,6 +250,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		    "no G-code commands in the file");
 		goto reject;
 	}
+	crash_point("copied");
 	EVP_DigestFinal_ex(md, digest, &dlen);
 	for (i = 0; i < dlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
@@ -260,6 +261,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	}
 	close(out);
 	out = -1;
+	crash_point("synced");
 	meta = analyse_json(an, title, 1, "", ANALYSE_JSON_COMPACT);
 	id = queue_add(sd, printer, owner, uid, title, size,
 	    (long)an->lx.ncmds, hex, meta, drop, tmp);

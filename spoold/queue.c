@@ -201,6 +201,7 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	id = (long)sqlite3_last_insert_rowid(sd->db);
 	if (db_event(sd, id, "pending", owner, "queued") < 0)
 		goto fail;
+	crash_point("inserted");
 	/* The file takes its final name before the commit: a crash before
 	 * the commit leaves a file under an id that the next job reuses
 	 * (the row was never committed), never a row without its file. */
@@ -212,8 +213,10 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		goto fail;
 	}
 	free(path);
+	crash_point("renamed");
 	if (db_exec(sd, "COMMIT", "add job") < 0)
 		goto fail;
+	crash_point("committed");
 	return id;
 fail:
 	db_exec(sd, "ROLLBACK", "rollback");

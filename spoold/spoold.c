@@ -225,6 +225,17 @@ loop(struct spoold *sd)
 	}
 }
 
+void
+crash_point(const char *name)
+{
+	const char *at = getenv("GSPOOL_TEST_CRASH_AT");
+
+	if (at != NULL && strcmp(at, name) == 0) {
+		log_warnx("crash point '%s': killing myself", name);
+		raise(SIGKILL);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {

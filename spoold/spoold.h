@@ -88,6 +88,11 @@ struct job_row {
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
 };
 
+/* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
+ * spoold kills itself there with SIGKILL, as a power cut would stop it.
+ * Points: copied, synced, inserted, renamed, committed, removed. */
+void	crash_point(const char *name);
+
 /* Job states that end a job: nothing more happens to it. */
 int	job_state_final(const char *state);
 

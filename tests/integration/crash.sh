@@ -1,0 +1,41 @@
+#!/bin/sh
+# Exactly once across crashes: spoold is killed (SIGKILL, as a power cut
+# stops it) at each step of taking a dropped file in.  After a restart
+# every dropped file is queued exactly once and prints exactly once.
+. "$top_srcdir/tests/integration/lib.sh"
+gs_config
+sed -i '/^\[spool\]/a drop_quiet = 0' "$GSPOOL_CONF"
+gs_vprinter
+me=$(id -un)
+drop="$T/spool/drop/$me"
+mkdir -p "$drop"
+steps="copied synced inserted renamed committed removed"
+n=0
+for step in $steps; do
+	rm -f "$T/spool/control"
+	GSPOOL_TEST_CRASH_AT=$step "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+	SPOOLD_PID=$!
+	"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+	cp "$CUBE" "$drop/$step.gcode"
+	rc=0
+	wait "$SPOOLD_PID" || rc=$?
+	[ "$rc" -eq 137 ] || fail "$step: spoold was not killed at its crash point (exit $rc)"
+	grep -q "crash point '$step'" "$T/spoold.log" || fail "$step: no crash"
+	rm -f "$T/spool/control"
+	gs_spoold
+	"$WAITFOR" gone "$drop/$step.gcode" || fail "$step: the file was never taken"
+	n=$((n + 1))
+	"$GQUEUE" -w "$n" > "$T/wait.out" ||
+		fail "$step: job $n did not complete: $(cat "$T/wait.out")"
+	gs_stop_spoold
+done
+
+# Exactly one job a file, each printed once; nothing left in tmp/.
+rm -f "$T/spool/control"
+gs_spoold
+"$GQUEUE" -w $((n + 1)) > "$T/out" 2>&1 && fail "a file was queued twice"
+grep -q "job $((n + 1)) does not exist" "$T/out" || fail "gqueue -w: $(cat "$T/out")"
+ls "$T/spool/tmp" | grep -q . && fail "left in tmp: $(ls "$T/spool/tmp")"
+# shellcheck disable=SC2046
+expect_log $(for s in $steps; do echo "$CUBE"; done)
+echo "PASS"
