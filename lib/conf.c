@@ -371,7 +371,10 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->backend_dir, value);
 		else if (strcmp(key, "default_printer") == 0)
 			conf_set_str(&c->default_printer, value);
-		else if (strcmp(key, "drop_quiet") == 0) {
+		else if (strcmp(key, "max_user_jobs") == 0) {
+			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
+				c->max_user_jobs = v;
+		} else if (strcmp(key, "drop_quiet") == 0) {
 			if (conf_number(cp, key, value, 0, 600, &v) == 0)
 				c->drop_quiet_ms = v * 1000;
 		} else if (strcmp(key, "max_job_size") == 0) {
@@ -490,6 +493,7 @@ conf_load(struct conf *c, const char *file,
 	c->file = xstrdup(file);
 	c->max_job_size = 2LL << 30;
 	c->drop_quiet_ms = 1000;
+	c->max_user_jobs = 100;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;

@@ -44,6 +44,7 @@ struct conf {
 	char	*default_printer;
 	long long max_job_size;		/* bytes of G-code, uncompressed */
 	long	 drop_quiet_ms;		/* a written drop file must rest */
+	long	 max_user_jobs;		/* not yet ended, per user; 0: any */
 	struct conf_printer *printers;
 	size_t	 nprinters;
 };

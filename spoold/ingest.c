@@ -183,6 +183,13 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		snprintf(reason, reasonsz, "not a regular file");
 		return 0;
 	}
+	if (sd->conf.max_user_jobs > 0 &&
+	    queue_count_user(sd, owner) >= sd->conf.max_user_jobs) {
+		snprintf(reason, reasonsz, "%s has %ld jobs waiting or printing,"
+		    " the most max_user_jobs allows", owner,
+		    sd->conf.max_user_jobs);
+		return 0;
+	}
 	tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
 	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
 		snprintf(reason, reasonsz, "cannot create a spool file: %s",

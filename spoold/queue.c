@@ -289,6 +289,24 @@ queue_add_event(struct spoold *sd, long id, const char *what,
 	return db_event(sd, id, what, who, reason);
 }
 
+/* Jobs of a user not yet ended: what max_user_jobs counts. */
+long
+queue_count_user(struct spoold *sd, const char *owner)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	st = db_prepare(sd, "SELECT count(*) FROM job WHERE owner = ? AND"
+	    " state IN ('pending', 'held', 'processing', 'stopped')");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 long
 queue_next_pending(struct spoold *sd, const char *printer)
 {

@@ -130,6 +130,7 @@ int	queue_set_progress(struct spoold *, long id, long lines,
 int	queue_add_event(struct spoold *, long id, const char *what,
 	    const char *reason, const char *who);
 long	queue_next_pending(struct spoold *, const char *printer);
+long	queue_count_user(struct spoold *, const char *owner);
 int	queue_get(struct spoold *, long id, struct job_row *);
 int	queue_list(struct spoold *, const char *printer,
 	    int (*cb)(const struct job_row *, void *), void *arg);

@@ -75,6 +75,16 @@ out=$("$GPRINT" -w "$T/nul.gcode" "$CUBE" 2>&1) && fail "gprint exited 0 with a 
 echo "$out" | grep -q "mk3-1: completed" || fail "the good file did not print: $out"
 expect_log "$CUBE"
 
+# max_user_jobs: the third job waiting is one too many.
+gs_stop_spoold
+sed -i '/^\[spool\]/a max_user_jobs = 2' "$GSPOOL_CONF"
+kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true	# nothing prints
+gs_spoold
+submit "$CUBE" > /dev/null
+submit "$CUBE" > /dev/null
+expect_fail 1 "rejected: $(id -un) has 2 jobs waiting or printing, the most max_user_jobs allows" \
+    "$GPRINT" "$CUBE"
+
 # No spoold: a clear message and exit 3.
 gs_stop_spoold
 expect_fail 3 "cannot reach spoold at $T/spool/control" "$GPRINT" "$CUBE"
