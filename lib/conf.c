@@ -371,6 +371,8 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->backend_dir, value);
 		else if (strcmp(key, "default_printer") == 0)
 			conf_set_str(&c->default_printer, value);
+		else if (strcmp(key, "magic") == 0)
+			conf_set_str(&c->magic, value);
 		else if (strcmp(key, "max_user_jobs") == 0) {
 			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
 				c->max_user_jobs = v;
@@ -386,6 +388,7 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_error(cp, cp->line, "unknown key '%s' in [spool]",
 			    key);
 		if ((strcmp(key, "directory") == 0 ||
+		    strcmp(key, "magic") == 0 ||
 		    strcmp(key, "socket") == 0 ||
 		    strcmp(key, "backend_dir") == 0) && value[0] != '/')
 			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
@@ -513,6 +516,8 @@ conf_load(struct conf *c, const char *file,
 
 	if (c->spool_dir == NULL)
 		c->spool_dir = xstrdup(LOCALSTATEDIR "/spool/gspool");
+	if (c->magic == NULL)
+		c->magic = xstrdup(PKGDATADIR "/gcode.mgc");
 	if (c->socket_path == NULL)
 		c->socket_path = xasprintf("%s/control", c->spool_dir);
 	if (c->backend_dir == NULL)
@@ -562,6 +567,7 @@ conf_free(struct conf *c)
 	free(c->printers);
 	free(c->file);
 	free(c->spool_dir);
+	free(c->magic);
 	free(c->socket_path);
 	free(c->backend_dir);
 	free(c->default_printer);

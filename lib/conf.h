@@ -45,6 +45,7 @@ struct conf {
 	long long max_job_size;		/* bytes of G-code, uncompressed */
 	long	 drop_quiet_ms;		/* a written drop file must rest */
 	long	 max_user_jobs;		/* not yet ended, per user; 0: any */
+	char	*magic;			/* gspool's compiled magic file */
 	struct conf_printer *printers;
 	size_t	 nprinters;
 };

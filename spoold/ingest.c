@@ -51,6 +51,17 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 
 	if (sd->magic == NULL || len == 0)
 		return 0;
+	if (sd->magic_gcode != NULL &&
+	    (mime = magic_buffer(sd->magic_gcode, buf, len)) != NULL) {
+		if (strncmp(mime, "text/x.gcode", 12) == 0)
+			return 0;	/* the lexer checks every byte */
+		if (strncmp(mime, "application/x.prusa-bgcode", 26) == 0) {
+			snprintf(reason, reasonsz, "Prusa binary G-code"
+			    " (libmagic says %s), which is not sent over a"
+			    " serial line: export plain G-code instead", mime);
+			return -1;
+		}
+	}
 	/* The stock database knows no G-code and gives some G-code files
 	 * odd types (a slicer's "key = value" header reads as an INI file):
 	 * what matters is its verdict on the encoding. */

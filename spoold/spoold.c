@@ -296,6 +296,17 @@ main(int argc, char *argv[])
 		    sd.magic ? magic_error(sd.magic) : "out of memory");
 		return 1;
 	}
+	/* Ours is asked first, alone: in one list with the stock database
+	 * its guesses about text win over ours. */
+	if ((sd.magic_gcode = magic_open(MAGIC_MIME | MAGIC_ERROR)) == NULL ||
+	    magic_load(sd.magic_gcode, sd.conf.magic) != 0) {
+		log_warnx("libmagic: cannot load %s: %s; going on without"
+		    " it", sd.conf.magic, sd.magic_gcode ?
+		    magic_error(sd.magic_gcode) : "out of memory");
+		if (sd.magic_gcode != NULL)
+			magic_close(sd.magic_gcode);
+		sd.magic_gcode = NULL;
+	}
 	if (queue_open(&sd) < 0 || queue_recover(&sd) < 0)
 		return 1;
 	ingest_sweep(&sd);
@@ -322,6 +333,8 @@ main(int argc, char *argv[])
 	printer_close_all(&sd);
 	queue_close(&sd);
 	magic_close(sd.magic);
+	if (sd.magic_gcode != NULL)
+		magic_close(sd.magic_gcode);
 	log_info("stopped");
 	free(sd.printers);
 	free(sd.dir_jobs);

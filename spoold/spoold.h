@@ -56,7 +56,8 @@ struct spoold {
 	struct conf	 conf;
 	int		 foreground;
 	sqlite3		*db;
-	magic_t		 magic;
+	magic_t		 magic;		/* libmagic's own database */
+	magic_t		 magic_gcode;	/* gspool's: G-code, bgcode */
 	int		 listen_fd;
 	int		 sig_fd;
 	int		 ino_fd;

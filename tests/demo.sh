@@ -30,6 +30,7 @@ cat > "$GSPOOL_CONF" <<CONF
 [spool]
 directory = $T/spool
 backend_dir = $B/backends
+magic = $B/magic/gcode.mgc
 
 [printer mk3]
 description = the built-in virtual printer

@@ -27,7 +27,7 @@ refuse() {	# file reason-pattern
 	out=$("$GPRINT" "$CORPUS/$1" 2>&1) && fail "$1 was accepted"
 	echo "$out" | grep -q "$2" || fail "$1: $out"
 }
-refuse prusaslicer-2.8.1-mini-cube.bgcode "not a text G-code file (libmagic says application/octet-stream"
+refuse prusaslicer-2.8.1-mini-cube.bgcode "Prusa binary G-code (libmagic says application/x.prusa-bgcode"
 refuse edge-line-numbers-checksums.gcode "line 1: 'N1 G20' carries its own line number"
 refuse skeinforge-12.01-20mm-box.gcode "line 27: ': 2.0 </setting>)' is not a G-code command"
 

@@ -61,6 +61,7 @@ gs_config() {
 [spool]
 directory = $T/spool
 backend_dir = $BIN/backends
+magic = $BIN/magic/gcode.mgc
 
 [printer mk3]
 device = $T/mk3.tty
