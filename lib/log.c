@@ -13,6 +13,7 @@
 #include <syslog.h>
 
 #include "log.h"
+#include "util.h"
 
 static const char *log_name = "gspool";
 static enum log_dest log_to = LOG_TO_STDERR;
@@ -43,9 +44,12 @@ log_progname(void)
 static void
 log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
 {
-	char buf[2048];
+	char raw[2048], buf[2048];
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* Messages carry names from outside (files, printers' replies):
+	 * one line each, no terminal escapes. */
+	clean_text(buf, sizeof(buf), raw);
 	if (log_to == LOG_TO_SYSLOG) {
 		if (suffix)
 			syslog(pri, "%s: %s", buf, suffix);

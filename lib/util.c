@@ -226,3 +226,49 @@ tcp_split(const char *device, char *host, size_t hostsz, char *port,
 	snprintf(port, portsz, "%s", colon + 1);
 	return 0;
 }
+
+/* A name from outside (a file name, a title) made safe to print and
+ * store: control bytes and bytes that are not UTF-8 become '?', and it
+ * is cut to outsz - 1 bytes on a character boundary. */
+void
+clean_text(char *out, size_t outsz, const char *in)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, n, k;
+
+	while (*p && o + 1 < outsz) {
+		if (*p < 0x20 || *p == 0x7f) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		if (*p < 0x80) {
+			out[o++] = (char)*p++;
+			continue;
+		}
+		/* The length a lead byte announces; continuation bytes must
+		 * follow, and no overlong or surrogate forms. */
+		n = (*p >= 0xc2 && *p <= 0xdf) ? 2 : (*p >= 0xe0 && *p <= 0xef) ?
+		    3 : (*p >= 0xf0 && *p <= 0xf4) ? 4 : 0;
+		for (k = 1; k < n; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 3 && ((p[0] == 0xe0 && p[1] < 0xa0) ||
+		    (p[0] == 0xed && p[1] >= 0xa0)))
+			n = 0;
+		if (n == 4 && ((p[0] == 0xf0 && p[1] < 0x90) ||
+		    (p[0] == 0xf4 && p[1] >= 0x90)))
+			n = 0;
+		if (n == 0) {
+			out[o++] = '?';
+			p++;
+			continue;
+		}
+		if (o + n >= outsz)
+			break;
+		memcpy(out + o, p, n);
+		o += n;
+		p += n;
+	}
+	out[o] = '\0';
+}

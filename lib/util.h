@@ -42,6 +42,9 @@ int	 name_is_safe(const char *s, size_t maxlen);
 /* Monotonic clock in milliseconds. */
 long long monotonic_ms(void);
 
+/* Control bytes and invalid UTF-8 as '?', cut to fit outsz. */
+void	clean_text(char *out, size_t outsz, const char *in);
+
 /* "tcp://HOST:PORT" (HOST may be "[v6 address]") into its parts; -1 if
  * it is not one. */
 int	tcp_split(const char *device, char *host, size_t hostsz, char *port,

@@ -168,6 +168,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	struct analysis *an = NULL;
 	struct zread *zr = NULL;
 	struct thumbs th;
+	char ctitle[256];
 	struct stat st;
 	char *meta = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -280,8 +281,11 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	close(out);
 	out = -1;
 	crash_point("synced");
-	meta = analyse_json(an, title, 1, "", ANALYSE_JSON_COMPACT);
-	id = queue_add(sd, printer, owner, uid, title, size,
+	/* A title is printed by gqueue and shown remotely: no control
+	 * bytes (terminal escapes), no broken UTF-8. */
+	clean_text(ctitle, sizeof(ctitle), title);
+	meta = analyse_json(an, ctitle, 1, "", ANALYSE_JSON_COMPACT);
+	id = queue_add(sd, printer, owner, uid, ctitle, size,
 	    (long)an->lx.ncmds, hex, meta, drop, tmp);
 	if (id < 0)
 		snprintf(reason, reasonsz, "cannot add the job to the queue");

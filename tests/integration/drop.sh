@@ -51,6 +51,9 @@ printf 'N10 G28*44\n' > "$drop/numbered.gcode"
 reject numbered.gcode "line 1: .*checksum"
 ln -s "$CUBE" "$drop/link.gcode"
 reject link.gcode "symbolic link"
+cp "$CUBE" "$T/outside.gcode"
+ln "$T/outside.gcode" "$drop/hardlink.gcode"
+reject hardlink.gcode "other hard links"
 # A second file of the same name is kept beside the first.
 printf 'G28\0' > "$drop/empty.gcode"
 "$WAITFOR" exists "$rej/empty.gcode.1.reason" || fail "second empty.gcode not rejected"
@@ -70,12 +73,22 @@ cp "$CUBE" "$drop/mk4/for-mk4.gcode"
 grep -q "^1st .* for-mk4.gcode " "$T/q.out" || fail "gqueue -P mk4: $(cat "$T/q.out")"
 [ -f "$drop/elsewhere/stays.gcode" ] || fail "a file in an unknown subfolder was touched"
 
-# 5. A file written in two goes is taken whole: closing it starts a
+# 5. A name with a newline, a terminal escape and bytes that are not
+# UTF-8 is queued under a title made safe to print (mk4 has no printer
+# attached: the job waits, and gqueue shows it).
+odd=$(printf 'odd\nname\033[31m\377.gcode')
+cp "$CUBE" "$drop/mk4/$odd"
+"$WAITFOR" gone "$drop/mk4/$odd" || fail "the odd name was not taken"
+"$GQUEUE" -P mk4 > "$T/q.out"
+grep -q "^2nd .* odd?name?\[31m?.gcode " "$T/q.out" || fail "gqueue -P mk4: $(cat -v "$T/q.out")"
+grep -q "$(printf '\033')" "$T/q.out" && fail "an escape reached gqueue's output"
+
+# 6. A file written in two goes is taken whole: closing it starts a
 # quiet period (3 s here), and the second write restarts it.
 printf 'G28\nG1 X10 Y10 F3000\n' > "$drop/two-goes.gcode"
 printf 'G1 X20 Y20\nG1 X30 Y30\n' >> "$drop/two-goes.gcode"
 cp "$drop/two-goes.gcode" "$T/two-goes.gcode"
 "$WAITFOR" gone "$drop/two-goes.gcode" || fail "the two-part file was not taken"
-"$GQUEUE" -w 5 > /dev/null || fail "job 5 did not complete: $("$GQUEUE" -w 5)"
+"$GQUEUE" -w 6 > /dev/null || fail "job 6 did not complete: $("$GQUEUE" -w 6)"
 expect_log "$CUBE" "$CUBE" "$CUBE" "$T/two-goes.gcode"
 echo "PASS"

@@ -85,6 +85,26 @@ test_dest(void **state)
 }
 
 static void
+test_clean_text(void **state)
+{
+	char out[16];
+
+	(void)state;
+	clean_text(out, sizeof(out), "cube.gcode");
+	assert_string_equal(out, "cube.gcode");
+	clean_text(out, sizeof(out), "a\nb\033[2Jc");
+	assert_string_equal(out, "a?b?[2Jc");
+	clean_text(out, sizeof(out), "caf\303\251 \377\300\257");
+	assert_string_equal(out, "caf\303\251 ???");
+	/* Surrogates and overlong forms are not UTF-8. */
+	clean_text(out, sizeof(out), "\355\240\200\340\200\200x");
+	assert_string_equal(out, "??????x");
+	/* Cut on a character boundary. */
+	clean_text(out, 6, "abcd\303\251");
+	assert_string_equal(out, "abcd");
+}
+
+static void
 test_tcp_split(void **state)
 {
 	char host[64], port[8];
@@ -117,6 +137,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tcp_split),
+		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),
