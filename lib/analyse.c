@@ -108,6 +108,8 @@ analyse_init(struct analysis *a, const struct analyse_policy *pol)
 	gstate_init(&a->gs);
 	a->slicer_seconds = -1;
 	a->thumb_idx = -1;
+	for (i = 0; i < ANALYSE_TOOLS; i++)
+		a->slicer_filament_g[i] = -1;
 	a->accel = DEFAULT_ACCEL;
 	a->gs.feed = DEFAULT_FEED;
 	for (i = 0; i < 3; i++) {
@@ -311,6 +313,28 @@ on_comment(struct analysis *a, const char *c)
 		p = skip_spaces(s + (s[0] == 'T' ? 5 : 11));
 		if (isdigit((unsigned char)*p) && a->slicer_seconds < 0)
 			a->slicer_seconds = strtol(p, NULL, 10);
+	} else if (strncmp(s, "filament used [g] =", 19) == 0) {
+		/* PrusaSlicer and kin: "12.14" or "5.1, 3.2" per tool. */
+		char *end;
+		int t;
+
+		p = s + 19;
+		for (t = 0; t < ANALYSE_TOOLS; t++) {
+			double g = strtod(p, &end);
+
+			if (end == p)
+				break;
+			a->slicer_filament_g[t] = g;
+			p = end;
+			while (*p == ',' || *p == ' ')
+				p++;
+		}
+	} else if (strncmp(s, "Plastic weight:", 15) == 0) {
+		/* Simplify3D: "Plastic weight: 13.16 g (0.03 lb)" */
+		double g;
+
+		if (sscanf(s + 15, " %lf g", &g) == 1)
+			a->slicer_filament_g[0] = g;
 	} else if (strncmp(s, "Build time:", 11) == 0) {
 		/* Simplify3D: "Build time: 0 hours 31 minutes" */
 		if (sscanf(s + 11, " %lf hours %lf minutes", &h, &m) == 2)

@@ -20,6 +20,9 @@
 #define ANALYSE_OBJECTS		32
 #define ANALYSE_THUMBS		8
 #define ANALYSE_NAME		64
+/* Filament weight when the slicer does not say: 1.75 mm PLA. */
+#define ANALYSE_FILAMENT_DIAMETER	1.75	/* mm */
+#define ANALYSE_FILAMENT_DENSITY	1.24	/* g/cm^3 */
 
 /* A command code such as M500: letter and number. */
 struct gcode_code {
@@ -62,6 +65,7 @@ struct analysis {
 	long		slicer_seconds;	/* the slicer's estimate, -1 none */
 	double		seconds;	/* gspool's own estimate */
 	double		filament_mm[ANALYSE_TOOLS];
+	double		slicer_filament_g[ANALYSE_TOOLS];	/* -1: none */
 	int		tool;
 	double		bbox_min[3], bbox_max[3];
 	int		extruded;	/* any extruding move seen */

@@ -71,6 +71,17 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	for (i = 0; i <= last; i++)
 		json_array_append_new(arr, rounded(a->filament_mm[i], 0.01));
 	json_object_set_new(o, "filament_mm", arr);
+	/* Grams: the slicer's figure where it gives one, else from the
+	 * length for 1.75 mm PLA. */
+	arr = json_array();
+	for (i = 0; i <= last; i++) {
+		double r = ANALYSE_FILAMENT_DIAMETER / 2;
+
+		json_array_append_new(arr, rounded(a->slicer_filament_g[i] >= 0 ?
+		    a->slicer_filament_g[i] : a->filament_mm[i] * M_PI * r * r *
+		    ANALYSE_FILAMENT_DENSITY / 1000, 0.01));
+	}
+	json_object_set_new(o, "filament_g", arr);
 	if (a->extruded) {
 		t = json_object();
 		json_object_set_new(t, "min", json_pack("[o,o,o]",

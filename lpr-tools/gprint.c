@@ -72,6 +72,9 @@ report(const char *file, const struct analysis *a, int ok)
 		if (a->filament_mm[i] > 0) {
 			printf("%s T%d %.1f mm", any++ ? "," : "", i,
 			    a->filament_mm[i]);
+			if (a->slicer_filament_g[i] >= 0)
+				printf(" (%.2f g, the slicer's)",
+				    a->slicer_filament_g[i]);
 		}
 	printf("%s\n", any ? "" : " none");
 	if (a->extruded)

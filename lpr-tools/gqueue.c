@@ -97,8 +97,10 @@ show_meta(const char *text)
 	printf(", about %s", buf);
 	json_array_foreach(json_object_get(o, "filament_mm"), i, t)
 		if (json_number_value(t) > 0)
-			printf(", T%zu %.2f m of filament", i,
-			    json_number_value(t) / 1000);
+			printf(", T%zu %.2f m of filament (%.0f g)", i,
+			    json_number_value(t) / 1000, json_number_value(
+			    json_array_get(json_object_get(o, "filament_g"),
+			    i)));
 	printf("\n\thotend %.0f C, bed %.0f C",
 	    json_number_value(json_object_get(o, "max_hotend")),
 	    json_number_value(json_object_get(o, "max_bed")));

@@ -19,7 +19,7 @@ grep -q "^1st .* $id2 " "$T/q.out" || fail "gqueue shows no waiting job: $(cat "
 # gqueue -l: what the analyser found, under each job.
 "$GQUEUE" -l > "$T/ql.out"
 grep -q "^	sliced by gspool mkcube.awk$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
-grep -q "^	100 layers, about [0-9]*m [0-9]*s, T0 1.23 m of filament$" "$T/ql.out" ||
+grep -q "^	100 layers, about [0-9]*m [0-9]*s, T0 1.23 m of filament (4 g)$" "$T/ql.out" ||
 	fail "gqueue -l: $(cat "$T/ql.out")"
 grep -q "^	hotend 205 C, bed 60 C$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 

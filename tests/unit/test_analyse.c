@@ -129,7 +129,8 @@ static const char prusa[] =
     "G1 E-0.8 F2100\nG1 E0.8\nM104 S210\n"
     ";LAYER_CHANGE\n;Z:0.4\nG1 Z0.4\nG1 X10 Y40 E2.5\nT1\nG1 X10 Y20 E1\n"
     "G4 P500\n"
-    "; estimated printing time (normal mode) = 1h 16m 1s\n";
+    "; estimated printing time (normal mode) = 1h 16m 1s\n"
+    "; filament used [g] = 1.50, 0.25\n";
 
 static void
 test_metadata(void **state)
@@ -146,6 +147,9 @@ test_metadata(void **state)
 		assert_int_equal(a.layers, 2);
 		assert_true(fabs(a.filament_mm[0] - 6.5) < 1e-9);
 		assert_true(fabs(a.filament_mm[1] - 1.0) < 1e-9);
+		assert_true(a.slicer_filament_g[0] == 1.5 &&
+		    a.slicer_filament_g[1] == 0.25 &&
+		    a.slicer_filament_g[2] == -1);
 		assert_true(a.bbox_min[0] == 10 && a.bbox_max[0] == 60);
 		assert_true(a.bbox_min[1] == 10 && a.bbox_max[1] == 40);
 		assert_true(fabs(a.first_layer_z - 0.2) < 1e-9);
