@@ -474,6 +474,42 @@ conf_handler(void *user, const char *section, const char *key,
 			    " %s]", key, name);
 		return 1;
 	}
+	if (strncmp(section, "user ", 5) == 0) {
+		const char *name = section + 5;
+		struct conf_user *u = NULL;
+		size_t i;
+
+		while (*name == ' ')
+			name++;
+		if (!name_is_safe(name, 63)) {
+			conf_error(cp, cp->section_line, "user name '%s': use"
+			    " 1 to 63 letters, digits, '.', '_' or '-'", name);
+			cp->reported_line = cp->line;
+			return 1;
+		}
+		for (i = 0; i < c->nusers; i++)
+			if (strcmp(c->users[i].name, name) == 0)
+				u = &c->users[i];
+		if (u == NULL) {
+			c->users = xrealloc(c->users,
+			    (c->nusers + 1) * sizeof(*c->users));
+			u = &c->users[c->nusers++];
+			u->name = xstrdup(name);
+			u->max_job_size = 0;
+			u->max_jobs = -1;
+		}
+		if (strcmp(key, "max_job_size") == 0) {
+			if (parse_size(value, &u->max_job_size) < 0)
+				conf_error(cp, cp->line, "max_job_size: '%s' is"
+				    " not a size such as 500M or 2G", value);
+		} else if (strcmp(key, "max_jobs") == 0) {
+			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
+				u->max_jobs = v;
+		} else
+			conf_error(cp, cp->line, "unknown key '%s' in [user"
+			    " %s]", key, name);
+		return 1;
+	}
 	if (section[0] == '\0')
 		conf_error(cp, cp->line, "'%s' is outside any section", key);
 	else
@@ -568,6 +604,9 @@ conf_free(struct conf *c)
 	free(c->file);
 	free(c->spool_dir);
 	free(c->magic);
+	for (i = 0; i < c->nusers; i++)
+		free(c->users[i].name);
+	free(c->users);
 	free(c->socket_path);
 	free(c->backend_dir);
 	free(c->default_printer);
@@ -601,4 +640,22 @@ const char *
 conf_default_path(void)
 {
 	return SYSCONFDIR "/gspool/gspool.conf";
+}
+
+void
+conf_user_limits(const struct conf *c, const char *user,
+    long long *max_job_size, long *max_jobs)
+{
+	size_t i;
+
+	*max_job_size = c->max_job_size;
+	*max_jobs = c->max_user_jobs;
+	for (i = 0; i < c->nusers; i++) {
+		if (strcmp(c->users[i].name, user) != 0)
+			continue;
+		if (c->users[i].max_job_size > 0)
+			*max_job_size = c->users[i].max_job_size;
+		if (c->users[i].max_jobs >= 0)
+			*max_jobs = c->users[i].max_jobs;
+	}
 }

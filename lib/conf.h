@@ -36,6 +36,13 @@ struct conf_printer {
 	unsigned line;			/* line of its section header */
 };
 
+/* [user NAME]: limits for one user, over the spool's. */
+struct conf_user {
+	char	*name;
+	long long max_job_size;		/* 0: the spool's */
+	long	 max_jobs;		/* -1: the spool's; 0: no limit */
+};
+
 struct conf {
 	char	*file;
 	char	*spool_dir;
@@ -48,6 +55,8 @@ struct conf {
 	char	*magic;			/* gspool's compiled magic file */
 	struct conf_printer *printers;
 	size_t	 nprinters;
+	struct conf_user *users;
+	size_t	 nusers;
 };
 
 /*
@@ -60,6 +69,9 @@ int	conf_load(struct conf *, const char *file,
 	    void (*report)(const char *msg, void *arg), void *arg);
 void	conf_free(struct conf *);
 struct conf_printer *conf_printer(const struct conf *, const char *name);
+/* A user's limits: the [user NAME] section's, else the spool's. */
+void	conf_user_limits(const struct conf *, const char *user,
+	    long long *max_job_size, long *max_jobs);
 
 /* The file to use: -c FILE, else $GSPOOL_CONF, else the default. */
 const char *conf_path(const char *opt);

@@ -169,6 +169,8 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	struct zread *zr = NULL;
 	struct thumbs th;
 	char ctitle[256];
+	long long max_size;
+	long max_jobs;
 	struct stat st;
 	char *meta = NULL;
 	EVP_MD_CTX *md = NULL;
@@ -195,11 +197,10 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		snprintf(reason, reasonsz, "not a regular file");
 		return 0;
 	}
-	if (sd->conf.max_user_jobs > 0 &&
-	    queue_count_user(sd, owner) >= sd->conf.max_user_jobs) {
+	conf_user_limits(&sd->conf, owner, &max_size, &max_jobs);
+	if (max_jobs > 0 && queue_count_user(sd, owner) >= max_jobs) {
 		snprintf(reason, reasonsz, "%s has %ld jobs waiting or printing,"
-		    " the most max_user_jobs allows", owner,
-		    sd->conf.max_user_jobs);
+		    " the most allowed", owner, max_jobs);
 		return 0;
 	}
 	tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
@@ -236,11 +237,10 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 		}
 		if (n == 0)
 			break;
-		if (size + n > sd->conf.max_job_size) {
-			snprintf(reason, reasonsz, "larger than the spool's"
-			    " max_job_size (%lld bytes%s)",
-			    sd->conf.max_job_size, zread_is_gzip(zr) ?
-			    ", uncompressed" : "");
+		if (size + n > max_size) {
+			snprintf(reason, reasonsz, "larger than the %lld bytes"
+			    " allowed for %s%s", max_size, owner,
+			    zread_is_gzip(zr) ? " (uncompressed)" : "");
 			goto reject;
 		}
 		if (first && ingest_magic(sd, &cp->policy, buf, (size_t)n, reason,

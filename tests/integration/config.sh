@@ -86,10 +86,15 @@ for want in \
 	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
 done
 
-printf '[spool]\nmax_job_size = 12Q\n[printer mk3]\ndevice = /dev/ttyACM0\n' > "$T/size.conf"
+printf '[spool]\nmax_job_size = 12Q\n[printer mk3]\ndevice = /dev/ttyACM0\n[user alice]\nmax_jobs = lots\ncolour = red\n[user a/b]\nmax_jobs = 1\n' > "$T/size.conf"
 "$SPOOLD" -n -c "$T/size.conf" > "$T/out" 2>&1 && fail "a bad max_job_size accepted"
-grep -q "size.conf:2: max_job_size: '12Q' is not a size such as 500M or 2G" "$T/out" ||
-	fail "said: $(cat "$T/out")"
+for want in \
+    "size.conf:2: max_job_size: '12Q' is not a size such as 500M or 2G" \
+    "size.conf:6: max_jobs: 'lots' is not a whole number" \
+    "size.conf:7: unknown key 'colour' in \[user alice\]" \
+    "size.conf:8: user name 'a/b'"; do
+	grep -q "$want" "$T/out" || fail "missing $want: $(cat "$T/out")"
+done
 
 # The analyser's policy keys.
 cat > "$T/policy.conf" <<CONF

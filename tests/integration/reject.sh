@@ -57,7 +57,7 @@ expect_fail 1 "trunc.gcode.gz: rejected: the gzip data ends too soon" "$GPRINT" 
 printf '\037\213garbage' > "$T/bad.gcode.gz"
 expect_fail 1 "bad.gcode.gz: rejected: damaged gzip data" "$GPRINT" "$T/bad.gcode.gz"
 yes 'G1 X1 Y1' | head -c 40000000 | gzip > "$T/bomb.gcode.gz"
-expect_fail 1 "bomb.gcode.gz: rejected: larger than the spool's max_job_size (33554432 bytes, uncompressed)" \
+expect_fail 1 "bomb.gcode.gz: rejected: larger than the 33554432 bytes allowed for $(id -un) (uncompressed)" \
     "$GPRINT" "$T/bomb.gcode.gz"
 expect_fail 1 "missing.gcode: No such file" "$GPRINT" "$T/missing.gcode"
 expect_fail 1 "not a regular file" "$GPRINT" "$T"
@@ -75,15 +75,23 @@ out=$("$GPRINT" -w "$T/nul.gcode" "$CUBE" 2>&1) && fail "gprint exited 0 with a 
 echo "$out" | grep -q "mk3-1: completed" || fail "the good file did not print: $out"
 expect_log "$CUBE"
 
-# max_user_jobs: the third job waiting is one too many.
+# max_user_jobs: the third job waiting is one too many; a [user]
+# section sets a user's own limits.
 gs_stop_spoold
 sed -i '/^\[spool\]/a max_user_jobs = 2' "$GSPOOL_CONF"
 kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true	# nothing prints
 gs_spoold
 submit "$CUBE" > /dev/null
 submit "$CUBE" > /dev/null
-expect_fail 1 "rejected: $(id -un) has 2 jobs waiting or printing, the most max_user_jobs allows" \
+expect_fail 1 "rejected: $(id -un) has 2 jobs waiting or printing, the most allowed" \
     "$GPRINT" "$CUBE"
+gs_stop_spoold
+printf '[user %s]\nmax_jobs = 3\nmax_job_size = 50K\n' "$(id -un)" >> "$GSPOOL_CONF"
+gs_spoold
+expect_fail 1 "rejected: larger than the 51200 bytes allowed for $(id -un)" "$GPRINT" "$CUBE"
+printf 'G28\n' > "$T/small.gcode"
+submit "$T/small.gcode" > /dev/null
+expect_fail 1 "rejected: $(id -un) has 3 jobs waiting or printing" "$GPRINT" "$T/small.gcode"
 
 # No spoold: a clear message and exit 3.
 gs_stop_spoold
