@@ -544,6 +544,38 @@ motion(struct analysis *a, const struct gstate *before, const char *cmd,
 	a->v_prev = v;
 }
 
+/* The step between two heights extruded at: the layer height is the
+ * commonest (a few distinct values: first layer, variable heights). */
+static void
+count_height(struct analysis *a, double dz)
+{
+	long um = lround(dz * 1000);
+	int i;
+
+	if (um <= 0 || um > 5000)
+		return;		/* a hop, not a layer */
+	for (i = 0; i < a->nheights; i++)
+		if (a->heights_um[i] == um) {
+			a->height_count[i]++;
+			return;
+		}
+	if (a->nheights < ANALYSE_HEIGHTS) {
+		a->heights_um[a->nheights] = um;
+		a->height_count[a->nheights++] = 1;
+	}
+}
+
+double
+analyse_layer_height(const struct analysis *a)
+{
+	int i, best = -1;
+
+	for (i = 0; i < a->nheights; i++)
+		if (best < 0 || a->height_count[i] > a->height_count[best])
+			best = i;
+	return best < 0 ? 0 : (double)a->heights_um[best] / 1000;
+}
+
 static int
 on_move(struct analysis *a, const char *cmd, long code)
 {
@@ -623,6 +655,8 @@ on_move(struct analysis *a, const char *cmd, long code)
 		if (!a->extruded || fabs(to[2] - a->last_extrude_z) > 1e-4) {
 			if (!a->extruded || to[2] > a->last_extrude_z)
 				a->z_layers++;
+			if (a->extruded && to[2] > a->last_extrude_z)
+				count_height(a, to[2] - a->last_extrude_z);
 			a->last_extrude_z = to[2];
 		}
 		a->extruded = 1;

@@ -20,6 +20,7 @@
 #define ANALYSE_OBJECTS		32
 #define ANALYSE_THUMBS		8
 #define ANALYSE_NAME		64
+#define ANALYSE_HEIGHTS		16	/* distinct layer heights counted */
 /* Filament weight when the slicer does not say: 1.75 mm PLA. */
 #define ANALYSE_FILAMENT_DIAMETER	1.75	/* mm */
 #define ANALYSE_FILAMENT_DENSITY	1.24	/* g/cm^3 */
@@ -72,6 +73,9 @@ struct analysis {
 	double		first_layer_z;
 	unsigned long	layers;		/* from markers, else Z changes */
 	unsigned long	z_layers;
+	long		heights_um[ANALYSE_HEIGHTS];
+	unsigned long	height_count[ANALYSE_HEIGHTS];
+	int		nheights;
 	double		last_extrude_z;
 	double		max_hotend, max_bed;
 	double		first_hotend, first_bed;
@@ -120,6 +124,9 @@ int	analyse_end(struct analysis *);
 char	*analyse_json(const struct analysis *, const char *file,
 	    int accepted, const char *reason, int flags);
 #define ANALYSE_JSON_COMPACT	1
+
+/* The commonest step between the heights extruded at (0: none). */
+double	analyse_layer_height(const struct analysis *);
 
 /* Parse "M500 M501 ..." into codes; -1 with the bad word in bad. */
 int	analyse_parse_codes(const char *list, struct gcode_code *codes,

@@ -56,6 +56,8 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	json_object_set_new(o, "layers", json_integer((json_int_t)a->layers));
 	json_object_set_new(o, "first_layer_height", a->extruded ?
 	    rounded(a->first_layer_z, 0.001) : json_null());
+	json_object_set_new(o, "layer_height", a->nheights > 0 ?
+	    rounded(analyse_layer_height(a), 0.001) : json_null());
 	json_object_set_new(o, "estimated_seconds", json_integer(
 	    a->slicer_seconds >= 0 ? a->slicer_seconds :
 	    (json_int_t)llround(a->seconds)));

@@ -61,6 +61,8 @@ report(const char *file, const struct analysis *a, int ok)
 	printf("  layers: %lu", a->layers);
 	if (a->extruded)
 		printf(", the first at %.2f mm", a->first_layer_z);
+	if (a->nheights > 0)
+		printf(", %.2f mm high", analyse_layer_height(a));
 	printf("\n  estimated time: ");
 	if (a->slicer_seconds >= 0) {
 		print_duration(a->slicer_seconds);

@@ -218,6 +218,7 @@ test_layers_from_z(void **state)
 	    "G1 X20 E1\nG1 Z5\nG1 X30\nG1 Z0.6\nG1 X10 E2\nM0 change colour\n"
 	    "G1 Z0.9\nG1 X20 E3\nM1\nG1 X21\nM0\n", 4), 0);
 	assert_int_equal(a.layers, 3);
+	assert_true(fabs(analyse_layer_height(&a) - 0.3) < 1e-9);
 	/* The last M0 ends the print (RepRapFirmware): no pause. */
 	assert_int_equal(a.pauses, 2);
 	assert_true(a.bbox_max[2] > 0.89 && a.bbox_max[2] < 0.91);
