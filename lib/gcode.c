@@ -355,6 +355,50 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)buf[i];
+		size_t j, room;
+
+		/* Fast paths: the middle of a command, and of a comment, in
+		 * runs (the checks below, over many bytes at a time). */
+		if (lx->cmdlen > 0 && !lx->in_comment && !lx->in_paren &&
+		    !lx->overlong) {
+			room = GCODE_MAX_CMD - lx->cmdlen;
+			for (j = i; j < len && j - i < room; j++) {
+				c = (unsigned char)buf[j];
+				if (c < 0x20 || c >= 0x7f || c == ';' ||
+				    c == '(')
+					break;
+			}
+			if (j > i) {
+				memcpy(lx->cmd + lx->cmdlen, buf + i, j - i);
+				lx->cmdlen += j - i;
+				lx->bytes += j - i;
+				i = j - 1;
+				continue;
+			}
+			c = (unsigned char)buf[i];
+		} else if (lx->in_comment) {
+			for (j = i; j < len; j++) {
+				c = (unsigned char)buf[j];
+				if ((c < 0x20 && c != '\t') || c == 0x7f)
+					break;
+			}
+			if (j > i) {
+				if (lx->comment_at_start) {
+					room = sizeof(lx->comment) - 1 -
+					    lx->commentlen;
+					if (room > j - i)
+						room = j - i;
+					memcpy(lx->comment + lx->commentlen,
+					    buf + i, room);
+					lx->commentlen += room;
+				}
+				lx->bytes += j - i;
+				lx->prev_cr = 0;
+				i = j - 1;
+				continue;
+			}
+			c = (unsigned char)buf[i];
+		}
 
 		lx->bytes++;
 		if (c == '\n' && lx->prev_cr) {
