@@ -508,10 +508,21 @@ link_wants_line(const struct link *lk)
 	    lk->sent_n - lk->acked_n < link_window(lk);
 }
 
+/* Lines not yet acknowledged must stay in the history: room for n
+ * more? */
+static int
+history_room(const struct link *lk, long n)
+{
+	return lk->next_n + n - (lk->acked_n + 1) <= LINK_HISTORY;
+}
+
 static int
 link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 {
 	if (lk->state != LINK_PRINTING)
+		return -1;
+	/* One place is kept for an M105 probe. */
+	if (!history_room(lk, 2))
 		return -1;
 	lk->clock = now;
 	if (link_frame(lk, lk->next_n, cmd, flags) < 0)
@@ -550,7 +561,8 @@ link_lines_acked(const struct link *lk)
 static void
 link_probe(struct link *lk, long long now)
 {
-	if (lk->state != LINK_PRINTING || lk->sent_n + 1 < lk->next_n)
+	if (lk->state != LINK_PRINTING || lk->sent_n + 1 < lk->next_n ||
+	    !history_room(lk, 1))
 		return;
 	if (link_frame(lk, lk->next_n, "M105", LINE_PROBE) < 0)
 		return;
