@@ -10,6 +10,7 @@ export GSPOOL_CONF="$T/gspool.conf"
 VP= SP=
 cleanup() {
 	rc=$?
+	set +e		# clean-up goes on whatever is already gone
 	[ -n "$SP" ] && kill "$SP" 2>/dev/null
 	[ -n "$VP" ] && kill "$VP" 2>/dev/null
 	pkill -f -- "$T/" 2>/dev/null
