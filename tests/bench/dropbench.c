@@ -33,6 +33,21 @@ now_ms(void)
 	return (double)ts.tv_sec * 1000 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Rename file i from staging into the drop folder, noting when. */
+static void
+drop_one(char *const argv[], long i, double *sent)
+{
+	char from[PATH_MAX], to[PATH_MAX];
+
+	snprintf(from, sizeof(from), "%s/f%ld.gcode", argv[1], i);
+	snprintf(to, sizeof(to), "%s/f%ld.gcode", argv[2], i);
+	sent[i] = now_ms();
+	if (rename(from, to) < 0) {
+		perror(from);
+		exit(1);
+	}
+}
+
 static int
 cmp(const void *a, const void *b)
 {
@@ -44,7 +59,7 @@ cmp(const void *a, const void *b)
 int
 main(int argc, char *argv[])
 {
-	char from[PATH_MAX], to[PATH_MAX], buf[65536];
+	char buf[65536];
 	double *sent, *lat, start, end;
 	long n, i, done = 0, k, lost;
 	int fd, one = 0;
@@ -70,13 +85,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < n; i++) {
 		if (one && i > done)
 			break;		/* the next goes when this one is in */
-		snprintf(from, sizeof(from), "%s/f%ld.gcode", argv[1], i);
-		snprintf(to, sizeof(to), "%s/f%ld.gcode", argv[2], i);
-		sent[i] = now_ms();
-		if (rename(from, to) < 0) {
-			perror(from);
-			return 1;
-		}
+		drop_one(argv, i, sent);
 	}
 	while (done < n) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
@@ -97,16 +106,8 @@ main(int argc, char *argv[])
 			}
 			p += sizeof(*ev) + ev->len;
 		}
-		if (one && done == i && i < n) {
-			snprintf(from, sizeof(from), "%s/f%ld.gcode", argv[1], i);
-			snprintf(to, sizeof(to), "%s/f%ld.gcode", argv[2], i);
-			sent[i] = now_ms();
-			if (rename(from, to) < 0) {
-				perror(from);
-				return 1;
-			}
-			i++;
-		}
+		if (one && done == i && i < n)
+			drop_one(argv, i++, sent);
 	}
 	end = now_ms();
 	lost = n - done;
