@@ -82,7 +82,11 @@ check_invariants(void)
 	if (lk.state == LINK_PRINTING) {
 		CHECK(lk.acked_n <= lk.sent_n);
 		CHECK(lk.sent_n < lk.next_n);
-		CHECK(lk.next_n - lk.acked_n <= LINK_HISTORY);
+		/* Every line not yet acknowledged is still kept, under its
+		 * own number: a resend never sends another line. */
+		CHECK(lk.next_n - lk.acked_n - 1 <= LINK_HISTORY);
+		for (i = lk.acked_n + 1; i < lk.next_n; i++)
+			CHECK(lk.history_n[i % LINK_HISTORY] == i);
 		CHECK(lk.job_acked >= 0 && lk.job_acked <= job_lines);
 		for (i = lk.acked_n + 1; i <= lk.sent_n; i++)
 			inflight += (size_t)lk.history_len[i % LINK_HISTORY] + 1;
