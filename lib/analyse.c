@@ -261,6 +261,12 @@ on_comment(struct analysis *a, const char *c)
 	double h, m;
 	long v;
 
+	/* Most comments say nothing looked for here (";TYPE:", ";WIDTH:"):
+	 * only the first letters of what is looked for go further. */
+	if (!a->in_thumb && (s[0] == '\0' || strchr("gGSKvLeTPfBtM", s[0]) ==
+	    NULL))
+		return;
+
 	if (a->in_thumb) {
 		if (strncmp(s, "thumbnail", 9) == 0 && strstr(s, " end") != NULL) {
 			a->in_thumb = 0;
@@ -691,7 +697,7 @@ on_command(struct analysis *a)
 	const char *cmd = a->lx.cmd;
 	char letter = (char)toupper((unsigned char)cmd[0]);
 	char *end;
-	long code = strtol(cmd + 1, &end, 10);
+	long code = gcode_int(cmd + 1, &end);
 	int numbered = end != cmd + 1 && *end != '.';
 	double v;
 

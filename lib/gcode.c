@@ -197,6 +197,30 @@ lx_fail(struct gcode_lexer *lx, unsigned long line, const char *fmt, ...)
 	return -1;
 }
 
+long
+gcode_int(const char *s, char **endp)
+{
+	const char *p = s;
+	long v = 0;
+	int neg = 0;
+
+	/* As strtol(s, endp, 10) reads it, which is how the firmware reads
+	 * a command's number ("M 500" is M500), without its cost. */
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (*p < '0' || *p > '9') {
+		*endp = (char *)s;
+		return 0;
+	}
+	for (; *p >= '0' && *p <= '9'; p++)
+		if (v < 100000000L)
+			v = v * 10 + (*p - '0');
+	*endp = (char *)p;
+	return neg ? -v : v;
+}
+
 /* Parse the command code: letter and integer (e.g. M104 -> 'M', 104). */
 static int
 cmd_code(const char *cmd, char *letter, long *num)
@@ -206,7 +230,7 @@ cmd_code(const char *cmd, char *letter, long *num)
 	if (!isalpha((unsigned char)cmd[0]))
 		return 0;
 	*letter = (char)toupper((unsigned char)cmd[0]);
-	*num = strtol(cmd + 1, &end, 10);
+	*num = gcode_int(cmd + 1, &end);
 	return end != cmd + 1;
 }
 

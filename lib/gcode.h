@@ -82,6 +82,9 @@ unsigned gcode_checksum(const char *s, size_t n);
  * -1 if it would exceed GCODE_MAX_FRAMED or outsz. */
 int	gcode_frame(char *out, size_t outsz, long n, const char *cmd);
 
+/* A command's number, as strtol(s, endp, 10) reads it, faster. */
+long	gcode_int(const char *s, char **endp);
+
 /* A G-code number ("-12.345"), as strtod() would read it, faster. */
 double	gcode_number(const char *s, char **endp);
 

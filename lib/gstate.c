@@ -129,7 +129,7 @@ gstate_apply(struct gstate *s, const char *cmd)
 	if (!isalpha((unsigned char)cmd[0]))
 		return;
 	letter = (char)toupper((unsigned char)cmd[0]);
-	code = strtol(cmd + 1, &end, 10);
+	code = gcode_int(cmd + 1, &end);
 	if (end == cmd + 1 || *end == '.')
 		return;
 	if (letter == 'G') {
