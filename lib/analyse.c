@@ -601,6 +601,9 @@ on_move(struct analysis *a, const char *cmd, long code)
 		if (!has)
 			return refuse(a, "'%s': %c without a number", cmd,
 			    letter);
+		if (!(v > -1e9 && v < 1e9))
+			return refuse(a, "'%s': %c is out of any range", cmd,
+			    letter);
 		bit = 1u << (strchr(words, letter) - words);
 		if (seen & bit)
 			return refuse(a, "'%s': %c given twice", cmd, letter);

@@ -282,12 +282,14 @@ lx_layer_marker(struct gcode_lexer *lx)
 		style = LAYER_CHANGE;
 	else if (strncmp(c, " layer ", 7) == 0 &&
 	    isdigit((unsigned char)c[7])) {
-		key = strtol(c + 7, NULL, 10);
+		key = gcode_int(c + 7, &end);
 		style = LAYER_S3D;
 	} else if (strncmp(c, " BEGIN_LAYER_OBJECT z=", 22) == 0) {
 		p = c + 22;
-		z = strtod(p, &end);
-		if (end != p) {
+		/* Comments are anybody's: "z=inf" or "z=1e300" must not
+		 * overflow the key. */
+		z = gcode_number(p, &end);
+		if (end != p && z > -1e6 && z < 1e6) {
 			key = (long)(z * 1000.0 + 0.5);
 			style = LAYER_KISS;
 		}

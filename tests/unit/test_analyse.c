@@ -99,6 +99,8 @@ test_policy(void **state)
 	 * same. */
 	expect_refused(&pol, "G28\nG0X-5Y0Z0F200\n", "goes to X-5.000");
 	expect_refused(&pol, "G28\nG0 X -5 Y 0\n", "goes to X-5.000");
+	expect_refused(&pol, "G28\nG1 X1 F99999999999\n", "F is out of any"
+	    " range");
 	expect_refused(&pol, "G28\nM3 S1000\nG1 X10 Y10 F100\nM5\n",
 	    "line 2: turns a laser or a spindle on (M3/M4)");
 	/* The allow-list. */

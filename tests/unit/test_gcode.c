@@ -234,6 +234,10 @@ test_layer_markers(void **state)
 		    sizeof(firsts)), 2);
 		assert_string_equal(firsts, "G1 X1|G1 X3");
 	}
+	/* A height that is no number, or an absurd one, is no marker. */
+	assert_int_equal(layers_of("; BEGIN_LAYER_OBJECT z=inf\nG1 X1\n"
+	    "; BEGIN_LAYER_OBJECT z=1e300\nG1 X2\n", 5, firsts,
+	    sizeof(firsts)), 1);
 	/* Not markers: other comments, comments after a command, a second
 	 * kind after the first, "Layer count" headers. */
 	assert_int_equal(layers_of(";Layer count: 5\n;LAYER_COUNT:5\n"
