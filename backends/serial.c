@@ -10,8 +10,14 @@
  * lexed with the same lexer that checked it at ingest, then numbered,
  * checksummed and acknowledged by the protocol engine (link.c).
  *
- * If spoold goes away mid-print the backend finishes the job and then
- * exits: a restart of the spooler never stops a print.
+ * If spoold goes away mid-print the backend goes on printing: a restart
+ * of the spooler never stops a print.  With -d RUNDIR it listens on
+ * RUNDIR/PRINTER.sock meanwhile, and the next spoold re-attaches there:
+ * the backend greets it with the job it is printing and where it stands
+ * ("hello"), and goes on as before.  How each job ended is written to
+ * RUNDIR/PRINTER.end (its id, end state, lines and layer) before spoold
+ * is told, so that an end that no spoold heard is found by the next one.
+ * A backend left without spoold exits once nothing prints.
  *
  * Diagnostics on stderr, with the printer's name.
  */
@@ -26,7 +32,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
+#include <fcntl.h>
 
 #include "gcode.h"
 #include "gstate.h"
@@ -43,9 +53,9 @@
 #define OFFSETS		256		/* file offsets of lines in flight */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
-enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_N };
+enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_N };
 static const char *const script_names[SC_N] = { "pause", "resume",
-	"cancel" };
+	"cancel", "between" };
 
 /* Where the job stands, as the host steers it. */
 enum jctl {
@@ -94,6 +104,9 @@ struct backend {
 	long		 baud;
 	long		 reconnect_ms;
 	int		 ctl;		/* to spoold, -1 once it is gone */
+	const char	*rundir;	/* -d: where spoold re-attaches */
+	char		*sock_path, *end_path;
+	int		 listen_fd;	/* RUNDIR/PRINTER.sock, or -1 */
 	struct port	 port;
 	struct link	 link;
 	struct job	 job;
@@ -104,6 +117,7 @@ struct backend {
 	long		 script_end;	/* link line of the last one sent */
 	int		 reset_pending;	/* close the port once M112 is out */
 	char		 last_status[512];
+	char		 last_state[32], last_text[480];
 	char		 last_temps[256];
 	long long	 temps_at;
 };
@@ -139,6 +153,8 @@ status(struct backend *b, const char *state, const char *text)
 	if (strcmp(key, b->last_status) == 0)
 		return;
 	snprintf(b->last_status, sizeof(b->last_status), "%s", key);
+	snprintf(b->last_state, sizeof(b->last_state), "%s", state);
+	snprintf(b->last_text, sizeof(b->last_text), "%s", text);
 	if (strcmp(state, "error") == 0)
 		log_warnx("%s: %s", b->printer, text);
 	else
@@ -165,6 +181,30 @@ job_stats(struct backend *b)
 	    ru.ru_maxrss);
 }
 
+/* Keep how the job ended where spoold looks after a restart, written
+ * whole or not at all; spoold removes it once it has recorded it. */
+static void
+end_file_write(struct backend *b, const char *state, const char *reason)
+{
+	char *tmp, why[512];
+	int fd, ok;
+
+	if (b->end_path == NULL)
+		return;
+	clean_text(why, sizeof(why), reason);
+	tmp = xasprintf("%s.tmp", b->end_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	ok = fd >= 0 && dprintf(fd, "%ld\t%s\t%ld\t%lu\t%s\n", b->job.id,
+	    state, b->job.acked, b->job.layer, why) > 0 && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || rename(tmp, b->end_path) < 0 || fsync_dir(b->rundir) < 0)
+		log_warn("%s-%ld: cannot record its end in %s", b->printer,
+		    b->job.id, b->end_path);
+	free(tmp);
+}
+
 /* Tell spoold how the job ended (once). */
 static void
 job_report(struct backend *b, const char *state, const char *reason)
@@ -178,6 +218,9 @@ job_report(struct backend *b, const char *state, const char *reason)
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, state,
 	    reason[0] ? ": " : "", reason);
 	job_stats(b);
+	/* Kept first, told second: a spoold that dies before it records
+	 * what it was told finds it there after its restart. */
+	end_file_write(b, state, reason);
 	tell(b, "end", id, state, reason);
 }
 
@@ -647,7 +690,12 @@ handle_ctl(struct backend *b)
 		gcode_lexer_init(&b->job.lx, NULL);
 		gstate_init(&b->job.gs);
 		b->npend = b->pend_i = 0;
-		log_info("%s-%ld: printing", b->printer, id);
+		/* A printer that clears its own bed: its between_jobs
+		 * G-code goes before the job. */
+		if (strcmp(msg_field(&m, 2), "between") == 0)
+			pend_script(b, SC_BETWEEN);
+		log_info("%s-%ld: printing%s", b->printer, id, b->npend ?
+		    " after the between_jobs G-code" : "");
 		return;
 	}
 	if (m.fd >= 0)
@@ -684,10 +732,118 @@ handle_ctl(struct backend *b)
 		log_warnx("%s: unknown message '%s' from spoold", b->printer, verb);
 }
 
+/* RUNDIR/PRINTER.sock: where a new spoold finds this backend.  Only
+ * our own user (spoold's) or root may connect: the directory is
+ * spoold's, and each caller's credentials are checked on accept. */
+static void
+attach_listen(struct backend *b)
+{
+	struct sockaddr_un sun;
+	char *tmp;
+	int fd;
+
+	b->listen_fd = -1;
+	if (b->rundir == NULL)
+		return;
+	b->sock_path = xasprintf("%s/%s.sock", b->rundir, b->printer);
+	b->end_path = xasprintf("%s/%s.end", b->rundir, b->printer);
+	tmp = xasprintf("%s/%s.sock.%ld", b->rundir, b->printer,
+	    (long)getpid());
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(tmp) >= sizeof(sun.sun_path)) {
+		log_warnx("%s: %s: path too long; spoold cannot re-attach to"
+		    " this backend", b->printer, b->sock_path);
+		free(tmp);
+		return;
+	}
+	strcpy(sun.sun_path, tmp);
+	unlink(tmp);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(tmp, 0600) < 0 || listen(fd, 4) < 0 ||
+	    rename(tmp, b->sock_path) < 0) {
+		log_warn("%s: %s; spoold cannot re-attach to this backend",
+		    b->printer, b->sock_path);
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+		return;
+	}
+	free(tmp);
+	b->listen_fd = fd;
+}
+
+static void
+attach_close(struct backend *b)
+{
+	if (b->listen_fd >= 0) {
+		close(b->listen_fd);
+		/* Ours still, unless a newer backend took the name. */
+		unlink(b->sock_path);
+	}
+	b->listen_fd = -1;
+	free(b->sock_path);
+	free(b->end_path);
+}
+
+/* A new spoold: greet it with the job and where it stands, then the
+ * printer's state, and go on as before. */
+static void
+attach_accept(struct backend *b)
+{
+	char pid[32], id[32], lines[32], layer[32], bytes[32];
+	const char *activity;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != getuid() && cred.uid != 0)) {
+		log_warnx("%s: refused a connection from uid %ld", b->printer,
+		    (long)cred.uid);
+		close(fd);
+		return;
+	}
+	b->ctl = fd;
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	/* A job whose end was already told (or kept in the end file) is
+	 * no longer spoold's to follow. */
+	snprintf(id, sizeof(id), "%ld", b->job.reported ? 0 : b->job.id);
+	snprintf(lines, sizeof(lines), "%ld", b->job.acked);
+	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
+	snprintf(bytes, sizeof(bytes), "%llu", b->job.bytes_acked);
+	switch (b->job.ctl) {
+	case JC_PAUSING:	activity = "pausing"; break;
+	case JC_PAUSED:
+	case JC_HELD:		activity = "paused"; break;
+	case JC_CANCELING:	activity = "canceling"; break;
+	default:		activity = "printing"; break;
+	}
+	log_info("%s: spoold re-attached%s%s", b->printer,
+	    b->job.id && !b->job.reported ? "; printing job " : "",
+	    b->job.id && !b->job.reported ? id : "");
+	if (msg_send(b->ctl, -1, "hello", pid, id, lines, layer, bytes,
+	    activity, (char *)NULL) < 0) {
+		close(b->ctl);
+		b->ctl = -1;
+		return;
+	}
+	if (b->last_state[0] != '\0')
+		tell(b, "status", b->last_state, b->last_text, NULL);
+	if (b->last_temps[0] != '\0')
+		tell(b, "temps", b->last_temps, NULL, NULL);
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: serial [-v] [-b baud] [-k auto|yes|no]"
+	fprintf(stderr, "usage: serial [-v] [-b baud] [-d rundir] [-k auto|yes|no]"
 	    " [-m count] [-o seconds]\n"
 	    "              [-r seconds] [-s seconds] [-t seconds] [-w lines]"
 	    " [-x bytes]\n"
@@ -713,8 +869,14 @@ main(int argc, char *argv[])
 	b.job.fd = -1;
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
-	while ((ch = getopt(argc, argv, "b:hk:m:o:r:s:t:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:hk:m:o:r:s:t:vw:x:")) != -1) {
 		switch (ch) {
+		case 'd':
+			if (optarg[0] != '/')
+				fatalx("-d: '%s' is not an absolute path",
+				    optarg);
+			b.rundir = optarg;
+			break;
 		case 'b':
 			if (parse_long(optarg, 50, 4000000, &v) < 0)
 				fatalx("-b: bad baud rate '%s'", optarg);
@@ -781,6 +943,7 @@ main(int argc, char *argv[])
 	b.device = argv[optind + 1];
 	log_set_verbose(verbose);
 	link_init(&b.link, &lo);
+	attach_listen(&b);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -789,13 +952,13 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	while (!quit) {
-		struct pollfd pfd[2];
+		struct pollfd pfd[3];
 		const char *out;
 		size_t outlen;
 		long long now = monotonic_ms();
 		long timeout = -1, t;
 		ssize_t n;
-		int np = 0, ctl_i = -1, port_i = -1;
+		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1;
 
 		if (b.ctl < 0 && b.job.id == 0)
 			break;		/* spoold is gone and nothing runs */
@@ -831,6 +994,10 @@ main(int argc, char *argv[])
 			pfd[np].fd = b.ctl;
 			pfd[np].events = POLLIN;
 			ctl_i = np++;
+		} else if (b.listen_fd >= 0) {
+			pfd[np].fd = b.listen_fd;
+			pfd[np].events = POLLIN;
+			lis_i = np++;
 		}
 		if (b.port.fd >= 0) {
 			pfd[np].fd = b.port.fd;
@@ -857,6 +1024,8 @@ main(int argc, char *argv[])
 		now = monotonic_ms();
 		if (ctl_i >= 0 && pfd[ctl_i].revents)
 			handle_ctl(&b);
+		if (lis_i >= 0 && pfd[lis_i].revents)
+			attach_accept(&b);
 		if (port_i < 0 || b.port.fd < 0)
 			continue;
 		if (pfd[port_i].revents & POLLIN) {
@@ -891,6 +1060,7 @@ main(int argc, char *argv[])
 		link_job_abort(&b.link);
 		job_end(&b, "stopped", "the backend was stopped");
 	}
+	attach_close(&b);
 	port_close(&b.port);
 	for (i = 0; i < SC_N; i++)
 		free(b.script[i]);

@@ -129,3 +129,99 @@ client_check_jobs(int argc, char *argv[])
 		}
 	}
 }
+
+/* The rows of spoold's "queue" answer as JSON objects (the fields are
+ * listed in gspool(7)): what --json prints. */
+static json_t *
+num(const char *s)
+{
+	return json_integer(atoll(s));
+}
+
+json_t *
+client_printer_json(const struct msg *m)
+{
+	json_t *o = json_object();
+	long long done = atoll(msg_field(m, 9)), size = atoll(msg_field(m, 10));
+
+	json_object_set_new(o, "name", json_string(msg_field(m, 1)));
+	json_object_set_new(o, "state", json_string(msg_field(m, 2)));
+	json_object_set_new(o, "message", json_string(msg_field(m, 3)));
+	json_object_set_new(o, "job", num(msg_field(m, 4)));
+	json_object_set_new(o, "activity", json_string(msg_field(m, 6)));
+	json_object_set_new(o, "lines_done", num(msg_field(m, 5)));
+	json_object_set_new(o, "layer", num(msg_field(m, 7)));
+	json_object_set_new(o, "temperatures", json_string(msg_field(m, 8)));
+	json_object_set_new(o, "bytes_done", json_integer(done));
+	json_object_set_new(o, "job_size", json_integer(size));
+	json_object_set_new(o, "progress", json_real(size > 0 ?
+	    (double)done / (double)size : 0));
+	json_object_set_new(o, "enabled", json_boolean(strcmp(msg_field(m,
+	    11), "0") != 0));
+	json_object_set_new(o, "accepting", json_boolean(strcmp(msg_field(m,
+	    12), "0") != 0));
+	json_object_set_new(o, "disabled_reason", json_string(msg_field(m,
+	    13)));
+	json_object_set_new(o, "rejecting_reason", json_string(msg_field(m,
+	    14)));
+	json_object_set_new(o, "description", json_string(msg_field(m, 15)));
+	json_object_set_new(o, "job_started", num(msg_field(m, 16)));
+	json_object_set_new(o, "job_estimated_seconds", num(msg_field(m, 17)));
+	return o;
+}
+
+json_t *
+client_class_json(const struct msg *m)
+{
+	json_t *o = json_object(), *a = json_array();
+	char *list = xstrdup(msg_field(m, 2)), *w, *save = NULL;
+
+	for (w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		json_array_append_new(a, json_string(w));
+	free(list);
+	json_object_set_new(o, "name", json_string(msg_field(m, 1)));
+	json_object_set_new(o, "printers", a);
+	json_object_set_new(o, "enabled", json_boolean(strcmp(msg_field(m,
+	    3), "0") != 0));
+	json_object_set_new(o, "accepting", json_boolean(strcmp(msg_field(m,
+	    4), "0") != 0));
+	json_object_set_new(o, "disabled_reason", json_string(msg_field(m, 5)));
+	json_object_set_new(o, "rejecting_reason", json_string(msg_field(m,
+	    6)));
+	json_object_set_new(o, "description", json_string(msg_field(m, 7)));
+	return o;
+}
+
+json_t *
+client_job_json(const struct msg *m)
+{
+	json_t *o = json_object(), *meta;
+	char name[96];
+	long done = 0, total = 0;
+
+	snprintf(name, sizeof(name), "%s-%s", msg_field(m, 4), msg_field(m,
+	    3));
+	sscanf(msg_field(m, 8), "%ld/%ld", &done, &total);
+	json_object_set_new(o, "id", num(msg_field(m, 3)));
+	json_object_set_new(o, "name", json_string(name));
+	json_object_set_new(o, "rank", json_string(msg_field(m, 1)));
+	json_object_set_new(o, "owner", json_string(msg_field(m, 2)));
+	json_object_set_new(o, "destination", json_string(msg_field(m, 4)));
+	json_object_set_new(o, "printer", json_string(msg_field(m, 15)));
+	json_object_set_new(o, "title", json_string(msg_field(m, 5)));
+	json_object_set_new(o, "size", num(msg_field(m, 6)));
+	json_object_set_new(o, "state", json_string(msg_field(m, 7)));
+	json_object_set_new(o, "reason", json_string(msg_field(m, 9)));
+	json_object_set_new(o, "lines_done", json_integer(done));
+	json_object_set_new(o, "commands", json_integer(total));
+	json_object_set_new(o, "priority", num(msg_field(m, 11)));
+	json_object_set_new(o, "copies", num(msg_field(m, 12)));
+	json_object_set_new(o, "copies_done", num(msg_field(m, 13)));
+	json_object_set_new(o, "hold_until", num(msg_field(m, 14)));
+	json_object_set_new(o, "created", num(msg_field(m, 16)));
+	json_object_set_new(o, "started", num(msg_field(m, 17)));
+	json_object_set_new(o, "finished", num(msg_field(m, 18)));
+	meta = json_loads(msg_field(m, 10), 0, NULL);
+	json_object_set_new(o, "meta", meta ? meta : json_object());
+	return o;
+}

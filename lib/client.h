@@ -5,6 +5,8 @@
 #ifndef GSPOOL_CLIENT_H
 #define GSPOOL_CLIENT_H
 
+#include <jansson.h>
+
 #include "conf.h"
 
 /* Exit codes of the commands (documented in each page). */
@@ -39,5 +41,11 @@ long	client_job_id(const char *arg);
 /* Check that every argument names a job; report and exit(EXIT_USAGE) if
  * one does not. */
 void	client_check_jobs(int argc, char *argv[]);
+
+/* spoold's printer, class and job rows as JSON objects (new refs). */
+struct msg;
+json_t	*client_printer_json(const struct msg *);
+json_t	*client_class_json(const struct msg *);
+json_t	*client_job_json(const struct msg *);
 
 #endif

@@ -37,6 +37,7 @@ struct conf_parse {
 	void		*arg;
 };
 
+static void conf_class_policy(struct conf_parse *, struct conf_class *);
 static void conf_error(struct conf_parse *, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -114,12 +115,13 @@ conf_reader(char *str, int num, void *stream)
 	}
 	while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
 		p--;
-	cp->in_script = p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0;
+	cp->in_script = (p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0) ||
+	    (p - s == 12 && strncmp(s, "between_jobs", 12) == 0);
 	return str;
 }
 
 const char *const conf_script_names[CONF_SCRIPTS] = {
-	"pause", "resume", "cancel",
+	"pause", "resume", "cancel", "between",
 };
 
 /* Park: finish the moves, retract, lift.  Resume: the backend moves the
@@ -129,6 +131,7 @@ static const char *const script_defaults[CONF_SCRIPTS] = {
 	"M400\nM83\nG1 E-2 F2700\nG91\nG1 Z10 F600\nG90",
 	"M83\nG1 E2 F2700",
 	"M104 S0\nM140 S0\nM107\nG91\nG1 Z10 F600\nG90\nM84",
+	"",
 };
 
 static struct conf_printer *
@@ -347,6 +350,93 @@ parse_size(const char *s, long long *out)
 	return 0;
 }
 
+/* "30d", "12h", "15m", "90s" or "90": seconds, up to ten years. */
+static int
+parse_duration(const char *s, long *out)
+{
+	char *end;
+	long long v, unit = 1;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end != '\0') {
+		switch (*end) {
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		default: return -1;
+		}
+		if (end[1] != '\0')
+			return -1;
+	}
+	if (v > 10LL * 366 * 86400 / unit)
+		return -1;
+	*out = (long)(v * unit);
+	return 0;
+}
+
+static int
+parse_yesno(const char *s)
+{
+	if (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ||
+	    strcmp(s, "on") == 0 || strcmp(s, "1") == 0)
+		return 1;
+	if (strcmp(s, "no") == 0 || strcmp(s, "false") == 0 ||
+	    strcmp(s, "off") == 0 || strcmp(s, "0") == 0)
+		return 0;
+	return -1;
+}
+
+static void
+conf_class_section(struct conf_parse *cp, const char *name, const char *key,
+    const char *value)
+{
+	struct conf *c = cp->conf;
+	struct conf_class *k;
+	char *list, *w, *save;
+
+	if ((k = conf_class(c, name)) == NULL) {
+		c->classes = xrealloc(c->classes,
+		    (c->nclasses + 1) * sizeof(*c->classes));
+		k = &c->classes[c->nclasses++];
+		memset(k, 0, sizeof(*k));
+		k->name = xstrdup(name);
+		k->line = cp->section_line;
+	}
+	if (strcmp(key, "description") == 0) {
+		conf_set_str(&k->description, value);
+		return;
+	}
+	if (strcmp(key, "printers") != 0) {
+		conf_error(cp, cp->line, "unknown key '%s' in [class %s]", key,
+		    name);
+		return;
+	}
+	list = xstrdup(value);
+	for (w = strtok_r(list, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (!name_is_safe(w, CONF_NAME_MAX)) {
+			conf_error(cp, cp->line, "printers: '%s' is not a"
+			    " printer name", w);
+			continue;
+		}
+		if (conf_class_has(k, w)) {
+			conf_error(cp, cp->line, "printers: %s is named twice",
+			    w);
+			continue;
+		}
+		k->members = xrealloc(k->members,
+		    (k->nmembers + 1) * sizeof(*k->members));
+		k->members[k->nmembers++] = xstrdup(w);
+	}
+	free(list);
+}
+
 static int
 conf_handler(void *user, const char *section, const char *key,
     const char *value)
@@ -373,6 +463,29 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->default_printer, value);
 		else if (strcmp(key, "magic") == 0)
 			conf_set_str(&c->magic, value);
+		else if (strcmp(key, "admin_group") == 0)
+			conf_set_str(&c->admin_group, value);
+		else if (strcmp(key, "notify") == 0)
+			conf_set_str(&c->notify, value);
+		else if (strcmp(key, "show_titles") == 0) {
+			if ((c->show_titles = parse_yesno(value)) < 0) {
+				conf_error(cp, cp->line, "show_titles: '%s' is"
+				    " not yes or no", value);
+				c->show_titles = 0;
+			}
+		} else if (strcmp(key, "keep_jobs") == 0 ||
+		    strcmp(key, "keep_files") == 0) {
+			long d;
+
+			if (parse_duration(value, &d) < 0)
+				conf_error(cp, cp->line, "%s: '%s' is not a"
+				    " time such as 30d, 12h, 15m or 90s", key,
+				    value);
+			else if (key[5] == 'j')
+				c->keep_jobs = d;
+			else
+				c->keep_files = d;
+		}
 		else if (strcmp(key, "max_user_jobs") == 0) {
 			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
 				c->max_user_jobs = v;
@@ -389,6 +502,7 @@ conf_handler(void *user, const char *section, const char *key,
 			    key);
 		if ((strcmp(key, "directory") == 0 ||
 		    strcmp(key, "magic") == 0 ||
+		    strcmp(key, "notify") == 0 ||
 		    strcmp(key, "socket") == 0 ||
 		    strcmp(key, "backend_dir") == 0) && value[0] != '/')
 			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
@@ -461,6 +575,15 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_script(cp, p, CONF_RESUME, key, value);
 		else if (strcmp(key, "cancel_gcode") == 0)
 			conf_script(cp, p, CONF_CANCEL, key, value);
+		else if (strcmp(key, "between_jobs") == 0)
+			conf_script(cp, p, CONF_BETWEEN, key, value);
+		else if (strcmp(key, "clears_bed") == 0) {
+			if ((p->clears_bed = parse_yesno(value)) < 0) {
+				conf_error(cp, cp->line, "clears_bed: '%s' is"
+				    " not yes or no", value);
+				p->clears_bed = 0;
+			}
+		}
 		else if (strcmp(key, "resend_ok") == 0) {
 			if (strcmp(value, "auto") != 0 &&
 			    strcmp(value, "yes") != 0 &&
@@ -472,6 +595,21 @@ conf_handler(void *user, const char *section, const char *key,
 		} else
 			conf_error(cp, cp->line, "unknown key '%s' in [printer"
 			    " %s]", key, name);
+		return 1;
+	}
+	if (strncmp(section, "class ", 6) == 0) {
+		const char *name = section + 6;
+
+		while (*name == ' ')
+			name++;
+		if (!name_is_safe(name, CONF_NAME_MAX)) {
+			conf_error(cp, cp->section_line, "class name '%s':"
+			    " use 1 to %d letters, digits, '.', '_' or '-'",
+			    name, CONF_NAME_MAX);
+			cp->reported_line = cp->line;
+			return 1;
+		}
+		conf_class_section(cp, name, key, value);
 		return 1;
 	}
 	if (strncmp(section, "user ", 5) == 0) {
@@ -533,6 +671,8 @@ conf_load(struct conf *c, const char *file,
 	c->max_job_size = 2LL << 30;
 	c->drop_quiet_ms = 1000;
 	c->max_user_jobs = 100;
+	c->keep_jobs = 30L * 86400;
+	c->keep_files = 86400;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;
@@ -558,6 +698,27 @@ conf_load(struct conf *c, const char *file,
 		c->socket_path = xasprintf("%s/control", c->spool_dir);
 	if (c->backend_dir == NULL)
 		c->backend_dir = xstrdup(BACKEND_DIR);
+	if (c->admin_group == NULL)
+		c->admin_group = xstrdup("lpadmin");
+	if (c->keep_files > c->keep_jobs)
+		conf_error(&cp, 0, "keep_files is longer than keep_jobs: a"
+		    " job's file is removed with its record");
+	for (i = 0; i < c->nclasses; i++) {
+		struct conf_class *k = &c->classes[i];
+		size_t m;
+
+		if (conf_printer(c, k->name) != NULL)
+			conf_error(&cp, k->line, "[class %s]: a printer has"
+			    " that name", k->name);
+		if (k->nmembers == 0)
+			conf_error(&cp, k->line, "[class %s] has no printers",
+			    k->name);
+		for (m = 0; m < k->nmembers; m++)
+			if (conf_printer(c, k->members[m]) == NULL)
+				conf_error(&cp, k->line, "[class %s]: %s is not"
+				    " a configured printer", k->name,
+				    k->members[m]);
+	}
 	if (c->nprinters == 0)
 		conf_error(&cp, 0, "no printer is configured (add a"
 		    " [printer NAME] section)");
@@ -567,9 +728,10 @@ conf_load(struct conf *c, const char *file,
 			    " no device", c->printers[i].name);
 	}
 	if (c->default_printer != NULL &&
-	    conf_printer(c, c->default_printer) == NULL)
+	    conf_printer(c, c->default_printer) == NULL &&
+	    conf_class(c, c->default_printer) == NULL)
 		conf_error(&cp, 0, "default_printer '%s' is not a configured"
-		    " printer", c->default_printer);
+		    " printer or class", c->default_printer);
 	for (i = 0; i < c->nprinters; i++) {
 		struct conf_printer *p = &c->printers[i];
 		int k;
@@ -580,6 +742,8 @@ conf_load(struct conf *c, const char *file,
 				conf_error(&cp, p->line, "[printer %s]: build_min"
 				    " is not below build_volume", p->name);
 	}
+	for (i = 0; i < c->nclasses; i++)
+		conf_class_policy(&cp, &c->classes[i]);
 	if (c->default_printer == NULL && c->nprinters > 0)
 		c->default_printer = xstrdup(c->printers[0].name);
 	return cp.nerrors;
@@ -601,6 +765,18 @@ conf_free(struct conf *c)
 			free(c->printers[i].script[j]);
 	}
 	free(c->printers);
+	for (i = 0; i < c->nclasses; i++) {
+		size_t m;
+
+		for (m = 0; m < c->classes[i].nmembers; m++)
+			free(c->classes[i].members[m]);
+		free(c->classes[i].members);
+		free(c->classes[i].name);
+		free(c->classes[i].description);
+	}
+	free(c->classes);
+	free(c->admin_group);
+	free(c->notify);
 	free(c->file);
 	free(c->spool_dir);
 	free(c->magic);
@@ -622,6 +798,108 @@ conf_printer(const struct conf *c, const char *name)
 		if (strcmp(c->printers[i].name, name) == 0)
 			return &c->printers[i];
 	return NULL;
+}
+
+static int
+code_in(const struct gcode_code *list, int n, const struct gcode_code *c)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].letter == c->letter && list[i].number == c->number)
+			return 1;
+	return 0;
+}
+
+/* The policy of a class: the lowest heater limits, the build volume all
+ * members share, every command one of them forbids, and only commands
+ * every allow-list among them allows. */
+static void
+conf_class_policy(struct conf_parse *cp, struct conf_class *k)
+{
+	struct analyse_policy *a = &k->check;
+	size_t m;
+	int i, j, first_allow = 1;
+
+	for (m = 0; m < k->nmembers; m++) {
+		const struct conf_printer *p = conf_printer(cp->conf,
+		    k->members[m]);
+
+		if (p == NULL)
+			continue;
+		if (m == 0) {
+			*a = p->check;
+			k->policy = p->policy;
+			first_allow = p->check.nallowed == 0;
+			continue;
+		}
+		if (p->policy.max_hotend < k->policy.max_hotend)
+			k->policy.max_hotend = p->policy.max_hotend;
+		if (p->policy.max_bed < k->policy.max_bed)
+			k->policy.max_bed = p->policy.max_bed;
+		for (i = 0; i < 3; i++) {
+			if (p->check.vol_min[i] > a->vol_min[i])
+				a->vol_min[i] = p->check.vol_min[i];
+			if (p->check.vol_max[i] < a->vol_max[i])
+				a->vol_max[i] = p->check.vol_max[i];
+		}
+		for (i = 0; i < p->check.nforbidden; i++) {
+			if (code_in(a->forbidden, a->nforbidden,
+			    &p->check.forbidden[i]))
+				continue;
+			if (a->nforbidden == ANALYSE_CODES) {
+				conf_error(cp, k->line, "[class %s]: its members"
+				    " forbid more than %d commands in all",
+				    k->name, ANALYSE_CODES);
+				break;
+			}
+			a->forbidden[a->nforbidden++] = p->check.forbidden[i];
+		}
+		if (p->check.nallowed == 0)
+			continue;
+		if (first_allow) {
+			memcpy(a->allowed, p->check.allowed,
+			    sizeof(a->allowed));
+			a->nallowed = p->check.nallowed;
+			first_allow = 0;
+			continue;
+		}
+		for (i = j = 0; i < a->nallowed; i++)
+			if (code_in(p->check.allowed, p->check.nallowed,
+			    &a->allowed[i]))
+				a->allowed[j++] = a->allowed[i];
+		a->nallowed = j;
+		if (j == 0)
+			conf_error(cp, k->line, "[class %s]: the allow-lists of"
+			    " its members have no command in common", k->name);
+	}
+	a->heat = k->policy;
+	for (i = 0; i < 3; i++)
+		if (k->nmembers > 0 && a->vol_min[i] >= a->vol_max[i])
+			conf_error(cp, k->line, "[class %s]: its printers' build"
+			    " volumes do not overlap", k->name);
+}
+
+struct conf_class *
+conf_class(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nclasses; i++)
+		if (strcmp(c->classes[i].name, name) == 0)
+			return &c->classes[i];
+	return NULL;
+}
+
+int
+conf_class_has(const struct conf_class *k, const char *printer)
+{
+	size_t i;
+
+	for (i = 0; i < k->nmembers; i++)
+		if (strcmp(k->members[i], printer) == 0)
+			return 1;
+	return 0;
 }
 
 const char *

@@ -11,8 +11,9 @@
 #define CONF_NAME_MAX	32
 #define CONF_SCRIPT_LINES 32		/* lines of one script */
 
-/* The printer's own G-code: what pause, resume and cancel send. */
-enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_SCRIPTS };
+/* The printer's own G-code: what pause, resume and cancel send, and
+ * what a printer that clears its own bed runs between two jobs. */
+enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_BETWEEN, CONF_SCRIPTS };
 extern const char *const conf_script_names[CONF_SCRIPTS];
 
 struct conf_printer {
@@ -33,7 +34,22 @@ struct conf_printer {
 	char	*script[CONF_SCRIPTS];	/* checked commands, '\n' between */
 	int	 script_set[CONF_SCRIPTS];	/* given in the file */
 	int	 volume_min_set;
+	int	 clears_bed;		/* no gpc ready between jobs */
 	unsigned line;			/* line of its section header */
+};
+
+/* [class NAME]: a pool of printers; a job sent to it goes to the first
+ * member ready for it. */
+struct conf_class {
+	char	*name;
+	char	*description;
+	char	**members;
+	size_t	 nmembers;
+	/* What every member allows: a job for the class is checked
+	 * against it, so it is fit for whichever member prints it. */
+	struct gcode_policy policy;
+	struct analyse_policy check;
+	unsigned line;
 };
 
 /* [user NAME]: limits for one user, over the spool's. */
@@ -53,8 +69,15 @@ struct conf {
 	long	 drop_quiet_ms;		/* a written drop file must rest */
 	long	 max_user_jobs;		/* not yet ended, per user; 0: any */
 	char	*magic;			/* gspool's compiled magic file */
+	char	*admin_group;		/* may do everything, like root */
+	int	 show_titles;		/* others' titles shown to all */
+	long	 keep_jobs;		/* seconds a finished job is listed */
+	long	 keep_files;		/* seconds its file is kept */
+	char	*notify;		/* run on each job event, or NULL */
 	struct conf_printer *printers;
 	size_t	 nprinters;
+	struct conf_class *classes;
+	size_t	 nclasses;
 	struct conf_user *users;
 	size_t	 nusers;
 };
@@ -69,6 +92,9 @@ int	conf_load(struct conf *, const char *file,
 	    void (*report)(const char *msg, void *arg), void *arg);
 void	conf_free(struct conf *);
 struct conf_printer *conf_printer(const struct conf *, const char *name);
+struct conf_class *conf_class(const struct conf *, const char *name);
+/* Is the printer a member of the class? */
+int	conf_class_has(const struct conf_class *, const char *printer);
 /* A user's limits: the [user NAME] section's, else the spool's. */
 void	conf_user_limits(const struct conf *, const char *user,
 	    long long *max_job_size, long *max_jobs);

@@ -1,12 +1,18 @@
 /*
  * gcancel - cancel jobs, like lprm(1) and cancel(1).
  *
- * A job named "mk3-7" or "7".  Only the job's owner, root and spoold's
- * user may cancel it; spoold decides, by the caller's credentials.
+ *   gcancel [-P dest] job ...     the jobs named "mk3-7" or "7"
+ *   gcancel [-P dest] -           all your jobs (lprm -)
+ *   gcancel [-P dest] -a          all jobs you may cancel (cancel -a)
+ *   gcancel [-P dest] -u user     all of a user's jobs (cancel -u)
+ *
+ * Only a job's owner and the administrators may cancel it; spoold
+ * decides, by the caller's credentials.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +21,13 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "util.h"
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gcancel [-h] [-c config] job ...\n");
+	fprintf(stderr, "usage: gcancel [-h] [-c config] [-P dest] job ... | -\n"
+	    "       gcancel [-c config] [-P dest] -a | -u user\n");
 	exit(EXIT_USAGE);
 }
 
@@ -28,16 +36,25 @@ main(int argc, char *argv[])
 {
 	struct conf conf;
 	struct msg m;
-	const char *cfile = NULL;
-	char ids[32];
-	int ch, sock, i, failed = 0;
+	const char *cfile = NULL, *dest = "", *user = NULL;
+	char ids[32], me[64];
+	int ch, sock, i, failed = 0, all = 0;
 	long id;
 
 	log_init("gcancel", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+	while ((ch = getopt(argc, argv, "ac:hP:u:")) != -1) {
 		switch (ch) {
+		case 'a':
+			all = 1;
+			break;
 		case 'c':
 			cfile = optarg;
+			break;
+		case 'P':
+			dest = optarg;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		default:
 			usage();
@@ -45,11 +62,46 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0)
+	if (argc == 1 && strcmp(argv[0], "-") == 0 && !all && user == NULL) {
+		/* lprm -: all of one's own jobs. */
+		struct passwd *pw = getpwuid(getuid());
+
+		if (pw == NULL) {
+			log_warnx("who are you? (uid %ld has no name)",
+			    (long)getuid());
+			return EXIT_USAGE;
+		}
+		snprintf(me, sizeof(me), "%s", pw->pw_name);
+		user = me;
+		argc = 0;
+	}
+	if ((all || user != NULL) == (argc != 0))
 		usage();
+	if (user != NULL && (user[0] == '\0' || strlen(user) >= 64)) {
+		log_warnx("-u: '%s' is not a user name", user);
+		return EXIT_USAGE;
+	}
+	if (dest[0] != '\0' && !name_is_safe(dest, CONF_NAME_MAX)) {
+		log_warnx("-P: '%s' is not a printer or class name", dest);
+		return EXIT_USAGE;
+	}
 	client_check_jobs(argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
+	m.fd = -1;
+	if (argc == 0) {
+		if (msg_send(sock, -1, "cancel-jobs", dest, user ? user : "",
+		    (char *)NULL) < 0 || msg_recv(sock, &m) <= 0) {
+			log_warn("lost the connection to spoold");
+			failed = EXIT_CONNECT;
+		} else if (strcmp(msg_field(&m, 0), "ok") != 0) {
+			log_warnx("%s", msg_field(&m, 1));
+			failed = 1;
+		} else
+			printf("%s job(s) canceled\n", msg_field(&m, 1));
+		if (m.fd >= 0)
+			close(m.fd);
+	}
 	for (i = 0; i < argc; i++) {
 		id = client_job_id(argv[i]);
 		snprintf(ids, sizeof(ids), "%ld", id);

@@ -1,17 +1,19 @@
 /*
- * gpc - printer control, like lpc(8) and cupsdisable(8): show the
- * printers, and pause, resume or stop the job a printer is printing.
+ * gpc - printer control, like lpc(8), cupsenable(8) and cupsaccept(8):
+ * show the printers, steer the job a printer is printing, and change
+ * the queue.  gpc(8) lists the commands:
  *
- *   gpc status [printer ...]
- *   gpc temps printer
- *   gpc pause printer | gpc resume printer
- *   gpc abort printer          (emergency stop: M112)
+ *   status [dest ...], temps printer
+ *   pause | resume | abort | ready printer
+ *   enable | disable | accept | reject dest ... [-r reason]
+ *   hold | release | top job, priority job n, move job dest
  *
  * spoold decides who may do what, by the caller's credentials.
  */
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +27,14 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gpc [-h] [-c config] status [printer ...]\n"
+	fprintf(stderr, "usage: gpc [-h] [--json] [-c config] status [dest ...]\n"
 	    "       gpc [-c config] temps printer\n"
-	    "       gpc [-c config] pause | resume | abort printer\n");
+	    "       gpc [-c config] pause | resume | abort | ready printer\n"
+	    "       gpc [-c config] [-r reason] enable | disable | accept |"
+	    " reject dest ...\n"
+	    "       gpc [-c config] hold | release | top job\n"
+	    "       gpc [-c config] priority job n\n"
+	    "       gpc [-c config] move job dest\n");
 	exit(EXIT_USAGE);
 }
 
@@ -47,6 +54,12 @@ show_printer(const struct msg *m, int temps_only)
 	}
 	printf("%s: %s%s%s%s\n", name, state, text[0] ? " (" : "", text,
 	    text[0] ? ")" : "");
+	if (strcmp(msg_field(m, 11), "0") == 0)
+		printf("\tdisabled%s%s\n", msg_field(m, 13)[0] ? ": " : "",
+		    msg_field(m, 13));
+	if (strcmp(msg_field(m, 12), "0") == 0)
+		printf("\tnot accepting jobs%s%s\n", msg_field(m, 14)[0] ?
+		    ": " : "", msg_field(m, 14));
 	if (strcmp(job, "0") != 0) {
 		long long done = atoll(msg_field(m, 9));
 		long long size = atoll(msg_field(m, 10));
@@ -63,38 +76,53 @@ show_printer(const struct msg *m, int temps_only)
 		printf("\ttemperatures: %s\n", temps);
 }
 
-/* status and temps: 0, 1 if a printer is unknown, EXIT_CONNECT. */
+/* status and temps: 0, 1 if a printer is unknown, EXIT_CONNECT.  With
+ * out, the rows go there as JSON. */
 static int
-show(int sock, const char *printer, int temps_only)
+show(int sock, const char *printer, int temps_only, json_t *out)
 {
 	struct msg m;
 
 	if (msg_send(sock, -1, "queue", printer, (char *)NULL) < 0)
 		return EXIT_CONNECT;
 	for (;;) {
+		const char *verb;
+
 		if (msg_recv(sock, &m) <= 0) {
 			log_warnx("lost the connection to spoold");
 			return EXIT_CONNECT;
 		}
 		if (m.fd >= 0)
 			close(m.fd);
-		if (strcmp(msg_field(&m, 0), "end") == 0)
+		verb = msg_field(&m, 0);
+		if (strcmp(verb, "end") == 0)
 			return 0;
-		if (strcmp(msg_field(&m, 0), "error") == 0) {
+		if (strcmp(verb, "error") == 0) {
 			log_warnx("%s", msg_field(&m, 1));
 			return 1;
 		}
-		if (strcmp(msg_field(&m, 0), "printer") == 0)
+		if (strcmp(verb, "printer") == 0 && out != NULL)
+			json_array_append_new(json_object_get(out, "printers"),
+			    client_printer_json(&m));
+		else if (strcmp(verb, "printer") == 0)
 			show_printer(&m, temps_only);
+		else if (strcmp(verb, "class") == 0 && out != NULL)
+			json_array_append_new(json_object_get(out, "classes"),
+			    client_class_json(&m));
+		else if (strcmp(verb, "class") == 0 && !temps_only)
+			printf("%s: class of %s%s%s\n", msg_field(&m, 1),
+			    msg_field(&m, 2), strcmp(msg_field(&m, 3), "0") ?
+			    "" : ", disabled", strcmp(msg_field(&m, 4), "0") ?
+			    "" : ", not accepting jobs");
 	}
 }
 
 static int
-request(int sock, const char *verb, const char *printer)
+request(int sock, const char *verb, const char *a, const char *b)
 {
 	struct msg m;
 
-	if (msg_send(sock, -1, verb, printer, (char *)NULL) < 0 ||
+	if (msg_send(sock, -1, verb, a, b, (char *)NULL) < 0 ||
 	    msg_recv(sock, &m) <= 0) {
 		log_warnx("lost the connection to spoold");
 		return EXIT_CONNECT;
@@ -108,18 +136,60 @@ request(int sock, const char *verb, const char *printer)
 	return 0;
 }
 
+/* What each command takes: printers or destinations, or a job and
+ * perhaps one more word. */
+enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST };
+
+static const struct command {
+	const char	*name;
+	const char	*request;
+	enum args	 args;
+} commands[] = {
+	{ "status",	"queue",	A_DESTS },
+	{ "temps",	"queue",	A_PRINTER },
+	{ "pause",	"pause",	A_PRINTER },
+	{ "resume",	"resume",	A_PRINTER },
+	{ "abort",	"estop",	A_PRINTER },
+	{ "ready",	"ready",	A_PRINTER },
+	{ "enable",	"enable",	A_DESTS1 },
+	{ "disable",	"disable",	A_DESTS1 },
+	{ "accept",	"accept",	A_DESTS1 },
+	{ "reject",	"reject",	A_DESTS1 },
+	{ "hold",	"hold",		A_JOB },
+	{ "release",	"release",	A_JOB },
+	{ "top",	"top",		A_JOB },
+	{ "priority",	"priority",	A_JOB_N },
+	{ "move",	"move",		A_JOB_DEST },
+};
+
 int
 main(int argc, char *argv[])
 {
 	struct conf conf;
-	const char *cfile = NULL, *cmd;
-	int ch, sock, i, r = 0;
+	const struct command *c = NULL;
+	const char *cfile = NULL, *reason = "";
+	char ids[32];
+	json_t *out = NULL;
+	size_t k;
+	long v;
+	int ch, sock, i, r = 0, json = 0;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	log_init("gpc", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "c:h")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:hr:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			cfile = optarg;
+			break;
+		case 'r':
+			reason = optarg;
+			break;
+		case 'J':
+			json = 1;
 			break;
 		default:
 			usage();
@@ -129,38 +199,99 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc == 0)
 		usage();
-	cmd = argv[0];
-	if (strcmp(cmd, "status") == 0) {
-		/* any number of printers */
-	} else if (strcmp(cmd, "temps") == 0 || strcmp(cmd, "pause") == 0 ||
-	    strcmp(cmd, "resume") == 0 || strcmp(cmd, "abort") == 0) {
-		if (argc != 2) {
-			log_warnx("%s: name one printer", cmd);
-			usage();
-		}
-	} else {
-		log_warnx("unknown command '%s'", cmd);
+	for (k = 0; k < nitems(commands); k++)
+		if (strcmp(argv[0], commands[k].name) == 0)
+			c = &commands[k];
+	if (c == NULL) {
+		log_warnx("unknown command '%s'", argv[0]);
 		usage();
 	}
-	for (i = 1; i < argc; i++)
-		if (!name_is_safe(argv[i], CONF_NAME_MAX)) {
-			log_warnx("'%s' is not a printer name", argv[i]);
+	if (json && strcmp(c->name, "status") != 0) {
+		log_warnx("--json goes with status");
+		usage();
+	}
+	switch (c->args) {
+	case A_DESTS:
+		break;
+	case A_PRINTER:
+		if (argc != 2) {
+			log_warnx("%s: name one printer", c->name);
+			usage();
+		}
+		break;
+	case A_DESTS1:
+		if (argc < 2) {
+			log_warnx("%s: name a printer or class", c->name);
+			usage();
+		}
+		break;
+	case A_JOB:
+	case A_JOB_N:
+	case A_JOB_DEST:
+		if (argc != (c->args == A_JOB ? 2 : 3)) {
+			log_warnx("%s: give a job%s", c->name, c->args ==
+			    A_JOB ? "" : c->args == A_JOB_N ? " and a number" :
+			    " and a printer or class");
+			usage();
+		}
+		client_check_jobs(1, argv + 1);
+		if (c->args == A_JOB_N && parse_long(argv[2], 1, 100, &v) < 0) {
+			log_warnx("%s: '%s' is not 1 to 100", c->name,
+			    argv[2]);
 			exit(EXIT_USAGE);
 		}
+		if (c->args == A_JOB_DEST &&
+		    !name_is_safe(argv[2], CONF_NAME_MAX)) {
+			log_warnx("'%s' is not a printer or class name",
+			    argv[2]);
+			exit(EXIT_USAGE);
+		}
+		break;
+	}
+	if (c->args == A_DESTS || c->args == A_PRINTER || c->args == A_DESTS1)
+		for (i = 1; i < argc; i++)
+			if (!name_is_safe(argv[i], CONF_NAME_MAX)) {
+				log_warnx("'%s' is not a printer or class name",
+				    argv[i]);
+				exit(EXIT_USAGE);
+			}
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
-	if (strcmp(cmd, "status") == 0 && argc == 1)
-		r = show(sock, "", 0);
-	else if (strcmp(cmd, "status") == 0 || strcmp(cmd, "temps") == 0) {
+	if (json) {
+		out = json_object();
+		json_object_set_new(out, "printers", json_array());
+		json_object_set_new(out, "classes", json_array());
+	}
+	if (c->args == A_DESTS && argc == 1)
+		r = show(sock, "", 0, out);
+	else if (strcmp(c->request, "queue") == 0) {
 		for (i = 1; i < argc && r != EXIT_CONNECT; i++) {
-			int ri = show(sock, argv[i], strcmp(cmd, "temps") == 0);
+			int ri = show(sock, argv[i], strcmp(c->name, "temps") ==
+			    0, out);
 
 			if (ri > r)
 				r = ri;
 		}
-	} else
-		r = request(sock, strcmp(cmd, "abort") == 0 ? "estop" : cmd,
-		    argv[1]);
+	} else if (c->args == A_DESTS1) {
+		for (i = 1; i < argc && r != EXIT_CONNECT; i++) {
+			int ri = request(sock, c->request, argv[i], reason);
+
+			if (ri > r)
+				r = ri;
+		}
+	} else if (c->args == A_PRINTER)
+		r = request(sock, c->request, argv[1], NULL);
+	else {
+		snprintf(ids, sizeof(ids), "%ld", client_job_id(argv[1]));
+		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);
+	}
+	if (out != NULL && r == 0) {
+		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+
+		printf("%s\n", text);
+		free(text);
+	}
+	json_decref(out);
 	close(sock);
 	conf_free(&conf);
 	return r;

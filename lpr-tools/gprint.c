@@ -3,8 +3,9 @@
  *
  * Each file becomes one job.  gprint opens the file itself and passes
  * the open descriptor to spoold, so spoold reads exactly what the user
- * may read, nothing else.  gprint(1) documents the options and exit
- * codes.
+ * may read, nothing else.  Standard input (no file, or "-") is first
+ * copied into an unnamed temporary file, so that spoold reads a regular
+ * file there too.  gprint(1) documents the options and exit codes.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "analyse.h"
@@ -28,10 +30,11 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gprint [-hw] [-c config] [-P printer]"
-	    " [-T title] file ...\n"
-	    "       gprint --check [--json] [-c config] [-P printer]"
-	    " file ...\n");
+	fprintf(stderr, "usage: gprint [-hqw] [-# copies] [-c config] [-P dest]"
+	    " [-p priority]\n"
+	    "              [-T title] [--hold-until time] [file ...]\n"
+	    "       gprint --check [--json] [-c config] [-P dest] file ...\n"
+	    "       gprint --reprint job [-w] [-c config]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -126,16 +129,18 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			free(buf);
 			return EXIT_CONNECT;
 		}
-		if ((cp = conf_printer(&conf, client_dest(printer, &conf)))
-		    == NULL) {
-			log_warnx("%s: unknown printer (see %s)",
-			    client_dest(printer, &conf), conf.file);
+		const char *d = client_dest(printer, &conf);
+		struct conf_class *k = conf_class(&conf, d);
+
+		if ((cp = conf_printer(&conf, d)) == NULL && k == NULL) {
+			log_warnx("%s: unknown printer or class (see %s)", d,
+			    conf.file);
 			conf_free(&conf);
 			free(a);
 			free(buf);
 			return EXIT_USAGE;
 		}
-		pol = cp->check;
+		pol = cp != NULL ? cp->check : k->check;
 	}
 	for (i = 0; i < argc; i++) {
 		analyse_init(a, &pol);
@@ -181,26 +186,173 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	return failed;
 }
 
+/* --hold-until: "indefinite", "HH:MM" (its next coming), "YYYY-MM-DD
+ * HH:MM" (or with a T), or "+N" with s, m, h or d.  Seconds since the
+ * epoch, 0 for indefinite, -1 if not a time. */
+static long long
+parse_hold(const char *s, time_t now)
+{
+	struct tm tm, lt;
+	const char *end;
+	long v;
+	char unit;
+	int n = 0;
+
+	if (strcmp(s, "indefinite") == 0)
+		return 0;
+	if (s[0] == '+') {
+		char num[32];
+		size_t len = strlen(s + 1);
+
+		if (len == 0 || len >= sizeof(num))
+			return -1;
+		unit = s[len];
+		memcpy(num, s + 1, len);
+		num[len] = '\0';
+		if (unit >= '0' && unit <= '9')
+			unit = 's';
+		else
+			num[len - 1] = '\0';
+		if (parse_long(num, 0, 3660L * 86400, &v) < 0)
+			return -1;
+		switch (unit) {
+		case 's': return (long long)now + v;
+		case 'm': return (long long)now + v * 60LL;
+		case 'h': return (long long)now + v * 3600LL;
+		case 'd': return (long long)now + v * 86400LL;
+		}
+		return -1;
+	}
+	localtime_r(&now, &lt);
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(s, "%Y-%m-%d %H:%M", &tm)) == NULL &&
+	    (end = strptime(s, "%Y-%m-%dT%H:%M", &tm)) == NULL) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(s, "%H:%M", &tm)) == NULL)
+			return -1;
+		tm.tm_year = lt.tm_year;
+		tm.tm_mon = lt.tm_mon;
+		tm.tm_mday = lt.tm_mday;
+		n = 1;
+	}
+	if (*end != '\0')
+		return -1;
+	tm.tm_isdst = -1;
+	{
+		time_t t = mktime(&tm);
+
+		if (t == (time_t)-1)
+			return -1;
+		if (n && t <= now)
+			t += 86400;	/* tomorrow at that time */
+		return (long long)t;
+	}
+}
+
+/* Standard input as a regular file that spoold can read and check:
+ * copied into an unnamed file under $TMPDIR. */
+static int
+stdin_file(void)
+{
+	const char *dir = getenv("TMPDIR");
+	char buf[65536], *path;
+	ssize_t n;
+	int fd;
+
+	if (dir == NULL || dir[0] == '\0')
+		dir = "/tmp";
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) < 0) {
+		path = xasprintf("%s/gprint.XXXXXX", dir);
+		if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+			unlink(path);
+		free(path);
+		if (fd < 0) {
+			log_warn("%s: cannot hold standard input", dir);
+			return -1;
+		}
+	}
+	while ((n = read(STDIN_FILENO, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_warn("standard input");
+			close(fd);
+			return -1;
+		}
+		if (write_all(fd, buf, (size_t)n) < 0) {
+			log_warn("%s: cannot hold standard input", dir);
+			close(fd);
+			return -1;
+		}
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct conf conf;
 	struct msg m;
 	const char *printer = NULL, *title = NULL, *cfile = NULL, *dest;
-	char state[32], reason[512];
+	const char *reprint = NULL;
+	char state[32], reason[512], prio[16] = "", copies[16] = "";
+	char until[32] = "", dname[64];
+	static char *stdin_args[] = { "-", NULL };
 	int ch, sock, fd, i, wait = 0, failed = 0, r, check = 0, json = 0;
-	long id;
+	int hold = 0;
+	long id, v;
+	long long when;
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "hold-until", required_argument, NULL, 'H' },
+		{ "reprint", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	log_init("gprint", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "c:hP:T:w", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "#:c:hP:p:qT:w", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case '#':
+			if (parse_long(optarg, 1, 100, &v) < 0) {
+				log_warnx("-#: '%s' is not a number of copies"
+				    " (1 to 100)", optarg);
+				usage();
+			}
+			snprintf(copies, sizeof(copies), "%ld", v);
+			break;
+		case 'p':
+			if (parse_long(optarg, 1, 100, &v) < 0) {
+				log_warnx("-p: '%s' is not a priority (1 to"
+				    " 100)", optarg);
+				usage();
+			}
+			snprintf(prio, sizeof(prio), "%ld", v);
+			break;
+		case 'q':
+			hold = 1;
+			break;
+		case 'H':
+			if ((when = parse_hold(optarg, time(NULL))) < 0) {
+				log_warnx("--hold-until: '%s' is not indefinite,"
+				    " HH:MM, YYYY-MM-DD HH:MM or +N[smhd]",
+				    optarg);
+				usage();
+			}
+			if (when == 0)
+				hold = 1;
+			else
+				snprintf(until, sizeof(until), "%lld", when);
+			break;
+		case 'R':
+			reprint = optarg;
+			break;
 		case 'C':
 			check = 1;
 			break;
@@ -225,10 +377,21 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc == 0) {
-		log_warnx("no file given (standard input is not supported"
-		    " yet)");
+	if (reprint != NULL) {
+		if (argc != 0 || check) {
+			log_warnx("--reprint takes a job, no file");
+			usage();
+		}
+		if (client_job_id(reprint) < 0) {
+			log_warnx("--reprint: '%s' is not a job", reprint);
+			usage();
+		}
+	} else if (argc == 0 && check) {
+		log_warnx("--check needs files");
 		usage();
+	} else if (argc == 0) {
+		argc = 1;
+		argv = stdin_args;
 	}
 	if (json && !check) {
 		log_warnx("--json goes with --check");
@@ -239,25 +402,44 @@ main(int argc, char *argv[])
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	dest = client_dest(printer, &conf);
-	if (conf_printer(&conf, dest) == NULL) {
-		log_warnx("%s: unknown printer (see %s)", dest, conf.file);
+	if (reprint != NULL) {
+		argc = 1;
+		argv = stdin_args;
+	} else if (conf_printer(&conf, dest) == NULL &&
+	    conf_class(&conf, dest) == NULL) {
+		log_warnx("%s: unknown printer or class (see %s)", dest,
+		    conf.file);
 		failed = EXIT_USAGE;
 		goto done;
 	}
 	for (i = 0; i < argc; i++) {
 		char *copy = xstrdup(argv[i]);
-		const char *t = title ? title : basename(copy);
+		const char *t = title ? title : strcmp(argv[i], "-") == 0 ?
+		    "(stdin)" : basename(copy);
 
-		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC | O_NOCTTY |
-		    O_NONBLOCK)) < 0) {
-			log_warn("%s", argv[i]);
-			failed = 1;
+		if (reprint != NULL) {
+			char ids[32];
+
+			snprintf(ids, sizeof(ids), "%ld",
+			    client_job_id(reprint));
+			r = msg_send(sock, -1, "reprint", ids, (char *)NULL);
 			free(copy);
-			continue;
+		} else {
+			if (strcmp(argv[i], "-") == 0)
+				fd = stdin_file();
+			else if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC |
+			    O_NOCTTY | O_NONBLOCK)) < 0)
+				log_warn("%s", argv[i]);
+			if (fd < 0) {
+				failed = 1;
+				free(copy);
+				continue;
+			}
+			r = msg_send(sock, fd, "submit", dest, t, prio, copies,
+			    hold ? "1" : "", until, (char *)NULL);
+			close(fd);
+			free(copy);
 		}
-		r = msg_send(sock, fd, "submit", dest, t, (char *)NULL);
-		close(fd);
-		free(copy);
 		if (r < 0 || msg_recv(sock, &m) <= 0) {
 			log_warn("%s: lost the connection to spoold", argv[i]);
 			failed = EXIT_CONNECT;
@@ -278,6 +460,7 @@ main(int argc, char *argv[])
 		}
 		printf("request id is %s-%ld (1 file(s))\n", msg_field(&m, 2),
 		    id);
+		snprintf(dname, sizeof(dname), "%s", msg_field(&m, 2));
 		fflush(stdout);
 		if (!wait)
 			continue;
@@ -287,7 +470,7 @@ main(int argc, char *argv[])
 			failed = EXIT_CONNECT;
 			goto done;
 		}
-		printf("%s-%ld: %s%s%s\n", dest, id, state,
+		printf("%s-%ld: %s%s%s\n", dname, id, state,
 		    reason[0] ? ": " : "", reason);
 		if (r == 0)
 			failed = 1;

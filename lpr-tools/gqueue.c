@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -23,7 +24,8 @@
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gqueue [-ahl] [-c config] [-P printer]\n"
+	fprintf(stderr, "usage: gqueue [-ahl] [--history] [--json] [-c config]"
+	    " [-P dest] [job ...]\n"
 	    "       gqueue [-c config] -w job ...\n");
 	exit(EXIT_USAGE);
 }
@@ -35,10 +37,45 @@ ordinal(const char *rank, char *buf, size_t bufsz)
 	long n;
 
 	if (parse_long(rank, 1, 2000000000L, &n) < 0)
-		return rank;		/* "active", "stopped" */
+		return rank;		/* "active", "stopped", "held" */
 	snprintf(buf, bufsz, "%ld%s", n, (n % 100 >= 11 && n % 100 <= 13) ||
 	    n % 10 > 3 ? "th" : sfx[n % 10]);
 	return buf;
+}
+
+static void duration(char *, size_t, long);
+
+/* Fraction of the job's file acknowledged, and the time left: the
+ * estimate's remainder, else what the time so far foretells. */
+static void
+progress_line(const struct msg *m)
+{
+	const char *name = msg_field(m, 1), *job = msg_field(m, 4);
+	long long done = atoll(msg_field(m, 9)), size = atoll(msg_field(m, 10));
+	long long started = atoll(msg_field(m, 16));
+	long est = atol(msg_field(m, 17)), left = -1;
+	char bar[21], buf[32];
+	double frac = size > 0 ? (double)done / (double)size : 0;
+	int i;
+
+	if (frac > 1)
+		frac = 1;
+	for (i = 0; i < 20; i++)
+		bar[i] = i < (int)(frac * 20 + 0.5) ? '#' : '.';
+	bar[20] = '\0';
+	if (est > 0)
+		left = (long)(est * (1 - frac));
+	else if (started > 0 && frac > 0.01)
+		left = (long)((double)(time(NULL) - started) * (1 - frac) /
+		    frac);
+	printf("\t%s-%s [%s] %3.0f%%", name, job, bar, frac * 100);
+	if (strcmp(msg_field(m, 7), "0") != 0 && msg_field(m, 7)[0])
+		printf(", layer %s", msg_field(m, 7));
+	if (left >= 0) {
+		duration(buf, sizeof(buf), left);
+		printf(", about %s left", buf);
+	}
+	printf("\n");
 }
 
 static void
@@ -55,12 +92,39 @@ status_line(const struct msg *m)
 		    msg_field(m, 4), activity);
 	else if (strcmp(state, "ready") == 0)
 		printf("%s is ready%s\n", name, printing ? " and printing" : "");
+	else if (strcmp(state, "awaiting-clear") == 0)
+		printf("%s is awaiting-clear: clear its bed, then gpc ready"
+		    " %s\n", name, name);
 	else if (printing)
 		printf("%s is printing; %s: %s\n", name, state, text);
 	else if (strcmp(state, "error") == 0)
 		printf("%s is not ready: %s\n", name, text);
 	else
 		printf("%s is %s%s%s\n", name, state, text[0] ? ": " : "", text);
+	if (strcmp(msg_field(m, 11), "0") == 0)
+		printf("\t%s is disabled%s%s\n", name, msg_field(m, 13)[0] ?
+		    ": " : "", msg_field(m, 13));
+	if (strcmp(msg_field(m, 12), "0") == 0)
+		printf("\t%s is not accepting jobs%s%s\n", name,
+		    msg_field(m, 14)[0] ? ": " : "", msg_field(m, 14));
+	if (printing)
+		progress_line(m);
+	if (msg_field(m, 8)[0])
+		printf("\ttemperatures: %s\n", msg_field(m, 8));
+}
+
+static void
+class_line(const struct msg *m)
+{
+	const char *name = msg_field(m, 1);
+
+	printf("%s is a class of %s\n", name, msg_field(m, 2));
+	if (strcmp(msg_field(m, 3), "0") == 0)
+		printf("\t%s is disabled%s%s\n", name, msg_field(m, 5)[0] ?
+		    ": " : "", msg_field(m, 5));
+	if (strcmp(msg_field(m, 4), "0") == 0)
+		printf("\t%s is not accepting jobs%s%s\n", name,
+		    msg_field(m, 6)[0] ? ": " : "", msg_field(m, 6));
 }
 
 static void
@@ -114,44 +178,103 @@ show_meta(const char *text)
 	json_decref(o);
 }
 
-/* One printer's block.  0, or -1 if spoold went away. */
 static int
-show(int sock, const char *printer, int longform)
+wanted(int njobs, char *jobs[], const char *id)
+{
+	int i;
+
+	if (njobs == 0)
+		return 1;
+	for (i = 0; i < njobs; i++)
+		if (client_job_id(jobs[i]) == atol(id))
+			return 1;
+	return 0;
+}
+
+/* The status of a destination ("" for all) and its jobs.  0, 1 if
+ * spoold refused, -1 if spoold went away.  With out, the rows go into
+ * a JSON object instead. */
+static int
+show(int sock, const char *dest, int longform, int history, int njobs,
+    char *jobs[], json_t *out)
 {
 	struct msg m;
 	char ord[32];
 	int rows = 0;
 
-	if (msg_send(sock, -1, "queue", printer, (char *)NULL) < 0)
+	if (msg_send(sock, -1, "queue", dest, history ? "history" : "",
+	    (char *)NULL) < 0)
 		return -1;
 	for (;;) {
+		const char *verb;
+
 		if (msg_recv(sock, &m) <= 0)
 			return -1;
 		if (m.fd >= 0)
 			close(m.fd);
-		if (strcmp(msg_field(&m, 0), "end") == 0)
+		verb = msg_field(&m, 0);
+		if (strcmp(verb, "end") == 0)
 			break;
-		if (strcmp(msg_field(&m, 0), "error") == 0) {
+		if (strcmp(verb, "error") == 0) {
 			log_warnx("%s", msg_field(&m, 1));
 			return 1;
 		}
-		if (strcmp(msg_field(&m, 0), "printer") == 0) {
-			status_line(&m);
+		if (strcmp(verb, "printer") == 0) {
+			if (out)
+				json_array_append_new(json_object_get(out,
+				    "printers"), client_printer_json(&m));
+			else if (!history)
+				status_line(&m);
 			continue;
 		}
-		if (strcmp(msg_field(&m, 0), "job") != 0)
+		if (strcmp(verb, "class") == 0) {
+			if (out)
+				json_array_append_new(json_object_get(out,
+				    "classes"), client_class_json(&m));
+			else if (!history)
+				class_line(&m);
 			continue;
+		}
+		if (strcmp(verb, "job") != 0 ||
+		    !wanted(njobs, jobs, msg_field(&m, 3)))
+			continue;
+		if (out) {
+			json_array_append_new(json_object_get(out, "jobs"),
+			    client_job_json(&m));
+			continue;
+		}
 		if (rows++ == 0)
 			printf("Rank    Owner   Job     File(s)"
 			    "                         Total Size\n");
-		printf("%-7s %-7.7s %-7s %-31.31s %s bytes\n",
-		    ordinal(msg_field(&m, 1), ord, sizeof(ord)),
-		    msg_field(&m, 2), msg_field(&m, 3), msg_field(&m, 5),
-		    msg_field(&m, 6));
-		if (longform)
+		printf("%-7s %-7.7s %-7s %-31.31s %s bytes\n", history ?
+		    msg_field(&m, 7) : ordinal(msg_field(&m, 1), ord,
+		    sizeof(ord)), msg_field(&m, 2), msg_field(&m, 3),
+		    msg_field(&m, 5), msg_field(&m, 6));
+		if (longform) {
+			printf("\t%s-%s: %s%s%s, priority %s", msg_field(&m, 4),
+			    msg_field(&m, 3), msg_field(&m, 7),
+			    msg_field(&m, 9)[0] ? " (" : "", msg_field(&m, 9),
+			    msg_field(&m, 11));
+			if (msg_field(&m, 9)[0])
+				printf(")");
+			if (strcmp(msg_field(&m, 12), "1") != 0)
+				printf(", copy %ld of %s", atol(msg_field(&m,
+				    13)) + 1, msg_field(&m, 12));
+			if (strcmp(msg_field(&m, 14), "0") != 0) {
+				time_t t = (time_t)atoll(msg_field(&m, 14));
+				char when[64];
+
+				strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
+				    localtime(&t));
+				printf(", held until %s", when);
+			}
+			if (msg_field(&m, 15)[0])
+				printf(", on %s", msg_field(&m, 15));
+			printf("\n");
 			show_meta(msg_field(&m, 10));
+		}
 	}
-	if (rows == 0)
+	if (rows == 0 && !out)
 		printf("no entries\n");
 	return 0;
 }
@@ -163,11 +286,25 @@ main(int argc, char *argv[])
 	const char *printer = NULL, *cfile = NULL;
 	char state[32], reason[512];
 	int ch, sock, all = 0, wait = 0, failed = 0, r, i, longform = 0;
-	size_t k;
+	int history = 0, json = 0;
+	json_t *out = NULL;
+	static const struct option longopts[] = {
+		{ "history", no_argument, NULL, 'H' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	log_init("gqueue", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "ac:hlP:w")) != -1) {
+	while ((ch = getopt_long(argc, argv, "ac:hlP:w", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'H':
+			history = 1;
+			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'l':
 			longform = 1;
 			break;
@@ -189,7 +326,7 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if ((wait && argc == 0) || (!wait && argc != 0))
+	if (wait && (argc == 0 || json || history || longform || all))
 		usage();
 	client_check_jobs(argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
@@ -209,28 +346,31 @@ main(int argc, char *argv[])
 		}
 		goto done;
 	}
-	if (all) {
-		for (k = 0; k < conf.nprinters; k++) {
-			if (k > 0)
-				printf("\n");
-			if ((r = show(sock, conf.printers[k].name, longform)) < 0)
-				goto lost;
-			if (r)
-				failed = 1;
-		}
-	} else {
-		const char *dest = client_dest(printer, &conf);
+	if (json) {
+		out = json_object();
+		json_object_set_new(out, "printers", json_array());
+		json_object_set_new(out, "classes", json_array());
+		json_object_set_new(out, "jobs", json_array());
+	}
+	/* -a, or job numbers: every destination, as lpq -a. */
+	r = show(sock, all || argc > 0 ? "" : client_dest(printer, &conf),
+	    longform, history, argc, argv, out);
+	if (r < 0)
+		goto lost;
+	if (r)
+		failed = 1;
+	if (out != NULL && r == 0) {
+		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
 
-		if ((r = show(sock, dest, longform)) < 0)
-			goto lost;
-		if (r)
-			failed = 1;
+		printf("%s\n", text);
+		free(text);
 	}
 	goto done;
 lost:
 	log_warnx("lost the connection to spoold");
 	failed = EXIT_CONNECT;
 done:
+	json_decref(out);
 	close(sock);
 	conf_free(&conf);
 	return failed;

@@ -1,26 +1,37 @@
 /*
- * control.c - the control socket that gprint, gqueue and gcancel use.
+ * control.c - the control socket that gprint, gqueue, gcancel and gpc
+ * use.
  *
  * An AF_UNIX SOCK_SEQPACKET socket (msg.h).  The caller is identified by
  * SO_PEERCRED, never by anything it says.  Requests and replies are
  * listed in gspool(7):
  *
- *   submit PRINTER TITLE  (+ the file's descriptor)  -> ok ID PRINTER
- *   queue [PRINTER]     -> printer ... / job ... rows, then end
- *   cancel ID           -> ok | error MESSAGE
- *   wait ID             -> done ID STATE REASON, when the job has ended
- *   pause PRINTER, resume PRINTER, estop PRINTER -> ok | error MESSAGE
+ *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
+ *                          -> ok ID DEST
+ *   queue [DEST [history]] -> printer / class / job rows, then end
+ *   cancel ID              -> ok | error MESSAGE
+ *   cancel-jobs DEST USER  -> ok COUNT (DEST "" for all, USER "" for
+ *                             anyone's that the caller may cancel)
+ *   wait ID                -> done ID STATE REASON, when the job ends
+ *   hold ID [UNTIL], release ID, priority ID N, top ID, move ID DEST,
+ *   reprint ID
+ *   pause, resume, estop, ready PRINTER
+ *   accept, reject, enable, disable DEST [REASON]
  *
- * Security: any local user may connect.  A submitted file is read
- * through the descriptor the caller passed, so spoold reads only what
- * the caller could read.  Only a job's owner, root, or spoold's own user
- * may cancel it, or pause, resume or stop the printer printing it.  Replies are sent with a send timeout, so a client that
- * stops reading cannot hold the daemon.
+ * Who may do what: anyone may submit and list (others' titles are
+ * hidden unless show_titles is set); a job's owner may cancel, hold,
+ * release, reprioritise, move and reprint it, and pause or resume it
+ * while it prints; the owner of the job a printer last printed may say
+ * its bed is clear; the administrators (root, spoold's own user and the
+ * members of admin_group) may do everything.  Replies are sent with a
+ * send timeout, so a client that stops reading cannot hold the daemon.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <pwd.h>
+#include <time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +41,10 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <limits.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "msg.h"
@@ -127,10 +142,12 @@ control_accept(struct spoold *sd)
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->uid = cred.uid;
+	c->gid = cred.gid;
 	if ((pw = getpwuid(cred.uid)) != NULL)
 		snprintf(c->user, sizeof(c->user), "%s", pw->pw_name);
 	else
 		snprintf(c->user, sizeof(c->user), "%ld", (long)cred.uid);
+	c->admin = -1;
 	sd->clients[i] = c;
 }
 
@@ -162,12 +179,56 @@ reply_error(struct client *c, const char *fmt, ...)
 	msg_send(c->fd, -1, "error", buf, (char *)NULL);
 }
 
+/* Root, spoold's own user, or a member of admin_group (like CUPS's
+ * SystemGroup). */
+static int
+is_admin(struct spoold *sd, struct client *c)
+{
+	struct group *gr;
+	struct passwd *pw;
+	gid_t groups[256];
+	int n = 256, i;
+
+	if (c->admin >= 0)
+		return c->admin;
+	c->admin = 0;
+	if (c->uid == 0 || c->uid == getuid())
+		return c->admin = 1;
+	if ((gr = getgrnam(sd->conf.admin_group)) == NULL)
+		return 0;
+	if (c->gid == gr->gr_gid)
+		return c->admin = 1;
+	if ((pw = getpwuid(c->uid)) != NULL &&
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) >= 0)
+		for (i = 0; i < n; i++)
+			if (groups[i] == gr->gr_gid)
+				return c->admin = 1;
+	return 0;
+}
+
+static int
+may_change(struct spoold *sd, struct client *c, const struct job_row *j)
+{
+	return (long)c->uid == j->uid || is_admin(sd, c);
+}
+
+static int
+opt_long(const char *s, long min, long max, long dflt, long *out)
+{
+	if (s[0] == '\0') {
+		*out = dflt;
+		return 0;
+	}
+	return parse_long(s, min, max, out);
+}
+
 static void
 do_submit(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *printer = msg_field(m, 1), *title = msg_field(m, 2);
 	char reason[512], ids[32];
-	long id;
+	struct job_opts o;
+	long id, v;
 
 	if (m->fd < 0) {
 		reply_error(c, "submit: no file was passed");
@@ -175,13 +236,30 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 	}
 	if (printer[0] == '\0')
 		printer = sd->conf.default_printer;
-	if (conf_printer(&sd->conf, printer) == NULL) {
-		reply_error(c, "%s: unknown printer", printer);
+	if (!dest_known(sd, printer)) {
+		reply_error(c, "%s: unknown printer or class", printer);
 		return;
 	}
+	memset(&o, 0, sizeof(o));
+	if (opt_long(msg_field(m, 3), 1, 100, 50, &v) < 0) {
+		reply_error(c, "priority '%s': give 1 to 100", msg_field(m, 3));
+		return;
+	}
+	o.priority = (int)v;
+	if (opt_long(msg_field(m, 4), 1, 100, 1, &v) < 0) {
+		reply_error(c, "copies '%s': give 1 to 100", msg_field(m, 4));
+		return;
+	}
+	o.copies = (int)v;
+	o.hold = strcmp(msg_field(m, 5), "1") == 0;
+	if (opt_long(msg_field(m, 6), 0, LONG_MAX, 0, &v) < 0) {
+		reply_error(c, "hold-until '%s' is not a time", msg_field(m, 6));
+		return;
+	}
+	o.hold_until = v;
 	if (title[0] == '\0')
 		title = "(stdin)";
-	id = ingest_fd(sd, m->fd, printer, c->user, c->uid, title, NULL,
+	id = ingest_fd(sd, m->fd, printer, c->user, c->uid, title, &o, NULL,
 	    reason, sizeof(reason));
 	if (id <= 0) {
 		log_warnx("control: %s from %s rejected: %s", title, c->user,
@@ -190,33 +268,75 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 		return;
 	}
 	log_info("%s-%ld: queued %s for %s", printer, id, title, c->user);
+	if (o.hold_until && (sd->next_release == 0 ||
+	    o.hold_until < sd->next_release))
+		sd->next_release = o.hold_until;
 	snprintf(ids, sizeof(ids), "%ld", id);
 	msg_send(c->fd, -1, "ok", ids, printer, (char *)NULL);
 	printer_dispatch(sd);
 }
 
 struct list_ctx {
+	struct spoold	*sd;
 	struct client	*c;
 	int		 rank;
 	int		 failed;
 };
 
+/* Another user's job, unless show_titles: its title and file name are
+ * theirs; the rest (size, time, filament) tells when a printer is free. */
+static void
+hide_title(char *meta, size_t metasz)
+{
+	json_t *o = json_loads(meta, 0, NULL);
+	char *s;
+
+	if (o == NULL || !json_is_object(o)) {
+		json_decref(o);
+		snprintf(meta, metasz, "{}");
+		return;
+	}
+	json_object_del(o, "file");
+	json_object_del(o, "title");
+	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
+	    strlen(s) < metasz)
+		snprintf(meta, metasz, "%s", s);
+	else
+		snprintf(meta, metasz, "{}");
+	free(s);
+	json_decref(o);
+}
+
 static int
-list_row(const struct job_row *j, void *arg)
+list_row(const struct job_row *jr, void *arg)
 {
 	struct list_ctx *lc = arg;
-	char id[32], size[32], lines[64], rank[32];
+	char id[32], size[32], lines[64], rank[32], prio[16], copies[16];
+	char done[16], hold[32], created[32], started[32], finished[32];
+	struct job_row j = *jr;
 
-	snprintf(id, sizeof(id), "%ld", j->id);
-	snprintf(size, sizeof(size), "%lld", j->size);
-	snprintf(lines, sizeof(lines), "%ld/%ld", j->lines_done, j->commands);
-	if (strcmp(j->state, "pending") == 0)
+	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
+		snprintf(j.title, sizeof(j.title), "(hidden)");
+		hide_title(j.meta, sizeof(j.meta));
+	}
+	snprintf(id, sizeof(id), "%ld", j.id);
+	snprintf(size, sizeof(size), "%lld", j.size);
+	snprintf(lines, sizeof(lines), "%ld/%ld", j.lines_done, j.commands);
+	if (strcmp(j.state, "pending") == 0)
 		snprintf(rank, sizeof(rank), "%d", ++lc->rank);
 	else
-		snprintf(rank, sizeof(rank), "%s", strcmp(j->state,
-		    "processing") == 0 ? "active" : j->state);
-	if (msg_send(lc->c->fd, -1, "job", rank, j->owner, id, j->printer,
-	    j->title, size, j->state, lines, j->reason, j->meta,
+		snprintf(rank, sizeof(rank), "%s", strcmp(j.state,
+		    "processing") == 0 ? "active" : j.state);
+	snprintf(prio, sizeof(prio), "%d", j.priority);
+	snprintf(copies, sizeof(copies), "%d", j.copies);
+	snprintf(done, sizeof(done), "%d", j.copies_done);
+	snprintf(hold, sizeof(hold), "%lld", j.hold_until);
+	snprintf(created, sizeof(created), "%lld", j.created);
+	snprintf(started, sizeof(started), "%lld", j.started);
+	snprintf(finished, sizeof(finished), "%lld", j.finished);
+	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
+	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
+	    done, hold, j.ran_on, created, started, finished,
 	    (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
@@ -224,47 +344,96 @@ list_row(const struct job_row *j, void *arg)
 	return 0;
 }
 
+/* The slicer's time for a job, else gspool's estimate; 0 if none. */
+static long
+job_estimate(const char *meta)
+{
+	json_t *o = json_loads(meta, 0, NULL), *v;
+	long secs = 0;
+
+	if (o != NULL && (v = json_object_get(o, "estimated_seconds")) !=
+	    NULL && json_is_number(v))
+		secs = (long)json_number_value(v);
+	json_decref(o);
+	return secs;
+}
+
+static int
+send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
+{
+	struct job_row jr;
+	char job[32], lines[32], layer[32], bytes[32], size[32];
+	char started[32], est[32];
+	const char *state = printer_state_name(p->state);
+	int have = p->job && queue_get(sd, p->job, &jr) > 0;
+
+	if (p->state == PRINTER_READY && p->job == 0 && p->d.awaiting_clear &&
+	    !p->conf->clears_bed)
+		state = "awaiting-clear";
+	snprintf(job, sizeof(job), "%ld", p->job);
+	snprintf(lines, sizeof(lines), "%ld", p->lines_done);
+	snprintf(layer, sizeof(layer), "%ld", p->layer);
+	snprintf(bytes, sizeof(bytes), "%lld", p->bytes_done);
+	snprintf(size, sizeof(size), "%lld", have ? jr.size : 0);
+	snprintf(started, sizeof(started), "%lld", have ? jr.started : 0);
+	snprintf(est, sizeof(est), "%ld", have ? job_estimate(jr.meta) : 0);
+	return msg_send(c->fd, -1, "printer", p->conf->name, state,
+	    p->message, job, lines, p->job ? (p->activity[0] ? p->activity :
+	    "printing") : "", layer, p->temps, bytes, size,
+	    p->d.enabled ? "1" : "0", p->d.accepting ? "1" : "0",
+	    p->d.enable_reason, p->d.accept_reason,
+	    p->conf->description ? p->conf->description : "", started, est,
+	    (char *)NULL);
+}
+
 static void
 do_queue(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *only = msg_field(m, 1);
+	struct conf_class *k = NULL;
 	struct list_ctx lc;
-	struct job_row jr;
-	char job[32], lines[32], layer[32], bytes[32], size[32];
-	size_t i;
+	size_t i, j;
 
-	if (only[0] != '\0' && printer_find(sd, only) == NULL) {
-		reply_error(c, "%s: unknown printer", only);
+	if (only[0] != '\0' && !dest_known(sd, only)) {
+		reply_error(c, "%s: unknown printer or class", only);
 		return;
 	}
+	if (only[0] != '\0')
+		k = conf_class(&sd->conf, only);
 	for (i = 0; i < sd->nprinters; i++) {
 		struct printer *p = &sd->printers[i];
 
-		if (only[0] != '\0' && strcmp(only, p->conf->name) != 0)
+		if (only[0] != '\0' && strcmp(only, p->conf->name) != 0 &&
+		    (k == NULL || !conf_class_has(k, p->conf->name)))
 			continue;
-		snprintf(job, sizeof(job), "%ld", p->job);
-		snprintf(lines, sizeof(lines), "%ld", p->lines_done);
-		snprintf(layer, sizeof(layer), "%ld", p->layer);
-		snprintf(bytes, sizeof(bytes), "%lld", p->bytes_done);
-		snprintf(size, sizeof(size), "%lld", p->job &&
-		    queue_get(sd, p->job, &jr) > 0 ? jr.size : 0);
-		if (msg_send(c->fd, -1, "printer", p->conf->name,
-		    printer_state_name(p->state), p->message, job, lines,
-		    p->job ? (p->activity[0] ? p->activity : "printing") : "",
-		    layer, p->temps, bytes, size, (char *)NULL) < 0)
+		if (send_printer_row(sd, c, p) < 0)
+			return;
+	}
+	for (i = 0; i < sd->conf.nclasses; i++) {
+		struct conf_class *cl = &sd->conf.classes[i];
+		struct dest *d = &sd->classes[i];
+		char members[CONF_NAME_MAX * 8 + 64];
+		size_t o = 0;
+
+		if (only[0] != '\0' && strcmp(only, cl->name) != 0)
+			continue;
+		members[0] = '\0';
+		for (j = 0; j < cl->nmembers && o < sizeof(members); j++)
+			o += (size_t)snprintf(members + o, sizeof(members) - o,
+			    "%s%s", j ? " " : "", cl->members[j]);
+		if (msg_send(c->fd, -1, "class", cl->name, members,
+		    d->enabled ? "1" : "0", d->accepting ? "1" : "0",
+		    d->enable_reason, d->accept_reason, cl->description ?
+		    cl->description : "", (char *)NULL) < 0)
 			return;
 	}
 	memset(&lc, 0, sizeof(lc));
+	lc.sd = sd;
 	lc.c = c;
-	queue_list(sd, only, list_row, &lc);
+	queue_list(sd, only, strcmp(msg_field(m, 2), "history") == 0,
+	    list_row, &lc);
 	if (!lc.failed)
 		msg_send(c->fd, -1, "end", (char *)NULL);
-}
-
-static int
-may_change(struct spoold *sd, struct client *c, const struct job_row *j)
-{
-	return c->uid == 0 || c->uid == getuid() || (long)c->uid == j->uid;
 }
 
 /* The job a request names in its first argument; replies the error and
@@ -287,39 +456,249 @@ request_job(struct spoold *sd, struct client *c, struct msg *m,
 	return 0;
 }
 
+/* Cancel one job the caller may cancel: 0, or -1 with the reason. */
+static int
+cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
+    char *why, size_t whysz)
+{
+	if (!may_change(sd, c, j)) {
+		snprintf(why, whysz, "%s-%ld belongs to %s; you may cancel"
+		    " only your own jobs", j->printer, j->id, j->owner);
+		return -1;
+	}
+	if (job_state_final(j->state)) {
+		snprintf(why, whysz, "%s-%ld is already %s", j->printer, j->id,
+		    j->state);
+		return -1;
+	}
+	log_info("%s-%ld: cancel requested by %s", j->printer, j->id,
+	    c->user);
+	if (!printer_cancel(sd, j->id)) {
+		if (queue_set_state(sd, j->id, "canceled", "canceled by"
+		    " request", c->user) < 0) {
+			snprintf(why, whysz, "%s-%ld: cannot record the"
+			    " cancel", j->printer, j->id);
+			return -1;
+		}
+		control_job_ended(sd, j->id);
+	}
+	return 0;
+}
+
 static void
 do_cancel(struct spoold *sd, struct client *c, struct msg *m)
 {
 	struct job_row j;
-	long id;
+	char why[512];
 
 	if (request_job(sd, c, m, &j) < 0)
 		return;
-	id = j.id;
-	if (!may_change(sd, c, &j)) {
-		reply_error(c, "%s-%ld belongs to %s; you may cancel only your"
-		    " own jobs", j.printer, id, j.owner);
+	if (cancel_job(sd, c, &j, why, sizeof(why)) < 0) {
+		reply_error(c, "%s", why);
 		return;
-	}
-	if (job_state_final(j.state)) {
-		reply_error(c, "%s-%ld is already %s", j.printer, id, j.state);
-		return;
-	}
-	log_info("%s-%ld: cancel requested by %s", j.printer, id, c->user);
-	if (!printer_cancel(sd, id)) {
-		if (queue_set_state(sd, id, "canceled", "canceled by request",
-		    c->user) < 0) {
-			reply_error(c, "%s-%ld: cannot record the cancel",
-			    j.printer, id);
-			return;
-		}
-		control_job_ended(sd, id);
 	}
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
-/* pause, resume, estop PRINTER: steer the job a printer is printing.
- * Allowed to root, spoold's own user and the owner of that job. */
+struct cancel_ctx {
+	const char	*user;
+	long		 ids[4096];
+	int		 n;
+};
+
+static int
+cancel_pick(const struct job_row *j, void *arg)
+{
+	struct cancel_ctx *cc = arg;
+
+	if (cc->n == (int)nitems(cc->ids))
+		return -1;
+	if (cc->user[0] == '\0' || strcmp(cc->user, j->owner) == 0)
+		cc->ids[cc->n++] = j->id;
+	return 0;
+}
+
+/* cancel-jobs DEST USER: the jobs not ended on DEST ("" all) of USER
+ * ("" anyone's for an administrator, the caller's for anyone else). */
+static void
+do_cancel_jobs(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *dest = msg_field(m, 1), *user = msg_field(m, 2);
+	struct cancel_ctx *cc;
+	struct job_row j;
+	char why[512], n[32];
+	int i, done = 0;
+
+	if (dest[0] != '\0' && !dest_known(sd, dest)) {
+		reply_error(c, "%s: unknown printer or class", dest);
+		return;
+	}
+	/* Everyone's jobs for an administrator; a user's own otherwise,
+	 * as lprm - and cancel -a do. */
+	if (user[0] == '\0' && !is_admin(sd, c))
+		user = c->user;
+	if (strcmp(user, c->user) != 0 && !is_admin(sd, c)) {
+		reply_error(c, "only an administrator may cancel another"
+		    " user's jobs");
+		return;
+	}
+	cc = xcalloc(1, sizeof(*cc));
+	cc->user = user;
+	queue_list(sd, dest, 0, cancel_pick, cc);
+	for (i = 0; i < cc->n; i++)
+		if (queue_get(sd, cc->ids[i], &j) > 0 &&
+		    !job_state_final(j.state) &&
+		    cancel_job(sd, c, &j, why, sizeof(why)) == 0)
+			done++;
+	free(cc);
+	snprintf(n, sizeof(n), "%d", done);
+	msg_send(c->fd, -1, "ok", n, (char *)NULL);
+}
+
+/* hold, release, priority, top, move, reprint: about one job. */
+static void
+do_job_request(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *verb = msg_field(m, 0), *arg = msg_field(m, 2);
+	struct job_row j;
+	char ids[32];
+	long v;
+	int r = -1, waiting;
+
+	if (request_job(sd, c, m, &j) < 0)
+		return;
+	if (!may_change(sd, c, &j)) {
+		reply_error(c, "%s-%ld belongs to %s; you may %s only your own"
+		    " jobs", j.printer, j.id, j.owner, verb);
+		return;
+	}
+	waiting = strcmp(j.state, "pending") == 0 ||
+	    strcmp(j.state, "held") == 0;
+	if (strcmp(verb, "reprint") == 0) {
+		char *path = queue_job_path(sd, j.id), reason[512];
+		struct job_opts o = { .priority = j.priority, .copies = 1 };
+		long id;
+		int fd;
+
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+			reply_error(c, "%s-%ld: its file is no longer kept"
+			    " (keep_files)", j.printer, j.id);
+			free(path);
+			return;
+		}
+		free(path);
+		id = ingest_fd(sd, fd, j.printer, j.owner, (uid_t)j.uid,
+		    j.title, &o, NULL, reason, sizeof(reason));
+		close(fd);
+		if (id <= 0) {
+			reply_error(c, "%s", reason);
+			return;
+		}
+		log_info("%s-%ld: a reprint of job %ld, by %s", j.printer, id,
+		    j.id, c->user);
+		snprintf(ids, sizeof(ids), "%ld", id);
+		msg_send(c->fd, -1, "ok", ids, j.printer, (char *)NULL);
+		printer_dispatch(sd);
+		return;
+	}
+	if (!waiting) {
+		reply_error(c, "%s-%ld is %s; only a job waiting to print can"
+		    " be changed", j.printer, j.id, j.state);
+		return;
+	}
+	if (strcmp(verb, "hold") == 0) {
+		if (opt_long(arg, 0, LONG_MAX, 0, &v) < 0) {
+			reply_error(c, "hold: '%s' is not a time", arg);
+			return;
+		}
+		r = queue_hold(sd, j.id, v, c->user);
+		if (r == 0 && v && (sd->next_release == 0 ||
+		    v < sd->next_release))
+			sd->next_release = v;
+	} else if (strcmp(verb, "release") == 0) {
+		if (strcmp(j.state, "held") != 0) {
+			reply_error(c, "%s-%ld is not held", j.printer, j.id);
+			return;
+		}
+		r = queue_release(sd, j.id, c->user, "released by request");
+	} else if (strcmp(verb, "priority") == 0) {
+		if (parse_long(arg, 1, 100, &v) < 0) {
+			reply_error(c, "priority '%s': give 1 to 100", arg);
+			return;
+		}
+		r = queue_set_priority(sd, j.id, (int)v, c->user);
+	} else if (strcmp(verb, "top") == 0) {
+		if (!is_admin(sd, c)) {
+			reply_error(c, "only an administrator may move a job to"
+			    " the top of the queue");
+			return;
+		}
+		r = queue_top(sd, j.id, c->user);
+	} else if (strcmp(verb, "move") == 0) {
+		struct dest *d = dest_find(sd, arg);
+
+		if (d == NULL) {
+			reply_error(c, "%s: unknown printer or class", arg);
+			return;
+		}
+		if (!d->accepting) {
+			reply_error(c, "%s is not accepting jobs%s%s", arg,
+			    d->accept_reason[0] ? ": " : "", d->accept_reason);
+			return;
+		}
+		r = queue_move(sd, j.id, arg, c->user);
+	}
+	if (r < 0) {
+		reply_error(c, "%s-%ld: cannot %s it", j.printer, j.id, verb);
+		return;
+	}
+	log_info("%s-%ld: %s%s%s by %s", j.printer, j.id, verb,
+	    arg[0] ? " " : "", arg, c->user);
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+	printer_dispatch(sd);
+}
+
+/* accept, reject, enable, disable DEST [REASON]: administrators. */
+static void
+do_dest_request(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *verb = msg_field(m, 0), *name = msg_field(m, 1);
+	char reason[256];
+	struct dest *d;
+
+	if ((d = dest_find(sd, name)) == NULL) {
+		reply_error(c, "%s: unknown printer or class", name);
+		return;
+	}
+	if (!is_admin(sd, c)) {
+		reply_error(c, "only an administrator may %s %s", verb, name);
+		return;
+	}
+	clean_text(reason, sizeof(reason), msg_field(m, 2));
+	if (strcmp(verb, "accept") == 0) {
+		d->accepting = 1;
+		d->accept_reason[0] = '\0';
+	} else if (strcmp(verb, "reject") == 0) {
+		d->accepting = 0;
+		snprintf(d->accept_reason, sizeof(d->accept_reason), "%s",
+		    reason);
+	} else if (strcmp(verb, "enable") == 0) {
+		d->enabled = 1;
+		d->enable_reason[0] = '\0';
+	} else {
+		d->enabled = 0;
+		snprintf(d->enable_reason, sizeof(d->enable_reason), "%s",
+		    reason);
+	}
+	dest_save(sd, name);
+	log_info("%s: %s by %s%s%s", name, verb, c->user, reason[0] ? ": " :
+	    "", reason);
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+	printer_dispatch(sd);
+}
+
+/* pause, resume, estop, ready PRINTER.  Allowed to administrators and
+ * to the owner of the job printing (for ready: the job last printed). */
 static void
 do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
 {
@@ -327,15 +706,28 @@ do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
 	struct printer *p;
 	struct job_row j;
 	char why[256];
+	long owner_job;
 
 	if ((p = printer_find(sd, name)) == NULL) {
 		reply_error(c, "%s: unknown printer", name);
 		return;
 	}
-	if (c->uid != 0 && c->uid != getuid() && (p->job == 0 ||
-	    queue_get(sd, p->job, &j) <= 0 || (long)c->uid != j.uid)) {
-		reply_error(c, "%s: only the owner of the job printing, or an"
-		    " administrator, may %s it", name, verb);
+	owner_job = strcmp(verb, "ready") == 0 ? p->d.last_job : p->job;
+	if (!is_admin(sd, c) && (owner_job == 0 ||
+	    queue_get(sd, owner_job, &j) <= 0 || (long)c->uid != j.uid)) {
+		reply_error(c, "%s: only the owner of the job %s, or an"
+		    " administrator, may %s it", name, strcmp(verb, "ready") ==
+		    0 ? "last printed" : "printing", verb);
+		return;
+	}
+	if (strcmp(verb, "ready") == 0) {
+		if (p->job != 0) {
+			reply_error(c, "%s is printing %s-%ld", name, name,
+			    p->job);
+			return;
+		}
+		printer_ready(sd, p, c->user);
+		msg_send(c->fd, -1, "ok", (char *)NULL);
 		return;
 	}
 	if (printer_request(sd, p, verb, why, sizeof(why)) < 0) {
@@ -412,9 +804,18 @@ control_client(struct spoold *sd, struct client *c)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)
 		do_wait(sd, c, &m);
+	else if (strcmp(verb, "cancel-jobs") == 0)
+		do_cancel_jobs(sd, c, &m);
 	else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0 ||
-	    strcmp(verb, "estop") == 0)
+	    strcmp(verb, "estop") == 0 || strcmp(verb, "ready") == 0)
 		do_printer_request(sd, c, &m);
+	else if (strcmp(verb, "hold") == 0 || strcmp(verb, "release") == 0 ||
+	    strcmp(verb, "priority") == 0 || strcmp(verb, "top") == 0 ||
+	    strcmp(verb, "move") == 0 || strcmp(verb, "reprint") == 0)
+		do_job_request(sd, c, &m);
+	else if (strcmp(verb, "accept") == 0 || strcmp(verb, "reject") == 0 ||
+	    strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0)
+		do_dest_request(sd, c, &m);
 	else
 		reply_error(c, "unknown request '%s'", verb);
 	if (m.fd >= 0)

@@ -2,8 +2,8 @@
  * drop.c - the drop folders: SPOOL/drop/<user>/.
  *
  * A file copied or renamed into a user's drop folder becomes that user's
- * job on the default printer; in a subfolder named after a printer
- * (drop/<user>/<printer>/), a job for that printer.  Events from
+ * job on the default printer; in a subfolder named after a printer or a
+ * class (drop/<user>/<dest>/), a job for it.  Events from
  * libinotifytools are hints: a file renamed into a folder is taken at
  * once; one closed after writing is taken when it has stayed the same
  * (size and mtime) for the quiet period, so a client that writes in
@@ -56,7 +56,7 @@
 #define USER_EVENTS	(IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE)
 #define ROOT_EVENTS	(IN_CREATE | IN_MOVED_TO | IN_ONLYDIR)
 
-/* A watched folder: drop/<user> (sub NULL) or drop/<user>/<printer>. */
+/* A watched folder: drop/<user> (sub NULL) or drop/<user>/<dest>. */
 struct drop_watch {
 	int	 wd;
 	char	*user;
@@ -320,8 +320,8 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		fsync(dfd);
 		goto out;
 	}
-	id = ingest_fd(sd, fd, printer, user, pw->pw_uid, name, &di, reason,
-	    sizeof(reason));
+	id = ingest_fd(sd, fd, printer, user, pw->pw_uid, name, NULL, &di,
+	    reason, sizeof(reason));
 	close(fd);
 	if (id > 0) {
 		log_info("%s-%ld: queued from %s for %s", printer, id, path,
@@ -398,8 +398,7 @@ drop_scan_folder(struct spoold *sd, const char *user, const char *sub)
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			if (sub == NULL && conf_printer(&sd->conf,
-			    de->d_name) != NULL) {
+			if (sub == NULL && dest_known(sd, de->d_name)) {
 				/* readdir's entry is reused by the scan
 				 * below: keep the name. */
 				char *name = xstrdup(de->d_name);
@@ -535,8 +534,7 @@ drop_events(struct spoold *sd)
 			if (ev->mask & IN_ISDIR) {
 				/* A printer's subfolder appears. */
 				if (w->sub == NULL && (ev->mask & (IN_CREATE |
-				    IN_MOVED_TO)) && conf_printer(&sd->conf,
-				    name) != NULL) {
+				    IN_MOVED_TO)) && dest_known(sd, name)) {
 					drop_watch_folder(sd, w->user, name);
 					drop_scan_folder(sd, w->user, name);
 				}

@@ -161,10 +161,15 @@ thumbs_finish(struct thumbs *th, const struct analysis *an, long id)
 
 long
 ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
-    uid_t uid, const char *title, const struct drop_id *drop, char *reason,
-    size_t reasonsz)
+    uid_t uid, const char *title, const struct job_opts *opts,
+    const struct drop_id *drop, char *reason, size_t reasonsz)
 {
+	static const struct job_opts defaults = { .priority = 50, .copies = 1 };
+	const struct analyse_policy *check;
+	const struct gcode_policy *heat;
 	struct conf_printer *cp;
+	struct conf_class *k;
+	struct dest *d;
 	struct analysis *an = NULL;
 	struct zread *zr = NULL;
 	struct thumbs th;
@@ -184,8 +189,23 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	int out = -1, first = 1;
 
 	reason[0] = '\0';
-	if ((cp = conf_printer(&sd->conf, printer)) == NULL) {
-		snprintf(reason, reasonsz, "unknown printer '%s'", printer);
+	if (opts == NULL)
+		opts = &defaults;
+	if ((cp = conf_printer(&sd->conf, printer)) != NULL) {
+		check = &cp->check;
+		heat = &cp->policy;
+	} else if ((k = conf_class(&sd->conf, printer)) != NULL) {
+		check = &k->check;
+		heat = &k->policy;
+	} else {
+		snprintf(reason, reasonsz, "unknown printer or class '%s'",
+		    printer);
+		return 0;
+	}
+	if ((d = dest_find(sd, printer)) != NULL && !d->accepting) {
+		snprintf(reason, reasonsz, "%s is not accepting jobs%s%s",
+		    printer, d->accept_reason[0] ? ": " : "",
+		    d->accept_reason);
 		return 0;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -215,7 +235,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		fatalx("ingest: cannot set up SHA-256");
 	an = xmalloc(sizeof(*an));
-	analyse_init(an, &cp->check);
+	analyse_init(an, check);
 	memset(&th, 0, sizeof(th));
 	th.sd = sd;
 	for (i = 0; i < ANALYSE_THUMBS; i++)
@@ -243,7 +263,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 			    zread_is_gzip(zr) ? " (uncompressed)" : "");
 			goto reject;
 		}
-		if (first && ingest_magic(sd, &cp->policy, buf, (size_t)n, reason,
+		if (first && ingest_magic(sd, heat, buf, (size_t)n, reason,
 		    reasonsz) < 0)
 			goto reject;
 		first = 0;
@@ -286,7 +306,7 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	clean_text(ctitle, sizeof(ctitle), title);
 	meta = analyse_json(an, ctitle, 1, "", ANALYSE_JSON_COMPACT);
 	id = queue_add(sd, printer, owner, uid, ctitle, size,
-	    (long)an->lx.ncmds, hex, meta, drop, tmp);
+	    (long)an->lx.ncmds, hex, meta, opts, drop, tmp);
 	if (id < 0)
 		snprintf(reason, reasonsz, "cannot add the job to the queue");
 	goto done;

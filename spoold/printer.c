@@ -12,6 +12,18 @@
  * reconnect_interval; the job it was printing is recorded as stopped,
  * never restarted by itself (a 3D printer cannot print a job twice onto
  * the same bed).
+ *
+ * Backends outlive spoold.  Each listens on SPOOL/run/PRINTER.sock while
+ * it prints; a starting spoold connects there first (printer_attach_all)
+ * and follows the job the backend reports in its "hello".  Each backend
+ * also writes how a job ended to SPOOL/run/PRINTER.end before it tells
+ * spoold, so an end no spoold heard is recorded by the next one
+ * (printer_recover); spoold removes the file once it has recorded it.
+ *
+ * After a job ends its printer waits in awaiting-clear until gpc ready,
+ * unless it clears its own bed (clears_bed), in which case between_jobs
+ * runs before the next job.  Jobs for a class go to the first ready
+ * member, round robin.
  */
 #include "config.h"
 
@@ -23,8 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "log.h"
 #include "msg.h"
@@ -65,7 +82,105 @@ printer_init(struct spoold *sd)
 	for (i = 0; i < sd->nprinters; i++) {
 		sd->printers[i].conf = &sd->conf.printers[i];
 		sd->printers[i].sock = -1;
+		queue_dest_load(sd, sd->conf.printers[i].name,
+		    &sd->printers[i].d);
 	}
+	sd->classes = xcalloc(sd->conf.nclasses + 1, sizeof(*sd->classes));
+	for (i = 0; i < sd->conf.nclasses; i++)
+		queue_dest_load(sd, sd->conf.classes[i].name, &sd->classes[i]);
+}
+
+/* What an operator set on a printer or a class. */
+struct dest *
+dest_find(struct spoold *sd, const char *name)
+{
+	struct printer *p;
+	size_t i;
+
+	if ((p = printer_find(sd, name)) != NULL)
+		return &p->d;
+	for (i = 0; i < sd->conf.nclasses; i++)
+		if (strcmp(sd->conf.classes[i].name, name) == 0)
+			return &sd->classes[i];
+	return NULL;
+}
+
+int
+dest_known(struct spoold *sd, const char *name)
+{
+	return conf_printer(&sd->conf, name) != NULL ||
+	    conf_class(&sd->conf, name) != NULL;
+}
+
+void
+dest_save(struct spoold *sd, const char *name)
+{
+	struct dest *d = dest_find(sd, name);
+
+	if (d != NULL)
+		queue_dest_save(sd, name, d);
+}
+
+/* The end a backend kept in SPOOL/run/PRINTER.end: 1 if it is job id's,
+ * with its state, reason, lines and layer. */
+static int
+end_file_read(struct spoold *sd, const char *printer, long id, char *state,
+    size_t statesz, char *reason, size_t reasonsz, long *lines, long *layer)
+{
+	char *path = xasprintf("%s/%s.end", sd->dir_run, printer);
+	char line[1024], *f[5], *s, *save = NULL;
+	FILE *fp;
+	long v;
+	int n = 0;
+
+	fp = fopen(path, "re");
+	free(path);
+	if (fp == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	fclose(fp);
+	line[strcspn(line, "\n")] = '\0';
+	for (s = line; n < 5; s = NULL) {
+		f[n] = strtok_r(s, "\t", &save);
+		if (f[n] == NULL)
+			break;
+		n++;
+	}
+	if (n < 4 || parse_long(f[0], 1, 2000000000L, &v) < 0 || v != id)
+		return 0;
+	snprintf(state, statesz, "%s", f[1]);
+	snprintf(reason, reasonsz, "%s", n == 5 ? f[4] : "");
+	if (parse_long(f[2], 0, 2000000000L, lines) < 0)
+		*lines = 0;
+	if (parse_long(f[3], 0, 2000000000L, layer) < 0)
+		*layer = 0;
+	if (!job_state_final(state) && strcmp(state, "stopped") != 0)
+		snprintf(state, statesz, "aborted");
+	return 1;
+}
+
+static void
+end_file_remove(struct spoold *sd, const char *printer)
+{
+	char *path = xasprintf("%s/%s.end", sd->dir_run, printer);
+
+	unlink(path);
+	free(path);
+}
+
+static void
+send_scripts(struct printer *p)
+{
+	int i;
+
+	for (i = 0; i < CONF_SCRIPTS; i++)
+		if (msg_send(p->sock, -1, "script", conf_script_names[i],
+		    p->conf->script[i], (char *)NULL) < 0)
+			log_warn("%s: cannot give the backend its %s G-code",
+			    p->conf->name, conf_script_names[i]);
 }
 
 void
@@ -73,7 +188,7 @@ printer_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
 	char maxt[32];
-	int sv[2], i;
+	int sv[2];
 	pid_t pid;
 
 	prog = xasprintf("%s/serial", sd->conf.backend_dir);
@@ -105,7 +220,8 @@ printer_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execl(prog, "serial", "-b", baud, "-r", retry, "-t", hs,
+		execl(prog, "serial", "-d", sd->dir_run, "-b", baud, "-r",
+		    retry, "-t", hs,
 		    "-w", win, "-x", rx, "-o", okt, "-m", maxt,
 		    "-k", p->conf->resend_ok, p->conf->name,
 		    p->conf->device_path, (char *)NULL);
@@ -116,12 +232,10 @@ printer_start(struct spoold *sd, struct printer *p)
 	}
 	close(sv[1]);
 	p->pid = pid;
+	p->backend_pid = pid;
+	p->attached = 0;
 	p->sock = sv[0];
-	for (i = 0; i < CONF_SCRIPTS; i++)
-		if (msg_send(p->sock, -1, "script", conf_script_names[i],
-		    p->conf->script[i], (char *)NULL) < 0)
-			log_warn("%s: cannot give the backend its %s G-code",
-			    p->conf->name, conf_script_names[i]);
+	send_scripts(p);
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "starting the backend");
 	log_debug("%s: backend %s started, pid %ld", p->conf->name, prog,
@@ -133,11 +247,15 @@ retry:
 	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
 }
 
-/* The job a printer was printing ends, however it ends. */
+/* The job a printer was printing ends, however it ends.  A completed
+ * copy of a job with more to print puts it back in the queue.  The bed
+ * now holds what was printed: the printer waits to be cleared. */
 static void
 printer_job_end(struct spoold *sd, struct printer *p, long id,
     const char *state, const char *reason)
 {
+	int more = 0;
+
 	if (id == 0 || id != p->job)
 		return;
 	p->job = 0;
@@ -147,27 +265,193 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->layer = 0;
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
-	if (queue_set_state(sd, id, state, reason, p->conf->name) < 0)
+	if (strcmp(state, "completed") == 0)
+		more = queue_copy_done(sd, id, p->conf->name);
+	else
+		more = queue_set_state(sd, id, state, reason, p->conf->name);
+	if (more < 0)
 		log_warnx("%s-%ld: could not record the end (%s)",
 		    p->conf->name, id, state);
 	else
-		log_info("%s-%ld: %s%s%s", p->conf->name, id, state,
-		    reason && reason[0] ? ": " : "", reason ? reason : "");
-	control_job_ended(sd, id);
+		log_info("%s-%ld: %s%s%s%s", p->conf->name, id, state,
+		    reason && reason[0] ? ": " : "", reason ? reason : "",
+		    more > 0 ? "; another copy to print" : "");
+	end_file_remove(sd, p->conf->name);
+	p->d.last_job = id;
+	p->d.awaiting_clear = 1;
+	dest_save(sd, p->conf->name);
+	if (!p->conf->clears_bed)
+		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
+		    " %s when it is clear", p->conf->name, id, p->conf->name);
+	if (more <= 0)
+		control_job_ended(sd, id);
+	sd->next_expire = 0;		/* a sweep of the history soon */
 }
 
 static void
 printer_gone(struct spoold *sd, struct printer *p, const char *why)
 {
+	char state[16], reason[512];
+	long lines, layer;
+
 	if (p->sock >= 0)
 		close(p->sock);
 	p->sock = -1;
+	p->attached = 0;
 	p->state = PRINTER_ERROR;
 	snprintf(p->message, sizeof(p->message), "%s", why);
-	if (p->job)
+	if (p->job && end_file_read(sd, p->conf->name, p->job, state,
+	    sizeof(state), reason, sizeof(reason), &lines, &layer)) {
+		/* It ended, and said so where we look, but not to us. */
+		p->lines_done = lines;
+		p->layer = layer;
+		printer_job_end(sd, p, p->job, state, reason);
+	} else if (p->job)
 		printer_job_end(sd, p, p->job, "stopped", "interrupted: the"
 		    " printer's backend exited during the print");
 	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
+}
+
+/* A backend left printing by an earlier spoold: connect to it and learn
+ * the job it prints from its hello.  1 if attached. */
+static int
+printer_attach(struct spoold *sd, struct printer *p)
+{
+	struct timeval tv = { .tv_sec = 5 };
+	struct sockaddr_un sun;
+	struct job_row j;
+	struct msg m;
+	char *path = xasprintf("%s/%s.sock", sd->dir_run, p->conf->name);
+	long pid, id, v;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		free(path);
+		return 0;
+	}
+	strcpy(sun.sun_path, path);
+	free(path);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) < 0)
+		return 0;
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		close(fd);
+		return 0;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (msg_recv(fd, &m) <= 0 || strcmp(msg_field(&m, 0), "hello") != 0 ||
+	    parse_long(msg_field(&m, 1), 1, LONG_MAX, &pid) < 0 ||
+	    parse_long(msg_field(&m, 2), 0, 2000000000L, &id) < 0) {
+		log_warnx("%s: a backend left running did not greet us;"
+		    " starting a new one", p->conf->name);
+		close(fd);
+		return 0;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	tv.tv_sec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	p->sock = fd;
+	p->pid = 0;			/* not our child */
+	p->backend_pid = (pid_t)pid;
+	p->attached = 1;
+	p->state = PRINTER_STARTING;
+	snprintf(p->message, sizeof(p->message), "re-attached to its"
+	    " backend");
+	if (id != 0 && queue_get(sd, id, &j) > 0 &&
+	    strcmp(j.state, "processing") == 0 &&
+	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) == 0) {
+		p->job = id;
+		if (parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0)
+			p->lines_done = v;
+		if (parse_long(msg_field(&m, 4), 0, 2000000000L, &v) == 0)
+			p->layer = v;
+		if (parse_long(msg_field(&m, 5), 0, LONG_MAX, &v) == 0)
+			p->bytes_done = v;
+		snprintf(p->activity, sizeof(p->activity), "%s",
+		    msg_field(&m, 6));
+		queue_add_event(sd, id, "re-attached", "spoold restarted; the"
+		    " print went on", "spoold");
+		log_info("%s-%ld: re-attached to backend %ld: the print goes"
+		    " on at line %ld", p->conf->name, id, pid, p->lines_done);
+	} else if (id != 0) {
+		char ids[32];
+
+		log_warnx("%s: its backend prints job %ld, which the queue"
+		    " does not have printing there; canceling it",
+		    p->conf->name, id);
+		snprintf(ids, sizeof(ids), "%ld", id);
+		msg_send(fd, -1, "cancel", ids, (char *)NULL);
+	} else
+		log_info("%s: re-attached to backend %ld", p->conf->name, pid);
+	send_scripts(p);
+	return 1;
+}
+
+void
+printer_attach_all(struct spoold *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nprinters; i++)
+		printer_attach(sd, &sd->printers[i]);
+}
+
+/* Jobs an earlier spoold left processing that no backend prints now:
+ * their backend kept how they ended, or they were interrupted.  Never
+ * started again by themselves: the bed holds a part. */
+void
+printer_recover(struct spoold *sd)
+{
+	char state[16], reason[512];
+	struct job_row j;
+	struct printer *p;
+	long ids[64], after = 0, lines, layer;
+	size_t k;
+	int n, i;
+
+	while ((n = queue_ids(sd, "processing", after, ids, 64)) > 0) {
+		for (i = 0; i < n; i++) {
+			after = ids[i];
+			for (k = 0; k < sd->nprinters; k++)
+				if (sd->printers[k].job == ids[i])
+					break;
+			if (k < sd->nprinters || queue_get(sd, ids[i], &j) <= 0)
+				continue;
+			p = printer_find(sd, j.ran_on[0] ? j.ran_on :
+			    j.printer);
+			if (p != NULL && end_file_read(sd, p->conf->name,
+			    ids[i], state, sizeof(state), reason,
+			    sizeof(reason), &lines, &layer)) {
+				queue_set_progress(sd, ids[i], lines, layer);
+				if (strcmp(state, "completed") == 0)
+					queue_copy_done(sd, ids[i], "spoold");
+				else
+					queue_set_state(sd, ids[i], state,
+					    reason, "spoold");
+				log_info("%s-%ld: ended %s while spoold was"
+				    " away", p->conf->name, ids[i], state);
+			} else {
+				log_warnx("job %ld was printing when spoold"
+				    " stopped, and its backend is gone;"
+				    " recorded as stopped", ids[i]);
+				queue_set_state(sd, ids[i], "stopped",
+				    "interrupted: the printer's backend was"
+				    " gone when spoold restarted", "spoold");
+			}
+			if (p != NULL) {
+				end_file_remove(sd, p->conf->name);
+				p->d.awaiting_clear = 1;
+				p->d.last_job = ids[i];
+				dest_save(sd, p->conf->name);
+			}
+		}
+	}
+	/* An end left by a backend that is gone, already recorded. */
+	for (k = 0; k < sd->nprinters; k++)
+		if (!sd->printers[k].attached)
+			end_file_remove(sd, sd->printers[k].conf->name);
 }
 
 void
@@ -294,21 +578,54 @@ printer_reaped(struct spoold *sd, pid_t pid, int status)
 	}
 }
 
+/* Where a printer takes jobs from: itself and its enabled classes, as
+ * the JSON array queue_next_pending() reads (names are plain). */
+static void
+printer_sources(struct spoold *sd, struct printer *p, char *buf,
+    size_t bufsz)
+{
+	size_t i, o;
+
+	o = (size_t)snprintf(buf, bufsz, "[\"%s\"", p->conf->name);
+	for (i = 0; i < sd->conf.nclasses && o < bufsz; i++)
+		if (sd->classes[i].enabled &&
+		    conf_class_has(&sd->conf.classes[i], p->conf->name))
+			o += (size_t)snprintf(buf + o, bufsz - o, ",\"%s\"",
+			    sd->conf.classes[i].name);
+	if (o < bufsz)
+		snprintf(buf + o, bufsz - o, "]");
+}
+
+/* Ready for a job: its backend ready, nothing printing, enabled, and
+ * its bed clear (or clearing itself). */
+static int
+printer_takes_jobs(const struct printer *p)
+{
+	return p->state == PRINTER_READY && p->job == 0 && p->sock >= 0 &&
+	    p->d.enabled && (!p->d.awaiting_clear || p->conf->clears_bed);
+}
+
 void
 printer_dispatch(struct spoold *sd)
 {
-	size_t i;
+	size_t n, i;
 
-	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
-		char ids[32], *path;
+	if (sd->quitting || sd->nprinters == 0)
+		return;
+	/* Round robin: a class's jobs spread over its ready members. */
+	for (n = 0; n < sd->nprinters; n++) {
+		struct printer *p;
+		char ids[32], *path, src[1024];
+		const char *between;
 		long id;
 		int fd;
 
-		if (p->state != PRINTER_READY || p->job != 0 || p->sock < 0 ||
-		    sd->quitting)
+		i = (sd->rr + n) % sd->nprinters;
+		p = &sd->printers[i];
+		if (!printer_takes_jobs(p))
 			continue;
-		if ((id = queue_next_pending(sd, p->conf->name)) <= 0)
+		printer_sources(sd, p, src, sizeof(src));
+		if ((id = queue_next_pending(sd, src)) <= 0)
 			continue;
 		path = queue_job_path(sd, id);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -318,16 +635,21 @@ printer_dispatch(struct spoold *sd)
 			    " missing", "spoold");
 			free(path);
 			control_job_ended(sd, id);
-			i--;		/* look at this printer again */
+			n--;		/* look at this printer again */
 			continue;
 		}
 		free(path);
 		snprintf(ids, sizeof(ids), "%ld", id);
-		if (queue_set_state(sd, id, "processing", "", p->conf->name) < 0) {
+		if (queue_start(sd, id, p->conf->name) < 0) {
 			close(fd);
 			continue;
 		}
-		if (msg_send(p->sock, fd, "print", ids, (char *)NULL) < 0) {
+		/* A printer that clears its own bed runs between_jobs
+		 * first, once a job has left a part on it. */
+		between = p->d.awaiting_clear && p->conf->clears_bed &&
+		    p->conf->script[CONF_BETWEEN][0] ? "between" : "";
+		if (msg_send(p->sock, fd, "print", ids, between,
+		    (char *)NULL) < 0) {
 			log_warn("%s-%ld: cannot hand the job to the backend",
 			    p->conf->name, id);
 			queue_set_state(sd, id, "pending", "", "spoold");
@@ -337,7 +659,45 @@ printer_dispatch(struct spoold *sd)
 		close(fd);
 		p->job = id;
 		p->lines_done = 0;
-		log_info("%s-%ld: sent to the printer", p->conf->name, id);
+		p->layer = 0;
+		p->bytes_done = 0;
+		if (p->d.awaiting_clear) {
+			p->d.awaiting_clear = 0;
+			dest_save(sd, p->conf->name);
+		}
+		sd->rr = i + 1;
+		log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
+		    between[0] ? " after its between_jobs G-code" : "");
+	}
+}
+
+/* gpc ready: the bed is clear; the next job may start. */
+void
+printer_ready(struct spoold *sd, struct printer *p, const char *who)
+{
+	if (p->d.awaiting_clear) {
+		p->d.awaiting_clear = 0;
+		dest_save(sd, p->conf->name);
+		log_info("%s: bed cleared (%s)", p->conf->name, who);
+	}
+	printer_dispatch(sd);
+}
+
+/* Held jobs whose time has come, and the history's retention. */
+void
+printer_timers(struct spoold *sd, long long now)
+{
+	long long t = (long long)time(NULL);
+	int n;
+
+	if (sd->next_release != 0 && t >= sd->next_release) {
+		sd->next_release = queue_release_due(sd, t);
+		printer_dispatch(sd);
+	}
+	if (now >= sd->next_expire) {
+		n = queue_expire(sd, t, 256);
+		/* More to do: again soon, not all at once. */
+		sd->next_expire = now + (n >= 256 ? 1000 : 600000);
 	}
 }
 
@@ -403,8 +763,16 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 long
 printer_timeout(struct spoold *sd, long long now)
 {
-	long long t = -1;
+	long long t = sd->next_expire;
 	size_t i;
+
+	if (sd->next_release != 0) {
+		long long r = now + (sd->next_release -
+		    (long long)time(NULL)) * 1000;
+
+		if (r < t)
+			t = r;
+	}
 
 	for (i = 0; i < sd->nprinters; i++) {
 		struct printer *p = &sd->printers[i];

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,9 +161,10 @@ db_event(struct spoold *sd, long id, const char *state, const char *who,
 long
 queue_add(struct spoold *sd, const char *printer, const char *owner,
     uid_t uid, const char *title, long long size, long commands,
-    const char *sha256, const char *meta, const struct drop_id *drop,
-    const char *tmp_path)
+    const char *sha256, const char *meta, const struct job_opts *o,
+    const struct drop_id *drop, const char *tmp_path)
 {
+	const char *state = o->hold || o->hold_until ? "held" : "pending";
 	sqlite3_stmt *st;
 	char *path;
 	long id;
@@ -172,8 +174,10 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		return -1;
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
-	    " drop_dev, drop_ino, drop_mtime_ns, meta) VALUES (?, ?, ?, ?,"
-	    " ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)");
+	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
+	    " hold_until, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18, (SELECT"
+	    " ifnull(max(seq), 0) + 1 FROM job))");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -185,6 +189,11 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	sqlite3_bind_int64(st, 7, commands);
 	sqlite3_bind_text(st, 8, sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 14, meta ? meta : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 15, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 16, o->priority);
+	sqlite3_bind_int(st, 17, o->copies);
+	if (o->hold_until)
+		sqlite3_bind_int64(st, 18, o->hold_until);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
 	if (drop) {
 		sqlite3_bind_text(st, 10, drop->path, -1, SQLITE_STATIC);
@@ -199,7 +208,7 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		goto fail;
 	}
 	id = (long)sqlite3_last_insert_rowid(sd->db);
-	if (db_event(sd, id, "pending", owner, "queued") < 0)
+	if (db_event(sd, id, state, owner, "queued") < 0)
 		goto fail;
 	crash_point("inserted");
 	/* The file takes its final name before the commit: a crash before
@@ -307,25 +316,344 @@ queue_count_user(struct spoold *sd, const char *owner)
 	return n;
 }
 
+/* The next job for a printer: pending for it or for one of the names
+ * in dests (its classes that take jobs; a JSON array), by priority,
+ * then queue order. */
 long
-queue_next_pending(struct spoold *sd, const char *printer)
+queue_next_pending(struct spoold *sd, const char *dests)
 {
 	sqlite3_stmt *st;
 	long id = 0;
 
 	st = db_prepare(sd, "SELECT id FROM job WHERE state = 'pending' AND"
-	    " printer = ? ORDER BY id LIMIT 1");
+	    " printer IN (SELECT value FROM json_each(?)) ORDER BY priority"
+	    " DESC, seq, id LIMIT 1");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, dests, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return id;
 }
 
+/* Up to max ids of jobs in a state, oldest first, after id `after'. */
+int
+queue_ids(struct spoold *sd, const char *state, long after, long *ids,
+    int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	st = db_prepare(sd, "SELECT id FROM job WHERE state = ? AND id > ?"
+	    " ORDER BY id LIMIT ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int(st, 3, max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* One UPDATE of a job and its event row, in one transaction. */
+static int
+job_update(struct spoold *sd, long id, const char *sql, const char *event,
+    const char *reason, const char *who, const char *text, long long v)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_exec(sd, "BEGIN IMMEDIATE", event) < 0)
+		return -1;
+	if ((st = db_prepare(sd, sql)) == NULL)
+		goto fail;
+	/* ?1 the job, ?2 a text, ?3 a number, where the statement has
+	 * them. */
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_text(st, 2, text ? text : "", -1, SQLITE_STATIC);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, v);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE || sqlite3_changes(sd->db) != 1) {
+		if (r != SQLITE_DONE)
+			log_warnx("queue: job %ld: %s: %s", id, event,
+			    sqlite3_errmsg(sd->db));
+		goto fail;
+	}
+	if (db_event(sd, id, event, who, reason) < 0)
+		goto fail;
+	if (db_exec(sd, "COMMIT", event) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_exec(sd, "ROLLBACK", "rollback");
+	return -1;
+}
+
+/* The job goes to a printer: processing there. */
+int
+queue_start(struct spoold *sd, long id, const char *printer)
+{
+	return job_update(sd, id, "UPDATE job SET state = 'processing',"
+	    " reason = '', ran_on = ?2, started = ?3, lines_done = 0,"
+	    " layer = 0 WHERE id = ?1 AND state = 'pending'", "processing",
+	    "", printer, printer, (long long)time(NULL));
+}
+
+/* A copy of the job printed: pending again for the next copy, or
+ * completed after the last.  1 if more copies are to come. */
+int
+queue_copy_done(struct spoold *sd, long id, const char *who)
+{
+	struct job_row j;
+	char why[64];
+
+	if (queue_get(sd, id, &j) <= 0)
+		return -1;
+	if (j.copies_done + 1 >= j.copies) {
+		if (job_update(sd, id, "UPDATE job SET copies_done ="
+		    " copies_done + 1 WHERE id = ?1", "copy", "", who, NULL,
+		    0) < 0)
+			return -1;
+		return queue_set_state(sd, id, "completed", "", who) < 0 ? -1 :
+		    0;
+	}
+	snprintf(why, sizeof(why), "copy %d of %d completed",
+	    j.copies_done + 1, j.copies);
+	return job_update(sd, id, "UPDATE job SET copies_done = copies_done"
+	    " + 1, state = 'pending', reason = ?2 WHERE id = ?1", "pending",
+	    why, who, why, 0) < 0 ? -1 : 1;
+}
+
+int
+queue_set_priority(struct spoold *sd, long id, int priority, const char *who)
+{
+	char why[32];
+
+	snprintf(why, sizeof(why), "priority %d", priority);
+	return job_update(sd, id, "UPDATE job SET priority = ?3 WHERE id = ?1",
+	    "priority", why, who, NULL, priority);
+}
+
+/* gpc top: first among the waiting jobs of the highest priority. */
+int
+queue_top(struct spoold *sd, long id, const char *who)
+{
+	return job_update(sd, id, "UPDATE job SET priority = 100, seq ="
+	    " (SELECT min(seq) - 1 FROM job) WHERE id = ?1", "top",
+	    "moved to the top of the queue", who, NULL, 0);
+}
+
+int
+queue_move(struct spoold *sd, long id, const char *dest, const char *who)
+{
+	char why[64];
+
+	snprintf(why, sizeof(why), "moved to %s", dest);
+	return job_update(sd, id, "UPDATE job SET printer = ?2 WHERE id = ?1",
+	    "moved", why, who, dest, 0);
+}
+
+/* Hold a job (until a time, or 0 for until released). */
+int
+queue_hold(struct spoold *sd, long id, long long until, const char *who)
+{
+	return job_update(sd, id, "UPDATE job SET state = 'held', hold_until"
+	    " = nullif(?3, 0), reason = ?2 WHERE id = ?1", "held",
+	    until ? "held until a time" : "held", who, until ?
+	    "held until a time" : "held by request", until);
+}
+
+int
+queue_release(struct spoold *sd, long id, const char *who, const char *why)
+{
+	return job_update(sd, id, "UPDATE job SET state = 'pending',"
+	    " hold_until = NULL, reason = '' WHERE id = ?1 AND state ="
+	    " 'held'", "pending", why, who, NULL, 0);
+}
+
+/* Release the held jobs whose time has come; returns the time of the
+ * next one (epoch seconds), or 0. */
+long long
+queue_release_due(struct spoold *sd, long long now)
+{
+	sqlite3_stmt *st;
+	long ids[64];
+	long long next = 0;
+	int n = 0, i;
+
+	st = db_prepare(sd, "SELECT id FROM job WHERE state = 'held' AND"
+	    " hold_until IS NOT NULL AND hold_until <= ? LIMIT 64");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_int64(st, 1, now);
+	while (n < 64 && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++)
+		if (queue_release(sd, ids[i], "spoold", "its hold-until time"
+		    " came") == 0)
+			log_info("job %ld: released: its time came", ids[i]);
+	st = db_prepare(sd, "SELECT min(hold_until) FROM job WHERE state ="
+	    " 'held' AND hold_until IS NOT NULL");
+	if (st == NULL)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		next = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return next;
+}
+
+/* A job's folder of thumbnails: its files, then itself. */
+static void
+remove_job_dir(const char *path)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	if (rmdir(path) < 0)
+		log_warn("%s", path);
+}
+
+/* History: a finished job's file goes after keep_files, its record
+ * (and events) after keep_jobs.  At most `max' of each per call, so a
+ * long-stopped spoold catches up without stalling. */
+int
+queue_expire(struct spoold *sd, long long now, int max)
+{
+	sqlite3_stmt *st;
+	long ids[256];
+	int n = 0, i;
+	char *path;
+
+	if (max > 256)
+		max = 256;
+	st = db_prepare(sd, "SELECT id FROM job WHERE finished IS NOT NULL"
+	    " AND finished <= ? AND files_removed = 0 AND state IN"
+	    " ('completed', 'canceled', 'aborted') LIMIT ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, now - sd->conf.keep_files);
+	sqlite3_bind_int(st, 2, max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	for (i = 0; i < n; i++) {
+		path = queue_job_path(sd, ids[i]);
+		if (unlink(path) < 0 && errno != ENOENT)
+			log_warn("job %ld: %s", ids[i], path);
+		free(path);
+		path = xasprintf("%s/%ld.d", sd->dir_jobs, ids[i]);
+		remove_job_dir(path);
+		free(path);
+		st = db_prepare(sd, "UPDATE job SET files_removed = 1 WHERE"
+		    " id = ?");
+		if (st == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (db_exec(sd, "BEGIN IMMEDIATE", "expire") < 0)
+		return -1;
+	st = db_prepare(sd, "DELETE FROM job_event WHERE job IN (SELECT id"
+	    " FROM job WHERE finished <= ?1 AND files_removed = 1 AND state"
+	    " IN ('completed', 'canceled', 'aborted') LIMIT ?2)");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, now - sd->conf.keep_jobs);
+		sqlite3_bind_int(st, 2, max);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	st = db_prepare(sd, "DELETE FROM job WHERE id IN (SELECT id FROM job"
+	    " WHERE finished <= ?1 AND files_removed = 1 AND state IN"
+	    " ('completed', 'canceled', 'aborted') LIMIT ?2)");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, now - sd->conf.keep_jobs);
+		sqlite3_bind_int(st, 2, max);
+		sqlite3_step(st);
+		n += sqlite3_changes(sd->db);
+		sqlite3_finalize(st);
+	}
+	if (db_exec(sd, "COMMIT", "expire") < 0) {
+		db_exec(sd, "ROLLBACK", "rollback");
+		return -1;
+	}
+	return n;
+}
+
+/* The dest row of a printer or class; defaults when it has none. */
+int
+queue_dest_load(struct spoold *sd, const char *name, struct dest *d)
+{
+	sqlite3_stmt *st;
+
+	memset(d, 0, sizeof(*d));
+	d->accepting = d->enabled = 1;
+	st = db_prepare(sd, "SELECT accepting, accept_reason, enabled,"
+	    " enable_reason, awaiting_clear, last_job FROM dest WHERE name"
+	    " = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		d->accepting = sqlite3_column_int(st, 0);
+		snprintf(d->accept_reason, sizeof(d->accept_reason), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		d->enabled = sqlite3_column_int(st, 2);
+		snprintf(d->enable_reason, sizeof(d->enable_reason), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
+		d->awaiting_clear = sqlite3_column_int(st, 4);
+		d->last_job = (long)sqlite3_column_int64(st, 5);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = db_prepare(sd, "INSERT OR REPLACE INTO dest (name, accepting,"
+	    " accept_reason, enabled, enable_reason, awaiting_clear,"
+	    " last_job) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, d->accepting);
+	sqlite3_bind_text(st, 3, d->accept_reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, d->enabled);
+	sqlite3_bind_text(st, 5, d->enable_reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, d->awaiting_clear);
+	sqlite3_bind_int64(st, 7, d->last_job);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		log_warnx("queue: %s: cannot save its state: %s", name,
+		    sqlite3_errmsg(sd->db));
+		return -1;
+	}
+	return 0;
+}
+
 #define JOB_COLUMNS "id, printer, owner, uid, title, size, commands, state," \
-	" reason, lines_done, layer, meta"
+	" reason, lines_done, layer, meta, priority, copies, copies_done," \
+	" ifnull(hold_until, 0), ifnull(ran_on, ''), created," \
+	" ifnull(started, 0), ifnull(finished, 0)"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -353,6 +681,15 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 		    (const char *)sqlite3_column_text(st, 11));
 	else
 		snprintf(j->meta, sizeof(j->meta), "{}");
+	j->priority = sqlite3_column_int(st, 12);
+	j->copies = sqlite3_column_int(st, 13);
+	j->copies_done = sqlite3_column_int(st, 14);
+	j->hold_until = sqlite3_column_int64(st, 15);
+	snprintf(j->ran_on, sizeof(j->ran_on), "%s",
+	    (const char *)sqlite3_column_text(st, 16));
+	j->created = sqlite3_column_int64(st, 17);
+	j->started = sqlite3_column_int64(st, 18);
+	j->finished = sqlite3_column_int64(st, 19);
 }
 
 int
@@ -373,19 +710,24 @@ queue_get(struct spoold *sd, long id, struct job_row *j)
 	return found;
 }
 
+/* The active queue, as lpq shows it: printing first, then the jobs
+ * waiting in the order they will print (held ones among them); with
+ * `history', the finished jobs instead, the latest first. */
 int
-queue_list(struct spoold *sd, const char *printer,
+queue_list(struct spoold *sd, const char *printer, int history,
     int (*cb)(const struct job_row *, void *), void *arg)
 {
 	struct job_row j;
 	sqlite3_stmt *st;
 
-	/* The active queue, as lpq shows it: printing first, then the
-	 * jobs waiting in the order they will print. */
-	st = db_prepare(sd, "SELECT " JOB_COLUMNS " FROM job WHERE state IN"
+	st = db_prepare(sd, history ? "SELECT " JOB_COLUMNS " FROM job"
+	    " WHERE state IN ('completed', 'canceled', 'aborted') AND (?1 ="
+	    " '' OR printer = ?1 OR ran_on = ?1) ORDER BY finished DESC, id"
+	    " DESC" : "SELECT " JOB_COLUMNS " FROM job WHERE state IN"
 	    " ('processing', 'stopped', 'pending', 'held') AND (?1 = '' OR"
-	    " printer = ?1) ORDER BY CASE state WHEN 'processing' THEN 0"
-	    " WHEN 'stopped' THEN 1 ELSE 2 END, id");
+	    " printer = ?1 OR ran_on = ?1) ORDER BY CASE state WHEN"
+	    " 'processing' THEN 0 WHEN 'stopped' THEN 1 ELSE 2 END, priority"
+	    " DESC, seq, id");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, printer ? printer : "", -1, SQLITE_STATIC);
@@ -416,35 +758,4 @@ queue_drop_seen(struct spoold *sd, const struct drop_id *d)
 		id = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return id;
-}
-
-int
-queue_recover(struct spoold *sd)
-{
-	sqlite3_stmt *st;
-	long ids[256];
-	int n = 0, i;
-
-	/* A job left "processing" by a previous spoold: its backend may
-	 * still be printing it, but this spoold cannot follow it. */
-	for (;;) {
-		st = db_prepare(sd, "SELECT id FROM job WHERE state ="
-		    " 'processing' LIMIT 256");
-		if (st == NULL)
-			return -1;
-		n = 0;
-		while (n < 256 && sqlite3_step(st) == SQLITE_ROW)
-			ids[n++] = (long)sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-		if (n == 0)
-			return 0;
-		for (i = 0; i < n; i++) {
-			log_warnx("job %ld was printing when spoold stopped;"
-			    " recorded as stopped", ids[i]);
-			if (queue_set_state(sd, ids[i], "stopped",
-			    "interrupted: spoold restarted during the print",
-			    "spoold") < 0)
-				return -1;
-		}
-	}
 }

@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
@@ -61,6 +62,7 @@ make_dirs(struct spoold *sd)
 		{ &sd->dir_tmp, "tmp", 0700 },
 		{ &sd->dir_drop, "drop", 0755 },
 		{ &sd->dir_rejected, "rejected", 0755 },
+		{ &sd->dir_run, "run", 0700 },
 	};
 	size_t i;
 
@@ -159,6 +161,7 @@ loop(struct spoold *sd)
 		long timeout;
 
 		printer_tick(sd, now);
+		printer_timers(sd, now);
 		drop_tick(sd, now);
 		timeout = printer_timeout(sd, now);
 		{
@@ -307,8 +310,14 @@ main(int argc, char *argv[])
 			magic_close(sd.magic_gcode);
 		sd.magic_gcode = NULL;
 	}
-	if (queue_open(&sd) < 0 || queue_recover(&sd) < 0)
+	if (queue_open(&sd) < 0)
 		return 1;
+	/* Backends an earlier spoold left printing first: their jobs go
+	 * on; the jobs no backend prints are recovered. */
+	printer_init(&sd);
+	printer_attach_all(&sd);
+	printer_recover(&sd);
+	sd.next_release = queue_release_due(&sd, (long long)time(NULL));
 	ingest_sweep(&sd);
 	if (signals_init(&sd) < 0)
 		fatal("signals");
@@ -318,9 +327,9 @@ main(int argc, char *argv[])
 		return 1;
 	if (!debug && getenv("NOTIFY_SOCKET") == NULL && daemon(0, 0) < 0)
 		fatal("daemon");
-	printer_init(&sd);
 	for (i = 0; i < sd.nprinters; i++)
-		printer_start(&sd, &sd.printers[i]);
+		if (sd.printers[i].sock < 0)
+			printer_start(&sd, &sd.printers[i]);
 	drop_scan(&sd);
 	log_info("ready: %zu printer%s, spool %s", sd.nprinters,
 	    sd.nprinters == 1 ? "" : "s", sd.conf.spool_dir);
@@ -337,6 +346,8 @@ main(int argc, char *argv[])
 		magic_close(sd.magic_gcode);
 	log_info("stopped");
 	free(sd.printers);
+	free(sd.classes);
+	free(sd.dir_run);
 	free(sd.dir_jobs);
 	free(sd.dir_tmp);
 	free(sd.dir_drop);

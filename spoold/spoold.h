@@ -30,10 +30,23 @@ enum printer_state {
 	PRINTER_ERROR,		/* no port, or the firmware halted */
 };
 
+/* What an operator set on a printer or class (the dest table). */
+struct dest {
+	int		 accepting;	/* gpc accept / reject */
+	char		 accept_reason[256];
+	int		 enabled;	/* gpc enable / disable */
+	char		 enable_reason[256];
+	int		 awaiting_clear;	/* printers: until gpc ready */
+	long		 last_job;
+};
+
 struct printer {
 	struct conf_printer *conf;
-	pid_t		 pid;		/* backend, 0 if none */
+	pid_t		 pid;		/* backend, 0 if none or not ours */
+	pid_t		 backend_pid;	/* as it said when re-attached */
+	int		 attached;	/* re-attached: not our child */
 	int		 sock;		/* to the backend, -1 if none */
+	struct dest	 d;
 	enum printer_state state;
 	char		 message[512];
 	char		 temps[256];	/* latest report from the firmware */
@@ -48,6 +61,8 @@ struct printer {
 struct client {
 	int		 fd;
 	uid_t		 uid;
+	gid_t		 gid;
+	int		 admin;		/* -1: not yet known */
 	char		 user[USER_MAX];
 	long		 wait_job;	/* answer when this job ends */
 };
@@ -63,8 +78,13 @@ struct spoold {
 	int		 ino_fd;
 	struct printer	*printers;
 	size_t		 nprinters;
+	struct dest	*classes;	/* as conf.classes */
+	size_t		 rr;		/* printer dispatch starts at */
+	long long	 next_release;	/* a held job's time, or 0 */
+	long long	 next_expire;	/* next history sweep (monotonic) */
 	struct client	*clients[MAX_CLIENTS];
 	char		*dir_jobs, *dir_tmp, *dir_drop, *dir_rejected;
+	char		*dir_run;	/* backends' re-attach sockets */
 	int		 quitting;
 };
 
@@ -86,7 +106,20 @@ struct job_row {
 	char		 reason[512];
 	long		 lines_done;
 	long		 layer;
+	int		 priority;
+	int		 copies, copies_done;
+	long long	 hold_until;	/* 0: none */
+	char		 ran_on[CONF_NAME_MAX + 1];
+	long long	 created, started, finished;
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
+};
+
+/* How a job is queued, beyond its file. */
+struct job_opts {
+	int		 priority;	/* 1-100 */
+	int		 copies;
+	int		 hold;		/* held until released */
+	long long	 hold_until;	/* released then (epoch s), or 0 */
 };
 
 /* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
@@ -112,35 +145,60 @@ void	drop_tick(struct spoold *, long long now);
 long	drop_timeout(long long now);
 
 /* ingest.c */
-long	ingest_fd(struct spoold *, int fd, const char *printer,
+long	ingest_fd(struct spoold *, int fd, const char *dest,
 	    const char *owner, uid_t uid, const char *title,
-	    const struct drop_id *drop, char *reason, size_t reasonsz);
+	    const struct job_opts *, const struct drop_id *drop, char *reason,
+	    size_t reasonsz);
 void	ingest_sweep(struct spoold *);
 
 /* queue.c */
 int	queue_open(struct spoold *);
 void	queue_close(struct spoold *);
-long	queue_add(struct spoold *, const char *printer, const char *owner,
+long	queue_add(struct spoold *, const char *dest, const char *owner,
 	    uid_t uid, const char *title, long long size, long commands,
-	    const char *sha256, const char *meta, const struct drop_id *drop,
-	    const char *tmp_path);
+	    const char *sha256, const char *meta, const struct job_opts *,
+	    const struct drop_id *drop, const char *tmp_path);
 int	queue_set_state(struct spoold *, long id, const char *state,
 	    const char *reason, const char *who);
 int	queue_set_progress(struct spoold *, long id, long lines,
 	    long layer);
 int	queue_add_event(struct spoold *, long id, const char *what,
 	    const char *reason, const char *who);
-long	queue_next_pending(struct spoold *, const char *printer);
+long	queue_next_pending(struct spoold *, const char *dests_json);
+int	queue_ids(struct spoold *, const char *state, long after, long *ids,
+	    int max);
+int	queue_start(struct spoold *, long id, const char *printer);
+int	queue_copy_done(struct spoold *, long id, const char *who);
+int	queue_set_priority(struct spoold *, long id, int priority,
+	    const char *who);
+int	queue_top(struct spoold *, long id, const char *who);
+int	queue_move(struct spoold *, long id, const char *dest,
+	    const char *who);
+int	queue_hold(struct spoold *, long id, long long until,
+	    const char *who);
+int	queue_release(struct spoold *, long id, const char *who,
+	    const char *why);
+long long queue_release_due(struct spoold *, long long now);
+int	queue_expire(struct spoold *, long long now, int max);
+int	queue_dest_load(struct spoold *, const char *name, struct dest *);
+int	queue_dest_save(struct spoold *, const char *name,
+	    const struct dest *);
 long	queue_count_user(struct spoold *, const char *owner);
 int	queue_get(struct spoold *, long id, struct job_row *);
-int	queue_list(struct spoold *, const char *printer,
+int	queue_list(struct spoold *, const char *dest, int history,
 	    int (*cb)(const struct job_row *, void *), void *arg);
 long	queue_drop_seen(struct spoold *, const struct drop_id *);
-int	queue_recover(struct spoold *);
 char	*queue_job_path(struct spoold *, long id);
 
 /* printer.c */
 void	printer_init(struct spoold *);
+void	printer_attach_all(struct spoold *);
+void	printer_recover(struct spoold *);
+struct dest *dest_find(struct spoold *, const char *name);
+int	dest_known(struct spoold *, const char *name);
+void	dest_save(struct spoold *, const char *name);
+void	printer_ready(struct spoold *, struct printer *, const char *who);
+void	printer_timers(struct spoold *, long long now);
 void	printer_start(struct spoold *, struct printer *);
 void	printer_message(struct spoold *, struct printer *);
 void	printer_reaped(struct spoold *, pid_t, int status);

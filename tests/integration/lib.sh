@@ -56,6 +56,8 @@ gs_teardown() {
 trap gs_teardown EXIT
 
 # gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.
+# It clears its own bed (clears_bed), so that one job follows another;
+# the tests of bed clearing set clears_bed = no.
 gs_config() {
 	cat > "$GSPOOL_CONF" <<CONF
 [spool]
@@ -67,6 +69,7 @@ magic = $BIN/magic/gcode.mgc
 device = $T/mk3.tty
 handshake_timeout = 5
 reconnect_interval = 1
+clears_bed = yes
 CONF
 	for line in "$@"; do
 		echo "$line" >> "$GSPOOL_CONF"
