@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -85,6 +86,8 @@ struct job {
 	long		 fed;		/* job lines given to the link */
 	unsigned long long offset[OFFSETS];	/* file bytes through line k */
 	unsigned long long bytes_acked;
+	unsigned long long base_bytes;	/* resumed from this file offset */
+	long		 base_lines;	/* and after this many commands */
 	long long	 last_progress;
 	enum jctl	 ctl;
 	int		 reported;	/* spoold was told how it ended */
@@ -123,6 +126,9 @@ struct backend {
 };
 
 static volatile sig_atomic_t quit;
+
+static int	job_seek_layer(struct backend *, unsigned long, long, char *,
+		    size_t);
 
 static void
 on_signal(int sig)
@@ -196,7 +202,8 @@ end_file_write(struct backend *b, const char *state, const char *reason)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	ok = fd >= 0 && dprintf(fd, "%ld\t%s\t%ld\t%lu\t%s\n", b->job.id,
-	    state, b->job.acked, b->job.layer, why) > 0 && fsync(fd) == 0;
+	    state, b->job.acked + b->job.base_lines, b->job.layer, why) > 0 &&
+	    fsync(fd) == 0;
 	if (fd >= 0)
 		close(fd);
 	if (!ok || rename(tmp, b->end_path) < 0 || fsync_dir(b->rundir) < 0)
@@ -247,7 +254,7 @@ job_progress(struct backend *b, long long now, int force)
 		return;
 	b->job.last_progress = now;
 	snprintf(id, sizeof(id), "%ld", b->job.id);
-	snprintf(lines, sizeof(lines), "%ld", b->job.acked);
+	snprintf(lines, sizeof(lines), "%ld", b->job.acked + b->job.base_lines);
 	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
 	snprintf(bytes, sizeof(bytes), "%llu", b->job.bytes_acked);
 	if (b->ctl >= 0 && msg_send(b->ctl, -1, "progress", id, lines, layer,
@@ -426,7 +433,7 @@ job_send(struct backend *b, const char *cmd, long long now)
 	j->fed++;
 	/* Through the end of the command's line: what a file position
 	 * means to a user. */
-	j->offset[j->fed % OFFSETS] = j->lx.bytes;
+	j->offset[j->fed % OFFSETS] = j->base_bytes + j->lx.bytes;
 	gstate_apply(&j->gs, cmd);
 	if (j->lx.layer != j->layer_fed) {
 		j->layer_fed = j->lx.layer;
@@ -594,7 +601,8 @@ handle_events(struct backend *b, long long now)
 		case LINK_EV_JOB_DONE:
 			job_acked(b, ev.line);
 			if (b->job.ctl != JC_CANCELING)
-				b->job.bytes_acked = b->job.lx.bytes;
+				b->job.bytes_acked = b->job.base_bytes +
+				    b->job.lx.bytes;
 			job_progress(b, now, 1);
 			if (b->job.ctl == JC_CANCELING) {
 				job_end(b, "canceled", "");
@@ -694,6 +702,31 @@ handle_ctl(struct backend *b)
 		 * G-code goes before the job. */
 		if (strcmp(msg_field(&m, 2), "between") == 0)
 			pend_script(b, SC_BETWEEN);
+		if (strcmp(msg_field(&m, 2), "resume") == 0) {
+			char why[300], ids[32];
+			long layer, stop;
+
+			if (parse_long(msg_field(&m, 3), 1, 2000000000L,
+			    &layer) < 0 || parse_long(msg_field(&m, 4), 0,
+			    2000000000L, &stop) < 0)
+				snprintf(why, sizeof(why), "bad resume request");
+			else if (job_seek_layer(b, (unsigned long)layer, stop,
+			    why, sizeof(why)) == 0)
+				why[0] = '\0';
+			if (why[0] != '\0') {
+				log_warnx("%s-%ld: cannot resume: %s",
+				    b->printer, id, why);
+				snprintf(ids, sizeof(ids), "%ld", id);
+				link_job_abort(&b->link);
+				close(b->job.fd);
+				free(b->job.buf);
+				memset(&b->job, 0, sizeof(b->job));
+				b->job.fd = -1;
+				b->npend = b->pend_i = 0;
+				tell(b, "end", ids, "stopped", why);
+				return;
+			}
+		}
 		log_info("%s-%ld: printing%s", b->printer, id, b->npend ?
 		    " after the between_jobs G-code" : "");
 		return;
@@ -815,7 +848,7 @@ attach_accept(struct backend *b)
 	/* A job whose end was already told (or kept in the end file) is
 	 * no longer spoold's to follow. */
 	snprintf(id, sizeof(id), "%ld", b->job.reported ? 0 : b->job.id);
-	snprintf(lines, sizeof(lines), "%ld", b->job.acked);
+	snprintf(lines, sizeof(lines), "%ld", b->job.acked + b->job.base_lines);
 	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
 	snprintf(bytes, sizeof(bytes), "%llu", b->job.bytes_acked);
 	switch (b->job.ctl) {
@@ -838,6 +871,189 @@ attach_accept(struct backend *b)
 		tell(b, "status", b->last_state, b->last_text, NULL);
 	if (b->last_temps[0] != '\0')
 		tell(b, "temps", b->last_temps, NULL, NULL);
+}
+
+/* Is cmd the command letter+number (M104, not M1040)? */
+static int
+is_cmd(const char *cmd, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncasecmp(cmd, name, n) == 0 &&
+	    !isdigit((unsigned char)cmd[n]) && cmd[n] != '.';
+}
+
+/* What a resumed job must set again before its layer: heaters and fan,
+ * as the file had set them by then. */
+struct resume_state {
+	struct gstate	 gs;
+	double		 hotend, bed, fan;	/* -1: never set */
+};
+
+static void
+resume_follow(struct resume_state *r, const char *cmd)
+{
+	double v;
+
+	if (is_cmd(cmd, "M104") || is_cmd(cmd, "M109")) {
+		if (gcode_word(cmd, 'S', &v) || gcode_word(cmd, 'R', &v))
+			r->hotend = v;
+	} else if (is_cmd(cmd, "M140") || is_cmd(cmd, "M190")) {
+		if (gcode_word(cmd, 'S', &v) || gcode_word(cmd, 'R', &v))
+			r->bed = v;
+	} else if (is_cmd(cmd, "M106"))
+		r->fan = gcode_word(cmd, 'S', &v) ? v : 255;
+	else if (is_cmd(cmd, "M107"))
+		r->fan = 0;
+	gstate_apply(&r->gs, cmd);
+}
+
+/*
+ * gpc resume-from: start job j again at the first command of a layer,
+ * after a power cut or a backend that died.  The file is read from the
+ * start to learn the state there and the height the head stopped at
+ * (after `stopline' commands); then the printer heats up, takes that
+ * height as its Z, lifts, homes X and Y only, goes back over the layer's
+ * start, sets E and the modes, and the job goes on from there.
+ * 0, or -1 with why.
+ */
+static int
+job_seek_layer(struct backend *b, unsigned long layer, long stopline,
+    char *why, size_t whysz)
+{
+	struct job *j = &b->job;
+	struct gcode_lexer lx;
+	struct resume_state cur, at;
+	enum gcode_status st = GCODE_MORE;
+	unsigned long long start = 0, prev = 0;
+	double zstop = 0, x, y, z;
+	long base_lines = 0;
+	char cmd[96];
+	int found = 0, zfound = 0, i;
+	size_t off = 0, len = 0, used;
+	ssize_t n;
+
+	gcode_lexer_init(&lx, NULL);
+	memset(&cur, 0, sizeof(cur));
+	gstate_init(&cur.gs);
+	cur.hotend = cur.bed = cur.fan = -1;
+	while (!(found && zfound)) {
+		if (off == len) {
+			if ((n = read(j->fd, j->buf, JOB_BUFSZ)) < 0) {
+				snprintf(why, whysz, "cannot read the job's"
+				    " file: %s", strerror(errno));
+				return -1;
+			}
+			off = 0;
+			len = (size_t)n;
+			if (n == 0) {
+				if ((st = gcode_lex_end(&lx)) != GCODE_CMD)
+					break;
+				used = 0;
+				goto command;
+			}
+		}
+		used = gcode_lex(&lx, j->buf + off, len - off, &st);
+		off += used;
+		if (st == GCODE_ERROR) {
+			snprintf(why, whysz, "%s", lx.error);
+			return -1;
+		}
+		if (st != GCODE_CMD)
+			continue;
+command:
+		if (!found && lx.layer == layer) {
+			found = 1;
+			at = cur;
+			start = prev;
+			base_lines = (long)lx.ncmds - 1;
+		}
+		resume_follow(&cur, lx.cmd);
+		prev = lx.bytes;
+		if (!zfound && (long)lx.ncmds >= stopline) {
+			zfound = gstate_machine(&cur.gs, GS_Z, &zstop);
+			if (!zfound) {
+				snprintf(why, whysz, "the height the print"
+				    " stopped at is not known");
+				return -1;
+			}
+		}
+		if (len == 0)
+			break;
+	}
+	if (!found) {
+		snprintf(why, whysz, "the file has no layer %lu", layer);
+		return -1;
+	}
+	if (!zfound) {
+		snprintf(why, whysz, "the print stopped after line %ld, beyond"
+		    " the file's end", stopline);
+		return -1;
+	}
+	if (!gstate_machine(&at.gs, GS_X, &x) ||
+	    !gstate_machine(&at.gs, GS_Y, &y) ||
+	    !gstate_machine(&at.gs, GS_Z, &z)) {
+		snprintf(why, whysz, "where layer %lu starts is not known",
+		    layer);
+		return -1;
+	}
+	if (lseek(j->fd, (off_t)start, SEEK_SET) < 0) {
+		snprintf(why, whysz, "cannot seek in the job's file: %s",
+		    strerror(errno));
+		return -1;
+	}
+	/* The layer's marker comes again: counted from the layer before. */
+	gcode_lexer_init(&j->lx, NULL);
+	j->lx.layer = layer - 1;
+	j->layer_fed = j->layer = layer - 1;
+	j->base_bytes = start;
+	j->base_lines = base_lines;
+	j->gs = at.gs;
+	if (at.bed > 0) {
+		snprintf(cmd, sizeof(cmd), "M140 S%.0f", at.bed);
+		pend_add(b, cmd);
+	}
+	if (at.hotend > 0) {
+		snprintf(cmd, sizeof(cmd), "M104 S%.0f", at.hotend);
+		pend_add(b, cmd);
+	}
+	if (at.bed > 0) {
+		snprintf(cmd, sizeof(cmd), "M190 S%.0f", at.bed);
+		pend_add(b, cmd);
+	}
+	if (at.hotend > 0) {
+		snprintf(cmd, sizeof(cmd), "M109 S%.0f", at.hotend);
+		pend_add(b, cmd);
+	}
+	pend_add(b, "G21");
+	pend_add(b, "G90");
+	snprintf(cmd, sizeof(cmd), "G92 Z%.3f", zstop);
+	pend_add(b, cmd);
+	pend_add(b, "G91");
+	pend_add(b, "G1 Z5 F600");
+	pend_add(b, "G90");
+	pend_add(b, "G28 X Y");
+	snprintf(cmd, sizeof(cmd), "G1 X%.3f Y%.3f F3000", x, y);
+	pend_add(b, cmd);
+	snprintf(cmd, sizeof(cmd), "G1 Z%.3f F600", z);
+	pend_add(b, cmd);
+	/* Back in the file's own coordinates. */
+	for (i = 0; i < 3; i++)
+		if (at.gs.origin[i] != 0) {
+			snprintf(cmd, sizeof(cmd), "G92 %c%.3f", "XYZ"[i],
+			    at.gs.pos[i]);
+			pend_add(b, cmd);
+		}
+	if (at.fan >= 0) {
+		snprintf(cmd, sizeof(cmd), at.fan > 0 ? "M106 S%.0f" : "M107",
+		    at.fan);
+		pend_add(b, cmd);
+	}
+	j->at_pause = at.gs;
+	pend_restore(b, GSTATE_MODES);
+	log_info("%s-%ld: resuming from layer %lu (byte %llu), the head"
+	    " taken to be at Z%.3f", b->printer, j->id, layer, start, zstop);
+	return 0;
 }
 
 static void

@@ -7,6 +7,7 @@
  *   pause | resume | abort | ready printer
  *   enable | disable | accept | reject dest ... [-r reason]
  *   hold | release | top job, priority job n, move job dest
+ *   resume-from job layer
  *
  * spoold decides who may do what, by the caller's credentials.
  */
@@ -34,7 +35,8 @@ usage(void)
 	    " reject dest ...\n"
 	    "       gpc [-c config] hold | release | top job\n"
 	    "       gpc [-c config] priority job n\n"
-	    "       gpc [-c config] move job dest\n");
+	    "       gpc [-c config] move job dest\n"
+	    "       gpc [-c config] resume-from job layer\n");
 	exit(EXIT_USAGE);
 }
 
@@ -138,7 +140,8 @@ request(int sock, const char *verb, const char *a, const char *b)
 
 /* What each command takes: printers or destinations, or a job and
  * perhaps one more word. */
-enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST };
+enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST,
+	A_JOB_LAYER };
 
 static const struct command {
 	const char	*name;
@@ -160,6 +163,7 @@ static const struct command {
 	{ "top",	"top",		A_JOB },
 	{ "priority",	"priority",	A_JOB_N },
 	{ "move",	"move",		A_JOB_DEST },
+	{ "resume-from", "resume-from",	A_JOB_LAYER },
 };
 
 int
@@ -228,11 +232,19 @@ main(int argc, char *argv[])
 	case A_JOB:
 	case A_JOB_N:
 	case A_JOB_DEST:
+	case A_JOB_LAYER:
 		if (argc != (c->args == A_JOB ? 2 : 3)) {
 			log_warnx("%s: give a job%s", c->name, c->args ==
 			    A_JOB ? "" : c->args == A_JOB_N ? " and a number" :
+			    c->args == A_JOB_LAYER ? " and a layer" :
 			    " and a printer or class");
 			usage();
+		}
+		if (c->args == A_JOB_LAYER && parse_long(argv[2], 1,
+		    2000000000L, &v) < 0) {
+			log_warnx("%s: '%s' is not a layer number", c->name,
+			    argv[2]);
+			exit(EXIT_USAGE);
 		}
 		client_check_jobs(1, argv + 1);
 		if (c->args == A_JOB_N && parse_long(argv[2], 1, 100, &v) < 0) {

@@ -251,12 +251,10 @@ show(int sock, const char *dest, int longform, int history, int njobs,
 		    sizeof(ord)), msg_field(&m, 2), msg_field(&m, 3),
 		    msg_field(&m, 5), msg_field(&m, 6));
 		if (longform) {
-			printf("\t%s-%s: %s%s%s, priority %s", msg_field(&m, 4),
-			    msg_field(&m, 3), msg_field(&m, 7),
+			printf("\t%s-%s: %s%s%s%s, priority %s",
+			    msg_field(&m, 4), msg_field(&m, 3), msg_field(&m, 7),
 			    msg_field(&m, 9)[0] ? " (" : "", msg_field(&m, 9),
-			    msg_field(&m, 11));
-			if (msg_field(&m, 9)[0])
-				printf(")");
+			    msg_field(&m, 9)[0] ? ")" : "", msg_field(&m, 11));
 			if (strcmp(msg_field(&m, 12), "1") != 0)
 				printf(", copy %ld of %s", atol(msg_field(&m,
 				    13)) + 1, msg_field(&m, 12));

@@ -16,6 +16,7 @@
  *   hold ID [UNTIL], release ID, priority ID N, top ID, move ID DEST,
  *   reprint ID
  *   pause, resume, estop, ready PRINTER
+ *   resume-from ID LAYER
  *   accept, reject, enable, disable DEST [REASON]
  *
  * Who may do what: anyone may submit and list (others' titles are
@@ -313,6 +314,7 @@ list_row(const struct job_row *jr, void *arg)
 	struct list_ctx *lc = arg;
 	char id[32], size[32], lines[64], rank[32], prio[16], copies[16];
 	char done[16], hold[32], created[32], started[32], finished[32];
+	char layer[32];
 	struct job_row j = *jr;
 
 	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
@@ -334,9 +336,10 @@ list_row(const struct job_row *jr, void *arg)
 	snprintf(created, sizeof(created), "%lld", j.created);
 	snprintf(started, sizeof(started), "%lld", j.started);
 	snprintf(finished, sizeof(finished), "%lld", j.finished);
+	snprintf(layer, sizeof(layer), "%ld", j.layer);
 	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
-	    done, hold, j.ran_on, created, started, finished,
+	    done, hold, j.ran_on, created, started, finished, layer,
 	    (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
@@ -658,6 +661,34 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 	printer_dispatch(sd);
 }
 
+/* resume-from ID LAYER: administrators. */
+static void
+do_resume_from(struct spoold *sd, struct client *c, struct msg *m)
+{
+	struct job_row j;
+	char why[512];
+	long layer;
+
+	if (request_job(sd, c, m, &j) < 0)
+		return;
+	if (!is_admin(sd, c)) {
+		reply_error(c, "only an administrator may resume a job from a"
+		    " layer");
+		return;
+	}
+	if (parse_long(msg_field(m, 2), 1, 2000000000L, &layer) < 0) {
+		reply_error(c, "resume-from: '%s' is not a layer number",
+		    msg_field(m, 2));
+		return;
+	}
+	if (printer_resume_from(sd, &j, layer, c->user, why,
+	    sizeof(why)) < 0) {
+		reply_error(c, "%s", why);
+		return;
+	}
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+}
+
 /* accept, reject, enable, disable DEST [REASON]: administrators. */
 static void
 do_dest_request(struct spoold *sd, struct client *c, struct msg *m)
@@ -804,6 +835,8 @@ control_client(struct spoold *sd, struct client *c)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)
 		do_wait(sd, c, &m);
+	else if (strcmp(verb, "resume-from") == 0)
+		do_resume_from(sd, c, &m);
 	else if (strcmp(verb, "cancel-jobs") == 0)
 		do_cancel_jobs(sd, c, &m);
 	else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0 ||

@@ -671,6 +671,74 @@ printer_dispatch(struct spoold *sd)
 	}
 }
 
+/* gpc resume-from: a stopped job starts again at a layer, on the
+ * printer it stopped on, over the part it left there (so the bed is not
+ * waited on).  0, or -1 with why. */
+int
+printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
+    const char *who, char *why, size_t whysz)
+{
+	const char *name = j->ran_on[0] ? j->ran_on : j->printer;
+	struct printer *p = printer_find(sd, name);
+	char ids[32], ls[32], lines[32], *path, reason[64];
+	int fd;
+
+	if (strcmp(j->state, "stopped") != 0) {
+		snprintf(why, whysz, "%s-%ld is %s; only a stopped job can be"
+		    " resumed from a layer", j->printer, j->id, j->state);
+		return -1;
+	}
+	if (p == NULL) {
+		snprintf(why, whysz, "%s-%ld never reached a printer",
+		    j->printer, j->id);
+		return -1;
+	}
+	if (p->state != PRINTER_READY || p->job != 0 || p->sock < 0) {
+		snprintf(why, whysz, "%s is not ready for it (%s%s%s)", name,
+		    p->job ? "printing" : printer_state_name(p->state),
+		    p->message[0] && !p->job ? ": " : "", p->job ? "" :
+		    p->message);
+		return -1;
+	}
+	path = queue_job_path(sd, j->id);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd < 0) {
+		snprintf(why, whysz, "%s-%ld: its file is no longer kept",
+		    j->printer, j->id);
+		return -1;
+	}
+	snprintf(reason, sizeof(reason), "resumed from layer %ld", layer);
+	if (queue_set_state(sd, j->id, "processing", reason, who) < 0) {
+		close(fd);
+		snprintf(why, whysz, "%s-%ld: cannot record it", j->printer,
+		    j->id);
+		return -1;
+	}
+	snprintf(ids, sizeof(ids), "%ld", j->id);
+	snprintf(ls, sizeof(ls), "%ld", layer);
+	snprintf(lines, sizeof(lines), "%ld", j->lines_done);
+	if (msg_send(p->sock, fd, "print", ids, "resume", ls, lines,
+	    (char *)NULL) < 0) {
+		close(fd);
+		queue_set_state(sd, j->id, "stopped", "interrupted: the"
+		    " backend could not be reached to resume", "spoold");
+		snprintf(why, whysz, "%s: cannot reach its backend", name);
+		return -1;
+	}
+	close(fd);
+	p->job = j->id;
+	p->lines_done = j->lines_done;
+	p->layer = layer - 1;
+	p->bytes_done = 0;
+	snprintf(p->activity, sizeof(p->activity), "printing");
+	p->d.awaiting_clear = 0;
+	dest_save(sd, name);
+	log_info("%s-%ld: resumed from layer %ld by %s", name, j->id, layer,
+	    who);
+	return 0;
+}
+
 /* gpc ready: the bed is clear; the next job may start. */
 void
 printer_ready(struct spoold *sd, struct printer *p, const char *who)

@@ -14,6 +14,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,75 @@ job_state_final(const char *state)
 	    strcmp(state, "canceled") == 0 || strcmp(state, "aborted") == 0;
 }
 
+/* Job events waiting for their transaction to commit before the
+ * notify command hears of them. */
+#define NOTES_MAX	16
+static struct note {
+	long	 job;
+	char	 event[32];
+	char	 who[64];
+	char	 reason[256];
+} notes[NOTES_MAX];
+static int nnotes;
+
+/* The notify command, once per job event, with the event in its
+ * environment; not waited for (spoold reaps it). */
+static void
+notify_run(struct spoold *sd, const struct note *n)
+{
+	struct job_row j;
+	char ids[32];
+	sigset_t none;
+	pid_t pid;
+	int fd;
+
+	if (queue_get(sd, n->job, &j) <= 0)
+		return;
+	snprintf(ids, sizeof(ids), "%ld", n->job);
+	if ((pid = fork()) < 0) {
+		log_warn("notify: fork");
+		return;
+	}
+	if (pid > 0)
+		return;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
+		dup2(fd, STDIN_FILENO);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	setenv("GSPOOL_EVENT", n->event, 1);
+	setenv("GSPOOL_JOB", ids, 1);
+	setenv("GSPOOL_DEST", j.printer, 1);
+	setenv("GSPOOL_PRINTER", j.ran_on, 1);
+	setenv("GSPOOL_OWNER", j.owner, 1);
+	setenv("GSPOOL_TITLE", j.title, 1);
+	setenv("GSPOOL_STATE", j.state, 1);
+	setenv("GSPOOL_WHO", n->who, 1);
+	setenv("GSPOOL_REASON", n->reason, 1);
+	{
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s-%ld", j.printer, j.id);
+		setenv("GSPOOL_JOB_NAME", name, 1);
+	}
+	execl(sd->conf.notify, sd->conf.notify, n->event, ids, (char *)NULL);
+	fprintf(stderr, "spoold: notify: cannot run %s: %s\n",
+	    sd->conf.notify, strerror(errno));
+	_exit(127);
+}
+
+static void
+notes_flush(struct spoold *sd, int run)
+{
+	int i;
+
+	for (i = 0; run && i < nnotes; i++)
+		notify_run(sd, &notes[i]);
+	nnotes = 0;
+}
+
 static int
 db_exec(struct spoold *sd, const char *sql, const char *what)
 {
@@ -41,8 +112,12 @@ db_exec(struct spoold *sd, const char *sql, const char *what)
 	if (sqlite3_exec(sd->db, sql, NULL, NULL, &err) != SQLITE_OK) {
 		log_warnx("queue: %s: %s", what, err ? err : "error");
 		sqlite3_free(err);
+		if (strcmp(sql, "COMMIT") == 0)
+			notes_flush(sd, 0);
 		return -1;
 	}
+	if (strcmp(sql, "COMMIT") == 0 || strcmp(sql, "ROLLBACK") == 0)
+		notes_flush(sd, sql[0] == 'C');
 	return 0;
 }
 
@@ -154,6 +229,18 @@ db_event(struct spoold *sd, long id, const char *state, const char *who,
 		log_warnx("queue: job %ld: event: %s", id,
 		    sqlite3_errmsg(sd->db));
 		return -1;
+	}
+	if (sd->conf.notify != NULL && nnotes < NOTES_MAX) {
+		struct note *n = &notes[nnotes++];
+
+		n->job = id;
+		snprintf(n->event, sizeof(n->event), "%s", state);
+		snprintf(n->who, sizeof(n->who), "%s", who);
+		snprintf(n->reason, sizeof(n->reason), "%s", reason ? reason :
+		    "");
+		/* Outside a transaction it is committed already. */
+		if (sqlite3_get_autocommit(sd->db))
+			notes_flush(sd, 1);
 	}
 	return 0;
 }

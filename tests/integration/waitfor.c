@@ -5,6 +5,7 @@
  *   waitfor [-t seconds] gone PATH       PATH does not exist
  *   waitfor [-t seconds] lines PATH N    PATH has at least N lines
  *   waitfor [-t seconds] contains PATH S PATH has a line holding S
+ *   waitfor [-t seconds] count PATH S N  PATH has N lines holding S
  *
  * It waits on inotify events, never by sleeping: the watch is set before
  * the condition is first checked, so no event can slip between.  The
@@ -43,17 +44,18 @@ count_lines(const char *path)
 	return lines;
 }
 
-static int
-contains(const char *path, const char *s)
+/* Lines holding s, counting up to n. */
+static long
+contains(const char *path, const char *s, long n)
 {
 	char line[8192];
 	FILE *fp;
-	int found = 0;
+	long found = 0;
 
 	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
-	while (!found && fgets(line, sizeof(line), fp) != NULL)
-		found = strstr(line, s) != NULL;
+	while (found < n && fgets(line, sizeof(line), fp) != NULL)
+		found += strstr(line, s) != NULL;
 	fclose(fp);
 	return found;
 }
@@ -64,7 +66,9 @@ holds(const char *what, const char *path, long n, const char *s)
 	struct stat st;
 
 	if (strcmp(what, "contains") == 0)
-		return contains(path, s);
+		return contains(path, s, 1) >= 1;
+	if (strcmp(what, "count") == 0)
+		return contains(path, s, n) >= n;
 	if (strcmp(what, "exists") == 0)
 		return lstat(path, &st) == 0;
 	if (strcmp(what, "gone") == 0)
@@ -125,6 +129,11 @@ main(int argc, char *argv[])
 		if (argc != 3)
 			goto usage;
 		s = argv[2];
+	} else if (strcmp(what, "count") == 0) {
+		if (argc != 4)
+			goto usage;
+		s = argv[2];
+		n = atol(argv[3]);
 	} else if ((strcmp(what, "exists") != 0 && strcmp(what, "gone") != 0)
 	    || argc != 2)
 		goto usage;
@@ -161,6 +170,7 @@ main(int argc, char *argv[])
 usage:
 	fprintf(stderr, "usage: waitfor [-t seconds] exists|gone PATH\n"
 	    "       waitfor [-t seconds] lines PATH N\n"
-	    "       waitfor [-t seconds] contains PATH STRING\n");
+	    "       waitfor [-t seconds] contains PATH STRING\n"
+	    "       waitfor [-t seconds] count PATH STRING N\n");
 	return 2;
 }
