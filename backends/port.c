@@ -90,6 +90,9 @@ open_pty(struct port *p, const char *device, char *err, size_t errsz)
 	}
 	if (port_lock(p, device, err, errsz) < 0)
 		goto fail;
+	/* Replies meant for whoever had the port before (a backend that
+	 * died mid-print) are not ours. */
+	tcflush(p->fd, TCIFLUSH);
 	return 0;
 fail:
 	close(p->fd);
@@ -137,6 +140,7 @@ open_serial(struct port *p, const char *device, long baud, char *err,
 	if (fd_set_cloexec(fd) < 0 || fd_set_nonblock(fd, 1) < 0 ||
 	    port_lock(p, device, err, errsz) < 0)
 		goto fail;
+	tcflush(fd, TCIFLUSH);
 	return 0;
 fail:
 	sp_close(sp);

@@ -929,8 +929,12 @@ link_on_line(struct link *lk, char *s, long long now)
 		return;
 	}
 	if (lk->state == LINK_WAIT_START) {
-		/* Anything but the banner: the board did not reset, or
-		 * the banner is past.  Greet it now. */
+		/* An "ok" answers a line of whoever had the port before
+		 * (a backend that died mid-print): the board may still be
+		 * about to reset.  Anything else means it did not reset, or
+		 * the banner is past: greet it now. */
+		if (starts_with(s, "ok"))
+			return;
 		link_handshake(lk, now);
 	}
 	if (starts_with(s, "ok")) {

@@ -142,6 +142,66 @@ test_path_order(void **state)
 	unsetenv("GSPOOL_CONF");
 }
 
+/* Classes: members checked, the policy every member allows; the queue's
+ * keys. */
+static void
+test_classes(void **state)
+{
+	struct conf c;
+	struct conf_class *k;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[spool]\nkeep_jobs = 7d\nkeep_files = 12h\nshow_titles = yes\n"
+	    "admin_group = staff\nnotify = /bin/true\ndefault_printer = farm\n"
+	    "[printer a]\ndevice = /dev/a\nmax_hotend = 300\n"
+	    "build_volume = 250 210 200\nforbidden_gcode = M500\n"
+	    "clears_bed = yes\nbetween_jobs = G1 Z200 F600\n  M84\n"
+	    "[printer b]\ndevice = /dev/b\nmax_hotend = 250\n"
+	    "build_volume = 180 180 180\nforbidden_gcode = M501 M500\n"
+	    "allowed_gcode = G0 G1 G28 M104\n"
+	    "[class farm]\nprinters = a, b\n"), 0);
+	assert_int_equal(c.keep_jobs, 7 * 86400);
+	assert_int_equal(c.keep_files, 12 * 3600);
+	assert_int_equal(c.show_titles, 1);
+	assert_string_equal(c.admin_group, "staff");
+	assert_string_equal(c.default_printer, "farm");
+	assert_int_equal(conf_printer(&c, "a")->clears_bed, 1);
+	assert_string_equal(conf_printer(&c, "a")->script[CONF_BETWEEN],
+	    "G1 Z200 F600\nM84");
+	assert_string_equal(conf_printer(&c, "b")->script[CONF_BETWEEN], "");
+	k = conf_class(&c, "farm");
+	assert_non_null(k);
+	assert_int_equal(k->nmembers, 2);
+	assert_true(conf_class_has(k, "b"));
+	assert_false(conf_class_has(k, "c"));
+	assert_int_equal(k->policy.max_hotend, 250);
+	assert_int_equal(k->check.heat.max_hotend, 250);
+	assert_true(k->check.vol_max[0] == 180 && k->check.vol_max[1] == 180);
+	assert_int_equal(k->check.nforbidden, 2);
+	assert_int_equal(k->check.nallowed, 4);
+	conf_free(&c);
+
+	assert_int_equal(load(&c,
+	    "[spool]\nkeep_jobs = 1h\nkeep_files = 2h\nshow_titles = maybe\n"
+	    "[printer a]\ndevice = /dev/a\nclears_bed = sometimes\n"
+	    "[class a]\nprinters = a\n[class empty]\ndescription = x\n"
+	    "[class odd]\nprinters = a nosuch a\ncolour = red\n"), 8);
+	assert_non_null(strstr(reports, ":4: show_titles: 'maybe'"));
+	assert_non_null(strstr(reports, ":7: clears_bed: 'sometimes'"));
+	assert_non_null(strstr(reports, "keep_files is longer than keep_jobs"));
+	assert_non_null(strstr(reports, "[class a]: a printer has that name"));
+	assert_non_null(strstr(reports, "[class empty] has no printers"));
+	assert_non_null(strstr(reports, "printers: a is named twice"));
+	assert_non_null(strstr(reports, "[class odd]: nosuch is not a"));
+	assert_non_null(strstr(reports, "unknown key 'colour' in [class odd]"));
+	conf_free(&c);
+	assert_int_equal(load(&c,
+	    "[spool]\nkeep_jobs = 5y\n[printer a]\ndevice = /dev/a\n"), 1);
+	assert_non_null(strstr(reports, "keep_jobs: '5y' is not a time"));
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -151,6 +211,7 @@ main(void)
 		cmocka_unit_test(test_errors_have_lines),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),
+		cmocka_unit_test(test_classes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
