@@ -121,6 +121,9 @@ struct backend {
 	int		 reset_pending;	/* close the port once M112 is out */
 	char		 last_status[512];
 	char		 last_state[32], last_text[480];
+	int		 manual;	/* running gpc send's lines */
+	int		 manual_input_done;
+	char		 manual_out[2048];	/* what the printer said */
 	char		 last_temps[256];
 	long long	 temps_at;
 };
@@ -129,6 +132,7 @@ static volatile sig_atomic_t quit;
 
 static int	job_seek_layer(struct backend *, unsigned long, long, char *,
 		    size_t);
+static void	manual_end(struct backend *, const char *, const char *);
 
 static void
 on_signal(int sig)
@@ -481,7 +485,7 @@ job_feed(struct backend *b, long long now)
 	size_t used;
 	ssize_t n;
 
-	while (j->id != 0 && b->pend_i < b->npend &&
+	while ((j->id != 0 || b->manual) && b->pend_i < b->npend &&
 	    link_wants_line(&b->link)) {
 		if (link_send_script(&b->link, b->pend[b->pend_i++], now) < 0)
 			log_warnx("%s: '%s' does not fit a line; left out",
@@ -490,6 +494,11 @@ job_feed(struct backend *b, long long now)
 	}
 	if (b->pend_i == b->npend)
 		b->npend = b->pend_i = 0;
+	if (b->manual && b->npend == 0 && !b->manual_input_done) {
+		b->manual_input_done = 1;
+		link_job_input_done(&b->link);
+		return;
+	}
 	if (j->id != 0 && j->ctl == JC_CANCELING && b->npend == 0 &&
 	    !j->eof) {
 		j->eof = 1;
@@ -547,6 +556,24 @@ lexerr:
 	    "the spool file changed after it was checked");
 }
 
+/* gpc send's lines have run (or could not): tell spoold, with what the
+ * printer said meanwhile. */
+static void
+manual_end(struct backend *b, const char *how, const char *text)
+{
+	if (!b->manual)
+		return;
+	b->manual = 0;
+	b->manual_input_done = 0;
+	b->npend = b->pend_i = 0;
+	log_info("%s: manual G-code %s%s%s", b->printer, how,
+	    strcmp(how, "done") ? ": " : "", strcmp(how, "done") ? text : "");
+	tell(b, "manual", how, text, NULL);
+	if (strcmp(how, "done") == 0)
+		status(b, "ready", b->link.firmware[0] ? b->link.firmware :
+		    "unknown firmware");
+}
+
 static void
 port_lost(struct backend *b, const char *why)
 {
@@ -557,6 +584,7 @@ port_lost(struct backend *b, const char *why)
 	/* The job's figures first: closing the link resets its counters. */
 	if (b->job.id != 0)
 		job_end(b, "stopped", msg);
+	manual_end(b, "failed", msg);
 	port_close(&b->port);
 	link_close(&b->link);
 	status(b, "error", msg);
@@ -599,6 +627,10 @@ handle_events(struct backend *b, long long now)
 			job_progress(b, now, 0);
 			break;
 		case LINK_EV_JOB_DONE:
+			if (b->manual) {
+				manual_end(b, "done", b->manual_out);
+				break;
+			}
 			job_acked(b, ev.line);
 			if (b->job.ctl != JC_CANCELING)
 				b->job.bytes_acked = b->job.base_bytes +
@@ -616,6 +648,7 @@ handle_events(struct backend *b, long long now)
 			    b->printer, ev.line);
 			break;
 		case LINK_EV_FATAL:
+			manual_end(b, "failed", ev.text);
 			job_end(b, "aborted", ev.text);
 			status(b, "error", ev.text);
 			/* A halted board needs a reset: opening its port
@@ -623,6 +656,7 @@ handle_events(struct backend *b, long long now)
 			b->reset_pending = 1;
 			break;
 		case LINK_EV_RESET:
+			manual_end(b, "failed", ev.text);
 			job_end(b, "aborted", ev.text);
 			break;
 		case LINK_EV_TIMEOUT:
@@ -644,6 +678,12 @@ handle_events(struct backend *b, long long now)
 			break;
 		case LINK_EV_INFO:
 			log_info("%s: printer says: %s", b->printer, ev.text);
+			if (b->manual && strlen(b->manual_out) + strlen(ev.text)
+			    + 2 < sizeof(b->manual_out)) {
+				if (b->manual_out[0] != '\0')
+					strcat(b->manual_out, "\n");
+				strcat(b->manual_out, ev.text);
+			}
 			break;
 		}
 	}
@@ -742,6 +782,41 @@ handle_ctl(struct backend *b)
 			}
 		log_warnx("%s: unknown script '%s' from spoold", b->printer,
 		    msg_field(&m, 1));
+		return;
+	}
+	if (strcmp(verb, "send") == 0) {
+		/* gpc send: lines checked by spoold, run while no job
+		 * prints; the printer is busy meanwhile. */
+		if (b->job.id != 0 || b->manual ||
+		    link_job_begin(&b->link, monotonic_ms()) < 0) {
+			tell(b, "manual", "failed", b->job.id || b->manual ?
+			    "the printer is busy" : "the printer is not ready",
+			    NULL);
+			if (b->last_state[0] != '\0')
+				tell(b, "status", b->last_state, b->last_text,
+				    NULL);
+			return;
+		}
+		b->manual = 1;
+		b->manual_input_done = 0;
+		b->manual_out[0] = '\0';
+		b->npend = b->pend_i = 0;
+		{
+			const char *p = msg_field(&m, 1), *nl;
+			char line[GCODE_MAX_CMD + 1];
+			size_t n;
+
+			for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
+				nl = strchr(p, '\n');
+				n = nl ? (size_t)(nl - p) : strlen(p);
+				if (n == 0 || n >= sizeof(line))
+					continue;
+				memcpy(line, p, n);
+				line[n] = '\0';
+				pend_add(b, line);
+			}
+		}
+		status(b, "busy", "running G-code sent by hand");
 		return;
 	}
 	if (strcmp(verb, "estop") == 0) {

@@ -7,7 +7,7 @@
  *   pause | resume | abort | ready printer
  *   enable | disable | accept | reject dest ... [-r reason]
  *   hold | release | top job, priority job n, move job dest
- *   resume-from job layer
+ *   resume-from job layer, send printer gcode
  *
  * spoold decides who may do what, by the caller's credentials.
  */
@@ -36,7 +36,8 @@ usage(void)
 	    "       gpc [-c config] hold | release | top job\n"
 	    "       gpc [-c config] priority job n\n"
 	    "       gpc [-c config] move job dest\n"
-	    "       gpc [-c config] resume-from job layer\n");
+	    "       gpc [-c config] resume-from job layer\n"
+	    "       gpc [-c config] send printer gcode ...\n");
 	exit(EXIT_USAGE);
 }
 
@@ -135,13 +136,16 @@ request(int sock, const char *verb, const char *a, const char *b)
 		log_warnx("%s", msg_field(&m, 1));
 		return 1;
 	}
+	/* gpc send: what the printer said. */
+	if (strcmp(verb, "send") == 0 && msg_field(&m, 1)[0] != '\0')
+		printf("%s\n", msg_field(&m, 1));
 	return 0;
 }
 
 /* What each command takes: printers or destinations, or a job and
  * perhaps one more word. */
 enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST,
-	A_JOB_LAYER };
+	A_JOB_LAYER, A_SEND };
 
 static const struct command {
 	const char	*name;
@@ -164,6 +168,7 @@ static const struct command {
 	{ "priority",	"priority",	A_JOB_N },
 	{ "move",	"move",		A_JOB_DEST },
 	{ "resume-from", "resume-from",	A_JOB_LAYER },
+	{ "send",	"send",		A_SEND },
 };
 
 int
@@ -217,6 +222,12 @@ main(int argc, char *argv[])
 	switch (c->args) {
 	case A_DESTS:
 		break;
+	case A_SEND:
+		if (argc < 3) {
+			log_warnx("send: name a printer and give the G-code");
+			usage();
+		}
+		break;
 	case A_PRINTER:
 		if (argc != 2) {
 			log_warnx("%s: name one printer", c->name);
@@ -260,8 +271,9 @@ main(int argc, char *argv[])
 		}
 		break;
 	}
-	if (c->args == A_DESTS || c->args == A_PRINTER || c->args == A_DESTS1)
-		for (i = 1; i < argc; i++)
+	if (c->args == A_DESTS || c->args == A_PRINTER || c->args == A_DESTS1 ||
+	    c->args == A_SEND)
+		for (i = 1; i < (c->args == A_SEND ? 2 : argc); i++)
 			if (!name_is_safe(argv[i], CONF_NAME_MAX)) {
 				log_warnx("'%s' is not a printer or class name",
 				    argv[i]);
@@ -293,6 +305,24 @@ main(int argc, char *argv[])
 		}
 	} else if (c->args == A_PRINTER)
 		r = request(sock, c->request, argv[1], NULL);
+	else if (c->args == A_SEND) {
+		/* The words make one command; a newline in them starts
+		 * another. */
+		size_t len = 0;
+		char *text;
+
+		for (i = 2; i < argc; i++)
+			len += strlen(argv[i]) + 1;
+		text = xmalloc(len + 1);
+		text[0] = '\0';
+		for (i = 2; i < argc; i++) {
+			if (i > 2)
+				strcat(text, " ");
+			strcat(text, argv[i]);
+		}
+		r = request(sock, c->request, argv[1], text);
+		free(text);
+	}
 	else {
 		snprintf(ids, sizeof(ids), "%ld", client_job_id(argv[1]));
 		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);

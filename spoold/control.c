@@ -17,6 +17,7 @@
  *   reprint ID
  *   pause, resume, estop, ready PRINTER
  *   resume-from ID LAYER
+ *   send PRINTER GCODE      -> ok REPLIES, once acknowledged
  *   accept, reject, enable, disable DEST [REASON]
  *
  * Who may do what: anyone may submit and list (others' titles are
@@ -47,6 +48,8 @@
 
 #include <jansson.h>
 
+#include "analyse.h"
+#include "gcode.h"
 #include "log.h"
 #include "msg.h"
 #include "spoold.h"
@@ -661,6 +664,101 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 	printer_dispatch(sd);
 }
 
+/* send PRINTER GCODE: administrators; a command (or lines) by hand,
+ * through the checks a job's file passes, while no job prints.  The
+ * answer waits until the printer has acknowledged it, and carries what
+ * the printer said meanwhile. */
+static void
+do_send(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *name = msg_field(m, 1), *text = msg_field(m, 2);
+	struct gcode_lexer lx;
+	struct analysis *an;
+	enum gcode_status st;
+	struct printer *p;
+	char *cmds, *src;
+	size_t len, off = 0, o = 0;
+	int lines = 0;
+
+	if ((p = printer_find(sd, name)) == NULL) {
+		reply_error(c, "%s: unknown printer", name);
+		return;
+	}
+	if (!is_admin(sd, c)) {
+		reply_error(c, "only an administrator may send G-code by hand");
+		return;
+	}
+	if (p->job != 0 || p->state != PRINTER_READY || p->sock < 0) {
+		reply_error(c, "%s is not ready for it (%s)", name, p->job ?
+		    "printing" : printer_state_name(p->state));
+		return;
+	}
+	src = xasprintf("%s\n", text);
+	len = strlen(src);
+	an = xmalloc(sizeof(*an));
+	analyse_init(an, &p->conf->check);
+	if (analyse_bytes(an, src, len) < 0 || analyse_end(an) < 0) {
+		reply_error(c, "%s", an->error);
+		goto done;
+	}
+	if (an->pauses > 0) {
+		reply_error(c, "M0 and M1 wait for the user: not sent by hand");
+		goto done;
+	}
+	cmds = xmalloc(len + 1);
+	gcode_lexer_init(&lx, &p->conf->policy);
+	while (off <= len) {
+		if (off < len)
+			off += gcode_lex(&lx, src + off, len - off, &st);
+		else {
+			st = gcode_lex_end(&lx);
+			off++;
+		}
+		if (st != GCODE_CMD)
+			continue;
+		lines++;
+		o += (size_t)snprintf(cmds + o, len + 1 - o, "%s%s", o ? "\n" :
+		    "", lx.cmd);
+	}
+	if (lines == 0 || lines > CONF_SCRIPT_LINES) {
+		reply_error(c, lines ? "more than %d lines" : "no G-code"
+		    " command to send", CONF_SCRIPT_LINES);
+		free(cmds);
+		goto done;
+	}
+	if (msg_send(p->sock, -1, "send", cmds, (char *)NULL) < 0) {
+		reply_error(c, "%s: cannot reach its backend", name);
+		free(cmds);
+		goto done;
+	}
+	log_info("%s: G-code sent by %s: %s", name, c->user, cmds);
+	free(cmds);
+	p->state = PRINTER_BUSY;
+	c->wait_manual = p;
+done:
+	free(an);
+	free(src);
+}
+
+void
+control_manual_done(struct spoold *sd, struct printer *p, int ok,
+    const char *text)
+{
+	int i;
+
+	for (i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = sd->clients[i];
+
+		if (c == NULL || c->wait_manual != p)
+			continue;
+		c->wait_manual = NULL;
+		if (ok)
+			msg_send(c->fd, -1, "ok", text, (char *)NULL);
+		else
+			reply_error(c, "%s: %s", p->conf->name, text);
+	}
+}
+
 /* resume-from ID LAYER: administrators. */
 static void
 do_resume_from(struct spoold *sd, struct client *c, struct msg *m)
@@ -835,6 +933,8 @@ control_client(struct spoold *sd, struct client *c)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)
 		do_wait(sd, c, &m);
+	else if (strcmp(verb, "send") == 0)
+		do_send(sd, c, &m);
 	else if (strcmp(verb, "resume-from") == 0)
 		do_resume_from(sd, c, &m);
 	else if (strcmp(verb, "cancel-jobs") == 0)

@@ -294,6 +294,7 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 	char state[16], reason[512];
 	long lines, layer;
 
+	control_manual_done(sd, p, 0, why);
 	if (p->sock >= 0)
 		close(p->sock);
 	p->sock = -1;
@@ -496,6 +497,11 @@ printer_message(struct spoold *sd, struct printer *p)
 	}
 	if (strcmp(verb, "temps") == 0) {
 		snprintf(p->temps, sizeof(p->temps), "%s", msg_field(&m, 1));
+		return;
+	}
+	if (strcmp(verb, "manual") == 0) {
+		control_manual_done(sd, p, strcmp(msg_field(&m, 1), "done") ==
+		    0, msg_field(&m, 2));
 		return;
 	}
 	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0) {

@@ -65,6 +65,7 @@ struct client {
 	int		 admin;		/* -1: not yet known */
 	char		 user[USER_MAX];
 	long		 wait_job;	/* answer when this job ends */
+	struct printer	*wait_manual;	/* answer when gpc send is done */
 };
 
 struct spoold {
@@ -135,6 +136,8 @@ int	control_listen(struct spoold *);
 void	control_accept(struct spoold *);
 void	control_client(struct spoold *, struct client *);
 void	control_job_ended(struct spoold *, long id);
+void	control_manual_done(struct spoold *, struct printer *, int ok,
+	    const char *text);
 void	control_close(struct spoold *);
 
 /* drop.c */

@@ -87,6 +87,16 @@ grep -q "^held .* $id6 " "$T/q.out" || fail "job $id6 not held: $(cat "$T/q.out"
 expect_log "$T/j1.gcode" "$T/j3.gcode" "$T/j2.gcode" "$T/j4.gcode" \
     "$T/j5.gcode" "$T/j5.gcode" "$T/j6.gcode"
 
+# gpc send: a command by hand, checked like a job's, with the answer.
+"$GPC" ready mk3
+"$GPC" send mk3 G1 X12 Y34 F3000 > /dev/null || fail "gpc send G1"
+"$GPC" send mk3 M114 > "$T/out" || fail "gpc send M114"
+grep -q "^X:12.00 Y:34.00 " "$T/out" || fail "gpc send M114 said: $(cat "$T/out")"
+"$GPC" send mk3 M502 2> "$T/err" && fail "gpc send took a forbidden command"
+grep -q "M502 is forbidden" "$T/err" || fail "gpc send M502: $(cat "$T/err")"
+"$GPC" send mk3 M104 S400 2> "$T/err" && fail "gpc send took 400 C"
+grep -q "above the printer's max_hotend" "$T/err" || fail "gpc send M104: $(cat "$T/err")"
+
 # Standard input, move, and cancelling many at once on mk4 (no printer).
 out=$("$GPRINT" -P mk4 < "$T/j7.gcode") || fail "gprint from standard input"
 id7=$(echo "$out" | sed -n 's/^request id is mk4-\([0-9]*\) .*/\1/p')
@@ -118,7 +128,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null &&
 	grep -q secret "$T/q.out" && fail "title shown: $(cat "$T/q.out")"
 	for c in "$GCANCEL $id10" "$GPC release $id10" "$GPC priority $id10 99" \
 	    "$GPC ready mk3" "$GPC disable mk3" "$GPC top $id10" \
-	    "$GCANCEL -u $me" "$GPC resume-from $id10 1"; do
+	    "$GCANCEL -u $me" "$GPC resume-from $id10 1" "$GPC send mk3 G28"; do
 		# shellcheck disable=SC2086
 		as_nobody $c > "$T/out" 2>&1 && fail "nobody could: $c"
 		grep -q -E "only|your own" "$T/out" || fail "$c as nobody: $(cat "$T/out")"

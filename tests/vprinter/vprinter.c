@@ -532,6 +532,14 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 		case 400:
 			vp->busy_until = 0;
 			return BUSY_SYNC;
+		case 114:
+			/* Where the planned moves take the head, as Marlin's
+			 * current_position. */
+			vp_say(vp, "X:%.2f Y:%.2f Z:%.2f E:%.2f Count X:%ld Y:%ld"
+			    " Z:%ld", vp->pos[0], vp->pos[1], vp->pos[2],
+			    vp->pos[3], (long)(vp->pos[0] * 80),
+			    (long)(vp->pos[1] * 80), (long)(vp->pos[2] * 400));
+			break;
 		case 110:
 			if (gcode_word(c->text, 'N', &v))
 				vp->last_n = (long)v;
