@@ -550,12 +550,20 @@ do_cancel_jobs(struct spoold *sd, struct client *c, struct msg *m)
 	}
 	cc = xcalloc(1, sizeof(*cc));
 	cc->user = user;
-	queue_list(sd, dest, 0, cancel_pick, cc);
-	for (i = 0; i < cc->n; i++)
-		if (queue_get(sd, cc->ids[i], &j) > 0 &&
-		    !job_state_final(j.state) &&
-		    cancel_job(sd, c, &j, why, sizeof(why)) == 0)
-			done++;
+	/* In batches: what is canceled leaves the list. */
+	do {
+		int before = done;
+
+		cc->n = 0;
+		queue_list(sd, dest, 0, cancel_pick, cc);
+		for (i = 0; i < cc->n; i++)
+			if (queue_get(sd, cc->ids[i], &j) > 0 &&
+			    !job_state_final(j.state) &&
+			    cancel_job(sd, c, &j, why, sizeof(why)) == 0)
+				done++;
+		if (done == before)
+			break;
+	} while (cc->n == (int)nitems(cc->ids));
 	free(cc);
 	snprintf(n, sizeof(n), "%d", done);
 	msg_send(c->fd, -1, "ok", n, (char *)NULL);
