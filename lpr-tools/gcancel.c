@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <jansson.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,25 @@
 #include "msg.h"
 #include "util.h"
 
+/* A JSON string of s, as jansson writes it. */
+static const char *
+quoted(const char *s, char *out, size_t outsz)
+{
+	json_t *v = json_string(s);
+	char *t = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+
+	snprintf(out, outsz, "%s", t ? t : "\"\"");
+	free(t);
+	json_decref(v);
+	return out;
+}
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gcancel [-h] [-c config] [-P dest] job ... | -\n"
-	    "       gcancel [-c config] [-P dest] -a | -u user\n");
+	fprintf(stderr, "usage: gcancel [-h] [--json] [-c config] [-P dest] job"
+	    " ... | -\n"
+	    "       gcancel [--json] [-c config] [-P dest] -a | -u user\n");
 	exit(EXIT_USAGE);
 }
 
@@ -37,13 +52,22 @@ main(int argc, char *argv[])
 	struct conf conf;
 	struct msg m;
 	const char *cfile = NULL, *dest = "", *user = NULL;
-	char ids[32], me[64];
-	int ch, sock, i, failed = 0, all = 0;
+	char ids[32], me[64], q[1200];
+	int ch, sock, i, failed = 0, all = 0, json = 0;
 	long id;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	log_init("gcancel", LOG_TO_STDERR, 0);
-	while ((ch = getopt(argc, argv, "ac:hP:u:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "ac:hP:u:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
+		case 'J':
+			json = 1;
+			break;
 		case 'a':
 			all = 1;
 			break;
@@ -95,9 +119,15 @@ main(int argc, char *argv[])
 			log_warn("lost the connection to spoold");
 			failed = EXIT_CONNECT;
 		} else if (strcmp(msg_field(&m, 0), "ok") != 0) {
-			log_warnx("%s", msg_field(&m, 1));
+			if (json)
+				printf("{\"canceled\":0,\"error\":%s}\n",
+				    quoted(msg_field(&m, 1), q, sizeof(q)));
+			else
+				log_warnx("%s", msg_field(&m, 1));
 			failed = 1;
-		} else
+		} else if (json)
+			printf("{\"canceled\":%ld}\n", atol(msg_field(&m, 1)));
+		else
 			printf("%s job(s) canceled\n", msg_field(&m, 1));
 		if (m.fd >= 0)
 			close(m.fd);
@@ -114,9 +144,15 @@ main(int argc, char *argv[])
 		if (m.fd >= 0)
 			close(m.fd);
 		if (strcmp(msg_field(&m, 0), "ok") != 0) {
-			log_warnx("%s: %s", argv[i], msg_field(&m, 1));
+			if (json)
+				printf("{\"job\":%ld,\"canceled\":false,"
+				    "\"error\":%s}\n", id, quoted(msg_field(&m,
+				    1), q, sizeof(q)));
+			else
+				log_warnx("%s: %s", argv[i], msg_field(&m, 1));
 			failed = 1;
-		}
+		} else if (json)
+			printf("{\"job\":%ld,\"canceled\":true}\n", id);
 	}
 	close(sock);
 	conf_free(&conf);

@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "analyse.h"
 #include "client.h"
 #include "log.h"
@@ -32,9 +34,9 @@ usage(void)
 {
 	fprintf(stderr, "usage: gprint [-hqw] [-# copies] [-c config] [-P dest]"
 	    " [-p priority]\n"
-	    "              [-T title] [--hold-until time] [file ...]\n"
+	    "              [-T title] [--hold-until time] [--json] [file ...]\n"
 	    "       gprint --check [--json] [-c config] [-P dest] file ...\n"
-	    "       gprint --reprint job [-w] [-c config]\n");
+	    "       gprint --reprint job [-w] [--json] [-c config]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -249,6 +251,34 @@ parse_hold(const char *s, time_t now)
 	}
 }
 
+/* gprint --json: one object a file, on one line. */
+static void
+json_result(const char *file, long id, const char *dest, const char *error,
+    const char *state, const char *reason)
+{
+	json_t *o = json_object();
+	char name[96], *text;
+
+	json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "accepted", json_boolean(id > 0));
+	if (id > 0) {
+		snprintf(name, sizeof(name), "%s-%ld", dest, id);
+		json_object_set_new(o, "id", json_integer(id));
+		json_object_set_new(o, "name", json_string(name));
+		json_object_set_new(o, "destination", json_string(dest));
+	} else
+		json_object_set_new(o, "reason", json_string(error));
+	if (state != NULL) {
+		json_object_set_new(o, "state", json_string(state));
+		json_object_set_new(o, "end_reason", json_string(reason));
+	}
+	if ((text = json_dumps(o, JSON_COMPACT)) != NULL)
+		printf("%s\n", text);
+	free(text);
+	json_decref(o);
+	fflush(stdout);
+}
+
 /* Standard input as a regular file that spoold can read and check:
  * copied into an unnamed file under $TMPDIR. */
 static int
@@ -393,10 +423,6 @@ main(int argc, char *argv[])
 		argc = 1;
 		argv = stdin_args;
 	}
-	if (json && !check) {
-		log_warnx("--json goes with --check");
-		usage();
-	}
 	if (check)
 		return check_files(argc, argv, cfile, printer, json);
 	if ((sock = client_connect(cfile, &conf)) < 0)
@@ -431,6 +457,9 @@ main(int argc, char *argv[])
 			    O_NOCTTY | O_NONBLOCK)) < 0)
 				log_warn("%s", argv[i]);
 			if (fd < 0) {
+				if (json)
+					json_result(argv[i], 0, "",
+					    strerror(errno), NULL, NULL);
 				failed = 1;
 				free(copy);
 				continue;
@@ -448,8 +477,12 @@ main(int argc, char *argv[])
 		if (m.fd >= 0)
 			close(m.fd);
 		if (strcmp(msg_field(&m, 0), "ok") != 0) {
-			log_warnx("%s: rejected: %s", argv[i],
-			    msg_field(&m, 1));
+			if (json)
+				json_result(argv[i], 0, "", msg_field(&m, 1),
+				    NULL, NULL);
+			else
+				log_warnx("%s: rejected: %s", argv[i],
+				    msg_field(&m, 1));
 			failed = 1;
 			continue;
 		}
@@ -458,9 +491,11 @@ main(int argc, char *argv[])
 			failed = 1;
 			continue;
 		}
-		printf("request id is %s-%ld (1 file(s))\n", msg_field(&m, 2),
-		    id);
 		snprintf(dname, sizeof(dname), "%s", msg_field(&m, 2));
+		if (json && !wait)
+			json_result(argv[i], id, dname, NULL, NULL, NULL);
+		else if (!json)
+			printf("request id is %s-%ld (1 file(s))\n", dname, id);
 		fflush(stdout);
 		if (!wait)
 			continue;
@@ -470,8 +505,11 @@ main(int argc, char *argv[])
 			failed = EXIT_CONNECT;
 			goto done;
 		}
-		printf("%s-%ld: %s%s%s\n", dname, id, state,
-		    reason[0] ? ": " : "", reason);
+		if (json)
+			json_result(argv[i], id, dname, NULL, state, reason);
+		else
+			printf("%s-%ld: %s%s%s\n", dname, id, state,
+			    reason[0] ? ": " : "", reason);
 		if (r == 0)
 			failed = 1;
 	}

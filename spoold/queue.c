@@ -502,14 +502,11 @@ queue_copy_done(struct spoold *sd, long id, const char *who)
 
 	if (queue_get(sd, id, &j) <= 0)
 		return -1;
-	if (j.copies_done + 1 >= j.copies) {
-		if (job_update(sd, id, "UPDATE job SET copies_done ="
-		    " copies_done + 1 WHERE id = ?1", "copy", "", who, NULL,
-		    0) < 0)
-			return -1;
-		return queue_set_state(sd, id, "completed", "", who) < 0 ? -1 :
-		    0;
-	}
+	if (j.copies_done + 1 >= j.copies)
+		return job_update(sd, id, "UPDATE job SET copies_done ="
+		    " copies_done + 1, state = 'completed', reason = '',"
+		    " finished = ?3 WHERE id = ?1", "completed", "", who, NULL,
+		    (long long)time(NULL)) < 0 ? -1 : 0;
 	snprintf(why, sizeof(why), "copy %d of %d completed",
 	    j.copies_done + 1, j.copies);
 	return job_update(sd, id, "UPDATE job SET copies_done = copies_done"

@@ -87,8 +87,8 @@ grep -q "^held .* $id6 " "$T/q.out" || fail "job $id6 not held: $(cat "$T/q.out"
 expect_log "$T/j1.gcode" "$T/j3.gcode" "$T/j2.gcode" "$T/j4.gcode" \
     "$T/j5.gcode" "$T/j5.gcode" "$T/j6.gcode"
 
-# gpc send: a command by hand, checked like a job's, with the answer.
-"$GPC" ready mk3
+# gpc send: a command by hand, checked like a job's, with the answer
+# (a printer waiting for its bed to be cleared takes it).
 "$GPC" send mk3 G1 X12 Y34 F3000 > /dev/null || fail "gpc send G1"
 "$GPC" send mk3 M114 > "$T/out" || fail "gpc send M114"
 grep -q "^X:12.00 Y:34.00 " "$T/out" || fail "gpc send M114 said: $(cat "$T/out")"
@@ -109,6 +109,19 @@ grep -q "^held .* $id8 " "$T/q.out" || fail "job $id8 not moved: $(cat "$T/q.out
 "$GCANCEL" -P mk4 -u "$me" > "$T/out" || fail "gcancel -u"
 grep -qx "2 job(s) canceled" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
 "$GQUEUE" -P mk4 | grep -qx "no entries" || fail "mk4 still has jobs"
+
+# --json for scripts.
+"$GPRINT" --json -P mk4 -q "$T/j1.gcode" "$T/missing.gcode" > "$T/out" 2>&1 &&
+	fail "gprint --json: a missing file went unnoticed"
+grep -q '^{"file":"[^"]*/j1.gcode","accepted":true,"id":[0-9]*,"name":"mk4-[0-9]*","destination":"mk4"}$' "$T/out" ||
+	fail "gprint --json: $(cat "$T/out")"
+grep -q '^{"file":"[^"]*/missing.gcode","accepted":false,"reason":"No such file or directory"}$' "$T/out" ||
+	fail "gprint --json: $(cat "$T/out")"
+idj=$(sed -n 's/.*"id":\([0-9]*\),.*/\1/p' "$T/out")
+"$GCANCEL" --json "$idj" 999 > "$T/out" && fail "gcancel --json 999"
+grep -qx "{\"job\":$idj,\"canceled\":true}" "$T/out" || fail "gcancel --json: $(cat "$T/out")"
+grep -qx '{"job":999,"canceled":false,"error":"job 999 does not exist"}' "$T/out" ||
+	fail "gcancel --json: $(cat "$T/out")"
 
 # A reprint is a new job of the same file.
 out=$("$GPRINT" --reprint "$id1") || fail "gprint --reprint"
@@ -134,6 +147,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null &&
 		grep -q -E "only|your own" "$T/out" || fail "$c as nobody: $(cat "$T/out")"
 	done
 	"$GCANCEL" "$id10" || fail "the owner could not cancel"
+	as_nobody_ok=1
 fi
 
 # The history, the notifications, and retention.
@@ -145,7 +159,15 @@ grep -q "^held $id3 mk3-$id3 held $me$" "$T/events.log" || fail "events: $(cat "
 grep -q "^awaiting" "$T/events.log" && fail "odd event"
 gs_stop_spoold
 sed -i "/^\[spool\]/a keep_files = 0" "$GSPOOL_CONF"
+if [ -n "${as_nobody_ok:-}" ]; then
+	# The admin group may do what root may.
+	sed -i "/^\[spool\]/a admin_group = nogroup" "$GSPOOL_CONF"
+fi
 gs_spoold
+if [ -n "${as_nobody_ok:-}" ]; then
+	as_nobody "$GPC" -r "from nobody" disable mk4 || fail "the admin group may not disable"
+	"$GQUEUE" -P mk4 | grep -qx "	mk4 is disabled: from nobody" || fail "mk4 not disabled"
+fi
 "$GPRINT" --reprint "$id1" 2> "$T/err" && fail "reprinted a file not kept"
 grep -q "its file is no longer kept" "$T/err" || fail "gprint --reprint: $(cat "$T/err")"
 [ -e "$T/spool/jobs/$id1.gcode" ] && fail "the file of job $id1 is still kept"
