@@ -41,8 +41,6 @@ for want in '"accepted":true' '"slicer":"gspool"' '"layers":100' \
     '"filament_mm":[' '"bbox":{"min":[' '"estimated_seconds":'; do
 	grep -qF "$want" "$T/cube.json" || fail "JSON lacks $want: $(cat "$T/cube.json")"
 done
-"$GPRINT" --json "$CUBE" 2> "$T/err" && fail "--json without --check"
-grep -q "json goes with --check" "$T/err" || fail "said: $(cat "$T/err")"
 
 need_corpus
 # file, then accepted or the start of the reason, slicer, version, layers
