@@ -1012,6 +1012,7 @@ job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 	memset(&cur, 0, sizeof(cur));
 	gstate_init(&cur.gs);
 	cur.hotend = cur.bed = cur.fan = -1;
+	at = cur;
 	while (!(found && zfound)) {
 		if (off == len) {
 			if ((n = read(j->fd, j->buf, JOB_BUFSZ)) < 0) {

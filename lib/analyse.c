@@ -91,6 +91,8 @@ analyse_parse_codes(const char *list, struct gcode_code *codes, int max,
 	return 0;
 }
 
+static int	code_in(const struct gcode_code *, int, char, long);
+
 void
 analyse_init(struct analysis *a, const struct analyse_policy *pol)
 {
@@ -116,6 +118,11 @@ analyse_init(struct analysis *a, const struct analyse_policy *pol)
 		a->bbox_min[i] = 1e30;
 		a->bbox_max[i] = -1e30;
 	}
+	/* Moves are nearly every command: their verdict once. */
+	for (i = 0; i < 4; i++)
+		a->move_ok[i] = !code_in(a->pol.forbidden, a->pol.nforbidden,
+		    'G', i) && (a->pol.nallowed == 0 ||
+		    code_in(a->pol.allowed, a->pol.nallowed, 'G', i));
 }
 
 static int
@@ -265,6 +272,9 @@ on_comment(struct analysis *a, const char *c)
 	 * only the first letters of what is looked for go further. */
 	if (!a->in_thumb && (s[0] == '\0' || strchr("gGSKvLeTPfBtM", s[0]) ==
 	    NULL))
+		return;
+	/* ";TYPE:", at every change of feature: of the T's, only TIME:. */
+	if (!a->in_thumb && s[0] == 'T' && strncmp(s, "TIME:", 5) != 0)
 		return;
 
 	if (a->in_thumb) {
@@ -480,7 +490,7 @@ check_arc(struct analysis *a, const double *from, const double *to,
 static double
 move_time(double d, double v, double v0, double v1, double acc)
 {
-	double da, dd, vp;
+	double da, dd, vp, inv = 1 / acc;
 
 	if (d <= 0 || v <= 0)
 		return 0;
@@ -488,17 +498,19 @@ move_time(double d, double v, double v0, double v1, double acc)
 		v0 = v;
 	if (v1 > v)
 		v1 = v;
-	da = (v * v - v0 * v0) / (2 * acc);
-	dd = (v * v - v1 * v1) / (2 * acc);
+	/* An estimate: multiplications where divisions would do the same
+	 * within a rounding. */
+	da = (v * v - v0 * v0) * 0.5 * inv;
+	dd = (v * v - v1 * v1) * 0.5 * inv;
 	if (da + dd <= d)
-		return (v - v0) / acc + (v - v1) / acc + (d - da - dd) / v;
+		return (2 * v - v0 - v1) * inv + (d - da - dd) / v;
 	/* No cruise: the peak speed where the ramps meet. */
 	vp = sqrt((2 * acc * d + v0 * v0 + v1 * v1) / 2);
 	if (vp < v0)
 		vp = v0;
 	if (vp < v1)
 		vp = v1;
-	return (vp - v0) / acc + (vp - v1) / acc;
+	return (2 * vp - v0 - v1) * inv;
 }
 
 static void
@@ -536,9 +548,13 @@ motion(struct analysis *a, const struct gstate *before, const char *cmd,
 	v = (a->gs.inches ? 25.4 : 1.0) * a->gs.feed / 60.0;
 	if (v <= 0)
 		return;
-	for (i = 0; i < 3; i++) {
-		d[i] /= dist;
-		cosang += d[i] * a->dir_prev[i];
+	{
+		double inv = 1 / dist;
+
+		for (i = 0; i < 3; i++) {
+			d[i] *= inv;
+			cosang += d[i] * a->dir_prev[i];
+		}
 	}
 	/* Junction speed: full through a straight line, none at a reversal
 	 * (a simple stand-in for the firmware's junction deviation).  With
@@ -594,26 +610,38 @@ on_move(struct analysis *a, const char *cmd, long code)
 	int i, has;
 
 	/* Every word a number, none twice ("X0x10" is X0, then X10: a
-	 * firmware may read it otherwise). */
+	 * firmware may read it otherwise); the state follows each, in one
+	 * reading of the words. */
 	while (gcode_next_word(&w, &letter, &v, &has)) {
-		if (strchr(words, letter) == NULL)
+		const char *k = NULL;
+
+		switch (letter) {
+		case 'X': case 'Y': case 'Z': case 'E': case 'F': case 'I':
+		case 'J': case 'R':
+			k = strchr(words, letter);
+			break;
+		}
+		if (k == NULL) {
+			if (has)
+				gstate_move_word(&a->gs, letter, v);
 			continue;
+		}
 		if (!has)
 			return refuse(a, "'%s': %c without a number", cmd,
 			    letter);
 		if (!(v > -1e9 && v < 1e9))
 			return refuse(a, "'%s': %c is out of any range", cmd,
 			    letter);
-		bit = 1u << (strchr(words, letter) - words);
+		bit = 1u << (k - words);
 		if (seen & bit)
 			return refuse(a, "'%s': %c given twice", cmd, letter);
 		seen |= bit;
+		gstate_move_word(&a->gs, letter, v);
 	}
 
 	double mfrom[3], mto[3];
 	unsigned mknown = 0, mknown0 = 0;
 
-	gstate_apply(&a->gs, cmd);
 	for (i = 0; i < 3; i++) {
 		to[i] = a->gs.pos[i];
 		/* The volume is the machine's: G92 offsets undone. */
@@ -709,6 +737,9 @@ on_command(struct analysis *a)
 		a->wait_pending = 0;
 		a->pauses++;
 	}
+	if (numbered && letter == 'G' && code >= 0 && code <= 3 &&
+	    a->move_ok[code])
+		return on_move(a, cmd, code);
 	if (numbered && code_in(a->pol.forbidden, a->pol.nforbidden, letter,
 	    code))
 		return refuse(a, "%c%ld is forbidden on this printer (%s)",

@@ -55,6 +55,7 @@ typedef void analyse_thumb_fn(void *arg, int idx, const unsigned char *data,
 
 struct analysis {
 	struct analyse_policy pol;
+	unsigned char	move_ok[4];	/* G0-G3 pass the policy's lists */
 	struct gcode_lexer lx;
 	struct gstate	gs;
 	char		error[320];	/* why the file is refused */

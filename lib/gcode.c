@@ -26,9 +26,23 @@
 
 #include "gcode.h"
 
+static unsigned char cmd_stop[256], comment_stop[256];
+static int stops_ready;
+
 void
 gcode_lexer_init(struct gcode_lexer *lx, const struct gcode_policy *pol)
 {
+	int c;
+
+	/* The bytes that end a run in the fast paths of gcode_lex(). */
+	if (!stops_ready) {
+		for (c = 0; c < 256; c++) {
+			cmd_stop[c] = c < 0x20 || c >= 0x7f || c == ';' ||
+			    c == '(' || c == '*';
+			comment_stop[c] = (c < 0x20 && c != '\t') || c == 0x7f;
+		}
+		stops_ready = 1;
+	}
 	memset(lx, 0, sizeof(*lx));
 	if (pol)
 		lx->policy = *pol;
@@ -90,12 +104,36 @@ gcode_frame(char *out, size_t outsz, long n, const char *cmd)
 double
 gcode_number(const char *s, char **endp)
 {
+	static const double pow10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+	    1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+	    1e18 };
 	const char *p = s;
+	unsigned long long n = 0;
 	double m = 0, scale = 1;
-	int neg = 0, digits = 0;
+	int neg = 0, digits = 0, frac = 0;
 
 	if (*p == '-' || *p == '+')
 		neg = *p++ == '-';
+	/* Up to 18 digits in an integer, exactly; more the slow way. */
+	for (; *p >= '0' && *p <= '9' && digits < 18; p++, digits++)
+		n = n * 10 + (unsigned)(*p - '0');
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && digits < 18; p++,
+		    digits++, frac++)
+			n = n * 10 + (unsigned)(*p - '0');
+	}
+	if (*p < '0' || *p > '9') {
+		if (digits == 0) {
+			*endp = (char *)s;	/* "nan", "inf", "-" */
+			return 0;
+		}
+		*endp = (char *)p;
+		m = (double)n / pow10[frac];
+		return neg ? -m : m;
+	}
+	/* A number of more than 18 digits. */
+	p = s + (*s == '-' || *s == '+');
+	digits = 0;
 	for (; *p >= '0' && *p <= '9'; p++, digits++)
 		m = m * 10 + (*p - '0');
 	if (*p == '.') {
@@ -104,12 +142,15 @@ gcode_number(const char *s, char **endp)
 			scale *= 10;
 		}
 	}
-	if (digits == 0) {
-		*endp = (char *)s;	/* "nan", "inf", "-": not numbers */
-		return 0;
-	}
 	*endp = (char *)p;
 	return (neg ? -m : m) / scale;
+}
+
+/* ASCII letters, without the locale's tables (the hot path). */
+static inline int
+is_letter(unsigned char c)
+{
+	return (unsigned char)((c | 0x20) - 'a') < 26;
 }
 
 const char *
@@ -117,12 +158,12 @@ gcode_args(const char *cmd)
 {
 	const char *p = cmd;
 
-	if (isalpha((unsigned char)*p)) {
+	if (is_letter((unsigned char)*p)) {
 		p++;
-		while (isdigit((unsigned char)*p))
+		while (*p >= '0' && *p <= '9')
 			p++;
-		if (*p == '.' && isdigit((unsigned char)p[1]))
-			for (p++; isdigit((unsigned char)*p); p++)
+		if (*p == '.' && p[1] >= '0' && p[1] <= '9')
+			for (p++; *p >= '0' && *p <= '9'; p++)
 				;
 	}
 	return p;
@@ -134,13 +175,13 @@ gcode_next_word(const char **pp, char *letter, double *val, int *has_num)
 	const char *p = *pp;
 	char *end;
 
-	while (*p && !isalpha((unsigned char)*p))
+	while (*p && !is_letter((unsigned char)*p))
 		p++;		/* spaces, and anything that is no word */
 	if (*p == '\0') {
 		*pp = p;
 		return 0;
 	}
-	*letter = (char)toupper((unsigned char)*p++);
+	*letter = (char)(*p++ & ~0x20);
 	while (*p == ' ' || *p == '\t')
 		p++;
 	*val = gcode_number(p, &end);
@@ -339,10 +380,12 @@ lx_finish_line(struct gcode_lexer *lx)
 		return lx_fail(lx, lx->cmd_line,
 		    "'%s' is not a G-code command (a command starts with a"
 		    " letter)", lx->cmd);
-	if (strchr(lx->cmd, '*') != NULL)
+	if (lx->star) {
+		lx->star = 0;
 		return lx_fail(lx, lx->cmd_line,
 		    "'%s' carries its own checksum; submit plain G-code",
 		    lx->cmd);
+	}
 	if (cmd_code(lx->cmd, &letter, &num)) {
 		if (letter == 'N')
 			return lx_fail(lx, lx->cmd_line,
@@ -359,7 +402,10 @@ lx_finish_line(struct gcode_lexer *lx)
 		    check_heater(lx, "bed", lx->policy.max_bed) < 0)
 			return -1;
 	}
-	if (framed_length((unsigned long)lx->ncmds + 1, lx->cmd, n) >
+	/* "N<n> " and "*<cs>" add at most digits + 6 bytes: the exact
+	 * length (and its checksum) only near the limit. */
+	if (n + 26 > GCODE_MAX_FRAMED &&
+	    framed_length((unsigned long)lx->ncmds + 1, lx->cmd, n) >
 	    GCODE_MAX_FRAMED)
 		return lx_fail(lx, lx->cmd_line,
 		    "'%s' is longer than the firmware's %d bytes once numbered"
@@ -388,12 +434,11 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		if (lx->cmdlen > 0 && !lx->in_comment && !lx->in_paren &&
 		    !lx->overlong) {
 			room = GCODE_MAX_CMD - lx->cmdlen;
-			for (j = i; j < len && j - i < room; j++) {
-				c = (unsigned char)buf[j];
-				if (c < 0x20 || c >= 0x7f || c == ';' ||
-				    c == '(')
+			if (room > len - i)
+				room = len - i;
+			for (j = i; j < i + room; j++)
+				if (cmd_stop[(unsigned char)buf[j]])
 					break;
-			}
 			if (j > i) {
 				memcpy(lx->cmd + lx->cmdlen, buf + i, j - i);
 				lx->cmdlen += j - i;
@@ -403,11 +448,9 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			}
 			c = (unsigned char)buf[i];
 		} else if (lx->in_comment) {
-			for (j = i; j < len; j++) {
-				c = (unsigned char)buf[j];
-				if ((c < 0x20 && c != '\t') || c == 0x7f)
+			for (j = i; j < len; j++)
+				if (comment_stop[(unsigned char)buf[j]])
 					break;
-			}
 			if (j > i) {
 				if (lx->comment_at_start) {
 					room = sizeof(lx->comment) - 1 -
@@ -499,6 +542,8 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			lx->overlong = 1;
 			continue;
 		}
+		if (c == '*')
+			lx->star = 1;
 		lx->cmd[lx->cmdlen++] = (char)c;
 	}
 	*st = GCODE_MORE;

@@ -44,6 +44,7 @@ struct gcode_lexer {
 	int		in_paren;	/* inside ( ... ) */
 	int		prev_cr;
 	int		overlong;	/* command text went past cmd[] */
+	int		star;		/* a '*' in the command: a checksum */
 	char		error[256];
 
 	/* Layer markers the slicers write (";LAYER:3", ";LAYER_CHANGE",

@@ -41,34 +41,42 @@ axis_of(char letter)
 }
 
 /* The words of a move, in one pass: X, Y, Z, E and F. */
+void
+gstate_move_word(struct gstate *s, char letter, double v)
+{
+	int a, rel;
+
+	if (letter == 'F') {
+		if (v > 0) {
+			s->feed = v;
+			s->feed_known = 1;
+		}
+		return;
+	}
+	if ((a = axis_of(letter)) < 0)
+		return;
+	if (s->inches)
+		v *= 25.4;
+	rel = s->relative || (a == GS_E && s->e_relative);
+	if (rel) {
+		s->pos[a] += v;		/* unknown stays unknown */
+	} else {
+		s->pos[a] = v;
+		s->known |= 1u << a;
+	}
+}
+
 static void
 apply_move(struct gstate *s, const char *cmd)
 {
-	double v, scale = s->inches ? 25.4 : 1.0;
 	const char *p = gcode_args(cmd);
+	double v;
 	char letter;
-	int a, rel, has;
+	int has;
 
-	while (gcode_next_word(&p, &letter, &v, &has)) {
-		if (!has)
-			continue;
-		if (letter == 'F') {
-			if (v > 0) {
-				s->feed = v;
-				s->feed_known = 1;
-			}
-			continue;
-		}
-		if ((a = axis_of(letter)) < 0)
-			continue;
-		rel = s->relative || (a == GS_E && s->e_relative);
-		if (rel) {
-			s->pos[a] += v * scale;	/* unknown stays unknown */
-		} else {
-			s->pos[a] = v * scale;
-			s->known |= 1u << a;
-		}
-	}
+	while (gcode_next_word(&p, &letter, &v, &has))
+		if (has)
+			gstate_move_word(s, letter, v);
 }
 
 /* Homing: the axis is at machine 0, and G92's offset is gone.  G92:
@@ -110,14 +118,6 @@ apply_set(struct gstate *s, const char *cmd, int homing)
 	}
 }
 
-int
-gstate_machine(const struct gstate *s, int a, double *out)
-{
-	if (!((s->known >> a) & 1u) || ((s->origin_unknown >> a) & 1u))
-		return 0;
-	*out = s->pos[a] + s->origin[a];
-	return 1;
-}
 
 void
 gstate_apply(struct gstate *s, const char *cmd)

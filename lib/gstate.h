@@ -28,8 +28,18 @@ struct gstate {
 void	gstate_init(struct gstate *);
 /* Follow one command (comment-free, as the lexer gives it). */
 void	gstate_apply(struct gstate *, const char *cmd);
+/* Follow one word (with its number) of a G0-G3 move: what gstate_apply
+ * does for each, for a caller that reads the words itself. */
+void	gstate_move_word(struct gstate *, char letter, double v);
 /* The machine position of axis a (G92 offsets undone); 0 if unknown. */
-int	gstate_machine(const struct gstate *, int a, double *out);
+static inline int
+gstate_machine(const struct gstate *s, int a, double *out)
+{
+	if (!((s->known >> a) & 1u) || ((s->origin_unknown >> a) & 1u))
+		return 0;
+	*out = s->pos[a] + s->origin[a];
+	return 1;
+}
 
 /*
  * The commands that return the head and the modes to s, one per call:
