@@ -311,10 +311,11 @@ pend_add(struct backend *b, const char *cmd)
 	snprintf(b->pend[b->npend++], sizeof(b->pend[0]), "%s", cmd);
 }
 
+/* Queue each line of text (lines joined by newlines). */
 static void
-pend_script(struct backend *b, int which)
+pend_lines(struct backend *b, const char *p)
 {
-	const char *p = b->script[which], *nl;
+	const char *nl;
 	char line[GCODE_MAX_CMD + 1];
 	size_t n;
 
@@ -327,6 +328,12 @@ pend_script(struct backend *b, int which)
 		line[n] = '\0';
 		pend_add(b, line);
 	}
+}
+
+static void
+pend_script(struct backend *b, int which)
+{
+	pend_lines(b, b->script[which]);
 }
 
 static void
@@ -801,21 +808,7 @@ handle_ctl(struct backend *b)
 		b->manual_input_done = 0;
 		b->manual_out[0] = '\0';
 		b->npend = b->pend_i = 0;
-		{
-			const char *p = msg_field(&m, 1), *nl;
-			char line[GCODE_MAX_CMD + 1];
-			size_t n;
-
-			for (; *p; p = nl ? nl + 1 : p + strlen(p)) {
-				nl = strchr(p, '\n');
-				n = nl ? (size_t)(nl - p) : strlen(p);
-				if (n == 0 || n >= sizeof(line))
-					continue;
-				memcpy(line, p, n);
-				line[n] = '\0';
-				pend_add(b, line);
-			}
-		}
+		pend_lines(b, msg_field(&m, 1));
 		status(b, "busy", "running G-code sent by hand");
 		return;
 	}

@@ -319,43 +319,22 @@ fail:
 	return -1;
 }
 
+static int job_update(struct spoold *, long, const char *, const char *,
+    const char *, const char *, const char *, long long);
+
 int
 queue_set_state(struct spoold *sd, long id, const char *state,
     const char *reason, const char *who)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	if (db_exec(sd, "BEGIN IMMEDIATE", "set state") < 0)
+	if (job_update(sd, id, "UPDATE job SET state = ?4, reason = ?2,"
+	    " started = CASE WHEN ?4 = 'processing' THEN ?3 ELSE started END,"
+	    " finished = CASE WHEN ?4 IN ('completed', 'canceled', 'aborted')"
+	    " THEN ?3 ELSE finished END WHERE id = ?1", state, reason, who,
+	    reason, (long long)time(NULL)) < 0) {
+		log_warnx("queue: job %ld: cannot set state %s", id, state);
 		return -1;
-	st = db_prepare(sd, "UPDATE job SET state = ?, reason = ?,"
-	    " started = CASE WHEN ? = 'processing' THEN ? ELSE started END,"
-	    " finished = CASE WHEN ? IN ('completed', 'canceled', 'aborted')"
-	    " THEN ? ELSE finished END WHERE id = ?");
-	if (st == NULL)
-		goto fail;
-	sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-	sqlite3_bind_text(st, 5, state, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
-	sqlite3_bind_int64(st, 7, id);
-	r = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (r != SQLITE_DONE || sqlite3_changes(sd->db) != 1) {
-		log_warnx("queue: job %ld: cannot set state %s: %s", id, state,
-		    r != SQLITE_DONE ? sqlite3_errmsg(sd->db) : "no such job");
-		goto fail;
 	}
-	if (db_event(sd, id, state, who, reason) < 0)
-		goto fail;
-	if (db_exec(sd, "COMMIT", "set state") < 0)
-		goto fail;
 	return 0;
-fail:
-	db_exec(sd, "ROLLBACK", "rollback");
-	return -1;
 }
 
 int
@@ -445,7 +424,9 @@ queue_ids(struct spoold *sd, const char *state, long after, long *ids,
 	return n;
 }
 
-/* One UPDATE of a job and its event row, in one transaction. */
+/* One UPDATE of a job and its event row, in one transaction: ?1 the
+ * job, ?2 a text, ?3 a number, ?4 the event (its new state), where the
+ * statement has them.  -1 if it fails or changes no job. */
 static int
 job_update(struct spoold *sd, long id, const char *sql, const char *event,
     const char *reason, const char *who, const char *text, long long v)
@@ -457,13 +438,13 @@ job_update(struct spoold *sd, long id, const char *sql, const char *event,
 		return -1;
 	if ((st = db_prepare(sd, sql)) == NULL)
 		goto fail;
-	/* ?1 the job, ?2 a text, ?3 a number, where the statement has
-	 * them. */
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_bind_parameter_count(st) >= 2)
 		sqlite3_bind_text(st, 2, text ? text : "", -1, SQLITE_STATIC);
 	if (sqlite3_bind_parameter_count(st) >= 3)
 		sqlite3_bind_int64(st, 3, v);
+	if (sqlite3_bind_parameter_count(st) >= 4)
+		sqlite3_bind_text(st, 4, event, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE || sqlite3_changes(sd->db) != 1) {
