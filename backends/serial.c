@@ -70,6 +70,7 @@ enum jctl {
 struct layer_mark {
 	long		 line;		/* job line that starts the layer */
 	unsigned long	 layer;
+	double		 z;		/* the height after that line */
 };
 
 struct job {
@@ -96,6 +97,7 @@ struct job {
 	struct gstate	 gs;		/* after the last line fed */
 	struct gstate	 at_pause;
 	unsigned long	 layer;		/* reached (acknowledged) */
+	double		 layer_z;	/* its height, 0 if not known */
 	unsigned long	 layer_fed;
 	struct layer_mark marks[LAYER_MARKS];
 	int		 mhead, mcount;
@@ -251,7 +253,7 @@ job_end(struct backend *b, const char *state, const char *reason)
 static void
 job_progress(struct backend *b, long long now, int force)
 {
-	char id[32], lines[32], layer[32], bytes[32];
+	char id[32], lines[32], layer[32], bytes[32], z[32];
 
 	if (b->job.id == 0 || (!force &&
 	    now - b->job.last_progress < PROGRESS_MS))
@@ -261,8 +263,9 @@ job_progress(struct backend *b, long long now, int force)
 	snprintf(lines, sizeof(lines), "%ld", b->job.acked + b->job.base_lines);
 	snprintf(layer, sizeof(layer), "%lu", b->job.layer);
 	snprintf(bytes, sizeof(bytes), "%llu", b->job.bytes_acked);
+	snprintf(z, sizeof(z), "%.3f", b->job.layer_z);
 	if (b->ctl >= 0 && msg_send(b->ctl, -1, "progress", id, lines, layer,
-	    bytes, (char *)NULL) < 0 && errno != EAGAIN) {
+	    bytes, z, (char *)NULL) < 0 && errno != EAGAIN) {
 		log_warn("%s: spoold went away", b->printer);
 		close(b->ctl);
 		b->ctl = -1;
@@ -281,6 +284,7 @@ job_acked(struct backend *b, long acked)
 		j->bytes_acked = j->offset[acked % OFFSETS];
 	while (j->mcount > 0 && j->marks[j->mhead].line <= acked) {
 		j->layer = j->marks[j->mhead].layer;
+		j->layer_z = j->marks[j->mhead].z;
 		j->mhead = (j->mhead + 1) % LAYER_MARKS;
 		j->mcount--;
 	}
@@ -454,8 +458,13 @@ job_send(struct backend *b, const char *cmd, long long now)
 			j->mhead = (j->mhead + 1) % LAYER_MARKS;
 			j->mcount--;
 		}
-		j->marks[(j->mhead + j->mcount) % LAYER_MARKS] =
-		    (struct layer_mark){ j->fed, j->layer_fed };
+		{
+			double z = 0;
+
+			gstate_machine(&j->gs, GS_Z, &z);
+			j->marks[(j->mhead + j->mcount) % LAYER_MARKS] =
+			    (struct layer_mark){ j->fed, j->layer_fed, z };
+		}
 		j->mcount++;
 	}
 	return 0;
@@ -629,10 +638,15 @@ handle_events(struct backend *b, long long now)
 		case LINK_EV_READY:
 			status(b, "ready", ev.text);
 			break;
-		case LINK_EV_ACK:
+		case LINK_EV_ACK: {
+			unsigned long layer = b->job.layer;
+
+			/* A new layer is told at once: filters take a frame
+			 * at each. */
 			job_acked(b, ev.line);
-			job_progress(b, now, 0);
+			job_progress(b, now, b->job.layer != layer);
 			break;
+		}
 		case LINK_EV_JOB_DONE:
 			if (b->manual) {
 				manual_end(b, "done", b->manual_out);

@@ -392,6 +392,26 @@ parse_yesno(const char *s)
 	return -1;
 }
 
+/* filters = NAME ...: programs in filter_dir, run beside each job. */
+static void
+conf_filters(struct conf_parse *cp, struct conf_printer *p, const char *value)
+{
+	char *list = xstrdup(value), *w, *save;
+
+	for (w = strtok_r(list, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (!name_is_safe(w, CONF_NAME_MAX))
+			conf_error(cp, cp->line, "filters: '%s' is not a filter"
+			    " name", w);
+		else if (p->nfilters == CONF_FILTERS)
+			conf_error(cp, cp->line, "filters: more than %d",
+			    CONF_FILTERS);
+		else
+			p->filters[p->nfilters++] = xstrdup(w);
+	}
+	free(list);
+}
+
 static void
 conf_class_section(struct conf_parse *cp, const char *name, const char *key,
     const char *value)
@@ -459,6 +479,19 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->socket_path, value);
 		else if (strcmp(key, "backend_dir") == 0)
 			conf_set_str(&c->backend_dir, value);
+		else if (strcmp(key, "filter_dir") == 0)
+			conf_set_str(&c->filter_dir, value);
+		else if (strcmp(key, "filter_timeout") == 0) {
+			if (parse_duration(value, &v) < 0 || v < 1)
+				conf_error(cp, cp->line, "filter_timeout: '%s' is"
+				    " not a time such as 10m or 600", value);
+			else
+				c->filter_timeout = v;
+		} else if (strcmp(key, "filter_max_output") == 0) {
+			if (parse_size(value, &c->filter_max_output) < 0)
+				conf_error(cp, cp->line, "filter_max_output: '%s'"
+				    " is not a size such as 500M or 2G", value);
+		}
 		else if (strcmp(key, "default_printer") == 0)
 			conf_set_str(&c->default_printer, value);
 		else if (strcmp(key, "magic") == 0)
@@ -504,7 +537,8 @@ conf_handler(void *user, const char *section, const char *key,
 		    strcmp(key, "magic") == 0 ||
 		    strcmp(key, "notify") == 0 ||
 		    strcmp(key, "socket") == 0 ||
-		    strcmp(key, "backend_dir") == 0) && value[0] != '/')
+		    strcmp(key, "backend_dir") == 0 ||
+		    strcmp(key, "filter_dir") == 0) && value[0] != '/')
 			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
 			    " path", key, value);
 		return 1;
@@ -577,6 +611,18 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_script(cp, p, CONF_CANCEL, key, value);
 		else if (strcmp(key, "between_jobs") == 0)
 			conf_script(cp, p, CONF_BETWEEN, key, value);
+		else if (strcmp(key, "filters") == 0)
+			conf_filters(cp, p, value);
+		else if (strcmp(key, "filter_options") == 0)
+			conf_set_str(&p->filter_options, value);
+		else if (strcmp(key, "camera") == 0) {
+			if (strncmp(value, "http://", 7) != 0 &&
+			    strncmp(value, "https://", 8) != 0)
+				conf_error(cp, cp->line, "camera: '%s' is not an"
+				    " http:// or https:// URL", value);
+			else
+				conf_set_str(&p->camera, value);
+		}
 		else if (strcmp(key, "clears_bed") == 0) {
 			if ((p->clears_bed = parse_yesno(value)) < 0) {
 				conf_error(cp, cp->line, "clears_bed: '%s' is"
@@ -673,6 +719,8 @@ conf_load(struct conf *c, const char *file,
 	c->max_user_jobs = 100;
 	c->keep_jobs = 30L * 86400;
 	c->keep_files = 86400;
+	c->filter_timeout = 600;
+	c->filter_max_output = 2LL << 30;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;
@@ -700,6 +748,8 @@ conf_load(struct conf *c, const char *file,
 		c->backend_dir = xstrdup(BACKEND_DIR);
 	if (c->admin_group == NULL)
 		c->admin_group = xstrdup("lpadmin");
+	if (c->filter_dir == NULL)
+		c->filter_dir = xstrdup(FILTER_DIR);
 	if (c->keep_files > c->keep_jobs)
 		conf_error(&cp, 0, "keep_files is longer than keep_jobs: a"
 		    " job's file is removed with its record");
@@ -761,6 +811,10 @@ conf_free(struct conf *c)
 		free(c->printers[i].device);
 		free(c->printers[i].device_path);
 		free(c->printers[i].resend_ok);
+		free(c->printers[i].filter_options);
+		free(c->printers[i].camera);
+		for (j = 0; j < c->printers[i].nfilters; j++)
+			free(c->printers[i].filters[j]);
 		for (j = 0; j < CONF_SCRIPTS; j++)
 			free(c->printers[i].script[j]);
 	}
@@ -777,6 +831,7 @@ conf_free(struct conf *c)
 	free(c->classes);
 	free(c->admin_group);
 	free(c->notify);
+	free(c->filter_dir);
 	free(c->file);
 	free(c->spool_dir);
 	free(c->magic);

@@ -10,6 +10,7 @@
 
 #define CONF_NAME_MAX	32
 #define CONF_SCRIPT_LINES 32		/* lines of one script */
+#define CONF_FILTERS	4		/* filters of one printer */
 
 /* The printer's own G-code: what pause, resume and cancel send, and
  * what a printer that clears its own bed runs between two jobs. */
@@ -35,6 +36,10 @@ struct conf_printer {
 	int	 script_set[CONF_SCRIPTS];	/* given in the file */
 	int	 volume_min_set;
 	int	 clears_bed;		/* no gpc ready between jobs */
+	char	*filters[CONF_FILTERS];	/* run beside each job */
+	int	 nfilters;
+	char	*filter_options;	/* "name=value ...", their 5th argument */
+	char	*camera;		/* URL of the webcam, or NULL */
 	unsigned line;			/* line of its section header */
 };
 
@@ -74,6 +79,9 @@ struct conf {
 	long	 keep_jobs;		/* seconds a finished job is listed */
 	long	 keep_files;		/* seconds its file is kept */
 	char	*notify;		/* run on each job event, or NULL */
+	char	*filter_dir;		/* where filters are */
+	long	 filter_timeout;	/* seconds a filter has after its job */
+	long long filter_max_output;	/* bytes a filter may write */
 	struct conf_printer *printers;
 	size_t	 nprinters;
 	struct conf_class *classes;

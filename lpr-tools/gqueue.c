@@ -136,6 +136,32 @@ duration(char *buf, size_t sz, long s)
 		snprintf(buf, sz, "%ldm %02lds", s / 60, s % 60);
 }
 
+static const char *spool_dir;
+
+/* gqueue -l: what the job's filters reported, and where a timelapse
+ * video is. */
+static void
+show_attrs(const char *text, const char *id)
+{
+	json_t *o = json_loads(text, 0, NULL), *v;
+	const char *k;
+	int n = 0;
+
+	if (o == NULL || !json_is_object(o) || json_object_size(o) == 0) {
+		json_decref(o);
+		return;
+	}
+	json_object_foreach(o, k, v)
+		printf("%s%s=%s", n++ ? ", " : "\t", k, json_string_value(v) ?
+		    json_string_value(v) : "");
+	printf("\n");
+	if ((v = json_object_get(o, "timelapse.video")) != NULL &&
+	    json_is_string(v) && spool_dir != NULL)
+		printf("\ttimelapse: %s/jobs/%s.d/%s\n", spool_dir, id,
+		    json_string_value(v));
+	json_decref(o);
+}
+
 /* gqueue -l: what the analyser found in the job's file. */
 static void
 show_meta(const char *text)
@@ -270,6 +296,7 @@ show(int sock, const char *dest, int longform, int history, int njobs,
 				printf(", on %s", msg_field(&m, 15));
 			printf("\n");
 			show_meta(msg_field(&m, 10));
+			show_attrs(msg_field(&m, 20), msg_field(&m, 3));
 		}
 	}
 	if (rows == 0 && !out)
@@ -329,6 +356,7 @@ main(int argc, char *argv[])
 	client_check_jobs(argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
+	spool_dir = conf.spool_dir;
 	if (wait) {
 		for (i = 0; i < argc; i++) {
 			r = client_wait_job(sock, client_job_id(argv[i]),

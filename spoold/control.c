@@ -342,7 +342,7 @@ list_row(const struct job_row *jr, void *arg)
 	snprintf(layer, sizeof(layer), "%ld", j.layer);
 	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
-	    done, hold, j.ran_on, created, started, finished, layer,
+	    done, hold, j.ran_on, created, started, finished, layer, j.attrs,
 	    (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;

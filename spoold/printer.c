@@ -276,6 +276,7 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		log_info("%s-%ld: %s%s%s%s", p->conf->name, id, state,
 		    reason && reason[0] ? ": " : "", reason ? reason : "",
 		    more > 0 ? "; another copy to print" : "");
+	filter_job_end(sd, id, more > 0 ? "completed" : state);
 	end_file_remove(sd, p->conf->name);
 	p->d.last_job = id;
 	p->d.awaiting_clear = 1;
@@ -364,6 +365,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 	    strcmp(j.state, "processing") == 0 &&
 	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) == 0) {
 		p->job = id;
+		p->job_size = j.size;
 		if (parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0)
 			p->lines_done = v;
 		if (parse_long(msg_field(&m, 4), 0, 2000000000L, &v) == 0)
@@ -514,15 +516,22 @@ printer_message(struct spoold *sd, struct printer *p)
 		    parse_long(msg_field(&m, 2), 0, 2000000000L, &v) == 0)
 			p->lines_done = v;
 		if (id == p->job &&
-		    parse_long(msg_field(&m, 4), 0, LONG_MAX, &v) == 0)
+		    parse_long(msg_field(&m, 4), 0, LONG_MAX, &v) == 0) {
 			p->bytes_done = v;
+			filter_progress(sd, id, p->bytes_done, p->job_size);
+		}
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0 &&
 		    v != p->layer) {
+			char ev[96];
+
 			/* Each new layer is recorded: where a job stopped is
 			 * known to the layer whatever happens next. */
 			p->layer = v;
 			queue_set_progress(sd, id, p->lines_done, p->layer);
+			snprintf(ev, sizeof(ev), "layer %ld z=%s", v,
+			    msg_field(&m, 5)[0] ? msg_field(&m, 5) : "0");
+			filter_event(sd, id, ev);
 		}
 		return;
 	}
@@ -535,6 +544,10 @@ printer_message(struct spoold *sd, struct printer *p)
 		    msg_field(&m, 2));
 		queue_add_event(sd, id, p->activity, msg_field(&m, 3),
 		    p->conf->name);
+		if (strcmp(p->activity, "paused") == 0)
+			filter_event(sd, id, "paused");
+		else if (strcmp(p->activity, "printing") == 0)
+			filter_event(sd, id, "resumed");
 		return;
 	}
 	if (strcmp(verb, "end") == 0) {
@@ -582,6 +595,15 @@ printer_reaped(struct spoold *sd, pid_t pid, int status)
 		printer_gone(sd, p, why);
 		return;
 	}
+}
+
+/* The size of the file of the job a printer prints: its progress. */
+static void
+printer_job_size(struct spoold *sd, struct printer *p)
+{
+	struct job_row j;
+
+	p->job_size = queue_get(sd, p->job, &j) > 0 ? j.size : 0;
 }
 
 /* Where a printer takes jobs from: itself and its enabled classes, as
@@ -674,6 +696,8 @@ printer_dispatch(struct spoold *sd)
 		sd->rr = i + 1;
 		log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
 		    between[0] ? " after its between_jobs G-code" : "");
+		printer_job_size(sd, p);
+		filter_job_start(sd, p, id);
 	}
 }
 
@@ -742,6 +766,8 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	dest_save(sd, name);
 	log_info("%s-%ld: resumed from layer %ld by %s", name, j->id, layer,
 	    who);
+	p->job_size = j->size;
+	filter_job_start(sd, p, j->id);
 	return 0;
 }
 

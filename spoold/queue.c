@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -575,18 +576,38 @@ queue_release_due(struct spoold *sd, long long now)
 	return next;
 }
 
-/* A job's folder of thumbnails: its files, then itself. */
+/* A job's folder (thumbnails, a filter's output): its files, the files
+ * of its folders (a timelapse's frames), then itself. */
 static void
 remove_job_dir(const char *path)
 {
 	struct dirent *de;
+	struct stat st;
+	char *sub;
 	DIR *d;
 
 	if ((d = opendir(path)) == NULL)
 		return;
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.')
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISDIR(st.st_mode)) {
+			DIR *s2;
+			struct dirent *e2;
+
+			sub = xasprintf("%s/%s", path, de->d_name);
+			if ((s2 = opendir(sub)) != NULL) {
+				while ((e2 = readdir(s2)) != NULL)
+					unlinkat(dirfd(s2), e2->d_name, 0);
+				closedir(s2);
+			}
+			if (rmdir(sub) < 0)
+				log_warn("%s", sub);
+			free(sub);
+		} else
 			unlinkat(dirfd(d), de->d_name, 0);
+	}
 	closedir(d);
 	if (rmdir(path) < 0)
 		log_warn("%s", path);
@@ -633,10 +654,16 @@ queue_expire(struct spoold *sd, long long now, int max)
 	}
 	if (db_exec(sd, "BEGIN IMMEDIATE", "expire") < 0)
 		return -1;
-	st = db_prepare(sd, "DELETE FROM job_event WHERE job IN (SELECT id"
-	    " FROM job WHERE finished <= ?1 AND files_removed = 1 AND state"
-	    " IN ('completed', 'canceled', 'aborted') LIMIT ?2)");
-	if (st != NULL) {
+	for (i = 0; i < 2; i++) {
+		st = db_prepare(sd, i == 0 ? "DELETE FROM job_event WHERE job"
+		    " IN (SELECT id FROM job WHERE finished <= ?1 AND"
+		    " files_removed = 1 AND state IN ('completed', 'canceled',"
+		    " 'aborted') LIMIT ?2)" : "DELETE FROM job_attr WHERE job IN"
+		    " (SELECT id FROM job WHERE finished <= ?1 AND"
+		    " files_removed = 1 AND state IN ('completed', 'canceled',"
+		    " 'aborted') LIMIT ?2)");
+		if (st == NULL)
+			continue;
 		sqlite3_bind_int64(st, 1, now - sd->conf.keep_jobs);
 		sqlite3_bind_int(st, 2, max);
 		sqlite3_step(st);
@@ -657,6 +684,26 @@ queue_expire(struct spoold *sd, long long now, int max)
 		return -1;
 	}
 	return n;
+}
+
+/* A filter's report about a job: one value a name. */
+int
+queue_set_attr(struct spoold *sd, long id, const char *name,
+    const char *value)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = db_prepare(sd, "INSERT OR REPLACE INTO job_attr (job, name,"
+	    " value) VALUES (?, ?, ?)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
 }
 
 /* The dest row of a printer or class; defaults when it has none. */
@@ -718,7 +765,9 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 #define JOB_COLUMNS "id, printer, owner, uid, title, size, commands, state," \
 	" reason, lines_done, layer, meta, priority, copies, copies_done," \
 	" ifnull(hold_until, 0), ifnull(ran_on, ''), created," \
-	" ifnull(started, 0), ifnull(finished, 0)"
+	" ifnull(started, 0), ifnull(finished, 0), ifnull((SELECT" \
+	" json_group_object(name, value) FROM job_attr WHERE job = job.id)," \
+	" '{}')"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -755,6 +804,11 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 	j->created = sqlite3_column_int64(st, 17);
 	j->started = sqlite3_column_int64(st, 18);
 	j->finished = sqlite3_column_int64(st, 19);
+	if (sqlite3_column_bytes(st, 20) < (int)sizeof(j->attrs))
+		snprintf(j->attrs, sizeof(j->attrs), "%s",
+		    (const char *)sqlite3_column_text(st, 20));
+	else
+		snprintf(j->attrs, sizeof(j->attrs), "{}");
 }
 
 int

@@ -141,7 +141,8 @@ signals_read(struct spoold *sd)
 			break;
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				printer_reaped(sd, pid, status);
+				if (!filter_reaped(sd, pid, status))
+					printer_reaped(sd, pid, status);
 			break;
 		}
 	}
@@ -150,9 +151,10 @@ signals_read(struct spoold *sd)
 static void
 loop(struct spoold *sd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS + 64];
-	struct client *who[3 + MAX_CLIENTS + 64];
-	struct printer *pr[3 + MAX_CLIENTS + 64];
+	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + 64];
+	struct client *who[3 + MAX_CLIENTS + MAX_FILTERS + 64];
+	struct printer *pr[3 + MAX_CLIENTS + MAX_FILTERS + 64];
+	struct filter *fl[3 + MAX_CLIENTS + MAX_FILTERS + 64];
 	size_t i;
 	int n, k;
 
@@ -162,6 +164,7 @@ loop(struct spoold *sd)
 
 		printer_tick(sd, now);
 		printer_timers(sd, now);
+		filter_tick(sd, now);
 		drop_tick(sd, now);
 		timeout = printer_timeout(sd, now);
 		{
@@ -169,8 +172,12 @@ loop(struct spoold *sd)
 
 			if (timeout < 0 || dt < timeout)
 				timeout = dt;
+			dt = filter_timeout(sd, now);
+			if (dt >= 0 && (timeout < 0 || dt < timeout))
+				timeout = dt;
 		}
 		n = 0;
+		memset(fl, 0, sizeof(fl));
 		pfd[n].fd = sd->sig_fd;
 		pfd[n].events = POLLIN;
 		who[n] = NULL; pr[n] = NULL; n++;
@@ -180,6 +187,16 @@ loop(struct spoold *sd)
 		pfd[n].fd = sd->ino_fd;
 		pfd[n].events = POLLIN;
 		who[n] = NULL; pr[n] = NULL; n++;
+		for (i = 0; i < MAX_FILTERS; i++) {
+			if (sd->filters[i].err < 0)
+				continue;
+			pfd[n].fd = sd->filters[i].err;
+			pfd[n].events = POLLIN;
+			who[n] = NULL;
+			pr[n] = NULL;
+			fl[n] = &sd->filters[i];
+			n++;
+		}
 		for (i = 0; i < sd->nprinters && n < (int)nitems(pfd); i++) {
 			if (sd->printers[i].sock < 0)
 				continue;
@@ -210,7 +227,9 @@ loop(struct spoold *sd)
 		for (k = 3; k < n; k++) {
 			if (!pfd[k].revents)
 				continue;
-			if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
+			if (fl[k] != NULL && fl[k]->err == pfd[k].fd)
+				filter_read(sd, fl[k]);
+			else if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
 				printer_message(sd, pr[k]);
 			else if (who[k] != NULL) {
 				int j;
@@ -315,6 +334,7 @@ main(int argc, char *argv[])
 	/* Backends an earlier spoold left printing first: their jobs go
 	 * on; the jobs no backend prints are recovered. */
 	printer_init(&sd);
+	filter_init(&sd);
 	printer_attach_all(&sd);
 	printer_recover(&sd);
 	sd.next_release = queue_release_due(&sd, (long long)time(NULL));

@@ -8,6 +8,7 @@
  *   ingest.c   check a file, copy it into the spool, queue it
  *   queue.c    the queue in SQLite
  *   printer.c  one backend process per printer; dispatching jobs
+ *   filter.c   the programs that run beside each job
  */
 #ifndef GSPOOL_SPOOLD_H
 #define GSPOOL_SPOOLD_H
@@ -54,8 +55,30 @@ struct printer {
 	long		 lines_done;
 	long		 layer;		/* the job's layer, 0 if unknown */
 	long long	 bytes_done;	/* of its file, through the last ack */
+	long long	 job_size;	/* bytes of the job's file */
 	char		 activity[16];	/* printing, pausing, paused ... */
 	long long	 restart_at;	/* when to start a dead backend */
+};
+
+/* A filter running beside a job (filter.c). */
+#define MAX_FILTERS	32
+struct filter {
+	pid_t		 pid;		/* 0 once reaped */
+	int		 in;		/* its standard input: events */
+	int		 err;		/* its standard error: messages */
+	long		 job;
+	struct printer	*printer;
+	char		 name[CONF_NAME_MAX + 1];
+	long long	 deadline;	/* killed then (monotonic ms), or 0 */
+	int		 killed;
+	int		 progress;	/* last percent sent */
+	long		 events_lost;
+	long long	 window;	/* second the messages are counted in */
+	int		 in_window;
+	long		 dropped, total_dropped;
+	int		 attrs;
+	char		 buf[1024];
+	size_t		 len;
 };
 
 struct client {
@@ -80,6 +103,7 @@ struct spoold {
 	struct printer	*printers;
 	size_t		 nprinters;
 	struct dest	*classes;	/* as conf.classes */
+	struct filter	 filters[MAX_FILTERS];
 	size_t		 rr;		/* printer dispatch starts at */
 	long long	 next_release;	/* a held job's time, or 0 */
 	long long	 next_expire;	/* next history sweep (monotonic) */
@@ -113,6 +137,7 @@ struct job_row {
 	char		 ran_on[CONF_NAME_MAX + 1];
 	long long	 created, started, finished;
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
+	char		 attrs[1024];	/* the filters' reports, JSON */
 };
 
 /* How a job is queued, beyond its file. */
@@ -183,6 +208,8 @@ int	queue_release(struct spoold *, long id, const char *who,
 	    const char *why);
 long long queue_release_due(struct spoold *, long long now);
 int	queue_expire(struct spoold *, long long now, int max);
+int	queue_set_attr(struct spoold *, long id, const char *name,
+	    const char *value);
 int	queue_dest_load(struct spoold *, const char *name, struct dest *);
 int	queue_dest_save(struct spoold *, const char *name,
 	    const struct dest *);
@@ -192,6 +219,19 @@ int	queue_list(struct spoold *, const char *dest, int history,
 	    int (*cb)(const struct job_row *, void *), void *arg);
 long	queue_drop_seen(struct spoold *, const struct drop_id *);
 char	*queue_job_path(struct spoold *, long id);
+
+/* filter.c */
+void	filter_init(struct spoold *);
+void	filter_job_start(struct spoold *, struct printer *, long id);
+void	filter_send_one(struct filter *, const char *event);
+void	filter_event(struct spoold *, long id, const char *event);
+void	filter_progress(struct spoold *, long id, long long done,
+	    long long size);
+void	filter_job_end(struct spoold *, long id, const char *state);
+void	filter_read(struct spoold *, struct filter *);
+int	filter_reaped(struct spoold *, pid_t, int status);
+void	filter_tick(struct spoold *, long long now);
+long	filter_timeout(struct spoold *, long long now);
 
 /* printer.c */
 void	printer_init(struct spoold *);

@@ -200,6 +200,30 @@ test_classes(void **state)
 	    "[spool]\nkeep_jobs = 5y\n[printer a]\ndevice = /dev/a\n"), 1);
 	assert_non_null(strstr(reports, "keep_jobs: '5y' is not a time"));
 	conf_free(&c);
+
+	/* Filters and the camera. */
+	assert_int_equal(load(&c,
+	    "[spool]\nfilter_dir = /opt/f\nfilter_timeout = 2m\n"
+	    "[printer a]\ndevice = /dev/a\nfilters = timelapse, other\n"
+	    "camera = http://cam/?action=stream\nfilter_options = fps=25\n"), 0);
+	assert_string_equal(c.filter_dir, "/opt/f");
+	assert_int_equal(c.filter_timeout, 120);
+	assert_int_equal(conf_printer(&c, "a")->nfilters, 2);
+	assert_string_equal(conf_printer(&c, "a")->filters[1], "other");
+	assert_string_equal(conf_printer(&c, "a")->camera,
+	    "http://cam/?action=stream");
+	assert_string_equal(conf_printer(&c, "a")->filter_options, "fps=25");
+	conf_free(&c);
+	assert_int_equal(load(&c,
+	    "[spool]\nfilter_dir = rel\nfilter_timeout = 0\n"
+	    "[printer a]\ndevice = /dev/a\nfilters = ../x a b c d e\n"
+	    "camera = /dev/video0\n"), 5);
+	assert_non_null(strstr(reports, "filter_dir: 'rel' must be an absolute"));
+	assert_non_null(strstr(reports, "filter_timeout: '0'"));
+	assert_non_null(strstr(reports, "filters: '../x' is not a filter"));
+	assert_non_null(strstr(reports, "filters: more than 4"));
+	assert_non_null(strstr(reports, "camera: '/dev/video0' is not an"));
+	conf_free(&c);
 }
 
 int

@@ -1,0 +1,665 @@
+/*
+ * timelapse - a gspool filter (gspool-filter(7)): a frame from the
+ * printer's webcam at each layer change, or every N seconds, and a video
+ * of them when the job ends.
+ *
+ *   timelapse job-id user title copies options [file]
+ *
+ * The camera ($GSPOOL_CAMERA) is an HTTP URL: a snapshot URL answers
+ * each request with one JPEG; a stream URL (multipart/x-mixed-replace,
+ * MJPEG) is kept open, and a frame asked for is the first whole JPEG
+ * that begins after the asking, so that it shows the printer as it is
+ * then.  Which it is is learnt from the first answer: its Content-Type,
+ * or a multipart boundary where a JPEG would begin.
+ * Every frame is checked to be one whole JPEG (its segments walked from
+ * SOI to EOI) before it is kept: a camera that sends half a frame, an
+ * error page or nothing gets the frame counted as failed, never kept.
+ *
+ * Frames go to frames/frameNNNNNN.jpg in the job's folder (the current
+ * directory), the latest also to $GSPOOL_WEBCAM.  When the job ends
+ * (the "end" event, or the end of standard input), ffmpeg renders
+ * timelapse.mp4 (H.264) with the last frame held, and the last frame is
+ * kept as preview.jpg; the frames are removed after a good render and
+ * kept after a failed one.  Results are reported as ATTR: lines.
+ *
+ * Options (the fifth argument, "name=value ..."):
+ *   every=N       a frame every N seconds instead of at each layer
+ *   fps=N         frames a second of the video (30)
+ *   length=N      or: the video's length in seconds, fps from it (5-60)
+ *   hold=N        times the last frame is repeated (5)
+ *   crf=N         H.264 quality (23)
+ *   timeout=N     seconds a frame may take (5)
+ *   ffmpeg=PATH   the ffmpeg to run (/usr/bin/ffmpeg)
+ *   render=no     keep the frames, make no video
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#define FRAME_MAX	(16 << 20)	/* the largest JPEG taken */
+
+struct opts {
+	long	 every;			/* seconds; 0: at layer changes */
+	long	 fps, length, hold, crf, timeout;
+	const char *ffmpeg;
+	int	 render;
+};
+
+/* What the camera sends, as it comes. */
+struct cam {
+	const char *url;
+	CURLM	*multi;
+	CURL	*easy;			/* the transfer running, or NULL */
+	int	 stream;		/* -1 not known yet, 0 snapshot, 1 MJPEG */
+	unsigned char *buf;
+	size_t	 len, cap;
+	long long started;		/* ms: when this transfer began */
+	long long frame_from;		/* stream: frames that begin after */
+	long long partial_since;	/* when the frame now coming began */
+	long long retry_at;		/* ms: the next connection */
+	long	 backoff;
+	char	 error[CURL_ERROR_SIZE];
+};
+
+struct state {
+	struct opts o;
+	struct cam cam;
+	int	 wanted;		/* frames asked for, not yet taken */
+	long long want_since;		/* ms: the oldest asking */
+	long	 frames, failed;
+	const char *webcam;
+	int	 ended;
+	char	 end_state[32];
+};
+
+static void
+say(const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+say(const char *kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", kind);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The length of the whole JPEG at b (SOI first): its segments walked by
+ * their lengths, the entropy-coded data after SOS up to the next marker,
+ * until EOI.  0 if more bytes are needed, -1 if it is no JPEG.
+ */
+static long
+jpeg_length(const unsigned char *b, size_t n)
+{
+	size_t i = 2, seglen;
+	int scan = 0;
+
+	if (n < 2)
+		return 0;
+	if (b[0] != 0xff || b[1] != 0xd8)
+		return -1;
+	for (;;) {
+		if (scan) {
+			/* Entropy-coded data: FF 00 is data, FF D0-D7 a
+			 * restart; any other marker ends it. */
+			while (i + 1 < n && !(b[i] == 0xff && b[i + 1] != 0 &&
+			    (b[i + 1] < 0xd0 || b[i + 1] > 0xd7)))
+				i++;
+			if (i + 1 >= n)
+				return 0;
+			scan = 0;
+		}
+		if (i + 1 >= n)
+			return 0;
+		if (b[i] != 0xff)
+			return -1;
+		while (i + 1 < n && b[i + 1] == 0xff)
+			i++;		/* fill bytes */
+		if (i + 1 >= n)
+			return 0;
+		switch (b[i + 1]) {
+		case 0xd9:
+			return (long)(i + 2);	/* EOI */
+		case 0xd8:
+			return -1;		/* a second SOI */
+		case 0x01:
+		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
+		case 0xd4: case 0xd5: case 0xd6: case 0xd7:
+			i += 2;			/* markers without length */
+			continue;
+		}
+		if (i + 3 >= n)
+			return 0;
+		seglen = (size_t)b[i + 2] << 8 | b[i + 3];
+		if (seglen < 2)
+			return -1;
+		if (b[i + 1] == 0xda)
+			scan = 1;		/* SOS: data follows its header */
+		i += 2 + seglen;
+		if (i > FRAME_MAX)
+			return -1;
+	}
+}
+
+/* Write a file whole or not at all. */
+static int
+put_file(const char *path, const unsigned char *b, size_t n)
+{
+	char tmp[PATH_MAX];
+	int fd, ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
+		return -1;
+	ok = write(fd, b, n) == (ssize_t)n;
+	if (close(fd) < 0 || !ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+take_frame(struct state *s, const unsigned char *b, size_t n)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "frames/frame%06ld.jpg", s->frames + 1);
+	if (put_file(path, b, n) < 0) {
+		say("ERROR", "cannot write %s: %s", path, strerror(errno));
+		s->failed++;
+	} else
+		s->frames++;
+	if (s->webcam != NULL && s->webcam[0] != '\0' &&
+	    put_file(s->webcam, b, n) < 0)
+		say("WARNING", "cannot write %s: %s", s->webcam,
+		    strerror(errno));
+	s->wanted--;
+	s->want_since = now_ms();
+}
+
+/* A stream's bytes: whole JPEGs are taken out as they complete. */
+static void
+stream_scan(struct state *s)
+{
+	struct cam *c = &s->cam;
+	long long began;
+	size_t i = 0;
+	long n;
+
+	for (;;) {
+		/* The next SOI. */
+		while (i + 1 < c->len && !(c->buf[i] == 0xff &&
+		    c->buf[i + 1] == 0xd8))
+			i++;
+		if (i + 1 >= c->len)
+			break;
+		n = jpeg_length(c->buf + i, c->len - i);
+		if (n == 0)
+			break;
+		if (n < 0) {
+			i += 2;		/* not a JPEG after all */
+			continue;
+		}
+		/* Only a frame that began after it was asked for. */
+		began = i == 0 && c->partial_since ? c->partial_since :
+		    now_ms();
+		c->partial_since = 0;
+		if (s->wanted > 0 && began >= c->frame_from)
+			take_frame(s, c->buf + i, (size_t)n);
+		c->frame_from = now_ms();
+		i += (size_t)n;
+	}
+	if (i + 1 < c->len && c->partial_since == 0)
+		c->partial_since = now_ms();
+	/* Keep from the SOI not yet complete. */
+	if (i > 0) {
+		memmove(c->buf, c->buf + i, c->len - i);
+		c->len -= i;
+	}
+}
+
+static size_t
+on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct state *s = arg;
+	struct cam *c = &s->cam;
+	size_t n = size * nmemb;
+	char *ct = NULL;
+
+	if (c->stream < 0 && n > 0) {
+		/* A stream says so in its Content-Type, or begins with the
+		 * boundary of its first part (ffmpeg's mpjpeg server sends
+		 * application/octet-stream). */
+		curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &ct);
+		c->stream = (ct != NULL && strncasecmp(ct, "multipart/", 10) ==
+		    0) || (n >= 2 && data[0] == '-' && data[1] == '-');
+		if (c->stream)
+			say("INFO", "the camera sends a stream (%s)", ct ? ct :
+			    "no Content-Type");
+	}
+	if (c->len + n > FRAME_MAX) {
+		if (!c->stream)
+			return 0;	/* no JPEG is this large */
+		c->len = 0;		/* a stream without frames */
+	}
+	if (c->len + n > c->cap) {
+		size_t cap = c->cap ? c->cap : 65536;
+		unsigned char *b;
+
+		while (cap < c->len + n)
+			cap *= 2;
+		if ((b = realloc(c->buf, cap)) == NULL)
+			return 0;
+		c->buf = b;
+		c->cap = cap;
+	}
+	memcpy(c->buf + c->len, data, n);
+	c->len += n;
+	if (c->stream == 1)
+		stream_scan(s);
+	return n;
+}
+
+static void
+cam_start(struct state *s)
+{
+	struct cam *c = &s->cam;
+
+	c->easy = curl_easy_init();
+	curl_easy_setopt(c->easy, CURLOPT_URL, c->url);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c->easy, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(c->easy, CURLOPT_ERRORBUFFER, c->error);
+	curl_easy_setopt(c->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_MAXREDIRS, 3L);
+	curl_easy_setopt(c->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->easy, CURLOPT_CONNECTTIMEOUT, s->o.timeout);
+	/* A camera that stops sending is given up after timeout. */
+	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c->easy, CURLOPT_LOW_SPEED_TIME, s->o.timeout);
+	if (c->stream == 0)
+		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT, s->o.timeout);
+	c->error[0] = '\0';
+	c->len = 0;
+	c->started = now_ms();
+	c->frame_from = c->started;
+	curl_multi_add_handle(c->multi, c->easy);
+}
+
+/* A transfer ended: a snapshot's JPEG is checked and kept. */
+static void
+cam_done(struct state *s, CURLcode rc)
+{
+	struct cam *c = &s->cam;
+	long n;
+
+	curl_multi_remove_handle(c->multi, c->easy);
+	curl_easy_cleanup(c->easy);
+	c->easy = NULL;
+	if (c->stream == 1) {
+		say("WARNING", "the camera's stream ended: %s", rc == CURLE_OK ?
+		    "closed" : c->error[0] ? c->error : curl_easy_strerror(rc));
+		c->retry_at = now_ms() + c->backoff;
+		c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
+		return;
+	}
+	/* What the camera is, once it has answered. */
+	if (c->stream < 0 && rc == CURLE_OK)
+		c->stream = 0;
+	if (rc != CURLE_OK) {
+		say("WARNING", "no frame from the camera: %s", c->error[0] ?
+		    c->error : curl_easy_strerror(rc));
+	} else if ((n = jpeg_length(c->buf, c->len)) <= 0) {
+		say("WARNING", "the camera sent %s (%zu bytes), not a whole"
+		    " JPEG; frame dropped", n == 0 ? "part of a frame" :
+		    "something else", c->len);
+	} else {
+		if (s->wanted > 0)
+			take_frame(s, c->buf, (size_t)n);
+		c->backoff = 500;
+		return;
+	}
+	/* A snapshot asked for failed; with a camera not known yet, the
+	 * frames asked for wait for the next try (or their timeout). */
+	if (s->wanted > 0 && c->stream == 0) {
+		s->wanted--;
+		s->failed++;
+	}
+	c->retry_at = now_ms() + c->backoff;
+	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
+}
+
+/* A frame is asked for. */
+static void
+want_frame(struct state *s)
+{
+	if (s->wanted++ == 0)
+		s->want_since = now_ms();
+	/* On a stream, a frame that begins from now. */
+	if (s->cam.stream == 1 && s->wanted == 1)
+		s->cam.frame_from = now_ms();
+}
+
+/* One line of standard input: the job's events. */
+static void
+on_event(struct state *s, char *line)
+{
+	if (strcmp(line, "start") == 0) {
+		if (s->o.every > 0)
+			want_frame(s);
+	} else if (strncmp(line, "layer ", 6) == 0) {
+		if (s->o.every == 0)
+			want_frame(s);
+	} else if (strncmp(line, "end", 3) == 0) {
+		s->ended = 1;
+		snprintf(s->end_state, sizeof(s->end_state), "%.31s",
+		    line[3] == ' ' ? line + 4 : "");
+	}
+}
+
+static int
+run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
+{
+	char fps[32], crf[32];
+	int status;
+	pid_t pid;
+
+	if (s->o.length > 0) {
+		long f = frames / s->o.length;
+
+		snprintf(fps, sizeof(fps), "%ld", f < 5 ? 5 : f > 60 ? 60 : f);
+	} else
+		snprintf(fps, sizeof(fps), "%ld", s->o.fps);
+	snprintf(crf, sizeof(crf), "%ld", s->o.crf);
+	switch ((pid = fork())) {
+	case -1:
+		snprintf(why, whysz, "fork: %s", strerror(errno));
+		return -1;
+	case 0:
+		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
+		    "-loglevel", "error", "-y", "-framerate", fps, "-i",
+		    "frames/frame%06d.jpg", "-vf",
+		    "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-crf",
+		    crf, "-pix_fmt", "yuv420p", "-an", "-f", "mp4",
+		    "timelapse.mp4.tmp", (char *)NULL);
+		fprintf(stderr, "ERROR: cannot run %s: %s\n", s->o.ffmpeg,
+		    strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(why, whysz, "waitpid: %s", strerror(errno));
+			return -1;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    rename("timelapse.mp4.tmp", "timelapse.mp4") == 0)
+		return 0;
+	unlink("timelapse.mp4.tmp");
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(why, whysz, "cannot run %s", s->o.ffmpeg);
+	else if (WIFEXITED(status))
+		snprintf(why, whysz, "ffmpeg exited with %d", WEXITSTATUS(status));
+	else
+		snprintf(why, whysz, "ffmpeg was killed by signal %d",
+		    WTERMSIG(status));
+	return -1;
+}
+
+/* The end: the last frame held, the video, the preview. */
+static int
+render(struct state *s)
+{
+	char last[64], extra[64], why[256];
+	long i;
+
+	printf("%s", "");
+	fprintf(stderr, "ATTR: timelapse.frames=%ld\n", s->frames);
+	fprintf(stderr, "ATTR: timelapse.failed_frames=%ld\n", s->failed);
+	if (s->frames == 0) {
+		say("WARNING", "no frame was taken: no video");
+		fprintf(stderr, "ATTR: timelapse.render=no frames\n");
+		return 0;
+	}
+	snprintf(last, sizeof(last), "frames/frame%06ld.jpg", s->frames);
+	if (link(last, "preview.jpg.tmp") == 0 &&
+	    rename("preview.jpg.tmp", "preview.jpg") == 0)
+		fprintf(stderr, "ATTR: timelapse.preview=preview.jpg\n");
+	if (!s->o.render) {
+		fprintf(stderr, "ATTR: timelapse.render=not asked for\n");
+		return 0;
+	}
+	for (i = 1; i <= s->o.hold; i++) {
+		snprintf(extra, sizeof(extra), "frames/frame%06ld.jpg",
+		    s->frames + i);
+		if (link(last, extra) < 0)
+			break;
+	}
+	say("INFO", "rendering %ld frames", s->frames + s->o.hold);
+	if (run_ffmpeg(s, s->frames + s->o.hold, why, sizeof(why)) < 0) {
+		say("ERROR", "the video was not made: %s; the frames are kept",
+		    why);
+		fprintf(stderr, "ATTR: timelapse.render=failed: %s\n", why);
+		for (i = 1; i <= s->o.hold; i++) {
+			snprintf(extra, sizeof(extra), "frames/frame%06ld.jpg",
+			    s->frames + i);
+			unlink(extra);
+		}
+		return 1;
+	}
+	for (i = 1; i <= s->frames + s->o.hold; i++) {
+		snprintf(extra, sizeof(extra), "frames/frame%06ld.jpg", i);
+		unlink(extra);
+	}
+	rmdir("frames");
+	fprintf(stderr, "ATTR: timelapse.video=timelapse.mp4\n");
+	fprintf(stderr, "ATTR: timelapse.render=ok\n");
+	say("INFO", "timelapse.mp4 made of %ld frames", s->frames);
+	return 0;
+}
+
+static int
+opt_long(const char *name, const char *v, long min, long max, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max) {
+		say("ERROR", "option %s=%s: give %ld to %ld", name, v, min, max);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+static int
+parse_opts(struct opts *o, char *list)
+{
+	char *w, *save = NULL, *eq;
+	int bad = 0;
+
+	o->every = 0;
+	o->fps = 30;
+	o->length = 0;
+	o->hold = 5;
+	o->crf = 23;
+	o->timeout = 5;
+	o->ffmpeg = "/usr/bin/ffmpeg";
+	o->render = 1;
+	for (w = strtok_r(list, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if ((eq = strchr(w, '=')) == NULL) {
+			say("ERROR", "option '%s' is not name=value", w);
+			bad = 1;
+			continue;
+		}
+		*eq++ = '\0';
+		if (strcmp(w, "every") == 0)
+			bad |= opt_long(w, eq, 1, 86400, &o->every) < 0;
+		else if (strcmp(w, "fps") == 0)
+			bad |= opt_long(w, eq, 1, 120, &o->fps) < 0;
+		else if (strcmp(w, "length") == 0)
+			bad |= opt_long(w, eq, 1, 3600, &o->length) < 0;
+		else if (strcmp(w, "hold") == 0)
+			bad |= opt_long(w, eq, 0, 600, &o->hold) < 0;
+		else if (strcmp(w, "crf") == 0)
+			bad |= opt_long(w, eq, 0, 51, &o->crf) < 0;
+		else if (strcmp(w, "timeout") == 0)
+			bad |= opt_long(w, eq, 1, 120, &o->timeout) < 0;
+		else if (strcmp(w, "ffmpeg") == 0)
+			o->ffmpeg = eq;
+		else if (strcmp(w, "render") == 0)
+			o->render = strcmp(eq, "no") != 0;
+		else if (strncmp(w, "timelapse.", 10) != 0) {
+			/* Options of other filters are theirs. */
+			continue;
+		}
+	}
+	return bad ? -1 : 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct state s;
+	char line[512], *opts;
+	size_t len = 0;
+	long long next_tick = 0;
+	int in_open = 1, rc;
+
+	if (argc < 6) {
+		fprintf(stderr, "ERROR: usage: timelapse job-id user title"
+		    " copies options [file]\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	memset(&s, 0, sizeof(s));
+	opts = strdup(argv[5]);
+	if (opts == NULL || parse_opts(&s.o, opts) < 0)
+		return 2;
+	s.cam.url = getenv("GSPOOL_CAMERA");
+	s.webcam = getenv("GSPOOL_WEBCAM");
+	if (s.cam.url == NULL || s.cam.url[0] == '\0') {
+		say("ERROR", "the printer has no camera (camera = URL)");
+		fprintf(stderr, "ATTR: timelapse.render=no camera\n");
+		return 1;
+	}
+	if (mkdir("frames", 0755) < 0 && errno != EEXIST) {
+		say("ERROR", "cannot make frames/: %s", strerror(errno));
+		return 1;
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    (s.cam.multi = curl_multi_init()) == NULL) {
+		say("ERROR", "cannot set up libcurl");
+		return 1;
+	}
+	s.cam.stream = -1;
+	s.cam.backoff = 500;
+	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	say("INFO", "taking frames from %s %s", s.cam.url, s.o.every ?
+	    "every few seconds" : "at each layer");
+	if (s.o.every > 0)
+		next_tick = now_ms() + s.o.every * 1000;
+
+	/* Until the job has ended and every frame asked for is taken or
+	 * given up. */
+	while (in_open || (s.wanted > 0 && !s.ended) ||
+	    (s.wanted > 0 && now_ms() - s.want_since < s.o.timeout * 1000)) {
+		struct curl_waitfd wfd = { .fd = STDIN_FILENO,
+		    .events = CURL_WAIT_POLLIN };
+		long long t = now_ms();
+		int running, nq, timeout = 1000;
+		CURLMsg *msg;
+
+		/* A stream is kept open; a snapshot taken when wanted. */
+		if (s.cam.easy == NULL && t >= s.cam.retry_at &&
+		    (s.cam.stream == 1 || s.cam.stream < 0 || s.wanted > 0))
+			cam_start(&s);
+		/* A frame wanted for longer than timeout: given up. */
+		if (s.wanted > 0 && t - s.want_since > s.o.timeout * 1000 &&
+		    s.cam.stream != 0) {
+			say("WARNING", "no frame from the camera in %ld s",
+			    s.o.timeout);
+			s.wanted--;
+			s.failed++;
+			s.want_since = t;
+		}
+		if (next_tick && t >= next_tick && !s.ended) {
+			want_frame(&s);
+			next_tick = t + s.o.every * 1000;
+		}
+		curl_multi_poll(s.cam.multi, in_open ? &wfd : NULL,
+		    in_open ? 1 : 0, timeout, NULL);
+		curl_multi_perform(s.cam.multi, &running);
+		while ((msg = curl_multi_info_read(s.cam.multi, &nq)) != NULL)
+			if (msg->msg == CURLMSG_DONE && msg->easy_handle ==
+			    s.cam.easy)
+				cam_done(&s, msg->data.result);
+		while (in_open) {
+			ssize_t n = read(STDIN_FILENO, line + len, 1);
+
+			if (n < 0 && errno == EAGAIN)
+				break;
+			if (n <= 0) {
+				in_open = 0;
+				s.ended = 1;
+				break;
+			}
+			if (line[len] == '\n' || len == sizeof(line) - 2) {
+				line[len + (line[len] != '\n')] = '\0';
+				on_event(&s, line);
+				len = 0;
+			} else
+				len++;
+		}
+		if (s.ended && s.wanted == 0)
+			break;
+	}
+	/* Frames still asked for when the camera's time ran out. */
+	s.failed += s.wanted;
+	s.wanted = 0;
+	if (s.cam.easy != NULL) {
+		curl_multi_remove_handle(s.cam.multi, s.cam.easy);
+		curl_easy_cleanup(s.cam.easy);
+	}
+	curl_multi_cleanup(s.cam.multi);
+	curl_global_cleanup();
+	rc = render(&s);
+	free(s.cam.buf);
+	free(opts);
+	return rc;
+}

@@ -1,0 +1,430 @@
+/*
+ * filter.c - the programs that run beside each job (gspool-filter(7)).
+ *
+ * A printer's configuration lists its filters (filters = timelapse).
+ * When a job starts printing, spoold starts each from filter_dir with
+ * CUPS's arguments (job-id user title copies options file) and the
+ * printer, the job's folder and the camera in its environment.  It
+ * writes the job's events to the filter's standard input, one a line:
+ *
+ *   start, layer N z=Z, progress P, paused, resumed, end STATE
+ *
+ * and reads its standard error: INFO:, WARNING: and ERROR: lines are
+ * logged and kept as the job's events, ATTR: name=value lines as the
+ * job's attributes (job_attr), and the exit status as the attribute
+ * filter.NAME.exit.
+ *
+ * A filter never stops a print: its events are written without
+ * blocking (one it does not read loses them, and they are counted), its
+ * messages are kept at most MSG_RATE a second (the rest counted and
+ * dropped; its ATTR: lines, ATTR_MAX at most, are always kept), the files it writes are bounded by filter_max_output
+ * (RLIMIT_FSIZE), and once its job has ended it has filter_timeout to
+ * finish before it is killed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "spoold.h"
+#include "util.h"
+
+#define MSG_RATE	20	/* messages kept a second, per filter */
+#define ATTR_MAX	64	/* attributes kept, per filter */
+
+static struct filter *
+filter_slot(struct spoold *sd)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++)
+		if (sd->filters[i].pid == 0 && sd->filters[i].err < 0 &&
+		    sd->filters[i].in < 0)
+			return &sd->filters[i];
+	return NULL;
+}
+
+void
+filter_init(struct spoold *sd)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++) {
+		memset(&sd->filters[i], 0, sizeof(sd->filters[i]));
+		sd->filters[i].in = sd->filters[i].err = -1;
+	}
+}
+
+static void
+filter_attr(struct spoold *sd, struct filter *f, const char *what,
+    const char *value)
+{
+	char name[96];
+
+	snprintf(name, sizeof(name), "filter.%s.%s", f->name, what);
+	queue_set_attr(sd, f->job, name, value);
+}
+
+/* Start one filter for the job a printer has begun. */
+static void
+filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
+    const char *name)
+{
+	char *prog, *jobdir, *pdir, *pdirs, *webcam, *file, ids[32], jname[96];
+	char copies[16];
+	int in[2] = { -1, -1 }, err[2] = { -1, -1 };
+	struct filter *f;
+	pid_t pid;
+
+	if ((f = filter_slot(sd)) == NULL) {
+		log_warnx("%s-%ld: too many filters running; %s not started",
+		    p->conf->name, j->id, name);
+		queue_set_attr(sd, j->id, "filter.error", "too many filters"
+		    " running");
+		return;
+	}
+	prog = xasprintf("%s/%s", sd->conf.filter_dir, name);
+	jobdir = xasprintf("%s/%ld.d", sd->dir_jobs, j->id);
+	pdirs = xasprintf("%s/printers", sd->conf.spool_dir);
+	pdir = xasprintf("%s/%s", pdirs, p->conf->name);
+	webcam = xasprintf("%s/webcam.jpg", pdir);
+	file = queue_job_path(sd, j->id);
+	snprintf(ids, sizeof(ids), "%ld", j->id);
+	snprintf(jname, sizeof(jname), "%s-%ld", p->conf->name, j->id);
+	snprintf(copies, sizeof(copies), "%d", j->copies);
+	if (mkdir_exist_ok(jobdir, 0755) < 0 ||
+	    mkdir_exist_ok(pdirs, 0755) < 0 || mkdir_exist_ok(pdir, 0755) < 0 ||
+	    pipe2(in, O_CLOEXEC | O_NONBLOCK) < 0 ||
+	    pipe2(err, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_warn("%s: filter %s", jname, name);
+		goto fail;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		log_warn("%s: filter %s: fork", jname, name);
+		goto fail;
+	case 0: {
+		struct rlimit rl;
+		sigset_t none;
+		int null;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		rl.rlim_cur = rl.rlim_max = (rlim_t)sd->conf.filter_max_output;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		fd_set_nonblock(in[0], 0);
+		null = open("/dev/null", O_WRONLY);
+		if (dup2(in[0], STDIN_FILENO) < 0 || null < 0 ||
+		    dup2(null, STDOUT_FILENO) < 0 ||
+		    dup2(err[1], STDERR_FILENO) < 0 || chdir(jobdir) < 0)
+			_exit(127);
+		setenv("GSPOOL_PRINTER", p->conf->name, 1);
+		setenv("GSPOOL_JOB", ids, 1);
+		setenv("GSPOOL_JOB_NAME", jname, 1);
+		setenv("GSPOOL_JOB_DIR", jobdir, 1);
+		setenv("GSPOOL_WEBCAM", webcam, 1);
+		if (p->conf->camera != NULL)
+			setenv("GSPOOL_CAMERA", p->conf->camera, 1);
+		else
+			unsetenv("GSPOOL_CAMERA");
+		execl(prog, name, ids, j->owner, j->title, copies,
+		    p->conf->filter_options ? p->conf->filter_options : "", file,
+		    (char *)NULL);
+		fprintf(stderr, "ERROR: cannot run %s: %s\n", prog,
+		    strerror(errno));
+		_exit(127);
+	}
+	}
+	close(in[0]);
+	close(err[1]);
+	memset(f, 0, sizeof(*f));
+	f->pid = pid;
+	f->in = in[1];
+	f->err = err[0];
+	f->job = j->id;
+	f->printer = p;
+	f->progress = -1;
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	log_info("%s: filter %s started, pid %ld", jname, name, (long)pid);
+	filter_send_one(f, "start");
+	goto done;
+fail:
+	if (in[0] >= 0) {
+		close(in[0]);
+		close(in[1]);
+	}
+	if (err[0] >= 0) {
+		close(err[0]);
+		close(err[1]);
+	}
+	queue_set_attr(sd, j->id, "filter.error", "a filter could not be"
+	    " started");
+done:
+	free(prog);
+	free(jobdir);
+	free(pdirs);
+	free(pdir);
+	free(webcam);
+	free(file);
+}
+
+void
+filter_job_start(struct spoold *sd, struct printer *p, long id)
+{
+	struct job_row j;
+	int i;
+
+	if (p->conf->nfilters == 0 || queue_get(sd, id, &j) <= 0)
+		return;
+	for (i = 0; i < p->conf->nfilters; i++)
+		filter_start(sd, p, &j, p->conf->filters[i]);
+}
+
+/* One event to one filter, without waiting: a filter that does not
+ * read loses it. */
+void
+filter_send_one(struct filter *f, const char *event)
+{
+	char line[128];
+	int n;
+
+	if (f->in < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s\n", event);
+	if (write(f->in, line, (size_t)n) != n) {
+		if (errno == EPIPE) {
+			close(f->in);
+			f->in = -1;
+		} else
+			f->events_lost++;
+	}
+}
+
+void
+filter_event(struct spoold *sd, long id, const char *event)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++)
+		if (sd->filters[i].job == id && sd->filters[i].in >= 0)
+			filter_send_one(&sd->filters[i], event);
+}
+
+/* Progress in whole percent, sent when it changes. */
+void
+filter_progress(struct spoold *sd, long id, long long done, long long size)
+{
+	char ev[32];
+	size_t i;
+	int pc;
+
+	if (size <= 0)
+		return;
+	pc = (int)(done * 100 / size);
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->job != id || f->in < 0 || f->progress == pc)
+			continue;
+		f->progress = pc;
+		snprintf(ev, sizeof(ev), "progress %d", pc);
+		filter_send_one(f, ev);
+	}
+}
+
+/* The job has ended: its filters hear how, and have filter_timeout. */
+void
+filter_job_end(struct spoold *sd, long id, const char *state)
+{
+	char ev[64], n[32];
+	size_t i;
+
+	snprintf(ev, sizeof(ev), "end %s", state);
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->job != id || f->in < 0)
+			continue;
+		filter_send_one(f, ev);
+		if (f->in >= 0)
+			close(f->in);
+		f->in = -1;
+		f->deadline = monotonic_ms() + sd->conf.filter_timeout * 1000;
+		if (f->events_lost > 0) {
+			snprintf(n, sizeof(n), "%ld", f->events_lost);
+			filter_attr(sd, f, "events_lost", n);
+		}
+	}
+}
+
+/* One line of a filter's standard error. */
+static void
+filter_line(struct spoold *sd, struct filter *f, char *line)
+{
+	char text[600], *eq;
+	long long now = monotonic_ms();
+
+	if (strncmp(line, "ATTR:", 5) == 0) {
+		char *name = line + 5;
+
+		while (*name == ' ')
+			name++;
+		if ((eq = strchr(name, '=')) == NULL) {
+			log_warnx("%s-%ld: filter %s: ATTR without '=': %s",
+			    f->printer->conf->name, f->job, f->name, name);
+			return;
+		}
+		*eq = '\0';
+		if (!name_is_safe(name, 64)) {
+			log_warnx("%s-%ld: filter %s: bad attribute name",
+			    f->printer->conf->name, f->job, f->name);
+			return;
+		}
+		if (f->attrs++ >= ATTR_MAX)
+			return;
+		clean_text(text, sizeof(text), eq + 1);
+		queue_set_attr(sd, f->job, name, text);
+		return;
+	}
+	if (now - f->window >= 1000) {
+		if (f->dropped > 0)
+			log_warnx("%s-%ld: filter %s: %ld messages dropped (more"
+			    " than %d a second)", f->printer->conf->name, f->job,
+			    f->name, f->dropped, MSG_RATE);
+		f->window = now;
+		f->in_window = 0;
+		f->dropped = 0;
+	}
+	if (++f->in_window > MSG_RATE) {
+		f->dropped++;
+		f->total_dropped++;
+		return;
+	}
+	clean_text(text, sizeof(text), line);
+	if (strncmp(text, "ERROR:", 6) == 0 ||
+	    strncmp(text, "WARNING:", 8) == 0) {
+		log_warnx("%s-%ld: filter %s: %s", f->printer->conf->name,
+		    f->job, f->name, text);
+		queue_add_event(sd, f->job, "filter", text, f->name);
+	} else if (strncmp(text, "INFO:", 5) == 0) {
+		log_info("%s-%ld: filter %s: %s", f->printer->conf->name,
+		    f->job, f->name, text);
+		queue_add_event(sd, f->job, "filter", text, f->name);
+	} else
+		log_info("%s-%ld: filter %s says: %s", f->printer->conf->name,
+		    f->job, f->name, text);
+}
+
+void
+filter_read(struct spoold *sd, struct filter *f)
+{
+	char buf[4096];
+	ssize_t n;
+	size_t i;
+
+	for (;;) {
+		n = read(f->err, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0) {
+			if (f->len > 0) {
+				f->buf[f->len] = '\0';
+				filter_line(sd, f, f->buf);
+			}
+			close(f->err);
+			f->err = -1;
+			return;
+		}
+		for (i = 0; i < (size_t)n; i++) {
+			if (buf[i] == '\n') {
+				f->buf[f->len] = '\0';
+				filter_line(sd, f, f->buf);
+				f->len = 0;
+			} else if (f->len < sizeof(f->buf) - 1)
+				f->buf[f->len++] = buf[i];
+		}
+	}
+}
+
+/* A child is reaped: 1 if it was a filter. */
+int
+filter_reaped(struct spoold *sd, pid_t pid, int status)
+{
+	char how[64];
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->pid != pid)
+			continue;
+		if (WIFSIGNALED(status))
+			snprintf(how, sizeof(how), "signal %d%s",
+			    WTERMSIG(status), f->killed ? " (timeout)" : "");
+		else
+			snprintf(how, sizeof(how), "%d", WEXITSTATUS(status));
+		filter_attr(sd, f, "exit", how);
+		if (f->total_dropped > 0) {
+			char n[32];
+
+			snprintf(n, sizeof(n), "%ld", f->total_dropped);
+			filter_attr(sd, f, "messages_dropped", n);
+		}
+		log_info("%s-%ld: filter %s exited: %s", f->printer->conf->name,
+		    f->job, f->name, how);
+		f->pid = 0;
+		if (f->in >= 0)
+			close(f->in);
+		f->in = -1;
+		return 1;
+	}
+	return 0;
+}
+
+/* Kill the filters whose time after their job is up. */
+void
+filter_tick(struct spoold *sd, long long now)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->pid == 0 || f->deadline == 0 || now < f->deadline ||
+		    f->killed)
+			continue;
+		log_warnx("%s-%ld: filter %s still runs %ld s after its job;"
+		    " killed", f->printer->conf->name, f->job, f->name,
+		    sd->conf.filter_timeout);
+		kill(f->pid, SIGKILL);
+		f->killed = 1;
+	}
+}
+
+long
+filter_timeout(struct spoold *sd, long long now)
+{
+	long long t = -1;
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->pid != 0 && f->deadline != 0 && !f->killed &&
+		    (t < 0 || f->deadline < t))
+			t = f->deadline;
+	}
+	if (t < 0)
+		return -1;
+	return t <= now ? 0 : (long)(t - now);
+}

@@ -1,0 +1,130 @@
+#!/bin/sh
+# Filters and the timelapse (gspool-filter(7)): a frame at each layer
+# from a snapshot camera and from ffmpeg's own MJPEG stream, a video
+# ffprobe reads with one frame a layer (and the last held); a dead
+# camera, one that sends half a frame, one that hangs, ffmpeg missing,
+# and filters that crash, flood and hang: each reported in the job's
+# attributes, and every print completes exactly.
+. "$top_srcdir/tests/integration/lib.sh"
+command -v ffmpeg > /dev/null && command -v ffprobe > /dev/null ||
+	{ echo "SKIP: no ffmpeg"; exit 77; }
+CAMSERVER="$BIN/tests/integration/camserver"
+
+# Frames for the test camera, and a job of 12 layers.
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=160x120:rate=5 \
+    -frames:v 3 "$T/f%d.jpg" || fail "ffmpeg could not make test frames"
+awk 'BEGIN {
+	print "G28"; print "G90"; print "M82"; print "G92 E0"
+	for (l = 1; l <= 12; l++) {
+		printf ";LAYER:%d\nG1 Z%.2f F600\n", l - 1, l * 0.2
+		for (i = 0; i < 10; i++) {
+			e += 0.05
+			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i, 10 + i * 2, e
+		}
+	}
+}' > "$T/layers.gcode"
+
+# The test filters: one crashes, one floods, one never ends.
+mkdir "$T/filters"
+ln -s "$BIN/filters/timelapse" "$T/filters/timelapse"
+printf '#!/bin/sh\nkill -SEGV $$\n' > "$T/filters/crash"
+printf '#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do echo "INFO: line $i" >&2; i=$((i + 1)); done\necho "ATTR: flood.done=yes" >&2\ncat > /dev/null\n' > "$T/filters/flood"
+printf '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 1; done\n' > "$T/filters/hang"
+chmod +x "$T/filters/crash" "$T/filters/flood" "$T/filters/hang"
+
+camera() {	# mode: a camserver, its URL in $url
+	rm -f "$T/cam.port"
+	"$CAMSERVER" -p "$T/cam.port" -m "$1" "$T/f1.jpg" "$T/f2.jpg" "$T/f3.jpg" \
+	    2>>"$T/cam.err" &
+	"$WAITFOR" exists "$T/cam.port" || fail "the test camera did not start"
+	url="http://127.0.0.1:$(cat "$T/cam.port")/snapshot"
+}
+# setup URL OPTIONS FILTERS: spoold anew, with this printer's camera.
+setup() {
+	[ -n "$SPOOLD_PID" ] && gs_stop_spoold
+	rm -f "$T/spool/control"
+	gs_config "camera = $1" "filter_options = $2" "filters = $3"
+	sed -i "/^\[spool\]/a filter_dir = $T/filters\nfilter_timeout = 3" "$GSPOOL_CONF"
+	gs_spoold
+}
+# print: the job printed exactly; its id in $id, then its filters' ends.
+print() {
+	: > "$T/vprinter.log"
+	id=$(submit "$T/layers.gcode")
+	"$GQUEUE" -w "$id" > /dev/null || fail "job $id did not complete"
+	expect_log "$T/layers.gcode"
+	for f in "$@"; do
+		"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter $f exited" ||
+			fail "filter $f of job $id did not end"
+	done
+	"$GQUEUE" --json --history "$id" > "$T/j.json"
+}
+attr() {	# name value
+	grep -q "\"$1\": \"$2\"" "$T/j.json" || fail "job $id: $1 is not '$2': $(cat "$T/j.json")"
+}
+frames_in() {	# video
+	ffprobe -v error -count_frames -select_streams v:0 \
+	    -show_entries stream=nb_read_frames -of csv=p=0 "$1"
+}
+
+gs_vprinter
+
+# 1. A snapshot camera: a frame a layer, the video, the preview, webcam.jpg.
+camera snapshot
+setup "$url" "hold=2 fps=10 timeout=2" timelapse
+print timelapse
+attr timelapse.frames 12
+attr timelapse.failed_frames 0
+attr timelapse.render ok
+attr filter.timelapse.exit 0
+dir="$T/spool/jobs/$id.d"
+[ "$(frames_in "$dir/timelapse.mp4")" = 14 ] || fail "the video has $(frames_in "$dir/timelapse.mp4") frames, not 12 + 2"
+[ -s "$dir/preview.jpg" ] && [ -s "$T/spool/printers/mk3/webcam.jpg" ] ||
+	fail "no preview or webcam.jpg"
+[ ! -d "$dir/frames" ] || fail "the frames of a good render were kept"
+"$GQUEUE" -l --history "$id" > "$T/ql.out"
+grep -qx "	timelapse: $dir/timelapse.mp4" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
+
+# 2. ffmpeg's own MJPEG stream: one connection, a fresh frame a layer.
+port=$("$CAMSERVER" -F)
+ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size=160x120:rate=10 \
+    -f mpjpeg -listen 1 "http://127.0.0.1:$port/stream" 2>>"$T/ffmpeg.err" &
+setup "http://127.0.0.1:$port/stream" "hold=0 timeout=5" timelapse
+print timelapse
+attr timelapse.frames 12
+attr timelapse.render ok
+[ "$(frames_in "$T/spool/jobs/$id.d/timelapse.mp4")" = 12 ] || fail "the stream's video"
+grep -q "the camera sends a stream" "$T/spoold.log" || fail "the stream was not seen as one"
+
+# 3. A dead camera, half frames, a camera that hangs, an error page.
+setup "http://127.0.0.1:$port/gone" "timeout=1" timelapse
+print timelapse
+attr timelapse.frames 0
+attr timelapse.failed_frames 12
+attr timelapse.render "no frames"
+for mode in half hang error; do
+	camera "$mode"
+	setup "$url" "timeout=1" timelapse
+	print timelapse
+	attr timelapse.frames 0
+	attr timelapse.render "no frames"
+	grep -q '"timelapse.failed_frames": "[1-9]' "$T/j.json" || fail "$mode: no failed frame"
+done
+
+# 4. ffmpeg missing: the frames are kept.
+camera snapshot
+setup "$url" "ffmpeg=$T/no-ffmpeg" timelapse
+print timelapse
+attr timelapse.frames 12
+attr timelapse.render "failed: cannot run $T/no-ffmpeg"
+[ "$(ls "$T/spool/jobs/$id.d/frames" | wc -l)" -eq 12 ] || fail "the frames were not kept"
+
+# 5. Filters that crash, flood and hang beside one job.
+setup "$url" "" "crash flood hang"
+print crash flood hang
+attr filter.crash.exit "signal 11"
+attr flood.done yes
+grep -q '"filter.flood.messages_dropped": "[1-9]' "$T/j.json" || fail "the flood was not held back"
+attr filter.hang.exit "signal 9 (timeout)"
+kill -0 "$SPOOLD_PID" || fail "spoold died"
+echo "PASS"
