@@ -29,6 +29,7 @@
  *   hold=N        times the last frame is repeated (5)
  *   crf=N         H.264 quality (23)
  *   timeout=N     seconds a frame may take (5)
+ *   delay=MS      wait so long after a layer change (the camera's lag)
  *   ffmpeg=PATH   the ffmpeg to run (/usr/bin/ffmpeg)
  *   render=no     keep the frames, make no video
  */
@@ -55,7 +56,7 @@
 
 struct opts {
 	long	 every;			/* seconds; 0: at layer changes */
-	long	 fps, length, hold, crf, timeout;
+	long	 fps, length, hold, crf, timeout, delay;
 	const char *ffmpeg;
 	int	 render;
 };
@@ -362,15 +363,19 @@ cam_done(struct state *s, CURLcode rc)
 	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 }
 
-/* A frame is asked for. */
+/* A frame is asked for: one that begins from now (and delay ms). */
 static void
 want_frame(struct state *s)
 {
+	long long at = now_ms() + s->o.delay;
+
 	if (s->wanted++ == 0)
-		s->want_since = now_ms();
-	/* On a stream, a frame that begins from now. */
+		s->want_since = at;
 	if (s->cam.stream == 1 && s->wanted == 1)
-		s->cam.frame_from = now_ms();
+		s->cam.frame_from = at;
+	else if (s->cam.stream == 0 && s->cam.easy == NULL &&
+	    s->cam.retry_at < at)
+		s->cam.retry_at = at;
 }
 
 /* One line of standard input: the job's events. */
@@ -518,6 +523,7 @@ parse_opts(struct opts *o, char *list)
 	o->hold = 5;
 	o->crf = 23;
 	o->timeout = 5;
+	o->delay = 0;
 	o->ffmpeg = "/usr/bin/ffmpeg";
 	o->render = 1;
 	for (w = strtok_r(list, " \t", &save); w != NULL;
@@ -540,6 +546,8 @@ parse_opts(struct opts *o, char *list)
 			bad |= opt_long(w, eq, 0, 51, &o->crf) < 0;
 		else if (strcmp(w, "timeout") == 0)
 			bad |= opt_long(w, eq, 1, 120, &o->timeout) < 0;
+		else if (strcmp(w, "delay") == 0)
+			bad |= opt_long(w, eq, 0, 10000, &o->delay) < 0;
 		else if (strcmp(w, "ffmpeg") == 0)
 			o->ffmpeg = eq;
 		else if (strcmp(w, "render") == 0)

@@ -71,7 +71,7 @@ gs_vprinter
 
 # 1. A snapshot camera: a frame a layer, the video, the preview, webcam.jpg.
 camera snapshot
-setup "$url" "hold=2 fps=10 timeout=2" timelapse
+setup "$url" "hold=2 fps=10 timeout=2 delay=20" timelapse
 print timelapse
 attr timelapse.frames 12
 attr timelapse.failed_frames 0
