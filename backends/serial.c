@@ -54,9 +54,10 @@
 #define OFFSETS		256		/* file offsets of lines in flight */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
-enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_N };
+enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_PARK, SC_UNPARK,
+	SC_N };
 static const char *const script_names[SC_N] = { "pause", "resume",
-	"cancel", "between" };
+	"cancel", "between", "park", "unpark" };
 
 /* Where the job stands, as the host steers it. */
 enum jctl {
@@ -65,6 +66,8 @@ enum jctl {
 	JC_PAUSED,		/* paused by the host: resume restores */
 	JC_HELD,		/* the printer paused itself (//action:paused) */
 	JC_CANCELING,		/* the cancel G-code is on its way */
+	JC_PARKING,		/* the park G-code, at a layer change */
+	JC_PARKED,		/* parked for a frame: unpark restores */
 };
 
 struct layer_mark {
@@ -94,6 +97,7 @@ struct job {
 	int		 reported;	/* spoold was told how it ended */
 	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */
 	char		 held[GCODE_MAX_CMD + 1];	/* sent on resume */
+	long long	 park_deadline;	/* unparked then, if no word */
 	struct gstate	 gs;		/* after the last line fed */
 	struct gstate	 at_pause;
 	unsigned long	 layer;		/* reached (acknowledged) */
@@ -108,6 +112,7 @@ struct backend {
 	const char	*device;
 	long		 baud;
 	long		 reconnect_ms;
+	long		 park_ms;	/* -p: parked for a frame at most */
 	int		 ctl;		/* to spoold, -1 once it is gone */
 	const char	*rundir;	/* -d: where spoold re-attaches */
 	char		*sock_path, *end_path;
@@ -423,7 +428,33 @@ job_check_scripts(struct backend *b)
 	if (j->ctl == JC_PAUSING) {
 		j->ctl = JC_PAUSED;
 		job_activity(b, "paused", "");
+	} else if (j->ctl == JC_PARKING) {
+		char id[32], layer[32];
+
+		/* Parked: the filters take their frame, then unpark. */
+		j->ctl = JC_PARKED;
+		j->park_deadline = monotonic_ms() + b->park_ms;
+		snprintf(id, sizeof(id), "%ld", j->id);
+		snprintf(layer, sizeof(layer), "%lu", j->lx.layer);
+		tell(b, "park", id, layer, NULL);
 	}
+}
+
+/* The frame is taken (or the wait is over): back over the print, the
+ * unpark G-code, E and the modes, then the layer's first command. */
+static void
+job_unpark(struct backend *b, const char *why)
+{
+	struct job *j = &b->job;
+
+	if (j->id == 0 || j->ctl != JC_PARKED)
+		return;
+	pend_restore(b, GSTATE_MOVE);
+	pend_script(b, SC_UNPARK);
+	pend_restore(b, GSTATE_MODES);
+	j->ctl = JC_RUN;
+	j->park_deadline = 0;
+	log_debug("%s-%ld: unparked: %s", b->printer, j->id, why);
 }
 
 /* One command of the job goes to the link: follow its modes and
@@ -478,6 +509,18 @@ job_line(struct backend *b, long long now)
 {
 	struct job *j = &b->job;
 
+	/* A new layer on a printer that parks for its frames: the head
+	 * goes aside first, and this command waits for the unparking. */
+	if (b->script[SC_PARK] != NULL && b->script[SC_PARK][0] != '\0' &&
+	    j->ctl == JC_RUN && j->lx.layer != j->layer_fed &&
+	    j->lx.layer >= 2 && j->wait_why[0] == '\0' &&
+	    !is_user_wait(j->lx.cmd)) {
+		snprintf(j->held, sizeof(j->held), "%s", j->lx.cmd);
+		j->at_pause = j->gs;
+		j->ctl = JC_PARKING;
+		pend_script(b, SC_PARK);
+		return 0;
+	}
 	if (is_user_wait(j->lx.cmd)) {
 		snprintf(j->wait_why, sizeof(j->wait_why), "the job waits for"
 		    " the user (line %lu: %s)", j->lx.cmd_line, j->lx.cmd);
@@ -843,6 +886,8 @@ handle_ctl(struct backend *b)
 		job_pause(b, "paused by request");
 	else if (strcmp(verb, "resume") == 0)
 		job_resume(b, "resumed by request");
+	else if (strcmp(verb, "unpark") == 0)
+		job_unpark(b, "the frame is taken");
 	else
 		log_warnx("%s: unknown message '%s' from spoold", b->printer, verb);
 }
@@ -1143,6 +1188,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: serial [-v] [-b baud] [-d rundir] [-k auto|yes|no]"
+	    " [-p seconds]"
 	    " [-m count] [-o seconds]\n"
 	    "              [-r seconds] [-s seconds] [-t seconds] [-w lines]"
 	    " [-x bytes]\n"
@@ -1163,13 +1209,19 @@ main(int argc, char *argv[])
 	memset(&b, 0, sizeof(b));
 	b.baud = 115200;
 	b.reconnect_ms = 2000;
+	b.park_ms = 5000;
 	b.ctl = 0;
 	b.port.fd = -1;
 	b.job.fd = -1;
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
-	while ((ch = getopt(argc, argv, "b:d:hk:m:o:r:s:t:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:hk:m:o:p:r:s:t:vw:x:")) != -1) {
 		switch (ch) {
+		case 'p':
+			if (parse_long(optarg, 1, 60, &v) < 0)
+				fatalx("-p: bad time '%s'", optarg);
+			b.park_ms = v * 1000;
+			break;
 		case 'd':
 			if (optarg[0] != '/')
 				fatalx("-d: '%s' is not an absolute path",
@@ -1315,12 +1367,25 @@ main(int argc, char *argv[])
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
+		if (b.job.id != 0 && b.job.ctl == JC_PARKED) {
+			t = (long)(b.job.park_deadline - now);
+			if (t < 0)
+				t = 0;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
 		if (poll(pfd, (nfds_t)np, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
 		now = monotonic_ms();
+		if (b.job.id != 0 && b.job.ctl == JC_PARKED &&
+		    now >= b.job.park_deadline) {
+			log_warnx("%s-%ld: no frame taken in %ld s; unparking",
+			    b.printer, b.job.id, b.park_ms / 1000);
+			job_unpark(&b, "timeout");
+		}
 		if (ctl_i >= 0 && pfd[ctl_i].revents)
 			handle_ctl(&b);
 		if (lis_i >= 0 && pfd[lis_i].revents)

@@ -15,6 +15,11 @@
  * SOI to EOI) before it is kept: a camera that sends half a frame, an
  * error page or nothing gets the frame counted as failed, never kept.
  *
+ * A printer with park_gcode parks its head at each layer change and
+ * tells it ("parked N"): the frame is taken then, and "UNPARK" on
+ * standard error lets the printer go on (it does by itself after
+ * park_timeout).
+ *
  * Frames go to frames/frameNNNNNN.jpg in the job's folder (the current
  * directory), the latest also to $GSPOOL_WEBCAM.  When the job ends
  * (the "end" event, or the end of standard input), ffmpeg renders
@@ -83,6 +88,8 @@ struct state {
 	int	 wanted;		/* frames asked for, not yet taken */
 	long long want_since;		/* ms: the oldest asking */
 	long	 frames, failed;
+	int	 parked;		/* a parked printer waits for a frame */
+	long	 parked_layer;		/* its layer: no second frame there */
 	const char *webcam;
 	int	 ended;
 	char	 end_state[32];
@@ -190,6 +197,18 @@ put_file(const char *path, const unsigned char *b, size_t n)
 	return 0;
 }
 
+/* A frame asked for is settled (taken or given up): a printer parked
+ * for it goes on. */
+static void
+frame_settled(struct state *s)
+{
+	if (s->parked) {
+		s->parked = 0;
+		fprintf(stderr, "UNPARK\n");
+		fflush(stderr);
+	}
+}
+
 static void
 take_frame(struct state *s, const unsigned char *b, size_t n)
 {
@@ -207,6 +226,8 @@ take_frame(struct state *s, const unsigned char *b, size_t n)
 		    strerror(errno));
 	s->wanted--;
 	s->want_since = now_ms();
+	if (s->wanted == 0)
+		frame_settled(s);
 }
 
 /* A stream's bytes: whole JPEGs are taken out as they complete. */
@@ -358,6 +379,8 @@ cam_done(struct state *s, CURLcode rc)
 	if (s->wanted > 0 && c->stream == 0) {
 		s->wanted--;
 		s->failed++;
+		if (s->wanted == 0)
+			frame_settled(s);
 	}
 	c->retry_at = now_ms() + c->backoff;
 	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
@@ -385,8 +408,16 @@ on_event(struct state *s, char *line)
 	if (strcmp(line, "start") == 0) {
 		if (s->o.every > 0)
 			want_frame(s);
+	} else if (strncmp(line, "parked ", 7) == 0) {
+		/* The printer has parked its head for this frame, and waits
+		 * for UNPARK. */
+		s->parked = 1;
+		s->parked_layer = strtol(line + 7, NULL, 10);
+		want_frame(s);
 	} else if (strncmp(line, "layer ", 6) == 0) {
-		if (s->o.every == 0)
+		/* A layer the printer parked for has its frame already. */
+		if (s->o.every == 0 &&
+		    strtol(line + 6, NULL, 10) != s->parked_layer)
 			want_frame(s);
 	} else if (strncmp(line, "end", 3) == 0) {
 		s->ended = 1;
@@ -625,6 +656,8 @@ main(int argc, char *argv[])
 			s.wanted--;
 			s.failed++;
 			s.want_since = t;
+			if (s.wanted == 0)
+				frame_settled(&s);
 		}
 		if (next_tick && t >= next_tick && !s.ended) {
 			want_frame(&s);

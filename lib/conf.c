@@ -121,7 +121,7 @@ conf_reader(char *str, int num, void *stream)
 }
 
 const char *const conf_script_names[CONF_SCRIPTS] = {
-	"pause", "resume", "cancel", "between",
+	"pause", "resume", "cancel", "between", "park", "unpark",
 };
 
 /* Park: finish the moves, retract, lift.  Resume: the backend moves the
@@ -131,6 +131,8 @@ static const char *const script_defaults[CONF_SCRIPTS] = {
 	"M400\nM83\nG1 E-2 F2700\nG91\nG1 Z10 F600\nG90",
 	"M83\nG1 E2 F2700",
 	"M104 S0\nM140 S0\nM107\nG91\nG1 Z10 F600\nG90\nM84",
+	"",
+	"",
 	"",
 };
 
@@ -165,6 +167,7 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->ok_timeout = 30;
 	p->max_timeouts = 5;
 	p->resend_ok = xstrdup("auto");
+	p->park_timeout = 5;
 	p->policy.max_hotend = 285;
 	p->policy.max_bed = 120;
 	analyse_policy_default(&p->check);
@@ -611,6 +614,14 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_script(cp, p, CONF_CANCEL, key, value);
 		else if (strcmp(key, "between_jobs") == 0)
 			conf_script(cp, p, CONF_BETWEEN, key, value);
+		else if (strcmp(key, "park_gcode") == 0)
+			conf_script(cp, p, CONF_PARK, key, value);
+		else if (strcmp(key, "unpark_gcode") == 0)
+			conf_script(cp, p, CONF_UNPARK, key, value);
+		else if (strcmp(key, "park_timeout") == 0) {
+			if (conf_number(cp, key, value, 1, 60, &v) == 0)
+				p->park_timeout = v;
+		}
 		else if (strcmp(key, "filters") == 0)
 			conf_filters(cp, p, value);
 		else if (strcmp(key, "filter_options") == 0)

@@ -14,7 +14,8 @@
 
 /* The printer's own G-code: what pause, resume and cancel send, and
  * what a printer that clears its own bed runs between two jobs. */
-enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_BETWEEN, CONF_SCRIPTS };
+enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_BETWEEN, CONF_PARK,
+	CONF_UNPARK, CONF_SCRIPTS };
 extern const char *const conf_script_names[CONF_SCRIPTS];
 
 struct conf_printer {
@@ -40,6 +41,7 @@ struct conf_printer {
 	int	 nfilters;
 	char	*filter_options;	/* "name=value ...", their 5th argument */
 	char	*camera;		/* URL of the webcam, or NULL */
+	long	 park_timeout;		/* seconds parked at most */
 	unsigned line;			/* line of its section header */
 };
 

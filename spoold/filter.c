@@ -7,12 +7,12 @@
  * printer, the job's folder and the camera in its environment.  It
  * writes the job's events to the filter's standard input, one a line:
  *
- *   start, layer N z=Z, progress P, paused, resumed, end STATE
+ *   start, layer N z=Z, parked N, progress P, paused, resumed, end STATE
  *
  * and reads its standard error: INFO:, WARNING: and ERROR: lines are
  * logged and kept as the job's events, ATTR: name=value lines as the
- * job's attributes (job_attr), and the exit status as the attribute
- * filter.NAME.exit.
+ * job's attributes (job_attr), UNPARK lets a printer parked for a frame
+ * go on, and the exit status is kept as the attribute filter.NAME.exit.
  *
  * A filter never stops a print: its events are written without
  * blocking (one it does not read loses them, and they are counted), its
@@ -274,6 +274,10 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	char text[600], *eq;
 	long long now = monotonic_ms();
 
+	if (strcmp(line, "UNPARK") == 0) {
+		printer_unpark(sd, f->job);
+		return;
+	}
 	if (strncmp(line, "ATTR:", 5) == 0) {
 		char *name = line + 5;
 

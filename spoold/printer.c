@@ -187,7 +187,7 @@ void
 printer_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
-	char maxt[32];
+	char maxt[32], parkt[32];
 	int sv[2];
 	pid_t pid;
 
@@ -203,6 +203,7 @@ printer_start(struct spoold *sd, struct printer *p)
 	snprintf(rx, sizeof(rx), "%ld", p->conf->rx_buffer);
 	snprintf(okt, sizeof(okt), "%ld", p->conf->ok_timeout);
 	snprintf(maxt, sizeof(maxt), "%ld", p->conf->max_timeouts);
+	snprintf(parkt, sizeof(parkt), "%ld", p->conf->park_timeout);
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("%s: fork", p->conf->name);
@@ -222,7 +223,7 @@ printer_start(struct spoold *sd, struct printer *p)
 		signal(SIGPIPE, SIG_DFL);
 		execl(prog, "serial", "-d", sd->dir_run, "-b", baud, "-r",
 		    retry, "-t", hs,
-		    "-w", win, "-x", rx, "-o", okt, "-m", maxt,
+		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
 		    "-k", p->conf->resend_ok, p->conf->name,
 		    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
@@ -501,6 +502,19 @@ printer_message(struct spoold *sd, struct printer *p)
 		snprintf(p->temps, sizeof(p->temps), "%s", msg_field(&m, 1));
 		return;
 	}
+	if (strcmp(verb, "park") == 0) {
+		/* Parked at a layer change: the filters take their frame
+		 * and say UNPARK (the backend unparks by itself after
+		 * park_timeout). */
+		char ev[64];
+
+		if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) == 0 &&
+		    id == p->job) {
+			snprintf(ev, sizeof(ev), "parked %s", msg_field(&m, 2));
+			filter_event(sd, id, ev);
+		}
+		return;
+	}
 	if (strcmp(verb, "manual") == 0) {
 		control_manual_done(sd, p, strcmp(msg_field(&m, 1), "done") ==
 		    0, msg_field(&m, 2));
@@ -769,6 +783,23 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	p->job_size = j->size;
 	filter_job_start(sd, p, j->id);
 	return 0;
+}
+
+/* A filter has its frame: the printer parked for it goes on. */
+void
+printer_unpark(struct spoold *sd, long id)
+{
+	char ids[32];
+	size_t i;
+
+	for (i = 0; i < sd->nprinters; i++) {
+		struct printer *p = &sd->printers[i];
+
+		if (p->job != id || p->sock < 0)
+			continue;
+		snprintf(ids, sizeof(ids), "%ld", id);
+		msg_send(p->sock, -1, "unpark", ids, (char *)NULL);
+	}
 }
 
 /* gpc ready: the bed is clear; the next job may start. */

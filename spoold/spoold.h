@@ -241,6 +241,7 @@ struct dest *dest_find(struct spoold *, const char *name);
 int	dest_known(struct spoold *, const char *name);
 void	dest_save(struct spoold *, const char *name);
 void	printer_ready(struct spoold *, struct printer *, const char *who);
+void	printer_unpark(struct spoold *, long id);
 int	printer_resume_from(struct spoold *, const struct job_row *,
 	    long layer, const char *who, char *why, size_t whysz);
 void	printer_timers(struct spoold *, long long now);

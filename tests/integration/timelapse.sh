@@ -119,7 +119,26 @@ attr timelapse.frames 12
 attr timelapse.render "failed: cannot run $T/no-ffmpeg"
 [ "$(ls "$T/spool/jobs/$id.d/frames" | wc -l)" -eq 12 ] || fail "the frames were not kept"
 
-# 5. Filters that crash, flood and hang beside one job.
+# 5. Stable frames: the printer parks its head at each layer change, the
+# frame is taken then, and the filter lets it go on.
+setup "$url" "timeout=2" timelapse
+sed -i "/^filters = /a park_gcode = G1 X5 Y5 F9000\n  M400\nunpark_gcode = G1 F3000" "$GSPOOL_CONF"
+gs_stop_spoold; rm -f "$T/spool/control"; gs_spoold
+: > "$T/vprinter.log"
+id=$(submit "$T/layers.gcode")
+"$GQUEUE" -w "$id" > /dev/null || fail "the parked job did not complete"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter timelapse exited" || fail "no end"
+"$GQUEUE" --json --history "$id" > "$T/j.json"
+attr timelapse.frames 12
+[ "$(grep -c '^G1 X5 Y5 F9000$' "$T/vprinter.log")" -eq 11 ] ||
+	fail "the head parked $(grep -c '^G1 X5 Y5 F9000$' "$T/vprinter.log") times, not 11"
+grep -q "mk3-$id: no frame taken" "$T/spoold.log" && fail "the filter did not unpark"
+# The job's commands, in order, among the parking moves.
+gcode_commands "$T/layers.gcode" | awk 'BEGIN { k = 0 } NR == FNR { want[n++] = $0; next }
+	k < n && $0 == want[k] { k++ } END { exit k == n ? 0 : 1 }' - "$T/vprinter.log" ||
+	fail "the job's commands are not all in the printer's log, in order"
+
+# 6. Filters that crash, flood and hang beside one job.
 setup "$url" "" "crash flood hang"
 print crash flood hang
 attr filter.crash.exit "signal 11"
