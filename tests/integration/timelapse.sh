@@ -138,7 +138,21 @@ gcode_commands "$T/layers.gcode" | awk 'BEGIN { k = 0 } NR == FNR { want[n++] = 
 	k < n && $0 == want[k] { k++ } END { exit k == n ? 0 : 1 }' - "$T/vprinter.log" ||
 	fail "the job's commands are not all in the printer's log, in order"
 
-# 6. Filters that crash, flood and hang beside one job.
+# 6. A real slicer's file: a frame for each of its layers.
+cube="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
+if [ -f "$cube" ]; then
+	setup "$url" "hold=3 timeout=2" timelapse
+	layers=$("$GPRINT" --check --json "$cube" | sed -n 's/.*"layers":\([0-9]*\).*/\1/p')
+	id=$(submit "$cube")
+	"$GQUEUE" -w "$id" > /dev/null || fail "the cube did not complete"
+	"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter timelapse exited" || fail "no end"
+	"$GQUEUE" --json --history "$id" > "$T/j.json"
+	attr timelapse.frames "$layers"
+	[ "$(frames_in "$T/spool/jobs/$id.d/timelapse.mp4")" = $((layers + 3)) ] ||
+		fail "the cube's video has $(frames_in "$T/spool/jobs/$id.d/timelapse.mp4") frames for $layers layers"
+fi
+
+# 7. Filters that crash, flood and hang beside one job.
 setup "$url" "" "crash flood hang"
 print crash flood hang
 attr filter.crash.exit "signal 11"
