@@ -5,7 +5,8 @@
  *
  *   timelapse job-id user title copies options [file]
  *
- * The camera ($GSPOOL_CAMERA) is an HTTP URL: a snapshot URL answers
+ * The camera ($GSPOOL_CAMERA) is a V4L2 device (/dev/videoN, a frame at
+ * a time through ffmpeg) or an HTTP URL: a snapshot URL answers
  * each request with one JPEG; a stream URL (multipart/x-mixed-replace,
  * MJPEG) is kept open, and a frame asked for is the first whole JPEG
  * that begins after the asking, so that it shows the printer as it is
@@ -386,6 +387,88 @@ cam_done(struct state *s, CURLcode rc)
 	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 }
 
+/*
+ * A V4L2 device (camera = /dev/videoN): one frame through ffmpeg, its
+ * MJPEG output read with the frame's timeout, checked like any other.
+ */
+static void
+grab_device(struct state *s)
+{
+	struct cam *c = &s->cam;
+	long long end = now_ms() + s->o.timeout * 1000;
+	int out[2], status, done = 0;
+	pid_t pid;
+	long n;
+
+	c->len = 0;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		say("WARNING", "pipe: %s", strerror(errno));
+		goto failed;
+	}
+	switch ((pid = fork())) {
+	case -1:
+		close(out[0]);
+		close(out[1]);
+		goto failed;
+	case 0:
+		dup2(out[1], STDOUT_FILENO);
+		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
+		    "-loglevel", "error", "-f", "v4l2", "-i", c->url,
+		    "-frames:v", "1", "-q:v", "3", "-f", "mjpeg", "pipe:1",
+		    (char *)NULL);
+		fprintf(stderr, "WARNING: cannot run %s: %s\n", s->o.ffmpeg,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	while (!done) {
+		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
+		long long left = end - now_ms();
+		unsigned char buf[65536];
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			say("WARNING", "no frame from %s in %ld s", c->url,
+			    s->o.timeout);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if ((r = read(out[0], buf, sizeof(buf))) <= 0)
+			break;
+		if (c->len + (size_t)r > FRAME_MAX) {
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (c->len + (size_t)r > c->cap) {
+			size_t cap = c->cap ? c->cap : 65536;
+			unsigned char *b;
+
+			while (cap < c->len + (size_t)r)
+				cap *= 2;
+			if ((b = realloc(c->buf, cap)) == NULL)
+				break;
+			c->buf = b;
+			c->cap = cap;
+		}
+		memcpy(c->buf + c->len, buf, (size_t)r);
+		c->len += (size_t)r;
+	}
+	close(out[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if ((n = jpeg_length(c->buf, c->len)) > 0) {
+		take_frame(s, c->buf, (size_t)n);
+		return;
+	}
+	say("WARNING", "%s gave no whole JPEG (%zu bytes)", c->url, c->len);
+failed:
+	s->wanted--;
+	s->failed++;
+	s->want_since = now_ms();
+	if (s->wanted == 0)
+		frame_settled(s);
+}
+
 /* A frame is asked for: one that begins from now (and delay ms). */
 static void
 want_frame(struct state *s)
@@ -598,7 +681,7 @@ main(int argc, char *argv[])
 	char line[512], *opts;
 	size_t len = 0;
 	long long next_tick = 0;
-	int in_open = 1, rc;
+	int in_open = 1, rc, device;
 
 	if (argc < 6) {
 		fprintf(stderr, "ERROR: usage: timelapse job-id user title"
@@ -628,6 +711,7 @@ main(int argc, char *argv[])
 	}
 	s.cam.stream = -1;
 	s.cam.backoff = 500;
+	device = strncmp(s.cam.url, "/dev/", 5) == 0;
 	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
 	say("INFO", "taking frames from %s %s", s.cam.url, s.o.every ?
 	    "every few seconds" : "at each layer");
@@ -644,13 +728,17 @@ main(int argc, char *argv[])
 		int running, nq, timeout = 1000;
 		CURLMsg *msg;
 
-		/* A stream is kept open; a snapshot taken when wanted. */
-		if (s.cam.easy == NULL && t >= s.cam.retry_at &&
-		    (s.cam.stream == 1 || s.cam.stream < 0 || s.wanted > 0))
+		/* A device: a frame when one is wanted.  A stream is kept
+		 * open; a snapshot taken when wanted. */
+		if (device && s.wanted > 0 && t >= s.want_since)
+			grab_device(&s);
+		else if (!device && s.cam.easy == NULL &&
+		    t >= s.cam.retry_at && (s.cam.stream == 1 ||
+		    s.cam.stream < 0 || s.wanted > 0))
 			cam_start(&s);
 		/* A frame wanted for longer than timeout: given up. */
-		if (s.wanted > 0 && t - s.want_since > s.o.timeout * 1000 &&
-		    s.cam.stream != 0) {
+		if (!device && s.wanted > 0 && t - s.want_since >
+		    s.o.timeout * 1000 && s.cam.stream != 0) {
 			say("WARNING", "no frame from the camera in %ld s",
 			    s.o.timeout);
 			s.wanted--;
@@ -663,6 +751,10 @@ main(int argc, char *argv[])
 			want_frame(&s);
 			next_tick = t + s.o.every * 1000;
 		}
+		/* More frames to take from a device: no waiting. */
+		if (device && s.wanted > 0)
+			timeout = s.want_since > now_ms() ?
+			    (int)(s.want_since - now_ms()) : 0;
 		curl_multi_poll(s.cam.multi, in_open ? &wfd : NULL,
 		    in_open ? 1 : 0, timeout, NULL);
 		curl_multi_perform(s.cam.multi, &running);

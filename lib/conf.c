@@ -628,9 +628,11 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&p->filter_options, value);
 		else if (strcmp(key, "camera") == 0) {
 			if (strncmp(value, "http://", 7) != 0 &&
-			    strncmp(value, "https://", 8) != 0)
+			    strncmp(value, "https://", 8) != 0 &&
+			    strncmp(value, "/dev/", 5) != 0)
 				conf_error(cp, cp->line, "camera: '%s' is not an"
-				    " http:// or https:// URL", value);
+				    " http:// or https:// URL or a /dev/ device",
+				    value);
 			else
 				conf_set_str(&p->camera, value);
 		}

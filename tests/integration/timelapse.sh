@@ -1,6 +1,7 @@
 #!/bin/sh
 # Filters and the timelapse (gspool-filter(7)): a frame at each layer
-# from a snapshot camera and from ffmpeg's own MJPEG stream, a video
+# from a snapshot camera, from ffmpeg's own MJPEG stream and from a
+# V4L2 device, parked (stable) frames, a video
 # ffprobe reads with one frame a layer (and the last held); a dead
 # camera, one that sends half a frame, one that hangs, ffmpeg missing,
 # and filters that crash, flood and hang: each reported in the job's
@@ -152,7 +153,22 @@ if [ -f "$cube" ]; then
 		fail "the cube's video has $(frames_in "$T/spool/jobs/$id.d/timelapse.mp4") frames for $layers layers"
 fi
 
-# 7. Filters that crash, flood and hang beside one job.
+# 7. A V4L2 device, a frame at a time through ffmpeg (here a stand-in
+# that answers with a JPEG: no camera is attached to the test machine).
+printf '#!/bin/sh\ncase "$*" in *"-f v4l2 -i /dev/video-test "*) cat "%s" ;; *) exit 1 ;; esac\n' \
+    "$T/f2.jpg" > "$T/fake-ffmpeg"
+chmod +x "$T/fake-ffmpeg"
+setup /dev/video-test "render=no ffmpeg=$T/fake-ffmpeg" timelapse
+print timelapse
+attr timelapse.frames 12
+attr timelapse.render "not asked for"
+cmp -s "$T/spool/jobs/$id.d/frames/frame000012.jpg" "$T/f2.jpg" || fail "the device's frame"
+setup /dev/video-none "render=no ffmpeg=$T/fake-ffmpeg" timelapse
+print timelapse
+attr timelapse.frames 0
+attr timelapse.failed_frames 12
+
+# 8. Filters that crash, flood and hang beside one job.
 setup "$url" "" "crash flood hang"
 print crash flood hang
 attr filter.crash.exit "signal 11"

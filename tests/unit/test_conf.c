@@ -217,12 +217,12 @@ test_classes(void **state)
 	assert_int_equal(load(&c,
 	    "[spool]\nfilter_dir = rel\nfilter_timeout = 0\n"
 	    "[printer a]\ndevice = /dev/a\nfilters = ../x a b c d e\n"
-	    "camera = /dev/video0\n"), 5);
+	    "camera = video0\n"), 5);
 	assert_non_null(strstr(reports, "filter_dir: 'rel' must be an absolute"));
 	assert_non_null(strstr(reports, "filter_timeout: '0'"));
 	assert_non_null(strstr(reports, "filters: '../x' is not a filter"));
 	assert_non_null(strstr(reports, "filters: more than 4"));
-	assert_non_null(strstr(reports, "camera: '/dev/video0' is not an"));
+	assert_non_null(strstr(reports, "camera: 'video0' is not an"));
 	conf_free(&c);
 }
 
