@@ -31,7 +31,10 @@
  * Options (the fifth argument, "name=value ..."):
  *   every=N       a frame every N seconds instead of at each layer
  *   fps=N         frames a second of the video (30)
- *   length=N      or: the video's length in seconds, fps from it (5-60)
+ *   length=N      or: the video's length in seconds, fps from it
+ *   min_fps=N, max_fps=N  the bounds of that (5, 60)
+ *   rotate=N      0, 90, 180 or 270 degrees clockwise
+ *   flip_x=yes, flip_y=yes  mirrored, as the camera is mounted
  *   hold=N        times the last frame is repeated (5)
  *   crf=N         H.264 quality (23)
  *   timeout=N     seconds a frame may take (5)
@@ -63,6 +66,8 @@
 struct opts {
 	long	 every;			/* seconds; 0: at layer changes */
 	long	 fps, length, hold, crf, timeout, delay;
+	long	 min_fps, max_fps, rotate;
+	int	 flip_x, flip_y;
 	const char *ffmpeg;
 	int	 render;
 };
@@ -512,32 +517,65 @@ on_event(struct state *s, char *line)
 static int
 run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 {
-	char fps[32], crf[32];
-	int status;
+	char fps[32], crf[32], vf[160], line[256];
+	int status, out[2], told = 0;
+	FILE *fp;
 	pid_t pid;
 
 	if (s->o.length > 0) {
 		long f = frames / s->o.length;
 
-		snprintf(fps, sizeof(fps), "%ld", f < 5 ? 5 : f > 60 ? 60 : f);
+		f = f < s->o.min_fps ? s->o.min_fps : f > s->o.max_fps ?
+		    s->o.max_fps : f;
+		snprintf(fps, sizeof(fps), "%ld", f);
 	} else
 		snprintf(fps, sizeof(fps), "%ld", s->o.fps);
 	snprintf(crf, sizeof(crf), "%ld", s->o.crf);
+	/* Turned as the camera is mounted, then even sides for H.264. */
+	snprintf(vf, sizeof(vf), "%s%s%s%spad=ceil(iw/2)*2:ceil(ih/2)*2",
+	    s->o.rotate == 90 ? "transpose=1," : s->o.rotate == 180 ?
+	    "transpose=1,transpose=1," : s->o.rotate == 270 ? "transpose=2," :
+	    "", s->o.flip_x ? "hflip," : "", s->o.flip_y ? "vflip," : "", "");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		return -1;
+	}
 	switch ((pid = fork())) {
 	case -1:
 		snprintf(why, whysz, "fork: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
 		return -1;
 	case 0:
+		/* Its progress ("frame=N" lines) on standard output. */
+		dup2(out[1], STDOUT_FILENO);
 		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
-		    "-loglevel", "error", "-y", "-framerate", fps, "-i",
-		    "frames/frame%06d.jpg", "-vf",
-		    "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-crf",
-		    crf, "-pix_fmt", "yuv420p", "-an", "-f", "mp4",
-		    "timelapse.mp4.tmp", (char *)NULL);
+		    "-loglevel", "error", "-y", "-progress", "pipe:1",
+		    "-framerate", fps, "-i", "frames/frame%06d.jpg", "-vf", vf,
+		    "-c:v", "libx264", "-crf", crf, "-pix_fmt", "yuv420p", "-an",
+		    "-f", "mp4", "timelapse.mp4.tmp", (char *)NULL);
 		fprintf(stderr, "ERROR: cannot run %s: %s\n", s->o.ffmpeg,
 		    strerror(errno));
 		_exit(127);
 	}
+	close(out[1]);
+	/* Progress at each quarter. */
+	if ((fp = fdopen(out[0], "r")) != NULL) {
+		while (fgets(line, sizeof(line), fp) != NULL) {
+			long f;
+
+			if (strncmp(line, "frame=", 6) != 0 || frames <= 0)
+				continue;
+			f = strtol(line + 6, NULL, 10);
+			while (told < 3 && f * 4 >= (told + 1) * frames) {
+				told++;
+				say("INFO", "rendering: %d%% (%ld of %ld frames)",
+				    told * 25, f, frames);
+			}
+		}
+		fclose(fp);
+	} else
+		close(out[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			snprintf(why, whysz, "waitpid: %s", strerror(errno));
@@ -638,6 +676,10 @@ parse_opts(struct opts *o, char *list)
 	o->crf = 23;
 	o->timeout = 5;
 	o->delay = 0;
+	o->min_fps = 5;
+	o->max_fps = 60;
+	o->rotate = 0;
+	o->flip_x = o->flip_y = 0;
 	o->ffmpeg = "/usr/bin/ffmpeg";
 	o->render = 1;
 	for (w = strtok_r(list, " \t", &save); w != NULL;
@@ -662,6 +704,21 @@ parse_opts(struct opts *o, char *list)
 			bad |= opt_long(w, eq, 1, 120, &o->timeout) < 0;
 		else if (strcmp(w, "delay") == 0)
 			bad |= opt_long(w, eq, 0, 10000, &o->delay) < 0;
+		else if (strcmp(w, "min_fps") == 0)
+			bad |= opt_long(w, eq, 1, 120, &o->min_fps) < 0;
+		else if (strcmp(w, "max_fps") == 0)
+			bad |= opt_long(w, eq, 1, 120, &o->max_fps) < 0;
+		else if (strcmp(w, "rotate") == 0) {
+			bad |= opt_long(w, eq, 0, 270, &o->rotate) < 0;
+			if (o->rotate % 90 != 0) {
+				say("ERROR", "option rotate=%s: give 0, 90, 180"
+				    " or 270", eq);
+				bad = 1;
+			}
+		} else if (strcmp(w, "flip_x") == 0)
+			o->flip_x = strcmp(eq, "yes") == 0;
+		else if (strcmp(w, "flip_y") == 0)
+			o->flip_y = strcmp(eq, "yes") == 0;
 		else if (strcmp(w, "ffmpeg") == 0)
 			o->ffmpeg = eq;
 		else if (strcmp(w, "render") == 0)

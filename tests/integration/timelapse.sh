@@ -72,7 +72,7 @@ gs_vprinter
 
 # 1. A snapshot camera: a frame a layer, the video, the preview, webcam.jpg.
 camera snapshot
-setup "$url" "hold=2 fps=10 timeout=2 delay=20" timelapse
+setup "$url" "hold=2 fps=10 timeout=2 delay=20 rotate=90" timelapse
 print timelapse
 attr timelapse.frames 12
 attr timelapse.failed_frames 0
@@ -83,6 +83,11 @@ dir="$T/spool/jobs/$id.d"
 [ -s "$dir/preview.jpg" ] && [ -s "$T/spool/printers/mk3/webcam.jpg" ] ||
 	fail "no preview or webcam.jpg"
 [ ! -d "$dir/frames" ] || fail "the frames of a good render were kept"
+size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
+    -of csv=p=0 "$dir/timelapse.mp4")
+[ "$size" = "120,160" ] || fail "rotate=90: the video is $size"
+grep -q "mk3-$id: filter timelapse: INFO: rendering: 50%" "$T/spoold.log" ||
+	fail "no render progress"
 "$GQUEUE" -l --history "$id" > "$T/ql.out"
 grep -qx "	timelapse: $dir/timelapse.mp4" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 
