@@ -17,7 +17,8 @@
  * A filter never stops a print: its events are written without
  * blocking (one it does not read loses them, and they are counted), its
  * messages are kept at most MSG_RATE a second (the rest counted and
- * dropped; its ATTR: lines, ATTR_MAX at most, are always kept), the files it writes are bounded by filter_max_output
+ * dropped; its ATTR: lines, ATTR_MAX at most, are always kept) and as
+ * job events EVENTS_MAX at most, its output is read a turn at a time, the files it writes are bounded by filter_max_output
  * (RLIMIT_FSIZE), and once its job has ended it has filter_timeout to
  * finish before it is killed.
  */
@@ -40,6 +41,8 @@
 
 #define MSG_RATE	20	/* messages kept a second, per filter */
 #define ATTR_MAX	64	/* attributes kept, per filter */
+#define EVENTS_MAX	500	/* messages kept as job events, per filter */
+#define READ_MAX	65536	/* bytes read from a filter in one turn */
 
 static struct filter *
 filter_slot(struct spoold *sd)
@@ -319,11 +322,13 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	    strncmp(text, "WARNING:", 8) == 0) {
 		log_warnx("%s-%ld: filter %s: %s", f->printer->conf->name,
 		    f->job, f->name, text);
-		queue_add_event(sd, f->job, "filter", text, f->name);
+		if (f->events++ < EVENTS_MAX)
+			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else if (strncmp(text, "INFO:", 5) == 0) {
 		log_info("%s-%ld: filter %s: %s", f->printer->conf->name,
 		    f->job, f->name, text);
-		queue_add_event(sd, f->job, "filter", text, f->name);
+		if (f->events++ < EVENTS_MAX)
+			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else
 		log_info("%s-%ld: filter %s says: %s", f->printer->conf->name,
 		    f->job, f->name, text);
@@ -333,10 +338,12 @@ void
 filter_read(struct spoold *sd, struct filter *f)
 {
 	char buf[4096];
+	size_t i, total = 0;
 	ssize_t n;
-	size_t i;
 
-	for (;;) {
+	/* A turn's worth: a filter that never stops writing does not hold
+	 * the loop. */
+	while (total < READ_MAX) {
 		n = read(f->err, buf, sizeof(buf));
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
@@ -349,6 +356,7 @@ filter_read(struct spoold *sd, struct filter *f)
 			f->err = -1;
 			return;
 		}
+		total += (size_t)n;
 		for (i = 0; i < (size_t)n; i++) {
 			if (buf[i] == '\n') {
 				f->buf[f->len] = '\0';

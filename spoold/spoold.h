@@ -76,7 +76,7 @@ struct filter {
 	long long	 window;	/* second the messages are counted in */
 	int		 in_window;
 	long		 dropped, total_dropped;
-	int		 attrs;
+	int		 attrs, events;
 	char		 buf[1024];
 	size_t		 len;
 };
