@@ -118,6 +118,15 @@ for mode in half hang error; do
 	grep -q '"timelapse.failed_frames": "[1-9]' "$T/j.json" || fail "$mode: no failed frame"
 done
 
+# 3b. Every N seconds instead of at layers: a frame at the start at
+# least, none asked for by the layers.
+camera snapshot
+setup "$url" "every=60 render=no timeout=10" timelapse
+print timelapse
+attr timelapse.frames 1
+grep -q "mk3-$id: filter timelapse: INFO: taking frames from .* every few seconds" "$T/spoold.log" ||
+	fail "every=N was not taken"
+
 # 4. ffmpeg missing: the frames are kept.
 camera snapshot
 setup "$url" "ffmpeg=$T/no-ffmpeg" timelapse
