@@ -363,6 +363,16 @@ job_pause(struct backend *b, const char *why)
 {
 	struct job *j = &b->job;
 
+	if (j->id != 0 && (j->ctl == JC_PARKING || j->ctl == JC_PARKED)) {
+		/* Parked for a frame: paused where it is parked (its
+		 * position before parking is kept); the pause G-code runs
+		 * after the park G-code. */
+		j->ctl = JC_PAUSING;
+		j->park_deadline = 0;
+		pend_script(b, SC_PAUSE);
+		job_activity(b, "pausing", why);
+		return 0;
+	}
 	if (j->id == 0 || j->ctl != JC_RUN)
 		return -1;
 	j->at_pause = j->gs;
@@ -436,6 +446,8 @@ job_check_scripts(struct backend *b)
 		j->park_deadline = monotonic_ms() + b->park_ms;
 		snprintf(id, sizeof(id), "%ld", j->id);
 		snprintf(layer, sizeof(layer), "%lu", j->lx.layer);
+		log_info("%s-%ld: parked for a frame before layer %lu",
+		    b->printer, j->id, j->lx.layer);
 		tell(b, "park", id, layer, NULL);
 	}
 }

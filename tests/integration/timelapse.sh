@@ -154,6 +154,25 @@ gcode_commands "$T/layers.gcode" | awk 'BEGIN { k = 0 } NR == FNR { want[n++] = 
 	k < n && $0 == want[k] { k++ } END { exit k == n ? 0 : 1 }' - "$T/vprinter.log" ||
 	fail "the job's commands are not all in the printer's log, in order"
 
+# 5b. Paused while parked: the pause G-code after the park G-code, and
+# a resume goes back to where the head was before it parked.
+printf '#!/bin/sh\ncat > /dev/null\n' > "$T/filters/noframe"
+chmod +x "$T/filters/noframe"
+head -n 27 "$T/layers.gcode" > "$T/two.gcode"	# two layers
+setup "$url" "" noframe
+sed -i "/^filters = /a park_gcode = G1 X5 Y5 F9000\n  M400\npark_timeout = 60" "$GSPOOL_CONF"
+gs_stop_spoold; rm -f "$T/spool/control"; gs_spoold
+: > "$T/vprinter.log"
+id=$(submit "$T/two.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: parked for a frame" || fail "not parked"
+"$GPC" pause mk3 || fail "gpc pause while parked"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "not paused"
+"$GPC" resume mk3 || fail "gpc resume"
+"$GQUEUE" -w "$id" > /dev/null || fail "the job paused while parked did not complete"
+grep -A1 '^G1 X5 Y5 F9000$' "$T/vprinter.log" | grep -qx M400 || fail "no park"
+grep -qx 'G1 E-2 F2700' "$T/vprinter.log" || fail "no pause G-code"
+grep -qx 'G1 X19.000 Y28.000 F6000' "$T/vprinter.log" || fail "the head did not go back"
+
 # 6. A real slicer's file: a frame for each of its layers.
 cube="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
 if [ -f "$cube" ]; then
