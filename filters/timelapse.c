@@ -25,7 +25,8 @@
  * directory), the latest also to $GSPOOL_WEBCAM.  When the job ends
  * (the "end" event, or the end of standard input), ffmpeg renders
  * timelapse.mp4 (H.264) with the last frame held, and the last frame is
- * kept as preview.jpg; the frames are removed after a good render and
+ * kept as preview.jpg (in copy-N/ for the N-th copy of a job with
+ * copies); the frames are removed after a good render and
  * kept after a failed one.  Results are reported as ATTR: lines.
  *
  * Options (the fifth argument, "name=value ..."):
@@ -62,6 +63,10 @@
 #include <curl/curl.h>
 
 #define FRAME_MAX	(16 << 20)	/* the largest JPEG taken */
+
+/* "copy-N/" for the N-th copy of a job (N > 1), where its frames and
+ * video go; "" for the first. */
+static char copy_dir[32];
 
 struct opts {
 	long	 every;			/* seconds; 0: at layer changes */
@@ -613,7 +618,8 @@ render(struct state *s)
 	snprintf(last, sizeof(last), "frames/frame%06ld.jpg", s->frames);
 	if (link(last, "preview.jpg.tmp") == 0 &&
 	    rename("preview.jpg.tmp", "preview.jpg") == 0)
-		fprintf(stderr, "ATTR: timelapse.preview=preview.jpg\n");
+		fprintf(stderr, "ATTR: timelapse.preview=%spreview.jpg\n",
+		    copy_dir);
 	if (!s->o.render) {
 		fprintf(stderr, "ATTR: timelapse.render=not asked for\n");
 		return 0;
@@ -641,7 +647,7 @@ render(struct state *s)
 		unlink(extra);
 	}
 	rmdir("frames");
-	fprintf(stderr, "ATTR: timelapse.video=timelapse.mp4\n");
+	fprintf(stderr, "ATTR: timelapse.video=%stimelapse.mp4\n", copy_dir);
 	fprintf(stderr, "ATTR: timelapse.render=ok\n");
 	say("INFO", "timelapse.mp4 made of %ld frames", s->frames);
 	return 0;
@@ -756,6 +762,20 @@ main(int argc, char *argv[])
 		say("ERROR", "the printer has no camera (camera = URL)");
 		fprintf(stderr, "ATTR: timelapse.render=no camera\n");
 		return 1;
+	}
+	{
+		const char *cp = getenv("GSPOOL_COPY");
+		long k = cp ? strtol(cp, NULL, 10) : 1;
+
+		if (k > 1 && k <= 1000) {
+			snprintf(copy_dir, sizeof(copy_dir), "copy-%ld/", k);
+			if ((mkdir(copy_dir, 0755) < 0 && errno != EEXIST) ||
+			    chdir(copy_dir) < 0) {
+				say("ERROR", "cannot use %s: %s", copy_dir,
+				    strerror(errno));
+				return 1;
+			}
+		}
 	}
 	if (mkdir("frames", 0755) < 0 && errno != EEXIST) {
 		say("ERROR", "cannot make frames/: %s", strerror(errno));

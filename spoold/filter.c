@@ -83,7 +83,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
     const char *name)
 {
 	char *prog, *jobdir, *pdir, *pdirs, *webcam, *file, ids[32], jname[96];
-	char copies[16];
+	char copies[16], copy[16];
 	int in[2] = { -1, -1 }, err[2] = { -1, -1 };
 	struct filter *f;
 	pid_t pid;
@@ -104,6 +104,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	snprintf(ids, sizeof(ids), "%ld", j->id);
 	snprintf(jname, sizeof(jname), "%s-%ld", p->conf->name, j->id);
 	snprintf(copies, sizeof(copies), "%d", j->copies);
+	snprintf(copy, sizeof(copy), "%d", j->copies_done + 1);
 	if (mkdir_exist_ok(jobdir, 0755) < 0 ||
 	    mkdir_exist_ok(pdirs, 0755) < 0 || mkdir_exist_ok(pdir, 0755) < 0 ||
 	    pipe2(in, O_CLOEXEC | O_NONBLOCK) < 0 ||
@@ -136,6 +137,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 		setenv("GSPOOL_JOB_NAME", jname, 1);
 		setenv("GSPOOL_JOB_DIR", jobdir, 1);
 		setenv("GSPOOL_WEBCAM", webcam, 1);
+		setenv("GSPOOL_COPY", copy, 1);
 		if (p->conf->camera != NULL)
 			setenv("GSPOOL_CAMERA", p->conf->camera, 1);
 		else

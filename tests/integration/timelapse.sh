@@ -92,6 +92,13 @@ grep -q "mk3-$id: filter timelapse: INFO: rendering: 50%" "$T/spoold.log" ||
 "$GQUEUE" -l --history "$id" > "$T/ql.out"
 grep -qx "	timelapse: $dir/timelapse.mp4" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 
+# 1b. Two copies: a video each.
+id=$(submit "$T/layers.gcode" -# 2)
+"$GQUEUE" -w "$id" > /dev/null || fail "the copies did not print"
+"$WAITFOR" count "$T/spoold.log" "mk3-$id: filter timelapse exited" 2 || fail "no end"
+[ -s "$T/spool/jobs/$id.d/timelapse.mp4" ] && [ -s "$T/spool/jobs/$id.d/copy-2/timelapse.mp4" ] ||
+	fail "not a video for each copy: $(ls -R "$T/spool/jobs/$id.d")"
+
 # 2. ffmpeg's own MJPEG stream: one connection, a fresh frame a layer.
 port=$("$CAMSERVER" -F)
 ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc=size=160x120:rate=10 \
