@@ -62,6 +62,8 @@
 
 #include <curl/curl.h>
 
+#include "util.h"
+
 #define FRAME_MAX	(16 << 20)	/* the largest JPEG taken */
 
 /* "copy-N/" for the N-th copy of a job (N > 1), where its frames and
@@ -121,15 +123,6 @@ say(const char *kind, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -200,7 +193,7 @@ put_file(const char *path, const unsigned char *b, size_t n)
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0)
 		return -1;
-	ok = write(fd, b, n) == (ssize_t)n;
+	ok = write_all(fd, b, n) == 0;
 	if (close(fd) < 0 || !ok || rename(tmp, path) < 0) {
 		unlink(tmp);
 		return -1;
@@ -236,7 +229,7 @@ take_frame(struct state *s, const unsigned char *b, size_t n)
 		say("WARNING", "cannot write %s: %s", s->webcam,
 		    strerror(errno));
 	s->wanted--;
-	s->want_since = now_ms();
+	s->want_since = monotonic_ms();
 	if (s->wanted == 0)
 		frame_settled(s);
 }
@@ -266,15 +259,15 @@ stream_scan(struct state *s)
 		}
 		/* Only a frame that began after it was asked for. */
 		began = i == 0 && c->partial_since ? c->partial_since :
-		    now_ms();
+		    monotonic_ms();
 		c->partial_since = 0;
 		if (s->wanted > 0 && began >= c->frame_from)
 			take_frame(s, c->buf + i, (size_t)n);
-		c->frame_from = now_ms();
+		c->frame_from = monotonic_ms();
 		i += (size_t)n;
 	}
 	if (i + 1 < c->len && c->partial_since == 0)
-		c->partial_since = now_ms();
+		c->partial_since = monotonic_ms();
 	/* Keep from the SOI not yet complete. */
 	if (i > 0) {
 		memmove(c->buf, c->buf + i, c->len - i);
@@ -347,7 +340,7 @@ cam_start(struct state *s)
 		curl_easy_setopt(c->easy, CURLOPT_TIMEOUT, s->o.timeout);
 	c->error[0] = '\0';
 	c->len = 0;
-	c->started = now_ms();
+	c->started = monotonic_ms();
 	c->frame_from = c->started;
 	curl_multi_add_handle(c->multi, c->easy);
 }
@@ -365,7 +358,7 @@ cam_done(struct state *s, CURLcode rc)
 	if (c->stream == 1) {
 		say("WARNING", "the camera's stream ended: %s", rc == CURLE_OK ?
 		    "closed" : c->error[0] ? c->error : curl_easy_strerror(rc));
-		c->retry_at = now_ms() + c->backoff;
+		c->retry_at = monotonic_ms() + c->backoff;
 		c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 		return;
 	}
@@ -393,7 +386,7 @@ cam_done(struct state *s, CURLcode rc)
 		if (s->wanted == 0)
 			frame_settled(s);
 	}
-	c->retry_at = now_ms() + c->backoff;
+	c->retry_at = monotonic_ms() + c->backoff;
 	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 }
 
@@ -405,7 +398,7 @@ static void
 grab_device(struct state *s)
 {
 	struct cam *c = &s->cam;
-	long long end = now_ms() + s->o.timeout * 1000;
+	long long end = monotonic_ms() + s->o.timeout * 1000;
 	int out[2], status, done = 0;
 	pid_t pid;
 	long n;
@@ -433,7 +426,7 @@ grab_device(struct state *s)
 	close(out[1]);
 	while (!done) {
 		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-		long long left = end - now_ms();
+		long long left = end - monotonic_ms();
 		unsigned char buf[65536];
 		ssize_t r;
 
@@ -474,7 +467,7 @@ grab_device(struct state *s)
 failed:
 	s->wanted--;
 	s->failed++;
-	s->want_since = now_ms();
+	s->want_since = monotonic_ms();
 	if (s->wanted == 0)
 		frame_settled(s);
 }
@@ -483,7 +476,7 @@ failed:
 static void
 want_frame(struct state *s)
 {
-	long long at = now_ms() + s->o.delay;
+	long long at = monotonic_ms() + s->o.delay;
 
 	if (s->wanted++ == 0)
 		s->want_since = at;
@@ -793,15 +786,15 @@ main(int argc, char *argv[])
 	say("INFO", "taking frames from %s %s", s.cam.url, s.o.every ?
 	    "every few seconds" : "at each layer");
 	if (s.o.every > 0)
-		next_tick = now_ms() + s.o.every * 1000;
+		next_tick = monotonic_ms() + s.o.every * 1000;
 
 	/* Until the job has ended and every frame asked for is taken or
 	 * given up. */
 	while (in_open || (s.wanted > 0 && !s.ended) ||
-	    (s.wanted > 0 && now_ms() - s.want_since < s.o.timeout * 1000)) {
+	    (s.wanted > 0 && monotonic_ms() - s.want_since < s.o.timeout * 1000)) {
 		struct curl_waitfd wfd = { .fd = STDIN_FILENO,
 		    .events = CURL_WAIT_POLLIN };
-		long long t = now_ms();
+		long long t = monotonic_ms();
 		int running, nq, timeout = 1000;
 		CURLMsg *msg;
 
@@ -830,8 +823,8 @@ main(int argc, char *argv[])
 		}
 		/* More frames to take from a device: no waiting. */
 		if (device && s.wanted > 0)
-			timeout = s.want_since > now_ms() ?
-			    (int)(s.want_since - now_ms()) : 0;
+			timeout = s.want_since > monotonic_ms() ?
+			    (int)(s.want_since - monotonic_ms()) : 0;
 		curl_multi_poll(s.cam.multi, in_open ? &wfd : NULL,
 		    in_open ? 1 : 0, timeout, NULL);
 		curl_multi_perform(s.cam.multi, &running);

@@ -277,11 +277,9 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		log_info("%s-%ld: %s%s%s%s", p->conf->name, id, state,
 		    reason && reason[0] ? ": " : "", reason ? reason : "",
 		    more > 0 ? "; another copy to print" : "");
+	crash_point("ended");
 	filter_job_end(sd, id, more > 0 ? "completed" : state);
 	end_file_remove(sd, p->conf->name);
-	p->d.last_job = id;
-	p->d.awaiting_clear = 1;
-	dest_save(sd, p->conf->name);
 	if (!p->conf->clears_bed)
 		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
 		    " %s when it is clear", p->conf->name, id, p->conf->name);
@@ -418,10 +416,8 @@ printer_recover(struct spoold *sd)
 	while ((n = queue_ids(sd, "processing", after, ids, 64)) > 0) {
 		for (i = 0; i < n; i++) {
 			after = ids[i];
-			for (k = 0; k < sd->nprinters; k++)
-				if (sd->printers[k].job == ids[i])
-					break;
-			if (k < sd->nprinters || queue_get(sd, ids[i], &j) <= 0)
+			if (printer_of_job(sd, ids[i]) != NULL ||
+			    queue_get(sd, ids[i], &j) <= 0)
 				continue;
 			p = printer_find(sd, j.ran_on[0] ? j.ran_on :
 			    j.printer);
@@ -484,8 +480,15 @@ printer_message(struct spoold *sd, struct printer *p)
 	if (strcmp(verb, "status") == 0) {
 		const char *st = msg_field(&m, 1);
 
-		if (strcmp(st, "ready") == 0)
+		if (strcmp(st, "ready") == 0) {
+			if (p->state != PRINTER_READY)
+				log_info("%s: the printer is ready%s%s",
+				    p->conf->name, p->d.awaiting_clear &&
+				    !p->conf->clears_bed && p->job == 0 ?
+				    "; its bed waits to be cleared" : "",
+				    p->d.enabled ? "" : "; disabled");
 			p->state = PRINTER_READY;
+		}
 		else if (strcmp(st, "connecting") == 0)
 			p->state = PRINTER_CONNECTING;
 		else if (strcmp(st, "busy") == 0)
@@ -660,7 +663,7 @@ printer_dispatch(struct spoold *sd)
 		char ids[32], *path, src[1024];
 		const char *between;
 		long id;
-		int fd;
+		int fd, was_clear;
 
 		i = (sd->rr + n) % sd->nprinters;
 		p = &sd->printers[i];
@@ -690,11 +693,20 @@ printer_dispatch(struct spoold *sd)
 		 * first, once a job has left a part on it. */
 		between = p->d.awaiting_clear && p->conf->clears_bed &&
 		    p->conf->script[CONF_BETWEEN][0] ? "between" : "";
+		/* From here the bed holds this job's part: that is kept
+		 * before the job can print, so that no crash at its end
+		 * lets the next job start on it. */
+		was_clear = !p->d.awaiting_clear;
+		p->d.awaiting_clear = 1;
+		p->d.last_job = id;
+		dest_save(sd, p->conf->name);
 		if (msg_send(p->sock, fd, "print", ids, between,
 		    (char *)NULL) < 0) {
 			log_warn("%s-%ld: cannot hand the job to the backend",
 			    p->conf->name, id);
 			queue_set_state(sd, id, "pending", "", "spoold");
+			p->d.awaiting_clear = !was_clear;
+			dest_save(sd, p->conf->name);
 			close(fd);
 			continue;
 		}
@@ -703,10 +715,6 @@ printer_dispatch(struct spoold *sd)
 		p->lines_done = 0;
 		p->layer = 0;
 		p->bytes_done = 0;
-		if (p->d.awaiting_clear) {
-			p->d.awaiting_clear = 0;
-			dest_save(sd, p->conf->name);
-		}
 		sd->rr = i + 1;
 		log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
 		    between[0] ? " after its between_jobs G-code" : "");
@@ -776,7 +784,8 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	p->layer = layer - 1;
 	p->bytes_done = 0;
 	snprintf(p->activity, sizeof(p->activity), "printing");
-	p->d.awaiting_clear = 0;
+	p->d.awaiting_clear = 1;	/* the part stays on the bed */
+	p->d.last_job = j->id;
 	dest_save(sd, name);
 	log_info("%s-%ld: resumed from layer %ld by %s", name, j->id, layer,
 	    who);
@@ -785,21 +794,29 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	return 0;
 }
 
+/* The printer printing a job, or NULL. */
+struct printer *
+printer_of_job(struct spoold *sd, long id)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nprinters; i++)
+		if (id != 0 && sd->printers[i].job == id)
+			return &sd->printers[i];
+	return NULL;
+}
+
 /* A filter has its frame: the printer parked for it goes on. */
 void
 printer_unpark(struct spoold *sd, long id)
 {
+	struct printer *p = printer_of_job(sd, id);
 	char ids[32];
-	size_t i;
 
-	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
-
-		if (p->job != id || p->sock < 0)
-			continue;
-		snprintf(ids, sizeof(ids), "%ld", id);
-		msg_send(p->sock, -1, "unpark", ids, (char *)NULL);
-	}
+	if (p == NULL || p->sock < 0)
+		return;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	msg_send(p->sock, -1, "unpark", ids, (char *)NULL);
 }
 
 /* gpc ready: the bed is clear; the next job may start. */
@@ -835,22 +852,17 @@ printer_timers(struct spoold *sd, long long now)
 int
 printer_cancel(struct spoold *sd, long id)
 {
+	struct printer *p = printer_of_job(sd, id);
 	char ids[32];
-	size_t i;
 
-	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
-
-		if (p->job != id)
-			continue;
-		snprintf(ids, sizeof(ids), "%ld", id);
-		if (p->sock >= 0 &&
-		    msg_send(p->sock, -1, "cancel", ids, (char *)NULL) == 0)
-			return 1;	/* the backend reports the end */
-		printer_job_end(sd, p, id, "canceled", "canceled by request");
-		return 1;
-	}
-	return 0;
+	if (p == NULL)
+		return 0;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	if (p->sock >= 0 &&
+	    msg_send(p->sock, -1, "cancel", ids, (char *)NULL) == 0)
+		return 1;	/* the backend reports the end */
+	printer_job_end(sd, p, id, "canceled", "canceled by request");
+	return 1;
 }
 
 /* Pass a request about the job a printer is printing to its backend:

@@ -263,9 +263,8 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
 	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
-	    " hold_until, seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18, (SELECT"
-	    " ifnull(max(seq), 0) + 1 FROM job))");
+	    " hold_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15, ?9,"
+	    " ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18)");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -296,6 +295,16 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		goto fail;
 	}
 	id = (long)sqlite3_last_insert_rowid(sd->db);
+	/* Its place in the queue: after every job before it (gpc top puts
+	 * a job below them all). */
+	if ((st = db_prepare(sd, "UPDATE job SET seq = id WHERE id = ?")) ==
+	    NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE)
+		goto fail;
 	if (db_event(sd, id, state, owner, "queued") < 0)
 		goto fail;
 	crash_point("inserted");

@@ -150,7 +150,8 @@ struct job_opts {
 
 /* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
  * spoold kills itself there with SIGKILL, as a power cut would stop it.
- * Points: copied, synced, inserted, renamed, committed, removed. */
+ * Points: copied, synced, inserted, renamed, committed, removed (ingest),
+ * ended (a job's end recorded). */
 void	crash_point(const char *name);
 
 /* Job states that end a job: nothing more happens to it. */
@@ -242,6 +243,7 @@ int	dest_known(struct spoold *, const char *name);
 void	dest_save(struct spoold *, const char *name);
 void	printer_ready(struct spoold *, struct printer *, const char *who);
 void	printer_unpark(struct spoold *, long id);
+struct printer *printer_of_job(struct spoold *, long id);
 int	printer_resume_from(struct spoold *, const struct job_row *,
 	    long layer, const char *who, char *why, size_t whysz);
 void	printer_timers(struct spoold *, long long now);

@@ -38,4 +38,32 @@ grep -q "job $((n + 1)) does not exist" "$T/out" || fail "gqueue -w: $(cat "$T/o
 ls "$T/spool/tmp" | grep -q . && fail "left in tmp: $(ls "$T/spool/tmp")"
 # shellcheck disable=SC2046
 expect_log $(for s in $steps; do echo "$CUBE"; done)
+
+# Killed just as a job's end is recorded: the bed still holds the part,
+# so the next job waits for gpc ready after the restart.
+gs_stop_spoold
+echo "clears_bed = no" >> "$GSPOOL_CONF"
+rm -f "$T/spool/control"
+GSPOOL_TEST_CRASH_AT=ended "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+SPOOLD_PID=$!
+"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+"$GPC" ready mk3 || fail "gpc ready before the crash"
+a=$(submit "$CUBE")
+b=$(submit "$CUBE")
+rc=0
+wait "$SPOOLD_PID" || rc=$?
+[ "$rc" -eq 137 ] || fail "spoold was not killed as the job ended (exit $rc)"
+SPOOLD_PID=
+ready=$(grep -c "mk3: the printer is ready; its bed waits to be cleared" "$T/spoold.log" || true)
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" count "$T/spoold.log" "mk3: the printer is ready; its bed waits to be cleared" \
+    $((ready + 1)) || fail "the printer is not waiting for its bed to be cleared"
+"$GQUEUE" > "$T/q.out"
+grep -qx "mk3 is awaiting-clear: clear its bed, then gpc ready mk3" "$T/q.out" ||
+	fail "after the crash: $(cat "$T/q.out")"
+grep -q "^1st .* $b " "$T/q.out" || fail "job $b did not wait: $(cat "$T/q.out")"
+"$GQUEUE" -w "$a" > /dev/null || fail "job $a was not recorded completed"
+"$GPC" ready mk3 || fail "gpc ready"
+"$GQUEUE" -w "$b" > /dev/null || fail "job $b did not print after gpc ready"
 echo "PASS"

@@ -29,7 +29,7 @@ awk 'BEGIN {
 mkdir "$T/filters"
 ln -s "$BIN/filters/timelapse" "$T/filters/timelapse"
 printf '#!/bin/sh\nkill -SEGV $$\n' > "$T/filters/crash"
-printf '#!/bin/sh\ni=0\nwhile [ $i -lt 3000 ]; do echo "INFO: line $i" >&2; i=$((i + 1)); done\necho "ATTR: flood.done=yes" >&2\ncat > /dev/null\n' > "$T/filters/flood"
+printf '#!/bin/sh\necho "ATTR: no-equals" >&2\necho "ATTR: bad/name=1" >&2\ni=0\nwhile [ $i -lt 3000 ]; do echo "INFO: line $i" >&2; i=$((i + 1)); done\necho "ATTR: flood.done=yes" >&2\ncat > /dev/null\n' > "$T/filters/flood"
 printf '#!/bin/sh\ntrap "" TERM\nwhile :; do sleep 1; done\n' > "$T/filters/hang"
 chmod +x "$T/filters/crash" "$T/filters/flood" "$T/filters/hang"
 
@@ -216,5 +216,17 @@ attr filter.crash.exit "signal 11"
 attr flood.done yes
 grep -q '"filter.flood.messages_dropped": "[1-9]' "$T/j.json" || fail "the flood was not held back"
 attr filter.hang.exit "signal 9 (timeout)"
+grep -q "mk3-$id: filter flood: ATTR without '=': no-equals" "$T/spoold.log" ||
+	fail "a bad ATTR line was not reported"
+grep -q "mk3-$id: filter flood: bad attribute name" "$T/spoold.log" ||
+	fail "a bad attribute name was not reported"
+grep -q '"bad/name"' "$T/j.json" && fail "a bad attribute name was kept"
+
+# A bad option: the filter says which, and the print is untouched.
+setup "$url" "fps=0" timelapse
+print timelapse
+attr filter.timelapse.exit 2
+grep -q "mk3-$id: filter timelapse: ERROR: option fps=0: give 1 to 120" "$T/spoold.log" ||
+	fail "the bad option was not reported"
 kill -0 "$SPOOLD_PID" || fail "spoold died"
 echo "PASS"
