@@ -734,7 +734,7 @@ int
 main(int argc, char *argv[])
 {
 	struct state s;
-	char line[512], *opts;
+	char line[512];
 	size_t len = 0;
 	long long next_tick = 0;
 	int in_open = 1, rc, device;
@@ -746,8 +746,8 @@ main(int argc, char *argv[])
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof(s));
-	opts = strdup(argv[5]);
-	if (opts == NULL || parse_opts(&s.o, opts) < 0)
+	/* The options are read in place: ffmpeg= points into them. */
+	if (parse_opts(&s.o, argv[5]) < 0)
 		return 2;
 	s.cam.url = getenv("GSPOOL_CAMERA");
 	s.webcam = getenv("GSPOOL_WEBCAM");
@@ -863,6 +863,5 @@ main(int argc, char *argv[])
 	curl_global_cleanup();
 	rc = render(&s);
 	free(s.cam.buf);
-	free(opts);
 	return rc;
 }
