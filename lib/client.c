@@ -222,6 +222,8 @@ client_job_json(const struct msg *m)
 	json_object_set_new(o, "started", num(msg_field(m, 17)));
 	json_object_set_new(o, "finished", num(msg_field(m, 18)));
 	json_object_set_new(o, "layer", num(msg_field(m, 19)));
+	json_object_set_new(o, "own", json_boolean(strcmp(msg_field(m, 21),
+	    "1") == 0));
 	meta = json_loads(msg_field(m, 20), 0, NULL);
 	json_object_set_new(o, "attributes", meta ? meta : json_object());
 	meta = json_loads(msg_field(m, 10), 0, NULL);

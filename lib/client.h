@@ -5,6 +5,8 @@
 #ifndef GSPOOL_CLIENT_H
 #define GSPOOL_CLIENT_H
 
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "conf.h"
@@ -47,5 +49,20 @@ struct msg;
 json_t	*client_printer_json(const struct msg *);
 json_t	*client_class_json(const struct msg *);
 json_t	*client_job_json(const struct msg *);
+
+/*
+ * The queue: spoold's answer to "queue DEST [history]" as one object
+ * {printers, classes, jobs} of the objects above (what gqueue --json
+ * prints and gsftpd's queue.json holds).  NULL if spoold refused (err
+ * says why) or went away (err empty).
+ */
+json_t	*client_queue(int sock, const char *dest, int history, char *err,
+	    size_t errsz);
+/* Keep only the jobs named (all if njobs is 0). */
+void	client_queue_only(json_t *q, int njobs, char *jobs[]);
+/* lpq's layout of that object; with spool_dir NULL, a timelapse is
+ * shown at its place in gsftpd's tree. */
+void	client_queue_text(FILE *, json_t *q, int longform, int history,
+	    const char *spool_dir);
 
 #endif

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <ini.h>
@@ -460,6 +461,127 @@ conf_class_section(struct conf_parse *cp, const char *name, const char *key,
 	free(list);
 }
 
+/* Keys shared by [sftp] (defaults) and [account NAME]. */
+static int
+conf_account_limit(struct conf_parse *cp, const char *key, const char *value,
+    long long *quota, long long *max_file, long *max_sessions)
+{
+	long v;
+
+	if (strcmp(key, "quota") == 0 || strcmp(key, "max_file") == 0) {
+		if (parse_size(value, key[0] == 'q' ? quota : max_file) < 0)
+			conf_error(cp, cp->line, "%s: '%s' is not a size such"
+			    " as 500M or 2G", key, value);
+		return 1;
+	}
+	if (strcmp(key, "max_sessions") == 0) {
+		if (conf_number(cp, key, value, 1, 1000, &v) == 0)
+			*max_sessions = v;
+		return 1;
+	}
+	return 0;
+}
+
+static void
+conf_sftp_key(struct conf_parse *cp, const char *key, const char *value)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		long min, max;
+	} times[] = {
+		{ "login_grace", offsetof(struct conf_sftp, login_grace), 1,
+		    3600 },
+		{ "idle_timeout", offsetof(struct conf_sftp, idle_timeout), 1,
+		    86400 },
+		{ "stall_timeout", offsetof(struct conf_sftp, stall_timeout),
+		    1, 3600 },
+		{ "ban_time", offsetof(struct conf_sftp, ban_time), 0,
+		    86400 * 30 },
+	}, counts[] = {
+		{ "max_connections", offsetof(struct conf_sftp,
+		    max_connections), 1, 10000 },
+		{ "max_per_address", offsetof(struct conf_sftp,
+		    max_per_address), 1, 10000 },
+		{ "max_auth_failures", offsetof(struct conf_sftp,
+		    max_auth_failures), 1, 10000 },
+	};
+	struct conf_sftp *s = &cp->conf->sftp;
+	size_t i;
+	long v;
+
+	if (value[0] == '\0') {
+		conf_error(cp, cp->line, "%s: empty value", key);
+		return;
+	}
+	if (strcmp(key, "listen") == 0) {
+		conf_set_str(&s->listen, value);
+		return;
+	}
+	if (strcmp(key, "host_key") == 0) {
+		conf_set_str(&s->host_key, value);
+		return;
+	}
+	if (strcmp(key, "max_memory") == 0) {
+		if (parse_size(value, &s->max_memory) < 0 ||
+		    s->max_memory < (16LL << 20))
+			conf_error(cp, cp->line, "max_memory: '%s' is not a"
+			    " size of 16M or more", value);
+		return;
+	}
+	if (conf_account_limit(cp, key, value, &s->quota, &s->max_file,
+	    &s->max_sessions))
+		return;
+	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
+		if (strcmp(key, times[i].key) == 0) {
+			if (parse_duration(value, &v) < 0 || v < times[i].min ||
+			    v > times[i].max)
+				conf_error(cp, cp->line, "%s: '%s' is not a time"
+				    " from %lds to %lds", key, value,
+				    times[i].min, times[i].max);
+			else
+				*(long *)(void *)((char *)s + times[i].off) = v;
+			return;
+		}
+	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+		if (strcmp(key, counts[i].key) == 0) {
+			if (conf_number(cp, key, value, counts[i].min,
+			    counts[i].max, &v) == 0)
+				*(long *)(void *)((char *)s + counts[i].off) = v;
+			return;
+		}
+	conf_error(cp, cp->line, "unknown key '%s' in [sftp]", key);
+}
+
+static void
+conf_account_key(struct conf_parse *cp, const char *name, const char *key,
+    const char *value)
+{
+	struct conf *c = cp->conf;
+	struct conf_account *a;
+
+	if ((a = conf_account(c, name)) == NULL) {
+		c->accounts = xrealloc(c->accounts,
+		    (c->naccounts + 1) * sizeof(*c->accounts));
+		a = &c->accounts[c->naccounts++];
+		memset(a, 0, sizeof(*a));
+		a->name = xstrdup(name);
+		a->quota = a->max_file = -1;
+		a->max_sessions = -1;
+		a->line = cp->section_line;
+	}
+	if (value[0] == '\0') {
+		conf_error(cp, cp->line, "%s: empty value", key);
+		return;
+	}
+	if (strcmp(key, "keys") == 0)
+		conf_set_str(&a->keys, value);
+	else if (!conf_account_limit(cp, key, value, &a->quota, &a->max_file,
+	    &a->max_sessions))
+		conf_error(cp, cp->line, "unknown key '%s' in [account %s]",
+		    key, name);
+}
+
 static int
 conf_handler(void *user, const char *section, const char *key,
     const char *value)
@@ -671,6 +793,25 @@ conf_handler(void *user, const char *section, const char *key,
 		conf_class_section(cp, name, key, value);
 		return 1;
 	}
+	if (strcmp(section, "sftp") == 0) {
+		conf_sftp_key(cp, key, value);
+		return 1;
+	}
+	if (strncmp(section, "account ", 8) == 0) {
+		const char *name = section + 8;
+
+		while (*name == ' ')
+			name++;
+		if (!name_is_safe(name, CONF_NAME_MAX) || name[0] == '.') {
+			conf_error(cp, cp->section_line, "account name '%s':"
+			    " use 1 to %d letters, digits, '.', '_' or '-'",
+			    name, CONF_NAME_MAX);
+			cp->reported_line = cp->line;
+			return 1;
+		}
+		conf_account_key(cp, name, key, value);
+		return 1;
+	}
 	if (strncmp(section, "user ", 5) == 0) {
 		const char *name = section + 5;
 		struct conf_user *u = NULL;
@@ -734,6 +875,17 @@ conf_load(struct conf *c, const char *file,
 	c->keep_files = 86400;
 	c->filter_timeout = 600;
 	c->filter_max_output = 2LL << 30;
+	c->sftp.login_grace = 30;
+	c->sftp.idle_timeout = 900;
+	c->sftp.stall_timeout = 60;
+	c->sftp.max_memory = 64LL << 20;
+	c->sftp.max_connections = 32;
+	c->sftp.max_per_address = 8;
+	c->sftp.max_auth_failures = 10;
+	c->sftp.ban_time = 600;
+	c->sftp.quota = 4LL << 30;
+	c->sftp.max_file = -1;
+	c->sftp.max_sessions = 4;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;
@@ -807,6 +959,26 @@ conf_load(struct conf *c, const char *file,
 	}
 	for (i = 0; i < c->nclasses; i++)
 		conf_class_policy(&cp, &c->classes[i]);
+	if (c->sftp.listen == NULL)
+		c->sftp.listen = xstrdup("2222");
+	if (c->sftp.host_key == NULL)
+		c->sftp.host_key = xasprintf("%s/sftp/ssh_host_ed25519_key",
+		    c->spool_dir);
+	if (c->sftp.max_file < 0)
+		c->sftp.max_file = c->max_job_size;
+	for (i = 0; i < c->naccounts; i++) {
+		struct conf_account *a = &c->accounts[i];
+
+		if (a->keys == NULL)
+			conf_error(&cp, a->line, "[account %s] has no keys"
+			    " (an authorized_keys file)", a->name);
+		if (a->quota < 0)
+			a->quota = c->sftp.quota;
+		if (a->max_file < 0)
+			a->max_file = c->sftp.max_file;
+		if (a->max_sessions < 0)
+			a->max_sessions = c->sftp.max_sessions;
+	}
 	if (c->default_printer == NULL && c->nprinters > 0)
 		c->default_printer = xstrdup(c->printers[0].name);
 	return cp.nerrors;
@@ -851,10 +1023,28 @@ conf_free(struct conf *c)
 	for (i = 0; i < c->nusers; i++)
 		free(c->users[i].name);
 	free(c->users);
+	for (i = 0; i < c->naccounts; i++) {
+		free(c->accounts[i].name);
+		free(c->accounts[i].keys);
+	}
+	free(c->accounts);
+	free(c->sftp.listen);
+	free(c->sftp.host_key);
 	free(c->socket_path);
 	free(c->backend_dir);
 	free(c->default_printer);
 	memset(c, 0, sizeof(*c));
+}
+
+struct conf_account *
+conf_account(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->naccounts; i++)
+		if (strcmp(c->accounts[i].name, name) == 0)
+			return &c->accounts[i];
+	return NULL;
 }
 
 struct conf_printer *

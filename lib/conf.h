@@ -66,6 +66,34 @@ struct conf_user {
 	long	 max_jobs;		/* -1: the spool's; 0: no limit */
 };
 
+/* [account NAME]: an SFTP account of gsftpd(8): a name, its keys, and
+ * one drop folder (SPOOL/drop/NAME); its jobs are owned by NAME. */
+struct conf_account {
+	char	*name;
+	char	*keys;			/* authorized_keys file */
+	long long quota;		/* bytes waiting: drop + unfinished jobs */
+	long long max_file;		/* bytes of one upload */
+	long	 max_sessions;		/* connections at once */
+	unsigned line;
+};
+
+/* [sftp]: gsftpd(8), the SFTP drop server. */
+struct conf_sftp {
+	char	*listen;		/* [ADDRESS]:PORT or PORT */
+	char	*host_key;		/* generated when missing */
+	long	 login_grace;		/* seconds to log in */
+	long	 idle_timeout;		/* seconds without a request */
+	long	 stall_timeout;		/* seconds one request may take */
+	long long max_memory;		/* RLIMIT_DATA of a connection */
+	long	 max_connections;	/* in all */
+	long	 max_per_address;	/* from one address */
+	long	 max_auth_failures;	/* per address before a ban */
+	long	 ban_time;		/* seconds an address is refused */
+	long long quota;		/* defaults of [account NAME] */
+	long long max_file;
+	long	 max_sessions;
+};
+
 struct conf {
 	char	*file;
 	char	*spool_dir;
@@ -90,6 +118,9 @@ struct conf {
 	size_t	 nclasses;
 	struct conf_user *users;
 	size_t	 nusers;
+	struct conf_sftp sftp;
+	struct conf_account *accounts;
+	size_t	 naccounts;
 };
 
 /*
@@ -103,6 +134,7 @@ int	conf_load(struct conf *, const char *file,
 void	conf_free(struct conf *);
 struct conf_printer *conf_printer(const struct conf *, const char *name);
 struct conf_class *conf_class(const struct conf *, const char *name);
+struct conf_account *conf_account(const struct conf *, const char *name);
 /* Is the printer a member of the class? */
 int	conf_class_has(const struct conf_class *, const char *printer);
 /* A user's limits: the [user NAME] section's, else the spool's. */

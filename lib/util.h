@@ -9,6 +9,7 @@
 #define GSPOOL_UTIL_H
 
 #include <stddef.h>
+#include <time.h>
 #include <sys/types.h>
 
 #define nitems(a)	(sizeof(a) / sizeof((a)[0]))
@@ -21,6 +22,10 @@ char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a whole decimal number in [min, max]; -1 with errno EINVAL or ERANGE. */
 int	 parse_long(const char *s, long min, long max, long *out);
+/* A time to hold a job until: "indefinite" (0), "HH:MM" (its next
+ * coming), "YYYY-MM-DD HH:MM" (or with a T), "+N" with s, m, h or d.
+ * Seconds since the epoch, 0 for indefinite, -1 if not a time. */
+long long parse_hold(const char *s, time_t now);
 
 /* Write all of buf, retrying on EINTR and short writes; -1 with errno. */
 int	 write_all(int fd, const void *buf, size_t len);

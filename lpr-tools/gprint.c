@@ -188,69 +188,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	return failed;
 }
 
-/* --hold-until: "indefinite", "HH:MM" (its next coming), "YYYY-MM-DD
- * HH:MM" (or with a T), or "+N" with s, m, h or d.  Seconds since the
- * epoch, 0 for indefinite, -1 if not a time. */
-static long long
-parse_hold(const char *s, time_t now)
-{
-	struct tm tm, lt;
-	const char *end;
-	long v;
-	char unit;
-	int n = 0;
-
-	if (strcmp(s, "indefinite") == 0)
-		return 0;
-	if (s[0] == '+') {
-		char num[32];
-		size_t len = strlen(s + 1);
-
-		if (len == 0 || len >= sizeof(num))
-			return -1;
-		unit = s[len];
-		memcpy(num, s + 1, len);
-		num[len] = '\0';
-		if (unit >= '0' && unit <= '9')
-			unit = 's';
-		else
-			num[len - 1] = '\0';
-		if (parse_long(num, 0, 3660L * 86400, &v) < 0)
-			return -1;
-		switch (unit) {
-		case 's': return (long long)now + v;
-		case 'm': return (long long)now + v * 60LL;
-		case 'h': return (long long)now + v * 3600LL;
-		case 'd': return (long long)now + v * 86400LL;
-		}
-		return -1;
-	}
-	localtime_r(&now, &lt);
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(s, "%Y-%m-%d %H:%M", &tm)) == NULL &&
-	    (end = strptime(s, "%Y-%m-%dT%H:%M", &tm)) == NULL) {
-		memset(&tm, 0, sizeof(tm));
-		if ((end = strptime(s, "%H:%M", &tm)) == NULL)
-			return -1;
-		tm.tm_year = lt.tm_year;
-		tm.tm_mon = lt.tm_mon;
-		tm.tm_mday = lt.tm_mday;
-		n = 1;
-	}
-	if (*end != '\0')
-		return -1;
-	tm.tm_isdst = -1;
-	{
-		time_t t = mktime(&tm);
-
-		if (t == (time_t)-1)
-			return -1;
-		if (n && t <= now)
-			t += 86400;	/* tomorrow at that time */
-		return (long long)t;
-	}
-}
-
 /* gprint --json: one object a file, on one line. */
 static void
 json_result(const char *file, long id, const char *dest, const char *error,

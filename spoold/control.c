@@ -210,10 +210,43 @@ is_admin(struct spoold *sd, struct client *c)
 	return 0;
 }
 
+/* The caller's own job.  An SFTP account's jobs carry VIRTUAL_UID and
+ * are told apart by the account's name. */
+static int
+own_job(const struct client *c, const struct job_row *j)
+{
+	if ((long)c->uid != j->uid)
+		return 0;
+	return c->uid != VIRTUAL_UID || strcmp(c->user, j->owner) == 0;
+}
+
 static int
 may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 {
-	return (long)c->uid == j->uid || is_admin(sd, c);
+	return own_job(c, j) || is_admin(sd, c);
+}
+
+/* "as ACCOUNT": gsftpd, running as spoold's own user, speaks for one of
+ * its accounts from here on: that account's jobs, no administrator's
+ * rights.  Nobody else may. */
+static void
+do_as(struct spoold *sd, struct client *c, struct msg *m)
+{
+	const char *name = msg_field(m, 1);
+
+	if (c->uid != getuid() || c->uid == VIRTUAL_UID) {
+		reply_error(c, "as: only gsftpd may speak for an account");
+		return;
+	}
+	if (conf_account(&sd->conf, name) == NULL) {
+		reply_error(c, "as: %s is not an SFTP account", name);
+		return;
+	}
+	snprintf(c->user, sizeof(c->user), "%s", name);
+	c->uid = VIRTUAL_UID;
+	c->gid = (gid_t)-1;
+	c->admin = 0;
+	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
 static int
@@ -343,7 +376,7 @@ list_row(const struct job_row *jr, void *arg)
 	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
 	    done, hold, j.ran_on, created, started, finished, layer, j.attrs,
-	    (char *)NULL) < 0) {
+	    own_job(lc->c, jr) ? "1" : "0", (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
 	}
@@ -851,7 +884,7 @@ do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
 	}
 	owner_job = strcmp(verb, "ready") == 0 ? p->d.last_job : p->job;
 	if (!is_admin(sd, c) && (owner_job == 0 ||
-	    queue_get(sd, owner_job, &j) <= 0 || (long)c->uid != j.uid)) {
+	    queue_get(sd, owner_job, &j) <= 0 || !own_job(c, &j))) {
 		reply_error(c, "%s: only the owner of the job %s, or an"
 		    " administrator, may %s it", name, strcmp(verb, "ready") ==
 		    0 ? "last printed" : "printing", verb);
@@ -933,7 +966,9 @@ control_client(struct spoold *sd, struct client *c)
 		return;
 	}
 	verb = msg_field(&m, 0);
-	if (strcmp(verb, "submit") == 0)
+	if (strcmp(verb, "as") == 0)
+		do_as(sd, c, &m);
+	else if (strcmp(verb, "submit") == 0)
 		do_submit(sd, c, &m);
 	else if (strcmp(verb, "queue") == 0)
 		do_queue(sd, c, &m);

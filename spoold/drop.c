@@ -82,7 +82,7 @@ static int
 drop_ignored(const char *name)
 {
 	static const char *const suffixes[] = {
-		".filepart", ".part", ".tmp", "~", ".reason",
+		".filepart", ".part", ".tmp", "~", ".reason", ".options",
 	};
 	size_t i, n = strlen(name), k;
 
@@ -249,16 +249,130 @@ drop_reject(struct spoold *sd, const char *user, int dfd, const char *name,
 	free(rdir);
 }
 
+/*
+ * NAME.options, written before NAME: the job's options, one "key =
+ * value" a line (gspool(7), "Options beside a dropped file"): title,
+ * copies, priority, hold, hold-until.  0 (none is 0 too), or -1 with
+ * the reason.  *title is the given title or NULL (free it).
+ */
+#define OPTIONS_MAX	4096
+
+static int
+drop_options(int dfd, const char *name, uid_t owner, struct job_opts *o,
+    char **title, char *reason, size_t reasonsz)
+{
+	char buf[OPTIONS_MAX + 1], *line, *next, *key, *val, *e;
+	struct stat st;
+	ssize_t n;
+	long v;
+	int fd, lineno = 0;
+	char *oname = xasprintf("%s.options", name);
+
+	*title = NULL;
+	memset(o, 0, sizeof(*o));
+	o->priority = 50;
+	o->copies = 1;
+	fd = openat(dfd, oname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(oname);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(reason, reasonsz, "%s.options: %s", name,
+		    errno == ELOOP ? "a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != owner ||
+	    st.st_size > OPTIONS_MAX) {
+		close(fd);
+		snprintf(reason, reasonsz, "%s.options: not a regular file of"
+		    " the folder's owner of at most %d bytes", name,
+		    OPTIONS_MAX);
+		return -1;
+	}
+	n = read(fd, buf, OPTIONS_MAX);
+	close(fd);
+	if (n < 0) {
+		snprintf(reason, reasonsz, "%s.options: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	for (line = buf; line != NULL && *line != '\0'; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if ((e = strchr(line, '\r')) != NULL && e[1] == '\0')
+			*e = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		if ((val = strchr(line, '=')) == NULL)
+			goto bad;
+		for (e = val; e > line && (e[-1] == ' ' || e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		key = line;
+		for (val++; *val == ' ' || *val == '\t'; val++)
+			;
+		for (e = val + strlen(val); e > val && (e[-1] == ' ' ||
+		    e[-1] == '\t'); e--)
+			;
+		*e = '\0';
+		if (strcmp(key, "title") == 0 && *val != '\0' &&
+		    strlen(val) < 256) {
+			char clean[256];
+
+			clean_text(clean, sizeof(clean), val);
+			free(*title);
+			*title = xstrdup(clean);
+		} else if (strcmp(key, "copies") == 0 &&
+		    parse_long(val, 1, 100, &v) == 0)
+			o->copies = (int)v;
+		else if (strcmp(key, "priority") == 0 &&
+		    parse_long(val, 1, 100, &v) == 0)
+			o->priority = (int)v;
+		else if (strcmp(key, "hold") == 0 && (strcmp(val, "yes") == 0 ||
+		    strcmp(val, "no") == 0))
+			o->hold = val[0] == 'y';
+		else if (strcmp(key, "hold-until") == 0 &&
+		    (o->hold_until = parse_hold(val, time(NULL))) >= 0)
+			o->hold = 1;
+		else
+			goto bad;
+	}
+	return 0;
+bad:
+	snprintf(reason, reasonsz, "%s.options line %d: expected title,"
+	    " copies (1-100), priority (1-100), hold (yes/no) or hold-until"
+	    " (as gprint --hold-until) = value", name, lineno);
+	free(*title);
+	*title = NULL;
+	return -1;
+}
+
+/* The options sidecar is removed with (or after) its file. */
+static void
+drop_options_done(int dfd, const char *name)
+{
+	char *oname = xasprintf("%s.options", name);
+
+	unlinkat(dfd, oname, 0);
+	free(oname);
+}
+
 static void
 drop_take(struct spoold *sd, const char *user, const char *sub,
     const char *name)
 {
 	const char *printer = sub ? sub : sd->conf.default_printer;
 	struct drop_id di;
+	struct job_opts o;
 	struct passwd *pw;
 	struct stat dst, st;
 	char reason[512];
-	char *dir, *path;
+	char *dir, *path, *title = NULL;
+	uid_t uid;
 	long id;
 	int dfd, fd;
 
@@ -271,7 +385,13 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		log_warn("drop: %s", dir);
 		goto out;
 	}
-	if ((pw = getpwnam(user)) == NULL || pw->pw_uid != dst.st_uid) {
+	/* An SFTP account's folder belongs to spoold's own user (gsftpd
+	 * writes it); its jobs are the account's. */
+	if (conf_account(&sd->conf, user) != NULL && dst.st_uid == getuid())
+		uid = VIRTUAL_UID;
+	else if ((pw = getpwnam(user)) != NULL && pw->pw_uid == dst.st_uid)
+		uid = pw->pw_uid;
+	else {
 		log_warnx("drop: %s is not owned by a user named %s; its"
 		    " files are left alone", dir, user);
 		goto out;
@@ -317,27 +437,41 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		close(fd);
 		log_info("drop: %s is already job %ld; removing it", path, id);
 		unlinkat(dfd, name, 0);
+		drop_options_done(dfd, name);
 		fsync(dfd);
 		goto out;
 	}
-	id = ingest_fd(sd, fd, printer, user, pw->pw_uid, name, NULL, &di,
-	    reason, sizeof(reason));
+	if (drop_options(dfd, name, dst.st_uid, &o, &title, reason,
+	    sizeof(reason)) < 0) {
+		close(fd);
+		drop_reject(sd, user, dfd, name, reason);
+		drop_options_done(dfd, name);
+		goto out;
+	}
+	id = ingest_fd(sd, fd, printer, user, uid, title ? title : name, &o,
+	    &di, reason, sizeof(reason));
 	close(fd);
 	if (id > 0) {
 		log_info("%s-%ld: queued from %s for %s", printer, id, path,
 		    user);
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("drop: cannot remove %s", path);
+		drop_options_done(dfd, name);
 		fsync(dfd);
 		crash_point("removed");
+		if (o.hold_until && (sd->next_release == 0 ||
+		    o.hold_until < sd->next_release))
+			sd->next_release = o.hold_until;
 		printer_dispatch(sd);
-	} else if (id == 0)
+	} else if (id == 0) {
 		drop_reject(sd, user, dfd, name, reason);
-	else
+		drop_options_done(dfd, name);
+	} else
 		log_warnx("drop: %s left for the next scan: %s", path, reason);
 out:
 	if (dfd >= 0)
 		close(dfd);
+	free(title);
 	free(path);
 	free(dir);
 }

@@ -22,6 +22,8 @@
 
 #define MAX_CLIENTS	64
 #define USER_MAX	64
+/* The uid of the jobs of SFTP accounts (gsftpd(8)): no user has it. */
+#define VIRTUAL_UID	((uid_t)-1)
 
 enum printer_state {
 	PRINTER_STARTING,	/* backend started, no word from it yet */
@@ -86,7 +88,7 @@ struct client {
 	uid_t		 uid;
 	gid_t		 gid;
 	int		 admin;		/* -1: not yet known */
-	char		 user[USER_MAX];
+	char		 user[USER_MAX];	/* or an SFTP account's name */
 	long		 wait_job;	/* answer when this job ends */
 	struct printer	*wait_manual;	/* answer when gpc send is done */
 };

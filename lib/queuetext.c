@@ -1,0 +1,338 @@
+/*
+ * queuetext.c - the queue as gqueue shows it, from spoold's answer or
+ * from a remote gsftpd's queue.json: one JSON object {printers,
+ * classes, jobs} (the fields are in gspool(7)), and lpq's layout made
+ * from it.  gqueue, gqueue -H and gsftpd's queue.txt print the same.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client.h"
+#include "log.h"
+#include "msg.h"
+#include "util.h"
+
+json_t *
+client_queue(int sock, const char *dest, int history, char *err,
+    size_t errsz)
+{
+	json_t *out;
+	struct msg m;
+
+	err[0] = '\0';
+	if (msg_send(sock, -1, "queue", dest, history ? "history" : "",
+	    (char *)NULL) < 0)
+		return NULL;
+	out = json_object();
+	json_object_set_new(out, "printers", json_array());
+	json_object_set_new(out, "classes", json_array());
+	json_object_set_new(out, "jobs", json_array());
+	for (;;) {
+		const char *verb;
+
+		if (msg_recv(sock, &m) <= 0) {
+			json_decref(out);
+			return NULL;
+		}
+		if (m.fd >= 0)
+			close(m.fd);
+		verb = msg_field(&m, 0);
+		if (strcmp(verb, "end") == 0)
+			return out;
+		if (strcmp(verb, "error") == 0) {
+			snprintf(err, errsz, "%s", msg_field(&m, 1));
+			json_decref(out);
+			return NULL;
+		}
+		if (strcmp(verb, "printer") == 0)
+			json_array_append_new(json_object_get(out, "printers"),
+			    client_printer_json(&m));
+		else if (strcmp(verb, "class") == 0)
+			json_array_append_new(json_object_get(out, "classes"),
+			    client_class_json(&m));
+		else if (strcmp(verb, "job") == 0)
+			json_array_append_new(json_object_get(out, "jobs"),
+			    client_job_json(&m));
+	}
+}
+
+void
+client_queue_only(json_t *q, int njobs, char *jobs[])
+{
+	json_t *a = json_object_get(q, "jobs");
+	size_t i = 0;
+	int k;
+
+	if (njobs == 0 || !json_is_array(a))
+		return;
+	while (i < json_array_size(a)) {
+		json_int_t id = json_integer_value(json_object_get(
+		    json_array_get(a, i), "id"));
+
+		for (k = 0; k < njobs; k++)
+			if (client_job_id(jobs[k]) == id)
+				break;
+		if (k == njobs)
+			json_array_remove(a, i);
+		else
+			i++;
+	}
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+static long long
+integer(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) :
+	    (long long)json_number_value(v);
+}
+
+static int
+yes(json_t *o, const char *key)
+{
+	return json_is_true(json_object_get(o, key));
+}
+
+static const char *
+ordinal(const char *rank, char *buf, size_t bufsz)
+{
+	static const char *const sfx[] = { "th", "st", "nd", "rd" };
+	long n;
+
+	if (parse_long(rank, 1, 2000000000L, &n) < 0)
+		return rank;		/* "active", "stopped", "held" */
+	snprintf(buf, bufsz, "%ld%s", n, (n % 100 >= 11 && n % 100 <= 13) ||
+	    n % 10 > 3 ? "th" : sfx[n % 10]);
+	return buf;
+}
+
+static void
+duration(char *buf, size_t sz, long s)
+{
+	if (s >= 3600)
+		snprintf(buf, sz, "%ldh %02ldm", s / 3600, s / 60 % 60);
+	else
+		snprintf(buf, sz, "%ldm %02lds", s / 60, s % 60);
+}
+
+/* Fraction of the job's file acknowledged, and the time left: the
+ * estimate's remainder, else what the time so far foretells. */
+static void
+progress_line(FILE *fp, json_t *p)
+{
+	long long done = integer(p, "bytes_done"), size = integer(p, "job_size");
+	long long started = integer(p, "job_started");
+	long est = (long)integer(p, "job_estimated_seconds"), left = -1;
+	double frac = size > 0 ? (double)done / (double)size : 0;
+	char bar[21], buf[32];
+	int i;
+
+	if (frac > 1)
+		frac = 1;
+	for (i = 0; i < 20; i++)
+		bar[i] = i < (int)(frac * 20 + 0.5) ? '#' : '.';
+	bar[20] = '\0';
+	if (est > 0)
+		left = (long)(est * (1 - frac));
+	else if (started > 0 && frac > 0.01)
+		left = (long)((double)(time(NULL) - started) * (1 - frac) /
+		    frac);
+	fprintf(fp, "\t%s-%lld [%s] %3.0f%%", str(p, "name"), integer(p, "job"),
+	    bar, frac * 100);
+	if (integer(p, "layer") != 0)
+		fprintf(fp, ", layer %lld", integer(p, "layer"));
+	if (left >= 0) {
+		duration(buf, sizeof(buf), left);
+		fprintf(fp, ", about %s left", buf);
+	}
+	fprintf(fp, "\n");
+}
+
+static void
+dest_flags(FILE *fp, json_t *d)
+{
+	const char *name = str(d, "name");
+
+	if (!yes(d, "enabled"))
+		fprintf(fp, "\t%s is disabled%s%s\n", name,
+		    *str(d, "disabled_reason") ? ": " : "",
+		    str(d, "disabled_reason"));
+	if (!yes(d, "accepting"))
+		fprintf(fp, "\t%s is not accepting jobs%s%s\n", name,
+		    *str(d, "rejecting_reason") ? ": " : "",
+		    str(d, "rejecting_reason"));
+}
+
+static void
+status_line(FILE *fp, json_t *p)
+{
+	const char *name = str(p, "name"), *state = str(p, "state");
+	const char *text = str(p, "message"), *activity = str(p, "activity");
+	long long job = integer(p, "job");
+
+	if (strcmp(state, "ready") == 0 && job && activity[0] &&
+	    strcmp(activity, "printing") != 0)
+		fprintf(fp, "%s is ready; %s-%lld is %s\n", name, name, job,
+		    activity);
+	else if (strcmp(state, "ready") == 0)
+		fprintf(fp, "%s is ready%s\n", name, job ? " and printing" :
+		    "");
+	else if (strcmp(state, "awaiting-clear") == 0)
+		fprintf(fp, "%s is awaiting-clear: clear its bed, then gpc"
+		    " ready %s\n", name, name);
+	else if (job)
+		fprintf(fp, "%s is printing; %s: %s\n", name, state, text);
+	else if (strcmp(state, "error") == 0)
+		fprintf(fp, "%s is not ready: %s\n", name, text);
+	else
+		fprintf(fp, "%s is %s%s%s\n", name, state, text[0] ? ": " : "",
+		    text);
+	dest_flags(fp, p);
+	if (job)
+		progress_line(fp, p);
+	if (*str(p, "temperatures"))
+		fprintf(fp, "\ttemperatures: %s\n", str(p, "temperatures"));
+}
+
+static void
+class_line(FILE *fp, json_t *k)
+{
+	json_t *m;
+	size_t i;
+
+	fprintf(fp, "%s is a class of", str(k, "name"));
+	json_array_foreach(json_object_get(k, "printers"), i, m)
+		fprintf(fp, " %s", json_string_value(m) ? json_string_value(m) :
+		    "");
+	fprintf(fp, "\n");
+	dest_flags(fp, k);
+}
+
+/* -l: what the job's filters reported, and where a timelapse is. */
+static void
+show_attrs(FILE *fp, json_t *o, long long id, const char *spool_dir)
+{
+	json_t *v;
+	const char *k;
+	int n = 0;
+
+	if (!json_is_object(o) || json_object_size(o) == 0)
+		return;
+	json_object_foreach(o, k, v)
+		fprintf(fp, "%s%s=%s", n++ ? ", " : "\t", k,
+		    json_string_value(v) ? json_string_value(v) : "");
+	fprintf(fp, "\n");
+	if ((v = json_object_get(o, "timelapse.video")) != NULL &&
+	    json_is_string(v)) {
+		if (spool_dir != NULL)
+			fprintf(fp, "\ttimelapse: %s/jobs/%lld.d/%s\n",
+			    spool_dir, id, json_string_value(v));
+		else
+			fprintf(fp, "\ttimelapse: jobs/%lld/%s\n", id,
+			    json_string_value(v));
+	}
+}
+
+/* -l: what the analyser found in the job's file. */
+static void
+show_meta(FILE *fp, json_t *o)
+{
+	json_t *v, *t;
+	char buf[64];
+	size_t i;
+
+	if (!json_is_object(o))
+		return;
+	if ((v = json_object_get(o, "slicer")) && json_string_length(v) > 0)
+		fprintf(fp, "\tsliced by %s %s\n", json_string_value(v),
+		    str(o, "slicer_version"));
+	fprintf(fp, "\t%lld layers", integer(o, "layers"));
+	duration(buf, sizeof(buf), (long)integer(o, "estimated_seconds"));
+	fprintf(fp, ", about %s", buf);
+	json_array_foreach(json_object_get(o, "filament_mm"), i, t)
+		if (json_number_value(t) > 0)
+			fprintf(fp, ", T%zu %.2f m of filament (%.0f g)", i,
+			    json_number_value(t) / 1000, json_number_value(
+			    json_array_get(json_object_get(o, "filament_g"),
+			    i)));
+	fprintf(fp, "\n\thotend %.0f C, bed %.0f C",
+	    json_number_value(json_object_get(o, "max_hotend")),
+	    json_number_value(json_object_get(o, "max_bed")));
+	if (json_array_size(json_object_get(o, "thumbnails")) > 0)
+		fprintf(fp, ", %zu thumbnail(s)",
+		    json_array_size(json_object_get(o, "thumbnails")));
+	if (json_array_size(json_object_get(o, "objects")) > 0)
+		fprintf(fp, ", %zu object(s)",
+		    json_array_size(json_object_get(o, "objects")));
+	fprintf(fp, "\n");
+}
+
+static void
+job_long(FILE *fp, json_t *j, const char *spool_dir)
+{
+	const char *reason = str(j, "reason");
+
+	fprintf(fp, "\t%s: %s%s%s%s, priority %lld", str(j, "name"),
+	    str(j, "state"), reason[0] ? " (" : "", reason, reason[0] ? ")" :
+	    "", integer(j, "priority"));
+	if (integer(j, "copies") != 1)
+		fprintf(fp, ", copy %lld of %lld", integer(j, "copies_done") + 1,
+		    integer(j, "copies"));
+	if (integer(j, "hold_until") != 0) {
+		time_t t = (time_t)integer(j, "hold_until");
+		char when[64];
+
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		fprintf(fp, ", held until %s", when);
+	}
+	if (*str(j, "printer"))
+		fprintf(fp, ", on %s", str(j, "printer"));
+	fprintf(fp, "\n");
+	show_meta(fp, json_object_get(j, "meta"));
+	show_attrs(fp, json_object_get(j, "attributes"), integer(j, "id"),
+	    spool_dir);
+}
+
+void
+client_queue_text(FILE *fp, json_t *q, int longform, int history,
+    const char *spool_dir)
+{
+	json_t *v;
+	char ord[32];
+	size_t i;
+	int rows = 0;
+
+	if (!history) {
+		json_array_foreach(json_object_get(q, "printers"), i, v)
+			status_line(fp, v);
+		json_array_foreach(json_object_get(q, "classes"), i, v)
+			class_line(fp, v);
+	}
+	json_array_foreach(json_object_get(q, "jobs"), i, v) {
+		if (rows++ == 0)
+			fprintf(fp, "Rank    Owner   Job     File(s)"
+			    "                         Total Size\n");
+		fprintf(fp, "%-7s %-7.7s %-7lld %-31.31s %lld bytes\n", history ?
+		    str(v, "state") : ordinal(str(v, "rank"), ord, sizeof(ord)),
+		    str(v, "owner"), integer(v, "id"), str(v, "title"),
+		    integer(v, "size"));
+		if (longform)
+			job_long(fp, v, spool_dir);
+	}
+	if (rows == 0)
+		fprintf(fp, "no entries\n");
+}
