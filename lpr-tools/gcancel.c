@@ -22,6 +22,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "remote.h"
 #include "util.h"
 
 /* A JSON string of s, as jansson writes it. */
@@ -42,8 +43,63 @@ usage(void)
 {
 	fprintf(stderr, "usage: gcancel [-h] [--json] [-c config] [-P dest] job"
 	    " ... | -\n"
-	    "       gcancel [--json] [-c config] [-P dest] -a | -u user\n");
+	    "       gcancel [--json] [-c config] [-P dest] -a | -u user\n"
+	    "       gcancel -H host[:port] [--json] job ... | -\n");
 	exit(EXIT_USAGE);
+}
+
+/* gcancel -H: remove jobs/ID in the remote gsftpd's tree; "-": each of
+ * the account's jobs not yet ended. */
+static int
+remote_cancel(const char *spec, int argc, char *argv[], int json)
+{
+	struct remote *r;
+	json_t *q = NULL, *j, *ids = json_array();
+	char path[64], why[512], qb[1200];
+	size_t i;
+	int failed = 0, k, n = 0;
+
+	if ((r = remote_open(spec)) == NULL) {
+		json_decref(ids);
+		return EXIT_CONNECT;
+	}
+	if (argc == 1 && strcmp(argv[0], "-") == 0) {
+		if ((q = remote_json(r, "queue.json")) == NULL) {
+			remote_close(r);
+			json_decref(ids);
+			return EXIT_CONNECT;
+		}
+		json_array_foreach(json_object_get(q, "jobs"), i, j)
+			if (json_is_true(json_object_get(j, "own")))
+				json_array_append(ids, json_object_get(j, "id"));
+	} else
+		for (k = 0; k < argc; k++)
+			json_array_append_new(ids, json_integer(
+			    client_job_id(argv[k])));
+	json_array_foreach(ids, i, j) {
+		long id = (long)json_integer_value(j);
+
+		snprintf(path, sizeof(path), "jobs/%ld", id);
+		if (remote_rmdir(r, path, why, sizeof(why)) < 0) {
+			if (json)
+				printf("{\"job\":%ld,\"canceled\":false,"
+				    "\"error\":%s}\n", id, quoted(why, qb,
+				    sizeof(qb)));
+			else
+				log_warnx("%ld: %s", id, why);
+			failed = 1;
+			continue;
+		}
+		if (json)
+			printf("{\"job\":%ld,\"canceled\":true}\n", id);
+		n++;
+	}
+	if (q != NULL && !json)
+		printf("%d job(s) canceled\n", n);
+	json_decref(q);
+	json_decref(ids);
+	remote_close(r);
+	return failed;
 }
 
 int
@@ -51,7 +107,7 @@ main(int argc, char *argv[])
 {
 	struct conf conf;
 	struct msg m;
-	const char *cfile = NULL, *dest = "", *user = NULL;
+	const char *cfile = NULL, *dest = "", *user = NULL, *remote = NULL;
 	char ids[32], me[64], q[1200];
 	int ch, sock, i, failed = 0, all = 0, json = 0;
 	long id;
@@ -62,11 +118,14 @@ main(int argc, char *argv[])
 	};
 
 	log_init("gcancel", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "ac:hP:u:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ac:H:hP:u:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'J':
 			json = 1;
+			break;
+		case 'H':
+			remote = optarg;
 			break;
 		case 'a':
 			all = 1;
@@ -86,6 +145,13 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (remote != NULL) {
+		if (all || user != NULL || dest[0] != '\0' || argc == 0)
+			usage();
+		if (!(argc == 1 && strcmp(argv[0], "-") == 0))
+			client_check_jobs(argc, argv);
+		return remote_cancel(remote, argc, argv, json);
+	}
 	if (argc == 1 && strcmp(argv[0], "-") == 0 && !all && user == NULL) {
 		/* lprm -: all of one's own jobs. */
 		struct passwd *pw = getpwuid(getuid());

@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "remote.h"
 #include "util.h"
 #include "zread.h"
 
@@ -34,7 +35,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: gprint [-hqw] [-# copies] [-c config] [-P dest]"
 	    " [-p priority]\n"
-	    "              [-T title] [--hold-until time] [--json] [file ...]\n"
+	    "              [-T title] [--hold-until time] [--json] [-H host[:port]]\n"
+	    "              [file ...]\n"
 	    "       gprint --check [--json] [-c config] [-P dest] file ...\n"
 	    "       gprint --reprint job [-w] [--json] [-c config]\n");
 	exit(EXIT_USAGE);
@@ -188,6 +190,87 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	return failed;
 }
 
+/*
+ * gprint -H: each file uploaded to the remote gsftpd's drop/[DEST/],
+ * after a NAME.options sidecar carrying the options (gsftpd(8)).
+ */
+static int
+remote_print(const char *spec, int argc, char *argv[], const char *dest,
+    const char *title, const char *prio, const char *copies, int hold,
+    const char *until, int json)
+{
+	struct remote *r;
+	char *opts, *path, *copy, name[256];
+	int i, fd, failed = 0;
+
+	if (dest != NULL && !name_is_safe(dest, 32)) {
+		log_warnx("-P %s: not a printer or class name", dest);
+		return EXIT_USAGE;
+	}
+	if ((r = remote_open(spec)) == NULL)
+		return EXIT_CONNECT;
+	for (i = 0; i < argc; i++) {
+		copy = xstrdup(argv[i]);
+		snprintf(name, sizeof(name), "%s", strcmp(argv[i], "-") == 0 ?
+		    "stdin.gcode" : basename(copy));
+		free(copy);
+		if (name[0] == '.')
+			name[0] = '_';
+		if (strcmp(argv[i], "-") == 0)
+			fd = STDIN_FILENO;
+		else if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC | O_NOCTTY)) <
+		    0) {
+			log_warn("%s", argv[i]);
+			failed = 1;
+			continue;
+		}
+		opts = xasprintf("title = %s\n%s%s%s%s%s%s%s",
+		    title ? title : strcmp(argv[i], "-") == 0 ? "(stdin)" : name,
+		    copies[0] ? "copies = " : "", copies, copies[0] ? "\n" : "",
+		    prio[0] ? "priority = " : "", prio, prio[0] ? "\n" : "",
+		    hold && !until[0] ? "hold = yes\n" : "");
+		if (until[0]) {
+			char *o = opts;
+
+			opts = xasprintf("%shold-until = +%llds\n", o,
+			    atoll(until) - (long long)time(NULL) > 0 ?
+			    atoll(until) - (long long)time(NULL) : 0);
+			free(o);
+		}
+		path = xasprintf("drop/%s%s%s.options", dest ? dest : "",
+		    dest ? "/" : "", name);
+		if (remote_put_text(r, path, opts) < 0) {
+			failed = 1;
+		} else {
+			path[strlen(path) - 8] = '\0';	/* less ".options" */
+			if (remote_put(r, fd, name, path) < 0)
+				failed = 1;
+			else if (json) {
+				json_t *o = json_object();
+				char *text;
+
+				json_object_set_new(o, "file",
+				    json_string(argv[i]));
+				json_object_set_new(o, "host", json_string(spec));
+				json_object_set_new(o, "path", json_string(path));
+				text = json_dumps(o, JSON_COMPACT);
+				printf("%s\n", text);
+				free(text);
+				json_decref(o);
+			} else
+				printf("%s sent to %s as %s (gqueue -H %s shows"
+				    " its job)\n", argv[i], spec, path, spec);
+		}
+		fflush(stdout);
+		free(path);
+		free(opts);
+		if (fd != STDIN_FILENO)
+			close(fd);
+	}
+	remote_close(r);
+	return failed;
+}
+
 /* gprint --json: one object a file, on one line. */
 static void
 json_result(const char *file, long id, const char *dest, const char *error,
@@ -265,7 +348,7 @@ main(int argc, char *argv[])
 	struct conf conf;
 	struct msg m;
 	const char *printer = NULL, *title = NULL, *cfile = NULL, *dest;
-	const char *reprint = NULL;
+	const char *reprint = NULL, *remote = NULL;
 	char state[32], reason[512], prio[16] = "", copies[16] = "";
 	char until[32] = "", dname[64];
 	static char *stdin_args[] = { "-", NULL };
@@ -276,16 +359,19 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
-		{ "hold-until", required_argument, NULL, 'H' },
+		{ "hold-until", required_argument, NULL, 'U' },
 		{ "reprint", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	log_init("gprint", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "#:c:hP:p:qT:w", longopts,
+	while ((ch = getopt_long(argc, argv, "#:c:H:hP:p:qT:w", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
+		case 'H':
+			remote = optarg;
+			break;
 		case '#':
 			if (parse_long(optarg, 1, 100, &v) < 0) {
 				log_warnx("-#: '%s' is not a number of copies"
@@ -305,7 +391,7 @@ main(int argc, char *argv[])
 		case 'q':
 			hold = 1;
 			break;
-		case 'H':
+		case 'U':
 			if ((when = parse_hold(optarg, time(NULL))) < 0) {
 				log_warnx("--hold-until: '%s' is not indefinite,"
 				    " HH:MM, YYYY-MM-DD HH:MM or +N[smhd]",
@@ -362,6 +448,15 @@ main(int argc, char *argv[])
 	}
 	if (check)
 		return check_files(argc, argv, cfile, printer, json);
+	if (remote != NULL) {
+		if (reprint != NULL || wait) {
+			log_warnx("-H: --reprint and -w work on the spooler's"
+			    " own host only");
+			usage();
+		}
+		return remote_print(remote, argc, argv, printer, title, prio,
+		    copies, hold, until, json);
+	}
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	dest = client_dest(printer, &conf);

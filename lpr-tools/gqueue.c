@@ -19,6 +19,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "remote.h"
 #include "util.h"
 
 static void
@@ -26,31 +27,66 @@ usage(void)
 {
 	fprintf(stderr, "usage: gqueue [-ahl] [--history] [--json] [-c config]"
 	    " [-P dest] [job ...]\n"
+	    "       gqueue -H host[:port] [-l] [--json] [job ...]\n"
 	    "       gqueue [-c config] -w job ...\n");
 	exit(EXIT_USAGE);
+}
+
+/* gqueue -H: the remote gsftpd's queue.json, shown as here. */
+static int
+remote_queue(const char *spec, int longform, int json, int local_only,
+    int njobs, char *jobs[])
+{
+	struct remote *r;
+	json_t *q;
+	char *text;
+
+	if (local_only) {
+		log_warnx("-H: --history and -w work on the spooler's own host"
+		    " only");
+		usage();
+	}
+	if ((r = remote_open(spec)) == NULL)
+		return EXIT_CONNECT;
+	q = remote_json(r, "queue.json");
+	remote_close(r);
+	if (q == NULL)
+		return EXIT_CONNECT;
+	client_queue_only(q, njobs, jobs);
+	if (json) {
+		text = json_dumps(q, JSON_INDENT(2) | JSON_SORT_KEYS);
+		printf("%s\n", text);
+		free(text);
+	} else
+		client_queue_text(stdout, q, longform, 0, NULL);
+	json_decref(q);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct conf conf;
-	const char *printer = NULL, *cfile = NULL;
+	const char *printer = NULL, *cfile = NULL, *remote = NULL;
 	char state[32], reason[512];
 	int ch, sock, all = 0, wait = 0, failed = 0, r, i, longform = 0;
 	int history = 0, json = 0;
 	json_t *out = NULL;
 	static const struct option longopts[] = {
-		{ "history", no_argument, NULL, 'H' },
+		{ "history", no_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	log_init("gqueue", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "ac:hlP:w", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ac:H:hlP:w", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'H':
+			remote = optarg;
+			break;
+		case 'Y':
 			history = 1;
 			break;
 		case 'J':
@@ -80,6 +116,9 @@ main(int argc, char *argv[])
 	if (wait && (argc == 0 || json || history || longform || all))
 		usage();
 	client_check_jobs(argc, argv);
+	if (remote != NULL)
+		return remote_queue(remote, longform, json, history || wait,
+		    argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	if (wait) {

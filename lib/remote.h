@@ -1,0 +1,34 @@
+/*
+ * remote.h - gprint, gqueue and gcancel against a remote gsftpd (-H):
+ * an SSH connection with the user's agent or keys, the host's key
+ * checked strictly against ~/.ssh/known_hosts, and the SFTP tree of
+ * gsftpd(8).
+ */
+#ifndef GSPOOL_REMOTE_H
+#define GSPOOL_REMOTE_H
+
+#include <jansson.h>
+
+struct remote;
+
+/* Connect to "[user@]host[:port]" (~/.ssh/config applies).  Errors are
+ * printed; NULL on failure. */
+struct remote *remote_open(const char *spec);
+void	remote_close(struct remote *);
+
+/* Upload the open file to path (a file in drop/), with a progress bar
+ * on standard error when it is a terminal.  0 or -1 (printed). */
+int	remote_put(struct remote *, int fd, const char *name,
+	    const char *path);
+/* Write a small text file (an options sidecar). */
+int	remote_put_text(struct remote *, const char *path, const char *text);
+/* Read a JSON file (queue.json), streamed.  NULL (printed) on error. */
+json_t	*remote_json(struct remote *, const char *path);
+/* Remove a folder of the tree (jobs/ID cancels the job).  0, or -1 with
+ * the server's reason in why. */
+int	remote_rmdir(struct remote *, const char *path, char *why,
+	    size_t whysz);
+/* The names in a folder (jobs/), as a JSON array of strings. */
+json_t	*remote_list(struct remote *, const char *path);
+
+#endif
