@@ -515,8 +515,14 @@ connection(const struct conf *conf, ssh_bind bind, int fd, const char *addr)
 		free(path);
 		if (sc.ctl >= 0)
 			close(sc.ctl);
-		log_info("%s from %s: session ended, %d file(s), %lld bytes",
-		    l.acct->name, addr, sc.files, sc.uploaded);
+		{
+			struct rusage ru;
+
+			getrusage(RUSAGE_SELF, &ru);
+			log_info("%s from %s: session ended, %d file(s), %lld"
+			    " bytes, max_rss_kib=%ld", l.acct->name, addr,
+			    sc.files, sc.uploaded, ru.ru_maxrss);
+		}
 	} else if (rc == CONN_AUTHFAIL)
 		log_warnx("login refused for '%s' from %s: %s (%d attempt(s))",
 		    l.user, addr, l.why, l.tries);
@@ -704,6 +710,8 @@ main(int argc, char *argv[])
 	if (conf.naccounts == 0)
 		log_warnx("no [account NAME] in %s: nobody can log in",
 		    conf.file);
+	if (mkdir_exist_ok(conf.spool_dir, 0755) < 0)
+		fatal("%s", conf.spool_dir);
 	dir = xasprintf("%s/sftp", conf.spool_dir);
 	if (mkdir_exist_ok(dir, 0700) < 0)
 		fatal("%s", dir);

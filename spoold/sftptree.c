@@ -869,8 +869,9 @@ quota_room(struct sftp_conn *c)
 	DIR *d, *s;
 	int fd;
 
-	if ((jobs = own_jobs(c)) == NULL)
-		return -1;
+	/* Without spoold, what waits in the drop folder still counts: an
+	 * upload is kept for it to take when it is back. */
+	jobs = own_jobs(c);
 	json_array_foreach(jobs, i, j) {
 		const char *state = json_string_value(json_object_get(j,
 		    "state"));
@@ -933,12 +934,7 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 		    " '.' are not accepted", n->name);
 		return;
 	}
-	if ((room = quota_room(c)) < 0 && c->ctl < 0) {
-		reply(msg, SSH_FX_FAILURE, "the spooler cannot be reached;"
-		    " try again later");
-		return;
-	}
-	if (room <= 0) {
+	if ((room = quota_room(c)) <= 0) {
 		reply(msg, SSH_FX_FAILURE, "quota of %lld bytes reached:"
 		    " wait for your jobs to print", c->acct->quota);
 		return;
