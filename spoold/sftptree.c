@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -633,6 +634,25 @@ handle_get(sftp_client_message msg, uint32_t *slot)
 	return handles[i];
 }
 
+static void handle_free(struct handle *);
+
+/* Answer an OPEN or OPENDIR with a new handle for h (freed if none is
+ * left). */
+static void
+reply_handle(sftp_client_message msg, struct handle *h)
+{
+	ssh_string hs;
+
+	if ((hs = handle_new(h)) == NULL) {
+		handle_free(h);
+		reply(msg, SSH_FX_FAILURE, "too many open handles (at most"
+		    " %d)", SFTP_MAX_HANDLES);
+		return;
+	}
+	sftp_reply_handle(msg, hs);
+	ssh_string_free(hs);
+}
+
 /* Close a handle; an upload not committed is discarded. */
 static void
 handle_free(struct handle *h)
@@ -743,7 +763,6 @@ do_opendir(struct sftp_conn *c, sftp_client_message msg)
 	struct entry e;
 	const char *why;
 	struct node n;
-	ssh_string hs;
 	json_t *jobs, *j;
 	size_t cap = 0, i;
 	char idbuf[32];
@@ -818,14 +837,7 @@ do_opendir(struct sftp_conn *c, sftp_client_message msg)
 	default:
 		break;
 	}
-	if ((hs = handle_new(h)) == NULL) {
-		handle_free(h);
-		reply(msg, SSH_FX_FAILURE, "too many open handles (at most"
-		    " %d)", SFTP_MAX_HANDLES);
-		return;
-	}
-	sftp_reply_handle(msg, hs);
-	ssh_string_free(hs);
+	reply_handle(msg, h);
 }
 
 static void
@@ -916,7 +928,6 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 	uint32_t fl = msg->flags;
 	struct handle *h;
 	struct stat st;
-	ssh_string hs;
 	long long room;
 
 	if (fl & SSH_FXF_READ) {
@@ -966,14 +977,7 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 		handle_free(h);
 		return;
 	}
-	if ((hs = handle_new(h)) == NULL) {
-		handle_free(h);
-		reply(msg, SSH_FX_FAILURE, "too many open handles (at most"
-		    " %d)", SFTP_MAX_HANDLES);
-		return;
-	}
-	sftp_reply_handle(msg, hs);
-	ssh_string_free(hs);
+	reply_handle(msg, h);
 }
 
 static void
@@ -983,7 +987,6 @@ do_open(struct sftp_conn *c, sftp_client_message msg)
 	const char *why;
 	struct entry e;
 	struct node n;
-	ssh_string hs;
 	uint32_t st;
 	int dfd;
 
@@ -1042,14 +1045,7 @@ do_open(struct sftp_conn *c, sftp_client_message msg)
 		reply(msg, SSH_FX_NO_SUCH_FILE, "%s cannot be read", n.path);
 		return;
 	}
-	if ((hs = handle_new(h)) == NULL) {
-		handle_free(h);
-		reply(msg, SSH_FX_FAILURE, "too many open handles (at most"
-		    " %d)", SFTP_MAX_HANDLES);
-		return;
-	}
-	sftp_reply_handle(msg, hs);
-	ssh_string_free(hs);
+	reply_handle(msg, h);
 }
 
 static void

@@ -224,6 +224,36 @@ test_classes(void **state)
 	assert_non_null(strstr(reports, "filters: more than 4"));
 	assert_non_null(strstr(reports, "camera: 'video0' is not an"));
 	conf_free(&c);
+
+	/* gsftpd: [sftp] and [account NAME]. */
+	assert_int_equal(load(&c,
+	    "[spool]\nmax_job_size = 100M\n[printer a]\ndevice = /dev/a\n"
+	    "[sftp]\nlisten = 127.0.0.1:2022\nidle_timeout = 5m\n"
+	    "quota = 1G\n[account alice]\nkeys = /k/alice\nmax_sessions = 2\n"
+	    "[account bob]\nkeys = /k/bob\nquota = 10M\n"), 0);
+	assert_string_equal(c.sftp.listen, "127.0.0.1:2022");
+	assert_int_equal(c.sftp.idle_timeout, 300);
+	assert_int_equal(conf_account(&c, "alice")->max_sessions, 2);
+	assert_true(conf_account(&c, "alice")->quota == 1LL << 30);
+	assert_true(conf_account(&c, "alice")->max_file == 100LL << 20);
+	assert_true(conf_account(&c, "bob")->quota == 10LL << 20);
+	assert_null(conf_account(&c, "eve"));
+	conf_free(&c);
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\n[sftp]\nmax_memory = 1M\n"
+	    "stall_timeout = 0\nmax_per_address = many\nport = 22\n"
+	    "[account ../x]\nkeys = /k\n[account carol]\nquota = lots\n"
+	    "shell = yes\n"), 8);
+	assert_non_null(strstr(reports, ":4: max_memory: '1M' is not a size of 16M"));
+	assert_non_null(strstr(reports, ":5: stall_timeout: '0' is not a time"));
+	assert_non_null(strstr(reports, ":6: max_per_address: 'many'"));
+	assert_non_null(strstr(reports, ":7: unknown key 'port' in [sftp]"));
+	assert_non_null(strstr(reports, "account name '../x'"));
+	assert_non_null(strstr(reports, ":11: quota: 'lots' is not a size"));
+	assert_non_null(strstr(reports, ":12: unknown key 'shell' in [account"
+	    " carol]"));
+	assert_non_null(strstr(reports, "[account carol] has no keys"));
+	conf_free(&c);
 }
 
 int
