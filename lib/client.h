@@ -60,6 +60,10 @@ json_t	*client_queue(int sock, const char *dest, int history, char *err,
 	    size_t errsz);
 /* Keep only the jobs named (all if njobs is 0). */
 void	client_queue_only(json_t *q, int njobs, char *jobs[]);
+/* Keep what concerns DEST only, as spoold's "queue DEST" does: that
+ * printer or the class's members, that class, the jobs sent to it or
+ * printing on it.  -1 if the queue has no printer or class DEST. */
+int	client_queue_dest(json_t *q, const char *dest);
 /* lpq's layout of that object; with spool_dir NULL, a timelapse is
  * shown at its place in gsftpd's tree. */
 void	client_queue_text(FILE *, json_t *q, int longform, int history,

@@ -84,6 +84,86 @@ client_queue_only(json_t *q, int njobs, char *jobs[])
 	}
 }
 
+/* Whether the array of strings A holds S. */
+static int
+has_name(json_t *a, const char *s)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remove from the array KEY of Q the objects KEEP refuses. */
+static void
+filter(json_t *q, const char *key, int (*keep)(json_t *, const char *,
+    json_t *), const char *dest, json_t *cl)
+{
+	json_t *a = json_object_get(q, key);
+	size_t i = 0;
+
+	while (i < json_array_size(a))
+		if (keep(json_array_get(a, i), dest, cl))
+			i++;
+		else
+			json_array_remove(a, i);
+}
+
+static int
+keep_printer(json_t *p, const char *dest, json_t *cl)
+{
+	const char *name = json_string_value(json_object_get(p, "name"));
+
+	return name != NULL && (strcmp(name, dest) == 0 || (cl != NULL &&
+	    has_name(json_object_get(cl, "printers"), name)));
+}
+
+static int
+keep_class(json_t *k, const char *dest, json_t *cl)
+{
+	(void)cl;
+	return json_is_string(json_object_get(k, "name")) &&
+	    strcmp(json_string_value(json_object_get(k, "name")), dest) == 0;
+}
+
+static int
+keep_job(json_t *j, const char *dest, json_t *cl)
+{
+	const char *d = json_string_value(json_object_get(j, "destination"));
+	const char *p = json_string_value(json_object_get(j, "printer"));
+
+	(void)cl;
+	return (d != NULL && strcmp(d, dest) == 0) ||
+	    (p != NULL && strcmp(p, dest) == 0);
+}
+
+int
+client_queue_dest(json_t *q, const char *dest)
+{
+	json_t *cl = NULL, *k, *p;
+	size_t i;
+	int known = 0;
+
+	json_array_foreach(json_object_get(q, "classes"), i, k)
+		if (keep_class(k, dest, NULL))
+			cl = k;
+	json_array_foreach(json_object_get(q, "printers"), i, p)
+		if (keep_printer(p, dest, NULL))
+			known = 1;
+	if (cl == NULL && !known)
+		return -1;
+	/* The class's members are read before the class array is cut. */
+	json_incref(cl);
+	filter(q, "printers", keep_printer, dest, cl);
+	filter(q, "classes", keep_class, dest, cl);
+	filter(q, "jobs", keep_job, dest, cl);
+	json_decref(cl);
+	return 0;
+}
+
 static const char *
 str(json_t *o, const char *key)
 {

@@ -27,19 +27,21 @@ usage(void)
 {
 	fprintf(stderr, "usage: gqueue [-ahl] [--history] [--json] [-c config]"
 	    " [-P dest] [job ...]\n"
-	    "       gqueue -H host[:port] [-l] [--json] [job ...]\n"
+	    "       gqueue -H host[:port] [-al] [--json] [-P dest] [job ...]\n"
 	    "       gqueue [-c config] -w job ...\n");
 	exit(EXIT_USAGE);
 }
 
-/* gqueue -H: the remote gsftpd's queue.json, shown as here. */
+/* gqueue -H: the remote gsftpd's queue.json, shown as here: every
+ * destination, or DEST's only. */
 static int
-remote_queue(const char *spec, int longform, int json, int local_only,
-    int njobs, char *jobs[])
+remote_queue(const char *spec, const char *dest, int longform, int json,
+    int local_only, int njobs, char *jobs[])
 {
 	struct remote *r;
 	json_t *q;
 	char *text;
+	int rc = 0;
 
 	if (local_only) {
 		log_warnx("-H: --history and -w work on the spooler's own host"
@@ -52,6 +54,11 @@ remote_queue(const char *spec, int longform, int json, int local_only,
 	remote_close(r);
 	if (q == NULL)
 		return EXIT_CONNECT;
+	if (dest != NULL && njobs == 0 && client_queue_dest(q, dest) < 0) {
+		log_warnx("%s: unknown printer or class on %s", dest, spec);
+		rc = 1;
+		goto out;
+	}
 	client_queue_only(q, njobs, jobs);
 	if (json) {
 		text = json_dumps(q, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -59,8 +66,9 @@ remote_queue(const char *spec, int longform, int json, int local_only,
 		free(text);
 	} else
 		client_queue_text(stdout, q, longform, 0, NULL);
+out:
 	json_decref(q);
-	return 0;
+	return rc;
 }
 
 int
@@ -117,8 +125,8 @@ main(int argc, char *argv[])
 		usage();
 	client_check_jobs(argc, argv);
 	if (remote != NULL)
-		return remote_queue(remote, longform, json, history || wait,
-		    argc, argv);
+		return remote_queue(remote, all ? NULL : printer, longform,
+		    json, history || wait, argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	if (wait) {

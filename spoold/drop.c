@@ -77,6 +77,14 @@ static size_t npending;
 static long long next_rescan;
 static int root_wd = -1;
 
+static int
+has_suffix(const char *name, const char *suffix)
+{
+	size_t n = strlen(name), k = strlen(suffix);
+
+	return n >= k && strcmp(name + n - k, suffix) == 0;
+}
+
 /* Temporary names of uploaders and editors: wait for the rename. */
 static int
 drop_ignored(const char *name)
@@ -84,15 +92,13 @@ drop_ignored(const char *name)
 	static const char *const suffixes[] = {
 		".filepart", ".part", ".tmp", "~", ".reason", ".options",
 	};
-	size_t i, n = strlen(name), k;
+	size_t i;
 
-	if (name[0] == '.' || n == 0)
+	if (name[0] == '.' || name[0] == '\0')
 		return 1;
-	for (i = 0; i < nitems(suffixes); i++) {
-		k = strlen(suffixes[i]);
-		if (n >= k && strcmp(name + n - k, suffixes[i]) == 0)
+	for (i = 0; i < nitems(suffixes); i++)
+		if (has_suffix(name, suffixes[i]))
 			return 1;
-	}
 	return 0;
 }
 
@@ -351,7 +357,10 @@ bad:
 	return -1;
 }
 
-/* The options sidecar is removed with (or after) its file. */
+/* The options sidecar is removed once its file is queued (first: the
+ * job holds the options, and a file taken again after a crash is known
+ * by its identity) or rejected (after: taken again without its options,
+ * a file refused for them could be queued). */
 static void
 drop_options_done(int dfd, const char *name)
 {
@@ -359,6 +368,29 @@ drop_options_done(int dfd, const char *name)
 
 	unlinkat(dfd, oname, 0);
 	free(oname);
+}
+
+/* An options file whose G-code has not come for a day is removed at a
+ * rescan, so that it does not apply to a later upload of that name. */
+#define OPTIONS_ORPHAN_S	(24 * 3600)
+
+static void
+drop_options_orphan(int dfd, const char *dir, const char *oname,
+    const struct stat *st, time_t now)
+{
+	size_t n = strlen(oname) - strlen(".options");
+	char *name;
+	struct stat gst;
+
+	if (!S_ISREG(st->st_mode) || n == 0 ||
+	    now - st->st_mtim.tv_sec < OPTIONS_ORPHAN_S)
+		return;
+	name = xasprintf("%.*s", (int)n, oname);
+	if (fstatat(dfd, name, &gst, AT_SYMLINK_NOFOLLOW) < 0 &&
+	    errno == ENOENT && unlinkat(dfd, oname, 0) == 0)
+		log_info("drop: %s/%s removed: no %s came within a day", dir,
+		    oname, name);
+	free(name);
 }
 
 static void
@@ -436,8 +468,8 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	if ((id = queue_drop_seen(sd, &di)) > 0) {
 		close(fd);
 		log_info("drop: %s is already job %ld; removing it", path, id);
-		unlinkat(dfd, name, 0);
 		drop_options_done(dfd, name);
+		unlinkat(dfd, name, 0);
 		fsync(dfd);
 		goto out;
 	}
@@ -454,9 +486,9 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	if (id > 0) {
 		log_info("%s-%ld: queued from %s for %s", printer, id, path,
 		    user);
+		drop_options_done(dfd, name);
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("drop: cannot remove %s", path);
-		drop_options_done(dfd, name);
 		fsync(dfd);
 		crash_point("removed");
 		if (o.hold_until && (sd->next_release == 0 ||
@@ -527,8 +559,16 @@ drop_scan_folder(struct spoold *sd, const char *user, const char *sub)
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || drop_ignored(de->d_name))
+		if (de->d_name[0] == '.')
 			continue;
+		if (drop_ignored(de->d_name)) {
+			if (has_suffix(de->d_name, ".options") &&
+			    fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				drop_options_orphan(dirfd(d), dir, de->d_name,
+				    &st, ts.tv_sec);
+			continue;
+		}
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
 		if (S_ISDIR(st.st_mode)) {

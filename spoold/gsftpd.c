@@ -246,6 +246,8 @@ child_ended(const struct conf *conf, pid_t pid, int status)
 			    f->addr, f->count, conf->sftp.ban_time);
 		}
 	}
+	log_debug("%s: connection ended, %zu left", children[i].addr,
+	    nchildren - 1);
 	children[i] = children[--nchildren];
 }
 
@@ -360,7 +362,7 @@ auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *key,
 	if (state == SSH_PUBLICKEY_STATE_NONE)
 		return SSH_AUTH_SUCCESS;	/* "this key would do" */
 	if ((l->slot = take_slot(l->conf, a)) < 0) {
-		log_warnx("%s: login from %s refused: already %ld sessions",
+		log_warnx("%s: login from %s refused: %ld session(s) already",
 		    a->name, l->addr, a->max_sessions);
 		return SSH_AUTH_DENIED;
 	}
@@ -515,6 +517,8 @@ connection(const struct conf *conf, ssh_bind bind, int fd, const char *addr)
 		free(path);
 		if (sc.ctl >= 0)
 			close(sc.ctl);
+		close(l.slot);	/* the account may log in again */
+		l.slot = -1;
 		{
 			struct rusage ru;
 

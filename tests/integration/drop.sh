@@ -91,4 +91,24 @@ cp "$drop/two-goes.gcode" "$T/two-goes.gcode"
 "$WAITFOR" gone "$drop/two-goes.gcode" || fail "the two-part file was not taken"
 "$GQUEUE" -w 6 > /dev/null || fail "job 6 did not complete: $("$GQUEUE" -w 6)"
 expect_log "$CUBE" "$CUBE" "$CUBE" "$T/two-goes.gcode"
+
+# 7. NAME.options, written before NAME, gives the job its options and
+# goes with it.  One whose G-code has not come for a day is removed
+# when spoold starts (and at its rescans); a fresh one waits.
+printf 'title = Held bracket\nhold = yes\n' > "$drop/mk4/bracket.gcode.options"
+cp "$CUBE" "$drop/mk4/bracket.gcode"
+"$WAITFOR" gone "$drop/mk4/bracket.gcode" || fail "the file with options was not taken"
+"$GQUEUE" -P mk4 --json > "$T/q.json"
+grep -q '"title": "Held bracket"' "$T/q.json" || fail "options: $(cat "$T/q.json")"
+grep -q '"state": "held"' "$T/q.json" || fail "options: the job is not held"
+[ ! -e "$drop/mk4/bracket.gcode.options" ] || fail "the options file was left"
+gs_stop_spoold
+printf 'hold = yes\n' > "$drop/old.gcode.options"
+touch -d '2 days ago' "$drop/old.gcode.options"
+printf 'hold = yes\n' > "$drop/new.gcode.options"
+gs_spoold
+"$WAITFOR" gone "$drop/old.gcode.options" || fail "an orphan options file was kept"
+[ -f "$drop/new.gcode.options" ] || fail "a fresh options file was removed"
+grep -q 'old.gcode.options removed: no old.gcode came within a day' "$T/spoold.log" ||
+    fail "the orphan's removal was not logged"
 echo "PASS"

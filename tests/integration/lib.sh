@@ -27,7 +27,7 @@ VPRINTER_PID=
 
 fail() {
 	echo "FAIL: $*" >&2
-	for f in "$T/spoold.log" "$T/vprinter.err"; do
+	for f in "$T/spoold.log" "$T/vprinter.err" "$T/gsftpd.log"; do
 		[ -f "$f" ] && { echo "--- $f"; tail -n 40 "$f"; } >&2
 	done
 	exit 1
@@ -138,6 +138,44 @@ submit() {
 	esac
 	id=${out#request id is mk3-}
 	echo "${id%% *}"
+}
+
+# gs_sftp_key NAME: an Ed25519 key pair $T/NAME (comment NAME), its
+# public half authorized alone in $T/NAME.keys.
+gs_sftp_key() {
+	ssh-keygen -q -t ed25519 -N '' -C "$1" -f "$T/$1"
+	cp "$T/$1.pub" "$T/$1.keys"
+}
+
+# gs_gsftpd: start gsftpd on the configuration's [sftp] (listen =
+# 127.0.0.1:0); sets PORT and GSFTPD_PID, and writes the server's host
+# key to $T/known_hosts.
+gs_gsftpd() {
+	for p in ssh-keygen sftp; do
+		command -v $p > /dev/null || { echo "SKIP: no $p"; exit 77; }
+	done
+	rm -f "$T/port"
+	"$BIN/spoold/gsftpd" -f -d -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
+	GSFTPD_PID=$!
+	"$WAITFOR" exists "$T/port" || fail "gsftpd did not start"
+	PORT=$(cat "$T/port")
+	echo "[127.0.0.1]:$PORT $(ssh-keygen -y -f "$T/spool/sftp/ssh_host_ed25519_key")" \
+	    > "$T/known_hosts"
+}
+
+gs_stop_gsftpd() {
+	kill "$GSFTPD_PID"
+	wait "$GSFTPD_PID" || true
+}
+
+# as_sftp WHO [sftp options]: WHO's OpenSSH sftp session, its commands
+# read from standard input (each may begin with - to go on after it
+# fails).
+as_sftp() {
+	who=$1
+	shift
+	sftp -o BatchMode=yes -o UserKnownHostsFile="$T/known_hosts" -P "$PORT" \
+	    -i "$T/$who" "$@" -b - "$who@127.0.0.1"
 }
 
 need_corpus() {

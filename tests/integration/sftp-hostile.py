@@ -32,6 +32,11 @@ t = paramiko.Transport((host, port))
 t.start_client()
 refused("password login", lambda: t.auth_password("alice", "alice"))
 t.close()
+t = paramiko.Transport((host, port))
+t.start_client()
+refused("keyboard-interactive login", lambda: t.auth_interactive(
+    "alice", lambda title, instructions, prompts: ["alice"] * len(prompts)))
+t.close()
 
 # No exec, shell, pty, forwarding, other subsystem or second channel.
 for what, attack in [
@@ -91,6 +96,16 @@ for h in handles:
 if len(handles) != 256:
     failures.append("only %d handles" % len(handles))
 sftp.close()
+t.close()
+
+# A connection dropped in the middle of an upload: the part written is
+# discarded (sftp.sh checks that nothing of cut.gcode is left).
+t = connect()
+sftp = paramiko.SFTPClient.from_transport(t)
+f = sftp.open("drop/cut.gcode", "w")
+f.write(b"G28\nG1 X10 Y10\n" * 1000)
+f.flush()
+t.sock.close()
 t.close()
 
 

@@ -132,6 +132,52 @@ test_tcp_split(void **state)
 	    sizeof(port)), -1);
 }
 
+/* gqueue -H -P: the remote queue cut to one destination as spoold
+ * cuts its own. */
+static void
+test_queue_dest(void **state)
+{
+	static const char text[] = "{"
+	    "\"printers\": [{\"name\": \"mk3\"}, {\"name\": \"mk4\"},"
+	    " {\"name\": \"mini\"}],"
+	    "\"classes\": [{\"name\": \"prusa\", \"printers\":"
+	    " [\"mk3\", \"mk4\"]}, {\"name\": \"all\", \"printers\":"
+	    " [\"mk3\", \"mk4\", \"mini\"]}],"
+	    "\"jobs\": [{\"id\": 1, \"destination\": \"mk3\","
+	    " \"printer\": \"\"}, {\"id\": 2, \"destination\":"
+	    " \"prusa\", \"printer\": \"mk4\"}, {\"id\": 3,"
+	    " \"destination\": \"mini\", \"printer\": \"\"}]}";
+	json_t *q;
+
+	(void)state;
+	q = json_loads(text, 0, NULL);
+	assert_non_null(q);
+	assert_int_equal(client_queue_dest(q, "mk5"), -1);
+	assert_int_equal(json_array_size(json_object_get(q, "jobs")), 3);
+	/* A printer: itself, and the jobs sent to it or printing on it. */
+	assert_int_equal(client_queue_dest(q, "mk4"), 0);
+	assert_int_equal(json_array_size(json_object_get(q, "printers")), 1);
+	assert_int_equal(json_array_size(json_object_get(q, "classes")), 0);
+	assert_int_equal(json_array_size(json_object_get(q, "jobs")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(q, "jobs"), 0), "id")), 2);
+	json_decref(q);
+	/* A class: its members, itself, the jobs sent to it. */
+	q = json_loads(text, 0, NULL);
+	assert_int_equal(client_queue_dest(q, "prusa"), 0);
+	assert_int_equal(json_array_size(json_object_get(q, "printers")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(q, "classes"), 0), "name")), "prusa");
+	assert_int_equal(json_array_size(json_object_get(q, "classes")), 1);
+	assert_int_equal(json_array_size(json_object_get(q, "jobs")), 1);
+	json_decref(q);
+	q = json_loads(text, 0, NULL);
+	assert_int_equal(client_queue_dest(q, "mini"), 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(
+	    json_object_get(q, "jobs"), 0), "id")), 3);
+	json_decref(q);
+}
+
 int
 main(void)
 {
@@ -142,6 +188,7 @@ main(void)
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),
 		cmocka_unit_test(test_dest),
+		cmocka_unit_test(test_queue_dest),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
