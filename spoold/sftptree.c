@@ -337,6 +337,13 @@ parse_path(const struct conf *conf, const char *in, int dotdot,
 		else if (strcmp(comp[2], "job.json") == 0)
 			n->k = N_JOBJSON;
 		else {
+			size_t nl = strlen(comp[2]);
+
+			/* As listed: no hidden file, no video still being
+			 * rendered. */
+			if (comp[2][0] == '.' || (nl > 4 &&
+			    strcmp(comp[2] + nl - 4, ".tmp") == 0))
+				return SSH_FX_NO_SUCH_FILE;
 			snprintf(n->name, sizeof(n->name), "%s", comp[2]);
 			n->k = N_JOBFILE;
 		}

@@ -32,6 +32,10 @@ hostkey="$T/spool/sftp/ssh_host_ed25519_key"
 cp "$T/known_hosts" "$HOME/.ssh/known_hosts"
 SSHOPTS="-o BatchMode=yes -o UserKnownHostsFile=$T/known_hosts -P $PORT"
 glog() { grep -c -e "$1" "$T/gsftpd.log" || true; }
+# mk3's camera has a frame (the timelapse filter keeps it there); mk4
+# has no camera.
+mkdir -p "$T/spool/printers/mk3"
+printf '\377\330\377\340 a frame' > "$T/spool/printers/mk3/webcam.jpg"
 # Written outside the drop folders: nothing (checked at the end).
 find "$T/spool" -path "$T/spool/drop" -prune -o -type f -print | sort > "$T/before"
 
@@ -52,17 +56,36 @@ grep -q '"destination": "mk4"' "$T/h.json" || fail "drop/mk4/ did not choose mk4
 "$GCANCEL" 2 || fail "job 2 could not be canceled"
 [ -z "$(ls -A "$T/spool/drop/alice" | grep -v '^mk4$')" ] || fail "drop folder not empty: $(ls -A "$T/spool/drop/alice")"
 
-# 2. The read-only tree: queue.txt, queue.json, status.json, jobs/ID/.
+# 2. The read-only tree: queue.txt, queue.json, status.json,
+#    webcam.jpg, jobs/ID/ with the job's video once it is rendered.
+mkdir -p "$T/spool/jobs/1.d"
+printf 'a video' > "$T/spool/jobs/1.d/timelapse.mp4"
+printf 'half a video' > "$T/spool/jobs/1.d/timelapse.mp4.tmp"
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp get"; }
 get queue.txt $T/queue.txt
 get queue.json $T/queue.json
 get printers/mk3/status.json $T/status.json
+get printers/mk3/webcam.jpg $T/webcam.jpg
+ls printers/mk4
 ls jobs
+ls jobs/1
 get jobs/1/job.json $T/job1.json
+get jobs/1/timelapse.mp4 $T/video.mp4
+-get jobs/1/timelapse.mp4.tmp $T/half.mp4
 B
+cmp -s "$T/webcam.jpg" "$T/spool/printers/mk3/webcam.jpg" || fail "webcam.jpg differs"
+cmp -s "$T/video.mp4" "$T/spool/jobs/1.d/timelapse.mp4" || fail "the video differs"
+grep -v -e '^sftp>' -e 'not found' "$T/out" > "$T/listed"
+grep -q 'jobs/1/timelapse.mp4' "$T/listed" || fail "jobs/1/ lists no video: $(cat "$T/out")"
+grep -q 'printers/mk4/webcam.jpg' "$T/listed" && fail "mk4 shows a webcam frame: $(cat "$T/out")"
+grep -q 'timelapse.mp4.tmp' "$T/listed" && fail "a video being rendered is listed: $(cat "$T/out")"
+[ ! -e "$T/half.mp4" ] || fail "a video being rendered was read"
 grep -q '^mk3 is ready' "$T/queue.txt" || fail "queue.txt: $(cat "$T/queue.txt")"
 grep -q '"printers"' "$T/queue.json" || fail "queue.json has no printers"
 grep -q '"name": "mk3"' "$T/status.json" || fail "status.json: $(cat "$T/status.json")"
+for k in state temperatures job layer progress; do
+	grep -q "\"$k\":" "$T/status.json" || fail "status.json has no $k: $(cat "$T/status.json")"
+done
 grep -q '"title": "cube.gcode"' "$T/job1.json" || fail "job.json: $(cat "$T/job1.json")"
 grep -q '^jobs/1 ' "$T/out" || grep -q 'jobs/1$' "$T/out" || grep -q '^1 *$' "$T/out" ||
     grep -q 'jobs/1' "$T/out" || fail "jobs/ does not list job 1: $(cat "$T/out")"
