@@ -733,7 +733,11 @@ vp_line(struct vp *vp, char *s)
 		}
 		vp->last_n = n;
 		vp->accepted++;
-		*star = '\0';
+		/* As Marlin: the sum covers what comes before the last '*',
+		 * the command ends at the first.  A line whose newline was
+		 * damaged into the next and whose sum still matches (1 in
+		 * 256) runs as itself; the next line is asked for again. */
+		*strchr(s, '*') = '\0';
 		s = end;	/* the parser drops the N word */
 		while (*s == ' ')
 			s++;
