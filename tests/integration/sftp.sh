@@ -125,9 +125,10 @@ grep -q 'badopt.gcode.options line 1' "$T/spool/rejected/alice/badopt.gcode.reas
     fail "bad options: $(cat "$T/spool/rejected/alice/badopt.gcode.reason")"
 
 # 4. gprint -H, gqueue -H, gcancel -H through the same tree.
-"$GPRINT" -H "alice@127.0.0.1:$PORT" -T "remote cube" -p 80 -q -P mk4 "$CUBE" > "$T/out" ||
-    fail "gprint -H: $(cat "$T/out")"
+"$GPRINT" -H "alice@127.0.0.1:$PORT" -T "remote cube" -p 80 -q -P mk4 "$CUBE" > "$T/out" \
+    2> "$T/err" || fail "gprint -H: $(cat "$T/out" "$T/err")"
 grep -q 'sent to' "$T/out" || fail "gprint -H said: $(cat "$T/out")"
+grep -q '#' "$T/err" && fail "a progress bar without a terminal: $(cat "$T/err")"
 "$WAITFOR" gone "$T/spool/drop/alice/mk4/calibration-cube.gcode" || fail "gprint -H upload not taken"
 "$GQUEUE" -H "alice@127.0.0.1:$PORT" -l > "$T/rq" || fail "gqueue -H"
 grep -q 'remote cube' "$T/rq" || fail "gqueue -H: $(cat "$T/rq")"
@@ -144,6 +145,11 @@ grep -q 'mk9: unknown printer or class on alice@127.0.0.1' "$T/err" || fail "gqu
 "$GCANCEL" -H "bob@127.0.0.1:$PORT" "$rid" 2> "$T/err" && fail "bob canceled alice's job"
 "$GCANCEL" -H "alice@127.0.0.1:$PORT" "$rid" || fail "gcancel -H"
 "$GQUEUE" --history --json "$rid" | grep -q '"state": "canceled"' || fail "gcancel -H did not cancel"
+# On a terminal, gprint -H shows a progress bar.
+script -qec "'$GPRINT' -H alice@127.0.0.1:$PORT -q -P mk4 '$CUBE'" "$T/typescript" \
+    > "$T/tty.out" || fail "gprint -H on a terminal: $(cat -v "$T/tty.out")"
+grep -q '\[#\{30\}\] 100%' "$T/tty.out" || fail "no progress bar: $(cat -v "$T/tty.out")"
+"$WAITFOR" gone "$T/spool/drop/alice/mk4/calibration-cube.gcode" || fail "gprint -H upload not taken"
 # Strict host keys: unknown, then changed.
 mv "$HOME/.ssh/known_hosts" "$T/kh"
 "$GQUEUE" -H "alice@127.0.0.1:$PORT" 2> "$T/err" && fail "an unknown host was trusted"
