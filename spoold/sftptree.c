@@ -730,6 +730,23 @@ add_entry(struct handle *h, size_t *cap, const char *name, uint32_t mode,
 	e->mtime = mtime;
 }
 
+/* A folder's entries from its descriptor, read from the start: a new
+ * open of it, not a dup(), whose read position would be shared and
+ * left at the end by the last reading. */
+static DIR *
+dir_read(int dfd)
+{
+	DIR *d;
+	int fd;
+
+	if (dfd < 0 || (fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
 /* The regular files of a real folder (not hidden, not followed). */
 static void
 list_files(struct handle *h, size_t *cap, int dfd, uint32_t mode,
@@ -738,14 +755,9 @@ list_files(struct handle *h, size_t *cap, int dfd, uint32_t mode,
 	struct dirent *de;
 	struct stat st;
 	DIR *d;
-	int fd;
 
-	if (dfd < 0 || (fd = dup(dfd)) < 0)
+	if ((d = dir_read(dfd)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL && h->nents < 10000) {
 		size_t n = strlen(de->d_name), k = skip_suffix ?
 		    strlen(skip_suffix) : 0;
@@ -902,7 +914,7 @@ quota_room(struct sftp_conn *c)
 			used += json_integer_value(json_object_get(j, "size"));
 	}
 	json_decref(jobs);
-	if ((fd = dup(c->dropfd)) < 0 || (d = fdopendir(fd)) == NULL)
+	if ((d = dir_read(c->dropfd)) == NULL)
 		return c->acct->quota - used;
 	while ((de = readdir(d)) != NULL) {
 		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
@@ -928,6 +940,31 @@ quota_room(struct sftp_conn *c)
 	return c->acct->quota - used;
 }
 
+/*
+ * An upload may reach h->room bytes before its quota is looked at
+ * again, at most QUOTA_STEP past where it was then.  Within a session,
+ * what its other uploads may still write is set aside; sessions of one
+ * account uploading at once may pass the quota by QUOTA_STEP each.
+ */
+#define QUOTA_STEP	(1LL << 20)
+
+static long long
+allowance(struct sftp_conn *c, const struct handle *h, long long end)
+{
+	long long room, lim = end + QUOTA_STEP;
+	size_t i;
+
+	/* quota_room() counts this upload's file at its size so far. */
+	room = quota_room(c) + h->size;
+	for (i = 0; i < SFTP_MAX_HANDLES; i++)
+		if (handles[i] != NULL && handles[i] != h &&
+		    handles[i]->type == H_UPLOAD && !handles[i]->failed)
+			room -= handles[i]->room - handles[i]->size;
+	if (lim > room)
+		lim = room;
+	return lim < c->acct->max_file ? lim : c->acct->max_file;
+}
+
 static void
 open_upload(struct sftp_conn *c, sftp_client_message msg,
     const struct node *n)
@@ -935,7 +972,6 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 	uint32_t fl = msg->flags;
 	struct handle *h;
 	struct stat st;
-	long long room;
 
 	if (fl & SSH_FXF_READ) {
 		reply(msg, SSH_FX_PERMISSION_DENIED, "drop/ is for uploads:"
@@ -952,16 +988,17 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 		    " '.' are not accepted", n->name);
 		return;
 	}
-	if ((room = quota_room(c)) <= 0) {
-		reply(msg, SSH_FX_FAILURE, "quota of %lld bytes reached:"
-		    " wait for your jobs to print", c->acct->quota);
-		return;
-	}
 	h = xcalloc(1, sizeof(*h));
 	h->type = H_UPLOAD;
 	h->tmpfd = -1;
+	h->fd = -1;
+	if ((h->room = allowance(c, h, 0)) <= 0) {
+		reply(msg, SSH_FX_FAILURE, "quota of %lld bytes reached:"
+		    " wait for your jobs to print", c->acct->quota);
+		handle_free(h);
+		return;
+	}
 	h->excl = (fl & SSH_FXF_EXCL) != 0;
-	h->room = room < c->acct->max_file ? room : c->acct->max_file;
 	snprintf(h->name, sizeof(h->name), "%s", n->name);
 	if ((h->fd = drop_dir(c, n->dest, 1)) < 0) {
 		reply(msg, SSH_FX_FAILURE, "drop/%s: %s", n->dest,
@@ -1087,7 +1124,7 @@ do_write(struct sftp_conn *c, sftp_client_message msg)
 {
 	struct handle *h = handle_get(msg, NULL);
 	size_t len;
-	long long end;
+	long long end = 0;
 
 	if (h == NULL || h->type != H_UPLOAD) {
 		reply(msg, SSH_FX_FAILURE, "not a file open for writing");
@@ -1101,10 +1138,14 @@ do_write(struct sftp_conn *c, sftp_client_message msg)
 	/* msg->data holds the bytes (sftp_client_message_get_data() would
 	 * stop at the first NUL). */
 	len = msg->data ? ssh_string_len(msg->data) : 0;
-	if (msg->offset > (uint64_t)LLONG_MAX - len ||
-	    (end = (long long)(msg->offset + len)) > h->room) {
+	if (msg->offset <= (uint64_t)LLONG_MAX - len &&
+	    (end = (long long)(msg->offset + len)) > h->room &&
+	    end <= c->acct->max_file)
+		h->room = allowance(c, h, end);
+	if (msg->offset > (uint64_t)LLONG_MAX - len || end > h->room) {
 		h->failed = 1;
-		if (h->room >= c->acct->max_file)
+		if (msg->offset > (uint64_t)LLONG_MAX - len ||
+		    end > c->acct->max_file)
 			reply(msg, SSH_FX_FAILURE, "%s: larger than %lld bytes,"
 			    " the most one upload may have", h->name,
 			    c->acct->max_file);
@@ -1534,10 +1575,9 @@ static void
 sweep_dir(int dfd)
 {
 	struct dirent *de;
-	int fd;
 	DIR *d;
 
-	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL)
+	if ((d = dir_read(dfd)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL)
 		if (strncmp(de->d_name, SFTP_TMP_PREFIX,

@@ -122,6 +122,45 @@ as_sftp bob > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "the quota was not given
 put $T/59k.gcode drop/d.gcode
 B
 "$WAITFOR" gone "$T/spool/drop/bob/d.gcode" || fail "d.gcode was not taken"
+# Uploads at once in one session share what is left (here 145,396
+# bytes): of three 59,404-byte files written side by side, one is
+# refused.
+if /usr/bin/python3 -c 'import paramiko' 2>/dev/null; then
+	/usr/bin/python3 - "$PORT" "$T/bob" "$T/59k.gcode" > "$T/par.out" 2>&1 <<'PY' ||
+import sys
+import paramiko
+
+port, key, src = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+t = paramiko.Transport(("127.0.0.1", port))
+t.connect(username="bob", pkey=paramiko.Ed25519Key.from_private_key_file(key))
+sftp = paramiko.SFTPClient.from_transport(t)
+data = open(src, "rb").read()
+files = [sftp.open("drop/p%d.gcode" % i, "w") for i in range(3)]
+failed = set()
+for off in range(0, len(data), 8192):
+    for i, f in enumerate(files):
+        if i not in failed:
+            try:
+                f.write(data[off:off + 8192])
+                f.flush()
+            except IOError:
+                failed.add(i)
+for i, f in enumerate(files):
+    try:
+        f.close()
+    except IOError:
+        failed.add(i)
+print("refused: %s" % sorted(failed))
+t.close()
+PY
+	    fail "parallel uploads: $(cat "$T/par.out")"
+	grep -q '^refused: \[2\]$' "$T/par.out" || { tail -20 "$T/gsftpd.log"; fail "parallel uploads: $(cat "$T/par.out")"; }
+	[ "$(glog 'bob: upload of p2.gcode refused at')" = 1 ] || fail "p2.gcode: not logged"
+	for f in p0 p1; do
+		"$WAITFOR" gone "$T/spool/drop/bob/$f.gcode" || fail "$f.gcode was not taken"
+	done
+	[ ! -e "$T/spool/drop/bob/p2.gcode" ] || fail "the upload over the quota was taken"
+fi
 
 # 4. bob may have one session at a time; 127.0.0.1 two connections;
 #    the server three in all (the other loopback addresses count apart).
