@@ -169,15 +169,15 @@ own_job(struct sftp_conn *c, long id)
 	return found;
 }
 
-/* The account's jobs, ended ones too. */
+/* The account's jobs not ended, and with ENDED those ended too. */
 static json_t *
-own_jobs(struct sftp_conn *c)
+own_jobs(struct sftp_conn *c, int ended)
 {
 	json_t *all = json_array(), *q, *j;
 	size_t i;
 	int h;
 
-	for (h = 0; h < 2; h++) {
+	for (h = 0; h <= ended; h++) {
 		if ((q = ctl_queue(c, h)) == NULL) {
 			json_decref(all);
 			return NULL;
@@ -836,7 +836,7 @@ do_opendir(struct sftp_conn *c, sftp_client_message msg)
 			    e.mtime);
 		break;
 	case N_JOBS:
-		if ((jobs = own_jobs(c)) == NULL)
+		if ((jobs = own_jobs(c, 1)) == NULL)
 			break;
 		json_array_foreach(jobs, i, j) {
 			snprintf(idbuf, sizeof(idbuf), "%lld", (long long)
@@ -902,7 +902,7 @@ quota_room(struct sftp_conn *c)
 
 	/* Without spoold, what waits in the drop folder still counts: an
 	 * upload is kept for it to take when it is back. */
-	jobs = own_jobs(c);
+	jobs = own_jobs(c, 0);
 	json_array_foreach(jobs, i, j) {
 		const char *state = json_string_value(json_object_get(j,
 		    "state"));
