@@ -200,7 +200,7 @@ remote_print(const char *spec, int argc, char *argv[], const char *dest,
     const char *until, int json)
 {
 	struct remote *r;
-	char *opts, *path, *copy, name[256];
+	char *opts, *path, *copy, name[256], clean[256];
 	int i, fd, failed = 0;
 
 	if (dest != NULL && !name_is_safe(dest, 32)) {
@@ -224,8 +224,11 @@ remote_print(const char *spec, int argc, char *argv[], const char *dest,
 			failed = 1;
 			continue;
 		}
-		opts = xasprintf("title = %s\n%s%s%s%s%s%s%s",
-		    title ? title : strcmp(argv[i], "-") == 0 ? "(stdin)" : name,
+		/* One line: a newline in a title or a file's name would
+		 * start another option. */
+		clean_text(clean, sizeof(clean), title ? title :
+		    strcmp(argv[i], "-") == 0 ? "(stdin)" : name);
+		opts = xasprintf("title = %s\n%s%s%s%s%s%s%s", clean,
 		    copies[0] ? "copies = " : "", copies, copies[0] ? "\n" : "",
 		    prio[0] ? "priority = " : "", prio, prio[0] ? "\n" : "",
 		    hold && !until[0] ? "hold = yes\n" : "");

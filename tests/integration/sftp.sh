@@ -150,6 +150,13 @@ script -qec "'$GPRINT' -H alice@127.0.0.1:$PORT -q -P mk4 '$CUBE'" "$T/typescrip
     > "$T/tty.out" || fail "gprint -H on a terminal: $(cat -v "$T/tty.out")"
 grep -q '\[#\{30\}\] 100%' "$T/tty.out" || fail "no progress bar: $(cat -v "$T/tty.out")"
 "$WAITFOR" gone "$T/spool/drop/alice/mk4/calibration-cube.gcode" || fail "gprint -H upload not taken"
+# A newline in a title does not start another option.
+"$GPRINT" -H "alice@127.0.0.1:$PORT" -q -P mk4 -T "$(printf 'two\ncopies = 7')" "$CUBE" \
+    > "$T/out" || fail "gprint -H -T with a newline: $(cat "$T/out")"
+"$WAITFOR" gone "$T/spool/drop/alice/mk4/calibration-cube.gcode" || fail "gprint -H upload not taken"
+"$GQUEUE" -P mk4 --json > "$T/q.json"
+grep -q '"title": "two?copies = 7"' "$T/q.json" || fail "the title: $(cat "$T/q.json")"
+grep -q '"copies": 7' "$T/q.json" && fail "a newline in a title set an option"
 # Strict host keys: unknown, then changed.
 mv "$HOME/.ssh/known_hosts" "$T/kh"
 "$GQUEUE" -H "alice@127.0.0.1:$PORT" 2> "$T/err" && fail "an unknown host was trusted"
