@@ -447,7 +447,7 @@ printer_status(json_t *q, const char *name)
 /* The content of a generated file, or -1 (errno: ENOENT when what it
  * shows does not exist, EIO when spoold cannot say). */
 static int
-generate(struct sftp_conn *c, const struct node *n)
+generate_now(struct sftp_conn *c, const struct node *n)
 {
 	json_t *q = NULL, *j;
 	FILE *fp;
@@ -498,6 +498,44 @@ generate(struct sftp_conn *c, const struct node *n)
 		break;
 	}
 	json_decref(q);
+	return fd;
+}
+
+/*
+ * A client asks a file's size (STAT, or a listing), then opens it and
+ * reads that many bytes (curl does).  A file made again in between may
+ * have another size: the content last made is served again to requests
+ * for the same file within GEN_REUSE_MS.
+ */
+#define GEN_REUSE_MS	1000
+
+static struct {
+	enum kind	 k;
+	char		 dest[CONF_NAME_MAX + 1];
+	long		 id;
+	long long	 at;		/* monotonic ms */
+	int		 fd;		/* -1: none */
+} last_made = { .fd = -1 };
+
+static int
+generate(struct sftp_conn *c, const struct node *n)
+{
+	long long now = monotonic_ms();
+	int fd;
+
+	if (last_made.fd >= 0 && last_made.k == n->k &&
+	    last_made.id == n->id && strcmp(last_made.dest, n->dest) == 0 &&
+	    now - last_made.at < GEN_REUSE_MS)
+		return dup(last_made.fd);
+	if ((fd = generate_now(c, n)) < 0)
+		return -1;
+	if (last_made.fd >= 0)
+		close(last_made.fd);
+	last_made.k = n->k;
+	last_made.id = n->id;
+	snprintf(last_made.dest, sizeof(last_made.dest), "%s", n->dest);
+	last_made.at = now;
+	last_made.fd = dup(fd);
 	return fd;
 }
 
@@ -1462,6 +1500,16 @@ do_extended(struct sftp_conn *c, sftp_client_message msg)
 static void
 request(struct sftp_conn *c, sftp_client_message msg)
 {
+	/* What may change the queue (an upload closed, a job canceled)
+	 * makes the generated files anew. */
+	if (msg->type != SSH_FXP_REALPATH && msg->type != SSH_FXP_STAT &&
+	    msg->type != SSH_FXP_LSTAT && msg->type != SSH_FXP_FSTAT &&
+	    msg->type != SSH_FXP_OPENDIR && msg->type != SSH_FXP_READDIR &&
+	    msg->type != SSH_FXP_OPEN && msg->type != SSH_FXP_READ &&
+	    msg->type != SSH_FXP_WRITE && last_made.fd >= 0) {
+		close(last_made.fd);
+		last_made.fd = -1;
+	}
 	switch (msg->type) {
 	case SSH_FXP_REALPATH:
 		do_realpath(c, msg);
