@@ -31,11 +31,18 @@ hold() {
 	    fail "$who's session from $3"
 }
 # refused WHO ADDRESS LOG: WHO cannot log in from ADDRESS, and the
-# reason is logged once.
+# reason is logged once.  A login refused (not a connection) has had a
+# process of its own: it is awaited, so that the counts stay exact.
 refused() {
+	n=$(glog 'connection ended')
 	echo ls | as_sftp "$1" -o BindAddress="$2" > "$T/out" 2>&1 &&
 	    fail "$1 was let in from $2 ($3)"
 	[ "$(glog "$3")" = 1 ] || fail "not logged: $3"
+	case $3 in
+	*"login from"*)
+		"$WAITFOR" count "$T/gsftpd.log" 'connection ended' $((n + 1)) ||
+		    fail "the refused login's connection did not end" ;;
+	esac
 }
 # release FD: the held session ends (end of its commands), and its
 # commands all succeeded.
@@ -45,9 +52,10 @@ release() {
 	rm "$T/fifo$1"
 }
 
-# 1. The login grace and the idle timeout (2 s each here).
-sftp_config "login_grace = 2" "idle_timeout = 2"
+# 1. The login grace and the idle timeout (2 s each here, each with a
+#    server of its own: a real login is not raced against the grace).
 gs_vprinter
+sftp_config "login_grace = 2"
 gs_spoold
 gs_gsftpd
 if command -v python3 > /dev/null; then
@@ -67,6 +75,9 @@ PY
 	"$WAITFOR" count "$T/gsftpd.log" '127.0.0.1: connection ended' 1 ||
 	    fail "the silent connection did not end"
 fi
+gs_stop_gsftpd
+sftp_config "idle_timeout = 2"
+gs_gsftpd
 hold 3 alice 127.0.0.1
 "$WAITFOR" count "$T/gsftpd.log" 'alice: idle for 2s; disconnecting' 1 ||
     fail "an idle session was kept"
@@ -76,7 +87,7 @@ wait "$held_3" && fail "the idle session still served: $(cat "$T/held3.out")"
 rm "$T/fifo3"
 gs_stop_gsftpd
 
-sftp_config "max_per_address = 2" "max_connections = 3"
+sftp_config
 gs_gsftpd
 
 # 2. bob's max_file: over 64 KiB is refused while it is written, and
@@ -164,6 +175,9 @@ fi
 
 # 4. bob may have one session at a time; 127.0.0.1 two connections;
 #    the server three in all (the other loopback addresses count apart).
+gs_stop_gsftpd
+sftp_config "max_per_address = 2" "max_connections = 3"
+gs_gsftpd
 hold 3 bob 127.0.0.1
 refused bob 127.0.0.1 'bob: login from 127.0.0.1 refused: 1 session(s) already'
 hold 4 alice 127.0.0.1
