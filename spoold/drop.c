@@ -487,6 +487,7 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		log_info("%s-%ld: queued from %s for %s", printer, id, path,
 		    user);
 		drop_options_done(dfd, name);
+		crash_point("options-removed");
 		if (unlinkat(dfd, name, 0) < 0)
 			log_warn("drop: cannot remove %s", path);
 		fsync(dfd);

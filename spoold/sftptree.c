@@ -1500,13 +1500,11 @@ do_extended(struct sftp_conn *c, sftp_client_message msg)
 static void
 request(struct sftp_conn *c, sftp_client_message msg)
 {
-	/* What may change the queue (an upload closed, a job canceled)
-	 * makes the generated files anew. */
-	if (msg->type != SSH_FXP_REALPATH && msg->type != SSH_FXP_STAT &&
-	    msg->type != SSH_FXP_LSTAT && msg->type != SSH_FXP_FSTAT &&
-	    msg->type != SSH_FXP_OPENDIR && msg->type != SSH_FXP_READDIR &&
-	    msg->type != SSH_FXP_OPEN && msg->type != SSH_FXP_READ &&
-	    msg->type != SSH_FXP_WRITE && last_made.fd >= 0) {
+	/* What may change the queue (an upload closed, a job canceled,
+	 * a file renamed) makes the generated files anew. */
+	if ((msg->type == SSH_FXP_CLOSE || msg->type == SSH_FXP_REMOVE ||
+	    msg->type == SSH_FXP_RMDIR || msg->type == SSH_FXP_RENAME ||
+	    msg->type == SSH_FXP_EXTENDED) && last_made.fd >= 0) {
 		close(last_made.fd);
 		last_made.fd = -1;
 	}

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Exactly once across crashes: spoold is killed (SIGKILL, as a power cut
 # stops it) at each step of taking a dropped file in.  After a restart
-# every dropped file is queued exactly once and prints exactly once.
+# every dropped file is queued exactly once, with the options of its
+# NAME.options, and prints exactly once; no options file is left.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config
 sed -i '/^\[spool\]/a drop_quiet = 0' "$GSPOOL_CONF"
@@ -9,13 +10,14 @@ gs_vprinter
 me=$(id -un)
 drop="$T/spool/drop/$me"
 mkdir -p "$drop"
-steps="copied synced inserted renamed committed removed"
+steps="copied synced inserted renamed committed options-removed removed"
 n=0
 for step in $steps; do
 	rm -f "$T/spool/control"
 	GSPOOL_TEST_CRASH_AT=$step "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
 	SPOOLD_PID=$!
 	"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+	echo "title = crash at $step" > "$drop/$step.gcode.options"
 	cp "$CUBE" "$drop/$step.gcode"
 	rc=0
 	wait "$SPOOLD_PID" || rc=$?
@@ -27,6 +29,9 @@ for step in $steps; do
 	n=$((n + 1))
 	"$GQUEUE" -w "$n" > "$T/wait.out" ||
 		fail "$step: job $n did not complete: $(cat "$T/wait.out")"
+	"$GQUEUE" --history --json "$n" | grep -q "\"title\": \"crash at $step\"" ||
+		fail "$step: the job lost its options: $("$GQUEUE" --history --json "$n")"
+	[ ! -e "$drop/$step.gcode.options" ] || fail "$step: the options file was left"
 	gs_stop_spoold
 done
 
