@@ -167,6 +167,8 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	static const struct job_opts defaults = { .priority = 50, .copies = 1 };
 	const struct analyse_policy *check;
 	const struct gcode_policy *heat;
+	struct analyse_policy pcheck;
+	struct printer *pr = NULL;
 	struct conf_printer *cp;
 	struct conf_class *k;
 	struct dest *d;
@@ -191,8 +193,12 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	reason[0] = '\0';
 	if (opts == NULL)
 		opts = &defaults;
-	if ((cp = conf_printer(&sd->conf, printer)) != NULL) {
-		check = &cp->check;
+	if ((cp = conf_printer(&sd->conf, printer)) != NULL &&
+	    (pr = printer_find(sd, printer)) != NULL) {
+		/* The printer's checks as they stand, as at handover. */
+		memset(&pcheck, 0, sizeof(pcheck));
+		check_policy(pr, &pcheck);
+		check = &pcheck;
 		heat = &cp->policy;
 	} else if ((k = conf_class(&sd->conf, printer)) != NULL) {
 		check = &k->check;
@@ -309,6 +315,14 @@ ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
 	    (long)an->lx.ncmds, hex, meta, opts, drop, tmp);
 	if (id < 0)
 		snprintf(reason, reasonsz, "cannot add the job to the queue");
+	else if (pr != NULL) {
+		/* Checked for its printer: not read again at handover
+		 * while that printer's checks stay as they are. */
+		char fp[20];
+
+		check_fingerprint(pr, fp, sizeof(fp));
+		queue_check_put(sd, id, printer, fp, 1, "");
+	}
 	goto done;
 reject:
 	id = 0;

@@ -650,6 +650,45 @@ printer_takes_jobs(const struct printer *p)
 	    p->d.enabled && (!p->d.awaiting_clear || p->conf->clears_bed);
 }
 
+/* Job id does not fit printer p (why says how).  A job sent to p is
+ * held with the reason; one sent to a class waits for another member,
+ * and is held once it fits none. */
+void
+printer_unfit(struct spoold *sd, struct printer *p, long id,
+    const char *why)
+{
+	struct conf_class *k;
+	struct job_row j;
+	char reason[1200], fp[20], mwhy[512];
+	size_t m;
+	int r;
+
+	if (queue_get(sd, id, &j) <= 0 || strcmp(j.state, "pending") != 0)
+		return;
+	if ((k = conf_class(&sd->conf, j.printer)) == NULL) {
+		snprintf(reason, sizeof(reason), "does not fit %s: %s",
+		    p->conf->name, why);
+		goto hold;
+	}
+	for (m = 0; m < k->nmembers; m++) {
+		struct printer *q = printer_find(sd, k->members[m]);
+
+		if (q == NULL)
+			continue;
+		check_fingerprint(q, fp, sizeof(fp));
+		r = queue_check_get(sd, id, q->conf->name, fp, mwhy,
+		    sizeof(mwhy));
+		if (r != 0)
+			return;		/* it may fit that one */
+	}
+	snprintf(reason, sizeof(reason), "fits no printer of %s; %s: %s",
+	    k->name, p->conf->name, why);
+hold:
+	log_warnx("%s-%ld: held: %s", j.printer, id, reason);
+	queue_set_state(sd, id, "held", reason, "spoold");
+	control_job_ended(sd, id);
+}
+
 void
 printer_dispatch(struct spoold *sd)
 {
@@ -660,18 +699,32 @@ printer_dispatch(struct spoold *sd)
 	/* Round robin: a class's jobs spread over its ready members. */
 	for (n = 0; n < sd->nprinters; n++) {
 		struct printer *p;
-		char ids[32], *path, src[1024];
+		char ids[32], *path, src[1024], fp[20], why[512];
 		const char *between;
 		long id;
-		int fd, was_clear;
+		int fd, was_clear, r;
 
 		i = (sd->rr + n) % sd->nprinters;
 		p = &sd->printers[i];
-		if (!printer_takes_jobs(p))
+		if (!printer_takes_jobs(p) || check_busy(sd, p))
 			continue;
 		printer_sources(sd, p, src, sizeof(src));
-		if ((id = queue_next_pending(sd, src)) <= 0)
+		check_fingerprint(p, fp, sizeof(fp));
+		if ((id = queue_next_pending(sd, src, p->conf->name, fp)) <= 0)
 			continue;
+		/* Checked against this printer as it is now, or not sent
+		 * (check.c): a verdict to come runs this again. */
+		r = queue_check_get(sd, id, p->conf->name, fp, why,
+		    sizeof(why));
+		if (r < 0) {
+			check_start(sd, id, p);
+			continue;
+		}
+		if (r == 0) {
+			printer_unfit(sd, p, id, why);
+			n--;		/* the printer's next job, if any */
+			continue;
+		}
 		path = queue_job_path(sd, id);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0) {

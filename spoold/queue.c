@@ -396,21 +396,85 @@ queue_count_user(struct spoold *sd, const char *owner)
  * in dests (its classes that take jobs; a JSON array), by priority,
  * then queue order. */
 long
-queue_next_pending(struct spoold *sd, const char *dests)
+queue_next_pending(struct spoold *sd, const char *dests, const char *printer,
+    const char *policy)
 {
 	sqlite3_stmt *st;
 	long id = 0;
 
+	/* Less the class's jobs already found unfit for this printer as
+	 * it is now: they wait for a member they fit. */
 	st = db_prepare(sd, "SELECT id FROM job WHERE state = 'pending' AND"
-	    " printer IN (SELECT value FROM json_each(?)) ORDER BY priority"
-	    " DESC, seq, id LIMIT 1");
+	    " printer IN (SELECT value FROM json_each(?1)) AND (printer = ?2"
+	    " OR id NOT IN (SELECT job FROM job_check WHERE printer = ?2 AND"
+	    " policy = ?3 AND ok = 0)) ORDER BY priority DESC, seq, id"
+	    " LIMIT 1");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, dests, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		id = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return id;
+}
+
+/* What checking job id against printer, as policy fingerprints its
+ * checks, found: 1 passed, 0 failed (why in reason), -1 not checked. */
+int
+queue_check_get(struct spoold *sd, long id, const char *printer,
+    const char *policy, char *reason, size_t reasonsz)
+{
+	sqlite3_stmt *st;
+	int r = -1;
+
+	if (reason != NULL && reasonsz > 0)
+		reason[0] = '\0';
+	st = db_prepare(sd, "SELECT ok, reason FROM job_check WHERE job = ?"
+	    " AND printer = ? AND policy = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		r = sqlite3_column_int(st, 0) ? 1 : 0;
+		if (reason != NULL && reasonsz > 0)
+			snprintf(reason, reasonsz, "%s",
+			    (const char *)sqlite3_column_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Record a check's verdict (the newest for that printer wins). */
+int
+queue_check_put(struct spoold *sd, long id, const char *printer,
+    const char *policy, int ok, const char *reason)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = db_prepare(sd, "INSERT OR REPLACE INTO job_check (job, printer,"
+	    " policy, ok, reason, checked) SELECT id, ?2, ?3, ?4, ?5, ?6 FROM"
+	    " job WHERE id = ?1");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, ok != 0);
+	sqlite3_bind_text(st, 5, reason ? reason : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (long long)time(NULL));
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		log_warnx("queue: job %ld: cannot record its check for %s: %s",
+		    id, printer, sqlite3_errmsg(sd->db));
+		return -1;
+	}
+	return 0;
 }
 
 /* Up to max ids of jobs in a state, oldest first, after id `after'. */
@@ -547,6 +611,15 @@ queue_hold(struct spoold *sd, long id, long long until, const char *who)
 int
 queue_release(struct spoold *sd, long id, const char *who, const char *why)
 {
+	sqlite3_stmt *st;
+
+	/* Released, it is checked again wherever it was refused. */
+	if ((st = db_prepare(sd, "DELETE FROM job_check WHERE job = ? AND"
+	    " ok = 0")) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
 	return job_update(sd, id, "UPDATE job SET state = 'pending',"
 	    " hold_until = NULL, reason = '' WHERE id = ?1 AND state ="
 	    " 'held'", "pending", why, who, NULL, 0);
@@ -663,14 +736,16 @@ queue_expire(struct spoold *sd, long long now, int max)
 	}
 	if (db_exec(sd, "BEGIN IMMEDIATE", "expire") < 0)
 		return -1;
-	for (i = 0; i < 2; i++) {
-		st = db_prepare(sd, i == 0 ? "DELETE FROM job_event WHERE job"
-		    " IN (SELECT id FROM job WHERE finished <= ?1 AND"
-		    " files_removed = 1 AND state IN ('completed', 'canceled',"
-		    " 'aborted') LIMIT ?2)" : "DELETE FROM job_attr WHERE job IN"
+	for (i = 0; i < 3; i++) {
+		static const char *const tables[] = { "job_event", "job_attr",
+		    "job_check" };
+		char sql[256];
+
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE job IN"
 		    " (SELECT id FROM job WHERE finished <= ?1 AND"
 		    " files_removed = 1 AND state IN ('completed', 'canceled',"
-		    " 'aborted') LIMIT ?2)");
+		    " 'aborted') LIMIT ?2)", tables[i]);
+		st = db_prepare(sd, sql);
 		if (st == NULL)
 			continue;
 		sqlite3_bind_int64(st, 1, now - sd->conf.keep_jobs);

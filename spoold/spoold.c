@@ -141,7 +141,8 @@ signals_read(struct spoold *sd)
 			break;
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				if (!filter_reaped(sd, pid, status))
+				if (!filter_reaped(sd, pid, status) &&
+				    !check_reaped(sd, pid, status))
 					printer_reaped(sd, pid, status);
 			break;
 		}
@@ -151,10 +152,11 @@ signals_read(struct spoold *sd)
 static void
 loop(struct spoold *sd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + 64];
-	struct client *who[3 + MAX_CLIENTS + MAX_FILTERS + 64];
-	struct printer *pr[3 + MAX_CLIENTS + MAX_FILTERS + 64];
-	struct filter *fl[3 + MAX_CLIENTS + MAX_FILTERS + 64];
+	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS + 64];
+	struct client *who[nitems(pfd)];
+	struct printer *pr[nitems(pfd)];
+	struct filter *fl[nitems(pfd)];
+	struct check *ck[nitems(pfd)];
 	size_t i;
 	int n, k;
 
@@ -178,6 +180,7 @@ loop(struct spoold *sd)
 		}
 		n = 0;
 		memset(fl, 0, sizeof(fl));
+		memset(ck, 0, sizeof(ck));
 		pfd[n].fd = sd->sig_fd;
 		pfd[n].events = POLLIN;
 		who[n] = NULL; pr[n] = NULL; n++;
@@ -195,6 +198,16 @@ loop(struct spoold *sd)
 			who[n] = NULL;
 			pr[n] = NULL;
 			fl[n] = &sd->filters[i];
+			n++;
+		}
+		for (i = 0; i < MAX_CHECKS; i++) {
+			if (sd->checks[i].fd < 0)
+				continue;
+			pfd[n].fd = sd->checks[i].fd;
+			pfd[n].events = POLLIN;
+			who[n] = NULL;
+			pr[n] = NULL;
+			ck[n] = &sd->checks[i];
 			n++;
 		}
 		for (i = 0; i < sd->nprinters && n < (int)nitems(pfd); i++) {
@@ -229,6 +242,8 @@ loop(struct spoold *sd)
 				continue;
 			if (fl[k] != NULL && fl[k]->err == pfd[k].fd)
 				filter_read(sd, fl[k]);
+			else if (ck[k] != NULL && ck[k]->fd == pfd[k].fd)
+				check_read(sd, ck[k]);
 			else if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
 				printer_message(sd, pr[k]);
 			else if (who[k] != NULL) {
@@ -335,6 +350,7 @@ main(int argc, char *argv[])
 	 * on; the jobs no backend prints are recovered. */
 	printer_init(&sd);
 	filter_init(&sd);
+	check_init(&sd);
 	printer_attach_all(&sd);
 	printer_recover(&sd);
 	sd.next_release = queue_release_due(&sd, (long long)time(NULL));

@@ -8,6 +8,7 @@
  *   ingest.c   check a file, copy it into the spool, queue it
  *   queue.c    the queue in SQLite
  *   printer.c  one backend process per printer; dispatching jobs
+ *   check.c    a job checked against the printer it is handed to
  *   filter.c   the programs that run beside each job
  */
 #ifndef GSPOOL_SPOOLD_H
@@ -83,6 +84,18 @@ struct filter {
 	size_t		 len;
 };
 
+/* A job checked against a printer before it is handed over (check.c). */
+#define MAX_CHECKS	4
+struct check {
+	pid_t		 pid;		/* the worker, 0 once reaped */
+	int		 fd;		/* its verdict, -1 once read */
+	long		 job;
+	struct printer	*printer;
+	char		 policy[20];	/* the printer's checks' fingerprint */
+	char		 buf[600];
+	size_t		 len;
+};
+
 struct client {
 	int		 fd;
 	uid_t		 uid;
@@ -106,6 +119,7 @@ struct spoold {
 	size_t		 nprinters;
 	struct dest	*classes;	/* as conf.classes */
 	struct filter	 filters[MAX_FILTERS];
+	struct check	 checks[MAX_CHECKS];
 	size_t		 rr;		/* printer dispatch starts at */
 	long long	 next_release;	/* a held job's time, or 0 */
 	long long	 next_expire;	/* next history sweep (monotonic) */
@@ -159,6 +173,16 @@ void	crash_point(const char *name);
 /* Job states that end a job: nothing more happens to it. */
 int	job_state_final(const char *state);
 
+/* check.c */
+struct analyse_policy;
+void	check_init(struct spoold *);
+void	check_policy(const struct printer *, struct analyse_policy *);
+void	check_fingerprint(const struct printer *, char *out, size_t outsz);
+int	check_busy(const struct spoold *, const struct printer *);
+int	check_start(struct spoold *, long id, struct printer *);
+void	check_read(struct spoold *, struct check *);
+int	check_reaped(struct spoold *, pid_t, int status);
+
 /* control.c */
 int	control_listen(struct spoold *);
 void	control_accept(struct spoold *);
@@ -195,7 +219,12 @@ int	queue_set_progress(struct spoold *, long id, long lines,
 	    long layer);
 int	queue_add_event(struct spoold *, long id, const char *what,
 	    const char *reason, const char *who);
-long	queue_next_pending(struct spoold *, const char *dests_json);
+long	queue_next_pending(struct spoold *, const char *dests_json,
+	    const char *printer, const char *policy);
+int	queue_check_get(struct spoold *, long id, const char *printer,
+	    const char *policy, char *reason, size_t reasonsz);
+int	queue_check_put(struct spoold *, long id, const char *printer,
+	    const char *policy, int ok, const char *reason);
 int	queue_ids(struct spoold *, const char *state, long after, long *ids,
 	    int max);
 int	queue_start(struct spoold *, long id, const char *printer);
@@ -253,6 +282,8 @@ void	printer_start(struct spoold *, struct printer *);
 void	printer_message(struct spoold *, struct printer *);
 void	printer_reaped(struct spoold *, pid_t, int status);
 void	printer_dispatch(struct spoold *);
+void	printer_unfit(struct spoold *, struct printer *, long id,
+	    const char *why);
 int	printer_cancel(struct spoold *, long id);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
 	    char *why, size_t whysz);
