@@ -97,6 +97,7 @@ struct job {
 	int		 reported;	/* spoold was told how it ended */
 	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */
 	char		 held[GCODE_MAX_CMD + 1];	/* sent on resume */
+	unsigned long	 complaints;	/* the firmware's, during the job */
 	long long	 park_deadline;	/* unparked then, if no word */
 	struct gstate	 gs;		/* after the last line fed */
 	struct gstate	 at_pause;
@@ -131,15 +132,25 @@ struct backend {
 	int		 manual;	/* running gpc send's lines */
 	int		 manual_input_done;
 	char		 manual_out[2048];	/* what the printer said */
+	int		 manual_said;	/* lines said to the latest command */
 	char		 last_temps[256];
 	long long	 temps_at;
+	int		 manual_internal;	/* our own lines, not gpc send's */
+	long		 heaters_ms;	/* -H: heaters off after a job, or 0 */
+	long long	 heaters_at;	/* when, or 0 */
+	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
 };
+
+/* What a job does when the firmware does not know one of its commands
+ * (on_unknown_command in gspool.conf(5)). */
+enum { UNK_CONTINUE, UNK_PAUSE, UNK_ABORT };
 
 static volatile sig_atomic_t quit;
 
 static int	job_seek_layer(struct backend *, unsigned long, long, char *,
 		    size_t);
 static void	manual_end(struct backend *, const char *, const char *);
+static void	manual_answer(struct backend *, const char *, int);
 
 static void
 on_signal(int sig)
@@ -253,6 +264,9 @@ job_end(struct backend *b, const char *state, const char *reason)
 	memset(&b->job, 0, sizeof(b->job));
 	b->job.fd = -1;
 	b->npend = b->pend_i = 0;
+	/* However it ended, no job leaves the heaters on for long. */
+	b->heaters_at = b->heaters_ms > 0 ? monotonic_ms() + b->heaters_ms :
+	    0;
 }
 
 static void
@@ -412,7 +426,7 @@ job_resume(struct backend *b, const char *why)
  * before it is done, and a printer that no longer answers it harms no
  * job. */
 static void
-job_cancel(struct backend *b, const char *why)
+job_cancel_as(struct backend *b, const char *state, const char *why)
 {
 	struct job *j = &b->job;
 
@@ -422,7 +436,13 @@ job_cancel(struct backend *b, const char *why)
 	j->ctl = JC_CANCELING;
 	pend_script(b, SC_CANCEL);
 	status(b, "busy", "running the cancel G-code");
-	job_report(b, "canceled", why);
+	job_report(b, state, why);
+}
+
+static void
+job_cancel(struct backend *b, const char *why)
+{
+	job_cancel_as(b, "canceled", why);
 }
 
 /* Called after every turn: has a script the printer acknowledged
@@ -556,8 +576,14 @@ job_feed(struct backend *b, long long now)
 	size_t used;
 	ssize_t n;
 
+	/* gpc send's lines go one at a time, each once the one before
+	 * is acknowledged, so that what the printer says is the answer to
+	 * that line. */
 	while ((j->id != 0 || b->manual) && b->pend_i < b->npend &&
-	    link_wants_line(&b->link)) {
+	    link_wants_line(&b->link) && (!b->manual ||
+	    link_lines_acked(&b->link) >= b->script_end)) {
+		if (b->manual)
+			manual_answer(b, b->pend[b->pend_i], 1);
 		if (link_send_script(&b->link, b->pend[b->pend_i++], now) < 0)
 			log_warnx("%s: '%s' does not fit a line; left out",
 			    b->printer, b->pend[b->pend_i - 1]);
@@ -627,8 +653,36 @@ lexerr:
 	    "the spool file changed after it was checked");
 }
 
+/* The answer to gpc send, a line a command: "G28: ok", or what the
+ * printer said to it ("M114: X:0.00 Y:0.00 ..."; more lines indented).
+ * start: a command goes out; else text is what the printer said. */
+static void
+manual_answer(struct backend *b, const char *text, int start)
+{
+	size_t o = strlen(b->manual_out), room = sizeof(b->manual_out) - o;
+	int n;
+
+	if (start || text == NULL) {
+		if (o > 0 && b->manual_said == 0)
+			n = snprintf(b->manual_out + o, room, " ok");
+		else
+			n = 0;
+		if (n >= 0 && (size_t)n < room && text != NULL) {
+			o += (size_t)n;
+			room -= (size_t)n;
+			n = snprintf(b->manual_out + o, room, "%s%s:", o ?
+			    "\n" : "", text);
+		}
+		b->manual_said = 0;
+	} else
+		n = snprintf(b->manual_out + o, room, "%s%s",
+		    b->manual_said++ ? "\n  " : " ", text);
+	if (n < 0 || (size_t)n >= room)
+		b->manual_out[o] = '\0';	/* whole lines, or none */
+}
+
 /* gpc send's lines have run (or could not): tell spoold, with what the
- * printer said meanwhile. */
+ * printer said to each. */
 static void
 manual_end(struct backend *b, const char *how, const char *text)
 {
@@ -637,9 +691,20 @@ manual_end(struct backend *b, const char *how, const char *text)
 	b->manual = 0;
 	b->manual_input_done = 0;
 	b->npend = b->pend_i = 0;
-	log_info("%s: manual G-code %s%s%s", b->printer, how,
-	    strcmp(how, "done") ? ": " : "", strcmp(how, "done") ? text : "");
-	tell(b, "manual", how, text, NULL);
+	if (b->manual_internal) {
+		b->manual_internal = 0;
+		log_info("%s: the heaters are off%s%s", b->printer,
+		    strcmp(how, "done") ? "? " : "", strcmp(how, "done") ?
+		    text : "");
+		if (strcmp(how, "done") == 0)
+			tell(b, "heaters", "off", "no job came within"
+			    " heaters_off_after", NULL);
+	} else {
+		log_info("%s: manual G-code %s%s%s", b->printer, how,
+		    strcmp(how, "done") ? ": " : "", strcmp(how, "done") ?
+		    text : "");
+		tell(b, "manual", how, text, NULL);
+	}
 	if (strcmp(how, "done") == 0)
 		status(b, "ready", b->link.firmware[0] ? b->link.firmware :
 		    "unknown firmware");
@@ -683,6 +748,139 @@ on_action(struct backend *b, const char *action)
 		job_cancel(b, "canceled at the printer");
 }
 
+/* A firmware's complaint about a command it was sent, as opposed to
+ * news: Marlin's and RepRapFirmware's "Unknown command", Klipper's
+ * "// Unknown command:" and "!! ..." errors, and "Error:" lines other
+ * than those of the link itself (checksums and line numbers, which the
+ * link answers with a resend).  1 unknown command, 2 another
+ * complaint, 0 none. */
+static int
+complaint_kind(const char *s)
+{
+	static const char *const link_errors[] = { "checksum", "Checksum",
+	    "Line Number", "line number", "Last Line", "No Line",
+	    "Linenumber", "linenumber", "Format error" };
+	size_t i;
+
+	if (strcasestr(s, "unknown command") != NULL ||
+	    strcasestr(s, "unknown g-code") != NULL ||
+	    (strstr(s, "G-code '") != NULL && strstr(s, "unknown") != NULL))
+		return 1;
+	if (strncmp(s, "Error:", 6) != 0 && strncmp(s, "!!", 2) != 0 &&
+	    strncasecmp(s, "echo:invalid", 12) != 0)
+		return 0;
+	for (i = 0; i < nitems(link_errors); i++)
+		if (strstr(s, link_errors[i]) != NULL)
+			return 0;
+	return 2;
+}
+
+/* Commands a firmware may well be built without, and whose absence
+ * changes nothing the next lines rely on: progress and messages (M73,
+ * M117, M118), object labels (M486), Prusa's checks and bounding box
+ * (M862, M555), pressure or linear advance (M572, M900) and input
+ * shaping (M593).  Unknown, they are recorded, never a reason to stop. */
+static int
+unknown_is_harmless(const char *text)
+{
+	static const long codes[] = { 73, 117, 118, 486, 555, 572, 593, 862,
+	    900 };
+	const char *q = strchr(text, '"');
+	char *end;
+	long code;
+	size_t i;
+
+	if (q == NULL || (q[1] != 'M' && q[1] != 'm'))
+		return 0;
+	code = strtol(q + 2, &end, 10);
+	if (end == q + 2)
+		return 0;
+	for (i = 0; i < nitems(codes); i++)
+		if (codes[i] == code)
+			return 1;
+	return 0;
+}
+
+/* The firmware complained during a job: spoold keeps it as a job event
+ * (and tells the filters and notify), and an unknown command pauses or
+ * aborts the job as on_unknown_command says, for the lines after it may
+ * rely on what it did not do. */
+static void
+job_complaint(struct backend *b, const char *text)
+{
+	char id[32], n[32], why[LINK_RXLINE + 64];
+	int kind = complaint_kind(text);
+	const char *act = "continue";
+
+	if (kind == 0)
+		return;
+	b->job.complaints++;
+	if (kind == 1 && unknown_is_harmless(text))
+		;
+	else if (kind == 1 && b->on_unknown == UNK_PAUSE &&
+	    b->job.ctl == JC_RUN)
+		act = "pause";
+	else if (kind == 1 && b->on_unknown == UNK_ABORT)
+		act = "abort";
+	snprintf(id, sizeof(id), "%ld", b->job.id);
+	snprintf(n, sizeof(n), "%lu", b->job.complaints);
+	log_warnx("%s-%ld: the printer complained: %s%s%s", b->printer,
+	    b->job.id, text, strcmp(act, "continue") ? "; on_unknown_command"
+	    " says " : "", strcmp(act, "continue") ? act : "");
+	tell(b, "complaint", id, n, text);
+	snprintf(why, sizeof(why), "the printer said: %s", text);
+	if (strcmp(act, "pause") == 0)
+		job_pause(b, why);
+	else if (strcmp(act, "abort") == 0)
+		job_cancel_as(b, "aborted", why);
+}
+
+/* No job came within heaters_off_after of the last one's end: every
+ * heater the printer reports goes off, as our own lines (not a job's,
+ * not gpc send's), and spoold is told. */
+static void
+heaters_off(struct backend *b, long long now)
+{
+	char cmd[32];
+	int i;
+
+	if (b->manual) {
+		b->heaters_at = now + 1000;	/* after gpc send's lines */
+		return;
+	}
+	b->heaters_at = 0;
+	/* A job took the printer, or it is not connected (a board that
+	 * connects again has been reset, its heaters off). */
+	if (b->job.id != 0 || b->port.fd < 0 ||
+	    b->link.state != LINK_IDLE || link_job_begin(&b->link, now) < 0)
+		return;
+	b->manual = 1;
+	b->manual_internal = 1;
+	b->manual_input_done = 0;
+	b->manual_out[0] = '\0';
+	b->manual_said = 0;
+	b->npend = b->pend_i = 0;
+	b->script_end = link_lines_given(&b->link);
+	pend_add(b, "M104 S0");
+	for (i = 0; i < b->link.ntemps; i++) {
+		const char *t = b->link.temps[i].name;
+
+		if (t[0] == 'T' && t[1] >= '1' && t[1] <= '9') {
+			snprintf(cmd, sizeof(cmd), "M104 T%s S0", t + 1);
+			pend_add(b, cmd);
+		}
+	}
+	pend_add(b, "M140 S0");
+	for (i = 0; i < b->link.ntemps; i++)
+		if (strcmp(b->link.temps[i].name, "C") == 0) {
+			pend_add(b, "M141 S0");
+			break;
+		}
+	log_info("%s: no job for %ld s since the last one ended: turning"
+	    " the heaters off", b->printer, b->heaters_ms / 1000);
+	status(b, "busy", "turning the heaters off");
+}
+
 static void
 handle_events(struct backend *b, long long now)
 {
@@ -704,6 +902,7 @@ handle_events(struct backend *b, long long now)
 		}
 		case LINK_EV_JOB_DONE:
 			if (b->manual) {
+				manual_answer(b, NULL, 0);
 				manual_end(b, "done", b->manual_out);
 				break;
 			}
@@ -754,12 +953,10 @@ handle_events(struct backend *b, long long now)
 			break;
 		case LINK_EV_INFO:
 			log_info("%s: printer says: %s", b->printer, ev.text);
-			if (b->manual && strlen(b->manual_out) + strlen(ev.text)
-			    + 2 < sizeof(b->manual_out)) {
-				if (b->manual_out[0] != '\0')
-					strcat(b->manual_out, "\n");
-				strcat(b->manual_out, ev.text);
-			}
+			if (b->job.id != 0 && !b->manual)
+				job_complaint(b, ev.text);
+			if (b->manual)
+				manual_answer(b, ev.text, 0);
 			break;
 		}
 	}
@@ -804,6 +1001,7 @@ handle_ctl(struct backend *b)
 			return;
 		}
 		memset(&b->job, 0, sizeof(b->job));
+		b->heaters_at = 0;
 		b->job.id = id;
 		b->job.fd = m.fd;
 		b->job.started = monotonic_ms();
@@ -876,7 +1074,10 @@ handle_ctl(struct backend *b)
 		b->manual = 1;
 		b->manual_input_done = 0;
 		b->manual_out[0] = '\0';
+		b->manual_said = 0;
 		b->npend = b->pend_i = 0;
+		/* The link numbers from M110 again. */
+		b->script_end = link_lines_given(&b->link);
 		pend_lines(b, msg_field(&m, 1));
 		status(b, "busy", "running G-code sent by hand");
 		return;
@@ -1199,11 +1400,12 @@ command:
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: serial [-v] [-b baud] [-d rundir] [-k auto|yes|no]"
-	    " [-p seconds]"
-	    " [-m count] [-o seconds]\n"
-	    "              [-r seconds] [-s seconds] [-t seconds] [-w lines]"
-	    " [-x bytes]\n"
+	fprintf(stderr, "usage: serial [-v] [-b baud] [-d rundir]"
+	    " [-H seconds] [-k auto|yes|no]\n"
+	    "              [-m count] [-o seconds] [-p seconds]"
+	    " [-r seconds] [-s seconds]\n"
+	    "              [-t seconds] [-u continue|pause|abort]"
+	    " [-w lines] [-x bytes]\n"
 	    "              printer device\n");
 	exit(2);
 }
@@ -1222,13 +1424,32 @@ main(int argc, char *argv[])
 	b.baud = 115200;
 	b.reconnect_ms = 2000;
 	b.park_ms = 5000;
+	b.heaters_ms = 600 * 1000;
+	b.on_unknown = UNK_PAUSE;
 	b.ctl = 0;
 	b.port.fd = -1;
 	b.job.fd = -1;
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
-	while ((ch = getopt(argc, argv, "b:d:hk:m:o:p:r:s:t:vw:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:H:hk:m:o:p:r:s:t:u:vw:x:")) !=
+	    -1) {
 		switch (ch) {
+		case 'H':
+			if (parse_long(optarg, 0, 604800, &v) < 0)
+				fatalx("-H: bad time '%s'", optarg);
+			b.heaters_ms = v * 1000;
+			break;
+		case 'u':
+			if (strcmp(optarg, "continue") == 0)
+				b.on_unknown = UNK_CONTINUE;
+			else if (strcmp(optarg, "pause") == 0)
+				b.on_unknown = UNK_PAUSE;
+			else if (strcmp(optarg, "abort") == 0)
+				b.on_unknown = UNK_ABORT;
+			else
+				fatalx("-u: '%s' is not continue, pause or"
+				    " abort", optarg);
+			break;
 		case 'p':
 			if (parse_long(optarg, 1, 60, &v) < 0)
 				fatalx("-p: bad time '%s'", optarg);
@@ -1323,8 +1544,11 @@ main(int argc, char *argv[])
 		ssize_t n;
 		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1;
 
-		if (b.ctl < 0 && b.job.id == 0)
+		if (b.ctl < 0 && b.job.id == 0 && b.heaters_at == 0 &&
+		    !b.manual)
 			break;		/* spoold is gone and nothing runs */
+		if (b.heaters_at != 0 && now >= b.heaters_at)
+			heaters_off(&b, now);
 		if (b.port.fd < 0 && now >= b.retry_at) {
 			if (port_open(&b.port, b.device, b.baud, err,
 			    sizeof(err)) < 0) {
@@ -1376,6 +1600,13 @@ main(int argc, char *argv[])
 		}
 		if (b.job.id != 0 && b.job.last_progress != 0) {
 			t = PROGRESS_MS;
+			if (timeout < 0 || t < timeout)
+				timeout = t;
+		}
+		if (b.heaters_at != 0) {
+			t = (long)(b.heaters_at - now);
+			if (t < 0)
+				t = 0;
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}

@@ -169,6 +169,8 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->max_timeouts = 5;
 	p->resend_ok = xstrdup("auto");
 	p->park_timeout = 5;
+	p->heaters_off_after = 600;
+	snprintf(p->on_unknown_command, sizeof(p->on_unknown_command), "pause");
 	p->policy.max_hotend = 285;
 	p->policy.max_bed = 120;
 	analyse_policy_default(&p->check);
@@ -764,6 +766,24 @@ conf_handler(void *user, const char *section, const char *key,
 				    " not yes or no", value);
 				p->clears_bed = 0;
 			}
+		}
+		else if (strcmp(key, "heaters_off_after") == 0) {
+			if (parse_duration(value, &v) < 0 || v > 7 * 86400)
+				conf_error(cp, cp->line, "heaters_off_after: '%s'"
+				    " is not a time up to 7d (\"10m\"; 0 never)",
+				    value);
+			else
+				p->heaters_off_after = v;
+		}
+		else if (strcmp(key, "on_unknown_command") == 0) {
+			if (strcmp(value, "continue") != 0 &&
+			    strcmp(value, "pause") != 0 &&
+			    strcmp(value, "abort") != 0)
+				conf_error(cp, cp->line, "on_unknown_command: '%s'"
+				    " is not continue, pause or abort", value);
+			else
+				snprintf(p->on_unknown_command,
+				    sizeof(p->on_unknown_command), "%s", value);
 		}
 		else if (strcmp(key, "resend_ok") == 0) {
 			if (strcmp(value, "auto") != 0 &&

@@ -306,8 +306,8 @@ main(int argc, char *argv[])
 	} else if (c->args == A_PRINTER)
 		r = request(sock, c->request, argv[1], NULL);
 	else if (c->args == A_SEND) {
-		/* The words make one command; a newline in them starts
-		 * another. */
+		/* Each argument is a line (a newline in one starts
+		 * another), checked and answered in turn. */
 		size_t len = 0;
 		char *text;
 
@@ -317,7 +317,7 @@ main(int argc, char *argv[])
 		text[0] = '\0';
 		for (i = 2; i < argc; i++) {
 			if (i > 2)
-				strcat(text, " ");
+				strcat(text, "\n");
 			strcat(text, argv[i]);
 		}
 		r = request(sock, c->request, argv[1], text);

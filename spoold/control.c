@@ -30,6 +30,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -705,14 +706,44 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 	printer_dispatch(sd);
 }
 
-/* send PRINTER GCODE: administrators; a command (or lines) by hand,
- * through the checks a job's file passes, while no job prints.  The
- * answer waits until the printer has acknowledged it, and carries what
- * the printer said meanwhile. */
+/* What gpc send refuses beyond a file's checks: M0 and M1, which wait
+ * for someone at the printer (alone, the analyser takes one for a
+ * file's last line), and a line that is no command but a word of one
+ * ("gpc send mk3 G1 X10": quote a command's words together).  -1 with
+ * the client told. */
+static int
+send_refused(struct client *c, const struct gcode_lexer *lx)
+{
+	const char *cmd = lx->cmd;
+	char letter = (char)toupper((unsigned char)cmd[0]), *end;
+	long code = gcode_int(cmd + 1, &end);
+	int numbered = end != cmd + 1;
+
+	if (letter == 'M' && numbered && (code == 0 || code == 1) &&
+	    *end != '.') {
+		reply_error(c, "line %lu: '%s' waits for someone to press the"
+		    " printer's button: M0 and M1 are not sent by hand",
+		    lx->cmd_line, cmd);
+		return -1;
+	}
+	if (numbered && letter != 'G' && letter != 'M' && letter != 'T') {
+		reply_error(c, "line %lu: '%s' is a word, not a command:"
+		    " give each command's words as one argument (gpc send"
+		    " PRINTER 'G1 X10 Y10')", lx->cmd_line, cmd);
+		return -1;
+	}
+	return 0;
+}
+
+/* send PRINTER GCODE: administrators; commands by hand, a line each,
+ * through the checks a job's file passes against that printer, while no
+ * job prints.  The answer waits until the printer has run them, one at
+ * a time, and carries what it said to each. */
 static void
 do_send(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *name = msg_field(m, 1), *text = msg_field(m, 2);
+	struct analyse_policy pol;
 	struct gcode_lexer lx;
 	struct analysis *an;
 	enum gcode_status st;
@@ -734,19 +765,19 @@ do_send(struct spoold *sd, struct client *c, struct msg *m)
 		    "printing" : printer_state_name(p->state));
 		return;
 	}
+	/* The lines as one file, so that a mode one sets (G91) holds for
+	 * the next, checked against the printer as a job would be. */
 	src = xasprintf("%s\n", text);
 	len = strlen(src);
 	an = xmalloc(sizeof(*an));
-	analyse_init(an, &p->conf->check);
+	memset(&pol, 0, sizeof(pol));
+	check_policy(p, &pol);
+	analyse_init(an, &pol);
+	cmds = xmalloc(len + 1);
 	if (analyse_bytes(an, src, len) < 0 || analyse_end(an) < 0) {
 		reply_error(c, "%s", an->error);
 		goto done;
 	}
-	if (an->pauses > 0) {
-		reply_error(c, "M0 and M1 wait for the user: not sent by hand");
-		goto done;
-	}
-	cmds = xmalloc(len + 1);
 	gcode_lexer_init(&lx, &p->conf->policy);
 	while (off <= len) {
 		if (off < len)
@@ -757,6 +788,8 @@ do_send(struct spoold *sd, struct client *c, struct msg *m)
 		}
 		if (st != GCODE_CMD)
 			continue;
+		if (send_refused(c, &lx) < 0)
+			goto done;
 		lines++;
 		o += (size_t)snprintf(cmds + o, len + 1 - o, "%s%s", o ? "\n" :
 		    "", lx.cmd);
@@ -764,19 +797,17 @@ do_send(struct spoold *sd, struct client *c, struct msg *m)
 	if (lines == 0 || lines > CONF_SCRIPT_LINES) {
 		reply_error(c, lines ? "more than %d lines" : "no G-code"
 		    " command to send", CONF_SCRIPT_LINES);
-		free(cmds);
 		goto done;
 	}
 	if (msg_send(p->sock, -1, "send", cmds, (char *)NULL) < 0) {
 		reply_error(c, "%s: cannot reach its backend", name);
-		free(cmds);
 		goto done;
 	}
 	log_info("%s: G-code sent by %s: %s", name, c->user, cmds);
-	free(cmds);
 	p->state = PRINTER_BUSY;
 	c->wait_manual = p;
 done:
+	free(cmds);
 	free(an);
 	free(src);
 }

@@ -187,7 +187,7 @@ void
 printer_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
-	char maxt[32], parkt[32];
+	char maxt[32], parkt[32], heat[32];
 	int sv[2];
 	pid_t pid;
 
@@ -204,6 +204,7 @@ printer_start(struct spoold *sd, struct printer *p)
 	snprintf(okt, sizeof(okt), "%ld", p->conf->ok_timeout);
 	snprintf(maxt, sizeof(maxt), "%ld", p->conf->max_timeouts);
 	snprintf(parkt, sizeof(parkt), "%ld", p->conf->park_timeout);
+	snprintf(heat, sizeof(heat), "%ld", p->conf->heaters_off_after);
 	switch ((pid = fork())) {
 	case -1:
 		log_warn("%s: fork", p->conf->name);
@@ -224,6 +225,7 @@ printer_start(struct spoold *sd, struct printer *p)
 		execl(prog, "serial", "-d", sd->dir_run, "-b", baud, "-r",
 		    retry, "-t", hs,
 		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
+		    "-H", heat, "-u", p->conf->on_unknown_command,
 		    "-k", p->conf->resend_ok, p->conf->name,
 		    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
@@ -518,6 +520,11 @@ printer_message(struct spoold *sd, struct printer *p)
 		}
 		return;
 	}
+	if (strcmp(verb, "heaters") == 0) {
+		log_info("%s: the heaters are %s: %s", p->conf->name,
+		    msg_field(&m, 1), msg_field(&m, 2));
+		return;
+	}
 	if (strcmp(verb, "manual") == 0) {
 		control_manual_done(sd, p, strcmp(msg_field(&m, 1), "done") ==
 		    0, msg_field(&m, 2));
@@ -550,6 +557,22 @@ printer_message(struct spoold *sd, struct printer *p)
 			    msg_field(&m, 5)[0] ? msg_field(&m, 5) : "0");
 			filter_event(sd, id, ev);
 		}
+		return;
+	}
+	if (strcmp(verb, "complaint") == 0) {
+		/* The firmware complained of a command of the job: an
+		 * event of the job, counted, and heard by filters and
+		 * notify. */
+		char ev[320];
+
+		if (id != p->job)
+			return;
+		queue_add_event(sd, id, "complaint", msg_field(&m, 3),
+		    p->conf->name);
+		queue_set_attr(sd, id, "printer.complaints", msg_field(&m, 2));
+		queue_set_attr(sd, id, "printer.complaint", msg_field(&m, 3));
+		snprintf(ev, sizeof(ev), "complaint %s", msg_field(&m, 3));
+		filter_event(sd, id, ev);
 		return;
 	}
 	if (strcmp(verb, "job") == 0) {

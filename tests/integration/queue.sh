@@ -88,15 +88,33 @@ grep -q "job $id6: released: its time came" "$T/spoold.log" || fail "job $id6 wa
 expect_log "$T/j1.gcode" "$T/j3.gcode" "$T/j2.gcode" "$T/j4.gcode" \
     "$T/j5.gcode" "$T/j5.gcode" "$T/j6.gcode"
 
-# gpc send: a command by hand, checked like a job's, with the answer
-# (a printer waiting for its bed to be cleared takes it).
-"$GPC" send mk3 G1 X12 Y34 F3000 > /dev/null || fail "gpc send G1"
-"$GPC" send mk3 M114 > "$T/out" || fail "gpc send M114"
-grep -q "^X:12.00 Y:34.00 " "$T/out" || fail "gpc send M114 said: $(cat "$T/out")"
+# gpc send: commands by hand, a line an argument, each checked like a
+# job's and answered in turn (a printer waiting for its bed to be
+# cleared takes them).
+"$GPC" send mk3 "G1 X12 Y34 F3000" > "$T/out" || fail "gpc send G1"
+[ "$(cat "$T/out")" = "G1 X12 Y34 F3000: ok" ] || fail "gpc send G1 said: $(cat "$T/out")"
+"$GPC" send mk3 G28 M114 > "$T/out" || fail "gpc send G28 M114"
+sed -n 1p "$T/out" | grep -qx "G28: ok" || fail "gpc send G28 M114 said: $(cat "$T/out")"
+sed -n 2p "$T/out" | grep -q "^M114: X:0.00 Y:0.00 " || fail "gpc send G28 M114 said: $(cat "$T/out")"
+[ "$(wc -l < "$T/out")" -eq 2 ] || fail "gpc send G28 M114 said: $(cat "$T/out")"
+tail -n 2 "$T/vprinter.log" | tr '\n' ' ' | grep -qx "G28 M114 " ||
+	fail "the printer ran: $(tail -n 2 "$T/vprinter.log")"
+"$GPC" send mk3 "G1 X12 Y34 F3000" M114 > "$T/out" || fail "gpc send G1 M114"
+grep -q "^M114: X:12.00 Y:34.00 " "$T/out" || fail "gpc send M114 said: $(cat "$T/out")"
+before=$(wc -l < "$T/vprinter.log")
 "$GPC" send mk3 M502 2> "$T/err" && fail "gpc send took a forbidden command"
 grep -q "M502 is forbidden" "$T/err" || fail "gpc send M502: $(cat "$T/err")"
-"$GPC" send mk3 M104 S400 2> "$T/err" && fail "gpc send took 400 C"
-grep -q "above the printer's max_hotend" "$T/err" || fail "gpc send M104: $(cat "$T/err")"
+"$GPC" send mk3 G28 "M104 S400" 2> "$T/err" && fail "gpc send took 400 C"
+grep -q "line 2: M104 S400 sets 400 C, above the printer's max_hotend" "$T/err" ||
+	fail "gpc send M104: $(cat "$T/err")"
+for m in M0 M1 "M0 S5"; do
+	"$GPC" send mk3 "$m" 2> "$T/err" && fail "gpc send took $m"
+	grep -q "line 1: '$m' waits for someone to press the printer's button" "$T/err" ||
+		fail "gpc send $m: $(cat "$T/err")"
+done
+"$GPC" send mk3 G1 X10 2> "$T/err" && fail "gpc send took a word for a command"
+grep -q "line 2: 'X10' is a word, not a command" "$T/err" || fail "gpc send G1 X10: $(cat "$T/err")"
+[ "$(wc -l < "$T/vprinter.log")" -eq "$before" ] || fail "a refused command reached the printer"
 
 # Standard input, move, and cancelling many at once on mk4 (no printer).
 out=$("$GPRINT" -P mk4 < "$T/j7.gcode") || fail "gprint from standard input"

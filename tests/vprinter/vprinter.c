@@ -32,6 +32,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -74,6 +75,7 @@ struct cmd {
 };
 
 struct opts {
+	const char *unknown;	/* commands not built in: "M900,M73" */
 	long	baud;		/* 0: no wire delay */
 	long	latency_us;
 	int	rx_size;
@@ -456,6 +458,25 @@ fault_check(struct vp *vp)
 		vp->hung = 1;
 }
 
+/* A command this firmware was built without (--unknown M900,M73):
+ * Marlin answers it as it answers a word it does not know. */
+static int
+is_unknown(const struct vp *vp, char letter, long code)
+{
+	const char *p = vp->o.unknown;
+	char *end;
+
+	while (p != NULL && *p != '\0') {
+		if (toupper((unsigned char)p[0]) == letter &&
+		    strtol(p + 1, &end, 10) == code && end != p + 1 &&
+		    (*end == ',' || *end == '\0'))
+			return 1;
+		p = strchr(p, ',');
+		p = p ? p + 1 : NULL;
+	}
+	return 0;
+}
+
 /* Start a command; returns 1 if it blocks (its ok comes later). */
 static int
 vp_start(struct vp *vp, struct cmd *c, usec now)
@@ -467,7 +488,8 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	/* Marlin runs G, M and T commands; anything else (a line whose N
 	 * word was damaged on the wire, say) is unknown: it does nothing,
 	 * and still earns an "ok". */
-	if (letter != 'G' && letter != 'M' && letter != 'T') {
+	if ((letter != 'G' && letter != 'M' && letter != 'T') ||
+	    is_unknown(vp, letter, code)) {
 		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
 		return BUSY_NONE;
 	}
@@ -947,10 +969,12 @@ write_summary(struct vp *vp, const char *path)
 	fprintf(fp, "{\"lines_executed\":%ld,\"lines_accepted\":%ld,"
 	    "\"errors\":%lu,\"resends\":%lu,\"planner_underruns\":%lu,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
-	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu}\n",
+	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
+	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->resends, vp->underruns,
 	    vp->bytes_in, vp->bytes_out, vp->rx_dropped, vp->oks_dropped,
-	    vp->damaged_in, vp->damaged_out);
+	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
+	    vp->bed_target);
 	fclose(fp);
 }
 
@@ -1074,6 +1098,7 @@ usage(void)
 	    " --busy-interval S\n"
 	    "  replies: --advanced-ok --emergency-parser"
 	    " --no-ok-after-resend --silent-duplicates\n"
+	    "           --unknown M900,M73 (commands not built in)\n"
 	    "  faults:  --corrupt-in N --corrupt-out N --drop-ok N"
 	    " --corrupt-ok N --spurious-resend N\n"
 	    "           --corrupt-line N --reset-at N --kill-at N"
@@ -1143,6 +1168,7 @@ main(int argc, char *argv[])
 		{ "hangup-after", required_argument, NULL, 24 },
 		{ "seed", required_argument, NULL, 25 },
 		{ "port-file", required_argument, NULL, 26 },
+		{ "unknown", required_argument, NULL, 'U' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1169,13 +1195,14 @@ main(int argc, char *argv[])
 	vp->o.busy_interval = 2;
 	vp->seed = 1;
 	log_init("gspool-vprinter", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "f:ho:s:v", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "f:ho:s:U:v", longopts, NULL)) !=
 	    -1) {
 		const char *nm = ch > 0 && ch < (int)nitems(names) ?
 		    names[ch] : "";
 
 		switch (ch) {
 		case 'f': vp->o.firmware = optarg; break;
+		case 'U': vp->o.unknown = optarg; break;
 		case 'o': logpath = optarg; break;
 		case 's': summary = xstrdup(optarg); break;
 		case 'v': verbose = 1; break;
