@@ -46,8 +46,7 @@ analyse_policy_default(struct analyse_policy *p)
 	int i;
 
 	memset(p, 0, sizeof(*p));
-	p->heat.max_hotend = 285;
-	p->heat.max_bed = 120;
+	gcode_policy_default(&p->heat);
 	/* Without a configured volume, only moves no printer can make. */
 	for (i = 0; i < 3; i++) {
 		p->vol_min[i] = -1000;
@@ -701,25 +700,29 @@ on_move(struct analysis *a, const char *cmd, long code)
 	return 0;
 }
 
+/* What the command set the heaters to, in whatever dialect the lexer
+ * read it. */
 static void
-on_heat(struct analysis *a, long code)
+on_heat(struct analysis *a)
 {
-	double v = 0;
-	int bed = code == 140 || code == 190;
+	const double *t = a->lx.temp;
+	unsigned set = a->lx.temp_set;
 
-	if (!gcode_word(a->lx.cmd, 'S', &v) && !gcode_word(a->lx.cmd, 'R', &v))
-		return;
-	if (bed) {
-		if (v > a->max_bed)
-			a->max_bed = v;
-		if (a->first_bed == 0 && v > 0)
-			a->first_bed = v;
-	} else {
-		if (v > a->max_hotend)
-			a->max_hotend = v;
-		if (a->first_hotend == 0 && v > 0)
-			a->first_hotend = v;
+	if ((set & (1u << GCODE_HOTEND)) != 0) {
+		if (t[GCODE_HOTEND] > a->max_hotend)
+			a->max_hotend = t[GCODE_HOTEND];
+		if (a->first_hotend == 0 && t[GCODE_HOTEND] > 0)
+			a->first_hotend = t[GCODE_HOTEND];
 	}
+	if ((set & (1u << GCODE_BED)) != 0) {
+		if (t[GCODE_BED] > a->max_bed)
+			a->max_bed = t[GCODE_BED];
+		if (a->first_bed == 0 && t[GCODE_BED] > 0)
+			a->first_bed = t[GCODE_BED];
+	}
+	if ((set & (1u << GCODE_CHAMBER)) != 0 &&
+	    t[GCODE_CHAMBER] > a->max_chamber)
+		a->max_chamber = t[GCODE_CHAMBER];
 }
 
 static int
@@ -733,6 +736,8 @@ on_command(struct analysis *a)
 	double v;
 
 	a->commands++;
+	if (a->lx.temp_set)
+		on_heat(a);
 	if (a->wait_pending) {
 		a->wait_pending = 0;
 		a->pauses++;
@@ -780,9 +785,6 @@ on_command(struct analysis *a)
 	case 3: case 4:
 		if (a->spindle++ == 0)
 			a->spindle_line = a->lx.cmd_line;
-		break;
-	case 104: case 109: case 140: case 190:
-		on_heat(a, code);
 		break;
 	case 204:
 		/* Print acceleration: "M204 S" or "M204 P". */

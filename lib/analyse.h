@@ -32,7 +32,10 @@ struct gcode_code {
 };
 
 struct analyse_policy {
-	struct gcode_policy heat;	/* max_hotend, max_bed */
+	struct gcode_policy heat;	/* heater limits, macro parameters */
+	enum gcode_firmware firmware;	/* GCODE_FW_UNKNOWN: not yet known */
+	int	dialect_warn;		/* a file for another firmware is
+					   warned about, not refused */
 	double	vol_min[3], vol_max[3];	/* build volume, mm (X Y Z) */
 	struct gcode_code forbidden[ANALYSE_CODES];
 	int	nforbidden;
@@ -78,7 +81,7 @@ struct analysis {
 	unsigned long	height_count[ANALYSE_HEIGHTS];
 	int		nheights;
 	double		last_extrude_z;
-	double		max_hotend, max_bed;
+	double		max_hotend, max_bed, max_chamber;
 	double		first_hotend, first_bed;
 	struct analyse_thumb thumbs[ANALYSE_THUMBS];
 	int		nthumbs;

@@ -99,6 +99,7 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 		json_object_set_new(o, "bbox", json_null());
 	json_object_set_new(o, "max_hotend", json_real(a->max_hotend));
 	json_object_set_new(o, "max_bed", json_real(a->max_bed));
+	json_object_set_new(o, "max_chamber", json_real(a->max_chamber));
 	json_object_set_new(o, "first_layer_hotend",
 	    json_real(a->first_hotend));
 	json_object_set_new(o, "first_layer_bed", json_real(a->first_bed));

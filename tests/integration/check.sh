@@ -75,7 +75,7 @@ slic3r-1.2.9-rrf-part.gcode|accepted|Slic3r|1.2.9|77
 superslicer-2.3.56-cubes.gcode|accepted|SuperSlicer|2.3.56|25
 prusaslicer-2.8.1-mini-cube.bgcode|this is Prusa binary G-code|||
 edge-line-numbers-checksums.gcode|line 1: 'N1 G20' carries its own line number|||
-skeinforge-12.01-20mm-box.gcode|line 27: ': 2.0 </setting>)' is not a G-code command|||
+skeinforge-12.01-20mm-box.gcode|line 178: 'G1 X-9.8 Y-9.79 Z0.14 F3000.0' goes to X-9.800, outside the build volume|||
 edge-lexer-broken-comments.ngc|line 11: ')' is not a G-code command|||
 laser-grbl-etch-test.nc|line 3: turns a laser or a spindle on (M3/M4)|||
 cnc-penplotter-tinycnc.gcode|line 3: the head moves 8465 times and nothing is extruded|||

@@ -299,6 +299,33 @@ test_thumbnails(void **state)
 	}
 }
 
+/* The temperatures of files in other dialects are the real ones. */
+static void
+test_dialect_temperatures(void **state)
+{
+	struct analysis a;
+
+	(void)state;
+	assert_int_equal(run(&a, NULL, "PRINT_START EXTRUDER=260 BED=105\n"
+	    "G28\nG1 X10 Y10 Z0.2 E1\nSET_HEATER_TEMPERATURE HEATER=extruder"
+	    " TARGET=270\nM141 S45\n", 5), 0);
+	assert_true(a.first_hotend == 260 && a.max_hotend == 270);
+	assert_true(a.first_bed == 105 && a.max_bed == 105);
+	assert_true(a.max_chamber == 45);
+	assert_int_equal(run(&a, NULL, "G10 P0 S215 R170\nM140 P0 S60\n"
+	    "M568 P0 S230\nG10\nG28\n", 3), 0);
+	assert_true(a.first_hotend == 215 && a.max_hotend == 230);
+	assert_true(a.first_bed == 60);
+	assert_int_equal(run(&a, NULL, "print_start bed=70 extruder=210\n",
+	    64), 0);
+	assert_true(a.first_hotend == 210 && a.first_bed == 70);
+	expect_refused(NULL, "G28\nG10 P0 S400\n", "line 2: G10 P0 S400 sets"
+	    " 400 C, above the printer's max_hotend 285");
+	expect_refused(NULL, "PRINT_START EXTRUDER=260 BED=125\n", "line 1:"
+	    " PRINT_START EXTRUDER=260 BED=125 sets 125 C, above the printer's"
+	    " max_bed 120");
+}
+
 int
 main(void)
 {
@@ -309,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_layers_from_z),
 		cmocka_unit_test(test_motion_model),
 		cmocka_unit_test(test_thumbnails),
+		cmocka_unit_test(test_dialect_temperatures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
