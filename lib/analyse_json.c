@@ -51,6 +51,34 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	json_object_set_new(o, "reason", jstr(reason ? reason : ""));
 	json_object_set_new(o, "line", json_integer(accepted ? 0 :
 	    (json_int_t)a->error_line));
+	/* Where a refused file's analysis stopped: what follows is of the
+	 * lines before it (all of them with keep_going). */
+	json_object_set_new(o, "stopped_at_line", accepted ? json_null() :
+	    json_integer((json_int_t)analyse_stopped_line(a)));
+	arr = json_array();
+	for (i = 0; !accepted && (unsigned long)i < a->nreasons &&
+	    i < ANALYSE_REASONS; i++)
+		json_array_append_new(arr, jstr(a->reasons[i]));
+	json_object_set_new(o, "reasons", arr);
+	json_object_set_new(o, "reasons_found", json_integer(accepted ? 0 :
+	    (json_int_t)a->nreasons));
+	arr = json_array();
+	for (i = 0; i < ANALYSE_DIALECTS; i++) {
+		char more[64] = "";
+
+		if (a->nwarnings[i] == 0)
+			continue;
+		if (a->nwarnings[i] > 1)
+			snprintf(more, sizeof(more), " (and %lu more line%s like"
+			    " it)", a->nwarnings[i] - 1, a->nwarnings[i] > 2 ? "s" :
+			    "");
+		t = json_sprintf("%s%s", a->warnings[i], more);
+		json_array_append_new(arr, t ? t : jstr(a->warnings[i]));
+	}
+	json_object_set_new(o, "warnings", arr);
+	json_object_set_new(o, "firmware",
+	    jstr(gcode_firmware_name(a->pol.firmware)));
+	json_object_set_new(o, "flavor", jstr(a->flavor));
 	json_object_set_new(o, "slicer", jstr(a->slicer));
 	json_object_set_new(o, "slicer_version", jstr(a->slicer_version));
 	json_object_set_new(o, "layers", json_integer((json_int_t)a->layers));

@@ -42,6 +42,55 @@ for want in '"accepted":true' '"slicer":"gspool"' '"layers":100' \
 	grep -qF "$want" "$T/cube.json" || fail "JSON lacks $want: $(cat "$T/cube.json")"
 done
 
+# Words are not G-code; --all reads on and shows every reason.
+printf 'hello world\n' > "$T/words.gcode"
+verdict "$T/words.gcode" "line 1: 'hello world' is not G-code"
+printf 'messed up\n' > "$T/messed.gcode"
+verdict "$T/messed.gcode" "line 1: 'messed up' is not G-code"
+printf 'G28\nM104 S400\nhello world\nM500\nG1 X10 Y10 E1\n' > "$T/many.gcode"
+verdict "$T/many.gcode" "the analysis stopped at line 2"
+out=$("$GPRINT" --check --all "$T/many.gcode") && fail "--all accepted many.gcode"
+for want in "refused, 3 reasons in 5 lines:" "  line 2: M104 S400 sets 400 C" \
+    "  line 3: 'hello world' is not G-code" "  line 4: M500 is forbidden"; do
+	echo "$out" | grep -qF -- "$want" || fail "--all: expected '$want', got: $out"
+done
+"$GPRINT" --check --all --json "$T/many.gcode" > "$T/many.json" && fail "--all --json accepted"
+grep -qF '"stopped_at_line":5,"reasons":["line 2: M104 S400' "$T/many.json" ||
+	fail "--all --json: $(cat "$T/many.json")"
+"$GPRINT" --check --json "$T/many.gcode" > "$T/many.json" && fail "--json accepted"
+grep -qF '"stopped_at_line":2,' "$T/many.json" || fail "--json: $(cat "$T/many.json")"
+printf 'G28\nPRINT_START EXTRUDER=300 BED=60\n' > "$T/macro-hot.gcode"
+verdict "$T/macro-hot.gcode" "line 2: PRINT_START EXTRUDER=300 BED=60 sets 300 C, above the printer's max_hotend 285"
+
+# A printer whose firmware is known: a file for another is refused, or
+# with dialect_mismatch = warn taken with a warning.
+cat > "$T/marlin.conf" <<CONF
+[printer m]
+device = $T/m.tty
+firmware = marlin
+[printer w]
+device = $T/w.tty
+firmware = marlin
+dialect_mismatch = warn
+[printer k]
+device = $T/k.tty
+firmware = klipper
+CONF
+printf '; gcode_flavor = klipper\nG28\nPRINT_START EXTRUDER=215 BED=60\nG1 X10 Y10 E1\n' > "$T/klipper.gcode"
+out=$("$GPRINT" --check -c "$T/marlin.conf" -P m "$T/klipper.gcode") && fail "Marlin took a Klipper file: $out"
+echo "$out" | grep -qF "line 1: the file is written for Klipper (gcode_flavor = klipper), and this printer runs Marlin" ||
+	fail "Klipper file on Marlin: $out"
+out=$("$GPRINT" --check -c "$T/marlin.conf" -P w "$T/klipper.gcode") || fail "warn refused: $out"
+echo "$out" | grep -qF "warning: line 3: 'PRINT_START EXTRUDER=215 BED=60' is a Klipper command" ||
+	fail "no warning: $out"
+echo "$out" | grep -qF "temperatures: hotend 215 C (first layer 215), bed 60 C" ||
+	fail "macro temperatures: $out"
+"$GPRINT" --check -c "$T/marlin.conf" -P k "$T/klipper.gcode" > /dev/null || fail "Klipper refused its own file"
+printf 'G28\nG10 P0 S215 R170\nG1 X10 Y10 E1\n' > "$T/rrf.gcode"
+out=$("$GPRINT" --check -c "$T/marlin.conf" -P m "$T/rrf.gcode") && fail "Marlin took G10 P0 S215"
+echo "$out" | grep -qF "line 2: 'G10 P0 S215 R170' is a RepRapFirmware command, and this printer runs Marlin" ||
+	fail "RRF on Marlin: $out"
+
 need_corpus
 # file, then accepted or the start of the reason, slicer, version, layers
 while IFS='|' read -r f want slicer version layers; do
@@ -80,4 +129,12 @@ edge-lexer-broken-comments.ngc|line 11: ')' is not a G-code command|||
 laser-grbl-etch-test.nc|line 3: turns a laser or a spindle on (M3/M4)|||
 cnc-penplotter-tinycnc.gcode|line 3: the head moves 8465 times and nothing is extruded|||
 LIST
+# The corpus's Klipper files on a Marlin printer.
+for f in orcaslicer-1.5.0-klipper-parts.gcode superslicer-2.3.56-cubes.gcode \
+    cura-4.10-klipper-multi-mesh.gcode edge-klipper-m808-loop.gcode; do
+	out=$("$GPRINT" --check -c "$T/marlin.conf" -P m "$CORPUS/$f") && fail "$f on Marlin: $out"
+	echo "$out" | grep -qF "is a Klipper command (a macro or an extended command), and this printer runs Marlin" ||
+		fail "$f on Marlin: $out"
+	"$GPRINT" --check -c "$T/marlin.conf" -P k "$CORPUS/$f" > /dev/null || fail "$f refused on Klipper"
+done
 echo "PASS"
