@@ -29,6 +29,8 @@ enum { ANALYSE_DIALECT_FLAVOR, ANALYSE_DIALECT_KLIPPER,
 /* Filament weight when the slicer does not say: 1.75 mm PLA. */
 #define ANALYSE_FILAMENT_DIAMETER	1.75	/* mm */
 #define ANALYSE_FILAMENT_DENSITY	1.24	/* g/cm^3 */
+/* What a volumetric flavour's E (mm^3) is a length of: UltiGCode's. */
+#define ANALYSE_VOLUMETRIC_DIAMETER	2.85	/* mm */
 
 /* A command code such as M500: letter and number. */
 struct gcode_code {

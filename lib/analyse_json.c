@@ -82,7 +82,8 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	json_object_set_new(o, "slicer", jstr(a->slicer));
 	json_object_set_new(o, "slicer_version", jstr(a->slicer_version));
 	json_object_set_new(o, "layers", json_integer((json_int_t)a->layers));
-	json_object_set_new(o, "first_layer_height", a->extruded ?
+	json_object_set_new(o, "first_layer_height", a->extruded &&
+	    a->bbox_z_known ?
 	    rounded(a->first_layer_z, 0.001) : json_null());
 	json_object_set_new(o, "layer_height", a->nheights > 0 ?
 	    rounded(analyse_layer_height(a), 0.001) : json_null());
@@ -113,15 +114,16 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	}
 	json_object_set_new(o, "filament_g", arr);
 	if (a->extruded) {
+		/* Z is null when no move said where it was (a fragment). */
 		t = json_object();
 		json_object_set_new(t, "min", json_pack("[o,o,o]",
 		    rounded(a->bbox_min[0], 0.001),
-		    rounded(a->bbox_min[1], 0.001),
-		    rounded(a->bbox_min[2], 0.001)));
+		    rounded(a->bbox_min[1], 0.001), a->bbox_z_known ?
+		    rounded(a->bbox_min[2], 0.001) : json_null()));
 		json_object_set_new(t, "max", json_pack("[o,o,o]",
 		    rounded(a->bbox_max[0], 0.001),
-		    rounded(a->bbox_max[1], 0.001),
-		    rounded(a->bbox_max[2], 0.001)));
+		    rounded(a->bbox_max[1], 0.001), a->bbox_z_known ?
+		    rounded(a->bbox_max[2], 0.001) : json_null()));
 		json_object_set_new(o, "bbox", t);
 	} else
 		json_object_set_new(o, "bbox", json_null());

@@ -711,11 +711,14 @@ lx_layer_marker(struct gcode_lexer *lx)
 
 	lx->comment[lx->commentlen] = '\0';
 	lx->commentlen = 0;
+	if (c[0] == ' ' && strncmp(c + 1, "LAYER:", 6) == 0)
+		c++;		/* "; LAYER:3" (MatterSlice) */
 	if (strncmp(c, "LAYER:", 6) == 0) {
 		key = strtol(c + 6, &end, 10);
 		if (end != c + 6)
 			style = LAYER_NUMBERED;
-	} else if (strcmp(c, "LAYER_CHANGE") == 0)
+	} else if (strcmp(c, "LAYER_CHANGE") == 0 ||
+	    strcmp(c, " CHANGE_LAYER") == 0)	/* BambuStudio's */
 		style = LAYER_CHANGE;
 	else if (strncmp(c, " layer ", 7) == 0 &&
 	    isdigit((unsigned char)c[7])) {

@@ -90,7 +90,7 @@ report(const char *file, const struct analysis *a, int ok)
 		printf("  slicer: %s%s%s\n", a->slicer,
 		    a->slicer_version[0] ? " " : "", a->slicer_version);
 	printf("  layers: %lu", a->layers);
-	if (a->extruded)
+	if (a->extruded && a->bbox_z_known)
 		printf(", the first at %.2f mm", a->first_layer_z);
 	if (a->nheights > 0)
 		printf(", %.2f mm high", analyse_layer_height(a));
@@ -110,11 +110,15 @@ report(const char *file, const struct analysis *a, int ok)
 				    a->slicer_filament_g[i]);
 		}
 	printf("%s\n", any ? "" : " none");
-	if (a->extruded)
+	if (a->extruded && a->bbox_z_known)
 		printf("  extrusion within: X %.1f..%.1f, Y %.1f..%.1f,"
 		    " Z %.2f..%.2f mm\n", a->bbox_min[0], a->bbox_max[0],
 		    a->bbox_min[1], a->bbox_max[1], a->bbox_min[2],
 		    a->bbox_max[2]);
+	else if (a->extruded)
+		printf("  extrusion within: X %.1f..%.1f, Y %.1f..%.1f mm"
+		    " (Z not known)\n", a->bbox_min[0], a->bbox_max[0],
+		    a->bbox_min[1], a->bbox_max[1]);
 	printf("  temperatures: hotend %.0f C (first layer %.0f), bed %.0f C"
 	    " (first layer %.0f)\n", a->max_hotend, a->first_hotend,
 	    a->max_bed, a->first_bed);
