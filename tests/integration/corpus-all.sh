@@ -20,6 +20,7 @@ prusaslicer-2.5.0-anisoprint-star.gcode
 prusaslicer-2.7.1-mini-benchy-large.gcode
 prusaslicer-2.8.1-mini-cube.gcode
 simplify3d-4.1.2-rrf-messteil.gcode
+skeinforge-12.01-20mm-box.gcode
 slic3r-1.2.9-rrf-part.gcode
 superslicer-2.3.56-cubes.gcode"
 
@@ -29,7 +30,6 @@ refuse() {	# file reason-pattern
 }
 refuse prusaslicer-2.8.1-mini-cube.bgcode "Prusa binary G-code (libmagic says application/x.prusa-bgcode"
 refuse edge-line-numbers-checksums.gcode "line 1: 'N1 G20' carries its own line number"
-refuse skeinforge-12.01-20mm-box.gcode "line 27: ': 2.0 </setting>)' is not a G-code command"
 
 files=
 last=
