@@ -169,6 +169,14 @@ char	*analyse_json(const struct analysis *, const char *file,
 	    int accepted, const char *reason, int flags);
 #define ANALYSE_JSON_COMPACT	1
 
+/*
+ * The whole file from fd (plain or gzip-compressed; not closed), after
+ * analyse_init() and any keep_going: 0 if it is accepted; -1 if it is
+ * refused, a->error saying why (an empty file, or one without commands,
+ * is refused too); -2 if it could not be read (a->error: why).
+ */
+int	analyse_fd(struct analysis *, int fd);
+
 /* The line the analysis stopped at: that of the refusal, or the last
  * line read. */
 unsigned long analyse_stopped_line(const struct analysis *);

@@ -28,7 +28,6 @@
 #include "msg.h"
 #include "remote.h"
 #include "util.h"
-#include "zread.h"
 
 static void
 usage(void)
@@ -146,8 +145,7 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	struct analyse_policy pol;
 	struct conf_printer *cp = NULL;
 	struct analysis *a = xmalloc(sizeof(*a));
-	char *buf = xmalloc(65536), *js;
-	ssize_t n;
+	char *js;
 	int i, fd, ok, failed = 0;
 
 	analyse_policy_default(&pol);
@@ -158,7 +156,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 		    != 0) {
 			conf_free(&conf);
 			free(a);
-			free(buf);
 			return EXIT_CONNECT;
 		}
 		const char *d = client_dest(printer, &conf);
@@ -169,7 +166,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			    conf.file);
 			conf_free(&conf);
 			free(a);
-			free(buf);
 			return EXIT_USAGE;
 		}
 		pol = cp != NULL ? cp->check : k->check;
@@ -183,27 +179,8 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			    strerror(errno));
 			ok = 0;
 		} else {
-			struct zread *zr = zread_new(fd);
-
-			while ((n = zread_read(zr, buf, 65536)) > 0)
-				if (analyse_bytes(a, buf, (size_t)n) < 0)
-					break;
-			if (n < 0) {
-				snprintf(a->error, sizeof(a->error), "%s",
-				    errno == EIO && zread_error(zr)[0] ?
-				    zread_error(zr) : strerror(errno));
-				a->keep_going = 0;
-			}
-			zread_free(zr);
+			ok = analyse_fd(a, fd) == 0;
 			close(fd);
-			ok = (a->error[0] == '\0' || a->keep_going) &&
-			    analyse_end(a) == 0;
-			if (ok && a->lx.ncmds == 0) {
-				snprintf(a->error, sizeof(a->error),
-				    a->lx.bytes == 0 ? "empty file" :
-				    "no G-code commands in the file");
-				ok = 0;
-			}
 		}
 		if (json) {
 			js = analyse_json(a, argv[i], ok, ok ? "" : a->error,
@@ -218,7 +195,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	fflush(stdout);
 	conf_free(&conf);
 	free(a);
-	free(buf);
 	return failed;
 }
 

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -482,6 +484,53 @@ test_all_reasons(void **state)
 	assert_int_equal(analyse_stopped_line(&a), 6);
 }
 
+/* A whole file from a descriptor, as a spool file is checked again. */
+static int
+analyse_text(struct analysis *a, const struct analyse_policy *pol,
+    const char *text)
+{
+	char path[] = "/tmp/gspool-analyse-fd.XXXXXX";
+	int fd = mkstemp(path), r;
+
+	assert_true(fd >= 0);
+	unlink(path);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	analyse_init(a, pol);
+	r = analyse_fd(a, fd);
+	close(fd);
+	return r;
+}
+
+static void
+test_analyse_fd(void **state)
+{
+	struct analyse_policy pol;
+	struct analysis a;
+
+	(void)state;
+	assert_int_equal(analyse_text(&a, NULL, "G28\nG1 X10 Y10 E1\n"), 0);
+	assert_int_equal(a.lx.ncmds, 2);
+	assert_int_equal(analyse_text(&a, NULL, ""), -1);
+	assert_string_equal(a.error, "empty file");
+	assert_int_equal(analyse_text(&a, NULL, "; nothing\n"), -1);
+	assert_string_equal(a.error, "no G-code commands in the file");
+	/* The same file, checked against a printer that learnt its
+	 * firmware since. */
+	analyse_policy_default(&pol);
+	assert_int_equal(analyse_text(&a, &pol, "PRINT_START BED=60\n"), 0);
+	pol.firmware = GCODE_FW_MARLIN;
+	assert_int_equal(analyse_text(&a, &pol, "PRINT_START BED=60\n"), -1);
+	assert_string_equal(a.error, "line 1: 'PRINT_START BED=60' is a Klipper"
+	    " command (a macro or an extended command), and this printer runs"
+	    " Marlin");
+	assert_int_equal(analyse_text(&a, NULL, "G28\nM190 S110\n"), 0);
+	pol.heat.max_bed = 100;
+	assert_int_equal(analyse_text(&a, &pol, "G28\nM190 S110\n"), -1);
+	assert_string_equal(a.error, "line 2: M190 S110 sets 110 C, above the"
+	    " printer's max_bed 100");
+}
+
 int
 main(void)
 {
@@ -496,6 +545,7 @@ main(void)
 		cmocka_unit_test(test_only_gcode),
 		cmocka_unit_test(test_other_machines),
 		cmocka_unit_test(test_all_reasons),
+		cmocka_unit_test(test_analyse_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
