@@ -137,6 +137,8 @@ add_reason(struct analysis *a, unsigned long line, const char *text)
 	if (a->error[0] == '\0') {
 		snprintf(a->error, sizeof(a->error), "%s", text);
 		a->error_line = line;
+		if (!a->keep_going && !a->at_end)
+			a->stopped_line = line;
 	}
 	if (a->nreasons < ANALYSE_REASONS)
 		snprintf(a->reasons[a->nreasons], sizeof(a->reasons[0]), "%s",
@@ -205,8 +207,8 @@ dialect(struct analysis *a, int kind, const char *fmt, ...)
 unsigned long
 analyse_stopped_line(const struct analysis *a)
 {
-	if (a->error[0] && !a->keep_going)
-		return a->error_line;
+	if (a->stopped_line > 0)
+		return a->stopped_line;
 	return a->lx.line > 1 && a->lx.cmdlen == 0 && !a->lx.in_comment ?
 	    a->lx.line - 1 : a->lx.line;
 }
@@ -1242,7 +1244,7 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 	if (a->lx.bytes == 0 && len >= 4) {
 		/* Say what it is rather than which byte is wrong. */
 		if (memcmp(buf, "GCDE", 4) == 0) {
-			a->error_line = 1;
+			a->error_line = a->stopped_line = 1;
 			snprintf(a->error, sizeof(a->error), "this is Prusa"
 			    " binary G-code (bgcode), which is not sent over a"
 			    " serial line: export plain G-code instead");
@@ -1250,7 +1252,7 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 		}
 		if ((unsigned char)buf[0] == 0x1f &&
 		    (unsigned char)buf[1] == 0x8b) {
-			a->error_line = 1;
+			a->error_line = a->stopped_line = 1;
 			snprintf(a->error, sizeof(a->error), "this is a"
 			    " gzip-compressed file: gunzip it first");
 			return -1;
@@ -1315,6 +1317,7 @@ analyse_end(struct analysis *a)
 		return -1;
 	if (st == GCODE_CMD && on_command(a) < 0)
 		return -1;
+	a->at_end = 1;
 	other_machine(a);
 	a->layers = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
 	if (a->slicer[0] == '\0' && a->cura_legacy)

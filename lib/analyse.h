@@ -76,6 +76,9 @@ struct analysis {
 	 * collect every reason (gprint --check --all): analyse_bytes() and
 	 * analyse_end() go on after a refusal, and return -1 at the end. */
 	int		keep_going;
+	unsigned long	stopped_line;	/* the refusal stopped it there; 0:
+					   the file was read to its end */
+	int		at_end;		/* analyse_end() judges the whole */
 	char		reasons[ANALYSE_REASONS][ANALYSE_REASON_LEN];
 	unsigned long	nreasons;	/* found; the first ANALYSE_REASONS
 					   kept */

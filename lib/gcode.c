@@ -625,10 +625,12 @@ lx_extended(struct gcode_lexer *lx)
 		if (*p != '=')
 			continue;	/* a word of no parameter */
 		p++;
-		if (*p == '"') {
+		if (*p == '"' || *p == '\'') {
+			char q[2] = { *p, '\0' };
+
 			val = ++p;
-			vlen = strcspn(p, "\"");
-			p += vlen + (p[vlen] == '"');
+			vlen = strcspn(p, q);
+			p += vlen + (p[vlen] == q[0]);
 		} else {
 			val = p;
 			vlen = strcspn(p, " \t");

@@ -59,7 +59,7 @@ report(const char *file, const struct analysis *a, int ok)
 
 	if (!ok && (!a->keep_going || a->nreasons == 0)) {
 		printf("%s: refused: %s\n", file, a->error);
-		if (a->error_line > 0 && !a->keep_going)
+		if (a->stopped_line > 0)
 			printf("  the analysis stopped at line %lu"
 			    " (--all reads on and shows every reason)\n",
 			    analyse_stopped_line(a));

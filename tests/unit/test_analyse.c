@@ -429,6 +429,11 @@ test_other_machines(void **state)
 	    "G1 Z-0.1 F100\nG1 X20 Y10 F200\nG0 Z2\nM5\n", "line 4: turns a"
 	    " laser or a spindle on (M3/M4) with 'M3 S30000', and nothing is"
 	    " extruded: this G-code is not for a 3D printer");
+	/* Judged at the end: the whole file was read. */
+	assert_int_equal(run(&a, NULL, "G28\nM3 S30000\nG1 X10 Y10\nM5\n", 5),
+	    -1);
+	assert_int_equal(a.stopped_line, 0);
+	assert_int_equal(analyse_stopped_line(&a), 4);
 	/* Plunges without a spindle command. */
 	expect_refused(NULL, "G28\nG0 Z2\nG0 X10 Y10\nG1 Z-0.2 F100\n"
 	    "G1 X20 Y10\nG0 Z2\n", "line 4: 'G1 Z-0.2 F100' plunges below the"

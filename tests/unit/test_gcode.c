@@ -245,6 +245,9 @@ test_temperatures(void **state)
 		    0 },
 		{ "TEMPERATURE_WAIT SENSOR=\"temperature_sensor chamber\""
 		    " MINIMUM=40\n", NULL, 0, 0, 0, 0 },
+		{ "TEMPERATURE_WAIT SENSOR='temperature_sensor chamber'"
+		    " MINIMUM=95\n", "waits for 95 C, above the printer's"
+		    " max_chamber 80", 0, 0, 0, 0 },
 		/* Macro calls, by their parameters' names. */
 		{ "PRINT_START EXTRUDER=260 BED=105\n", NULL, H | B, 260, 105,
 		    0 },
