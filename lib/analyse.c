@@ -448,8 +448,7 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 		if (sscanf(s + strcspn(s, ":") + 1, "%lf", &h) == 1 && h > 0 &&
 		    h < 1e7)
 			a->slicer_seconds = lround(h * 60);
-	}
-	else if (strncmp(s, "Sliced by ", 10) == 0) {
+	} else if (strncmp(s, "Sliced by ", 10) == 0) {
 		copy_word(name, sizeof(name), s + 10, " ,");
 		set_slicer(a, name, skip_spaces(s + 10 + strlen(name)));
 	} else if (strncmp(s, "KISSlicer", 9) == 0)
@@ -622,16 +621,14 @@ rrf_meta(const char *cmd)
 /*
  * Klipper's extended command: a NAME of letters, digits and '_', then
  * KEY=VALUE parameters (VALUE quoted when it holds spaces), as Klipper
- * reads them.  Returns 1 if cmd has that form; *params says whether it
- * has any.
+ * reads them.  Returns 1 if cmd has that form.
  */
 static int
-extended_form(const char *cmd, int *params)
+extended_form(const char *cmd)
 {
 	const char *p = cmd;
 	char q;
 
-	*params = 0;
 	if (!isalpha((unsigned char)*p) && *p != '_')
 		return 0;
 	while (isalnum((unsigned char)*p) || *p == '_')
@@ -659,7 +656,6 @@ extended_form(const char *cmd, int *params)
 		} else
 			while (*p && *p != ' ' && *p != '\t')
 				p++;
-		*params = 1;
 	}
 }
 
@@ -672,7 +668,6 @@ check_form(struct analysis *a, const char *cmd)
 	enum gcode_firmware fw = a->pol.firmware;
 	const char *p;
 	char *end;
-	int params;
 
 	if (isalpha((unsigned char)cmd[0])) {
 		gcode_int(cmd + 1, &end);
@@ -685,7 +680,7 @@ check_form(struct analysis *a, const char *cmd)
 		return dialect(a, ANALYSE_DIALECT_RRF_META, "'%s' is a"
 		    " RepRapFirmware meta command", cmd);
 	}
-	if (!extended_form(cmd, &params))
+	if (!extended_form(cmd))
 		return refuse(a, "'%s' is not G-code: a command is a letter and"
 		    " a number (G1, M104), or for Klipper a NAME with KEY=VALUE"
 		    " parameters", cmd);
