@@ -1205,6 +1205,7 @@ on_command(struct analysis *a)
 		/* A pause only if something follows (RepRapFirmware ends a
 		 * print with M0). */
 		a->wait_pending = 1;
+		a->waits++;
 		return 0;
 	case 3: case 4:
 		if (a->spindle++ == 0) {

@@ -120,6 +120,8 @@ struct analysis {
 	char		objects[ANALYSE_OBJECTS][ANALYSE_NAME];
 	int		nobjects;
 	unsigned long	pauses;		/* M0/M1: the job waits there */
+	unsigned long	waits;		/* every M0/M1, the last one too
+					   (gpc send refuses them) */
 	int		wait_pending;	/* an M0/M1, not yet followed */
 	unsigned long	spindle;	/* M3/M4: laser or spindle on */
 	unsigned long	spindle_line;

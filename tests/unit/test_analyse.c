@@ -516,6 +516,13 @@ test_analyse_fd(void **state)
 	(void)state;
 	assert_int_equal(analyse_text(&a, NULL, "G28\nG1 X10 Y10 E1\n"), 0);
 	assert_int_equal(a.lx.ncmds, 2);
+	/* A lone M0: no pause of a job, but an M0 all the same. */
+	assert_int_equal(analyse_text(&a, NULL, "M0\n"), 0);
+	assert_int_equal(a.pauses, 0);
+	assert_int_equal(a.waits, 1);
+	assert_int_equal(analyse_text(&a, NULL, "G28\nM1\nG28\nM0\n"), 0);
+	assert_int_equal(a.pauses, 1);
+	assert_int_equal(a.waits, 2);
 	assert_int_equal(analyse_text(&a, NULL, ""), -1);
 	assert_string_equal(a.error, "empty file");
 	assert_int_equal(analyse_text(&a, NULL, "; nothing\n"), -1);
