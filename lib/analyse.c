@@ -46,8 +46,7 @@ analyse_policy_default(struct analyse_policy *p)
 	int i;
 
 	memset(p, 0, sizeof(*p));
-	p->heat.max_hotend = 285;
-	p->heat.max_bed = 120;
+	gcode_policy_default(&p->heat);
 	/* Without a configured volume, only moves no printer can make. */
 	for (i = 0; i < 3; i++) {
 		p->vol_min[i] = -1000;
@@ -111,7 +110,7 @@ analyse_init(struct analysis *a, const struct analyse_policy *pol)
 	a->slicer_seconds = -1;
 	a->thumb_idx = -1;
 	for (i = 0; i < ANALYSE_TOOLS; i++)
-		a->slicer_filament_g[i] = -1;
+		a->slicer_filament_g[i] = a->slicer_volume[i] = -1;
 	a->accel = DEFAULT_ACCEL;
 	a->gs.feed = DEFAULT_FEED;
 	for (i = 0; i < 3; i++) {
@@ -129,19 +128,89 @@ static int
 refuse(struct analysis *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A reason the file is refused: the first is a->error; with keep_going
+ * every one is collected (the first ANALYSE_REASONS) and the analysis
+ * goes on. */
+static int
+add_reason(struct analysis *a, unsigned long line, const char *text)
+{
+	if (a->error[0] == '\0') {
+		snprintf(a->error, sizeof(a->error), "%s", text);
+		a->error_line = line;
+		if (!a->keep_going && !a->at_end)
+			a->stopped_line = line;
+	}
+	if (a->nreasons < ANALYSE_REASONS)
+		snprintf(a->reasons[a->nreasons], sizeof(a->reasons[0]), "%s",
+		    text);
+	a->nreasons++;
+	return a->keep_going ? 0 : -1;
+}
+
 static int
 refuse(struct analysis *a, const char *fmt, ...)
 {
+	char text[ANALYSE_REASON_LEN];
 	va_list ap;
 	int n;
 
-	a->error_line = a->lx.cmd_line;
-	n = snprintf(a->error, sizeof(a->error), "line %lu: ",
-	    a->lx.cmd_line);
+	n = snprintf(text, sizeof(text), "line %lu: ", a->lx.cmd_line);
 	va_start(ap, fmt);
-	vsnprintf(a->error + n, sizeof(a->error) - (size_t)n, fmt, ap);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
 	va_end(ap);
-	return -1;
+	return add_reason(a, a->lx.cmd_line, text);
+}
+
+/* The lexer refused a line: its reason, and with keep_going on with
+ * the next line. */
+static int
+lexer_refused(struct analysis *a)
+{
+	unsigned long line = a->lx.cmd_line ? a->lx.cmd_line : a->lx.line;
+
+	if (a->lx.err_midline)
+		line = a->lx.line;
+	if (add_reason(a, line, a->lx.error) < 0)
+		return -1;
+	gcode_lex_resume(&a->lx);
+	return 0;
+}
+
+/* A line in the dialect of another firmware than the printer's: refused,
+ * or with dialect_warn the first of its kind kept as a warning and the
+ * others counted. */
+static int
+dialect(struct analysis *a, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+dialect(struct analysis *a, int kind, const char *fmt, ...)
+{
+	char text[ANALYSE_REASON_LEN];
+	va_list ap;
+	int n;
+
+	n = snprintf(text, sizeof(text), "line %lu: ", a->lx.cmd_line);
+	va_start(ap, fmt);
+	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	va_end(ap);
+	n = (int)strlen(text);
+	snprintf(text + n, sizeof(text) - (size_t)n, ", and this printer runs"
+	    " %s", gcode_firmware_title(a->pol.firmware));
+	if (!a->pol.dialect_warn)
+		return add_reason(a, a->lx.cmd_line, text);
+	if (a->nwarnings[kind]++ == 0)
+		snprintf(a->warnings[kind], sizeof(a->warnings[0]), "%s", text);
+	return 0;
+}
+
+unsigned long
+analyse_stopped_line(const struct analysis *a)
+{
+	if (a->stopped_line > 0)
+		return a->stopped_line;
+	return a->lx.line > 1 && a->lx.cmdlen == 0 && !a->lx.in_comment ?
+	    a->lx.line - 1 : a->lx.line;
 }
 
 /* ---- Comments: what the slicers say about their files ---- */
@@ -260,22 +329,42 @@ thumb_line(struct analysis *a, const char *s, int cut)
 		a->thumb_cb(a->thumb_arg, k, out, n);
 }
 
-static void
+static void	on_metadata(struct analysis *, const char *, const char *);
+static int	on_flavor(struct analysis *, const char *, const char *);
+
+static int
 on_comment(struct analysis *a, const char *c)
 {
+	static unsigned char first[256];
 	const char *p, *s = skip_spaces(c);
-	char name[ANALYSE_NAME];
-	double h, m;
-	long v;
 
 	/* Most comments say nothing looked for here (";TYPE:", ";WIDTH:"):
 	 * only the first letters of what is looked for go further. */
-	if (!a->in_thumb && (s[0] == '\0' || strchr("gGSKvLeTPfBtM", s[0]) ==
-	    NULL))
-		return;
+	if (!first['g'])
+		for (p = "gGSKvLeTPfBtMF*<-;EemC"; *p; p++)
+			first[(unsigned char)*p] = 1;
+	if (!a->in_thumb && !first[(unsigned char)s[0]])
+		return 0;
 	/* ";TYPE:", at every change of feature: of the T's, only TIME:. */
-	if (!a->in_thumb && s[0] == 'T' && strncmp(s, "TIME:", 5) != 0)
-		return;
+	if (!a->in_thumb && s[0] == 'T' && strncmp(s, "TIME:", 5) != 0 &&
+	    strncmp(s, "Total estimated", 15) != 0)
+		return 0;
+	if (!a->in_thumb && s[0] == 'F' && strncmp(s, "FLAVOR:", 7) == 0)
+		return on_flavor(a, s + 7, ";FLAVOR:");
+	if (!a->in_thumb && s[0] == 'g' &&
+	    strncmp(s, "gcode_flavor = ", 15) == 0)
+		return on_flavor(a, s + 15, "gcode_flavor = ");
+	on_metadata(a, c, s);
+	return 0;
+}
+
+static void
+on_metadata(struct analysis *a, const char *c, const char *s)
+{
+	const char *p;
+	char name[ANALYSE_NAME];
+	double h, m;
+	long v;
 
 	if (a->in_thumb) {
 		if (strncmp(s, "thumbnail", 9) == 0 && strstr(s, " end") != NULL) {
@@ -287,6 +376,8 @@ on_comment(struct analysis *a, const char *c)
 			thumb_line(a, s, strlen(c) >= GCODE_COMMENT_MAX);
 		return;		/* base64 lines */
 	}
+	if (s[0] == '*')	/* Miracle-Grue's "(* Generated by ...)" */
+		s = skip_spaces(s + 1);
 	if (strncasecmp(s, "generated by ", 13) == 0 ||
 	    strncasecmp(s, "G-Code generated by ", 20) == 0) {
 		p = s + (s[0] == 'G' && s[1] == '-' ? 20 : 13);
@@ -297,10 +388,67 @@ on_comment(struct analysis *a, const char *c)
 		p = skip_spaces(p);
 		if (strncasecmp(p, "Version ", 8) == 0)
 			p += 8;
+		if (p[0] == 'v' && isdigit((unsigned char)p[1]))
+			p++;		/* "Miracle-Grue v0.0.4.0" */
 		set_slicer(a, name, p);
 	} else if (strncmp(s, "Generated with Cura_SteamEngine ", 32) == 0)
 		set_slicer(a, "Cura", s + 32);
-	else if (strncmp(s, "Sliced by ", 10) == 0) {
+	else if (strncmp(s, "Generated with MatterSlice ", 27) == 0)
+		set_slicer(a, "MatterSlice", s + 27);
+	else if (strncmp(s, "BambuStudio ", 12) == 0)
+		set_slicer(a, "BambuStudio", s + 12);
+	else if (strncmp(s, "GCode created with FullControl", 30) == 0)
+		set_slicer(a, "FullControl", "");
+	else if (s[0] == '<' && (p = strstr(s, "IceSL")) != NULL &&
+	    p - s < 8) {
+		/* "<IceSL 2.4.1>" */
+		copy_word(name, sizeof(name), skip_spaces(p + 5), " >");
+		set_slicer(a, "IceSL", name);
+	} else if (strncmp(s, "GENERATOR.NAME:Cura_SteamEngine", 31) == 0)
+		set_slicer(a, "Cura", "");
+	else if (strncmp(s, "GENERATOR.VERSION:", 18) == 0 &&
+	    strcmp(a->slicer, "Cura") == 0 && !a->slicer_version[0])
+		copy_word(a->slicer_version, sizeof(a->slicer_version), s + 18,
+		    " ");
+	else if (strncmp(s, "PRINT.TIME:", 11) == 0 ||
+	    strncmp(s, "total print time (s) = ", 23) == 0 ||
+	    strncmp(s, "--- print time: ", 16) == 0 ||
+	    strncmp(s, "estimated_print_time_s :", 24) == 0) {
+		/* Griffin, MatterSlice, Kiri:Moto, IceSL: seconds. */
+		p = skip_spaces(s + strcspn(s, ":=") + 1);
+		if (isdigit((unsigned char)*p))
+			a->slicer_seconds = strtol(p, NULL, 10);
+	} else if (strncmp(s, "model printing time: ", 21) == 0 &&
+	    (p = strstr(s, "total estimated time: ")) != NULL) {
+		/* BambuStudio: "7m 34s; total estimated time: 15m 1s" */
+		if ((v = parse_dhms(p + 22)) > 0)
+			a->slicer_seconds = v;
+	} else if (strncmp(s, "total filament weight [g] : ", 28) == 0) {
+		if (sscanf(s + 28, "%lf", &h) == 1)
+			a->slicer_filament_g[0] = h;	/* BambuStudio */
+	} else if (strncmp(s, "filament_used_g :", 17) == 0) {
+		if (sscanf(s + 17, " %lf", &h) == 1)
+			a->slicer_filament_g[0] = h;	/* IceSL */
+	} else if (strncmp(s, "MATERIAL:", 9) == 0 ||
+	    strncmp(s, "MATERIAL2:", 10) == 0) {
+		/* UltiGCode: the volume of each extruder's, in mm^3. */
+		if (sscanf(s + (s[8] == ':' ? 9 : 10), "%lf", &h) == 1 &&
+		    h >= 0)
+			a->slicer_volume[s[8] == ':' ? 0 : 1] = h;
+	} else if (strncmp(s, "EXTRUDER_TRAIN.", 15) == 0 &&
+	    isdigit((unsigned char)s[15]) && s[16] == '.' &&
+	    strncmp(s + 17, "MATERIAL.VOLUME_USED:", 21) == 0) {
+		/* Griffin: ";EXTRUDER_TRAIN.0.MATERIAL.VOLUME_USED:1234" */
+		if (s[15] - '0' < ANALYSE_TOOLS &&
+		    sscanf(s + 38, "%lf", &h) == 1 && h >= 0)
+			a->slicer_volume[s[15] - '0'] = h;
+	} else if ((strncmp(s, "Total estimated (pre-cool) minutes:", 35) ==
+	    0 || strncmp(s, "Calculated-during-export Build Time:", 36) ==
+	    0) && strcmp(a->slicer, "KISSlicer") == 0) {
+		if (sscanf(s + strcspn(s, ":") + 1, "%lf", &h) == 1 && h > 0 &&
+		    h < 1e7)
+			a->slicer_seconds = lround(h * 60);
+	} else if (strncmp(s, "Sliced by ", 10) == 0) {
 		copy_word(name, sizeof(name), s + 10, " ,");
 		set_slicer(a, name, skip_spaces(s + 10 + strlen(name)));
 	} else if (strncmp(s, "KISSlicer", 9) == 0)
@@ -385,6 +533,193 @@ on_comment(struct analysis *a, const char *c)
 			snprintf(a->objects[a->nobjects++], ANALYSE_NAME,
 			    "%s", s + 5);
 	}
+}
+
+/* ---- The dialect of a file ---- */
+
+/*
+ * The firmware a slicer's flavour names.  0: none in particular (every
+ * firmware here runs Marlin's G-code, and Cura's and Slic3r's "RepRap"
+ * is the generic one); 1 with *fw, GCODE_FW_UNKNOWN for a firmware gspool
+ * does not drive (MakerBot's, Mach3's).
+ */
+static int
+flavor_firmware(const char *f, enum gcode_firmware *fw)
+{
+	static const struct {
+		const char *name;
+		int claim;
+		enum gcode_firmware fw;
+	} flavors[] = {
+		{ "marlin", 0, GCODE_FW_UNKNOWN },
+		{ "marlin2", 0, GCODE_FW_UNKNOWN },
+		{ "Marlin(Volumetric)", 0, GCODE_FW_UNKNOWN },
+		{ "UltiGCode", 0, GCODE_FW_UNKNOWN },
+		{ "Griffin", 0, GCODE_FW_UNKNOWN },
+		{ "reprap", 0, GCODE_FW_UNKNOWN },
+		{ "klipper", 1, GCODE_FW_KLIPPER },
+		{ "reprapfirmware", 1, GCODE_FW_RRF },
+		{ "repetier", 1, GCODE_FW_REPETIER },
+		{ "smoothie", 1, GCODE_FW_SMOOTHIE },
+		{ "teacup", 1, GCODE_FW_UNKNOWN },
+		{ "makerware", 1, GCODE_FW_UNKNOWN },
+		{ "makerbot", 1, GCODE_FW_UNKNOWN },
+		{ "sailfish", 1, GCODE_FW_UNKNOWN },
+		{ "BFB", 1, GCODE_FW_UNKNOWN },
+		{ "mach3", 1, GCODE_FW_UNKNOWN },
+		{ "machinekit", 1, GCODE_FW_UNKNOWN },
+		{ "no-extrusion", 1, GCODE_FW_UNKNOWN },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(flavors) / sizeof(flavors[0]); i++)
+		if (strcasecmp(f, flavors[i].name) == 0) {
+			*fw = flavors[i].fw;
+			return flavors[i].claim;
+		}
+	return 0;
+}
+
+/* ";FLAVOR:Klipper" (Cura), "; gcode_flavor = klipper" (PrusaSlicer and
+ * its kin): refused when it names another firmware than the printer's. */
+static int
+on_flavor(struct analysis *a, const char *f, const char *said)
+{
+	enum gcode_firmware fw = GCODE_FW_UNKNOWN;
+
+	if (a->flavor[0])
+		return 0;
+	copy_word(a->flavor, sizeof(a->flavor), skip_spaces(f), " \t");
+	if (strcmp(a->flavor, "UltiGCode") == 0 ||
+	    strcmp(a->flavor, "Marlin(Volumetric)") == 0)
+		a->volumetric = 1;
+	if (!flavor_firmware(a->flavor, &fw))
+		return 0;
+	a->file_firmware = fw;
+	if (a->pol.firmware == GCODE_FW_UNKNOWN || fw == a->pol.firmware)
+		return 0;
+	return dialect(a, ANALYSE_DIALECT_FLAVOR, "the file is written for %s"
+	    " (%s%s)", fw != GCODE_FW_UNKNOWN ? gcode_firmware_title(fw) :
+	    "another firmware", said, a->flavor);
+}
+
+/* RepRapFirmware's meta commands (RRF 3): lower case words. */
+static int
+rrf_meta(const char *cmd)
+{
+	static const char *const words[] = { "if", "elif", "else", "while",
+	    "break", "continue", "abort", "var", "global", "set", "echo",
+	    "return" };
+	size_t i, n = strcspn(cmd, " \t");
+
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == n && strncmp(cmd, words[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Klipper's extended command: a NAME of letters, digits and '_', then
+ * KEY=VALUE parameters (VALUE quoted when it holds spaces), as Klipper
+ * reads them.  Returns 1 if cmd has that form.
+ */
+static int
+extended_form(const char *cmd)
+{
+	const char *p = cmd;
+	char q;
+
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		return 0;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	if (*p != '\0' && *p != ' ' && *p != '\t')
+		return 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return 1;
+		if (*p == '=')
+			return 0;	/* no key */
+		while (*p && *p != '=' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '=')
+			return 0;	/* a word that is no parameter */
+		p++;
+		if (*p == '"' || *p == '\'') {
+			q = *p++;
+			while (*p && *p != q)
+				p++;
+			if (*p++ != q)
+				return 0;
+		} else
+			while (*p && *p != ' ' && *p != '\t')
+				p++;
+	}
+}
+
+/* A command that is not a letter and a number: Klipper's extended
+ * commands and RepRapFirmware's meta commands where the printer's dialect
+ * has them (or it is not known yet); plain words never. */
+static int
+check_form(struct analysis *a, const char *cmd)
+{
+	enum gcode_firmware fw = a->pol.firmware;
+	const char *p;
+	char *end;
+
+	if (isalpha((unsigned char)cmd[0])) {
+		gcode_int(cmd + 1, &end);
+		if (end != cmd + 1)
+			return 0;	/* G29.1, G38.2 */
+	}
+	if (rrf_meta(cmd)) {
+		if (fw == GCODE_FW_UNKNOWN || fw == GCODE_FW_RRF)
+			return 0;
+		return dialect(a, ANALYSE_DIALECT_RRF_META, "'%s' is a"
+		    " RepRapFirmware meta command", cmd);
+	}
+	if (!extended_form(cmd))
+		return refuse(a, "'%s' is not G-code: a command is a letter and"
+		    " a number (G1, M104), or for Klipper a NAME with KEY=VALUE"
+		    " parameters", cmd);
+	/* A lone word in lower case is a word, not a macro (Klipper's own
+	 * commands and macros are written in capitals). */
+	for (p = cmd; islower((unsigned char)*p); p++)
+		;
+	if (*p == '\0' && fw != GCODE_FW_KLIPPER)
+		return refuse(a, "'%s' is a word, not G-code: a command is a"
+		    " letter and a number (G1, M104), or for Klipper a NAME with"
+		    " KEY=VALUE parameters", cmd);
+	if (fw == GCODE_FW_UNKNOWN || fw == GCODE_FW_KLIPPER)
+		return 0;
+	return dialect(a, ANALYSE_DIALECT_KLIPPER, "'%s' is a Klipper command"
+	    " (a macro or an extended command)", cmd);
+}
+
+/* RepRapFirmware's own commands, which other firmwares ignore or read
+ * otherwise: tool temperatures (G10 P S/R, M568), tools, heaters and
+ * sensors, drives, kinematics, macros (M98), waits for temperatures
+ * (M116). */
+static int
+rrf_only(const struct analysis *a, char letter, long code)
+{
+	double v;
+
+	if (letter == 'G')
+		return code == 10 && gcode_word(a->lx.cmd, 'P', &v) &&
+		    (gcode_word(a->lx.cmd, 'S', &v) ||
+		    gcode_word(a->lx.cmd, 'R', &v)) &&
+		    !gcode_word(a->lx.cmd, 'L', &v);
+	if (letter != 'M')
+		return 0;
+	switch (code) {
+	case 98: case 116: case 308: case 563: case 568: case 584: case 669:
+	case 950:
+		return 1;
+	}
+	return 0;
 }
 
 /* ---- Commands ---- */
@@ -598,14 +933,72 @@ analyse_layer_height(const struct analysis *a)
 	return best < 0 ? 0 : (double)a->heights_um[best] / 1000;
 }
 
+/* G92 A0: MakerBot's extruders start again from a known length. */
+static void
+set_ab(struct analysis *a, const char *cmd)
+{
+	const char *p = gcode_args(cmd);
+	char l;
+	double v;
+	int has;
+
+	while (gcode_next_word(&p, &l, &v, &has))
+		if ((l == 'A' || l == 'B') && has) {
+			a->ab_pos[l - 'A'] = v;
+			a->ab_known |= 1u << (l - 'A');
+		}
+}
+
+/* Extrusion on MakerBot's A and B axes (its dialect has no E), once a
+ * hotend is heated: a rotary axis of a machine without heaters is no
+ * extruder.  Returns the length extruded by the move. */
+static double
+ab_extrusion(struct analysis *a, const double *ab, unsigned seen)
+{
+	double d = 0, step;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!((seen >> i) & 1u))
+			continue;
+		if (a->gs.relative)
+			step = ab[i];
+		else
+			step = (a->ab_known >> i) & 1u ? ab[i] - a->ab_pos[i] :
+			    0;
+		a->ab_pos[i] = a->gs.relative ? a->ab_pos[i] + ab[i] : ab[i];
+		a->ab_known |= a->gs.relative ? 0u : 1u << i;
+		if (d == 0)
+			d = step;
+	}
+	return a->max_hotend > 0 ? d : 0;
+}
+
+/* Where Z goes: below the bed (a plunge), and XY moves made lower than
+ * Z has been (a pen or a tool down).  Only a job that extrudes nothing
+ * is judged by them, at its end. */
+static void
+on_z(struct analysis *a, double z, const char *cmd, int xy)
+{
+	if (z < -VOLUME_SLACK && a->plunge_line == 0) {
+		a->plunge_line = a->lx.cmd_line;
+		snprintf(a->plunge_cmd, sizeof(a->plunge_cmd), "%s", cmd);
+	}
+	if (!a->z_seen || z > a->z_high) {
+		a->z_high = z;
+		a->z_seen = 1;
+	} else if (xy && z < a->z_high - 0.05 && a->draws++ == 0)
+		a->draw_line = a->lx.cmd_line;
+}
+
 static int
 on_move(struct analysis *a, const char *cmd, long code)
 {
 	static const char words[] = "XYZEFIJR";
 	struct gstate before = a->gs;
 	const char *w = gcode_args(cmd);
-	double de, to[3], v;
-	unsigned seen = 0, bit;
+	double de, to[3], v, ab[2] = { 0, 0 };
+	unsigned seen = 0, bit, abseen = 0;
 	char letter;
 	int i, has;
 
@@ -620,6 +1013,12 @@ on_move(struct analysis *a, const char *cmd, long code)
 		case 'J': case 'R':
 			k = strchr(words, letter);
 			break;
+		case 'A': case 'B':
+			if (has && v > -1e9 && v < 1e9) {
+				ab[letter - 'A'] = v;
+				abseen |= 1u << (letter - 'A');
+			}
+			continue;
 		}
 		if (k == NULL) {
 			if (has)
@@ -670,7 +1069,12 @@ on_move(struct analysis *a, const char *cmd, long code)
 	if ((mknown & 3u) == 3u && (to[0] != before.pos[0] ||
 	    to[1] != before.pos[1]) && a->xy_moves++ == 0)
 		a->xy_line = a->lx.cmd_line;
+	if ((mknown & 4u) != 0u)
+		on_z(a, mto[2], cmd, (mknown & 3u) == 3u &&
+		    (to[0] != before.pos[0] || to[1] != before.pos[1]));
 	de = a->gs.pos[GS_E] - before.pos[GS_E];
+	if (abseen != 0 && de == 0)
+		de = ab_extrusion(a, ab, abseen);
 	if (de != 0 && a->tool >= 0 && a->tool < ANALYSE_TOOLS)
 		a->filament_mm[a->tool] += de;
 	if (de > 0 && (a->gs.known & 3u) == 3u &&
@@ -682,6 +1086,8 @@ on_move(struct analysis *a, const char *cmd, long code)
 				a->bbox_min[i] = to[i];
 			if (to[i] > a->bbox_max[i])
 				a->bbox_max[i] = to[i];
+			if (!((before.known >> i) & 1u))
+				continue;	/* from nowhere known */
 			if (before.pos[i] < a->bbox_min[i])
 				a->bbox_min[i] = before.pos[i];
 			if (before.pos[i] > a->bbox_max[i])
@@ -689,6 +1095,14 @@ on_move(struct analysis *a, const char *cmd, long code)
 		}
 		if (!a->extruded)
 			a->first_layer_z = to[2];
+		/* After the slicer's first layer marker: not a purge line
+		 * drawn at a height before it (ideaMaker's at Z15). */
+		if (!a->marked_first && a->lx.layer > 0) {
+			a->marked_first = 1;
+			a->marked_first_z = to[2];
+		}
+		if ((a->gs.known & 4u) != 0u)
+			a->bbox_z_known = 1;
 		if (!a->extruded || fabs(to[2] - a->last_extrude_z) > 1e-4) {
 			if (!a->extruded || to[2] > a->last_extrude_z)
 				a->z_layers++;
@@ -701,25 +1115,29 @@ on_move(struct analysis *a, const char *cmd, long code)
 	return 0;
 }
 
+/* What the command set the heaters to, in whatever dialect the lexer
+ * read it. */
 static void
-on_heat(struct analysis *a, long code)
+on_heat(struct analysis *a)
 {
-	double v = 0;
-	int bed = code == 140 || code == 190;
+	const double *t = a->lx.temp;
+	unsigned set = a->lx.temp_set;
 
-	if (!gcode_word(a->lx.cmd, 'S', &v) && !gcode_word(a->lx.cmd, 'R', &v))
-		return;
-	if (bed) {
-		if (v > a->max_bed)
-			a->max_bed = v;
-		if (a->first_bed == 0 && v > 0)
-			a->first_bed = v;
-	} else {
-		if (v > a->max_hotend)
-			a->max_hotend = v;
-		if (a->first_hotend == 0 && v > 0)
-			a->first_hotend = v;
+	if ((set & (1u << GCODE_HOTEND)) != 0) {
+		if (t[GCODE_HOTEND] > a->max_hotend)
+			a->max_hotend = t[GCODE_HOTEND];
+		if (a->first_hotend == 0 && t[GCODE_HOTEND] > 0)
+			a->first_hotend = t[GCODE_HOTEND];
 	}
+	if ((set & (1u << GCODE_BED)) != 0) {
+		if (t[GCODE_BED] > a->max_bed)
+			a->max_bed = t[GCODE_BED];
+		if (a->first_bed == 0 && t[GCODE_BED] > 0)
+			a->first_bed = t[GCODE_BED];
+	}
+	if ((set & (1u << GCODE_CHAMBER)) != 0 &&
+	    t[GCODE_CHAMBER] > a->max_chamber)
+		a->max_chamber = t[GCODE_CHAMBER];
 }
 
 static int
@@ -733,6 +1151,8 @@ on_command(struct analysis *a)
 	double v;
 
 	a->commands++;
+	if (a->lx.temp_set)
+		on_heat(a);
 	if (a->wait_pending) {
 		a->wait_pending = 0;
 		a->pauses++;
@@ -749,12 +1169,21 @@ on_command(struct analysis *a)
 		return refuse(a, "'%s' is not in the printer's allowed_gcode",
 		    cmd);
 	if (!numbered) {
+		if (check_form(a, cmd) < 0)
+			return -1;
 		objects_of(a, cmd);
 		return 0;
 	}
+	if (a->pol.firmware != GCODE_FW_UNKNOWN &&
+	    a->pol.firmware != GCODE_FW_RRF && rrf_only(a, letter, code) &&
+	    dialect(a, ANALYSE_DIALECT_RRF, "'%s' is a RepRapFirmware command",
+	    cmd) < 0)
+		return -1;
 	if (letter == 'G') {
 		if (code >= 0 && code <= 3)
 			return on_move(a, cmd, code);
+		if (code == 92)
+			set_ab(a, cmd);
 		if (code == 4) {
 			if (gcode_word(cmd, 'P', &v))
 				a->seconds += v / 1000.0;
@@ -776,13 +1205,14 @@ on_command(struct analysis *a)
 		/* A pause only if something follows (RepRapFirmware ends a
 		 * print with M0). */
 		a->wait_pending = 1;
+		a->waits++;
 		return 0;
 	case 3: case 4:
-		if (a->spindle++ == 0)
+		if (a->spindle++ == 0) {
 			a->spindle_line = a->lx.cmd_line;
-		break;
-	case 104: case 109: case 140: case 190:
-		on_heat(a, code);
+			snprintf(a->spindle_cmd, sizeof(a->spindle_cmd), "%s",
+			    cmd);
+		}
 		break;
 	case 204:
 		/* Print acceleration: "M204 S" or "M204 P". */
@@ -805,12 +1235,12 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 	enum gcode_status st;
 	size_t off = 0;
 
-	if (a->error[0])
+	if (a->error[0] && !a->keep_going)
 		return -1;
 	if (a->lx.bytes == 0 && len >= 4) {
 		/* Say what it is rather than which byte is wrong. */
 		if (memcmp(buf, "GCDE", 4) == 0) {
-			a->error_line = 1;
+			a->error_line = a->stopped_line = 1;
 			snprintf(a->error, sizeof(a->error), "this is Prusa"
 			    " binary G-code (bgcode), which is not sent over a"
 			    " serial line: export plain G-code instead");
@@ -818,7 +1248,7 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 		}
 		if ((unsigned char)buf[0] == 0x1f &&
 		    (unsigned char)buf[1] == 0x8b) {
-			a->error_line = 1;
+			a->error_line = a->stopped_line = 1;
 			snprintf(a->error, sizeof(a->error), "this is a"
 			    " gzip-compressed file: gunzip it first");
 			return -1;
@@ -827,17 +1257,47 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 	while (off < len) {
 		off += gcode_lex(&a->lx, buf + off, len - off, &st);
 		if (st == GCODE_ERROR) {
-			snprintf(a->error, sizeof(a->error), "%s", a->lx.error);
-			a->error_line = a->lx.cmd_line ? a->lx.cmd_line :
-			    a->lx.line;
-			return -1;
-		}
-		if (st == GCODE_COMMENT)
-			on_comment(a, a->lx.comment);
-		else if (st == GCODE_CMD && on_command(a) < 0)
+			if (lexer_refused(a) < 0)
+				return -1;
+		} else if (st == GCODE_COMMENT) {
+			if (on_comment(a, a->lx.comment) < 0)
+				return -1;
+		} else if (st == GCODE_CMD && on_command(a) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+/* Jobs for other machines, told apart by what they do once nothing at
+ * all was extruded: a laser or a spindle turned on, Z below the bed, a
+ * pen or a tool moved down with no heater on, or a head that only
+ * travels. */
+static void
+other_machine(struct analysis *a)
+{
+	if (a->extruded)
+		return;
+	if (a->spindle > 0) {
+		a->lx.cmd_line = a->spindle_line;
+		refuse(a, "turns a laser or a spindle on (M3/M4) with '%s', and"
+		    " nothing is extruded: this G-code is not for a 3D printer",
+		    a->spindle_cmd);
+	} else if (a->plunge_line > 0) {
+		a->lx.cmd_line = a->plunge_line;
+		refuse(a, "'%s' plunges below the bed (Z under 0), and nothing"
+		    " is extruded: a CNC job, not for a 3D printer",
+		    a->plunge_cmd);
+	} else if (a->xy_moves > NONPRINT_MOVES) {
+		a->lx.cmd_line = a->xy_line;
+		refuse(a, "the head moves %lu times and nothing is extruded:"
+		    " this G-code is not for a 3D printer (a plotter or a CNC"
+		    " job?)", a->xy_moves);
+	} else if (a->draws >= 2 && a->max_hotend <= 0 && a->max_bed <= 0) {
+		a->lx.cmd_line = a->draw_line;
+		refuse(a, "the head moves %lu times in XY with Z lowered (a pen"
+		    " or a tool down), no heater is set and nothing is extruded:"
+		    " a plotter's or a CNC job, not for a 3D printer", a->draws);
+	}
 }
 
 int
@@ -846,32 +1306,30 @@ analyse_end(struct analysis *a)
 	enum gcode_status st;
 	int i;
 
-	if (a->error[0])
+	if (a->error[0] && !a->keep_going)
 		return -1;
 	st = gcode_lex_end(&a->lx);
-	if (st == GCODE_ERROR) {
-		snprintf(a->error, sizeof(a->error), "%s", a->lx.error);
+	if (st == GCODE_ERROR && lexer_refused(a) < 0)
 		return -1;
-	}
 	if (st == GCODE_CMD && on_command(a) < 0)
 		return -1;
-	if (a->spindle > 0 && !a->extruded) {
-		a->lx.cmd_line = a->spindle_line;
-		return refuse(a, "turns a laser or a spindle on (M3/M4), and"
-		    " nothing is extruded: this G-code is not for a 3D"
-		    " printer");
-	}
-	if (!a->extruded && a->xy_moves > NONPRINT_MOVES) {
-		a->lx.cmd_line = a->xy_line;
-		return refuse(a, "the head moves %lu times and nothing is"
-		    " extruded: this G-code is not for a 3D printer (a plotter"
-		    " or a CNC job?)", a->xy_moves);
-	}
+	a->at_end = 1;
+	other_machine(a);
 	a->layers = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
 	if (a->slicer[0] == '\0' && a->cura_legacy)
 		set_slicer(a, "Cura", "");
-	for (i = 0; i < ANALYSE_TOOLS; i++)
+	if (a->marked_first)
+		a->first_layer_z = a->marked_first_z;
+	for (i = 0; i < ANALYSE_TOOLS; i++) {
 		if (a->filament_mm[i] < 0)
 			a->filament_mm[i] = 0;
-	return 0;
+		/* UltiGCode's E is a volume (mm^3) of 2.85 mm filament. */
+		if (a->volumetric)
+			a->filament_mm[i] /= M_PI * ANALYSE_VOLUMETRIC_DIAMETER *
+			    ANALYSE_VOLUMETRIC_DIAMETER / 4;
+		if (a->slicer_volume[i] >= 0 && a->slicer_filament_g[i] < 0)
+			a->slicer_filament_g[i] = a->slicer_volume[i] *
+			    ANALYSE_FILAMENT_DENSITY / 1000;
+	}
+	return a->error[0] ? -1 : 0;
 }

@@ -21,9 +21,16 @@
 #define ANALYSE_THUMBS		8
 #define ANALYSE_NAME		64
 #define ANALYSE_HEIGHTS		16	/* distinct layer heights counted */
+#define ANALYSE_REASONS		16	/* reasons kept, with keep_going */
+#define ANALYSE_REASON_LEN	320
+/* Kinds of dialect mismatch, each warned about once (with a count). */
+enum { ANALYSE_DIALECT_FLAVOR, ANALYSE_DIALECT_KLIPPER,
+	ANALYSE_DIALECT_RRF_META, ANALYSE_DIALECT_RRF, ANALYSE_DIALECTS };
 /* Filament weight when the slicer does not say: 1.75 mm PLA. */
 #define ANALYSE_FILAMENT_DIAMETER	1.75	/* mm */
 #define ANALYSE_FILAMENT_DENSITY	1.24	/* g/cm^3 */
+/* What a volumetric flavour's E (mm^3) is a length of: UltiGCode's. */
+#define ANALYSE_VOLUMETRIC_DIAMETER	2.85	/* mm */
 
 /* A command code such as M500: letter and number. */
 struct gcode_code {
@@ -32,7 +39,10 @@ struct gcode_code {
 };
 
 struct analyse_policy {
-	struct gcode_policy heat;	/* max_hotend, max_bed */
+	struct gcode_policy heat;	/* heater limits, macro parameters */
+	enum gcode_firmware firmware;	/* GCODE_FW_UNKNOWN: not yet known */
+	int	dialect_warn;		/* a file for another firmware is
+					   warned about, not refused */
 	double	vol_min[3], vol_max[3];	/* build volume, mm (X Y Z) */
 	struct gcode_code forbidden[ANALYSE_CODES];
 	int	nforbidden;
@@ -58,8 +68,27 @@ struct analysis {
 	unsigned char	move_ok[4];	/* G0-G3 pass the policy's lists */
 	struct gcode_lexer lx;
 	struct gstate	gs;
-	char		error[320];	/* why the file is refused */
+	char		error[ANALYSE_REASON_LEN];	/* why the file is
+							   refused (the first) */
 	unsigned long	error_line;
+
+	/* Set after analyse_init() to read the whole of a refused file and
+	 * collect every reason (gprint --check --all): analyse_bytes() and
+	 * analyse_end() go on after a refusal, and return -1 at the end. */
+	int		keep_going;
+	unsigned long	stopped_line;	/* the refusal stopped it there; 0:
+					   the file was read to its end */
+	int		at_end;		/* analyse_end() judges the whole */
+	char		reasons[ANALYSE_REASONS][ANALYSE_REASON_LEN];
+	unsigned long	nreasons;	/* found; the first ANALYSE_REASONS
+					   kept */
+	/* A file for another firmware, with dialect_warn: the first line
+	 * of each kind, and how many lines of it. */
+	char		warnings[ANALYSE_DIALECTS][ANALYSE_REASON_LEN];
+	unsigned long	nwarnings[ANALYSE_DIALECTS];
+	enum gcode_firmware file_firmware;	/* the file's flavour names
+						   it, or GCODE_FW_UNKNOWN */
+	char		flavor[ANALYSE_NAME];	/* as the file says it */
 
 	/* Metadata. */
 	char		slicer[ANALYSE_NAME];
@@ -78,7 +107,7 @@ struct analysis {
 	unsigned long	height_count[ANALYSE_HEIGHTS];
 	int		nheights;
 	double		last_extrude_z;
-	double		max_hotend, max_bed;
+	double		max_hotend, max_bed, max_chamber;
 	double		first_hotend, first_bed;
 	struct analyse_thumb thumbs[ANALYSE_THUMBS];
 	int		nthumbs;
@@ -91,10 +120,29 @@ struct analysis {
 	char		objects[ANALYSE_OBJECTS][ANALYSE_NAME];
 	int		nobjects;
 	unsigned long	pauses;		/* M0/M1: the job waits there */
+	unsigned long	waits;		/* every M0/M1, the last one too
+					   (gpc send refuses them) */
 	int		wait_pending;	/* an M0/M1, not yet followed */
 	unsigned long	spindle;	/* M3/M4: laser or spindle on */
 	unsigned long	spindle_line;
+	char		spindle_cmd[GCODE_MAX_CMD + 1];
 	unsigned long	xy_moves, xy_line;
+	/* Below the bed, and XY moves with Z lowered (a pen, a tool):
+	 * jobs for other machines. */
+	unsigned long	plunge_line;
+	char		plunge_cmd[GCODE_MAX_CMD + 1];
+	double		z_high;		/* the highest machine Z so far */
+	int		z_seen;
+	unsigned long	draws, draw_line;
+	/* Extrusion on another axis (MakerBot's A and B). */
+	double		ab_pos[2];
+	unsigned	ab_known;
+	int		volumetric;	/* E is in mm^3 (UltiGCode) */
+	double		slicer_volume[ANALYSE_TOOLS];	/* mm^3, -1 none */
+	int		layer_started;	/* a layer marker was seen */
+	double		marked_first_z;	/* first extrusion after it */
+	int		marked_first;
+	int		bbox_z_known;
 	unsigned long	commands;
 
 	/* The motion model. */
@@ -125,6 +173,18 @@ int	analyse_end(struct analysis *);
 char	*analyse_json(const struct analysis *, const char *file,
 	    int accepted, const char *reason, int flags);
 #define ANALYSE_JSON_COMPACT	1
+
+/*
+ * The whole file from fd (plain or gzip-compressed; not closed), after
+ * analyse_init() and any keep_going: 0 if it is accepted; -1 if it is
+ * refused, a->error saying why (an empty file, or one without commands,
+ * is refused too); -2 if it could not be read (a->error: why).
+ */
+int	analyse_fd(struct analysis *, int fd);
+
+/* The line the analysis stopped at: that of the refusal, or the last
+ * line read. */
+unsigned long analyse_stopped_line(const struct analysis *);
 
 /* The commonest step between the heights extruded at (0: none). */
 double	analyse_layer_height(const struct analysis *);

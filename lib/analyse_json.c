@@ -51,10 +51,39 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	json_object_set_new(o, "reason", jstr(reason ? reason : ""));
 	json_object_set_new(o, "line", json_integer(accepted ? 0 :
 	    (json_int_t)a->error_line));
+	/* Where a refused file's analysis stopped: what follows is of the
+	 * lines before it (all of them with keep_going). */
+	json_object_set_new(o, "stopped_at_line", accepted ? json_null() :
+	    json_integer((json_int_t)analyse_stopped_line(a)));
+	arr = json_array();
+	for (i = 0; !accepted && (unsigned long)i < a->nreasons &&
+	    i < ANALYSE_REASONS; i++)
+		json_array_append_new(arr, jstr(a->reasons[i]));
+	json_object_set_new(o, "reasons", arr);
+	json_object_set_new(o, "reasons_found", json_integer(accepted ? 0 :
+	    (json_int_t)a->nreasons));
+	arr = json_array();
+	for (i = 0; i < ANALYSE_DIALECTS; i++) {
+		char more[64] = "";
+
+		if (a->nwarnings[i] == 0)
+			continue;
+		if (a->nwarnings[i] > 1)
+			snprintf(more, sizeof(more), " (and %lu more line%s like"
+			    " it)", a->nwarnings[i] - 1, a->nwarnings[i] > 2 ? "s" :
+			    "");
+		t = json_sprintf("%s%s", a->warnings[i], more);
+		json_array_append_new(arr, t ? t : jstr(a->warnings[i]));
+	}
+	json_object_set_new(o, "warnings", arr);
+	json_object_set_new(o, "firmware",
+	    jstr(gcode_firmware_name(a->pol.firmware)));
+	json_object_set_new(o, "flavor", jstr(a->flavor));
 	json_object_set_new(o, "slicer", jstr(a->slicer));
 	json_object_set_new(o, "slicer_version", jstr(a->slicer_version));
 	json_object_set_new(o, "layers", json_integer((json_int_t)a->layers));
-	json_object_set_new(o, "first_layer_height", a->extruded ?
+	json_object_set_new(o, "first_layer_height", a->extruded &&
+	    a->bbox_z_known ?
 	    rounded(a->first_layer_z, 0.001) : json_null());
 	json_object_set_new(o, "layer_height", a->nheights > 0 ?
 	    rounded(analyse_layer_height(a), 0.001) : json_null());
@@ -85,20 +114,22 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	}
 	json_object_set_new(o, "filament_g", arr);
 	if (a->extruded) {
+		/* Z is null when no move said where it was (a fragment). */
 		t = json_object();
 		json_object_set_new(t, "min", json_pack("[o,o,o]",
 		    rounded(a->bbox_min[0], 0.001),
-		    rounded(a->bbox_min[1], 0.001),
-		    rounded(a->bbox_min[2], 0.001)));
+		    rounded(a->bbox_min[1], 0.001), a->bbox_z_known ?
+		    rounded(a->bbox_min[2], 0.001) : json_null()));
 		json_object_set_new(t, "max", json_pack("[o,o,o]",
 		    rounded(a->bbox_max[0], 0.001),
-		    rounded(a->bbox_max[1], 0.001),
-		    rounded(a->bbox_max[2], 0.001)));
+		    rounded(a->bbox_max[1], 0.001), a->bbox_z_known ?
+		    rounded(a->bbox_max[2], 0.001) : json_null()));
 		json_object_set_new(o, "bbox", t);
 	} else
 		json_object_set_new(o, "bbox", json_null());
 	json_object_set_new(o, "max_hotend", json_real(a->max_hotend));
 	json_object_set_new(o, "max_bed", json_real(a->max_bed));
+	json_object_set_new(o, "max_chamber", json_real(a->max_chamber));
 	json_object_set_new(o, "first_layer_hotend",
 	    json_real(a->first_hotend));
 	json_object_set_new(o, "first_layer_bed", json_real(a->first_bed));

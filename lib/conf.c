@@ -171,8 +171,7 @@ conf_add_printer(struct conf_parse *cp, const char *name)
 	p->park_timeout = 5;
 	p->heaters_off_after = 600;
 	snprintf(p->on_unknown_command, sizeof(p->on_unknown_command), "pause");
-	p->policy.max_hotend = 285;
-	p->policy.max_bed = 120;
+	gcode_policy_default(&p->policy);
 	analyse_policy_default(&p->check);
 	for (i = 0; i < CONF_SCRIPTS; i++)
 		p->script[i] = xstrdup(script_defaults[i]);
@@ -694,6 +693,36 @@ conf_handler(void *user, const char *section, const char *key,
 		} else if (strcmp(key, "max_bed") == 0) {
 			if (conf_number(cp, key, value, 0, 200, &v) == 0)
 				p->policy.max_bed = (int)v;
+		} else if (strcmp(key, "max_chamber") == 0) {
+			if (conf_number(cp, key, value, 0, 200, &v) == 0)
+				p->policy.max_chamber = (int)v;
+		} else if (strcmp(key, "firmware") == 0) {
+			if (gcode_firmware_parse(value, &p->check.firmware) < 0)
+				conf_error(cp, cp->line, "firmware: '%s' is not"
+				    " marlin, prusa, klipper, reprapfirmware,"
+				    " repetier, smoothieware or empty", value);
+		} else if (strcmp(key, "dialect_mismatch") == 0) {
+			if (strcmp(value, "refuse") == 0)
+				p->check.dialect_warn = 0;
+			else if (strcmp(value, "warn") == 0)
+				p->check.dialect_warn = 1;
+			else
+				conf_error(cp, cp->line, "dialect_mismatch: '%s'"
+				    " is not refuse or warn", value);
+		} else if (strcmp(key, "hotend_macro_params") == 0 ||
+		    strcmp(key, "bed_macro_params") == 0 ||
+		    strcmp(key, "chamber_macro_params") == 0) {
+			int h = key[0] == 'h' ? GCODE_HOTEND : key[0] == 'b' ?
+			    GCODE_BED : GCODE_CHAMBER;
+			char bad[72];
+
+			if (gcode_params_parse(value, p->policy.macro_params[h],
+			    sizeof(p->policy.macro_params[h]), bad,
+			    sizeof(bad)) < 0)
+				conf_error(cp, cp->line, "%s: '%s' is not a"
+				    " parameter name (letters, digits and '_'),"
+				    " or the list is longer than %d bytes", key,
+				    bad, GCODE_PARAMS_MAX - 2);
 		} else if (strcmp(key, "handshake_timeout") == 0) {
 			if (conf_number(cp, key, value, 0, 600, &v) == 0)
 				p->handshake_timeout = v;
@@ -1115,6 +1144,15 @@ conf_class_policy(struct conf_parse *cp, struct conf_class *k)
 			k->policy.max_hotend = p->policy.max_hotend;
 		if (p->policy.max_bed < k->policy.max_bed)
 			k->policy.max_bed = p->policy.max_bed;
+		if (p->policy.max_chamber < k->policy.max_chamber)
+			k->policy.max_chamber = p->policy.max_chamber;
+		/* A dialect all members speak, else none is known (each
+		 * member checks the job again when it is handed over); a
+		 * mismatch is only a warning if it is for every member. */
+		if (p->check.firmware != a->firmware)
+			a->firmware = GCODE_FW_UNKNOWN;
+		if (!p->check.dialect_warn)
+			a->dialect_warn = 0;
 		for (i = 0; i < 3; i++) {
 			if (p->check.vol_min[i] > a->vol_min[i])
 				a->vol_min[i] = p->check.vol_min[i];

@@ -11,7 +11,13 @@
  *    "N<n> <cmd>*<cs>", where n is its position in the job;
  *  - a command may not carry its own line number or checksum, nor set
  *    the line number (M110): the sender owns the numbering;
- *  - heater targets are checked against the printer's policy.
+ *  - heater targets are checked against the printer's policy, in every
+ *    dialect: Marlin's M104/M109/M140/M190/M141/M191 (S, R and the
+ *    autotemp B), M303 and M145, RepRapFirmware's G10 P/S/R and M568
+ *    (with their "S200:210" lists), Klipper's SET_HEATER_TEMPERATURE and
+ *    TEMPERATURE_WAIT, and macro calls whose parameters the policy names
+ *    (PRINT_START EXTRUDER=215 BED=60).
+ *  - a UTF-8 byte-order mark before the first line is skipped.
  *
  * Security: the input is hostile.  Nothing is stored beyond one command
  * of at most 95 bytes; comment bytes are counted and dropped.
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gcode.h"
 
@@ -47,6 +54,158 @@ gcode_lexer_init(struct gcode_lexer *lx, const struct gcode_policy *pol)
 	if (pol)
 		lx->policy = *pol;
 	lx->line = 1;
+}
+
+static const char *const params_default[GCODE_HEATERS] = {
+	" EXTRUDER EXTRUDER_TEMP EXTRUDER_TEMPERATURE HOTEND HOTEND_TEMP"
+	    " HOTEND_TEMPERATURE NOZZLE NOZZLE_TEMP NOZZLE_TEMPERATURE"
+	    " TOOL_TEMP PRINT_TEMP FIRST_LAYER_TEMP ",
+	" BED BED_TEMP BED_TEMPERATURE HEATER_BED PLATE_TEMP"
+	    " FIRST_LAYER_BED_TEMP ",
+	" CHAMBER CHAMBER_TEMP CHAMBER_TEMPERATURE ",
+};
+
+const char *
+gcode_params_default(enum gcode_heater h)
+{
+	return params_default[h];
+}
+
+const char *
+gcode_heater_name(enum gcode_heater h)
+{
+	static const char *const names[GCODE_HEATERS] = { "hotend", "bed",
+	    "chamber" };
+
+	return names[h];
+}
+
+void
+gcode_policy_default(struct gcode_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_hotend = 285;
+	p->max_bed = 120;
+	p->max_chamber = 80;
+}
+
+int
+gcode_params_parse(const char *list, char *out, size_t outsz, char *bad,
+    size_t badsz)
+{
+	const char *p = list;
+	size_t len, o = 0, i;
+
+	if (outsz < 2)
+		return -1;
+	out[o++] = ' ';
+	while (*p) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		len = strcspn(p, " \t,");
+		for (i = 0; i < len; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '_')
+				break;
+		if (i < len || o + len + 2 > outsz) {
+			snprintf(bad, badsz, "%.*s", (int)(len < 64 ? len : 64),
+			    p);
+			out[0] = '\0';
+			return -1;
+		}
+		for (i = 0; i < len; i++)
+			out[o++] = (char)toupper((unsigned char)p[i]);
+		out[o++] = ' ';
+		p += len;
+	}
+	out[o] = '\0';
+	if (o == 1)
+		out[0] = '\0';		/* none given: the defaults */
+	return 0;
+}
+
+static const struct {
+	const char *name, *title;
+} firmwares[GCODE_FW_COUNT] = {
+	{ "", "an unknown firmware" },
+	{ "marlin", "Marlin" },
+	{ "prusa", "Prusa-Firmware" },
+	{ "klipper", "Klipper" },
+	{ "reprapfirmware", "RepRapFirmware" },
+	{ "repetier", "Repetier-Firmware" },
+	{ "smoothieware", "Smoothieware" },
+};
+
+const char *
+gcode_firmware_name(enum gcode_firmware fw)
+{
+	return fw < GCODE_FW_COUNT ? firmwares[fw].name : "";
+}
+
+const char *
+gcode_firmware_title(enum gcode_firmware fw)
+{
+	return fw < GCODE_FW_COUNT ? firmwares[fw].title : firmwares[0].title;
+}
+
+int
+gcode_firmware_parse(const char *word, enum gcode_firmware *fw)
+{
+	int i;
+
+	if (strcasecmp(word, "rrf") == 0) {
+		*fw = GCODE_FW_RRF;
+		return 0;
+	}
+	if (strcasecmp(word, "smoothie") == 0) {
+		*fw = GCODE_FW_SMOOTHIE;
+		return 0;
+	}
+	for (i = 0; i < GCODE_FW_COUNT; i++)
+		if (strcasecmp(word, firmwares[i].name) == 0) {
+			*fw = (enum gcode_firmware)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* Case-insensitive strstr, for a short text. */
+static const char *
+find_word(const char *text, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *text; text++)
+		if (strncasecmp(text, word, n) == 0)
+			return text;
+	return NULL;
+}
+
+enum gcode_firmware
+gcode_firmware_guess(const char *text)
+{
+	const char *p = find_word(text, "FIRMWARE_NAME:");
+
+	if (p != NULL)
+		text = p + 14;
+	while (*text == ' ')
+		text++;
+	/* The forks first: "Prusa-Firmware" holds no "Marlin", but
+	 * "Marlin" may follow "Prusa" elsewhere in M115's line. */
+	if (strncasecmp(text, "Prusa", 5) == 0)
+		return GCODE_FW_PRUSA;
+	if (find_word(text, "Klipper") != NULL)
+		return GCODE_FW_KLIPPER;
+	if (find_word(text, "RepRapFirmware") != NULL)
+		return GCODE_FW_RRF;
+	if (find_word(text, "Repetier") != NULL)
+		return GCODE_FW_REPETIER;
+	if (find_word(text, "Smoothie") != NULL)
+		return GCODE_FW_SMOOTHIE;
+	if (find_word(text, "Marlin") != NULL)
+		return GCODE_FW_MARLIN;
+	return GCODE_FW_UNKNOWN;
 }
 
 unsigned
@@ -277,21 +436,260 @@ cmd_code(const char *cmd, char *letter, long *num)
 
 
 static int
-check_heater(struct gcode_lexer *lx, const char *what, int max)
+check_temp(struct gcode_lexer *lx, enum gcode_heater h, double v,
+    const char *verb)
 {
-	double v;
+	int max = h == GCODE_HOTEND ? lx->policy.max_hotend :
+	    h == GCODE_BED ? lx->policy.max_bed : lx->policy.max_chamber;
 
-	if (word_without_number(lx->cmd, 'S') ||
-	    word_without_number(lx->cmd, 'R'))
-		return lx_fail(lx, lx->cmd_line, "%s: a temperature that is not"
-		    " a number", lx->cmd);
-	if (max <= 0)
-		return 0;
-	if ((gcode_word(lx->cmd, 'S', &v) && !(v <= max)) ||
-	    (gcode_word(lx->cmd, 'R', &v) && !(v <= max)))
+	if (max > 0 && !(v <= max))
 		return lx_fail(lx, lx->cmd_line,
-		    "%s sets %.0f C, above the printer's max_%s %d",
-		    lx->cmd, v, what, max);
+		    "%s %s %.0f C, above the printer's max_%s %d", lx->cmd,
+		    verb, v, gcode_heater_name(h), max);
+	return 0;
+}
+
+static int
+not_a_number(struct gcode_lexer *lx, const char *what)
+{
+	return lx_fail(lx, lx->cmd_line, "%s: a %s that is not a number",
+	    lx->cmd, what);
+}
+
+/* The temperatures in the words of a letter, with RepRapFirmware's lists
+ * ("S200:210"), against heater h's limit.  0, or -1 (lx->error) when one
+ * is no number or above the limit.  The first is recorded as what the
+ * command sets when record is given. */
+static int
+check_words(struct gcode_lexer *lx, char letter, enum gcode_heater h,
+    const char *verb, int record)
+{
+	const char *p = gcode_args(lx->cmd);
+	char l, *end;
+	double x;
+	int has;
+
+	while (gcode_next_word(&p, &l, &x, &has)) {
+		if (l != letter)
+			continue;
+		for (;;) {
+			if (!has)
+				return not_a_number(lx, "temperature");
+			if (check_temp(lx, h, x, verb) < 0)
+				return -1;
+			if (record && !(lx->temp_set & (1u << h))) {
+				lx->temp_set |= 1u << h;
+				lx->temp[h] = x;
+			}
+			if (*p != ':')
+				break;
+			x = gcode_number(p + 1, &end);
+			has = end != p + 1;
+			p = has ? end : p + 1;
+		}
+	}
+	return 0;
+}
+
+/* The letter is a word of the command, with or without a number. */
+static int
+has_word(const char *cmd, char letter)
+{
+	const char *p = gcode_args(cmd);
+	char l;
+	double v;
+	int has;
+
+	while (gcode_next_word(&p, &l, &v, &has))
+		if (l == letter)
+			return 1;
+	return 0;
+}
+
+/* Marlin's, RepRapFirmware's and Klipper's numbered heater commands. */
+static int
+lx_heat(struct gcode_lexer *lx, char letter, long num)
+{
+	enum gcode_heater h;
+	double e = 0;
+
+	if (letter == 'G') {
+		/* RepRapFirmware's tool temperatures, G10 P<tool> S<active>
+		 * R<standby>; with L it sets offsets, and Marlin's G10 is a
+		 * retraction (S1: a swap retraction, under any limit). */
+		if (num != 10 || has_word(lx->cmd, 'L'))
+			return 0;
+		return check_words(lx, 'S', GCODE_HOTEND, "sets",
+		    gcode_word(lx->cmd, 'P', &e)) < 0 ||
+		    check_words(lx, 'R', GCODE_HOTEND, "sets", 0) < 0 ? -1 : 0;
+	}
+	switch (num) {
+	case 104: case 109:
+		h = GCODE_HOTEND;
+		break;
+	case 140: case 190:
+		h = GCODE_BED;
+		break;
+	case 141: case 191:
+		h = GCODE_CHAMBER;
+		break;
+	case 303:
+		/* Autotune: E-1 the bed, E-2 the chamber; S is 150 unless
+		 * given. */
+		if (word_without_number(lx->cmd, 'E'))
+			return not_a_number(lx, "heater");
+		gcode_word(lx->cmd, 'E', &e);
+		h = e == -1 ? GCODE_BED : e == -2 ? GCODE_CHAMBER :
+		    GCODE_HOTEND;
+		return check_words(lx, 'S', h, "autotunes at", 0);
+	case 145:
+		/* A material preset: H the hotend, B the bed. */
+		return check_words(lx, 'H', GCODE_HOTEND, "presets", 0) < 0 ||
+		    check_words(lx, 'B', GCODE_BED, "presets", 0) < 0 ? -1 : 0;
+	case 568:
+		/* RepRapFirmware's tool temperatures. */
+		return check_words(lx, 'S', GCODE_HOTEND, "sets", 1) < 0 ||
+		    check_words(lx, 'R', GCODE_HOTEND, "sets", 0) < 0 ? -1 : 0;
+	default:
+		return 0;
+	}
+	/* T (the tool) and I (a material preset, whose temperatures M145
+	 * set) are numbers; S and R the target; B autotemp's highest. */
+	if (word_without_number(lx->cmd, 'T') ||
+	    word_without_number(lx->cmd, 'I'))
+		return not_a_number(lx, "tool or preset");
+	if (check_words(lx, 'S', h, "sets", 1) < 0 ||
+	    check_words(lx, 'R', h, "sets", 1) < 0)
+		return -1;
+	if (h == GCODE_HOTEND && check_words(lx, 'B', h, "sets", 0) < 0)
+		return -1;
+	return 0;
+}
+
+/* A heater or sensor of Klipper's named ("extruder1", "heater_bed",
+ * "heater_generic chamber"): any other is held to the hotend's limit. */
+static enum gcode_heater
+heater_of(const char *name)
+{
+	if (strncasecmp(name, "extruder", 8) == 0)
+		return GCODE_HOTEND;
+	if (find_word(name, "bed") != NULL)
+		return GCODE_BED;
+	if (find_word(name, "chamber") != NULL)
+		return GCODE_CHAMBER;
+	return GCODE_HOTEND;
+}
+
+/* A parameter's value as a number: 1, or 0 if it is none. */
+static int
+param_number(const char *val, size_t len, double *v)
+{
+	char buf[GCODE_MAX_CMD + 1], *end;
+
+	if (len == 0 || len > GCODE_MAX_CMD)
+		return 0;
+	memcpy(buf, val, len);
+	buf[len] = '\0';
+	*v = gcode_number(buf, &end);
+	return end == buf + len;
+}
+
+/*
+ * An extended command (Klipper's NAME KEY=VALUE ...): the heaters it
+ * sets.  SET_HEATER_TEMPERATURE HEATER= TARGET=, TEMPERATURE_WAIT
+ * SENSOR= MINIMUM= MAXIMUM=, and any other command's parameters that the
+ * policy names for a heater, when their value is a number (EXTRUDER= of
+ * SET_PRESSURE_ADVANCE names an extruder: no temperature).
+ */
+static int
+lx_extended(struct gcode_lexer *lx)
+{
+	enum { MACRO, SET_HEATER, WAIT } kind = MACRO;
+	enum gcode_heater h = GCODE_HOTEND;
+	const char *p = lx->cmd, *key, *val, *list;
+	char name[GCODE_MAX_CMD + 3];
+	size_t klen, vlen, n = strcspn(p, " \t");
+	double v, target = 0, lim[2];
+	int i, bad_target = 0, nlim = 0, bad_lim = 0;
+
+	if (n == 22 && strncasecmp(p, "SET_HEATER_TEMPERATURE", 22) == 0)
+		kind = SET_HEATER;
+	else if (n == 16 && strncasecmp(p, "TEMPERATURE_WAIT", 16) == 0)
+		kind = WAIT;
+	for (p += n; *p; ) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		key = p;
+		klen = strcspn(p, "= \t");
+		p += klen;
+		if (*p != '=')
+			continue;	/* a word of no parameter */
+		p++;
+		if (*p == '"' || *p == '\'') {
+			char q[2] = { *p, '\0' };
+
+			val = ++p;
+			vlen = strcspn(p, q);
+			p += vlen + (p[vlen] == q[0]);
+		} else {
+			val = p;
+			vlen = strcspn(p, " \t");
+			p += vlen;
+		}
+		if (kind != MACRO) {
+			if ((klen == 6 && strncasecmp(key, "HEATER", 6) == 0) ||
+			    (klen == 6 && strncasecmp(key, "SENSOR", 6) == 0)) {
+				snprintf(name, sizeof(name), "%.*s", (int)vlen,
+				    val);
+				h = heater_of(name);
+			} else if (kind == SET_HEATER && klen == 6 &&
+			    strncasecmp(key, "TARGET", 6) == 0) {
+				if (!param_number(val, vlen, &target))
+					bad_target = 1;
+			} else if (kind == WAIT && klen == 7 &&
+			    (strncasecmp(key, "MINIMUM", 7) == 0 ||
+			    strncasecmp(key, "MAXIMUM", 7) == 0)) {
+				if (!param_number(val, vlen, &v))
+					bad_lim = 1;
+				else if (nlim < 2)
+					lim[nlim++] = v;
+			}
+			continue;
+		}
+		/* " KEY " in a heater's list of names. */
+		name[0] = ' ';
+		for (n = 0; n < klen && n < GCODE_MAX_CMD; n++)
+			name[n + 1] = (char)toupper((unsigned char)key[n]);
+		name[n + 1] = ' ';
+		name[n + 2] = '\0';
+		for (i = 0; i < GCODE_HEATERS; i++) {
+			list = lx->policy.macro_params[i][0] ?
+			    lx->policy.macro_params[i] : params_default[i];
+			if (strstr(list, name) == NULL ||
+			    !param_number(val, vlen, &v))
+				continue;
+			if (check_temp(lx, (enum gcode_heater)i, v, "sets") < 0)
+				return -1;
+			if (!(lx->temp_set & (1u << i))) {
+				lx->temp_set |= 1u << i;
+				lx->temp[i] = v;
+			}
+		}
+	}
+	if (kind == SET_HEATER) {
+		if (bad_target)
+			return not_a_number(lx, "temperature");
+		if (check_temp(lx, h, target, "sets") < 0)
+			return -1;
+		lx->temp_set |= 1u << h;
+		lx->temp[h] = target;	/* no TARGET: off */
+	} else if (kind == WAIT) {
+		if (bad_lim)
+			return not_a_number(lx, "temperature");
+		for (i = 0; i < nlim; i++)
+			if (check_temp(lx, h, lim[i], "waits for") < 0)
+				return -1;
+	}
 	return 0;
 }
 
@@ -315,11 +713,14 @@ lx_layer_marker(struct gcode_lexer *lx)
 
 	lx->comment[lx->commentlen] = '\0';
 	lx->commentlen = 0;
+	if (c[0] == ' ' && strncmp(c + 1, "LAYER:", 6) == 0)
+		c++;		/* "; LAYER:3" (MatterSlice) */
 	if (strncmp(c, "LAYER:", 6) == 0) {
 		key = strtol(c + 6, &end, 10);
 		if (end != c + 6)
 			style = LAYER_NUMBERED;
-	} else if (strcmp(c, "LAYER_CHANGE") == 0)
+	} else if (strcmp(c, "LAYER_CHANGE") == 0 ||
+	    strcmp(c, " CHANGE_LAYER") == 0)	/* BambuStudio's */
 		style = LAYER_CHANGE;
 	else if (strncmp(c, " layer ", 7) == 0 &&
 	    isdigit((unsigned char)c[7])) {
@@ -374,6 +775,7 @@ lx_finish_line(struct gcode_lexer *lx)
 		n--;
 	lx->cmd[n] = '\0';
 	lx->cmdlen = 0;
+	lx->temp_set = 0;
 	if (n == 0)
 		return 0;
 	if (!isalpha((unsigned char)lx->cmd[0]))
@@ -395,13 +797,11 @@ lx_finish_line(struct gcode_lexer *lx)
 			return lx_fail(lx, lx->cmd_line,
 			    "M110 would reset the line numbering the spooler"
 			    " owns");
-		if (letter == 'M' && (num == 104 || num == 109) &&
-		    check_heater(lx, "hotend", lx->policy.max_hotend) < 0)
+		if (((letter == 'M' && num >= 104) ||
+		    (letter == 'G' && num == 10)) && lx_heat(lx, letter, num) < 0)
 			return -1;
-		if (letter == 'M' && (num == 140 || num == 190) &&
-		    check_heater(lx, "bed", lx->policy.max_bed) < 0)
-			return -1;
-	}
+	} else if (lx_extended(lx) < 0)
+		return -1;
 	/* "N<n> " and "*<cs>" add at most digits + 6 bytes: the exact
 	 * length (and its checksum) only near the limit. */
 	if (n + 26 > GCODE_MAX_FRAMED &&
@@ -483,7 +883,13 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			lx->prev_cr = (c == '\r');
 			if (had_comment)
 				lx_layer_marker(lx);
+			else if (lx->paren_at_start && lx->cmdlen == 0) {
+				lx->comment[lx->commentlen] = '\0';
+				lx->commentlen = 0;
+				had_comment = 1;
+			}
 			lx->in_comment = lx->in_paren = 0;
+			lx->paren_depth = lx->paren_at_start = 0;
 			lx->cmd_line = lx->line++;
 			r = lx_finish_line(lx);
 			if (r < 0) {
@@ -502,11 +908,21 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		}
 		if (c == '\0') {
 			lx_fail(lx, lx->line, "NUL byte");
+			lx->err_midline = 1;
 			*st = GCODE_ERROR;
 			return i + 1;
 		}
 		if ((c < 0x20 && c != '\t') || c == 0x7f) {
 			lx_fail(lx, lx->line, "control byte 0x%02x", c);
+			lx->err_midline = 1;
+			*st = GCODE_ERROR;
+			return i + 1;
+		}
+		if (lx->bom > 0 && lx->bom < 3 && lx->bytes == (unsigned)lx->bom +
+		    1u && c < 0x80) {
+			lx_fail(lx, lx->line, "byte 0x%02x: an incomplete UTF-8"
+			    " byte-order mark", c);
+			lx->err_midline = 1;
 			*st = GCODE_ERROR;
 			return i + 1;
 		}
@@ -517,7 +933,17 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 			continue;
 		}
 		if (lx->in_paren) {
-			lx->in_paren = (c != ')');
+			/* Nested, as Skeinforge writes them: "(<setting> Layer
+			 * Height (mm): 0.4 </setting>)". */
+			if (c == '(')
+				lx->paren_depth++;
+			else if (c == ')' && --lx->paren_depth == 0) {
+				lx->in_paren = 0;
+				continue;
+			}
+			if (lx->paren_at_start &&
+			    lx->commentlen < sizeof(lx->comment) - 1)
+				lx->comment[lx->commentlen++] = (char)c;
 			continue;
 		}
 		if (c == ';') {
@@ -528,11 +954,26 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 		}
 		if (c == '(') {
 			lx->in_paren = 1;
+			lx->paren_depth = 1;
+			/* Some write their header so (Miracle-Grue): kept as
+			 * a ';' comment is. */
+			if (lx->cmdlen == 0 && lx->want_comments &&
+			    !lx->paren_at_start) {
+				lx->paren_at_start = 1;
+				lx->commentlen = 0;
+			}
 			continue;
 		}
 		if (c >= 0x80) {
+			/* A UTF-8 byte-order mark before anything else. */
+			if (lx->bytes == (unsigned)lx->bom + 1u && lx->bom < 3 &&
+			    c == (unsigned char)"\xef\xbb\xbf"[lx->bom]) {
+				lx->bom++;
+				continue;
+			}
 			lx_fail(lx, lx->line, "byte 0x%02x outside a comment:"
 			    " commands must be ASCII", c);
+			lx->err_midline = 1;
 			*st = GCODE_ERROR;
 			return i + 1;
 		}
@@ -548,6 +989,21 @@ gcode_lex(struct gcode_lexer *lx, const char *buf, size_t len,
 	}
 	*st = GCODE_MORE;
 	return len;
+}
+
+void
+gcode_lex_resume(struct gcode_lexer *lx)
+{
+	lx->error[0] = '\0';
+	lx->overlong = lx->star = 0;
+	lx->cmdlen = 0;
+	if (lx->err_midline) {
+		/* The rest of the bad line is dropped. */
+		lx->in_comment = 1;
+		lx->comment_at_start = 0;
+		lx->in_paren = lx->paren_depth = lx->paren_at_start = 0;
+		lx->err_midline = 0;
+	}
 }
 
 enum gcode_status

@@ -16,10 +16,35 @@
 #define GCODE_MAX_FRAMED	95
 #define GCODE_MAX_CMD		GCODE_MAX_FRAMED
 
+/* The heaters a temperature may be set for. */
+enum gcode_heater { GCODE_HOTEND, GCODE_BED, GCODE_CHAMBER, GCODE_HEATERS };
+
+/* Parameter names of a macro call that set a heater, upper case, each
+ * between spaces (" EXTRUDER BED_TEMP "); "" means the defaults. */
+#define GCODE_PARAMS_MAX	256
+
 /* What a printer allows; 0 means "not checked". */
 struct gcode_policy {
-	int	max_hotend;	/* degrees C, M104/M109 S or R */
-	int	max_bed;	/* degrees C, M140/M190 S or R */
+	int	max_hotend;	/* degrees C: M104/M109, M303, G10, M568, ... */
+	int	max_bed;	/* degrees C: M140/M190, M303 E-1, ... */
+	int	max_chamber;	/* degrees C: M141/M191, M303 E-2, ... */
+	char	macro_params[GCODE_HEATERS][GCODE_PARAMS_MAX];
+};
+
+/*
+ * The firmware a printer runs, as far as the G-code it takes goes: the
+ * dialect a file must be written in.  GCODE_FW_UNKNOWN: not yet known
+ * (nothing is refused for its dialect).
+ */
+enum gcode_firmware {
+	GCODE_FW_UNKNOWN,
+	GCODE_FW_MARLIN,
+	GCODE_FW_PRUSA,		/* Prusa-Firmware: Marlin's dialect */
+	GCODE_FW_KLIPPER,
+	GCODE_FW_RRF,		/* RepRapFirmware */
+	GCODE_FW_REPETIER,
+	GCODE_FW_SMOOTHIE,
+	GCODE_FW_COUNT
 };
 
 enum gcode_status {
@@ -58,9 +83,46 @@ struct gcode_lexer {
 	size_t		commentlen;
 	int		comment_at_start;
 	int		want_comments;	/* return GCODE_COMMENT for them */
+	int		paren_depth;	/* of nested ( ... ) */
+	int		paren_at_start;	/* a line's ( ... ) comment, kept */
+	int		bom;		/* bytes of a byte-order mark seen */
+	int		err_midline;	/* the error stopped inside a line */
+
+	/* The heaters the command in cmd sets (bits 1 << GCODE_HOTEND...)
+	 * and to what, whatever its dialect: M104 S215, G10 P0 S215,
+	 * SET_HEATER_TEMPERATURE, PRINT_START EXTRUDER=215 ... */
+	unsigned	temp_set;
+	double		temp[GCODE_HEATERS];
 };
 
 void	gcode_lexer_init(struct gcode_lexer *, const struct gcode_policy *);
+/* The limits of a printer nobody configured: 285, 120 and 80 C, the
+ * default macro parameter names. */
+void	gcode_policy_default(struct gcode_policy *);
+/* The default parameter names of a heater, " NAME NAME ". */
+const char *gcode_params_default(enum gcode_heater);
+/* Parse "EXTRUDER, EXTRUDER_TEMP ..." into out (" EXTRUDER EXTRUDER_TEMP ").
+ * -1 with the bad word in bad (not a name, or too many). */
+int	gcode_params_parse(const char *list, char *out, size_t outsz,
+	    char *bad, size_t badsz);
+const char *gcode_heater_name(enum gcode_heater);	/* "hotend" ... */
+
+/* "marlin", "klipper", ...; "" for GCODE_FW_UNKNOWN. */
+const char *gcode_firmware_name(enum gcode_firmware);
+/* Its name as people write it: "Marlin", "RepRapFirmware", ... */
+const char *gcode_firmware_title(enum gcode_firmware);
+/* A configuration word ("marlin", "rrf", "" for unknown): 0, or -1. */
+int	gcode_firmware_parse(const char *word, enum gcode_firmware *);
+/* The firmware a text names: M115's "FIRMWARE_NAME:Marlin 2.1.2 ...",
+ * "Klipper", "RepRapFirmware for Duet 3"; GCODE_FW_UNKNOWN if none. */
+enum gcode_firmware gcode_firmware_guess(const char *text);
+
+/*
+ * After GCODE_ERROR: go on with the next line, as if the bad one were a
+ * comment (an analysis that collects every reason).  The error is
+ * cleared.
+ */
+void	gcode_lex_resume(struct gcode_lexer *);
 
 /*
  * Consume bytes from buf up to the end of the next command.  Returns the

@@ -28,7 +28,6 @@
 #include "msg.h"
 #include "remote.h"
 #include "util.h"
-#include "zread.h"
 
 static void
 usage(void)
@@ -37,7 +36,7 @@ usage(void)
 	    " [-p priority]\n"
 	    "              [-T title] [--hold-until time] [--json] [-H host[:port]]\n"
 	    "              [file ...]\n"
-	    "       gprint --check [--json] [-c config] [-P dest] file ...\n"
+	    "       gprint --check [--all] [--json] [-c config] [-P dest] file ...\n"
 	    "       gprint --reprint job [-w] [--json] [-c config]\n");
 	exit(EXIT_USAGE);
 }
@@ -55,18 +54,42 @@ print_duration(long s)
 static void
 report(const char *file, const struct analysis *a, int ok)
 {
+	unsigned long k;
 	int i, any = 0;
 
-	if (!ok) {
+	if (!ok && (!a->keep_going || a->nreasons == 0)) {
 		printf("%s: refused: %s\n", file, a->error);
+		if (a->stopped_line > 0)
+			printf("  the analysis stopped at line %lu"
+			    " (--all reads on and shows every reason)\n",
+			    analyse_stopped_line(a));
+		return;
+	}
+	if (!ok) {
+		printf("%s: refused, %lu reason%s in %lu lines:\n", file,
+		    a->nreasons, a->nreasons > 1 ? "s" : "",
+		    analyse_stopped_line(a));
+		for (k = 0; k < a->nreasons && k < ANALYSE_REASONS; k++)
+			printf("  %s\n", a->reasons[k]);
+		if (a->nreasons > ANALYSE_REASONS)
+			printf("  and %lu more\n", a->nreasons - ANALYSE_REASONS);
 		return;
 	}
 	printf("%s: accepted, %lu commands\n", file, a->lx.ncmds);
+	for (i = 0; i < ANALYSE_DIALECTS; i++) {
+		if (a->nwarnings[i] == 0)
+			continue;
+		printf("  warning: %s", a->warnings[i]);
+		if (a->nwarnings[i] > 1)
+			printf(" (and %lu more line%s like it)",
+			    a->nwarnings[i] - 1, a->nwarnings[i] > 2 ? "s" : "");
+		printf("\n");
+	}
 	if (a->slicer[0])
 		printf("  slicer: %s%s%s\n", a->slicer,
 		    a->slicer_version[0] ? " " : "", a->slicer_version);
 	printf("  layers: %lu", a->layers);
-	if (a->extruded)
+	if (a->extruded && a->bbox_z_known)
 		printf(", the first at %.2f mm", a->first_layer_z);
 	if (a->nheights > 0)
 		printf(", %.2f mm high", analyse_layer_height(a));
@@ -86,11 +109,15 @@ report(const char *file, const struct analysis *a, int ok)
 				    a->slicer_filament_g[i]);
 		}
 	printf("%s\n", any ? "" : " none");
-	if (a->extruded)
+	if (a->extruded && a->bbox_z_known)
 		printf("  extrusion within: X %.1f..%.1f, Y %.1f..%.1f,"
 		    " Z %.2f..%.2f mm\n", a->bbox_min[0], a->bbox_max[0],
 		    a->bbox_min[1], a->bbox_max[1], a->bbox_min[2],
 		    a->bbox_max[2]);
+	else if (a->extruded)
+		printf("  extrusion within: X %.1f..%.1f, Y %.1f..%.1f mm"
+		    " (Z not known)\n", a->bbox_min[0], a->bbox_max[0],
+		    a->bbox_min[1], a->bbox_max[1]);
 	printf("  temperatures: hotend %.0f C (first layer %.0f), bed %.0f C"
 	    " (first layer %.0f)\n", a->max_hotend, a->first_hotend,
 	    a->max_bed, a->first_bed);
@@ -112,14 +139,13 @@ report(const char *file, const struct analysis *a, int ok)
  * without queuing.  0 when every file would be accepted. */
 static int
 check_files(int argc, char *argv[], const char *cfile, const char *printer,
-    int json)
+    int json, int all)
 {
 	struct conf conf;
 	struct analyse_policy pol;
 	struct conf_printer *cp = NULL;
 	struct analysis *a = xmalloc(sizeof(*a));
-	char *buf = xmalloc(65536), *js;
-	ssize_t n;
+	char *js;
 	int i, fd, ok, failed = 0;
 
 	analyse_policy_default(&pol);
@@ -130,7 +156,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 		    != 0) {
 			conf_free(&conf);
 			free(a);
-			free(buf);
 			return EXIT_CONNECT;
 		}
 		const char *d = client_dest(printer, &conf);
@@ -141,37 +166,21 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			    conf.file);
 			conf_free(&conf);
 			free(a);
-			free(buf);
 			return EXIT_USAGE;
 		}
 		pol = cp != NULL ? cp->check : k->check;
 	}
 	for (i = 0; i < argc; i++) {
 		analyse_init(a, &pol);
+		a->keep_going = all;
 		if ((fd = open(argv[i], O_RDONLY | O_CLOEXEC | O_NOCTTY |
 		    O_NONBLOCK)) < 0) {
 			snprintf(a->error, sizeof(a->error), "cannot open: %s",
 			    strerror(errno));
 			ok = 0;
 		} else {
-			struct zread *zr = zread_new(fd);
-
-			while ((n = zread_read(zr, buf, 65536)) > 0)
-				if (analyse_bytes(a, buf, (size_t)n) < 0)
-					break;
-			if (n < 0)
-				snprintf(a->error, sizeof(a->error), "%s",
-				    errno == EIO && zread_error(zr)[0] ?
-				    zread_error(zr) : strerror(errno));
-			zread_free(zr);
+			ok = analyse_fd(a, fd) == 0;
 			close(fd);
-			ok = a->error[0] == '\0' && analyse_end(a) == 0;
-			if (ok && a->lx.ncmds == 0) {
-				snprintf(a->error, sizeof(a->error),
-				    a->lx.bytes == 0 ? "empty file" :
-				    "no G-code commands in the file");
-				ok = 0;
-			}
 		}
 		if (json) {
 			js = analyse_json(a, argv[i], ok, ok ? "" : a->error,
@@ -186,7 +195,6 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	fflush(stdout);
 	conf_free(&conf);
 	free(a);
-	free(buf);
 	return failed;
 }
 
@@ -356,11 +364,12 @@ main(int argc, char *argv[])
 	char until[32] = "", dname[64];
 	static char *stdin_args[] = { "-", NULL };
 	int ch, sock, fd, i, wait = 0, failed = 0, r, check = 0, json = 0;
-	int hold = 0;
+	int hold = 0, all = 0;
 	long id, v;
 	long long when;
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, 'C' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "hold-until", required_argument, NULL, 'U' },
 		{ "reprint", required_argument, NULL, 'R' },
@@ -412,6 +421,9 @@ main(int argc, char *argv[])
 		case 'C':
 			check = 1;
 			break;
+		case 'A':
+			all = 1;
+			break;
 		case 'J':
 			json = 1;
 			break;
@@ -442,6 +454,9 @@ main(int argc, char *argv[])
 			log_warnx("--reprint: '%s' is not a job", reprint);
 			usage();
 		}
+	} else if (all && !check) {
+		log_warnx("--all goes with --check");
+		usage();
 	} else if (argc == 0 && check) {
 		log_warnx("--check needs files");
 		usage();
@@ -450,7 +465,7 @@ main(int argc, char *argv[])
 		argv = stdin_args;
 	}
 	if (check)
-		return check_files(argc, argv, cfile, printer, json);
+		return check_files(argc, argv, cfile, printer, json, all);
 	if (remote != NULL) {
 		if (reprint != NULL || wait) {
 			log_warnx("-H: --reprint and -w work on the spooler's"

@@ -12,7 +12,8 @@
  *
  * A verdict is kept in the queue (table job_check) for the job, the
  * printer and a fingerprint of that printer's checks as they stand: the
- * policy of the configuration and the firmware learnt at connect.  The
+ * policy of the configuration and, where it names no firmware, the
+ * firmware learnt from M115 at connect.  The
  * job is checked again only when no verdict matches: after ingest for
  * the printer it was queued for, nothing is read twice.  Where a check
  * is needed, a worker process reads the spool file and runs the same
@@ -56,6 +57,9 @@ void
 check_policy(const struct printer *p, struct analyse_policy *pol)
 {
 	memcpy(pol, &p->conf->check, sizeof(*pol));
+	/* The configuration's word wins; else what M115 said. */
+	if (pol->firmware == GCODE_FW_UNKNOWN)
+		pol->firmware = (enum gcode_firmware)p->firmware;
 }
 
 /* A fingerprint of those checks (FNV-1a over the policy's bytes, which

@@ -43,6 +43,7 @@
 
 #include <jansson.h>
 
+#include "gcode.h"
 #include "log.h"
 #include "msg.h"
 #include "spoold.h"
@@ -483,6 +484,18 @@ printer_message(struct spoold *sd, struct printer *p)
 		const char *st = msg_field(&m, 1);
 
 		if (strcmp(st, "ready") == 0) {
+			int fw = gcode_firmware_guess(msg_field(&m, 2));
+
+			/* Jobs are checked for the dialect of the firmware
+			 * it says it runs (check.c). */
+			if (fw != GCODE_FW_UNKNOWN && fw != p->firmware) {
+				log_info("%s: the firmware is %s: jobs are"
+				    " checked for its dialect%s", p->conf->name,
+				    gcode_firmware_title(fw),
+				    p->conf->check.firmware != GCODE_FW_UNKNOWN ?
+				    " unless firmware= says otherwise" : "");
+				p->firmware = fw;
+			}
 			if (p->state != PRINTER_READY)
 				log_info("%s: the printer is ready%s%s",
 				    p->conf->name, p->d.awaiting_clear &&

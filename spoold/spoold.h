@@ -54,6 +54,7 @@ struct printer {
 	enum printer_state state;
 	char		 message[512];
 	char		 temps[256];	/* latest report from the firmware */
+	int		 firmware;	/* learnt at connect: gcode_firmware */
 	long		 job;		/* job printing, 0 if none */
 	long		 lines_done;
 	long		 layer;		/* the job's layer, 0 if unknown */

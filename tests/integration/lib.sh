@@ -102,12 +102,13 @@ gs_setup() {
 }
 
 # The commands a G-code file sends, as the printer logs them: G, M and T
-# commands (Marlin runs no other), less M105, M110, M115 and M155, which change
+# commands (Marlin runs no other; a word such as Klipper's TIMELAPSE_TAKE_FRAME
+# is none of them), less M105, M110, M115 and M155, which change
 # nothing on the print, and less an M0/M1 that ends the file.
 gcode_commands() {
 	tr '\r' '\n' < "$1" | sed -e 's/([^)]*)//g' -e 's/(.*//' -e 's/;.*//' -e 's/^[ 	]*//' \
 	    -e 's/[ 	]*$//' -e '/^$/d' | awk '{ print }' |
-	    grep -E '^[GMT]' | grep -v -E '^M(105|110|115|155)([^0-9.]|$)' |
+	    grep -E '^[GMT]([^A-Za-z_]|$)' | grep -v -E '^M(105|110|115|155)([^0-9.]|$)' |
 	    # An M0/M1 that ends the file is not sent (RepRapFirmware's end).
 	    awk 'NR > 1 { print prev } { prev = $0 }
 		END { if (NR > 0 && prev !~ /^M[01]([^0-9.]|$)/) print prev }' || true

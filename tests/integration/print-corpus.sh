@@ -6,7 +6,7 @@ need_corpus
 gs_setup
 
 f1="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
-f2="$CORPUS/cura-4.10-klipper-multi-mesh.gcode"	# CRLF line ends
+f2="$CORPUS/cura-legacy-15-spool-lock-lever.gcode"	# CRLF line ends
 id=$(submit "$f1")
 "$GQUEUE" -w "$id" > /dev/null || fail "job $id ($f1) did not complete"
 expect_log "$f1"

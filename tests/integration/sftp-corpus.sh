@@ -2,16 +2,17 @@
 # Real slicer output from the shared corpus, uploaded through gsftpd
 # with OpenSSH's sftp and with gprint -H, is queued as the account and
 # printed command for command; a laser job uploaded the same way is
-# rejected with its reason.
+# rejected with its reason.  The printer runs Klipper (two of the files
+# call its macros), so the virtual printer runs extended commands.
 . "$top_srcdir/tests/integration/lib.sh"
 need_corpus
 command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
-gs_config "[sftp]" "listen = 127.0.0.1:0" "[account alice]" "keys = $T/alice.keys"
+gs_config "firmware = klipper" "[sftp]" "listen = 127.0.0.1:0" "[account alice]" "keys = $T/alice.keys"
 gs_sftp_key alice
 export HOME="$T/home"
 mkdir -p "$HOME/.ssh"
 cp "$T/alice" "$HOME/.ssh/id_ed25519"
-gs_vprinter
+gs_vprinter --extended
 gs_spoold
 gs_gsftpd
 cp "$T/known_hosts" "$HOME/.ssh/known_hosts"

@@ -116,6 +116,62 @@ test_errors_have_lines(void **state)
 	conf_free(&c);
 }
 
+/* The keys of the checks in every dialect: max_chamber, firmware,
+ * dialect_mismatch and the macro parameter names; a class takes what
+ * all its members share. */
+static void
+test_dialect_keys(void **state)
+{
+	struct conf c;
+	struct conf_printer *p;
+	struct conf_class *k;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[printer mk3]\ndevice = /dev/null\nfirmware = prusa\n"
+	    "max_chamber = 60\ndialect_mismatch = warn\n"
+	    "bed_macro_params = BED, PLATE\n"
+	    "[printer vc]\ndevice = /dev/null\nfirmware = klipper\n"
+	    "[printer mini]\ndevice = /dev/null\n"
+	    "[class prusas]\nprinters = mk3\n"
+	    "[class all]\nprinters = mk3 vc\n"), 0);
+	p = conf_printer(&c, "mk3");
+	assert_int_equal(p->check.firmware, GCODE_FW_PRUSA);
+	assert_int_equal(p->check.dialect_warn, 1);
+	assert_int_equal(p->policy.max_chamber, 60);
+	assert_int_equal(p->check.heat.max_chamber, 60);
+	assert_string_equal(p->check.heat.macro_params[GCODE_BED],
+	    " BED PLATE ");
+	assert_string_equal(p->check.heat.macro_params[GCODE_HOTEND], "");
+	p = conf_printer(&c, "mini");
+	assert_int_equal(p->check.firmware, GCODE_FW_UNKNOWN);
+	assert_int_equal(p->check.dialect_warn, 0);
+	assert_int_equal(p->policy.max_chamber, 80);
+	k = conf_class(&c, "prusas");
+	assert_int_equal(k->check.firmware, GCODE_FW_PRUSA);
+	assert_int_equal(k->check.dialect_warn, 1);
+	k = conf_class(&c, "all");
+	assert_int_equal(k->check.firmware, GCODE_FW_UNKNOWN);
+	assert_int_equal(k->check.dialect_warn, 0);
+	assert_int_equal(k->check.heat.max_chamber, 60);
+	conf_free(&c);
+
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/null\nfirmware = grbl\n"
+	    "dialect_mismatch = maybe\nhotend_macro_params = EXTRUDER T-1\n"
+	    "max_chamber = 300\n"), 4);
+	assert_non_null(strstr(reports, ":3: firmware: 'grbl' is not marlin,"
+	    " prusa, klipper, reprapfirmware, repetier, smoothieware or"
+	    " empty"));
+	assert_non_null(strstr(reports, ":4: dialect_mismatch: 'maybe' is not"
+	    " refuse or warn"));
+	assert_non_null(strstr(reports, ":5: hotend_macro_params: 'T-1' is not"
+	    " a parameter name"));
+	assert_non_null(strstr(reports, ":6: max_chamber: '300' is not a whole"
+	    " number from 0 to 200"));
+	conf_free(&c);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -263,6 +319,7 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_gcode_keys),
 		cmocka_unit_test(test_errors_have_lines),
+		cmocka_unit_test(test_dialect_keys),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),
 		cmocka_unit_test(test_classes),

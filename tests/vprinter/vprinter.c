@@ -76,6 +76,7 @@ struct cmd {
 
 struct opts {
 	const char *unknown;	/* commands not built in: "M900,M73" */
+	int	extended;	/* Klipper's NAME KEY=VALUE commands run */
 	long	baud;		/* 0: no wire delay */
 	long	latency_us;
 	int	rx_size;
@@ -488,6 +489,12 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	/* Marlin runs G, M and T commands; anything else (a line whose N
 	 * word was damaged on the wire, say) is unknown: it does nothing,
 	 * and still earns an "ok". */
+	/* Klipper runs its extended commands and macros on the host: as
+	 * far as the wire goes they earn an "ok" (and are not logged: what
+	 * a macro does is the printer's configuration, not the job). */
+	if (vp->o.extended && isalpha((unsigned char)c->text[0]) &&
+	    (isalpha((unsigned char)c->text[1]) || c->text[1] == '_'))
+		return BUSY_NONE;
 	if ((letter != 'G' && letter != 'M' && letter != 'T') ||
 	    is_unknown(vp, letter, code)) {
 		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
@@ -1098,7 +1105,7 @@ usage(void)
 	    " --busy-interval S\n"
 	    "  replies: --advanced-ok --emergency-parser"
 	    " --no-ok-after-resend --silent-duplicates\n"
-	    "           --unknown M900,M73 (commands not built in)\n"
+	    "           --unknown M900,M73 (commands not built in) --extended\n"
 	    "  faults:  --corrupt-in N --corrupt-out N --drop-ok N"
 	    " --corrupt-ok N --spurious-resend N\n"
 	    "           --corrupt-line N --reset-at N --kill-at N"
@@ -1169,6 +1176,7 @@ main(int argc, char *argv[])
 		{ "seed", required_argument, NULL, 25 },
 		{ "port-file", required_argument, NULL, 26 },
 		{ "unknown", required_argument, NULL, 'U' },
+		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1195,7 +1203,7 @@ main(int argc, char *argv[])
 	vp->o.busy_interval = 2;
 	vp->seed = 1;
 	log_init("gspool-vprinter", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "f:ho:s:U:v", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "f:ho:s:U:vX", longopts, NULL)) !=
 	    -1) {
 		const char *nm = ch > 0 && ch < (int)nitems(names) ?
 		    names[ch] : "";
@@ -1203,6 +1211,7 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'f': vp->o.firmware = optarg; break;
 		case 'U': vp->o.unknown = optarg; break;
+		case 'X': vp->o.extended = 1; break;
 		case 'o': logpath = optarg; break;
 		case 's': summary = xstrdup(optarg); break;
 		case 'v': verbose = 1; break;
