@@ -725,6 +725,11 @@ hold:
 	control_job_ended(sd, id);
 }
 
+/* Pending jobs a printer looks through for one that fits it: the class
+ * jobs that fit none of their members are held as they are met, so only
+ * those waiting for another member are passed over. */
+#define PENDING_LOOK	64
+
 void
 printer_dispatch(struct spoold *sd)
 {
@@ -737,8 +742,8 @@ printer_dispatch(struct spoold *sd)
 		struct printer *p;
 		char ids[32], *path, src[1024], fp[20], why[512];
 		const char *between;
-		long id;
-		int fd, was_clear, r;
+		long id, pend[PENDING_LOOK];
+		int fd, was_clear, r, k, npend;
 
 		i = (sd->rr + n) % sd->nprinters;
 		p = &sd->printers[i];
@@ -746,21 +751,26 @@ printer_dispatch(struct spoold *sd)
 			continue;
 		printer_sources(sd, p, src, sizeof(src));
 		check_fingerprint(p, fp, sizeof(fp));
-		if ((id = queue_next_pending(sd, src, p->conf->name, fp)) <= 0)
-			continue;
-		/* Checked against this printer as it is now, or not sent
-		 * (check.c): a verdict to come runs this again. */
-		r = queue_check_get(sd, id, p->conf->name, fp, why,
-		    sizeof(why));
-		if (r < 0) {
-			check_start(sd, id, p);
-			continue;
+		/* The first job checked against this printer as it is now,
+		 * past the class jobs that do not fit it (check.c); a job
+		 * not yet checked is checked, and the printer waits for the
+		 * verdict, which runs this again. */
+		npend = queue_pending(sd, src, pend, PENDING_LOOK);
+		for (id = 0, k = 0; k < npend; k++) {
+			r = queue_check_get(sd, pend[k], p->conf->name, fp,
+			    why, sizeof(why));
+			if (r > 0) {
+				id = pend[k];
+				break;
+			}
+			if (r < 0) {
+				check_start(sd, pend[k], p);
+				break;
+			}
+			printer_unfit(sd, p, pend[k], why);
 		}
-		if (r == 0) {
-			printer_unfit(sd, p, id, why);
-			n--;		/* the printer's next job, if any */
+		if (id == 0)
 			continue;
-		}
 		path = queue_job_path(sd, id);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0) {

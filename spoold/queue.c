@@ -395,29 +395,27 @@ queue_count_user(struct spoold *sd, const char *owner)
 /* The next job for a printer: pending for it or for one of the names
  * in dests (its classes that take jobs; a JSON array), by priority,
  * then queue order. */
-long
-queue_next_pending(struct spoold *sd, const char *dests, const char *printer,
-    const char *policy)
+/* The pending jobs for a printer, in the order they are to print: for
+ * it or for one of the names in dests (its classes that take jobs; a
+ * JSON array), by priority, then as queued.  Up to max ids; -1 on
+ * error. */
+int
+queue_pending(struct spoold *sd, const char *dests, long *ids, int max)
 {
 	sqlite3_stmt *st;
-	long id = 0;
+	int n = 0;
 
-	/* Less the class's jobs already found unfit for this printer as
-	 * it is now: they wait for a member they fit. */
 	st = db_prepare(sd, "SELECT id FROM job WHERE state = 'pending' AND"
-	    " printer IN (SELECT value FROM json_each(?1)) AND (printer = ?2"
-	    " OR id NOT IN (SELECT job FROM job_check WHERE printer = ?2 AND"
-	    " policy = ?3 AND ok = 0)) ORDER BY priority DESC, seq, id"
-	    " LIMIT 1");
+	    " printer IN (SELECT value FROM json_each(?1)) ORDER BY priority"
+	    " DESC, seq, id LIMIT ?2");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, dests, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, printer, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, policy, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		id = (long)sqlite3_column_int64(st, 0);
+	sqlite3_bind_int(st, 2, max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return id;
+	return n;
 }
 
 /* What checking job id against printer, as policy fingerprints its

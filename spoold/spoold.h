@@ -220,8 +220,8 @@ int	queue_set_progress(struct spoold *, long id, long lines,
 	    long layer);
 int	queue_add_event(struct spoold *, long id, const char *what,
 	    const char *reason, const char *who);
-long	queue_next_pending(struct spoold *, const char *dests_json,
-	    const char *printer, const char *policy);
+int	queue_pending(struct spoold *, const char *dests_json, long *ids,
+	    int max);
 int	queue_check_get(struct spoold *, long id, const char *printer,
 	    const char *policy, char *reason, size_t reasonsz);
 int	queue_check_put(struct spoold *, long id, const char *printer,

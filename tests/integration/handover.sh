@@ -101,4 +101,21 @@ wait_log "farm-$id4: held: fits no printer of farm"
 [ "$(state "$id4")" = held ] || fail "job $id4 is $(state "$id4"), not held"
 [ ! -s "$T/vprinter.log" ] && [ ! -s "$T/vprinter4.log" ] ||
 	fail "a printer was sent a job that fits none"
+
+# 4. A file in Klipper's dialect: queued while mk3's firmware is not yet
+# known, it is held once mk3 says it runs Marlin; once known, it is
+# refused at once.
+gs_stop_spoold
+kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
+"$WAITFOR" gone "$T/mk3.tty" || fail "the virtual printer did not stop"
+: > "$T/vprinter.log"
+gs_spoold
+printf 'PRINT_START EXTRUDER=215 BED=60\nG1 X10 Y10 E1\nPRINT_END\n' > "$T/kl.gcode"
+id5=$(submit "$T/kl.gcode")
+gs_vprinter --command-ms 1
+wait_log "mk3-$id5: held: does not fit mk3: line 1: 'PRINT_START EXTRUDER=215 BED=60' is a Klipper command"
+[ ! -s "$T/vprinter.log" ] || fail "mk3 was sent a Klipper job: $(cat "$T/vprinter.log")"
+"$GPRINT" -P mk3 "$T/kl.gcode" 2> "$T/err" && fail "mk3 took a Klipper job once it runs Marlin"
+grep -q "line 1: 'PRINT_START EXTRUDER=215 BED=60' is a Klipper command (a macro or an extended command), and this printer runs Marlin" "$T/err" ||
+	fail "gprint said: $(cat "$T/err")"
 echo "PASS"
