@@ -142,7 +142,8 @@ signals_read(struct spoold *sd)
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 				if (!filter_reaped(sd, pid, status) &&
-				    !check_reaped(sd, pid, status))
+				    !check_reaped(sd, pid, status) &&
+				    !ingest_reaped(sd, pid, status))
 					printer_reaped(sd, pid, status);
 			break;
 		}
@@ -152,11 +153,13 @@ signals_read(struct spoold *sd)
 static void
 loop(struct spoold *sd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS + 64];
+	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS +
+	    MAX_INGESTS + 64];
 	struct client *who[nitems(pfd)];
 	struct printer *pr[nitems(pfd)];
 	struct filter *fl[nitems(pfd)];
 	struct check *ck[nitems(pfd)];
+	struct ingest *ig[nitems(pfd)], *ingests[MAX_INGESTS + 8];
 	size_t i;
 	int n, k;
 
@@ -181,6 +184,7 @@ loop(struct spoold *sd)
 		n = 0;
 		memset(fl, 0, sizeof(fl));
 		memset(ck, 0, sizeof(ck));
+		memset(ig, 0, sizeof(ig));
 		pfd[n].fd = sd->sig_fd;
 		pfd[n].events = POLLIN;
 		who[n] = NULL; pr[n] = NULL; n++;
@@ -199,6 +203,18 @@ loop(struct spoold *sd)
 			pr[n] = NULL;
 			fl[n] = &sd->filters[i];
 			n++;
+		}
+		{
+			size_t ni = ingest_fds(ingests, nitems(ingests));
+
+			for (i = 0; i < ni; i++) {
+				pfd[n].fd = ingests[i]->pipe;
+				pfd[n].events = POLLIN;
+				who[n] = NULL;
+				pr[n] = NULL;
+				ig[n] = ingests[i];
+				n++;
+			}
 		}
 		for (i = 0; i < MAX_CHECKS; i++) {
 			if (sd->checks[i].fd < 0)
@@ -244,6 +260,9 @@ loop(struct spoold *sd)
 				filter_read(sd, fl[k]);
 			else if (ck[k] != NULL && ck[k]->fd == pfd[k].fd)
 				check_read(sd, ck[k]);
+			else if (ig[k] != NULL && ingest_alive(ig[k]) &&
+			    ig[k]->pipe == pfd[k].fd)
+				ingest_read(sd, ig[k]);
 			else if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
 				printer_message(sd, pr[k]);
 			else if (who[k] != NULL) {
@@ -262,6 +281,8 @@ loop(struct spoold *sd)
 	}
 }
 
+int crash_kills_parent;
+
 void
 crash_point(const char *name)
 {
@@ -269,6 +290,8 @@ crash_point(const char *name)
 
 	if (at != NULL && strcmp(at, name) == 0) {
 		log_warnx("crash point '%s': killing myself", name);
+		if (crash_kills_parent)
+			kill(getppid(), SIGKILL);
 		raise(SIGKILL);
 	}
 }
