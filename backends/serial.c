@@ -975,8 +975,10 @@ attach_accept(struct backend *b)
 	fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* spoold's user alone (the backend's own): not root, not gsftpd's
+	 * or any other user. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != getuid() && cred.uid != 0)) {
+	    cred.uid != getuid()) {
 		log_warnx("%s: refused a connection from uid %ld", b->printer,
 		    (long)cred.uid);
 		close(fd);

@@ -379,10 +379,14 @@ drop_dir(struct sftp_conn *c, const char *dest, int create)
 	fd = openat(c->dropfd, dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(c->dropfd, dest, 0750) < 0 && errno != EEXIST)
+		if (mkdirat(c->dropfd, dest, 0770) < 0 && errno != EEXIST)
 			return -1;
 		fd = openat(c->dropfd, dest, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
+		/* As the account's folder: spoold's group takes the files
+		 * (gsftpd(8), SECURITY CONSIDERATIONS). */
+		if (fd >= 0)
+			(void)fchmod(fd, 02770);
 	}
 	return fd;
 }
