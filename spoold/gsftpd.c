@@ -827,6 +827,7 @@ accept_one(const struct conf *conf, ssh_bind bind, int lfd, int *lfds,
 			return;
 		}
 	}
+	log_debug("%s: accepted; %ld logins in progress", addr, n + 1);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (pipe2(rp, O_CLOEXEC) < 0) {
 		log_warn("pipe");
@@ -982,6 +983,37 @@ allow_search(const char *path, uid_t uid, uid_t owner, gid_t group)
 	return 0;
 }
 
+/* A missing drop folder is made under a hidden name, given its owner
+ * and mode, and only then named: spoold, which watches drop/, never
+ * sees it root's. */
+static int
+new_folder(const char *path, uid_t uid, gid_t gid)
+{
+	char *tmp, *slash;
+	int fd, r = -1;
+
+	if (access(path, F_OK) == 0 || errno != ENOENT)
+		return 0;
+	slash = strrchr(path, '/');
+	tmp = xasprintf("%.*s/.gsftpd-new-%s", (int)(slash - path), path,
+	    slash + 1);
+	rmdir(tmp);
+	if (mkdir(tmp, 0700) < 0 || (fd = open(tmp, O_RDONLY | O_DIRECTORY |
+	    O_NOFOLLOW | O_CLOEXEC)) < 0)
+		log_warn("%s", tmp);
+	else {
+		if (give(fd, tmp, uid, gid, 02770) == 0 && rename(tmp, path) == 0)
+			r = 0;
+		else
+			log_warn("%s", path);
+		close(fd);
+	}
+	if (r < 0)
+		rmdir(tmp);
+	free(tmp);
+	return r;
+}
+
 /*
  * The layout gsftpd(8) describes: SPOOL/sftp (host key, session locks)
  * gsftpd's alone, 0700; each account's drop folder gsftpd's user's and
@@ -1021,9 +1053,21 @@ prepare(const struct conf *conf, uid_t uid, gid_t gid, uid_t spool_uid,
 	if (allow_search(p, uid, spool_uid, spool_gid) < 0)
 		bad = 1;
 	free(p);
+	/* The printers' folder (spoold's filters write there) is made now,
+	 * so that a connection's confinement can name it. */
+	p = xasprintf("%s/printers", conf->spool_dir);
+	if ((fd = open_dir(p, 0755)) < 0 || fstat(fd, &st) < 0)
+		bad = 1;
+	else if (st.st_uid == 0 && spool_uid != 0)
+		give(fd, p, spool_uid, spool_gid, 0755);
+	if (fd >= 0)
+		close(fd);
+	free(p);
 	for (i = 0; i < conf->naccounts; i++) {
 		p = xasprintf("%s/drop/%s", conf->spool_dir,
 		    conf->accounts[i].name);
+		if (new_folder(p, uid, spool_gid) < 0)
+			bad = 1;
 		if ((fd = open_dir(p, 02770)) < 0 || fstat(fd, &st) < 0)
 			bad = 1;
 		else if (st.st_uid != 0 && st.st_uid != uid &&
@@ -1177,6 +1221,9 @@ main(int argc, char *argv[])
 			fatal("%s", dir);
 		free(dir);
 		dir = xasprintf("%s/drop", conf.spool_dir);
+		mkdir_exist_ok(dir, 0755);
+		free(dir);
+		dir = xasprintf("%s/printers", conf.spool_dir);
 		mkdir_exist_ok(dir, 0755);
 		free(dir);
 		for (i = 0; i < conf.naccounts; i++) {
