@@ -905,8 +905,8 @@ handle_ctl(struct backend *b)
 }
 
 /* RUNDIR/PRINTER.sock: where a new spoold finds this backend.  Only
- * our own user (spoold's) or root may connect: the directory is
- * spoold's, and each caller's credentials are checked on accept. */
+ * our own user (spoold's) may connect: the directory is spoold's, and
+ * each caller's credentials are checked on accept. */
 static void
 attach_listen(struct backend *b)
 {

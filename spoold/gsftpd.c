@@ -621,6 +621,7 @@ connection(const struct conf *conf, ssh_bind bind, int fd, const char *addr)
 	ssh_event ev;
 	char *path;
 	long timeout = conf->sftp.login_grace;
+	long long start = monotonic_ms();
 	int r, rc = CONN_OK;
 
 	signal(SIGALRM, on_alarm);
@@ -656,11 +657,16 @@ connection(const struct conf *conf, ssh_bind bind, int fd, const char *addr)
 	ssh_callbacks_init(&cb);
 	ssh_set_server_callbacks(session, &cb);
 	if (ssh_handle_key_exchange(session) != SSH_OK) {
-		log_info("%s: key exchange failed: %s", addr,
-		    ssh_get_error(session));
+		/* A client silent for the whole login grace has held a
+		 * login slot as long as it could: that counts, as a stall
+		 * after the key exchange does. */
+		int stalled = monotonic_ms() - start >= timeout * 1000 - 500;
+
+		log_info("%s: key exchange failed: %s", addr, stalled ?
+		    "nothing within the login grace" : ssh_get_error(session));
 		ssh_disconnect(session);
 		ssh_free(session);
-		return 1;
+		return stalled ? CONN_TIMEOUT : 1;
 	}
 	ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
 	ev = ssh_event_new();

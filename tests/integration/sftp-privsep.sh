@@ -5,7 +5,9 @@
 # confined as a connection is cannot reach past its account's tree by
 # direct system calls; spoold lets only gsftpd's user say 'as'; 70
 # wrong keys and a stall are logged with their fingerprints and end in
-# a ban.  The test user _gspool-test is made with useradd if missing.
+# a ban, and so is a client silent through the login grace; a backend
+# takes re-attaching from spoold's user alone.  The test user
+# _gspool-test is made with useradd if missing.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 /usr/bin/python3 -c 'import paramiko' 2>/dev/null ||
@@ -30,7 +32,8 @@ gs_sftp_key bob
 chmod 755 "$T"
 mkdir "$T/spool"
 chown "$SUSER:" "$T/spool"
-gs_vprinter
+# Moves take no time, but a G4 dwell does (section 7).
+gs_vprinter --time-scale 0.000001
 chown "$SUSER" "$(readlink -f "$T/mk3.tty")"
 gs_spoold
 gs_gsftpd
@@ -202,4 +205,33 @@ PY
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "alice from 127.0.0.1 after the ban"; }
 ls
 B
+
+# 6. A client silent until the login grace runs out is logged and counts.
+/usr/bin/python3 - "$PORT" <<'PY' || fail "the silent connection was not closed"
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), source_address=("127.0.0.5", 0))
+while s.recv(4096):
+    pass            # the server's greeting, then its end of the connection
+PY
+"$WAITFOR" contains "$T/gsftpd.log" "127.0.0.5: login failed: no attempt before the login grace ran out" ||
+    fail "a silent client's login grace is not logged"
+
+# 7. A backend's re-attach socket takes spoold's user alone: root is
+#    refused, then spoold (started as root, become $SUSER) re-attaches.
+printf 'G28\nG4 S3600\nG1 X10 Y10\n' > "$T/dwell.gcode"
+id=$(submit "$T/dwell.gcode")
+"$WAITFOR" contains "$T/vprinter.log" "G4 S3600" || fail "the dwell did not start"
+gs_stop_spoold
+"$WAITFOR" exists "$T/spool/run/mk3.sock" || fail "the backend does not listen"
+/usr/bin/python3 - "$T/spool/run/mk3.sock" <<'PY' || fail "root was greeted by the backend"
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+sys.exit(0 if s.recv(4096) == b"" else 1)
+PY
+"$WAITFOR" contains "$T/spoold.log" "mk3: refused a connection from uid 0" ||
+    fail "the backend's refusal of root is not logged"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: spoold re-attached" ||
+    fail "spoold's user could not re-attach"
 exit 0
