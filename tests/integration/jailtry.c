@@ -115,5 +115,8 @@ main(int argc, char *argv[])
 			printf("%s %s\n", op, errname(errno));
 	}
 	conf_free(&conf);
-	return 0;
+	/* As gsftpd's connections end: LeakSanitizer's check at exit
+	 * reads /proc, which the confinement refuses. */
+	fflush(stdout);
+	_exit(0);
 }
