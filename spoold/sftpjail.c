@@ -10,6 +10,13 @@
  * process outside, and no abstract socket, where the kernel's Landlock
  * knows those.  The kernel's headers may be older than the kernel: the
  * ABI is asked, and the rights and the attribute's size follow it.
+ *
+ * And a seccomp filter, from before the client's first byte: no new
+ * program (execve), no new process or thread, no tracing, no sockets
+ * but AF_UNIX ones (the control socket, syslog), no bind, listen or
+ * accept, no namespaces, mounts, keyrings, BPF or user changes.  Each
+ * is refused with EPERM rather than killing, so that a refusal is
+ * logged by the code that met it.
  */
 #include "config.h"
 
@@ -23,6 +30,11 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/socket.h>
 
 #include "gsftpd.h"
 #include "log.h"
@@ -224,15 +236,133 @@ jail(const struct conf *conf, const struct conf_account *acct)
 }
 #endif
 
+#if defined(__x86_64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SECCOMP_ARCH	AUDIT_ARCH_AARCH64
+#elif defined(__arm__) && defined(__ARMEL__)
+#define SECCOMP_ARCH	AUDIT_ARCH_ARM
+#elif defined(__i386__)
+#define SECCOMP_ARCH	AUDIT_ARCH_I386
+#endif
+
+#ifdef SECCOMP_ARCH
+/* The calls a connection never makes. */
+static const long refused[] = {
+	SYS_execve,
+#ifdef SYS_execveat
+	SYS_execveat,
+#endif
+#ifdef SYS_fork
+	SYS_fork,
+#endif
+#ifdef SYS_vfork
+	SYS_vfork,
+#endif
+	SYS_clone,
+#ifdef SYS_clone3
+	SYS_clone3,
+#endif
+	SYS_ptrace, SYS_process_vm_readv, SYS_process_vm_writev,
+#ifdef SYS_bind
+	SYS_bind, SYS_listen, SYS_accept, SYS_accept4,
+#endif
+	SYS_unshare, SYS_setns, SYS_mount, SYS_umount2, SYS_pivot_root,
+	SYS_chroot, SYS_setuid, SYS_setgid, SYS_setreuid, SYS_setregid,
+	SYS_setresuid, SYS_setresgid, SYS_setgroups, SYS_setfsuid,
+	SYS_setfsgid, SYS_capset, SYS_bpf, SYS_perf_event_open, SYS_keyctl,
+	SYS_add_key, SYS_request_key, SYS_init_module, SYS_finit_module,
+	SYS_delete_module, SYS_kexec_load, SYS_reboot, SYS_personality,
+	SYS_userfaultfd,
+#ifdef SYS_io_uring_setup
+	SYS_io_uring_setup,
+#endif
+#ifdef SYS_open_by_handle_at
+	SYS_open_by_handle_at,
+#endif
+};
+
+#define NREFUSED	(sizeof(refused) / sizeof(refused[0]))
+#define DATA(f)		((uint32_t)offsetof(struct seccomp_data, f))
+
+static int
+seccomp_filter(void)
+{
+	struct sock_filter f[8 + NREFUSED * 2 + 8];
+	struct sock_fprog prog;
+	size_t n = 0, i;
+
+	/* Another architecture's calls (x32, a 32-bit ABI): killed, as
+	 * their numbers mean other calls. */
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    DATA(arch));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    SECCOMP_ARCH, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_KILL_PROCESS);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    DATA(nr));
+#ifdef __x86_64__
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K,
+	    0x40000000, 0, 1);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_KILL_PROCESS);
+#endif
+	for (i = 0; i < NREFUSED; i++) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ |
+		    BPF_K, (uint32_t)refused[i], 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+		    SECCOMP_RET_ERRNO | EPERM);
+	}
+	/* socket(): AF_UNIX alone. */
+#ifdef SYS_socket
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    SYS_socket, 0, 3);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+	    DATA(args[0]));
+	f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+	    AF_UNIX, 1, 0);
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ERRNO | EPERM);
+#endif
+	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+	    SECCOMP_RET_ALLOW);
+	memset(&prog, 0, sizeof(prog));
+	prog.len = (unsigned short)n;
+	prog.filter = f;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0) {
+		if (errno == EINVAL)
+			return 1;	/* no seccomp in this kernel */
+		log_warn("sandbox: seccomp");
+		return -1;
+	}
+	return 0;
+}
+#else
+static int
+seccomp_filter(void)
+{
+	return 1;
+}
+#endif
+
 int
 jail_login(const struct conf *conf)
 {
+	int r;
+
 #ifdef HAVE_LANDLOCK
-	return jail(conf, NULL);
+	r = jail(conf, NULL);
 #else
 	(void)conf;
-	return 1;
+	r = 1;
 #endif
+	/* The filter leaves Landlock's calls be: the layer after the
+	 * login needs them. */
+	if (r >= 0 && seccomp_filter() < 0)
+		return -1;
+	return r;
 }
 
 int

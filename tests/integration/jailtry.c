@@ -8,6 +8,8 @@
  *   jailtry CONFIG ACCOUNT OP...
  *     r:PATH   open PATH to read        w:PATH  create PATH to write
  *     d:PATH   list the folder PATH     t:PORT  connect to 127.0.0.1:PORT
+ *     u:PATH   connect to the AF_UNIX socket PATH
+ *     x:PATH   run PATH (execve)        f:      start a process (clone)
  *
  * One line per OP: "OP ok" or "OP ERRNO-NAME".
  */
@@ -22,11 +24,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "gsftpd.h"
 #include "log.h"
 #include "priv.h"
+
+extern char **environ;
 
 static void
 report(const char *msg, void *arg)
@@ -103,6 +110,33 @@ main(int argc, char *argv[])
 			    sizeof(sin)) < 0) {
 				close((int)fd);
 				fd = -1;
+			}
+		} else if (strncmp(op, "u:", 2) == 0) {
+			struct sockaddr_un sun;
+
+			memset(&sun, 0, sizeof(sun));
+			sun.sun_family = AF_UNIX;
+			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", arg);
+			fd = syscall(SYS_socket, AF_UNIX, SOCK_SEQPACKET, 0);
+			if (fd >= 0 && syscall(SYS_connect, (int)fd, &sun,
+			    sizeof(sun)) < 0) {
+				close((int)fd);
+				fd = -1;
+			}
+		} else if (strncmp(op, "x:", 2) == 0) {
+			char *const av[] = { (char *)arg, NULL };
+
+			fd = syscall(SYS_execve, arg, av, environ);
+		} else if (strcmp(op, "f:") == 0) {
+			fd = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
+			if (fd == 0)
+				_exit(0);
+			if (fd > 0) {
+				waitpid((pid_t)fd, NULL, 0);
+				fd = -1;	/* not closed: a pid */
+				errno = 0;
+				printf("%s ok\n", op);
+				continue;
 			}
 		} else {
 			fprintf(stderr, "jailtry: %s: not an operation\n", op);

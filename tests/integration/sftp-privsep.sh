@@ -92,7 +92,9 @@ B
 "$GQUEUE" --history --json 1 | grep -q '"owner": "alice"' || fail "job 1 is not alice's"
 
 # 3. A helper in a connection's place, confined for alice: her tree
-#    only, whatever it asks of the kernel.
+#    only, whatever it asks of the kernel (Landlock), and no TCP socket,
+#    no program run, no process started (seccomp); spoold's control
+#    socket it may reach.
 echo secret > "$T/spool/secret"
 chown "$SUSER:" "$T/spool/secret"
 chmod 644 "$T/spool/secret"
@@ -101,7 +103,8 @@ chmod 644 "$T/spool/secret"
     "d:$T/spool/printers" "r:$T/spool/secret" "d:$T/spool" \
     "w:$T/spool/drop/bob/x.gcode" "d:$T/spool/drop/bob" "r:$T/bob.keys" \
     "r:$T/alice.keys" "r:/etc/passwd" "w:$T/spool/printers/x" \
-    "r:$T/spool/sftp/ssh_host_ed25519_key" "t:$PORT" > "$T/jail.out" 2>&1 ||
+    "r:$T/spool/sftp/ssh_host_ed25519_key" "t:$PORT" "u:$T/spool/control" \
+    "x:/bin/true" "f:" > "$T/jail.out" 2>&1 ||
     fail "jailtry: $(cat "$T/jail.out")"
 expect() {
 	grep -qx -- "$1" "$T/jail.out" || fail "confined: wanted '$1'; got: $(cat "$T/jail.out")"
@@ -118,7 +121,10 @@ expect "r:$T/alice.keys EACCES"
 expect "r:/etc/passwd EACCES"
 expect "w:$T/spool/printers/x EACCES"
 expect "r:$T/spool/sftp/ssh_host_ed25519_key EACCES"
-expect "t:$PORT EACCES"
+expect "t:$PORT EPERM"
+expect "u:$T/spool/control ok"
+expect "x:/bin/true EPERM"
+expect "f: EPERM"
 rm -f "$T/spool/drop/alice/new.gcode"
 
 # 4. 'as' from root and from spoold's own user is refused; gsftpd's
