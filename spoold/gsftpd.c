@@ -1242,8 +1242,14 @@ main(int argc, char *argv[])
 	}
 	if ((key = host_key(conf.sftp.host_key)) == NULL)
 		return 1;
-	if (root && chown(conf.sftp.host_key, uid, gid) < 0)
+	/* Ours, in gsftpd's folder, so that the unit's unprivileged start
+	 * reads it too; a key kept elsewhere is left as it is. */
+	dir = xasprintf("%s/sftp/", conf.spool_dir);
+	if (root && strncmp(conf.sftp.host_key, dir, strlen(dir)) == 0 &&
+	    strchr(conf.sftp.host_key + strlen(dir), '/') == NULL &&
+	    lchown(conf.sftp.host_key, uid, gid) < 0)
 		log_warn("%s", conf.sftp.host_key);
+	free(dir);
 	if ((bind = ssh_bind_new()) == NULL)
 		fatalx("libssh: cannot make a listener");
 	ssh_bind_options_set(bind, SSH_BIND_OPTIONS_PROCESS_CONFIG, &yes);
