@@ -62,11 +62,17 @@ gs_spoold_user() {
 	if [ "$(id -u)" = 0 ]; then echo "user = root"; fi
 }
 
-# gsftpd's user ([sftp] user): as root, nobody (an unprivileged user
-# every system has), with $T opened for it to pass; anyone else's tests
-# run gsftpd as themselves.
+# gsftpd's user ([sftp] user): as root, daemon (an unprivileged system
+# user; not nobody, whom the tests of other users' rights play), with $T
+# opened for it to pass; anyone else's tests run gsftpd as themselves.
 gs_sftp_user() {
-	if [ "$(id -u)" = 0 ]; then echo nobody; else id -un; fi
+	if [ "$(id -u)" != 0 ]; then
+		id -un
+	elif id daemon > /dev/null 2>&1; then
+		echo daemon
+	else
+		echo nobody
+	fi
 }
 
 # gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.

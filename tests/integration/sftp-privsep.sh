@@ -141,7 +141,7 @@ out=$(/usr/bin/python3 "$T/as.py" "$T/spool/control")
 out=$(setpriv --reuid="$SUSER" --regid="$SUSER" --clear-groups \
     /usr/bin/python3 "$T/as.py" "$T/spool/control")
 [ "$out" = error ] || fail "spoold's own user may speak for alice: $out"
-out=$(setpriv --reuid=daemon --regid=daemon --clear-groups \
+out=$(setpriv --reuid=bin --regid=bin --clear-groups \
     /usr/bin/python3 "$T/as.py" "$T/spool/control")
 [ "$out" = error ] || fail "another user may speak for alice: $out"
 out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
