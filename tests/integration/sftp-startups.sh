@@ -62,6 +62,9 @@ B
 [ "$(glog 'alice logged in from 127.0.0.1')" = 1 ] || fail "alice's login is not logged"
 echo go > "$T/hold"
 wait "$S"
+# Its four logins in progress end with it, before the next part counts.
+"$WAITFOR" count "$T/gsftpd.log" "127.0.0.2: connection ended" 4 ||
+    fail "the silent connections' processes did not end"
 
 # 2. A hundred addresses.
 silent 127.0.1.1 100 > "$T/silent.out" 2>&1 &
