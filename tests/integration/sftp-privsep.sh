@@ -91,6 +91,24 @@ B
 "$GQUEUE" -w 1 > /dev/null || fail "alice's upload was not printed"
 "$GQUEUE" --history --json 1 | grep -q '"owner": "alice"' || fail "job 1 is not alice's"
 
+# 2b. File permissions alone, without the confinement, keep gsftpd's
+#    user to the accounts' drop folders: not the spool, its database,
+#    drop/ itself, a local user's drop folder, nor a listing of jobs/.
+mkdir "$T/spool/drop/bin"
+chown bin:"$(id -gn "$SUSER")" "$T/spool/drop/bin"
+chmod 2770 "$T/spool/drop/bin"
+as_gsftpd() { setpriv --reuid=nobody --regid=nogroup --init-groups "$@"; }
+for f in "$T/spool/x" "$T/spool/drop/x" "$T/spool/drop/bin/x" \
+    "$T/spool/jobs/x" "$T/spool/queue.db"; do
+	as_gsftpd sh -c ': >> "$1"' sh "$f" 2>/dev/null &&
+	    fail "gsftpd's user may write $f"
+done
+as_gsftpd ls "$T/spool/jobs" > /dev/null 2>&1 && fail "gsftpd's user may list jobs/"
+as_gsftpd sh -c ': > "$1"' sh "$T/spool/drop/alice/.probe" ||
+    fail "gsftpd's user may not write alice's drop folder"
+rm -f "$T/spool/drop/alice/.probe"
+rmdir "$T/spool/drop/bin"
+
 # 3. A helper in a connection's place, confined for alice: her tree
 #    only, whatever it asks of the kernel (Landlock), and no TCP socket,
 #    no program run, no process started (seccomp); spoold's control
