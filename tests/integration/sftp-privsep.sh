@@ -104,6 +104,9 @@ for f in "$T/spool/x" "$T/spool/drop/x" "$T/spool/drop/bin/x" \
 	    fail "gsftpd's user may write $f"
 done
 as_gsftpd ls "$T/spool/jobs" > /dev/null 2>&1 && fail "gsftpd's user may list jobs/"
+[ -f "$T/spool/jobs/1.gcode" ] || fail "job 1's file is not kept"
+as_gsftpd cat "$T/spool/jobs/1.gcode" > /dev/null 2>&1 &&
+    fail "gsftpd's user may read a job's G-code"
 as_gsftpd sh -c ': > "$1"' sh "$T/spool/drop/alice/.probe" ||
     fail "gsftpd's user may not write alice's drop folder"
 rm -f "$T/spool/drop/alice/.probe"
@@ -121,7 +124,8 @@ chmod 644 "$T/spool/secret"
     "d:$T/spool/printers" "r:$T/spool/secret" "d:$T/spool" \
     "w:$T/spool/drop/bob/x.gcode" "d:$T/spool/drop/bob" "r:$T/bob.keys" \
     "r:$T/alice.keys" "r:/etc/passwd" "w:$T/spool/printers/x" \
-    "r:$T/spool/sftp/ssh_host_ed25519_key" "t:$PORT" "u:$T/spool/control" \
+    "r:$T/spool/sftp/ssh_host_ed25519_key" "r:$T/spool/jobs/1.gcode" \
+    "t:$PORT" "u:$T/spool/control" \
     "x:/bin/true" "f:" > "$T/jail.out" 2>&1 ||
     fail "jailtry: $(cat "$T/jail.out")"
 expect() {
@@ -139,6 +143,7 @@ expect "r:$T/alice.keys EACCES"
 expect "r:/etc/passwd EACCES"
 expect "w:$T/spool/printers/x EACCES"
 expect "r:$T/spool/sftp/ssh_host_ed25519_key EACCES"
+expect "r:$T/spool/jobs/1.gcode EACCES"
 expect "t:$PORT EPERM"
 expect "u:$T/spool/control ok"
 expect "x:/bin/true EPERM"
