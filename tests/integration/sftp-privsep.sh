@@ -5,8 +5,10 @@
 # confined as a connection is cannot reach past its account's tree by
 # direct system calls; spoold lets only gsftpd's user say 'as'; 70
 # wrong keys and a stall are logged with their fingerprints and end in
-# a ban, and so is a client silent through the login grace; a backend
-# takes re-attaching from spoold's user alone.  The test user
+# a ban, and so is a client silent through the login grace; gsftpd
+# started as the unit does (-P as root, then as its user) serves, and
+# refuses to run as another; spoold refuses a user that does not exist;
+# a backend takes re-attaching from spoold's user alone.  The test user
 # _gspool-test is made with useradd if missing.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
@@ -244,6 +246,41 @@ while s.recv(4096):
 PY
 "$WAITFOR" contains "$T/gsftpd.log" "127.0.0.5: login failed: no attempt before the login grace ran out" ||
     fail "a silent client's login grace is not logged"
+
+# 6b. As the unit starts it: gsftpd -P as root makes the folders, then
+#    gsftpd is started as its user, unprivileged; alice logs in.  Started
+#    as another user, it refuses to run.
+gs_stop_gsftpd
+"$BIN/spoold/gsftpd" -P -c "$GSPOOL_CONF" 2>>"$T/gsftpd.log" || fail "gsftpd -P failed"
+out=$(setpriv --reuid=bin --regid=bin --clear-groups "$BIN/spoold/gsftpd" -f \
+    -c "$GSPOOL_CONF" 2>&1) && fail "gsftpd ran as bin"
+case $out in
+*"running as uid $(id -u bin), not as [sftp] user nobody"*) ;;
+*) fail "gsftpd as bin said: $out" ;;
+esac
+mkdir "$T/unpriv"
+chown nobody "$T/unpriv"
+setpriv --reuid=nobody --regid=nogroup --init-groups "$BIN/spoold/gsftpd" -f -d \
+    -c "$GSPOOL_CONF" -p "$T/unpriv/port" 2>>"$T/gsftpd.log" &
+GSFTPD_PID=$!
+"$WAITFOR" exists "$T/unpriv/port" || fail "gsftpd did not start as nobody"
+PORT=$(cat "$T/unpriv/port")
+sed -i "s/^\[127.0.0.1\]:[0-9]* /[127.0.0.1]:$PORT /" "$T/known_hosts"
+[ "$(ruid_all "$GSFTPD_PID")" = "$NUID $NUID $NUID $NUID" ] ||
+    fail "gsftpd started as nobody runs as $(ruid_all "$GSFTPD_PID")"
+as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "alice, gsftpd started as nobody"; }
+put $CUBE drop/cube2.gcode
+B
+"$WAITFOR" gone "$T/spool/drop/alice/cube2.gcode" || fail "spoold did not take alice's upload"
+
+# 6c. spoold started as root for a user that does not exist refuses to.
+sed -e "s|^directory = .*|directory = $T/spool2|" \
+    -e "s|^user = $SUSER\$|user = no-such-gspool-user|" "$GSPOOL_CONF" > "$T/bad.conf"
+grep -q '^user = no-such-gspool-user$' "$T/bad.conf" || fail "the bad configuration"
+"$SPOOLD" -d -c "$T/bad.conf" 2> "$T/bad.err" && fail "spoold ran as root"
+grep -q "cannot become \[spool\] user no-such-gspool-user: user no-such-gspool-user: no such user" \
+    "$T/bad.err" || fail "spoold said: $(cat "$T/bad.err")"
+[ ! -e "$T/spool2" ] || fail "spoold made its spool before dropping root"
 
 # 7. A backend's re-attach socket takes spoold's user alone: root is
 #    refused, then spoold (started as root, become $SUSER) re-attaches.
