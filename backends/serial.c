@@ -1137,8 +1137,8 @@ handle_ctl(struct backend *b)
 }
 
 /* RUNDIR/PRINTER.sock: where a new spoold finds this backend.  Only
- * our own user (spoold's) or root may connect: the directory is
- * spoold's, and each caller's credentials are checked on accept. */
+ * our own user (spoold's) may connect: the directory is spoold's, and
+ * each caller's credentials are checked on accept. */
 static void
 attach_listen(struct backend *b)
 {
@@ -1207,8 +1207,10 @@ attach_accept(struct backend *b)
 	fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* spoold's user alone (the backend's own): not root, not gsftpd's
+	 * or any other user. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != getuid() && cred.uid != 0)) {
+	    cred.uid != getuid()) {
 		log_warnx("%s: refused a connection from uid %ld", b->printer,
 		    (long)cred.uid);
 		close(fd);

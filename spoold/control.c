@@ -53,6 +53,7 @@
 #include "gcode.h"
 #include "log.h"
 #include "msg.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -240,16 +241,35 @@ may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 	return own_job(c, j) || is_admin(sd, c);
 }
 
-/* "as ACCOUNT": gsftpd, running as spoold's own user, speaks for one of
- * its accounts from here on: that account's jobs, no administrator's
- * rights.  Nobody else may. */
+/* Is the caller gsftpd's user ([sftp] user)?  Never root, nor one
+ * already speaking for an account. */
+static int
+is_gsftpd(struct spoold *sd, const struct client *c)
+{
+	char err[128];
+	uid_t uid;
+	gid_t gid;
+
+	return c->uid != VIRTUAL_UID && c->uid != 0 &&
+	    priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid;
+}
+
+/* "as ACCOUNT": gsftpd speaks for one of its accounts from here on:
+ * that account's jobs, no administrator's rights.  Only gsftpd's user
+ * may, known by SO_PEERCRED: not root, not spoold's own user (unless
+ * both run unprivileged as one user), not any other. */
 static void
 do_as(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *name = msg_field(m, 1);
 
-	if (c->uid != getuid() || c->uid == VIRTUAL_UID) {
-		reply_error(c, "as: only gsftpd may speak for an account");
+	if (!is_gsftpd(sd, c)) {
+		log_warnx("control: 'as' refused to uid %ld: only gsftpd's"
+		    " user %s may speak for an account", (long)c->uid,
+		    sd->conf.sftp.user);
+		reply_error(c, "as: only gsftpd (user %s) may speak for an"
+		    " account", sd->conf.sftp.user);
 		return;
 	}
 	if (conf_account(&sd->conf, name) == NULL) {
@@ -1047,6 +1067,10 @@ control_client(struct spoold *sd, struct client *c)
 	verb = msg_field(&m, 0);
 	if (strcmp(verb, "as") == 0)
 		do_as(sd, c, &m);
+	else if (c->uid != getuid() && is_gsftpd(sd, c))
+		/* gsftpd's user has one role: its accounts'. */
+		reply_error(c, "gsftpd's user may only speak for an account"
+		    " ('as ACCOUNT' first)");
 	else if (strcmp(verb, "submit") == 0)
 		do_submit(sd, c, &m);
 	else if (strcmp(verb, "queue") == 0)

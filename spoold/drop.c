@@ -47,6 +47,7 @@
 #include <inotifytools/inotifytools.h>
 
 #include "log.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -449,6 +450,7 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	char *dir, *path, *title = NULL;
 	struct taking *t;
 	uid_t uid;
+	gid_t gid;
 	long id;
 	int dfd, fd;
 
@@ -461,9 +463,12 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		log_warn("drop: %s", dir);
 		goto out;
 	}
-	/* An SFTP account's folder belongs to spoold's own user (gsftpd
-	 * writes it); its jobs are the account's. */
-	if (conf_account(&sd->conf, user) != NULL && dst.st_uid == getuid())
+	/* An SFTP account's folder belongs to gsftpd's user (gsftpd(8):
+	 * it writes there, spoold's group takes), or to spoold's own user
+	 * if gsftpd runs as it; its jobs are the account's. */
+	if (conf_account(&sd->conf, user) != NULL && (dst.st_uid == getuid() ||
+	    (priv_lookup(sd->conf.sftp.user, &uid, &gid, reason,
+	    sizeof(reason)) == 0 && uid != 0 && dst.st_uid == uid)))
 		uid = VIRTUAL_UID;
 	else if ((pw = getpwnam(user)) != NULL && pw->pw_uid == dst.st_uid)
 		uid = pw->pw_uid;

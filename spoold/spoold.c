@@ -33,6 +33,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -347,6 +348,18 @@ main(int argc, char *argv[])
 	    getenv("JOURNAL_STREAM") != NULL ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    verbose);
 	umask(022);
+	/* Started as root: [spool] user for good, before anything else
+	 * is opened (the spool is that user's: gspool.tmpfiles). */
+	if (geteuid() == 0 && strcmp(sd.conf.user, "root") != 0) {
+		char err[256];
+
+		if (priv_drop(sd.conf.user, err, sizeof(err)) < 0)
+			fatalx("cannot become [spool] user %s: %s",
+			    sd.conf.user, err);
+		log_info("running as %s", sd.conf.user);
+	} else if (geteuid() == 0)
+		log_warnx("running as root ([spool] user = root): a flaw in"
+		    " spoold or a backend is root's");
 
 	if (make_dirs(&sd) < 0 || lock_spool(&sd) < 0)
 		return 1;
