@@ -159,7 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (op < 0xd0) {
 			for (k = 0; k < (size_t)(op & 0x0f) + 1 &&
 			    link_wants_line(&lk); k++) {
-				if (link_send_line(&lk, lines[which++ % 9],
+				if (link_send_line(&lk, lines[which++ %
+				    (sizeof(lines) / sizeof(lines[0]))],
 				    now) == 0)
 					job_lines++;
 			}

@@ -130,6 +130,7 @@ struct vp {
 	usec		 plan_end[MAX_PLANNER];
 	int		 plan_head, plan_len;
 	int		 starved;	/* ran dry with nothing waiting */
+	usec		 starved_at;	/* since then */
 	int		 moved;		/* a move since the last M110 */
 	double		 pos[4], feed;	/* X Y Z E, mm/min */
 	int		 relative;
@@ -147,6 +148,7 @@ struct vp {
 	/* Counters for the summary. */
 	unsigned long long bytes_in, bytes_out, rx_dropped;
 	unsigned long	 errors, resends, underruns, oks_dropped;
+	usec		 starved_us;	/* the planner dry, in all */
 	unsigned long	 probe_errors;	/* the host's deliberate bad sum */
 	unsigned long	 rx_overflows;	/* times bytes began to be lost */
 	int		 rx_full;	/* losing bytes now */
@@ -398,8 +400,11 @@ plan_retire(struct vp *vp, usec now)
 		vp->plan_len--;
 		/* Dry, and the host has sent nothing that could run. */
 		if (vp->plan_len == 0 && vp->q_len == 0 && !vp->busy &&
-		    vp->rx_len == 0)
+		    vp->rx_len == 0) {
 			vp->starved = 1;
+			vp->starved_at = vp->plan_end[(vp->plan_head +
+			    MAX_PLANNER - 1) % MAX_PLANNER];
+		}
 	}
 }
 
@@ -445,8 +450,10 @@ plan_move(struct vp *vp, const char *cmd, usec now)
 	dt = vp->feed > 0 ? d / (vp->feed / 60.0) : 0;
 	dur = (usec)(dt * 1e6 * vp->o.time_scale);
 	/* Moves that take no time cannot stutter. */
-	if (vp->starved && vp->moved && vp->o.time_scale > 0)
+	if (vp->starved && vp->moved && vp->o.time_scale > 0) {
 		vp->underruns++;
+		vp->starved_us += now - vp->starved_at;
+	}
 	vp->starved = 0;
 	vp->moved = 1;
 	start = vp->plan_len > 0 ?
@@ -1043,12 +1050,13 @@ write_summary(struct vp *vp, const char *path)
 	}
 	fprintf(fp, "{\"lines_executed\":%ld,\"lines_accepted\":%ld,"
 	    "\"errors\":%lu,\"probe_errors\":%lu,\"resends\":%lu,"
-	    "\"planner_underruns\":%lu,"
+	    "\"planner_underruns\":%lu,\"starved_s\":%.3f,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
 	    "\"rx_overflows\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
-	    vp->resends, vp->underruns, vp->bytes_in, vp->bytes_out,
+	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
+	    vp->bytes_in, vp->bytes_out,
 	    vp->rx_dropped, vp->rx_overflows, vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out);
 	if (fclose(fp) == 0)
