@@ -81,6 +81,7 @@ struct job {
 	long long	 started;	/* monotonic ms */
 	unsigned long long bytes0;	/* link bytes sent at the start */
 	unsigned long	 resends0, timeouts0, faults0, lost_oks0;
+	unsigned long	 told[3];	/* link figures spoold has */
 	int		 fd;
 	struct gcode_lexer lx;
 	char		*buf;
@@ -190,17 +191,17 @@ job_stats(struct backend *b)
 
 	getrusage(RUSAGE_SELF, &ru);
 	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
-	    " faults=%lu lost_oks=%lu timeouts=%lu cpu_s=%.3f user_s=%.3f"
-	    " max_rss_kib=%ld", b->printer,
+	    " faults=%lu lost_oks=%lu timeouts=%lu rtt_ms=%ld cpu_s=%.3f"
+	    " user_s=%.3f switches=%ld max_rss_kib=%ld", b->printer,
 	    b->job.id, b->job.acked, b->link.bytes_sent - b->job.bytes0, secs,
 	    b->link.resends - b->job.resends0,
 	    b->link.faults - b->job.faults0,
 	    b->link.lost_oks - b->job.lost_oks0,
-	    b->link.timeout_count - b->job.timeouts0,
+	    b->link.timeout_count - b->job.timeouts0, b->link.rtt_ms,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	    ru.ru_maxrss);
+	    ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_maxrss);
 }
 
 /* Keep how the job ended where spoold looks after a restart, written
@@ -228,6 +229,30 @@ end_file_write(struct backend *b, const char *state, const char *reason)
 	free(tmp);
 }
 
+/* The link's figures for the job, as its attributes: when they change
+ * (with the progress), and all of them at the end. */
+static void
+job_link_attrs(struct backend *b, int all)
+{
+	unsigned long v[3];
+	static const char *const names[3] = { "link.resends",
+	    "link.faults", "link.lost_oks" };
+	char id[32], val[32];
+	int i;
+
+	v[0] = b->link.resends - b->job.resends0;
+	v[1] = b->link.faults - b->job.faults0;
+	v[2] = b->link.lost_oks - b->job.lost_oks0;
+	snprintf(id, sizeof(id), "%ld", b->job.id);
+	for (i = 0; i < 3; i++) {
+		if (!all && v[i] == b->job.told[i])
+			continue;
+		b->job.told[i] = v[i];
+		snprintf(val, sizeof(val), "%lu", v[i]);
+		tell(b, "attr", id, names[i], val);
+	}
+}
+
 /* Tell spoold how the job ended (once). */
 static void
 job_report(struct backend *b, const char *state, const char *reason)
@@ -241,6 +266,7 @@ job_report(struct backend *b, const char *state, const char *reason)
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, state,
 	    reason[0] ? ": " : "", reason);
 	job_stats(b);
+	job_link_attrs(b, 1);
 	/* Kept first, told second: a spoold that dies before it records
 	 * what it was told finds it there after its restart. */
 	end_file_write(b, state, reason);
@@ -280,6 +306,7 @@ job_progress(struct backend *b, long long now, int force)
 		close(b->ctl);
 		b->ctl = -1;
 	}
+	job_link_attrs(b, 0);
 }
 
 /* The job's lines up to `acked' are acknowledged: the layer reached is

@@ -140,6 +140,12 @@ expect_log() {
 	[ -n "$VP_FAULTS" ] || expect_clean "$T/vprinter.log.json"
 }
 
+# link_attr ID NAME: a figure of job ID's link (link.NAME), as gqueue -l
+# shows it among the job's attributes.
+link_attr() {
+	"$GQUEUE" -l --history "$1" | sed -n "s/.*link\.$2=\([0-9]*\).*/\1/p"
+}
+
 # vp_field NAME FILE: a number from the virtual printer's summary.
 vp_field() {
 	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"

@@ -16,6 +16,15 @@ case_run() {	# name vprinter-options...
 	"$GQUEUE" -w "$id" > "$T/wait.out" ||
 		fail "$name: the job did not complete: $(cat "$T/wait.out")"
 	expect_log "$CUBE"
+	# gqueue -l shows the job's faults and resends.
+	f=$(link_attr "$id" faults) r=$(link_attr "$id" resends)
+	[ -n "$f" ] && [ -n "$r" ] && [ "$r" -ge "$f" ] ||
+		fail "$name: gqueue -l: $("$GQUEUE" -l --history "$id")"
+	case "$name" in
+	damaged-in|no-ok-after-resend|advanced-ok)
+		[ "$f" -gt 0 ] || fail "$name: no fault counted" ;;
+	esac
+	echo "$name: faults=$f resends=$r"
 	gs_stop_spoold
 	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
 	pkill -f -- "$T/" || true

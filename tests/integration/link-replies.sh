@@ -39,6 +39,8 @@ run() {	# name vprinter-options...
 	"$GQUEUE" -w "$id" > "$T/wait.out" ||
 		fail "$name: the job did not complete: $(cat "$T/wait.out")"
 	expect_log "$f"
+	[ "$(link_attr "$id" faults)" = 0 ] && [ "$(link_attr "$id" resends)" = 0 ] ||
+		fail "$name: gqueue -l: $("$GQUEUE" -l --history "$id")"
 	gs_stop_spoold
 	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
 	echo "$name: $(cat "$T/vprinter.log.json")"
