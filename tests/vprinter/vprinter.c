@@ -515,8 +515,11 @@ fault_check(struct vp *vp)
 		vp->o.runaway_at = 0;
 		vp_halt(vp, "Thermal Runaway, system stopped! Heater_ID: bed");
 	} else if (vp->o.silent_after >= 0 &&
-	    vp->executed >= vp->o.silent_after)
+	    vp->executed >= vp->o.silent_after) {
+		/* Until a reset: the host opening the port again. */
+		vp->o.silent_after = -1;
 		vp->hung = 1;
+	}
 }
 
 /* Start a command; returns 1 if it blocks (its ok comes later). */
