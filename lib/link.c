@@ -9,20 +9,32 @@
  * drops bytes that overflow it) and the window in lines (its command
  * queue).  A "Resend: n" is go-back-N: lines from n on are lost (Marlin
  * drains its receive buffer on an error), lines before n still owe
- * their "ok".  The engine then stops, lets the burst of errors that
- * lines in transit cause pass (a quiet period), collects the "ok"s
- * still owed (and the one some firmware sends after Resend:, which the
- * handshake measures), and resends from n one line at a time for a
- * while; after repeated resends it stays at one line for longer.
+ * their "ok".  The engine then stops only while the burst of errors
+ * that lines in transit cause lasts (about a round trip, timed afresh
+ * by each error), counts the burst as one fault, takes the "ok" some
+ * firmware sends right after Resend: (the handshake measures whether
+ * it does) for nothing, and resends from n with the whole window.  The
+ * window in bytes shrinks only when faults recur close together, each
+ * on a line sent with it nearly full, and grows back after lines
+ * without a fault.
+ *
+ * Attributing replies.  A plain "ok" answers the oldest line in
+ * flight; "ok T:..." the oldest M105 in flight (the job's own or the
+ * engine's), never a line after it; "ok N<n>" (ADVANCED_OK) line n.
+ * So no reply of a job's line is ever taken for a line not yet run,
+ * which would let bytes go past the firmware's receive buffer.
  *
  * Recovering "ok"s.  A damaged "ok" is lost for good, and a damaged N
  * word earns an "ok" for nothing.  So the count of lines in flight can
  * drift; an M105 puts it right: its reply, "ok T:...", acknowledges the
  * M105 and, since the firmware runs lines in order, every line before
- * it.  An M105 goes out after a period of silence (ok_timeout, longer
- * while a long command such as G28 or M109 runs and the printer still
- * talks), on "wait", and every sync_ms during a job.  Too many silent
- * periods in a row end the job.
+ * it; those still unanswered had lost their "ok".  An M105 goes in the
+ * stream every probe_every lines (fewer while it finds lost "ok"s),
+ * after a quiet spell with lines in flight (not behind a long command
+ * such as G28 or M109), on "wait", after a period of silence
+ * (ok_timeout), and every sync_ms during a job.  Too many silent
+ * periods in a row end the job; a printer that auto-reports and says
+ * nothing for silence_ms is gone sooner.
  *
  * Security: printer replies are untrusted.  A reply line is kept to
  * LINK_RXLINE bytes; a resend request far from the lines in flight is

@@ -8,9 +8,12 @@
  * It numbers and checksums every line, keeps the lines sent for
  * go-back-N resends, and keeps the firmware's buffers full: lines in
  * flight are bounded by the firmware's receive buffer (bytes) and its
- * command queue (lines), and drop to one at a time by themselves when
- * resends pile up.  Lost "ok"s are recovered with an M105 whose reply
- * ("ok T:...") acknowledges every line before it.
+ * command queue (lines).  After a fault it resends with the whole
+ * window once the fault's burst of errors has passed, and narrows the
+ * window only when faults recur with it full.  Lost "ok"s are found by
+ * an M105 in the stream, whose reply ("ok T:...") acknowledges every
+ * line before it; a reply is taken only for a line it cannot belong
+ * to another of.
  */
 #ifndef GSPOOL_LINK_H
 #define GSPOOL_LINK_H
