@@ -81,7 +81,8 @@ struct job {
 	long		 id;		/* 0: none */
 	long long	 started;	/* monotonic ms */
 	unsigned long long bytes0;	/* link bytes sent at the start */
-	unsigned long	 resends0, timeouts0;
+	unsigned long	 resends0, timeouts0, faults0, lost_oks0;
+	unsigned long	 told[3];	/* link figures spoold has */
 	int		 fd;
 	struct gcode_lexer lx;
 	char		*buf;
@@ -132,6 +133,8 @@ struct backend {
 	int		 reset_pending;	/* close the port once M112 is out */
 	char		 last_status[512];
 	char		 last_state[32], last_text[480];
+	char		 alive_state[32], alive_text[480];	/* before
+					   the printer fell silent */
 	int		 manual;	/* running gpc send's lines */
 	int		 manual_input_done;
 	char		 manual_out[2048];	/* what the printer said */
@@ -202,14 +205,17 @@ job_stats(struct backend *b)
 
 	getrusage(RUSAGE_SELF, &ru);
 	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
-	    " timeouts=%lu cpu_s=%.3f user_s=%.3f max_rss_kib=%ld", b->printer,
+	    " faults=%lu lost_oks=%lu timeouts=%lu rtt_ms=%ld cpu_s=%.3f"
+	    " user_s=%.3f switches=%ld max_rss_kib=%ld", b->printer,
 	    b->job.id, b->job.acked, b->link.bytes_sent - b->job.bytes0, secs,
 	    b->link.resends - b->job.resends0,
-	    b->link.timeout_count - b->job.timeouts0,
+	    b->link.faults - b->job.faults0,
+	    b->link.lost_oks - b->job.lost_oks0,
+	    b->link.timeout_count - b->job.timeouts0, b->link.rtt_ms,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
 	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
 	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	    ru.ru_maxrss);
+	    ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_maxrss);
 }
 
 /* Keep how the job ended where spoold looks after a restart, written
@@ -237,6 +243,30 @@ end_file_write(struct backend *b, const char *state, const char *reason)
 	free(tmp);
 }
 
+/* The link's figures for the job, as its attributes: when they change
+ * (with the progress), and all of them at the end. */
+static void
+job_link_attrs(struct backend *b, int all)
+{
+	unsigned long v[3];
+	static const char *const names[3] = { "link.resends",
+	    "link.faults", "link.lost_oks" };
+	char id[32], val[32];
+	int i;
+
+	v[0] = b->link.resends - b->job.resends0;
+	v[1] = b->link.faults - b->job.faults0;
+	v[2] = b->link.lost_oks - b->job.lost_oks0;
+	snprintf(id, sizeof(id), "%ld", b->job.id);
+	for (i = 0; i < 3; i++) {
+		if (!all && v[i] == b->job.told[i])
+			continue;
+		b->job.told[i] = v[i];
+		snprintf(val, sizeof(val), "%lu", v[i]);
+		tell(b, "attr", id, names[i], val);
+	}
+}
+
 /* Tell spoold how the job ended (once). */
 static void
 job_report(struct backend *b, const char *state, const char *reason)
@@ -250,6 +280,7 @@ job_report(struct backend *b, const char *state, const char *reason)
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, state,
 	    reason[0] ? ": " : "", reason);
 	job_stats(b);
+	job_link_attrs(b, 1);
 	/* Kept first, told second: a spoold that dies before it records
 	 * what it was told finds it there after its restart. */
 	end_file_write(b, state, reason);
@@ -292,6 +323,7 @@ job_progress(struct backend *b, long long now, int force)
 		close(b->ctl);
 		b->ctl = -1;
 	}
+	job_link_attrs(b, 0);
 }
 
 /* The job's lines up to `acked' are acknowledged: the layer reached is
@@ -969,6 +1001,24 @@ handle_events(struct backend *b, long long now)
 			log_warnx("%s: no answer from the printer (%ld in a"
 			    " row); asking with M105", b->printer, ev.line);
 			break;
+		case LINK_EV_SILENT:
+			/* Said at once; what it was comes back with it. */
+			snprintf(b->alive_state, sizeof(b->alive_state), "%s",
+			    b->last_state);
+			snprintf(b->alive_text, sizeof(b->alive_text), "%s",
+			    b->last_text);
+			status(b, "error", ev.text);
+			break;
+		case LINK_EV_ALIVE:
+			if (b->alive_state[0] != '\0')
+				status(b, b->alive_state, b->alive_text);
+			b->alive_state[0] = '\0';
+			break;
+		case LINK_EV_LOST:
+			/* A frozen board: the job stops, and the port is
+			 * opened again later (which resets most boards). */
+			port_lost(b, ev.text);
+			return;
 		case LINK_EV_TEMPS:
 			/* At most one report a second goes to spoold. */
 			if (now - b->temps_at >= 1000 &&
@@ -1039,6 +1089,8 @@ handle_ctl(struct backend *b)
 		b->job.bytes0 = b->link.bytes_sent;
 		b->job.resends0 = b->link.resends;
 		b->job.timeouts0 = b->link.timeout_count;
+		b->job.faults0 = b->link.faults;
+		b->job.lost_oks0 = b->link.lost_oks;
 		b->job.buf = xmalloc(JOB_BUFSZ);
 		gcode_lexer_init(&b->job.lx, NULL);
 		gstate_init(&b->job.gs);

@@ -9,20 +9,32 @@
  * drops bytes that overflow it) and the window in lines (its command
  * queue).  A "Resend: n" is go-back-N: lines from n on are lost (Marlin
  * drains its receive buffer on an error), lines before n still owe
- * their "ok".  The engine then stops, lets the burst of errors that
- * lines in transit cause pass (a quiet period), collects the "ok"s
- * still owed (and the one some firmware sends after Resend:, which the
- * handshake measures), and resends from n one line at a time for a
- * while; after repeated resends it stays at one line for longer.
+ * their "ok".  The engine then stops only while the burst of errors
+ * that lines in transit cause lasts (about a round trip, timed afresh
+ * by each error), counts the burst as one fault, takes the "ok" some
+ * firmware sends right after Resend: (the handshake measures whether
+ * it does) for nothing, and resends from n with the whole window.  The
+ * window in bytes shrinks only when faults recur close together, each
+ * on a line sent with it nearly full, and grows back after lines
+ * without a fault.
+ *
+ * Attributing replies.  A plain "ok" answers the oldest line in
+ * flight; "ok T:..." the oldest M105 in flight (the job's own or the
+ * engine's), never a line after it; "ok N<n>" (ADVANCED_OK) line n.
+ * So no reply of a job's line is ever taken for a line not yet run,
+ * which would let bytes go past the firmware's receive buffer.
  *
  * Recovering "ok"s.  A damaged "ok" is lost for good, and a damaged N
  * word earns an "ok" for nothing.  So the count of lines in flight can
  * drift; an M105 puts it right: its reply, "ok T:...", acknowledges the
  * M105 and, since the firmware runs lines in order, every line before
- * it.  An M105 goes out after a period of silence (ok_timeout, longer
- * while a long command such as G28 or M109 runs and the printer still
- * talks), on "wait", and every sync_ms during a job.  Too many silent
- * periods in a row end the job.
+ * it; those still unanswered had lost their "ok".  An M105 goes in the
+ * stream every probe_every lines (fewer while it finds lost "ok"s),
+ * after a quiet spell with lines in flight (not behind a long command
+ * such as G28 or M109), on "wait", after a period of silence
+ * (ok_timeout), and every sync_ms during a job.  Too many silent
+ * periods in a row end the job; a printer that auto-reports and says
+ * nothing for silence_ms is gone sooner.
  *
  * Security: printer replies are untrusted.  A reply line is kept to
  * LINK_RXLINE bytes; a resend request far from the lines in flight is
@@ -38,13 +50,22 @@
 
 #include "link.h"
 
-#define RESEND_QUIET_MS		100	/* let an error burst pass */
+#define QUIET_MIN_MS		10	/* a fault's burst: at least, */
+#define QUIET_MAX_MS		200	/* at most */
 #define IDLE_POLL_WAIT_MS	2000	/* for the "ok" of an idle M105 */
-#define PINGPONG_AFTER_RESEND	32	/* lines sent one at a time */
-#define PINGPONG_AFTER_STORM	1000
-#define STORM_RESENDS		4	/* resends within STORM_LINES */
-#define STORM_LINES		500
 #define MAX_IGNORED_RESENDS	16
+#define FAULT_SPAN		64	/* LINK_FAULT_MEMORY faults within
+					   this many lines, each at a full
+					   window: the window shrinks */
+#define GROW_AFTER		256	/* lines without a fault: it grows */
+#define BUDGET_MIN		32	/* bytes */
+#define PROBE_EVERY_MIN		16	/* lines between stream probes */
+#define PROBE_EVERY_MAX		512
+#define PROBE_BYTES		20	/* "N<n> M105*<cs>\n" at most */
+#define REPORT_PERIOD_MS	2000	/* M155 S2 */
+#define SILENT_PERIODS		3	/* reports missed: not responding */
+
+static void	link_probe_stalled(struct link *, long long);
 
 void
 link_opts_default(struct link_opts *o)
@@ -57,6 +78,7 @@ link_opts_default(struct link_opts *o)
 	o->rx_buffer = 128;
 	o->sync_ms = 2000;
 	o->stall_ms = 1000;
+	o->silence_ms = 15000;
 	o->resend_ok = LINK_RESEND_OK_AUTO;
 }
 
@@ -88,6 +110,9 @@ link_event_name(enum link_event_type t)
 	case LINK_EV_TEMPS:	return "temps";
 	case LINK_EV_ACTION:	return "action";
 	case LINK_EV_INFO:	return "info";
+	case LINK_EV_SILENT:	return "silent";
+	case LINK_EV_ALIVE:	return "alive";
+	case LINK_EV_LOST:	return "lost";
 	}
 	return "?";
 }
@@ -107,7 +132,10 @@ link_init(struct link *lk, const struct link_opts *o)
 	lk->state = LINK_CLOSED;
 	lk->deadline = -1;
 	lk->acked_n = lk->sent_n = -1;
+	lk->fault_n = -1;
 	lk->resend_ok = lk->opts.resend_ok != LINK_RESEND_OK_NO;
+	lk->budget = (size_t)lk->opts.rx_buffer - 1;
+	lk->probe_every = PROBE_EVERY_MAX / 4;
 }
 
 static void
@@ -179,10 +207,19 @@ is_long_command(const char *cmd)
 	return 0;
 }
 
+/* M105, whatever its words: its reply is "ok T:...", not "ok". */
+static int
+is_m105(const char *cmd)
+{
+	return (cmd[0] == 'M' || cmd[0] == 'm') && strncmp(cmd + 1, "105", 3)
+	    == 0 && !isdigit((unsigned char)cmd[4]) && cmd[4] != '.';
+}
+
 /* Flags kept beside each line of the history. */
 #define LINE_LONG	1
 #define LINE_PROBE	2	/* an M105 we added */
 #define LINE_JOB	4	/* a line of the job itself */
+#define LINE_TEMP	8	/* an M105 (ours or the job's): "ok T:" */
 
 static int
 link_put(struct link *lk, const char *s, size_t n)
@@ -210,6 +247,8 @@ link_frame(struct link *lk, long n, const char *cmd, int flags)
 	lk->history_len[i] = (unsigned char)len;
 	if (is_long_command(cmd))
 		flags |= LINE_LONG;
+	if (is_m105(cmd))
+		flags |= LINE_TEMP;
 	lk->history_long[i] = (unsigned char)flags;
 	return 0;
 }
@@ -236,7 +275,9 @@ write_line(struct link *lk, long n)
 	lk->sent_n = n;
 	lk->history_at[i] = lk->clock;
 	lk->inflight_bytes += line_bytes(lk, n);
-	if ((line_flags(lk, n) & LINE_PROBE) && lk->nprobes < LINK_MAXPROBES)
+	lk->history_fill[i] = (unsigned short)(lk->inflight_bytes < 65535 ?
+	    lk->inflight_bytes : 65535);
+	if ((line_flags(lk, n) & LINE_TEMP) && lk->nprobes < LINK_MAXPROBES)
 		lk->probes[lk->nprobes++] = n;
 }
 
@@ -257,7 +298,7 @@ static int
 can_write(const struct link *lk)
 {
 	long inflight = lk->sent_n - lk->acked_n;
-	size_t budget = (size_t)lk->opts.rx_buffer - 1;
+	size_t budget = lk->budget;
 
 	if (lk->state != LINK_PRINTING || lk->recovering || lk->idle_poll ||
 	    lk->sent_n + 1 >= lk->next_n)
@@ -300,6 +341,59 @@ link_check_done(struct link *lk)
 	}
 }
 
+/* The window in bytes grows back by an eighth after GROW_AFTER lines
+ * without a fault. */
+static void
+link_budget_grow(struct link *lk)
+{
+	size_t max = (size_t)lk->opts.rx_buffer - 1;
+	long since = lk->budget_at > lk->fault_n ? lk->budget_at : lk->fault_n;
+
+	if (lk->budget >= max || lk->acked_n - since < GROW_AFTER)
+		return;
+	lk->budget += max / 8 > 0 ? max / 8 : 1;
+	if (lk->budget > max)
+		lk->budget = max;
+	lk->budget_at = lk->acked_n;
+}
+
+/* A new fault on line n: if the last faults came close together, each
+ * on a line sent with the window nearly full, the printer loses lines
+ * when its buffer is full (its receive buffer is smaller than said, or
+ * it reads slowly): the window shrinks by a quarter.  Noise strikes at
+ * any fill and far apart, and leaves the window as it is. */
+static void
+link_weigh_fault(struct link *lk, long n)
+{
+	int i = (int)(n % LINK_HISTORY), k, full;
+	char why[160];
+
+	full = lk->history_n[i] == n &&
+	    (size_t)lk->history_fill[i] * 4 >= lk->budget * 3;
+	memmove(lk->fault_line, lk->fault_line + 1,
+	    sizeof(lk->fault_line[0]) * (LINK_FAULT_MEMORY - 1));
+	memmove(lk->fault_full, lk->fault_full + 1,
+	    sizeof(lk->fault_full[0]) * (LINK_FAULT_MEMORY - 1));
+	lk->fault_line[LINK_FAULT_MEMORY - 1] = n;
+	lk->fault_full[LINK_FAULT_MEMORY - 1] = full;
+	if (lk->nfaults_kept < LINK_FAULT_MEMORY)
+		lk->nfaults_kept++;
+	if (lk->nfaults_kept < LINK_FAULT_MEMORY ||
+	    n - lk->fault_line[0] > FAULT_SPAN || lk->budget <= BUDGET_MIN)
+		return;
+	for (k = 0; k < LINK_FAULT_MEMORY; k++)
+		if (!lk->fault_full[k])
+			return;
+	lk->budget = lk->budget * 3 / 4;
+	if (lk->budget < BUDGET_MIN)
+		lk->budget = BUDGET_MIN;
+	lk->budget_at = n;
+	lk->nfaults_kept = 0;
+	snprintf(why, sizeof(why), "faults recur with the window full: at"
+	    " most %zu bytes in flight for a while", lk->budget);
+	link_event(lk, LINK_EV_INFO, n, why);
+}
+
 /* Every line up to n is acknowledged. */
 static void
 ack_through(struct link *lk, long n, long long now)
@@ -329,6 +423,7 @@ ack_through(struct link *lk, long n, long long now)
 			lk->probes[j++] = lk->probes[k];
 	lk->nprobes = j;
 	lk->timeouts = 0;
+	link_budget_grow(lk);
 	arm_timeout(lk, now);
 	if (lk->job_acked > 0)
 		link_event(lk, LINK_EV_ACK, lk->job_acked, NULL);
@@ -483,6 +578,10 @@ link_job_begin(struct link *lk, long long now)
 	lk->job_acked = 0;
 	lk->extra_oks = 0;
 	lk->recovering = 0;
+	lk->fault_n = -1;
+	lk->nfaults_kept = 0;
+	lk->budget_at = 0;
+	lk->probe_due = lk->probe_every;
 	/* Nothing goes behind the M110 until it is acknowledged (one line
 	 * at a time while acked_n < pingpong_until): until then the
 	 * firmware numbers from the last line it took, and a job line
@@ -532,10 +631,39 @@ link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 	return 0;
 }
 
+/* The result of an M105 (ours or the job's) on line m: `lost' lines
+ * before it had lost their "ok".  Probes in the stream come more often
+ * while they find lost "ok"s, and less often while they find none. */
+static void
+link_probe_result(struct link *lk, long m, long lost)
+{
+	if (lost > 0) {
+		lk->lost_oks += (unsigned long)lost;
+		lk->probe_every /= 4;
+		if (lk->probe_every < PROBE_EVERY_MIN)
+			lk->probe_every = PROBE_EVERY_MIN;
+	} else {
+		lk->probe_every += lk->probe_every / 4;
+		if (lk->probe_every > PROBE_EVERY_MAX)
+			lk->probe_every = PROBE_EVERY_MAX;
+	}
+	lk->probe_due = m + lk->probe_every;
+}
+
 int
 link_send_line(struct link *lk, const char *cmd, long long now)
 {
-	return link_add_line(lk, cmd, LINE_JOB, now);
+	if (link_add_line(lk, cmd, LINE_JOB, now) < 0)
+		return -1;
+	/* Every probe_every lines an M105 goes in the stream, taking its
+	 * turn like any line: its reply settles any "ok" lost since the
+	 * last, without stopping the flow.  None while an M105 is on its
+	 * way (the job's own serves as well). */
+	if (lk->next_n - 1 >= lk->probe_due && lk->nprobes == 0 &&
+	    !(line_flags(lk, lk->next_n - 1) & LINE_TEMP) &&
+	    link_add_line(lk, "M105", LINE_PROBE, now) == 0)
+		lk->probe_due = lk->next_n - 1 + lk->probe_every;
+	return 0;
 }
 
 int
@@ -556,8 +684,8 @@ link_lines_acked(const struct link *lk)
 	return lk->acked_n;
 }
 
-/* An M105 whose "ok T:" acknowledges everything before it.  It goes
- * after every other line, whatever the window says. */
+/* An M105 whose "ok T:" acknowledges everything before it, written at
+ * once after every other line. */
 static void
 link_probe(struct link *lk, long long now)
 {
@@ -757,10 +885,19 @@ link_on_ok(struct link *lk, const char *s, long long now)
 	if (lk->state != LINK_PRINTING)
 		return;
 
-	/* "ok T:..." answers the oldest M105 in flight, and so every line
-	 * before it. */
-	if (strstr(s, "T:") != NULL && lk->nprobes > 0) {
-		ack_through(lk, lk->probes[0], now);
+	/* "ok T:..." answers the oldest M105 in flight, the job's or ours,
+	 * and so every line before it; lines before it still unanswered
+	 * lost their "ok".  With no M105 in flight it answers nothing
+	 * counted (a line already taken for answered). */
+	if (strstr(s, "T:") != NULL) {
+		long m, lost;
+
+		if (lk->nprobes == 0)
+			return;
+		m = lk->probes[0];
+		lost = m - 1 - lk->acked_n;
+		ack_through(lk, m, now);
+		link_probe_result(lk, m, lost);
 		return;
 	}
 	/* ADVANCED_OK: "ok N<n> P<planner> B<buffer>" names its line. */
@@ -782,7 +919,11 @@ link_on_ok(struct link *lk, const char *s, long long now)
 			ack_through(lk, n, now);
 			return;
 		}
+		/* A line already answered, or a damaged number. */
+		if (n <= lk->acked_n && n > lk->acked_n - LINK_HISTORY)
+			return;
 	}
+	/* The "ok" some firmware sends right after "Resend:". */
 	if (lk->extra_oks > 0) {
 		lk->extra_oks--;
 		return;
@@ -791,9 +932,25 @@ link_on_ok(struct link *lk, const char *s, long long now)
 		ack_through(lk, lk->acked_n + 1, now);
 }
 
+/* How long a fault's burst of errors lasts: the lines in transit when
+ * the firmware met the fault reach it and are answered within about a
+ * round trip. */
+static long
+quiet_ms(const struct link *lk)
+{
+	long q = lk->rtt_ms + lk->rtt_ms / 2;
+
+	if (q < QUIET_MIN_MS)
+		q = QUIET_MIN_MS;
+	if (q > QUIET_MAX_MS)
+		q = QUIET_MAX_MS;
+	return q;
+}
+
 static void
 link_end_recovery(struct link *lk, long long now)
 {
+	/* From the line asked for, with the whole window. */
 	lk->recovering = 0;
 	lk->extra_oks = 0;
 	link_pump(lk, now);
@@ -851,13 +1008,29 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 	}
 	lk->ignored_resends = 0;
 	lk->resends++;
-	link_event(lk, LINK_EV_RESEND, n, NULL);
-	if (!lk->recovering)
-		lk->extra_oks = 0;
-	lk->recovering = 1;
+	/* Marlin 2.1 follows every "Resend:" with an "ok" of its own;
+	 * one lost is forgotten when the burst has passed. */
 	if (lk->resend_ok)
 		lk->extra_oks++;
-	lk->quiet_at = now + RESEND_QUIET_MS;
+	if (lk->recovering) {
+		/* The burst of one fault: each line in transit when the
+		 * firmware drained its buffer is refused in turn. */
+		if (n < lk->resume_n)
+			lk->resume_n = n;
+	} else if (n == lk->fault_n && lk->acked_n < n) {
+		/* The burst's tail, after the resend began: what was resent
+		 * went with it.  The same fault. */
+		lk->recovering = 1;
+		lk->resume_n = n;
+	} else {
+		lk->faults++;
+		lk->fault_n = n;
+		lk->recovering = 1;
+		lk->resume_n = n;
+		link_event(lk, LINK_EV_RESEND, n, NULL);
+		link_weigh_fault(lk, n);
+	}
+	lk->quiet_at = now + quiet_ms(lk);
 	/* Lines from n on are lost; lines before n still owe an ok. */
 	if (n - 1 < lk->acked_n)
 		unack_from(lk, n);
@@ -871,13 +1044,6 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 
 		lk->outlen = nl ? (size_t)(nl - lk->out) + 1 : 0;
 	}
-	if (n - lk->last_resend_at < STORM_LINES)
-		lk->recent_resends++;
-	else
-		lk->recent_resends = 1;
-	lk->last_resend_at = n;
-	lk->pingpong_until = lk->next_n + (lk->recent_resends >= STORM_RESENDS ?
-	    PINGPONG_AFTER_STORM : PINGPONG_AFTER_RESEND);
 	arm_timeout(lk, now);
 }
 
@@ -918,6 +1084,10 @@ link_on_line(struct link *lk, char *s, long long now)
 	int k, oks;
 
 	lk->last_rx = now;
+	if (lk->silent) {
+		lk->silent = 0;
+		link_event(lk, LINK_EV_ALIVE, 0, "the printer answers again");
+	}
 	if (strcmp(s, "start") == 0) {
 		if (lk->state == LINK_PRINTING) {
 			lk->state = LINK_IDLE;
@@ -962,6 +1132,9 @@ link_on_line(struct link *lk, char *s, long long now)
 				return;
 			}
 		}
+		/* Each error of a fault's burst: it goes on. */
+		if (lk->recovering && strstr(s, "Last Line") != NULL)
+			lk->quiet_at = now + quiet_ms(lk);
 		link_event(lk, LINK_EV_INFO, 0, s);
 		return;
 	}
@@ -1040,6 +1213,49 @@ link_on_bytes(struct link *lk, const char *buf, size_t len, long long now)
 	}
 }
 
+/* Might a quiet link mean lost "ok"s?  Not while an M105 is on its way
+ * (its reply will tell), nor while a long command runs (it may take
+ * minutes, and its "ok" comes when it is done). */
+static int
+stall_probe_due(const struct link *lk)
+{
+	return lk->state == LINK_PRINTING && lk->opts.stall_ms > 0 &&
+	    lk->sent_n > lk->acked_n && lk->nprobes == 0 && !lk->recovering &&
+	    !(line_flags(lk, lk->acked_n + 1) & LINE_LONG);
+}
+
+/* A printer that auto-reports its temperatures (M155 S2) and says
+ * nothing for SILENT_PERIODS reports is not responding (told at once);
+ * after silence_ms, with a job, it is gone.  Any line counts as life:
+ * busy keepalives, wait lines, reports. */
+static void
+link_check_silence(struct link *lk, long long now)
+{
+	char why[160];
+	long quiet = (long)(now - lk->last_rx);
+
+	if (!lk->cap_autoreport || lk->opts.silence_ms <= 0 ||
+	    (lk->state != LINK_IDLE && lk->state != LINK_PRINTING))
+		return;
+	if (!lk->silent && quiet >= SILENT_PERIODS * REPORT_PERIOD_MS) {
+		lk->silent = 1;
+		snprintf(why, sizeof(why), "not responding: no word from the"
+		    " printer for %ld s (it reports every %d s)", quiet / 1000,
+		    REPORT_PERIOD_MS / 1000);
+		link_event(lk, LINK_EV_SILENT, quiet, why);
+	}
+	if (lk->state == LINK_PRINTING && quiet >= lk->opts.silence_ms) {
+		snprintf(why, sizeof(why), "the printer said nothing for %ld s"
+		    " (it reports its temperatures every %d s)", quiet / 1000,
+		    REPORT_PERIOD_MS / 1000);
+		lk->state = LINK_HALTED;
+		lk->outlen = 0;
+		lk->deadline = -1;
+		lk->recovering = 0;
+		link_event(lk, LINK_EV_LOST, lk->job_acked, why);
+	}
+}
+
 /* How long a quiet link with lines in flight is normal: a few round
  * trips, within [100 ms, stall_ms]. */
 static long
@@ -1073,13 +1289,28 @@ link_on_timeout(struct link *lk, long long now)
 		lk->recovering = 0;
 		lk->extra_oks = 0;
 	}
-	/* Lines waiting behind lost "ok"s go out, then an M105 whose
-	 * reply acknowledges them all, or makes the firmware ask for what
-	 * it lacks. */
-	while (lk->sent_n + 1 < lk->next_n)
-		write_line(lk, lk->sent_n + 1);
-	link_probe(lk, now);
+	link_probe_stalled(lk, now);
 	lk->deadline = now + lk->opts.ok_timeout_ms;
+}
+
+/* The printer is quiet with lines in flight.  The lines it has (at
+ * most a window, its command queue) have left its receive buffer, or
+ * their "ok"s were lost: either way that buffer is empty.  So lines
+ * held back go past the window, then an M105 whose reply acknowledges
+ * them all, or makes the firmware ask for what it lacks, as long as
+ * these alone fit the buffer. */
+static void
+link_probe_stalled(struct link *lk, long long now)
+{
+	size_t extra = 0;
+
+	while (lk->sent_n + 1 < lk->next_n &&
+	    extra + line_bytes(lk, lk->sent_n + 1) <= lk->budget) {
+		extra += line_bytes(lk, lk->sent_n + 1);
+		write_line(lk, lk->sent_n + 1);
+	}
+	if (lk->nprobes == 0 && extra + PROBE_BYTES <= lk->budget)
+		link_probe(lk, now);
 }
 
 void
@@ -1125,12 +1356,10 @@ link_tick(struct link *lk, long long now)
 		}
 		lk->last_sync = now;
 	}
+	link_check_silence(lk, now);
 	if (lk->state != LINK_PRINTING)
 		return;
-	if (lk->recovering && now >= lk->quiet_at &&
-	    lk->acked_n == lk->sent_n &&
-	    (lk->extra_oks == 0 ||
-	    now >= lk->quiet_at + LINK_RESEND_OK_WAIT_MS))
+	if (lk->recovering && now >= lk->quiet_at)
 		link_end_recovery(lk, now);
 	if (lk->deadline >= 0 && now >= lk->deadline)
 		link_on_timeout(lk, now);
@@ -1147,16 +1376,9 @@ link_tick(struct link *lk, long long now)
 	}
 	/* Quiet with lines in flight: maybe a long move, maybe lost "ok"s.
 	 * One M105 behind them settles it at the cost of a line. */
-	if (lk->state == LINK_PRINTING && lk->opts.stall_ms > 0 &&
-	    lk->sent_n > lk->acked_n && lk->nprobes == 0 &&
-	    !lk->recovering && now - lk->last_rx >= stall_after(lk) &&
-	    now - lk->last_sync >= stall_after(lk)) {
-		/* A line held back for lines whose "ok" may be lost goes
-		 * too: if they are not lost, the worst is a resend. */
-		while (lk->sent_n + 1 < lk->next_n)
-			write_line(lk, lk->sent_n + 1);
-		link_probe(lk, now);
-	}
+	if (stall_probe_due(lk) && now - lk->last_rx >= stall_after(lk) &&
+	    now - lk->last_sync >= stall_after(lk))
+		link_probe_stalled(lk, now);
 	link_pump(lk, now);
 }
 
@@ -1176,27 +1398,30 @@ link_timeout(const struct link *lk, long long now)
 	if (lk->state == LINK_PRINTING) {
 		long long q = -1;
 
-		/* Recovery wakes for its quiet period and the "ok" some
-		 * firmware owes after Resend:; "ok"s still owed by lines
-		 * in flight wake us by arriving. */
-		if (lk->recovering && now < lk->quiet_at)
+		/* Recovery wakes when its burst has passed. */
+		if (lk->recovering)
 			q = lk->quiet_at;
-		else if (lk->recovering && lk->extra_oks > 0 &&
-		    lk->acked_n == lk->sent_n)
-			q = lk->quiet_at + LINK_RESEND_OK_WAIT_MS;
-		else if (lk->recovering)
-			q = -1;
 		else if (lk->opts.sync_ms > 0 && !lk->input_done)
 			q = lk->last_sync + lk->opts.sync_ms;
 		if (q >= 0 && (t < 0 || q < t))
 			t = q;
-		if (!lk->recovering && lk->opts.stall_ms > 0 &&
-		    lk->sent_n > lk->acked_n && lk->nprobes == 0) {
+		if (stall_probe_due(lk)) {
 			q = (lk->last_rx > lk->last_sync ? lk->last_rx :
 			    lk->last_sync) + stall_after(lk);
 			if (t < 0 || q < t)
 				t = q;
 		}
+	}
+	if (lk->cap_autoreport && lk->opts.silence_ms > 0 &&
+	    (lk->state == LINK_IDLE || lk->state == LINK_PRINTING)) {
+		long long q = -1;
+
+		if (!lk->silent)
+			q = lk->last_rx + SILENT_PERIODS * REPORT_PERIOD_MS;
+		else if (lk->state == LINK_PRINTING)
+			q = lk->last_rx + lk->opts.silence_ms;
+		if (q >= 0 && (t < 0 || q < t))
+			t = q;
 	}
 	if (t < 0)
 		return -1;

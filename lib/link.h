@@ -8,9 +8,12 @@
  * It numbers and checksums every line, keeps the lines sent for
  * go-back-N resends, and keeps the firmware's buffers full: lines in
  * flight are bounded by the firmware's receive buffer (bytes) and its
- * command queue (lines), and drop to one at a time by themselves when
- * resends pile up.  Lost "ok"s are recovered with an M105 whose reply
- * ("ok T:...") acknowledges every line before it.
+ * command queue (lines).  After a fault it resends with the whole
+ * window once the fault's burst of errors has passed, and narrows the
+ * window only when faults recur with it full.  Lost "ok"s are found by
+ * an M105 in the stream, whose reply ("ok T:...") acknowledges every
+ * line before it; a reply is taken only for a line it cannot belong
+ * to another of.
  */
 #ifndef GSPOOL_LINK_H
 #define GSPOOL_LINK_H
@@ -23,8 +26,9 @@
 #define LINK_RXLINE	256		/* longest reply line kept */
 #define LINK_OUTBUF	8192
 #define LINK_MAXEVENTS	32
-#define LINK_MAXPROBES	32		/* M105 lines in flight tracked */
+#define LINK_MAXPROBES	80		/* M105 lines in flight tracked */
 #define LINK_RESEND_OK_WAIT_MS	500	/* wait for an "ok" after "Resend:" */
+#define LINK_FAULT_MEMORY	4	/* recent faults weighed for the window */
 
 enum link_state {
 	LINK_CLOSED,		/* no port */
@@ -46,6 +50,9 @@ enum link_event_type {
 	LINK_EV_TEMPS,		/* temperatures in link.temps */
 	LINK_EV_ACTION,		/* "//action:" text, e.g. "pause" */
 	LINK_EV_INFO,		/* a line worth logging */
+	LINK_EV_SILENT,		/* a printer that reports fell silent */
+	LINK_EV_ALIVE,		/* and talks again */
+	LINK_EV_LOST,		/* silent too long: the job cannot go on */
 };
 
 /* What "ok" after "Resend:" the firmware sends: Marlin 2.0.9 sends
@@ -65,6 +72,9 @@ struct link_opts {
 	int	sync_ms;		/* M105 during jobs at least this
 					   often (0: only on timeouts) */
 	int	stall_ms;		/* quiet with lines in flight: M105 */
+	long	silence_ms;		/* a printer that auto-reports and
+					   says nothing this long is gone
+					   (0: only ok_timeout counts) */
 	enum link_resend_ok resend_ok;
 };
 
@@ -92,16 +102,24 @@ struct link {
 	long		sent_n;
 	long		acked_n;
 	size_t		inflight_bytes;
-	int		extra_oks;	/* oks owed by Resend: lines */
-	int		recovering;	/* after Resend: until quiet */
-	long long	quiet_at;	/* when recovery may resend */
+	int		extra_oks;	/* the next "ok" is Resend:'s own */
+	int		recovering;	/* a fault's burst of errors */
+	long long	quiet_at;	/* when its burst has passed */
+	long		resume_n;	/* the line its burst asks for */
+	long		fault_n;	/* the line of the last fault */
 	long		pingpong_until;	/* one line at a time until acked */
 	long		probes[LINK_MAXPROBES];	/* M105 lines in flight */
 	int		nprobes;
 	int		timeouts;	/* in a row */
 	int		ignored_resends; /* in a row */
-	int		recent_resends;
-	long		last_resend_at;
+	size_t		budget;		/* bytes in flight at most, now */
+	long		budget_at;	/* line of its last change */
+	long		fault_line[LINK_FAULT_MEMORY];	/* recent faults */
+	int		fault_full[LINK_FAULT_MEMORY];	/* at a full window */
+	int		nfaults_kept;
+	long		probe_every;	/* lines between stream probes */
+	long		probe_due;	/* line after which one goes */
+	int		silent;		/* LINK_EV_SILENT told */
 	long		job_acked;	/* job lines acknowledged */
 	int		hs_probed;	/* resend_ok measured */
 	int		out_partial;	/* out begins inside a line */
@@ -115,6 +133,8 @@ struct link {
 	long		history_n[LINK_HISTORY];
 	unsigned char	history_len[LINK_HISTORY];
 	unsigned char	history_long[LINK_HISTORY];
+	unsigned short	history_fill[LINK_HISTORY];	/* bytes in flight
+							   with it */
 	long long	history_at[LINK_HISTORY];	/* when written */
 	long		rtt_ms;		/* line written to its ok, smoothed */
 	long long	clock;		/* the latest time given */
@@ -134,8 +154,9 @@ struct link {
 	struct link_temp temps[8];
 	int		ntemps;
 
-	/* Counters. */
-	unsigned long	resends, timeout_count, lines_sent;
+	/* Counters: resend requests, faults (a fault's burst of
+	 * requests counts once), "ok"s found lost by a probe. */
+	unsigned long	resends, faults, lost_oks, timeout_count, lines_sent;
 	unsigned long long bytes_sent, bytes_received;
 
 	struct link_event ev[LINK_MAXEVENTS];

@@ -588,6 +588,14 @@ printer_message(struct spoold *sd, struct printer *p)
 		filter_event(sd, id, ev);
 		return;
 	}
+	if (strcmp(verb, "attr") == 0) {
+		/* The link's figures (link.resends, link.faults, ...): kept
+		 * with the job, shown by gqueue -l. */
+		if (id == p->job && strncmp(msg_field(&m, 2), "link.", 5) == 0)
+			queue_set_attr(sd, id, msg_field(&m, 2),
+			    msg_field(&m, 3));
+		return;
+	}
 	if (strcmp(verb, "job") == 0) {
 		/* printing, pausing, paused, canceling: the job's activity,
 		 * which its state (processing) does not show. */

@@ -14,7 +14,21 @@
 #       the backend's own CPU time and peak memory;
 #   bench: link-peer printcore_lines_per_s=N gspool_lines_per_s=M
 #       where Debian's printrun is installed: the same dense file
-#       streamed by Printrun's printcore to the same virtual printer.
+#       streamed by Printrun's printcore to the same virtual printer;
+#   bench: link-noise rate=R efficiency=E clean_efficiency=C ratio=X faults=F resends=N
+#       the same dense file with one line in 1/R damaged each way (a
+#       flipped bit, a lost or extra byte, bit 7 set, at random); the
+#       ratio is E/C, faults counts each fault once, resends every
+#       request; the print stays exact;
+#   bench: stutter-noise rate=R underruns=U starved_s=S faults=F
+#       the curves in real time with the same damage: underruns and
+#       the seconds the planner stood dry for want of a command;
+#   bench: farm printers=16 min_efficiency=E cpu_s_per_printer_hour=C
+#       16 virtual printers at 250000 baud, one spoold driving them all
+#       at once, each printing the first 8000 lines of the dense file,
+#       every log exact: the lowest printer's efficiency (compare with a
+#       single printer's, link efficiency above), and the CPU time of
+#       spoold and the 16 backends per printer and hour of printing.
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
 
@@ -45,7 +59,8 @@ awk 'BEGIN {
 }' > "$curves"
 
 # run FILE WINDOW VPRINTER-OPTIONS...: print FILE, leave the backend's
-# stats line in $stats and the printer's summary in $summary.
+# stats line in $stats and the printer's summary in $summary; the
+# printer must have executed FILE exactly.
 run() {
 	file=$1 window=$2
 	shift 2
@@ -55,6 +70,7 @@ run() {
 	gs_spoold
 	id=$(submit "$file")
 	"$GQUEUE" -w "$id" > /dev/null || fail "the bench job did not complete"
+	expect_log "$file"
 	stats=$(grep "mk3-$id: stats" "$T/spoold.log" | tail -n 1)
 	gs_stop_spoold
 	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
@@ -86,9 +102,89 @@ run "$curves" 1 --time-scale 1
 pu=$(field planner_underruns "$summary")
 echo "bench: stutter underruns=$u pingpong_underruns=$pu"
 
+# Line noise: one line in 2000 damaged each way, any kind.
+RATE=0.0005
+noise="--corrupt-in 2000 --corrupt-out 2000 --corrupt-kind mixed --seed 5"
+# shellcheck disable=SC2086
+run "$dense" 4 $noise
+nbytes=$(field bytes "$stats") nsecs=$(field seconds "$stats")
+faults=$(field faults "$stats") resends=$(field resends "$stats")
+awk -v r=$RATE -v b="$bytes" -v s="$secs" -v nb="$nbytes" -v ns="$nsecs" \
+    -v f="$faults" -v n="$resends" -v baud=$BAUD 'BEGIN {
+	c = b / (s * baud / 10); e = nb / (ns * baud / 10)
+	printf "bench: link-noise rate=%s efficiency=%.3f clean_efficiency=%.3f ratio=%.3f faults=%d resends=%d\n", r, e, c, e / c, f, n
+}'
+# shellcheck disable=SC2086
+run "$curves" 4 --time-scale 1 $noise
+echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
+
 awk -v c="$cpu" -v l="$lines" -v m="$rss" 'BEGIN {
 	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f max_rss_kib=%d\n", c * 100000 / l, m
 }'
+
+# The farm: 16 printers, one spoold.
+FARM=16
+farmfile="$T/farm.gcode"
+head -n 8000 "$dense" > "$farmfile"
+rm -rf "$T/spool" "$T"/p*.log "$T"/p*.log.json
+gs_config "window = 4" "handshake_timeout = 2"
+i=1
+while [ $i -le $FARM ]; do
+	cat >> "$GSPOOL_CONF" <<CONF
+
+[printer p$i]
+device = $T/p$i.tty
+handshake_timeout = 2
+reconnect_interval = 1
+clears_bed = yes
+CONF
+	"$VPRINTER" -o "$T/p$i.log" --baud $BAUD --latency-ms 1 "$T/p$i.tty" \
+	    2>>"$T/vprinter.err" &
+	eval "FARM_PID$i=\$!"
+	i=$((i + 1))
+done
+i=1
+while [ $i -le $FARM ]; do
+	"$WAITFOR" exists "$T/p$i.tty" || fail "virtual printer p$i did not start"
+	i=$((i + 1))
+done
+gs_spoold
+cpu0=$(awk '{ print $14 + $15 }' "/proc/$SPOOLD_PID/stat")
+ids=
+i=1
+while [ $i -le $FARM ]; do
+	out=$("$GPRINT" -P "p$i" "$farmfile") || fail "gprint -P p$i: $out"
+	id=${out#request id is p$i-}
+	ids="$ids ${id%% *}"
+	i=$((i + 1))
+done
+# shellcheck disable=SC2086
+"$GQUEUE" -w $ids > "$T/farm.out" || fail "not every farm job completed: $(cat "$T/farm.out")"
+cpu1=$(awk '{ print $14 + $15 }' "/proc/$SPOOLD_PID/stat")
+gcode_commands "$farmfile" > "$T/farm.expected"
+i=1
+while [ $i -le $FARM ]; do
+	cmp -s "$T/farm.expected" "$T/p$i.log" || fail "printer p$i's log differs from the job's commands"
+	expect_clean "$T/p$i.log.json"
+	i=$((i + 1))
+done
+grep -E "p[0-9]+-[0-9]+: stats" "$T/spoold.log" | tr ' ' '\n' |
+    awk -v baud=$BAUD -v n=$FARM -v sc="$cpu0" -v sc1="$cpu1" \
+    -v hz="$(getconf CLK_TCK)" -F= '
+	$1 == "bytes" { b = $2 }
+	$1 == "seconds" { s = $2; e = b / (s * baud / 10); if (min == "" || e < min) min = e; tot += s }
+	$1 == "cpu_s" { c += $2 }
+	END {
+		c += (sc1 - sc) / hz
+		printf "bench: farm printers=%d min_efficiency=%.3f cpu_s_per_printer_hour=%.1f\n", n, min, c / (tot / 3600)
+	}'
+gs_stop_spoold
+i=1
+while [ $i -le $FARM ]; do
+	eval "kill \$FARM_PID$i"
+	i=$((i + 1))
+done
+wait 2>/dev/null || true
 
 # The peer: Printrun's printcore on the same printer and file.
 if /usr/bin/python3 -c 'import printrun.printcore' 2>/dev/null; then

@@ -125,6 +125,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const lines[] = {
 		"G1 X10 Y10 E0.5 F1800", "G28", "M109 S200", "M400", "G4 P100",
 		"M104 S210", "G1 X1.234 Y5.678 Z0.2 E1.23456", "T0", "M106 S255",
+		"M105", "M114",
 	};
 	struct link_opts o;
 	const char *out;
@@ -158,7 +159,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (op < 0xd0) {
 			for (k = 0; k < (size_t)(op & 0x0f) + 1 &&
 			    link_wants_line(&lk); k++) {
-				if (link_send_line(&lk, lines[which++ % 9],
+				if (link_send_line(&lk, lines[which++ %
+				    (sizeof(lines) / sizeof(lines[0]))],
 				    now) == 0)
 					job_lines++;
 			}

@@ -101,7 +101,19 @@ CONF
 }
 
 # gs_vprinter [vprinter options...]: start the virtual printer on mk3.
+# Without a fault among its options the line is clean, and expect_log
+# also asserts that the printer met no error and lost no byte.
+VP_FAULTS=
 gs_vprinter() {
+	VP_FAULTS=
+	for a in "$@"; do
+		case "$a" in
+		--corrupt-*|--drop-ok|--spurious-resend|--reset-at|--kill-at|\
+		--runaway-at|--silent-after|--hangup-after)
+			VP_FAULTS=yes ;;
+		esac
+	done
+	rm -f "$T/vprinter.log.json"
 	"$VPRINTER" -o "$T/vprinter.log" "$@" "$T/mk3.tty" 2>>"$T/vprinter.err" &
 	VPRINTER_PID=$!
 	"$WAITFOR" exists "$T/mk3.tty" || fail "the virtual printer did not start"
@@ -149,6 +161,35 @@ expect_log() {
 	cmp -s "$T/expected.log" "$T/vprinter.log" || {
 		diff "$T/expected.log" "$T/vprinter.log" | head -n 20 >&2
 		fail "the printer's log differs from the job's commands"
+	}
+	[ -n "$VP_FAULTS" ] || expect_clean "$T/vprinter.log.json"
+}
+
+# link_attr ID NAME: a figure of job ID's link (link.NAME), as gqueue -l
+# shows it among the job's attributes.
+link_attr() {
+	"$GQUEUE" -l --history "$1" | sed -n "s/.*link\.$2=\([0-9]*\).*/\1/p"
+}
+
+# vp_field NAME FILE: a number from the virtual printer's summary.
+vp_field() {
+	sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" "$2"
+}
+
+# expect_clean SUMMARY: on a clean line the printer met no error but
+# the handshake's deliberate one, and lost no byte to a full receive
+# buffer.  The summary is kept current as these counters change.
+expect_clean() {
+	[ -f "$1" ] || fail "no summary from the virtual printer ($1)"
+	e=$(vp_field errors "$1") p=$(vp_field probe_errors "$1")
+	o=$(vp_field rx_overflows "$1") d=$(vp_field rx_dropped "$1")
+	[ -n "$e" ] && [ -n "$p" ] && [ -n "$o" ] ||
+		fail "a summary without its counters: $(cat "$1")"
+	[ "$e" -eq "$p" ] && [ "$o" -eq 0 ] || {
+		grep -h "error:\|receive buffer full" "$T"/vprinter*.err 2>/dev/null |
+		    head -n 10 >&2
+		fail "on a clean line the printer met $((e - p)) errors and" \
+		    "$o receive-buffer overflows ($d bytes lost): $(cat "$1")"
 	}
 }
 

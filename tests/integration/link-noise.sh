@@ -16,6 +16,16 @@ case_run() {	# name vprinter-options...
 	"$GQUEUE" -w "$id" > "$T/wait.out" ||
 		fail "$name: the job did not complete: $(cat "$T/wait.out")"
 	expect_log "$CUBE"
+	# gqueue -l shows the job's faults and resends.
+	f=$(link_attr "$id" faults) r=$(link_attr "$id" resends)
+	[ -n "$f" ] && [ -n "$r" ] && [ "$r" -ge "$f" ] ||
+		fail "$name: gqueue -l: $("$GQUEUE" -l --history "$id")"
+	case "$name" in
+	damaged-in|no-ok-after-resend|advanced-ok|lost-bytes|extra-bytes|\
+	high-bit|mixed*)
+		[ "$f" -gt 0 ] || fail "$name: no fault counted" ;;
+	esac
+	echo "$name: faults=$f resends=$r"
 	gs_stop_spoold
 	kill "$VPRINTER_PID"; wait "$VPRINTER_PID" || true
 	pkill -f -- "$T/" || true
@@ -35,4 +45,15 @@ case_run spurious-resend --spurious-resend 150
 case_run silent-duplicates --spurious-resend 150 --silent-duplicates
 case_run no-ok-after-resend --no-ok-after-resend --corrupt-in 40
 case_run advanced-ok --advanced-ok --corrupt-in 60 --bufsize 8
+# Each kind of damage, then all of them at once, in bursts, with lost
+# oks, for both Resend: behaviours, and on a wire with its real speed.
+case_run lost-bytes --corrupt-in 60 --corrupt-out 60 --corrupt-kind lose
+case_run extra-bytes --corrupt-in 60 --corrupt-out 60 --corrupt-kind extra
+case_run high-bit --corrupt-in 60 --corrupt-out 60 --corrupt-kind high
+case_run mixed-bursts --corrupt-in 60 --corrupt-out 60 --corrupt-kind mixed \
+    --burst 3 --drop-ok 100
+case_run mixed-2.0.9 --no-ok-after-resend --corrupt-in 60 --corrupt-out 60 \
+    --corrupt-kind mixed --drop-ok 100
+case_run mixed-wire --baud 250000 --latency-ms 1 --corrupt-in 200 \
+    --corrupt-out 200 --corrupt-kind mixed --drop-ok 400 --spurious-resend 300
 echo "PASS"

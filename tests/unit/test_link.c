@@ -61,6 +61,7 @@ opts(struct link_opts *o, int window, enum link_resend_ok rok)
 	o->ok_timeout_ms = 2000;
 	o->sync_ms = 0;
 	o->stall_ms = 0;
+	o->silence_ms = 0;
 	o->window = window;
 	o->resend_ok = rok;
 }
@@ -186,6 +187,13 @@ test_job_pingpong(void **state)
 	assert_int_equal(link_next_event(&lk, &ev), 0);
 }
 
+/* Is line n of the history an M105? */
+static int
+line_is_m105(const struct link *lk, long n)
+{
+	return strstr(lk->history[n % LINK_HISTORY], " M105*") != NULL;
+}
+
 /* Feed n numbered moves while the engine takes them. */
 static int
 feed(struct link *lk, int *next, int last)
@@ -231,6 +239,7 @@ test_window_bounds(void **state)
 	}
 	/* A small receive buffer bounds the bytes: two lines of 31. */
 	lk.opts.rx_buffer = 64;
+	lk.budget = 63;
 	for (i = 0; i < 10; i++) {
 		say(&lk, "ok\n");
 		feed(&lk, &next, 100);
@@ -257,28 +266,35 @@ resend_case(int ok_after)
 	say(&lk, "Error:checksum mismatch, Last Line: 1\nResend: 2\n");
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_RESEND);
 	assert_int_equal(ev.line, 2);
+	if (ok_after)
+		say(&lk, "ok\n");	/* Resend:'s own: acks nothing */
+	assert_int_equal(lk.acked_n, 0);
 	/* The burst from line 3 arriving after the drain collapses. */
 	say(&lk, "Error:Line Number is not Last Line Number+1, Last Line: 1\n"
 	    "Resend: 2\n");
 	if (ok_after)
-		say(&lk, "ok\nok\n");	/* two owed by Resend:, none acks */
+		say(&lk, "ok\n");
 	assert_int_equal(lk.acked_n, 0);
-	say(&lk, "ok\n");		/* line 1 */
-	assert_int_equal(lk.acked_n, 1);
-	assert_string_equal(written(&lk), "");	/* quiet period */
+	assert_string_equal(written(&lk), "");	/* the burst goes on */
 	assert_false(link_wants_line(&lk));
-	now += 100;
+	now += 10;
 	link_tick(&lk, now);
-	/* One line at a time for a while. */
-	assert_string_equal(written(&lk), "N2 G1 X2.123 Y2.456 E0.0123*87\n");
-	say(&lk, "ok\n");
-	assert_string_equal(written(&lk), "N3 G1 X3.123 Y3.456 E0.0123*86\n");
-	say(&lk, "ok\n");
-	assert_int_equal(lk.acked_n, 3);
+	/* Passed: from line 2, with the whole window, while line 1 still
+	 * owes its ok. */
+	assert_string_equal(written(&lk), "N2 G1 X2.123 Y2.456 E0.0123*87\n"
+	    "N3 G1 X3.123 Y3.456 E0.0123*86\n");
 	assert_true(link_wants_line(&lk));
 	feed(&lk, &next, 10);
-	assert_int_equal(lk.sent_n - lk.acked_n, 1);
+	assert_string_equal(written(&lk), "N4 G1 X4.123 Y4.456 E0.0123*81\n");
+	say(&lk, "ok\n");		/* line 1 */
+	assert_int_equal(lk.acked_n, 1);
+	say(&lk, "ok\nok\n");
+	assert_int_equal(lk.acked_n, 3);
+	feed(&lk, &next, 10);
+	assert_int_equal(lk.sent_n - lk.acked_n, 4);
 	assert_int_equal(lk.resends, 2);
+	assert_int_equal(lk.faults, 1);	/* one fault, counted once */
+	assert_int_equal(lk.budget, 127);	/* noise: the window stays */
 }
 
 static void
@@ -551,10 +567,8 @@ test_damaged_job_m110(void **state)
 	say(&lk, "ok\n");
 	link_send_line(&lk, "M140 S60", now);
 	link_send_line(&lk, "M104 S205", now);
-	/* One line at a time for a while after a resend. */
-	assert_string_equal(written(&lk), "N1 M140 S60*82\n");
-	say(&lk, "ok\n");
-	assert_string_equal(written(&lk), "N2 M104 S205*96\n");
+	/* Then the whole window. */
+	assert_string_equal(written(&lk), "N1 M140 S60*82\nN2 M104 S205*96\n");
 }
 
 /* Script lines (pause, cancel) are numbered and acknowledged like any
@@ -666,6 +680,249 @@ test_garbage_replies(void **state)
 	assert_int_equal(lk.state, LINK_IDLE);
 }
 
+/* Cura's start: M140, M105, M190, M104, M105, M109.  The reply to the
+ * job's own M105 acknowledges that line and those before it, nothing
+ * after; no probe of the link's goes while it is on its way. */
+static void
+test_job_m105_not_probe(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	int i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.stall_ms = 1000;
+	lk.opts.sync_ms = 2000;
+	link_job_begin(&lk, now);
+	written(&lk);
+	say(&lk, "ok\n");
+	assert_int_equal(link_send_line(&lk, "M140 S60", now), 0);
+	assert_int_equal(link_send_line(&lk, "M105", now), 0);
+	assert_int_equal(link_send_line(&lk, "M190 S60", now), 0);
+	assert_int_equal(link_send_line(&lk, "M104 S200", now), 0);
+	assert_false(link_wants_line(&lk));	/* four in flight */
+	assert_string_equal(written(&lk), "N1 M140 S60*82\nN2 M105*37\n"
+	    "N3 M190 S60*93\nN4 M104 S200*99\n");
+	assert_int_equal(lk.nprobes, 1);	/* the job's M105 */
+	/* Heating: quiet but for the reports; no probe goes. */
+	now += 5000;
+	link_tick(&lk, now);
+	assert_string_equal(written(&lk), "");
+	say(&lk, "ok\n");				/* M140 */
+	say(&lk, "ok T:20.00 /200.00 B:20.00 /60.00 @:0 B@:0\n");
+	assert_int_equal(lk.acked_n, 2);	/* through the M105 only */
+	assert_int_equal(lk.lost_oks, 0);
+	assert_true(link_wants_line(&lk));
+	link_send_line(&lk, "M105", now);
+	assert_string_equal(written(&lk), "N5 M105*34\n");
+	/* The M190 is long: the link waits without a probe. */
+	drain(&lk);
+	for (i = 0; i < 10; i++) {
+		now += 1000;
+		say(&lk, " T:20.00 /200.00 B:50.00 /60.00 @:0 B@:0 W:?\n");
+		link_tick(&lk, now);
+	}
+	assert_string_equal(written(&lk), "");
+	while (link_next_event(&lk, &ev))
+		assert_int_not_equal(ev.type, LINK_EV_TIMEOUT);
+	say(&lk, "ok\nok\nok T:200.00 /200.00 B:60.00 /60.00 @:0 B@:0\n");
+	assert_int_equal(lk.acked_n, 5);
+	/* An "ok T:" with no M105 in flight acknowledges nothing. */
+	link_send_line(&lk, "G1 X1", now);
+	say(&lk, "ok T:200.00 /200.00 B:60.00 /60.00 @:0 B@:0\n");
+	assert_int_equal(lk.acked_n, 5);
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, 6);
+}
+
+/* An "ok" lost is found by the next M105 in the stream, which goes
+ * every probe_every lines without stopping the flow, and comes more
+ * often while it finds lost "ok"s. */
+static void
+test_stream_probe(void **state)
+{
+	struct link lk;
+	char reply[64];
+	int next = 1, i, lost = 0;
+	long every, fw;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.rx_buffer = 4096;
+	lk.budget = 4095;
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	written(&lk);
+	every = lk.probe_every;
+	/* The printer runs line fw, and answers it. */
+	for (i = 0, fw = 0; i < 3000; i++) {
+		feed(&lk, &next, 100000);
+		written(&lk);
+		if (fw >= lk.sent_n)
+			break;
+		fw++;
+		if (line_is_m105(&lk, fw))
+			snprintf(reply, sizeof(reply), "ok T:20.0 /0.0\n");
+		else if (fw % 97 == 50) {
+			lost++;
+			continue;	/* this "ok" is lost */
+		} else
+			snprintf(reply, sizeof(reply), "ok\n");
+		say(&lk, reply);
+	}
+	assert_int_equal(i, 3000);
+	/* Every lost "ok" found, the flow never stopped (no timeout). */
+	assert_true(lk.lost_oks >= (unsigned long)lost - 1);
+	assert_int_equal(lk.timeout_count, 0);
+	assert_true(lk.probe_every < every);
+	assert_true(lk.sent_n - lk.acked_n >= 3);
+}
+
+/* A printer with a smaller buffer than said: faults close together,
+ * each on a line sent with the window full.  The window shrinks; after
+ * lines without a fault it grows back. */
+static void
+test_window_shrinks_on_evidence(void **state)
+{
+	struct link lk;
+	char buf[160];
+	int next = 1, k, i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_NO);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	written(&lk);
+	for (k = 0; k < 4; k++) {
+		for (i = 0; i < 6; i++) {
+			feed(&lk, &next, 100000);
+			written(&lk);
+			say(&lk, "ok\n");
+		}
+		feed(&lk, &next, 100000);
+		written(&lk);
+		snprintf(buf, sizeof(buf), "Resend: %ld\n", lk.sent_n);
+		say(&lk, buf);
+		now += 250;
+		link_tick(&lk, now);
+		assert_int_equal(lk.recovering, 0);
+	}
+	assert_int_equal(lk.faults, 4);
+	assert_true(lk.budget < 127);
+	assert_true(lk.budget >= 32);
+	for (i = 0; i < 2000; i++) {
+		feed(&lk, &next, 100000);
+		written(&lk);
+		say(&lk, "ok\n");
+	}
+	assert_int_equal(lk.budget, 127);
+}
+
+/* Only noise: faults far apart leave the window as it is, whatever the
+ * fill, and the recovery sends at once the whole window. */
+static void
+test_noise_keeps_window(void **state)
+{
+	struct link lk;
+	char buf[160];
+	int next = 1, k, i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	written(&lk);
+	for (k = 0; k < 10; k++) {
+		for (i = 0; i < 100; i++) {
+			feed(&lk, &next, 100000);
+			written(&lk);
+			say(&lk, "ok\n");
+		}
+		snprintf(buf, sizeof(buf), "Error:checksum mismatch, Last"
+		    " Line: %ld\nResend: %ld\nok\n", lk.acked_n + 1,
+		    lk.acked_n + 2);
+		say(&lk, buf);
+		now += 20;
+		link_tick(&lk, now);
+		assert_int_equal(lk.recovering, 0);
+		assert_true(strlen(written(&lk)) > 0);
+		feed(&lk, &next, 100000);
+		written(&lk);
+		/* Lines of 37 bytes: three fill the 127 bytes (four with
+		 * a probe). */
+		assert_true(lk.sent_n - lk.acked_n >= 3);
+		assert_true(lk.inflight_bytes > 100);
+	}
+	assert_int_equal(lk.faults, 10);
+	assert_int_equal(lk.budget, 127);
+}
+
+/* ADVANCED_OK naming a line already acknowledged acknowledges nothing
+ * more. */
+static void
+test_advanced_ok_old_line(void **state)
+{
+	struct link lk;
+	int next = 1;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok N0 P15 B3\n");
+	feed(&lk, &next, 20);
+	say(&lk, "ok N2 P15 B1\n");
+	assert_int_equal(lk.acked_n, 2);
+	say(&lk, "ok N2 P15 B1\n");	/* a duplicate */
+	assert_int_equal(lk.acked_n, 2);
+}
+
+/* M155 auto-reports: a printer silent for three report periods is not
+ * responding, said at once; a word brings it back; silent for
+ * silence_ms with a job, it is gone.  Busy keepalives are life. */
+static void
+test_silence_autoreport(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	int i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.silence_ms = 15000;
+	lk.opts.ok_timeout_ms = 30000;
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	link_send_line(&lk, "G28", now);
+	drain(&lk);
+	for (i = 0; i < 30; i++) {
+		now += 2000;
+		say(&lk, "echo:busy: processing\n");
+		link_tick(&lk, now);
+	}
+	while (link_next_event(&lk, &ev))
+		assert_int_not_equal(ev.type, LINK_EV_SILENT);
+	now += 5999;
+	link_tick(&lk, now);
+	assert_int_equal(link_next_event(&lk, &ev), 0);
+	assert_int_equal(link_timeout(&lk, now), 1);
+	now += 1;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_SILENT);
+	assert_non_null(strstr(ev.text, "not responding"));
+	say(&lk, " T:20.00 /0.00 B:20.00 /0.00 @:0 B@:0\n");
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_ALIVE);
+	now += 6000;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_SILENT);
+	assert_int_equal(link_timeout(&lk, now), 9000);
+	now += 9000;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_LOST);
+	assert_non_null(strstr(ev.text, "said nothing for 15 s"));
+	assert_int_equal(lk.state, LINK_HALTED);
+}
+
 int
 main(void)
 {
@@ -690,6 +947,12 @@ main(void)
 		cmocka_unit_test(test_damaged_job_m110),
 		cmocka_unit_test(test_emergency_stop),
 		cmocka_unit_test(test_garbage_replies),
+		cmocka_unit_test(test_job_m105_not_probe),
+		cmocka_unit_test(test_stream_probe),
+		cmocka_unit_test(test_window_shrinks_on_evidence),
+		cmocka_unit_test(test_noise_keeps_window),
+		cmocka_unit_test(test_advanced_ok_old_line),
+		cmocka_unit_test(test_silence_autoreport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,8 @@ struct opts {
 	int	advanced_ok;
 	int	emergency;
 	long	corrupt_in, corrupt_out, drop_ok, corrupt_ok;	/* 1 in N */
+	int	corrupt_kind;	/* CK_* */
+	int	burst;		/* bytes a fault damages, in a row */
 	long	spurious_resend;				/* every N */
 	long	reset_at, kill_at, runaway_at, silent_after, hangup_after;
 	long	corrupt_line[MAX_FAULTS];
@@ -131,6 +133,7 @@ struct vp {
 	usec		 plan_end[MAX_PLANNER];
 	int		 plan_head, plan_len;
 	int		 starved;	/* ran dry with nothing waiting */
+	usec		 starved_at;	/* since then */
 	int		 moved;		/* a move since the last M110 */
 	double		 pos[4], feed;	/* X Y Z E, mm/min */
 	int		 relative;
@@ -148,7 +151,12 @@ struct vp {
 	/* Counters for the summary. */
 	unsigned long long bytes_in, bytes_out, rx_dropped;
 	unsigned long	 errors, resends, underruns, oks_dropped;
+	usec		 starved_us;	/* the planner dry, in all */
+	unsigned long	 probe_errors;	/* the host's deliberate bad sum */
+	unsigned long	 rx_overflows;	/* times bytes began to be lost */
+	int		 rx_full;	/* losing bytes now */
 	unsigned long	 damaged_in, damaged_out;
+	int		 stats_dirty;	/* a fault counter changed */
 	unsigned int	 seed;
 };
 
@@ -226,6 +234,53 @@ wire_time(const struct vp *vp, usec now, usec last)
 	return t > last + per ? t : last + per;
 }
 
+/* How a fault damages the bytes of a line. */
+enum { CK_FLIP, CK_LOSE, CK_EXTRA, CK_HIGH, CK_MIXED };
+static const char *const corrupt_kinds[] = { "flip", "lose", "extra",
+    "high", "mixed" };
+
+/* Damage line buf[0 .. *len - 1] (its newline included) in place, as
+ * the fault kind says: a burst of vp->o.burst bytes from a random
+ * place.  buf has room for vp->o.burst more bytes. */
+static void
+damage(struct vp *vp, unsigned char *buf, size_t *len)
+{
+	size_t at, k;
+	int kind = vp->o.corrupt_kind, i;
+
+	if (*len == 0)
+		return;
+	if (kind == CK_MIXED)
+		kind = (int)(rnd(vp) % 4);
+	at = rnd(vp) % *len;
+	for (i = 0; i < vp->o.burst && *len > 0; i++) {
+		if (at >= *len)
+			at = *len - 1;
+		switch (kind) {
+		case CK_FLIP:
+			buf[at] ^= (unsigned char)(1 << (rnd(vp) % 7));
+			at++;
+			break;
+		case CK_HIGH:
+			buf[at] |= 0x80;
+			at++;
+			break;
+		case CK_LOSE:
+			for (k = at; k + 1 < *len; k++)
+				buf[k] = buf[k + 1];
+			(*len)--;
+			break;
+		case CK_EXTRA:
+			for (k = *len; k > at; k--)
+				buf[k] = buf[k - 1];
+			buf[at] = (unsigned char)(' ' + rnd(vp) % 95);
+			(*len)++;
+			at++;
+			break;
+		}
+	}
+}
+
 /* Queue a reply line, damaged or dropped as the faults say. */
 static void
 vp_say(struct vp *vp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -233,20 +288,21 @@ vp_say(struct vp *vp, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 static void
 vp_say(struct vp *vp, const char *fmt, ...)
 {
-	char buf[512];
+	char buf[512 + 64];
 	va_list ap;
 	usec now = now_us();
+	size_t len;
 	int n, i;
 
 	if (vp->hung || !vp->connected)
 		return;
 	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	n = vsnprintf(buf, 512 - 1, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;
-	if ((size_t)n > sizeof(buf) - 2)
-		n = (int)sizeof(buf) - 2;
+	if (n > 512 - 2)
+		n = 512 - 2;
 	if (strncmp(buf, "ok", 2) == 0) {
 		if (chance(vp, vp->o.drop_ok)) {
 			vp->oks_dropped++;
@@ -259,7 +315,9 @@ vp_say(struct vp *vp, const char *fmt, ...)
 	}
 	buf[n++] = '\n';
 	if (n > 0 && chance(vp, vp->o.corrupt_out)) {
-		buf[rnd(vp) % (unsigned)n] ^= (char)(1 << (rnd(vp) % 8));
+		len = (size_t)n;
+		damage(vp, (unsigned char *)buf, &len);
+		n = (int)len;
 		vp->damaged_out++;
 	}
 	for (i = 0; i < n; i++) {
@@ -345,8 +403,11 @@ plan_retire(struct vp *vp, usec now)
 		vp->plan_len--;
 		/* Dry, and the host has sent nothing that could run. */
 		if (vp->plan_len == 0 && vp->q_len == 0 && !vp->busy &&
-		    vp->rx_len == 0)
+		    vp->rx_len == 0) {
 			vp->starved = 1;
+			vp->starved_at = vp->plan_end[(vp->plan_head +
+			    MAX_PLANNER - 1) % MAX_PLANNER];
+		}
 	}
 }
 
@@ -392,8 +453,10 @@ plan_move(struct vp *vp, const char *cmd, usec now)
 	dt = vp->feed > 0 ? d / (vp->feed / 60.0) : 0;
 	dur = (usec)(dt * 1e6 * vp->o.time_scale);
 	/* Moves that take no time cannot stutter. */
-	if (vp->starved && vp->moved && vp->o.time_scale > 0)
+	if (vp->starved && vp->moved && vp->o.time_scale > 0) {
 		vp->underruns++;
+		vp->starved_us += now - vp->starved_at;
+	}
 	vp->starved = 0;
 	vp->moved = 1;
 	start = vp->plan_len > 0 ?
@@ -455,8 +518,11 @@ fault_check(struct vp *vp)
 		vp->o.runaway_at = 0;
 		vp_halt(vp, "Thermal Runaway, system stopped! Heater_ID: bed");
 	} else if (vp->o.silent_after >= 0 &&
-	    vp->executed >= vp->o.silent_after)
+	    vp->executed >= vp->o.silent_after) {
+		/* Until a reset: the host opening the port again. */
+		vp->o.silent_after = -1;
 		vp->hung = 1;
+	}
 }
 
 /* A command this firmware was built without (--unknown M900,M73):
@@ -618,6 +684,8 @@ vp_finish(struct vp *vp, struct cmd *c)
 	    c->n % vp->o.spurious_resend == 0) {
 		/* Ask again for a line already taken. */
 		vp->errors++;
+		vp->resends++;
+		vp->stats_dirty = 1;
 		vp_say(vp, "Resend: %ld", vp->last_n);
 		if (vp->o.ok_after_resend)
 			vp_say(vp, "ok");
@@ -695,10 +763,14 @@ vp_execute(struct vp *vp, usec now)
 /* ---- Receiving ---- */
 
 static void
-vp_error(struct vp *vp, const char *what)
+vp_error(struct vp *vp, const char *what, int probe)
 {
 	vp->errors++;
 	vp->resends++;
+	vp->probe_errors += probe;
+	vp->stats_dirty = 1;
+	if (!probe)
+		log_info("error: %s, Last Line: %ld", what, vp->last_n);
 	vp_say(vp, "Error:%s, Last Line: %ld", what, vp->last_n);
 	/* Marlin drains what is pending, then asks. */
 	vp->rx_len = 0;
@@ -747,17 +819,24 @@ vp_line(struct vp *vp, char *s)
 		    (n == vp->last_n || n == vp->last_n - 1)) {
 			return 0;	/* already in transit: dropped */
 		} else if (n != vp->last_n + 1) {
-			vp_error(vp, "Line Number is not Last Line Number+1");
+			vp_error(vp, "Line Number is not Last Line Number+1", 0);
 			return 1;
 		}
 		if ((star = strrchr(s, '*')) == NULL) {
-			vp_error(vp, "No Checksum with line number");
+			vp_error(vp, "No Checksum with line number", 0);
 			return 1;
 		}
 		cs = (unsigned)strtoul(star + 1, NULL, 10);
-		if (cs != gcode_checksum(s, (size_t)(star - s)) ||
-		    fault_corrupt_line(vp, n)) {
-			vp_error(vp, "checksum mismatch");
+		if (fault_corrupt_line(vp, n)) {
+			vp_error(vp, "checksum mismatch", 0);
+			return 1;
+		}
+		if (cs != gcode_checksum(s, (size_t)(star - s))) {
+			/* gspool's handshake sends "N1 M115" with a wrong
+			 * sum on purpose, to see what follows "Resend:";
+			 * that one is counted apart. */
+			vp_error(vp, "checksum mismatch", n == 1 &&
+			    strncmp(end, " M115*", 6) == 0);
 			return 1;
 		}
 		vp->last_n = n;
@@ -820,8 +899,15 @@ vp_receive(struct vp *vp, usec now)
 			vp_emergency(vp, c);
 		if (vp->rx_len >= vp->o.rx_size) {
 			vp->rx_dropped++;	/* lost, silently */
+			if (!vp->rx_full) {
+				vp->rx_full = 1;
+				vp->rx_overflows++;
+				vp->stats_dirty = 1;
+				log_info("receive buffer full: bytes lost");
+			}
 			continue;
 		}
+		vp->rx_full = 0;
 		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
 		vp->rx_len++;
 	}
@@ -855,7 +941,9 @@ vp_receive(struct vp *vp, usec now)
 static void
 vp_wire_in(struct vp *vp, const char *buf, size_t n, usec now)
 {
-	size_t i;
+	unsigned char line[MAX_CMD_SIZE * 4 + 256];
+	size_t i, k, len;
+	usec t0;
 
 	for (i = 0; i < n; i++) {
 		vp->in_last = wire_time(vp, now, vp->in_last);
@@ -864,16 +952,26 @@ vp_wire_in(struct vp *vp, const char *buf, size_t n, usec now)
 		vp->bytes_in++;
 		if (buf[i] != '\n')
 			continue;
-		if (chance(vp, vp->o.corrupt_in)) {
-			/* Flip a bit of one byte of the line just queued. */
-			size_t len = vp->in.len - vp->in_line_start, k;
-
-			if (len > 0) {
-				k = (vp->in.head + vp->in_line_start +
-				    rnd(vp) % len) % vp->in.cap;
-				vp->in.b[k] ^= (unsigned char)(1 << (rnd(vp) % 7));
-				vp->damaged_in++;
+		len = vp->in.len - vp->in_line_start;
+		if (chance(vp, vp->o.corrupt_in) && len > 0 &&
+		    len + (size_t)vp->o.burst <= sizeof(line)) {
+			/* Take the line just queued back off the wire,
+			 * damage it, and put it on again in its place. */
+			t0 = vp->in.t[(vp->in.head + vp->in_line_start) %
+			    vp->in.cap];
+			for (k = 0; k < len; k++)
+				line[k] = vp->in.b[(vp->in.head +
+				    vp->in_line_start + k) % vp->in.cap];
+			vp->in.len = vp->in_line_start;
+			damage(vp, line, &len);
+			vp->in_last = t0;
+			for (k = 0; k < len; k++) {
+				if (q_push(&vp->in, line[k], vp->in_last) < 0)
+					break;
+				vp->in_last = wire_time(vp, vp->in_last,
+				    vp->in_last);
 			}
+			vp->damaged_in++;
 		}
 		vp->in_line_start = vp->in.len;
 	}
@@ -966,23 +1064,38 @@ vp_next_wake(const struct vp *vp, usec now)
 	return t;
 }
 
+/* The summary is written whole (a reader never sees half of it): at
+ * the start, whenever a fault counter changes, and at exit. */
 static void
 write_summary(struct vp *vp, const char *path)
 {
 	FILE *fp;
+	char *tmp;
 
-	if (path == NULL || (fp = fopen(path, "we")) == NULL)
+	vp->stats_dirty = 0;
+	if (path == NULL)
 		return;
+	tmp = xasprintf("%s.tmp", path);
+	if ((fp = fopen(tmp, "we")) == NULL) {
+		free(tmp);
+		return;
+	}
 	fprintf(fp, "{\"lines_executed\":%ld,\"lines_accepted\":%ld,"
-	    "\"errors\":%lu,\"resends\":%lu,\"planner_underruns\":%lu,"
+	    "\"errors\":%lu,\"probe_errors\":%lu,\"resends\":%lu,"
+	    "\"planner_underruns\":%lu,\"starved_s\":%.3f,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
+	    "\"rx_overflows\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
 	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
-	    vp->executed, vp->accepted, vp->errors, vp->resends, vp->underruns,
-	    vp->bytes_in, vp->bytes_out, vp->rx_dropped, vp->oks_dropped,
+	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
+	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
+	    vp->bytes_in, vp->bytes_out,
+	    vp->rx_dropped, vp->rx_overflows, vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
 	    vp->bed_target);
-	fclose(fp);
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+	free(tmp);
 }
 
 static int
@@ -1111,6 +1224,7 @@ usage(void)
 	    "           --corrupt-line N --reset-at N --kill-at N"
 	    " --runaway-at N --silent-after N\n"
 	    "           --hangup-after N --seed N\n"
+	    "           --corrupt-kind flip|lose|extra|high|mixed --burst N\n"
 	    "  network: --port-file FILE (with tcp://HOST:PORT for the port)\n");
 	exit(2);
 }
@@ -1175,6 +1289,8 @@ main(int argc, char *argv[])
 		{ "hangup-after", required_argument, NULL, 24 },
 		{ "seed", required_argument, NULL, 25 },
 		{ "port-file", required_argument, NULL, 26 },
+		{ "corrupt-kind", required_argument, NULL, 27 },
+		{ "burst", required_argument, NULL, 28 },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1185,12 +1301,12 @@ main(int argc, char *argv[])
 	    "busy-interval", "", "", "", "", "corrupt-in", "corrupt-out",
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
-	    "hangup-after", "seed", "port-file" };
+	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
 	char *summary = NULL, buf[4096];
-	int ch, verbose = 0;
+	int ch, i, verbose = 0;
 	const long BIG = 2000000000L;
 
 	vp = xcalloc(1, sizeof(*vp));
@@ -1201,6 +1317,7 @@ main(int argc, char *argv[])
 	vp->o.bufsize = 4;
 	vp->o.planner = 16;
 	vp->o.busy_interval = 2;
+	vp->o.burst = 1;
 	vp->seed = 1;
 	log_init("gspool-vprinter", LOG_TO_STDERR, 0);
 	while ((ch = getopt_long(argc, argv, "f:ho:s:U:vX", longopts, NULL)) !=
@@ -1251,6 +1368,16 @@ main(int argc, char *argv[])
 		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
 		case 26: port_file = optarg; break;
+		case 27:
+			for (i = 0; i < (int)nitems(corrupt_kinds); i++)
+				if (strcmp(optarg, corrupt_kinds[i]) == 0)
+					break;
+			if (i == (int)nitems(corrupt_kinds))
+				fatalx("--corrupt-kind: '%s' is not flip, lose,"
+				    " extra, high or mixed", optarg);
+			vp->o.corrupt_kind = i;
+			break;
+		case 28: vp->o.burst = (int)num(nm, optarg, 1, 64); break;
 		default:
 			usage();
 		}
@@ -1273,6 +1400,7 @@ main(int argc, char *argv[])
 	} else if (make_pty(vp) < 0)
 		fatal("cannot make a pseudo-terminal linked at %s", link_path);
 	atexit(cleanup);
+	write_summary(vp, summary);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -1311,6 +1439,8 @@ main(int argc, char *argv[])
 		vp_execute(vp, now);
 		vp_timers(vp, now);
 		vp_wire_out(vp, now);
+		if (vp->stats_dirty)
+			write_summary(vp, summary);
 		if (vp->o.hangup_after > 0 &&
 		    vp->executed >= vp->o.hangup_after) {
 			/* The cable is pulled: the port goes away, and
