@@ -13,8 +13,9 @@
  * then.  Which it is is learnt from the first answer: its Content-Type,
  * or a multipart boundary where a JPEG would begin.
  * Every frame is checked to be one whole JPEG (its segments walked from
- * SOI to EOI) before it is kept: a camera that sends half a frame, an
- * error page or nothing gets the frame counted as failed, never kept.
+ * SOI to EOI, mjpeg.c) before it is kept: a camera that sends half a
+ * frame, an error page or nothing gets the frame counted as failed,
+ * never kept.
  *
  * A printer with park_gcode parks its head at each layer change and
  * tells it ("parked N"): the frame is taken then, and "UNPARK" on
@@ -62,9 +63,10 @@
 
 #include <curl/curl.h>
 
+#include "mjpeg.h"
 #include "util.h"
 
-#define FRAME_MAX	(16 << 20)	/* the largest JPEG taken */
+#define FRAME_MAX	MJPEG_FRAME_MAX	/* the largest JPEG taken */
 
 /* "copy-N/" for the N-th copy of a job (N > 1), where its frames and
  * video go; "" for the first. */
@@ -125,64 +127,6 @@ say(const char *kind, const char *fmt, ...)
 	fflush(stderr);
 }
 
-/*
- * The length of the whole JPEG at b (SOI first): its segments walked by
- * their lengths, the entropy-coded data after SOS up to the next marker,
- * until EOI.  0 if more bytes are needed, -1 if it is no JPEG.
- */
-static long
-jpeg_length(const unsigned char *b, size_t n)
-{
-	size_t i = 2, seglen;
-	int scan = 0;
-
-	if (n < 2)
-		return 0;
-	if (b[0] != 0xff || b[1] != 0xd8)
-		return -1;
-	for (;;) {
-		if (scan) {
-			/* Entropy-coded data: FF 00 is data, FF D0-D7 a
-			 * restart; any other marker ends it. */
-			while (i + 1 < n && !(b[i] == 0xff && b[i + 1] != 0 &&
-			    (b[i + 1] < 0xd0 || b[i + 1] > 0xd7)))
-				i++;
-			if (i + 1 >= n)
-				return 0;
-			scan = 0;
-		}
-		if (i + 1 >= n)
-			return 0;
-		if (b[i] != 0xff)
-			return -1;
-		while (i + 1 < n && b[i + 1] == 0xff)
-			i++;		/* fill bytes */
-		if (i + 1 >= n)
-			return 0;
-		switch (b[i + 1]) {
-		case 0xd9:
-			return (long)(i + 2);	/* EOI */
-		case 0xd8:
-			return -1;		/* a second SOI */
-		case 0x01:
-		case 0xd0: case 0xd1: case 0xd2: case 0xd3:
-		case 0xd4: case 0xd5: case 0xd6: case 0xd7:
-			i += 2;			/* markers without length */
-			continue;
-		}
-		if (i + 3 >= n)
-			return 0;
-		seglen = (size_t)b[i + 2] << 8 | b[i + 3];
-		if (seglen < 2)
-			return -1;
-		if (b[i + 1] == 0xda)
-			scan = 1;		/* SOS: data follows its header */
-		i += 2 + seglen;
-		if (i > FRAME_MAX)
-			return -1;
-	}
-}
-
 /* Write a file whole or not at all. */
 static int
 put_file(const char *path, const unsigned char *b, size_t n)
@@ -234,45 +178,32 @@ take_frame(struct state *s, const unsigned char *b, size_t n)
 		frame_settled(s);
 }
 
+/* A whole frame of a stream, at offset at of what is kept. */
+static void
+stream_frame(const unsigned char *b, size_t n, size_t at, void *arg)
+{
+	struct state *s = arg;
+	struct cam *c = &s->cam;
+	long long began;
+
+	/* Only a frame that began after it was asked for. */
+	began = at == 0 && c->partial_since ? c->partial_since :
+	    monotonic_ms();
+	c->partial_since = 0;
+	if (s->wanted > 0 && began >= c->frame_from)
+		take_frame(s, b, n);
+	c->frame_from = monotonic_ms();
+}
+
 /* A stream's bytes: whole JPEGs are taken out as they complete. */
 static void
 stream_scan(struct state *s)
 {
 	struct cam *c = &s->cam;
-	long long began;
-	size_t i = 0;
-	long n;
 
-	for (;;) {
-		/* The next SOI. */
-		while (i + 1 < c->len && !(c->buf[i] == 0xff &&
-		    c->buf[i + 1] == 0xd8))
-			i++;
-		if (i + 1 >= c->len)
-			break;
-		n = jpeg_length(c->buf + i, c->len - i);
-		if (n == 0)
-			break;
-		if (n < 0) {
-			i += 2;		/* not a JPEG after all */
-			continue;
-		}
-		/* Only a frame that began after it was asked for. */
-		began = i == 0 && c->partial_since ? c->partial_since :
-		    monotonic_ms();
-		c->partial_since = 0;
-		if (s->wanted > 0 && began >= c->frame_from)
-			take_frame(s, c->buf + i, (size_t)n);
-		c->frame_from = monotonic_ms();
-		i += (size_t)n;
-	}
-	if (i + 1 < c->len && c->partial_since == 0)
+	if (mjpeg_scan(c->buf, &c->len, stream_frame, s) &&
+	    c->partial_since == 0)
 		c->partial_since = monotonic_ms();
-	/* Keep from the SOI not yet complete. */
-	if (i > 0) {
-		memmove(c->buf, c->buf + i, c->len - i);
-		c->len -= i;
-	}
 }
 
 static size_t
@@ -288,8 +219,7 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
 		 * boundary of its first part (ffmpeg's mpjpeg server sends
 		 * application/octet-stream). */
 		curl_easy_getinfo(c->easy, CURLINFO_CONTENT_TYPE, &ct);
-		c->stream = (ct != NULL && strncasecmp(ct, "multipart/", 10) ==
-		    0) || (n >= 2 && data[0] == '-' && data[1] == '-');
+		c->stream = mjpeg_is_stream(ct, data, n);
 		if (c->stream)
 			say("INFO", "the camera sends a stream (%s)", ct ? ct :
 			    "no Content-Type");
@@ -368,7 +298,7 @@ cam_done(struct state *s, CURLcode rc)
 	if (rc != CURLE_OK) {
 		say("WARNING", "no frame from the camera: %s", c->error[0] ?
 		    c->error : curl_easy_strerror(rc));
-	} else if ((n = jpeg_length(c->buf, c->len)) <= 0) {
+	} else if ((n = mjpeg_frame_length(c->buf, c->len)) <= 0) {
 		say("WARNING", "the camera sent %s (%zu bytes), not a whole"
 		    " JPEG; frame dropped", n == 0 ? "part of a frame" :
 		    "something else", c->len);
@@ -459,7 +389,7 @@ grab_device(struct state *s)
 	close(out[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if ((n = jpeg_length(c->buf, c->len)) > 0) {
+	if ((n = mjpeg_frame_length(c->buf, c->len)) > 0) {
 		take_frame(s, c->buf, (size_t)n);
 		return;
 	}

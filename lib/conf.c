@@ -15,6 +15,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,11 +34,15 @@ struct conf_parse {
 	unsigned	 section_line;
 	unsigned	 reported_line;	/* a syntax error we reported */
 	unsigned	 dup_line;	/* a duplicate section reported */
+	unsigned	 default_line;	/* where default_printer was set */
+	unsigned	 keep_line;	/* where keep_jobs or keep_files was */
 	int		 in_script;	/* the last key was a G-code key */
 	int		 nerrors;
 	void		(*report)(const char *, void *);
 	void		*arg;
 };
+
+#define CONF_VOLUME_MAX	100000	/* mm: a build volume, 100 m */
 
 static void conf_class_policy(struct conf_parse *, struct conf_class *);
 static void conf_error(struct conf_parse *, unsigned line, const char *fmt, ...)
@@ -61,25 +66,39 @@ conf_error(struct conf_parse *cp, unsigned line, const char *fmt, ...)
 	cp->report(full, cp->arg);
 }
 
-/* libinih's reader: fgets, counting lines and catching bad lines. */
+/* libinih's reader: a line at a time, counting lines and catching bad
+ * lines.  It reads as fgets() does, but a byte at a time, so that a NUL
+ * byte is seen: the line would end there for strlen(), which took it
+ * for a line too long and skipped the next line as its rest. */
 static char *
 conf_reader(char *str, int num, void *stream)
 {
 	struct conf_parse *cp = stream;
 	char *s, *p;
-	size_t n;
+	size_t n = 0;
+	int c, nul = 0;
 
-	if (fgets(str, num, cp->fp) == NULL)
+	while (n + 1 < (size_t)num && (c = getc(cp->fp)) != EOF) {
+		nul |= c == '\0';
+		str[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	if (n == 0)
 		return NULL;
-	n = strlen(str);
+	str[n] = '\0';
 	cp->line++;
-	if (n > 0 && str[n - 1] != '\n' && !feof(cp->fp)) {
-		int c;
-
-		conf_error(cp, cp->line, "line longer than %d bytes", num - 3);
+	if (nul || (str[n - 1] != '\n' && !feof(cp->fp))) {
+		if (nul)
+			conf_error(cp, cp->line, "a NUL byte in the line (is"
+			    " this a text file?)");
+		else
+			conf_error(cp, cp->line, "line longer than %d bytes",
+			    num - 3);
 		cp->reported_line = cp->line;
-		while ((c = fgetc(cp->fp)) != EOF && c != '\n')
-			;
+		if (str[n - 1] != '\n')
+			while ((c = fgetc(cp->fp)) != EOF && c != '\n')
+				;
 		str[0] = '\0';
 		return str;
 	}
@@ -267,6 +286,16 @@ conf_volume(struct conf_parse *cp, struct conf_printer *p, const char *key,
 		    " millimetres (X Y Z)", key, value, max ? "positive " : "");
 		return;
 	}
+	/* nan would turn the volume's checks off (every comparison with
+	 * it is false), inf and 1e300 make them meaningless. */
+	for (i = 0; i < 3; i++)
+		if (!isfinite(v[i]) || v[i] > CONF_VOLUME_MAX ||
+		    v[i] < -CONF_VOLUME_MAX) {
+			conf_error(cp, cp->line, "%s: '%s': each number must"
+			    " be finite, at most %d mm from 0", key, value,
+			    CONF_VOLUME_MAX);
+			return;
+		}
 	for (i = 0; i < 3; i++) {
 		if (max) {
 			p->check.vol_max[i] = v[i];
@@ -666,8 +695,10 @@ conf_handler(void *user, const char *section, const char *key,
 				conf_error(cp, cp->line, "filter_max_output: '%s'"
 				    " is not a size such as 500M or 2G", value);
 		}
-		else if (strcmp(key, "default_printer") == 0)
+		else if (strcmp(key, "default_printer") == 0) {
 			conf_set_str(&c->default_printer, value);
+			cp->default_line = cp->line;
+		}
 		else if (strcmp(key, "magic") == 0)
 			conf_set_str(&c->magic, value);
 		else if (strcmp(key, "admin_group") == 0)
@@ -690,10 +721,13 @@ conf_handler(void *user, const char *section, const char *key,
 				conf_error(cp, cp->line, "%s: '%s' is not a"
 				    " time such as 30d, 12h, 15m or 90s", key,
 				    value);
-			else if (key[5] == 'j')
-				c->keep_jobs = d;
-			else
-				c->keep_files = d;
+			else {
+				if (key[5] == 'j')
+					c->keep_jobs = d;
+				else
+					c->keep_files = d;
+				cp->keep_line = cp->line;
+			}
 		}
 		else if (strcmp(key, "max_user_jobs") == 0) {
 			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
@@ -1026,8 +1060,8 @@ conf_load(struct conf *c, const char *file,
 	if (c->filter_dir == NULL)
 		c->filter_dir = xstrdup(FILTER_DIR);
 	if (c->keep_files > c->keep_jobs)
-		conf_error(&cp, 0, "keep_files is longer than keep_jobs: a"
-		    " job's file is removed with its record");
+		conf_error(&cp, cp.keep_line, "keep_files is longer than"
+		    " keep_jobs: a job's file is removed with its record");
 	for (i = 0; i < c->nclasses; i++) {
 		struct conf_class *k = &c->classes[i];
 		size_t m;
@@ -1055,8 +1089,8 @@ conf_load(struct conf *c, const char *file,
 	if (c->default_printer != NULL &&
 	    conf_printer(c, c->default_printer) == NULL &&
 	    conf_class(c, c->default_printer) == NULL)
-		conf_error(&cp, 0, "default_printer '%s' is not a configured"
-		    " printer or class", c->default_printer);
+		conf_error(&cp, cp.default_line, "default_printer '%s' is not"
+		    " a configured printer or class", c->default_printer);
 	for (i = 0; i < c->nprinters; i++) {
 		struct conf_printer *p = &c->printers[i];
 		int k;

@@ -123,6 +123,47 @@ hexval(char c)
 }
 
 int
+msg_decode(struct msg *m, const char *raw, size_t n)
+{
+	size_t i, o;
+
+	m->nfields = 0;
+	if (n > MSG_MAX)
+		goto badmsg;
+	m->field[m->nfields++] = m->buf;
+	for (i = 0, o = 0; i < n; i++) {
+		char ch = raw[i];
+
+		if (ch == '\t') {
+			if (m->nfields == MSG_MAXFIELDS)
+				goto badmsg;
+			m->buf[o++] = '\0';
+			m->field[m->nfields++] = m->buf + o;
+		} else if (ch == '%') {
+			int hi, lo;
+
+			if (i + 2 >= n)
+				goto badmsg;
+			hi = hexval(raw[i + 1]);
+			lo = hexval(raw[i + 2]);
+			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+				goto badmsg;
+			m->buf[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if ((unsigned char)ch < 0x20 || ch == 0x7f)
+			goto badmsg;
+		else
+			m->buf[o++] = ch;
+	}
+	m->buf[o] = '\0';
+	return 0;
+badmsg:
+	m->nfields = 0;
+	errno = EBADMSG;
+	return -1;
+}
+
+int
 msg_recv(int sock, struct msg *m)
 {
 	union {
@@ -134,7 +175,6 @@ msg_recv(int sock, struct msg *m)
 	struct iovec iov;
 	char raw[MSG_MAX + 1];
 	ssize_t n;
-	size_t i, o;
 	int nfds = 0, bad = 0;
 
 	m->fd = -1;
@@ -177,33 +217,8 @@ msg_recv(int sock, struct msg *m)
 	    (size_t)n > MSG_MAX)
 		goto badmsg;
 
-	m->field[m->nfields++] = m->buf;
-	for (i = 0, o = 0; i < (size_t)n; i++) {
-		char ch = raw[i];
-
-		if (ch == '\t') {
-			if (m->nfields == MSG_MAXFIELDS)
-				goto badmsg;
-			m->buf[o++] = '\0';
-			m->field[m->nfields++] = m->buf + o;
-		} else if (ch == '%') {
-			int hi, lo;
-
-			if (i + 2 >= (size_t)n)
-				goto badmsg;
-			hi = hexval(raw[i + 1]);
-			lo = hexval(raw[i + 2]);
-			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-				goto badmsg;
-			m->buf[o++] = (char)(hi << 4 | lo);
-			i += 2;
-		} else if ((unsigned char)ch < 0x20 || ch == 0x7f)
-			goto badmsg;
-		else
-			m->buf[o++] = ch;
-	}
-	m->buf[o] = '\0';
-	return 1;
+	if (msg_decode(m, raw, (size_t)n) == 0)
+		return 1;
 badmsg:
 	if (m->fd >= 0)
 		close(m->fd);

@@ -36,6 +36,14 @@ int	msg_sendv(int sock, int fd, int nfields, const char *const *fields);
  */
 int	msg_recv(int sock, struct msg *m);
 
+/*
+ * Decode the n bytes of one message as it came off the wire into m's
+ * fields (m->fd is left alone): what msg_recv() does with each.  0, or
+ * -1 with errno EBADMSG (no fields) for a bad escape, a control byte,
+ * too many fields or more than MSG_MAX bytes.
+ */
+int	msg_decode(struct msg *m, const char *raw, size_t n);
+
 /* Field i, or "" if absent. */
 const char *msg_field(const struct msg *, int i);
 

@@ -9,9 +9,9 @@
  *   /jobs/ID/job.json, FILES   the account's own jobs; removing one
  *                              cancels it
  *
- * The tree is virtual: a path is parsed into what it names and never
- * handed to the file system; the real files are reached by name from
- * directory descriptors, without following links.  Everything else is
+ * The tree is virtual: a path is parsed into what it names
+ * (sftppath.c) and never handed to the file system; the real files are
+ * reached by name from directory descriptors, without following links.  Everything else is
  * refused with the SFTP status that says why.
  */
 #include "config.h"
@@ -38,20 +38,8 @@
 #include "gsftpd.h"
 #include "log.h"
 #include "msg.h"
+#include "sftppath.h"
 #include "util.h"
-
-enum kind {
-	N_ROOT, N_DROP, N_DROPFILE, N_QTXT, N_QJSON, N_PRINTERS, N_PRINTER,
-	N_STATUS, N_WEBCAM, N_JOBS, N_JOB, N_JOBJSON, N_JOBFILE,
-};
-
-struct node {
-	enum kind	 k;
-	char		 dest[CONF_NAME_MAX + 1];	/* drop/DEST, printer */
-	char		 name[256];			/* file name */
-	long		 id;				/* job */
-	char		 path[1024];			/* normalised */
-};
 
 struct entry {
 	char		 name[256];
@@ -190,182 +178,6 @@ own_jobs(struct sftp_conn *c, int ended)
 	return all;
 }
 
-/* ---- paths ---- */
-
-static int
-dest_known(const struct conf *conf, const char *name)
-{
-	return conf_printer(conf, name) != NULL ||
-	    conf_class(conf, name) != NULL;
-}
-
-static int
-component_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n == 0 || n > 255)
-		return 0;
-	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
-}
-
-/*
- * Parse a client's path (absolute, or relative to "/") into the node it
- * names.  ".." is refused, except by REALPATH (dotdot set), which takes
- * it back a level and never above "/".  0, or an SFTP status with why.
- */
-static uint32_t
-parse_path(const struct conf *conf, const char *in, int dotdot,
-    struct node *n, const char **why)
-{
-	char comp[8][256];
-	int depth = 0;
-	const char *p = in, *e;
-	size_t len, i;
-
-	memset(n, 0, sizeof(*n));
-	*why = "no such file";
-	if (in == NULL || strlen(in) > 1000) {
-		*why = "path too long";
-		return SSH_FX_FAILURE;
-	}
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		e = strchr(p, '/');
-		len = e ? (size_t)(e - p) : strlen(p);
-		if (len == 1 && p[0] == '.') {
-			p += len;
-			continue;
-		}
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (!dotdot) {
-				*why = "'..' is not allowed";
-				return SSH_FX_PERMISSION_DENIED;
-			}
-			if (depth > 0)
-				depth--;
-			p += len;
-			continue;
-		}
-		if (!component_ok(p, len)) {
-			*why = "bad file name";
-			return SSH_FX_FAILURE;
-		}
-		if (depth == 8)
-			return SSH_FX_NO_SUCH_FILE;
-		memcpy(comp[depth], p, len);
-		comp[depth++][len] = '\0';
-		p += len;
-	}
-	n->path[0] = '\0';
-	for (i = 0; i < (size_t)depth; i++) {
-		strcat(n->path, "/");
-		strcat(n->path, comp[i]);
-	}
-	if (depth == 0) {
-		strcpy(n->path, "/");
-		n->k = N_ROOT;
-		return 0;
-	}
-	if (strcmp(comp[0], "drop") == 0) {
-		if (depth == 1) {
-			n->k = N_DROP;
-			return 0;
-		}
-		if (dest_known(conf, comp[1])) {
-			snprintf(n->dest, sizeof(n->dest), "%.32s", comp[1]);
-			if (depth == 2) {
-				n->k = N_DROP;
-				return 0;
-			}
-			if (depth > 3)
-				return SSH_FX_NO_SUCH_FILE;
-			snprintf(n->name, sizeof(n->name), "%s", comp[2]);
-		} else {
-			if (depth > 2) {
-				*why = "drop/ holds a folder per printer or"
-				    " class only";
-				return SSH_FX_NO_SUCH_FILE;
-			}
-			snprintf(n->name, sizeof(n->name), "%s", comp[1]);
-		}
-		n->k = N_DROPFILE;
-		return 0;
-	}
-	if (depth == 1 && strcmp(comp[0], "queue.txt") == 0) {
-		n->k = N_QTXT;
-		return 0;
-	}
-	if (depth == 1 && strcmp(comp[0], "queue.json") == 0) {
-		n->k = N_QJSON;
-		return 0;
-	}
-	if (strcmp(comp[0], "printers") == 0) {
-		if (depth == 1) {
-			n->k = N_PRINTERS;
-			return 0;
-		}
-		if (conf_printer(conf, comp[1]) == NULL || depth > 3)
-			return SSH_FX_NO_SUCH_FILE;
-		snprintf(n->dest, sizeof(n->dest), "%.32s", comp[1]);
-		if (depth == 2)
-			n->k = N_PRINTER;
-		else if (strcmp(comp[2], "status.json") == 0)
-			n->k = N_STATUS;
-		else if (strcmp(comp[2], "webcam.jpg") == 0)
-			n->k = N_WEBCAM;
-		else
-			return SSH_FX_NO_SUCH_FILE;
-		return 0;
-	}
-	if (strcmp(comp[0], "jobs") == 0) {
-		if (depth == 1) {
-			n->k = N_JOBS;
-			return 0;
-		}
-		if (parse_long(comp[1], 1, 2000000000L, &n->id) < 0 ||
-		    depth > 3)
-			return SSH_FX_NO_SUCH_FILE;
-		if (depth == 2)
-			n->k = N_JOB;
-		else if (strcmp(comp[2], "job.json") == 0)
-			n->k = N_JOBJSON;
-		else {
-			size_t nl = strlen(comp[2]);
-
-			/* As listed: no hidden file, no video still being
-			 * rendered. */
-			if (comp[2][0] == '.' || (nl > 4 &&
-			    strcmp(comp[2] + nl - 4, ".tmp") == 0))
-				return SSH_FX_NO_SUCH_FILE;
-			snprintf(n->name, sizeof(n->name), "%s", comp[2]);
-			n->k = N_JOBFILE;
-		}
-		return 0;
-	}
-	return SSH_FX_NO_SUCH_FILE;
-}
-
-static int
-is_dir(enum kind k)
-{
-	return k == N_ROOT || k == N_DROP || k == N_PRINTERS ||
-	    k == N_PRINTER || k == N_JOBS || k == N_JOB;
-}
-
-/* A name an upload may have: not hidden, not a temporary of ours. */
-static int
-upload_name_ok(const char *name)
-{
-	return name[0] != '.' && strchr(name, '/') == NULL;
-}
-
 /* ---- the real folders ---- */
 
 /* The account's drop folder, or its DEST subfolder (made if create). */
@@ -456,7 +268,7 @@ printer_status(json_t *q, const char *name)
 /* The content of a generated file, or -1 (errno: ENOENT when what it
  * shows does not exist, EIO when spoold cannot say). */
 static int
-generate_now(struct sftp_conn *c, const struct node *n)
+generate_now(struct sftp_conn *c, const struct sftp_node *n)
 {
 	json_t *q = NULL, *j;
 	FILE *fp;
@@ -519,7 +331,7 @@ generate_now(struct sftp_conn *c, const struct node *n)
 #define GEN_REUSE_MS	1000
 
 static struct {
-	enum kind	 k;
+	enum sftp_kind	 k;
 	char		 dest[CONF_NAME_MAX + 1];
 	long		 id;
 	long long	 at;		/* monotonic ms */
@@ -527,7 +339,7 @@ static struct {
 } last_made = { .fd = -1 };
 
 static int
-generate(struct sftp_conn *c, const struct node *n)
+generate(struct sftp_conn *c, const struct sftp_node *n)
 {
 	long long now = monotonic_ms();
 	int fd;
@@ -583,7 +395,7 @@ longname(char *buf, size_t sz, const struct entry *e)
 
 /* The attributes of what a node names; 0 or an SFTP status. */
 static uint32_t
-node_stat(struct sftp_conn *c, const struct node *n, struct entry *e,
+node_stat(struct sftp_conn *c, const struct sftp_node *n, struct entry *e,
     const char **why)
 {
 	struct stat st;
@@ -593,7 +405,7 @@ node_stat(struct sftp_conn *c, const struct node *n, struct entry *e,
 	*why = "no such file";
 	memset(e, 0, sizeof(*e));
 	e->mtime = (uint32_t)time(NULL);
-	if (is_dir(n->k)) {
+	if (sftp_kind_is_dir(n->k)) {
 		if (n->k == N_JOB) {
 			if ((j = own_job(c, n->id)) == NULL)
 				return SSH_FX_NO_SUCH_FILE;
@@ -730,10 +542,10 @@ do_realpath(struct sftp_conn *c, sftp_client_message msg)
 {
 	struct sftp_attributes_struct a;
 	const char *why;
-	struct node n;
+	struct sftp_node n;
 	uint32_t st;
 
-	if ((st = parse_path(c->conf, msg->filename, 1, &n, &why)) != 0) {
+	if ((st = sftp_path_parse(c->conf, msg->filename, 1, &n, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
 	}
@@ -748,10 +560,10 @@ do_stat(struct sftp_conn *c, sftp_client_message msg)
 	struct sftp_attributes_struct a;
 	const char *why;
 	struct entry e;
-	struct node n;
+	struct sftp_node n;
 	uint32_t st;
 
-	if ((st = parse_path(c->conf, msg->filename, 0, &n, &why)) != 0 ||
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &n, &why)) != 0 ||
 	    (st = node_stat(c, &n, &e, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
@@ -828,18 +640,18 @@ do_opendir(struct sftp_conn *c, sftp_client_message msg)
 	struct handle *h;
 	struct entry e;
 	const char *why;
-	struct node n;
+	struct sftp_node n;
 	json_t *jobs, *j;
 	size_t cap = 0, i;
 	char idbuf[32];
 	int fd;
 
-	if ((st = parse_path(c->conf, msg->filename, 0, &n, &why)) != 0 ||
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &n, &why)) != 0 ||
 	    (st = node_stat(c, &n, &e, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
 	}
-	if (!is_dir(n.k)) {
+	if (!sftp_kind_is_dir(n.k)) {
 		reply(msg, SSH_FX_FAILURE, "%s is not a folder", n.path);
 		return;
 	}
@@ -1014,7 +826,7 @@ allowance(struct sftp_conn *c, const struct handle *h, long long end)
 
 static void
 open_upload(struct sftp_conn *c, sftp_client_message msg,
-    const struct node *n)
+    const struct sftp_node *n)
 {
 	uint32_t fl = msg->flags;
 	struct handle *h;
@@ -1030,7 +842,7 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 		    " upload the whole file");
 		return;
 	}
-	if (!upload_name_ok(n->name)) {
+	if (!sftp_upload_name_ok(n->name)) {
 		reply(msg, SSH_FX_PERMISSION_DENIED, "%s: names beginning with"
 		    " '.' are not accepted", n->name);
 		return;
@@ -1077,11 +889,11 @@ do_open(struct sftp_conn *c, sftp_client_message msg)
 	struct handle *h;
 	const char *why;
 	struct entry e;
-	struct node n;
+	struct sftp_node n;
 	uint32_t st;
 	int dfd;
 
-	if ((st = parse_path(c->conf, msg->filename, 0, &n, &why)) != 0) {
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &n, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
 	}
@@ -1096,7 +908,7 @@ do_open(struct sftp_conn *c, sftp_client_message msg)
 		    " into drop/", n.path);
 		return;
 	}
-	if (is_dir(n.k)) {
+	if (sftp_kind_is_dir(n.k)) {
 		reply(msg, SSH_FX_FAILURE, "%s is a folder", n.path);
 		return;
 	}
@@ -1346,7 +1158,7 @@ do_setstat(struct sftp_conn *c, sftp_client_message msg)
 {
 	struct handle *h;
 	const char *why;
-	struct node n;
+	struct sftp_node n;
 	struct entry e;
 	uint32_t st;
 
@@ -1360,7 +1172,7 @@ do_setstat(struct sftp_conn *c, sftp_client_message msg)
 			reply(msg, SSH_FX_PERMISSION_DENIED, "read-only");
 		return;
 	}
-	if ((st = parse_path(c->conf, msg->filename, 0, &n, &why)) != 0 ||
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &n, &why)) != 0 ||
 	    (st = node_stat(c, &n, &e, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
@@ -1403,11 +1215,11 @@ static void
 do_remove(struct sftp_conn *c, sftp_client_message msg)
 {
 	const char *why;
-	struct node n;
+	struct sftp_node n;
 	uint32_t st;
 	int fd, r;
 
-	if ((st = parse_path(c->conf, msg->filename, 0, &n, &why)) != 0) {
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &n, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
 	}
@@ -1416,7 +1228,7 @@ do_remove(struct sftp_conn *c, sftp_client_message msg)
 		return;
 	}
 	if (msg->type == SSH_FXP_REMOVE && n.k == N_DROPFILE &&
-	    upload_name_ok(n.name)) {
+	    sftp_upload_name_ok(n.name)) {
 		struct stat sb;
 
 		if ((fd = drop_dir(c, n.dest, 0)) < 0) {
@@ -1445,18 +1257,18 @@ static void
 do_rename(struct sftp_conn *c, sftp_client_message msg, int posix)
 {
 	const char *why, *to = sftp_client_message_get_data(msg);
-	struct node a, b;
+	struct sftp_node a, b;
 	struct stat sb;
 	uint32_t st;
 	int fa = -1, fb = -1, r;
 
-	if ((st = parse_path(c->conf, msg->filename, 0, &a, &why)) != 0 ||
-	    (st = parse_path(c->conf, to, 0, &b, &why)) != 0) {
+	if ((st = sftp_path_parse(c->conf, msg->filename, 0, &a, &why)) != 0 ||
+	    (st = sftp_path_parse(c->conf, to, 0, &b, &why)) != 0) {
 		reply(msg, st, "%s", why);
 		return;
 	}
 	if (a.k != N_DROPFILE || b.k != N_DROPFILE ||
-	    !upload_name_ok(a.name) || !upload_name_ok(b.name)) {
+	    !sftp_upload_name_ok(a.name) || !sftp_upload_name_ok(b.name)) {
 		reply(msg, SSH_FX_PERMISSION_DENIED, "only uploads in drop/ may"
 		    " be renamed, within drop/");
 		return;

@@ -25,18 +25,24 @@ collect(const char *msg, void *arg)
 }
 
 static int
-load(struct conf *c, const char *text)
+load_bytes(struct conf *c, const char *text, size_t len)
 {
 	char path[] = "/tmp/gspool-conf-test.XXXXXX";
 	int fd = mkstemp(path), r;
 
 	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
 	close(fd);
 	reports[0] = '\0';
 	r = conf_load(c, path, collect, NULL);
 	unlink(path);
 	return r;
+}
+
+static int
+load(struct conf *c, const char *text)
+{
+	return load_bytes(c, text, strlen(text));
 }
 
 static void
@@ -112,7 +118,56 @@ test_errors_have_lines(void **state)
 	assert_non_null(strstr(reports, ":4: device: 'tcp:host': unknown kind"));
 	assert_non_null(strstr(reports, ":5: max_bed: '999' is not a whole number from 0 to 200"));
 	assert_non_null(strstr(reports, ":6: expected 'key = value'"));
-	assert_non_null(strstr(reports, "default_printer 'ghost' is not a configured printer"));
+	assert_non_null(strstr(reports, ":2: default_printer 'ghost' is not a configured printer"));
+	conf_free(&c);
+}
+
+/* A build volume of nan turned its checks off (nan compares false with
+ * everything); inf and absurd sizes are refused too, with the line. */
+static void
+test_volume_not_finite(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\n"
+	    "build_volume = nan 200 200\n"			/* 3 */
+	    "build_min = 0 -inf 0\n"				/* 4 */
+	    "[printer b]\ndevice = /dev/b\n"
+	    "build_volume = 250 1e300 210\n"			/* 7 */
+	    "build_min = -NAN 0 0\n"				/* 8 */
+	    "[printer c]\ndevice = /dev/c\n"
+	    "build_volume = 100000 200 200\nbuild_min = -100000 0 0\n"),
+	    4);
+	assert_non_null(strstr(reports, ":3: build_volume: 'nan 200 200': each"
+	    " number must be finite, at most 100000 mm from 0"));
+	assert_non_null(strstr(reports, ":4: build_min: '0 -inf 0'"));
+	assert_non_null(strstr(reports, ":7: build_volume: '250 1e300 210'"));
+	assert_non_null(strstr(reports, ":8: build_min: '-NAN 0 0'"));
+	assert_true(conf_printer(&c, "c")->check.vol_max[0] == 100000);
+	conf_free(&c);
+}
+
+/* A NUL byte is an error of its line, and the lines after it keep their
+ * numbers (it was taken for a long line, whose rest, the next line, was
+ * skipped). */
+static void
+test_nul_byte(void **state)
+{
+	static const char text[] = "[printer a]\ndevice = /dev/a\n"
+	    "descr\0iption = x\n"				/* 3 */
+	    "nonsense\n"					/* 4 */
+	    "\0\n"						/* 5 */
+	    "[bad\n";						/* 6 */
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load_bytes(&c, text, sizeof(text) - 1), 4);
+	assert_non_null(strstr(reports, ":3: a NUL byte in the line"));
+	assert_non_null(strstr(reports, ":4: expected 'key = value'"));
+	assert_non_null(strstr(reports, ":5: a NUL byte in the line"));
+	assert_non_null(strstr(reports, ":6: section header without ']'"));
 	conf_free(&c);
 }
 
@@ -245,7 +300,7 @@ test_classes(void **state)
 	    "[class odd]\nprinters = a nosuch a\ncolour = red\n"), 8);
 	assert_non_null(strstr(reports, ":4: show_titles: 'maybe'"));
 	assert_non_null(strstr(reports, ":7: clears_bed: 'sometimes'"));
-	assert_non_null(strstr(reports, "keep_files is longer than keep_jobs"));
+	assert_non_null(strstr(reports, ":3: keep_files is longer than keep_jobs"));
 	assert_non_null(strstr(reports, "[class a]: a printer has that name"));
 	assert_non_null(strstr(reports, "[class empty] has no printers"));
 	assert_non_null(strstr(reports, "printers: a is named twice"));
@@ -358,6 +413,8 @@ main(void)
 		cmocka_unit_test(test_good),
 		cmocka_unit_test(test_gcode_keys),
 		cmocka_unit_test(test_errors_have_lines),
+		cmocka_unit_test(test_volume_not_finite),
+		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_dialect_keys),
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),

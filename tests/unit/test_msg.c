@@ -114,6 +114,42 @@ test_eof(void **state)
 	sv[0] = open("/dev/null", O_RDONLY);
 }
 
+/* msg_decode(): what msg_recv() does with the bytes, without a socket. */
+static void
+test_decode(void **state)
+{
+	static struct msg m;
+	static char big[MSG_MAX + 2];
+	char many[80];
+	int i;
+
+	(void)state;
+	assert_int_equal(msg_decode(&m, "hold\t7\t%2B1h%09x", 16), 0);
+	assert_int_equal(m.nfields, 3);
+	assert_string_equal(m.field[1], "7");
+	assert_string_equal(m.field[2], "+1h\tx");
+	assert_int_equal(msg_decode(&m, "", 0), 0);
+	assert_int_equal(m.nfields, 1);
+	assert_string_equal(msg_field(&m, 0), "");
+	/* Bad escapes, a control byte, a NUL, too many fields, too long. */
+	assert_int_equal(msg_decode(&m, "a%0", 3), -1);
+	assert_int_equal(errno, EBADMSG);
+	assert_int_equal(m.nfields, 0);
+	assert_int_equal(msg_decode(&m, "a%00", 4), -1);
+	assert_int_equal(msg_decode(&m, "a%g1", 4), -1);
+	assert_int_equal(msg_decode(&m, "a\nb", 3), -1);
+	assert_int_equal(msg_decode(&m, "a\0b", 3), -1);
+	for (i = 0; i < MSG_MAXFIELDS; i++)
+		many[i] = '\t';
+	assert_int_equal(msg_decode(&m, many, MSG_MAXFIELDS - 1), 0);
+	assert_int_equal(m.nfields, MSG_MAXFIELDS);
+	assert_int_equal(msg_decode(&m, many, MSG_MAXFIELDS), -1);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(msg_decode(&m, big, MSG_MAX), 0);
+	assert_int_equal(strlen(m.field[0]), MSG_MAX);
+	assert_int_equal(msg_decode(&m, big, MSG_MAX + 1), -1);
+}
+
 int
 main(void)
 {
@@ -123,6 +159,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
+		cmocka_unit_test(test_decode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
