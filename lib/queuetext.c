@@ -374,9 +374,14 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 		    integer(j, "copies"));
 	if (integer(j, "hold_until") != 0) {
 		time_t t = (time_t)integer(j, "hold_until");
+		struct tm *tm = localtime(&t);
 		char when[64];
 
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		/* A year past what struct tm holds has no date. */
+		if (tm == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
+		    tm) == 0)
+			snprintf(when, sizeof(when), "%lld",
+			    integer(j, "hold_until"));
 		fprintf(fp, ", held until %s", when);
 	}
 	if (*str(j, "printer"))

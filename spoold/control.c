@@ -290,8 +290,9 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 	}
 	o.copies = (int)v;
 	o.hold = strcmp(msg_field(m, 5), "1") == 0;
-	if (opt_long(msg_field(m, 6), 0, LONG_MAX, 0, &v) < 0) {
-		reply_error(c, "hold-until '%s' is not a time", msg_field(m, 6));
+	if (opt_long(msg_field(m, 6), 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+		reply_error(c, "hold-until '%s' is not a time (seconds since"
+		    " the epoch, up to %lld)", msg_field(m, 6), HOLD_UNTIL_MAX);
 		return;
 	}
 	o.hold_until = v;
@@ -391,9 +392,11 @@ job_estimate(const char *meta)
 	json_t *o = json_loads(meta, 0, NULL), *v;
 	long secs = 0;
 
+	/* From the queue: a row of an older spoold may hold anything. */
 	if (o != NULL && (v = json_object_get(o, "estimated_seconds")) !=
-	    NULL && json_is_number(v))
-		secs = (long)json_number_value(v);
+	    NULL && json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 10LL * 366 * 86400)
+		secs = (long)json_integer_value(v);
 	json_decref(o);
 	return secs;
 }
@@ -655,8 +658,9 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 		return;
 	}
 	if (strcmp(verb, "hold") == 0) {
-		if (opt_long(arg, 0, LONG_MAX, 0, &v) < 0) {
-			reply_error(c, "hold: '%s' is not a time", arg);
+		if (opt_long(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+			reply_error(c, "hold: '%s' is not a time (seconds since"
+			    " the epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
 			return;
 		}
 		r = queue_hold(sd, j.id, v, c->user);

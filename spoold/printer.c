@@ -1009,9 +1009,15 @@ printer_timeout(struct spoold *sd, long long now)
 	size_t i;
 
 	if (sd->next_release != 0) {
-		long long r = now + (sd->next_release -
-		    (long long)time(NULL)) * 1000;
+		/* The time comes from the queue, where an older spoold may
+		 * have left any number: a day at most, then look again. */
+		long long left = 86400, r;
 
+		if (sd->next_release >= 0 && sd->next_release <= HOLD_UNTIL_MAX)
+			left = sd->next_release - (long long)time(NULL);
+		if (left > 86400)
+			left = 86400;
+		r = now + (left > 0 ? left : 0) * 1000;
 		if (r < t)
 			t = r;
 	}
