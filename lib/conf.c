@@ -951,7 +951,7 @@ conf_load(struct conf *c, const char *file,
 	c->keep_jobs = 30L * 86400;
 	c->keep_files = 86400;
 	c->keep_rejected = 7L * 86400;
-	c->max_rejections = 20;
+	c->max_rejections = 50;
 	c->rejection_window = 600;
 	c->filter_timeout = 600;
 	c->filter_max_output = 2LL << 30;

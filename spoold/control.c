@@ -8,7 +8,9 @@
  *
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
- *   queue [DEST [history]] -> printer / class / job rows, then end
+ *   queue [DEST [history]] -> printer / class / job rows, the caller's
+ *                             rejected rows (and refusing), then end
+ *   usage                  -> ok JOBS BYTES REJECTED BYTES UNTIL REASON
  *   cancel ID              -> ok | error MESSAGE
  *   cancel-jobs DEST USER  -> ok COUNT (DEST "" for all, USER "" for
  *                             anyone's that the caller may cancel)
@@ -298,11 +300,21 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 	o.hold_until = v;
 	if (title[0] == '\0')
 		title = "(stdin)";
+	/* Refused for a while, or at the job limit: nothing is read. */
+	if (reject_limits(sd, c->user, reason, sizeof(reason)) < 0) {
+		log_warnx("control: %s from %s refused: %s", title, c->user,
+		    reason);
+		reply_error(c, "%s", reason);
+		return;
+	}
 	id = ingest_fd(sd, m->fd, printer, c->user, c->uid, title, &o, NULL,
 	    reason, sizeof(reason));
 	if (id <= 0) {
 		log_warnx("control: %s from %s rejected: %s", title, c->user,
 		    reason);
+		if (id == 0)
+			reject_note(sd, c->user, c->uid, title, NULL, 0,
+			    reason);
 		reply_error(c, "%s", reason);
 		return;
 	}
@@ -335,8 +347,20 @@ hide_title(char *meta, size_t metasz)
 		snprintf(meta, metasz, "{}");
 		return;
 	}
+	/* Every field that carries a name the owner gave: the title, the
+	 * file's name, and the model names of the slicer's objects (their
+	 * count stays, as the thumbnails' sizes do). */
 	json_object_del(o, "file");
 	json_object_del(o, "title");
+	if (json_is_array(json_object_get(o, "objects"))) {
+		json_t *a = json_array();
+		size_t i;
+
+		for (i = 0; i < json_array_size(json_object_get(o, "objects"));
+		    i++)
+			json_array_append_new(a, json_string("(hidden)"));
+		json_object_set_new(o, "objects", a);
+	}
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
 	    strlen(s) < metasz)
 		snprintf(meta, metasz, "%s", s);
@@ -429,6 +453,9 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	    (char *)NULL);
 }
 
+static void send_refusals(struct spoold *, struct client *,
+    struct list_ctx *);
+
 static void
 do_queue(struct spoold *sd, struct client *c, struct msg *m)
 {
@@ -476,7 +503,68 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 	queue_list(sd, only, strcmp(msg_field(m, 2), "history") == 0,
 	    list_row, &lc);
 	if (!lc.failed)
+		send_refusals(sd, c, &lc);
+	if (!lc.failed)
 		msg_send(c->fd, -1, "end", (char *)NULL);
+}
+
+/* The caller's own refused files, the latest first, and whether its
+ * files are refused for now; nobody else's (their names are theirs). */
+static int
+rejection_row(const struct rejection_row *r, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char size[32], at[32];
+
+	if (r->uid != (lc->c->uid == VIRTUAL_UID ? -1 : (long)lc->c->uid))
+		return 0;
+	if (++lc->rank > 100)
+		return -1;	/* the latest are enough */
+	snprintf(size, sizeof(size), "%lld", r->size);
+	snprintf(at, sizeof(at), "%lld", r->at);
+	if (msg_send(lc->c->fd, -1, "rejected", r->name, size, at, r->reason,
+	    r->file[0] ? "1" : "0", (char *)NULL) < 0) {
+		lc->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_refusals(struct spoold *sd, struct client *c, struct list_ctx *lc)
+{
+	char why[512], until[32];
+	struct reject_usage u;
+
+	lc->rank = 0;
+	queue_rejection_list(sd, c->user, rejection_row, lc);
+	if (lc->failed || reject_limits(sd, c->user, why, sizeof(why)) == 0)
+		return;
+	reject_usage(sd, c->user, &u);
+	snprintf(until, sizeof(until), "%lld", u.refused_until);
+	if (msg_send(c->fd, -1, "refusing", why, until, (char *)NULL) < 0)
+		lc->failed = 1;
+}
+
+/* usage: what the caller keeps in the spool, for gsftpd's quota:
+ * "ok JOBS JOB-BYTES REJECTED REJECTED-BYTES REFUSED-UNTIL REASON"
+ * (REASON empty unless its files are refused for now). */
+static void
+do_usage(struct spoold *sd, struct client *c)
+{
+	char f[5][32], why[512];
+	struct reject_usage u;
+
+	if (reject_limits(sd, c->user, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	reject_usage(sd, c->user, &u);
+	snprintf(f[0], sizeof(f[0]), "%ld", u.jobs);
+	snprintf(f[1], sizeof(f[1]), "%lld", u.job_bytes);
+	snprintf(f[2], sizeof(f[2]), "%ld", u.rejected);
+	snprintf(f[3], sizeof(f[3]), "%lld", u.rejected_bytes);
+	snprintf(f[4], sizeof(f[4]), "%lld", u.refused_until);
+	msg_send(c->fd, -1, "ok", f[0], f[1], f[2], f[3], f[4], why,
+	    (char *)NULL);
 }
 
 /* The job a request names in its first argument; replies the error and
@@ -1007,6 +1095,8 @@ control_client(struct spoold *sd, struct client *c)
 		do_submit(sd, c, &m);
 	else if (strcmp(verb, "queue") == 0)
 		do_queue(sd, c, &m);
+	else if (strcmp(verb, "usage") == 0)
+		do_usage(sd, c);
 	else if (strcmp(verb, "cancel") == 0)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)

@@ -930,7 +930,8 @@ printer_ready(struct spoold *sd, struct printer *p, const char *who)
 	printer_dispatch(sd);
 }
 
-/* Held jobs whose time has come, and the history's retention. */
+/* Held jobs whose time has come, and the retention of the history and
+ * of refused files. */
 void
 printer_timers(struct spoold *sd, long long now)
 {
@@ -943,6 +944,9 @@ printer_timers(struct spoold *sd, long long now)
 	}
 	if (now >= sd->next_expire) {
 		n = queue_expire(sd, t, 256);
+		/* Refused files past keep_rejected go with the history. */
+		if (reject_expire(sd, t, 64) >= 64)
+			n = 256;
 		/* More to do: again soon, not all at once. */
 		sd->next_expire = now + (n >= 256 ? 1000 : 600000);
 	}

@@ -353,7 +353,7 @@ test_absurd_numbers(void **state)
 	assert_non_null(strstr(reports, ":15: max_user_jobs:"));
 	/* The bad lines left the defaults. */
 	assert_int_equal(c.keep_rejected, 7 * 86400);
-	assert_int_equal(c.max_rejections, 20);
+	assert_int_equal(c.max_rejections, 50);
 	assert_int_equal(c.rejection_window, 600);
 	assert_true(conf_printer(&c, "a")->check.vol_max[0] > 0);
 	conf_free(&c);
