@@ -334,6 +334,21 @@ struct list_ctx {
 	int		 failed;
 };
 
+/* Each string of the array KEY of o as "(hidden)". */
+static void
+hide_each(json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key), *h;
+	size_t i;
+
+	if (!json_is_array(a))
+		return;
+	h = json_array();
+	for (i = 0; i < json_array_size(a); i++)
+		json_array_append_new(h, json_string("(hidden)"));
+	json_object_set_new(o, key, h);
+}
+
 /* Another user's job, unless show_titles: its title and file name are
  * theirs; the rest (size, time, filament) tells when a printer is free. */
 static void
@@ -348,19 +363,13 @@ hide_title(char *meta, size_t metasz)
 		return;
 	}
 	/* Every field that carries a name the owner gave: the title, the
-	 * file's name, and the model names of the slicer's objects (their
-	 * count stays, as the thumbnails' sizes do). */
+	 * file's name, the model names of the slicer's objects, and the
+	 * dialect warnings, which quote lines of the file (a macro's
+	 * NAME=...); their counts stay, as the thumbnails' sizes do. */
 	json_object_del(o, "file");
 	json_object_del(o, "title");
-	if (json_is_array(json_object_get(o, "objects"))) {
-		json_t *a = json_array();
-		size_t i;
-
-		for (i = 0; i < json_array_size(json_object_get(o, "objects"));
-		    i++)
-			json_array_append_new(a, json_string("(hidden)"));
-		json_object_set_new(o, "objects", a);
-	}
+	hide_each(o, "objects");
+	hide_each(o, "warnings");
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
 	    strlen(s) < metasz)
 		snprintf(meta, metasz, "%s", s);
@@ -368,6 +377,30 @@ hide_title(char *meta, size_t metasz)
 		snprintf(meta, metasz, "{}");
 	free(s);
 	json_decref(o);
+}
+
+/* A reason of another's job may quote a line of its file (a check at
+ * handover: "line 3: 'EXCLUDE_OBJECT_DEFINE NAME=...' is a Klipper
+ * command"): what is quoted is theirs, the rest says why it waits. */
+static void
+hide_quoted(char *reason, size_t sz)
+{
+	char out[sizeof(((struct job_row *)0)->reason)], *p, *q;
+	size_t o = 0;
+
+	for (p = reason; *p != '\0' && o + 1 < sizeof(out); p++) {
+		if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "'(hidden)'");
+			if (o >= sizeof(out))
+				o = sizeof(out) - 1;
+			p = q;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	snprintf(reason, sz, "%s", out);
 }
 
 static int
@@ -382,6 +415,7 @@ list_row(const struct job_row *jr, void *arg)
 	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
 		snprintf(j.title, sizeof(j.title), "(hidden)");
 		hide_title(j.meta, sizeof(j.meta));
+		hide_quoted(j.reason, sizeof(j.reason));
 	}
 	snprintf(id, sizeof(id), "%ld", j.id);
 	snprintf(size, sizeof(size), "%lld", j.size);

@@ -7,7 +7,7 @@
 # and nobody else.  The spool, the queue and rejected/ are private, and
 # another user sees neither titles nor model names.
 . "$top_srcdir/tests/integration/lib.sh"
-gs_config "max_hotend = 250"
+gs_config "max_hotend = 250" "firmware = marlin" "dialect_mismatch = warn"
 sed -i "/^\[spool\]/a max_user_jobs = 3\nmax_rejections = 4\nrejection_window = 1h" "$GSPOOL_CONF"
 me=$(id -un)
 # An older spoold's spool: rejected/ open to all, a file in it with no
@@ -41,7 +41,10 @@ grep -q "	old.gcode, .*: old.gcode: line 1: too hot" "$T/q.out" || fail "gqueue:
 grep -q '"reason": "line 2: M104 S300' "$T/q.json" || fail "gqueue --json: $(cat "$T/q.json")"
 
 # 2. The job limit counts the refused files kept: 2 of them, 1 job.
-printf 'G28\nM486 S0 A"secret-model"\nG1 X10 F3000\n' > "$T/good.gcode"
+# A model's name, and a line quoted by a dialect warning, that name the
+# owner's part.
+printf 'G28\nM486 S0 A"secret-model"\nEXCLUDE_OBJECT_DEFINE NAME=secret_macro_part\nG1 X10 F3000\n' \
+    > "$T/good.gcode"
 id=$(submit "$T/good.gcode" -q -T secret-title)
 "$GPRINT" "$T/good.gcode" 2> "$T/err" && fail "a job past max_user_jobs was taken"
 grep -q "$me has 1 jobs waiting or printing and 2 refused files kept (keep_rejected), 3 in all, the most allowed" "$T/err" ||
@@ -55,6 +58,7 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null && id nobody > /dev/nu
 	as_nobody "$GQUEUE" --json > "$T/other.json" 2>&1 || fail "gqueue as nobody: $(cat "$T/other.json")"
 	grep -q '"objects": \[' "$T/other.json" || fail "no objects: $(cat "$T/other.json")"
 	grep -q '"(hidden)"' "$T/other.json" || fail "objects: $(cat "$T/other.json")"
+	grep -q '"warnings": \[$' "$T/other.json" || fail "warnings: $(cat "$T/other.json")"
 	grep -q -E 'secret|hot.gcode|rejected' "$T/other.json" && fail "shown to another user: $(cat "$T/other.json")"
 	as_nobody ls "$T/spool" > /dev/null 2>&1 && fail "another user can list the spool"
 	as_nobody cat "$T/spool/queue.db" > /dev/null 2>&1 && fail "another user can read the queue"
@@ -62,6 +66,8 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null && id nobody > /dev/nu
 fi
 "$GQUEUE" --json > "$T/q.json"
 grep -q '"secret-model"' "$T/q.json" || fail "the owner does not see the model's name"
+grep -q "line 3: 'EXCLUDE_OBJECT_DEFINE NAME=secret_macro_part'" "$T/q.json" ||
+	fail "the owner does not see the warning: $(cat "$T/q.json")"
 
 # 4. Refusals of late: two more on the control socket make 4 within the
 # hour; then nothing is read, and a drop file waits in its folder.
