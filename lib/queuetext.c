@@ -201,9 +201,14 @@ static long long
 integer(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
+	double d;
 
-	return json_is_integer(v) ? (long long)json_integer_value(v) :
-	    (long long)json_number_value(v);
+	if (json_is_integer(v))
+		return (long long)json_integer_value(v);
+	/* A remote host's queue.json may hold any number: one that fits,
+	 * or 0. */
+	d = json_number_value(v);
+	return d > -9e15 && d < 9e15 ? (long long)d : 0;
 }
 
 static int
@@ -248,6 +253,10 @@ progress_line(FILE *fp, json_t *p)
 
 	if (frac > 1)
 		frac = 1;
+	if (!(frac >= 0))
+		frac = 0;
+	if (est > 10L * 366 * 86400)
+		est = 0;	/* no estimate: a number from elsewhere */
 	for (i = 0; i < 20; i++)
 		bar[i] = i < (int)(frac * 20 + 0.5) ? '#' : '.';
 	bar[20] = '\0';

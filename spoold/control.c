@@ -760,6 +760,12 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 			return;
 		}
 		free(path);
+		/* The owner's limits, refused files counted. */
+		if (reject_limits(sd, j.owner, reason, sizeof(reason)) < 0) {
+			close(fd);
+			reply_error(c, "%s", reason);
+			return;
+		}
 		id = ingest_fd(sd, fd, j.printer, j.owner, (uid_t)j.uid,
 		    j.title, &o, NULL, reason, sizeof(reason));
 		close(fd);
