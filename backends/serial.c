@@ -52,6 +52,7 @@
 #define PEND_MAX	96		/* script lines waiting to be sent */
 #define LAYER_MARKS	128		/* layer starts sent, not yet acked */
 #define OFFSETS		256		/* file offsets of lines in flight */
+#define RECENT		32		/* job commands a complaint may name */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
 enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_PARK, SC_UNPARK,
@@ -98,6 +99,8 @@ struct job {
 	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */
 	char		 held[GCODE_MAX_CMD + 1];	/* sent on resume */
 	unsigned long	 complaints;	/* the firmware's, during the job */
+	char		 recent[RECENT][GCODE_MAX_CMD + 1];	/* sent last */
+	unsigned	 nrecent;
 	long long	 park_deadline;	/* unparked then, if no word */
 	struct gstate	 gs;		/* after the last line fed */
 	struct gstate	 at_pause;
@@ -509,6 +512,8 @@ job_send(struct backend *b, const char *cmd, long long now)
 	if (link_send_line(&b->link, cmd, now) < 0)
 		return -1;
 	j->fed++;
+	snprintf(j->recent[j->nrecent++ % RECENT], sizeof(j->recent[0]), "%s",
+	    cmd);
 	/* Through the end of the command's line: what a file position
 	 * means to a user. */
 	j->offset[j->fed % OFFSETS] = j->base_bytes + j->lx.bytes;
@@ -801,6 +806,25 @@ unknown_is_harmless(const char *text)
 	return 0;
 }
 
+/* The command an "Unknown command" answer names (between its quotes,
+ * as Marlin and Klipper quote it) is one of the job's latest lines. */
+static int
+job_sent_recently(const struct backend *b, const char *text)
+{
+	const char *q = strchr(text, '"'), *e;
+	size_t n;
+	unsigned i;
+
+	if (q == NULL || (e = strchr(q + 1, '"')) == NULL)
+		return 1;	/* it names none: take it at its word */
+	n = (size_t)(e - q - 1);
+	for (i = 0; i < RECENT && i < b->job.nrecent; i++)
+		if (strlen(b->job.recent[i]) == n &&
+		    strncasecmp(b->job.recent[i], q + 1, n) == 0)
+			return 1;
+	return 0;
+}
+
 /* The firmware complained during a job: spoold keeps it as a job event
  * (and tells the filters and notify), and an unknown command pauses or
  * aborts the job as on_unknown_command says, for the lines after it may
@@ -814,6 +838,13 @@ job_complaint(struct backend *b, const char *text)
 
 	if (kind == 0)
 		return;
+	if (kind == 1 && !job_sent_recently(b, text)) {
+		/* Not a command of the job: a line damaged on the wire (its
+		 * N word lost), which the link resends. */
+		log_info("%s-%ld: the printer did not know a damaged line: %s",
+		    b->printer, b->job.id, text);
+		return;
+	}
 	b->job.complaints++;
 	if (kind == 1 && unknown_is_harmless(text))
 		;
@@ -1106,8 +1137,8 @@ handle_ctl(struct backend *b)
 }
 
 /* RUNDIR/PRINTER.sock: where a new spoold finds this backend.  Only
- * our own user (spoold's) or root may connect: the directory is
- * spoold's, and each caller's credentials are checked on accept. */
+ * our own user (spoold's) may connect: the directory is spoold's, and
+ * each caller's credentials are checked on accept. */
 static void
 attach_listen(struct backend *b)
 {
@@ -1176,8 +1207,10 @@ attach_accept(struct backend *b)
 	fd = accept4(b->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
+	/* spoold's user alone (the backend's own): not root, not gsftpd's
+	 * or any other user. */
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != getuid() && cred.uid != 0)) {
+	    cred.uid != getuid()) {
 		log_warnx("%s: refused a connection from uid %ld", b->printer,
 		    (long)cred.uid);
 		close(fd);

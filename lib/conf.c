@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -496,6 +497,31 @@ conf_account_limit(struct conf_parse *cp, const char *key, const char *value,
 	return 0;
 }
 
+/* "BEGIN:RATE:FULL", OpenSSH's MaxStartups, or "FULL" alone. */
+static int
+conf_startups(const char *value, long *begin, long *rate, long *full)
+{
+	char *end;
+	long b, r = 100, f;
+
+	errno = 0;
+	b = strtol(value, &end, 10);
+	f = b;
+	if (*end == ':') {
+		r = strtol(end + 1, &end, 10);
+		if (*end != ':')
+			return -1;
+		f = strtol(end + 1, &end, 10);
+	}
+	if (errno != 0 || *end != '\0' || !isdigit((unsigned char)value[0]) ||
+	    b < 1 || f < b || f > 10000 || r < 0 || r > 100)
+		return -1;
+	*begin = b;
+	*rate = r;
+	*full = f;
+	return 0;
+}
+
 static void
 conf_sftp_key(struct conf_parse *cp, const char *key, const char *value)
 {
@@ -534,6 +560,28 @@ conf_sftp_key(struct conf_parse *cp, const char *key, const char *value)
 	}
 	if (strcmp(key, "host_key") == 0) {
 		conf_set_str(&s->host_key, value);
+		return;
+	}
+	if (strcmp(key, "user") == 0) {
+		if (strcmp(value, "root") == 0)
+			conf_error(cp, cp->line, "user: gsftpd may not run as"
+			    " root");
+		else
+			conf_set_str(&s->user, value);
+		return;
+	}
+	if (strcmp(key, "max_startups") == 0) {
+		if (conf_startups(value, &s->startups_begin,
+		    &s->startups_rate, &s->startups_full) < 0)
+			conf_error(cp, cp->line, "max_startups: '%s' is not"
+			    " BEGIN:RATE:FULL (logins in progress from which"
+			    " RATE percent are dropped, 1 <= BEGIN <= FULL <="
+			    " 10000, RATE up to 100) or a count", value);
+		return;
+	}
+	if (strcmp(key, "max_startups_per_address") == 0) {
+		if (conf_number(cp, key, value, 1, 10000, &v) == 0)
+			s->startups_per_address = v;
 		return;
 	}
 	if (strcmp(key, "max_memory") == 0) {
@@ -637,6 +685,8 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->magic, value);
 		else if (strcmp(key, "admin_group") == 0)
 			conf_set_str(&c->admin_group, value);
+		else if (strcmp(key, "user") == 0)
+			conf_set_str(&c->user, value);
 		else if (strcmp(key, "notify") == 0)
 			conf_set_str(&c->notify, value);
 		else if (strcmp(key, "show_titles") == 0) {
@@ -966,6 +1016,10 @@ conf_load(struct conf *c, const char *file,
 	c->sftp.quota = 4LL << 30;
 	c->sftp.max_file = -1;
 	c->sftp.max_sessions = 4;
+	c->sftp.startups_begin = 10;
+	c->sftp.startups_rate = 30;
+	c->sftp.startups_full = 100;
+	c->sftp.startups_per_address = 4;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;
@@ -993,6 +1047,13 @@ conf_load(struct conf *c, const char *file,
 		c->backend_dir = xstrdup(BACKEND_DIR);
 	if (c->admin_group == NULL)
 		c->admin_group = xstrdup("lpadmin");
+	if (c->user == NULL)
+		c->user = xstrdup("_gspool");
+	if (c->sftp.user == NULL)
+		c->sftp.user = xstrdup("_gspool-sftp");
+	if (strcmp(c->sftp.user, c->user) == 0)
+		conf_error(&cp, 0, "[sftp] user is spoold's own user %s:"
+		    " gsftpd must have a user of its own", c->user);
 	if (c->filter_dir == NULL)
 		c->filter_dir = xstrdup(FILTER_DIR);
 	if (c->keep_files > c->keep_jobs)
@@ -1118,6 +1179,8 @@ conf_free(struct conf *c)
 	free(c->accounts);
 	free(c->sftp.listen);
 	free(c->sftp.host_key);
+	free(c->sftp.user);
+	free(c->user);
 	free(c->socket_path);
 	free(c->backend_dir);
 	free(c->default_printer);

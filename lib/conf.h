@@ -91,6 +91,11 @@ struct conf_sftp {
 	long	 max_per_address;	/* from one address */
 	long	 max_auth_failures;	/* per address before a ban */
 	long	 ban_time;		/* seconds an address is refused */
+	char	*user;			/* gsftpd runs as this user */
+	long	 startups_begin;	/* max_startups = BEGIN:RATE:FULL */
+	long	 startups_rate;		/* percent dropped at BEGIN */
+	long	 startups_full;		/* logins in progress at most */
+	long	 startups_per_address;	/* logins in progress from one */
 	long long quota;		/* defaults of [account NAME] */
 	long long max_file;
 	long	 max_sessions;
@@ -107,6 +112,7 @@ struct conf {
 	long	 max_user_jobs;		/* not yet ended, per user; 0: any */
 	char	*magic;			/* gspool's compiled magic file */
 	char	*admin_group;		/* may do everything, like root */
+	char	*user;			/* spoold's own, when started as root */
 	int	 show_titles;		/* others' titles shown to all */
 	long	 keep_jobs;		/* seconds a finished job is listed */
 	long	 keep_files;		/* seconds its file is kept */

@@ -55,6 +55,7 @@
 #include "gcode.h"
 #include "log.h"
 #include "msg.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -158,11 +159,26 @@ control_accept(struct spoold *sd)
 	sd->clients[i] = c;
 }
 
+/* A file from a client (submit, reprint) is being taken in: the answer
+ * goes to the client once it is queued or refused, if the client is
+ * still there. */
+struct submit {
+	struct client	*c;		/* NULL once it has gone */
+	char		 printer[CONF_NAME_MAX + 1];
+	char		 title[256];
+	char		 user[USER_MAX];
+	char		 owner[USER_MAX];	/* whose job it will be */
+	uid_t		 uid;
+	long		 reprint_of;
+};
+
 static void
 client_drop(struct spoold *sd, struct client *c)
 {
 	int i;
 
+	if (c->submitting != NULL)
+		c->submitting->c = NULL;	/* its file is still taken */
 	for (i = 0; i < MAX_CLIENTS; i++)
 		if (sd->clients[i] == c)
 			sd->clients[i] = NULL;
@@ -229,16 +245,35 @@ may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 	return own_job(c, j) || is_admin(sd, c);
 }
 
-/* "as ACCOUNT": gsftpd, running as spoold's own user, speaks for one of
- * its accounts from here on: that account's jobs, no administrator's
- * rights.  Nobody else may. */
+/* Is the caller gsftpd's user ([sftp] user)?  Never root, nor one
+ * already speaking for an account. */
+static int
+is_gsftpd(struct spoold *sd, const struct client *c)
+{
+	char err[128];
+	uid_t uid;
+	gid_t gid;
+
+	return c->uid != VIRTUAL_UID && c->uid != 0 &&
+	    priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid;
+}
+
+/* "as ACCOUNT": gsftpd speaks for one of its accounts from here on:
+ * that account's jobs, no administrator's rights.  Only gsftpd's user
+ * may, known by SO_PEERCRED: not root, not spoold's own user (unless
+ * both run unprivileged as one user), not any other. */
 static void
 do_as(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *name = msg_field(m, 1);
 
-	if (c->uid != getuid() || c->uid == VIRTUAL_UID) {
-		reply_error(c, "as: only gsftpd may speak for an account");
+	if (!is_gsftpd(sd, c)) {
+		log_warnx("control: 'as' refused to uid %ld: only gsftpd's"
+		    " user %s may speak for an account", (long)c->uid,
+		    sd->conf.sftp.user);
+		reply_error(c, "as: only gsftpd (user %s) may speak for an"
+		    " account", sd->conf.sftp.user);
 		return;
 	}
 	if (conf_account(&sd->conf, name) == NULL) {
@@ -262,13 +297,16 @@ opt_long(const char *s, long min, long max, long dflt, long *out)
 	return parse_long(s, min, max, out);
 }
 
+static void	submit_start(struct spoold *, struct client *, int,
+		    const char *, const char *, uid_t, const char *,
+		    const struct job_opts *, long);
+
 static void
 do_submit(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *printer = msg_field(m, 1), *title = msg_field(m, 2);
-	char reason[512], ids[32];
 	struct job_opts o;
-	long id, v;
+	long v;
 
 	if (m->fd < 0) {
 		reply_error(c, "submit: no file was passed");
@@ -300,31 +338,79 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 	o.hold_until = v;
 	if (title[0] == '\0')
 		title = "(stdin)";
-	/* Refused for a while, or at the job limit: nothing is read. */
-	if (reject_limits(sd, c->user, reason, sizeof(reason)) < 0) {
-		log_warnx("control: %s from %s refused: %s", title, c->user,
-		    reason);
-		reply_error(c, "%s", reason);
-		return;
-	}
-	id = ingest_fd(sd, m->fd, printer, c->user, c->uid, title, &o, NULL,
-	    reason, sizeof(reason));
+	submit_start(sd, c, m->fd, printer, c->user, c->uid, title, &o, 0);
+}
+
+static void
+submit_done(struct spoold *sd, void *arg, long id, const char *reason,
+    const struct job_opts *o)
+{
+	struct submit *s = arg;
+	char ids[32];
+
+	if (s->c != NULL)
+		s->c->submitting = NULL;
 	if (id <= 0) {
-		log_warnx("control: %s from %s rejected: %s", title, c->user,
-		    reason);
+		log_warnx("control: %s from %s rejected: %s", s->title,
+		    s->user, reason);
+		/* A refusal of the file counts against its owner (reject.c);
+		 * a failure of spoold's does not. */
 		if (id == 0)
-			reject_note(sd, c->user, c->uid, title, NULL, 0,
+			reject_note(sd, s->owner, s->uid, s->title, NULL, 0,
 			    reason);
-		reply_error(c, "%s", reason);
+		if (s->c != NULL)
+			reply_error(s->c, "%s", reason);
+		free(s);
 		return;
 	}
-	log_info("%s-%ld: queued %s for %s", printer, id, title, c->user);
-	if (o.hold_until && (sd->next_release == 0 ||
-	    o.hold_until < sd->next_release))
-		sd->next_release = o.hold_until;
+	if (s->reprint_of > 0)
+		log_info("%s-%ld: a reprint of job %ld, by %s", s->printer, id,
+		    s->reprint_of, s->user);
+	else
+		log_info("%s-%ld: queued %s for %s", s->printer, id, s->title,
+		    s->user);
+	if (o->hold_until && (sd->next_release == 0 ||
+	    o->hold_until < sd->next_release))
+		sd->next_release = o->hold_until;
 	snprintf(ids, sizeof(ids), "%ld", id);
-	msg_send(c->fd, -1, "ok", ids, printer, (char *)NULL);
+	if (s->c != NULL)
+		msg_send(s->c->fd, -1, "ok", ids, s->printer, (char *)NULL);
+	free(s);
 	printer_dispatch(sd);
+}
+
+static void
+submit_start(struct spoold *sd, struct client *c, int fd,
+    const char *printer, const char *owner, uid_t uid, const char *title,
+    const struct job_opts *o, long reprint_of)
+{
+	struct submit *s;
+	char why[512];
+
+	if (c->submitting != NULL) {
+		reply_error(c, "one file at a time: the last one is still"
+		    " being checked");
+		return;
+	}
+	/* The owner refused for a while, or at its job limit (refused
+	 * files counted): nothing is read. */
+	if (reject_limits(sd, owner, why, sizeof(why)) < 0) {
+		log_warnx("control: %s from %s refused: %s", title, c->user,
+		    why);
+		reply_error(c, "%s", why);
+		return;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->c = c;
+	snprintf(s->printer, sizeof(s->printer), "%s", printer);
+	snprintf(s->title, sizeof(s->title), "%s", title);
+	snprintf(s->user, sizeof(s->user), "%s", c->user);
+	snprintf(s->owner, sizeof(s->owner), "%s", owner);
+	s->uid = uid;
+	s->reprint_of = reprint_of;
+	c->submitting = s;
+	ingest_submit(sd, fd, printer, owner, uid, title, o, NULL,
+	    submit_done, s);
 }
 
 struct list_ctx {
@@ -734,7 +820,6 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 {
 	const char *verb = msg_field(m, 0), *arg = msg_field(m, 2);
 	struct job_row j;
-	char ids[32];
 	long v;
 	int r = -1, waiting;
 
@@ -748,9 +833,8 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 	waiting = strcmp(j.state, "pending") == 0 ||
 	    strcmp(j.state, "held") == 0;
 	if (strcmp(verb, "reprint") == 0) {
-		char *path = queue_job_path(sd, j.id), reason[512];
+		char *path = queue_job_path(sd, j.id);
 		struct job_opts o = { .priority = j.priority, .copies = 1 };
-		long id;
 		int fd;
 
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
@@ -760,24 +844,10 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 			return;
 		}
 		free(path);
-		/* The owner's limits, refused files counted. */
-		if (reject_limits(sd, j.owner, reason, sizeof(reason)) < 0) {
-			close(fd);
-			reply_error(c, "%s", reason);
-			return;
-		}
-		id = ingest_fd(sd, fd, j.printer, j.owner, (uid_t)j.uid,
-		    j.title, &o, NULL, reason, sizeof(reason));
+		/* Checked again as any file is, as its owner's. */
+		submit_start(sd, c, fd, j.printer, j.owner, (uid_t)j.uid,
+		    j.title, &o, j.id);
 		close(fd);
-		if (id <= 0) {
-			reply_error(c, "%s", reason);
-			return;
-		}
-		log_info("%s-%ld: a reprint of job %ld, by %s", j.printer, id,
-		    j.id, c->user);
-		snprintf(ids, sizeof(ids), "%ld", id);
-		msg_send(c->fd, -1, "ok", ids, j.printer, (char *)NULL);
-		printer_dispatch(sd);
 		return;
 	}
 	if (!waiting) {
@@ -1131,6 +1201,10 @@ control_client(struct spoold *sd, struct client *c)
 	verb = msg_field(&m, 0);
 	if (strcmp(verb, "as") == 0)
 		do_as(sd, c, &m);
+	else if (c->uid != getuid() && is_gsftpd(sd, c))
+		/* gsftpd's user has one role: its accounts'. */
+		reply_error(c, "gsftpd's user may only speak for an account"
+		    " ('as ACCOUNT' first)");
 	else if (strcmp(verb, "submit") == 0)
 		do_submit(sd, c, &m);
 	else if (strcmp(verb, "queue") == 0)

@@ -49,6 +49,7 @@
 #include <inotifytools/inotifytools.h>
 
 #include "log.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -411,6 +412,50 @@ drop_options_orphan(int dfd, const char *dir, const char *oname,
 	free(name);
 }
 
+/* A drop file being taken in: what its end needs. */
+struct taking {
+	int	 dfd;			/* its folder */
+	uid_t	 uid;			/* its sender's, VIRTUAL_UID an account's */
+	char	*user, *name, *path, *printer;
+};
+
+/* The worker is done with a drop file: once its job is committed, its
+ * options and then the file go (a crash in between takes it again,
+ * known by its identity, never twice); a refused file goes to
+ * rejected/ with its reason; one not taken now waits for a scan. */
+static void
+drop_done(struct spoold *sd, void *arg, long id, const char *reason,
+    const struct job_opts *o)
+{
+	struct taking *t = arg;
+
+	if (id > 0) {
+		log_info("%s-%ld: queued from %s for %s", t->printer, id,
+		    t->path, t->user);
+		drop_options_done(t->dfd, t->name);
+		crash_point("options-removed");
+		if (unlinkat(t->dfd, t->name, 0) < 0)
+			log_warn("drop: cannot remove %s", t->path);
+		fsync(t->dfd);
+		crash_point("removed");
+		if (o->hold_until && (sd->next_release == 0 ||
+		    o->hold_until < sd->next_release))
+			sd->next_release = o->hold_until;
+		printer_dispatch(sd);
+	} else if (id == 0) {
+		drop_reject(sd, t->user, t->uid, t->dfd, t->name, reason);
+		drop_options_done(t->dfd, t->name);
+	} else
+		log_warnx("drop: %s left for the next scan: %s", t->path,
+		    reason);
+	close(t->dfd);
+	free(t->user);
+	free(t->name);
+	free(t->path);
+	free(t->printer);
+	free(t);
+}
+
 static void
 drop_take(struct spoold *sd, const char *user, const char *sub,
     const char *name)
@@ -422,7 +467,9 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	struct stat dst, st;
 	char reason[512];
 	char *dir, *path, *title = NULL;
+	struct taking *t;
 	uid_t uid;
+	gid_t gid;
 	long id;
 	int dfd, fd;
 
@@ -435,9 +482,12 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		log_warn("drop: %s", dir);
 		goto out;
 	}
-	/* An SFTP account's folder belongs to spoold's own user (gsftpd
-	 * writes it); its jobs are the account's. */
-	if (conf_account(&sd->conf, user) != NULL && dst.st_uid == getuid())
+	/* An SFTP account's folder belongs to gsftpd's user (gsftpd(8):
+	 * it writes there, spoold's group takes), or to spoold's own user
+	 * if gsftpd runs as it; its jobs are the account's. */
+	if (conf_account(&sd->conf, user) != NULL && (dst.st_uid == getuid() ||
+	    (priv_lookup(sd->conf.sftp.user, &uid, &gid, reason,
+	    sizeof(reason)) == 0 && uid != 0 && dst.st_uid == uid)))
 		uid = VIRTUAL_UID;
 	else if ((pw = getpwnam(user)) != NULL && pw->pw_uid == dst.st_uid)
 		uid = pw->pw_uid;
@@ -483,6 +533,10 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	di.ino = (long long)st.st_ino;
 	di.mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL +
 	    st.st_mtim.tv_nsec;
+	if (ingest_busy(&di)) {
+		close(fd);
+		goto out;	/* being taken in already */
+	}
 	if ((id = queue_drop_seen(sd, &di)) > 0) {
 		close(fd);
 		log_info("drop: %s is already job %ld; removing it", path, id);
@@ -505,27 +559,19 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		drop_options_done(dfd, name);
 		goto out;
 	}
-	id = ingest_fd(sd, fd, printer, user, uid, title ? title : name, &o,
-	    &di, reason, sizeof(reason));
+	/* Taken in by a worker: the file goes once its job is committed
+	 * (drop_done). */
+	t = xcalloc(1, sizeof(*t));
+	t->dfd = dfd;
+	dfd = -1;
+	t->uid = uid;
+	t->user = xstrdup(user);
+	t->name = xstrdup(name);
+	t->path = xstrdup(path);
+	t->printer = xstrdup(printer);
+	ingest_submit(sd, fd, printer, user, uid, title ? title : name, &o,
+	    &di, drop_done, t);
 	close(fd);
-	if (id > 0) {
-		log_info("%s-%ld: queued from %s for %s", printer, id, path,
-		    user);
-		drop_options_done(dfd, name);
-		crash_point("options-removed");
-		if (unlinkat(dfd, name, 0) < 0)
-			log_warn("drop: cannot remove %s", path);
-		fsync(dfd);
-		crash_point("removed");
-		if (o.hold_until && (sd->next_release == 0 ||
-		    o.hold_until < sd->next_release))
-			sd->next_release = o.hold_until;
-		printer_dispatch(sd);
-	} else if (id == 0) {
-		drop_reject(sd, user, uid, dfd, name, reason);
-		drop_options_done(dfd, name);
-	} else
-		log_warnx("drop: %s left for the next scan: %s", path, reason);
 out:
 	if (dfd >= 0)
 		close(dfd);

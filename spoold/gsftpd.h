@@ -38,6 +38,16 @@ void	sftp_serve(struct sftp_conn *, ssh_session, ssh_channel);
  * (SPOOL/drop/ACCOUNT and its subfolders) when gsftpd starts. */
 void	sftp_sweep(const struct conf *, const struct conf_account *);
 
+/*
+ * The confinement of a connection (sftpjail.c, Landlock): before the
+ * login, what any login may need; after it, the one account's tree.
+ * 0 done, 1 the kernel offers none (file permissions alone), -1 failed
+ * (the connection must end).  jail_abi(): Landlock's ABI, 0 if none.
+ */
+int	jail_abi(void);
+int	jail_login(const struct conf *);
+int	jail_account(const struct conf *, const struct conf_account *);
+
 /* The prefix of an upload's temporary name in the drop folder. */
 #define SFTP_TMP_PREFIX	".gsftpd-"
 

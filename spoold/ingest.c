@@ -11,6 +11,14 @@
  * only, so the G-code lexer then checks every byte); every line lexes
  * and fits the firmware (gcode.c), within the printer's policy.
  *
+ * The pass runs in a worker process (at most MAX_INGESTS at once, the
+ * rest waiting in order), so that no file, however large or hostile,
+ * makes spoold's loop wait: the worker reads, checks, hashes and copies,
+ * and says what it found on a pipe; spoold then queues the job and
+ * tells whoever asked (ingest_done_fn).  A worker has a CPU limit, and a
+ * compressed file may not grow past INGEST_MAX_RATIO times what was read
+ * of it; a worker that dies refuses its file.
+ *
  * Crash safety: the copy goes to SPOOL/tmp, is fsynced, and is renamed
  * into SPOOL/jobs inside the transaction that adds the job (queue.c).
  * ingest_sweep() removes copies a crash left in SPOOL/tmp.
@@ -26,7 +34,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -39,6 +50,10 @@
 #include "zread.h"
 
 #define INGEST_BUFSZ	65536
+
+static void	ingest_finish(struct spoold *, struct ingest *, long,
+		    const char *);
+static long	ingest_count(const char *);
 
 static int
 ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
@@ -117,12 +132,14 @@ thumb_data(void *arg, int idx, const unsigned char *data, size_t len)
 		th->failed = 1;	/* thumbnails are extras: the job goes on */
 }
 
-/* Move the good thumbnails to SPOOL/jobs/ID.d/thumb-WxH.FORMAT; drop
- * the rest.  A failure loses a picture, never the job. */
+/* In the worker, once the file is read: say which thumbnails are good
+ * (their temporary files go beside the job once it is queued), and
+ * remove the rest. */
 static void
-thumbs_finish(struct thumbs *th, const struct analysis *an, long id)
+thumbs_report(struct thumbs *th, const struct analysis *an, int ok,
+    FILE *out)
 {
-	char *dir = NULL, *dst, fmt[8];
+	char fmt[8];
 	size_t k;
 	int i;
 
@@ -132,217 +149,519 @@ thumbs_finish(struct thumbs *th, const struct analysis *an, long id)
 		th->fd[i] = -1;
 		if (th->path[i] == NULL)
 			continue;
-		if (id > 0 && !th->failed && i < an->nthumbs &&
+		if (ok && !th->failed && i < an->nthumbs &&
 		    !an->thumbs[i].bad) {
-			if (dir == NULL) {
-				dir = xasprintf("%s/%ld.d", th->sd->dir_jobs, id);
-				if (mkdir_exist_ok(dir, 0755) < 0)
-					log_warn("%s", dir);
-			}
 			snprintf(fmt, sizeof(fmt), "%s", an->thumbs[i].format);
 			for (k = 0; fmt[k]; k++)
 				fmt[k] = (char)tolower((unsigned char)fmt[k]);
 			if (!name_is_safe(fmt, 7))
 				snprintf(fmt, sizeof(fmt), "bin");
-			dst = xasprintf("%s/thumb-%dx%d.%s", dir,
-			    an->thumbs[i].width, an->thumbs[i].height, fmt);
-			if (rename(th->path[i], dst) == 0)
-				chmod(dst, 0644);
-			else
-				log_warn("%s", dst);
-			free(dst);
-		}
-		unlink(th->path[i]);	/* gone already when moved */
+			fprintf(out, "thumb %d %d %s %s\n", an->thumbs[i].width,
+			    an->thumbs[i].height, fmt, th->path[i]);
+		} else
+			unlink(th->path[i]);
 		free(th->path[i]);
 		th->path[i] = NULL;
+	}
+}
+
+/* In spoold, once the job is queued: the thumbnails the worker kept go
+ * to SPOOL/jobs/ID.d/thumb-WxH.FORMAT.  A failure loses a picture,
+ * never the job. */
+static void
+thumbs_move(struct spoold *sd, struct ingest *in, long id)
+{
+	char *dir = NULL, *dst, *line, *save = NULL, *path, fmt[8];
+	int w, h, n;
+
+	for (line = strtok_r(in->buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "thumb ", 6) != 0)
+			continue;
+		n = 0;
+		if (sscanf(line + 6, "%d %d %7s %n", &w, &h, fmt, &n) != 3 ||
+		    n == 0)
+			continue;
+		path = line + 6 + n;
+		/* Only the worker's own temporary files. */
+		if (strncmp(path, sd->dir_tmp, strlen(sd->dir_tmp)) != 0 ||
+		    strncmp(path + strlen(sd->dir_tmp), "/ingest.", 8) != 0 ||
+		    strstr(path, "/..") != NULL)
+			continue;
+		if (id <= 0) {
+			unlink(path);
+			continue;
+		}
+		if (dir == NULL) {
+			dir = xasprintf("%s/%ld.d", sd->dir_jobs, id);
+			if (mkdir_exist_ok(dir, 0755) < 0)
+				log_warn("%s", dir);
+		}
+		dst = xasprintf("%s/thumb-%dx%d.%s", dir, w, h, fmt);
+		if (rename(path, dst) == 0)
+			chmod(dst, 0644);
+		else {
+			log_warn("%s", dst);
+			unlink(path);
+		}
+		free(dst);
 	}
 	free(dir);
 }
 
-long
-ingest_fd(struct spoold *sd, int fd, const char *printer, const char *owner,
-    uid_t uid, const char *title, const struct job_opts *opts,
-    const struct drop_id *drop, char *reason, size_t reasonsz)
+/* Nothing read may grow past this many times what was read from the
+ * file itself (a compression bomb), beyond the first MiB. */
+#define INGEST_MAX_RATIO	100
+#define INGEST_CPU_S		300	/* a worker's CPU time at most */
+
+/* The worker: read the file once, check it, hash it and copy it into
+ * tmp, then say what it found on out ("ok" and its figures, or "no" and
+ * the reason) and exit.  It runs nothing of spoold's but this. */
+static void __attribute__((noreturn))
+ingest_worker(struct spoold *sd, struct ingest *in, int fd, FILE *out)
 {
-	static const struct job_opts defaults = { .priority = 50, .copies = 1 };
-	const struct analyse_policy *check;
-	const struct gcode_policy *heat;
-	struct analyse_policy pcheck;
-	struct printer *pr = NULL;
-	struct conf_printer *cp;
-	struct conf_class *k;
-	struct dest *d;
-	struct analysis *an = NULL;
-	struct zread *zr = NULL;
+	struct rlimit rl = { INGEST_CPU_S, INGEST_CPU_S };
+	struct analysis *an;
+	struct zread *zr;
 	struct thumbs th;
-	char ctitle[256];
-	long long max_size;
-	long max_jobs;
-	struct stat st;
-	char *meta = NULL;
-	EVP_MD_CTX *md = NULL;
+	EVP_MD_CTX *md;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0, i;
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	char *buf = NULL, *tmp = NULL;
+	char hex[2 * EVP_MAX_MD_SIZE + 1], reason[600], *buf, *meta;
 	long long size = 0;
-	long id = -1;
 	ssize_t n;
-	int out = -1, first = 1;
+	int first = 1, ok = 0, tfd;
 
+	setrlimit(RLIMIT_CPU, &rl);
+	crash_kills_parent = 1;
+	/* For the tests: a worker that stands still, while spoold goes on
+	 * answering everyone else. */
+	if (getenv("GSPOOL_TEST_INGEST_STOP") != NULL) {
+		log_warnx("ingest: worker %ld stopped for a test",
+		    (long)getpid());
+		raise(SIGSTOP);
+	}
 	reason[0] = '\0';
-	if (opts == NULL)
-		opts = &defaults;
-	if ((cp = conf_printer(&sd->conf, printer)) != NULL &&
-	    (pr = printer_find(sd, printer)) != NULL) {
-		/* The printer's checks as they stand, as at handover. */
-		memset(&pcheck, 0, sizeof(pcheck));
-		check_policy(pr, &pcheck);
-		check = &pcheck;
-		heat = &cp->policy;
-	} else if ((k = conf_class(&sd->conf, printer)) != NULL) {
-		check = &k->check;
-		heat = &k->policy;
-	} else {
-		snprintf(reason, reasonsz, "unknown printer or class '%s'",
-		    printer);
-		return 0;
-	}
-	if ((d = dest_find(sd, printer)) != NULL && !d->accepting) {
-		snprintf(reason, reasonsz, "%s is not accepting jobs%s%s",
-		    printer, d->accept_reason[0] ? ": " : "",
-		    d->accept_reason);
-		return 0;
-	}
-	if (fstat(fd, &st) < 0) {
-		snprintf(reason, reasonsz, "cannot stat the file: %s",
-		    strerror(errno));
-		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		snprintf(reason, reasonsz, "not a regular file");
-		return 0;
-	}
-	conf_user_limits(&sd->conf, owner, &max_size, &max_jobs);
-	if (max_jobs > 0 && queue_count_user(sd, owner) >= max_jobs) {
-		snprintf(reason, reasonsz, "%s has %ld jobs waiting or printing,"
-		    " the most allowed", owner, max_jobs);
-		return 0;
-	}
-	tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
-	if ((out = mkostemp(tmp, O_CLOEXEC)) < 0) {
-		snprintf(reason, reasonsz, "cannot create a spool file: %s",
-		    strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	buf = xmalloc(INGEST_BUFSZ);
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		fatalx("ingest: cannot set up SHA-256");
+	if ((tfd = open(in->tmp, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(reason, sizeof(reason), "cannot open the spool file:"
+		    " %s", strerror(errno));
+		goto out;
+	}
 	an = xmalloc(sizeof(*an));
-	analyse_init(an, check);
+	analyse_init(an, &in->check);
 	memset(&th, 0, sizeof(th));
 	th.sd = sd;
 	for (i = 0; i < ANALYSE_THUMBS; i++)
 		th.fd[i] = -1;
 	an->thumb_cb = thumb_data;
 	an->thumb_arg = &th;
-
 	zr = zread_new(fd);
 	for (;;) {
 		n = zread_read(zr, buf, INGEST_BUFSZ);
 		if (n < 0) {
 			if (errno == EIO && zread_error(zr)[0])
-				snprintf(reason, reasonsz, "%s",
+				snprintf(reason, sizeof(reason), "%s",
 				    zread_error(zr));
 			else
-				snprintf(reason, reasonsz, "cannot read the"
-				    " file: %s", strerror(errno));
-			goto reject;
+				snprintf(reason, sizeof(reason), "cannot read"
+				    " the file: %s", strerror(errno));
+			goto done;
 		}
 		if (n == 0)
 			break;
-		if (size + n > max_size) {
-			snprintf(reason, reasonsz, "larger than the %lld bytes"
-			    " allowed for %s%s", max_size, owner,
+		if (size + n > in->max_size) {
+			snprintf(reason, sizeof(reason), "larger than the %lld"
+			    " bytes allowed for %s%s", in->max_size, in->owner,
 			    zread_is_gzip(zr) ? " (uncompressed)" : "");
-			goto reject;
+			goto done;
 		}
-		if (first && ingest_magic(sd, heat, buf, (size_t)n, reason,
-		    reasonsz) < 0)
-			goto reject;
+		if (zread_is_gzip(zr) && size + n > (1LL << 20) &&
+		    (unsigned long long)(size + n) / INGEST_MAX_RATIO >
+		    zread_raw_bytes(zr)) {
+			snprintf(reason, sizeof(reason), "it decompresses to"
+			    " more than %d times its size (a compression"
+			    " bomb?)", INGEST_MAX_RATIO);
+			goto done;
+		}
+		if (first && ingest_magic(sd, &in->check.heat, buf, (size_t)n,
+		    reason, sizeof(reason)) < 0)
+			goto done;
 		first = 0;
 		if (analyse_bytes(an, buf, (size_t)n) < 0) {
-			snprintf(reason, reasonsz, "%s", an->error);
-			goto reject;
+			snprintf(reason, sizeof(reason), "%s", an->error);
+			goto done;
 		}
 		EVP_DigestUpdate(md, buf, (size_t)n);
-		if (write_all(out, buf, (size_t)n) < 0) {
-			snprintf(reason, reasonsz, "cannot write the spool"
-			    " file: %s", strerror(errno));
-			id = -1;
-			goto fail;
+		if (write_all(tfd, buf, (size_t)n) < 0) {
+			snprintf(reason, sizeof(reason), "cannot write the"
+			    " spool file: %s", strerror(errno));
+			goto done;
 		}
 		size += n;
 	}
 	if (analyse_end(an) < 0) {
-		snprintf(reason, reasonsz, "%s", an->error);
-		goto reject;
+		snprintf(reason, sizeof(reason), "%s", an->error);
+		goto done;
 	}
 	if (an->lx.ncmds == 0) {
-		snprintf(reason, reasonsz, size == 0 ? "empty file" :
+		snprintf(reason, sizeof(reason), size == 0 ? "empty file" :
 		    "no G-code commands in the file");
-		goto reject;
+		goto done;
 	}
 	crash_point("copied");
 	EVP_DigestFinal_ex(md, digest, &dlen);
 	for (i = 0; i < dlen; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-	if (fsync(out) < 0) {
-		snprintf(reason, reasonsz, "cannot sync the spool file: %s",
-		    strerror(errno));
-		goto fail;
+	if (fsync(tfd) < 0) {
+		snprintf(reason, sizeof(reason), "cannot sync the spool file:"
+		    " %s", strerror(errno));
+		goto done;
 	}
-	close(out);
-	out = -1;
 	crash_point("synced");
-	/* A title is printed by gqueue and shown remotely: no control
-	 * bytes (terminal escapes), no broken UTF-8. */
-	clean_text(ctitle, sizeof(ctitle), title);
-	meta = analyse_json(an, ctitle, 1, "", ANALYSE_JSON_COMPACT);
-	id = queue_add(sd, printer, owner, uid, ctitle, size,
-	    (long)an->lx.ncmds, hex, meta, opts, drop, tmp);
-	if (id < 0)
-		snprintf(reason, reasonsz, "cannot add the job to the queue");
-	else if (pr != NULL) {
-		/* Checked for its printer: not read again at handover
-		 * while that printer's checks stay as they are. */
-		char fp[20];
-
-		check_fingerprint(pr, fp, sizeof(fp));
-		queue_check_put(sd, id, printer, fp, 1, "");
-	}
-	goto done;
-reject:
-	id = 0;
-	goto done;
-fail:
-	id = -1;
+	ok = 1;
+	fprintf(out, "ok\nsize %lld\ncommands %lu\nsha256 %s\n", size,
+	    an->lx.ncmds, hex);
 done:
-	if (out >= 0)
-		close(out);
-	if (id <= 0)
-		unlink(tmp);
-	if (an != NULL)
-		thumbs_finish(&th, an, id);
+	thumbs_report(&th, an, ok, out);
+	if (ok) {
+		meta = analyse_json(an, in->title, 1, "",
+		    ANALYSE_JSON_COMPACT);
+		/* One line: the compact JSON has none of its own. */
+		for (i = 0; meta[i] != '\0'; i++)
+			if (meta[i] == '\n')
+				meta[i] = ' ';
+		fprintf(out, "meta %s\n", meta);
+	}
 	zread_free(zr);
-	EVP_MD_CTX_free(md);
-	free(buf);
-	free(tmp);
-	free(an);
+out:
+	if (!ok)
+		fprintf(out, "no %s\n", reason[0] ? reason :
+		    "the file could not be read");
+	fflush(out);
+	_exit(0);
+}
+
+static struct ingest *ingests;		/* waiting for a worker, in order */
+static int nrunning;
+
+/* Start the first waiting ingests while workers are free. */
+static void
+ingest_run(struct spoold *sd)
+{
+	struct ingest *in;
+	int pfd[2];
+	FILE *out;
+	pid_t pid;
+
+	for (in = ingests; in != NULL && nrunning < MAX_INGESTS;
+	    in = in->next) {
+		if (in->pid != 0 || in->pipe >= 0 || in->done_called)
+			continue;
+		in->tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
+		if ((in->tfd = mkostemp(in->tmp, O_CLOEXEC)) < 0 ||
+		    pipe2(pfd, O_CLOEXEC) < 0) {
+			ingest_finish(sd, in, -1, "cannot create a spool file");
+			return;		/* the list changed */
+		}
+		close(in->tfd);
+		in->tfd = -1;
+		switch ((pid = fork())) {
+		case -1:
+			close(pfd[0]);
+			close(pfd[1]);
+			ingest_finish(sd, in, -1, "cannot start a worker");
+			return;
+		case 0:
+			if (dup2(in->fd, 3) < 0 || dup2(pfd[1], 4) < 0)
+				_exit(1);
+			closefrom(5);
+			if ((out = fdopen(4, "w")) == NULL)
+				_exit(1);
+			ingest_worker(sd, in, 3, out);
+		}
+		close(pfd[1]);
+		close(in->fd);
+		in->fd = -1;
+		fd_set_nonblock(pfd[0], 1);
+		in->pid = pid;
+		in->pipe = pfd[0];
+		nrunning++;
+	}
+}
+
+/* Queue a file: cheap checks at once, the rest in a worker.  done is
+ * called once, maybe before this returns: with the job's id, 0 and the
+ * reason if the file is refused, or -1 if it could not be taken now.
+ * The descriptor is spoold's (closed here); drop and its path are
+ * copied. */
+void
+ingest_submit(struct spoold *sd, int fd, const char *printer,
+    const char *owner, uid_t uid, const char *title,
+    const struct job_opts *opts, const struct drop_id *drop,
+    ingest_done_fn *done, void *arg)
+{
+	static const struct job_opts defaults = { .priority = 50, .copies = 1 };
+	struct conf_printer *cp;
+	struct conf_class *k;
+	struct printer *pr = NULL;
+	struct ingest *in, **pp;
+	struct dest *d;
+	struct stat st;
+	char reason[512];
+	long max_jobs;
+
+	in = xcalloc(1, sizeof(*in));
+	/* Its own descriptor: the caller keeps and closes its one. */
+	in->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	in->pipe = in->tfd = -1;
+	in->done = done;
+	in->arg = arg;
+	in->printer = xstrdup(printer);
+	in->owner = xstrdup(owner);
+	in->uid = uid;
+	clean_text(in->title, sizeof(in->title), title);
+	in->opts = opts != NULL ? *opts : defaults;
+	if (drop != NULL) {
+		in->has_drop = 1;
+		in->drop = *drop;
+		in->drop.path = in->drop_path = xstrdup(drop->path);
+	}
+	if ((cp = conf_printer(&sd->conf, printer)) != NULL &&
+	    (pr = printer_find(sd, printer)) != NULL) {
+		/* The printer's checks as they stand, as at handover. */
+		check_policy(pr, &in->check);
+		check_fingerprint(pr, in->policy, sizeof(in->policy));
+		in->for_printer = 1;
+	} else if ((k = conf_class(&sd->conf, printer)) != NULL)
+		memcpy(&in->check, &k->check, sizeof(in->check));
+	else {
+		snprintf(reason, sizeof(reason), "unknown printer or class"
+		    " '%s'", printer);
+		goto refuse;
+	}
+	if ((d = dest_find(sd, printer)) != NULL && !d->accepting) {
+		snprintf(reason, sizeof(reason), "%s is not accepting jobs%s%s",
+		    printer, d->accept_reason[0] ? ": " : "",
+		    d->accept_reason);
+		goto refuse;
+	}
+	if (in->fd < 0 || fstat(in->fd, &st) < 0) {
+		snprintf(reason, sizeof(reason), "cannot stat the file: %s",
+		    strerror(errno));
+		goto refuse;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(reason, sizeof(reason), "not a regular file");
+		goto refuse;
+	}
+	conf_user_limits(&sd->conf, owner, &in->max_size, &max_jobs);
+	if (max_jobs > 0 && queue_count_user(sd, owner) + ingest_count(owner)
+	    >= max_jobs) {
+		snprintf(reason, sizeof(reason), "%s has %ld jobs waiting or"
+		    " printing, the most allowed", owner, max_jobs);
+		goto refuse;
+	}
+	for (pp = &ingests; *pp != NULL; pp = &(*pp)->next)
+		;
+	*pp = in;
+	ingest_run(sd);
+	return;
+refuse:
+	in->next = ingests;	/* ingest_finish takes it off the list */
+	ingests = in;
+	ingest_finish(sd, in, 0, reason);
+}
+
+/* Files being taken in for a user: they count as their jobs. */
+static long
+ingest_count(const char *owner)
+{
+	struct ingest *in;
+	long n = 0;
+
+	for (in = ingests; in != NULL; in = in->next)
+		if (!in->done_called && strcmp(in->owner, owner) == 0)
+			n++;
+	return n;
+}
+
+/* 1 if in is still being taken in (not freed). */
+int
+ingest_alive(const struct ingest *in)
+{
+	const struct ingest *p;
+
+	for (p = ingests; p != NULL; p = p->next)
+		if (p == in)
+			return 1;
+	return 0;
+}
+
+/* 1 if the file of a drop (by its identity) is being taken in. */
+int
+ingest_busy(const struct drop_id *di)
+{
+	struct ingest *in;
+
+	for (in = ingests; in != NULL; in = in->next)
+		if (in->has_drop && in->drop.dev == di->dev &&
+		    in->drop.ino == di->ino)
+			return 1;
+	return 0;
+}
+
+/* The worker's answer is whole (or it died): queue the job, or not. */
+static void
+ingest_result(struct spoold *sd, struct ingest *in)
+{
+	char *line, *p, *meta = NULL, sha[80], reason[600];
+	long long size = -1;
+	long commands = -1, id;
+
+	in->buf[in->len] = '\0';
+	if (strncmp(in->buf, "no ", 3) == 0) {
+		snprintf(reason, sizeof(reason), "%.*s",
+		    (int)strcspn(in->buf + 3, "\n"), in->buf + 3);
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		ingest_finish(sd, in, 0, reason);
+		return;
+	}
+	sha[0] = '\0';
+	for (line = in->buf; *line != '\0'; line = p) {
+		p = line + strcspn(line, "\n");
+		if (*p == '\n')
+			*p++ = '\0';
+		if (strncmp(line, "size ", 5) == 0)
+			size = strtoll(line + 5, NULL, 10);
+		else if (strncmp(line, "commands ", 9) == 0)
+			commands = strtol(line + 9, NULL, 10);
+		else if (strncmp(line, "sha256 ", 7) == 0)
+			snprintf(sha, sizeof(sha), "%s", line + 7);
+		else if (strncmp(line, "meta ", 5) == 0)
+			meta = line + 5;
+		if (*p != '\0')
+			p[-1] = '\n';	/* thumbs_move reads the lines */
+	}
+	if (strncmp(in->buf, "ok\n", 3) != 0 || size < 0 || commands < 0 ||
+	    strlen(sha) != 64 || meta == NULL) {
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		ingest_finish(sd, in, 0, in->worker_died[0] ? in->worker_died :
+		    "the check of the file did not finish");
+		return;
+	}
+	meta[strcspn(meta, "\n")] = '\0';
+	meta = xstrdup(meta);
+	id = queue_add(sd, in->printer, in->owner, in->uid, in->title, size,
+	    commands, sha, meta, &in->opts, in->has_drop ? &in->drop : NULL,
+	    in->tmp);
 	free(meta);
-	return id;
+	if (id < 0) {
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		ingest_finish(sd, in, -1, "cannot add the job to the queue");
+		return;
+	}
+	thumbs_move(sd, in, id);
+	if (in->for_printer)
+		/* Checked for its printer: not read again at handover while
+		 * that printer's checks stay as they are. */
+		queue_check_put(sd, id, in->printer, in->policy, 1, "");
+	ingest_finish(sd, in, id, "");
+}
+
+/* The worker's pipe is readable. */
+void
+ingest_read(struct spoold *sd, struct ingest *in)
+{
+	ssize_t n;
+
+	if (in->len + 1 >= sizeof(in->buf))
+		n = 0;		/* more than any answer: the end of it */
+	else
+		n = read(in->pipe, in->buf + in->len,
+		    sizeof(in->buf) - 1 - in->len);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		in->len += (size_t)n;
+		return;
+	}
+	close(in->pipe);
+	in->pipe = -1;
+	if (in->pid == 0)
+		ingest_result(sd, in);
+}
+
+/* A worker exited: 1 if it was one. */
+int
+ingest_reaped(struct spoold *sd, pid_t pid, int status)
+{
+	struct ingest *in;
+
+	for (in = ingests; in != NULL; in = in->next) {
+		if (in->pid != pid)
+			continue;
+		in->pid = 0;
+		nrunning--;
+		if (WIFSIGNALED(status))
+			snprintf(in->worker_died, sizeof(in->worker_died),
+			    "checking the file was stopped (signal %d%s)",
+			    WTERMSIG(status), WTERMSIG(status) == SIGXCPU ?
+			    ": it took too long" : "");
+		if (in->pipe < 0)
+			ingest_result(sd, in);
+		ingest_run(sd);
+		return 1;
+	}
+	return 0;
+}
+
+/* The ingest ended, however: tell whoever asked, and forget it. */
+static void
+ingest_finish(struct spoold *sd, struct ingest *in, long id,
+    const char *reason)
+{
+	struct ingest **pp;
+
+	if (!in->done_called) {
+		in->done_called = 1;
+		in->done(sd, in->arg, id, reason, &in->opts);
+	}
+	if (in->pid != 0 || in->pipe >= 0)
+		return;		/* freed when its worker is gone */
+	for (pp = &ingests; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == in) {
+			*pp = in->next;
+			break;
+		}
+	if (in->fd >= 0)
+		close(in->fd);
+	if (in->tmp != NULL && id <= 0)
+		unlink(in->tmp);
+	free(in->tmp);
+	free(in->printer);
+	free(in->owner);
+	free(in->drop_path);
+	free(in);
+}
+
+/* The workers' pipes, for the loop. */
+size_t
+ingest_fds(struct ingest **out, size_t max)
+{
+	struct ingest *in;
+	size_t n = 0;
+
+	for (in = ingests; in != NULL && n < max; in = in->next)
+		if (in->pipe >= 0)
+			out[n++] = in;
+	return n;
 }
 
 void

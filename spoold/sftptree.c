@@ -372,6 +372,7 @@ upload_name_ok(const char *name)
 static int
 drop_dir(struct sftp_conn *c, const char *dest, int create)
 {
+	struct stat st;
 	int fd;
 
 	if (dest[0] == '\0')
@@ -379,10 +380,18 @@ drop_dir(struct sftp_conn *c, const char *dest, int create)
 	fd = openat(c->dropfd, dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT && create) {
-		if (mkdirat(c->dropfd, dest, 0750) < 0 && errno != EEXIST)
+		if (mkdirat(c->dropfd, dest, 0770) < 0 && errno != EEXIST)
 			return -1;
 		fd = openat(c->dropfd, dest, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC);
+		/* As the account's folder, 2770: spoold's group takes the
+		 * files (gsftpd(8), SECURITY CONSIDERATIONS).  The setgid
+		 * bit comes from the parent; the unit's UMask=0007 leaves
+		 * the rest, where a system-call filter may refuse to set
+		 * it by hand. */
+		if (fd >= 0 && fstat(fd, &st) == 0 &&
+		    (st.st_mode & 07777) != 02770)
+			(void)fchmod(fd, (st.st_mode & 02000) | 0770);
 	}
 	return fd;
 }

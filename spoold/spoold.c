@@ -27,12 +27,14 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
+#include "priv.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -52,7 +54,9 @@ report(const char *msg, void *arg)
 
 /* A folder made by an older spoold, or by hand, is made as private as
  * a new one: no more than mode for others.  Another owner's is left to
- * its owner (the spool of a package, made by tmpfiles, is spoold's). */
+ * its owner (the spool of a package, made by tmpfiles, is spoold's),
+ * and so is one with an ACL, whose group bits are its mask (gsftpd -P
+ * lets its user pass through jobs/ so). */
 static int
 make_private(const char *path, mode_t mode)
 {
@@ -64,7 +68,8 @@ make_private(const char *path, mode_t mode)
 		errno = ENOTDIR;
 		return -1;
 	}
-	if (st.st_uid != geteuid() || (st.st_mode & 077 & ~mode) == 0)
+	if (st.st_uid != geteuid() || (st.st_mode & 077 & ~mode) == 0 ||
+	    getxattr(path, "system.posix_acl_access", NULL, 0) >= 0)
 		return 0;
 	if (chmod(path, (st.st_mode & 07777 & ~077) | (mode & 077)) < 0)
 		return -1;
@@ -101,7 +106,7 @@ make_dirs(struct spoold *sd)
 		*dirs[i].dir = xasprintf("%s/%s", sd->conf.spool_dir,
 		    dirs[i].name);
 		if (mkdir_exist_ok(*dirs[i].dir, dirs[i].mode) < 0 ||
-		    (dirs[i].mode == 0700 &&
+		    (dirs[i].dir == &sd->dir_rejected &&
 		    make_private(*dirs[i].dir, 0700) < 0)) {
 			log_warn("%s", *dirs[i].dir);
 			return -1;
@@ -171,7 +176,8 @@ signals_read(struct spoold *sd)
 		case SIGCHLD:
 			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 				if (!filter_reaped(sd, pid, status) &&
-				    !check_reaped(sd, pid, status))
+				    !check_reaped(sd, pid, status) &&
+				    !ingest_reaped(sd, pid, status))
 					printer_reaped(sd, pid, status);
 			break;
 		}
@@ -181,11 +187,13 @@ signals_read(struct spoold *sd)
 static void
 loop(struct spoold *sd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS + 64];
+	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS +
+	    MAX_INGESTS + 64];
 	struct client *who[nitems(pfd)];
 	struct printer *pr[nitems(pfd)];
 	struct filter *fl[nitems(pfd)];
 	struct check *ck[nitems(pfd)];
+	struct ingest *ig[nitems(pfd)], *ingests[MAX_INGESTS + 8];
 	size_t i;
 	int n, k;
 
@@ -210,6 +218,7 @@ loop(struct spoold *sd)
 		n = 0;
 		memset(fl, 0, sizeof(fl));
 		memset(ck, 0, sizeof(ck));
+		memset(ig, 0, sizeof(ig));
 		pfd[n].fd = sd->sig_fd;
 		pfd[n].events = POLLIN;
 		who[n] = NULL; pr[n] = NULL; n++;
@@ -228,6 +237,18 @@ loop(struct spoold *sd)
 			pr[n] = NULL;
 			fl[n] = &sd->filters[i];
 			n++;
+		}
+		{
+			size_t ni = ingest_fds(ingests, nitems(ingests));
+
+			for (i = 0; i < ni; i++) {
+				pfd[n].fd = ingests[i]->pipe;
+				pfd[n].events = POLLIN;
+				who[n] = NULL;
+				pr[n] = NULL;
+				ig[n] = ingests[i];
+				n++;
+			}
 		}
 		for (i = 0; i < MAX_CHECKS; i++) {
 			if (sd->checks[i].fd < 0)
@@ -273,6 +294,9 @@ loop(struct spoold *sd)
 				filter_read(sd, fl[k]);
 			else if (ck[k] != NULL && ck[k]->fd == pfd[k].fd)
 				check_read(sd, ck[k]);
+			else if (ig[k] != NULL && ingest_alive(ig[k]) &&
+			    ig[k]->pipe == pfd[k].fd)
+				ingest_read(sd, ig[k]);
 			else if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
 				printer_message(sd, pr[k]);
 			else if (who[k] != NULL) {
@@ -291,6 +315,8 @@ loop(struct spoold *sd)
 	}
 }
 
+int crash_kills_parent;
+
 void
 crash_point(const char *name)
 {
@@ -298,6 +324,8 @@ crash_point(const char *name)
 
 	if (at != NULL && strcmp(at, name) == 0) {
 		log_warnx("crash point '%s': killing myself", name);
+		if (crash_kills_parent)
+			kill(getppid(), SIGKILL);
 		raise(SIGKILL);
 	}
 }
@@ -353,6 +381,18 @@ main(int argc, char *argv[])
 	    getenv("JOURNAL_STREAM") != NULL ? LOG_TO_STDERR : LOG_TO_SYSLOG,
 	    verbose);
 	umask(022);
+	/* Started as root: [spool] user for good, before anything else
+	 * is opened (the spool is that user's: gspool.tmpfiles). */
+	if (geteuid() == 0 && strcmp(sd.conf.user, "root") != 0) {
+		char err[256];
+
+		if (priv_drop(sd.conf.user, err, sizeof(err)) < 0)
+			fatalx("cannot become [spool] user %s: %s",
+			    sd.conf.user, err);
+		log_info("running as %s", sd.conf.user);
+	} else if (geteuid() == 0)
+		log_warnx("running as root ([spool] user = root): a flaw in"
+		    " spoold or a backend is root's");
 
 	if (make_dirs(&sd) < 0 || lock_spool(&sd) < 0)
 		return 1;

@@ -20,6 +20,7 @@
 #include <magic.h>
 #include <sqlite3.h>
 
+#include "analyse.h"
 #include "conf.h"
 
 #define MAX_CLIENTS	64
@@ -106,6 +107,7 @@ struct client {
 	char		 user[USER_MAX];	/* or an SFTP account's name */
 	long		 wait_job;	/* answer when this job ends */
 	struct printer	*wait_manual;	/* answer when gpc send is done */
+	struct submit	*submitting;	/* a file being taken in for it */
 };
 
 struct spoold {
@@ -178,11 +180,48 @@ struct job_opts {
 	long long	 hold_until;	/* released then (epoch s), or 0 */
 };
 
+/* How an ingest ended: the job's id, 0 refused (reason says why), -1
+ * not taken now. */
+typedef void ingest_done_fn(struct spoold *, void *arg, long id,
+    const char *reason, const struct job_opts *);
+
+/* A file being taken in (ingest.c): read, checked and copied by a
+ * worker process, so that no file makes the loop wait. */
+#define MAX_INGESTS	2		/* workers at once */
+struct ingest {
+	struct ingest	*next;
+	int		 fd;		/* the file, until the worker has it */
+	int		 pipe;		/* the worker's answer, or -1 */
+	int		 tfd;
+	pid_t		 pid;		/* the worker, 0 if none */
+	char		*tmp;		/* the copy in SPOOL/tmp */
+	char		*printer, *owner, *drop_path;
+	uid_t		 uid;
+	char		 title[256];
+	struct job_opts	 opts;
+	int		 has_drop;
+	struct drop_id	 drop;
+	struct analyse_policy check;
+	char		 policy[20];	/* for_printer: its checks' fingerprint */
+	int		 for_printer;
+	long long	 max_size;
+	ingest_done_fn	*done;
+	void		*arg;
+	int		 done_called;
+	char		 worker_died[128];
+	char		 buf[32768];	/* the worker's answer */
+	size_t		 len;
+};
+
+
 /* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
  * spoold kills itself there with SIGKILL, as a power cut would stop it.
  * Points: copied, synced, inserted, renamed, committed, removed (ingest),
  * ended (a job's end recorded). */
 void	crash_point(const char *name);
+/* In an ingest worker: a crash point kills spoold too, as a power cut
+ * would. */
+extern int crash_kills_parent;
 
 /* Job states that end a job: nothing more happens to it. */
 int	job_state_final(const char *state);
@@ -214,10 +253,15 @@ void	drop_tick(struct spoold *, long long now);
 long	drop_timeout(long long now);
 
 /* ingest.c */
-long	ingest_fd(struct spoold *, int fd, const char *dest,
+void	ingest_submit(struct spoold *, int fd, const char *dest,
 	    const char *owner, uid_t uid, const char *title,
-	    const struct job_opts *, const struct drop_id *drop, char *reason,
-	    size_t reasonsz);
+	    const struct job_opts *, const struct drop_id *drop,
+	    ingest_done_fn *done, void *arg);
+int	ingest_busy(const struct drop_id *);
+int	ingest_alive(const struct ingest *);
+size_t	ingest_fds(struct ingest **, size_t max);
+void	ingest_read(struct spoold *, struct ingest *);
+int	ingest_reaped(struct spoold *, pid_t, int status);
 void	ingest_sweep(struct spoold *);
 
 /* queue.c */

@@ -55,6 +55,26 @@ gs_teardown() {
 }
 trap gs_teardown EXIT
 
+# spoold's user: root's tests keep spoold as root (the tests of
+# privilege separation set a user of their own); anyone else's run
+# spoold as themselves, and the key is not used.
+gs_spoold_user() {
+	if [ "$(id -u)" = 0 ]; then echo "user = root"; fi
+}
+
+# gsftpd's user ([sftp] user): as root, daemon (an unprivileged system
+# user; not nobody, whom the tests of other users' rights play), with $T
+# opened for it to pass; anyone else's tests run gsftpd as themselves.
+gs_sftp_user() {
+	if [ "$(id -u)" != 0 ]; then
+		id -un
+	elif id daemon > /dev/null 2>&1; then
+		echo daemon
+	else
+		echo nobody
+	fi
+}
+
 # gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.
 # It clears its own bed (clears_bed), so that one job follows another;
 # the tests of bed clearing set clears_bed = no.
@@ -64,6 +84,10 @@ gs_config() {
 directory = $T/spool
 backend_dir = $BIN/backends
 magic = $BIN/magic/gcode.mgc
+$(gs_spoold_user)
+
+[sftp]
+user = $(gs_sftp_user)
 
 [printer mk3]
 device = $T/mk3.tty
@@ -156,6 +180,7 @@ gs_gsftpd() {
 		command -v $p > /dev/null || { echo "SKIP: no $p"; exit 77; }
 	done
 	rm -f "$T/port"
+	[ "$(id -u)" = 0 ] && chmod 755 "$T"
 	"$BIN/spoold/gsftpd" -f -d -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
 	GSFTPD_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "gsftpd did not start"

@@ -310,6 +310,45 @@ test_classes(void **state)
 	    " carol]"));
 	assert_non_null(strstr(reports, "[account carol] has no keys"));
 	conf_free(&c);
+	/* Users and logins in progress. */
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n"), 0);
+	assert_string_equal(c.user, "_gspool");
+	assert_string_equal(c.sftp.user, "_gspool-sftp");
+	assert_int_equal(c.sftp.startups_begin, 10);
+	assert_int_equal(c.sftp.startups_rate, 30);
+	assert_int_equal(c.sftp.startups_full, 100);
+	assert_int_equal(c.sftp.startups_per_address, 4);
+	conf_free(&c);
+	assert_int_equal(load(&c, "[spool]\nuser = lp\n[printer a]\n"
+	    "device = /dev/a\n[sftp]\nuser = sftpd\nmax_startups = 5:50:20\n"
+	    "max_startups_per_address = 2\n"), 0);
+	assert_string_equal(c.user, "lp");
+	assert_string_equal(c.sftp.user, "sftpd");
+	assert_int_equal(c.sftp.startups_begin, 5);
+	assert_int_equal(c.sftp.startups_rate, 50);
+	assert_int_equal(c.sftp.startups_full, 20);
+	assert_int_equal(c.sftp.startups_per_address, 2);
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 20\n"), 0);
+	assert_int_equal(c.sftp.startups_begin, 20);
+	assert_int_equal(c.sftp.startups_full, 20);
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 20:30:10\nuser = root\n"
+	    "max_startups_per_address = 0\n[spool]\nuser = same\n[sftp]\n"
+	    "user = same\n"), 4);
+	assert_non_null(strstr(reports, ":4: max_startups: '20:30:10' is not"));
+	assert_non_null(strstr(reports, ":5: user: gsftpd may not run as root"));
+	assert_non_null(strstr(reports, ":6: max_startups_per_address: '0'"));
+	assert_non_null(strstr(reports, "[sftp] user is spoold's own user same"));
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 10:101:20\n"), 1);
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 10:30:99999999999999999999\n"), 1);
+	conf_free(&c);
 }
 
 /* Numbers that would turn a check off or overflow are refused with
