@@ -418,7 +418,11 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 		set_slicer(a, "BambuStudio", s + 12);
 	else if (strncmp(s, "GCode created with FullControl", 30) == 0)
 		set_slicer(a, "FullControl", "");
-	else if (s[0] == '<' && (p = strstr(s, "IceSL")) != NULL &&
+	else if (strncmp(s, "<version> ", 10) == 0 && a->lx.line <= 3) {
+		/* Skeinforge's first line: "(<version> 12.01.13 </version>)" */
+		copy_word(name, sizeof(name), skip_spaces(s + 10), " <");
+		set_slicer(a, "Skeinforge", name);
+	} else if (s[0] == '<' && (p = strstr(s, "IceSL")) != NULL &&
 	    p - s < 8) {
 		/* "<IceSL 2.4.1>" */
 		copy_word(name, sizeof(name), skip_spaces(p + 5), " >");

@@ -139,8 +139,8 @@ struct analysis {
 	unsigned	ab_known;
 	int		volumetric;	/* E is in mm^3 (UltiGCode) */
 	double		slicer_volume[ANALYSE_TOOLS];	/* mm^3, -1 none */
-	int		layer_started;	/* a layer marker was seen */
-	double		marked_first_z;	/* first extrusion after it */
+	double		marked_first_z;	/* first extrusion after the first
+					   layer marker */
 	int		marked_first;
 	int		bbox_z_known;
 	unsigned long	commands;

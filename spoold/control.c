@@ -114,6 +114,9 @@ control_close(struct spoold *sd)
 	}
 }
 
+static int	is_admin(struct spoold *, struct client *);
+static int	is_gsftpd(struct spoold *, const struct client *);
+
 void
 control_accept(struct spoold *sd)
 {
@@ -122,7 +125,7 @@ control_accept(struct spoold *sd)
 	struct passwd *pw;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd, i;
+	int fd, i, slot = -1, used, mine, privileged;
 
 	fd = accept4(sd->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -135,27 +138,41 @@ control_accept(struct spoold *sd)
 		close(fd);
 		return;
 	}
-	for (i = 0; i < MAX_CLIENTS; i++)
-		if (sd->clients[i] == NULL)
-			break;
-	if (i == MAX_CLIENTS) {
-		log_warnx("control: too many clients; refusing uid %ld",
-		    (long)cred.uid);
-		msg_send(fd, -1, "error", "spoold is busy: too many clients",
-		    (char *)NULL);
-		close(fd);
-		return;
-	}
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	c = xcalloc(1, sizeof(*c));
 	c->fd = fd;
 	c->uid = cred.uid;
 	c->gid = cred.gid;
+	c->admin = -1;
+	for (i = 0, used = 0, mine = 0; i < MAX_CLIENTS; i++) {
+		if (sd->clients[i] == NULL) {
+			if (slot < 0)
+				slot = i;
+			continue;
+		}
+		used++;
+		if (sd->clients[i]->uid == cred.uid)
+			mine++;
+	}
+	privileged = is_admin(sd, c) || is_gsftpd(sd, c);
+	if (slot < 0 || (!privileged && (mine >= CLIENTS_PER_USER ||
+	    used >= MAX_CLIENTS - CLIENTS_RESERVED))) {
+		log_warnx("control: refusing uid %ld: %s", (long)cred.uid,
+		    slot < 0 ? "every connection is in use" : mine >=
+		    CLIENTS_PER_USER ? "it has too many connections open" :
+		    "the connections left are kept for administrators");
+		msg_send(fd, -1, "error", slot >= 0 && mine >= CLIENTS_PER_USER ?
+		    "spoold is busy: you have too many connections open" :
+		    "spoold is busy: too many clients", (char *)NULL);
+		close(fd);
+		free(c);
+		return;
+	}
+	i = slot;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if ((pw = getpwuid(cred.uid)) != NULL)
 		snprintf(c->user, sizeof(c->user), "%s", pw->pw_name);
 	else
 		snprintf(c->user, sizeof(c->user), "%ld", (long)cred.uid);
-	c->admin = -1;
 	sd->clients[i] = c;
 }
 

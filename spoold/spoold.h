@@ -23,7 +23,13 @@
 #include "analyse.h"
 #include "conf.h"
 
-#define MAX_CLIENTS	64
+/* Control connections: at most CLIENTS_PER_USER of one unprivileged
+ * user at once, and the last CLIENTS_RESERVED slots kept for root,
+ * spoold's own user, the admin group and gsftpd, so that no user can
+ * lock the others out, and an emergency stop always gets through. */
+#define MAX_CLIENTS	256
+#define CLIENTS_PER_USER	16
+#define CLIENTS_RESERVED	32
 #define USER_MAX	64
 /* The uid of the jobs of SFTP accounts (gsftpd(8)): no user has it. */
 #define VIRTUAL_UID	((uid_t)-1)

@@ -90,6 +90,7 @@ wait "$HOLDER" || fail "alice's session: $(cat "$T/alice.out")"
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
 put $CUBE drop/cube.gcode
 B
+"$WAITFOR" gone "$T/spool/drop/alice/cube.gcode" || fail "alice's upload was not taken"
 "$GQUEUE" -w 1 > /dev/null || fail "alice's upload was not printed"
 "$GQUEUE" --history --json 1 | grep -q '"owner": "alice"' || fail "job 1 is not alice's"
 

@@ -117,7 +117,19 @@ B
 grep -q '"title": "Calibration cube"' "$T/q.json" || fail "options: title not taken: $(cat "$T/q.json")"
 grep -q '"state": "held"' "$T/q.json" || fail "options: not held"
 [ ! -e "$T/spool/drop/alice/held.gcode.options" ] || fail "the options file was left behind"
-"$GQUEUE" -w 4 > /dev/null || fail "the renamed upload did not print"
+# Files are taken in side by side: their ids follow as each is done.
+wide=$({ "$GQUEUE" -a --json; "$GQUEUE" -a --json --history; } | python3 -c '
+import json, sys
+dec, text, at = json.JSONDecoder(), sys.stdin.read(), 0
+while text[at:].strip():
+    q, n = dec.raw_decode(text[at:].lstrip())
+    at = len(text) - len(text[at:].lstrip()) + n
+    for j in q["jobs"]:
+        if j["title"] == "wide.gcode":
+            print(j["id"])
+            sys.exit(0)')
+[ -n "$wide" ] || fail "no job for wide.gcode: $("$GQUEUE" -a --json --history)"
+"$GQUEUE" -w "$wide" > /dev/null || fail "the renamed upload did not print"
 printf 'copies = lots\n' > "$T/bad"
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put bad options"; }
 put $T/bad drop/badopt.gcode.options

@@ -521,6 +521,31 @@ test_all_reasons(void **state)
 	assert_int_equal(analyse_stopped_line(&a), 6);
 }
 
+/* More reasons than are kept: the first ANALYSE_REASONS, all counted. */
+static void
+test_many_reasons(void **state)
+{
+	struct analysis a;
+	char in[20 * 6 + 1] = "", *js;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		strcat(in, "M500\n");
+	analyse_init(&a, NULL);
+	a.keep_going = 1;
+	assert_int_equal(analyse_bytes(&a, in, strlen(in)), 0);
+	assert_int_equal(analyse_end(&a), -1);
+	assert_int_equal(a.nreasons, 20);
+	assert_string_equal(a.reasons[ANALYSE_REASONS - 1], "line 16: M500 is"
+	    " forbidden on this printer (M500)");
+	js = analyse_json(&a, "f", 0, a.error, ANALYSE_JSON_COMPACT);
+	assert_non_null(strstr(js, "\"reasons_found\":20,"));
+	assert_non_null(strstr(js, "line 16: M500"));
+	assert_null(strstr(js, "line 17: M500"));
+	free(js);
+}
+
 /* A whole file from a descriptor, as a spool file is checked again. */
 static int
 analyse_text(struct analysis *a, const struct analyse_policy *pol,
@@ -590,6 +615,7 @@ main(void)
 		cmocka_unit_test(test_only_gcode),
 		cmocka_unit_test(test_other_machines),
 		cmocka_unit_test(test_all_reasons),
+		cmocka_unit_test(test_many_reasons),
 		cmocka_unit_test(test_analyse_fd),
 	};
 
