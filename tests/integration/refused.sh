@@ -80,6 +80,9 @@ grep -q "$me: 4 files refused within 1h 00m (max_rejections): new files are refu
 	fail "rate limit: $(cat "$T/err")"
 "$GQUEUE" > "$T/q.out"
 grep -q "^Your files are refused for now: $me: 4 files refused" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+# Sent on the control socket, not kept, and still told.
+grep -q "	bed.gcode, .*: line 2: M140 S500 sets 500 C" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+[ ! -e "$T/spool/rejected/$me/bed.gcode" ] || fail "a file refused on the control socket was kept"
 cp "$T/good.gcode" "$T/spool/drop/$me/.wait.gcode"
 mv "$T/spool/drop/$me/.wait.gcode" "$T/spool/drop/$me/wait.gcode"
 "$WAITFOR" contains "$T/spoold.log" "drop: $T/spool/drop/$me/wait.gcode waits: $me: 4 files refused" ||
@@ -125,6 +128,17 @@ B
 	grep -q "carol: upload of hot3.gcode refused at .*over the account's limit" "$T/gsftpd.log" ||
 		fail "quota: $(cat "$T/out"; tail -5 "$T/gsftpd.log")"
 	[ ! -e "$T/spool/drop/carol/hot3.gcode" ] || fail "the upload over the quota was kept"
+	# Another account sees the waiting job, not its names; it sees its
+	# own refusals, and not another's.
+	as_sftp carol > "$T/out" 2>&1 <<B || fail "get queue.json: $(cat "$T/out")"
+get queue.json $T/carol.json
+get queue.txt $T/carol.txt
+B
+	grep -q '"title": "(hidden)"' "$T/carol.json" || fail "carol's queue.json: $(cat "$T/carol.json")"
+	grep -q -E 'secret|wait.gcode' "$T/carol.json" && fail "shown to another account: $(cat "$T/carol.json")"
+	grep -q '"name": "hot2.gcode"' "$T/carol.json" || fail "carol's refusals: $(cat "$T/carol.json")"
+	grep -q "	hot1.gcode, .*: line 2: M104 S300 sets 300 C" "$T/carol.txt" ||
+		fail "carol's queue.txt: $(cat "$T/carol.txt")"
 	gs_stop_gsftpd
 fi
 echo "PASS"
