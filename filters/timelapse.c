@@ -495,6 +495,9 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 			if (strncmp(line, "frame=", 6) != 0 || frames <= 0)
 				continue;
 			f = strtol(line + 6, NULL, 10);
+			/* ffmpeg's count, bounded before the sum. */
+			if (f < 0 || f > frames)
+				f = frames;
 			while (told < 3 && f * 4 >= (told + 1) * frames) {
 				told++;
 				say("INFO", "rendering: %d%% (%ld of %ld frames)",

@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -245,6 +246,21 @@ skip_spaces(const char *s)
 	return s;
 }
 
+/* A slicer's time is believed up to ten years: a bigger one is no
+ * estimate, and would overflow the sums made of it. */
+#define SLICER_SECONDS_MAX	(10L * 366 * 86400)
+
+/* Whole seconds at s, or -1 past SLICER_SECONDS_MAX. */
+static long
+parse_seconds(const char *s, char **end)
+{
+	long v;
+
+	errno = 0;
+	v = strtol(s, end, 10);
+	return errno != 0 || v < 0 || v > SLICER_SECONDS_MAX ? -1 : v;
+}
+
 /* "1d 2h 3m 4s", "3m 40s", "47m 6s" */
 static long
 parse_dhms(const char *s)
@@ -256,7 +272,8 @@ parse_dhms(const char *s)
 		s = skip_spaces(s);
 		if (!isdigit((unsigned char)*s))
 			break;
-		v = strtol(s, &end, 10);
+		if ((v = parse_seconds(s, &end)) < 0)
+			return -1;
 		switch (*end) {
 		case 'd': total += v * 86400; break;
 		case 'h': total += v * 3600; break;
@@ -264,6 +281,8 @@ parse_dhms(const char *s)
 		case 's': total += v; break;
 		default: return total > 0 ? total : -1;
 		}
+		if (total > SLICER_SECONDS_MAX)
+			return -1;
 		s = end + 1;
 	}
 	return total > 0 ? total : -1;
@@ -373,7 +392,7 @@ static void
 on_metadata(struct analysis *a, const char *c, const char *s)
 {
 	const char *p;
-	char name[ANALYSE_NAME];
+	char name[ANALYSE_NAME], *end;
 	double h, m;
 	long v;
 
@@ -432,7 +451,7 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 		/* Griffin, MatterSlice, Kiri:Moto, IceSL: seconds. */
 		p = skip_spaces(s + strcspn(s, ":=") + 1);
 		if (isdigit((unsigned char)*p))
-			a->slicer_seconds = strtol(p, NULL, 10);
+			a->slicer_seconds = parse_seconds(p, &end);
 	} else if (strncmp(s, "model printing time: ", 21) == 0 &&
 	    (p = strstr(s, "total estimated time: ")) != NULL) {
 		/* BambuStudio: "7m 34s; total estimated time: 15m 1s" */
@@ -491,10 +510,9 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 	    strncmp(s, "Print Time:", 11) == 0) {
 		p = skip_spaces(s + (s[0] == 'T' ? 5 : 11));
 		if (isdigit((unsigned char)*p) && a->slicer_seconds < 0)
-			a->slicer_seconds = strtol(p, NULL, 10);
+			a->slicer_seconds = parse_seconds(p, &end);
 	} else if (strncmp(s, "filament used [g] =", 19) == 0) {
 		/* PrusaSlicer and kin: "12.14" or "5.1, 3.2" per tool. */
-		char *end;
 		int t;
 
 		p = s + 19;
@@ -516,7 +534,8 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 			a->slicer_filament_g[0] = g;
 	} else if (strncmp(s, "Build time:", 11) == 0) {
 		/* Simplify3D: "Build time: 0 hours 31 minutes" */
-		if (sscanf(s + 11, " %lf hours %lf minutes", &h, &m) == 2)
+		if (sscanf(s + 11, " %lf hours %lf minutes", &h, &m) == 2 &&
+		    h >= 0 && m >= 0 && h * 3600 + m * 60 <= SLICER_SECONDS_MAX)
 			a->slicer_seconds = (long)(h * 3600 + m * 60);
 	} else if (strncmp(s, "thumbnail", 9) == 0 &&
 	    (p = strstr(s, " begin ")) != NULL) {

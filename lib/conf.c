@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,7 @@ conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
 
 /* build_volume = X Y Z (the far corner, mm); build_min = X Y Z (the
  * near corner, 0 0 0 unless given). */
+#define CONF_VOLUME_MAX	100000
 static void
 conf_volume(struct conf_parse *cp, struct conf_printer *p, const char *key,
     const char *value)
@@ -714,20 +716,36 @@ conf_handler(void *user, const char *section, const char *key,
 				c->show_titles = 0;
 			}
 		} else if (strcmp(key, "keep_jobs") == 0 ||
-		    strcmp(key, "keep_files") == 0) {
+		    strcmp(key, "keep_files") == 0 ||
+		    strcmp(key, "keep_rejected") == 0) {
 			long d;
 
 			if (parse_duration(value, &d) < 0)
 				conf_error(cp, cp->line, "%s: '%s' is not a"
-				    " time such as 30d, 12h, 15m or 90s", key,
-				    value);
+				    " time such as 30d, 12h, 15m or 90s (up to"
+				    " ten years)", key, value);
 			else {
 				if (key[5] == 'j')
 					c->keep_jobs = d;
-				else
+				else if (key[5] == 'f')
 					c->keep_files = d;
-				cp->keep_line = cp->line;
+				else
+					c->keep_rejected = d;
+				if (key[5] != 'r')
+					cp->keep_line = cp->line;
 			}
+		} else if (strcmp(key, "rejection_window") == 0) {
+			long d;
+
+			if (parse_duration(value, &d) < 0 || d < 1 ||
+			    d > 7 * 86400)
+				conf_error(cp, cp->line, "rejection_window: '%s'"
+				    " is not a time from 1s to 7d", value);
+			else
+				c->rejection_window = d;
+		} else if (strcmp(key, "max_rejections") == 0) {
+			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
+				c->max_rejections = v;
 		}
 		else if (strcmp(key, "max_user_jobs") == 0) {
 			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
@@ -1006,6 +1024,9 @@ conf_load(struct conf *c, const char *file,
 	c->max_user_jobs = 100;
 	c->keep_jobs = 30L * 86400;
 	c->keep_files = 86400;
+	c->keep_rejected = 7L * 86400;
+	c->max_rejections = 50;
+	c->rejection_window = 600;
 	c->filter_timeout = 600;
 	c->filter_max_output = 2LL << 30;
 	c->sftp.login_grace = 30;
@@ -1113,6 +1134,14 @@ conf_load(struct conf *c, const char *file,
 	for (i = 0; i < c->naccounts; i++) {
 		struct conf_account *a = &c->accounts[i];
 
+		/* Accounts and local users share drop/NAME, rejected/NAME
+		 * and the jobs' owner names: a clash would give the account
+		 * the user's folder and jobs, or the user the account's. */
+		if (getpwnam(a->name) != NULL)
+			conf_error(&cp, a->line, "[account %s]: a local user has"
+			    " that name; an SFTP account needs a name of its own"
+			    " (it would share that user's drop folder and"
+			    " jobs)", a->name);
 		if (a->keys == NULL)
 			conf_error(&cp, a->line, "[account %s] has no keys"
 			    " (an authorized_keys file)", a->name);

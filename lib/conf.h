@@ -116,6 +116,9 @@ struct conf {
 	int	 show_titles;		/* others' titles shown to all */
 	long	 keep_jobs;		/* seconds a finished job is listed */
 	long	 keep_files;		/* seconds its file is kept */
+	long	 keep_rejected;		/* seconds a refused file is kept */
+	long	 max_rejections;	/* refusals of a sender in the window */
+	long	 rejection_window;	/* seconds they are counted over */
 	char	*notify;		/* run on each job event, or NULL */
 	char	*filter_dir;		/* where filters are */
 	long	 filter_timeout;	/* seconds a filter has after its job */

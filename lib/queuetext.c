@@ -58,6 +58,30 @@ client_queue(int sock, const char *dest, int history, char *err,
 		else if (strcmp(verb, "job") == 0)
 			json_array_append_new(json_object_get(out, "jobs"),
 			    client_job_json(&m));
+		else if (strcmp(verb, "rejected") == 0) {
+			json_t *r = json_object();
+
+			json_object_set_new(r, "name",
+			    json_string(msg_field(&m, 1)));
+			json_object_set_new(r, "size",
+			    json_integer(atoll(msg_field(&m, 2))));
+			json_object_set_new(r, "refused",
+			    json_integer(atoll(msg_field(&m, 3))));
+			json_object_set_new(r, "reason",
+			    json_string(msg_field(&m, 4)));
+			json_object_set_new(r, "kept", json_boolean(
+			    strcmp(msg_field(&m, 5), "1") == 0));
+			if (json_object_get(out, "rejected") == NULL)
+				json_object_set_new(out, "rejected",
+				    json_array());
+			json_array_append_new(json_object_get(out, "rejected"),
+			    r);
+		} else if (strcmp(verb, "refusing") == 0) {
+			json_object_set_new(out, "refusing",
+			    json_string(msg_field(&m, 1)));
+			json_object_set_new(out, "refusing_until",
+			    json_integer(atoll(msg_field(&m, 2))));
+		}
 	}
 }
 
@@ -70,6 +94,7 @@ client_queue_only(json_t *q, int njobs, char *jobs[])
 
 	if (njobs == 0 || !json_is_array(a))
 		return;
+	json_object_del(q, "rejected");
 	while (i < json_array_size(a)) {
 		json_int_t id = json_integer_value(json_object_get(
 		    json_array_get(a, i), "id"));
@@ -176,9 +201,14 @@ static long long
 integer(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
+	double d;
 
-	return json_is_integer(v) ? (long long)json_integer_value(v) :
-	    (long long)json_number_value(v);
+	if (json_is_integer(v))
+		return (long long)json_integer_value(v);
+	/* A remote host's queue.json may hold any number: one that fits,
+	 * or 0. */
+	d = json_number_value(v);
+	return d > -9e15 && d < 9e15 ? (long long)d : 0;
 }
 
 static int
@@ -223,6 +253,10 @@ progress_line(FILE *fp, json_t *p)
 
 	if (frac > 1)
 		frac = 1;
+	if (!(frac >= 0))
+		frac = 0;
+	if (est > 10L * 366 * 86400)
+		est = 0;	/* no estimate: a number from elsewhere */
 	for (i = 0; i < 20; i++)
 		bar[i] = i < (int)(frac * 20 + 0.5) ? '#' : '.';
 	bar[20] = '\0';
@@ -374,9 +408,14 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 		    integer(j, "copies"));
 	if (integer(j, "hold_until") != 0) {
 		time_t t = (time_t)integer(j, "hold_until");
+		struct tm *tm = localtime(&t);
 		char when[64];
 
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M", localtime(&t));
+		/* A year past what struct tm holds has no date. */
+		if (tm == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
+		    tm) == 0)
+			snprintf(when, sizeof(when), "%lld",
+			    integer(j, "hold_until"));
 		fprintf(fp, ", held until %s", when);
 	}
 	if (*str(j, "printer"))
@@ -385,6 +424,33 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 	show_meta(fp, json_object_get(j, "meta"));
 	show_attrs(fp, json_object_get(j, "attributes"), integer(j, "id"),
 	    spool_dir);
+}
+
+/* The caller's refused files (spoold sends only one's own), and
+ * whether new ones are refused for now. */
+static void
+refusals(FILE *fp, json_t *q)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(q, "rejected"), i, v) {
+		time_t t = (time_t)integer(v, "refused");
+		struct tm *tm = localtime(&t);
+		char when[64];
+
+		if (i == 0)
+			fprintf(fp, "Refused files of yours (the latest"
+			    " first):\n");
+		if (tm == NULL || strftime(when, sizeof(when),
+		    "%Y-%m-%d %H:%M", tm) == 0)
+			snprintf(when, sizeof(when), "?");
+		fprintf(fp, "\t%s, %s: %s\n", str(v, "name"), when,
+		    str(v, "reason"));
+	}
+	if (*str(q, "refusing"))
+		fprintf(fp, "Your files are refused for now: %s\n",
+		    str(q, "refusing"));
 }
 
 void
@@ -415,4 +481,6 @@ client_queue_text(FILE *fp, json_t *q, int longform, int history,
 	}
 	if (rows == 0)
 		fprintf(fp, "no entries\n");
+	if (!history)
+		refusals(fp, q);
 }

@@ -328,7 +328,8 @@ parse_hold(const char *s, time_t now)
 	{
 		time_t t = mktime(&tm);
 
-		if (t == (time_t)-1)
+		if (t == (time_t)-1 || t < 0 || (long long)t > HOLD_UNTIL_MAX -
+		    86400)
 			return -1;
 		if (n && t <= now)
 			t += 86400;	/* tomorrow at that time */

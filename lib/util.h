@@ -26,6 +26,9 @@ int	 parse_long(const char *s, long min, long max, long *out);
  * coming), "YYYY-MM-DD HH:MM" (or with a T), "+N" with s, m, h or d.
  * Seconds since the epoch, 0 for indefinite, -1 if not a time. */
 long long parse_hold(const char *s, time_t now);
+/* The latest time a job may be held until (9999-12-31 23:59:59 UTC):
+ * any later is refused, so that no sum made of it can overflow. */
+#define HOLD_UNTIL_MAX	253402300799LL
 
 /* Write all of buf, retrying on EINTR and short writes; -1 with errno. */
 int	 write_all(int fd, const void *buf, size_t len);

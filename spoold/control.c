@@ -8,7 +8,9 @@
  *
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
- *   queue [DEST [history]] -> printer / class / job rows, then end
+ *   queue [DEST [history]] -> printer / class / job rows, the caller's
+ *                             rejected rows (and refusing), then end
+ *   usage                  -> ok JOBS BYTES REJECTED BYTES UNTIL REASON
  *   cancel ID              -> ok | error MESSAGE
  *   cancel-jobs DEST USER  -> ok COUNT (DEST "" for all, USER "" for
  *                             anyone's that the caller may cancel)
@@ -182,6 +184,8 @@ struct submit {
 	char		 printer[CONF_NAME_MAX + 1];
 	char		 title[256];
 	char		 user[USER_MAX];
+	char		 owner[USER_MAX];	/* whose job it will be */
+	uid_t		 uid;
 	long		 reprint_of;
 };
 
@@ -343,8 +347,9 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 	}
 	o.copies = (int)v;
 	o.hold = strcmp(msg_field(m, 5), "1") == 0;
-	if (opt_long(msg_field(m, 6), 0, LONG_MAX, 0, &v) < 0) {
-		reply_error(c, "hold-until '%s' is not a time", msg_field(m, 6));
+	if (opt_long(msg_field(m, 6), 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+		reply_error(c, "hold-until '%s' is not a time (seconds since"
+		    " the epoch, up to %lld)", msg_field(m, 6), HOLD_UNTIL_MAX);
 		return;
 	}
 	o.hold_until = v;
@@ -365,6 +370,11 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 	if (id <= 0) {
 		log_warnx("control: %s from %s rejected: %s", s->title,
 		    s->user, reason);
+		/* A refusal of the file counts against its owner (reject.c);
+		 * a failure of spoold's does not. */
+		if (id == 0)
+			reject_note(sd, s->owner, s->uid, s->title, NULL, 0,
+			    reason);
 		if (s->c != NULL)
 			reply_error(s->c, "%s", reason);
 		free(s);
@@ -392,10 +402,19 @@ submit_start(struct spoold *sd, struct client *c, int fd,
     const struct job_opts *o, long reprint_of)
 {
 	struct submit *s;
+	char why[512];
 
 	if (c->submitting != NULL) {
 		reply_error(c, "one file at a time: the last one is still"
 		    " being checked");
+		return;
+	}
+	/* The owner refused for a while, or at its job limit (refused
+	 * files counted): nothing is read. */
+	if (reject_limits(sd, owner, why, sizeof(why)) < 0) {
+		log_warnx("control: %s from %s refused: %s", title, c->user,
+		    why);
+		reply_error(c, "%s", why);
 		return;
 	}
 	s = xcalloc(1, sizeof(*s));
@@ -403,6 +422,8 @@ submit_start(struct spoold *sd, struct client *c, int fd,
 	snprintf(s->printer, sizeof(s->printer), "%s", printer);
 	snprintf(s->title, sizeof(s->title), "%s", title);
 	snprintf(s->user, sizeof(s->user), "%s", c->user);
+	snprintf(s->owner, sizeof(s->owner), "%s", owner);
+	s->uid = uid;
 	s->reprint_of = reprint_of;
 	c->submitting = s;
 	ingest_submit(sd, fd, printer, owner, uid, title, o, NULL,
@@ -415,6 +436,21 @@ struct list_ctx {
 	int		 rank;
 	int		 failed;
 };
+
+/* Each string of the array KEY of o as "(hidden)". */
+static void
+hide_each(json_t *o, const char *key)
+{
+	json_t *a = json_object_get(o, key), *h;
+	size_t i;
+
+	if (!json_is_array(a))
+		return;
+	h = json_array();
+	for (i = 0; i < json_array_size(a); i++)
+		json_array_append_new(h, json_string("(hidden)"));
+	json_object_set_new(o, key, h);
+}
 
 /* Another user's job, unless show_titles: its title and file name are
  * theirs; the rest (size, time, filament) tells when a printer is free. */
@@ -429,8 +465,14 @@ hide_title(char *meta, size_t metasz)
 		snprintf(meta, metasz, "{}");
 		return;
 	}
+	/* Every field that carries a name the owner gave: the title, the
+	 * file's name, the model names of the slicer's objects, and the
+	 * dialect warnings, which quote lines of the file (a macro's
+	 * NAME=...); their counts stay, as the thumbnails' sizes do. */
 	json_object_del(o, "file");
 	json_object_del(o, "title");
+	hide_each(o, "objects");
+	hide_each(o, "warnings");
 	if ((s = json_dumps(o, JSON_COMPACT)) != NULL &&
 	    strlen(s) < metasz)
 		snprintf(meta, metasz, "%s", s);
@@ -438,6 +480,30 @@ hide_title(char *meta, size_t metasz)
 		snprintf(meta, metasz, "{}");
 	free(s);
 	json_decref(o);
+}
+
+/* A reason of another's job may quote a line of its file (a check at
+ * handover: "line 3: 'EXCLUDE_OBJECT_DEFINE NAME=...' is a Klipper
+ * command"): what is quoted is theirs, the rest says why it waits. */
+static void
+hide_quoted(char *reason, size_t sz)
+{
+	char out[sizeof(((struct job_row *)0)->reason)], *p, *q;
+	size_t o = 0;
+
+	for (p = reason; *p != '\0' && o + 1 < sizeof(out); p++) {
+		if (*p == '\'' && (q = strchr(p + 1, '\'')) != NULL) {
+			o += (size_t)snprintf(out + o, sizeof(out) - o,
+			    "'(hidden)'");
+			if (o >= sizeof(out))
+				o = sizeof(out) - 1;
+			p = q;
+			continue;
+		}
+		out[o++] = *p;
+	}
+	out[o] = '\0';
+	snprintf(reason, sz, "%s", out);
 }
 
 static int
@@ -452,6 +518,7 @@ list_row(const struct job_row *jr, void *arg)
 	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
 		snprintf(j.title, sizeof(j.title), "(hidden)");
 		hide_title(j.meta, sizeof(j.meta));
+		hide_quoted(j.reason, sizeof(j.reason));
 	}
 	snprintf(id, sizeof(id), "%ld", j.id);
 	snprintf(size, sizeof(size), "%lld", j.size);
@@ -486,9 +553,11 @@ job_estimate(const char *meta)
 	json_t *o = json_loads(meta, 0, NULL), *v;
 	long secs = 0;
 
+	/* From the queue: a row of an older spoold may hold anything. */
 	if (o != NULL && (v = json_object_get(o, "estimated_seconds")) !=
-	    NULL && json_is_number(v))
-		secs = (long)json_number_value(v);
+	    NULL && json_is_integer(v) && json_integer_value(v) > 0 &&
+	    json_integer_value(v) <= 10LL * 366 * 86400)
+		secs = (long)json_integer_value(v);
 	json_decref(o);
 	return secs;
 }
@@ -520,6 +589,9 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	    p->conf->description ? p->conf->description : "", started, est,
 	    (char *)NULL);
 }
+
+static void send_refusals(struct spoold *, struct client *,
+    struct list_ctx *);
 
 static void
 do_queue(struct spoold *sd, struct client *c, struct msg *m)
@@ -568,7 +640,68 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 	queue_list(sd, only, strcmp(msg_field(m, 2), "history") == 0,
 	    list_row, &lc);
 	if (!lc.failed)
+		send_refusals(sd, c, &lc);
+	if (!lc.failed)
 		msg_send(c->fd, -1, "end", (char *)NULL);
+}
+
+/* The caller's own refused files, the latest first, and whether its
+ * files are refused for now; nobody else's (their names are theirs). */
+static int
+rejection_row(const struct rejection_row *r, void *arg)
+{
+	struct list_ctx *lc = arg;
+	char size[32], at[32];
+
+	if (r->uid != (lc->c->uid == VIRTUAL_UID ? -1 : (long)lc->c->uid))
+		return 0;
+	if (++lc->rank > 100)
+		return -1;	/* the latest are enough */
+	snprintf(size, sizeof(size), "%lld", r->size);
+	snprintf(at, sizeof(at), "%lld", r->at);
+	if (msg_send(lc->c->fd, -1, "rejected", r->name, size, at, r->reason,
+	    r->file[0] ? "1" : "0", (char *)NULL) < 0) {
+		lc->failed = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+send_refusals(struct spoold *sd, struct client *c, struct list_ctx *lc)
+{
+	char why[512], until[32];
+	struct reject_usage u;
+
+	lc->rank = 0;
+	queue_rejection_list(sd, c->user, rejection_row, lc);
+	if (lc->failed || reject_limits(sd, c->user, why, sizeof(why)) == 0)
+		return;
+	reject_usage(sd, c->user, &u);
+	snprintf(until, sizeof(until), "%lld", u.refused_until);
+	if (msg_send(c->fd, -1, "refusing", why, until, (char *)NULL) < 0)
+		lc->failed = 1;
+}
+
+/* usage: what the caller keeps in the spool, for gsftpd's quota:
+ * "ok JOBS JOB-BYTES REJECTED REJECTED-BYTES REFUSED-UNTIL REASON"
+ * (REASON empty unless its files are refused for now). */
+static void
+do_usage(struct spoold *sd, struct client *c)
+{
+	char f[5][32], why[512];
+	struct reject_usage u;
+
+	if (reject_limits(sd, c->user, why, sizeof(why)) == 0)
+		why[0] = '\0';
+	reject_usage(sd, c->user, &u);
+	snprintf(f[0], sizeof(f[0]), "%ld", u.jobs);
+	snprintf(f[1], sizeof(f[1]), "%lld", u.job_bytes);
+	snprintf(f[2], sizeof(f[2]), "%ld", u.rejected);
+	snprintf(f[3], sizeof(f[3]), "%lld", u.rejected_bytes);
+	snprintf(f[4], sizeof(f[4]), "%lld", u.refused_until);
+	msg_send(c->fd, -1, "ok", f[0], f[1], f[2], f[3], f[4], why,
+	    (char *)NULL);
 }
 
 /* The job a request names in its first argument; replies the error and
@@ -740,8 +873,9 @@ do_job_request(struct spoold *sd, struct client *c, struct msg *m)
 		return;
 	}
 	if (strcmp(verb, "hold") == 0) {
-		if (opt_long(arg, 0, LONG_MAX, 0, &v) < 0) {
-			reply_error(c, "hold: '%s' is not a time", arg);
+		if (opt_long(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+			reply_error(c, "hold: '%s' is not a time (seconds since"
+			    " the epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
 			return;
 		}
 		r = queue_hold(sd, j.id, v, c->user);
@@ -1092,6 +1226,8 @@ control_client(struct spoold *sd, struct client *c)
 		do_submit(sd, c, &m);
 	else if (strcmp(verb, "queue") == 0)
 		do_queue(sd, c, &m);
+	else if (strcmp(verb, "usage") == 0)
+		do_usage(sd, c);
 	else if (strcmp(verb, "cancel") == 0)
 		do_cancel(sd, c, &m);
 	else if (strcmp(verb, "wait") == 0)

@@ -27,7 +27,9 @@
  * queueing it twice.
  *
  * Diagnostics: a rejected file moves to SPOOL/rejected/<user>/ with a
- * NAME.reason file beside it that says what and where.
+ * NAME.reason file beside it that says what and where; reject.c counts
+ * it against its sender until keep_rejected has passed, and holds a
+ * sender's files in the folder while it is refused for a while.
  */
 #include "config.h"
 
@@ -211,24 +213,36 @@ drop_init(struct spoold *sd)
 	return 0;
 }
 
+/* Move a refused file to rejected/USER/ with its reason, and record it
+ * (reject.c): it counts against USER until keep_rejected has passed. */
 static void
-drop_reject(struct spoold *sd, const char *user, int dfd, const char *name,
-    const char *reason)
+drop_reject(struct spoold *sd, const char *user, uid_t uid, int dfd,
+    const char *name, const char *reason)
 {
 	char *rdir, *rname = NULL, *rpath;
+	struct stat st;
+	long long size = 0;
 	int rfd, i, fd;
 	FILE *fp;
 
 	log_warnx("drop: %s/%s/%s rejected: %s", sd->dir_drop, user, name,
 	    reason);
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    S_ISREG(st.st_mode))
+		size = (long long)st.st_size;
 	rdir = xasprintf("%s/%s", sd->dir_rejected, user);
-	if (mkdir_exist_ok(rdir, 0755) < 0 ||
+	if (mkdir_exist_ok(rdir, 0700) < 0 ||
 	    (rfd = open(rdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		log_warn("drop: cannot use %s; removing %s", rdir, name);
 		unlinkat(dfd, name, 0);
+		reject_note(sd, user, uid, name, NULL, 0, reason);
 		free(rdir);
 		return;
 	}
+	/* One an older spoold made open to all is closed (gspool(7)). */
+	if (fstat(rfd, &st) == 0 && (st.st_mode & 077) != 0 &&
+	    st.st_uid == geteuid())
+		fchmod(rfd, 0700);
 	for (i = 0; i < 1000; i++) {
 		free(rname);
 		rname = i == 0 ? xstrdup(name) : xasprintf("%s.%d", name, i);
@@ -239,10 +253,11 @@ drop_reject(struct spoold *sd, const char *user, int dfd, const char *name,
 	if (renameat(dfd, name, rfd, rname) < 0) {
 		log_warn("drop: cannot move %s to %s; removing it", name, rdir);
 		unlinkat(dfd, name, 0);
+		reject_note(sd, user, uid, name, NULL, 0, reason);
 	} else {
 		rpath = xasprintf("%s.reason", rname);
 		fd = openat(rfd, rpath, O_WRONLY | O_CREAT | O_TRUNC |
-		    O_NOFOLLOW | O_CLOEXEC, 0644);
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd >= 0 && (fp = fdopen(fd, "w")) != NULL) {
 			fprintf(fp, "%s: %s\n", name, reason);
 			fclose(fp);
@@ -250,6 +265,9 @@ drop_reject(struct spoold *sd, const char *user, int dfd, const char *name,
 			close(fd);
 		free(rpath);
 		fsync(rfd);
+		/* A crash before this row: the next start counts the file
+		 * (reject_adopt()). */
+		reject_note(sd, user, uid, name, rname, size, reason);
 	}
 	close(rfd);
 	free(rname);
@@ -397,6 +415,7 @@ drop_options_orphan(int dfd, const char *dir, const char *oname,
 /* A drop file being taken in: what its end needs. */
 struct taking {
 	int	 dfd;			/* its folder */
+	uid_t	 uid;			/* its sender's, VIRTUAL_UID an account's */
 	char	*user, *name, *path, *printer;
 };
 
@@ -424,7 +443,7 @@ drop_done(struct spoold *sd, void *arg, long id, const char *reason,
 			sd->next_release = o->hold_until;
 		printer_dispatch(sd);
 	} else if (id == 0) {
-		drop_reject(sd, t->user, t->dfd, t->name, reason);
+		drop_reject(sd, t->user, t->uid, t->dfd, t->name, reason);
 		drop_options_done(t->dfd, t->name);
 	} else
 		log_warnx("drop: %s left for the next scan: %s", t->path,
@@ -483,29 +502,29 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		if (errno == ENOENT)
 			goto out;	/* gone already */
 		if (errno == ELOOP)
-			drop_reject(sd, user, dfd, name, "a symbolic link;"
+			drop_reject(sd, user, uid, dfd, name, "a symbolic link;"
 			    " drop the file itself");
 		else {
 			snprintf(reason, sizeof(reason), "cannot open: %s",
 			    strerror(errno));
-			drop_reject(sd, user, dfd, name, reason);
+			drop_reject(sd, user, uid, dfd, name, reason);
 		}
 		goto out;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		drop_reject(sd, user, dfd, name, "not a regular file");
+		drop_reject(sd, user, uid, dfd, name, "not a regular file");
 		goto out;
 	}
 	if (st.st_nlink != 1) {
 		close(fd);
-		drop_reject(sd, user, dfd, name, "the file has other hard"
+		drop_reject(sd, user, uid, dfd, name, "the file has other hard"
 		    " links; drop a copy");
 		goto out;
 	}
 	if (st.st_uid != dst.st_uid) {
 		close(fd);
-		drop_reject(sd, user, dfd, name, "the file belongs to"
+		drop_reject(sd, user, uid, dfd, name, "the file belongs to"
 		    " another user");
 		goto out;
 	}
@@ -526,10 +545,17 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		fsync(dfd);
 		goto out;
 	}
+	/* A sender refused for a while (too many refusals, or its job
+	 * limit reached): the file waits in its folder for a later scan. */
+	if (reject_limits(sd, user, reason, sizeof(reason)) < 0) {
+		close(fd);
+		log_debug("drop: %s waits: %s", path, reason);
+		goto out;
+	}
 	if (drop_options(dfd, name, dst.st_uid, &o, &title, reason,
 	    sizeof(reason)) < 0) {
 		close(fd);
-		drop_reject(sd, user, dfd, name, reason);
+		drop_reject(sd, user, uid, dfd, name, reason);
 		drop_options_done(dfd, name);
 		goto out;
 	}
@@ -538,6 +564,7 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	t = xcalloc(1, sizeof(*t));
 	t->dfd = dfd;
 	dfd = -1;
+	t->uid = uid;
 	t->user = xstrdup(user);
 	t->name = xstrdup(name);
 	t->path = xstrdup(path);

@@ -235,7 +235,12 @@ filter_progress(struct spoold *sd, long id, long long done, long long size)
 
 	if (size <= 0)
 		return;
-	pc = (int)(done * 100 / size);
+	/* The backend's count, bounded by the file before the sum. */
+	if (done < 0)
+		done = 0;
+	if (done > size)
+		done = size;
+	pc = (int)((double)done * 100 / (double)size);
 	for (i = 0; i < MAX_FILTERS; i++) {
 		struct filter *f = &sd->filters[i];
 

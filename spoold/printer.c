@@ -938,7 +938,8 @@ printer_ready(struct spoold *sd, struct printer *p, const char *who)
 	printer_dispatch(sd);
 }
 
-/* Held jobs whose time has come, and the history's retention. */
+/* Held jobs whose time has come, and the retention of the history and
+ * of refused files. */
 void
 printer_timers(struct spoold *sd, long long now)
 {
@@ -951,6 +952,9 @@ printer_timers(struct spoold *sd, long long now)
 	}
 	if (now >= sd->next_expire) {
 		n = queue_expire(sd, t, 256);
+		/* Refused files past keep_rejected go with the history. */
+		if (reject_expire(sd, t, 64) >= 64)
+			n = 256;
 		/* More to do: again soon, not all at once. */
 		sd->next_expire = now + (n >= 256 ? 1000 : 600000);
 	}
@@ -1017,9 +1021,15 @@ printer_timeout(struct spoold *sd, long long now)
 	size_t i;
 
 	if (sd->next_release != 0) {
-		long long r = now + (sd->next_release -
-		    (long long)time(NULL)) * 1000;
+		/* The time comes from the queue, where an older spoold may
+		 * have left any number: a day at most, then look again. */
+		long long left = 86400, r;
 
+		if (sd->next_release >= 0 && sd->next_release <= HOLD_UNTIL_MAX)
+			left = sd->next_release - (long long)time(NULL);
+		if (left > 86400)
+			left = 86400;
+		r = now + (left > 0 ? left : 0) * 1000;
 		if (r < t)
 			t = r;
 	}

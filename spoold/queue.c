@@ -174,8 +174,31 @@ db_migrate(struct spoold *sd)
 int
 queue_open(struct spoold *sd)
 {
-	char *path = xasprintf("%s/queue.db", sd->conf.spool_dir);
-	int r;
+	char *path = xasprintf("%s/queue.db", sd->conf.spool_dir), *side;
+	struct stat st;
+	int r, fd;
+	size_t i;
+
+	/* The queue is spoold's alone: titles, owners and reasons of every
+	 * user's jobs.  SQLite gives its -wal and -shm files the mode of
+	 * the database; one an older spoold made readable is closed. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) < 0) {
+		log_warn("queue: %s", path);
+		free(path);
+		return -1;
+	}
+	if (fstat(fd, &st) == 0 && st.st_uid == geteuid() &&
+	    (st.st_mode & 077) != 0 && fchmod(fd, 0600) < 0)
+		log_warn("queue: %s", path);
+	close(fd);
+	for (i = 0; i < 2; i++) {
+		side = xasprintf("%s%s", path, i ? "-shm" : "-wal");
+		if (lstat(side, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && (st.st_mode & 077) != 0)
+			chmod(side, 0600);
+		free(side);
+	}
 
 	r = sqlite3_open_v2(path, &sd->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
@@ -959,4 +982,192 @@ queue_drop_seen(struct spoold *sd, const struct drop_id *d)
 		id = (long)sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return id;
+}
+
+/* ---- rejections (reject.c decides; here are their rows) ---- */
+
+/* A refusal: FILE is its name under rejected/OWNER/, or NULL when the
+ * file was not kept.  0 or -1. */
+int
+queue_rejection_add(struct spoold *sd, const char *owner, uid_t uid,
+    const char *name, const char *file, long long size, const char *reason,
+    long long at)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = db_prepare(sd, "INSERT INTO rejection (owner, uid, name, file,"
+	    " size, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, uid == VIRTUAL_UID ? -1 : (long long)uid);
+	sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+	if (file != NULL)
+		sqlite3_bind_text(st, 4, file, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, size);
+	sqlite3_bind_text(st, 6, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, at);
+	r = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (r < 0)
+		log_warnx("queue: a rejection of %s: %s", owner,
+		    sqlite3_errmsg(sd->db));
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Is rejected/OWNER/FILE known? 1, 0, or -1. */
+int
+queue_rejection_known(struct spoold *sd, const char *owner, const char *file)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	st = db_prepare(sd, "SELECT 1 FROM rejection WHERE owner = ? AND"
+	    " file = ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, file, -1, SQLITE_STATIC);
+	r = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* What OWNER's refused files weigh: those kept (their count and bytes),
+ * and *nth_at the time of the n-th latest refusal since `since' (0 if
+ * fewer).  0 or -1. */
+int
+queue_rejection_usage(struct spoold *sd, const char *owner, long long since,
+    long n, long *kept, long long *bytes, long long *nth_at)
+{
+	sqlite3_stmt *st;
+
+	*kept = 0;
+	*bytes = 0;
+	*nth_at = 0;
+	st = db_prepare(sd, "SELECT count(*), ifnull(sum(size), 0) FROM"
+	    " rejection WHERE owner = ? AND file IS NOT NULL");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*kept = (long)sqlite3_column_int64(st, 0);
+		*bytes = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (n <= 0)
+		return 0;
+	st = db_prepare(sd, "SELECT at FROM rejection WHERE owner = ? AND"
+	    " at > ? ORDER BY at DESC LIMIT 1 OFFSET ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_int64(st, 3, n - 1);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		*nth_at = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Bytes of OWNER's job files still in the spool: the jobs not ended
+ * and the ended ones whose file keep_files still keeps. */
+long long
+queue_user_bytes(struct spoold *sd, const char *owner)
+{
+	sqlite3_stmt *st;
+	long long n = 0;
+
+	st = db_prepare(sd, "SELECT ifnull(sum(size), 0) FROM job WHERE"
+	    " owner = ? AND files_removed = 0");
+	if (st == NULL)
+		return 0;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* The refusals of OWNER (every one's if OWNER is NULL), latest first. */
+int
+queue_rejection_list(struct spoold *sd, const char *owner,
+    int (*cb)(const struct rejection_row *, void *), void *arg)
+{
+	struct rejection_row r;
+	sqlite3_stmt *st;
+
+	st = db_prepare(sd, owner ? "SELECT id, owner, uid, name,"
+	    " ifnull(file, ''), size, reason, at FROM rejection WHERE owner ="
+	    " ?1 ORDER BY at DESC, id DESC" : "SELECT id, owner, uid, name,"
+	    " ifnull(file, ''), size, reason, at FROM rejection ORDER BY at"
+	    " DESC, id DESC");
+	if (st == NULL)
+		return -1;
+	if (owner)
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		memset(&r, 0, sizeof(r));
+		r.id = (long)sqlite3_column_int64(st, 0);
+		snprintf(r.owner, sizeof(r.owner), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		r.uid = (long)sqlite3_column_int64(st, 2);
+		snprintf(r.name, sizeof(r.name), "%s",
+		    (const char *)sqlite3_column_text(st, 3));
+		snprintf(r.file, sizeof(r.file), "%s",
+		    (const char *)sqlite3_column_text(st, 4));
+		r.size = sqlite3_column_int64(st, 5);
+		snprintf(r.reason, sizeof(r.reason), "%s",
+		    (const char *)sqlite3_column_text(st, 6));
+		r.at = sqlite3_column_int64(st, 7);
+		if (cb(&r, arg) < 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Up to max refusals older than `before', taken out of the table and
+ * given to the caller to remove their files.  The count, or -1. */
+int
+queue_rejection_expire(struct spoold *sd, long long before,
+    struct rejection_row *rows, int max)
+{
+	sqlite3_stmt *st;
+	int n = 0, i;
+
+	st = db_prepare(sd, "SELECT id, owner, ifnull(file, '') FROM"
+	    " rejection WHERE at <= ? ORDER BY at LIMIT ?");
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, before);
+	sqlite3_bind_int(st, 2, max);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
+		memset(&rows[n], 0, sizeof(rows[n]));
+		rows[n].id = (long)sqlite3_column_int64(st, 0);
+		snprintf(rows[n].owner, sizeof(rows[n].owner), "%s",
+		    (const char *)sqlite3_column_text(st, 1));
+		snprintf(rows[n].file, sizeof(rows[n].file), "%s",
+		    (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (n == 0 || db_exec(sd, "BEGIN IMMEDIATE", "expire") < 0)
+		return n == 0 ? 0 : -1;
+	for (i = 0; i < n; i++) {
+		if ((st = db_prepare(sd, "DELETE FROM rejection WHERE id = ?")) ==
+		    NULL)
+			break;
+		sqlite3_bind_int64(st, 1, rows[i].id);
+		sqlite3_step(st);
+		sqlite3_finalize(st);
+	}
+	if (i < n || db_exec(sd, "COMMIT", "expire") < 0) {
+		db_exec(sd, "ROLLBACK", "rollback");
+		return -1;
+	}
+	return n;
 }

@@ -746,33 +746,62 @@ do_readdir(struct sftp_conn *c, sftp_client_message msg)
 	sftp_reply_names(msg);
 }
 
+/* Why spoold refuses the account's files for now (too many refused of
+ * late, or its job limit), from the last usage asked; "" if it does
+ * not. */
+static char refused_why[512];
+
+/* What spoold keeps for the account ("usage", gspool(7)): the files of
+ * its jobs, ended ones too until keep_files, and its refused files
+ * until keep_rejected.  0 if spoold cannot be reached. */
+static long long
+ctl_usage(struct sftp_conn *c)
+{
+	long long n = 0, v;
+	struct msg m;
+	int attempt;
+
+	refused_why[0] = '\0';
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (ctl_open(c) < 0)
+			return 0;
+		if (msg_send(c->ctl, -1, "usage", (char *)NULL) == 0 &&
+		    msg_recv(c->ctl, &m) > 0) {
+			if (m.fd >= 0)
+				close(m.fd);
+			if (strcmp(msg_field(&m, 0), "ok") != 0)
+				return 0;
+			/* Numbers from another process: in range, or none. */
+			v = atoll(msg_field(&m, 2));
+			if (v > 0 && v < (1LL << 50))
+				n += v;
+			v = atoll(msg_field(&m, 4));
+			if (v > 0 && v < (1LL << 50))
+				n += v;
+			snprintf(refused_why, sizeof(refused_why), "%s",
+			    msg_field(&m, 6));
+			return n;
+		}
+		close(c->ctl);		/* spoold restarted: once more */
+		c->ctl = -1;
+	}
+	return 0;
+}
+
 /* How much more the account may upload: its quota less what waits in
- * its drop folder and its unfinished jobs. */
+ * its drop folder and what spoold keeps for it. */
 static long long
 quota_room(struct sftp_conn *c)
 {
 	long long used = 0;
 	struct dirent *de, *se;
 	struct stat st;
-	json_t *jobs, *j;
-	size_t i;
 	DIR *d, *s;
 	int fd;
 
 	/* Without spoold, what waits in the drop folder still counts: an
 	 * upload is kept for it to take when it is back. */
-	jobs = own_jobs(c, 0);
-	json_array_foreach(jobs, i, j) {
-		const char *state = json_string_value(json_object_get(j,
-		    "state"));
-
-		if (state && (strcmp(state, "pending") == 0 ||
-		    strcmp(state, "held") == 0 ||
-		    strcmp(state, "processing") == 0 ||
-		    strcmp(state, "stopped") == 0))
-			used += json_integer_value(json_object_get(j, "size"));
-	}
-	json_decref(jobs);
+	used = ctl_usage(c);
 	if ((d = dir_read(c->dropfd)) == NULL)
 		return c->acct->quota - used;
 	while ((de = readdir(d)) != NULL) {
@@ -851,9 +880,14 @@ open_upload(struct sftp_conn *c, sftp_client_message msg,
 	h->type = H_UPLOAD;
 	h->tmpfd = -1;
 	h->fd = -1;
-	if ((h->room = allowance(c, h, 0)) <= 0) {
-		reply(msg, SSH_FX_FAILURE, "quota of %lld bytes reached:"
-		    " wait for your jobs to print", c->acct->quota);
+	if ((h->room = allowance(c, h, 0)) <= 0 || refused_why[0] != '\0') {
+		if (refused_why[0] != '\0')
+			reply(msg, SSH_FX_FAILURE, "%s", refused_why);
+		else
+			reply(msg, SSH_FX_FAILURE, "quota of %lld bytes reached"
+			    " (your jobs' files, ended ones until keep_files,"
+			    " and refused files until keep_rejected): wait for"
+			    " them to go", c->acct->quota);
 		handle_free(h);
 		return;
 	}

@@ -27,6 +27,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,6 +52,32 @@ report(const char *msg, void *arg)
 	fprintf(stderr, "spoold: %s\n", msg);
 }
 
+/* A folder made by an older spoold, or by hand, is made as private as
+ * a new one: no more than mode for others.  Another owner's is left to
+ * its owner (the spool of a package, made by tmpfiles, is spoold's),
+ * and so is one with an ACL, whose group bits are its mask (gsftpd -P
+ * lets its user pass through jobs/ so). */
+static int
+make_private(const char *path, mode_t mode)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077 & ~mode) == 0 ||
+	    getxattr(path, "system.posix_acl_access", NULL, 0) >= 0)
+		return 0;
+	if (chmod(path, (st.st_mode & 07777 & ~077) | (mode & 077)) < 0)
+		return -1;
+	log_info("%s: mode %04o, as the spool's folders are", path,
+	    (unsigned)((st.st_mode & 07777 & ~077) | (mode & 077)));
+	return 0;
+}
+
 static int
 make_dirs(struct spoold *sd)
 {
@@ -62,19 +89,25 @@ make_dirs(struct spoold *sd)
 		{ &sd->dir_jobs, "jobs", 0700 },
 		{ &sd->dir_tmp, "tmp", 0700 },
 		{ &sd->dir_drop, "drop", 0755 },
-		{ &sd->dir_rejected, "rejected", 0755 },
+		{ &sd->dir_rejected, "rejected", 0700 },
 		{ &sd->dir_run, "run", 0700 },
 	};
 	size_t i;
 
-	if (mkdir_exist_ok(sd->conf.spool_dir, 0755) < 0) {
+	/* Private (gspool(7), SECURITY CONSIDERATIONS): the spool may be
+	 * passed through, to the control socket and the drop folders, but
+	 * not listed; the queue and rejected/ are spoold's alone. */
+	if (mkdir_exist_ok(sd->conf.spool_dir, 0711) < 0 ||
+	    make_private(sd->conf.spool_dir, 0711) < 0) {
 		log_warn("spool directory %s", sd->conf.spool_dir);
 		return -1;
 	}
 	for (i = 0; i < nitems(dirs); i++) {
 		*dirs[i].dir = xasprintf("%s/%s", sd->conf.spool_dir,
 		    dirs[i].name);
-		if (mkdir_exist_ok(*dirs[i].dir, dirs[i].mode) < 0) {
+		if (mkdir_exist_ok(*dirs[i].dir, dirs[i].mode) < 0 ||
+		    (dirs[i].dir == &sd->dir_rejected &&
+		    make_private(*dirs[i].dir, 0700) < 0)) {
 			log_warn("%s", *dirs[i].dir);
 			return -1;
 		}
@@ -88,7 +121,7 @@ lock_spool(struct spoold *sd)
 	char *path = xasprintf("%s/spoold.lock", sd->conf.spool_dir);
 	int fd;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		log_warn("%s", path);
 		free(path);
@@ -391,6 +424,12 @@ main(int argc, char *argv[])
 	printer_recover(&sd);
 	sd.next_release = queue_release_due(&sd, (long long)time(NULL));
 	ingest_sweep(&sd);
+	/* Refused files: every one counted, those past keep_rejected gone
+	 * before the first scan, so that a sender they held back is
+	 * taken at once. */
+	reject_adopt(&sd);
+	while (reject_expire(&sd, (long long)time(NULL), 64) == 64)
+		;
 	if (signals_init(&sd) < 0)
 		fatal("signals");
 	if (control_listen(&sd) < 0)

@@ -10,6 +10,7 @@
  *   printer.c  one backend process per printer; dispatching jobs
  *   check.c    a job checked against the printer it is handed to
  *   filter.c   the programs that run beside each job
+ *   reject.c   refused files: kept, counted, expired; refusals limited
  */
 #ifndef GSPOOL_SPOOLD_H
 #define GSPOOL_SPOOLD_H
@@ -165,6 +166,18 @@ struct job_row {
 	char		 attrs[1024];	/* the filters' reports, JSON */
 };
 
+/* A file refused at ingest (reject.c). */
+struct rejection_row {
+	long		 id;
+	char		 owner[USER_MAX];
+	long		 uid;		/* -1: an SFTP account's */
+	char		 name[256];	/* as submitted */
+	char		 file[300];	/* under rejected/OWNER/, or "" */
+	long long	 size;
+	char		 reason[512];
+	long long	 at;		/* epoch s */
+};
+
 /* How a job is queued, beyond its file. */
 struct job_opts {
 	int		 priority;	/* 1-100 */
@@ -301,6 +314,19 @@ int	queue_get(struct spoold *, long id, struct job_row *);
 int	queue_list(struct spoold *, const char *dest, int history,
 	    int (*cb)(const struct job_row *, void *), void *arg);
 long	queue_drop_seen(struct spoold *, const struct drop_id *);
+long long queue_user_bytes(struct spoold *, const char *owner);
+int	queue_rejection_add(struct spoold *, const char *owner, uid_t uid,
+	    const char *name, const char *file, long long size,
+	    const char *reason, long long at);
+int	queue_rejection_known(struct spoold *, const char *owner,
+	    const char *file);
+int	queue_rejection_usage(struct spoold *, const char *owner,
+	    long long since, long n, long *kept, long long *bytes,
+	    long long *nth_at);
+int	queue_rejection_list(struct spoold *, const char *owner,
+	    int (*cb)(const struct rejection_row *, void *), void *arg);
+int	queue_rejection_expire(struct spoold *, long long before,
+	    struct rejection_row *rows, int max);
 char	*queue_job_path(struct spoold *, long id);
 
 /* filter.c */
@@ -315,6 +341,24 @@ void	filter_read(struct spoold *, struct filter *);
 int	filter_reaped(struct spoold *, pid_t, int status);
 void	filter_tick(struct spoold *, long long now);
 long	filter_timeout(struct spoold *, long long now);
+
+/* reject.c */
+int	reject_limits(struct spoold *, const char *owner, char *why,
+	    size_t whysz);
+void	reject_note(struct spoold *, const char *owner, uid_t uid,
+	    const char *name, const char *file, long long size,
+	    const char *reason);
+void	reject_adopt(struct spoold *);
+int	reject_expire(struct spoold *, long long now, int max);
+struct reject_usage {
+	long		 jobs;		/* not ended */
+	long long	 job_bytes;	/* files in the spool, ended or not */
+	long		 rejected;	/* refused files kept */
+	long long	 rejected_bytes;
+	long long	 refused_until;	/* new files refused till (epoch s) */
+};
+void	reject_usage(struct spoold *, const char *owner,
+	    struct reject_usage *);
 
 /* printer.c */
 void	printer_init(struct spoold *);

@@ -115,6 +115,15 @@ id5=$(submit "$T/kl.gcode")
 gs_vprinter --command-ms 1
 wait_log "mk3-$id5: held: does not fit mk3: line 1: 'PRINT_START EXTRUDER=215 BED=60' is a Klipper command"
 [ ! -s "$T/vprinter.log" ] || fail "mk3 was sent a Klipper job: $(cat "$T/vprinter.log")"
+# Another user sees why it waits, not the line of the file it quotes.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+	chmod 755 "$T"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$GQUEUE" -l "$id5" > "$T/l.out" 2>&1 ||
+		fail "gqueue as nobody: $(cat "$T/l.out")"
+	grep -q "does not fit mk3: line 1: '(hidden)' is a Klipper command" "$T/l.out" ||
+		fail "the reason as another user sees it: $(cat "$T/l.out")"
+	grep -q "EXTRUDER" "$T/l.out" && fail "the file's line shown to another user: $(cat "$T/l.out")"
+fi
 "$GPRINT" -P mk3 "$T/kl.gcode" 2> "$T/err" && fail "mk3 took a Klipper job once it runs Marlin"
 grep -q "line 1: 'PRINT_START EXTRUDER=215 BED=60' is a Klipper command (a macro or an extended command), and this printer runs Marlin" "$T/err" ||
 	fail "gprint said: $(cat "$T/err")"

@@ -4,6 +4,9 @@
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config
 sed -i '/^\[spool\]/a max_job_size = 32M' "$GSPOOL_CONF"
+# Each bad file once, more than max_rejections allows: refused.sh tests
+# the limit.
+sed -i '/^\[spool\]/a max_rejections = 0' "$GSPOOL_CONF"
 gs_vprinter
 gs_spoold
 

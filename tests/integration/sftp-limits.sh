@@ -102,10 +102,11 @@ grep -q 'Failure' "$T/out" || fail "max_file: $(cat "$T/out")"
 [ "$(glog 'bob: upload of big.gcode refused')" = 1 ] || fail "max_file: not logged"
 [ -z "$(ls -A "$T/spool/drop/bob")" ] || fail "a refused upload left $(ls -A "$T/spool/drop/bob")"
 
-# 3. bob's quota: what waits in the drop folder and his unfinished jobs
+# 3. bob's quota: what waits in the drop folder and his jobs' files
 #    count.  Three files of 59,404 bytes wait (the printer is disabled);
 #    a fourth passes 200 KiB and is discarded; once his jobs are
-#    canceled, it goes in.
+#    canceled, still, until their files are swept (keep_files); then it
+#    goes in.
 "$GPC" disable mk3 > /dev/null
 as_sftp bob > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "bob's uploads"; }
 put $T/59k.gcode drop/a.gcode
@@ -129,6 +130,15 @@ HOME="$T/bobhome" "$GCANCEL" -H "bob@127.0.0.1:$PORT" - > "$T/out" ||
     fail "gcancel -H bob -"
 grep -q '^3 job(s) canceled' "$T/out" || fail "gcancel -H bob -: $(cat "$T/out")"
 [ "$("$GQUEUE" --json | grep -c '"owner": "bob"')" = 0 ] || fail "bob's jobs were not canceled"
+# Their files are kept for keep_files (gprint --reprint), and count
+# until they go.
+as_sftp bob > "$T/out" 2>&1 <<B && fail "the files of canceled jobs did not count"
+put $T/59k.gcode drop/d.gcode
+B
+[ "$(glog 'bob: upload of d.gcode refused at')" = 2 ] || fail "quota after the cancel: not logged"
+gs_stop_spoold
+sed -i '/^\[spool\]/a keep_files = 0s' "$GSPOOL_CONF"
+gs_spoold
 as_sftp bob > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "the quota was not given back"; }
 put $T/59k.gcode drop/d.gcode
 B

@@ -46,6 +46,9 @@ put $CUBE drop/cube.gcode
 put $CUBE drop/mk4/cube4.gcode
 ls -l
 B
+# Its drop file goes once its job is committed (taken in by a worker,
+# it may not be queued yet when sftp returns).
+"$WAITFOR" gone "$T/spool/drop/alice/cube.gcode" || fail "drop/ not taken"
 "$GQUEUE" -w 1 > /dev/null || fail "job 1 did not complete"
 "$WAITFOR" gone "$T/spool/drop/alice/mk4/cube4.gcode" || fail "drop/mk4/ not taken"
 "$GQUEUE" --history --json 1 > "$T/h.json"

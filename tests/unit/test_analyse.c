@@ -210,6 +210,38 @@ test_slicers(void **state)
 	assert_int_equal(a.slicer_seconds, 31 * 60);
 }
 
+/* A slicer's time past ten years is no estimate: it is not taken, and
+ * "99999999999999999d" overflowed a signed multiplication (the
+ * sanitizer build aborted spoold on such a file). */
+static void
+test_absurd_times(void **state)
+{
+	static const char *const cases[] = {
+		"; estimated printing time (normal mode) ="
+		    " 99999999999999999999d 1h\nG28\n",
+		"; estimated printing time (normal mode) ="
+		    " 9223372036854775d 9223372036854775d\nG28\n",
+		"; estimated printing time (normal mode) = 3700d\nG28\n",
+		";TIME:99999999999999999999999\nG28\n",
+		";PRINT.TIME:316224001\nG28\n",
+		"; total print time (s) = -5\nG28\n",
+		";   Build time: 1e300 hours 0 minutes\nG28\n",
+		";   Build time: nan hours 0 minutes\nG28\n",
+		"; model printing time: 1s; total estimated time:"
+		    " 106751991167300d\nG28\n",
+	};
+	struct analysis a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_int_equal(run(&a, NULL, cases[i], 64), 0);
+		assert_true(a.slicer_seconds == -1);
+	}
+	assert_int_equal(run(&a, NULL, ";TIME:316224000\nG28\n", 64), 0);
+	assert_int_equal(a.slicer_seconds, 316224000);
+}
+
 /* Without markers, layers are the heights where extrusion happens; M0
  * and M1 are counted as pauses. */
 static void
@@ -575,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_slicers),
+		cmocka_unit_test(test_absurd_times),
 		cmocka_unit_test(test_layers_from_z),
 		cmocka_unit_test(test_motion_model),
 		cmocka_unit_test(test_thumbnails),

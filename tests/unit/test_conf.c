@@ -406,6 +406,81 @@ test_classes(void **state)
 	conf_free(&c);
 }
 
+/* Numbers that would turn a check off or overflow are refused with
+ * their line: nan compares false with everything, so a build volume of
+ * nan would let every move pass. */
+static void
+test_absurd_numbers(void **state)
+{
+	struct conf c;
+	int r;
+
+	(void)state;
+
+	r = load(&c,
+	    "[printer a]\ndevice = /dev/a\n"
+	    "build_volume = nan 200 200\n"			/* 3 */
+	    "build_volume = 200 inf 200\n"
+	    "build_volume = 200 200 1e308\n"
+	    "build_min = -nan 0 0\n"
+	    "build_min = 0 -1e300 0\n"			/* 7 */
+	    "build_volume = 0x1p2000 1 1\n"
+	    "[spool]\nkeep_rejected = forever\n"		/* 10 */
+	    "keep_files = 99999999999999999999d\n"
+	    "max_rejections = -1\nrejection_window = 0\n"
+	    "max_job_size = 9223372036854775807T\n"		/* 14 */
+	    "max_user_jobs = 99999999999999999999\n");
+	assert_int_equal(r, 12);
+	assert_non_null(strstr(reports, ":3: build_volume: 'nan 200 200': each"
+	    " of X Y Z must be a number of millimetres"));
+	assert_non_null(strstr(reports, ":4: build_volume: '200 inf 200'"));
+	assert_non_null(strstr(reports, ":5: build_volume: '200 200 1e308'"));
+	assert_non_null(strstr(reports, ":6: build_min: '-nan 0 0'"));
+	assert_non_null(strstr(reports, ":7: build_min: '0 -1e300 0'"));
+	assert_non_null(strstr(reports, ":8: build_volume: '0x1p2000 1 1'"));
+	assert_non_null(strstr(reports, ":10: keep_rejected: 'forever' is not"
+	    " a time"));
+	assert_non_null(strstr(reports, ":11: keep_files: '99999999999999999999d'"));
+	assert_non_null(strstr(reports, ":12: max_rejections: '-1'"));
+	assert_non_null(strstr(reports, ":13: rejection_window: '0'"));
+	assert_non_null(strstr(reports, ":14: max_job_size:"));
+	assert_non_null(strstr(reports, ":15: max_user_jobs:"));
+	/* The bad lines left the defaults. */
+	assert_int_equal(c.keep_rejected, 7 * 86400);
+	assert_int_equal(c.max_rejections, 50);
+	assert_int_equal(c.rejection_window, 600);
+	assert_true(conf_printer(&c, "a")->check.vol_max[0] > 0);
+	conf_free(&c);
+
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\nbuild_volume = 250 210 205.5\n"
+	    "build_min = -5 -4.5 0\n[spool]\nkeep_rejected = 2d\n"
+	    "max_rejections = 0\nrejection_window = 1h\n"), 0);
+	assert_true(conf_printer(&c, "a")->check.vol_max[2] == 205.5);
+	assert_true(conf_printer(&c, "a")->check.vol_min[1] == -4.5);
+	assert_int_equal(c.keep_rejected, 2 * 86400);
+	assert_int_equal(c.max_rejections, 0);
+	assert_int_equal(c.rejection_window, 3600);
+	conf_free(&c);
+}
+
+/* An SFTP account may not take a local user's name: both would own
+ * drop/NAME and the jobs of NAME. */
+static void
+test_account_user_clash(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\n"
+	    "[account root]\nkeys = /k/root\n"
+	    "[account gspool-nobody-has-this-name]\nkeys = /k/x\n"), 1);
+	assert_non_null(strstr(reports, ":3: [account root]: a local user has"
+	    " that name"));
+	conf_free(&c);
+}
+
 int
 main(void)
 {
@@ -419,6 +494,8 @@ main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),
 		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_absurd_numbers),
+		cmocka_unit_test(test_account_user_clash),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
