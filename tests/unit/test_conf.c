@@ -432,7 +432,7 @@ test_absurd_numbers(void **state)
 	    "max_user_jobs = 99999999999999999999\n");
 	assert_int_equal(r, 12);
 	assert_non_null(strstr(reports, ":3: build_volume: 'nan 200 200': each"
-	    " of X Y Z must be a number of millimetres"));
+	    " number must be finite, at most 100000 mm from 0"));
 	assert_non_null(strstr(reports, ":4: build_volume: '200 inf 200'"));
 	assert_non_null(strstr(reports, ":5: build_volume: '200 200 1e308'"));
 	assert_non_null(strstr(reports, ":6: build_min: '-nan 0 0'"));
