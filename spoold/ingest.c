@@ -390,6 +390,8 @@ ingest_run(struct spoold *sd)
 		in->pid = pid;
 		in->pipe = pfd[0];
 		nrunning++;
+		log_debug("ingest: %s for %s: a worker takes it in (pid %ld)",
+		    in->title, in->owner, (long)pid);
 	}
 }
 

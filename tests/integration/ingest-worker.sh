@@ -3,7 +3,8 @@
 # read, checked and copied by a worker process.  Here the worker stands
 # still (a test hook stops it) while gqueue, gpc status and an emergency
 # stop are answered; a worker that dies refuses its file, harming
-# nothing else; the same drop file is never taken twice at once.
+# nothing else; the same drop file is never taken twice at once; and
+# gqueue is answered again and again while a 1 GB file is checked.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config
 gs_vprinter
@@ -54,4 +55,26 @@ kill -CONT "$wpid"
 "$WAITFOR" gone "$T/spool/drop/$me/once.gcode" || fail "the drop file was not taken"
 [ "$("$GQUEUE" --json | grep -c '"title": "once.gcode"')" -eq 1 ] ||
 	fail "the drop file is not one job: $("$GQUEUE" --json)"
+
+# A 1 GB file: while its worker reads it, gqueue is answered again and
+# again, and the job appears only once the file is checked whole.
+gs_stop_spoold
+gs_spoold
+"$GPC" disable mk3
+{ printf 'M83\n'; yes 'G1 X10 Y10 E0.01' | head -n 58823529; } > "$T/big.gcode"
+"$GPRINT" -T big "$T/big.gcode" > "$T/gprint.out" 2>&1 &
+gp=$!
+"$WAITFOR" contains "$T/spoold.log" "ingest: big for $(id -un): a worker takes it in" ||
+	fail "no worker took the 1 GB file"
+answered=0
+while kill -0 "$gp" 2> /dev/null; do
+	"$GQUEUE" > "$T/q.out" || fail "gqueue did not answer while the 1 GB file was checked"
+	grep -q " big " "$T/q.out" || answered=$((answered + 1))
+	[ "$answered" -ge 10 ] && break
+done
+[ "$answered" -ge 1 ] || fail "gqueue was never answered while the 1 GB file was checked"
+wait "$gp" || fail "gprint of the 1 GB file: $(cat "$T/gprint.out")"
+"$GQUEUE" | grep -q " big " || fail "the 1 GB job is not queued"
+rm -f "$T/big.gcode"
+"$GCANCEL" -a > /dev/null
 echo "PASS"
