@@ -1,8 +1,8 @@
 #!/bin/sh
 # Nothing blocks spoold's loop while a file is taken in: the file is
 # read, checked and copied by a worker process.  Here the worker stands
-# still (a test hook stops it) while gqueue, gpc status and an emergency
-# stop are answered; a worker that dies refuses its file, harming
+# still (a test hook stops it) while gqueue, gpc status and gpc disable
+# are answered; a worker that dies refuses its file, harming
 # nothing else; the same drop file is never taken twice at once; and
 # gqueue is answered again and again while a 1 GB file is checked.
 . "$top_srcdir/tests/integration/lib.sh"
