@@ -1027,6 +1027,26 @@ new_folder(const char *path, uid_t uid, gid_t gid)
  * its files.  A drop folder that belongs to anybody else (a local
  * user's of the same name) is not taken over.
  */
+/* SPOOL/NAME, made if missing (0755) and spoold's if root made it:
+ * 0, or -1. */
+static int
+spools_folder(const struct conf *conf, const char *name, uid_t spool_uid,
+    gid_t spool_gid)
+{
+	struct stat st;
+	char *p = xasprintf("%s/%s", conf->spool_dir, name);
+	int fd, r = 0;
+
+	if ((fd = open_dir(p, 0755)) < 0 || fstat(fd, &st) < 0)
+		r = -1;
+	else if (st.st_uid == 0 && spool_uid != 0)
+		give(fd, p, spool_uid, spool_gid, 0755);
+	if (fd >= 0)
+		close(fd);
+	free(p);
+	return r;
+}
+
 static int
 prepare(const struct conf *conf, uid_t uid, gid_t gid, uid_t spool_uid,
     gid_t spool_gid)
@@ -1047,28 +1067,16 @@ prepare(const struct conf *conf, uid_t uid, gid_t gid, uid_t spool_uid,
 	if (fd >= 0)
 		close(fd);
 	free(p);
-	p = xasprintf("%s/drop", conf->spool_dir);
-	if ((fd = open_dir(p, 0755)) < 0 || fstat(fd, &st) < 0)
+	if (spools_folder(conf, "drop", spool_uid, spool_gid) < 0)
 		bad = 1;
-	else if (st.st_uid == 0 && spool_uid != 0)
-		give(fd, p, spool_uid, spool_gid, 0755);
-	if (fd >= 0)
-		close(fd);
-	free(p);
 	p = xasprintf("%s/jobs", conf->spool_dir);
 	if (allow_search(p, uid, spool_uid, spool_gid) < 0)
 		bad = 1;
 	free(p);
 	/* The printers' folder (spoold's filters write there) is made now,
 	 * so that a connection's confinement can name it. */
-	p = xasprintf("%s/printers", conf->spool_dir);
-	if ((fd = open_dir(p, 0755)) < 0 || fstat(fd, &st) < 0)
+	if (spools_folder(conf, "printers", spool_uid, spool_gid) < 0)
 		bad = 1;
-	else if (st.st_uid == 0 && spool_uid != 0)
-		give(fd, p, spool_uid, spool_gid, 0755);
-	if (fd >= 0)
-		close(fd);
-	free(p);
 	for (i = 0; i < conf->naccounts; i++) {
 		p = xasprintf("%s/drop/%s", conf->spool_dir,
 		    conf->accounts[i].name);
