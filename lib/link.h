@@ -120,6 +120,8 @@ struct link {
 	long		probe_every;	/* lines between stream probes */
 	long		probe_due;	/* line after which one goes */
 	int		silent;		/* LINK_EV_SILENT told */
+	long		report_ms;	/* the printer reports this often
+					   unasked (M155), 0: it does not */
 	long		job_acked;	/* job lines acknowledged */
 	int		hs_probed;	/* resend_ok measured */
 	int		out_partial;	/* out begins inside a line */
