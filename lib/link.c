@@ -1023,21 +1023,17 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 	 * one lost is forgotten when the burst has passed. */
 	if (lk->resend_ok)
 		lk->extra_oks++;
-	if (lk->recovering) {
-		/* The burst of one fault: each line in transit when the
-		 * firmware drained its buffer is refused in turn. */
-		if (n < lk->resume_n)
-			lk->resume_n = n;
-	} else if (n == lk->fault_n && lk->acked_n < n) {
+	/* While recovering, this is the burst of one fault: each line in
+	 * transit when the firmware drained its buffer is refused in turn,
+	 * and the link goes back to the line each asks for. */
+	if (!lk->recovering && n == lk->fault_n && lk->acked_n < n) {
 		/* The burst's tail, after the resend began: what was resent
 		 * went with it.  The same fault. */
 		lk->recovering = 1;
-		lk->resume_n = n;
-	} else {
+	} else if (!lk->recovering) {
 		lk->faults++;
 		lk->fault_n = n;
 		lk->recovering = 1;
-		lk->resume_n = n;
 		link_event(lk, LINK_EV_RESEND, n, NULL);
 		link_weigh_fault(lk, n);
 	}

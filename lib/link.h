@@ -105,7 +105,6 @@ struct link {
 	int		extra_oks;	/* the next "ok" is Resend:'s own */
 	int		recovering;	/* a fault's burst of errors */
 	long long	quiet_at;	/* when its burst has passed */
-	long		resume_n;	/* the line its burst asks for */
 	long		fault_n;	/* the line of the last fault */
 	long		pingpong_until;	/* one line at a time until acked */
 	long		probes[LINK_MAXPROBES];	/* M105 lines in flight */
