@@ -627,6 +627,16 @@ link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 	if (link_frame(lk, lk->next_n, cmd, flags) < 0)
 		return -1;
 	lk->next_n++;
+	/* A job may change how often the printer reports (M155 S0 stops
+	 * it): silence means what the reports say. */
+	if ((cmd[0] == 'M' || cmd[0] == 'm') &&
+	    strncmp(cmd + 1, "155", 3) == 0 &&
+	    !isdigit((unsigned char)cmd[4])) {
+		double v;
+
+		if (gcode_word(cmd, 'S', &v) && v >= 0 && v <= 255)
+			lk->report_ms = (long)v * 1000;
+	}
 	link_pump(lk, now);
 	return 0;
 }
@@ -826,6 +836,7 @@ hs_on_ok(struct link *lk, const char *s, long long now)
 		/* FALLTHROUGH */
 	case HS_M155:
 		lk->state = LINK_IDLE;
+		lk->report_ms = lk->cap_autoreport ? REPORT_PERIOD_MS : 0;
 		lk->last_sync = now;
 		lk->deadline = -1;
 		link_event(lk, LINK_EV_READY, 0,
@@ -1012,21 +1023,17 @@ link_on_resend(struct link *lk, const char *arg, long long now)
 	 * one lost is forgotten when the burst has passed. */
 	if (lk->resend_ok)
 		lk->extra_oks++;
-	if (lk->recovering) {
-		/* The burst of one fault: each line in transit when the
-		 * firmware drained its buffer is refused in turn. */
-		if (n < lk->resume_n)
-			lk->resume_n = n;
-	} else if (n == lk->fault_n && lk->acked_n < n) {
+	/* While recovering, this is the burst of one fault: each line in
+	 * transit when the firmware drained its buffer is refused in turn,
+	 * and the link goes back to the line each asks for. */
+	if (!lk->recovering && n == lk->fault_n && lk->acked_n < n) {
 		/* The burst's tail, after the resend began: what was resent
 		 * went with it.  The same fault. */
 		lk->recovering = 1;
-		lk->resume_n = n;
-	} else {
+	} else if (!lk->recovering) {
 		lk->faults++;
 		lk->fault_n = n;
 		lk->recovering = 1;
-		lk->resume_n = n;
 		link_event(lk, LINK_EV_RESEND, n, NULL);
 		link_weigh_fault(lk, n);
 	}
@@ -1228,26 +1235,34 @@ stall_probe_due(const struct link *lk)
  * nothing for SILENT_PERIODS reports is not responding (told at once);
  * after silence_ms, with a job, it is gone.  Any line counts as life:
  * busy keepalives, wait lines, reports. */
+static long
+silence_limit(const struct link *lk)
+{
+	long min = (SILENT_PERIODS + 2) * lk->report_ms;
+
+	return lk->opts.silence_ms > min ? lk->opts.silence_ms : min;
+}
+
 static void
 link_check_silence(struct link *lk, long long now)
 {
 	char why[160];
 	long quiet = (long)(now - lk->last_rx);
 
-	if (!lk->cap_autoreport || lk->opts.silence_ms <= 0 ||
+	if (lk->report_ms <= 0 || lk->opts.silence_ms <= 0 ||
 	    (lk->state != LINK_IDLE && lk->state != LINK_PRINTING))
 		return;
-	if (!lk->silent && quiet >= SILENT_PERIODS * REPORT_PERIOD_MS) {
+	if (!lk->silent && quiet >= SILENT_PERIODS * lk->report_ms) {
 		lk->silent = 1;
 		snprintf(why, sizeof(why), "not responding: no word from the"
-		    " printer for %ld s (it reports every %d s)", quiet / 1000,
-		    REPORT_PERIOD_MS / 1000);
+		    " printer for %ld s (it reports every %ld s)", quiet / 1000,
+		    lk->report_ms / 1000);
 		link_event(lk, LINK_EV_SILENT, quiet, why);
 	}
-	if (lk->state == LINK_PRINTING && quiet >= lk->opts.silence_ms) {
+	if (lk->state == LINK_PRINTING && quiet >= silence_limit(lk)) {
 		snprintf(why, sizeof(why), "the printer said nothing for %ld s"
-		    " (it reports its temperatures every %d s)", quiet / 1000,
-		    REPORT_PERIOD_MS / 1000);
+		    " (it reports its temperatures every %ld s)", quiet / 1000,
+		    lk->report_ms / 1000);
 		lk->state = LINK_HALTED;
 		lk->outlen = 0;
 		lk->deadline = -1;
@@ -1412,14 +1427,14 @@ link_timeout(const struct link *lk, long long now)
 				t = q;
 		}
 	}
-	if (lk->cap_autoreport && lk->opts.silence_ms > 0 &&
+	if (lk->report_ms > 0 && lk->opts.silence_ms > 0 &&
 	    (lk->state == LINK_IDLE || lk->state == LINK_PRINTING)) {
 		long long q = -1;
 
 		if (!lk->silent)
-			q = lk->last_rx + SILENT_PERIODS * REPORT_PERIOD_MS;
+			q = lk->last_rx + SILENT_PERIODS * lk->report_ms;
 		else if (lk->state == LINK_PRINTING)
-			q = lk->last_rx + lk->opts.silence_ms;
+			q = lk->last_rx + silence_limit(lk);
 		if (q >= 0 && (t < 0 || q < t))
 			t = q;
 	}

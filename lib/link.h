@@ -105,7 +105,6 @@ struct link {
 	int		extra_oks;	/* the next "ok" is Resend:'s own */
 	int		recovering;	/* a fault's burst of errors */
 	long long	quiet_at;	/* when its burst has passed */
-	long		resume_n;	/* the line its burst asks for */
 	long		fault_n;	/* the line of the last fault */
 	long		pingpong_until;	/* one line at a time until acked */
 	long		probes[LINK_MAXPROBES];	/* M105 lines in flight */
@@ -120,6 +119,8 @@ struct link {
 	long		probe_every;	/* lines between stream probes */
 	long		probe_due;	/* line after which one goes */
 	int		silent;		/* LINK_EV_SILENT told */
+	long		report_ms;	/* the printer reports this often
+					   unasked (M155), 0: it does not */
 	long		job_acked;	/* job lines acknowledged */
 	int		hs_probed;	/* resend_ok measured */
 	int		out_partial;	/* out begins inside a line */

@@ -52,4 +52,12 @@ run() {	# name vprinter-options...
 run marlin-2.1
 run marlin-2.0.9 --no-ok-after-resend
 run advanced-ok --advanced-ok
+
+# Real slicer output that heats with every command slot full: a legacy
+# Cura file opens with M190 and M109 and its moves right behind them.
+if [ -d "$CORPUS" ]; then
+	f="$T/cura-start.gcode"
+	head -n 3000 "$CORPUS/cura-legacy-15-spool-lock-lever.gcode" > "$f"
+	run cura-legacy
+fi
 echo "PASS"

@@ -921,6 +921,23 @@ test_silence_autoreport(void **state)
 	assert_int_equal(next_event(&lk, &ev), LINK_EV_LOST);
 	assert_non_null(strstr(ev.text, "said nothing for 15 s"));
 	assert_int_equal(lk.state, LINK_HALTED);
+
+	/* A job that stops the reports (M155 S0): silence says nothing. */
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.silence_ms = 15000;
+	lk.opts.ok_timeout_ms = 60000;
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	link_send_line(&lk, "M155 S0", now);
+	link_send_line(&lk, "G29", now);
+	say(&lk, "ok\n");
+	drain(&lk);
+	now += 40000;
+	link_tick(&lk, now);
+	while (link_next_event(&lk, &ev))
+		assert_true(ev.type != LINK_EV_SILENT &&
+		    ev.type != LINK_EV_LOST);
+	assert_int_equal(lk.state, LINK_PRINTING);
 }
 
 int

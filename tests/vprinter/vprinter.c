@@ -71,6 +71,7 @@ struct byteq {			/* bytes with the time each is due */
 
 struct cmd {
 	long	n;		/* line number, or -1 if unnumbered */
+	int	tail;		/* the rest of a line cut by a drain */
 	char	text[MAX_CMD_SIZE];
 };
 
@@ -157,6 +158,8 @@ struct vp {
 	int		 rx_full;	/* losing bytes now */
 	unsigned long	 damaged_in, damaged_out;
 	int		 stats_dirty;	/* a fault counter changed */
+	int		 cut;		/* the next line is a cut line's rest */
+	unsigned long	 tails_run;	/* such rests run as commands */
 	unsigned int	 seed;
 };
 
@@ -569,6 +572,12 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	if (!is_protocol(letter, code)) {
 		vp_log(vp, c->text);
 		vp->executed++;
+		if (c->tail) {
+			vp->tails_run++;
+			vp->stats_dirty = 1;
+			log_info("ran the rest of a line cut by a drain: %s",
+			    c->text);
+		}
 	}
 	if (vp->o.command_us > 0)
 		usleep((useconds_t)vp->o.command_us);
@@ -772,7 +781,16 @@ vp_error(struct vp *vp, const char *what, int probe)
 	if (!probe)
 		log_info("error: %s, Last Line: %ld", what, vp->last_n);
 	vp_say(vp, "Error:%s, Last Line: %ld", what, vp->last_n);
-	/* Marlin drains what is pending, then asks. */
+	/* Marlin drains what is pending, then asks.  A line half
+	 * arrived is cut: its rest comes as a line of its own, without
+	 * its N word, and runs unchecked if it begins with a command. */
+	if (vp->rx_len > 0) {
+		char last = (char)vp->rx[(vp->rx_head + vp->rx_len - 1) %
+		    (int)sizeof(vp->rx)];
+
+		if (last != '\n' && last != '\r')
+			vp->cut = 1;
+	}
 	vp->rx_len = 0;
 	vp_say(vp, "Resend: %ld", vp->last_n + 1);
 	if (vp->o.ok_after_resend)
@@ -802,7 +820,9 @@ vp_line(struct vp *vp, char *s)
 	char *star, *p, *end;
 	long n = -1;
 	unsigned cs;
+	int tail = vp->cut;
 
+	vp->cut = 0;
 	while (*s == ' ')
 		s++;
 	if (*s == '\0')
@@ -856,6 +876,7 @@ vp_line(struct vp *vp, char *s)
 		return 0;
 	c = &vp->q[(vp->q_head + vp->q_len) % MAX_BUFSIZE];
 	c->n = n;
+	c->tail = tail;
 	snprintf(c->text, sizeof(c->text), "%s", s);
 	vp->q_len++;
 	return 0;
@@ -1084,13 +1105,13 @@ write_summary(struct vp *vp, const char *path)
 	    "\"errors\":%lu,\"probe_errors\":%lu,\"resends\":%lu,"
 	    "\"planner_underruns\":%lu,\"starved_s\":%.3f,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
-	    "\"rx_overflows\":%lu,"
+	    "\"rx_overflows\":%lu,\"tails_run\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
 	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
 	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
 	    vp->bytes_in, vp->bytes_out,
-	    vp->rx_dropped, vp->rx_overflows, vp->oks_dropped,
+	    vp->rx_dropped, vp->rx_overflows, vp->tails_run, vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
 	    vp->bed_target);
 	if (fclose(fp) == 0)
