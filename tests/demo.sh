@@ -32,6 +32,8 @@ cat > "$GSPOOL_CONF" <<CONF
 directory = $T/spool
 backend_dir = $B/backends
 magic = $B/magic/gcode.mgc
+$( [ "$(id -u)" -eq 0 ] && printf '%s\n' "# Run as root: spoold stays root here (the installed service" \
+    "# runs it as its own user, _gspool)." "user = root" )
 
 [printer mk3]
 description = the built-in virtual printer
