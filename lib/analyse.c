@@ -148,16 +148,28 @@ add_reason(struct analysis *a, unsigned long line, const char *text)
 	return a->keep_going ? 0 : -1;
 }
 
+/* "line N: " and the rest, of the command being looked at. */
+static void	at_line(const struct analysis *, char *, size_t, const char *,
+		    va_list) __attribute__((format(printf, 4, 0)));
+
+static void
+at_line(const struct analysis *a, char *text, size_t textsz,
+    const char *fmt, va_list ap)
+{
+	int n;
+
+	n = snprintf(text, textsz, "line %lu: ", a->lx.cmd_line);
+	vsnprintf(text + n, textsz - (size_t)n, fmt, ap);
+}
+
 static int
 refuse(struct analysis *a, const char *fmt, ...)
 {
 	char text[ANALYSE_REASON_LEN];
 	va_list ap;
-	int n;
 
-	n = snprintf(text, sizeof(text), "line %lu: ", a->lx.cmd_line);
 	va_start(ap, fmt);
-	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	at_line(a, text, sizeof(text), fmt, ap);
 	va_end(ap);
 	return add_reason(a, a->lx.cmd_line, text);
 }
@@ -191,9 +203,8 @@ dialect(struct analysis *a, int kind, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(text, sizeof(text), "line %lu: ", a->lx.cmd_line);
 	va_start(ap, fmt);
-	vsnprintf(text + n, sizeof(text) - (size_t)n, fmt, ap);
+	at_line(a, text, sizeof(text), fmt, ap);
 	va_end(ap);
 	n = (int)strlen(text);
 	snprintf(text + n, sizeof(text) - (size_t)n, ", and this printer runs"
