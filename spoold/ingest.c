@@ -353,14 +353,22 @@ static void
 ingest_run(struct spoold *sd)
 {
 	struct ingest *in;
+	char why[512];
 	int pfd[2];
 	FILE *out;
 	pid_t pid;
 
+again:
 	for (in = ingests; in != NULL && nrunning < MAX_INGESTS;
 	    in = in->next) {
 		if (in->pid != 0 || in->pipe >= 0 || in->done_called)
 			continue;
+		/* Its sender refused for a while since it was queued (the
+		 * files before it were refused): not taken now (reject.c). */
+		if (reject_limits(sd, in->owner, why, sizeof(why)) < 0) {
+			ingest_finish(sd, in, -1, why);
+			goto again;	/* the list changed */
+		}
 		in->tmp = xasprintf("%s/ingest.XXXXXX", sd->dir_tmp);
 		if ((in->tfd = mkostemp(in->tmp, O_CLOEXEC)) < 0 ||
 		    pipe2(pfd, O_CLOEXEC) < 0) {
@@ -465,7 +473,12 @@ ingest_submit(struct spoold *sd, int fd, const char *printer,
 	    >= max_jobs) {
 		snprintf(reason, sizeof(reason), "%s has %ld jobs waiting or"
 		    " printing, the most allowed", owner, max_jobs);
-		goto refuse;
+		/* A limit, not a fault of the file: not counted as a
+		 * refusal, and a drop file waits (reject.c). */
+		in->next = ingests;
+		ingests = in;
+		ingest_finish(sd, in, -1, reason);
+		return;
 	}
 	for (pp = &ingests; *pp != NULL; pp = &(*pp)->next)
 		;
@@ -596,8 +609,11 @@ ingest_read(struct spoold *sd, struct ingest *in)
 	}
 	close(in->pipe);
 	in->pipe = -1;
-	if (in->pid == 0)
+	if (in->pid == 0) {
+		nrunning--;
 		ingest_result(sd, in);
+		ingest_run(sd);
+	}
 }
 
 /* A worker exited: 1 if it was one. */
@@ -610,15 +626,19 @@ ingest_reaped(struct spoold *sd, pid_t pid, int status)
 		if (in->pid != pid)
 			continue;
 		in->pid = 0;
-		nrunning--;
 		if (WIFSIGNALED(status))
 			snprintf(in->worker_died, sizeof(in->worker_died),
 			    "checking the file was stopped (signal %d%s)",
 			    WTERMSIG(status), WTERMSIG(status) == SIGXCPU ?
 			    ": it took too long" : "");
-		if (in->pipe < 0)
+		/* A worker's place is free once its end is recorded (its
+		 * answer read too), so that a refusal counts before the next
+		 * file of its sender starts (reject_limits()). */
+		if (in->pipe < 0) {
+			nrunning--;
 			ingest_result(sd, in);
-		ingest_run(sd);
+			ingest_run(sd);
+		}
 		return 1;
 	}
 	return 0;

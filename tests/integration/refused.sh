@@ -105,6 +105,23 @@ grep -q "Refused" "$T/q.out" && fail "refusals listed after the sweep: $(cat "$T
 grep -q "^1st .*wait.gcode" "$T/q.out" || fail "the waiting file is not queued: $(cat "$T/q.out")"
 gs_stop_spoold
 
+# A burst: 8 bad files found at once at start are all queued for the
+# workers, but once 4 are refused the rest wait in the folder; one more
+# may be refused, already being read by the second worker.
+for n in 1 2 3 4 5 6 7 8; do
+	cp "$T/hot.gcode" "$T/spool/drop/$me/b$n.gcode"
+done
+sed -i "s/^max_user_jobs = 3$/max_user_jobs = 100/" "$GSPOOL_CONF"
+gs_spoold
+"$WAITFOR" count "$T/spoold.log" "drop: $T/spool/drop/$me/b" 8 ||
+	fail "the burst was not seen through: $(grep "drop: .*/b" "$T/spoold.log")"
+refused=$(grep -c "drop: $T/spool/drop/$me/b.*rejected: line 2: M104 S300" "$T/spoold.log" || true)
+waiting=$(grep -c "drop: $T/spool/drop/$me/b.* left for the next scan: $me: 4 files refused within 1h 00m" "$T/spoold.log" || true)
+[ "$refused" -ge 4 ] && [ "$refused" -le 5 ] && [ $((refused + waiting)) = 8 ] ||
+	fail "of the burst, $refused refused and $waiting waiting"
+[ "$(ls "$T/spool/drop/$me" | grep -c '^b')" = "$waiting" ] || fail "the waiting files are not in the folder"
+gs_stop_spoold
+
 # 6. An SFTP account fills its quota with refused files, then is
 # refused an upload, with the reason.
 if command -v sftp > /dev/null && command -v ssh-keygen > /dev/null; then

@@ -41,14 +41,17 @@ find "$T/spool" -path "$T/spool/drop" -prune -o -type f -print | sort > "$T/befo
 
 # 1. OpenSSH sftp: an upload to drop/ and one to drop/mk4/ are queued as
 #    alice; the first is printed (mk4 has no printer attached).
+#    One after the other: files are taken in side by side, and their
+#    ids follow as each is done; a drop file goes once its job is
+#    committed.
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
 put $CUBE drop/cube.gcode
+B
+"$WAITFOR" gone "$T/spool/drop/alice/cube.gcode" || fail "drop/ not taken"
+as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
 put $CUBE drop/mk4/cube4.gcode
 ls -l
 B
-# Its drop file goes once its job is committed (taken in by a worker,
-# it may not be queued yet when sftp returns).
-"$WAITFOR" gone "$T/spool/drop/alice/cube.gcode" || fail "drop/ not taken"
 "$GQUEUE" -w 1 > /dev/null || fail "job 1 did not complete"
 "$WAITFOR" gone "$T/spool/drop/alice/mk4/cube4.gcode" || fail "drop/mk4/ not taken"
 "$GQUEUE" --history --json 1 > "$T/h.json"
