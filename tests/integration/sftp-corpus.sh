@@ -20,11 +20,15 @@ cp "$T/known_hosts" "$HOME/.ssh/known_hosts"
 f1="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
 f2="$CORPUS/cura-4.10-klipper-multi-mesh.gcode"	# CRLF line ends
 f3="$CORPUS/superslicer-2.3.56-cubes.gcode"
+# One after the other: files taken in side by side are queued as each
+# is done, and the printer's log is compared in the queue's order.
 as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
 put $f1 drop/cube.gcode
-put $f2 drop/multi.gcode
 B
 "$WAITFOR" gone "$T/spool/drop/alice/cube.gcode" || fail "cube.gcode was not taken"
+as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
+put $f2 drop/multi.gcode
+B
 "$WAITFOR" gone "$T/spool/drop/alice/multi.gcode" || fail "multi.gcode was not taken"
 "$GPRINT" -H "alice@127.0.0.1:$PORT" -T cubes "$f3" > "$T/out" || fail "gprint -H: $(cat "$T/out")"
 "$WAITFOR" gone "$T/spool/drop/alice/superslicer-2.3.56-cubes.gcode" ||
