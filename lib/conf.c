@@ -37,7 +37,9 @@ struct conf_parse {
 	unsigned	 dup_line;	/* a duplicate section reported */
 	unsigned	 default_line;	/* where default_printer was set */
 	unsigned	 keep_line;	/* where keep_jobs or keep_files was */
+	unsigned	 user_line;	/* where [spool] or [sftp] user was */
 	int		 in_script;	/* the last key was a G-code key */
+	int		 have_key;	/* a key since the last header */
 	int		 nerrors;
 	void		(*report)(const char *, void *);
 	void		*arg;
@@ -103,9 +105,12 @@ conf_reader(char *str, int num, void *stream)
 		str[0] = '\0';
 		return str;
 	}
-	for (s = str; *s == ' ' || *s == '\t'; s++)
+	/* Leading white space as libinih skips it (isspace(): a CR or a
+	 * form feed too, else "\r[printer a]" was a header without its
+	 * line). */
+	for (s = str; isspace((unsigned char)*s); s++)
 		;
-	if (*s == '\0' || *s == '\n' || *s == '\r' || *s == ';' || *s == '#')
+	if (*s == '\0' || *s == ';' || *s == '#')
 		return str;
 	if (s != str && cp->in_script) {
 		/* An indented line goes on with a G-code key's value
@@ -119,14 +124,25 @@ conf_reader(char *str, int num, void *stream)
 		}
 		return str;
 	}
+	if (s != str && cp->have_key) {
+		/* libinih would take it for more of the key above. */
+		conf_error(cp, cp->line, "an indented line goes on with the key"
+		    " above, and only G-code keys take more lines; start it at"
+		    " the beginning of its line");
+		cp->reported_line = cp->line;
+		str[0] = '\0';
+		return str;
+	}
 	cp->in_script = 0;
 	if (*s == '[') {
 		if ((p = strchr(s, ']')) == NULL) {
 			conf_error(cp, cp->line, "section header without ']'");
 			cp->reported_line = cp->line;
 			str[0] = '\0';
-		} else
+		} else {
 			cp->section_line = cp->line;
+			cp->have_key = 0;
+		}
 		return str;
 	}
 	if ((p = strchr(s, '=')) == NULL) {
@@ -137,6 +153,7 @@ conf_reader(char *str, int num, void *stream)
 	}
 	while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
 		p--;
+	cp->have_key = p > s;
 	cp->in_script = (p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0) ||
 	    (p - s == 12 && strncmp(s, "between_jobs", 12) == 0);
 	return str;
@@ -584,8 +601,10 @@ conf_sftp_key(struct conf_parse *cp, const char *key, const char *value)
 		if (strcmp(value, "root") == 0)
 			conf_error(cp, cp->line, "user: gsftpd may not run as"
 			    " root");
-		else
+		else {
 			conf_set_str(&s->user, value);
+			cp->user_line = cp->line;
+		}
 		return;
 	}
 	if (strcmp(key, "max_startups") == 0) {
@@ -705,8 +724,10 @@ conf_handler(void *user, const char *section, const char *key,
 			conf_set_str(&c->magic, value);
 		else if (strcmp(key, "admin_group") == 0)
 			conf_set_str(&c->admin_group, value);
-		else if (strcmp(key, "user") == 0)
+		else if (strcmp(key, "user") == 0) {
 			conf_set_str(&c->user, value);
+			cp->user_line = cp->line;
+		}
 		else if (strcmp(key, "notify") == 0)
 			conf_set_str(&c->notify, value);
 		else if (strcmp(key, "show_titles") == 0) {
@@ -1076,8 +1097,8 @@ conf_load(struct conf *c, const char *file,
 	if (c->sftp.user == NULL)
 		c->sftp.user = xstrdup("_gspool-sftp");
 	if (strcmp(c->sftp.user, c->user) == 0)
-		conf_error(&cp, 0, "[sftp] user is spoold's own user %s:"
-		    " gsftpd must have a user of its own", c->user);
+		conf_error(&cp, cp.user_line, "[sftp] user is spoold's own"
+		    " user %s: gsftpd must have a user of its own", c->user);
 	if (c->filter_dir == NULL)
 		c->filter_dir = xstrdup(FILTER_DIR);
 	if (c->keep_files > c->keep_jobs)

@@ -77,7 +77,7 @@ resume_gcode = N5 G1 X1
 CONF
 "$SPOOLD" -n -c "$T/gcode.conf" > "$T/out" 2>&1 && fail "bad G-code keys accepted"
 for want in \
-    "gcode.conf:4: expected 'key = value'" \
+    "gcode.conf:4: an indented line goes on with the key above, and only G-code keys take more lines" \
     "gcode.conf:7: an indented line goes on with the G-code above" \
     "gcode.conf:8: cancel_gcode: M104 S300 sets 300 C, above the printer's max_hotend 285" \
     "gcode.conf:9: resume_gcode: 'N5 G1 X1' carries its own line number" \

@@ -151,7 +151,7 @@ test_volume_not_finite(void **state)
 
 /* A NUL byte is an error of its line, and the lines after it keep their
  * numbers (it was taken for a long line, whose rest, the next line, was
- * skipped). */
+ * skipped); a header after white space has its line. */
 static void
 test_nul_byte(void **state)
 {
@@ -168,6 +168,18 @@ test_nul_byte(void **state)
 	assert_non_null(strstr(reports, ":4: expected 'key = value'"));
 	assert_non_null(strstr(reports, ":5: a NUL byte in the line"));
 	assert_non_null(strstr(reports, ":6: section header without ']'"));
+	conf_free(&c);
+	/* A CR or a form feed is white space to libinih: a header after
+	 * it has its line, and after a key it is an indented line, which
+	 * libinih would take for more of the key. */
+	assert_int_equal(load(&c, "\r[printer a]\n"		/* 1 */
+	    "description = no device\n"
+	    "  device = /dev/a\n"				/* 3 */
+	    "\f[printer b]\n"), 3);				/* 4 */
+	assert_non_null(strstr(reports, ":1: [printer a] has no device"));
+	assert_non_null(strstr(reports, ":3: an indented line goes on with the"
+	    " key above, and only G-code keys take more lines"));
+	assert_non_null(strstr(reports, ":4: an indented line goes on"));
 	conf_free(&c);
 }
 
@@ -396,7 +408,7 @@ test_classes(void **state)
 	assert_non_null(strstr(reports, ":4: max_startups: '20:30:10' is not"));
 	assert_non_null(strstr(reports, ":5: user: gsftpd may not run as root"));
 	assert_non_null(strstr(reports, ":6: max_startups_per_address: '0'"));
-	assert_non_null(strstr(reports, "[sftp] user is spoold's own user same"));
+	assert_non_null(strstr(reports, ":10: [sftp] user is spoold's own user same"));
 	conf_free(&c);
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
 	    "max_startups = 10:101:20\n"), 1);
