@@ -7,7 +7,7 @@
  *   pause | resume | abort | ready printer
  *   enable | disable | accept | reject dest ... [-r reason]
  *   hold | release | top job, priority job n, move job dest
- *   resume-from job layer, send printer gcode
+ *   resume-from job layer, send printer command ...
  *
  * spoold decides who may do what, by the caller's credentials.
  */
@@ -37,7 +37,7 @@ usage(void)
 	    "       gpc [-c config] priority job n\n"
 	    "       gpc [-c config] move job dest\n"
 	    "       gpc [-c config] resume-from job layer\n"
-	    "       gpc [-c config] send printer gcode ...\n");
+	    "       gpc [-c config] send printer command ...\n");
 	exit(EXIT_USAGE);
 }
 

@@ -18,8 +18,9 @@
  * the printer it was queued for, nothing is read twice.  Where a check
  * is needed, a worker process reads the spool file and runs the same
  * analyser as ingest, so no file however large makes the loop wait; the
- * printer takes no other job meanwhile (the queue's order holds), and
- * the dispatcher is run again when the verdict is in.
+ * printer takes no other job meanwhile (the queue's order holds).  A
+ * verdict only records that dispatching is wanted (dispatch_wanted):
+ * the loop runs the dispatcher, which acts on it.
  *
  * A job that fails for the printer it was sent to is held, with the
  * reason and the printer's name; one sent to a class waits for a member
@@ -245,8 +246,9 @@ check_done(struct spoold *sd, struct check *c)
 	    "does not fit", c->printer->conf->name, ok ? "" : ": ", why);
 	close(c->fd);
 	c->fd = -1;
-	if (!ok)
-		printer_unfit(sd, c->printer, c->job, why);
+	/* The dispatcher acts on it (and holds a job that fits nowhere)
+	 * at the loop's next turn: nothing here calls back up into it. */
+	sd->dispatch_wanted = 1;
 }
 
 void
@@ -265,7 +267,6 @@ check_read(struct spoold *sd, struct check *c)
 			return;
 	}
 	check_done(sd, c);
-	printer_dispatch(sd);
 }
 
 /* A worker exited: 1 if it was one.  Its verdict may still be unread. */
@@ -289,7 +290,7 @@ check_reaped(struct spoold *sd, pid_t pid, int status)
 		/* Its verdict, if not read yet, comes with the pipe's end;
 		 * else a slot is free for a check that waited for one. */
 		if (c->fd < 0)
-			printer_dispatch(sd);
+			sd->dispatch_wanted = 1;
 		return 1;
 	}
 	return 0;

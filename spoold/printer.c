@@ -697,7 +697,7 @@ printer_takes_jobs(const struct printer *p)
 /* Job id does not fit printer p (why says how).  A job sent to p is
  * held with the reason; one sent to a class waits for another member,
  * and is held once it fits none. */
-void
+static void
 printer_unfit(struct spoold *sd, struct printer *p, long id,
     const char *why)
 {

@@ -201,6 +201,12 @@ loop(struct spoold *sd)
 		long long now = monotonic_ms();
 		long timeout;
 
+		/* Requests for dispatching, folded into one run. */
+		if (sd->dispatch_wanted) {
+			sd->dispatch_wanted = 0;
+			printer_dispatch(sd);
+		}
+
 		printer_tick(sd, now);
 		printer_timers(sd, now);
 		filter_tick(sd, now);

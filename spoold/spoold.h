@@ -137,6 +137,7 @@ struct spoold {
 	char		*dir_jobs, *dir_tmp, *dir_drop, *dir_rejected;
 	char		*dir_run;	/* backends' re-attach sockets */
 	int		 quitting;
+	int		 dispatch_wanted;	/* the loop runs printer_dispatch() */
 };
 
 /* Where a drop-folder file came from, to recognise it after a crash. */
@@ -377,8 +378,6 @@ void	printer_start(struct spoold *, struct printer *);
 void	printer_message(struct spoold *, struct printer *);
 void	printer_reaped(struct spoold *, pid_t, int status);
 void	printer_dispatch(struct spoold *);
-void	printer_unfit(struct spoold *, struct printer *, long id,
-	    const char *why);
 int	printer_cancel(struct spoold *, long id);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
 	    char *why, size_t whysz);
