@@ -43,7 +43,7 @@ CONF
 say "gspool demo: a calibration cube on the virtual printer, in $T"
 say "1. A virtual Marlin printer (1 ms per command, so the print can be watched)"
 printf '$ gspool-vprinter --command-ms 1 -o printer.log mk3.tty &\n'
-"$B/tests/vprinter/gspool-vprinter" --command-ms 1 -o "$T/printer.log" "$T/mk3.tty" &
+"$B/vprinter/gspool-vprinter" --command-ms 1 -o "$T/printer.log" "$T/mk3.tty" &
 VP=$!
 "$B/tests/integration/waitfor" exists "$T/mk3.tty"
 

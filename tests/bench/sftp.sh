@@ -22,7 +22,7 @@ done
 truncate -s $((MB * 1000000)) "$T/big.gcode"
 # As root, gsftpd becomes nobody (lib.sh): it must reach $T.
 [ "$(id -u)" = 0 ] && chmod 755 "$T"
-"$BIN/spoold/gsftpd" -f -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
+"$BIN/sftpd/gsftpd" -f -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
 "$WAITFOR" exists "$T/port" || { cat "$T/gsftpd.log"; fail "gsftpd did not start"; }
 PORT=$(cat "$T/port")
 now_ms() { date +%s%3N; }

@@ -1,6 +1,6 @@
 /*
  * fuzz_sftppath - libFuzzer target: arbitrary paths an SFTP account
- * may send, parsed into gsftpd's tree (spoold/sftppath.c), with two
+ * may send, parsed into gsftpd's tree (sftpd/sftppath.c), with two
  * printers (mk3, mini) and a class (farm) configured.
  *
  * The input's first byte says whether ".." may lead back (REALPATH);

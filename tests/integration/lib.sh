@@ -10,7 +10,7 @@ set -eu
 : "${top_builddir:?}" "${top_srcdir:?}"
 BIN="$top_builddir"
 WAITFOR="$BIN/tests/integration/waitfor"
-VPRINTER="$BIN/tests/vprinter/gspool-vprinter"
+VPRINTER="$BIN/vprinter/gspool-vprinter"
 SPOOLD="$BIN/spoold/spoold"
 GPRINT="$BIN/lpr-tools/gprint"
 GQUEUE="$BIN/lpr-tools/gqueue"
@@ -235,7 +235,7 @@ gs_gsftpd() {
 	done
 	rm -f "$T/port"
 	[ "$(id -u)" = 0 ] && chmod 755 "$T"
-	"$BIN/spoold/gsftpd" -f -d -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
+	"$BIN/sftpd/gsftpd" -f -d -c "$GSPOOL_CONF" -p "$T/port" 2>>"$T/gsftpd.log" &
 	GSFTPD_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "gsftpd did not start"
 	PORT=$(cat "$T/port")

@@ -252,8 +252,8 @@ PY
 #    gsftpd is started as its user, unprivileged; alice logs in.  Started
 #    as another user, it refuses to run.
 gs_stop_gsftpd
-"$BIN/spoold/gsftpd" -P -c "$GSPOOL_CONF" 2>>"$T/gsftpd.log" || fail "gsftpd -P failed"
-out=$(setpriv --reuid=bin --regid=bin --clear-groups "$BIN/spoold/gsftpd" -f \
+"$BIN/sftpd/gsftpd" -P -c "$GSPOOL_CONF" 2>>"$T/gsftpd.log" || fail "gsftpd -P failed"
+out=$(setpriv --reuid=bin --regid=bin --clear-groups "$BIN/sftpd/gsftpd" -f \
     -c "$GSPOOL_CONF" 2>&1) && fail "gsftpd ran as bin"
 case $out in
 *"running as uid $(id -u bin), not as [sftp] user nobody"*) ;;
@@ -261,7 +261,7 @@ case $out in
 esac
 mkdir "$T/unpriv"
 chown nobody "$T/unpriv"
-setpriv --reuid=nobody --regid=nogroup --init-groups "$BIN/spoold/gsftpd" -f -d \
+setpriv --reuid=nobody --regid=nogroup --init-groups "$BIN/sftpd/gsftpd" -f -d \
     -c "$GSPOOL_CONF" -p "$T/unpriv/port" 2>>"$T/gsftpd.log" &
 GSFTPD_PID=$!
 "$WAITFOR" exists "$T/unpriv/port" || fail "gsftpd did not start as nobody"
