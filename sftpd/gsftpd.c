@@ -1,20 +1,30 @@
 /*
- * gsftpd - the SFTP drop server (gsftpd(8)).
+ * gsftpd - the SFTP drop server (gsftpd(8)): the listener.
  *
  * One listening process that only accepts, counts and forks: each
  * connection gets a process of its own (libssh blocks, and a stalled
- * client must stall nobody else) with a login grace time, a memory
- * limit and a watchdog.  Started as root, it makes its folders, binds
- * and reads its host key, then becomes its own user ([sftp] user) for
- * good; a connection is confined by Landlock before its first byte and
- * again, to one account's tree, once logged in (sftpjail.c).  Logins in
+ * client must stall nobody else), which session.c runs.  Started as
+ * root, gsftpd makes its folders (folders.c), binds and reads its host
+ * key, then becomes its own user ([sftp] user) for good.  Logins in
  * progress are bounded in all and per address, with early random drops
  * as OpenSSH's MaxStartups; every failed login is told to the listener
- * as it happens, so that it is logged and counted however the
- * connection ends.  Accounts are virtual ([account NAME] in
- * gspool.conf): a name, its public keys, one drop folder.  Public keys
- * only; no shell, exec, pty, forwarding or second channel: libssh
- * refuses whatever has no callback here.
+ * as it happens, on the connection's report pipe, so that it is logged
+ * and counted however the connection ends.
+ *
+ * Security: the listener reads no byte a client sends.  What it reads
+ * from a connection's process is a line per event ("A", "F WHAT",
+ * "E WHY"), bounded by its buffer: a longer line is dropped, an
+ * unknown one ignored; the process may be in the hands of a client
+ * that broke it, so nothing it says raises its rights, and a ban or a
+ * refusal needs no word from it (the exit status and the listener's
+ * own counts suffice).  Addresses are remembered in a fixed table
+ * (MAX_TRACKED, the oldest forgotten first), so a flood of addresses
+ * costs no memory.
+ *
+ * Diagnostics: every refused connection is logged with its address
+ * and the limit it met; every failed login once, when its connection
+ * ends, with its attempts and why it ended; a ban with the count that
+ * earned it.  Start-up errors name the setting (fatal, exit 1).
  */
 #include "config.h"
 
@@ -27,18 +37,14 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,9 +57,6 @@
 #define MAX_TRACKED	1024		/* addresses remembered for bans */
 
 /* Exit codes of a connection's process, read by the listener. */
-#define CONN_OK		0
-#define CONN_AUTHFAIL	3		/* tried to log in and failed */
-#define CONN_TIMEOUT	4		/* the watchdog ended it */
 
 static volatile sig_atomic_t quit;
 
@@ -81,7 +84,6 @@ struct failure {
 static struct child *children;
 static size_t nchildren, maxchildren;
 static struct failure failures[MAX_TRACKED];
-static int report_fd = -1;		/* a connection's end of its pipe */
 
 static void
 usage(void)
@@ -105,17 +107,6 @@ on_signal(int sig)
 	/* SIGCHLD only interrupts ppoll(). */
 }
 
-static void
-on_alarm(int sig)
-{
-	(void)sig;
-	/* The watchdog: whatever libssh is blocked in, this ends it. */
-	static const char m[] = "gsftpd: connection timed out\n";
-
-	if (write(STDERR_FILENO, m, sizeof(m) - 1) < 0)
-		_exit(4);
-	_exit(4);
-}
 
 /* ---- the host key ---- */
 
@@ -377,382 +368,6 @@ per_address(const char *addr)
 	return n;
 }
 
-/* ---- one connection ---- */
-
-/* Tell the listener (a line; a pipe writes it whole). */
-static void
-tell(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void
-tell(const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	if (report_fd < 0)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf) - 1)
-		n = (int)sizeof(buf) - 2;
-	buf[n++] = '\n';
-	if (write(report_fd, buf, (size_t)n) < 0)
-		return;		/* the listener is gone: nothing to tell */
-}
-
-/* A client's name for the log: printable, at most 64 bytes. */
-static void
-clean(char *dst, size_t sz, const char *src)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < sz && i < 64 && src[i] != '\0'; i++)
-		dst[i] = src[i] > ' ' && src[i] < 127 ? src[i] : '?';
-	dst[i] = '\0';
-}
-
-/* "ssh-ed25519 SHA256:..." of a key. */
-static void
-fingerprint(ssh_key key, char *buf, size_t sz)
-{
-	unsigned char *hash = NULL;
-	size_t hlen = 0;
-	char *fp = NULL;
-	const char *type = ssh_key_type_to_char(ssh_key_type(key));
-
-	if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash,
-	    &hlen) == 0) {
-		fp = ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash,
-		    hlen);
-		ssh_clean_pubkey_hash(&hash);
-	}
-	snprintf(buf, sz, "%s %s", type ? type : "unknown-type",
-	    fp ? fp : "(no fingerprint)");
-	ssh_string_free_char(fp);
-}
-
-struct login {
-	const struct conf	   *conf;
-	const char		   *addr;
-	const struct conf_account  *acct;	/* once logged in */
-	ssh_channel		    chan;
-	int			    sftp;	/* subsystem asked for */
-	int			    tries;	/* failed attempts */
-	char			    user[72];	/* the last name tried */
-	const char		   *why;	/* and why it failed */
-	int			    slot;	/* the session lock */
-};
-
-/* Is key one of the account's?  The file is read at each attempt, so
- * keys added or removed count at once.  Lines: "TYPE BASE64 [comment]";
- * a line with options ("from=...", "command=...") is refused rather
- * than half honoured. */
-static int
-key_allowed(const struct conf_account *a, ssh_key key)
-{
-	char line[16384], *type, *b64, *save;
-	unsigned lineno = 0;
-	int found = 0;
-	ssh_key k;
-	FILE *fp;
-
-	if ((fp = fopen(a->keys, "re")) == NULL) {
-		log_warn("[account %s]: %s", a->name, a->keys);
-		return 0;
-	}
-	while (!found && fgets(line, sizeof(line), fp) != NULL) {
-		lineno++;
-		if ((type = strtok_r(line, " \t\r\n", &save)) == NULL ||
-		    type[0] == '#')
-			continue;
-		if (ssh_key_type_from_name(type) == SSH_KEYTYPE_UNKNOWN) {
-			log_warnx("%s:%u: '%.32s' is not a key type (options"
-			    " before the key are not supported); line"
-			    " ignored", a->keys, lineno, type);
-			continue;
-		}
-		if ((b64 = strtok_r(NULL, " \t\r\n", &save)) == NULL ||
-		    ssh_pki_import_pubkey_base64(b64,
-		    ssh_key_type_from_name(type), &k) != SSH_OK) {
-			log_warnx("%s:%u: not a public key; line ignored",
-			    a->keys, lineno);
-			continue;
-		}
-		found = ssh_key_cmp(k, key, SSH_KEY_CMP_PUBLIC) == 0;
-		ssh_key_free(k);
-	}
-	fclose(fp);
-	return found;
-}
-
-/* One of the account's max_sessions slots, held (flock) for the
- * connection's life; -1 if all are taken. */
-static int
-take_slot(const struct conf *conf, const struct conf_account *a)
-{
-	char *path;
-	long i;
-	int fd;
-
-	for (i = 0; i < a->max_sessions; i++) {
-		path = xasprintf("%s/sftp/%s.%ld.lock", conf->spool_dir,
-		    a->name, i);
-		fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-		free(path);
-		if (fd < 0)
-			return -1;
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
-
-static int
-auth_pubkey(ssh_session session, const char *user, struct ssh_key_struct *key,
-    char state, void *arg)
-{
-	struct login *l = arg;
-	const struct conf_account *a = conf_account(l->conf, user);
-
-	(void)session;
-	if (a == NULL || !key_allowed(a, key) ||
-	    state == SSH_PUBLICKEY_STATE_WRONG) {
-		char fp[160], who[72];
-
-		/* A client offers its keys in turn; each refused one
-		 * counts, as OpenSSH's MaxAuthTries does, and is told at
-		 * once, whatever the client does next. */
-		l->tries++;
-		clean(who, sizeof(who), user);
-		snprintf(l->user, sizeof(l->user), "%s", who);
-		l->why = a == NULL ? "no such account" :
-		    state == SSH_PUBLICKEY_STATE_WRONG ? "a bad signature" :
-		    "key not authorized";
-		fingerprint(key, fp, sizeof(fp));
-		log_warnx("%s: publickey for '%s' refused: %s, key %s",
-		    l->addr, who, l->why, fp);
-		tell("F publickey for '%s' with key %s (%s)", who, fp, l->why);
-		return SSH_AUTH_DENIED;
-	}
-	if (state == SSH_PUBLICKEY_STATE_NONE)
-		return SSH_AUTH_SUCCESS;	/* "this key would do" */
-	if ((l->slot = take_slot(l->conf, a)) < 0) {
-		log_warnx("%s: login from %s refused: %ld session(s) already",
-		    a->name, l->addr, a->max_sessions);
-		return SSH_AUTH_DENIED;
-	}
-	l->acct = a;
-	tell("A");
-	log_info("%s logged in from %s", a->name, l->addr);
-	return SSH_AUTH_SUCCESS;
-}
-
-static int
-auth_password(ssh_session session, const char *user, const char *password,
-    void *arg)
-{
-	struct login *l = arg;
-
-	char who[72];
-
-	(void)session;
-	(void)password;
-	l->tries++;
-	clean(who, sizeof(who), user);
-	snprintf(l->user, sizeof(l->user), "%s", who);
-	l->why = "a password (keys only)";
-	log_warnx("%s: password for '%s' refused: keys only", l->addr, who);
-	tell("F password for '%s' (keys only)", who);
-	return SSH_AUTH_DENIED;
-}
-
-static int
-subsystem(ssh_session session, ssh_channel chan, const char *name, void *arg)
-{
-	struct login *l = arg;
-
-	(void)session;
-	if (chan == l->chan && strcmp(name, "sftp") == 0) {
-		l->sftp = 1;
-		return SSH_OK;
-	}
-	log_warnx("%s: subsystem '%.32s' refused", l->acct ? l->acct->name :
-	    "?", name);
-	return SSH_ERROR;
-}
-
-static struct ssh_channel_callbacks_struct chan_cb = {
-	.channel_subsystem_request_function = subsystem,
-};
-
-static ssh_channel
-open_session(ssh_session session, void *arg)
-{
-	struct login *l = arg;
-
-	if (l->acct == NULL || l->chan != NULL) {
-		log_warnx("%s: a second channel refused", l->addr);
-		return NULL;
-	}
-	if ((l->chan = ssh_channel_new(session)) == NULL)
-		return NULL;
-	/* Set here, so a subsystem request sent right behind the open
-	 * finds them.  No data callback: sftp_get_client_message() reads
-	 * the channel itself. */
-	chan_cb.userdata = l;
-	ssh_callbacks_init(&chan_cb);
-	ssh_set_channel_callbacks(l->chan, &chan_cb);
-	return l->chan;
-}
-
-static int
-connection(const struct conf *conf, ssh_bind bind, int fd, const char *addr)
-{
-	struct ssh_server_callbacks_struct cb;
-	struct sftp_conn sc;
-	struct login l;
-	struct rlimit rl;
-	ssh_session session;
-	ssh_event ev;
-	char *path;
-	long timeout = conf->sftp.login_grace;
-	long long start = monotonic_ms();
-	int r, rc = CONN_OK;
-
-	signal(SIGALRM, on_alarm);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGXFSZ, SIG_IGN);
-	alarm((unsigned)conf->sftp.login_grace);
-#ifndef __SANITIZE_ADDRESS__
-	/* One packet may claim 256 MiB: a connection gets max_memory.
-	 * (Not under AddressSanitizer, whose shadow memory counts.) */
-	rl.rlim_cur = rl.rlim_max = (rlim_t)conf->sftp.max_memory;
-	setrlimit(RLIMIT_DATA, &rl);
-#else
-	(void)rl;
-#endif
-	memset(&l, 0, sizeof(l));
-	l.conf = conf;
-	l.addr = addr;
-	l.slot = -1;
-	if ((session = ssh_new()) == NULL)
-		return 1;
-	ssh_options_set(session, SSH_OPTIONS_TIMEOUT, &timeout);
-	if (ssh_bind_accept_fd(bind, session, fd) != SSH_OK) {
-		log_warnx("%s: %s", addr, ssh_get_error(bind));
-		ssh_free(session);
-		return 1;
-	}
-	memset(&cb, 0, sizeof(cb));
-	cb.userdata = &l;
-	cb.auth_pubkey_function = auth_pubkey;
-	cb.auth_password_function = auth_password;
-	cb.channel_open_request_session_function = open_session;
-	ssh_callbacks_init(&cb);
-	ssh_set_server_callbacks(session, &cb);
-	if (ssh_handle_key_exchange(session) != SSH_OK) {
-		/* A client silent for the whole login grace has held a
-		 * login slot as long as it could: that counts, as a stall
-		 * after the key exchange does. */
-		int stalled = monotonic_ms() - start >= timeout * 1000 - 500;
-
-		log_info("%s: key exchange failed: %s", addr, stalled ?
-		    "nothing within the login grace" : ssh_get_error(session));
-		ssh_disconnect(session);
-		ssh_free(session);
-		return stalled ? CONN_TIMEOUT : 1;
-	}
-	ssh_set_auth_methods(session, SSH_AUTH_METHOD_PUBLICKEY);
-	ev = ssh_event_new();
-	ssh_event_add_session(ev, session);
-	while (!(l.acct != NULL && l.chan != NULL && l.sftp)) {
-		r = ssh_event_dopoll(ev, 1000);
-		if (r == SSH_ERROR || !ssh_is_connected(session) ||
-		    l.tries >= 6) {
-			if (l.acct == NULL && l.tries > 0)
-				rc = CONN_AUTHFAIL;
-			if (l.acct == NULL)
-				tell("E %s", l.tries >= 6 ? "too many attempts"
-				    " on one connection" :
-				    "the client disconnected");
-			break;
-		}
-	}
-	ssh_event_remove_session(ev, session);
-	ssh_event_free(ev);
-	if (l.acct != NULL && l.chan != NULL && l.sftp &&
-	    jail_account(conf, l.acct) < 0) {
-		log_warnx("%s from %s: cannot be confined to its tree;"
-		    " disconnecting", l.acct->name, addr);
-		l.sftp = 0;
-	}
-	if (l.acct != NULL && l.chan != NULL && l.sftp) {
-		alarm(0);
-		memset(&sc, 0, sizeof(sc));
-		sc.conf = conf;
-		sc.acct = l.acct;
-		sc.addr = addr;
-		sc.ctl = -1;
-		path = xasprintf("%s/drop/%s", conf->spool_dir, l.acct->name);
-		sc.dropfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
-		if (sc.dropfd < 0)
-			log_warn("%s: %s", l.acct->name, path);
-		else {
-			/* One upload may not exceed max_file, whatever
-			 * slips past the checks. */
-			rl.rlim_cur = rl.rlim_max =
-			    (rlim_t)l.acct->max_file + 1;
-			setrlimit(RLIMIT_FSIZE, &rl);
-			sftp_serve(&sc, session, l.chan);
-			close(sc.dropfd);
-		}
-		free(path);
-		if (sc.ctl >= 0)
-			close(sc.ctl);
-		close(l.slot);	/* the account may log in again */
-		l.slot = -1;
-		{
-			struct rusage ru;
-
-			getrusage(RUSAGE_SELF, &ru);
-			log_info("%s from %s: session ended, %d file(s), %lld"
-			    " bytes, max_rss_kib=%ld", l.acct->name, addr,
-			    sc.files, sc.uploaded, ru.ru_maxrss);
-		}
-	} else if (rc == CONN_AUTHFAIL)
-		log_warnx("login refused for '%s' from %s: %s (%d attempt(s))",
-		    l.user, addr, l.why, l.tries);
-	else if (l.acct == NULL)
-		log_info("%s: left without logging in", addr);
-	if (l.chan != NULL && ssh_is_connected(session)) {
-		/* The client ends the connection once the channel is
-		 * closed (PuTTY takes a server's disconnect for an
-		 * error); a few seconds at most. */
-		int i;
-
-		ssh_channel_send_eof(l.chan);
-		ssh_channel_close(l.chan);
-		ev = ssh_event_new();
-		ssh_event_add_session(ev, session);
-		for (i = 0; i < 5 && ssh_is_connected(session); i++)
-			if (ssh_event_dopoll(ev, 1000) == SSH_ERROR)
-				break;
-		ssh_event_remove_session(ev, session);
-		ssh_event_free(ev);
-	}
-	alarm(10);
-	ssh_disconnect(session);
-	ssh_free(session);
-	return rc;
-}
-
 /* ---- the listener ---- */
 
 static void
@@ -858,14 +473,13 @@ accept_one(const struct conf *conf, ssh_bind bind, int lfd, int *lfds,
 			if (children[k].report >= 0)
 				close(children[k].report);
 		close(rp[0]);
-		report_fd = rp[1];
 		/* Before the client's first byte. */
 		if (jail_login(conf) < 0) {
 			log_warnx("%s: cannot confine the connection;"
 			    " refused", addr);
 			_exit(1);
 		}
-		_exit(connection(conf, bind, fd, addr));
+		_exit(sftp_connection(conf, bind, fd, addr, rp[1]));
 	}
 	close(fd);
 	close(rp[1]);
@@ -882,225 +496,6 @@ accept_one(const struct conf *conf, ssh_bind bind, int lfd, int *lfds,
 	nchildren++;
 }
 
-/* ---- the folders, as root ---- */
-
-/* Give fd (a folder or file in gsftpd's care) to uid:gid, mode. */
-static int
-give(int fd, const char *path, uid_t uid, gid_t gid, mode_t mode)
-{
-	if (fchown(fd, uid, gid) < 0 || fchmod(fd, mode) < 0) {
-		log_warn("%s", path);
-		return -1;
-	}
-	return 0;
-}
-
-/* Open DIR (made with mode if missing), a folder and no link. */
-static int
-open_dir(const char *path, mode_t mode)
-{
-	if (mkdir(path, mode) < 0 && errno != EEXIST) {
-		log_warn("%s", path);
-		return -1;
-	}
-	return open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
-/* Everything in folder dfd (and its folders, one level) to uid:gid. */
-static void
-give_contents(int dfd, uid_t uid, gid_t gid, mode_t dirmode, int depth)
-{
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-	int fd, sub;
-
-	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISREG(st.st_mode))
-			fchownat(dfd, de->d_name, uid, gid,
-			    AT_SYMLINK_NOFOLLOW);
-		else if (S_ISDIR(st.st_mode) && depth > 0 &&
-		    (sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
-		    O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-			if (fchown(sub, uid, gid) == 0)
-				fchmod(sub, dirmode);
-			give_contents(sub, uid, gid, dirmode, depth - 1);
-			close(sub);
-		}
-	}
-	closedir(d);
-}
-
-/*
- * SPOOL/jobs is spoold's, 0700: gsftpd's user may pass through it (to
- * an account's own job's folder, whose name it knows from spoold) and
- * do nothing else: one POSIX ACL entry, u:USER:--x, written as the
- * kernel's system.posix_acl_access attribute (version 2, entries
- * sorted by tag: user_obj, user, group_obj, mask, other).
- */
-static int
-allow_search(const char *path, uid_t uid, uid_t owner, gid_t group)
-{
-	struct acl_entry {
-		uint16_t tag, perm;
-		uint32_t id;
-	} __attribute__((packed));
-	struct {
-		uint32_t version;
-		struct acl_entry e[5];
-	} __attribute__((packed)) acl;
-	struct stat st;
-	int fd;
-
-	if ((fd = open_dir(path, 0700)) < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || (st.st_uid == 0 && owner != 0 &&
-	    fchown(fd, owner, group) < 0)) {
-		log_warn("%s", path);
-		close(fd);
-		return -1;
-	}
-	acl.version = 2;
-	acl.e[0] = (struct acl_entry){ 0x01, (st.st_mode >> 6) & 7,
-	    (uint32_t)-1 };
-	acl.e[1] = (struct acl_entry){ 0x02, 1, (uint32_t)uid };
-	acl.e[2] = (struct acl_entry){ 0x04, (st.st_mode >> 3) & 7,
-	    (uint32_t)-1 };
-	acl.e[3] = (struct acl_entry){ 0x10, ((st.st_mode >> 3) & 7) | 1,
-	    (uint32_t)-1 };
-	acl.e[4] = (struct acl_entry){ 0x20, st.st_mode & 7, (uint32_t)-1 };
-	if (fsetxattr(fd, "system.posix_acl_access", &acl, sizeof(acl), 0) <
-	    0) {
-		log_warn("%s: cannot let %ld pass through (an ACL)", path,
-		    (long)uid);
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
-/* A missing drop folder is made under a hidden name, given its owner
- * and mode, and only then named: spoold, which watches drop/, never
- * sees it root's. */
-static int
-new_folder(const char *path, uid_t uid, gid_t gid)
-{
-	char *tmp, *slash;
-	int fd, r = -1;
-
-	if (access(path, F_OK) == 0 || errno != ENOENT)
-		return 0;
-	slash = strrchr(path, '/');
-	tmp = xasprintf("%.*s/.gsftpd-new-%s", (int)(slash - path), path,
-	    slash + 1);
-	rmdir(tmp);
-	if (mkdir(tmp, 0700) < 0 || (fd = open(tmp, O_RDONLY | O_DIRECTORY |
-	    O_NOFOLLOW | O_CLOEXEC)) < 0)
-		log_warn("%s", tmp);
-	else {
-		if (give(fd, tmp, uid, gid, 02770) == 0 && rename(tmp, path) == 0)
-			r = 0;
-		else
-			log_warn("%s", path);
-		close(fd);
-	}
-	if (r < 0)
-		rmdir(tmp);
-	free(tmp);
-	return r;
-}
-
-/*
- * The layout gsftpd(8) describes: SPOOL/sftp (host key, session locks)
- * gsftpd's alone, 0700; each account's drop folder gsftpd's user's and
- * spoold's group's, 2770, so that gsftpd writes it and spoold takes
- * its files.  A drop folder that belongs to anybody else (a local
- * user's of the same name) is not taken over.
- */
-/* SPOOL/NAME, made if missing (0755) and spoold's if root made it:
- * 0, or -1. */
-static int
-spools_folder(const struct conf *conf, const char *name, uid_t spool_uid,
-    gid_t spool_gid)
-{
-	struct stat st;
-	char *p = xasprintf("%s/%s", conf->spool_dir, name);
-	int fd, r = 0;
-
-	if ((fd = open_dir(p, 0755)) < 0 || fstat(fd, &st) < 0)
-		r = -1;
-	else if (st.st_uid == 0 && spool_uid != 0)
-		give(fd, p, spool_uid, spool_gid, 0755);
-	if (fd >= 0)
-		close(fd);
-	free(p);
-	return r;
-}
-
-static int
-prepare(const struct conf *conf, uid_t uid, gid_t gid, uid_t spool_uid,
-    gid_t spool_gid)
-{
-	struct stat st;
-	char *p;
-	size_t i;
-	int fd, bad = 0;
-
-	if ((fd = open_dir(conf->spool_dir, 0755)) < 0)
-		return -1;
-	close(fd);
-	p = xasprintf("%s/sftp", conf->spool_dir);
-	if ((fd = open_dir(p, 0700)) < 0 || give(fd, p, uid, gid, 0700) < 0)
-		bad = 1;
-	else
-		give_contents(fd, uid, gid, 0700, 0);
-	if (fd >= 0)
-		close(fd);
-	free(p);
-	if (spools_folder(conf, "drop", spool_uid, spool_gid) < 0)
-		bad = 1;
-	p = xasprintf("%s/jobs", conf->spool_dir);
-	if (allow_search(p, uid, spool_uid, spool_gid) < 0)
-		bad = 1;
-	free(p);
-	/* The printers' folder (spoold's filters write there) is made now,
-	 * so that a connection's confinement can name it. */
-	if (spools_folder(conf, "printers", spool_uid, spool_gid) < 0)
-		bad = 1;
-	for (i = 0; i < conf->naccounts; i++) {
-		p = xasprintf("%s/drop/%s", conf->spool_dir,
-		    conf->accounts[i].name);
-		if (new_folder(p, uid, spool_gid) < 0)
-			bad = 1;
-		if ((fd = open_dir(p, 02770)) < 0 || fstat(fd, &st) < 0)
-			bad = 1;
-		else if (st.st_uid != 0 && st.st_uid != uid &&
-		    st.st_uid != spool_uid) {
-			log_warnx("[account %s]: %s belongs to uid %ld, neither"
-			    " gsftpd's user nor spoold's (a local user's"
-			    " folder?): not taken; rename the account",
-			    conf->accounts[i].name, p, (long)st.st_uid);
-			bad = 1;
-		} else if (give(fd, p, uid, spool_gid, 02770) == 0)
-			give_contents(fd, uid, spool_gid, 02770, 1);
-		else
-			bad = 1;
-		if (fd >= 0)
-			close(fd);
-		free(p);
-	}
-	return bad ? -1 : 0;
-}
 
 /* -p: the port bound (listen = ADDRESS:0 lets the system choose one),
  * written whole under its name once listening. */
@@ -1203,7 +598,7 @@ main(int argc, char *argv[])
 		if (!root)
 			fatalx("-P makes the folders of gsftpd's user: only"
 			    " root may");
-		r = prepare(&conf, uid, gid, spool_uid, spool_gid);
+		r = sftp_prepare(&conf, uid, gid, spool_uid, spool_gid);
 		conf_free(&conf);
 		return r < 0 ? 1 : 0;
 	}
@@ -1223,7 +618,7 @@ main(int argc, char *argv[])
 		log_warnx("no [account NAME] in %s: nobody can log in",
 		    conf.file);
 	if (root) {
-		if (prepare(&conf, uid, gid, spool_uid, spool_gid) < 0)
+		if (sftp_prepare(&conf, uid, gid, spool_uid, spool_gid) < 0)
 			return 1;
 	} else {
 		/* Unprivileged: the folders are ours to make (gsftpd -P

@@ -1,5 +1,5 @@
 /*
- * sftpjail.c - the Landlock confinement of a gsftpd connection
+ * jail.c - the Landlock confinement of a gsftpd connection
  * (gsftpd(8), SECURITY CONSIDERATIONS).
  *
  * Two layers, each of which can only take away: before the client's

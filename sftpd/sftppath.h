@@ -1,6 +1,6 @@
 /*
  * sftppath.h - the paths of gsftpd's virtual tree (gsftpd(8)), parsed
- * into what they name without the file system: the part of sftptree.c
+ * into what they name without the file system: the part of gsftpd
  * that reads what a client says, on its own so it can be tested alone.
  */
 #ifndef GSPOOL_SFTPPATH_H
