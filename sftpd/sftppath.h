@@ -10,6 +10,11 @@
 
 #include "conf.h"
 
+#define SFTP_PATH_MAX	1000		/* bytes of a path a client sends */
+#define SFTP_LEVELS_MAX	8		/* levels of a path, once cut */
+#define SFTP_LEVEL_MAX	255		/* bytes of one level */
+#define SFTP_JOB_MAX	2000000000L	/* the largest job number */
+
 enum sftp_kind {
 	N_ROOT, N_DROP, N_DROPFILE, N_QTXT, N_QJSON, N_PRINTERS, N_PRINTER,
 	N_STATUS, N_WEBCAM, N_JOBS, N_JOB, N_JOBJSON, N_JOBFILE,
@@ -20,7 +25,7 @@ struct sftp_node {
 	char		 dest[CONF_NAME_MAX + 1];	/* drop/DEST, printer */
 	char		 name[256];			/* file name */
 	long		 id;				/* job */
-	char		 path[1024];			/* normalised */
+	char		 path[SFTP_PATH_MAX + 2];	/* normalised */
 };
 
 /*
