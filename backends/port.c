@@ -14,6 +14,11 @@
  * delay off (every line is small and the round trip is what counts) and
  * keepalives on, so that a bridge that vanishes is noticed.
  *
+ * Security: the device is the administrator's (gspool.conf); what
+ * comes back from the printer is read by the caller into the protocol
+ * engine, which bounds it.  A port is locked (flock) so that a second
+ * process cannot write to a printer that is printing.
+ *
  * Diagnostics: every failure names the device and the reason.
  */
 #include "config.h"

@@ -5,6 +5,9 @@
  * address, sends.  The walk reads no byte past n, a segment's length
  * only ever moves it on, and no frame is longer than MJPEG_FRAME_MAX;
  * a frame is kept only when it is whole, from SOI to EOI.
+ *
+ * Diagnostics: none here; a frame that is not whole is a verdict
+ * (more bytes needed, or none), which timelapse.c reports.
  */
 #include "config.h"
 

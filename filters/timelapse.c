@@ -43,6 +43,18 @@
  *   delay=MS      wait so long after a layer change (the camera's lag)
  *   ffmpeg=PATH   the ffmpeg to run (/usr/bin/ffmpeg)
  *   render=no     keep the frames, make no video
+ *
+ * Security: what the camera sends is anybody's who answers at its
+ * address: a frame is read with a time limit (timeout) and a size
+ * limit (MJPEG_FRAME_MAX), and kept only if mjpeg.c finds it one whole
+ * JPEG.  The events on standard input are spoold's, read a line at a
+ * time; an unknown one is ignored.  ffmpeg is run with its arguments
+ * as a list, never through a shell, and the frames' names are ours.
+ *
+ * Diagnostics: on standard error, as gspool-filter(7) says: INFO: and
+ * WARNING: lines for what it does and what fails on the way (a frame,
+ * the camera), ERROR: for what leaves no video (and why), ATTR: lines
+ * for the results.
  */
 #include "config.h"
 

@@ -18,6 +18,20 @@
  * from the moves otherwise: a time estimate from a motion model with
  * acceleration, filament per tool, the box the extrusion fills, layers
  * (the slicer's markers, else the heights where extrusion happens).
+ *
+ * Security: the file is anybody's, and hostile.  It is read once, in
+ * pieces, and memory stays flat: nothing is kept of it but one command
+ * at a time (gcode.c), the modal state, fixed counters and bounded
+ * lists (at most ANALYSE_REASONS reasons).  A G-code number is finite
+ * by its grammar (no exponent, no inf or nan); a number in a slicer's
+ * comment is taken only within its bounds, and an estimate past
+ * SLICER_SECONDS_MAX is not believed.  fuzz_analyse feeds it any bytes
+ * in any pieces.
+ *
+ * Diagnostics: a refusal says why, with the line and the command
+ * ("line 1207: M104 S305 above max_hotend 285"); with keep_going the
+ * first ANALYSE_REASONS are kept and the rest counted.  Doubts that
+ * refuse nothing (a dialect guessed, a heater left on) are warnings.
  */
 #include "config.h"
 

@@ -6,6 +6,14 @@
  * this is its one reader.
  *
  * Memory stays flat: one buffer of ANALYSE_FD_BUFSZ bytes.
+ *
+ * Security: the descriptor may be a file a user dropped: it is read
+ * once, from start to end, and never seeked or mapped, so a file that
+ * changes while it is read is still checked as the bytes read.
+ *
+ * Diagnostics: a read error or a damaged gzip stream is a refusal
+ * (-2) with zread's or the system's reason; an empty file, or one
+ * without a command, is refused as such.
  */
 #include "config.h"
 

@@ -1,6 +1,12 @@
 /*
  * analyse_json.c - an analysis as JSON, for gprint --check --json and
  * for the metadata spoold keeps with each job.  Written with jansson.
+ *
+ * Security: the strings come from the file (a slicer's name, objects'
+ * names): what is not UTF-8 becomes '?', so every document is valid
+ * JSON whatever the file held.
+ *
+ * Diagnostics: none; only an allocation can fail, and that aborts.
  */
 #include "config.h"
 

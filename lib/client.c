@@ -3,6 +3,12 @@
  *
  * The configuration is read only for the socket's path; its errors are
  * printed so a user sees why a command cannot work.
+ *
+ * Security: spoold is trusted, but its replies are read as bounded
+ * messages (msg.c), and a field that is missing reads as empty.
+ *
+ * Diagnostics: a spoold that cannot be reached is reported with the
+ * socket's path and the reason; a refusal with spoold's own words.
  */
 #include "config.h"
 

@@ -9,6 +9,9 @@
  *
  * Security: the file is trusted as far as the administrator is, but a
  * mistake in it must never crash a daemon: every value is checked.
+ *
+ * Diagnostics: each error is "FILE:LINE: what", through the caller's
+ * report function; the count of errors is returned.
  */
 #include "config.h"
 

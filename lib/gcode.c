@@ -21,6 +21,9 @@
  *
  * Security: the input is hostile.  Nothing is stored beyond one command
  * of at most 95 bytes; comment bytes are counted and dropped.
+ *
+ * Diagnostics: an error is "line N: what is wrong", N counted from 1,
+ * left in the lexer for the caller (the analyser) to report.
  */
 #include "config.h"
 

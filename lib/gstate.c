@@ -6,6 +6,13 @@
  * the logical position of the axes it names (all of them to 0 when it
  * names none).  G28 homes the axes it names (all when none) to 0.  G20
  * and G21 switch inches and millimetres for the words that follow.
+ *
+ * Security: the words come from a hostile file, but their numbers are
+ * finite by the G-code grammar (gcode_number(): no exponent, no inf or
+ * nan); the state is a fixed set of doubles and flags, whatever the
+ * file says.
+ *
+ * Diagnostics: none; what the state means is the analyser's to report.
  */
 #include "config.h"
 

@@ -40,6 +40,10 @@
  * LINK_RXLINE bytes; a resend request far from the lines in flight is
  * ignored (a damaged number), and one outside the kept history ends the
  * job rather than sending anything that was not asked for.
+ *
+ * Diagnostics: the engine does no I/O and logs nothing: each fault is
+ * an event (LINK_EV_*) with a message that says what happened, on
+ * which line, for the backend to report.
  */
 #include "config.h"
 

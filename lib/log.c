@@ -2,7 +2,9 @@
  * log.c - logging to stderr or syslog, with the program name on each line.
  *
  * Diagnostics: none of its own; a failing write to stderr is ignored, as
- * there is nowhere else to report it.
+ * there is nowhere else to report it.  panic() is the one message that
+ * names the source (file and line): it reports a bug, for whoever
+ * fixes it.
  */
 #include "config.h"
 
@@ -129,4 +131,32 @@ fatalx(const char *fmt, ...)
 	log_vwrite(LOG_CRIT, fmt, ap, NULL);
 	va_end(ap);
 	exit(1);
+}
+
+static void
+log_write(int pri, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+log_write(int pri, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(pri, fmt, ap, NULL);
+	va_end(ap);
+}
+
+void
+panic_at(const char *file, int line, const char *fmt, ...)
+{
+	const char *base = strrchr(file, '/');
+	char what[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_write(LOG_CRIT, "cannot happen at %s:%d: %s",
+	    base != NULL ? base + 1 : file, line, what);
+	abort();
 }

@@ -6,6 +6,14 @@
  * carries the program name; lines about one printer or job say so in
  * their text ("mk3-7: ...").  log_warn() appends strerror(errno),
  * log_warnx() does not.  fatal()/fatalx() log and exit(1).
+ *
+ * panic() is the "cannot happen" class: an invariant of the program's
+ * own code broke, which is a bug, never bad input.  It logs "cannot
+ * happen", the file and line, and what broke, then abort()s, so that a
+ * core or a sanitizer's report shows how it came there.  Anything from
+ * outside (a file, a client, a printer, the system) gets a clear error
+ * instead and harms nothing else; only what the code itself guarantees
+ * may panic.
  */
 #ifndef GSPOOL_LOG_H
 #define GSPOOL_LOG_H
@@ -29,5 +37,8 @@ void	fatal(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *fmt, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+void	panic_at(const char *file, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4), noreturn));
+#define panic(...)	panic_at(__FILE__, __LINE__, __VA_ARGS__)
 
 #endif

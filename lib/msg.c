@@ -5,6 +5,9 @@
  * MSG_MAX, decoding rejects malformed escapes, and any descriptor that
  * arrives with a message is always taken (and closed by the caller), so
  * none can leak.  More than one descriptor is refused and all are closed.
+ *
+ * Diagnostics: none logged here; a malformed message is -1 with errno
+ * (EBADMSG, EMSGSIZE), for the caller to report with its peer.
  */
 #include "config.h"
 

@@ -15,14 +15,14 @@
 #include "priv.h"
 
 int
-priv_lookup(const char *name, uid_t *uid, gid_t *gid, char *err,
-    size_t errsz)
+priv_lookup(const char *name, uid_t *uid, gid_t *gid, char *why,
+    size_t whysz)
 {
 	struct passwd *pw;
 
 	errno = 0;
 	if ((pw = getpwnam(name)) == NULL) {
-		snprintf(err, errsz, "user %s: %s", name, errno ?
+		snprintf(why, whysz, "user %s: %s", name, errno ?
 		    strerror(errno) : "no such user");
 		return -1;
 	}
@@ -32,30 +32,30 @@ priv_lookup(const char *name, uid_t *uid, gid_t *gid, char *err,
 }
 
 int
-priv_drop(const char *name, char *err, size_t errsz)
+priv_drop(const char *name, char *why, size_t whysz)
 {
 	uid_t uid, ruid, euid, suid;
 	gid_t gid, rgid, egid, sgid;
 
-	if (priv_lookup(name, &uid, &gid, err, errsz) < 0)
+	if (priv_lookup(name, &uid, &gid, why, whysz) < 0)
 		return -1;
 	if (uid == 0) {
-		snprintf(err, errsz, "user %s is root: it would keep every"
+		snprintf(why, whysz, "user %s is root: it would keep every"
 		    " privilege", name);
 		return -1;
 	}
 	if (initgroups(name, gid) < 0) {
-		snprintf(err, errsz, "initgroups %s: %s", name,
+		snprintf(why, whysz, "initgroups %s: %s", name,
 		    strerror(errno));
 		return -1;
 	}
 	if (setresgid(gid, gid, gid) < 0) {
-		snprintf(err, errsz, "setresgid %ld: %s", (long)gid,
+		snprintf(why, whysz, "setresgid %ld: %s", (long)gid,
 		    strerror(errno));
 		return -1;
 	}
 	if (setresuid(uid, uid, uid) < 0) {
-		snprintf(err, errsz, "setresuid %ld: %s", (long)uid,
+		snprintf(why, whysz, "setresuid %ld: %s", (long)uid,
 		    strerror(errno));
 		return -1;
 	}
@@ -63,12 +63,12 @@ priv_drop(const char *name, char *err, size_t errsz)
 	    getresgid(&rgid, &egid, &sgid) < 0 || ruid != uid ||
 	    euid != uid || suid != uid || rgid != gid || egid != gid ||
 	    sgid != gid) {
-		snprintf(err, errsz, "still not user %s after setresuid",
+		snprintf(why, whysz, "still not user %s after setresuid",
 		    name);
 		return -1;
 	}
 	if (setuid(0) == 0 || seteuid(0) == 0 || (gid != 0 && setgid(0) == 0)) {
-		snprintf(err, errsz, "user %s could become root again", name);
+		snprintf(why, whysz, "user %s could become root again", name);
 		return -1;
 	}
 	return 0;

@@ -3,6 +3,14 @@
  * from a remote gsftpd's queue.json: one JSON object {printers,
  * classes, jobs} (the fields are in gspool(7)), and lpq's layout made
  * from it.  gqueue, gqueue -H and gsftpd's queue.txt print the same.
+ *
+ * Security: queue.json may come from another host.  A field of another
+ * type than expected reads as empty or 0, and a number that does not
+ * fit is 0, so no document makes it fail.  Its strings are printed as
+ * they come: the remote spoold cleaned them, as the local one does
+ * (titles are UTF-8 without control bytes).
+ *
+ * Diagnostics: none of its own; what the document lacks is not shown.
  */
 #include "config.h"
 

@@ -1,5 +1,13 @@
 /*
  * remote.c - the client side of gsftpd's tree, with libssh.
+ *
+ * Security: the other host must be known: its key is checked against
+ * ~/.ssh/known_hosts, and an unknown or changed key ends the connection
+ * before anything is sent.  What it sends is read in CHUNK pieces and
+ * taken as JSON only if jansson parses it whole.
+ *
+ * Diagnostics: a host key refused is reported with its fingerprint and
+ * what to do; every SFTP failure with the path and libssh's reason.
  */
 #include "config.h"
 

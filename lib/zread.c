@@ -5,6 +5,13 @@
  * is read, with a fixed buffer: memory stays flat whatever the size.  A
  * damaged or truncated stream is an error that says so, never a short
  * file taken for whole.
+ *
+ * Security: the stream is a user's file.  Its inflated size is not
+ * bounded here (a small file may inflate to a large one): the caller
+ * counts the bytes it is given and holds them to the job's limit.
+ *
+ * Diagnostics: a damaged or truncated stream is EIO, with zread_error()
+ * saying which; a buffer smaller than ZREAD_BUFSZ is a bug (panic).
  */
 #include "config.h"
 
@@ -97,7 +104,8 @@ zread_read(struct zread *zr, void *buf, size_t len)
 		if (!zr->gzip) {
 			/* Plain: hand over what was read, then read on. */
 			if ((size_t)n > len)
-				n = (ssize_t)len;	/* callers give 64 KiB */
+				panic("zread_read: a buffer of %zu bytes, less"
+				    " than ZREAD_BUFSZ", len);
 			memcpy(buf, zr->in, (size_t)n);
 			return n;
 		}

@@ -64,18 +64,18 @@ ctl_open(struct sftp_conn *c)
 json_t *
 ctl_queue(struct sftp_conn *c, int history)
 {
-	char err[512];
+	char why[512];
 	json_t *q;
 	int attempt;
 
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (ctl_open(c) < 0)
 			return NULL;
-		if ((q = client_queue(c->ctl, "", history, err, sizeof(err))) !=
+		if ((q = client_queue(c->ctl, "", history, why, sizeof(why))) !=
 		    NULL)
 			return q;
-		if (err[0] != '\0') {
-			log_warnx("%s: spoold: %s", c->acct->name, err);
+		if (why[0] != '\0') {
+			log_warnx("%s: spoold: %s", c->acct->name, why);
 			return NULL;
 		}
 		close(c->ctl);		/* spoold restarted: once more */

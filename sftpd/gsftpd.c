@@ -543,7 +543,7 @@ main(int argc, char *argv[])
 	int yes = 0, prep = 0, root;
 	uid_t uid, spool_uid = 0;
 	gid_t gid, spool_gid = 0;
-	char err[256];
+	char why[256];
 	pid_t pid;
 
 	while ((ch = getopt(argc, argv, "c:dfnPp:")) != -1) {
@@ -578,15 +578,15 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	root = geteuid() == 0;
-	if (priv_lookup(conf.sftp.user, &uid, &gid, err, sizeof(err)) < 0)
-		fatalx("[sftp] user: %s", err);
+	if (priv_lookup(conf.sftp.user, &uid, &gid, why, sizeof(why)) < 0)
+		fatalx("[sftp] user: %s", why);
 	if (uid == 0)
 		fatalx("[sftp] user %s is root: gsftpd must not run as root",
 		    conf.sftp.user);
 	if (root) {
-		if (priv_lookup(conf.user, &spool_uid, &spool_gid, err,
-		    sizeof(err)) < 0)
-			fatalx("[spool] user: %s", err);
+		if (priv_lookup(conf.user, &spool_uid, &spool_gid, why,
+		    sizeof(why)) < 0)
+			fatalx("[spool] user: %s", why);
 		if (spool_uid == uid)
 			fatalx("[sftp] user %s is spoold's user: gsftpd must"
 			    " have a user of its own", conf.sftp.user);
@@ -683,8 +683,8 @@ main(int argc, char *argv[])
 	if (portfile != NULL && write_port(portfile, lfds[0]) < 0)
 		fatal("%s", portfile);
 	if (root) {
-		if (priv_drop(conf.sftp.user, err, sizeof(err)) < 0)
-			fatalx("cannot become %s: %s", conf.sftp.user, err);
+		if (priv_drop(conf.sftp.user, why, sizeof(why)) < 0)
+			fatalx("cannot become %s: %s", conf.sftp.user, why);
 		log_info("running as %s (uid %ld)", conf.sftp.user, (long)uid);
 	}
 	for (i = 0; i < conf.naccounts; i++)

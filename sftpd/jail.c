@@ -17,6 +17,10 @@
  * accept, no namespaces, mounts, keyrings, BPF or user changes.  Each
  * is refused with EPERM rather than killing, so that a refusal is
  * logged by the code that met it.
+ *
+ * Diagnostics: a confinement that cannot be set up is logged with the
+ * call that failed, and the connection ends (-1); a kernel without
+ * Landlock is said once, by the listener, at start.
  */
 #include "config.h"
 

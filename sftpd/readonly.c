@@ -38,6 +38,7 @@
 
 #include "client.h"
 #include "gsftpd.h"
+#include "log.h"
 #include "sftppath.h"
 #include "util.h"
 
@@ -144,8 +145,8 @@ generate_now(struct sftp_conn *c, const struct sftp_node *n)
 		json_decref(j);
 		break;
 	default:
-		errno = EINVAL;
-		break;
+		panic("generate_now: node kind %d is no generated file",
+		    (int)n->k);
 	}
 	json_decref(q);
 	return fd;

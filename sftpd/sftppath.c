@@ -37,6 +37,7 @@
 #include <libssh/sftp.h>
 
 #include "conf.h"
+#include "log.h"
 #include "sftppath.h"
 #include "util.h"
 
@@ -227,7 +228,7 @@ sftp_path_parse(const struct conf *conf, const char *in, int dotdot,
 {
 	char lv[SFTP_LEVELS_MAX][SFTP_LEVEL_MAX + 1];
 	uint32_t st = SSH_FX_NO_SUCH_FILE;
-	size_t i;
+	size_t i, len;
 	int depth, d;
 
 	memset(n, 0, sizeof(*n));
@@ -240,6 +241,12 @@ sftp_path_parse(const struct conf *conf, const char *in, int dotdot,
 		return st;
 	/* Normalised, the path has at most one byte more than it had (a
 	 * leading slash), which n->path holds. */
+	len = 0;
+	for (d = 0; d < depth; d++)
+		len += 1 + strlen(lv[d]);
+	if (len >= sizeof(n->path))
+		panic("sftp_path_parse: '%.40s...' normalised is %zu bytes",
+		    in, len);
 	strcpy(n->path, "/");
 	for (d = 0; d < depth; d++) {
 		if (d > 0)

@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "gsftpd.h"
+#include "log.h"
 #include "sftppath.h"
 #include "util.h"
 
@@ -239,7 +240,7 @@ tree_opendir(struct sftp_conn *c, sftp_client_message msg)
 			close(fd);
 		break;
 	default:
-		break;
+		panic("tree_opendir: node kind %d is no folder", (int)n.k);
 	}
 	reply_handle(msg, h);
 }

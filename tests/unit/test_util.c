@@ -7,11 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "client.h"
+#include "log.h"
 #include "util.h"
 
 static void
@@ -178,6 +183,39 @@ test_queue_dest(void **state)
 	json_decref(q);
 }
 
+/* panic(): "cannot happen", where, and what, then abort(). */
+static void
+test_panic(void **state)
+{
+	char buf[512];
+	ssize_t n;
+	size_t len = 0;
+	int p[2], status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	if ((pid = fork()) == 0) {
+		signal(SIGABRT, SIG_DFL);
+		dup2(p[1], STDERR_FILENO);
+		log_init("test_util", LOG_TO_STDERR, 0);
+		panic("the count is %d", 3);
+	}
+	assert_true(pid > 0);
+	close(p[1]);
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(p[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = '\0';
+	close(p[0]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+	if (strncmp(buf, "test_util: cannot happen at test_util.c:", 40) != 0 ||
+	    strstr(buf, ": the count is 3\n") == NULL)
+		fail_msg("panic wrote '%s'", buf);
+}
+
 int
 main(void)
 {
@@ -189,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_job_id),
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_queue_dest),
+		cmocka_unit_test(test_panic),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
