@@ -6,9 +6,10 @@
  *
  * Security: queue.json may come from another host.  A field of another
  * type than expected reads as empty or 0, and a number that does not
- * fit is 0, so no document makes it fail.  Its strings are printed as
- * they come: the remote spoold cleaned them, as the local one does
- * (titles are UTF-8 without control bytes).
+ * fit is 0, so no document makes it fail.  The text is made from a
+ * copy in which every string and every key has been through
+ * clean_text(): a hostile host's title or reason cannot send a
+ * terminal escape, whatever the remote spoold did or did not clean.
  *
  * Diagnostics: none of its own; what the document lacks is not shown.
  */
@@ -461,8 +462,50 @@ refusals(FILE *fp, json_t *q)
 		    str(q, "refusing"));
 }
 
+/* A deep copy of v in which every string and key is printable. */
+static json_t *
+cleaned(json_t *v)
+{
+	json_t *out, *e;
+	const char *k;
+	char buf[1024];
+	size_t i;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out = json_object();
+		json_object_foreach(v, k, e) {
+			clean_text(buf, sizeof(buf), k);
+			json_object_set_new(out, buf, cleaned(e));
+		}
+		return out;
+	case JSON_ARRAY:
+		out = json_array();
+		json_array_foreach(v, i, e)
+			json_array_append_new(out, cleaned(e));
+		return out;
+	case JSON_STRING:
+		clean_text(buf, sizeof(buf), json_string_value(v));
+		return json_string(buf);
+	default:
+		return json_deep_copy(v);
+	}
+}
+
+static void	queue_text(FILE *, json_t *, int, int, const char *);
+
 void
 client_queue_text(FILE *fp, json_t *q, int longform, int history,
+    const char *spool_dir)
+{
+	json_t *c = cleaned(q);
+
+	queue_text(fp, c, longform, history, spool_dir);
+	json_decref(c);
+}
+
+static void
+queue_text(FILE *fp, json_t *q, int longform, int history,
     const char *spool_dir)
 {
 	json_t *v;

@@ -184,6 +184,38 @@ test_queue_dest(void **state)
 }
 
 /* panic(): "cannot happen", where, and what, then abort(). */
+/* A remote host's queue.json (gqueue -H) is printed cleaned: no byte
+ * of a title, a reason or a key reaches the terminal as a control. */
+static void
+test_queue_text_cleaned(void **state)
+{
+	const char *doc = "{\"printers\": [{\"name\": \"mk3\\u001b]0;x\\u0007\","
+	    " \"state\": \"idle\", \"message\": \"\\u001b[2J\"}],"
+	    " \"jobs\": [{\"id\": 7, \"owner\": \"ann\", \"rank\": \"1\","
+	    " \"title\": \"cube\\u001b[31m.gcode\", \"size\": 10,"
+	    " \"state\": \"pending\", \"name\": \"mk3-7\","
+	    " \"attributes\": {\"k\\u001b\": \"v\\r\"}}]}";
+	json_t *q = json_loads(doc, 0, NULL);
+	char *out = NULL;
+	size_t outsz = 0, i;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(q);
+	assert_non_null(fp = open_memstream(&out, &outsz));
+	client_queue_text(fp, q, 1, 0, NULL);
+	fclose(fp);
+	assert_non_null(strstr(out, "cube?[31m.gcode"));
+	for (i = 0; i < outsz; i++)
+		assert_true(out[i] == '\n' || out[i] == '\t' ||
+		    (unsigned char)out[i] >= 0x20);
+	/* The document itself is not changed. */
+	assert_non_null(strchr(json_string_value(json_object_get(
+	    json_array_get(json_object_get(q, "jobs"), 0), "title")), 0x1b));
+	free(out);
+	json_decref(q);
+}
+
 static void
 test_panic(void **state)
 {
@@ -227,6 +259,7 @@ main(void)
 		cmocka_unit_test(test_job_id),
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_queue_dest),
+		cmocka_unit_test(test_queue_text_cleaned),
 		cmocka_unit_test(test_panic),
 	};
 
