@@ -83,8 +83,8 @@ enum req {
 };
 
 /* The arguments' places: field 0 is the name. */
-#define REQ_ARG1		1	/* ID, DEST, PRINTER, ACCOUNT, VERSION */
-#define REQ_ARG2		2	/* UNTIL, N, DEST, LAYER, GCODE, REASON */
+#define REQ_ARG1		1	/* ID DEST PRINTER ACCOUNT VERSION */
+#define REQ_ARG2		2	/* UNTIL N DEST LAYER GCODE REASON */
 #define REQ_SUBMIT_DEST		1
 #define REQ_SUBMIT_TITLE	2
 #define REQ_SUBMIT_PRIORITY	3
@@ -191,7 +191,7 @@ enum to_backend {
 
 /* A backend to spoold. */
 enum from_backend {
-	FB_HELLO,		/* PID JOB LINES LAYER BYTES ACTIVITY [VERSION] */
+	FB_HELLO,		/* PID JOB LINES LAYER BYTES ACTIVITY [V] */
 	FB_STATUS,		/* STATE TEXT */
 	FB_TEMPS,		/* REPORT */
 	FB_PARK,		/* ID LAYER */
