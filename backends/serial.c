@@ -45,6 +45,7 @@
 #include "log.h"
 #include "msg.h"
 #include "port.h"
+#include "proto.h"
 #include "util.h"
 
 #define JOB_BUFSZ	65536
@@ -1245,12 +1246,14 @@ attach_close(struct backend *b)
 	free(b->end_path);
 }
 
-/* A new spoold: greet it with the job and where it stands, then the
- * printer's state, and go on as before. */
+/* A new spoold: greet it with the job and where it stands and the
+ * protocol we speak (proto.h: last, so that a spoold from before
+ * versions reads the rest), then the printer's state, and go on as
+ * before. */
 static void
 attach_accept(struct backend *b)
 {
-	char pid[32], id[32], lines[32], layer[32], bytes[32];
+	char pid[32], id[32], lines[32], layer[32], bytes[32], version[16];
 	const char *activity;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -1286,8 +1289,9 @@ attach_accept(struct backend *b)
 	log_info("%s: spoold re-attached%s%s", b->printer,
 	    b->job.id && !b->job.reported ? "; printing job " : "",
 	    b->job.id && !b->job.reported ? id : "");
-	if (msg_send(b->ctl, -1, "hello", pid, id, lines, layer, bytes,
-	    activity, (char *)NULL) < 0) {
+	snprintf(version, sizeof(version), "%d", PROTO_VERSION);
+	if (msg_send(b->ctl, -1, proto_name(PROTO_FROM_BACKEND, FB_HELLO), pid,
+	    id, lines, layer, bytes, activity, version, (char *)NULL) < 0) {
 		close(b->ctl);
 		b->ctl = -1;
 		return;
