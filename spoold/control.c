@@ -6,6 +6,7 @@
  * SO_PEERCRED, never by anything it says.  Requests and replies are
  * listed in gspool(7):
  *
+ *   hello VERSION          -> ok VERSION (spoold's; proto.h)
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
  *   queue [DEST [history]] -> printer / class / job rows, the caller's
@@ -29,6 +30,16 @@
  * its bed is clear; the administrators (root, spoold's own user and the
  * members of admin_group) may do everything.  Replies are sent with a
  * send timeout, so a client that stops reading cannot hold the daemon.
+ *
+ * Security: a request comes from any local user.  Its name and the
+ * number of its arguments are checked against proto.h before anything
+ * else, and one table (request_types, at the end) says for each what
+ * its first argument names and who may send it: the dispatcher finds
+ * the target and checks the caller's right before the handler runs, so
+ * no handler checks rights of its own but those that depend on its
+ * arguments (cancel-jobs of another user's jobs).  Diagnostics: every
+ * refusal is answered with its reason; unknown and short requests,
+ * and 'as' from anyone but gsftpd's user, are logged too.
  */
 #include "config.h"
 
