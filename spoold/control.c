@@ -64,8 +64,8 @@
 
 #include "analyse.h"
 #include "gcode.h"
-#include "log.h"
 #include "jobstate.h"
+#include "log.h"
 #include "msg.h"
 #include "priv.h"
 #include "proto.h"
