@@ -45,6 +45,7 @@
 #include "log.h"
 #include "msg.h"
 #include "port.h"
+#include "proto.h"
 #include "util.h"
 
 #define JOB_BUFSZ	65536
@@ -1047,9 +1048,9 @@ static void
 handle_ctl(struct backend *b)
 {
 	struct msg m;
-	const char *verb;
+	char bad[256];
 	long id;
-	int r, i;
+	int r, i, k;
 
 	r = msg_recv(b->ctl, &m);
 	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EBADMSG)) {
@@ -1067,10 +1068,18 @@ handle_ctl(struct backend *b)
 			    b->printer);
 		return;
 	}
-	verb = msg_field(&m, 0);
-	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0)
+	/* Its name and arguments checked by proto.h: a message this
+	 * backend does not know, or one short of an argument, is logged
+	 * and left. */
+	if ((k = proto_parse(PROTO_TO_BACKEND, &m, bad, sizeof(bad))) < 0) {
+		log_warnx("%s: %s from spoold", b->printer, bad);
+		if (m.fd >= 0)
+			close(m.fd);
+		return;
+	}
+	if (parse_long(msg_field(&m, TB_ID), 1, 2000000000L, &id) < 0)
 		id = 0;
-	if (strcmp(verb, "print") == 0 && id != 0 && m.fd >= 0) {
+	if (k == TB_PRINT && id != 0 && m.fd >= 0) {
 		if (b->job.id != 0 ||
 		    link_job_begin(&b->link, monotonic_ms()) < 0) {
 			char ids[32];
@@ -1097,14 +1106,15 @@ handle_ctl(struct backend *b)
 		b->npend = b->pend_i = 0;
 		/* A printer that clears its own bed: its between_jobs
 		 * G-code goes before the job. */
-		if (strcmp(msg_field(&m, 2), "between") == 0)
+		if (strcmp(msg_field(&m, TB_PRINT_HOW), "between") == 0)
 			pend_script(b, SC_BETWEEN);
-		if (strcmp(msg_field(&m, 2), "resume") == 0) {
+		if (strcmp(msg_field(&m, TB_PRINT_HOW), "resume") == 0) {
 			char why[300], ids[32];
 			long layer, stop;
 
-			if (parse_long(msg_field(&m, 3), 1, 2000000000L,
-			    &layer) < 0 || parse_long(msg_field(&m, 4), 0,
+			if (parse_long(msg_field(&m, TB_PRINT_LAYER), 1,
+			    2000000000L, &layer) < 0 ||
+			    parse_long(msg_field(&m, TB_PRINT_LINES), 0,
 			    2000000000L, &stop) < 0)
 				snprintf(why, sizeof(why), "bad resume request");
 			else if (job_seek_layer(b, (unsigned long)layer, stop,
@@ -1130,18 +1140,20 @@ handle_ctl(struct backend *b)
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if (strcmp(verb, "script") == 0) {
+	if (k == TB_SCRIPT) {
 		for (i = 0; i < SC_N; i++)
-			if (strcmp(msg_field(&m, 1), script_names[i]) == 0) {
+			if (strcmp(msg_field(&m, TB_SCRIPT_NAME),
+			    script_names[i]) == 0) {
 				free(b->script[i]);
-				b->script[i] = xstrdup(msg_field(&m, 2));
+				b->script[i] = xstrdup(msg_field(&m,
+				    TB_SCRIPT_TEXT));
 				return;
 			}
 		log_warnx("%s: unknown script '%s' from spoold", b->printer,
-		    msg_field(&m, 1));
+		    msg_field(&m, TB_SCRIPT_NAME));
 		return;
 	}
-	if (strcmp(verb, "send") == 0) {
+	if (k == TB_SEND) {
 		/* gpc send: lines checked by spoold, run while no job
 		 * prints; the printer is busy meanwhile. */
 		if (b->job.id != 0 || b->manual ||
@@ -1161,11 +1173,11 @@ handle_ctl(struct backend *b)
 		b->npend = b->pend_i = 0;
 		/* The link numbers from M110 again. */
 		b->script_end = link_lines_given(&b->link);
-		pend_lines(b, msg_field(&m, 1));
+		pend_lines(b, msg_field(&m, TB_SEND_LINES));
 		status(b, "busy", "running G-code sent by hand");
 		return;
 	}
-	if (strcmp(verb, "estop") == 0) {
+	if (k == TB_ESTOP) {
 		log_warnx("%s: emergency stop requested%s", b->printer,
 		    b->link.cap_emergency ? "" : " (the firmware has no"
 		    " emergency parser: M112 waits for a free buffer slot)");
@@ -1176,16 +1188,17 @@ handle_ctl(struct backend *b)
 	 * ended meanwhile is already answered. */
 	if (id == 0 || id != b->job.id)
 		return;
-	if (strcmp(verb, "cancel") == 0)
+	if (k == TB_CANCEL)
 		job_cancel(b, "canceled by request");
-	else if (strcmp(verb, "pause") == 0)
+	else if (k == TB_PAUSE)
 		job_pause(b, "paused by request");
-	else if (strcmp(verb, "resume") == 0)
+	else if (k == TB_RESUME)
 		job_resume(b, "resumed by request");
-	else if (strcmp(verb, "unpark") == 0)
+	else if (k == TB_UNPARK)
 		job_unpark(b, "the frame is taken");
 	else
-		log_warnx("%s: unknown message '%s' from spoold", b->printer, verb);
+		log_warnx("%s: '%s' from spoold is not about a job",
+		    b->printer, msg_field(&m, 0));
 }
 
 /* RUNDIR/PRINTER.sock: where a new spoold finds this backend.  Only
@@ -1245,12 +1258,14 @@ attach_close(struct backend *b)
 	free(b->end_path);
 }
 
-/* A new spoold: greet it with the job and where it stands, then the
- * printer's state, and go on as before. */
+/* A new spoold: greet it with the job and where it stands and the
+ * protocol we speak (proto.h: last, so that a spoold from before
+ * versions reads the rest), then the printer's state, and go on as
+ * before. */
 static void
 attach_accept(struct backend *b)
 {
-	char pid[32], id[32], lines[32], layer[32], bytes[32];
+	char pid[32], id[32], lines[32], layer[32], bytes[32], version[16];
 	const char *activity;
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -1286,8 +1301,9 @@ attach_accept(struct backend *b)
 	log_info("%s: spoold re-attached%s%s", b->printer,
 	    b->job.id && !b->job.reported ? "; printing job " : "",
 	    b->job.id && !b->job.reported ? id : "");
-	if (msg_send(b->ctl, -1, "hello", pid, id, lines, layer, bytes,
-	    activity, (char *)NULL) < 0) {
+	snprintf(version, sizeof(version), "%d", PROTO_VERSION);
+	if (msg_send(b->ctl, -1, proto_name(PROTO_FROM_BACKEND, FB_HELLO), pid,
+	    id, lines, layer, bytes, activity, version, (char *)NULL) < 0) {
 		close(b->ctl);
 		b->ctl = -1;
 		return;

@@ -2,7 +2,10 @@
  * client.c - connect a command to spoold.
  *
  * The configuration is read only for the socket's path; its errors are
- * printed so a user sees why a command cannot work.
+ * printed so a user sees why a command cannot work.  A command says
+ * first which protocol it speaks ("hello VERSION", proto.h): a spoold
+ * that cannot understand it says why, and one older than versions
+ * (which knows no hello) is spoken to as version 1.
  *
  * Security: spoold is trusted, but its replies are read as bounded
  * messages (msg.c), and a field that is missing reads as empty.
@@ -21,8 +24,10 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "jobstate.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "util.h"
 
 void
@@ -30,6 +35,38 @@ client_report(const char *msg, void *arg)
 {
 	(void)arg;
 	log_warnx("%s", msg);
+}
+
+/* Say which protocol we speak: 0, or -1 with why printed. */
+static int
+client_hello(int fd)
+{
+	struct msg m;
+	char v[16];
+	int k;
+
+	snprintf(v, sizeof(v), "%d", PROTO_VERSION);
+	if (msg_send(fd, -1, proto_name(PROTO_REQUEST, REQ_HELLO), v,
+	    (char *)NULL) < 0 && errno != EPIPE) {
+		log_warn("cannot send to spoold");
+		return -1;
+	}
+	if (msg_recv(fd, &m) <= 0) {
+		log_warnx("spoold closed the connection");
+		return -1;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	k = proto_lookup(PROTO_REPLY, msg_field(&m, 0));
+	if (k == REPLY_OK)
+		return 0;
+	/* A spoold from before versions: it speaks version 1. */
+	if (k == REPLY_ERROR && strcmp(msg_field(&m, REPLY_ERROR_MESSAGE),
+	    "unknown request 'hello'") == 0)
+		return 0;
+	log_warnx("%s", k == REPLY_ERROR ? msg_field(&m, REPLY_ERROR_MESSAGE) :
+	    "spoold did not answer hello");
+	return -1;
 }
 
 int
@@ -55,6 +92,10 @@ client_connect(const char *opt, struct conf *c)
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		log_warn("cannot reach spoold at %s (is it running?)",
 		    c->socket_path);
+		close(fd);
+		goto fail;
+	}
+	if (client_hello(fd) < 0) {
 		close(fd);
 		goto fail;
 	}
@@ -113,13 +154,13 @@ client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if (strcmp(msg_field(&m, 0), "error") == 0) {
-		log_warnx("%s", msg_field(&m, 1));
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) == REPLY_ERROR) {
+		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
 		return -1;
 	}
-	snprintf(state, statesz, "%s", msg_field(&m, 2));
-	snprintf(reason, reasonsz, "%s", msg_field(&m, 3));
-	return strcmp(state, "completed") == 0;
+	snprintf(state, statesz, "%s", msg_field(&m, REPLY_DONE_STATE));
+	snprintf(reason, reasonsz, "%s", msg_field(&m, REPLY_DONE_REASON));
+	return strcmp(state, job_state_name(JOB_COMPLETED)) == 0;
 }
 
 void
@@ -144,35 +185,54 @@ num(const char *s)
 	return json_integer(atoll(s));
 }
 
+/* Field i of a row as a string, a number, a flag ("0" is false). */
+static json_t *
+str(const struct msg *m, int i)
+{
+	return json_string(msg_field(m, i));
+}
+
+static json_t *
+numf(const struct msg *m, int i)
+{
+	return num(msg_field(m, i));
+}
+
+static json_t *
+on(const struct msg *m, int i)
+{
+	return json_boolean(strcmp(msg_field(m, i), "0") != 0);
+}
+
 json_t *
 client_printer_json(const struct msg *m)
 {
 	json_t *o = json_object();
-	long long done = atoll(msg_field(m, 9)), size = atoll(msg_field(m, 10));
+	long long done = atoll(msg_field(m, ROW_PRINTER_BYTES));
+	long long size = atoll(msg_field(m, ROW_PRINTER_SIZE));
 
-	json_object_set_new(o, "name", json_string(msg_field(m, 1)));
-	json_object_set_new(o, "state", json_string(msg_field(m, 2)));
-	json_object_set_new(o, "message", json_string(msg_field(m, 3)));
-	json_object_set_new(o, "job", num(msg_field(m, 4)));
-	json_object_set_new(o, "activity", json_string(msg_field(m, 6)));
-	json_object_set_new(o, "lines_done", num(msg_field(m, 5)));
-	json_object_set_new(o, "layer", num(msg_field(m, 7)));
-	json_object_set_new(o, "temperatures", json_string(msg_field(m, 8)));
+	json_object_set_new(o, "name", str(m, ROW_PRINTER_NAME));
+	json_object_set_new(o, "state", str(m, ROW_PRINTER_STATE));
+	json_object_set_new(o, "message", str(m, ROW_PRINTER_MESSAGE));
+	json_object_set_new(o, "job", numf(m, ROW_PRINTER_JOB));
+	json_object_set_new(o, "activity", str(m, ROW_PRINTER_ACTIVITY));
+	json_object_set_new(o, "lines_done", numf(m, ROW_PRINTER_LINES));
+	json_object_set_new(o, "layer", numf(m, ROW_PRINTER_LAYER));
+	json_object_set_new(o, "temperatures", str(m, ROW_PRINTER_TEMPS));
 	json_object_set_new(o, "bytes_done", json_integer(done));
 	json_object_set_new(o, "job_size", json_integer(size));
 	json_object_set_new(o, "progress", json_real(size > 0 ?
 	    (double)done / (double)size : 0));
-	json_object_set_new(o, "enabled", json_boolean(strcmp(msg_field(m,
-	    11), "0") != 0));
-	json_object_set_new(o, "accepting", json_boolean(strcmp(msg_field(m,
-	    12), "0") != 0));
-	json_object_set_new(o, "disabled_reason", json_string(msg_field(m,
-	    13)));
-	json_object_set_new(o, "rejecting_reason", json_string(msg_field(m,
-	    14)));
-	json_object_set_new(o, "description", json_string(msg_field(m, 15)));
-	json_object_set_new(o, "job_started", num(msg_field(m, 16)));
-	json_object_set_new(o, "job_estimated_seconds", num(msg_field(m, 17)));
+	json_object_set_new(o, "enabled", on(m, ROW_PRINTER_ENABLED));
+	json_object_set_new(o, "accepting", on(m, ROW_PRINTER_ACCEPTING));
+	json_object_set_new(o, "disabled_reason",
+	    str(m, ROW_PRINTER_DISABLED_WHY));
+	json_object_set_new(o, "rejecting_reason",
+	    str(m, ROW_PRINTER_REJECTING_WHY));
+	json_object_set_new(o, "description", str(m, ROW_PRINTER_DESCRIPTION));
+	json_object_set_new(o, "job_started", numf(m, ROW_PRINTER_STARTED));
+	json_object_set_new(o, "job_estimated_seconds",
+	    numf(m, ROW_PRINTER_ESTIMATE));
 	return o;
 }
 
@@ -180,21 +240,20 @@ json_t *
 client_class_json(const struct msg *m)
 {
 	json_t *o = json_object(), *a = json_array();
-	char *list = xstrdup(msg_field(m, 2)), *w, *save = NULL;
+	char *list = xstrdup(msg_field(m, ROW_CLASS_MEMBERS)), *w, *save = NULL;
 
 	for (w = strtok_r(list, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		json_array_append_new(a, json_string(w));
 	free(list);
-	json_object_set_new(o, "name", json_string(msg_field(m, 1)));
+	json_object_set_new(o, "name", str(m, ROW_CLASS_NAME));
 	json_object_set_new(o, "printers", a);
-	json_object_set_new(o, "enabled", json_boolean(strcmp(msg_field(m,
-	    3), "0") != 0));
-	json_object_set_new(o, "accepting", json_boolean(strcmp(msg_field(m,
-	    4), "0") != 0));
-	json_object_set_new(o, "disabled_reason", json_string(msg_field(m, 5)));
-	json_object_set_new(o, "rejecting_reason", json_string(msg_field(m,
-	    6)));
-	json_object_set_new(o, "description", json_string(msg_field(m, 7)));
+	json_object_set_new(o, "enabled", on(m, ROW_CLASS_ENABLED));
+	json_object_set_new(o, "accepting", on(m, ROW_CLASS_ACCEPTING));
+	json_object_set_new(o, "disabled_reason",
+	    str(m, ROW_CLASS_DISABLED_WHY));
+	json_object_set_new(o, "rejecting_reason",
+	    str(m, ROW_CLASS_REJECTING_WHY));
+	json_object_set_new(o, "description", str(m, ROW_CLASS_DESCRIPTION));
 	return o;
 }
 
@@ -205,34 +264,34 @@ client_job_json(const struct msg *m)
 	char name[96];
 	long done = 0, total = 0;
 
-	snprintf(name, sizeof(name), "%s-%s", msg_field(m, 4), msg_field(m,
-	    3));
-	sscanf(msg_field(m, 8), "%ld/%ld", &done, &total);
-	json_object_set_new(o, "id", num(msg_field(m, 3)));
+	snprintf(name, sizeof(name), "%s-%s", msg_field(m, ROW_JOB_DEST),
+	    msg_field(m, ROW_JOB_ID));
+	sscanf(msg_field(m, ROW_JOB_LINES), "%ld/%ld", &done, &total);
+	json_object_set_new(o, "id", numf(m, ROW_JOB_ID));
 	json_object_set_new(o, "name", json_string(name));
-	json_object_set_new(o, "rank", json_string(msg_field(m, 1)));
-	json_object_set_new(o, "owner", json_string(msg_field(m, 2)));
-	json_object_set_new(o, "destination", json_string(msg_field(m, 4)));
-	json_object_set_new(o, "printer", json_string(msg_field(m, 15)));
-	json_object_set_new(o, "title", json_string(msg_field(m, 5)));
-	json_object_set_new(o, "size", num(msg_field(m, 6)));
-	json_object_set_new(o, "state", json_string(msg_field(m, 7)));
-	json_object_set_new(o, "reason", json_string(msg_field(m, 9)));
+	json_object_set_new(o, "rank", str(m, ROW_JOB_RANK));
+	json_object_set_new(o, "owner", str(m, ROW_JOB_OWNER));
+	json_object_set_new(o, "destination", str(m, ROW_JOB_DEST));
+	json_object_set_new(o, "printer", str(m, ROW_JOB_RAN_ON));
+	json_object_set_new(o, "title", str(m, ROW_JOB_TITLE));
+	json_object_set_new(o, "size", numf(m, ROW_JOB_SIZE));
+	json_object_set_new(o, "state", str(m, ROW_JOB_STATE));
+	json_object_set_new(o, "reason", str(m, ROW_JOB_REASON));
 	json_object_set_new(o, "lines_done", json_integer(done));
 	json_object_set_new(o, "commands", json_integer(total));
-	json_object_set_new(o, "priority", num(msg_field(m, 11)));
-	json_object_set_new(o, "copies", num(msg_field(m, 12)));
-	json_object_set_new(o, "copies_done", num(msg_field(m, 13)));
-	json_object_set_new(o, "hold_until", num(msg_field(m, 14)));
-	json_object_set_new(o, "created", num(msg_field(m, 16)));
-	json_object_set_new(o, "started", num(msg_field(m, 17)));
-	json_object_set_new(o, "finished", num(msg_field(m, 18)));
-	json_object_set_new(o, "layer", num(msg_field(m, 19)));
-	json_object_set_new(o, "own", json_boolean(strcmp(msg_field(m, 21),
-	    "1") == 0));
-	meta = json_loads(msg_field(m, 20), 0, NULL);
+	json_object_set_new(o, "priority", numf(m, ROW_JOB_PRIORITY));
+	json_object_set_new(o, "copies", numf(m, ROW_JOB_COPIES));
+	json_object_set_new(o, "copies_done", numf(m, ROW_JOB_COPIES_DONE));
+	json_object_set_new(o, "hold_until", numf(m, ROW_JOB_HOLD_UNTIL));
+	json_object_set_new(o, "created", numf(m, ROW_JOB_CREATED));
+	json_object_set_new(o, "started", numf(m, ROW_JOB_STARTED));
+	json_object_set_new(o, "finished", numf(m, ROW_JOB_FINISHED));
+	json_object_set_new(o, "layer", numf(m, ROW_JOB_LAYER));
+	json_object_set_new(o, "own", json_boolean(strcmp(msg_field(m,
+	    ROW_JOB_OWN), "1") == 0));
+	meta = json_loads(msg_field(m, ROW_JOB_ATTRS), 0, NULL);
 	json_object_set_new(o, "attributes", meta ? meta : json_object());
-	meta = json_loads(msg_field(m, 10), 0, NULL);
+	meta = json_loads(msg_field(m, ROW_JOB_META), 0, NULL);
 	json_object_set_new(o, "meta", meta ? meta : json_object());
 	return o;
 }

@@ -22,6 +22,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "remote.h"
 #include "util.h"
 
@@ -180,11 +181,13 @@ main(int argc, char *argv[])
 		return EXIT_CONNECT;
 	m.fd = -1;
 	if (argc == 0) {
-		if (msg_send(sock, -1, "cancel-jobs", dest, user ? user : "",
+		if (msg_send(sock, -1, proto_name(PROTO_REQUEST,
+		    REQ_CANCEL_JOBS), dest, user ? user : "",
 		    (char *)NULL) < 0 || msg_recv(sock, &m) <= 0) {
 			log_warn("lost the connection to spoold");
 			failed = EXIT_CONNECT;
-		} else if (strcmp(msg_field(&m, 0), "ok") != 0) {
+		} else if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) !=
+		    REPLY_OK) {
 			if (json)
 				printf("{\"canceled\":0,\"error\":%s}\n",
 				    quoted(msg_field(&m, 1), q, sizeof(q)));
@@ -201,7 +204,8 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		id = client_job_id(argv[i]);
 		snprintf(ids, sizeof(ids), "%ld", id);
-		if (msg_send(sock, -1, "cancel", ids, (char *)NULL) < 0 ||
+		if (msg_send(sock, -1, proto_name(PROTO_REQUEST,
+		    REQ_CANCEL), ids, (char *)NULL) < 0 ||
 		    msg_recv(sock, &m) <= 0) {
 			log_warn("lost the connection to spoold");
 			failed = EXIT_CONNECT;
@@ -209,7 +213,7 @@ main(int argc, char *argv[])
 		}
 		if (m.fd >= 0)
 			close(m.fd);
-		if (strcmp(msg_field(&m, 0), "ok") != 0) {
+		if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
 			if (json)
 				printf("{\"job\":%ld,\"canceled\":false,"
 				    "\"error\":%s}\n", id, quoted(msg_field(&m,

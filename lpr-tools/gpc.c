@@ -23,6 +23,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "util.h"
 
 static void
@@ -45,10 +46,16 @@ usage(void)
 static void
 show_printer(const struct msg *m, int temps_only)
 {
-	const char *name = msg_field(m, 1), *state = msg_field(m, 2);
-	const char *text = msg_field(m, 3), *job = msg_field(m, 4);
-	const char *lines = msg_field(m, 5), *activity = msg_field(m, 6);
-	const char *layer = msg_field(m, 7), *temps = msg_field(m, 8);
+	const char *name = msg_field(m, ROW_PRINTER_NAME);
+	const char *state = msg_field(m, ROW_PRINTER_STATE);
+	const char *text = msg_field(m, ROW_PRINTER_MESSAGE);
+	const char *job = msg_field(m, ROW_PRINTER_JOB);
+	const char *lines = msg_field(m, ROW_PRINTER_LINES);
+	const char *activity = msg_field(m, ROW_PRINTER_ACTIVITY);
+	const char *layer = msg_field(m, ROW_PRINTER_LAYER);
+	const char *temps = msg_field(m, ROW_PRINTER_TEMPS);
+	const char *disabled = msg_field(m, ROW_PRINTER_DISABLED_WHY);
+	const char *rejecting = msg_field(m, ROW_PRINTER_REJECTING_WHY);
 
 	if (temps_only) {
 		printf("%s: %s\n", name, temps[0] ? temps :
@@ -57,15 +64,14 @@ show_printer(const struct msg *m, int temps_only)
 	}
 	printf("%s: %s%s%s%s\n", name, state, text[0] ? " (" : "", text,
 	    text[0] ? ")" : "");
-	if (strcmp(msg_field(m, 11), "0") == 0)
-		printf("\tdisabled%s%s\n", msg_field(m, 13)[0] ? ": " : "",
-		    msg_field(m, 13));
-	if (strcmp(msg_field(m, 12), "0") == 0)
-		printf("\tnot accepting jobs%s%s\n", msg_field(m, 14)[0] ?
-		    ": " : "", msg_field(m, 14));
+	if (strcmp(msg_field(m, ROW_PRINTER_ENABLED), "0") == 0)
+		printf("\tdisabled%s%s\n", disabled[0] ? ": " : "", disabled);
+	if (strcmp(msg_field(m, ROW_PRINTER_ACCEPTING), "0") == 0)
+		printf("\tnot accepting jobs%s%s\n", rejecting[0] ? ": " :
+		    "", rejecting);
 	if (strcmp(job, "0") != 0) {
-		long long done = atoll(msg_field(m, 9));
-		long long size = atoll(msg_field(m, 10));
+		long long done = atoll(msg_field(m, ROW_PRINTER_BYTES));
+		long long size = atoll(msg_field(m, ROW_PRINTER_SIZE));
 
 		printf("\tjob %s-%s %s, %s lines done", name, job,
 		    activity[0] ? activity : "printing", lines);
@@ -86,10 +92,11 @@ show(int sock, const char *printer, int temps_only, json_t *out)
 {
 	struct msg m;
 
-	if (msg_send(sock, -1, "queue", printer, (char *)NULL) < 0)
+	if (msg_send(sock, -1, proto_name(PROTO_REQUEST, REQ_QUEUE), printer,
+	    (char *)NULL) < 0)
 		return EXIT_CONNECT;
 	for (;;) {
-		const char *verb;
+		int k;
 
 		if (msg_recv(sock, &m) <= 0) {
 			log_warnx("lost the connection to spoold");
@@ -97,25 +104,27 @@ show(int sock, const char *printer, int temps_only, json_t *out)
 		}
 		if (m.fd >= 0)
 			close(m.fd);
-		verb = msg_field(&m, 0);
-		if (strcmp(verb, "end") == 0)
+		k = proto_lookup(PROTO_REPLY, msg_field(&m, 0));
+		if (k == REPLY_END)
 			return 0;
-		if (strcmp(verb, "error") == 0) {
-			log_warnx("%s", msg_field(&m, 1));
+		if (k == REPLY_ERROR) {
+			log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
 			return 1;
 		}
-		if (strcmp(verb, "printer") == 0 && out != NULL)
+		if (k == REPLY_PRINTER && out != NULL)
 			json_array_append_new(json_object_get(out, "printers"),
 			    client_printer_json(&m));
-		else if (strcmp(verb, "printer") == 0)
+		else if (k == REPLY_PRINTER)
 			show_printer(&m, temps_only);
-		else if (strcmp(verb, "class") == 0 && out != NULL)
+		else if (k == REPLY_CLASS && out != NULL)
 			json_array_append_new(json_object_get(out, "classes"),
 			    client_class_json(&m));
-		else if (strcmp(verb, "class") == 0 && !temps_only)
-			printf("%s: class of %s%s%s\n", msg_field(&m, 1),
-			    msg_field(&m, 2), strcmp(msg_field(&m, 3), "0") ?
-			    "" : ", disabled", strcmp(msg_field(&m, 4), "0") ?
+		else if (k == REPLY_CLASS && !temps_only)
+			printf("%s: class of %s%s%s\n", msg_field(&m,
+			    ROW_CLASS_NAME), msg_field(&m, ROW_CLASS_MEMBERS),
+			    strcmp(msg_field(&m, ROW_CLASS_ENABLED), "0") ? "" :
+			    ", disabled", strcmp(msg_field(&m,
+			    ROW_CLASS_ACCEPTING), "0") ?
 			    "" : ", not accepting jobs");
 	}
 }
@@ -132,12 +141,13 @@ request(int sock, const char *verb, const char *a, const char *b)
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if (strcmp(msg_field(&m, 0), "ok") != 0) {
-		log_warnx("%s", msg_field(&m, 1));
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
+		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
 		return 1;
 	}
 	/* gpc send: what the printer said. */
-	if (strcmp(verb, "send") == 0 && msg_field(&m, 1)[0] != '\0')
+	if (proto_lookup(PROTO_REQUEST, verb) == REQ_SEND &&
+	    msg_field(&m, 1)[0] != '\0')
 		printf("%s\n", msg_field(&m, 1));
 	return 0;
 }

@@ -26,6 +26,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "remote.h"
 #include "util.h"
 
@@ -526,7 +527,7 @@ main(int argc, char *argv[])
 		}
 		if (m.fd >= 0)
 			close(m.fd);
-		if (strcmp(msg_field(&m, 0), "ok") != 0) {
+		if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
 			if (json)
 				json_result(argv[i], 0, "", msg_field(&m, 1),
 				    NULL, NULL);

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "jobstate.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"
@@ -179,8 +180,8 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	if (fd < 0) {
 		log_warn("%s-%ld: %s", p->conf->name, id, path);
 		free(path);
-		queue_set_state(sd, id, "aborted", "the spool file is missing",
-		    "spoold");
+		queue_set_state(sd, id, job_state_name(JOB_ABORTED),
+		    "the spool file is missing", "spoold");
 		control_job_ended(sd, id);
 		return -1;
 	}

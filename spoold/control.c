@@ -6,6 +6,7 @@
  * SO_PEERCRED, never by anything it says.  Requests and replies are
  * listed in gspool(7):
  *
+ *   hello VERSION          -> ok VERSION (spoold's; proto.h)
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
  *   queue [DEST [history]] -> printer / class / job rows, the caller's
@@ -29,6 +30,16 @@
  * its bed is clear; the administrators (root, spoold's own user and the
  * members of admin_group) may do everything.  Replies are sent with a
  * send timeout, so a client that stops reading cannot hold the daemon.
+ *
+ * Security: a request comes from any local user.  Its name and the
+ * number of its arguments are checked against proto.h before anything
+ * else, and one table (request_types, at the end) says for each what
+ * its first argument names and who may send it: the dispatcher finds
+ * the target and checks the caller's right before the handler runs, so
+ * no handler checks rights of its own but those that depend on its
+ * arguments (cancel-jobs of another user's jobs).  Diagnostics: every
+ * refusal is answered with its reason; unknown and short requests,
+ * and 'as' from anyone but gsftpd's user, are logged too.
  */
 #include "config.h"
 
@@ -53,9 +64,11 @@
 
 #include "analyse.h"
 #include "gcode.h"
+#include "jobstate.h"
 #include "log.h"
 #include "msg.h"
 #include "priv.h"
+#include "proto.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -276,23 +289,43 @@ is_gsftpd(struct spoold *sd, const struct client *c)
 	    0 && c->uid == uid;
 }
 
+/* A request as the dispatcher hands it on: its fields, and what its
+ * first argument names, found before the caller's rights are checked
+ * (control_client()). */
+struct request {
+	const struct msg	*m;
+	enum req		 req;
+	const char		*verb;
+	struct job_row		 j;	/* T_JOB */
+	struct printer		*p;	/* T_PRINTER */
+	struct dest		*d;	/* T_DEST */
+};
+
+/* "hello VERSION": the client's protocol, answered with spoold's. */
+static void
+do_hello(struct spoold *sd, struct client *c, struct request *rq)
+{
+	char why[256], v[16];
+
+	(void)sd;
+	if (proto_client_hello(rq->m, why, sizeof(why)) < 0) {
+		log_warnx("control: uid %ld: %s", (long)c->uid, why);
+		reply_error(c, "%s", why);
+		return;
+	}
+	snprintf(v, sizeof(v), "%d", PROTO_VERSION);
+	msg_send(c->fd, -1, "ok", v, (char *)NULL);
+}
+
 /* "as ACCOUNT": gsftpd speaks for one of its accounts from here on:
  * that account's jobs, no administrator's rights.  Only gsftpd's user
  * may, known by SO_PEERCRED: not root, not spoold's own user (unless
  * both run unprivileged as one user), not any other. */
 static void
-do_as(struct spoold *sd, struct client *c, struct msg *m)
+do_as(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *name = msg_field(m, 1);
+	const char *name = msg_field(rq->m, REQ_ARG1);
 
-	if (!is_gsftpd(sd, c)) {
-		log_warnx("control: 'as' refused to uid %ld: only gsftpd's"
-		    " user %s may speak for an account", (long)c->uid,
-		    sd->conf.sftp.user);
-		reply_error(c, "as: only gsftpd (user %s) may speak for an"
-		    " account", sd->conf.sftp.user);
-		return;
-	}
 	if (conf_account(&sd->conf, name) == NULL) {
 		reply_error(c, "as: %s is not an SFTP account", name);
 		return;
@@ -319,9 +352,11 @@ static void	submit_start(struct spoold *, struct client *, int,
 		    const struct job_opts *, long);
 
 static void
-do_submit(struct spoold *sd, struct client *c, struct msg *m)
+do_submit(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *printer = msg_field(m, 1), *title = msg_field(m, 2);
+	const struct msg *m = rq->m;
+	const char *printer = msg_field(m, REQ_SUBMIT_DEST);
+	const char *title = msg_field(m, REQ_SUBMIT_TITLE);
 	struct job_opts o;
 	long v;
 
@@ -336,20 +371,24 @@ do_submit(struct spoold *sd, struct client *c, struct msg *m)
 		return;
 	}
 	memset(&o, 0, sizeof(o));
-	if (opt_long(msg_field(m, 3), 1, 100, 50, &v) < 0) {
-		reply_error(c, "priority '%s': give 1 to 100", msg_field(m, 3));
+	if (opt_long(msg_field(m, REQ_SUBMIT_PRIORITY), 1, 100, 50, &v) < 0) {
+		reply_error(c, "priority '%s': give 1 to 100", msg_field(m,
+		    REQ_SUBMIT_PRIORITY));
 		return;
 	}
 	o.priority = (int)v;
-	if (opt_long(msg_field(m, 4), 1, 100, 1, &v) < 0) {
-		reply_error(c, "copies '%s': give 1 to 100", msg_field(m, 4));
+	if (opt_long(msg_field(m, REQ_SUBMIT_COPIES), 1, 100, 1, &v) < 0) {
+		reply_error(c, "copies '%s': give 1 to 100", msg_field(m,
+		    REQ_SUBMIT_COPIES));
 		return;
 	}
 	o.copies = (int)v;
-	o.hold = strcmp(msg_field(m, 5), "1") == 0;
-	if (opt_long(msg_field(m, 6), 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+	o.hold = strcmp(msg_field(m, REQ_SUBMIT_HOLD), "1") == 0;
+	if (opt_long(msg_field(m, REQ_SUBMIT_UNTIL), 0, HOLD_UNTIL_MAX, 0,
+	    &v) < 0) {
 		reply_error(c, "hold-until '%s' is not a time (seconds since"
-		    " the epoch, up to %lld)", msg_field(m, 6), HOLD_UNTIL_MAX);
+		    " the epoch, up to %lld)", msg_field(m, REQ_SUBMIT_UNTIL),
+		    HOLD_UNTIL_MAX);
 		return;
 	}
 	o.hold_until = v;
@@ -523,11 +562,11 @@ list_row(const struct job_row *jr, void *arg)
 	snprintf(id, sizeof(id), "%ld", j.id);
 	snprintf(size, sizeof(size), "%lld", j.size);
 	snprintf(lines, sizeof(lines), "%ld/%ld", j.lines_done, j.commands);
-	if (strcmp(j.state, "pending") == 0)
+	if (strcmp(j.state, job_state_name(JOB_PENDING)) == 0)
 		snprintf(rank, sizeof(rank), "%d", ++lc->rank);
 	else
 		snprintf(rank, sizeof(rank), "%s", strcmp(j.state,
-		    "processing") == 0 ? "active" : j.state);
+		    job_state_name(JOB_PROCESSING)) == 0 ? "active" : j.state);
 	snprintf(prio, sizeof(prio), "%d", j.priority);
 	snprintf(copies, sizeof(copies), "%d", j.copies);
 	snprintf(done, sizeof(done), "%d", j.copies_done);
@@ -594,9 +633,9 @@ static void send_refusals(struct spoold *, struct client *,
     struct list_ctx *);
 
 static void
-do_queue(struct spoold *sd, struct client *c, struct msg *m)
+do_queue(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *only = msg_field(m, 1);
+	const char *only = msg_field(rq->m, REQ_QUEUE_DEST);
 	struct conf_class *k = NULL;
 	struct list_ctx lc;
 	size_t i, j;
@@ -637,7 +676,8 @@ do_queue(struct spoold *sd, struct client *c, struct msg *m)
 	memset(&lc, 0, sizeof(lc));
 	lc.sd = sd;
 	lc.c = c;
-	queue_list(sd, only, strcmp(msg_field(m, 2), "history") == 0,
+	queue_list(sd, only, strcmp(msg_field(rq->m, REQ_QUEUE_HISTORY),
+	    "history") == 0,
 	    list_row, &lc);
 	if (!lc.failed)
 		send_refusals(sd, c, &lc);
@@ -687,11 +727,12 @@ send_refusals(struct spoold *sd, struct client *c, struct list_ctx *lc)
  * "ok JOBS JOB-BYTES REJECTED REJECTED-BYTES REFUSED-UNTIL REASON"
  * (REASON empty unless its files are refused for now). */
 static void
-do_usage(struct spoold *sd, struct client *c)
+do_usage(struct spoold *sd, struct client *c, struct request *rq)
 {
 	char f[5][32], why[512];
 	struct reject_usage u;
 
+	(void)rq;
 	if (reject_limits(sd, c->user, why, sizeof(why)) == 0)
 		why[0] = '\0';
 	reject_usage(sd, c->user, &u);
@@ -707,14 +748,14 @@ do_usage(struct spoold *sd, struct client *c)
 /* The job a request names in its first argument; replies the error and
  * returns -1 when there is none. */
 static int
-request_job(struct spoold *sd, struct client *c, struct msg *m,
+request_job(struct spoold *sd, struct client *c, const struct msg *m,
     struct job_row *j)
 {
 	long id;
 
-	if (parse_long(msg_field(m, 1), 1, 2000000000L, &id) < 0) {
+	if (parse_long(msg_field(m, REQ_ARG1), 1, 2000000000L, &id) < 0) {
 		reply_error(c, "%s: '%s' is not a job number", msg_field(m, 0),
-		    msg_field(m, 1));
+		    msg_field(m, REQ_ARG1));
 		return -1;
 	}
 	if (queue_get(sd, id, j) <= 0) {
@@ -734,7 +775,7 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
 		    " only your own jobs", j->printer, j->id, j->owner);
 		return -1;
 	}
-	if (job_state_final(j->state)) {
+	if (job_state_word_final(j->state)) {
 		snprintf(why, whysz, "%s-%ld is already %s", j->printer, j->id,
 		    j->state);
 		return -1;
@@ -742,7 +783,8 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
 	log_info("%s-%ld: cancel requested by %s", j->printer, j->id,
 	    c->user);
 	if (!printer_cancel(sd, j->id)) {
-		if (queue_set_state(sd, j->id, "canceled", "canceled by"
+		if (queue_set_state(sd, j->id, job_state_name(JOB_CANCELED),
+		    "canceled by"
 		    " request", c->user) < 0) {
 			snprintf(why, whysz, "%s-%ld: cannot record the"
 			    " cancel", j->printer, j->id);
@@ -754,14 +796,11 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
 }
 
 static void
-do_cancel(struct spoold *sd, struct client *c, struct msg *m)
+do_cancel(struct spoold *sd, struct client *c, struct request *rq)
 {
-	struct job_row j;
 	char why[512];
 
-	if (request_job(sd, c, m, &j) < 0)
-		return;
-	if (cancel_job(sd, c, &j, why, sizeof(why)) < 0) {
+	if (cancel_job(sd, c, &rq->j, why, sizeof(why)) < 0) {
 		reply_error(c, "%s", why);
 		return;
 	}
@@ -789,9 +828,10 @@ cancel_pick(const struct job_row *j, void *arg)
 /* cancel-jobs DEST USER: the jobs not ended on DEST ("" all) of USER
  * ("" anyone's for an administrator, the caller's for anyone else). */
 static void
-do_cancel_jobs(struct spoold *sd, struct client *c, struct msg *m)
+do_cancel_jobs(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *dest = msg_field(m, 1), *user = msg_field(m, 2);
+	const char *dest = msg_field(rq->m, REQ_CANCEL_JOBS_DEST);
+	const char *user = msg_field(rq->m, REQ_CANCEL_JOBS_USER);
 	struct cancel_ctx *cc;
 	struct job_row j;
 	char why[512], n[32];
@@ -820,7 +860,7 @@ do_cancel_jobs(struct spoold *sd, struct client *c, struct msg *m)
 		queue_list(sd, dest, 0, cancel_pick, cc);
 		for (i = 0; i < cc->n; i++)
 			if (queue_get(sd, cc->ids[i], &j) > 0 &&
-			    !job_state_final(j.state) &&
+			    !job_state_word_final(j.state) &&
 			    cancel_job(sd, c, &j, why, sizeof(why)) == 0)
 				done++;
 		if (done == before)
@@ -831,98 +871,137 @@ do_cancel_jobs(struct spoold *sd, struct client *c, struct msg *m)
 	msg_send(c->fd, -1, "ok", n, (char *)NULL);
 }
 
-/* hold, release, priority, top, move, reprint: about one job. */
+/* reprint ID: the job's file, kept (keep_files), checked and queued
+ * again as its owner's. */
 static void
-do_job_request(struct spoold *sd, struct client *c, struct msg *m)
+do_reprint(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *verb = msg_field(m, 0), *arg = msg_field(m, 2);
-	struct job_row j;
-	long v;
-	int r = -1, waiting;
+	const struct job_row *j = &rq->j;
+	char *path = queue_job_path(sd, j->id);
+	struct job_opts o = { .priority = j->priority, .copies = 1 };
+	int fd;
 
-	if (request_job(sd, c, m, &j) < 0)
-		return;
-	if (!may_change(sd, c, &j)) {
-		reply_error(c, "%s-%ld belongs to %s; you may %s only your own"
-		    " jobs", j.printer, j.id, j.owner, verb);
-		return;
-	}
-	waiting = strcmp(j.state, "pending") == 0 ||
-	    strcmp(j.state, "held") == 0;
-	if (strcmp(verb, "reprint") == 0) {
-		char *path = queue_job_path(sd, j.id);
-		struct job_opts o = { .priority = j.priority, .copies = 1 };
-		int fd;
-
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-			reply_error(c, "%s-%ld: its file is no longer kept"
-			    " (keep_files)", j.printer, j.id);
-			free(path);
-			return;
-		}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		reply_error(c, "%s-%ld: its file is no longer kept"
+		    " (keep_files)", j->printer, j->id);
 		free(path);
-		/* Checked again as any file is, as its owner's. */
-		submit_start(sd, c, fd, j.printer, j.owner, (uid_t)j.uid,
-		    j.title, &o, j.id);
-		close(fd);
 		return;
 	}
-	if (!waiting) {
-		reply_error(c, "%s-%ld is %s; only a job waiting to print can"
-		    " be changed", j.printer, j.id, j.state);
-		return;
-	}
-	if (strcmp(verb, "hold") == 0) {
-		if (opt_long(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
-			reply_error(c, "hold: '%s' is not a time (seconds since"
-			    " the epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
-			return;
-		}
-		r = queue_hold(sd, j.id, v, c->user);
-		if (r == 0 && v && (sd->next_release == 0 ||
-		    v < sd->next_release))
-			sd->next_release = v;
-	} else if (strcmp(verb, "release") == 0) {
-		if (strcmp(j.state, "held") != 0) {
-			reply_error(c, "%s-%ld is not held", j.printer, j.id);
-			return;
-		}
-		r = queue_release(sd, j.id, c->user, "released by request");
-	} else if (strcmp(verb, "priority") == 0) {
-		if (parse_long(arg, 1, 100, &v) < 0) {
-			reply_error(c, "priority '%s': give 1 to 100", arg);
-			return;
-		}
-		r = queue_set_priority(sd, j.id, (int)v, c->user);
-	} else if (strcmp(verb, "top") == 0) {
-		if (!is_admin(sd, c)) {
-			reply_error(c, "only an administrator may move a job to"
-			    " the top of the queue");
-			return;
-		}
-		r = queue_top(sd, j.id, c->user);
-	} else if (strcmp(verb, "move") == 0) {
-		struct dest *d = dest_find(sd, arg);
+	free(path);
+	submit_start(sd, c, fd, j->printer, j->owner, (uid_t)j->uid, j->title,
+	    &o, j->id);
+	close(fd);
+}
 
-		if (d == NULL) {
-			reply_error(c, "%s: unknown printer or class", arg);
-			return;
-		}
-		if (!d->accepting) {
-			reply_error(c, "%s is not accepting jobs%s%s", arg,
-			    d->accept_reason[0] ? ": " : "", d->accept_reason);
-			return;
-		}
-		r = queue_move(sd, j.id, arg, c->user);
-	}
+/* hold, release, priority, top, move change a job waiting to print:
+ * -1 with the client told if it is not. */
+static int
+job_waiting(struct client *c, const struct job_row *j)
+{
+	enum job_state st;
+
+	if (job_state_parse(j->state, &st) == 0 && job_state_is_waiting(st))
+		return 0;
+	reply_error(c, "%s-%ld is %s; only a job waiting to print can be"
+	    " changed", j->printer, j->id, j->state);
+	return -1;
+}
+
+/* The answer to a change of a job: r is the queue's. */
+static void
+job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
+{
+	const char *arg = msg_field(rq->m, REQ_ARG2);
+
 	if (r < 0) {
-		reply_error(c, "%s-%ld: cannot %s it", j.printer, j.id, verb);
+		reply_error(c, "%s-%ld: cannot %s it", rq->j.printer, rq->j.id,
+		    rq->verb);
 		return;
 	}
-	log_info("%s-%ld: %s%s%s by %s", j.printer, j.id, verb,
+	log_info("%s-%ld: %s%s%s by %s", rq->j.printer, rq->j.id, rq->verb,
 	    arg[0] ? " " : "", arg, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	printer_dispatch(sd);
+}
+
+/* hold ID [UNTIL] */
+static void
+do_hold(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *arg = msg_field(rq->m, REQ_ARG2);
+	long v;
+	int r;
+
+	if (job_waiting(c, &rq->j) < 0)
+		return;
+	if (opt_long(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+		reply_error(c, "hold: '%s' is not a time (seconds since the"
+		    " epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
+		return;
+	}
+	r = queue_hold(sd, rq->j.id, v, c->user);
+	if (r == 0 && v && (sd->next_release == 0 || v < sd->next_release))
+		sd->next_release = v;
+	job_changed(sd, c, rq, r);
+}
+
+static void
+do_release(struct spoold *sd, struct client *c, struct request *rq)
+{
+	if (job_waiting(c, &rq->j) < 0)
+		return;
+	if (strcmp(rq->j.state, job_state_name(JOB_HELD)) != 0) {
+		reply_error(c, "%s-%ld is not held", rq->j.printer, rq->j.id);
+		return;
+	}
+	job_changed(sd, c, rq, queue_release(sd, rq->j.id, c->user,
+	    "released by request"));
+}
+
+/* priority ID N */
+static void
+do_priority(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *arg = msg_field(rq->m, REQ_ARG2);
+	long v;
+
+	if (job_waiting(c, &rq->j) < 0)
+		return;
+	if (parse_long(arg, 1, 100, &v) < 0) {
+		reply_error(c, "priority '%s': give 1 to 100", arg);
+		return;
+	}
+	job_changed(sd, c, rq, queue_set_priority(sd, rq->j.id, (int)v,
+	    c->user));
+}
+
+static void
+do_top(struct spoold *sd, struct client *c, struct request *rq)
+{
+	if (job_waiting(c, &rq->j) < 0)
+		return;
+	job_changed(sd, c, rq, queue_top(sd, rq->j.id, c->user));
+}
+
+/* move ID DEST */
+static void
+do_move(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *arg = msg_field(rq->m, REQ_ARG2);
+	struct dest *d;
+
+	if (job_waiting(c, &rq->j) < 0)
+		return;
+	if ((d = dest_find(sd, arg)) == NULL) {
+		reply_error(c, "%s: unknown printer or class", arg);
+		return;
+	}
+	if (!d->accepting) {
+		reply_error(c, "%s is not accepting jobs%s%s", arg,
+		    d->accept_reason[0] ? ": " : "", d->accept_reason);
+		return;
+	}
+	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user));
 }
 
 /* What gpc send refuses beyond a file's checks: M0 and M1, which wait
@@ -959,26 +1038,19 @@ send_refused(struct client *c, const struct gcode_lexer *lx)
  * job prints.  The answer waits until the printer has run them, one at
  * a time, and carries what it said to each. */
 static void
-do_send(struct spoold *sd, struct client *c, struct msg *m)
+do_send(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *name = msg_field(m, 1), *text = msg_field(m, 2);
+	const char *name = msg_field(rq->m, REQ_ARG1);
+	const char *text = msg_field(rq->m, REQ_ARG2);
 	struct analyse_policy pol;
 	struct gcode_lexer lx;
 	struct analysis *an;
 	enum gcode_status st;
-	struct printer *p;
+	struct printer *p = rq->p;
 	char *cmds, *src;
 	size_t len, off = 0, o = 0;
 	int lines = 0;
 
-	if ((p = printer_find(sd, name)) == NULL) {
-		reply_error(c, "%s: unknown printer", name);
-		return;
-	}
-	if (!is_admin(sd, c)) {
-		reply_error(c, "only an administrator may send G-code by hand");
-		return;
-	}
 	if (p->job != 0 || p->state != PRINTER_READY || p->sock < 0) {
 		reply_error(c, "%s is not ready for it (%s)", name, p->job ?
 		    "printing" : printer_state_name(p->state));
@@ -1052,25 +1124,17 @@ control_manual_done(struct spoold *sd, struct printer *p, int ok,
 
 /* resume-from ID LAYER: administrators. */
 static void
-do_resume_from(struct spoold *sd, struct client *c, struct msg *m)
+do_resume_from(struct spoold *sd, struct client *c, struct request *rq)
 {
-	struct job_row j;
+	const char *arg = msg_field(rq->m, REQ_ARG2);
 	char why[512];
 	long layer;
 
-	if (request_job(sd, c, m, &j) < 0)
-		return;
-	if (!is_admin(sd, c)) {
-		reply_error(c, "only an administrator may resume a job from a"
-		    " layer");
+	if (parse_long(arg, 1, 2000000000L, &layer) < 0) {
+		reply_error(c, "resume-from: '%s' is not a layer number", arg);
 		return;
 	}
-	if (parse_long(msg_field(m, 2), 1, 2000000000L, &layer) < 0) {
-		reply_error(c, "resume-from: '%s' is not a layer number",
-		    msg_field(m, 2));
-		return;
-	}
-	if (printer_resume_from(sd, &j, layer, c->user, why,
+	if (printer_resume_from(sd, &rq->j, layer, c->user, why,
 	    sizeof(why)) < 0) {
 		reply_error(c, "%s", why);
 		return;
@@ -1080,29 +1144,21 @@ do_resume_from(struct spoold *sd, struct client *c, struct msg *m)
 
 /* accept, reject, enable, disable DEST [REASON]: administrators. */
 static void
-do_dest_request(struct spoold *sd, struct client *c, struct msg *m)
+do_dest_request(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *verb = msg_field(m, 0), *name = msg_field(m, 1);
+	const char *verb = rq->verb, *name = msg_field(rq->m, REQ_ARG1);
 	char reason[256];
-	struct dest *d;
+	struct dest *d = rq->d;
 
-	if ((d = dest_find(sd, name)) == NULL) {
-		reply_error(c, "%s: unknown printer or class", name);
-		return;
-	}
-	if (!is_admin(sd, c)) {
-		reply_error(c, "only an administrator may %s %s", verb, name);
-		return;
-	}
-	clean_text(reason, sizeof(reason), msg_field(m, 2));
-	if (strcmp(verb, "accept") == 0) {
+	clean_text(reason, sizeof(reason), msg_field(rq->m, REQ_ARG2));
+	if (rq->req == REQ_ACCEPT) {
 		d->accepting = 1;
 		d->accept_reason[0] = '\0';
-	} else if (strcmp(verb, "reject") == 0) {
+	} else if (rq->req == REQ_REJECT) {
 		d->accepting = 0;
 		snprintf(d->accept_reason, sizeof(d->accept_reason), "%s",
 		    reason);
-	} else if (strcmp(verb, "enable") == 0) {
+	} else if (rq->req == REQ_ENABLE) {
 		d->enabled = 1;
 		d->enable_reason[0] = '\0';
 	} else {
@@ -1117,30 +1173,15 @@ do_dest_request(struct spoold *sd, struct client *c, struct msg *m)
 	printer_dispatch(sd);
 }
 
-/* pause, resume, estop, ready PRINTER.  Allowed to administrators and
- * to the owner of the job printing (for ready: the job last printed). */
+/* pause, resume, estop, ready PRINTER. */
 static void
-do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
+do_printer_request(struct spoold *sd, struct client *c, struct request *rq)
 {
-	const char *verb = msg_field(m, 0), *name = msg_field(m, 1);
-	struct printer *p;
-	struct job_row j;
+	const char *name = msg_field(rq->m, REQ_ARG1);
+	struct printer *p = rq->p;
 	char why[256];
-	long owner_job;
 
-	if ((p = printer_find(sd, name)) == NULL) {
-		reply_error(c, "%s: unknown printer", name);
-		return;
-	}
-	owner_job = strcmp(verb, "ready") == 0 ? p->d.last_job : p->job;
-	if (!is_admin(sd, c) && (owner_job == 0 ||
-	    queue_get(sd, owner_job, &j) <= 0 || !own_job(c, &j))) {
-		reply_error(c, "%s: only the owner of the job %s, or an"
-		    " administrator, may %s it", name, strcmp(verb, "ready") ==
-		    0 ? "last printed" : "printing", verb);
-		return;
-	}
-	if (strcmp(verb, "ready") == 0) {
+	if (rq->req == REQ_READY) {
 		if (p->job != 0) {
 			reply_error(c, "%s is printing %s-%ld", name, name,
 			    p->job);
@@ -1150,11 +1191,11 @@ do_printer_request(struct spoold *sd, struct client *c, struct msg *m)
 		msg_send(c->fd, -1, "ok", (char *)NULL);
 		return;
 	}
-	if (printer_request(sd, p, verb, why, sizeof(why)) < 0) {
+	if (printer_request(sd, p, rq->verb, why, sizeof(why)) < 0) {
 		reply_error(c, "%s", why);
 		return;
 	}
-	log_info("%s: %s requested by %s", name, verb, c->user);
+	log_info("%s: %s requested by %s", name, rq->verb, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
@@ -1168,17 +1209,14 @@ reply_done(struct client *c, const struct job_row *j)
 }
 
 static void
-do_wait(struct spoold *sd, struct client *c, struct msg *m)
+do_wait(struct spoold *sd, struct client *c, struct request *rq)
 {
-	struct job_row j;
-
-	if (request_job(sd, c, m, &j) < 0)
-		return;
-	if (job_state_final(j.state) || strcmp(j.state, "stopped") == 0) {
-		reply_done(c, &j);
+	(void)sd;
+	if (job_state_word_at_rest(rq->j.state)) {
+		reply_done(c, &rq->j);
 		return;
 	}
-	c->wait_job = j.id;	/* answered by control_job_ended() */
+	c->wait_job = rq->j.id;	/* answered by control_job_ended() */
 }
 
 void
@@ -1198,12 +1236,157 @@ control_job_ended(struct spoold *sd, long id)
 	}
 }
 
+/*
+ * Every request: what its first argument names (found, or the client
+ * told there is none, before its rights are looked at), who may send
+ * it, and its handler.
+ *
+ *   WHO_CONNECTION  any connection, gsftpd's user's before it speaks
+ *                   for an account;
+ *   WHO_GSFTPD      gsftpd's user alone ([sftp] user);
+ *   WHO_ANYONE      any local user, or an account gsftpd speaks for;
+ *   WHO_OWNER       the job's owner, or an administrator;
+ *   WHO_PRINTING    the owner of the job the printer prints (for ready,
+ *                   of the job it last printed), or an administrator;
+ *   WHO_ADMIN       root, spoold's own user, the members of admin_group.
+ *
+ * gsftpd's user has one role, its accounts': it may send only the
+ * first two (unless it is spoold's own user too).
+ */
+enum target { T_NONE, T_JOB, T_PRINTER, T_DEST };
+enum who {
+	WHO_CONNECTION, WHO_GSFTPD, WHO_ANYONE, WHO_OWNER, WHO_PRINTING,
+	WHO_ADMIN
+};
+
+static const struct request_type {
+	enum target	 target;
+	enum who	 who;
+	void		(*fn)(struct spoold *, struct client *,
+			    struct request *);
+	const char	*admin_only;	/* WHO_ADMIN: "only an administrator
+					   may ...", NULL: the verb and
+					   its destination */
+} request_types[REQ_N] = {
+	[REQ_HELLO] =	    { T_NONE, WHO_CONNECTION, do_hello, NULL },
+	[REQ_AS] =	    { T_NONE, WHO_GSFTPD, do_as, NULL },
+	[REQ_SUBMIT] =	    { T_NONE, WHO_ANYONE, do_submit, NULL },
+	[REQ_QUEUE] =	    { T_NONE, WHO_ANYONE, do_queue, NULL },
+	[REQ_USAGE] =	    { T_NONE, WHO_ANYONE, do_usage, NULL },
+	[REQ_CANCEL_JOBS] = { T_NONE, WHO_ANYONE, do_cancel_jobs, NULL },
+	[REQ_WAIT] =	    { T_JOB, WHO_ANYONE, do_wait, NULL },
+	[REQ_CANCEL] =	    { T_JOB, WHO_OWNER, do_cancel, NULL },
+	[REQ_HOLD] =	    { T_JOB, WHO_OWNER, do_hold, NULL },
+	[REQ_RELEASE] =	    { T_JOB, WHO_OWNER, do_release, NULL },
+	[REQ_PRIORITY] =    { T_JOB, WHO_OWNER, do_priority, NULL },
+	[REQ_MOVE] =	    { T_JOB, WHO_OWNER, do_move, NULL },
+	[REQ_REPRINT] =	    { T_JOB, WHO_OWNER, do_reprint, NULL },
+	[REQ_TOP] =	    { T_JOB, WHO_ADMIN, do_top,
+			      "move a job to the top of the queue" },
+	[REQ_RESUME_FROM] = { T_JOB, WHO_ADMIN, do_resume_from,
+			      "resume a job from a layer" },
+	[REQ_PAUSE] =	    { T_PRINTER, WHO_PRINTING, do_printer_request,
+			      NULL },
+	[REQ_RESUME] =	    { T_PRINTER, WHO_PRINTING, do_printer_request,
+			      NULL },
+	[REQ_ESTOP] =	    { T_PRINTER, WHO_PRINTING, do_printer_request,
+			      NULL },
+	[REQ_READY] =	    { T_PRINTER, WHO_PRINTING, do_printer_request,
+			      NULL },
+	[REQ_SEND] =	    { T_PRINTER, WHO_ADMIN, do_send,
+			      "send G-code by hand" },
+	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
+	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
+	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
+	[REQ_DISABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
+};
+
+/* What the request's first argument names: 0, or -1 with the client
+ * told there is no such thing. */
+static int
+request_target(struct spoold *sd, struct client *c,
+    const struct request_type *rt, struct request *rq)
+{
+	const char *name = msg_field(rq->m, REQ_ARG1);
+
+	switch (rt->target) {
+	case T_JOB:
+		return request_job(sd, c, rq->m, &rq->j);
+	case T_PRINTER:
+		if ((rq->p = printer_find(sd, name)) != NULL)
+			return 0;
+		reply_error(c, "%s: unknown printer", name);
+		return -1;
+	case T_DEST:
+		if ((rq->d = dest_find(sd, name)) != NULL)
+			return 0;
+		reply_error(c, "%s: unknown printer or class", name);
+		return -1;
+	default:
+		return 0;
+	}
+}
+
+/* May the caller send it about its target?  1, or 0 with the client
+ * told why not. */
+static int
+request_allowed(struct spoold *sd, struct client *c,
+    const struct request_type *rt, struct request *rq)
+{
+	const char *name = msg_field(rq->m, REQ_ARG1);
+	struct job_row j;
+	long job;
+
+	switch (rt->who) {
+	case WHO_CONNECTION:
+	case WHO_ANYONE:
+		return 1;
+	case WHO_GSFTPD:
+		if (is_gsftpd(sd, c))
+			return 1;
+		log_warnx("control: '%s' refused to uid %ld: only gsftpd's"
+		    " user %s may speak for an account", rq->verb,
+		    (long)c->uid, sd->conf.sftp.user);
+		reply_error(c, "%s: only gsftpd (user %s) may speak for an"
+		    " account", rq->verb, sd->conf.sftp.user);
+		return 0;
+	case WHO_OWNER:
+		if (may_change(sd, c, &rq->j))
+			return 1;
+		reply_error(c, "%s-%ld belongs to %s; you may %s only your own"
+		    " jobs", rq->j.printer, rq->j.id, rq->j.owner, rq->verb);
+		return 0;
+	case WHO_PRINTING:
+		job = rq->req == REQ_READY ? rq->p->d.last_job : rq->p->job;
+		if (is_admin(sd, c) || (job != 0 && queue_get(sd, job, &j) >
+		    0 && own_job(c, &j)))
+			return 1;
+		reply_error(c, "%s: only the owner of the job %s, or an"
+		    " administrator, may %s it", name, rq->req == REQ_READY ?
+		    "last printed" : "printing", rq->verb);
+		return 0;
+	case WHO_ADMIN:
+		if (is_admin(sd, c))
+			return 1;
+		if (rt->admin_only != NULL)
+			reply_error(c, "only an administrator may %s",
+			    rt->admin_only);
+		else
+			reply_error(c, "only an administrator may %s %s",
+			    rq->verb, name);
+		return 0;
+	}
+	return 0;
+}
+
 void
 control_client(struct spoold *sd, struct client *c)
 {
+	const struct request_type *rt;
+	struct request *rq;
 	struct msg m;
-	const char *verb;
-	int r;
+	char why[512];
+	int r, k;
 
 	r = msg_recv(c->fd, &m);
 	if (r == 0 || (r < 0 && errno != EBADMSG && errno != EAGAIN)) {
@@ -1215,41 +1398,28 @@ control_client(struct spoold *sd, struct client *c)
 			reply_error(c, "malformed request");
 		return;
 	}
-	verb = msg_field(&m, 0);
-	if (strcmp(verb, "as") == 0)
-		do_as(sd, c, &m);
-	else if (c->uid != getuid() && is_gsftpd(sd, c))
+	if ((k = proto_parse(PROTO_REQUEST, &m, why, sizeof(why))) < 0) {
+		log_warnx("control: uid %ld: %s", (long)c->uid, why);
+		reply_error(c, "%s", why);
+		goto done;
+	}
+	rt = &request_types[k];
+	if (rt->who != WHO_CONNECTION && rt->who != WHO_GSFTPD &&
+	    c->uid != getuid() && is_gsftpd(sd, c)) {
 		/* gsftpd's user has one role: its accounts'. */
 		reply_error(c, "gsftpd's user may only speak for an account"
 		    " ('as ACCOUNT' first)");
-	else if (strcmp(verb, "submit") == 0)
-		do_submit(sd, c, &m);
-	else if (strcmp(verb, "queue") == 0)
-		do_queue(sd, c, &m);
-	else if (strcmp(verb, "usage") == 0)
-		do_usage(sd, c);
-	else if (strcmp(verb, "cancel") == 0)
-		do_cancel(sd, c, &m);
-	else if (strcmp(verb, "wait") == 0)
-		do_wait(sd, c, &m);
-	else if (strcmp(verb, "send") == 0)
-		do_send(sd, c, &m);
-	else if (strcmp(verb, "resume-from") == 0)
-		do_resume_from(sd, c, &m);
-	else if (strcmp(verb, "cancel-jobs") == 0)
-		do_cancel_jobs(sd, c, &m);
-	else if (strcmp(verb, "pause") == 0 || strcmp(verb, "resume") == 0 ||
-	    strcmp(verb, "estop") == 0 || strcmp(verb, "ready") == 0)
-		do_printer_request(sd, c, &m);
-	else if (strcmp(verb, "hold") == 0 || strcmp(verb, "release") == 0 ||
-	    strcmp(verb, "priority") == 0 || strcmp(verb, "top") == 0 ||
-	    strcmp(verb, "move") == 0 || strcmp(verb, "reprint") == 0)
-		do_job_request(sd, c, &m);
-	else if (strcmp(verb, "accept") == 0 || strcmp(verb, "reject") == 0 ||
-	    strcmp(verb, "enable") == 0 || strcmp(verb, "disable") == 0)
-		do_dest_request(sd, c, &m);
-	else
-		reply_error(c, "unknown request '%s'", verb);
+		goto done;
+	}
+	rq = xcalloc(1, sizeof(*rq));
+	rq->m = &m;
+	rq->req = (enum req)k;
+	rq->verb = proto_name(PROTO_REQUEST, k);
+	if (request_target(sd, c, rt, rq) == 0 &&
+	    request_allowed(sd, c, rt, rq))
+		rt->fn(sd, c, rq);
+	free(rq);
+done:
 	if (m.fd >= 0)
 		close(m.fd);
 }

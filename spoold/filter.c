@@ -35,7 +35,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "jobstate.h"
 #include "log.h"
+#include "proto.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -161,7 +163,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	f->progress = -1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	log_info("%s: filter %s started, pid %ld", jname, name, (long)pid);
-	filter_send_one(f, "start");
+	filter_send_one(f, proto_filter_name(FEV_START));
 	goto done;
 fail:
 	if (in[0] >= 0) {
@@ -229,7 +231,7 @@ filter_event(struct spoold *sd, long id, const char *event)
 void
 filter_progress(struct spoold *sd, long id, long long done, long long size)
 {
-	char ev[32];
+	char ev[32], n[16];
 	size_t i;
 	int pc;
 
@@ -247,8 +249,9 @@ filter_progress(struct spoold *sd, long id, long long done, long long size)
 		if (f->job != id || f->in < 0 || f->progress == pc)
 			continue;
 		f->progress = pc;
-		snprintf(ev, sizeof(ev), "progress %d", pc);
-		filter_send_one(f, ev);
+		snprintf(n, sizeof(n), "%d", pc);
+		if (proto_filter_line(ev, sizeof(ev), FEV_PROGRESS, n) >= 0)
+			filter_send_one(f, ev);
 	}
 }
 
@@ -259,7 +262,9 @@ filter_job_end(struct spoold *sd, long id, const char *state)
 	char ev[64], n[32];
 	size_t i;
 
-	snprintf(ev, sizeof(ev), "end %s", state);
+	if (proto_filter_line(ev, sizeof(ev), FEV_END, state) < 0)
+		snprintf(ev, sizeof(ev), "%s %s", proto_filter_name(FEV_END),
+		    job_state_name(JOB_ABORTED));
 	for (i = 0; i < MAX_FILTERS; i++) {
 		struct filter *f = &sd->filters[i];
 

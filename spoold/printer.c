@@ -46,6 +46,7 @@
 #include "gcode.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "spoold.h"
 #include "util.h"
 
@@ -316,6 +317,28 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
 }
 
+/* A backend whose hello this spoold cannot follow (proto.h says why):
+ * logged, and the job it names, if the queue has it printing there,
+ * recorded stopped with the reason, since nobody follows it now.  A
+ * new backend is started as for one that did not greet us. */
+static void
+attach_refused(struct spoold *sd, struct printer *p,
+    const struct proto_hello *h, const char *why)
+{
+	struct job_row j;
+	char reason[400];
+
+	log_warnx("%s: cannot re-attach to the backend left running: %s;"
+	    " starting a new one", p->conf->name, why);
+	if (h->job == 0 || queue_get(sd, h->job, &j) <= 0 ||
+	    strcmp(j.state, "processing") != 0 ||
+	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) != 0)
+		return;
+	snprintf(reason, sizeof(reason), "not followed since spoold"
+	    " restarted: %s", why);
+	queue_set_state(sd, h->job, "stopped", reason, "spoold");
+}
+
 /* A backend left printing by an earlier spoold: connect to it and learn
  * the job it prints from its hello.  1 if attached. */
 static int
@@ -323,10 +346,12 @@ printer_attach(struct spoold *sd, struct printer *p)
 {
 	struct timeval tv = { .tv_sec = 5 };
 	struct sockaddr_un sun;
+	struct proto_hello h;
 	struct job_row j;
 	struct msg m;
 	char *path = xasprintf("%s/%s.sock", sd->dir_run, p->conf->name);
-	long pid, id, v;
+	char why[256];
+	long pid, id;
 	int fd;
 
 	memset(&sun, 0, sizeof(sun));
@@ -344,9 +369,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 		return 0;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (msg_recv(fd, &m) <= 0 || strcmp(msg_field(&m, 0), "hello") != 0 ||
-	    parse_long(msg_field(&m, 1), 1, LONG_MAX, &pid) < 0 ||
-	    parse_long(msg_field(&m, 2), 0, 2000000000L, &id) < 0) {
+	if (msg_recv(fd, &m) <= 0) {
 		log_warnx("%s: a backend left running did not greet us;"
 		    " starting a new one", p->conf->name);
 		close(fd);
@@ -354,6 +377,19 @@ printer_attach(struct spoold *sd, struct printer *p)
 	}
 	if (m.fd >= 0)
 		close(m.fd);
+	/* The hello checked by proto.h, its version too: a backend this
+	 * spoold cannot follow is named, and why. */
+	if (proto_hello_check(&m, &h, why, sizeof(why)) < 0) {
+		attach_refused(sd, p, &h, why);
+		close(fd);
+		return 0;
+	}
+	pid = h.pid;
+	id = h.job;
+	if (h.version != PROTO_VERSION)
+		log_info("%s: its backend %ld speaks protocol version %ld%s,"
+		    " which this spoold understands", p->conf->name, pid,
+		    h.version, h.version == 1 ? " (a hello without one)" : "");
 	tv.tv_sec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	p->sock = fd;
@@ -368,14 +404,10 @@ printer_attach(struct spoold *sd, struct printer *p)
 	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) == 0) {
 		p->job = id;
 		p->job_size = j.size;
-		if (parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0)
-			p->lines_done = v;
-		if (parse_long(msg_field(&m, 4), 0, 2000000000L, &v) == 0)
-			p->layer = v;
-		if (parse_long(msg_field(&m, 5), 0, LONG_MAX, &v) == 0)
-			p->bytes_done = v;
-		snprintf(p->activity, sizeof(p->activity), "%s",
-		    msg_field(&m, 6));
+		p->lines_done = h.lines;
+		p->layer = h.layer;
+		p->bytes_done = h.bytes;
+		snprintf(p->activity, sizeof(p->activity), "%s", h.activity);
 		queue_add_event(sd, id, "re-attached", "spoold restarted; the"
 		    " print went on", "spoold");
 		log_info("%s-%ld: re-attached to backend %ld: the print goes"

@@ -14,7 +14,11 @@
  *   says; a name name_is_safe() takes is one path component, not hidden;
  * - parse_hold()'s "+N" is N seconds, minutes, hours or days from now,
  *   "HH:MM" is after now; clean_text() leaves no control byte and only
- *   UTF-8, and changes nothing it has cleaned.
+ *   UTF-8, and changes nothing it has cleaned;
+ * - proto_parse() takes a message, in each protocol, exactly when its
+ *   name is that protocol's and its arguments are as many as the table
+ *   says, and says why otherwise; a hello proto_hello_check() takes is
+ *   of a version understood, from a process id above 0.
  * `make fuzz' builds and runs it; `make check' runs the seeds.
  */
 #include "config.h"
@@ -31,6 +35,7 @@
 
 #include "conf.h"
 #include "msg.h"
+#include "proto.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -206,6 +211,34 @@ check_request(const struct msg *m)
 	(void)verb;
 }
 
+/* The message read as each protocol's (proto.c). */
+static void
+check_proto(const struct msg *m)
+{
+	struct proto_hello h;
+	char why[256];
+	int s, k, want;
+
+	for (s = 0; s < PROTO_NSETS; s++) {
+		why[0] = '\0';
+		k = proto_parse((enum proto_set)s, m, why, sizeof(why));
+		want = proto_lookup((enum proto_set)s, m->field[0]);
+		if (want >= 0 && (m->nfields - 1 < proto_min((enum proto_set)s,
+		    want) || m->nfields - 1 > proto_max((enum proto_set)s,
+		    want)))
+			want = -1;
+		CHECK(k == want);
+		CHECK(k >= 0 || (why[0] != '\0' && strlen(why) <
+		    sizeof(why)));
+	}
+	if (proto_hello_check(m, &h, why, sizeof(why)) == 0) {
+		CHECK(h.version >= PROTO_VERSION_MIN &&
+		    h.version <= PROTO_VERSION);
+		CHECK(h.pid >= 1 && h.job >= 0 && h.activity != NULL);
+	} else
+		CHECK(why[0] != '\0');
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -261,5 +294,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	check_request(&m);
+	if (m.nfields >= 1)
+		check_proto(&m);
 	return 0;
 }

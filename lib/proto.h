@@ -1,0 +1,301 @@
+/*
+ * proto.h - the words of gspool's protocols, named once.
+ *
+ * spoold speaks three protocols.  Its clients (gprint, gqueue, gcancel,
+ * gpc, gsftpd) send requests over the control socket and read replies;
+ * each printer's backend and spoold send each other messages over the
+ * backend's socket; spoold writes a job's events to each of its filters'
+ * standard input, one a line.  The first two are lists of fields
+ * (msg.h): the first field names the message, the rest are its
+ * arguments.  Here each message is an enum with its name, the names of
+ * its arguments and how many it takes (min and max), and the position
+ * of each argument is a constant: code says MSG_PROGRESS_BYTES, not 4.
+ *
+ * proto_parse() is the one place a message's name and arity are
+ * checked: an unknown message, or one with an argument missing or too
+ * many, is refused with a reason that names the message and what is
+ * wrong ("cancel: ID is missing (cancel ID)"), which the caller logs or
+ * answers.
+ *
+ * Versions.  PROTO_VERSION is the protocol this build speaks; it goes
+ * up when a message is added or changes.  The backend's hello carries
+ * it last (a hello without one is version 1, what backends sent before
+ * versions were counted), and a client says "hello VERSION" first.  A
+ * peer speaking any version from PROTO_VERSION_MIN to PROTO_VERSION is
+ * understood: an argument is only ever added at the end of a message,
+ * so an older peer's shorter message still reads, and a newer spoold
+ * re-attaches to a backend an older one started, which is printing.  A
+ * peer newer than this build is refused with the two versions named,
+ * as is one older than PROTO_VERSION_MIN.
+ *
+ * Security: the fields come from other processes (a client is any
+ * local user).  Nothing here trusts them beyond counting them and
+ * comparing them with the names below; numbers are parsed by the
+ * caller with parse_long(), and by proto_hello_check() for the hello.
+ * Diagnostics: every refusal fills why with what was wrong, where.
+ */
+#ifndef GSPOOL_PROTO_H
+#define GSPOOL_PROTO_H
+
+#include <stddef.h>
+
+#define PROTO_VERSION		2	/* what this build speaks */
+#define PROTO_VERSION_MIN	1	/* the oldest it understands */
+
+struct msg;
+
+/* The protocols, each a set of messages. */
+enum proto_set {
+	PROTO_REQUEST,		/* client -> spoold */
+	PROTO_REPLY,		/* spoold -> client */
+	PROTO_TO_BACKEND,	/* spoold -> backend */
+	PROTO_FROM_BACKEND,	/* backend -> spoold */
+	PROTO_NSETS
+};
+
+/* Control requests (gspool(7)). */
+enum req {
+	REQ_HELLO,		/* VERSION */
+	REQ_AS,			/* ACCOUNT */
+	REQ_SUBMIT,		/* DEST TITLE [PRIORITY COPIES HOLD UNTIL] */
+	REQ_QUEUE,		/* [DEST [history]] */
+	REQ_USAGE,
+	REQ_CANCEL,		/* ID */
+	REQ_CANCEL_JOBS,	/* DEST USER */
+	REQ_WAIT,		/* ID */
+	REQ_HOLD,		/* ID [UNTIL] */
+	REQ_RELEASE,		/* ID */
+	REQ_PRIORITY,		/* ID N */
+	REQ_TOP,		/* ID */
+	REQ_MOVE,		/* ID DEST */
+	REQ_REPRINT,		/* ID */
+	REQ_PAUSE,		/* PRINTER */
+	REQ_RESUME,		/* PRINTER */
+	REQ_ESTOP,		/* PRINTER */
+	REQ_READY,		/* PRINTER */
+	REQ_RESUME_FROM,	/* ID LAYER */
+	REQ_SEND,		/* PRINTER GCODE */
+	REQ_ACCEPT,		/* DEST [REASON] */
+	REQ_REJECT,		/* DEST [REASON] */
+	REQ_ENABLE,		/* DEST [REASON] */
+	REQ_DISABLE,		/* DEST [REASON] */
+	REQ_N
+};
+
+/* The arguments' places: field 0 is the name. */
+#define REQ_ARG1		1	/* ID DEST PRINTER ACCOUNT VERSION */
+#define REQ_ARG2		2	/* UNTIL N DEST LAYER GCODE REASON */
+#define REQ_SUBMIT_DEST		1
+#define REQ_SUBMIT_TITLE	2
+#define REQ_SUBMIT_PRIORITY	3
+#define REQ_SUBMIT_COPIES	4
+#define REQ_SUBMIT_HOLD		5
+#define REQ_SUBMIT_UNTIL	6
+#define REQ_QUEUE_DEST		1
+#define REQ_QUEUE_HISTORY	2
+#define REQ_CANCEL_JOBS_DEST	1
+#define REQ_CANCEL_JOBS_USER	2
+
+/* Replies to clients. */
+enum reply {
+	REPLY_OK,		/* [...] */
+	REPLY_ERROR,		/* MESSAGE */
+	REPLY_DONE,		/* ID STATE REASON */
+	REPLY_PRINTER,		/* a printer row of queue */
+	REPLY_CLASS,		/* a class row */
+	REPLY_JOB,		/* a job row */
+	REPLY_REJECTED,		/* one of the caller's refused files */
+	REPLY_REFUSING,		/* WHY UNTIL */
+	REPLY_END,		/* the end of queue's rows */
+	REPLY_N
+};
+
+/* A printer row: printer NAME STATE MESSAGE JOB LINES ACTIVITY LAYER
+ * TEMPS BYTES SIZE ENABLED ACCEPTING DISABLED-WHY REJECTING-WHY
+ * DESCRIPTION STARTED ESTIMATE */
+#define ROW_PRINTER_NAME	1
+#define ROW_PRINTER_STATE	2
+#define ROW_PRINTER_MESSAGE	3
+#define ROW_PRINTER_JOB		4
+#define ROW_PRINTER_LINES	5
+#define ROW_PRINTER_ACTIVITY	6
+#define ROW_PRINTER_LAYER	7
+#define ROW_PRINTER_TEMPS	8
+#define ROW_PRINTER_BYTES	9
+#define ROW_PRINTER_SIZE	10
+#define ROW_PRINTER_ENABLED	11
+#define ROW_PRINTER_ACCEPTING	12
+#define ROW_PRINTER_DISABLED_WHY 13
+#define ROW_PRINTER_REJECTING_WHY 14
+#define ROW_PRINTER_DESCRIPTION	15
+#define ROW_PRINTER_STARTED	16
+#define ROW_PRINTER_ESTIMATE	17
+/* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
+ * REJECTING-WHY DESCRIPTION */
+#define ROW_CLASS_NAME		1
+#define ROW_CLASS_MEMBERS	2
+#define ROW_CLASS_ENABLED	3
+#define ROW_CLASS_ACCEPTING	4
+#define ROW_CLASS_DISABLED_WHY	5
+#define ROW_CLASS_REJECTING_WHY	6
+#define ROW_CLASS_DESCRIPTION	7
+/* A job row: job RANK OWNER ID DEST TITLE SIZE STATE LINES REASON META
+ * PRIORITY COPIES COPIES-DONE HOLD-UNTIL RAN-ON CREATED STARTED
+ * FINISHED LAYER ATTRS OWN */
+#define ROW_JOB_RANK		1
+#define ROW_JOB_OWNER		2
+#define ROW_JOB_ID		3
+#define ROW_JOB_DEST		4
+#define ROW_JOB_TITLE		5
+#define ROW_JOB_SIZE		6
+#define ROW_JOB_STATE		7
+#define ROW_JOB_LINES		8
+#define ROW_JOB_REASON		9
+#define ROW_JOB_META		10
+#define ROW_JOB_PRIORITY	11
+#define ROW_JOB_COPIES		12
+#define ROW_JOB_COPIES_DONE	13
+#define ROW_JOB_HOLD_UNTIL	14
+#define ROW_JOB_RAN_ON		15
+#define ROW_JOB_CREATED		16
+#define ROW_JOB_STARTED		17
+#define ROW_JOB_FINISHED	18
+#define ROW_JOB_LAYER		19
+#define ROW_JOB_ATTRS		20
+#define ROW_JOB_OWN		21
+/* done ID STATE REASON; error MESSAGE */
+#define REPLY_DONE_ID		1
+#define REPLY_DONE_STATE	2
+#define REPLY_DONE_REASON	3
+#define REPLY_ERROR_MESSAGE	1
+
+/* spoold to a backend (gspool-backend(8)). */
+enum to_backend {
+	TB_PRINT,		/* ID [between | resume LAYER LINES] + file */
+	TB_CANCEL,		/* ID */
+	TB_PAUSE,		/* ID */
+	TB_RESUME,		/* ID */
+	TB_ESTOP,
+	TB_UNPARK,		/* ID */
+	TB_SEND,		/* LINES */
+	TB_SCRIPT,		/* NAME TEXT */
+	TB_N
+};
+#define TB_ID			1
+#define TB_PRINT_HOW		2	/* "", between or resume */
+#define TB_PRINT_LAYER		3
+#define TB_PRINT_LINES		4
+#define TB_SEND_LINES		1
+#define TB_SCRIPT_NAME		1
+#define TB_SCRIPT_TEXT		2
+
+/* A backend to spoold. */
+enum from_backend {
+	FB_HELLO,		/* PID JOB LINES LAYER BYTES ACTIVITY [V] */
+	FB_STATUS,		/* STATE TEXT */
+	FB_TEMPS,		/* REPORT */
+	FB_PARK,		/* ID LAYER */
+	FB_HEATERS,		/* off WHY */
+	FB_MANUAL,		/* done|failed TEXT */
+	FB_PROGRESS,		/* ID LINES LAYER BYTES [Z] */
+	FB_COMPLAINT,		/* ID COUNT TEXT */
+	FB_ATTR,		/* ID NAME VALUE */
+	FB_JOB,			/* ID ACTIVITY REASON */
+	FB_END,			/* ID STATE REASON */
+	FB_N
+};
+#define FB_HELLO_PID		1
+#define FB_HELLO_JOB		2
+#define FB_HELLO_LINES		3
+#define FB_HELLO_LAYER		4
+#define FB_HELLO_BYTES		5
+#define FB_HELLO_ACTIVITY	6
+#define FB_HELLO_VERSION	7
+#define FB_STATUS_STATE		1
+#define FB_STATUS_TEXT		2
+#define FB_TEMPS_REPORT		1
+#define FB_HEATERS_HOW		1
+#define FB_HEATERS_WHY		2
+#define FB_MANUAL_HOW		1
+#define FB_MANUAL_TEXT		2
+#define FB_ID			1	/* park .. end: the job's id */
+#define FB_PARK_LAYER		2
+#define FB_PROGRESS_LINES	2
+#define FB_PROGRESS_LAYER	3
+#define FB_PROGRESS_BYTES	4
+#define FB_PROGRESS_Z		5
+#define FB_COMPLAINT_COUNT	2
+#define FB_COMPLAINT_TEXT	3
+#define FB_ATTR_NAME		2
+#define FB_ATTR_VALUE		3
+#define FB_JOB_ACTIVITY		2
+#define FB_JOB_REASON		3
+#define FB_END_STATE		2
+#define FB_END_REASON		3
+
+/* The events a filter reads, one a line (gspool-filter(7)). */
+enum filter_ev {
+	FEV_START,		/* start */
+	FEV_LAYER,		/* layer N z=Z */
+	FEV_PARKED,		/* parked N */
+	FEV_PROGRESS,		/* progress PERCENT */
+	FEV_PAUSED,		/* paused */
+	FEV_RESUMED,		/* resumed */
+	FEV_COMPLAINT,		/* complaint TEXT */
+	FEV_END,		/* end STATE */
+	FEV_N
+};
+
+/* A message's name, or NULL if m is out of the set's range. */
+const char *proto_name(enum proto_set, int m);
+/* Its arguments as gspool(7) writes them ("ID [UNTIL]"). */
+const char *proto_usage(enum proto_set, int m);
+/* The message named name in the set, or -1. */
+int	proto_lookup(enum proto_set, const char *name);
+/* How many arguments it takes. */
+int	proto_min(enum proto_set, int m);
+int	proto_max(enum proto_set, int m);
+
+/*
+ * The message m in the set, its name and arity checked: its enum, or -1
+ * with why saying what is wrong ("cancel: ID is missing (cancel ID)",
+ * "unknown request 'frobnicate'", "hold: 3 arguments, at most 2 (hold
+ * ID [UNTIL])").
+ */
+int	proto_parse(enum proto_set, const struct msg *m, char *why,
+	    size_t whysz);
+
+/* Is version v understood here?  0, or -1 with why naming both. */
+int	proto_version_check(const char *who, long v, char *why,
+	    size_t whysz);
+
+/* A client's "hello VERSION": its version, or -1 with why. */
+long	proto_client_hello(const struct msg *m, char *why, size_t whysz);
+
+/* What a backend says in its hello. */
+struct proto_hello {
+	long		 pid;
+	long		 job;		/* 0: none to follow */
+	long		 lines;
+	long		 layer;
+	long		 bytes;
+	const char	*activity;	/* in m */
+	long		 version;	/* 1 if it did not say */
+};
+
+/*
+ * A backend's first message to a spoold that re-attaches, checked: its
+ * name, its arity, its numbers and its version.  0 with h filled if
+ * spoold can follow it, or -1 with why saying exactly why not.
+ */
+int	proto_hello_check(const struct msg *m, struct proto_hello *h,
+	    char *why, size_t whysz);
+
+/* A filter event's name, or NULL. */
+const char *proto_filter_name(enum filter_ev);
+/* An event's line (without its newline): the name, and arg if not NULL
+ * or empty after a space.  The length, or -1 if it does not fit. */
+int	proto_filter_line(char *buf, size_t bufsz, enum filter_ev,
+	    const char *arg);
+
+#endif
