@@ -93,7 +93,7 @@ test_gcode_keys(void **state)
 	    "\tG1 Z5 (lift) F600\n"
 	    "cancel_gcode =\n"
 	    "resume_gcode = G90\n"
-	    "resume_gcode = G1 X1\n"), 0);
+	    "  G1 X1\n"), 0);
 	p = conf_printer(&c, "mk3");
 	assert_string_equal(p->script[CONF_PAUSE], "M400\nG91\nG1 Z5  F600");
 	assert_string_equal(p->script[CONF_CANCEL], "");
@@ -195,11 +195,11 @@ test_dialect_keys(void **state)
 
 	(void)state;
 	assert_int_equal(load(&c,
-	    "[printer mk3]\ndevice = /dev/null\nfirmware = prusa\n"
+	    "[printer mk3]\ndevice = /dev/a\nfirmware = prusa\n"
 	    "max_chamber = 60\ndialect_mismatch = warn\n"
 	    "bed_macro_params = BED, PLATE\n"
-	    "[printer vc]\ndevice = /dev/null\nfirmware = klipper\n"
-	    "[printer mini]\ndevice = /dev/null\n"
+	    "[printer vc]\ndevice = /dev/b\nfirmware = klipper\n"
+	    "[printer mini]\ndevice = /dev/c\n"
 	    "[class prusas]\nprinters = mk3\n"
 	    "[class all]\nprinters = mk3 vc\n"), 0);
 	p = conf_printer(&c, "mk3");
@@ -403,12 +403,15 @@ test_classes(void **state)
 	conf_free(&c);
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
 	    "max_startups = 20:30:10\nuser = root\n"
-	    "max_startups_per_address = 0\n[spool]\nuser = same\n[sftp]\n"
-	    "user = same\n"), 4);
+	    "max_startups_per_address = 0\n[spool]\nuser = same\n"), 3);
 	assert_non_null(strstr(reports, ":4: max_startups: '20:30:10' is not"));
 	assert_non_null(strstr(reports, ":5: user: gsftpd may not run as root"));
 	assert_non_null(strstr(reports, ":6: max_startups_per_address: '0'"));
-	assert_non_null(strstr(reports, ":10: [sftp] user is spoold's own user same"));
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 20\n[spool]\nuser = same\n[sftp]\n"
+	    "user = same\n"), 1);
+	assert_non_null(strstr(reports, ":8: [sftp] user is spoold's own user same"));
 	conf_free(&c);
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
 	    "max_startups = 10:101:20\n"), 1);
@@ -432,31 +435,34 @@ test_absurd_numbers(void **state)
 	r = load(&c,
 	    "[printer a]\ndevice = /dev/a\n"
 	    "build_volume = nan 200 200\n"			/* 3 */
-	    "build_volume = 200 inf 200\n"
-	    "build_volume = 200 200 1e308\n"
 	    "build_min = -nan 0 0\n"
-	    "build_min = 0 -1e300 0\n"			/* 7 */
-	    "build_volume = 0x1p2000 1 1\n"
-	    "[spool]\nkeep_rejected = forever\n"		/* 10 */
+	    "[printer b]\ndevice = /dev/b\n"
+	    "build_volume = 200 inf 200\n"			/* 7 */
+	    "build_min = 0 -1e300 0\n"
+	    "[printer c]\ndevice = /dev/c\n"
+	    "build_volume = 200 200 1e308\n"			/* 11 */
+	    "[printer d]\ndevice = /dev/d\n"
+	    "build_volume = 0x1p2000 1 1\n"			/* 14 */
+	    "[spool]\nkeep_rejected = forever\n"		/* 16 */
 	    "keep_files = 99999999999999999999d\n"
 	    "max_rejections = -1\nrejection_window = 0\n"
-	    "max_job_size = 9223372036854775807T\n"		/* 14 */
+	    "max_job_size = 9223372036854775807T\n"		/* 20 */
 	    "max_user_jobs = 99999999999999999999\n");
 	assert_int_equal(r, 12);
 	assert_non_null(strstr(reports, ":3: build_volume: 'nan 200 200': each"
 	    " number must be finite, at most 100000 mm from 0"));
-	assert_non_null(strstr(reports, ":4: build_volume: '200 inf 200'"));
-	assert_non_null(strstr(reports, ":5: build_volume: '200 200 1e308'"));
-	assert_non_null(strstr(reports, ":6: build_min: '-nan 0 0'"));
-	assert_non_null(strstr(reports, ":7: build_min: '0 -1e300 0'"));
-	assert_non_null(strstr(reports, ":8: build_volume: '0x1p2000 1 1'"));
-	assert_non_null(strstr(reports, ":10: keep_rejected: 'forever' is not"
+	assert_non_null(strstr(reports, ":7: build_volume: '200 inf 200'"));
+	assert_non_null(strstr(reports, ":11: build_volume: '200 200 1e308'"));
+	assert_non_null(strstr(reports, ":4: build_min: '-nan 0 0'"));
+	assert_non_null(strstr(reports, ":8: build_min: '0 -1e300 0'"));
+	assert_non_null(strstr(reports, ":14: build_volume: '0x1p2000 1 1'"));
+	assert_non_null(strstr(reports, ":16: keep_rejected: 'forever' is not"
 	    " a time"));
-	assert_non_null(strstr(reports, ":11: keep_files: '99999999999999999999d'"));
-	assert_non_null(strstr(reports, ":12: max_rejections: '-1'"));
-	assert_non_null(strstr(reports, ":13: rejection_window: '0'"));
-	assert_non_null(strstr(reports, ":14: max_job_size:"));
-	assert_non_null(strstr(reports, ":15: max_user_jobs:"));
+	assert_non_null(strstr(reports, ":17: keep_files: '99999999999999999999d'"));
+	assert_non_null(strstr(reports, ":18: max_rejections: '-1'"));
+	assert_non_null(strstr(reports, ":19: rejection_window: '0'"));
+	assert_non_null(strstr(reports, ":20: max_job_size:"));
+	assert_non_null(strstr(reports, ":21: max_user_jobs:"));
 	/* The bad lines left the defaults. */
 	assert_int_equal(c.keep_rejected, 7 * 86400);
 	assert_int_equal(c.max_rejections, 50);
