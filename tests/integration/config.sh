@@ -183,7 +183,9 @@ printf '[spool]\nbackend_dir = %s/none\n[printer mk3]\ndevice = %s/tty0\n' "$T" 
 grep -q "nobackend.conf:4: device: its backend $T/none/serial: No such file or directory" "$T/out" ||
 	fail "spoold -n said: $(cat "$T/out")"
 
-# The commands report a broken configuration too.
+# The commands report a broken configuration too, in what they read
+# ([spool] directory; not the unknown key of line 3, spoold's to report).
 "$GQUEUE" -c "$T/bad.conf" > "$T/out" 2>&1 && fail "gqueue accepted a bad configuration"
-grep -q "bad.conf:3: unknown key" "$T/out" || fail "gqueue said: $(cat "$T/out")"
+grep -q "bad.conf:2: directory: 'relative/path' must be an absolute path" "$T/out" || fail "gqueue said: $(cat "$T/out")"
+grep -q "bad.conf:3:" "$T/out" && fail "gqueue checked a key it does not read: $(cat "$T/out")"
 echo "PASS"
