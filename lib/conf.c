@@ -189,16 +189,17 @@ conf_reader(char *str, int num, void *stream)
 	}
 	cp->in_script = 0;
 	if (*s == '[') {
-		/* The commands read [spool] only: another section's
-		 * mistakes are not theirs to report. */
-		cp->quiet = cp->client && strncmp(s, "[spool]", 7) != 0;
 		if ((p = strchr(s, ']')) == NULL) {
+			/* libinih stays in the section before. */
 			conf_error(cp, cp->line, "section header without ']'");
 			cp->reported_line = cp->line;
 			str[0] = '\0';
 		} else {
 			cp->section_line = cp->line;
 			cp->have_key = 0;
+			/* The commands read [spool] only: another
+			 * section's mistakes are not theirs to report. */
+			cp->quiet = cp->client && strncmp(s, "[spool]", 7) != 0;
 		}
 		return str;
 	}
