@@ -1,11 +1,16 @@
 /*
  * client.c - connect a command to spoold.
  *
- * The configuration is read only for the socket's path; its errors are
- * printed so a user sees why a command cannot work.  A command says
- * first which protocol it speaks ("hello VERSION", proto.h): a spoold
- * that cannot understand it says why, and one older than versions
- * (which knows no hello) is spoken to as version 1.
+ * The configuration is read only for what a command needs, as CUPS's
+ * commands never read cupsd.conf: the socket's path, the default
+ * destination and the names of the printers and classes
+ * (conf_load_client()).  A mistake elsewhere in the file is spoold's to
+ * report, and does not lock users out while spoold runs; one in what is
+ * read is printed with its line, so a user sees why a command cannot
+ * work.  A command says first which protocol it speaks ("hello
+ * VERSION", proto.h): a spoold that cannot understand it says why, and
+ * one older than versions (which knows no hello) is spoken to as
+ * version 1.
  *
  * Security: spoold is trusted, but its replies are read as bounded
  * messages (msg.c), and a field that is missing reads as empty.
@@ -75,7 +80,7 @@ client_connect(const char *opt, struct conf *c)
 	struct sockaddr_un sun;
 	int fd;
 
-	if (conf_load(c, conf_path(opt), client_report, NULL) != 0)
+	if (conf_load_client(c, conf_path(opt), client_report, NULL) != 0)
 		goto fail;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -123,14 +128,25 @@ client_job_id(const char *arg)
 const char *
 client_dest(const char *opt, const struct conf *c)
 {
+	static const char *const vars[] = { "GSPOOL_PRINTER", "PRINTER" };
 	const char *env;
+	size_t i;
 
 	if (opt != NULL && *opt != '\0')
 		return opt;
-	if ((env = getenv("GSPOOL_PRINTER")) != NULL && *env != '\0')
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if ((env = getenv(vars[i])) == NULL || *env == '\0')
+			continue;
+		/* PRINTER may be set for CUPS on the same machine: say
+		 * where the name came from. */
+		if (c->nprinters + c->nclasses > 0 &&
+		    conf_printer(c, env) == NULL && conf_class(c, env) == NULL) {
+			log_warnx("%s=%s (from the environment) is not a printer"
+			    " or class of %s", vars[i], env, c->file);
+			exit(EXIT_USAGE);
+		}
 		return env;
-	if ((env = getenv("PRINTER")) != NULL && *env != '\0')
-		return env;
+	}
 	return c->default_printer;
 }
 

@@ -17,8 +17,8 @@
 				   configuration cannot be read */
 
 /*
- * Load the configuration (conf_path(opt)) and connect to spoold's
- * control socket.  Errors are printed; returns the socket or -1.
+ * Load what the commands read of the configuration (conf_path(opt),
+ * conf_load_client()) and connect to spoold's control socket.  Errors are printed; returns the socket or -1.
  * On success *c holds the configuration (conf_free() it).
  */
 int	client_connect(const char *opt, struct conf *c);
@@ -26,7 +26,9 @@ int	client_connect(const char *opt, struct conf *c);
 void	client_report(const char *msg, void *arg);
 
 /* The destination: -P, else $GSPOOL_PRINTER, else $PRINTER, else the
- * configuration's default printer. */
+ * configuration's default printer.  A name from the environment that is
+ * not a printer or class of c is reported, naming its variable, and the
+ * command exits (EXIT_USAGE). */
 const char *client_dest(const char *opt, const struct conf *c);
 
 /*

@@ -1,17 +1,42 @@
 /*
  * conf.c - read and check gspool.conf.
  *
- * The syntax is INI, parsed by libinih; this file knows the keys.  Every
- * error is reported with its line number and parsing goes on, so one run
- * of "spoold -n" shows them all.  libinih does not give line numbers to
- * its handler, so the reader function that feeds it counts lines, and
- * also catches lines libinih would reject without telling which.
+ * The syntax is INI, parsed by libinih; this file knows the keys.  Each
+ * section has a table (spool_keys[] and the others below): a key's name,
+ * its type, where its value is kept, its bounds and its default, in one
+ * row, so a key is added, bounded or documented in one place.  Reading a
+ * value, setting the defaults of a new section and freeing are each one
+ * switch over the types; only keys with a structure of their own (a
+ * device, a build volume, lists of commands or of printers) have
+ * helpers.  gspool.conf(5) lists exactly the tables' keys: conf-keys.sh
+ * holds the page against conf_keys().
+ *
+ * libinih does not give line numbers to its handler, so the reader
+ * function that feeds it counts lines, and also catches lines libinih
+ * would reject without telling which.  Where each key was set is kept
+ * (conf_line()): a key set twice is an error naming both lines rather
+ * than the last value silently winning, and the checks across sections
+ * (keep_files against keep_jobs, one device for two printers) name the
+ * line at fault.
+ *
+ * The commands read the file through conf_load_client(): [spool]'s
+ * socket, directory and default_printer, and the names of printers and
+ * classes; every other key and section is skipped unchecked, so a
+ * mistake there (spoold's to report, and spoold may well be running on
+ * the previous file) does not lock users out.  CUPS's commands never read
+ * cupsd.conf at all.
  *
  * Security: the file is trusted as far as the administrator is, but a
- * mistake in it must never crash a daemon: every value is checked.
+ * mistake in it must never crash a daemon: every value is checked, and
+ * tests/fuzz/fuzz_conf.c feeds it arbitrary bytes.  The commands read it
+ * as any user, but take nothing from it beyond a socket to connect to.
  *
- * Diagnostics: each error is "FILE:LINE: what", through the caller's
- * report function; the count of errors is returned.
+ * Diagnostics: every error is reported as "FILE:LINE: what" and parsing
+ * goes on, so one run of "spoold -n" shows them all; an unknown key or
+ * section says which one was probably meant (the nearest by edit
+ * distance), or in which section a key belongs.  conf_check_host()
+ * looks beyond the file for spoold -n: the programs it names, and the
+ * devices (a missing one is only a warning).
  */
 #include "config.h"
 
@@ -25,6 +50,8 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -38,9 +65,9 @@ struct conf_parse {
 	unsigned	 section_line;
 	unsigned	 reported_line;	/* a syntax error we reported */
 	unsigned	 dup_line;	/* a duplicate section reported */
-	unsigned	 default_line;	/* where default_printer was set */
-	unsigned	 keep_line;	/* where keep_jobs or keep_files was */
-	unsigned	 user_line;	/* where [spool] or [sftp] user was */
+	unsigned	 key_line;	/* the last line that began a key */
+	int		 client;	/* conf_load_client() */
+	int		 quiet;		/* a section the commands skip */
 	int		 in_script;	/* the last key was a G-code key */
 	int		 have_key;	/* a key since the last header */
 	int		 nerrors;
@@ -53,23 +80,47 @@ struct conf_parse {
 static void conf_class_policy(struct conf_parse *, struct conf_class *);
 static void conf_error(struct conf_parse *, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static void conf_warn(struct conf_parse *, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+conf_vreport(struct conf_parse *cp, unsigned line, const char *what,
+    const char *fmt, va_list ap)
+{
+	char msg[512], full[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (line)
+		snprintf(full, sizeof(full), "%s:%u: %s%s", cp->conf->file,
+		    line, what, msg);
+	else
+		snprintf(full, sizeof(full), "%s: %s%s", cp->conf->file, what,
+		    msg);
+	cp->report(full, cp->arg);
+}
 
 static void
 conf_error(struct conf_parse *cp, unsigned line, const char *fmt, ...)
 {
-	char msg[512], full[1024];
+	va_list ap;
+
+	if (cp->quiet)
+		return;
+	va_start(ap, fmt);
+	conf_vreport(cp, line, "", fmt, ap);
+	va_end(ap);
+	cp->nerrors++;
+}
+
+/* Not counted: spoold -n's warnings. */
+static void
+conf_warn(struct conf_parse *cp, unsigned line, const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	conf_vreport(cp, line, "warning: ", fmt, ap);
 	va_end(ap);
-	if (line)
-		snprintf(full, sizeof(full), "%s:%u: %s", cp->conf->file, line,
-		    msg);
-	else
-		snprintf(full, sizeof(full), "%s: %s", cp->conf->file, msg);
-	cp->nerrors++;
-	cp->report(full, cp->arg);
 }
 
 /* libinih's reader: a line at a time, counting lines and catching bad
@@ -139,12 +190,16 @@ conf_reader(char *str, int num, void *stream)
 	cp->in_script = 0;
 	if (*s == '[') {
 		if ((p = strchr(s, ']')) == NULL) {
+			/* libinih stays in the section before. */
 			conf_error(cp, cp->line, "section header without ']'");
 			cp->reported_line = cp->line;
 			str[0] = '\0';
 		} else {
 			cp->section_line = cp->line;
 			cp->have_key = 0;
+			/* The commands read [spool] only: another
+			 * section's mistakes are not theirs to report. */
+			cp->quiet = cp->client && strncmp(s, "[spool]", 7) != 0;
 		}
 		return str;
 	}
@@ -157,6 +212,7 @@ conf_reader(char *str, int num, void *stream)
 	while (p > s && (p[-1] == ' ' || p[-1] == '\t'))
 		p--;
 	cp->have_key = p > s;
+	cp->key_line = cp->line;
 	cp->in_script = (p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0) ||
 	    (p - s == 12 && strncmp(s, "between_jobs", 12) == 0);
 	return str;
@@ -166,59 +222,68 @@ const char *const conf_script_names[CONF_SCRIPTS] = {
 	"pause", "resume", "cancel", "between", "park", "unpark",
 };
 
-/* Park: finish the moves, retract, lift.  Resume: the backend moves the
- * head back over the print, then this, then restores E and the modes.
- * Cancel: heaters, fan and motors off, the head lifted clear. */
-static const char *const script_defaults[CONF_SCRIPTS] = {
-	"M400\nM83\nG1 E-2 F2700\nG91\nG1 Z10 F600\nG90",
-	"M83\nG1 E2 F2700",
-	"M104 S0\nM140 S0\nM107\nG91\nG1 Z10 F600\nG90\nM84",
-	"",
-	"",
-	"",
+/*
+ * The keys.  Each section has a table: a key's name, its type, where it
+ * is kept in the section's object, its bounds and its default, side by
+ * side; what a type means is in conf_set() (reading), conf_defaults()
+ * (the defaults) and conf_free_keys() (freeing).  Keys with a structure
+ * of their own (a device, a build volume, a list of commands) have a
+ * helper, set, and free when what they keep is theirs to free.
+ */
+enum conf_type {
+	CT_STR,		/* char *: any text */
+	CT_PATH,	/* char *: an absolute path */
+	CT_INT,		/* int: a whole number from min to max */
+	CT_LONG,	/* long: the same */
+	CT_MSEC,	/* long: whole seconds from min to max, kept in ms */
+	CT_SIZE,	/* long long: bytes ("500M"), min or more */
+	CT_TIME,	/* long: seconds ("30d"), from min to max */
+	CT_BOOL,	/* int: yes or no */
+	CT_WORD,	/* char * (or char[max]): one of words */
+	CT_CHOICE,	/* int: which of words */
+	CT_SCRIPT,	/* char *: G-code lines, script number min */
+	CT_FUNC,	/* set() reads it; defs is given to set() */
 };
 
-static struct conf_printer *
-conf_add_printer(struct conf_parse *cp, const char *name)
-{
-	struct conf *c = cp->conf;
-	struct conf_printer *p;
-	int i;
+struct conf_key {
+	const char	*name;
+	enum conf_type	 type;
+	size_t		 off;		/* in the section's object */
+	long long	 min, max;
+	long long	 def;		/* a number's default, if hasdef */
+	int		 hasdef;
+	const char	*defs;		/* a text's default, or NULL */
+	const char *const *words;	/* CT_WORD, CT_CHOICE */
+	void		(*set)(struct conf_parse *, void *,
+			    const struct conf_key *, const char *);
+	void		(*free)(void *, const struct conf_key *);
+	int		 client;	/* read by the commands too */
+};
 
-	if ((p = conf_printer(c, name)) != NULL) {
-		/* libinih calls once per key: report a second section of
-		 * the same name once, at its header. */
-		if (p->line != cp->section_line &&
-		    cp->dup_line != cp->section_line) {
-			cp->dup_line = cp->section_line;
-			conf_error(cp, cp->section_line, "[printer %s] is"
-			    " already defined at line %u", name, p->line);
-		}
-		return p;
-	}
-	c->printers = xrealloc(c->printers,
-	    (c->nprinters + 1) * sizeof(*c->printers));
-	p = &c->printers[c->nprinters++];
-	memset(p, 0, sizeof(*p));
-	p->name = xstrdup(name);
-	p->baud = 115200;
-	p->handshake_timeout = 10;
-	p->reconnect_interval = 2;
-	p->window = 4;
-	p->rx_buffer = 128;
-	p->ok_timeout = 30;
-	p->max_timeouts = 5;
-	p->resend_ok = xstrdup("auto");
-	p->park_timeout = 5;
-	p->heaters_off_after = 600;
-	snprintf(p->on_unknown_command, sizeof(p->on_unknown_command), "pause");
-	gcode_policy_default(&p->policy);
-	analyse_policy_default(&p->check);
-	for (i = 0; i < CONF_SCRIPTS; i++)
-		p->script[i] = xstrdup(script_defaults[i]);
-	p->line = cp->section_line;
-	return p;
-}
+struct conf_section {
+	const char	*name;		/* "spool", or "printer" of [printer NAME] */
+	int		 named;
+	int		 no_empty;	/* an empty value is an error */
+	const struct conf_key *keys;
+	size_t		 nkeys;
+	/* The object a key of [NAME] or [name NAME] goes to, made by its
+	 * first key; NULL if the name is wrong (reported). */
+	void		*(*object)(struct conf_parse *, const char *name);
+};
+
+/* Where a key was set: for one run's duplicates, and conf_line(). */
+struct conf_seen {
+	const struct conf_section *sec;
+	char		*name;		/* of [printer NAME], or NULL */
+	const struct conf_key *key;
+	unsigned	 line;
+};
+
+#define TEN_YEARS	(10LL * 366 * 86400)	/* parse_duration()'s most */
+#define DAYS(n)		((n) * 86400LL)
+
+static void	*conf_at(void *obj, const struct conf_key *k);
+static void	 conf_free_ptr(void *, const struct conf_key *);
 
 static int
 conf_number(struct conf_parse *cp, const char *key, const char *value,
@@ -232,68 +297,9 @@ conf_number(struct conf_parse *cp, const char *key, const char *value,
 	return 0;
 }
 
-static void
-conf_set_str(char **dst, const char *value)
-{
-	free(*dst);
-	*dst = xstrdup(value);
-}
-
-/* Split "serial:PATH?baud=N" or "PATH" into path and baud. */
-static void
-conf_device(struct conf_parse *cp, struct conf_printer *p, const char *value)
-{
-	const char *path = value, *q;
-	long baud;
-
-	conf_set_str(&p->device, value);
-	if (strncmp(path, "tcp://", 6) == 0) {
-		char host[256], port[8];
-		long pn;
-
-		free(p->device_path);
-		p->device_path = xstrdup(path);
-		if (tcp_split(path, host, sizeof(host), port,
-		    sizeof(port)) < 0 || parse_long(port, 1, 65535, &pn) < 0)
-			conf_error(cp, cp->line, "device: '%s': expected"
-			    " tcp://HOST:PORT with a port from 1 to 65535",
-			    value);
-		return;
-	}
-	if (strncmp(path, "serial:", 7) == 0)
-		path += 7;
-	else if (strchr(path, ':') != NULL && path[0] != '/') {
-		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
-		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT or an"
-		    " absolute path)",
-		    value);
-		return;
-	}
-	free(p->device_path);
-	p->device_path = NULL;
-	if ((q = strchr(path, '?')) != NULL) {
-		if (strncmp(q + 1, "baud=", 5) != 0) {
-			conf_error(cp, cp->line, "device: '%s': the only option"
-			    " is ?baud=N", value);
-			return;
-		}
-		if (conf_number(cp, "device: baud", q + 6, 50, 4000000,
-		    &baud) < 0)
-			return;
-		p->baud = baud;
-		p->device_path = strndup(path, (size_t)(q - path));
-		if (p->device_path == NULL)
-			abort();
-	} else
-		p->device_path = xstrdup(path);
-	if (p->device_path[0] != '/')
-		conf_error(cp, cp->line, "device: '%s': the path must be"
-		    " absolute", value);
-}
 
 /* build_volume = X Y Z (the far corner, mm); build_min = X Y Z (the
  * near corner, 0 0 0 unless given). */
-#define CONF_VOLUME_MAX	100000
 static void
 conf_volume(struct conf_parse *cp, struct conf_printer *p, const char *key,
     const char *value)
@@ -333,7 +339,7 @@ conf_volume(struct conf_parse *cp, struct conf_printer *p, const char *key,
 /* One line of a script key: checked as a job line would be (the same
  * lexer and the printer's heater limits), comments dropped, appended.
  * The first line given replaces the default; later lines (libinih's
- * continuation lines, or the key repeated) add to it. */
+ * continuation lines: the key itself is given once) add to it. */
 static void
 conf_script(struct conf_parse *cp, struct conf_printer *p, int which,
     const char *key, const char *value)
@@ -449,92 +455,6 @@ parse_yesno(const char *s)
 	return -1;
 }
 
-/* filters = NAME ...: programs in filter_dir, run beside each job. */
-static void
-conf_filters(struct conf_parse *cp, struct conf_printer *p, const char *value)
-{
-	char *list = xstrdup(value), *w, *save;
-
-	for (w = strtok_r(list, " \t,", &save); w != NULL;
-	    w = strtok_r(NULL, " \t,", &save)) {
-		if (!name_is_safe(w, CONF_NAME_MAX))
-			conf_error(cp, cp->line, "filters: '%s' is not a filter"
-			    " name", w);
-		else if (p->nfilters == CONF_FILTERS)
-			conf_error(cp, cp->line, "filters: more than %d",
-			    CONF_FILTERS);
-		else
-			p->filters[p->nfilters++] = xstrdup(w);
-	}
-	free(list);
-}
-
-static void
-conf_class_section(struct conf_parse *cp, const char *name, const char *key,
-    const char *value)
-{
-	struct conf *c = cp->conf;
-	struct conf_class *k;
-	char *list, *w, *save;
-
-	if ((k = conf_class(c, name)) == NULL) {
-		c->classes = xrealloc(c->classes,
-		    (c->nclasses + 1) * sizeof(*c->classes));
-		k = &c->classes[c->nclasses++];
-		memset(k, 0, sizeof(*k));
-		k->name = xstrdup(name);
-		k->line = cp->section_line;
-	}
-	if (strcmp(key, "description") == 0) {
-		conf_set_str(&k->description, value);
-		return;
-	}
-	if (strcmp(key, "printers") != 0) {
-		conf_error(cp, cp->line, "unknown key '%s' in [class %s]", key,
-		    name);
-		return;
-	}
-	list = xstrdup(value);
-	for (w = strtok_r(list, " \t,", &save); w != NULL;
-	    w = strtok_r(NULL, " \t,", &save)) {
-		if (!name_is_safe(w, CONF_NAME_MAX)) {
-			conf_error(cp, cp->line, "printers: '%s' is not a"
-			    " printer name", w);
-			continue;
-		}
-		if (conf_class_has(k, w)) {
-			conf_error(cp, cp->line, "printers: %s is named twice",
-			    w);
-			continue;
-		}
-		k->members = xrealloc(k->members,
-		    (k->nmembers + 1) * sizeof(*k->members));
-		k->members[k->nmembers++] = xstrdup(w);
-	}
-	free(list);
-}
-
-/* Keys shared by [sftp] (defaults) and [account NAME]. */
-static int
-conf_account_limit(struct conf_parse *cp, const char *key, const char *value,
-    long long *quota, long long *max_file, long *max_sessions)
-{
-	long v;
-
-	if (strcmp(key, "quota") == 0 || strcmp(key, "max_file") == 0) {
-		if (parse_size(value, key[0] == 'q' ? quota : max_file) < 0)
-			conf_error(cp, cp->line, "%s: '%s' is not a size such"
-			    " as 500M or 2G", key, value);
-		return 1;
-	}
-	if (strcmp(key, "max_sessions") == 0) {
-		if (conf_number(cp, key, value, 1, 1000, &v) == 0)
-			*max_sessions = v;
-		return 1;
-	}
-	return 0;
-}
-
 /* "BEGIN:RATE:FULL", OpenSSH's MaxStartups, or "FULL" alone. */
 static int
 conf_startups(const char *value, long *begin, long *rate, long *full)
@@ -560,128 +480,892 @@ conf_startups(const char *value, long *begin, long *rate, long *full)
 	return 0;
 }
 
-static void
-conf_sftp_key(struct conf_parse *cp, const char *key, const char *value)
+static void *
+conf_at(void *obj, const struct conf_key *k)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-		long min, max;
-	} times[] = {
-		{ "login_grace", offsetof(struct conf_sftp, login_grace), 1,
-		    3600 },
-		{ "idle_timeout", offsetof(struct conf_sftp, idle_timeout), 1,
-		    86400 },
-		{ "stall_timeout", offsetof(struct conf_sftp, stall_timeout),
-		    1, 3600 },
-		{ "ban_time", offsetof(struct conf_sftp, ban_time), 0,
-		    86400 * 30 },
-	}, counts[] = {
-		{ "max_connections", offsetof(struct conf_sftp,
-		    max_connections), 1, 10000 },
-		{ "max_per_address", offsetof(struct conf_sftp,
-		    max_per_address), 1, 10000 },
-		{ "max_auth_failures", offsetof(struct conf_sftp,
-		    max_auth_failures), 1, 10000 },
-	};
-	struct conf_sftp *s = &cp->conf->sftp;
-	size_t i;
-	long v;
-
-	if (value[0] == '\0') {
-		conf_error(cp, cp->line, "%s: empty value", key);
-		return;
-	}
-	if (strcmp(key, "listen") == 0) {
-		conf_set_str(&s->listen, value);
-		return;
-	}
-	if (strcmp(key, "host_key") == 0) {
-		conf_set_str(&s->host_key, value);
-		return;
-	}
-	if (strcmp(key, "user") == 0) {
-		if (strcmp(value, "root") == 0)
-			conf_error(cp, cp->line, "user: gsftpd may not run as"
-			    " root");
-		else {
-			conf_set_str(&s->user, value);
-			cp->user_line = cp->line;
-		}
-		return;
-	}
-	if (strcmp(key, "max_startups") == 0) {
-		if (conf_startups(value, &s->startups_begin,
-		    &s->startups_rate, &s->startups_full) < 0)
-			conf_error(cp, cp->line, "max_startups: '%s' is not"
-			    " BEGIN:RATE:FULL (logins in progress from which"
-			    " RATE percent are dropped, 1 <= BEGIN <= FULL <="
-			    " 10000, RATE up to 100) or a count", value);
-		return;
-	}
-	if (strcmp(key, "max_startups_per_address") == 0) {
-		if (conf_number(cp, key, value, 1, 10000, &v) == 0)
-			s->startups_per_address = v;
-		return;
-	}
-	if (strcmp(key, "max_memory") == 0) {
-		if (parse_size(value, &s->max_memory) < 0 ||
-		    s->max_memory < (16LL << 20))
-			conf_error(cp, cp->line, "max_memory: '%s' is not a"
-			    " size of 16M or more", value);
-		return;
-	}
-	if (conf_account_limit(cp, key, value, &s->quota, &s->max_file,
-	    &s->max_sessions))
-		return;
-	for (i = 0; i < sizeof(times) / sizeof(times[0]); i++)
-		if (strcmp(key, times[i].key) == 0) {
-			if (parse_duration(value, &v) < 0 || v < times[i].min ||
-			    v > times[i].max)
-				conf_error(cp, cp->line, "%s: '%s' is not a time"
-				    " from %lds to %lds", key, value,
-				    times[i].min, times[i].max);
-			else
-				*(long *)(void *)((char *)s + times[i].off) = v;
-			return;
-		}
-	for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-		if (strcmp(key, counts[i].key) == 0) {
-			if (conf_number(cp, key, value, counts[i].min,
-			    counts[i].max, &v) == 0)
-				*(long *)(void *)((char *)s + counts[i].off) = v;
-			return;
-		}
-	conf_error(cp, cp->line, "unknown key '%s' in [sftp]", key);
+	return (char *)obj + k->off;
 }
 
 static void
-conf_account_key(struct conf_parse *cp, const char *name, const char *key,
+conf_free_ptr(void *obj, const struct conf_key *k)
+{
+	char **s = conf_at(obj, k);
+
+	free(*s);
+	*s = NULL;
+}
+
+static void
+conf_set_str(char **dst, const char *value)
+{
+	free(*dst);
+	*dst = xstrdup(value);
+}
+
+/* "30d": a duration as a person writes it, for the errors. */
+static void
+fmt_duration(char *buf, size_t size, long long s)
+{
+	if (s == TEN_YEARS)
+		snprintf(buf, size, "ten years");
+	else if (s != 0 && s % 86400 == 0)
+		snprintf(buf, size, "%lldd", s / 86400);
+	else if (s != 0 && s % 3600 == 0)
+		snprintf(buf, size, "%lldh", s / 3600);
+	else if (s != 0 && s % 60 == 0)
+		snprintf(buf, size, "%lldm", s / 60);
+	else
+		snprintf(buf, size, "%llds", s);
+}
+
+/* "continue, pause or abort". */
+static void
+fmt_words(char *buf, size_t size, const char *const *w)
+{
+	size_t i, n;
+
+	buf[0] = '\0';
+	for (n = 0; w[n] != NULL; n++)
+		;
+	for (i = 0; i < n; i++)
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", w[i]);
+}
+
+static int
+conf_word(const char *const *w, const char *value)
+{
+	int i;
+
+	for (i = 0; w[i] != NULL; i++)
+		if (strcmp(w[i], value) == 0)
+			return i;
+	return -1;
+}
+
+/* One key's value, read as its type says. */
+static void
+conf_set(struct conf_parse *cp, void *obj, const struct conf_key *k,
     const char *value)
+{
+	void *at = conf_at(obj, k);
+	char a[32], b[32], words[128];
+	long long ll;
+	long v;
+	int i;
+
+	switch (k->type) {
+	case CT_PATH:
+		if (value[0] != '/')
+			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
+			    " path", k->name, value);
+		/* FALLTHROUGH */
+	case CT_STR:
+		conf_set_str(at, value);
+		break;
+	case CT_INT:
+	case CT_LONG:
+	case CT_MSEC:
+		if (conf_number(cp, k->name, value, (long)k->min, (long)k->max,
+		    &v) < 0)
+			break;
+		if (k->type == CT_INT)
+			*(int *)at = (int)v;
+		else
+			*(long *)at = k->type == CT_MSEC ? v * 1000 : v;
+		break;
+	case CT_SIZE:
+		if (parse_size(value, &ll) < 0 || ll < k->min) {
+			if (k->min > 0)
+				conf_error(cp, cp->line, "%s: '%s' is not a size"
+				    " of %lldM or more", k->name, value,
+				    k->min >> 20);
+			else
+				conf_error(cp, cp->line, "%s: '%s' is not a size"
+				    " such as 500M or 2G", k->name, value);
+		} else
+			*(long long *)at = ll;
+		break;
+	case CT_TIME:
+		if (parse_duration(value, &v) < 0 || v < k->min || v > k->max) {
+			fmt_duration(a, sizeof(a), k->min);
+			fmt_duration(b, sizeof(b), k->max);
+			conf_error(cp, cp->line, "%s: '%s' is not a time from %s"
+			    " to %s (such as 90s, 15m, 12h or 30d)", k->name,
+			    value, a, b);
+		} else
+			*(long *)at = v;
+		break;
+	case CT_BOOL:
+		if ((i = parse_yesno(value)) < 0)
+			conf_error(cp, cp->line, "%s: '%s' is not yes or no",
+			    k->name, value);
+		else
+			*(int *)at = i;
+		break;
+	case CT_WORD:
+	case CT_CHOICE:
+		if ((i = conf_word(k->words, value)) < 0) {
+			fmt_words(words, sizeof(words), k->words);
+			conf_error(cp, cp->line, "%s: '%s' is not %s", k->name,
+			    value, words);
+		} else if (k->type == CT_CHOICE)
+			*(int *)at = i;
+		else if (k->max > 0)
+			snprintf(at, (size_t)k->max, "%s", value);
+		else
+			conf_set_str(at, value);
+		break;
+	case CT_SCRIPT:
+		conf_script(cp, obj, (int)k->min, k->name, value);
+		break;
+	case CT_FUNC:
+		k->set(cp, obj, k, value);
+		break;
+	}
+}
+
+/* A new object's defaults: its table's. */
+static void
+conf_defaults(struct conf_parse *cp, const struct conf_section *sec,
+    void *obj)
+{
+	const struct conf_key *k;
+	void *at;
+
+	for (k = sec->keys; k < sec->keys + sec->nkeys; k++) {
+		at = conf_at(obj, k);
+		switch (k->type) {
+		case CT_INT:
+		case CT_BOOL:
+		case CT_CHOICE:
+			if (k->hasdef)
+				*(int *)at = (int)k->def;
+			break;
+		case CT_LONG:
+		case CT_MSEC:
+		case CT_TIME:
+			if (k->hasdef)
+				*(long *)at = (long)k->def;
+			break;
+		case CT_SIZE:
+			if (k->hasdef)
+				*(long long *)at = k->def;
+			break;
+		case CT_WORD:
+			if (k->defs != NULL && k->max > 0)
+				snprintf(at, (size_t)k->max, "%s", k->defs);
+			else if (k->defs != NULL)
+				conf_set_str(at, k->defs);
+			break;
+		case CT_STR:
+		case CT_PATH:
+		case CT_SCRIPT:
+			if (k->defs != NULL)
+				conf_set_str(at, k->defs);
+			break;
+		case CT_FUNC:
+			if (k->defs != NULL)
+				k->set(cp, obj, k, k->defs);
+			break;
+		}
+	}
+}
+
+static void
+conf_free_keys(const struct conf_section *sec, void *obj)
+{
+	const struct conf_key *k;
+
+	for (k = sec->keys; k < sec->keys + sec->nkeys; k++) {
+		if (k->free != NULL)
+			k->free(obj, k);
+		else if (k->type == CT_STR || k->type == CT_PATH ||
+		    k->type == CT_SCRIPT || (k->type == CT_WORD && k->max == 0))
+			conf_free_ptr(obj, k);
+	}
+}
+
+/* Split "serial:PATH?baud=N" or "PATH" into path and baud. */
+static void
+set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+	const char *path = value, *q;
+	long baud;
+
+	(void)k;
+	conf_set_str(&p->device, value);
+	p->baud = 115200;
+	if (strncmp(path, "tcp://", 6) == 0) {
+		char host[256], port[8];
+		long pn;
+
+		free(p->device_path);
+		p->device_path = xstrdup(path);
+		if (tcp_split(path, host, sizeof(host), port,
+		    sizeof(port)) < 0 || parse_long(port, 1, 65535, &pn) < 0)
+			conf_error(cp, cp->line, "device: '%s': expected"
+			    " tcp://HOST:PORT with a port from 1 to 65535",
+			    value);
+		return;
+	}
+	if (strncmp(path, "serial:", 7) == 0)
+		path += 7;
+	else if (strchr(path, ':') != NULL && path[0] != '/') {
+		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
+		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT or an"
+		    " absolute path)",
+		    value);
+		return;
+	}
+	free(p->device_path);
+	p->device_path = NULL;
+	if ((q = strchr(path, '?')) != NULL) {
+		if (strncmp(q + 1, "baud=", 5) != 0) {
+			conf_error(cp, cp->line, "device: '%s': the only option"
+			    " is ?baud=N", value);
+			return;
+		}
+		if (conf_number(cp, "device: baud", q + 6, 50, 4000000,
+		    &baud) < 0)
+			return;
+		p->baud = baud;
+		p->device_path = strndup(path, (size_t)(q - path));
+		if (p->device_path == NULL)
+			abort();
+	} else
+		p->device_path = xstrdup(path);
+	if (p->device_path[0] != '/')
+		conf_error(cp, cp->line, "device: '%s': the path must be"
+		    " absolute", value);
+}
+
+static void
+free_device(void *obj, const struct conf_key *k)
+{
+	struct conf_printer *p = obj;
+
+	(void)k;
+	free(p->device);
+	free(p->device_path);
+	p->device = p->device_path = NULL;
+}
+
+static void
+set_firmware(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+
+	(void)k;
+	if (gcode_firmware_parse(value, &p->check.firmware) < 0)
+		conf_error(cp, cp->line, "firmware: '%s' is not marlin, prusa,"
+		    " klipper, reprapfirmware, repetier, smoothieware or empty",
+		    value);
+}
+
+/* hotend_macro_params and the others: min is the heater. */
+static void
+set_macro_params(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+	int h = (int)k->min;
+	char bad[72];
+
+	if (gcode_params_parse(value, p->policy.macro_params[h],
+	    sizeof(p->policy.macro_params[h]), bad, sizeof(bad)) < 0)
+		conf_error(cp, cp->line, "%s: '%s' is not a parameter name"
+		    " (letters, digits and '_'), or the list is longer than %d"
+		    " bytes", k->name, bad, GCODE_PARAMS_MAX - 2);
+}
+
+static void
+set_volume(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	conf_volume(cp, obj, k->name, value);
+}
+
+/* forbidden_gcode (min 1) and allowed_gcode (min 0). */
+static void
+set_codes(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+	int forbid = k->min != 0, n;
+	char bad[32];
+
+	if (analyse_parse_codes(value, forbid ? p->check.forbidden :
+	    p->check.allowed, ANALYSE_CODES, &n, bad, sizeof(bad)) < 0)
+		conf_error(cp, cp->line, "%s: '%s' is not a command such as"
+		    " M500 (at most %d)", k->name, bad, ANALYSE_CODES);
+	else if (forbid)
+		p->check.nforbidden = n;
+	else
+		p->check.nallowed = n;
+}
+
+/* filters = NAME ...: programs in filter_dir, run beside each job. */
+static void
+set_filters(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+	char *list = xstrdup(value), *w, *save;
+
+	(void)k;
+	for (w = strtok_r(list, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (!name_is_safe(w, CONF_NAME_MAX))
+			conf_error(cp, cp->line, "filters: '%s' is not a filter"
+			    " name", w);
+		else if (p->nfilters == CONF_FILTERS)
+			conf_error(cp, cp->line, "filters: more than %d",
+			    CONF_FILTERS);
+		else
+			p->filters[p->nfilters++] = xstrdup(w);
+	}
+	free(list);
+}
+
+static void
+free_filters(void *obj, const struct conf_key *k)
+{
+	struct conf_printer *p = obj;
+	int i;
+
+	(void)k;
+	for (i = 0; i < p->nfilters; i++)
+		free(p->filters[i]);
+	p->nfilters = 0;
+}
+
+static void
+set_camera(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	if (strncmp(value, "http://", 7) != 0 &&
+	    strncmp(value, "https://", 8) != 0 &&
+	    strncmp(value, "/dev/", 5) != 0)
+		conf_error(cp, cp->line, "camera: '%s' is not an http:// or"
+		    " https:// URL or a /dev/ device", value);
+	else
+		conf_set_str(conf_at(obj, k), value);
+}
+
+/* A class's printers = NAME ... */
+static void
+set_members(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_class *c = obj;
+	char *list = xstrdup(value), *w, *save;
+
+	(void)k;
+	for (w = strtok_r(list, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (!name_is_safe(w, CONF_NAME_MAX)) {
+			conf_error(cp, cp->line, "printers: '%s' is not a"
+			    " printer name", w);
+			continue;
+		}
+		if (conf_class_has(c, w)) {
+			conf_error(cp, cp->line, "printers: %s is named twice",
+			    w);
+			continue;
+		}
+		c->members = xrealloc(c->members,
+		    (c->nmembers + 1) * sizeof(*c->members));
+		c->members[c->nmembers++] = xstrdup(w);
+	}
+	free(list);
+}
+
+static void
+free_members(void *obj, const struct conf_key *k)
+{
+	struct conf_class *c = obj;
+	size_t i;
+
+	(void)k;
+	for (i = 0; i < c->nmembers; i++)
+		free(c->members[i]);
+	free(c->members);
+	c->members = NULL;
+	c->nmembers = 0;
+}
+
+static void
+set_sftp_user(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	if (strcmp(value, "root") == 0)
+		conf_error(cp, cp->line, "user: gsftpd may not run as root");
+	else
+		conf_set_str(conf_at(obj, k), value);
+}
+
+static void
+set_startups(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_sftp *s = obj;
+
+	(void)k;
+	if (conf_startups(value, &s->startups_begin, &s->startups_rate,
+	    &s->startups_full) < 0)
+		conf_error(cp, cp->line, "max_startups: '%s' is not"
+		    " BEGIN:RATE:FULL (logins in progress from which RATE"
+		    " percent are dropped, 1 <= BEGIN <= FULL <= 10000, RATE up"
+		    " to 100) or a count", value);
+}
+
+static void	*obj_spool(struct conf_parse *, const char *);
+static void	*obj_printer(struct conf_parse *, const char *);
+static void	*obj_class(struct conf_parse *, const char *);
+static void	*obj_user(struct conf_parse *, const char *);
+static void	*obj_sftp(struct conf_parse *, const char *);
+static void	*obj_account(struct conf_parse *, const char *);
+
+/* name, type, offset, min, max, default (number, or text), words, helper,
+ * its free; and whether the commands read it. */
+#define KEY(n, t, o, lo, hi, d, hd, ds, w, s, f, cl) \
+	{ n, t, o, lo, hi, d, hd, ds, w, s, f, cl }
+/* A number with its default. */
+#define NUM(n, t, o, lo, hi, d) \
+	KEY(n, t, o, lo, hi, d, 1, NULL, NULL, NULL, NULL, 0)
+/* A number whose default is the G-code policy's (gcode_policy_default(),
+ * analyse_policy_default()). */
+#define POL(n, t, o, lo, hi) \
+	KEY(n, t, o, lo, hi, 0, 0, NULL, NULL, NULL, NULL, 0)
+#define TXT(n, t, o, ds) \
+	KEY(n, t, o, 0, 0, 0, 0, ds, NULL, NULL, NULL, 0)
+#define WORDS(n, t, o, size, ds, w) \
+	KEY(n, t, o, 0, size, 0, 0, ds, w, NULL, NULL, 0)
+#define SCRIPT(n, which, ds) \
+	KEY(n, CT_SCRIPT, offsetof(struct conf_printer, script[which]), \
+	    which, 0, 0, 0, ds, NULL, NULL, NULL, 0)
+#define FUNC(n, o, lo, ds, s, f) \
+	KEY(n, CT_FUNC, o, lo, 0, 0, 0, ds, NULL, s, f, 0)
+
+#define SP(m)	offsetof(struct conf, m)
+#define PR(m)	offsetof(struct conf_printer, m)
+#define CL(m)	offsetof(struct conf_class, m)
+#define US(m)	offsetof(struct conf_user, m)
+#define SF(m)	offsetof(struct conf_sftp, m)
+#define AC(m)	offsetof(struct conf_account, m)
+
+static const char *const words_dialect[] = { "refuse", "warn", NULL };
+static const char *const words_unknown[] = { "continue", "pause", "abort",
+	NULL };
+static const char *const words_resend[] = { "auto", "yes", "no", NULL };
+
+/* [spool].  socket defaults to DIRECTORY/control, default_printer to
+ * the first printer (conf_read()). */
+static const struct conf_key spool_keys[] = {
+	KEY("directory", CT_PATH, SP(spool_dir), 0, 0, 0, 0,
+	    LOCALSTATEDIR "/spool/gspool", NULL, NULL, NULL, 1),
+	KEY("socket", CT_PATH, SP(socket_path), 0, 0, 0, 0, NULL, NULL,
+	    NULL, NULL, 1),
+	KEY("default_printer", CT_STR, SP(default_printer), 0, 0, 0, 0, NULL,
+	    NULL, NULL, NULL, 1),
+	TXT("user", CT_STR, SP(user), "_gspool"),
+	TXT("admin_group", CT_STR, SP(admin_group), "lpadmin"),
+	NUM("show_titles", CT_BOOL, SP(show_titles), 0, 1, 0),
+	NUM("keep_jobs", CT_TIME, SP(keep_jobs), 0, TEN_YEARS, DAYS(30)),
+	NUM("keep_files", CT_TIME, SP(keep_files), 0, TEN_YEARS, DAYS(1)),
+	NUM("keep_rejected", CT_TIME, SP(keep_rejected), 0, TEN_YEARS,
+	    DAYS(7)),
+	NUM("max_rejections", CT_LONG, SP(max_rejections), 0, 1000000, 50),
+	NUM("rejection_window", CT_TIME, SP(rejection_window), 1, DAYS(7),
+	    600),
+	TXT("filter_dir", CT_PATH, SP(filter_dir), FILTER_DIR),
+	NUM("filter_timeout", CT_TIME, SP(filter_timeout), 1, TEN_YEARS, 600),
+	NUM("filter_max_output", CT_SIZE, SP(filter_max_output), 0, 0,
+	    2LL << 30),
+	TXT("notify", CT_PATH, SP(notify), NULL),
+	TXT("backend_dir", CT_PATH, SP(backend_dir), BACKEND_DIR),
+	TXT("magic", CT_PATH, SP(magic), PKGDATADIR "/gcode.mgc"),
+	NUM("max_user_jobs", CT_LONG, SP(max_user_jobs), 0, 1000000, 100),
+	/* seconds in the file, milliseconds kept: the default is 1 s */
+	NUM("drop_quiet", CT_MSEC, SP(drop_quiet_ms), 0, 600, 1000),
+	NUM("max_job_size", CT_SIZE, SP(max_job_size), 0, 0, 2LL << 30),
+};
+
+/* [printer NAME].  The park, resume and cancel defaults: see
+ * gspool.conf(5) (park: finish the moves, retract, lift; resume: the
+ * backend moves the head back, then this, then restores E and the
+ * modes; cancel: heaters, fan and motors off, the head lifted clear). */
+static const struct conf_key printer_keys[] = {
+	FUNC("device", 0, 0, NULL, set_device, free_device),
+	TXT("description", CT_STR, PR(description), NULL),
+	POL("max_hotend", CT_INT, PR(policy.max_hotend), 0, 500),
+	POL("max_bed", CT_INT, PR(policy.max_bed), 0, 200),
+	POL("max_chamber", CT_INT, PR(policy.max_chamber), 0, 200),
+	FUNC("hotend_macro_params", 0, GCODE_HOTEND, NULL, set_macro_params,
+	    NULL),
+	FUNC("bed_macro_params", 0, GCODE_BED, NULL, set_macro_params, NULL),
+	FUNC("chamber_macro_params", 0, GCODE_CHAMBER, NULL, set_macro_params,
+	    NULL),
+	FUNC("firmware", 0, 0, NULL, set_firmware, NULL),
+	KEY("dialect_mismatch", CT_CHOICE, PR(check.dialect_warn), 0, 0, 0, 0,
+	    NULL, words_dialect, NULL, NULL, 0),
+	FUNC("build_volume", 0, 1, NULL, set_volume, NULL),
+	FUNC("build_min", 0, 0, NULL, set_volume, NULL),
+	FUNC("forbidden_gcode", 0, 1, NULL, set_codes, NULL),
+	FUNC("allowed_gcode", 0, 0, NULL, set_codes, NULL),
+	NUM("handshake_timeout", CT_LONG, PR(handshake_timeout), 0, 600, 10),
+	NUM("window", CT_LONG, PR(window), 1, 64, 4),
+	NUM("rx_buffer", CT_LONG, PR(rx_buffer), 16, 65536, 128),
+	NUM("ok_timeout", CT_LONG, PR(ok_timeout), 1, 3600, 30),
+	NUM("max_timeouts", CT_LONG, PR(max_timeouts), 1, 100, 5),
+	WORDS("resend_ok", CT_WORD, PR(resend_ok), 0, "auto", words_resend),
+	NUM("reconnect_interval", CT_LONG, PR(reconnect_interval), 1, 3600,
+	    2),
+	SCRIPT("pause_gcode", CONF_PAUSE,
+	    "M400\nM83\nG1 E-2 F2700\nG91\nG1 Z10 F600\nG90"),
+	SCRIPT("resume_gcode", CONF_RESUME, "M83\nG1 E2 F2700"),
+	SCRIPT("cancel_gcode", CONF_CANCEL,
+	    "M104 S0\nM140 S0\nM107\nG91\nG1 Z10 F600\nG90\nM84"),
+	FUNC("filters", 0, 0, NULL, set_filters, free_filters),
+	TXT("filter_options", CT_STR, PR(filter_options), NULL),
+	FUNC("camera", PR(camera), 0, NULL, set_camera, conf_free_ptr),
+	SCRIPT("park_gcode", CONF_PARK, ""),
+	SCRIPT("unpark_gcode", CONF_UNPARK, ""),
+	NUM("park_timeout", CT_LONG, PR(park_timeout), 1, 60, 5),
+	WORDS("on_unknown_command", CT_WORD, PR(on_unknown_command),
+	    sizeof(((struct conf_printer *)0)->on_unknown_command), "pause",
+	    words_unknown),
+	NUM("heaters_off_after", CT_TIME, PR(heaters_off_after), 0, DAYS(7),
+	    600),
+	NUM("clears_bed", CT_BOOL, PR(clears_bed), 0, 1, 0),
+	SCRIPT("between_jobs", CONF_BETWEEN, ""),
+};
+
+static const struct conf_key class_keys[] = {
+	FUNC("printers", 0, 0, NULL, set_members, free_members),
+	TXT("description", CT_STR, CL(description), NULL),
+};
+
+/* [user NAME]: 0 and -1 are the spool's (conf_user_limits()). */
+static const struct conf_key user_keys[] = {
+	NUM("max_job_size", CT_SIZE, US(max_job_size), 0, 0, 0),
+	NUM("max_jobs", CT_LONG, US(max_jobs), 0, 1000000, -1),
+};
+
+/* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
+ * max_file (-1) to max_job_size (conf_read()). */
+static const struct conf_key sftp_keys[] = {
+	TXT("listen", CT_STR, SF(listen), "2222"),
+	TXT("host_key", CT_STR, SF(host_key), NULL),
+	NUM("login_grace", CT_TIME, SF(login_grace), 1, 3600, 30),
+	NUM("idle_timeout", CT_TIME, SF(idle_timeout), 1, 86400, 900),
+	NUM("stall_timeout", CT_TIME, SF(stall_timeout), 1, 3600, 60),
+	NUM("max_memory", CT_SIZE, SF(max_memory), 16LL << 20, 0, 64LL << 20),
+	NUM("max_connections", CT_LONG, SF(max_connections), 1, 10000, 32),
+	NUM("max_per_address", CT_LONG, SF(max_per_address), 1, 10000, 8),
+	NUM("max_auth_failures", CT_LONG, SF(max_auth_failures), 1, 10000,
+	    10),
+	NUM("ban_time", CT_TIME, SF(ban_time), 0, DAYS(30), 600),
+	FUNC("user", SF(user), 0, "_gspool-sftp", set_sftp_user,
+	    conf_free_ptr),
+	FUNC("max_startups", 0, 0, "10:30:100", set_startups, NULL),
+	NUM("max_startups_per_address", CT_LONG, SF(startups_per_address), 1,
+	    10000, 4),
+	NUM("quota", CT_SIZE, SF(quota), 0, 0, 4LL << 30),
+	NUM("max_file", CT_SIZE, SF(max_file), 0, 0, -1),
+	NUM("max_sessions", CT_LONG, SF(max_sessions), 1, 1000, 4),
+};
+
+/* [account NAME]: -1 is [sftp]'s (conf_read()). */
+static const struct conf_key account_keys[] = {
+	TXT("keys", CT_STR, AC(keys), NULL),
+	NUM("quota", CT_SIZE, AC(quota), 0, 0, -1),
+	NUM("max_file", CT_SIZE, AC(max_file), 0, 0, -1),
+	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
+};
+
+#define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
+enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_COUNT };
+static const struct conf_section sections[S_COUNT] = {
+	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
+	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
+	{ "class", 1, 0, class_keys, NKEYS(class_keys), obj_class },
+	{ "user", 1, 0, user_keys, NKEYS(user_keys), obj_user },
+	{ "sftp", 0, 1, sftp_keys, NKEYS(sftp_keys), obj_sftp },
+	{ "account", 1, 1, account_keys, NKEYS(account_keys), obj_account },
+};
+
+static void *
+obj_spool(struct conf_parse *cp, const char *name)
+{
+	(void)name;
+	return cp->conf;
+}
+
+static void *
+obj_sftp(struct conf_parse *cp, const char *name)
+{
+	(void)name;
+	return &cp->conf->sftp;
+}
+
+static void *
+obj_printer(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_printer *p;
+
+	if (!name_is_safe(name, CONF_NAME_MAX)) {
+		if (!cp->client)
+			conf_error(cp, cp->section_line, "printer name '%s':"
+			    " use 1 to %d letters, digits, '.', '_' or '-'",
+			    name, CONF_NAME_MAX);
+		return NULL;
+	}
+	if ((p = conf_printer(c, name)) != NULL) {
+		/* libinih calls once per key: report a second section of
+		 * the same name once, at its header. */
+		if (p->line != cp->section_line &&
+		    cp->dup_line != cp->section_line) {
+			cp->dup_line = cp->section_line;
+			if (!cp->client)
+				conf_error(cp, cp->section_line, "[printer %s]"
+				    " is already defined at line %u", name,
+				    p->line);
+		}
+		return p;
+	}
+	c->printers = xrealloc(c->printers,
+	    (c->nprinters + 1) * sizeof(*c->printers));
+	p = &c->printers[c->nprinters++];
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	gcode_policy_default(&p->policy);
+	analyse_policy_default(&p->check);
+	conf_defaults(cp, &sections[S_PRINTER], p);
+	p->line = cp->section_line;
+	return p;
+}
+
+static void *
+obj_class(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_class *k;
+
+	if (!name_is_safe(name, CONF_NAME_MAX)) {
+		if (!cp->client)
+			conf_error(cp, cp->section_line, "class name '%s':"
+			    " use 1 to %d letters, digits, '.', '_' or '-'",
+			    name, CONF_NAME_MAX);
+		return NULL;
+	}
+	if ((k = conf_class(c, name)) != NULL)
+		return k;
+	c->classes = xrealloc(c->classes,
+	    (c->nclasses + 1) * sizeof(*c->classes));
+	k = &c->classes[c->nclasses++];
+	memset(k, 0, sizeof(*k));
+	k->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_CLASS], k);
+	k->line = cp->section_line;
+	return k;
+}
+
+static void *
+obj_user(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_user *u;
+	size_t i;
+
+	if (!name_is_safe(name, 63)) {
+		conf_error(cp, cp->section_line, "user name '%s': use 1 to 63"
+		    " letters, digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	for (i = 0; i < c->nusers; i++)
+		if (strcmp(c->users[i].name, name) == 0)
+			return &c->users[i];
+	c->users = xrealloc(c->users, (c->nusers + 1) * sizeof(*c->users));
+	u = &c->users[c->nusers++];
+	memset(u, 0, sizeof(*u));
+	u->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_USER], u);
+	return u;
+}
+
+static void *
+obj_account(struct conf_parse *cp, const char *name)
 {
 	struct conf *c = cp->conf;
 	struct conf_account *a;
 
-	if ((a = conf_account(c, name)) == NULL) {
-		c->accounts = xrealloc(c->accounts,
-		    (c->naccounts + 1) * sizeof(*c->accounts));
-		a = &c->accounts[c->naccounts++];
-		memset(a, 0, sizeof(*a));
-		a->name = xstrdup(name);
-		a->quota = a->max_file = -1;
-		a->max_sessions = -1;
-		a->line = cp->section_line;
+	if (!name_is_safe(name, CONF_NAME_MAX) || name[0] == '.') {
+		conf_error(cp, cp->section_line, "account name '%s': use 1 to"
+		    " %d letters, digits, '.', '_' or '-'", name,
+		    CONF_NAME_MAX);
+		return NULL;
 	}
-	if (value[0] == '\0') {
-		conf_error(cp, cp->line, "%s: empty value", key);
+	if ((a = conf_account(c, name)) != NULL)
+		return a;
+	c->accounts = xrealloc(c->accounts,
+	    (c->naccounts + 1) * sizeof(*c->accounts));
+	a = &c->accounts[c->naccounts++];
+	memset(a, 0, sizeof(*a));
+	a->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_ACCOUNT], a);
+	a->line = cp->section_line;
+	return a;
+}
+
+/* The section of a header, and the NAME of [printer NAME]. */
+static const struct conf_section *
+conf_find_section(const char *section, const char **name)
+{
+	const struct conf_section *sec;
+	size_t n;
+
+	for (sec = sections; sec < sections + S_COUNT; sec++) {
+		n = strlen(sec->name);
+		if (strncmp(section, sec->name, n) != 0)
+			continue;
+		if (!sec->named && section[n] == '\0') {
+			*name = NULL;
+			return sec;
+		}
+		if (sec->named && section[n] == ' ') {
+			for (*name = section + n; **name == ' '; (*name)++)
+				;
+			return sec;
+		}
+	}
+	return NULL;
+}
+
+static const struct conf_key *
+conf_find_key(const struct conf_section *sec, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sec->nkeys; i++)
+		if (strcmp(sec->keys[i].name, key) == 0)
+			return &sec->keys[i];
+	return NULL;
+}
+
+/* Levenshtein's distance, for "did you mean"; past max, max + 1. */
+static size_t
+distance(const char *a, const char *b, size_t max)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[64], prev, t;
+
+	if (la >= sizeof(d) / sizeof(d[0]) || lb >= sizeof(d) / sizeof(d[0]))
+		return max + 1;
+	for (j = 0; j <= lb; j++)
+		d[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = d[0];
+		d[0] = i;
+		for (j = 1; j <= lb; j++) {
+			t = d[j];
+			d[j] = prev + (a[i - 1] != b[j - 1]);
+			if (d[j - 1] + 1 < d[j])
+				d[j] = d[j - 1] + 1;
+			if (t + 1 < d[j])
+				d[j] = t + 1;
+			prev = t;
+		}
+	}
+	return d[lb] > max ? max + 1 : d[lb];
+}
+
+/* How far a misspelt word may be from the word meant: two letters, but
+ * less than half of a short word. */
+static size_t
+near_enough(const char *word)
+{
+	size_t n = strlen(word);
+
+	return n >= 6 ? 2 : n >= 3 ? 1 : 0;
+}
+
+static void
+conf_unknown_key(struct conf_parse *cp, const struct conf_section *sec,
+    const char *name, const char *key)
+{
+	const struct conf_section *o;
+	const struct conf_key *k, *best = NULL;
+	size_t d, bestd = near_enough(key) + 1;
+	char hint[128] = "";
+
+	for (k = sec->keys; k < sec->keys + sec->nkeys; k++)
+		if ((d = distance(key, k->name, bestd - 1)) < bestd) {
+			best = k;
+			bestd = d;
+		}
+	if (best != NULL)
+		snprintf(hint, sizeof(hint), "; did you mean '%s'?",
+		    best->name);
+	else
+		for (o = sections; o < sections + S_COUNT; o++)
+			if (o != sec && conf_find_key(o, key) != NULL) {
+				snprintf(hint, sizeof(hint), "; it is a key of"
+				    " [%s%s]", o->name, o->named ? " NAME" : "");
+				break;
+			}
+	conf_error(cp, cp->line, "unknown key '%s' in [%s%s%s]%s", key,
+	    sec->name, name ? " " : "", name ? name : "", hint);
+}
+
+static void
+conf_unknown_section(struct conf_parse *cp, const char *section,
+    const char *key)
+{
+	const struct conf_section *sec;
+	char word[64], hint[128] = "";
+	size_t n = strcspn(section, " ");
+
+	if (section[0] == '\0') {
+		conf_error(cp, cp->line, "'%s' is outside any section", key);
 		return;
 	}
-	if (strcmp(key, "keys") == 0)
-		conf_set_str(&a->keys, value);
-	else if (!conf_account_limit(cp, key, value, &a->quota, &a->max_file,
-	    &a->max_sessions))
-		conf_error(cp, cp->line, "unknown key '%s' in [account %s]",
-		    key, name);
+	snprintf(word, sizeof(word), "%.*s", (int)(n < 63 ? n : 63), section);
+	for (sec = sections; sec < sections + S_COUNT; sec++) {
+		if (strcmp(word, sec->name) == 0)
+			snprintf(hint, sizeof(hint), sec->named ? "; it needs a"
+			    " name: [%s NAME]" : "; it takes no name: [%s]",
+			    sec->name);
+		else if (distance(word, sec->name, near_enough(word)) <=
+		    near_enough(word))
+			snprintf(hint, sizeof(hint), "; did you mean [%s%s]?",
+			    sec->name, sec->named ? " NAME" : "");
+		else
+			continue;
+		break;
+	}
+	conf_error(cp, cp->section_line, "unknown section [%s]%s", section,
+	    hint);
+}
+
+static unsigned
+conf_seen_line(const struct conf *c, const struct conf_section *sec,
+    const char *name, const struct conf_key *k)
+{
+	size_t i;
+
+	for (i = 0; i < c->nseen; i++) {
+		const struct conf_seen *s = &c->seen[i];
+
+		if (s->key == k && s->sec == sec && (name == NULL ||
+		    strcmp(s->name, name) == 0))
+			return s->line;
+	}
+	return 0;
 }
 
 static int
@@ -690,387 +1374,197 @@ conf_handler(void *user, const char *section, const char *key,
 {
 	struct conf_parse *cp = user;
 	struct conf *c = cp->conf;
-	struct conf_printer *p;
-	long v;
+	const struct conf_section *sec;
+	const struct conf_key *k;
+	const char *name;
+	unsigned first;
+	void *obj;
 
 	if (cp->reported_line == cp->line)
 		return 1;
-	if (strcmp(section, "spool") == 0) {
-		if (value[0] == '\0') {
-			conf_error(cp, cp->line, "%s: empty value", key);
+	if ((sec = conf_find_section(section, &name)) == NULL) {
+		if (!cp->client)
+			conf_unknown_section(cp, section, key);
+		cp->reported_line = cp->line;
+		return 1;
+	}
+	/* The commands read [spool] and the names of printers and
+	 * classes, and nothing else. */
+	if (cp->client && sec != &sections[S_SPOOL] &&
+	    sec != &sections[S_PRINTER] && sec != &sections[S_CLASS])
+		return 1;
+	if ((obj = sec->object(cp, name)) == NULL) {
+		/* One report per section is enough. */
+		cp->reported_line = cp->line;
+		return 1;
+	}
+	k = conf_find_key(sec, key);
+	if (cp->client && (k == NULL || !k->client))
+		return 1;
+	if (k == NULL) {
+		conf_unknown_key(cp, sec, name, key);
+		return 1;
+	}
+	/* A line of its own, not the indented lines of a G-code key
+	 * (libinih gives each to the handler under the key's name). */
+	if (cp->line == cp->key_line) {
+		if ((first = conf_seen_line(c, sec, name, k)) != 0) {
+			/* A second [printer NAME] is one error. */
+			if (cp->dup_line != cp->section_line)
+				conf_error(cp, cp->line, "%s is already set at"
+				    " line %u", key, first);
 			return 1;
 		}
-		if (strcmp(key, "directory") == 0)
-			conf_set_str(&c->spool_dir, value);
-		else if (strcmp(key, "socket") == 0)
-			conf_set_str(&c->socket_path, value);
-		else if (strcmp(key, "backend_dir") == 0)
-			conf_set_str(&c->backend_dir, value);
-		else if (strcmp(key, "filter_dir") == 0)
-			conf_set_str(&c->filter_dir, value);
-		else if (strcmp(key, "filter_timeout") == 0) {
-			if (parse_duration(value, &v) < 0 || v < 1)
-				conf_error(cp, cp->line, "filter_timeout: '%s' is"
-				    " not a time such as 10m or 600", value);
-			else
-				c->filter_timeout = v;
-		} else if (strcmp(key, "filter_max_output") == 0) {
-			if (parse_size(value, &c->filter_max_output) < 0)
-				conf_error(cp, cp->line, "filter_max_output: '%s'"
-				    " is not a size such as 500M or 2G", value);
-		}
-		else if (strcmp(key, "default_printer") == 0) {
-			conf_set_str(&c->default_printer, value);
-			cp->default_line = cp->line;
-		}
-		else if (strcmp(key, "magic") == 0)
-			conf_set_str(&c->magic, value);
-		else if (strcmp(key, "admin_group") == 0)
-			conf_set_str(&c->admin_group, value);
-		else if (strcmp(key, "user") == 0) {
-			conf_set_str(&c->user, value);
-			cp->user_line = cp->line;
-		}
-		else if (strcmp(key, "notify") == 0)
-			conf_set_str(&c->notify, value);
-		else if (strcmp(key, "show_titles") == 0) {
-			if ((c->show_titles = parse_yesno(value)) < 0) {
-				conf_error(cp, cp->line, "show_titles: '%s' is"
-				    " not yes or no", value);
-				c->show_titles = 0;
-			}
-		} else if (strcmp(key, "keep_jobs") == 0 ||
-		    strcmp(key, "keep_files") == 0 ||
-		    strcmp(key, "keep_rejected") == 0) {
-			long d;
-
-			if (parse_duration(value, &d) < 0)
-				conf_error(cp, cp->line, "%s: '%s' is not a"
-				    " time such as 30d, 12h, 15m or 90s (up to"
-				    " ten years)", key, value);
-			else {
-				if (key[5] == 'j')
-					c->keep_jobs = d;
-				else if (key[5] == 'f')
-					c->keep_files = d;
-				else
-					c->keep_rejected = d;
-				if (key[5] != 'r')
-					cp->keep_line = cp->line;
-			}
-		} else if (strcmp(key, "rejection_window") == 0) {
-			long d;
-
-			if (parse_duration(value, &d) < 0 || d < 1 ||
-			    d > 7 * 86400)
-				conf_error(cp, cp->line, "rejection_window: '%s'"
-				    " is not a time from 1s to 7d", value);
-			else
-				c->rejection_window = d;
-		} else if (strcmp(key, "max_rejections") == 0) {
-			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
-				c->max_rejections = v;
-		}
-		else if (strcmp(key, "max_user_jobs") == 0) {
-			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
-				c->max_user_jobs = v;
-		} else if (strcmp(key, "drop_quiet") == 0) {
-			if (conf_number(cp, key, value, 0, 600, &v) == 0)
-				c->drop_quiet_ms = v * 1000;
-		} else if (strcmp(key, "max_job_size") == 0) {
-			if (parse_size(value, &c->max_job_size) < 0)
-				conf_error(cp, cp->line, "max_job_size: '%s' is"
-				    " not a size such as 500M or 2G", value);
-		}
-		else
-			conf_error(cp, cp->line, "unknown key '%s' in [spool]",
-			    key);
-		if ((strcmp(key, "directory") == 0 ||
-		    strcmp(key, "magic") == 0 ||
-		    strcmp(key, "notify") == 0 ||
-		    strcmp(key, "socket") == 0 ||
-		    strcmp(key, "backend_dir") == 0 ||
-		    strcmp(key, "filter_dir") == 0) && value[0] != '/')
-			conf_error(cp, cp->line, "%s: '%s' must be an absolute"
-			    " path", key, value);
+		c->seen = xrealloc(c->seen, (c->nseen + 1) * sizeof(*c->seen));
+		c->seen[c->nseen].sec = sec;
+		c->seen[c->nseen].name = name ? xstrdup(name) : NULL;
+		c->seen[c->nseen].key = k;
+		c->seen[c->nseen++].line = cp->line;
+	}
+	if (sec->no_empty && value[0] == '\0') {
+		conf_error(cp, cp->line, "%s: empty value", key);
 		return 1;
 	}
-	if (strncmp(section, "printer ", 8) == 0) {
-		const char *name = section + 8;
-
-		while (*name == ' ')
-			name++;
-		if (!name_is_safe(name, CONF_NAME_MAX)) {
-			conf_error(cp, cp->section_line, "printer name '%s':"
-			    " use 1 to %d letters, digits, '.', '_' or '-'",
-			    name, CONF_NAME_MAX);
-			/* One report per section is enough. */
-			cp->reported_line = cp->line;
-			return 1;
-		}
-		p = conf_add_printer(cp, name);
-		if (strcmp(key, "device") == 0)
-			conf_device(cp, p, value);
-		else if (strcmp(key, "description") == 0)
-			conf_set_str(&p->description, value);
-		else if (strcmp(key, "max_hotend") == 0) {
-			if (conf_number(cp, key, value, 0, 500, &v) == 0)
-				p->policy.max_hotend = (int)v;
-		} else if (strcmp(key, "max_bed") == 0) {
-			if (conf_number(cp, key, value, 0, 200, &v) == 0)
-				p->policy.max_bed = (int)v;
-		} else if (strcmp(key, "max_chamber") == 0) {
-			if (conf_number(cp, key, value, 0, 200, &v) == 0)
-				p->policy.max_chamber = (int)v;
-		} else if (strcmp(key, "firmware") == 0) {
-			if (gcode_firmware_parse(value, &p->check.firmware) < 0)
-				conf_error(cp, cp->line, "firmware: '%s' is not"
-				    " marlin, prusa, klipper, reprapfirmware,"
-				    " repetier, smoothieware or empty", value);
-		} else if (strcmp(key, "dialect_mismatch") == 0) {
-			if (strcmp(value, "refuse") == 0)
-				p->check.dialect_warn = 0;
-			else if (strcmp(value, "warn") == 0)
-				p->check.dialect_warn = 1;
-			else
-				conf_error(cp, cp->line, "dialect_mismatch: '%s'"
-				    " is not refuse or warn", value);
-		} else if (strcmp(key, "hotend_macro_params") == 0 ||
-		    strcmp(key, "bed_macro_params") == 0 ||
-		    strcmp(key, "chamber_macro_params") == 0) {
-			int h = key[0] == 'h' ? GCODE_HOTEND : key[0] == 'b' ?
-			    GCODE_BED : GCODE_CHAMBER;
-			char bad[72];
-
-			if (gcode_params_parse(value, p->policy.macro_params[h],
-			    sizeof(p->policy.macro_params[h]), bad,
-			    sizeof(bad)) < 0)
-				conf_error(cp, cp->line, "%s: '%s' is not a"
-				    " parameter name (letters, digits and '_'),"
-				    " or the list is longer than %d bytes", key,
-				    bad, GCODE_PARAMS_MAX - 2);
-		} else if (strcmp(key, "handshake_timeout") == 0) {
-			if (conf_number(cp, key, value, 0, 600, &v) == 0)
-				p->handshake_timeout = v;
-		} else if (strcmp(key, "reconnect_interval") == 0) {
-			if (conf_number(cp, key, value, 1, 3600, &v) == 0)
-				p->reconnect_interval = v;
-		} else if (strcmp(key, "window") == 0) {
-			if (conf_number(cp, key, value, 1, 64, &v) == 0)
-				p->window = v;
-		} else if (strcmp(key, "rx_buffer") == 0) {
-			if (conf_number(cp, key, value, 16, 65536, &v) == 0)
-				p->rx_buffer = v;
-		} else if (strcmp(key, "ok_timeout") == 0) {
-			if (conf_number(cp, key, value, 1, 3600, &v) == 0)
-				p->ok_timeout = v;
-		} else if (strcmp(key, "max_timeouts") == 0) {
-			if (conf_number(cp, key, value, 1, 100, &v) == 0)
-				p->max_timeouts = v;
-		} else if (strcmp(key, "build_volume") == 0 ||
-		    strcmp(key, "build_min") == 0)
-			conf_volume(cp, p, key, value);
-		else if (strcmp(key, "forbidden_gcode") == 0 ||
-		    strcmp(key, "allowed_gcode") == 0) {
-			int forbid = key[0] == 'f', n;
-			char bad[32];
-
-			if (analyse_parse_codes(value, forbid ?
-			    p->check.forbidden : p->check.allowed,
-			    ANALYSE_CODES, &n, bad, sizeof(bad)) < 0)
-				conf_error(cp, cp->line, "%s: '%s' is not a"
-				    " command such as M500 (at most %d)", key,
-				    bad, ANALYSE_CODES);
-			else if (forbid)
-				p->check.nforbidden = n;
-			else
-				p->check.nallowed = n;
-		} else if (strcmp(key, "pause_gcode") == 0)
-			conf_script(cp, p, CONF_PAUSE, key, value);
-		else if (strcmp(key, "resume_gcode") == 0)
-			conf_script(cp, p, CONF_RESUME, key, value);
-		else if (strcmp(key, "cancel_gcode") == 0)
-			conf_script(cp, p, CONF_CANCEL, key, value);
-		else if (strcmp(key, "between_jobs") == 0)
-			conf_script(cp, p, CONF_BETWEEN, key, value);
-		else if (strcmp(key, "park_gcode") == 0)
-			conf_script(cp, p, CONF_PARK, key, value);
-		else if (strcmp(key, "unpark_gcode") == 0)
-			conf_script(cp, p, CONF_UNPARK, key, value);
-		else if (strcmp(key, "park_timeout") == 0) {
-			if (conf_number(cp, key, value, 1, 60, &v) == 0)
-				p->park_timeout = v;
-		}
-		else if (strcmp(key, "filters") == 0)
-			conf_filters(cp, p, value);
-		else if (strcmp(key, "filter_options") == 0)
-			conf_set_str(&p->filter_options, value);
-		else if (strcmp(key, "camera") == 0) {
-			if (strncmp(value, "http://", 7) != 0 &&
-			    strncmp(value, "https://", 8) != 0 &&
-			    strncmp(value, "/dev/", 5) != 0)
-				conf_error(cp, cp->line, "camera: '%s' is not an"
-				    " http:// or https:// URL or a /dev/ device",
-				    value);
-			else
-				conf_set_str(&p->camera, value);
-		}
-		else if (strcmp(key, "clears_bed") == 0) {
-			if ((p->clears_bed = parse_yesno(value)) < 0) {
-				conf_error(cp, cp->line, "clears_bed: '%s' is"
-				    " not yes or no", value);
-				p->clears_bed = 0;
-			}
-		}
-		else if (strcmp(key, "heaters_off_after") == 0) {
-			if (parse_duration(value, &v) < 0 || v > 7 * 86400)
-				conf_error(cp, cp->line, "heaters_off_after: '%s'"
-				    " is not a time up to 7d (\"10m\"; 0 never)",
-				    value);
-			else
-				p->heaters_off_after = v;
-		}
-		else if (strcmp(key, "on_unknown_command") == 0) {
-			if (strcmp(value, "continue") != 0 &&
-			    strcmp(value, "pause") != 0 &&
-			    strcmp(value, "abort") != 0)
-				conf_error(cp, cp->line, "on_unknown_command: '%s'"
-				    " is not continue, pause or abort", value);
-			else
-				snprintf(p->on_unknown_command,
-				    sizeof(p->on_unknown_command), "%s", value);
-		}
-		else if (strcmp(key, "resend_ok") == 0) {
-			if (strcmp(value, "auto") != 0 &&
-			    strcmp(value, "yes") != 0 &&
-			    strcmp(value, "no") != 0)
-				conf_error(cp, cp->line, "resend_ok: '%s' is"
-				    " not auto, yes or no", value);
-			else
-				conf_set_str(&p->resend_ok, value);
-		} else
-			conf_error(cp, cp->line, "unknown key '%s' in [printer"
-			    " %s]", key, name);
-		return 1;
-	}
-	if (strncmp(section, "class ", 6) == 0) {
-		const char *name = section + 6;
-
-		while (*name == ' ')
-			name++;
-		if (!name_is_safe(name, CONF_NAME_MAX)) {
-			conf_error(cp, cp->section_line, "class name '%s':"
-			    " use 1 to %d letters, digits, '.', '_' or '-'",
-			    name, CONF_NAME_MAX);
-			cp->reported_line = cp->line;
-			return 1;
-		}
-		conf_class_section(cp, name, key, value);
-		return 1;
-	}
-	if (strcmp(section, "sftp") == 0) {
-		conf_sftp_key(cp, key, value);
-		return 1;
-	}
-	if (strncmp(section, "account ", 8) == 0) {
-		const char *name = section + 8;
-
-		while (*name == ' ')
-			name++;
-		if (!name_is_safe(name, CONF_NAME_MAX) || name[0] == '.') {
-			conf_error(cp, cp->section_line, "account name '%s':"
-			    " use 1 to %d letters, digits, '.', '_' or '-'",
-			    name, CONF_NAME_MAX);
-			cp->reported_line = cp->line;
-			return 1;
-		}
-		conf_account_key(cp, name, key, value);
-		return 1;
-	}
-	if (strncmp(section, "user ", 5) == 0) {
-		const char *name = section + 5;
-		struct conf_user *u = NULL;
-		size_t i;
-
-		while (*name == ' ')
-			name++;
-		if (!name_is_safe(name, 63)) {
-			conf_error(cp, cp->section_line, "user name '%s': use"
-			    " 1 to 63 letters, digits, '.', '_' or '-'", name);
-			cp->reported_line = cp->line;
-			return 1;
-		}
-		for (i = 0; i < c->nusers; i++)
-			if (strcmp(c->users[i].name, name) == 0)
-				u = &c->users[i];
-		if (u == NULL) {
-			c->users = xrealloc(c->users,
-			    (c->nusers + 1) * sizeof(*c->users));
-			u = &c->users[c->nusers++];
-			u->name = xstrdup(name);
-			u->max_job_size = 0;
-			u->max_jobs = -1;
-		}
-		if (strcmp(key, "max_job_size") == 0) {
-			if (parse_size(value, &u->max_job_size) < 0)
-				conf_error(cp, cp->line, "max_job_size: '%s' is"
-				    " not a size such as 500M or 2G", value);
-		} else if (strcmp(key, "max_jobs") == 0) {
-			if (conf_number(cp, key, value, 0, 1000000, &v) == 0)
-				u->max_jobs = v;
-		} else
-			conf_error(cp, cp->line, "unknown key '%s' in [user"
-			    " %s]", key, name);
-		return 1;
-	}
-	if (section[0] == '\0')
-		conf_error(cp, cp->line, "'%s' is outside any section", key);
-	else
-		conf_error(cp, cp->section_line, "unknown section [%s]",
-		    section);
-	cp->reported_line = cp->line;
+	conf_set(cp, obj, k, value);
 	return 1;
 }
 
-int
-conf_load(struct conf *c, const char *file,
-    void (*report)(const char *msg, void *arg), void *arg)
+static unsigned
+line_of(const struct conf *c, int s, const char *name, const char *key)
+{
+	return conf_seen_line(c, &sections[s], name,
+	    conf_find_key(&sections[s], key));
+}
+
+static unsigned
+later(unsigned a, unsigned b)
+{
+	return a > b ? a : b;
+}
+
+static void
+conf_check_default(struct conf_parse *cp)
+{
+	struct conf *c = cp->conf;
+
+	if (c->default_printer != NULL &&
+	    conf_printer(c, c->default_printer) == NULL &&
+	    conf_class(c, c->default_printer) == NULL)
+		conf_error(cp, line_of(c, S_SPOOL, NULL, "default_printer"),
+		    "default_printer '%s' is not a configured printer or"
+		    " class", c->default_printer);
+}
+
+/* What the whole file says, each section's checks. */
+static void
+conf_check(struct conf_parse *cp)
+{
+	struct conf *c = cp->conf;
+	size_t i, j;
+	int k;
+
+	if (strcmp(c->sftp.user, c->user) == 0)
+		conf_error(cp, later(line_of(c, S_SPOOL, NULL, "user"),
+		    line_of(c, S_SFTP, NULL, "user")), "[sftp] user is"
+		    " spoold's own user %s: gsftpd must have a user of its own",
+		    c->user);
+	if (c->keep_files > c->keep_jobs)
+		conf_error(cp, later(line_of(c, S_SPOOL, NULL, "keep_jobs"),
+		    line_of(c, S_SPOOL, NULL, "keep_files")), "keep_files is"
+		    " longer than keep_jobs: a job's file is removed with its"
+		    " record");
+	for (i = 0; i < c->nclasses; i++) {
+		struct conf_class *cl = &c->classes[i];
+		size_t m;
+
+		if (conf_printer(c, cl->name) != NULL)
+			conf_error(cp, cl->line, "[class %s]: a printer has"
+			    " that name", cl->name);
+		if (cl->nmembers == 0)
+			conf_error(cp, cl->line, "[class %s] has no printers",
+			    cl->name);
+		for (m = 0; m < cl->nmembers; m++)
+			if (conf_printer(c, cl->members[m]) == NULL)
+				conf_error(cp, cl->line, "[class %s]: %s is not"
+				    " a configured printer", cl->name,
+				    cl->members[m]);
+	}
+	if (c->nprinters == 0)
+		conf_error(cp, 0, "no printer is configured (add a"
+		    " [printer NAME] section)");
+	for (i = 0; i < c->nprinters; i++) {
+		struct conf_printer *p = &c->printers[i];
+
+		if (p->device == NULL) {
+			conf_error(cp, p->line, "[printer %s] has no device",
+			    p->name);
+			continue;
+		}
+		/* Two backends cannot share a port. */
+		for (j = 0; j < i; j++)
+			if (p->device_path != NULL &&
+			    c->printers[j].device_path != NULL &&
+			    strcmp(p->device_path,
+			    c->printers[j].device_path) == 0) {
+				conf_error(cp, line_of(c, S_PRINTER, p->name,
+				    "device"), "device: %s is [printer %s]'s"
+				    " device too (line %u)", p->device_path,
+				    c->printers[j].name, line_of(c, S_PRINTER,
+				    c->printers[j].name, "device"));
+				break;
+			}
+	}
+	conf_check_default(cp);
+	for (i = 0; i < c->nprinters; i++) {
+		struct conf_printer *p = &c->printers[i];
+
+		p->check.heat = p->policy;
+		for (k = 0; k < 3; k++)
+			if (p->check.vol_min[k] >= p->check.vol_max[k])
+				conf_error(cp, p->line, "[printer %s]: build_min"
+				    " is not below build_volume", p->name);
+	}
+	for (i = 0; i < c->nclasses; i++)
+		conf_class_policy(cp, &c->classes[i]);
+	for (i = 0; i < c->naccounts; i++) {
+		struct conf_account *a = &c->accounts[i];
+
+		/* Accounts and local users share drop/NAME, rejected/NAME
+		 * and the jobs' owner names: a clash would give the account
+		 * the user's folder and jobs, or the user the account's. */
+		if (getpwnam(a->name) != NULL)
+			conf_error(cp, a->line, "[account %s]: a local user has"
+			    " that name; an SFTP account needs a name of its own"
+			    " (it would share that user's drop folder and"
+			    " jobs)", a->name);
+		if (a->keys == NULL)
+			conf_error(cp, a->line, "[account %s] has no keys"
+			    " (an authorized_keys file)", a->name);
+		if (a->quota < 0)
+			a->quota = c->sftp.quota;
+		if (a->max_file < 0)
+			a->max_file = c->sftp.max_file;
+		if (a->max_sessions < 0)
+			a->max_sessions = c->sftp.max_sessions;
+	}
+}
+
+static int
+conf_read(struct conf *c, const char *file,
+    void (*report)(const char *msg, void *arg), void *arg, int client)
 {
 	struct conf_parse cp;
-	size_t i;
 	int r;
 
 	memset(c, 0, sizeof(*c));
 	memset(&cp, 0, sizeof(cp));
 	c->file = xstrdup(file);
-	c->max_job_size = 2LL << 30;
-	c->drop_quiet_ms = 1000;
-	c->max_user_jobs = 100;
-	c->keep_jobs = 30L * 86400;
-	c->keep_files = 86400;
-	c->keep_rejected = 7L * 86400;
-	c->max_rejections = 50;
-	c->rejection_window = 600;
-	c->filter_timeout = 600;
-	c->filter_max_output = 2LL << 30;
-	c->sftp.login_grace = 30;
-	c->sftp.idle_timeout = 900;
-	c->sftp.stall_timeout = 60;
-	c->sftp.max_memory = 64LL << 20;
-	c->sftp.max_connections = 32;
-	c->sftp.max_per_address = 8;
-	c->sftp.max_auth_failures = 10;
-	c->sftp.ban_time = 600;
-	c->sftp.quota = 4LL << 30;
-	c->sftp.max_file = -1;
-	c->sftp.max_sessions = 4;
-	c->sftp.startups_begin = 10;
-	c->sftp.startups_rate = 30;
-	c->sftp.startups_full = 100;
-	c->sftp.startups_per_address = 4;
 	cp.conf = c;
 	cp.report = report;
 	cp.arg = arg;
+	cp.client = client;
+	conf_defaults(&cp, &sections[S_SPOOL], c);
+	conf_defaults(&cp, &sections[S_SFTP], &c->sftp);
 	if ((cp.fp = fopen(file, "re")) == NULL) {
 		conf_error(&cp, 0, "cannot read: %s", strerror(errno));
 		return -1;
@@ -1080,159 +1574,179 @@ conf_load(struct conf *c, const char *file,
 	ini_allow_multiline = true;
 	r = ini_parse_stream(conf_reader, &cp, conf_handler, &cp);
 	fclose(cp.fp);
-	if (r > 0 && (unsigned)r != cp.reported_line && cp.nerrors == 0)
+	cp.quiet = 0;
+	if (r > 0 && (unsigned)r != cp.reported_line && cp.nerrors == 0 &&
+	    !client)
 		conf_error(&cp, (unsigned)r, "syntax error");
 	else if (r < 0)
 		conf_error(&cp, 0, "cannot parse (out of memory)");
 
-	if (c->spool_dir == NULL)
-		c->spool_dir = xstrdup(LOCALSTATEDIR "/spool/gspool");
-	if (c->magic == NULL)
-		c->magic = xstrdup(PKGDATADIR "/gcode.mgc");
 	if (c->socket_path == NULL)
 		c->socket_path = xasprintf("%s/control", c->spool_dir);
-	if (c->backend_dir == NULL)
-		c->backend_dir = xstrdup(BACKEND_DIR);
-	if (c->admin_group == NULL)
-		c->admin_group = xstrdup("lpadmin");
-	if (c->user == NULL)
-		c->user = xstrdup("_gspool");
-	if (c->sftp.user == NULL)
-		c->sftp.user = xstrdup("_gspool-sftp");
-	if (strcmp(c->sftp.user, c->user) == 0)
-		conf_error(&cp, cp.user_line, "[sftp] user is spoold's own"
-		    " user %s: gsftpd must have a user of its own", c->user);
-	if (c->filter_dir == NULL)
-		c->filter_dir = xstrdup(FILTER_DIR);
-	if (c->keep_files > c->keep_jobs)
-		conf_error(&cp, cp.keep_line, "keep_files is longer than"
-		    " keep_jobs: a job's file is removed with its record");
-	for (i = 0; i < c->nclasses; i++) {
-		struct conf_class *k = &c->classes[i];
-		size_t m;
-
-		if (conf_printer(c, k->name) != NULL)
-			conf_error(&cp, k->line, "[class %s]: a printer has"
-			    " that name", k->name);
-		if (k->nmembers == 0)
-			conf_error(&cp, k->line, "[class %s] has no printers",
-			    k->name);
-		for (m = 0; m < k->nmembers; m++)
-			if (conf_printer(c, k->members[m]) == NULL)
-				conf_error(&cp, k->line, "[class %s]: %s is not"
-				    " a configured printer", k->name,
-				    k->members[m]);
-	}
-	if (c->nprinters == 0)
-		conf_error(&cp, 0, "no printer is configured (add a"
-		    " [printer NAME] section)");
-	for (i = 0; i < c->nprinters; i++) {
-		if (c->printers[i].device == NULL)
-			conf_error(&cp, c->printers[i].line, "[printer %s] has"
-			    " no device", c->printers[i].name);
-	}
-	if (c->default_printer != NULL &&
-	    conf_printer(c, c->default_printer) == NULL &&
-	    conf_class(c, c->default_printer) == NULL)
-		conf_error(&cp, cp.default_line, "default_printer '%s' is not"
-		    " a configured printer or class", c->default_printer);
-	for (i = 0; i < c->nprinters; i++) {
-		struct conf_printer *p = &c->printers[i];
-		int k;
-
-		p->check.heat = p->policy;
-		for (k = 0; k < 3; k++)
-			if (p->check.vol_min[k] >= p->check.vol_max[k])
-				conf_error(&cp, p->line, "[printer %s]: build_min"
-				    " is not below build_volume", p->name);
-	}
-	for (i = 0; i < c->nclasses; i++)
-		conf_class_policy(&cp, &c->classes[i]);
-	if (c->sftp.listen == NULL)
-		c->sftp.listen = xstrdup("2222");
 	if (c->sftp.host_key == NULL)
 		c->sftp.host_key = xasprintf("%s/sftp/ssh_host_ed25519_key",
 		    c->spool_dir);
 	if (c->sftp.max_file < 0)
 		c->sftp.max_file = c->max_job_size;
-	for (i = 0; i < c->naccounts; i++) {
-		struct conf_account *a = &c->accounts[i];
-
-		/* Accounts and local users share drop/NAME, rejected/NAME
-		 * and the jobs' owner names: a clash would give the account
-		 * the user's folder and jobs, or the user the account's. */
-		if (getpwnam(a->name) != NULL)
-			conf_error(&cp, a->line, "[account %s]: a local user has"
-			    " that name; an SFTP account needs a name of its own"
-			    " (it would share that user's drop folder and"
-			    " jobs)", a->name);
-		if (a->keys == NULL)
-			conf_error(&cp, a->line, "[account %s] has no keys"
-			    " (an authorized_keys file)", a->name);
-		if (a->quota < 0)
-			a->quota = c->sftp.quota;
-		if (a->max_file < 0)
-			a->max_file = c->sftp.max_file;
-		if (a->max_sessions < 0)
-			a->max_sessions = c->sftp.max_sessions;
-	}
+	if (client)
+		conf_check_default(&cp);
+	else
+		conf_check(&cp);
 	if (c->default_printer == NULL && c->nprinters > 0)
 		c->default_printer = xstrdup(c->printers[0].name);
 	return cp.nerrors;
+}
+
+int
+conf_load(struct conf *c, const char *file,
+    void (*report)(const char *msg, void *arg), void *arg)
+{
+	return conf_read(c, file, report, arg, 0);
+}
+
+int
+conf_load_client(struct conf *c, const char *file,
+    void (*report)(const char *msg, void *arg), void *arg)
+{
+	return conf_read(c, file, report, arg, 1);
 }
 
 void
 conf_free(struct conf *c)
 {
 	size_t i;
-	int j;
 
 	for (i = 0; i < c->nprinters; i++) {
+		conf_free_keys(&sections[S_PRINTER], &c->printers[i]);
 		free(c->printers[i].name);
-		free(c->printers[i].description);
-		free(c->printers[i].device);
-		free(c->printers[i].device_path);
-		free(c->printers[i].resend_ok);
-		free(c->printers[i].filter_options);
-		free(c->printers[i].camera);
-		for (j = 0; j < c->printers[i].nfilters; j++)
-			free(c->printers[i].filters[j]);
-		for (j = 0; j < CONF_SCRIPTS; j++)
-			free(c->printers[i].script[j]);
 	}
 	free(c->printers);
 	for (i = 0; i < c->nclasses; i++) {
-		size_t m;
-
-		for (m = 0; m < c->classes[i].nmembers; m++)
-			free(c->classes[i].members[m]);
-		free(c->classes[i].members);
+		conf_free_keys(&sections[S_CLASS], &c->classes[i]);
 		free(c->classes[i].name);
-		free(c->classes[i].description);
 	}
 	free(c->classes);
-	free(c->admin_group);
-	free(c->notify);
-	free(c->filter_dir);
-	free(c->file);
-	free(c->spool_dir);
-	free(c->magic);
-	for (i = 0; i < c->nusers; i++)
+	for (i = 0; i < c->nusers; i++) {
+		conf_free_keys(&sections[S_USER], &c->users[i]);
 		free(c->users[i].name);
+	}
 	free(c->users);
 	for (i = 0; i < c->naccounts; i++) {
+		conf_free_keys(&sections[S_ACCOUNT], &c->accounts[i]);
 		free(c->accounts[i].name);
-		free(c->accounts[i].keys);
 	}
 	free(c->accounts);
-	free(c->sftp.listen);
-	free(c->sftp.host_key);
-	free(c->sftp.user);
-	free(c->user);
-	free(c->socket_path);
-	free(c->backend_dir);
-	free(c->default_printer);
+	conf_free_keys(&sections[S_SFTP], &c->sftp);
+	conf_free_keys(&sections[S_SPOOL], c);
+	for (i = 0; i < c->nseen; i++)
+		free(c->seen[i].name);
+	free(c->seen);
+	free(c->file);
 	memset(c, 0, sizeof(*c));
+}
+
+unsigned
+conf_line(const struct conf *c, const char *section, const char *name,
+    const char *key)
+{
+	const struct conf_section *sec;
+	const struct conf_key *k;
+
+	for (sec = sections; sec < sections + S_COUNT; sec++)
+		if (strcmp(sec->name, section) == 0 &&
+		    (k = conf_find_key(sec, key)) != NULL)
+			return conf_seen_line(c, sec, name, k);
+	return 0;
+}
+
+void
+conf_keys(void (*fn)(const char *section, const char *key, void *arg),
+    void *arg)
+{
+	const struct conf_section *sec;
+	size_t i;
+
+	for (sec = sections; sec < sections + S_COUNT; sec++)
+		for (i = 0; i < sec->nkeys; i++)
+			fn(sec->name, sec->keys[i].name, arg);
+}
+
+/*
+ * What spoold -n checks beyond the file: the programs it names are
+ * there to run, and the devices.  A device that is missing is a warning
+ * (a USB printer may be unplugged); two names of one device are an
+ * error, as the same name twice is.
+ */
+static void
+check_program(struct conf_parse *cp, unsigned line, const char *what,
+    const char *path)
+{
+	if (access(path, X_OK) < 0)
+		conf_error(cp, line, "%s %s: %s", what, path, strerror(errno));
+}
+
+int
+conf_check_host(const struct conf *c,
+    void (*report)(const char *msg, void *arg), void *arg)
+{
+	struct conf_parse cp;
+	struct stat *st;
+	char *path;
+	size_t i, j;
+	int f, *ok, backend = 0;
+
+	memset(&cp, 0, sizeof(cp));
+	cp.conf = (struct conf *)c;
+	cp.report = report;
+	cp.arg = arg;
+	if (c->notify != NULL)
+		check_program(&cp, line_of(c, S_SPOOL, NULL, "notify"),
+		    "notify:", c->notify);
+	st = xmalloc((c->nprinters + 1) * sizeof(*st));
+	ok = xmalloc((c->nprinters + 1) * sizeof(*ok));
+	for (i = 0; i < c->nprinters; i++) {
+		const struct conf_printer *p = &c->printers[i];
+		unsigned dline = line_of(c, S_PRINTER, p->name, "device");
+
+		ok[i] = 0;
+		if (p->device_path == NULL)
+			continue;
+		/* spoold runs BACKEND_DIR/serial for every device. */
+		path = xasprintf("%s/serial", c->backend_dir);
+		if (!backend++)
+			check_program(&cp, dline ? dline : p->line,
+			    "device: its backend", path);
+		free(path);
+		for (f = 0; f < p->nfilters; f++) {
+			path = xasprintf("%s/%s", c->filter_dir, p->filters[f]);
+			check_program(&cp, line_of(c, S_PRINTER, p->name,
+			    "filters"), "filters:", path);
+			free(path);
+		}
+		if (strncmp(p->device_path, "tcp://", 6) == 0)
+			continue;
+		if (stat(p->device_path, &st[i]) < 0) {
+			conf_warn(&cp, dline, "device: %s: %s (is the printer"
+			    " plugged in?)", p->device_path, strerror(errno));
+			continue;
+		}
+		ok[i] = 1;
+		for (j = 0; j < i; j++)
+			if (ok[j] && st[j].st_dev == st[i].st_dev &&
+			    st[j].st_ino == st[i].st_ino &&
+			    strcmp(p->device_path,
+			    c->printers[j].device_path) != 0) {
+				conf_error(&cp, dline, "device: %s is %s, [printer"
+				    " %s]'s device (line %u)", p->device_path,
+				    c->printers[j].device_path,
+				    c->printers[j].name, line_of(c, S_PRINTER,
+				    c->printers[j].name, "device"));
+				break;
+			}
+	}
+	free(st);
+	free(ok);
+	return cp.nerrors;
 }
 
 struct conf_account *

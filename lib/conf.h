@@ -1,6 +1,7 @@
 /*
  * conf.h - gspool.conf, the one configuration file (INI, read with
- * libinih).  gspool.conf(5) documents every key.
+ * libinih).  gspool.conf(5) documents every key, and a test checks that
+ * it documents exactly those of conf.c's tables (conf_keys()).
  */
 #ifndef GSPOOL_CONF_H
 #define GSPOOL_CONF_H
@@ -132,6 +133,8 @@ struct conf {
 	struct conf_sftp sftp;
 	struct conf_account *accounts;
 	size_t	 naccounts;
+	struct conf_seen *seen;		/* where each key was set */
+	size_t	 nseen;
 };
 
 /*
@@ -142,7 +145,32 @@ struct conf {
  */
 int	conf_load(struct conf *, const char *file,
 	    void (*report)(const char *msg, void *arg), void *arg);
+/*
+ * What the commands read: [spool]'s directory, socket and
+ * default_printer, checked as conf_load() checks them, and the names of
+ * the printers and classes.  Everything else is skipped unread, so a
+ * mistake in a printer's section (spoold's to report) never locks a
+ * user out.
+ */
+int	conf_load_client(struct conf *, const char *file,
+	    void (*report)(const char *msg, void *arg), void *arg);
 void	conf_free(struct conf *);
+/*
+ * What spoold -n checks beyond the file: the notify program, the
+ * backend and the filters can be run, and two printers are not one
+ * device under two names; each error is reported as conf_load()'s and
+ * counted.  A device that is not there is a warning ("FILE:LINE:
+ * warning: ..."), not counted: a USB printer may be unplugged.
+ */
+int	conf_check_host(const struct conf *,
+	    void (*report)(const char *msg, void *arg), void *arg);
+/* The line where [section name] set key (name NULL for [spool] and
+ * [sftp]), or 0 if the file did not. */
+unsigned conf_line(const struct conf *, const char *section,
+	    const char *name, const char *key);
+/* Every key of every section: ("spool", "directory"), ... */
+void	conf_keys(void (*fn)(const char *section, const char *key,
+	    void *arg), void *arg);
 struct conf_printer *conf_printer(const struct conf *, const char *name);
 struct conf_class *conf_class(const struct conf *, const char *name);
 struct conf_account *conf_account(const struct conf *, const char *name);

@@ -368,6 +368,8 @@ main(int argc, char *argv[])
 		usage();
 	file = conf_path(file);
 	nerr = conf_load(&sd.conf, file, report, NULL);
+	if (check && nerr >= 0)
+		nerr += conf_check_host(&sd.conf, report, NULL);
 	if (nerr != 0) {
 		if (nerr > 0)
 			fprintf(stderr, "spoold: %s: %d error%s\n", file, nerr,

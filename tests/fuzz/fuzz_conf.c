@@ -16,6 +16,9 @@
  *   device, a default printer or class that is configured, classes of
  *   configured printers, a build volume of finite numbers, min below
  *   max, and the defaults filled in.
+ * - what the commands read (conf_load_client()) reports no error the
+ *   daemons' reading does not, and of a file without errors it reads
+ *   the same socket and default destination.
  * `make fuzz' builds and runs it; `make check' runs the seeds.
  */
 #include "config.h"
@@ -151,6 +154,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r == nreports);
 	if (r == 0)
 		check_usable(&c);
+	{
+		struct conf cc;
+		int rc;
+
+		nreports = 0;
+		rc = conf_load_client(&cc, path, report, NULL);
+		CHECK(rc >= 0 && rc == nreports && rc <= r);
+		if (r == 0) {
+			CHECK(rc == 0);
+			CHECK(strcmp(cc.socket_path, c.socket_path) == 0);
+			CHECK(strcmp(cc.default_printer, c.default_printer) ==
+			    0);
+		}
+		conf_free(&cc);
+	}
 	conf_free(&c);
 
 	/* Again with a section of a name the input does not hold after

@@ -3,6 +3,10 @@
 # line number.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config
+# spoold -n checks that the backend is there to run: the files below
+# end with where it is.
+BACKENDS="[spool]
+backend_dir = $BIN/backends"
 out=$("$SPOOLD" -n -c "$GSPOOL_CONF") || fail "a good configuration failed: $out"
 echo "$out" | grep -q "configuration OK (1 printer)" || fail "spoold -n said: $out"
 
@@ -28,6 +32,7 @@ this line has no equals sign
 [broken
 [extra]
 key = value
+$BACKENDS
 CONF
 set +e
 "$SPOOLD" -n -c "$T/bad.conf" > "$T/out" 2>&1
@@ -74,6 +79,7 @@ pause_gcode = M400
 cancel_gcode = M104 S300
 resume_gcode = N5 G1 X1
   G1 X1 *7
+$BACKENDS
 CONF
 "$SPOOLD" -n -c "$T/gcode.conf" > "$T/out" 2>&1 && fail "bad G-code keys accepted"
 for want in \
@@ -86,7 +92,7 @@ for want in \
 	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
 done
 
-printf '[spool]\nmax_job_size = 12Q\n[printer mk3]\ndevice = /dev/ttyACM0\n[user alice]\nmax_jobs = lots\ncolour = red\n[user a/b]\nmax_jobs = 1\n' > "$T/size.conf"
+printf '[spool]\nmax_job_size = 12Q\n[printer mk3]\ndevice = /dev/ttyACM0\n[user alice]\nmax_jobs = lots\ncolour = red\n[user a/b]\nmax_jobs = 1\n%s\n' "$BACKENDS" > "$T/size.conf"
 "$SPOOLD" -n -c "$T/size.conf" > "$T/out" 2>&1 && fail "a bad max_job_size accepted"
 for want in \
     "size.conf:2: max_job_size: '12Q' is not a size such as 500M or 2G" \
@@ -108,6 +114,7 @@ allowed_gcode = G1, G28 M104
 device = /dev/ttyACM1
 build_volume = 250 210 210
 build_min = 0 300 0
+$BACKENDS
 CONF
 "$SPOOLD" -n -c "$T/policy.conf" > "$T/out" 2>&1 && fail "bad policy keys accepted"
 for want in \
@@ -118,7 +125,67 @@ for want in \
 	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
 done
 
-# The commands report a broken configuration too.
+# Beyond the file: the programs it names, the devices; and the keys set
+# twice or misspelt.
+mkdir "$T/filters"
+: > "$T/tty0"
+ln -s tty0 "$T/link0"
+cat > "$T/check.conf" <<CONF
+[spool]
+notify = $T/no-notify
+default_printer = mk3
+keep_jobs = 2d
+keep_jobz = 1d
+max_hotend = 200
+backend_dir = $BIN/backends
+filter_dir = $T/filters
+keep_jobs = 3d
+[printer mk3]
+device = $T/tty0
+filters = nosuch
+windw = 4
+[printer mk4]
+device = $T/tty0
+[printer mk5]
+device = $T/link0
+[printer mk6]
+device = $T/unplugged
+[printr x]
+key = 1
+CONF
+set +e
+"$SPOOLD" -n -c "$T/check.conf" > "$T/out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || { cat "$T/out" >&2; fail "a bad configuration exited $rc"; }
+for want in \
+    "check.conf:2: notify: $T/no-notify: No such file or directory" \
+    "check.conf:5: unknown key 'keep_jobz' in \[spool\]; did you mean 'keep_jobs'?" \
+    "check.conf:6: unknown key 'max_hotend' in \[spool\]; it is a key of \[printer NAME\]" \
+    "check.conf:9: keep_jobs is already set at line 4" \
+    "check.conf:12: filters: $T/filters/nosuch: No such file or directory" \
+    "check.conf:13: unknown key 'windw' in \[printer mk3\]; did you mean 'window'?" \
+    "check.conf:15: device: $T/tty0 is \[printer mk3\]'s device too (line 11)" \
+    "check.conf:17: device: $T/link0 is $T/tty0, \[printer mk3\]'s device (line 11)" \
+    "check.conf:19: warning: device: $T/unplugged: No such file or directory" \
+    "check.conf:20: unknown section \[printr x\]; did you mean \[printer NAME\]?" \
+    "check.conf: 9 errors"; do
+	grep -q "$want" "$T/out" || { cat "$T/out" >&2; fail "missing: $want"; }
+done
+# A missing device alone is a warning: the check passes.
+printf '[spool]\nbackend_dir = %s/backends\n[printer mk3]\ndevice = %s/unplugged\n' "$BIN" "$T" > "$T/unplugged.conf"
+"$SPOOLD" -n -c "$T/unplugged.conf" > "$T/out" 2> "$T/err" || fail "a missing device failed the check: $(cat "$T/err")"
+grep -q "configuration OK (1 printer)" "$T/out" || fail "spoold -n said: $(cat "$T/out")"
+grep -q "unplugged.conf:4: warning: device: $T/unplugged" "$T/err" || fail "no warning: $(cat "$T/err")"
+# The backend the device needs.
+printf '[spool]\nbackend_dir = %s/none\n[printer mk3]\ndevice = %s/tty0\n' "$T" "$T" > "$T/nobackend.conf"
+"$SPOOLD" -n -c "$T/nobackend.conf" > "$T/out" 2>&1 && fail "a missing backend passed"
+grep -q "nobackend.conf:4: device: its backend $T/none/serial: No such file or directory" "$T/out" ||
+	fail "spoold -n said: $(cat "$T/out")"
+
+# The commands report a broken configuration too, in what they read
+# ([spool] directory; not the unknown key of line 3, spoold's to report).
 "$GQUEUE" -c "$T/bad.conf" > "$T/out" 2>&1 && fail "gqueue accepted a bad configuration"
-grep -q "bad.conf:3: unknown key" "$T/out" || fail "gqueue said: $(cat "$T/out")"
+grep -q "bad.conf:2: directory: 'relative/path' must be an absolute path" "$T/out" || fail "gqueue said: $(cat "$T/out")"
+grep -q "bad.conf:3:" "$T/out" && fail "gqueue checked a key it does not read: $(cat "$T/out")"
 echo "PASS"

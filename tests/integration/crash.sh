@@ -47,7 +47,7 @@ expect_log $(for s in $steps; do echo "$CUBE"; done)
 # Killed just as a job's end is recorded: the bed still holds the part,
 # so the next job waits for gpc ready after the restart.
 gs_stop_spoold
-echo "clears_bed = no" >> "$GSPOOL_CONF"
+sed -i "s/^clears_bed = yes$/clears_bed = no/" "$GSPOOL_CONF"
 rm -f "$T/spool/control"
 GSPOOL_TEST_CRASH_AT=ended "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
 SPOOLD_PID=$!

@@ -77,9 +77,12 @@ gs_sftp_user() {
 
 # gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.
 # It clears its own bed (clears_bed), so that one job follows another;
-# the tests of bed clearing set clears_bed = no.
+# the tests of bed clearing set clears_bed = no.  A key given again in
+# the extra lines (in the same section) takes the place of the one
+# below: a key set twice is an error of gspool.conf.
 gs_config() {
-	cat > "$GSPOOL_CONF" <<CONF
+	{
+		cat <<CONF
 [spool]
 directory = $T/spool
 backend_dir = $BIN/backends
@@ -95,9 +98,39 @@ handshake_timeout = 5
 reconnect_interval = 1
 clears_bed = yes
 CONF
-	for line in "$@"; do
-		echo "$line" >> "$GSPOOL_CONF"
-	done
+		for line in "$@"; do
+			echo "$line"
+		done
+	} | gs_last_wins > "$GSPOOL_CONF"
+}
+
+# Of a key set twice in a section, only the last (with its indented
+# lines) is kept.
+gs_last_wins() {
+	awk '{ line[NR] = $0 }
+	END {
+		sec = ""
+		for (i = 1; i <= NR; i++) {
+			id[i] = ""
+			if (line[i] ~ /^\[/)
+				sec = line[i]
+			else if (line[i] ~ /^[A-Za-z_][A-Za-z0-9_]*[ \t]*=/) {
+				k = line[i]
+				sub(/[ \t]*=.*/, "", k)
+				id[i] = sec SUBSEP k
+				last[id[i]] = i
+			}
+		}
+		skip = 0
+		for (i = 1; i <= NR; i++) {
+			if (id[i] != "")
+				skip = last[id[i]] != i
+			else if (line[i] !~ /^[ \t]/)
+				skip = 0
+			if (!skip)
+				print line[i]
+		}
+	}'
 }
 
 # gs_vprinter [vprinter options...]: start the virtual printer on mk3.

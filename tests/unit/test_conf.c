@@ -93,7 +93,7 @@ test_gcode_keys(void **state)
 	    "\tG1 Z5 (lift) F600\n"
 	    "cancel_gcode =\n"
 	    "resume_gcode = G90\n"
-	    "resume_gcode = G1 X1\n"), 0);
+	    "  G1 X1\n"), 0);
 	p = conf_printer(&c, "mk3");
 	assert_string_equal(p->script[CONF_PAUSE], "M400\nG91\nG1 Z5  F600");
 	assert_string_equal(p->script[CONF_CANCEL], "");
@@ -195,11 +195,11 @@ test_dialect_keys(void **state)
 
 	(void)state;
 	assert_int_equal(load(&c,
-	    "[printer mk3]\ndevice = /dev/null\nfirmware = prusa\n"
+	    "[printer mk3]\ndevice = /dev/a\nfirmware = prusa\n"
 	    "max_chamber = 60\ndialect_mismatch = warn\n"
 	    "bed_macro_params = BED, PLATE\n"
-	    "[printer vc]\ndevice = /dev/null\nfirmware = klipper\n"
-	    "[printer mini]\ndevice = /dev/null\n"
+	    "[printer vc]\ndevice = /dev/b\nfirmware = klipper\n"
+	    "[printer mini]\ndevice = /dev/c\n"
 	    "[class prusas]\nprinters = mk3\n"
 	    "[class all]\nprinters = mk3 vc\n"), 0);
 	p = conf_printer(&c, "mk3");
@@ -403,12 +403,15 @@ test_classes(void **state)
 	conf_free(&c);
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
 	    "max_startups = 20:30:10\nuser = root\n"
-	    "max_startups_per_address = 0\n[spool]\nuser = same\n[sftp]\n"
-	    "user = same\n"), 4);
+	    "max_startups_per_address = 0\n[spool]\nuser = same\n"), 3);
 	assert_non_null(strstr(reports, ":4: max_startups: '20:30:10' is not"));
 	assert_non_null(strstr(reports, ":5: user: gsftpd may not run as root"));
 	assert_non_null(strstr(reports, ":6: max_startups_per_address: '0'"));
-	assert_non_null(strstr(reports, ":10: [sftp] user is spoold's own user same"));
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
+	    "max_startups = 20\n[spool]\nuser = same\n[sftp]\n"
+	    "user = same\n"), 1);
+	assert_non_null(strstr(reports, ":8: [sftp] user is spoold's own user same"));
 	conf_free(&c);
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n[sftp]\n"
 	    "max_startups = 10:101:20\n"), 1);
@@ -432,31 +435,34 @@ test_absurd_numbers(void **state)
 	r = load(&c,
 	    "[printer a]\ndevice = /dev/a\n"
 	    "build_volume = nan 200 200\n"			/* 3 */
-	    "build_volume = 200 inf 200\n"
-	    "build_volume = 200 200 1e308\n"
 	    "build_min = -nan 0 0\n"
-	    "build_min = 0 -1e300 0\n"			/* 7 */
-	    "build_volume = 0x1p2000 1 1\n"
-	    "[spool]\nkeep_rejected = forever\n"		/* 10 */
+	    "[printer b]\ndevice = /dev/b\n"
+	    "build_volume = 200 inf 200\n"			/* 7 */
+	    "build_min = 0 -1e300 0\n"
+	    "[printer c]\ndevice = /dev/c\n"
+	    "build_volume = 200 200 1e308\n"			/* 11 */
+	    "[printer d]\ndevice = /dev/d\n"
+	    "build_volume = 0x1p2000 1 1\n"			/* 14 */
+	    "[spool]\nkeep_rejected = forever\n"		/* 16 */
 	    "keep_files = 99999999999999999999d\n"
 	    "max_rejections = -1\nrejection_window = 0\n"
-	    "max_job_size = 9223372036854775807T\n"		/* 14 */
+	    "max_job_size = 9223372036854775807T\n"		/* 20 */
 	    "max_user_jobs = 99999999999999999999\n");
 	assert_int_equal(r, 12);
 	assert_non_null(strstr(reports, ":3: build_volume: 'nan 200 200': each"
 	    " number must be finite, at most 100000 mm from 0"));
-	assert_non_null(strstr(reports, ":4: build_volume: '200 inf 200'"));
-	assert_non_null(strstr(reports, ":5: build_volume: '200 200 1e308'"));
-	assert_non_null(strstr(reports, ":6: build_min: '-nan 0 0'"));
-	assert_non_null(strstr(reports, ":7: build_min: '0 -1e300 0'"));
-	assert_non_null(strstr(reports, ":8: build_volume: '0x1p2000 1 1'"));
-	assert_non_null(strstr(reports, ":10: keep_rejected: 'forever' is not"
+	assert_non_null(strstr(reports, ":7: build_volume: '200 inf 200'"));
+	assert_non_null(strstr(reports, ":11: build_volume: '200 200 1e308'"));
+	assert_non_null(strstr(reports, ":4: build_min: '-nan 0 0'"));
+	assert_non_null(strstr(reports, ":8: build_min: '0 -1e300 0'"));
+	assert_non_null(strstr(reports, ":14: build_volume: '0x1p2000 1 1'"));
+	assert_non_null(strstr(reports, ":16: keep_rejected: 'forever' is not"
 	    " a time"));
-	assert_non_null(strstr(reports, ":11: keep_files: '99999999999999999999d'"));
-	assert_non_null(strstr(reports, ":12: max_rejections: '-1'"));
-	assert_non_null(strstr(reports, ":13: rejection_window: '0'"));
-	assert_non_null(strstr(reports, ":14: max_job_size:"));
-	assert_non_null(strstr(reports, ":15: max_user_jobs:"));
+	assert_non_null(strstr(reports, ":17: keep_files: '99999999999999999999d'"));
+	assert_non_null(strstr(reports, ":18: max_rejections: '-1'"));
+	assert_non_null(strstr(reports, ":19: rejection_window: '0'"));
+	assert_non_null(strstr(reports, ":20: max_job_size:"));
+	assert_non_null(strstr(reports, ":21: max_user_jobs:"));
 	/* The bad lines left the defaults. */
 	assert_int_equal(c.keep_rejected, 7 * 86400);
 	assert_int_equal(c.max_rejections, 50);
@@ -493,6 +499,124 @@ test_account_user_clash(void **state)
 	conf_free(&c);
 }
 
+/* A key set twice is an error with both lines; an unknown key or
+ * section names the one meant; conf_line() says where a key was. */
+static void
+test_duplicates(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[spool]\nkeep_jobs = 2d\n"			/* 2 */
+	    "keep_jobs = 3d\n"
+	    "[printer a]\ndevice = /dev/a\nwindw = 2\n"	/* 6 */
+	    "pause_gcode = G1 Z1\n  G1 Z2\n"		/* 7 */
+	    "[printer b]\ndevice = /dev/a\n"		/* 10 */
+	    "[spool]\nkeep_jobs = 4d\nmax_bed = 1\n"	/* 12 */
+	    "[printers c]\nx = 1\n"			/* 14 */
+	    "[class]\nx = 1\n"), 7);
+	assert_non_null(strstr(reports, ":3: keep_jobs is already set at line 2\n"));
+	assert_non_null(strstr(reports, ":12: keep_jobs is already set at line 2\n"));
+	assert_non_null(strstr(reports, ":6: unknown key 'windw' in [printer a];"
+	    " did you mean 'window'?"));
+	assert_non_null(strstr(reports, ":10: device: /dev/a is [printer a]'s"
+	    " device too (line 5)"));
+	assert_non_null(strstr(reports, ":13: unknown key 'max_bed' in [spool];"
+	    " it is a key of [printer NAME]"));
+	assert_non_null(strstr(reports, ":14: unknown section [printers c];"
+	    " did you mean [printer NAME]?"));
+	assert_non_null(strstr(reports, ":16: unknown section [class]; it needs"
+	    " a name: [class NAME]"));
+	/* The first value holds; a G-code key's indented lines are not
+	 * keys set again. */
+	assert_int_equal(c.keep_jobs, 2 * 86400);
+	assert_string_equal(conf_printer(&c, "a")->script[CONF_PAUSE],
+	    "G1 Z1\nG1 Z2");
+	assert_int_equal(conf_line(&c, "spool", NULL, "keep_jobs"), 2);
+	assert_int_equal(conf_line(&c, "printer", "a", "pause_gcode"), 7);
+	assert_int_equal(conf_line(&c, "printer", "b", "device"), 10);
+	assert_int_equal(conf_line(&c, "printer", "b", "window"), 0);
+	conf_free(&c);
+}
+
+/* What the commands read: [spool]'s socket, directory and
+ * default_printer, and the destinations' names; nothing else is
+ * checked. */
+static void
+test_client(void **state)
+{
+	struct conf c;
+	char path[] = "/tmp/gspool-conf-test.XXXXXX";
+	const char *text =
+	    "[spool]\ndirectory = /srv/spool\ncolour = red\n"
+	    "max_job_size = lots\n"
+	    "[printer mk3]\ndevice = relative\nwindow = 999\n"
+	    "  indented\nno equals sign\n"
+	    "[printer bad/name]\ndevice = /dev/x\n"
+	    "[class farm]\nprinters = mk3 ghost\n"
+	    "[sftp]\nmax_memory = 1K\n[nonsense]\nx = 1\n";
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	reports[0] = '\0';
+	assert_true(conf_load(&c, path, collect, NULL) > 5);
+	conf_free(&c);
+	reports[0] = '\0';
+	assert_int_equal(conf_load_client(&c, path, collect, NULL), 0);
+	assert_string_equal(reports, "");
+	assert_string_equal(c.socket_path, "/srv/spool/control");
+	assert_string_equal(c.default_printer, "mk3");
+	assert_non_null(conf_printer(&c, "mk3"));
+	assert_non_null(conf_class(&c, "farm"));
+	assert_null(conf_printer(&c, "bad/name"));
+	conf_free(&c);
+	unlink(path);
+
+	/* Its own keys are checked, with their lines. */
+	assert_int_equal(load(&c, "[printer mk3]\ndevice = /dev/a\n"
+	    "[spool]\nsocket = rel\ndefault_printer = mk3\n"
+	    "default_printer = mk4\n"), 2);
+	conf_free(&c);
+	strcpy(path, "/tmp/gspool-conf-test.XXXXXX");
+	fd = mkstemp(path);
+	text = "[printer mk3]\nwindow = lots\n[spool]\nsocket = rel\n"
+	    "default_printer = ghost\n[spool\n";
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	reports[0] = '\0';
+	assert_int_equal(conf_load_client(&c, path, collect, NULL), 3);
+	assert_non_null(strstr(reports, ":4: socket: 'rel' must be an absolute"));
+	assert_non_null(strstr(reports, ":5: default_printer 'ghost' is not a"
+	    " configured printer or class"));
+	assert_non_null(strstr(reports, ":6: section header without ']'"));
+	assert_null(strstr(reports, ":2:"));
+	conf_free(&c);
+	unlink(path);
+}
+
+/* The tables' keys, each section's once. */
+static int nkeys;
+
+static void
+count_key(const char *section, const char *key, void *arg)
+{
+	(void)arg;
+	assert_true(strlen(section) > 0 && strlen(key) > 0);
+	nkeys++;
+}
+
+static void
+test_keys(void **state)
+{
+	(void)state;
+	conf_keys(count_key, NULL);
+	assert_true(nkeys > 60);
+}
+
 int
 main(void)
 {
@@ -508,6 +632,9 @@ main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_absurd_numbers),
 		cmocka_unit_test(test_account_user_clash),
+		cmocka_unit_test(test_duplicates),
+		cmocka_unit_test(test_client),
+		cmocka_unit_test(test_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
