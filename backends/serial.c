@@ -46,6 +46,7 @@
 #include "msg.h"
 #include "port.h"
 #include "proto.h"
+#include "usage.h"
 #include "util.h"
 
 #define JOB_BUFSZ	65536
@@ -1498,17 +1499,34 @@ command:
 	return 0;
 }
 
+static const char help[] =
+"usage: serial [-hv] [-b baud] [-d rundir] [-H seconds] [-k auto|yes|no]\n"
+"              [-m count] [-o seconds] [-p seconds] [-r seconds]\n"
+"              [-s seconds] [-t seconds] [-u continue|pause|abort]\n"
+"              [-w lines] [-x bytes] printer device\n"
+"       serial --version\n"
+"  -b baud              a real serial port's baud rate (115200)\n"
+"  -d rundir            where a re-attaching spoold finds it\n"
+"  -H seconds           heaters off this long after a job; 0 never (600)\n"
+"  -h, --help           print this help and exit\n"
+"  -k auto|yes|no       whether an ok follows Resend: (auto)\n"
+"  -m count             silent periods before the job ends (5)\n"
+"  -o seconds           silence before an M105 probe (30)\n"
+"  -p seconds           how long the printer stays parked for a frame (5)\n"
+"  -r seconds           pause between attempts to open the port (2)\n"
+"  -s seconds           an M105 at least this often in a job; 0 none (2)\n"
+"  -t seconds           wait for start and each answer to the greeting"
+" (10)\n"
+"  -u continue|pause|abort  a job's unknown command (pause)\n"
+"  -v                   log more detail\n"
+"  -w lines             lines in flight at most (4)\n"
+"  -x bytes             the firmware's receive buffer (128)\n"
+"  --version            print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: serial [-v] [-b baud] [-d rundir]"
-	    " [-H seconds] [-k auto|yes|no]\n"
-	    "              [-m count] [-o seconds] [-p seconds]"
-	    " [-r seconds] [-s seconds]\n"
-	    "              [-t seconds] [-u continue|pause|abort]"
-	    " [-w lines] [-x bytes]\n"
-	    "              printer device\n");
-	exit(2);
+	usage_error(2, NULL);
 }
 
 int
@@ -1520,6 +1538,11 @@ main(int argc, char *argv[])
 	char buf[4096], err[512];
 	long v;
 	int ch, i, verbose = 0;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memset(&b, 0, sizeof(b));
 	b.baud = 115200;
@@ -1532,8 +1555,8 @@ main(int argc, char *argv[])
 	b.job.fd = -1;
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
-	while ((ch = getopt(argc, argv, "b:d:H:hk:m:o:p:r:s:t:u:vw:x:")) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "b:d:H:hk:m:o:p:r:s:t:u:vw:x:",
+	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
 			if (parse_long(optarg, 0, 604800, &v) < 0)
@@ -1618,12 +1641,16 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
 	}
 	if (argc - optind != 2)
-		usage();
+		usage_error(2, "give a printer and a device");
 	b.printer = argv[optind];
 	b.device = argv[optind + 1];
 	log_set_verbose(verbose);

@@ -75,7 +75,9 @@
 
 #include <curl/curl.h>
 
+#include "log.h"
 #include "mjpeg.h"
+#include "usage.h"
 #include "util.h"
 
 #define FRAME_MAX	MJPEG_FRAME_MAX	/* the largest JPEG taken */
@@ -675,6 +677,14 @@ parse_opts(struct opts *o, char *list)
 	return bad ? -1 : 0;
 }
 
+static const char help[] =
+"usage: timelapse job-id user title copies options [file]\n"
+"       timelapse -h | --help | --version\n"
+"  -h, --help           print this help and exit\n"
+"  --version            print the version and exit\n"
+"spoold runs it beside a job, as gspool-filter(7) says; its options are\n"
+"the job's timelapse.* attributes (gspool-timelapse(8)).\n";
+
 int
 main(int argc, char *argv[])
 {
@@ -684,10 +694,18 @@ main(int argc, char *argv[])
 	long long next_tick = 0;
 	int in_open = 1, rc, device;
 
-	if (argc < 6) {
-		fprintf(stderr, "ERROR: usage: timelapse job-id user title"
-		    " copies options [file]\n");
-		return 2;
+	log_init("timelapse", LOG_TO_STDERR, 0);
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0))
+		usage_help(help);
+	if (argc == 2 && strcmp(argv[1], "--version") == 0)
+		usage_version();
+	if (argc < 6 || argc > 7) {
+		/* ERROR: as a filter's messages are read. */
+		fprintf(stderr, "ERROR: timelapse takes job-id user title"
+		    " copies options [file], not %d argument%s\n", argc - 1,
+		    argc == 2 ? "" : "s");
+		usage_error(2, NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	memset(&s, 0, sizeof(s));

@@ -172,7 +172,7 @@ client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
 		close(m.fd);
 	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) == REPLY_ERROR) {
 		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
-		return -1;
+		return -2;
 	}
 	snprintf(state, statesz, "%s", msg_field(&m, REPLY_DONE_STATE));
 	snprintf(reason, reasonsz, "%s", msg_field(&m, REPLY_DONE_REASON));

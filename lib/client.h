@@ -34,7 +34,8 @@ const char *client_dest(const char *opt, const struct conf *c);
 /*
  * Wait until job id has ended (completed, canceled, aborted or stopped).
  * Returns 1 if it completed, 0 if it ended otherwise (state and reason
- * filled), -1 on an error (printed).
+ * filled), -2 if spoold refused (no such job), -1 if spoold could not be
+ * reached; the errors are printed.
  */
 int	client_wait_job(int fd, long id, char *state, size_t statesz,
 	    char *reason, size_t reasonsz);

@@ -7,7 +7,15 @@
  *   gcancel [-P dest] -u user     all of a user's jobs (cancel -u)
  *
  * Only a job's owner and the administrators may cancel it; spoold
- * decides, by the caller's credentials.
+ * decides, by the caller's credentials.  gcancel reads the queue first,
+ * so that it can name each job it cancels as lprm does, refuse a
+ * "PRINTER-N" whose job is on another printer, and ask before it
+ * cancels a print in progress when its standard input is a terminal
+ * (-f does not ask; without a terminal there is no one to ask, and it
+ * cancels as told).  Each job is then canceled by its number, one
+ * request a job: with -a, a job that is not one's own and that spoold
+ * will not let the caller cancel is passed over in silence, as cancel
+ * -a passes over other users' jobs.
  */
 #include "config.h"
 
@@ -20,11 +28,29 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "jobstate.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
 #include "remote.h"
+#include "usage.h"
 #include "util.h"
+
+static const char help[] =
+"usage: gcancel [-fh] [--json] [-c config] [-P dest] job ... | -\n"
+"       gcancel [-f] [--json] [-c config] [-P dest] -a | -u user\n"
+"       gcancel -H host[:port] [--json] job ... | -\n"
+"       gcancel --version\n"
+"  -                    all your own jobs that have not ended\n"
+"  -a                   every job you may cancel\n"
+"  -f                   do not ask before cancelling a print in progress\n"
+"  -H [user@]host[:port]  cancel jobs on a remote gsftpd\n"
+"  --json               one JSON object a job\n"
+"  -P dest              with -a, -u or -: this printer or class only\n"
+"  -u user              every job of this user that has not ended\n"
+"  -c config            read this configuration file\n"
+"  -h, --help           print this help and exit\n"
+"  --version            print the version and exit\n";
 
 /* A JSON string of s, as jansson writes it. */
 static const char *
@@ -42,11 +68,58 @@ quoted(const char *s, char *out, size_t outsz)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gcancel [-h] [--json] [-c config] [-P dest] job"
-	    " ... | -\n"
-	    "       gcancel [--json] [-c config] [-P dest] -a | -u user\n"
-	    "       gcancel -H host[:port] [--json] job ... | -\n");
-	exit(EXIT_USAGE);
+	usage_error(EXIT_USAGE, NULL);
+}
+
+static const char *
+jstr(const json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+
+	return s ? s : "";
+}
+
+/* What names a canceled job: "mk3-12 (cube.gcode)", as far as its
+ * title may be shown. */
+static void
+say_canceled(const json_t *j, const char *name)
+{
+	const char *t = j ? jstr(j, "title") : "";
+
+	if (t[0] != '\0' && strcmp(t, "(hidden)") != 0)
+		printf("canceled %s (%s)\n", name, t);
+	else
+		printf("canceled %s\n", name);
+}
+
+/* The job of number id in queue q, or NULL. */
+static json_t *
+find_job(json_t *q, long id)
+{
+	json_t *j;
+	size_t i;
+
+	json_array_foreach(json_object_get(q, "jobs"), i, j)
+		if (json_integer_value(json_object_get(j, "id")) == id)
+			return j;
+	return NULL;
+}
+
+/* A print in progress, on a terminal and without -f: ask.  1 to go on. */
+static int
+confirm(const json_t *j, int force)
+{
+	char line[64];
+
+	if (force || strcmp(jstr(j, "state"),
+	    job_state_name(JOB_PROCESSING)) != 0 || !isatty(STDIN_FILENO))
+		return 1;
+	fprintf(stderr, "gcancel: %s (%s) is printing on %s; cancel it?"
+	    " [y/N] ", jstr(j, "name"), jstr(j, "title"), jstr(j, "printer"));
+	fflush(stderr);
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return 0;
+	return line[0] == 'y' || line[0] == 'Y';
 }
 
 /* gcancel -H: remove jobs/ID in the remote gsftpd's tree; "-": each of
@@ -93,33 +166,99 @@ remote_cancel(const char *spec, int argc, char *argv[], int json)
 		}
 		if (json)
 			printf("{\"job\":%ld,\"canceled\":true}\n", id);
+		else if (q != NULL && (j = find_job(q, id)) != NULL)
+			say_canceled(j, jstr(j, "name"));
+		else
+			printf("canceled %ld\n", id);
 		n++;
 	}
-	if (q != NULL && !json)
-		printf("%d job(s) canceled\n", n);
+	if (q != NULL && !json && n == 0)
+		printf("no jobs to cancel\n");
 	json_decref(q);
 	json_decref(ids);
 	remote_close(r);
 	return failed;
 }
 
+/* Cancel job id (named arg); 0, 1 if spoold refused, EXIT_CONNECT.
+ * json: 1 a JSON object a job, 0 a line, -1 nothing but a refusal on
+ * stderr.  quiet: a refusal is not reported. */
+static int
+cancel_one(int sock, long id, const char *arg, const json_t *j, int json,
+    int quiet)
+{
+	struct msg m;
+	char ids[32], q[1200];
+
+	snprintf(ids, sizeof(ids), "%ld", id);
+	m.fd = -1;
+	if (msg_send(sock, -1, proto_name(PROTO_REQUEST, REQ_CANCEL), ids,
+	    (char *)NULL) < 0 || msg_recv(sock, &m) <= 0) {
+		log_warn("lost the connection to spoold");
+		return EXIT_CONNECT;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
+		if (quiet)
+			return 1;
+		if (json > 0)
+			printf("{\"job\":%ld,\"canceled\":false,"
+			    "\"error\":%s}\n", id, quoted(msg_field(&m,
+			    REPLY_ERROR_MESSAGE), q, sizeof(q)));
+		else
+			log_warnx("%s: %s", arg, msg_field(&m,
+			    REPLY_ERROR_MESSAGE));
+		return 1;
+	}
+	if (json > 0)
+		printf("{\"job\":%ld,\"canceled\":true}\n", id);
+	else if (json == 0)
+		say_canceled(j, j ? jstr(j, "name") : arg);
+	return 0;
+}
+
+/* "ender-4" names job 4 on ender: its destination or the printer it
+ * prints on.  0 if arg's printer part (if any) is the job's. */
+static int
+check_printer(const char *arg, const json_t *j, long id)
+{
+	const char *dash = strrchr(arg, '-');
+	size_t n;
+
+	if (dash == NULL || j == NULL)
+		return 0;
+	n = (size_t)(dash - arg);
+	if ((strlen(jstr(j, "destination")) == n &&
+	    strncmp(jstr(j, "destination"), arg, n) == 0) ||
+	    (strlen(jstr(j, "printer")) == n &&
+	    strncmp(jstr(j, "printer"), arg, n) == 0))
+		return 0;
+	log_warnx("%s: job %ld is on %s, not %.*s", arg, id,
+	    jstr(j, "destination"), (int)n, arg);
+	return -1;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct conf conf;
-	struct msg m;
 	const char *cfile = NULL, *dest = "", *user = NULL, *remote = NULL;
-	char ids[32], me[64], q[1200];
-	int ch, sock, i, failed = 0, all = 0, json = 0;
+	char me[64], why[512], qb[1200];
+	int ch, sock, i, failed = 0, all = 0, json = 0, force = 0, r, n = 0;
+	int batch;
 	long id;
+	size_t k;
+	json_t *q, *j, *names;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	log_init("gcancel", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "ac:H:hP:u:", longopts, NULL)) !=
+	while ((ch = getopt_long(argc, argv, "ac:fH:hP:u:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
 		case 'J':
@@ -134,12 +273,19 @@ main(int argc, char *argv[])
 		case 'c':
 			cfile = optarg;
 			break;
+		case 'f':
+			force = 1;
+			break;
 		case 'P':
 			dest = optarg;
 			break;
 		case 'u':
 			user = optarg;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
@@ -147,8 +293,11 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (remote != NULL) {
-		if (all || user != NULL || dest[0] != '\0' || argc == 0)
-			usage();
+		if (all || user != NULL || dest[0] != '\0')
+			usage_error(EXIT_USAGE, "-H takes jobs or -, no -a, -u"
+			    " or -P");
+		if (argc == 0)
+			usage_error(EXIT_USAGE, "-H: which jobs?");
 		if (!(argc == 1 && strcmp(argv[0], "-") == 0))
 			client_check_jobs(argc, argv);
 		return remote_cancel(remote, argc, argv, json);
@@ -166,64 +315,100 @@ main(int argc, char *argv[])
 		user = me;
 		argc = 0;
 	}
-	if ((all || user != NULL) == (argc != 0))
-		usage();
-	if (user != NULL && (user[0] == '\0' || strlen(user) >= 64)) {
-		log_warnx("-u: '%s' is not a user name", user);
-		return EXIT_USAGE;
-	}
-	if (dest[0] != '\0' && !name_is_safe(dest, CONF_NAME_MAX)) {
-		log_warnx("-P: '%s' is not a printer or class name", dest);
-		return EXIT_USAGE;
-	}
+	batch = all || user != NULL;
+	if (batch && argc != 0)
+		usage_error(EXIT_USAGE, "jobs, or one of -a, -u and -, not"
+		    " both");
+	if (!batch && argc == 0)
+		usage_error(EXIT_USAGE, "which jobs? (a job, -, -a or -u"
+		    " user)");
+	if (user != NULL && (user[0] == '\0' || strlen(user) >= 64))
+		usage_error(EXIT_USAGE, "-u: '%s' is not a user name", user);
+	if (dest[0] != '\0' && !name_is_safe(dest, CONF_NAME_MAX))
+		usage_error(EXIT_USAGE, "-P: '%s' is not a printer or class"
+		    " name", dest);
 	client_check_jobs(argc, argv);
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
-	m.fd = -1;
-	if (argc == 0) {
-		if (msg_send(sock, -1, proto_name(PROTO_REQUEST,
-		    REQ_CANCEL_JOBS), dest, user ? user : "",
-		    (char *)NULL) < 0 || msg_recv(sock, &m) <= 0) {
-			log_warn("lost the connection to spoold");
+	/* The queue: every job's name, title, state and printer. */
+	if ((q = client_queue(sock, batch ? dest : "", 0, why,
+	    sizeof(why))) == NULL) {
+		if (why[0] == '\0') {
+			log_warnx("lost the connection to spoold");
 			failed = EXIT_CONNECT;
-		} else if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) !=
-		    REPLY_OK) {
+		} else {
 			if (json)
 				printf("{\"canceled\":0,\"error\":%s}\n",
-				    quoted(msg_field(&m, 1), q, sizeof(q)));
+				    quoted(why, qb, sizeof(qb)));
 			else
-				log_warnx("%s", msg_field(&m, 1));
+				log_warnx("%s", why);
 			failed = 1;
-		} else if (json)
-			printf("{\"canceled\":%ld}\n", atol(msg_field(&m, 1)));
-		else
-			printf("%s job(s) canceled\n", msg_field(&m, 1));
-		if (m.fd >= 0)
-			close(m.fd);
+		}
+		goto done;
+	}
+	names = json_array();
+	if (batch) {
+		json_array_foreach(json_object_get(q, "jobs"), k, j) {
+			int own = json_is_true(json_object_get(j, "own"));
+
+			if (job_state_word_final(jstr(j, "state")) ||
+			    (!all && strcmp(jstr(j, "owner"), user) != 0))
+				continue;
+			if (!confirm(j, force)) {
+				if (!json)
+					printf("%s not canceled\n",
+					    jstr(j, "name"));
+				failed = 1;
+				continue;
+			}
+			/* -a: what spoold does not let us cancel is
+			 * another's, and not asked for. */
+			r = cancel_one(sock, json_integer_value(
+			    json_object_get(j, "id")), jstr(j, "name"), j, -json,
+			    all && !own);
+			if (r == EXIT_CONNECT) {
+				failed = r;
+				break;
+			}
+			if (r == 0) {
+				json_array_append_new(names,
+				    json_string(jstr(j, "name")));
+				n++;
+			} else if (!(all && !own))
+				failed = 1;
+		}
+		if (json) {
+			char *t = json_dumps(names, 0);
+
+			printf("{\"canceled\":%d,\"jobs\":%s}\n", n,
+			    t ? t : "[]");
+			free(t);
+		} else if (failed != EXIT_CONNECT && n == 0)
+			printf("no jobs to cancel\n");
 	}
 	for (i = 0; i < argc; i++) {
 		id = client_job_id(argv[i]);
-		snprintf(ids, sizeof(ids), "%ld", id);
-		if (msg_send(sock, -1, proto_name(PROTO_REQUEST,
-		    REQ_CANCEL), ids, (char *)NULL) < 0 ||
-		    msg_recv(sock, &m) <= 0) {
-			log_warn("lost the connection to spoold");
-			failed = EXIT_CONNECT;
+		j = find_job(q, id);
+		if (check_printer(argv[i], j, id) < 0) {
+			failed = 1;
+			continue;
+		}
+		if (j != NULL && !confirm(j, force)) {
+			printf("%s not canceled\n", jstr(j, "name"));
+			failed = 1;
+			continue;
+		}
+		if ((r = cancel_one(sock, id, argv[i], j, json, 0)) ==
+		    EXIT_CONNECT) {
+			failed = r;
 			break;
 		}
-		if (m.fd >= 0)
-			close(m.fd);
-		if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
-			if (json)
-				printf("{\"job\":%ld,\"canceled\":false,"
-				    "\"error\":%s}\n", id, quoted(msg_field(&m,
-				    1), q, sizeof(q)));
-			else
-				log_warnx("%s: %s", argv[i], msg_field(&m, 1));
+		if (r != 0)
 			failed = 1;
-		} else if (json)
-			printf("{\"job\":%ld,\"canceled\":true}\n", id);
 	}
+	json_decref(names);
+	json_decref(q);
+done:
 	close(sock);
 	conf_free(&conf);
 	return failed;

@@ -24,22 +24,32 @@
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
+#include "usage.h"
 #include "util.h"
+
+static const char help[] =
+"usage: gpc [-h] [--json] [-c config] status [dest ...]\n"
+"       gpc [-c config] temps printer\n"
+"       gpc [-c config] pause | resume | abort | ready printer\n"
+"       gpc [-c config] [-r reason] enable | disable | accept | reject"
+" dest ...\n"
+"       gpc [-c config] hold | release | top job\n"
+"       gpc [-c config] priority job n\n"
+"       gpc [-c config] move job dest\n"
+"       gpc [-c config] resume-from job layer\n"
+"       gpc [-c config] send printer command ...\n"
+"       gpc --version\n"
+"  -c config            read this configuration file\n"
+"  -h, --help           print this help and exit\n"
+"  --json               with status: the printers and classes as JSON\n"
+"  -r reason            the reason enable, disable, accept or reject"
+" shows\n"
+"  --version            print the version and exit\n";
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gpc [-h] [--json] [-c config] status [dest ...]\n"
-	    "       gpc [-c config] temps printer\n"
-	    "       gpc [-c config] pause | resume | abort | ready printer\n"
-	    "       gpc [-c config] [-r reason] enable | disable | accept |"
-	    " reject dest ...\n"
-	    "       gpc [-c config] hold | release | top job\n"
-	    "       gpc [-c config] priority job n\n"
-	    "       gpc [-c config] move job dest\n"
-	    "       gpc [-c config] resume-from job layer\n"
-	    "       gpc [-c config] send printer command ...\n");
-	exit(EXIT_USAGE);
+	usage_error(EXIT_USAGE, NULL);
 }
 
 /* Print one printer row of spoold's "queue" answer. */
@@ -195,6 +205,7 @@ main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -210,6 +221,10 @@ main(int argc, char *argv[])
 		case 'J':
 			json = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
@@ -217,50 +232,42 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (argc == 0)
-		usage();
+		usage_error(EXIT_USAGE, "which command? (status, pause, ready,"
+		    " ...)");
 	for (k = 0; k < nitems(commands); k++)
 		if (strcmp(argv[0], commands[k].name) == 0)
 			c = &commands[k];
-	if (c == NULL) {
-		log_warnx("unknown command '%s'", argv[0]);
-		usage();
-	}
-	if (json && strcmp(c->name, "status") != 0) {
-		log_warnx("--json goes with status");
-		usage();
-	}
+	if (c == NULL)
+		usage_error(EXIT_USAGE, "unknown command '%s'", argv[0]);
+	if (json && strcmp(c->name, "status") != 0)
+		usage_error(EXIT_USAGE, "--json goes with status");
 	switch (c->args) {
 	case A_DESTS:
 		break;
 	case A_SEND:
-		if (argc < 3) {
-			log_warnx("send: name a printer and give the G-code");
-			usage();
-		}
+		if (argc < 3)
+			usage_error(EXIT_USAGE, "send: name a printer and give"
+			    " the G-code");
 		break;
 	case A_PRINTER:
-		if (argc != 2) {
-			log_warnx("%s: name one printer", c->name);
-			usage();
-		}
+		if (argc != 2)
+			usage_error(EXIT_USAGE, "%s: name one printer",
+			    c->name);
 		break;
 	case A_DESTS1:
-		if (argc < 2) {
-			log_warnx("%s: name a printer or class", c->name);
-			usage();
-		}
+		if (argc < 2)
+			usage_error(EXIT_USAGE, "%s: name a printer or class",
+			    c->name);
 		break;
 	case A_JOB:
 	case A_JOB_N:
 	case A_JOB_DEST:
 	case A_JOB_LAYER:
-		if (argc != (c->args == A_JOB ? 2 : 3)) {
-			log_warnx("%s: give a job%s", c->name, c->args ==
-			    A_JOB ? "" : c->args == A_JOB_N ? " and a number" :
-			    c->args == A_JOB_LAYER ? " and a layer" :
-			    " and a printer or class");
-			usage();
-		}
+		if (argc != (c->args == A_JOB ? 2 : 3))
+			usage_error(EXIT_USAGE, "%s: give a job%s", c->name,
+			    c->args == A_JOB ? "" : c->args == A_JOB_N ?
+			    " and a number" : c->args == A_JOB_LAYER ?
+			    " and a layer" : " and a printer or class");
 		if (c->args == A_JOB_LAYER && parse_long(argv[2], 1,
 		    2000000000L, &v) < 0) {
 			log_warnx("%s: '%s' is not a layer number", c->name,

@@ -28,18 +28,37 @@
 #include "msg.h"
 #include "proto.h"
 #include "remote.h"
+#include "usage.h"
 #include "util.h"
+
+static const char help[] =
+"usage: gprint [-hqw] [-# copies] [-c config] [-P dest] [-p priority]\n"
+"              [-T title] [--hold-until time] [--json] [-H host[:port]]\n"
+"              [file ...]\n"
+"       gprint --check [--all] [--json] [-c config] [-P dest] file ...\n"
+"       gprint --reprint job [-w] [--json] [-c config]\n"
+"       gprint --version\n"
+"  -c config            read this configuration file\n"
+"  -h, --help           print this help and exit\n"
+"  -# copies            print each job this many times (1 to 100)\n"
+"  --hold-until time    hold the jobs until indefinite, HH:MM,\n"
+"                       YYYY-MM-DD HH:MM or +N[smhd]\n"
+"  -P dest              send the jobs to this printer or class\n"
+"  -H [user@]host[:port]  send the files to a remote gsftpd\n"
+"  --check              check and analyse the files, queue nothing\n"
+"  --all                with --check: show every reason a file is refused\n"
+"  --json               one JSON object a file\n"
+"  -p priority          the jobs' priority, 1 to 100 (default 50)\n"
+"  -q                   hold the jobs until gpc release\n"
+"  --reprint job        queue a job's kept file again\n"
+"  -T title             the jobs' title\n"
+"  -w                   wait until each job has ended\n"
+"  --version            print the version and exit\n";
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gprint [-hqw] [-# copies] [-c config] [-P dest]"
-	    " [-p priority]\n"
-	    "              [-T title] [--hold-until time] [--json] [-H host[:port]]\n"
-	    "              [file ...]\n"
-	    "       gprint --check [--all] [--json] [-c config] [-P dest] file ...\n"
-	    "       gprint --reprint job [-w] [--json] [-c config]\n");
-	exit(EXIT_USAGE);
+	usage_error(EXIT_USAGE, NULL);
 }
 
 static void
@@ -375,6 +394,7 @@ main(int argc, char *argv[])
 		{ "hold-until", required_argument, NULL, 'U' },
 		{ "reprint", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -386,31 +406,25 @@ main(int argc, char *argv[])
 			remote = optarg;
 			break;
 		case '#':
-			if (parse_long(optarg, 1, 100, &v) < 0) {
-				log_warnx("-#: '%s' is not a number of copies"
-				    " (1 to 100)", optarg);
-				usage();
-			}
+			if (parse_long(optarg, 1, 100, &v) < 0)
+				usage_error(EXIT_USAGE, "-#: '%s' is not a number"
+				    " of copies (1 to 100)", optarg);
 			snprintf(copies, sizeof(copies), "%ld", v);
 			break;
 		case 'p':
-			if (parse_long(optarg, 1, 100, &v) < 0) {
-				log_warnx("-p: '%s' is not a priority (1 to"
-				    " 100)", optarg);
-				usage();
-			}
+			if (parse_long(optarg, 1, 100, &v) < 0)
+				usage_error(EXIT_USAGE, "-p: '%s' is not a"
+				    " priority (1 to 100)", optarg);
 			snprintf(prio, sizeof(prio), "%ld", v);
 			break;
 		case 'q':
 			hold = 1;
 			break;
 		case 'U':
-			if ((when = parse_hold(optarg, time(NULL))) < 0) {
-				log_warnx("--hold-until: '%s' is not indefinite,"
-				    " HH:MM, YYYY-MM-DD HH:MM or +N[smhd]",
-				    optarg);
-				usage();
-			}
+			if ((when = parse_hold(optarg, time(NULL))) < 0)
+				usage_error(EXIT_USAGE, "--hold-until: '%s' is"
+				    " not indefinite, HH:MM, YYYY-MM-DD HH:MM or"
+				    " +N[smhd]", optarg);
 			if (when == 0)
 				hold = 1;
 			else
@@ -440,6 +454,10 @@ main(int argc, char *argv[])
 		case 'w':
 			wait = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
@@ -447,20 +465,16 @@ main(int argc, char *argv[])
 	argc -= optind;
 	argv += optind;
 	if (reprint != NULL) {
-		if (argc != 0 || check) {
-			log_warnx("--reprint takes a job, no file");
-			usage();
-		}
-		if (client_job_id(reprint) < 0) {
-			log_warnx("--reprint: '%s' is not a job", reprint);
-			usage();
-		}
+		if (argc != 0 || check)
+			usage_error(EXIT_USAGE, "--reprint takes a job, no"
+			    " file");
+		if (client_job_id(reprint) < 0)
+			usage_error(EXIT_USAGE, "--reprint: '%s' is not a job",
+			    reprint);
 	} else if (all && !check) {
-		log_warnx("--all goes with --check");
-		usage();
+		usage_error(EXIT_USAGE, "--all goes with --check");
 	} else if (argc == 0 && check) {
-		log_warnx("--check needs files");
-		usage();
+		usage_error(EXIT_USAGE, "--check needs files");
 	} else if (argc == 0) {
 		argc = 1;
 		argv = stdin_args;
@@ -468,11 +482,9 @@ main(int argc, char *argv[])
 	if (check)
 		return check_files(argc, argv, cfile, printer, json, all);
 	if (remote != NULL) {
-		if (reprint != NULL || wait) {
-			log_warnx("-H: --reprint and -w work on the spooler's"
-			    " own host only");
-			usage();
-		}
+		if (reprint != NULL || wait)
+			usage_error(EXIT_USAGE, "-H: --reprint and -w work on"
+			    " the spooler's own host only");
 		return remote_print(remote, argc, argv, printer, title, prio,
 		    copies, hold, until, json);
 	}
@@ -552,6 +564,10 @@ main(int argc, char *argv[])
 			continue;
 		r = client_wait_job(sock, id, state, sizeof(state), reason,
 		    sizeof(reason));
+		if (r == -2) {
+			failed = 1;
+			continue;
+		}
 		if (r < 0) {
 			failed = EXIT_CONNECT;
 			goto done;

@@ -20,16 +20,29 @@
 #include "log.h"
 #include "msg.h"
 #include "remote.h"
+#include "usage.h"
 #include "util.h"
+
+static const char help[] =
+"usage: gqueue [-ahl] [--history] [--json] [-c config] [-P dest] [job ...]\n"
+"       gqueue -H host[:port] [-al] [--json] [-P dest] [job ...]\n"
+"       gqueue [-c config] -w job ...\n"
+"       gqueue --version\n"
+"  -a                   every printer and class\n"
+"  --history            the ended jobs too\n"
+"  -H [user@]host[:port]  the queue of a remote gsftpd\n"
+"  --json               the queue as one JSON object\n"
+"  -c config            read this configuration file\n"
+"  -h, --help           print this help and exit\n"
+"  -l                   the long form: a job's every detail\n"
+"  -P dest              this printer or class only\n"
+"  -w job ...           wait until each job has ended\n"
+"  --version            print the version and exit\n";
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gqueue [-ahl] [--history] [--json] [-c config]"
-	    " [-P dest] [job ...]\n"
-	    "       gqueue -H host[:port] [-al] [--json] [-P dest] [job ...]\n"
-	    "       gqueue [-c config] -w job ...\n");
-	exit(EXIT_USAGE);
+	usage_error(EXIT_USAGE, NULL);
 }
 
 /* gqueue -H: the remote gsftpd's queue.json, shown as here: every
@@ -43,11 +56,9 @@ remote_queue(const char *spec, const char *dest, int longform, int json,
 	char *text;
 	int rc = 0;
 
-	if (local_only) {
-		log_warnx("-H: --history and -w work on the spooler's own host"
-		    " only");
-		usage();
-	}
+	if (local_only)
+		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
+		    " spooler's own host only");
 	if ((r = remote_open(spec)) == NULL)
 		return EXIT_CONNECT;
 	q = remote_json(r, "queue.json");
@@ -84,6 +95,7 @@ main(int argc, char *argv[])
 		{ "history", no_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -115,14 +127,21 @@ main(int argc, char *argv[])
 		case 'w':
 			wait = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (wait && (argc == 0 || json || history || longform || all))
-		usage();
+	if (wait && argc == 0)
+		usage_error(EXIT_USAGE, "-w needs jobs");
+	if (wait && (json || history || longform || all))
+		usage_error(EXIT_USAGE, "-w goes with jobs only (no -a, -l,"
+		    " --history or --json)");
 	client_check_jobs(argc, argv);
 	if (remote != NULL)
 		return remote_queue(remote, all ? NULL : printer, longform,
@@ -133,6 +152,10 @@ main(int argc, char *argv[])
 		for (i = 0; i < argc; i++) {
 			r = client_wait_job(sock, client_job_id(argv[i]),
 			    state, sizeof(state), reason, sizeof(reason));
+			if (r == -2) {	/* no such job */
+				failed = 1;
+				continue;
+			}
 			if (r < 0) {
 				failed = EXIT_CONNECT;
 				break;

@@ -51,6 +51,7 @@
 #include "gsftpd.h"
 #include "log.h"
 #include "priv.h"
+#include "usage.h"
 #include "util.h"
 
 #define MAX_LISTEN	4
@@ -85,11 +86,22 @@ static struct child *children;
 static size_t nchildren, maxchildren;
 static struct failure failures[MAX_TRACKED];
 
+static const char help[] =
+"usage: gsftpd [-dfhnP] [-c config] [-p portfile]\n"
+"       gsftpd --version\n"
+"  -c config            read this configuration file\n"
+"  -d                   debug messages\n"
+"  -f                   stay in the foreground, log to standard error\n"
+"  -h, --help           print this help and exit\n"
+"  -n                   check the configuration and exit\n"
+"  -P                   as root: make or repair the folders, then exit\n"
+"  -p portfile          write the port listened on to portfile\n"
+"  --version            print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: gsftpd [-dfnP] [-c config] [-p portfile]\n");
-	exit(2);
+	usage_error(2, NULL);
 }
 
 static void
@@ -546,7 +558,15 @@ main(int argc, char *argv[])
 	char why[256];
 	pid_t pid;
 
-	while ((ch = getopt(argc, argv, "c:dfnPp:")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	log_init("gsftpd", LOG_TO_STDERR, 0);
+	while ((ch = getopt_long(argc, argv, "c:dfhnPp:", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'P':
 			prep = 1;
@@ -566,12 +586,17 @@ main(int argc, char *argv[])
 		case 'n':
 			check = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage_error(2, "'%s': gsftpd takes no arguments",
+		    argv[optind]);
 	log_init("gsftpd", fg || check ? LOG_TO_STDERR : LOG_TO_SYSLOG, debug);
 	if (conf_load(&conf, conf_path(cfile), report, NULL) != 0) {
 		conf_free(&conf);

@@ -36,13 +36,23 @@
 #include "log.h"
 #include "priv.h"
 #include "spoold.h"
+#include "usage.h"
 #include "util.h"
+
+static const char help[] =
+"usage: spoold [-dhnv] [-c config]\n"
+"       spoold --version\n"
+"  -c config            read this configuration file\n"
+"  -d                   stay in the foreground, log to standard error\n"
+"  -h, --help           print this help and exit\n"
+"  -n                   check the configuration and exit\n"
+"  -v                   log more detail\n"
+"  --version            print the version and exit\n";
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spoold [-dhnv] [-c file]\n");
-	exit(2);
+	usage_error(2, NULL);
 }
 
 static void
@@ -343,10 +353,17 @@ main(int argc, char *argv[])
 	const char *file = NULL;
 	int ch, check = 0, debug = 0, verbose = 0, nerr;
 	size_t i;
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
 
 	memset(&sd, 0, sizeof(sd));
 	sd.listen_fd = sd.sig_fd = sd.ino_fd = -1;
-	while ((ch = getopt(argc, argv, "c:dhnv")) != -1) {
+	log_init("spoold", LOG_TO_STDERR, 0);
+	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -360,12 +377,17 @@ main(int argc, char *argv[])
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
 	}
 	if (argc != optind)
-		usage();
+		usage_error(2, "'%s': spoold takes no arguments",
+		    argv[optind]);
 	file = conf_path(file);
 	nerr = conf_load(&sd.conf, file, report, NULL);
 	if (check && nerr >= 0)

@@ -53,6 +53,7 @@
 
 #include "gcode.h"
 #include "log.h"
+#include "usage.h"
 #include "util.h"
 
 #define MAX_CMD_SIZE	96	/* Marlin: bytes of a line with the NUL */
@@ -1227,27 +1228,51 @@ tcp_drop(struct vp *vp)
 	vp->in.len = vp->out.len = 0;
 }
 
+static const char help[] =
+"usage: gspool-vprinter [-hvX] [-f firmware] [-o log] [-s summary]\n"
+"                       [-U codes] [--option ...] PATH | tcp://HOST:PORT\n"
+"       gspool-vprinter --version\n"
+"  -f firmware          the firmware name M115 reports\n"
+"  -h, --help           print this help and exit\n"
+"  -o log               append the commands executed to log\n"
+"  -v                   log connections on standard error\n"
+"  -s summary           keep a one-line JSON summary in this file\n"
+"  --baud n             bytes cross the wire at n baud\n"
+"  --latency-ms n       and take n ms each way\n"
+"  --rx-buffer n        the receive buffer, bytes\n"
+"  --bufsize n          command queue slots\n"
+"  --planner n          planner moves\n"
+"  --time-scale x       moves take their time times x\n"
+"  --heat-time s        heaters reach their target in about s seconds\n"
+"  --command-ms n       every command takes at least n ms\n"
+"  --busy-interval s    echo:busy: processing every s seconds\n"
+"  --advanced-ok        answer ok with the line number and free slots\n"
+"  --emergency-parser   act on M112 and M108 as the bytes arrive\n"
+"  --no-ok-after-resend send no ok after a resend request\n"
+"  --silent-duplicates  drop a repeated line without a word\n"
+"  -U, --unknown codes  commands built without (M900,M73)\n"
+"  -X, --extended       run Klipper's extended commands and macros\n"
+"  --corrupt-in n       damage one line in n received\n"
+"  --corrupt-out n      damage one line in n sent\n"
+"  --corrupt-kind kind  flip, lose, extra, high or mixed\n"
+"  --burst n            each fault damages n bytes\n"
+"  --drop-ok n          lose one ok in n\n"
+"  --corrupt-ok n       damage one ok in n\n"
+"  --spurious-resend n  ask for a resend after every n lines\n"
+"  --corrupt-line n     answer line n damaged\n"
+"  --reset-at n         reset after executing n commands\n"
+"  --kill-at n          halt (kill) after executing n commands\n"
+"  --runaway-at n       report thermal runaway after n commands\n"
+"  --silent-after n     stop answering after executing n commands\n"
+"  --hangup-after n     hang up after n commands\n"
+"  --port-file file     as a bridge, write the port listened on to file\n"
+"  --seed n             seed the faults' random numbers\n"
+"  --version            print the version and exit\n";
+
 static void
 usage(void)
 {
-	fprintf(stderr,
-	    "usage: gspool-vprinter [-hv] [-f firmware] [-o log] [-s file]"
-	    " [option ...] PATH | tcp://HOST:PORT\n"
-	    "  link:    --baud N --latency-ms N --rx-buffer N --bufsize N"
-	    " --planner N\n"
-	    "  timing:  --time-scale X --heat-time S --command-ms N"
-	    " --busy-interval S\n"
-	    "  replies: --advanced-ok --emergency-parser"
-	    " --no-ok-after-resend --silent-duplicates\n"
-	    "           --unknown M900,M73 (commands not built in) --extended\n"
-	    "  faults:  --corrupt-in N --corrupt-out N --drop-ok N"
-	    " --corrupt-ok N --spurious-resend N\n"
-	    "           --corrupt-line N --reset-at N --kill-at N"
-	    " --runaway-at N --silent-after N\n"
-	    "           --hangup-after N --seed N\n"
-	    "           --corrupt-kind flip|lose|extra|high|mixed --burst N\n"
-	    "  network: --port-file FILE (with tcp://HOST:PORT for the port)\n");
-	exit(2);
+	usage_error(2, NULL);
 }
 
 static void
@@ -1315,6 +1340,7 @@ main(int argc, char *argv[])
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *names[] = { "", "baud", "latency-ms", "rx-buffer",
@@ -1399,12 +1425,16 @@ main(int argc, char *argv[])
 			vp->o.corrupt_kind = i;
 			break;
 		case 28: vp->o.burst = (int)num(nm, optarg, 1, 64); break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
 		default:
 			usage();
 		}
 	}
 	if (argc - optind != 1)
-		usage();
+		usage_error(2, "give one PATH or tcp://HOST:PORT");
 	log_set_verbose(verbose);
 	link_path = argv[optind];
 	if (summary == NULL && strcmp(logpath, "/dev/null") != 0)

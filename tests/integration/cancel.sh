@@ -23,13 +23,36 @@ grep -q "^	100 layers, about [0-9]*m [0-9]*s, T0 1.23 m of filament (4 g)$" "$T/
 	fail "gqueue -l: $(cat "$T/ql.out")"
 grep -q "^	hotend 205 C, bed 60 C$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 
-# Cancel the waiting job first: it never reaches the printer.
-"$GCANCEL" "mk3-$id2" || fail "gcancel mk3-$id2"
+# A job named on the wrong printer is not canceled.
+rc=0
+"$GCANCEL" "mk4-$id2" > "$T/out" 2> "$T/err" || rc=$?
+[ $rc = 1 ] || fail "gcancel mk4-$id2: exit $rc, not 1"
+grep -qx "gcancel: mk4-$id2: job $id2 is on mk3, not mk4" "$T/err" ||
+	fail "gcancel mk4-$id2: $(cat "$T/err")"
+"$GQUEUE" | grep -q "^1st .* $id2 " || fail "gcancel mk4-$id2 canceled mk3-$id2"
+
+# Cancel the waiting job first: it never reaches the printer.  gcancel
+# names it.
+"$GCANCEL" "mk3-$id2" > "$T/out" || fail "gcancel mk3-$id2"
+[ "$(cat "$T/out")" = "canceled mk3-$id2 (calibration-cube.gcode)" ] ||
+	fail "gcancel mk3-$id2 said: $(cat "$T/out")"
 out=$("$GQUEUE" -w "$id2") && fail "a canceled job reported success"
 [ "$out" = "$id2: canceled: canceled by request" ] || fail "gqueue -w $id2: $out"
 
-# Cancel the printing job.
-"$GCANCEL" "$id1" || fail "gcancel $id1"
+# On a terminal, gcancel asks before it cancels a print in progress:
+# no leaves it printing.
+if command -v script > /dev/null; then
+	rc=0
+	echo n | script -qec "'$GCANCEL' $id1" /dev/null > "$T/out" || rc=$?
+	[ $rc = 1 ] || fail "gcancel, answered no: exit $rc, not 1"
+	grep -q "mk3-$id1 (calibration-cube.gcode) is printing on mk3; cancel it? \[y/N\]" "$T/out" ||
+		fail "gcancel on a terminal did not ask: $(cat "$T/out")"
+	grep -q "mk3-$id1 not canceled" "$T/out" || fail "gcancel, answered no: $(cat "$T/out")"
+	"$GQUEUE" | grep -q "^active .* $id1 " || fail "answered no, and the print was canceled"
+fi
+
+# Cancel the printing job (not on a terminal: no question).
+"$GCANCEL" "$id1" < /dev/null || fail "gcancel $id1"
 out=$("$GQUEUE" -w "$id1") && fail "a canceled job reported success"
 [ "$out" = "$id1: canceled: canceled by request" ] || fail "gqueue -w $id1: $out"
 "$GQUEUE" > "$T/q.out"

@@ -65,7 +65,8 @@ printf '[spool]\ndirectory = /tmp\n' > "$T/empty.conf"
 "$SPOOLD" -n -c "$T/empty.conf" > "$T/out" 2>&1 && fail "no printers accepted"
 grep -q "no printer is configured" "$T/out" || fail "said: $(cat "$T/out")"
 "$SPOOLD" -x > "$T/out" 2>&1 && fail "a bad flag was accepted"
-grep -q "usage: spoold" "$T/out" || fail "said: $(cat "$T/out")"
+grep -q "see 'spoold -h'" "$T/out" || fail "said: $(cat "$T/out")"
+! grep -q "usage:" "$T/out" || fail "a usage error buried under the synopsis: $(cat "$T/out")"
 # G-code keys: indented lines go on with the value, each line checked as
 # a job line would be.
 cat > "$T/gcode.conf" <<CONF

@@ -126,7 +126,10 @@ id8=$(submit "$T/j8.gcode" -q)
 "$GQUEUE" -P mk4 > "$T/q.out"
 grep -q "^held .* $id8 " "$T/q.out" || fail "job $id8 not moved: $(cat "$T/q.out")"
 "$GCANCEL" -P mk4 -u "$me" > "$T/out" || fail "gcancel -u"
-grep -qx "2 job(s) canceled" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
+# Each job canceled is named, as lprm names them.
+grep -qx "canceled mk4-$id7 ((stdin))" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
+grep -qx "canceled mk4-$id8 (j8.gcode)" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
+[ "$(wc -l < "$T/out")" = 2 ] || fail "gcancel -u: $(cat "$T/out")"
 "$GQUEUE" -P mk4 | grep -qx "no entries" || fail "mk4 still has jobs"
 
 # --json for scripts.

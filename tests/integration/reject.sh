@@ -70,23 +70,23 @@ expect_fail 1 "big.gcode.gz: rejected: larger than the 33554432 bytes allowed fo
 expect_fail 1 "missing.gcode: No such file" "$GPRINT" "$T/missing.gcode"
 expect_fail 1 "not a regular file" "$GPRINT" "$T"
 expect_fail 2 "nosuch: unknown printer" "$GPRINT" -P nosuch "$CUBE"
-expect_fail 2 "usage: gprint" "$GPRINT" -Z "$CUBE"
+expect_fail 2 "see 'gprint -h'" "$GPRINT" -Z "$CUBE"
 expect_fail 1 "gprint: -: rejected: empty file" sh -c '"$1" < /dev/null' sh "$GPRINT"
 expect_fail 1 "gprint: -: rejected: line 1: byte 0xff" sh -c 'printf "G28\\377\\n" | "$1"' sh "$GPRINT"
 expect_fail 2 "not a number of copies" "$GPRINT" -# 0 "$CUBE"
 expect_fail 2 "not a priority" "$GPRINT" -p 101 "$CUBE"
 expect_fail 2 "is not indefinite, HH:MM" "$GPRINT" --hold-until 25:99 "$CUBE"
-expect_fail 2 "usage: gcancel" "$GCANCEL" -a 7
-expect_fail 2 "usage: gpc" "$GPC" frobnicate mk3
+expect_fail 2 "gcancel: jobs, or one of -a, -u and -, not both" "$GCANCEL" -a 7
+expect_fail 2 "gpc: unknown command 'frobnicate'" "$GPC" frobnicate mk3
 expect_fail 2 "not 1 to 100" "$GPC" priority 7 0
 expect_fail 1 "job 999 does not exist" "$GPC" hold 999
 expect_fail 1 "nosuch: unknown printer or class" "$GPC" disable nosuch
-expect_fail 2 "usage: gcancel" "$GCANCEL"
+expect_fail 2 "gcancel: which jobs?" "$GCANCEL"
 expect_fail 2 "not a job" "$GCANCEL" mk3-x
 expect_fail 1 "job 999 does not exist" "$GCANCEL" 999
-expect_fail 2 "usage: gqueue" "$GQUEUE" -w
+expect_fail 2 "gqueue: -w needs jobs" "$GQUEUE" -w
 expect_fail 1 "unknown printer" "$GQUEUE" -P nosuch
-expect_fail 2 "usage: gqueue" "$GQUEUE" -w 1 --json
+expect_fail 2 "gqueue: -w goes with jobs only" "$GQUEUE" -w 1 --json
 
 # One bad file among good ones: the good one is queued and printed.
 out=$("$GPRINT" -w "$T/nul.gcode" "$CUBE" 2>&1) && fail "gprint exited 0 with a bad file"

@@ -128,7 +128,8 @@ cp "$T/bob" "$T/bobhome/.ssh/id_ed25519"
 cp "$T/known_hosts" "$T/bobhome/.ssh/known_hosts"
 HOME="$T/bobhome" "$GCANCEL" -H "bob@127.0.0.1:$PORT" - > "$T/out" ||
     fail "gcancel -H bob -"
-grep -q '^3 job(s) canceled' "$T/out" || fail "gcancel -H bob -: $(cat "$T/out")"
+[ "$(grep -c '^canceled [a-z0-9]*-[0-9]* (.*)$' "$T/out")" = 3 ] ||
+	fail "gcancel -H bob -: $(cat "$T/out")"
 [ "$("$GQUEUE" --json | grep -c '"owner": "bob"')" = 0 ] || fail "bob's jobs were not canceled"
 # Their files are kept for keep_files (gprint --reprint), and count
 # until they go.
