@@ -48,6 +48,7 @@
 
 #include <inotifytools/inotifytools.h>
 
+#include "crash.h"
 #include "log.h"
 #include "priv.h"
 #include "spoold.h"

@@ -44,6 +44,7 @@
 
 #include "analyse.h"
 #include "gcode.h"
+#include "crash.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"

@@ -44,6 +44,7 @@
 #include <jansson.h>
 
 #include "gcode.h"
+#include "crash.h"
 #include "log.h"
 #include "msg.h"
 #include "spoold.h"

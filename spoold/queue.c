@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"

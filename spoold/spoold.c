@@ -321,21 +321,6 @@ loop(struct spoold *sd)
 	}
 }
 
-int crash_kills_parent;
-
-void
-crash_point(const char *name)
-{
-	const char *at = getenv("GSPOOL_TEST_CRASH_AT");
-
-	if (at != NULL && strcmp(at, name) == 0) {
-		log_warnx("crash point '%s': killing myself", name);
-		if (crash_kills_parent)
-			kill(getppid(), SIGKILL);
-		raise(SIGKILL);
-	}
-}
-
 int
 main(int argc, char *argv[])
 {

@@ -221,15 +221,6 @@ struct ingest {
 };
 
 
-/* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
- * spoold kills itself there with SIGKILL, as a power cut would stop it.
- * Points: copied, synced, inserted, renamed, committed, removed (ingest),
- * ended (a job's end recorded). */
-void	crash_point(const char *name);
-/* In an ingest worker: a crash point kills spoold too, as a power cut
- * would. */
-extern int crash_kills_parent;
-
 /* Job states that end a job: nothing more happens to it. */
 int	job_state_final(const char *state);
 
