@@ -84,7 +84,7 @@ hold:
 void
 sched_dispatch(struct spoold *sd)
 {
-	size_t n, i;
+	size_t n, i, start = sd->rr;
 
 	if (sd->quitting || sd->nprinters == 0)
 		return;
@@ -96,7 +96,9 @@ sched_dispatch(struct spoold *sd)
 		long id, pend[PENDING_LOOK];
 		int fd, was_clear, r, k, npend;
 
-		i = (sd->rr + n) % sd->nprinters;
+		/* From where the last pass left off: a printer served in
+		 * this pass moves the next pass's start, not this one's. */
+		i = (start + n) % sd->nprinters;
 		p = &sd->printers[i];
 		if (!dest_takes_jobs(p) || check_busy(sd, p))
 			continue;
