@@ -19,8 +19,8 @@
  * is needed, a worker process reads the spool file and runs the same
  * analyser as ingest, so no file however large makes the loop wait; the
  * printer takes no other job meanwhile (the queue's order holds).  A
- * verdict only records that dispatching is wanted (dispatch_wanted):
- * the loop runs the dispatcher, which acts on it.
+ * verdict only records that dispatching is wanted (sched_kick): the
+ * loop runs the dispatcher, which acts on it.
  *
  * A job that fails for the printer it was sent to is held, with the
  * reason and the printer's name; one sent to a class waits for a member
@@ -84,11 +84,23 @@ check_fingerprint(const struct printer *p, char *out, size_t outsz)
 	snprintf(out, outsz, "%016llx", (unsigned long long)h);
 }
 
+static struct spoold *check_sd;	/* for the loop's callbacks */
+static void	check_read(struct spoold *, struct check *);
+
+static void
+check_readable(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	check_read(check_sd, arg);
+}
+
 void
 check_init(struct spoold *sd)
 {
 	size_t i;
 
+	check_sd = sd;
 	for (i = 0; i < MAX_CHECKS; i++) {
 		sd->checks[i].pid = 0;
 		sd->checks[i].fd = -1;
@@ -182,7 +194,6 @@ check_start(struct spoold *sd, long id, struct printer *p)
 		free(path);
 		queue_set_state(sd, id, job_state_name(JOB_ABORTED),
 		    "the spool file is missing", "spoold");
-		control_job_ended(sd, id);
 		return -1;
 	}
 	free(path);
@@ -212,6 +223,7 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	fd_set_nonblock(pfd[0], 1);
 	c->pid = pid;
 	c->fd = pfd[0];
+	c->io = ev_io_add(sd->ev, c->fd, EV_READ, check_readable, c);
 	c->job = id;
 	c->printer = p;
 	c->len = 0;
@@ -245,14 +257,16 @@ check_done(struct spoold *sd, struct check *c)
 		    c->printer->conf->name);
 	log_info("%s-%ld: %s %s%s%s", j.printer, c->job, ok ? "fits" :
 	    "does not fit", c->printer->conf->name, ok ? "" : ": ", why);
+	ev_io_del(c->io);
+	c->io = NULL;
 	close(c->fd);
 	c->fd = -1;
 	/* The dispatcher acts on it (and holds a job that fits nowhere)
-	 * at the loop's next turn: nothing here calls back up into it. */
-	sd->dispatch_wanted = 1;
+	 * after this event: nothing here calls back up into it. */
+	sched_kick(sd);
 }
 
-void
+static void
 check_read(struct spoold *sd, struct check *c)
 {
 	ssize_t n;
@@ -291,7 +305,7 @@ check_reaped(struct spoold *sd, pid_t pid, int status)
 		/* Its verdict, if not read yet, comes with the pipe's end;
 		 * else a slot is free for a check that waited for one. */
 		if (c->fd < 0)
-			sd->dispatch_wanted = 1;
+			sched_kick(sd);
 		return 1;
 	}
 	return 0;

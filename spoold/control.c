@@ -72,6 +72,10 @@
 #include "spoold.h"
 #include "util.h"
 
+static struct spoold *control_sd;	/* for the loop's callbacks */
+static void	control_accept(int, int, void *);
+static void	control_hear(struct spoold *, const struct job_event *, void *);
+
 int
 control_listen(struct spoold *sd)
 {
@@ -105,6 +109,9 @@ control_listen(struct spoold *sd)
 	}
 	free(tmp);
 	sd->listen_fd = fd;
+	control_sd = sd;
+	sd->listen_io = ev_io_add(sd->ev, fd, EV_READ, control_accept, sd);
+	jobev_listen(control_hear, NULL);
 	return 0;
 }
 
@@ -113,6 +120,8 @@ control_close(struct spoold *sd)
 {
 	int i;
 
+	ev_io_del(sd->listen_io);
+	sd->listen_io = NULL;
 	if (sd->listen_fd >= 0) {
 		close(sd->listen_fd);
 		unlink(sd->conf.socket_path);
@@ -121,6 +130,7 @@ control_close(struct spoold *sd)
 	for (i = 0; i < MAX_CLIENTS; i++) {
 		if (sd->clients[i] == NULL)
 			continue;
+		ev_io_del(sd->clients[i]->io);
 		close(sd->clients[i]->fd);
 		free(sd->clients[i]);
 		sd->clients[i] = NULL;
@@ -130,9 +140,20 @@ control_close(struct spoold *sd)
 static int	is_admin(struct spoold *, struct client *);
 static int	is_gsftpd(struct spoold *, const struct client *);
 
-void
-control_accept(struct spoold *sd)
+static void control_client(struct spoold *, struct client *);
+
+static void
+control_readable(int fd, int revents, void *arg)
 {
+	(void)fd;
+	(void)revents;
+	control_client(control_sd, arg);
+}
+
+static void
+control_accept(int lfd, int revents, void *arg)
+{
+	struct spoold *sd = arg;
 	struct timeval tv = { .tv_sec = 5 };
 	struct client *c;
 	struct passwd *pw;
@@ -140,7 +161,8 @@ control_accept(struct spoold *sd)
 	socklen_t len = sizeof(cred);
 	int fd, i, slot = -1, used, mine, privileged;
 
-	fd = accept4(sd->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	(void)revents;
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			log_warn("control: accept");
@@ -187,6 +209,7 @@ control_accept(struct spoold *sd)
 	else
 		snprintf(c->user, sizeof(c->user), "%ld", (long)cred.uid);
 	sd->clients[i] = c;
+	c->io = ev_io_add(sd->ev, fd, EV_READ, control_readable, c);
 }
 
 /* A file from a client (submit, reprint) is being taken in: the answer
@@ -212,6 +235,7 @@ client_drop(struct spoold *sd, struct client *c)
 	for (i = 0; i < MAX_CLIENTS; i++)
 		if (sd->clients[i] == c)
 			sd->clients[i] = NULL;
+	ev_io_del(c->io);
 	close(c->fd);
 	free(c);
 }
@@ -425,14 +449,12 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 	else
 		log_info("%s-%ld: queued %s for %s", s->printer, id, s->title,
 		    s->user);
-	if (o->hold_until && (sd->next_release == 0 ||
-	    o->hold_until < sd->next_release))
-		sd->next_release = o->hold_until;
+	sched_hold_until(sd, o->hold_until);
 	snprintf(ids, sizeof(ids), "%ld", id);
 	if (s->c != NULL)
 		msg_send(s->c->fd, -1, "ok", ids, s->printer, (char *)NULL);
 	free(s);
-	printer_dispatch(sd);
+	sched_kick(sd);
 }
 
 static void
@@ -790,7 +812,6 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
 			    " cancel", j->printer, j->id);
 			return -1;
 		}
-		control_job_ended(sd, j->id);
 	}
 	return 0;
 }
@@ -921,7 +942,7 @@ job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
 	log_info("%s-%ld: %s%s%s by %s", rq->j.printer, rq->j.id, rq->verb,
 	    arg[0] ? " " : "", arg, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
-	printer_dispatch(sd);
+	sched_kick(sd);
 }
 
 /* hold ID [UNTIL] */
@@ -940,8 +961,8 @@ do_hold(struct spoold *sd, struct client *c, struct request *rq)
 		return;
 	}
 	r = queue_hold(sd, rq->j.id, v, c->user);
-	if (r == 0 && v && (sd->next_release == 0 || v < sd->next_release))
-		sd->next_release = v;
+	if (r == 0)
+		sched_hold_until(sd, v);
 	job_changed(sd, c, rq, r);
 }
 
@@ -1103,7 +1124,7 @@ done:
 	free(src);
 }
 
-void
+static void
 control_manual_done(struct spoold *sd, struct printer *p, int ok,
     const char *text)
 {
@@ -1151,26 +1172,12 @@ do_dest_request(struct spoold *sd, struct client *c, struct request *rq)
 	struct dest *d = rq->d;
 
 	clean_text(reason, sizeof(reason), msg_field(rq->m, REQ_ARG2));
-	if (rq->req == REQ_ACCEPT) {
-		d->accepting = 1;
-		d->accept_reason[0] = '\0';
-	} else if (rq->req == REQ_REJECT) {
-		d->accepting = 0;
-		snprintf(d->accept_reason, sizeof(d->accept_reason), "%s",
-		    reason);
-	} else if (rq->req == REQ_ENABLE) {
-		d->enabled = 1;
-		d->enable_reason[0] = '\0';
-	} else {
-		d->enabled = 0;
-		snprintf(d->enable_reason, sizeof(d->enable_reason), "%s",
-		    reason);
-	}
+	dest_set(d, verb, reason);
 	dest_save(sd, name);
 	log_info("%s: %s by %s%s%s", name, verb, c->user, reason[0] ? ": " :
 	    "", reason);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
-	printer_dispatch(sd);
+	sched_kick(sd);
 }
 
 /* pause, resume, estop, ready PRINTER. */
@@ -1219,7 +1226,27 @@ do_wait(struct spoold *sd, struct client *c, struct request *rq)
 	c->wait_job = rq->j.id;	/* answered by control_job_ended() */
 }
 
-void
+static void control_job_ended(struct spoold *, long);
+static void control_manual_done(struct spoold *, struct printer *, int,
+    const char *);
+
+/* Job events (jobev.c): a job at rest answers the clients waiting for
+ * it (ended, stopped, or held by spoold itself because it fits no
+ * printer: nothing prints it until someone acts); a printer's answer
+ * to gpc send, the client that sent it. */
+static void
+control_hear(struct spoold *sd, const struct job_event *ev, void *arg)
+{
+	(void)arg;
+	if (ev->job == 0 && strcmp(ev->name, "manual") == 0)
+		control_manual_done(sd, ev->printer, ev->ok, ev->reason);
+	else if (ev->row && (job_state_final(ev->name) ||
+	    strcmp(ev->name, "stopped") == 0 || (strcmp(ev->name, "held") == 0 &&
+	    ev->who != NULL && strcmp(ev->who, "spoold") == 0)))
+		control_job_ended(sd, ev->job);
+}
+
+static void
 control_job_ended(struct spoold *sd, long id)
 {
 	struct job_row j;
@@ -1379,7 +1406,7 @@ request_allowed(struct spoold *sd, struct client *c,
 	return 0;
 }
 
-void
+static void
 control_client(struct spoold *sd, struct client *c)
 {
 	const struct request_type *rt;

@@ -48,6 +48,7 @@
 
 #include <inotifytools/inotifytools.h>
 
+#include "crash.h"
 #include "log.h"
 #include "priv.h"
 #include "spoold.h"
@@ -78,6 +79,8 @@ static size_t nwatches;
 static struct drop_pending pending[DROP_MAXPENDING];
 static size_t npending;
 static long long next_rescan;
+static struct ev_timer *drop_timer;	/* the first of those times */
+static void	drop_arm(void);
 static int root_wd = -1;
 
 static int
@@ -188,6 +191,10 @@ drop_watch_folder(struct spoold *sd, const char *user, const char *sub)
 	nwatches++;
 }
 
+static struct ev_io *ino_io;
+static void	drop_events(int, int, void *);
+static void	drop_tick(void *);
+
 int
 drop_init(struct spoold *sd)
 {
@@ -210,6 +217,9 @@ drop_init(struct spoold *sd)
 		log_warnx("drop: no watch descriptor for %s", sd->dir_drop);
 		return -1;
 	}
+	ino_io = ev_io_add(sd->ev, sd->ino_fd, EV_READ, drop_events, sd);
+	drop_timer = ev_timer_new(sd->ev, drop_tick, sd);
+	drop_arm();
 	return 0;
 }
 
@@ -441,7 +451,7 @@ drop_done(struct spoold *sd, void *arg, long id, const char *reason,
 		if (o->hold_until && (sd->next_release == 0 ||
 		    o->hold_until < sd->next_release))
 			sd->next_release = o->hold_until;
-		printer_dispatch(sd);
+		sched_kick(sd);
 	} else if (id == 0) {
 		drop_reject(sd, t->user, t->uid, t->dfd, t->name, reason);
 		drop_options_done(t->dfd, t->name);
@@ -607,6 +617,7 @@ drop_wait(struct spoold *sd, const char *user, const char *sub,
 	pending[i].size = (long long)st->st_size;
 	pending[i].mtime_ns = mtime;
 	pending[i].due = now + sd->conf.drop_quiet_ms;
+	drop_arm();
 	return 1;
 }
 
@@ -686,12 +697,15 @@ drop_scan(struct spoold *sd)
 	}
 	closedir(d);
 	next_rescan = monotonic_ms() + DROP_RESCAN_MS;
+	drop_arm();
 }
 
 /* Files whose quiet period is over; the minute's rescan. */
-void
-drop_tick(struct spoold *sd, long long now)
+static void
+drop_tick(void *arg)
 {
+	struct spoold *sd = arg;
+	long long now = monotonic_ms();
 	struct stat st;
 	char *path;
 	size_t i = 0;
@@ -728,10 +742,11 @@ drop_tick(struct spoold *sd, long long now)
 	}
 	if (now >= next_rescan)
 		drop_scan(sd);
+	drop_arm();
 }
 
-long
-drop_timeout(long long now)
+static void
+drop_arm(void)
 {
 	long long t = next_rescan;
 	size_t i;
@@ -739,15 +754,19 @@ drop_timeout(long long now)
 	for (i = 0; i < npending; i++)
 		if (pending[i].due < t)
 			t = pending[i].due;
-	return t <= now ? 0 : (long)(t - now);
+	if (drop_timer != NULL)
+		ev_timer_at(drop_timer, t);
 }
 
-void
-drop_events(struct spoold *sd)
+static void
+drop_events(int fd, int revents, void *arg)
 {
+	struct spoold *sd = arg;
 	struct inotify_event *ev;
 	size_t i;
 
+	(void)fd;
+	(void)revents;
 	while ((ev = inotifytools_next_events(0, 1)) != NULL) {
 		if (ev->mask & IN_Q_OVERFLOW) {
 			log_warnx("drop: inotify queue overflow; rescanning");

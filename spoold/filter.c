@@ -7,7 +7,8 @@
  * printer, the job's folder and the camera in its environment.  It
  * writes the job's events to the filter's standard input, one a line:
  *
- *   start, layer N z=Z, parked N, progress P, paused, resumed, end STATE
+ *   start, layer N z=Z, parked N, progress P, paused, resumed,
+ *   complaint TEXT, not-responding TEXT, processing, end STATE
  *
  * and reads its standard error: INFO:, WARNING: and ERROR: lines are
  * logged and kept as the job's events, ATTR: name=value lines as the
@@ -21,6 +22,9 @@
  * job events EVENTS_MAX at most, its output is read a turn at a time, the files it writes are bounded by filter_max_output
  * (RLIMIT_FSIZE), and once its job has ended it has filter_timeout to
  * finish before it is killed.
+ *
+ * It hears all that as job events (jobev.c): nothing that runs a job
+ * calls into this file.
  */
 #include "config.h"
 
@@ -58,11 +62,29 @@ filter_slot(struct spoold *sd)
 	return NULL;
 }
 
+static struct spoold *filter_sd;	/* for the loop's callbacks */
+static struct ev_timer *filter_timer;	/* the first filter's deadline */
+static void	filter_read(struct spoold *, struct filter *);
+static void	filter_arm(struct spoold *);
+static void	filter_tick(void *);
+static void	filter_hear(struct spoold *, const struct job_event *, void *);
+
+static void
+filter_readable(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	filter_read(filter_sd, arg);
+}
+
 void
 filter_init(struct spoold *sd)
 {
 	size_t i;
 
+	filter_sd = sd;
+	filter_timer = ev_timer_new(sd->ev, filter_tick, sd);
+	jobev_listen(filter_hear, NULL);
 	for (i = 0; i < MAX_FILTERS; i++) {
 		memset(&sd->filters[i], 0, sizeof(sd->filters[i]));
 		sd->filters[i].in = sd->filters[i].err = -1;
@@ -158,6 +180,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	f->pid = pid;
 	f->in = in[1];
 	f->err = err[0];
+	f->io = ev_io_add(sd->ev, f->err, EV_READ, filter_readable, f);
 	f->job = j->id;
 	f->printer = p;
 	f->progress = -1;
@@ -185,7 +208,7 @@ done:
 	free(file);
 }
 
-void
+static void
 filter_job_start(struct spoold *sd, struct printer *p, long id)
 {
 	struct job_row j;
@@ -217,7 +240,7 @@ filter_send_one(struct filter *f, const char *event)
 	}
 }
 
-void
+static void
 filter_event(struct spoold *sd, long id, const char *event)
 {
 	size_t i;
@@ -228,7 +251,7 @@ filter_event(struct spoold *sd, long id, const char *event)
 }
 
 /* Progress in whole percent, sent when it changes. */
-void
+static void
 filter_progress(struct spoold *sd, long id, long long done, long long size)
 {
 	char ev[32], n[16];
@@ -256,7 +279,7 @@ filter_progress(struct spoold *sd, long id, long long done, long long size)
 }
 
 /* The job has ended: its filters hear how, and have filter_timeout. */
-void
+static void
 filter_job_end(struct spoold *sd, long id, const char *state)
 {
 	char ev[64], n[32];
@@ -275,6 +298,7 @@ filter_job_end(struct spoold *sd, long id, const char *state)
 			close(f->in);
 		f->in = -1;
 		f->deadline = monotonic_ms() + sd->conf.filter_timeout * 1000;
+		filter_arm(sd);
 		if (f->events_lost > 0) {
 			snprintf(n, sizeof(n), "%ld", f->events_lost);
 			filter_attr(sd, f, "events_lost", n);
@@ -346,7 +370,7 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 		    f->job, f->name, text);
 }
 
-void
+static void
 filter_read(struct spoold *sd, struct filter *f)
 {
 	char buf[4096];
@@ -364,6 +388,8 @@ filter_read(struct spoold *sd, struct filter *f)
 				f->buf[f->len] = '\0';
 				filter_line(sd, f, f->buf);
 			}
+			ev_io_del(f->io);
+			f->io = NULL;
 			close(f->err);
 			f->err = -1;
 			return;
@@ -416,9 +442,11 @@ filter_reaped(struct spoold *sd, pid_t pid, int status)
 }
 
 /* Kill the filters whose time after their job is up. */
-void
-filter_tick(struct spoold *sd, long long now)
+static void
+filter_tick(void *arg)
 {
+	struct spoold *sd = arg;
+	long long now = monotonic_ms();
 	size_t i;
 
 	for (i = 0; i < MAX_FILTERS; i++) {
@@ -433,10 +461,12 @@ filter_tick(struct spoold *sd, long long now)
 		kill(f->pid, SIGKILL);
 		f->killed = 1;
 	}
+	filter_arm(sd);
 }
 
-long
-filter_timeout(struct spoold *sd, long long now)
+/* The timer at the first filter's deadline. */
+static void
+filter_arm(struct spoold *sd)
 {
 	long long t = -1;
 	size_t i;
@@ -449,6 +479,46 @@ filter_timeout(struct spoold *sd, long long now)
 			t = f->deadline;
 	}
 	if (t < 0)
-		return -1;
-	return t <= now ? 0 : (long)(t - now);
+		ev_timer_stop(filter_timer);
+	else
+		ev_timer_at(filter_timer, t);
+}
+
+/* A job's events, as its filters hear them (gspool-filter(7)). */
+static void
+filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
+{
+	char line[640];
+
+	(void)arg;
+	if (ev->job == 0)
+		return;
+	if (ev->row) {
+		/* The rows of the job's history a filter hears. */
+		if (strcmp(ev->name, "paused") == 0)
+			filter_event(sd, ev->job, "paused");
+		else if (strcmp(ev->name, "printing") == 0)
+			filter_event(sd, ev->job, "resumed");
+		else if (strcmp(ev->name, "complaint") == 0 ||
+		    strcmp(ev->name, "not-responding") == 0) {
+			snprintf(line, sizeof(line), "%s %s", ev->name,
+			    ev->reason ? ev->reason : "");
+			filter_event(sd, ev->job, line);
+		} else if (strcmp(ev->name, "processing") == 0 &&
+		    ev->reason != NULL &&
+		    strcmp(ev->reason, JOB_ANSWERS_AGAIN) == 0)
+			filter_event(sd, ev->job, "processing");
+		return;
+	}
+	if (strcmp(ev->name, "start") == 0 && ev->printer != NULL)
+		filter_job_start(sd, ev->printer, ev->job);
+	else if (strcmp(ev->name, "end") == 0)
+		filter_job_end(sd, ev->job, ev->reason);
+	else if (strcmp(ev->name, "progress") == 0)
+		filter_progress(sd, ev->job, ev->done, ev->size);
+	else if (strcmp(ev->name, "layer") == 0 ||
+	    strcmp(ev->name, "parked") == 0) {
+		snprintf(line, sizeof(line), "%s %s", ev->name, ev->reason);
+		filter_event(sd, ev->job, line);
+	}
 }

@@ -44,6 +44,7 @@
 
 #include "analyse.h"
 #include "gcode.h"
+#include "crash.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"
@@ -348,6 +349,17 @@ out:
 static struct ingest *ingests;		/* waiting for a worker, in order */
 static int nrunning;
 
+static struct spoold *ingest_sd;	/* for the loop's callbacks */
+static void	ingest_read(struct spoold *, struct ingest *);
+
+static void
+ingest_readable(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	ingest_read(ingest_sd, arg);
+}
+
 /* Start the first waiting ingests while workers are free. */
 static void
 ingest_run(struct spoold *sd)
@@ -397,6 +409,8 @@ again:
 		fd_set_nonblock(pfd[0], 1);
 		in->pid = pid;
 		in->pipe = pfd[0];
+		in->io = ev_io_add(sd->ev, in->pipe, EV_READ, ingest_readable,
+		    in);
 		nrunning++;
 		log_debug("ingest: %s for %s: a worker takes it in (pid %ld)",
 		    in->title, in->owner, (long)pid);
@@ -424,6 +438,7 @@ ingest_submit(struct spoold *sd, int fd, const char *printer,
 	char reason[512];
 	long max_jobs;
 
+	ingest_sd = sd;
 	in = xcalloc(1, sizeof(*in));
 	/* Its own descriptor: the caller keeps and closes its one. */
 	in->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -504,18 +519,6 @@ ingest_count(const char *owner)
 	return n;
 }
 
-/* 1 if in is still being taken in (not freed). */
-int
-ingest_alive(const struct ingest *in)
-{
-	const struct ingest *p;
-
-	for (p = ingests; p != NULL; p = p->next)
-		if (p == in)
-			return 1;
-	return 0;
-}
-
 /* 1 if the file of a drop (by its identity) is being taken in. */
 int
 ingest_busy(const struct drop_id *di)
@@ -591,7 +594,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 }
 
 /* The worker's pipe is readable. */
-void
+static void
 ingest_read(struct spoold *sd, struct ingest *in)
 {
 	ssize_t n;
@@ -607,6 +610,8 @@ ingest_read(struct spoold *sd, struct ingest *in)
 		in->len += (size_t)n;
 		return;
 	}
+	ev_io_del(in->io);
+	in->io = NULL;
 	close(in->pipe);
 	in->pipe = -1;
 	if (in->pid == 0) {
@@ -671,19 +676,6 @@ ingest_finish(struct spoold *sd, struct ingest *in, long id,
 	free(in->owner);
 	free(in->drop_path);
 	free(in);
-}
-
-/* The workers' pipes, for the loop. */
-size_t
-ingest_fds(struct ingest **out, size_t max)
-{
-	struct ingest *in;
-	size_t n = 0;
-
-	for (in = ingests; in != NULL && n < max; in = in->next)
-		if (in->pipe >= 0)
-			out[n++] = in;
-	return n;
 }
 
 void

@@ -7,6 +7,10 @@
  * transaction that also sets PRAGMA user_version.  Every change of a
  * job's state is one transaction that also writes a job_event row.
  *
+ * It is SQLite only: after each commit the job's new rows are posted as
+ * job events (jobev.c), which the filters, the notify command and the
+ * clients waiting for the job hear; this file calls none of them.
+ *
  * Diagnostics: SQLite errors are logged with the statement's purpose and
  * the job id; callers get -1.
  */
@@ -15,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crash.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"
@@ -36,8 +40,9 @@ job_state_final(const char *state)
 	    strcmp(state, "canceled") == 0 || strcmp(state, "aborted") == 0;
 }
 
-/* Job events waiting for their transaction to commit before the
- * notify command hears of them. */
+/* The rows of job events written in the transaction under way, posted
+ * to the listeners (jobev.c) once it commits, forgotten if it rolls
+ * back.  A transaction writes one row; NOTES_MAX is room to spare. */
 #define NOTES_MAX	16
 static struct note {
 	long	 job;
@@ -47,62 +52,23 @@ static struct note {
 } notes[NOTES_MAX];
 static int nnotes;
 
-/* The notify command, once per job event, with the event in its
- * environment; not waited for (spoold reaps it). */
 static void
-notify_run(struct spoold *sd, const struct note *n)
+notes_flush(struct spoold *sd, int post)
 {
-	struct job_row j;
-	char ids[32];
-	sigset_t none;
-	pid_t pid;
-	int fd;
+	struct note done[NOTES_MAX];
+	int i, n = nnotes;
 
-	if (queue_get(sd, n->job, &j) <= 0)
-		return;
-	snprintf(ids, sizeof(ids), "%ld", n->job);
-	if ((pid = fork()) < 0) {
-		log_warn("notify: fork");
-		return;
-	}
-	if (pid > 0)
-		return;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if ((fd = open("/dev/null", O_RDONLY)) >= 0) {
-		dup2(fd, STDIN_FILENO);
-		if (fd != STDIN_FILENO)
-			close(fd);
-	}
-	setenv("GSPOOL_EVENT", n->event, 1);
-	setenv("GSPOOL_JOB", ids, 1);
-	setenv("GSPOOL_DEST", j.printer, 1);
-	setenv("GSPOOL_PRINTER", j.ran_on, 1);
-	setenv("GSPOOL_OWNER", j.owner, 1);
-	setenv("GSPOOL_TITLE", j.title, 1);
-	setenv("GSPOOL_STATE", j.state, 1);
-	setenv("GSPOOL_WHO", n->who, 1);
-	setenv("GSPOOL_REASON", n->reason, 1);
-	{
-		char name[96];
-
-		snprintf(name, sizeof(name), "%s-%ld", j.printer, j.id);
-		setenv("GSPOOL_JOB_NAME", name, 1);
-	}
-	execl(sd->conf.notify, sd->conf.notify, n->event, ids, (char *)NULL);
-	fprintf(stderr, "spoold: notify: cannot run %s: %s\n",
-	    sd->conf.notify, strerror(errno));
-	_exit(127);
-}
-
-static void
-notes_flush(struct spoold *sd, int run)
-{
-	int i;
-
-	for (i = 0; run && i < nnotes; i++)
-		notify_run(sd, &notes[i]);
+	/* A listener may change the queue, and so note again. */
+	memcpy(done, notes, sizeof(notes[0]) * (size_t)n);
 	nnotes = 0;
+	for (i = 0; post && i < n; i++) {
+		struct job_event ev = {
+			.job = done[i].job, .name = done[i].event,
+			.who = done[i].who, .reason = done[i].reason, .row = 1,
+		};
+
+		jobev_post(sd, &ev);
+	}
 }
 
 static int
@@ -254,7 +220,7 @@ db_event(struct spoold *sd, long id, const char *state, const char *who,
 		    sqlite3_errmsg(sd->db));
 		return -1;
 	}
-	if (sd->conf.notify != NULL && nnotes < NOTES_MAX) {
+	if (nnotes < NOTES_MAX) {
 		struct note *n = &notes[nnotes++];
 
 		n->job = id;

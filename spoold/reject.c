@@ -14,7 +14,7 @@
  *     refused before anything is read, until the oldest of them leaves
  *     the window: a drop file then waits in its folder, a submission is
  *     answered with the reason;
- *   - the sweep (printer_timers(), with the history's) removes the rows
+ *   - the sweep (sched.c, with the history's) removes the rows
  *     and files past keep_rejected.  At start-up, files a crash (or an
  *     older spoold) left in rejected/ without a row are given one, dated
  *     by their inode's change time (the move into rejected/).

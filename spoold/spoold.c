@@ -3,7 +3,8 @@
  *
  * It reads gspool.conf, opens the queue, starts one backend per printer,
  * listens on the control socket, watches the drop folders, and runs one
- * event loop over all of them (poll(2); signals arrive on a signalfd).
+ * event loop (lib/event.c) in which each of those modules registers its
+ * own descriptors and timers; signals arrive on the loop's signalfd.
  * spoold(8) documents the options; gspool(7) the architecture.
  *
  * Security: spoold runs as its own unprivileged user.  Everything it
@@ -18,13 +19,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -148,202 +147,48 @@ lock_spool(struct spoold *sd)
 	return 0;		/* held until exit */
 }
 
-static int
-signals_init(struct spoold *sd)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGCHLD);
-	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	sd->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	return sd->sig_fd < 0 ? -1 : 0;
-}
-
+/* Signals come through the loop (a signalfd); children are reaped
+ * here, each by the file that started it (notify commands by nobody:
+ * their status is not kept). */
 static void
-signals_read(struct spoold *sd)
+on_signal(int signo, void *arg)
 {
-	struct signalfd_siginfo si;
+	struct spoold *sd = arg;
 	pid_t pid;
 	int status;
 
-	while (read(sd->sig_fd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGTERM:
-		case SIGINT:
-			log_info("signal %d: shutting down", (int)si.ssi_signo);
-			sd->quitting = 1;
-			break;
-		case SIGHUP:
-			log_info("SIGHUP: rescanning the drop folders");
-			drop_scan(sd);
-			break;
-		case SIGCHLD:
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-				if (!filter_reaped(sd, pid, status) &&
-				    !check_reaped(sd, pid, status) &&
-				    !ingest_reaped(sd, pid, status))
-					printer_reaped(sd, pid, status);
-			break;
-		}
+	switch (signo) {
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: shutting down", signo);
+		sd->quitting = 1;
+		ev_break(sd->ev);
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: rescanning the drop folders");
+		drop_scan(sd);
+		break;
+	case SIGCHLD:
+		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+			if (!filter_reaped(sd, pid, status) &&
+			    !check_reaped(sd, pid, status) &&
+			    !ingest_reaped(sd, pid, status))
+				backend_reaped(sd, pid, status);
+		break;
 	}
 }
 
-static void
-loop(struct spoold *sd)
+static int
+signals_init(struct spoold *sd)
 {
-	struct pollfd pfd[3 + MAX_CLIENTS + MAX_FILTERS + MAX_CHECKS +
-	    MAX_INGESTS + 64];
-	struct client *who[nitems(pfd)];
-	struct printer *pr[nitems(pfd)];
-	struct filter *fl[nitems(pfd)];
-	struct check *ck[nitems(pfd)];
-	struct ingest *ig[nitems(pfd)], *ingests[MAX_INGESTS + 8];
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	size_t i;
-	int n, k;
 
-	while (!sd->quitting) {
-		long long now = monotonic_ms();
-		long timeout;
-
-		/* Requests for dispatching, folded into one run. */
-		if (sd->dispatch_wanted) {
-			sd->dispatch_wanted = 0;
-			printer_dispatch(sd);
-		}
-
-		printer_tick(sd, now);
-		printer_timers(sd, now);
-		filter_tick(sd, now);
-		drop_tick(sd, now);
-		timeout = printer_timeout(sd, now);
-		{
-			long dt = drop_timeout(now);
-
-			if (timeout < 0 || dt < timeout)
-				timeout = dt;
-			dt = filter_timeout(sd, now);
-			if (dt >= 0 && (timeout < 0 || dt < timeout))
-				timeout = dt;
-		}
-		n = 0;
-		memset(fl, 0, sizeof(fl));
-		memset(ck, 0, sizeof(ck));
-		memset(ig, 0, sizeof(ig));
-		pfd[n].fd = sd->sig_fd;
-		pfd[n].events = POLLIN;
-		who[n] = NULL; pr[n] = NULL; n++;
-		pfd[n].fd = sd->listen_fd;
-		pfd[n].events = POLLIN;
-		who[n] = NULL; pr[n] = NULL; n++;
-		pfd[n].fd = sd->ino_fd;
-		pfd[n].events = POLLIN;
-		who[n] = NULL; pr[n] = NULL; n++;
-		for (i = 0; i < MAX_FILTERS; i++) {
-			if (sd->filters[i].err < 0)
-				continue;
-			pfd[n].fd = sd->filters[i].err;
-			pfd[n].events = POLLIN;
-			who[n] = NULL;
-			pr[n] = NULL;
-			fl[n] = &sd->filters[i];
-			n++;
-		}
-		{
-			size_t ni = ingest_fds(ingests, nitems(ingests));
-
-			for (i = 0; i < ni; i++) {
-				pfd[n].fd = ingests[i]->pipe;
-				pfd[n].events = POLLIN;
-				who[n] = NULL;
-				pr[n] = NULL;
-				ig[n] = ingests[i];
-				n++;
-			}
-		}
-		for (i = 0; i < MAX_CHECKS; i++) {
-			if (sd->checks[i].fd < 0)
-				continue;
-			pfd[n].fd = sd->checks[i].fd;
-			pfd[n].events = POLLIN;
-			who[n] = NULL;
-			pr[n] = NULL;
-			ck[n] = &sd->checks[i];
-			n++;
-		}
-		for (i = 0; i < sd->nprinters && n < (int)nitems(pfd); i++) {
-			if (sd->printers[i].sock < 0)
-				continue;
-			pfd[n].fd = sd->printers[i].sock;
-			pfd[n].events = POLLIN;
-			who[n] = NULL;
-			pr[n] = &sd->printers[i];
-			n++;
-		}
-		for (k = 0; k < MAX_CLIENTS && n < (int)nitems(pfd); k++) {
-			if (sd->clients[k] == NULL)
-				continue;
-			pfd[n].fd = sd->clients[k]->fd;
-			pfd[n].events = POLLIN;
-			who[n] = sd->clients[k];
-			pr[n] = NULL;
-			n++;
-		}
-		if (poll(pfd, (nfds_t)n, (int)timeout) < 0) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-		if (pfd[0].revents)
-			signals_read(sd);
-		if (pfd[2].revents)
-			drop_events(sd);
-		for (k = 3; k < n; k++) {
-			if (!pfd[k].revents)
-				continue;
-			if (fl[k] != NULL && fl[k]->err == pfd[k].fd)
-				filter_read(sd, fl[k]);
-			else if (ck[k] != NULL && ck[k]->fd == pfd[k].fd)
-				check_read(sd, ck[k]);
-			else if (ig[k] != NULL && ingest_alive(ig[k]) &&
-			    ig[k]->pipe == pfd[k].fd)
-				ingest_read(sd, ig[k]);
-			else if (pr[k] != NULL && pr[k]->sock == pfd[k].fd)
-				printer_message(sd, pr[k]);
-			else if (who[k] != NULL) {
-				int j;
-
-				/* It may have been dropped meanwhile. */
-				for (j = 0; j < MAX_CLIENTS; j++)
-					if (sd->clients[j] == who[k])
-						break;
-				if (j < MAX_CLIENTS)
-					control_client(sd, who[k]);
-			}
-		}
-		if (pfd[1].revents)
-			control_accept(sd);
-	}
-}
-
-int crash_kills_parent;
-
-void
-crash_point(const char *name)
-{
-	const char *at = getenv("GSPOOL_TEST_CRASH_AT");
-
-	if (at != NULL && strcmp(at, name) == 0) {
-		log_warnx("crash point '%s': killing myself", name);
-		if (crash_kills_parent)
-			kill(getppid(), SIGKILL);
-		raise(SIGKILL);
-	}
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < nitems(sigs); i++)
+		if (ev_signal(sd->ev, sigs[i], on_signal, sd) < 0)
+			return -1;
+	return 0;
 }
 
 int
@@ -360,7 +205,7 @@ main(int argc, char *argv[])
 	};
 
 	memset(&sd, 0, sizeof(sd));
-	sd.listen_fd = sd.sig_fd = sd.ino_fd = -1;
+	sd.listen_fd = sd.ino_fd = -1;
 	log_init("spoold", LOG_TO_STDERR, 0);
 	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) !=
 	    -1) {
@@ -445,14 +290,22 @@ main(int argc, char *argv[])
 	}
 	if (queue_open(&sd) < 0)
 		return 1;
-	/* Backends an earlier spoold left printing first: their jobs go
-	 * on; the jobs no backend prints are recovered. */
-	printer_init(&sd);
+	/* Signals are blocked from the start: a child started now is
+	 * reaped by the loop. */
+	sd.ev = ev_loop_new();
+	if (signals_init(&sd) < 0)
+		fatal("signals");
+	/* The listeners of job events first, so that they hear all; then
+	 * the backends an earlier spoold left printing: their jobs go on,
+	 * and the jobs no backend prints are recovered. */
+	notify_init(&sd);
 	filter_init(&sd);
+	dest_init(&sd);
+	backend_init(&sd);
 	check_init(&sd);
-	printer_attach_all(&sd);
-	printer_recover(&sd);
-	sd.next_release = queue_release_due(&sd, (long long)time(NULL));
+	backend_attach_all(&sd);
+	backend_recover(&sd);
+	sched_init(&sd);
 	ingest_sweep(&sd);
 	/* Refused files: every one counted, those past keep_rejected gone
 	 * before the first scan, so that a sender they held back is
@@ -460,27 +313,25 @@ main(int argc, char *argv[])
 	reject_adopt(&sd);
 	while (reject_expire(&sd, (long long)time(NULL), 64) == 64)
 		;
-	if (signals_init(&sd) < 0)
-		fatal("signals");
 	if (control_listen(&sd) < 0)
 		return 1;
 	if (drop_init(&sd) < 0)
 		return 1;
 	if (!debug && getenv("NOTIFY_SOCKET") == NULL && daemon(0, 0) < 0)
 		fatal("daemon");
-	for (i = 0; i < sd.nprinters; i++)
-		if (sd.printers[i].sock < 0)
-			printer_start(&sd, &sd.printers[i]);
+	backend_start_all(&sd);
 	drop_scan(&sd);
 	log_info("ready: %zu printer%s, spool %s", sd.nprinters,
 	    sd.nprinters == 1 ? "" : "s", sd.conf.spool_dir);
 	sd_notify(0, "READY=1");
 
-	loop(&sd);
+	while (!sd.quitting)
+		if (ev_turn(sd.ev, -1) < 0)
+			fatal("poll");
 
 	sd_notify(0, "STOPPING=1");
 	control_close(&sd);
-	printer_close_all(&sd);
+	backend_close_all(&sd);
 	queue_close(&sd);
 	magic_close(sd.magic);
 	if (sd.magic_gcode != NULL)
@@ -493,6 +344,8 @@ main(int argc, char *argv[])
 	free(sd.dir_tmp);
 	free(sd.dir_drop);
 	free(sd.dir_rejected);
+	ev_loop_free(sd.ev);
+	jobev_free();
 	conf_free(&sd.conf);
 	return 0;
 }

@@ -2,15 +2,24 @@
  * spoold.h - the map of the scheduler daemon: its state, the processes
  * it talks to, and the functions of each file.
  *
- *   spoold.c   start-up, the event loop, signals, shutdown
- *   control.c  the control socket: gprint, gqueue, gcancel
+ * From the top down: a file calls only files below it, and hears of
+ * what happens above it through job events (jobev.c) or the loop
+ * (lib/event.h); gspool(7), ARCHITECTURE, draws it.
+ *
+ *   spoold.c   start-up, signals, shutdown; runs the loop (lib/event.c)
+ *   control.c  the control socket: gprint, gqueue, gcancel, gpc
  *   drop.c     the drop folders, watched with libinotifytools
  *   ingest.c   check a file, copy it into the spool, queue it
- *   queue.c    the queue in SQLite
- *   printer.c  one backend process per printer; dispatching jobs
- *   check.c    a job checked against the printer it is handed to
  *   filter.c   the programs that run beside each job
+ *   notify.c   the notify command, run for each job event
+ *   sched.c    what runs where: dispatch, hold release, history expiry
+ *   check.c    a job checked against the printer it is handed to
+ *   backend.c  one backend process per printer: start, attach, reap,
+ *              its messages
+ *   dest.c     the printers and classes, and their operator state
  *   reject.c   refused files: kept, counted, expired; refusals limited
+ *   queue.c    the queue in SQLite; posts a job event after each commit
+ *   jobev.c    job events, fanned out to their listeners
  */
 #ifndef GSPOOL_SPOOLD_H
 #define GSPOOL_SPOOLD_H
@@ -22,6 +31,7 @@
 
 #include "analyse.h"
 #include "conf.h"
+#include "event.h"
 
 /* Control connections: at most CLIENTS_PER_USER of one unprivileged
  * user at once, and the last CLIENTS_RESERVED slots kept for root,
@@ -69,7 +79,10 @@ struct printer {
 	long long	 bytes_done;	/* of its file, through the last ack */
 	long long	 job_size;	/* bytes of the job's file */
 	char		 activity[16];	/* printing, pausing, paused ... */
+	int		 not_responding;	/* said so of its job */
 	long long	 restart_at;	/* when to start a dead backend */
+	struct ev_io	*io;		/* sock, in the loop */
+	struct ev_timer	*restart;	/* at restart_at */
 };
 
 /* A filter running beside a job (filter.c). */
@@ -91,6 +104,7 @@ struct filter {
 	int		 attrs, events;
 	char		 buf[1024];
 	size_t		 len;
+	struct ev_io	*io;		/* err, in the loop */
 };
 
 /* A job checked against a printer before it is handed over (check.c). */
@@ -103,6 +117,7 @@ struct check {
 	char		 policy[20];	/* the printer's checks' fingerprint */
 	char		 buf[600];
 	size_t		 len;
+	struct ev_io	*io;		/* fd, in the loop */
 };
 
 struct client {
@@ -114,16 +129,19 @@ struct client {
 	long		 wait_job;	/* answer when this job ends */
 	struct printer	*wait_manual;	/* answer when gpc send is done */
 	struct submit	*submitting;	/* a file being taken in for it */
+	struct ev_io	*io;
 };
 
 struct spoold {
 	struct conf	 conf;
 	int		 foreground;
+	struct ev_loop	*ev;		/* the one loop (lib/event.h) */
+	struct ev_defer	*kick;		/* sched_kick(): one dispatch pass */
 	sqlite3		*db;
 	magic_t		 magic;		/* libmagic's own database */
 	magic_t		 magic_gcode;	/* gspool's: G-code, bgcode */
 	int		 listen_fd;
-	int		 sig_fd;
+	struct ev_io	*listen_io;
 	int		 ino_fd;
 	struct printer	*printers;
 	size_t		 nprinters;
@@ -133,11 +151,11 @@ struct spoold {
 	size_t		 rr;		/* printer dispatch starts at */
 	long long	 next_release;	/* a held job's time, or 0 */
 	long long	 next_expire;	/* next history sweep (monotonic) */
+	struct ev_timer	*release_timer, *expire_timer;	/* sched.c */
 	struct client	*clients[MAX_CLIENTS];
 	char		*dir_jobs, *dir_tmp, *dir_drop, *dir_rejected;
 	char		*dir_run;	/* backends' re-attach sockets */
 	int		 quitting;
-	int		 dispatch_wanted;	/* the loop runs printer_dispatch() */
 };
 
 /* Where a drop-folder file came from, to recognise it after a crash. */
@@ -215,20 +233,12 @@ struct ingest {
 	ingest_done_fn	*done;
 	void		*arg;
 	int		 done_called;
+	struct ev_io	*io;		/* pipe, in the loop */
 	char		 worker_died[128];
 	char		 buf[32768];	/* the worker's answer */
 	size_t		 len;
 };
 
-
-/* For the crash tests: when $GSPOOL_TEST_CRASH_AT names this point,
- * spoold kills itself there with SIGKILL, as a power cut would stop it.
- * Points: copied, synced, inserted, renamed, committed, removed (ingest),
- * ended (a job's end recorded). */
-void	crash_point(const char *name);
-/* In an ingest worker: a crash point kills spoold too, as a power cut
- * would. */
-extern int crash_kills_parent;
 
 /* Job states that end a job: nothing more happens to it. */
 int	job_state_final(const char *state);
@@ -240,24 +250,15 @@ void	check_policy(const struct printer *, struct analyse_policy *);
 void	check_fingerprint(const struct printer *, char *out, size_t outsz);
 int	check_busy(const struct spoold *, const struct printer *);
 int	check_start(struct spoold *, long id, struct printer *);
-void	check_read(struct spoold *, struct check *);
 int	check_reaped(struct spoold *, pid_t, int status);
 
 /* control.c */
 int	control_listen(struct spoold *);
-void	control_accept(struct spoold *);
-void	control_client(struct spoold *, struct client *);
-void	control_job_ended(struct spoold *, long id);
-void	control_manual_done(struct spoold *, struct printer *, int ok,
-	    const char *text);
 void	control_close(struct spoold *);
 
 /* drop.c */
 int	drop_init(struct spoold *);
 void	drop_scan(struct spoold *);
-void	drop_events(struct spoold *);
-void	drop_tick(struct spoold *, long long now);
-long	drop_timeout(long long now);
 
 /* ingest.c */
 void	ingest_submit(struct spoold *, int fd, const char *dest,
@@ -265,9 +266,6 @@ void	ingest_submit(struct spoold *, int fd, const char *dest,
 	    const struct job_opts *, const struct drop_id *drop,
 	    ingest_done_fn *done, void *arg);
 int	ingest_busy(const struct drop_id *);
-int	ingest_alive(const struct ingest *);
-size_t	ingest_fds(struct ingest **, size_t max);
-void	ingest_read(struct spoold *, struct ingest *);
 int	ingest_reaped(struct spoold *, pid_t, int status);
 void	ingest_sweep(struct spoold *);
 
@@ -330,18 +328,42 @@ int	queue_rejection_expire(struct spoold *, long long before,
 	    struct rejection_row *rows, int max);
 char	*queue_job_path(struct spoold *, long id);
 
-/* filter.c */
+/* filter.c: a job's filters hear its events (a jobev listener). */
 void	filter_init(struct spoold *);
-void	filter_job_start(struct spoold *, struct printer *, long id);
 void	filter_send_one(struct filter *, const char *event);
-void	filter_event(struct spoold *, long id, const char *event);
-void	filter_progress(struct spoold *, long id, long long done,
-	    long long size);
-void	filter_job_end(struct spoold *, long id, const char *state);
-void	filter_read(struct spoold *, struct filter *);
 int	filter_reaped(struct spoold *, pid_t, int status);
-void	filter_tick(struct spoold *, long long now);
-long	filter_timeout(struct spoold *, long long now);
+
+/* notify.c: the notify command, run for each row of a job's history
+ * once committed (a jobev listener). */
+void	notify_init(struct spoold *);
+
+/* jobev.c: job events, posted after the change they tell of is
+ * committed, and heard by every listener in the order they listened.
+ * A row of the job's history (row = 1) is posted by queue.c; the
+ * events of a print that no row keeps (start, layer, progress, parked,
+ * end) by backend.c and sched.c; job 0 is an event of a printer alone
+ * (manual: gpc send is answered). */
+struct job_event {
+	long		 job;
+	const char	*name;		/* a row's state or event, or start,
+					   layer, progress, parked, end,
+					   manual */
+	const char	*who;
+	const char	*reason;	/* a row's reason; layer: "N z=Z";
+					   parked: N; end: the state;
+					   manual: the printer's answer */
+	int		 row;
+	int		 ok;		/* manual: done, or failed */
+	struct printer	*printer;	/* where, for events of a print */
+	long long	 done, size;	/* progress: bytes */
+};
+/* The reason of the row that follows not-responding when the printer
+ * speaks again (its event is the job's state, processing). */
+#define JOB_ANSWERS_AGAIN	"the printer answers again"
+typedef void jobev_fn(struct spoold *, const struct job_event *, void *);
+void	jobev_listen(jobev_fn *, void *arg);
+void	jobev_post(struct spoold *, const struct job_event *);
+void	jobev_free(void);
 
 /* reject.c */
 int	reject_limits(struct spoold *, const char *owner, char *why,
@@ -361,30 +383,52 @@ struct reject_usage {
 void	reject_usage(struct spoold *, const char *owner,
 	    struct reject_usage *);
 
-/* printer.c */
-void	printer_init(struct spoold *);
-void	printer_attach_all(struct spoold *);
-void	printer_recover(struct spoold *);
+/* dest.c: the printers and classes, and what an operator set on
+ * them (accept, enable, the bed's awaiting-clear). */
+void	dest_init(struct spoold *);
+struct printer *printer_find(struct spoold *, const char *name);
+struct printer *printer_of_job(struct spoold *, long id);
+const char *printer_state_name(enum printer_state);
 struct dest *dest_find(struct spoold *, const char *name);
 int	dest_known(struct spoold *, const char *name);
 void	dest_save(struct spoold *, const char *name);
+int	dest_set(struct dest *, const char *verb, const char *reason);
+int	dest_takes_jobs(const struct printer *);
+void	dest_sources(struct spoold *, const struct printer *, char *buf,
+	    size_t bufsz);
+void	dest_job_placed(struct spoold *, struct printer *, long id);
 void	printer_ready(struct spoold *, struct printer *, const char *who);
+
+/* backend.c */
+void	backend_init(struct spoold *);
+void	backend_attach_all(struct spoold *);
+void	backend_recover(struct spoold *);
+void	backend_start_all(struct spoold *);
+int	backend_print(struct spoold *, struct printer *, long id, int fd,
+	    const char *between);
+void	backend_reaped(struct spoold *, pid_t, int status);
+void	backend_close_all(struct spoold *);
 void	printer_unpark(struct spoold *, long id);
-struct printer *printer_of_job(struct spoold *, long id);
 int	printer_resume_from(struct spoold *, const struct job_row *,
 	    long layer, const char *who, char *why, size_t whysz);
-void	printer_timers(struct spoold *, long long now);
-void	printer_start(struct spoold *, struct printer *);
-void	printer_message(struct spoold *, struct printer *);
-void	printer_reaped(struct spoold *, pid_t, int status);
-void	printer_dispatch(struct spoold *);
 int	printer_cancel(struct spoold *, long id);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
 	    char *why, size_t whysz);
-long	printer_timeout(struct spoold *, long long now);
-void	printer_tick(struct spoold *, long long now);
-void	printer_close_all(struct spoold *);
-struct printer *printer_find(struct spoold *, const char *name);
-const char *printer_state_name(enum printer_state);
+
+/* sched.c: what runs where.  sched_kick() only records that a dispatch
+ * pass is wanted: the loop runs one after the current event, however
+ * many were asked for (as Postfix's qmgr folds its scan requests).  It
+ * posts the loop's deferred call, so any file may call it, below
+ * sched.c as well as above. */
+void	sched_init(struct spoold *);
+void	sched_dispatch(struct spoold *);
+void	sched_hold_until(struct spoold *, long long until);
+void	sched_expire_soon(struct spoold *);
+static inline void
+sched_kick(struct spoold *sd)
+{
+	if (sd->kick != NULL)
+		ev_defer_post(sd->kick);
+}
 
 #endif

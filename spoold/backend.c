@@ -1,29 +1,37 @@
 /*
- * printer.c - one backend process per printer, and dispatching jobs to
- * them.
+ * backend.c - one backend process per printer: started, attached to,
+ * reaped, and heard.
  *
  * spoold starts BACKEND_DIR/serial for each printer with a SOCK_SEQPACKET
  * socket as its standard input (gspool-backend(8)).  The backend keeps
- * the port open and reports its state; spoold hands it the next pending
- * job as an open descriptor of the spool file, and records what the
- * backend reports: progress, then the job's end state.
+ * the port open and reports its state; the scheduler (sched.c) hands it
+ * a job as an open descriptor of the spool file (backend_print), and
+ * this file records what the backend reports: progress, then the job's
+ * end state.  What happens to a job is posted as job events (jobev.c)
+ * for the filters, the notify command and the waiting clients; a
+ * printer that may take a job asks for a dispatch (sched_kick).  So
+ * nothing here calls up into the files that use it.
  *
  * A backend that dies is started again after the printer's
- * reconnect_interval; the job it was printing is recorded as stopped,
- * never restarted by itself (a 3D printer cannot print a job twice onto
- * the same bed).
+ * reconnect_interval (a timer of the printer's); the job it was printing
+ * is recorded as stopped, never restarted by itself (a 3D printer cannot
+ * print a job twice onto the same bed).
  *
  * Backends outlive spoold.  Each listens on SPOOL/run/PRINTER.sock while
- * it prints; a starting spoold connects there first (printer_attach_all)
+ * it prints; a starting spoold connects there first (backend_attach_all)
  * and follows the job the backend reports in its "hello".  Each backend
  * also writes how a job ended to SPOOL/run/PRINTER.end before it tells
  * spoold, so an end no spoold heard is recorded by the next one
- * (printer_recover); spoold removes the file once it has recorded it.
+ * (backend_recover); spoold removes the file once it has recorded it.
  *
- * After a job ends its printer waits in awaiting-clear until gpc ready,
- * unless it clears its own bed (clears_bed), in which case between_jobs
- * runs before the next job.  Jobs for a class go to the first ready
- * member, round robin.
+ * A printer that falls silent mid-print (the backend's status "error"
+ * with "not responding: ...") is an event of its job, not-responding,
+ * and when it speaks again the job's state is posted again, so that the
+ * notify command and the filters hear both.
+ *
+ * Security: a backend is spoold's own program, but its messages are
+ * parsed as any peer's: numbers bounded, the job id compared with the
+ * printer's, an unknown message logged and ignored.
  */
 #include "config.h"
 
@@ -41,8 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
+#include "crash.h"
 #include "gcode.h"
 #include "log.h"
 #include "msg.h"
@@ -50,77 +57,90 @@
 #include "spoold.h"
 #include "util.h"
 
-const char *
-printer_state_name(enum printer_state s)
+static struct spoold *backend_sd;	/* for the loop's callbacks */
+
+static void	printer_message(struct spoold *, struct printer *);
+
+/* A job event of a print, heard by the filters (jobev.c). */
+static void
+post(struct spoold *sd, struct printer *p, long id, const char *name,
+    const char *text)
 {
-	switch (s) {
-	case PRINTER_STARTING:		return "starting";
-	case PRINTER_CONNECTING:	return "connecting";
-	case PRINTER_READY:		return "ready";
-	case PRINTER_BUSY:		return "busy";
-	case PRINTER_ERROR:		return "error";
-	}
-	return "?";
+	struct job_event ev = {
+		.job = id, .name = name, .reason = text, .printer = p,
+		.who = p->conf->name,
+	};
+
+	jobev_post(sd, &ev);
 }
 
-struct printer *
-printer_find(struct spoold *sd, const char *name)
+static void
+backend_readable(int fd, int revents, void *arg)
+{
+	struct printer *p = arg;
+
+	(void)fd;
+	(void)revents;
+	printer_message(backend_sd, p);
+}
+
+/* The printer's socket to its backend, in the loop. */
+static void
+backend_watch(struct printer *p, int sock)
+{
+	p->sock = sock;
+	p->io = ev_io_add(backend_sd->ev, sock, EV_READ, backend_readable, p);
+}
+
+static void
+backend_unwatch(struct printer *p)
+{
+	ev_io_del(p->io);
+	p->io = NULL;
+	if (p->sock >= 0)
+		close(p->sock);
+	p->sock = -1;
+}
+
+static void
+backend_retry(struct printer *p)
+{
+	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
+	ev_timer_at(p->restart, p->restart_at);
+}
+
+static void	backend_start(struct spoold *, struct printer *);
+
+/* The printer's reconnect_interval is over: its backend again, unless
+ * the last one has not been reaped yet (its reaping sets the time). */
+static void
+backend_restart(void *arg)
+{
+	struct printer *p = arg;
+
+	if (p->pid == 0 && p->sock < 0 && !backend_sd->quitting)
+		backend_start(backend_sd, p);
+}
+
+void
+backend_init(struct spoold *sd)
+{
+	size_t i;
+
+	backend_sd = sd;
+	for (i = 0; i < sd->nprinters; i++)
+		sd->printers[i].restart = ev_timer_new(sd->ev, backend_restart,
+		    &sd->printers[i]);
+}
+
+void
+backend_start_all(struct spoold *sd)
 {
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++)
-		if (strcmp(sd->printers[i].conf->name, name) == 0)
-			return &sd->printers[i];
-	return NULL;
-}
-
-void
-printer_init(struct spoold *sd)
-{
-	size_t i;
-
-	sd->nprinters = sd->conf.nprinters;
-	sd->printers = xcalloc(sd->nprinters, sizeof(*sd->printers));
-	for (i = 0; i < sd->nprinters; i++) {
-		sd->printers[i].conf = &sd->conf.printers[i];
-		sd->printers[i].sock = -1;
-		queue_dest_load(sd, sd->conf.printers[i].name,
-		    &sd->printers[i].d);
-	}
-	sd->classes = xcalloc(sd->conf.nclasses + 1, sizeof(*sd->classes));
-	for (i = 0; i < sd->conf.nclasses; i++)
-		queue_dest_load(sd, sd->conf.classes[i].name, &sd->classes[i]);
-}
-
-/* What an operator set on a printer or a class. */
-struct dest *
-dest_find(struct spoold *sd, const char *name)
-{
-	struct printer *p;
-	size_t i;
-
-	if ((p = printer_find(sd, name)) != NULL)
-		return &p->d;
-	for (i = 0; i < sd->conf.nclasses; i++)
-		if (strcmp(sd->conf.classes[i].name, name) == 0)
-			return &sd->classes[i];
-	return NULL;
-}
-
-int
-dest_known(struct spoold *sd, const char *name)
-{
-	return conf_printer(&sd->conf, name) != NULL ||
-	    conf_class(&sd->conf, name) != NULL;
-}
-
-void
-dest_save(struct spoold *sd, const char *name)
-{
-	struct dest *d = dest_find(sd, name);
-
-	if (d != NULL)
-		queue_dest_save(sd, name, d);
+		if (sd->printers[i].sock < 0)
+			backend_start(sd, &sd->printers[i]);
 }
 
 /* The end a backend kept in SPOOL/run/PRINTER.end: 1 if it is job id's,
@@ -185,8 +205,8 @@ send_scripts(struct printer *p)
 			    p->conf->name, conf_script_names[i]);
 }
 
-void
-printer_start(struct spoold *sd, struct printer *p)
+static void
+backend_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
 	char maxt[32], parkt[32], heat[32];
@@ -239,7 +259,7 @@ printer_start(struct spoold *sd, struct printer *p)
 	p->pid = pid;
 	p->backend_pid = pid;
 	p->attached = 0;
-	p->sock = sv[0];
+	backend_watch(p, sv[0]);
 	send_scripts(p);
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "starting the backend");
@@ -249,7 +269,7 @@ printer_start(struct spoold *sd, struct printer *p)
 	return;
 retry:
 	free(prog);
-	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
+	backend_retry(p);
 }
 
 /* The job a printer was printing ends, however it ends.  A completed
@@ -270,6 +290,7 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->layer = 0;
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
+	p->not_responding = 0;
 	if (strcmp(state, "completed") == 0)
 		more = queue_copy_done(sd, id, p->conf->name);
 	else
@@ -282,14 +303,11 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		    reason && reason[0] ? ": " : "", reason ? reason : "",
 		    more > 0 ? "; another copy to print" : "");
 	crash_point("ended");
-	filter_job_end(sd, id, more > 0 ? "completed" : state);
+	post(sd, p, id, "end", more > 0 ? "completed" : state);
 	end_file_remove(sd, p->conf->name);
 	if (!p->conf->clears_bed)
 		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
 		    " %s when it is clear", p->conf->name, id, p->conf->name);
-	if (more <= 0)
-		control_job_ended(sd, id);
-	sd->next_expire = 0;		/* a sweep of the history soon */
 }
 
 static void
@@ -298,10 +316,12 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 	char state[16], reason[512];
 	long lines, layer;
 
-	control_manual_done(sd, p, 0, why);
-	if (p->sock >= 0)
-		close(p->sock);
-	p->sock = -1;
+	struct job_event ev = {
+		.name = "manual", .ok = 0, .reason = why, .printer = p,
+	};
+
+	jobev_post(sd, &ev);		/* gpc send is not answered now */
+	backend_unwatch(p);
 	p->attached = 0;
 	p->state = PRINTER_ERROR;
 	snprintf(p->message, sizeof(p->message), "%s", why);
@@ -314,7 +334,7 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 	} else if (p->job)
 		printer_job_end(sd, p, p->job, "stopped", "interrupted: the"
 		    " printer's backend exited during the print");
-	p->restart_at = monotonic_ms() + p->conf->reconnect_interval * 1000;
+	backend_retry(p);
 }
 
 /* A backend whose hello this spoold cannot follow (proto.h says why):
@@ -392,7 +412,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 		    h.version, h.version == 1 ? " (a hello without one)" : "");
 	tv.tv_sec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	p->sock = fd;
+	backend_watch(p, fd);
 	p->pid = 0;			/* not our child */
 	p->backend_pid = (pid_t)pid;
 	p->attached = 1;
@@ -427,7 +447,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 }
 
 void
-printer_attach_all(struct spoold *sd)
+backend_attach_all(struct spoold *sd)
 {
 	size_t i;
 
@@ -439,7 +459,7 @@ printer_attach_all(struct spoold *sd)
  * their backend kept how they ended, or they were interrupted.  Never
  * started again by themselves: the bed holds a part. */
 void
-printer_recover(struct spoold *sd)
+backend_recover(struct spoold *sd)
 {
 	char state[16], reason[512];
 	struct job_row j;
@@ -477,9 +497,7 @@ printer_recover(struct spoold *sd)
 			}
 			if (p != NULL) {
 				end_file_remove(sd, p->conf->name);
-				p->d.awaiting_clear = 1;
-				p->d.last_job = ids[i];
-				dest_save(sd, p->conf->name);
+				dest_job_placed(sd, p, ids[i]);
 			}
 		}
 	}
@@ -489,7 +507,28 @@ printer_recover(struct spoold *sd)
 			end_file_remove(sd, sd->printers[k].conf->name);
 }
 
-void
+/* The backend's status: a printer silent mid-print is an event of its
+ * job (not-responding, with the backend's words), and so is its word
+ * again (the job's state, processing).  Rows of the job's history: the
+ * notify command and the filters hear them. */
+static void
+printer_responding(struct spoold *sd, struct printer *p)
+{
+	if (p->job == 0)
+		return;
+	if (!p->not_responding && p->state == PRINTER_ERROR &&
+	    strncmp(p->message, "not responding", 14) == 0) {
+		p->not_responding = 1;
+		queue_add_event(sd, p->job, "not-responding", p->message,
+		    p->conf->name);
+	} else if (p->not_responding && p->state != PRINTER_ERROR) {
+		p->not_responding = 0;
+		queue_add_event(sd, p->job, "processing", JOB_ANSWERS_AGAIN,
+		    p->conf->name);
+	}
+}
+
+static void
 printer_message(struct spoold *sd, struct printer *p)
 {
 	struct msg m;
@@ -544,8 +583,9 @@ printer_message(struct spoold *sd, struct printer *p)
 			p->state = PRINTER_ERROR;
 		snprintf(p->message, sizeof(p->message), "%s",
 		    msg_field(&m, 2));
+		printer_responding(sd, p);
 		if (p->state == PRINTER_READY)
-			printer_dispatch(sd);
+			sched_kick(sd);
 		return;
 	}
 	if (strcmp(verb, "temps") == 0) {
@@ -560,8 +600,8 @@ printer_message(struct spoold *sd, struct printer *p)
 
 		if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) == 0 &&
 		    id == p->job) {
-			snprintf(ev, sizeof(ev), "parked %s", msg_field(&m, 2));
-			filter_event(sd, id, ev);
+			snprintf(ev, sizeof(ev), "%s", msg_field(&m, 2));
+			post(sd, p, id, "parked", ev);
 		}
 		return;
 	}
@@ -571,8 +611,13 @@ printer_message(struct spoold *sd, struct printer *p)
 		return;
 	}
 	if (strcmp(verb, "manual") == 0) {
-		control_manual_done(sd, p, strcmp(msg_field(&m, 1), "done") ==
-		    0, msg_field(&m, 2));
+		struct job_event ev = {
+			.name = "manual", .printer = p,
+			.ok = strcmp(msg_field(&m, 1), "done") == 0,
+			.reason = msg_field(&m, 2),
+		};
+
+		jobev_post(sd, &ev);
 		return;
 	}
 	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0) {
@@ -586,8 +631,13 @@ printer_message(struct spoold *sd, struct printer *p)
 			p->lines_done = v;
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 4), 0, LONG_MAX, &v) == 0) {
+			struct job_event ev = {
+				.job = id, .name = "progress", .printer = p,
+				.done = v, .size = p->job_size,
+			};
+
 			p->bytes_done = v;
-			filter_progress(sd, id, p->bytes_done, p->job_size);
+			jobev_post(sd, &ev);
 		}
 		if (id == p->job &&
 		    parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0 &&
@@ -598,9 +648,9 @@ printer_message(struct spoold *sd, struct printer *p)
 			 * known to the layer whatever happens next. */
 			p->layer = v;
 			queue_set_progress(sd, id, p->lines_done, p->layer);
-			snprintf(ev, sizeof(ev), "layer %ld z=%s", v,
+			snprintf(ev, sizeof(ev), "%ld z=%s", v,
 			    msg_field(&m, 5)[0] ? msg_field(&m, 5) : "0");
-			filter_event(sd, id, ev);
+			post(sd, p, id, "layer", ev);
 		}
 		return;
 	}
@@ -608,16 +658,12 @@ printer_message(struct spoold *sd, struct printer *p)
 		/* The firmware complained of a command of the job: an
 		 * event of the job, counted, and heard by filters and
 		 * notify. */
-		char ev[320];
-
 		if (id != p->job)
 			return;
-		queue_add_event(sd, id, "complaint", msg_field(&m, 3),
-		    p->conf->name);
 		queue_set_attr(sd, id, "printer.complaints", msg_field(&m, 2));
 		queue_set_attr(sd, id, "printer.complaint", msg_field(&m, 3));
-		snprintf(ev, sizeof(ev), "complaint %s", msg_field(&m, 3));
-		filter_event(sd, id, ev);
+		queue_add_event(sd, id, "complaint", msg_field(&m, 3),
+		    p->conf->name);
 		return;
 	}
 	if (strcmp(verb, "attr") == 0) {
@@ -637,10 +683,6 @@ printer_message(struct spoold *sd, struct printer *p)
 		    msg_field(&m, 2));
 		queue_add_event(sd, id, p->activity, msg_field(&m, 3),
 		    p->conf->name);
-		if (strcmp(p->activity, "paused") == 0)
-			filter_event(sd, id, "paused");
-		else if (strcmp(p->activity, "printing") == 0)
-			filter_event(sd, id, "resumed");
 		return;
 	}
 	if (strcmp(verb, "end") == 0) {
@@ -659,7 +701,7 @@ printer_message(struct spoold *sd, struct printer *p)
 			state = "aborted";
 		}
 		printer_job_end(sd, p, id, state, msg_field(&m, 3));
-		printer_dispatch(sd);
+		sched_kick(sd);
 		return;
 	}
 	log_warnx("%s: unknown message '%s' from the backend", p->conf->name,
@@ -667,7 +709,7 @@ printer_message(struct spoold *sd, struct printer *p)
 }
 
 void
-printer_reaped(struct spoold *sd, pid_t pid, int status)
+backend_reaped(struct spoold *sd, pid_t pid, int status)
 {
 	char why[128];
 	size_t i;
@@ -690,176 +732,32 @@ printer_reaped(struct spoold *sd, pid_t pid, int status)
 	}
 }
 
-/* The size of the file of the job a printer prints: its progress. */
-static void
-printer_job_size(struct spoold *sd, struct printer *p)
+/* Hand job id to printer p's backend, with its file open on fd (the
+ * caller's, still to close) and between ("between" to run between_jobs
+ * first, or "").  0, or -1 if the backend could not be told. */
+int
+backend_print(struct spoold *sd, struct printer *p, long id, int fd,
+    const char *between)
 {
 	struct job_row j;
+	char ids[32];
 
-	p->job_size = queue_get(sd, p->job, &j) > 0 ? j.size : 0;
-}
-
-/* Where a printer takes jobs from: itself and its enabled classes, as
- * the JSON array queue_next_pending() reads (names are plain). */
-static void
-printer_sources(struct spoold *sd, struct printer *p, char *buf,
-    size_t bufsz)
-{
-	size_t i, o;
-
-	o = (size_t)snprintf(buf, bufsz, "[\"%s\"", p->conf->name);
-	for (i = 0; i < sd->conf.nclasses && o < bufsz; i++)
-		if (sd->classes[i].enabled &&
-		    conf_class_has(&sd->conf.classes[i], p->conf->name))
-			o += (size_t)snprintf(buf + o, bufsz - o, ",\"%s\"",
-			    sd->conf.classes[i].name);
-	if (o < bufsz)
-		snprintf(buf + o, bufsz - o, "]");
-}
-
-/* Ready for a job: its backend ready, nothing printing, enabled, and
- * its bed clear (or clearing itself). */
-static int
-printer_takes_jobs(const struct printer *p)
-{
-	return p->state == PRINTER_READY && p->job == 0 && p->sock >= 0 &&
-	    p->d.enabled && (!p->d.awaiting_clear || p->conf->clears_bed);
-}
-
-/* Job id does not fit printer p (why says how).  A job sent to p is
- * held with the reason; one sent to a class waits for another member,
- * and is held once it fits none. */
-static void
-printer_unfit(struct spoold *sd, struct printer *p, long id,
-    const char *why)
-{
-	struct conf_class *k;
-	struct job_row j;
-	char reason[1200], fp[20], mwhy[512];
-	size_t m;
-	int r;
-
-	if (queue_get(sd, id, &j) <= 0 || strcmp(j.state, "pending") != 0)
-		return;
-	if ((k = conf_class(&sd->conf, j.printer)) == NULL) {
-		snprintf(reason, sizeof(reason), "does not fit %s: %s",
-		    p->conf->name, why);
-		goto hold;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	if (msg_send(p->sock, fd, "print", ids, between, (char *)NULL) < 0) {
+		log_warn("%s-%ld: cannot hand the job to the backend",
+		    p->conf->name, id);
+		return -1;
 	}
-	for (m = 0; m < k->nmembers; m++) {
-		struct printer *q = printer_find(sd, k->members[m]);
-
-		if (q == NULL)
-			continue;
-		check_fingerprint(q, fp, sizeof(fp));
-		r = queue_check_get(sd, id, q->conf->name, fp, mwhy,
-		    sizeof(mwhy));
-		if (r != 0)
-			return;		/* it may fit that one */
-	}
-	snprintf(reason, sizeof(reason), "fits no printer of %s; %s: %s",
-	    k->name, p->conf->name, why);
-hold:
-	log_warnx("%s-%ld: held: %s", j.printer, id, reason);
-	queue_set_state(sd, id, "held", reason, "spoold");
-	control_job_ended(sd, id);
-}
-
-/* Pending jobs a printer looks through for one that fits it: the class
- * jobs that fit none of their members are held as they are met, so only
- * those waiting for another member are passed over. */
-#define PENDING_LOOK	64
-
-void
-printer_dispatch(struct spoold *sd)
-{
-	size_t n, i;
-
-	if (sd->quitting || sd->nprinters == 0)
-		return;
-	/* Round robin: a class's jobs spread over its ready members. */
-	for (n = 0; n < sd->nprinters; n++) {
-		struct printer *p;
-		char ids[32], *path, src[1024], fp[20], why[512];
-		const char *between;
-		long id, pend[PENDING_LOOK];
-		int fd, was_clear, r, k, npend;
-
-		i = (sd->rr + n) % sd->nprinters;
-		p = &sd->printers[i];
-		if (!printer_takes_jobs(p) || check_busy(sd, p))
-			continue;
-		printer_sources(sd, p, src, sizeof(src));
-		check_fingerprint(p, fp, sizeof(fp));
-		/* The first job checked against this printer as it is now,
-		 * past the class jobs that do not fit it (check.c); a job
-		 * not yet checked is checked, and the printer waits for the
-		 * verdict, which runs this again. */
-		npend = queue_pending(sd, src, pend, PENDING_LOOK);
-		for (id = 0, k = 0; k < npend; k++) {
-			r = queue_check_get(sd, pend[k], p->conf->name, fp,
-			    why, sizeof(why));
-			if (r > 0) {
-				id = pend[k];
-				break;
-			}
-			if (r < 0) {
-				check_start(sd, pend[k], p);
-				break;
-			}
-			printer_unfit(sd, p, pend[k], why);
-		}
-		if (id == 0)
-			continue;
-		path = queue_job_path(sd, id);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0) {
-			log_warn("%s-%ld: %s", p->conf->name, id, path);
-			queue_set_state(sd, id, "aborted", "the spool file is"
-			    " missing", "spoold");
-			free(path);
-			control_job_ended(sd, id);
-			n--;		/* look at this printer again */
-			continue;
-		}
-		free(path);
-		snprintf(ids, sizeof(ids), "%ld", id);
-		if (queue_start(sd, id, p->conf->name) < 0) {
-			close(fd);
-			continue;
-		}
-		/* A printer that clears its own bed runs between_jobs
-		 * first, once a job has left a part on it. */
-		between = p->d.awaiting_clear && p->conf->clears_bed &&
-		    p->conf->script[CONF_BETWEEN][0] ? "between" : "";
-		/* From here the bed holds this job's part: that is kept
-		 * before the job can print, so that no crash at its end
-		 * lets the next job start on it. */
-		was_clear = !p->d.awaiting_clear;
-		p->d.awaiting_clear = 1;
-		p->d.last_job = id;
-		dest_save(sd, p->conf->name);
-		if (msg_send(p->sock, fd, "print", ids, between,
-		    (char *)NULL) < 0) {
-			log_warn("%s-%ld: cannot hand the job to the backend",
-			    p->conf->name, id);
-			queue_set_state(sd, id, "pending", "", "spoold");
-			p->d.awaiting_clear = !was_clear;
-			dest_save(sd, p->conf->name);
-			close(fd);
-			continue;
-		}
-		close(fd);
-		p->job = id;
-		p->lines_done = 0;
-		p->layer = 0;
-		p->bytes_done = 0;
-		sd->rr = i + 1;
-		log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
-		    between[0] ? " after its between_jobs G-code" : "");
-		printer_job_size(sd, p);
-		filter_job_start(sd, p, id);
-	}
+	p->job = id;
+	p->lines_done = 0;
+	p->layer = 0;
+	p->bytes_done = 0;
+	p->not_responding = 0;
+	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
+	log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
+	    between[0] ? " after its between_jobs G-code" : "");
+	post(sd, p, id, "start", "");
+	return 0;
 }
 
 /* gpc resume-from: a stopped job starts again at a layer, on the
@@ -923,26 +821,12 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	p->layer = layer - 1;
 	p->bytes_done = 0;
 	snprintf(p->activity, sizeof(p->activity), "printing");
-	p->d.awaiting_clear = 1;	/* the part stays on the bed */
-	p->d.last_job = j->id;
-	dest_save(sd, name);
+	dest_job_placed(sd, p, j->id);	/* the part stays on the bed */
 	log_info("%s-%ld: resumed from layer %ld by %s", name, j->id, layer,
 	    who);
 	p->job_size = j->size;
-	filter_job_start(sd, p, j->id);
+	post(sd, p, j->id, "start", "");
 	return 0;
-}
-
-/* The printer printing a job, or NULL. */
-struct printer *
-printer_of_job(struct spoold *sd, long id)
-{
-	size_t i;
-
-	for (i = 0; i < sd->nprinters; i++)
-		if (id != 0 && sd->printers[i].job == id)
-			return &sd->printers[i];
-	return NULL;
 }
 
 /* A filter has its frame: the printer parked for it goes on. */
@@ -956,40 +840,6 @@ printer_unpark(struct spoold *sd, long id)
 		return;
 	snprintf(ids, sizeof(ids), "%ld", id);
 	msg_send(p->sock, -1, "unpark", ids, (char *)NULL);
-}
-
-/* gpc ready: the bed is clear; the next job may start. */
-void
-printer_ready(struct spoold *sd, struct printer *p, const char *who)
-{
-	if (p->d.awaiting_clear) {
-		p->d.awaiting_clear = 0;
-		dest_save(sd, p->conf->name);
-		log_info("%s: bed cleared (%s)", p->conf->name, who);
-	}
-	printer_dispatch(sd);
-}
-
-/* Held jobs whose time has come, and the retention of the history and
- * of refused files. */
-void
-printer_timers(struct spoold *sd, long long now)
-{
-	long long t = (long long)time(NULL);
-	int n;
-
-	if (sd->next_release != 0 && t >= sd->next_release) {
-		sd->next_release = queue_release_due(sd, t);
-		printer_dispatch(sd);
-	}
-	if (now >= sd->next_expire) {
-		n = queue_expire(sd, t, 256);
-		/* Refused files past keep_rejected go with the history. */
-		if (reject_expire(sd, t, 64) >= 64)
-			n = 256;
-		/* More to do: again soon, not all at once. */
-		sd->next_expire = now + (n >= 256 ? 1000 : 600000);
-	}
 }
 
 int
@@ -1046,62 +896,16 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 	return 0;
 }
 
-long
-printer_timeout(struct spoold *sd, long long now)
-{
-	long long t = sd->next_expire;
-	size_t i;
-
-	if (sd->next_release != 0) {
-		/* The time comes from the queue, where an older spoold may
-		 * have left any number: a day at most, then look again. */
-		long long left = 86400, r;
-
-		if (sd->next_release >= 0 && sd->next_release <= HOLD_UNTIL_MAX)
-			left = sd->next_release - (long long)time(NULL);
-		if (left > 86400)
-			left = 86400;
-		r = now + (left > 0 ? left : 0) * 1000;
-		if (r < t)
-			t = r;
-	}
-
-	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
-
-		if (p->pid == 0 && p->sock < 0 &&
-		    (t < 0 || p->restart_at < t))
-			t = p->restart_at;
-	}
-	if (t < 0)
-		return -1;
-	return t <= now ? 0 : (long)(t - now);
-}
-
 void
-printer_tick(struct spoold *sd, long long now)
-{
-	size_t i;
-
-	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
-
-		if (p->pid == 0 && p->sock < 0 && now >= p->restart_at &&
-		    !sd->quitting)
-			printer_start(sd, p);
-	}
-}
-
-void
-printer_close_all(struct spoold *sd)
+backend_close_all(struct spoold *sd)
 {
 	size_t i;
 
 	/* Closing the socket tells a backend to finish its job and exit;
 	 * a print in progress is never stopped by spoold going away. */
 	for (i = 0; i < sd->nprinters; i++) {
-		if (sd->printers[i].sock >= 0)
-			close(sd->printers[i].sock);
-		sd->printers[i].sock = -1;
+		backend_unwatch(&sd->printers[i]);
+		ev_timer_free(sd->printers[i].restart);
+		sd->printers[i].restart = NULL;
 	}
 }

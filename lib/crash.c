@@ -1,0 +1,50 @@
+/*
+ * crash.c - crash points (crash.h).
+ *
+ * The environment is read at each point, not once, so a test may set
+ * it for a worker alone.  An unknown name in $GSPOOL_TEST_CRASH_AT is
+ * no point and stops nothing: the test then fails, as its process was
+ * not killed.
+ */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "log.h"
+
+const char *const crash_points[] = {
+	"copied", "synced", "inserted", "renamed", "committed",
+	"options-removed", "removed", "ended", NULL
+};
+
+int crash_kills_parent;
+
+int
+crash_point_known(const char *name)
+{
+	size_t i;
+
+	for (i = 0; crash_points[i] != NULL; i++)
+		if (strcmp(crash_points[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+void
+crash_point(const char *name)
+{
+	const char *at = getenv("GSPOOL_TEST_CRASH_AT");
+
+	if (!crash_point_known(name))
+		fatalx("crash point '%s' is not in crash.h's list", name);
+	if (at != NULL && strcmp(at, name) == 0) {
+		log_warnx("crash point '%s': killing myself", name);
+		if (crash_kills_parent)
+			kill(getppid(), SIGKILL);
+		raise(SIGKILL);
+	}
+}
