@@ -143,6 +143,7 @@ link_event(struct link *lk, enum link_event_type t, long line,
     const char *text)
 {
 	struct link_event *e;
+	size_t n;
 
 	/* Progress coalesces: the newest ACK is all that matters. */
 	if (t == LINK_EV_ACK && lk->ev_count > 0) {
@@ -160,8 +161,10 @@ link_event(struct link *lk, enum link_event_type t, long line,
 	lk->ev_count++;
 	e->type = t;
 	e->line = line;
-	snprintf(e->text, sizeof(e->text), "%.*s", (int)sizeof(e->text) - 1,
-	    text ? text : "");
+	/* No formatting: an event comes with every "ok". */
+	n = text ? strnlen(text, sizeof(e->text) - 1) : 0;
+	memcpy(e->text, text ? text : "", n);
+	e->text[n] = '\0';
 }
 
 int
