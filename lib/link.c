@@ -65,7 +65,7 @@
 #define REPORT_PERIOD_MS	2000	/* M155 S2 */
 #define SILENT_PERIODS		3	/* reports missed: not responding */
 
-static void	link_probe_stalled(struct link *, long long);
+static void	link_probe_stalled(struct link *, long long, int);
 
 void
 link_opts_default(struct link_opts *o)
@@ -1307,7 +1307,10 @@ link_on_timeout(struct link *lk, long long now)
 		lk->recovering = 0;
 		lk->extra_oks = 0;
 	}
-	link_probe_stalled(lk, now);
+	/* An M105 unanswered for two periods lost its reply too: another
+	 * goes (a reply answers the oldest M105 in flight, so nothing is
+	 * taken for more than it answers). */
+	link_probe_stalled(lk, now, lk->timeouts >= 2);
 	lk->deadline = now + lk->opts.ok_timeout_ms;
 }
 
@@ -1318,7 +1321,7 @@ link_on_timeout(struct link *lk, long long now)
  * them all, or makes the firmware ask for what it lacks, as long as
  * these alone fit the buffer. */
 static void
-link_probe_stalled(struct link *lk, long long now)
+link_probe_stalled(struct link *lk, long long now, int timed_out)
 {
 	size_t extra = 0;
 
@@ -1327,7 +1330,8 @@ link_probe_stalled(struct link *lk, long long now)
 		extra += line_bytes(lk, lk->sent_n + 1);
 		write_line(lk, lk->sent_n + 1);
 	}
-	if (lk->nprobes == 0 && extra + PROBE_BYTES <= lk->budget)
+	if ((lk->nprobes == 0 || timed_out) &&
+	    extra + PROBE_BYTES <= lk->budget)
 		link_probe(lk, now);
 }
 
@@ -1396,7 +1400,7 @@ link_tick(struct link *lk, long long now)
 	 * One M105 behind them settles it at the cost of a line. */
 	if (stall_probe_due(lk) && now - lk->last_rx >= stall_after(lk) &&
 	    now - lk->last_sync >= stall_after(lk))
-		link_probe_stalled(lk, now);
+		link_probe_stalled(lk, now, 0);
 	link_pump(lk, now);
 }
 
