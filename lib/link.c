@@ -32,7 +32,8 @@
  * stream every probe_every lines (fewer while it finds lost "ok"s),
  * after a quiet spell with lines in flight (not behind a long command
  * such as G28 or M109), on "wait", after a period of silence
- * (ok_timeout), and every sync_ms during a job.  Too many silent
+ * (ok_timeout; from the second period on even with an M105 in flight,
+ * whose reply was lost too), and every sync_ms during a job.  Too many silent
  * periods in a row end the job; a printer that auto-reports and says
  * nothing for silence_ms is gone sooner.
  *
