@@ -85,6 +85,8 @@ struct job {
 	unsigned long long bytes0;	/* link bytes sent at the start */
 	unsigned long	 resends0, timeouts0, faults0, lost_oks0;
 	unsigned long	 told[3];	/* link figures spoold has */
+	double		 user0, sys0;	/* CPU seconds at the start */
+	long		 waits0, preempted0;
 	int		 fd;
 	struct gcode_lexer lx;
 	char		*buf;
@@ -198,26 +200,46 @@ status(struct backend *b, const char *state, const char *text)
 	tell(b, "status", state, text, NULL);
 }
 
-/* One line of figures per job: what the benchmarks read. */
+/* The backend's own CPU time so far, user and system, and its context
+ * switches: waits (for the printer, for spoold) and preemptions. */
+static void
+own_usage(double *user, double *sys, long *waits, long *preempted)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	*user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	*waits = ru.ru_nvcsw;
+	*preempted = ru.ru_nivcsw;
+}
+
+/* One line of figures per job, the job's alone: what the benchmarks
+ * read. */
 static void
 job_stats(struct backend *b)
 {
 	struct rusage ru;
 	double secs = (double)(monotonic_ms() - b->job.started) / 1000.0;
+	double user, sys;
+	long waits, preempted;
 
+	own_usage(&user, &sys, &waits, &preempted);
+	user -= b->job.user0;
+	sys -= b->job.sys0;
+	waits -= b->job.waits0;
+	preempted -= b->job.preempted0;
 	getrusage(RUSAGE_SELF, &ru);
 	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
 	    " faults=%lu lost_oks=%lu timeouts=%lu rtt_ms=%ld cpu_s=%.3f"
-	    " user_s=%.3f switches=%ld max_rss_kib=%ld", b->printer,
-	    b->job.id, b->job.acked, b->link.bytes_sent - b->job.bytes0, secs,
+	    " user_s=%.3f switches=%ld preempted=%ld max_rss_kib=%ld",
+	    b->printer, b->job.id, b->job.acked,
+	    b->link.bytes_sent - b->job.bytes0, secs,
 	    b->link.resends - b->job.resends0,
 	    b->link.faults - b->job.faults0,
 	    b->link.lost_oks - b->job.lost_oks0,
 	    b->link.timeout_count - b->job.timeouts0, b->link.rtt_ms,
-	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
-	    (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-	    ru.ru_nvcsw + ru.ru_nivcsw, ru.ru_maxrss);
+	    user + sys, user, waits + preempted, preempted, ru.ru_maxrss);
 }
 
 /* Keep how the job ended where spoold looks after a restart, written
@@ -542,12 +564,14 @@ static int
 job_send(struct backend *b, const char *cmd, long long now)
 {
 	struct job *j = &b->job;
+	size_t len;
 
 	if (link_send_line(&b->link, cmd, now) < 0)
 		return -1;
 	j->fed++;
-	snprintf(j->recent[j->nrecent++ % RECENT], sizeof(j->recent[0]), "%s",
-	    cmd);
+	len = strnlen(cmd, sizeof(j->recent[0]) - 1);
+	memcpy(j->recent[j->nrecent % RECENT], cmd, len);
+	j->recent[j->nrecent++ % RECENT][len] = '\0';
 	/* Through the end of the command's line: what a file position
 	 * means to a user. */
 	j->offset[j->fed % OFFSETS] = j->base_bytes + j->lx.bytes;
@@ -1101,6 +1125,8 @@ handle_ctl(struct backend *b)
 		b->job.timeouts0 = b->link.timeout_count;
 		b->job.faults0 = b->link.faults;
 		b->job.lost_oks0 = b->link.lost_oks;
+		own_usage(&b->job.user0, &b->job.sys0, &b->job.waits0,
+		    &b->job.preempted0);
 		b->job.buf = xmalloc(JOB_BUFSZ);
 		gcode_lexer_init(&b->job.lx, NULL);
 		gstate_init(&b->job.gs);

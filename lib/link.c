@@ -32,7 +32,8 @@
  * stream every probe_every lines (fewer while it finds lost "ok"s),
  * after a quiet spell with lines in flight (not behind a long command
  * such as G28 or M109), on "wait", after a period of silence
- * (ok_timeout), and every sync_ms during a job.  Too many silent
+ * (ok_timeout; from the second period on even with an M105 in flight,
+ * whose reply was lost too), and every sync_ms during a job.  Too many silent
  * periods in a row end the job; a printer that auto-reports and says
  * nothing for silence_ms is gone sooner.
  *
@@ -69,7 +70,7 @@
 #define REPORT_PERIOD_MS	2000	/* M155 S2 */
 #define SILENT_PERIODS		3	/* reports missed: not responding */
 
-static void	link_probe_stalled(struct link *, long long);
+static void	link_probe_stalled(struct link *, long long, int);
 
 void
 link_opts_default(struct link_opts *o)
@@ -147,6 +148,7 @@ link_event(struct link *lk, enum link_event_type t, long line,
     const char *text)
 {
 	struct link_event *e;
+	size_t n;
 
 	/* Progress coalesces: the newest ACK is all that matters. */
 	if (t == LINK_EV_ACK && lk->ev_count > 0) {
@@ -164,8 +166,10 @@ link_event(struct link *lk, enum link_event_type t, long line,
 	lk->ev_count++;
 	e->type = t;
 	e->line = line;
-	snprintf(e->text, sizeof(e->text), "%.*s", (int)sizeof(e->text) - 1,
-	    text ? text : "");
+	/* No formatting: an event comes with every "ok". */
+	n = text ? strnlen(text, sizeof(e->text) - 1) : 0;
+	memcpy(e->text, text ? text : "", n);
+	e->text[n] = '\0';
 }
 
 int
@@ -1308,7 +1312,10 @@ link_on_timeout(struct link *lk, long long now)
 		lk->recovering = 0;
 		lk->extra_oks = 0;
 	}
-	link_probe_stalled(lk, now);
+	/* An M105 unanswered for two periods lost its reply too: another
+	 * goes (a reply answers the oldest M105 in flight, so nothing is
+	 * taken for more than it answers). */
+	link_probe_stalled(lk, now, lk->timeouts >= 2);
 	lk->deadline = now + lk->opts.ok_timeout_ms;
 }
 
@@ -1319,7 +1326,7 @@ link_on_timeout(struct link *lk, long long now)
  * them all, or makes the firmware ask for what it lacks, as long as
  * these alone fit the buffer. */
 static void
-link_probe_stalled(struct link *lk, long long now)
+link_probe_stalled(struct link *lk, long long now, int timed_out)
 {
 	size_t extra = 0;
 
@@ -1328,7 +1335,8 @@ link_probe_stalled(struct link *lk, long long now)
 		extra += line_bytes(lk, lk->sent_n + 1);
 		write_line(lk, lk->sent_n + 1);
 	}
-	if (lk->nprobes == 0 && extra + PROBE_BYTES <= lk->budget)
+	if ((lk->nprobes == 0 || timed_out) &&
+	    extra + PROBE_BYTES <= lk->budget)
 		link_probe(lk, now);
 }
 
@@ -1397,7 +1405,7 @@ link_tick(struct link *lk, long long now)
 	 * One M105 behind them settles it at the cost of a line. */
 	if (stall_probe_due(lk) && now - lk->last_rx >= stall_after(lk) &&
 	    now - lk->last_sync >= stall_after(lk))
-		link_probe_stalled(lk, now);
+		link_probe_stalled(lk, now, 0);
 	link_pump(lk, now);
 }
 

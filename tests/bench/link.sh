@@ -10,8 +10,12 @@
 #       moves take their real time on a file of short curved segments
 #       printed fast; an underrun is the planner running dry because
 #       the next command had not arrived;
-#   bench: link-cpu cpu_s_per_100k_lines=C max_rss_kib=M
-#       the backend's own CPU time and peak memory;
+#   bench: link-cpu cpu_s_per_100k_lines=C user_s_per_100k_lines=U switches_per_line=W preempted_per_line=P max_rss_kib=M
+#       the backend's own CPU time during the job (the virtual printer's
+#       and spoold's not counted), the user-space part of it, its context
+#       switches per line (waits for the printer, and preemptions, most
+#       of them by the kernel's worker that carries a pty write to the
+#       other side) and its peak memory;
 #   bench: link-peer printcore_lines_per_s=N gspool_lines_per_s=M
 #       where Debian's printrun is installed: the same dense file
 #       streamed by Printrun's printcore to the same virtual printer;
@@ -86,7 +90,8 @@ field() {	# name text
 run "$dense" 4
 lines=$(field lines "$stats") bytes=$(field bytes "$stats")
 secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
-rss=$(field max_rss_kib "$stats")
+ucpu=$(field user_s "$stats") sw=$(field switches "$stats")
+pre=$(field preempted "$stats") rss=$(field max_rss_kib "$stats")
 gspool_lps=$(awk -v l="$lines" -v s="$secs" 'BEGIN { printf "%d", l / s }')
 run "$dense" 1
 pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
@@ -118,8 +123,9 @@ awk -v r=$RATE -v b="$bytes" -v s="$secs" -v nb="$nbytes" -v ns="$nsecs" \
 run "$curves" 4 --time-scale 1 $noise
 echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
 
-awk -v c="$cpu" -v l="$lines" -v m="$rss" 'BEGIN {
-	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f max_rss_kib=%d\n", c * 100000 / l, m
+awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
+    -v m="$rss" 'BEGIN {
+	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
 }'
 
 # The farm: 16 printers, one spoold.

@@ -340,6 +340,53 @@ test_lost_ok_recovered_by_m105(void **state)
 	assert_int_equal(lk.ntemps, 2);
 }
 
+/* The reply of an M105 in flight is lost too: the timeout's M105 goes
+ * anyway, and its reply answers the oldest M105, never more. */
+static void
+test_lost_probe_reply(void **state)
+{
+	struct link lk;
+	struct link_event ev;
+	int next = 1;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	say(&lk, "ok\n");
+	feed(&lk, &next, 1);
+	assert_int_equal(link_send_line(&lk, "M105", now), 0);
+	link_job_input_done(&lk);
+	written(&lk);
+	say(&lk, "ok\n");		/* line 1; the M105's reply is lost */
+	assert_int_equal(lk.acked_n, 1);
+	assert_int_equal(lk.nprobes, 1);
+	drain(&lk);
+	now += 2000;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_TIMEOUT);
+	assert_string_equal(written(&lk), "");	/* it may be late */
+	now += 2000;
+	link_tick(&lk, now);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_TIMEOUT);
+	assert_string_equal(written(&lk), "N3 M105*36\n");
+	say(&lk, "ok T:20.00 /0.00\n");	/* taken for line 2's */
+	assert_int_equal(lk.acked_n, 2);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_ACK);
+	assert_int_equal(ev.line, 2);
+	now += 4000;
+	link_tick(&lk, now);
+	link_tick(&lk, now + 2000);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_TIMEOUT);
+	assert_int_equal(next_event(&lk, &ev), LINK_EV_TIMEOUT);
+	assert_string_equal(written(&lk), "N4 M105*35\n");
+	say(&lk, "ok T:20.00 /0.00\n");
+	assert_int_equal(lk.acked_n, 3);
+	say(&lk, "ok T:20.00 /0.00\n");
+	while (next_event(&lk, &ev) == LINK_EV_ACK)
+		assert_int_equal(ev.line, 2);
+	assert_int_equal(ev.type, LINK_EV_JOB_DONE);
+}
+
 static void
 test_silence_is_fatal(void **state)
 {
@@ -946,6 +993,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handshake_probe),
 		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_lost_probe_reply),
 		cmocka_unit_test(test_job_pingpong),
 		cmocka_unit_test(test_window_bounds),
 		cmocka_unit_test(test_resend_with_ok),
