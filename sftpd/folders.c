@@ -76,9 +76,10 @@ give_contents(int dfd, uid_t uid, gid_t gid, mode_t dirmode, int depth)
 		    strcmp(de->d_name, "..") == 0 ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (S_ISREG(st.st_mode))
-			fchownat(dfd, de->d_name, uid, gid,
-			    AT_SYMLINK_NOFOLLOW);
+		if (S_ISREG(st.st_mode) && fchownat(dfd, de->d_name, uid,
+		    gid, AT_SYMLINK_NOFOLLOW) < 0)
+			log_warn("cannot give %s to uid %ld", de->d_name,
+			    (long)uid);
 		else if (S_ISDIR(st.st_mode) && depth > 0 &&
 		    (sub = openat(dfd, de->d_name, O_RDONLY | O_DIRECTORY |
 		    O_NOFOLLOW | O_CLOEXEC)) >= 0) {
