@@ -34,7 +34,8 @@ static const struct spec requests[REQ_N] = {
 	[REQ_AS] =		{ "as", 1, 1, "ACCOUNT" },
 	[REQ_SUBMIT] =		{ "submit", 2, 6,
 				  "DEST TITLE [PRIORITY COPIES HOLD UNTIL]" },
-	[REQ_QUEUE] =		{ "queue", 0, 2, "[DEST [history]]" },
+	[REQ_QUEUE] =		{ "queue", 0, 3,
+				  "[DEST [history [everyone]]]" },
 	[REQ_USAGE] =		{ "usage", 0, 0, "" },
 	[REQ_CANCEL] =		{ "cancel", 1, 1, "ID" },
 	[REQ_CANCEL_JOBS] =	{ "cancel-jobs", 2, 2, "DEST USER" },
@@ -55,6 +56,7 @@ static const struct spec requests[REQ_N] = {
 	[REQ_REJECT] =		{ "reject", 1, 2, "DEST [REASON]" },
 	[REQ_ENABLE] =		{ "enable", 1, 2, "DEST [REASON]" },
 	[REQ_DISABLE] =		{ "disable", 1, 2, "DEST [REASON]" },
+	[REQ_REMOVE_REJECTED] =	{ "remove-rejected", 1, 2, "FILE [OWNER]" },
 };
 
 static const struct spec replies[REPLY_N] = {
@@ -75,7 +77,7 @@ static const struct spec replies[REPLY_N] = {
 				  " HOLD-UNTIL RAN-ON CREATED STARTED FINISHED"
 				  " LAYER ATTRS OWN" },
 	[REPLY_REJECTED] =	{ "rejected", 5, MSG_MAXFIELDS - 1,
-				  "NAME SIZE AT REASON KEPT" },
+				  "NAME SIZE AT REASON KEPT [OWNER FILE]" },
 	[REPLY_REFUSING] =	{ "refusing", 2, MSG_MAXFIELDS - 1,
 				  "WHY UNTIL" },
 	[REPLY_END] =		{ "end", 0, 0, "" },

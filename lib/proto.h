@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		2	/* what this build speaks */
+#define PROTO_VERSION		3	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -58,7 +58,7 @@ enum req {
 	REQ_HELLO,		/* VERSION */
 	REQ_AS,			/* ACCOUNT */
 	REQ_SUBMIT,		/* DEST TITLE [PRIORITY COPIES HOLD UNTIL] */
-	REQ_QUEUE,		/* [DEST [history]] */
+	REQ_QUEUE,		/* [DEST [history [everyone]]] */
 	REQ_USAGE,
 	REQ_CANCEL,		/* ID */
 	REQ_CANCEL_JOBS,	/* DEST USER */
@@ -79,6 +79,7 @@ enum req {
 	REQ_REJECT,		/* DEST [REASON] */
 	REQ_ENABLE,		/* DEST [REASON] */
 	REQ_DISABLE,		/* DEST [REASON] */
+	REQ_REMOVE_REJECTED,	/* FILE [OWNER] */
 	REQ_N
 };
 
@@ -93,6 +94,9 @@ enum req {
 #define REQ_SUBMIT_UNTIL	6
 #define REQ_QUEUE_DEST		1
 #define REQ_QUEUE_HISTORY	2
+#define REQ_QUEUE_EVERYONE	3	/* "everyone": all refusals */
+#define REQ_REMOVE_REJECTED_FILE 1
+#define REQ_REMOVE_REJECTED_OWNER 2
 #define REQ_CANCEL_JOBS_DEST	1
 #define REQ_CANCEL_JOBS_USER	2
 
@@ -104,7 +108,8 @@ enum reply {
 	REPLY_PRINTER,		/* a printer row of queue */
 	REPLY_CLASS,		/* a class row */
 	REPLY_JOB,		/* a job row */
-	REPLY_REJECTED,		/* one of the caller's refused files */
+	REPLY_REJECTED,		/* a refused file: NAME SIZE AT REASON KEPT
+				 * [OWNER FILE] */
 	REPLY_REFUSING,		/* WHY UNTIL */
 	REPLY_END,		/* the end of queue's rows */
 	REPLY_N
@@ -168,6 +173,14 @@ enum reply {
 #define REPLY_DONE_STATE	2
 #define REPLY_DONE_REASON	3
 #define REPLY_ERROR_MESSAGE	1
+/* A refused file's row of queue. */
+#define ROW_REJECTED_NAME	1
+#define ROW_REJECTED_SIZE	2
+#define ROW_REJECTED_AT		3
+#define ROW_REJECTED_REASON	4
+#define ROW_REJECTED_KEPT	5
+#define ROW_REJECTED_OWNER	6	/* version 3 */
+#define ROW_REJECTED_FILE	7	/* under rejected/OWNER/ */
 
 /* spoold to a backend (gspool-backend(8)). */
 enum to_backend {

@@ -9,8 +9,10 @@
  *   hello VERSION          -> ok VERSION (spoold's; proto.h)
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
- *   queue [DEST [history]] -> printer / class / job rows, the caller's
- *                             rejected rows (and refusing), then end
+ *   queue [DEST [history [everyone]]]
+ *                          -> printer / class / job rows, the caller's
+ *                             rejected rows (everyone's for an
+ *                             administrator who asks), refusing, end
  *   usage                  -> ok JOBS BYTES REJECTED BYTES UNTIL REASON
  *   cancel ID              -> ok | error MESSAGE
  *   cancel-jobs DEST USER  -> ok COUNT (DEST "" for all, USER "" for
@@ -22,6 +24,8 @@
  *   resume-from ID LAYER
  *   send PRINTER GCODE      -> ok REPLIES, once acknowledged
  *   accept, reject, enable, disable DEST [REASON]
+ *   remove-rejected FILE [OWNER]
+ *                          -> ok FILE NAME, the refused file removed
  *
  * Who may do what: anyone may submit and list (others' titles are
  * hidden unless show_titles is set); a job's owner may cancel, hold,
@@ -37,7 +41,8 @@
  * its first argument names and who may send it: the dispatcher finds
  * the target and checks the caller's right before the handler runs, so
  * no handler checks rights of its own but those that depend on its
- * arguments (cancel-jobs of another user's jobs).  Diagnostics: every
+ * arguments (cancel-jobs of another user's jobs, remove-rejected of
+ * another user's refused file, queue's everyone).  Diagnostics: every
  * refusal is answered with its reason; unknown and short requests,
  * and 'as' from anyone but gsftpd's user, are logged too.
  */
@@ -496,6 +501,7 @@ struct list_ctx {
 	struct client	*c;
 	int		 rank;
 	int		 failed;
+	int		 everyone;	/* every sender's refusals */
 };
 
 /* Each string of the array KEY of o as "(hidden)". */
@@ -698,6 +704,10 @@ do_queue(struct spoold *sd, struct client *c, struct request *rq)
 	memset(&lc, 0, sizeof(lc));
 	lc.sd = sd;
 	lc.c = c;
+	/* Everyone's refusals to an administrator who asks; one's own to
+	 * anyone else, who asked for what is not theirs to see. */
+	lc.everyone = strcmp(msg_field(rq->m, REQ_QUEUE_EVERYONE),
+	    "everyone") == 0 && is_admin(sd, c);
 	queue_list(sd, only, strcmp(msg_field(rq->m, REQ_QUEUE_HISTORY),
 	    "history") == 0,
 	    list_row, &lc);
@@ -707,22 +717,32 @@ do_queue(struct spoold *sd, struct client *c, struct request *rq)
 		msg_send(c->fd, -1, "end", (char *)NULL);
 }
 
+/* A refused file's row is the caller's: its name and, for a local
+ * user, its uid (an SFTP account's rows carry VIRTUAL_UID). */
+static int
+own_rejection(const struct client *c, const struct rejection_row *r)
+{
+	return strcmp(r->owner, c->user) == 0 &&
+	    r->uid == (c->uid == VIRTUAL_UID ? -1 : (long)c->uid);
+}
+
 /* The caller's own refused files, the latest first, and whether its
- * files are refused for now; nobody else's (their names are theirs). */
+ * files are refused for now; nobody else's (their names are theirs)
+ * unless an administrator asked for everyone's. */
 static int
 rejection_row(const struct rejection_row *r, void *arg)
 {
 	struct list_ctx *lc = arg;
 	char size[32], at[32];
 
-	if (r->uid != (lc->c->uid == VIRTUAL_UID ? -1 : (long)lc->c->uid))
+	if (!lc->everyone && !own_rejection(lc->c, r))
 		return 0;
 	if (++lc->rank > 100)
 		return -1;	/* the latest are enough */
 	snprintf(size, sizeof(size), "%lld", r->size);
 	snprintf(at, sizeof(at), "%lld", r->at);
 	if (msg_send(lc->c->fd, -1, "rejected", r->name, size, at, r->reason,
-	    r->file[0] ? "1" : "0", (char *)NULL) < 0) {
+	    r->file[0] ? "1" : "0", r->owner, r->file, (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
 	}
@@ -736,13 +756,72 @@ send_refusals(struct spoold *sd, struct client *c, struct list_ctx *lc)
 	struct reject_usage u;
 
 	lc->rank = 0;
-	queue_rejection_list(sd, c->user, rejection_row, lc);
+	queue_rejection_list(sd, lc->everyone ? NULL : c->user, rejection_row,
+	    lc);
 	if (lc->failed || reject_limits(sd, c->user, why, sizeof(why)) == 0)
 		return;
 	reject_usage(sd, c->user, &u);
 	snprintf(until, sizeof(until), "%lld", u.refused_until);
 	if (msg_send(c->fd, -1, "refusing", why, until, (char *)NULL) < 0)
 		lc->failed = 1;
+}
+
+struct find_rejection {
+	const char		*file;
+	struct rejection_row	 r;
+	int			 found;
+};
+
+static int
+find_rejection(const struct rejection_row *r, void *arg)
+{
+	struct find_rejection *f = arg;
+
+	if (r->file[0] == '\0' || strcmp(r->file, f->file) != 0)
+		return 0;
+	f->r = *r;
+	f->found = 1;
+	return -1;
+}
+
+/* remove-rejected FILE [OWNER]: the refused file rejected/OWNER/FILE
+ * (OWNER the caller unless an administrator names another) goes now,
+ * row, file and reason: "ok FILE NAME", NAME as it was sent. */
+static void
+do_remove_rejected(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *file = msg_field(rq->m, REQ_REMOVE_REJECTED_FILE);
+	const char *owner = msg_field(rq->m, REQ_REMOVE_REJECTED_OWNER);
+	struct find_rejection f;
+	char why[512];
+
+	if (owner[0] == '\0')
+		owner = c->user;
+	if (strcmp(owner, c->user) != 0 && !is_admin(sd, c)) {
+		reply_error(c, "only an administrator may remove another"
+		    " user's refused files");
+		return;
+	}
+	if (!reject_file_ok(file)) {
+		reply_error(c, "'%s' is not a refused file's name (no '/',"
+		    " not starting with '.')", file);
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.file = file;
+	queue_rejection_list(sd, owner, find_rejection, &f);
+	/* Another's row of the same name (an account and a local user of
+	 * one name) is not the caller's. */
+	if (!f.found || (!own_rejection(c, &f.r) && !is_admin(sd, c))) {
+		reply_error(c, "%s: no refused file of %s's by that name",
+		    file, owner);
+		return;
+	}
+	if (reject_remove(sd, &f.r, c->user, why, sizeof(why)) < 0) {
+		reply_error(c, "%s: %s", file, why);
+		return;
+	}
+	msg_send(c->fd, -1, "ok", f.r.file, f.r.name, (char *)NULL);
 }
 
 /* usage: what the caller keeps in the spool, for gsftpd's quota:
@@ -1326,6 +1405,9 @@ static const struct request_type {
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_DISABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
+	/* Another's refused file: an administrator's (the handler). */
+	[REQ_REMOVE_REJECTED] = { T_NONE, WHO_ANYONE, do_remove_rejected,
+			      NULL },
 };
 
 /* What the request's first argument names: 0, or -1 with the client

@@ -15,13 +15,23 @@
  *     the window: a drop file then waits in its folder, a submission is
  *     answered with the reason;
  *   - the sweep (sched.c, with the history's) removes the rows
- *     and files past keep_rejected.  At start-up, files a crash (or an
- *     older spoold) left in rejected/ without a row are given one, dated
- *     by their inode's change time (the move into rejected/).
+ *     and files past keep_rejected;
+ *   - its sender may remove a kept file sooner (gcancel --rejected, the
+ *     control socket's remove-rejected): reject_remove() takes its row
+ *     out and unlinks the file and its .reason, and it counts no more.
+ *
+ * At start-up, files a crash (or an older spoold) left in rejected/
+ * without a row are given one, dated by their inode's change time (the
+ * move into rejected/).
  *
  * Security: rejected/ is spoold's alone (mode 0700); users read their
- * refusals through gqueue, never the folder.  Names read back from the
- * table are checked before they are joined into a path.
+ * refusals through gqueue and remove them through gcancel, never the
+ * folder.  Names read back from the table, and a name a client asks to
+ * remove, are checked (reject_file_ok(): no '/', no leading '.', so no
+ * '..') before they are joined into a path, and a client's name is
+ * looked up among its own rows first: only a file the table says is
+ * the caller's is ever unlinked.  Diagnostics: each removal is logged
+ * with who asked.
  */
 #include "config.h"
 
@@ -35,6 +45,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "log.h"
 #include "spoold.h"
@@ -134,10 +146,65 @@ component_ok(const char *s)
 }
 
 int
+reject_file_ok(const char *s)
+{
+	return component_ok(s);
+}
+
+/* Unlink rejected/OWNER/FILE and its .reason. */
+static void
+unlink_kept(struct spoold *sd, const char *owner, const char *file)
+{
+	char *path;
+
+	path = xasprintf("%s/%s/%s", sd->dir_rejected, owner, file);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("rejected: %s", path);
+	free(path);
+	path = xasprintf("%s/%s/%s.reason", sd->dir_rejected, owner, file);
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("rejected: %s", path);
+	free(path);
+}
+
+/* Remove the refused file of row R now, at BY's request: its row leaves
+ * the table (it counts no more), then the file and its reason go.  0,
+ * or -1 with why. */
+int
+reject_remove(struct spoold *sd, const struct rejection_row *r,
+    const char *by, char *why, size_t whysz)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!name_is_safe(r->owner, USER_MAX - 1) ||
+	    !component_ok(r->file)) {
+		snprintf(why, whysz, "%s: not a refused file's name",
+		    r->file);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(sd->db, "DELETE FROM rejection WHERE id = ?",
+	    -1, &st, NULL) != SQLITE_OK) {
+		snprintf(why, whysz, "the queue: %s", sqlite3_errmsg(sd->db));
+		return -1;
+	}
+	sqlite3_bind_int64(st, 1, r->id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		snprintf(why, whysz, "the queue: %s", sqlite3_errmsg(sd->db));
+		return -1;
+	}
+	unlink_kept(sd, r->owner, r->file);
+	log_info("rejected/%s/%s removed at %s's request", r->owner, r->file,
+	    by);
+	return 0;
+}
+
+int
 reject_expire(struct spoold *sd, long long now, int max)
 {
 	struct rejection_row *rows;
-	char *path;
 	int n, i;
 
 	if (max > 64)
@@ -154,16 +221,7 @@ reject_expire(struct spoold *sd, long long now, int max)
 			    rows[i].owner, rows[i].file);
 			continue;
 		}
-		path = xasprintf("%s/%s/%s", sd->dir_rejected, rows[i].owner,
-		    rows[i].file);
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warn("rejected: %s", path);
-		free(path);
-		path = xasprintf("%s/%s/%s.reason", sd->dir_rejected,
-		    rows[i].owner, rows[i].file);
-		if (unlink(path) < 0 && errno != ENOENT)
-			log_warn("rejected: %s", path);
-		free(path);
+		unlink_kept(sd, rows[i].owner, rows[i].file);
 		log_info("rejected/%s/%s removed: kept for keep_rejected",
 		    rows[i].owner, rows[i].file);
 	}

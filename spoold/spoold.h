@@ -373,6 +373,9 @@ void	reject_note(struct spoold *, const char *owner, uid_t uid,
 	    const char *reason);
 void	reject_adopt(struct spoold *);
 int	reject_expire(struct spoold *, long long now, int max);
+int	reject_file_ok(const char *);
+int	reject_remove(struct spoold *, const struct rejection_row *,
+	    const char *by, char *why, size_t whysz);
 struct reject_usage {
 	long		 jobs;		/* not ended */
 	long long	 job_bytes;	/* files in the spool, ended or not */

@@ -171,6 +171,37 @@ test_refusals(void **state)
 	MAKE(&m, "queue", "mk3", "history");
 	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)),
 	    REQ_QUEUE);
+	MAKE(&m, "queue", "", "", "everyone");
+	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)),
+	    REQ_QUEUE);
+	assert_string_equal(m.field[REQ_QUEUE_EVERYONE], "everyone");
+
+	/* A refused file by its name, and another user's by an admin. */
+	MAKE(&m, "remove-rejected", "cube.gcode");
+	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)),
+	    REQ_REMOVE_REJECTED);
+	assert_string_equal(m.field[REQ_REMOVE_REJECTED_FILE], "cube.gcode");
+	MAKE(&m, "remove-rejected", "cube.gcode", "alice");
+	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)),
+	    REQ_REMOVE_REJECTED);
+	assert_string_equal(m.field[REQ_REMOVE_REJECTED_OWNER], "alice");
+	MAKE(&m, "remove-rejected");
+	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)), -1);
+	assert_string_equal(why, "remove-rejected: FILE is missing"
+	    " (remove-rejected FILE [OWNER])");
+	MAKE(&m, "remove-rejected", "a", "b", "c");
+	assert_int_equal(proto_parse(PROTO_REQUEST, &m, why, sizeof(why)), -1);
+
+	/* A refused file's row, an older spoold's too. */
+	MAKE(&m, "rejected", "cube.gcode", "10", "1700000000", "why", "1",
+	    "alice", "cube.gcode.1");
+	assert_int_equal(proto_parse(PROTO_REPLY, &m, why, sizeof(why)),
+	    REPLY_REJECTED);
+	assert_string_equal(m.field[ROW_REJECTED_FILE], "cube.gcode.1");
+	assert_string_equal(m.field[ROW_REJECTED_OWNER], "alice");
+	MAKE(&m, "rejected", "cube.gcode", "10", "1700000000", "why", "1");
+	assert_int_equal(proto_parse(PROTO_REPLY, &m, why, sizeof(why)),
+	    REPLY_REJECTED);
 }
 
 static void
@@ -199,12 +230,12 @@ test_hello(void **state)
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "99");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 99, newer"
-	    " than this one's (1 to 2)");
+	    " than this one's (1 to 3)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "0");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 0, older"
-	    " than this one understands (1 to 2)");
+	    " than this one understands (1 to 3)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "two");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
@@ -230,9 +261,11 @@ test_hello(void **state)
 	MAKE(&m, "hello", "1");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 1);
 	MAKE(&m, "hello", "3");
+	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 3);
+	MAKE(&m, "hello", "4");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
-	assert_string_equal(why, "the client speaks protocol version 3, newer"
-	    " than this one's (1 to 2)");
+	assert_string_equal(why, "the client speaks protocol version 4, newer"
+	    " than this one's (1 to 3)");
 	MAKE(&m, "hello");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
 	assert_string_equal(why, "hello: VERSION is missing (hello VERSION)");
