@@ -57,9 +57,13 @@ json_t	*client_job_json(const struct msg *);
  * The queue: spoold's answer to "queue DEST [history]" as one object
  * {printers, classes, jobs} of the objects above (what gqueue --json
  * prints and gsftpd's queue.json holds).  NULL if spoold refused (err
- * says why) or went away (err empty).
+ * says why) or went away (err empty).  how: 0, or CLIENT_QUEUE_HISTORY
+ * for the ended jobs, | CLIENT_QUEUE_EVERYONE for every sender's
+ * refused files (an administrator's; anyone else gets their own).
  */
-json_t	*client_queue(int sock, const char *dest, int history, char *err,
+#define CLIENT_QUEUE_HISTORY	1
+#define CLIENT_QUEUE_EVERYONE	2
+json_t	*client_queue(int sock, const char *dest, int how, char *err,
 	    size_t errsz);
 /* Keep only the jobs named (all if njobs is 0). */
 void	client_queue_only(json_t *q, int njobs, char *jobs[]);
@@ -68,8 +72,12 @@ void	client_queue_only(json_t *q, int njobs, char *jobs[]);
  * printing on it.  -1 if the queue has no printer or class DEST. */
 int	client_queue_dest(json_t *q, const char *dest);
 /* lpq's layout of that object; with spool_dir NULL, a timelapse is
- * shown at its place in gsftpd's tree. */
-void	client_queue_text(FILE *, json_t *q, int longform, int history,
+ * shown at its place in gsftpd's tree.  how: CLIENT_TEXT_LONG (-l),
+ * | CLIENT_TEXT_EVERYONE when everyone's refused files were asked for
+ * (each then led by its owner). */
+#define CLIENT_TEXT_LONG	1
+#define CLIENT_TEXT_EVERYONE	2
+void	client_queue_text(FILE *, json_t *q, int how, int history,
 	    const char *spool_dir);
 
 #endif

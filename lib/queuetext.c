@@ -24,18 +24,25 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "util.h"
 
 json_t *
-client_queue(int sock, const char *dest, int history, char *err,
+client_queue(int sock, const char *dest, int how, char *err,
     size_t errsz)
 {
+	const char *history = how & CLIENT_QUEUE_HISTORY ? "history" : "";
 	json_t *out;
 	struct msg m;
+	int sent;
 
 	err[0] = '\0';
-	if (msg_send(sock, -1, "queue", dest, history ? "history" : "",
-	    (char *)NULL) < 0)
+	if (how & CLIENT_QUEUE_EVERYONE)
+		sent = msg_send(sock, -1, "queue", dest, history, "everyone",
+		    (char *)NULL);
+	else
+		sent = msg_send(sock, -1, "queue", dest, history, (char *)NULL);
+	if (sent < 0)
 		return NULL;
 	out = json_object();
 	json_object_set_new(out, "printers", json_array());
@@ -80,6 +87,14 @@ client_queue(int sock, const char *dest, int history, char *err,
 			    json_string(msg_field(&m, 4)));
 			json_object_set_new(r, "kept", json_boolean(
 			    strcmp(msg_field(&m, 5), "1") == 0));
+			/* An older spoold's rows have neither: its own,
+			 * kept as sent. */
+			if (m.nfields > ROW_REJECTED_FILE) {
+				json_object_set_new(r, "owner", json_string(
+				    msg_field(&m, ROW_REJECTED_OWNER)));
+				json_object_set_new(r, "file", json_string(
+				    msg_field(&m, ROW_REJECTED_FILE)));
+			}
 			if (json_object_get(out, "rejected") == NULL)
 				json_object_set_new(out, "rejected",
 				    json_array());
@@ -361,12 +376,24 @@ show_attrs(FILE *fp, json_t *o, long long id, const char *spool_dir)
 	fprintf(fp, "\n");
 	if ((v = json_object_get(o, "timelapse.video")) != NULL &&
 	    json_is_string(v)) {
+		char *path = NULL;
+
+		/* SPOOL/jobs/ is spoold's (0700): its path only to a caller
+		 * who may read it, else where it can be had. */
 		if (spool_dir != NULL)
-			fprintf(fp, "\ttimelapse: %s/jobs/%lld.d/%s\n",
-			    spool_dir, id, json_string_value(v));
+			path = xasprintf("%s/jobs/%lld.d/%s", spool_dir, id,
+			    json_string_value(v));
+		if (path != NULL && access(path, R_OK) == 0)
+			fprintf(fp, "\ttimelapse: %s\n", path);
+		else if (path != NULL)
+			fprintf(fp, "\ttimelapse: %s, kept in the spool (an"
+			    " SFTP account reads it through gsftpd as"
+			    " jobs/%lld/%s)\n", json_string_value(v), id,
+			    json_string_value(v));
 		else
 			fprintf(fp, "\ttimelapse: jobs/%lld/%s\n", id,
 			    json_string_value(v));
+		free(path);
 	}
 }
 
@@ -435,26 +462,47 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 	    spool_dir);
 }
 
-/* The caller's refused files (spoold sends only one's own), and
- * whether new ones are refused for now. */
-static void
-refusals(FILE *fp, json_t *q)
-{
-	json_t *v;
-	size_t i;
+/* The refused files spoold sent (the caller's own, or everyone's to an
+ * administrator with -a, each led by its owner), the latest first, and
+ * whether new ones are refused for now: the latest few, or all with -l.
+ * A file is named as gcancel --rejected takes it, with the name it was
+ * sent as when that differs. */
+#define REFUSALS_SHORT	5
 
-	json_array_foreach(json_object_get(q, "rejected"), i, v) {
+static void
+refusals(FILE *fp, json_t *q, int longform, int everyone)
+{
+	json_t *a = json_object_get(q, "rejected"), *v;
+	size_t i, n = json_array_size(a);
+	int kept = 0, several = everyone;
+
+	json_array_foreach(a, i, v)
+		if (json_is_true(json_object_get(v, "kept")))
+			kept = 1;
+	if (n > 0)
+		fprintf(fp, "Refused files%s (the latest first%s):\n",
+		    everyone ? "" : " of yours", kept ? "; gcancel --rejected"
+		    " removes those kept" : "");
+	json_array_foreach(a, i, v) {
 		time_t t = (time_t)integer(v, "refused");
 		struct tm *tm = localtime(&t);
+		const char *file = str(v, "file");
 		char when[64];
 
-		if (i == 0)
-			fprintf(fp, "Refused files of yours (the latest"
-			    " first):\n");
+		if (!longform && i == REFUSALS_SHORT) {
+			fprintf(fp, "\t... and %zu more (gqueue -l lists"
+			    " them all)\n", n - i);
+			break;
+		}
 		if (tm == NULL || strftime(when, sizeof(when),
 		    "%Y-%m-%d %H:%M", tm) == 0)
 			snprintf(when, sizeof(when), "?");
-		fprintf(fp, "\t%s, %s: %s\n", str(v, "name"), when,
+		fprintf(fp, "\t%s%s%s", several ? str(v, "owner") : "",
+		    several ? ": " : "", file[0] ? file : str(v, "name"));
+		if (file[0] != '\0' && strcmp(file, str(v, "name")) != 0)
+			fprintf(fp, " (sent as %s)", str(v, "name"));
+		fprintf(fp, ", %s%s: %s\n", when, json_is_true(
+		    json_object_get(v, "kept")) ? "" : ", not kept",
 		    str(v, "reason"));
 	}
 	if (*str(q, "refusing"))
@@ -495,19 +543,20 @@ cleaned(json_t *v)
 static void	queue_text(FILE *, json_t *, int, int, const char *);
 
 void
-client_queue_text(FILE *fp, json_t *q, int longform, int history,
+client_queue_text(FILE *fp, json_t *q, int how, int history,
     const char *spool_dir)
 {
 	json_t *c = cleaned(q);
 
-	queue_text(fp, c, longform, history, spool_dir);
+	queue_text(fp, c, how, history, spool_dir);
 	json_decref(c);
 }
 
 static void
-queue_text(FILE *fp, json_t *q, int longform, int history,
+queue_text(FILE *fp, json_t *q, int how, int history,
     const char *spool_dir)
 {
+	int longform = how & CLIENT_TEXT_LONG;
 	json_t *v;
 	char ord[32];
 	size_t i;
@@ -533,5 +582,5 @@ queue_text(FILE *fp, json_t *q, int longform, int history,
 	if (rows == 0)
 		fprintf(fp, "no entries\n");
 	if (!history)
-		refusals(fp, q);
+		refusals(fp, q, longform, how & CLIENT_TEXT_EVERYONE);
 }

@@ -5,6 +5,9 @@
  *   gcancel [-P dest] -           all your jobs (lprm -)
  *   gcancel [-P dest] -a          all jobs you may cancel (cancel -a)
  *   gcancel [-P dest] -u user     all of a user's jobs (cancel -u)
+ *   gcancel --rejected [-u user] [file ...]
+ *                                 one's refused files (all, or those
+ *                                 named), or a user's (an administrator)
  *
  * Only a job's owner and the administrators may cancel it; spoold
  * decides, by the caller's credentials.  gcancel reads the queue first,
@@ -15,7 +18,11 @@
  * cancels as told).  Each job is then canceled by its number, one
  * request a job: with -a, a job that is not one's own and that spoold
  * will not let the caller cancel is passed over in silence, as cancel
- * -a passes over other users' jobs.
+ * -a passes over other users' jobs.  --rejected removes refused files
+ * the same way: the queue names them (spoold sends the caller's own, or
+ * an administrator the user's), and each goes by its name, one
+ * remove-rejected request a file; spoold checks the name and whose it
+ * is.
  */
 #include "config.h"
 
@@ -40,14 +47,17 @@ static const char help[] =
 "usage: gcancel [-fh] [--json] [-c config] [-P dest] job ... | -\n"
 "       gcancel [-f] [--json] [-c config] [-P dest] -a | -u user\n"
 "       gcancel -H host[:port] [--json] job ... | -\n"
+"       gcancel [--json] [-c config] --rejected [-u user] [file ...]\n"
 "       gcancel --version\n"
 "  -                    all your own jobs that have not ended\n"
 "  -a                   every job you may cancel\n"
 "  -f                   do not ask before cancelling a print in progress\n"
 "  -H [user@]host[:port]  cancel jobs on a remote gsftpd\n"
 "  --json               one JSON object a job\n"
+"  --rejected           remove your refused files: all, or those named\n"
 "  -P dest              with -a, -u or -: this printer or class only\n"
-"  -u user              every job of this user that has not ended\n"
+"  -u user              every job of this user that has not ended; with\n"
+"                       --rejected, this user's refused files\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
 "  --version            print the version and exit\n";
@@ -218,6 +228,109 @@ cancel_one(int sock, long id, const char *arg, const json_t *j, int json,
 	return 0;
 }
 
+/* Remove the refused file FILE of OWNER ("" the caller's): 0, 1 if
+ * spoold refused, EXIT_CONNECT. */
+static int
+remove_one(int sock, const char *file, const char *owner, json_t *done)
+{
+	struct msg m;
+	const char *name;
+
+	m.fd = -1;
+	if (msg_send(sock, -1, proto_name(PROTO_REQUEST, REQ_REMOVE_REJECTED),
+	    file, owner, (char *)NULL) < 0 || msg_recv(sock, &m) <= 0) {
+		log_warn("lost the connection to spoold");
+		return EXIT_CONNECT;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
+		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
+		return 1;
+	}
+	name = msg_field(&m, 2);
+	if (done != NULL)
+		json_array_append_new(done, json_string(msg_field(&m, 1)));
+	else if (name[0] != '\0' && strcmp(name, msg_field(&m, 1)) != 0)
+		printf("removed refused file %s (sent as %s)\n",
+		    msg_field(&m, 1), name);
+	else
+		printf("removed refused file %s\n", msg_field(&m, 1));
+	return 0;
+}
+
+/* gcancel --rejected: the files named, or every one kept of the
+ * caller's (or of user's). */
+static int
+remove_rejected(const char *cfile, const char *user, int argc,
+    char *argv[], int json)
+{
+	struct conf conf;
+	json_t *q = NULL, *v, *done = json ? json_array() : NULL;
+	char why[512];
+	size_t k;
+	int sock, i, r, failed = 0, n = 0;
+
+	if ((sock = client_connect(cfile, &conf)) < 0) {
+		json_decref(done);
+		return EXIT_CONNECT;
+	}
+	if (argc == 0) {
+		q = client_queue(sock, "", user ? CLIENT_QUEUE_EVERYONE : 0,
+		    why, sizeof(why));
+		if (q == NULL) {
+			if (why[0] == '\0') {
+				log_warnx("lost the connection to spoold");
+				failed = EXIT_CONNECT;
+			} else {
+				log_warnx("%s", why);
+				failed = 1;
+			}
+			goto done;
+		}
+		json_array_foreach(json_object_get(q, "rejected"), k, v) {
+			if (!json_is_true(json_object_get(v, "kept")) ||
+			    (user != NULL && strcmp(jstr(v, "owner"),
+			    user) != 0))
+				continue;
+			r = remove_one(sock, jstr(v, "file")[0] ? jstr(v,
+			    "file") : jstr(v, "name"), user ? user : "", done);
+			if (r == EXIT_CONNECT) {
+				failed = r;
+				goto done;
+			}
+			if (r == 0)
+				n++;
+			else
+				failed = 1;
+		}
+	}
+	for (i = 0; i < argc; i++) {
+		r = remove_one(sock, argv[i], user ? user : "", done);
+		if (r == EXIT_CONNECT) {
+			failed = r;
+			goto done;
+		}
+		if (r == 0)
+			n++;
+		else
+			failed = 1;
+	}
+	if (json) {
+		char *t = json_dumps(done, 0);
+
+		printf("{\"removed\":%d,\"files\":%s}\n", n, t ? t : "[]");
+		free(t);
+	} else if (argc == 0 && n == 0 && failed == 0)
+		printf("no refused files to remove\n");
+done:
+	json_decref(done);
+	json_decref(q);
+	close(sock);
+	conf_free(&conf);
+	return failed;
+}
+
 /* "ender-4" names job 4 on ender: its destination or the printer it
  * prints on.  0 if arg's printer part (if any) is the job's. */
 static int
@@ -246,12 +359,13 @@ main(int argc, char *argv[])
 	const char *cfile = NULL, *dest = "", *user = NULL, *remote = NULL;
 	char me[64], why[512], qb[1200];
 	int ch, sock, i, failed = 0, all = 0, json = 0, force = 0, r, n = 0;
-	int batch;
+	int batch, rejected = 0;
 	long id;
 	size_t k;
 	json_t *q, *j, *names;
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'J' },
+		{ "rejected", no_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -263,6 +377,9 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'J':
 			json = 1;
+			break;
+		case 'R':
+			rejected = 1;
 			break;
 		case 'H':
 			remote = optarg;
@@ -292,6 +409,15 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
+	if (rejected) {
+		if (remote != NULL || all || force || dest[0] != '\0')
+			usage_error(EXIT_USAGE, "--rejected takes refused"
+			    " files' names and -u, no -a, -f, -H or -P");
+		if (user != NULL && !name_is_safe(user, 63))
+			usage_error(EXIT_USAGE, "-u: '%s' is not a user name",
+			    user);
+		return remove_rejected(cfile, user, argc, argv, json);
+	}
 	if (remote != NULL) {
 		if (all || user != NULL || dest[0] != '\0')
 			usage_error(EXIT_USAGE, "-H takes jobs or -, no -a, -u"

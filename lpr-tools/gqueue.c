@@ -28,7 +28,8 @@ static const char help[] =
 "       gqueue -H host[:port] [-al] [--json] [-P dest] [job ...]\n"
 "       gqueue [-c config] -w job ...\n"
 "       gqueue --version\n"
-"  -a                   every printer and class\n"
+"  -a                   every printer and class (and, for an administrator,\n"
+"                       everyone's refused files)\n"
 "  --history            the ended jobs too\n"
 "  -H [user@]host[:port]  the queue of a remote gsftpd\n"
 "  --json               the queue as one JSON object\n"
@@ -76,7 +77,8 @@ remote_queue(const char *spec, const char *dest, int longform, int json,
 		printf("%s\n", text);
 		free(text);
 	} else
-		client_queue_text(stdout, q, longform, 0, NULL);
+		client_queue_text(stdout, q, longform ? CLIENT_TEXT_LONG : 0, 0,
+		    NULL);
 out:
 	json_decref(q);
 	return rc;
@@ -169,7 +171,8 @@ main(int argc, char *argv[])
 	}
 	/* -a, or job numbers: every destination, as lpq -a. */
 	out = client_queue(sock, all || argc > 0 ? "" : client_dest(printer,
-	    &conf), history, reason, sizeof(reason));
+	    &conf), (history ? CLIENT_QUEUE_HISTORY : 0) |
+	    (all ? CLIENT_QUEUE_EVERYONE : 0), reason, sizeof(reason));
 	if (out == NULL && reason[0] == '\0')
 		goto lost;
 	if (out == NULL) {
@@ -184,7 +187,8 @@ main(int argc, char *argv[])
 		printf("%s\n", text);
 		free(text);
 	} else
-		client_queue_text(stdout, out, longform, history,
+		client_queue_text(stdout, out, (longform ? CLIENT_TEXT_LONG :
+		    0) | (all ? CLIENT_TEXT_EVERYONE : 0), history,
 		    conf.spool_dir);
 	goto done;
 lost:

@@ -42,6 +42,9 @@ check "--check " gprint --ch
 check "--help --history " gqueue --h
 check "--help --json --version " gpc --
 check "-f " gcancel -f
+check "--rejected " gcancel --rej
+# After --rejected, refused files (root has none here), not jobs.
+check "" gcancel --rejected ""
 # -c FILE: its printers, not GSPOOL_CONF's.
 printf '[spool]\ndirectory = %s/spool\n\n[printer ender]\ndevice = /dev/null\n' "$T" > "$T/other.conf"
 check "ender " gprint -c "$T/other.conf" -P ""

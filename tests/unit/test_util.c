@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -216,6 +217,114 @@ test_queue_text_cleaned(void **state)
 	json_decref(q);
 }
 
+/* The text of document doc, as gqueue prints it. */
+static char *
+queue_text_of(const char *doc, int how, const char *spool_dir)
+{
+	json_t *q = json_loads(doc, 0, NULL);
+	char *out = NULL;
+	size_t outsz = 0;
+	FILE *fp;
+
+	assert_non_null(q);
+	assert_non_null(fp = open_memstream(&out, &outsz));
+	client_queue_text(fp, q, how, 0, spool_dir);
+	fclose(fp);
+	json_decref(q);
+	return out;
+}
+
+/* -l names a timelapse's path only to a caller who can read it; anyone
+ * else is told where it can be had. */
+static void
+test_queue_text_timelapse(void **state)
+{
+	const char *doc = "{\"jobs\": [{\"id\": 7, \"owner\": \"ann\","
+	    " \"rank\": \"1\", \"title\": \"cube.gcode\", \"size\": 10,"
+	    " \"state\": \"completed\", \"name\": \"mk3-7\","
+	    " \"attributes\": {\"timelapse.video\": \"cube.mp4\"}}]}";
+	char dir[] = "/tmp/test_util.XXXXXX", *path, *out;
+	FILE *fp;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	out = queue_text_of(doc, CLIENT_TEXT_LONG, dir);
+	assert_non_null(strstr(out, "\ttimelapse: cube.mp4, kept in the spool"
+	    " (an SFTP account reads it through gsftpd as jobs/7/cube.mp4)\n"));
+	assert_null(strstr(out, dir));
+	free(out);
+	path = xasprintf("%s/jobs", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	free(path);
+	path = xasprintf("%s/jobs/7.d", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	free(path);
+	path = xasprintf("%s/jobs/7.d/cube.mp4", dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	out = queue_text_of(doc, CLIENT_TEXT_LONG, dir);
+	assert_non_null(strstr(out, "\ttimelapse: "));
+	assert_non_null(strstr(out, path));
+	free(out);
+	unlink(path);
+	free(path);
+	path = xasprintf("%s/jobs/7.d", dir);
+	rmdir(path);
+	free(path);
+	path = xasprintf("%s/jobs", dir);
+	rmdir(path);
+	free(path);
+	rmdir(dir);
+	/* gsftpd's queue.txt: its own tree's place. */
+	out = queue_text_of(doc, CLIENT_TEXT_LONG, NULL);
+	assert_non_null(strstr(out, "\ttimelapse: jobs/7/cube.mp4\n"));
+	free(out);
+}
+
+/* Refused files: only when there are some, the latest five and how many
+ * more (all with -l), by the name gcancel --rejected takes, and each
+ * led by its owner when everyone's were asked for. */
+static void
+test_queue_text_refusals(void **state)
+{
+	char doc[8192], *out;
+	size_t o;
+	int i;
+
+	(void)state;
+	out = queue_text_of("{\"jobs\": []}", 0, NULL);
+	assert_null(strstr(out, "Refused"));
+	free(out);
+	o = (size_t)snprintf(doc, sizeof(doc),
+	    "{\"jobs\": [], \"rejected\": [");
+	for (i = 0; i < 7; i++)
+		o += (size_t)snprintf(doc + o, sizeof(doc) - o, "%s{\"name\":"
+		    " \"hot%d.gcode\", \"file\": \"hot%d.gcode%s\","
+		    " \"owner\": \"ann\", \"size\": 9, \"refused\":"
+		    " 1700000000, \"reason\": \"too hot\", \"kept\": true}",
+		    i ? ", " : "", i, i, i == 0 ? ".1" : "");
+	snprintf(doc + o, sizeof(doc) - o, ", {\"name\": \"sent.gcode\","
+	    " \"file\": \"\", \"owner\": \"bob\", \"size\": 9,"
+	    " \"refused\": 1, \"reason\": \"bad\", \"kept\": false}]}");
+	out = queue_text_of(doc, 0, NULL);
+	assert_non_null(strstr(out, "Refused files of yours (the latest first;"
+	    " gcancel --rejected removes those kept):\n"));
+	assert_non_null(strstr(out, "\thot0.gcode.1 (sent as hot0.gcode), "));
+	assert_non_null(strstr(out, ": too hot\n"));
+	assert_non_null(strstr(out, "\thot4.gcode, "));
+	assert_null(strstr(out, "hot5.gcode"));
+	assert_non_null(strstr(out, "\t... and 3 more (gqueue -l lists them"
+	    " all)\n"));
+	free(out);
+	out = queue_text_of(doc, CLIENT_TEXT_LONG | CLIENT_TEXT_EVERYONE, NULL);
+	assert_non_null(strstr(out, "Refused files (the latest first;"));
+	assert_non_null(strstr(out, "\tann: hot6.gcode, "));
+	assert_non_null(strstr(out, "\tbob: sent.gcode, "));
+	assert_non_null(strstr(out, ", not kept: bad\n"));
+	assert_null(strstr(out, "more (gqueue -l"));
+	free(out);
+}
+
 static void
 test_panic(void **state)
 {
@@ -260,6 +369,8 @@ main(void)
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_queue_dest),
 		cmocka_unit_test(test_queue_text_cleaned),
+		cmocka_unit_test(test_queue_text_timelapse),
+		cmocka_unit_test(test_queue_text_refusals),
 		cmocka_unit_test(test_panic),
 	};
 
