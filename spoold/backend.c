@@ -2,8 +2,9 @@
  * backend.c - one backend process per printer: started, attached to,
  * reaped, and heard.
  *
- * spoold starts BACKEND_DIR/serial for each printer with a SOCK_SEQPACKET
- * socket as its standard input (gspool-backend(8)).  The backend keeps
+ * spoold starts BACKEND_DIR/SCHEME for each printer, the scheme of its
+ * device (serial for a path, tcp, or another kind of printer's), with a
+ * SOCK_SEQPACKET socket as its standard input (gspool-backend(7)).  The backend keeps
  * the port open and reports its state; the scheduler (sched.c) hands it
  * a job as an open descriptor of the spool file (backend_print), and
  * this file records what the backend reports: progress, then the job's
@@ -217,7 +218,9 @@ backend_start(struct spoold *sd, struct printer *p)
 	int sv[2];
 	pid_t pid;
 
-	prog = xasprintf("%s/serial", sd->conf.backend_dir);
+	/* The backend of the device's scheme (conf.c): serial for a
+	 * path, tcp, or another kind of printer's. */
+	prog = xasprintf("%s/%s", sd->conf.backend_dir, p->conf->scheme);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("%s: socketpair", p->conf->name);
 		goto retry;
@@ -248,7 +251,7 @@ backend_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execl(prog, "serial", "-d", sd->dir_run, "-b", baud, "-r",
+		execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b", baud, "-r",
 		    retry, "-t", hs,
 		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
 		    "-H", heat, "-u", p->conf->on_unknown_command,
