@@ -169,7 +169,7 @@ enum reply {
 #define REPLY_DONE_REASON	3
 #define REPLY_ERROR_MESSAGE	1
 
-/* spoold to a backend (gspool-backend(8)). */
+/* spoold to a backend (gspool-backend(7)). */
 enum to_backend {
 	TB_PRINT,		/* ID [between | resume LAYER LINES] + file */
 	TB_CANCEL,		/* ID */
