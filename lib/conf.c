@@ -35,8 +35,10 @@
  * goes on, so one run of "spoold -n" shows them all; an unknown key or
  * section says which one was probably meant (the nearest by edit
  * distance), or in which section a key belongs.  conf_check_host()
- * looks beyond the file for spoold -n: the programs it names, and the
- * devices (a missing one is only a warning).
+ * looks beyond the file for spoold -n: the programs it names, the
+ * backend of each device's scheme (backend_dir/SCHEME; a scheme none
+ * serves is an error at the device's line), and the devices (a missing
+ * one is only a warning).
  */
 #include "config.h"
 
@@ -686,7 +688,31 @@ conf_free_keys(const struct conf_section *sec, void *obj)
 	}
 }
 
-/* Split "serial:PATH?baud=N" or "PATH" into path and baud. */
+/*
+ * The scheme of a device: the letters before its first ':', which name
+ * the backend that serves it (BACKEND_DIR/SCHEME); "serial" for an
+ * absolute path.  A scheme is a lower-case letter, then lower-case
+ * letters, digits, '+' and '-', at most 31: one path component, never
+ * "." or "..".  The length, 0 for a path, or -1 for neither.
+ */
+static int
+device_scheme(const char *value)
+{
+	size_t n;
+
+	if (value[0] == '/' || strchr(value, ':') == NULL)
+		return 0;		/* a path: absolute, or an error */
+	if (!islower((unsigned char)value[0]))
+		return -1;
+	n = strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789+-");
+	if (value[n] != ':' || n > 31)
+		return -1;
+	return (int)n;
+}
+
+/* Split "serial:PATH?baud=N" or "PATH" into path and baud; a tcp://
+ * device is checked as HOST:PORT, and another scheme's device is its
+ * backend's to read, passed to it whole. */
 static void
 set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
     const char *value)
@@ -694,10 +720,30 @@ set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
 	struct conf_printer *p = obj;
 	const char *path = value, *q;
 	long baud;
+	int n;
 
 	(void)k;
 	conf_set_str(&p->device, value);
 	p->baud = 115200;
+	free(p->scheme);
+	p->scheme = NULL;
+	if ((n = device_scheme(value)) < 0 || (strncmp(value, "tcp:", 4) == 0 &&
+	    strncmp(value, "tcp://", 6) != 0)) {
+		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
+		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT,"
+		    " SCHEME:... for another backend, or an absolute path)",
+		    value);
+		return;
+	}
+	p->scheme = n == 0 ? xstrdup("serial") : strndup(value, (size_t)n);
+	if (p->scheme == NULL)
+		abort();
+	if (n > 0 && strcmp(p->scheme, "tcp") != 0 &&
+	    strcmp(p->scheme, "serial") != 0) {
+		free(p->device_path);
+		p->device_path = xstrdup(value);
+		return;
+	}
 	if (strncmp(path, "tcp://", 6) == 0) {
 		char host[256], port[8];
 		long pn;
@@ -713,13 +759,6 @@ set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
 	}
 	if (strncmp(path, "serial:", 7) == 0)
 		path += 7;
-	else if (strchr(path, ':') != NULL && path[0] != '/') {
-		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
-		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT or an"
-		    " absolute path)",
-		    value);
-		return;
-	}
 	free(p->device_path);
 	p->device_path = NULL;
 	if ((q = strchr(path, '?')) != NULL) {
@@ -750,7 +789,8 @@ free_device(void *obj, const struct conf_key *k)
 	(void)k;
 	free(p->device);
 	free(p->device_path);
-	p->device = p->device_path = NULL;
+	free(p->scheme);
+	p->device = p->device_path = p->scheme = NULL;
 }
 
 static void
@@ -1685,6 +1725,28 @@ check_program(struct conf_parse *cp, unsigned line, const char *what,
 		conf_error(cp, line, "%s %s: %s", what, path, strerror(errno));
 }
 
+/* The backend of a printer's scheme can be run.  serial and tcp are
+ * gspool's own (the Marlin backend); a scheme no backend in backend_dir
+ * serves is unknown. */
+static void
+check_backend(struct conf_parse *cp, unsigned line, const struct conf *c,
+    const struct conf_printer *p)
+{
+	char *path = xasprintf("%s/%s", c->backend_dir, p->scheme);
+
+	if (access(path, X_OK) < 0) {
+		if (strcmp(p->scheme, "serial") == 0 ||
+		    strcmp(p->scheme, "tcp") == 0)
+			conf_error(cp, line, "device: its backend %s: %s", path,
+			    strerror(errno));
+		else
+			conf_error(cp, line, "device: '%s': unknown scheme"
+			    " '%s': no backend %s: %s", p->device, p->scheme,
+			    path, strerror(errno));
+	}
+	free(path);
+}
+
 int
 conf_check_host(const struct conf *c,
     void (*report)(const char *msg, void *arg), void *arg)
@@ -1693,7 +1755,7 @@ conf_check_host(const struct conf *c,
 	struct stat *st;
 	char *path;
 	size_t i, j;
-	int f, *ok, backend = 0;
+	int f, *ok;
 
 	memset(&cp, 0, sizeof(cp));
 	cp.conf = (struct conf *)c;
@@ -1709,22 +1771,24 @@ conf_check_host(const struct conf *c,
 		unsigned dline = line_of(c, S_PRINTER, p->name, "device");
 
 		ok[i] = 0;
-		if (p->device_path == NULL)
+		if (p->device_path == NULL || p->scheme == NULL)
 			continue;
-		/* spoold runs BACKEND_DIR/serial for every device. */
-		path = xasprintf("%s/serial", c->backend_dir);
-		if (!backend++)
-			check_program(&cp, dline ? dline : p->line,
-			    "device: its backend", path);
-		free(path);
+		/* spoold runs BACKEND_DIR/SCHEME for a device: each
+		 * scheme is checked once, at the first device of it. */
+		for (j = 0; j < i; j++)
+			if (c->printers[j].scheme != NULL &&
+			    strcmp(c->printers[j].scheme, p->scheme) == 0)
+				break;
+		if (j == i)
+			check_backend(&cp, dline ? dline : p->line, c, p);
 		for (f = 0; f < p->nfilters; f++) {
 			path = xasprintf("%s/%s", c->filter_dir, p->filters[f]);
 			check_program(&cp, line_of(c, S_PRINTER, p->name,
 			    "filters"), "filters:", path);
 			free(path);
 		}
-		if (strncmp(p->device_path, "tcp://", 6) == 0)
-			continue;
+		if (strcmp(p->scheme, "serial") != 0)
+			continue;	/* not a file of this host */
 		if (stat(p->device_path, &st[i]) < 0) {
 			conf_warn(&cp, dline, "device: %s: %s (is the printer"
 			    " plugged in?)", p->device_path, strerror(errno));

@@ -23,7 +23,8 @@ struct conf_printer {
 	char	*name;
 	char	*description;
 	char	*device;		/* as written: serial:PATH?baud=N or PATH */
-	char	*device_path;		/* the PATH part */
+	char	*device_path;		/* the PATH part, or the whole URI */
+	char	*scheme;		/* its backend: serial, tcp, ... */
 	long	 baud;
 	long	 handshake_timeout;	/* seconds to wait for "start" */
 	long	 reconnect_interval;	/* seconds between opening attempts */
@@ -156,8 +157,10 @@ int	conf_load_client(struct conf *, const char *file,
 	    void (*report)(const char *msg, void *arg), void *arg);
 void	conf_free(struct conf *);
 /*
- * What spoold -n checks beyond the file: the notify program, the
- * backend and the filters can be run, and two printers are not one
+ * What spoold -n checks beyond the file: the notify program, each
+ * printer's backend (backend_dir/SCHEME) and the filters can be run
+ * (a scheme no backend serves is an error at the device's line), and
+ * two printers are not one
  * device under two names; each error is reported as conf_load()'s and
  * counted.  A device that is not there is a warning ("FILE:LINE:
  * warning: ..."), not counted: a USB printer may be unplugged.

@@ -2,7 +2,7 @@
  * proto.c - the tables of gspool's messages (proto.h).
  *
  * One table a protocol: each message's name, the arguments it takes as
- * gspool(7) and gspool-backend(8) write them, and how many.  The tables
+ * gspool(7) and gspool-backend(7) write them, and how many.  The tables
  * are what proto_parse() checks a message against; the enums in
  * proto.h index them, and a test checks that every name round-trips.
  *

@@ -182,7 +182,7 @@ enum reply {
 #define ROW_REJECTED_OWNER	6	/* version 3 */
 #define ROW_REJECTED_FILE	7	/* under rejected/OWNER/ */
 
-/* spoold to a backend (gspool-backend(8)). */
+/* spoold to a backend (gspool-backend(7)). */
 enum to_backend {
 	TB_PRINT,		/* ID [between | resume LAYER LINES] + file */
 	TB_CANCEL,		/* ID */

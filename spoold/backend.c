@@ -2,8 +2,9 @@
  * backend.c - one backend process per printer: started, attached to,
  * reaped, and heard.
  *
- * spoold starts BACKEND_DIR/serial for each printer with a SOCK_SEQPACKET
- * socket as its standard input (gspool-backend(8)).  The backend keeps
+ * spoold starts BACKEND_DIR/SCHEME for each printer, the scheme of its
+ * device (serial for a path, tcp, or another kind of printer's), with a
+ * SOCK_SEQPACKET socket as its standard input (gspool-backend(7)).  The backend keeps
  * the port open and reports its state; the scheduler (sched.c) hands it
  * a job as an open descriptor of the spool file (backend_print), and
  * this file records what the backend reports: progress, then the job's
@@ -29,9 +30,11 @@
  * and when it speaks again the job's state is posted again, so that the
  * notify command and the filters hear both.
  *
- * Security: a backend is spoold's own program, but its messages are
- * parsed as any peer's: numbers bounded, the job id compared with the
- * printer's, an unknown message logged and ignored.
+ * Security: a backend is a program of BACKEND_DIR, but its messages
+ * are parsed as any peer's: each checked by proto_parse() for its name
+ * and arity, numbers bounded, the job id compared with the printer's.
+ * Diagnostics: an unknown or short message is logged with the reason
+ * (proto.h's) and ignored.
  */
 #include "config.h"
 
@@ -51,6 +54,7 @@
 
 #include "crash.h"
 #include "gcode.h"
+#include "jobstate.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -179,8 +183,8 @@ end_file_read(struct spoold *sd, const char *printer, long id, char *state,
 		*lines = 0;
 	if (parse_long(f[3], 0, 2000000000L, layer) < 0)
 		*layer = 0;
-	if (!job_state_final(state) && strcmp(state, "stopped") != 0)
-		snprintf(state, statesz, "aborted");
+	if (!job_state_word_at_rest(state))
+		snprintf(state, statesz, "%s", job_state_name(JOB_ABORTED));
 	return 1;
 }
 
@@ -199,7 +203,8 @@ send_scripts(struct printer *p)
 	int i;
 
 	for (i = 0; i < CONF_SCRIPTS; i++)
-		if (msg_send(p->sock, -1, "script", conf_script_names[i],
+		if (msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND,
+		    TB_SCRIPT), conf_script_names[i],
 		    p->conf->script[i], (char *)NULL) < 0)
 			log_warn("%s: cannot give the backend its %s G-code",
 			    p->conf->name, conf_script_names[i]);
@@ -213,7 +218,9 @@ backend_start(struct spoold *sd, struct printer *p)
 	int sv[2];
 	pid_t pid;
 
-	prog = xasprintf("%s/serial", sd->conf.backend_dir);
+	/* The backend of the device's scheme (conf.c): serial for a
+	 * path, tcp, or another kind of printer's. */
+	prog = xasprintf("%s/%s", sd->conf.backend_dir, p->conf->scheme);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_warn("%s: socketpair", p->conf->name);
 		goto retry;
@@ -244,7 +251,7 @@ backend_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execl(prog, "serial", "-d", sd->dir_run, "-b", baud, "-r",
+		execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b", baud, "-r",
 		    retry, "-t", hs,
 		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
 		    "-H", heat, "-u", p->conf->on_unknown_command,
@@ -291,7 +298,7 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
 	p->not_responding = 0;
-	if (strcmp(state, "completed") == 0)
+	if (strcmp(state, job_state_name(JOB_COMPLETED)) == 0)
 		more = queue_copy_done(sd, id, p->conf->name);
 	else
 		more = queue_set_state(sd, id, state, reason, p->conf->name);
@@ -303,7 +310,8 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		    reason && reason[0] ? ": " : "", reason ? reason : "",
 		    more > 0 ? "; another copy to print" : "");
 	crash_point("ended");
-	post(sd, p, id, "end", more > 0 ? "completed" : state);
+	post(sd, p, id, "end", more > 0 ? job_state_name(JOB_COMPLETED) :
+	    state);
 	end_file_remove(sd, p->conf->name);
 	if (!p->conf->clears_bed)
 		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
@@ -332,7 +340,8 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 		p->layer = layer;
 		printer_job_end(sd, p, p->job, state, reason);
 	} else if (p->job)
-		printer_job_end(sd, p, p->job, "stopped", "interrupted: the"
+		printer_job_end(sd, p, p->job, job_state_name(JOB_STOPPED),
+		    "interrupted: the"
 		    " printer's backend exited during the print");
 	backend_retry(p);
 }
@@ -351,12 +360,13 @@ attach_refused(struct spoold *sd, struct printer *p,
 	log_warnx("%s: cannot re-attach to the backend left running: %s;"
 	    " starting a new one", p->conf->name, why);
 	if (h->job == 0 || queue_get(sd, h->job, &j) <= 0 ||
-	    strcmp(j.state, "processing") != 0 ||
+	    strcmp(j.state, job_state_name(JOB_PROCESSING)) != 0 ||
 	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) != 0)
 		return;
 	snprintf(reason, sizeof(reason), "not followed since spoold"
 	    " restarted: %s", why);
-	queue_set_state(sd, h->job, "stopped", reason, "spoold");
+	queue_set_state(sd, h->job, job_state_name(JOB_STOPPED), reason,
+	    "spoold");
 }
 
 /* A backend left printing by an earlier spoold: connect to it and learn
@@ -420,7 +430,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 	snprintf(p->message, sizeof(p->message), "re-attached to its"
 	    " backend");
 	if (id != 0 && queue_get(sd, id, &j) > 0 &&
-	    strcmp(j.state, "processing") == 0 &&
+	    strcmp(j.state, job_state_name(JOB_PROCESSING)) == 0 &&
 	    strcmp(j.ran_on[0] ? j.ran_on : j.printer, p->conf->name) == 0) {
 		p->job = id;
 		p->job_size = j.size;
@@ -439,7 +449,8 @@ printer_attach(struct spoold *sd, struct printer *p)
 		    " does not have printing there; canceling it",
 		    p->conf->name, id);
 		snprintf(ids, sizeof(ids), "%ld", id);
-		msg_send(fd, -1, "cancel", ids, (char *)NULL);
+		msg_send(fd, -1, proto_name(PROTO_TO_BACKEND, TB_CANCEL), ids,
+		    (char *)NULL);
 	} else
 		log_info("%s: re-attached to backend %ld", p->conf->name, pid);
 	send_scripts(p);
@@ -468,7 +479,8 @@ backend_recover(struct spoold *sd)
 	size_t k;
 	int n, i;
 
-	while ((n = queue_ids(sd, "processing", after, ids, 64)) > 0) {
+	while ((n = queue_ids(sd, job_state_name(JOB_PROCESSING), after, ids,
+	    64)) > 0) {
 		for (i = 0; i < n; i++) {
 			after = ids[i];
 			if (printer_of_job(sd, ids[i]) != NULL ||
@@ -480,7 +492,8 @@ backend_recover(struct spoold *sd)
 			    ids[i], state, sizeof(state), reason,
 			    sizeof(reason), &lines, &layer)) {
 				queue_set_progress(sd, ids[i], lines, layer);
-				if (strcmp(state, "completed") == 0)
+				if (strcmp(state,
+				    job_state_name(JOB_COMPLETED)) == 0)
 					queue_copy_done(sd, ids[i], "spoold");
 				else
 					queue_set_state(sd, ids[i], state,
@@ -491,9 +504,10 @@ backend_recover(struct spoold *sd)
 				log_warnx("job %ld was printing when spoold"
 				    " stopped, and its backend is gone;"
 				    " recorded as stopped", ids[i]);
-				queue_set_state(sd, ids[i], "stopped",
-				    "interrupted: the printer's backend was"
-				    " gone when spoold restarted", "spoold");
+				queue_set_state(sd, ids[i],
+				    job_state_name(JOB_STOPPED), "interrupted:"
+				    " the printer's backend was gone when"
+				    " spoold restarted", "spoold");
 			}
 			if (p != NULL) {
 				end_file_remove(sd, p->conf->name);
@@ -523,22 +537,126 @@ printer_responding(struct spoold *sd, struct printer *p)
 		    p->conf->name);
 	} else if (p->not_responding && p->state != PRINTER_ERROR) {
 		p->not_responding = 0;
-		queue_add_event(sd, p->job, "processing", JOB_ANSWERS_AGAIN,
+		queue_add_event(sd, p->job, job_state_name(JOB_PROCESSING),
+		    JOB_ANSWERS_AGAIN,
 		    p->conf->name);
 	}
 }
 
+/* status STATE TEXT: the printer's state, and the firmware it names. */
+static void
+printer_status(struct spoold *sd, struct printer *p, const struct msg *m)
+{
+	const char *st = msg_field(m, FB_STATUS_STATE);
+	const char *text = msg_field(m, FB_STATUS_TEXT);
+
+	if (strcmp(st, "ready") == 0) {
+		int fw = gcode_firmware_guess(text);
+
+		/* Jobs are checked for the dialect of the firmware it says
+		 * it runs (check.c). */
+		if (fw != GCODE_FW_UNKNOWN && fw != p->firmware) {
+			log_info("%s: the firmware is %s: jobs are checked for"
+			    " its dialect%s", p->conf->name,
+			    gcode_firmware_title(fw),
+			    p->conf->check.firmware != GCODE_FW_UNKNOWN ?
+			    " unless firmware= says otherwise" : "");
+			p->firmware = fw;
+		}
+		if (p->state != PRINTER_READY)
+			log_info("%s: the printer is ready%s%s",
+			    p->conf->name, p->d.awaiting_clear &&
+			    !p->conf->clears_bed && p->job == 0 ?
+			    "; its bed waits to be cleared" : "",
+			    p->d.enabled ? "" : "; disabled");
+		p->state = PRINTER_READY;
+	} else if (strcmp(st, "connecting") == 0)
+		p->state = PRINTER_CONNECTING;
+	else if (strcmp(st, "busy") == 0)
+		p->state = PRINTER_BUSY;
+	else
+		p->state = PRINTER_ERROR;
+	snprintf(p->message, sizeof(p->message), "%s", text);
+	printer_responding(sd, p);
+	if (p->state == PRINTER_READY)
+		sched_kick(sd);
+}
+
+/* progress ID LINES LAYER BYTES [Z] of the job printing. */
+static void
+printer_progress(struct spoold *sd, struct printer *p, long id,
+    const struct msg *m)
+{
+	const char *z = msg_field(m, FB_PROGRESS_Z);
+	char arg[96];
+	long v;
+
+	if (parse_long(msg_field(m, FB_PROGRESS_LINES), 0, 2000000000L,
+	    &v) == 0)
+		p->lines_done = v;
+	if (parse_long(msg_field(m, FB_PROGRESS_BYTES), 0, LONG_MAX,
+	    &v) == 0) {
+		struct job_event jev = {
+			.job = id, .name = proto_filter_name(FEV_PROGRESS),
+			.printer = p, .done = v, .size = p->job_size,
+		};
+
+		p->bytes_done = v;
+		jobev_post(sd, &jev);
+	}
+	if (parse_long(msg_field(m, FB_PROGRESS_LAYER), 0, 2000000000L,
+	    &v) == 0 && v != p->layer) {
+		/* Each new layer is recorded: where a job stopped is known
+		 * to the layer whatever happens next.  The event's
+		 * argument is what follows "layer" in the filter's line. */
+		p->layer = v;
+		queue_set_progress(sd, id, p->lines_done, p->layer);
+		snprintf(arg, sizeof(arg), "%ld z=%s", v, z[0] ? z : "0");
+		post(sd, p, id, proto_filter_name(FEV_LAYER), arg);
+	}
+}
+
+/* end ID STATE REASON: how the job printing ended. */
+static void
+printer_end(struct spoold *sd, struct printer *p, long id,
+    const struct msg *m)
+{
+	const char *word = msg_field(m, FB_END_STATE);
+	const char *reason = msg_field(m, FB_END_REASON);
+	enum job_state st;
+
+	if (job_state_parse(word, &st) < 0)
+		st = JOB_NSTATES;
+	if (st == JOB_PENDING && id == p->job) {
+		/* The backend could not start it: try later. */
+		p->job = 0;
+		queue_set_state(sd, id, job_state_name(JOB_PENDING), reason,
+		    p->conf->name);
+		return;
+	}
+	if (st == JOB_NSTATES || !job_state_is_at_rest(st)) {
+		log_warnx("%s-%ld: backend reported unknown state '%s'",
+		    p->conf->name, id, word);
+		st = JOB_ABORTED;
+	}
+	printer_job_end(sd, p, id, job_state_name(st), reason);
+	sched_kick(sd);
+}
+
+/* A message from the backend, its name and arity checked by proto.h:
+ * one it does not know, or short of an argument, is logged with the
+ * reason and ignored. */
 static void
 printer_message(struct spoold *sd, struct printer *p)
 {
 	struct msg m;
-	const char *verb;
-	long id, v;
-	int r;
+	char why[256];
+	long id;
+	int r, fb;
 
 	r = msg_recv(p->sock, &m);
 	if (r < 0 && errno == EBADMSG) {
-		log_warnx("%s: malformed message from the backend",
+		log_warnx("%s: malformed message from the backend; ignored",
 		    p->conf->name);
 		return;
 	}
@@ -550,162 +668,91 @@ printer_message(struct spoold *sd, struct printer *p)
 	}
 	if (m.fd >= 0)
 		close(m.fd);
-	verb = msg_field(&m, 0);
-	if (strcmp(verb, "status") == 0) {
-		const char *st = msg_field(&m, 1);
-
-		if (strcmp(st, "ready") == 0) {
-			int fw = gcode_firmware_guess(msg_field(&m, 2));
-
-			/* Jobs are checked for the dialect of the firmware
-			 * it says it runs (check.c). */
-			if (fw != GCODE_FW_UNKNOWN && fw != p->firmware) {
-				log_info("%s: the firmware is %s: jobs are"
-				    " checked for its dialect%s", p->conf->name,
-				    gcode_firmware_title(fw),
-				    p->conf->check.firmware != GCODE_FW_UNKNOWN ?
-				    " unless firmware= says otherwise" : "");
-				p->firmware = fw;
-			}
-			if (p->state != PRINTER_READY)
-				log_info("%s: the printer is ready%s%s",
-				    p->conf->name, p->d.awaiting_clear &&
-				    !p->conf->clears_bed && p->job == 0 ?
-				    "; its bed waits to be cleared" : "",
-				    p->d.enabled ? "" : "; disabled");
-			p->state = PRINTER_READY;
-		}
-		else if (strcmp(st, "connecting") == 0)
-			p->state = PRINTER_CONNECTING;
-		else if (strcmp(st, "busy") == 0)
-			p->state = PRINTER_BUSY;
-		else
-			p->state = PRINTER_ERROR;
-		snprintf(p->message, sizeof(p->message), "%s",
-		    msg_field(&m, 2));
-		printer_responding(sd, p);
-		if (p->state == PRINTER_READY)
-			sched_kick(sd);
+	if ((fb = proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why))) < 0) {
+		log_warnx("%s: %s; ignored", p->conf->name, why);
 		return;
 	}
-	if (strcmp(verb, "temps") == 0) {
-		snprintf(p->temps, sizeof(p->temps), "%s", msg_field(&m, 1));
+	switch (fb) {
+	case FB_STATUS:
+		printer_status(sd, p, &m);
 		return;
-	}
-	if (strcmp(verb, "park") == 0) {
-		/* Parked at a layer change: the filters take their frame
-		 * and say UNPARK (the backend unparks by itself after
-		 * park_timeout). */
-		char ev[64];
-
-		if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) == 0 &&
-		    id == p->job) {
-			snprintf(ev, sizeof(ev), "%s", msg_field(&m, 2));
-			post(sd, p, id, "parked", ev);
-		}
+	case FB_TEMPS:
+		snprintf(p->temps, sizeof(p->temps), "%s",
+		    msg_field(&m, FB_TEMPS_REPORT));
 		return;
-	}
-	if (strcmp(verb, "heaters") == 0) {
+	case FB_HEATERS:
 		log_info("%s: the heaters are %s: %s", p->conf->name,
-		    msg_field(&m, 1), msg_field(&m, 2));
+		    msg_field(&m, FB_HEATERS_HOW),
+		    msg_field(&m, FB_HEATERS_WHY));
 		return;
-	}
-	if (strcmp(verb, "manual") == 0) {
+	case FB_MANUAL: {
 		struct job_event ev = {
 			.name = "manual", .printer = p,
-			.ok = strcmp(msg_field(&m, 1), "done") == 0,
-			.reason = msg_field(&m, 2),
+			.ok = strcmp(msg_field(&m, FB_MANUAL_HOW), "done") == 0,
+			.reason = msg_field(&m, FB_MANUAL_TEXT),
 		};
 
 		jobev_post(sd, &ev);
 		return;
 	}
-	if (parse_long(msg_field(&m, 1), 1, 2000000000L, &id) < 0) {
-		log_warnx("%s: message '%s' without a job id", p->conf->name,
-		    verb);
+	case FB_HELLO:
+		/* Only the first message of a backend re-attached to. */
+		log_warnx("%s: a hello from the backend mid-conversation;"
+		    " ignored", p->conf->name);
+		return;
+	default:
+		break;
+	}
+	/* The rest are about a job: ID first. */
+	if (parse_long(msg_field(&m, FB_ID), 1, 2000000000L, &id) < 0) {
+		log_warnx("%s: %s: the job id '%s' is not a number; ignored",
+		    p->conf->name, proto_name(PROTO_FROM_BACKEND, fb),
+		    msg_field(&m, FB_ID));
 		return;
 	}
-	if (strcmp(verb, "progress") == 0) {
-		if (id == p->job &&
-		    parse_long(msg_field(&m, 2), 0, 2000000000L, &v) == 0)
-			p->lines_done = v;
-		if (id == p->job &&
-		    parse_long(msg_field(&m, 4), 0, LONG_MAX, &v) == 0) {
-			struct job_event ev = {
-				.job = id, .name = "progress", .printer = p,
-				.done = v, .size = p->job_size,
-			};
-
-			p->bytes_done = v;
-			jobev_post(sd, &ev);
-		}
-		if (id == p->job &&
-		    parse_long(msg_field(&m, 3), 0, 2000000000L, &v) == 0 &&
-		    v != p->layer) {
-			char ev[96];
-
-			/* Each new layer is recorded: where a job stopped is
-			 * known to the layer whatever happens next. */
-			p->layer = v;
-			queue_set_progress(sd, id, p->lines_done, p->layer);
-			snprintf(ev, sizeof(ev), "%ld z=%s", v,
-			    msg_field(&m, 5)[0] ? msg_field(&m, 5) : "0");
-			post(sd, p, id, "layer", ev);
-		}
+	if (fb == FB_END) {
+		printer_end(sd, p, id, &m);
 		return;
 	}
-	if (strcmp(verb, "complaint") == 0) {
-		/* The firmware complained of a command of the job: an
-		 * event of the job, counted, and heard by filters and
-		 * notify. */
-		if (id != p->job)
-			return;
-		queue_set_attr(sd, id, "printer.complaints", msg_field(&m, 2));
-		queue_set_attr(sd, id, "printer.complaint", msg_field(&m, 3));
-		queue_add_event(sd, id, "complaint", msg_field(&m, 3),
-		    p->conf->name);
+	if (id != p->job)
+		return;		/* of a job no longer followed */
+	switch (fb) {
+	case FB_PARK:
+		/* Parked at a layer change: the filters take their frame
+		 * and say UNPARK (the backend unparks by itself after
+		 * park_timeout). */
+		post(sd, p, id, proto_filter_name(FEV_PARKED),
+		    msg_field(&m, FB_PARK_LAYER));
 		return;
-	}
-	if (strcmp(verb, "attr") == 0) {
+	case FB_PROGRESS:
+		printer_progress(sd, p, id, &m);
+		return;
+	case FB_COMPLAINT:
+		/* The firmware complained of a command of the job: an event
+		 * of the job, counted, and heard by filters and notify. */
+		queue_set_attr(sd, id, "printer.complaints",
+		    msg_field(&m, FB_COMPLAINT_COUNT));
+		queue_set_attr(sd, id, "printer.complaint",
+		    msg_field(&m, FB_COMPLAINT_TEXT));
+		queue_add_event(sd, id, "complaint",
+		    msg_field(&m, FB_COMPLAINT_TEXT), p->conf->name);
+		return;
+	case FB_ATTR:
 		/* The link's figures (link.resends, link.faults, ...): kept
 		 * with the job, shown by gqueue -l. */
-		if (id == p->job && strncmp(msg_field(&m, 2), "link.", 5) == 0)
-			queue_set_attr(sd, id, msg_field(&m, 2),
-			    msg_field(&m, 3));
+		if (strncmp(msg_field(&m, FB_ATTR_NAME), "link.", 5) == 0)
+			queue_set_attr(sd, id, msg_field(&m, FB_ATTR_NAME),
+			    msg_field(&m, FB_ATTR_VALUE));
 		return;
-	}
-	if (strcmp(verb, "job") == 0) {
+	case FB_JOB:
 		/* printing, pausing, paused, canceling: the job's activity,
 		 * which its state (processing) does not show. */
-		if (id != p->job)
-			return;
 		snprintf(p->activity, sizeof(p->activity), "%s",
-		    msg_field(&m, 2));
-		queue_add_event(sd, id, p->activity, msg_field(&m, 3),
-		    p->conf->name);
+		    msg_field(&m, FB_JOB_ACTIVITY));
+		queue_add_event(sd, id, p->activity,
+		    msg_field(&m, FB_JOB_REASON), p->conf->name);
 		return;
 	}
-	if (strcmp(verb, "end") == 0) {
-		const char *state = msg_field(&m, 2);
-
-		if (strcmp(state, "pending") == 0 && id == p->job) {
-			/* The backend could not start it: try later. */
-			p->job = 0;
-			queue_set_state(sd, id, "pending", msg_field(&m, 3),
-			    p->conf->name);
-			return;
-		}
-		if (!job_state_final(state) && strcmp(state, "stopped") != 0) {
-			log_warnx("%s-%ld: backend reported unknown state"
-			    " '%s'", p->conf->name, id, state);
-			state = "aborted";
-		}
-		printer_job_end(sd, p, id, state, msg_field(&m, 3));
-		sched_kick(sd);
-		return;
-	}
-	log_warnx("%s: unknown message '%s' from the backend", p->conf->name,
-	    verb);
 }
 
 void
@@ -743,7 +790,8 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	char ids[32];
 
 	snprintf(ids, sizeof(ids), "%ld", id);
-	if (msg_send(p->sock, fd, "print", ids, between, (char *)NULL) < 0) {
+	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_PRINT), ids,
+	    between, (char *)NULL) < 0) {
 		log_warn("%s-%ld: cannot hand the job to the backend",
 		    p->conf->name, id);
 		return -1;
@@ -772,7 +820,7 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	char ids[32], ls[32], lines[32], *path, reason[64];
 	int fd;
 
-	if (strcmp(j->state, "stopped") != 0) {
+	if (strcmp(j->state, job_state_name(JOB_STOPPED)) != 0) {
 		snprintf(why, whysz, "%s-%ld is %s; only a stopped job can be"
 		    " resumed from a layer", j->printer, j->id, j->state);
 		return -1;
@@ -798,7 +846,8 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 		return -1;
 	}
 	snprintf(reason, sizeof(reason), "resumed from layer %ld", layer);
-	if (queue_set_state(sd, j->id, "processing", reason, who) < 0) {
+	if (queue_set_state(sd, j->id, job_state_name(JOB_PROCESSING), reason,
+	    who) < 0) {
 		close(fd);
 		snprintf(why, whysz, "%s-%ld: cannot record it", j->printer,
 		    j->id);
@@ -807,10 +856,11 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	snprintf(ids, sizeof(ids), "%ld", j->id);
 	snprintf(ls, sizeof(ls), "%ld", layer);
 	snprintf(lines, sizeof(lines), "%ld", j->lines_done);
-	if (msg_send(p->sock, fd, "print", ids, "resume", ls, lines,
-	    (char *)NULL) < 0) {
+	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_PRINT), ids,
+	    "resume", ls, lines, (char *)NULL) < 0) {
 		close(fd);
-		queue_set_state(sd, j->id, "stopped", "interrupted: the"
+		queue_set_state(sd, j->id, job_state_name(JOB_STOPPED),
+		    "interrupted: the"
 		    " backend could not be reached to resume", "spoold");
 		snprintf(why, whysz, "%s: cannot reach its backend", name);
 		return -1;
@@ -839,7 +889,8 @@ printer_unpark(struct spoold *sd, long id)
 	if (p == NULL || p->sock < 0)
 		return;
 	snprintf(ids, sizeof(ids), "%ld", id);
-	msg_send(p->sock, -1, "unpark", ids, (char *)NULL);
+	msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, TB_UNPARK), ids,
+	    (char *)NULL);
 }
 
 int
@@ -852,9 +903,11 @@ printer_cancel(struct spoold *sd, long id)
 		return 0;
 	snprintf(ids, sizeof(ids), "%ld", id);
 	if (p->sock >= 0 &&
-	    msg_send(p->sock, -1, "cancel", ids, (char *)NULL) == 0)
+	    msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, TB_CANCEL), ids,
+	    (char *)NULL) == 0)
 		return 1;	/* the backend reports the end */
-	printer_job_end(sd, p, id, "canceled", "canceled by request");
+	printer_job_end(sd, p, id, job_state_name(JOB_CANCELED),
+	    "canceled by request");
 	return 1;
 }
 
@@ -865,30 +918,37 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
     char *why, size_t whysz)
 {
 	char ids[32];
+	int tb = proto_lookup(PROTO_TO_BACKEND, verb);
 
 	(void)sd;
+	if (tb != TB_PAUSE && tb != TB_RESUME && tb != TB_ESTOP) {
+		snprintf(why, whysz, "%s: '%s' is not for a printer's backend",
+		    p->conf->name, verb);
+		return -1;
+	}
 	if (p->sock < 0) {
 		snprintf(why, whysz, "%s: the printer's backend is not"
 		    " running", p->conf->name);
 		return -1;
 	}
-	if (strcmp(verb, "estop") != 0 && p->job == 0) {
+	if (tb != TB_ESTOP && p->job == 0) {
 		snprintf(why, whysz, "%s: no job is printing", p->conf->name);
 		return -1;
 	}
-	if (strcmp(verb, "pause") == 0 && strcmp(p->activity, "printing") &&
+	if (tb == TB_PAUSE && strcmp(p->activity, "printing") &&
 	    p->activity[0] != '\0') {
 		snprintf(why, whysz, "%s-%ld is %s", p->conf->name, p->job,
 		    p->activity);
 		return -1;
 	}
-	if (strcmp(verb, "resume") == 0 && strcmp(p->activity, "paused")) {
+	if (tb == TB_RESUME && strcmp(p->activity, "paused")) {
 		snprintf(why, whysz, "%s-%ld is not paused", p->conf->name,
 		    p->job);
 		return -1;
 	}
 	snprintf(ids, sizeof(ids), "%ld", p->job);
-	if (msg_send(p->sock, -1, verb, ids, (char *)NULL) < 0) {
+	if (msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, tb), ids,
+	    (char *)NULL) < 0) {
 		snprintf(why, whysz, "%s: cannot reach the printer's backend:"
 		    " %s", p->conf->name, strerror(errno));
 		return -1;

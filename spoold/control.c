@@ -1319,8 +1319,8 @@ control_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 	(void)arg;
 	if (ev->job == 0 && strcmp(ev->name, "manual") == 0)
 		control_manual_done(sd, ev->printer, ev->ok, ev->reason);
-	else if (ev->row && (job_state_final(ev->name) ||
-	    strcmp(ev->name, "stopped") == 0 || (strcmp(ev->name, "held") == 0 &&
+	else if (ev->row && (job_state_word_at_rest(ev->name) ||
+	    (strcmp(ev->name, "held") == 0 &&
 	    ev->who != NULL && strcmp(ev->who, "spoold") == 0)))
 		control_job_ended(sd, ev->job);
 }

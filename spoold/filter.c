@@ -496,11 +496,16 @@ filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 	if (ev->row) {
 		/* The rows of the job's history a filter hears. */
 		if (strcmp(ev->name, "paused") == 0)
-			filter_event(sd, ev->job, "paused");
+			filter_event(sd, ev->job,
+			    proto_filter_name(FEV_PAUSED));
 		else if (strcmp(ev->name, "printing") == 0)
-			filter_event(sd, ev->job, "resumed");
-		else if (strcmp(ev->name, "complaint") == 0 ||
-		    strcmp(ev->name, "not-responding") == 0) {
+			filter_event(sd, ev->job,
+			    proto_filter_name(FEV_RESUMED));
+		else if (strcmp(ev->name, "complaint") == 0) {
+			if (proto_filter_line(line, sizeof(line),
+			    FEV_COMPLAINT, ev->reason) >= 0)
+				filter_event(sd, ev->job, line);
+		} else if (strcmp(ev->name, "not-responding") == 0) {
 			snprintf(line, sizeof(line), "%s %s", ev->name,
 			    ev->reason ? ev->reason : "");
 			filter_event(sd, ev->job, line);
@@ -518,7 +523,8 @@ filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 		filter_progress(sd, ev->job, ev->done, ev->size);
 	else if (strcmp(ev->name, "layer") == 0 ||
 	    strcmp(ev->name, "parked") == 0) {
-		snprintf(line, sizeof(line), "%s %s", ev->name, ev->reason);
-		filter_event(sd, ev->job, line);
+		if (proto_filter_line(line, sizeof(line), ev->name[0] == 'l' ?
+		    FEV_LAYER : FEV_PARKED, ev->reason) >= 0)
+			filter_event(sd, ev->job, line);
 	}
 }

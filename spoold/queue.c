@@ -27,18 +27,12 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "jobstate.h"
 #include "log.h"
 #include "spoold.h"
 #include "util.h"
 
 extern const char *const gspool_migrations[];
-
-int
-job_state_final(const char *state)
-{
-	return strcmp(state, "completed") == 0 ||
-	    strcmp(state, "canceled") == 0 || strcmp(state, "aborted") == 0;
-}
 
 /* The rows of job events written in the transaction under way, posted
  * to the listeners (jobev.c) once it commits, forgotten if it rolls
@@ -327,7 +321,7 @@ queue_set_state(struct spoold *sd, long id, const char *state,
 {
 	if (job_update(sd, id, "UPDATE job SET state = ?4, reason = ?2,"
 	    " started = CASE WHEN ?4 = 'processing' THEN ?3 ELSE started END,"
-	    " finished = CASE WHEN ?4 IN ('completed', 'canceled', 'aborted')"
+	    " finished = CASE WHEN ?4 IN " JOB_STATES_FINAL_SQL
 	    " THEN ?3 ELSE finished END WHERE id = ?1", state, reason, who,
 	    reason, (long long)time(NULL)) < 0) {
 		log_warnx("queue: job %ld: cannot set state %s", id, state);
@@ -371,7 +365,7 @@ queue_count_user(struct spoold *sd, const char *owner)
 	long n = -1;
 
 	st = db_prepare(sd, "SELECT count(*) FROM job WHERE owner = ? AND"
-	    " state IN ('pending', 'held', 'processing', 'stopped')");
+	    " state IN " JOB_STATES_OPEN_SQL);
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
@@ -696,8 +690,8 @@ queue_expire(struct spoold *sd, long long now, int max)
 	if (max > 256)
 		max = 256;
 	st = db_prepare(sd, "SELECT id FROM job WHERE finished IS NOT NULL"
-	    " AND finished <= ? AND files_removed = 0 AND state IN"
-	    " ('completed', 'canceled', 'aborted') LIMIT ?");
+	    " AND finished <= ? AND files_removed = 0 AND state IN "
+	    JOB_STATES_FINAL_SQL " LIMIT ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, now - sd->conf.keep_files);
@@ -730,8 +724,8 @@ queue_expire(struct spoold *sd, long long now, int max)
 
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE job IN"
 		    " (SELECT id FROM job WHERE finished <= ?1 AND"
-		    " files_removed = 1 AND state IN ('completed', 'canceled',"
-		    " 'aborted') LIMIT ?2)", tables[i]);
+		    " files_removed = 1 AND state IN " JOB_STATES_FINAL_SQL
+		    " LIMIT ?2)", tables[i]);
 		st = db_prepare(sd, sql);
 		if (st == NULL)
 			continue;
@@ -741,8 +735,8 @@ queue_expire(struct spoold *sd, long long now, int max)
 		sqlite3_finalize(st);
 	}
 	st = db_prepare(sd, "DELETE FROM job WHERE id IN (SELECT id FROM job"
-	    " WHERE finished <= ?1 AND files_removed = 1 AND state IN"
-	    " ('completed', 'canceled', 'aborted') LIMIT ?2)");
+	    " WHERE finished <= ?1 AND files_removed = 1 AND state IN "
+	    JOB_STATES_FINAL_SQL " LIMIT ?2)");
 	if (st != NULL) {
 		sqlite3_bind_int64(st, 1, now - sd->conf.keep_jobs);
 		sqlite3_bind_int(st, 2, max);
@@ -911,10 +905,10 @@ queue_list(struct spoold *sd, const char *printer, int history,
 	sqlite3_stmt *st;
 
 	st = db_prepare(sd, history ? "SELECT " JOB_COLUMNS " FROM job"
-	    " WHERE state IN ('completed', 'canceled', 'aborted') AND (?1 ="
+	    " WHERE state IN " JOB_STATES_FINAL_SQL " AND (?1 ="
 	    " '' OR printer = ?1 OR ran_on = ?1) ORDER BY finished DESC, id"
-	    " DESC" : "SELECT " JOB_COLUMNS " FROM job WHERE state IN"
-	    " ('processing', 'stopped', 'pending', 'held') AND (?1 = '' OR"
+	    " DESC" : "SELECT " JOB_COLUMNS " FROM job WHERE state IN "
+	    JOB_STATES_OPEN_SQL " AND (?1 = '' OR"
 	    " printer = ?1 OR ran_on = ?1) ORDER BY CASE state WHEN"
 	    " 'processing' THEN 0 WHEN 'stopped' THEN 1 ELSE 2 END, priority"
 	    " DESC, seq, id");

@@ -239,10 +239,6 @@ struct ingest {
 	size_t		 len;
 };
 
-
-/* Job states that end a job: nothing more happens to it. */
-int	job_state_final(const char *state);
-
 /* check.c */
 struct analyse_policy;
 void	check_init(struct spoold *);

@@ -183,6 +183,22 @@ printf '[spool]\nbackend_dir = %s/none\n[printer mk3]\ndevice = %s/tty0\n' "$T" 
 "$SPOOLD" -n -c "$T/nobackend.conf" > "$T/out" 2>&1 && fail "a missing backend passed"
 grep -q "nobackend.conf:4: device: its backend $T/none/serial: No such file or directory" "$T/out" ||
 	fail "spoold -n said: $(cat "$T/out")"
+# A scheme is its backend's name: one that no backend serves is
+# unknown, at its device's line; one that a backend serves is its own.
+printf '[spool]\nbackend_dir = %s/backends\n[printer mk3]\ndescription = x\ndevice = frob://host/x\n' "$BIN" > "$T/scheme.conf"
+"$SPOOLD" -n -c "$T/scheme.conf" > "$T/out" 2>&1 && fail "an unknown scheme passed"
+grep -q "scheme.conf:5: device: 'frob://host/x': unknown scheme 'frob': no backend $BIN/backends/frob: No such file or directory" "$T/out" ||
+	fail "spoold -n said: $(cat "$T/out")"
+mkdir -p "$T/frobdir"
+printf '#!/bin/sh\n' > "$T/frobdir/frob"
+chmod +x "$T/frobdir/frob"
+sed -i "s|^backend_dir = .*|backend_dir = $T/frobdir|" "$T/scheme.conf"
+"$SPOOLD" -n -c "$T/scheme.conf" > "$T/out" 2>&1 || fail "a scheme with a backend failed: $(cat "$T/out")"
+for bad in 'Frob://x' 'fr_ob://x' 'tcp:127.0.0.1:1'; do
+	printf '[spool]\nbackend_dir = %s/backends\n[printer mk3]\ndevice = %s\n' "$BIN" "$bad" > "$T/scheme.conf"
+	"$SPOOLD" -n -c "$T/scheme.conf" > "$T/out" 2>&1 && fail "device $bad passed"
+	grep -q "scheme.conf:4: device: '$bad'" "$T/out" || fail "device $bad: $(cat "$T/out")"
+done
 
 # The commands report a broken configuration too, in what they read
 # ([spool] directory; not the unknown key of line 3, spoold's to report).

@@ -7,7 +7,9 @@
 # through it and completes.  Then a stand-in that claims a protocol
 # newer than spoold's, printing a job: spoold says exactly why it cannot
 # follow it, in its log and as the job's reason (recorded stopped: no
-# one follows it now), and talks to it no further.
+# one follows it now), and talks to it no further.  A message spoold
+# does not know, or one short of an argument, is logged with the
+# reason and ignored: the backend is followed as before.
 . "$top_srcdir/tests/integration/lib.sh"
 PY=/usr/bin/python3
 "$PY" -c 'import socket; socket.recv_fds' 2>/dev/null ||
@@ -36,6 +38,8 @@ if version:
     hello.append(version)
 c.send("\t".join(hello).encode())
 try:
+    c.send(b"frobnicate\tx")
+    c.send(b"progress\t1")
     c.send(b"status\tready\tMarlin stand-in")
 except BrokenPipeError:
     pass			# spoold would not follow it
@@ -73,6 +77,10 @@ grep -q "mk3: its backend $STANDIN_PID speaks protocol version 1 (a hello withou
     "$T/spoold.log" || fail "the version is not logged"
 grep -q "cannot re-attach" "$T/spoold.log" && fail "spoold refused the stand-in"
 "$WAITFOR" contains "$T/spoold.log" "mk3: the printer is ready" || fail "mk3 is not ready"
+grep -q "mk3: unknown message from a backend 'frobnicate'; ignored" "$T/spoold.log" ||
+	fail "an unknown message is not logged"
+grep -q "mk3: progress: LINES is missing (progress ID LINES LAYER BYTES \[Z\]); ignored" "$T/spoold.log" ||
+	fail "a short message is not logged"
 out=$("$GPC" status mk3) || fail "gpc status: exit $?"
 [ "$out" = "mk3: ready (Marlin stand-in)" ] || fail "gpc status: $out"
 id=$(submit "$CUBE")

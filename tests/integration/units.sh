@@ -52,6 +52,10 @@ verify "a drop-in for serial ports"
 gen '[printer a]' 'device = tcp://192.0.2.1:2000'
 has PrivateNetwork=no; has 'RestrictAddressFamilies=AF_INET AF_INET6'
 hasnt DeviceAllow; hasnt PrivateTmp
+# Another backend's scheme is a network printer too (gspool-backend(7)).
+gen '[printer a]' 'device = moonraker://192.0.2.1:7125'
+has PrivateNetwork=no; has '# The network, for: moonraker'
+hasnt DeviceAllow; hasnt char-pts
 gen '[spool]' 'notify = /usr/local/bin/push' '[printer a]' 'device = /dev/ttyACM0'
 has PrivateNetwork=no; hasnt DeviceAllow
 gen '[printer a]' 'device = /dev/ttyACM0' 'camera = http://cam.local/snapshot'
