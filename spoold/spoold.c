@@ -197,7 +197,6 @@ main(int argc, char *argv[])
 	struct spoold sd;
 	const char *file = NULL;
 	int ch, check = 0, debug = 0, verbose = 0, nerr;
-	size_t i;
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
