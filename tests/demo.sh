@@ -1,6 +1,7 @@
 #!/bin/sh
 # make demo: one job printed end to end on the virtual printer, in a
-# temporary directory that is removed afterwards.
+# temporary directory that is removed afterwards.  Headings are bold on a
+# terminal and plain text otherwise (a log, a pipe): no escape codes.
 #   demo.sh BUILDDIR SRCDIR
 set -eu
 B=$1 S=$2
@@ -19,7 +20,12 @@ cleanup() {
 	exit $rc
 }
 trap cleanup EXIT
-say() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+if [ -t 1 ]; then
+	BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m')
+else
+	BOLD= PLAIN=
+fi
+say() { printf '\n%s%s%s\n' "$BOLD" "$*" "$PLAIN"; }
 run() {
 	cmd=$1
 	shift
@@ -62,6 +68,8 @@ job=${job%% *}
 say "4. The queue while it prints"
 "$B/tests/integration/waitfor" lines "$T/printer.log" 200
 run "$B/lpr-tools/gqueue"
+echo "gpc status: the printer's state, its job and its temperatures (actual /target):"
+run "$B/lpr-tools/gpc" status
 
 say "5. Wait for the end"
 run "$B/lpr-tools/gqueue" -w "$job"
@@ -77,5 +85,12 @@ else
 	diff "$T/commands" "$T/executed" | head >&2
 	exit 1
 fi
+
+say "7. Clear the bed"
+echo "After a job the printer waits for the bed to be cleared; gpc ready says it is:"
+run "$B/lpr-tools/gpc" status mk3
+run "$B/lpr-tools/gpc" ready mk3
+run "$B/lpr-tools/gpc" status mk3
+
 say "The spooler's log"
 cat "$T/spoold.log"
