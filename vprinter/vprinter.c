@@ -158,7 +158,7 @@ struct vp {
 	unsigned long	 rx_overflows;	/* times bytes began to be lost */
 	int		 rx_full;	/* losing bytes now */
 	unsigned long	 damaged_in, damaged_out;
-	int		 stats_dirty;	/* a fault counter changed */
+	int		 stats_dirty;	/* a fault counter or a target changed */
 	int		 cut;		/* the next line is a cut line's rest */
 	unsigned long	 tails_run;	/* such rests run as commands */
 	unsigned int	 seed;
@@ -358,6 +358,15 @@ vp_ok(struct vp *vp, long n)
 		vp_say(vp, "ok");
 }
 
+/* The summary shows a heater's target from the moment it changes. */
+static void
+vp_set_target(struct vp *vp, double *target, double v)
+{
+	if (*target != v)
+		vp->stats_dirty = 1;
+	*target = v;
+}
+
 static void
 vp_reset_state(struct vp *vp)
 {
@@ -374,10 +383,14 @@ vp_reset_state(struct vp *vp)
 	vp->autoreport = 0;
 }
 
+/* A reset, as a board boots: Marlin starts with every heater's target
+ * at 0, whatever it was heating to before. */
 static void
 vp_boot(struct vp *vp)
 {
 	vp_reset_state(vp);
+	vp_set_target(vp, &vp->hotend_target, 0);
+	vp_set_target(vp, &vp->bed_target, 0);
 	vp_say(vp, "start");
 	vp_say(vp, "echo:%s", vp->o.firmware);
 	vp_say(vp, "echo: Last Updated: 2024-01-01 | Author: (gspool virtual printer)");
@@ -627,12 +640,12 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 		case 104: case 109:
 			if (gcode_word(c->text, 'S', &v) ||
 			    gcode_word(c->text, 'R', &v))
-				vp->hotend_target = v;
+				vp_set_target(vp, &vp->hotend_target, v);
 			return code == 109 ? BUSY_HEAT : BUSY_NONE;
 		case 140: case 190:
 			if (gcode_word(c->text, 'S', &v) ||
 			    gcode_word(c->text, 'R', &v))
-				vp->bed_target = v;
+				vp_set_target(vp, &vp->bed_target, v);
 			return code == 190 ? BUSY_HEAT : BUSY_NONE;
 		case 400:
 			vp->busy_until = 0;
@@ -1489,9 +1502,11 @@ main(int argc, char *argv[])
 		plan_retire(vp, now);
 		vp_execute(vp, now);
 		vp_timers(vp, now);
-		vp_wire_out(vp, now);
+		/* What a reply shows is in the summary before the reply
+		 * leaves: a test that has it may read the summary. */
 		if (vp->stats_dirty)
 			write_summary(vp, summary);
+		vp_wire_out(vp, now);
 		if (vp->o.hangup_after > 0 &&
 		    vp->executed >= vp->o.hangup_after) {
 			/* The cable is pulled: the port goes away, and

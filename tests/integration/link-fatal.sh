@@ -3,6 +3,7 @@
 # printer goes silent, the cable is pulled.  The job ends aborted (or
 # stopped, for a lost port) with the reason, no line of it is sent
 # after the fault, and the printer takes the next job once it is back.
+# A reset leaves the heaters' targets at 0.
 . "$top_srcdir/tests/integration/lib.sh"
 
 case_run() {	# name end-state reason-pattern vprinter-options...
@@ -41,6 +42,11 @@ teardown_case() {
 }
 
 case_run reset aborted 'the printer restarted' --reset-at 500
+# The cube heats the hotend and the bed; a reset zeroes their targets,
+# as Marlin's boot does, and the summary has it before the "start" that
+# aborted the job left the printer.
+grep -q '"hotend_target":0.0,"bed_target":0.0' "$T/vprinter.log.json" ||
+	fail "reset: the targets after the reset: $(cat "$T/vprinter.log.json")"
 next_job_prints reset
 teardown_case reset
 
