@@ -163,7 +163,8 @@ void	attach_close(struct backend *b);
 void	attach_accept(struct backend *b);
 
 /* job.c: the job state machine. */
-void	own_usage(double *user, double *sys, long *waits, long *preempted);
+void	own_usage(double *user, double *sys, long *waits, long *preempted,
+	    long *maxrss);
 void	job_stats(struct backend *b);
 void	job_end(struct backend *b, const char *state, const char *reason);
 void	job_acked(struct backend *b, long acked);

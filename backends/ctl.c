@@ -240,7 +240,7 @@ handle_ctl(struct backend *b)
 		b->job.faults0 = b->link.faults;
 		b->job.lost_oks0 = b->link.lost_oks;
 		own_usage(&b->job.user0, &b->job.sys0, &b->job.waits0,
-		    &b->job.preempted0);
+		    &b->job.preempted0, NULL);
 		b->job.buf = xmalloc(JOB_BUFSZ);
 		gcode_lexer_init(&b->job.lx, NULL);
 		gstate_init(&b->job.gs);

@@ -42,9 +42,11 @@
 #include "backend.h"
 
 /* The backend's own CPU time so far, user and system, and its context
- * switches: waits (for the printer, for spoold) and preemptions. */
+ * switches: waits (for the printer, for spoold) and preemptions; its
+ * peak memory too where maxrss is not NULL. */
 void
-own_usage(double *user, double *sys, long *waits, long *preempted)
+own_usage(double *user, double *sys, long *waits, long *preempted,
+    long *maxrss)
 {
 	struct rusage ru;
 
@@ -53,6 +55,8 @@ own_usage(double *user, double *sys, long *waits, long *preempted)
 	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 	*waits = ru.ru_nvcsw;
 	*preempted = ru.ru_nivcsw;
+	if (maxrss != NULL)
+		*maxrss = ru.ru_maxrss;
 }
 
 /* One line of figures per job, the job's alone: what the benchmarks
@@ -60,17 +64,15 @@ own_usage(double *user, double *sys, long *waits, long *preempted)
 void
 job_stats(struct backend *b)
 {
-	struct rusage ru;
 	double secs = (double)(monotonic_ms() - b->job.started) / 1000.0;
 	double user, sys;
-	long waits, preempted;
+	long waits, preempted, maxrss;
 
-	own_usage(&user, &sys, &waits, &preempted);
+	own_usage(&user, &sys, &waits, &preempted, &maxrss);
 	user -= b->job.user0;
 	sys -= b->job.sys0;
 	waits -= b->job.waits0;
 	preempted -= b->job.preempted0;
-	getrusage(RUSAGE_SELF, &ru);
 	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
 	    " faults=%lu lost_oks=%lu timeouts=%lu rtt_ms=%ld cpu_s=%.3f"
 	    " user_s=%.3f switches=%ld preempted=%ld max_rss_kib=%ld",
@@ -80,7 +82,7 @@ job_stats(struct backend *b)
 	    b->link.faults - b->job.faults0,
 	    b->link.lost_oks - b->job.lost_oks0,
 	    b->link.timeout_count - b->job.timeouts0, b->link.rtt_ms,
-	    user + sys, user, waits + preempted, preempted, ru.ru_maxrss);
+	    user + sys, user, waits + preempted, preempted, maxrss);
 }
 
 void
