@@ -3,7 +3,10 @@
  *
  * One listening process that only accepts, counts and forks: each
  * connection gets a process of its own (libssh blocks, and a stalled
- * client must stall nobody else), which session.c runs.  Started as
+ * client must stall nobody else), which session.c runs.  Its loop is
+ * libgspool's (event.h): the listening sockets, each connection's
+ * report pipe, and SIGCHLD, SIGTERM and SIGINT read from the loop's
+ * signal descriptor, which a connection's process closes first.  Started as
  * root, gsftpd makes its folders (folders.c), binds and reads its host
  * key, then becomes its own user ([sftp] user) for good.  Logins in
  * progress are bounded in all and per address, with early random drops
@@ -35,7 +38,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "gsftpd.h"
 #include "log.h"
 #include "priv.h"
@@ -57,9 +60,6 @@
 #define MAX_LISTEN	4
 #define MAX_TRACKED	1024		/* addresses remembered for bans */
 
-/* Exit codes of a connection's process, read by the listener. */
-
-static volatile sig_atomic_t quit;
 
 /* A connection's process, and what it told of its login (a line per
  * event on its report pipe: "A" logged in, "F WHAT" an attempt
@@ -68,6 +68,7 @@ struct child {
 	pid_t	 pid;
 	char	 addr[INET6_ADDRSTRLEN];
 	int	 report;		/* the pipe's reading end, or -1 */
+	struct ev_io *io;		/* the loop's watch on it */
 	int	 authed;
 	int	 tries;
 	char	 last[320];		/* the last attempt refused */
@@ -84,6 +85,7 @@ struct failure {
 
 static struct child *children;
 static size_t nchildren, maxchildren;
+static struct ev_loop *loop;
 static struct failure failures[MAX_TRACKED];
 
 static const char help[] =
@@ -111,13 +113,6 @@ report(const char *msg, void *arg)
 	log_warnx("%s", msg);
 }
 
-static void
-on_signal(int sig)
-{
-	if (sig == SIGTERM || sig == SIGINT)
-		quit = 1;
-	/* SIGCHLD only interrupts ppoll(). */
-}
 
 
 /* ---- the host key ---- */
@@ -269,6 +264,17 @@ failure_count(const struct conf *conf, const char *addr, int n)
 	}
 }
 
+static void
+child_close(struct child *c)
+{
+	if (c->report < 0)
+		return;
+	ev_io_del(c->io);
+	c->io = NULL;
+	close(c->report);
+	c->report = -1;
+}
+
 /* Take in what a connection's process wrote on its report pipe. */
 static void
 child_read(struct child *c)
@@ -282,10 +288,8 @@ child_read(struct child *c)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			if (n == 0 || errno != EAGAIN) {
-				close(c->report);
-				c->report = -1;
-			}
+			if (n == 0 || errno != EAGAIN)
+				child_close(c);
 			return;
 		}
 		c->len += (size_t)n;
@@ -326,8 +330,7 @@ child_ended(const struct conf *conf, pid_t pid, int status)
 		return;
 	c = &children[i];
 	child_read(c);
-	if (c->report >= 0)
-		close(c->report);
+	child_close(c);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == CONN_TIMEOUT)
 		how = "the login grace ran out";
 	else if (c->why[0] != '\0')
@@ -352,6 +355,43 @@ child_ended(const struct conf *conf, pid_t pid, int status)
 	}
 	log_debug("%s: connection ended, %zu left", c->addr, nchildren - 1);
 	children[i] = children[--nchildren];
+}
+
+/* The loop's callbacks: a connection's report pipe (its pid the arg,
+ * as the table moves), a child's end, a request to stop. */
+static void
+on_report(int fd, int revents, void *arg)
+{
+	pid_t pid = (pid_t)(intptr_t)arg;
+	size_t i;
+
+	(void)fd;
+	(void)revents;
+	for (i = 0; i < nchildren; i++)
+		if (children[i].pid == pid) {
+			child_read(&children[i]);
+			return;
+		}
+}
+
+static void
+on_sigchld(int signo, void *arg)
+{
+	const struct conf *conf = arg;
+	pid_t pid;
+	int status;
+
+	(void)signo;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		child_ended(conf, pid, status);
+}
+
+static void
+on_stop(int signo, void *arg)
+{
+	(void)signo;
+	(void)arg;
+	ev_break(loop);
 }
 
 /* Logins in progress: in all, or from addr. */
@@ -485,6 +525,7 @@ accept_one(const struct conf *conf, ssh_bind bind, int lfd, int *lfds,
 			if (children[k].report >= 0)
 				close(children[k].report);
 		close(rp[0]);
+		ev_loop_free(loop);	/* its signal descriptor */
 		/* Before the client's first byte. */
 		if (jail_login(conf) < 0) {
 			log_warnx("%s: cannot confine the connection;"
@@ -503,11 +544,30 @@ accept_one(const struct conf *conf, ssh_bind bind, int lfd, int *lfds,
 	memset(&children[nchildren], 0, sizeof(children[0]));
 	children[nchildren].pid = pid;
 	children[nchildren].report = rp[0];
+	children[nchildren].io = ev_io_add(loop, rp[0], EV_READ, on_report,
+	    (void *)(intptr_t)pid);
 	snprintf(children[nchildren].addr, sizeof(children[0].addr), "%s",
 	    addr);
 	nchildren++;
 }
 
+
+/* The listening sockets, for their callback. */
+struct listener {
+	const struct conf *conf;
+	ssh_bind	 bind;
+	int		*lfds;
+	int		 nl;
+};
+
+static void
+on_listen(int fd, int revents, void *arg)
+{
+	struct listener *ls = arg;
+
+	(void)revents;
+	accept_one(ls->conf, ls->bind, fd, ls->lfds, ls->nl);
+}
 
 /* -p: the port bound (listen = ADDRESS:0 lets the system choose one),
  * written whole under its name once listening. */
@@ -541,22 +601,18 @@ write_port(const char *path, int fd)
 int
 main(int argc, char *argv[])
 {
-	struct pollfd *pfd;
-	size_t maxpfd = MAX_LISTEN;
-	struct sigaction sa;
-	sigset_t block, none;
+	struct listener ls;
 	struct conf conf;
 	const char *cfile = NULL, *portfile = NULL;
 	ssh_bind bind;
 	ssh_key key;
 	char *dir;
 	size_t i;
-	int r, ch, check = 0, fg = 0, debug = 0, lfds[MAX_LISTEN], nl, status;
+	int r, ch, check = 0, fg = 0, debug = 0, lfds[MAX_LISTEN], nl;
 	int yes = 0, prep = 0, root;
 	uid_t uid, spool_uid = 0;
 	gid_t gid, spool_gid = 0;
 	char why[256];
-	pid_t pid;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -685,24 +741,20 @@ main(int argc, char *argv[])
 		fatalx("libssh: %s", ssh_get_error(bind));
 	if ((nl = listen_on(conf.sftp.listen, lfds, MAX_LISTEN)) < 0)
 		return 1;
-	/* Signals are taken only inside ppoll(): a child's end is never
-	 * missed between waitpid() and the wait. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGCHLD);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigprocmask(SIG_BLOCK, &block, &none);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
+	/* The loop reads the signals from its descriptor: a child's end
+	 * is never missed between waitpid() and the wait. */
+	loop = ev_loop_new();
+	if (ev_signal(loop, SIGCHLD, on_sigchld, &conf) < 0 ||
+	    ev_signal(loop, SIGTERM, on_stop, NULL) < 0 ||
+	    ev_signal(loop, SIGINT, on_stop, NULL) < 0)
+		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
-	pfd = xcalloc(maxpfd, sizeof(*pfd));
-	for (i = 0; i < (size_t)nl; i++) {
-		pfd[i].fd = lfds[i];
-		pfd[i].events = POLLIN;
-	}
+	ls.conf = &conf;
+	ls.bind = bind;
+	ls.lfds = lfds;
+	ls.nl = nl;
+	for (i = 0; i < (size_t)nl; i++)
+		ev_io_add(loop, lfds[i], EV_READ, on_listen, &ls);
 	log_info("listening on %s with %zu account(s)", conf.sftp.listen,
 	    conf.naccounts);
 	if (portfile != NULL && write_port(portfile, lfds[0]) < 0)
@@ -721,37 +773,14 @@ main(int argc, char *argv[])
 	else
 		log_warnx("the kernel offers no Landlock: connections are"
 		    " confined by file permissions alone");
-	while (!quit) {
-		size_t np = (size_t)nl;
-
-		if (np + nchildren > maxpfd) {
-			maxpfd = np + nchildren + 16;
-			pfd = xrealloc(pfd, maxpfd * sizeof(*pfd));
-		}
-		for (i = 0; i < nchildren; i++)
-			if (children[i].report >= 0) {
-				pfd[np].fd = children[i].report;
-				pfd[np].events = POLLIN;
-				np++;
-			}
-		r = ppoll(pfd, (nfds_t)np, NULL, &none);
-		if (r > 0)
-			for (i = 0; i < nchildren; i++)
-				child_read(&children[i]);
-		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-			child_ended(&conf, pid, status);
-		if (r <= 0)
-			continue;
-		for (i = 0; i < (size_t)nl; i++)
-			if (pfd[i].revents & POLLIN)
-				accept_one(&conf, bind, lfds[i], lfds, nl);
-	}
+	if (ev_run(loop) < 0)
+		fatal("poll");
 	log_info("stopping; %zu connection(s) go on to their end", nchildren);
 	for (i = 0; i < (size_t)nl; i++)
 		close(lfds[i]);
 	ssh_bind_free(bind);
+	ev_loop_free(loop);
 	conf_free(&conf);
 	free(children);
-	free(pfd);
 	return 0;
 }
