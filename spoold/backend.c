@@ -86,6 +86,7 @@ backend_readable(int fd, int revents, void *arg)
 	(void)fd;
 	(void)revents;
 	printer_message(backend_sd, p);
+	status_update(backend_sd, p);
 }
 
 /* The printer's socket to its backend, in the loop. */
@@ -298,6 +299,8 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
 	p->not_responding = 0;
+	status_job_end(p);
+	status_update(sd, p);
 	if (strcmp(state, job_state_name(JOB_COMPLETED)) == 0)
 		more = queue_copy_done(sd, id, p->conf->name);
 	else
@@ -679,6 +682,7 @@ printer_message(struct spoold *sd, struct printer *p)
 	case FB_TEMPS:
 		snprintf(p->temps, sizeof(p->temps), "%s",
 		    msg_field(&m, FB_TEMPS_REPORT));
+		status_temps(sd, p, p->temps);
 		return;
 	case FB_HEATERS:
 		log_info("%s: the heaters are %s: %s", p->conf->name,
@@ -775,6 +779,7 @@ backend_reaped(struct spoold *sd, pid_t pid, int status)
 			    " status %d", WEXITSTATUS(status));
 		log_warnx("%s: %s", p->conf->name, why);
 		printer_gone(sd, p, why);
+		status_update(sd, p);
 		return;
 	}
 }
@@ -804,6 +809,7 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
 	log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
 	    between[0] ? " after its between_jobs G-code" : "");
+	status_update(sd, p);
 	post(sd, p, id, "start", "");
 	return 0;
 }
