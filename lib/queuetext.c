@@ -406,8 +406,7 @@ status_text(FILE *fp, json_t *p)
 		    strcmp(act, "heating") == 0 && why[0] ? ")" : "");
 		progress_text(fp, g);
 		fprintf(fp, "\n");
-	} else if (strcmp(act, "idle") == 0)
-		fprintf(fp, "\tidle\n");
+	}
 	heaters_text(fp, json_object_get(s, "heaters"));
 }
 
