@@ -73,7 +73,7 @@ kill "$VPRINTER_PID"
 wait "$VPRINTER_PID" || true
 "$WAITFOR" contains "$T/spoold.log" "mk3: status offline" || fail "not offline"
 rm -f "$T/vprinter.log"
-gs_vprinter --time-scale "$(echo "$SCALE * 2" | bc -l)" --heat-time 0
+gs_vprinter --time-scale "$(awk -v s=$SCALE 'BEGIN { print s * 2 }')" --heat-time 0
 "$WAITFOR" count "$T/spoold.log" "mk3: status idle" 2 || fail "not idle again"
 id=$(submit "$f")
 progress $((commands * 3 / 5))
