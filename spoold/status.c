@@ -146,11 +146,19 @@ tm_open(struct spoold *sd, struct printer *p)
 		tm_bad(p, "cannot be read");
 		return;
 	}
-	at = size - 160 > st->tm_start ? size - 160 : st->tm_start;
-	fseek(st->tm, at, SEEK_SET);
-	if (at > st->tm_start && fgets(line, sizeof(line), st->tm) == NULL)
-		at = -1;	/* the part line skipped */
-	while (at >= 0 && tm_read(st->tm, have ? &last : NULL, &m) == 0) {
+	at = size - 320 > st->tm_start ? size - 320 : st->tm_start;
+	if (fseek(st->tm, at, SEEK_SET) < 0) {
+		tm_bad(p, "cannot be read");
+		return;
+	}
+	if (at > st->tm_start) {
+		int ch;
+
+		/* The part of a line before the last few. */
+		while ((ch = getc(st->tm)) != EOF && ch != '\n')
+			;
+	}
+	while (tm_read(st->tm, have ? &last : NULL, &m) == 0) {
 		last = m;
 		have = 1;
 	}
@@ -259,17 +267,17 @@ activity(struct spoold *sd, struct printer *p, char *reason, size_t rsz)
 	switch (p->state) {
 	case PRINTER_STARTING:
 	case PRINTER_CONNECTING:
-		snprintf(reason, rsz, "%s", p->message);
+		snprintf(reason, rsz, "%.255s", p->message);
 		return "connecting";
 	case PRINTER_ERROR:
-		snprintf(reason, rsz, "%s", p->message);
+		snprintf(reason, rsz, "%.255s", p->message);
 		return strncmp(p->message, "not responding", 14) == 0 ?
 		    "not-responding" : "offline";
 	default:
 		break;
 	}
 	if (p->prompt != NULL) {
-		snprintf(reason, rsz, "%s", p->prompt);
+		snprintf(reason, rsz, "%.255s", p->prompt);
 		return "waiting";
 	}
 	if (p->job == 0)
@@ -365,6 +373,17 @@ status_job_end(struct printer *p)
 
 /* ---- The object ---- */
 
+/* A string from the printer or its firmware, valid UTF-8 (what jansson
+ * takes) and at most 255 bytes: the row must fit in a message. */
+static json_t *
+text(const char *s)
+{
+	char buf[256];
+
+	clean_text(buf, sizeof(buf), s);
+	return json_string(buf);
+}
+
 static json_t *
 heaters_json(const struct printer *p, long long now_ms)
 {
@@ -378,7 +397,7 @@ heaters_json(const struct printer *p, long long now_ms)
 		const struct heater *h = &st->heaters[i];
 		json_t *o = json_object();
 
-		json_object_set_new(o, "name", json_string(h->name));
+		json_object_set_new(o, "name", text(h->name));
 		json_object_set_new(o, "actual", json_real(h->actual));
 		json_object_set_new(o, "target", json_real(h->target));
 		json_object_set_new(o, "power", h->power >= 0 ?
@@ -481,11 +500,11 @@ status_json(struct spoold *sd, struct printer *p)
 	status_update(sd, p);
 	json_object_set_new(o, "activity", json_string(st->activity));
 	json_object_set_new(o, "since", json_integer(st->since));
-	json_object_set_new(o, "reason", json_string(st->reason));
+	json_object_set_new(o, "reason", text(st->reason));
 	json_object_set_new(o, "prompt", p->prompt != NULL ?
-	    json_string(p->prompt) : json_null());
+	    text(p->prompt) : json_null());
 	json_object_set_new(o, "job_activity", p->job && p->activity[0] ?
-	    json_string(p->activity) : json_null());
+	    text(p->activity) : json_null());
 	json_object_set_new(o, "heaters", heaters_json(p, now_ms));
 	json_object_set_new(o, "progress", p->job ? progress_json(sd, p,
 	    now_ms) : json_null());
