@@ -86,8 +86,11 @@ struct printer_status {
 	long long	 since_ms;	/* monotonic */
 	char		 reason[512];
 	long		 job;		/* the job the figures below are of */
+	long long	 job_ms;	/* monotonic: followed since */
 	long long	 waited_ms;	/* of it: heating, paused, waiting,
 					   not responding, offline */
+	double		 base_model;	/* modelled s when first seen, or -1 */
+	long long	 base_active_ms;	/* and the active time then */
 	FILE		*tm;		/* its timemap, or NULL */
 	int		 tm_tried;	/* opened, or found missing or bad */
 	long		 tm_start;	/* offset of the first mark */

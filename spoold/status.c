@@ -21,7 +21,9 @@
  * model's whole.  The pace learns how fast this print really goes: the
  * real time so far, less the time spent heating, paused, waiting or
  * silent (which the model does not hold), over the modelled time so
- * far; the time left is the model's remainder times the pace.
+ * far, both from where this spoold first followed the job (its start,
+ * a resume from a layer, or a restart of spoold mid-print); the time
+ * left is the model's remainder times the pace.
  *
  * Heaters: each report (FB_TEMPS) is read by heaters_parse(); they are
  * stale when no report came for STATUS_STALE_MS or the printer is not
@@ -251,11 +253,24 @@ follow_job(struct printer *p)
 	st->job = p->job;
 	st->tm_tried = 0;
 	st->waited_ms = 0;
+	st->job_ms = monotonic_ms();
+	st->base_model = -1;
 	st->first_move = 0;
 	st->have_b = 0;
 	memset(&st->a, 0, sizeof(st->a));
 	/* Time already in a waiting activity counts from now. */
 	st->since_ms = monotonic_ms();
+}
+
+/* The time the job has been followed here, less its waits. */
+static long long
+active_ms(const struct printer_status *st, long long now_ms)
+{
+	long long a = now_ms - st->job_ms - st->waited_ms;
+
+	if (waiting_kind(st->activity))
+		a -= now_ms - st->since_ms;
+	return a > 0 ? a : 0;
 }
 
 static const char *
@@ -313,6 +328,14 @@ status_update(struct spoold *sd, struct printer *p)
 
 	follow_job(p);
 	a = activity(sd, p, reason, sizeof(reason));
+	/* The pace is measured from where this spoold first saw the job:
+	 * its start, or where it was resumed or re-attached to. */
+	if (p->job != 0 && st->base_model < 0 &&
+	    tm_seek(sd, p, (unsigned long)p->lines_done + 1) == 0) {
+		st->base_model = tm_elapsed(st, (unsigned long)p->lines_done +
+		    1);
+		st->base_active_ms = active_ms(st, monotonic_ms());
+	}
 	if (strcmp(a, st->activity) == 0 && strcmp(reason, st->reason) == 0)
 		return;
 	now_ms = monotonic_ms();
@@ -426,7 +449,7 @@ progress_json(struct spoold *sd, struct printer *p, long long now_ms)
 	unsigned long pos = (unsigned long)p->lines_done + 1;
 	long long now = (long long)time(NULL), layers = 0, first = 0, last;
 	double model = -1, total = -1, frac = -1, elapsed = -1, waited;
-	double active, pace = -1, left = -1;
+	double pace = -1, left = -1;
 	int have = queue_get(sd, p->job, &jr) > 0;
 
 	o = json_object();
@@ -472,11 +495,10 @@ progress_json(struct spoold *sd, struct printer *p, long long now_ms)
 		waited += (double)(now_ms - st->since_ms) / 1000;
 	if (have && jr.started > 0 && jr.started <= now)
 		elapsed = (double)(now - jr.started);
-	active = elapsed - waited;
-	if (active < 0)
-		active = 0;
-	if (model >= STATUS_PACE_MIN_S && elapsed >= 0)
-		pace = active / model;
+	if (st->base_model >= 0 && model - st->base_model >=
+	    STATUS_PACE_MIN_S)
+		pace = (double)(active_ms(st, now_ms) - st->base_active_ms) /
+		    1000 / (model - st->base_model);
 	if (total >= 0)
 		left = (total - model) * (pace > 0 ? pace : 1);
 	json_object_set_new(o, "started", json_integer(have ? jr.started : 0));
