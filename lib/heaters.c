@@ -122,6 +122,7 @@ heaters_parse(const char *s, struct heater *h, int max)
 
 	if (s == NULL || h == NULL || max <= 0)
 		return 0;
+	memset(all, 0, sizeof(all));
 	while (*p != '\0') {
 		const char *w, *colon, *end, *rest;
 		char name[HEATER_NAME];
