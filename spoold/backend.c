@@ -603,8 +603,15 @@ printer_progress(struct spoold *sd, struct printer *p, long id,
 			.job = id, .name = proto_filter_name(FEV_PROGRESS),
 			.printer = p, .done = v, .size = p->job_size,
 		};
+		double f;
 
 		p->bytes_done = v;
+		/* The filters' per cent is the status model's, by time,
+		 * where the job has a timemap. */
+		if ((f = status_fraction(sd, p)) >= 0) {
+			jev.done = (long long)(f * 10000);
+			jev.size = 10000;
+		}
 		jobev_post(sd, &jev);
 	}
 	if (parse_long(msg_field(m, FB_PROGRESS_LAYER), 0, 2000000000L,

@@ -297,6 +297,9 @@ int	check_reaped(struct spoold *, pid_t, int status);
 void	status_update(struct spoold *, struct printer *);
 void	status_temps(struct spoold *, struct printer *, const char *report);
 void	status_job_end(struct printer *);
+/* The share of the job's modelled time done, 0 to 1, or -1 if its
+ * timemap is missing. */
+double	status_fraction(struct spoold *, struct printer *);
 /* The printer's status as one JSON object (a new reference): activity,
  * heaters, progress; gqueue(1) lists the fields. */
 struct json_t;

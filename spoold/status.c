@@ -387,6 +387,19 @@ status_temps(struct spoold *sd, struct printer *p, const char *report)
 	status_update(sd, p);
 }
 
+double
+status_fraction(struct spoold *sd, struct printer *p)
+{
+	unsigned long pos = (unsigned long)p->lines_done + 1;
+
+	follow_job(p);
+	if (p->job == 0 || tm_seek(sd, p, pos) < 0 || p->st.end.s <= 0)
+		return -1;
+	if (pos >= p->st.end.cmd)
+		return 1;
+	return fmin(1, fmax(0, tm_elapsed(&p->st, pos) / p->st.end.s));
+}
+
 void
 status_job_end(struct printer *p)
 {

@@ -3,7 +3,8 @@
 # analyser's own figures (gprint --check --json): its layer count, its
 # modelled time, its commands; the layer shown is the file's at the
 # line acknowledged; the share done is by modelled time; the time left
-# is the model's remainder at the pace the print has kept.  The same
+# is the model's remainder at the pace the print has kept; a filter's
+# progress events follow the same share.  The same
 # file at half the printer's speed (--time-scale doubled) keeps half
 # the pace, and its time left is twice the model's share of it.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -11,7 +12,14 @@ need_corpus
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 f="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
 SCALE=0.1
-gs_config
+mkdir -p "$T/filters"
+cat > "$T/filters/events" <<'SH'
+#!/bin/sh
+cat > "$GSPOOL_JOB_DIR/events.txt"
+SH
+chmod +x "$T/filters/events"
+gs_config "filters = events"
+sed -i "/^\[spool\]/a filter_dir = $T/filters" "$GSPOOL_CONF"
 gs_vprinter --time-scale $SCALE --heat-time 0
 gs_spoold
 "$GPRINT" --check --json "$f" > "$T/check.json" || fail "gprint --check"
@@ -66,6 +74,14 @@ pace1=$(jq .progress.pace "$T/status.json")
 grep -q "^	printing mk3-$id: layer [0-9]* of $layers, [0-9]*% (by time), [0-9hms]* elapsed, about [0-9hms]* left, done at [0-9:]*$" "$T/out" ||
 	fail "gqueue: $(cat "$T/out")"
 out=$("$GQUEUE" -w "$id") || fail "the job: $out"
+# The filters' per cent is the same share, by time: it only grows, to
+# 100 at the end.
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter events exited" ||
+	fail "the filter did not end"
+ev="$T/spool/jobs/$id.d/events.txt"
+sed -n 's/^progress //p' "$ev" > "$T/pc"
+[ "$(tail -n 1 "$T/pc")" = 100 ] && sort -n -c "$T/pc" ||
+	fail "the filter's progress: $(tr '\n' ' ' < "$T/pc")"
 
 # Half speed: the printer's moves take twice as long.
 "$WAITFOR" contains "$T/spoold.log" "mk3: status idle" || fail "not idle"
