@@ -48,6 +48,8 @@
 
 #define JOB_BUFSZ	65536
 #define PROGRESS_MS	500
+#define TEMPS_REPEAT_MS	5000	/* a report told again, unchanged: spoold
+				   tells a silent printer's heaters stale */
 #define PEND_MAX	96		/* script lines waiting to be sent */
 #define LAYER_MARKS	128		/* layer starts sent, not yet acked */
 #define OFFSETS		256		/* file offsets of lines in flight */
@@ -94,6 +96,7 @@ struct job {
 	unsigned long long base_bytes;	/* resumed from this file offset */
 	long		 base_lines;	/* and after this many commands */
 	long long	 last_progress;
+	long		 progress_lines;	/* as last told */
 	enum jctl	 ctl;
 	int		 reported;	/* spoold was told how it ended */
 	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */

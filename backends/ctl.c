@@ -158,6 +158,7 @@ job_progress(struct backend *b, long long now, int force)
 	    now - b->job.last_progress < PROGRESS_MS))
 		return;
 	b->job.last_progress = now;
+	b->job.progress_lines = b->job.acked + b->job.base_lines;
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	snprintf(lines, sizeof(lines), "%ld", b->job.acked + b->job.base_lines);
 	snprintf(layer, sizeof(layer), "%lu", b->job.layer);

@@ -241,9 +241,12 @@ handle_events(struct backend *b, long long now)
 			port_lost(b, ev.text);
 			return;
 		case LINK_EV_TEMPS:
-			/* At most one report a second goes to spoold. */
+			/* At most one report a second goes to spoold, and
+			 * an unchanged one every TEMPS_REPEAT_MS: heard
+			 * again, the heaters are not stale. */
 			if (now - b->temps_at >= 1000 &&
-			    strcmp(ev.text, b->last_temps) != 0) {
+			    (strcmp(ev.text, b->last_temps) != 0 ||
+			    now - b->temps_at >= TEMPS_REPEAT_MS)) {
 				b->temps_at = now;
 				snprintf(b->last_temps, sizeof(b->last_temps),
 				    "%s", ev.text);

@@ -324,6 +324,11 @@ main(int argc, char *argv[])
 			fatal("poll");
 		}
 		now = monotonic_ms();
+		/* The last lines acknowledged before a long wait (M109, a
+		 * pause) are told too, not only with the next ack. */
+		if (b.job.id != 0 && b.job.last_progress != 0 &&
+		    b.job.acked + b.job.base_lines != b.job.progress_lines)
+			job_progress(&b, now, 0);
 		if (b.job.id != 0 && b.job.ctl == JC_PARKED &&
 		    now >= b.job.park_deadline) {
 			log_warnx("%s-%ld: no frame taken in %ld s; unparking",

@@ -42,6 +42,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "analyse.h"
 
@@ -1188,6 +1189,40 @@ on_heat(struct analysis *a)
 		a->max_chamber = t[GCODE_CHAMBER];
 }
 
+/* A mark of the motion model at the start of this command, if there
+ * is cause (analyse.h). */
+static void
+mark(struct analysis *a, char letter, long code, int numbered)
+{
+	unsigned long layer = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
+	char kinds[6];
+	int k = 0;
+
+	a->mark_bytes = a->lx.bytes;
+	if (a->lx.ncmds == 1)
+		kinds[k++] = 'f';
+	if (layer != a->mark_layer)
+		kinds[k++] = 'l';
+	if ((numbered && letter == 'M' && (code == 109 || code == 190 ||
+	    code == 191 || code == 116)) || (!numbered &&
+	    strncasecmp(a->lx.cmd, "TEMPERATURE_WAIT", 16) == 0))
+		kinds[k++] = 'h';
+	if (!a->mark_moved && numbered && letter == 'G' && code >= 0 &&
+	    code <= 3) {
+		a->mark_moved = 1;
+		kinds[k++] = 'm';
+	}
+	if (k == 0 && a->seconds - a->mark_seconds >= ANALYSE_MARK_STEP)
+		kinds[k++] = 's';
+	if (k == 0)
+		return;
+	kinds[k] = '\0';
+	a->mark_layer = layer;
+	a->mark_seconds = a->seconds;
+	a->mark_cb(a->mark_arg, a->lx.ncmds, a->seconds, layer, kinds,
+	    a->lx.bytes);
+}
+
 static int
 on_command(struct analysis *a)
 {
@@ -1199,6 +1234,8 @@ on_command(struct analysis *a)
 	double v;
 
 	a->commands++;
+	if (a->mark_cb != NULL)
+		mark(a, letter, code, numbered);
 	if (a->lx.temp_set)
 		on_heat(a);
 	if (a->wait_pending) {
@@ -1364,6 +1401,9 @@ analyse_end(struct analysis *a)
 	a->at_end = 1;
 	other_machine(a);
 	a->layers = a->lx.layer > 0 ? a->lx.layer : a->z_layers;
+	if (a->mark_cb != NULL)
+		a->mark_cb(a->mark_arg, a->lx.ncmds + 1, a->seconds, a->layers,
+		    "e", a->mark_bytes);
 	if (a->slicer[0] == '\0' && a->cura_legacy)
 		set_slicer(a, "Cura", "");
 	if (a->marked_first)

@@ -63,6 +63,25 @@ struct analyse_thumb {
 typedef void analyse_thumb_fn(void *arg, int idx, const unsigned char *data,
     size_t len);
 
+/*
+ * The motion model's marks (set mark_cb after analyse_init()): at the
+ * start of command number command (the lexer's count, as the backend
+ * counts the lines it has had acknowledged), the model has spent
+ * seconds, in layer layer, and the file's bytes through that command
+ * are bytes.  kinds says why the mark is there, one letter each: 'f'
+ * the first command, 'l' a new layer, 'h' a wait for a heater (M109, M190,
+ * M191, M116, TEMPERATURE_WAIT), 'm' the first move, 's' a step of
+ * ANALYSE_MARK_STEP modelled seconds since the last mark, 'e' the end
+ * (command is then one past the last, bytes those through the last
+ * command: what follows it, such as a slicer's settings, is no part of
+ * the print).  Marks come in the order of
+ * command, one per command at most.
+ */
+#define ANALYSE_MARK_STEP	5.0	/* modelled seconds */
+typedef void analyse_mark_fn(void *arg, unsigned long command,
+    double seconds, unsigned long layer, const char *kinds,
+    unsigned long long bytes);
+
 struct analysis {
 	struct analyse_policy pol;
 	unsigned char	move_ok[4];	/* G0-G3 pass the policy's lists */
@@ -144,6 +163,13 @@ struct analysis {
 	int		marked_first;
 	int		bbox_z_known;
 	unsigned long	commands;
+
+	analyse_mark_fn	*mark_cb;
+	void		*mark_arg;
+	unsigned long	mark_layer;	/* at the last mark */
+	double		mark_seconds;
+	int		mark_moved;	/* the first move was marked */
+	unsigned long long mark_bytes;	/* through the last command */
 
 	/* The motion model. */
 	double		v_prev;		/* mm/s at the end of the last move */

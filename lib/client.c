@@ -226,6 +226,7 @@ client_printer_json(const struct msg *m)
 	json_t *o = json_object();
 	long long done = atoll(msg_field(m, ROW_PRINTER_BYTES));
 	long long size = atoll(msg_field(m, ROW_PRINTER_SIZE));
+	json_t *st, *pr;
 
 	json_object_set_new(o, "name", str(m, ROW_PRINTER_NAME));
 	json_object_set_new(o, "state", str(m, ROW_PRINTER_STATE));
@@ -237,8 +238,21 @@ client_printer_json(const struct msg *m)
 	json_object_set_new(o, "temperatures", str(m, ROW_PRINTER_TEMPS));
 	json_object_set_new(o, "bytes_done", json_integer(done));
 	json_object_set_new(o, "job_size", json_integer(size));
-	json_object_set_new(o, "progress", json_real(size > 0 ?
-	    (double)done / (double)size : 0));
+	st = json_loads(msg_field(m, ROW_PRINTER_STATUS), 0, NULL);
+	if (!json_is_object(st)) {
+		json_decref(st);
+		st = NULL;	/* an older spoold's row */
+	}
+	pr = json_object_get(st, "progress");
+	/* The share of the print's own bytes where spoold says it. */
+	if (json_is_number(json_object_get(pr, "bytes_fraction")))
+		json_object_set_new(o, "progress", json_real(json_number_value(
+		    json_object_get(pr, "bytes_fraction"))));
+	else
+		json_object_set_new(o, "progress", json_real(size > 0 ?
+		    (double)done / (double)size : 0));
+	if (st != NULL)
+		json_object_set_new(o, "status", st);
 	json_object_set_new(o, "enabled", on(m, ROW_PRINTER_ENABLED));
 	json_object_set_new(o, "accepting", on(m, ROW_PRINTER_ACCEPTING));
 	json_object_set_new(o, "disabled_reason",

@@ -75,6 +75,10 @@ int	client_queue_dest(json_t *q, const char *dest);
  * shown at its place in gsftpd's tree.  how: CLIENT_TEXT_LONG (-l),
  * | CLIENT_TEXT_EVERYONE when everyone's refused files were asked for
  * (each then led by its owner). */
+/* A printer's status lines (what it does, its job's progress, its
+ * heaters) from its object above, as gqueue shows them under its
+ * status line: gpc status shows the same. */
+void	client_printer_text(FILE *, json_t *printer);
 #define CLIENT_TEXT_LONG	1
 #define CLIENT_TEXT_EVERYONE	2
 void	client_queue_text(FILE *, json_t *q, int how, int history,

@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		3	/* what this build speaks */
+#define PROTO_VERSION		4	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -117,7 +117,9 @@ enum reply {
 
 /* A printer row: printer NAME STATE MESSAGE JOB LINES ACTIVITY LAYER
  * TEMPS BYTES SIZE ENABLED ACCEPTING DISABLED-WHY REJECTING-WHY
- * DESCRIPTION STARTED ESTIMATE */
+ * DESCRIPTION STARTED ESTIMATE STATUS.  STATUS (version 4) is the status
+ * model as one JSON object (spoold/status.c, gqueue(1)); the positional
+ * fields before it stay for older clients. */
 #define ROW_PRINTER_NAME	1
 #define ROW_PRINTER_STATE	2
 #define ROW_PRINTER_MESSAGE	3
@@ -135,6 +137,7 @@ enum reply {
 #define ROW_PRINTER_DESCRIPTION	15
 #define ROW_PRINTER_STARTED	16
 #define ROW_PRINTER_ESTIMATE	17
+#define ROW_PRINTER_STATUS	18	/* version 4 */
 /* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
  * REJECTING-WHY DESCRIPTION */
 #define ROW_CLASS_NAME		1

@@ -15,6 +15,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,41 +264,159 @@ duration(char *buf, size_t sz, long s)
 		snprintf(buf, sz, "%ldm %02lds", s / 60, s % 60);
 }
 
-/* Fraction of the job's file acknowledged, and the time left: the
- * estimate's remainder, else what the time so far foretells. */
-static void
-progress_line(FILE *fp, json_t *p)
-{
-	long long done = integer(p, "bytes_done"), size = integer(p, "job_size");
-	long long started = integer(p, "job_started");
-	long est = (long)integer(p, "job_estimated_seconds"), left = -1;
-	double frac = size > 0 ? (double)done / (double)size : 0;
-	char bar[21], buf[32];
-	int i;
+static json_t	*cleaned(json_t *);
 
-	if (frac > 1)
-		frac = 1;
-	if (!(frac >= 0))
-		frac = 0;
-	if (est > 10L * 366 * 86400)
-		est = 0;	/* no estimate: a number from elsewhere */
-	for (i = 0; i < 20; i++)
-		bar[i] = i < (int)(frac * 20 + 0.5) ? '#' : '.';
-	bar[20] = '\0';
-	if (est > 0)
-		left = (long)(est * (1 - frac));
-	else if (started > 0 && frac > 0.01)
-		left = (long)((double)(time(NULL) - started) * (1 - frac) /
-		    frac);
-	fprintf(fp, "\t%s-%lld [%s] %3.0f%%", str(p, "name"), integer(p, "job"),
-	    bar, frac * 100);
-	if (integer(p, "layer") != 0)
-		fprintf(fp, ", layer %lld", integer(p, "layer"));
-	if (left >= 0) {
-		duration(buf, sizeof(buf), left);
+static double
+real(json_t *o, const char *key)
+{
+	double d = json_number_value(json_object_get(o, key));
+
+	return isfinite(d) ? d : 0;
+}
+
+/* "45s", "38m", "1h02m". */
+static void
+span(char *buf, size_t sz, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(buf, sz, "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, sz, "%lldm", s / 60);
+	else
+		snprintf(buf, sz, "%lldh%02lldm", s / 3600, s / 60 % 60);
+}
+
+/* A time of day, "14:32", with the day's name when not today. */
+static void
+clock_time(char *buf, size_t sz, long long t)
+{
+	time_t when = (time_t)t, now = time(NULL);
+	struct tm tw, tn;
+
+	if (localtime_r(&when, &tw) == NULL || localtime_r(&now, &tn) == NULL ||
+	    strftime(buf, sz, tw.tm_yday == tn.tm_yday && tw.tm_year ==
+	    tn.tm_year ? "%H:%M" : "%a %H:%M", &tw) == 0)
+		snprintf(buf, sz, "?");
+}
+
+/* The job's progress: "layer 8 of 120, 62% (by time), 1h02m elapsed,
+ * about 38m left, done at 14:32". */
+static void
+progress_text(FILE *fp, json_t *g)
+{
+	json_t *tf = json_object_get(g, "time_fraction");
+	json_t *bf = json_object_get(g, "bytes_fraction");
+	char buf[32];
+
+	if (integer(g, "layers") > 0)
+		fprintf(fp, "layer %lld of %lld", integer(g, "layer"),
+		    integer(g, "layers"));
+	else
+		fprintf(fp, "layer %lld", integer(g, "layer"));
+	if (json_is_number(tf))
+		fprintf(fp, ", %.0f%% (by time)", floor(real(g,
+		    "time_fraction") * 100));
+	else if (json_is_number(bf))
+		fprintf(fp, ", %.0f%% (by bytes)", floor(real(g,
+		    "bytes_fraction") * 100));
+	if (json_is_integer(json_object_get(g, "elapsed"))) {
+		span(buf, sizeof(buf), integer(g, "elapsed"));
+		fprintf(fp, ", %s elapsed", buf);
+	}
+	if (json_is_integer(json_object_get(g, "remaining"))) {
+		span(buf, sizeof(buf), integer(g, "remaining"));
 		fprintf(fp, ", about %s left", buf);
 	}
+	if (json_is_integer(json_object_get(g, "finish"))) {
+		clock_time(buf, sizeof(buf), integer(g, "finish"));
+		fprintf(fp, ", done at %s", buf);
+	}
+}
+
+/* "T0 210.0/210.0 C (power 127), B 60.0/60.0 C", and whether they are
+ * stale. */
+static void
+heaters_text(FILE *fp, json_t *a)
+{
+	json_t *h;
+	size_t i;
+	int stale = 0;
+	long long heard = 0;
+	char buf[32];
+
+	json_array_foreach(a, i, h) {
+		stale |= yes(h, "stale");
+		heard = integer(h, "heard");
+	}
+	if (json_array_size(a) == 0)
+		return;
+	fprintf(fp, "\theaters");
+	if (stale) {
+		clock_time(buf, sizeof(buf), heard);
+		fprintf(fp, " (stale: last heard at %s)", buf);
+	}
+	fprintf(fp, ":");
+	json_array_foreach(a, i, h) {
+		fprintf(fp, "%s %s %.1f/%.1f C", i ? "," : "", str(h, "name"),
+		    real(h, "actual"), real(h, "target"));
+		if (json_is_integer(json_object_get(h, "power")))
+			fprintf(fp, " (power %lld)", integer(h, "power"));
+	}
 	fprintf(fp, "\n");
+}
+
+/* The status model's lines (spoold/status.c), as gqueue and gpc status
+ * both show them: what the printer does, its job's progress, its
+ * heaters.  An older spoold's row, without the model, shows its job's
+ * share of bytes. */
+static void
+status_text(FILE *fp, json_t *p)
+{
+	json_t *s = json_object_get(p, "status"), *g;
+	const char *act = str(s, "activity"), *why = str(s, "reason");
+	char buf[32];
+
+	if (!json_is_object(s)) {
+		if (integer(p, "job") != 0)
+			fprintf(fp, "\t%s-%lld %s, %.0f%% (by bytes)\n",
+			    str(p, "name"), integer(p, "job"),
+			    *str(p, "activity") ? str(p, "activity") :
+			    "printing", floor(real(p, "progress") * 100));
+		return;
+	}
+	g = json_object_get(s, "progress");
+	if (strcmp(act, "not-responding") == 0) {
+		clock_time(buf, sizeof(buf), integer(s, "since"));
+		fprintf(fp, "\tnot responding since %s%s%s\n", buf,
+		    why[0] ? ": " : "", why);
+	} else if (strcmp(act, "offline") == 0 || strcmp(act,
+	    "connecting") == 0)
+		fprintf(fp, "\t%s%s%s\n", act, why[0] ? ": " : "", why);
+	else if (strcmp(act, "waiting") == 0)
+		fprintf(fp, "\twaiting for the user: %s\n", str(s, "prompt"));
+	if (json_is_object(g)) {
+		fprintf(fp, "\t%s %s-%lld%s%s%s: ", strcmp(act, "heating") == 0 ||
+		    strcmp(act, "paused") == 0 ? act : json_is_string(
+		    json_object_get(s, "job_activity")) ? str(s,
+		    "job_activity") : "printing", str(p, "name"), integer(g,
+		    "job"), strcmp(act, "heating") == 0 && why[0] ? " (" : "",
+		    strcmp(act, "heating") == 0 ? why : "",
+		    strcmp(act, "heating") == 0 && why[0] ? ")" : "");
+		progress_text(fp, g);
+		fprintf(fp, "\n");
+	}
+	heaters_text(fp, json_object_get(s, "heaters"));
+}
+
+void
+client_printer_text(FILE *fp, json_t *p)
+{
+	json_t *c = cleaned(p);
+
+	status_text(fp, c);
+	json_decref(c);
 }
 
 static void
@@ -340,10 +459,7 @@ status_line(FILE *fp, json_t *p)
 		fprintf(fp, "%s is %s%s%s\n", name, state, text[0] ? ": " : "",
 		    text);
 	dest_flags(fp, p);
-	if (job)
-		progress_line(fp, p);
-	if (*str(p, "temperatures"))
-		fprintf(fp, "\ttemperatures: %s\n", str(p, "temperatures"));
+	status_text(fp, p);
 }
 
 static void

@@ -52,20 +52,18 @@ usage(void)
 	usage_error(EXIT_USAGE, NULL);
 }
 
-/* Print one printer row of spoold's "queue" answer. */
+/* Print one printer row of spoold's "queue" answer: its state, then
+ * the status model's lines as gqueue shows them. */
 static void
 show_printer(const struct msg *m, int temps_only)
 {
 	const char *name = msg_field(m, ROW_PRINTER_NAME);
 	const char *state = msg_field(m, ROW_PRINTER_STATE);
 	const char *text = msg_field(m, ROW_PRINTER_MESSAGE);
-	const char *job = msg_field(m, ROW_PRINTER_JOB);
-	const char *lines = msg_field(m, ROW_PRINTER_LINES);
-	const char *activity = msg_field(m, ROW_PRINTER_ACTIVITY);
-	const char *layer = msg_field(m, ROW_PRINTER_LAYER);
 	const char *temps = msg_field(m, ROW_PRINTER_TEMPS);
 	const char *disabled = msg_field(m, ROW_PRINTER_DISABLED_WHY);
 	const char *rejecting = msg_field(m, ROW_PRINTER_REJECTING_WHY);
+	json_t *o;
 
 	if (temps_only) {
 		printf("%s: %s\n", name, temps[0] ? temps :
@@ -79,20 +77,9 @@ show_printer(const struct msg *m, int temps_only)
 	if (strcmp(msg_field(m, ROW_PRINTER_ACCEPTING), "0") == 0)
 		printf("\tnot accepting jobs%s%s\n", rejecting[0] ? ": " :
 		    "", rejecting);
-	if (strcmp(job, "0") != 0) {
-		long long done = atoll(msg_field(m, ROW_PRINTER_BYTES));
-		long long size = atoll(msg_field(m, ROW_PRINTER_SIZE));
-
-		printf("\tjob %s-%s %s, %s lines done", name, job,
-		    activity[0] ? activity : "printing", lines);
-		if (size > 0)
-			printf(" (%lld%%)", done * 100 / size);
-		if (strcmp(layer, "0") != 0 && layer[0] != '\0')
-			printf(", layer %s", layer);
-		printf("\n");
-	}
-	if (temps[0])
-		printf("\ttemperatures: %s\n", temps);
+	o = client_printer_json(m);
+	client_printer_text(stdout, o);
+	json_decref(o);
 }
 
 /* status and temps: 0, 1 if a printer is unknown, EXIT_CONNECT.  With

@@ -86,6 +86,7 @@ backend_readable(int fd, int revents, void *arg)
 	(void)fd;
 	(void)revents;
 	printer_message(backend_sd, p);
+	status_update(backend_sd, p);
 }
 
 /* The printer's socket to its backend, in the loop. */
@@ -298,6 +299,8 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
 	p->not_responding = 0;
+	status_job_end(p);
+	status_update(sd, p);
 	if (strcmp(state, job_state_name(JOB_COMPLETED)) == 0)
 		more = queue_copy_done(sd, id, p->conf->name);
 	else
@@ -600,8 +603,15 @@ printer_progress(struct spoold *sd, struct printer *p, long id,
 			.job = id, .name = proto_filter_name(FEV_PROGRESS),
 			.printer = p, .done = v, .size = p->job_size,
 		};
+		double f;
 
 		p->bytes_done = v;
+		/* The filters' per cent is the status model's, by time,
+		 * where the job has a timemap. */
+		if ((f = status_fraction(sd, p)) >= 0) {
+			jev.done = (long long)(f * 10000);
+			jev.size = 10000;
+		}
 		jobev_post(sd, &jev);
 	}
 	if (parse_long(msg_field(m, FB_PROGRESS_LAYER), 0, 2000000000L,
@@ -679,6 +689,7 @@ printer_message(struct spoold *sd, struct printer *p)
 	case FB_TEMPS:
 		snprintf(p->temps, sizeof(p->temps), "%s",
 		    msg_field(&m, FB_TEMPS_REPORT));
+		status_temps(sd, p, p->temps);
 		return;
 	case FB_HEATERS:
 		log_info("%s: the heaters are %s: %s", p->conf->name,
@@ -775,6 +786,7 @@ backend_reaped(struct spoold *sd, pid_t pid, int status)
 			    " status %d", WEXITSTATUS(status));
 		log_warnx("%s: %s", p->conf->name, why);
 		printer_gone(sd, p, why);
+		status_update(sd, p);
 		return;
 	}
 }
@@ -804,6 +816,7 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
 	log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
 	    between[0] ? " after its between_jobs G-code" : "");
+	status_update(sd, p);
 	post(sd, p, id, "start", "");
 	return 0;
 }

@@ -634,9 +634,10 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 {
 	struct job_row jr;
 	char job[32], lines[32], layer[32], bytes[32], size[32];
-	char started[32], est[32];
+	char started[32], est[32], *status;
 	const char *state = printer_state_name(p->state);
-	int have = p->job && queue_get(sd, p->job, &jr) > 0;
+	int have = p->job && queue_get(sd, p->job, &jr) > 0, r;
+	json_t *st;
 
 	if (p->state == PRINTER_READY && p->job == 0 && p->d.awaiting_clear &&
 	    !p->conf->clears_bed)
@@ -648,13 +649,20 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	snprintf(size, sizeof(size), "%lld", have ? jr.size : 0);
 	snprintf(started, sizeof(started), "%lld", have ? jr.started : 0);
 	snprintf(est, sizeof(est), "%ld", have ? job_estimate(jr.meta) : 0);
-	return msg_send(c->fd, -1, "printer", p->conf->name, state,
+	st = status_json(sd, p);
+	status = json_dumps(st, JSON_COMPACT | JSON_REAL_PRECISION(6));
+	json_decref(st);
+	if (status == NULL)
+		fatalx("out of memory");
+	r = msg_send(c->fd, -1, "printer", p->conf->name, state,
 	    p->message, job, lines, p->job ? (p->activity[0] ? p->activity :
 	    "printing") : "", layer, p->temps, bytes, size,
 	    p->d.enabled ? "1" : "0", p->d.accepting ? "1" : "0",
 	    p->d.enable_reason, p->d.accept_reason,
 	    p->conf->description ? p->conf->description : "", started, est,
-	    (char *)NULL);
+	    status, (char *)NULL);
+	free(status);
+	return r;
 }
 
 static void send_refusals(struct spoold *, struct client *,

@@ -210,6 +210,66 @@ thumbs_move(struct spoold *sd, struct ingest *in, long id)
 	free(dir);
 }
 
+/*
+ * The motion model's marks (analyse.h), written by the worker beside
+ * its copy as TMP.timemap and moved to SPOOL/jobs/ID.d/timemap once
+ * the job is queued (status.c reads it as the job prints): a line
+ * "gspool-timemap 1", then one "COMMAND SECONDS LAYER KINDS BYTES" a
+ * mark.
+ * It holds a mark per layer and per ANALYSE_MARK_STEP modelled seconds,
+ * never a line per command.  Losing it (a full disk, a crash before the
+ * move) costs the job its progress by time, never the job.
+ */
+struct timemap {
+	FILE	*fp;
+	int	 failed;
+};
+
+static void
+timemap_mark(void *arg, unsigned long command, double seconds,
+    unsigned long layer, const char *kinds, unsigned long long bytes)
+{
+	struct timemap *tm = arg;
+
+	if (tm->fp != NULL && fprintf(tm->fp, "%lu %.3f %lu %s %llu\n",
+	    command, seconds, layer, kinds, bytes) < 0)
+		tm->failed = 1;
+}
+
+static char *
+timemap_tmp(const struct ingest *in)
+{
+	return xasprintf("%s.timemap", in->tmp);
+}
+
+/* In spoold, once the job is queued (id > 0) or refused: the worker's
+ * timemap goes beside the job, or away. */
+static void
+timemap_move(struct spoold *sd, struct ingest *in, long id)
+{
+	char *path, *dir, *dst;
+
+	if (in->tmp == NULL)
+		return;
+	path = timemap_tmp(in);
+	if (id <= 0) {
+		unlink(path);
+		free(path);
+		return;
+	}
+	dir = xasprintf("%s/%ld.d", sd->dir_jobs, id);
+	dst = xasprintf("%s/timemap", dir);
+	if (mkdir_exist_ok(dir, 0755) < 0 || rename(path, dst) < 0) {
+		if (errno != ENOENT)
+			log_warn("job %ld: %s", id, dst);
+		unlink(path);
+	} else
+		chmod(dst, 0644);
+	free(dst);
+	free(dir);
+	free(path);
+}
+
 /* Nothing read may grow past this many times what was read from the
  * file itself (a compression bomb), beyond the first MiB. */
 #define INGEST_MAX_RATIO	100
@@ -225,6 +285,8 @@ ingest_worker(struct spoold *sd, struct ingest *in, int fd, FILE *out)
 	struct analysis *an;
 	struct zread *zr;
 	struct thumbs th;
+	struct timemap tm;
+	char *tmpath;
 	EVP_MD_CTX *md;
 	unsigned char digest[EVP_MAX_MD_SIZE];
 	unsigned dlen = 0, i;
@@ -260,6 +322,13 @@ ingest_worker(struct spoold *sd, struct ingest *in, int fd, FILE *out)
 		th.fd[i] = -1;
 	an->thumb_cb = thumb_data;
 	an->thumb_arg = &th;
+	tmpath = timemap_tmp(in);
+	memset(&tm, 0, sizeof(tm));
+	if ((tm.fp = fopen(tmpath, "wxe")) != NULL) {
+		fprintf(tm.fp, "gspool-timemap 1\n");
+		an->mark_cb = timemap_mark;
+		an->mark_arg = &tm;
+	}
 	zr = zread_new(fd);
 	for (;;) {
 		n = zread_read(zr, buf, INGEST_BUFSZ);
@@ -328,6 +397,9 @@ ingest_worker(struct spoold *sd, struct ingest *in, int fd, FILE *out)
 	    an->lx.ncmds, hex);
 done:
 	thumbs_report(&th, an, ok, out);
+	if (tm.fp != NULL && (fclose(tm.fp) != 0 || tm.failed || !ok))
+		unlink(tmpath);
+	free(tmpath);
 	if (ok) {
 		meta = analyse_json(an, in->title, 1, "",
 		    ANALYSE_JSON_COMPACT);
@@ -546,6 +618,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 		    (int)strcspn(in->buf + 3, "\n"), in->buf + 3);
 		unlink(in->tmp);
 		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
 		ingest_finish(sd, in, 0, reason);
 		return;
 	}
@@ -569,6 +642,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	    strlen(sha) != 64 || meta == NULL) {
 		unlink(in->tmp);
 		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
 		ingest_finish(sd, in, 0, in->worker_died[0] ? in->worker_died :
 		    "the check of the file did not finish");
 		return;
@@ -582,10 +656,12 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	if (id < 0) {
 		unlink(in->tmp);
 		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
 		ingest_finish(sd, in, -1, "cannot add the job to the queue");
 		return;
 	}
 	thumbs_move(sd, in, id);
+	timemap_move(sd, in, id);
 	if (in->for_printer)
 		/* Checked for its printer: not read again at handover while
 		 * that printer's checks stay as they are. */

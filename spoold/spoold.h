@@ -24,6 +24,7 @@
 #ifndef GSPOOL_SPOOLD_H
 #define GSPOOL_SPOOLD_H
 
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <magic.h>
@@ -32,6 +33,7 @@
 #include "analyse.h"
 #include "conf.h"
 #include "event.h"
+#include "heaters.h"
 
 /* Control connections: at most CLIENTS_PER_USER of one unprivileged
  * user at once, and the last CLIENTS_RESERVED slots kept for root,
@@ -62,6 +64,42 @@ struct dest {
 	long		 last_job;
 };
 
+/* A mark of a job's timemap (status.c). */
+struct status_mark {
+	unsigned long	 cmd;		/* at the start of this command */
+	double		 s;		/* the model has spent s seconds */
+	unsigned long	 layer;
+	unsigned long long bytes;	/* of the file, through cmd */
+	char		 kinds[8];
+};
+
+/* What the status model remembers of a printer between its messages
+ * (status.c): the heaters as last heard, the activity and since when,
+ * the time its job waited, and where it is in the job's timemap. */
+struct printer_status {
+	struct heater	 heaters[HEATERS_MAX];
+	int		 nheaters;
+	long long	 heard_ms;	/* monotonic; 0: never */
+	long long	 heard_at;	/* epoch s */
+	char		 activity[16];	/* as last told */
+	long long	 since;		/* epoch s: in it since */
+	long long	 since_ms;	/* monotonic */
+	char		 reason[512];
+	long		 job;		/* the job the figures below are of */
+	long long	 job_ms;	/* monotonic: followed since */
+	long long	 waited_ms;	/* of it: heating, paused, waiting,
+					   not responding, offline */
+	double		 base_model;	/* modelled s when first seen, or -1 */
+	long long	 base_active_ms;	/* and the active time then */
+	FILE		*tm;		/* its timemap, or NULL */
+	int		 tm_tried;	/* opened, or found missing or bad */
+	long		 tm_start;	/* offset of the first mark */
+	struct status_mark a, b, end;	/* a <= here < b */
+	int		 have_b;
+	unsigned long	 first_move;	/* 0: not yet read */
+	unsigned long long first_bytes;
+};
+
 struct printer {
 	struct conf_printer *conf;
 	pid_t		 pid;		/* backend, 0 if none or not ours */
@@ -80,6 +118,9 @@ struct printer {
 	long long	 job_size;	/* bytes of the job's file */
 	char		 activity[16];	/* printing, pausing, paused ... */
 	int		 not_responding;	/* said so of its job */
+	char		*prompt;	/* the firmware waits for the user
+					   with this text, or NULL */
+	struct printer_status st;	/* status.c */
 	long long	 restart_at;	/* when to start a dead backend */
 	struct ev_io	*io;		/* sock, in the loop */
 	struct ev_timer	*restart;	/* at restart_at */
@@ -247,6 +288,22 @@ void	check_fingerprint(const struct printer *, char *out, size_t outsz);
 int	check_busy(const struct spoold *, const struct printer *);
 int	check_start(struct spoold *, long id, struct printer *);
 int	check_reaped(struct spoold *, pid_t, int status);
+
+/* status.c */
+#define STATUS_STALE_MS		15000	/* heaters older are stale: three
+					   of the backend's report periods */
+#define STATUS_PACE_MIN_S	10.0	/* modelled seconds before the pace
+					   is learnt */
+void	status_update(struct spoold *, struct printer *);
+void	status_temps(struct spoold *, struct printer *, const char *report);
+void	status_job_end(struct printer *);
+/* The share of the job's modelled time done, 0 to 1, or -1 if its
+ * timemap is missing. */
+double	status_fraction(struct spoold *, struct printer *);
+/* The printer's status as one JSON object (a new reference): activity,
+ * heaters, progress; gqueue(1) lists the fields. */
+struct json_t;
+struct json_t *status_json(struct spoold *, struct printer *);
 
 /* control.c */
 int	control_listen(struct spoold *);

@@ -68,7 +68,7 @@ job=${job%% *}
 say "4. The queue while it prints"
 "$B/tests/integration/waitfor" lines "$T/printer.log" 200
 run "$B/lpr-tools/gqueue"
-echo "gpc status: the printer's state, its job and its temperatures (actual /target):"
+echo "gpc status: the printer's state, its job's progress and its heaters (actual/target):"
 run "$B/lpr-tools/gpc" status
 
 say "5. Wait for the end"

@@ -21,12 +21,12 @@ fi
 grep -q "exactly the file's, in order" "$T/demo.log" ||
     fail "the demo did not compare the printer's log with the file"
 
-# gpc status while it prints: the job and the temperatures.
+# gpc status while it prints: the job's progress and the heaters.
 sed -n '/^\$ gpc status$/,/^$/p' "$T/demo.log" > "$T/status"
-grep -q '^	job mk3-1 printing' "$T/status" ||
+grep -q '^	printing mk3-1: layer [0-9]* of [0-9]*, [0-9]*% (by time)' "$T/status" ||
     fail "gpc status shows no printing job: $(cat "$T/status")"
-grep -q '^	temperatures: .*T:[0-9.]* /[0-9.]* B:' "$T/status" ||
-    fail "gpc status shows no temperatures: $(cat "$T/status")"
+grep -q '^	heaters: T0 [0-9.]*/[0-9.]* C.*, B [0-9.]*/[0-9.]* C' "$T/status" ||
+    fail "gpc status shows no heaters: $(cat "$T/status")"
 
 # gpc ready: awaiting-clear before it, ready after.
 sed -n '/^\$ gpc status mk3$/,$p' "$T/demo.log" > "$T/ready"

@@ -18,7 +18,7 @@ id=$(submit "$CUBE")
 "$GPC" pause mk3 || fail "gpc pause"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "never paused"
 "$GPC" status mk3 > "$T/status.out"
-grep -q "job mk3-$id paused, [0-9]* lines done ([0-9]*%), layer [0-9]" "$T/status.out" ||
+grep -q "^	paused mk3-$id: layer [0-9]* of [0-9]*, [0-9]*% (by time)" "$T/status.out" ||
 	fail "gpc status: $(cat "$T/status.out")"
 "$GQUEUE" | grep -qx "mk3 is ready; mk3-$id is paused" || fail "gqueue: $("$GQUEUE")"
 "$GPC" pause mk3 2> "$T/err" && fail "paused a paused job"

@@ -89,7 +89,7 @@ grep -q 'timelapse.mp4.tmp' "$T/listed" && fail "a video being rendered is liste
 grep -q '^mk3 is ready' "$T/queue.txt" || fail "queue.txt: $(cat "$T/queue.txt")"
 grep -q '"printers"' "$T/queue.json" || fail "queue.json has no printers"
 grep -q '"name": "mk3"' "$T/status.json" || fail "status.json: $(cat "$T/status.json")"
-for k in state temperatures job layer progress; do
+for k in state temperatures job layer progress status activity heaters; do
 	grep -q "\"$k\":" "$T/status.json" || fail "status.json has no $k: $(cat "$T/status.json")"
 done
 grep -q '"title": "cube.gcode"' "$T/job1.json" || fail "job.json: $(cat "$T/job1.json")"

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -217,6 +218,56 @@ test_queue_text_cleaned(void **state)
 	json_decref(q);
 }
 
+static char	*queue_text_of(const char *, int, const char *);
+
+/* The status model's lines: gqueue's under its status line, and gpc's
+ * (client_printer_text) the same; a hostile reason cleaned. */
+static void
+test_status_text(void **state)
+{
+	const char *doc = "{\"printers\": [{\"name\": \"mk3\", \"state\":"
+	    " \"ready\", \"job\": 7, \"enabled\": true, \"accepting\": true,"
+	    " \"status\": {\"activity\": \"heating\", \"since\": 1700000000,"
+	    " \"reason\": \"waiting for a heater\", \"prompt\": null,"
+	    " \"heaters\": [{\"name\": \"T0\", \"actual\": 180.25,"
+	    " \"target\": 215, \"power\": 127, \"heard\": 1700000000,"
+	    " \"stale\": true}, {\"name\": \"B\", \"actual\": 60,"
+	    " \"target\": 60, \"power\": null, \"heard\": 1700000000,"
+	    " \"stale\": true}], \"progress\": {\"job\": 7, \"layer\": 8,"
+	    " \"layers\": 120, \"time_fraction\": 0.629, \"elapsed\": 3720,"
+	    " \"remaining\": 2280, \"finish\": 1700000000}}},"
+	    " {\"name\": \"mk4\", \"state\": \"error\", \"job\": 0,"
+	    " \"enabled\": true, \"accepting\": true, \"message\": \"gone\","
+	    " \"status\": {\"activity\": \"offline\", \"reason\":"
+	    " \"gone\\u001b[2J\", \"heaters\": [], \"progress\": null}}]}";
+	const char *want =
+	    "\theating mk3-7 (waiting for a heater): layer 8 of 120, 62% (by"
+	    " time), 1h02m elapsed, about 38m left, done at Tue 22:13\n"
+	    "\theaters (stale: last heard at Tue 22:13): T0 180.2/215.0 C"
+	    " (power 127), B 60.0/60.0 C\n";
+	json_t *q = json_loads(doc, 0, NULL);
+	char *out = NULL, *text;
+	size_t outsz = 0;
+	FILE *fp;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_non_null(q);
+	text = queue_text_of(doc, 0, NULL);
+	assert_non_null(strstr(text, want));
+	assert_non_null(strstr(text, "mk4 is not ready: gone\n"
+	    "\toffline: gone?[2J\n"));
+	free(text);
+	assert_non_null(fp = open_memstream(&out, &outsz));
+	client_printer_text(fp, json_array_get(json_object_get(q, "printers"),
+	    0));
+	fclose(fp);
+	assert_string_equal(out, want);
+	free(out);
+	json_decref(q);
+}
+
 /* The text of document doc, as gqueue prints it. */
 static char *
 queue_text_of(const char *doc, int how, const char *spool_dir)
@@ -371,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_queue_text_cleaned),
 		cmocka_unit_test(test_queue_text_timelapse),
 		cmocka_unit_test(test_queue_text_refusals),
+		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_panic),
 	};
 
