@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		3	/* what this build speaks */
+#define PROTO_VERSION		4	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -117,7 +117,7 @@ enum reply {
 
 /* A printer row: printer NAME STATE MESSAGE JOB LINES ACTIVITY LAYER
  * TEMPS BYTES SIZE ENABLED ACCEPTING DISABLED-WHY REJECTING-WHY
- * DESCRIPTION STARTED ESTIMATE */
+ * DESCRIPTION STARTED ESTIMATE JOB-NAME */
 #define ROW_PRINTER_NAME	1
 #define ROW_PRINTER_STATE	2
 #define ROW_PRINTER_MESSAGE	3
@@ -135,6 +135,7 @@ enum reply {
 #define ROW_PRINTER_DESCRIPTION	15
 #define ROW_PRINTER_STARTED	16
 #define ROW_PRINTER_ESTIMATE	17
+#define ROW_PRINTER_JOB_NAME	18	/* version 4: DEST-ID, "" for none */
 /* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
  * REJECTING-WHY DESCRIPTION */
 #define ROW_CLASS_NAME		1
@@ -146,7 +147,7 @@ enum reply {
 #define ROW_CLASS_DESCRIPTION	7
 /* A job row: job RANK OWNER ID DEST TITLE SIZE STATE LINES REASON META
  * PRIORITY COPIES COPIES-DONE HOLD-UNTIL RAN-ON CREATED STARTED
- * FINISHED LAYER ATTRS OWN */
+ * FINISHED LAYER ATTRS OWN NAME */
 #define ROW_JOB_RANK		1
 #define ROW_JOB_OWNER		2
 #define ROW_JOB_ID		3
@@ -168,6 +169,8 @@ enum reply {
 #define ROW_JOB_LAYER		19
 #define ROW_JOB_ATTRS		20
 #define ROW_JOB_OWN		21
+#define ROW_JOB_NAME		22	/* version 4: DEST-ID, DEST the
+					   destination it was submitted to */
 /* done ID STATE REASON; error MESSAGE */
 #define REPLY_DONE_ID		1
 #define REPLY_DONE_STATE	2

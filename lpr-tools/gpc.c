@@ -83,7 +83,16 @@ show_printer(const struct msg *m, int temps_only)
 		long long done = atoll(msg_field(m, ROW_PRINTER_BYTES));
 		long long size = atoll(msg_field(m, ROW_PRINTER_SIZE));
 
-		printf("\tjob %s-%s %s, %s lines done", name, job,
+		char jn[96];
+
+		/* The name it was submitted under; an older spoold's row
+		 * has none. */
+		if (m->nfields > ROW_PRINTER_JOB_NAME)
+			clean_text(jn, sizeof(jn), msg_field(m,
+			    ROW_PRINTER_JOB_NAME));
+		else
+			snprintf(jn, sizeof(jn), "%s-%s", name, job);
+		printf("\tjob %s %s, %s lines done", jn,
 		    activity[0] ? activity : "printing", lines);
 		if (size > 0)
 			printf(" (%lld%%)", done * 100 / size);
@@ -340,8 +349,9 @@ main(int argc, char *argv[])
 		r = request(sock, c->request, argv[1], text);
 		free(text);
 	}
-	else {
-		snprintf(ids, sizeof(ids), "%ld", client_job_id(argv[1]));
+	else if ((r = client_job_resolve(sock, argv[1], &v)) == 0) {
+		/* The job by its number, its name's prefix checked. */
+		snprintf(ids, sizeof(ids), "%ld", v);
 		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);
 	}
 	if (out != NULL && r == 0) {

@@ -606,7 +606,7 @@ list_row(const struct job_row *jr, void *arg)
 	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
 	    done, hold, j.ran_on, created, started, finished, layer, j.attrs,
-	    own_job(lc->c, jr) ? "1" : "0", (char *)NULL) < 0) {
+	    own_job(lc->c, jr) ? "1" : "0", j.name, (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
 	}
@@ -654,7 +654,7 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	    p->d.enabled ? "1" : "0", p->d.accepting ? "1" : "0",
 	    p->d.enable_reason, p->d.accept_reason,
 	    p->conf->description ? p->conf->description : "", started, est,
-	    (char *)NULL);
+	    have ? jr.name : "", (char *)NULL);
 }
 
 static void send_refusals(struct spoold *, struct client *,

@@ -183,6 +183,8 @@ struct job_row {
 	long long	 created, started, finished;
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
 	char		 attrs[1024];	/* the filters' reports, JSON */
+	char		 name[CONF_NAME_MAX + 24];	/* DEST-ID, DEST the
+					   destination it was submitted to */
 };
 
 /* A file refused at ingest (reject.c). */
