@@ -176,6 +176,9 @@ enum reply {
 #define REPLY_DONE_STATE	2
 #define REPLY_DONE_REASON	3
 #define REPLY_ERROR_MESSAGE	1
+/* usage's ok: JOBS BYTES REJECTED BYTES UNTIL REASON CHECKED CHECKING */
+#define REPLY_USAGE_CHECKED	7	/* version 4 */
+#define REPLY_USAGE_CHECKING	8
 /* A refused file's row of queue. */
 #define ROW_REJECTED_NAME	1
 #define ROW_REJECTED_SIZE	2

@@ -265,6 +265,11 @@ void	ingest_submit(struct spoold *, int fd, const char *dest,
 	    ingest_done_fn *done, void *arg);
 int	ingest_busy(const struct drop_id *);
 int	ingest_reaped(struct spoold *, pid_t, int status);
+/* How much of owner's files being checked now (the sender by name and
+ * uid, VIRTUAL_UID for an SFTP account's) the workers have read so
+ * far, and how many they are. */
+void	ingest_progress(struct spoold *, const char *owner, uid_t uid,
+	    long long *bytes, int *files);
 void	ingest_sweep(struct spoold *);
 
 /* queue.c */

@@ -171,8 +171,10 @@ grep -q "$(printf '\033\\[K')mk3-$g: held" "$T/tty.out" || fail "gprint -w on a 
 mk3-$p: canceled: canceled by request" ] || fail "gprint -w piped: $(cat -v "$T/piped.out")"
 
 # 4. While the worker checks a file: on a terminal, what gprint waits
-# for; piped, nothing.  The workers stand still (a test hook) until the
-# terminal's line has come, a second or more after both began.
+# for, how much of the file the worker has read (nothing yet: it stands
+# still) and for how long; piped, nothing.  The workers stand still (a
+# test hook) until the terminal's line has come, a second or more after
+# both began.
 gs_stop_spoold
 export GSPOOL_TEST_INGEST_STOP=1
 gs_spoold
@@ -183,14 +185,14 @@ ppid=$!
 script -qec "'$GPRINT' -q -T tty-check '$CUBE'" "$T/typescript" > "$T/tty.out" < /dev/null &
 spid=$!
 "$WAITFOR" count "$T/spoold.log" "stopped for a test" 2 || fail "no second worker stopped"
-"$WAITFOR" contains "$T/tty.out" "spoold is checking tty-check (" ||
+"$WAITFOR" contains "$T/tty.out" "spoold is checking tty-check: 0.0 of 0.1 MB (0%), " ||
 	fail "gprint on a terminal: $(cat -v "$T/tty.out")"
 for w in $(sed -n 's/.*ingest: worker \([0-9]*\) stopped for a test.*/\1/p' "$T/spoold.log"); do
 	kill -CONT "$w" 2>/dev/null || true
 done
 wait "$ppid" || fail "gprint piped: $(cat "$T/piped.out")"
 wait "$spid" || fail "gprint on a terminal: $(cat -v "$T/tty.out")"
-grep -q "MB), [0-9]* s" "$T/tty.out" || fail "no size or time: $(cat -v "$T/tty.out")"
+grep -q "MB (0%), [0-9]* s" "$T/tty.out" || fail "no size or time: $(cat -v "$T/tty.out")"
 grep -q "$(printf '\033\\[K')request id is mk3-" "$T/tty.out" || fail "the line was not cleared: $(cat -v "$T/tty.out")"
 grep -qx "request id is mk3-[0-9]* (1 file(s))" "$T/piped.out" || fail "gprint piped: $(cat -v "$T/piped.out")"
 echo "PASS"
