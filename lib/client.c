@@ -125,10 +125,14 @@ client_job_match(const char *arg, const json_t *j)
 {
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *on = json_string_value(json_object_get(j, "printer"));
-	char why[512];
+	char why[512], cname[128], con[128];
 
+	/* A remote host's queue.json says what it likes: what is quoted
+	 * of it is made printable first. */
+	clean_text(cname, sizeof(cname), name ? name : "");
+	clean_text(con, sizeof(con), on ? on : "");
 	if (job_name_check(arg, (long)json_integer_value(json_object_get(j,
-	    "id")), name ? name : "", on ? on : "", why, sizeof(why)) == 0)
+	    "id")), cname, con, why, sizeof(why)) == 0)
 		return 0;
 	log_warnx("%s", why);
 	return -1;
