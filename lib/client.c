@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #include "client.h"
+#include "jobname.h"
 #include "jobstate.h"
 #include "log.h"
 #include "msg.h"
@@ -113,16 +115,78 @@ fail:
 long
 client_job_id(const char *arg)
 {
-	const char *p = strrchr(arg, '-');
 	long id;
 
-	if (p == NULL)
-		p = arg;
-	else
-		p++;
-	if (parse_long(p, 1, 2000000000L, &id) < 0)
-		return -1;
-	return id;
+	return job_name_parse(arg, &id, NULL, 0) < 0 ? -1 : id;
+}
+
+int
+client_job_match(const char *arg, const json_t *j)
+{
+	const char *name = json_string_value(json_object_get(j, "name"));
+	const char *on = json_string_value(json_object_get(j, "printer"));
+	char why[512], cname[128], con[128];
+
+	/* A remote host's queue.json says what it likes: what is quoted
+	 * of it is made printable first. */
+	clean_text(cname, sizeof(cname), name ? name : "");
+	clean_text(con, sizeof(con), on ? on : "");
+	if (job_name_check(arg, (long)json_integer_value(json_object_get(j,
+	    "id")), cname, con, why, sizeof(why)) == 0)
+		return 0;
+	log_warnx("%s", why);
+	return -1;
+}
+
+/* The job numbered id in the array of jobs of q, or NULL. */
+static json_t *
+queue_find(json_t *q, long id)
+{
+	json_t *j;
+	size_t i;
+
+	json_array_foreach(json_object_get(q, "jobs"), i, j)
+		if (json_integer_value(json_object_get(j, "id")) == id)
+			return j;
+	return NULL;
+}
+
+int
+client_job_resolve(int sock, const char *arg, long *id)
+{
+	static const int how[] = { 0, CLIENT_QUEUE_HISTORY };
+	char err[512];
+	json_t *q, *j;
+	size_t k;
+	int r = 0;
+
+	if ((*id = client_job_id(arg)) < 0) {
+		log_warnx("%s: not a job (expected NUMBER or DEST-NUMBER)",
+		    arg);
+		return 1;
+	}
+	if (strchr(arg, '-') == NULL)
+		return 0;
+	/* The open queue, then the history: where the job is, its name.
+	 * A job in neither is spoold's to refuse. */
+	for (k = 0; k < nitems(how); k++) {
+		if ((q = client_queue(sock, "", how[k], err, sizeof(err))) ==
+		    NULL) {
+			if (err[0] == '\0') {
+				log_warnx("lost the connection to spoold");
+				return EXIT_CONNECT;
+			}
+			log_warnx("%s", err);
+			return 1;
+		}
+		j = queue_find(q, *id);
+		if (j != NULL && client_job_match(arg, j) < 0)
+			r = 1;
+		json_decref(q);
+		if (j != NULL)
+			break;
+	}
+	return r;
 }
 
 const char *
@@ -150,20 +214,14 @@ client_dest(const char *opt, const struct conf *c)
 	return c->default_printer;
 }
 
-int
-client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
+/* The answer to "wait ID": as client_wait_job(). */
+static int
+wait_reply(int fd, long id, char *state, size_t statesz, char *reason,
     size_t reasonsz)
 {
 	struct msg m;
-	char ids[32];
-	int r;
 
-	snprintf(ids, sizeof(ids), "%ld", id);
-	if (msg_send(fd, -1, "wait", ids, (char *)NULL) < 0) {
-		log_warn("cannot send to spoold");
-		return -1;
-	}
-	if ((r = msg_recv(fd, &m)) <= 0) {
+	if (msg_recv(fd, &m) <= 0) {
 		log_warnx("spoold closed the connection while waiting for"
 		    " job %ld", id);
 		return -1;
@@ -179,6 +237,126 @@ client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
 	return strcmp(state, job_state_name(JOB_COMPLETED)) == 0;
 }
 
+static int
+wait_send(int fd, long id)
+{
+	char ids[32];
+
+	snprintf(ids, sizeof(ids), "%ld", id);
+	if (msg_send(fd, -1, proto_name(PROTO_REQUEST, REQ_WAIT), ids,
+	    (char *)NULL) < 0) {
+		log_warn("cannot send to spoold");
+		return -1;
+	}
+	return 0;
+}
+
+int
+client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
+    size_t reasonsz)
+{
+	if (wait_send(fd, id) < 0)
+		return -1;
+	return wait_reply(fd, id, state, statesz, reason, reasonsz);
+}
+
+/* The live line of job id from the queue q: its name, its state, and
+ * while a printer prints it, the share of its file done and the layer,
+ * as "mk3-7: processing on mk3, 45%, layer 12".  Cleaned: a title or
+ * reason is not shown, and every name is printable. */
+static void
+live_line(char *buf, size_t sz, json_t *q, long id)
+{
+	json_t *j, *p, *pr = NULL;
+	char name[96], on[96];
+	size_t i;
+	int o;
+
+	buf[0] = '\0';
+	if ((j = queue_find(q, id)) == NULL)
+		return;
+	json_array_foreach(json_object_get(q, "printers"), i, p)
+		if (json_integer_value(json_object_get(p, "job")) == id)
+			pr = p;
+	clean_text(name, sizeof(name), json_string_value(json_object_get(j,
+	    "name")) ? json_string_value(json_object_get(j, "name")) : "");
+	clean_text(on, sizeof(on), json_string_value(json_object_get(j,
+	    "printer")) ? json_string_value(json_object_get(j, "printer")) :
+	    "");
+	o = snprintf(buf, sz, "%s: %s", name, json_string_value(
+	    json_object_get(j, "state")) ? json_string_value(json_object_get(j,
+	    "state")) : "");
+	if (o < 0 || (size_t)o >= sz)
+		return;
+	if (pr != NULL && on[0] != '\0')
+		o += snprintf(buf + o, sz - (size_t)o, " on %s", on);
+	if (pr != NULL && (size_t)o < sz && json_integer_value(
+	    json_object_get(pr, "job_size")) > 0)
+		o += snprintf(buf + o, sz - (size_t)o, ", %lld%%",
+		    (long long)(json_integer_value(json_object_get(pr,
+		    "bytes_done")) * 100 / json_integer_value(
+		    json_object_get(pr, "job_size"))));
+	if (pr != NULL && (size_t)o < sz && json_integer_value(
+	    json_object_get(pr, "layer")) > 0)
+		snprintf(buf + o, sz - (size_t)o, ", layer %lld",
+		    (long long)json_integer_value(json_object_get(pr,
+		    "layer")));
+}
+
+int
+client_wait_job_live(int fd, long id, const char *cfile, char *state,
+    size_t statesz, char *reason, size_t reasonsz)
+{
+	struct conf c;
+	struct pollfd pfd;
+	char line[256], err[512];
+	json_t *q;
+	int qs = -1, shown = 0, tried = 0, r;
+
+	if (!isatty(STDOUT_FILENO))
+		return client_wait_job(fd, id, state, statesz, reason,
+		    reasonsz);
+	if (wait_send(fd, id) < 0)
+		return -1;
+	/* The queue is asked on a connection of its own, while this one
+	 * waits for the answer: the line follows the job until it ends,
+	 * and its end is the answer awaited, not a state polled. */
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		if (poll(&pfd, 1, tried ? 1000 : 0) != 0)
+			break;
+		tried = 1;
+		/* Tried once: without it, no line, but the wait goes on. */
+		if (qs == -1 && (qs = client_connect(cfile, &c)) >= 0)
+			conf_free(&c);
+		else if (qs == -1)
+			qs = -2;
+		if (qs < 0)
+			continue;
+		if ((q = client_queue(qs, "", 0, err, sizeof(err))) == NULL) {
+			close(qs);
+			qs = -2;
+			continue;
+		}
+		live_line(line, sizeof(line), q, id);
+		json_decref(q);
+		if (line[0] != '\0') {
+			printf("\r\033[K%s", line);
+			fflush(stdout);
+			shown = 1;
+		}
+	}
+	if (qs >= 0)
+		close(qs);
+	if (shown) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+	r = wait_reply(fd, id, state, statesz, reason, reasonsz);
+	return r;
+}
+
 void
 client_check_jobs(int argc, char *argv[])
 {
@@ -186,8 +364,8 @@ client_check_jobs(int argc, char *argv[])
 
 	for (i = 0; i < argc; i++) {
 		if (client_job_id(argv[i]) < 0) {
-			log_warnx("%s: not a job (expected PRINTER-NUMBER or"
-			    " NUMBER)", argv[i]);
+			log_warnx("%s: not a job (expected NUMBER or"
+			    " DEST-NUMBER)", argv[i]);
 			exit(EXIT_USAGE);
 		}
 	}
@@ -218,6 +396,22 @@ static json_t *
 on(const struct msg *m, int i)
 {
 	return json_boolean(strcmp(msg_field(m, i), "0") != 0);
+}
+
+/* The name of the job a printer row's printer prints: spoold's, or,
+ * from a spoold of version 3 or older, PRINTER-JOB; "" for none. */
+static json_t *
+client_printer_job_name(const struct msg *m)
+{
+	char name[96] = "";
+
+	if (m->nfields > ROW_PRINTER_JOB_NAME)
+		snprintf(name, sizeof(name), "%s", msg_field(m,
+		    ROW_PRINTER_JOB_NAME));
+	else if (atol(msg_field(m, ROW_PRINTER_JOB)) > 0)
+		snprintf(name, sizeof(name), "%s-%s", msg_field(m,
+		    ROW_PRINTER_NAME), msg_field(m, ROW_PRINTER_JOB));
+	return json_string(name);
 }
 
 json_t *
@@ -263,6 +457,7 @@ client_printer_json(const struct msg *m)
 	json_object_set_new(o, "job_started", numf(m, ROW_PRINTER_STARTED));
 	json_object_set_new(o, "job_estimated_seconds",
 	    numf(m, ROW_PRINTER_ESTIMATE));
+	json_object_set_new(o, "job_name", client_printer_job_name(m));
 	return o;
 }
 
@@ -294,8 +489,12 @@ client_job_json(const struct msg *m)
 	char name[96];
 	long done = 0, total = 0;
 
-	snprintf(name, sizeof(name), "%s-%s", msg_field(m, ROW_JOB_DEST),
-	    msg_field(m, ROW_JOB_ID));
+	/* A spoold of version 3 or older names a job for where it is. */
+	if (m->nfields > ROW_JOB_NAME)
+		snprintf(name, sizeof(name), "%s", msg_field(m, ROW_JOB_NAME));
+	else
+		snprintf(name, sizeof(name), "%s-%s", msg_field(m,
+		    ROW_JOB_DEST), msg_field(m, ROW_JOB_ID));
 	sscanf(msg_field(m, ROW_JOB_LINES), "%ld/%ld", &done, &total);
 	json_object_set_new(o, "id", numf(m, ROW_JOB_ID));
 	json_object_set_new(o, "name", json_string(name));
@@ -316,6 +515,10 @@ client_job_json(const struct msg *m)
 	json_object_set_new(o, "created", numf(m, ROW_JOB_CREATED));
 	json_object_set_new(o, "started", numf(m, ROW_JOB_STARTED));
 	json_object_set_new(o, "finished", numf(m, ROW_JOB_FINISHED));
+	json_object_set_new(o, "duration", json_integer(atoll(msg_field(m,
+	    ROW_JOB_STARTED)) > 0 && atoll(msg_field(m, ROW_JOB_FINISHED)) >=
+	    atoll(msg_field(m, ROW_JOB_STARTED)) ? atoll(msg_field(m,
+	    ROW_JOB_FINISHED)) - atoll(msg_field(m, ROW_JOB_STARTED)) : 0));
 	json_object_set_new(o, "layer", numf(m, ROW_JOB_LAYER));
 	json_object_set_new(o, "own", json_boolean(strcmp(msg_field(m,
 	    ROW_JOB_OWN), "1") == 0));

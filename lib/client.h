@@ -40,8 +40,29 @@ const char *client_dest(const char *opt, const struct conf *c);
 int	client_wait_job(int fd, long id, char *state, size_t statesz,
 	    char *reason, size_t reasonsz);
 
-/* Split a job name "mk3-7" or "7" into its number; -1 if malformed. */
+/*
+ * client_wait_job(), with a live line while it waits when standard
+ * output is a terminal: the job's name, state, printer, share done and
+ * layer, each second, from spoold's queue asked on a second connection
+ * (the configuration cfile, as client_connect()); the line is cleared
+ * before the caller prints the end.  Piped, nothing but the wait.
+ */
+int	client_wait_job_live(int fd, long id, const char *cfile, char *state,
+	    size_t statesz, char *reason, size_t reasonsz);
+
+/* Split a job name "mk3-7" or "7" into its number; -1 if malformed
+ * (jobname.h). */
 long	client_job_id(const char *arg);
+/* Does arg name the job j (a job object of client_job_json()): its
+ * number, or its full name?  0, or -1 with why printed (a wrong
+ * prefix: "mk4-7: job 7 is mk3-7, not mk4-7"). */
+int	client_job_match(const char *arg, const json_t *j);
+/* The number of the job arg names, in *id, its prefix (if any) checked
+ * against the job's name as spoold gives it (the open queue, then the
+ * history; a job in neither is left to spoold to refuse).  0, 1 if arg
+ * is malformed or names the job by a wrong prefix (printed), or
+ * EXIT_CONNECT. */
+int	client_job_resolve(int sock, const char *arg, long *id);
 
 /* Check that every argument names a job; report and exit(EXIT_USAGE) if
  * one does not. */
@@ -65,8 +86,12 @@ json_t	*client_job_json(const struct msg *);
 #define CLIENT_QUEUE_EVERYONE	2
 json_t	*client_queue(int sock, const char *dest, int how, char *err,
 	    size_t errsz);
-/* Keep only the jobs named (all if njobs is 0). */
-void	client_queue_only(json_t *q, int njobs, char *jobs[]);
+/* Keep only the jobs named (all if njobs is 0), each by its number or
+ * its full name; -1 if one was named by a wrong prefix (printed, and
+ * left out). */
+int	client_queue_only(json_t *q, int njobs, char *jobs[]);
+/* Keep only the caller's own jobs (the history's default). */
+void	client_queue_own(json_t *q);
 /* Keep what concerns DEST only, as spoold's "queue DEST" does: that
  * printer or the class's members, that class, the jobs sent to it or
  * printing on it.  -1 if the queue has no printer or class DEST. */

@@ -117,9 +117,10 @@ enum reply {
 
 /* A printer row: printer NAME STATE MESSAGE JOB LINES ACTIVITY LAYER
  * TEMPS BYTES SIZE ENABLED ACCEPTING DISABLED-WHY REJECTING-WHY
- * DESCRIPTION STARTED ESTIMATE STATUS.  STATUS (version 4) is the status
- * model as one JSON object (spoold/status.c, gqueue(1)); the positional
- * fields before it stay for older clients. */
+ * DESCRIPTION STARTED ESTIMATE STATUS JOB-NAME.  STATUS (version 4) is
+ * the status model as one JSON object (spoold/status.c, gqueue(1)); the
+ * positional fields before it stay for older clients.  JOB-NAME (version
+ * 4) is the name the job was submitted under, "" for none. */
 #define ROW_PRINTER_NAME	1
 #define ROW_PRINTER_STATE	2
 #define ROW_PRINTER_MESSAGE	3
@@ -138,6 +139,7 @@ enum reply {
 #define ROW_PRINTER_STARTED	16
 #define ROW_PRINTER_ESTIMATE	17
 #define ROW_PRINTER_STATUS	18	/* version 4 */
+#define ROW_PRINTER_JOB_NAME	19	/* version 4: DEST-ID, "" for none */
 /* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
  * REJECTING-WHY DESCRIPTION */
 #define ROW_CLASS_NAME		1
@@ -149,7 +151,7 @@ enum reply {
 #define ROW_CLASS_DESCRIPTION	7
 /* A job row: job RANK OWNER ID DEST TITLE SIZE STATE LINES REASON META
  * PRIORITY COPIES COPIES-DONE HOLD-UNTIL RAN-ON CREATED STARTED
- * FINISHED LAYER ATTRS OWN */
+ * FINISHED LAYER ATTRS OWN NAME */
 #define ROW_JOB_RANK		1
 #define ROW_JOB_OWNER		2
 #define ROW_JOB_ID		3
@@ -171,11 +173,16 @@ enum reply {
 #define ROW_JOB_LAYER		19
 #define ROW_JOB_ATTRS		20
 #define ROW_JOB_OWN		21
+#define ROW_JOB_NAME		22	/* version 4: DEST-ID, DEST the
+					   destination it was submitted to */
 /* done ID STATE REASON; error MESSAGE */
 #define REPLY_DONE_ID		1
 #define REPLY_DONE_STATE	2
 #define REPLY_DONE_REASON	3
 #define REPLY_ERROR_MESSAGE	1
+/* usage's ok: JOBS BYTES REJECTED BYTES UNTIL REASON CHECKED CHECKING */
+#define REPLY_USAGE_CHECKED	7	/* version 4 */
+#define REPLY_USAGE_CHECKING	8
 /* A refused file's row of queue. */
 #define ROW_REJECTED_NAME	1
 #define ROW_REJECTED_SIZE	2

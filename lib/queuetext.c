@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -110,28 +111,44 @@ client_queue(int sock, const char *dest, int how, char *err,
 	}
 }
 
-void
+int
 client_queue_only(json_t *q, int njobs, char *jobs[])
+{
+	json_t *a = json_object_get(q, "jobs"), *j;
+	size_t i = 0;
+	int k, r = 0;
+
+	if (njobs == 0 || !json_is_array(a))
+		return 0;
+	json_object_del(q, "rejected");
+	while (i < json_array_size(a)) {
+		j = json_array_get(a, i);
+		for (k = 0; k < njobs; k++)
+			if (client_job_id(jobs[k]) == json_integer_value(
+			    json_object_get(j, "id")))
+				break;
+		if (k < njobs && client_job_match(jobs[k], j) < 0)
+			r = -1;
+		else if (k < njobs) {
+			i++;
+			continue;
+		}
+		json_array_remove(a, i);
+	}
+	return r;
+}
+
+void
+client_queue_own(json_t *q)
 {
 	json_t *a = json_object_get(q, "jobs");
 	size_t i = 0;
-	int k;
 
-	if (njobs == 0 || !json_is_array(a))
-		return;
-	json_object_del(q, "rejected");
-	while (i < json_array_size(a)) {
-		json_int_t id = json_integer_value(json_object_get(
-		    json_array_get(a, i), "id"));
-
-		for (k = 0; k < njobs; k++)
-			if (client_job_id(jobs[k]) == id)
-				break;
-		if (k == njobs)
-			json_array_remove(a, i);
-		else
+	while (i < json_array_size(a))
+		if (json_is_true(json_object_get(json_array_get(a, i), "own")))
 			i++;
-	}
+		else
+			json_array_remove(a, i);
 }
 
 /* Whether the array of strings A holds S. */
@@ -266,6 +283,18 @@ duration(char *buf, size_t sz, long s)
 
 static json_t	*cleaned(json_t *);
 
+/* The name of the job printer row p prints (the name it was submitted
+ * under, which a class's member or a move does not change); from an
+ * older document without one, PRINTER-JOB. */
+static const char *
+job_name(json_t *p, char *buf, size_t sz)
+{
+	if (*str(p, "job_name"))
+		return str(p, "job_name");
+	snprintf(buf, sz, "%s-%lld", str(p, "name"), integer(p, "job"));
+	return buf;
+}
+
 static double
 real(json_t *o, const char *key)
 {
@@ -376,12 +405,12 @@ status_text(FILE *fp, json_t *p)
 {
 	json_t *s = json_object_get(p, "status"), *g;
 	const char *act = str(s, "activity"), *why = str(s, "reason");
-	char buf[32];
+	char buf[32], jn[96];
 
 	if (!json_is_object(s)) {
 		if (integer(p, "job") != 0)
-			fprintf(fp, "\t%s-%lld %s, %.0f%% (by bytes)\n",
-			    str(p, "name"), integer(p, "job"),
+			fprintf(fp, "\t%s %s, %.0f%% (by bytes)\n",
+			    job_name(p, jn, sizeof(jn)),
 			    *str(p, "activity") ? str(p, "activity") :
 			    "printing", floor(real(p, "progress") * 100));
 		return;
@@ -397,11 +426,11 @@ status_text(FILE *fp, json_t *p)
 	else if (strcmp(act, "waiting") == 0)
 		fprintf(fp, "\twaiting for the user: %s\n", str(s, "prompt"));
 	if (json_is_object(g)) {
-		fprintf(fp, "\t%s %s-%lld%s%s%s: ", strcmp(act, "heating") == 0 ||
+		fprintf(fp, "\t%s %s%s%s%s: ", strcmp(act, "heating") == 0 ||
 		    strcmp(act, "paused") == 0 ? act : json_is_string(
 		    json_object_get(s, "job_activity")) ? str(s,
-		    "job_activity") : "printing", str(p, "name"), integer(g,
-		    "job"), strcmp(act, "heating") == 0 && why[0] ? " (" : "",
+		    "job_activity") : "printing", job_name(p, jn, sizeof(jn)),
+		    strcmp(act, "heating") == 0 && why[0] ? " (" : "",
 		    strcmp(act, "heating") == 0 ? why : "",
 		    strcmp(act, "heating") == 0 && why[0] ? ")" : "");
 		progress_text(fp, g);
@@ -440,11 +469,12 @@ status_line(FILE *fp, json_t *p)
 	const char *name = str(p, "name"), *state = str(p, "state");
 	const char *text = str(p, "message"), *activity = str(p, "activity");
 	long long job = integer(p, "job");
+	char jn[96];
 
 	if (strcmp(state, "ready") == 0 && job && activity[0] &&
 	    strcmp(activity, "printing") != 0)
-		fprintf(fp, "%s is ready; %s-%lld is %s\n", name, name, job,
-		    activity);
+		fprintf(fp, "%s is ready; %s is %s\n", name, job_name(p, jn,
+		    sizeof(jn)), activity);
 	else if (strcmp(state, "ready") == 0)
 		fprintf(fp, "%s is ready%s\n", name, job ? " and printing" :
 		    "");
@@ -656,6 +686,212 @@ cleaned(json_t *v)
 	}
 }
 
+/*
+ * The history: one row a job that ended, the latest first, in columns
+ * as wide as their widest cell (as ls(1) makes them), two spaces
+ * apart: when it ended, how long it printed, its name, the printer it
+ * ran on, its owner, how it ended, the layers it reached of its
+ * layers, its filament, its title and the reason.  A title that would
+ * take the line past the width (the terminal's, else $COLUMNS, else
+ * 80) is cut at a word's end, with "..." after it; the reason, last,
+ * is shown whole.  An empty cell is "-".
+ */
+enum { H_DATE, H_TOOK, H_JOB, H_PRINTER, H_OWNER, H_RESULT, H_LAYERS,
+	H_FILAMENT, H_TITLE, H_REASON, H_N };
+static const char *const h_head[H_N] = { "Date", "Duration", "Job",
+	"Printer", "Owner", "Result", "Layers", "Filament", "Title",
+	"Reason" };
+#define H_TITLE_MIN	16	/* a title is never cut shorter */
+#define H_CELL		256
+
+/* Characters (UTF-8 code points) in s: the columns it takes, as every
+ * string here has been through clean_text(). */
+static size_t
+cols(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
+/* Cut s to at most max columns at the end of a word (before a space,
+ * '_', '-' or '.'; mid-word only if no word ends in its second half),
+ * with "..." after it. */
+static void
+cut_title(char *s, size_t max)
+{
+	size_t n = 0, keep = 0, cut = 0, i;
+
+	if (cols(s) <= max || max < 4)
+		return;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (n == max - 3)
+			break;
+		if (i > 0 && strchr(" _-.", s[i]) != NULL &&
+		    strchr(" _-.", s[i - 1]) == NULL)
+			keep = i;
+		n++;
+		cut = i + 1;
+	}
+	/* cut: the byte after the last whole character that fits. */
+	while (s[cut] != '\0' && ((unsigned char)s[cut] & 0xc0) == 0x80)
+		cut++;
+	if (keep > 0 && keep * 2 >= cut)
+		cut = keep;
+	while (cut > 0 && s[cut - 1] == ' ')
+		cut--;
+	snprintf(s + cut, H_CELL - cut, "...");
+}
+
+static void
+fill_cell(char *cell, json_t *j, int c)
+{
+	time_t t;
+	struct tm *tm;
+	json_t *meta = json_object_get(j, "meta"), *v;
+	double mm = 0, g = 0;
+	long long d;
+	size_t i;
+
+	cell[0] = '\0';
+	switch (c) {
+	case H_DATE:
+		t = (time_t)integer(j, "finished");
+		if (t > 0 && (tm = localtime(&t)) != NULL)
+			strftime(cell, H_CELL, "%Y-%m-%d %H:%M", tm);
+		break;
+	case H_TOOK:
+		if ((d = integer(j, "duration")) <= 0 && integer(j, "started") >
+		    0 && integer(j, "finished") >= integer(j, "started"))
+			d = integer(j, "finished") - integer(j, "started");
+		if (integer(j, "started") <= 0)
+			break;
+		if (d >= 3600)
+			snprintf(cell, H_CELL, "%lldh%02lldm", d / 3600,
+			    d / 60 % 60);
+		else if (d >= 60)
+			snprintf(cell, H_CELL, "%lldm%02llds", d / 60, d % 60);
+		else
+			snprintf(cell, H_CELL, "%llds", d);
+		break;
+	case H_JOB:
+		snprintf(cell, H_CELL, "%s", str(j, "name"));
+		break;
+	case H_PRINTER:
+		snprintf(cell, H_CELL, "%s", str(j, "printer"));
+		break;
+	case H_OWNER:
+		snprintf(cell, H_CELL, "%s", str(j, "owner"));
+		break;
+	case H_RESULT:
+		snprintf(cell, H_CELL, "%s", str(j, "state"));
+		break;
+	case H_LAYERS:
+		if (integer(meta, "layers") > 0)
+			snprintf(cell, H_CELL, "%lld/%lld", strcmp(str(j,
+			    "state"), "completed") == 0 ? integer(meta,
+			    "layers") : integer(j, "layer"), integer(meta,
+			    "layers"));
+		else if (integer(j, "layer") > 0)
+			snprintf(cell, H_CELL, "%lld", integer(j, "layer"));
+		break;
+	case H_FILAMENT:
+		json_array_foreach(json_object_get(meta, "filament_mm"), i, v)
+			if (json_number_value(v) > 0)
+				mm += json_number_value(v);
+		json_array_foreach(json_object_get(meta, "filament_g"), i, v)
+			if (json_number_value(v) > 0)
+				g += json_number_value(v);
+		if (mm > 0 && mm < 1e9 && g > 0 && g < 1e9)
+			snprintf(cell, H_CELL, "%.2fm/%.0fg", mm / 1000, g);
+		else if (mm > 0 && mm < 1e9)
+			snprintf(cell, H_CELL, "%.2fm", mm / 1000);
+		break;
+	case H_TITLE:
+		snprintf(cell, H_CELL, "%s", str(j, "title"));
+		break;
+	case H_REASON:
+		snprintf(cell, H_CELL, "%s", str(j, "reason"));
+		break;
+	}
+	if (cell[0] == '\0' && c != H_REASON)
+		snprintf(cell, H_CELL, "-");
+}
+
+static size_t
+line_width(FILE *fp)
+{
+	struct winsize ws;
+	const char *e = getenv("COLUMNS");
+	long n;
+
+	if (isatty(fileno(fp)) && ioctl(fileno(fp), TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0)
+		return ws.ws_col;
+	if (e != NULL && parse_long(e, 20, 10000, &n) == 0)
+		return (size_t)n;
+	return 80;
+}
+
+static void
+history_text(FILE *fp, json_t *q, int longform, const char *spool_dir)
+{
+	json_t *a = json_object_get(q, "jobs"), *j;
+	size_t n = json_array_size(a), w[H_N], i, left = 0, width;
+	char (*cell)[H_N][H_CELL], line[H_N * (2 * H_CELL + 4)];
+	int c;
+
+	if (n == 0) {
+		fprintf(fp, "no entries\n");
+		return;
+	}
+	cell = xcalloc(n, sizeof(*cell));
+	for (c = 0; c < H_N; c++)
+		w[c] = cols(h_head[c]);
+	json_array_foreach(a, i, j)
+		for (c = 0; c < H_N; c++) {
+			fill_cell(cell[i][c], j, c);
+			if (c != H_TITLE && cols(cell[i][c]) > w[c])
+				w[c] = cols(cell[i][c]);
+		}
+	for (c = 0; c < H_TITLE; c++)
+		left += w[c] + 2;
+	width = line_width(fp);
+	w[H_TITLE] = width > left + H_TITLE_MIN + 2 ? width - left - 2 :
+	    H_TITLE_MIN;
+	for (i = 0; i < n; i++)
+		cut_title(cell[i][H_TITLE], w[H_TITLE]);
+	w[H_TITLE] = cols(h_head[H_TITLE]);
+	for (i = 0; i < n; i++)
+		if (cols(cell[i][H_TITLE]) > w[H_TITLE])
+			w[H_TITLE] = cols(cell[i][H_TITLE]);
+	for (i = 0; i <= n; i++) {
+		size_t o = 0;
+
+		for (c = 0; c < H_N; c++) {
+			const char *v = i == 0 ? h_head[c] : cell[i - 1][c];
+
+			o += (size_t)snprintf(line + o, sizeof(line) - o,
+			    "%s%*s", v, c == H_N - 1 ? 0 : (int)(w[c] -
+			    cols(v) + 2), "");
+			if (o >= sizeof(line))
+				o = sizeof(line) - 1;
+		}
+		/* No spaces at the end of a row without a reason. */
+		while (o > 0 && line[o - 1] == ' ')
+			line[--o] = '\0';
+		fprintf(fp, "%s\n", line);
+		if (i > 0 && longform)
+			job_long(fp, json_array_get(a, i - 1), spool_dir);
+	}
+	free(cell);
+}
+
 static void	queue_text(FILE *, json_t *, int, int, const char *);
 
 void
@@ -678,25 +914,25 @@ queue_text(FILE *fp, json_t *q, int how, int history,
 	size_t i;
 	int rows = 0;
 
-	if (!history) {
-		json_array_foreach(json_object_get(q, "printers"), i, v)
-			status_line(fp, v);
-		json_array_foreach(json_object_get(q, "classes"), i, v)
-			class_line(fp, v);
+	if (history) {
+		history_text(fp, q, longform, spool_dir);
+		return;
 	}
+	json_array_foreach(json_object_get(q, "printers"), i, v)
+		status_line(fp, v);
+	json_array_foreach(json_object_get(q, "classes"), i, v)
+		class_line(fp, v);
 	json_array_foreach(json_object_get(q, "jobs"), i, v) {
 		if (rows++ == 0)
 			fprintf(fp, "Rank    Owner   Job     File(s)"
 			    "                         Total Size\n");
-		fprintf(fp, "%-7s %-7.7s %-7lld %-31.31s %lld bytes\n", history ?
-		    str(v, "state") : ordinal(str(v, "rank"), ord, sizeof(ord)),
-		    str(v, "owner"), integer(v, "id"), str(v, "title"),
-		    integer(v, "size"));
+		fprintf(fp, "%-7s %-7.7s %-7lld %-31.31s %lld bytes\n",
+		    ordinal(str(v, "rank"), ord, sizeof(ord)), str(v, "owner"),
+		    integer(v, "id"), str(v, "title"), integer(v, "size"));
 		if (longform)
 			job_long(fp, v, spool_dir);
 	}
 	if (rows == 0)
 		fprintf(fp, "no entries\n");
-	if (!history)
-		refusals(fp, q, longform, how & CLIENT_TEXT_EVERYONE);
+	refusals(fp, q, longform, how & CLIENT_TEXT_EVERYONE);
 }

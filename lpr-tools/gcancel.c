@@ -90,16 +90,21 @@ jstr(const json_t *j, const char *key)
 }
 
 /* What names a canceled job: "mk3-12 (cube.gcode)", as far as its
- * title may be shown. */
+ * title may be shown, and the printer it was on if its name does not
+ * say it ("farm-12 on mk4 (cube.gcode)"). */
 static void
 say_canceled(const json_t *j, const char *name)
 {
 	const char *t = j ? jstr(j, "title") : "";
+	const char *on = j ? jstr(j, "printer") : "";
+	size_t n = strlen(on);
 
+	printf("canceled %s", name);
+	if (on[0] != '\0' && !(strncmp(name, on, n) == 0 && name[n] == '-'))
+		printf(" on %s", on);
 	if (t[0] != '\0' && strcmp(t, "(hidden)") != 0)
-		printf("canceled %s (%s)\n", name, t);
-	else
-		printf("canceled %s\n", name);
+		printf(" (%s)", t);
+	printf("\n");
 }
 
 /* The job of number id in queue q, or NULL. */
@@ -147,19 +152,29 @@ remote_cancel(const char *spec, int argc, char *argv[], int json)
 		json_decref(ids);
 		return EXIT_CONNECT;
 	}
+	/* The queue for "-", and to check the prefix of a job's name. */
+	for (k = 0; k < argc; k++)
+		if (strchr(argv[k], '-') != NULL)
+			break;
+	if (k < argc && (q = remote_json(r, "queue.json")) == NULL) {
+		remote_close(r);
+		json_decref(ids);
+		return EXIT_CONNECT;
+	}
 	if (argc == 1 && strcmp(argv[0], "-") == 0) {
-		if ((q = remote_json(r, "queue.json")) == NULL) {
-			remote_close(r);
-			json_decref(ids);
-			return EXIT_CONNECT;
-		}
 		json_array_foreach(json_object_get(q, "jobs"), i, j)
 			if (json_is_true(json_object_get(j, "own")))
 				json_array_append(ids, json_object_get(j, "id"));
 	} else
-		for (k = 0; k < argc; k++)
+		for (k = 0; k < argc; k++) {
+			j = find_job(q, client_job_id(argv[k]));
+			if (j != NULL && client_job_match(argv[k], j) < 0) {
+				failed = 1;
+				continue;
+			}
 			json_array_append_new(ids, json_integer(
 			    client_job_id(argv[k])));
+		}
 	json_array_foreach(ids, i, j) {
 		long id = (long)json_integer_value(j);
 
@@ -331,27 +346,6 @@ done:
 	return failed;
 }
 
-/* "ender-4" names job 4 on ender: its destination or the printer it
- * prints on.  0 if arg's printer part (if any) is the job's. */
-static int
-check_printer(const char *arg, const json_t *j, long id)
-{
-	const char *dash = strrchr(arg, '-');
-	size_t n;
-
-	if (dash == NULL || j == NULL)
-		return 0;
-	n = (size_t)(dash - arg);
-	if ((strlen(jstr(j, "destination")) == n &&
-	    strncmp(jstr(j, "destination"), arg, n) == 0) ||
-	    (strlen(jstr(j, "printer")) == n &&
-	    strncmp(jstr(j, "printer"), arg, n) == 0))
-		return 0;
-	log_warnx("%s: job %ld is on %s, not %.*s", arg, id,
-	    jstr(j, "destination"), (int)n, arg);
-	return -1;
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -515,7 +509,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < argc; i++) {
 		id = client_job_id(argv[i]);
 		j = find_job(q, id);
-		if (check_printer(argv[i], j, id) < 0) {
+		if (j != NULL && client_job_match(argv[i], j) < 0) {
 			failed = 1;
 			continue;
 		}

@@ -327,8 +327,9 @@ main(int argc, char *argv[])
 		r = request(sock, c->request, argv[1], text);
 		free(text);
 	}
-	else {
-		snprintf(ids, sizeof(ids), "%ld", client_job_id(argv[1]));
+	else if ((r = client_job_resolve(sock, argv[1], &v)) == 0) {
+		/* The job by its number, its name's prefix checked. */
+		snprintf(ids, sizeof(ids), "%ld", v);
 		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);
 	}
 	if (out != NULL && r == 0) {

@@ -14,9 +14,11 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -373,6 +375,89 @@ stdin_file(void)
 	return fd;
 }
 
+/* The size of the file on fd, or -1 (a pipe's is not known). */
+static long long
+file_size(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return (long long)st.st_size;
+}
+
+/* How much the workers have read of the caller's files being checked
+ * ("usage", version 4): 0 with *bytes filled, or -1 if spoold cannot
+ * say (an older one, or the connection lost). */
+static int
+checked_bytes(int qs, long long *bytes)
+{
+	struct msg m;
+
+	if (msg_send(qs, -1, proto_name(PROTO_REQUEST, REQ_USAGE),
+	    (char *)NULL) < 0 || msg_recv(qs, &m) <= 0)
+		return -1;
+	if (m.fd >= 0)
+		close(m.fd);
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK ||
+	    m.nfields <= REPLY_USAGE_CHECKING ||
+	    atoll(msg_field(&m, REPLY_USAGE_CHECKING)) <= 0)
+		return -1;
+	*bytes = atoll(msg_field(&m, REPLY_USAGE_CHECKED));
+	return 0;
+}
+
+/*
+ * spoold answers a submission once its worker has checked and copied
+ * the whole file, which for a file of hundreds of megabytes takes
+ * minutes.  On a terminal, say meanwhile what is awaited: how much the
+ * worker has read of the file, asked of spoold each second on a second
+ * connection, and for how long; the line goes when the answer comes.
+ * Piped, nothing.
+ */
+static void
+await_check(int sock, const char *cfile, const char *title,
+    long long size)
+{
+	struct pollfd pfd;
+	struct conf c;
+	char clean[128];
+	time_t t0 = time(NULL);
+	long long done;
+	int shown = 0, qs = -1, have;
+
+	if (!isatty(STDOUT_FILENO))
+		return;
+	clean_text(clean, sizeof(clean), title);
+	pfd.fd = sock;
+	pfd.events = POLLIN;
+	/* The first second quiet: most files are checked sooner. */
+	while (poll(&pfd, 1, 1000) == 0) {
+		if (qs == -1 && (qs = client_connect(cfile, &c)) >= 0)
+			conf_free(&c);
+		else if (qs == -1)
+			qs = -2;	/* tried once: the time alone */
+		have = qs >= 0 && checked_bytes(qs, &done) == 0;
+		printf("\r\033[Kspoold is checking %s", clean);
+		if (have && size > 0 && done <= size)
+			printf(": %.1f of %.1f MB (%lld%%)", (double)done / 1e6,
+			    (double)size / 1e6, done * 100 / size);
+		else if (have)	/* a compressed file's, decompressed */
+			printf(": %.1f MB", (double)done / 1e6);
+		else if (size >= 0)
+			printf(" (%.1f MB)", (double)size / 1e6);
+		printf(", %lld s", (long long)(time(NULL) - t0));
+		fflush(stdout);
+		shown = 1;
+	}
+	if (qs >= 0)
+		close(qs);
+	if (shown) {
+		printf("\r\033[K");
+		fflush(stdout);
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -385,6 +470,7 @@ main(int argc, char *argv[])
 	static char *stdin_args[] = { "-", NULL };
 	int ch, sock, fd, i, wait = 0, failed = 0, r, check = 0, json = 0;
 	int hold = 0, all = 0;
+	long long size;
 	long id, v;
 	long long when;
 	static const struct option longopts[] = {
@@ -494,6 +580,10 @@ main(int argc, char *argv[])
 	if (reprint != NULL) {
 		argc = 1;
 		argv = stdin_args;
+		if ((r = client_job_resolve(sock, reprint, &id)) != 0) {
+			failed = r;
+			goto done;
+		}
 	} else if (conf_printer(&conf, dest) == NULL &&
 	    conf_class(&conf, dest) == NULL) {
 		log_warnx("%s: unknown printer or class (see %s)", dest,
@@ -513,6 +603,7 @@ main(int argc, char *argv[])
 			    client_job_id(reprint));
 			r = msg_send(sock, -1, "reprint", ids, (char *)NULL);
 			free(copy);
+			copy = NULL;
 		} else {
 			if (strcmp(argv[i], "-") == 0)
 				fd = stdin_file();
@@ -527,9 +618,12 @@ main(int argc, char *argv[])
 				free(copy);
 				continue;
 			}
+			size = file_size(fd);
 			r = msg_send(sock, fd, "submit", dest, t, prio, copies,
 			    hold ? "1" : "", until, (char *)NULL);
 			close(fd);
+			if (r >= 0 && !json)
+				await_check(sock, cfile, t, size);
 			free(copy);
 		}
 		if (r < 0 || msg_recv(sock, &m) <= 0) {
@@ -562,8 +656,9 @@ main(int argc, char *argv[])
 		fflush(stdout);
 		if (!wait)
 			continue;
-		r = client_wait_job(sock, id, state, sizeof(state), reason,
-		    sizeof(reason));
+		r = json ? client_wait_job(sock, id, state, sizeof(state),
+		    reason, sizeof(reason)) : client_wait_job_live(sock, id,
+		    cfile, state, sizeof(state), reason, sizeof(reason));
 		if (r == -2) {
 			failed = 1;
 			continue;

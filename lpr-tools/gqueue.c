@@ -24,19 +24,22 @@
 #include "util.h"
 
 static const char help[] =
-"usage: gqueue [-ahl] [--history] [--json] [-c config] [-P dest] [job ...]\n"
-"       gqueue -H host[:port] [-al] [--json] [-P dest] [job ...]\n"
+"usage: gqueue [-ahl] [--history] [--json] [-c config] [-P dest] [-r seconds]\n"
+"              [job ...]\n"
+"       gqueue -H host[:port] [-al] [--json] [-P dest] [-r seconds] [job ...]\n"
 "       gqueue [-c config] -w job ...\n"
 "       gqueue --version\n"
 "  -a                   every printer and class (and, for an administrator,\n"
-"                       everyone's refused files)\n"
-"  --history            the ended jobs too\n"
+"                       everyone's refused files); with --history,\n"
+"                       everyone's jobs\n"
+"  --history            the ended jobs: your own, the latest first\n"
 "  -H [user@]host[:port]  the queue of a remote gsftpd\n"
 "  --json               the queue as one JSON object\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
 "  -l                   the long form: a job's every detail\n"
 "  -P dest              this printer or class only\n"
+"  -r seconds           show it again every seconds until no job is left\n"
 "  -w job ...           wait until each job has ended\n"
 "  --version            print the version and exit\n";
 
@@ -46,53 +49,122 @@ usage(void)
 	usage_error(EXIT_USAGE, NULL);
 }
 
-/* gqueue -H: the remote gsftpd's queue.json, shown as here: every
- * destination, or DEST's only. */
-static int
-remote_queue(const char *spec, const char *dest, int longform, int json,
-    int local_only, int njobs, char *jobs[])
+/* What one showing of the queue is asked. */
+struct show {
+	const char	*remote;	/* -H, or NULL */
+	const char	*dest;		/* "" for every destination */
+	int		 how;		/* CLIENT_QUEUE_* */
+	int		 text;		/* CLIENT_TEXT_* */
+	int		 history, json, own;
+	int		 njobs;
+	char		**jobs;
+	const char	*spool_dir;
+};
+
+/* gqueue -H: the remote gsftpd's queue.json, as here: every
+ * destination, or DEST's only.  NULL if it cannot be had (printed);
+ * *rc 1 if DEST is unknown there. */
+static json_t *
+remote_queue(const struct show *sh, int *rc)
 {
 	struct remote *r;
 	json_t *q;
-	char *text;
-	int rc = 0;
 
-	if (local_only)
-		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
-		    " spooler's own host only");
-	if ((r = remote_open(spec)) == NULL)
-		return EXIT_CONNECT;
+	if ((r = remote_open(sh->remote)) == NULL)
+		return NULL;
 	q = remote_json(r, "queue.json");
 	remote_close(r);
 	if (q == NULL)
-		return EXIT_CONNECT;
-	if (dest != NULL && njobs == 0 && client_queue_dest(q, dest) < 0) {
-		log_warnx("%s: unknown printer or class on %s", dest, spec);
-		rc = 1;
-		goto out;
+		return NULL;
+	if (sh->dest[0] != '\0' && sh->njobs == 0 &&
+	    client_queue_dest(q, sh->dest) < 0) {
+		log_warnx("%s: unknown printer or class on %s", sh->dest,
+		    sh->remote);
+		*rc = 1;
 	}
-	client_queue_only(q, njobs, jobs);
-	if (json) {
-		text = json_dumps(q, JSON_INDENT(2) | JSON_SORT_KEYS);
+	return q;
+}
+
+/* Show the queue once: 0, 1 (spoold refused, or a job was named by a
+ * wrong prefix) or EXIT_CONNECT; *jobs says how many jobs were shown. */
+static int
+show_queue(int sock, const struct show *sh, size_t *jobs)
+{
+	char reason[512];
+	json_t *out;
+	int rc = 0;
+
+	*jobs = 0;
+	if (sh->remote != NULL) {
+		if ((out = remote_queue(sh, &rc)) == NULL)
+			return EXIT_CONNECT;
+		if (rc != 0) {
+			json_decref(out);
+			return rc;
+		}
+	} else if ((out = client_queue(sock, sh->dest, sh->how, reason,
+	    sizeof(reason))) == NULL) {
+		if (reason[0] == '\0') {
+			log_warnx("lost the connection to spoold");
+			return EXIT_CONNECT;
+		}
+		log_warnx("%s", reason);
+		return 1;
+	}
+	if (client_queue_only(out, sh->njobs, sh->jobs) < 0)
+		rc = 1;
+	if (sh->own)
+		client_queue_own(out);
+	*jobs = json_array_size(json_object_get(out, "jobs"));
+	if (sh->json) {
+		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+
 		printf("%s\n", text);
 		free(text);
 	} else
-		client_queue_text(stdout, q, longform ? CLIENT_TEXT_LONG : 0, 0,
-		    NULL);
-out:
-	json_decref(q);
+		client_queue_text(stdout, out, sh->text, sh->history,
+		    sh->spool_dir);
+	fflush(stdout);
+	json_decref(out);
 	return rc;
+}
+
+/* -r: show the queue every interval seconds, as lpq +interval does,
+ * until no job is left (or it cannot be had).  On a terminal each
+ * showing takes the screen's place; piped, they follow one another, a
+ * blank line apart. */
+static int
+repeat_queue(int sock, const struct show *sh, long interval)
+{
+	int tty = isatty(STDOUT_FILENO), rc, n = 0;
+	struct timespec ts;
+	size_t jobs;
+
+	for (;;) {
+		if (tty)
+			printf("\033[H\033[2J");
+		else if (n++ > 0)
+			printf("\n");
+		if ((rc = show_queue(sock, sh, &jobs)) == EXIT_CONNECT ||
+		    jobs == 0)
+			return rc;
+		ts.tv_sec = interval;
+		ts.tv_nsec = 0;
+		while (nanosleep(&ts, &ts) < 0)
+			;
+	}
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct conf conf;
-	const char *printer = NULL, *cfile = NULL, *remote = NULL;
+	struct show sh;
+	const char *printer = NULL, *cfile = NULL;
 	char state[32], reason[512];
-	int ch, sock, all = 0, wait = 0, failed = 0, r, i, longform = 0;
-	int history = 0, json = 0;
-	json_t *out = NULL;
+	int ch, sock = -1, all = 0, wait = 0, failed = 0, r, i, longform = 0;
+	long interval = 0, id;
+	size_t jobs;
 	static const struct option longopts[] = {
 		{ "history", no_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
@@ -101,18 +173,20 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 },
 	};
 
+	memset(&sh, 0, sizeof(sh));
+	memset(&conf, 0, sizeof(conf));
 	log_init("gqueue", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "ac:H:hlP:w", longopts, NULL)) !=
-	    -1) {
+	while ((ch = getopt_long(argc, argv, "ac:H:hlP:r:w", longopts, NULL))
+	    != -1) {
 		switch (ch) {
 		case 'H':
-			remote = optarg;
+			sh.remote = optarg;
 			break;
 		case 'Y':
-			history = 1;
+			sh.history = 1;
 			break;
 		case 'J':
-			json = 1;
+			sh.json = 1;
 			break;
 		case 'l':
 			longform = 1;
@@ -125,6 +199,11 @@ main(int argc, char *argv[])
 			break;
 		case 'P':
 			printer = optarg;
+			break;
+		case 'r':
+			if (parse_long(optarg, 1, 86400, &interval) < 0)
+				usage_error(EXIT_USAGE, "-r: '%s' is not a"
+				    " number of seconds (1 to 86400)", optarg);
 			break;
 		case 'w':
 			wait = 1;
@@ -141,19 +220,36 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (wait && argc == 0)
 		usage_error(EXIT_USAGE, "-w needs jobs");
-	if (wait && (json || history || longform || all))
-		usage_error(EXIT_USAGE, "-w goes with jobs only (no -a, -l,"
+	if (wait && (sh.json || sh.history || longform || all || interval))
+		usage_error(EXIT_USAGE, "-w goes with jobs only (no -a, -l, -r,"
 		    " --history or --json)");
 	client_check_jobs(argc, argv);
-	if (remote != NULL)
-		return remote_queue(remote, all ? NULL : printer, longform,
-		    json, history || wait, argc, argv);
+	if (sh.remote != NULL && (sh.history || wait))
+		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
+		    " spooler's own host only");
+	sh.njobs = argc;
+	sh.jobs = argv;
+	sh.text = (longform ? CLIENT_TEXT_LONG : 0) | (all ?
+	    CLIENT_TEXT_EVERYONE : 0);
+	if (sh.remote != NULL) {
+		sh.dest = all || printer == NULL ? "" : printer;
+		return interval ? repeat_queue(-1, &sh, interval) :
+		    show_queue(-1, &sh, &jobs);
+	}
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	if (wait) {
 		for (i = 0; i < argc; i++) {
-			r = client_wait_job(sock, client_job_id(argv[i]),
-			    state, sizeof(state), reason, sizeof(reason));
+			/* The name's prefix first: a wrong one waits for
+			 * nothing. */
+			if ((r = client_job_resolve(sock, argv[i], &id)) != 0) {
+				failed = r;
+				if (r == EXIT_CONNECT)
+					break;
+				continue;
+			}
+			r = client_wait_job_live(sock, id, cfile, state,
+			    sizeof(state), reason, sizeof(reason));
 			if (r == -2) {	/* no such job */
 				failed = 1;
 				continue;
@@ -164,38 +260,26 @@ main(int argc, char *argv[])
 			}
 			printf("%s: %s%s%s\n", argv[i], state,
 			    reason[0] ? ": " : "", reason);
+			fflush(stdout);
 			if (r == 0)
 				failed = 1;
 		}
 		goto done;
 	}
-	/* -a, or job numbers: every destination, as lpq -a. */
-	out = client_queue(sock, all || argc > 0 ? "" : client_dest(printer,
-	    &conf), (history ? CLIENT_QUEUE_HISTORY : 0) |
-	    (all ? CLIENT_QUEUE_EVERYONE : 0), reason, sizeof(reason));
-	if (out == NULL && reason[0] == '\0')
-		goto lost;
-	if (out == NULL) {
-		log_warnx("%s", reason);
-		failed = 1;
-		goto done;
-	}
-	client_queue_only(out, argc, argv);
-	if (json) {
-		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
-
-		printf("%s\n", text);
-		free(text);
-	} else
-		client_queue_text(stdout, out, (longform ? CLIENT_TEXT_LONG :
-		    0) | (all ? CLIENT_TEXT_EVERYONE : 0), history,
-		    conf.spool_dir);
-	goto done;
-lost:
-	log_warnx("lost the connection to spoold");
-	failed = EXIT_CONNECT;
+	/* The history: one's own jobs wherever they went (-P: on that
+	 * destination), everyone's with -a or the jobs named.  The queue:
+	 * -a, or job numbers, every destination, as lpq -a. */
+	if (sh.history)
+		sh.dest = printer != NULL && !all ? printer : "";
+	else
+		sh.dest = all || argc > 0 ? "" : client_dest(printer, &conf);
+	sh.own = sh.history && !all && argc == 0;
+	sh.how = (sh.history ? CLIENT_QUEUE_HISTORY : 0) |
+	    (all ? CLIENT_QUEUE_EVERYONE : 0);
+	sh.spool_dir = conf.spool_dir;
+	failed = interval ? repeat_queue(sock, &sh, interval) :
+	    show_queue(sock, &sh, &jobs);
 done:
-	json_decref(out);
 	close(sock);
 	conf_free(&conf);
 	return failed;

@@ -14,6 +14,7 @@
  *                             rejected rows (everyone's for an
  *                             administrator who asks), refusing, end
  *   usage                  -> ok JOBS BYTES REJECTED BYTES UNTIL REASON
+ *                             CHECKED CHECKING
  *   cancel ID              -> ok | error MESSAGE
  *   cancel-jobs DEST USER  -> ok COUNT (DEST "" for all, USER "" for
  *                             anyone's that the caller may cancel)
@@ -606,7 +607,7 @@ list_row(const struct job_row *jr, void *arg)
 	if (msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
 	    done, hold, j.ran_on, created, started, finished, layer, j.attrs,
-	    own_job(lc->c, jr) ? "1" : "0", (char *)NULL) < 0) {
+	    own_job(lc->c, jr) ? "1" : "0", j.name, (char *)NULL) < 0) {
 		lc->failed = 1;
 		return -1;
 	}
@@ -660,7 +661,7 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	    p->d.enabled ? "1" : "0", p->d.accepting ? "1" : "0",
 	    p->d.enable_reason, p->d.accept_reason,
 	    p->conf->description ? p->conf->description : "", started, est,
-	    status, (char *)NULL);
+	    status, have ? jr.name : "", (char *)NULL);
 	free(status);
 	return r;
 }
@@ -838,8 +839,10 @@ do_remove_rejected(struct spoold *sd, struct client *c, struct request *rq)
 static void
 do_usage(struct spoold *sd, struct client *c, struct request *rq)
 {
-	char f[5][32], why[512];
+	char f[7][32], why[512];
 	struct reject_usage u;
+	long long checked;
+	int checking;
 
 	(void)rq;
 	if (reject_limits(sd, c->user, why, sizeof(why)) == 0)
@@ -850,8 +853,13 @@ do_usage(struct spoold *sd, struct client *c, struct request *rq)
 	snprintf(f[2], sizeof(f[2]), "%ld", u.rejected);
 	snprintf(f[3], sizeof(f[3]), "%lld", u.rejected_bytes);
 	snprintf(f[4], sizeof(f[4]), "%lld", u.refused_until);
-	msg_send(c->fd, -1, "ok", f[0], f[1], f[2], f[3], f[4], why,
-	    (char *)NULL);
+	/* Version 4: the caller's files the workers check now, and how
+	 * much of them they have read (gprint's waiting line). */
+	ingest_progress(sd, c->user, c->uid, &checked, &checking);
+	snprintf(f[5], sizeof(f[5]), "%lld", checked);
+	snprintf(f[6], sizeof(f[6]), "%d", checking);
+	msg_send(c->fd, -1, "ok", f[0], f[1], f[2], f[3], f[4], why, f[5],
+	    f[6], (char *)NULL);
 }
 
 /* The job a request names in its first argument; replies the error and

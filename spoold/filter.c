@@ -158,7 +158,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 			_exit(127);
 		setenv("GSPOOL_PRINTER", p->conf->name, 1);
 		setenv("GSPOOL_JOB", ids, 1);
-		setenv("GSPOOL_JOB_NAME", jname, 1);
+		setenv("GSPOOL_JOB_NAME", j->name, 1);
 		setenv("GSPOOL_JOB_DIR", jobdir, 1);
 		setenv("GSPOOL_WEBCAM", webcam, 1);
 		setenv("GSPOOL_COPY", copy, 1);

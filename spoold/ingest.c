@@ -697,6 +697,28 @@ ingest_read(struct spoold *sd, struct ingest *in)
 	}
 }
 
+void
+ingest_progress(struct spoold *sd, const char *owner, uid_t uid,
+    long long *bytes, int *files)
+{
+	struct ingest *in;
+	struct stat st;
+
+	(void)sd;
+	*bytes = 0;
+	*files = 0;
+	/* The worker writes the copy as it checks: its size is what has
+	 * been checked (of a compressed file, what it decompressed to). */
+	for (in = ingests; in != NULL; in = in->next) {
+		if (in->pid == 0 || strcmp(in->owner, owner) != 0 ||
+		    in->uid != uid)
+			continue;
+		(*files)++;
+		if (stat(in->tmp, &st) == 0)
+			*bytes += (long long)st.st_size;
+	}
+}
+
 /* A worker exited: 1 if it was one. */
 int
 ingest_reaped(struct spoold *sd, pid_t pid, int status)

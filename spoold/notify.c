@@ -30,7 +30,7 @@ static void
 notify_run(struct spoold *sd, const struct job_event *ev)
 {
 	struct job_row j;
-	char ids[32], name[96];
+	char ids[32];
 	sigset_t none;
 	pid_t pid;
 	int fd;
@@ -60,8 +60,7 @@ notify_run(struct spoold *sd, const struct job_event *ev)
 	setenv("GSPOOL_STATE", j.state, 1);
 	setenv("GSPOOL_WHO", ev->who ? ev->who : "", 1);
 	setenv("GSPOOL_REASON", ev->reason ? ev->reason : "", 1);
-	snprintf(name, sizeof(name), "%s-%ld", j.printer, j.id);
-	setenv("GSPOOL_JOB_NAME", name, 1);
+	setenv("GSPOOL_JOB_NAME", j.name, 1);
 	execl(sd->conf.notify, sd->conf.notify, ev->name, ids, (char *)NULL);
 	fprintf(stderr, "spoold: notify: cannot run %s: %s\n",
 	    sd->conf.notify, strerror(errno));

@@ -246,8 +246,8 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
 	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
-	    " hold_until) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15, ?9,"
-	    " ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18)");
+	    " hold_until, named) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15,"
+	    " ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18, ?1)");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -832,7 +832,7 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 	" ifnull(hold_until, 0), ifnull(ran_on, ''), created," \
 	" ifnull(started, 0), ifnull(finished, 0), ifnull((SELECT" \
 	" json_group_object(name, value) FROM job_attr WHERE job = job.id)," \
-	" '{}')"
+	" '{}'), ifnull(named, printer)"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -874,6 +874,8 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 		    (const char *)sqlite3_column_text(st, 20));
 	else
 		snprintf(j->attrs, sizeof(j->attrs), "{}");
+	snprintf(j->name, sizeof(j->name), "%s-%ld",
+	    (const char *)sqlite3_column_text(st, 21), j->id);
 }
 
 int

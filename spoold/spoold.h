@@ -224,6 +224,8 @@ struct job_row {
 	long long	 created, started, finished;
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
 	char		 attrs[1024];	/* the filters' reports, JSON */
+	char		 name[CONF_NAME_MAX + 24];	/* DEST-ID, DEST the
+					   destination it was submitted to */
 };
 
 /* A file refused at ingest (reject.c). */
@@ -320,6 +322,11 @@ void	ingest_submit(struct spoold *, int fd, const char *dest,
 	    ingest_done_fn *done, void *arg);
 int	ingest_busy(const struct drop_id *);
 int	ingest_reaped(struct spoold *, pid_t, int status);
+/* How much of owner's files being checked now (the sender by name and
+ * uid, VIRTUAL_UID for an SFTP account's) the workers have read so
+ * far, and how many they are. */
+void	ingest_progress(struct spoold *, const char *owner, uid_t uid,
+	    long long *bytes, int *files);
 void	ingest_sweep(struct spoold *);
 
 /* queue.c */

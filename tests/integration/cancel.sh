@@ -27,7 +27,7 @@ grep -q "^	hotend 205 C, bed 60 C$" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql
 rc=0
 "$GCANCEL" "mk4-$id2" > "$T/out" 2> "$T/err" || rc=$?
 [ $rc = 1 ] || fail "gcancel mk4-$id2: exit $rc, not 1"
-grep -qx "gcancel: mk4-$id2: job $id2 is on mk3, not mk4" "$T/err" ||
+grep -qx "gcancel: mk4-$id2: job $id2 is mk3-$id2, not mk4-$id2" "$T/err" ||
 	fail "gcancel mk4-$id2: $(cat "$T/err")"
 "$GQUEUE" | grep -q "^1st .* $id2 " || fail "gcancel mk4-$id2 canceled mk3-$id2"
 

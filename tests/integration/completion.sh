@@ -38,6 +38,8 @@ check "" gpc priority "mk3-$id" ""
 # Every option.
 check "--json " gcancel --j
 check "-H " gqueue -H
+check "-r " gqueue -r
+check "" gqueue -r ""
 check "--check " gprint --ch
 check "--help --history " gqueue --h
 check "--help --json --version " gpc --

@@ -165,9 +165,12 @@ expect gqueue.1 "does not exist" "$GQUEUE" -w 999
 expect gcancel.1 "does not exist" "$GCANCEL" 999
 expect gpc.8 "unknown printer, class or job" "$GPC" hold 999
 
-# Success, and a job named on another printer.
+# Success, and a job named by a prefix not its own, by each command
+# that takes a job.
 id=$(submit "$CUBE" -q)
-expect gcancel.1 "not on the printer" "$GCANCEL" "mk4-$id"
+expect gcancel.1 "prefix not its own" "$GCANCEL" "mk4-$id"
+expect gpc.8 "prefix not its own" "$GPC" release "mk4-$id"
+expect gqueue.1 "wrong prefix" "$GQUEUE" "mk4-$id"
 expect gqueue.1 "success" "$GQUEUE"
 expect gpc.8 "done" "$GPC" status
 expect gcancel.1 "every job was canceled" "$GCANCEL" "mk3-$id"

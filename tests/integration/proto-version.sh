@@ -9,7 +9,9 @@
 # follow it, in its log and as the job's reason (recorded stopped: no
 # one follows it now), and talks to it no further.  A message spoold
 # does not know, or one short of an argument, is logged with the
-# reason and ignored: the backend is followed as before.
+# reason and ignored: the backend is followed as before.  Last, a
+# client newer than spoold is refused at its hello, naming both
+# versions, and one of version 3 reads its rows as before.
 . "$top_srcdir/tests/integration/lib.sh"
 PY=/usr/bin/python3
 "$PY" -c 'import socket; socket.recv_fds' 2>/dev/null ||
@@ -110,4 +112,29 @@ grep -q "re-attached to backend $STANDIN_PID" "$T/spoold.log" &&
 grep -q '"state": "stopped"' "$T/q.json" || fail "job $id2: $(cat "$T/q.json")"
 grep -qF "\"reason\": \"not followed since spoold restarted: $why\"" "$T/q.json" ||
 	fail "job $id2's reason: $(cat "$T/q.json")"
+
+# 3. Clients.  One newer than spoold is refused at its hello with both
+# versions named; one of version 3 is answered, its job rows with the
+# fields it knows first (the name, version 4's, comes after them).
+"$PY" - "$T/spool/control" "$id2" > "$T/client.out" <<'PY' || fail "clients: $(cat "$T/client.out")"
+import socket, sys
+def hello(v):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.send(("hello\t%d" % v).encode())
+    return s, s.recv(65536).decode().split("\t")
+s, r = hello(5)
+assert r == ["error", "the client speaks protocol version 5, newer than this one's (1 to 4)"], r
+s, r = hello(3)
+assert r[0] == "ok", r
+s.send(b"queue")
+while True:
+    f = s.recv(65536).decode().split("\t")
+    if f[0] == "end":
+        break
+    if f[0] == "job" and f[3] == sys.argv[2]:
+        assert f[4] == "mk3" and f[21] in ("0", "1") and f[22] == "mk3-" + sys.argv[2], f
+        print("job row read")
+PY
+grep -qx "job row read" "$T/client.out" || fail "no job row for version 3: $(cat "$T/client.out")"
 echo "PASS"

@@ -128,7 +128,8 @@ grep -q "^held .* $id8 " "$T/q.out" || fail "job $id8 not moved: $(cat "$T/q.out
 "$GCANCEL" -P mk4 -u "$me" > "$T/out" || fail "gcancel -u"
 # Each job canceled is named, as lprm names them.
 grep -qx "canceled mk4-$id7 ((stdin))" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
-grep -qx "canceled mk4-$id8 (j8.gcode)" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
+# A job moved keeps the name it was submitted under.
+grep -qx "canceled mk3-$id8 (j8.gcode)" "$T/out" || fail "gcancel -u: $(cat "$T/out")"
 [ "$(wc -l < "$T/out")" = 2 ] || fail "gcancel -u: $(cat "$T/out")"
 "$GQUEUE" -P mk4 | grep -qx "no entries" || fail "mk4 still has jobs"
 
@@ -174,7 +175,7 @@ fi
 
 # The history, the notifications, and retention.
 "$GQUEUE" --history > "$T/h.out"
-grep -q "^completed .* $id9 " "$T/h.out" || fail "history: $(cat "$T/h.out")"
+grep -q " mk3-$id9 *mk3 *$me *completed " "$T/h.out" || fail "history: $(cat "$T/h.out")"
 "$WAITFOR" contains "$T/events.log" "completed $id9 mk3-$id9 completed $me" ||
 	fail "no notification: $(cat "$T/events.log")"
 grep -q "^held $id3 mk3-$id3 held $me$" "$T/events.log" || fail "events: $(cat "$T/events.log")"

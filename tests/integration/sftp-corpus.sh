@@ -34,7 +34,7 @@ B
 "$WAITFOR" gone "$T/spool/drop/alice/superslicer-2.3.56-cubes.gcode" ||
     fail "the gprint -H upload was not taken"
 "$GQUEUE" -w 1 2 3 > "$T/wait.out" || fail "not every job completed: $(cat "$T/wait.out")"
-"$GQUEUE" --history --json > "$T/h.json"
+"$GQUEUE" -a --history --json > "$T/h.json"
 [ "$(grep -c '"owner": "alice"' "$T/h.json")" = 3 ] || fail "the jobs are not alice's: $(cat "$T/h.json")"
 grep -q '"title": "cubes"' "$T/h.json" || fail "gprint -H: the title was lost"
 expect_log "$f1" "$f2" "$f3"

@@ -1,4 +1,5 @@
-/* Unit tests for lib/util.c and the command helpers of lib/client.c. */
+/* Unit tests for lib/util.c, lib/jobname.c and the command helpers of
+ * lib/client.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "client.h"
+#include "jobname.h"
 #include "log.h"
 #include "util.h"
 
@@ -69,6 +71,48 @@ test_job_id(void **state)
 	assert_int_equal(client_job_id("mk3"), -1);
 	assert_int_equal(client_job_id("0"), -1);
 	assert_int_equal(client_job_id("mk3-x"), -1);
+	assert_int_equal(client_job_id("-7"), -1);
+	assert_int_equal(client_job_id("../x-7"), -1);
+}
+
+static void
+test_job_name(void **state)
+{
+	char prefix[64], why[256];
+	long id;
+
+	(void)state;
+	assert_int_equal(job_name_parse("farm-12", &id, prefix,
+	    sizeof(prefix)), 0);
+	assert_int_equal(id, 12);
+	assert_string_equal(prefix, "farm");
+	assert_int_equal(job_name_parse("12", &id, prefix, sizeof(prefix)), 0);
+	assert_string_equal(prefix, "");
+	assert_int_equal(job_name_parse("my-printer-3", &id, prefix,
+	    sizeof(prefix)), 0);
+	assert_string_equal(prefix, "my-printer");
+	assert_int_equal(job_name_parse("farm-12", &id, prefix, 4), -1);
+	assert_int_equal(job_name_parse("a b-1", &id, NULL, 0), -1);
+	/* The number alone, or the full name; any other prefix is refused
+	 * with what the job is called, and where it is. */
+	assert_int_equal(job_name_check("12", 12, "farm-12", "mk4", why,
+	    sizeof(why)), 0);
+	assert_int_equal(job_name_check("farm-12", 12, "farm-12", "mk4", why,
+	    sizeof(why)), 0);
+	assert_int_equal(job_name_check("mk4-12", 12, "farm-12", "mk4", why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "mk4-12: job 12 is farm-12 (on mk4), not"
+	    " mk4-12");
+	assert_int_equal(job_name_check("mk4-12", 12, "mk3-12", "", why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "mk4-12: job 12 is mk3-12, not mk4-12");
+	assert_int_equal(job_name_check("mk4-12", 12, "mk3-12", "mk3", why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "mk4-12: job 12 is mk3-12, not mk4-12");
+	assert_int_equal(job_name_check("farm-13", 12, "farm-12", "", why,
+	    sizeof(why)), -1);
+	assert_int_equal(job_name_check("farm-", 12, "farm-12", "", why,
+	    sizeof(why)), -1);
 }
 
 static void
@@ -417,6 +461,7 @@ main(void)
 		cmocka_unit_test(test_parse_long),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),
+		cmocka_unit_test(test_job_name),
 		cmocka_unit_test(test_dest),
 		cmocka_unit_test(test_queue_dest),
 		cmocka_unit_test(test_queue_text_cleaned),
