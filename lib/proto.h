@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		3	/* what this build speaks */
+#define PROTO_VERSION		4	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -80,6 +80,7 @@ enum req {
 	REQ_ENABLE,		/* DEST [REASON] */
 	REQ_DISABLE,		/* DEST [REASON] */
 	REQ_REMOVE_REJECTED,	/* FILE [OWNER] */
+	REQ_ANSWER,		/* PRINTER CHOICE (version 4) */
 	REQ_N
 };
 
@@ -117,7 +118,7 @@ enum reply {
 
 /* A printer row: printer NAME STATE MESSAGE JOB LINES ACTIVITY LAYER
  * TEMPS BYTES SIZE ENABLED ACCEPTING DISABLED-WHY REJECTING-WHY
- * DESCRIPTION STARTED ESTIMATE */
+ * DESCRIPTION STARTED ESTIMATE [PROMPT BUTTONS] */
 #define ROW_PRINTER_NAME	1
 #define ROW_PRINTER_STATE	2
 #define ROW_PRINTER_MESSAGE	3
@@ -135,6 +136,8 @@ enum reply {
 #define ROW_PRINTER_DESCRIPTION	15
 #define ROW_PRINTER_STARTED	16
 #define ROW_PRINTER_ESTIMATE	17
+#define ROW_PRINTER_PROMPT	18	/* version 4: "" none */
+#define ROW_PRINTER_BUTTONS	19	/* its buttons, one a line */
 /* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
  * REJECTING-WHY DESCRIPTION */
 #define ROW_CLASS_NAME		1
@@ -192,6 +195,7 @@ enum to_backend {
 	TB_UNPARK,		/* ID */
 	TB_SEND,		/* LINES */
 	TB_SCRIPT,		/* NAME TEXT */
+	TB_ANSWER,		/* INDEX: M876 S<INDEX> (version 4) */
 	TB_N
 };
 #define TB_ID			1
@@ -201,6 +205,7 @@ enum to_backend {
 #define TB_SEND_LINES		1
 #define TB_SCRIPT_NAME		1
 #define TB_SCRIPT_TEXT		2
+#define TB_ANSWER_INDEX		1
 
 /* A backend to spoold. */
 enum from_backend {
@@ -215,6 +220,7 @@ enum from_backend {
 	FB_ATTR,		/* ID NAME VALUE */
 	FB_JOB,			/* ID ACTIVITY REASON */
 	FB_END,			/* ID STATE REASON */
+	FB_PROMPT,		/* JOB TEXT BUTTONS (version 4) */
 	FB_N
 };
 #define FB_HELLO_PID		1
@@ -245,6 +251,9 @@ enum from_backend {
 #define FB_JOB_REASON		3
 #define FB_END_STATE		2
 #define FB_END_REASON		3
+#define FB_PROMPT_JOB		1	/* 0: none printing */
+#define FB_PROMPT_TEXT		2	/* "": the prompt is gone */
+#define FB_PROMPT_BUTTONS	3	/* one a line */
 
 /* The events a filter reads, one a line (gspool-filter(7)). */
 enum filter_ev {
@@ -256,6 +265,7 @@ enum filter_ev {
 	FEV_RESUMED,		/* resumed */
 	FEV_COMPLAINT,		/* complaint TEXT */
 	FEV_END,		/* end STATE */
+	FEV_WAITING,		/* waiting TEXT: a prompt for the user */
 	FEV_N
 };
 

@@ -344,6 +344,22 @@ status_line(FILE *fp, json_t *p)
 		progress_line(fp, p);
 	if (*str(p, "temperatures"))
 		fprintf(fp, "\ttemperatures: %s\n", str(p, "temperatures"));
+	client_prompt_text(fp, p);
+}
+
+void
+client_prompt_text(FILE *fp, json_t *p)
+{
+	json_t *v;
+	size_t i;
+
+	if (!*str(p, "prompt"))
+		return;
+	fprintf(fp, "\twaiting for the user: %s [", str(p, "prompt"));
+	json_array_foreach(json_object_get(p, "prompt_buttons"), i, v)
+		fprintf(fp, "%s%zu %s", i ? ", " : "", i,
+		    json_string_value(v) ? json_string_value(v) : "");
+	fprintf(fp, "]; gpc answer %s CHOICE\n", str(p, "name"));
 }
 
 static void
