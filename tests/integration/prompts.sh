@@ -10,6 +10,9 @@
 # The job then completes with exactly its own commands; the answers are
 # the only lines the printer met besides them.  Last, a filament runout
 # mid-job: its prompt, then the change's, answered, and the job whole.
+# And the timelapse tells why it has no video: with a camera no one
+# listens on, gqueue -l shows that it could not connect, where; spoold
+# -n warns (and passes) of filters = timelapse without a camera.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config
 cat > "$T/notify.sh" <<'SH'
@@ -106,4 +109,31 @@ id=$(submit "$CUBE")
 grep -q "waiting mk3-$id FilamentRunout T0" "$T/events.log" || fail "notify did not hear the runout"
 grep -v '^M876' "$T/vprinter.log" > "$T/job-only.log"
 gcode_commands "$CUBE" | cmp -s - "$T/job-only.log" || fail "the job after the runout is not exact"
+
+# The timelapse's reason, and spoold -n's warning.
+gs_stop_spoold
+port=$("$BIN/tests/integration/camserver" -F)
+mkdir -p "$T/filters"
+ln -sf "$BIN/filters/timelapse" "$T/filters/timelapse"
+gs_config "camera = http://127.0.0.1:$port/snapshot" "filter_options = timeout=1" \
+    "filters = timelapse"
+sed -i "/^\[spool\]/a filter_dir = $T/filters" "$GSPOOL_CONF"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2> "$T/n.err" || fail "spoold -n: $(cat "$T/n.err")"
+grep -q "warning" "$T/n.err" && fail "spoold -n warned of a printer with a camera: $(cat "$T/n.err")"
+: > "$T/spoold.log"
+gs_spoold
+printf 'G28\n;LAYER:0\nG1 Z0.2 F600\nG1 X10 Y10 F3000\n;LAYER:1\nG1 Z0.4 F600\nG1 X20 Y10 F3000\n' > "$T/short.gcode"
+id=$(submit "$T/short.gcode")
+"$GQUEUE" -w "$id" > /dev/null || fail "the job with a timelapse did not complete"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter timelapse exited" || fail "the timelapse did not end"
+"$GQUEUE" -l --history "$id" > "$T/ql.out"
+grep -q "timelapse.error=couldn't connect to the camera at http://127.0.0.1:$port/snapshot: Connection refused" "$T/ql.out" ||
+	fail "gqueue -l does not say why: $(cat "$T/ql.out")"
+grep -q "timelapse.camera_error=couldn't connect to the camera at http://127.0.0.1:$port/snapshot" "$T/ql.out" ||
+	fail "gqueue -l has no camera error: $(cat "$T/ql.out")"
+sed -i '/^camera = /d' "$GSPOOL_CONF"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2> "$T/n.err" || fail "spoold -n failed on a warning: $(cat "$T/n.err")"
+grep -qx "spoold: $GSPOOL_CONF: warning: printer mk3: filters = timelapse, but no camera = is set: its jobs get no timelapse" "$T/n.err" ||
+	fail "spoold -n did not warn: $(cat "$T/n.err")"
+grep -q "configuration OK" "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
 exit 0
