@@ -69,6 +69,16 @@ grep -qx "mk3: answered continue (M876 S0)" "$T/answer.out" || fail "gpc answer 
 	fail "spoold did not hear the second prompt"
 "$GPC" status mk3 | grep -qx "	waiting for the user: Paused \[0 PurgeMore, 1 Continue\]; gpc answer mk3 CHOICE" ||
 	fail "gpc status: $("$GPC" status mk3)"
+# bash completes gpc answer with the choices shown.
+if command -v bash > /dev/null; then
+	got=$(PATH="$BIN/lpr-tools:$PATH" bash -c '
+		. "$1"; shift
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_gspool_complete
+		printf "%s\n" "${COMPREPLY[@]}"' sh "$top_builddir/lpr-tools/gspool.bash" \
+	    gpc answer mk3 "" | sort | tr '\n' ' ')
+	[ "$got" = "0 1 Continue PurgeMore " ] || fail "completion of gpc answer mk3: '$got'"
+fi
 "$GPC" answer mk3 1 > "$T/answer.out" || fail "gpc answer 1"
 grep -qx "mk3: answered 1 (M876 S1)" "$T/answer.out" || fail "gpc answer said: $(cat "$T/answer.out")"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "the job did not complete: $(cat "$T/wait.out")"
