@@ -68,6 +68,7 @@ show_printer(const struct msg *m, int temps_only)
 	const char *temps = msg_field(m, ROW_PRINTER_TEMPS);
 	const char *disabled = msg_field(m, ROW_PRINTER_DISABLED_WHY);
 	const char *rejecting = msg_field(m, ROW_PRINTER_REJECTING_WHY);
+	json_t *o;
 
 	if (temps_only) {
 		printf("%s: %s\n", name, temps[0] ? temps :
@@ -95,12 +96,10 @@ show_printer(const struct msg *m, int temps_only)
 	}
 	if (temps[0])
 		printf("\ttemperatures: %s\n", temps);
-	{
-		json_t *o = client_printer_json(m);
-
-		client_prompt_text(stdout, o);
-		json_decref(o);
-	}
+	/* The prompt, as gqueue shows it. */
+	o = client_printer_json(m);
+	client_prompt_text(stdout, o);
+	json_decref(o);
 }
 
 /* status and temps: 0, 1 if a printer is unknown, EXIT_CONNECT.  With
