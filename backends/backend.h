@@ -193,6 +193,7 @@ int	job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 /* firmware.c: what the printer says, and a prompt's answer. */
 void	handle_events(struct backend *b, long long now);
 void	prompt_tell(struct backend *b);
+void	prompt_drop(struct backend *b);
 void	prompt_answer(struct backend *b, const char *index);
 
 /* serial.c */

@@ -39,9 +39,7 @@
 #include "util.h"
 #include "backend.h"
 
-/* Host action commands the firmware sends ("//action:pause"): "pause",
- * "resume" and "cancel" ask the host to do it; "paused" and "resumed"
- * say the printer did it itself (M600, a runout sensor). */
+/* The prompt shown, or that none is, to spoold. */
 void
 prompt_tell(struct backend *b)
 {
@@ -57,7 +55,7 @@ prompt_tell(struct backend *b)
 }
 
 /* A halted, reset or lost printer asks nothing any more. */
-static void
+void
 prompt_drop(struct backend *b)
 {
 	if (!b->prompt.open)
@@ -88,6 +86,7 @@ prompt_answer(struct backend *b, const char *index)
 	if (link_send_oob(&b->link, cmd) < 0) {
 		log_warnx("%s: cannot send %s: the link is down", b->printer,
 		    cmd);
+		prompt_tell(b);		/* it still waits */
 		return;
 	}
 	log_info("%s: %s: %s (%s)", b->printer, b->prompt.text,
@@ -96,6 +95,10 @@ prompt_answer(struct backend *b, const char *index)
 	prompt_tell(b);
 }
 
+/* Host action commands the firmware sends ("//action:pause"): "pause",
+ * "resume" and "cancel" ask the host to do it; "paused" and "resumed"
+ * say the printer did it itself (M600, a runout sensor); "prompt_..."
+ * make a prompt for the user (prompt.h). */
 static void
 on_action(struct backend *b, const char *action)
 {
@@ -319,7 +322,6 @@ handle_events(struct backend *b, long long now)
 		case LINK_EV_LOST:
 			/* A frozen board: the job stops, and the port is
 			 * opened again later (which resets most boards). */
-			prompt_drop(b);
 			port_lost(b, ev.text);
 			return;
 		case LINK_EV_TEMPS:
