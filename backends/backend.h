@@ -12,7 +12,8 @@
  *		frame, cancel, M0/M1, gpc send's lines, heaters off after
  *   resume.c	gpc resume-from: a job started again at a layer
  *   firmware.c	what the printer says, from the protocol engine's events:
- *		acknowledgements, host actions, complaints
+ *		acknowledgements, host actions, host prompts and their
+ *		answers (M876), complaints
  *   port.c	the transports to the serial line (port.h)
  *
  * serial.c's loop calls into the others; ctl.c and firmware.c turn
@@ -45,6 +46,7 @@
 #include "gstate.h"
 #include "link.h"
 #include "port.h"
+#include "prompt.h"
 
 #define JOB_BUFSZ	65536
 #define PROGRESS_MS	500
@@ -147,6 +149,7 @@ struct backend {
 	long		 heaters_ms;	/* -H: heaters off after a job, or 0 */
 	long long	 heaters_at;	/* when, or 0 */
 	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
+	struct prompt	 prompt;	/* the firmware's, for the user */
 };
 
 /* What a job does when the firmware does not know one of its commands
@@ -190,8 +193,11 @@ void	heaters_off(struct backend *b, long long now);
 int	job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 	    char *why, size_t whysz);
 
-/* firmware.c: what the printer says. */
+/* firmware.c: what the printer says, and a prompt's answer. */
 void	handle_events(struct backend *b, long long now);
+void	prompt_tell(struct backend *b);
+void	prompt_drop(struct backend *b);
+void	prompt_answer(struct backend *b, const char *index);
 
 /* serial.c */
 void	port_lost(struct backend *b, const char *why);

@@ -3,8 +3,8 @@
  * input) and its messages, what spoold is told, the end file and the
  * re-attach socket.
  *
- * spoold's messages (print, script, send, estop, cancel, pause, resume,
- * unpark) are read here and turned into the job state machine's calls
+ * spoold's messages (print, script, send, estop, answer, cancel, pause,
+ * resume, unpark) are read here and turned into the job state machine's calls
  * (job.c).  What the backend tells spoold goes out here too: its status
  * (each change once), a job's progress at most every PROGRESS_MS and at
  * each new layer, its events, its link figures and its end.  A job's
@@ -319,6 +319,10 @@ handle_ctl(struct backend *b)
 		status(b, "busy", "running G-code sent by hand");
 		return;
 	}
+	if (k == TB_ANSWER) {
+		prompt_answer(b, msg_field(&m, TB_ANSWER_INDEX));
+		return;
+	}
 	if (k == TB_ESTOP) {
 		log_warnx("%s: emergency stop requested%s", b->printer,
 		    b->link.cap_emergency ? "" : " (the firmware has no"
@@ -454,4 +458,6 @@ attach_accept(struct backend *b)
 		tell(b, "status", b->last_state, b->last_text, NULL);
 	if (b->last_temps[0] != '\0')
 		tell(b, "temps", b->last_temps, NULL, NULL);
+	if (b->prompt.shown)
+		prompt_tell(b);
 }

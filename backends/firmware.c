@@ -2,7 +2,15 @@
  * firmware.c - what the printer says, as the serial backend hears it:
  * the protocol engine's events (link.h) turned into the job's progress,
  * spoold's status and temperatures, the host actions a firmware sends
- * ("//action:pause") and its complaints about a job's commands.
+ * ("//action:pause"), its host prompts ("//action:prompt_begin Nozzle
+ * Parked", prompt.h) and their answers, and its complaints about a
+ * job's commands.
+ *
+ * A prompt, once shown, goes to spoold (prompt JOB TEXT BUTTONS), and
+ * its end too (TEXT empty); gpc answer comes back as answer INDEX, and
+ * "M876 S<INDEX>" goes out of band (link_send_oob), ahead of the job's
+ * lines, for the firmware waits in M600 and its emergency parser takes
+ * the answer as it arrives, as OctoPrint sends it.
  *
  * A complaint is told apart from news and from the link's own errors
  * (checksums, line numbers: the engine resends): an unknown command the
@@ -31,12 +39,86 @@
 #include "util.h"
 #include "backend.h"
 
+/* The prompt shown, or that none is, to spoold. */
+void
+prompt_tell(struct backend *b)
+{
+	char id[32], buttons[PROMPT_BUTTONS * PROMPT_BUTTON];
+
+	snprintf(id, sizeof(id), "%ld", b->job.id);
+	if (!b->prompt.shown) {
+		tell(b, "prompt", id, "", "");
+		return;
+	}
+	prompt_buttons(&b->prompt, buttons, sizeof(buttons));
+	tell(b, "prompt", id, b->prompt.text, buttons);
+}
+
+/* A halted, reset or lost printer asks nothing any more. */
+void
+prompt_drop(struct backend *b)
+{
+	if (!b->prompt.open)
+		return;
+	prompt_init(&b->prompt);
+	prompt_tell(b);
+}
+
+/* A prompt's answer from spoold: the button's index, checked against
+ * the prompt shown (spoold checked it against what it was told; a
+ * prompt that ended meanwhile takes none). */
+void
+prompt_answer(struct backend *b, const char *index)
+{
+	char cmd[32];
+	long k;
+
+	if (parse_long(index, 0, PROMPT_BUTTONS - 1, &k) < 0 ||
+	    !b->prompt.shown || k >= b->prompt.nbuttons) {
+		log_warnx("%s: the answer %s is for no button of the prompt"
+		    " shown%s%s; not sent", b->printer, index,
+		    b->prompt.shown ? ": " : " (none is)", b->prompt.shown ?
+		    b->prompt.text : "");
+		prompt_tell(b);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "M876 S%ld", k);
+	if (link_send_oob(&b->link, cmd) < 0) {
+		log_warnx("%s: cannot send %s: the link is down", b->printer,
+		    cmd);
+		prompt_tell(b);		/* it still waits */
+		return;
+	}
+	log_info("%s: %s: %s (%s)", b->printer, b->prompt.text,
+	    b->prompt.button[k], cmd);
+	prompt_init(&b->prompt);
+	prompt_tell(b);
+}
+
 /* Host action commands the firmware sends ("//action:pause"): "pause",
  * "resume" and "cancel" ask the host to do it; "paused" and "resumed"
- * say the printer did it itself (M600, a runout sensor). */
+ * say the printer did it itself (M600, a runout sensor); "prompt_..."
+ * make a prompt for the user (prompt.h). */
 static void
 on_action(struct backend *b, const char *action)
 {
+	if (prompt_is_action(action)) {
+		/* Told when shown and when ended: begin and buttons are its
+		 * making. */
+		switch (prompt_action(&b->prompt, action)) {
+		case PROMPT_SHOWN:
+			log_info("%s: the printer asks the user: %s",
+			    b->printer, b->prompt.text);
+			prompt_tell(b);
+			break;
+		case PROMPT_ENDED:
+			prompt_tell(b);
+			break;
+		default:
+			break;
+		}
+		return;
+	}
 	log_info("%s: the printer asks: %s", b->printer, action);
 	if (b->job.id == 0)
 		return;
@@ -207,6 +289,7 @@ handle_events(struct backend *b, long long now)
 			    b->printer, ev.line);
 			break;
 		case LINK_EV_FATAL:
+			prompt_drop(b);
 			manual_end(b, "failed", ev.text);
 			job_end(b, "aborted", ev.text);
 			status(b, "error", ev.text);
@@ -215,6 +298,7 @@ handle_events(struct backend *b, long long now)
 			b->reset_pending = 1;
 			break;
 		case LINK_EV_RESET:
+			prompt_drop(b);
 			manual_end(b, "failed", ev.text);
 			job_end(b, "aborted", ev.text);
 			break;

@@ -65,6 +65,7 @@ port_lost(struct backend *b, const char *why)
 	if (b->job.id != 0)
 		job_end(b, "stopped", msg);
 	manual_end(b, "failed", msg);
+	prompt_drop(b);
 	port_close(&b->port);
 	link_close(&b->link);
 	status(b, "error", msg);

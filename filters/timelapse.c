@@ -120,6 +120,7 @@ struct state {
 	int	 parked;		/* a parked printer waits for a frame */
 	long	 parked_layer;		/* its layer: no second frame there */
 	const char *webcam;
+	char	 cam_error[300];	/* the camera's last failure */
 	int	 ended;
 	char	 end_state[32];
 };
@@ -139,6 +140,53 @@ say(const char *kind, const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+}
+
+/* The camera's last failure, kept for the end's ATTR: lines (and said
+ * now as a warning): cleaned of control bytes, for it quotes a URL and
+ * a server's words. */
+static void
+cam_failed(struct state *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+cam_failed(struct state *s, const char *fmt, ...)
+{
+	char raw[sizeof(s->cam_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	clean_text(s->cam_error, sizeof(s->cam_error), raw);
+	say("WARNING", "%s", s->cam_error);
+}
+
+/* Why curl got no frame, in words a user reads: the connection, the
+ * camera's HTTP status, or curl's own message. */
+static void
+cam_curl_failed(struct state *s, CURLcode rc)
+{
+	struct cam *c = &s->cam;
+	long code = 0, oserr = 0;
+
+	if (c->easy != NULL) {
+		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &code);
+		curl_easy_getinfo(c->easy, CURLINFO_OS_ERRNO, &oserr);
+	}
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST)
+		cam_failed(s, "couldn't connect to the camera at %s: %s",
+		    c->url, oserr ? strerror((int)oserr) : c->error[0] ?
+		    c->error : curl_easy_strerror(rc));
+	else if (rc == CURLE_HTTP_RETURNED_ERROR && code >= 400)
+		cam_failed(s, "the camera at %s answered HTTP %ld", c->url,
+		    code);
+	else if (rc == CURLE_OPERATION_TIMEDOUT)
+		cam_failed(s, "no frame from the camera at %s in %ld s",
+		    c->url, s->o.timeout);
+	else
+		cam_failed(s, "no frame from the camera at %s: %s", c->url,
+		    c->error[0] ? c->error : curl_easy_strerror(rc));
 }
 
 /* Write a file whole or not at all. */
@@ -296,12 +344,15 @@ cam_done(struct state *s, CURLcode rc)
 	struct cam *c = &s->cam;
 	long n;
 
+	if (rc != CURLE_OK && c->stream != 1)
+		cam_curl_failed(s, rc);
 	curl_multi_remove_handle(c->multi, c->easy);
 	curl_easy_cleanup(c->easy);
 	c->easy = NULL;
 	if (c->stream == 1) {
-		say("WARNING", "the camera's stream ended: %s", rc == CURLE_OK ?
-		    "closed" : c->error[0] ? c->error : curl_easy_strerror(rc));
+		cam_failed(s, "the camera's stream at %s ended: %s", c->url,
+		    rc == CURLE_OK ? "closed" : c->error[0] ? c->error :
+		    curl_easy_strerror(rc));
 		c->retry_at = monotonic_ms() + c->backoff;
 		c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 		return;
@@ -310,12 +361,11 @@ cam_done(struct state *s, CURLcode rc)
 	if (c->stream < 0 && rc == CURLE_OK)
 		c->stream = 0;
 	if (rc != CURLE_OK) {
-		say("WARNING", "no frame from the camera: %s", c->error[0] ?
-		    c->error : curl_easy_strerror(rc));
+		;	/* said above */
 	} else if ((n = mjpeg_frame_length(c->buf, c->len)) <= 0) {
-		say("WARNING", "the camera sent %s (%zu bytes), not a whole"
-		    " JPEG; frame dropped", n == 0 ? "part of a frame" :
-		    "something else", c->len);
+		cam_failed(s, "the camera at %s sent %s (%zu bytes), not a"
+		    " JPEG; frame dropped", c->url, n == 0 ?
+		    "part of a frame" : "something else", c->len);
 	} else {
 		if (s->wanted > 0)
 			take_frame(s, c->buf, (size_t)n);
@@ -375,8 +425,8 @@ grab_device(struct state *s)
 		ssize_t r;
 
 		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			say("WARNING", "no frame from %s in %ld s", c->url,
-			    s->o.timeout);
+			cam_failed(s, "no frame from the camera at %s in %ld s",
+			    c->url, s->o.timeout);
 			kill(pid, SIGKILL);
 			break;
 		}
@@ -407,7 +457,8 @@ grab_device(struct state *s)
 		take_frame(s, c->buf, (size_t)n);
 		return;
 	}
-	say("WARNING", "%s gave no whole JPEG (%zu bytes)", c->url, c->len);
+	cam_failed(s, "the camera at %s gave no whole JPEG (%zu bytes)",
+	    c->url, c->len);
 failed:
 	s->wanted--;
 	s->failed++;
@@ -456,11 +507,40 @@ on_event(struct state *s, char *line)
 	}
 }
 
+/* The last line of what ffmpeg said (its end read only, cleaned), or
+ * "". */
+static void
+last_line(const char *path, char *out, size_t outsz)
+{
+	char buf[512], *p, *e;
+	ssize_t n;
+	off_t end;
+	int fd;
+
+	out[0] = '\0';
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return;
+	end = lseek(fd, 0, SEEK_END);
+	if (end < 0 || lseek(fd, end > (off_t)sizeof(buf) - 1 ?
+	    end - (off_t)sizeof(buf) + 1 : 0, SEEK_SET) < 0 ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' ||
+	    buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	p = (e = strrchr(buf, '\n')) != NULL ? e + 1 : buf;
+	clean_text(out, outsz, p);
+}
+
 static int
 run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 {
-	char fps[32], crf[32], vf[160], line[256];
-	int status, out[2], told = 0;
+	char fps[32], crf[32], vf[160], line[256], last[200];
+	int status, out[2], told = 0, errfd = -1;
 	FILE *fp;
 	pid_t pid;
 
@@ -489,15 +569,19 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 		close(out[1]);
 		return -1;
 	case 0:
-		/* Its progress ("frame=N" lines) on standard output. */
+		/* Its progress ("frame=N" lines) on standard output, its
+		 * errors in ffmpeg.err: the last one tells why. */
 		dup2(out[1], STDOUT_FILENO);
+		if ((errfd = open("ffmpeg.err", O_WRONLY | O_CREAT | O_TRUNC |
+		    O_NOFOLLOW, 0644)) >= 0)
+			dup2(errfd, STDERR_FILENO);
 		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
 		    "-loglevel", "error", "-y", "-progress", "pipe:1",
 		    "-framerate", fps, "-i", "frames/frame%06d.jpg", "-vf", vf,
 		    "-c:v", "libx264", "-crf", crf, "-pix_fmt", "yuv420p", "-an",
 		    "-f", "mp4", "timelapse.mp4.tmp", (char *)NULL);
-		fprintf(stderr, "ERROR: cannot run %s: %s\n", s->o.ffmpeg,
-		    strerror(errno));
+		dprintf(errfd >= 0 ? errfd : STDERR_FILENO, "cannot run %s:"
+		    " %s\n", s->o.ffmpeg, strerror(errno));
 		_exit(127);
 	}
 	close(out[1]);
@@ -526,6 +610,8 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 			snprintf(why, whysz, "waitpid: %s", strerror(errno));
 			return -1;
 		}
+	last_line("ffmpeg.err", last, sizeof(last));
+	unlink("ffmpeg.err");
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    rename("timelapse.mp4.tmp", "timelapse.mp4") == 0)
 		return 0;
@@ -533,7 +619,8 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		snprintf(why, whysz, "cannot run %s", s->o.ffmpeg);
 	else if (WIFEXITED(status))
-		snprintf(why, whysz, "ffmpeg exited with %d", WEXITSTATUS(status));
+		snprintf(why, whysz, "ffmpeg exited with %d%s%s",
+		    WEXITSTATUS(status), last[0] ? ": " : "", last);
 	else
 		snprintf(why, whysz, "ffmpeg was killed by signal %d",
 		    WTERMSIG(status));
@@ -550,9 +637,15 @@ render(struct state *s)
 	printf("%s", "");
 	fprintf(stderr, "ATTR: timelapse.frames=%ld\n", s->frames);
 	fprintf(stderr, "ATTR: timelapse.failed_frames=%ld\n", s->failed);
+	/* Why frames were missed: the camera's last failure. */
+	if (s->failed > 0 && s->cam_error[0] != '\0')
+		fprintf(stderr, "ATTR: timelapse.camera_error=%s\n",
+		    s->cam_error);
 	if (s->frames == 0) {
 		say("WARNING", "no frame was taken: no video");
 		fprintf(stderr, "ATTR: timelapse.render=no frames\n");
+		fprintf(stderr, "ATTR: timelapse.error=%s\n",
+		    s->cam_error[0] ? s->cam_error : "no frame was asked for");
 		return 0;
 	}
 	snprintf(last, sizeof(last), "frames/frame%06ld.jpg", s->frames);
@@ -575,6 +668,8 @@ render(struct state *s)
 		say("ERROR", "the video was not made: %s; the frames are kept",
 		    why);
 		fprintf(stderr, "ATTR: timelapse.render=failed: %s\n", why);
+		fprintf(stderr, "ATTR: timelapse.render_error=%s\n", why);
+		fprintf(stderr, "ATTR: timelapse.error=%s\n", why);
 		for (i = 1; i <= s->o.hold; i++) {
 			snprintf(extra, sizeof(extra), "frames/frame%06ld.jpg",
 			    s->frames + i);
@@ -717,6 +812,8 @@ main(int argc, char *argv[])
 	if (s.cam.url == NULL || s.cam.url[0] == '\0') {
 		say("ERROR", "the printer has no camera (camera = URL)");
 		fprintf(stderr, "ATTR: timelapse.render=no camera\n");
+		fprintf(stderr, "ATTR: timelapse.error=the printer has no camera"
+		    " (camera = URL)\n");
 		return 1;
 	}
 	{
@@ -772,8 +869,8 @@ main(int argc, char *argv[])
 		/* A frame wanted for longer than timeout: given up. */
 		if (!device && s.wanted > 0 && t - s.want_since >
 		    s.o.timeout * 1000 && s.cam.stream != 0) {
-			say("WARNING", "no frame from the camera in %ld s",
-			    s.o.timeout);
+			cam_failed(&s, "no frame from the camera at %s in %ld"
+			    " s", s.cam.url, s.o.timeout);
 			s.wanted--;
 			s.failed++;
 			s.want_since = t;

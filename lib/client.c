@@ -458,6 +458,23 @@ client_printer_json(const struct msg *m)
 	json_object_set_new(o, "job_estimated_seconds",
 	    numf(m, ROW_PRINTER_ESTIMATE));
 	json_object_set_new(o, "job_name", client_printer_job_name(m));
+	/* The firmware's prompt waiting for the user, and its choices
+	 * (gpc answer); null with none, and from an older spoold. */
+	if (msg_field(m, ROW_PRINTER_PROMPT)[0] != '\0') {
+		json_t *a = json_array();
+		char *list = xstrdup(msg_field(m, ROW_PRINTER_BUTTONS));
+		char *w, *save = NULL;
+
+		for (w = strtok_r(list, "\n", &save); w != NULL;
+		    w = strtok_r(NULL, "\n", &save))
+			json_array_append_new(a, json_string(w));
+		free(list);
+		json_object_set_new(o, "prompt", str(m, ROW_PRINTER_PROMPT));
+		json_object_set_new(o, "prompt_buttons", a);
+	} else {
+		json_object_set_new(o, "prompt", json_null());
+		json_object_set_new(o, "prompt_buttons", json_array());
+	}
 	return o;
 }
 

@@ -71,6 +71,9 @@ void	client_check_jobs(int argc, char *argv[]);
 /* spoold's printer, class and job rows as JSON objects (new refs). */
 struct msg;
 json_t	*client_printer_json(const struct msg *);
+/* A printer's prompt, if one waits, as gqueue and gpc status show it:
+ * "\twaiting for the user: Nozzle Parked [0 Continue]". */
+void	client_prompt_text(FILE *fp, json_t *printer);
 json_t	*client_class_json(const struct msg *);
 json_t	*client_job_json(const struct msg *);
 

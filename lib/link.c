@@ -585,6 +585,7 @@ link_job_begin(struct link *lk, long long now)
 	lk->inflight_bytes = 0;
 	lk->job_acked = 0;
 	lk->extra_oks = 0;
+	lk->oob_oks = 0;
 	lk->recovering = 0;
 	lk->fault_n = -1;
 	lk->nfaults_kept = 0;
@@ -756,6 +757,35 @@ link_emergency_stop(struct link *lk)
 	lk->recovering = 0;
 	link_event(lk, LINK_EV_FATAL, lk->job_acked,
 	    "emergency stop (M112) by request");
+}
+
+int
+link_send_oob(struct link *lk, const char *cmd)
+{
+	size_t n = strlen(cmd), at = 0;
+	char *nl;
+
+	if (lk->state == LINK_CLOSED || lk->state == LINK_HALTED ||
+	    n == 0 || memchr(cmd, '\n', n) != NULL ||
+	    lk->outlen + n + 1 > sizeof(lk->out))
+		return -1;
+	/* After the line half on the wire, before the rest. */
+	if (lk->outlen > 0 && lk->out_partial) {
+		if ((nl = memchr(lk->out, '\n', lk->outlen)) == NULL)
+			return -1;
+		at = (size_t)(nl - lk->out) + 1;
+	}
+	memmove(lk->out + at + n + 1, lk->out + at, lk->outlen - at);
+	memcpy(lk->out + at, cmd, n);
+	lk->out[at + n] = '\n';
+	lk->outlen += n + 1;
+	lk->bytes_sent += n + 1;
+	lk->lines_sent++;
+	/* Marlin answers it as any unnumbered line, with a plain "ok"
+	 * (without N, with ADVANCED_OK) when its queue reaches it. */
+	if (lk->state == LINK_PRINTING)
+		lk->oob_oks++;
+	return 0;
 }
 
 int
@@ -941,6 +971,13 @@ link_on_ok(struct link *lk, const char *s, long long now)
 		/* A line already answered, or a damaged number. */
 		if (n <= lk->acked_n && n > lk->acked_n - LINK_HISTORY)
 			return;
+	}
+	/* The "ok" of a line sent out of band: its own, plain, or the
+	 * first plain one after it (an ack of the job's counted late,
+	 * never early). */
+	if (lk->oob_oks > 0) {
+		lk->oob_oks--;
+		return;
 	}
 	/* The "ok" some firmware sends right after "Resend:". */
 	if (lk->extra_oks > 0) {

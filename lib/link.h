@@ -124,6 +124,8 @@ struct link {
 	long		job_acked;	/* job lines acknowledged */
 	int		hs_probed;	/* resend_ok measured */
 	int		out_partial;	/* out begins inside a line */
+	int		oob_oks;	/* "ok"s owed to lines sent out of
+					   band, not to the job's */
 	long long	last_sync;
 	long long	last_rx;	/* when the printer last said a line */
 	int		input_done;
@@ -202,6 +204,13 @@ void	link_job_abort(struct link *);
  * firmware's emergency parser, Cap:EMERGENCY_PARSER, acts on it as it
  * arrives); nothing more is sent and the link is halted. */
 void	link_emergency_stop(struct link *);
+
+/* A line out of band, as a prompt's answer goes ("M876 S0"): at once,
+ * unnumbered, ahead of the lines waiting (after a line half on the
+ * wire), where a firmware's emergency parser acts on it as it arrives.
+ * The "ok" it earns later is not taken for a job line's.  0, or -1 if
+ * the link is closed or halted, or the line does not fit. */
+int	link_send_oob(struct link *, const char *cmd);
 
 /* Events, oldest first; 0 when none. */
 int	link_next_event(struct link *, struct link_event *);

@@ -57,6 +57,7 @@ static const struct spec requests[REQ_N] = {
 	[REQ_ENABLE] =		{ "enable", 1, 2, "DEST [REASON]" },
 	[REQ_DISABLE] =		{ "disable", 1, 2, "DEST [REASON]" },
 	[REQ_REMOVE_REJECTED] =	{ "remove-rejected", 1, 2, "FILE [OWNER]" },
+	[REQ_ANSWER] =		{ "answer", 2, 2, "PRINTER CHOICE" },
 };
 
 static const struct spec replies[REPLY_N] = {
@@ -67,7 +68,7 @@ static const struct spec replies[REPLY_N] = {
 				  "NAME STATE MESSAGE JOB LINES ACTIVITY"
 				  " LAYER TEMPS BYTES SIZE ENABLED ACCEPTING"
 				  " DISABLED-WHY REJECTING-WHY DESCRIPTION"
-				  " STARTED ESTIMATE [JOB-NAME]" },
+				  " STARTED ESTIMATE [STATUS JOB-NAME PROMPT BUTTONS]" },
 	[REPLY_CLASS] =		{ "class", 7, MSG_MAXFIELDS - 1,
 				  "NAME MEMBERS ENABLED ACCEPTING"
 				  " DISABLED-WHY REJECTING-WHY DESCRIPTION" },
@@ -92,6 +93,7 @@ static const struct spec to_backend[TB_N] = {
 	[TB_UNPARK] =		{ "unpark", 1, 1, "ID" },
 	[TB_SEND] =		{ "send", 1, 1, "LINES" },
 	[TB_SCRIPT] =		{ "script", 2, 2, "NAME TEXT" },
+	[TB_ANSWER] =		{ "answer", 1, 1, "INDEX" },
 };
 
 /* A newer peer may add arguments at the end of a message: spoold reads
@@ -117,6 +119,8 @@ static const struct spec from_backend[FB_N] = {
 				  "ID ACTIVITY REASON" },
 	[FB_END] =		{ "end", 3, MSG_MAXFIELDS - 1,
 				  "ID STATE REASON" },
+	[FB_PROMPT] =		{ "prompt", 2, MSG_MAXFIELDS - 1,
+				  "JOB TEXT [BUTTONS]" },
 };
 
 static const struct {
@@ -140,6 +144,7 @@ static const char *const filter_events[FEV_N] = {
 	[FEV_RESUMED] =		"resumed",
 	[FEV_COMPLAINT] =	"complaint",
 	[FEV_END] =		"end",
+	[FEV_WAITING] =		"waiting",
 };
 
 static const struct spec *

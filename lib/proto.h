@@ -80,6 +80,7 @@ enum req {
 	REQ_ENABLE,		/* DEST [REASON] */
 	REQ_DISABLE,		/* DEST [REASON] */
 	REQ_REMOVE_REJECTED,	/* FILE [OWNER] */
+	REQ_ANSWER,		/* PRINTER CHOICE (version 4) */
 	REQ_N
 };
 
@@ -120,7 +121,9 @@ enum reply {
  * DESCRIPTION STARTED ESTIMATE STATUS JOB-NAME.  STATUS (version 4) is
  * the status model as one JSON object (spoold/status.c, gqueue(1)); the
  * positional fields before it stay for older clients.  JOB-NAME (version
- * 4) is the name the job was submitted under, "" for none. */
+ * 4) is the name the job was submitted under, "" for none; PROMPT
+ * (version 4) the firmware's prompt waiting for the user, "" for none,
+ * and BUTTONS its choices, one a line. */
 #define ROW_PRINTER_NAME	1
 #define ROW_PRINTER_STATE	2
 #define ROW_PRINTER_MESSAGE	3
@@ -140,6 +143,8 @@ enum reply {
 #define ROW_PRINTER_ESTIMATE	17
 #define ROW_PRINTER_STATUS	18	/* version 4 */
 #define ROW_PRINTER_JOB_NAME	19	/* version 4: DEST-ID, "" for none */
+#define ROW_PRINTER_PROMPT	20	/* version 4: "" none */
+#define ROW_PRINTER_BUTTONS	21	/* its buttons, one a line */
 /* A class row: class NAME MEMBERS ENABLED ACCEPTING DISABLED-WHY
  * REJECTING-WHY DESCRIPTION */
 #define ROW_CLASS_NAME		1
@@ -202,6 +207,7 @@ enum to_backend {
 	TB_UNPARK,		/* ID */
 	TB_SEND,		/* LINES */
 	TB_SCRIPT,		/* NAME TEXT */
+	TB_ANSWER,		/* INDEX: M876 S<INDEX> (version 4) */
 	TB_N
 };
 #define TB_ID			1
@@ -211,6 +217,7 @@ enum to_backend {
 #define TB_SEND_LINES		1
 #define TB_SCRIPT_NAME		1
 #define TB_SCRIPT_TEXT		2
+#define TB_ANSWER_INDEX		1
 
 /* A backend to spoold. */
 enum from_backend {
@@ -225,6 +232,7 @@ enum from_backend {
 	FB_ATTR,		/* ID NAME VALUE */
 	FB_JOB,			/* ID ACTIVITY REASON */
 	FB_END,			/* ID STATE REASON */
+	FB_PROMPT,		/* JOB TEXT BUTTONS (version 4) */
 	FB_N
 };
 #define FB_HELLO_PID		1
@@ -255,6 +263,9 @@ enum from_backend {
 #define FB_JOB_REASON		3
 #define FB_END_STATE		2
 #define FB_END_REASON		3
+#define FB_PROMPT_JOB		1	/* 0: none printing */
+#define FB_PROMPT_TEXT		2	/* "": the prompt is gone */
+#define FB_PROMPT_BUTTONS	3	/* one a line */
 
 /* The events a filter reads, one a line (gspool-filter(7)). */
 enum filter_ev {
@@ -266,6 +277,7 @@ enum filter_ev {
 	FEV_RESUMED,		/* resumed */
 	FEV_COMPLAINT,		/* complaint TEXT */
 	FEV_END,		/* end STATE */
+	FEV_WAITING,		/* waiting TEXT: a prompt for the user */
 	FEV_N
 };
 

@@ -423,6 +423,8 @@ status_text(FILE *fp, json_t *p)
 	} else if (strcmp(act, "offline") == 0 || strcmp(act,
 	    "connecting") == 0)
 		fprintf(fp, "\t%s%s%s\n", act, why[0] ? ": " : "", why);
+	else if (strcmp(act, "waiting") == 0 && *str(p, "prompt"))
+		client_prompt_text(fp, p);	/* with its choices */
 	else if (strcmp(act, "waiting") == 0)
 		fprintf(fp, "\twaiting for the user: %s\n", str(s, "prompt"));
 	if (json_is_object(g)) {
@@ -490,6 +492,21 @@ status_line(FILE *fp, json_t *p)
 		    text);
 	dest_flags(fp, p);
 	status_text(fp, p);
+}
+
+void
+client_prompt_text(FILE *fp, json_t *p)
+{
+	json_t *v;
+	size_t i;
+
+	if (!*str(p, "prompt"))
+		return;
+	fprintf(fp, "\twaiting for the user: %s [", str(p, "prompt"));
+	json_array_foreach(json_object_get(p, "prompt_buttons"), i, v)
+		fprintf(fp, "%s%zu %s", i ? ", " : "", i,
+		    json_string_value(v) ? json_string_value(v) : "");
+	fprintf(fp, "]; gpc answer %s CHOICE\n", str(p, "name"));
 }
 
 static void

@@ -8,6 +8,7 @@
  *   enable | disable | accept | reject dest ... [-r reason]
  *   hold | release | top job, priority job n, move job dest
  *   resume-from job layer, send printer command ...
+ *   answer printer choice
  *
  * spoold decides who may do what, by the caller's credentials.
  */
@@ -38,6 +39,7 @@ static const char help[] =
 "       gpc [-c config] move job dest\n"
 "       gpc [-c config] resume-from job layer\n"
 "       gpc [-c config] send printer command ...\n"
+"       gpc [-c config] answer printer choice\n"
 "       gpc --version\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
@@ -142,6 +144,10 @@ request(int sock, const char *verb, const char *a, const char *b)
 		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
 		return 1;
 	}
+	/* gpc answer: the button chosen. */
+	if (proto_lookup(PROTO_REQUEST, verb) == REQ_ANSWER)
+		printf("%s: answered %s (M876 S%s)\n", a, b,
+		    msg_field(&m, 1));
 	/* gpc send: what the printer said. */
 	if (proto_lookup(PROTO_REQUEST, verb) == REQ_SEND &&
 	    msg_field(&m, 1)[0] != '\0')
@@ -152,7 +158,7 @@ request(int sock, const char *verb, const char *a, const char *b)
 /* What each command takes: printers or destinations, or a job and
  * perhaps one more word. */
 enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST,
-	A_JOB_LAYER, A_SEND };
+	A_JOB_LAYER, A_SEND, A_ANSWER };
 
 static const struct command {
 	const char	*name;
@@ -176,6 +182,7 @@ static const struct command {
 	{ "move",	"move",		A_JOB_DEST },
 	{ "resume-from", "resume-from",	A_JOB_LAYER },
 	{ "send",	"send",		A_SEND },
+	{ "answer",	"answer",	A_ANSWER },
 };
 
 int
@@ -236,6 +243,11 @@ main(int argc, char *argv[])
 			usage_error(EXIT_USAGE, "send: name a printer and give"
 			    " the G-code");
 		break;
+	case A_ANSWER:
+		if (argc != 3)
+			usage_error(EXIT_USAGE, "answer: name a printer and the"
+			    " choice (a button's number or its text)");
+		break;
 	case A_PRINTER:
 		if (argc != 2)
 			usage_error(EXIT_USAGE, "%s: name one printer",
@@ -276,8 +288,9 @@ main(int argc, char *argv[])
 		break;
 	}
 	if (c->args == A_DESTS || c->args == A_PRINTER || c->args == A_DESTS1 ||
-	    c->args == A_SEND)
-		for (i = 1; i < (c->args == A_SEND ? 2 : argc); i++)
+	    c->args == A_SEND || c->args == A_ANSWER)
+		for (i = 1; i < (c->args == A_SEND || c->args == A_ANSWER ?
+		    2 : argc); i++)
 			if (!name_is_safe(argv[i], CONF_NAME_MAX)) {
 				log_warnx("'%s' is not a printer or class name",
 				    argv[i]);
@@ -309,6 +322,8 @@ main(int argc, char *argv[])
 		}
 	} else if (c->args == A_PRINTER)
 		r = request(sock, c->request, argv[1], NULL);
+	else if (c->args == A_ANSWER)
+		r = request(sock, c->request, argv[1], argv[2]);
 	else if (c->args == A_SEND) {
 		/* Each argument is a line (a newline in one starts
 		 * another), checked and answered in turn. */

@@ -57,6 +57,7 @@
 #include "jobstate.h"
 #include "log.h"
 #include "msg.h"
+#include "prompt.h"
 #include "proto.h"
 #include "spoold.h"
 #include "util.h"
@@ -268,6 +269,7 @@ backend_start(struct spoold *sd, struct printer *p)
 	p->backend_pid = pid;
 	p->attached = 0;
 	backend_watch(p, sv[0]);
+	p->backend_version = PROTO_VERSION;
 	send_scripts(p);
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "starting the backend");
@@ -321,6 +323,8 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 		    " %s when it is clear", p->conf->name, id, p->conf->name);
 }
 
+static void	prompt_clear(struct printer *);
+
 static void
 printer_gone(struct spoold *sd, struct printer *p, const char *why)
 {
@@ -332,6 +336,7 @@ printer_gone(struct spoold *sd, struct printer *p, const char *why)
 	};
 
 	jobev_post(sd, &ev);		/* gpc send is not answered now */
+	prompt_clear(p);		/* no one can answer it now */
 	backend_unwatch(p);
 	p->attached = 0;
 	p->state = PRINTER_ERROR;
@@ -426,6 +431,7 @@ printer_attach(struct spoold *sd, struct printer *p)
 	tv.tv_sec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	backend_watch(p, fd);
+	p->backend_version = h.version;
 	p->pid = 0;			/* not our child */
 	p->backend_pid = (pid_t)pid;
 	p->attached = 1;
@@ -544,6 +550,52 @@ printer_responding(struct spoold *sd, struct printer *p)
 		    JOB_ANSWERS_AGAIN,
 		    p->conf->name);
 	}
+}
+
+/* The printer's prompt is answered, ended, or its backend gone. */
+static void
+prompt_clear(struct printer *p)
+{
+	free(p->prompt);
+	free(p->prompt_buttons);
+	p->prompt = p->prompt_buttons = NULL;
+}
+
+/*
+ * prompt JOB TEXT BUTTONS: the firmware asks the user (a host prompt:
+ * M600's "Nozzle Parked", a filament runout), or its prompt is gone
+ * (TEXT empty).  Kept with the printer until it ends or is answered;
+ * during a job it is the job's event "waiting", with the firmware's
+ * words as the reason, which filters and notify hear.  The backend has
+ * cleaned the words of control bytes and bounded them.
+ */
+static void
+printer_prompt(struct spoold *sd, struct printer *p, const struct msg *m)
+{
+	const char *text = msg_field(m, FB_PROMPT_TEXT);
+	const char *buttons = msg_field(m, FB_PROMPT_BUTTONS);
+	long id = 0;
+
+	if (parse_long(msg_field(m, FB_PROMPT_JOB), 0, 2000000000L,
+	    &id) < 0 || id != p->job)
+		id = 0;
+	if (text[0] == '\0') {
+		if (p->prompt != NULL)
+			log_info("%s: the printer's prompt is gone: %s",
+			    p->conf->name, p->prompt);
+		prompt_clear(p);
+		return;
+	}
+	if (p->prompt != NULL && strcmp(p->prompt, text) == 0 &&
+	    strcmp(p->prompt_buttons, buttons) == 0)
+		return;
+	prompt_clear(p);
+	p->prompt = xstrdup(text);
+	p->prompt_buttons = xstrdup(buttons);
+	log_info("%s: the printer waits for the user: %s", p->conf->name,
+	    text);
+	if (id != 0)
+		queue_add_event(sd, id, "waiting", text, p->conf->name);
 }
 
 /* status STATE TEXT: the printer's state, and the firmware it names. */
@@ -706,6 +758,9 @@ printer_message(struct spoold *sd, struct printer *p)
 		jobev_post(sd, &ev);
 		return;
 	}
+	case FB_PROMPT:
+		printer_prompt(sd, p, &m);
+		return;
 	case FB_HELLO:
 		/* Only the first message of a backend re-attached to. */
 		log_warnx("%s: a hello from the backend mid-conversation;"
@@ -967,6 +1022,55 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * gpc answer: the choice (a button's index or its text) of the prompt
+ * the printer shows goes to its backend, which sends M876 S<index>.
+ * The prompt is cleared here at once: a second answer finds none.  The
+ * button's index, or -1 with why saying what is wrong.
+ */
+int
+printer_answer(struct spoold *sd, struct printer *p, const char *choice,
+    const char *who, char *why, size_t whysz)
+{
+	char idx[16], bad[400];
+	int k;
+
+	(void)sd;
+	if (p->prompt == NULL) {
+		snprintf(why, whysz, "%s: no prompt waits for an answer",
+		    p->conf->name);
+		return -1;
+	}
+	if ((k = prompt_choice_of(p->prompt_buttons, choice, bad,
+	    sizeof(bad))) < 0) {
+		snprintf(why, whysz, "%s: %s: %s", p->conf->name, p->prompt,
+		    bad);
+		return -1;
+	}
+	if (p->sock < 0) {
+		snprintf(why, whysz, "%s: the printer's backend is not"
+		    " running", p->conf->name);
+		return -1;
+	}
+	if (p->backend_version < 4) {
+		snprintf(why, whysz, "%s: its backend speaks protocol version"
+		    " %ld, which cannot answer a prompt", p->conf->name,
+		    p->backend_version);
+		return -1;
+	}
+	snprintf(idx, sizeof(idx), "%d", k);
+	if (msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, TB_ANSWER),
+	    idx, (char *)NULL) < 0) {
+		snprintf(why, whysz, "%s: cannot reach the printer's backend:"
+		    " %s", p->conf->name, strerror(errno));
+		return -1;
+	}
+	log_info("%s: %s answers '%s' with %d (M876 S%d)", p->conf->name, who,
+	    p->prompt, k, k);
+	prompt_clear(p);
+	return k;
 }
 
 void

@@ -661,7 +661,8 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 	    p->d.enabled ? "1" : "0", p->d.accepting ? "1" : "0",
 	    p->d.enable_reason, p->d.accept_reason,
 	    p->conf->description ? p->conf->description : "", started, est,
-	    status, have ? jr.name : "", (char *)NULL);
+	    status, have ? jr.name : "", p->prompt ? p->prompt : "",
+	    p->prompt_buttons ? p->prompt_buttons : "", (char *)NULL);
 	free(status);
 	return r;
 }
@@ -1275,6 +1276,22 @@ do_dest_request(struct spoold *sd, struct client *c, struct request *rq)
 	sched_kick(sd);
 }
 
+/* answer PRINTER CHOICE: the printer's prompt answered (M876). */
+static void
+do_answer(struct spoold *sd, struct client *c, struct request *rq)
+{
+	char why[512], idx[16];
+	int k;
+
+	if ((k = printer_answer(sd, rq->p, msg_field(rq->m, REQ_ARG2),
+	    c->user, why, sizeof(why))) < 0) {
+		reply_error(c, "%s", why);
+		return;
+	}
+	snprintf(idx, sizeof(idx), "%d", k);
+	msg_send(c->fd, -1, "ok", idx, (char *)NULL);
+}
+
 /* pause, resume, estop, ready PRINTER. */
 static void
 do_printer_request(struct spoold *sd, struct client *c, struct request *rq)
@@ -1417,6 +1434,7 @@ static const struct request_type {
 			      NULL },
 	[REQ_SEND] =	    { T_PRINTER, WHO_ADMIN, do_send,
 			      "send G-code by hand" },
+	[REQ_ANSWER] =	    { T_PRINTER, WHO_PRINTING, do_answer, NULL },
 	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },

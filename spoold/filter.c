@@ -501,7 +501,11 @@ filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 		else if (strcmp(ev->name, "printing") == 0)
 			filter_event(sd, ev->job,
 			    proto_filter_name(FEV_RESUMED));
-		else if (strcmp(ev->name, "complaint") == 0) {
+		else if (strcmp(ev->name, "waiting") == 0) {
+			if (proto_filter_line(line, sizeof(line),
+			    FEV_WAITING, ev->reason) >= 0)
+				filter_event(sd, ev->job, line);
+		} else if (strcmp(ev->name, "complaint") == 0) {
 			if (proto_filter_line(line, sizeof(line),
 			    FEV_COMPLAINT, ev->reason) >= 0)
 				filter_event(sd, ev->job, line);

@@ -277,6 +277,36 @@ signals_init(struct spoold *sd)
 	return 0;
 }
 
+/* What is not an error but does not do what was meant: a timelapse
+ * filter on a printer without a camera takes no frame.  Said by -n on
+ * standard error, and logged at start. */
+static void
+camera_warnings(const struct conf *c, const char *file, int check)
+{
+	size_t i;
+	int k;
+
+	for (i = 0; i < c->nprinters; i++) {
+		const struct conf_printer *p = &c->printers[i];
+
+		if (p->camera != NULL)
+			continue;
+		for (k = 0; k < p->nfilters; k++) {
+			if (strcmp(p->filters[k], "timelapse") != 0)
+				continue;
+			if (check)
+				fprintf(stderr, "spoold: %s: warning: printer"
+				    " %s: filters = timelapse, but no camera ="
+				    " is set: its jobs get no timelapse\n",
+				    file, p->name);
+			else
+				log_warnx("%s: filters = timelapse, but no"
+				    " camera = is set: its jobs get no"
+				    " timelapse", p->name);
+		}
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -330,6 +360,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (check) {
+		camera_warnings(&sd.conf, file, 1);
 		printf("%s: configuration OK (%zu printer%s)\n", file,
 		    sd.conf.nprinters, sd.conf.nprinters == 1 ? "" : "s");
 		conf_free(&sd.conf);
@@ -406,6 +437,7 @@ main(int argc, char *argv[])
 		fatal("daemon");
 	backend_start_all(&sd);
 	drop_scan(&sd);
+	camera_warnings(&sd.conf, file, 0);
 	log_info("ready: %zu printer%s, spool %s", sd.nprinters,
 	    sd.nprinters == 1 ? "" : "s", sd.conf.spool_dir);
 	sd_notify(0, "READY=1");

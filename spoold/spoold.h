@@ -118,8 +118,10 @@ struct printer {
 	long long	 job_size;	/* bytes of the job's file */
 	char		 activity[16];	/* printing, pausing, paused ... */
 	int		 not_responding;	/* said so of its job */
-	char		*prompt;	/* the firmware waits for the user
-					   with this text, or NULL */
+	char		*prompt;	/* the firmware's prompt waiting for
+					   the user's answer, NULL none */
+	char		*prompt_buttons;	/* its choices, one a line */
+	long		 backend_version;	/* the protocol it speaks */
 	struct printer_status st;	/* status.c */
 	long long	 restart_at;	/* when to start a dead backend */
 	struct ev_io	*io;		/* sock, in the loop */
@@ -477,6 +479,9 @@ int	printer_resume_from(struct spoold *, const struct job_row *,
 int	printer_cancel(struct spoold *, long id);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
 	    char *why, size_t whysz);
+/* gpc answer: the button's index, or -1 with why. */
+int	printer_answer(struct spoold *, struct printer *, const char *choice,
+	    const char *who, char *why, size_t whysz);
 
 /* sched.c: what runs where.  sched_kick() only records that a dispatch
  * pass is wanted: the loop runs one after the current event, however

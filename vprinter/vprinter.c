@@ -92,6 +92,8 @@ struct opts {
 	int	silent_dups;
 	int	advanced_ok;
 	int	emergency;
+	int	host_prompts;	/* M600 asks the host, M876 answers */
+	long	runout_at;	/* the filament runs out after n commands */
 	long	corrupt_in, corrupt_out, drop_ok, corrupt_ok;	/* 1 in N */
 	int	corrupt_kind;	/* CK_* */
 	int	burst;		/* bytes a fault damages, in a row */
@@ -144,6 +146,11 @@ struct vp {
 	usec		 heat_at;
 	int		 autoreport;	/* seconds */
 	usec		 next_autoreport;
+
+	/* A filament change waiting for the user (--host-prompts). */
+	int		 change;	/* CH_* */
+	int		 answer;	/* M876 S<n> heard, -1 none */
+	int		 runout;	/* the filament ran out: a change next */
 
 	int		 halted;	/* kill(): silent until reset */
 	int		 hung;		/* --silent-after reached */
@@ -381,6 +388,8 @@ vp_reset_state(struct vp *vp)
 	vp->starved = 0;
 	vp->moved = 0;
 	vp->autoreport = 0;
+	vp->change = 0;
+	vp->runout = 0;
 }
 
 /* A reset, as a board boots: Marlin starts with every heater's target
@@ -408,6 +417,8 @@ vp_halt(struct vp *vp, const char *why)
 	vp->q_len = 0;
 	vp->busy = 0;
 	vp->plan_len = 0;
+	vp->change = 0;
+	vp->runout = 0;
 }
 
 /* ---- The planner ---- */
@@ -511,7 +522,90 @@ enum {
 	BUSY_SYNC,		/* M400/G28/G4: wait for the planner */
 	BUSY_TIMER,		/* G28/G4: then wait this long */
 	BUSY_HEAT,		/* M109/M190 */
+	BUSY_USER,		/* M600: the host's answer to a prompt */
 };
+
+/* Where a filament change stands: Marlin's ADVANCED_PAUSE_FEATURE with
+ * HOST_PROMPT_SUPPORT asks the host twice. */
+enum { CH_NONE, CH_PARKED, CH_PURGE };
+
+/* A host prompt, as Marlin's host_actions.cpp sends one: it ends the one
+ * before, begins with the message, a line per button, and shows it. */
+static void
+vp_prompt(struct vp *vp, const char *msg, const char *b1, const char *b2)
+{
+	vp_say(vp, "//action:prompt_end");
+	vp_say(vp, "//action:prompt_begin %s", msg);
+	if (b1 != NULL)
+		vp_say(vp, "//action:prompt_button %s", b1);
+	if (b2 != NULL)
+		vp_say(vp, "//action:prompt_button %s", b2);
+	vp_say(vp, "//action:prompt_show");
+}
+
+/* M600 (or a runout's change): the printer pauses itself, parks, and
+ * waits for the user, who answers the host's prompt. */
+static int
+vp_change_begin(struct vp *vp)
+{
+	log_info("filament change: waiting for the user");
+	vp_say(vp, "//action:paused");
+	vp_prompt(vp, "Nozzle Parked", "Continue", NULL);
+	vp->change = CH_PARKED;
+	vp->answer = -1;
+	return BUSY_USER;
+}
+
+/* An answer to the change's prompt: 1 once the change is over. */
+static int
+vp_change_answer(struct vp *vp)
+{
+	int a = vp->answer;
+
+	if (a < 0)
+		return 0;
+	vp->answer = -1;
+	if (vp->change == CH_PARKED && a == 0) {
+		/* Filament loaded and purged: more, or print on? */
+		vp->change = CH_PURGE;
+		vp_prompt(vp, "Paused", "PurgeMore", "Continue");
+		return 0;
+	}
+	if (vp->change == CH_PURGE && a == 0) {
+		log_info("filament change: purging more");
+		vp_prompt(vp, "Paused", "PurgeMore", "Continue");
+		return 0;
+	}
+	if (vp->change == CH_PURGE && a == 1) {
+		vp->change = CH_NONE;
+		vp_say(vp, "//action:prompt_end");
+		vp_say(vp, "//action:resumed");
+		log_info("filament change: resumed");
+		return 1;
+	}
+	log_info("filament change: answer %d ignored", a);
+	return 0;
+}
+
+/* M876 S<n>, the host's answer. */
+static void
+vp_m876(struct vp *vp, const char *text)
+{
+	const char *s = strchr(text, 'S');
+	char *end;
+	long v;
+
+	if (s == NULL)
+		return;
+	v = strtol(s + 1, &end, 10);
+	if (end == s + 1 || v < 0 || v > 9)
+		return;
+	fprintf(vp->log, "M876 S%ld\n", v);
+	fflush(vp->log);
+	log_info("M876 S%ld: the host answers the prompt", v);
+	if (vp->change != CH_NONE)
+		vp->answer = (int)v;
+}
 
 static int
 is_protocol(char letter, long code)
@@ -534,6 +628,15 @@ fault_check(struct vp *vp)
 	    vp->executed == vp->o.runaway_at) {
 		vp->o.runaway_at = 0;
 		vp_halt(vp, "Thermal Runaway, system stopped! Heater_ID: bed");
+	} else if (vp->o.runout_at > 0 && vp->executed == vp->o.runout_at) {
+		/* The sensor trips: the prompt says so, and the change its
+		 * runout script (M600) runs comes before the next command. */
+		vp->o.runout_at = 0;
+		log_info("filament runout");
+		vp_say(vp, "//action:prompt_end");
+		vp_say(vp, "//action:prompt_begin FilamentRunout T0");
+		vp_say(vp, "//action:prompt_show");
+		vp->runout = 1;
 	} else if (vp->o.silent_after >= 0 &&
 	    vp->executed >= vp->o.silent_after) {
 		/* Until a reset: the host opening the port again. */
@@ -581,6 +684,14 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	if ((letter != 'G' && letter != 'M' && letter != 'T') ||
 	    is_unknown(vp, letter, code)) {
 		vp_say(vp, "echo:Unknown command: \"%s\"", c->text);
+		return BUSY_NONE;
+	}
+	/* M876 with an emergency parser: the parser acted on it as it
+	 * arrived; from the queue it does nothing. */
+	if (letter == 'M' && code == 876 && vp->o.emergency)
+		return BUSY_NONE;
+	if (letter == 'M' && code == 876) {
+		vp_m876(vp, c->text);
 		return BUSY_NONE;
 	}
 	if (!is_protocol(letter, code)) {
@@ -650,6 +761,10 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 		case 400:
 			vp->busy_until = 0;
 			return BUSY_SYNC;
+		case 600:
+			if (vp->o.host_prompts)
+				return vp_change_begin(vp);
+			break;
 		case 114:
 			/* Where the planned moves take the head, as Marlin's
 			 * current_position. */
@@ -684,6 +799,7 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 			vp_say(vp, "Cap:PROGRESS:0");
 			vp_say(vp, "Cap:PRINT_JOB:1");
 			vp_say(vp, "Cap:EMERGENCY_PARSER:%d", vp->o.emergency);
+			vp_say(vp, "Cap:PROMPT_SUPPORT:%d", vp->o.host_prompts);
 			break;
 		default:
 			break;
@@ -739,6 +855,15 @@ vp_unblock(struct vp *vp, usec now)
 		if (now < vp->busy_until)
 			return;
 		break;
+	case BUSY_USER:
+		if (!vp_change_answer(vp))
+			return;
+		if (vp->cur.n == -2) {
+			/* A runout's change: no command of the host's. */
+			vp->busy = BUSY_NONE;
+			return;
+		}
+		break;
 	case BUSY_HEAT:
 		heat(vp, now);
 		if (fabs(vp->hotend - vp->hotend_target) > 1 &&
@@ -763,6 +888,17 @@ vp_execute(struct vp *vp, usec now)
 			vp_unblock(vp, now);
 			if (vp->busy)
 				return;
+			continue;
+		}
+		if (vp->runout) {
+			vp->runout = 0;
+			memset(&vp->cur, 0, sizeof(vp->cur));
+			vp->cur.n = -2;
+			snprintf(vp->cur.text, sizeof(vp->cur.text), "M600");
+			vp->busy = vp_change_begin(vp);
+			vp->busy_since = now;
+			vp->next_keepalive = now +
+			    (usec)vp->o.busy_interval * 1000000;
 			continue;
 		}
 		if (vp->q_len == 0)
@@ -909,6 +1045,8 @@ vp_emergency(struct vp *vp, unsigned char c)
 			log_warnx("M112 from the emergency parser");
 			vp_say(vp, "echo:M112 Shutdown");
 			vp_halt(vp, NULL);
+		} else if (strstr(buf, "M876") != NULL) {
+			vp_m876(vp, strstr(buf, "M876"));
 		} else if (strstr(buf, "M108") != NULL &&
 		    vp->busy == BUSY_HEAT) {
 			vp->busy = BUSY_NONE;
@@ -1052,7 +1190,8 @@ vp_timers(struct vp *vp, usec now)
 	if (vp->busy && vp->o.busy_interval > 0 &&
 	    now >= vp->next_keepalive) {
 		vp->next_keepalive = now + (usec)vp->o.busy_interval * 1000000;
-		vp_say(vp, "echo:busy: processing");
+		vp_say(vp, "echo:busy: %s", vp->busy == BUSY_USER ?
+		    "paused for user" : "processing");
 	}
 	if (vp->autoreport > 0 && now >= vp->next_autoreport) {
 		vp->next_autoreport = now + (usec)vp->autoreport * 1000000;
@@ -1260,7 +1399,9 @@ static const char help[] =
 "  --command-ms n       every command takes at least n ms\n"
 "  --busy-interval s    echo:busy: processing every s seconds\n"
 "  --advanced-ok        answer ok with the line number and free slots\n"
-"  --emergency-parser   act on M112 and M108 as the bytes arrive\n"
+"  --emergency-parser   act on M112, M108 and M876 as the bytes arrive\n"
+"  --host-prompts       M600 asks the host (//action:prompt_*), M876 answers\n"
+"  --runout-at n        the filament runs out after n commands\n"
 "  --no-ok-after-resend send no ok after a resend request\n"
 "  --silent-duplicates  drop a repeated line without a word\n"
 "  -U, --unknown codes  commands built without (M900,M73)\n"
@@ -1350,6 +1491,8 @@ main(int argc, char *argv[])
 		{ "port-file", required_argument, NULL, 26 },
 		{ "corrupt-kind", required_argument, NULL, 27 },
 		{ "burst", required_argument, NULL, 28 },
+		{ "host-prompts", no_argument, NULL, 29 },
+		{ "runout-at", required_argument, NULL, 30 },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1361,7 +1504,8 @@ main(int argc, char *argv[])
 	    "busy-interval", "", "", "", "", "corrupt-in", "corrupt-out",
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
-	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst" };
+	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst", "",
+	    "runout-at" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
@@ -1426,6 +1570,8 @@ main(int argc, char *argv[])
 		case 22: vp->o.runaway_at = num(nm, optarg, 1, BIG); break;
 		case 23: vp->o.silent_after = num(nm, optarg, 0, BIG); break;
 		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
+		case 29: vp->o.host_prompts = 1; break;
+		case 30: vp->o.runout_at = num(nm, optarg, 1, BIG); break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
 		case 26: port_file = optarg; break;
 		case 27:

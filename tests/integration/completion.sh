@@ -31,6 +31,10 @@ check "mk3 mk4 " gpc ready ""
 check "mk3 mk4 " gpc send ""
 check "" gpc send mk3 ""
 check "" gpc pause mk3 ""
+check "answer " gpc an
+check "mk3 mk4 " gpc answer ""
+# No prompt: no choices.
+check "" gpc answer mk3 ""
 check "mk3 mk4 " gprint -P m
 check "mk3-$id " gcancel ""
 check "farm " gpc move "mk3-$id" f

@@ -116,6 +116,7 @@ print timelapse
 attr timelapse.frames 0
 attr timelapse.failed_frames 12
 attr timelapse.render "no frames"
+attr timelapse.error "couldn't connect to the camera at http://127.0.0.1:$port/gone: Connection refused"
 for mode in half hang error; do
 	camera "$mode"
 	setup "$url" "timeout=1" timelapse
@@ -123,7 +124,9 @@ for mode in half hang error; do
 	attr timelapse.frames 0
 	attr timelapse.render "no frames"
 	grep -q '"timelapse.failed_frames": "[1-9]' "$T/j.json" || fail "$mode: no failed frame"
+	grep -q '"timelapse.error": "[a-z]' "$T/j.json" || fail "$mode: no reason: $(cat "$T/j.json")"
 done
+attr timelapse.error "the camera at $url answered HTTP 500"
 
 # 3b. Every N seconds instead of at layers: a frame at the start at
 # least, none asked for by the layers.
@@ -140,7 +143,15 @@ setup "$url" "ffmpeg=$T/no-ffmpeg" timelapse
 print timelapse
 attr timelapse.frames 12
 attr timelapse.render "failed: cannot run $T/no-ffmpeg"
+attr timelapse.error "cannot run $T/no-ffmpeg"
 [ "$(ls "$T/spool/jobs/$id.d/frames" | wc -l)" -eq 12 ] || fail "the frames were not kept"
+# An ffmpeg that fails: its last word is the reason.
+printf '#!/bin/sh\necho "frame=0"\necho "[libx264] this line is not the last" >&2\necho "Unknown encoder libx264" >&2\nexit 1\n' > "$T/bad-ffmpeg"
+chmod +x "$T/bad-ffmpeg"
+setup "$url" "ffmpeg=$T/bad-ffmpeg" timelapse
+print timelapse
+attr timelapse.render_error "ffmpeg exited with 1: Unknown encoder libx264"
+attr timelapse.error "ffmpeg exited with 1: Unknown encoder libx264"
 
 # 5. Stable frames: the printer parks its head at each layer change, the
 # frame is taken then, and the filter lets it go on.

@@ -924,6 +924,54 @@ test_advanced_ok_old_line(void **state)
 	assert_int_equal(lk.acked_n, 2);
 }
 
+/* A prompt's answer out of band: after the line half written, ahead of
+ * those waiting, unnumbered; the plain "ok" it earns acknowledges no
+ * job line (the first plain one after it is taken for it: acks come
+ * late, never early), and with ADVANCED_OK the numbered ones still
+ * count as they name. */
+static void
+test_send_oob(void **state)
+{
+	struct link lk;
+	const char *out;
+	size_t n;
+	long acked;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	assert_int_equal(link_send_oob(&lk, "M876 S0"), 0);	/* idle */
+	assert_string_equal(written(&lk), "M876 S0\n");
+	assert_int_equal(lk.oob_oks, 0);
+	link_job_begin(&lk, now);
+	written(&lk);
+	say(&lk, "ok\n");
+	assert_int_equal(link_send_line(&lk, "M600", now), 0);
+	assert_int_equal(link_send_line(&lk, "G1 X1", now), 0);
+	n = link_output(&lk, &out);
+	assert_true(n > 3);
+	link_output_done(&lk, 3);	/* "N1 " is on the wire */
+	assert_int_equal(link_send_oob(&lk, "M876 S1"), 0);
+	assert_string_equal(written(&lk), "M600*36\nM876 S1\nN2 G1 X1*99\n");
+	assert_int_equal(lk.oob_oks, 1);
+	acked = lk.acked_n;
+	say(&lk, "ok\n");		/* taken for the M876's */
+	assert_int_equal(lk.acked_n, acked);
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, acked + 1);
+	/* ADVANCED_OK: the line's own ok counts, the bare one is ours. */
+	assert_int_equal(link_send_oob(&lk, "M876 S0"), 0);
+	written(&lk);
+	say(&lk, "ok N2 P15 B3\n");
+	assert_int_equal(lk.acked_n, acked + 2);
+	say(&lk, "ok P15 B3\n");
+	assert_int_equal(lk.oob_oks, 0);
+	/* Nothing goes with a newline in it, nor to a halted printer. */
+	assert_int_equal(link_send_oob(&lk, "M876 S0\nM112"), -1);
+	link_emergency_stop(&lk);
+	written(&lk);
+	assert_int_equal(link_send_oob(&lk, "M876 S0"), -1);
+}
+
 /* M155 auto-reports: a printer silent for three report periods is not
  * responding, said at once; a word brings it back; silent for
  * silence_ms with a job, it is gone.  Busy keepalives are life. */
@@ -1018,6 +1066,7 @@ main(void)
 		cmocka_unit_test(test_noise_keeps_window),
 		cmocka_unit_test(test_advanced_ok_old_line),
 		cmocka_unit_test(test_silence_autoreport),
+		cmocka_unit_test(test_send_oob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
