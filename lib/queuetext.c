@@ -2,7 +2,7 @@
  * queuetext.c - the queue as gqueue shows it, from spoold's answer or
  * from a remote gsftpd's queue.json: one JSON object {printers,
  * classes, jobs} (the fields are in gspool(7)), and lpq's layout made
- * from it.  gqueue, gqueue -H and gsftpd's queue.txt print the same.
+ * from it, or the history's columns, as wide as their widest cell.  gqueue, gqueue -H and gsftpd's queue.txt print the same.
  *
  * Security: queue.json may come from another host.  A field of another
  * type than expected reads as empty or 0, and a number that does not

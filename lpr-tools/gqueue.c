@@ -2,8 +2,11 @@
  * gqueue - show the queue, like lpq(1); or wait for jobs to end.
  *
  * The layout is lpq's (CUPS flavour): a status line per printer, then
- * "Rank Owner Job File(s) Total Size" rows, or "no entries".  gqueue(1)
- * documents it.
+ * "Rank Owner Job File(s) Total Size" rows, or "no entries"; -r shows
+ * it again every N seconds until no job is left, as lpq +N does.  The
+ * history (--history) is the caller's own unless -a, in columns made
+ * from its data (queuetext.c).  -w waits for each job's end, with a
+ * live line on a terminal (client.c).  gqueue(1) documents it all.
  */
 #include "config.h"
 
