@@ -92,6 +92,7 @@ static const struct spec to_backend[TB_N] = {
 	[TB_UNPARK] =		{ "unpark", 1, 1, "ID" },
 	[TB_SEND] =		{ "send", 1, 1, "LINES" },
 	[TB_SCRIPT] =		{ "script", 2, 2, "NAME TEXT" },
+	[TB_FILTER] =		{ "filter", 4, 4, "ID NAME PID WHICH" },
 };
 
 /* A newer peer may add arguments at the end of a message: spoold reads
@@ -117,6 +118,10 @@ static const struct spec from_backend[FB_N] = {
 				  "ID ACTIVITY REASON" },
 	[FB_END] =		{ "end", 3, MSG_MAXFIELDS - 1,
 				  "ID STATE REASON" },
+	[FB_KEPT] =		{ "kept", 3, MSG_MAXFIELDS - 1,
+				  "ID NAME PID" },
+	[FB_FILTER] =		{ "filter", 4, MSG_MAXFIELDS - 1,
+				  "ID NAME PID WHICH" },
 };
 
 static const struct {

@@ -39,7 +39,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		3	/* what this build speaks */
+#define PROTO_VERSION		4	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -192,6 +192,7 @@ enum to_backend {
 	TB_UNPARK,		/* ID */
 	TB_SEND,		/* LINES */
 	TB_SCRIPT,		/* NAME TEXT */
+	TB_FILTER,		/* ID NAME PID in|err + a filter's pipe (4) */
 	TB_N
 };
 #define TB_ID			1
@@ -201,6 +202,9 @@ enum to_backend {
 #define TB_SEND_LINES		1
 #define TB_SCRIPT_NAME		1
 #define TB_SCRIPT_TEXT		2
+#define TB_FILTER_NAME		2
+#define TB_FILTER_PID		3
+#define TB_FILTER_WHICH		4	/* in: its events; err: its words */
 
 /* A backend to spoold. */
 enum from_backend {
@@ -215,6 +219,8 @@ enum from_backend {
 	FB_ATTR,		/* ID NAME VALUE */
 	FB_JOB,			/* ID ACTIVITY REASON */
 	FB_END,			/* ID STATE REASON */
+	FB_KEPT,		/* ID NAME PID: its events are ours now (4) */
+	FB_FILTER,		/* ID NAME PID in|err + the pipe kept (4) */
 	FB_N
 };
 #define FB_HELLO_PID		1
@@ -245,6 +251,9 @@ enum from_backend {
 #define FB_JOB_REASON		3
 #define FB_END_STATE		2
 #define FB_END_REASON		3
+#define FB_FILTER_NAME		2	/* kept and filter */
+#define FB_FILTER_PID		3
+#define FB_FILTER_WHICH		4
 
 /* The events a filter reads, one a line (gspool-filter(7)). */
 enum filter_ev {

@@ -98,7 +98,7 @@ grep -qx closed "$T/standin.log" || fail "the stand-in: $(cat "$T/standin.log")"
 standin 99 "$id2" 0
 rm -f "$T/spool/control"
 gs_spoold
-why="the backend speaks protocol version 99, newer than this one's (1 to 3)"
+why="the backend speaks protocol version 99, newer than this one's (1 to 4)"
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot re-attach to the backend left running: $why; starting a new one" ||
 	fail "spoold did not say why it cannot re-attach"
 wait "$STANDIN_PID" || fail "the stand-in failed"

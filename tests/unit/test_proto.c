@@ -202,6 +202,31 @@ test_refusals(void **state)
 	MAKE(&m, "rejected", "cube.gcode", "10", "1700000000", "why", "1");
 	assert_int_equal(proto_parse(PROTO_REPLY, &m, why, sizeof(why)),
 	    REPLY_REJECTED);
+
+	/* Version 4: a filter's pipes, kept by the backend. */
+	MAKE(&m, "filter", "7", "timelapse", "4321", "in");
+	assert_int_equal(proto_parse(PROTO_TO_BACKEND, &m, why, sizeof(why)),
+	    TB_FILTER);
+	assert_string_equal(m.field[TB_FILTER_NAME], "timelapse");
+	assert_string_equal(m.field[TB_FILTER_PID], "4321");
+	assert_string_equal(m.field[TB_FILTER_WHICH], "in");
+	MAKE(&m, "filter", "7", "timelapse", "4321");
+	assert_int_equal(proto_parse(PROTO_TO_BACKEND, &m, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "filter: WHICH is missing (filter ID NAME PID"
+	    " WHICH)");
+	MAKE(&m, "filter", "7", "timelapse", "4321", "err");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    FB_FILTER);
+	assert_string_equal(m.field[FB_FILTER_WHICH], "err");
+	MAKE(&m, "kept", "7", "timelapse", "4321");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    FB_KEPT);
+	assert_string_equal(m.field[FB_FILTER_NAME], "timelapse");
+	assert_string_equal(m.field[FB_FILTER_PID], "4321");
+	MAKE(&m, "kept", "7", "timelapse");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    -1);
 }
 
 static void
@@ -227,15 +252,20 @@ test_hello(void **state)
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), 0);
 	assert_int_equal(h.version, 2);
 
+	/* Version 3, before filters' pipes were kept: still followed. */
+	MAKE(&m, "hello", "4242", "7", "0", "0", "0", "printing", "3");
+	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), 0);
+	assert_int_equal(h.version, 3);
+
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "99");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 99, newer"
-	    " than this one's (1 to 3)");
+	    " than this one's (1 to 4)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "0");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 0, older"
-	    " than this one understands (1 to 3)");
+	    " than this one understands (1 to 4)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "two");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
@@ -263,9 +293,11 @@ test_hello(void **state)
 	MAKE(&m, "hello", "3");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 3);
 	MAKE(&m, "hello", "4");
+	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 4);
+	MAKE(&m, "hello", "5");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
-	assert_string_equal(why, "the client speaks protocol version 4, newer"
-	    " than this one's (1 to 3)");
+	assert_string_equal(why, "the client speaks protocol version 5, newer"
+	    " than this one's (1 to 4)");
 	MAKE(&m, "hello");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
 	assert_string_equal(why, "hello: VERSION is missing (hello VERSION)");
