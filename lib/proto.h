@@ -26,7 +26,10 @@
  * so an older peer's shorter message still reads, and a newer spoold
  * re-attaches to a backend an older one started, which is printing.  A
  * peer newer than this build is refused with the two versions named,
- * as is one older than PROTO_VERSION_MIN.
+ * as is one older than PROTO_VERSION_MIN.  Version 4 added filter (to
+ * and from a backend) and kept: spoold gives a backend of version 4 or
+ * later copies of a job's filters' pipes, and none to an older one,
+ * whose filters it writes every event as before.
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and

@@ -23,6 +23,16 @@
  * (RLIMIT_FSIZE), and once its job has ended it has filter_timeout to
  * finish before it is killed.
  *
+ * A filter outlives spoold, as the print does (gspool(7), FILTERS
+ * OUTLIVE SPOOLD).  It runs in a session of its own, and the job's
+ * backend is given a copy of both its pipes (backend_keep_filter), so
+ * that it never reads the end of its events while the job prints.
+ * Once the backend says "kept" (filter-kept), the layers and parks are
+ * the backend's to write that filter, and no longer ours.  A spoold
+ * that re-attaches gets the pipes back (filter-pipe) and follows the
+ * filter it did not start by a pidfd: not our child, its exit is seen
+ * there and recorded without a status, which went to its reaper.
+ *
  * It hears all that as job events (jobev.c): nothing that runs a job
  * calls into this file.
  */
