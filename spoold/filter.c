@@ -637,9 +637,6 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 		f->printer = p;
 		f->progress = -1;
 		snprintf(f->name, sizeof(f->name), "%s", ev->reason);
-		if (pidfd >= 0)
-			f->pidio = ev_io_add(sd->ev, pidfd, EV_READ,
-			    filter_exited, f);
 		log_info("%s-%ld: filter %s followed again, pid %ld%s",
 		    p->conf->name, f->job, f->name, ev->pid, p->job == f->job ?
 		    "" : "; its job has ended");
@@ -662,6 +659,12 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 	else {
 		f->err = fd;
 		f->io = ev_io_add(sd->ev, fd, EV_READ, filter_readable, f);
+		/* Its exit is watched once its last words can be read
+		 * (the backend gives its messages' pipe after its
+		 * events'). */
+		if (f->pidfd >= 0 && f->pidio == NULL)
+			f->pidio = ev_io_add(sd->ev, f->pidfd, EV_READ,
+			    filter_exited, f);
 	}
 }
 
