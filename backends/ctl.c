@@ -4,12 +4,13 @@
  * re-attach socket.
  *
  * spoold's messages (print, script, send, estop, cancel, pause, resume,
- * unpark, filter) are read here and turned into the job state machine's calls
- * (job.c).  What the backend tells spoold goes out here too: its status
- * (each change once), a job's progress at most every PROGRESS_MS and at
- * each new layer, its events, its link figures and its end.  A job's
- * end is written to RUNDIR/PRINTER.end before spoold is told, so that an
- * end no spoold heard is found by the next one.  With -d the backend
+ * unpark, filter) are read here and turned into the job state machine's
+ * calls (job.c), or filters.c's.  What the backend tells spoold goes
+ * out here too: its status (each change once), a job's progress at most
+ * every PROGRESS_MS and at each new layer, its events, its link
+ * figures and its end.  A job's end is written to RUNDIR/PRINTER.end
+ * before spoold is told, so that an end no spoold heard is found by the
+ * next one.  With -d the backend
  * listens on RUNDIR/PRINTER.sock, and a new spoold re-attaches there and
  * is greeted with the job in progress ("hello", with PROTO_VERSION),
  * then given back the job's filters' pipes (filters.c).

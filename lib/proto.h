@@ -207,7 +207,7 @@ enum to_backend {
 #define TB_SCRIPT_TEXT		2
 #define TB_FILTER_NAME		2
 #define TB_FILTER_PID		3
-#define TB_FILTER_WHICH		4	/* in: its events; err: its words */
+#define TB_FILTER_WHICH		4	/* in: events; err: its words */
 
 /* A backend to spoold. */
 enum from_backend {
