@@ -11,6 +11,8 @@
  *		script lines before the job's, pause, resume, park for a
  *		frame, cancel, M0/M1, gpc send's lines, heaters off after
  *   resume.c	gpc resume-from: a job started again at a layer
+ *   filters.c	the job's filters' pipes, kept so that they outlive
+ *		spoold; the events that begin here, written to them
  *   firmware.c	what the printer says, from the protocol engine's events:
  *		acknowledgements, host actions, host prompts and their
  *		answers (M876), complaints
@@ -43,6 +45,7 @@
 #include <stddef.h>
 
 #include "gcode.h"
+#include "proto.h"
 #include "gstate.h"
 #include "link.h"
 #include "port.h"
@@ -56,6 +59,7 @@
 #define LAYER_MARKS	128		/* layer starts sent, not yet acked */
 #define OFFSETS		256		/* file offsets of lines in flight */
 #define RECENT		32		/* job commands a complaint may name */
+#define FILTERS_MAX	8		/* a job's filters whose pipes we keep */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
 enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_PARK, SC_UNPARK,
@@ -112,8 +116,19 @@ struct job {
 	unsigned long	 layer;		/* reached (acknowledged) */
 	double		 layer_z;	/* its height, 0 if not known */
 	unsigned long	 layer_fed;
+	unsigned long	 layer_told;	/* to the filters we keep */
 	struct layer_mark marks[LAYER_MARKS];
 	int		 mhead, mcount;
+};
+
+/* A filter of the job: copies of its pipes, kept for spoold. */
+struct kept_filter {
+	long		 job;		/* 0: a free slot */
+	long		 pid;
+	char		 name[64];
+	int		 in;		/* its events, or -1 */
+	int		 err;		/* its words, or -1 */
+	int		 pidfd;		/* to see it exit, or -1 */
 };
 
 struct backend {
@@ -150,6 +165,7 @@ struct backend {
 	long long	 heaters_at;	/* when, or 0 */
 	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
 	struct prompt	 prompt;	/* the firmware's, for the user */
+	struct kept_filter kept[FILTERS_MAX];
 };
 
 /* What a job does when the firmware does not know one of its commands
@@ -192,6 +208,17 @@ void	heaters_off(struct backend *b, long long now);
 /* resume.c: gpc resume-from. */
 int	job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 	    char *why, size_t whysz);
+
+/* filters.c: the job's filters' pipes. */
+struct msg;
+struct pollfd;
+void	filters_init(struct backend *b);
+void	filters_keep(struct backend *b, long id, const struct msg *m);
+void	filters_tell(struct backend *b, enum filter_ev e, const char *arg);
+void	filters_job_end(struct backend *b, const char *state);
+void	filters_hand_over(struct backend *b);
+void	filters_drop(struct backend *b);
+int	filters_waiting(struct backend *b, struct pollfd *pfd, int max);
 
 /* firmware.c: what the printer says, and a prompt's answer. */
 void	handle_events(struct backend *b, long long now);

@@ -4,14 +4,16 @@
  * re-attach socket.
  *
  * spoold's messages (print, script, send, estop, answer, cancel, pause,
- * resume, unpark) are read here and turned into the job state machine's calls
- * (job.c).  What the backend tells spoold goes out here too: its status
- * (each change once), a job's progress at most every PROGRESS_MS and at
- * each new layer, its events, its link figures and its end.  A job's
- * end is written to RUNDIR/PRINTER.end before spoold is told, so that an
- * end no spoold heard is found by the next one.  With -d the backend
+ * resume, unpark, filter) are read here and turned into the job state
+ * machine's calls (job.c), or filters.c's.  What the backend tells
+ * spoold goes out here too: its status (each change once), a job's
+ * progress at most every PROGRESS_MS and at each new layer, its events,
+ * its link figures and its end.  A job's end is written to
+ * RUNDIR/PRINTER.end before spoold is told, so that an end no spoold
+ * heard is found by the next one.  With -d the backend
  * listens on RUNDIR/PRINTER.sock, and a new spoold re-attaches there and
- * is greeted with the job in progress ("hello", with PROTO_VERSION).
+ * is greeted with the job in progress ("hello", with PROTO_VERSION),
+ * then given back the job's filters' pipes (filters.c).
  *
  * Security: spoold's messages are checked against proto.h (names and
  * arguments) before they are acted on, numbers are parsed with bounds,
@@ -147,13 +149,23 @@ job_report(struct backend *b, const char *state, const char *reason)
 	 * what it was told finds it there after its restart. */
 	end_file_write(b, state, reason);
 	tell(b, "end", id, state, reason);
+	filters_job_end(b, state);
 }
 
 void
 job_progress(struct backend *b, long long now, int force)
 {
-	char id[32], lines[32], layer[32], bytes[32], z[32];
+	char id[32], lines[32], layer[64], bytes[32], z[32];
 
+	if (b->job.id != 0 && b->job.layer != 0 &&
+	    b->job.layer != b->job.layer_told) {
+		/* Each new layer to the filters whose events we keep, at
+		 * once, spoold or not (filters.c). */
+		b->job.layer_told = b->job.layer;
+		snprintf(layer, sizeof(layer), "%lu z=%.3f", b->job.layer,
+		    b->job.layer_z);
+		filters_tell(b, FEV_LAYER, layer);
+	}
 	if (b->job.id == 0 || (!force &&
 	    now - b->job.last_progress < PROGRESS_MS))
 		return;
@@ -219,6 +231,10 @@ handle_ctl(struct backend *b)
 	}
 	if (parse_long(msg_field(&m, TB_ID), 1, 2000000000L, &id) < 0)
 		id = 0;
+	if (k == TB_FILTER) {
+		filters_keep(b, id, &m);
+		return;
+	}
 	if (k == TB_PRINT && id != 0 && m.fd >= 0) {
 		if (b->job.id != 0 ||
 		    link_job_begin(&b->link, monotonic_ms()) < 0) {
@@ -230,6 +246,7 @@ handle_ctl(struct backend *b)
 			close(m.fd);
 			return;
 		}
+		filters_drop(b);
 		memset(&b->job, 0, sizeof(b->job));
 		b->heaters_at = 0;
 		b->job.id = id;
@@ -454,6 +471,8 @@ attach_accept(struct backend *b)
 		b->ctl = -1;
 		return;
 	}
+	/* The filters' pipes back: they outlived the spoold before. */
+	filters_hand_over(b);
 	if (b->last_state[0] != '\0')
 		tell(b, "status", b->last_state, b->last_text, NULL);
 	if (b->last_temps[0] != '\0')

@@ -127,6 +127,7 @@ main(int argc, char *argv[])
 	b.ctl = 0;
 	b.port.fd = -1;
 	b.job.fd = -1;
+	filters_init(&b);
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
 	while ((ch = getopt_long(argc, argv, "b:d:H:hk:m:o:p:r:s:t:u:vw:x:",
@@ -238,16 +239,20 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 
 	while (!quit) {
-		struct pollfd pfd[3];
+		struct pollfd pfd[3 + FILTERS_MAX];
 		const char *out;
 		size_t outlen;
 		long long now = monotonic_ms();
 		long timeout = -1, t;
 		ssize_t n;
-		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1;
+		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1, nf;
 
+		/* A filter of the ended job, still running, waits for a
+		 * spoold to read its last words (filters.c). */
+		nf = b.ctl < 0 && b.job.id == 0 ? filters_waiting(&b, NULL,
+		    0) : 0;
 		if (b.ctl < 0 && b.job.id == 0 && b.heaters_at == 0 &&
-		    !b.manual)
+		    !b.manual && nf == 0)
 			break;		/* spoold is gone and nothing runs */
 		if (b.heaters_at != 0 && now >= b.heaters_at)
 			heaters_off(&b, now);
@@ -319,6 +324,8 @@ main(int argc, char *argv[])
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
+		if (nf > 0)	/* woken when one exits */
+			np += filters_waiting(&b, pfd + np, FILTERS_MAX);
 		if (poll(pfd, (nfds_t)np, (int)timeout) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -94,6 +94,7 @@ static const struct spec to_backend[TB_N] = {
 	[TB_SEND] =		{ "send", 1, 1, "LINES" },
 	[TB_SCRIPT] =		{ "script", 2, 2, "NAME TEXT" },
 	[TB_ANSWER] =		{ "answer", 1, 1, "INDEX" },
+	[TB_FILTER] =		{ "filter", 4, 4, "ID NAME PID WHICH" },
 };
 
 /* A newer peer may add arguments at the end of a message: spoold reads
@@ -121,6 +122,10 @@ static const struct spec from_backend[FB_N] = {
 				  "ID STATE REASON" },
 	[FB_PROMPT] =		{ "prompt", 2, MSG_MAXFIELDS - 1,
 				  "JOB TEXT [BUTTONS]" },
+	[FB_KEPT] =		{ "kept", 3, MSG_MAXFIELDS - 1,
+				  "ID NAME PID" },
+	[FB_FILTER] =		{ "filter", 4, MSG_MAXFIELDS - 1,
+				  "ID NAME PID WHICH" },
 };
 
 static const struct {

@@ -26,7 +26,10 @@
  * so an older peer's shorter message still reads, and a newer spoold
  * re-attaches to a backend an older one started, which is printing.  A
  * peer newer than this build is refused with the two versions named,
- * as is one older than PROTO_VERSION_MIN.
+ * as is one older than PROTO_VERSION_MIN.  Version 4 added filter (to
+ * and from a backend) and kept: spoold gives a backend of version 4 or
+ * later copies of a job's filters' pipes, and none to an older one,
+ * whose filters it writes every event as before.
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and
@@ -208,6 +211,7 @@ enum to_backend {
 	TB_SEND,		/* LINES */
 	TB_SCRIPT,		/* NAME TEXT */
 	TB_ANSWER,		/* INDEX: M876 S<INDEX> (version 4) */
+	TB_FILTER,		/* ID NAME PID in|err + a filter's pipe (4) */
 	TB_N
 };
 #define TB_ID			1
@@ -218,6 +222,9 @@ enum to_backend {
 #define TB_SCRIPT_NAME		1
 #define TB_SCRIPT_TEXT		2
 #define TB_ANSWER_INDEX		1
+#define TB_FILTER_NAME		2
+#define TB_FILTER_PID		3
+#define TB_FILTER_WHICH		4	/* in: events; err: its words */
 
 /* A backend to spoold. */
 enum from_backend {
@@ -233,6 +240,8 @@ enum from_backend {
 	FB_JOB,			/* ID ACTIVITY REASON */
 	FB_END,			/* ID STATE REASON */
 	FB_PROMPT,		/* JOB TEXT BUTTONS (version 4) */
+	FB_KEPT,		/* ID NAME PID: its events are ours now (4) */
+	FB_FILTER,		/* ID NAME PID in|err + the pipe kept (4) */
 	FB_N
 };
 #define FB_HELLO_PID		1
@@ -266,6 +275,9 @@ enum from_backend {
 #define FB_PROMPT_JOB		1	/* 0: none printing */
 #define FB_PROMPT_TEXT		2	/* "": the prompt is gone */
 #define FB_PROMPT_BUTTONS	3	/* one a line */
+#define FB_FILTER_NAME		2	/* kept and filter */
+#define FB_FILTER_PID		3
+#define FB_FILTER_WHICH		4
 
 /* The events a filter reads, one a line (gspool-filter(7)). */
 enum filter_ev {

@@ -65,6 +65,8 @@
 static struct spoold *backend_sd;	/* for the loop's callbacks */
 
 static void	printer_message(struct spoold *, struct printer *);
+static void	printer_filter(struct spoold *, struct printer *,
+		    const struct msg *);
 
 /* A job event of a print, heard by the filters (jobev.c). */
 static void
@@ -267,9 +269,9 @@ backend_start(struct spoold *sd, struct printer *p)
 	close(sv[1]);
 	p->pid = pid;
 	p->backend_pid = pid;
+	p->proto = PROTO_VERSION;	/* ours, from BACKEND_DIR */
 	p->attached = 0;
 	backend_watch(p, sv[0]);
-	p->backend_version = PROTO_VERSION;
 	send_scripts(p);
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "starting the backend");
@@ -431,9 +433,9 @@ printer_attach(struct spoold *sd, struct printer *p)
 	tv.tv_sec = 0;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	backend_watch(p, fd);
-	p->backend_version = h.version;
 	p->pid = 0;			/* not our child */
 	p->backend_pid = (pid_t)pid;
+	p->proto = h.version;
 	p->attached = 1;
 	p->state = PRINTER_STARTING;
 	snprintf(p->message, sizeof(p->message), "re-attached to its"
@@ -705,6 +707,32 @@ printer_end(struct spoold *sd, struct printer *p, long id,
 	sched_kick(sd);
 }
 
+/* filter ID NAME PID in|err, with the pipe: a filter an earlier spoold
+ * started, whose pipe its backend kept; posted for the filters to take
+ * a copy (filter.c), of a job printing or one that ended meanwhile. */
+static void
+printer_filter(struct spoold *sd, struct printer *p, const struct msg *m)
+{
+	struct job_event ev = {
+		.name = "filter-pipe", .printer = p, .who = msg_field(m,
+		FB_FILTER_WHICH), .reason = msg_field(m, FB_FILTER_NAME),
+		.fd = m->fd,
+	};
+
+	if (m->fd < 0 || parse_long(msg_field(m, FB_ID), 1, 2000000000L,
+	    &ev.job) < 0 || parse_long(msg_field(m, FB_FILTER_PID), 2,
+	    2000000000L, &ev.pid) < 0 || (strcmp(ev.who, "in") != 0 &&
+	    strcmp(ev.who, "err") != 0)) {
+		log_warnx("%s: a filter's pipe from the backend without a"
+		    " pipe, a job, a pid or which; ignored", p->conf->name);
+		if (m->fd >= 0)
+			close(m->fd);
+		return;
+	}
+	jobev_post(sd, &ev);
+	close(m->fd);
+}
+
 /* A message from the backend, its name and arity checked by proto.h:
  * one it does not know, or short of an argument, is logged with the
  * reason and ignored. */
@@ -728,9 +756,15 @@ printer_message(struct spoold *sd, struct printer *p)
 		printer_gone(sd, p, "the backend exited");
 		return;
 	}
+	fb = proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why));
+	if (fb == FB_FILTER) {
+		/* A filter's pipe, handed back (the filters take a copy). */
+		printer_filter(sd, p, &m);
+		return;
+	}
 	if (m.fd >= 0)
 		close(m.fd);
-	if ((fb = proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why))) < 0) {
+	if (fb < 0) {
 		log_warnx("%s: %s; ignored", p->conf->name, why);
 		return;
 	}
@@ -783,6 +817,20 @@ printer_message(struct spoold *sd, struct printer *p)
 	if (id != p->job)
 		return;		/* of a job no longer followed */
 	switch (fb) {
+	case FB_KEPT: {
+		/* The backend holds the filter's events: the layers and
+		 * parks it writes them from now on (filter.c). */
+		struct job_event ev = {
+			.job = id, .name = "filter-kept", .printer = p,
+			.who = p->conf->name, .fd = -1,
+			.reason = msg_field(&m, FB_FILTER_NAME),
+		};
+
+		if (parse_long(msg_field(&m, FB_FILTER_PID), 2, 2000000000L,
+		    &ev.pid) == 0)
+			jobev_post(sd, &ev);
+		return;
+	}
 	case FB_PARK:
 		/* Parked at a layer change: the filters take their frame
 		 * and say UNPARK (the backend unparks by itself after
@@ -961,6 +1009,34 @@ printer_unpark(struct spoold *sd, long id)
 	    (char *)NULL);
 }
 
+/*
+ * A filter of job id, which printer p prints, just started: its backend
+ * keeps a copy of one of its pipes (which: "in", its events, or "err",
+ * its words), so that it outlives this spoold as the print does
+ * (gspool-backend(7)).  fd stays the caller's.  0 if sent, -1 if the
+ * backend cannot take it (an older protocol, or not reached): spoold
+ * alone then holds the filter's pipes, as before version 4.
+ */
+int
+backend_keep_filter(struct spoold *sd, struct printer *p, long id,
+    const char *name, pid_t pid, const char *which, int fd)
+{
+	char ids[32], pids[32];
+
+	(void)sd;
+	if (p->sock < 0 || p->proto < 4 || p->job != id)
+		return -1;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	snprintf(pids, sizeof(pids), "%ld", (long)pid);
+	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_FILTER), ids,
+	    name, pids, which, (char *)NULL) < 0) {
+		log_warn("%s-%ld: cannot give filter %s's pipe to the backend",
+		    p->conf->name, id, name);
+		return -1;
+	}
+	return 0;
+}
+
 int
 printer_cancel(struct spoold *sd, long id)
 {
@@ -1054,10 +1130,10 @@ printer_answer(struct spoold *sd, struct printer *p, const char *choice,
 		    " running", p->conf->name);
 		return -1;
 	}
-	if (p->backend_version < 4) {
+	if (p->proto < 4) {
 		snprintf(why, whysz, "%s: its backend speaks protocol version"
 		    " %ld, which cannot answer a prompt", p->conf->name,
-		    p->backend_version);
+		    p->proto);
 		return -1;
 	}
 	snprintf(idx, sizeof(idx), "%d", k);

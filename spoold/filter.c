@@ -23,6 +23,16 @@
  * (RLIMIT_FSIZE), and once its job has ended it has filter_timeout to
  * finish before it is killed.
  *
+ * A filter outlives spoold, as the print does (gspool(7), FILTERS
+ * OUTLIVE SPOOLD).  It runs in a session of its own, and the job's
+ * backend is given a copy of both its pipes (backend_keep_filter), so
+ * that it never reads the end of its events while the job prints.
+ * Once the backend says "kept" (filter-kept), the layers and parks are
+ * the backend's to write that filter, and no longer ours.  A spoold
+ * that re-attaches gets the pipes back (filter-pipe) and follows the
+ * filter it did not start by a pidfd: not our child, its exit is seen
+ * there and recorded without a status, which went to its reaper.
+ *
  * It hears all that as job events (jobev.c): nothing that runs a job
  * calls into this file.
  */
@@ -34,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,7 +68,7 @@ filter_slot(struct spoold *sd)
 
 	for (i = 0; i < MAX_FILTERS; i++)
 		if (sd->filters[i].pid == 0 && sd->filters[i].err < 0 &&
-		    sd->filters[i].in < 0)
+		    sd->filters[i].in < 0 && sd->filters[i].pidfd < 0)
 			return &sd->filters[i];
 	return NULL;
 }
@@ -68,6 +79,9 @@ static void	filter_read(struct spoold *, struct filter *);
 static void	filter_arm(struct spoold *);
 static void	filter_tick(void *);
 static void	filter_hear(struct spoold *, const struct job_event *, void *);
+static void	filter_gone(struct spoold *, struct filter *);
+static void	filter_exit_attrs(struct spoold *, struct filter *,
+		    const char *);
 
 static void
 filter_readable(int fd, int revents, void *arg)
@@ -88,6 +102,7 @@ filter_init(struct spoold *sd)
 	for (i = 0; i < MAX_FILTERS; i++) {
 		memset(&sd->filters[i], 0, sizeof(sd->filters[i]));
 		sd->filters[i].in = sd->filters[i].err = -1;
+		sd->filters[i].pidfd = -1;
 	}
 }
 
@@ -148,6 +163,9 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* Its own session: spoold's end, or a signal to spoold's
+		 * group, is not the filter's (it outlives spoold). */
+		setsid();
 		rl.rlim_cur = rl.rlim_max = (rlim_t)sd->conf.filter_max_output;
 		setrlimit(RLIMIT_FSIZE, &rl);
 		fd_set_nonblock(in[0], 0);
@@ -177,6 +195,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	close(in[0]);
 	close(err[1]);
 	memset(f, 0, sizeof(*f));
+	f->pidfd = -1;
 	f->pid = pid;
 	f->in = in[1];
 	f->err = err[0];
@@ -187,6 +206,12 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	log_info("%s: filter %s started, pid %ld", jname, name, (long)pid);
 	filter_send_one(f, proto_filter_name(FEV_START));
+	/* Copies of both pipes to the backend, which outlives us: the
+	 * filter then never reads the end of its events while the job
+	 * prints, and a new spoold gets them back (gspool(7)).  Its
+	 * layers are ours to write until the backend says "kept". */
+	if (backend_keep_filter(sd, p, j->id, name, pid, "in", f->in) == 0)
+		backend_keep_filter(sd, p, j->id, name, pid, "err", f->err);
 	goto done;
 fail:
 	if (in[0] >= 0) {
@@ -240,13 +265,16 @@ filter_send_one(struct filter *f, const char *event)
 	}
 }
 
+/* An event to the job's filters; with ours_only, not to those whose
+ * backend writes it them (a layer, a park: filter-kept). */
 static void
-filter_event(struct spoold *sd, long id, const char *event)
+filter_event(struct spoold *sd, long id, const char *event, int ours_only)
 {
 	size_t i;
 
 	for (i = 0; i < MAX_FILTERS; i++)
-		if (sd->filters[i].job == id && sd->filters[i].in >= 0)
+		if (sd->filters[i].job == id && sd->filters[i].in >= 0 &&
+		    !(ours_only && sd->filters[i].by_backend))
 			filter_send_one(&sd->filters[i], event);
 }
 
@@ -392,6 +420,8 @@ filter_read(struct spoold *sd, struct filter *f)
 			f->io = NULL;
 			close(f->err);
 			f->err = -1;
+			if (f->adopted && f->pidfd < 0 && f->pid != 0)
+				filter_gone(sd, f);
 			return;
 		}
 		total += (size_t)n;
@@ -416,20 +446,14 @@ filter_reaped(struct spoold *sd, pid_t pid, int status)
 	for (i = 0; i < MAX_FILTERS; i++) {
 		struct filter *f = &sd->filters[i];
 
-		if (f->pid != pid)
+		if (f->pid != pid || f->adopted)
 			continue;
 		if (WIFSIGNALED(status))
 			snprintf(how, sizeof(how), "signal %d%s",
 			    WTERMSIG(status), f->killed ? " (timeout)" : "");
 		else
 			snprintf(how, sizeof(how), "%d", WEXITSTATUS(status));
-		filter_attr(sd, f, "exit", how);
-		if (f->total_dropped > 0) {
-			char n[32];
-
-			snprintf(n, sizeof(n), "%ld", f->total_dropped);
-			filter_attr(sd, f, "messages_dropped", n);
-		}
+		filter_exit_attrs(sd, f, how);
 		log_info("%s-%ld: filter %s exited: %s", f->printer->conf->name,
 		    f->job, f->name, how);
 		f->pid = 0;
@@ -458,7 +482,12 @@ filter_tick(void *arg)
 		log_warnx("%s-%ld: filter %s still runs %ld s after its job;"
 		    " killed", f->printer->conf->name, f->job, f->name,
 		    sd->conf.filter_timeout);
-		kill(f->pid, SIGKILL);
+		/* One an earlier spoold started is known by its pidfd,
+		 * never by a pid that may be another's by now. */
+		if (!f->adopted)
+			kill(f->pid, SIGKILL);
+		else if (f->pidfd >= 0)
+			pidfd_send_signal(f->pidfd, SIGKILL, NULL, 0);
 		f->killed = 1;
 	}
 	filter_arm(sd);
@@ -484,6 +513,161 @@ filter_arm(struct spoold *sd)
 		ev_timer_at(filter_timer, t);
 }
 
+static struct filter *
+filter_find(struct spoold *sd, long id, const char *name, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_FILTERS; i++) {
+		struct filter *f = &sd->filters[i];
+
+		if (f->job == id && f->pid == pid && f->pid != 0 &&
+		    strcmp(f->name, name) == 0)
+			return f;
+	}
+	return NULL;
+}
+
+/* The filters' counts, kept with the job as it exits. */
+static void
+filter_exit_attrs(struct spoold *sd, struct filter *f, const char *how)
+{
+	char n[32];
+
+	filter_attr(sd, f, "exit", how);
+	if (f->total_dropped > 0) {
+		snprintf(n, sizeof(n), "%ld", f->total_dropped);
+		filter_attr(sd, f, "messages_dropped", n);
+	}
+}
+
+/* A filter an earlier spoold started has exited: its last words read,
+ * its end recorded.  Its status went to whoever reaped it (it is not
+ * our child), so the attribute says so. */
+static void
+filter_gone(struct spoold *sd, struct filter *f)
+{
+	int turns = 0;
+
+	while (f->err >= 0 && turns++ < 64)
+		filter_read(sd, f);
+	filter_exit_attrs(sd, f, "unknown (started by an earlier spoold)");
+	log_info("%s-%ld: filter %s exited (started by an earlier spoold:"
+	    " its status is not known here)", f->printer->conf->name, f->job,
+	    f->name);
+	f->pid = 0;
+	ev_io_del(f->pidio);
+	f->pidio = NULL;
+	if (f->pidfd >= 0)
+		close(f->pidfd);
+	f->pidfd = -1;
+	if (f->in >= 0)
+		close(f->in);
+	f->in = -1;
+	if (f->err >= 0) {
+		ev_io_del(f->io);
+		f->io = NULL;
+		close(f->err);
+		f->err = -1;
+	}
+	filter_arm(sd);
+}
+
+static void
+filter_exited(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	filter_gone(filter_sd, arg);
+}
+
+/*
+ * filter-pipe: a filter an earlier spoold started, one of whose pipes
+ * its backend kept and hands back now.  Followed as our own are, but
+ * by its pidfd: its events go on (the backend writes its layers and
+ * parks, we the rest), its words are read, its exit recorded.  A pid
+ * that is no filter's (not the leader of its own session, as each
+ * filter is) is not followed.
+ */
+static void
+filter_adopt(struct spoold *sd, const struct job_event *ev)
+{
+	struct printer *p = ev->printer;
+	struct filter *f = filter_find(sd, ev->job, ev->reason,
+	    (pid_t)ev->pid);
+	int in = strcmp(ev->who, "in") == 0, fd;
+
+	if (!name_is_safe(ev->reason, CONF_NAME_MAX)) {
+		log_warnx("%s-%ld: a filter's pipe with a bad name; ignored",
+		    p->conf->name, ev->job);
+		return;
+	}
+	if (f == NULL) {
+		int pidfd = pidfd_open((pid_t)ev->pid, 0);
+
+		if (pidfd < 0 && errno != ESRCH) {
+			log_warn("%s-%ld: filter %s (pid %ld) cannot be"
+			    " followed", p->conf->name, ev->job, ev->reason,
+			    ev->pid);
+			return;
+		}
+		errno = 0;
+		if (pidfd >= 0 && getsid((pid_t)ev->pid) != (pid_t)ev->pid &&
+		    errno != ESRCH) {
+			log_warnx("%s-%ld: pid %ld is not filter %s's; not"
+			    " followed", p->conf->name, ev->job, ev->pid,
+			    ev->reason);
+			close(pidfd);
+			return;
+		}
+		if ((f = filter_slot(sd)) == NULL) {
+			log_warnx("%s-%ld: too many filters running; %s not"
+			    " followed", p->conf->name, ev->job, ev->reason);
+			if (pidfd >= 0)
+				close(pidfd);
+			return;
+		}
+		memset(f, 0, sizeof(*f));
+		f->in = f->err = -1;
+		f->pid = (pid_t)ev->pid;
+		f->adopted = 1;
+		f->by_backend = 1;
+		f->pidfd = pidfd;
+		f->job = ev->job;
+		f->printer = p;
+		f->progress = -1;
+		snprintf(f->name, sizeof(f->name), "%s", ev->reason);
+		log_info("%s-%ld: filter %s followed again, pid %ld%s",
+		    p->conf->name, f->job, f->name, ev->pid, p->job == f->job ?
+		    "" : "; its job has ended");
+		if (p->job != f->job) {
+			/* It heard the end from the backend. */
+			f->deadline = monotonic_ms() +
+			    sd->conf.filter_timeout * 1000;
+			filter_arm(sd);
+		}
+	}
+	if ((in ? f->in : f->err) >= 0 || (in && p->job != f->job))
+		return;
+	if ((fd = fcntl(ev->fd, F_DUPFD_CLOEXEC, 3)) < 0) {
+		log_warn("%s-%ld: filter %s", p->conf->name, f->job, f->name);
+		return;
+	}
+	fd_set_nonblock(fd, 1);
+	if (in)
+		f->in = fd;
+	else {
+		f->err = fd;
+		f->io = ev_io_add(sd->ev, fd, EV_READ, filter_readable, f);
+		/* Its exit is watched once its last words can be read
+		 * (the backend gives its messages' pipe after its
+		 * events'). */
+		if (f->pidfd >= 0 && f->pidio == NULL)
+			f->pidio = ev_io_add(sd->ev, f->pidfd, EV_READ,
+			    filter_exited, f);
+	}
+}
+
 /* A job's events, as its filters hear them (gspool-filter(7)). */
 static void
 filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
@@ -497,26 +681,26 @@ filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 		/* The rows of the job's history a filter hears. */
 		if (strcmp(ev->name, "paused") == 0)
 			filter_event(sd, ev->job,
-			    proto_filter_name(FEV_PAUSED));
+			    proto_filter_name(FEV_PAUSED), 0);
 		else if (strcmp(ev->name, "printing") == 0)
 			filter_event(sd, ev->job,
-			    proto_filter_name(FEV_RESUMED));
+			    proto_filter_name(FEV_RESUMED), 0);
 		else if (strcmp(ev->name, "waiting") == 0) {
 			if (proto_filter_line(line, sizeof(line),
 			    FEV_WAITING, ev->reason) >= 0)
-				filter_event(sd, ev->job, line);
+				filter_event(sd, ev->job, line, 0);
 		} else if (strcmp(ev->name, "complaint") == 0) {
 			if (proto_filter_line(line, sizeof(line),
 			    FEV_COMPLAINT, ev->reason) >= 0)
-				filter_event(sd, ev->job, line);
+				filter_event(sd, ev->job, line, 0);
 		} else if (strcmp(ev->name, "not-responding") == 0) {
 			snprintf(line, sizeof(line), "%s %s", ev->name,
 			    ev->reason ? ev->reason : "");
-			filter_event(sd, ev->job, line);
+			filter_event(sd, ev->job, line, 0);
 		} else if (strcmp(ev->name, "processing") == 0 &&
 		    ev->reason != NULL &&
 		    strcmp(ev->reason, JOB_ANSWERS_AGAIN) == 0)
-			filter_event(sd, ev->job, "processing");
+			filter_event(sd, ev->job, "processing", 0);
 		return;
 	}
 	if (strcmp(ev->name, "start") == 0 && ev->printer != NULL)
@@ -529,6 +713,13 @@ filter_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 	    strcmp(ev->name, "parked") == 0) {
 		if (proto_filter_line(line, sizeof(line), ev->name[0] == 'l' ?
 		    FEV_LAYER : FEV_PARKED, ev->reason) >= 0)
-			filter_event(sd, ev->job, line);
-	}
+			filter_event(sd, ev->job, line, 1);
+	} else if (strcmp(ev->name, "filter-kept") == 0) {
+		struct filter *f = filter_find(sd, ev->job, ev->reason,
+		    (pid_t)ev->pid);
+
+		if (f != NULL)
+			f->by_backend = 1;
+	} else if (strcmp(ev->name, "filter-pipe") == 0 && ev->printer != NULL)
+		filter_adopt(sd, ev);
 }

@@ -104,6 +104,7 @@ struct printer {
 	struct conf_printer *conf;
 	pid_t		 pid;		/* backend, 0 if none or not ours */
 	pid_t		 backend_pid;	/* as it said when re-attached */
+	long		 proto;		/* the protocol version it speaks */
 	int		 attached;	/* re-attached: not our child */
 	int		 sock;		/* to the backend, -1 if none */
 	struct dest	 d;
@@ -121,7 +122,6 @@ struct printer {
 	char		*prompt;	/* the firmware's prompt waiting for
 					   the user's answer, NULL none */
 	char		*prompt_buttons;	/* its choices, one a line */
-	long		 backend_version;	/* the protocol it speaks */
 	struct printer_status st;	/* status.c */
 	long long	 restart_at;	/* when to start a dead backend */
 	struct ev_io	*io;		/* sock, in the loop */
@@ -132,6 +132,11 @@ struct printer {
 #define MAX_FILTERS	32
 struct filter {
 	pid_t		 pid;		/* 0 once reaped */
+	int		 adopted;	/* an earlier spoold's: not our child */
+	int		 pidfd;		/* adopted: to see it exit, or -1 */
+	struct ev_io	*pidio;		/* pidfd, in the loop */
+	int		 by_backend;	/* its layers and parks come from the
+					   backend, which keeps its pipes */
 	int		 in;		/* its standard input: events */
 	int		 err;		/* its standard error: messages */
 	long		 job;
@@ -404,20 +409,29 @@ void	notify_init(struct spoold *);
  * A row of the job's history (row = 1) is posted by queue.c; the
  * events of a print that no row keeps (start, layer, progress, parked,
  * end) by backend.c and sched.c; job 0 is an event of a printer alone
- * (manual: gpc send is answered). */
+ * (manual: gpc send is answered).  The backend's word about a job's
+ * filters is posted too: filter-kept (it writes that filter's layers
+ * and parks from now on) and filter-pipe (a filter's pipe handed back
+ * on re-attaching, fd). */
 struct job_event {
 	long		 job;
 	const char	*name;		/* a row's state or event, or start,
 					   layer, progress, parked, end,
-					   manual */
+					   manual, filter-kept, filter-pipe */
 	const char	*who;
 	const char	*reason;	/* a row's reason; layer: "N z=Z";
 					   parked: N; end: the state;
-					   manual: the printer's answer */
+					   manual: the printer's answer;
+					   filter-*: the filter's name (and
+					   who: in or err) */
 	int		 row;
 	int		 ok;		/* manual: done, or failed */
 	struct printer	*printer;	/* where, for events of a print */
 	long long	 done, size;	/* progress: bytes */
+	long		 pid;		/* filter-kept, filter-pipe: the
+					   filter's */
+	int		 fd;		/* filter-pipe: the pipe (the
+					   poster's, still to close) */
 };
 /* The reason of the row that follows not-responding when the printer
  * speaks again (its event is the job's state, processing). */
@@ -474,6 +488,8 @@ int	backend_print(struct spoold *, struct printer *, long id, int fd,
 void	backend_reaped(struct spoold *, pid_t, int status);
 void	backend_close_all(struct spoold *);
 void	printer_unpark(struct spoold *, long id);
+int	backend_keep_filter(struct spoold *, struct printer *, long id,
+	    const char *name, pid_t pid, const char *which, int fd);
 int	printer_resume_from(struct spoold *, const struct job_row *,
 	    long layer, const char *who, char *why, size_t whysz);
 int	printer_cancel(struct spoold *, long id);

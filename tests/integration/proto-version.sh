@@ -16,7 +16,14 @@
 PY=/usr/bin/python3
 "$PY" -c 'import socket; socket.recv_fds' 2>/dev/null ||
 	{ echo "SKIP: no python3 with recv_fds"; exit 77; }
-gs_config "clears_bed = yes"
+gs_config "clears_bed = yes" "filters = events"
+# A filter that keeps the events it hears: with a backend of a protocol
+# before 4, spoold gives the backend none of its pipes, and writes it
+# every event itself.
+mkdir "$T/filters"
+printf '#!/bin/sh\ncat > "$GSPOOL_JOB_DIR/events"\n' > "$T/filters/events"
+chmod +x "$T/filters/events"
+sed -i "/^\[spool\]/a filter_dir = $T/filters" "$GSPOOL_CONF"
 
 # standin VERSION JOB ENDS: a backend's socket for mk3; its hello names
 # JOB (0 none) and VERSION ("" for none); each message spoold sends is
@@ -89,6 +96,12 @@ id=$(submit "$CUBE")
 "$GQUEUE" -w "$id" > "$T/w.out" || fail "job $id: $(cat "$T/w.out")"
 grep -q "^script " "$T/standin.log" || fail "spoold sent no scripts: $(cat "$T/standin.log")"
 grep -qx "print $id" "$T/standin.log" || fail "job $id not sent: $(cat "$T/standin.log")"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter events exited: 0" ||
+	fail "the filter of job $id did not end"
+grep -q "^filter " "$T/standin.log" &&
+	fail "spoold gave a filter's pipe to a backend of protocol 1: $(cat "$T/standin.log")"
+[ "$(cat "$T/spool/jobs/$id.d/events")" = "$(printf 'start\nend completed')" ] ||
+	fail "the filter heard: $(cat "$T/spool/jobs/$id.d/events")"
 # A second job is left printing on it when spoold stops.
 id2=$(submit "$CUBE")
 "$WAITFOR" contains "$T/standin.log" "print $id2" || fail "job $id2 not sent"

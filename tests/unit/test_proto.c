@@ -202,6 +202,31 @@ test_refusals(void **state)
 	MAKE(&m, "rejected", "cube.gcode", "10", "1700000000", "why", "1");
 	assert_int_equal(proto_parse(PROTO_REPLY, &m, why, sizeof(why)),
 	    REPLY_REJECTED);
+
+	/* Version 4: a filter's pipes, kept by the backend. */
+	MAKE(&m, "filter", "7", "timelapse", "4321", "in");
+	assert_int_equal(proto_parse(PROTO_TO_BACKEND, &m, why, sizeof(why)),
+	    TB_FILTER);
+	assert_string_equal(m.field[TB_FILTER_NAME], "timelapse");
+	assert_string_equal(m.field[TB_FILTER_PID], "4321");
+	assert_string_equal(m.field[TB_FILTER_WHICH], "in");
+	MAKE(&m, "filter", "7", "timelapse", "4321");
+	assert_int_equal(proto_parse(PROTO_TO_BACKEND, &m, why, sizeof(why)),
+	    -1);
+	assert_string_equal(why, "filter: WHICH is missing (filter ID NAME PID"
+	    " WHICH)");
+	MAKE(&m, "filter", "7", "timelapse", "4321", "err");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    FB_FILTER);
+	assert_string_equal(m.field[FB_FILTER_WHICH], "err");
+	MAKE(&m, "kept", "7", "timelapse", "4321");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    FB_KEPT);
+	assert_string_equal(m.field[FB_FILTER_NAME], "timelapse");
+	assert_string_equal(m.field[FB_FILTER_PID], "4321");
+	MAKE(&m, "kept", "7", "timelapse");
+	assert_int_equal(proto_parse(PROTO_FROM_BACKEND, &m, why, sizeof(why)),
+	    -1);
 }
 
 static void
@@ -226,6 +251,11 @@ test_hello(void **state)
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "2");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), 0);
 	assert_int_equal(h.version, 2);
+
+	/* Version 3, before filters' pipes were kept: still followed. */
+	MAKE(&m, "hello", "4242", "7", "0", "0", "0", "printing", "3");
+	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), 0);
+	assert_int_equal(h.version, 3);
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "99");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);

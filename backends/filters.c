@@ -1,0 +1,254 @@
+/*
+ * filters.c - the job's filters' pipes, kept by the backend so that the
+ * filters outlive spoold as the print does (gspool-backend(7),
+ * gspool-filter(7)).
+ *
+ * spoold starts a job's filters; each has a pipe of events (its
+ * standard input) and a pipe of words (its standard error).  spoold
+ * gives the backend a copy of both ends it holds ("filter ID NAME PID
+ * in|err", the descriptor passed with the message), so that a filter
+ * never reads the end of its events while its job prints, whatever
+ * becomes of spoold.  From the moment it holds a filter's events it
+ * answers "kept ID NAME PID", and from then on it is the backend that
+ * writes that filter the events that begin in the backend: a new layer
+ * ("layer N z=Z") and a head parked for a frame ("parked N").  They
+ * reach the filter whether spoold is there or not, and exactly once:
+ * spoold writes a layer itself only to a filter whose "kept" it has not
+ * read yet, and it reads that before any progress sent after it.
+ *
+ * When a new spoold re-attaches, the backend greets it, then gives it
+ * each filter's pipes back ("filter ID NAME PID in|err" again, and keeps
+ * its own copies for a restart after that one).  A job that ends: the
+ * events' copies are closed, after "end STATE" is written to them if no
+ * spoold is there to write it.  The words' copies are kept until the
+ * next job, and while no spoold is there and a filter of the job still
+ * runs, the backend waits for one to collect them (the filter's last
+ * lines and its exit), instead of leaving with nothing to do.
+ *
+ * Security: the descriptors come from spoold alone (the backend's
+ * standard input, or a re-attach connection of its own uid).  A name is
+ * kept only if it is a safe word, a pid only if it is a number; at most
+ * FILTERS_MAX are kept, for the job being printed and no other.  Writes
+ * never block: a filter that does not read loses the events.
+ * Diagnostics: a filter's pipe refused (another job's, too many, a bad
+ * name) is logged with the printer, the job and why, and closed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "msg.h"
+#include "proto.h"
+#include "util.h"
+#include "backend.h"
+
+static void
+kept_close(struct kept_filter *k)
+{
+	if (k->in >= 0)
+		close(k->in);
+	if (k->err >= 0)
+		close(k->err);
+	if (k->pidfd >= 0)
+		close(k->pidfd);
+	memset(k, 0, sizeof(*k));
+	k->in = k->err = k->pidfd = -1;
+}
+
+void
+filters_init(struct backend *b)
+{
+	int i;
+
+	for (i = 0; i < FILTERS_MAX; i++) {
+		memset(&b->kept[i], 0, sizeof(b->kept[i]));
+		b->kept[i].in = b->kept[i].err = b->kept[i].pidfd = -1;
+	}
+}
+
+/* The filters of a job no longer printed: spoold has its own copies. */
+void
+filters_drop(struct backend *b)
+{
+	int i;
+
+	for (i = 0; i < FILTERS_MAX; i++)
+		if (b->kept[i].job != 0)
+			kept_close(&b->kept[i]);
+}
+
+static struct kept_filter *
+kept_find(struct backend *b, long id, const char *name, long pid)
+{
+	int i;
+
+	for (i = 0; i < FILTERS_MAX; i++)
+		if (b->kept[i].job == id && b->kept[i].pid == pid &&
+		    strcmp(b->kept[i].name, name) == 0)
+			return &b->kept[i];
+	for (i = 0; i < FILTERS_MAX; i++)
+		if (b->kept[i].job == 0)
+			return &b->kept[i];
+	return NULL;
+}
+
+/* filter ID NAME PID in|err, with the pipe: kept for the job printing,
+ * and "kept" answered for its events. */
+void
+filters_keep(struct backend *b, long id, const struct msg *m)
+{
+	const char *name = msg_field(m, TB_FILTER_NAME);
+	const char *which = msg_field(m, TB_FILTER_WHICH);
+	const char *why = NULL;
+	struct kept_filter *k = NULL;
+	char ids[32], pids[32];
+	int in = strcmp(which, "in") == 0;
+	long pid;
+
+	if (m->fd < 0)
+		why = "no pipe came with it";
+	else if (!in && strcmp(which, "err") != 0)
+		why = "it is neither in nor err";
+	else if (!name_is_safe(name, sizeof(k->name) - 1))
+		why = "its name is not a safe word";
+	else if (parse_long(msg_field(m, TB_FILTER_PID), 2, 2000000000L,
+	    &pid) < 0)
+		why = "its pid is not a number";
+	else if (id == 0 || id != b->job.id || b->job.reported)
+		why = "it is not of the job printing";
+	else if ((k = kept_find(b, id, name, pid)) == NULL)
+		why = "too many filters";
+	else if ((in ? k->in : k->err) >= 0)
+		why = "it is kept already";
+	if (why != NULL) {
+		log_warnx("%s-%ld: filter %s's pipe refused: %s", b->printer,
+		    id, name, why);
+		if (m->fd >= 0)
+			close(m->fd);
+		return;
+	}
+	if (k->job == 0) {
+		k->job = id;
+		k->pid = pid;
+		snprintf(k->name, sizeof(k->name), "%s", name);
+		/* To know, while no spoold is there, when it is over. */
+		k->pidfd = pidfd_open((pid_t)pid, 0);
+	}
+	fd_set_nonblock(m->fd, 1);
+	if (in) {
+		k->in = m->fd;
+		snprintf(ids, sizeof(ids), "%ld", id);
+		snprintf(pids, sizeof(pids), "%ld", pid);
+		tell(b, proto_name(PROTO_FROM_BACKEND, FB_KEPT), ids, name,
+		    pids);
+	} else
+		k->err = m->fd;
+	log_debug("%s-%ld: filter %s's %s kept", b->printer, id, name, which);
+}
+
+/* An event that begins here, to the job's filters whose events we
+ * hold: a layer, a park. */
+void
+filters_tell(struct backend *b, enum filter_ev e, const char *arg)
+{
+	char line[128];
+	int i, n;
+
+	if ((n = proto_filter_line(line, sizeof(line) - 1, e, arg)) < 0)
+		return;
+	line[n++] = '\n';
+	for (i = 0; i < FILTERS_MAX; i++) {
+		struct kept_filter *k = &b->kept[i];
+
+		if (k->job != b->job.id || k->in < 0)
+			continue;
+		if (write(k->in, line, (size_t)n) != n && errno == EPIPE) {
+			close(k->in);
+			k->in = -1;
+		}
+	}
+}
+
+/* The job has ended: its filters hear it from spoold, or from us when
+ * no spoold is there to say it; their events' copies are closed. */
+void
+filters_job_end(struct backend *b, const char *state)
+{
+	int i;
+
+	if (b->ctl < 0)
+		filters_tell(b, FEV_END, state);
+	for (i = 0; i < FILTERS_MAX; i++)
+		if (b->kept[i].job == b->job.id && b->kept[i].in >= 0) {
+			close(b->kept[i].in);
+			b->kept[i].in = -1;
+		}
+}
+
+/* A new spoold: each filter's pipes back (we keep our copies). */
+void
+filters_hand_over(struct backend *b)
+{
+	char ids[32], pids[32];
+	int i, w;
+
+	for (i = 0; i < FILTERS_MAX && b->ctl >= 0; i++) {
+		struct kept_filter *k = &b->kept[i];
+
+		if (k->job == 0)
+			continue;
+		snprintf(ids, sizeof(ids), "%ld", k->job);
+		snprintf(pids, sizeof(pids), "%ld", k->pid);
+		for (w = 0; w < 2; w++) {
+			int fd = w == 0 ? k->in : k->err;
+
+			if (fd < 0)
+				continue;
+			if (msg_send(b->ctl, fd, proto_name(PROTO_FROM_BACKEND,
+			    FB_FILTER), ids, k->name, pids, w == 0 ? "in" :
+			    "err", (char *)NULL) < 0)
+				log_warn("%s-%ld: cannot give filter %s's pipe"
+				    " back to spoold", b->printer, k->job,
+				    k->name);
+		}
+	}
+}
+
+/*
+ * How many filters of an ended job still run while no spoold is there:
+ * the backend waits for one to read their words.  Those that have
+ * exited do not hold it, but their words are given to a spoold that
+ * comes while it is still there for another reason.  With
+ * pfd, each one's pidfd is put there (at most max, and so many
+ * returned), to wake the loop when it exits.
+ */
+int
+filters_waiting(struct backend *b, struct pollfd *pfd, int max)
+{
+	struct pollfd p;
+	int i, n = 0;
+
+	for (i = 0; i < FILTERS_MAX; i++) {
+		struct kept_filter *k = &b->kept[i];
+
+		if (k->job == 0)
+			continue;
+		p.fd = k->pidfd;
+		p.events = POLLIN;
+		if (k->err < 0 || k->pidfd < 0 || poll(&p, 1, 0) != 0)
+			continue;	/* over: its words wait, if we do */
+		if (pfd != NULL && n < max) {
+			pfd[n].fd = k->pidfd;
+			pfd[n].events = POLLIN;
+			pfd[n].revents = 0;
+		}
+		n++;
+	}
+	return pfd != NULL && n > max ? max : n;
+}
