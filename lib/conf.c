@@ -1981,3 +1981,120 @@ conf_user_limits(const struct conf *c, const char *user,
 			*max_jobs = c->users[i].max_jobs;
 	}
 }
+
+/*
+ * Does key k hold the same in objects a and b of its section?  Keys
+ * kept at an offset are compared as their type is kept; the keys with a
+ * structure of their own by what their helper sets.
+ */
+static int
+conf_key_differs(const struct conf_key *k, const void *a, const void *b)
+{
+	const void *x = (const char *)a + k->off, *y = (const char *)b + k->off;
+	const struct conf_printer *pa = a, *pb = b;
+	const struct conf_class *ca = a, *cb = b;
+	const struct conf_sftp *sa = a, *sb = b;
+	size_t i;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_PATH:
+	case CT_SCRIPT:
+		break;
+	case CT_WORD:
+		if (k->max > 0)
+			return strcmp(x, y) != 0;
+		break;
+	case CT_INT:
+	case CT_BOOL:
+	case CT_CHOICE:
+		return *(const int *)x != *(const int *)y;
+	case CT_LONG:
+	case CT_MSEC:
+	case CT_TIME:
+		return *(const long *)x != *(const long *)y;
+	case CT_SIZE:
+		return *(const long long *)x != *(const long long *)y;
+	case CT_FUNC:
+		if (k->set == set_device)
+			return strcmp(pa->device, pb->device) != 0;
+		if (k->set == set_macro_params)
+			return strcmp(pa->policy.macro_params[(int)k->min],
+			    pb->policy.macro_params[(int)k->min]) != 0;
+		if (k->set == set_firmware)
+			return pa->check.firmware != pb->check.firmware;
+		if (k->set == set_volume && k->min)
+			return memcmp(pa->check.vol_max, pb->check.vol_max,
+			    sizeof(pa->check.vol_max)) != 0;
+		if (k->set == set_volume)
+			return pa->volume_min_set != pb->volume_min_set ||
+			    memcmp(pa->check.vol_min, pb->check.vol_min,
+			    sizeof(pa->check.vol_min)) != 0;
+		if (k->set == set_codes && k->min)
+			return pa->check.nforbidden != pb->check.nforbidden ||
+			    memcmp(pa->check.forbidden, pb->check.forbidden,
+			    sizeof(pa->check.forbidden)) != 0;
+		if (k->set == set_codes)
+			return pa->check.nallowed != pb->check.nallowed ||
+			    memcmp(pa->check.allowed, pb->check.allowed,
+			    sizeof(pa->check.allowed)) != 0;
+		if (k->set == set_filters) {
+			if (pa->nfilters != pb->nfilters)
+				return 1;
+			for (i = 0; i < (size_t)pa->nfilters; i++)
+				if (strcmp(pa->filters[i], pb->filters[i]) != 0)
+					return 1;
+			return 0;
+		}
+		if (k->set == set_members) {
+			if (ca->nmembers != cb->nmembers)
+				return 1;
+			for (i = 0; i < ca->nmembers; i++)
+				if (strcmp(ca->members[i], cb->members[i]) != 0)
+					return 1;
+			return 0;
+		}
+		if (k->set == set_startups)
+			return sa->startups_begin != sb->startups_begin ||
+			    sa->startups_rate != sb->startups_rate ||
+			    sa->startups_full != sb->startups_full;
+		break;		/* a text at its offset: camera, user */
+	}
+	x = *(char *const *)x;
+	y = *(char *const *)y;
+	return strcmp(x != NULL ? x : "", y != NULL ? y : "") != 0;
+}
+
+int
+conf_changes(const char *section, const void *a, const void *b, char *out,
+    size_t outsz)
+{
+	const struct conf_section *sec;
+	const struct conf_key *k;
+	size_t o = 0;
+	int n = 0;
+
+	if (outsz > 0)
+		out[0] = '\0';
+	for (sec = sections; sec < sections + S_COUNT; sec++)
+		if (strcmp(sec->name, section) == 0)
+			break;
+	if (sec == sections + S_COUNT)
+		return -1;
+	if (sec == &sections[S_SFTP]) {
+		a = &((const struct conf *)a)->sftp;
+		b = &((const struct conf *)b)->sftp;
+	}
+	for (k = sec->keys; k < sec->keys + sec->nkeys; k++) {
+		if (!conf_key_differs(k, a, b))
+			continue;
+		/* The list is cut at outsz, the count never. */
+		if (o < outsz)
+			o += (size_t)snprintf(out + o, outsz - o, "%s%s",
+			    n > 0 ? ", " : "", k->name);
+		n++;
+	}
+	if (o >= outsz && outsz > 3)
+		strcpy(out + outsz - 4, "...");
+	return n;
+}

@@ -171,6 +171,15 @@ int	conf_check_host(const struct conf *,
  * [sftp]), or 0 if the file did not. */
 unsigned conf_line(const struct conf *, const char *section,
 	    const char *name, const char *key);
+/*
+ * The keys of a section whose values differ between two objects of it
+ * (a and b: two struct conf for "spool" and "sftp", else two struct
+ * conf_printer, conf_class, ...): their count, and their names in out
+ * ("max_bed, window"), cut with "..." if out is short.  -1 for an
+ * unknown section.
+ */
+int	conf_changes(const char *section, const void *a, const void *b,
+	    char *out, size_t outsz);
 /* Every key of every section: ("spool", "directory"), ... */
 void	conf_keys(void (*fn)(const char *section, const char *key,
 	    void *arg), void *arg);

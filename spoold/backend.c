@@ -64,6 +64,70 @@
 
 static struct spoold *backend_sd;	/* for the loop's callbacks */
 
+/* Backends a reload let go (their printer removed, or moved to another
+ * device), still turning their heaters off: stopped at once if a
+ * printer wants their port.  Our children are reaped as nobody's. */
+#define MAX_LINGER	16
+static struct let_go {
+	pid_t		 pid;		/* 0: a free slot */
+	int		 child;
+	char		*port;		/* "SCHEME DEVICE" */
+} linger[MAX_LINGER];
+
+static char *
+port_name(const struct conf_printer *cp)
+{
+	return xasprintf("%s %s", cp->scheme, cp->device_path);
+}
+
+static void
+linger_add(pid_t pid, int child, const struct conf_printer *cp)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_LINGER; i++)
+		if (linger[i].pid == 0) {
+			linger[i].pid = pid;
+			linger[i].child = child;
+			linger[i].port = port_name(cp);
+			return;
+		}
+}
+
+static void
+linger_drop(struct let_go *l)
+{
+	free(l->port);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The backend let go on printer p's port, stopped: 1 if p is to wait
+ * for its reaping (p->pid is its, p->restarting set). */
+static int
+linger_claim(struct printer *p)
+{
+	char *port = port_name(p->conf);
+	size_t i;
+	int wait = 0;
+
+	for (i = 0; i < MAX_LINGER; i++) {
+		if (linger[i].pid == 0 || strcmp(linger[i].port, port) != 0)
+			continue;
+		log_info("%s: stopping backend %ld, let go by a reload, which"
+		    " holds %s", p->conf->name, (long)linger[i].pid,
+		    p->conf->device_path);
+		if (kill(linger[i].pid, SIGTERM) == 0 && linger[i].child &&
+		    !wait) {
+			p->pid = linger[i].pid;
+			p->restarting = 1;
+			wait = 1;
+		}
+		linger_drop(&linger[i]);
+	}
+	free(port);
+	return wait;
+}
+
 static void	printer_message(struct spoold *, struct printer *);
 static void	printer_filter(struct spoold *, struct printer *,
 		    const struct msg *);
@@ -137,8 +201,8 @@ backend_init(struct spoold *sd)
 
 	backend_sd = sd;
 	for (i = 0; i < sd->nprinters; i++)
-		sd->printers[i].restart = ev_timer_new(sd->ev, backend_restart,
-		    &sd->printers[i]);
+		sd->printers[i]->restart = ev_timer_new(sd->ev,
+		    backend_restart, sd->printers[i]);
 }
 
 void
@@ -147,8 +211,114 @@ backend_start_all(struct spoold *sd)
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++)
-		if (sd->printers[i].sock < 0)
-			backend_start(sd, &sd->printers[i]);
+		if (sd->printers[i]->sock < 0)
+			backend_start(sd, sd->printers[i]);
+}
+
+/* A printer a reload adds: its timer, and its backend started. */
+void
+backend_add(struct spoold *sd, struct printer *p)
+{
+	p->restart = ev_timer_new(sd->ev, backend_restart, p);
+	backend_start(sd, p);
+}
+
+/* The backend stopped at once (SIGTERM: it closes the port and exits)
+ * for another to open its port; else it is let go as at spoold's exit:
+ * the socket closed, it turns the heaters off after heaters_off_after
+ * if a job left them on, and exits.  Either way it is reaped as
+ * nobody's unless the caller keeps p->pid. */
+static void
+backend_let_go(struct printer *p, int port_wanted)
+{
+	pid_t pid = p->pid != 0 ? p->pid : p->attached ? p->backend_pid : 0;
+
+	backend_unwatch(p);
+	if (port_wanted && pid > 0 && kill(pid, SIGTERM) < 0)
+		log_warn("%s: stopping backend %ld", p->conf->name,
+		    (long)pid);
+	else if (!port_wanted && pid > 0)
+		linger_add(pid, p->pid != 0, p->conf);
+	p->attached = 0;
+}
+
+/* A printer a reload removes, once nothing prints: its backend let go
+ * (stopped at once if port_wanted: another printer has its device) and
+ * its timer freed.  A client waiting for its gpc send is told. */
+void
+backend_stop(struct spoold *sd, struct printer *p, int port_wanted)
+{
+	struct job_event ev = {
+		.name = "manual", .ok = 0, .printer = p,
+		.reason = "the printer was removed from the configuration",
+	};
+
+	jobev_post(sd, &ev);
+	backend_let_go(p, port_wanted);
+	p->pid = 0;
+	p->restarting = 0;
+	ev_timer_free(p->restart);
+	p->restart = NULL;
+}
+
+/* Do two settings of a printer start its backend differently?  The
+ * device (with its baud) and every setting backend_start() passes; the
+ * rest (scripts, checks, filters, bed) spoold applies itself. */
+int
+backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
+{
+	return strcmp(a->device, b->device) != 0 ||
+	    strcmp(a->scheme, b->scheme) != 0 || a->baud != b->baud ||
+	    a->reconnect_interval != b->reconnect_interval ||
+	    a->handshake_timeout != b->handshake_timeout ||
+	    a->window != b->window || a->rx_buffer != b->rx_buffer ||
+	    a->ok_timeout != b->ok_timeout ||
+	    a->max_timeouts != b->max_timeouts ||
+	    a->park_timeout != b->park_timeout ||
+	    a->heaters_off_after != b->heaters_off_after ||
+	    strcmp(a->on_unknown_command, b->on_unknown_command) != 0 ||
+	    strcmp(a->resend_ok, b->resend_ok) != 0;
+}
+
+static void	send_scripts(struct printer *);
+
+/* A printer with nothing printing has taken new settings (p->conf, in
+ * place of old).  Where they start its backend differently, the backend
+ * is started anew on them: on the same port, once the old one, stopped
+ * at once, has been reaped (it holds the port's lock); on another port
+ * at once, the old one let go to turn its printer's heaters off in its
+ * own time.  Else the backend is given the new scripts.  A backend not
+ * running now is started on the new settings when its time comes.
+ * 1 if the backend restarts. */
+int
+backend_reconfigure(struct spoold *sd, struct printer *p,
+    const struct conf_printer *old)
+{
+	int same_port;
+
+	if (!backend_args_differ(old, p->conf)) {
+		if (p->sock >= 0)
+			send_scripts(p);
+		if (p->state == PRINTER_READY)
+			sched_kick(sd);
+		return 0;
+	}
+	if (p->sock < 0)
+		return 1;
+	same_port = strcmp(old->scheme, p->conf->scheme) == 0 &&
+	    strcmp(old->device_path, p->conf->device_path) == 0;
+	backend_let_go(p, same_port);
+	p->firmware = GCODE_FW_UNKNOWN;	/* learnt again at connect */
+	p->state = PRINTER_STARTING;
+	snprintf(p->message, sizeof(p->message), "restarting the backend"
+	    " on new settings");
+	if (same_port && p->pid != 0) {
+		p->restarting = 1;	/* started when reaped */
+		return 1;
+	}
+	p->pid = 0;
+	backend_start(sd, p);
+	return 1;
 }
 
 /* The end a backend kept in SPOOL/run/PRINTER.end: 1 if it is job id's,
@@ -222,6 +392,9 @@ backend_start(struct spoold *sd, struct printer *p)
 	int sv[2];
 	pid_t pid;
 
+	/* A backend let go by a reload on this port goes first. */
+	if (linger_claim(p))
+		return;
 	/* The backend of the device's scheme (conf.c): serial for a
 	 * path, tcp, or another kind of printer's. */
 	prog = xasprintf("%s/%s", sd->conf.backend_dir, p->conf->scheme);
@@ -323,6 +496,8 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	if (!p->conf->clears_bed)
 		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
 		    " %s when it is clear", p->conf->name, id, p->conf->name);
+	/* A reload's change, or removal, waits for this. */
+	reload_kick(sd);
 }
 
 static void	prompt_clear(struct printer *);
@@ -474,7 +649,7 @@ backend_attach_all(struct spoold *sd)
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++)
-		printer_attach(sd, &sd->printers[i]);
+		printer_attach(sd, sd->printers[i]);
 }
 
 /* Jobs an earlier spoold left processing that no backend prints now:
@@ -528,8 +703,8 @@ backend_recover(struct spoold *sd)
 	}
 	/* An end left by a backend that is gone, already recorded. */
 	for (k = 0; k < sd->nprinters; k++)
-		if (!sd->printers[k].attached)
-			end_file_remove(sd, sd->printers[k].conf->name);
+		if (!sd->printers[k]->attached)
+			end_file_remove(sd, sd->printers[k]->conf->name);
 }
 
 /* The backend's status: a printer silent mid-print is an event of its
@@ -696,6 +871,7 @@ printer_end(struct spoold *sd, struct printer *p, long id,
 		p->job = 0;
 		queue_set_state(sd, id, job_state_name(JOB_PENDING), reason,
 		    p->conf->name);
+		reload_kick(sd);
 		return;
 	}
 	if (st == JOB_NSTATES || !job_state_is_at_rest(st)) {
@@ -876,11 +1052,20 @@ backend_reaped(struct spoold *sd, pid_t pid, int status)
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
+		struct printer *p = sd->printers[i];
 
 		if (p->pid != pid)
 			continue;
 		p->pid = 0;
+		if (p->restarting) {
+			/* Stopped for new settings, or for this printer to
+			 * have its port: its own started now. */
+			p->restarting = 0;
+			log_info("%s: backend %ld has stopped; starting a new"
+			    " one", p->conf->name, (long)pid);
+			backend_start(sd, p);
+			return;
+		}
 		if (WIFSIGNALED(status))
 			snprintf(why, sizeof(why), "the backend was killed by"
 			    " signal %d", WTERMSIG(status));
@@ -892,6 +1077,9 @@ backend_reaped(struct spoold *sd, pid_t pid, int status)
 		status_update(sd, p);
 		return;
 	}
+	for (i = 0; i < MAX_LINGER; i++)
+		if (linger[i].pid == pid)
+			linger_drop(&linger[i]);
 }
 
 /* Hand job id to printer p's backend, with its file open on fd (the
@@ -1154,11 +1342,15 @@ backend_close_all(struct spoold *sd)
 {
 	size_t i;
 
+	for (i = 0; i < MAX_LINGER; i++)
+		if (linger[i].pid != 0)
+			linger_drop(&linger[i]);
+
 	/* Closing the socket tells a backend to finish its job and exit;
 	 * a print in progress is never stopped by spoold going away. */
 	for (i = 0; i < sd->nprinters; i++) {
-		backend_unwatch(&sd->printers[i]);
-		ev_timer_free(sd->printers[i].restart);
-		sd->printers[i].restart = NULL;
+		backend_unwatch(sd->printers[i]);
+		ev_timer_free(sd->printers[i]->restart);
+		sd->printers[i]->restart = NULL;
 	}
 }

@@ -233,6 +233,18 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	return 0;
 }
 
+/* A printer a reload removes: a check for it goes on to its end, and
+ * its verdict is dropped. */
+void
+check_forget(struct spoold *sd, const struct printer *p)
+{
+	size_t i;
+
+	for (i = 0; i < MAX_CHECKS; i++)
+		if (sd->checks[i].printer == p)
+			sd->checks[i].printer = NULL;
+}
+
 /* The verdict is in (or the worker died without one): record it. */
 static void
 check_done(struct spoold *sd, struct check *c)
@@ -241,6 +253,11 @@ check_done(struct spoold *sd, struct check *c)
 	const char *why;
 	int ok;
 
+	if (c->printer == NULL) {
+		log_info("job %ld: its printer was removed; the check's verdict"
+		    " is dropped", c->job);
+		goto done;
+	}
 	c->buf[c->len] = '\0';
 	c->buf[strcspn(c->buf, "\n")] = '\0';
 	ok = strcmp(c->buf, "ok") == 0;
@@ -257,6 +274,7 @@ check_done(struct spoold *sd, struct check *c)
 		    c->printer->conf->name);
 	log_info("%s-%ld: %s %s%s%s", j.printer, c->job, ok ? "fits" :
 	    "does not fit", c->printer->conf->name, ok ? "" : ": ", why);
+done:
 	ev_io_del(c->io);
 	c->io = NULL;
 	close(c->fd);
@@ -298,7 +316,8 @@ check_reaped(struct spoold *sd, pid_t pid, int status)
 		c->pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 			log_warnx("%s-%ld: the check's worker %s %d",
-			    c->printer->conf->name, c->job,
+			    c->printer != NULL ? c->printer->conf->name :
+			    "job", c->job,
 			    WIFSIGNALED(status) ? "was killed by signal" :
 			    "exited with status", WIFSIGNALED(status) ?
 			    WTERMSIG(status) : WEXITSTATUS(status));

@@ -678,14 +678,16 @@ do_queue(struct spoold *sd, struct client *c, struct request *rq)
 	struct list_ctx lc;
 	size_t i, j;
 
-	if (only[0] != '\0' && !dest_known(sd, only)) {
+	/* A printer a reload removed is shown while its job ends. */
+	if (only[0] != '\0' && !dest_known(sd, only) &&
+	    printer_find(sd, only) == NULL) {
 		reply_error(c, "%s: unknown printer or class", only);
 		return;
 	}
 	if (only[0] != '\0')
 		k = conf_class(&sd->conf, only);
 	for (i = 0; i < sd->nprinters; i++) {
-		struct printer *p = &sd->printers[i];
+		struct printer *p = sd->printers[i];
 
 		if (only[0] != '\0' && strcmp(only, p->conf->name) != 0 &&
 		    (k == NULL || !conf_class_has(k, p->conf->name)))

@@ -47,8 +47,8 @@ printer_find(struct spoold *sd, const char *name)
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++)
-		if (strcmp(sd->printers[i].conf->name, name) == 0)
-			return &sd->printers[i];
+		if (strcmp(sd->printers[i]->conf->name, name) == 0)
+			return sd->printers[i];
 	return NULL;
 }
 
@@ -59,9 +59,53 @@ printer_of_job(struct spoold *sd, long id)
 	size_t i;
 
 	for (i = 0; i < sd->nprinters; i++)
-		if (id != 0 && sd->printers[i].job == id)
-			return &sd->printers[i];
+		if (id != 0 && sd->printers[i]->job == id)
+			return sd->printers[i];
 	return NULL;
+}
+
+/* A printer of the configuration, with the state the queue kept for
+ * it, appended to sd->printers. */
+struct printer *
+printer_new(struct spoold *sd, struct conf_printer *cp)
+{
+	struct printer *p = xcalloc(1, sizeof(*p));
+
+	p->conf = cp;
+	p->sock = -1;
+	queue_dest_load(sd, cp->name, &p->d);
+	sd->printers = xrealloc(sd->printers, (sd->nprinters + 1) *
+	    sizeof(*sd->printers));
+	sd->printers[sd->nprinters++] = p;
+	return p;
+}
+
+/* What a printer holds of its own: its prompt, its job's timemap. */
+static void
+printer_release(struct printer *p)
+{
+	free(p->prompt);
+	free(p->prompt_buttons);
+	if (p->st.tm != NULL)
+		fclose(p->st.tm);
+	free(p);
+}
+
+/* The printer taken out of sd->printers and freed: whoever else kept
+ * it (its backend, checks, clients) has let it go (reload.c). */
+void
+printer_free(struct spoold *sd, struct printer *p)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nprinters; i++)
+		if (sd->printers[i] == p) {
+			memmove(&sd->printers[i], &sd->printers[i + 1],
+			    (sd->nprinters - i - 1) * sizeof(*sd->printers));
+			sd->nprinters--;
+			break;
+		}
+	printer_release(p);
 }
 
 /* One struct printer per printer of the configuration, and the state
@@ -71,17 +115,27 @@ dest_init(struct spoold *sd)
 {
 	size_t i;
 
-	sd->nprinters = sd->conf.nprinters;
-	sd->printers = xcalloc(sd->nprinters, sizeof(*sd->printers));
-	for (i = 0; i < sd->nprinters; i++) {
-		sd->printers[i].conf = &sd->conf.printers[i];
-		sd->printers[i].sock = -1;
-		queue_dest_load(sd, sd->conf.printers[i].name,
-		    &sd->printers[i].d);
-	}
+	sd->printers = NULL;
+	sd->nprinters = 0;
+	for (i = 0; i < sd->conf.nprinters; i++)
+		printer_new(sd, &sd->conf.printers[i]);
 	sd->classes = xcalloc(sd->conf.nclasses + 1, sizeof(*sd->classes));
 	for (i = 0; i < sd->conf.nclasses; i++)
 		queue_dest_load(sd, sd->conf.classes[i].name, &sd->classes[i]);
+}
+
+void
+dest_free(struct spoold *sd)
+{
+	size_t i;
+
+	for (i = 0; i < sd->nprinters; i++)
+		printer_release(sd->printers[i]);
+	free(sd->printers);
+	free(sd->classes);
+	sd->printers = NULL;
+	sd->classes = NULL;
+	sd->nprinters = 0;
 }
 
 /* What an operator set on a printer or a class. */
@@ -140,11 +194,14 @@ dest_set(struct dest *d, const char *verb, const char *reason)
 }
 
 /* Ready for a job: its backend ready, nothing printing, enabled, and
- * its bed clear (or clearing itself). */
+ * its bed clear (or clearing itself); not removed by a reload, nor
+ * waiting for a reload's settings to apply (reload.c does that as soon
+ * as its job has ended: the next job is checked against them). */
 int
 dest_takes_jobs(const struct printer *p)
 {
 	return p->state == PRINTER_READY && p->job == 0 && p->sock >= 0 &&
+	    !p->retiring && p->pending == NULL && !p->restarting &&
 	    p->d.enabled && (!p->d.awaiting_clear || p->conf->clears_bed);
 }
 

@@ -201,7 +201,7 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	f->err = err[0];
 	f->io = ev_io_add(sd->ev, f->err, EV_READ, filter_readable, f);
 	f->job = j->id;
-	f->printer = p;
+	snprintf(f->printer, sizeof(f->printer), "%s", p->conf->name);
 	f->progress = -1;
 	snprintf(f->name, sizeof(f->name), "%s", name);
 	log_info("%s: filter %s started, pid %ld", jname, name, (long)pid);
@@ -352,13 +352,13 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 			name++;
 		if ((eq = strchr(name, '=')) == NULL) {
 			log_warnx("%s-%ld: filter %s: ATTR without '=': %s",
-			    f->printer->conf->name, f->job, f->name, name);
+			    f->printer, f->job, f->name, name);
 			return;
 		}
 		*eq = '\0';
 		if (!name_is_safe(name, 64)) {
 			log_warnx("%s-%ld: filter %s: bad attribute name",
-			    f->printer->conf->name, f->job, f->name);
+			    f->printer, f->job, f->name);
 			return;
 		}
 		if (f->attrs++ >= ATTR_MAX)
@@ -370,7 +370,7 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	if (now - f->window >= 1000) {
 		if (f->dropped > 0)
 			log_warnx("%s-%ld: filter %s: %ld messages dropped (more"
-			    " than %d a second)", f->printer->conf->name, f->job,
+			    " than %d a second)", f->printer, f->job,
 			    f->name, f->dropped, MSG_RATE);
 		f->window = now;
 		f->in_window = 0;
@@ -384,17 +384,17 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	clean_text(text, sizeof(text), line);
 	if (strncmp(text, "ERROR:", 6) == 0 ||
 	    strncmp(text, "WARNING:", 8) == 0) {
-		log_warnx("%s-%ld: filter %s: %s", f->printer->conf->name,
+		log_warnx("%s-%ld: filter %s: %s", f->printer,
 		    f->job, f->name, text);
 		if (f->events++ < EVENTS_MAX)
 			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else if (strncmp(text, "INFO:", 5) == 0) {
-		log_info("%s-%ld: filter %s: %s", f->printer->conf->name,
+		log_info("%s-%ld: filter %s: %s", f->printer,
 		    f->job, f->name, text);
 		if (f->events++ < EVENTS_MAX)
 			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else
-		log_info("%s-%ld: filter %s says: %s", f->printer->conf->name,
+		log_info("%s-%ld: filter %s says: %s", f->printer,
 		    f->job, f->name, text);
 }
 
@@ -454,7 +454,7 @@ filter_reaped(struct spoold *sd, pid_t pid, int status)
 		else
 			snprintf(how, sizeof(how), "%d", WEXITSTATUS(status));
 		filter_exit_attrs(sd, f, how);
-		log_info("%s-%ld: filter %s exited: %s", f->printer->conf->name,
+		log_info("%s-%ld: filter %s exited: %s", f->printer,
 		    f->job, f->name, how);
 		f->pid = 0;
 		if (f->in >= 0)
@@ -480,7 +480,7 @@ filter_tick(void *arg)
 		    f->killed)
 			continue;
 		log_warnx("%s-%ld: filter %s still runs %ld s after its job;"
-		    " killed", f->printer->conf->name, f->job, f->name,
+		    " killed", f->printer, f->job, f->name,
 		    sd->conf.filter_timeout);
 		/* One an earlier spoold started is known by its pidfd,
 		 * never by a pid that may be another's by now. */
@@ -553,7 +553,7 @@ filter_gone(struct spoold *sd, struct filter *f)
 		filter_read(sd, f);
 	filter_exit_attrs(sd, f, "unknown (started by an earlier spoold)");
 	log_info("%s-%ld: filter %s exited (started by an earlier spoold:"
-	    " its status is not known here)", f->printer->conf->name, f->job,
+	    " its status is not known here)", f->printer, f->job,
 	    f->name);
 	f->pid = 0;
 	ev_io_del(f->pidio);
@@ -634,7 +634,7 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 		f->by_backend = 1;
 		f->pidfd = pidfd;
 		f->job = ev->job;
-		f->printer = p;
+		snprintf(f->printer, sizeof(f->printer), "%s", p->conf->name);
 		f->progress = -1;
 		snprintf(f->name, sizeof(f->name), "%s", ev->reason);
 		log_info("%s-%ld: filter %s followed again, pid %ld%s",

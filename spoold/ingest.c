@@ -647,6 +647,15 @@ ingest_result(struct spoold *sd, struct ingest *in)
 		    "the check of the file did not finish");
 		return;
 	}
+	/* A reload may have removed its destination while it was read. */
+	if (!dest_known(sd, in->printer)) {
+		snprintf(reason, sizeof(reason), "%s was removed from the"
+		    " configuration while the file was checked", in->printer);
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		ingest_finish(sd, in, 0, reason);
+		return;
+	}
 	meta[strcspn(meta, "\n")] = '\0';
 	meta = xstrdup(meta);
 	id = queue_add(sd, in->printer, in->owner, in->uid, in->title, size,

@@ -99,7 +99,7 @@ sched_dispatch(struct spoold *sd)
 		/* From where the last pass left off: a printer served in
 		 * this pass moves the next pass's start, not this one's. */
 		i = (start + n) % sd->nprinters;
-		p = &sd->printers[i];
+		p = sd->printers[i];
 		if (!dest_takes_jobs(p) || check_busy(sd, p))
 			continue;
 		dest_sources(sd, p, src, sizeof(src));

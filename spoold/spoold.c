@@ -5,7 +5,7 @@
  * listens on the control socket, watches the drop folders, and runs one
  * event loop (lib/event.c) in which each of those modules registers its
  * own descriptors and timers; signals arrive on the loop's signalfd.
- * SIGHUP reads gspool.conf anew and reports on it (reload()), and
+ * SIGHUP reads gspool.conf anew and applies it (reload.c), and
  * rescans the drop folders.
  * spoold(8) documents the options; gspool(7) the architecture.
  *
@@ -149,89 +149,6 @@ lock_spool(struct spoold *sd)
 	return 0;		/* held until exit */
 }
 
-/* SIGHUP: the file is read anew and checked as at start-up, each error
- * logged with its line.  The running configuration is kept whole in
- * every case: what a sound file changes is logged, and takes effect
- * when spoold is restarted.  [spool] directory, socket and user could
- * never change otherwise; printers and classes are not yet added,
- * removed or changed while spoold runs. */
-static void
-reload_error(const char *msg, void *arg)
-{
-	(void)arg;
-	log_warnx("reload: %s", msg);
-}
-
-static int
-reload_differs(const char *a, const char *b)
-{
-	return strcmp(a != NULL ? a : "", b != NULL ? b : "") != 0;
-}
-
-static void
-reload(struct spoold *sd)
-{
-	struct conf nc;
-	size_t i;
-	int nerr, changes = 0;
-
-	nerr = conf_load(&nc, sd->conf.file, reload_error, NULL);
-	if (nerr != 0) {
-		if (nerr > 0)
-			log_warnx("reload: %s: %d error%s; the running"
-			    " configuration is kept", sd->conf.file, nerr,
-			    nerr == 1 ? "" : "s");
-		else
-			log_warnx("reload: the running configuration is"
-			    " kept");
-		conf_free(&nc);
-		return;
-	}
-	if (reload_differs(sd->conf.spool_dir, nc.spool_dir)) {
-		log_warnx("reload: [spool] directory changed: needs a"
-		    " restart");
-		changes++;
-	}
-	if (reload_differs(sd->conf.socket_path, nc.socket_path)) {
-		log_warnx("reload: [spool] socket changed: needs a restart");
-		changes++;
-	}
-	if (reload_differs(sd->conf.user, nc.user)) {
-		log_warnx("reload: [spool] user changed: needs a restart");
-		changes++;
-	}
-	for (i = 0; i < nc.nprinters; i++)
-		if (conf_printer(&sd->conf, nc.printers[i].name) == NULL) {
-			log_warnx("reload: printer %s added: needs a restart",
-			    nc.printers[i].name);
-			changes++;
-		}
-	for (i = 0; i < sd->conf.nprinters; i++)
-		if (conf_printer(&nc, sd->conf.printers[i].name) == NULL) {
-			log_warnx("reload: printer %s removed: needs a"
-			    " restart", sd->conf.printers[i].name);
-			changes++;
-		}
-	for (i = 0; i < nc.nclasses; i++)
-		if (conf_class(&sd->conf, nc.classes[i].name) == NULL) {
-			log_warnx("reload: class %s added: needs a restart",
-			    nc.classes[i].name);
-			changes++;
-		}
-	for (i = 0; i < sd->conf.nclasses; i++)
-		if (conf_class(&nc, sd->conf.classes[i].name) == NULL) {
-			log_warnx("reload: class %s removed: needs a restart",
-			    sd->conf.classes[i].name);
-			changes++;
-		}
-	log_info("reload: %s is sound (%zu printer%s, %zu class%s);"
-	    " %s", sd->conf.file, nc.nprinters, nc.nprinters == 1 ? "" : "s",
-	    nc.nclasses, nc.nclasses == 1 ? "" : "es", changes > 0 ?
-	    "the running configuration is kept until a restart" :
-	    "any change of settings takes effect at a restart");
-	conf_free(&nc);
-}
-
 /* Signals come through the loop (a signalfd); children are reaped
  * here, each by the file that started it (notify commands by nobody:
  * their status is not kept). */
@@ -250,7 +167,8 @@ on_signal(int signo, void *arg)
 		ev_break(sd->ev);
 		break;
 	case SIGHUP:
-		log_info("SIGHUP: rescanning the drop folders");
+		log_info("SIGHUP: rescanning the drop folders, reloading the"
+		    " configuration");
 		reload(sd);
 		drop_scan(sd);
 		break;
@@ -422,6 +340,7 @@ main(int argc, char *argv[])
 	backend_attach_all(&sd);
 	backend_recover(&sd);
 	sched_init(&sd);
+	reload_init(&sd);
 	ingest_sweep(&sd);
 	/* Refused files: every one counted, those past keep_rejected gone
 	 * before the first scan, so that a sender they held back is
@@ -454,8 +373,8 @@ main(int argc, char *argv[])
 	if (sd.magic_gcode != NULL)
 		magic_close(sd.magic_gcode);
 	log_info("stopped");
-	free(sd.printers);
-	free(sd.classes);
+	dest_free(&sd);
+	reload_free(&sd);
 	free(sd.dir_run);
 	free(sd.dir_jobs);
 	free(sd.dir_tmp);

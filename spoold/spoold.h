@@ -7,6 +7,7 @@
  * (lib/event.h); gspool(7), ARCHITECTURE, draws it.
  *
  *   spoold.c   start-up, signals, shutdown; runs the loop (lib/event.c)
+ *   reload.c   SIGHUP: the configuration read anew and applied
  *   control.c  the control socket: gprint, gqueue, gcancel, gpc
  *   drop.c     the drop folders, watched with libinotifytools
  *   ingest.c   check a file, copy it into the spool, queue it
@@ -100,8 +101,15 @@ struct printer_status {
 	unsigned long long first_bytes;
 };
 
+/* A printer: one allocation each, found through sd->printers, so that
+ * a reload adds and removes printers without moving the others. */
 struct printer {
-	struct conf_printer *conf;
+	struct conf_printer *conf;	/* its settings, as it runs now */
+	struct conf_printer *pending;	/* a reload's, once its job ends */
+	char		 changes[256];	/* of pending: "max_bed, window" */
+	long		 after_job;	/* the job pending or retiring waits for */
+	int		 retiring;	/* removed: goes once its job ends */
+	int		 restarting;	/* backend to start anew once reaped */
 	pid_t		 pid;		/* backend, 0 if none or not ours */
 	pid_t		 backend_pid;	/* as it said when re-attached */
 	long		 proto;		/* the protocol version it speaks */
@@ -140,7 +148,7 @@ struct filter {
 	int		 in;		/* its standard input: events */
 	int		 err;		/* its standard error: messages */
 	long		 job;
-	struct printer	*printer;
+	char		 printer[CONF_NAME_MAX + 1];	/* its job's */
 	char		 name[CONF_NAME_MAX + 1];
 	long long	 deadline;	/* killed then (monotonic ms), or 0 */
 	int		 killed;
@@ -191,9 +199,11 @@ struct spoold {
 	int		 listen_fd;
 	struct ev_io	*listen_io;
 	int		 ino_fd;
-	struct printer	*printers;
+	struct printer	**printers;
 	size_t		 nprinters;
 	struct dest	*classes;	/* as conf.classes */
+	struct conf_gen	*old_confs;	/* still used by printers (reload.c) */
+	struct ev_defer	*settle;	/* reload_kick(): at a job's end */
 	struct filter	 filters[MAX_FILTERS];
 	struct check	 checks[MAX_CHECKS];
 	size_t		 rr;		/* printer dispatch starts at */
@@ -292,6 +302,7 @@ struct ingest {
 /* check.c */
 struct analyse_policy;
 void	check_init(struct spoold *);
+void	check_forget(struct spoold *, const struct printer *);
 void	check_policy(const struct printer *, struct analyse_policy *);
 void	check_fingerprint(const struct printer *, char *out, size_t outsz);
 int	check_busy(const struct spoold *, const struct printer *);
@@ -465,6 +476,9 @@ void	reject_usage(struct spoold *, const char *owner,
 /* dest.c: the printers and classes, and what an operator set on
  * them (accept, enable, the bed's awaiting-clear). */
 void	dest_init(struct spoold *);
+struct printer *printer_new(struct spoold *, struct conf_printer *);
+void	printer_free(struct spoold *, struct printer *);
+void	dest_free(struct spoold *);
 struct printer *printer_find(struct spoold *, const char *name);
 struct printer *printer_of_job(struct spoold *, long id);
 const char *printer_state_name(enum printer_state);
@@ -483,6 +497,12 @@ void	backend_init(struct spoold *);
 void	backend_attach_all(struct spoold *);
 void	backend_recover(struct spoold *);
 void	backend_start_all(struct spoold *);
+void	backend_add(struct spoold *, struct printer *);
+void	backend_stop(struct spoold *, struct printer *, int port_wanted);
+int	backend_args_differ(const struct conf_printer *,
+	    const struct conf_printer *);
+int	backend_reconfigure(struct spoold *, struct printer *,
+	    const struct conf_printer *old);
 int	backend_print(struct spoold *, struct printer *, long id, int fd,
 	    const char *between);
 void	backend_reaped(struct spoold *, pid_t, int status);
@@ -513,6 +533,23 @@ sched_kick(struct spoold *sd)
 {
 	if (sd->kick != NULL)
 		ev_defer_post(sd->kick);
+}
+
+/* reload.c: SIGHUP's configuration, checked whole and applied: printers
+ * and classes added, removed or changed; a printer printing takes its
+ * change (or goes) once its job ends.  reload_kick() records that a job
+ * has ended (any file may call it); the loop then runs reload_settle(),
+ * which applies what waited for it. */
+struct conf_gen;
+void	reload_init(struct spoold *);
+void	reload(struct spoold *);
+void	reload_settle(struct spoold *);
+void	reload_free(struct spoold *);
+static inline void
+reload_kick(struct spoold *sd)
+{
+	if (sd->settle != NULL)
+		ev_defer_post(sd->settle);
 }
 
 #endif

@@ -617,6 +617,55 @@ test_keys(void **state)
 	assert_true(nkeys > 60);
 }
 
+/* What a reload logs: the keys whose values differ, by section. */
+static void
+test_changes(void **state)
+{
+	struct conf a, b;
+	char what[256], tiny[12];
+
+	(void)state;
+	assert_int_equal(load(&a,
+	    "[spool]\ndirectory = /srv/spool\nkeep_jobs = 30d\n"
+	    "[sftp]\nmax_startups = 10:30:100\n"
+	    "[printer mk3]\ndevice = /dev/ttyACM0\nmax_bed = 110\n"
+	    "forbidden_gcode = M500\nfilters = timelapse\n"
+	    "build_volume = 250 210 210\n"
+	    "[printer mk4]\ndevice = /dev/ttyACM1\n"
+	    "[class farm]\nprinters = mk3 mk4\n"), 0);
+	assert_int_equal(load(&b,
+	    "[spool]\ndirectory = /srv/spool\nkeep_jobs = 20d\n"
+	    "[sftp]\nmax_startups = 10:30:90\n"
+	    "[printer mk3]\ndevice = serial:/dev/ttyACM0?baud=250000\n"
+	    "max_bed = 100\nforbidden_gcode = M500 M501\n"
+	    "filters = timelapse\nbuild_volume = 250 210 200\n"
+	    "resume_gcode = M117 back\n"
+	    "[printer mk4]\ndevice = /dev/ttyACM1\n"
+	    "[class farm]\nprinters = mk4 mk3\ndescription = all\n"), 0);
+	assert_int_equal(conf_changes("printer", &a.printers[0],
+	    &b.printers[0], what, sizeof(what)), 5);
+	assert_string_equal(what, "device, max_bed, build_volume,"
+	    " forbidden_gcode, resume_gcode");
+	assert_int_equal(conf_changes("printer", &a.printers[1],
+	    &b.printers[1], what, sizeof(what)), 0);
+	assert_string_equal(what, "");
+	assert_int_equal(conf_changes("class", &a.classes[0], &b.classes[0],
+	    what, sizeof(what)), 2);
+	assert_string_equal(what, "printers, description");
+	assert_int_equal(conf_changes("spool", &a, &b, what, sizeof(what)), 1);
+	assert_string_equal(what, "keep_jobs");
+	assert_int_equal(conf_changes("sftp", &a, &b, what, sizeof(what)), 1);
+	assert_string_equal(what, "max_startups");
+	/* Cut short, the count whole. */
+	assert_int_equal(conf_changes("printer", &a.printers[0],
+	    &b.printers[0], tiny, sizeof(tiny)), 5);
+	assert_string_equal(tiny, "device, ...");
+	assert_int_equal(conf_changes("nosuch", &a, &b, what, sizeof(what)),
+	    -1);
+	conf_free(&a);
+	conf_free(&b);
+}
+
 int
 main(void)
 {
@@ -635,6 +684,7 @@ main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

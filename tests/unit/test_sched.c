@@ -136,8 +136,7 @@ teardown(void **state)
 	queue_close(&S);
 	ev_loop_free(S.ev);
 	jobev_free();
-	free(S.printers);
-	free(S.classes);
+	dest_free(&S);
 	free(S.dir_jobs);
 	free(S.dir_tmp);
 	conf_free(&S.conf);
@@ -431,8 +430,7 @@ test_dest_rules(void **state)
 	assert_false(dest_takes_jobs(a));
 	/* Kept in the queue: a reload sees the same. */
 	dest_save(&S, "k");
-	free(S.printers);
-	free(S.classes);
+	dest_free(&S);
 	dest_init(&S);
 	a = printer_find(&S, "a");
 	assert_true(a->d.awaiting_clear);
