@@ -28,10 +28,10 @@ out=$("$GPRINT" -P farm "$CUBE") || fail "gprint -P farm"
 id=${out#request id is farm-}; id=${id%% *}
 "$WAITFOR" lines "$T/vprinter4.log" 20 || fail "mk4 did not start farm-$id"
 "$GQUEUE" -a > "$T/q.out"
-grep -q "^	farm-$id \[" "$T/q.out" || fail "gqueue -a: $(cat "$T/q.out")"
+grep -q "^	[a-z]* farm-$id: layer " "$T/q.out" || fail "gqueue -a: $(cat "$T/q.out")"
 grep -q "mk4-$id" "$T/q.out" && fail "two names on one screen: $(cat "$T/q.out")"
 "$GPC" status mk4 > "$T/s.out"
-grep -q "^	job farm-$id printing, " "$T/s.out" || fail "gpc status: $(cat "$T/s.out")"
+grep -q "^	[a-z]* farm-$id: layer " "$T/s.out" || fail "gpc status: $(cat "$T/s.out")"
 "$GQUEUE" -l "farm-$id" > "$T/l.out" || fail "gqueue -l farm-$id: $(cat "$T/l.out")"
 grep -q "^	farm-$id: processing, priority 50, on mk4$" "$T/l.out" ||
 	fail "gqueue -l: $(cat "$T/l.out")"

@@ -38,7 +38,7 @@ while True:
         print(len(f), f[1], f[2], f[11], f[18][:12])
 PY
 [ "$(cat "$T/old.out")" = "ok
-19 mk3 ready 1 {\"activity\":" ] || fail "an older client read: $(cat "$T/old.out")"
+22 mk3 ready 1 {\"activity\":" ] || fail "an older client read: $(cat "$T/old.out")"
 
 # Heating: the job waits on M190 and M109 before its first move.
 {
