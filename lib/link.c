@@ -311,11 +311,12 @@ can_write(const struct link *lk)
 	if (lk->state != LINK_PRINTING || lk->recovering || lk->idle_poll ||
 	    lk->sent_n + 1 >= lk->next_n)
 		return 0;
-	if (inflight >= link_window(lk))
+	/* A line sent out of band takes its place too, until its ok. */
+	if (inflight + lk->oob_oks >= link_window(lk))
 		return 0;
 	/* An empty pipe takes any line; otherwise the bytes must fit. */
-	return inflight == 0 ||
-	    lk->inflight_bytes + line_bytes(lk, lk->sent_n + 1) <= budget;
+	return inflight == 0 || lk->inflight_bytes + lk->oob_bytes +
+	    line_bytes(lk, lk->sent_n + 1) <= budget;
 }
 
 static void
@@ -586,6 +587,7 @@ link_job_begin(struct link *lk, long long now)
 	lk->job_acked = 0;
 	lk->extra_oks = 0;
 	lk->oob_oks = 0;
+	lk->oob_bytes = 0;
 	lk->recovering = 0;
 	lk->fault_n = -1;
 	lk->nfaults_kept = 0;
@@ -783,8 +785,10 @@ link_send_oob(struct link *lk, const char *cmd)
 	lk->lines_sent++;
 	/* Marlin answers it as any unnumbered line, with a plain "ok"
 	 * (without N, with ADVANCED_OK) when its queue reaches it. */
-	if (lk->state == LINK_PRINTING)
+	if (lk->state == LINK_PRINTING) {
 		lk->oob_oks++;
+		lk->oob_bytes += n + 1;
+	}
 	return 0;
 }
 
@@ -974,9 +978,12 @@ link_on_ok(struct link *lk, const char *s, long long now)
 	}
 	/* The "ok" of a line sent out of band: its own, plain, or the
 	 * first plain one after it (an ack of the job's counted late,
-	 * never early). */
+	 * never early).  Its bytes are released with it: the line it
+	 * may really acknowledge, a job's, is framed, never shorter. */
 	if (lk->oob_oks > 0) {
-		lk->oob_oks--;
+		lk->oob_bytes -= lk->oob_bytes / (size_t)lk->oob_oks;
+		if (--lk->oob_oks == 0)
+			lk->oob_bytes = 0;
 		return;
 	}
 	/* The "ok" some firmware sends right after "Resend:". */

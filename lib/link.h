@@ -126,6 +126,8 @@ struct link {
 	int		out_partial;	/* out begins inside a line */
 	int		oob_oks;	/* "ok"s owed to lines sent out of
 					   band, not to the job's */
+	size_t		oob_bytes;	/* their bytes, in the firmware's
+					   receive buffer until then */
 	long long	last_sync;
 	long long	last_rx;	/* when the printer last said a line */
 	int		input_done;

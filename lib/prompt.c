@@ -68,6 +68,8 @@ take(char *out, size_t outsz, const char *in)
 int
 prompt_is_action(const char *action)
 {
+	while (*action == ' ')
+		action++;
 	return strncmp(action, "prompt_", 7) == 0;
 }
 
@@ -99,6 +101,8 @@ prompt_action(struct prompt *pr, const char *action)
 			return PROMPT_NONE;
 		}
 		take(pr->button[pr->nbuttons], PROMPT_BUTTON, a);
+		if (pr->button[pr->nbuttons][0] == '\0')
+			return PROMPT_NONE;	/* only spaces */
 		pr->nbuttons++;
 		return pr->shown ? PROMPT_SHOWN : PROMPT_NONE;
 	}

@@ -1352,5 +1352,6 @@ backend_close_all(struct spoold *sd)
 		backend_unwatch(sd->printers[i]);
 		ev_timer_free(sd->printers[i]->restart);
 		sd->printers[i]->restart = NULL;
+		prompt_clear(sd->printers[i]);
 	}
 }

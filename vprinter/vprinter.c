@@ -18,6 +18,9 @@
  *    command is a stutter, and is counted;
  *  - heaters with a first-order model, M104/M109/M140/M190 with the
  *    1 Hz "W:" lines, busy keepalives, M155 auto-reports, ADVANCED_OK;
+ *  - host prompts (--host-prompts): M600 parks and asks the host
+ *    ("//action:prompt_begin Nozzle Parked"), and waits for M876 from
+ *    the emergency parser; a filament runout on demand;
  *  - faults on demand: damaged bytes either way, lost or damaged "ok"s,
  *    spurious "Resend:", no "ok" after "Resend:", the silent drop of a
  *    duplicate line, a reset mid-job, kill(), thermal runaway, silence,

@@ -8,7 +8,8 @@
 # the choices there are; "gpc answer mk3 continue" sends M876 S0, and
 # the next prompt (PurgeMore or Continue) is answered by its index, 1.
 # The job then completes with exactly its own commands; the answers are
-# the only lines the printer met besides them.  Last, a filament runout
+# the only lines the printer met besides them; a spoold restarted while
+# the printer waits is told the prompt again.  Last, a filament runout
 # mid-job: its prompt, then the change's, answered, and the job whole.
 # And the timelapse tells why it has no video: with a camera no one
 # listens on, gqueue -l shows that it could not connect, where; spoold
@@ -49,6 +50,17 @@ grep -qx "	waiting for the user: Nozzle Parked \[0 Continue\]; gpc answer mk3 CH
 grep -q '"prompt": "Nozzle Parked"' "$T/status.json" || fail "gpc --json: $(cat "$T/status.json")"
 "$WAITFOR" contains "$T/events.log" "waiting mk3-$id Nozzle Parked" ||
 	fail "notify did not hear the prompt: $(cat "$T/events.log" 2>/dev/null)"
+
+# A new spoold re-attaches to the backend, which still waits: it is
+# told the prompt again.
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" || fail "spoold did not re-attach"
+"$WAITFOR" count "$T/spoold.log" "mk3: the printer waits for the user: Nozzle Parked" 2 ||
+	fail "the re-attached spoold was not told the prompt"
+"$GPC" status mk3 | grep -qx "	waiting for the user: Nozzle Parked \[0 Continue\]; gpc answer mk3 CHOICE" ||
+	fail "gpc status after the re-attach: $("$GPC" status mk3)"
 
 # A choice the prompt lacks, by text and by index.
 "$GPC" answer mk3 Abort 2> "$T/err" && fail "answered with a button that does not exist"

@@ -953,9 +953,12 @@ test_send_oob(void **state)
 	assert_int_equal(link_send_oob(&lk, "M876 S1"), 0);
 	assert_string_equal(written(&lk), "M600*36\nM876 S1\nN2 G1 X1*99\n");
 	assert_int_equal(lk.oob_oks, 1);
+	/* Its bytes count in the receive buffer's budget meanwhile. */
+	assert_int_equal(lk.oob_bytes, strlen("M876 S1\n"));
 	acked = lk.acked_n;
 	say(&lk, "ok\n");		/* taken for the M876's */
 	assert_int_equal(lk.acked_n, acked);
+	assert_int_equal(lk.oob_bytes, 0);
 	say(&lk, "ok\n");
 	assert_int_equal(lk.acked_n, acked + 1);
 	/* ADVANCED_OK: the line's own ok counts, the bare one is ours. */
@@ -970,6 +973,35 @@ test_send_oob(void **state)
 	link_emergency_stop(&lk);
 	written(&lk);
 	assert_int_equal(link_send_oob(&lk, "M876 S0"), -1);
+}
+
+/* The receive buffer holds a line sent out of band until its ok: the
+ * job's lines that fit are fewer by its bytes meanwhile. */
+static long
+lines_written(int oob)
+{
+	struct link lk;
+	int i;
+
+	ready_link(&lk, 8, LINK_RESEND_OK_YES);
+	link_job_begin(&lk, now);
+	written(&lk);
+	say(&lk, "ok\n");
+	lk.budget = 40;		/* three of "N<n> G1 X1*<sum>" */
+	if (oob)
+		assert_int_equal(link_send_oob(&lk, "M876 S0"), 0);
+	for (i = 0; i < 6; i++)
+		link_send_line(&lk, "G1 X1", now);
+	written(&lk);
+	return lk.sent_n - lk.acked_n;
+}
+
+static void
+test_oob_budget(void **state)
+{
+	(void)state;
+	assert_int_equal(lines_written(0), 3);
+	assert_int_equal(lines_written(1), 2);
 }
 
 /* M155 auto-reports: a printer silent for three report periods is not
@@ -1067,6 +1099,7 @@ main(void)
 		cmocka_unit_test(test_advanced_ok_old_line),
 		cmocka_unit_test(test_silence_autoreport),
 		cmocka_unit_test(test_send_oob),
+		cmocka_unit_test(test_oob_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
