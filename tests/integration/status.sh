@@ -1,14 +1,15 @@
 #!/bin/sh
 # The status model (spoold/status.c), as gqueue, gqueue --json and gpc
 # status show it: each activity a printer can be in (idle, heating,
-# printing, paused, not responding, offline), the heaters as numbers and
+# printing, paused, not responding, offline; heating both on a wait for
+# a heater and before the first move), the heaters as numbers and
 # when they are stale, and a job's progress by layer and by time.
 # Every change of activity is logged ("mk3-7: status heating"): the
 # test waits for those lines, then reads the status.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 gs_config
-gs_vprinter --heat-time 4 --command-ms 2
+gs_vprinter --heat-time 4 --command-ms 2 --time-scale 0.01
 gs_spoold
 
 # st FILTER: the jq filter applied to mk3's status in gqueue --json.
@@ -107,8 +108,17 @@ grep -q "^	heaters (stale: last heard at [0-9][0-9]:[0-9][0-9]):" "$T/out" ||
 "$GCANCEL" "$id" > /dev/null || fail "gcancel"
 "$GQUEUE" -w "$id" > /dev/null || true
 
-# Offline: the printer unplugged.
+# Heating before the first move: a heater short of its target, no wait
+# for it (the dwell holds the job there).
 "$WAITFOR" count "$T/spoold.log" "mk3: status idle" 2 || fail "not idle after the job"
+printf 'M104 S240\nG4 S5\nG1 X10 F3000\nG1 X20 E1\n' > "$T/pre.gcode"
+id=$(submit "$T/pre.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status heating: before the first move" ||
+	fail "not heating before the first move"
+"$GQUEUE" -w "$id" > /dev/null || fail "the job did not complete"
+
+# Offline: the printer unplugged.
+"$WAITFOR" count "$T/spoold.log" "mk3: status idle" 3 || fail "not idle after the jobs"
 kill "$VPRINTER_PID"
 wait "$VPRINTER_PID" || true
 VPRINTER_PID=
