@@ -388,6 +388,9 @@ status_text(FILE *fp, json_t *p)
 	}
 	g = json_object_get(s, "progress");
 	if (strcmp(act, "not-responding") == 0) {
+		/* The backend's words begin with what the line says. */
+		if (strncmp(why, "not responding: ", 16) == 0)
+			why += 16;
 		clock_time(buf, sizeof(buf), integer(s, "since"));
 		fprintf(fp, "\tnot responding since %s%s%s\n", buf,
 		    why[0] ? ": " : "", why);

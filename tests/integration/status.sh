@@ -99,7 +99,7 @@ st . > "$T/silent.json"
 kill -CONT "$VPRINTER_PID"
 jq -e '.activity == "not-responding" and .since > 0 and (.heaters | length > 0 and all(.stale))' \
     "$T/silent.json" > /dev/null || fail "not responding: $(cat "$T/silent.json")"
-grep -q "^	not responding since [0-9][0-9]:[0-9][0-9]: not responding" "$T/out" ||
+grep -q "^	not responding since [0-9][0-9]:[0-9][0-9]: no word from the printer" "$T/out" ||
 	fail "gqueue not responding: $(cat "$T/out")"
 grep -q "^	heaters (stale: last heard at [0-9][0-9]:[0-9][0-9]):" "$T/out" ||
 	fail "gqueue shows stale heaters as live: $(cat "$T/out")"
