@@ -335,10 +335,10 @@ progress_text(FILE *fp, json_t *g)
 	}
 }
 
-/* "T0 210.0/210.0 C (power 127), B 60.0/60.0 C", and whether they are
- * stale. */
+/* "LEAD (stale: last heard at 14:02): T0 210.0/210.0 C (power 127), B
+ * 60.0/60.0 C", nothing if there are none. */
 static void
-heaters_text(FILE *fp, json_t *a)
+heaters_text(FILE *fp, json_t *a, const char *lead)
 {
 	json_t *h;
 	size_t i;
@@ -352,7 +352,7 @@ heaters_text(FILE *fp, json_t *a)
 	}
 	if (json_array_size(a) == 0)
 		return;
-	fprintf(fp, "\theaters");
+	fprintf(fp, "%s", lead);
 	if (stale) {
 		clock_time(buf, sizeof(buf), heard);
 		fprintf(fp, " (stale: last heard at %s)", buf);
@@ -410,7 +410,19 @@ status_text(FILE *fp, json_t *p)
 		progress_text(fp, g);
 		fprintf(fp, "\n");
 	}
-	heaters_text(fp, json_object_get(s, "heaters"));
+	heaters_text(fp, json_object_get(s, "heaters"), "\theaters");
+}
+
+int
+client_heaters_text(FILE *fp, json_t *p)
+{
+	json_t *c = cleaned(p);
+	json_t *a = json_object_get(json_object_get(c, "status"), "heaters");
+	int n = (int)json_array_size(a);
+
+	heaters_text(fp, a, str(c, "name"));
+	json_decref(c);
+	return n;
 }
 
 void

@@ -69,6 +69,8 @@ jq -e '.progress.job == '"$id"' and .progress.layers >= 1' "$T/heating.json" > /
 grep -q "^	heating mk3-$id (waiting for a heater): layer 0 of 1, 0% (by time)" "$T/out" ||
 	fail "gqueue while heating: $(cat "$T/out")"
 grep -q "^	heaters: .*T0 [0-9.]*/200.0 C" "$T/out" || fail "gqueue heaters: $(cat "$T/out")"
+"$GPC" temps mk3 | grep -q "^mk3: T0 [0-9.]*/200.0 C.*, B [0-9.]*/60.0 C" ||
+	fail "gpc temps: $("$GPC" temps mk3)"
 
 # Printing, then paused, then printing again.
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: status printing" ||
@@ -96,6 +98,7 @@ kill -STOP "$VPRINTER_PID"
 	{ kill -CONT "$VPRINTER_PID"; fail "never not responding"; }
 st . > "$T/silent.json"
 "$GQUEUE" > "$T/out"
+"$GPC" temps mk3 > "$T/temps.out"
 kill -CONT "$VPRINTER_PID"
 jq -e '.activity == "not-responding" and .since > 0 and (.heaters | length > 0 and all(.stale))' \
     "$T/silent.json" > /dev/null || fail "not responding: $(cat "$T/silent.json")"
@@ -103,6 +106,8 @@ grep -q "^	not responding since [0-9][0-9]:[0-9][0-9]: no word from the printer"
 	fail "gqueue not responding: $(cat "$T/out")"
 grep -q "^	heaters (stale: last heard at [0-9][0-9]:[0-9][0-9]):" "$T/out" ||
 	fail "gqueue shows stale heaters as live: $(cat "$T/out")"
+grep -q "^mk3 (stale: last heard at [0-9][0-9]:[0-9][0-9]): T0 " "$T/temps.out" ||
+	fail "gpc temps shows stale heaters as live: $(cat "$T/temps.out")"
 "$WAITFOR" count "$T/spoold.log" "mk3-$id: status printing" 3 ||
 	fail "not printing once the printer answers"
 "$GCANCEL" "$id" > /dev/null || fail "gcancel"
