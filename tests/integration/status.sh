@@ -24,6 +24,7 @@ grep -q "^mk3: ready" "$T/out" && ! grep -q "mk3-" "$T/out" ||
 	fail "gpc status: $(cat "$T/out")"
 # A client of protocol 3 still reads its printer row's fields where
 # they were; the status model follows them, the last.
+if command -v python3 > /dev/null; then
 python3 - "$T/spool/control" > "$T/old.out" <<'PY' || fail "an older client: $(cat "$T/old.out")"
 import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -40,6 +41,9 @@ while True:
 PY
 [ "$(cat "$T/old.out")" = "ok
 19 mk3 ready 1 {\"activity\":" ] || fail "an older client read: $(cat "$T/old.out")"
+else
+	echo "note: no python3: the older client is not tried"
+fi
 
 # Heating: the job waits on M190 and M109 before its first move.
 {
