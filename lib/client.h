@@ -107,6 +107,9 @@ int	client_queue_dest(json_t *q, const char *dest);
  * heaters) from its object above, as gqueue shows them under its
  * status line: gpc status shows the same. */
 void	client_printer_text(FILE *, json_t *printer);
+/* Its heaters alone, "NAME: T0 210.0/210.0 C, B 60.0/60.0 C" (gpc
+ * temps): how many, 0 when the status has none. */
+int	client_heaters_text(FILE *, json_t *printer);
 #define CLIENT_TEXT_LONG	1
 #define CLIENT_TEXT_EVERYONE	2
 void	client_queue_text(FILE *, json_t *q, int how, int history,

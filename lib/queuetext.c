@@ -364,10 +364,10 @@ progress_text(FILE *fp, json_t *g)
 	}
 }
 
-/* "T0 210.0/210.0 C (power 127), B 60.0/60.0 C", and whether they are
- * stale. */
+/* "LEAD (stale: last heard at 14:02): T0 210.0/210.0 C (power 127), B
+ * 60.0/60.0 C", nothing if there are none. */
 static void
-heaters_text(FILE *fp, json_t *a)
+heaters_text(FILE *fp, json_t *a, const char *lead)
 {
 	json_t *h;
 	size_t i;
@@ -381,7 +381,7 @@ heaters_text(FILE *fp, json_t *a)
 	}
 	if (json_array_size(a) == 0)
 		return;
-	fprintf(fp, "\theaters");
+	fprintf(fp, "%s", lead);
 	if (stale) {
 		clock_time(buf, sizeof(buf), heard);
 		fprintf(fp, " (stale: last heard at %s)", buf);
@@ -417,6 +417,9 @@ status_text(FILE *fp, json_t *p)
 	}
 	g = json_object_get(s, "progress");
 	if (strcmp(act, "not-responding") == 0) {
+		/* The backend's words begin with what the line says. */
+		if (strncmp(why, "not responding: ", 16) == 0)
+			why += 16;
 		clock_time(buf, sizeof(buf), integer(s, "since"));
 		fprintf(fp, "\tnot responding since %s%s%s\n", buf,
 		    why[0] ? ": " : "", why);
@@ -438,7 +441,19 @@ status_text(FILE *fp, json_t *p)
 		progress_text(fp, g);
 		fprintf(fp, "\n");
 	}
-	heaters_text(fp, json_object_get(s, "heaters"));
+	heaters_text(fp, json_object_get(s, "heaters"), "\theaters");
+}
+
+int
+client_heaters_text(FILE *fp, json_t *p)
+{
+	json_t *c = cleaned(p);
+	json_t *a = json_object_get(json_object_get(c, "status"), "heaters");
+	int n = (int)json_array_size(a);
+
+	heaters_text(fp, a, str(c, "name"));
+	json_decref(c);
+	return n;
 }
 
 void

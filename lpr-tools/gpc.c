@@ -68,8 +68,14 @@ show_printer(const struct msg *m, int temps_only)
 	json_t *o;
 
 	if (temps_only) {
-		printf("%s: %s\n", name, temps[0] ? temps :
-		    "no temperatures reported yet");
+		/* The heaters as numbers, marked stale when they are not
+		 * the printer's now; an older spoold's report as sent. */
+		o = client_printer_json(m);
+		if (client_heaters_text(stdout, o) == 0)
+			printf("%s: %s\n", name, temps[0] && !json_is_object(
+			    json_object_get(o, "status")) ? temps :
+			    "no temperatures reported yet");
+		json_decref(o);
 		return;
 	}
 	printf("%s: %s%s%s%s\n", name, state, text[0] ? " (" : "", text,

@@ -285,6 +285,53 @@ test_motion_model(void **state)
 	assert_true(a.seconds > 2 * straight);
 }
 
+/* The motion model's marks, as the ingest worker writes the timemap. */
+static char marks[1024];
+static size_t nmarks;
+
+static void
+on_mark(void *arg, unsigned long command, double seconds,
+    unsigned long layer, const char *kinds, unsigned long long bytes)
+{
+	(void)arg;
+	nmarks += (size_t)snprintf(marks + nmarks, sizeof(marks) - nmarks,
+	    "%lu %.1f %lu %s %llu\n", command, seconds, layer, kinds, bytes);
+}
+
+static void
+test_marks(void **state)
+{
+	/* 13 bytes of thumbnail comment, then the commands. */
+	static const char in[] =
+	    "; thumbnail x\n"
+	    "M140 S60\nM190 S60\nM109 S200\nG28\n"	/* 1-4 */
+	    ";LAYER_CHANGE\nG1 X100 F6000 E1\n"	/* 5: 1.1 s */
+	    ";LAYER_CHANGE\nG4 S6\nG1 X0 E2\n"		/* 6-7 */
+	    "; settings\n";
+	struct analysis a;
+	size_t off;
+
+	(void)state;
+	analyse_init(&a, NULL);
+	a.mark_cb = on_mark;
+	nmarks = 0;
+	for (off = 0; off < sizeof(in) - 1; off += 5)
+		assert_int_equal(analyse_bytes(&a, in + off, sizeof(in) - 1 -
+		    off < 5 ? sizeof(in) - 1 - off : 5), 0);
+	assert_int_equal(analyse_end(&a), 0);
+	/* The first command; the waits for heaters; the first move in
+	 * layer 1; the dwell in layer 2; and the end, through the last
+	 * command's bytes, before the settings. */
+	assert_string_equal(marks,
+	    "1 0.0 0 f 23\n"
+	    "2 0.0 0 h 32\n"
+	    "3 0.0 0 h 42\n"
+	    "5 0.0 1 lm 77\n"
+	    "6 1.1 2 l 97\n"
+	    "7 7.1 2 s 106\n"
+	    "8 8.2 2 e 106\n");
+}
+
 static unsigned char got[64];
 static size_t ngot;
 static int ends;
@@ -610,6 +657,7 @@ main(void)
 		cmocka_unit_test(test_absurd_times),
 		cmocka_unit_test(test_layers_from_z),
 		cmocka_unit_test(test_motion_model),
+		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_thumbnails),
 		cmocka_unit_test(test_dialect_temperatures),
 		cmocka_unit_test(test_only_gcode),
