@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,6 +40,51 @@ test_parse_long(void **state)
 	assert_int_equal(parse_long("", 0, 100, &v), -1);
 	assert_int_equal(parse_long(" 1", 0, 100, &v), -1);
 	assert_int_equal(parse_long(NULL, 0, 100, &v), -1);
+}
+
+/* Hold-until times are seconds since the epoch up to the year 9999:
+ * 64 bits wherever long has 32 (armhf). */
+static void
+test_parse_llong(void **state)
+{
+	long long v = 0;
+
+	(void)state;
+	assert_int_equal(parse_llong("253402300799", 0, HOLD_UNTIL_MAX, &v),
+	    0);
+	assert_true(v == HOLD_UNTIL_MAX);
+	assert_int_equal(parse_llong("253402300800", 0, HOLD_UNTIL_MAX, &v),
+	    -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_llong("99999999999999999999", 0,
+	    HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_llong("-1", 0, HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(parse_llong("1e3", 0, HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(parse_llong("", 0, 1, &v), -1);
+}
+
+/* A relative hold past 2038 is exact on every machine; an absolute
+ * date past 2038 is exact with a 64-bit time_t and refused (not
+ * wrapped) with a 32-bit one. */
+static void
+test_parse_hold_2038(void **state)
+{
+	const time_t now = 2000000000;	/* 2033-05-18 */
+	long long t;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_true(parse_hold("+3650d", now) == 2000000000LL + 3650LL * 86400);
+	assert_true(parse_hold("+40000000s", now) == 2040000000LL);
+	t = parse_hold("2040-01-01 12:00", now);
+	if (sizeof(time_t) >= 8)
+		assert_true(t == 2209032000LL);
+	else
+		assert_true(t == -1);
+	assert_true(parse_hold("2030-01-01 12:00", now) == 1893499200LL);
 }
 
 static void
@@ -364,6 +410,8 @@ main(void)
 		cmocka_unit_test(test_tcp_split),
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_parse_llong),
+		cmocka_unit_test(test_parse_hold_2038),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),
 		cmocka_unit_test(test_dest),
