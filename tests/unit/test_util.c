@@ -280,6 +280,29 @@ queue_text_of(const char *doc, int how, const char *spool_dir)
 	return out;
 }
 
+/* A hold past 2038 is shown as its date where time_t has 64 bits, and
+ * as its number where it has 32 (armhf), never as a wrapped date. */
+static void
+test_queue_text_hold_2038(void **state)
+{
+	const char *doc = "{\"printers\": [{\"name\": \"mk3\","
+	    " \"state\": \"idle\"}], \"jobs\": [{\"id\": 7,"
+	    " \"owner\": \"ann\", \"rank\": \"1\", \"title\": \"cube\","
+	    " \"size\": 10, \"state\": \"held\", \"name\": \"mk3-7\","
+	    " \"hold_until\": 2209032000}]}";
+	char *out;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	out = queue_text_of(doc, CLIENT_TEXT_LONG, NULL);
+	if (sizeof(time_t) >= 8)
+		assert_non_null(strstr(out, "held until 2040-01-01 12:00"));
+	else
+		assert_non_null(strstr(out, "held until 2209032000"));
+	free(out);
+}
+
 /* -l names a timelapse's path only to a caller who can read it; anyone
  * else is told where it can be had. */
 static void
@@ -418,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_queue_dest),
 		cmocka_unit_test(test_queue_text_cleaned),
 		cmocka_unit_test(test_queue_text_timelapse),
+		cmocka_unit_test(test_queue_text_hold_2038),
 		cmocka_unit_test(test_queue_text_refusals),
 		cmocka_unit_test(test_panic),
 	};
