@@ -621,11 +621,14 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 		fprintf(fp, ", copy %lld of %lld", integer(j, "copies_done") + 1,
 		    integer(j, "copies"));
 	if (integer(j, "hold_until") != 0) {
-		time_t t = (time_t)integer(j, "hold_until");
-		struct tm *tm = localtime(&t);
+		long long until = integer(j, "hold_until");
+		time_t t = (time_t)until;
+		/* A time a 32-bit time_t cannot hold (past 2038 on
+		 * armhf), or a year past what struct tm holds, has no
+		 * date: the number, not a wrapped-around date. */
+		struct tm *tm = (long long)t == until ? localtime(&t) : NULL;
 		char when[64];
 
-		/* A year past what struct tm holds has no date. */
 		if (tm == NULL || strftime(when, sizeof(when), "%Y-%m-%d %H:%M",
 		    tm) == 0)
 			snprintf(when, sizeof(when), "%lld",

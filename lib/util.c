@@ -80,8 +80,21 @@ xasprintf(const char *fmt, ...)
 int
 parse_long(const char *s, long min, long max, long *out)
 {
+	long long v;
+
+	if (parse_llong(s, min, max, &v) < 0)
+		return -1;
+	*out = (long)v;
+	return 0;
+}
+
+/* As parse_long, for numbers that need 64 bits where long has 32
+ * (armhf): seconds since the epoch past 2038. */
+int
+parse_llong(const char *s, long long min, long long max, long long *out)
+{
 	char *end;
-	long v;
+	long long v;
 
 	if (s == NULL || *s == '\0' || (*s != '-' && *s != '+' &&
 	    (*s < '0' || *s > '9'))) {
@@ -89,7 +102,7 @@ parse_long(const char *s, long min, long max, long *out)
 		return -1;
 	}
 	errno = 0;
-	v = strtol(s, &end, 10);
+	v = strtoll(s, &end, 10);
 	if (*end != '\0') {
 		errno = EINVAL;
 		return -1;
@@ -327,12 +340,16 @@ parse_hold(const char *s, time_t now)
 	tm.tm_isdst = -1;
 	{
 		time_t t = mktime(&tm);
+		/* Compared as a long long: where time_t has 32 bits
+		 * (Debian's armhf) mktime has already failed past 2038,
+		 * and a direct comparison of t is always false there. */
+		long long when = t;
 
-		if (t == (time_t)-1 || t < 0 || (long long)t > HOLD_UNTIL_MAX -
+		if (t == (time_t)-1 || when < 0 || when > HOLD_UNTIL_MAX -
 		    86400)
 			return -1;
-		if (n && t <= now)
-			t += 86400;	/* tomorrow at that time */
-		return (long long)t;
+		if (n && when <= now)
+			when += 86400;	/* tomorrow at that time */
+		return when;
 	}
 }

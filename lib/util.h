@@ -22,6 +22,9 @@ char	*xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Parse a whole decimal number in [min, max]; -1 with errno EINVAL or ERANGE. */
 int	 parse_long(const char *s, long min, long max, long *out);
+/* The same in 64 bits whatever the size of long. */
+int	 parse_llong(const char *s, long long min, long long max,
+	    long long *out);
 /* A time to hold a job until: "indefinite" (0), "HH:MM" (its next
  * coming), "YYYY-MM-DD HH:MM" (or with a T), "+N" with s, m, h or d.
  * Seconds since the epoch, 0 for indefinite, -1 if not a time. */

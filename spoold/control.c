@@ -367,14 +367,17 @@ do_as(struct spoold *sd, struct client *c, struct request *rq)
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
+/* An optional number, dflt if empty; 64 bits on every machine, for the
+ * hold-until times (seconds since the epoch up to HOLD_UNTIL_MAX). */
 static int
-opt_long(const char *s, long min, long max, long dflt, long *out)
+opt_llong(const char *s, long long min, long long max, long long dflt,
+    long long *out)
 {
 	if (s[0] == '\0') {
 		*out = dflt;
 		return 0;
 	}
-	return parse_long(s, min, max, out);
+	return parse_llong(s, min, max, out);
 }
 
 static void	submit_start(struct spoold *, struct client *, int,
@@ -388,7 +391,7 @@ do_submit(struct spoold *sd, struct client *c, struct request *rq)
 	const char *printer = msg_field(m, REQ_SUBMIT_DEST);
 	const char *title = msg_field(m, REQ_SUBMIT_TITLE);
 	struct job_opts o;
-	long v;
+	long long v;
 
 	if (m->fd < 0) {
 		reply_error(c, "submit: no file was passed");
@@ -401,20 +404,20 @@ do_submit(struct spoold *sd, struct client *c, struct request *rq)
 		return;
 	}
 	memset(&o, 0, sizeof(o));
-	if (opt_long(msg_field(m, REQ_SUBMIT_PRIORITY), 1, 100, 50, &v) < 0) {
+	if (opt_llong(msg_field(m, REQ_SUBMIT_PRIORITY), 1, 100, 50, &v) < 0) {
 		reply_error(c, "priority '%s': give 1 to 100", msg_field(m,
 		    REQ_SUBMIT_PRIORITY));
 		return;
 	}
 	o.priority = (int)v;
-	if (opt_long(msg_field(m, REQ_SUBMIT_COPIES), 1, 100, 1, &v) < 0) {
+	if (opt_llong(msg_field(m, REQ_SUBMIT_COPIES), 1, 100, 1, &v) < 0) {
 		reply_error(c, "copies '%s': give 1 to 100", msg_field(m,
 		    REQ_SUBMIT_COPIES));
 		return;
 	}
 	o.copies = (int)v;
 	o.hold = strcmp(msg_field(m, REQ_SUBMIT_HOLD), "1") == 0;
-	if (opt_long(msg_field(m, REQ_SUBMIT_UNTIL), 0, HOLD_UNTIL_MAX, 0,
+	if (opt_llong(msg_field(m, REQ_SUBMIT_UNTIL), 0, HOLD_UNTIL_MAX, 0,
 	    &v) < 0) {
 		reply_error(c, "hold-until '%s' is not a time (seconds since"
 		    " the epoch, up to %lld)", msg_field(m, REQ_SUBMIT_UNTIL),
@@ -1048,12 +1051,12 @@ static void
 do_hold(struct spoold *sd, struct client *c, struct request *rq)
 {
 	const char *arg = msg_field(rq->m, REQ_ARG2);
-	long v;
+	long long v;
 	int r;
 
 	if (job_waiting(c, &rq->j) < 0)
 		return;
-	if (opt_long(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
+	if (opt_llong(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
 		reply_error(c, "hold: '%s' is not a time (seconds since the"
 		    " epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
 		return;

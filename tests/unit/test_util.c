@@ -44,6 +44,51 @@ test_parse_long(void **state)
 	assert_int_equal(parse_long(NULL, 0, 100, &v), -1);
 }
 
+/* Hold-until times are seconds since the epoch up to the year 9999:
+ * 64 bits wherever long has 32 (armhf). */
+static void
+test_parse_llong(void **state)
+{
+	long long v = 0;
+
+	(void)state;
+	assert_int_equal(parse_llong("253402300799", 0, HOLD_UNTIL_MAX, &v),
+	    0);
+	assert_true(v == HOLD_UNTIL_MAX);
+	assert_int_equal(parse_llong("253402300800", 0, HOLD_UNTIL_MAX, &v),
+	    -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_llong("99999999999999999999", 0,
+	    HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(errno, ERANGE);
+	assert_int_equal(parse_llong("-1", 0, HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(parse_llong("1e3", 0, HOLD_UNTIL_MAX, &v), -1);
+	assert_int_equal(errno, EINVAL);
+	assert_int_equal(parse_llong("", 0, 1, &v), -1);
+}
+
+/* A relative hold past 2038 is exact on every machine; an absolute
+ * date past 2038 is exact with a 64-bit time_t and refused (not
+ * wrapped) with a 32-bit one. */
+static void
+test_parse_hold_2038(void **state)
+{
+	const time_t now = 2000000000;	/* 2033-05-18 */
+	long long t;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	assert_true(parse_hold("+3650d", now) == 2000000000LL + 3650LL * 86400);
+	assert_true(parse_hold("+40000000s", now) == 2040000000LL);
+	t = parse_hold("2040-01-01 12:00", now);
+	if (sizeof(time_t) >= 8)
+		assert_true(t == 2209032000LL);
+	else
+		assert_true(t == -1);
+	assert_true(parse_hold("2030-01-01 12:00", now) == 1893499200LL);
+}
+
 static void
 test_name_is_safe(void **state)
 {
@@ -329,6 +374,29 @@ queue_text_of(const char *doc, int how, const char *spool_dir)
 	return out;
 }
 
+/* A hold past 2038 is shown as its date where time_t has 64 bits, and
+ * as its number where it has 32 (armhf), never as a wrapped date. */
+static void
+test_queue_text_hold_2038(void **state)
+{
+	const char *doc = "{\"printers\": [{\"name\": \"mk3\","
+	    " \"state\": \"idle\"}], \"jobs\": [{\"id\": 7,"
+	    " \"owner\": \"ann\", \"rank\": \"1\", \"title\": \"cube\","
+	    " \"size\": 10, \"state\": \"held\", \"name\": \"mk3-7\","
+	    " \"hold_until\": 2209032000}]}";
+	char *out;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	out = queue_text_of(doc, CLIENT_TEXT_LONG, NULL);
+	if (sizeof(time_t) >= 8)
+		assert_non_null(strstr(out, "held until 2040-01-01 12:00"));
+	else
+		assert_non_null(strstr(out, "held until 2209032000"));
+	free(out);
+}
+
 /* -l names a timelapse's path only to a caller who can read it; anyone
  * else is told where it can be had. */
 static void
@@ -459,6 +527,8 @@ main(void)
 		cmocka_unit_test(test_tcp_split),
 		cmocka_unit_test(test_clean_text),
 		cmocka_unit_test(test_parse_long),
+		cmocka_unit_test(test_parse_llong),
+		cmocka_unit_test(test_parse_hold_2038),
 		cmocka_unit_test(test_name_is_safe),
 		cmocka_unit_test(test_job_id),
 		cmocka_unit_test(test_job_name),
@@ -466,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_queue_dest),
 		cmocka_unit_test(test_queue_text_cleaned),
 		cmocka_unit_test(test_queue_text_timelapse),
+		cmocka_unit_test(test_queue_text_hold_2038),
 		cmocka_unit_test(test_queue_text_refusals),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_panic),
