@@ -5,6 +5,9 @@
  * it for a worker alone.  An unknown name in $GSPOOL_TEST_CRASH_AT is
  * no point and stops nothing: the test then fails, as its process was
  * not killed.
+ *
+ * Diagnostics: a point reached says so on the log before the process
+ * kills itself, so a test's log shows where it died.
  */
 #include "config.h"
 

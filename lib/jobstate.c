@@ -1,5 +1,12 @@
 /*
  * jobstate.c - the names of a job's states (jobstate.h).
+ *
+ * Security: a state's word is read back from the queue, which an older
+ * or a damaged database may fill with anything: job_state_parse() takes
+ * only the exact words and says -1 for any other, which its callers
+ * treat as a state that is neither open nor final.
+ *
+ * Diagnostics: none here; the callers name the job.
  */
 #include "config.h"
 

@@ -2,6 +2,11 @@
  * priv.c - dropping root for a daemon's own user, the way OpenSSH and
  * Postfix do: supplementary groups first, the group, the user, and a
  * check that none of it can be undone.
+ *
+ * Diagnostics: nothing is logged here; a failure is -1 with the step
+ * that failed in the caller's buffer ("setresuid 118: Operation
+ * not permitted", "user _gspool: no such user"), which the daemon reports
+ * and dies of: a daemon that cannot drop root never runs as root.
  */
 #include "config.h"
 

@@ -23,6 +23,15 @@
  * an administrator the user's), and each goes by its name, one
  * remove-rejected request a file; spoold checks the name and whose it
  * is.
+ *
+ * Security: the queue gcancel reads to name the jobs is spoold's, or
+ * with -H another host's, which may be anyone's: the names and titles
+ * it prints are cleaned of control bytes, and a job is canceled by the
+ * number spoold gave, never by a name the queue sent.
+ *
+ * Diagnostics: each job canceled is named on standard output; each
+ * refusal on standard error with the job it is about; exit status as
+ * gcancel(1) says.
  */
 #include "config.h"
 

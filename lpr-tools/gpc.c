@@ -11,6 +11,17 @@
  *   answer printer choice
  *
  * spoold decides who may do what, by the caller's credentials.
+ *
+ * Security: gpc sends requests and shows answers; it decides nothing.
+ * A printer's words in an answer (its firmware's messages, a prompt's
+ * text) are cleaned of control bytes before they are shown, and
+ * numbers read from an answer are parsed with bounds.  The lines of
+ * gpc send are checked by spoold, as a file is, before any reaches a
+ * printer.
+ *
+ * Diagnostics: spoold's refusal is printed as it says it (log.c cleans
+ * it), one line, and the exit status is as gpc(8) says: 0, 1 refused or
+ * impossible, 2 bad usage, 3 spoold not reached.
  */
 #include "config.h"
 

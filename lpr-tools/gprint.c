@@ -6,6 +6,15 @@
  * may read, nothing else.  Standard input (no file, or "-") is first
  * copied into an unnamed temporary file, so that spoold reads a regular
  * file there too.  gprint(1) documents the options and exit codes.
+ *
+ * Security: gprint reads no file for spoold: it opens the file with
+ * the user's own rights and passes the descriptor, so spoold can read
+ * nothing the user could not.  A title or file name is cleaned of
+ * control bytes before it is shown or sent.
+ *
+ * Diagnostics: a refused file is named with spoold's reason (the line
+ * of the file and what is wrong there), one line each, and the other
+ * files go on; the exit status says whether any was refused.
  */
 #include "config.h"
 

@@ -7,6 +7,18 @@
  * history (--history) is the caller's own unless -a, in columns made
  * from its data (queuetext.c).  -w waits for each job's end, with a
  * live line on a terminal (client.c).  gqueue(1) documents it all.
+ *
+ * Security: what is shown comes from spoold's socket or, with -H, from
+ * another host's queue.json, which may be anyone's: the document is
+ * parsed by jansson with its size bounded, every string is cleaned of
+ * control bytes and terminal escapes before it is printed (queuetext.c),
+ * and a field of the wrong type reads as absent, never as a crash.
+ *
+ * Diagnostics: each error once on standard error, with the host or the
+ * job it is about (log.c cleans it too); exit status as gqueue(1) says:
+ * 0, 1 for an unknown job or destination (or with -w a job that did not
+ * complete), 2 for bad usage, 3 when spoold or the host cannot be
+ * reached.
  */
 #include "config.h"
 

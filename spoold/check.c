@@ -30,6 +30,10 @@
  * descriptors it does not need closed and a CPU limit; whatever it says
  * is read as one bounded line, and a worker that dies without a verdict
  * is a refusal, never a pass.
+ *
+ * Diagnostics: a verdict is logged once ("mk3-12: fits mk3", or the
+ * reason it does not); a job held for not fitting has the reason, with
+ * the line of the file, as its hold reason, which gqueue -l shows.
  */
 #include "config.h"
 

@@ -24,6 +24,18 @@
  * ingest_sweep() removes copies a crash left in SPOOL/tmp.
  *
  * Memory: one buffer of INGEST_BUFSZ bytes, whatever the file's size.
+ *
+ * Security: the file is the submitter's and may be anything: it is read
+ * in the worker only, never mapped, a buffer at a time, with the CPU
+ * limit and the compression ratio above; the worker's verdict comes
+ * back as one bounded line, and a worker that dies or says nothing
+ * sound is a refusal, never a pass.
+ *
+ * Diagnostics: a refused file gets its reason, with the line of the
+ * file where the check stopped (reject.c keeps it beside the file in
+ * SPOOL/rejected/USER/ and tells the submitter); spoold's log has one
+ * line for each file taken or refused, and the worker's own failures
+ * (a disk full, a copy that cannot be renamed) with the path.
  */
 #include "config.h"
 
