@@ -66,11 +66,12 @@ static struct spoold *backend_sd;	/* for the loop's callbacks */
 
 /* Backends a reload let go (their printer removed, or moved to another
  * device), still turning their heaters off: stopped at once if a
- * printer wants their port.  Our children are reaped as nobody's. */
+ * printer wants their port.  Only our children, whose pids stay theirs
+ * until reaped (as nobody's); one re-attached to, whose end we would
+ * not hear, is not kept. */
 #define MAX_LINGER	16
 static struct let_go {
 	pid_t		 pid;		/* 0: a free slot */
-	int		 child;
 	char		*port;		/* "SCHEME DEVICE" */
 } linger[MAX_LINGER];
 
@@ -81,14 +82,13 @@ port_name(const struct conf_printer *cp)
 }
 
 static void
-linger_add(pid_t pid, int child, const struct conf_printer *cp)
+linger_add(pid_t pid, const struct conf_printer *cp)
 {
 	size_t i;
 
 	for (i = 0; i < MAX_LINGER; i++)
 		if (linger[i].pid == 0) {
 			linger[i].pid = pid;
-			linger[i].child = child;
 			linger[i].port = port_name(cp);
 			return;
 		}
@@ -116,8 +116,7 @@ linger_claim(struct printer *p)
 		log_info("%s: stopping backend %ld, let go by a reload, which"
 		    " holds %s", p->conf->name, (long)linger[i].pid,
 		    p->conf->device_path);
-		if (kill(linger[i].pid, SIGTERM) == 0 && linger[i].child &&
-		    !wait) {
+		if (kill(linger[i].pid, SIGTERM) == 0 && !wait) {
 			p->pid = linger[i].pid;
 			p->restarting = 1;
 			wait = 1;
@@ -237,8 +236,8 @@ backend_let_go(struct printer *p, int port_wanted)
 	if (port_wanted && pid > 0 && kill(pid, SIGTERM) < 0)
 		log_warn("%s: stopping backend %ld", p->conf->name,
 		    (long)pid);
-	else if (!port_wanted && pid > 0)
-		linger_add(pid, p->pid != 0, p->conf);
+	else if (!port_wanted && p->pid != 0)
+		linger_add(p->pid, p->conf);
 	p->attached = 0;
 }
 
