@@ -48,6 +48,12 @@ grep -qx "	waiting for the user: Nozzle Parked \[0 Continue\]; gpc answer mk3 CH
 	fail "gqueue: $(cat "$T/gqueue.out")"
 "$GPC" --json status mk3 > "$T/status.json"
 grep -q '"prompt": "Nozzle Parked"' "$T/status.json" || fail "gpc --json: $(cat "$T/status.json")"
+# The status model says so too: the printer's activity is waiting, with
+# the firmware's words.
+tr -d ' \n' < "$T/status.json" > "$T/status.flat"
+grep -q '"activity":"waiting"' "$T/status.flat" &&
+	grep -q '"reason":"NozzleParked"' "$T/status.flat" ||
+	fail "the status model: $(cat "$T/status.json")"
 "$WAITFOR" contains "$T/events.log" "waiting mk3-$id Nozzle Parked" ||
 	fail "notify did not hear the prompt: $(cat "$T/events.log" 2>/dev/null)"
 

@@ -182,7 +182,7 @@ GSPOOL_CONF="$T/two.conf" "$GPC" status mk4 > "$T/st.out" ||
 	fail "mk4 went before its job ended"
 grep -q "not accepting jobs: removed from the configuration" "$T/st.out" ||
 	fail "gpc status of the removed mk4: $(cat "$T/st.out")"
-grep -q "job mk4-$e paused" "$T/st.out" || fail "gpc status mk4: $(cat "$T/st.out")"
+grep -q "^	paused mk4-$e: " "$T/st.out" || fail "gpc status mk4: $(cat "$T/st.out")"
 GSPOOL_CONF="$T/two.conf" "$GPC" resume mk4 ||
 	fail "gpc resume on a removed printer that prints"
 "$GQUEUE" -w "$e" > "$T/wait.out" || fail "mk4's last job: $(cat "$T/wait.out")"
