@@ -93,6 +93,20 @@ secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
 ucpu=$(field user_s "$stats") sw=$(field switches "$stats")
 pre=$(field preempted "$stats") rss=$(field max_rss_kib "$stats")
 gspool_lps=$(awk -v l="$lines" -v s="$secs" 'BEGIN { printf "%d", l / s }')
+link_cpu() {
+	awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
+	    -v m="$rss" 'BEGIN {
+		printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
+	}'
+}
+# LINK_BENCH=cpu: the dense run alone, its efficiency and its CPU time.
+if [ "${LINK_BENCH:-}" = cpu ]; then
+	awk -v b="$bytes" -v s="$secs" -v baud=$BAUD 'BEGIN {
+		printf "bench: link efficiency=%.3f\n", b / (s * baud / 10)
+	}'
+	link_cpu
+	exit 0
+fi
 run "$dense" 1
 pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
 awk -v l="$lines" -v b="$bytes" -v s="$secs" -v pb="$pbytes" -v ps="$psecs" \
@@ -123,10 +137,7 @@ awk -v r=$RATE -v b="$bytes" -v s="$secs" -v nb="$nbytes" -v ns="$nsecs" \
 run "$curves" 4 --time-scale 1 $noise
 echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
 
-awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
-    -v m="$rss" 'BEGIN {
-	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
-}'
+link_cpu
 
 # The farm: 16 printers, one spoold.
 FARM=16
