@@ -25,18 +25,19 @@
  * the port is opened (and opened again when lost), the protocol engine
  * gets the printer's bytes and gives back the next ones, and spoold's
  * messages, the re-attach socket and the timers (progress, parking,
- * heaters off) are served in the same poll.  The other files of the
+ * heaters off) are served in the same wait.  The other files of the
  * backend are mapped in backend.h.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include "link.h"
@@ -54,6 +55,60 @@ on_signal(int sig)
 	quit = sig;
 }
 
+/*
+ * The descriptors the loop waits on are kept in one epoll set, changed
+ * only when a descriptor or what is awaited on it changes: a wait costs
+ * the kernel nothing per descriptor, where poll(2) would register and
+ * ask each of them again at every reply.  A slot is known by the
+ * descriptor.  A closed descriptor leaves the set by itself, and its
+ * number may come back for another file: the port, which may be closed
+ * and opened again within one turn, leaves the set before it is closed
+ * (close_port); spoold's socket is closed only after a wait, and its
+ * slot is brought up to date before the next one.
+ */
+enum { W_CTL, W_LISTEN, W_PORT, W_N };
+
+struct watch {
+	int		fd;
+	uint32_t	events;
+};
+
+static int ep = -1;
+static struct watch w[W_N];
+
+static void
+watch(int slot, int fd, uint32_t events)
+{
+	struct watch *wt = &w[slot];
+	struct epoll_event ev;
+
+	if (wt->fd == fd && wt->events == events)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = events;
+	ev.data.u32 = (uint32_t)slot;
+	if (wt->fd >= 0 && wt->fd != fd) {
+		/* Gone already if it was closed: that is no error. */
+		(void)epoll_ctl(ep, EPOLL_CTL_DEL, wt->fd, NULL);
+		wt->fd = -1;
+	}
+	if (fd >= 0 && wt->fd == fd) {
+		if (epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev) < 0)
+			fatal("epoll_ctl: descriptor %d", fd);
+	} else if (fd >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		fatal("epoll_ctl: descriptor %d", fd);
+	wt->fd = fd;
+	wt->events = events;
+}
+
+/* The port out of the set, then closed. */
+static void
+close_port(struct backend *b)
+{
+	watch(W_PORT, -1, 0);
+	port_close(&b->port);
+}
+
 void
 port_lost(struct backend *b, const char *why)
 {
@@ -65,7 +120,7 @@ port_lost(struct backend *b, const char *why)
 	if (b->job.id != 0)
 		job_end(b, "stopped", msg);
 	manual_end(b, "failed", msg);
-	port_close(&b->port);
+	close_port(b);
 	link_close(&b->link);
 	status(b, "error", msg);
 	b->retry_at = monotonic_ms() + b->reconnect_ms;
@@ -109,6 +164,7 @@ main(int argc, char *argv[])
 	struct sigaction sa;
 	struct link_opts lo;
 	char buf[4096], err[512];
+	long long woke = -1;
 	long v;
 	int ch, i, verbose = 0;
 	static const struct option longopts[] = {
@@ -235,16 +291,27 @@ main(int argc, char *argv[])
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		fatal("epoll_create1");
+	for (i = 0; i < W_N; i++) {
+		w[i].fd = -1;
+		w[i].events = 0;
+	}
 
 	while (!quit) {
-		struct pollfd pfd[3];
+		struct epoll_event evs[W_N];
+		uint32_t rev[W_N];
 		const char *out;
 		size_t outlen;
-		long long now = monotonic_ms();
+		/* A turn that answered the printer goes straight on to the
+		 * next wait with the clock read when it woke: its work took
+		 * microseconds, and the clock is read once a reply. */
+		long long now = woke >= 0 ? woke : monotonic_ms();
 		long timeout = -1, t;
 		ssize_t n;
-		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1;
+		int ne;
 
+		woke = -1;
 		if (b.ctl < 0 && b.job.id == 0 && b.heaters_at == 0 &&
 		    !b.manual)
 			break;		/* spoold is gone and nothing runs */
@@ -273,26 +340,18 @@ main(int argc, char *argv[])
 		    link_output(&b.link, &out) == 0) {
 			/* The printer halted: open the port again later. */
 			b.reset_pending = 0;
-			port_close(&b.port);
+			close_port(&b);
 			link_close(&b.link);
 			b.retry_at = now + b.reconnect_ms;
 			continue;
 		}
-		if (b.ctl >= 0) {
-			pfd[np].fd = b.ctl;
-			pfd[np].events = POLLIN;
-			ctl_i = np++;
-		} else if (b.listen_fd >= 0) {
-			pfd[np].fd = b.listen_fd;
-			pfd[np].events = POLLIN;
-			lis_i = np++;
-		}
+		/* spoold's socket, or while there is none the socket a
+		 * new spoold re-attaches on. */
+		watch(W_CTL, b.ctl, EPOLLIN);
+		watch(W_LISTEN, b.ctl < 0 ? b.listen_fd : -1, EPOLLIN);
 		if (b.port.fd >= 0) {
-			pfd[np].fd = b.port.fd;
-			pfd[np].events = POLLIN;
-			if (link_output(&b.link, &out) > 0)
-				pfd[np].events |= POLLOUT;
-			port_i = np++;
+			watch(W_PORT, b.port.fd, EPOLLIN |
+			    (link_output(&b.link, &out) > 0 ? EPOLLOUT : 0));
 			timeout = link_timeout(&b.link, now);
 		} else {
 			timeout = (long)(b.retry_at - now);
@@ -318,11 +377,15 @@ main(int argc, char *argv[])
 			if (timeout < 0 || t < timeout)
 				timeout = t;
 		}
-		if (poll(pfd, (nfds_t)np, (int)timeout) < 0) {
+		if ((ne = epoll_wait(ep, evs, W_N, (int)timeout)) < 0) {
 			if (errno == EINTR)
 				continue;
-			fatal("poll");
+			fatal("epoll_wait");
 		}
+		memset(rev, 0, sizeof(rev));
+		for (i = 0; i < ne; i++)
+			if (evs[i].data.u32 < W_N)
+				rev[evs[i].data.u32] = evs[i].events;
 		now = monotonic_ms();
 		if (b.job.id != 0 && b.job.ctl == JC_PARKED &&
 		    now >= b.job.park_deadline) {
@@ -330,19 +393,19 @@ main(int argc, char *argv[])
 			    b.printer, b.job.id, b.park_ms / 1000);
 			job_unpark(&b, "timeout");
 		}
-		if (ctl_i >= 0 && pfd[ctl_i].revents)
+		if (rev[W_CTL] != 0 && b.ctl >= 0)
 			handle_ctl(&b);
-		if (lis_i >= 0 && pfd[lis_i].revents)
+		if (rev[W_LISTEN] != 0 && b.ctl < 0 && b.listen_fd >= 0)
 			attach_accept(&b);
-		if (port_i < 0 || b.port.fd < 0)
+		if (b.port.fd < 0 || w[W_PORT].fd != b.port.fd)
 			continue;
-		if (pfd[port_i].revents & POLLIN) {
+		if (rev[W_PORT] & EPOLLIN) {
 			n = read(b.port.fd, buf, sizeof(buf));
 			if (n > 0) {
 				link_on_bytes(&b.link, buf, (size_t)n, now);
 				handle_events(&b, now);
 				/* Answer at once: the next lines go out in
-				 * this turn, not after another poll. */
+				 * this turn, not after another wait. */
 				job_feed(&b, now);
 				handle_events(&b, now);
 				job_check_scripts(&b);
@@ -352,7 +415,7 @@ main(int argc, char *argv[])
 				    strerror(errno));
 				continue;
 			}
-		} else if (pfd[port_i].revents & (POLLHUP | POLLERR)) {
+		} else if (rev[W_PORT] & (EPOLLHUP | EPOLLERR)) {
 			port_lost(&b, "hang-up");
 			continue;
 		}
@@ -360,16 +423,20 @@ main(int argc, char *argv[])
 			n = write(b.port.fd, out, outlen);
 			if (n > 0)
 				link_output_done(&b.link, (size_t)n);
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			else if (n < 0 && errno != EAGAIN && errno != EINTR) {
 				port_lost(&b, strerror(errno));
+				continue;
+			}
 		}
+		woke = now;
 	}
 	if (b.job.id != 0) {
 		link_job_abort(&b.link);
 		job_end(&b, "stopped", "the backend was stopped");
 	}
 	attach_close(&b);
-	port_close(&b.port);
+	close_port(&b);
+	close(ep);
 	for (i = 0; i < SC_N; i++)
 		free(b.script[i]);
 	return 0;
