@@ -33,6 +33,9 @@
 #       every log exact: the lowest printer's efficiency (compare with a
 #       single printer's, link efficiency above), and the CPU time of
 #       spoold and the 16 backends per printer and hour of printing.
+#
+# LINK_BENCH=cpu prints only the dense run's efficiency and its link-cpu
+# line, LINK_BENCH=stutter only the two stutter figures (window 4).
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
 
@@ -87,6 +90,19 @@ field() {	# name text
 	echo "$2" | tr ' ,{}' '\n\n\n\n' | sed -n "s/^\"*$1\"*[=:]//p" | head -n 1
 }
 
+# Line noise: one line in 2000 damaged each way, any kind.  With
+# LINK_BENCH=stutter, the curves in real time alone, clean and damaged.
+RATE=0.0005
+noise="--corrupt-in 2000 --corrupt-out 2000 --corrupt-kind mixed --seed 5"
+if [ "${LINK_BENCH:-}" = stutter ]; then
+	run "$curves" 4 --time-scale 1
+	echo "bench: stutter underruns=$(field planner_underruns "$summary")"
+	# shellcheck disable=SC2086
+	run "$curves" 4 --time-scale 1 $noise
+	echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
+	exit 0
+fi
+
 run "$dense" 4
 lines=$(field lines "$stats") bytes=$(field bytes "$stats")
 secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
@@ -121,9 +137,7 @@ run "$curves" 1 --time-scale 1
 pu=$(field planner_underruns "$summary")
 echo "bench: stutter underruns=$u pingpong_underruns=$pu"
 
-# Line noise: one line in 2000 damaged each way, any kind.
-RATE=0.0005
-noise="--corrupt-in 2000 --corrupt-out 2000 --corrupt-kind mixed --seed 5"
+
 # shellcheck disable=SC2086
 run "$dense" 4 $noise
 nbytes=$(field bytes "$stats") nsecs=$(field seconds "$stats")
