@@ -33,6 +33,9 @@
 #       every log exact: the lowest printer's efficiency (compare with a
 #       single printer's, link efficiency above), and the CPU time of
 #       spoold and the 16 backends per printer and hour of printing.
+#
+# LINK_BENCH=cpu prints only the dense run's efficiency and its link-cpu
+# line, LINK_BENCH=stutter only the two stutter figures (window 4).
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
 
@@ -87,12 +90,39 @@ field() {	# name text
 	echo "$2" | tr ' ,{}' '\n\n\n\n' | sed -n "s/^\"*$1\"*[=:]//p" | head -n 1
 }
 
+# Line noise: one line in 2000 damaged each way, any kind.  With
+# LINK_BENCH=stutter, the curves in real time alone, clean and damaged.
+RATE=0.0005
+noise="--corrupt-in 2000 --corrupt-out 2000 --corrupt-kind mixed --seed 5"
+if [ "${LINK_BENCH:-}" = stutter ]; then
+	run "$curves" 4 --time-scale 1
+	echo "bench: stutter underruns=$(field planner_underruns "$summary")"
+	# shellcheck disable=SC2086
+	run "$curves" 4 --time-scale 1 $noise
+	echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
+	exit 0
+fi
+
 run "$dense" 4
 lines=$(field lines "$stats") bytes=$(field bytes "$stats")
 secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
 ucpu=$(field user_s "$stats") sw=$(field switches "$stats")
 pre=$(field preempted "$stats") rss=$(field max_rss_kib "$stats")
 gspool_lps=$(awk -v l="$lines" -v s="$secs" 'BEGIN { printf "%d", l / s }')
+link_cpu() {
+	awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
+	    -v m="$rss" 'BEGIN {
+		printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
+	}'
+}
+# LINK_BENCH=cpu: the dense run alone, its efficiency and its CPU time.
+if [ "${LINK_BENCH:-}" = cpu ]; then
+	awk -v b="$bytes" -v s="$secs" -v baud=$BAUD 'BEGIN {
+		printf "bench: link efficiency=%.3f\n", b / (s * baud / 10)
+	}'
+	link_cpu
+	exit 0
+fi
 run "$dense" 1
 pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
 awk -v l="$lines" -v b="$bytes" -v s="$secs" -v pb="$pbytes" -v ps="$psecs" \
@@ -107,9 +137,7 @@ run "$curves" 1 --time-scale 1
 pu=$(field planner_underruns "$summary")
 echo "bench: stutter underruns=$u pingpong_underruns=$pu"
 
-# Line noise: one line in 2000 damaged each way, any kind.
-RATE=0.0005
-noise="--corrupt-in 2000 --corrupt-out 2000 --corrupt-kind mixed --seed 5"
+
 # shellcheck disable=SC2086
 run "$dense" 4 $noise
 nbytes=$(field bytes "$stats") nsecs=$(field seconds "$stats")
@@ -123,10 +151,7 @@ awk -v r=$RATE -v b="$bytes" -v s="$secs" -v nb="$nbytes" -v ns="$nsecs" \
 run "$curves" 4 --time-scale 1 $noise
 echo "bench: stutter-noise rate=$RATE underruns=$(field planner_underruns "$summary") starved_s=$(field starved_s "$summary") faults=$(field faults "$stats")"
 
-awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
-    -v m="$rss" 'BEGIN {
-	printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
-}'
+link_cpu
 
 # The farm: 16 printers, one spoold.
 FARM=16
