@@ -21,7 +21,8 @@
  * Security: a URL holds the service's secret.  It never reaches a
  * command line or a log: each is written to a file of its own (0600,
  * in a folder of this process's, 0700, under -T), which apprise reads
- * with -c, and logs name it by its scheme alone ("json://...").  What
+ * with -c, and logs name it by its scheme and its place alone
+ * ("json://...#2").  What
  * apprise prints is logged only on failure, its last line, with every
  * URL in it cut to its scheme.  The frame is copied (a regular file,
  * not followed through a link, FRAME_MAX bytes at most) before the
@@ -120,13 +121,27 @@ redact(char *s)
 	}
 }
 
-/* The label of a URL: its scheme and "://...". */
+/* A line of apprise's without its "2026-12-02 05:47:48,755 - "
+ * time stamp. */
+static const char *
+strip_stamp(const char *s)
+{
+	const char *p = s;
+
+	if (strlen(s) > 26 && isdigit((unsigned char)s[0]) && s[4] == '-' &&
+	    s[10] == ' ' && strncmp(s + 23, " - ", 3) == 0)
+		p = s + 26;
+	return p;
+}
+
+/* The label of the i-th URL: its scheme, "://..." and its place. */
 static void
-url_label(char *out, size_t outsz, const char *url)
+url_label(char *out, size_t outsz, const char *url, int i)
 {
 	size_t n = strcspn(url, ":");
 
-	snprintf(out, outsz, "%.*s://...", (int)(n > 16 ? 16 : n), url);
+	snprintf(out, outsz, "%.*s://...#%d", (int)(n > 16 ? 16 : n), url,
+	    i + 1);
 }
 
 /* Read the notification: 0, or -1 said why. */
@@ -357,7 +372,7 @@ output_read(struct delivery *d, const char *title)
 			if (d->line[0] == '\0')
 				continue;
 			redact(d->line);
-			clean_text(d->last, sizeof(d->last), d->line);
+			clean_text(d->last, sizeof(d->last), strip_stamp(d->line));
 			if (verbose)
 				log_info("%s: %s: apprise: %s", title,
 				    d->label, d->last);
@@ -503,7 +518,7 @@ main(int argc, char *argv[])
 	for (i = 0; i < n.nurls; i++) {
 		char *line = xasprintf("%s\n", n.urls[i]);
 
-		url_label(d[i].label, sizeof(d[i].label), n.urls[i]);
+		url_label(d[i].label, sizeof(d[i].label), n.urls[i], i);
 		d[i].conf = xasprintf("%s/url%d.txt", dir, i);
 		d[i].out = -1;
 		d[i].frame = 1;

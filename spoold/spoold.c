@@ -301,7 +301,7 @@ main(int argc, char *argv[])
 			file = optarg;
 			break;
 		case 'd':
-			debug = 1;
+			debug = sd.foreground = 1;
 			break;
 		case 'n':
 			check = 1;

@@ -8,7 +8,8 @@
 # Each request (or mail) is written to DIR/N.req (N from 1, written to a
 # temporary name and renamed, so that a file that exists is whole): the
 # request line and headers, an empty line, the body.  hang writes
-# DIR/N.held once it holds a connection, and never closes it.  The port
+# DIR/N.held once it holds a connection, reads what comes, never
+# answers, and writes DIR/N.closed when the client gives up.  The port
 # is written to PORTFILE (renamed into place) once it listens.
 import http.server
 import os
@@ -22,15 +23,17 @@ count = 0
 lock = threading.Lock()
 
 
-def record(name, data):
+def record(name, data, n=None):
     global count
-    with lock:
-        count += 1
-        n = count
-    tmp = os.path.join(out, ".%d.tmp" % n)
+    if n is None:
+        with lock:
+            count += 1
+            n = count
+    tmp = os.path.join(out, ".%d.%s.tmp" % (n, name))
     with open(tmp, "wb") as f:
         f.write(data)
     os.rename(tmp, os.path.join(out, "%d.%s" % (n, name)))
+    return n
 
 
 def ready(port):
@@ -63,11 +66,15 @@ elif mode == "hang":
     s.bind(("127.0.0.1", 0))
     s.listen(16)
     ready(s.getsockname()[1])
-    held = []
+    def hold(c, n):
+        while c.recv(65536):
+            pass
+        record("closed", b"", n)
+
     while True:
         c, _ = s.accept()
-        held.append(c)
-        record("held", b"")
+        n = record("held", b"")
+        threading.Thread(target=hold, args=(c, n), daemon=True).start()
 elif mode == "smtp":
     from aiosmtpd.controller import Controller
 
