@@ -19,16 +19,17 @@
  * take the picture still hears the words.
  *
  * Security: a URL holds the service's secret.  It never reaches a
- * command line or a log: each is written to a file of its own (0600,
- * in a folder of this process's, 0700, under -T), which apprise reads
- * with -c, and logs name it by its scheme and its place alone
- * ("json://...#2").  What
+ * command line, a disk or a log: each is held in a file in memory
+ * (memfd_create(2)), which apprise reads as /dev/fd/3 with -c, and
+ * logs name it by its scheme and its place alone ("json://...#2").
+ * The body reaches apprise the same way, on its standard input.  What
  * apprise prints is logged only on failure, its last line, with every
  * URL in it cut to its scheme.  The frame is copied (a regular file,
  * not followed through a link, FRAME_MAX bytes at most) before the
- * first attempt, so the attempts send one picture whatever the camera
- * writes meanwhile.  The title reaches apprise's command line, so
- * spoold puts no job's title in it; the body goes through a file.
+ * first attempt, into a folder of this process's (0700, under -T), so
+ * the attempts send one picture whatever the camera writes meanwhile.
+ * The title reaches apprise's command line, so spoold puts no job's
+ * title in it.
  *
  * Diagnostics: one line per attempt and per result, through log.h
  * (stderr with -d or under systemd, else syslog), each naming the
@@ -37,6 +38,7 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -74,8 +76,8 @@ struct note {
 
 /* One URL's delivery. */
 struct delivery {
-	char		 label[40];	/* "json://..." */
-	char		*conf;		/* its file, for apprise -c */
+	char		 label[40];	/* "json://...#N" */
+	int		 conf;		/* its URL, a memfd: apprise -c */
 	int		 attempt;	/* attempts made */
 	int		 frame;		/* the next attempt sends it */
 	pid_t		 pid;		/* apprise, 0 if none */
@@ -231,23 +233,23 @@ fail:
 	return -1;
 }
 
-/* Write len bytes to a new file of ours: 0, or -1 with errno. */
+/* A file in memory alone holding len bytes (its secrets never on a
+ * disk, gone with the last process that has it): its descriptor, or -1
+ * with errno. */
 static int
-file_put(const char *path, const void *data, size_t len)
+mem_put(const char *name, const void *data, size_t len)
 {
 	int fd, saved;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0600)) < 0)
+	if ((fd = memfd_create(name, MFD_CLOEXEC)) < 0)
 		return -1;
 	if (write_all(fd, data, len) < 0) {
 		saved = errno;
 		close(fd);
-		unlink(path);
 		errno = saved;
 		return -1;
 	}
-	return close(fd);
+	return fd;
 }
 
 /* The frame copied to dst: 0, or -1 said why. */
@@ -300,7 +302,7 @@ fail:
  * that a timeout kills whatever it started too. */
 static void
 attempt_start(struct delivery *d, const char *apprise, const char *title,
-    const char *type, const char *body, const char *frame, long timeout,
+    const char *type, int body, const char *frame, long timeout,
     int attempts)
 {
 	int pfd[2];
@@ -318,18 +320,25 @@ attempt_start(struct delivery *d, const char *apprise, const char *title,
 	}
 	if (pid == 0) {
 		const char *argv[16];
+		char path[64];
 		int i = 0, in;
 
 		setpgid(0, 0);
-		if ((in = open(body, O_RDONLY)) < 0)
+		/* The body opened anew, at its start whatever the other
+		 * attempts read; the URL as descriptor 3, which apprise
+		 * opens by its name. */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", body);
+		if ((in = open(path, O_RDONLY)) < 0)
 			_exit(126);
 		dup2(in, STDIN_FILENO);
 		dup2(pfd[1], STDOUT_FILENO);
 		dup2(pfd[1], STDERR_FILENO);
+		if (dup2(d->conf, 3) < 0)
+			_exit(126);
 		argv[i++] = apprise;
 		argv[i++] = "-vv";
 		argv[i++] = "-c";
-		argv[i++] = d->conf;
+		argv[i++] = "/dev/fd/3";
 		argv[i++] = "-t";
 		argv[i++] = title;
 		argv[i++] = "-n";
@@ -386,7 +395,7 @@ output_read(struct delivery *d, const char *title)
 /* An attempt ended: delivered, to be tried again, or given up. */
 static void
 attempt_end(struct delivery *d, int status, const char *title, int attempts,
-    int have_frame)
+    int have_frame, long timeout)
 {
 	char why[64];
 	long backoff;
@@ -402,8 +411,11 @@ attempt_end(struct delivery *d, int status, const char *title, int attempts,
 		d->done = 1;
 		return;
 	}
-	if (d->timed_out)
-		snprintf(why, sizeof(why), "no answer in time");
+	if (d->timed_out) {
+		/* What it said last is on the way, not why. */
+		snprintf(why, sizeof(why), "no answer in %lds", timeout);
+		d->last[0] = '\0';
+	}
 	else if (WIFEXITED(status))
 		snprintf(why, sizeof(why), "apprise exited %d",
 		    WEXITSTATUS(status));
@@ -440,9 +452,9 @@ main(int argc, char *argv[])
 	struct note n;
 	struct delivery *d;
 	const char *apprise = "/usr/bin/apprise", *tmpdir = NULL;
-	char *dir = NULL, *body = NULL, *frame = NULL;
+	char *dir = NULL, *frame = NULL;
 	long timeout = 30, attempts = 3;
-	int ch, debug = 0, i, left, failed = 0, sfd;
+	int ch, debug = 0, i, left, failed = 0, sfd, body, quit = 0;
 	sigset_t chld;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
@@ -495,35 +507,38 @@ main(int argc, char *argv[])
 	if (n.title[0] == '\0')
 		snprintf(n.title, sizeof(n.title), "gspool");
 
-	dir = xasprintf("%s/notify.XXXXXX", tmpdir);
-	if (mkdtemp(dir) == NULL) {
-		log_warn("%s: cannot make %s", n.title, dir);
+	if ((body = mem_put("gspool-notify-body", n.body ? n.body : "",
+	    n.bodylen)) < 0) {
+		log_warn("%s: the body", n.title);
 		return 1;
 	}
-	body = xasprintf("%s/body", dir);
-	if (file_put(body, n.body ? n.body : "", n.bodylen) < 0) {
-		log_warn("%s: %s", n.title, body);
-		failed = 1;
-		goto out;
-	}
+	/* The frame is copied into a folder of ours; it is no secret. */
 	if (n.attach[0] != '\0') {
-		frame = xasprintf("%s/frame.jpg", dir);
-		if (frame_copy(n.attach, frame) < 0) {
-			log_warnx("%s: sent without the frame", n.title);
-			free(frame);
-			frame = NULL;
+		dir = xasprintf("%s/notify.XXXXXX", tmpdir);
+		if (mkdtemp(dir) == NULL) {
+			log_warn("%s: cannot make %s", n.title, dir);
+			free(dir);
+			dir = NULL;
+		} else {
+			frame = xasprintf("%s/frame.jpg", dir);
+			if (frame_copy(n.attach, frame) < 0) {
+				free(frame);
+				frame = NULL;
+			}
 		}
+		if (frame == NULL)
+			log_warnx("%s: sent without the frame", n.title);
 	}
 	d = xcalloc((size_t)n.nurls, sizeof(*d));
 	for (i = 0; i < n.nurls; i++) {
 		char *line = xasprintf("%s\n", n.urls[i]);
 
 		url_label(d[i].label, sizeof(d[i].label), n.urls[i], i);
-		d[i].conf = xasprintf("%s/url%d.txt", dir, i);
 		d[i].out = -1;
 		d[i].frame = 1;
-		if (file_put(d[i].conf, line, strlen(line)) < 0) {
-			log_warn("%s: %s: cannot write its file", n.title,
+		if ((d[i].conf = mem_put("gspool-notify-url", line,
+		    strlen(line))) < 0) {
+			log_warn("%s: %s: cannot hold its URL", n.title,
 			    d[i].label);
 			d[i].done = -1;
 		}
@@ -533,10 +548,13 @@ main(int argc, char *argv[])
 		free(n.urls[i]);
 	}
 
-	/* Children end through a signalfd, heard in the same poll as
-	 * their output. */
+	/* Children end, and a request to stop comes, through a signalfd,
+	 * heard in the same poll as their output. */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	sigaddset(&chld, SIGTERM);
+	sigaddset(&chld, SIGINT);
+	sigaddset(&chld, SIGHUP);
 	sigprocmask(SIG_BLOCK, &chld, NULL);
 	if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		fatal("signalfd");
@@ -567,11 +585,9 @@ main(int argc, char *argv[])
 				}
 				x->next_at = now + 1000;
 			}
-			if (x->pid == 0 && x->next_at <= now) {
+			if (x->pid == 0 && x->next_at <= now)
 				attempt_start(x, apprise, n.title, n.type, body,
 				    frame, timeout, (int)attempts);
-				continue;
-			}
 			if (x->pid != 0 && !x->timed_out && now >= x->deadline) {
 				x->timed_out = 1;
 				kill(-x->pid, SIGKILL);
@@ -601,30 +617,41 @@ main(int argc, char *argv[])
 			if (d[i].pid != 0 && d[i].out >= 0)
 				output_read(&d[i], n.title);
 		while (read(sfd, &si, sizeof(si)) > 0)
-			;
+			if (si.ssi_signo != SIGCHLD)
+				quit = (int)si.ssi_signo;
+		if (quit) {
+			/* Stopped: what it started goes with it. */
+			for (i = 0; i < n.nurls; i++)
+				if (d[i].pid != 0) {
+					kill(-d[i].pid, SIGKILL);
+					kill(d[i].pid, SIGKILL);
+				}
+			log_warnx("%s: signal %d: undelivered", n.title, quit);
+			failed = 1;
+			break;
+		}
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			for (i = 0; i < n.nurls; i++)
 				if (d[i].pid == pid) {
 					if (d[i].out >= 0)
 						output_read(&d[i], n.title);
 					attempt_end(&d[i], status, n.title,
-					    (int)attempts, frame != NULL);
+					    (int)attempts, frame != NULL,
+					    timeout);
 				}
 	}
 	for (i = 0; i < n.nurls; i++) {
 		failed |= d[i].done != 1;
-		unlink(d[i].conf);
-		free(d[i].conf);
+		if (d[i].conf >= 0)
+			close(d[i].conf);
 	}
 	free(d);
-out:
-	unlink(body);
+	close(body);
 	if (frame != NULL)
 		unlink(frame);
-	if (rmdir(dir) < 0)
+	if (dir != NULL && rmdir(dir) < 0)
 		log_warn("%s: %s", n.title, dir);
 	free(frame);
-	free(body);
 	free(dir);
 	free(n.body);
 	return failed ? 1 : 0;
