@@ -96,10 +96,12 @@ static const char help[] =
 "       gspool-notify -h | --help | --version\n"
 "  -a apprise   the apprise program (/usr/bin/apprise)\n"
 "  -d           log to standard error\n"
+"  -h, --help   print this help and exit\n"
 "  -r attempts  attempts of each URL (3)\n"
 "  -t timeout   seconds one attempt may take (30)\n"
 "  -T dir       where its private folder is made\n"
 "  -v           log apprise's every line, URLs cut to their scheme\n"
+"  --version    print the version and exit\n"
 "The notification comes on standard input (gspool-notify(8)).\n";
 
 static int verbose;
@@ -457,6 +459,7 @@ main(int argc, char *argv[])
 	int ch, debug = 0, i, left, failed = 0, sfd, body, quit = 0;
 	sigset_t chld;
 
+	log_init("gspool-notify", LOG_TO_STDERR, 0);
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
 		usage_help(help);
 	if (argc == 2 && strcmp(argv[1], "--version") == 0)
