@@ -62,6 +62,8 @@ static int wfirst, nwaiting;
 static pid_t running[NOTIFY_RUNNING];
 static int nrunning;
 static long dropped;
+static long pausing_job;		/* why the last job paused */
+static char pausing_why[256];
 static struct clear_wait {		/* awaiting-clear, per printer */
 	struct ev_timer	*timer;
 	long		 job;
@@ -517,6 +519,7 @@ static void
 apprise_hear(struct spoold *sd, const struct job_event *ev)
 {
 	struct printer *p = ev->printer;
+	const char *reason = ev->reason;
 	int e;
 
 	/* The bed of a printer that does not clear itself holds the
@@ -537,11 +540,26 @@ apprise_hear(struct spoold *sd, const struct job_event *ev)
 		cw->job = ev->job;
 		ev_timer_in(cw->timer, sd->conf.awaiting_clear_notify * 1000);
 	}
+	/* "paused" comes without the reason, which "pausing" had. */
+	if (ev->row && strcmp(ev->name, "pausing") == 0) {
+		pausing_job = ev->job;
+		snprintf(pausing_why, sizeof(pausing_why), "%s",
+		    ev->reason ? ev->reason : "");
+	}
 	if ((e = apprise_kind(ev)) < 0)
 		return;
 	if (p == NULL && ev->job != 0)
 		p = printer_of_job(sd, ev->job);
-	apprise_event(sd, e, ev->job, p, ev->reason, ev->who,
+	if (e == NOTIFY_PAUSED && (ev->reason == NULL ||
+	    ev->reason[0] == '\0') && pausing_job == ev->job)
+		reason = pausing_why;
+	/* A pause the printer made itself (a complaint, the firmware's
+	 * own: M600, a runout) waits for a person to resume: the user is
+	 * waited for, as a host prompt's job event says. */
+	if (e == NOTIFY_PAUSED && p != NULL && ev->who != NULL &&
+	    strcmp(ev->who, p->conf->name) == 0)
+		e = NOTIFY_WAITING;
+	apprise_event(sd, e, ev->job, p, reason, ev->who,
 	    e == NOTIFY_FIRST_LAYER ? "layer 1 is printed" : NULL);
 	/* A printer that stops answering mid-print with a heater's target
 	 * set is hot and unwatched. */

@@ -19,6 +19,7 @@
 #    awaiting_clear_notify is told of.
 # 4. A printer that falls silent with its heater on: not-responding and
 #    heaters-left-on.
+# 5. A printer that pauses the job itself: waiting for the user.
 . "$top_srcdir/tests/integration/lib.sh"
 APPRISE=/usr/bin/apprise
 PY=/usr/bin/python3
@@ -300,4 +301,20 @@ expect "$T/web" /spool "$J: mk3 is not responding" "1 jpeg"
 body_has "$T/web" /spool "mk3: heaters left on" "/200"
 "$GCANCEL" "$id" > /dev/null || fail "gcancel"
 "$GQUEUE" -w "$id" > /dev/null || true
+
+# 5. The printer pauses the job itself (an unknown command): the user
+# is waited for, with the firmware's words.
+kill "$VPRINTER_PID"
+wait "$VPRINTER_PID" 2> /dev/null || true
+gs_vprinter --unknown M9001
+setup 60
+printf 'G28\nG1 X10 F3000\nM9001\nG1 X20\nG1 X30\n' > "$T/u.gcode"
+id=$(submit "$T/u.gcode")
+J="mk3-$id"
+delivered "$J is waiting for you" "json://...#1"
+expect "$T/web" /spool "$J is waiting for you" "1 jpeg"
+body_has "$T/web" /spool "$J is waiting for you" 'reason: the printer said: echo:Unknown command: '
+expect "$T/web" /spool "$J paused" "0 nojpeg"
+"$GPC" resume mk3 || fail "gpc resume"
+"$GQUEUE" -w "$id" > /dev/null || fail "$J did not complete after its resume"
 echo "ok: notifications through apprise"
