@@ -56,6 +56,7 @@
 #define NOTE_MAX	60000		/* bytes of one, under a pipe's 64K */
 
 static struct spoold *notify_sd;	/* for the loop's callbacks */
+static int apprise_on;			/* notify_urls somewhere */
 static char *waiting[NOTIFY_QUEUE];	/* composed, not yet started */
 static size_t waiting_len[NOTIFY_QUEUE];
 static int wfirst, nwaiting;
@@ -579,7 +580,7 @@ notify_hear(struct spoold *sd, const struct job_event *ev, void *arg)
 	(void)arg;
 	if (ev->row && ev->job != 0 && sd->conf.notify != NULL)
 		hook_run(sd, ev);
-	if (ev->job != 0 && conf_notify_any(&sd->conf))
+	if (ev->job != 0 && apprise_on)
 		apprise_hear(sd, ev);
 }
 
@@ -587,6 +588,9 @@ void
 notify_init(struct spoold *sd)
 {
 	notify_sd = sd;
+	/* The configuration is read once: whether any URL is set is
+	 * known for good. */
+	apprise_on = conf_notify_any(&sd->conf);
 	jobev_listen(notify_hear, NULL);
 }
 
