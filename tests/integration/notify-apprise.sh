@@ -20,6 +20,7 @@
 # 4. A printer that falls silent with its heater on: not-responding and
 #    heaters-left-on.
 # 5. A printer that pauses the job itself: waiting for the user.
+# 6. An SFTP account's job: the account hears of it, the local user not.
 . "$top_srcdir/tests/integration/lib.sh"
 APPRISE=/usr/bin/apprise
 PY=/usr/bin/python3
@@ -162,6 +163,12 @@ setup() {
 	    "" "[user $ME]" \
 	    "notify_urls = mailto://127.0.0.1:$SMTP?from=gspool@localhost&to=$ME@localhost" \
 	    "notify_events = ${USER_EVENTS:-completed paused}"
+	if [ -n "${ACCOUNT:-}" ]; then
+		sed -i "/^\[sftp\]/a listen = 127.0.0.1:0" "$GSPOOL_CONF"
+		printf '%s\n' "" "[account $ACCOUNT]" "keys = $T/$ACCOUNT.keys" \
+		    "notify_urls = json://127.0.0.1:$WEB/$ACCOUNT" \
+		    "notify_events = completed" >> "$GSPOOL_CONF"
+	fi
 	sed -i "/^\[spool\]/a filter_dir = $T/filters\nnotify = $T/hook.sh\nnotifier = $BIN/notify/gspool-notify\napprise = $APPRISE\nnotify_urls = json://127.0.0.1:$WEB/spool\nnotify_events = ${SPOOL_EVENTS:-all}\nnotify_timeout = $t\nnotify_retries = 2\nnotify_max = 8\nawaiting_clear_notify = 1s" "$GSPOOL_CONF"
 	gs_spoold
 }
@@ -317,4 +324,33 @@ body_has "$T/web" /spool "$J is waiting for you" 'reason: the printer said: echo
 expect "$T/web" /spool "$J paused" "0 nojpeg"
 "$GPC" resume mk3 || fail "gpc resume"
 "$GQUEUE" -w "$id" > /dev/null || fail "$J did not complete after its resume"
+
+# 6. An SFTP account hears of its own jobs, and the local user of
+# none of them.
+if command -v ssh-keygen > /dev/null && command -v sftp > /dev/null; then
+	gs_sftp_key alice
+	ACCOUNT=alice
+	setup 60 "notify_events = none"
+	ACCOUNT=
+	gs_gsftpd
+	as_sftp alice > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
+put $T/u.gcode drop/alice-job.gcode
+B
+	"$WAITFOR" contains "$T/spoold.log" "/drop/alice/alice-job.gcode for alice" ||
+		fail "alice's upload was not queued"
+	id=$(sed -n 's/.*mk3-\([0-9]*\): queued from .*\/drop\/alice\/alice-job.gcode for alice$/\1/p' "$T/spoold.log")
+	[ -n "$id" ] || fail "no job number for alice's upload"
+	J="mk3-$id"
+	"$WAITFOR" contains "$T/spoold.log" "$J is waiting for you: json://...#1: delivered" ||
+		fail "alice's job did not wait at its unknown command"
+	"$GPC" resume mk3 || fail "gpc resume"
+	delivered "$J completed" "json://...#2"
+	expect "$T/web" /alice "$J completed" "1 jpeg"
+	body_has "$T/web" /alice "$J completed" "of alice"
+	expect "$T/web" /alice "$J is waiting for you" "0 nojpeg"
+	expect "$T/smtp" mail "$J completed" "0 nojpeg"
+	gs_stop_gsftpd
+else
+	echo "note: no ssh-keygen or sftp: the account's notifications are not tried"
+fi
 echo "ok: notifications through apprise"
