@@ -308,6 +308,8 @@ expect "$T/web" /spool "$J: mk3 is not responding" "1 jpeg"
 body_has "$T/web" /spool "mk3: heaters left on" "/200"
 "$GCANCEL" "$id" > /dev/null || fail "gcancel"
 "$GQUEUE" -w "$id" > /dev/null || true
+"$WAITFOR" contains "$T/hook.log" "canceled $id canceled who=$ME" ||
+	fail "the hook did not hear the cancel by $ME: $(grep " $id " "$T/hook.log")"
 
 # 5. The printer pauses the job itself (an unknown command): the user
 # is waited for, with the firmware's words.
