@@ -963,6 +963,148 @@ set_startups(struct conf_parse *cp, void *obj, const struct conf_key *k,
 		    " to 100) or a count", value);
 }
 
+const char *const conf_notify_event_names[NOTIFY_NEVENTS] = {
+	[NOTIFY_STARTED] = "started",
+	[NOTIFY_FIRST_LAYER] = "first-layer",
+	[NOTIFY_WAITING] = "waiting",
+	[NOTIFY_PAUSED] = "paused",
+	[NOTIFY_RESUMED] = "resumed",
+	[NOTIFY_STOPPED] = "stopped",
+	[NOTIFY_ABORTED] = "aborted",
+	[NOTIFY_CANCELED] = "canceled",
+	[NOTIFY_COMPLETED] = "completed",
+	[NOTIFY_NOT_RESPONDING] = "not-responding",
+	[NOTIFY_HEATERS_LEFT_ON] = "heaters-left-on",
+	[NOTIFY_AWAITING_CLEAR] = "awaiting-clear",
+};
+
+const char *
+conf_notify_event_name(int ev)
+{
+	return ev >= 0 && ev < NOTIFY_NEVENTS ? conf_notify_event_names[ev] :
+	    NULL;
+}
+
+int
+conf_notify_event_parse(const char *word)
+{
+	int i;
+
+	for (i = 0; i < NOTIFY_NEVENTS; i++)
+		if (strcmp(word, conf_notify_event_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* The events notify_urls hear unless notify_events says otherwise: all
+ * but resumed and canceled, which the person who did it knows of. */
+#define NOTIFY_EVENTS_DEFAULT	"started first-layer waiting paused" \
+	" stopped aborted completed not-responding heaters-left-on" \
+	" awaiting-clear"
+
+/* An Apprise URL: SCHEME://..., the scheme a lower-case letter, then
+ * letters, digits, '+', '-' and '.'; no byte below 0x21 or 0x7f. */
+static int
+notify_url_ok(const char *u, size_t *scheme_len)
+{
+	size_t n = strspn(u, "abcdefghijklmnopqrstuvwxyz0123456789+-.");
+	const unsigned char *c;
+
+	*scheme_len = n;
+	if (n == 0 || n > 31 || !islower((unsigned char)u[0]) ||
+	    strncmp(u + n, "://", 3) != 0)
+		return 0;
+	for (c = (const unsigned char *)u; *c != '\0'; c++)
+		if (*c < 0x21 || *c == 0x7f)
+			return 0;
+	return strlen(u) <= CONF_NOTIFY_URL_MAX;
+}
+
+static void
+free_notify_urls(void *obj, const struct conf_key *k)
+{
+	struct conf_notify *n = conf_at(obj, k);
+	int i;
+
+	for (i = 0; i < n->nurls; i++) {
+		explicit_bzero(n->urls[i], strlen(n->urls[i]));
+		free(n->urls[i]);
+		n->urls[i] = NULL;
+	}
+	n->nurls = 0;
+}
+
+/* notify_urls = URL ...: the errors name a URL by its place and its
+ * scheme alone, never whole (it holds the service's secret). */
+static void
+set_notify_urls(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_notify *n = conf_at(obj, k);
+	char *list = xstrdup(value), *w, *save;
+	size_t slen;
+	int i = 0;
+
+	free_notify_urls(obj, k);
+	for (w = strtok_r(list, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		i++;
+		if (!notify_url_ok(w, &slen)) {
+			if (strlen(w) > CONF_NOTIFY_URL_MAX)
+				conf_error(cp, cp->line, "notify_urls: URL %d"
+				    " is longer than %d bytes", i,
+				    CONF_NOTIFY_URL_MAX);
+			else if (slen > 0 && slen <= 31 &&
+			    strncmp(w + slen, "://", 3) == 0)
+				conf_error(cp, cp->line, "notify_urls: URL %d"
+				    " (%.*s://...) holds a control byte", i,
+				    (int)slen, w);
+			else
+				conf_error(cp, cp->line, "notify_urls: URL %d"
+				    " is not an Apprise URL (SCHEME://...)", i);
+		} else if (n->nurls == CONF_NOTIFY_URLS)
+			conf_error(cp, cp->line, "notify_urls: more than %d"
+			    " URLs", CONF_NOTIFY_URLS);
+		else
+			n->urls[n->nurls++] = xstrdup(w);
+	}
+	explicit_bzero(list, strlen(list));
+	free(list);
+}
+
+/* notify_events = EVENT ... (or all, or none). */
+static void
+set_notify_events(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_notify *n = conf_at(obj, k);
+	char *list = xstrdup(value), *w, *save;
+	int e;
+
+	n->events = 0;
+	for (w = strtok_r(list, " \t,", &save); w != NULL;
+	    w = strtok_r(NULL, " \t,", &save)) {
+		if (strcmp(w, "all") == 0)
+			n->events = (1u << NOTIFY_NEVENTS) - 1;
+		else if (strcmp(w, "none") == 0)
+			n->events = 0;
+		else if ((e = conf_notify_event_parse(w)) < 0)
+			conf_error(cp, cp->line, "notify_events: '%s' is not an"
+			    " event (started, first-layer, waiting, paused,"
+			    " resumed, stopped, aborted, canceled, completed,"
+			    " not-responding, heaters-left-on, awaiting-clear,"
+			    " all, none)", w);
+		else
+			n->events |= 1u << e;
+	}
+	free(list);
+}
+
+#define NOTIFY_KEYS(off) \
+	FUNC("notify_urls", off, 0, NULL, set_notify_urls, free_notify_urls), \
+	FUNC("notify_events", off, 0, NOTIFY_EVENTS_DEFAULT, \
+	    set_notify_events, NULL)
+
 static void	*obj_spool(struct conf_parse *, const char *);
 static void	*obj_printer(struct conf_parse *, const char *);
 static void	*obj_class(struct conf_parse *, const char *);
@@ -1027,6 +1169,14 @@ static const struct conf_key spool_keys[] = {
 	NUM("filter_max_output", CT_SIZE, SP(filter_max_output), 0, 0,
 	    2LL << 30),
 	TXT("notify", CT_PATH, SP(notify), NULL),
+	NOTIFY_KEYS(SP(notify_all)),
+	TXT("notifier", CT_PATH, SP(notifier), NOTIFIER),
+	TXT("apprise", CT_PATH, SP(apprise), "/usr/bin/apprise"),
+	NUM("notify_timeout", CT_TIME, SP(notify_timeout), 1, 3600, 30),
+	NUM("notify_retries", CT_LONG, SP(notify_retries), 1, 10, 3),
+	NUM("notify_max", CT_LONG, SP(notify_max), 1, 64, 4),
+	NUM("awaiting_clear_notify", CT_TIME, SP(awaiting_clear_notify), 0,
+	    DAYS(7), 1800),
 	TXT("backend_dir", CT_PATH, SP(backend_dir), BACKEND_DIR),
 	TXT("magic", CT_PATH, SP(magic), PKGDATADIR "/gcode.mgc"),
 	NUM("max_user_jobs", CT_LONG, SP(max_user_jobs), 0, 1000000, 100),
@@ -1083,6 +1233,7 @@ static const struct conf_key printer_keys[] = {
 	    600),
 	NUM("clears_bed", CT_BOOL, PR(clears_bed), 0, 1, 0),
 	SCRIPT("between_jobs", CONF_BETWEEN, ""),
+	NOTIFY_KEYS(PR(notify)),
 };
 
 static const struct conf_key class_keys[] = {
@@ -1094,6 +1245,7 @@ static const struct conf_key class_keys[] = {
 static const struct conf_key user_keys[] = {
 	NUM("max_job_size", CT_SIZE, US(max_job_size), 0, 0, 0),
 	NUM("max_jobs", CT_LONG, US(max_jobs), 0, 1000000, -1),
+	NOTIFY_KEYS(US(notify)),
 };
 
 /* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
@@ -1126,6 +1278,7 @@ static const struct conf_key account_keys[] = {
 	NUM("quota", CT_SIZE, AC(quota), 0, 0, -1),
 	NUM("max_file", CT_SIZE, AC(max_file), 0, 0, -1),
 	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
+	NOTIFY_KEYS(AC(notify)),
 };
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
@@ -1764,6 +1917,12 @@ conf_check_host(const struct conf *c,
 	if (c->notify != NULL)
 		check_program(&cp, line_of(c, S_SPOOL, NULL, "notify"),
 		    "notify:", c->notify);
+	if (conf_notify_any(c)) {
+		check_program(&cp, line_of(c, S_SPOOL, NULL, "notifier"),
+		    "notifier:", c->notifier);
+		check_program(&cp, line_of(c, S_SPOOL, NULL, "apprise"),
+		    "apprise:", c->apprise);
+	}
 	st = xmalloc((c->nprinters + 1) * sizeof(*st));
 	ok = xmalloc((c->nprinters + 1) * sizeof(*ok));
 	for (i = 0; i < c->nprinters; i++) {
@@ -1811,6 +1970,37 @@ conf_check_host(const struct conf *c,
 	free(st);
 	free(ok);
 	return cp.nerrors;
+}
+
+/* Are notify_urls set anywhere? */
+int
+conf_notify_any(const struct conf *c)
+{
+	size_t i;
+
+	if (c->notify_all.nurls > 0)
+		return 1;
+	for (i = 0; i < c->nprinters; i++)
+		if (c->printers[i].notify.nurls > 0)
+			return 1;
+	for (i = 0; i < c->nusers; i++)
+		if (c->users[i].notify.nurls > 0)
+			return 1;
+	for (i = 0; i < c->naccounts; i++)
+		if (c->accounts[i].notify.nurls > 0)
+			return 1;
+	return 0;
+}
+
+struct conf_user *
+conf_user(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nusers; i++)
+		if (strcmp(c->users[i].name, name) == 0)
+			return &c->users[i];
+	return NULL;
 }
 
 struct conf_account *

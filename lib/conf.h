@@ -13,6 +13,27 @@
 #define CONF_SCRIPT_LINES 32		/* lines of one script */
 #define CONF_FILTERS	4		/* filters of one printer */
 
+/* What Apprise notifications tell of (gspool.conf(5), notify_events):
+ * one bit each, named in conf_notify_event_names[]. */
+enum conf_notify_event {
+	NOTIFY_STARTED, NOTIFY_FIRST_LAYER, NOTIFY_WAITING, NOTIFY_PAUSED,
+	NOTIFY_RESUMED, NOTIFY_STOPPED, NOTIFY_ABORTED, NOTIFY_CANCELED,
+	NOTIFY_COMPLETED, NOTIFY_NOT_RESPONDING, NOTIFY_HEATERS_LEFT_ON,
+	NOTIFY_AWAITING_CLEAR, NOTIFY_NEVENTS
+};
+extern const char *const conf_notify_event_names[NOTIFY_NEVENTS];
+#define CONF_NOTIFY_URLS	16	/* URLs of one section */
+#define CONF_NOTIFY_URL_MAX	1024	/* bytes of one URL */
+
+/* notify_urls and notify_events of [spool], a [printer], a [user] or
+ * an [account]: Apprise URLs (secrets: never logged whole) and the
+ * events they hear, a mask of 1 << enum conf_notify_event. */
+struct conf_notify {
+	char	*urls[CONF_NOTIFY_URLS];
+	int	 nurls;
+	unsigned events;
+};
+
 /* The printer's own G-code: what pause, resume and cancel send, and
  * what a printer that clears its own bed runs between two jobs. */
 enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_BETWEEN, CONF_PARK,
@@ -46,6 +67,7 @@ struct conf_printer {
 	long	 park_timeout;		/* seconds parked at most */
 	long	 heaters_off_after;	/* seconds after a job, 0 never */
 	char	 on_unknown_command[12];	/* continue, pause, abort */
+	struct conf_notify notify;	/* who hears of its jobs */
 	unsigned line;			/* line of its section header */
 };
 
@@ -68,6 +90,7 @@ struct conf_user {
 	char	*name;
 	long long max_job_size;		/* 0: the spool's */
 	long	 max_jobs;		/* -1: the spool's; 0: no limit */
+	struct conf_notify notify;	/* the user hears of their jobs */
 };
 
 /* [account NAME]: an SFTP account of gsftpd(8): a name, its keys, and
@@ -78,6 +101,7 @@ struct conf_account {
 	long long quota;		/* bytes waiting: drop + unfinished jobs */
 	long long max_file;		/* bytes of one upload */
 	long	 max_sessions;		/* connections at once */
+	struct conf_notify notify;	/* the account hears of its jobs */
 	unsigned line;
 };
 
@@ -122,6 +146,13 @@ struct conf {
 	long	 max_rejections;	/* refusals of a sender in the window */
 	long	 rejection_window;	/* seconds they are counted over */
 	char	*notify;		/* run on each job event, or NULL */
+	struct conf_notify notify_all;	/* hears of every job */
+	char	*notifier;		/* gspool-notify(8) */
+	char	*apprise;		/* the apprise program */
+	long	 notify_timeout;	/* seconds one delivery may take */
+	long	 notify_retries;	/* attempts of one delivery */
+	long	 notify_max;		/* deliveries at once */
+	long	 awaiting_clear_notify;	/* seconds, 0: never */
 	char	*filter_dir;		/* where filters are */
 	long	 filter_timeout;	/* seconds a filter has after its job */
 	long long filter_max_output;	/* bytes a filter may write */
@@ -186,6 +217,12 @@ void	conf_keys(void (*fn)(const char *section, const char *key,
 struct conf_printer *conf_printer(const struct conf *, const char *name);
 struct conf_class *conf_class(const struct conf *, const char *name);
 struct conf_account *conf_account(const struct conf *, const char *name);
+struct conf_user *conf_user(const struct conf *, const char *name);
+/* Are notify_urls set in any section? */
+int	conf_notify_any(const struct conf *);
+/* An event's name (notify_events), or NULL; and the reverse, -1. */
+const char *conf_notify_event_name(int);
+int	conf_notify_event_parse(const char *);
 /* Is the printer a member of the class? */
 int	conf_class_has(const struct conf_class *, const char *printer);
 /* A user's limits: the [user NAME] section's, else the spool's. */

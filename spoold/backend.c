@@ -463,6 +463,7 @@ static void
 printer_job_end(struct spoold *sd, struct printer *p, long id,
     const char *state, const char *reason)
 {
+	char who[USER_MAX];
 	int more = 0;
 
 	if (id == 0 || id != p->job)
@@ -475,12 +476,16 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
 	p->not_responding = 0;
+	/* The person who cancelled it, else the printer. */
+	snprintf(who, sizeof(who), "%s", p->asked_by[0] ? p->asked_by :
+	    p->conf->name);
+	p->asked_by[0] = '\0';
 	status_job_end(p);
 	status_update(sd, p);
 	if (strcmp(state, job_state_name(JOB_COMPLETED)) == 0)
 		more = queue_copy_done(sd, id, p->conf->name);
 	else
-		more = queue_set_state(sd, id, state, reason, p->conf->name);
+		more = queue_set_state(sd, id, state, reason, who);
 	if (more < 0)
 		log_warnx("%s-%ld: could not record the end (%s)",
 		    p->conf->name, id, state);
@@ -1038,8 +1043,14 @@ printer_message(struct spoold *sd, struct printer *p)
 		 * which its state (processing) does not show. */
 		snprintf(p->activity, sizeof(p->activity), "%s",
 		    msg_field(&m, FB_JOB_ACTIVITY));
+		/* Who: the person whose request this is, until it is
+		 * done (paused, printing again); else the printer. */
 		queue_add_event(sd, id, p->activity,
-		    msg_field(&m, FB_JOB_REASON), p->conf->name);
+		    msg_field(&m, FB_JOB_REASON), p->asked_by[0] ?
+		    p->asked_by : p->conf->name);
+		if (strcmp(p->activity, "paused") == 0 ||
+		    strcmp(p->activity, "printing") == 0)
+			p->asked_by[0] = '\0';
 		return;
 	}
 }
@@ -1103,6 +1114,7 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	p->layer = 0;
 	p->bytes_done = 0;
 	p->not_responding = 0;
+	p->asked_by[0] = '\0';
 	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
 	log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
 	    between[0] ? " after its between_jobs G-code" : "");
@@ -1225,13 +1237,14 @@ backend_keep_filter(struct spoold *sd, struct printer *p, long id,
 }
 
 int
-printer_cancel(struct spoold *sd, long id)
+printer_cancel(struct spoold *sd, long id, const char *who)
 {
 	struct printer *p = printer_of_job(sd, id);
 	char ids[32];
 
 	if (p == NULL)
 		return 0;
+	snprintf(p->asked_by, sizeof(p->asked_by), "%s", who);
 	snprintf(ids, sizeof(ids), "%ld", id);
 	if (p->sock >= 0 &&
 	    msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, TB_CANCEL), ids,
@@ -1243,10 +1256,12 @@ printer_cancel(struct spoold *sd, long id)
 }
 
 /* Pass a request about the job a printer is printing to its backend:
- * "pause", "resume" or "estop".  -1 with a reason when it cannot go. */
+ * "pause", "resume" or "estop", asked by who (a user, an account), whom
+ * the job's events it causes name.  -1 with a reason when it cannot
+ * go. */
 int
 printer_request(struct spoold *sd, struct printer *p, const char *verb,
-    char *why, size_t whysz)
+    const char *who, char *why, size_t whysz)
 {
 	char ids[32];
 	int tb = proto_lookup(PROTO_TO_BACKEND, verb);
@@ -1278,8 +1293,10 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 		return -1;
 	}
 	snprintf(ids, sizeof(ids), "%ld", p->job);
+	snprintf(p->asked_by, sizeof(p->asked_by), "%s", who);
 	if (msg_send(p->sock, -1, proto_name(PROTO_TO_BACKEND, tb), ids,
 	    (char *)NULL) < 0) {
+		p->asked_by[0] = '\0';
 		snprintf(why, whysz, "%s: cannot reach the printer's backend:"
 		    " %s", p->conf->name, strerror(errno));
 		return -1;

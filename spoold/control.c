@@ -905,7 +905,7 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
 	}
 	log_info("%s-%ld: cancel requested by %s", j->printer, j->id,
 	    c->user);
-	if (!printer_cancel(sd, j->id)) {
+	if (!printer_cancel(sd, j->id, c->user)) {
 		if (queue_set_state(sd, j->id, job_state_name(JOB_CANCELED),
 		    "canceled by"
 		    " request", c->user) < 0) {
@@ -1315,7 +1315,8 @@ do_printer_request(struct spoold *sd, struct client *c, struct request *rq)
 		msg_send(c->fd, -1, "ok", (char *)NULL);
 		return;
 	}
-	if (printer_request(sd, p, rq->verb, why, sizeof(why)) < 0) {
+	if (printer_request(sd, p, rq->verb, c->user, why,
+	    sizeof(why)) < 0) {
 		reply_error(c, "%s", why);
 		return;
 	}

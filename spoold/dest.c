@@ -86,6 +86,7 @@ printer_release(struct printer *p)
 {
 	free(p->prompt);
 	free(p->prompt_buttons);
+	ev_timer_free(p->clear_timer);
 	if (p->st.tm != NULL)
 		fclose(p->st.tm);
 	free(p);

@@ -151,7 +151,8 @@ lock_spool(struct spoold *sd)
 
 /* Signals come through the loop (a signalfd); children are reaped
  * here, each by the file that started it (notify commands by nobody:
- * their status is not kept). */
+ * their status is not kept; gspool-notify by notify.c, which counts
+ * them). */
 static void
 on_signal(int signo, void *arg)
 {
@@ -175,6 +176,7 @@ on_signal(int signo, void *arg)
 	case SIGCHLD:
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
 			if (!filter_reaped(sd, pid, status) &&
+			    !notify_reaped(sd, pid, status) &&
 			    !check_reaped(sd, pid, status) &&
 			    !ingest_reaped(sd, pid, status))
 				backend_reaped(sd, pid, status);
@@ -247,7 +249,7 @@ main(int argc, char *argv[])
 			file = optarg;
 			break;
 		case 'd':
-			debug = 1;
+			debug = sd.foreground = 1;
 			break;
 		case 'n':
 			check = 1;
@@ -369,6 +371,7 @@ main(int argc, char *argv[])
 	control_close(&sd);
 	backend_close_all(&sd);
 	queue_close(&sd);
+	notify_free(&sd);
 	magic_close(sd.magic);
 	if (sd.magic_gcode != NULL)
 		magic_close(sd.magic_gcode);

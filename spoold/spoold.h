@@ -12,7 +12,8 @@
  *   drop.c     the drop folders, watched with libinotifytools
  *   ingest.c   check a file, copy it into the spool, queue it
  *   filter.c   the programs that run beside each job
- *   notify.c   the notify command, run for each job event
+ *   notify.c   the notify command and Apprise notifications of job
+ *              events (delivered by gspool-notify(8))
  *   sched.c    what runs where: dispatch, hold release, history expiry
  *   check.c    a job checked against the printer it is handed to
  *   backend.c  one backend process per printer: start, attach, reap,
@@ -131,6 +132,10 @@ struct printer {
 					   the user's answer, NULL none */
 	char		*prompt_buttons;	/* its choices, one a line */
 	struct printer_status st;	/* status.c */
+	char		 asked_by[USER_MAX];	/* who asked for the pause,
+					   resume or cancel under way */
+	struct ev_timer	*clear_timer;	/* notify.c: awaiting clear too long */
+	long		 clear_job;	/* the job whose part it holds */
 	long long	 restart_at;	/* when to start a dead backend */
 	struct ev_io	*io;		/* sock, in the loop */
 	struct ev_timer	*restart;	/* at restart_at */
@@ -412,8 +417,11 @@ void	filter_send_one(struct filter *, const char *event);
 int	filter_reaped(struct spoold *, pid_t, int status);
 
 /* notify.c: the notify command, run for each row of a job's history
- * once committed (a jobev listener). */
+ * once committed, and the Apprise notifications of notify_urls,
+ * delivered by gspool-notify(8) (a jobev listener). */
 void	notify_init(struct spoold *);
+int	notify_reaped(struct spoold *, pid_t, int status);
+void	notify_free(struct spoold *);
 
 /* jobev.c: job events, posted after the change they tell of is
  * committed, and heard by every listener in the order they listened.
@@ -512,9 +520,9 @@ int	backend_keep_filter(struct spoold *, struct printer *, long id,
 	    const char *name, pid_t pid, const char *which, int fd);
 int	printer_resume_from(struct spoold *, const struct job_row *,
 	    long layer, const char *who, char *why, size_t whysz);
-int	printer_cancel(struct spoold *, long id);
+int	printer_cancel(struct spoold *, long id, const char *who);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
-	    char *why, size_t whysz);
+	    const char *who, char *why, size_t whysz);
 /* gpc answer: the button's index, or -1 with why. */
 int	printer_answer(struct spoold *, struct printer *, const char *choice,
 	    const char *who, char *why, size_t whysz);

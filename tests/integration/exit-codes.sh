@@ -11,6 +11,7 @@ command -v mandoc > /dev/null || { echo "SKIP: mandoc is not installed"; exit 77
 GSFTPD="$BIN/sftpd/gsftpd"
 SERIAL="$BIN/backends/serial"
 TIMELAPSE="$BIN/filters/timelapse"
+NOTIFIER="$BIN/notify/gspool-notify"
 VERSION=$(sed -n 's/^#define PACKAGE_VERSION "\(.*\)"$/\1/p' "$top_builddir/config.h")
 [ -n "$VERSION" ] || fail "no PACKAGE_VERSION in config.h"
 MAN="$top_srcdir/man"
@@ -112,6 +113,7 @@ help spoold.8 spoold "$SPOOLD"
 help gsftpd.8 gsftpd "$GSFTPD"
 help gspool-backend.8 serial "$SERIAL"
 help gspool-timelapse.8 timelapse "$TIMELAPSE"
+help gspool-notify.8 gspool-notify "$NOTIFIER"
 help gspool-vprinter.1 gspool-vprinter "$VPRINTER"
 
 gs_config "" "[printer mk4]" "device = $T/mk4.tty"
@@ -132,6 +134,10 @@ usage_error gsftpd.8 gsftpd "$GSFTPD" -Z
 usage_error gspool-backend.8 serial "$SERIAL" -Z
 usage_error gspool-backend.8 serial "$SERIAL" mk3
 usage_error gspool-timelapse.8 timelapse "$TIMELAPSE" 1 2
+usage_error gspool-notify.8 gspool-notify "$NOTIFIER" -Z
+usage_error gspool-notify.8 gspool-notify "$NOTIFIER" -r 11 -T "$T"
+usage_error gspool-notify.8 gspool-notify "$NOTIFIER"
+expect gspool-notify.8 "notification was wrong" "$NOTIFIER" -d -T "$T"
 usage_error gspool-vprinter.1 gspool-vprinter "$VPRINTER" -Z
 usage_error gspool-vprinter.1 gspool-vprinter "$VPRINTER"
 

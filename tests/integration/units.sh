@@ -58,6 +58,12 @@ has PrivateNetwork=no; has '# The network, for: moonraker'
 hasnt DeviceAllow; hasnt char-pts
 gen '[spool]' 'notify = /usr/local/bin/push' '[printer a]' 'device = /dev/ttyACM0'
 has PrivateNetwork=no; hasnt DeviceAllow
+# Apprise URLs, in any of their sections, are delivered over the network.
+gen '[printer a]' 'device = /dev/ttyACM0' '[user ann]' 'notify_urls = ntfy://ntfy.sh/x'
+has PrivateNetwork=no; has '# The network, for: notify_urls'; hasnt DeviceAllow
+gen '[printer a]' 'device = /dev/ttyACM0' 'notify_urls = json://h/a' \
+    '[account bob]' 'notify_urls = json://h/b'
+has '# The network, for: notify_urls'
 gen '[printer a]' 'device = /dev/ttyACM0' 'camera = http://cam.local/snapshot'
 has PrivateNetwork=no
 gen '[printer a]' 'device = /dev/ttyACM0' 'camera = /dev/video0'

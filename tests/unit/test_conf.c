@@ -499,6 +499,72 @@ test_account_user_clash(void **state)
 	conf_free(&c);
 }
 
+/* notify_urls and notify_events in each of their sections: defaults,
+ * sets, and errors that never show a URL whole. */
+static void
+test_notify(void **state)
+{
+	struct conf c;
+	struct conf_user *u;
+	struct conf_account *a;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[spool]\nnotify_urls = json://h/a mailto://u:pw@h?to=x\n"
+	    "awaiting_clear_notify = 10m\nnotify_retries = 2\n"
+	    "[printer a]\ndevice = /dev/a\nnotify_urls = form://h/p\n"
+	    "notify_events = completed, aborted\n"
+	    "[user ann]\nnotify_urls = ntfy://ntfy.sh/t\nnotify_events = all\n"
+	    "[account gspool-nobody-has-this-name]\nkeys = /k/x\n"
+	    "notify_events = none\n"), 0);
+	assert_int_equal(c.notify_all.nurls, 2);
+	assert_string_equal(c.notify_all.urls[1], "mailto://u:pw@h?to=x");
+	assert_true(c.notify_all.events & (1u << NOTIFY_FIRST_LAYER));
+	assert_true(c.notify_all.events & (1u << NOTIFY_AWAITING_CLEAR));
+	assert_false(c.notify_all.events & (1u << NOTIFY_RESUMED));
+	assert_false(c.notify_all.events & (1u << NOTIFY_CANCELED));
+	assert_int_equal(c.awaiting_clear_notify, 600);
+	assert_int_equal(c.notify_retries, 2);
+	assert_int_equal(c.notify_timeout, 30);
+	assert_int_equal(c.notify_max, 4);
+	assert_int_equal(c.printers[0].notify.nurls, 1);
+	assert_int_equal(c.printers[0].notify.events,
+	    (1u << NOTIFY_COMPLETED) | (1u << NOTIFY_ABORTED));
+	assert_non_null(u = conf_user(&c, "ann"));
+	assert_int_equal(u->notify.events, (1u << NOTIFY_NEVENTS) - 1);
+	assert_non_null(a = conf_account(&c, "gspool-nobody-has-this-name"));
+	assert_int_equal(a->notify.nurls, 0);
+	assert_int_equal(a->notify.events, 0);
+	assert_true(conf_notify_any(&c));
+	assert_int_equal(conf_notify_event_parse("heaters-left-on"),
+	    NOTIFY_HEATERS_LEFT_ON);
+	assert_string_equal(conf_notify_event_name(NOTIFY_WAITING), "waiting");
+	assert_null(conf_notify_event_name(NOTIFY_NEVENTS));
+	conf_free(&c);
+
+	/* Not a URL, a control byte, an unknown event: each at its line,
+	 * the URL by its place and scheme alone. */
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\n"
+	    "notify_urls = json://h/ok secret-token-1234\n"
+	    "notify_events = started finished\n"
+	    "[user ann]\nnotify_urls = tgram://secret\001x/y\n"), 3);
+	assert_non_null(strstr(reports, ":3: notify_urls: URL 2 is not an"
+	    " Apprise URL"));
+	assert_non_null(strstr(reports, ":4: notify_events: 'finished' is"
+	    " not an event"));
+	assert_non_null(strstr(reports, ":6: notify_urls: URL 1 (tgram://...)"
+	    " holds a control byte"));
+	assert_null(strstr(reports, "secret"));
+	assert_false(conf_notify_any(&c) && c.printers[0].notify.nurls != 1);
+	conf_free(&c);
+
+	/* Without a URL anywhere, nothing is to be told. */
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n"), 0);
+	assert_false(conf_notify_any(&c));
+	conf_free(&c);
+}
+
 /* A key set twice is an error with both lines; an unknown key or
  * section names the one meant; conf_line() says where a key was. */
 static void
@@ -681,6 +747,7 @@ main(void)
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_absurd_numbers),
 		cmocka_unit_test(test_account_user_clash),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_keys),
