@@ -251,6 +251,11 @@ open_tcp(struct port *p, const char *device, char *err, size_t errsz)
 void
 port_close(struct port *p)
 {
+	/* The exclusive open is given back first: a pseudo-terminal keeps
+	 * the flag while its other side is open, and would refuse our own
+	 * next open (EBUSY) unless we were root.  A socket says ENOTTY. */
+	if (p->fd >= 0)
+		(void)ioctl(p->fd, TIOCNXCL);
 	if (p->sp != NULL) {
 		sp_close(p->sp);
 		sp_free_port(p->sp);
