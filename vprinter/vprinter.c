@@ -1060,34 +1060,12 @@ vp_emergency(struct vp *vp, unsigned char c)
 		buf[n++] = (char)c;
 }
 
-/* Move arrived bytes into the receive buffer; read them into commands
- * while the command queue has room, as Marlin's main loop does. */
+/* Read the receive buffer into commands while the command queue has
+ * room, as Marlin's main loop (and idle()) does.  The command running
+ * keeps its slot until it is done. */
 static void
-vp_receive(struct vp *vp, usec now)
+vp_take(struct vp *vp)
 {
-	while (vp->in.len > 0 && vp->in.t[vp->in.head] <= now) {
-		unsigned char c = vp->in.b[vp->in.head];
-
-		q_pop(&vp->in);
-		if (vp->in_line_start > 0)
-			vp->in_line_start--;
-		if (vp->o.emergency)
-			vp_emergency(vp, c);
-		if (vp->rx_len >= vp->o.rx_size) {
-			vp->rx_dropped++;	/* lost, silently */
-			if (!vp->rx_full) {
-				vp->rx_full = 1;
-				vp->rx_overflows++;
-				vp->stats_dirty = 1;
-				log_info("receive buffer full: bytes lost");
-			}
-			continue;
-		}
-		vp->rx_full = 0;
-		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
-		vp->rx_len++;
-	}
-	/* The command running keeps its slot until it is done. */
 	while (!vp->halted && vp->rx_len > 0 &&
 	    vp->q_len + (vp->busy ? 1 : 0) < vp->o.bufsize) {
 		char c = (char)vp->rx[vp->rx_head];
@@ -1111,6 +1089,63 @@ vp_receive(struct vp *vp, usec now)
 		}
 		vp->line[vp->len++] = c;
 	}
+}
+
+/* Move the bytes that have arrived by now into the receive buffer, each
+ * at its time on the wire, and read them into commands.
+ *
+ * A board's UART takes every byte when it arrives, and its main loop
+ * reads the buffer into free command slots all the while; this process
+ * may run late (a loaded host, or a ready queue of other programs), and
+ * then finds many bytes due at once.  Before a byte is taken for lost,
+ * the loop runs as it would have run by the time the byte arrived:
+ * moves that had ended retire, commands that could finish do, and lines
+ * go into the slots that frees.  So a byte is lost exactly when a board
+ * would have lost it, however late this process ran: never for a host
+ * that keeps within the buffer, always for one that does not. */
+static void
+vp_catch_up(struct vp *vp, usec t)
+{
+	int before;
+
+	do {
+		before = vp->rx_len;
+		vp_take(vp);
+		vp_execute(vp, t);
+		plan_retire(vp, t);
+		vp_execute(vp, t);
+	} while (vp->rx_len >= vp->o.rx_size && vp->rx_len < before);
+}
+
+static void
+vp_receive(struct vp *vp, usec now)
+{
+	while (vp->in.len > 0 && vp->in.t[vp->in.head] <= now) {
+		unsigned char c = vp->in.b[vp->in.head];
+		usec t = vp->in.t[vp->in.head];
+
+		q_pop(&vp->in);
+		if (vp->in_line_start > 0)
+			vp->in_line_start--;
+		if (vp->o.emergency)
+			vp_emergency(vp, c);
+		if (vp->rx_len >= vp->o.rx_size)
+			vp_catch_up(vp, t);
+		if (vp->rx_len >= vp->o.rx_size) {
+			vp->rx_dropped++;	/* lost, silently */
+			if (!vp->rx_full) {
+				vp->rx_full = 1;
+				vp->rx_overflows++;
+				vp->stats_dirty = 1;
+				log_info("receive buffer full: bytes lost");
+			}
+			continue;
+		}
+		vp->rx_full = 0;
+		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
+		vp->rx_len++;
+	}
+	vp_take(vp);
 }
 
 /* Bytes the host wrote: onto the wire, maybe damaged. */
