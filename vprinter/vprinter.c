@@ -7,7 +7,8 @@
  *
  *  - the wire: bytes travel at a baud rate with a latency each way;
  *  - the receive buffer: RX_BUFFER_SIZE bytes, and a byte that arrives
- *    when it is full is lost, as Marlin loses it;
+ *    when it is full is lost, as Marlin loses it, and only then, however
+ *    late this process runs (vp_receive());
  *  - the command queue: BUFSIZE lines; serial input is read only while
  *    a slot is free; line numbers and checksums are checked as Marlin
  *    does, with its exact errors, "Resend:", and the drain of the
@@ -24,7 +25,8 @@
  *  - faults on demand: damaged bytes either way, lost or damaged "ok"s,
  *    spurious "Resend:", no "ok" after "Resend:", the silent drop of a
  *    duplicate line, a reset mid-job, kill(), thermal runaway, silence,
- *    a hang-up.
+ *    a hang-up; and, not a fault of the line, a process that stops
+ *    running now and then (--freeze-every).
  *
  * Every command it executes is appended, in order, to the log file
  * (protocol commands M105, M110, M115 and M155 excepted); on exit a one-line
@@ -102,6 +104,7 @@ struct opts {
 	int	burst;		/* bytes a fault damages, in a row */
 	long	spurious_resend;				/* every N */
 	long	reset_at, kill_at, runaway_at, silent_after, hangup_after;
+	long	freeze_every;	/* commands between freezes */
 	long	corrupt_line[MAX_FAULTS];
 	int	ncorrupt_line;
 	const char *firmware;
@@ -159,6 +162,7 @@ struct vp {
 	int		 hung;		/* --silent-after reached */
 	long		 executed;	/* logged commands */
 	long		 accepted;	/* numbered lines taken */
+	long		 next_freeze;	/* --freeze-every: at this count */
 
 	/* Counters for the summary. */
 	unsigned long long bytes_in, bytes_out, rx_dropped;
@@ -166,6 +170,7 @@ struct vp {
 	usec		 starved_us;	/* the planner dry, in all */
 	unsigned long	 probe_errors;	/* the host's deliberate bad sum */
 	unsigned long	 rx_overflows;	/* times bytes began to be lost */
+	unsigned long	 rx_late;	/* times a late loop made room */
 	int		 rx_full;	/* losing bytes now */
 	unsigned long	 damaged_in, damaged_out;
 	int		 stats_dirty;	/* a fault counter or a target changed */
@@ -183,6 +188,16 @@ static void
 on_signal(int sig)
 {
 	quit = sig;
+}
+
+/* Do nothing for ms milliseconds (--freeze-every), unless told to quit. */
+static void
+freeze(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (!quit && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static usec
@@ -1129,8 +1144,13 @@ vp_receive(struct vp *vp, usec now)
 			vp->in_line_start--;
 		if (vp->o.emergency)
 			vp_emergency(vp, c);
-		if (vp->rx_len >= vp->o.rx_size)
+		if (vp->rx_len >= vp->o.rx_size) {
 			vp_catch_up(vp, t);
+			if (vp->rx_len < vp->o.rx_size) {
+				vp->rx_late++;
+				vp->stats_dirty = 1;
+			}
+		}
 		if (vp->rx_len >= vp->o.rx_size) {
 			vp->rx_dropped++;	/* lost, silently */
 			if (!vp->rx_full) {
@@ -1296,13 +1316,14 @@ write_summary(struct vp *vp, const char *path)
 	    "\"errors\":%lu,\"probe_errors\":%lu,\"resends\":%lu,"
 	    "\"planner_underruns\":%lu,\"starved_s\":%.3f,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
-	    "\"rx_overflows\":%lu,\"tails_run\":%lu,"
+	    "\"rx_overflows\":%lu,\"rx_late\":%lu,\"tails_run\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
 	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
 	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
 	    vp->bytes_in, vp->bytes_out,
-	    vp->rx_dropped, vp->rx_overflows, vp->tails_run, vp->oks_dropped,
+	    vp->rx_dropped, vp->rx_overflows, vp->rx_late, vp->tails_run,
+	    vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
 	    vp->bed_target);
 	if (fclose(fp) == 0)
@@ -1457,6 +1478,7 @@ static const char help[] =
 "  --runaway-at n       report thermal runaway after n commands\n"
 "  --silent-after n     stop answering after executing n commands\n"
 "  --hangup-after n     hang up after n commands\n"
+"  --freeze-every n     stop running for 500 ms after every n commands\n"
 "  --port-file file     as a bridge, write the port listened on to file\n"
 "  --seed n             seed the faults' random numbers\n"
 "  --version            print the version and exit\n";
@@ -1531,6 +1553,7 @@ main(int argc, char *argv[])
 		{ "burst", required_argument, NULL, 28 },
 		{ "host-prompts", no_argument, NULL, 29 },
 		{ "runout-at", required_argument, NULL, 30 },
+		{ "freeze-every", required_argument, NULL, 31 },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1543,7 +1566,7 @@ main(int argc, char *argv[])
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
 	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst", "",
-	    "runout-at" };
+	    "runout-at", "freeze-every" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
@@ -1610,6 +1633,9 @@ main(int argc, char *argv[])
 		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
 		case 29: vp->o.host_prompts = 1; break;
 		case 30: vp->o.runout_at = num(nm, optarg, 1, BIG); break;
+		case 31: vp->o.freeze_every = num(nm, optarg, 1, BIG);
+			vp->next_freeze = vp->o.freeze_every;
+			break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
 		case 26: port_file = optarg; break;
 		case 27:
@@ -1757,6 +1783,15 @@ main(int argc, char *argv[])
 		}
 		if (!(pfd.revents & POLLIN))
 			continue;
+		if (vp->o.freeze_every > 0 &&
+		    vp->executed >= vp->next_freeze) {
+			/* Not a fault of the line: the process is left
+			 * without a CPU, as on a loaded machine, with bytes
+			 * waiting to be read, while the host goes on
+			 * writing. */
+			vp->next_freeze = vp->executed + vp->o.freeze_every;
+			freeze(500);
+		}
 		n = read(vp->master, buf, sizeof(buf));
 		if (listen_fd >= 0 && (n == 0 || (n < 0 && errno != EAGAIN &&
 		    errno != EINTR))) {
