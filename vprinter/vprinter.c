@@ -7,7 +7,8 @@
  *
  *  - the wire: bytes travel at a baud rate with a latency each way;
  *  - the receive buffer: RX_BUFFER_SIZE bytes, and a byte that arrives
- *    when it is full is lost, as Marlin loses it;
+ *    when it is full is lost, as Marlin loses it, and only then, however
+ *    late this process runs (vp_receive());
  *  - the command queue: BUFSIZE lines; serial input is read only while
  *    a slot is free; line numbers and checksums are checked as Marlin
  *    does, with its exact errors, "Resend:", and the drain of the
@@ -24,7 +25,8 @@
  *  - faults on demand: damaged bytes either way, lost or damaged "ok"s,
  *    spurious "Resend:", no "ok" after "Resend:", the silent drop of a
  *    duplicate line, a reset mid-job, kill(), thermal runaway, silence,
- *    a hang-up.
+ *    a hang-up; and, not a fault of the line, a process that stops
+ *    running now and then (--freeze-every).
  *
  * Every command it executes is appended, in order, to the log file
  * (protocol commands M105, M110, M115 and M155 excepted); on exit a one-line
@@ -102,6 +104,7 @@ struct opts {
 	int	burst;		/* bytes a fault damages, in a row */
 	long	spurious_resend;				/* every N */
 	long	reset_at, kill_at, runaway_at, silent_after, hangup_after;
+	long	freeze_every;	/* commands between freezes */
 	long	corrupt_line[MAX_FAULTS];
 	int	ncorrupt_line;
 	const char *firmware;
@@ -159,6 +162,7 @@ struct vp {
 	int		 hung;		/* --silent-after reached */
 	long		 executed;	/* logged commands */
 	long		 accepted;	/* numbered lines taken */
+	long		 next_freeze;	/* --freeze-every: at this count */
 
 	/* Counters for the summary. */
 	unsigned long long bytes_in, bytes_out, rx_dropped;
@@ -166,6 +170,7 @@ struct vp {
 	usec		 starved_us;	/* the planner dry, in all */
 	unsigned long	 probe_errors;	/* the host's deliberate bad sum */
 	unsigned long	 rx_overflows;	/* times bytes began to be lost */
+	unsigned long	 rx_late;	/* times a late loop made room */
 	int		 rx_full;	/* losing bytes now */
 	unsigned long	 damaged_in, damaged_out;
 	int		 stats_dirty;	/* a fault counter or a target changed */
@@ -183,6 +188,16 @@ static void
 on_signal(int sig)
 {
 	quit = sig;
+}
+
+/* Do nothing for ms milliseconds (--freeze-every), unless told to quit. */
+static void
+freeze(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (!quit && nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
 }
 
 static usec
@@ -1060,34 +1075,12 @@ vp_emergency(struct vp *vp, unsigned char c)
 		buf[n++] = (char)c;
 }
 
-/* Move arrived bytes into the receive buffer; read them into commands
- * while the command queue has room, as Marlin's main loop does. */
+/* Read the receive buffer into commands while the command queue has
+ * room, as Marlin's main loop (and idle()) does.  The command running
+ * keeps its slot until it is done. */
 static void
-vp_receive(struct vp *vp, usec now)
+vp_take(struct vp *vp)
 {
-	while (vp->in.len > 0 && vp->in.t[vp->in.head] <= now) {
-		unsigned char c = vp->in.b[vp->in.head];
-
-		q_pop(&vp->in);
-		if (vp->in_line_start > 0)
-			vp->in_line_start--;
-		if (vp->o.emergency)
-			vp_emergency(vp, c);
-		if (vp->rx_len >= vp->o.rx_size) {
-			vp->rx_dropped++;	/* lost, silently */
-			if (!vp->rx_full) {
-				vp->rx_full = 1;
-				vp->rx_overflows++;
-				vp->stats_dirty = 1;
-				log_info("receive buffer full: bytes lost");
-			}
-			continue;
-		}
-		vp->rx_full = 0;
-		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
-		vp->rx_len++;
-	}
-	/* The command running keeps its slot until it is done. */
 	while (!vp->halted && vp->rx_len > 0 &&
 	    vp->q_len + (vp->busy ? 1 : 0) < vp->o.bufsize) {
 		char c = (char)vp->rx[vp->rx_head];
@@ -1111,6 +1104,68 @@ vp_receive(struct vp *vp, usec now)
 		}
 		vp->line[vp->len++] = c;
 	}
+}
+
+/* Move the bytes that have arrived by now into the receive buffer, each
+ * at its time on the wire, and read them into commands.
+ *
+ * A board's UART takes every byte when it arrives, and its main loop
+ * reads the buffer into free command slots all the while; this process
+ * may run late (a loaded host, or a ready queue of other programs), and
+ * then finds many bytes due at once.  Before a byte is taken for lost,
+ * the loop runs as it would have run by the time the byte arrived:
+ * moves that had ended retire, commands that could finish do, and lines
+ * go into the slots that frees.  So a byte is lost exactly when a board
+ * would have lost it, however late this process ran: never for a host
+ * that keeps within the buffer, always for one that does not. */
+static void
+vp_catch_up(struct vp *vp, usec t)
+{
+	int before;
+
+	do {
+		before = vp->rx_len;
+		vp_take(vp);
+		vp_execute(vp, t);
+		plan_retire(vp, t);
+		vp_execute(vp, t);
+	} while (vp->rx_len >= vp->o.rx_size && vp->rx_len < before);
+}
+
+static void
+vp_receive(struct vp *vp, usec now)
+{
+	while (vp->in.len > 0 && vp->in.t[vp->in.head] <= now) {
+		unsigned char c = vp->in.b[vp->in.head];
+		usec t = vp->in.t[vp->in.head];
+
+		q_pop(&vp->in);
+		if (vp->in_line_start > 0)
+			vp->in_line_start--;
+		if (vp->o.emergency)
+			vp_emergency(vp, c);
+		if (vp->rx_len >= vp->o.rx_size) {
+			vp_catch_up(vp, t);
+			if (vp->rx_len < vp->o.rx_size) {
+				vp->rx_late++;
+				vp->stats_dirty = 1;
+			}
+		}
+		if (vp->rx_len >= vp->o.rx_size) {
+			vp->rx_dropped++;	/* lost, silently */
+			if (!vp->rx_full) {
+				vp->rx_full = 1;
+				vp->rx_overflows++;
+				vp->stats_dirty = 1;
+				log_info("receive buffer full: bytes lost");
+			}
+			continue;
+		}
+		vp->rx_full = 0;
+		vp->rx[(vp->rx_head + vp->rx_len) % sizeof(vp->rx)] = c;
+		vp->rx_len++;
+	}
+	vp_take(vp);
 }
 
 /* Bytes the host wrote: onto the wire, maybe damaged. */
@@ -1261,13 +1316,14 @@ write_summary(struct vp *vp, const char *path)
 	    "\"errors\":%lu,\"probe_errors\":%lu,\"resends\":%lu,"
 	    "\"planner_underruns\":%lu,\"starved_s\":%.3f,"
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
-	    "\"rx_overflows\":%lu,\"tails_run\":%lu,"
+	    "\"rx_overflows\":%lu,\"rx_late\":%lu,\"tails_run\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
 	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
 	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
 	    vp->bytes_in, vp->bytes_out,
-	    vp->rx_dropped, vp->rx_overflows, vp->tails_run, vp->oks_dropped,
+	    vp->rx_dropped, vp->rx_overflows, vp->rx_late, vp->tails_run,
+	    vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
 	    vp->bed_target);
 	if (fclose(fp) == 0)
@@ -1422,6 +1478,7 @@ static const char help[] =
 "  --runaway-at n       report thermal runaway after n commands\n"
 "  --silent-after n     stop answering after executing n commands\n"
 "  --hangup-after n     hang up after n commands\n"
+"  --freeze-every n     stop running for 500 ms after every n commands\n"
 "  --port-file file     as a bridge, write the port listened on to file\n"
 "  --seed n             seed the faults' random numbers\n"
 "  --version            print the version and exit\n";
@@ -1496,6 +1553,7 @@ main(int argc, char *argv[])
 		{ "burst", required_argument, NULL, 28 },
 		{ "host-prompts", no_argument, NULL, 29 },
 		{ "runout-at", required_argument, NULL, 30 },
+		{ "freeze-every", required_argument, NULL, 31 },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1508,7 +1566,7 @@ main(int argc, char *argv[])
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
 	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst", "",
-	    "runout-at" };
+	    "runout-at", "freeze-every" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
@@ -1575,6 +1633,9 @@ main(int argc, char *argv[])
 		case 24: vp->o.hangup_after = num(nm, optarg, 1, BIG); break;
 		case 29: vp->o.host_prompts = 1; break;
 		case 30: vp->o.runout_at = num(nm, optarg, 1, BIG); break;
+		case 31: vp->o.freeze_every = num(nm, optarg, 1, BIG);
+			vp->next_freeze = vp->o.freeze_every;
+			break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
 		case 26: port_file = optarg; break;
 		case 27:
@@ -1722,6 +1783,15 @@ main(int argc, char *argv[])
 		}
 		if (!(pfd.revents & POLLIN))
 			continue;
+		if (vp->o.freeze_every > 0 &&
+		    vp->executed >= vp->next_freeze) {
+			/* Not a fault of the line: the process is left
+			 * without a CPU, as on a loaded machine, with bytes
+			 * waiting to be read, while the host goes on
+			 * writing. */
+			vp->next_freeze = vp->executed + vp->o.freeze_every;
+			freeze(500);
+		}
 		n = read(vp->master, buf, sizeof(buf));
 		if (listen_fd >= 0 && (n == 0 || (n < 0 && errno != EAGAIN &&
 		    errno != EINTR))) {

@@ -1067,6 +1067,62 @@ test_silence_autoreport(void **state)
 	assert_int_equal(lk.state, LINK_PRINTING);
 }
 
+/* Quiet with lines in flight: the stall probe sends the line held back
+ * by the byte budget and an M105, and these alone fit the receive
+ * buffer (the lines in flight, never more than the command slots, have
+ * left it for the slots).  The late "ok"s that follow acknowledge one
+ * line each, never the probe; the probe's "ok T:" acknowledges it, and
+ * nothing more goes until the bytes in flight fit the buffer again. */
+static void
+test_stall_probe_late_oks(void **state)
+{
+	struct link lk;
+	const char *cmd = "G1 X100.000 Y100.000 E1.00000 F1200";
+	const char *w;
+	size_t line, extra;
+	int i;
+
+	(void)state;
+	ready_link(&lk, 4, LINK_RESEND_OK_YES);
+	lk.opts.stall_ms = 1000;
+	link_job_begin(&lk, now);
+	written(&lk);
+	say(&lk, "ok\n");
+	for (i = 0; i < 4; i++)
+		assert_int_equal(link_send_line(&lk, cmd, now), 0);
+	w = written(&lk);
+	line = strlen(w) / 3;
+	assert_int_equal(lk.sent_n, 3);		/* the fourth waits */
+	assert_true(3 * line <= 127 && 4 * line > 127);
+	assert_false(link_wants_line(&lk));
+
+	now += 1000;
+	link_tick(&lk, now);
+	w = written(&lk);
+	extra = strlen(w);
+	assert_int_equal(lk.sent_n, 5);
+	assert_non_null(strstr(w, "N5 M105*"));
+	assert_true(extra <= 127);		/* alone, it fits */
+	assert_int_equal(lk.nprobes, 1);
+
+	/* The firmware was only slow: its oks come late, one a line. */
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, 1);
+	assert_int_equal(link_send_line(&lk, cmd, now), 0);
+	assert_string_equal(written(&lk), "");	/* 134 bytes in flight */
+	say(&lk, "ok\nok\n");
+	assert_int_equal(lk.acked_n, 3);
+	assert_true(lk.inflight_bytes <= 127);
+	say(&lk, "ok\n");
+	assert_int_equal(lk.acked_n, 4);
+	assert_int_equal(lk.nprobes, 1);	/* the probe still owes */
+	say(&lk, "ok T:200.00 /200.00 B:60.00 /60.00 @:0 B@:0\n");
+	assert_int_equal(lk.acked_n, 5);
+	assert_int_equal(lk.lost_oks, 0);
+	written(&lk);
+	assert_true(lk.inflight_bytes <= 127);
+}
+
 int
 main(void)
 {
@@ -1100,6 +1156,7 @@ main(void)
 		cmocka_unit_test(test_silence_autoreport),
 		cmocka_unit_test(test_send_oob),
 		cmocka_unit_test(test_oob_budget),
+		cmocka_unit_test(test_stall_probe_late_oks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
