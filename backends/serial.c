@@ -19,7 +19,17 @@
  * is told, so that an end that no spoold heard is found by the next one.
  * A backend left without spoold exits once nothing prints.
  *
- * Diagnostics on stderr, with the printer's name.
+ * Security: what the printer says is anybody's who holds the other end
+ * of the line (a tcp:// bridge, a board with odd firmware): the engine
+ * reads it a bounded line at a time (link.c), and firmware.c takes from
+ * it only what its checks let through.  spoold's messages are checked
+ * against proto.h before they are acted on (ctl.c).  The port is taken
+ * with an exclusive lock so that no second program talks to it at once.
+ *
+ * Diagnostics: on standard error (spoold's log), each with the
+ * printer's name or the job's ("mk3-12: ..."): the port opened or lost
+ * and why, the firmware's greeting and its complaints, each job's end
+ * and its link figures.
  *
  * This file starts the backend, reads its options and runs its loop:
  * the port is opened (and opened again when lost), the protocol engine

@@ -35,6 +35,18 @@
  *
  * It hears all that as job events (jobev.c): nothing that runs a job
  * calls into this file.
+ *
+ * Security: a filter is a program of filter_dir, but what it says may
+ * come from a camera or a network it reads, so its standard error is
+ * taken as anyone's: a line is cut at the buffer's length, an ATTR:
+ * name must be a safe name of at most 64 bytes and its value is cleaned
+ * of control bytes, and the rates above bound what it costs the queue.
+ * A filter started by an earlier spoold is signalled through its pidfd
+ * only, never by a pid that may be another process's by now.
+ *
+ * Diagnostics: each line a filter writes is logged with the job and the
+ * filter's name ("mk3-12: filter timelapse: ..."), a malformed ATTR:
+ * line or a bad name once with why, and its exit with its status.
  */
 #include "config.h"
 

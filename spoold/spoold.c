@@ -13,6 +13,10 @@
  * reads from users (files, requests) is checked before use; see the
  * notes at the top of control.c, drop.c and ingest.c.
  *
+ * Diagnostics: to syslog, or standard error with -d; a configuration's
+ * errors each with its file and line, a reload's changes a line each;
+ * the modules log their own with the printer or job they are about.
+ *
  * Exit status: 0 after SIGTERM/SIGINT or a good -n check, 1 on a bad
  * configuration or a failure to start, 2 on bad flags.
  */
