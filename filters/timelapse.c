@@ -596,10 +596,14 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 			/* ffmpeg's count, bounded before the sum. */
 			if (f < 0 || f > frames)
 				f = frames;
-			while (told < 3 && f * 4 >= (told + 1) * frames) {
-				told++;
-				say("INFO", "rendering: %d%% (%ld of %ld frames)",
-				    told * 25, f, frames);
+			/* Once a quarter crossed, with the share reached:
+			 * ffmpeg may report rarely, its first count past
+			 * several quarters at once. */
+			if (told < 3 && f * 4 >= (told + 1) * frames) {
+				while (told < 3 && f * 4 >= (told + 1) * frames)
+					told++;
+				say("INFO", "rendering: %ld%% (%ld of %ld frames)",
+				    f * 100 / frames, f, frames);
 			}
 		}
 		fclose(fp);

@@ -2043,16 +2043,19 @@ static void
 conf_class_policy(struct conf_parse *cp, struct conf_class *k)
 {
 	struct analyse_policy *a = &k->check;
-	size_t m;
+	size_t m, known = 0;
 	int i, j, first_allow = 1;
 
+	/* A member that is no printer is an error of its own, already
+	 * said: the policy is the known members', and with none there is
+	 * none to check. */
 	for (m = 0; m < k->nmembers; m++) {
 		const struct conf_printer *p = conf_printer(cp->conf,
 		    k->members[m]);
 
 		if (p == NULL)
 			continue;
-		if (m == 0) {
+		if (known++ == 0) {
 			*a = p->check;
 			k->policy = p->policy;
 			first_allow = p->check.nallowed == 0;
@@ -2109,9 +2112,11 @@ conf_class_policy(struct conf_parse *cp, struct conf_class *k)
 	}
 	a->heat = k->policy;
 	for (i = 0; i < 3; i++)
-		if (k->nmembers > 0 && a->vol_min[i] >= a->vol_max[i])
+		if (known > 0 && a->vol_min[i] >= a->vol_max[i]) {
 			conf_error(cp, k->line, "[class %s]: its printers' build"
 			    " volumes do not overlap", k->name);
+			break;
+		}
 }
 
 struct conf_class *

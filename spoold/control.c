@@ -894,23 +894,21 @@ cancel_job(struct spoold *sd, struct client *c, const struct job_row *j,
     char *why, size_t whysz)
 {
 	if (!may_change(sd, c, j)) {
-		snprintf(why, whysz, "%s-%ld belongs to %s; you may cancel"
-		    " only your own jobs", j->printer, j->id, j->owner);
+		snprintf(why, whysz, "%s belongs to %s; you may cancel"
+		    " only your own jobs", j->name, j->owner);
 		return -1;
 	}
 	if (job_state_word_final(j->state)) {
-		snprintf(why, whysz, "%s-%ld is already %s", j->printer, j->id,
-		    j->state);
+		snprintf(why, whysz, "%s is already %s", j->name, j->state);
 		return -1;
 	}
-	log_info("%s-%ld: cancel requested by %s", j->printer, j->id,
-	    c->user);
+	log_info("%s: cancel requested by %s", j->name, c->user);
 	if (!printer_cancel(sd, j->id, c->user)) {
 		if (queue_set_state(sd, j->id, job_state_name(JOB_CANCELED),
 		    "canceled by"
 		    " request", c->user) < 0) {
-			snprintf(why, whysz, "%s-%ld: cannot record the"
-			    " cancel", j->printer, j->id);
+			snprintf(why, whysz, "%s: cannot record the"
+			    " cancel", j->name);
 			return -1;
 		}
 	}
@@ -1004,8 +1002,8 @@ do_reprint(struct spoold *sd, struct client *c, struct request *rq)
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		reply_error(c, "%s-%ld: its file is no longer kept"
-		    " (keep_files)", j->printer, j->id);
+		reply_error(c, "%s: its file is no longer kept"
+		    " (keep_files)", j->name);
 		free(path);
 		return;
 	}
@@ -1024,8 +1022,8 @@ job_waiting(struct client *c, const struct job_row *j)
 
 	if (job_state_parse(j->state, &st) == 0 && job_state_is_waiting(st))
 		return 0;
-	reply_error(c, "%s-%ld is %s; only a job waiting to print can be"
-	    " changed", j->printer, j->id, j->state);
+	reply_error(c, "%s is %s; only a job waiting to print can be"
+	    " changed", j->name, j->state);
 	return -1;
 }
 
@@ -1036,11 +1034,10 @@ job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
 	const char *arg = msg_field(rq->m, REQ_ARG2);
 
 	if (r < 0) {
-		reply_error(c, "%s-%ld: cannot %s it", rq->j.printer, rq->j.id,
-		    rq->verb);
+		reply_error(c, "%s: cannot %s it", rq->j.name, rq->verb);
 		return;
 	}
-	log_info("%s-%ld: %s%s%s by %s", rq->j.printer, rq->j.id, rq->verb,
+	log_info("%s: %s%s%s by %s", rq->j.name, rq->verb,
 	    arg[0] ? " " : "", arg, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	sched_kick(sd);
@@ -1073,7 +1070,7 @@ do_release(struct spoold *sd, struct client *c, struct request *rq)
 	if (job_waiting(c, &rq->j) < 0)
 		return;
 	if (strcmp(rq->j.state, job_state_name(JOB_HELD)) != 0) {
-		reply_error(c, "%s-%ld is not held", rq->j.printer, rq->j.id);
+		reply_error(c, "%s is not held", rq->j.name);
 		return;
 	}
 	job_changed(sd, c, rq, queue_release(sd, rq->j.id, c->user,
@@ -1502,8 +1499,8 @@ request_allowed(struct spoold *sd, struct client *c,
 	case WHO_OWNER:
 		if (may_change(sd, c, &rq->j))
 			return 1;
-		reply_error(c, "%s-%ld belongs to %s; you may %s only your own"
-		    " jobs", rq->j.printer, rq->j.id, rq->j.owner, rq->verb);
+		reply_error(c, "%s belongs to %s; you may %s only your own"
+		    " jobs", rq->j.name, rq->j.owner, rq->verb);
 		return 0;
 	case WHO_PRINTING:
 		job = rq->req == REQ_READY ? rq->p->d.last_job : rq->p->job;

@@ -5,7 +5,7 @@
 # shown beside it.  gcancel, gpc, gqueue and gprint --reprint take the
 # number alone or that full name, and refuse the number with any other
 # prefix (exit 1), saying what the job is called; the job is left as it
-# was.
+# was, and what spoold refuses of it names it so.
 . "$top_srcdir/tests/integration/lib.sh"
 
 # mk3, and mk4, which goes silent after 20 commands: the job it takes
@@ -71,6 +71,13 @@ grep -q "^M84" "$T/vprinter.log" || fail "mk3 did not print mk4-$id2"
 # The history names it, and the printer beside it.
 "$GQUEUE" --history > "$T/h.out"
 grep -q " mk4-$id2  *mk3  " "$T/h.out" || fail "history: $(cat "$T/h.out")"
+# What spoold refuses names it so too, not by the printer it went to.
+"$GPC" hold "$id2" 2> "$T/err" && fail "gpc hold: held an ended job"
+grep -qx "gpc: mk4-$id2 is completed; only a job waiting to print can be changed" \
+    "$T/err" || fail "gpc hold $id2: $(cat "$T/err")"
+"$GCANCEL" "$id2" 2> "$T/err" && fail "gcancel: canceled an ended job"
+grep -qx "gcancel: $id2: mk4-$id2 is already completed" "$T/err" ||
+	fail "gcancel $id2: $(cat "$T/err")"
 
 # 3. By its number alone, or its full name.
 "$GCANCEL" -f "$id" > "$T/out" || fail "gcancel $id"

@@ -73,6 +73,16 @@ pace1=$(jq .progress.pace "$T/status.json")
 "$GQUEUE" > "$T/out"
 grep -q "^	printing mk3-$id: layer [0-9]* of $layers, [0-9]*% (by time), [0-9hms]* elapsed, about [0-9hms]* left, done at [0-9:]*$" "$T/out" ||
 	fail "gqueue: $(cat "$T/out")"
+# gpc(8)'s example of gpc status has the lines gpc status prints, its
+# figures aside.
+shape() { grep '^	' | sed -e 's/[0-9][0-9.:hms]*/N/g'; }
+"$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
+awk '/^\$ gpc status mk3$/ { on = 1; next } /^\$ / { on = 0 } on' \
+    "$top_srcdir/man/gpc.8" | shape > "$T/man.shape"
+shape < "$T/gpc.out" > "$T/gpc.shape"
+[ -s "$T/man.shape" ] && cmp -s "$T/man.shape" "$T/gpc.shape" ||
+	fail "gpc(8)'s example of gpc status is not what it prints:" \
+	    "$(cat "$T/man.shape") / $(cat "$T/gpc.out")"
 out=$("$GQUEUE" -w "$id") || fail "the job: $out"
 # The filters' per cent is the same share, by time: it only grows, to
 # 100 at the end.

@@ -87,8 +87,12 @@ dir="$T/spool/jobs/$id.d"
 size=$(ffprobe -v error -select_streams v:0 -show_entries stream=width,height \
     -of csv=p=0 "$dir/timelapse.mp4")
 [ "$size" = "120,160" ] || fail "rotate=90: the video is $size"
-grep -q "mk3-$id: filter timelapse: INFO: rendering: 50%" "$T/spoold.log" ||
-	fail "no render progress"
+# The render's progress: each line's share is its count of frames.
+sed -n "s/^.*mk3-$id: filter timelapse: INFO: rendering: \([0-9]*\)% (\([0-9]*\) of \([0-9]*\) frames)$/\1 \2 \3/p" \
+    "$T/spoold.log" > "$T/render.out"
+[ -s "$T/render.out" ] || fail "no render progress"
+awk '$1 != int($2 * 100 / $3) { exit 1 }' "$T/render.out" ||
+	fail "render progress that disagrees with its frames: $(cat "$T/render.out")"
 "$GQUEUE" -l --history "$id" > "$T/ql.out"
 grep -qx "	timelapse: $dir/timelapse.mp4" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 

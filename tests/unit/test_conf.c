@@ -265,6 +265,43 @@ test_path_order(void **state)
 	unsetenv("GSPOOL_CONF");
 }
 
+/* A class's member that is no printer is one error, said once: the
+ * class's policy is its known members', and no build volume is
+ * reported as not overlapping because a member is missing.  Volumes
+ * that do not overlap are said once, not once an axis. */
+static void
+test_class_unknown_member(void **state)
+{
+	struct conf c;
+	struct conf_class *k;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\nmax_hotend = 260\n"
+	    "[class ghosts]\nprinters = nosuch\n"		/* 4 */
+	    "[class mixed]\nprinters = ghost a\n"), 2);	/* 6 */
+	assert_non_null(strstr(reports, ":4: [class ghosts]: nosuch is not a"
+	    " configured printer"));
+	assert_non_null(strstr(reports, ":6: [class mixed]: ghost is not a"
+	    " configured printer"));
+	assert_null(strstr(reports, "overlap"));
+	k = conf_class(&c, "mixed");
+	assert_non_null(k);
+	assert_int_equal(k->policy.max_hotend, 260);
+	assert_int_equal(k->check.heat.max_hotend, 260);
+	conf_free(&c);
+
+	assert_int_equal(load(&c,
+	    "[printer a]\ndevice = /dev/a\nbuild_volume = 100 100 100\n"
+	    "[printer b]\ndevice = /dev/b\nbuild_volume = 300 300 300\n"
+	    "build_min = 200 200 200\n"
+	    "[class apart]\nprinters = a b\n"), 1);		/* 8 */
+	assert_non_null(strstr(reports, ":8: [class apart]: its printers' build"
+	    " volumes do not overlap"));
+	assert_null(strstr(strstr(reports, "overlap") + 1, "overlap"));
+	conf_free(&c);
+}
+
 /* Classes: members checked, the policy every member allows; the queue's
  * keys. */
 static void
@@ -745,6 +782,7 @@ main(void)
 		cmocka_unit_test(test_unreadable),
 		cmocka_unit_test(test_path_order),
 		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_class_unknown_member),
 		cmocka_unit_test(test_absurd_numbers),
 		cmocka_unit_test(test_account_user_clash),
 		cmocka_unit_test(test_notify),
