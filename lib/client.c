@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,9 +261,39 @@ client_wait_job(int fd, long id, char *state, size_t statesz, char *reason,
 	return wait_reply(fd, id, state, statesz, reason, reasonsz);
 }
 
+/* The share done and the layer of printer row pr's job, as the status
+ * model says them (status.c): "45% (by time), layer 12 of 120"; from an
+ * older spoold, the share of its file and the layer alone. */
+static void
+live_progress(char *buf, size_t sz, json_t *pr)
+{
+	json_t *g = json_object_get(json_object_get(pr, "status"),
+	    "progress");
+	json_t *tf = json_object_get(g, "time_fraction");
+	long long layer = json_integer_value(json_object_get(pr, "layer"));
+	long long layers = json_integer_value(json_object_get(g, "layers"));
+	int o = 0;
+
+	if (json_is_number(tf) && isfinite(json_number_value(tf)))
+		o = snprintf(buf, sz, ", %.0f%% (by time)",
+		    floor(fmin(1, fmax(0, json_number_value(tf))) * 100));
+	else if (json_integer_value(json_object_get(pr, "job_size")) > 0)
+		o = snprintf(buf, sz, ", %lld%%", (long long)(json_integer_value(
+		    json_object_get(pr, "bytes_done")) * 100 /
+		    json_integer_value(json_object_get(pr, "job_size"))));
+	if (o < 0 || (size_t)o >= sz || layer <= 0)
+		return;
+	if (layers > 0)
+		snprintf(buf + o, sz - (size_t)o, ", layer %lld of %lld", layer,
+		    layers);
+	else
+		snprintf(buf + o, sz - (size_t)o, ", layer %lld", layer);
+}
+
 /* The live line of job id from the queue q: its name, its state, and
- * while a printer prints it, the share of its file done and the layer,
- * as "mk3-7: processing on mk3, 45%, layer 12".  Cleaned: a title or
+ * while a printer prints it, the share done and the layer, as the
+ * status lines say them: "farm-7: processing on mk3, 45% (by time),
+ * layer 12 of 120".  Cleaned: a title or
  * reason is not shown, and every name is printable. */
 static void
 live_line(char *buf, size_t sz, json_t *q, long id)
@@ -290,17 +321,8 @@ live_line(char *buf, size_t sz, json_t *q, long id)
 		return;
 	if (pr != NULL && on[0] != '\0')
 		o += snprintf(buf + o, sz - (size_t)o, " on %s", on);
-	if (pr != NULL && (size_t)o < sz && json_integer_value(
-	    json_object_get(pr, "job_size")) > 0)
-		o += snprintf(buf + o, sz - (size_t)o, ", %lld%%",
-		    (long long)(json_integer_value(json_object_get(pr,
-		    "bytes_done")) * 100 / json_integer_value(
-		    json_object_get(pr, "job_size"))));
-	if (pr != NULL && (size_t)o < sz && json_integer_value(
-	    json_object_get(pr, "layer")) > 0)
-		snprintf(buf + o, sz - (size_t)o, ", layer %lld",
-		    (long long)json_integer_value(json_object_get(pr,
-		    "layer")));
+	if (pr != NULL && (size_t)o < sz)
+		live_progress(buf + o, sz - (size_t)o, pr);
 }
 
 int

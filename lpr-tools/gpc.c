@@ -365,7 +365,8 @@ main(int argc, char *argv[])
 		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);
 	}
 	if (out != NULL && r == 0) {
-		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(6));
 
 		printf("%s\n", text);
 		free(text);

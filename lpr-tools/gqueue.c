@@ -132,7 +132,8 @@ show_queue(int sock, const struct show *sh, size_t *jobs)
 		client_queue_own(out);
 	*jobs = json_array_size(json_object_get(out, "jobs"));
 	if (sh->json) {
-		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS);
+		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(6));
 
 		printf("%s\n", text);
 		free(text);

@@ -68,7 +68,8 @@ gen_json(json_t *o)
 
 	if (o == NULL)
 		return -1;
-	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS |
+	    JSON_REAL_PRECISION(6));
 	if (text == NULL)
 		return -1;
 	if ((fd = memfd_create("gsftpd", MFD_CLOEXEC)) >= 0 &&

@@ -84,6 +84,13 @@ st . > "$T/printing.json"
 jq -e '.activity == "printing" and .progress.time_fraction > 0 and .progress.time_fraction < 1
     and .progress.lines_done > 0' "$T/printing.json" > /dev/null ||
 	fail "not printing: $(cat "$T/printing.json")"
+# Shares are shown as spoold computed them, not with a binary
+# fraction's seventeen digits.
+"$GQUEUE" --json > "$T/q.json"
+grep -q '"time_fraction": 0\.[0-9]' "$T/q.json" ||
+	fail "no time_fraction: $(cat "$T/q.json")"
+grep -Eq '[0-9]\.[0-9]{8,}' "$T/q.json" &&
+	fail "a figure with float noise: $(grep -E '[0-9]\.[0-9]{8,}' "$T/q.json")"
 "$GPC" status mk3 > "$T/gpc.out"
 grep -q "^	printing mk3-$id: layer 1 of 1, [0-9]*% (by time), [0-9hms]* elapsed, about [0-9hms]* left, done at [0-9][0-9]:[0-9][0-9]$" \
     "$T/gpc.out" || fail "gpc status while printing: $(cat "$T/gpc.out")"
