@@ -56,16 +56,26 @@ is_pty(const char *path, const struct stat *st)
 	    (major(st->st_rdev) >= 136 && major(st->st_rdev) <= 143);
 }
 
+/*
+ * The port is ours alone: a lock every backend takes, and for a real
+ * serial port the kernel's exclusive open, which refuses other programs
+ * (a modem manager probing new ports) too.  Not for a pseudo-terminal:
+ * its exclusive flag lives as long as its other side (the virtual
+ * printer, Klipper's host, a bridge), so a backend killed before it
+ * could give it back would leave the port closed to every later open
+ * but root's.  The lock goes with its process, however it ends.
+ */
 static int
-port_lock(struct port *p, const char *device, char *err, size_t errsz)
+port_lock(struct port *p, const char *device, int pty, char *err,
+    size_t errsz)
 {
 	if (flock(p->fd, LOCK_EX | LOCK_NB) < 0) {
 		snprintf(err, errsz, "%s is in use by another program",
 		    device);
 		return -1;
 	}
-	/* Refuse other openers too, where the kernel allows it. */
-	(void)ioctl(p->fd, TIOCEXCL);
+	if (!pty)
+		(void)ioctl(p->fd, TIOCEXCL);
 	return 0;
 }
 
@@ -93,7 +103,7 @@ open_pty(struct port *p, const char *device, char *err, size_t errsz)
 		    strerror(errno));
 		goto fail;
 	}
-	if (port_lock(p, device, err, errsz) < 0)
+	if (port_lock(p, device, 1, err, errsz) < 0)
 		goto fail;
 	/* Replies meant for whoever had the port before (a backend that
 	 * died mid-print) are not ours. */
@@ -143,7 +153,7 @@ open_serial(struct port *p, const char *device, long baud, char *err,
 	p->fd = fd;
 	p->sp = sp;
 	if (fd_set_cloexec(fd) < 0 || fd_set_nonblock(fd, 1) < 0 ||
-	    port_lock(p, device, err, errsz) < 0)
+	    port_lock(p, device, 0, err, errsz) < 0)
 		goto fail;
 	tcflush(fd, TCIFLUSH);
 	return 0;
@@ -251,9 +261,9 @@ open_tcp(struct port *p, const char *device, char *err, size_t errsz)
 void
 port_close(struct port *p)
 {
-	/* The exclusive open is given back first: a pseudo-terminal keeps
-	 * the flag while its other side is open, and would refuse our own
-	 * next open (EBUSY) unless we were root.  A socket says ENOTTY. */
+	/* The exclusive open is given back before the close, as it was
+	 * taken (a pseudo-terminal, which never has it, and a socket say
+	 * ENOTTY or nothing). */
 	if (p->fd >= 0)
 		(void)ioctl(p->fd, TIOCNXCL);
 	if (p->sp != NULL) {

@@ -31,15 +31,21 @@ if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null &&
 	others=yes
 fi
 
-# 1. One's own history, aligned, in a line of 110 columns.
-COLUMNS=110 "$GQUEUE" --history > "$T/h.out" || fail "gqueue --history"
+# 1. One's own history, aligned, in a line of 110 columns (more for a
+# long user name).
+# The Owner column is as wide as the caller's name (at least "Owner"):
+# the line grows with it, so that the title has the same room for any
+# user who runs the suite.
+me=$(id -un)
+[ ${#me} -gt 5 ] && wide=$((105 + ${#me})) || wide=110
+COLUMNS=$wide "$GQUEUE" --history > "$T/h.out" || fail "gqueue --history"
 head -n 1 "$T/h.out" | grep -q "^Date  *Duration  *Job  *Printer  *Owner  *Result  *Layers  *Filament  *Title  *Reason$" ||
 	fail "the history's header: $(cat "$T/h.out")"
 [ "$(wc -l < "$T/h.out")" = 4 ] || fail "not 3 jobs: $(cat "$T/h.out")"
 grep -q nobody "$T/h.out" && fail "another's job in one's own history: $(cat "$T/h.out")"
 # Each column starts where its header does, after a space; no line is
-# wider than 110 columns but for its reason, last and whole.
-awk '
+# wider than the line's width but for its reason, last and whole.
+awk -v wide="$wide" '
 	NR == 1 {
 		rest = $0; off = 0
 		while (match(rest, /[^ ]+/)) {
@@ -48,7 +54,7 @@ awk '
 		}
 		next
 	}
-	length($0) > 110 && length($0) < col[n] { print "line " NR " is " length($0) " wide"; bad = 1 }
+	length($0) > wide && length($0) < col[n] { print "line " NR " is " length($0) " wide"; bad = 1 }
 	{
 		for (i = 2; i <= n; i++) {
 			if (col[i] > length($0))
