@@ -43,5 +43,6 @@ for i in $(seq 1 21); do
 done
 gq=$(echo "$times" | tr ' ' '\n' | grep . | median)
 a=$(now_ms); "$GQUEUE" --history > "$T/h.out"; b=$(now_ms)
-[ "$(grep -c '^canceled ' "$T/h.out")" -eq "$N" ] || fail "history: $(grep -c '^canceled ' "$T/h.out") rows"
+# A row a job, its Result column "canceled".
+[ "$(grep -c ' canceled ' "$T/h.out")" -eq "$N" ] || fail "history: $(grep -c ' canceled ' "$T/h.out") rows"
 echo "bench: queue jobs=$N gqueue_ms=$gq submit_per_s=$(( N * 1000 / (t1 - t0) )) history_ms=$((b - a)) spoold_rss_kib_500=$rss0 spoold_rss_kib_5000=$rss1 spoold_rss_kib_10000=$rss2 spoold_rss_kib_end=$(rss)"
