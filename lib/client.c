@@ -139,9 +139,8 @@ client_job_match(const char *arg, const json_t *j)
 	return -1;
 }
 
-/* The job numbered id in the array of jobs of q, or NULL. */
-static json_t *
-queue_find(json_t *q, long id)
+json_t *
+client_queue_find(json_t *q, long id)
 {
 	json_t *j;
 	size_t i;
@@ -180,7 +179,7 @@ client_job_resolve(int sock, const char *arg, long *id)
 			log_warnx("%s", err);
 			return 1;
 		}
-		j = queue_find(q, *id);
+		j = client_queue_find(q, *id);
 		if (j != NULL && client_job_match(arg, j) < 0)
 			r = 1;
 		json_decref(q);
@@ -304,7 +303,7 @@ live_line(char *buf, size_t sz, json_t *q, long id)
 	int o;
 
 	buf[0] = '\0';
-	if ((j = queue_find(q, id)) == NULL)
+	if ((j = client_queue_find(q, id)) == NULL)
 		return;
 	json_array_foreach(json_object_get(q, "printers"), i, p)
 		if (json_integer_value(json_object_get(p, "job")) == id)

@@ -74,6 +74,8 @@ json_t	*client_printer_json(const struct msg *);
 /* A printer's prompt, if one waits, as gqueue and gpc status show it:
  * "\twaiting for the user: Nozzle Parked [0 Continue]". */
 void	client_prompt_text(FILE *fp, json_t *printer);
+/* The job numbered id in the array of jobs of queue q, or NULL. */
+json_t	*client_queue_find(json_t *q, long id);
 json_t	*client_class_json(const struct msg *);
 json_t	*client_job_json(const struct msg *);
 

@@ -116,19 +116,6 @@ say_canceled(const json_t *j, const char *name)
 	printf("\n");
 }
 
-/* The job of number id in queue q, or NULL. */
-static json_t *
-find_job(json_t *q, long id)
-{
-	json_t *j;
-	size_t i;
-
-	json_array_foreach(json_object_get(q, "jobs"), i, j)
-		if (json_integer_value(json_object_get(j, "id")) == id)
-			return j;
-	return NULL;
-}
-
 /* A print in progress, on a terminal and without -f: ask.  1 to go on. */
 static int
 confirm(const json_t *j, int force)
@@ -176,7 +163,7 @@ remote_cancel(const char *spec, int argc, char *argv[], int json)
 				json_array_append(ids, json_object_get(j, "id"));
 	} else
 		for (k = 0; k < argc; k++) {
-			j = find_job(q, client_job_id(argv[k]));
+			j = client_queue_find(q, client_job_id(argv[k]));
 			if (j != NULL && client_job_match(argv[k], j) < 0) {
 				failed = 1;
 				continue;
@@ -200,7 +187,7 @@ remote_cancel(const char *spec, int argc, char *argv[], int json)
 		}
 		if (json)
 			printf("{\"job\":%ld,\"canceled\":true}\n", id);
-		else if (q != NULL && (j = find_job(q, id)) != NULL)
+		else if (q != NULL && (j = client_queue_find(q, id)) != NULL)
 			say_canceled(j, jstr(j, "name"));
 		else
 			printf("canceled %ld\n", id);
@@ -517,7 +504,7 @@ main(int argc, char *argv[])
 	}
 	for (i = 0; i < argc; i++) {
 		id = client_job_id(argv[i]);
-		j = find_job(q, id);
+		j = client_queue_find(q, id);
 		if (j != NULL && client_job_match(argv[i], j) < 0) {
 			failed = 1;
 			continue;
