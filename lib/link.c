@@ -42,6 +42,20 @@
  * ignored (a damaged number), and one outside the kept history ends the
  * job rather than sending anything that was not asked for.
  *
+ * Klipper.  Its pseudo-terminal checks no checksum, asks for no resend
+ * and answers every line with one "ok", in order, once it has run it,
+ * even while shut down or not ready (then after "!! <why>").  So the
+ * handshake sends no damaged line, and the link is ready only when
+ * Klipper says "// Klipper state: Ready" (unasked, or to STATUS), never
+ * on M110's or M115's "ok".  "// Klipper state: Shutdown" stops the
+ * sending at once; the job ends with the words of the "!!" line that
+ * answers the lines still in flight (its reason), or after
+ * KL_WHY_WAIT_MS without them.  Any other "!!" line is a command Klipper
+ * dropped and went on without: news for the backend.  Its waits
+ * (M109, TEMPERATURE_WAIT, a macro that heats) say no "busy:", only
+ * temperatures or "// " lines: any line it says shows it alive.  Only
+ * UTF-8 goes to it, for it drops a whole read that does not decode.
+ *
  * Diagnostics: the engine does no I/O and logs nothing: each fault is
  * an event (LINK_EV_*) with a message that says what happened, on
  * which line, for the backend to report.
@@ -69,8 +83,12 @@
 #define PROBE_BYTES		20	/* "N<n> M105*<cs>\n" at most */
 #define REPORT_PERIOD_MS	2000	/* M155 S2 */
 #define SILENT_PERIODS		3	/* reports missed: not responding */
+#define KL_WHY_WAIT_MS		1000	/* for a shutdown's reason */
 
 static void	link_probe_stalled(struct link *, long long, int);
+static int	kl_on_line(struct link *, const char *, long long);
+static void	kl_tick(struct link *, long long);
+static void	kl_stopped(struct link *, const char *);
 
 void
 link_opts_default(struct link_opts *o)
@@ -141,6 +159,7 @@ link_init(struct link *lk, const struct link_opts *o)
 	lk->resend_ok = lk->opts.resend_ok != LINK_RESEND_OK_NO;
 	lk->budget = (size_t)lk->opts.rx_buffer - 1;
 	lk->probe_every = PROBE_EVERY_MAX / 4;
+	lk->klipper = lk->opts.flavour == LINK_FLAVOUR_KLIPPER;
 }
 
 static void
@@ -309,7 +328,7 @@ can_write(const struct link *lk)
 	size_t budget = lk->budget;
 
 	if (lk->state != LINK_PRINTING || lk->recovering || lk->idle_poll ||
-	    lk->sent_n + 1 >= lk->next_n)
+	    lk->kl_shutdown || lk->sent_n + 1 >= lk->next_n)
 		return 0;
 	/* A line sent out of band takes its place too, until its ok. */
 	if (inflight + lk->oob_oks >= link_window(lk))
@@ -343,7 +362,8 @@ static void
 link_check_done(struct link *lk)
 {
 	if (lk->state == LINK_PRINTING && lk->input_done &&
-	    !lk->recovering && lk->acked_n == lk->next_n - 1) {
+	    !lk->recovering && !lk->kl_shutdown &&
+	    lk->acked_n == lk->next_n - 1) {
 		lk->state = LINK_IDLE;
 		lk->deadline = -1;
 		link_event(lk, LINK_EV_JOB_DONE, lk->job_acked, NULL);
@@ -491,6 +511,8 @@ enum {
 	HS_M115,
 	HS_M155,		/* auto-reports on: "M155 S2" sent */
 	HS_RESEND_WAIT,		/* line noise: wait for an "ok", then again */
+	HS_KL_STATUS,		/* Klipper: STATUS sent */
+	HS_KL_WAIT,		/* Klipper not ready: wait for "Ready" */
 };
 
 static void
@@ -513,6 +535,12 @@ hs_send(struct link *lk, long long now)
 		break;
 	case HS_M155:
 		link_frame(lk, 2, "M155 S2", 0);
+		write_line(lk, 2);
+		break;
+	case HS_KL_STATUS:
+		/* Answered with "// Klipper state: Ready" when it is. */
+		lk->kl_ready = 0;
+		link_frame(lk, 2, "STATUS", 0);
 		write_line(lk, 2);
 		break;
 	default:
@@ -541,7 +569,8 @@ link_open(struct link *lk, long long now)
 	link_init(lk, &o);
 	lk->state = LINK_WAIT_START;
 	lk->deadline = now + o.handshake_timeout_ms;
-	if (o.handshake_timeout_ms == 0)
+	/* Klipper says nothing when its port is opened: no "start". */
+	if (o.handshake_timeout_ms == 0 || lk->klipper)
 		link_handshake(lk, now);
 }
 
@@ -626,11 +655,86 @@ history_room(const struct link *lk, long n)
 	return lk->next_n + n - (lk->acked_n + 1) <= LINK_HISTORY;
 }
 
+int
+link_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+
+	while (p < e) {
+		size_t k, len;
+		unsigned c = *p;
+
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		if ((size_t)(e - p) < len)
+			return 0;
+		for (k = 1; k < len; k++)
+			if ((p[k] & 0xc0) != 0x80)
+				return 0;
+		/* No overlong forms, surrogates or code points past
+		 * U+10FFFF: Python's decoder refuses them. */
+		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) ||
+		    (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
+			return 0;
+		p += len;
+	}
+	return 1;
+}
+
+/* Klipper drops a whole read that is not UTF-8, with every line in it:
+ * a line that is not (Latin-1 in an M117, say) goes with each byte of
+ * what does not decode as '?', and the backend is told. */
+static const char *
+kl_utf8_line(struct link *lk, const char *cmd, char *buf, size_t size)
+{
+	size_t n = strlen(cmd), i, len;
+	char why[160];
+
+	if (link_utf8_valid(cmd, n) || n >= size)
+		return cmd;
+	for (i = 0; i < n; i += len) {
+		unsigned char c = (unsigned char)cmd[i];
+
+		len = 1;
+		if (c < 0x80) {
+			buf[i] = cmd[i];
+			continue;
+		}
+		len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (i + len <= n && link_utf8_valid(cmd + i, len))
+			memcpy(buf + i, cmd + i, len);
+		else {
+			len = 1;
+			buf[i] = '?';
+		}
+	}
+	buf[n] = '\0';
+	snprintf(why, sizeof(why), "line %ld is not UTF-8, which Klipper"
+	    " refuses: sent with '?' for the bytes that do not decode",
+	    lk->next_n);
+	link_event(lk, LINK_EV_INFO, lk->next_n, why);
+	return buf;
+}
+
 static int
 link_add_line(struct link *lk, const char *cmd, int flags, long long now)
 {
+	char utf8[GCODE_MAX_FRAMED + 2];
+
 	if (lk->state != LINK_PRINTING)
 		return -1;
+	if (lk->klipper)
+		cmd = kl_utf8_line(lk, cmd, utf8, sizeof(utf8));
 	/* One place is kept for an M105 probe. */
 	if (!history_room(lk, 2))
 		return -1;
@@ -856,19 +960,59 @@ link_on_temps(struct link *lk, const char *s)
 }
 
 static void
+link_ready(struct link *lk, long long now)
+{
+	lk->state = LINK_IDLE;
+	lk->report_ms = lk->cap_autoreport ? REPORT_PERIOD_MS : 0;
+	lk->last_sync = now;
+	lk->deadline = -1;
+	link_event(lk, LINK_EV_READY, 0,
+	    lk->firmware[0] ? lk->firmware : "unknown firmware");
+}
+
+/* The "ok" of STATUS: ready if "// Klipper state: Ready" came before
+ * it; else Klipper is shut down or connecting, and STATUS goes again
+ * every handshake timeout until it says Ready (unasked, at the end of
+ * a FIRMWARE_RESTART, or to STATUS). */
+static void
+kl_hs_on_ok(struct link *lk, long long now)
+{
+	if (lk->kl_ready) {
+		link_ready(lk, now);
+		return;
+	}
+	if (lk->hs_step == HS_KL_STATUS)
+		link_event(lk, LINK_EV_INFO, 0, "Klipper is not ready;"
+		    " waiting for \"Klipper state: Ready\"");
+	lk->hs_step = HS_KL_WAIT;
+	lk->deadline = now + (lk->opts.handshake_timeout_ms > 0 ?
+	    lk->opts.handshake_timeout_ms : 2000);
+}
+
+static void
 hs_on_ok(struct link *lk, const char *s, long long now)
 {
 	switch (lk->hs_step) {
 	case HS_M110:
 		lk->hs_step = lk->opts.resend_ok == LINK_RESEND_OK_AUTO &&
-		    !lk->hs_probed ? HS_PROBE : HS_M115;
+		    !lk->hs_probed && !lk->klipper ? HS_PROBE : HS_M115;
 		hs_send(lk, now);
+		return;
+	case HS_KL_STATUS:
+	case HS_KL_WAIT:
+		kl_hs_on_ok(lk, now);
 		return;
 	case HS_PROBE:
 		/* The firmware took the damaged line: it checks nothing.
 		 * Go on; the M115 output, if any, was recorded. */
 		/* FALLTHROUGH */
 	case HS_M115:
+		if (lk->klipper) {
+			/* Its M115 answers even while it is shut down. */
+			lk->hs_step = HS_KL_STATUS;
+			hs_send(lk, now);
+			return;
+		}
 		if (lk->cap_autoreport && lk->hs_step == HS_M115) {
 			/* Temperatures every 2 s without asking. */
 			lk->hs_step = HS_M155;
@@ -877,12 +1021,7 @@ hs_on_ok(struct link *lk, const char *s, long long now)
 		}
 		/* FALLTHROUGH */
 	case HS_M155:
-		lk->state = LINK_IDLE;
-		lk->report_ms = lk->cap_autoreport ? REPORT_PERIOD_MS : 0;
-		lk->last_sync = now;
-		lk->deadline = -1;
-		link_event(lk, LINK_EV_READY, 0,
-		    lk->firmware[0] ? lk->firmware : "unknown firmware");
+		link_ready(lk, now);
 		return;
 	case HS_PROBE_OK:
 		lk->resend_ok = 1;
@@ -918,6 +1057,25 @@ hs_on_resend(struct link *lk, long long now)
 	}
 }
 
+/* Klipper answers each line with one "ok", in order, whatever its
+ * text ("ok B:... T0:..." for M105, "ok FIRMWARE_NAME:..." for M115),
+ * and loses none on its pseudo-terminal. */
+static void
+kl_on_ok(struct link *lk, long long now)
+{
+	if (lk->oob_oks > 0) {
+		lk->oob_bytes -= lk->oob_bytes / (size_t)lk->oob_oks;
+		if (--lk->oob_oks == 0)
+			lk->oob_bytes = 0;
+		return;
+	}
+	if (lk->acked_n < lk->sent_n)
+		ack_through(lk, lk->acked_n + 1, now);
+	/* Shut down, and no line left to bring its reason. */
+	if (lk->kl_shutdown && lk->acked_n == lk->sent_n)
+		kl_stopped(lk, "Klipper state: Shutdown");
+}
+
 static void
 link_on_ok(struct link *lk, const char *s, long long now)
 {
@@ -937,6 +1095,10 @@ link_on_ok(struct link *lk, const char *s, long long now)
 	}
 	if (lk->state != LINK_PRINTING)
 		return;
+	if (lk->klipper) {
+		kl_on_ok(lk, now);
+		return;
+	}
 
 	/* "ok T:..." answers the oldest M105 in flight, the job's or ours,
 	 * and so every line before it; lines before it still unanswered
@@ -1136,6 +1298,32 @@ count_oks(const char *s)
 	return n;
 }
 
+/* "FIRMWARE_NAME:" said (Marlin: a line of its own; Klipper: inside
+ * the "ok"): the name and version are kept, not the URL and the rest.
+ * A name of Klipper's puts its rules in force. */
+static void
+link_on_firmware(struct link *lk, const char *name)
+{
+	char *e;
+
+	snprintf(lk->firmware, sizeof(lk->firmware), "%s", name);
+	if ((e = strstr(lk->firmware, " SOURCE_CODE_URL")) != NULL ||
+	    (e = strstr(lk->firmware, " PROTOCOL_VERSION")) != NULL)
+		*e = '\0';
+	if (strncmp(lk->firmware, "Klipper", 7) == 0 &&
+	    (lk->firmware[7] == ' ' || lk->firmware[7] == '\0'))
+		lk->klipper = 1;
+}
+
+/* Does an "ok" line carry temperatures: Marlin's "ok T:...", Klipper's
+ * "ok B:25.0 /0.0 T0:25.0 /0.0" (the hotend T0, never T)? */
+static int
+ok_has_temps(const char *s)
+{
+	return strstr(s, "T:") != NULL || strstr(s, " T0:") != NULL ||
+	    strstr(s, " B:") != NULL;
+}
+
 static void
 link_on_line(struct link *lk, char *s, long long now)
 {
@@ -1166,11 +1354,19 @@ link_on_line(struct link *lk, char *s, long long now)
 			return;
 		link_handshake(lk, now);
 	}
+	if (lk->klipper && kl_on_line(lk, s, now))
+		return;
 	if (starts_with(s, "ok")) {
-		oks = count_oks(s);
+		const char *fw = strstr(s, " FIRMWARE_NAME:");
+
+		/* Klipper's M115 answer is its "ok": named before the
+		 * handshake takes it. */
+		if (fw != NULL)
+			link_on_firmware(lk, fw + 15);
+		oks = fw != NULL ? 1 : count_oks(s);
 		for (k = 0; k < oks; k++)
 			link_on_ok(lk, k == 0 ? s : "ok", now);
-		if (strstr(s, "T:") != NULL)
+		if (ok_has_temps(s))
 			link_on_temps(lk, s + 2);
 		return;
 	}
@@ -1198,13 +1394,7 @@ link_on_line(struct link *lk, char *s, long long now)
 		return;
 	}
 	if (starts_with(s, "FIRMWARE_NAME:")) {
-		char *e;
-
-		snprintf(lk->firmware, sizeof(lk->firmware), "%s", s + 14);
-		/* Keep the name and version, not the URL and the rest. */
-		if ((e = strstr(lk->firmware, " SOURCE_CODE_URL")) != NULL ||
-		    (e = strstr(lk->firmware, " PROTOCOL_VERSION")) != NULL)
-			*e = '\0';
+		link_on_firmware(lk, s + 14);
 		return;
 	}
 	if (starts_with(s, "Cap:")) {
@@ -1216,6 +1406,10 @@ link_on_line(struct link *lk, char *s, long long now)
 	}
 	if (starts_with(s, "//action:")) {
 		link_on_action(lk, s + 9);
+		return;
+	}
+	if (starts_with(s, "// action:")) {	/* Klipper's */
+		link_on_action(lk, s + 10);
 		return;
 	}
 	if (starts_with(s, "echo:busy") || starts_with(s, "busy:")) {
@@ -1243,6 +1437,119 @@ link_on_line(struct link *lk, char *s, long long now)
 	if (s[0] == '\0')
 		return;
 	link_event(lk, LINK_EV_INFO, 0, s);
+}
+
+/* Klipper stopped: the job ends with its words, and nothing more is
+ * sent (link_fatal). */
+static void
+kl_stopped(struct link *lk, const char *why)
+{
+	char msg[LINK_RXLINE + 32];
+
+	lk->kl_shutdown = 0;
+	lk->kl_shut_text = 0;
+	lk->kl_ready = 0;
+	snprintf(msg, sizeof(msg), "Klipper shut down: %s", why);
+	link_fatal(lk, msg);
+}
+
+/* The first line of a shutdown's message, as every line is answered
+ * once Klipper is shut down (klippy.py invoke_shutdown): an emergency
+ * stop, a lost or faulty MCU, a heater that does not heat. */
+static int
+kl_is_shutdown(const char *why)
+{
+	return strncmp(why, "Shutdown due to", 15) == 0 ||
+	    strncmp(why, "Lost communication with MCU", 27) == 0 ||
+	    strncmp(why, "MCU '", 5) == 0 ||
+	    (strncmp(why, "Heater ", 7) == 0 &&
+	    strstr(why, "not heating") != NULL) ||
+	    strcmp(why, "Printer is shutdown") == 0 ||
+	    strcmp(why, "Printer is not ready") == 0;
+}
+
+/* "// Klipper state: Ready", "Shutdown" or "Disconnect" (a
+ * FIRMWARE_RESTART), or STATUS's "Not ready".  Mid-job, anything but
+ * Ready stops the sending at once; the reason comes with the answers
+ * of the lines in flight, if there are any.  Idle, the link ends too:
+ * the backend opens it again and waits for Ready. */
+static void
+kl_on_state(struct link *lk, const char *state, long long now)
+{
+	char why[LINK_RXLINE];
+
+	if (strcmp(state, "Ready") == 0) {
+		lk->kl_ready = 1;
+		if (lk->state == LINK_HANDSHAKE && lk->hs_step == HS_KL_WAIT)
+			link_ready(lk, now);
+		return;
+	}
+	lk->kl_ready = 0;
+	snprintf(why, sizeof(why), "Klipper state: %s", state);
+	if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n) {
+		lk->kl_shutdown = 1;
+		lk->kl_shut_at = now + KL_WHY_WAIT_MS;
+		lk->outlen = 0;
+		lk->deadline = -1;
+		link_event(lk, LINK_EV_INFO, 0, why);
+	} else if (lk->state == LINK_PRINTING || lk->state == LINK_IDLE ||
+	    lk->state == LINK_HALTED)
+		kl_stopped(lk, why);
+}
+
+static void
+kl_on_error(struct link *lk, const char *s)
+{
+	const char *why = s + 2;
+
+	while (*why == ' ')
+		why++;
+	if (lk->kl_shutdown || (lk->state == LINK_PRINTING &&
+	    (lk->kl_shut_text || kl_is_shutdown(why)))) {
+		kl_stopped(lk, why);
+		return;
+	}
+	lk->kl_shut_text = 0;
+	/* A command dropped, Klipper goes on: the backend decides. */
+	link_event(lk, LINK_EV_INFO, 0, s);
+}
+
+/* Klipper's lines that Marlin's rules would take amiss.  1 if taken. */
+static int
+kl_on_line(struct link *lk, const char *s, long long now)
+{
+	/* Any line shows it alive: its waits say nothing else. */
+	if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n &&
+	    !lk->kl_shutdown)
+		arm_timeout(lk, now);
+	if (starts_with(s, "// Klipper state: ")) {
+		kl_on_state(lk, s + 18, now);
+		return 1;
+	}
+	if (starts_with(s, "// action:"))
+		return 0;
+	if (starts_with(s, "// ") || strcmp(s, "//") == 0) {
+		if (strcmp(s, "// Printer is shutdown") == 0 ||
+		    strcmp(s, "// Printer is not ready") == 0)
+			lk->kl_shut_text = 1;
+		link_event(lk, LINK_EV_INFO, 0, s);
+		return 1;
+	}
+	if (starts_with(s, "!!")) {
+		kl_on_error(lk, s);
+		return 1;
+	}
+	if (starts_with(s, "ok"))
+		lk->kl_shut_text = 0;
+	return 0;
+}
+
+/* No reason came for a shutdown in time. */
+static void
+kl_tick(struct link *lk, long long now)
+{
+	if (lk->kl_shutdown && now >= lk->kl_shut_at)
+		kl_stopped(lk, "Klipper state: Shutdown");
 }
 
 void
@@ -1279,6 +1586,7 @@ static int
 stall_probe_due(const struct link *lk)
 {
 	return lk->state == LINK_PRINTING && lk->opts.stall_ms > 0 &&
+	    !lk->klipper &&
 	    lk->sent_n > lk->acked_n && lk->nprobes == 0 && !lk->recovering &&
 	    !(line_flags(lk, lk->acked_n + 1) & LINE_LONG);
 }
@@ -1359,7 +1667,10 @@ link_on_timeout(struct link *lk, long long now)
 	/* An M105 unanswered for two periods lost its reply too: another
 	 * goes (a reply answers the oldest M105 in flight, so nothing is
 	 * taken for more than it answers). */
-	link_probe_stalled(lk, now, lk->timeouts >= 2);
+	/* Klipper loses no "ok": a silence is a long command's
+	 * (G28 says nothing until it is done). */
+	if (!lk->klipper)
+		link_probe_stalled(lk, now, lk->timeouts >= 2);
 	lk->deadline = now + lk->opts.ok_timeout_ms;
 }
 
@@ -1406,6 +1717,10 @@ link_tick(struct link *lk, long long now)
 		case HS_RESEND_WAIT:
 			link_handshake(lk, now);
 			return;
+		case HS_KL_WAIT:
+			lk->hs_step = HS_KL_STATUS;	/* ask again */
+			hs_send(lk, now);
+			return;
 		default:
 			link_event(lk, LINK_EV_INFO, 0, "the printer does not"
 			    " answer; greeting it again");
@@ -1428,6 +1743,7 @@ link_tick(struct link *lk, long long now)
 		lk->last_sync = now;
 	}
 	link_check_silence(lk, now);
+	kl_tick(lk, now);
 	if (lk->state != LINK_PRINTING)
 		return;
 	if (lk->recovering && now >= lk->quiet_at)
@@ -1470,7 +1786,9 @@ link_timeout(const struct link *lk, long long now)
 		long long q = -1;
 
 		/* Recovery wakes when its burst has passed. */
-		if (lk->recovering)
+		if (lk->kl_shutdown)
+			q = lk->kl_shut_at;
+		else if (lk->recovering)
 			q = lk->quiet_at;
 		else if (lk->opts.sync_ms > 0 && !lk->input_done)
 			q = lk->last_sync + lk->opts.sync_ms;

@@ -14,6 +14,12 @@
  * an M105 in the stream, whose reply ("ok T:...") acknowledges every
  * line before it; a reply is taken only for a line it cannot belong
  * to another of.
+ *
+ * Klipper's pseudo-terminal (LINK_FLAVOUR_KLIPPER, or an M115 answer
+ * naming Klipper) checks no checksum and asks for no resend, answers
+ * every line with "ok" even when shut down, and says its state in
+ * "// Klipper state: ..." lines: the link is ready only on "Ready", and
+ * a shutdown ends the job with Klipper's own words.
  */
 #ifndef GSPOOL_LINK_H
 #define GSPOOL_LINK_H
@@ -63,6 +69,13 @@ enum link_resend_ok {
 	LINK_RESEND_OK_NO,
 };
 
+/* Which firmware's rules the link follows.  AUTO is Marlin's (and
+ * RepRapFirmware's) until an M115 answer names Klipper. */
+enum link_flavour {
+	LINK_FLAVOUR_AUTO,
+	LINK_FLAVOUR_KLIPPER,	/* Klipper's pseudo-terminal */
+};
+
 struct link_opts {
 	long	handshake_timeout_ms;	/* wait for "start" / each answer */
 	long	ok_timeout_ms;		/* silence before an M105 probe */
@@ -76,6 +89,7 @@ struct link_opts {
 					   says nothing this long is gone
 					   (0: only ok_timeout counts) */
 	enum link_resend_ok resend_ok;
+	enum link_flavour flavour;
 };
 
 struct link_temp {
@@ -153,6 +167,13 @@ struct link {
 	int		rx_overlong;
 
 	char		firmware[128];
+	/* Klipper (link.c): ready is only what "// Klipper state:"
+	 * says; a shutdown stops the link, and its words end the job. */
+	int		klipper;	/* its rules apply */
+	int		kl_ready;	/* "// Klipper state: Ready" seen */
+	int		kl_shutdown;	/* shut down: waiting for its words */
+	int		kl_shut_text;	/* "// Printer is shutdown" came */
+	long long	kl_shut_at;	/* give up waiting for them then */
 	int		cap_autoreport;
 	int		cap_emergency;
 	int		cmd_slots;	/* learnt from ADVANCED_OK B */
@@ -216,6 +237,9 @@ int	link_send_oob(struct link *, const char *cmd);
 
 /* Events, oldest first; 0 when none. */
 int	link_next_event(struct link *, struct link_event *);
+
+/* Is this valid UTF-8 (Klipper drops a whole read that is not)? */
+int	link_utf8_valid(const char *, size_t);
 
 /* Parse a temperature report ("T:210.00 /210.00 B:60.00 /60.00 ...").
  * Returns the number of sensors found (0: not a report). */
