@@ -164,6 +164,7 @@ struct backend {
 	long		 heaters_ms;	/* -H: heaters off after a job, or 0 */
 	long long	 heaters_at;	/* when, or 0 */
 	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
+	int		 on_fwerror;	/* -e: the same, for a "!!" error */
 	struct prompt	 prompt;	/* the firmware's, for the user */
 	struct kept_filter kept[FILTERS_MAX];
 };

@@ -16,7 +16,10 @@
  * (checksums, line numbers: the engine resends): an unknown command the
  * job sent pauses or aborts the job as on_unknown_command (-u) says,
  * unless it is one a firmware may well lack harmlessly (M73, M117, ...);
- * any other complaint is recorded as a job event.
+ * Klipper's "!! ..." errors (Must home axis first, Move out of range,
+ * Extrude below minimum temp) mean it dropped the command and went on:
+ * the job pauses or aborts as on_firmware_error (-e) says; any other
+ * complaint is recorded as a job event.
  *
  * Security: every line here comes from the printer, bounded by the
  * engine (LINK_RXLINE) and never used as a format; an "Unknown command"
@@ -206,6 +209,18 @@ job_sent_recently(const struct backend *b, const char *text)
 	return 0;
 }
 
+/* What on_firmware_error says for a command Klipper refused ("!!"):
+ * pause (while running), abort or continue. */
+static const char *
+fwerror_act(const struct backend *b)
+{
+	if (b->on_fwerror == UNK_PAUSE && b->job.ctl == JC_RUN)
+		return "pause";
+	if (b->on_fwerror == UNK_ABORT)
+		return "abort";
+	return "continue";
+}
+
 /* The firmware complained during a job: spoold keeps it as a job event
  * (and tells the filters and notify), and an unknown command pauses or
  * aborts the job as on_unknown_command says, for the lines after it may
@@ -227,7 +242,9 @@ job_complaint(struct backend *b, const char *text)
 		return;
 	}
 	b->job.complaints++;
-	if (kind == 1 && unknown_is_harmless(text))
+	if (kind == 2 && strncmp(text, "!!", 2) == 0)
+		act = fwerror_act(b);
+	else if (kind == 1 && unknown_is_harmless(text))
 		;
 	else if (kind == 1 && b->on_unknown == UNK_PAUSE &&
 	    b->job.ctl == JC_RUN)
@@ -236,9 +253,11 @@ job_complaint(struct backend *b, const char *text)
 		act = "abort";
 	snprintf(id, sizeof(id), "%ld", b->job.id);
 	snprintf(n, sizeof(n), "%lu", b->job.complaints);
-	log_warnx("%s-%ld: the printer complained: %s%s%s", b->printer,
-	    b->job.id, text, strcmp(act, "continue") ? "; on_unknown_command"
-	    " says " : "", strcmp(act, "continue") ? act : "");
+	log_warnx("%s-%ld: the printer complained: %s%s%s%s", b->printer,
+	    b->job.id, text, strcmp(act, "continue") == 0 ? "" : kind == 2 ?
+	    "; on_firmware_error" : "; on_unknown_command",
+	    strcmp(act, "continue") ? " says " : "",
+	    strcmp(act, "continue") ? act : "");
 	tell(b, "complaint", id, n, text);
 	snprintf(why, sizeof(why), "the printer said: %s", text);
 	if (strcmp(act, "pause") == 0)

@@ -31,6 +31,10 @@
  * and why, the firmware's greeting and its complaints, each job's end
  * and its link figures.
  *
+ * Run as klipper (BACKEND_DIR/klipper, a link to this program, for
+ * klipper:PATH devices) it follows Klipper's rules from the start
+ * (link.h): no damaged-line probe, ready only when Klipper says so.
+ *
  * This file starts the backend, reads its options and runs its loop:
  * the port is opened (and opened again when lost), the protocol engine
  * gets the printer's bytes and gives back the next ones, and spoold's
@@ -83,13 +87,16 @@ port_lost(struct backend *b, const char *why)
 }
 
 static const char help[] =
-"usage: serial [-hv] [-b baud] [-d rundir] [-H seconds] [-k auto|yes|no]\n"
-"              [-m count] [-o seconds] [-p seconds] [-r seconds]\n"
-"              [-s seconds] [-t seconds] [-u continue|pause|abort]\n"
-"              [-w lines] [-x bytes] printer device\n"
+"usage: serial [-hv] [-b baud] [-d rundir] [-e continue|pause|abort]\n"
+"              [-H seconds] [-k auto|yes|no] [-m count] [-o seconds]\n"
+"              [-p seconds] [-r seconds] [-s seconds] [-t seconds]\n"
+"              [-u continue|pause|abort] [-w lines] [-x bytes]\n"
+"              printer device\n"
 "       serial --version\n"
 "  -b baud              a real serial port's baud rate (115200)\n"
 "  -d rundir            where a re-attaching spoold finds it\n"
+"  -e continue|pause|abort  a job's command Klipper refused (\"!!\")"
+" (pause)\n"
 "  -H seconds           heaters off this long after a job; 0 never (600)\n"
 "  -h, --help           print this help and exit\n"
 "  -k auto|yes|no       whether an ok follows Resend: (auto)\n"
@@ -110,6 +117,28 @@ static void
 usage(void)
 {
 	usage_error(2, NULL);
+}
+
+/* A choice of continue, pause or abort (-u, -e). */
+static int
+parse_reaction(int opt, const char *arg)
+{
+	if (strcmp(arg, "continue") == 0)
+		return UNK_CONTINUE;
+	if (strcmp(arg, "pause") == 0)
+		return UNK_PAUSE;
+	if (strcmp(arg, "abort") == 0)
+		return UNK_ABORT;
+	fatalx("-%c: '%s' is not continue, pause or abort", opt, arg);
+}
+
+/* Klipper's flavour, by the name the program was run under. */
+static int
+run_as_klipper(const char *argv0)
+{
+	const char *base = strrchr(argv0, '/');
+
+	return strcmp(base ? base + 1 : argv0, "klipper") == 0;
 }
 
 
@@ -134,13 +163,16 @@ main(int argc, char *argv[])
 	b.park_ms = 5000;
 	b.heaters_ms = 600 * 1000;
 	b.on_unknown = UNK_PAUSE;
+	b.on_fwerror = UNK_PAUSE;
 	b.ctl = 0;
 	b.port.fd = -1;
 	b.job.fd = -1;
 	filters_init(&b);
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
-	while ((ch = getopt_long(argc, argv, "b:d:H:hk:m:o:p:r:s:t:u:vw:x:",
+	if (run_as_klipper(argv[0]))
+		lo.flavour = LINK_FLAVOUR_KLIPPER;
+	while ((ch = getopt_long(argc, argv, "b:d:e:H:hk:m:o:p:r:s:t:u:vw:x:",
 	    longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'H':
@@ -149,15 +181,10 @@ main(int argc, char *argv[])
 			b.heaters_ms = v * 1000;
 			break;
 		case 'u':
-			if (strcmp(optarg, "continue") == 0)
-				b.on_unknown = UNK_CONTINUE;
-			else if (strcmp(optarg, "pause") == 0)
-				b.on_unknown = UNK_PAUSE;
-			else if (strcmp(optarg, "abort") == 0)
-				b.on_unknown = UNK_ABORT;
-			else
-				fatalx("-u: '%s' is not continue, pause or"
-				    " abort", optarg);
+			b.on_unknown = parse_reaction(ch, optarg);
+			break;
+		case 'e':
+			b.on_fwerror = parse_reaction(ch, optarg);
 			break;
 		case 'p':
 			if (parse_long(optarg, 1, 60, &v) < 0)
@@ -238,6 +265,10 @@ main(int argc, char *argv[])
 		usage_error(2, "give a printer and a device");
 	b.printer = argv[optind];
 	b.device = argv[optind + 1];
+	if (strncmp(b.device, "klipper:", 8) == 0) {
+		b.device += 8;
+		lo.flavour = LINK_FLAVOUR_KLIPPER;
+	}
 	log_set_verbose(verbose);
 	link_init(&b.link, &lo);
 	attach_listen(&b);

@@ -710,7 +710,17 @@ device_scheme(const char *value)
 	return (int)n;
 }
 
-/* Split "serial:PATH?baud=N" or "PATH" into path and baud; a tcp://
+/* Is a device of this scheme a file of this host: serial:PATH, a bare
+ * path, or klipper:PATH (Klipper's pseudo-terminal, served by the serial
+ * backend under the scheme's name)? */
+int
+conf_scheme_local(const char *scheme)
+{
+	return strcmp(scheme, "serial") == 0 || strcmp(scheme, "klipper") == 0;
+}
+
+/* Split "serial:PATH?baud=N", "klipper:PATH" or "PATH" into path and
+ * baud; a tcp://
  * device is checked as HOST:PORT, and another scheme's device is its
  * backend's to read, passed to it whole. */
 static void
@@ -730,16 +740,17 @@ set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
 	if ((n = device_scheme(value)) < 0 || (strncmp(value, "tcp:", 4) == 0 &&
 	    strncmp(value, "tcp://", 6) != 0)) {
 		conf_error(cp, cp->line, "device: '%s': unknown kind of device"
-		    " (expected serial:PATH[?baud=N], tcp://HOST:PORT,"
-		    " SCHEME:... for another backend, or an absolute path)",
+		    " (expected serial:PATH[?baud=N], klipper:PATH,"
+		    " tcp://HOST:PORT, SCHEME:... for another backend, or an"
+		    " absolute path)",
 		    value);
 		return;
 	}
 	p->scheme = n == 0 ? xstrdup("serial") : strndup(value, (size_t)n);
 	if (p->scheme == NULL)
 		abort();
-	if (n > 0 && strcmp(p->scheme, "tcp") != 0 &&
-	    strcmp(p->scheme, "serial") != 0) {
+	if (n > 0 && !conf_scheme_local(p->scheme) &&
+	    strcmp(p->scheme, "tcp") != 0) {
 		free(p->device_path);
 		p->device_path = xstrdup(value);
 		return;
@@ -759,6 +770,8 @@ set_device(struct conf_parse *cp, void *obj, const struct conf_key *k,
 	}
 	if (strncmp(path, "serial:", 7) == 0)
 		path += 7;
+	else if (strncmp(path, "klipper:", 8) == 0)
+		path += 8;
 	free(p->device_path);
 	p->device_path = NULL;
 	if ((q = strchr(path, '?')) != NULL) {
@@ -1228,6 +1241,9 @@ static const struct conf_key printer_keys[] = {
 	NUM("park_timeout", CT_LONG, PR(park_timeout), 1, 60, 5),
 	WORDS("on_unknown_command", CT_WORD, PR(on_unknown_command),
 	    sizeof(((struct conf_printer *)0)->on_unknown_command), "pause",
+	    words_unknown),
+	WORDS("on_firmware_error", CT_WORD, PR(on_firmware_error),
+	    sizeof(((struct conf_printer *)0)->on_firmware_error), "pause",
 	    words_unknown),
 	NUM("heaters_off_after", CT_TIME, PR(heaters_off_after), 0, DAYS(7),
 	    600),
@@ -1888,7 +1904,7 @@ check_backend(struct conf_parse *cp, unsigned line, const struct conf *c,
 	char *path = xasprintf("%s/%s", c->backend_dir, p->scheme);
 
 	if (access(path, X_OK) < 0) {
-		if (strcmp(p->scheme, "serial") == 0 ||
+		if (conf_scheme_local(p->scheme) ||
 		    strcmp(p->scheme, "tcp") == 0)
 			conf_error(cp, line, "device: its backend %s: %s", path,
 			    strerror(errno));
@@ -1946,7 +1962,7 @@ conf_check_host(const struct conf *c,
 			    "filters"), "filters:", path);
 			free(path);
 		}
-		if (strcmp(p->scheme, "serial") != 0)
+		if (!conf_scheme_local(p->scheme))
 			continue;	/* not a file of this host */
 		if (stat(p->device_path, &st[i]) < 0) {
 			conf_warn(&cp, dline, "device: %s: %s (is the printer"

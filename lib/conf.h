@@ -67,6 +67,7 @@ struct conf_printer {
 	long	 park_timeout;		/* seconds parked at most */
 	long	 heaters_off_after;	/* seconds after a job, 0 never */
 	char	 on_unknown_command[12];	/* continue, pause, abort */
+	char	 on_firmware_error[12];	/* the same, for Klipper's "!!" */
 	struct conf_notify notify;	/* who hears of its jobs */
 	unsigned line;			/* line of its section header */
 };
@@ -220,6 +221,8 @@ struct conf_account *conf_account(const struct conf *, const char *name);
 struct conf_user *conf_user(const struct conf *, const char *name);
 /* Are notify_urls set in any section? */
 int	conf_notify_any(const struct conf *);
+/* A device of the scheme is a path of this host (serial, klipper). */
+int	conf_scheme_local(const char *scheme);
 /* An event's name (notify_events), or NULL; and the reverse, -1. */
 const char *conf_notify_event_name(int);
 int	conf_notify_event_parse(const char *);

@@ -276,6 +276,7 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    a->park_timeout != b->park_timeout ||
 	    a->heaters_off_after != b->heaters_off_after ||
 	    strcmp(a->on_unknown_command, b->on_unknown_command) != 0 ||
+	    strcmp(a->on_firmware_error, b->on_firmware_error) != 0 ||
 	    strcmp(a->resend_ok, b->resend_ok) != 0;
 }
 
@@ -431,6 +432,7 @@ backend_start(struct spoold *sd, struct printer *p)
 		    retry, "-t", hs,
 		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
 		    "-H", heat, "-u", p->conf->on_unknown_command,
+		    "-e", p->conf->on_firmware_error,
 		    "-k", p->conf->resend_ok, p->conf->name,
 		    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",

@@ -28,6 +28,16 @@
  *    a hang-up; and, not a fault of the line, a process that stops
  *    running now and then (--freeze-every).
  *
+ * With --flavour klipper it answers as Klipper's pseudo-terminal does
+ * instead (klipper-wire facts, gspool-vprinter(1)): no "start", no
+ * checksums or line numbers checked, the name inside M115's "ok",
+ * "ok B:x /y T0:x /y", bare temperature lines in M109, M190 and
+ * TEMPERATURE_WAIT, a silent G28, "!! Must home axis first" and "ok"
+ * for a command it drops, M112 acted on as it is read, PAUSE's
+ * "// action:paused", and a shutdown (--shutdown-at, M112) after which
+ * every line is answered with its message, "!!" and "ok", until a
+ * FIRMWARE_RESTART (the command, or SIGUSR1) makes it Ready again.
+ *
  * Every command it executes is appended, in order, to the log file
  * (protocol commands M105, M110, M115 and M155 excepted); on exit a one-line
  * JSON summary goes beside it.
@@ -108,6 +118,8 @@ struct opts {
 	long	corrupt_line[MAX_FAULTS];
 	int	ncorrupt_line;
 	const char *firmware;
+	int	klipper;	/* --flavour klipper */
+	long	shutdown_at;	/* Klipper shuts down after n commands */
 };
 
 struct vp {
@@ -177,9 +189,23 @@ struct vp {
 	int		 cut;		/* the next line is a cut line's rest */
 	unsigned long	 tails_run;	/* such rests run as commands */
 	unsigned int	 seed;
+
+	/* Klipper (--flavour klipper). */
+	int		 kl_state;	/* KL_* */
+	char		 kl_why[128];	/* the shutdown's reason */
+	int		 kl_homed;	/* axes homed: 1 X, 2 Y, 4 Z */
+	int		 kl_restart;	/* FIRMWARE_RESTART asked */
+	usec		 kl_ready_at;	/* Ready again then */
+	double		 kl_wait_min, kl_wait_max;	/* TEMPERATURE_WAIT */
+	int		 kl_wait_bed;
+	unsigned long	 kl_after_shutdown;	/* lines it refused since */
+	unsigned long	 kl_dropped;	/* commands refused with "!!" */
 };
 
+enum { KL_READY, KL_SHUTDOWN, KL_RESTARTING };
+
 static volatile sig_atomic_t quit;
+static volatile sig_atomic_t restart_asked;	/* SIGUSR1 */
 static const char *link_path;
 static int listen_fd = -1;		/* tcp://: the bridge's socket */
 static const char *port_file;		/* where the port chosen goes */
@@ -188,6 +214,13 @@ static void
 on_signal(int sig)
 {
 	quit = sig;
+}
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	restart_asked = 1;
 }
 
 /* Do nothing for ms milliseconds (--freeze-every), unless told to quit. */
@@ -366,6 +399,16 @@ vp_log(struct vp *vp, const char *cmd)
 static void
 vp_temps(struct vp *vp, const char *prefix, const char *suffix)
 {
+	if (vp->o.klipper) {
+		/* Sorted by gcode id: B, then T0; 0.0 once shut down. */
+		int down = vp->kl_state == KL_SHUTDOWN;
+
+		vp_say(vp, "%sB:%.1f /%.1f T0:%.1f /%.1f",
+		    strncmp(prefix, "ok", 2) == 0 ? "ok " : "",
+		    down ? 0.0 : vp->bed, vp->bed_target,
+		    down ? 0.0 : vp->hotend, vp->hotend_target);
+		return;
+	}
 	vp_say(vp, "%sT:%.2f /%.2f B:%.2f /%.2f @:0 B@:0%s", prefix, vp->hotend,
 	    vp->hotend_target, vp->bed, vp->bed_target, suffix);
 }
@@ -415,6 +458,8 @@ vp_reset_state(struct vp *vp)
 static void
 vp_boot(struct vp *vp)
 {
+	if (vp->o.klipper)
+		return;		/* its host runs on: opening says nothing */
 	vp_reset_state(vp);
 	vp_set_target(vp, &vp->hotend_target, 0);
 	vp_set_target(vp, &vp->bed_target, 0);
@@ -541,7 +586,14 @@ enum {
 	BUSY_TIMER,		/* G28/G4: then wait this long */
 	BUSY_HEAT,		/* M109/M190 */
 	BUSY_USER,		/* M600: the host's answer to a prompt */
+	BUSY_KL_WAIT,		/* Klipper's TEMPERATURE_WAIT */
 };
+
+static int	kl_start(struct vp *, struct cmd *, usec, int *);
+static void	kl_finish(struct vp *, struct cmd *);
+static int	kl_line(struct vp *, char *);
+static int	kl_wait_done(struct vp *, usec);
+static void	kl_timers(struct vp *, usec);
 
 /* Where a filament change stands: Marlin's ADVANCED_PAUSE_FEATURE with
  * HOST_PROMPT_SUPPORT asks the host twice. */
@@ -689,7 +741,10 @@ vp_start(struct vp *vp, struct cmd *c, usec now)
 	char letter = c->text[0];
 	long code = strtol(c->text + 1, NULL, 10);
 	double v;
+	int kb;
 
+	if (vp->o.klipper && kl_start(vp, c, now, &kb))
+		return kb;
 	/* Marlin runs G, M and T commands; anything else (a line whose N
 	 * word was damaged on the wire, say) is unknown: it does nothing,
 	 * and still earns an "ok". */
@@ -833,6 +888,10 @@ vp_finish(struct vp *vp, struct cmd *c)
 	char letter = c->text[0];
 	long code = strtol(c->text + 1, NULL, 10);
 
+	if (vp->o.klipper) {
+		kl_finish(vp, c);
+		return;
+	}
 	if (letter == 'M' && code == 105)
 		vp_temps(vp, "ok ", "");
 	else
@@ -881,6 +940,10 @@ vp_unblock(struct vp *vp, usec now)
 			vp->busy = BUSY_NONE;
 			return;
 		}
+		break;
+	case BUSY_KL_WAIT:
+		if (!kl_wait_done(vp, now))
+			return;
 		break;
 	case BUSY_HEAT:
 		heat(vp, now);
@@ -937,6 +1000,374 @@ vp_execute(struct vp *vp, usec now)
 	}
 }
 
+/* ---- Klipper's pseudo-terminal (--flavour klipper) ---- */
+
+/* Klipper's defaults where Marlin's were left: its host queues 20 lines
+ * and the pty's buffer holds the rest (nothing is lost), no busy
+ * keepalives, no emergency parser of bytes (M112 is acted on as a line
+ * is read), and its extended commands run. */
+static void
+kl_flavour(struct opts *o)
+{
+	o->extended = 1;
+	o->busy_interval = 0;
+	o->emergency = 0;
+	o->advanced_ok = 0;
+	o->host_prompts = 0;
+	if (o->bufsize == 4)
+		o->bufsize = 20;
+	if (o->rx_size == 128)
+		o->rx_size = 65536;
+	if (strncmp(o->firmware, "Marlin", 6) == 0)
+		o->firmware = "v0.12.0-gspool-vprinter";
+}
+
+/* What every line but a few is answered with once shut down
+ * (error_mcu.py's hint, then the state, then the error). */
+static void
+kl_shutdown_message(struct vp *vp)
+{
+	vp_say(vp, "// %s", vp->kl_why);
+	vp_say(vp, "// Once the underlying issue is corrected, use the");
+	vp_say(vp, "// \"FIRMWARE_RESTART\" command to reset the firmware,"
+	    " reload the");
+	vp_say(vp, "// config, and restart the host software.");
+	vp_say(vp, "// Printer is shutdown");
+	vp_say(vp, "!! %s", vp->kl_why);
+}
+
+static void
+kl_not_ready_message(struct vp *vp)
+{
+	vp_say(vp, "// Printer is not ready");
+	vp_say(vp, "// The klippy host software is attempting to connect."
+	    "  Please");
+	vp_say(vp, "// retry in a few moments.");
+	vp_say(vp, "!! Printer is not ready");
+}
+
+static void
+kl_shutdown(struct vp *vp, const char *why)
+{
+	if (vp->kl_state == KL_SHUTDOWN)
+		return;
+	log_warnx("Klipper shut down: %s", why);
+	snprintf(vp->kl_why, sizeof(vp->kl_why), "%s", why);
+	vp->kl_state = KL_SHUTDOWN;
+	vp->plan_len = 0;
+	vp->stats_dirty = 1;
+	vp_say(vp, "// Klipper state: Shutdown");
+	if (vp->busy) {
+		/* The command that was running ends with the error. */
+		vp->busy = BUSY_NONE;
+		kl_shutdown_message(vp);
+		vp_say(vp, "ok");
+	}
+}
+
+/* FIRMWARE_RESTART: Disconnect, then Ready a moment later, with nothing
+ * homed and every heater off. */
+static void
+kl_timers(struct vp *vp, usec now)
+{
+	if (restart_asked || vp->kl_restart) {
+		restart_asked = 0;
+		vp->kl_restart = 0;
+		log_info("FIRMWARE_RESTART");
+		vp_say(vp, "// Klipper state: Disconnect");
+		vp->kl_state = KL_RESTARTING;
+		vp->kl_ready_at = now + (usec)(1600000 * vp->o.time_scale);
+		vp->busy = BUSY_NONE;
+		vp->plan_len = 0;
+		vp->stats_dirty = 1;
+	}
+	if (vp->kl_state == KL_RESTARTING && now >= vp->kl_ready_at) {
+		vp->kl_state = KL_READY;
+		vp->kl_homed = 0;
+		vp_set_target(vp, &vp->hotend_target, 0);
+		vp_set_target(vp, &vp->bed_target, 0);
+		vp->stats_dirty = 1;
+		vp_say(vp, "// Klipper state: Ready");
+	}
+}
+
+/* A line as gcode.py takes it: a leading N<n> skipped, a checksum
+ * never checked (the '*' and what follows are a parameter Klipper
+ * ignores), M112 acted on as it is read. */
+static int
+kl_line(struct vp *vp, char *s)
+{
+	struct cmd *c;
+	char *p, *end;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if ((*s == 'N' || *s == 'n') && isdigit((unsigned char)s[1])) {
+		for (s++; isdigit((unsigned char)*s); s++)
+			;
+		while (*s == ' ')
+			s++;
+	}
+	if ((p = strrchr(s, '*')) != NULL) {
+		strtol(p + 1, &end, 10);
+		if (end != p + 1 && *end == '\0')
+			*p = '\0';
+	}
+	for (end = s + strlen(s); end > s && (end[-1] == ' ' ||
+	    end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	if (*s == '\0')
+		return 0;
+	if ((s[0] == 'M' || s[0] == 'm') && strncmp(s + 1, "112", 3) == 0 &&
+	    (s[4] == '\0' || s[4] == ' '))
+		kl_shutdown(vp, "Shutdown due to M112 command");
+	vp->accepted++;
+	c = &vp->q[(vp->q_head + vp->q_len) % MAX_BUFSIZE];
+	c->n = -1;
+	c->tail = 0;
+	snprintf(c->text, sizeof(c->text), "%s", s);
+	vp->q_len++;
+	return 0;
+}
+
+/* The command's name, upper case: "G1", "STATUS". */
+static void
+kl_name(const char *text, char *name, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size && text[i] != '\0' && text[i] != ' ' &&
+	    text[i] != '\t'; i++)
+		name[i] = (char)toupper((unsigned char)text[i]);
+	name[i] = '\0';
+	if (name[0] != '\0' && isdigit((unsigned char)name[1])) {
+		/* "G1X10" is G1's. */
+		for (i = 1; isdigit((unsigned char)name[i]) || name[i] == '.';
+		    i++)
+			;
+		name[i] = '\0';
+	}
+}
+
+/* Lines answered even while shut down or connecting (gcode.py). */
+static int
+kl_always(const char *name)
+{
+	static const char *const always[] = { "M110", "M112", "M115",
+	    "M105", "RESTART", "FIRMWARE_RESTART", "ECHO", "STATUS", "HELP" };
+	size_t i;
+
+	for (i = 0; i < nitems(always); i++)
+		if (strcmp(name, always[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* KEY=value of an extended command, as a number. */
+static int
+kl_param(const char *text, const char *key, double *v)
+{
+	size_t n = strlen(key);
+	const char *p = text;
+	char *end;
+
+	while ((p = strchr(p, ' ')) != NULL) {
+		p++;
+		if (strncasecmp(p, key, n) == 0 && p[n] == '=') {
+			*v = strtod(p + n + 1, &end);
+			return end != p + n + 1;
+		}
+	}
+	return 0;
+}
+
+static int
+kl_wait_done(struct vp *vp, usec now)
+{
+	double t;
+
+	heat(vp, now);
+	t = vp->kl_wait_bed ? vp->bed : vp->hotend;
+	return t >= vp->kl_wait_min && t <= vp->kl_wait_max;
+}
+
+/* STATUS, restarts, PAUSE/RESUME/CANCEL_PRINT, TEMPERATURE_WAIT; any
+ * other name is a macro of the printer's configuration, which (as a
+ * PRINT_START does) homes the axes. */
+static int
+kl_extended(struct vp *vp, struct cmd *c, const char *name)
+{
+	double v;
+
+	if (strcmp(name, "STATUS") == 0) {
+		if (vp->kl_state == KL_READY) {
+			vp_say(vp, "// Klipper state: Ready");
+			return BUSY_NONE;
+		}
+		if (vp->kl_state == KL_SHUTDOWN) {
+			vp_say(vp, "// %s", vp->kl_why);
+			vp_say(vp, "// Klipper state: Not ready");
+			vp_say(vp, "!! %s", vp->kl_why);
+		} else {
+			vp_say(vp, "// The klippy host software is attempting"
+			    " to connect.  Please");
+			vp_say(vp, "// Klipper state: Not ready");
+			vp_say(vp, "!! The klippy host software is attempting"
+			    " to connect.  Please");
+		}
+		return BUSY_NONE;
+	}
+	if (strcmp(name, "FIRMWARE_RESTART") == 0 ||
+	    strcmp(name, "RESTART") == 0) {
+		vp->kl_restart = 1;	/* after its "ok" */
+		return BUSY_NONE;
+	}
+	if (strcmp(name, "PAUSE") == 0)
+		vp_say(vp, "// action:paused");
+	else if (strcmp(name, "RESUME") == 0)
+		vp_say(vp, "// action:resumed");
+	else if (strcmp(name, "CANCEL_PRINT") == 0)
+		vp_say(vp, "// action:cancel");
+	else if (strcmp(name, "TEMPERATURE_WAIT") == 0) {
+		vp->kl_wait_bed = strstr(c->text, "heater_bed") != NULL ||
+		    strstr(c->text, "HEATER_BED") != NULL;
+		vp->kl_wait_min = kl_param(c->text, "MINIMUM", &v) ? v : -1e9;
+		vp->kl_wait_max = kl_param(c->text, "MAXIMUM", &v) ? v : 1e9;
+		if (vp->kl_wait_min < -1e8 && vp->kl_wait_max > 1e8) {
+			vp_say(vp, "!! Error on 'TEMPERATURE_WAIT': missing"
+			    " MINIMUM or MAXIMUM.");
+			return BUSY_NONE;
+		}
+		return BUSY_KL_WAIT;
+	} else if (strcmp(name, "SET_HEATER_TEMPERATURE") == 0 &&
+	    kl_param(c->text, "TARGET", &v)) {
+		if (strstr(c->text, "heater_bed") != NULL)
+			vp_set_target(vp, &vp->bed_target, v);
+		else
+			vp_set_target(vp, &vp->hotend_target, v);
+	} else if (strcmp(name, "ECHO") != 0 && strcmp(name, "HELP") != 0)
+		vp->kl_homed = 7;
+	return BUSY_NONE;
+}
+
+/* A command Klipper refuses: it is dropped, and the "ok" follows. */
+static void
+kl_refuse(struct vp *vp, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+kl_refuse(struct vp *vp, const char *hint, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_info("refused: %s", buf);
+	vp->kl_dropped++;
+	vp->stats_dirty = 1;
+	if (hint != NULL)
+		vp_say(vp, "// %s", hint);
+	vp_say(vp, "!! %s", buf);
+}
+
+/* A move's checks (kinematics/cartesian.py, extruder.py): the axes it
+ * moves must be homed, and the hotend hot enough to extrude (checked
+ * when the heaters take time, --heat-time).  1 if refused. */
+static int
+kl_check_move(struct vp *vp, const char *text)
+{
+	static const char axes[] = "XYZE";
+	double to[4], v;
+	int i, found, moves = 0;
+
+	for (i = 0; i < 4; i++) {
+		found = 0;
+		v = word(text, axes[i], 0, &found);
+		to[i] = !found ? vp->pos[i] : vp->relative ? vp->pos[i] + v : v;
+		if (i < 3 && to[i] != vp->pos[i] && !(vp->kl_homed & (1 << i)))
+			moves = 1;
+	}
+	if (moves) {
+		kl_refuse(vp, NULL, "Must home axis first: %.3f %.3f %.3f"
+		    " [%.3f]", to[0], to[1], to[2], to[3]);
+		return 1;
+	}
+	if (vp->o.heat_tau > 0 && to[3] != vp->pos[3] && vp->hotend < 170) {
+		kl_refuse(vp, "See the 'min_extrude_temp' config option for"
+		    " details", "Extrude below minimum temp");
+		return 1;
+	}
+	return 0;
+}
+
+/* Klipper's side of starting a command: 1 if it took it (its busy kind
+ * in *busy), 0 to run it as any printer runs G-code. */
+static int
+kl_start(struct vp *vp, struct cmd *c, usec now, int *busy)
+{
+	char name[48];
+	long code;
+
+	(void)now;
+	*busy = BUSY_NONE;
+	kl_name(c->text, name, sizeof(name));
+	if (vp->kl_state != KL_READY && !kl_always(name)) {
+		if (vp->kl_state == KL_SHUTDOWN) {
+			vp->kl_after_shutdown++;
+			vp->stats_dirty = 1;
+			kl_shutdown_message(vp);
+		} else
+			kl_not_ready_message(vp);
+		return 1;
+	}
+	if (strcmp(name, "M110") == 0 || strcmp(name, "M112") == 0 ||
+	    strcmp(name, "M115") == 0 || strcmp(name, "M105") == 0)
+		return 1;		/* answered in kl_finish() */
+	if (isalpha((unsigned char)name[0]) && !isdigit((unsigned char)name[1])) {
+		*busy = kl_extended(vp, c, name);
+		return 1;
+	}
+	code = strtol(name + 1, NULL, 10);
+	if ((name[0] != 'G' && name[0] != 'M' && name[0] != 'T') ||
+	    is_unknown(vp, name[0], code) || (name[0] == 'M' && code == 155)) {
+		vp_say(vp, "// Unknown command:\"%s\"", name);
+		return 1;
+	}
+	if (name[0] == 'G' && code == 28) {
+		int mask = (strchr(c->text, 'X') ? 1 : 0) |
+		    (strchr(c->text, 'Y') ? 2 : 0) | (strchr(c->text, 'Z') ? 4 : 0);
+
+		vp->kl_homed |= mask ? mask : 7;
+	}
+	if (name[0] == 'G' && (code == 0 || code == 1) &&
+	    kl_check_move(vp, c->text))
+		return 1;
+	return 0;
+}
+
+/* Its "ok": with the name for M115, the temperatures for M105. */
+static void
+kl_finish(struct vp *vp, struct cmd *c)
+{
+	char name[48];
+
+	kl_name(c->text, name, sizeof(name));
+	if (strcmp(name, "M115") == 0)
+		vp_say(vp, "ok FIRMWARE_NAME:Klipper FIRMWARE_VERSION:%s",
+		    vp->o.firmware);
+	else if (strcmp(name, "M105") == 0)
+		vp_temps(vp, "ok ", "");
+	else
+		vp_say(vp, "ok");
+	if (vp->kl_state == KL_READY && vp->o.shutdown_at > 0 &&
+	    vp->executed >= vp->o.shutdown_at) {
+		vp->o.shutdown_at = 0;
+		kl_shutdown(vp, "MCU 'mcu' shutdown: Stepper too far in past");
+	}
+}
+
 /* ---- Receiving ---- */
 
 static void
@@ -990,6 +1421,8 @@ vp_line(struct vp *vp, char *s)
 	unsigned cs;
 	int tail = vp->cut;
 
+	if (vp->o.klipper)
+		return kl_line(vp, s);
 	vp->cut = 0;
 	while (*s == ' ')
 		s++;
@@ -1238,10 +1671,13 @@ vp_wire_out(struct vp *vp, usec now)
 static void
 vp_timers(struct vp *vp, usec now)
 {
+	if (vp->o.klipper)
+		kl_timers(vp, now);
 	if (vp->halted || vp->hung)
 		return;
 	heat(vp, now);
-	if (vp->busy == BUSY_HEAT && now >= vp->next_wait_line) {
+	if ((vp->busy == BUSY_HEAT || vp->busy == BUSY_KL_WAIT) &&
+	    now >= vp->next_wait_line) {
 		vp->next_wait_line = now + 1000000;
 		vp_temps(vp, " ", " W:?");
 	}
@@ -1285,7 +1721,9 @@ vp_next_wake(const struct vp *vp, usec now)
 		SOONER(vp->busy_until);
 	if (vp->busy && vp->o.busy_interval > 0)
 		SOONER(vp->next_keepalive);
-	if (vp->busy == BUSY_HEAT) {
+	if (vp->o.klipper && vp->kl_state == KL_RESTARTING)
+		SOONER(vp->kl_ready_at);
+	if (vp->busy == BUSY_HEAT || vp->busy == BUSY_KL_WAIT) {
 		SOONER(vp->next_wait_line);
 		if (vp->o.heat_tau > 0)
 			SOONER(now + 100000);
@@ -1318,14 +1756,17 @@ write_summary(struct vp *vp, const char *path)
 	    "\"bytes_in\":%llu,\"bytes_out\":%llu,\"rx_dropped\":%llu,"
 	    "\"rx_overflows\":%lu,\"rx_late\":%lu,\"tails_run\":%lu,"
 	    "\"oks_dropped\":%lu,\"damaged_in\":%lu,\"damaged_out\":%lu,"
-	    "\"hotend_target\":%.1f,\"bed_target\":%.1f}\n",
+	    "\"hotend_target\":%.1f,\"bed_target\":%.1f,"
+	    "\"klipper_state\":%d,\"after_shutdown\":%lu,"
+	    "\"klipper_dropped\":%lu}\n",
 	    vp->executed, vp->accepted, vp->errors, vp->probe_errors,
 	    vp->resends, vp->underruns, (double)vp->starved_us / 1e6,
 	    vp->bytes_in, vp->bytes_out,
 	    vp->rx_dropped, vp->rx_overflows, vp->rx_late, vp->tails_run,
 	    vp->oks_dropped,
 	    vp->damaged_in, vp->damaged_out, vp->hotend_target,
-	    vp->bed_target);
+	    vp->bed_target, vp->kl_state, vp->kl_after_shutdown,
+	    vp->kl_dropped);
 	if (fclose(fp) == 0)
 		rename(tmp, path);
 	free(tmp);
@@ -1465,6 +1906,8 @@ static const char help[] =
 "  --silent-duplicates  drop a repeated line without a word\n"
 "  -U, --unknown codes  commands built without (M900,M73)\n"
 "  -X, --extended       run Klipper's extended commands and macros\n"
+"  --flavour f          marlin, or klipper: answer as Klipper's pty\n"
+"  --shutdown-at n      Klipper: shut down after executing n commands\n"
 "  --corrupt-in n       damage one line in n received\n"
 "  --corrupt-out n      damage one line in n sent\n"
 "  --corrupt-kind kind  flip, lose, extra, high or mixed\n"
@@ -1554,6 +1997,8 @@ main(int argc, char *argv[])
 		{ "host-prompts", no_argument, NULL, 29 },
 		{ "runout-at", required_argument, NULL, 30 },
 		{ "freeze-every", required_argument, NULL, 31 },
+		{ "flavour", required_argument, NULL, 32 },
+		{ "shutdown-at", required_argument, NULL, 33 },
 		{ "unknown", required_argument, NULL, 'U' },
 		{ "extended", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1566,7 +2011,7 @@ main(int argc, char *argv[])
 	    "drop-ok", "corrupt-ok", "spurious-resend", "corrupt-line",
 	    "reset-at", "kill-at", "runaway-at", "silent-after",
 	    "hangup-after", "seed", "port-file", "corrupt-kind", "burst", "",
-	    "runout-at", "freeze-every" };
+	    "runout-at", "freeze-every", "flavour", "shutdown-at" };
 	struct vp *vp;
 	struct sigaction sa;
 	const char *logpath = "/dev/null";
@@ -1637,6 +2082,14 @@ main(int argc, char *argv[])
 			vp->next_freeze = vp->o.freeze_every;
 			break;
 		case 25: vp->seed = (unsigned)num(nm, optarg, 0, BIG); break;
+		case 32:
+			if (strcmp(optarg, "klipper") == 0)
+				vp->o.klipper = 1;
+			else if (strcmp(optarg, "marlin") != 0)
+				fatalx("--flavour: '%s' is not marlin or"
+				    " klipper", optarg);
+			break;
+		case 33: vp->o.shutdown_at = num(nm, optarg, 1, BIG); break;
 		case 26: port_file = optarg; break;
 		case 27:
 			for (i = 0; i < (int)nitems(corrupt_kinds); i++)
@@ -1659,6 +2112,8 @@ main(int argc, char *argv[])
 	if (argc - optind != 1)
 		usage_error(2, "give one PATH or tcp://HOST:PORT");
 	log_set_verbose(verbose);
+	if (vp->o.klipper)
+		kl_flavour(&vp->o);
 	link_path = argv[optind];
 	if (summary == NULL && strcmp(logpath, "/dev/null") != 0)
 		summary = xasprintf("%s.json", logpath);
@@ -1680,6 +2135,8 @@ main(int argc, char *argv[])
 	sa.sa_handler = on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	while (!quit) {
