@@ -49,8 +49,8 @@
  * Klipper says "// Klipper state: Ready" (unasked, or to STATUS), never
  * on M110's or M115's "ok".  "// Klipper state: Shutdown" stops the
  * sending at once; the job ends with the words of the "!!" line that
- * answers the lines still in flight (its reason), or after
- * KL_WHY_WAIT_MS without them.  Any other "!!" line is a command Klipper
+ * answers the lines still in flight, or a STATUS when none is (its
+ * reason), or after KL_WHY_WAIT_MS without them.  Any other "!!" line is a command Klipper
  * dropped and went on without: news for the backend.  Its waits
  * (M109, TEMPERATURE_WAIT, a macro that heats) say no "busy:", only
  * temperatures or "// " lines: any line it says shows it alive.  Only
@@ -1071,9 +1071,6 @@ kl_on_ok(struct link *lk, long long now)
 	}
 	if (lk->acked_n < lk->sent_n)
 		ack_through(lk, lk->acked_n + 1, now);
-	/* Shut down, and no line left to bring its reason. */
-	if (lk->kl_shutdown && lk->acked_n == lk->sent_n)
-		kl_stopped(lk, "Klipper state: Shutdown");
 }
 
 static void
@@ -1468,6 +1465,24 @@ kl_is_shutdown(const char *why)
 	    strcmp(why, "Printer is not ready") == 0;
 }
 
+/* Lines framed but not yet written are not sent after all (a line half
+ * on the wire is ended): only the lines Klipper has will be answered. */
+static void
+kl_unsend(struct link *lk)
+{
+	size_t i, keep = 0;
+	char *nl;
+
+	if (lk->outlen > 0 && lk->out_partial &&
+	    (nl = memchr(lk->out, '\n', lk->outlen)) != NULL)
+		keep = (size_t)(nl - lk->out) + 1;
+	for (i = keep; i < lk->outlen; i++)
+		if (lk->out[i] == '\n' && lk->sent_n > lk->acked_n)
+			lk->sent_n--;
+	lk->outlen = keep;
+	recount_inflight(lk);
+}
+
 /* "// Klipper state: Ready", "Shutdown" or "Disconnect" (a
  * FIRMWARE_RESTART), or STATUS's "Not ready".  Mid-job, anything but
  * Ready stops the sending at once; the reason comes with the answers
@@ -1486,12 +1501,18 @@ kl_on_state(struct link *lk, const char *state, long long now)
 	}
 	lk->kl_ready = 0;
 	snprintf(why, sizeof(why), "Klipper state: %s", state);
-	if (lk->state == LINK_PRINTING && lk->sent_n > lk->acked_n) {
+	if (lk->kl_shutdown)
+		return;		/* STATUS's "Not ready", say */
+	if (lk->state == LINK_PRINTING) {
 		lk->kl_shutdown = 1;
 		lk->kl_shut_at = now + KL_WHY_WAIT_MS;
-		lk->outlen = 0;
 		lk->deadline = -1;
+		kl_unsend(lk);
 		link_event(lk, LINK_EV_INFO, 0, why);
+		/* No line in flight to be answered with the reason: STATUS
+		 * asks for it (a question, not a command). */
+		if (lk->sent_n == lk->acked_n)
+			link_put(lk, "STATUS", 6);
 	} else if (lk->state == LINK_PRINTING || lk->state == LINK_IDLE ||
 	    lk->state == LINK_HALTED)
 		kl_stopped(lk, why);

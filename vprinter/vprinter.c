@@ -76,6 +76,8 @@
 #define MAX_PLANNER	128
 #define WIRE_SIZE	(1 << 20)
 #define MAX_FAULTS	64
+#define KL_POS_MIN	-20.0	/* Klipper's position_min, mm */
+#define KL_POS_MAX	600.0	/* and position_max */
 
 typedef long long usec;
 
@@ -1294,6 +1296,14 @@ kl_check_move(struct vp *vp, const char *text)
 		    " [%.3f]", to[0], to[1], to[2], to[3]);
 		return 1;
 	}
+	/* A printer's limits, taken wide: no slicer's output is refused. */
+	for (i = 0; i < 3; i++)
+		if (to[i] != vp->pos[i] && (to[i] < KL_POS_MIN ||
+		    to[i] > KL_POS_MAX)) {
+			kl_refuse(vp, NULL, "Move out of range: %.3f %.3f %.3f"
+			    " [%.3f]", to[0], to[1], to[2], to[3]);
+			return 1;
+		}
 	if (vp->o.heat_tau > 0 && to[3] != vp->pos[3] && vp->hotend < 170) {
 		kl_refuse(vp, "See the 'min_extrude_temp' config option for"
 		    " details", "Extrude below minimum temp");
@@ -1344,6 +1354,8 @@ kl_start(struct vp *vp, struct cmd *c, usec now, int *busy)
 	if (name[0] == 'G' && (code == 0 || code == 1) &&
 	    kl_check_move(vp, c->text))
 		return 1;
+	if (name[0] == 'M' && (code == 18 || code == 84))
+		vp->kl_homed = 0;	/* motors off: homed no more */
 	return 0;
 }
 

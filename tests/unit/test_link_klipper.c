@@ -243,6 +243,23 @@ test_shutdown_nothing_in_flight(void **state)
 	now += 1000;
 	link_tick(&lk, now);
 	assert_int_equal(find_event(&lk, LINK_EV_FATAL, &ev), 1);
+	/* Mid-job, every line answered: STATUS asks for the reason. */
+	ready_klipper(&lk);
+	assert_int_equal(link_job_begin(&lk, now), 0);
+	written(&lk);
+	say(&lk, "ok\n");
+	send_lines(&lk, 1);
+	written(&lk);
+	say(&lk, "ok\n// Klipper state: Shutdown\n");
+	assert_string_equal(written(&lk), "STATUS\n");
+	assert_int_equal(find_event(&lk, LINK_EV_FATAL, &ev), 0);
+	say(&lk, "// Heater extruder not heating at expected rate\n"
+	    "// Klipper state: Not ready\n"
+	    "!! Heater extruder not heating at expected rate\nok\n");
+	assert_int_equal(find_event(&lk, LINK_EV_FATAL, &ev), 1);
+	assert_string_equal(ev.text, "Klipper shut down: Heater extruder not"
+	    " heating at expected rate");
+	assert_string_equal(written(&lk), "");
 }
 
 /* "ok B:x /y T0:x /y", and the bare lines of M109's wait. */
