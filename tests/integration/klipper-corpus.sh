@@ -9,7 +9,7 @@ gs_vprinter --flavour klipper
 gs_spoold
 
 f1="$CORPUS/orcaslicer-1.5.0-klipper-parts.gcode"
-f2="$CORPUS/prusaslicer-2.8.1-mini-cube.gcode"
+f2="$CORPUS/superslicer-2.3.56-cubes.gcode"
 f3="$CORPUS/cura-4.10-klipper-multi-mesh.gcode"
 id=$(submit "$f1")
 "$GQUEUE" -w "$id" > /dev/null || fail "job $id ($f1) did not complete"
