@@ -191,7 +191,8 @@ unknown_is_harmless(const char *text)
 }
 
 /* The command an "Unknown command" answer names (between its quotes,
- * as Marlin and Klipper quote it) is one of the job's latest lines. */
+ * as Marlin and Klipper quote it) is one of the job's latest lines:
+ * Marlin quotes the whole line, Klipper its first word ("M9001"). */
 static int
 job_sent_recently(const struct backend *b, const char *text)
 {
@@ -203,8 +204,10 @@ job_sent_recently(const struct backend *b, const char *text)
 		return 1;	/* it names none: take it at its word */
 	n = (size_t)(e - q - 1);
 	for (i = 0; i < RECENT && i < b->job.nrecent; i++)
-		if (strlen(b->job.recent[i]) == n &&
-		    strncasecmp(b->job.recent[i], q + 1, n) == 0)
+		if (strlen(b->job.recent[i]) >= n &&
+		    strncasecmp(b->job.recent[i], q + 1, n) == 0 &&
+		    (b->job.recent[i][n] == '\0' ||
+		    b->job.recent[i][n] == ' '))
 			return 1;
 	return 0;
 }

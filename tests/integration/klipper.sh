@@ -77,7 +77,7 @@ restart_case detected
 
 # --- "// action:paused" (Klipper's PAUSE, M600, runout) pauses the job.
 gs_config "$KL" "firmware = klipper"
-gs_vprinter --flavour klipper
+gs_vprinter --flavour klipper --unknown M9001
 gs_spoold
 wait_ready "mk3: ready" > /dev/null
 printf 'G28\nG1 X10 F3000\nPAUSE\nG1 X20\nG1 X30\n' > "$T/p.gcode"
@@ -88,11 +88,21 @@ id=$(submit "$T/p.gcode")
 "$GPC" resume mk3 || fail "gpc resume"
 "$GQUEUE" -w "$id" > /dev/null || fail "job $id did not complete after its resume"
 
+# --- Klipper's '// Unknown command:"M9001"' names the job's command
+# by its first word: on_unknown_command pauses the job.
+{ printf 'G28\nM9001 S1\n'; for x in 1 2 3 4 5 6 7 8 9 10; do echo "G1 X$x F3000"; done; } > "$T/u.gcode"
+id=$(submit "$T/u.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: pausing: the printer said: // Unknown command:\"M9001\"" ||
+	fail "Klipper's unknown command did not pause the job"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "never paused"
+"$GPC" resume mk3 || fail "gpc resume"
+"$GQUEUE" -w "$id" > /dev/null || fail "job $id did not complete after its resume"
+
 # --- A "!!" error: Klipper dropped the command; the job pauses.
 # The last job homed; M84 takes that away, as it does on Klipper.
-printf 'M84\nG1 X10 F3000\nG28\nG1 X10\nG1 X20\n' > "$T/e.gcode"
+printf 'M84\nG1 X50 F3000\nG28\nG1 X10\nG1 X20\nG1 X30\nG1 X40\nG1 X50\n' > "$T/e.gcode"
 id=$(submit "$T/e.gcode")
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: pausing: the printer said: !! Must home axis first: 10.000 0.000 0.000 [0.000]" ||
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: pausing: the printer said: !! Must home axis first: 50.000 " ||
 	fail "the !! error did not pause the job"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "never paused"
 grep -q "on_firmware_error says pause" "$T/spoold.log" || fail "no word of on_firmware_error"
