@@ -50,8 +50,9 @@
  * on M110's or M115's "ok".  "// Klipper state: Shutdown" stops the
  * sending at once; the job ends with the words of the "!!" line that
  * answers the lines still in flight, or a STATUS when none is (its
- * reason), or after KL_WHY_WAIT_MS without them.  Any other "!!" line is a command Klipper
- * dropped and went on without: news for the backend.  Its waits
+ * reason), or after KL_WHY_WAIT_MS without them.  Any other "!!" line
+ * is a command Klipper dropped and went on without: news for the
+ * backend.  Its waits
  * (M109, TEMPERATURE_WAIT, a macro that heats) say no "busy:", only
  * temperatures or "// " lines: any line it says shows it alive.  Only
  * UTF-8 goes to it, for it drops a whole read that does not decode.
