@@ -305,18 +305,33 @@ may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 	return own_job(c, j) || is_admin(sd, c);
 }
 
-/* Is the caller gsftpd's user ([sftp] user)?  Never root, nor one
+/* Is the caller a front end's user: gsftpd's ([sftp] user) or gwebd's
+ * ([web] user)?  FRONT_SFTP or FRONT_WEB, else 0.  Never root, nor one
  * already speaking for an account. */
+enum { FRONT_SFTP = 1, FRONT_WEB };
+
 static int
-is_gsftpd(struct spoold *sd, const struct client *c)
+front_end(struct spoold *sd, const struct client *c)
 {
 	char err[128];
 	uid_t uid;
 	gid_t gid;
 
-	return c->uid != VIRTUAL_UID && c->uid != 0 &&
-	    priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
-	    0 && c->uid == uid;
+	if (c->uid == VIRTUAL_UID || c->uid == 0)
+		return 0;
+	if (priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid)
+		return FRONT_SFTP;
+	if (priv_lookup(sd->conf.web.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid)
+		return FRONT_WEB;
+	return 0;
+}
+
+static int
+is_gsftpd(struct spoold *sd, const struct client *c)
+{
+	return front_end(sd, c) != 0;
 }
 
 /* A request as the dispatcher hands it on: its fields, and what its
@@ -347,23 +362,27 @@ do_hello(struct spoold *sd, struct client *c, struct request *rq)
 	msg_send(c->fd, -1, "ok", v, (char *)NULL);
 }
 
-/* "as ACCOUNT": gsftpd speaks for one of its accounts from here on:
- * that account's jobs, no administrator's rights.  Only gsftpd's user
- * may, known by SO_PEERCRED: not root, not spoold's own user (unless
- * both run unprivileged as one user), not any other. */
+/* "as ACCOUNT": a front end (gsftpd, gwebd) speaks for one of its
+ * accounts from here on: that account's jobs, no administrator's
+ * rights, but for an account with admin = yes spoken for by gwebd,
+ * which this configuration, not gwebd, decides.  Only the front ends'
+ * users may, known by SO_PEERCRED: not root, not spoold's own user
+ * (unless both run unprivileged as one user), not any other. */
 static void
 do_as(struct spoold *sd, struct client *c, struct request *rq)
 {
 	const char *name = msg_field(rq->m, REQ_ARG1);
+	const struct conf_account *a;
+	int web = front_end(sd, c) == FRONT_WEB;
 
-	if (conf_account(&sd->conf, name) == NULL) {
-		reply_error(c, "as: %s is not an SFTP account", name);
+	if ((a = conf_account(&sd->conf, name)) == NULL) {
+		reply_error(c, "as: %s is not an account", name);
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", name);
 	c->uid = VIRTUAL_UID;
 	c->gid = (gid_t)-1;
-	c->admin = 0;
+	c->admin = web && a->admin;
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
@@ -1491,10 +1510,12 @@ request_allowed(struct spoold *sd, struct client *c,
 		if (is_gsftpd(sd, c))
 			return 1;
 		log_warnx("control: '%s' refused to uid %ld: only gsftpd's"
-		    " user %s may speak for an account", rq->verb,
-		    (long)c->uid, sd->conf.sftp.user);
-		reply_error(c, "%s: only gsftpd (user %s) may speak for an"
-		    " account", rq->verb, sd->conf.sftp.user);
+		    " user %s or gwebd's user %s may speak for an account",
+		    rq->verb, (long)c->uid, sd->conf.sftp.user,
+		    sd->conf.web.user);
+		reply_error(c, "%s: only gsftpd (user %s) or gwebd (user %s)"
+		    " may speak for an account", rq->verb, sd->conf.sftp.user,
+		    sd->conf.web.user);
 		return 0;
 	case WHO_OWNER:
 		if (may_change(sd, c, &rq->j))
@@ -1552,8 +1573,8 @@ control_client(struct spoold *sd, struct client *c)
 	rt = &request_types[k];
 	if (rt->who != WHO_CONNECTION && rt->who != WHO_GSFTPD &&
 	    c->uid != getuid() && is_gsftpd(sd, c)) {
-		/* gsftpd's user has one role: its accounts'. */
-		reply_error(c, "gsftpd's user may only speak for an account"
+		/* A front end's user has one role: its accounts'. */
+		reply_error(c, "a front end's user may only speak for an account"
 		    " ('as ACCOUNT' first)");
 		goto done;
 	}
