@@ -29,6 +29,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,6 +219,31 @@ is_upload(const struct req *r)
 	    strcmp(r->url, "/api/files/local") == 0);
 }
 
+/* A body declared longer than its limit is refused before a byte of
+ * it is read; one that is not declared is counted as it comes (the
+ * rest read and dropped, answered at its end). */
+static int
+too_long(struct req *r, enum MHD_Result *ret)
+{
+	const struct conf_web *c = &r->w->conf.web;
+	const char *cl;
+	long long n, max;
+
+	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (cl == NULL || parse_llong(cl, 0, LLONG_MAX, &n) < 0)
+		return 0;
+	/* An upload's form around its file: a few KiB of parts. */
+	max = is_upload(r) ? c->max_file + 65536 : c->max_body;
+	if (n <= max)
+		return 0;
+	*ret = http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "%s: a body of %lld"
+	    " bytes is over %s (%lld bytes)", r->url, n, is_upload(r) ?
+	    "max_file" : "max_body", is_upload(r) ? c->max_file :
+	    c->max_body);
+	return 1;
+}
+
 /* What the first call decides: 1 to go on, 0 refused (answered). */
 static int
 first_call(struct req *r, enum MHD_Result *ret)
@@ -246,6 +272,8 @@ first_call(struct req *r, enum MHD_Result *ret)
 		    " another origin than the page's", r->url);
 		return 0;
 	}
+	if (too_long(r, ret))
+		return 0;
 	if (is_upload(r) && upload_begin(r) < 0) {
 		*ret = http_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "%s:"
 		    " send the file as multipart/form-data", r->url);
@@ -343,8 +371,6 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			return upload_feed(r, data, size);
 		body_add(r, data, *size);
 		*size = 0;
-		if (r->too_big)
-			return last_call(r);
 		return MHD_YES;
 	}
 	return last_call(r);
