@@ -84,11 +84,13 @@ expect_status 401 GET /api/gspool/queue -b "$COOKIE"
 alive "keys and origins"
 
 # 8. 200 connections from one address: max_per_address served, the
-#    rest refused; then served again.
+#    rest refused; then served again.  (On a slow build the first may
+#    reach the 2 s timeout before the last connect, and free their
+#    slots: twice the cap is still far below 200.)
 $PY "$H" "$WPORT" "$ANN" flood > "$T/out" || fail "flood client"
 served=$(sed -n 's/served=\([0-9]*\).*/\1/p' "$T/out")
 refused=$(sed -n 's/.*refused=\([0-9]*\)/\1/p' "$T/out")
-[ "$served" -ge 1 ] && [ "$served" -le 8 ] && [ "$refused" -ge 192 ] ||
+[ "$served" -ge 1 ] && [ "$served" -le 16 ] && [ "$refused" -ge 184 ] ||
     fail "200 connections: $(cat "$T/out")"
 alive "200 connections"
 
