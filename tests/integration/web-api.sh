@@ -143,4 +143,18 @@ sed -n 2p "$T/ev" | sed 's/^data: //' | jq -e '.printers[0].name == "mk3"' > /de
 expect_log "$CUBE" "$CUBE"
 kill -0 "$GWEBD_PID" || fail "gwebd died"
 kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
+
+# 10. Anonymous reading, opted in: the queue as bob sees it, without a
+#     key; never a write.
+sed -i 's/^\[web\]$/[web]\nanonymous = bob/' "$GSPOOL_CONF"
+gs_gwebd
+expect_status 200 GET /api/gspool/queue
+jq -e '.printers[0].name == "mk3"' "$T/body" > /dev/null || fail "anonymous queue: $(cat "$T/body")"
+expect_status 200 GET /api/gspool/whoami
+jq -e '.anonymous == true and .admin == false' "$T/body" > /dev/null || fail "anonymous whoami: $(cat "$T/body")"
+expect_status 401 POST /api/gspool/printers/mk3/pause
+expect_status 401 POST /api/gspool/upload -F "file=@$CUBE"
+# A wrong key is still refused, not taken as anonymous.
+expect_status 401 GET /api/gspool/queue -H "X-Api-Key: wrong-key-0123456789"
+kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
 echo "ok: web-api"
