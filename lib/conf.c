@@ -962,6 +962,16 @@ set_sftp_user(struct conf_parse *cp, void *obj, const struct conf_key *k,
 }
 
 static void
+set_web_user(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	if (strcmp(value, "root") == 0)
+		conf_error(cp, cp->line, "user: gwebd may not run as root");
+	else
+		conf_set_str(conf_at(obj, k), value);
+}
+
+static void
 set_startups(struct conf_parse *cp, void *obj, const struct conf_key *k,
     const char *value)
 {
@@ -1124,6 +1134,7 @@ static void	*obj_class(struct conf_parse *, const char *);
 static void	*obj_user(struct conf_parse *, const char *);
 static void	*obj_sftp(struct conf_parse *, const char *);
 static void	*obj_account(struct conf_parse *, const char *);
+static void	*obj_web(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
  * its free; and whether the commands read it. */
@@ -1152,6 +1163,7 @@ static void	*obj_account(struct conf_parse *, const char *);
 #define US(m)	offsetof(struct conf_user, m)
 #define SF(m)	offsetof(struct conf_sftp, m)
 #define AC(m)	offsetof(struct conf_account, m)
+#define WB(m)	offsetof(struct conf_web, m)
 
 static const char *const words_dialect[] = { "refuse", "warn", NULL };
 static const char *const words_unknown[] = { "continue", "pause", "abort",
@@ -1295,10 +1307,37 @@ static const struct conf_key account_keys[] = {
 	NUM("max_file", CT_SIZE, AC(max_file), 0, 0, -1),
 	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
 	NOTIFY_KEYS(AC(notify)),
+	TXT("api_keys", CT_PATH, AC(api_keys), NULL),
+	TXT("password", CT_STR, AC(password), NULL),
+	NUM("admin", CT_BOOL, AC(admin), 0, 1, 0),
+};
+
+/* [web].  max_file (-1) defaults to max_job_size (conf_read()). */
+static const struct conf_key web_keys[] = {
+	TXT("listen", CT_STR, WB(listen), "127.0.0.1:8631"),
+	FUNC("user", WB(user), 0, "_gspool-web", set_web_user,
+	    conf_free_ptr),
+	TXT("tls_cert", CT_PATH, WB(tls_cert), NULL),
+	TXT("tls_key", CT_PATH, WB(tls_key), NULL),
+	NUM("insecure", CT_BOOL, WB(insecure), 0, 1, 0),
+	TXT("anonymous", CT_STR, WB(anonymous), NULL),
+	NUM("max_connections", CT_LONG, WB(max_connections), 1, 10000, 64),
+	NUM("max_per_address", CT_LONG, WB(max_per_address), 1, 10000, 16),
+	NUM("timeout", CT_TIME, WB(timeout), 1, 3600, 30),
+	NUM("request_time", CT_TIME, WB(request_time), 1, 86400, 3600),
+	NUM("max_header", CT_SIZE, WB(max_header), 4096, 1LL << 20, 16384),
+	NUM("max_body", CT_SIZE, WB(max_body), 1024, 1LL << 24, 65536),
+	NUM("max_file", CT_SIZE, WB(max_file), 0, 0, -1),
+	NUM("max_auth_failures", CT_LONG, WB(max_auth_failures), 1, 10000,
+	    10),
+	NUM("ban_time", CT_TIME, WB(ban_time), 0, DAYS(30), 600),
+	NUM("session_time", CT_TIME, WB(session_time), 60, DAYS(365),
+	    DAYS(7)),
 };
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
-enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_COUNT };
+enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
+	S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1306,6 +1345,7 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "user", 1, 0, user_keys, NKEYS(user_keys), obj_user },
 	{ "sftp", 0, 1, sftp_keys, NKEYS(sftp_keys), obj_sftp },
 	{ "account", 1, 1, account_keys, NKEYS(account_keys), obj_account },
+	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
 };
 
 static void *
@@ -1320,6 +1360,13 @@ obj_sftp(struct conf_parse *cp, const char *name)
 {
 	(void)name;
 	return &cp->conf->sftp;
+}
+
+static void *
+obj_web(struct conf_parse *cp, const char *name)
+{
+	(void)name;
+	return &cp->conf->web;
 }
 
 static void *
@@ -1672,6 +1719,25 @@ conf_check(struct conf_parse *cp)
 	size_t i, j;
 	int k;
 
+	if (strcmp(c->web.user, c->user) == 0)
+		conf_error(cp, later(line_of(c, S_SPOOL, NULL, "user"),
+		    line_of(c, S_WEB, NULL, "user")), "[web] user is"
+		    " spoold's own user %s: gwebd must have a user of its own",
+		    c->user);
+	if (strcmp(c->web.user, c->sftp.user) == 0)
+		conf_error(cp, later(line_of(c, S_SFTP, NULL, "user"),
+		    line_of(c, S_WEB, NULL, "user")), "[web] user is"
+		    " gsftpd's user %s: gwebd must have a user of its own",
+		    c->web.user);
+	if (c->web.anonymous != NULL && conf_account(c, c->web.anonymous) ==
+	    NULL)
+		conf_error(cp, line_of(c, S_WEB, NULL, "anonymous"), "[web]"
+		    " anonymous = %s: no [account %s]", c->web.anonymous,
+		    c->web.anonymous);
+	if ((c->web.tls_cert == NULL) != (c->web.tls_key == NULL))
+		conf_error(cp, later(line_of(c, S_WEB, NULL, "tls_cert"),
+		    line_of(c, S_WEB, NULL, "tls_key")), "[web]: tls_cert"
+		    " and tls_key go together (a certificate and its key)");
 	if (strcmp(c->sftp.user, c->user) == 0)
 		conf_error(cp, later(line_of(c, S_SPOOL, NULL, "user"),
 		    line_of(c, S_SFTP, NULL, "user")), "[sftp] user is"
@@ -1746,9 +1812,11 @@ conf_check(struct conf_parse *cp)
 			    " that name; an SFTP account needs a name of its own"
 			    " (it would share that user's drop folder and"
 			    " jobs)", a->name);
-		if (a->keys == NULL)
+		if (a->keys == NULL && a->api_keys == NULL &&
+		    a->password == NULL)
 			conf_error(cp, a->line, "[account %s] has no keys"
-			    " (an authorized_keys file)", a->name);
+			    " (an authorized_keys file), api_keys or password",
+			    a->name);
 		if (a->quota < 0)
 			a->quota = c->sftp.quota;
 		if (a->max_file < 0)
@@ -1774,6 +1842,7 @@ conf_read(struct conf *c, const char *file,
 	cp.client = client;
 	conf_defaults(&cp, &sections[S_SPOOL], c);
 	conf_defaults(&cp, &sections[S_SFTP], &c->sftp);
+	conf_defaults(&cp, &sections[S_WEB], &c->web);
 	if ((cp.fp = fopen(file, "re")) == NULL) {
 		conf_error(&cp, 0, "cannot read: %s", strerror(errno));
 		return -1;
@@ -1797,6 +1866,8 @@ conf_read(struct conf *c, const char *file,
 		    c->spool_dir);
 	if (c->sftp.max_file < 0)
 		c->sftp.max_file = c->max_job_size;
+	if (c->web.max_file < 0)
+		c->web.max_file = c->max_job_size;
 	if (client)
 		conf_check_default(&cp);
 	else
@@ -1846,6 +1917,7 @@ conf_free(struct conf *c)
 	}
 	free(c->accounts);
 	conf_free_keys(&sections[S_SFTP], &c->sftp);
+	conf_free_keys(&sections[S_WEB], &c->web);
 	conf_free_keys(&sections[S_SPOOL], c);
 	for (i = 0; i < c->nseen; i++)
 		free(c->seen[i].name);
@@ -2295,6 +2367,10 @@ conf_changes(const char *section, const void *a, const void *b, char *out,
 	if (sec == &sections[S_SFTP]) {
 		a = &((const struct conf *)a)->sftp;
 		b = &((const struct conf *)b)->sftp;
+	}
+	if (sec == &sections[S_WEB]) {
+		a = &((const struct conf *)a)->web;
+		b = &((const struct conf *)b)->web;
 	}
 	for (k = sec->keys; k < sec->keys + sec->nkeys; k++) {
 		if (!conf_key_differs(k, a, b))

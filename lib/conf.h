@@ -103,7 +103,30 @@ struct conf_account {
 	long long max_file;		/* bytes of one upload */
 	long	 max_sessions;		/* connections at once */
 	struct conf_notify notify;	/* the account hears of its jobs */
+	char	*api_keys;		/* gwebd(8): a file of API keys */
+	char	*password;		/* gwebd(8): a crypt(3) hash */
+	int	 admin;			/* gwebd(8): may do what gpc can */
 	unsigned line;
+};
+
+/* [web]: gwebd(8), the web view and HTTP API. */
+struct conf_web {
+	char	*listen;		/* [ADDRESS]:PORT or PORT */
+	char	*user;			/* gwebd runs as this user */
+	char	*tls_cert;		/* PEM files: TLS when both are set */
+	char	*tls_key;
+	int	 insecure;		/* plain HTTP off loopback allowed */
+	char	*anonymous;		/* the account anonymous readers see as */
+	long	 max_connections;	/* in all */
+	long	 max_per_address;	/* from one address */
+	long	 timeout;		/* seconds a connection may idle */
+	long	 request_time;		/* seconds one request may take */
+	long long max_header;		/* bytes of a request's headers */
+	long long max_body;		/* bytes of a body but an upload */
+	long long max_file;		/* bytes of an upload */
+	long	 max_auth_failures;	/* per address before a ban */
+	long	 ban_time;		/* seconds an address is refused */
+	long	 session_time;		/* seconds a login cookie lasts */
 };
 
 /* [sftp]: gsftpd(8), the SFTP drop server. */
@@ -164,6 +187,7 @@ struct conf {
 	struct conf_user *users;
 	size_t	 nusers;
 	struct conf_sftp sftp;
+	struct conf_web web;
 	struct conf_account *accounts;
 	size_t	 naccounts;
 	struct conf_seen *seen;		/* where each key was set */

@@ -685,7 +685,8 @@ main(int argc, char *argv[])
 	}
 	if (check) {
 		for (i = 0; i < conf.naccounts; i++)
-			if (access(conf.accounts[i].keys, R_OK) < 0)
+			if (conf.accounts[i].keys != NULL &&
+			    access(conf.accounts[i].keys, R_OK) < 0)
 				log_warn("[account %s]: keys = %s",
 				    conf.accounts[i].name,
 				    conf.accounts[i].keys);

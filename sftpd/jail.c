@@ -216,7 +216,7 @@ jail(const struct conf *conf, const struct conf_account *acct)
 	else {
 		for (i = 0; r == 0 && i < conf->naccounts; i++) {
 			r = allow_tree(rs, abi, conf, &conf->accounts[i]);
-			if (r == 0)
+			if (r == 0 && conf->accounts[i].keys != NULL)
 				r = allow(rs, abi, conf->accounts[i].keys,
 				    R_KEYS, 0);
 		}

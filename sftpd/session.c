@@ -137,6 +137,8 @@ key_allowed(const struct conf_account *a, ssh_key key)
 	ssh_key k;
 	FILE *fp;
 
+	if (a->keys == NULL)		/* a web account alone */
+		return 0;
 	if ((fp = fopen(a->keys, "re")) == NULL) {
 		log_warn("[account %s]: %s", a->name, a->keys);
 		return 0;

@@ -45,7 +45,7 @@
  * arguments (cancel-jobs of another user's jobs, remove-rejected of
  * another user's refused file, queue's everyone).  Diagnostics: every
  * refusal is answered with its reason; unknown and short requests,
- * and 'as' from anyone but gsftpd's user, are logged too.
+ * and 'as' from anyone but gsftpd's or gwebd's user, are logged too.
  */
 #include "config.h"
 
@@ -305,18 +305,33 @@ may_change(struct spoold *sd, struct client *c, const struct job_row *j)
 	return own_job(c, j) || is_admin(sd, c);
 }
 
-/* Is the caller gsftpd's user ([sftp] user)?  Never root, nor one
+/* Is the caller a front end's user: gsftpd's ([sftp] user) or gwebd's
+ * ([web] user)?  FRONT_SFTP or FRONT_WEB, else 0.  Never root, nor one
  * already speaking for an account. */
+enum { FRONT_SFTP = 1, FRONT_WEB };
+
 static int
-is_gsftpd(struct spoold *sd, const struct client *c)
+front_end(struct spoold *sd, const struct client *c)
 {
 	char err[128];
 	uid_t uid;
 	gid_t gid;
 
-	return c->uid != VIRTUAL_UID && c->uid != 0 &&
-	    priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
-	    0 && c->uid == uid;
+	if (c->uid == VIRTUAL_UID || c->uid == 0)
+		return 0;
+	if (priv_lookup(sd->conf.sftp.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid)
+		return FRONT_SFTP;
+	if (priv_lookup(sd->conf.web.user, &uid, &gid, err, sizeof(err)) ==
+	    0 && c->uid == uid)
+		return FRONT_WEB;
+	return 0;
+}
+
+static int
+is_gsftpd(struct spoold *sd, const struct client *c)
+{
+	return front_end(sd, c) != 0;
 }
 
 /* A request as the dispatcher hands it on: its fields, and what its
@@ -347,23 +362,27 @@ do_hello(struct spoold *sd, struct client *c, struct request *rq)
 	msg_send(c->fd, -1, "ok", v, (char *)NULL);
 }
 
-/* "as ACCOUNT": gsftpd speaks for one of its accounts from here on:
- * that account's jobs, no administrator's rights.  Only gsftpd's user
- * may, known by SO_PEERCRED: not root, not spoold's own user (unless
- * both run unprivileged as one user), not any other. */
+/* "as ACCOUNT": a front end (gsftpd, gwebd) speaks for one of its
+ * accounts from here on: that account's jobs, no administrator's
+ * rights, but for an account with admin = yes spoken for by gwebd,
+ * which this configuration, not gwebd, decides.  Only the front ends'
+ * users may, known by SO_PEERCRED: not root, not spoold's own user
+ * (unless both run unprivileged as one user), not any other. */
 static void
 do_as(struct spoold *sd, struct client *c, struct request *rq)
 {
 	const char *name = msg_field(rq->m, REQ_ARG1);
+	const struct conf_account *a;
+	int web = front_end(sd, c) == FRONT_WEB;
 
-	if (conf_account(&sd->conf, name) == NULL) {
-		reply_error(c, "as: %s is not an SFTP account", name);
+	if ((a = conf_account(&sd->conf, name)) == NULL) {
+		reply_error(c, "as: %s is not an account", name);
 		return;
 	}
 	snprintf(c->user, sizeof(c->user), "%s", name);
 	c->uid = VIRTUAL_UID;
 	c->gid = (gid_t)-1;
-	c->admin = 0;
+	c->admin = web && a->admin;
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 }
 
@@ -1383,17 +1402,21 @@ control_job_ended(struct spoold *sd, long id)
  * told there is none, before its rights are looked at), who may send
  * it, and its handler.
  *
- *   WHO_CONNECTION  any connection, gsftpd's user's before it speaks
- *                   for an account;
- *   WHO_GSFTPD      gsftpd's user alone ([sftp] user);
- *   WHO_ANYONE      any local user, or an account gsftpd speaks for;
+ *   WHO_CONNECTION  any connection, a front end's user's before it
+ *                   speaks for an account;
+ *   WHO_GSFTPD      the front ends' users alone ([sftp] user, [web]
+ *                   user);
+ *   WHO_ANYONE      any local user, or an account a front end speaks
+ *                   for;
  *   WHO_OWNER       the job's owner, or an administrator;
  *   WHO_PRINTING    the owner of the job the printer prints (for ready,
  *                   of the job it last printed), or an administrator;
  *   WHO_ADMIN       root, spoold's own user, the members of admin_group.
  *
- * gsftpd's user has one role, its accounts': it may send only the
- * first two (unless it is spoold's own user too).
+ * A front end's user has one role, its accounts': it may send only
+ * the first two (unless it is spoold's own user too).  An account
+ * gwebd speaks for is an administrator if its [account] says admin =
+ * yes (do_as()); one gsftpd speaks for never is.
  */
 enum target { T_NONE, T_JOB, T_PRINTER, T_DEST };
 enum who {
@@ -1491,10 +1514,12 @@ request_allowed(struct spoold *sd, struct client *c,
 		if (is_gsftpd(sd, c))
 			return 1;
 		log_warnx("control: '%s' refused to uid %ld: only gsftpd's"
-		    " user %s may speak for an account", rq->verb,
-		    (long)c->uid, sd->conf.sftp.user);
-		reply_error(c, "%s: only gsftpd (user %s) may speak for an"
-		    " account", rq->verb, sd->conf.sftp.user);
+		    " user %s or gwebd's user %s may speak for an account",
+		    rq->verb, (long)c->uid, sd->conf.sftp.user,
+		    sd->conf.web.user);
+		reply_error(c, "%s: only gsftpd (user %s) or gwebd (user %s)"
+		    " may speak for an account", rq->verb, sd->conf.sftp.user,
+		    sd->conf.web.user);
 		return 0;
 	case WHO_OWNER:
 		if (may_change(sd, c, &rq->j))
@@ -1552,8 +1577,8 @@ control_client(struct spoold *sd, struct client *c)
 	rt = &request_types[k];
 	if (rt->who != WHO_CONNECTION && rt->who != WHO_GSFTPD &&
 	    c->uid != getuid() && is_gsftpd(sd, c)) {
-		/* gsftpd's user has one role: its accounts'. */
-		reply_error(c, "gsftpd's user may only speak for an account"
+		/* A front end's user has one role: its accounts'. */
+		reply_error(c, "a front end's user may only speak for an account"
 		    " ('as ACCOUNT' first)");
 		goto done;
 	}

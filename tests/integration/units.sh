@@ -10,9 +10,10 @@ command -v systemd-analyze > /dev/null || { echo "SKIP: no systemd-analyze"; exi
 
 # The units as installed, their programs the build's.
 mkdir "$T/units"
-for u in spoold gsftpd; do
+for u in spoold gsftpd gwebd; do
 	sed -e "s|@sbindir@/spoold|$BIN/spoold/spoold|g" \
 	    -e "s|@sbindir@/gsftpd|$BIN/sftpd/gsftpd|g" \
+	    -e "s|@sbindir@/gwebd|$BIN/gwebd/gwebd|g" \
 	    -e "s|@localstatedir@|/var|g" -e "s|@sysconfdir@|/etc|g" \
 	    "$top_srcdir/dist/$u.service.in" > "$T/units/$u.service"
 done
@@ -23,7 +24,7 @@ rm "$T/units/probe.service"
 
 verify() {	# what
 	SYSTEMD_UNIT_PATH="$T/units:" systemd-analyze verify --man=no \
-	    spoold.service gsftpd.service > "$T/verify.out" 2>&1 ||
+	    spoold.service gsftpd.service gwebd.service > "$T/verify.out" 2>&1 ||
 		fail "$1: $(cat "$T/verify.out")"
 	[ ! -s "$T/verify.out" ] || fail "$1: $(cat "$T/verify.out")"
 }

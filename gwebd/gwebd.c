@@ -1,0 +1,347 @@
+/*
+ * gwebd - the web view and HTTP API (gwebd(8)): the listener.
+ *
+ * libmicrohttpd serves every connection in a thread of its own (a
+ * request that asks spoold, or an event stream that waits for the
+ * queue to change, stalls nobody else), within the limits of [web]:
+ * connections in all and per address, an idle timeout, the memory of
+ * a request's headers.  Started as root, gwebd binds its address and
+ * reads its TLS certificate and key, then becomes its own user ([web]
+ * user) for good; it holds no state that could be lost (sessions are
+ * logins the page makes again).  SIGTERM and SIGINT are blocked in
+ * every thread and awaited in the main one.
+ *
+ * Security: gwebd listens on loopback unless told otherwise, and
+ * refuses an address off loopback without TLS unless [web] insecure =
+ * yes.  What requests may do is http.c's and spoold's to decide.
+ *
+ * Diagnostics: start-up errors name the setting (fatal, exit 1); each
+ * refused connection is logged by the part that refused it.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gwebd.h"
+#include "log.h"
+#include "priv.h"
+#include "usage.h"
+#include "util.h"
+
+#define PEM_MAX		(256 * 1024)
+
+struct web *web_global;
+
+static const char help[] =
+"usage: gwebd [-dfhn] [-c config] [-p portfile]\n"
+"       gwebd --version\n"
+"  -c config            read this configuration file\n"
+"  -d                   debug messages\n"
+"  -f                   stay in the foreground, log to standard error\n"
+"  -h, --help           print this help and exit\n"
+"  -n                   check the configuration and exit\n"
+"  -p portfile          write the port listened on to portfile\n"
+"  --version            print the version and exit\n";
+
+static void
+report(const char *msg, void *arg)
+{
+	(void)arg;
+	log_warnx("%s", msg);
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	const struct in6_addr *a6;
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)->
+		    sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		a6 = &((const struct sockaddr_in6 *)(const void *)sa)->
+		    sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) &&
+		    a6->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+/* "PORT", "ADDRESS:PORT", "[ADDRESS]:PORT" or "*:PORT": the socket,
+ * listening; *loop set if it is on loopback.  A bare PORT is
+ * loopback's. */
+static int
+listen_on(const char *spec, int *loop)
+{
+	struct addrinfo hints, *res;
+	char host[256], port[32];
+	const char *colon, *end;
+	int fd, one = 1, r;
+
+	snprintf(host, sizeof(host), "127.0.0.1");
+	if (spec[0] == '[') {
+		if ((end = strchr(spec, ']')) == NULL || end[1] != ':' ||
+		    (size_t)(end - spec - 1) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(end - spec - 1),
+		    spec + 1);
+		snprintf(port, sizeof(port), "%s", end + 2);
+	} else if ((colon = strrchr(spec, ':')) != NULL) {
+		if ((size_t)(colon - spec) >= sizeof(host))
+			goto bad;
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - spec), spec);
+		snprintf(port, sizeof(port), "%s", colon + 1);
+	} else
+		snprintf(port, sizeof(port), "%s", spec);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if ((r = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
+	    &hints, &res)) != 0) {
+		log_warnx("[web] listen = %s: %s", spec, gai_strerror(r));
+		return -1;
+	}
+	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
+	    res->ai_protocol);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
+	    listen(fd, 64) < 0) {
+		log_warn("[web] listen = %s", spec);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(res);
+		return -1;
+	}
+	*loop = is_loopback(res->ai_addr);
+	freeaddrinfo(res);
+	return fd;
+bad:
+	log_warnx("[web] listen = %s: expected PORT, ADDRESS:PORT or"
+	    " [ADDRESS]:PORT", spec);
+	return -1;
+}
+
+static int
+write_port(const char *path, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char buf[16];
+	int port;
+	FILE *fp;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)
+	    &ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	snprintf(buf, sizeof(buf), "%d\n", port);
+	if ((fp = fopen(path, "we")) == NULL)
+		return -1;
+	fputs(buf, fp);
+	return fclose(fp);
+}
+
+/* A PEM file, read while still root, bounded by PEM_MAX. */
+static char *
+read_pem(const char *key, const char *path)
+{
+	char *buf;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		fatal("[web] %s = %s", key, path);
+	buf = xcalloc(1, PEM_MAX + 1);
+	while ((n = read(fd, buf + len, PEM_MAX - len)) > 0)
+		len += (size_t)n;
+	if (n < 0)
+		fatal("[web] %s = %s", key, path);
+	if (len == PEM_MAX)
+		fatalx("[web] %s = %s: over %d bytes", key, path, PEM_MAX);
+	close(fd);
+	return buf;
+}
+
+static void
+mhd_panic(void *cls, const char *file, unsigned line, const char *reason)
+{
+	(void)cls;
+	fatalx("libmicrohttpd: %s:%u: %s", file, line, reason ? reason : "");
+}
+
+static void
+mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[512];
+
+	(void)cls;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	log_debug("libmicrohttpd: %s", buf);
+}
+
+static struct MHD_Daemon *
+start(struct web *w, int lfd, char *cert, char *key)
+{
+	const struct conf_web *c = &w->conf.web;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
+	    MHD_USE_DUAL_STACK;
+
+	MHD_set_panic_func(mhd_panic, NULL);
+	if (w->tls)
+		flags |= MHD_USE_TLS;
+	if (w->tls)
+		return MHD_start_daemon(flags, 0, NULL, NULL, http_access, w,
+		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
+		    MHD_OPTION_LISTEN_SOCKET, lfd,
+		    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		    (unsigned)c->max_per_address,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
+		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
+		    MHD_OPTION_HTTPS_MEM_CERT, cert,
+		    MHD_OPTION_HTTPS_MEM_KEY, key,
+		    MHD_OPTION_END);
+	return MHD_start_daemon(flags, 0, NULL, NULL, http_access, w,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
+	    MHD_OPTION_LISTEN_SOCKET, lfd,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_per_address,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)c->max_header,
+	    MHD_OPTION_END);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct web w;
+	const char *cfile = NULL, *portfile = NULL, *t;
+	struct MHD_Daemon *d;
+	char why[256], *cert = NULL, *key = NULL;
+	sigset_t set;
+	uid_t uid;
+	gid_t gid;
+	int ch, check = 0, fg = 0, debug = 0, lfd, sig;
+
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	log_init("gwebd", LOG_TO_STDERR, 0);
+	while ((ch = getopt_long(argc, argv, "c:dfhnp:", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			cfile = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'p':
+			portfile = optarg;
+			break;
+		case 'h':
+			usage_help(help);
+		case 'V':
+			usage_version();
+		default:
+			usage_error(2, NULL);
+		}
+	}
+	if (optind != argc)
+		usage_error(2, "'%s': gwebd takes no arguments", argv[optind]);
+	log_init("gwebd", fg || check ? LOG_TO_STDERR : LOG_TO_SYSLOG, debug);
+	if (conf_load(&w.conf, conf_path(cfile), report, NULL) != 0) {
+		conf_free(&w.conf);
+		return 1;
+	}
+	web_global = &w;
+	if (priv_lookup(w.conf.web.user, &uid, &gid, why, sizeof(why)) < 0)
+		fatalx("[web] user: %s", why);
+	if (uid == 0)
+		fatalx("[web] user %s is root: gwebd must not run as root",
+		    w.conf.web.user);
+	if (geteuid() != 0 && getuid() != uid && !check)
+		fatalx("running as uid %ld, not as [web] user %s (uid %ld):"
+		    " start gwebd as root or as %s", (long)getuid(),
+		    w.conf.web.user, (long)uid, w.conf.web.user);
+	w.tls = w.conf.web.tls_cert != NULL;
+	if (check) {
+		printf("%s: %zu account(s), listening on %s%s as %s\n",
+		    w.conf.file, w.conf.naccounts, w.conf.web.listen,
+		    w.tls ? " with TLS" : "", w.conf.web.user);
+		conf_free(&w.conf);
+		return 0;
+	}
+	if ((lfd = listen_on(w.conf.web.listen, &w.loopback)) < 0)
+		return 1;
+	if (!w.loopback && !w.tls && !w.conf.web.insecure)
+		fatalx("[web] listen = %s is off loopback: give tls_cert and"
+		    " tls_key, or insecure = yes behind a proxy that gives"
+		    " TLS (gwebd(8))", w.conf.web.listen);
+	if (w.tls) {
+		cert = read_pem("tls_cert", w.conf.web.tls_cert);
+		key = read_pem("tls_key", w.conf.web.tls_key);
+	}
+	if (portfile != NULL && write_port(portfile, lfd) < 0)
+		fatal("%s", portfile);
+	if (geteuid() == 0) {
+		if (priv_drop(w.conf.web.user, why, sizeof(why)) < 0)
+			fatalx("cannot become %s: %s", w.conf.web.user, why);
+		log_info("running as %s (uid %ld)", w.conf.web.user,
+		    (long)uid);
+	}
+	w.tmpdir = xstrdup((t = getenv("TMPDIR")) != NULL && t[0] == '/' ?
+	    t : "/var/tmp");
+	pthread_mutex_init(&w.lock, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if ((d = start(&w, lfd, cert, key)) == NULL)
+		fatalx("libmicrohttpd could not start on %s",
+		    w.conf.web.listen);
+	log_info("listening on %s%s with %zu account(s)", w.conf.web.listen,
+	    w.tls ? " with TLS" : "", w.conf.naccounts);
+	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
+		;
+	log_info("stopping on signal %d", sig);
+	w.stopping = 1;
+	MHD_stop_daemon(d);
+	close(lfd);
+	if (key != NULL)
+		explicit_bzero(key, strlen(key));
+	free(cert);
+	free(key);
+	free(w.tmpdir);
+	conf_free(&w.conf);
+	return 0;
+}
