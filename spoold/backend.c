@@ -427,12 +427,22 @@ backend_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b", baud, "-r",
-		    retry, "-t", hs,
-		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
-		    "-H", heat, "-u", p->conf->on_unknown_command,
-		    "-k", p->conf->resend_ok, p->conf->name,
-		    p->conf->device_path, (char *)NULL);
+		/* A network printer's key file, only when it has one: -a
+		 * is not Marlin's backend's (conf.c refuses it there). */
+		if (p->conf->api_key_file != NULL)
+			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
+			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
+			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
+			    "-u", p->conf->on_unknown_command, "-k",
+			    p->conf->resend_ok, "-a", p->conf->api_key_file,
+			    p->conf->name, p->conf->device_path, (char *)NULL);
+		else
+			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
+			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
+			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
+			    "-u", p->conf->on_unknown_command, "-k",
+			    p->conf->resend_ok, p->conf->name,
+			    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
 		    p->conf->name, prog, strerror(errno));
 		_exit(127);
