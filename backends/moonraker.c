@@ -74,6 +74,7 @@ struct mjob {
 	long long	 told_at;
 	long		 told_lines;
 	unsigned long	 told_layer;
+	unsigned long	 logged_layer;
 };
 
 struct mr {
@@ -172,6 +173,12 @@ progress(struct mr *m, int force)
 		close(m->ctl);
 		m->ctl = -1;
 	}
+	/* Once spoold has it: a layer is an event worth a line. */
+	if (m->job.layer != m->job.logged_layer) {
+		m->job.logged_layer = m->job.layer;
+		log_info("%s-%ld: layer %lu, line %ld, byte %lld", m->printer,
+		    m->job.id, m->job.layer, m->job.lines, m->job.bytes);
+	}
 }
 
 /* The end where a spoold that was away finds it (gspool-backend(7)):
@@ -222,9 +229,9 @@ job_end(struct mr *m, const char *state, const char *reason, int remove)
 	if (m->job.id == 0)
 		return;
 	clean_text(why, sizeof(why), reason);
+	progress(m, 1);
 	log_info("%s-%ld: %s%s%s", m->printer, m->job.id, state,
 	    why[0] ? ": " : "", why);
-	progress(m, 1);
 	end_file_write(m, state, why);
 	snprintf(id, sizeof(id), "%ld", m->job.id);
 	tell(m, "end", id, state, why);

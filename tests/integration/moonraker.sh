@@ -1,0 +1,84 @@
+#!/bin/sh
+# The moonraker backend against a model of Moonraker and Klipper
+# (moonraker-model.py, as strict as the real host): a job checked by
+# spoold is uploaded with its SHA-256, started, followed by its layers
+# and file position, and ends completed, its upload removed; it is
+# paused and resumed, and survives a restart of spoold mid-print (the
+# backend re-attaches); one is canceled; Klipper's shutdown ends one
+# aborted with Klipper's message; a print gspool did not start shows the
+# printer busy and the job waits; a host that is down shows the printer
+# offline and the job pending, which prints once the host is back; the
+# key's file is refused when others can read it.
+. "$top_srcdir/tests/integration/lib.sh"
+command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+MODEL="$top_srcdir/tests/integration/moonraker-model.py"
+ML="$T/model.log"
+
+printf 'gspool-test-key-0123\n' > "$T/key"
+chmod 600 "$T/key"
+model_start() {
+	rm -f "$T/port"
+	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" \
+	    "$ML" "$T/port" 2>>"$T/model.err" &
+	MODEL_PID=$!
+	"$WAITFOR" exists "$T/port" || fail "the model did not start"
+	PORT=$(cat "$T/port")
+}
+model_stop() {
+	kill "$MODEL_PID"
+	wait "$MODEL_PID" 2>/dev/null || true
+}
+# ctl WHAT [QUERY]: one of the model's own controls.
+ctl() {
+	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
+		fail "the model's $1"
+}
+# api METHOD PATH: a request of Moonraker's API, with the key.
+api() {
+	curl -s -X "$1" -H "X-Api-Key: $(cat "$T/key")" \
+	    "http://127.0.0.1:$PORT$2"
+}
+status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
+
+# 6 layers of 150 moves, with Klipper's layer information.
+awk 'BEGIN {
+	print "SET_PRINT_STATS_INFO TOTAL_LAYER=6"
+	print "M140 S60"; print "M104 S200"; print "M190 S60"
+	print "M109 S200"; print "G28"; print "G90"; print "M82"
+	for (l = 1; l <= 6; l++) {
+		printf ";LAYER:%d\nSET_PRINT_STATS_INFO CURRENT_LAYER=%d\n", l - 1, l
+		printf "G1 Z%.2f F600\n", l * 0.2
+		for (i = 0; i < 150; i++) {
+			e += 0.05
+			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i % 50,
+			    10 + (i * 7) % 50, e
+		}
+	}
+	print "M104 S0"; print "M140 S0"
+}' > "$T/job.gcode"
+lines=$(wc -l < "$T/job.gcode")
+size=$(wc -c < "$T/job.gcode")
+sum=$(sha256sum "$T/job.gcode" | cut -d' ' -f1)
+
+model_start
+gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready Klipper" ||
+	fail "the printer did not get ready"
+
+# 1. A print, to its end.
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the upload was not removed"
+grep -qx "upload gspool-mk3-$id.gcode $size True" "$ML" ||
+	fail "not uploaded whole with its checksum: $(grep upload "$ML")"
+grep -qx "start gspool-mk3-$id.gcode" "$ML" || fail "not started"
+grep -qx "layer 6" "$ML" || fail "the model did not print layer 6"
+"$GQUEUE" --json --history "$id" > "$T/h.json"
+jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
+    .lines_done == $l and .layer == 6' "$T/h.json" > /dev/null ||
+	fail "history: $(cat "$T/h.json")"
+grep -q "mk3-$id: layer 3, line" "$T/spoold.log" ||
+	fail "the layers were not followed"
