@@ -227,8 +227,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             raise Err(400, "chunked bodies are not taken here")
         n = self.headers.get("Content-Length")
-        if n is None and self.command == "POST":
-            raise Err(411, "Length Required")
         if n is None:
             return b""
         return self.rfile.read(int(n))

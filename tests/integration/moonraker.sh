@@ -82,3 +82,42 @@ jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
 	fail "history: $(cat "$T/h.json")"
 grep -q "mk3-$id: layer 3, line" "$T/spoold.log" ||
 	fail "the layers were not followed"
+
+# 2. Held at layer 3: the status model shows the job there; it pauses
+# and resumes; spoold is killed and re-attaches to the backend, which
+# followed the print meanwhile; released, it completes.
+ctl hold layer=3
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 3" || fail "job $id did not reach layer 3"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 3, line" ||
+	fail "job $id: layer 3 not followed"
+status > "$T/s.json"
+jq -e '.activity == "printing" and .progress.layer == 3 and
+    .progress.lines_done > 300 and .progress.bytes_fraction > 0.3 and
+    .progress.bytes_fraction < 0.6' "$T/s.json" > /dev/null ||
+	fail "status at layer 3: $(cat "$T/s.json")"
+"$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
+grep -q "printing mk3-$id: layer 3 " "$T/gpc.out" ||
+	fail "gpc status: $(cat "$T/gpc.out")"
+"$GPC" pause mk3 || fail "gpc pause"
+"$WAITFOR" contains "$ML" "paused" || fail "the host was not asked to pause"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
+	fail "the pause was not followed"
+status | jq -e '.activity == "paused"' > /dev/null ||
+	fail "status when paused: $(status)"
+"$GPC" resume mk3 || fail "gpc resume"
+"$WAITFOR" contains "$ML" "resumed" || fail "the host was not asked to resume"
+kill -9 "$SPOOLD_PID"
+wait "$SPOOLD_PID" 2>/dev/null || true
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
+	fail "spoold did not re-attach"
+status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
+	fail "status after the restart: $(status)"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$GQUEUE" --json --history "$id" |
+    jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
+    .lines_done == $l and .layer == 6' > /dev/null ||
+	fail "job $id after the restart: $("$GQUEUE" --json --history "$id")"
