@@ -45,13 +45,22 @@ int	mr_request(const struct mr_host *h, const char *method,
 	    const char *path, const char *query, struct mr_reply *r);
 void	mr_reply_free(struct mr_reply *r);
 
-/* What the file is: its SHA-256 in hex and where each 4 KiB block
- * begins in lines, read once in blocks. */
+/* Counting commands: lines with something before their comment. */
+struct mr_count {
+	long	 commands;	/* in the lines ended so far */
+	int	 cmd;		/* the line begun has a command */
+	int	 comment;	/* and is in its comment */
+};
+
+/* What the file is: its SHA-256 in hex, and the commands before each
+ * 4 KiB block (spoold's lines: a line of only a comment is none), read
+ * once in blocks. */
 struct mr_file {
 	int	 fd;
 	long long size;
 	char	 sha256[65];
-	long	*block_lines;	/* lines before block k */
+	long	 total;		/* its commands */
+	struct mr_count *blocks;	/* the count where block k begins */
 	size_t	 nblocks;
 };
 

@@ -255,37 +255,56 @@ mr_reply_free(struct mr_reply *r)
 	r->result = NULL;
 }
 
+static void
+count(struct mr_count *c, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			c->commands += c->cmd;
+			c->cmd = c->comment = 0;
+		} else if (p[i] == ';')
+			c->comment = 1;
+		else if (!c->comment && p[i] != ' ' && p[i] != '\t' &&
+		    p[i] != '\r')
+			c->cmd = 1;
+	}
+}
+
 int
 mr_file_scan(struct mr_file *f, char *why, size_t whysz)
 {
 	unsigned char buf[BLOCK], md[EVP_MAX_MD_SIZE];
+	struct mr_count c = { 0, 0, 0 };
 	unsigned int mdlen, i;
 	EVP_MD_CTX *ctx;
-	long lines = 0;
 	size_t cap = 0;
 	ssize_t n;
 	off_t off = 0;
 
 	f->size = 0;
 	f->nblocks = 0;
-	f->block_lines = NULL;
+	f->blocks = NULL;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
 		snprintf(why, whysz, "cannot start SHA-256");
 		EVP_MD_CTX_free(ctx);
 		return -1;
 	}
+	/* Whole blocks (short reads of a regular file only at its end),
+	 * so that block k begins at k * BLOCK. */
 	while ((n = pread(f->fd, buf, sizeof(buf), off)) > 0) {
 		if (f->nblocks == cap) {
 			cap = cap ? cap * 2 : 64;
-			f->block_lines = xrealloc(f->block_lines,
-			    cap * sizeof(long));
+			f->blocks = xrealloc(f->blocks, cap * sizeof(c));
 		}
-		f->block_lines[f->nblocks++] = lines;
-		for (i = 0; i < (unsigned)n; i++)
-			lines += buf[i] == '\n';
+		f->blocks[f->nblocks++] = c;
+		count(&c, buf, (size_t)n);
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
 		off += n;
+		if (n < (ssize_t)sizeof(buf))
+			break;
 	}
 	if (n < 0) {
 		snprintf(why, whysz, "reading the job at byte %lld: %s",
@@ -298,38 +317,40 @@ mr_file_scan(struct mr_file *f, char *why, size_t whysz)
 	for (i = 0; i < mdlen && i < 32; i++)
 		snprintf(f->sha256 + 2 * i, 3, "%02x", md[i]);
 	f->size = (long long)off;
+	f->total = c.commands + c.cmd;
 	return 0;
 }
 
-/* Lines wholly before byte pos of the file. */
+/* The commands wholly before byte pos of the file; all of them at its
+ * end (the last line may have no newline). */
 long
 mr_file_lines_at(const struct mr_file *f, long long pos)
 {
 	unsigned char buf[BLOCK];
+	struct mr_count c;
 	size_t k;
-	ssize_t n, i;
-	long lines;
+	ssize_t n;
 
 	if (f->nblocks == 0 || pos <= 0)
 		return 0;
 	if (pos >= f->size)
-		pos = f->size;
+		return f->total;
 	k = (size_t)(pos / BLOCK);
 	if (k >= f->nblocks)
 		k = f->nblocks - 1;
-	lines = f->block_lines[k];
+	c = f->blocks[k];
 	n = pread(f->fd, buf, (size_t)(pos - (long long)k * BLOCK),
 	    (off_t)k * BLOCK);
-	for (i = 0; i < n; i++)
-		lines += buf[i] == '\n';
-	return lines;
+	if (n > 0)
+		count(&c, buf, (size_t)n);
+	return c.commands;
 }
 
 void
 mr_file_free(struct mr_file *f)
 {
-	free(f->block_lines);
-	f->block_lines = NULL;
+	free(f->blocks);
+	f->blocks = NULL;
 	f->nblocks = 0;
 }
 

@@ -57,7 +57,8 @@ awk 'BEGIN {
 	}
 	print "M104 S0"; print "M140 S0"
 }' > "$T/job.gcode"
-lines=$(wc -l < "$T/job.gcode")
+# Its commands: spoold's lines, the line of only a comment none.
+lines=$(grep -c -v '^;' "$T/job.gcode")
 size=$(wc -c < "$T/job.gcode")
 sum=$(sha256sum "$T/job.gcode" | cut -d' ' -f1)
 
@@ -121,3 +122,88 @@ ctl release
     jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
     .lines_done == $l and .layer == 6' > /dev/null ||
 	fail "job $id after the restart: $("$GQUEUE" --json --history "$id")"
+
+# ready_count: how often the printer has said it is ready.
+ready_count() { grep -c "mk3: ready Klipper" "$T/spoold.log" || true; }
+# history ID JQ: job ID's row of the history satisfies JQ.
+history() {
+	"$GQUEUE" --json --history "$1" > "$T/h.json"
+	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
+		fail "job $1: not $2: $(cat "$T/h.json")"
+}
+
+# queued ID: job ID waits in the queue.
+queued() {
+	"$GQUEUE" --json > "$T/q.json"
+	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
+	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
+		fail "job $1 does not wait: $(cat "$T/q.json")"
+}
+
+# 3. Canceled mid-print: the host cancels it, the upload goes.
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 2" || fail "job $id did not reach layer 2"
+"$GCANCEL" "$id" || fail "gcancel $id"
+"$WAITFOR" contains "$ML" "cancelled gspool-mk3-$id.gcode" ||
+	fail "the host was not asked to cancel"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a canceled job waited as done"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the canceled upload was not removed"
+history "$id" '.state == "canceled"'
+ctl release
+
+# 4. Klipper shuts down mid-print: the job ends aborted with Klipper's
+# message, the printer is offline until Klipper restarts.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+ctl shutdown "message=MCU%20'mcu'%20shutdown:%20Timer%20too%20close"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a shut down job waited as done"
+history "$id" '.state == "aborted" and (.reason | test("Klipper shutdown: MCU .mcu. shutdown: Timer too close"))'
+status | jq -e '.activity == "offline" and (.reason | test("Timer too close"))' \
+    > /dev/null || fail "status after the shutdown: $(status)"
+api POST /printer/firmware_restart > /dev/null
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not ready after Klipper's restart"
+ctl release
+
+# 5. A print gspool did not start: the printer is busy, a job waits.
+ctl foreign filename=benchy.gcode
+"$WAITFOR" contains "$T/spoold.log" "mk3: busy printing benchy.gcode, not a gspool job" ||
+	fail "the printer was not shown busy"
+"$GQUEUE" --json | jq -e '.printers[0] | .state == "busy" and
+    .message == "printing benchy.gcode, not a gspool job"' > /dev/null ||
+	fail "the printer while the host prints another's file: $("$GQUEUE" --json)"
+"$GQUEUE" > "$T/q.out"
+grep -q "mk3 is busy" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+id=$(submit "$T/job.gcode")
+queued "$id"
+ctl finish
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 6. The host is down: the printer is offline, the job stays pending,
+# then prints once the host is back.
+model_stop
+"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
+	fail "the printer was not shown offline"
+status | jq -e '.activity == "offline"' > /dev/null ||
+	fail "status without the host: $(status)"
+id=$(submit "$T/job.gcode")
+queued "$id"
+model_start
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 7. A key's file that others can read is refused, and said so.
+chmod 644 "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
+	fail "a key others can read was taken"
+n=$(ready_count)
+chmod 600 "$T/key"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not ready again"
+! grep -q unauthorized "$ML" || fail "a request went without the key"
