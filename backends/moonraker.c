@@ -397,9 +397,11 @@ poll_host(struct mr *m)
 			job_end(m, "aborted", why, 0);
 		}
 	} else if (m->job.id != 0) {
+		/* Ready, as the serial backend is while it prints: spoold
+		 * hands out one job at a time, and busy is for what gspool
+		 * did not start. */
 		job_follow(m, st, pstate, file);
-		if (m->job.id != 0)
-			status(m, "busy", "printing a gspool job");
+		status(m, "ready", "Klipper");
 	} else if (strcmp(pstate, "printing") == 0 ||
 	    strcmp(pstate, "paused") == 0) {
 		clean_text(text, sizeof(text), file);
@@ -512,7 +514,6 @@ print_start(struct mr *m, long id, int fd, const char *how)
 	m->heaters_at = 0;
 	m->job.act = ACT_CANCELING;	/* so that printing is told */
 	activity(m, ACT_PRINTING, "");
-	status(m, "busy", "printing a gspool job");
 	m->poll_at = monotonic_ms();
 }
 

@@ -62,11 +62,28 @@ lines=$(grep -c -v '^;' "$T/job.gcode")
 size=$(wc -c < "$T/job.gcode")
 sum=$(sha256sum "$T/job.gcode" | cut -d' ' -f1)
 
+# A key is a network printer's: Marlin's device takes none.
+gs_config "api_key_file = $T/key"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
+	fail "spoold -n took a key for a serial device"
+grep -q "api_key_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which takes no key" \
+    "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+
 model_start
-gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key"
+gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
+    "max_hotend = 250"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
+	fail "spoold -n: $(cat "$T/n.out")"
 gs_spoold
 "$WAITFOR" contains "$T/spoold.log" "mk3: ready Klipper" ||
 	fail "the printer did not get ready"
+
+# 0. gspool's own check comes first: a file it refuses never reaches
+# the host.
+printf 'G28\nM104 S300\n' > "$T/hot.gcode"
+"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
+grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
+	fail "gprint hot.gcode: $(cat "$T/hot.out")"
 
 # 1. A print, to its end.
 id=$(submit "$T/job.gcode")
@@ -76,13 +93,13 @@ id=$(submit "$T/job.gcode")
 grep -qx "upload gspool-mk3-$id.gcode $size True" "$ML" ||
 	fail "not uploaded whole with its checksum: $(grep upload "$ML")"
 grep -qx "start gspool-mk3-$id.gcode" "$ML" || fail "not started"
+! grep -q "^upload gspool-mk3-[0-9]*.gcode $(wc -c < "$T/hot.gcode") " "$ML" ||
+	fail "a refused file was uploaded"
 grep -qx "layer 6" "$ML" || fail "the model did not print layer 6"
 "$GQUEUE" --json --history "$id" > "$T/h.json"
 jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
     .lines_done == $l and .layer == 6' "$T/h.json" > /dev/null ||
 	fail "history: $(cat "$T/h.json")"
-grep -q "mk3-$id: layer 3, line" "$T/spoold.log" ||
-	fail "the layers were not followed"
 
 # 2. Held at layer 3: the status model shows the job there; it pauses
 # and resumes; spoold is killed and re-attaches to the backend, which
