@@ -5,8 +5,10 @@
  *			messages, the end file, the re-attach socket) and
  *			the job: upload, start, follow, pause, cancel
  *   mrhttp.c		the host's HTTP API through libcurl: requests,
- *			their JSON answers, the streamed upload with its
- *			SHA-256, the key file
+ *			their JSON answers, the streamed upload, the key
+ *			file
+ *   mrfile.c		the job's file: its SHA-256, and its commands
+ *			before each block (the lines done at a position)
  *
  * The serial backend's spoold side (ctl.c) is built around Marlin's
  * link and job state machine (struct backend holds both), so this one
@@ -23,6 +25,7 @@
 #define MR_POLL_MS	1000	/* the host asked where it is */
 #define MR_BACKOFF_MAX	60000	/* an unreachable host tried this often */
 #define MR_KEY_MAX	256
+#define MR_BLOCK	4096	/* the file's index: one count a block */
 
 struct mr_host {
 	char	 base[512];	/* http[s]://host:port */
@@ -64,6 +67,7 @@ struct mr_file {
 	size_t	 nblocks;
 };
 
+/* mrfile.c: f->fd read from its start; 0, or -1 with why. */
 int	mr_file_scan(struct mr_file *f, char *why, size_t whysz);
 long	mr_file_lines_at(const struct mr_file *f, long long pos);
 void	mr_file_free(struct mr_file *f);
