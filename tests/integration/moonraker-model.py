@@ -38,6 +38,9 @@
 #   POST /_model/hold?layer=L         the next print stops advancing
 #                                     when its layer L begins
 #   POST /_model/release              and goes on
+#   POST /_model/blackout?requests=N  the next N requests of the API are
+#                                     dropped unanswered, as by a network
+#                                     that is down; Klipper prints on
 #
 # Each event is a line of LOG (flushed), so that a test waits for it.
 import argparse
@@ -65,6 +68,7 @@ if args.api_key_file:
         key = f.readline().strip()
 
 lock = threading.Lock()
+blackout = [0]      # requests still to drop
 files = {}          # name -> bytes
 logf = open(args.log, "a")
 
@@ -236,6 +240,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         try:
             body = self.body() if method in ("POST", "DELETE") else b""
+            if blackout[0] > 0 and not u.path.startswith("/_model/"):
+                blackout[0] -= 1
+                log("dropped", method, u.path)
+                self.close_connection = True
+                return
             if key is not None and not u.path.startswith("/_model/") and \
                     self.headers.get("X-Api-Key") != key:
                 log("unauthorized", method, u.path)
@@ -387,6 +396,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             k.state = "complete"
             k.foreign = False
             log("finish")
+        elif what == "blackout":
+            blackout[0] = int(self.one(q, "requests"))
         elif what == "hold":
             k.hold_at = int(self.one(q, "layer"))
         elif what == "release":

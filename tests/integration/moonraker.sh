@@ -187,6 +187,28 @@ api POST /printer/firmware_restart > /dev/null
 	fail "the printer was not ready after Klipper's restart"
 ctl release
 
+# 4b. The network to the host is down mid-print: the printer is offline,
+# the job is not ended, and it is followed again once the host answers.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+ctl blackout requests=2
+"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /printer/objects/query" ||
+	fail "the printer was not shown offline"
+"$GQUEUE" --json > "$T/q.json"
+jq -e --argjson id "$id" '.printers[0] | .job == $id and
+    .status.activity == "offline"' "$T/q.json" > /dev/null ||
+	fail "the printer without its host: $(cat "$T/q.json")"
+"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 2 ||
+	fail "the backend did not try the host again"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not followed again"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
 # 5. A print gspool did not start: the printer is busy, a job waits.
 ctl foreign filename=benchy.gcode
 "$WAITFOR" contains "$T/spoold.log" "mk3: busy printing benchy.gcode, not a gspool job" ||
@@ -204,8 +226,9 @@ history "$id" '.state == "completed"'
 
 # 6. The host is down: the printer is offline, the job stays pending,
 # then prints once the host is back.
+n=$(grep -c "mk3: cannot reach" "$T/spoold.log" || true)
 model_stop
-"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
+"$WAITFOR" count "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" $((n + 1)) ||
 	fail "the printer was not shown offline"
 status | jq -e '.activity == "offline"' > /dev/null ||
 	fail "status without the host: $(status)"
