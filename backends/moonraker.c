@@ -34,7 +34,7 @@
  * is mode 0600 and accepts only this uid (SO_PEERCRED).
  *
  * Diagnostics: each line names the printer (and the job), the request
- * and the host's or curl's reason; a state changes is logged once.
+ * and the host's or curl's reason; a change of state is logged once.
  */
 #include "config.h"
 
@@ -43,6 +43,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,32 +734,50 @@ heaters_check(struct mr *m)
 		    NULL);
 }
 
+/* A device this backend cannot take is bad usage (exit 2). */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+device_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", log_progname());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
 /* moonraker://HOST[:PORT][/]: host and port only. */
 static void
 device_parse(struct mr *m, const char *scheme, const char *dev)
 {
-	const char *p, *end;
+	const char *p, *end, *port;
 	int tls = strcmp(scheme, "moonrakers") == 0;
 	size_t n;
 
 	n = strlen(scheme);
 	if (strncmp(dev, scheme, n) != 0 || strncmp(dev + n, "://", 3) != 0)
-		fatalx("%s: device '%s': expected %s://HOST[:PORT]", m->printer,
+		device_bad("%s: device '%s': expected %s://HOST[:PORT]", m->printer,
 		    dev, scheme);
 	p = dev + n + 3;
 	end = p + strcspn(p, "/?#");
 	if (*end != '\0' && strcmp(end, "/") != 0)
-		fatalx("%s: device '%s': only HOST[:PORT], no path or query",
+		device_bad("%s: device '%s': only HOST[:PORT], no path or query",
 		    m->printer, dev);
 	if (memchr(p, '@', (size_t)(end - p)) != NULL)
-		fatalx("%s: device '%s': no credentials in the device (every"
+		device_bad("%s: device '%s': no credentials in the device (every"
 		    " process listing shows it): use api_key_file", m->printer,
 		    dev);
 	if (end == p || (size_t)(end - p) >= sizeof(m->hostname) - 8)
-		fatalx("%s: device '%s': no host", m->printer, dev);
+		device_bad("%s: device '%s': no host", m->printer, dev);
 	snprintf(m->hostname, sizeof(m->hostname), "%.*s", (int)(end - p), p);
-	if (strchr(m->hostname[0] == '[' ? strchr(m->hostname, ']') ?
-	    strchr(m->hostname, ']') : m->hostname : m->hostname, ':') == NULL)
+	/* The port after the host, or after an IPv6 address's ']'. */
+	port = m->hostname;
+	if (m->hostname[0] == '[' && (port = strchr(m->hostname, ']')) == NULL)
+		device_bad("%s: device '%s': an IPv6 address without its ']'",
+		    m->printer, dev);
+	if (strchr(port, ':') == NULL)
 		snprintf(m->hostname + strlen(m->hostname), 8, ":%s",
 		    tls ? "443" : "7125");
 	snprintf(m->host.base, sizeof(m->host.base), "%s://%s",
