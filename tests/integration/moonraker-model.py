@@ -29,7 +29,7 @@
 # The print advances --rate bytes every tick; the lines passed are run as
 # Klipper would the few that matter here: SET_PRINT_STATS_INFO
 # TOTAL_LAYER= / CURRENT_LAYER= (print_stats.info), M104/M109 and
-# M140/M190 (the heaters' targets, reached at once).
+# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS.
 #
 # The model's own controls, for the tests (no Moonraker endpoint):
 #   POST /_model/shutdown?message=M   Klipper's shutdown, with its message
@@ -110,6 +110,9 @@ class Klipper:
                     if self.hold_at and int(v) == self.hold_at:
                         self.held = True
                         log("held", v)
+            return
+        if line.upper() == "TURN_OFF_HEATERS":
+            self.ext[1] = self.bed[1] = 0.0
             return
         m = re.match(r"M(104|109|140|190)\b.*\bS([0-9.]+)", line)
         if m:

@@ -71,7 +71,7 @@ grep -q "api_key_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which ta
 
 model_start
 gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
-    "max_hotend = 250"
+    "max_hotend = 250" "heaters_off_after = 1"
 "$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
 	fail "spoold -n: $(cat "$T/n.out")"
 gs_spoold
@@ -96,6 +96,11 @@ grep -qx "start gspool-mk3-$id.gcode" "$ML" || fail "not started"
 ! grep -q "^upload gspool-mk3-[0-9]*.gcode $(wc -c < "$T/hot.gcode") " "$ML" ||
 	fail "a refused file was uploaded"
 grep -qx "layer 6" "$ML" || fail "the model did not print layer 6"
+# heaters_off_after: no job came within a second of its end.
+"$WAITFOR" contains "$ML" "script TURN_OFF_HEATERS" ||
+	fail "the heaters were not turned off after the job"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the heaters are off: no job came" ||
+	fail "spoold did not hear the heaters were turned off"
 "$GQUEUE" --json --history "$id" > "$T/h.json"
 jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
     .lines_done == $l and .layer == 6' "$T/h.json" > /dev/null ||
