@@ -8,6 +8,7 @@
 #                     port after a restart)
 #   --api-key-file F  require X-Api-Key with F's first line (401 without)
 #   --rate N          bytes of the file printed per tick (--tick seconds)
+#   --tls CERT KEY    https, with this certificate
 #
 # Written from Moonraker's web API documentation (moonraker.readthedocs.io,
 # "web_api"), implementing exactly what the backend uses, as strictly as
@@ -49,6 +50,7 @@ import http.server
 import json
 import os
 import re
+import ssl
 import threading
 import time
 import urllib.parse
@@ -58,6 +60,7 @@ ap.add_argument("--port", type=int, default=0)
 ap.add_argument("--api-key-file")
 ap.add_argument("--rate", type=int, default=400)
 ap.add_argument("--tick", type=float, default=0.05)
+ap.add_argument("--tls", nargs=2)
 ap.add_argument("log")
 ap.add_argument("portfile")
 args = ap.parse_args()
@@ -425,6 +428,10 @@ def ticker():
 
 
 srv = Server(("127.0.0.1", args.port), Handler)
+if args.tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls[0], args.tls[1])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 threading.Thread(target=ticker, daemon=True).start()
 with open(args.portfile + ".tmp", "w") as f:
     f.write("%d\n" % srv.server_address[1])

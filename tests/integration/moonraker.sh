@@ -252,3 +252,22 @@ chmod 600 "$T/key"
 "$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
 	fail "the printer was not ready again"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 8. moonrakers:// is https, and the host's certificate is checked: one
+# that no authority signed is refused, said so, and nothing is sent.
+if command -v openssl > /dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
+	gs_stop_spoold
+	rm -f "$T/tport"
+	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
+	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
+	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
+	TPORT=$(cat "$T/tport")
+	gs_config "device = moonrakers://127.0.0.1:$TPORT" "api_key_file = $T/key"
+	gs_spoold
+	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /printer/objects/query: SSL certificate problem" ||
+		fail "an unsigned certificate was not refused"
+	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
+fi
