@@ -226,14 +226,20 @@ static void
 job_end(struct mr *m, const char *state, const char *reason, int remove)
 {
 	char id[32], why[480];
+	int begun;
 
 	if (m->job.id == 0)
 		return;
 	clean_text(why, sizeof(why), reason);
-	progress(m, 1);
+	/* A job handed back (pending) never began: no progress, and no
+	 * end for a later spoold to record, as with the serial backend. */
+	begun = strcmp(state, "pending") != 0;
+	if (begun)
+		progress(m, 1);
 	log_info("%s-%ld: %s%s%s", m->printer, m->job.id, state,
 	    why[0] ? ": " : "", why);
-	end_file_write(m, state, why);
+	if (begun)
+		end_file_write(m, state, why);
 	snprintf(id, sizeof(id), "%ld", m->job.id);
 	tell(m, "end", id, state, why);
 	if (remove)
