@@ -276,7 +276,10 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    a->park_timeout != b->park_timeout ||
 	    a->heaters_off_after != b->heaters_off_after ||
 	    strcmp(a->on_unknown_command, b->on_unknown_command) != 0 ||
-	    strcmp(a->resend_ok, b->resend_ok) != 0;
+	    strcmp(a->resend_ok, b->resend_ok) != 0 ||
+	    (a->api_key_file == NULL) != (b->api_key_file == NULL) ||
+	    (a->api_key_file != NULL &&
+	    strcmp(a->api_key_file, b->api_key_file) != 0);
 }
 
 static void	send_scripts(struct printer *);
