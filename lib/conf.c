@@ -1248,6 +1248,7 @@ static const struct conf_key printer_keys[] = {
 	FUNC("filters", 0, 0, NULL, set_filters, free_filters),
 	TXT("filter_options", CT_STR, PR(filter_options), NULL),
 	FUNC("camera", PR(camera), 0, NULL, set_camera, conf_free_ptr),
+	TXT("api_key_file", CT_PATH, PR(api_key_file), NULL),
 	SCRIPT("park_gcode", CONF_PARK, ""),
 	SCRIPT("unpark_gcode", CONF_UNPARK, ""),
 	NUM("park_timeout", CT_LONG, PR(park_timeout), 1, 60, 5),
@@ -1775,6 +1776,15 @@ conf_check(struct conf_parse *cp)
 			    p->name);
 			continue;
 		}
+		/* A key is a network printer's: Marlin's backend has no
+		 * use for one, and is not given it. */
+		if (p->api_key_file != NULL && p->scheme != NULL &&
+		    (strcmp(p->scheme, "serial") == 0 ||
+		    strcmp(p->scheme, "tcp") == 0))
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "api_key_file"), "api_key_file: [printer %s]'s device %s is"
+			    " Marlin's, which takes no key", p->name,
+			    p->device);
 		/* Two backends cannot share a port. */
 		for (j = 0; j < i; j++)
 			if (p->device_path != NULL &&

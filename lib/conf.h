@@ -64,6 +64,7 @@ struct conf_printer {
 	int	 nfilters;
 	char	*filter_options;	/* "name=value ...", their 5th argument */
 	char	*camera;		/* URL of the webcam, or NULL */
+	char	*api_key_file;		/* a network printer's key, or NULL */
 	long	 park_timeout;		/* seconds parked at most */
 	long	 heaters_off_after;	/* seconds after a job, 0 never */
 	char	 on_unknown_command[12];	/* continue, pause, abort */

@@ -277,7 +277,10 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    a->heaters_off_after != b->heaters_off_after ||
 	    strcmp(a->on_unknown_command, b->on_unknown_command) != 0 ||
 	    strcmp(a->on_firmware_error, b->on_firmware_error) != 0 ||
-	    strcmp(a->resend_ok, b->resend_ok) != 0;
+	    strcmp(a->resend_ok, b->resend_ok) != 0 ||
+	    (a->api_key_file == NULL) != (b->api_key_file == NULL) ||
+	    (a->api_key_file != NULL &&
+	    strcmp(a->api_key_file, b->api_key_file) != 0);
 }
 
 static void	send_scripts(struct printer *);
@@ -428,13 +431,24 @@ backend_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b", baud, "-r",
-		    retry, "-t", hs,
-		    "-w", win, "-x", rx, "-o", okt, "-m", maxt, "-p", parkt,
-		    "-H", heat, "-u", p->conf->on_unknown_command,
-		    "-e", p->conf->on_firmware_error,
-		    "-k", p->conf->resend_ok, p->conf->name,
-		    p->conf->device_path, (char *)NULL);
+		/* A network printer's key file, only when it has one: -a
+		 * is not Marlin's backend's (conf.c refuses it there). */
+		if (p->conf->api_key_file != NULL)
+			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
+			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
+			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
+			    "-u", p->conf->on_unknown_command,
+			    "-e", p->conf->on_firmware_error, "-k",
+			    p->conf->resend_ok, "-a", p->conf->api_key_file,
+			    p->conf->name, p->conf->device_path, (char *)NULL);
+		else
+			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
+			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
+			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
+			    "-u", p->conf->on_unknown_command,
+			    "-e", p->conf->on_firmware_error, "-k",
+			    p->conf->resend_ok, p->conf->name,
+			    p->conf->device_path, (char *)NULL);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
 		    p->conf->name, prog, strerror(errno));
 		_exit(127);

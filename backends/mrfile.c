@@ -1,0 +1,125 @@
+/*
+ * mrfile.c - the Moonraker backend's view of a job's file: its SHA-256
+ * (the upload's checksum, which the host verifies) and the commands
+ * before each 4 KiB block, so that the host's file position becomes the
+ * job's lines done as spoold counts them (a line with something before
+ * its comment ';' is a command).
+ *
+ * Security and Diagnostics: the file is the user's, already checked by
+ * spoold; it is read in blocks with pread(2), never whole, and nothing
+ * in it is interpreted but newlines and ';'.  A position the host gives
+ * is clamped to the file.  A read error says at which byte, and why.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "util.h"
+#include "moonraker.h"
+
+#define BLOCK		MR_BLOCK
+
+static void
+count(struct mr_count *c, const unsigned char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			c->commands += c->cmd;
+			c->cmd = c->comment = 0;
+		} else if (p[i] == ';')
+			c->comment = 1;
+		else if (!c->comment && p[i] != ' ' && p[i] != '\t' &&
+		    p[i] != '\r')
+			c->cmd = 1;
+	}
+}
+
+int
+mr_file_scan(struct mr_file *f, char *why, size_t whysz)
+{
+	unsigned char buf[BLOCK], md[EVP_MAX_MD_SIZE];
+	struct mr_count c = { 0, 0, 0 };
+	unsigned int mdlen, i;
+	EVP_MD_CTX *ctx;
+	size_t cap = 0;
+	ssize_t n;
+	off_t off = 0;
+
+	f->size = 0;
+	f->nblocks = 0;
+	f->blocks = NULL;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		snprintf(why, whysz, "cannot start SHA-256");
+		EVP_MD_CTX_free(ctx);
+		return -1;
+	}
+	/* Whole blocks (short reads of a regular file only at its end),
+	 * so that block k begins at k * BLOCK. */
+	while ((n = pread(f->fd, buf, sizeof(buf), off)) > 0) {
+		if (f->nblocks == cap) {
+			cap = cap ? cap * 2 : 64;
+			f->blocks = xrealloc(f->blocks, cap * sizeof(c));
+		}
+		f->blocks[f->nblocks++] = c;
+		count(&c, buf, (size_t)n);
+		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		off += n;
+		if (n < (ssize_t)sizeof(buf))
+			break;
+	}
+	if (n < 0) {
+		snprintf(why, whysz, "reading the job at byte %lld: %s",
+		    (long long)off, strerror(errno));
+		EVP_MD_CTX_free(ctx);
+		return -1;
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	for (i = 0; i < mdlen && i < 32; i++)
+		snprintf(f->sha256 + 2 * i, 3, "%02x", md[i]);
+	f->size = (long long)off;
+	f->total = c.commands + c.cmd;
+	return 0;
+}
+
+/* The commands wholly before byte pos of the file; all of them at its
+ * end (the last line may have no newline). */
+long
+mr_file_lines_at(const struct mr_file *f, long long pos)
+{
+	unsigned char buf[BLOCK];
+	struct mr_count c;
+	size_t k;
+	ssize_t n;
+
+	if (f->nblocks == 0 || pos <= 0)
+		return 0;
+	if (pos >= f->size)
+		return f->total;
+	k = (size_t)(pos / BLOCK);
+	if (k >= f->nblocks)
+		k = f->nblocks - 1;
+	c = f->blocks[k];
+	n = pread(f->fd, buf, (size_t)(pos - (long long)k * BLOCK),
+	    (off_t)k * BLOCK);
+	if (n > 0)
+		count(&c, buf, (size_t)n);
+	return c.commands;
+}
+
+void
+mr_file_free(struct mr_file *f)
+{
+	free(f->blocks);
+	f->blocks = NULL;
+	f->nblocks = 0;
+}

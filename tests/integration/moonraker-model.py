@@ -1,0 +1,440 @@
+#!/usr/bin/python3
+# moonraker-model.py - a Moonraker host with Klipper behind it, for the
+# tests of the moonraker backend, on loopback:
+#
+#   moonraker-model.py [options] LOG PORTFILE
+#
+#   --port N          listen on N (0: the kernel picks; again on the same
+#                     port after a restart)
+#   --api-key-file F  require X-Api-Key with F's first line (401 without)
+#   --rate N          bytes of the file printed per tick (--tick seconds)
+#   --tls CERT KEY    https, with this certificate
+#
+# Written from Moonraker's web API documentation (moonraker.readthedocs.io,
+# "web_api"), implementing exactly what the backend uses, as strictly as
+# the real host: every answer is JSON, {"result": ...} or {"error":
+# {"code", "message"}}; an unknown endpoint or method is 404/405, a
+# missing parameter 400, a request without the key 401.
+#
+#   POST   /server/files/upload      multipart/form-data: file (required),
+#                                    root (gcodes), checksum (SHA-256 hex,
+#                                    verified: 422 on a mismatch)
+#   POST   /printer/print/start      ?filename=  (404 unknown, 400 busy)
+#   POST   /printer/print/pause|resume|cancel
+#   POST   /printer/emergency_stop   Klipper shuts down
+#   POST   /printer/firmware_restart Klipper ready again
+#   POST   /printer/gcode/script     ?script=
+#   GET    /printer/objects/query    ?print_stats&virtual_sdcard&...
+#   DELETE /server/files/gcodes/NAME (403 while it prints)
+#
+# The print advances --rate bytes every tick; the lines passed are run as
+# Klipper would the few that matter here: SET_PRINT_STATS_INFO
+# TOTAL_LAYER= / CURRENT_LAYER= (print_stats.info), M104/M109 and
+# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS.
+#
+# The model's own controls, for the tests (no Moonraker endpoint):
+#   POST /_model/shutdown?message=M   Klipper's shutdown, with its message
+#   POST /_model/foreign?filename=F   a print started by someone else
+#   POST /_model/finish               that print completes
+#   POST /_model/hold?layer=L         the next print stops advancing
+#                                     when its layer L begins
+#   POST /_model/release              and goes on
+#   POST /_model/blackout?requests=N  the next N requests of the API are
+#                                     dropped unanswered, as by a network
+#                                     that is down; Klipper prints on
+#
+# Each event is a line of LOG (flushed), so that a test waits for it.
+import argparse
+import hashlib
+import http.server
+import json
+import os
+import re
+import ssl
+import threading
+import time
+import urllib.parse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--api-key-file")
+ap.add_argument("--rate", type=int, default=400)
+ap.add_argument("--tick", type=float, default=0.05)
+ap.add_argument("--tls", nargs=2)
+ap.add_argument("log")
+ap.add_argument("portfile")
+args = ap.parse_args()
+
+key = None
+if args.api_key_file:
+    with open(args.api_key_file) as f:
+        key = f.readline().strip()
+
+lock = threading.Lock()
+blackout = [0]      # requests still to drop
+files = {}          # name -> bytes
+logf = open(args.log, "a")
+
+
+def log(*words):
+    logf.write(" ".join(str(w) for w in words) + "\n")
+    logf.flush()
+
+
+class Klipper:
+    def __init__(self):
+        self.webhooks = "ready"
+        self.message = "Printer is ready"
+        self.reset()
+        self.hold_at = 0
+        self.ext = [25.0, 0.0]
+        self.bed = [25.0, 0.0]
+
+    def reset(self):
+        self.state = "standby"
+        self.filename = ""
+        self.pmsg = ""
+        self.pos = 0
+        self.layer = None
+        self.total = None
+        self.held = False
+        self.foreign = False
+
+    def run_line(self, line):
+        line = line.split(";", 1)[0].strip()
+        m = re.match(r"SET_PRINT_STATS_INFO\b(.*)", line, re.I)
+        if m:
+            for k, v in re.findall(r"(\w+)=(\d+)", m.group(1)):
+                if k.upper() == "TOTAL_LAYER":
+                    self.total = int(v)
+                elif k.upper() == "CURRENT_LAYER":
+                    self.layer = int(v)
+                    log("layer", v)
+                    if self.hold_at and int(v) == self.hold_at:
+                        self.held = True
+                        log("held", v)
+            return
+        if line.upper() == "TURN_OFF_HEATERS":
+            self.ext[1] = self.bed[1] = 0.0
+            return
+        m = re.match(r"M(104|109|140|190)\b.*\bS([0-9.]+)", line)
+        if m:
+            t = float(m.group(2))
+            h = self.ext if m.group(1) in ("104", "109") else self.bed
+            h[0] = h[1] = t
+
+    def tick(self):
+        if self.state != "printing" or self.held or self.foreign:
+            return
+        data = files.get(self.filename)
+        if data is None:
+            return
+        end = min(len(data), self.pos + args.rate)
+        nl = data.rfind(b"\n", self.pos, end)
+        if nl >= 0 and end < len(data):
+            end = nl + 1
+        for line in data[self.pos:end].decode("utf-8", "replace").splitlines():
+            self.run_line(line)
+            if self.held:
+                break
+        self.pos = end
+        if self.pos >= len(data):
+            self.state = "complete"
+            log("complete", self.filename)
+
+    def shutdown(self, message):
+        self.webhooks = "shutdown"
+        self.message = message
+        if self.state in ("printing", "paused"):
+            self.state = "error"
+            self.pmsg = message
+        self.ext[1] = self.bed[1] = 0.0
+        log("shutdown", message)
+
+    def status(self, objs):
+        size = len(files.get(self.filename, b""))
+        all_ = {
+            "webhooks": {"state": self.webhooks,
+                         "state_message": self.message},
+            "print_stats": {
+                "filename": self.filename, "total_duration": 0.0,
+                "print_duration": 0.0, "filament_used": 0.0,
+                "state": self.state, "message": self.pmsg,
+                "info": {"total_layer": self.total,
+                         "current_layer": self.layer}},
+            "virtual_sdcard": {
+                "file_path": ("/home/pi/printer_data/gcodes/" + self.filename)
+                if self.filename else None,
+                "progress": (self.pos / size) if size else 0.0,
+                "is_active": self.state == "printing",
+                "file_position": self.pos, "file_size": size},
+            "display_status": {"progress": (self.pos / size) if size else
+                               0.0, "message": None},
+            "extruder": {"temperature": self.ext[0], "target": self.ext[1],
+                         "power": 0.0},
+            "heater_bed": {"temperature": self.bed[0], "target": self.bed[1],
+                           "power": 0.0},
+        }
+        out = {}
+        for name, attrs in objs.items():
+            if name not in all_:
+                continue
+            o = all_[name]
+            if attrs:
+                o = {a: o[a] for a in attrs.split(",") if a in o}
+            out[name] = o
+        return {"eventtime": time.monotonic(), "status": out}
+
+
+k = Klipper()
+
+
+class Err(Exception):
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+def multipart(ctype, body):
+    m = re.search(r'boundary="?([^";]+)"?', ctype or "")
+    if not ctype or not ctype.startswith("multipart/form-data") or not m:
+        raise Err(400, "Request is not multipart/form-data")
+    sep = b"--" + m.group(1).encode()
+    parts = {}
+    chunks = body.split(sep)
+    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
+        raise Err(400, "Malformed multipart body")
+    for c in chunks[1:-1]:
+        if not c.startswith(b"\r\n") or not c.endswith(b"\r\n"):
+            raise Err(400, "Malformed multipart part")
+        head, _, data = c[2:-2].partition(b"\r\n\r\n")
+        disp = re.search(rb'Content-Disposition: form-data; name="([^"]*)"'
+                         rb'(?:; filename="([^"]*)")?', head, re.I)
+        if not disp:
+            raise Err(400, "A part without its Content-Disposition")
+        name = disp.group(1).decode()
+        fn = disp.group(2).decode() if disp.group(2) is not None else None
+        parts[name] = (fn, data)
+    return parts
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def answer(self, code, obj):
+        body = json.dumps(obj).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def body(self):
+        if self.headers.get("Transfer-Encoding"):
+            raise Err(400, "chunked bodies are not taken here")
+        n = self.headers.get("Content-Length")
+        if n is None:
+            return b""
+        return self.rfile.read(int(n))
+
+    def handle_any(self, method):
+        u = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+        try:
+            body = self.body() if method in ("POST", "DELETE") else b""
+            if blackout[0] > 0 and not u.path.startswith("/_model/"):
+                blackout[0] -= 1
+                log("dropped", method, u.path)
+                self.close_connection = True
+                return
+            if key is not None and not u.path.startswith("/_model/") and \
+                    self.headers.get("X-Api-Key") != key:
+                log("unauthorized", method, u.path)
+                raise Err(401, "Unauthorized")
+            with lock:
+                res, code = self.route(method, u.path, q, body)
+            self.answer(code, {"result": res})
+        except Err as e:
+            self.answer(e.code, {"error": {"code": e.code,
+                                           "message": e.message,
+                                           "traceback": ""}})
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_DELETE(self):
+        self.handle_any("DELETE")
+
+    def one(self, q, name):
+        v = q.get(name)
+        if not v or v[0] == "":
+            raise Err(400, "No data for argument: %s" % name)
+        return v[0]
+
+    def ready(self):
+        if k.webhooks != "ready":
+            raise Err(503, "Klippy Host not ready: %s" % k.message)
+
+    def route(self, method, path, q, body):
+        want = {
+            "/server/files/upload": "POST",
+            "/printer/print/start": "POST", "/printer/print/pause": "POST",
+            "/printer/print/resume": "POST", "/printer/print/cancel": "POST",
+            "/printer/emergency_stop": "POST",
+            "/printer/firmware_restart": "POST",
+            "/printer/gcode/script": "POST",
+            "/printer/objects/query": "GET",
+        }
+        if path.startswith("/server/files/gcodes/"):
+            if method != "DELETE":
+                raise Err(405, "Method Not Allowed")
+            return self.delete(urllib.parse.unquote(path[21:])), 200
+        if path.startswith("/_model/") and method == "POST":
+            return self.model(path[8:], q), 200
+        if path not in want:
+            raise Err(404, "Not Found")
+        if want[path] != method:
+            raise Err(405, "Method Not Allowed")
+        if path == "/server/files/upload":
+            return self.upload(body), 201
+        if path == "/printer/objects/query":
+            if not q:
+                raise Err(400, "No objects provided")
+            return k.status({n: v[0] for n, v in q.items()}), 200
+        if path == "/printer/emergency_stop":
+            k.shutdown("Shutdown due to webhooks request")
+            return "ok", 200
+        if path == "/printer/firmware_restart":
+            k.webhooks, k.message = "ready", "Printer is ready"
+            if k.state == "error":
+                k.reset()
+            log("restart")
+            return "ok", 200
+        self.ready()
+        if path == "/printer/gcode/script":
+            s = self.one(q, "script")
+            for line in s.splitlines():
+                k.run_line(line)
+            log("script", s.replace("\n", "|"))
+            return "ok", 200
+        if path == "/printer/print/start":
+            return self.start(self.one(q, "filename")), 200
+        return self.job(path.rsplit("/", 1)[1]), 200
+
+    def upload(self, body):
+        parts = multipart(self.headers.get("Content-Type"), body)
+        if "file" not in parts or not parts["file"][0]:
+            raise Err(400, "No file name specifed in upload form")
+        root = parts.get("root", (None, b"gcodes"))[1].decode()
+        if root != "gcodes":
+            raise Err(400, "Invalid root request: %s" % root)
+        name, data = parts["file"]
+        if "/" in name or name.startswith("."):
+            raise Err(400, "Invalid file name: %s" % name)
+        if "checksum" in parts:
+            want = parts["checksum"][1].decode().lower()
+            got = hashlib.sha256(data).hexdigest()
+            if want != got:
+                log("checksum-mismatch", name)
+                raise Err(422, "File checksum mismatch: expected %s, "
+                          "calculated %s" % (want, got))
+        if k.filename == name and k.state in ("printing", "paused"):
+            raise Err(403, "File is loaded, upload not permitted")
+        files[name] = data
+        log("upload", name, len(data), "checksum" in parts)
+        return {"item": {"path": name, "root": "gcodes",
+                         "modified": time.time(), "size": len(data),
+                         "permissions": "rw"},
+                "print_started": False, "print_queued": False,
+                "action": "create_file"}
+
+    def start(self, name):
+        if name not in files:
+            raise Err(404, "File does not exist: %s" % name)
+        if k.state in ("printing", "paused"):
+            raise Err(400, "SD busy")
+        k.reset()
+        k.filename, k.state = name, "printing"
+        log("start", name)
+        return "ok"
+
+    def job(self, what):
+        if what == "pause":
+            if k.state == "printing":
+                k.state = "paused"
+                log("paused")
+        elif what == "resume":
+            if k.state == "paused":
+                k.state = "printing"
+                log("resumed")
+        elif what == "cancel":
+            if k.state in ("printing", "paused"):
+                k.state = "cancelled"
+                log("cancelled", k.filename)
+        return "ok"
+
+    def delete(self, name):
+        if name not in files:
+            raise Err(404, "File does not exist: gcodes/%s" % name)
+        if k.filename == name and k.state in ("printing", "paused"):
+            raise Err(403, "File currently in use")
+        del files[name]
+        log("delete", name)
+        return {"item": {"path": name, "root": "gcodes"},
+                "action": "delete_file"}
+
+    def model(self, what, q):
+        if what == "shutdown":
+            k.shutdown(self.one(q, "message"))
+        elif what == "foreign":
+            k.reset()
+            k.filename, k.state, k.foreign = self.one(q, "filename"), \
+                "printing", True
+            log("foreign", k.filename)
+        elif what == "finish":
+            k.state = "complete"
+            k.foreign = False
+            log("finish")
+        elif what == "blackout":
+            blackout[0] = int(self.one(q, "requests"))
+        elif what == "hold":
+            k.hold_at = int(self.one(q, "layer"))
+        elif what == "release":
+            k.held = False
+            k.hold_at = 0
+            log("release")
+        else:
+            raise Err(404, "Not Found")
+        return "ok"
+
+
+class Server(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def ticker():
+    while True:
+        time.sleep(args.tick)
+        with lock:
+            k.tick()
+
+
+srv = Server(("127.0.0.1", args.port), Handler)
+if args.tls:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls[0], args.tls[1])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+threading.Thread(target=ticker, daemon=True).start()
+with open(args.portfile + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(args.portfile + ".tmp", args.portfile)
+log("listening", srv.server_address[1])
+srv.serve_forever()

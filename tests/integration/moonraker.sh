@@ -1,0 +1,273 @@
+#!/bin/sh
+# The moonraker backend against a model of Moonraker and Klipper
+# (moonraker-model.py, as strict as the real host): a job checked by
+# spoold is uploaded with its SHA-256, started, followed by its layers
+# and file position, and ends completed, its upload removed; it is
+# paused and resumed, and survives a restart of spoold mid-print (the
+# backend re-attaches); one is canceled; Klipper's shutdown ends one
+# aborted with Klipper's message; a print gspool did not start shows the
+# printer busy and the job waits; a host that is down shows the printer
+# offline and the job pending, which prints once the host is back; the
+# key's file is refused when others can read it.
+. "$top_srcdir/tests/integration/lib.sh"
+command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+MODEL="$top_srcdir/tests/integration/moonraker-model.py"
+ML="$T/model.log"
+
+printf 'gspool-test-key-0123\n' > "$T/key"
+chmod 600 "$T/key"
+model_start() {
+	rm -f "$T/port"
+	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" \
+	    "$ML" "$T/port" 2>>"$T/model.err" &
+	MODEL_PID=$!
+	"$WAITFOR" exists "$T/port" || fail "the model did not start"
+	PORT=$(cat "$T/port")
+}
+model_stop() {
+	kill "$MODEL_PID"
+	wait "$MODEL_PID" 2>/dev/null || true
+}
+# ctl WHAT [QUERY]: one of the model's own controls.
+ctl() {
+	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
+		fail "the model's $1"
+}
+# api METHOD PATH: a request of Moonraker's API, with the key.
+api() {
+	curl -s -X "$1" -H "X-Api-Key: $(cat "$T/key")" \
+	    "http://127.0.0.1:$PORT$2"
+}
+status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
+
+# 6 layers of 150 moves, with Klipper's layer information.
+awk 'BEGIN {
+	print "SET_PRINT_STATS_INFO TOTAL_LAYER=6"
+	print "M140 S60"; print "M104 S200"; print "M190 S60"
+	print "M109 S200"; print "G28"; print "G90"; print "M82"
+	for (l = 1; l <= 6; l++) {
+		printf ";LAYER:%d\nSET_PRINT_STATS_INFO CURRENT_LAYER=%d\n", l - 1, l
+		printf "G1 Z%.2f F600\n", l * 0.2
+		for (i = 0; i < 150; i++) {
+			e += 0.05
+			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i % 50,
+			    10 + (i * 7) % 50, e
+		}
+	}
+	print "M104 S0"; print "M140 S0"
+}' > "$T/job.gcode"
+# Its commands: spoold's lines, the line of only a comment none.
+lines=$(grep -c -v '^;' "$T/job.gcode")
+size=$(wc -c < "$T/job.gcode")
+sum=$(sha256sum "$T/job.gcode" | cut -d' ' -f1)
+
+# A key is a network printer's: Marlin's device takes none.
+gs_config "api_key_file = $T/key"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
+	fail "spoold -n took a key for a serial device"
+grep -q "api_key_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which takes no key" \
+    "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+
+model_start
+gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
+    "max_hotend = 250" "heaters_off_after = 1"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
+	fail "spoold -n: $(cat "$T/n.out")"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready Klipper" ||
+	fail "the printer did not get ready"
+
+# 0. gspool's own check comes first: a file it refuses never reaches
+# the host.
+printf 'G28\nM104 S300\n' > "$T/hot.gcode"
+"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
+grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
+	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+
+# 1. A print, to its end.
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the upload was not removed"
+grep -qx "upload gspool-mk3-$id.gcode $size True" "$ML" ||
+	fail "not uploaded whole with its checksum: $(grep upload "$ML")"
+grep -qx "start gspool-mk3-$id.gcode" "$ML" || fail "not started"
+! grep -q "^upload gspool-mk3-[0-9]*.gcode $(wc -c < "$T/hot.gcode") " "$ML" ||
+	fail "a refused file was uploaded"
+grep -qx "layer 6" "$ML" || fail "the model did not print layer 6"
+# heaters_off_after: no job came within a second of its end.
+"$WAITFOR" contains "$ML" "script TURN_OFF_HEATERS" ||
+	fail "the heaters were not turned off after the job"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the heaters are off: no job came" ||
+	fail "spoold did not hear the heaters were turned off"
+"$GQUEUE" --json --history "$id" > "$T/h.json"
+jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
+    .lines_done == $l and .layer == 6' "$T/h.json" > /dev/null ||
+	fail "history: $(cat "$T/h.json")"
+
+# 2. Held at layer 3: the status model shows the job there; it pauses
+# and resumes; spoold is killed and re-attaches to the backend, which
+# followed the print meanwhile; released, it completes.
+ctl hold layer=3
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 3" || fail "job $id did not reach layer 3"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 3, line" ||
+	fail "job $id: layer 3 not followed"
+status > "$T/s.json"
+jq -e '.activity == "printing" and .progress.layer == 3 and
+    .progress.lines_done > 300 and .progress.bytes_fraction > 0.3 and
+    .progress.bytes_fraction < 0.6' "$T/s.json" > /dev/null ||
+	fail "status at layer 3: $(cat "$T/s.json")"
+"$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
+grep -q "printing mk3-$id: layer 3 " "$T/gpc.out" ||
+	fail "gpc status: $(cat "$T/gpc.out")"
+"$GPC" pause mk3 || fail "gpc pause"
+"$WAITFOR" contains "$ML" "paused" || fail "the host was not asked to pause"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
+	fail "the pause was not followed"
+status | jq -e '.activity == "paused"' > /dev/null ||
+	fail "status when paused: $(status)"
+"$GPC" resume mk3 || fail "gpc resume"
+"$WAITFOR" contains "$ML" "resumed" || fail "the host was not asked to resume"
+kill -9 "$SPOOLD_PID"
+wait "$SPOOLD_PID" 2>/dev/null || true
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
+	fail "spoold did not re-attach"
+status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
+	fail "status after the restart: $(status)"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$GQUEUE" --json --history "$id" |
+    jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
+    .lines_done == $l and .layer == 6' > /dev/null ||
+	fail "job $id after the restart: $("$GQUEUE" --json --history "$id")"
+
+# ready_count: how often the printer has said it is ready.
+ready_count() { grep -c "mk3: ready Klipper" "$T/spoold.log" || true; }
+# history ID JQ: job ID's row of the history satisfies JQ.
+history() {
+	"$GQUEUE" --json --history "$1" > "$T/h.json"
+	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
+		fail "job $1: not $2: $(cat "$T/h.json")"
+}
+
+# queued ID: job ID waits in the queue.
+queued() {
+	"$GQUEUE" --json > "$T/q.json"
+	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
+	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
+		fail "job $1 does not wait: $(cat "$T/q.json")"
+}
+
+# 3. Canceled mid-print: the host cancels it, the upload goes.
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 2" || fail "job $id did not reach layer 2"
+"$GCANCEL" "$id" || fail "gcancel $id"
+"$WAITFOR" contains "$ML" "cancelled gspool-mk3-$id.gcode" ||
+	fail "the host was not asked to cancel"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a canceled job waited as done"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the canceled upload was not removed"
+history "$id" '.state == "canceled"'
+ctl release
+
+# 4. Klipper shuts down mid-print: the job ends aborted with Klipper's
+# message, the printer is offline until Klipper restarts.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+ctl shutdown "message=MCU%20'mcu'%20shutdown:%20Timer%20too%20close"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a shut down job waited as done"
+history "$id" '.state == "aborted" and (.reason | test("Klipper shutdown: MCU .mcu. shutdown: Timer too close"))'
+status | jq -e '.activity == "offline" and (.reason | test("Timer too close"))' \
+    > /dev/null || fail "status after the shutdown: $(status)"
+api POST /printer/firmware_restart > /dev/null
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not ready after Klipper's restart"
+ctl release
+
+# 4b. The network to the host is down mid-print: the printer is offline,
+# the job is not ended, and it is followed again once the host answers.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+ctl blackout requests=2
+"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /printer/objects/query" ||
+	fail "the printer was not shown offline"
+"$GQUEUE" --json > "$T/q.json"
+jq -e --argjson id "$id" '.printers[0] | .job == $id and
+    .status.activity == "offline"' "$T/q.json" > /dev/null ||
+	fail "the printer without its host: $(cat "$T/q.json")"
+"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 2 ||
+	fail "the backend did not try the host again"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not followed again"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 5. A print gspool did not start: the printer is busy, a job waits.
+ctl foreign filename=benchy.gcode
+"$WAITFOR" contains "$T/spoold.log" "mk3: busy printing benchy.gcode, not a gspool job" ||
+	fail "the printer was not shown busy"
+"$GQUEUE" --json | jq -e '.printers[0] | .state == "busy" and
+    .message == "printing benchy.gcode, not a gspool job"' > /dev/null ||
+	fail "the printer while the host prints another's file: $("$GQUEUE" --json)"
+"$GQUEUE" > "$T/q.out"
+grep -q "mk3 is busy" "$T/q.out" || fail "gqueue: $(cat "$T/q.out")"
+id=$(submit "$T/job.gcode")
+queued "$id"
+ctl finish
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 6. The host is down: the printer is offline, the job stays pending,
+# then prints once the host is back.
+n=$(grep -c "mk3: cannot reach" "$T/spoold.log" || true)
+model_stop
+"$WAITFOR" count "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" $((n + 1)) ||
+	fail "the printer was not shown offline"
+status | jq -e '.activity == "offline"' > /dev/null ||
+	fail "status without the host: $(status)"
+id=$(submit "$T/job.gcode")
+queued "$id"
+model_start
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 7. A key's file that others can read is refused, and said so.
+chmod 644 "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
+	fail "a key others can read was taken"
+n=$(ready_count)
+chmod 600 "$T/key"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+	fail "the printer was not ready again"
+! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 8. moonrakers:// is https, and the host's certificate is checked: one
+# that no authority signed is refused, said so, and nothing is sent.
+if command -v openssl > /dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
+	gs_stop_spoold
+	rm -f "$T/tport"
+	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
+	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
+	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
+	TPORT=$(cat "$T/tport")
+	gs_config "device = moonrakers://127.0.0.1:$TPORT" "api_key_file = $T/key"
+	gs_spoold
+	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /printer/objects/query: SSL certificate problem" ||
+		fail "an unsigned certificate was not refused"
+	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
+fi
