@@ -52,6 +52,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -99,13 +100,6 @@ struct mr {
 };
 
 static volatile sig_atomic_t term;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	term = 1;
-}
 
 static void
 tell(struct mr *m, const char *a, const char *b, const char *c,
@@ -843,59 +837,118 @@ options(struct mr *m, int argc, char *argv[])
 		usage();
 }
 
+/* The loop is lib/event.c's: the spoold socket and the re-attach
+ * listener as they come and go, the host's poll as a timer, and
+ * SIGTERM/SIGINT from its signalfd.  A request to the host is made
+ * from the timer and waits for the host (at most its timeout): one
+ * printer's backend has nothing else to do meanwhile. */
+struct mr_loop {
+	struct mr	*m;
+	struct ev_loop	*ev;
+	struct ev_timer	*poll;
+	struct ev_io	*ctl_io, *listen_io;
+	int		 ctl_fd, listen_fd;
+};
+
+static void
+on_term(int signo, void *arg)
+{
+	struct mr_loop *l = arg;
+
+	(void)signo;
+	term = 1;
+	ev_break(l->ev);
+}
+
+static void
+on_ctl(int fd, int revents, void *arg)
+{
+	struct mr_loop *l = arg;
+
+	(void)fd;
+	(void)revents;
+	if (l->m->ctl >= 0)
+		handle_ctl(l->m);
+}
+
+static void
+on_listen(int fd, int revents, void *arg)
+{
+	struct mr_loop *l = arg;
+
+	(void)fd;
+	(void)revents;
+	if (l->m->listen_fd >= 0)
+		attach_accept(l->m);
+}
+
+static void
+on_poll(void *arg)
+{
+	struct mr_loop *l = arg;
+	struct mr *m = l->m;
+	char why[600];
+
+	if (m->keyfile != NULL && mr_key_read(m->keyfile, m->host.key,
+	    sizeof(m->host.key), why, sizeof(why)) < 0) {
+		status(m, "error", why);
+		m->poll_at = monotonic_ms() + m->retry_ms;
+	} else
+		poll_host(m);
+	heaters_check(m);
+}
+
+/* Watch a descriptor the backend replaced or closed since the last
+ * turn: the socket to spoold comes with each re-attach and goes when
+ * spoold does. */
+static void
+watch(struct mr_loop *l, struct ev_io **io, int *watched, int fd,
+    ev_io_fn *fn)
+{
+	if (*watched == fd)
+		return;
+	if (*io != NULL)
+		ev_io_del(*io);
+	*io = NULL;
+	*watched = fd;
+	if (fd >= 0 && (*io = ev_io_add(l->ev, fd, EV_READ, fn, l)) == NULL)
+		fatal("ev_io_add");
+}
+
 static void
 loop(struct mr *m)
 {
-	struct pollfd pfd[2];
-	long long now;
-	char why[600];
-	int n, t;
+	struct mr_loop l;
 
+	memset(&l, 0, sizeof(l));
+	l.m = m;
+	l.ctl_fd = l.listen_fd = -1;
+	if ((l.ev = ev_loop_new()) == NULL ||
+	    (l.poll = ev_timer_new(l.ev, on_poll, &l)) == NULL ||
+	    ev_signal(l.ev, SIGTERM, on_term, &l) < 0 ||
+	    ev_signal(l.ev, SIGINT, on_term, &l) < 0)
+		fatal("event loop");
 	while (!term) {
 		if (m->ctl < 0 && m->job.id == 0)
 			break;
-		now = monotonic_ms();
-		if (now >= m->poll_at) {
-			if (m->keyfile != NULL && mr_key_read(m->keyfile,
-			    m->host.key, sizeof(m->host.key), why,
-			    sizeof(why)) < 0) {
-				status(m, "error", why);
-				m->poll_at = now + m->retry_ms;
-			} else
-				poll_host(m);
-			heaters_check(m);
-			continue;
-		}
-		n = 0;
-		if (m->ctl >= 0) {
-			pfd[n].fd = m->ctl;
-			pfd[n++].events = POLLIN;
-		}
-		if (m->listen_fd >= 0) {
-			pfd[n].fd = m->listen_fd;
-			pfd[n++].events = POLLIN;
-		}
-		t = (int)(m->poll_at - now);
-		if (poll(pfd, (nfds_t)n, t) < 0) {
-			if (errno != EINTR)
-				fatal("poll");
-			continue;
-		}
-		for (int i = 0; i < n; i++) {
-			if (pfd[i].revents == 0)
-				continue;
-			if (pfd[i].fd == m->ctl)
-				handle_ctl(m);
-			else if (pfd[i].fd == m->listen_fd)
-				attach_accept(m);
-		}
+		watch(&l, &l.ctl_io, &l.ctl_fd, m->ctl, on_ctl);
+		watch(&l, &l.listen_io, &l.listen_fd, m->listen_fd,
+		    on_listen);
+		ev_timer_at(l.poll, m->poll_at);
+		if (ev_turn(l.ev, -1) < 0)
+			fatal("poll");
 	}
+	if (l.ctl_io != NULL)
+		ev_io_del(l.ctl_io);
+	if (l.listen_io != NULL)
+		ev_io_del(l.listen_io);
+	ev_timer_free(l.poll);
+	ev_loop_free(l.ev);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct sigaction sa;
 	struct mr m;
 	const char *scheme;
 
@@ -914,10 +967,6 @@ main(int argc, char *argv[])
 	if (!name_is_safe(m.printer, 64))
 		fatalx("'%s' is not a printer's name", m.printer);
 	device_parse(&m, scheme, argv[optind + 1]);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	fd_set_nonblock(m.ctl, 1);
 	mr_http_init();
