@@ -30,8 +30,10 @@ n4=$(grep -c '"printer": "mk4"' "$T/h.json" || true)
 [ "$n3" -ge 1 ] && [ "$n4" -ge 1 ] && [ $((n3 + n4)) -eq 4 ] ||
 	fail "the jobs did not spread: mk3 $n3, mk4 $n4"
 grep -c '"destination": "farm"' "$T/h.json" | grep -qx 4 || fail "destinations: $(cat "$T/h.json")"
-# spoold names each by its name, not by the member it printed on.
+# spoold names each by its name, not by the member it printed on, and
+# so does gqueue -w, given the number.
 for id in $ids; do
+	grep -qx "farm-$id: completed" "$T/wait.out" || fail "gqueue -w $id: $(cat "$T/wait.out")"
 	grep -q "farm-$id: sent to the printer" "$T/spoold.log" ||
 		fail "no log line names farm-$id: $(grep -E -- "-$id: " "$T/spoold.log")"
 	! grep -E "^spoold: .*mk[34]-$id([^0-9]|\$)" "$T/spoold.log" ||
