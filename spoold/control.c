@@ -1029,18 +1029,41 @@ job_waiting(struct client *c, const struct job_row *j)
 	return -1;
 }
 
+/* What a change of a job did, for the log: "moved to" of "move". */
+static const char *
+job_change_done(const char *verb)
+{
+	static const char *const done[][2] = {
+		{ "hold", "held until" }, { "release", "released" },
+		{ "priority", "priority set to" }, { "top", "moved to the top" },
+		{ "move", "moved to" },
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(done); i++)
+		if (strcmp(verb, done[i][0]) == 0)
+			return done[i][1];
+	return verb;
+}
+
 /* The answer to a change of a job: r is the queue's. */
 static void
 job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
 {
 	const char *arg = msg_field(rq->m, REQ_ARG2);
+	const char *done = job_change_done(rq->verb);
 
 	if (r < 0) {
 		reply_error(c, "%s: cannot %s it", rq->j.name, rq->verb);
 		return;
 	}
-	log_info("%s: %s%s%s by %s", rq->j.name, rq->verb,
-	    arg[0] ? " " : "", arg, c->user);
+	if (strcmp(rq->verb, "hold") == 0 && (arg[0] == '\0' ||
+	    strcmp(arg, "0") == 0)) {
+		done = "held";
+		arg = "";
+	}
+	log_info("%s: %s%s%s by %s", rq->j.name, done, arg[0] ? " " : "",
+	    arg, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	sched_kick(sd);
 }

@@ -205,6 +205,7 @@ grep -q "mk4-$f: its destination mk4 no longer exists (it was removed from the c
 "$GPC" move "$f" mk3 || fail "gpc move mk4-$f mk3"
 "$GQUEUE" -a -l "$f" > "$T/q.out"
 grep -q "removed" "$T/q.out" && fail "the moved job keeps its stale reason: $(cat "$T/q.out")"
+log "mk4-$f: moved to mk3 by "
 "$GQUEUE" -w "$f" > "$T/wait.out" || fail "the moved job: $(cat "$T/wait.out")"
 log "mk4-$f: sent to the printer"
 grep -E "^spoold: .*mk3-$f([^0-9]|\$)" "$T/spoold.log" && fail "spoold named mk4-$f by the printer it moved to"
