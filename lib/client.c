@@ -151,8 +151,10 @@ client_queue_find(json_t *q, long id)
 	return NULL;
 }
 
-int
-client_job_resolve(int sock, const char *arg, long *id)
+/* client_job_resolve(), and with name non-NULL, the job's name in it
+ * (arg itself for a job in neither list). */
+static int
+job_resolve(int sock, const char *arg, long *id, char *name, size_t namesz)
 {
 	static const int how[] = { 0, CLIENT_QUEUE_HISTORY };
 	char err[512];
@@ -165,7 +167,9 @@ client_job_resolve(int sock, const char *arg, long *id)
 		    arg);
 		return 1;
 	}
-	if (strchr(arg, '-') == NULL)
+	if (name != NULL)
+		snprintf(name, namesz, "%s", arg);
+	if (strchr(arg, '-') == NULL && name == NULL)
 		return 0;
 	/* The open queue, then the history: where the job is, its name.
 	 * A job in neither is spoold's to refuse. */
@@ -182,11 +186,28 @@ client_job_resolve(int sock, const char *arg, long *id)
 		j = client_queue_find(q, *id);
 		if (j != NULL && client_job_match(arg, j) < 0)
 			r = 1;
+		if (j != NULL && name != NULL &&
+		    json_is_string(json_object_get(j, "name")))
+			snprintf(name, namesz, "%s", json_string_value(
+			    json_object_get(j, "name")));
 		json_decref(q);
 		if (j != NULL)
 			break;
 	}
 	return r;
+}
+
+int
+client_job_resolve(int sock, const char *arg, long *id)
+{
+	return job_resolve(sock, arg, id, NULL, 0);
+}
+
+int
+client_job_name(int sock, const char *arg, long *id, char *name,
+    size_t namesz)
+{
+	return job_resolve(sock, arg, id, name, namesz);
 }
 
 const char *

@@ -63,6 +63,11 @@ int	client_job_match(const char *arg, const json_t *j);
  * is malformed or names the job by a wrong prefix (printed), or
  * EXIT_CONNECT. */
 int	client_job_resolve(int sock, const char *arg, long *id);
+/* As client_job_resolve(), and the job's name as spoold gives it
+ * ("farm-7" for "7" or "farm-7") in name, or arg for a job spoold has
+ * in neither list. */
+int	client_job_name(int sock, const char *arg, long *id, char *name,
+	    size_t namesz);
 
 /* Check that every argument names a job; report and exit(EXIT_USAGE) if
  * one does not. */

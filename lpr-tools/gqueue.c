@@ -177,7 +177,7 @@ main(int argc, char *argv[])
 	struct conf conf;
 	struct show sh;
 	const char *printer = NULL, *cfile = NULL;
-	char state[32], reason[512];
+	char state[32], reason[512], name[128];
 	int ch, sock = -1, all = 0, wait = 0, failed = 0, r, i, longform = 0;
 	long interval = 0, id;
 	size_t jobs;
@@ -258,7 +258,8 @@ main(int argc, char *argv[])
 		for (i = 0; i < argc; i++) {
 			/* The name's prefix first: a wrong one waits for
 			 * nothing. */
-			if ((r = client_job_resolve(sock, argv[i], &id)) != 0) {
+			if ((r = client_job_name(sock, argv[i], &id, name,
+			    sizeof(name))) != 0) {
 				failed = r;
 				if (r == EXIT_CONNECT)
 					break;
@@ -274,7 +275,7 @@ main(int argc, char *argv[])
 				failed = EXIT_CONNECT;
 				break;
 			}
-			printf("%s: %s%s%s\n", argv[i], state,
+			printf("%s: %s%s%s\n", name, state,
 			    reason[0] ? ": " : "", reason);
 			fflush(stdout);
 			if (r == 0)

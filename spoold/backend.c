@@ -503,10 +503,11 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	else
 		more = queue_set_state(sd, id, state, reason, who);
 	if (more < 0)
-		log_warnx("%s-%ld: could not record the end (%s)",
-		    p->conf->name, id, state);
+		log_warnx("%s: could not record the end (%s)",
+		    queue_job_name(sd, id, p->conf->name), state);
 	else
-		log_info("%s-%ld: %s%s%s%s", p->conf->name, id, state,
+		log_info("%s: %s%s%s%s", queue_job_name(sd, id, p->conf->name),
+		    state,
 		    reason && reason[0] ? ": " : "", reason ? reason : "",
 		    more > 0 ? "; another copy to print" : "");
 	crash_point("ended");
@@ -514,8 +515,9 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	    state);
 	end_file_remove(sd, p->conf->name);
 	if (!p->conf->clears_bed)
-		log_info("%s: awaiting-clear: the bed holds job %ld; gpc ready"
-		    " %s when it is clear", p->conf->name, id, p->conf->name);
+		log_info("%s: awaiting-clear: the bed holds job %s; gpc ready"
+		    " %s when it is clear", p->conf->name,
+		    queue_job_name(sd, id, p->conf->name), p->conf->name);
 	/* A reload's change, or removal, waits for this. */
 	reload_kick(sd);
 }
@@ -646,14 +648,15 @@ printer_attach(struct spoold *sd, struct printer *p)
 		snprintf(p->activity, sizeof(p->activity), "%s", h.activity);
 		queue_add_event(sd, id, "re-attached", "spoold restarted; the"
 		    " print went on", "spoold");
-		log_info("%s-%ld: re-attached to backend %ld: the print goes"
-		    " on at line %ld", p->conf->name, id, pid, p->lines_done);
+		log_info("%s: re-attached to backend %ld: the print goes"
+		    " on at line %ld", queue_job_name(sd, id, p->conf->name),
+		    pid, p->lines_done);
 	} else if (id != 0) {
 		char ids[32];
 
-		log_warnx("%s: its backend prints job %ld, which the queue"
+		log_warnx("%s: its backend prints job %s, which the queue"
 		    " does not have printing there; canceling it",
-		    p->conf->name, id);
+		    p->conf->name, queue_job_name(sd, id, p->conf->name));
 		snprintf(ids, sizeof(ids), "%ld", id);
 		msg_send(fd, -1, proto_name(PROTO_TO_BACKEND, TB_CANCEL), ids,
 		    (char *)NULL);
@@ -704,12 +707,14 @@ backend_recover(struct spoold *sd)
 				else
 					queue_set_state(sd, ids[i], state,
 					    reason, "spoold");
-				log_info("%s-%ld: ended %s while spoold was"
-				    " away", p->conf->name, ids[i], state);
+				log_info("%s: ended %s while spoold was"
+				    " away", queue_job_name(sd, ids[i],
+				    p->conf->name), state);
 			} else {
-				log_warnx("job %ld was printing when spoold"
+				log_warnx("%s was printing when spoold"
 				    " stopped, and its backend is gone;"
-				    " recorded as stopped", ids[i]);
+				    " recorded as stopped", queue_job_name(sd,
+				    ids[i], p->conf->name));
 				queue_set_state(sd, ids[i],
 				    job_state_name(JOB_STOPPED), "interrupted:"
 				    " the printer's backend was gone when"
@@ -895,8 +900,8 @@ printer_end(struct spoold *sd, struct printer *p, long id,
 		return;
 	}
 	if (st == JOB_NSTATES || !job_state_is_at_rest(st)) {
-		log_warnx("%s-%ld: backend reported unknown state '%s'",
-		    p->conf->name, id, word);
+		log_warnx("%s: backend reported unknown state '%s'",
+		    queue_job_name(sd, id, p->conf->name), word);
 		st = JOB_ABORTED;
 	}
 	printer_job_end(sd, p, id, job_state_name(st), reason);
@@ -1121,8 +1126,8 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	snprintf(ids, sizeof(ids), "%ld", id);
 	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_PRINT), ids,
 	    between, (char *)NULL) < 0) {
-		log_warn("%s-%ld: cannot hand the job to the backend",
-		    p->conf->name, id);
+		log_warn("%s: cannot hand the job to the backend",
+		    queue_job_name(sd, id, p->conf->name));
 		return -1;
 	}
 	p->job = id;
@@ -1132,7 +1137,8 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	p->not_responding = 0;
 	p->asked_by[0] = '\0';
 	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
-	log_info("%s-%ld: sent to the printer%s", p->conf->name, id,
+	log_info("%s: sent to the printer%s", queue_job_name(sd, id,
+	    p->conf->name),
 	    between[0] ? " after its between_jobs G-code" : "");
 	status_update(sd, p);
 	post(sd, p, id, "start", "");
@@ -1152,13 +1158,14 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	int fd;
 
 	if (strcmp(j->state, job_state_name(JOB_STOPPED)) != 0) {
-		snprintf(why, whysz, "%s-%ld is %s; only a stopped job can be"
-		    " resumed from a layer", j->printer, j->id, j->state);
+		snprintf(why, whysz, "%s is %s; only a stopped job can be"
+		    " resumed from a layer", queue_job_name(sd, j->id,
+		    j->printer), j->state);
 		return -1;
 	}
 	if (p == NULL) {
-		snprintf(why, whysz, "%s-%ld never reached a printer",
-		    j->printer, j->id);
+		snprintf(why, whysz, "%s never reached a printer",
+		    queue_job_name(sd, j->id, j->printer));
 		return -1;
 	}
 	if (p->state != PRINTER_READY || p->job != 0 || p->sock < 0) {
@@ -1172,16 +1179,16 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	free(path);
 	if (fd < 0) {
-		snprintf(why, whysz, "%s-%ld: its file is no longer kept",
-		    j->printer, j->id);
+		snprintf(why, whysz, "%s: its file is no longer kept",
+		    queue_job_name(sd, j->id, j->printer));
 		return -1;
 	}
 	snprintf(reason, sizeof(reason), "resumed from layer %ld", layer);
 	if (queue_set_state(sd, j->id, job_state_name(JOB_PROCESSING), reason,
 	    who) < 0) {
 		close(fd);
-		snprintf(why, whysz, "%s-%ld: cannot record it", j->printer,
-		    j->id);
+		snprintf(why, whysz, "%s: cannot record it", queue_job_name(sd,
+		    j->id, j->printer));
 		return -1;
 	}
 	snprintf(ids, sizeof(ids), "%ld", j->id);
@@ -1203,7 +1210,8 @@ printer_resume_from(struct spoold *sd, const struct job_row *j, long layer,
 	p->bytes_done = 0;
 	snprintf(p->activity, sizeof(p->activity), "printing");
 	dest_job_placed(sd, p, j->id);	/* the part stays on the bed */
-	log_info("%s-%ld: resumed from layer %ld by %s", name, j->id, layer,
+	log_info("%s: resumed from layer %ld by %s", queue_job_name(sd, j->id,
+	    name), layer,
 	    who);
 	p->job_size = j->size;
 	post(sd, p, j->id, "start", "");
@@ -1245,8 +1253,8 @@ backend_keep_filter(struct spoold *sd, struct printer *p, long id,
 	snprintf(pids, sizeof(pids), "%ld", (long)pid);
 	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_FILTER), ids,
 	    name, pids, which, (char *)NULL) < 0) {
-		log_warn("%s-%ld: cannot give filter %s's pipe to the backend",
-		    p->conf->name, id, name);
+		log_warn("%s: cannot give filter %s's pipe to the backend",
+		    queue_job_name(sd, id, p->conf->name), name);
 		return -1;
 	}
 	return 0;
@@ -1299,13 +1307,14 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 	}
 	if (tb == TB_PAUSE && strcmp(p->activity, "printing") &&
 	    p->activity[0] != '\0') {
-		snprintf(why, whysz, "%s-%ld is %s", p->conf->name, p->job,
+		snprintf(why, whysz, "%s is %s", queue_job_name(sd, p->job,
+		    p->conf->name),
 		    p->activity);
 		return -1;
 	}
 	if (tb == TB_RESUME && strcmp(p->activity, "paused")) {
-		snprintf(why, whysz, "%s-%ld is not paused", p->conf->name,
-		    p->job);
+		snprintf(why, whysz, "%s is not paused", queue_job_name(sd,
+		    p->job, p->conf->name));
 		return -1;
 	}
 	snprintf(ids, sizeof(ids), "%ld", p->job);

@@ -194,7 +194,7 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	path = queue_job_path(sd, id);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
-		log_warn("%s-%ld: %s", p->conf->name, id, path);
+		log_warn("%s: %s", queue_job_name(sd, id, p->conf->name), path);
 		free(path);
 		queue_set_state(sd, id, job_state_name(JOB_ABORTED),
 		    "the spool file is missing", "spoold");
@@ -202,7 +202,8 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	}
 	free(path);
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		log_warn("%s-%ld: check: pipe", p->conf->name, id);
+		log_warn("%s: check: pipe", queue_job_name(sd, id,
+		    p->conf->name));
 		close(fd);
 		return -1;
 	}
@@ -210,7 +211,8 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	check_policy(p, &pol);
 	switch ((pid = fork())) {
 	case -1:
-		log_warn("%s-%ld: check: fork", p->conf->name, id);
+		log_warn("%s: check: fork", queue_job_name(sd, id,
+		    p->conf->name));
 		close(fd);
 		close(pfd[0]);
 		close(pfd[1]);
@@ -232,8 +234,8 @@ check_start(struct spoold *sd, long id, struct printer *p)
 	c->printer = p;
 	c->len = 0;
 	check_fingerprint(p, c->policy, sizeof(c->policy));
-	log_info("job %ld: checking it against %s before it prints", id,
-	    p->conf->name);
+	log_info("%s: checking it against %s before it prints",
+	    queue_job_name(sd, id, NULL), p->conf->name);
 	return 0;
 }
 
@@ -258,8 +260,8 @@ check_done(struct spoold *sd, struct check *c)
 	int ok;
 
 	if (c->printer == NULL) {
-		log_info("job %ld: its printer was removed; the check's verdict"
-		    " is dropped", c->job);
+		log_info("%s: its printer was removed; the check's verdict"
+		    " is dropped", queue_job_name(sd, c->job, NULL));
 		goto done;
 	}
 	c->buf[c->len] = '\0';
@@ -276,8 +278,8 @@ check_done(struct spoold *sd, struct check *c)
 	if (queue_get(sd, c->job, &j) <= 0)
 		snprintf(j.printer, sizeof(j.printer), "%s",
 		    c->printer->conf->name);
-	log_info("%s-%ld: %s %s%s%s", j.printer, c->job, ok ? "fits" :
-	    "does not fit", c->printer->conf->name, ok ? "" : ": ", why);
+	log_info("%s: %s %s%s%s", queue_job_name(sd, c->job, j.printer),
+	    ok ? "fits" : "does not fit", c->printer->conf->name, ok ? "" : ": ", why);
 done:
 	ev_io_del(c->io);
 	c->io = NULL;
@@ -319,9 +321,9 @@ check_reaped(struct spoold *sd, pid_t pid, int status)
 			continue;
 		c->pid = 0;
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			log_warnx("%s-%ld: the check's worker %s %d",
-			    c->printer != NULL ? c->printer->conf->name :
-			    "job", c->job,
+			log_warnx("%s: the check's worker %s %d",
+			    queue_job_name(sd, c->job, c->printer != NULL ?
+			    c->printer->conf->name : NULL),
 			    WIFSIGNALED(status) ? "was killed by signal" :
 			    "exited with status", WIFSIGNALED(status) ?
 			    WTERMSIG(status) : WEXITSTATUS(status));

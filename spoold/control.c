@@ -472,10 +472,12 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 		return;
 	}
 	if (s->reprint_of > 0)
-		log_info("%s-%ld: a reprint of job %ld, by %s", s->printer, id,
-		    s->reprint_of, s->user);
+		log_info("%s: a reprint of %s, by %s",
+		    queue_job_name(sd, id, s->printer),
+		    queue_job_name(sd, s->reprint_of, NULL), s->user);
 	else
-		log_info("%s-%ld: queued %s for %s", s->printer, id, s->title,
+		log_info("%s: queued %s for %s", queue_job_name(sd, id,
+		    s->printer), s->title,
 		    s->user);
 	sched_hold_until(sd, o->hold_until);
 	snprintf(ids, sizeof(ids), "%ld", id);
@@ -1046,18 +1048,41 @@ job_waiting(struct client *c, const struct job_row *j)
 	return -1;
 }
 
+/* What a change of a job did, for the log: "moved to" of "move". */
+static const char *
+job_change_done(const char *verb)
+{
+	static const char *const done[][2] = {
+		{ "hold", "held until" }, { "release", "released" },
+		{ "priority", "priority set to" }, { "top", "moved to the top" },
+		{ "move", "moved to" },
+	};
+	size_t i;
+
+	for (i = 0; i < nitems(done); i++)
+		if (strcmp(verb, done[i][0]) == 0)
+			return done[i][1];
+	return verb;
+}
+
 /* The answer to a change of a job: r is the queue's. */
 static void
 job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
 {
 	const char *arg = msg_field(rq->m, REQ_ARG2);
+	const char *done = job_change_done(rq->verb);
 
 	if (r < 0) {
 		reply_error(c, "%s: cannot %s it", rq->j.name, rq->verb);
 		return;
 	}
-	log_info("%s: %s%s%s by %s", rq->j.name, rq->verb,
-	    arg[0] ? " " : "", arg, c->user);
+	if (strcmp(rq->verb, "hold") == 0 && (arg[0] == '\0' ||
+	    strcmp(arg, "0") == 0)) {
+		done = "held";
+		arg = "";
+	}
+	log_info("%s: %s%s%s by %s", rq->j.name, done, arg[0] ? " " : "",
+	    arg, c->user);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	sched_kick(sd);
 }
@@ -1092,6 +1117,14 @@ do_release(struct spoold *sd, struct client *c, struct request *rq)
 		reply_error(c, "%s is not held", rq->j.name);
 		return;
 	}
+	/* Released there it would wait for good. */
+	if (!dest_known(sd, rq->j.printer)) {
+		reply_error(c, "%s: its destination %s no longer exists (it was"
+		    " removed from the configuration); gpc move %s DEST sends"
+		    " it to another printer or class", rq->j.name,
+		    rq->j.printer, rq->j.name);
+		return;
+	}
 	job_changed(sd, c, rq, queue_release(sd, rq->j.id, c->user,
 	    "released by request"));
 }
@@ -1121,6 +1154,17 @@ do_top(struct spoold *sd, struct client *c, struct request *rq)
 	job_changed(sd, c, rq, queue_top(sd, rq->j.id, c->user));
 }
 
+/* Held by spoold because its destination went (hold_jobs_of() in
+ * reload.c), not by anyone: a move to a destination that exists ends
+ * that hold, and its reason. */
+static int
+job_held_for_dest(struct spoold *sd, const struct job_row *j)
+{
+	return strcmp(j->state, job_state_name(JOB_HELD)) == 0 &&
+	    j->hold_until == 0 && !dest_known(sd, j->printer) &&
+	    strstr(j->reason, HOLD_DEST_REMOVED) != NULL;
+}
+
 /* move ID DEST */
 static void
 do_move(struct spoold *sd, struct client *c, struct request *rq)
@@ -1139,7 +1183,8 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 		    d->accept_reason[0] ? ": " : "", d->accept_reason);
 		return;
 	}
-	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user));
+	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user,
+	    job_held_for_dest(sd, &rq->j)));
 }
 
 /* What gpc send refuses beyond a file's checks: M0 and M1, which wait
@@ -1323,8 +1368,8 @@ do_printer_request(struct spoold *sd, struct client *c, struct request *rq)
 
 	if (rq->req == REQ_READY) {
 		if (p->job != 0) {
-			reply_error(c, "%s is printing %s-%ld", name, name,
-			    p->job);
+			reply_error(c, "%s is printing %s", name,
+			    queue_job_name(sd, p->job, name));
 			return;
 		}
 		printer_ready(sd, p, c->user);

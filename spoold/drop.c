@@ -440,7 +440,8 @@ drop_done(struct spoold *sd, void *arg, long id, const char *reason,
 	struct taking *t = arg;
 
 	if (id > 0) {
-		log_info("%s-%ld: queued from %s for %s", t->printer, id,
+		log_info("%s: queued from %s for %s", queue_job_name(sd, id,
+		    t->printer),
 		    t->path, t->user);
 		drop_options_done(t->dfd, t->name);
 		crash_point("options-removed");
@@ -549,7 +550,8 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 	}
 	if ((id = queue_drop_seen(sd, &di)) > 0) {
 		close(fd);
-		log_info("drop: %s is already job %ld; removing it", path, id);
+		log_info("drop: %s is already %s; removing it", path,
+		    queue_job_name(sd, id, NULL));
 		drop_options_done(dfd, name);
 		unlinkat(dfd, name, 0);
 		fsync(dfd);

@@ -140,8 +140,8 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	pid_t pid;
 
 	if ((f = filter_slot(sd)) == NULL) {
-		log_warnx("%s-%ld: too many filters running; %s not started",
-		    p->conf->name, j->id, name);
+		log_warnx("%s: too many filters running; %s not started",
+		    queue_job_name(sd, j->id, p->conf->name), name);
 		queue_set_attr(sd, j->id, "filter.error", "too many filters"
 		    " running");
 		return;
@@ -153,7 +153,8 @@ filter_start(struct spoold *sd, struct printer *p, const struct job_row *j,
 	webcam = xasprintf("%s/webcam.jpg", pdir);
 	file = queue_job_path(sd, j->id);
 	snprintf(ids, sizeof(ids), "%ld", j->id);
-	snprintf(jname, sizeof(jname), "%s-%ld", p->conf->name, j->id);
+	snprintf(jname, sizeof(jname), "%s", queue_job_name(sd, j->id,
+	    p->conf->name));
 	snprintf(copies, sizeof(copies), "%d", j->copies);
 	snprintf(copy, sizeof(copy), "%d", j->copies_done + 1);
 	if (mkdir_exist_ok(jobdir, 0755) < 0 ||
@@ -363,14 +364,15 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 		while (*name == ' ')
 			name++;
 		if ((eq = strchr(name, '=')) == NULL) {
-			log_warnx("%s-%ld: filter %s: ATTR without '=': %s",
-			    f->printer, f->job, f->name, name);
+			log_warnx("%s: filter %s: ATTR without '=': %s",
+			    queue_job_name(sd, f->job, f->printer), f->name,
+			    name);
 			return;
 		}
 		*eq = '\0';
 		if (!name_is_safe(name, 64)) {
-			log_warnx("%s-%ld: filter %s: bad attribute name",
-			    f->printer, f->job, f->name);
+			log_warnx("%s: filter %s: bad attribute name",
+			    queue_job_name(sd, f->job, f->printer), f->name);
 			return;
 		}
 		if (f->attrs++ >= ATTR_MAX)
@@ -381,8 +383,9 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	}
 	if (now - f->window >= 1000) {
 		if (f->dropped > 0)
-			log_warnx("%s-%ld: filter %s: %ld messages dropped (more"
-			    " than %d a second)", f->printer, f->job,
+			log_warnx("%s: filter %s: %ld messages dropped (more"
+			    " than %d a second)", queue_job_name(sd, f->job,
+			    f->printer),
 			    f->name, f->dropped, MSG_RATE);
 		f->window = now;
 		f->in_window = 0;
@@ -396,18 +399,18 @@ filter_line(struct spoold *sd, struct filter *f, char *line)
 	clean_text(text, sizeof(text), line);
 	if (strncmp(text, "ERROR:", 6) == 0 ||
 	    strncmp(text, "WARNING:", 8) == 0) {
-		log_warnx("%s-%ld: filter %s: %s", f->printer,
-		    f->job, f->name, text);
+		log_warnx("%s: filter %s: %s", queue_job_name(sd, f->job,
+		    f->printer), f->name, text);
 		if (f->events++ < EVENTS_MAX)
 			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else if (strncmp(text, "INFO:", 5) == 0) {
-		log_info("%s-%ld: filter %s: %s", f->printer,
-		    f->job, f->name, text);
+		log_info("%s: filter %s: %s", queue_job_name(sd, f->job,
+		    f->printer), f->name, text);
 		if (f->events++ < EVENTS_MAX)
 			queue_add_event(sd, f->job, "filter", text, f->name);
 	} else
-		log_info("%s-%ld: filter %s says: %s", f->printer,
-		    f->job, f->name, text);
+		log_info("%s: filter %s says: %s", queue_job_name(sd, f->job,
+		    f->printer), f->name, text);
 }
 
 static void
@@ -466,8 +469,8 @@ filter_reaped(struct spoold *sd, pid_t pid, int status)
 		else
 			snprintf(how, sizeof(how), "%d", WEXITSTATUS(status));
 		filter_exit_attrs(sd, f, how);
-		log_info("%s-%ld: filter %s exited: %s", f->printer,
-		    f->job, f->name, how);
+		log_info("%s: filter %s exited: %s", queue_job_name(sd, f->job,
+		    f->printer), f->name, how);
 		f->pid = 0;
 		if (f->in >= 0)
 			close(f->in);
@@ -491,8 +494,8 @@ filter_tick(void *arg)
 		if (f->pid == 0 || f->deadline == 0 || now < f->deadline ||
 		    f->killed)
 			continue;
-		log_warnx("%s-%ld: filter %s still runs %ld s after its job;"
-		    " killed", f->printer, f->job, f->name,
+		log_warnx("%s: filter %s still runs %ld s after its job;"
+		    " killed", queue_job_name(sd, f->job, f->printer), f->name,
 		    sd->conf.filter_timeout);
 		/* One an earlier spoold started is known by its pidfd,
 		 * never by a pid that may be another's by now. */
@@ -564,8 +567,9 @@ filter_gone(struct spoold *sd, struct filter *f)
 	while (f->err >= 0 && turns++ < 64)
 		filter_read(sd, f);
 	filter_exit_attrs(sd, f, "unknown (started by an earlier spoold)");
-	log_info("%s-%ld: filter %s exited (started by an earlier spoold:"
-	    " its status is not known here)", f->printer, f->job,
+	log_info("%s: filter %s exited (started by an earlier spoold:"
+	    " its status is not known here)", queue_job_name(sd, f->job,
+	    f->printer),
 	    f->name);
 	f->pid = 0;
 	ev_io_del(f->pidio);
@@ -610,31 +614,34 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 	int in = strcmp(ev->who, "in") == 0, fd;
 
 	if (!name_is_safe(ev->reason, CONF_NAME_MAX)) {
-		log_warnx("%s-%ld: a filter's pipe with a bad name; ignored",
-		    p->conf->name, ev->job);
+		log_warnx("%s: a filter's pipe with a bad name; ignored",
+		    queue_job_name(sd, ev->job, p->conf->name));
 		return;
 	}
 	if (f == NULL) {
 		int pidfd = pidfd_open((pid_t)ev->pid, 0);
 
 		if (pidfd < 0 && errno != ESRCH) {
-			log_warn("%s-%ld: filter %s (pid %ld) cannot be"
-			    " followed", p->conf->name, ev->job, ev->reason,
+			log_warn("%s: filter %s (pid %ld) cannot be"
+			    " followed", queue_job_name(sd, ev->job,
+			    p->conf->name), ev->reason,
 			    ev->pid);
 			return;
 		}
 		errno = 0;
 		if (pidfd >= 0 && getsid((pid_t)ev->pid) != (pid_t)ev->pid &&
 		    errno != ESRCH) {
-			log_warnx("%s-%ld: pid %ld is not filter %s's; not"
-			    " followed", p->conf->name, ev->job, ev->pid,
+			log_warnx("%s: pid %ld is not filter %s's; not"
+			    " followed", queue_job_name(sd, ev->job,
+			    p->conf->name), ev->pid,
 			    ev->reason);
 			close(pidfd);
 			return;
 		}
 		if ((f = filter_slot(sd)) == NULL) {
-			log_warnx("%s-%ld: too many filters running; %s not"
-			    " followed", p->conf->name, ev->job, ev->reason);
+			log_warnx("%s: too many filters running; %s not"
+			    " followed", queue_job_name(sd, ev->job,
+			    p->conf->name), ev->reason);
 			if (pidfd >= 0)
 				close(pidfd);
 			return;
@@ -649,8 +656,9 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 		snprintf(f->printer, sizeof(f->printer), "%s", p->conf->name);
 		f->progress = -1;
 		snprintf(f->name, sizeof(f->name), "%s", ev->reason);
-		log_info("%s-%ld: filter %s followed again, pid %ld%s",
-		    p->conf->name, f->job, f->name, ev->pid, p->job == f->job ?
+		log_info("%s: filter %s followed again, pid %ld%s",
+		    queue_job_name(sd, f->job, p->conf->name), f->name, ev->pid,
+		    p->job == f->job ?
 		    "" : "; its job has ended");
 		if (p->job != f->job) {
 			/* It heard the end from the backend. */
@@ -662,7 +670,8 @@ filter_adopt(struct spoold *sd, const struct job_event *ev)
 	if ((in ? f->in : f->err) >= 0 || (in && p->job != f->job))
 		return;
 	if ((fd = fcntl(ev->fd, F_DUPFD_CLOEXEC, 3)) < 0) {
-		log_warn("%s-%ld: filter %s", p->conf->name, f->job, f->name);
+		log_warn("%s: filter %s", queue_job_name(sd, f->job,
+		    p->conf->name), f->name);
 		return;
 	}
 	fd_set_nonblock(fd, 1);

@@ -273,7 +273,7 @@ timemap_move(struct spoold *sd, struct ingest *in, long id)
 	dst = xasprintf("%s/timemap", dir);
 	if (mkdir_exist_ok(dir, 0755) < 0 || rename(path, dst) < 0) {
 		if (errno != ENOENT)
-			log_warn("job %ld: %s", id, dst);
+			log_warn("%s: %s", queue_job_name(sd, id, NULL), dst);
 		unlink(path);
 	} else
 		chmod(dst, 0644);

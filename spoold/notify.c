@@ -375,7 +375,7 @@ apprise_event(struct spoold *sd, int e, long id, struct printer *p,
 	if (p == NULL && have_job)
 		p = printer_find(sd, j.ran_on[0] ? j.ran_on : j.printer);
 	if (have_job)
-		snprintf(jname, sizeof(jname), "%s-%ld", j.printer, j.id);
+		snprintf(jname, sizeof(jname), "%s", j.name);
 	else
 		snprintf(jname, sizeof(jname), "%s", p ? p->conf->name : "?");
 

@@ -570,13 +570,21 @@ queue_top(struct spoold *sd, long id, const char *who)
 }
 
 int
-queue_move(struct spoold *sd, long id, const char *dest, const char *who)
+queue_move(struct spoold *sd, long id, const char *dest, const char *who,
+    int release)
 {
 	char why[64];
 
 	snprintf(why, sizeof(why), "moved to %s", dest);
-	return job_update(sd, id, "UPDATE job SET printer = ?2 WHERE id = ?1",
-	    "moved", why, who, dest, 0);
+	if (!release)
+		return job_update(sd, id, "UPDATE job SET printer = ?2 WHERE"
+		    " id = ?1", "moved", why, who, dest, 0);
+	/* Held for want of its destination: pending on the new one, in
+	 * the same transaction, so that no crash leaves it waiting for a
+	 * destination that is gone. */
+	return job_update(sd, id, "UPDATE job SET printer = ?2, state ="
+	    " 'pending', hold_until = NULL, reason = '' WHERE id = ?1 AND"
+	    " state = 'held'", "moved", why, who, dest, 0);
 }
 
 /* Hold a job (until a time, or 0 for until released). */
@@ -627,7 +635,8 @@ queue_release_due(struct spoold *sd, long long now)
 	for (i = 0; i < n; i++)
 		if (queue_release(sd, ids[i], "spoold", "its hold-until time"
 		    " came") == 0)
-			log_info("job %ld: released: its time came", ids[i]);
+			log_info("%s: released: its time came",
+			    queue_job_name(sd, ids[i], NULL));
 	st = db_prepare(sd, "SELECT min(hold_until) FROM job WHERE state ="
 	    " 'held' AND hold_until IS NOT NULL");
 	if (st == NULL)
@@ -894,6 +903,39 @@ queue_get(struct spoold *sd, long id, struct job_row *j)
 	}
 	sqlite3_finalize(st);
 	return found;
+}
+
+/*
+ * The name users know job id by, DEST-ID with DEST the destination it
+ * was submitted to (job.named), whether it prints on a class's member
+ * or was moved; dest-ID if the queue no longer holds it ("job ID" if
+ * dest is NULL).  In one of
+ * four buffers used in turn, so that a line can name a job or two; not
+ * to be kept.  errno is kept, for a log_warn() that names the job.
+ */
+const char *
+queue_job_name(struct spoold *sd, long id, const char *dest)
+{
+	static char bufs[4][CONF_NAME_MAX + 24];
+	static int next;
+	char *buf = bufs[next++ % 4];
+	sqlite3_stmt *st;
+	int saved_errno = errno;
+
+	if (dest != NULL)
+		snprintf(buf, sizeof(bufs[0]), "%s-%ld", dest, id);
+	else
+		snprintf(buf, sizeof(bufs[0]), "job %ld", id);
+	if (sd->db != NULL && (st = db_prepare(sd, "SELECT ifnull(named,"
+	    " printer) FROM job WHERE id = ?")) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			snprintf(buf, sizeof(bufs[0]), "%s-%ld",
+			    (const char *)sqlite3_column_text(st, 0), id);
+		sqlite3_finalize(st);
+	}
+	errno = saved_errno;
+	return buf;
 }
 
 /* The active queue, as lpq shows it: printing first, then the jobs

@@ -109,32 +109,19 @@ reload_sweep(struct spoold *sd)
 	}
 }
 
-/* "mk3-12", the name users know job id by (its destination's). */
-static const char *
-job_name(struct spoold *sd, const struct printer *p, long id, char *buf,
-    size_t bufsz)
-{
-	struct job_row j;
-
-	if (queue_get(sd, id, &j) > 0)
-		snprintf(buf, bufsz, "%s-%ld", j.printer, id);
-	else
-		snprintf(buf, bufsz, "%s-%ld", p->conf->name, id);
-	return buf;
-}
-
 /* The pending jobs sent to dest (a printer or class a reload removed)
- * held with the reason: nothing accepted is dropped. */
+ * held with the reason, which says what to do: nothing accepted is
+ * dropped.  gpc release refuses them; gpc move sends them on. */
 static void
 hold_jobs_of(struct spoold *sd, const char *kind, const char *dest)
 {
 	struct job_row j;
-	char reason[128];
+	char reason[256];
 	long ids[64], after = 0;
 	int n, i, held = 0;
 
-	snprintf(reason, sizeof(reason), "%s %s was removed from the"
-	    " configuration", kind, dest);
+	snprintf(reason, sizeof(reason), "%s %s " HOLD_DEST_REMOVED "; gpc"
+	    " move the job to another printer or class", kind, dest);
 	while ((n = queue_ids(sd, job_state_name(JOB_PENDING), after, ids,
 	    64)) > 0) {
 		for (i = 0; i < n; i++) {
@@ -202,7 +189,7 @@ static int
 reload_printer(struct spoold *sd, struct printer *p)
 {
 	struct conf_printer *cp = conf_printer(&sd->conf, p->conf->name);
-	char what[256], jn[CONF_NAME_MAX + 32];
+	char what[256];
 	int n;
 
 	if (cp == NULL) {
@@ -216,8 +203,8 @@ reload_printer(struct spoold *sd, struct printer *p)
 		    "removed from the configuration");
 		if (p->job != 0)
 			log_info("reload: printer %s removed; it goes after job"
-			    " %s", p->conf->name, job_name(sd, p, p->job,
-			    jn, sizeof(jn)));
+			    " %s", p->conf->name, queue_job_name(sd, p->job,
+			    p->conf->name));
 		else
 			log_info("reload: printer %s removed", p->conf->name);
 		hold_jobs_of(sd, "printer", p->conf->name);
@@ -249,8 +236,7 @@ reload_printer(struct spoold *sd, struct printer *p)
 		p->after_job = p->job;
 		snprintf(p->changes, sizeof(p->changes), "%s", what);
 		log_info("reload: printer %s changed (%s), applies after job %s",
-		    cp->name, what, job_name(sd, p, p->job, jn,
-		    sizeof(jn)));
+		    cp->name, what, queue_job_name(sd, p->job, p->conf->name));
 		return 1;
 	}
 	log_info("reload: printer %s changed (%s)", cp->name, what);
@@ -464,7 +450,6 @@ reload(struct spoold *sd)
 void
 reload_settle(struct spoold *sd)
 {
-	char jn[CONF_NAME_MAX + 32];
 	size_t i;
 	int any = 0;
 
@@ -478,14 +463,14 @@ reload_settle(struct spoold *sd)
 		any = 1;
 		if (p->retiring) {
 			log_info("reload: printer %s removed: job %s has"
-			    " ended", p->conf->name, job_name(sd, p,
-			    p->after_job, jn, sizeof(jn)));
+			    " ended", p->conf->name, queue_job_name(sd,
+			    p->after_job, p->conf->name));
 			printer_retire(sd, p);
 			continue;	/* the next one is at i now */
 		}
 		log_info("reload: printer %s takes its new settings (%s) after"
-		    " job %s", p->conf->name, p->changes, job_name(sd, p,
-		    p->after_job, jn, sizeof(jn)));
+		    " job %s", p->conf->name, p->changes, queue_job_name(sd,
+		    p->after_job, p->conf->name));
 		printer_apply(sd, p, p->pending);
 		i++;
 	}

@@ -72,7 +72,7 @@ sched_unfit(struct spoold *sd, struct printer *p, long id,
 	snprintf(reason, sizeof(reason), "fits no printer of %s; %s: %s",
 	    k->name, p->conf->name, why);
 hold:
-	log_warnx("%s-%ld: held: %s", j.printer, id, reason);
+	log_warnx("%s: held: %s", queue_job_name(sd, id, j.printer), reason);
 	queue_set_state(sd, id, "held", reason, "spoold");
 }
 
@@ -127,7 +127,8 @@ sched_dispatch(struct spoold *sd)
 		path = queue_job_path(sd, id);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0) {
-			log_warn("%s-%ld: %s", p->conf->name, id, path);
+			log_warn("%s: %s", queue_job_name(sd, id,
+			    p->conf->name), path);
 			queue_set_state(sd, id, "aborted", "the spool file is"
 			    " missing", "spoold");
 			free(path);

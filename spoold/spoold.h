@@ -250,6 +250,10 @@ struct job_row {
 					   destination it was submitted to */
 };
 
+/* The words of the reason a job is held with when a reload removed its
+ * destination (reload.c), which a move ends (control.c). */
+#define HOLD_DEST_REMOVED	"was removed from the configuration"
+
 /* A file refused at ingest (reject.c). */
 struct rejection_row {
 	long		 id;
@@ -379,7 +383,7 @@ int	queue_set_priority(struct spoold *, long id, int priority,
 	    const char *who);
 int	queue_top(struct spoold *, long id, const char *who);
 int	queue_move(struct spoold *, long id, const char *dest,
-	    const char *who);
+	    const char *who, int release);
 int	queue_hold(struct spoold *, long id, long long until,
 	    const char *who);
 int	queue_release(struct spoold *, long id, const char *who,
@@ -393,6 +397,7 @@ int	queue_dest_save(struct spoold *, const char *name,
 	    const struct dest *);
 long	queue_count_user(struct spoold *, const char *owner);
 int	queue_get(struct spoold *, long id, struct job_row *);
+const char *queue_job_name(struct spoold *, long id, const char *dest);
 int	queue_list(struct spoold *, const char *dest, int history,
 	    int (*cb)(const struct job_row *, void *), void *arg);
 long	queue_drop_seen(struct spoold *, const struct drop_id *);

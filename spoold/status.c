@@ -93,22 +93,22 @@ tm_read(FILE *fp, const struct status_mark *prev, struct status_mark *m)
 }
 
 static void
-tm_bad(struct printer *p, const char *why)
+tm_bad(struct spoold *sd, struct printer *p, const char *why)
 {
-	log_warnx("%s-%ld: the job's timemap %s; no progress by time",
-	    p->conf->name, p->st.job, why);
+	log_warnx("%s: the job's timemap %s; no progress by time",
+	    queue_job_name(sd, p->st.job, p->conf->name), why);
 	tm_close(&p->st);
 }
 
 /* From the first mark again. */
 static int
-tm_rewind(struct printer *p)
+tm_rewind(struct spoold *sd, struct printer *p)
 {
 	struct printer_status *st = &p->st;
 
 	if (fseek(st->tm, st->tm_start, SEEK_SET) < 0 ||
 	    tm_read(st->tm, NULL, &st->a) < 0) {
-		tm_bad(p, "has no marks");
+		tm_bad(sd, p, "has no marks");
 		return -1;
 	}
 	st->first_bytes = strchr(st->a.kinds, 'f') ? st->a.bytes : 0;
@@ -133,24 +133,24 @@ tm_open(struct spoold *sd, struct printer *p)
 	free(path);
 	if (st->tm == NULL) {
 		if (errno != ENOENT)
-			log_warn("%s-%ld: the job's timemap", p->conf->name,
-			    st->job);
+			log_warn("%s: the job's timemap", queue_job_name(sd,
+			    st->job, p->conf->name));
 		return;		/* a job queued before timemaps */
 	}
 	if (fgets(line, sizeof(line), st->tm) == NULL ||
 	    strcmp(line, "gspool-timemap 1\n") != 0) {
-		tm_bad(p, "is not one this spoold reads");
+		tm_bad(sd, p, "is not one this spoold reads");
 		return;
 	}
 	st->tm_start = ftell(st->tm);
 	/* The end mark is the last line: read from a little before it. */
 	if (fseek(st->tm, 0, SEEK_END) < 0 || (size = ftell(st->tm)) < 0) {
-		tm_bad(p, "cannot be read");
+		tm_bad(sd, p, "cannot be read");
 		return;
 	}
 	at = size - 320 > st->tm_start ? size - 320 : st->tm_start;
 	if (fseek(st->tm, at, SEEK_SET) < 0) {
-		tm_bad(p, "cannot be read");
+		tm_bad(sd, p, "cannot be read");
 		return;
 	}
 	if (at > st->tm_start) {
@@ -165,11 +165,11 @@ tm_open(struct spoold *sd, struct printer *p)
 		have = 1;
 	}
 	if (!have || strchr(last.kinds, 'e') == NULL) {
-		tm_bad(p, "has no end");
+		tm_bad(sd, p, "has no end");
 		return;
 	}
 	st->end = last;
-	tm_rewind(p);
+	tm_rewind(sd, p);
 }
 
 /* The reader at pos, the next command to finish: a <= pos < b. */
@@ -182,7 +182,7 @@ tm_seek(struct spoold *sd, struct printer *p, unsigned long pos)
 		tm_open(sd, p);
 	if (st->tm == NULL)
 		return -1;
-	if (pos < st->a.cmd && tm_rewind(p) < 0)
+	if (pos < st->a.cmd && tm_rewind(sd, p) < 0)
 		return -1;
 	while (st->have_b && st->b.cmd <= pos) {
 		st->a = st->b;
@@ -191,7 +191,7 @@ tm_seek(struct spoold *sd, struct printer *p, unsigned long pos)
 		if (tm_read(st->tm, &st->a, &st->b) < 0) {
 			st->have_b = 0;
 			if (strchr(st->a.kinds, 'e') == NULL) {
-				tm_bad(p, "stops short of its end");
+				tm_bad(sd, p, "stops short of its end");
 				return -1;
 			}
 		}
@@ -345,7 +345,8 @@ status_update(struct spoold *sd, struct printer *p)
 		st->since_ms = now_ms;
 		st->since = (long long)time(NULL);
 		if (p->job != 0)
-			log_info("%s-%ld: status %s%s%s", p->conf->name, p->job, a,
+			log_info("%s: status %s%s%s", queue_job_name(sd, p->job,
+			    p->conf->name), a,
 			    reason[0] ? ": " : "", reason);
 		else
 			log_info("%s: status %s%s%s", p->conf->name, a,

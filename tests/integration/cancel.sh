@@ -37,7 +37,7 @@ grep -qx "gcancel: mk4-$id2: job $id2 is mk3-$id2, not mk4-$id2" "$T/err" ||
 [ "$(cat "$T/out")" = "canceled mk3-$id2 (calibration-cube.gcode)" ] ||
 	fail "gcancel mk3-$id2 said: $(cat "$T/out")"
 out=$("$GQUEUE" -w "$id2") && fail "a canceled job reported success"
-[ "$out" = "$id2: canceled: canceled by request" ] || fail "gqueue -w $id2: $out"
+[ "$out" = "mk3-$id2: canceled: canceled by request" ] || fail "gqueue -w $id2: $out"
 
 # On a terminal, gcancel asks before it cancels a print in progress:
 # no leaves it printing.
@@ -54,7 +54,7 @@ fi
 # Cancel the printing job (not on a terminal: no question).
 "$GCANCEL" "$id1" < /dev/null || fail "gcancel $id1"
 out=$("$GQUEUE" -w "$id1") && fail "a canceled job reported success"
-[ "$out" = "$id1: canceled: canceled by request" ] || fail "gqueue -w $id1: $out"
+[ "$out" = "mk3-$id1: canceled: canceled by request" ] || fail "gqueue -w $id1: $out"
 "$GQUEUE" > "$T/q.out"
 grep -qx "no entries" "$T/q.out" || fail "gqueue after cancel: $(cat "$T/q.out")"
 [ "$(wc -l < "$T/vprinter.log")" -eq 20 ] || fail "the printer ran more than it was sent"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Classes: jobs sent to a class spread over its ready printers and
-# record where they ran; a job for a class must suit every member; a
-# drop subfolder named after the class sends its files there; a
-# disabled class keeps its jobs.
+# record where they ran, and spoold's lines name them by their name; a
+# job for a class must suit every member; a drop subfolder named after
+# the class sends its files there; a disabled class keeps its jobs.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config "" "[printer mk4]" "device = $T/mk4.tty" "handshake_timeout = 5" \
     "reconnect_interval = 1" "clears_bed = yes" "max_hotend = 250" "" \
@@ -30,6 +30,15 @@ n4=$(grep -c '"printer": "mk4"' "$T/h.json" || true)
 [ "$n3" -ge 1 ] && [ "$n4" -ge 1 ] && [ $((n3 + n4)) -eq 4 ] ||
 	fail "the jobs did not spread: mk3 $n3, mk4 $n4"
 grep -c '"destination": "farm"' "$T/h.json" | grep -qx 4 || fail "destinations: $(cat "$T/h.json")"
+# spoold names each by its name, not by the member it printed on, and
+# so does gqueue -w, given the number.
+for id in $ids; do
+	grep -qx "farm-$id: completed" "$T/wait.out" || fail "gqueue -w $id: $(cat "$T/wait.out")"
+	grep -q "farm-$id: sent to the printer" "$T/spoold.log" ||
+		fail "no log line names farm-$id: $(grep -E -- "-$id: " "$T/spoold.log")"
+	! grep -E "^spoold: .*mk[34]-$id([^0-9]|\$)" "$T/spoold.log" ||
+		fail "spoold named farm-$id by its printer"
+done
 lines=$(gcode_commands "$CUBE" | wc -l)
 [ $(( $(wc -l < "$T/vprinter.log") + $(wc -l < "$T/vprinter4.log") )) -eq $((lines * 4)) ] ||
 	fail "the printers did not print each job once"

@@ -59,7 +59,7 @@ for n in 64 500; do
 	"$WAITFOR" lines "$T/vprinter.log" 100 || fail "the print did not start"
 	"$GPC" abort mk3 > "$T/abort.out" 2>&1 || fail "gpc abort with $n connections held: $(cat "$T/abort.out")"
 	out=$("$GQUEUE" -w "$id") && fail "the job went on after gpc abort"
-	[ "$out" = "$id: aborted: emergency stop (M112) by request" ] || fail "gqueue -w: $out"
+	[ "$out" = "mk3-$id: aborted: emergency stop (M112) by request" ] || fail "gqueue -w: $out"
 	n_ready=$((n_ready + 1))
 	"$WAITFOR" count "$T/spoold.log" "mk3: the printer is ready" "$n_ready" ||
 		fail "mk3 did not come back"

@@ -15,7 +15,7 @@ run_case() {	# name vprinter-options...
 	"$WAITFOR" lines "$T/vprinter.log" 300 || fail "$name: the print did not start"
 	"$GPC" abort mk3 || fail "$name: gpc abort"
 	out=$("$GQUEUE" -w "$id1") && fail "$name: an aborted job completed"
-	[ "$out" = "$id1: aborted: emergency stop (M112) by request" ] ||
+	[ "$out" = "mk3-$id1: aborted: emergency stop (M112) by request" ] ||
 		fail "$name: gqueue -w: $out"
 	if [ "$name" = parser ]; then
 		"$WAITFOR" contains "$T/vprinter.err" "M112 from the emergency parser" ||

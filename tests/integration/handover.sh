@@ -29,7 +29,7 @@ state() {	# JOB: its state and reason, as gqueue --json says
 }
 
 # 1. gpc move: refused for mk3 at ingest, queued for mk4 (disabled),
-# then moved onto mk3.
+# then moved onto mk3, where its lines name it mk4-ID still.
 "$GPRINT" -P mk3 "$T/hot.gcode" 2> "$T/err" && fail "mk3 took a bed of 110 C"
 grep -q "line 2: M190 S110 sets 110 C, above the printer's max_bed 100" "$T/err" ||
 	fail "gprint said: $(cat "$T/err")"
@@ -37,14 +37,14 @@ grep -q "line 2: M190 S110 sets 110 C, above the printer's max_bed 100" "$T/err"
 out=$("$GPRINT" -P mk4 "$T/hot.gcode") || fail "mk4 refused the job"
 id=${out#request id is mk4-}; id=${id%% *}
 "$GPC" move "$id" mk3 || fail "gpc move $id mk3"
-wait_log "mk3-$id: held: does not fit mk3: line 2: M190 S110 sets 110 C, above the printer's max_bed 100"
+wait_log "mk4-$id: held: does not fit mk3: line 2: M190 S110 sets 110 C, above the printer's max_bed 100"
 [ "$(state "$id")" = held ] || fail "job $id is $(state "$id"), not held"
 "$GQUEUE" -l "$id" > "$T/l.out"
 grep -q "does not fit mk3: line 2: M190 S110" "$T/l.out" || fail "gqueue -l: $(cat "$T/l.out")"
 [ ! -s "$T/vprinter.log" ] || fail "mk3 was sent some of the job: $(cat "$T/vprinter.log")"
 # Released, it is checked again and held again: still nothing sent.
 "$GPC" release "$id" || fail "gpc release"
-wait_log "mk3-$id: held: does not fit mk3" 2
+wait_log "mk4-$id: held: does not fit mk3" 2
 [ ! -s "$T/vprinter.log" ] || fail "mk3 was sent some of the job after a release"
 # Moved back to mk4, it prints there.
 "$GPC" move "$id" mk4 || fail "gpc move $id mk4"
@@ -92,12 +92,12 @@ out=$("$GPRINT" -P mk4 -q "$T/hot.gcode") || fail "mk4 refused the job"
 id4=${out#request id is mk4-}; id4=${id4%% *}
 "$GPC" move "$id4" farm || fail "gpc move $id4 farm"
 "$GPC" release "$id4" || fail "gpc release $id4"
-wait_log "farm-$id4: does not fit mk3: line 2: M190 S110"
+wait_log "mk4-$id4: does not fit mk3: line 2: M190 S110"
 gs_stop_spoold
 sed -i 's/^max_bed = 120$/max_bed = 100/' "$GSPOOL_CONF"
 gs_spoold
 "$GPC" enable mk4
-wait_log "farm-$id4: held: fits no printer of farm"
+wait_log "mk4-$id4: held: fits no printer of farm"
 [ "$(state "$id4")" = held ] || fail "job $id4 is $(state "$id4"), not held"
 [ ! -s "$T/vprinter.log" ] && [ ! -s "$T/vprinter4.log" ] ||
 	fail "a printer was sent a job that fits none"

@@ -146,8 +146,9 @@ grep -qx "" "$T/r.out" || fail "the showings are not a blank line apart: $(cat "
 grep -q "$(printf '\033')" "$T/r.out" && fail "escapes in a pipe: $(cat -v "$T/r.out")"
 
 # 3. gqueue -w on a terminal: a live line while the job waits, then its
-# end; piped, the end alone.
-script -qec "'$GQUEUE' -w mk3-$h" "$T/typescript" > "$T/tty.out" < /dev/null &
+# end; piped, the end alone.  Both name the job by its name, however
+# it was given.
+script -qec "'$GQUEUE' -w $h" "$T/typescript" > "$T/tty.out" < /dev/null &
 spid=$!
 "$WAITFOR" contains "$T/tty.out" "mk3-$h: held" || fail "no live line: $(cat -v "$T/tty.out")"
 "$GQUEUE" -w "$h" > "$T/piped.out" &
@@ -156,8 +157,9 @@ ppid=$!
 wait "$spid" || true
 wait "$ppid" || true
 grep -q "$(printf '\033\\[K')mk3-$h: held" "$T/tty.out" || fail "gqueue -w on a terminal: $(cat -v "$T/tty.out")"
-grep -q "mk3-$h: canceled: canceled by request" "$T/tty.out" || fail "gqueue -w's end: $(cat -v "$T/tty.out")"
-[ "$(cat "$T/piped.out")" = "$h: canceled: canceled by request" ] ||
+grep -q "$(printf '\033\\[K')mk3-$h: canceled: canceled by request" "$T/tty.out" ||
+	fail "gqueue -w's end: $(cat -v "$T/tty.out")"
+[ "$(cat "$T/piped.out")" = "mk3-$h: canceled: canceled by request" ] ||
 	fail "gqueue -w piped: $(cat -v "$T/piped.out")"
 
 # gprint -w, the same.

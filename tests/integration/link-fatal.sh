@@ -15,7 +15,7 @@ case_run() {	# name end-state reason-pattern vprinter-options...
 	id=$(submit "$CUBE")
 	out=$("$GQUEUE" -w "$id") && fail "$name: the job completed"
 	case "$out" in
-	"$id: $want: "*) ;;
+	"mk3-$id: $want: "*) ;;
 	*) fail "$name: gqueue -w said: $out" ;;
 	esac
 	echo "$out" | grep -q "$pat" || fail "$name: reason: $out"

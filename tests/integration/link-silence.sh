@@ -12,7 +12,7 @@ gs_spoold
 id=$(submit "$CUBE")
 out=$("$GQUEUE" -w "$id") && fail "the job completed"
 case "$out" in
-"$id: stopped: "*"the printer said nothing for 15 s (it reports its temperatures every 2 s)"*) ;;
+"mk3-$id: stopped: "*"the printer said nothing for 15 s (it reports its temperatures every 2 s)"*) ;;
 *) fail "gqueue -w said: $out" ;;
 esac
 # Not responding was said before the job stopped, and long before the

@@ -35,7 +35,7 @@ kill -CONT "$VPRINTER_PID"
 "$GCANCEL" "$id" > /dev/null || fail "gcancel"
 out=$("$GQUEUE" -w "$id") || true
 case "$out" in
-"$id: canceled"*) ;;
+"mk3-$id: canceled"*) ;;
 *) fail "the job did not go on until canceled: $out" ;;
 esac
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter events exited" ||

@@ -69,7 +69,7 @@ id2=$(submit "$CUBE")
 "$WAITFOR" lines "$T/vprinter.log" 300 || fail "the print did not start"
 "$GCANCEL" "$id1" || fail "gcancel"
 out=$("$GQUEUE" -w "$id1") && fail "a canceled job completed"
-[ "$out" = "$id1: canceled: canceled by request" ] || fail "gqueue -w: $out"
+[ "$out" = "mk3-$id1: canceled: canceled by request" ] || fail "gqueue -w: $out"
 "$GQUEUE" -w "$id2" > "$T/wait.out" || fail "job 2 did not complete: $(cat "$T/wait.out")"
 total=$(wc -l < "$T/vprinter.log")
 k=$((total - n - 3))

@@ -7,7 +7,7 @@ gs_setup
 
 id=$(submit "$CUBE")
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id did not complete: $(cat "$T/wait.out")"
-grep -q "^$id: completed$" "$T/wait.out" || fail "gqueue -w said: $(cat "$T/wait.out")"
+grep -q "^mk3-$id: completed$" "$T/wait.out" || fail "gqueue -w said: $(cat "$T/wait.out")"
 expect_log "$CUBE"
 
 # gprint -w waits itself and reports the end state.

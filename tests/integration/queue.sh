@@ -84,7 +84,7 @@ id6=$(submit "$T/j6.gcode" --hold-until +1s)
 "$GPC" ready mk3
 "$GQUEUE" -w "$id6" > /dev/null || fail "job $id6 was not released"
 "$WAITFOR" contains "$T/events.log" "held $id6 mk3-$id6 " || fail "job $id6 was not held"
-grep -q "job $id6: released: its time came" "$T/spoold.log" || fail "job $id6 was not released by its time"
+grep -q "mk3-$id6: released: its time came" "$T/spoold.log" || fail "job $id6 was not released by its time"
 expect_log "$T/j1.gcode" "$T/j3.gcode" "$T/j2.gcode" "$T/j4.gcode" \
     "$T/j5.gcode" "$T/j5.gcode" "$T/j6.gcode"
 

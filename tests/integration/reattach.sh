@@ -81,7 +81,7 @@ ready=$(grep -c "mk3: ready" "$T/spoold.log" || true)
 pkill -9 -f -- "-d $T/spool/run" || fail "no backend to kill"
 out=$("$GQUEUE" -w "$id2") && fail "job $id2 completed without its backend"
 case "$out" in
-"$id2: stopped: interrupted"*) ;;
+"mk3-$id2: stopped: interrupted"*) ;;
 *) fail "gqueue -w $id2: $out" ;;
 esac
 "$GQUEUE" --json "$id2" > "$T/j.json"

@@ -8,7 +8,8 @@
 # G-code); a setting of the backend restarts it; a printer removed
 # while it prints stops accepting at once, holds its queued job, lets
 # its job finish and then goes; an idle one goes at once; a class
-# removed holds its job; [spool] directory needs a restart.  Each change
+# removed holds its job, which gpc release refuses and gpc move sends
+# on; [spool] directory needs a restart.  Each change
 # is logged on a line of its own.
 . "$top_srcdir/tests/integration/lib.sh"
 
@@ -190,6 +191,24 @@ log "reload: printer mk4 removed: job mk4-$e has ended"
 GSPOOL_CONF="$T/two.conf" "$GPC" status mk4 > "$T/st.out" 2>&1 &&
 	fail "mk4 stayed after its job"
 grep -q "mk4: unknown printer" "$T/st.out" || fail "gpc status mk4: $(cat "$T/st.out")"
+# Its held job: gpc release refuses it (it would wait for good) and says
+# what to do, as gqueue does; gpc move ends that hold and its reason,
+# and every line about it names it as it was submitted.
+"$GQUEUE" -l "$f" | grep -q "printer mk4 was removed from the configuration; gpc move the job to another printer or class" ||
+	fail "gqueue -l $f does not say what to do: $("$GQUEUE" -l "$f")"
+rc=0
+"$GPC" release "$f" 2> "$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "gpc release of a job whose printer went: exit $rc"
+grep -q "mk4-$f: its destination mk4 no longer exists (it was removed from the configuration); gpc move mk4-$f DEST" "$T/err" ||
+	fail "gpc release mk4-$f: $(cat "$T/err")"
+[ "$(state "$f")" = held ] || fail "a refused release changed mk4-$f: $(state "$f")"
+"$GPC" move "$f" mk3 || fail "gpc move mk4-$f mk3"
+"$GQUEUE" -a -l "$f" > "$T/q.out"
+grep -q "removed" "$T/q.out" && fail "the moved job keeps its stale reason: $(cat "$T/q.out")"
+log "mk4-$f: moved to mk3 by "
+"$GQUEUE" -w "$f" > "$T/wait.out" || fail "the moved job: $(cat "$T/wait.out")"
+log "mk4-$f: sent to the printer"
+grep -E "^spoold: .*mk3-$f([^0-9]|\$)" "$T/spoold.log" && fail "spoold named mk4-$f by the printer it moved to"
 
 # 7. mk4 added back, then removed idle: it goes at once.  A class
 # removed holds its queued job.
@@ -211,8 +230,16 @@ log "reload: class shop: 1 pending job held: class shop was removed from the con
 GSPOOL_CONF="$T/two.conf" "$GPC" status mk4 > "$T/st.out" 2>&1 &&
 	fail "the idle mk4 stayed"
 [ "$(state "$g")" = held ] || fail "shop's job is $(state "$g"), not held"
-"$GQUEUE" -l "$g" | grep -q "class shop was removed from the configuration" ||
+"$GQUEUE" -l "$g" | grep -q "class shop was removed from the configuration; gpc move the job" ||
 	fail "gqueue -l $g does not say why it is held: $("$GQUEUE" -l "$g")"
+rc=0
+"$GPC" release "shop-$g" 2> "$T/err" || rc=$?
+[ "$rc" -eq 1 ] || fail "gpc release of a job whose class went: exit $rc"
+grep -q "shop-$g: its destination shop no longer exists (it was removed from the configuration); gpc move shop-$g DEST" "$T/err" ||
+	fail "gpc release shop-$g: $(cat "$T/err")"
+"$GPC" move "$g" mk3 || fail "gpc move shop-$g mk3"
+"$GQUEUE" -w "$g" > "$T/wait.out" || fail "the class's moved job: $(cat "$T/wait.out")"
+log "shop-$g: sent to the printer"
 
 # 8. [spool] directory cannot change while spoold runs: logged, the old
 # one kept, and mk3 prints on.

@@ -28,7 +28,7 @@ unset LD_PRELOAD
 id1=$(submit "$CUBE")
 out=$("$GQUEUE" -w "$id1") && fail "the job survived an unplug"
 case "$out" in
-"$id1: stopped: lost the printer on $T/by-id/usb-gspool_vprinter-if00: "*) ;;
+"mk3-$id1: stopped: lost the printer on $T/by-id/usb-gspool_vprinter-if00: "*) ;;
 *) fail "gqueue -w $id1: $out" ;;
 esac
 for want in "lookup /dev/null" "open /dev/null" "baud 250000" "bits 8" \

@@ -38,7 +38,7 @@ esac
 id1=$(submit "$CUBE")
 out=$("$GQUEUE" -w "$id1") && fail "the job survived a dropped connection"
 case "$out" in
-"$id1: stopped: lost the printer on tcp://127.0.0.1:$port: end of file") ;;
+"mk3-$id1: stopped: lost the printer on tcp://127.0.0.1:$port: end of file") ;;
 *) fail "gqueue -w $id1: $out" ;;
 esac
 gcode_commands "$CUBE" > "$T/job.log"

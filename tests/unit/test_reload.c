@@ -267,7 +267,8 @@ test_add_remove_idle(void **state)
 	assert_int_equal(S.nprinters, 2);
 	assert_string_equal(state_of(jb, why, sizeof(why)), "held");
 	assert_string_equal(why, "printer b was removed from the"
-	    " configuration");
+	    " configuration; gpc move the job to another printer or"
+	    " class");
 	/* k's state is kept, and its job stays the class's. */
 	k = dest_find(&S, "k");
 	assert_false(k->enabled);
@@ -284,7 +285,8 @@ test_add_remove_idle(void **state)
 	assert_null(dest_find(&S, "k"));
 	assert_string_equal(state_of(jk, why, sizeof(why)), "held");
 	assert_string_equal(why, "class k was removed from the"
-	    " configuration");
+	    " configuration; gpc move the job to another printer or"
+	    " class");
 }
 
 static void
@@ -367,7 +369,8 @@ test_remove_while_printing(void **state)
 	assert_int_equal(nstopped, 0);
 	assert_string_equal(state_of(queued, why, sizeof(why)), "held");
 	assert_string_equal(why, "printer a was removed from the"
-	    " configuration");
+	    " configuration; gpc move the job to another printer or"
+	    " class");
 	assert_non_null(S.old_confs);	/* a runs on it */
 	/* Ready and idle, it takes no job: then it goes. */
 	a->job = 0;
