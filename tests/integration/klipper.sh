@@ -134,7 +134,7 @@ wait_ready "mk3: ready" > /dev/null
 id=$(submit "$CUBE")
 out=$("$GQUEUE" -w "$id") && fail "the job completed on a shut-down printer"
 case "$out" in
-"$id: aborted: Klipper shut down: MCU 'mcu' shutdown: Stepper too far in past"*) ;;
+"mk3-$id: aborted: Klipper shut down: MCU 'mcu' shutdown: Stepper too far in past"*) ;;
 *) fail "gqueue -w said: $out" ;;
 esac
 n=$(wc -l < "$T/vprinter.log")
@@ -155,7 +155,7 @@ id=$(submit "$CUBE")
 "$GPC" abort mk3 || fail "gpc abort"
 out=$("$GQUEUE" -w "$id") && fail "the job completed after gpc abort"
 case "$out" in
-"$id: aborted: "*) ;;
+"mk3-$id: aborted: "*) ;;
 *) fail "gqueue -w said: $out" ;;
 esac
 "$WAITFOR" contains "$T/vprinter.err" "Klipper shut down: Shutdown due to M112 command" ||
