@@ -1010,13 +1010,16 @@ on_check(void *arg)
 }
 
 /* When something is next due: a retry, a frame's timeout, the next
- * every=N frame, a device's frame; at most a second away. */
+ * every=N frame, a device's frame; at most a second away.  What was due
+ * by now was done, or waits for an event (a transfer's end, a device's
+ * frame), which runs the step again: only later times count, or the
+ * loop would spin. */
 static long long
 next_due(const struct state *s, long long t)
 {
 	long long due = t + 1000;
 
-#define SOONER(x)	do { if ((x) < due) due = (x); } while (0)
+#define SOONER(x)	do { if ((x) > t && (x) < due) due = (x); } while (0)
 	if (!s->device && s->cam.easy == NULL)
 		SOONER(s->cam.retry_at);
 	if (s->wanted > 0)
@@ -1026,7 +1029,7 @@ next_due(const struct state *s, long long t)
 	if (s->device && s->wanted > 0 && s->grab.pid == 0)
 		SOONER(s->want_since);
 #undef SOONER
-	return due < t ? t : due;
+	return due;
 }
 
 /* After every event: what is due is done, and the loop ends with the
