@@ -30,6 +30,11 @@
  * copies); the frames are removed after a good render and
  * kept after a failed one.  Results are reported as ATTR: lines.
  *
+ * One loop (event.h) serves it all: standard input, curl's sockets and
+ * timeout (curl's multi-socket interface), a device's ffmpeg and its
+ * time limit, and the render's progress; nothing waits on one thing
+ * alone, so an event line is read while a device's frame comes.
+ *
  * Options (the fifth argument, "name=value ..."):
  *   every=N       a frame every N seconds instead of at each layer
  *   fps=N         frames a second of the video (30)
@@ -62,7 +67,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -75,6 +79,7 @@
 
 #include <curl/curl.h>
 
+#include "event.h"
 #include "log.h"
 #include "mjpeg.h"
 #include "usage.h"
@@ -123,6 +128,22 @@ struct state {
 	char	 cam_error[300];	/* the camera's last failure */
 	int	 ended;
 	char	 end_state[32];
+	/* The loop (event.h): standard input, curl's sockets and timer,
+	 * the device's ffmpeg, and the checks of what is due. */
+	struct ev_loop	*ev;
+	struct ev_io	*in_io;
+	struct ev_timer	*curl_timer, *check;
+	struct ev_defer	*step;
+	int	 in_open, device;
+	long long next_tick;		/* ms: every=N's next frame, or 0 */
+	char	 line[512];		/* the event line coming */
+	size_t	 len;
+	struct grab {			/* a device's frame being read */
+		pid_t		 pid;	/* 0: none */
+		int		 fd;
+		struct ev_io	*io;
+		struct ev_timer	*limit;
+	} grab;
 };
 
 static void
@@ -384,56 +405,60 @@ cam_done(struct state *s, CURLcode rc)
 	c->backoff = c->backoff < 8000 ? c->backoff * 2 : 8000;
 }
 
+/* A device's frame asked for is not had. */
+static void
+grab_failed(struct state *s)
+{
+	s->wanted--;
+	s->failed++;
+	s->want_since = monotonic_ms();
+	if (s->wanted == 0)
+		frame_settled(s);
+}
+
 /*
  * A V4L2 device (camera = /dev/videoN): one frame through ffmpeg, its
- * MJPEG output read with the frame's timeout, checked like any other.
+ * MJPEG output read as it comes, within the frame's timeout, and
+ * checked like any other.
  */
 static void
-grab_device(struct state *s)
+grab_end(struct state *s)
 {
 	struct cam *c = &s->cam;
-	long long end = monotonic_ms() + s->o.timeout * 1000;
-	int out[2], status, done = 0;
-	pid_t pid;
+	struct grab *g = &s->grab;
+	int status;
 	long n;
 
-	c->len = 0;
-	if (pipe2(out, O_CLOEXEC) < 0) {
-		say("WARNING", "pipe: %s", strerror(errno));
-		goto failed;
+	ev_io_del(g->io);
+	g->io = NULL;
+	ev_timer_stop(g->limit);
+	close(g->fd);
+	/* Its output closed or it was killed: it is gone or going. */
+	while (waitpid(g->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	g->pid = 0;
+	ev_defer_post(s->step);
+	if ((n = mjpeg_frame_length(c->buf, c->len)) > 0) {
+		take_frame(s, c->buf, (size_t)n);
+		return;
 	}
-	switch ((pid = fork())) {
-	case -1:
-		close(out[0]);
-		close(out[1]);
-		goto failed;
-	case 0:
-		dup2(out[1], STDOUT_FILENO);
-		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
-		    "-loglevel", "error", "-f", "v4l2", "-i", c->url,
-		    "-frames:v", "1", "-q:v", "3", "-f", "mjpeg", "pipe:1",
-		    (char *)NULL);
-		fprintf(stderr, "WARNING: cannot run %s: %s\n", s->o.ffmpeg,
-		    strerror(errno));
-		_exit(127);
-	}
-	close(out[1]);
-	while (!done) {
-		struct pollfd pfd = { .fd = out[0], .events = POLLIN };
-		long long left = end - monotonic_ms();
-		unsigned char buf[65536];
-		ssize_t r;
+	cam_failed(s, "the camera at %s gave no whole JPEG (%zu bytes)",
+	    c->url, c->len);
+	grab_failed(s);
+}
 
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			cam_failed(s, "no frame from the camera at %s in %ld s",
-			    c->url, s->o.timeout);
-			kill(pid, SIGKILL);
-			break;
-		}
-		if ((r = read(out[0], buf, sizeof(buf))) <= 0)
-			break;
+static void
+grab_readable(int fd, int revents, void *arg)
+{
+	struct state *s = arg;
+	struct cam *c = &s->cam;
+	unsigned char buf[65536];
+	ssize_t r;
+
+	(void)revents;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
 		if (c->len + (size_t)r > FRAME_MAX) {
-			kill(pid, SIGKILL);
+			kill(s->grab.pid, SIGKILL);
 			break;
 		}
 		if (c->len + (size_t)r > c->cap) {
@@ -450,21 +475,59 @@ grab_device(struct state *s)
 		memcpy(c->buf + c->len, buf, (size_t)r);
 		c->len += (size_t)r;
 	}
-	close(out[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if ((n = mjpeg_frame_length(c->buf, c->len)) > 0) {
-		take_frame(s, c->buf, (size_t)n);
+	if (r < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	grab_end(s);
+}
+
+static void
+grab_timeout(void *arg)
+{
+	struct state *s = arg;
+
+	cam_failed(s, "no frame from the camera at %s in %ld s", s->cam.url,
+	    s->o.timeout);
+	kill(s->grab.pid, SIGKILL);
+	grab_end(s);
+}
+
+static void
+grab_start(struct state *s)
+{
+	struct cam *c = &s->cam;
+	struct grab *g = &s->grab;
+	int out[2];
+	pid_t pid;
+
+	c->len = 0;
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		say("WARNING", "pipe: %s", strerror(errno));
+		grab_failed(s);
 		return;
 	}
-	cam_failed(s, "the camera at %s gave no whole JPEG (%zu bytes)",
-	    c->url, c->len);
-failed:
-	s->wanted--;
-	s->failed++;
-	s->want_since = monotonic_ms();
-	if (s->wanted == 0)
-		frame_settled(s);
+	switch ((pid = fork())) {
+	case -1:
+		say("WARNING", "fork: %s", strerror(errno));
+		close(out[0]);
+		close(out[1]);
+		grab_failed(s);
+		return;
+	case 0:
+		dup2(out[1], STDOUT_FILENO);
+		execl(s->o.ffmpeg, "ffmpeg", "-hide_banner", "-nostdin",
+		    "-loglevel", "error", "-f", "v4l2", "-i", c->url,
+		    "-frames:v", "1", "-q:v", "3", "-f", "mjpeg", "pipe:1",
+		    (char *)NULL);
+		fprintf(stderr, "WARNING: cannot run %s: %s\n", s->o.ffmpeg,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(out[1]);
+	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+	g->pid = pid;
+	g->fd = out[0];
+	g->io = ev_io_add(s->ev, out[0], EV_READ, grab_readable, s);
+	ev_timer_in(g->limit, s->o.timeout * 1000);
 }
 
 /* A frame is asked for: one that begins from now (and delay ms). */
@@ -536,12 +599,69 @@ last_line(const char *path, char *out, size_t outsz)
 	clean_text(out, outsz, p);
 }
 
+/* ffmpeg's progress ("frame=N" lines) as the render runs. */
+struct progress {
+	struct state	*s;
+	struct ev_io	*io;
+	long		 frames;
+	int		 told;		/* quarters said */
+	char		 line[256];
+	size_t		 len;
+};
+
+static void
+progress_line(struct progress *p)
+{
+	long f;
+
+	if (strncmp(p->line, "frame=", 6) != 0 || p->frames <= 0)
+		return;
+	f = strtol(p->line + 6, NULL, 10);
+	/* ffmpeg's count, bounded before the sum. */
+	if (f < 0 || f > p->frames)
+		f = p->frames;
+	/* Once a quarter crossed, with the share reached: ffmpeg may
+	 * report rarely, its first count past several quarters at once. */
+	if (p->told < 3 && f * 4 >= (p->told + 1) * p->frames) {
+		while (p->told < 3 && f * 4 >= (p->told + 1) * p->frames)
+			p->told++;
+		say("INFO", "rendering: %ld%% (%ld of %ld frames)",
+		    f * 100 / p->frames, f, p->frames);
+	}
+}
+
+static void
+progress_readable(int fd, int revents, void *arg)
+{
+	struct progress *p = arg;
+	char buf[4096];
+	ssize_t n, i;
+
+	(void)revents;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++) {
+			p->line[p->len++] = buf[i];
+			/* A line too long is taken in pieces. */
+			if (buf[i] == '\n' || p->len == sizeof(p->line) - 1) {
+				p->line[p->len] = '\0';
+				progress_line(p);
+				p->len = 0;
+			}
+		}
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	/* Its end (or a read error): what it said last is in ffmpeg.err. */
+	ev_io_del(p->io);
+	p->io = NULL;
+	ev_break(p->s->ev);
+}
+
 static int
 run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 {
-	char fps[32], crf[32], vf[160], line[256], last[200];
-	int status, out[2], told = 0, errfd = -1;
-	FILE *fp;
+	char fps[32], crf[32], vf[160], last[200];
+	int status, out[2], errfd = -1;
+	struct progress p;
 	pid_t pid;
 
 	if (s->o.length > 0) {
@@ -585,30 +705,16 @@ run_ffmpeg(struct state *s, long frames, char *why, size_t whysz)
 		_exit(127);
 	}
 	close(out[1]);
-	/* Progress at each quarter. */
-	if ((fp = fdopen(out[0], "r")) != NULL) {
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			long f;
-
-			if (strncmp(line, "frame=", 6) != 0 || frames <= 0)
-				continue;
-			f = strtol(line + 6, NULL, 10);
-			/* ffmpeg's count, bounded before the sum. */
-			if (f < 0 || f > frames)
-				f = frames;
-			/* Once a quarter crossed, with the share reached:
-			 * ffmpeg may report rarely, its first count past
-			 * several quarters at once. */
-			if (told < 3 && f * 4 >= (told + 1) * frames) {
-				while (told < 3 && f * 4 >= (told + 1) * frames)
-					told++;
-				say("INFO", "rendering: %ld%% (%ld of %ld frames)",
-				    f * 100 / frames, f, frames);
-			}
-		}
-		fclose(fp);
-	} else
-		close(out[0]);
+	/* Its progress read by the loop until it closes its output. */
+	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.frames = frames;
+	p.io = ev_io_add(s->ev, out[0], EV_READ, progress_readable, &p);
+	if (ev_run(s->ev) < 0)
+		say("WARNING", "poll: %s", strerror(errno));
+	ev_io_del(p.io);
+	close(out[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
 			snprintf(why, whysz, "waitpid: %s", strerror(errno));
@@ -784,14 +890,229 @@ static const char help[] =
 "spoold runs it beside a job, as gspool-filter(7) says; its options are\n"
 "the job's timelapse.* attributes (gspool-timelapse(8)).\n";
 
+/* The frames' phase goes on until the job has ended and every frame
+ * asked for is taken or given up. */
+static int
+frames_going(const struct state *s, long long t)
+{
+	return s->in_open || (s->wanted > 0 && !s->ended) ||
+	    (s->wanted > 0 && t - s->want_since < s->o.timeout * 1000);
+}
+
+/* Transfers curl has finished. */
+static void
+cam_collect(struct state *s)
+{
+	CURLMsg *msg;
+	int nq;
+
+	while ((msg = curl_multi_info_read(s->cam.multi, &nq)) != NULL)
+		if (msg->msg == CURLMSG_DONE && msg->easy_handle == s->cam.easy)
+			cam_done(s, msg->data.result);
+	ev_defer_post(s->step);
+}
+
+static void
+on_curl_io(int fd, int revents, void *arg)
+{
+	struct state *s = arg;
+	int running, flags = 0;
+
+	if (revents & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (revents & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(s->cam.multi, fd, flags, &running);
+	cam_collect(s);
+}
+
+static void
+on_curl_timer(void *arg)
+{
+	struct state *s = arg;
+	int running;
+
+	curl_multi_socket_action(s->cam.multi, CURL_SOCKET_TIMEOUT, 0,
+	    &running);
+	cam_collect(s);
+}
+
+/* curl's sockets, each a descriptor of the loop. */
+static int
+curl_socket(CURL *e, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct state *s = arg;
+	struct ev_io *io = sockp;
+	int ev = (what == CURL_POLL_IN || what == CURL_POLL_INOUT ? EV_READ :
+	    0) | (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? EV_WRITE :
+	    0);
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		ev_io_del(io);
+		curl_multi_assign(s->cam.multi, fd, NULL);
+	} else if (io == NULL)
+		curl_multi_assign(s->cam.multi, fd,
+		    ev_io_add(s->ev, fd, ev, on_curl_io, s));
+	else
+		ev_io_set(io, ev);
+	return 0;
+}
+
+/* curl's one timeout, the loop's timer. */
+static int
+curl_timer(CURLM *m, long ms, void *arg)
+{
+	struct state *s = arg;
+
+	(void)m;
+	if (ms < 0)
+		ev_timer_stop(s->curl_timer);
+	else
+		ev_timer_in(s->curl_timer, ms);
+	return 0;
+}
+
+/* Standard input: the job's events, a line at a time. */
+static void
+on_stdin(int fd, int revents, void *arg)
+{
+	struct state *s = arg;
+
+	(void)revents;
+	ev_defer_post(s->step);
+	for (;;) {
+		ssize_t n = read(fd, s->line + s->len, 1);
+
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		if (n <= 0)
+			break;
+		if (s->line[s->len] == '\n' || s->len == sizeof(s->line) - 2) {
+			s->line[s->len + (s->line[s->len] != '\n')] = '\0';
+			on_event(s, s->line);
+			s->len = 0;
+		} else
+			s->len++;
+	}
+	s->in_open = 0;
+	s->ended = 1;
+	ev_io_del(s->in_io);
+	s->in_io = NULL;
+}
+
+static void
+on_check(void *arg)
+{
+	struct state *s = arg;
+
+	ev_defer_post(s->step);
+}
+
+/* When something is next due: a retry, a frame's timeout, the next
+ * every=N frame, a device's frame; at most a second away.  What was due
+ * by now was done, or waits for an event (a transfer's end, a device's
+ * frame), which runs the step again: only later times count, or the
+ * loop would spin. */
+static long long
+next_due(const struct state *s, long long t)
+{
+	long long due = t + 1000;
+
+#define SOONER(x)	do { if ((x) > t && (x) < due) due = (x); } while (0)
+	if (!s->device && s->cam.easy == NULL)
+		SOONER(s->cam.retry_at);
+	if (s->wanted > 0)
+		SOONER(s->want_since + s->o.timeout * 1000 + 1);
+	if (s->next_tick && !s->ended)
+		SOONER(s->next_tick);
+	if (s->device && s->wanted > 0 && s->grab.pid == 0)
+		SOONER(s->want_since);
+#undef SOONER
+	return due;
+}
+
+/* After every event: what is due is done, and the loop ends with the
+ * frames' phase. */
+static void
+step(void *arg)
+{
+	struct state *s = arg;
+	long long t = monotonic_ms();
+
+	if (!frames_going(s, t) || (s->ended && s->wanted == 0)) {
+		ev_break(s->ev);
+		return;
+	}
+	/* A device: a frame when one is wanted.  A stream is kept open; a
+	 * snapshot taken when wanted. */
+	if (s->device && s->wanted > 0 && t >= s->want_since &&
+	    s->grab.pid == 0)
+		grab_start(s);
+	else if (!s->device && s->cam.easy == NULL && t >= s->cam.retry_at &&
+	    (s->cam.stream == 1 || s->cam.stream < 0 || s->wanted > 0))
+		cam_start(s);
+	/* A frame wanted for longer than timeout: given up. */
+	if (!s->device && s->wanted > 0 && t - s->want_since >
+	    s->o.timeout * 1000 && s->cam.stream != 0) {
+		cam_failed(s, "no frame from the camera at %s in %ld s",
+		    s->cam.url, s->o.timeout);
+		s->wanted--;
+		s->failed++;
+		s->want_since = t;
+		if (s->wanted == 0)
+			frame_settled(s);
+	}
+	if (s->next_tick && t >= s->next_tick && !s->ended) {
+		want_frame(s);
+		s->next_tick = t + s->o.every * 1000;
+	}
+	if (s->ended && s->wanted == 0) {
+		ev_break(s->ev);
+		return;
+	}
+	ev_timer_at(s->check, next_due(s, t));
+}
+
+/* The frames' phase on the loop; 0, or -1 if poll failed. */
+static int
+frames_run(struct state *s)
+{
+	int r;
+
+	s->ev = ev_loop_new();
+	s->step = ev_defer_new(s->ev, step, s);
+	s->check = ev_timer_new(s->ev, on_check, s);
+	s->curl_timer = ev_timer_new(s->ev, on_curl_timer, s);
+	s->grab.limit = ev_timer_new(s->ev, grab_timeout, s);
+	curl_multi_setopt(s->cam.multi, CURLMOPT_SOCKETFUNCTION, curl_socket);
+	curl_multi_setopt(s->cam.multi, CURLMOPT_SOCKETDATA, s);
+	curl_multi_setopt(s->cam.multi, CURLMOPT_TIMERFUNCTION, curl_timer);
+	curl_multi_setopt(s->cam.multi, CURLMOPT_TIMERDATA, s);
+	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	s->in_open = 1;
+	s->in_io = ev_io_add(s->ev, STDIN_FILENO, EV_READ, on_stdin, s);
+	ev_defer_post(s->step);
+	r = ev_run(s->ev);
+	if (r < 0)
+		say("WARNING", "poll: %s", strerror(errno));
+	/* What the render does not read. */
+	ev_io_del(s->in_io);
+	s->in_io = NULL;
+	ev_timer_stop(s->check);
+	if (s->grab.pid > 0) {
+		kill(s->grab.pid, SIGKILL);
+		grab_end(s);
+	}
+	ev_timer_stop(s->curl_timer);
+	return r;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct state s;
-	char line[512];
-	size_t len = 0;
-	long long next_tick = 0;
-	int in_open = 1, rc, device;
+	int rc;
 
 	log_init("timelapse", LOG_TO_STDERR, 0);
 	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
@@ -845,77 +1166,12 @@ main(int argc, char *argv[])
 	}
 	s.cam.stream = -1;
 	s.cam.backoff = 500;
-	device = strncmp(s.cam.url, "/dev/", 5) == 0;
-	fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+	s.device = strncmp(s.cam.url, "/dev/", 5) == 0;
 	say("INFO", "taking frames from %s %s", s.cam.url, s.o.every ?
 	    "every few seconds" : "at each layer");
 	if (s.o.every > 0)
-		next_tick = monotonic_ms() + s.o.every * 1000;
-
-	/* Until the job has ended and every frame asked for is taken or
-	 * given up. */
-	while (in_open || (s.wanted > 0 && !s.ended) ||
-	    (s.wanted > 0 && monotonic_ms() - s.want_since < s.o.timeout * 1000)) {
-		struct curl_waitfd wfd = { .fd = STDIN_FILENO,
-		    .events = CURL_WAIT_POLLIN };
-		long long t = monotonic_ms();
-		int running, nq, timeout = 1000;
-		CURLMsg *msg;
-
-		/* A device: a frame when one is wanted.  A stream is kept
-		 * open; a snapshot taken when wanted. */
-		if (device && s.wanted > 0 && t >= s.want_since)
-			grab_device(&s);
-		else if (!device && s.cam.easy == NULL &&
-		    t >= s.cam.retry_at && (s.cam.stream == 1 ||
-		    s.cam.stream < 0 || s.wanted > 0))
-			cam_start(&s);
-		/* A frame wanted for longer than timeout: given up. */
-		if (!device && s.wanted > 0 && t - s.want_since >
-		    s.o.timeout * 1000 && s.cam.stream != 0) {
-			cam_failed(&s, "no frame from the camera at %s in %ld"
-			    " s", s.cam.url, s.o.timeout);
-			s.wanted--;
-			s.failed++;
-			s.want_since = t;
-			if (s.wanted == 0)
-				frame_settled(&s);
-		}
-		if (next_tick && t >= next_tick && !s.ended) {
-			want_frame(&s);
-			next_tick = t + s.o.every * 1000;
-		}
-		/* More frames to take from a device: no waiting. */
-		if (device && s.wanted > 0)
-			timeout = s.want_since > monotonic_ms() ?
-			    (int)(s.want_since - monotonic_ms()) : 0;
-		curl_multi_poll(s.cam.multi, in_open ? &wfd : NULL,
-		    in_open ? 1 : 0, timeout, NULL);
-		curl_multi_perform(s.cam.multi, &running);
-		while ((msg = curl_multi_info_read(s.cam.multi, &nq)) != NULL)
-			if (msg->msg == CURLMSG_DONE && msg->easy_handle ==
-			    s.cam.easy)
-				cam_done(&s, msg->data.result);
-		while (in_open) {
-			ssize_t n = read(STDIN_FILENO, line + len, 1);
-
-			if (n < 0 && errno == EAGAIN)
-				break;
-			if (n <= 0) {
-				in_open = 0;
-				s.ended = 1;
-				break;
-			}
-			if (line[len] == '\n' || len == sizeof(line) - 2) {
-				line[len + (line[len] != '\n')] = '\0';
-				on_event(&s, line);
-				len = 0;
-			} else
-				len++;
-		}
-		if (s.ended && s.wanted == 0)
-			break;
-	}
+		s.next_tick = monotonic_ms() + s.o.every * 1000;
+	frames_run(&s);
 	/* Frames still asked for when the camera's time ran out. */
 	s.failed += s.wanted;
 	s.wanted = 0;
@@ -926,6 +1182,7 @@ main(int argc, char *argv[])
 	curl_multi_cleanup(s.cam.multi);
 	curl_global_cleanup();
 	rc = render(&s);
+	ev_loop_free(s.ev);
 	free(s.cam.buf);
 	return rc;
 }

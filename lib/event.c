@@ -13,7 +13,10 @@
  * cheaper than a heap at that size.  A timer armed during the timer
  * phase waits for the next turn, so that one re-armed to now cannot
  * hold the loop.  Deferred calls posted while the deferred calls run
- * do run in the same turn, after those posted before them.
+ * do run in the same turn, after those posted before them.  The wait
+ * is ppoll(2)'s, to the microsecond: timers are in milliseconds, but a
+ * caller with finer times of its own (the virtual printer's wire) gives
+ * its bound in microseconds to ev_turn_us().
  *
  * Diagnostics: poll's failure is the caller's to report (ev_turn
  * returns -1); a signal descriptor that cannot be read is left to the
@@ -27,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "event.h"
@@ -388,12 +392,15 @@ run_timers(struct ev_loop *l)
 	}
 }
 
-int
-ev_turn(struct ev_loop *l, long max_ms)
+/* One turn, waiting at most max_us (-1: for ever or the timers). */
+static int
+turn(struct ev_loop *l, long long max_us)
 {
 	struct ev_timer *t;
+	struct timespec ts;
 	size_t i, n;
-	int r, timeout = max_ms < 0 ? -1 : (int)max_ms;
+	long long timeout = max_us < 0 ? -1 : max_us;
+	int r;
 
 	run_deferred(l);
 	collect(l);
@@ -405,8 +412,8 @@ ev_turn(struct ev_loop *l, long max_ms)
 			left = 0;
 		if (left > 86400000LL)
 			left = 86400000LL;
-		if (timeout < 0 || left < timeout)
-			timeout = (int)left;
+		if (timeout < 0 || left * 1000 < timeout)
+			timeout = left * 1000;
 	}
 	if (l->nposted > 0)
 		timeout = 0;
@@ -426,7 +433,9 @@ ev_turn(struct ev_loop *l, long max_ms)
 		l->pfd[n].revents = 0;
 		l->polled[n++] = io;
 	}
-	r = poll(l->pfd, (nfds_t)n, timeout);
+	ts.tv_sec = (time_t)(timeout / 1000000);
+	ts.tv_nsec = (long)(timeout % 1000000) * 1000;
+	r = ppoll(l->pfd, (nfds_t)n, timeout < 0 ? NULL : &ts, NULL);
 	if (r < 0 && errno != EINTR)
 		return -1;
 	l->now = monotonic_ms();
@@ -443,12 +452,26 @@ ev_turn(struct ev_loop *l, long max_ms)
 		    (re & (POLLERR | POLLHUP) && io->events & EV_WRITE))
 			ev |= EV_WRITE;
 		ev &= io->events | EV_READ;
+		if (re & (POLLERR | POLLHUP) && io->events & EV_HUP)
+			ev |= EV_HUP;
 		io->fn(io->fd, ev, io->arg);
 	}
 	run_timers(l);
 	run_deferred(l);
 	collect(l);
 	return 0;
+}
+
+int
+ev_turn(struct ev_loop *l, long max_ms)
+{
+	return turn(l, max_ms < 0 ? -1 : (long long)max_ms * 1000);
+}
+
+int
+ev_turn_us(struct ev_loop *l, long long max_us)
+{
+	return turn(l, max_us);
 }
 
 int

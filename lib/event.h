@@ -22,6 +22,10 @@
 
 #define EV_READ		0x1
 #define EV_WRITE	0x2
+/* Asked for with the others: a hang-up or an error is reported as
+ * EV_HUP as well, for a caller to whom it means something else than
+ * data (a pseudo-terminal's master with no slave open). */
+#define EV_HUP		0x4
 
 struct ev_loop;
 struct ev_io;
@@ -41,6 +45,9 @@ void		 ev_loop_free(struct ev_loop *);
  * then run the descriptors' callbacks, the timers that are due, and the
  * deferred calls.  0, or -1 if poll failed (not for EINTR). */
 int		 ev_turn(struct ev_loop *, long max_ms);
+/* The same, waiting at most max_us microseconds (-1: as ev_turn),
+ * for a caller that keeps its own times finer than the timers' ms. */
+int		 ev_turn_us(struct ev_loop *, long long max_us);
 /* Turns until ev_break(): 0, or -1 if poll failed. */
 int		 ev_run(struct ev_loop *);
 void		 ev_break(struct ev_loop *);

@@ -42,6 +42,11 @@
  * (protocol commands M105, M110, M115 and M155 excepted); on exit a one-line
  * JSON summary goes beside it.
  *
+ * It runs on lib/event.c's loop, but a turn's wait is its own: the
+ * model's next event (a byte's arrival, a line's, a move's end), to the
+ * microsecond (ev_turn_us()), for the loop's timers count milliseconds
+ * and a wait rounded up to one is 25 bytes' time at 250000 baud.
+ *
  * Diagnostics on stderr; exit 0 on SIGTERM/SIGINT, 1 on setup errors,
  * 2 on bad usage.
  */
@@ -55,7 +60,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "gcode.h"
 #include "log.h"
 #include "usage.h"
@@ -1974,6 +1979,44 @@ dnum(const char *opt, const char *arg, double min, double max)
 	return v;
 }
 
+/*
+ * The loop's watch on one descriptor (the port, or the bridge's listener),
+ * moved when the descriptor changes: a new pty, a host accepted or
+ * dropped.  What poll saw is kept for the model's turn to read.
+ */
+struct watch {
+	struct ev_io	*io;
+	int		 fd;
+	int		 revents;
+};
+
+static struct ev_loop *loop;
+static struct watch master_w, listen_w;
+
+static void
+watch_seen(int fd, int revents, void *arg)
+{
+	struct watch *w = arg;
+
+	(void)fd;
+	w->revents |= revents;
+}
+
+static void
+watch_set(struct watch *w, int fd, int events)
+{
+	if (w->io != NULL && w->fd != fd) {
+		ev_io_del(w->io);
+		w->io = NULL;
+	}
+	if (w->io == NULL && fd >= 0)
+		w->io = ev_io_add(loop, fd, events, watch_seen, w);
+	else if (w->io != NULL)
+		ev_io_set(w->io, events);
+	w->fd = fd;
+	w->revents = 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -2151,19 +2194,20 @@ main(int argc, char *argv[])
 	sigaction(SIGUSR1, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	loop = ev_loop_new();
 	while (!quit) {
-		struct pollfd pfd = { .fd = vp->master, .events = POLLIN };
 		usec now = now_us(), wake;
-		struct timespec ts;
+		int events = EV_READ | EV_HUP, rev;
 		ssize_t n;
-		int r;
 
 		if (listen_fd >= 0 && vp->master < 0) {
 			/* The bridge waits for a host. */
-			pfd.fd = listen_fd;
-			r = poll(&pfd, 1, 200);
-			if (r > 0 && (vp->master = accept4(listen_fd, NULL,
-			    NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+			watch_set(&master_w, -1, 0);
+			watch_set(&listen_w, listen_fd, EV_READ);
+			if (ev_turn_us(loop, 200000) < 0)
+				fatal("poll");
+			if (listen_w.revents && (vp->master = accept4(listen_fd,
+			    NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
 				int one = 1;
 
 				setsockopt(vp->master, IPPROTO_TCP,
@@ -2206,30 +2250,29 @@ main(int argc, char *argv[])
 			continue;
 		}
 		if (vp->out.len > 0 && next_line_due(vp) <= now)
-			pfd.events |= POLLOUT;
+			events |= EV_WRITE;
 		/* Wake to the microsecond: the wire's timing is the point. */
 		wake = vp->connected ? vp_next_wake(vp, now) : now + 20000;
 		if (wake < now)
 			wake = now;
-		ts.tv_sec = (time_t)((wake - now) / 1000000);
-		ts.tv_nsec = (long)((wake - now) % 1000000) * 1000;
-		r = ppoll(&pfd, 1, &ts, NULL);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
+		watch_set(&listen_w, -1, 0);
+		watch_set(&master_w, vp->master, events);
+		if (ev_turn_us(loop, wake - now) < 0)
 			fatal("poll");
-		}
-		if (listen_fd >= 0 && (pfd.revents & (POLLHUP | POLLERR))) {
+		if (quit)
+			continue;	/* a signal ended the wait */
+		rev = master_w.revents;
+		if (listen_fd >= 0 && (rev & EV_HUP)) {
 			log_debug("the host closed the connection");
 			tcp_drop(vp);
 			continue;
 		}
-		if (pfd.revents & POLLHUP) {
+		if (rev & EV_HUP) {
 			/* No host on the slave side: poll says so at once,
 			 * so look again a little later.  What the host wrote
 			 * before it closed reaches the board first (an M112
 			 * just before a close, say). */
-			if (vp->connected && (pfd.revents & POLLIN) &&
+			if (vp->connected && (rev & EV_READ) &&
 			    (n = read(vp->master, buf, sizeof(buf))) > 0) {
 				if (!vp->hung)
 					vp_wire_in(vp, buf, (size_t)n, now_us());
@@ -2250,7 +2293,7 @@ main(int argc, char *argv[])
 			vp->in_line_start = 0;
 			vp_boot(vp);
 		}
-		if (!(pfd.revents & POLLIN))
+		if (!(rev & EV_READ))
 			continue;
 		if (vp->o.freeze_every > 0 &&
 		    vp->executed >= vp->next_freeze) {
@@ -2276,6 +2319,7 @@ main(int argc, char *argv[])
 		if (!vp->hung)
 			vp_wire_in(vp, buf, (size_t)n, now_us());
 	}
+	ev_loop_free(loop);
 	write_summary(vp, summary);
 	fclose(vp->log);
 	free(summary);

@@ -1,6 +1,7 @@
 /* Unit tests for lib/event.c: timers' order, deferred calls folded,
  * descriptors removed from inside callbacks, more descriptors than any
- * fixed array held, signals. */
+ * fixed array held, signals, a wait bounded in microseconds, hang-ups
+ * told apart when asked. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -280,6 +282,88 @@ test_signal(void **state)
 	ev_loop_free(l);
 }
 
+static int got_fd;
+
+static void
+saw_fd(int fd, int revents, void *arg)
+{
+	char c;
+
+	(void)revents;
+	(void)arg;
+	got_fd = fd;
+	assert_int_equal(read(fd, &c, 1), 1);
+}
+
+static void
+saw_revents(int fd, int revents, void *arg)
+{
+	(void)fd;
+	*(int *)arg = revents;
+}
+
+static long long
+clock_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* A turn bounded in microseconds waits that long and no longer than an
+ * event: not a whole millisecond rounded from it, nor nothing. */
+static void
+test_turn_us(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	struct ev_timer *t = ev_timer_new(l, note, "t");
+	long long t0;
+	int fds[2];
+
+	(void)state;
+	norder = 0;
+	t0 = clock_us();
+	assert_int_equal(ev_turn_us(l, 300), 0);
+	assert_true(clock_us() - t0 >= 300);
+	/* A descriptor ready ends the wait at once, however long. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x", 1), 1);
+	got_fd = -1;
+	ev_io_add(l, fds[0], EV_READ, saw_fd, NULL);
+	assert_int_equal(ev_turn_us(l, 3600LL * 1000000), 0);
+	assert_int_equal(got_fd, fds[0]);
+	/* The timers still bound it. */
+	ev_timer_in(t, 0);
+	while (norder == 0)
+		assert_int_equal(ev_turn_us(l, 3600LL * 1000000), 0);
+	assert_string_equal(order, "t");
+	close(fds[0]);
+	close(fds[1]);
+	ev_loop_free(l);
+}
+
+/* A pipe whose writer closed: EV_HUP only for the one that asked. */
+static void
+test_hup(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	int fds[2], r1, r2;
+
+	(void)state;
+	assert_int_equal(pipe(fds), 0);
+	close(fds[1]);
+	got_fd = -1;
+	ev_io_add(l, fds[0], EV_READ | EV_HUP, saw_revents, &r1);
+	ev_io_add(l, fds[0], EV_READ, saw_revents, &r2);
+	r1 = r2 = 0;
+	assert_int_equal(ev_turn(l, -1), 0);
+	assert_int_equal(r1, EV_READ | EV_HUP);
+	assert_int_equal(r2, EV_READ);
+	close(fds[0]);
+	ev_loop_free(l);
+}
+
 int
 main(void)
 {
@@ -291,6 +375,8 @@ main(void)
 		cmocka_unit_test(test_io_remove_in_callback),
 		cmocka_unit_test(test_io_growth),
 		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_turn_us),
+		cmocka_unit_test(test_hup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
