@@ -210,6 +210,12 @@ function printerCard(pr) {
 	    act}, act)));
 	if (s.reason)
 		card.append(el("p", {className: "reason"}, s.reason));
+	if (pr.state === "awaiting-clear")
+		card.append(el("p", {className: "clear"}, "The bed holds the" +
+		    " last job: take it off, then say the bed is clear."));
+	else if (pr.state === "error")
+		card.append(el("p", {className: "reason"}, pr.state +
+		    (pr.message ? ": " + pr.message : "")));
 	const heaters = el("ul", {className: "heaters"});
 	for (const h of s.heaters || [])
 		heaters.append(el("li", {}, heaterText(h)));

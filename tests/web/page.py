@@ -108,6 +108,33 @@ def accessible(d):
             if (!e.textContent.trim() && !e.getAttribute('aria-label'))
                 bad.push('button without words');
         if (!document.querySelector('[aria-live]')) bad.push('no aria-live');
+        // Contrast of every visible text against its background (WCAG's
+        // relative luminance), 4.5:1 at least.
+        const rgb = c => (c.match(/[0-9.]+/g) || []).map(Number);
+        const lum = c => {
+            const v = rgb(c).slice(0, 3).map(x => {
+                x /= 255;
+                return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+        };
+        const bg = e => {
+            for (; e; e = e.parentElement) {
+                const c = getComputedStyle(e).backgroundColor, v = rgb(c);
+                if (v.length === 3 || (v.length === 4 && v[3] > 0))
+                    return c;
+            }
+            return 'rgb(255, 255, 255)';
+        };
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n; (n = walk.nextNode()); ) {
+            const e = n.parentElement;
+            if (!n.textContent.trim() || !e.offsetParent) continue;
+            const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+            const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            if (r < 4.5) bad.push('contrast ' + r.toFixed(2) + ': ' +
+                n.textContent.trim().slice(0, 40));
+        }
         return bad;""")
     if r:
         fail("not accessible: %s" % r)
@@ -132,6 +159,14 @@ def run(d):
     wait(d, "no login form", lambda: d.find_element(
         By.ID, "login-account").is_displayed())
     accessible(d)
+    # The focus is visible.
+    outline = d.execute_script("""
+        const e = document.getElementById('login-account');
+        e.focus();
+        const s = getComputedStyle(e);
+        return s.outlineStyle + ' ' + s.outlineWidth;""")
+    if outline.startswith("none") or outline.endswith(" 0px"):
+        fail("no visible focus on the login's account: " + outline)
     # Log in with the keyboard alone.
     d.find_element(By.ID, "login-account").send_keys(account)
     d.find_element(By.ID, "login-key").send_keys(key, Keys.ENTER)
@@ -175,6 +210,18 @@ def run(d):
     # The print ends: the history has it, without a reload.
     wait(d, "the finished job never reached the history",
          lambda: "mk3-1" in text(d, "#history"), timeout=600)
+
+    # The bed holds ann's finished job: she says it is clear, and the
+    # printer is idle again.
+    wait(d, "no button to say the bed is clear", lambda: d.execute_script(
+        "return [...document.querySelectorAll('.printer button')]"
+        ".some(b => b.textContent === 'The bed is clear')"))
+    click(d, ".printer .actions button")
+    if not text(d, ".printer .clear"):
+        fail("the page does not say the bed holds the job")
+    wait(d, "the printer did not leave awaiting-clear",
+         lambda: not text(d, ".printer .clear") and
+         "The bed is clear" not in text(d, ".printer"))
 
     # Pushed, not polled: one event stream, no fetch of the queue.
     res = d.execute_script(
