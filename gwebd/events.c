@@ -7,9 +7,11 @@
  *
  * Each stream runs in its connection's own thread (gwebd runs
  * libmicrohttpd with a thread per connection), so its reader may wait:
- * it asks spoold for the queue each step and sends it when it is not
- * the one last sent.  A stopping gwebd ends every stream at the next
- * step.
+ * each step it takes the account's queue and sends it when it is not
+ * the one last sent.  The streams of one account share one request to
+ * spoold per step (a small table, CACHE_MAX accounts, the oldest given
+ * up), so fifty viewers cost spoold what one does.  A stopping gwebd
+ * ends every stream at the next step.
  *
  * Security: the stream is the account's queue, as /api/gspool/queue;
  * what a client sends is never read.  Its memory is one queue's text.
@@ -19,6 +21,7 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +30,67 @@
 #include "gwebd.h"
 #include "log.h"
 #include "util.h"
+
+#define CACHE_MAX	32
+
+/* The queue as each account last had it, and when (CLOCK_MONOTONIC). */
+static struct cached {
+	char		 account[CONF_NAME_MAX + 1];
+	char		*text;
+	struct timespec	 at;
+} cache[CACHE_MAX];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static long
+ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000 + (now.tv_nsec - t->tv_nsec) /
+	    1000000;
+}
+
+/* The account's queue as text, at most a step old (a copy to free),
+ * or NULL with why. */
+static char *
+queue_text(struct web *w, const struct conf_account *a, char *why,
+    size_t whysz)
+{
+	struct cached *c = NULL, *oldest = &cache[0];
+	char *text = NULL;
+	json_t *q;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	for (i = 0; i < CACHE_MAX && c == NULL; i++) {
+		if (strcmp(cache[i].account, a->name) == 0)
+			c = &cache[i];
+		else if (cache[i].at.tv_sec < oldest->at.tv_sec)
+			oldest = &cache[i];
+	}
+	if (c != NULL && c->text != NULL && ms_since(&c->at) <
+	    EVENT_STEP_MS) {
+		text = xstrdup(c->text);
+		goto done;
+	}
+	if ((q = ctl_queue(w, a, 0, why, whysz)) == NULL)
+		goto done;
+	text = json_dumps(q, JSON_COMPACT);
+	json_decref(q);
+	if (text == NULL)
+		goto done;
+	if (c == NULL) {
+		c = oldest;
+		snprintf(c->account, sizeof(c->account), "%s", a->name);
+	}
+	free(c->text);
+	c->text = xstrdup(text);
+	clock_gettime(CLOCK_MONOTONIC, &c->at);
+done:
+	pthread_mutex_unlock(&cache_lock);
+	return text;
+}
 
 struct stream {
 	struct web	*w;
@@ -54,7 +118,6 @@ stream_next(struct stream *s)
 {
 	struct timespec step = { 0, EVENT_STEP_MS * 1000000L };
 	char why[512];
-	json_t *q;
 	char *text;
 
 	for (;;) {
@@ -63,17 +126,14 @@ stream_next(struct stream *s)
 			return;
 		}
 		why[0] = '\0';
-		if ((q = ctl_queue(s->w, s->acct, 0, why, sizeof(why))) ==
+		if ((text = queue_text(s->w, s->acct, why, sizeof(why))) ==
 		    NULL) {
 			stream_set(s, xasprintf("event: error\ndata: %s\n\n",
-			    why));
+			    why[0] ? why : "the spooler cannot be reached"));
 			s->ended = 1;
 			return;
 		}
-		text = json_dumps(q, JSON_COMPACT);
-		json_decref(q);
-		if (text != NULL && (s->last == NULL ||
-		    strcmp(text, s->last) != 0)) {
+		if (s->last == NULL || strcmp(text, s->last) != 0) {
 			free(s->last);
 			s->last = text;
 			stream_set(s, xasprintf("event: queue\ndata: %s\n\n",

@@ -60,7 +60,7 @@ struct req {
 	char		 addr[ADDR_MAX];
 	enum auth_by	 by;
 	const struct conf_account *acct;	/* NULL: anonymous */
-	int		 called;	/* the handler was called before */
+	time_t		 started;	/* its first call */
 	int		 too_big;	/* the body passed its limit */
 	size_t		 blen;		/* a small body (forms) */
 	char		*body;

@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "assets.h"
 #include "gwebd.h"
@@ -359,12 +360,21 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->method = method;
 		r->url = url;
 		addr_text(conn, r->addr, sizeof(r->addr));
+		r->started = time(NULL);
 		*ctx = r;
 		if (!first_call(r, &ret))
 			return ret;
 		return MHD_YES;
 	}
 	if (*size > 0) {
+		/* A body that comes too slowly is cut off: the connection
+		 * closed, since no answer can go out in the middle of it. */
+		if (time(NULL) - r->started > r->w->conf.web.request_time) {
+			log_warnx("%s: %s %s cut off: the body took over"
+			    " request_time (%ld s)", r->addr, r->method,
+			    r->url, r->w->conf.web.request_time);
+			return MHD_NO;
+		}
 		if (r->up != NULL)
 			return upload_feed(r, data, size);
 		body_add(r, data, *size);

@@ -45,7 +45,7 @@
  * arguments (cancel-jobs of another user's jobs, remove-rejected of
  * another user's refused file, queue's everyone).  Diagnostics: every
  * refusal is answered with its reason; unknown and short requests,
- * and 'as' from anyone but gsftpd's user, are logged too.
+ * and 'as' from anyone but gsftpd's or gwebd's user, are logged too.
  */
 #include "config.h"
 
@@ -1402,17 +1402,21 @@ control_job_ended(struct spoold *sd, long id)
  * told there is none, before its rights are looked at), who may send
  * it, and its handler.
  *
- *   WHO_CONNECTION  any connection, gsftpd's user's before it speaks
- *                   for an account;
- *   WHO_GSFTPD      gsftpd's user alone ([sftp] user);
- *   WHO_ANYONE      any local user, or an account gsftpd speaks for;
+ *   WHO_CONNECTION  any connection, a front end's user's before it
+ *                   speaks for an account;
+ *   WHO_GSFTPD      the front ends' users alone ([sftp] user, [web]
+ *                   user);
+ *   WHO_ANYONE      any local user, or an account a front end speaks
+ *                   for;
  *   WHO_OWNER       the job's owner, or an administrator;
  *   WHO_PRINTING    the owner of the job the printer prints (for ready,
  *                   of the job it last printed), or an administrator;
  *   WHO_ADMIN       root, spoold's own user, the members of admin_group.
  *
- * gsftpd's user has one role, its accounts': it may send only the
- * first two (unless it is spoold's own user too).
+ * A front end's user has one role, its accounts': it may send only
+ * the first two (unless it is spoold's own user too).  An account
+ * gwebd speaks for is an administrator if its [account] says admin =
+ * yes (do_as()); one gsftpd speaks for never is.
  */
 enum target { T_NONE, T_JOB, T_PRINTER, T_DEST };
 enum who {

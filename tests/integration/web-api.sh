@@ -9,7 +9,8 @@
 gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
     "[account ann]" "api_keys = $T/ann.apikeys" \
     "[account bob]" "api_keys = $T/bob.apikeys" \
-    "[account root-op]" "api_keys = $T/op.apikeys" "admin = yes"
+    "[account root-op]" "api_keys = $T/op.apikeys" "admin = yes" \
+    "[account cam]" "password = $(/usr/bin/python3 -c 'import crypt; print(crypt.crypt("s3cret pass", crypt.mksalt(crypt.METHOD_SHA512)))' 2>/dev/null)"
 sed -i 's/^clears_bed = yes/clears_bed = no\nmax_hotend = 285/' "$GSPOOL_CONF"
 ANN=$(gs_web_key ann)
 BOB=$(gs_web_key bob)
@@ -124,6 +125,14 @@ expect_status 409 POST /api/gspool/jobs/1/hold -b "$COOKIE" -H "Origin: http://1
 expect_status 204 POST /api/gspool/logout -b "$COOKIE" -H "Origin: http://127.0.0.1:$WPORT"
 expect_status 401 GET /api/gspool/whoami -b "$COOKIE"
 expect_status 401 POST /api/gspool/login -d account=ann -d key=wrong-key-0123456789
+# A password (a crypt(3) hash in gspool.conf): right, and wrong.
+code=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' -X POST \
+    --data-urlencode account=cam --data-urlencode "password=s3cret pass" "$URL/api/gspool/login")
+[ "$code" = 204 ] || fail "password login: $code"
+COOKIE=$(sed -n 's/^[Ss]et-[Cc]ookie: \(gspool_session=[0-9a-f]*\);.*/\1/p' "$T/hdr")
+expect_status 200 GET /api/gspool/whoami -b "$COOKIE"
+jq -e '.account == "cam"' "$T/body" > /dev/null || fail "password whoami: $(cat "$T/body")"
+expect_status 401 POST /api/gspool/login --data-urlencode account=cam --data-urlencode "password=s3cret"
 
 # 9. The event stream: the queue at once, as one line of JSON.
 curl -s -N --max-time 3 -H "X-Api-Key: $ANN" "$URL/api/gspool/events" > "$T/ev" || true
@@ -133,5 +142,19 @@ sed -n 2p "$T/ev" | sed 's/^data: //' | jq -e '.printers[0].name == "mk3"' > /de
 
 expect_log "$CUBE" "$CUBE"
 kill -0 "$GWEBD_PID" || fail "gwebd died"
+kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
+
+# 10. Anonymous reading, opted in: the queue as bob sees it, without a
+#     key; never a write.
+sed -i 's/^\[web\]$/[web]\nanonymous = bob/' "$GSPOOL_CONF"
+gs_gwebd
+expect_status 200 GET /api/gspool/queue
+jq -e '.printers[0].name == "mk3"' "$T/body" > /dev/null || fail "anonymous queue: $(cat "$T/body")"
+expect_status 200 GET /api/gspool/whoami
+jq -e '.anonymous == true and .admin == false' "$T/body" > /dev/null || fail "anonymous whoami: $(cat "$T/body")"
+expect_status 401 POST /api/gspool/printers/mk3/pause
+expect_status 401 POST /api/gspool/upload -F "file=@$CUBE"
+# A wrong key is still refused, not taken as anonymous.
+expect_status 401 GET /api/gspool/queue -H "X-Api-Key: wrong-key-0123456789"
 kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
 echo "ok: web-api"

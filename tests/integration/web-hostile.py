@@ -85,6 +85,23 @@ elif test == "flood":
     for s in socks:
         s.close()
     print("served=%d refused=%d" % (served, refused))
+elif test == "slowbody":
+    # A body a byte every half second, under the idle timeout: cut off
+    # at request_time, the connection closed.
+    s = conn()
+    s.sendall(b"POST /api/gspool/jobs/1/cancel HTTP/1.1\r\nHost: x\r\n"
+              b"X-Api-Key: " + key.encode() + b"\r\nContent-Type: "
+              b"application/x-www-form-urlencoded\r\nContent-Length: 4000"
+              b"\r\n\r\n")
+    sent = 0
+    try:
+        while sent < 4000:
+            s.sendall(b"a")
+            sent += 1
+            time.sleep(0.5)   # the client's pace, not a synchronisation
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    print("ok cut after %d bytes" % sent if sent < 4000 else "bad not cut")
 elif test == "badmultipart":
     body = (b"--XX\r\nContent-Disposition: form-data; name=\"file\"; "
             b"filename=\"a.gcode\"\r\n\r\nG28\r\n")  # no closing boundary

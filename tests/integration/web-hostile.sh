@@ -1,6 +1,6 @@
 #!/bin/sh
 # gwebd against hostile clients: oversized headers and bodies, a
-# slowloris and a trickler, broken multipart, ".." and encoded paths,
+# slowloris, a trickler and a slow body, broken multipart, ".." and encoded paths,
 # missing, wrong and replayed keys, cross-origin writes, 200
 # connections from one address, and a ban after wrong keys.  Each is
 # refused with the right status, and gwebd stays up and serves the
@@ -9,7 +9,7 @@
 . "$top_srcdir/tests/integration/weblib.sh"
 gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
     "timeout = 2" "max_per_address = 8" "max_auth_failures = 5" \
-    "max_body = 4K" "max_file = 1M" \
+    "max_body = 4K" "max_file = 1M" "request_time = 3" \
     "[account ann]" "api_keys = $T/ann.apikeys"
 ANN=$(gs_web_key ann)
 gs_vprinter
@@ -45,6 +45,10 @@ $PY "$H" "$WPORT" "$ANN" slowloris > "$T/out" || fail "slowloris client"
 ok closed" ] || fail "slowloris: $(cat "$T/out")"
 $PY "$H" "$WPORT" "$ANN" trickle > "$T/out" || fail "trickle client"
 grep -q '^ok cut' "$T/out" || fail "trickle: $(cat "$T/out")"
+$PY "$H" "$WPORT" "$ANN" slowbody > "$T/out" || fail "slow body client"
+grep -q '^ok cut after' "$T/out" || fail "slow body: $(cat "$T/out")"
+grep -q 'cut off: the body took over request_time (3 s)' "$T/gwebd.log" ||
+    fail "the cut is not logged"
 alive "slow clients"
 
 # 4. Broken multipart: 400 with why; nothing queued.
@@ -84,11 +88,13 @@ expect_status 401 GET /api/gspool/queue -b "$COOKIE"
 alive "keys and origins"
 
 # 8. 200 connections from one address: max_per_address served, the
-#    rest refused; then served again.
+#    rest refused; then served again.  (On a slow build the first may
+#    reach the 2 s timeout before the last connect, and free their
+#    slots: twice the cap is still far below 200.)
 $PY "$H" "$WPORT" "$ANN" flood > "$T/out" || fail "flood client"
 served=$(sed -n 's/served=\([0-9]*\).*/\1/p' "$T/out")
 refused=$(sed -n 's/.*refused=\([0-9]*\)/\1/p' "$T/out")
-[ "$served" -ge 1 ] && [ "$served" -le 8 ] && [ "$refused" -ge 192 ] ||
+[ "$served" -ge 1 ] && [ "$served" -le 16 ] && [ "$refused" -ge 184 ] ||
     fail "200 connections: $(cat "$T/out")"
 alive "200 connections"
 
