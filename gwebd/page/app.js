@@ -103,8 +103,10 @@ function action(label, what, path, body) {
 	return b;
 }
 
+/* Anonymous reading ([web] anonymous) never writes: no buttons. */
 function mine(j) {
-	return state.me && (state.me.admin || j.own || j.owner === state.me.account);
+	return state.me && !state.me.anonymous && (state.me.admin || j.own ||
+	    j.owner === state.me.account);
 }
 
 function heaterText(h) {
@@ -139,6 +141,8 @@ function promptBlock(pr) {
 		return null;
 	const box = el("div", {className: "prompt", role: "group"},
 	    el("p", {}, el("strong", {}, "The printer asks: "), pr.prompt));
+	if (!state.me || state.me.anonymous)
+		return box;
 	(pr.prompt_buttons || []).forEach((b, i) => {
 		box.append(action(b, pr.name + ": answer " + b,
 		    "printers/" + encodeURIComponent(pr.name) + "/answer",
@@ -160,7 +164,8 @@ function printerActions(pr) {
 			box.append(action("Pause", pr.name + ": pause",
 			    "printers/" + n + "/pause"));
 	}
-	if (pr.state === "awaiting-clear" || act === "awaiting-clear")
+	if ((pr.state === "awaiting-clear" || act === "awaiting-clear") &&
+	    state.me && !state.me.anonymous)
 		box.append(action("The bed is clear", pr.name + ": bed clear",
 		    "printers/" + n + "/ready"));
 	return box.childNodes.length ? box : null;
@@ -368,7 +373,9 @@ function signedIn(me) {
 	state.me = me;
 	$("who-name").textContent = me.account + (me.admin ? " (admin)" : "");
 	$("who").hidden = me.anonymous === true;
-	$("login-section").hidden = true;
+	/* A reader without an account may still log in. */
+	$("login-section").hidden = me.anonymous !== true;
+	$("upload-section").hidden = me.anonymous === true;
 	$("app").hidden = false;
 	connect();
 	loadHistory();

@@ -1,7 +1,8 @@
 #!/bin/sh
 # gwebd's page in the real chromium, headless (tests/web/page.py): it
 # loads with no console error and no Content-Security-Policy violation,
-# its network limited to gwebd alone; an upload from the page is queued
+# its network limited to gwebd alone; an anonymous reader sees the
+# printers with no way to write, and logs in; an upload from the page is queued
 # and a refused one shows the check's reason; the layer and the
 # temperatures change on the screen as the virtual printer prints,
 # pushed; the finished job reaches the history.  The screenshot at phone
@@ -14,9 +15,11 @@ for c in /usr/bin/chromium /usr/bin/chromedriver; do
 done
 $PY -c 'import selenium' 2>/dev/null || { echo "SKIP: no python3-selenium"; exit 77; }
 gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
+    "anonymous = guest" "[account guest]" "api_keys = $T/guest.apikeys" \
     "[account ann]" "api_keys = $T/ann.apikeys"
 sed -i 's/^clears_bed = yes/clears_bed = no\nmax_hotend = 285/' "$GSPOOL_CONF"
 ANN=$(gs_web_key ann)
+gs_web_key guest > /dev/null
 # Slow enough that the page sees the heaters climb and the layers pass.
 gs_vprinter --time-scale 0.05 --heat-time 6
 gs_spoold

@@ -2,7 +2,8 @@
 """page.py URL ACCOUNT KEY GOOD BAD REASON ARTEFACTS - gwebd's page in the
 real chromium (headless, through chromedriver): it loads with no console
 error and no Content-Security-Policy violation, with the browser's network
-limited to gwebd alone; an upload from the page is queued and one the check
+limited to gwebd alone; the anonymous reader sees the printers and may not
+upload, then logs in; an upload from the page is queued and one the check
 refuses shows its reason; the print's layer and temperatures change on the
 screen as the virtual printer prints, pushed by the event stream and never
 polled; a job's analysis opens; the finished job reaches the history.  A
@@ -158,6 +159,12 @@ def run(d):
         fail("the page is not 360 px wide")
     wait(d, "no login form", lambda: d.find_element(
         By.ID, "login-account").is_displayed())
+    # Anonymous reading ([web] anonymous): the printers, pushed, and
+    # nothing that writes.
+    wait(d, "the anonymous reader sees no printer",
+         lambda: text(d, ".printer h3").startswith("mk3"))
+    if d.find_element(By.ID, "upload-section").is_displayed():
+        fail("the anonymous reader is offered an upload")
     accessible(d)
     # The focus is visible.
     outline = d.execute_script("""
@@ -170,8 +177,12 @@ def run(d):
     # Log in with the keyboard alone.
     d.find_element(By.ID, "login-account").send_keys(account)
     d.find_element(By.ID, "login-key").send_keys(key, Keys.ENTER)
-    wait(d, "the login did not show the page",
-         lambda: d.find_element(By.ID, "app").is_displayed())
+    wait(d, "the login did not offer the upload", lambda: d.find_element(
+        By.ID, "upload-section").is_displayed())
+    if d.find_element(By.ID, "login-section").is_displayed():
+        fail("the login form stays after the login")
+    if text(d, "#who-name") != account:
+        fail("the page names '%s', not %s" % (text(d, "#who-name"), account))
     wait(d, "the event stream never came", lambda: text(d, "#link") == "Live")
     wait(d, "no printer on the page", lambda: text(d, ".printer h3"))
 
