@@ -6,7 +6,8 @@ limited to gwebd alone; the anonymous reader sees the printers and may not
 upload, then logs in; an upload from the page is queued and one the check
 refuses shows its reason; the print's layer and temperatures change on the
 screen as the virtual printer prints, pushed by the event stream and never
-polled; a job's analysis opens; the finished job reaches the history.  A
+polled; a job's analysis opens; the finished job reaches the history; the
+bed is said to be clear; a held upload is cancelled from the page.  A
 screenshot at phone size (360 x 800) is kept as ARTEFACTS/phone.png.
 
 Every wait is for something on the page (WebDriverWait watches the DOM);
@@ -233,6 +234,18 @@ def run(d):
     wait(d, "the printer did not leave awaiting-clear",
          lambda: not text(d, ".printer .clear") and
          "The bed is clear" not in text(d, ".printer"))
+
+    # A held upload, cancelled from the page.
+    d.find_element(By.ID, "upload-file").send_keys(good)
+    d.find_element(By.ID, "upload-hold").click()
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the held upload was not queued",
+         lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
+    wait(d, "the held job is not in the queue with a Release button",
+         lambda: "held" in text(d, "#queue") and "Release" in text(d, "#queue"))
+    click(d, "#queue .job .actions button")
+    wait(d, "the cancelled job stays in the queue",
+         lambda: text(d, "#queue") == "Nothing queued.")
 
     # Pushed, not polled: one event stream, no fetch of the queue.
     res = d.execute_script(
