@@ -2,11 +2,13 @@
 # gwebd's page in the real chromium, headless (tests/web/page.py): it
 # loads with no console error and no Content-Security-Policy violation,
 # its network limited to gwebd alone; an anonymous reader sees the
-# printers with no way to write, and logs in; an upload from the page is queued
-# and a refused one shows the check's reason; the layer and the
-# temperatures change on the screen as the virtual printer prints,
-# pushed; the finished job reaches the history.  The screenshot at phone
-# size is kept in the build tree as tests/web-artefacts/phone.png.
+# printers with no way to write, and logs in; an upload from the page
+# is queued and a refused one shows the check's reason; the layer and
+# the temperatures change on the screen as the virtual printer prints,
+# pushed; the finished job reaches the history; the bed is said to be
+# clear, a held job cancelled and a filament change's prompts answered
+# from the page.  The screenshot at phone size is kept in the build
+# tree as tests/web-artefacts/phone.png.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
 PY=/usr/bin/python3
@@ -21,7 +23,7 @@ sed -i 's/^clears_bed = yes/clears_bed = no\nmax_hotend = 285/' "$GSPOOL_CONF"
 ANN=$(gs_web_key ann)
 gs_web_key guest > /dev/null
 # Slow enough that the page sees the heaters climb and the layers pass.
-gs_vprinter --time-scale 0.05 --heat-time 6
+gs_vprinter --time-scale 0.05 --heat-time 6 --host-prompts --emergency-parser
 gs_spoold
 gs_gwebd
 
@@ -36,6 +38,7 @@ fi
 
 printf 'G28\nM104 S305\nG1 X10 Y10\n' > "$T/hot.gcode"
 cp "$CUBE" "$T/cube.gcode"
+awk 'NR == 200 { print "M600 ; change filament" } { print }' "$CUBE" > "$T/m600.gcode"
 ART="$top_builddir/tests/web-artefacts"
 mkdir -p "$ART"
 rm -f "$ART/phone.png"
@@ -43,7 +46,7 @@ rm -f "$ART/phone.png"
 HOME="$T" "$PY" "$top_srcdir/tests/web/page.py" "$URL" ann "$ANN" \
     "$T/cube.gcode" "$T/hot.gcode" \
     "line 2: M104 S305 sets 305 C, above the printer's max_hotend 285" \
-    "$ART" > "$T/page.out" 2>&1 || {
+    "$ART" "$T/m600.gcode" > "$T/page.out" 2>&1 || {
 	cat "$T/page.out" >&2
 	tail -n 20 "$T/gwebd.log" >&2
 	fail "the page in chromium"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""page.py URL ACCOUNT KEY GOOD BAD REASON ARTEFACTS - gwebd's page in the
+"""page.py URL ACCOUNT KEY GOOD BAD REASON ARTEFACTS M600 - gwebd's page in the
 real chromium (headless, through chromedriver): it loads with no console
 error and no Content-Security-Policy violation, with the browser's network
 limited to gwebd alone; the anonymous reader sees the printers and may not
@@ -7,7 +7,9 @@ upload, then logs in; an upload from the page is queued and one the check
 refuses shows its reason; the print's layer and temperatures change on the
 screen as the virtual printer prints, pushed by the event stream and never
 polled; a job's analysis opens; the finished job reaches the history; the
-bed is said to be clear; a held upload is cancelled from the page.  A
+bed is said to be clear; a held upload is cancelled from the page; the
+firmware's prompts of a filament change (M600) are answered from the page
+until that job is done.  A
 screenshot at phone size (360 x 800) is kept as ARTEFACTS/phone.png.
 
 Every wait is for something on the page (WebDriverWait watches the DOM);
@@ -25,7 +27,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-url, account, key, good, bad, reason, artefacts = sys.argv[1:8]
+url, account, key, good, bad, reason, artefacts, prompted = sys.argv[1:9]
 origin = "%s://%s" % (urlparse(url).scheme, urlparse(url).netloc)
 host = urlparse(url).hostname
 # What gwebd answers by design, and the browser logs as a failed load:
@@ -247,6 +249,34 @@ def run(d):
     wait(d, "the cancelled job stays in the queue",
          lambda: text(d, "#queue") == "Nothing queued.")
 
+    # A filament change: the firmware's prompts, answered from the page
+    # ("Continue") until the job is done.
+    d.find_element(By.ID, "upload-file").send_keys(prompted)
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the M600 upload was not queued",
+         lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
+    name = text(d, "#upload-result")[len("Queued as "):].rstrip(".")
+    wait(d, "no prompt on the page",
+         lambda: "Nozzle Parked" in text(d, ".printer .prompt"))
+    answered = []
+
+    def answer_or_done():
+        if name in text(d, "#history"):
+            return True
+        t = text(d, ".printer .prompt")
+        if t and not answered[-1:] == [t]:
+            try:
+                d.find_element(By.XPATH, "//div[@class='prompt']"
+                               "/button[text()='Continue']").click()
+                answered.append(t)
+            except Exception:
+                pass
+        return False
+    wait(d, "%s did not end after its prompts" % name, answer_or_done,
+         timeout=600)
+    if not answered or "Nozzle Parked" not in answered[0]:
+        fail("the prompts answered: %s" % answered)
+
     # Pushed, not polled: one event stream, no fetch of the queue.
     res = d.execute_script(
         "return performance.getEntriesByType('resource').map(e => e.name)")
@@ -264,8 +294,8 @@ def run(d):
     errs = log_errors(d)
     if errs:
         fail("console errors: %s" % errs)
-    print("ok: %d queue events pushed, %d resources, all from %s" % (
-        pushed, len(res), origin))
+    print("ok: %d queue events pushed, %d resources, all from %s; %d"
+          " prompts answered" % (pushed, len(res), origin, len(answered)))
 
 
 main()
