@@ -68,42 +68,79 @@ state_text(json_t *p)
 	return s;
 }
 
+/* The title of the job numbered id in q, else its name. */
+static const char *
+job_title(json_t *q, json_t *p)
+{
+	json_t *j;
+	size_t i;
+
+	json_array_foreach(json_object_get(q, "jobs"), i, j)
+		if (json_integer_value(json_object_get(j, "id")) ==
+		    json_integer_value(json_object_get(p, "job")) &&
+		    json_is_string(json_object_get(j, "title")))
+			return json_string_value(json_object_get(j, "title"));
+	return json_string_value(json_object_get(p, "job_name"));
+}
+
+/* A figure of the status model's progress, or JSON null. */
+static json_t *
+figure(json_t *p, const char *key)
+{
+	json_t *v = get_path(get_path(p, "status", "progress"), key, NULL);
+
+	return json_is_number(v) && json_number_value(v) >= 0 ?
+	    json_incref(v) : json_null();
+}
+
 static enum MHD_Result
 job(struct req *r, json_t *q)
 {
 	json_t *p = the_printer(q, r->w->conf.default_printer), *o;
-	json_t *prog = json_object_get(p, "progress");
+	int busy = json_integer_value(json_object_get(p, "job")) > 0;
+	const char *title = busy ? job_title(q, p) : NULL;
 
-	o = json_pack("{s:{s:{s:O?},s:O?},s:{s:O?,s:O?,s:O?},s:s}",
-	    "job", "file", "name", get_path(p, "job", "title"),
-	    "estimatedPrintTime", get_path(prog, "total", NULL),
-	    "progress", "completion", get_path(prog, "percent", NULL),
-	    "printTime", get_path(prog, "elapsed", NULL),
-	    "printTimeLeft", get_path(prog, "left", NULL),
+	o = json_pack("{s:{s:{s:s?},s:o},s:{s:o,s:o,s:o},s:s}",
+	    "job", "file", "name", title,
+	    "estimatedPrintTime", busy ? figure(p, "model_seconds") :
+	    json_null(),
+	    "progress", "completion", busy ? json_real(100 * num(
+	    json_object_get(p, "progress"))) : json_null(),
+	    "printTime", busy ? figure(p, "elapsed") : json_null(),
+	    "printTimeLeft", busy ? figure(p, "remaining") : json_null(),
 	    "state", state_text(p));
 	json_decref(q);
 	return http_json(r, MHD_HTTP_OK, o);
+}
+
+/* OctoPrint's name of a heater: tool0 for T0 (and T), bed, chamber. */
+static void
+heater_key(const char *n, char *key, size_t keysz)
+{
+	if (strcmp(n, "B") == 0)
+		snprintf(key, keysz, "bed");
+	else if (strcmp(n, "C") == 0)
+		snprintf(key, keysz, "chamber");
+	else if (n[0] == 'T')
+		snprintf(key, keysz, "tool%s", n[1] ? n + 1 : "0");
+	else
+		snprintf(key, keysz, "%s", n);
 }
 
 static enum MHD_Result
 printer(struct req *r, json_t *q)
 {
 	json_t *p = the_printer(q, r->w->conf.default_printer), *o, *t, *h;
-	const char *st = state_text(p);
+	const char *st = state_text(p), *n;
+	char key[64];
 	size_t i;
 
 	t = json_object();
-	json_array_foreach(json_object_get(p, "heaters"), i, h) {
-		const char *n = json_string_value(json_object_get(h, "name"));
-		char key[32];
-
-		if (n == NULL)
+	json_array_foreach(get_path(p, "status", "heaters"), i, h) {
+		if ((n = json_string_value(json_object_get(h, "name"))) ==
+		    NULL)
 			continue;
-		snprintf(key, sizeof(key), "%s", strcmp(n, "B") == 0 ? "bed" :
-		    n[0] == 'T' && n[1] == '\0' ? "tool0" : n[0] == 'T' ?
-		    "tool" : n);
-		if (strcmp(key, "tool") == 0)
-			snprintf(key, sizeof(key), "tool%s", n + 1);
+		heater_key(n, key, sizeof(key));
 		json_object_set_new(t, key, json_pack("{s:f,s:f}", "actual",
 		    num(json_object_get(h, "actual")), "target",
 		    num(json_object_get(h, "target"))));

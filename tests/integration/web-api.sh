@@ -107,6 +107,11 @@ expect_status 200 GET /api/job -H "X-Api-Key: $ANN"
 jq -e '.state | type == "string"' "$T/body" > /dev/null || fail "job: $(cat "$T/body")"
 expect_status 200 GET /api/printer -H "X-Api-Key: $ANN"
 jq -e '.state.flags.operational == true' "$T/body" > /dev/null || fail "printer: $(cat "$T/body")"
+# The heaters as OctoPrint names them, from the status model (their
+# figures change as the printer cools: only their shape is asserted).
+jq -e '[.temperature.tool0, .temperature.bed] | all(.actual > 0 and (.target | type == "number"))' \
+    "$T/body" > /dev/null ||
+    fail "printer temperatures: $(cat "$T/body")"
 
 # 8. The login form: a cookie (HttpOnly, SameSite=Strict; no Secure on
 #    a loopback http listener), writes with it only from the page's own
