@@ -43,7 +43,7 @@ ART="$top_builddir/tests/web-artefacts"
 mkdir -p "$ART"
 rm -f "$ART/phone.png"
 [ "$(id -u)" = 0 ] && chmod 755 "$T"
-HOME="$T" "$PY" "$top_srcdir/tests/web/page.py" "$URL" ann "$ANN" \
+HOME="$T" TMPDIR="$T" "$PY" "$top_srcdir/tests/web/page.py" "$URL" ann "$ANN" \
     "$T/cube.gcode" "$T/hot.gcode" \
     "line 2: M104 S305 sets 305 C, above the printer's max_hotend 285" \
     "$ART" "$T/m600.gcode" > "$T/page.out" 2>&1 || {
