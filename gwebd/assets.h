@@ -15,6 +15,15 @@ struct asset {
 	const char		*etag;
 };
 
+/*
+ * The Content-Security-Policy sent with every asset: the page loads
+ * only gwebd's own files and answers, runs no inline script or style,
+ * and is framed by no one (tests/web/page.py checks that the browser
+ * reports no violation of it).
+ */
+#define ASSET_CSP	"default-src 'self'; base-uri 'none';" \
+	" form-action 'self'; frame-ancestors 'none'"
+
 /* "/" is index.html; NULL if there is no such asset. */
 const struct asset *asset_find(const char *urlpath);
 

@@ -323,9 +323,7 @@ serve_asset(struct req *r)
 	MHD_add_response_header(resp, "Content-Type", a->type);
 	if (a->etag != NULL)
 		MHD_add_response_header(resp, "ETag", a->etag);
-	MHD_add_response_header(resp, "Content-Security-Policy",
-	    "default-src 'self'; img-src 'self' data: blob:;"
-	    " frame-ancestors 'none'");
+	MHD_add_response_header(resp, "Content-Security-Policy", ASSET_CSP);
 	return queue(r, inm != NULL && a->etag != NULL && strcmp(inm,
 	    a->etag) == 0 ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, resp);
 }

@@ -1,0 +1,429 @@
+/*
+ * app.js - gwebd's page: the printers, the queue and the history of
+ * gspool, pushed by gwebd (Server-Sent Events), and the account's
+ * actions on them.
+ *
+ * Security: every title, name, reason and prompt comes from users or
+ * from a printer, so text reaches the page only through textContent,
+ * never as markup; the page loads nothing but gwebd's own files and
+ * answers (its Content-Security-Policy is default-src 'self', with no
+ * inline script or style).  The session is an HttpOnly cookie this
+ * script never sees; writes are same-origin POSTs, which carry the
+ * Origin gwebd checks.
+ *
+ * Diagnostics: a refusal is shown as gwebd words it ("line 1207: M104
+ * S305 above max_hotend 285"), next to what was asked; a lost event
+ * stream says so and reconnects by itself.
+ */
+"use strict";
+
+const api = "/api/gspool/";
+const state = { me: null, queue: null, events: null, cams: {} };
+window.gspoolCsp = 0;
+window.gspoolEvents = 0;
+document.addEventListener("securitypolicyviolation", () => {
+	window.gspoolCsp++;
+	document.body.dataset.csp = String(window.gspoolCsp);
+});
+
+function $(id) {
+	return document.getElementById(id);
+}
+
+/* el("p", {className: "x"}, "text", child...): attributes set as
+ * properties, children as text nodes or elements. */
+function el(tag, props, ...kids) {
+	const e = document.createElement(tag);
+	Object.assign(e, props || {});
+	for (const k of kids)
+		if (k !== null && k !== undefined && k !== false)
+			e.append(typeof k === "string" ? document.createTextNode(k) : k);
+	return e;
+}
+
+function notice(text) {
+	$("notice").textContent = text;
+}
+
+function duration(s) {
+	if (s === null || s === undefined || !isFinite(s) || s < 0)
+		return "–";
+	s = Math.round(s);
+	const h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60;
+	const ss = String(s % 60).padStart(2, "0");
+	return h > 0 ? h + ":" + String(m).padStart(2, "0") + ":" + ss :
+	    m + ":" + ss;
+}
+
+function clock(t) {
+	if (!t)
+		return "–";
+	return new Date(t * 1000).toLocaleTimeString([], {hour: "2-digit",
+	    minute: "2-digit"});
+}
+
+function when(t) {
+	return t ? new Date(t * 1000).toLocaleString() : "–";
+}
+
+/* A POST to gwebd; resolves to the answer's JSON, rejects with its
+ * error's words. */
+async function post(path, body) {
+	const r = await fetch(api + path, {method: "POST", body: body,
+	    credentials: "same-origin"});
+	let o = {};
+	if (r.status !== 204)
+		o = await r.json().catch(() => ({error: r.status + " " + r.statusText}));
+	if (!r.ok)
+		throw new Error(o.error || r.status + " " + r.statusText);
+	return o;
+}
+
+async function get(path) {
+	const r = await fetch(api + path, {credentials: "same-origin"});
+	const o = await r.json().catch(() => ({error: r.statusText}));
+	if (!r.ok)
+		throw new Error(o.error || r.status + " " + r.statusText);
+	return o;
+}
+
+/* An action's button: runs it, says what came of it. */
+function action(label, what, path, body) {
+	const b = el("button", {type: "button", textContent: label});
+	b.addEventListener("click", async () => {
+		b.disabled = true;
+		try {
+			await post(path, body ? body() : undefined);
+			notice(what + ": done");
+		} catch (e) {
+			notice(what + ": " + e.message);
+		}
+		b.disabled = false;
+	});
+	return b;
+}
+
+/* Anonymous reading ([web] anonymous) never writes: no buttons. */
+function mine(j) {
+	return state.me && !state.me.anonymous && (state.me.admin || j.own ||
+	    j.owner === state.me.account);
+}
+
+function heaterText(h) {
+	let t = h.name + " " + Number(h.actual).toFixed(1) + " °C";
+	if (h.target)
+		t += " → " + Number(h.target).toFixed(0) + " °C";
+	if (h.stale)
+		t += " (not heard lately)";
+	return t;
+}
+
+function progressBlock(p, pr) {
+	const s = pr.status || {};
+	const g = s.progress;
+	if (!g)
+		return null;
+	const frac = g.time_fraction !== undefined ? g.time_fraction : pr.progress;
+	const pct = Math.max(0, Math.min(100, 100 * (frac || 0)));
+	const bar = el("progress", {max: 100, value: pct,
+	    className: "bar"});
+	bar.setAttribute("aria-label", "Progress of " + pr.name);
+	return el("div", {className: "progress"}, bar,
+	    el("p", {className: "layer"}, "Layer " + g.layer + " of " +
+	        g.layers + " · " + pct.toFixed(0) + " %"),
+	    el("p", {className: "times"}, "Elapsed " + duration(g.elapsed) +
+	        " · remaining " + duration(g.remaining) + " · done at " +
+	        clock(g.finish)));
+}
+
+function promptBlock(pr) {
+	if (!pr.prompt)
+		return null;
+	const box = el("div", {className: "prompt", role: "group"},
+	    el("p", {}, el("strong", {}, "The printer asks: "), pr.prompt));
+	if (!state.me || state.me.anonymous)
+		return box;
+	(pr.prompt_buttons || []).forEach((b, i) => {
+		box.append(action(b, pr.name + ": answer " + b,
+		    "printers/" + encodeURIComponent(pr.name) + "/answer",
+		    () => new URLSearchParams({choice: String(i)})));
+	});
+	return box;
+}
+
+function printerActions(pr) {
+	const n = encodeURIComponent(pr.name);
+	const job = (state.queue.jobs || []).find(j => j.id === pr.job);
+	const box = el("div", {className: "actions"});
+	const act = (pr.status && pr.status.activity) || pr.activity || "";
+	if (job && mine(job)) {
+		if (act === "paused")
+			box.append(action("Resume", pr.name + ": resume",
+			    "printers/" + n + "/resume"));
+		else
+			box.append(action("Pause", pr.name + ": pause",
+			    "printers/" + n + "/pause"));
+	}
+	if ((pr.state === "awaiting-clear" || act === "awaiting-clear") &&
+	    state.me && !state.me.anonymous)
+		box.append(action("The bed is clear", pr.name + ": bed clear",
+		    "printers/" + n + "/ready"));
+	return box.childNodes.length ? box : null;
+}
+
+/* The webcam: the MJPEG relay, or the snapshot every 10 s when there
+ * is no relay; nothing when there is no camera at all. */
+function camera(pr) {
+	const c = state.cams[pr.name] || (state.cams[pr.name] = {mode: "stream"});
+	if (c.mode === "none")
+		return null;
+	if (!c.img) {
+		c.img = el("img", {className: "cam", alt: "Webcam of " + pr.name});
+		c.img.addEventListener("error", () => {
+			if (c.mode === "stream") {
+				c.mode = "snapshot";
+				c.img.src = api + "printers/" +
+				    encodeURIComponent(pr.name) + "/snapshot";
+				c.timer = setInterval(() => { c.img.src = api +
+				    "printers/" + encodeURIComponent(pr.name) +
+				    "/snapshot?t=" + Date.now(); }, 10000);
+			} else {
+				c.mode = "none";
+				clearInterval(c.timer);
+				c.img.remove();
+			}
+		});
+		c.img.src = api + "printers/" + encodeURIComponent(pr.name) + "/stream";
+	}
+	return c.img;
+}
+
+function thumbnail(job) {
+	if (!job || !job.meta || !(job.meta.thumbnails || []).length)
+		return null;
+	return el("img", {className: "thumb", alt: "Thumbnail of " +
+	    (job.title || job.name), src: api + "jobs/" + job.id + "/thumbnail"});
+}
+
+function printerCard(pr) {
+	const s = pr.status || {};
+	const act = s.activity || pr.activity || pr.state;
+	const job = (state.queue.jobs || []).find(j => j.id === pr.job);
+	const card = el("article", {className: "printer"});
+	card.dataset.printer = pr.name;
+	card.append(el("h3", {}, pr.name, el("span", {className: "activity " +
+	    act}, act)));
+	if (s.reason)
+		card.append(el("p", {className: "reason"}, s.reason));
+	if (pr.state === "awaiting-clear")
+		card.append(el("p", {className: "clear"}, "The bed holds the" +
+		    " last job: take it off, then say the bed is clear."));
+	else if (pr.state === "error")
+		card.append(el("p", {className: "reason"}, pr.state +
+		    (pr.message ? ": " + pr.message : "")));
+	const heaters = el("ul", {className: "heaters"});
+	for (const h of s.heaters || [])
+		heaters.append(el("li", {}, heaterText(h)));
+	card.append(heaters);
+	if (job)
+		card.append(el("p", {className: "jobline"}, "Printing " +
+		    (job.title || job.name) + " (" + job.name + ", " +
+		    job.owner + ")"));
+	for (const part of [thumbnail(job), progressBlock(pr.status, pr),
+	    promptBlock(pr), printerActions(pr), camera(pr)])
+		if (part)
+			card.append(part);
+	return card;
+}
+
+function jobItem(j, history) {
+	const li = el("li", {className: "job"});
+	const title = j.title || j.name;
+	const open = el("button", {type: "button", className: "link",
+	    textContent: title});
+	open.addEventListener("click", () => showJob(j.id));
+	li.append(open, el("span", {className: "quiet"}, " " + j.name + " · " +
+	    j.owner + " · " + j.state + (j.reason ? ": " + j.reason : "")));
+	if (history) {
+		li.append(el("span", {className: "quiet"}, " · " +
+		    when(j.finished)));
+		const play = el("button", {type: "button", textContent:
+		    "Timelapse"});
+		play.addEventListener("click", () => {
+			play.replaceWith(el("video", {controls: true,
+			    preload: "metadata", className: "timelapse",
+			    src: api + "jobs/" + j.id + "/timelapse"}));
+		});
+		li.append(" ", play);
+		return li;
+	}
+	if (mine(j)) {
+		const acts = el("span", {className: "actions"});
+		acts.append(action("Cancel", j.name + ": cancel", "jobs/" +
+		    j.id + "/cancel"));
+		if (j.state === "held")
+			acts.append(action("Release", j.name + ": release",
+			    "jobs/" + j.id + "/release"));
+		else if (j.state === "pending")
+			acts.append(action("Hold", j.name + ": hold", "jobs/" +
+			    j.id + "/hold"));
+		li.append(acts);
+	}
+	return li;
+}
+
+function render(q) {
+	const prev = state.queue;
+	state.queue = q;
+	const ps = $("printers");
+	ps.replaceChildren(...(q.printers || []).map(printerCard));
+	const jobs = (q.jobs || []);
+	/* The queue is redrawn only when it changed, so that a keyboard's
+	 * focus on it stays put while the printers' figures move. */
+	const key = JSON.stringify(jobs.map(j => [j.id, j.name, j.state,
+	    j.title, j.owner, j.reason]));
+	if (key !== state.queueKey) {
+		state.queueKey = key;
+		$("queue").replaceChildren(...(jobs.length ? jobs.map(j => jobItem(j,
+		    false)) : [el("li", {className: "quiet"},
+		    "Nothing queued.")]));
+	}
+	const dest = $("upload-dest");
+	const names = ["", ...(q.printers || []).map(p => p.name),
+	    ...(q.classes || []).map(c => c.name || c)];
+	if (dest.options.length !== names.length) {
+		const keep = dest.value;
+		dest.replaceChildren(...names.map(n => el("option", {value: n,
+		    textContent: n || "Any (the default)"})));
+		dest.value = keep;
+	}
+	/* A job left the queue: the history has it now. */
+	const ids = new Set(jobs.map(j => j.id));
+	if (prev && (prev.jobs || []).some(j => !ids.has(j.id)))
+		loadHistory();
+}
+
+async function loadHistory() {
+	try {
+		const h = await get("history");
+		const jobs = (h.jobs || []).slice().reverse();
+		$("history").replaceChildren(...(jobs.length ? jobs.map(j =>
+		    jobItem(j, true)) : [el("li", {className: "quiet"},
+		    "No finished jobs yet.")]));
+	} catch (e) {
+		notice("history: " + e.message);
+	}
+}
+
+async function showJob(id) {
+	let j;
+	try {
+		j = await get("jobs/" + id);
+	} catch (e) {
+		notice("job " + id + ": " + e.message);
+		return;
+	}
+	const a = j.analysis || j.meta || {};
+	const dl = $("job");
+	const row = (k, v) => [el("dt", {}, k), el("dd", {}, String(v))];
+	const fil = (a.filament_mm || []).map(x => (x / 1000).toFixed(2) +
+	    " m").join(", ");
+	const box = a.bbox ? a.bbox.min.join(" ") + " to " +
+	    a.bbox.max.join(" ") + " mm" : "–";
+	dl.replaceChildren(...row("Job", j.name + " (" + (j.title || "") + ")"),
+	    ...row("Owner", j.owner), ...row("State", j.state +
+	        (j.reason ? ": " + j.reason : "")),
+	    ...row("Layers", a.layers === undefined ? "–" : a.layers),
+	    ...row("Estimated time", duration(a.estimated_seconds)),
+	    ...row("Filament", fil || "–"), ...row("Size", box),
+	    ...row("Slicer", ((a.slicer || "") + " " +
+	        (a.slicer_version || "")).trim() || "–"),
+	    ...row("Accepted", a.accepted === false ? "no" : "yes"));
+	const rs = [...(j.reasons || a.reasons || []),
+	    ...(a.warnings || [])].map(r => typeof r === "string" ? r :
+	    (r.line ? "line " + r.line + ": " : "") + (r.reason || r.message ||
+	    r.text || JSON.stringify(r)));
+	$("job-reasons").replaceChildren(...(rs.length ? rs.map(r => el("li",
+	    {}, r)) : [el("li", {className: "quiet"}, "None.")]));
+	$("job-h").textContent = "Job " + j.name;
+	$("job-section").hidden = false;
+	$("job-h").focus();
+}
+
+function connect() {
+	if (state.events)
+		state.events.close();
+	const es = new EventSource(api + "events");
+	state.events = es;
+	es.addEventListener("queue", ev => {
+		window.gspoolEvents++;
+		$("link").textContent = "Live";
+		try {
+			render(JSON.parse(ev.data));
+		} catch (e) {
+			notice("events: " + e.message);
+		}
+	});
+	es.addEventListener("error", () => {
+		$("link").textContent = "Connection to gwebd lost; trying again…";
+	});
+}
+
+function signedIn(me) {
+	state.me = me;
+	$("who-name").textContent = me.account + (me.admin ? " (admin)" : "");
+	$("who").hidden = me.anonymous === true;
+	/* A reader without an account may still log in. */
+	$("login-section").hidden = me.anonymous !== true;
+	$("upload-section").hidden = me.anonymous === true;
+	$("app").hidden = false;
+	connect();
+	loadHistory();
+}
+
+async function start() {
+	$("login").addEventListener("submit", async ev => {
+		ev.preventDefault();
+		try {
+			await post("login", new URLSearchParams(new FormData(ev.target)));
+			signedIn(await get("whoami"));
+			notice("");
+		} catch (e) {
+			notice("Log in: " + e.message);
+		}
+	});
+	$("logout").addEventListener("click", async () => {
+		await post("logout").catch(() => {});
+		location.reload();
+	});
+	$("job-close").addEventListener("click", () => {
+		$("job-section").hidden = true;
+	});
+	$("upload").addEventListener("submit", async ev => {
+		ev.preventDefault();
+		const out = $("upload-result");
+		const fd = new FormData(ev.target);
+		if (!fd.get("dest"))
+			fd.delete("dest");
+		if (!fd.get("title"))
+			fd.delete("title");
+		out.className = "";
+		out.textContent = "Uploading…";
+		try {
+			const o = await post("upload", fd);
+			out.textContent = "Queued as " + o.name + ".";
+			out.className = "ok";
+			ev.target.reset();
+		} catch (e) {
+			out.textContent = "Refused: " + e.message;
+			out.className = "error";
+		}
+	});
+	const r = await fetch(api + "whoami", {credentials: "same-origin"});
+	if (r.ok)
+		signedIn(await r.json());
+	else
+		$("login-section").hidden = false;
+}
+
+document.addEventListener("DOMContentLoaded", start);

@@ -1,0 +1,301 @@
+#!/usr/bin/python3
+"""page.py URL ACCOUNT KEY GOOD BAD REASON ARTEFACTS M600 - gwebd's page in the
+real chromium (headless, through chromedriver): it loads with no console
+error and no Content-Security-Policy violation, with the browser's network
+limited to gwebd alone; the anonymous reader sees the printers and may not
+upload, then logs in; an upload from the page is queued and one the check
+refuses shows its reason; the print's layer and temperatures change on the
+screen as the virtual printer prints, pushed by the event stream and never
+polled; a job's analysis opens; the finished job reaches the history; the
+bed is said to be clear; a held upload is cancelled from the page; the
+firmware's prompts of a filament change (M600) are answered from the page
+until that job is done.  A
+screenshot at phone size (360 x 800) is kept as ARTEFACTS/phone.png.
+
+Every wait is for something on the page (WebDriverWait watches the DOM);
+its timeout only bounds a test that has already failed.
+"""
+import os
+import sys
+import tempfile
+from urllib.parse import urlparse
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+url, account, key, good, bad, reason, artefacts, prompted = sys.argv[1:9]
+origin = "%s://%s" % (urlparse(url).scheme, urlparse(url).netloc)
+host = urlparse(url).hostname
+# What gwebd answers by design, and the browser logs as a failed load:
+# whoami before the login, the camera's relay and snapshot while there
+# is no camera, and the refused upload this test makes.
+EXPECTED_MISSES = (("/api/gspool/whoami", 401), ("/stream", 404),
+                   ("/snapshot", 404), ("/api/gspool/upload", 422))
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def browser():
+    o = webdriver.ChromeOptions()
+    o.binary_location = "/usr/bin/chromium"
+    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
+              "--disable-dev-shm-usage", "--window-size=360,800",
+              "--user-data-dir=" + tempfile.mkdtemp(prefix="gspool-chromium."),
+              # Any name but gwebd's host resolves to nothing, and no
+              # proxy is asked: the page may reach gwebd alone.
+              "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE " + host,
+              "--no-proxy-server", "--disable-background-networking",
+              "--disable-component-update", "--disable-sync",
+              "--no-first-run", "--disable-features=Translate,OptimizationHints,MediaRouter"):
+        o.add_argument(a)
+    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
+
+
+def text(d, css):
+    # Read in one script: the page redraws a printer on every event, so
+    # an element found by one call may be gone by the next.
+    return d.execute_script(
+        "const e = document.querySelector(arguments[0]);"
+        "return e ? e.innerText.trim() : '';", css)
+
+
+def wait(d, what, pred, timeout=300):
+    try:
+        return WebDriverWait(d, timeout, poll_frequency=0.2).until(
+            lambda _: pred())
+    except Exception:
+        fail("%s; the page says: %s" % (what, text(d, "body")[:2000]))
+
+
+def click(d, css):
+    def once():
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait(d, "could not click " + css, once)
+
+
+def log_errors(d):
+    bad_entries = []
+    for e in d.get_log("browser"):
+        m = e.get("message", "")
+        if "Content Security Policy" in m or "Content-Security-Policy" in m:
+            bad_entries.append(m)
+        elif e.get("level") == "SEVERE":
+            if e.get("source") == "network" and any(
+                    p in m.split(" ")[0] and "status of %d " % c in m
+                    for p, c in EXPECTED_MISSES):
+                continue
+            bad_entries.append(m)
+    return bad_entries
+
+
+def accessible(d):
+    """Every control has a label, every image an alt, every button words."""
+    r = d.execute_script("""
+        const bad = [];
+        for (const e of document.querySelectorAll('input, select, textarea'))
+            if (!e.labels || !e.labels.length) bad.push('input ' + e.id);
+        for (const e of document.querySelectorAll('img'))
+            if (!e.hasAttribute('alt')) bad.push('img ' + e.src);
+        for (const e of document.querySelectorAll('button'))
+            if (!e.textContent.trim() && !e.getAttribute('aria-label'))
+                bad.push('button without words');
+        if (!document.querySelector('[aria-live]')) bad.push('no aria-live');
+        // Contrast of every visible text against its background (WCAG's
+        // relative luminance), 4.5:1 at least.
+        const rgb = c => (c.match(/[0-9.]+/g) || []).map(Number);
+        const lum = c => {
+            const v = rgb(c).slice(0, 3).map(x => {
+                x /= 255;
+                return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+            });
+            return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+        };
+        const bg = e => {
+            for (; e; e = e.parentElement) {
+                const c = getComputedStyle(e).backgroundColor, v = rgb(c);
+                if (v.length === 3 || (v.length === 4 && v[3] > 0))
+                    return c;
+            }
+            return 'rgb(255, 255, 255)';
+        };
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        for (let n; (n = walk.nextNode()); ) {
+            const e = n.parentElement;
+            if (!n.textContent.trim() || !e.offsetParent) continue;
+            const a = lum(getComputedStyle(e).color), b = lum(bg(e));
+            const r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+            if (r < 4.5) bad.push('contrast ' + r.toFixed(2) + ': ' +
+                n.textContent.trim().slice(0, 40));
+        }
+        return bad;""")
+    if r:
+        fail("not accessible: %s" % r)
+
+
+def main():
+    d = browser()
+    try:
+        run(d)
+    finally:
+        d.quit()
+
+
+def run(d):
+    # A phone's screen: 360 CSS px wide (a window cannot be made so
+    # narrow, an emulated screen can).
+    d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True})
+    d.get(url)
+    if d.execute_script("return window.innerWidth") != 360:
+        fail("the page is not 360 px wide")
+    wait(d, "no login form", lambda: d.find_element(
+        By.ID, "login-account").is_displayed())
+    # Anonymous reading ([web] anonymous): the printers, pushed, and
+    # nothing that writes.
+    wait(d, "the anonymous reader sees no printer",
+         lambda: text(d, ".printer h3").startswith("mk3"))
+    if d.find_element(By.ID, "upload-section").is_displayed():
+        fail("the anonymous reader is offered an upload")
+    accessible(d)
+    # The focus is visible.
+    outline = d.execute_script("""
+        const e = document.getElementById('login-account');
+        e.focus();
+        const s = getComputedStyle(e);
+        return s.outlineStyle + ' ' + s.outlineWidth;""")
+    if outline.startswith("none") or outline.endswith(" 0px"):
+        fail("no visible focus on the login's account: " + outline)
+    # Log in with the keyboard alone.
+    d.find_element(By.ID, "login-account").send_keys(account)
+    d.find_element(By.ID, "login-key").send_keys(key, Keys.ENTER)
+    wait(d, "the login did not offer the upload", lambda: d.find_element(
+        By.ID, "upload-section").is_displayed())
+    if d.find_element(By.ID, "login-section").is_displayed():
+        fail("the login form stays after the login")
+    if text(d, "#who-name") != account:
+        fail("the page names '%s', not %s" % (text(d, "#who-name"), account))
+    wait(d, "the event stream never came", lambda: text(d, "#link") == "Live")
+    wait(d, "no printer on the page", lambda: text(d, ".printer h3"))
+
+    # An upload from the page is queued.
+    d.find_element(By.ID, "upload-file").send_keys(good)
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the upload was not queued",
+         lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
+    # The layer and the temperatures change on the screen, pushed.
+    wait(d, "no layer shown", lambda: "of" in text(d, ".printer .layer"))
+    heat0, layer0 = text(d, ".printer .heaters"), text(d, ".printer .layer")
+    wait(d, "the temperatures did not change from " + heat0,
+         lambda: text(d, ".printer .heaters") not in ("", heat0))
+    wait(d, "the layer did not change from " + layer0,
+         lambda: text(d, ".printer .layer") not in ("", layer0))
+    times = text(d, ".printer .times")
+    if "Elapsed" not in times or "remaining" not in times or "done at" not in times:
+        fail("no elapsed, remaining and finish time: " + times)
+    d.save_screenshot(os.path.join(artefacts, "phone.png"))
+
+    # One the check refuses shows its reason.
+    d.find_element(By.ID, "upload-file").send_keys(bad)
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the refusal was not shown",
+         lambda: text(d, "#upload-result").startswith("Refused:"))
+    if reason not in text(d, "#upload-result"):
+        fail("the refusal '%s' does not give the reason '%s'" % (
+            text(d, "#upload-result"), reason))
+
+    # A job's analysis.
+    click(d, "#queue .job button.link")
+    wait(d, "the job's analysis did not open",
+         lambda: "Layers" in text(d, "#job") and "100" in text(d, "#job"))
+    accessible(d)
+
+    # The print ends: the history has it, without a reload.
+    wait(d, "the finished job never reached the history",
+         lambda: "mk3-1" in text(d, "#history"), timeout=600)
+
+    # The bed holds ann's finished job: she says it is clear, and the
+    # printer is idle again.
+    wait(d, "no button to say the bed is clear", lambda: d.execute_script(
+        "return [...document.querySelectorAll('.printer button')]"
+        ".some(b => b.textContent === 'The bed is clear')"))
+    click(d, ".printer .actions button")
+    if not text(d, ".printer .clear"):
+        fail("the page does not say the bed holds the job")
+    wait(d, "the printer did not leave awaiting-clear",
+         lambda: not text(d, ".printer .clear") and
+         "The bed is clear" not in text(d, ".printer"))
+
+    # A held upload, cancelled from the page.
+    d.find_element(By.ID, "upload-file").send_keys(good)
+    d.find_element(By.ID, "upload-hold").click()
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the held upload was not queued",
+         lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
+    wait(d, "the held job is not in the queue with a Release button",
+         lambda: "held" in text(d, "#queue") and "Release" in text(d, "#queue"))
+    click(d, "#queue .job .actions button")
+    wait(d, "the cancelled job stays in the queue",
+         lambda: text(d, "#queue") == "Nothing queued.")
+
+    # A filament change: the firmware's prompts, answered from the page
+    # ("Continue") until the job is done.
+    d.find_element(By.ID, "upload-file").send_keys(prompted)
+    d.find_element(By.CSS_SELECTOR, "#upload button[type=submit]").click()
+    wait(d, "the M600 upload was not queued",
+         lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
+    name = text(d, "#upload-result")[len("Queued as "):].rstrip(".")
+    wait(d, "no prompt on the page",
+         lambda: "Nozzle Parked" in text(d, ".printer .prompt"))
+    answered = []
+
+    def answer_or_done():
+        if name in text(d, "#history"):
+            return True
+        t = text(d, ".printer .prompt")
+        if t and not answered[-1:] == [t]:
+            try:
+                d.find_element(By.XPATH, "//div[@class='prompt']"
+                               "/button[text()='Continue']").click()
+                answered.append(t)
+            except Exception:
+                pass
+        return False
+    wait(d, "%s did not end after its prompts" % name, answer_or_done,
+         timeout=600)
+    if not answered or "Nozzle Parked" not in answered[0]:
+        fail("the prompts answered: %s" % answered)
+
+    # Pushed, not polled: one event stream, no fetch of the queue.
+    res = d.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    if any("/api/gspool/queue" in r for r in res):
+        fail("the page polled the queue: %s" % res)
+    # The stream is still open, so the browser lists no entry for it.
+    pushed = d.execute_script("return window.gspoolEvents")
+    if pushed < 3:
+        fail("only %d queue events reached the page" % pushed)
+    foreign = [r for r in res if not r.startswith(origin + "/")]
+    if foreign:
+        fail("the page reached beyond gwebd: %s" % foreign)
+    if d.execute_script("return window.gspoolCsp") != 0:
+        fail("the page saw Content-Security-Policy violations")
+    errs = log_errors(d)
+    if errs:
+        fail("console errors: %s" % errs)
+    print("ok: %d queue events pushed, %d resources, all from %s; %d"
+          " prompts answered" % (pushed, len(res), origin, len(answered)))
+
+
+main()
