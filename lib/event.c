@@ -442,7 +442,9 @@ ev_turn(struct ev_loop *l, long max_ms)
 		if (re & POLLOUT ||
 		    (re & (POLLERR | POLLHUP) && io->events & EV_WRITE))
 			ev |= EV_WRITE;
-		ev &= io->events | EV_READ;
+		if (re & (POLLERR | POLLHUP | POLLNVAL) && !(re & POLLIN))
+			ev |= EV_HUP;
+		ev &= io->events | EV_READ | EV_HUP;
 		io->fn(io->fd, ev, io->arg);
 	}
 	run_timers(l);

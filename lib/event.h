@@ -22,6 +22,7 @@
 
 #define EV_READ		0x1
 #define EV_WRITE	0x2
+#define EV_HUP		0x4
 
 struct ev_loop;
 struct ev_io;
@@ -29,7 +30,9 @@ struct ev_timer;
 struct ev_defer;
 
 /* revents: EV_READ and/or EV_WRITE; an error or a hang-up is reported
- * as EV_READ (and EV_WRITE if that was wanted): the read says what. */
+ * as EV_READ (and EV_WRITE if that was wanted): the read says what.
+ * One with nothing to read besides (poll's POLLHUP or POLLERR without
+ * POLLIN) is EV_READ | EV_HUP, for a caller that names it so. */
 typedef void	ev_io_fn(int fd, int revents, void *arg);
 typedef void	ev_fn(void *arg);
 typedef void	ev_signal_fn(int signo, void *arg);

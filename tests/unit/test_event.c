@@ -1,6 +1,6 @@
 /* Unit tests for lib/event.c: timers' order, deferred calls folded,
  * descriptors removed from inside callbacks, more descriptors than any
- * fixed array held, signals. */
+ * fixed array held, signals, a hang-up told from bytes to read. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -280,6 +280,41 @@ test_signal(void **state)
 	ev_loop_free(l);
 }
 
+/* A pipe whose writer is gone: EV_READ | EV_HUP once nothing is left to
+ * read, EV_READ alone while bytes wait (the read says the rest). */
+static int hup_seen;
+
+static void
+hup_note(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	hup_seen = revents;
+}
+
+static void
+test_io_hangup(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	char c;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	close(p[1]);
+	ev_io_add(l, p[0], EV_READ, hup_note, NULL);
+	hup_seen = 0;
+	assert_int_equal(ev_turn(l, 0), 0);
+	assert_int_equal(hup_seen, EV_READ);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	hup_seen = 0;
+	assert_int_equal(ev_turn(l, 0), 0);
+	assert_int_equal(hup_seen, EV_READ | EV_HUP);
+	close(p[0]);
+	ev_loop_free(l);
+}
+
 int
 main(void)
 {
@@ -291,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_io_remove_in_callback),
 		cmocka_unit_test(test_io_growth),
 		cmocka_unit_test(test_signal),
+		cmocka_unit_test(test_io_hangup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
