@@ -59,6 +59,9 @@
 #include "util.h"
 #include "backend.h"
 
+#define HOLD_MIN_MS	4	/* the shortest hold of the replies */
+#define HOLD_LINES	8	/* lines in flight that make one worth it */
+
 static int quit;
 
 /* What the loop watches, each set again before every turn from the
@@ -70,7 +73,10 @@ struct watch {
 
 static struct watch port_w, ctl_w, lis_w;
 static struct ev_timer *link_timer, *retry_timer, *progress_timer,
-    *heaters_timer, *park_timer;
+    *heaters_timer, *park_timer, *hold_timer;
+static int holding;		/* the port's replies left to gather */
+static long last_hold;		/* ms, the latest hold */
+static long held_job;		/* the job whose first hold was logged */
 
 static void
 on_signal(int sig, void *arg)
@@ -233,6 +239,64 @@ park_due(void *arg)
 }
 
 static void
+hold_due(void *arg)
+{
+	(void)arg;
+	holding = 0;
+}
+
+/*
+ * After a write, how long the printer's replies may be left unread, to
+ * be read together and answered in one write: half of the time the
+ * bytes in flight keep the printer busy, less a millisecond.  That time
+ * is the shorter of their time on the wire at the port's baud rate and
+ * the round trip (a line written to its ok), less the latest hold, which
+ * made the round trips measured during it look longer than they were: a
+ * USB port faster than its baud rate, a printer that takes its lines
+ * faster than the wire brings them, make it short.  A hold gathers
+ * about half of the lines in flight: with fewer than HOLD_LINES, or for
+ * less than HOLD_MIN_MS, it saves fewer wake-ups than its timer's costs
+ * and leaves the wire idle sooner (gspool-backend(8)).
+ */
+static long
+hold_ms(const struct backend *b)
+{
+	long long wire, busy;
+
+	if (b->link.state != LINK_PRINTING || b->link.rtt_ms <= 0 ||
+	    b->link.sent_n - b->link.acked_n < HOLD_LINES)
+		return 0;
+	wire = (long long)b->link.inflight_bytes * 10000 / b->baud;
+	busy = b->link.rtt_ms - last_hold;
+	if (wire < busy)
+		busy = wire;
+	busy = busy / 2 - 1;
+	return busy >= HOLD_MIN_MS ? (long)busy : 0;
+}
+
+static void
+hold(struct backend *b, long long now)
+{
+	long h;
+
+	if (holding)
+		return;		/* a hold is not made longer */
+	if ((h = hold_ms(b)) == 0) {
+		last_hold /= 2;	/* the round trips it stretched are past */
+		return;
+	}
+	last_hold = h;
+	holding = 1;
+	ev_timer_at(hold_timer, now + last_hold);
+	if (b->job.id != 0 && held_job != b->job.id) {
+		held_job = b->job.id;
+		log_info("%s-%ld: replies gathered for %ld ms (%zu bytes in"
+		    " flight, round trip %ld ms)", b->printer, b->job.id,
+		    last_hold, b->link.inflight_bytes, b->link.rtt_ms);
+	}
+}
+
+static void
 loop_init(struct backend *b)
 {
 	link_timer = ev_timer_new(b->ev, link_due, b);
@@ -240,6 +304,7 @@ loop_init(struct backend *b)
 	progress_timer = ev_timer_new(b->ev, progress_due, b);
 	heaters_timer = ev_timer_new(b->ev, heaters_due, b);
 	park_timer = ev_timer_new(b->ev, park_due, b);
+	hold_timer = ev_timer_new(b->ev, hold_due, b);
 	port_w.fd = ctl_w.fd = lis_w.fd = -1;
 }
 
@@ -280,7 +345,12 @@ loop_prepare(struct backend *b)
 	watch(b, &ctl_w, b->ctl, EV_READ, ctl_readable);
 	watch(b, &lis_w, b->ctl < 0 ? b->listen_fd : -1, EV_READ,
 	    lis_readable);
-	ev = EV_READ;
+	if (b->port.fd < 0 || b->link.state != LINK_PRINTING) {
+		holding = 0;
+		last_hold = 0;
+		ev_timer_stop(hold_timer);
+	}
+	ev = holding ? 0 : EV_READ;
 	if (b->port.fd >= 0 && link_output(&b->link, &out) > 0)
 		ev |= EV_WRITE;
 	watch(b, &port_w, b->port.fd, ev, port_readable);
@@ -312,8 +382,10 @@ loop_after(struct backend *b)
 	if (b->port.fd < 0 || (outlen = link_output(&b->link, &out)) == 0)
 		return;
 	n = write(b->port.fd, out, outlen);
-	if (n > 0)
+	if (n > 0) {
 		link_output_done(&b->link, (size_t)n);
+		hold(b, now);
+	}
 	else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		port_lost(b, strerror(errno));
 }
