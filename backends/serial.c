@@ -385,8 +385,7 @@ loop_after(struct backend *b)
 	if (n > 0) {
 		link_output_done(&b->link, (size_t)n);
 		hold(b, now);
-	}
-	else if (n < 0 && errno != EAGAIN && errno != EINTR)
+	} else if (n < 0 && errno != EAGAIN && errno != EINTR)
 		port_lost(b, strerror(errno));
 }
 
