@@ -2,8 +2,9 @@
  * backend.h - the serial backend's map: what each of its files does, the
  * state they share, and the calls between them.
  *
- *   serial.c	start-up, options, the loop (the port's descriptor, the
- *		link's timers, the control socket), a port that is lost
+ *   serial.c	start-up, options, the loop (lib/event.c: the port's
+ *		descriptor, the link's timers, the control socket), a port
+ *		that is lost
  *   ctl.c	the spoold side: the control socket and its messages, what
  *		spoold is told (status, progress, job events, an end), the
  *		end file, the re-attach socket and its greeting
@@ -50,6 +51,9 @@
 #include "link.h"
 #include "port.h"
 #include "prompt.h"
+
+struct ev_loop;
+struct ev_io;
 
 #define JOB_BUFSZ	65536
 #define PROGRESS_MS	500
@@ -129,6 +133,7 @@ struct kept_filter {
 	int		 in;		/* its events, or -1 */
 	int		 err;		/* its words, or -1 */
 	int		 pidfd;		/* to see it exit, or -1 */
+	struct ev_io	*io;		/* the loop's watch on it, or NULL */
 };
 
 struct backend {
@@ -167,6 +172,7 @@ struct backend {
 	int		 on_fwerror;	/* -e: the same, for a "!!" error */
 	struct prompt	 prompt;	/* the firmware's, for the user */
 	struct kept_filter kept[FILTERS_MAX];
+	struct ev_loop	*ev;		/* serial.c's loop (event.h) */
 };
 
 /* What a job does when the firmware does not know one of its commands
@@ -212,14 +218,14 @@ int	job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 
 /* filters.c: the job's filters' pipes. */
 struct msg;
-struct pollfd;
 void	filters_init(struct backend *b);
 void	filters_keep(struct backend *b, long id, const struct msg *m);
 void	filters_tell(struct backend *b, enum filter_ev e, const char *arg);
 void	filters_job_end(struct backend *b, const char *state);
 void	filters_hand_over(struct backend *b);
 void	filters_drop(struct backend *b);
-int	filters_waiting(struct backend *b, struct pollfd *pfd, int max);
+int	filters_waiting(struct backend *b);
+void	filters_unwatch(struct backend *b);
 
 /* firmware.c: what the printer says, and a prompt's answer. */
 void	handle_events(struct backend *b, long long now);

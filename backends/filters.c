@@ -42,6 +42,7 @@
 #include <sys/pidfd.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "log.h"
 #include "msg.h"
 #include "proto.h"
@@ -55,6 +56,7 @@ kept_close(struct kept_filter *k)
 		close(k->in);
 	if (k->err >= 0)
 		close(k->err);
+	ev_io_del(k->io);
 	if (k->pidfd >= 0)
 		close(k->pidfd);
 	memset(k, 0, sizeof(*k));
@@ -98,6 +100,18 @@ kept_find(struct backend *b, long id, const char *name, long pid)
 	return NULL;
 }
 
+/* A filter we wait for has exited: its pidfd stays readable, so it is
+ * watched no more (filters_waiting counts it out from now on). */
+static void
+filter_exited(int fd, int revents, void *arg)
+{
+	struct kept_filter *k = arg;
+
+	(void)fd;
+	(void)revents;
+	ev_io_set(k->io, 0);
+}
+
 /* filter ID NAME PID in|err, with the pipe: kept for the job printing,
  * and "kept" answered for its events. */
 void
@@ -139,6 +153,9 @@ filters_keep(struct backend *b, long id, const struct msg *m)
 		snprintf(k->name, sizeof(k->name), "%s", name);
 		/* To know, while no spoold is there, when it is over. */
 		k->pidfd = pidfd_open((pid_t)pid, 0);
+		if (k->pidfd >= 0 && b->ev != NULL)
+			k->io = ev_io_add(b->ev, k->pidfd, 0, filter_exited,
+			    k);
 	}
 	fd_set_nonblock(m->fd, 1);
 	if (in) {
@@ -224,31 +241,39 @@ filters_hand_over(struct backend *b)
  * How many filters of an ended job still run while no spoold is there:
  * the backend waits for one to read their words.  Those that have
  * exited do not hold it, but their words are given to a spoold that
- * comes while it is still there for another reason.  With
- * pfd, each one's pidfd is put there (at most max, and so many
- * returned), to wake the loop when it exits.
+ * comes while it is still there for another reason.  The loop watches
+ * the pidfd of each one that runs, to wake when it exits.
  */
 int
-filters_waiting(struct backend *b, struct pollfd *pfd, int max)
+filters_waiting(struct backend *b)
 {
 	struct pollfd p;
 	int i, n = 0;
 
 	for (i = 0; i < FILTERS_MAX; i++) {
 		struct kept_filter *k = &b->kept[i];
+		int runs;
 
 		if (k->job == 0)
 			continue;
 		p.fd = k->pidfd;
 		p.events = POLLIN;
-		if (k->err < 0 || k->pidfd < 0 || poll(&p, 1, 0) != 0)
-			continue;	/* over: its words wait, if we do */
-		if (pfd != NULL && n < max) {
-			pfd[n].fd = k->pidfd;
-			pfd[n].events = POLLIN;
-			pfd[n].revents = 0;
-		}
-		n++;
+		runs = k->err >= 0 && k->pidfd >= 0 && poll(&p, 1, 0) == 0;
+		if (k->io != NULL)
+			ev_io_set(k->io, runs ? EV_READ : 0);
+		if (runs)
+			n++;	/* else over: its words wait, if we do */
 	}
-	return pfd != NULL && n > max ? max : n;
+	return n;
+}
+
+/* spoold is there, or a job prints: no filter holds the backend. */
+void
+filters_unwatch(struct backend *b)
+{
+	int i;
+
+	for (i = 0; i < FILTERS_MAX; i++)
+		if (b->kept[i].io != NULL)
+			ev_io_set(b->kept[i].io, 0);
 }

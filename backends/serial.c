@@ -35,24 +35,27 @@
  * klipper:PATH devices) it follows Klipper's rules from the start
  * (link.h): no damaged-line probe, ready only when Klipper says so.
  *
- * This file starts the backend, reads its options and runs its loop:
- * the port is opened (and opened again when lost), the protocol engine
- * gets the printer's bytes and gives back the next ones, and spoold's
- * messages, the re-attach socket and the timers (progress, parking,
- * heaters off) are served in the same poll.  The other files of the
+ * This file starts the backend, reads its options and runs its loop,
+ * lib/event.c's: the port is opened (and opened again when lost), the
+ * protocol engine gets the printer's bytes and gives back the next ones,
+ * and spoold's messages, the re-attach socket, the filters' pidfds, the
+ * signals and the timers (the link's, progress, parking, heaters off,
+ * opening the port again) are its descriptors and timers.  Before each
+ * turn the loop is told what to watch, from the backend's state; after
+ * it, what the link has to say goes out.  The other files of the
  * backend are mapped in backend.h.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "link.h"
 #include "log.h"
 #include "port.h"
@@ -60,12 +63,55 @@
 #include "util.h"
 #include "backend.h"
 
-static volatile sig_atomic_t quit;
+#define HOLD_MIN_MS	4	/* the shortest hold of the replies */
+#define HOLD_LINES	8	/* lines in flight that make one worth it */
+
+static int quit;
+
+/* What the loop watches, each set again before every turn from the
+ * backend's state: a descriptor the backend closed is forgotten. */
+struct watch {
+	struct ev_io	*io;
+	int		 fd;
+};
+
+static struct watch port_w, ctl_w, lis_w;
+static struct ev_timer *link_timer, *retry_timer, *progress_timer,
+    *heaters_timer, *park_timer, *hold_timer;
+static int holding;		/* the port's replies left to gather */
+static long last_hold;		/* ms, the latest hold */
+static long held_job;		/* the job whose first hold was logged */
 
 static void
-on_signal(int sig)
+on_signal(int sig, void *arg)
 {
+	(void)arg;
 	quit = sig;
+}
+
+static void
+watch(struct backend *b, struct watch *w, int fd, int events, ev_io_fn *fn)
+{
+	if (w->io != NULL && w->fd != fd) {
+		ev_io_del(w->io);
+		w->io = NULL;
+	}
+	if (fd < 0)
+		return;
+	if (w->io == NULL) {
+		w->io = ev_io_add(b->ev, fd, events, fn, b);
+		w->fd = fd;
+	} else
+		ev_io_set(w->io, events);
+}
+
+static void
+timer_until(struct ev_timer *t, int on, long long when)
+{
+	if (on)
+		ev_timer_at(t, when);
+	else
+		ev_timer_stop(t);
 }
 
 void
@@ -84,6 +130,267 @@ port_lost(struct backend *b, const char *why)
 	link_close(&b->link);
 	status(b, "error", msg);
 	b->retry_at = monotonic_ms() + b->reconnect_ms;
+}
+
+/* The link's turn: what the printer said, then the lines it wants. */
+static void
+link_turn(struct backend *b, long long now)
+{
+	handle_events(b, now);
+	job_feed(b, now);
+	handle_events(b, now);
+	job_check_scripts(b);
+}
+
+static void
+port_readable(int fd, int revents, void *arg)
+{
+	struct backend *b = arg;
+	char buf[4096];
+	long long now = ev_now(b->ev);
+	ssize_t n;
+
+	if (fd != b->port.fd)
+		return;		/* lost earlier in this turn */
+	if (!(revents & (EV_READ | EV_HUP)))
+		return;
+	/* What the printer said before a hang-up is read first: the
+	 * hang-up is the port's end only once nothing is left. */
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0) {
+		link_on_bytes(&b->link, buf, (size_t)n, now);
+		/* Answer at once: the next lines go out in this turn, not
+		 * after another poll. */
+		link_turn(b, now);
+	} else if (revents & EV_HUP)
+		port_lost(b, "hang-up");
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		port_lost(b, n == 0 ? "end of file" : strerror(errno));
+}
+
+static void
+ctl_readable(int fd, int revents, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)revents;
+	if (fd == b->ctl)
+		handle_ctl(b);
+}
+
+static void
+lis_readable(int fd, int revents, void *arg)
+{
+	struct backend *b = arg;
+
+	(void)revents;
+	if (fd == b->listen_fd && b->ctl < 0)
+		attach_accept(b);
+}
+
+/* The link's own deadline (the greeting, an ok's timeout, the probes
+ * of a silent printer): loop_prepare ticks the link after every turn. */
+static void
+link_due(void *arg)
+{
+	(void)arg;
+}
+
+static void
+retry_due(void *arg)
+{
+	struct backend *b = arg;
+	long long now = ev_now(b->ev);
+	char err[512];
+
+	if (b->port.fd >= 0)
+		return;
+	if (port_open(&b->port, b->device, b->baud, err, sizeof(err)) < 0) {
+		status(b, "error", err);
+		b->retry_at = now + b->reconnect_ms;
+		return;
+	}
+	log_info("%s: opened %s", b->printer, b->port.path);
+	status(b, "connecting", b->device);
+	link_open(&b->link, now);
+}
+
+/* Woken to tell the last lines acknowledged (loop_after tells them). */
+static void
+progress_due(void *arg)
+{
+	(void)arg;
+}
+
+static void
+heaters_due(void *arg)
+{
+	struct backend *b = arg;
+
+	heaters_off(b, ev_now(b->ev));
+}
+
+static void
+park_due(void *arg)
+{
+	struct backend *b = arg;
+
+	if (b->job.id == 0 || b->job.ctl != JC_PARKED)
+		return;
+	log_warnx("%s-%ld: no frame taken in %ld s; unparking", b->printer,
+	    b->job.id, b->park_ms / 1000);
+	job_unpark(b, "timeout");
+}
+
+static void
+hold_due(void *arg)
+{
+	(void)arg;
+	holding = 0;
+}
+
+/*
+ * After a write, how long the printer's replies may be left unread, to
+ * be read together and answered in one write: half of the time the
+ * bytes in flight keep the printer busy, less a millisecond.  That time
+ * is the shorter of their time on the wire at the port's baud rate and
+ * the round trip (a line written to its ok), less the latest hold, which
+ * made the round trips measured during it look longer than they were: a
+ * USB port faster than its baud rate, a printer that takes its lines
+ * faster than the wire brings them, make it short.  A hold gathers
+ * about half of the lines in flight: with fewer than HOLD_LINES, or for
+ * less than HOLD_MIN_MS, it saves fewer wake-ups than its timer's costs
+ * and leaves the wire idle sooner (gspool-backend(8)).
+ */
+static long
+hold_ms(const struct backend *b)
+{
+	long long wire, busy;
+
+	if (b->link.state != LINK_PRINTING || b->link.rtt_ms <= 0 ||
+	    b->link.sent_n - b->link.acked_n < HOLD_LINES)
+		return 0;
+	wire = (long long)b->link.inflight_bytes * 10000 / b->baud;
+	busy = b->link.rtt_ms - last_hold;
+	if (wire < busy)
+		busy = wire;
+	busy = busy / 2 - 1;
+	return busy >= HOLD_MIN_MS ? (long)busy : 0;
+}
+
+static void
+hold(struct backend *b, long long now)
+{
+	long h;
+
+	if (holding)
+		return;		/* a hold is not made longer */
+	if ((h = hold_ms(b)) == 0) {
+		last_hold /= 2;	/* the round trips it stretched are past */
+		return;
+	}
+	last_hold = h;
+	holding = 1;
+	ev_timer_at(hold_timer, now + last_hold);
+	if (b->job.id != 0 && held_job != b->job.id) {
+		held_job = b->job.id;
+		log_info("%s-%ld: replies gathered for %ld ms (%zu bytes in"
+		    " flight, round trip %ld ms)", b->printer, b->job.id,
+		    last_hold, b->link.inflight_bytes, b->link.rtt_ms);
+	}
+}
+
+static void
+loop_init(struct backend *b)
+{
+	link_timer = ev_timer_new(b->ev, link_due, b);
+	retry_timer = ev_timer_new(b->ev, retry_due, b);
+	progress_timer = ev_timer_new(b->ev, progress_due, b);
+	heaters_timer = ev_timer_new(b->ev, heaters_due, b);
+	park_timer = ev_timer_new(b->ev, park_due, b);
+	hold_timer = ev_timer_new(b->ev, hold_due, b);
+	port_w.fd = ctl_w.fd = lis_w.fd = -1;
+}
+
+/*
+ * Before a turn: the loop watches what the backend's state asks for.
+ * 0 once spoold is gone and nothing runs (no job, no heaters to turn
+ * off, no gpc send, no filter whose last words wait for a spoold).
+ */
+static int
+loop_prepare(struct backend *b)
+{
+	const char *out;
+	long long now = monotonic_ms();
+	long t;
+	int nf = 0, ev;
+
+	if (b->ctl < 0 && b->job.id == 0)
+		nf = filters_waiting(b);
+	else
+		filters_unwatch(b);
+	if (b->ctl < 0 && b->job.id == 0 && b->heaters_at == 0 &&
+	    !b->manual && nf == 0)
+		return 0;
+	if (b->port.fd >= 0) {
+		/* Whatever woke the loop (spoold's word, a timer, the
+		 * printer) may have given the link work. */
+		link_tick(&b->link, now);
+		link_turn(b, now);
+	}
+	if (b->port.fd >= 0 && b->reset_pending &&
+	    link_output(&b->link, &out) == 0) {
+		/* The printer halted: open the port again later. */
+		b->reset_pending = 0;
+		port_close(&b->port);
+		link_close(&b->link);
+		b->retry_at = now + b->reconnect_ms;
+	}
+	watch(b, &ctl_w, b->ctl, EV_READ, ctl_readable);
+	watch(b, &lis_w, b->ctl < 0 ? b->listen_fd : -1, EV_READ,
+	    lis_readable);
+	if (b->port.fd < 0 || b->link.state != LINK_PRINTING) {
+		holding = 0;
+		last_hold = 0;
+		ev_timer_stop(hold_timer);
+	}
+	ev = holding ? 0 : EV_READ;
+	if (b->port.fd >= 0 && link_output(&b->link, &out) > 0)
+		ev |= EV_WRITE;
+	watch(b, &port_w, b->port.fd, ev | EV_HUP, port_readable);
+	t = b->port.fd >= 0 ? link_timeout(&b->link, now) : -1;
+	timer_until(link_timer, t >= 0, now + t);
+	timer_until(retry_timer, b->port.fd < 0, b->retry_at);
+	timer_until(progress_timer, b->job.id != 0 &&
+	    b->job.last_progress != 0, now + PROGRESS_MS);
+	timer_until(heaters_timer, b->heaters_at != 0, b->heaters_at);
+	timer_until(park_timer, b->job.id != 0 && b->job.ctl == JC_PARKED,
+	    b->job.park_deadline);
+	return 1;
+}
+
+/* After a turn: progress not told yet, and the link's bytes out. */
+static void
+loop_after(struct backend *b)
+{
+	const char *out;
+	long long now = ev_now(b->ev);
+	size_t outlen;
+	ssize_t n;
+
+	/* The last lines acknowledged before a long wait (M109, a pause)
+	 * are told too, not only with the next ack. */
+	if (b->job.id != 0 && b->job.last_progress != 0 &&
+	    b->job.acked + b->job.base_lines != b->job.progress_lines)
+		job_progress(b, now, 0);
+	if (b->port.fd < 0 || (outlen = link_output(&b->link, &out)) == 0)
+		return;
+	n = write(b->port.fd, out, outlen);
+	if (n > 0) {
+		link_output_done(&b->link, (size_t)n);
+		hold(b, now);
+	} else if (n < 0 && errno != EAGAIN && errno != EINTR)
+		port_lost(b, strerror(errno));
 }
 
 static const char help[] =
@@ -146,9 +453,7 @@ int
 main(int argc, char *argv[])
 {
 	struct backend b;
-	struct sigaction sa;
 	struct link_opts lo;
-	char buf[4096], err[512];
 	long v;
 	int ch, i, verbose = 0;
 	static const struct option longopts[] = {
@@ -273,150 +578,17 @@ main(int argc, char *argv[])
 	link_init(&b.link, &lo);
 	attach_listen(&b);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
+	b.ev = ev_loop_new();
+	if (ev_signal(b.ev, SIGTERM, on_signal, NULL) < 0 ||
+	    ev_signal(b.ev, SIGINT, on_signal, NULL) < 0)
+		fatal("signalfd");
 	signal(SIGPIPE, SIG_IGN);
+	loop_init(&b);
 
-	while (!quit) {
-		struct pollfd pfd[3 + FILTERS_MAX];
-		const char *out;
-		size_t outlen;
-		long long now = monotonic_ms();
-		long timeout = -1, t;
-		ssize_t n;
-		int np = 0, ctl_i = -1, port_i = -1, lis_i = -1, nf;
-
-		/* A filter of the ended job, still running, waits for a
-		 * spoold to read its last words (filters.c). */
-		nf = b.ctl < 0 && b.job.id == 0 ? filters_waiting(&b, NULL,
-		    0) : 0;
-		if (b.ctl < 0 && b.job.id == 0 && b.heaters_at == 0 &&
-		    !b.manual && nf == 0)
-			break;		/* spoold is gone and nothing runs */
-		if (b.heaters_at != 0 && now >= b.heaters_at)
-			heaters_off(&b, now);
-		if (b.port.fd < 0 && now >= b.retry_at) {
-			if (port_open(&b.port, b.device, b.baud, err,
-			    sizeof(err)) < 0) {
-				status(&b, "error", err);
-				b.retry_at = now + b.reconnect_ms;
-			} else {
-				log_info("%s: opened %s", b.printer,
-				    b.port.path);
-				status(&b, "connecting", b.device);
-				link_open(&b.link, now);
-			}
-		}
-		if (b.port.fd >= 0) {
-			link_tick(&b.link, now);
-			handle_events(&b, now);
-			job_feed(&b, now);
-			handle_events(&b, now);
-			job_check_scripts(&b);
-		}
-		if (b.port.fd >= 0 && b.reset_pending &&
-		    link_output(&b.link, &out) == 0) {
-			/* The printer halted: open the port again later. */
-			b.reset_pending = 0;
-			port_close(&b.port);
-			link_close(&b.link);
-			b.retry_at = now + b.reconnect_ms;
-			continue;
-		}
-		if (b.ctl >= 0) {
-			pfd[np].fd = b.ctl;
-			pfd[np].events = POLLIN;
-			ctl_i = np++;
-		} else if (b.listen_fd >= 0) {
-			pfd[np].fd = b.listen_fd;
-			pfd[np].events = POLLIN;
-			lis_i = np++;
-		}
-		if (b.port.fd >= 0) {
-			pfd[np].fd = b.port.fd;
-			pfd[np].events = POLLIN;
-			if (link_output(&b.link, &out) > 0)
-				pfd[np].events |= POLLOUT;
-			port_i = np++;
-			timeout = link_timeout(&b.link, now);
-		} else {
-			timeout = (long)(b.retry_at - now);
-			if (timeout < 0)
-				timeout = 0;
-		}
-		if (b.job.id != 0 && b.job.last_progress != 0) {
-			t = PROGRESS_MS;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		if (b.heaters_at != 0) {
-			t = (long)(b.heaters_at - now);
-			if (t < 0)
-				t = 0;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		if (b.job.id != 0 && b.job.ctl == JC_PARKED) {
-			t = (long)(b.job.park_deadline - now);
-			if (t < 0)
-				t = 0;
-			if (timeout < 0 || t < timeout)
-				timeout = t;
-		}
-		if (nf > 0)	/* woken when one exits */
-			np += filters_waiting(&b, pfd + np, FILTERS_MAX);
-		if (poll(pfd, (nfds_t)np, (int)timeout) < 0) {
-			if (errno == EINTR)
-				continue;
+	while (!quit && loop_prepare(&b)) {
+		if (ev_turn(b.ev, -1) < 0)
 			fatal("poll");
-		}
-		now = monotonic_ms();
-		/* The last lines acknowledged before a long wait (M109, a
-		 * pause) are told too, not only with the next ack. */
-		if (b.job.id != 0 && b.job.last_progress != 0 &&
-		    b.job.acked + b.job.base_lines != b.job.progress_lines)
-			job_progress(&b, now, 0);
-		if (b.job.id != 0 && b.job.ctl == JC_PARKED &&
-		    now >= b.job.park_deadline) {
-			log_warnx("%s-%ld: no frame taken in %ld s; unparking",
-			    b.printer, b.job.id, b.park_ms / 1000);
-			job_unpark(&b, "timeout");
-		}
-		if (ctl_i >= 0 && pfd[ctl_i].revents)
-			handle_ctl(&b);
-		if (lis_i >= 0 && pfd[lis_i].revents)
-			attach_accept(&b);
-		if (port_i < 0 || b.port.fd < 0)
-			continue;
-		if (pfd[port_i].revents & POLLIN) {
-			n = read(b.port.fd, buf, sizeof(buf));
-			if (n > 0) {
-				link_on_bytes(&b.link, buf, (size_t)n, now);
-				handle_events(&b, now);
-				/* Answer at once: the next lines go out in
-				 * this turn, not after another poll. */
-				job_feed(&b, now);
-				handle_events(&b, now);
-				job_check_scripts(&b);
-			} else if (n == 0 || (errno != EAGAIN &&
-			    errno != EINTR)) {
-				port_lost(&b, n == 0 ? "end of file" :
-				    strerror(errno));
-				continue;
-			}
-		} else if (pfd[port_i].revents & (POLLHUP | POLLERR)) {
-			port_lost(&b, "hang-up");
-			continue;
-		}
-		if (b.port.fd >= 0 && (outlen = link_output(&b.link, &out)) > 0) {
-			n = write(b.port.fd, out, outlen);
-			if (n > 0)
-				link_output_done(&b.link, (size_t)n);
-			else if (n < 0 && errno != EAGAIN && errno != EINTR)
-				port_lost(&b, strerror(errno));
-		}
+		loop_after(&b);
 	}
 	if (b.job.id != 0) {
 		link_job_abort(&b.link);
@@ -424,6 +596,8 @@ main(int argc, char *argv[])
 	}
 	attach_close(&b);
 	port_close(&b.port);
+	filters_drop(&b);
+	ev_loop_free(b.ev);
 	for (i = 0; i < SC_N; i++)
 		free(b.script[i]);
 	return 0;

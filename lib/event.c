@@ -452,7 +452,7 @@ turn(struct ev_loop *l, long long max_us)
 		    (re & (POLLERR | POLLHUP) && io->events & EV_WRITE))
 			ev |= EV_WRITE;
 		ev &= io->events | EV_READ;
-		if (re & (POLLERR | POLLHUP) && io->events & EV_HUP)
+		if (re & (POLLERR | POLLHUP | POLLNVAL) && io->events & EV_HUP)
 			ev |= EV_HUP;
 		io->fn(io->fd, ev, io->arg);
 	}

@@ -23,8 +23,9 @@
 #define EV_READ		0x1
 #define EV_WRITE	0x2
 /* Asked for with the others: a hang-up or an error is reported as
- * EV_HUP as well, for a caller to whom it means something else than
- * data (a pseudo-terminal's master with no slave open). */
+ * EV_HUP as well (with EV_READ, and while bytes are still waiting: read
+ * them first), for a caller to whom it means something else than data
+ * (a pseudo-terminal's master with no slave open, a serial port gone). */
 #define EV_HUP		0x4
 
 struct ev_loop;
@@ -33,7 +34,9 @@ struct ev_timer;
 struct ev_defer;
 
 /* revents: EV_READ and/or EV_WRITE; an error or a hang-up is reported
- * as EV_READ (and EV_WRITE if that was wanted): the read says what. */
+ * as EV_READ (and EV_WRITE if that was wanted): the read says what.
+ * One with nothing to read besides (poll's POLLHUP or POLLERR without
+ * POLLIN) is EV_READ | EV_HUP, for a caller that names it so. */
 typedef void	ev_io_fn(int fd, int revents, void *arg);
 typedef void	ev_fn(void *arg);
 typedef void	ev_signal_fn(int signo, void *arg);

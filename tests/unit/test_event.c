@@ -364,6 +364,43 @@ test_hup(void **state)
 	ev_loop_free(l);
 }
 
+/* A pipe whose writer is gone, asked for EV_HUP: told with EV_READ
+ * while a byte still waits (the caller reads it first), and again once
+ * nothing is left; never to one that did not ask. */
+static int hup_seen;
+
+static void
+hup_note(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)arg;
+	hup_seen = revents;
+}
+
+static void
+test_io_hangup(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	char c;
+	int p[2];
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(write(p[1], "x", 1), 1);
+	close(p[1]);
+	ev_io_add(l, p[0], EV_READ | EV_HUP, hup_note, NULL);
+	hup_seen = 0;
+	assert_int_equal(ev_turn(l, 0), 0);
+	assert_int_equal(hup_seen, EV_READ | EV_HUP);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	hup_seen = 0;
+	assert_int_equal(ev_turn(l, 0), 0);
+	assert_int_equal(hup_seen, EV_READ | EV_HUP);
+	assert_int_equal(read(p[0], &c, 1), 0);
+	close(p[0]);
+	ev_loop_free(l);
+}
+
 int
 main(void)
 {
@@ -377,6 +414,7 @@ main(void)
 		cmocka_unit_test(test_signal),
 		cmocka_unit_test(test_turn_us),
 		cmocka_unit_test(test_hup),
+		cmocka_unit_test(test_io_hangup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
