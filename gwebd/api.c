@@ -207,8 +207,7 @@ jobs(struct req *r, const char *rest)
 	}
 	if (strcmp(slash + 1, "thumbnail") == 0 ||
 	    strcmp(slash + 1, "timelapse") == 0)
-		return http_error(r, MHD_HTTP_NOT_FOUND, "job %ld: no %s",
-		    id, slash + 1);
+		return media_job(r, id, slash + 1);
 	for (i = 0; verbs[i] != NULL; i++)
 		if (strcmp(slash + 1, verbs[i]) == 0)
 			break;
@@ -241,8 +240,9 @@ printers(struct req *r, const char *rest)
 	if (!name_is_safe(name, CONF_NAME_MAX))
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such"
 		    " printer", r->url);
-	if (strcmp(slash + 1, "snapshot") == 0 ||
-	    strcmp(slash + 1, "stream") == 0)
+	if (strcmp(slash + 1, "snapshot") == 0)
+		return media_snapshot(r, name);
+	if (strcmp(slash + 1, "stream") == 0)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no camera"
 		    " picture here yet", name);
 	for (i = 0; verbs[i] != NULL; i++)
