@@ -243,8 +243,7 @@ printers(struct req *r, const char *rest)
 	if (strcmp(slash + 1, "snapshot") == 0)
 		return media_snapshot(r, name);
 	if (strcmp(slash + 1, "stream") == 0)
-		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no camera"
-		    " picture here yet", name);
+		return relay_stream(r, name);
 	for (i = 0; verbs[i] != NULL; i++)
 		if (strcmp(slash + 1, verbs[i]) == 0)
 			break;

@@ -114,6 +114,10 @@ int	ctl_file(struct web *, const struct conf_account *, const char *verb,
 enum MHD_Result media_job(struct req *, long id, const char *kind);
 enum MHD_Result media_snapshot(struct req *, const char *printer);
 
+/* relay.c */
+enum MHD_Result relay_stream(struct req *, const char *printer);
+size_t	relay_latest(const char *printer, unsigned char **);
+
 /* api.c */
 enum MHD_Result api_gspool(struct req *);
 

@@ -2,7 +2,7 @@
  * media.c - the pictures and videos of gwebd's API: a job's thumbnail
  * (the largest PNG that ingest kept from the file's comment block), its
  * timelapse video with Range requests, and a printer's latest webcam
- * frame.
+ * frame (spoold's, else the camera relay's, relay.c).
  *
  * Security: gwebd opens no file of the spool, and no URL part names a
  * file: spoold opens each under the job's or the printer's folder,
@@ -149,7 +149,10 @@ enum MHD_Result
 media_snapshot(struct req *r, const char *printer)
 {
 	char what[CONF_NAME_MAX + 32], why[512] = "";
+	struct MHD_Response *resp;
+	unsigned char *jpeg;
 	long long size;
+	size_t n;
 	int fd;
 
 	if (strcmp(r->method, "GET") != 0)
@@ -157,7 +160,17 @@ media_snapshot(struct req *r, const char *printer)
 		    " it", r->url);
 	snprintf(what, sizeof(what), "%s's webcam frame", printer);
 	if ((fd = ctl_file(r->w, r->acct, "webcam", printer, NULL, &size, why,
-	    sizeof(why))) < 0)
-		return refused(r, what, why);
+	    sizeof(why))) < 0) {
+		/* None kept by the filter: the relay's, if it has one. */
+		if ((n = relay_latest(printer, &jpeg)) == 0)
+			return refused(r, what, why);
+		if ((resp = MHD_create_response_from_buffer(n, jpeg,
+		    MHD_RESPMEM_MUST_FREE)) == NULL) {
+			free(jpeg);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, "Content-Type", "image/jpeg");
+		return http_reply(r, MHD_HTTP_OK, resp);
+	}
 	return send_fd(r, fd, size, "image/jpeg", 0);
 }
