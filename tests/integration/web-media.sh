@@ -40,6 +40,30 @@ grep -q '"error":"job 1' "$T/body" || fail "bob's 404 says: $(cat "$T/body")"
 expect_status 404 GET /api/gspool/jobs/77/thumbnail -H "X-Api-Key: $ANN"
 expect_status 405 POST /api/gspool/jobs/1/thumbnail -H "X-Api-Key: $ANN"
 
+# A thumbnail over 2 MB decoded is not kept: the job's largest kept is
+# served.
+/usr/bin/python3 - "$T/huge.gcode" "$CUBE" <<'PYEOF'
+import base64, sys
+big = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(i % 200 for i in range(2200000))).decode()
+with open(sys.argv[1], "w") as f:
+    f.write("; thumbnail begin 4x4 24\n; iVBORw0KGgpiaWdnZXIhIQ==\n; thumbnail end\n")
+    f.write("; thumbnail begin 640x480 %d\n" % len(big))
+    for i in range(0, len(big), 78):
+        f.write("; %s\n" % big[i:i + 78])
+    f.write("; thumbnail end\n")
+    f.write(open(sys.argv[2]).read())
+PYEOF
+expect_status 201 POST /api/gspool/upload -H "X-Api-Key: $ANN" \
+    -F "file=@$T/huge.gcode" -F hold=1
+jq -e '.job == 2' "$T/body" > /dev/null || fail "upload: $(cat "$T/body")"
+"$WAITFOR" exists "$T/spool/jobs/2.d/thumb-4x4.png" ||
+    fail "no thumbnail kept: $(ls -la "$T/spool/jobs/")"
+[ ! -e "$T/spool/jobs/2.d/thumb-640x480.png" ] ||
+    fail "a thumbnail of $(stat -c %s "$T/spool/jobs/2.d/thumb-640x480.png") bytes was kept"
+ls "$T/spool/tmp" | grep -q ingest && fail "a dropped thumbnail's file is left: $(ls "$T/spool/tmp")"
+expect_status 200 GET /api/gspool/jobs/2/thumbnail -H "X-Api-Key: $ANN"
+cmp -s "$T/body" "$T/spool/jobs/2.d/thumb-4x4.png" || fail "job 2's thumbnail is not the 4x4 one"
+
 # 2. The timelapse: none yet, then one of 1000 bytes, whole and in
 #    ranges; one being rendered (.tmp) is not one.
 expect_status 404 GET /api/gspool/jobs/1/timelapse -H "X-Api-Key: $ANN"
