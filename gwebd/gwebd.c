@@ -338,6 +338,7 @@ main(int argc, char *argv[])
 		;
 	log_info("stopping on signal %d", sig);
 	w.stopping = 1;
+	relay_stop();
 	MHD_stop_daemon(d);
 	close(lfd);
 	if (key != NULL)

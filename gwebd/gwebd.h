@@ -117,6 +117,7 @@ enum MHD_Result media_snapshot(struct req *, const char *printer);
 /* relay.c */
 enum MHD_Result relay_stream(struct req *, const char *printer);
 size_t	relay_latest(const char *printer, unsigned char **);
+void	relay_stop(void);
 
 /* api.c */
 enum MHD_Result api_gspool(struct req *);

@@ -20,7 +20,7 @@
  * Security: what the camera sends is anyone's who answers at its
  * address: only whole JPEGs (SOI to EOI, mjpeg.c) of at most
  * RELAY_FRAME_MAX bytes are passed on, and the bytes kept while one
- * comes are bounded by as much again; the viewers' requests name only
+ * comes are bounded by RELAY_BUF; the viewers' requests name only
  * a printer of the configuration, whose URL no viewer sees.  Memory is
  * one frame per camera (and the one a slow viewer still sends).
  *
@@ -48,6 +48,7 @@
 #define RELAY_FRAME_MAX	(4 << 20)	/* the largest frame passed on */
 #define RELAY_REPEAT_S	5		/* the last frame again after */
 #define RELAY_RETRY_S	2		/* a lost camera tried again after */
+#define RELAY_BUF	(RELAY_FRAME_MAX + 65536)	/* bytes kept */
 #define BOUNDARY	"gspoolframe"
 
 /* One frame, shared by the camera and the viewers sending it. */
@@ -127,7 +128,7 @@ no_viewers(struct camera *c)
 	return none;
 }
 
-/* curl's: the camera's bytes, kept up to two frames' worth. */
+/* curl's: the camera's bytes, kept up to a frame and a little more. */
 static size_t
 on_data(char *data, size_t size, size_t nmemb, void *arg)
 {
@@ -137,7 +138,7 @@ on_data(char *data, size_t size, size_t nmemb, void *arg)
 	if (no_viewers(c))
 		return 0;	/* the last viewer left: hang up */
 	while (n > 0) {
-		room = 2 * RELAY_FRAME_MAX - c->blen;
+		room = RELAY_BUF - c->blen;
 		if (room == 0) {
 			c->blen = 0;	/* no whole frame in so much */
 			continue;
@@ -278,7 +279,7 @@ camera_join(struct camera *c)
 	c->viewers++;
 	if (!c->running) {
 		if (c->buf == NULL)
-			c->buf = malloc(2 * RELAY_FRAME_MAX);
+			c->buf = malloc(RELAY_BUF);
 		if (c->buf == NULL || pthread_create(&t, NULL, camera_thread,
 		    c) != 0) {
 			c->viewers--;
@@ -469,4 +470,21 @@ relay_latest(const char *printer, unsigned char **out)
 	}
 	pthread_mutex_unlock(&table_lock);
 	return n;
+}
+
+/* gwebd stops: every viewer waiting for a frame is woken to end. */
+void
+relay_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&table_lock);
+	for (i = 0; i < RELAY_CAMERAS; i++) {
+		if (cameras[i].printer[0] == '\0')
+			continue;
+		pthread_mutex_lock(&cameras[i].lock);
+		pthread_cond_broadcast(&cameras[i].changed);
+		pthread_mutex_unlock(&cameras[i].lock);
+	}
+	pthread_mutex_unlock(&table_lock);
 }
