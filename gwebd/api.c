@@ -134,6 +134,37 @@ write_done(struct req *r, int rc, const char *why, const char *what,
 	return http_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
 }
 
+/* A job's object as the page shows it alone: the row, with the
+ * analyser's findings as "analysis" (what spoold keeps as the job's
+ * meta: layers, modelled time, filament, bounding box, slicer) and
+ * "reasons", the words gqueue -l shows beside its state (why it is
+ * held, was refused or aborted) and when a hold ends. */
+static json_t *
+job_detail(json_t *j)
+{
+	json_t *meta = json_object_get(j, "meta"), *reasons = json_array();
+	const char *why = json_string_value(json_object_get(j, "reason"));
+	const char *state = json_string_value(json_object_get(j, "state"));
+	json_int_t until = json_integer_value(json_object_get(j,
+	    "hold_until"));
+	char buf[64];
+
+	json_object_set_new(j, "analysis", json_is_object(meta) ?
+	    json_deep_copy(meta) : json_object());
+	if (why != NULL && why[0] != '\0')
+		json_array_append_new(reasons, json_string(why));
+	else if (state != NULL && strcmp(state, "held") == 0 && until <= 0)
+		json_array_append_new(reasons, json_string("held until"
+		    " released"));
+	if (until > 0) {
+		snprintf(buf, sizeof(buf), "held until %lld",
+		    (long long)until);
+		json_array_append_new(reasons, json_string(buf));
+	}
+	json_object_set_new(j, "reasons", reasons);
+	return j;
+}
+
 /* "ID/VERB" or "ID" of /api/gspool/jobs/. */
 static enum MHD_Result
 jobs(struct req *r, const char *rest)
@@ -165,9 +196,9 @@ jobs(struct req *r, const char *rest)
 				return http_error(r,
 				    MHD_HTTP_SERVICE_UNAVAILABLE, "%s", why);
 			if ((j = client_queue_find(q, id)) != NULL) {
-				json_incref(j);
+				j = json_deep_copy(j);
 				json_decref(q);
-				return http_json(r, MHD_HTTP_OK, j);
+				return http_json(r, MHD_HTTP_OK, job_detail(j));
 			}
 			json_decref(q);
 		}
@@ -176,8 +207,7 @@ jobs(struct req *r, const char *rest)
 	}
 	if (strcmp(slash + 1, "thumbnail") == 0 ||
 	    strcmp(slash + 1, "timelapse") == 0)
-		return http_error(r, MHD_HTTP_NOT_FOUND, "job %ld: no %s",
-		    id, slash + 1);
+		return media_job(r, id, slash + 1);
 	for (i = 0; verbs[i] != NULL; i++)
 		if (strcmp(slash + 1, verbs[i]) == 0)
 			break;
@@ -210,10 +240,10 @@ printers(struct req *r, const char *rest)
 	if (!name_is_safe(name, CONF_NAME_MAX))
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such"
 		    " printer", r->url);
-	if (strcmp(slash + 1, "snapshot") == 0 ||
-	    strcmp(slash + 1, "stream") == 0)
-		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no camera"
-		    " picture here yet", name);
+	if (strcmp(slash + 1, "snapshot") == 0)
+		return media_snapshot(r, name);
+	if (strcmp(slash + 1, "stream") == 0)
+		return relay_stream(r, name);
 	for (i = 0; verbs[i] != NULL; i++)
 		if (strcmp(slash + 1, verbs[i]) == 0)
 			break;

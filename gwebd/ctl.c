@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,4 +162,35 @@ ctl_submit(struct web *w, const struct conf_account *acct, int fd,
 	}
 	snprintf(name, namesz, "%s", msg_field(&m, 2));
 	return 0;
+}
+
+/* A file spoold opens for the account (job-file ID KIND, webcam
+ * PRINTER) and passes as a descriptor: it, with its size, or -1 with
+ * spoold's words in why.  gwebd never opens a file of the spool. */
+int
+ctl_file(struct web *w, const struct conf_account *acct, const char *verb,
+    const char *arg1, const char *arg2, long long *size, char *why,
+    size_t whysz)
+{
+	struct msg m;
+	int s, r;
+
+	if ((s = ctl_open(w, acct, why, whysz)) < 0)
+		return -1;
+	r = msg_send(s, -1, verb, arg1, arg2, (char *)NULL);
+	if (r < 0 || msg_recv(s, &m) <= 0) {
+		snprintf(why, whysz, "the spooler went away");
+		close(s);
+		return -1;
+	}
+	close(s);
+	if (strcmp(msg_field(&m, 0), "ok") != 0 || m.fd < 0 ||
+	    parse_llong(msg_field(&m, 1), 0, LLONG_MAX, size) < 0) {
+		snprintf(why, whysz, "%s", strcmp(msg_field(&m, 0), "ok") ?
+		    msg_field(&m, 1) : "an odd reply from the spooler");
+		if (m.fd >= 0)
+			close(m.fd);
+		return -1;
+	}
+	return m.fd;
 }

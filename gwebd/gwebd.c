@@ -35,6 +35,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "gwebd.h"
 #include "log.h"
 #include "priv.h"
@@ -249,6 +251,7 @@ main(int argc, char *argv[])
 	};
 
 	log_init("gwebd", LOG_TO_STDERR, 0);
+	curl_global_init(CURL_GLOBAL_DEFAULT);	/* before any thread */
 	while ((ch = getopt_long(argc, argv, "c:dfhnp:", longopts, NULL)) !=
 	    -1) {
 		switch (ch) {
@@ -335,6 +338,7 @@ main(int argc, char *argv[])
 		;
 	log_info("stopping on signal %d", sig);
 	w.stopping = 1;
+	relay_stop();
 	MHD_stop_daemon(d);
 	close(lfd);
 	if (key != NULL)

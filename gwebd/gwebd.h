@@ -80,6 +80,8 @@ enum MHD_Result http_error(struct req *, unsigned status, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 enum MHD_Result http_text(struct req *, unsigned status, const char *type,
 	    const char *text);
+enum MHD_Result http_reply(struct req *, unsigned status,
+	    struct MHD_Response *);
 const char *http_form(const struct req *, const char *field, char *out,
 	    size_t outsz);
 
@@ -104,6 +106,18 @@ int	ctl_request(struct web *, const struct conf_account *, char *why,
 int	ctl_submit(struct web *, const struct conf_account *, int fd,
 	    const char *dest, const char *title, int hold, long *id,
 	    char *name, size_t namesz, char *why, size_t whysz);
+int	ctl_file(struct web *, const struct conf_account *, const char *verb,
+	    const char *arg1, const char *arg2, long long *size, char *why,
+	    size_t whysz);
+
+/* media.c */
+enum MHD_Result media_job(struct req *, long id, const char *kind);
+enum MHD_Result media_snapshot(struct req *, const char *printer);
+
+/* relay.c */
+enum MHD_Result relay_stream(struct req *, const char *printer);
+size_t	relay_latest(const char *printer, unsigned char **);
+void	relay_stop(void);
 
 /* api.c */
 enum MHD_Result api_gspool(struct req *);

@@ -72,6 +72,13 @@ queue(struct req *r, unsigned status, struct MHD_Response *resp)
 	return ret;
 }
 
+/* A response made elsewhere (media.c), with the same headers. */
+enum MHD_Result
+http_reply(struct req *r, unsigned status, struct MHD_Response *resp)
+{
+	return queue(r, status, resp);
+}
+
 enum MHD_Result
 http_text(struct req *r, unsigned status, const char *type, const char *text)
 {

@@ -1334,6 +1334,7 @@ static const struct conf_key web_keys[] = {
 	NUM("ban_time", CT_TIME, WB(ban_time), 0, DAYS(30), 600),
 	NUM("session_time", CT_TIME, WB(session_time), 60, DAYS(365),
 	    DAYS(7)),
+	NUM("stream_fps", CT_LONG, WB(stream_fps), 1, 30, 5),
 };
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))

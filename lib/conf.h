@@ -128,6 +128,7 @@ struct conf_web {
 	long	 max_auth_failures;	/* per address before a ban */
 	long	 ban_time;		/* seconds an address is refused */
 	long	 session_time;		/* seconds a login cookie lasts */
+	long	 stream_fps;		/* frames a second to a viewer */
 };
 
 /* [sftp]: gsftpd(8), the SFTP drop server. */

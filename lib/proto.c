@@ -58,6 +58,8 @@ static const struct spec requests[REQ_N] = {
 	[REQ_DISABLE] =		{ "disable", 1, 2, "DEST [REASON]" },
 	[REQ_REMOVE_REJECTED] =	{ "remove-rejected", 1, 2, "FILE [OWNER]" },
 	[REQ_ANSWER] =		{ "answer", 2, 2, "PRINTER CHOICE" },
+	[REQ_JOB_FILE] =	{ "job-file", 2, 2, "ID KIND" },
+	[REQ_WEBCAM] =		{ "webcam", 1, 1, "PRINTER" },
 };
 
 static const struct spec replies[REPLY_N] = {

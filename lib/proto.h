@@ -84,6 +84,8 @@ enum req {
 	REQ_DISABLE,		/* DEST [REASON] */
 	REQ_REMOVE_REJECTED,	/* FILE [OWNER] */
 	REQ_ANSWER,		/* PRINTER CHOICE (version 4) */
+	REQ_JOB_FILE,		/* ID thumbnail|timelapse */
+	REQ_WEBCAM,		/* PRINTER */
 	REQ_N
 };
 

@@ -50,6 +50,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -1358,6 +1359,145 @@ do_answer(struct spoold *sd, struct client *c, struct request *rq)
 	msg_send(c->fd, -1, "ok", idx, (char *)NULL);
 }
 
+/* A regular file in the folder open on dfd, opened without following
+ * a link and without blocking (a FIFO put there hangs nothing): a
+ * descriptor with its attributes, or -1. */
+static int
+open_regular(int dfd, const char *name, struct stat *st)
+{
+	int fd;
+
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The largest PNG thumbnail ingest kept in the job's folder open on
+ * dfd (thumb-WxH.png): its name in name, or -1. */
+static int
+largest_png(int dfd, char *name, size_t namesz)
+{
+	struct dirent *de;
+	long best = -1;
+	int w, h, n, fd;
+	DIR *d;
+
+	if ((fd = dup(dfd)) < 0 || (d = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		n = 0;
+		if (sscanf(de->d_name, "thumb-%dx%d.png%n", &w, &h, &n) != 2 ||
+		    n == 0 || de->d_name[n] != '\0' || w <= 0 || h <= 0 ||
+		    (long)w * h <= best)
+			continue;
+		best = (long)w * h;
+		snprintf(name, namesz, "%s", de->d_name);
+	}
+	closedir(d);
+	return best < 0 ? -1 : 0;
+}
+
+/* The name of the job's timelapse video, from its filters' reports
+ * (timelapse.video), else the timelapse filter's timelapse.mp4: 0, or
+ * -1 if not a plain name of its folder. */
+static int
+timelapse_name(const struct job_row *j, char *name, size_t namesz)
+{
+	json_t *o = json_loads(j->attrs, 0, NULL);
+	const char *v = json_string_value(json_object_get(o,
+	    "timelapse.video"));
+	int r = -1;
+
+	if (v == NULL)
+		v = "timelapse.mp4";
+	if (name_is_safe(v, 200) && strstr(v, ".tmp") == NULL) {
+		snprintf(name, namesz, "%s", v);
+		r = 0;
+	}
+	json_decref(o);
+	return r;
+}
+
+static void
+send_file(struct client *c, int fd, const struct stat *st, const char *name)
+{
+	char size[32];
+
+	snprintf(size, sizeof(size), "%lld", (long long)st->st_size);
+	msg_send(c->fd, fd, "ok", size, name, (char *)NULL);
+	close(fd);
+}
+
+/* job-file ID thumbnail|timelapse: the job's largest PNG thumbnail or
+ * its timelapse video, opened here under its folder and passed as a
+ * descriptor with its size and name, to the job's owner or an
+ * administrator: the front ends do not read the spool. */
+static void
+do_job_file(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *kind = msg_field(rq->m, REQ_ARG2);
+	char *dir, name[256];
+	struct stat st;
+	int dfd, fd = -1, r = -1;
+
+	dir = xasprintf("%s/%ld.d", sd->dir_jobs, rq->j.id);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(dir);
+	if (strcmp(kind, "thumbnail") == 0)
+		r = dfd < 0 ? -1 : largest_png(dfd, name, sizeof(name));
+	else if (strcmp(kind, "timelapse") == 0)
+		r = timelapse_name(&rq->j, name, sizeof(name));
+	else {
+		if (dfd >= 0)
+			close(dfd);
+		reply_error(c, "job-file: '%s' is neither thumbnail nor"
+		    " timelapse", kind);
+		return;
+	}
+	if (r == 0 && dfd >= 0)
+		fd = open_regular(dfd, name, &st);
+	if (dfd >= 0)
+		close(dfd);
+	if (fd < 0) {
+		reply_error(c, "%s: no such %s", rq->j.name, kind);
+		return;
+	}
+	send_file(c, fd, &st, name);
+}
+
+/* webcam PRINTER: the printer's latest frame (SPOOL/printers/NAME/
+ * webcam.jpg, which its timelapse filter writes), as job-file passes a
+ * file; anyone may see it, as in gsftpd. */
+static void
+do_webcam(struct spoold *sd, struct client *c, struct request *rq)
+{
+	char *dir;
+	struct stat st;
+	int dfd, fd = -1;
+
+	dir = xasprintf("%s/printers/%s", sd->conf.spool_dir,
+	    rq->p->conf->name);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) >= 0) {
+		fd = open_regular(dfd, "webcam.jpg", &st);
+		close(dfd);
+	}
+	free(dir);
+	if (fd < 0) {
+		reply_error(c, "%s: no such webcam frame", rq->p->conf->name);
+		return;
+	}
+	send_file(c, fd, &st, "webcam.jpg");
+}
+
 /* pause, resume, estop, ready PRINTER. */
 static void
 do_printer_request(struct spoold *sd, struct client *c, struct request *rq)
@@ -1506,6 +1646,8 @@ static const struct request_type {
 	[REQ_SEND] =	    { T_PRINTER, WHO_ADMIN, do_send,
 			      "send G-code by hand" },
 	[REQ_ANSWER] =	    { T_PRINTER, WHO_PRINTING, do_answer, NULL },
+	[REQ_JOB_FILE] =    { T_JOB, WHO_OWNER, do_job_file, NULL },
+	[REQ_WEBCAM] =	    { T_PRINTER, WHO_ANYONE, do_webcam, NULL },
 	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },

@@ -24,6 +24,9 @@
  * ingest_sweep() removes copies a crash left in SPOOL/tmp.
  *
  * Memory: one buffer of INGEST_BUFSZ bytes, whatever the file's size.
+ * A thumbnail is kept only up to THUMB_MAX decoded bytes: a larger
+ * one is dropped (the job goes on), so the job's folder holds no more
+ * than ANALYSE_THUMBS of them at that size.
  *
  * Security: the file is the submitter's and may be anything: it is read
  * in the worker only, never mapped, a buffer at a time, with the CPU
@@ -112,20 +115,43 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 
 /* The thumbnails of the file being taken in: decoded into temporary
  * files during the one pass, moved beside the job once it is queued. */
+#define THUMB_MAX	(2 << 20)	/* decoded bytes of one thumbnail */
+
 struct thumbs {
 	struct spoold	*sd;
 	int		 fd[ANALYSE_THUMBS];
 	char		*path[ANALYSE_THUMBS];
+	size_t		 bytes[ANALYSE_THUMBS];
+	int		 too_big[ANALYSE_THUMBS];
 	int		 failed;
 };
+
+/* A thumbnail past THUMB_MAX: its file removed, the rest ignored. */
+static void
+thumb_drop(struct thumbs *th, int idx)
+{
+	if (th->fd[idx] >= 0)
+		close(th->fd[idx]);
+	th->fd[idx] = -1;
+	if (th->path[idx] != NULL)
+		unlink(th->path[idx]);
+	free(th->path[idx]);
+	th->path[idx] = NULL;
+	th->too_big[idx] = 1;
+}
 
 static void
 thumb_data(void *arg, int idx, const unsigned char *data, size_t len)
 {
 	struct thumbs *th = arg;
 
-	if (idx < 0 || idx >= ANALYSE_THUMBS || th->failed)
+	if (idx < 0 || idx >= ANALYSE_THUMBS || th->failed || th->too_big[idx])
 		return;
+	if (len > THUMB_MAX - th->bytes[idx]) {
+		thumb_drop(th, idx);
+		return;
+	}
+	th->bytes[idx] += len;
 	if (len == 0) {
 		if (th->fd[idx] >= 0)
 			close(th->fd[idx]);

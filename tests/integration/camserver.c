@@ -1,7 +1,7 @@
 /*
  * camserver - a webcam for the tests of the timelapse filter.
  *
- *   camserver -p PORTFILE [-m MODE] [-r FPS] JPEG...
+ *   camserver -p PORTFILE [-m MODE] [-r FPS] [-l LOG] JPEG...
  *   camserver -F             print a free loopback port and exit
  *
  * Listens on 127.0.0.1 (a port of the system's choosing, written to
@@ -12,12 +12,16 @@
  *   half      the headers of a JPEG, half its bytes, then the end
  *   hang      nothing at all, ever
  *   error     500 Internal Server Error
+ * With -l, each connection appends "open" to LOG when it is accepted
+ * and "closed" when it ends (its client gone, or its answer done), so
+ * a test counts the connections a client made and sees them end.
  * Runs until killed.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -64,6 +68,19 @@ put(int fd, const void *b, size_t n)
 		n -= (size_t)w;
 	}
 	return 0;
+}
+
+/* A line appended to the log, if there is one. */
+static void
+note(const char *log, const char *line)
+{
+	int fd;
+
+	if (log == NULL || (fd = open(log, O_WRONLY | O_APPEND | O_CREAT,
+	    0644)) < 0)
+		return;
+	put(fd, line, strlen(line));
+	close(fd);
 }
 
 static void
@@ -122,14 +139,17 @@ main(int argc, char *argv[])
 {
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
-	const char *portfile = NULL, *mode = "snapshot";
+	const char *portfile = NULL, *mode = "snapshot", *log = NULL;
 	struct jpeg *jp;
 	long fps = 10, nth = 0;
 	int ch, fd, c, i, free_port = 0;
 	FILE *fp;
 
-	while ((ch = getopt(argc, argv, "Fm:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "Fl:m:p:r:")) != -1) {
 		switch (ch) {
+		case 'l':
+			log = optarg;
+			break;
 		case 'F':
 			free_port = 1;
 			break;
@@ -165,7 +185,7 @@ main(int argc, char *argv[])
 	}
 	if (portfile == NULL || argc == 0) {
 		fprintf(stderr, "usage: camserver -p portfile [-m mode]"
-		    " [-r fps] jpeg ...\n       camserver -F\n");
+		    " [-r fps] [-l log] jpeg ...\n       camserver -F\n");
 		return 2;
 	}
 	if ((jp = calloc((size_t)argc, sizeof(*jp))) == NULL)
@@ -199,8 +219,10 @@ main(int argc, char *argv[])
 		switch (fork()) {
 		case 0:
 			close(fd);
+			note(log, "open\n");
 			serve(c, mode, fps, jp, argc, nth);
 			close(c);
+			note(log, "closed\n");
 			_exit(0);
 		case -1:
 			perror("fork");

@@ -75,6 +75,10 @@ jq -e '[.jobs[] | select(.id == 1)] | length == 1' "$T/body" > /dev/null ||
     fail "history: $(cat "$T/body")"
 expect_status 200 GET /api/gspool/jobs/1 -H "X-Api-Key: $ANN"
 jq -e '.id == 1' "$T/body" > /dev/null || fail "job 1: $(cat "$T/body")"
+# Its analysis as the analyser gave it, its reasons (none: it printed).
+jq -e '(.analysis.layers > 0) and (.analysis | has("filament_mm")) and
+    (.analysis | has("bbox")) and (.reasons | type == "array")' "$T/body" \
+    > /dev/null || fail "job 1's analysis: $(cat "$T/body")"
 expect_status 404 GET /api/gspool/jobs/99 -H "X-Api-Key: $ANN"
 
 # 5. The page's upload: a held job, then one the check refuses, with
@@ -83,6 +87,10 @@ expect_status 201 POST /api/gspool/upload -H "X-Api-Key: $ANN" \
     -F "file=@$CUBE;filename=held.gcode" -F hold=1
 jq -e '.ok == true and .job == 2 and .name == "mk3-2"' "$T/body" > /dev/null ||
     fail "upload: $(cat "$T/body")"
+# A held job says why.
+expect_status 200 GET /api/gspool/jobs/2 -H "X-Api-Key: $ANN"
+jq -e '(.reasons | length == 1) and (.reasons[0] | test("held"))' \
+    "$T/body" > /dev/null || fail "job 2's reasons: $(cat "$T/body")"
 printf 'G28\nM104 S305\nG1 X10 Y10\n' > "$T/hot.gcode"
 expect_status 422 POST /api/gspool/upload -H "X-Api-Key: $ANN" -F "file=@$T/hot.gcode"
 grep -q 'line 2: M104 S305 sets 305 C, above the printer.s max_hotend 285' "$T/body" || fail "refusal: $(cat "$T/body")"

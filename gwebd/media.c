@@ -1,0 +1,176 @@
+/*
+ * media.c - the pictures and videos of gwebd's API: a job's thumbnail
+ * (the largest PNG that ingest kept from the file's comment block), its
+ * timelapse video with Range requests, and a printer's latest webcam
+ * frame (spoold's, else the camera relay's, relay.c).
+ *
+ * Security: gwebd opens no file of the spool, and no URL part names a
+ * file: spoold opens each under the job's or the printer's folder,
+ * without following links, as the account (its own jobs alone, or
+ * every job for an administrator; anyone's printer's frame, as in
+ * gsftpd), and passes the descriptor.  A refusal is 404, so that
+ * another account's job is not told apart from none.  A Range header
+ * is one range of bytes=A-B, A- or -N within the file; anything else
+ * is 416.
+ *
+ * Diagnostics: a 404 says what is missing, for which job or printer; a
+ * 416 gives the range and the file's size; a spoold that cannot be
+ * reached is 503.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gwebd.h"
+#include "util.h"
+
+/* A refusal of a file: 503 when spoold is away, else 404. */
+static enum MHD_Result
+refused(struct req *r, const char *what, const char *why)
+{
+	if (strstr(why, "cannot be reached") != NULL ||
+	    strstr(why, "went away") != NULL)
+		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s: %s",
+		    what, why);
+	return http_error(r, MHD_HTTP_NOT_FOUND, "%s: none here", what);
+}
+
+/* "bytes=A-B", "bytes=A-", "bytes=-N" of a file of size bytes: 0 with
+ * the first byte and the count, or -1. */
+static int
+parse_range(const char *h, long long size, long long *from, long long *len)
+{
+	long long a = -1, b = -1;
+	const char *dash;
+	char *end;
+
+	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL ||
+	    (dash = strchr(h + 6, '-')) == NULL || size <= 0)
+		return -1;
+	if (dash > h + 6) {
+		if (h[6] < '0' || h[6] > '9')
+			return -1;
+		a = strtoll(h + 6, &end, 10);
+		if (end != dash)
+			return -1;
+	}
+	if (dash[1] != '\0') {
+		if (dash[1] < '0' || dash[1] > '9')
+			return -1;
+		b = strtoll(dash + 1, &end, 10);
+		if (*end != '\0')
+			return -1;
+	}
+	if (a < 0 && b < 0)
+		return -1;
+	if (a < 0) {			/* the last b bytes */
+		if (b == 0)
+			return -1;
+		a = b > size ? 0 : size - b;
+		b = size - 1;
+	} else if (b < 0 || b >= size)
+		b = size - 1;
+	if (a >= size || b < a)
+		return -1;
+	*from = a;
+	*len = b - a + 1;
+	return 0;
+}
+
+/* The file open on fd (size bytes), whole or the request's range. */
+static enum MHD_Result
+send_fd(struct req *r, int fd, long long size, const char *type,
+    int ranges)
+{
+	struct MHD_Response *resp;
+	const char *h = NULL;
+	long long from = 0, len = size;
+	unsigned status = MHD_HTTP_OK;
+	char cr[96];
+
+	if (ranges)
+		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_RANGE);
+	if (h != NULL) {
+		if (parse_range(h, size, &from, &len) < 0) {
+			close(fd);
+			if ((resp = MHD_create_response_from_buffer(0, NULL,
+			    MHD_RESPMEM_PERSISTENT)) == NULL)
+				return MHD_NO;
+			snprintf(cr, sizeof(cr), "bytes */%lld", size);
+			MHD_add_response_header(resp, "Content-Range", cr);
+			return http_reply(r,
+			    MHD_HTTP_RANGE_NOT_SATISFIABLE, resp);
+		}
+		status = MHD_HTTP_PARTIAL_CONTENT;
+	}
+	if ((resp = MHD_create_response_from_fd_at_offset64((uint64_t)len, fd,
+	    (uint64_t)from)) == NULL) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", type);
+	if (ranges)
+		MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	if (status == MHD_HTTP_PARTIAL_CONTENT) {
+		snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld", from,
+		    from + len - 1, size);
+		MHD_add_response_header(resp, "Content-Range", cr);
+	}
+	return http_reply(r, status, resp);
+}
+
+/* GET /api/gspool/jobs/ID/thumbnail, /timelapse. */
+enum MHD_Result
+media_job(struct req *r, long id, const char *kind)
+{
+	char ids[24], what[64], why[512] = "";
+	long long size;
+	int fd;
+
+	if (strcmp(r->method, "GET") != 0)
+		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: GET"
+		    " it", r->url);
+	snprintf(ids, sizeof(ids), "%ld", id);
+	snprintf(what, sizeof(what), "job %ld's %s", id, kind);
+	if ((fd = ctl_file(r->w, r->acct, "job-file", ids, kind, &size, why,
+	    sizeof(why))) < 0)
+		return refused(r, what, why);
+	if (strcmp(kind, "thumbnail") == 0)
+		return send_fd(r, fd, size, "image/png", 0);
+	return send_fd(r, fd, size, "video/mp4", 1);
+}
+
+/* GET /api/gspool/printers/NAME/snapshot: the frame spoold keeps. */
+enum MHD_Result
+media_snapshot(struct req *r, const char *printer)
+{
+	char what[CONF_NAME_MAX + 32], why[512] = "";
+	struct MHD_Response *resp;
+	unsigned char *jpeg;
+	long long size;
+	size_t n;
+	int fd;
+
+	if (strcmp(r->method, "GET") != 0)
+		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: GET"
+		    " it", r->url);
+	snprintf(what, sizeof(what), "%s's webcam frame", printer);
+	if ((fd = ctl_file(r->w, r->acct, "webcam", printer, NULL, &size, why,
+	    sizeof(why))) < 0) {
+		/* None kept by the filter: the relay's, if it has one. */
+		if ((n = relay_latest(printer, &jpeg)) == 0)
+			return refused(r, what, why);
+		if ((resp = MHD_create_response_from_buffer(n, jpeg,
+		    MHD_RESPMEM_MUST_FREE)) == NULL) {
+			free(jpeg);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, "Content-Type", "image/jpeg");
+		return http_reply(r, MHD_HTTP_OK, resp);
+	}
+	return send_fd(r, fd, size, "image/jpeg", 0);
+}
