@@ -62,6 +62,8 @@ struct req {
 	const struct conf_account *acct;	/* NULL: anonymous */
 	time_t		 started;	/* its first call */
 	int		 too_big;	/* the body passed its limit */
+	int		 refused;	/* the status to answer, on the last call */
+	char		 refusal[512];	/* and why */
 	size_t		 blen;		/* a small body (forms) */
 	char		*body;
 	struct upload	*up;

@@ -7,9 +7,13 @@
  * libmicrohttpd calls the handler once when the headers are in, once
  * per piece of body, and once more at the end.  A request is answered
  * on the last call, never the first (queued on the first, every answer
- * would close the connection), except a refusal, which is meant to
- * close it: a banned address, a missing or wrong key, a body that is
- * too large, a write from another origin.
+ * would close the connection).  A refusal (a missing or wrong key, a
+ * write from another origin, an upload that is not multipart) is
+ * answered on the last call too, after a body of at most max_body has
+ * been read and dropped, so that the client reads the status instead of
+ * a connection reset under what it was still sending; only a banned
+ * address and a body declared over its limit are refused at once, their
+ * connection closed.
  *
  * Security: every path under /api/ needs an account (a key, a session
  * cookie, or [web] anonymous for reading); the page's own files are
@@ -252,10 +256,37 @@ too_long(struct req *r, enum MHD_Result *ret)
 	return 1;
 }
 
-/* What the first call decides: 1 to go on, 0 refused (answered). */
+/* A refusal decided on the first call is answered on the last, once
+ * the little body a refused request may carry (at most max_body) has
+ * been read and dropped: answered before it, the connection would be
+ * closed under a client still sending, which then sees a reset, not the
+ * status.  A body declared longer than that is refused at once. */
+static int
+refuse(struct req *r, enum MHD_Result *ret, unsigned status,
+    const char *what)
+{
+	const char *cl;
+	long long n = 0;
+
+	cl = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+	    "Content-Length");
+	if (cl != NULL && (parse_llong(cl, 0, LLONG_MAX, &n) < 0 ||
+	    n > r->w->conf.web.max_body)) {
+		*ret = http_error(r, status, "%s", what);
+		return 0;
+	}
+	r->refused = status;
+	snprintf(r->refusal, sizeof(r->refusal), "%s", what);
+	return 1;
+}
+
+/* What the first call decides: 1 to go on (or to answer a refusal on
+ * the last call), 0 refused and answered. */
 static int
 first_call(struct req *r, enum MHD_Result *ret)
 {
+	char what[512];
+
 	if (auth_banned(r->w, r->addr)) {
 		*ret = http_error(r, MHD_HTTP_FORBIDDEN, "%s is banned for a"
 		    " while after too many wrong keys or passwords", r->addr);
@@ -264,28 +295,28 @@ first_call(struct req *r, enum MHD_Result *ret)
 	if (strncmp(r->url, "/api/", 5) != 0 || is_login(r))
 		return 1;
 	if (!auth_request(r)) {
-		*ret = http_error(r, MHD_HTTP_UNAUTHORIZED, "%s: give an"
-		    " account's key in X-Api-Key, or log in", r->url);
-		return 0;
+		snprintf(what, sizeof(what), "%s: give an account's key in"
+		    " X-Api-Key, or log in", r->url);
+		return refuse(r, ret, MHD_HTTP_UNAUTHORIZED, what);
 	}
 	if (is_write(r) && r->by == AUTH_ANONYMOUS) {
-		*ret = http_error(r, MHD_HTTP_UNAUTHORIZED, "%s: anonymous"
-		    " access is read only: give an account's key", r->url);
-		return 0;
+		snprintf(what, sizeof(what), "%s: anonymous access is read"
+		    " only: give an account's key", r->url);
+		return refuse(r, ret, MHD_HTTP_UNAUTHORIZED, what);
 	}
 	if (is_write(r) && r->by == AUTH_COOKIE && !same_origin(r)) {
 		log_warnx("%s: %s %s refused: a write from another origin",
 		    r->addr, r->method, r->url);
-		*ret = http_error(r, MHD_HTTP_FORBIDDEN, "%s: a write from"
-		    " another origin than the page's", r->url);
-		return 0;
+		snprintf(what, sizeof(what), "%s: a write from another origin"
+		    " than the page's", r->url);
+		return refuse(r, ret, MHD_HTTP_FORBIDDEN, what);
 	}
 	if (too_long(r, ret))
 		return 0;
 	if (is_upload(r) && upload_begin(r) < 0) {
-		*ret = http_error(r, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "%s:"
-		    " send the file as multipart/form-data", r->url);
-		return 0;
+		snprintf(what, sizeof(what), "%s: send the file as"
+		    " multipart/form-data", r->url);
+		return refuse(r, ret, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, what);
 	}
 	return 1;
 }
@@ -338,6 +369,8 @@ serve_asset(struct req *r)
 static enum MHD_Result
 last_call(struct req *r)
 {
+	if (r->refused)
+		return http_error(r, (unsigned)r->refused, "%s", r->refusal);
 	if (r->too_big)
 		return http_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "%s: the body"
 		    " is over max_body (%lld bytes)", r->url,
@@ -381,6 +414,14 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 			    " request_time (%ld s)", r->addr, r->method,
 			    r->url, r->w->conf.web.request_time);
 			return MHD_NO;
+		}
+		if (r->refused) {
+			/* Read and dropped, up to max_body. */
+			if (r->blen + *size > (size_t)r->w->conf.web.max_body)
+				return MHD_NO;
+			r->blen += *size;
+			*size = 0;
+			return MHD_YES;
 		}
 		if (r->up != NULL)
 			return upload_feed(r, data, size);

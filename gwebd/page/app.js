@@ -276,7 +276,26 @@ function render(q) {
 	const prev = state.queue;
 	state.queue = q;
 	const ps = $("printers");
+	/* The printers' cards are drawn anew with every event; a keyboard's
+	 * focus on one of their buttons goes to the same button of the new
+	 * card, so that it is not lost twice a second while a job prints. */
+	const f = document.activeElement;
+	const fcard = f && ps.contains(f) ? f.closest("[data-printer]") : null;
+	const fkey = fcard ? [fcard.dataset.printer, f.tagName,
+	    f.textContent] : null;
 	ps.replaceChildren(...(q.printers || []).map(printerCard));
+	if (fkey) {
+		const card = [...ps.querySelectorAll("[data-printer]")].find(c =>
+		    c.dataset.printer === fkey[0]);
+		const same = card ? [...card.querySelectorAll(fkey[1])].find(e =>
+		    e.textContent === fkey[2]) : null;
+		if (same)
+			same.focus();
+		else if (card) {
+			card.tabIndex = -1;
+			card.focus();
+		}
+	}
 	const jobs = (q.jobs || []);
 	/* The queue is redrawn only when it changed, so that a keyboard's
 	 * focus on it stays put while the printers' figures move. */

@@ -169,5 +169,23 @@ expect_status 401 POST /api/gspool/printers/mk3/pause
 expect_status 401 POST /api/gspool/upload -F "file=@$CUBE"
 # A wrong key is still refused, not taken as anonymous.
 expect_status 401 GET /api/gspool/queue -H "X-Api-Key: wrong-key-0123456789"
+# A refused upload is answered after its body, not in the middle of
+# it: twenty of 48 KiB in a row each read their 401 and its reason, none
+# a reset connection.
+$PY - "$WPORT" > "$T/py.out" 2>&1 <<'PYEOF' || fail "refused uploads: $(cat "$T/py.out")"
+import http.client, json, sys
+port = int(sys.argv[1])
+b = "gspoolrefused"
+body = (("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.gcode\"\r\n\r\n" % b).encode()
+    + b"G1 X1\n" * 8192 + ("\r\n--%s--\r\n" % b).encode())
+for i in range(20):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("POST", "/api/files/local", body=body,
+        headers={"Content-Type": "multipart/form-data; boundary=" + b})
+    r = c.getresponse(); o = json.loads(r.read())
+    assert r.status == 401 and "key" in o["error"], (i, r.status, o)
+    c.close()
+print("ok")
+PYEOF
 kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
 echo "ok: web-api"

@@ -201,6 +201,27 @@ def run(d):
          lambda: text(d, ".printer .heaters") not in ("", heat0))
     wait(d, "the layer did not change from " + layer0,
          lambda: text(d, ".printer .layer") not in ("", layer0))
+    # A keyboard's focus on the printer's Pause stays there while the
+    # card is drawn anew with each event.
+    focused = d.execute_script(
+        "const b = [...document.querySelectorAll('.printer button')]"
+        ".find(e => e.textContent === 'Pause');"
+        "if (!b) return false; b.focus(); return true;")
+    if not focused:
+        fail("no Pause button on the printing job's printer: " +
+             text(d, ".printer"))
+    if focused:
+        heat1, layer1 = text(d, ".printer .heaters"), text(d, ".printer .layer")
+        wait(d, "the printer's card was not drawn again",
+             lambda: (text(d, ".printer .heaters"), text(d, ".printer .layer"))
+             != (heat1, layer1))
+        where = d.execute_script(
+            "const e = document.activeElement;"
+            "return e && e.closest('.printer') ? e.tagName + ' ' +"
+            " e.textContent : String(e && e.tagName);")
+        if where != "BUTTON Pause":
+            fail("the focus left the Pause button when the card was"
+                 " redrawn: it is on " + where)
     times = text(d, ".printer .times")
     if "Elapsed" not in times or "remaining" not in times or "done at" not in times:
         fail("no elapsed, remaining and finish time: " + times)
