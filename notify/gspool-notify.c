@@ -39,7 +39,6 @@
 #include "config.h"
 
 #include <sys/mman.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -47,7 +46,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +53,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "event.h"
 #include "log.h"
 #include "usage.h"
 #include "util.h"
@@ -82,6 +81,8 @@ struct delivery {
 	int		 frame;		/* the next attempt sends it */
 	pid_t		 pid;		/* apprise, 0 if none */
 	int		 out;		/* its output, -1 if closed */
+	struct ev_io	*io;		/* the loop's watch of it */
+	int		 io_fd;		/* the descriptor watched */
 	long long	 deadline;	/* killed then (ms) */
 	long long	 next_at;	/* next attempt (ms), 0: none */
 	int		 timed_out;
@@ -323,9 +324,13 @@ attempt_start(struct delivery *d, const char *apprise, const char *title,
 	if (pid == 0) {
 		const char *argv[16];
 		char path[64];
+		sigset_t none;
 		int i = 0, in;
 
 		setpgid(0, 0);
+		/* apprise gets the signals the loop keeps for itself. */
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* The body opened anew, at its start whatever the other
 		 * attempts read; the URL as descriptor 3, which apprise
 		 * opens by its name. */
@@ -448,6 +453,47 @@ attempt_end(struct delivery *d, int status, const char *title, int attempts,
 	d->next_at = monotonic_ms() + backoff * 1000;
 }
 
+/* The loop's callbacks: a signal is noted (SIGCHLD only wakes it: the
+ * children are reaped after the turn); output and the timer only wake
+ * it, since the turn's work follows the turn. */
+static void
+on_signal(int signo, void *arg)
+{
+	if (signo != SIGCHLD)
+		*(int *)arg = signo;
+}
+
+static void
+on_wake(void *arg)
+{
+	(void)arg;
+}
+
+static void
+on_output(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
+}
+
+/* Watch fd (-1: nothing) for the delivery's output. */
+static void
+watch_output(struct ev_loop *ev, struct delivery *x, int fd)
+{
+	if (x->io != NULL && x->io_fd == fd)
+		return;
+	if (x->io != NULL)
+		ev_io_del(x->io);
+	x->io = NULL;
+	x->io_fd = -1;
+	if (fd >= 0) {
+		if ((x->io = ev_io_add(ev, fd, EV_READ, on_output, x)) == NULL)
+			fatal("ev_io_add");
+		x->io_fd = fd;
+	}
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -456,8 +502,9 @@ main(int argc, char *argv[])
 	const char *apprise = "/usr/bin/apprise", *tmpdir = NULL;
 	char *dir = NULL, *frame = NULL;
 	long timeout = 30, attempts = 3;
-	int ch, debug = 0, i, left, failed = 0, sfd, body, quit = 0;
-	sigset_t chld;
+	struct ev_loop *ev;
+	struct ev_timer *wake_t;
+	int ch, debug = 0, i, left, failed = 0, body, quit = 0;
 
 	log_init("gspool-notify", LOG_TO_STDERR, 0);
 	if (argc == 2 && strcmp(argv[1], "--help") == 0)
@@ -551,39 +598,40 @@ main(int argc, char *argv[])
 		free(n.urls[i]);
 	}
 
-	/* Children end, and a request to stop comes, through a signalfd,
-	 * heard in the same poll as their output. */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	sigaddset(&chld, SIGTERM);
-	sigaddset(&chld, SIGINT);
-	sigaddset(&chld, SIGHUP);
-	sigprocmask(SIG_BLOCK, &chld, NULL);
-	if ((sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-		fatal("signalfd");
+	/* Children end, and a request to stop comes, through the loop's
+	 * signalfd (lib/event.c), heard in the same turn as their output;
+	 * the next deadline or attempt is its one timer. */
+	if ((ev = ev_loop_new()) == NULL ||
+	    (wake_t = ev_timer_new(ev, on_wake, NULL)) == NULL ||
+	    ev_signal(ev, SIGCHLD, on_signal, &quit) < 0 ||
+	    ev_signal(ev, SIGTERM, on_signal, &quit) < 0 ||
+	    ev_signal(ev, SIGINT, on_signal, &quit) < 0 ||
+	    ev_signal(ev, SIGHUP, on_signal, &quit) < 0)
+		fatal("event loop");
 	for (i = 0; i < n.nurls; i++)
 		if (d[i].done == 0)
 			attempt_start(&d[i], apprise, n.title, n.type, body,
 			    frame, timeout, (int)attempts);
 	for (;;) {
-		struct pollfd pfd[CONF_NOTIFY_URLS * 4 + 1];
-		struct signalfd_siginfo si;
 		long long now = monotonic_ms(), wake = -1;
-		int np = 0, status;
+		int status;
 		pid_t pid;
 
 		left = 0;
 		for (i = 0; i < n.nurls; i++) {
 			struct delivery *x = &d[i];
 
-			if (x->done != 0)
+			if (x->done != 0) {
+				watch_output(ev, x, -1);
 				continue;
+			}
 			left++;
 			if (x->pid == 0 && x->next_at == 0) {
 				/* could not start: counts as an attempt */
 				if (x->attempt >= attempts) {
 					x->done = -1;
 					left--;
+					watch_output(ev, x, -1);
 					continue;
 				}
 				x->next_at = now + 1000;
@@ -596,11 +644,7 @@ main(int argc, char *argv[])
 				kill(-x->pid, SIGKILL);
 				kill(x->pid, SIGKILL);
 			}
-			if (x->pid != 0 && x->out >= 0) {
-				pfd[np].fd = x->out;
-				pfd[np].events = POLLIN;
-				np++;
-			}
+			watch_output(ev, x, x->pid != 0 ? x->out : -1);
 			if (x->pid != 0 && !x->timed_out)
 				wake = wake < 0 || x->deadline < wake ?
 				    x->deadline : wake;
@@ -610,18 +654,15 @@ main(int argc, char *argv[])
 		}
 		if (left == 0)
 			break;
-		pfd[np].fd = sfd;
-		pfd[np].events = POLLIN;
-		np++;
-		if (poll(pfd, (nfds_t)np, wake < 0 ? -1 :
-		    (int)(wake > now ? wake - now : 0)) < 0 && errno != EINTR)
+		if (wake >= 0)
+			ev_timer_at(wake_t, wake);
+		else
+			ev_timer_stop(wake_t);
+		if (ev_turn(ev, -1) < 0)
 			fatal("poll");
 		for (i = 0; i < n.nurls; i++)
 			if (d[i].pid != 0 && d[i].out >= 0)
 				output_read(&d[i], n.title);
-		while (read(sfd, &si, sizeof(si)) > 0)
-			if (si.ssi_signo != SIGCHLD)
-				quit = (int)si.ssi_signo;
 		if (quit) {
 			/* Stopped: what it started goes with it. */
 			for (i = 0; i < n.nurls; i++)
@@ -643,6 +684,10 @@ main(int argc, char *argv[])
 					    timeout);
 				}
 	}
+	for (i = 0; i < n.nurls; i++)
+		watch_output(ev, &d[i], -1);
+	ev_timer_free(wake_t);
+	ev_loop_free(ev);
 	for (i = 0; i < n.nurls; i++) {
 		failed |= d[i].done != 1;
 		if (d[i].conf >= 0)
