@@ -370,42 +370,14 @@ handle_ctl(struct backend *b)
 void
 attach_listen(struct backend *b)
 {
-	struct sockaddr_un sun;
-	char *tmp;
-	int fd;
-
 	b->listen_fd = -1;
 	if (b->rundir == NULL)
 		return;
 	b->sock_path = xasprintf("%s/%s.sock", b->rundir, b->printer);
 	b->end_path = xasprintf("%s/%s.end", b->rundir, b->printer);
-	tmp = xasprintf("%s/%s.sock.%ld", b->rundir, b->printer,
-	    (long)getpid());
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(tmp) >= sizeof(sun.sun_path)) {
-		log_warnx("%s: %s: path too long; spoold cannot re-attach to"
-		    " this backend", b->printer, b->sock_path);
-		free(tmp);
-		return;
-	}
-	strcpy(sun.sun_path, tmp);
-	unlink(tmp);
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(tmp, 0600) < 0 || listen(fd, 4) < 0 ||
-	    rename(tmp, b->sock_path) < 0) {
+	if ((b->listen_fd = seqpacket_listen(b->sock_path)) < 0)
 		log_warn("%s: %s; spoold cannot re-attach to this backend",
 		    b->printer, b->sock_path);
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		free(tmp);
-		return;
-	}
-	free(tmp);
-	b->listen_fd = fd;
 }
 
 void

@@ -637,42 +637,14 @@ handle_ctl(struct mr *m)
 static void
 attach_listen(struct mr *m)
 {
-	struct sockaddr_un sun;
-	char *tmp;
-	int fd;
-
 	m->listen_fd = -1;
 	if (m->rundir == NULL)
 		return;
 	m->sock_path = xasprintf("%s/%s.sock", m->rundir, m->printer);
 	m->end_path = xasprintf("%s/%s.end", m->rundir, m->printer);
-	tmp = xasprintf("%s/%s.sock.%ld", m->rundir, m->printer,
-	    (long)getpid());
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(tmp) >= sizeof(sun.sun_path)) {
-		log_warnx("%s: %s: path too long; spoold cannot re-attach to"
-		    " this backend", m->printer, m->sock_path);
-		free(tmp);
-		return;
-	}
-	strcpy(sun.sun_path, tmp);
-	unlink(tmp);
-	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
-	    SOCK_NONBLOCK, 0)) < 0 ||
-	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    chmod(tmp, 0600) < 0 || listen(fd, 4) < 0 ||
-	    rename(tmp, m->sock_path) < 0) {
+	if ((m->listen_fd = seqpacket_listen(m->sock_path)) < 0)
 		log_warn("%s: %s; spoold cannot re-attach to this backend",
 		    m->printer, m->sock_path);
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-		free(tmp);
-		return;
-	}
-	free(tmp);
-	m->listen_fd = fd;
 }
 
 /* A new spoold: the hello with the job followed, then the state. */

@@ -8,6 +8,9 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -352,4 +355,38 @@ parse_hold(const char *s, time_t now)
 			when += 86400;	/* tomorrow at that time */
 		return when;
 	}
+}
+
+int
+seqpacket_listen(const char *path)
+{
+	struct sockaddr_un sun;
+	char *tmp;
+	int fd = -1, e;
+
+	tmp = xasprintf("%s.%ld", path, (long)getpid());
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(tmp) >= sizeof(sun.sun_path)) {
+		free(tmp);
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(sun.sun_path, tmp);
+	unlink(tmp);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) < 0 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    chmod(tmp, 0600) < 0 || listen(fd, 4) < 0 ||
+	    rename(tmp, path) < 0) {
+		e = errno;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+		errno = e;
+		return -1;
+	}
+	free(tmp);
+	return fd;
 }

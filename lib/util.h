@@ -45,6 +45,10 @@ int	 mkdir_exist_ok(const char *path, mode_t mode);
 /* Set or clear O_NONBLOCK / FD_CLOEXEC on fd. */
 int	 fd_set_nonblock(int fd, int on);
 int	 fd_set_cloexec(int fd);
+/* A SOCK_SEQPACKET listener at path, mode 0600, put in place by rename
+ * so that no one finds it half made: the descriptor, or -1 with errno
+ * (ENAMETOOLONG for a path that does not fit). */
+int	 seqpacket_listen(const char *path);
 
 /* A name safe as a printer, user or file component: [A-Za-z0-9._-], no
  * leading dot, 1..maxlen bytes. */

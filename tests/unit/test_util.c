@@ -520,6 +520,33 @@ test_panic(void **state)
 		fail_msg("panic wrote '%s'", buf);
 }
 
+/* The re-attach socket: mode 0600 at its name, no temporary left; a
+ * name too long for a socket is ENAMETOOLONG, nothing made. */
+static void
+test_seqpacket_listen(void **state)
+{
+	char dir[] = "/tmp/gspool-test-sock.XXXXXX", path[400], lng[200];
+	struct stat st;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/p.sock", dir);
+	fd = seqpacket_listen(path);
+	assert_true(fd >= 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(S_ISSOCK(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0600);
+	close(fd);
+	unlink(path);
+	memset(lng, 'x', 150);
+	lng[150] = '\0';
+	snprintf(path, sizeof(path), "%s/%s", dir, lng);
+	assert_int_equal(seqpacket_listen(path), -1);
+	assert_int_equal(errno, ENAMETOOLONG);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -540,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_queue_text_refusals),
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_panic),
+		cmocka_unit_test(test_seqpacket_listen),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
