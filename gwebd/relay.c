@@ -5,7 +5,7 @@
  * viewers, opened by the first and closed when the last leaves.
  *
  * A camera's thread reads its stream (or its snapshots, one after the
- * other) with libcurl and takes whole JPEGs out of it (filters/mjpeg.c);
+ * other) with libcurl and takes whole JPEGs out of it (lib/mjpeg.c);
  * the latest is the camera's one frame, shared and counted: a viewer
  * holds a reference while it sends it and frees it if it was the last.
  * Each viewer runs in its connection's thread (gwebd runs

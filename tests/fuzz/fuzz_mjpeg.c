@@ -1,7 +1,7 @@
 /*
  * fuzz_mjpeg - libFuzzer target: arbitrary bytes from a camera, through
  * the timelapse filter's JPEG walker and MJPEG stream scanner
- * (filters/mjpeg.c).
+ * (lib/mjpeg.c).
  *
  * The input's first byte picks a Content-Type and the sizes of the
  * pieces the bytes arrive in, as curl would hand them over; the rest is
