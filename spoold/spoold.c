@@ -29,7 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
@@ -134,6 +133,7 @@ static int
 lock_spool(struct spoold *sd)
 {
 	char *path = xasprintf("%s/spoold.lock", sd->conf.spool_dir);
+	struct flock lk = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -142,7 +142,10 @@ lock_spool(struct spoold *sd)
 		free(path);
 		return -1;
 	}
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/* A record lock, not flock(): it belongs to this process alone,
+	 * so a child forked before its exec (a backend, a filter, the
+	 * ingest worker) never holds it after spoold has gone. */
+	if (fcntl(fd, F_SETLK, &lk) < 0) {
 		log_warnx("another spoold is running on %s",
 		    sd->conf.spool_dir);
 		free(path);

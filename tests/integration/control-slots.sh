@@ -40,24 +40,25 @@ sys.stdin.read()
 PY
 n_ready=1
 for n in 64 500; do
-	rm -f "$T/hold.in"
-	mkfifo "$T/hold.in"
+	# Each round has its own files: nothing of the last one is read.
+	rm -f "$T/hold-$n.in"
+	mkfifo "$T/hold-$n.in"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-	    /usr/bin/python3 "$T/hold.py" "$n" "$T/spool/control" 16 < "$T/hold.in" > "$T/hold.out" 2>&1 &
+	    /usr/bin/python3 "$T/hold.py" "$n" "$T/spool/control" 16 < "$T/hold-$n.in" > "$T/hold-$n.out" 2>&1 &
 	hold=$!
-	exec 9> "$T/hold.in"
-	"$WAITFOR" contains "$T/hold.out" kept || fail "nobody's connections: $(cat "$T/hold.out")"
-	grep -q "^kept 16 refused $((n - 16)) other 0$" "$T/hold.out" ||
-		fail "$n connections: $(cat "$T/hold.out")"
+	exec 9> "$T/hold-$n.in"
+	"$WAITFOR" contains "$T/hold-$n.out" kept || fail "nobody's connections: $(cat "$T/hold-$n.out")"
+	grep -q "^kept 16 refused $((n - 16)) other 0$" "$T/hold-$n.out" ||
+		fail "$n connections: $(cat "$T/hold-$n.out")"
 	grep -q "control: refusing uid $(id -u nobody): it has too many connections open" "$T/spoold.log" ||
 		fail "the refusals were not logged"
 	# Another user is answered; so is root's emergency stop.
-	setpriv --reuid=bin --regid=bin --clear-groups "$GQUEUE" > "$T/q.out" 2>&1 ||
-		fail "bin's gqueue with $n connections held: $(cat "$T/q.out")"
+	setpriv --reuid=bin --regid=bin --clear-groups "$GQUEUE" > "$T/q-$n.out" 2>&1 ||
+		fail "bin's gqueue with $n connections held: $(cat "$T/q-$n.out")"
 	: > "$T/vprinter.log"
 	id=$(submit "$CUBE")
 	"$WAITFOR" lines "$T/vprinter.log" 100 || fail "the print did not start"
-	"$GPC" abort mk3 > "$T/abort.out" 2>&1 || fail "gpc abort with $n connections held: $(cat "$T/abort.out")"
+	"$GPC" abort mk3 > "$T/abort-$n.out" 2>&1 || fail "gpc abort with $n connections held: $(cat "$T/abort-$n.out")"
 	out=$("$GQUEUE" -w "$id") && fail "the job went on after gpc abort"
 	[ "$out" = "mk3-$id: aborted: emergency stop (M112) by request" ] || fail "gqueue -w: $out"
 	n_ready=$((n_ready + 1))
