@@ -157,7 +157,8 @@ B
 	grep -qF "$1.options line 2: forward-id '$3': 1 to 64 letters, digits, '.', '_' or '-'" \
 	    "$T/spool/rejected/alice/$1.reason" ||
 		fail "$1: $(cat "$T/spool/rejected/alice/$1.reason")"
-	[ ! -e "$drop/$1.options" ] || fail "$1: its options were left"
+	# The reason is written first, then the drop is cleared: await it.
+	"$WAITFOR" gone "$drop/$1.options" || fail "$1: its options were left"
 }
 bad space.gcode 'front 1' 'front 1'
 bad slash.gcode 'front/1' 'front/1'
