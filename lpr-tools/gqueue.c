@@ -47,8 +47,12 @@ static const char help[] =
 "       gqueue -H host[:port] [-al] [--json] [-P dest] [-r seconds] [job ...]\n"
 "       gqueue -H host[,host...] [-H host ...] [-al] [--json] [-P dest]\n"
 "              [-r seconds] [--timeout seconds]\n"
+"       gqueue --all [-al] [--json] [-c config] [-H host ...] [-P dest]\n"
+"              [-r seconds] [--timeout seconds]\n"
 "       gqueue [-c config] -w job ...\n"
 "       gqueue --version\n"
+"  --all                every [remote NAME] host of the configuration\n"
+"                       (and the -H hosts), in one table\n"
 "  -a                   every printer and class (and, for an administrator,\n"
 "                       everyone's refused files); with --history,\n"
 "                       everyone's jobs\n"
@@ -79,6 +83,7 @@ struct show {
 	char		*names[HOSTS_MAX];	/* as shown: no user@ */
 	size_t		 nhosts;
 	long		 timeout;	/* seconds, for several */
+	int		 all_hosts;	/* --all: one table, even of one */
 	const char	*dest;		/* "" for every destination */
 	int		 how;		/* CLIENT_QUEUE_* */
 	int		 text;		/* CLIENT_TEXT_* */
@@ -156,26 +161,64 @@ show_hosts(const struct show *sh, size_t *jobs)
 	return failed ? EXIT_CONNECT : rc;
 }
 
+static void
+add_host(struct show *sh, const char *spec, const char *name)
+{
+	if (sh->nhosts == HOSTS_MAX)
+		usage_error(EXIT_USAGE, "-H: at most %d hosts", HOSTS_MAX);
+	sh->hosts[sh->nhosts] = xstrdup(spec);
+	sh->names[sh->nhosts++] = xstrdup(name);
+}
+
 /* A -H argument: one host, or a comma list of them. */
 static void
 add_hosts(struct show *sh, const char *arg)
 {
 	char *copy = xstrdup(arg), *save = NULL, *tok, *at;
+	size_t before = sh->nhosts;
 
 	for (tok = strtok_r(copy, ",", &save); tok != NULL;
 	    tok = strtok_r(NULL, ",", &save)) {
 		if (*tok == '\0')
 			continue;
-		if (sh->nhosts == HOSTS_MAX)
-			usage_error(EXIT_USAGE, "-H: at most %d hosts",
-			    HOSTS_MAX);
-		sh->hosts[sh->nhosts] = xstrdup(tok);
 		at = strrchr(tok, '@');
-		sh->names[sh->nhosts++] = xstrdup(at ? at + 1 : tok);
+		add_host(sh, tok, at ? at + 1 : tok);
 	}
 	free(copy);
-	if (sh->nhosts == 0)
+	if (sh->nhosts == before)
 		usage_error(EXIT_USAGE, "-H '%s': no host", arg);
+}
+
+/* --all: every [remote NAME] of the configuration, shown as NAME.
+ * 0, or EXIT_CONNECT if the configuration cannot be read (printed). */
+static int
+add_remotes(struct show *sh, const char *cfile)
+{
+	struct conf conf;
+	size_t i;
+	int rc = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	if (conf_load_client(&conf, conf_path(cfile), client_report, NULL) !=
+	    0) {
+		conf_free(&conf);
+		return EXIT_CONNECT;
+	}
+	for (i = 0; i < conf.nremotes; i++) {
+		if (conf.remotes[i].host == NULL) {
+			log_warnx("%s:%u: [remote %s] has no host", conf.file,
+			    conf.remotes[i].line, conf.remotes[i].name);
+			rc = EXIT_CONNECT;
+			continue;
+		}
+		add_host(sh, conf.remotes[i].host, conf.remotes[i].name);
+	}
+	if (rc == 0 && conf.nremotes == 0) {
+		log_warnx("--all: %s has no [remote NAME] section", conf.file);
+		rc = EXIT_CONNECT;
+	}
+	conf_free(&conf);
+	return rc;
 }
 
 /* Show the queue once: 0, 1 (spoold refused, or a job was named by a
@@ -188,7 +231,7 @@ show_queue(int sock, const struct show *sh, size_t *jobs)
 	int rc = 0;
 
 	*jobs = 0;
-	if (sh->nhosts > 1)
+	if (sh->nhosts > 1 || sh->all_hosts)
 		return show_hosts(sh, jobs);
 	if (sh->remote != NULL) {
 		if ((out = remote_queue(sh, &rc)) == NULL)
@@ -266,6 +309,7 @@ main(int argc, char *argv[])
 		{ "history", no_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -281,6 +325,9 @@ main(int argc, char *argv[])
 		case 'H':
 			add_hosts(&sh, optarg);
 			sh.remote = sh.hosts[0];
+			break;
+		case 'A':
+			sh.all_hosts = 1;
 			break;
 		case 'T':
 			if (parse_long(optarg, 1, 3600, &sh.timeout) < 0)
@@ -333,15 +380,20 @@ main(int argc, char *argv[])
 	if (sh.remote != NULL && (sh.history || wait))
 		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
 		    " spooler's own host only");
-	if (sh.nhosts > 1 && argc > 0)
+	if (sh.all_hosts && (sh.history || wait))
+		usage_error(EXIT_USAGE, "--all: --history and -w work on the"
+		    " spooler's own host only");
+	if ((sh.nhosts > 1 || sh.all_hosts) && argc > 0)
 		usage_error(EXIT_USAGE, "-H: jobs are named on one host only");
-	if (timeout_set && sh.nhosts < 2)
+	if (timeout_set && sh.nhosts < 2 && !sh.all_hosts)
 		usage_error(EXIT_USAGE, "--timeout goes with several hosts");
+	if (sh.all_hosts && (failed = add_remotes(&sh, cfile)) != 0)
+		goto done;
 	sh.njobs = argc;
 	sh.jobs = argv;
 	sh.text = (longform ? CLIENT_TEXT_LONG : 0) | (all ?
 	    CLIENT_TEXT_EVERYONE : 0);
-	if (sh.remote != NULL) {
+	if (sh.remote != NULL || sh.all_hosts) {
 		sh.dest = all || printer == NULL ? "" : printer;
 		failed = interval ? repeat_queue(-1, &sh, interval) :
 		    show_queue(-1, &sh, &jobs);

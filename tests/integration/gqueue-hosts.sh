@@ -137,7 +137,33 @@ rc=0
 [ "$rc" -eq 1 ] || fail "-P nowhere: exit $rc"
 grep -q "nowhere: unknown printer or class on every host" "$T/err" || fail "-P nowhere: $(cat "$T/err")"
 
-# 5. Bad usage.
+# 5. --all: the configuration's [remote NAME] hosts, each shown by its
+#    name, after those of -H.
+cp "$GSPOOL_CONF" "$T/plain.conf"
+printf '\n[remote pi-a]\nhost = alice@%s\n\n[remote pi-b]\nhost = alice@%s\n' "$HA" "$HB" \
+    >> "$GSPOOL_CONF"
+"$GQUEUE" --all > "$T/out" 2> "$T/err" || fail "--all: exit $?: $(cat "$T/out" "$T/err")"
+grep -q "^pi-a  *held  *[^ ]*  *$a " "$T/out" || fail "--all, pi-a: $(cat "$T/out")"
+grep -q "^pi-b  *held  *[^ ]*  *$b " "$T/out" || fail "--all, pi-b: $(cat "$T/out")"
+grep -q "^pi-b: mk4 is " "$T/out" || fail "--all, pi-b's printer: $(cat "$T/out")"
+rc=0
+"$GQUEUE" --all -H "alice@$HS" --timeout 1 --json > "$T/q.json" 2> "$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--all with a silent -H: exit $rc"
+[ "$(jq -r '[.hosts[].host] | join(" ")' "$T/q.json")" = "$HS pi-a pi-b" ] ||
+	fail "--all -H: $(jq -c '[.hosts[].host]' "$T/q.json")"
+cp "$T/plain.conf" "$GSPOOL_CONF"
+printf '\n[remote pi-c]\nsocket = x\n' >> "$GSPOOL_CONF"
+rc=0
+"$GQUEUE" --all > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--all, [remote pi-c] without its host: exit $rc"
+grep -q "\[remote pi-c\] has no host" "$T/err" || fail "--all, no host: $(cat "$T/err")"
+cp "$T/plain.conf" "$GSPOOL_CONF"
+rc=0
+"$GQUEUE" --all > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--all without [remote]: exit $rc"
+grep -q "has no \[remote NAME\] section" "$T/err" || fail "--all without [remote]: $(cat "$T/err")"
+
+# 6. Bad usage.
 rc=0
 "$GQUEUE" -H "alice@$HA" --timeout 2 > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--timeout with one host: exit $rc"
