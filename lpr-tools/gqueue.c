@@ -284,8 +284,10 @@ repeat_queue(int sock, const struct show *sh, long interval)
 			printf("\033[H\033[2J");
 		else if (n++ > 0)
 			printf("\n");
-		if ((rc = show_queue(sock, sh, &jobs)) == EXIT_CONNECT ||
-		    jobs == 0)
+		/* Of several hosts, one that did not answer is shown as
+		 * such while the others' jobs go on. */
+		if (((rc = show_queue(sock, sh, &jobs)) == EXIT_CONNECT &&
+		    sh->nhosts < 2 && !sh->all_hosts) || jobs == 0)
 			return rc;
 		ts.tv_sec = interval;
 		ts.tv_nsec = 0;

@@ -163,7 +163,20 @@ rc=0
 [ "$rc" -eq 3 ] || fail "--all without [remote]: exit $rc"
 grep -q "has no \[remote NAME\] section" "$T/err" || fail "--all without [remote]: $(cat "$T/err")"
 
-# 6. Bad usage.
+# 6. -r with a host down: it goes on while the others show jobs; it ends
+#    once none is left.  (gcancel ends them; each showing is awaited.)
+"$GQUEUE" -H "alice@$HA,alice@$HR" -r 1 > "$T/r.out" 2> "$T/r.err" &
+RPID=$!
+"$WAITFOR" count "$T/r.out" "Host " 2 ||
+	fail "-r did not show the queue twice: $(cat "$T/r.out" "$T/r.err")"
+"$GCANCEL" "$a" || fail "gcancel $a"
+rc=0
+wait "$RPID" || rc=$?
+[ "$rc" -eq 3 ] || fail "-r with a host down: exit $rc"
+tail -n 3 "$T/r.out" | grep -q "^$HA  *no entries$" || fail "-r: $(tail -n 5 "$T/r.out")"
+[ "$(grep -c '^Host ' "$T/r.out")" -ge 2 ] || fail "-r stopped at the host down: $(cat "$T/r.out")"
+
+# 7. Bad usage.
 rc=0
 "$GQUEUE" -H "alice@$HA" --timeout 2 > /dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "--timeout with one host: exit $rc"
