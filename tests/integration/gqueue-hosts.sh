@@ -83,7 +83,7 @@ HA="127.0.0.1:$PA" HB="127.0.0.1:$PB" HR="127.0.0.1:$PR" HS="127.0.0.1:$PS"
 
 # 1. Two hosts that answer: one table, a Host column, each job beside
 #    its host, exit 0.
-"$GQUEUE" -H "alice@$HA" -H "alice@$HB" > "$T/out" 2> "$T/err" ||
+"$GQUEUE" -H "alice@$HA" -H "alice@$HB" --timeout 60 > "$T/out" 2> "$T/err" ||
 	fail "gqueue -H -H: exit $?: $(cat "$T/out" "$T/err")"
 [ ! -s "$T/err" ] || fail "gqueue -H -H said on stderr: $(cat "$T/err")"
 grep -q "^Host  *Rank  *Owner  *Job  *File(s)  *Total Size$" "$T/out" ||
@@ -96,15 +96,14 @@ grep -q "^$HB  *held  *[^ ]*  *$b " "$T/out" ||
 grep -q "^$HA: mk3 is " "$T/out" || fail "host a's printer: $(cat "$T/out")"
 grep -q "^$HB: mk4 is " "$T/out" || fail "host b's printer: $(cat "$T/out")"
 
-# 2. The same as a comma list, with a refused port and a silent one:
-#    the two are shown as such, in the table and on stderr, within the
-#    timeout; the others' jobs are still there; exit 3.
+# 2. The same as a comma list, with a refused port: shown as such, in
+#    the table and on stderr; the others' jobs are still there; exit 3.
+#    (Where hosts must answer, the timeout is long: it bounds a test on
+#    a loaded machine, and asserts nothing about speed.)
 rc=0
-"$GQUEUE" -H "alice@$HA,alice@$HR" -H "alice@$HS,alice@$HB" --timeout 2 \
+"$GQUEUE" -H "alice@$HA,alice@$HR" -H "alice@$HB" --timeout 60 \
     > "$T/out" 2> "$T/err" || rc=$?
-[ "$rc" -eq 3 ] || fail "with hosts down, exit $rc, not 3: $(cat "$T/out" "$T/err")"
-grep -q "^$HS  *no answer within 2 s$" "$T/out" || fail "the silent host: $(cat "$T/out")"
-grep -q "^gqueue: $HS: no answer within 2 s$" "$T/err" || fail "stderr: $(cat "$T/err")"
+[ "$rc" -eq 3 ] || fail "with a host down, exit $rc, not 3: $(cat "$T/out" "$T/err")"
 grep -q "^$HR  *[^ ]" "$T/out" || fail "the refused host has no row: $(cat "$T/out")"
 grep "^$HR " "$T/out" | grep -qi "refused\|connect" || fail "the refused host: $(cat "$T/out")"
 grep -q "alice@$HR: .*[Cc]onnect" "$T/err" || fail "stderr, refused: $(cat "$T/err")"
@@ -112,28 +111,41 @@ grep -q "^$HA  *held  *[^ ]*  *$a " "$T/out" || fail "host a's job is gone: $(ca
 grep -q "^$HB  *held  *[^ ]*  *$b " "$T/out" || fail "host b's job is gone: $(cat "$T/out")"
 # In the order given.
 order=$(sed -n "s/^\(127\.0\.0\.1:[0-9]*\) .*/\1/p" "$T/out" | uniq | tr '\n' ' ')
-[ "$order" = "$HA $HR $HS $HB " ] || fail "hosts out of order: $order"
+[ "$order" = "$HA $HR $HB " ] || fail "hosts out of order: $order"
 
-# 3. --json: an array of hosts, each with its queue or its error.
+# 3. A host that accepts the connection and says nothing: given up after
+#    --timeout, shown as such in the table and on stderr; exit 3.
 rc=0
-"$GQUEUE" -H "alice@$HA,alice@$HS,alice@$HB" --timeout 2 --json > "$T/q.json" 2> "$T/err" || rc=$?
+"$GQUEUE" -H "alice@$HS,alice@$HR" --timeout 1 > "$T/out" 2> "$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "with the silent host, exit $rc, not 3: $(cat "$T/out" "$T/err")"
+grep -q "^$HS  *no answer within 1 s$" "$T/out" || fail "the silent host: $(cat "$T/out")"
+grep -q "^gqueue: $HS: no answer within 1 s$" "$T/err" || fail "stderr: $(cat "$T/err")"
+
+# --json: an array of hosts, each with its queue or its error.
+rc=0
+"$GQUEUE" -H "alice@$HA,alice@$HR,alice@$HB" --timeout 60 --json > "$T/q.json" 2> "$T/err" || rc=$?
 [ "$rc" -eq 3 ] || fail "--json with a host down: exit $rc"
-jq -e --arg a "$HA" --arg s "$HS" --arg b "$HB" --argjson ja "$a" --argjson jb "$b" '
+jq -e --arg a "$HA" --arg r "$HR" --arg b "$HB" --argjson ja "$a" --argjson jb "$b" '
     (.hosts | length) == 3 and
     .hosts[0].host == $a and (.hosts[0].queue.jobs | map(.id) | index($ja)) != null and
-    .hosts[1].host == $s and .hosts[1].error == "no answer within 2 s" and
+    .hosts[1].host == $r and (.hosts[1].error | length) > 0 and
     (.hosts[1] | has("queue") | not) and
     .hosts[2].host == $b and (.hosts[2].queue.jobs | map(.id) | index($jb)) != null' \
     "$T/q.json" > /dev/null || fail "--json: $(cat "$T/q.json")"
+rc=0
+"$GQUEUE" -H "alice@$HS,alice@$HR" --timeout 1 --json > "$T/q.json" 2> "$T/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--json with the silent host: exit $rc"
+jq -e --arg s "$HS" '.hosts[0].host == $s and .hosts[0].error == "no answer within 1 s"' \
+    "$T/q.json" > /dev/null || fail "--json, the silent host: $(cat "$T/q.json")"
 
 # 4. -P: that destination's jobs only, on the hosts that have it.
-"$GQUEUE" -H "alice@$HA" -H "alice@$HB" -P mk4 > "$T/out" 2> "$T/err" ||
+"$GQUEUE" -H "alice@$HA" -H "alice@$HB" --timeout 60 -P mk4 > "$T/out" 2> "$T/err" ||
 	fail "-P mk4: exit $?: $(cat "$T/out" "$T/err")"
 grep -q "^$HB  *held  *[^ ]*  *$b " "$T/out" || fail "-P mk4: $(cat "$T/out")"
 grep -q "^$HA  *held" "$T/out" && fail "-P mk4 shows host a's mk3 job: $(cat "$T/out")"
 grep -q "^$HA  *no entries$" "$T/out" || fail "-P mk4, host a: $(cat "$T/out")"
 rc=0
-"$GQUEUE" -H "alice@$HA" -H "alice@$HB" -P nowhere > "$T/out" 2> "$T/err" || rc=$?
+"$GQUEUE" -H "alice@$HA" -H "alice@$HB" --timeout 60 -P nowhere > "$T/out" 2> "$T/err" || rc=$?
 [ "$rc" -eq 1 ] || fail "-P nowhere: exit $rc"
 grep -q "nowhere: unknown printer or class on every host" "$T/err" || fail "-P nowhere: $(cat "$T/err")"
 
@@ -142,7 +154,7 @@ grep -q "nowhere: unknown printer or class on every host" "$T/err" || fail "-P n
 cp "$GSPOOL_CONF" "$T/plain.conf"
 printf '\n[remote pi-a]\nhost = alice@%s\n\n[remote pi-b]\nhost = alice@%s\n' "$HA" "$HB" \
     >> "$GSPOOL_CONF"
-"$GQUEUE" --all > "$T/out" 2> "$T/err" || fail "--all: exit $?: $(cat "$T/out" "$T/err")"
+"$GQUEUE" --all --timeout 60 > "$T/out" 2> "$T/err" || fail "--all: exit $?: $(cat "$T/out" "$T/err")"
 grep -q "^pi-a  *held  *[^ ]*  *$a " "$T/out" || fail "--all, pi-a: $(cat "$T/out")"
 grep -q "^pi-b  *held  *[^ ]*  *$b " "$T/out" || fail "--all, pi-b: $(cat "$T/out")"
 grep -q "^pi-b: mk4 is " "$T/out" || fail "--all, pi-b's printer: $(cat "$T/out")"
@@ -165,7 +177,7 @@ grep -q "has no \[remote NAME\] section" "$T/err" || fail "--all without [remote
 
 # 6. -r with a host down: it goes on while the others show jobs; it ends
 #    once none is left.  (gcancel ends them; each showing is awaited.)
-"$GQUEUE" -H "alice@$HA,alice@$HR" -r 1 > "$T/r.out" 2> "$T/r.err" &
+"$GQUEUE" -H "alice@$HA,alice@$HR" --timeout 60 -r 1 > "$T/r.out" 2> "$T/r.err" &
 RPID=$!
 "$WAITFOR" count "$T/r.out" "Host " 2 ||
 	fail "-r did not show the queue twice: $(cat "$T/r.out" "$T/r.err")"
