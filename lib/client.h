@@ -121,5 +121,9 @@ int	client_heaters_text(FILE *, json_t *printer);
 #define CLIENT_TEXT_EVERYONE	2
 void	client_queue_text(FILE *, json_t *q, int how, int history,
 	    const char *spool_dir);
+/* The queues of several hosts in one table, with the host beside each
+ * job: hosts is an array of {"host": NAME, "queue": OBJECT} or, for one
+ * that did not answer, {"host": NAME, "error": WHY}.  how as above. */
+void	client_hosts_text(FILE *, json_t *hosts, int how);
 
 #endif

@@ -20,8 +20,9 @@
  * line at fault.
  *
  * The commands read the file through conf_load_client(): [spool]'s
- * socket, directory and default_printer, and the names of printers and
- * classes; every other key and section is skipped unchecked, so a
+ * socket, directory and default_printer, the names of printers and
+ * classes, and the other hosts ([remote NAME]'s host, for gqueue
+ * --all); every other key and section is skipped unchecked, so a
  * mistake there (spoold's to report, and spoold may well be running on
  * the previous file) does not lock users out.  CUPS's commands never read
  * cupsd.conf at all.
@@ -1134,6 +1135,7 @@ static void	*obj_class(struct conf_parse *, const char *);
 static void	*obj_user(struct conf_parse *, const char *);
 static void	*obj_sftp(struct conf_parse *, const char *);
 static void	*obj_account(struct conf_parse *, const char *);
+static void	*obj_remote(struct conf_parse *, const char *);
 static void	*obj_web(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
@@ -1164,6 +1166,7 @@ static void	*obj_web(struct conf_parse *, const char *);
 #define SF(m)	offsetof(struct conf_sftp, m)
 #define AC(m)	offsetof(struct conf_account, m)
 #define WB(m)	offsetof(struct conf_web, m)
+#define RM(m)	offsetof(struct conf_remote, m)
 
 static const char *const words_dialect[] = { "refuse", "warn", NULL };
 static const char *const words_unknown[] = { "continue", "pause", "abort",
@@ -1313,6 +1316,11 @@ static const struct conf_key account_keys[] = {
 	NUM("admin", CT_BOOL, AC(admin), 0, 1, 0),
 };
 
+/* [remote NAME]: read by the commands. */
+static const struct conf_key remote_keys[] = {
+	KEY("host", CT_STR, RM(host), 0, 0, 0, 0, NULL, NULL, NULL, NULL, 1),
+};
+
 /* [web].  max_file (-1) defaults to max_job_size (conf_read()). */
 static const struct conf_key web_keys[] = {
 	TXT("listen", CT_STR, WB(listen), "127.0.0.1:8631"),
@@ -1339,7 +1347,7 @@ static const struct conf_key web_keys[] = {
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
-	S_COUNT };
+	S_REMOTE, S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1348,6 +1356,7 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "sftp", 0, 1, sftp_keys, NKEYS(sftp_keys), obj_sftp },
 	{ "account", 1, 1, account_keys, NKEYS(account_keys), obj_account },
 	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
+	{ "remote", 1, 1, remote_keys, NKEYS(remote_keys), obj_remote },
 };
 
 static void *
@@ -1479,6 +1488,32 @@ obj_account(struct conf_parse *cp, const char *name)
 	conf_defaults(cp, &sections[S_ACCOUNT], a);
 	a->line = cp->section_line;
 	return a;
+}
+
+static void *
+obj_remote(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_remote *r;
+	size_t i;
+
+	if (!name_is_safe(name, CONF_NAME_MAX)) {
+		conf_error(cp, cp->section_line, "remote name '%s': use 1 to"
+		    " %d letters, digits, '.', '_' or '-'", name,
+		    CONF_NAME_MAX);
+		return NULL;
+	}
+	for (i = 0; i < c->nremotes; i++)
+		if (strcmp(c->remotes[i].name, name) == 0)
+			return &c->remotes[i];
+	c->remotes = xrealloc(c->remotes,
+	    (c->nremotes + 1) * sizeof(*c->remotes));
+	r = &c->remotes[c->nremotes++];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_REMOTE], r);
+	r->line = cp->section_line;
+	return r;
 }
 
 /* The section of a header, and the NAME of [printer NAME]. */
@@ -1646,10 +1681,11 @@ conf_handler(void *user, const char *section, const char *key,
 		cp->reported_line = cp->line;
 		return 1;
 	}
-	/* The commands read [spool] and the names of printers and
-	 * classes, and nothing else. */
+	/* The commands read [spool], the names of printers and
+	 * classes, and the other hosts, and nothing else. */
 	if (cp->client && sec != &sections[S_SPOOL] &&
-	    sec != &sections[S_PRINTER] && sec != &sections[S_CLASS])
+	    sec != &sections[S_PRINTER] && sec != &sections[S_CLASS] &&
+	    sec != &sections[S_REMOTE])
 		return 1;
 	if ((obj = sec->object(cp, name)) == NULL) {
 		/* One report per section is enough. */
@@ -1835,6 +1871,11 @@ conf_check(struct conf_parse *cp)
 		if (a->max_sessions < 0)
 			a->max_sessions = c->sftp.max_sessions;
 	}
+	for (i = 0; i < c->nremotes; i++)
+		if (c->remotes[i].host == NULL)
+			conf_error(cp, c->remotes[i].line, "[remote %s] has no"
+			    " host ([user@]host[:port] of its gsftpd)",
+			    c->remotes[i].name);
 }
 
 static int
@@ -1927,6 +1968,11 @@ conf_free(struct conf *c)
 		free(c->accounts[i].name);
 	}
 	free(c->accounts);
+	for (i = 0; i < c->nremotes; i++) {
+		conf_free_keys(&sections[S_REMOTE], &c->remotes[i]);
+		free(c->remotes[i].name);
+	}
+	free(c->remotes);
 	conf_free_keys(&sections[S_SFTP], &c->sftp);
 	conf_free_keys(&sections[S_WEB], &c->web);
 	conf_free_keys(&sections[S_SPOOL], c);

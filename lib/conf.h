@@ -110,6 +110,14 @@ struct conf_account {
 	unsigned line;
 };
 
+/* [remote NAME]: another gspool host, as the commands reach it
+ * (gqueue --all): its gsftpd, "[user@]host[:port]". */
+struct conf_remote {
+	char	*name;
+	char	*host;
+	unsigned line;
+};
+
 /* [web]: gwebd(8), the web view and HTTP API. */
 struct conf_web {
 	char	*listen;		/* [ADDRESS]:PORT or PORT */
@@ -192,6 +200,8 @@ struct conf {
 	struct conf_web web;
 	struct conf_account *accounts;
 	size_t	 naccounts;
+	struct conf_remote *remotes;
+	size_t	 nremotes;
 	struct conf_seen *seen;		/* where each key was set */
 	size_t	 nseen;
 };

@@ -971,3 +971,69 @@ queue_text(FILE *fp, json_t *q, int how, int history,
 		fprintf(fp, "no entries\n");
 	refusals(fp, q, longform, how & CLIENT_TEXT_EVERYONE);
 }
+
+/*
+ * Several hosts' queues in one showing (gqueue -H a -H b): each host's
+ * printer and class lines, led by its name, then one table of every
+ * host's jobs with the host beside each; a host without jobs has a "no
+ * entries" row, and one that did not answer a row that says why.
+ */
+void
+client_hosts_text(FILE *fp, json_t *hosts, int how)
+{
+	json_t *c = cleaned(hosts), *h, *q, *v;
+	const char *host;
+	char ord[32], *buf, *line, *nl;
+	size_t i, k, len;
+	int w = 4, rows;
+	FILE *m;
+
+	json_array_foreach(c, i, h)
+		if ((int)cols(str(h, "host")) > w)
+			w = (int)cols(str(h, "host"));
+	json_array_foreach(c, i, h) {
+		if ((q = json_object_get(h, "queue")) == NULL)
+			continue;
+		buf = NULL;
+		len = 0;
+		if ((m = open_memstream(&buf, &len)) == NULL)
+			fatalx("out of memory");
+		json_array_foreach(json_object_get(q, "printers"), k, v)
+			status_line(m, v);
+		json_array_foreach(json_object_get(q, "classes"), k, v)
+			class_line(m, v);
+		fclose(m);
+		for (line = buf; line != NULL && *line != '\0'; line = nl) {
+			if ((nl = strchr(line, '\n')) != NULL)
+				*nl++ = '\0';
+			/* Its status lines under it, indented as here. */
+			if (line[0] == '\t')
+				fprintf(fp, "%s\n", line);
+			else
+				fprintf(fp, "%s: %s\n", str(h, "host"), line);
+		}
+		free(buf);
+	}
+	fprintf(fp, "%-*s  Rank    Owner   Job     File(s)"
+	    "                         Total Size\n", w, "Host");
+	json_array_foreach(c, i, h) {
+		host = str(h, "host");
+		if ((q = json_object_get(h, "queue")) == NULL) {
+			fprintf(fp, "%-*s  %s\n", w, host, str(h, "error"));
+			continue;
+		}
+		rows = 0;
+		json_array_foreach(json_object_get(q, "jobs"), k, v) {
+			fprintf(fp, "%-*s  %-7s %-7.7s %-7lld %-31.31s %lld"
+			    " bytes\n", w, host, ordinal(str(v, "rank"), ord,
+			    sizeof(ord)), str(v, "owner"), integer(v, "id"),
+			    str(v, "title"), integer(v, "size"));
+			if (how & CLIENT_TEXT_LONG)
+				job_long(fp, v, NULL);
+			rows++;
+		}
+		if (rows == 0)
+			fprintf(fp, "%-*s  no entries\n", w, host);
+	}
+	json_decref(c);
+}

@@ -8,15 +8,24 @@
  *
  * Diagnostics: a host key refused is reported with its fingerprint and
  * what to do; every SFTP failure with the path and libssh's reason.
+ *
+ * Several hosts (remote_queues()) are asked side by side, each by a
+ * process of its own, since libssh blocks: the process connects, reads
+ * queue.json and writes it back on a pipe, its errors on another; one
+ * that has not answered when the time is up is killed, so that a host
+ * that accepts and then says nothing costs the time given, no more.
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -317,5 +326,222 @@ remote_list(struct remote *r, const char *path)
 		sftp_attributes_free(a);
 	}
 	sftp_closedir(d);
+	return out;
+}
+
+/* ---- several hosts ---- */
+
+#define ANSWER_MAX	(16 << 20)	/* bytes of one host's queue */
+#define ERRTEXT_MAX	2048		/* of its errors, the last kept */
+
+struct asked {
+	const char	*spec, *name;
+	pid_t		 pid;
+	int		 out, err;	/* -1 once at their end */
+	char		*buf;
+	size_t		 len, cap;
+	char		 errs[ERRTEXT_MAX];
+	size_t		 elen;
+	int		 too_big;
+};
+
+/* In the child: the host's queue.json on fd out, compact; its errors
+ * on standard error, which is the parent's pipe. */
+static void __attribute__((noreturn))
+ask_host(const char *spec, int out)
+{
+	struct remote *r;
+	json_t *q;
+	FILE *fp;
+
+	if ((r = remote_open(spec)) == NULL)
+		_exit(1);
+	q = remote_json(r, "queue.json");
+	remote_close(r);
+	if (q == NULL || (fp = fdopen(out, "w")) == NULL ||
+	    json_dumpf(q, fp, JSON_COMPACT) < 0 || fclose(fp) != 0)
+		_exit(1);
+	_exit(0);
+}
+
+static void
+asked_read(struct asked *a, int *fd)
+{
+	char tmp[8192];
+	ssize_t n = read(*fd, tmp, sizeof(tmp));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (fd == &a->err) {
+		/* The last ERRTEXT_MAX bytes: the reason is the last line. */
+		if ((size_t)n >= sizeof(a->errs)) {
+			memcpy(a->errs, tmp + n - (sizeof(a->errs) - 1),
+			    sizeof(a->errs) - 1);
+			a->elen = sizeof(a->errs) - 1;
+		} else {
+			if (a->elen + (size_t)n >= sizeof(a->errs)) {
+				size_t drop = a->elen + (size_t)n -
+				    (sizeof(a->errs) - 1);
+
+				memmove(a->errs, a->errs + drop, a->elen - drop);
+				a->elen -= drop;
+			}
+			memcpy(a->errs + a->elen, tmp, (size_t)n);
+			a->elen += (size_t)n;
+		}
+		a->errs[a->elen] = '\0';
+		return;
+	}
+	if (a->len + (size_t)n > ANSWER_MAX) {
+		a->too_big = 1;
+		close(*fd);
+		*fd = -1;
+		return;
+	}
+	if (a->len + (size_t)n > a->cap) {
+		a->cap = (a->len + (size_t)n) * 2;
+		a->buf = xrealloc(a->buf, a->cap);
+	}
+	memcpy(a->buf + a->len, tmp, (size_t)n);
+	a->len += (size_t)n;
+}
+
+/* The last line of what the host's process said, without our name. */
+static void
+asked_reason(struct asked *a, char *why, size_t whysz)
+{
+	char *e = a->errs, *line, *p;
+	size_t n = strlen(log_progname());
+
+	while (a->elen > 0 && e[a->elen - 1] == '\n')
+		e[--a->elen] = '\0';
+	line = (p = strrchr(e, '\n')) != NULL ? p + 1 : e;
+	if (strncmp(line, log_progname(), n) == 0 && strncmp(line + n, ": ",
+	    2) == 0)
+		line += n + 2;
+	/* The table's row names the host already. */
+	n = strlen(a->spec);
+	if (strncmp(line, a->spec, n) == 0 && strncmp(line + n, ": ", 2) == 0)
+		line += n + 2;
+	snprintf(why, whysz, "%s", line[0] ? line : "no queue from the host");
+}
+
+json_t *
+remote_queues(char *const specs[], char *const names[], size_t n,
+    long timeout_s, int *failed)
+{
+	struct asked *as = xcalloc(n ? n : 1, sizeof(*as));
+	struct pollfd *pf = xcalloc(2 * (n ? n : 1), sizeof(*pf));
+	long long deadline = monotonic_ms() + timeout_s * 1000;
+	json_t *out = json_array(), *h, *q;
+	char why[ERRTEXT_MAX + 64];
+	int po[2], pe[2], status, left, t;
+	size_t i, k;
+
+	*failed = 0;
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < n; i++) {
+		as[i].spec = specs[i];
+		as[i].name = names[i];
+		as[i].out = as[i].err = -1;
+		if (pipe2(po, O_CLOEXEC) < 0)
+			fatal("pipe");
+		if (pipe2(pe, O_CLOEXEC) < 0)
+			fatal("pipe");
+		switch ((as[i].pid = fork())) {
+		case -1:
+			fatal("fork");
+		case 0:
+			close(po[0]);
+			close(pe[0]);
+			if (dup2(pe[1], STDERR_FILENO) < 0)
+				_exit(1);
+			ask_host(specs[i], po[1]);
+		}
+		close(po[1]);
+		close(pe[1]);
+		as[i].out = po[0];
+		as[i].err = pe[0];
+	}
+	for (;;) {
+		for (i = 0, k = 0, left = 0; i < n; i++) {
+			if (as[i].out >= 0) {
+				pf[k].fd = as[i].out;
+				pf[k++].events = POLLIN;
+			}
+			if (as[i].err >= 0) {
+				pf[k].fd = as[i].err;
+				pf[k++].events = POLLIN;
+			}
+			left += as[i].out >= 0 || as[i].err >= 0;
+		}
+		if (left == 0 || (t = (int)(deadline - monotonic_ms())) <= 0)
+			break;
+		if (poll(pf, k, t) < 0 && errno != EINTR)
+			fatal("poll");
+		for (i = 0; i < n; i++) {
+			for (k = 0; k < 2 * n; k++) {
+				if (pf[k].revents == 0)
+					continue;
+				if (pf[k].fd == as[i].out)
+					asked_read(&as[i], &as[i].out);
+				else if (pf[k].fd == as[i].err)
+					asked_read(&as[i], &as[i].err);
+				else
+					continue;
+				pf[k].revents = 0;
+			}
+		}
+	}
+	for (i = 0; i < n; i++) {
+		int late = as[i].out >= 0 || as[i].err >= 0;
+
+		if (late)
+			kill(as[i].pid, SIGKILL);
+		while (waitpid(as[i].pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (as[i].out >= 0)
+			close(as[i].out);
+		if (as[i].err >= 0)
+			close(as[i].err);
+		/* What the host's process said, as it would have said it. */
+		if (as[i].elen > 0)
+			fprintf(stderr, "%s%s", as[i].errs,
+			    as[i].errs[as[i].elen - 1] == '\n' ? "" : "\n");
+		h = json_object();
+		json_object_set_new(h, "host", json_string(as[i].name));
+		q = NULL;
+		if (late) {
+			snprintf(why, sizeof(why), "no answer within %ld s",
+			    timeout_s);
+			log_warnx("%s: %s", as[i].name, why);
+		} else if (as[i].too_big) {
+			snprintf(why, sizeof(why), "its queue is larger than"
+			    " %d bytes", ANSWER_MAX);
+			log_warnx("%s: %s", as[i].name, why);
+		} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+		    (q = json_loadb(as[i].buf ? as[i].buf : "", as[i].len, 0,
+		    NULL)) != NULL && json_is_object(q))
+			json_object_set_new(h, "queue", q);
+		else {
+			json_decref(q);
+			q = NULL;
+			asked_reason(&as[i], why, sizeof(why));
+		}
+		if (json_object_get(h, "queue") == NULL) {
+			json_object_set_new(h, "error", json_string(why));
+			(*failed)++;
+		}
+		json_array_append_new(out, h);
+		free(as[i].buf);
+	}
+	free(as);
+	free(pf);
 	return out;
 }

@@ -31,4 +31,15 @@ int	remote_rmdir(struct remote *, const char *path, char *why,
 /* The names in a folder (jobs/), as a JSON array of strings. */
 json_t	*remote_list(struct remote *, const char *path);
 
+/*
+ * The queue.json of each of n hosts ("[user@]host[:port]" in specs,
+ * shown as names), asked side by side, each within timeout_s seconds:
+ * an array in their order of {"host": NAME, "queue": OBJECT}, or
+ * {"host": NAME, "error": WHY} for a host that did not answer in time
+ * or could not be asked.  What went wrong is printed too, each host's
+ * own messages as it said them; *failed counts those hosts.
+ */
+json_t	*remote_queues(char *const specs[], char *const names[], size_t n,
+	    long timeout_s, int *failed);
+
 #endif

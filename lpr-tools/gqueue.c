@@ -6,7 +6,10 @@
  * it again every N seconds until no job is left, as lpq +N does.  The
  * history (--history) is the caller's own unless -a, in columns made
  * from its data (queuetext.c).  -w waits for each job's end, with a
- * live line on a terminal (client.c).  gqueue(1) documents it all.
+ * live line on a terminal (client.c).  With several -H hosts, every
+ * host's queue in one table with a Host column, each host asked at
+ * once and given up after --timeout (remote.c).  gqueue(1) documents
+ * it all.
  *
  * Security: what is shown comes from spoold's socket or, with -H, from
  * another host's queue.json, which may be anyone's: the document is
@@ -17,8 +20,8 @@
  * Diagnostics: each error once on standard error, with the host or the
  * job it is about (log.c cleans it too); exit status as gqueue(1) says:
  * 0, 1 for an unknown job or destination (or with -w a job that did not
- * complete), 2 for bad usage, 3 when spoold or the host cannot be
- * reached.
+ * complete), 2 for bad usage, 3 when spoold or a host cannot be
+ * reached (the other hosts are shown all the same).
  */
 #include "config.h"
 
@@ -42,19 +45,27 @@ static const char help[] =
 "usage: gqueue [-ahl] [--history] [--json] [-c config] [-P dest] [-r seconds]\n"
 "              [job ...]\n"
 "       gqueue -H host[:port] [-al] [--json] [-P dest] [-r seconds] [job ...]\n"
+"       gqueue -H host[,host...] [-H host ...] [-al] [--json] [-P dest]\n"
+"              [-r seconds] [--timeout seconds]\n"
+"       gqueue --all [-al] [--json] [-c config] [-H host ...] [-P dest]\n"
+"              [-r seconds] [--timeout seconds]\n"
 "       gqueue [-c config] -w job ...\n"
 "       gqueue --version\n"
+"  --all                every [remote NAME] host of the configuration\n"
+"                       (and the -H hosts), in one table\n"
 "  -a                   every printer and class (and, for an administrator,\n"
 "                       everyone's refused files); with --history,\n"
 "                       everyone's jobs\n"
 "  --history            the ended jobs: your own, the latest first\n"
-"  -H [user@]host[:port]  the queue of a remote gsftpd\n"
+"  -H [user@]host[:port]  the queue of a remote gsftpd; several (-H again,\n"
+"                       or a comma list): every host's in one table\n"
 "  --json               the queue as one JSON object\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
 "  -l                   the long form: a job's every detail\n"
 "  -P dest              this printer or class only\n"
 "  -r seconds           show it again every seconds until no job is left\n"
+"  --timeout seconds    with several hosts, wait this long for each (5)\n"
 "  -w job ...           wait until each job has ended\n"
 "  --version            print the version and exit\n";
 
@@ -65,8 +76,14 @@ usage(void)
 }
 
 /* What one showing of the queue is asked. */
+#define HOSTS_MAX	64
 struct show {
 	const char	*remote;	/* -H, or NULL */
+	char		*hosts[HOSTS_MAX];	/* several -H */
+	char		*names[HOSTS_MAX];	/* as shown: no user@ */
+	size_t		 nhosts;
+	long		 timeout;	/* seconds, for several */
+	int		 all_hosts;	/* --all: one table, even of one */
 	const char	*dest;		/* "" for every destination */
 	int		 how;		/* CLIENT_QUEUE_* */
 	int		 text;		/* CLIENT_TEXT_* */
@@ -100,6 +117,110 @@ remote_queue(const struct show *sh, int *rc)
 	return q;
 }
 
+/* gqueue -H a -H b: every host's queue in one table, each host asked
+ * within sh->timeout.  0, 1 if DEST is known on none of the hosts that
+ * answered, EXIT_CONNECT if a host did not answer (the others are
+ * shown); *jobs counts the jobs shown. */
+static int
+show_hosts(const struct show *sh, size_t *jobs)
+{
+	json_t *hs, *h, *q, *out;
+	int failed, known = 0, answered = 0, rc = 0;
+	size_t i;
+
+	hs = remote_queues(sh->hosts, sh->names, sh->nhosts, sh->timeout,
+	    &failed);
+	json_array_foreach(hs, i, h) {
+		if ((q = json_object_get(h, "queue")) == NULL)
+			continue;
+		answered++;
+		if (sh->dest[0] == '\0' || client_queue_dest(q, sh->dest) == 0)
+			known++;
+		else
+			json_object_set_new(q, "jobs", json_array());
+		*jobs += json_array_size(json_object_get(q, "jobs"));
+	}
+	if (sh->dest[0] != '\0' && answered > 0 && known == 0) {
+		log_warnx("%s: unknown printer or class on every host",
+		    sh->dest);
+		rc = 1;
+	}
+	if (sh->json) {
+		char *text;
+
+		out = json_pack("{sO}", "hosts", hs);
+		text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS |
+		    JSON_REAL_PRECISION(6));
+		printf("%s\n", text);
+		free(text);
+		json_decref(out);
+	} else
+		client_hosts_text(stdout, hs, sh->text);
+	fflush(stdout);
+	json_decref(hs);
+	return failed ? EXIT_CONNECT : rc;
+}
+
+static void
+add_host(struct show *sh, const char *spec, const char *name)
+{
+	if (sh->nhosts == HOSTS_MAX)
+		usage_error(EXIT_USAGE, "-H: at most %d hosts", HOSTS_MAX);
+	sh->hosts[sh->nhosts] = xstrdup(spec);
+	sh->names[sh->nhosts++] = xstrdup(name);
+}
+
+/* A -H argument: one host, or a comma list of them. */
+static void
+add_hosts(struct show *sh, const char *arg)
+{
+	char *copy = xstrdup(arg), *save = NULL, *tok, *at;
+	size_t before = sh->nhosts;
+
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		if (*tok == '\0')
+			continue;
+		at = strrchr(tok, '@');
+		add_host(sh, tok, at ? at + 1 : tok);
+	}
+	free(copy);
+	if (sh->nhosts == before)
+		usage_error(EXIT_USAGE, "-H '%s': no host", arg);
+}
+
+/* --all: every [remote NAME] of the configuration, shown as NAME.
+ * 0, or EXIT_CONNECT if the configuration cannot be read (printed). */
+static int
+add_remotes(struct show *sh, const char *cfile)
+{
+	struct conf conf;
+	size_t i;
+	int rc = 0;
+
+	memset(&conf, 0, sizeof(conf));
+	if (conf_load_client(&conf, conf_path(cfile), client_report, NULL) !=
+	    0) {
+		conf_free(&conf);
+		return EXIT_CONNECT;
+	}
+	for (i = 0; i < conf.nremotes; i++) {
+		if (conf.remotes[i].host == NULL) {
+			log_warnx("%s:%u: [remote %s] has no host", conf.file,
+			    conf.remotes[i].line, conf.remotes[i].name);
+			rc = EXIT_CONNECT;
+			continue;
+		}
+		add_host(sh, conf.remotes[i].host, conf.remotes[i].name);
+	}
+	if (rc == 0 && conf.nremotes == 0) {
+		log_warnx("--all: %s has no [remote NAME] section", conf.file);
+		rc = EXIT_CONNECT;
+	}
+	conf_free(&conf);
+	return rc;
+}
+
 /* Show the queue once: 0, 1 (spoold refused, or a job was named by a
  * wrong prefix) or EXIT_CONNECT; *jobs says how many jobs were shown. */
 static int
@@ -110,6 +231,8 @@ show_queue(int sock, const struct show *sh, size_t *jobs)
 	int rc = 0;
 
 	*jobs = 0;
+	if (sh->nhosts > 1 || sh->all_hosts)
+		return show_hosts(sh, jobs);
 	if (sh->remote != NULL) {
 		if ((out = remote_queue(sh, &rc)) == NULL)
 			return EXIT_CONNECT;
@@ -161,8 +284,10 @@ repeat_queue(int sock, const struct show *sh, long interval)
 			printf("\033[H\033[2J");
 		else if (n++ > 0)
 			printf("\n");
-		if ((rc = show_queue(sock, sh, &jobs)) == EXIT_CONNECT ||
-		    jobs == 0)
+		/* Of several hosts, one that did not answer is shown as
+		 * such while the others' jobs go on. */
+		if (((rc = show_queue(sock, sh, &jobs)) == EXIT_CONNECT &&
+		    sh->nhosts < 2 && !sh->all_hosts) || jobs == 0)
 			return rc;
 		ts.tv_sec = interval;
 		ts.tv_nsec = 0;
@@ -179,11 +304,14 @@ main(int argc, char *argv[])
 	const char *printer = NULL, *cfile = NULL;
 	char state[32], reason[512], name[128];
 	int ch, sock = -1, all = 0, wait = 0, failed = 0, r, i, longform = 0;
+	int timeout_set = 0;
 	long interval = 0, id;
-	size_t jobs;
+	size_t jobs, k;
 	static const struct option longopts[] = {
 		{ "history", no_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "all", no_argument, NULL, 'A' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -191,12 +319,23 @@ main(int argc, char *argv[])
 
 	memset(&sh, 0, sizeof(sh));
 	memset(&conf, 0, sizeof(conf));
+	sh.timeout = 5;
 	log_init("gqueue", LOG_TO_STDERR, 0);
 	while ((ch = getopt_long(argc, argv, "ac:H:hlP:r:w", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'H':
-			sh.remote = optarg;
+			add_hosts(&sh, optarg);
+			sh.remote = sh.hosts[0];
+			break;
+		case 'A':
+			sh.all_hosts = 1;
+			break;
+		case 'T':
+			if (parse_long(optarg, 1, 3600, &sh.timeout) < 0)
+				usage_error(EXIT_USAGE, "--timeout: '%s' is not"
+				    " a number of seconds (1 to 3600)", optarg);
+			timeout_set = 1;
 			break;
 		case 'Y':
 			sh.history = 1;
@@ -243,14 +382,28 @@ main(int argc, char *argv[])
 	if (sh.remote != NULL && (sh.history || wait))
 		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
 		    " spooler's own host only");
+	if (sh.all_hosts && (sh.history || wait))
+		usage_error(EXIT_USAGE, "--all: --history and -w work on the"
+		    " spooler's own host only");
+	if ((sh.nhosts > 1 || sh.all_hosts) && argc > 0)
+		usage_error(EXIT_USAGE, "-H: jobs are named on one host only");
+	if (timeout_set && sh.nhosts < 2 && !sh.all_hosts)
+		usage_error(EXIT_USAGE, "--timeout goes with several hosts");
+	if (sh.all_hosts && (failed = add_remotes(&sh, cfile)) != 0)
+		goto done;
 	sh.njobs = argc;
 	sh.jobs = argv;
 	sh.text = (longform ? CLIENT_TEXT_LONG : 0) | (all ?
 	    CLIENT_TEXT_EVERYONE : 0);
-	if (sh.remote != NULL) {
+	if (sh.remote != NULL || sh.all_hosts) {
 		sh.dest = all || printer == NULL ? "" : printer;
-		return interval ? repeat_queue(-1, &sh, interval) :
+		failed = interval ? repeat_queue(-1, &sh, interval) :
 		    show_queue(-1, &sh, &jobs);
+		for (k = 0; k < sh.nhosts; k++) {
+			free(sh.hosts[k]);
+			free(sh.names[k]);
+		}
+		return failed;
 	}
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;

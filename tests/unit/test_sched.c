@@ -7,7 +7,7 @@
  * time too); awaiting-clear blocks a printer until gpc ready; a job
  * that fits no member is held with the reason; the operator's state
  * rules (accept/reject, enable/disable, the sources a printer takes
- * jobs from), kept across a reload. */
+ * jobs from), kept across a reload; a re-sent forward id is one job. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -253,6 +253,65 @@ test_held(void **state)
 	assert_int_equal(handed[0].id, id);
 }
 
+/* What dispatch sees of a re-sent forward: one job.  A forward id
+ * queued for its owner makes no second job (the first one's id, known
+ * set, its file left to the caller); another owner's same id is a job
+ * of its own; the job row carries the id, and the expiry of ended jobs
+ * takes the id with the job. */
+static long
+add_as(const char *owner, const struct job_opts *o, int *known)
+{
+	char *tmp = xasprintf("%s/job.XXXXXX", S.dir_tmp);
+	long id;
+	int fd;
+
+	assert_true((fd = mkstemp(tmp)) >= 0);
+	assert_int_equal(write(fd, "G28\n", 4), 4);
+	close(fd);
+	id = queue_add(&S, "a", owner, 1000, "t", 4, 1, "00", "{}", o, NULL,
+	    tmp, known);
+	if (*known)
+		assert_int_equal(unlink(tmp), 0);	/* left to the caller */
+	free(tmp);
+	return id;
+}
+
+static void
+test_forward_once(void **state)
+{
+	struct job_opts o = { .priority = 50, .copies = 1, .hold = 1 };
+	struct job_row jr;
+	long first, again, bobs;
+	int known;
+
+	(void)state;
+	snprintf(o.forward, sizeof(o.forward), "front.7");
+	first = add_as("alice", &o, &known);
+	assert_true(first > 0);
+	assert_int_equal(known, 0);
+	assert_int_equal(queue_forward_find(&S, "alice", "front.7"), first);
+	again = add_as("alice", &o, &known);
+	assert_int_equal(again, first);
+	assert_int_equal(known, 1);
+	assert_int_equal(queue_count_user(&S, "alice"), 1);
+	bobs = add_as("bob", &o, &known);
+	assert_true(bobs > first);
+	assert_int_equal(known, 0);
+	assert_int_equal(queue_get(&S, first, &jr), 1);
+	assert_string_equal(jr.forward, "front.7");
+	assert_int_equal(queue_get(&S, bobs, &jr), 1);
+	assert_string_equal(jr.forward, "front.7");
+	assert_int_equal(queue_forward_find(&S, "carol", "front.7"), 0);
+	/* Ended and past keep_jobs and keep_files: the row and its id go. */
+	assert_int_equal(queue_set_state(&S, first, "canceled", "", "alice"),
+	    0);
+	assert_true(queue_expire(&S, time(NULL) + S.conf.keep_jobs +
+	    S.conf.keep_files + 1, 16) >= 1);
+	assert_int_equal(queue_get(&S, first, &jr), 0);
+	assert_int_equal(queue_forward_find(&S, "alice", "front.7"), 0);
+	assert_int_equal(queue_forward_find(&S, "bob", "front.7"), bobs);
+}
+
 /* Held until a time that has come: released by sched's timer, and a
  * dispatch pass follows in the same turn of the loop. */
 static void
@@ -457,6 +516,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unfit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disabled, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dest_rules, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_forward_once, setup,
 		    teardown),
 	};
 
