@@ -999,6 +999,7 @@ const char *const conf_notify_event_names[NOTIFY_NEVENTS] = {
 	[NOTIFY_NOT_RESPONDING] = "not-responding",
 	[NOTIFY_HEATERS_LEFT_ON] = "heaters-left-on",
 	[NOTIFY_AWAITING_CLEAR] = "awaiting-clear",
+	[NOTIFY_APPROVAL] = "approval",
 };
 
 const char *
@@ -1023,7 +1024,7 @@ conf_notify_event_parse(const char *word)
  * but resumed and canceled, which the person who did it knows of. */
 #define NOTIFY_EVENTS_DEFAULT	"started first-layer waiting paused" \
 	" stopped aborted completed not-responding heaters-left-on" \
-	" awaiting-clear"
+	" awaiting-clear approval"
 
 /* An Apprise URL: SCHEME://..., the scheme a lower-case letter, then
  * letters, digits, '+', '-' and '.'; no byte below 0x21 or 0x7f. */
@@ -1116,7 +1117,7 @@ set_notify_events(struct conf_parse *cp, void *obj, const struct conf_key *k,
 			    " event (started, first-layer, waiting, paused,"
 			    " resumed, stopped, aborted, canceled, completed,"
 			    " not-responding, heaters-left-on, awaiting-clear,"
-			    " all, none)", w);
+			    " approval, all, none)", w);
 		else
 			n->events |= 1u << e;
 	}
@@ -1135,6 +1136,7 @@ static void	*obj_user(struct conf_parse *, const char *);
 static void	*obj_sftp(struct conf_parse *, const char *);
 static void	*obj_account(struct conf_parse *, const char *);
 static void	*obj_web(struct conf_parse *, const char *);
+static void	*obj_group(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
  * its free; and whether the commands read it. */
@@ -1164,6 +1166,14 @@ static void	*obj_web(struct conf_parse *, const char *);
 #define SF(m)	offsetof(struct conf_sftp, m)
 #define AC(m)	offsetof(struct conf_account, m)
 #define WB(m)	offsetof(struct conf_web, m)
+#define GR(m)	offsetof(struct conf_group, m)
+
+/* approval and approve_group: need's default is def (-1: not said). */
+#define APPROVAL_KEYS(off, def) \
+	NUM("approval", CT_BOOL, (off) + offsetof(struct conf_approval, \
+	    need), 0, 1, def), \
+	TXT("approve_group", CT_STR, (off) + offsetof(struct conf_approval, \
+	    group), NULL)
 
 static const char *const words_dialect[] = { "refuse", "warn", NULL };
 static const char *const words_unknown[] = { "continue", "pause", "abort",
@@ -1181,6 +1191,7 @@ static const struct conf_key spool_keys[] = {
 	    NULL, NULL, NULL, 1),
 	TXT("user", CT_STR, SP(user), "_gspool"),
 	TXT("admin_group", CT_STR, SP(admin_group), "lpadmin"),
+	TXT("approve_group", CT_STR, SP(approve_group), NULL),
 	NUM("show_titles", CT_BOOL, SP(show_titles), 0, 1, 0),
 	NUM("keep_jobs", CT_TIME, SP(keep_jobs), 0, TEN_YEARS, DAYS(30)),
 	NUM("keep_files", CT_TIME, SP(keep_files), 0, TEN_YEARS, DAYS(1)),
@@ -1263,11 +1274,13 @@ static const struct conf_key printer_keys[] = {
 	NUM("clears_bed", CT_BOOL, PR(clears_bed), 0, 1, 0),
 	SCRIPT("between_jobs", CONF_BETWEEN, ""),
 	NOTIFY_KEYS(PR(notify)),
+	APPROVAL_KEYS(PR(approval), 0),
 };
 
 static const struct conf_key class_keys[] = {
 	FUNC("printers", 0, 0, NULL, set_members, free_members),
 	TXT("description", CT_STR, CL(description), NULL),
+	APPROVAL_KEYS(CL(approval), 0),
 };
 
 /* [user NAME]: 0 and -1 are the spool's (conf_user_limits()). */
@@ -1275,6 +1288,14 @@ static const struct conf_key user_keys[] = {
 	NUM("max_job_size", CT_SIZE, US(max_job_size), 0, 0, 0),
 	NUM("max_jobs", CT_LONG, US(max_jobs), 0, 1000000, -1),
 	NOTIFY_KEYS(US(notify)),
+	APPROVAL_KEYS(US(approval), -1),
+};
+
+/* [group NAME]: its members' approval, under their [user NAME]'s, and
+ * the URLs its members hear as approvers. */
+static const struct conf_key group_keys[] = {
+	APPROVAL_KEYS(GR(approval), -1),
+	NOTIFY_KEYS(GR(notify)),
 };
 
 /* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
@@ -1308,6 +1329,7 @@ static const struct conf_key account_keys[] = {
 	NUM("max_file", CT_SIZE, AC(max_file), 0, 0, -1),
 	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
 	NOTIFY_KEYS(AC(notify)),
+	APPROVAL_KEYS(AC(approval), -1),
 	TXT("api_keys", CT_PATH, AC(api_keys), NULL),
 	TXT("password", CT_STR, AC(password), NULL),
 	NUM("admin", CT_BOOL, AC(admin), 0, 1, 0),
@@ -1339,7 +1361,7 @@ static const struct conf_key web_keys[] = {
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
-	S_COUNT };
+	S_GROUP, S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1348,6 +1370,7 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "sftp", 0, 1, sftp_keys, NKEYS(sftp_keys), obj_sftp },
 	{ "account", 1, 1, account_keys, NKEYS(account_keys), obj_account },
 	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
+	{ "group", 1, 0, group_keys, NKEYS(group_keys), obj_group },
 };
 
 static void *
@@ -1455,6 +1478,28 @@ obj_user(struct conf_parse *cp, const char *name)
 	u->name = xstrdup(name);
 	conf_defaults(cp, &sections[S_USER], u);
 	return u;
+}
+
+static void *
+obj_group(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_group *g;
+
+	if (!name_is_safe(name, 63)) {
+		conf_error(cp, cp->section_line, "group name '%s': use 1 to 63"
+		    " letters, digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	if ((g = conf_group(c, name)) != NULL)
+		return g;
+	c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(*c->groups));
+	g = &c->groups[c->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_GROUP], g);
+	g->line = cp->section_line;
+	return g;
 }
 
 static void *
@@ -1922,6 +1967,11 @@ conf_free(struct conf *c)
 		free(c->users[i].name);
 	}
 	free(c->users);
+	for (i = 0; i < c->ngroups; i++) {
+		conf_free_keys(&sections[S_GROUP], &c->groups[i]);
+		free(c->groups[i].name);
+	}
+	free(c->groups);
 	for (i = 0; i < c->naccounts; i++) {
 		conf_free_keys(&sections[S_ACCOUNT], &c->accounts[i]);
 		free(c->accounts[i].name);
@@ -2088,7 +2138,21 @@ conf_notify_any(const struct conf *c)
 	for (i = 0; i < c->naccounts; i++)
 		if (c->accounts[i].notify.nurls > 0)
 			return 1;
+	for (i = 0; i < c->ngroups; i++)
+		if (c->groups[i].notify.nurls > 0)
+			return 1;
 	return 0;
+}
+
+struct conf_group *
+conf_group(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
 }
 
 struct conf_user *
