@@ -4,16 +4,34 @@
 # a user outside approve_group cannot approve; approved, it prints
 # exactly; denied, its owner sees the reason (gqueue, gqueue -w); a job
 # awaiting approval outlives spoold killed; the notify command hears
-# the approval event; an SFTP account's drop follows the same rule.
-# The history keeps who approved or denied, when, and the note.
+# the approval event, and with apprise the approvers' [group] URL; a
+# class with a member that asks for approval, a [group] that asks for
+# it, and a job moved where it is needed wait for it too; an SFTP
+# account's drop follows the same rule.  The history keeps who approved
+# or denied, when, and the note.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
     id nobody > /dev/null 2>&1 && id lp > /dev/null 2>&1 &&
     id mail > /dev/null 2>&1 && id news > /dev/null 2>&1 ||
 	{ echo "SKIP: needs root, setpriv and the users nobody, lp, mail, news"; exit 77; }
 command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
+APPRISE=/usr/bin/apprise
+PY=/usr/bin/python3
+approvers=
+if [ -x "$APPRISE" ]; then
+	mkdir -p "$T/lp"
+	"$PY" "$top_srcdir/tests/integration/notify-receiver.py" http "$T/lp" \
+	    "$T/lp.port" 2>> "$T/lp.err" &
+	"$WAITFOR" exists "$T/lp.port" || fail "the receiver did not start"
+	approvers="notify_urls = json://127.0.0.1:$(cat "$T/lp.port")/lp"
+fi
+# mk4 has no device: its jobs wait, pending, and print nowhere.
 gs_config "approval = yes" "approve_group = lp" \
+    "[printer mk4]" "device = $T/mk4.tty" \
+    "[class farm]" "printers = mk4 mk3" \
     "[user mail]" "approval = no" \
+    "[group news]" "approval = yes" \
+    "[group lp]" "$approvers" \
     "[sftp]" "listen = 127.0.0.1:0" \
     "[account carol]" "keys = $T/carol.keys"
 cat > "$T/notify.sh" <<'SH'
@@ -21,7 +39,7 @@ cat > "$T/notify.sh" <<'SH'
 echo "$1 $2 $GSPOOL_WHO|$GSPOOL_REASON|$GSPOOL_APPROVERS" >> "${0%/*}/events.log"
 SH
 chmod +x "$T/notify.sh"
-sed -i "/^\[spool\]/a notify = $T/notify.sh" "$GSPOOL_CONF"
+sed -i "/^\[spool\]/a notify = $T/notify.sh\nnotifier = $BIN/notify/gspool-notify\napprise = $APPRISE" "$GSPOOL_CONF"
 chmod 755 "$T"
 gs_sftp_key carol
 gs_vprinter --command-ms 1
@@ -58,6 +76,12 @@ grep -qx "Awaiting approval: mk3-$held (gpc approve JOB, gpc deny JOB -r REASON)
 	fail "gqueue does not say what awaits approval: $(cat "$T/q.out")"
 as nobody "$GQUEUE" -l "$held" > "$T/ql.out" || fail "gqueue -l"
 grep -q "mk3-$held: held (awaiting approval)" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
+if [ -n "$approvers" ]; then
+	"$WAITFOR" exists "$T/lp/1.req" || fail "the approvers' URL heard nothing"
+	grep -q "mk3-$held awaits approval" "$T/lp/1.req" &&
+	    grep -q "gpc approve JOB" "$T/lp/1.req" ||
+		fail "the approvers were told: $(cat "$T/lp/1.req")"
+fi
 grep -qx "	awaiting approval by a member of group lp or an administrator" "$T/ql.out" ||
 	fail "gqueue -l does not say who may approve: $(cat "$T/ql.out")"
 
@@ -122,7 +146,28 @@ grep -q "denied $no lp|too much filament for a test|lp" "$T/events.log" &&
 	fail "the history's rows: $(cat "$T/events.log")"
 expect_log "$CUBE" "$CUBE"
 
-# 7. Over SFTP: carol's drop is held awaiting approval, as anyone's.
+# 7. A class one of whose members asks for approval; a user whose
+# [group] asks for it on a printer that does not; a job moved to a
+# printer that asks for it.  None of them prints (mk4 has no device).
+out=$(as nobody "$GPRINT" -P farm < "$CUBE") || fail "gprint -P farm: $out"
+fid=${out#request id is farm-}; fid=${fid%% *}
+out=$(as news "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4 as news: $out"
+gid=${out#request id is mk4-}; gid=${gid%% *}
+out=$(as nobody "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4: $out"
+mid=${out#request id is mk4-}; mid=${mid%% *}
+"$GQUEUE" -l -a > "$T/q.out"
+grep -q "farm-$fid: held (awaiting approval)" "$T/q.out" || fail "the class's job: $(cat "$T/q.out")"
+grep -q "mk4-$gid: held (awaiting approval)" "$T/q.out" || fail "news's job: $(cat "$T/q.out")"
+grep -q "mk4-$mid: pending" "$T/q.out" || fail "nobody's job on mk4: $(cat "$T/q.out")"
+as nobody "$GPC" move "$mid" mk3 || fail "gpc move"
+as nobody "$GQUEUE" -l "$mid" > "$T/ql.out"
+grep -q "mk4-$mid: held (awaiting approval)" "$T/ql.out" || fail "moved to mk3: $(cat "$T/ql.out")"
+"$WAITFOR" contains "$T/events.log" "approval $mid nobody|" || fail "no approval event for the move"
+for j in "$fid" "$gid" "$mid"; do
+	"$GCANCEL" "$j" || fail "gcancel $j"
+done
+
+# 8. Over SFTP: carol's drop is held awaiting approval, as anyone's.
 gs_gsftpd
 as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
 put $CUBE drop/carol.gcode
