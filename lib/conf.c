@@ -44,6 +44,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -2049,6 +2050,50 @@ check_backend(struct conf_parse *cp, unsigned line, const struct conf *c,
 	free(path);
 }
 
+/* A group that approve_group or [group NAME] names and this host does
+ * not know: a warning (its database may be a directory that is down),
+ * since then only the administrators approve. */
+static void
+check_group(struct conf_parse *cp, unsigned line, const char *what,
+    const char *group)
+{
+	if (group != NULL && group[0] != '\0' && getgrnam(group) == NULL)
+		conf_warn(cp, line, "%s: %s is not a group of this host", what,
+		    group);
+}
+
+static void
+check_groups(struct conf_parse *cp, const struct conf *c)
+{
+	size_t i;
+
+	check_group(cp, line_of(c, S_SPOOL, NULL, "approve_group"),
+	    "approve_group", c->approve_group);
+	for (i = 0; i < c->nprinters; i++)
+		check_group(cp, line_of(c, S_PRINTER, c->printers[i].name,
+		    "approve_group"), "approve_group",
+		    c->printers[i].approval.group);
+	for (i = 0; i < c->nclasses; i++)
+		check_group(cp, line_of(c, S_CLASS, c->classes[i].name,
+		    "approve_group"), "approve_group",
+		    c->classes[i].approval.group);
+	for (i = 0; i < c->nusers; i++)
+		check_group(cp, line_of(c, S_USER, c->users[i].name,
+		    "approve_group"), "approve_group",
+		    c->users[i].approval.group);
+	for (i = 0; i < c->naccounts; i++)
+		check_group(cp, line_of(c, S_ACCOUNT, c->accounts[i].name,
+		    "approve_group"), "approve_group",
+		    c->accounts[i].approval.group);
+	for (i = 0; i < c->ngroups; i++) {
+		check_group(cp, c->groups[i].line, "[group]",
+		    c->groups[i].name);
+		check_group(cp, line_of(c, S_GROUP, c->groups[i].name,
+		    "approve_group"), "approve_group",
+		    c->groups[i].approval.group);
+	}
+}
+
 int
 conf_check_host(const struct conf *c,
     void (*report)(const char *msg, void *arg), void *arg)
@@ -2072,6 +2117,7 @@ conf_check_host(const struct conf *c,
 		check_program(&cp, line_of(c, S_SPOOL, NULL, "apprise"),
 		    "apprise:", c->apprise);
 	}
+	check_groups(&cp, c);
 	st = xmalloc((c->nprinters + 1) * sizeof(*st));
 	ok = xmalloc((c->nprinters + 1) * sizeof(*ok));
 	for (i = 0; i < c->nprinters; i++) {

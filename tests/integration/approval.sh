@@ -40,6 +40,11 @@ echo "$1 $2 $GSPOOL_WHO|$GSPOOL_REASON|$GSPOOL_APPROVERS" >> "${0%/*}/events.log
 SH
 chmod +x "$T/notify.sh"
 sed -i "/^\[spool\]/a notify = $T/notify.sh\nnotifier = $BIN/notify/gspool-notify\napprise = $APPRISE" "$GSPOOL_CONF"
+# A group this host does not know is told of, where it is named.
+{ cat "$GSPOOL_CONF"; printf '[group no-such-group]\napproval = yes\n'; } > "$T/bad.conf"
+"$SPOOLD" -n -c "$T/bad.conf" > "$T/n.out" 2>&1 || fail "spoold -n: $(cat "$T/n.out")"
+grep -q "bad.conf:$(wc -l < "$GSPOOL_CONF" | awk '{ print $1 + 1 }'): warning: \[group\]: no-such-group is not a group of this host" "$T/n.out" ||
+	fail "spoold -n said: $(cat "$T/n.out")"
 chmod 755 "$T"
 gs_sftp_key carol
 gs_vprinter --command-ms 1
