@@ -147,6 +147,7 @@ control_close(struct spoold *sd)
 }
 
 static int	is_admin(struct spoold *, struct client *);
+static const char *approvers_text(const struct job_row *);
 static int	is_gsftpd(struct spoold *, const struct client *);
 
 static void control_client(struct spoold *, struct client *);
@@ -457,7 +458,8 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
     const struct job_opts *o)
 {
 	struct submit *s = arg;
-	char ids[32];
+	char ids[32], why[256];
+	struct job_row j;
 
 	if (s->c != NULL)
 		s->c->submitting = NULL;
@@ -484,8 +486,15 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 		    s->user);
 	sched_hold_until(sd, o->hold_until);
 	snprintf(ids, sizeof(ids), "%ld", id);
+	/* Version 5: a job held for approval says so, and who gives it. */
+	why[0] = '\0';
+	if (o->approval && queue_get(sd, id, &j) > 0) {
+		snprintf(why, sizeof(why), HOLD_APPROVAL " by %s",
+		    approvers_text(&j));
+		log_info("%s: held: %s", j.name, why);
+	}
 	if (s->c != NULL)
-		msg_send(s->c->fd, -1, "ok", ids, s->printer, (char *)NULL);
+		msg_send(s->c->fd, -1, "ok", ids, s->printer, why, (char *)NULL);
 	free(s);
 	sched_kick(sd);
 }
@@ -1136,6 +1145,13 @@ do_approve(struct spoold *sd, struct client *c, struct request *rq)
 		reply_error(c, "%s does not await approval (it is %s%s%s)",
 		    rq->j.name, rq->j.state, rq->j.approval[0] ? ", " : "",
 		    rq->j.approval);
+		return;
+	}
+	/* Approved there it would wait for good. */
+	if (!dest_known(sd, rq->j.printer)) {
+		reply_error(c, "%s: its destination %s no longer exists (it was"
+		    " removed from the configuration); gpc move %s DEST first",
+		    rq->j.name, rq->j.printer, rq->j.name);
 		return;
 	}
 	clean_text(note, sizeof(note), msg_field(rq->m, REQ_ARG2));

@@ -59,12 +59,14 @@ as() {
 # queued USER: the job id gprint gave USER's cube.
 queued() {
 	out=$(as "$1" "$GPRINT" -T "$1.gcode" < "$CUBE") || fail "gprint as $1: $out"
+	echo "$out" > "$T/gprint.out"
 	id=${out#request id is mk3-}
 	echo "${id%% *}"
 }
 
 # 1. A user whose [user] says approval = no: printed at once.
 free=$(queued mail)
+[ "$(wc -l < "$T/gprint.out")" = 1 ] || fail "gprint for mail said: $(cat "$T/gprint.out")"
 as mail "$GQUEUE" -w "$free" > "$T/w.out" || fail "mail's job did not print: $(cat "$T/w.out")"
 grep -q "approval $free " "$T/events.log" 2>/dev/null && fail "mail's job asked for approval"
 
@@ -73,6 +75,8 @@ bad=$(printf 'G28\nM104 S400\n' > "$T/hot.gcode"; as nobody "$GPRINT" "$T/hot.gc
 	fail "a file that fails its check was queued: $bad"
 echo "$bad" | grep -q "above the printer.s max_hotend 285" || fail "the check said: $bad"
 held=$(queued nobody)
+[ "$(sed -n 2p "$T/gprint.out")" = "mk3-$held awaiting approval by a member of group lp or an administrator" ] ||
+	fail "gprint did not say it awaits approval: $(cat "$T/gprint.out")"
 "$WAITFOR" contains "$T/events.log" "approval $held spoold|awaiting approval by a member of group lp or an administrator|lp" ||
 	fail "the notify command did not hear the approval event: $(cat "$T/events.log")"
 as nobody "$GQUEUE" > "$T/q.out" || fail "gqueue"
