@@ -381,6 +381,12 @@ last_call(struct req *r)
 		return api_gspool(r);
 	if (strncmp(r->url, "/api/", 5) == 0)
 		return octo_api(r);
+	/* OctoPrint's Application Keys: a slicer asks for a key here and
+	 * falls back to one typed in when told there is none. */
+	if (strncmp(r->url, "/plugin/appkeys/", 16) == 0)
+		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: gspool hands out"
+		    " no API keys over HTTP: give the key of an account's"
+		    " api_keys file (gwebd(8))", r->url);
 	return serve_asset(r);
 }
 

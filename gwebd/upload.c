@@ -184,6 +184,36 @@ yes(const char *s)
 	    strcasecmp(s, "yes") == 0 || strcasecmp(s, "on") == 0;
 }
 
+/* 201 with the JSON o and a Location: the job's URL, absolute under
+ * the Host asked for when that is a plain host name or address (Cura
+ * takes what follows "api/" in it), else as a path. */
+static enum MHD_Result
+located(struct req *r, json_t *o, const char *path)
+{
+	struct MHD_Response *resp;
+	const char *host;
+	char url[512], *s;
+
+	host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
+	if (host != NULL && host[0] != '\0' && strlen(host) < 256 &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host))
+		snprintf(url, sizeof(url), "%s://%s%s", r->w->tls ? "https" :
+		    "http", host, path);
+	else
+		snprintf(url, sizeof(url), "%s", path);
+	s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	if (s == NULL || (resp = MHD_create_response_from_buffer(strlen(s), s,
+	    MHD_RESPMEM_MUST_FREE)) == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	MHD_add_response_header(resp, "Location", url);
+	return http_reply(r, MHD_HTTP_CREATED, resp);
+}
+
 static enum MHD_Result
 octo_reply(struct req *r, struct upload *u, long id)
 {
@@ -196,7 +226,7 @@ octo_reply(struct req *r, struct upload *u, long id)
 	    "path", u->title, "refs", "resource", loc, "download", loc,
 	    "effectiveSelect", yes(u->select) || yes(u->print),
 	    "effectivePrint", yes(u->print), "job", (json_int_t)id);
-	return http_json(r, MHD_HTTP_CREATED, o);
+	return located(r, o, loc);
 }
 
 enum MHD_Result

@@ -11,6 +11,8 @@
  *   inserted         the job's row is written, not yet committed
  *   renamed          the spool file has its final name
  *   committed        the job is committed
+ *   known            a re-sent file's forward id is found queued, before
+ *                    the file goes (then options-removed and removed)
  *   options-removed  the drop file's NAME.options is removed
  *   removed          the drop file is removed
  *   ended            a job's end is recorded

@@ -610,16 +610,40 @@ hide_quoted(char *reason, size_t sz)
 	snprintf(reason, sz, "%s", out);
 }
 
+/* The job's attributes as shown to the caller: the filters' reports,
+ * and its forward id, which only its owner and the administrators see
+ * (the sender finds its job by it; to anyone else it would tell which
+ * host sent what).  A new string. */
+static char *
+shown_attrs(const struct job_row *j, int may_see)
+{
+	json_t *o = json_loads(j->attrs, 0, NULL);
+	char *s;
+
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	json_object_del(o, "forward");
+	if (may_see && j->forward[0] != '\0')
+		json_object_set_new(o, "forward", json_string(j->forward));
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("out of memory");
+	json_decref(o);
+	return s;
+}
+
 static int
 list_row(const struct job_row *jr, void *arg)
 {
 	struct list_ctx *lc = arg;
 	char id[32], size[32], lines[64], rank[32], prio[16], copies[16];
 	char done[16], hold[32], created[32], started[32], finished[32];
-	char layer[32], *approval;
+	char layer[32], *attrs, *approval;
 	struct job_row j = *jr;
 	int r;
 
+	attrs = shown_attrs(&j, may_change(lc->sd, lc->c, &j));
 	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
 		snprintf(j.title, sizeof(j.title), "(hidden)");
 		hide_title(j.meta, sizeof(j.meta));
@@ -648,8 +672,9 @@ list_row(const struct job_row *jr, void *arg)
 	snprintf(layer, sizeof(layer), "%ld", j.layer);
 	r = msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
-	    done, hold, j.ran_on, created, started, finished, layer, j.attrs,
+	    done, hold, j.ran_on, created, started, finished, layer, attrs,
 	    own_job(lc->c, jr) ? "1" : "0", j.name, approval, (char *)NULL);
+	free(attrs);
 	free(approval);
 	if (r < 0) {
 		lc->failed = 1;

@@ -292,6 +292,17 @@ drop_reject(struct spoold *sd, const char *user, uid_t uid, int dfd,
  */
 #define OPTIONS_MAX	4096
 
+/* A forward id: 1 to FORWARD_ID_MAX of [A-Za-z0-9._-], which a sender
+ * may make of a host's name and a job's number. */
+static int
+forward_id_ok(const char *s)
+{
+	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-");
+
+	return n > 0 && n <= FORWARD_ID_MAX && s[n] == '\0';
+}
+
 static int
 drop_options(int dfd, const char *name, uid_t owner, struct job_opts *o,
     char **title, char *reason, size_t reasonsz)
@@ -373,14 +384,28 @@ drop_options(int dfd, const char *name, uid_t owner, struct job_opts *o,
 		else if (strcmp(key, "hold-until") == 0 &&
 		    (o->hold_until = parse_hold(val, time(NULL))) >= 0)
 			o->hold = 1;
-		else
+		else if (strcmp(key, "forward-id") == 0) {
+			if (!forward_id_ok(val)) {
+				char clean[FORWARD_ID_MAX + 8];
+
+				clean_text(clean, sizeof(clean), val);
+				snprintf(reason, reasonsz, "%s.options line %d:"
+				    " forward-id '%s%s': 1 to %d letters,"
+				    " digits, '.', '_' or '-'", name, lineno,
+				    clean, strlen(val) >= sizeof(clean) - 1 ?
+				    "..." : "", FORWARD_ID_MAX);
+				goto refused;
+			}
+			snprintf(o->forward, sizeof(o->forward), "%s", val);
+		} else
 			goto bad;
 	}
 	return 0;
 bad:
 	snprintf(reason, reasonsz, "%s.options line %d: expected title,"
-	    " copies (1-100), priority (1-100), hold (yes/no) or hold-until"
-	    " (as gprint --hold-until) = value", name, lineno);
+	    " copies (1-100), priority (1-100), hold (yes/no), hold-until"
+	    " (as gprint --hold-until) or forward-id = value", name, lineno);
+refused:
 	free(*title);
 	*title = NULL;
 	return -1;
@@ -422,6 +447,24 @@ drop_options_orphan(int dfd, const char *dir, const char *oname,
 	free(name);
 }
 
+/* A re-sent file whose forward id is job id already: it is answered as
+ * that job (the sender finds it by its forward id, as it would a new
+ * one) and goes, with its options, as a queued file's do. */
+static void
+drop_known(struct spoold *sd, int dfd, const char *name, const char *path,
+    const char *user, const char *fwd, long id)
+{
+	log_info("%s: %s from %s has its forward id %s: no second job; the"
+	    " copy is removed", queue_job_name(sd, id, NULL), path, user, fwd);
+	crash_point("known");
+	drop_options_done(dfd, name);
+	crash_point("options-removed");
+	if (unlinkat(dfd, name, 0) < 0 && errno != ENOENT)
+		log_warn("drop: cannot remove %s", path);
+	fsync(dfd);
+	crash_point("removed");
+}
+
 /* A drop file being taken in: what its end needs. */
 struct taking {
 	int	 dfd;			/* its folder */
@@ -439,7 +482,11 @@ drop_done(struct spoold *sd, void *arg, long id, const char *reason,
 {
 	struct taking *t = arg;
 
-	if (id > 0) {
+	if (id > 0 && strncmp(reason, INGEST_KNOWN, strlen(INGEST_KNOWN)) ==
+	    0)
+		drop_known(sd, t->dfd, t->name, t->path, t->user, o->forward,
+		    id);
+	else if (id > 0) {
 		log_info("%s: queued from %s for %s", queue_job_name(sd, id,
 		    t->printer),
 		    t->path, t->user);
@@ -569,6 +616,14 @@ drop_take(struct spoold *sd, const char *user, const char *sub,
 		close(fd);
 		drop_reject(sd, user, uid, dfd, name, reason);
 		drop_options_done(dfd, name);
+		goto out;
+	}
+	/* Its forward id known: no worker needed (queue_add() looks again,
+	 * for copies taken in side by side). */
+	if (o.forward[0] != '\0' && (id = queue_forward_find(sd, user,
+	    o.forward)) > 0) {
+		close(fd);
+		drop_known(sd, dfd, name, path, user, o.forward, id);
 		goto out;
 	}
 	/* Taken in by a worker: the file goes once its job is committed

@@ -649,6 +649,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	char *line, *p, *meta = NULL, sha[80], reason[600];
 	long long size = -1;
 	long commands = -1, id;
+	int known;
 
 	in->buf[in->len] = '\0';
 	if (strncmp(in->buf, "no ", 3) == 0) {
@@ -701,8 +702,20 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	    in->uid, in->opts.approvers, sizeof(in->opts.approvers));
 	id = queue_add(sd, in->printer, in->owner, in->uid, in->title, size,
 	    commands, sha, meta, &in->opts, in->has_drop ? &in->drop : NULL,
-	    in->tmp);
+	    in->tmp, &known);
 	free(meta);
+	if (id > 0 && known) {
+		/* A re-sent file whose forward id is queued already: that
+		 * job is the answer, and this copy goes. */
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
+		snprintf(reason, sizeof(reason), INGEST_KNOWN "forward id %s"
+		    " is %s already", in->opts.forward,
+		    queue_job_name(sd, id, NULL));
+		ingest_finish(sd, in, id, reason);
+		return;
+	}
 	if (id < 0) {
 		unlink(in->tmp);
 		thumbs_move(sd, in, 0);

@@ -235,7 +235,7 @@ long
 queue_add(struct spoold *sd, const char *printer, const char *owner,
     uid_t uid, const char *title, long long size, long commands,
     const char *sha256, const char *meta, const struct job_opts *o,
-    const struct drop_id *drop, const char *tmp_path)
+    const struct drop_id *drop, const char *tmp_path, int *known)
 {
 	const char *state = o->hold || o->hold_until || o->approval ? "held" :
 	    "pending";
@@ -244,8 +244,21 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	long id;
 	int r;
 
+	*known = 0;
 	if (db_exec(sd, "BEGIN IMMEDIATE", "add job") < 0)
 		return -1;
+	/* A forward id already queued for its sender is that job: looked
+	 * up in the transaction that would add it, so that two copies
+	 * taken in side by side still make one job. */
+	if (o->forward[0] != '\0') {
+		if ((id = queue_forward_find(sd, owner, o->forward)) < 0)
+			goto fail;
+		if (id > 0) {
+			db_exec(sd, "ROLLBACK", "add job");
+			*known = 1;
+			return id;
+		}
+	}
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
 	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
@@ -300,6 +313,21 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 		goto fail;
 	if (db_event(sd, id, state, owner, "queued") < 0)
 		goto fail;
+	if (o->forward[0] != '\0') {
+		if ((st = db_prepare(sd, "INSERT INTO job_forward (owner,"
+		    " forward, job) VALUES (?, ?, ?)")) == NULL)
+			goto fail;
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, o->forward, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, id);
+		r = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (r != SQLITE_DONE) {
+			log_warnx("queue: job %ld: forward id %s: %s", id,
+			    o->forward, sqlite3_errmsg(sd->db));
+			goto fail;
+		}
+	}
 	/* The approvers hear of it (notify.c) once it is committed. */
 	if (o->approval) {
 		approval_why(why, sizeof(why), o->approvers);
@@ -326,6 +354,29 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 fail:
 	db_exec(sd, "ROLLBACK", "rollback");
 	return -1;
+}
+
+long
+queue_forward_find(struct spoold *sd, const char *owner, const char *fwd)
+{
+	sqlite3_stmt *st;
+	long id = 0;
+	int r;
+
+	if ((st = db_prepare(sd, "SELECT job FROM job_forward WHERE owner = ?"
+	    " AND forward = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, fwd, -1, SQLITE_STATIC);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		id = (long)sqlite3_column_int64(st, 0);
+	else if (r != SQLITE_DONE) {
+		log_warnx("queue: forward id %s of %s: %s", fwd, owner,
+		    sqlite3_errmsg(sd->db));
+		id = -1;
+	}
+	sqlite3_finalize(st);
+	return id;
 }
 
 static int job_update(struct spoold *, long, const char *, const char *,
@@ -843,9 +894,9 @@ queue_expire(struct spoold *sd, long long now, int max)
 	}
 	if (db_exec(sd, "BEGIN IMMEDIATE", "expire") < 0)
 		return -1;
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		static const char *const tables[] = { "job_event", "job_attr",
-		    "job_check" };
+		    "job_check", "job_forward" };
 		char sql[256];
 
 		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE job IN"
@@ -958,8 +1009,9 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 	" ifnull(hold_until, 0), ifnull(ran_on, ''), created," \
 	" ifnull(started, 0), ifnull(finished, 0), ifnull((SELECT" \
 	" json_group_object(name, value) FROM job_attr WHERE job = job.id)," \
-	" '{}'), ifnull(named, printer), approval, approvers, approval_by," \
-	" approval_at, approval_note"
+	" '{}'), ifnull(named, printer), ifnull((SELECT forward FROM" \
+	" job_forward WHERE job = job.id), ''), approval, approvers," \
+	" approval_by, approval_at, approval_note"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -1003,15 +1055,17 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 		snprintf(j->attrs, sizeof(j->attrs), "{}");
 	snprintf(j->name, sizeof(j->name), "%s-%ld",
 	    (const char *)sqlite3_column_text(st, 21), j->id);
-	snprintf(j->approval, sizeof(j->approval), "%s",
+	snprintf(j->forward, sizeof(j->forward), "%s",
 	    (const char *)sqlite3_column_text(st, 22));
-	snprintf(j->approvers, sizeof(j->approvers), "%s",
+	snprintf(j->approval, sizeof(j->approval), "%s",
 	    (const char *)sqlite3_column_text(st, 23));
-	snprintf(j->approval_by, sizeof(j->approval_by), "%s",
+	snprintf(j->approvers, sizeof(j->approvers), "%s",
 	    (const char *)sqlite3_column_text(st, 24));
-	j->approval_at = sqlite3_column_int64(st, 25);
+	snprintf(j->approval_by, sizeof(j->approval_by), "%s",
+	    (const char *)sqlite3_column_text(st, 25));
+	j->approval_at = sqlite3_column_int64(st, 26);
 	snprintf(j->approval_note, sizeof(j->approval_note), "%s",
-	    (const char *)sqlite3_column_text(st, 26));
+	    (const char *)sqlite3_column_text(st, 27));
 }
 
 int

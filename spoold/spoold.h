@@ -228,6 +228,10 @@ struct drop_id {
 	long long	 dev, ino, mtime_ns;
 };
 
+/* A forwarding id (forward-id in NAME.options): 1 to FORWARD_ID_MAX
+ * of [A-Za-z0-9._-]. */
+#define FORWARD_ID_MAX	64
+
 struct job_row {
 	long		 id;
 	char		 printer[CONF_NAME_MAX + 1];
@@ -249,6 +253,8 @@ struct job_row {
 	char		 attrs[1024];	/* the filters' reports, JSON */
 	char		 name[CONF_NAME_MAX + 24];	/* DEST-ID, DEST the
 					   destination it was submitted to */
+	char		 forward[FORWARD_ID_MAX + 1];	/* its forward id,
+					   "" if none */
 	char		 approval[16];	/* "", awaiting, approved, denied */
 	char		 approvers[CONF_NAME_MAX * 2];	/* the group, or "" */
 	char		 approval_by[USER_MAX];
@@ -281,12 +287,17 @@ struct job_opts {
 	int		 copies;
 	int		 hold;		/* held until released */
 	long long	 hold_until;	/* released then (epoch s), or 0 */
+	char		 forward[FORWARD_ID_MAX + 1];	/* "" for none */
 	int		 approval;	/* held until approved (approve.c) */
 	char		 approvers[CONF_NAME_MAX * 2];	/* who may, or "" */
 };
 
 /* How an ingest ended: the job's id, 0 refused (reason says why), -1
- * not taken now. */
+ * not taken now.  With an id, reason is "" for a new job, or says why
+ * no new one was made: its forward id was known, and id is that job's
+ * (INGEST_KNOWN leads the words). */
+#define INGEST_KNOWN	"known: "
+
 typedef void ingest_done_fn(struct spoold *, void *arg, long id,
     const char *reason, const struct job_opts *);
 
@@ -381,10 +392,15 @@ void	ingest_sweep(struct spoold *);
 /* queue.c */
 int	queue_open(struct spoold *);
 void	queue_close(struct spoold *);
+/* The new job's id; or, when opts->forward is known for owner, that
+ * job's id with *known set (nothing added, tmp_path left); -1. */
 long	queue_add(struct spoold *, const char *dest, const char *owner,
 	    uid_t uid, const char *title, long long size, long commands,
 	    const char *sha256, const char *meta, const struct job_opts *,
-	    const struct drop_id *drop, const char *tmp_path);
+	    const struct drop_id *drop, const char *tmp_path, int *known);
+/* The job owner queued with forward id fwd: its id, 0 none, -1. */
+long	queue_forward_find(struct spoold *, const char *owner,
+	    const char *fwd);
 int	queue_set_state(struct spoold *, long id, const char *state,
 	    const char *reason, const char *who);
 int	queue_set_progress(struct spoold *, long id, long lines,

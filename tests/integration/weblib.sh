@@ -52,6 +52,6 @@ expect_status() {
 	want=$1
 	shift
 	got=$(web_status "$@")
-	[ "$got" = "$want" ] || { cat "$T/body" >&2; tail -n 20 "$T/gwebd.log" >&2;
+	[ "$got" = "$want" ] || { cat "$T/body" >&2 || true; tail -n 20 "$T/gwebd.log" >&2 || true;
 	    fail "$1 $2: status $got, not $want"; }
 }

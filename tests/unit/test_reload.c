@@ -217,13 +217,13 @@ job(const char *dest)
 	static const struct job_opts plain = { .priority = 50, .copies = 1 };
 	char *tmp = xasprintf("%s/job.XXXXXX", S.dir_tmp);
 	long id;
-	int fd;
+	int fd, known;
 
 	assert_true((fd = mkstemp(tmp)) >= 0);
 	assert_int_equal(write(fd, "G28\n", 4), 4);
 	close(fd);
 	id = queue_add(&S, dest, "alice", 1000, "t", 4, 1, "00", "{}", &plain,
-	    NULL, tmp);
+	    NULL, tmp, &known);
 	free(tmp);
 	assert_true(id > 0);
 	return id;

@@ -166,13 +166,13 @@ job(const char *dest, const struct job_opts *o, const char *fits)
 	static const struct job_opts plain = { .priority = 50, .copies = 1 };
 	char *tmp = xasprintf("%s/job.XXXXXX", S.dir_tmp), name[2] = "";
 	long id;
-	int fd;
+	int fd, known;
 
 	assert_true((fd = mkstemp(tmp)) >= 0);
 	assert_int_equal(write(fd, "G28\n", 4), 4);
 	close(fd);
 	id = queue_add(&S, dest, "alice", 1000, "t", 4, 1, "00", "{}",
-	    o ? o : &plain, NULL, tmp);
+	    o ? o : &plain, NULL, tmp, &known);
 	free(tmp);
 	assert_true(id > 0);
 	for (; fits && *fits; fits++) {

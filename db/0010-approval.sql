@@ -1,4 +1,4 @@
--- 0009: staff approval (gspool.conf(5), approval).  A job that needs it
+-- 0010: staff approval (gspool.conf(5), approval).  A job that needs it
 -- is queued held with approval 'awaiting' and approvers the group that
 -- may approve it ('' for the administrators alone); gpc approve makes
 -- it 'approved', gpc deny 'denied' (and the job canceled), and
