@@ -585,5 +585,11 @@ client_job_json(const struct msg *m)
 	json_object_set_new(o, "attributes", meta ? meta : json_object());
 	meta = json_loads(msg_field(m, ROW_JOB_META), 0, NULL);
 	json_object_set_new(o, "meta", meta ? meta : json_object());
+	/* Version 5: its approval, if it needs one (an object, or none). */
+	meta = json_loads(msg_field(m, ROW_JOB_APPROVAL), 0, NULL);
+	if (json_is_object(meta))
+		json_object_set_new(o, "approval", meta);
+	else
+		json_decref(meta);
 	return o;
 }

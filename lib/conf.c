@@ -45,6 +45,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -1000,6 +1001,7 @@ const char *const conf_notify_event_names[NOTIFY_NEVENTS] = {
 	[NOTIFY_NOT_RESPONDING] = "not-responding",
 	[NOTIFY_HEATERS_LEFT_ON] = "heaters-left-on",
 	[NOTIFY_AWAITING_CLEAR] = "awaiting-clear",
+	[NOTIFY_APPROVAL] = "approval",
 };
 
 const char *
@@ -1024,7 +1026,7 @@ conf_notify_event_parse(const char *word)
  * but resumed and canceled, which the person who did it knows of. */
 #define NOTIFY_EVENTS_DEFAULT	"started first-layer waiting paused" \
 	" stopped aborted completed not-responding heaters-left-on" \
-	" awaiting-clear"
+	" awaiting-clear approval"
 
 /* An Apprise URL: SCHEME://..., the scheme a lower-case letter, then
  * letters, digits, '+', '-' and '.'; no byte below 0x21 or 0x7f. */
@@ -1117,7 +1119,7 @@ set_notify_events(struct conf_parse *cp, void *obj, const struct conf_key *k,
 			    " event (started, first-layer, waiting, paused,"
 			    " resumed, stopped, aborted, canceled, completed,"
 			    " not-responding, heaters-left-on, awaiting-clear,"
-			    " all, none)", w);
+			    " approval, all, none)", w);
 		else
 			n->events |= 1u << e;
 	}
@@ -1137,6 +1139,7 @@ static void	*obj_sftp(struct conf_parse *, const char *);
 static void	*obj_account(struct conf_parse *, const char *);
 static void	*obj_remote(struct conf_parse *, const char *);
 static void	*obj_web(struct conf_parse *, const char *);
+static void	*obj_group(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
  * its free; and whether the commands read it. */
@@ -1167,6 +1170,14 @@ static void	*obj_web(struct conf_parse *, const char *);
 #define AC(m)	offsetof(struct conf_account, m)
 #define WB(m)	offsetof(struct conf_web, m)
 #define RM(m)	offsetof(struct conf_remote, m)
+#define GR(m)	offsetof(struct conf_group, m)
+
+/* approval and approve_group: need's default is def (-1: not said). */
+#define APPROVAL_KEYS(off, def) \
+	NUM("approval", CT_BOOL, (off) + offsetof(struct conf_approval, \
+	    need), 0, 1, def), \
+	TXT("approve_group", CT_STR, (off) + offsetof(struct conf_approval, \
+	    group), NULL)
 
 static const char *const words_dialect[] = { "refuse", "warn", NULL };
 static const char *const words_unknown[] = { "continue", "pause", "abort",
@@ -1184,6 +1195,7 @@ static const struct conf_key spool_keys[] = {
 	    NULL, NULL, NULL, 1),
 	TXT("user", CT_STR, SP(user), "_gspool"),
 	TXT("admin_group", CT_STR, SP(admin_group), "lpadmin"),
+	TXT("approve_group", CT_STR, SP(approve_group), NULL),
 	NUM("show_titles", CT_BOOL, SP(show_titles), 0, 1, 0),
 	NUM("keep_jobs", CT_TIME, SP(keep_jobs), 0, TEN_YEARS, DAYS(30)),
 	NUM("keep_files", CT_TIME, SP(keep_files), 0, TEN_YEARS, DAYS(1)),
@@ -1266,11 +1278,13 @@ static const struct conf_key printer_keys[] = {
 	NUM("clears_bed", CT_BOOL, PR(clears_bed), 0, 1, 0),
 	SCRIPT("between_jobs", CONF_BETWEEN, ""),
 	NOTIFY_KEYS(PR(notify)),
+	APPROVAL_KEYS(PR(approval), 0),
 };
 
 static const struct conf_key class_keys[] = {
 	FUNC("printers", 0, 0, NULL, set_members, free_members),
 	TXT("description", CT_STR, CL(description), NULL),
+	APPROVAL_KEYS(CL(approval), 0),
 };
 
 /* [user NAME]: 0 and -1 are the spool's (conf_user_limits()). */
@@ -1278,6 +1292,14 @@ static const struct conf_key user_keys[] = {
 	NUM("max_job_size", CT_SIZE, US(max_job_size), 0, 0, 0),
 	NUM("max_jobs", CT_LONG, US(max_jobs), 0, 1000000, -1),
 	NOTIFY_KEYS(US(notify)),
+	APPROVAL_KEYS(US(approval), -1),
+};
+
+/* [group NAME]: its members' approval, under their [user NAME]'s, and
+ * the URLs its members hear as approvers. */
+static const struct conf_key group_keys[] = {
+	APPROVAL_KEYS(GR(approval), -1),
+	NOTIFY_KEYS(GR(notify)),
 };
 
 /* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
@@ -1311,6 +1333,7 @@ static const struct conf_key account_keys[] = {
 	NUM("max_file", CT_SIZE, AC(max_file), 0, 0, -1),
 	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
 	NOTIFY_KEYS(AC(notify)),
+	APPROVAL_KEYS(AC(approval), -1),
 	TXT("api_keys", CT_PATH, AC(api_keys), NULL),
 	TXT("password", CT_STR, AC(password), NULL),
 	NUM("admin", CT_BOOL, AC(admin), 0, 1, 0),
@@ -1347,7 +1370,7 @@ static const struct conf_key web_keys[] = {
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
-	S_REMOTE, S_COUNT };
+	S_REMOTE, S_GROUP, S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1357,6 +1380,7 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "account", 1, 1, account_keys, NKEYS(account_keys), obj_account },
 	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
 	{ "remote", 1, 1, remote_keys, NKEYS(remote_keys), obj_remote },
+	{ "group", 1, 0, group_keys, NKEYS(group_keys), obj_group },
 };
 
 static void *
@@ -1464,6 +1488,28 @@ obj_user(struct conf_parse *cp, const char *name)
 	u->name = xstrdup(name);
 	conf_defaults(cp, &sections[S_USER], u);
 	return u;
+}
+
+static void *
+obj_group(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_group *g;
+
+	if (!name_is_safe(name, 63)) {
+		conf_error(cp, cp->section_line, "group name '%s': use 1 to 63"
+		    " letters, digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	if ((g = conf_group(c, name)) != NULL)
+		return g;
+	c->groups = xrealloc(c->groups, (c->ngroups + 1) * sizeof(*c->groups));
+	g = &c->groups[c->ngroups++];
+	memset(g, 0, sizeof(*g));
+	g->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_GROUP], g);
+	g->line = cp->section_line;
+	return g;
 }
 
 static void *
@@ -1963,6 +2009,11 @@ conf_free(struct conf *c)
 		free(c->users[i].name);
 	}
 	free(c->users);
+	for (i = 0; i < c->ngroups; i++) {
+		conf_free_keys(&sections[S_GROUP], &c->groups[i]);
+		free(c->groups[i].name);
+	}
+	free(c->groups);
 	for (i = 0; i < c->naccounts; i++) {
 		conf_free_keys(&sections[S_ACCOUNT], &c->accounts[i]);
 		free(c->accounts[i].name);
@@ -2045,6 +2096,50 @@ check_backend(struct conf_parse *cp, unsigned line, const struct conf *c,
 	free(path);
 }
 
+/* A group that approve_group or [group NAME] names and this host does
+ * not know: a warning (its database may be a directory that is down),
+ * since then only the administrators approve. */
+static void
+check_group(struct conf_parse *cp, unsigned line, const char *what,
+    const char *group)
+{
+	if (group != NULL && group[0] != '\0' && getgrnam(group) == NULL)
+		conf_warn(cp, line, "%s: %s is not a group of this host", what,
+		    group);
+}
+
+static void
+check_groups(struct conf_parse *cp, const struct conf *c)
+{
+	size_t i;
+
+	check_group(cp, line_of(c, S_SPOOL, NULL, "approve_group"),
+	    "approve_group", c->approve_group);
+	for (i = 0; i < c->nprinters; i++)
+		check_group(cp, line_of(c, S_PRINTER, c->printers[i].name,
+		    "approve_group"), "approve_group",
+		    c->printers[i].approval.group);
+	for (i = 0; i < c->nclasses; i++)
+		check_group(cp, line_of(c, S_CLASS, c->classes[i].name,
+		    "approve_group"), "approve_group",
+		    c->classes[i].approval.group);
+	for (i = 0; i < c->nusers; i++)
+		check_group(cp, line_of(c, S_USER, c->users[i].name,
+		    "approve_group"), "approve_group",
+		    c->users[i].approval.group);
+	for (i = 0; i < c->naccounts; i++)
+		check_group(cp, line_of(c, S_ACCOUNT, c->accounts[i].name,
+		    "approve_group"), "approve_group",
+		    c->accounts[i].approval.group);
+	for (i = 0; i < c->ngroups; i++) {
+		check_group(cp, c->groups[i].line, "[group]",
+		    c->groups[i].name);
+		check_group(cp, line_of(c, S_GROUP, c->groups[i].name,
+		    "approve_group"), "approve_group",
+		    c->groups[i].approval.group);
+	}
+}
+
 int
 conf_check_host(const struct conf *c,
     void (*report)(const char *msg, void *arg), void *arg)
@@ -2068,6 +2163,7 @@ conf_check_host(const struct conf *c,
 		check_program(&cp, line_of(c, S_SPOOL, NULL, "apprise"),
 		    "apprise:", c->apprise);
 	}
+	check_groups(&cp, c);
 	st = xmalloc((c->nprinters + 1) * sizeof(*st));
 	ok = xmalloc((c->nprinters + 1) * sizeof(*ok));
 	for (i = 0; i < c->nprinters; i++) {
@@ -2134,7 +2230,21 @@ conf_notify_any(const struct conf *c)
 	for (i = 0; i < c->naccounts; i++)
 		if (c->accounts[i].notify.nurls > 0)
 			return 1;
+	for (i = 0; i < c->ngroups; i++)
+		if (c->groups[i].notify.nurls > 0)
+			return 1;
 	return 0;
+}
+
+struct conf_group *
+conf_group(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ngroups; i++)
+		if (strcmp(c->groups[i].name, name) == 0)
+			return &c->groups[i];
+	return NULL;
 }
 
 struct conf_user *

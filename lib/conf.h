@@ -19,7 +19,7 @@ enum conf_notify_event {
 	NOTIFY_STARTED, NOTIFY_FIRST_LAYER, NOTIFY_WAITING, NOTIFY_PAUSED,
 	NOTIFY_RESUMED, NOTIFY_STOPPED, NOTIFY_ABORTED, NOTIFY_CANCELED,
 	NOTIFY_COMPLETED, NOTIFY_NOT_RESPONDING, NOTIFY_HEATERS_LEFT_ON,
-	NOTIFY_AWAITING_CLEAR, NOTIFY_NEVENTS
+	NOTIFY_AWAITING_CLEAR, NOTIFY_APPROVAL, NOTIFY_NEVENTS
 };
 extern const char *const conf_notify_event_names[NOTIFY_NEVENTS];
 #define CONF_NOTIFY_URLS	16	/* URLs of one section */
@@ -32,6 +32,15 @@ struct conf_notify {
 	char	*urls[CONF_NOTIFY_URLS];
 	int	 nurls;
 	unsigned events;
+};
+
+/* approval and approve_group of a [printer], a [class], a [user], a
+ * [group] or an [account]: whether a job waits, held, for a member of
+ * approve_group (or an administrator) to approve it (gpc approve).
+ * need is -1 where the section did not say, 0 no, 1 yes. */
+struct conf_approval {
+	int	 need;
+	char	*group;			/* who may approve, or NULL */
 };
 
 /* The printer's own G-code: what pause, resume and cancel send, and
@@ -70,6 +79,7 @@ struct conf_printer {
 	char	 on_unknown_command[12];	/* continue, pause, abort */
 	char	 on_firmware_error[12];	/* the same, for Klipper's "!!" */
 	struct conf_notify notify;	/* who hears of its jobs */
+	struct conf_approval approval;	/* its jobs wait for staff */
 	unsigned line;			/* line of its section header */
 };
 
@@ -84,6 +94,7 @@ struct conf_class {
 	 * against it, so it is fit for whichever member prints it. */
 	struct gcode_policy policy;
 	struct analyse_policy check;
+	struct conf_approval approval;
 	unsigned line;
 };
 
@@ -93,6 +104,19 @@ struct conf_user {
 	long long max_job_size;		/* 0: the spool's */
 	long	 max_jobs;		/* -1: the spool's; 0: no limit */
 	struct conf_notify notify;	/* the user hears of their jobs */
+	struct conf_approval approval;	/* over its groups' and the
+					   destination's */
+};
+
+/* [group NAME]: what holds for the members of a Unix group (by
+ * getgrouplist(3)), under what their [user NAME] says.  Its notify
+ * keys are heard by its members as approvers: the approval event of a
+ * job they may approve. */
+struct conf_group {
+	char	*name;
+	struct conf_approval approval;
+	struct conf_notify notify;
+	unsigned line;
 };
 
 /* [account NAME]: an SFTP account of gsftpd(8): a name, its keys, and
@@ -104,6 +128,7 @@ struct conf_account {
 	long long max_file;		/* bytes of one upload */
 	long	 max_sessions;		/* connections at once */
 	struct conf_notify notify;	/* the account hears of its jobs */
+	struct conf_approval approval;	/* as a [user NAME]'s */
 	char	*api_keys;		/* gwebd(8): a file of API keys */
 	char	*password;		/* gwebd(8): a crypt(3) hash */
 	int	 admin;			/* gwebd(8): may do what gpc can */
@@ -172,6 +197,7 @@ struct conf {
 	long	 max_user_jobs;		/* not yet ended, per user; 0: any */
 	char	*magic;			/* gspool's compiled magic file */
 	char	*admin_group;		/* may do everything, like root */
+	char	*approve_group;		/* may approve any job, or NULL */
 	char	*user;			/* spoold's own, when started as root */
 	int	 show_titles;		/* others' titles shown to all */
 	long	 keep_jobs;		/* seconds a finished job is listed */
@@ -196,6 +222,8 @@ struct conf {
 	size_t	 nclasses;
 	struct conf_user *users;
 	size_t	 nusers;
+	struct conf_group *groups;
+	size_t	 ngroups;
 	struct conf_sftp sftp;
 	struct conf_web web;
 	struct conf_account *accounts;
@@ -255,6 +283,7 @@ struct conf_printer *conf_printer(const struct conf *, const char *name);
 struct conf_class *conf_class(const struct conf *, const char *name);
 struct conf_account *conf_account(const struct conf *, const char *name);
 struct conf_user *conf_user(const struct conf *, const char *name);
+struct conf_group *conf_group(const struct conf *, const char *name);
 /* Are notify_urls set in any section? */
 int	conf_notify_any(const struct conf *);
 /* A device of the scheme is a path of this host (serial, klipper). */

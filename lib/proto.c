@@ -60,6 +60,8 @@ static const struct spec requests[REQ_N] = {
 	[REQ_ANSWER] =		{ "answer", 2, 2, "PRINTER CHOICE" },
 	[REQ_JOB_FILE] =	{ "job-file", 2, 2, "ID KIND" },
 	[REQ_WEBCAM] =		{ "webcam", 1, 1, "PRINTER" },
+	[REQ_APPROVE] =		{ "approve", 1, 2, "ID [NOTE]" },
+	[REQ_DENY] =		{ "deny", 2, 2, "ID REASON" },
 };
 
 static const struct spec replies[REPLY_N] = {
@@ -78,7 +80,7 @@ static const struct spec replies[REPLY_N] = {
 				  "RANK OWNER ID DEST TITLE SIZE STATE LINES"
 				  " REASON META PRIORITY COPIES COPIES-DONE"
 				  " HOLD-UNTIL RAN-ON CREATED STARTED FINISHED"
-				  " LAYER ATTRS OWN [NAME]" },
+				  " LAYER ATTRS OWN [NAME APPROVAL]" },
 	[REPLY_REJECTED] =	{ "rejected", 5, MSG_MAXFIELDS - 1,
 				  "NAME SIZE AT REASON KEPT [OWNER FILE]" },
 	[REPLY_REFUSING] =	{ "refusing", 2, MSG_MAXFIELDS - 1,

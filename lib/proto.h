@@ -29,7 +29,8 @@
  * as is one older than PROTO_VERSION_MIN.  Version 4 added filter (to
  * and from a backend) and kept: spoold gives a backend of version 4 or
  * later copies of a job's filters' pipes, and none to an older one,
- * whose filters it writes every event as before.
+ * whose filters it writes every event as before.  Version 5 added
+ * approve and deny, and a job row's APPROVAL.
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and
@@ -42,7 +43,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		4	/* what this build speaks */
+#define PROTO_VERSION		5	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -86,6 +87,8 @@ enum req {
 	REQ_ANSWER,		/* PRINTER CHOICE (version 4) */
 	REQ_JOB_FILE,		/* ID thumbnail|timelapse */
 	REQ_WEBCAM,		/* PRINTER */
+	REQ_APPROVE,		/* ID [NOTE] (version 5) */
+	REQ_DENY,		/* ID REASON (version 5) */
 	REQ_N
 };
 
@@ -161,7 +164,7 @@ enum reply {
 #define ROW_CLASS_DESCRIPTION	7
 /* A job row: job RANK OWNER ID DEST TITLE SIZE STATE LINES REASON META
  * PRIORITY COPIES COPIES-DONE HOLD-UNTIL RAN-ON CREATED STARTED
- * FINISHED LAYER ATTRS OWN NAME */
+ * FINISHED LAYER ATTRS OWN NAME APPROVAL */
 #define ROW_JOB_RANK		1
 #define ROW_JOB_OWNER		2
 #define ROW_JOB_ID		3
@@ -185,6 +188,10 @@ enum reply {
 #define ROW_JOB_OWN		21
 #define ROW_JOB_NAME		22	/* version 4: DEST-ID, DEST the
 					   destination it was submitted to */
+#define ROW_JOB_APPROVAL	23	/* version 5: "" if it needs none,
+					   else a JSON object: state
+					   (awaiting, approved, denied),
+					   approvers, by, at, note */
 /* done ID STATE REASON; error MESSAGE */
 #define REPLY_DONE_ID		1
 #define REPLY_DONE_STATE	2

@@ -609,6 +609,41 @@ show_meta(FILE *fp, json_t *o)
 	fprintf(fp, "\n");
 }
 
+/* A date and time, "2026-12-03 14:32", or the number if it has none. */
+static void
+stamp(char *buf, size_t sz, long long at)
+{
+	time_t t = (time_t)at;
+	struct tm *tm = (long long)t == at ? localtime(&t) : NULL;
+
+	if (tm == NULL || strftime(buf, sz, "%Y-%m-%d %H:%M", tm) == 0)
+		snprintf(buf, sz, "%lld", at);
+}
+
+/* "awaiting approval by a member of group staff or an administrator",
+ * "approved by ann, Thu 14:32: looks fine", "denied by ann, ...". */
+static void
+show_approval(FILE *fp, json_t *a)
+{
+	const char *state = str(a, "state"), *note = str(a, "note");
+	char when[64];
+
+	if (!json_is_object(a) || state[0] == '\0')
+		return;
+	if (strcmp(state, "awaiting") == 0) {
+		if (*str(a, "approvers"))
+			fprintf(fp, "\tawaiting approval by a member of group %s"
+			    " or an administrator\n", str(a, "approvers"));
+		else
+			fprintf(fp, "\tawaiting approval by an"
+			    " administrator\n");
+		return;
+	}
+	stamp(when, sizeof(when), integer(a, "at"));
+	fprintf(fp, "\t%s by %s, %s%s%s\n", state, str(a, "by"), when,
+	    note[0] ? ": " : "", note);
+}
+
 static void
 job_long(FILE *fp, json_t *j, const char *spool_dir)
 {
@@ -638,9 +673,30 @@ job_long(FILE *fp, json_t *j, const char *spool_dir)
 	if (*str(j, "printer"))
 		fprintf(fp, ", on %s", str(j, "printer"));
 	fprintf(fp, "\n");
+	show_approval(fp, json_object_get(j, "approval"));
 	show_meta(fp, json_object_get(j, "meta"));
 	show_attrs(fp, json_object_get(j, "attributes"), integer(j, "id"),
 	    spool_dir);
+}
+
+/* The jobs that wait for staff to approve them, by name, under the
+ * table: "Awaiting approval: mk3-12, mk3-14 (gpc approve JOB)". */
+static void
+awaiting_line(FILE *fp, json_t *q)
+{
+	json_t *v;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(json_object_get(q, "jobs"), i, v) {
+		if (strcmp(str(json_object_get(v, "approval"), "state"),
+		    "awaiting") != 0)
+			continue;
+		fprintf(fp, "%s%s", n++ ? ", " : "Awaiting approval: ",
+		    str(v, "name"));
+	}
+	if (n > 0)
+		fprintf(fp, " (gpc approve JOB, gpc deny JOB -r REASON)\n");
 }
 
 /* The refused files spoold sent (the caller's own, or everyone's to an
@@ -969,6 +1025,7 @@ queue_text(FILE *fp, json_t *q, int how, int history,
 	}
 	if (rows == 0)
 		fprintf(fp, "no entries\n");
+	awaiting_line(fp, q);
 	refusals(fp, q, longform, how & CLIENT_TEXT_EVERYONE);
 }
 

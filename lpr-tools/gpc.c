@@ -9,6 +9,7 @@
  *   hold | release | top job, priority job n, move job dest
  *   resume-from job layer, send printer command ...
  *   answer printer choice
+ *   approve job [-r note], deny job -r reason
  *
  * spoold decides who may do what, by the caller's credentials.
  *
@@ -51,12 +52,16 @@ static const char help[] =
 "       gpc [-c config] resume-from job layer\n"
 "       gpc [-c config] send printer command ...\n"
 "       gpc [-c config] answer printer choice\n"
+"       gpc [-c config] [-r note] approve job\n"
+"       gpc [-c config] -r reason deny job\n"
 "       gpc --version\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
 "  --json               with status: the printers and classes as JSON\n"
 "  -r reason            the reason enable, disable, accept or reject"
-" shows\n"
+" shows;\n"
+"                       approve's note, deny's reason (which the owner"
+" sees)\n"
 "  --version            print the version and exit\n";
 
 static void
@@ -175,7 +180,7 @@ request(int sock, const char *verb, const char *a, const char *b)
 /* What each command takes: printers or destinations, or a job and
  * perhaps one more word. */
 enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST,
-	A_JOB_LAYER, A_SEND, A_ANSWER };
+	A_JOB_LAYER, A_SEND, A_ANSWER, A_JOB_REASON };
 
 static const struct command {
 	const char	*name;
@@ -200,6 +205,8 @@ static const struct command {
 	{ "resume-from", "resume-from",	A_JOB_LAYER },
 	{ "send",	"send",		A_SEND },
 	{ "answer",	"answer",	A_ANSWER },
+	{ "approve",	"approve",	A_JOB_REASON },
+	{ "deny",	"deny",		A_JOB_REASON },
 };
 
 int
@@ -274,6 +281,16 @@ main(int argc, char *argv[])
 		if (argc < 2)
 			usage_error(EXIT_USAGE, "%s: name a printer or class",
 			    c->name);
+		break;
+	case A_JOB_REASON:
+		if (argc != 2)
+			usage_error(EXIT_USAGE, "%s: give a job (and -r %s)",
+			    c->name, strcmp(c->name, "deny") == 0 ? "reason" :
+			    "note");
+		if (strcmp(c->name, "deny") == 0 && reason[0] == '\0')
+			usage_error(EXIT_USAGE, "deny: give the reason with -r,"
+			    " which the job's owner sees");
+		client_check_jobs(1, argv + 1);
 		break;
 	case A_JOB:
 	case A_JOB_N:
@@ -362,7 +379,8 @@ main(int argc, char *argv[])
 	else if ((r = client_job_resolve(sock, argv[1], &v)) == 0) {
 		/* The job by its number, its name's prefix checked. */
 		snprintf(ids, sizeof(ids), "%ld", v);
-		r = request(sock, c->request, ids, argc > 2 ? argv[2] : NULL);
+		r = request(sock, c->request, ids, c->args == A_JOB_REASON ?
+		    reason : argc > 2 ? argv[2] : NULL);
 	}
 	if (out != NULL && r == 0) {
 		char *text = json_dumps(out, JSON_INDENT(2) | JSON_SORT_KEYS |

@@ -475,7 +475,7 @@ main(int argc, char *argv[])
 	const char *printer = NULL, *title = NULL, *cfile = NULL, *dest;
 	const char *reprint = NULL, *remote = NULL;
 	char state[32], reason[512], prio[16] = "", copies[16] = "";
-	char until[32] = "", dname[64];
+	char until[32] = "", dname[64], why[256];
 	static char *stdin_args[] = { "-", NULL };
 	int ch, sock, fd, i, wait = 0, failed = 0, r, check = 0, json = 0;
 	int hold = 0, all = 0;
@@ -662,6 +662,11 @@ main(int argc, char *argv[])
 			json_result(argv[i], id, dname, NULL, NULL, NULL);
 		else if (!json)
 			printf("request id is %s-%ld (1 file(s))\n", dname, id);
+		/* Version 5: held for staff to approve it. */
+		if (!json && msg_field(&m, 3)[0] != '\0') {
+			clean_text(why, sizeof(why), msg_field(&m, 3));
+			printf("%s-%ld %s\n", dname, id, why);
+		}
 		fflush(stdout);
 		if (!wait)
 			continue;

@@ -25,6 +25,7 @@
  *   resume-from ID LAYER
  *   send PRINTER GCODE      -> ok REPLIES, once acknowledged
  *   accept, reject, enable, disable DEST [REASON]
+ *   approve ID [NOTE], deny ID REASON
  *   remove-rejected FILE [OWNER]
  *                          -> ok FILE NAME, the refused file removed
  *
@@ -32,8 +33,9 @@
  * hidden unless show_titles is set); a job's owner may cancel, hold,
  * release, reprioritise, move and reprint it, and pause or resume it
  * while it prints; the owner of the job a printer last printed may say
- * its bed is clear; the administrators (root, spoold's own user and the
- * members of admin_group) may do everything.  Replies are sent with a
+ * its bed is clear; a job awaiting approval is approved or denied by
+ * a member of its approve_group (approve.c); the administrators (root,
+ * spoold's own user and the members of admin_group) may do everything.  Replies are sent with a
  * send timeout, so a client that stops reading cannot hold the daemon.
  *
  * Security: a request comes from any local user.  Its name and the
@@ -145,6 +147,7 @@ control_close(struct spoold *sd)
 }
 
 static int	is_admin(struct spoold *, struct client *);
+static const char *approvers_text(const struct job_row *);
 static int	is_gsftpd(struct spoold *, const struct client *);
 
 static void control_client(struct spoold *, struct client *);
@@ -455,7 +458,8 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
     const struct job_opts *o)
 {
 	struct submit *s = arg;
-	char ids[32];
+	char ids[32], why[256];
+	struct job_row j;
 
 	if (s->c != NULL)
 		s->c->submitting = NULL;
@@ -482,8 +486,15 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 		    s->user);
 	sched_hold_until(sd, o->hold_until);
 	snprintf(ids, sizeof(ids), "%ld", id);
+	/* Version 5: a job held for approval says so, and who gives it. */
+	why[0] = '\0';
+	if (o->approval && queue_get(sd, id, &j) > 0) {
+		snprintf(why, sizeof(why), HOLD_APPROVAL " by %s",
+		    approvers_text(&j));
+		log_info("%s: held: %s", j.name, why);
+	}
 	if (s->c != NULL)
-		msg_send(s->c->fd, -1, "ok", ids, s->printer, (char *)NULL);
+		msg_send(s->c->fd, -1, "ok", ids, s->printer, why, (char *)NULL);
 	free(s);
 	sched_kick(sd);
 }
@@ -628,7 +639,7 @@ list_row(const struct job_row *jr, void *arg)
 	struct list_ctx *lc = arg;
 	char id[32], size[32], lines[64], rank[32], prio[16], copies[16];
 	char done[16], hold[32], created[32], started[32], finished[32];
-	char layer[32], *attrs;
+	char layer[32], *attrs, *approval;
 	struct job_row j = *jr;
 	int r;
 
@@ -637,7 +648,12 @@ list_row(const struct job_row *jr, void *arg)
 		snprintf(j.title, sizeof(j.title), "(hidden)");
 		hide_title(j.meta, sizeof(j.meta));
 		hide_quoted(j.reason, sizeof(j.reason));
+		/* The approver's note was for the owner. */
+		if (j.approval_note[0] != '\0' && !is_admin(lc->sd, lc->c))
+			snprintf(j.approval_note, sizeof(j.approval_note),
+			    "(hidden)");
 	}
+	approval = approve_json(&j);
 	snprintf(id, sizeof(id), "%ld", j.id);
 	snprintf(size, sizeof(size), "%lld", j.size);
 	snprintf(lines, sizeof(lines), "%ld/%ld", j.lines_done, j.commands);
@@ -657,8 +673,9 @@ list_row(const struct job_row *jr, void *arg)
 	r = msg_send(lc->c->fd, -1, "job", rank, j.owner, id, j.printer,
 	    j.title, size, j.state, lines, j.reason, j.meta, prio, copies,
 	    done, hold, j.ran_on, created, started, finished, layer, attrs,
-	    own_job(lc->c, jr) ? "1" : "0", j.name, (char *)NULL);
+	    own_job(lc->c, jr) ? "1" : "0", j.name, approval, (char *)NULL);
 	free(attrs);
+	free(approval);
 	if (r < 0) {
 		lc->failed = 1;
 		return -1;
@@ -1115,6 +1132,92 @@ job_changed(struct spoold *sd, struct client *c, struct request *rq, int r)
 	sched_kick(sd);
 }
 
+static int
+awaiting_approval(const struct job_row *j)
+{
+	return strcmp(j->approval, "awaiting") == 0;
+}
+
+/* Who may approve the job, in words: "a member of group staff or an
+ * administrator". */
+static const char *
+approvers_text(const struct job_row *j)
+{
+	static char buf[CONF_NAME_MAX * 2 + 64];
+
+	if (j->approvers[0] == '\0')
+		return "an administrator";
+	snprintf(buf, sizeof(buf), "a member of group %s or an administrator",
+	    j->approvers);
+	return buf;
+}
+
+static int
+may_approve(struct spoold *sd, struct client *c, const struct job_row *j)
+{
+	return is_admin(sd, c) || (c->uid != VIRTUAL_UID &&
+	    approve_in_group(c->uid, c->gid, j->approvers));
+}
+
+/* approve ID [NOTE]: the job awaiting approval released, the note kept
+ * in its history. */
+static void
+do_approve(struct spoold *sd, struct client *c, struct request *rq)
+{
+	char note[256];
+
+	if (!awaiting_approval(&rq->j)) {
+		reply_error(c, "%s does not await approval (it is %s%s%s)",
+		    rq->j.name, rq->j.state, rq->j.approval[0] ? ", " : "",
+		    rq->j.approval);
+		return;
+	}
+	/* Approved there it would wait for good. */
+	if (!dest_known(sd, rq->j.printer)) {
+		reply_error(c, "%s: its destination %s no longer exists (it was"
+		    " removed from the configuration); gpc move %s DEST first",
+		    rq->j.name, rq->j.printer, rq->j.name);
+		return;
+	}
+	clean_text(note, sizeof(note), msg_field(rq->m, REQ_ARG2));
+	if (queue_approve(sd, rq->j.id, c->user, note) < 0) {
+		reply_error(c, "%s: cannot approve it", rq->j.name);
+		return;
+	}
+	log_info("%s: approved by %s%s%s", rq->j.name, c->user, note[0] ?
+	    ": " : "", note);
+	sched_hold_until(sd, rq->j.hold_until);
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+	sched_kick(sd);
+}
+
+/* deny ID REASON: the job awaiting approval canceled, with the reason
+ * its owner sees. */
+static void
+do_deny(struct spoold *sd, struct client *c, struct request *rq)
+{
+	char reason[256];
+
+	if (!awaiting_approval(&rq->j)) {
+		reply_error(c, "%s does not await approval (it is %s%s%s)",
+		    rq->j.name, rq->j.state, rq->j.approval[0] ? ", " : "",
+		    rq->j.approval);
+		return;
+	}
+	clean_text(reason, sizeof(reason), msg_field(rq->m, REQ_ARG2));
+	if (reason[0] == '\0') {
+		reply_error(c, "deny: give the reason, which %s sees (gpc deny"
+		    " %s -r REASON)", rq->j.owner, rq->j.name);
+		return;
+	}
+	if (queue_deny(sd, rq->j.id, c->user, reason) < 0) {
+		reply_error(c, "%s: cannot deny it", rq->j.name);
+		return;
+	}
+	log_info("%s: denied by %s: %s", rq->j.name, c->user, reason);
+	msg_send(c->fd, -1, "ok", (char *)NULL);
+}
+
 /* hold ID [UNTIL] */
 static void
 do_hold(struct spoold *sd, struct client *c, struct request *rq)
@@ -1125,6 +1228,11 @@ do_hold(struct spoold *sd, struct client *c, struct request *rq)
 
 	if (job_waiting(c, &rq->j) < 0)
 		return;
+	if (awaiting_approval(&rq->j)) {
+		reply_error(c, "%s is held already: it awaits approval",
+		    rq->j.name);
+		return;
+	}
 	if (opt_llong(arg, 0, HOLD_UNTIL_MAX, 0, &v) < 0) {
 		reply_error(c, "hold: '%s' is not a time (seconds since the"
 		    " epoch, up to %lld)", arg, HOLD_UNTIL_MAX);
@@ -1143,6 +1251,13 @@ do_release(struct spoold *sd, struct client *c, struct request *rq)
 		return;
 	if (strcmp(rq->j.state, job_state_name(JOB_HELD)) != 0) {
 		reply_error(c, "%s is not held", rq->j.name);
+		return;
+	}
+	/* Not a hold its owner made: the approvers' to lift. */
+	if (awaiting_approval(&rq->j)) {
+		reply_error(c, "%s awaits approval: only %s may release it,"
+		    " with gpc approve %s", rq->j.name, approvers_text(
+		    &rq->j), rq->j.name);
 		return;
 	}
 	/* Released there it would wait for good. */
@@ -1198,6 +1313,7 @@ static void
 do_move(struct spoold *sd, struct client *c, struct request *rq)
 {
 	const char *arg = msg_field(rq->m, REQ_ARG2);
+	char approvers[CONF_NAME_MAX * 2];
 	struct dest *d;
 
 	if (job_waiting(c, &rq->j) < 0)
@@ -1210,6 +1326,17 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 		reply_error(c, "%s is not accepting jobs%s%s", arg,
 		    d->accept_reason[0] ? ": " : "", d->accept_reason);
 		return;
+	}
+	/* Where its owner's jobs need approval, a job not yet approved
+	 * waits for it there: held first, so that no crash leaves it
+	 * moved and free to print. */
+	if (rq->j.approval[0] == '\0' && approve_needed(sd, arg, rq->j.owner,
+	    (uid_t)rq->j.uid, approvers, sizeof(approvers))) {
+		if (queue_await_approval(sd, rq->j.id, approvers, c->user) < 0) {
+			reply_error(c, "%s: cannot move it", rq->j.name);
+			return;
+		}
+		log_info("%s: held: " HOLD_APPROVAL " on %s", rq->j.name, arg);
 	}
 	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user,
 	    job_held_for_dest(sd, &rq->j)));
@@ -1623,6 +1750,8 @@ control_job_ended(struct spoold *sd, long id)
  *   WHO_OWNER       the job's owner, or an administrator;
  *   WHO_PRINTING    the owner of the job the printer prints (for ready,
  *                   of the job it last printed), or an administrator;
+ *   WHO_APPROVER    a member of the group that may approve the job
+ *                   (approve.c), or an administrator;
  *   WHO_ADMIN       root, spoold's own user, the members of admin_group.
  *
  * A front end's user has one role, its accounts': it may send only
@@ -1633,7 +1762,7 @@ control_job_ended(struct spoold *sd, long id)
 enum target { T_NONE, T_JOB, T_PRINTER, T_DEST };
 enum who {
 	WHO_CONNECTION, WHO_GSFTPD, WHO_ANYONE, WHO_OWNER, WHO_PRINTING,
-	WHO_ADMIN
+	WHO_APPROVER, WHO_ADMIN
 };
 
 static const struct request_type {
@@ -1675,6 +1804,8 @@ static const struct request_type {
 	[REQ_ANSWER] =	    { T_PRINTER, WHO_PRINTING, do_answer, NULL },
 	[REQ_JOB_FILE] =    { T_JOB, WHO_OWNER, do_job_file, NULL },
 	[REQ_WEBCAM] =	    { T_PRINTER, WHO_ANYONE, do_webcam, NULL },
+	[REQ_APPROVE] =	    { T_JOB, WHO_APPROVER, do_approve, NULL },
+	[REQ_DENY] =	    { T_JOB, WHO_APPROVER, do_deny, NULL },
 	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
@@ -1749,6 +1880,12 @@ request_allowed(struct spoold *sd, struct client *c,
 		reply_error(c, "%s: only the owner of the job %s, or an"
 		    " administrator, may %s it", name, rq->req == REQ_READY ?
 		    "last printed" : "printing", rq->verb);
+		return 0;
+	case WHO_APPROVER:
+		if (may_approve(sd, c, &rq->j))
+			return 1;
+		reply_error(c, "%s: only %s may %s it", rq->j.name,
+		    approvers_text(&rq->j), rq->verb);
 		return 0;
 	case WHO_ADMIN:
 		if (is_admin(sd, c))

@@ -697,6 +697,9 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	}
 	meta[strcspn(meta, "\n")] = '\0';
 	meta = xstrdup(meta);
+	/* Checked and fit: one that needs staff approval waits for it. */
+	in->opts.approval = approve_needed(sd, in->printer, in->owner,
+	    in->uid, in->opts.approvers, sizeof(in->opts.approvers));
 	id = queue_add(sd, in->printer, in->owner, in->uid, in->title, size,
 	    commands, sha, meta, &in->opts, in->has_drop ? &in->drop : NULL,
 	    in->tmp, &known);

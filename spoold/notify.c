@@ -8,18 +8,22 @@
  * The notify command runs with the event in its environment
  * (GSPOOL_EVENT, GSPOOL_JOB, GSPOOL_DEST, GSPOOL_PRINTER, GSPOOL_OWNER,
  * GSPOOL_TITLE, GSPOOL_STATE, GSPOOL_WHO, GSPOOL_REASON,
- * GSPOOL_JOB_NAME) and the event and the job's id as its arguments, its
+ * GSPOOL_JOB_NAME, GSPOOL_APPROVERS) and the event and the job's id as its arguments, its
  * standard input /dev/null.  The event is the state the job entered
  * (held, pending, processing, stopped, canceled, aborted, completed) or
  * what happened to it (queued, pausing, paused, resumed, canceling,
- * complaint, not-responding, re-attached, filter), the words of
+ * complaint, not-responding, re-attached, filter, approval, approved,
+ * denied), the words of
  * gspool.conf(5); notify_hook_name() maps the rows that the history
  * names otherwise (the first pending row is "queued", a print going on
  * after a pause "resumed").
  *
  * Apprise: an event is sent to the URLs of [spool], of the printer, and
  * of the job's owner ([user NAME], or [account NAME] for an SFTP
- * account's job), each URL once, those whose notify_events hold it.
+ * account's job), each URL once, those whose notify_events hold it;
+ * approval, which asks staff to look at a job, goes to the spool's,
+ * the destination's and the approvers' ([group NAME] of the job's
+ * approve_group), not to the owner's.
  * One gspool-notify process per notification, with the text and the
  * URLs on its standard input, never on a command line; at most
  * notify_max at once, NOTIFY_QUEUE more waiting in memory, and past that
@@ -113,6 +117,7 @@ hook_run(struct spoold *sd, const struct job_event *ev)
 	setenv("GSPOOL_WHO", ev->who ? ev->who : "", 1);
 	setenv("GSPOOL_REASON", ev->reason ? ev->reason : "", 1);
 	setenv("GSPOOL_JOB_NAME", j.name, 1);
+	setenv("GSPOOL_APPROVERS", j.approvers, 1);
 	execl(sd->conf.notify, sd->conf.notify, event, ids, (char *)NULL);
 	fprintf(stderr, "spoold: notify: cannot run %s: %s\n",
 	    sd->conf.notify, strerror(errno));
@@ -331,6 +336,7 @@ note_type(int e)
 	case NOTIFY_STOPPED:
 	case NOTIFY_WAITING:
 	case NOTIFY_AWAITING_CLEAR:
+	case NOTIFY_APPROVAL:
 		return "warning";
 	default:
 		return "info";
@@ -363,7 +369,7 @@ static void
 apprise_event(struct spoold *sd, int e, long id, struct printer *p,
     const char *reason, const char *who, const char *extra)
 {
-	const struct conf_notify *seen[4];
+	const struct conf_notify *seen[5];
 	struct note n = { 0 };
 	struct job_row j;
 	char title[160], jname[96], *frame;
@@ -383,7 +389,16 @@ apprise_event(struct spoold *sd, int e, long id, struct printer *p,
 	note_urls(&n, &sd->conf.notify_all, e, seen, &nseen);
 	if (p != NULL)
 		note_urls(&n, &p->conf->notify, e, seen, &nseen);
-	if (have_job && j.uid == (long)VIRTUAL_UID) {
+	if (e == NOTIFY_APPROVAL) {
+		struct conf_group *g = have_job && j.approvers[0] ?
+		    conf_group(&sd->conf, j.approvers) : NULL;
+		struct conf_printer *dp = have_job ?
+		    conf_printer(&sd->conf, j.printer) : NULL;
+
+		if (dp != NULL && (p == NULL || dp != p->conf))
+			note_urls(&n, &dp->notify, e, seen, &nseen);
+		note_urls(&n, g ? &g->notify : NULL, e, seen, &nseen);
+	} else if (have_job && j.uid == (long)VIRTUAL_UID) {
 		struct conf_account *a = conf_account(&sd->conf, j.owner);
 
 		note_urls(&n, a ? &a->notify : NULL, e, seen, &nseen);
@@ -415,6 +430,9 @@ apprise_event(struct spoold *sd, int e, long id, struct printer *p,
 	case NOTIFY_AWAITING_CLEAR:
 		snprintf(title, sizeof(title), "%s: the bed awaits clearing",
 		    p ? p->conf->name : jname);
+		break;
+	case NOTIFY_APPROVAL:
+		snprintf(title, sizeof(title), "%s awaits approval", jname);
 		break;
 	default:
 		snprintf(title, sizeof(title), "%s %s", jname, ename);
@@ -493,6 +511,8 @@ apprise_kind(const struct job_event *ev)
 	}
 	if (strcmp(ev->name, "waiting") == 0)
 		return NOTIFY_WAITING;
+	if (strcmp(ev->name, "approval") == 0)
+		return NOTIFY_APPROVAL;
 	if (strcmp(ev->name, "paused") == 0)
 		return NOTIFY_PAUSED;
 	if (strcmp(ev->name, "printing") == 0)
@@ -559,7 +579,9 @@ apprise_hear(struct spoold *sd, const struct job_event *ev)
 	    strcmp(ev->who, p->conf->name) == 0 && !firmware_pause(reason))
 		e = NOTIFY_WAITING;
 	apprise_event(sd, e, ev->job, p, reason, ev->who,
-	    e == NOTIFY_FIRST_LAYER ? "layer 1 is printed" : NULL);
+	    e == NOTIFY_FIRST_LAYER ? "layer 1 is printed" :
+	    e == NOTIFY_APPROVAL ? "gpc approve JOB [-r NOTE] releases it;"
+	    " gpc deny JOB -r REASON cancels it" : NULL);
 	/* A printer that stops answering mid-print with a heater's target
 	 * set is hot and unwatched. */
 	if (e == NOTIFY_NOT_RESPONDING && p != NULL && heaters_on(p)) {

@@ -34,6 +34,8 @@
 
 extern const char *const gspool_migrations[];
 
+static void	approval_why(char *, size_t, const char *);
+
 /* The rows of job events written in the transaction under way, posted
  * to the listeners (jobev.c) once it commits, forgotten if it rolls
  * back.  A transaction writes one row; NOTES_MAX is room to spare. */
@@ -235,9 +237,10 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
     const char *sha256, const char *meta, const struct job_opts *o,
     const struct drop_id *drop, const char *tmp_path, int *known)
 {
-	const char *state = o->hold || o->hold_until ? "held" : "pending";
+	const char *state = o->hold || o->hold_until || o->approval ? "held" :
+	    "pending";
 	sqlite3_stmt *st;
-	char *path;
+	char *path, why[256];
 	long id;
 	int r;
 
@@ -259,8 +262,9 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
 	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
-	    " hold_until, named) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15,"
-	    " ?9, ?10, ?11, ?12, ?13, ?14, ?16, ?17, ?18, ?1)");
+	    " hold_until, named, reason, approval, approvers) VALUES (?1, ?2,"
+	    " ?3, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?11, ?12, ?13, ?14, ?16,"
+	    " ?17, ?18, ?1, ?19, ?20, ?21)");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -277,6 +281,12 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	sqlite3_bind_int(st, 17, o->copies);
 	if (o->hold_until)
 		sqlite3_bind_int64(st, 18, o->hold_until);
+	sqlite3_bind_text(st, 19, o->approval ? HOLD_APPROVAL : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 20, o->approval ? "awaiting" : "", -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 21, o->approval ? o->approvers : "", -1,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
 	if (drop) {
 		sqlite3_bind_text(st, 10, drop->path, -1, SQLITE_STATIC);
@@ -317,6 +327,12 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 			    o->forward, sqlite3_errmsg(sd->db));
 			goto fail;
 		}
+	}
+	/* The approvers hear of it (notify.c) once it is committed. */
+	if (o->approval) {
+		approval_why(why, sizeof(why), o->approvers);
+		if (db_event(sd, id, "approval", "spoold", why) < 0)
+			goto fail;
 	}
 	crash_point("inserted");
 	/* The file takes its final name before the commit: a crash before
@@ -365,6 +381,17 @@ queue_forward_find(struct spoold *sd, const char *owner, const char *fwd)
 
 static int job_update(struct spoold *, long, const char *, const char *,
     const char *, const char *, const char *, long long);
+
+/* The reason of a job's approval row: who may approve it. */
+static void
+approval_why(char *buf, size_t sz, const char *approvers)
+{
+	if (approvers[0] != '\0')
+		snprintf(buf, sz, HOLD_APPROVAL " by a member of group %s or an"
+		    " administrator", approvers);
+	else
+		snprintf(buf, sz, HOLD_APPROVAL " by an administrator");
+}
 
 int
 queue_set_state(struct spoold *sd, long id, const char *state,
@@ -635,7 +662,8 @@ queue_move(struct spoold *sd, long id, const char *dest, const char *who,
 	 * destination that is gone. */
 	return job_update(sd, id, "UPDATE job SET printer = ?2, state ="
 	    " 'pending', hold_until = NULL, reason = '' WHERE id = ?1 AND"
-	    " state = 'held'", "moved", why, who, dest, 0);
+	    " state = 'held' AND approval <> 'awaiting'", "moved", why, who,
+	    dest, 0);
 }
 
 /* Hold a job (until a time, or 0 for until released). */
@@ -643,7 +671,8 @@ int
 queue_hold(struct spoold *sd, long id, long long until, const char *who)
 {
 	return job_update(sd, id, "UPDATE job SET state = 'held', hold_until"
-	    " = nullif(?3, 0), reason = ?2 WHERE id = ?1", "held",
+	    " = nullif(?3, 0), reason = ?2 WHERE id = ?1 AND approval <>"
+	    " 'awaiting'", "held",
 	    until ? "held until a time" : "held", who, until ?
 	    "held until a time" : "held by request", until);
 }
@@ -660,9 +689,96 @@ queue_release(struct spoold *sd, long id, const char *who, const char *why)
 		sqlite3_step(st);
 		sqlite3_finalize(st);
 	}
+	/* Awaiting approval, only gpc approve releases it. */
 	return job_update(sd, id, "UPDATE job SET state = 'pending',"
 	    " hold_until = NULL, reason = '' WHERE id = ?1 AND state ="
-	    " 'held'", "pending", why, who, NULL, 0);
+	    " 'held' AND approval <> 'awaiting'", "pending", why, who, NULL,
+	    0);
+}
+
+/* One change of a job awaiting approval, in one transaction with its
+ * two rows of history: the approval's event (approved, denied, or
+ * approval) and the state it leaves the job in.  ?1 the job, ?2 who,
+ * ?3 now, ?4 the note or reason, ?5 one more text (the approvers, the
+ * job's new reason). */
+static int
+approval_update(struct spoold *sd, long id, const char *sql,
+    const char *who, const char *note, const char *extra,
+    const char *event, const char *event_why)
+{
+	sqlite3_stmt *st;
+	struct job_row j;
+	int r, before;
+
+	if (db_exec(sd, "BEGIN IMMEDIATE", event) < 0)
+		return -1;
+	if ((st = db_prepare(sd, sql)) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 4, note, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, extra, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE || sqlite3_changes(sd->db) != 1) {
+		if (r != SQLITE_DONE)
+			log_warnx("queue: job %ld: %s: %s", id, event,
+			    sqlite3_errmsg(sd->db));
+		goto fail;
+	}
+	/* Held for approval: held, then who may approve it, as a job
+	 * queued so; approved or denied: that, then the state it leaves. */
+	before = strcmp(event, "approval") == 0;
+	if (queue_get(sd, id, &j) <= 0 ||
+	    (before && db_event(sd, id, j.state, who, j.reason) < 0) ||
+	    db_event(sd, id, event, who, event_why) < 0 ||
+	    (!before && db_event(sd, id, j.state, who, j.reason) < 0))
+		goto fail;
+	if (db_exec(sd, "COMMIT", event) < 0)
+		goto fail;
+	return 0;
+fail:
+	db_exec(sd, "ROLLBACK", "rollback");
+	return -1;
+}
+
+int
+queue_approve(struct spoold *sd, long id, const char *who, const char *note)
+{
+	/* A hold until a time the submitter asked for still holds. */
+	return approval_update(sd, id, "UPDATE job SET approval = 'approved',"
+	    " approval_by = ?2, approval_at = ?3, approval_note = ?4, state ="
+	    " CASE WHEN ifnull(hold_until, 0) > ?3 THEN 'held' ELSE 'pending'"
+	    " END, reason = CASE WHEN ifnull(hold_until, 0) > ?3 THEN 'held"
+	    " until a time' ELSE '' END WHERE id = ?1 AND state = 'held' AND"
+	    " approval = 'awaiting' ", who, note, "", "approved",
+	    note);
+}
+
+int
+queue_deny(struct spoold *sd, long id, const char *who, const char *reason)
+{
+	char why[512];
+
+	snprintf(why, sizeof(why), "denied by %s: %s", who, reason);
+	return approval_update(sd, id, "UPDATE job SET approval = 'denied',"
+	    " approval_by = ?2, approval_at = ?3, approval_note = ?4, state ="
+	    " 'canceled', finished = ?3, reason = ?5 WHERE id = ?1 AND state ="
+	    " 'held' AND approval = 'awaiting'", who, reason, why, "denied",
+	    reason);
+}
+
+int
+queue_await_approval(struct spoold *sd, long id, const char *approvers,
+    const char *who)
+{
+	char why[256];
+
+	approval_why(why, sizeof(why), approvers);
+	return approval_update(sd, id, "UPDATE job SET approval = 'awaiting',"
+	    " approvers = ?5, state = 'held', reason = ?4, hold_until = NULL"
+	    " WHERE id = ?1 AND state IN ('pending', 'held')", who, HOLD_APPROVAL, approvers, "approval", why);
 }
 
 /* Release the held jobs whose time has come; returns the time of the
@@ -676,7 +792,8 @@ queue_release_due(struct spoold *sd, long long now)
 	int n = 0, i;
 
 	st = db_prepare(sd, "SELECT id FROM job WHERE state = 'held' AND"
-	    " hold_until IS NOT NULL AND hold_until <= ? LIMIT 64");
+	    " hold_until IS NOT NULL AND hold_until <= ? AND approval <>"
+	    " 'awaiting' LIMIT 64");
 	if (st == NULL)
 		return 0;
 	sqlite3_bind_int64(st, 1, now);
@@ -689,7 +806,7 @@ queue_release_due(struct spoold *sd, long long now)
 			log_info("%s: released: its time came",
 			    queue_job_name(sd, ids[i], NULL));
 	st = db_prepare(sd, "SELECT min(hold_until) FROM job WHERE state ="
-	    " 'held' AND hold_until IS NOT NULL");
+	    " 'held' AND hold_until IS NOT NULL AND approval <> 'awaiting'");
 	if (st == NULL)
 		return 0;
 	if (sqlite3_step(st) == SQLITE_ROW &&
@@ -893,7 +1010,8 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 	" ifnull(started, 0), ifnull(finished, 0), ifnull((SELECT" \
 	" json_group_object(name, value) FROM job_attr WHERE job = job.id)," \
 	" '{}'), ifnull(named, printer), ifnull((SELECT forward FROM" \
-	" job_forward WHERE job = job.id), '')"
+	" job_forward WHERE job = job.id), ''), approval, approvers," \
+	" approval_by, approval_at, approval_note"
 
 static void
 row_fill(sqlite3_stmt *st, struct job_row *j)
@@ -939,6 +1057,15 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 	    (const char *)sqlite3_column_text(st, 21), j->id);
 	snprintf(j->forward, sizeof(j->forward), "%s",
 	    (const char *)sqlite3_column_text(st, 22));
+	snprintf(j->approval, sizeof(j->approval), "%s",
+	    (const char *)sqlite3_column_text(st, 23));
+	snprintf(j->approvers, sizeof(j->approvers), "%s",
+	    (const char *)sqlite3_column_text(st, 24));
+	snprintf(j->approval_by, sizeof(j->approval_by), "%s",
+	    (const char *)sqlite3_column_text(st, 25));
+	j->approval_at = sqlite3_column_int64(st, 26);
+	snprintf(j->approval_note, sizeof(j->approval_note), "%s",
+	    (const char *)sqlite3_column_text(st, 27));
 }
 
 int

@@ -15,6 +15,7 @@
  *   notify.c   the notify command and Apprise notifications of job
  *              events (delivered by gspool-notify(8))
  *   sched.c    what runs where: dispatch, hold release, history expiry
+ *   approve.c  staff approval: which jobs wait for it, who gives it
  *   check.c    a job checked against the printer it is handed to
  *   backend.c  one backend process per printer: start, attach, reap,
  *              its messages
@@ -254,7 +255,15 @@ struct job_row {
 					   destination it was submitted to */
 	char		 forward[FORWARD_ID_MAX + 1];	/* its forward id,
 					   "" if none */
+	char		 approval[16];	/* "", awaiting, approved, denied */
+	char		 approvers[CONF_NAME_MAX * 2];	/* the group, or "" */
+	char		 approval_by[USER_MAX];
+	long long	 approval_at;
+	char		 approval_note[256];
 };
+
+/* The reason of a job held for approval (approve.c). */
+#define HOLD_APPROVAL	"awaiting approval"
 
 /* The words of the reason a job is held with when a reload removed its
  * destination (reload.c), which a move ends (control.c). */
@@ -279,6 +288,8 @@ struct job_opts {
 	int		 hold;		/* held until released */
 	long long	 hold_until;	/* released then (epoch s), or 0 */
 	char		 forward[FORWARD_ID_MAX + 1];	/* "" for none */
+	int		 approval;	/* held until approved (approve.c) */
+	char		 approvers[CONF_NAME_MAX * 2];	/* who may, or "" */
 };
 
 /* How an ingest ended: the job's id, 0 refused (reason says why), -1
@@ -318,6 +329,17 @@ struct ingest {
 	char		 buf[32768];	/* the worker's answer */
 	size_t		 len;
 };
+
+/* approve.c: staff approval.  Does a job of owner (uid) for dest need
+ * it?  1 with approvers set to the group that may approve it ("" for
+ * the administrators alone), 0 if not. */
+int	approve_needed(struct spoold *, const char *dest, const char *owner,
+	    uid_t uid, char *approvers, size_t approverssz);
+/* Is the user (uid, its primary gid) a member of the group? */
+int	approve_in_group(uid_t uid, gid_t gid, const char *group);
+/* The job's approval as a job row's APPROVAL field: "" or JSON (a new
+ * string). */
+char	*approve_json(const struct job_row *);
 
 /* check.c */
 struct analyse_policy;
@@ -404,6 +426,15 @@ int	queue_hold(struct spoold *, long id, long long until,
 	    const char *who);
 int	queue_release(struct spoold *, long id, const char *who,
 	    const char *why);
+/* A job awaiting approval approved (pending, or held if its hold-until
+ * time is still to come) or denied (canceled with the reason). */
+int	queue_approve(struct spoold *, long id, const char *who,
+	    const char *note);
+int	queue_deny(struct spoold *, long id, const char *who,
+	    const char *reason);
+/* A job that needs approval on its new destination: held for it. */
+int	queue_await_approval(struct spoold *, long id, const char *approvers,
+	    const char *who);
 long long queue_release_due(struct spoold *, long long now);
 int	queue_expire(struct spoold *, long long now, int max);
 int	queue_set_attr(struct spoold *, long id, const char *name,
