@@ -20,7 +20,7 @@ printf 'OCTO-test-key-0123\n' > "$T/key"
 chmod 600 "$T/key"
 model_start() {
 	rm -f "$T/port"
-	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" \
+	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" --rate 2000 \
 	    "$ML" "$T/port" 2>>"$T/model.err" &
 	MODEL_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "the model did not start"
