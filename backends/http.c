@@ -216,8 +216,15 @@ error_text(const struct net_reply *r, char *out, size_t outsz)
 		else
 			msg = net_jstr(r->json, "title", NULL);
 	} else if (r->body != NULL && r->len < 400 &&
-	    memchr(r->body, '<', r->len) == NULL)
-		msg = r->body;
+	    memchr(r->body, '<', r->len) == NULL) {
+		char line[400];
+
+		/* A short text: its first line. */
+		snprintf(line, sizeof(line), "%.*s",
+		    (int)strcspn(r->body, "\r\n"), r->body);
+		clean_text(out, outsz, line);
+		return;
+	}
 	clean_text(out, outsz, msg);
 }
 
