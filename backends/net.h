@@ -159,7 +159,8 @@ const char *net_job_ref(void);	/* the driver's own, "" until set */
 void	 net_job_ref_set(const char *ref);	/* e.g. the host's job id */
 struct net_file *net_job_file(void);	/* NULL: no job */
 
-/* Reports, from a poll; the core acts on them when the poll returns. */
+/* Reports, from a poll; the core acts on them when the poll returns.
+ * A poll without net_report_run() is no news of the print. */
 void	 net_report_printer(enum net_printer p, const char *text);
 void	 net_report_run(enum net_run run, const char *file, const char *why);
 void	 net_report_pos(long long byte);	/* the host's file position */
