@@ -212,6 +212,8 @@ rrf_view_job(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
 	v->pos = whole(json_object_get(r, "filePosition"));
 	layer = whole(json_object_get(r, "layer"));
 	v->layer = layer > 0 && layer < 10000000 ? (long)layer : 0;
+	layer = whole(json_object_get(f, "numLayers"));
+	v->layers = layer > 0 && layer < 10000000 ? (long)layer : 0;
 	copy(v->last_file, sizeof(v->last_file), json_object_get(r,
 	    "lastFileName"));
 	c = json_object_get(r, "lastFileCancelled");
@@ -291,6 +293,8 @@ rrf_track(struct rrf_track *t, const struct rrf_view *v)
 	if (strcmp(v->file, t->name) == 0 && rrf_printing(v->status)) {
 		t->seen = 1;
 		t->last = v->status;
+		if (v->layers > 0)
+			t->layers = v->layers;
 		switch (v->status) {
 		case RRF_PAUSING:
 			return RRF_F_PAUSING;

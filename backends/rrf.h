@@ -63,6 +63,7 @@ struct rrf_view {
 	long long	 size;		/* job.file.size, -1 unknown */
 	long long	 pos;		/* job.filePosition, -1 unknown */
 	long		 layer;		/* job.layer, 0 none */
+	long		 layers;	/* job.file.numLayers, 0 none */
 	char		 last_file[256];	/* job.lastFileName */
 	int		 has_last_flags;	/* lastFileCancelled/Aborted
 					 * given (an SBC's) */
@@ -92,6 +93,7 @@ struct rrf_track {
 	char		 last_before[256];	/* lastFileName at the start */
 	enum rrf_status	 last;		/* the last status seen with ours */
 	long long	 uptime;
+	long		 layers;	/* numLayers, as last seen printing */
 	int		 seen;
 	int		 waits;
 };

@@ -436,7 +436,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         u = urllib.parse.urlsplit(self.path)
         q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         try:
-            body = self.body() if method == "POST" else b""
+            body = self.body() if method == "POST" and \
+                u.path == "/rr_upload" else b""
             if u.path.startswith("/_model/"):
                 if method != "POST":
                     raise Err(405, "Method Not Allowed")

@@ -24,7 +24,7 @@ printf 'gspool-duet-pass\n' > "$T/pw"
 chmod 600 "$T/pw"
 model_start() {
 	rm -f "$T/port"
-	python3 "$MODEL" --password-file "$T/pw" --port "${PORT:-0}" \
+	python3 "$MODEL" --password-file "$T/pw" --port "${PORT:-0}" --rate 1500 \
 	    "$ML" "$T/port" 2>>"$T/model.err" &
 	MODEL_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "the model did not start"
@@ -258,7 +258,7 @@ mv "$T/pw.new" "$T/pw"
 ctl expire
 "$WAITFOR" contains "$ML" "connect wrong-password" ||
 	fail "the backend did not try the wrong password"
-"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the password: check password_file" ||
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the request (rr_connect: err 1, a wrong password): check password_file" ||
 	fail "the wrong password was not said"
 status | jq -e '.activity == "offline"' > /dev/null ||
 	fail "status with a wrong password: $(status)"

@@ -127,6 +127,7 @@ test_view(void **state)
 	assert_int_equal(v.size, 1000);
 	assert_int_equal(v.pos, 400);
 	assert_int_equal(v.layer, 3);
+	assert_int_equal(v.layers, 6);
 	assert_string_equal(v.last_file, "");
 	assert_false(v.has_last_flags);
 	json_decref(a);
@@ -201,9 +202,11 @@ test_fate_completed(void **state)
 	rrf_track_start(&t, OURS, &v);
 	assert_int_equal(rrf_track(&t, &v), RRF_F_WAITING);
 	view(&v, RRF_PROCESSING, OURS, 11, "0:/gcodes/old.gcode");
+	v.layers = 6;
 	assert_int_equal(rrf_track(&t, &v), RRF_F_PRINTING);
 	view(&v, RRF_IDLE, "", 12, OURS);
 	assert_int_equal(rrf_track(&t, &v), RRF_F_COMPLETED);
+	assert_int_equal(t.layers, 6);
 }
 
 static void
