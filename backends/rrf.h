@@ -82,7 +82,7 @@ enum rrf_fate {
 	RRF_F_COMPLETED,
 	RRF_F_CANCELED,		/* stopped while paused: a cancel */
 	RRF_F_HALTED,
-	RRF_F_RESTARTED,		/* upTime went back: the board restarted */
+	RRF_F_RESTARTED,	/* upTime went back: the board restarted */
 	RRF_F_POWER_OFF,
 	RRF_F_OTHER_FILE,		/* the board prints another file */
 	RRF_F_NOT_STARTED		/* never seen printing it */
