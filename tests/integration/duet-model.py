@@ -14,6 +14,9 @@
 #                        (8000, as the firmware's)
 #   --max-sessions N     sessions at once (8); one more gets err 2
 #   --rate N             bytes of the file printed per tick (--tick s)
+#   --no-session-key     as a board older than RepRapFirmware 3.5: no
+#                        sessionKey (nor apiLevel), the session is the
+#                        client's address
 #
 # Written from RepRapFirmware's documentation of its HTTP requests
 # ("HTTP requests" and the OpenAPI definition of standalone mode) and of
@@ -90,6 +93,7 @@ ap.add_argument("--password-file")
 ap.add_argument("--session-timeout", type=int, default=8000)
 ap.add_argument("--max-sessions", type=int, default=8)
 ap.add_argument("--rate", type=int, default=400)
+ap.add_argument("--no-session-key", action="store_true")
 ap.add_argument("--tick", type=float, default=0.05)
 ap.add_argument("log")
 ap.add_argument("portfile")
@@ -139,9 +143,10 @@ class Sessions:
         self.by_ip.clear()
 
     def find(self, key, ip):
-        """The session a request belongs to, refreshed, or None."""
+        """The session a request belongs to, refreshed, or None.  A board
+        older than 3.5 knows no X-Session-Key, only addresses."""
         self.expire()
-        if key is not None:
+        if key is not None and not args.no_session_key:
             try:
                 k = int(key)
             except ValueError:
@@ -554,8 +559,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             log("connect no-session")
             return self.json({"err": 2})
         out = {"err": 0, "sessionTimeout": args.session_timeout,
-               "boardType": BOARD, "apiLevel": API_LEVEL}
-        if self.one(q, "sessionKey", required=False) == "yes":
+               "boardType": BOARD}
+        if not args.no_session_key:
+            out["apiLevel"] = API_LEVEL
+        if self.one(q, "sessionKey", required=False) == "yes" and \
+                not args.no_session_key:
             k = random.randint(1, 2 ** 31 - 1)
             sessions.by_key[k] = now_ms()
             b.reply[("key", k)] = []

@@ -13,7 +13,9 @@
 # mid-print shows the printer offline and the job is not ended; a board
 # that is away shows the printer offline and the job pending, which
 # prints once the board is back; the password's file is refused when
-# others can read it; duets:// is no device (RepRapFirmware has no TLS).
+# others can read it; a board older than RepRapFirmware 3.5, without
+# session keys, prints as well; duets:// is no device (RepRapFirmware has
+# no TLS).
 . "$top_srcdir/tests/integration/lib.sh"
 command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
@@ -22,10 +24,11 @@ ML="$T/model.log"
 
 printf 'gspool-duet-pass\n' > "$T/pw"
 chmod 600 "$T/pw"
+# model_start [model options]
 model_start() {
 	rm -f "$T/port"
 	python3 "$MODEL" --password-file "$T/pw" --port "${PORT:-0}" --rate 1500 \
-	    "$ML" "$T/port" 2>>"$T/model.err" &
+	    "$@" "$ML" "$T/port" 2>>"$T/model.err" &
 	MODEL_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "the model did not start"
 	PORT=$(cat "$T/port")
@@ -328,4 +331,14 @@ n=$(ready_count)
 chmod 600 "$T/pw"
 "$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
 	fail "the printer was not ready again"
+
+# 12. A board older than RepRapFirmware 3.5 gives no session key: the
+# session is the backend's address, and a job prints in it.
+model_stop
+model_start --no-session-key
+"$WAITFOR" contains "$T/spoold.log" "(duet3mb6hc, API level 0), by this host's address" ||
+	fail "no session by address with an older board"
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6"
 echo "PASS"
