@@ -422,6 +422,8 @@ job_follow(const struct report *p)
 {
 	double pos;
 
+	if (!p->run_set)
+		return;		/* no news of the print this time */
 	if (p->file_known && strcmp(p->file, N.job.name) != 0) {
 		if (running(p->run))
 			job_end("aborted", "the host prints another file"
@@ -454,7 +456,8 @@ job_follow(const struct report *p)
 		progress(0);
 		break;
 	case NET_RUN_PAUSED:
-		progress(0);
+		/* A pause comes with where it stopped. */
+		progress(N.job.act != ACT_PAUSED);
 		activity(ACT_PAUSED, p->why[0] ? p->why :
 		    N.job.act == ACT_PAUSING ? "paused by request" :
 		    "paused on the host");
