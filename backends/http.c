@@ -72,20 +72,22 @@ int
 net_cred_read(const char *path, struct net_host *h, char *why,
     size_t whysz)
 {
+	const char *opt = h->cred_option != NULL ? h->cred_option :
+	    "api_key_file";
 	char buf[2 * NET_SECRET_MAX + 2], *colon;
 	struct stat st;
 	ssize_t n;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		snprintf(why, whysz, "api_key_file %s: %s", path,
+		snprintf(why, whysz, "%s %s: %s", opt, path,
 		    strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
 	    st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-		snprintf(why, whysz, "api_key_file %s: must be a file of"
-		    " uid %ld that no one else can read (mode 0600)", path,
+		snprintf(why, whysz, "%s %s: must be a file of uid %ld"
+		    " that no one else can read (mode 0600)", opt, path,
 		    (long)getuid());
 		close(fd);
 		return -1;
@@ -93,25 +95,38 @@ net_cred_read(const char *path, struct net_host *h, char *why,
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
-		snprintf(why, whysz, "api_key_file %s: %s", path,
+		snprintf(why, whysz, "%s %s: %s", opt, path,
 		    strerror(errno));
 		return -1;
 	}
 	buf[n] = '\0';
 	if (strcspn(buf, "\r\n") == (size_t)n && (size_t)n == sizeof(buf) - 1) {
-		snprintf(why, whysz, "api_key_file %s: the first line is"
-		    " longer than %d bytes", path, NET_SECRET_MAX - 1);
+		snprintf(why, whysz, "%s %s: the first line is"
+		    " longer than %d bytes", opt, path, NET_SECRET_MAX - 1);
 		return -1;
 	}
 	buf[strcspn(buf, "\r\n")] = '\0';
 	h->key[0] = h->user[0] = h->password[0] = '\0';
+	/* A password is the whole line, whatever printable it holds. */
+	if (h->auth & NET_AUTH_PASSWORD) {
+		if (!secret_ok(buf, strlen(buf))) {
+			snprintf(why, whysz, "%s %s: the first line is not"
+			    " a password (printable, at most %d bytes)", opt,
+			    path, NET_SECRET_MAX - 1);
+			explicit_bzero(buf, sizeof(buf));
+			return -1;
+		}
+		snprintf(h->password, sizeof(h->password), "%s", buf);
+		explicit_bzero(buf, sizeof(buf));
+		return 0;
+	}
 	if (h->auth != 0 && (colon = strchr(buf, ':')) != NULL) {
 		*colon = '\0';
 		if (!secret_ok(buf, strlen(buf)) ||
 		    !secret_ok(colon + 1, strlen(colon + 1))) {
-			snprintf(why, whysz, "api_key_file %s: the first line"
+			snprintf(why, whysz, "%s %s: the first line"
 			    " is not USER:PASSWORD (printable, each at most"
-			    " %d bytes)", path, NET_SECRET_MAX - 1);
+			    " %d bytes)", opt, path, NET_SECRET_MAX - 1);
 			return -1;
 		}
 		snprintf(h->user, sizeof(h->user), "%s", buf);
@@ -123,10 +138,10 @@ net_cred_read(const char *path, struct net_host *h, char *why,
 	if (buf[0] == '\0' || strlen(buf) >= NET_SECRET_MAX ||
 	    strspn(buf, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(buf)) {
-		snprintf(why, whysz, "api_key_file %s: the first line is not"
+		snprintf(why, whysz, "%s %s: the first line is not"
 		    " a key (letters, digits, '-', '_', '.', at most %d)%s",
-		    path, NET_SECRET_MAX - 1, h->auth ? " nor USER:PASSWORD" :
-		    "");
+		    opt, path, NET_SECRET_MAX - 1, h->auth ?
+		    " nor USER:PASSWORD" : "");
 		explicit_bzero(buf, sizeof(buf));
 		return -1;
 	}

@@ -326,7 +326,9 @@ net_unreachable(const struct net_reply *r)
 
 	if (r->code == 401 || r->code == 403)
 		snprintf(text, sizeof(text), "%.150s refused the request"
-		    " (%.280s): check api_key_file", N.host.hostname, r->why);
+		    " (%.280s): check %s", N.host.hostname, r->why,
+		    N.host.cred_option != NULL ? N.host.cred_option :
+		    "api_key_file");
 	else if (r->code == 0)
 		snprintf(text, sizeof(text), "cannot reach %.150s: %.300s",
 		    N.host.hostname, r->why);
@@ -410,7 +412,8 @@ temps_tell(void)
 static int
 running(enum net_run run)
 {
-	return run == NET_RUN_PRINTING || run == NET_RUN_PAUSED;
+	return run == NET_RUN_PRINTING || run == NET_RUN_PAUSED ||
+	    run == NET_RUN_PAUSING;
 }
 
 /* Our job, as the host says it stands. */
@@ -445,6 +448,11 @@ job_follow(const struct report *p)
 	case NET_RUN_PRINTING:
 		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
 			activity(ACT_PRINTING, "resumed on the host");
+		progress(0);
+		break;
+	case NET_RUN_PAUSING:
+		/* Not yet paused: the job's activity stays as it is until
+		 * the host is. */
 		progress(0);
 		break;
 	case NET_RUN_PAUSED:
@@ -1092,6 +1100,7 @@ net_main(int argc, char *argv[], const struct net_driver *d)
 	N.host.timeout_ms = 10000;
 	N.host.key_header = d->key_header;
 	N.host.auth = d->auth;
+	N.host.cred_option = d->cred_option;
 	/* The program's name is the scheme: BACKEND_DIR/octoprints is a
 	 * link to octoprint. */
 	scheme = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];

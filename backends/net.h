@@ -45,6 +45,8 @@
 /* Who may sign in with USER:PASSWORD in the credential file. */
 #define NET_AUTH_BASIC	0x01
 #define NET_AUTH_DIGEST	0x02
+/* The first line is a password, whatever it holds (a Duet board's). */
+#define NET_AUTH_PASSWORD	0x04
 
 /* The host, as http.c reaches it. */
 struct net_host {
@@ -52,6 +54,7 @@ struct net_host {
 	char	 hostname[300];	/* host:port, for messages */
 	int	 tls;
 	const char *key_header;	/* the driver's, e.g. "X-Api-Key" */
+	const char *cred_option;	/* its gspool.conf key, for messages */
 	int	 auth;		/* NET_AUTH_*: what USER:PASSWORD may use */
 	char	 key[NET_SECRET_MAX];	/* from the credential file, or "" */
 	char	 user[NET_SECRET_MAX];	/* USER:PASSWORD, or "" */
@@ -104,7 +107,8 @@ enum net_run {
 	NET_RUN_PAUSED,		/* why: the host's reason, if any */
 	NET_RUN_COMPLETE,
 	NET_RUN_CANCELLED,
-	NET_RUN_FAILED		/* why: the host's reason */
+	NET_RUN_FAILED,		/* why: the host's reason */
+	NET_RUN_PAUSING		/* on its way to a pause: not yet paused */
 };
 
 /* What the printer is (net_report_printer). */
@@ -121,6 +125,7 @@ struct net_driver {
 	int	 port, tls_port;	/* the default ports */
 	const char *key_header;	/* a key is sent in it; NULL: none */
 	int	 auth;		/* NET_AUTH_*, or 0: USER:PASSWORD refused */
+	const char *cred_option;	/* NULL: "api_key_file" */
 	long	 poll_ms;	/* 0: NET_POLL_MS */
 	void	*priv;		/* the driver's, net_priv() */
 

@@ -1264,6 +1264,7 @@ static const struct conf_key printer_keys[] = {
 	TXT("filter_options", CT_STR, PR(filter_options), NULL),
 	FUNC("camera", PR(camera), 0, NULL, set_camera, conf_free_ptr),
 	TXT("api_key_file", CT_PATH, PR(api_key_file), NULL),
+	TXT("password_file", CT_PATH, PR(password_file), NULL),
 	SCRIPT("park_gcode", CONF_PARK, ""),
 	SCRIPT("unpark_gcode", CONF_UNPARK, ""),
 	NUM("park_timeout", CT_LONG, PR(park_timeout), 1, 60, 5),
@@ -1868,6 +1869,19 @@ conf_check(struct conf_parse *cp)
 			    "api_key_file"), "api_key_file: [printer %s]'s device %s is"
 			    " Marlin's, which takes no key", p->name,
 			    p->device);
+		if (p->password_file != NULL && p->scheme != NULL &&
+		    (strcmp(p->scheme, "serial") == 0 ||
+		    strcmp(p->scheme, "tcp") == 0))
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "password_file"), "password_file: [printer %s]'s"
+			    " device %s is Marlin's, which takes no password",
+			    p->name, p->device);
+		/* One credential a printer: its backend is given one file. */
+		if (p->password_file != NULL && p->api_key_file != NULL)
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "password_file"), "password_file: [printer %s] has"
+			    " an api_key_file too; a printer's host takes one"
+			    " or the other", p->name);
 		/* Two backends cannot share a port. */
 		for (j = 0; j < i; j++)
 			if (p->device_path != NULL &&

@@ -74,6 +74,7 @@ struct conf_printer {
 	char	*filter_options;	/* "name=value ...", their 5th argument */
 	char	*camera;		/* URL of the webcam, or NULL */
 	char	*api_key_file;		/* a network printer's key, or NULL */
+	char	*password_file;		/* a Duet board's password, or NULL */
 	long	 park_timeout;		/* seconds parked at most */
 	long	 heaters_off_after;	/* seconds after a job, 0 never */
 	char	 on_unknown_command[12];	/* continue, pause, abort */

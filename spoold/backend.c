@@ -280,7 +280,10 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    strcmp(a->resend_ok, b->resend_ok) != 0 ||
 	    (a->api_key_file == NULL) != (b->api_key_file == NULL) ||
 	    (a->api_key_file != NULL &&
-	    strcmp(a->api_key_file, b->api_key_file) != 0);
+	    strcmp(a->api_key_file, b->api_key_file) != 0) ||
+	    (a->password_file == NULL) != (b->password_file == NULL) ||
+	    (a->password_file != NULL &&
+	    strcmp(a->password_file, b->password_file) != 0);
 }
 
 static void	send_scripts(struct printer *);
@@ -392,6 +395,7 @@ backend_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
 	char maxt[32], parkt[32], heat[32];
+	const char *cred;
 	int sv[2];
 	pid_t pid;
 
@@ -431,15 +435,18 @@ backend_start(struct spoold *sd, struct printer *p)
 		    dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
 			_exit(127);
 		signal(SIGPIPE, SIG_DFL);
-		/* A network printer's key file, only when it has one: -a
-		 * is not Marlin's backend's (conf.c refuses it there). */
-		if (p->conf->api_key_file != NULL)
+		/* A network printer's key or password file, only when it
+		 * has one: -a is not Marlin's backend's (conf.c refuses
+		 * it there, and both for one printer). */
+		cred = p->conf->api_key_file != NULL ?
+		    p->conf->api_key_file : p->conf->password_file;
+		if (cred != NULL)
 			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
 			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
 			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
 			    "-u", p->conf->on_unknown_command,
 			    "-e", p->conf->on_firmware_error, "-k",
-			    p->conf->resend_ok, "-a", p->conf->api_key_file,
+			    p->conf->resend_ok, "-a", cred,
 			    p->conf->name, p->conf->device_path, (char *)NULL);
 		else
 			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",

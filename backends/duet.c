@@ -1,0 +1,482 @@
+/*
+ * duet.c - the driver of a Duet board running RepRapFirmware in
+ * standalone mode (device = duet://HOST[:PORT]) on the network
+ * backends' core (net.h, gspool-duet(8)).
+ *
+ * A session is opened with rr_connect (the password from the printer's
+ * password_file, sessionKey=yes) and its key sent as X-Session-Key; a
+ * 401 means the session lapsed or the board restarted, and is answered
+ * by opening another and asking again, once.  The board is asked where
+ * it is with rr_model for the keys state, job and heat; what that means
+ * for the job followed is rrf.c's.  The file is uploaded to
+ * 0:/gcodes/NAME with POST rr_upload and its CRC32 (which the board
+ * checks), and started with M32; the firmware's replies to a code come
+ * from rr_reply, its last "Error:" being the code's failure.  Pause is
+ * M25, resume M24, cancel M25 and then M0 once the board is paused (it
+ * cancels only a paused print), the emergency stop M112.
+ *
+ * Security: the password is read by the core from a file only this
+ * user can read, sent only in rr_connect's query, and never logged;
+ * the session key likewise.  The board's answers are parsed by rrf.c,
+ * which uses only fields looked up by name and type.  The only files
+ * written and deleted on the card are the jobs' own uploads.
+ *
+ * Diagnostics: as net.c's; a refused session says which err, and a
+ * lapsed one is logged once each time.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+#include "net.h"
+#include "rrf.h"
+
+#define DUET_DIR	"0:/gcodes/"
+
+struct duet {
+	struct rrf_session	 s;
+	struct rrf_view		 v;		/* the last poll's */
+	struct rrf_track	 t;
+	long			 job;		/* the job t follows, 0 none */
+	int			 cancel;	/* asked: M0 once paused */
+	int			 m0_sent;
+	int			 halted;	/* the halt's reason asked */
+	char			 halt_why[300];
+};
+
+static struct duet D;
+
+static int	duet_get(const char *path, const char *query, int json,
+		    struct net_reply *r);
+
+/* The job's path on the card. */
+static void
+card_path(const char *name, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s%s", DUET_DIR, name);
+}
+
+/* rr_connect: 0 with the session, or -1 with r's reason (a wrong
+ * password as 401, no session left as 503). */
+static int
+duet_connect(struct net_reply *r)
+{
+	struct net_host *h = net_host();
+	char t[32], why[256], key[32], *q, *pw, *te;
+	enum rrf_connect c;
+
+	net_session_set(h, NULL, NULL);
+	memset(&D.s, 0, sizeof(D.s));
+	rrf_time(time(NULL), t, sizeof(t));
+	te = net_escape(t);
+	if (h->password[0] != '\0') {
+		pw = net_escape(h->password);
+		q = xasprintf("password=%s&time=%s&sessionKey=yes", pw, te);
+		explicit_bzero(pw, strlen(pw));
+		free(pw);
+	} else
+		q = xasprintf("time=%s&sessionKey=yes", te);
+	free(te);
+	if (net_request(h, "GET", "/rr_connect", q, r) < 0) {
+		explicit_bzero(q, strlen(q));
+		free(q);
+		return -1;
+	}
+	explicit_bzero(q, strlen(q));
+	free(q);
+	c = rrf_connect_parse(r->json, &D.s, why, sizeof(why));
+	if (c != RRF_CONNECTED) {
+		net_reply_free(r);
+		r->code = c == RRF_WRONG_PASSWORD ? 401 :
+		    c == RRF_NO_SESSION ? 503 : r->code;
+		snprintf(r->why, sizeof(r->why), "%s", why);
+		return -1;
+	}
+	if (D.s.has_key) {
+		snprintf(key, sizeof(key), "%lld", D.s.key);
+		net_session_set(h, "X-Session-Key", key);
+		explicit_bzero(key, sizeof(key));
+	}
+	log_info("%s: a session with %s (%s, API level %ld)%s", net_printer(),
+	    net_hostname(), D.s.board[0] ? D.s.board : "a Duet",
+	    D.s.api_level, D.s.has_key ? "" : ", by this host's address");
+	net_reply_free(r);
+	return 0;
+}
+
+/* A request in the session, which is opened first if there is none,
+ * and again once if the board answers 401: 0, or -1 with r's reason.
+ * With json, a 2xx answer that is not JSON fails too. */
+static int
+duet_call(const char *method, const char *path, const char *query,
+    struct net_file *f, int json, struct net_reply *r)
+{
+	int tries, rv;
+
+	for (tries = 0; tries < 2; tries++) {
+		if (!D.s.open && duet_connect(r) < 0)
+			return -1;
+		rv = f != NULL ? net_upload_raw(net_host(), method, path, query,
+		    NULL, f, r) : net_request(net_host(), method, path, query,
+		    r);
+		if (rv == 0) {
+			if (json && r->json == NULL) {
+				snprintf(r->why, sizeof(r->why), "%s %s: HTTP"
+				    " %ld without JSON", method, path, r->code);
+				return -1;
+			}
+			return 0;
+		}
+		if (r->code != 401 || tries > 0)
+			return -1;
+		log_info("%s: the session expired; opening another",
+		    net_printer());
+		D.s.open = 0;
+		net_reply_free(r);
+	}
+	return -1;
+}
+
+static int
+duet_get(const char *path, const char *query, int json,
+    struct net_reply *r)
+{
+	return duet_call("GET", path, query, NULL, json, r);
+}
+
+/* The firmware's replies since the last asking; its last error in why
+ * (1), or 0 if none. */
+static int
+reply_error(char *why, size_t whysz)
+{
+	struct net_reply r;
+	int rv = 0;
+
+	memset(&r, 0, sizeof(r));
+	if (duet_get("/rr_reply", NULL, 0, &r) == 0 && r.body != NULL)
+		rv = rrf_reply_error(r.body, why, whysz);
+	net_reply_free(&r);
+	return rv;
+}
+
+/* Lines through rr_gcode, then the firmware's error about them, if
+ * any, as the failure. */
+static int
+duet_gcode(const char *lines, struct net_reply *r)
+{
+	char *e, *q, err[300];
+
+	e = net_escape(lines);
+	q = xasprintf("gcode=%s", e);
+	free(e);
+	if (duet_get("/rr_gcode", q, 1, r) < 0) {
+		free(q);
+		return -1;
+	}
+	free(q);
+	if (reply_error(err, sizeof(err))) {
+		snprintf(r->why, sizeof(r->why), "the firmware: %s", err);
+		/* One print at a time: the board is busy, not the job bad. */
+		if (strstr(err, "already being printed") != NULL)
+			r->code = 409;
+		return -1;
+	}
+	return 0;
+}
+
+/* rr_model?key=KEY into D's view by fn: 0, or -1 with why. */
+static int
+model(const char *key, int (*fn)(json_t *, struct rrf_view *, char *,
+    size_t), struct rrf_view *v, struct net_reply *r)
+{
+	char *q, why[256];
+	int rv;
+
+	q = xasprintf("key=%s&flags=d99fn", key);
+	rv = duet_get("/rr_model", q, 1, r);
+	free(q);
+	if (rv < 0)
+		return -1;
+	if (fn(r->json, v, why, sizeof(why)) < 0) {
+		snprintf(r->why, sizeof(r->why), "%s", why);
+		return -1;
+	}
+	net_reply_free(r);
+	return 0;
+}
+
+/* The board, as the printer: ready, starting, or at fault. */
+static void
+printer_report(const struct rrf_view *v)
+{
+	char text[480];
+
+	if (v->status != RRF_HALTED)
+		D.halted = 0;
+	switch (v->status) {
+	case RRF_HALTED:
+		/* The firmware's reason, asked once a halt. */
+		if (!D.halted) {
+			D.halted = 1;
+			if (!reply_error(D.halt_why, sizeof(D.halt_why)))
+				snprintf(D.halt_why, sizeof(D.halt_why),
+				    "an emergency stop or a fault");
+		}
+		snprintf(text, sizeof(text), "the board halted: %.300s (reset"
+		    " it with M999)", D.halt_why);
+		net_report_printer(NET_PRINTER_FAULT, text);
+		break;
+	case RRF_OFF:
+		net_report_printer(NET_PRINTER_FAULT, "the board's power is"
+		    " off");
+		break;
+	case RRF_STARTING:
+	case RRF_CONFIGURING:
+	case RRF_UPDATING:
+		snprintf(text, sizeof(text), "the board is %s",
+		    rrf_status_name(v->status));
+		net_report_printer(NET_PRINTER_CONNECTING, text);
+		break;
+	default:
+		snprintf(text, sizeof(text), "RepRapFirmware (%s)",
+		    D.s.board[0] ? D.s.board : "a Duet");
+		net_report_printer(NET_PRINTER_READY, text);
+		break;
+	}
+}
+
+/* Our job, as rrf.c judges the board's views in turn. */
+static void
+job_report(const struct rrf_view *v)
+{
+	char path[300];
+	struct net_reply r;
+	enum rrf_fate f;
+
+	card_path(net_job_name(), path, sizeof(path));
+	if (D.job != net_job_id()) {
+		/* A job this backend did not start here: followed from now. */
+		rrf_track_start(&D.t, path, NULL);
+		D.job = net_job_id();
+		D.cancel = D.m0_sent = 0;
+	}
+	if (v->pos >= 0)
+		net_report_pos(v->pos);
+	if (v->layer > 0)
+		net_report_layer((unsigned long)v->layer);
+	f = rrf_track(&D.t, v);
+	switch (f) {
+	case RRF_F_WAITING:
+		net_report_run(NET_RUN_IDLE, NULL, NULL);
+		break;
+	case RRF_F_PRINTING:
+		net_report_run(NET_RUN_PRINTING, net_job_name(), NULL);
+		break;
+	case RRF_F_PAUSING:
+	case RRF_F_PAUSED:
+	case RRF_F_CANCELING:
+		if (D.cancel) {
+			/* On its way to a cancel: the pause is a step. */
+			net_report_run(NET_RUN_PRINTING, net_job_name(), NULL);
+			if (f == RRF_F_PAUSED && !D.m0_sent) {
+				memset(&r, 0, sizeof(r));
+				if (duet_gcode("M0", &r) == 0)
+					D.m0_sent = 1;
+				else
+					log_warnx("%s-%ld: cancel: M0: %s",
+					    net_printer(), net_job_id(), r.why);
+				net_reply_free(&r);
+			}
+		} else
+			net_report_run(f == RRF_F_PAUSING ? NET_RUN_PAUSING :
+			    f == RRF_F_PAUSED ? NET_RUN_PAUSED :
+			    NET_RUN_PRINTING, net_job_name(), NULL);
+		break;
+	case RRF_F_COMPLETED:
+		/* Printed whole: its last layer too, which the board forgets
+		 * with the file. */
+		if (D.t.layers > 0)
+			net_report_layer((unsigned long)D.t.layers);
+		net_report_run(NET_RUN_COMPLETE, net_job_name(), NULL);
+		break;
+	case RRF_F_CANCELED:
+		net_report_run(NET_RUN_CANCELLED, net_job_name(), NULL);
+		break;
+	case RRF_F_RESTARTED:
+		net_report_run(NET_RUN_FAILED, net_job_name(), "the board"
+		    " restarted during the print");
+		break;
+	case RRF_F_OTHER_FILE:
+		net_report_run(NET_RUN_PRINTING, v->file, NULL);
+		break;
+	case RRF_F_NOT_STARTED:
+		net_report_run(NET_RUN_FAILED, net_job_name(), "the board did"
+		    " not start the file");
+		break;
+	case RRF_F_HALTED:
+	case RRF_F_POWER_OFF:
+		break;	/* the printer at fault ends it */
+	}
+}
+
+static int
+duet_poll(struct net_reply *r)
+{
+	struct rrf_view v;
+
+	rrf_view_init(&v);
+	if (model("state", rrf_view_state, &v, r) < 0 ||
+	    model("job", rrf_view_job, &v, r) < 0 ||
+	    model("heat", rrf_view_heat, &v, r) < 0)
+		return -1;
+	if (v.has_tool || v.has_bed)
+		net_report_temps(v.tool[0], v.tool[1], v.bed[0], v.bed[1]);
+	printer_report(&v);
+	if (net_job_id() != 0)
+		job_report(&v);
+	else if (rrf_printing(v.status))
+		net_report_run(v.status == RRF_PAUSED ? NET_RUN_PAUSED :
+		    NET_RUN_PRINTING, v.file, NULL);
+	else
+		net_report_run(NET_RUN_IDLE, NULL, NULL);
+	D.v = v;
+	return 0;
+}
+
+static int
+duet_upload(struct net_file *f, const char *name, struct net_reply *r)
+{
+	char path[300], t[32], *pe, *te, *q;
+	int rv, err;
+
+	card_path(name, path, sizeof(path));
+	rrf_time(time(NULL), t, sizeof(t));
+	pe = net_escape(path);
+	te = net_escape(t);
+	q = xasprintf("name=%s&time=%s&crc32=%08lx", pe, te, f->crc32);
+	free(pe);
+	free(te);
+	rv = duet_call("POST", "/rr_upload", q, f, 1, r);
+	free(q);
+	if (rv < 0)
+		return -1;
+	if ((err = rrf_err(r->json)) != 0) {
+		snprintf(r->why, sizeof(r->why), "POST /rr_upload: err %d: the"
+		    " board did not keep the file (its CRC32 did not match, or"
+		    " the card is missing or full)", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+duet_start(const char *name, struct net_reply *r)
+{
+	char path[300], line[400];
+
+	card_path(name, path, sizeof(path));
+	if (rrf_m32(path, line, sizeof(line)) < 0) {
+		memset(r, 0, sizeof(*r));
+		r->code = 400;
+		snprintf(r->why, sizeof(r->why), "M32: the file's name does"
+		    " not fit a line");
+		return -1;
+	}
+	/* The board's last file before this start tells a print too short
+	 * to be seen from one that never began. */
+	rrf_track_start(&D.t, path, &D.v);
+	D.job = net_job_id();
+	D.cancel = D.m0_sent = 0;
+	return duet_gcode(line, r);
+}
+
+static int
+duet_pause(struct net_reply *r)
+{
+	return duet_gcode("M25", r);
+}
+
+static int
+duet_resume(struct net_reply *r)
+{
+	return duet_gcode("M24", r);
+}
+
+/* The firmware cancels only a paused print: M25 now, M0 once the board
+ * is seen paused (job_report). */
+static int
+duet_cancel(struct net_reply *r)
+{
+	D.cancel = 1;
+	if (D.v.status == RRF_PAUSED) {
+		D.m0_sent = 1;
+		return duet_gcode("M0", r);
+	}
+	D.m0_sent = 0;
+	return duet_gcode("M25", r);
+}
+
+/* M112 alone: the halt's reply is left for the poll to take as the
+ * reason. */
+static int
+duet_estop(struct net_reply *r)
+{
+	return duet_get("/rr_gcode", "gcode=M112", 1, r);
+}
+
+static int
+duet_heaters_off(struct net_reply *r)
+{
+	return duet_gcode("M104 S0\nM140 S0", r);
+}
+
+static int
+duet_remove(const char *name, struct net_reply *r)
+{
+	char path[300], *e, *q;
+	int rv;
+
+	card_path(name, path, sizeof(path));
+	e = net_escape(path);
+	q = xasprintf("name=%s", e);
+	free(e);
+	rv = duet_get("/rr_delete", q, 1, r);
+	free(q);
+	if (rv == 0 && rrf_err(r->json) != 0) {
+		snprintf(r->why, sizeof(r->why), "GET /rr_delete: err %d",
+		    rrf_err(r->json));
+		return -1;
+	}
+	return rv;
+}
+
+static const struct net_driver duet = {
+	.name = "duet",
+	.scheme = "duet",
+	.tls_scheme = NULL,		/* RepRapFirmware has no TLS */
+	.port = 80,
+	.key_header = NULL,		/* the password opens a session */
+	.auth = NET_AUTH_PASSWORD,
+	.cred_option = "password_file",
+	.poll = duet_poll,
+	.upload = duet_upload,
+	.start = duet_start,
+	.pause = duet_pause,
+	.resume = duet_resume,
+	.cancel = duet_cancel,
+	.estop = duet_estop,
+	.gcode = duet_gcode,
+	.heaters_off = duet_heaters_off,
+	.remove = duet_remove,
+};
+
+int
+main(int argc, char *argv[])
+{
+	return net_main(argc, argv, &duet);
+}

@@ -1,0 +1,647 @@
+#!/usr/bin/python3
+# duet-model.py - a Duet board running RepRapFirmware in standalone mode
+# (its own HTTP server, no single-board computer), for the tests of the
+# duet backend, on loopback:
+#
+#   duet-model.py [options] LOG PORTFILE
+#
+#   --port N             listen on N (0: the kernel picks; again on the
+#                        same port after a restart)
+#   --password-file F    the machine password is F's first line (M551);
+#                        without it the board has none, and any request
+#                        opens a session
+#   --session-timeout MS a session not heard from for MS ms is dropped
+#                        (8000, as the firmware's)
+#   --max-sessions N     sessions at once (8); one more gets err 2
+#   --rate N             bytes of the file printed per tick (--tick s)
+#   --no-session-key     as a board older than RepRapFirmware 3.5: no
+#                        sessionKey (nor apiLevel), the session is the
+#                        client's address
+#
+# Written from RepRapFirmware's documentation of its HTTP requests
+# ("HTTP requests" and the OpenAPI definition of standalone mode) and of
+# its object model, implementing what the backend uses as strictly as the
+# firmware:
+#
+#   GET  /rr_connect?password=P&time=T&sessionKey=yes
+#        {"err":0,"sessionTimeout":MS,"boardType":..,"apiLevel":..,
+#        "sessionKey":K}; err 1 a wrong password, err 2 no more sessions
+#   GET  /rr_disconnect              {"err":0}, or 1 without a session
+#   POST /rr_upload?name=0:/gcodes/F&time=T&crc32=HEX, the raw body with
+#        its Content-Length: {"err":0}, or {"err":1} on a CRC mismatch
+#        (nothing kept), a path outside the card, the file printing
+#   GET  /rr_upload                  the last upload's {"err":..}
+#   GET  /rr_gcode?gcode=LINES       {"buff":N}; the replies go to rr_reply
+#   GET  /rr_reply                   text/plain, the replies since the last
+#   GET  /rr_model?key=K&flags=F     {"key":K,"flags":F,"result":..} for
+#        state, job, heat (and "" for all three)
+#   GET  /rr_delete?name=0:/gcodes/F {"err":0}, or 1
+#
+# Every request but rr_connect needs a session, or it is answered 401: a
+# session opened with sessionKey=yes is the X-Session-Key header's, one
+# opened without it the client address's (and with no password set, any
+# request opens one).  A session expires after sessionTimeout ms without
+# a request.  rr_status (deprecated, gone from RRF 3.5) and any other
+# path are 404.
+#
+# G-code, as the firmware runs it from the HTTP channel: M32 "0:/gcodes/F"
+# selects and starts a file (an error reply if it is missing or a file
+# prints already); M23 selects, M24 starts or resumes; M25 (or M226)
+# pauses (status pausing, then paused); M0 or M1 while paused cancels
+# (cancelling, then idle), and while printing is refused; M112 stops at
+# once (status halted, the heaters off) until M999 resets the board (its
+# sessions are lost, upTime begins again); M104/M109, M140/M190 and G10
+# set the heaters' active temperatures (reached at once); M108 and
+# anything else is taken.  The job's own lines are run as they pass:
+# ";LAYER:N" (a Cura slicer's, 0-based) begins layer N+1, ";LAYER_COUNT:N"
+# is the file's numLayers, M104/M140 heat.  Object model fields: state
+# (status idle/busy/processing/paused/pausing/resuming/cancelling/halted/
+# off, upTime), job (file.fileName, file.size, file.numLayers,
+# filePosition, layer, duration, lastFileName; in standalone mode no
+# lastFileCancelled or lastFileAborted: those are the SBC's), heat
+# (bedHeaters, heaters[].current/active/standby/state).
+#
+# The model's own controls, for the tests (no RRF request):
+#   POST /_model/hold?layer=L         the next print stops advancing when
+#                                     its layer L begins
+#   POST /_model/release              and goes on
+#   POST /_model/halt?message=M       the board halts (a heater fault, a
+#                                     driver error): "Error: M" in the reply
+#   POST /_model/expire               every session expires now
+#   POST /_model/blackout?requests=N  the next N requests are dropped
+#                                     unanswered, as by a network that is
+#                                     down; the board prints on
+#   POST /_model/foreign?filename=F   a print started at the board's panel
+#   POST /_model/finish               that print completes
+#   POST /_model/off                  the board's power is off (status off)
+#
+# Each event is a line of LOG (flushed), so that a test waits for it.
+import argparse
+import binascii
+import http.server
+import json
+import os
+import random
+import re
+import threading
+import time
+import urllib.parse
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--password-file")
+ap.add_argument("--session-timeout", type=int, default=8000)
+ap.add_argument("--max-sessions", type=int, default=8)
+ap.add_argument("--rate", type=int, default=400)
+ap.add_argument("--no-session-key", action="store_true")
+ap.add_argument("--tick", type=float, default=0.05)
+ap.add_argument("log")
+ap.add_argument("portfile")
+args = ap.parse_args()
+
+password = None
+if args.password_file:
+    with open(args.password_file) as f:
+        password = f.readline().rstrip("\r\n")
+
+lock = threading.Lock()
+blackout = [0]
+logf = open(args.log, "a")
+BOARD = "duet3mb6hc"
+API_LEVEL = 1
+
+
+def log(*words):
+    logf.write(" ".join(str(w) for w in words) + "\n")
+    logf.flush()
+
+
+def now_ms():
+    return int(time.monotonic() * 1000)
+
+
+class Sessions:
+    """The firmware's HTTP sessions: by key, or by the client's address."""
+
+    def __init__(self):
+        self.by_key = {}     # key -> last heard (ms)
+        self.by_ip = {}      # address -> last heard (ms)
+
+    def expire(self):
+        t = now_ms()
+        for d in (self.by_key, self.by_ip):
+            for k in [k for k, seen in d.items()
+                      if t - seen > args.session_timeout]:
+                del d[k]
+                log("session-expired")
+
+    def count(self):
+        return len(self.by_key) + len(self.by_ip)
+
+    def clear(self):
+        self.by_key.clear()
+        self.by_ip.clear()
+
+    def find(self, key, ip):
+        """The session a request belongs to, refreshed, or None.  A board
+        older than 3.5 knows no X-Session-Key, only addresses."""
+        self.expire()
+        if key is not None and not args.no_session_key:
+            try:
+                k = int(key)
+            except ValueError:
+                return None
+            if k in self.by_key:
+                self.by_key[k] = now_ms()
+                return ("key", k)
+            return None
+        if ip in self.by_ip:
+            self.by_ip[ip] = now_ms()
+            return ("ip", ip)
+        return None
+
+
+sessions = Sessions()
+
+
+class Board:
+    def __init__(self):
+        self.files = {}          # "0:/gcodes/F" -> bytes
+        self.boot = time.monotonic()
+        self.status = "idle"
+        self.after = None        # (status, ticks): where a transition ends
+        self.reply = {}          # session -> [lines]
+        self.hold_at = 0
+        self.bed = [25.0, 0.0]
+        self.tool = [25.0, 0.0]
+        self.last_upload = 0
+        self.last_file = None
+        self.clear_job()
+
+    def clear_job(self):
+        self.file = None         # its name, while a file is selected
+        self.pos = None
+        self.layer = None
+        self.layers = 0
+        self.started = None
+        self.held = False
+        self.foreign = False
+        self.foreign_size = 0
+
+    def say(self, text):
+        """A reply, for every session (the firmware's per-client buffer)."""
+        for k in list(self.reply):
+            self.reply[k].append(text)
+
+    def heat_line(self, line):
+        m = re.match(r"(M104|M109|M140|M190|G10)\b(.*)", line)
+        if not m:
+            return
+        s = re.search(r"\b[SR](-?[0-9.]+)", m.group(2))
+        if not s:
+            return
+        t = float(s.group(1))
+        h = self.bed if m.group(1) in ("M140", "M190") else self.tool
+        h[1] = t
+        h[0] = t if t > 25 else 25.0
+
+    def run_file_line(self, raw):
+        line = raw.strip()
+        m = re.match(r";LAYER:(\d+)", line)
+        if m:
+            self.layer = int(m.group(1)) + 1
+            log("layer", self.layer)
+            if self.hold_at and self.layer == self.hold_at:
+                self.held = True
+                log("held", self.layer)
+            return
+        m = re.match(r";LAYER_COUNT:(\d+)", line)
+        if m:
+            self.layers = int(m.group(1))
+            return
+        self.heat_line(line.split(";", 1)[0].strip())
+
+    def tick(self):
+        if self.after is not None:
+            st, n = self.after
+            if n <= 1:
+                self.after = None
+                self.status = st
+                log("status", st)
+                if st == "idle":
+                    self.end(cancelled=True)
+            else:
+                self.after = (st, n - 1)
+            return
+        if self.status != "processing" or self.held or self.foreign:
+            return
+        data = self.files.get(self.file)
+        if data is None:
+            return
+        end = min(len(data), self.pos + args.rate)
+        nl = data.rfind(b"\n", self.pos, end)
+        if nl >= 0 and end < len(data):
+            end = nl + 1
+        for line in data[self.pos:end].decode("utf-8", "replace").splitlines():
+            self.run_file_line(line)
+            if self.held:
+                break
+        self.pos = end
+        if self.pos >= len(data):
+            log("complete", self.file)
+            self.end(cancelled=False)
+
+    def end(self, cancelled):
+        if self.file is None:
+            return
+        self.last_file = self.file
+        self.status = "idle"
+        self.clear_job()
+
+    def start(self, name):
+        self.clear_job()
+        self.file, self.pos, self.status = name, 0, "processing"
+        self.started = time.monotonic()
+        data = self.files[name]
+        # The firmware reads the slicer's header for the layer count.
+        m = re.search(rb";LAYER_COUNT:(\d+)", data[:65536])
+        if m:
+            self.layers = int(m.group(1))
+        log("start", name)
+
+    def gcode(self, line):
+        """One line from the HTTP channel; its reply, or ""."""
+        code = line.split(";", 1)[0].strip()
+        if code == "":
+            return ""
+        m = re.match(r"([GMT])(\d+)", code, re.I)
+        word = (m.group(1).upper() + m.group(2)) if m else code.split()[0]
+        log("gcode", code)
+        if self.status == "halted" and word != "M999":
+            return "Error: %s: the machine is halted, send M999" % word
+        if self.status == "off" and word not in ("M80", "M999"):
+            return "Error: %s: the power is off" % word
+        if word in ("M32", "M23"):
+            arg = code[len(m.group(0)):].strip()
+            name = arg[1:-1] if arg.startswith('"') and arg.endswith('"') \
+                else arg
+            if not name.startswith("0:/"):
+                name = "0:/gcodes/" + name.lstrip("/")
+            if self.file is not None:
+                return "Error: %s: Cannot set file to print, because a " \
+                    "file is already being printed" % word
+            if name not in self.files:
+                return 'Error: %s: GCode file "%s" not found' % (word, name)
+            if word == "M23":
+                self.clear_job()
+                self.file, self.pos = name, 0
+                return "File %s selected for printing" % name
+            self.start(name)
+            return ""
+        if word == "M24":
+            if self.status == "paused":
+                self.status = "resuming"
+                self.after = ("processing", 2)
+                log("resumed")
+                return ""
+            if self.file is not None and self.status == "idle":
+                self.start(self.file)
+                return ""
+            return "Error: M24: Cannot resume print, because no print is " \
+                "in progress!" if self.file is None else ""
+        if word in ("M25", "M226"):
+            if self.status == "processing":
+                self.status = "pausing"
+                self.after = ("paused", 2)
+                log("paused")
+                return ""
+            return "Error: %s: Cannot pause print, because no file is " \
+                "being printed!" % word if self.file is None else ""
+        if word in ("M0", "M1"):
+            if self.status == "paused":
+                self.status = "cancelling"
+                self.after = ("idle", 2)
+                log("cancelled", self.file)
+                return ""
+            if self.file is not None:
+                return "Error: %s: Pause the print before cancelling it" % \
+                    word
+            self.tool[1] = self.bed[1] = 0.0
+            return ""
+        if word == "M112":
+            self.halt("Emergency stop")
+            return ""
+        if word == "M999":
+            self.reset()
+            return ""
+        if word == "M80" and self.status == "off":
+            self.status = "idle"
+            return ""
+        self.heat_line(code)
+        return ""
+
+    def halt(self, why):
+        self.status = "halted"
+        self.after = None
+        self.tool[1] = self.bed[1] = 0.0
+        log("halted", why)
+        self.say("Error: " + why)
+
+    def reset(self):
+        """The board restarts: the print, the sessions and upTime go."""
+        self.clear_job()
+        self.status = "idle"
+        self.after = None
+        self.boot = time.monotonic()
+        self.reply.clear()
+        sessions.clear()
+        log("reset")
+
+    def model(self, key):
+        st = {"status": self.status,
+              "upTime": int(time.monotonic() - self.boot)}
+        size = len(self.files.get(self.file, b"")) if not self.foreign \
+            else self.foreign_size
+        job = {
+            "file": {"fileName": self.file, "size": size if self.file
+                     else None, "numLayers": self.layers if self.file
+                     else None},
+            "filePosition": self.pos,
+            "layer": self.layer,
+            "duration": int(time.monotonic() - self.started)
+            if self.started is not None else None,
+            "lastFileName": self.last_file,
+        }
+        heat = {"bedHeaters": [0, -1, -1, -1],
+                "heaters": [
+                    {"current": self.bed[0], "active": self.bed[1],
+                     "standby": 0.0,
+                     "state": "active" if self.bed[1] > 0 else "off"},
+                    {"current": self.tool[0], "active": self.tool[1],
+                     "standby": 0.0,
+                     "state": "active" if self.tool[1] > 0 else "off"}]}
+        every = {"state": st, "job": job, "heat": heat}
+        if key == "":
+            return every
+        return every.get(key)
+
+
+b = Board()
+
+
+class Err(Exception):
+    def __init__(self, code, message):
+        Exception.__init__(self, message)
+        self.code = code
+        self.message = message
+
+
+def crc32_hex(data):
+    return "%08x" % (binascii.crc32(data) & 0xffffffff)
+
+
+def card_path(name):
+    """A file's path on the card, or None for one outside it."""
+    if not name.startswith("0:/") and not name.startswith("/"):
+        return None
+    p = name[2:] if name.startswith("0:") else name
+    parts = p.split("/")[1:]
+    if not parts or any(x in ("", ".", "..") for x in parts):
+        return None
+    return "0:/" + "/".join(parts)
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *a):
+        pass
+
+    def send(self, code, body, ctype):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def json(self, obj, code=200):
+        self.send(code, json.dumps(obj).encode(),
+                  "application/json")
+
+    def body(self):
+        if self.headers.get("Transfer-Encoding"):
+            raise Err(411, "chunked bodies are not taken: send a "
+                      "Content-Length")
+        n = self.headers.get("Content-Length")
+        if n is None:
+            raise Err(411, "Length Required")
+        return self.rfile.read(int(n))
+
+    def handle_any(self, method):
+        u = urllib.parse.urlsplit(self.path)
+        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
+        try:
+            body = self.body() if method == "POST" and \
+                u.path == "/rr_upload" else b""
+            if u.path.startswith("/_model/"):
+                if method != "POST":
+                    raise Err(405, "Method Not Allowed")
+                with lock:
+                    self.control(u.path[8:], q)
+                self.json({"ok": True})
+                return
+            if blackout[0] > 0:
+                blackout[0] -= 1
+                log("dropped", method, u.path)
+                self.close_connection = True
+                return
+            with lock:
+                self.route(method, u.path, q, body)
+        except Err as e:
+            self.send(e.code, (e.message + "\n").encode(), "text/plain")
+
+    def do_GET(self):
+        self.handle_any("GET")
+
+    def do_POST(self):
+        self.handle_any("POST")
+
+    def do_PUT(self):
+        self.handle_any("PUT")
+
+    def do_DELETE(self):
+        self.handle_any("DELETE")
+
+    def one(self, q, name, required=True):
+        v = q.get(name)
+        if v is None:
+            if required:
+                raise Err(400, "missing parameter %s" % name)
+            return None
+        return v[0]
+
+    def session(self):
+        """The request's session, or 401."""
+        key = self.headers.get("X-Session-Key")
+        ip = self.client_address[0]
+        s = sessions.find(key, ip)
+        if s is None and password is None and key is None:
+            # No password: any request opens a session (the address's).
+            if sessions.count() < args.max_sessions:
+                sessions.by_ip[ip] = now_ms()
+                s = ("ip", ip)
+                b.reply.setdefault(s, [])
+        if s is None:
+            log("unauthorized", self.path.split("?")[0])
+            raise Err(401, "Unauthorized")
+        b.reply.setdefault(s, [])
+        return s
+
+    def route(self, method, path, q, body):
+        gets = ("/rr_connect", "/rr_disconnect", "/rr_gcode", "/rr_reply",
+                "/rr_model", "/rr_delete")
+        if path == "/rr_upload":
+            if method not in ("GET", "POST"):
+                raise Err(405, "Method Not Allowed")
+        elif path in gets:
+            if method != "GET":
+                raise Err(405, "Method Not Allowed")
+        else:
+            raise Err(404, "Not Found")
+        if path == "/rr_connect":
+            return self.connect(q)
+        s = self.session()
+        if path == "/rr_disconnect":
+            if s[0] == "key":
+                del sessions.by_key[s[1]]
+            else:
+                del sessions.by_ip[s[1]]
+            b.reply.pop(s, None)
+            log("disconnect")
+            return self.json({"err": 0})
+        if path == "/rr_upload":
+            if method == "GET":
+                return self.json({"err": b.last_upload})
+            return self.upload(q, body)
+        if path == "/rr_gcode":
+            g = self.one(q, "gcode")
+            for line in g.split("\n"):
+                r = b.gcode(line)
+                if r:
+                    b.reply[s].append(r)
+            return self.json({"buff": 255})
+        if path == "/rr_reply":
+            text = "\n".join(b.reply.get(s, []))
+            b.reply[s] = []
+            return self.send(200, (text + "\n" if text else "").encode(),
+                             "text/plain")
+        if path == "/rr_model":
+            key = self.one(q, "key")
+            flags = self.one(q, "flags")
+            return self.json({"key": key, "flags": flags,
+                              "result": b.model(key)})
+        if path == "/rr_delete":
+            name = card_path(self.one(q, "name"))
+            if name is None or name not in b.files or name == b.file:
+                return self.json({"err": 1})
+            del b.files[name]
+            log("delete", name)
+            return self.json({"err": 0})
+
+    def connect(self, q):
+        pw = self.one(q, "password", required=False)
+        if password is not None and (pw if pw is not None else "reprap") \
+                != password:
+            log("connect wrong-password")
+            return self.json({"err": 1})
+        sessions.expire()
+        if sessions.count() >= args.max_sessions:
+            log("connect no-session")
+            return self.json({"err": 2})
+        out = {"err": 0, "sessionTimeout": args.session_timeout,
+               "boardType": BOARD}
+        if not args.no_session_key:
+            out["apiLevel"] = API_LEVEL
+        if self.one(q, "sessionKey", required=False) == "yes" and \
+                not args.no_session_key:
+            k = random.randint(1, 2 ** 31 - 1)
+            sessions.by_key[k] = now_ms()
+            b.reply[("key", k)] = []
+            out["sessionKey"] = k
+        else:
+            ip = self.client_address[0]
+            sessions.by_ip[ip] = now_ms()
+            b.reply.setdefault(("ip", ip), [])
+        log("connect ok")
+        return self.json(out)
+
+    def upload(self, q, body):
+        name = card_path(self.one(q, "name"))
+        crc = self.one(q, "crc32", required=False)
+        if name is None or name == b.file:
+            b.last_upload = 1
+            log("upload-refused", self.one(q, "name"))
+            return self.json({"err": 1})
+        if crc is not None:
+            if not re.fullmatch(r"[0-9a-fA-F]{1,8}", crc) or \
+                    int(crc, 16) != int(crc32_hex(body), 16):
+                b.last_upload = 1
+                log("crc-mismatch", name)
+                return self.json({"err": 1})
+        b.files[name] = body
+        b.last_upload = 0
+        log("upload", name, len(body), "crc" if crc is not None else
+            "nocrc")
+        return self.json({"err": 0})
+
+    def control(self, what, q):
+        if what == "hold":
+            b.hold_at = int(self.one(q, "layer"))
+        elif what == "release":
+            b.held = False
+            b.hold_at = 0
+            log("release")
+        elif what == "halt":
+            b.halt(self.one(q, "message"))
+        elif what == "expire":
+            sessions.clear()
+            log("sessions-expired")
+        elif what == "blackout":
+            blackout[0] = int(self.one(q, "requests"))
+        elif what == "foreign":
+            b.clear_job()
+            b.file = card_path("0:/gcodes/" + self.one(q, "filename"))
+            b.pos, b.status, b.foreign = 0, "processing", True
+            b.foreign_size = 1000
+            b.started = time.monotonic()
+            log("foreign", b.file)
+        elif what == "finish":
+            b.end(cancelled=False)
+            log("finish")
+        elif what == "off":
+            b.clear_job()
+            b.status = "off"
+            log("off")
+        else:
+            raise Err(404, "Not Found")
+
+
+class Server(http.server.ThreadingHTTPServer):
+    allow_reuse_address = True
+    daemon_threads = True
+
+
+def ticker():
+    while True:
+        time.sleep(args.tick)
+        with lock:
+            b.tick()
+
+
+srv = Server(("127.0.0.1", args.port), Handler)
+threading.Thread(target=ticker, daemon=True).start()
+with open(args.portfile + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(args.portfile + ".tmp", args.portfile)
+log("listening", srv.server_address[1])
+srv.serve_forever()

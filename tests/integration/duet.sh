@@ -1,0 +1,344 @@
+#!/bin/sh
+# The duet backend against a model of a Duet board in standalone mode
+# (duet-model.py, as strict as RepRapFirmware's own HTTP server): a job
+# checked by spoold is uploaded with its CRC32, started with M32,
+# followed by its layers (layer N of M) and file position, and ends
+# completed, its upload removed; it is paused and resumed, and survives
+# a restart of spoold mid-print (the backend re-attaches); one is
+# canceled (M25, then M0); the board halting ends one aborted with the
+# firmware's words, and gpc abort (M112) another; a session that
+# expired is opened again and the print goes on; a wrong password shows
+# the printer offline and says so; a print started at the board's panel
+# shows the printer busy and the job waits; a network that is down
+# mid-print shows the printer offline and the job is not ended; a board
+# that is away shows the printer offline and the job pending, which
+# prints once the board is back; the password's file is refused when
+# others can read it; a board older than RepRapFirmware 3.5, without
+# session keys, prints as well; duets:// is no device (RepRapFirmware has
+# no TLS).
+. "$top_srcdir/tests/integration/lib.sh"
+command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+MODEL="$top_srcdir/tests/integration/duet-model.py"
+ML="$T/model.log"
+
+printf 'gspool-duet-pass\n' > "$T/pw"
+chmod 600 "$T/pw"
+# model_start [model options]
+model_start() {
+	rm -f "$T/port"
+	python3 "$MODEL" --password-file "$T/pw" --port "${PORT:-0}" --rate 1500 \
+	    "$@" "$ML" "$T/port" 2>>"$T/model.err" &
+	MODEL_PID=$!
+	"$WAITFOR" exists "$T/port" || fail "the model did not start"
+	PORT=$(cat "$T/port")
+}
+model_stop() {
+	kill "$MODEL_PID"
+	wait "$MODEL_PID" 2>/dev/null || true
+}
+# ctl WHAT [QUERY]: one of the model's own controls.
+ctl() {
+	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
+		fail "the model's $1"
+}
+# board_gcode LINE: a line sent to the board as an operator at its web
+# interface would, in a session of its own.
+board_gcode() {
+	k=$(curl -sf "http://127.0.0.1:$PORT/rr_connect?password=$(cat "$T/pw")&sessionKey=yes" |
+	    jq -r .sessionKey) || fail "rr_connect"
+	curl -sf -G -H "X-Session-Key: $k" --data-urlencode "gcode=$1" \
+	    "http://127.0.0.1:$PORT/rr_gcode" > /dev/null || fail "rr_gcode $1"
+}
+status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
+# count FILE TEXT: the lines of FILE with TEXT.
+count() { grep -c -F -- "$2" "$1" || true; }
+ready_count() { count "$T/spoold.log" "mk3: ready RepRapFirmware"; }
+# history ID JQ: job ID's row of the history satisfies JQ.
+history() {
+	"$GQUEUE" --json --history "$1" > "$T/h.json"
+	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
+		fail "job $1: not $2: $(cat "$T/h.json")"
+}
+# queued ID: job ID waits in the queue.
+queued() {
+	"$GQUEUE" --json > "$T/q.json"
+	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
+	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
+		fail "job $1 does not wait: $(cat "$T/q.json")"
+}
+
+# 6 layers of 150 moves, with a Cura slicer's layer comments (which the
+# firmware reads for its layer count and current layer, and gspool's
+# analyser for its own).
+awk 'BEGIN {
+	print ";FLAVOR:RepRap"; print ";LAYER_COUNT:6"
+	print "M140 S60"; print "M104 S200"; print "M190 S60"
+	print "M109 S200"; print "G28"; print "G90"; print "M82"
+	for (l = 1; l <= 6; l++) {
+		printf ";LAYER:%d\n", l - 1
+		printf "G1 Z%.2f F600\n", l * 0.2
+		for (i = 0; i < 150; i++) {
+			e += 0.05
+			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i % 50,
+			    10 + (i * 7) % 50, e
+		}
+	}
+	print "M104 S0"; print "M140 S0"
+}' > "$T/job.gcode"
+# Its commands: spoold's lines, the line of only a comment none.
+lines=$(grep -c -v '^;' "$T/job.gcode")
+size=$(wc -c < "$T/job.gcode")
+
+# A password is a network printer's: Marlin's device takes none, and
+# RepRapFirmware has no TLS, so duets:// is no device.
+gs_config "password_file = $T/pw"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
+	fail "spoold -n took a password for a serial device"
+grep -q "password_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which takes no password" \
+    "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+gs_config "device = duets://127.0.0.1:1" "password_file = $T/pw"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
+	fail "spoold -n took duets://"
+grep -q "unknown scheme 'duets'" "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+
+model_start
+gs_config "device = duet://127.0.0.1:$PORT" "password_file = $T/pw" \
+    "max_hotend = 250" "heaters_off_after = 1"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
+	fail "spoold -n: $(cat "$T/n.out")"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready RepRapFirmware (duet3mb6hc)" ||
+	fail "the printer did not get ready"
+grep -q "^connect ok" "$ML" || fail "no session was opened: $(cat "$ML")"
+
+# 0. gspool's own check comes first: a file it refuses never reaches
+# the board.
+printf 'G28\nM104 S300\n' > "$T/hot.gcode"
+"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
+grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
+	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+
+# 1. A print, to its end: uploaded whole with its CRC32 (which the board
+# checks), started, followed to its last layer, and removed.
+id=$(submit "$T/job.gcode")
+name="0:/gcodes/gspool-mk3-$id.gcode"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$WAITFOR" contains "$ML" "delete $name" || fail "the upload was not removed"
+grep -qx "upload $name $size crc" "$ML" ||
+	fail "not uploaded whole with its checksum: $(grep upload "$ML")"
+grep -qx "gcode M32 \"$name\"" "$ML" || fail "not started with M32"
+grep -qx "start $name" "$ML" || fail "not started"
+! grep -q "^crc-mismatch" "$ML" || fail "an upload did not match its CRC32"
+! grep -q "^upload .* $(wc -c < "$T/hot.gcode") " "$ML" ||
+	fail "a refused file was uploaded"
+grep -qx "layer 6" "$ML" || fail "the model did not print layer 6"
+history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6"
+# heaters_off_after: no job came within a second of its end.
+"$WAITFOR" contains "$ML" "gcode M140 S0" ||
+	fail "the heaters were not turned off after the job"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the heaters are off: no job came" ||
+	fail "spoold did not hear the heaters were turned off"
+
+# 2. Held at layer 3: the status model shows the job there, layer 3 of
+# 6; it pauses and resumes; spoold is killed and re-attaches to the
+# backend, which followed the print meanwhile; released, it completes.
+ctl hold layer=3
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 3" || fail "job $id did not reach layer 3"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 3, line" ||
+	fail "job $id: layer 3 not followed"
+status > "$T/s.json"
+jq -e '.activity == "printing" and .progress.layer == 3 and
+    .progress.layers == 6 and .progress.lines_done > 300 and
+    .progress.bytes_fraction > 0.3 and .progress.bytes_fraction < 0.6' \
+    "$T/s.json" > /dev/null || fail "status at layer 3: $(cat "$T/s.json")"
+"$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
+grep -q "printing mk3-$id: layer 3 of 6" "$T/gpc.out" ||
+	fail "gpc status: $(cat "$T/gpc.out")"
+"$GPC" pause mk3 || fail "gpc pause"
+"$WAITFOR" contains "$ML" "gcode M25" || fail "the board was not asked to pause"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
+	fail "the pause was not followed"
+status | jq -e '.activity == "paused"' > /dev/null ||
+	fail "status when paused: $(status)"
+"$GPC" resume mk3 || fail "gpc resume"
+"$WAITFOR" contains "$ML" "resumed" || fail "the board was not asked to resume"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: printing: resumed" ||
+	fail "the resume was not followed"
+kill -9 "$SPOOLD_PID"
+wait "$SPOOLD_PID" 2>/dev/null || true
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
+	fail "spoold did not re-attach"
+status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
+	fail "status after the restart: $(status)"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6"
+
+# 3. Canceled mid-print: the board pauses, then cancels (M0 only
+# cancels a paused print); the upload goes.
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+name="0:/gcodes/gspool-mk3-$id.gcode"
+"$WAITFOR" contains "$ML" "held 2" || fail "job $id did not reach layer 2"
+"$GCANCEL" "$id" || fail "gcancel $id"
+"$WAITFOR" contains "$ML" "cancelled $name" ||
+	fail "the board was not asked to cancel: $(tail -n 5 "$ML")"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a canceled job waited as done"
+"$WAITFOR" contains "$ML" "delete $name" ||
+	fail "the canceled upload was not removed"
+history "$id" '.state == "canceled"'
+! grep -q "^unauthorized" "$ML" || fail "a request went without its session"
+ctl release
+
+# 4. The board halts mid-print (a heater fault): the job ends aborted
+# with the firmware's words, the printer is offline until the board is
+# reset (M999, which also drops every session: the backend opens one
+# again).
+n=$(ready_count)
+c=$(count "$ML" "connect ok")
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+ctl halt "message=Heater%201%20fault"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a halted job waited as done"
+history "$id" '.state == "aborted" and (.reason | test("halted.*Heater 1 fault"))'
+status | jq -e '.activity == "offline" and (.reason | test("halted"))' \
+    > /dev/null || fail "status when halted: $(status)"
+ctl release
+board_gcode M999
+"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+	fail "the printer was not ready after the board's reset"
+[ "$(count "$ML" "connect ok")" -gt $((c + 1)) ] ||
+	fail "the backend did not open a session again after the reset"
+
+# 5. gpc abort: M112 goes to the board, which halts; the job ends
+# aborted.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 2" || fail "job $id did not reach layer 2"
+"$GPC" abort mk3 || fail "gpc abort"
+"$WAITFOR" contains "$ML" "gcode M112" || fail "M112 did not reach the board"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "an emergency stop waited as done"
+history "$id" '.state == "aborted"'
+ctl release
+board_gcode M999
+"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+	fail "the printer was not ready after the emergency stop"
+
+# 6. The session expires mid-print (as after a pause of the network
+# longer than sessionTimeout): the board answers 401, the backend opens
+# a session again, and the print goes on to its end.
+c=$(count "$ML" "connect ok")
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+u=$(count "$ML" "unauthorized")
+ctl expire
+"$WAITFOR" count "$ML" "unauthorized" $((u + 1)) ||
+	fail "the backend asked nothing after the session expired"
+"$WAITFOR" count "$ML" "connect ok" $((c + 1)) ||
+	fail "the backend did not open a session again"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the session expired" ||
+	fail "the expired session was not said"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 7. A wrong password: the board refuses the session (err 1), the
+# printer is offline and says why; the right one, and it is ready.
+n=$(ready_count)
+printf 'not-the-password\n' > "$T/pw.new"
+chmod 600 "$T/pw.new"
+cp "$T/pw" "$T/pw.good"
+mv "$T/pw.new" "$T/pw"
+ctl expire
+"$WAITFOR" contains "$ML" "connect wrong-password" ||
+	fail "the backend did not try the wrong password"
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the request (rr_connect: err 1, a wrong password): check password_file" ||
+	fail "the wrong password was not said"
+status | jq -e '.activity == "offline"' > /dev/null ||
+	fail "status with a wrong password: $(status)"
+mv "$T/pw.good" "$T/pw"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+	fail "the printer was not ready with the right password"
+
+# 8. The network to the board is down mid-print: the printer is
+# offline, the job is not ended, and it is followed again once the board
+# answers.
+n=$(ready_count)
+ctl hold layer=2
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
+	fail "job $id: layer 2 not followed"
+d=$(count "$ML" "dropped")
+ctl blackout requests=2
+"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
+	fail "the printer was not shown offline"
+"$GQUEUE" --json > "$T/q.json"
+jq -e --argjson id "$id" '.printers[0] | .job == $id and
+    .status.activity == "offline"' "$T/q.json" > /dev/null ||
+	fail "the printer without its board: $(cat "$T/q.json")"
+"$WAITFOR" count "$ML" "dropped" $((d + 2)) ||
+	fail "the backend did not try the board again"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+	fail "the printer was not followed again"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed" and .layer == 6'
+
+# 9. A print started at the board's panel: the printer is busy, a job
+# waits.
+ctl foreign filename=benchy.gcode
+"$WAITFOR" contains "$T/spoold.log" "mk3: busy printing 0:/gcodes/benchy.gcode, not a gspool job" ||
+	fail "the printer was not shown busy"
+"$GQUEUE" --json | jq -e '.printers[0] | .state == "busy" and
+    .message == "printing 0:/gcodes/benchy.gcode, not a gspool job"' > /dev/null ||
+	fail "the printer while the board prints another's file: $("$GQUEUE" --json)"
+id=$(submit "$T/job.gcode")
+queued "$id"
+ctl finish
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 10. The board is away (switched off, or its network gone): the
+# printer is offline, the job stays pending, then prints once the board
+# is back (a board just started: no session, which the backend opens).
+n=$(count "$T/spoold.log" "mk3: cannot reach")
+model_stop
+"$WAITFOR" count "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" $((n + 1)) ||
+	fail "the printer was not shown offline"
+status | jq -e '.activity == "offline"' > /dev/null ||
+	fail "status without the board: $(status)"
+id=$(submit "$T/job.gcode")
+queued "$id"
+model_start
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 11. A password's file that others can read is refused, and said so.
+chmod 644 "$T/pw"
+ctl expire
+"$WAITFOR" contains "$T/spoold.log" "password_file $T/pw: must be a file" ||
+	fail "a password others can read was taken"
+n=$(ready_count)
+chmod 600 "$T/pw"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+	fail "the printer was not ready again"
+
+# 12. A board older than RepRapFirmware 3.5 gives no session key: the
+# session is the backend's address, and a job prints in it.
+model_stop
+model_start --no-session-key
+"$WAITFOR" contains "$T/spoold.log" "(duet3mb6hc, API level 0), by this host's address" ||
+	fail "no session by address with an older board"
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6"
+echo "PASS"
