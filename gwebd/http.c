@@ -401,7 +401,8 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (r == NULL) {
 		r = xcalloc(1, sizeof(*r));
-		r->w = cls;
+		r->l = cls;
+		r->w = r->l->w;
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
