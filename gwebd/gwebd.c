@@ -237,6 +237,7 @@ start(struct listener *l, char *cert, char *key)
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 		    MHD_OPTION_LISTEN_SOCKET, lfd,
 		    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+		    MHD_OPTION_NOTIFY_CONNECTION, sweep_notify, w,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		    (unsigned)c->max_per_address,
@@ -249,6 +250,7 @@ start(struct listener *l, char *cert, char *key)
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+	    MHD_OPTION_NOTIFY_CONNECTION, sweep_notify, w,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
@@ -359,6 +361,8 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	if (sweep_start(&w) < 0)
+		fatal("the sweep of slow headers");
 	for (i = 0; i < w.nlisteners; i++) {
 		l = &w.listeners[i];
 		if ((l->d = start(l, cert, key)) == NULL)
@@ -375,6 +379,7 @@ main(int argc, char *argv[])
 	log_info("stopping on signal %d", sig);
 	w.stopping = 1;
 	relay_stop();
+	sweep_stop();
 	for (i = 0; i < w.nlisteners; i++) {
 		MHD_stop_daemon(w.listeners[i].d);
 		close(w.listeners[i].fd);

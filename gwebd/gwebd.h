@@ -144,6 +144,14 @@ enum MHD_Result events_start(struct req *);
 /* octo.c */
 enum MHD_Result octo_api(struct req *);
 
+/* sweep.c */
+void	sweep_notify(void *, struct MHD_Connection *, void **,
+	    enum MHD_ConnectionNotificationCode);
+void	sweep_headers_in(struct MHD_Connection *);
+void	sweep_request_done(struct MHD_Connection *);
+int	sweep_start(struct web *);
+void	sweep_stop(void);
+
 /* upload.c */
 int	upload_begin(struct req *);
 enum MHD_Result upload_feed(struct req *, const char *data, size_t *size);

@@ -409,6 +409,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		addr_text(conn, r->addr, sizeof(r->addr));
 		r->started = time(NULL);
 		*ctx = r;
+		sweep_headers_in(conn);
 		if (!first_call(r, &ret))
 			return ret;
 		return MHD_YES;
@@ -446,8 +447,8 @@ http_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct req *r = *ctx;
 
 	(void)cls;
-	(void)conn;
 	(void)why;
+	sweep_request_done(conn);
 	if (r == NULL)
 		return;
 	if (r->up != NULL)
