@@ -72,7 +72,7 @@ login(struct req *r)
 	 * loopback listener without TLS sends it without Secure. */
 	snprintf(cookie, sizeof(cookie), "gspool_session=%s; HttpOnly;%s"
 	    " SameSite=Strict; Path=/; Max-Age=%ld", token,
-	    r->w->tls || !r->w->loopback ? " Secure;" : "",
+	    r->w->tls || !r->l->loopback ? " Secure;" : "",
 	    r->w->conf.web.session_time);
 	log_info("%s: %s logged in", r->addr, a->name);
 	resp = MHD_create_response_from_buffer(0, NULL,

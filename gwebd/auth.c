@@ -264,6 +264,22 @@ cookie_token(struct req *r)
 	    "gspool_session");
 }
 
+/* The account a reader without key or cookie is on r's listen
+ * address: its own anonymous=, else [web] anonymous; NULL for none. */
+static const char *
+anonymous_of(const struct req *r)
+{
+	switch (r->l->cl->anon) {
+	case ANON_ACCOUNT:
+		return r->l->cl->account;
+	case ANON_NONE:
+		return NULL;
+	case ANON_WEB:
+		break;
+	}
+	return r->w->conf.web.anonymous;
+}
+
 /*
  * Who r is: an API key, else a session cookie, else the anonymous
  * account if there is one.  1 if known (r->acct, r->by set), 0 if
@@ -274,7 +290,7 @@ auth_request(struct req *r)
 {
 	struct web *w = r->w;
 	char account[CONF_NAME_MAX + 1];
-	const char *key, *tok;
+	const char *key, *tok, *anon;
 
 	if ((key = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 	    "X-Api-Key")) != NULL) {
@@ -294,9 +310,8 @@ auth_request(struct req *r)
 		/* An expired cookie is no attack: not counted. */
 		return 0;
 	}
-	if (w->conf.web.anonymous != NULL &&
-	    (r->acct = conf_account(&w->conf, w->conf.web.anonymous)) !=
-	    NULL) {
+	if ((anon = anonymous_of(r)) != NULL &&
+	    (r->acct = conf_account(&w->conf, anon)) != NULL) {
 		r->by = AUTH_ANONYMOUS;
 		return 1;
 	}

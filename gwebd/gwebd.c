@@ -1,6 +1,9 @@
 /*
- * gwebd - the web view and HTTP API (gwebd(8)): the listener.
+ * gwebd - the web view and HTTP API (gwebd(8)): the listeners.
  *
+ * Each address of [web] listen (up to 16, each with whom readers
+ * without a key are there) has a libmicrohttpd daemon of its own; the
+ * request handlers see which one a request came to.
  * libmicrohttpd serves every connection in a thread of its own (a
  * request that asks spoold, or an event stream that waits for the
  * queue to change, stalls nobody else), within the limits of [web]:
@@ -55,7 +58,7 @@ static const char help[] =
 "  -f                   stay in the foreground, log to standard error\n"
 "  -h, --help           print this help and exit\n"
 "  -n                   check the configuration and exit\n"
-"  -p portfile          write the port listened on to portfile\n"
+"  -p portfile          write the ports listened on to portfile\n"
 "  --version            print the version and exit\n";
 
 static void
@@ -82,7 +85,8 @@ is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-/* "PORT", "ADDRESS:PORT", "[ADDRESS]:PORT" or "*:PORT": the socket,
+/* "PORT", "ADDRESS:PORT", "[ADDRESS]:PORT" or "*:PORT" (its form
+ * checked by conf.c): the socket,
  * listening; *loop set if it is on loopback.  A bare PORT is
  * loopback's. */
 static int
@@ -114,7 +118,9 @@ listen_on(const char *spec, int *loop)
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((r = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, port,
 	    &hints, &res)) != 0) {
-		log_warnx("[web] listen = %s: %s", spec, gai_strerror(r));
+		log_warnx("%s:%u: [web] listen: %s: %s", web_global->conf.file,
+		    conf_line(&web_global->conf, "web", NULL, "listen"), spec,
+		    gai_strerror(r));
 		return -1;
 	}
 	fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC,
@@ -122,7 +128,8 @@ listen_on(const char *spec, int *loop)
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) < 0 || bind(fd, res->ai_addr, res->ai_addrlen) < 0 ||
 	    listen(fd, 64) < 0) {
-		log_warn("[web] listen = %s", spec);
+		log_warn("%s:%u: [web] listen: %s", web_global->conf.file,
+		    conf_line(&web_global->conf, "web", NULL, "listen"), spec);
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(res);
@@ -137,24 +144,39 @@ bad:
 	return -1;
 }
 
+/* The port of each listener, one a line, in [web] listen's order;
+ * written aside and renamed, so that a reader sees all or nothing. */
 static int
-write_port(const char *path, int fd)
+write_ports(const char *path, const struct web *w)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	char buf[16];
-	int port;
+	socklen_t len;
+	char tmp[4096];
+	int i, port;
 	FILE *fp;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >=
+	    sizeof(tmp)) {
+		errno = ENAMETOOLONG;
 		return -1;
-	port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)
-	    &ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	snprintf(buf, sizeof(buf), "%d\n", port);
-	if ((fp = fopen(path, "we")) == NULL)
+	}
+	if ((fp = fopen(tmp, "we")) == NULL)
 		return -1;
-	fputs(buf, fp);
-	return fclose(fp);
+	for (i = 0; i < w->nlisteners; i++) {
+		len = sizeof(ss);
+		if (getsockname(w->listeners[i].fd, (struct sockaddr *)&ss,
+		    &len) < 0) {
+			fclose(fp);
+			return -1;
+		}
+		port = ss.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)
+		    &ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->
+		    sin_port);
+		fprintf(fp, "%d\n", port);
+	}
+	if (fclose(fp) != 0)
+		return -1;
+	return rename(tmp, path);
 }
 
 /* A PEM file, read while still root, bounded by PEM_MAX. */
@@ -198,8 +220,10 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 static struct MHD_Daemon *
-start(struct web *w, int lfd, char *cert, char *key)
+start(struct listener *l, char *cert, char *key)
 {
+	struct web *w = l->w;
+	int lfd = l->fd;
 	const struct conf_web *c = &w->conf.web;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG |
@@ -209,10 +233,11 @@ start(struct web *w, int lfd, char *cert, char *key)
 	if (w->tls)
 		flags |= MHD_USE_TLS;
 	if (w->tls)
-		return MHD_start_daemon(flags, 0, NULL, NULL, http_access, w,
+		return MHD_start_daemon(flags, 0, NULL, NULL, http_access, l,
 		    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 		    MHD_OPTION_LISTEN_SOCKET, lfd,
 		    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+		    MHD_OPTION_NOTIFY_CONNECTION, sweep_notify, w,
 		    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 		    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		    (unsigned)c->max_per_address,
@@ -221,10 +246,11 @@ start(struct web *w, int lfd, char *cert, char *key)
 		    MHD_OPTION_HTTPS_MEM_CERT, cert,
 		    MHD_OPTION_HTTPS_MEM_KEY, key,
 		    MHD_OPTION_END);
-	return MHD_start_daemon(flags, 0, NULL, NULL, http_access, w,
+	return MHD_start_daemon(flags, 0, NULL, NULL, http_access, l,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w,
 	    MHD_OPTION_LISTEN_SOCKET, lfd,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_done, w,
+	    MHD_OPTION_NOTIFY_CONNECTION, sweep_notify, w,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)c->max_connections,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->max_per_address,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->timeout,
@@ -237,12 +263,12 @@ main(int argc, char *argv[])
 {
 	static struct web w;
 	const char *cfile = NULL, *portfile = NULL, *t;
-	struct MHD_Daemon *d;
+	struct listener *l;
 	char why[256], *cert = NULL, *key = NULL;
 	sigset_t set;
 	uid_t uid;
 	gid_t gid;
-	int ch, check = 0, fg = 0, debug = 0, lfd, sig;
+	int ch, check = 0, fg = 0, debug = 0, i, sig;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -303,17 +329,23 @@ main(int argc, char *argv[])
 		conf_free(&w.conf);
 		return 0;
 	}
-	if ((lfd = listen_on(w.conf.web.listen, &w.loopback)) < 0)
-		return 1;
-	if (!w.loopback && !w.tls && !w.conf.web.insecure)
-		fatalx("[web] listen = %s is off loopback: give tls_cert and"
-		    " tls_key, or insecure = yes behind a proxy that gives"
-		    " TLS (gwebd(8))", w.conf.web.listen);
+	for (i = 0; i < w.conf.web.nlistens; i++) {
+		l = &w.listeners[w.nlisteners];
+		l->w = &w;
+		l->cl = &w.conf.web.listens[i];
+		if ((l->fd = listen_on(l->cl->addr, &l->loopback)) < 0)
+			return 1;
+		w.nlisteners++;
+		if (!l->loopback && !w.tls && !w.conf.web.insecure)
+			fatalx("[web] listen: %s is off loopback: give"
+			    " tls_cert and tls_key, or insecure = yes behind a"
+			    " proxy that gives TLS (gwebd(8))", l->cl->addr);
+	}
 	if (w.tls) {
 		cert = read_pem("tls_cert", w.conf.web.tls_cert);
 		key = read_pem("tls_key", w.conf.web.tls_key);
 	}
-	if (portfile != NULL && write_port(portfile, lfd) < 0)
+	if (portfile != NULL && write_ports(portfile, &w) < 0)
 		fatal("%s", portfile);
 	if (geteuid() == 0) {
 		if (priv_drop(w.conf.web.user, why, sizeof(why)) < 0)
@@ -329,18 +361,29 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	if ((d = start(&w, lfd, cert, key)) == NULL)
-		fatalx("libmicrohttpd could not start on %s",
-		    w.conf.web.listen);
-	log_info("listening on %s%s with %zu account(s)", w.conf.web.listen,
-	    w.tls ? " with TLS" : "", w.conf.naccounts);
+	if (sweep_start(&w) < 0)
+		fatal("the sweep of slow headers");
+	for (i = 0; i < w.nlisteners; i++) {
+		l = &w.listeners[i];
+		if ((l->d = start(l, cert, key)) == NULL)
+			fatalx("libmicrohttpd could not start on %s",
+			    l->cl->addr);
+		log_info("listening on %s%s%s%s with %zu account(s)",
+		    l->cl->addr, w.tls ? " with TLS" : "",
+		    l->cl->anon == ANON_ACCOUNT ? ", anonymous readers as " :
+		    "", l->cl->anon == ANON_ACCOUNT ? l->cl->account : "",
+		    w.conf.naccounts);
+	}
 	while (sigwait(&set, &sig) != 0 || (sig != SIGTERM && sig != SIGINT))
 		;
 	log_info("stopping on signal %d", sig);
 	w.stopping = 1;
 	relay_stop();
-	MHD_stop_daemon(d);
-	close(lfd);
+	sweep_stop();
+	for (i = 0; i < w.nlisteners; i++) {
+		MHD_stop_daemon(w.listeners[i].d);
+		close(w.listeners[i].fd);
+	}
 	if (key != NULL)
 		explicit_bzero(key, strlen(key));
 	free(cert);

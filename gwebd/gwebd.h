@@ -23,11 +23,24 @@
 #define EVENT_STEP_MS	500		/* the event stream looks this often */
 #define PING_SECONDS	15		/* a heartbeat after this quiet */
 
+struct web;
+
+/* One address of [web] listen, served by a libmicrohttpd daemon of its
+ * own. */
+struct listener {
+	struct web	*w;
+	const struct conf_listen *cl;	/* its entry of [web] listen */
+	int		 fd;
+	int		 loopback;	/* on loopback */
+	struct MHD_Daemon *d;
+};
+
 /* The daemon: its configuration and what its threads share, each
  * table under its own lock. */
 struct web {
 	struct conf	 conf;
-	int		 loopback;	/* listening on loopback alone */
+	struct listener	 listeners[CONF_LISTEN_MAX];
+	int		 nlisteners;
 	int		 tls;
 	volatile int	 stopping;
 	char		 origin[256];	/* the page's own, if configured */
@@ -54,6 +67,7 @@ struct upload;
 /* One request, from its first call of the access handler to its end. */
 struct req {
 	struct web	*w;
+	const struct listener *l;	/* the address it came to */
 	struct MHD_Connection *conn;
 	const char	*method;
 	const char	*url;
@@ -129,6 +143,14 @@ enum MHD_Result events_start(struct req *);
 
 /* octo.c */
 enum MHD_Result octo_api(struct req *);
+
+/* sweep.c */
+void	sweep_notify(void *, struct MHD_Connection *, void **,
+	    enum MHD_ConnectionNotificationCode);
+void	sweep_headers_in(struct MHD_Connection *);
+void	sweep_request_done(struct MHD_Connection *);
+int	sweep_start(struct web *);
+void	sweep_stop(void);
 
 /* upload.c */
 int	upload_begin(struct req *);

@@ -401,13 +401,15 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 	(void)version;
 	if (r == NULL) {
 		r = xcalloc(1, sizeof(*r));
-		r->w = cls;
+		r->l = cls;
+		r->w = r->l->w;
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
 		addr_text(conn, r->addr, sizeof(r->addr));
 		r->started = time(NULL);
 		*ctx = r;
+		sweep_headers_in(conn);
 		if (!first_call(r, &ret))
 			return ret;
 		return MHD_YES;
@@ -445,8 +447,8 @@ http_done(void *cls, struct MHD_Connection *conn, void **ctx,
 	struct req *r = *ctx;
 
 	(void)cls;
-	(void)conn;
 	(void)why;
+	sweep_request_done(conn);
 	if (r == NULL)
 		return;
 	if (r->up != NULL)

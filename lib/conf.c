@@ -73,6 +73,7 @@ struct conf_parse {
 	int		 client;	/* conf_load_client() */
 	int		 quiet;		/* a section the commands skip */
 	int		 in_script;	/* the last key was a G-code key */
+	int		 in_listen;	/* or listen (its lines hold '=') */
 	int		 have_key;	/* a key since the last header */
 	int		 nerrors;
 	void		(*report)(const char *, void *);
@@ -173,7 +174,7 @@ conf_reader(char *str, int num, void *stream)
 	if (s != str && cp->in_script) {
 		/* An indented line goes on with a G-code key's value
 		 * (libinih's continuation lines). */
-		if (strchr(s, '=') != NULL) {
+		if (strchr(s, '=') != NULL && !cp->in_listen) {
 			conf_error(cp, cp->line, "an indented line goes on"
 			    " with the G-code above; start a key at the"
 			    " beginning of its line");
@@ -217,8 +218,12 @@ conf_reader(char *str, int num, void *stream)
 		p--;
 	cp->have_key = p > s;
 	cp->key_line = cp->line;
+	/* G-code keys, and [web] listen's addresses (sixteen of them do
+	 * not fit in one line of libinih's), go on on indented lines. */
 	cp->in_script = (p - s > 6 && strncmp(p - 6, "_gcode", 6) == 0) ||
-	    (p - s == 12 && strncmp(s, "between_jobs", 12) == 0);
+	    (p - s == 12 && strncmp(s, "between_jobs", 12) == 0) ||
+	    (p - s == 6 && strncmp(s, "listen", 6) == 0);
+	cp->in_listen = p - s == 6 && strncmp(s, "listen", 6) == 0;
 	return str;
 }
 
@@ -1762,6 +1767,20 @@ conf_handler(void *user, const char *section, const char *key,
 		c->seen[c->nseen].key = k;
 		c->seen[c->nseen++].line = cp->line;
 	}
+	if (cp->line != cp->key_line && strcmp(key, "listen") == 0) {
+		char *all;
+
+		if (sec != &sections[S_WEB]) {
+			conf_error(cp, cp->line, "an indented line goes on with"
+			    " the key above, and only [web] listen and G-code"
+			    " keys take more lines");
+			return 1;
+		}
+		all = xasprintf("%s %s", cp->conf->web.listen, value);
+		free(cp->conf->web.listen);
+		cp->conf->web.listen = all;
+		return 1;
+	}
 	if (sec->no_empty && value[0] == '\0') {
 		conf_error(cp, cp->line, "%s: empty value", key);
 		return 1;
@@ -1796,6 +1815,130 @@ conf_check_default(struct conf_parse *cp)
 		    " class", c->default_printer);
 }
 
+/* A port: digits, 0 to 65535 (0: the kernel picks one). */
+static int
+web_port_ok(const char *s)
+{
+	long long n;
+
+	return s[0] != '\0' && strspn(s, "0123456789") == strlen(s) &&
+	    strlen(s) <= 5 && parse_llong(s, 0, 65535, &n) == 0;
+}
+
+/* One address of [web] listen, [s, e) with its blanks trimmed, into l;
+ * the reason it is wrong in why, else "". */
+static void
+web_listen_one(const char *s, const char *e, struct conf_listen *l,
+    char *why, size_t whysz)
+{
+	char buf[512], *tok, *save, *v, *colon;
+	size_t len = (size_t)(e - s);
+
+	why[0] = '\0';
+	memset(l, 0, sizeof(*l));
+	if (len >= sizeof(buf)) {
+		snprintf(why, whysz, "an address over %zu bytes",
+		    sizeof(buf) - 1);
+		return;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if ((tok = strtok_r(buf, " \t", &save)) == NULL) {
+		snprintf(why, whysz, "an empty address (two commas, or one at"
+		    " an end)");
+		return;
+	}
+	if (strlen(tok) >= sizeof(l->addr)) {
+		snprintf(why, whysz, "'%.40s...': an address over %d bytes",
+		    tok, CONF_ADDR_MAX - 1);
+		return;
+	}
+	snprintf(l->addr, sizeof(l->addr), "%s", tok);
+	if (tok[0] == '[') {
+		if ((colon = strstr(tok, "]:")) == NULL || colon == tok + 1 ||
+		    !web_port_ok(colon + 2)) {
+			snprintf(why, whysz, "'%s': expected [ADDRESS]:PORT",
+			    tok);
+			return;
+		}
+	} else if ((colon = strrchr(tok, ':')) != NULL) {
+		if (colon == tok || memchr(tok, ':', (size_t)(colon - tok)) !=
+		    NULL || !web_port_ok(colon + 1)) {
+			snprintf(why, whysz, "'%s': expected PORT, ADDRESS:PORT"
+			    " or [ADDRESS]:PORT", tok);
+			return;
+		}
+	} else if (!web_port_ok(tok)) {
+		snprintf(why, whysz, "'%s': expected PORT, ADDRESS:PORT or"
+		    " [ADDRESS]:PORT (a port is 0 to 65535)", tok);
+		return;
+	}
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		if ((v = strchr(tok, '=')) == NULL ||
+		    (size_t)(v - tok) != strlen("anonymous") ||
+		    strncmp(tok, "anonymous", 9) != 0) {
+			snprintf(why, whysz, "%s: '%s': the only option of an"
+			    " address is anonymous=ACCOUNT or anonymous=none",
+			    l->addr, tok);
+			return;
+		}
+		if (l->anon != ANON_WEB) {
+			snprintf(why, whysz, "%s: anonymous is given twice",
+			    l->addr);
+			return;
+		}
+		v++;
+		if (strcmp(v, "none") == 0)
+			l->anon = ANON_NONE;
+		else if (v[0] == '\0' || strlen(v) > CONF_NAME_MAX) {
+			snprintf(why, whysz, "%s: anonymous='%s': give an"
+			    " account's name or none", l->addr, v);
+			return;
+		} else {
+			l->anon = ANON_ACCOUNT;
+			snprintf(l->account, sizeof(l->account), "%s", v);
+		}
+	}
+}
+
+/* [web] listen: the addresses, comma-separated, each checked. */
+static void
+conf_check_listen(struct conf_parse *cp)
+{
+	struct conf_web *w = &cp->conf->web;
+	unsigned line = line_of(cp->conf, S_WEB, NULL, "listen");
+	const char *s = w->listen, *comma;
+	struct conf_listen *l;
+	char why[256];
+
+	w->nlistens = 0;
+	for (;;) {
+		comma = s + strcspn(s, ",");
+		if (w->nlistens == CONF_LISTEN_MAX) {
+			conf_error(cp, line, "[web] listen: more than %d"
+			    " addresses", CONF_LISTEN_MAX);
+			return;
+		}
+		l = &w->listens[w->nlistens];
+		web_listen_one(s, comma, l, why, sizeof(why));
+		if (why[0] != '\0') {
+			conf_error(cp, line, "[web] listen: %s", why);
+			return;
+		}
+		if (l->anon == ANON_ACCOUNT && conf_account(cp->conf,
+		    l->account) == NULL) {
+			conf_error(cp, line, "[web] listen: %s:"
+			    " anonymous=%s: no [account %s]", l->addr,
+			    l->account, l->account);
+			return;
+		}
+		w->nlistens++;
+		if (*comma == '\0')
+			return;
+		s = comma + 1;
+	}
+}
+
 /* What the whole file says, each section's checks. */
 static void
 conf_check(struct conf_parse *cp)
@@ -1819,6 +1962,7 @@ conf_check(struct conf_parse *cp)
 		conf_error(cp, line_of(c, S_WEB, NULL, "anonymous"), "[web]"
 		    " anonymous = %s: no [account %s]", c->web.anonymous,
 		    c->web.anonymous);
+	conf_check_listen(cp);
 	if ((c->web.tls_cert == NULL) != (c->web.tls_key == NULL))
 		conf_error(cp, later(line_of(c, S_WEB, NULL, "tls_cert"),
 		    line_of(c, S_WEB, NULL, "tls_key")), "[web]: tls_cert"

@@ -144,9 +144,22 @@ struct conf_remote {
 	unsigned line;
 };
 
+/* [web] listen: up to CONF_LISTEN_MAX addresses, each with whom its
+ * readers without a key are. */
+#define CONF_LISTEN_MAX	16
+#define CONF_ADDR_MAX	128		/* "[ADDRESS]:PORT" as text */
+enum conf_anon { ANON_WEB, ANON_ACCOUNT, ANON_NONE };
+struct conf_listen {
+	char	 addr[CONF_ADDR_MAX];	/* PORT, ADDRESS:PORT, [ADDRESS]:PORT */
+	enum conf_anon anon;		/* [web] anonymous, its own, or none */
+	char	 account[CONF_NAME_MAX + 1];	/* ANON_ACCOUNT's */
+};
+
 /* [web]: gwebd(8), the web view and HTTP API. */
 struct conf_web {
-	char	*listen;		/* [ADDRESS]:PORT or PORT */
+	char	*listen;		/* as written: conf_listen, ", " apart */
+	struct conf_listen listens[CONF_LISTEN_MAX];
+	int	 nlistens;
 	char	*user;			/* gwebd runs as this user */
 	char	*tls_cert;		/* PEM files: TLS when both are set */
 	char	*tls_key;

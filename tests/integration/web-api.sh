@@ -188,4 +188,66 @@ for i in range(20):
 print("ok")
 PYEOF
 kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
+
+# 11. Several listen addresses, one daemon each: anonymous readers are
+#     ann on the first, nobody on the second, [web] anonymous (bob) on
+#     the third; -p writes their ports one a line, in that order.
+if /usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	SECOND='[::1]:0' SECOND_HOST='[::1]'
+else
+	SECOND='127.0.0.2:0' SECOND_HOST=127.0.0.2
+fi
+# (the third on a line of its own: listen goes on on indented lines)
+set_listen() {
+	sed -i "/^\t/d; s/^listen = .*/listen = $1/" "$GSPOOL_CONF"
+}
+set_listen "127.0.0.1:0 anonymous=ann, $SECOND anonymous=none ,\n\t127.0.0.1:0"
+gs_gwebd
+[ "$(wc -l < "$T/webport")" = 3 ] || fail "ports written: $(cat "$T/webport")"
+P2=$(sed -n 2p "$T/webport") P3=$(sed -n 3p "$T/webport")
+[ "$P2" != "$WPORT" ] && [ "$P3" != "$WPORT" ] || fail "ports: $(cat "$T/webport")"
+expect_status 200 GET /api/gspool/whoami
+jq -e '.anonymous == true and .account == "ann"' "$T/body" > /dev/null || fail "first address: $(cat "$T/body")"
+URL1=$URL URL="http://$SECOND_HOST:$P2"
+expect_status 401 GET /api/gspool/queue
+expect_status 200 GET /api/gspool/whoami -H "X-Api-Key: $BOB"
+jq -e '.anonymous == false and .account == "bob"' "$T/body" > /dev/null || fail "second address: $(cat "$T/body")"
+URL="http://127.0.0.1:$P3"
+expect_status 200 GET /api/gspool/whoami
+jq -e '.anonymous == true and .account == "bob"' "$T/body" > /dev/null || fail "third address: $(cat "$T/body")"
+URL=$URL1
+kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
+# Bad entries: each refused by gwebd -n, with the file, the line of
+# listen and what is wrong.
+LL=$(grep -n '^listen = ' "$GSPOOL_CONF" | cut -d: -f1)
+bad_listen() {
+	want=$2
+	set_listen "$1"
+	if "$BIN/gwebd/gwebd" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1; then
+		fail "listen = $1 was taken: $(cat "$T/n.out")"
+	fi
+	grep -qF "$GSPOOL_CONF:$LL: [web] listen: $want" "$T/n.out" ||
+	    fail "listen = $1: $(cat "$T/n.out")"
+}
+bad_listen '127.0.0.1:0,,127.0.0.1:0' 'an empty address'
+bad_listen '127.0.0.1:0,' 'an empty address'
+bad_listen '127.0.0.1:99999' "'127.0.0.1:99999': expected PORT, ADDRESS:PORT"
+bad_listen 'localhost' "'localhost': expected PORT"
+bad_listen '[::1]8631' "'[::1]8631': expected [ADDRESS]:PORT"
+bad_listen '127.0.0.1:0 anonymous=eve' '127.0.0.1:0: anonymous=eve: no [account eve]'
+bad_listen '127.0.0.1:0 colour=red' "127.0.0.1:0: 'colour=red': the only option"
+bad_listen '127.0.0.1:0 anonymous=ann anonymous=none' '127.0.0.1:0: anonymous is given twice'
+bad_listen "$(printf '127.0.0.1:0,\\n\\t%.0s' $(seq 16))127.0.0.1:0" 'more than 16 addresses'
+# Only [web] listen goes on on indented lines.
+sed -i "/^\t/d; s/^\[sftp\]$/[sftp]\nlisten = 2222\n\t2223/" "$GSPOOL_CONF"
+"$BIN/gwebd/gwebd" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 && fail "[sftp] listen took two lines"
+grep -q 'only \[web\] listen and G-code keys take more lines' "$T/n.out" || fail "[sftp] listen: $(cat "$T/n.out")"
+sed -i '/^\t2223$/d; /^listen = 2222$/d' "$GSPOOL_CONF"
+# An address that does not resolve: named with the line by gwebd.
+set_listen "127.0.0.1:0, no-such-host.invalid:8631"
+if "$BIN/gwebd/gwebd" -f -c "$GSPOOL_CONF" > "$T/n.out" 2>&1; then
+	fail "an unresolvable address was taken"
+fi
+grep -qF "$GSPOOL_CONF:$LL: [web] listen: no-such-host.invalid:8631: " "$T/n.out" ||
+    fail "unresolvable: $(cat "$T/n.out")"
 echo "ok: web-api"

@@ -61,6 +61,41 @@ elif test == "trickle":
         print("ok cut %d" % (status_of(b) if b else 0))
     except (socket.timeout, ConnectionResetError):
         print("ok cut 0" if closed else "bad still open")
+elif test == "dribble":
+    # A header a byte a second, under the idle timeout (2 s) and far
+    # from max_header: cut once its headers are not complete after
+    # request_time (3 s), by the sweep of each second, so before the
+    # client has sent request_time + 2 bytes past the first; meanwhile
+    # another client is served.
+    s = conn()
+    s.settimeout(1)
+    s.sendall(b"G")
+    served = False
+    sent, closed = 0, False
+    for c in b"ET /api/version HTTP/1.1\r\nHost: x\r\nX-Dribble: " + b"a" * 60:
+        try:
+            b = s.recv(200)
+            if b == b"" or status_of(b) >= 400:
+                closed = True
+                break
+        except socket.timeout:
+            pass    # the client's pace: a byte a second
+        except ConnectionResetError:
+            closed = True
+            break
+        if not served:
+            r = ask(b"GET /api/version HTTP/1.1\r\nHost: x\r\nX-Api-Key: " +
+                    key.encode() + b"\r\nConnection: close\r\n\r\n")
+            served = status_of(r) == 200
+        try:
+            s.sendall(bytes([c]))
+            sent += 1
+        except (BrokenPipeError, ConnectionResetError):
+            closed = True
+            break
+    print("ok served" if served else "bad not served")
+    print("ok cut after %d bytes" % sent if closed and sent <= 3 + 2 else
+          "bad %s after %d bytes" % ("cut" if closed else "still open", sent))
 elif test == "flood":
     # 200 connections from one address, each asking once: only
     # max_per_address are served at once, the rest refused.

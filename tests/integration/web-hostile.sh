@@ -1,6 +1,7 @@
 #!/bin/sh
 # gwebd against hostile clients: oversized headers and bodies, a
-# slowloris, a trickler and a slow body, broken multipart, ".." and encoded paths,
+# slowloris, a trickler, a header dribbled a byte a second and a slow
+# body, broken multipart, ".." and encoded paths,
 # missing, wrong and replayed keys, cross-origin writes, 200
 # connections from one address, and a ban after wrong keys.  Each is
 # refused with the right status, and gwebd stays up and serves the
@@ -45,6 +46,13 @@ $PY "$H" "$WPORT" "$ANN" slowloris > "$T/out" || fail "slowloris client"
 ok closed" ] || fail "slowloris: $(cat "$T/out")"
 $PY "$H" "$WPORT" "$ANN" trickle > "$T/out" || fail "trickle client"
 grep -q '^ok cut' "$T/out" || fail "trickle: $(cat "$T/out")"
+# A header dribbled a byte a second, never idle for the timeout: cut
+# at request_time by the sweep, while another client is served.
+$PY "$H" "$WPORT" "$ANN" dribble > "$T/out" || fail "dribble client"
+[ "$(sed -n 1p "$T/out")" = "ok served" ] && sed -n 2p "$T/out" | grep -q '^ok cut' ||
+    fail "dribble: $(cat "$T/out")"
+grep -q 'connection cut: its request.s headers were not complete' "$T/gwebd.log" ||
+    fail "the cut is not logged: $(tail -n 5 "$T/gwebd.log")"
 $PY "$H" "$WPORT" "$ANN" slowbody > "$T/out" || fail "slow body client"
 grep -q '^ok cut after' "$T/out" || fail "slow body: $(cat "$T/out")"
 grep -q 'cut off: the body took over request_time (3 s)' "$T/gwebd.log" ||

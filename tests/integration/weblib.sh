@@ -35,7 +35,7 @@ gs_gwebd() {
 	GWEBD_PID=$!
 	"$WAITFOR" exists "$T/webport" || { cat "$T/gwebd.log" >&2;
 	    fail "gwebd did not start"; }
-	WPORT=$(cat "$T/webport")
+	WPORT=$(head -n 1 "$T/webport")
 	URL="http://127.0.0.1:$WPORT"
 }
 
