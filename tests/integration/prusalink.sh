@@ -12,7 +12,8 @@
 # on; a wrong key and a wrong password are refused and said so; HTTP
 # digest with USER:PASSWORD prints; binary G-code is refused, since
 # gspool cannot check it yet; PrusaLink has no G-code endpoint and no
-# emergency stop, and gpc send and gpc abort say what they do instead.
+# emergency stop: gpc send says so, and gpc abort stops the job through
+# the host, which ends it aborted.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
@@ -300,7 +301,7 @@ history "$id" '.state == "completed"'
 # host.  No emergency stop either: gpc abort stops the job through the
 # host, and the job ends aborted.
 "$GPC" send mk3 G28 > "$T/send.out" 2>&1 && fail "gpc send went through"
-grep -q "PrusaLink has no G-code endpoint" "$T/send.out" ||
+grep -q "takes no G-code from gspool" "$T/send.out" ||
 	fail "gpc send: $(cat "$T/send.out")"
 ctl hold percent=20
 id=$(submit "$T/job.gcode")
