@@ -46,39 +46,24 @@
 # Each event is a line of LOG (flushed), so that a test waits for it.
 import argparse
 import hashlib
-import http.server
-import json
 import os
 import re
-import ssl
-import threading
+import sys
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostmodel  # noqa: E402
+from hostmodel import HostError as Err, multipart, one  # noqa: E402
+
 ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, default=0)
-ap.add_argument("--api-key-file")
-ap.add_argument("--rate", type=int, default=400)
-ap.add_argument("--tick", type=float, default=0.05)
-ap.add_argument("--tls", nargs=2)
-ap.add_argument("log")
-ap.add_argument("portfile")
+hostmodel.add_args(ap)
 args = ap.parse_args()
 
-key = None
-if args.api_key_file:
-    with open(args.api_key_file) as f:
-        key = f.readline().strip()
-
-lock = threading.Lock()
-blackout = [0]      # requests still to drop
+key = hostmodel.read_key(args.api_key_file)
+blackout = hostmodel.blackout
 files = {}          # name -> bytes
-logf = open(args.log, "a")
-
-
-def log(*words):
-    logf.write(" ".join(str(w) for w in words) + "\n")
-    logf.flush()
+log = hostmodel.start_log(args.log)
 
 
 class Klipper:
@@ -189,100 +174,27 @@ class Klipper:
 k = Klipper()
 
 
-class Err(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code = code
-        self.message = message
+class Handler(hostmodel.Handler):
+    with_body = ("POST", "DELETE")
 
+    def authorize(self, method, path):
+        if key is not None and self.headers.get("X-Api-Key") != key:
+            log("unauthorized", method, path)
+            raise Err(401, "Unauthorized")
 
-def multipart(ctype, body):
-    m = re.search(r'boundary="?([^";]+)"?', ctype or "")
-    if not ctype or not ctype.startswith("multipart/form-data") or not m:
-        raise Err(400, "Request is not multipart/form-data")
-    sep = b"--" + m.group(1).encode()
-    parts = {}
-    chunks = body.split(sep)
-    if len(chunks) < 3 or not chunks[-1].startswith(b"--"):
-        raise Err(400, "Malformed multipart body")
-    for c in chunks[1:-1]:
-        if not c.startswith(b"\r\n") or not c.endswith(b"\r\n"):
-            raise Err(400, "Malformed multipart part")
-        head, _, data = c[2:-2].partition(b"\r\n\r\n")
-        disp = re.search(rb'Content-Disposition: form-data; name="([^"]*)"'
-                         rb'(?:; filename="([^"]*)")?', head, re.I)
-        if not disp:
-            raise Err(400, "A part without its Content-Disposition")
-        name = disp.group(1).decode()
-        fn = disp.group(2).decode() if disp.group(2) is not None else None
-        parts[name] = (fn, data)
-    return parts
-
-
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *a):
-        pass
-
-    def answer(self, code, obj):
-        body = json.dumps(obj).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def body(self):
-        if self.headers.get("Transfer-Encoding"):
-            raise Err(400, "chunked bodies are not taken here")
-        n = self.headers.get("Content-Length")
-        if n is None:
-            return b""
-        return self.rfile.read(int(n))
-
-    def handle_any(self, method):
-        u = urllib.parse.urlsplit(self.path)
-        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
-        try:
-            body = self.body() if method in ("POST", "DELETE") else b""
-            if blackout[0] > 0 and not u.path.startswith("/_model/"):
-                blackout[0] -= 1
-                log("dropped", method, u.path)
-                self.close_connection = True
-                return
-            if key is not None and not u.path.startswith("/_model/") and \
-                    self.headers.get("X-Api-Key") != key:
-                log("unauthorized", method, u.path)
-                raise Err(401, "Unauthorized")
-            with lock:
-                res, code = self.route(method, u.path, q, body)
-            self.answer(code, {"result": res})
-        except Err as e:
-            self.answer(e.code, {"error": {"code": e.code,
-                                           "message": e.message,
-                                           "traceback": ""}})
-
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
-
-    def one(self, q, name):
-        v = q.get(name)
-        if not v or v[0] == "":
-            raise Err(400, "No data for argument: %s" % name)
-        return v[0]
+    def error(self, e):
+        return {"error": {"code": e.code, "message": e.message,
+                          "traceback": ""}}
 
     def ready(self):
         if k.webhooks != "ready":
             raise Err(503, "Klippy Host not ready: %s" % k.message)
 
     def route(self, method, path, q, body):
+        res, code = self.api(method, path, q, body)
+        return code, {"result": res}
+
+    def api(self, method, path, q, body):
         want = {
             "/server/files/upload": "POST",
             "/printer/print/start": "POST", "/printer/print/pause": "POST",
@@ -319,13 +231,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return "ok", 200
         self.ready()
         if path == "/printer/gcode/script":
-            s = self.one(q, "script")
+            s = one(q, "script")
             for line in s.splitlines():
                 k.run_line(line)
             log("script", s.replace("\n", "|"))
             return "ok", 200
         if path == "/printer/print/start":
-            return self.start(self.one(q, "filename")), 200
+            return self.start(one(q, "filename")), 200
         return self.job(path.rsplit("/", 1)[1]), 200
 
     def upload(self, body):
@@ -392,10 +304,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def model(self, what, q):
         if what == "shutdown":
-            k.shutdown(self.one(q, "message"))
+            k.shutdown(one(q, "message"))
         elif what == "foreign":
             k.reset()
-            k.filename, k.state, k.foreign = self.one(q, "filename"), \
+            k.filename, k.state, k.foreign = one(q, "filename"), \
                 "printing", True
             log("foreign", k.filename)
         elif what == "finish":
@@ -403,9 +315,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             k.foreign = False
             log("finish")
         elif what == "blackout":
-            blackout[0] = int(self.one(q, "requests"))
+            blackout[0] = int(one(q, "requests"))
         elif what == "hold":
-            k.hold_at = int(self.one(q, "layer"))
+            k.hold_at = int(one(q, "layer"))
         elif what == "release":
             k.held = False
             k.hold_at = 0
@@ -415,26 +327,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return "ok"
 
 
-class Server(http.server.ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-def ticker():
-    while True:
-        time.sleep(args.tick)
-        with lock:
-            k.tick()
-
-
-srv = Server(("127.0.0.1", args.port), Handler)
-if args.tls:
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(args.tls[0], args.tls[1])
-    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-threading.Thread(target=ticker, daemon=True).start()
-with open(args.portfile + ".tmp", "w") as f:
-    f.write("%d\n" % srv.server_address[1])
-os.rename(args.portfile + ".tmp", args.portfile)
-log("listening", srv.server_address[1])
-srv.serve_forever()
+hostmodel.serve(Handler, args, k.tick)

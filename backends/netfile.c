@@ -1,9 +1,10 @@
 /*
- * mrfile.c - the Moonraker backend's view of a job's file: its SHA-256
- * (the upload's checksum, which the host verifies) and the commands
- * before each 4 KiB block, so that the host's file position becomes the
- * job's lines done as spoold counts them (a line with something before
- * its comment ';' is a command).
+ * netfile.c - a network backend's view of a job's file: its SHA-256 and
+ * CRC32 (the checksums hosts verify an upload by: Moonraker's SHA-256,
+ * RepRapFirmware's CRC32) and the commands before each 4 KiB block, so
+ * that the host's file position becomes the job's lines done as spoold
+ * counts them (a line with something before its comment ';' is a
+ * command).  All of it in one pass over the file.
  *
  * Security and Diagnostics: the file is the user's, already checked by
  * spoold; it is read in blocks with pread(2), never whole, and nothing
@@ -19,14 +20,15 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "util.h"
-#include "moonraker.h"
+#include "net.h"
 
-#define BLOCK		MR_BLOCK
+#define BLOCK		NET_BLOCK
 
 static void
-count(struct mr_count *c, const unsigned char *p, size_t n)
+count(struct net_count *c, const unsigned char *p, size_t n)
 {
 	size_t i;
 
@@ -43,17 +45,19 @@ count(struct mr_count *c, const unsigned char *p, size_t n)
 }
 
 int
-mr_file_scan(struct mr_file *f, char *why, size_t whysz)
+net_file_scan(struct net_file *f, char *why, size_t whysz)
 {
 	unsigned char buf[BLOCK], md[EVP_MAX_MD_SIZE];
-	struct mr_count c = { 0, 0, 0 };
+	struct net_count c = { 0, 0, 0 };
 	unsigned int mdlen, i;
 	EVP_MD_CTX *ctx;
 	size_t cap = 0;
 	ssize_t n;
 	off_t off = 0;
+	uLong crc = crc32(0L, Z_NULL, 0);
 
 	f->size = 0;
+	f->crc32 = 0;
 	f->nblocks = 0;
 	f->blocks = NULL;
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
@@ -72,6 +76,7 @@ mr_file_scan(struct mr_file *f, char *why, size_t whysz)
 		f->blocks[f->nblocks++] = c;
 		count(&c, buf, (size_t)n);
 		EVP_DigestUpdate(ctx, buf, (size_t)n);
+		crc = crc32(crc, buf, (uInt)n);
 		off += n;
 		if (n < (ssize_t)sizeof(buf))
 			break;
@@ -87,6 +92,7 @@ mr_file_scan(struct mr_file *f, char *why, size_t whysz)
 	for (i = 0; i < mdlen && i < 32; i++)
 		snprintf(f->sha256 + 2 * i, 3, "%02x", md[i]);
 	f->size = (long long)off;
+	f->crc32 = (unsigned long)crc;
 	f->total = c.commands + c.cmd;
 	return 0;
 }
@@ -94,10 +100,10 @@ mr_file_scan(struct mr_file *f, char *why, size_t whysz)
 /* The commands wholly before byte pos of the file; all of them at its
  * end (the last line may have no newline). */
 long
-mr_file_lines_at(const struct mr_file *f, long long pos)
+net_file_lines_at(const struct net_file *f, long long pos)
 {
 	unsigned char buf[BLOCK];
-	struct mr_count c;
+	struct net_count c;
 	size_t k;
 	ssize_t n;
 
@@ -117,7 +123,7 @@ mr_file_lines_at(const struct mr_file *f, long long pos)
 }
 
 void
-mr_file_free(struct mr_file *f)
+net_file_free(struct net_file *f)
 {
 	free(f->blocks);
 	f->blocks = NULL;

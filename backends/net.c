@@ -1,0 +1,1124 @@
+/*
+ * net.c - the core of a network backend (gspool-backend(7), "A network
+ * backend"): gspool-backend(7)'s spoold side, the same for every host
+ * that prints from its own storage (Moonraker, OctoPrint, PrusaLink,
+ * Duet), with the host's API in a driver (net.h).
+ *
+ * spoold has checked the job for this printer before it comes here.
+ * The core scans the file once (netfile.c: checksums and the line
+ * index), has the driver upload it under gspool-PRINTER-ID.gcode and
+ * start it, and then asks the driver to poll the host every poll_ms.
+ * The driver reports what the host says (the printer's state, the
+ * print's, the file position or fraction, the layer, temperatures) and
+ * the core turns it into spoold's messages: the job's activity and
+ * progress (in the job's lines, from the host's file position), its
+ * end, the printer's status.  Pause, resume and cancel are the
+ * driver's; the emergency stop, G-code lines and turning the heaters
+ * off are too where the host offers them.
+ *
+ * An unreachable host is the printer offline (status error), never the
+ * job failing: a job being followed is followed again once the host
+ * answers, a job handed while it is away goes back pending.  It is
+ * tried again after -r seconds, doubling to NET_BACKOFF_MAX.  A 409
+ * answer to an upload or a start is the host busy: the job goes back
+ * pending with the host's words.  A print the host runs that gspool did
+ * not start shows the printer busy.  When spoold goes, the print goes
+ * on and the backend listens on RUNDIR/PRINTER.sock for the next one
+ * (the same socket, hello and end file as the serial backend's, ctl.c).
+ *
+ * Security: the host's answers are parsed in http.c and the driver, and
+ * only fields looked up by name and type are used; the text sent to
+ * spoold from them is cleaned of control characters and bounded.
+ * spoold's messages are checked by proto_parse(); the job comes as a
+ * descriptor.  The device may not carry credentials (user@host is
+ * refused): they come from -a, a file only this user can read.  The
+ * re-attach socket is mode 0600 and accepts only this uid
+ * (SO_PEERCRED).
+ *
+ * Diagnostics: each line names the printer (and the job), the request
+ * and the host's or curl's reason; a change of state is logged once.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "msg.h"
+#include "proto.h"
+#include "util.h"
+#include "net.h"
+
+enum act { ACT_PRINTING, ACT_PAUSING, ACT_PAUSED, ACT_CANCELING };
+static const char *const act_names[] = { "printing", "pausing", "paused",
+	"canceling" };
+
+struct njob {
+	long		 id;		/* 0: none */
+	char		 name[160];	/* its name on the host */
+	char		 ref[160];	/* the driver's */
+	struct net_file	 f;
+	enum act	 act;
+	int		 seen;		/* the host was seen printing it */
+	int		 waits;		/* polls before it was */
+	long		 lines;
+	unsigned long	 layer;
+	long long	 bytes;
+	long long	 told_at;
+	long		 told_lines;
+	unsigned long	 told_layer;
+	unsigned long	 logged_layer;
+};
+
+/* What one poll reported (net_report_*). */
+struct report {
+	int		 printer_set;
+	enum net_printer printer;
+	char		 ptext[480];
+	int		 run_set;
+	enum net_run	 run;
+	int		 file_known;
+	char		 file[256];
+	char		 why[480];
+	long long	 pos;
+	double		 fraction;
+	int		 layer_set;
+	unsigned long	 layer;
+	int		 temps_set;
+	double		 temps[4];
+};
+
+struct net {
+	const struct net_driver *d;
+	const char	*printer;
+	const char	*keyfile;
+	const char	*rundir;
+	struct net_host	 host;
+	int		 ctl;
+	int		 listen_fd;
+	char		*sock_path, *end_path;
+	long		 retry_ms, backoff_ms, poll_ms;
+	long long	 poll_at;
+	long		 heaters_ms;
+	long long	 heaters_at;
+	char		*between;
+	char		 state[32], text[480];
+	char		 temps[256];
+	long long	 temps_at;
+	struct report	 rep;
+	struct njob	 job;
+};
+
+static struct net N;
+static volatile sig_atomic_t term;
+
+struct net_host *
+net_host(void)
+{
+	return &N.host;
+}
+
+const char *
+net_printer(void)
+{
+	return N.printer;
+}
+
+const char *
+net_hostname(void)
+{
+	return N.host.hostname;
+}
+
+void *
+net_priv(void)
+{
+	return N.d->priv;
+}
+
+long
+net_job_id(void)
+{
+	return N.job.id;
+}
+
+const char *
+net_job_name(void)
+{
+	return N.job.name;
+}
+
+const char *
+net_job_ref(void)
+{
+	return N.job.ref;
+}
+
+void
+net_job_ref_set(const char *ref)
+{
+	snprintf(N.job.ref, sizeof(N.job.ref), "%s", ref ? ref : "");
+}
+
+struct net_file *
+net_job_file(void)
+{
+	return N.job.id != 0 ? &N.job.f : NULL;
+}
+
+static void
+tell(const char *a, const char *b, const char *c, const char *d)
+{
+	if (N.ctl < 0)
+		return;
+	if (msg_send(N.ctl, -1, a, b, c, d, (char *)NULL) < 0 &&
+	    errno != EAGAIN) {
+		log_warn("%s: spoold went away", N.printer);
+		close(N.ctl);
+		N.ctl = -1;
+	}
+}
+
+static void
+status(const char *state, const char *text)
+{
+	if (strcmp(N.state, state) == 0 && strcmp(N.text, text) == 0)
+		return;
+	snprintf(N.state, sizeof(N.state), "%s", state);
+	snprintf(N.text, sizeof(N.text), "%s", text);
+	if (strcmp(state, "error") == 0)
+		log_warnx("%s: %s", N.printer, text);
+	else
+		log_info("%s: %s %s", N.printer, state, text);
+	tell("status", state, text, NULL);
+}
+
+static void
+activity(enum act a, const char *why)
+{
+	char id[32];
+
+	if (N.job.act == a)
+		return;
+	N.job.act = a;
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	log_info("%s-%ld: %s%s%s", N.printer, N.job.id, act_names[a],
+	    why[0] ? ": " : "", why);
+	tell("job", id, act_names[a], why);
+}
+
+static void
+progress(int force)
+{
+	char id[32], lines[32], layer[32], bytes[32];
+	long long now = monotonic_ms();
+
+	if (!force && N.job.lines == N.job.told_lines &&
+	    N.job.layer == N.job.told_layer)
+		return;
+	if (!force && N.job.layer == N.job.told_layer &&
+	    now - N.job.told_at < 500)
+		return;
+	N.job.told_at = now;
+	N.job.told_lines = N.job.lines;
+	N.job.told_layer = N.job.layer;
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	snprintf(lines, sizeof(lines), "%ld", N.job.lines);
+	snprintf(layer, sizeof(layer), "%lu", N.job.layer);
+	snprintf(bytes, sizeof(bytes), "%lld", N.job.bytes);
+	if (N.ctl >= 0 && msg_send(N.ctl, -1, "progress", id, lines, layer,
+	    bytes, "0", (char *)NULL) < 0 && errno != EAGAIN) {
+		log_warn("%s: spoold went away", N.printer);
+		close(N.ctl);
+		N.ctl = -1;
+	}
+	/* Once spoold has it: a layer is an event worth a line. */
+	if (N.job.layer != N.job.logged_layer) {
+		N.job.logged_layer = N.job.layer;
+		log_info("%s-%ld: layer %lu, line %ld, byte %lld", N.printer,
+		    N.job.id, N.job.layer, N.job.lines, N.job.bytes);
+	}
+}
+
+/* The end where a spoold that was away finds it (gspool-backend(7)):
+ * whole or not at all. */
+static void
+end_file_write(const char *state, const char *why)
+{
+	char *tmp;
+	int fd, ok;
+
+	if (N.end_path == NULL)
+		return;
+	tmp = xasprintf("%s.tmp", N.end_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
+	ok = fd >= 0 && dprintf(fd, "%ld\t%s\t%ld\t%lu\t%s\n", N.job.id,
+	    state, N.job.lines, N.job.layer, why) > 0 && fsync(fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok || rename(tmp, N.end_path) < 0 || fsync_dir(N.rundir) < 0)
+		log_warn("%s-%ld: cannot record its end in %s", N.printer,
+		    N.job.id, N.end_path);
+	free(tmp);
+}
+
+/* The upload is the host's to forget once the job is over. */
+static void
+upload_remove(void)
+{
+	struct net_reply r;
+
+	if (N.d->remove == NULL || N.job.name[0] == '\0')
+		return;
+	if (N.d->remove(N.job.name, &r) < 0)
+		log_warnx("%s-%ld: cannot remove %s from the host: %s",
+		    N.printer, N.job.id, N.job.name, r.why);
+	net_reply_free(&r);
+}
+
+static void
+job_end(const char *state, const char *reason, int remove)
+{
+	char id[32], why[480];
+	int begun;
+
+	if (N.job.id == 0)
+		return;
+	clean_text(why, sizeof(why), reason);
+	/* A job handed back (pending) never began: no progress, and no
+	 * end for a later spoold to record, as with the serial backend. */
+	begun = strcmp(state, "pending") != 0;
+	if (begun)
+		progress(1);
+	log_info("%s-%ld: %s%s%s", N.printer, N.job.id, state,
+	    why[0] ? ": " : "", why);
+	if (begun)
+		end_file_write(state, why);
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell("end", id, state, why);
+	if (remove)
+		upload_remove();
+	net_file_free(&N.job.f);
+	if (N.job.f.fd >= 0)
+		close(N.job.f.fd);
+	memset(&N.job, 0, sizeof(N.job));
+	N.job.f.fd = -1;
+	if (N.heaters_ms > 0)
+		N.heaters_at = monotonic_ms() + N.heaters_ms;
+}
+
+void
+net_unreachable(const struct net_reply *r)
+{
+	char text[480];
+
+	if (r->code == 401 || r->code == 403)
+		snprintf(text, sizeof(text), "%.150s refused the request"
+		    " (%.280s): check api_key_file", N.host.hostname, r->why);
+	else if (r->code == 0)
+		snprintf(text, sizeof(text), "cannot reach %.150s: %.300s",
+		    N.host.hostname, r->why);
+	else
+		snprintf(text, sizeof(text), "%.150s: %.300s",
+		    N.host.hostname, r->why);
+	status("error", text);
+	N.backoff_ms = N.backoff_ms == 0 ? N.retry_ms :
+	    N.backoff_ms * 2 > NET_BACKOFF_MAX ? NET_BACKOFF_MAX :
+	    N.backoff_ms * 2;
+	if (N.backoff_ms < N.retry_ms)
+		N.backoff_ms = N.retry_ms;
+	N.poll_at = monotonic_ms() + N.backoff_ms;
+}
+
+void
+net_report_printer(enum net_printer p, const char *text)
+{
+	N.rep.printer_set = 1;
+	N.rep.printer = p;
+	clean_text(N.rep.ptext, sizeof(N.rep.ptext), text ? text : "");
+}
+
+void
+net_report_run(enum net_run run, const char *file, const char *why)
+{
+	N.rep.run_set = 1;
+	N.rep.run = run;
+	N.rep.file_known = file != NULL;
+	snprintf(N.rep.file, sizeof(N.rep.file), "%s", file ? file : "");
+	clean_text(N.rep.why, sizeof(N.rep.why), why ? why : "");
+}
+
+void
+net_report_pos(long long byte)
+{
+	N.rep.pos = byte;
+}
+
+void
+net_report_fraction(double done)
+{
+	N.rep.fraction = done;
+}
+
+void
+net_report_layer(unsigned long layer)
+{
+	N.rep.layer_set = 1;
+	N.rep.layer = layer;
+}
+
+void
+net_report_temps(double hotend, double hotend_target, double bed,
+    double bed_target)
+{
+	N.rep.temps_set = 1;
+	N.rep.temps[0] = hotend;
+	N.rep.temps[1] = hotend_target;
+	N.rep.temps[2] = bed;
+	N.rep.temps[3] = bed_target;
+}
+
+static void
+temps_tell(void)
+{
+	char t[256];
+	long long now = monotonic_ms();
+
+	if (!N.rep.temps_set)
+		return;
+	snprintf(t, sizeof(t), "T:%.1f /%.1f B:%.1f /%.1f", N.rep.temps[0],
+	    N.rep.temps[1], N.rep.temps[2], N.rep.temps[3]);
+	if (strcmp(t, N.temps) == 0 && now - N.temps_at < 5000)
+		return;
+	snprintf(N.temps, sizeof(N.temps), "%s", t);
+	N.temps_at = now;
+	tell("temps", t, NULL, NULL);
+}
+
+static int
+running(enum net_run run)
+{
+	return run == NET_RUN_PRINTING || run == NET_RUN_PAUSED;
+}
+
+/* Our job, as the host says it stands. */
+static void
+job_follow(const struct report *p)
+{
+	double pos;
+
+	if (!p->run_set)
+		return;		/* no news of the print this time */
+	if (p->file_known && strcmp(p->file, N.job.name) != 0) {
+		if (running(p->run))
+			job_end("aborted", "the host prints another file"
+			    " instead", 1);
+		else if (++N.job.waits > 10)
+			job_end("aborted", "the host did not start the file",
+			    1);
+		return;
+	}
+	if (running(p->run))
+		N.job.seen = 1;
+	pos = p->pos;
+	if (pos < 0 && p->fraction >= 0 && p->fraction <= 1)
+		pos = p->fraction * (double)N.job.f.size;
+	if (pos >= 0 && pos <= (double)N.job.f.size) {
+		N.job.bytes = (long long)pos;
+		N.job.lines = net_file_lines_at(&N.job.f, N.job.bytes);
+	}
+	if (p->layer_set && p->layer > 0)
+		N.job.layer = p->layer;
+	switch (p->run) {
+	case NET_RUN_PRINTING:
+		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
+			activity(ACT_PRINTING, "resumed on the host");
+		progress(0);
+		break;
+	case NET_RUN_PAUSED:
+		/* A pause comes with where it stopped. */
+		progress(N.job.act != ACT_PAUSED);
+		activity(ACT_PAUSED, p->why[0] ? p->why :
+		    N.job.act == ACT_PAUSING ? "paused by request" :
+		    "paused on the host");
+		break;
+	case NET_RUN_COMPLETE:
+		N.job.bytes = N.job.f.size;
+		N.job.lines = net_file_lines_at(&N.job.f, N.job.f.size);
+		job_end("completed", "", 1);
+		break;
+	case NET_RUN_CANCELLED:
+		job_end("canceled", N.job.act == ACT_CANCELING ?
+		    "canceled by request" : "canceled on the host", 1);
+		break;
+	case NET_RUN_FAILED:
+		job_end("aborted", p->why[0] ? p->why : "the host's print"
+		    " failed", 1);
+		break;
+	case NET_RUN_IDLE:
+		if (N.job.seen)
+			job_end("canceled", "the host's print was reset", 1);
+		else if (++N.job.waits > 10)
+			job_end("aborted", "the host did not start the file",
+			    1);
+		break;
+	}
+}
+
+static void
+poll_host(void)
+{
+	struct net_reply r;
+	struct report *p = &N.rep;
+	char why[480];
+
+	N.poll_at = monotonic_ms() + N.poll_ms;
+	memset(p, 0, sizeof(*p));
+	p->pos = -1;
+	p->fraction = -1;
+	memset(&r, 0, sizeof(r));
+	if (N.d->poll(&r) < 0) {
+		net_unreachable(&r);
+		net_reply_free(&r);
+		return;
+	}
+	net_reply_free(&r);
+	N.backoff_ms = 0;
+	temps_tell();
+	if (!p->printer_set)
+		p->ptext[0] = '\0';
+	if (p->printer == NET_PRINTER_CONNECTING) {
+		status("connecting", p->ptext);
+	} else if (p->printer == NET_PRINTER_FAULT) {
+		status("error", p->ptext);
+		job_end("aborted", p->ptext, 0);
+	} else if (N.job.id != 0) {
+		/* Ready, as the serial backend is while it prints: spoold
+		 * hands out one job at a time, and busy is for what gspool
+		 * did not start. */
+		job_follow(p);
+		status("ready", p->ptext);
+	} else if (running(p->run)) {
+		clean_text(why, sizeof(why), p->file);
+		{
+			char text[480];
+
+			if (why[0] != '\0')
+				snprintf(text, sizeof(text), "%s %.400s, not a"
+				    " gspool job", p->run == NET_RUN_PAUSED ?
+				    "paused" : "printing", why);
+			else
+				snprintf(text, sizeof(text), "%s a job gspool"
+				    " did not start", p->run == NET_RUN_PAUSED ?
+				    "paused" : "printing");
+			status("busy", text);
+		}
+	} else
+		status("ready", p->ptext);
+}
+
+static void
+print_fail(long id, int fd, const char *state, const char *why)
+{
+	char ids[32];
+
+	log_warnx("%s-%ld: %s: %s", N.printer, id, state, why);
+	snprintf(ids, sizeof(ids), "%ld", id);
+	tell("end", ids, state, why);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A refused upload or start: 409 is the host busy (the job waits, and
+ * so does the printer until the next poll), no answer or a refused key
+ * the host away; anything else the job's own fault if aborted is set. */
+static void
+start_failed(const struct net_reply *r, int aborted, int remove)
+{
+	char why[600];
+
+	if (r->code == 409) {
+		snprintf(why, sizeof(why), "%.150s is busy: %.400s",
+		    N.host.hostname, r->why);
+		status("busy", why);
+		job_end("pending", why, remove);
+		return;
+	}
+	if (r->code == 0 || r->code >= 500 || r->code == 401 ||
+	    r->code == 403) {
+		net_unreachable(r);
+		job_end("pending", r->why, remove);
+		return;
+	}
+	job_end(aborted ? "aborted" : "pending", r->why, remove);
+}
+
+/* between_jobs, where the host takes G-code: 0, or -1 with why. */
+static int
+between_run(char *why, size_t whysz)
+{
+	struct net_reply r;
+	int rv;
+
+	if (N.between == NULL || N.between[0] == '\0')
+		return 0;
+	if (N.d->gcode == NULL) {
+		log_info("%s: between_jobs is not run: %s takes no G-code"
+		    " from gspool", N.printer, N.d->name);
+		return 0;
+	}
+	rv = N.d->gcode(N.between, &r);
+	if (rv < 0)
+		snprintf(why, whysz, "between_jobs: %s", r.why);
+	net_reply_free(&r);
+	return rv;
+}
+
+/* print ID [between]: scan, upload, start. */
+static void
+print_start(long id, int fd, const char *how)
+{
+	struct net_reply r;
+	char why[600];
+	struct net_file f;
+
+	if (N.job.id != 0 || strcmp(N.state, "ready") != 0) {
+		print_fail(id, fd, "pending", "the printer is not ready");
+		return;
+	}
+	if (strcmp(how, "resume") == 0) {
+		print_fail(id, fd, "stopped", "a network printer cannot start"
+		    " a job part way (gpc resume-from)");
+		return;
+	}
+	memset(&f, 0, sizeof(f));
+	f.fd = fd;
+	if (net_file_scan(&f, why, sizeof(why)) < 0) {
+		print_fail(id, fd, "aborted", why);
+		return;
+	}
+	if (strcmp(how, "between") == 0 && between_run(why, sizeof(why)) < 0) {
+		net_file_free(&f);
+		print_fail(id, fd, "pending", why);
+		return;
+	}
+	memset(&N.job, 0, sizeof(N.job));
+	N.job.id = id;
+	N.job.f = f;
+	snprintf(N.job.name, sizeof(N.job.name), "gspool-%s-%ld.gcode",
+	    N.printer, id);
+	log_info("%s-%ld: uploading %lld bytes as %s", N.printer, id,
+	    f.size, N.job.name);
+	memset(&r, 0, sizeof(r));
+	if (N.d->upload(&N.job.f, N.job.name, &r) < 0) {
+		start_failed(&r, 1, 0);
+		net_reply_free(&r);
+		return;
+	}
+	net_reply_free(&r);
+	if (N.d->start != NULL) {
+		memset(&r, 0, sizeof(r));
+		if (N.d->start(N.job.name, &r) < 0) {
+			start_failed(&r, 0, r.code != 0);
+			net_reply_free(&r);
+			return;
+		}
+		net_reply_free(&r);
+	}
+	N.heaters_at = 0;
+	N.job.act = ACT_CANCELING;	/* so that printing is told */
+	activity(ACT_PRINTING, "");
+	N.poll_at = monotonic_ms();
+}
+
+static void
+job_request(int (*fn)(struct net_reply *), const char *what, enum act a,
+    const char *why)
+{
+	struct net_reply r;
+
+	memset(&r, 0, sizeof(r));
+	if (fn(&r) < 0)
+		log_warnx("%s-%ld: %s: %s", N.printer, N.job.id, what, r.why);
+	else
+		activity(a, why);
+	net_reply_free(&r);
+	N.poll_at = monotonic_ms();
+}
+
+static void
+send_lines(const char *lines)
+{
+	struct net_reply r;
+
+	if (N.d->gcode == NULL) {
+		tell("manual", "failed", "this printer's host takes no G-code"
+		    " from gspool", NULL);
+		return;
+	}
+	if (N.job.id != 0 || strcmp(N.state, "ready") != 0) {
+		tell("manual", "failed", N.job.id ? "the printer is busy" :
+		    "the printer is not ready", NULL);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	if (N.d->gcode(lines, &r) < 0)
+		tell("manual", "failed", r.why, NULL);
+	else
+		tell("manual", "done", "ok", NULL);
+	net_reply_free(&r);
+}
+
+/* The host's emergency stop, or where it has none, the job canceled. */
+static void
+estop(void)
+{
+	struct net_reply r;
+
+	log_warnx("%s: emergency stop requested", N.printer);
+	memset(&r, 0, sizeof(r));
+	if (N.d->estop != NULL) {
+		if (N.d->estop(&r) < 0)
+			log_warnx("%s: emergency stop: %s", N.printer, r.why);
+	} else if (N.job.id != 0) {
+		log_warnx("%s: %s has no emergency stop: the job is canceled"
+		    " instead", N.printer, N.d->name);
+		if (N.d->cancel(&r) < 0)
+			log_warnx("%s-%ld: cancel: %s", N.printer, N.job.id,
+			    r.why);
+		else
+			activity(ACT_CANCELING, "canceled by an emergency"
+			    " stop");
+	} else
+		log_warnx("%s: %s has no emergency stop, and no job runs",
+		    N.printer, N.d->name);
+	net_reply_free(&r);
+	N.poll_at = monotonic_ms();
+}
+
+static void
+handle_ctl(void)
+{
+	struct msg g;
+	char bad[256];
+	long id;
+	int r, k;
+
+	r = msg_recv(N.ctl, &g);
+	if (r == 0 || (r < 0 && errno != EAGAIN && errno != EBADMSG)) {
+		log_info("%s: spoold closed the connection%s", N.printer,
+		    N.job.id ? "; following the job in progress" : "");
+		close(N.ctl);
+		N.ctl = -1;
+		if (g.fd >= 0)
+			close(g.fd);
+		return;
+	}
+	if (r < 0) {
+		if (errno == EBADMSG)
+			log_warnx("%s: malformed message from spoold",
+			    N.printer);
+		return;
+	}
+	if ((k = proto_parse(PROTO_TO_BACKEND, &g, bad, sizeof(bad))) < 0) {
+		log_warnx("%s: %s from spoold", N.printer, bad);
+		if (g.fd >= 0)
+			close(g.fd);
+		return;
+	}
+	if (parse_long(msg_field(&g, TB_ID), 1, 2000000000L, &id) < 0)
+		id = 0;
+	if (k == TB_PRINT && id != 0 && g.fd >= 0) {
+		print_start(id, g.fd, msg_field(&g, TB_PRINT_HOW));
+		return;
+	}
+	if (g.fd >= 0)
+		close(g.fd);
+	switch (k) {
+	case TB_SCRIPT:
+		/* The host's own commands pause, resume and cancel; only
+		 * between_jobs is run, as G-code where the host takes it. */
+		if (strcmp(msg_field(&g, TB_SCRIPT_NAME), "between") == 0) {
+			free(N.between);
+			N.between = xstrdup(msg_field(&g, TB_SCRIPT_TEXT));
+		}
+		return;
+	case TB_SEND:
+		send_lines(msg_field(&g, TB_SEND_LINES));
+		return;
+	case TB_ESTOP:
+		estop();
+		return;
+	case TB_ANSWER:
+	case TB_FILTER:
+		log_info("%s: '%s' from spoold: not a network printer's;"
+		    " left", N.printer, msg_field(&g, 0));
+		return;
+	default:
+		break;
+	}
+	if (id == 0 || id != N.job.id)
+		return;
+	if (k == TB_CANCEL)
+		job_request(N.d->cancel, "cancel", ACT_CANCELING,
+		    "canceled by request");
+	else if (k == TB_PAUSE)
+		job_request(N.d->pause, "pause", ACT_PAUSING,
+		    "paused by request");
+	else if (k == TB_RESUME)
+		job_request(N.d->resume, "resume", ACT_PRINTING,
+		    "resumed by request");
+}
+
+static void
+attach_listen(void)
+{
+	N.listen_fd = -1;
+	if (N.rundir == NULL)
+		return;
+	N.sock_path = xasprintf("%s/%s.sock", N.rundir, N.printer);
+	N.end_path = xasprintf("%s/%s.end", N.rundir, N.printer);
+	if ((N.listen_fd = seqpacket_listen(N.sock_path)) < 0)
+		log_warn("%s: %s; spoold cannot re-attach to this backend",
+		    N.printer, N.sock_path);
+}
+
+/* A new spoold: the hello with the job followed, then the state. */
+static void
+attach_accept(void)
+{
+	char pid[32], id[32], lines[32], layer[32], bytes[32], v[16];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	if ((fd = accept4(N.listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    cred.uid != getuid() || N.ctl >= 0) {
+		log_warnx("%s: refused a connection from uid %ld%s",
+		    N.printer, (long)cred.uid, N.ctl >= 0 ?
+		    " (spoold is connected)" : "");
+		close(fd);
+		return;
+	}
+	N.ctl = fd;
+	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	snprintf(lines, sizeof(lines), "%ld", N.job.lines);
+	snprintf(layer, sizeof(layer), "%lu", N.job.layer);
+	snprintf(bytes, sizeof(bytes), "%lld", N.job.bytes);
+	snprintf(v, sizeof(v), "%d", PROTO_VERSION);
+	log_info("%s: spoold re-attached%s%s", N.printer,
+	    N.job.id ? "; following job " : "", N.job.id ? id : "");
+	if (msg_send(N.ctl, -1, proto_name(PROTO_FROM_BACKEND, FB_HELLO),
+	    pid, id, lines, layer, bytes, act_names[N.job.id ? N.job.act :
+	    ACT_PRINTING], v, (char *)NULL) < 0) {
+		close(N.ctl);
+		N.ctl = -1;
+		return;
+	}
+	if (N.state[0] != '\0')
+		tell("status", N.state, N.text, NULL);
+	if (N.temps[0] != '\0')
+		tell("temps", N.temps, NULL, NULL);
+}
+
+static void
+heaters_check(void)
+{
+	struct net_reply r;
+	int rv;
+
+	if (N.heaters_at == 0 || monotonic_ms() < N.heaters_at ||
+	    N.job.id != 0)
+		return;
+	N.heaters_at = 0;
+	memset(&r, 0, sizeof(r));
+	if (N.d->heaters_off != NULL)
+		rv = N.d->heaters_off(&r);
+	else if (N.d->gcode != NULL)
+		rv = N.d->gcode("M104 S0\nM140 S0", &r);
+	else
+		return;
+	if (rv < 0)
+		log_warnx("%s: cannot turn the heaters off: %s", N.printer,
+		    r.why);
+	else
+		tell("heaters", "off", "no job came after the last one",
+		    NULL);
+	net_reply_free(&r);
+}
+
+/* A device this backend cannot take is bad usage (exit 2). */
+static void __attribute__((noreturn, format(printf, 1, 2)))
+device_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", log_progname());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* SCHEME://HOST[:PORT][REST]: the host and port here, REST the
+ * driver's (nothing but "/" if it takes none). */
+static void
+device_parse(const char *scheme, const char *dev)
+{
+	const struct net_driver *d = N.d;
+	const char *p, *end, *port;
+	char why[300];
+	size_t n;
+
+	N.host.tls = d->tls_scheme != NULL && strcmp(scheme,
+	    d->tls_scheme) == 0;
+	n = strlen(scheme);
+	if (strncmp(dev, scheme, n) != 0 || strncmp(dev + n, "://", 3) != 0)
+		device_bad("%s: device '%s': expected %s://HOST[:PORT]",
+		    N.printer, dev, scheme);
+	p = dev + n + 3;
+	end = p + strcspn(p, "/?#");
+	if (d->device == NULL && *end != '\0' && strcmp(end, "/") != 0)
+		device_bad("%s: device '%s': only HOST[:PORT], no path or"
+		    " query", N.printer, dev);
+	if (memchr(p, '@', (size_t)(end - p)) != NULL)
+		device_bad("%s: device '%s': no credentials in the device"
+		    " (every process listing shows it): use api_key_file",
+		    N.printer, dev);
+	if (end == p || (size_t)(end - p) >= sizeof(N.host.hostname) - 8)
+		device_bad("%s: device '%s': no host", N.printer, dev);
+	if (d->device != NULL && d->device(end, why, sizeof(why)) < 0)
+		device_bad("%s: device '%s': %s", N.printer, dev, why);
+	snprintf(N.host.hostname, sizeof(N.host.hostname), "%.*s",
+	    (int)(end - p), p);
+	/* The port after the host, or after an IPv6 address's ']'. */
+	port = N.host.hostname;
+	if (N.host.hostname[0] == '[' &&
+	    (port = strchr(N.host.hostname, ']')) == NULL)
+		device_bad("%s: device '%s': an IPv6 address without its ']'",
+		    N.printer, dev);
+	if (strchr(port, ':') == NULL)
+		snprintf(N.host.hostname + strlen(N.host.hostname), 8, ":%d",
+		    N.host.tls ? d->tls_port : d->port);
+	snprintf(N.host.base, sizeof(N.host.base), "%s://%s",
+	    N.host.tls ? "https" : "http", N.host.hostname);
+}
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
+	    " [-H seconds] [-a keyfile] [-b -w -x -o -m -p -u -k ARG]"
+	    " printer %s://host[:port]\n", N.d->name, N.d->scheme);
+	exit(2);
+}
+
+static void
+options(int argc, char *argv[])
+{
+	long v;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:m:o:p:r:t:u:w:x:")) != -1) {
+		switch (ch) {
+		case 'a':
+			N.keyfile = optarg;
+			break;
+		case 'd':
+			if (optarg[0] != '/')
+				fatalx("-d: '%s' is not an absolute path",
+				    optarg);
+			N.rundir = optarg;
+			break;
+		case 'r':
+			if (parse_long(optarg, 1, 3600, &v) < 0)
+				fatalx("-r: bad interval '%s'", optarg);
+			N.retry_ms = v * 1000;
+			break;
+		case 't':
+			if (parse_long(optarg, 0, 600, &v) < 0)
+				fatalx("-t: bad timeout '%s'", optarg);
+			if (v > 0)
+				N.host.timeout_ms = v * 1000;
+			break;
+		case 'H':
+			if (parse_long(optarg, 0, 604800, &v) < 0)
+				fatalx("-H: bad time '%s'", optarg);
+			N.heaters_ms = v * 1000;
+			break;
+		case 'b': case 'e': case 'k': case 'm': case 'o': case 'p':
+		case 'u': case 'w': case 'x':
+			break;	/* Marlin's: no use here */
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+}
+
+/* The loop is lib/event.c's: the spoold socket and the re-attach
+ * listener as they come and go, the host's poll as a timer, and
+ * SIGTERM/SIGINT from its signalfd.  A request to the host is made
+ * from the timer and waits for the host (at most its timeout): one
+ * printer's backend has nothing else to do meanwhile. */
+struct net_loop {
+	struct ev_loop	*ev;
+	struct ev_timer	*poll;
+	struct ev_io	*ctl_io, *listen_io;
+	int		 ctl_fd, listen_fd;
+};
+
+static void
+on_term(int signo, void *arg)
+{
+	struct net_loop *l = arg;
+
+	(void)signo;
+	term = 1;
+	ev_break(l->ev);
+}
+
+static void
+on_ctl(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	if (N.ctl >= 0)
+		handle_ctl();
+}
+
+static void
+on_listen(int fd, int revents, void *arg)
+{
+	(void)fd;
+	(void)revents;
+	(void)arg;
+	if (N.listen_fd >= 0)
+		attach_accept();
+}
+
+static void
+on_poll(void *arg)
+{
+	char why[600];
+
+	(void)arg;
+	if (N.keyfile != NULL && net_cred_read(N.keyfile, &N.host, why,
+	    sizeof(why)) < 0) {
+		status("error", why);
+		N.poll_at = monotonic_ms() + N.retry_ms;
+	} else
+		poll_host();
+	heaters_check();
+}
+
+/* Watch a descriptor the backend replaced or closed since the last
+ * turn: the socket to spoold comes with each re-attach and goes when
+ * spoold does. */
+static void
+watch(struct net_loop *l, struct ev_io **io, int *watched, int fd,
+    ev_io_fn *fn)
+{
+	if (*watched == fd)
+		return;
+	if (*io != NULL)
+		ev_io_del(*io);
+	*io = NULL;
+	*watched = fd;
+	if (fd >= 0 && (*io = ev_io_add(l->ev, fd, EV_READ, fn, l)) == NULL)
+		fatal("ev_io_add");
+}
+
+static void
+loop(void)
+{
+	struct net_loop l;
+
+	memset(&l, 0, sizeof(l));
+	l.ctl_fd = l.listen_fd = -1;
+	if ((l.ev = ev_loop_new()) == NULL ||
+	    (l.poll = ev_timer_new(l.ev, on_poll, &l)) == NULL ||
+	    ev_signal(l.ev, SIGTERM, on_term, &l) < 0 ||
+	    ev_signal(l.ev, SIGINT, on_term, &l) < 0)
+		fatal("event loop");
+	while (!term) {
+		if (N.ctl < 0 && N.job.id == 0)
+			break;
+		watch(&l, &l.ctl_io, &l.ctl_fd, N.ctl, on_ctl);
+		watch(&l, &l.listen_io, &l.listen_fd, N.listen_fd,
+		    on_listen);
+		ev_timer_at(l.poll, N.poll_at);
+		if (ev_turn(l.ev, -1) < 0)
+			fatal("poll");
+	}
+	if (l.ctl_io != NULL)
+		ev_io_del(l.ctl_io);
+	if (l.listen_io != NULL)
+		ev_io_del(l.listen_io);
+	ev_timer_free(l.poll);
+	ev_loop_free(l.ev);
+}
+
+int
+net_main(int argc, char *argv[], const struct net_driver *d)
+{
+	const char *scheme;
+
+	memset(&N, 0, sizeof(N));
+	N.d = d;
+	N.ctl = 0;
+	N.job.f.fd = -1;
+	N.retry_ms = 2000;
+	N.heaters_ms = 600 * 1000;
+	N.poll_ms = d->poll_ms > 0 ? d->poll_ms : NET_POLL_MS;
+	N.host.timeout_ms = 10000;
+	N.host.key_header = d->key_header;
+	N.host.auth = d->auth;
+	/* The program's name is the scheme: BACKEND_DIR/octoprints is a
+	 * link to octoprint. */
+	scheme = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	if (d->tls_scheme == NULL || strcmp(scheme, d->tls_scheme) != 0)
+		scheme = d->scheme;
+	log_init(scheme, LOG_TO_STDERR, 0);
+	options(argc, argv);
+	N.printer = argv[optind];
+	if (!name_is_safe(N.printer, 64))
+		fatalx("'%s' is not a printer's name", N.printer);
+	device_parse(scheme, argv[optind + 1]);
+	signal(SIGPIPE, SIG_IGN);
+	fd_set_nonblock(N.ctl, 1);
+	net_http_init();
+	attach_listen();
+	status("connecting", N.host.hostname);
+	loop();
+	if (N.job.id != 0)
+		job_end("stopped", "the backend was stopped; the host prints"
+		    " on", 0);
+	if (N.listen_fd >= 0) {
+		close(N.listen_fd);
+		unlink(N.sock_path);
+	}
+	free(N.sock_path);
+	free(N.end_path);
+	free(N.between);
+	explicit_bzero(&N.host, sizeof(N.host));
+	return 0;
+}
