@@ -221,6 +221,12 @@ class Printer:
         nl = data.rfind(b"\n", j["pos"], end)
         if nl >= 0 and end < len(data):
             end = nl + 1
+        if self.hold_at:
+            # Held at the line where the percentage reaches hold_at.
+            at = -(-len(data) * self.hold_at // 100)
+            if end > at:
+                nl = data.find(b"\n", at - 1)
+                end = max(j["pos"], nl + 1 if nl >= 0 else len(data))
         for line in data[j["pos"]:end].decode("utf-8", "replace") \
                 .splitlines():
             self.run_line(line)

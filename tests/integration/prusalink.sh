@@ -27,7 +27,7 @@ chmod 600 "$T/key" "$T/cred"
 model_start() {
 	rm -f "$T/port"
 	python3 "$MODEL" --api-key-file "$T/key" --digest-file "$T/cred" \
-	    --port "${PORT:-0}" "$ML" "$T/port" 2>>"$T/model.err" &
+	    --rate 2000 --port "${PORT:-0}" "$ML" "$T/port" 2>>"$T/model.err" &
 	MODEL_PID=$!
 	"$WAITFOR" exists "$T/port" || fail "the model did not start"
 	PORT=$(sed -n 1p "$T/port")
@@ -69,6 +69,15 @@ queued() {
 		fail "job $1 does not wait: $(cat "$T/q.json")"
 }
 ready_count() { grep -c "mk3: ready PrusaLink" "$T/spoold.log" || true; }
+# hold PERCENT: the next job stops at PERCENT; held PERCENT: it has.
+hold() {
+	HELD=$(grep -c "^held " "$ML" || true)
+	ctl hold "percent=$1"
+}
+held() {
+	"$WAITFOR" count "$ML" "held " $((HELD + 1)) &&
+	    [ "$(grep "^held " "$ML" | tail -n 1)" = "held $1" ]
+}
 # host_job: the id the host gave its current job.
 host_job() {
 	[ "$(api GET /api/v1/status)" = 200 ] || fail "status: $(cat "$T/api.out")"
@@ -168,9 +177,9 @@ history "$id" ".state == \"completed\" and .lines_done == $lines"
 # percentage; it pauses and resumes; spoold is killed and re-attaches to
 # the backend, which followed the print meanwhile; released, it
 # completes.
-ctl hold percent=40
+hold 40
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 40" || fail "job $id did not reach 40 %"
+held 40 || fail "job $id did not reach 40 %"
 hid=$(host_job)
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: 40 % on the host" ||
 	fail "job $id: 40 % not followed"
@@ -199,9 +208,9 @@ ctl release
 history "$id" ".state == \"completed\" and .lines_done == $lines"
 
 # 4. Canceled mid-print: the host stops it, the upload goes.
-ctl hold percent=20
+hold 20
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 20" || fail "job $id did not reach 20 %"
+held 20 || fail "job $id did not reach 20 %"
 hid=$(host_job)
 "$GCANCEL" "$id" || fail "gcancel $id"
 "$WAITFOR" contains "$ML" "stopped $hid gspool-mk3-$id.gcode" ||
@@ -215,9 +224,9 @@ history "$id" '.state == "canceled"'
 # with the printer's words; the host refuses to resume it (someone must
 # load filament at the printer), and once that is done the print goes
 # on and completes.
-ctl hold percent=20
+hold 20
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 20" || fail "job $id did not reach 20 %"
+held 20 || fail "job $id did not reach 20 %"
 hid=$(host_job)
 ctl release
 ctl attention "message=Filament%20runout"
@@ -230,18 +239,21 @@ status | jq -e '.activity == "paused"' > /dev/null ||
 	fail "the host was not asked to resume"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: resume: " ||
 	fail "the host's refusal was not said"
+hold 60
 ctl attended
+held 60 || fail "job $id did not go on to 60 %"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: printing: resumed on the host" ||
 	fail "the print going on was not followed"
+ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed"'
 
 # 6. The printer fails mid-print: the job ends aborted with the
 # printer's words, the printer is offline until it is reset.
 n=$(ready_count)
-ctl hold percent=20
+hold 20
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 20" || fail "job $id did not reach 20 %"
+held 20 || fail "job $id did not reach 20 %"
 ctl error "message=Thermal%20runaway"
 "$GQUEUE" -w "$id" > "$T/wait.out" && fail "a failed job waited as done"
 history "$id" '.state == "aborted" and (.reason | test("Thermal runaway"))'
@@ -280,9 +292,9 @@ history "$id" '.state == "completed"'
 # 9. The host goes away mid-print: the printer is offline, the job is
 # not ended, and it is followed again once the host is back.
 n=$(ready_count)
-ctl hold percent=30
+hold 30
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 30" || fail "job $id did not reach 30 %"
+held 30 || fail "job $id did not reach 30 %"
 ctl away
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
 	fail "the printer was not shown offline"
@@ -303,9 +315,9 @@ history "$id" '.state == "completed"'
 "$GPC" send mk3 G28 > "$T/send.out" 2>&1 && fail "gpc send went through"
 grep -q "takes no G-code from gspool" "$T/send.out" ||
 	fail "gpc send: $(cat "$T/send.out")"
-ctl hold percent=20
+hold 20
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 20" || fail "job $id did not reach 20 %"
+held 20 || fail "job $id did not reach 20 %"
 hid=$(host_job)
 "$GPC" abort mk3 || fail "gpc abort"
 "$WAITFOR" contains "$ML" "stopped $hid gspool-mk3-$id.gcode" ||
