@@ -203,6 +203,8 @@ static void
 error_text(const struct net_reply *r, char *out, size_t outsz)
 {
 	const char *msg = "";
+	char text[400];
+	size_t n;
 	json_t *e;
 
 	if (r->json != NULL) {
@@ -215,9 +217,15 @@ error_text(const struct net_reply *r, char *out, size_t outsz)
 			msg = net_jstr(r->json, "message", NULL);
 		else
 			msg = net_jstr(r->json, "title", NULL);
-	} else if (r->body != NULL && r->len < 400 &&
-	    memchr(r->body, '<', r->len) == NULL)
-		msg = r->body;
+	} else if (r->body != NULL && r->len < sizeof(text) &&
+	    memchr(r->body, '<', r->len) == NULL) {
+		/* A text line's end is no part of the host's words. */
+		for (n = r->len; n > 0 && (r->body[n - 1] == '\n' ||
+		    r->body[n - 1] == '\r' || r->body[n - 1] == ' '); n--)
+			;
+		snprintf(text, sizeof(text), "%.*s", (int)n, r->body);
+		msg = text;
+	}
 	clean_text(out, outsz, msg);
 }
 
