@@ -666,26 +666,35 @@ job_request(int (*fn)(struct net_reply *), const char *what, enum act a,
 	N.poll_at = monotonic_ms();
 }
 
+/* gpc send's answer; spoold holds the printer busy until it hears the
+ * printer's state again, whatever the answer. */
+static void
+manual_tell(const char *how, const char *text)
+{
+	tell("manual", how, text, NULL);
+	tell("status", N.state, N.text, NULL);
+}
+
 static void
 send_lines(const char *lines)
 {
 	struct net_reply r;
 
 	if (N.d->gcode == NULL) {
-		tell("manual", "failed", "this printer's host takes no G-code"
-		    " from gspool", NULL);
+		manual_tell("failed", "this printer's host takes no G-code"
+		    " from gspool");
 		return;
 	}
 	if (N.job.id != 0 || strcmp(N.state, "ready") != 0) {
-		tell("manual", "failed", N.job.id ? "the printer is busy" :
-		    "the printer is not ready", NULL);
+		manual_tell("failed", N.job.id ? "the printer is busy" :
+		    "the printer is not ready");
 		return;
 	}
 	memset(&r, 0, sizeof(r));
 	if (N.d->gcode(lines, &r) < 0)
-		tell("manual", "failed", r.why, NULL);
+		manual_tell("failed", r.why);
 	else
-		tell("manual", "done", "ok", NULL);
+		manual_tell("done", "ok");
 	net_reply_free(&r);
 }
 

@@ -1327,8 +1327,10 @@ analyse_bytes(struct analysis *a, const char *buf, size_t len)
 		if (memcmp(buf, "GCDE", 4) == 0) {
 			a->error_line = a->stopped_line = 1;
 			snprintf(a->error, sizeof(a->error), "this is Prusa"
-			    " binary G-code (bgcode), which is not sent over a"
-			    " serial line: export plain G-code instead");
+			    " binary G-code (bgcode), which %s: export plain"
+			    " G-code instead", a->pol.takes_bgcode ?
+			    "gspool cannot check yet" :
+			    "is not sent over a serial line");
 			return -1;
 		}
 		if ((unsigned char)buf[0] == 0x1f &&

@@ -48,6 +48,10 @@ struct analyse_policy {
 	int	nforbidden;
 	struct gcode_code allowed[ANALYSE_CODES];
 	int	nallowed;		/* 0: no allow-list */
+	int	takes_bgcode;		/* the printer prints Prusa binary
+					   G-code itself (PrusaLink): such a
+					   file is refused as one gspool
+					   cannot check yet */
 };
 
 struct analyse_thumb {

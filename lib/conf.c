@@ -2045,6 +2045,11 @@ conf_check(struct conf_parse *cp)
 		struct conf_printer *p = &c->printers[i];
 
 		p->check.heat = p->policy;
+		/* PrusaLink's printers take binary G-code, which the
+		 * analyser cannot check yet; the serial line never does. */
+		p->check.takes_bgcode = p->scheme != NULL &&
+		    (strcmp(p->scheme, "prusalink") == 0 ||
+		    strcmp(p->scheme, "prusalinks") == 0);
 		for (k = 0; k < 3; k++)
 			if (p->check.vol_min[k] >= p->check.vol_max[k])
 				conf_error(cp, p->line, "[printer %s]: build_min"
@@ -2487,6 +2492,8 @@ conf_class_policy(struct conf_parse *cp, struct conf_class *k)
 			a->firmware = GCODE_FW_UNKNOWN;
 		if (!p->check.dialect_warn)
 			a->dialect_warn = 0;
+		if (!p->check.takes_bgcode)
+			a->takes_bgcode = 0;
 		for (i = 0; i < 3; i++) {
 			if (p->check.vol_min[i] > a->vol_min[i])
 				a->vol_min[i] = p->check.vol_min[i];

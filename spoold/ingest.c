@@ -72,7 +72,7 @@ static void	ingest_finish(struct spoold *, struct ingest *, long,
 static long	ingest_count(const char *);
 
 static int
-ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
+ingest_magic(struct spoold *sd, const struct analyse_policy *pol,
     const char *buf, size_t len, char *reason, size_t reasonsz)
 {
 	struct gcode_lexer lx;
@@ -88,8 +88,10 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 			return 0;	/* the lexer checks every byte */
 		if (strncmp(mime, "application/x.prusa-bgcode", 26) == 0) {
 			snprintf(reason, reasonsz, "Prusa binary G-code"
-			    " (libmagic says %s), which is not sent over a"
-			    " serial line: export plain G-code instead", mime);
+			    " (libmagic says %s), which %s: export plain"
+			    " G-code instead", mime, pol->takes_bgcode ?
+			    "gspool cannot check yet" :
+			    "is not sent over a serial line");
 			return -1;
 		}
 	}
@@ -104,7 +106,7 @@ ingest_magic(struct spoold *sd, const struct gcode_policy *pol,
 	if (strstr(mime, "charset=binary") == NULL)
 		return 0;
 	/* Say where, too: the first line the lexer refuses. */
-	gcode_lexer_init(&lx, pol);
+	gcode_lexer_init(&lx, &pol->heat);
 	for (off = 0; off < len && gs != GCODE_ERROR; )
 		off += gcode_lex(&lx, buf + off, len - off, &gs);
 	snprintf(reason, reasonsz, "not a text G-code file (libmagic says"
@@ -395,7 +397,7 @@ ingest_worker(struct spoold *sd, struct ingest *in, int fd, FILE *out)
 			    " bomb?)", INGEST_MAX_RATIO);
 			goto done;
 		}
-		if (first && ingest_magic(sd, &in->check.heat, buf, (size_t)n,
+		if (first && ingest_magic(sd, &in->check, buf, (size_t)n,
 		    reason, sizeof(reason)) < 0)
 			goto done;
 		first = 0;

@@ -136,6 +136,22 @@ static const char prusa[] =
     "; estimated printing time (normal mode) = 1h 16m 1s\n"
     "; filament used [g] = 1.50, 0.25\n";
 
+/* Binary G-code: not sent over a serial line; a printer that prints it
+ * itself (PrusaLink) is told gspool cannot check it yet. */
+static void
+test_bgcode(void **state)
+{
+	struct analyse_policy pol;
+
+	(void)state;
+	analyse_policy_default(&pol);
+	expect_refused(&pol, "GCDE\001\001\001\001",
+	    "binary G-code (bgcode), which is not sent over a serial line");
+	pol.takes_bgcode = 1;
+	expect_refused(&pol, "GCDE\001\001\001\001",
+	    "binary G-code (bgcode), which gspool cannot check yet");
+}
+
 static void
 test_metadata(void **state)
 {
@@ -652,6 +668,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_bgcode),
 		cmocka_unit_test(test_metadata),
 		cmocka_unit_test(test_slicers),
 		cmocka_unit_test(test_absurd_times),

@@ -1,0 +1,384 @@
+#!/bin/sh
+# The prusalink backend against a model of a Prusa printer with
+# PrusaLink (prusalink-model.py, as strict as the real host): a job
+# checked by spoold is uploaded by PUT with Print-After-Upload, followed
+# by the host's percentage, and ends completed, its upload removed; it
+# is paused and resumed, and survives a restart of spoold mid-print
+# (the backend re-attaches); one is canceled; a runout (ATTENTION)
+# pauses the job with the printer's words, a printer's error ends one
+# aborted; a printer busy with something of its own answers 409 and the
+# job waits; a print gspool did not start shows the printer busy; a host
+# that goes away mid-print shows the printer offline and the job goes
+# on; a wrong key and a wrong password are refused and said so; HTTP
+# digest with USER:PASSWORD prints; binary G-code is refused, since
+# gspool cannot check it yet; PrusaLink has no G-code endpoint and no
+# emergency stop: gpc send says so, and gpc abort stops the job through
+# the host, which ends it aborted.
+. "$top_srcdir/tests/integration/lib.sh"
+command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+command -v curl > /dev/null || { echo "SKIP: no curl"; exit 77; }
+MODEL="$top_srcdir/tests/integration/prusalink-model.py"
+ML="$T/model.log"
+
+printf 'gspool-test-key-0123\n' > "$T/key"
+printf 'maker:digest-pass-4567\n' > "$T/cred"
+chmod 600 "$T/key" "$T/cred"
+model_start() {
+	rm -f "$T/port"
+	python3 "$MODEL" --api-key-file "$T/key" --digest-file "$T/cred" \
+	    --rate 2000 --port "${PORT:-0}" "$ML" "$T/port" 2>>"$T/model.err" &
+	MODEL_PID=$!
+	"$WAITFOR" exists "$T/port" || fail "the model did not start"
+	PORT=$(sed -n 1p "$T/port")
+	CPORT=$(sed -n 2p "$T/port")
+}
+# ctl WHAT [QUERY]: one of the model's own controls.
+ctl() {
+	curl -sf -X POST "http://127.0.0.1:$CPORT/_model/$1${2:+?$2}" > /dev/null ||
+		fail "the model's $1"
+}
+# api METHOD PATH [curl options]: a request of PrusaLink's API with the
+# key; prints the status code, the body goes to $T/api.out.
+api() {
+	m=$1 p=$2
+	shift 2
+	curl -s -o "$T/api.out" -w '%{http_code}' -X "$m" \
+	    -H "X-Api-Key: $(cat "$T/key")" "$@" "http://127.0.0.1:$PORT$p"
+}
+# expect_code WANT METHOD PATH [curl options]
+expect_code() {
+	want=$1
+	shift
+	got=$(api "$@") || true
+	[ "$got" = "$want" ] ||
+		fail "$1 $2: $got, not $want: $(cat "$T/api.out")"
+}
+status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
+# history ID JQ: job ID's row of the history satisfies JQ.
+history() {
+	"$GQUEUE" --json --history "$1" > "$T/h.json"
+	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
+		fail "job $1: not $2: $(cat "$T/h.json")"
+}
+# queued ID: job ID waits in the queue.
+queued() {
+	"$GQUEUE" --json > "$T/q.json"
+	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
+	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
+		fail "job $1 does not wait: $(cat "$T/q.json")"
+}
+ready_count() { grep -c "mk3: ready PrusaLink" "$T/spoold.log" || true; }
+# hold PERCENT: the next job stops at PERCENT; held PERCENT: it has.
+hold() {
+	HELD=$(grep -c "^held " "$ML" || true)
+	ctl hold "percent=$1"
+}
+held() {
+	"$WAITFOR" count "$ML" "held " $((HELD + 1)) &&
+	    [ "$(grep "^held " "$ML" | tail -n 1)" = "held $1" ]
+}
+# host_job: the id the host gave its current job.
+host_job() {
+	[ "$(api GET /api/v1/status)" = 200 ] || fail "status: $(cat "$T/api.out")"
+	jq -r '.job.id' "$T/api.out"
+}
+
+# 6 layers of 150 moves.
+awk 'BEGIN {
+	print "M140 S60"; print "M104 S215"; print "M190 S60"
+	print "M109 S215"; print "G28"; print "G90"; print "M83"
+	for (l = 1; l <= 6; l++) {
+		printf ";LAYER_CHANGE\n;Z:%.2f\nG1 Z%.2f F600\n", l * 0.2, l * 0.2
+		for (i = 0; i < 150; i++)
+			printf "G1 X%d Y%d E0.05 F3000\n", 10 + i % 50,
+			    10 + (i * 7) % 50
+	}
+	print "M104 S0"; print "M140 S0"
+}' > "$T/job.gcode"
+lines=$(grep -c -v '^;' "$T/job.gcode")
+size=$(wc -c < "$T/job.gcode")
+
+model_start
+
+# 0. The model is as strict as the host: no credentials, a wrong key or
+# a wrong password are 401 (with the digest challenge); the right
+# password by digest is taken; an upload that exists is 409 without
+# Overwrite, a header that is not an RFC 8941 boolean 400, a job that is
+# not the host's 404, a pause with nothing printing 409; there is no
+# G-code endpoint.
+code=$(curl -s -o /dev/null -D "$T/hdr" -w '%{http_code}' \
+    "http://127.0.0.1:$PORT/api/v1/status")
+[ "$code" = 401 ] || fail "no credentials: $code"
+grep -qi '^WWW-Authenticate: Digest realm="Printer API"' "$T/hdr" ||
+	fail "no digest challenge: $(cat "$T/hdr")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Api-Key: wrong" \
+    "http://127.0.0.1:$PORT/api/v1/status")
+[ "$code" = 401 ] || fail "a wrong key: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --digest -u maker:wrong \
+    "http://127.0.0.1:$PORT/api/v1/status")
+[ "$code" = 401 ] || fail "a wrong password: $code"
+code=$(curl -s -o /dev/null -w '%{http_code}' --digest \
+    -u "$(cat "$T/cred")" "http://127.0.0.1:$PORT/api/v1/status")
+[ "$code" = 200 ] || fail "digest: $code"
+printf 'G28\n' > "$T/tiny.gcode"
+expect_code 201 PUT /api/v1/files/usb/tiny.gcode -T "$T/tiny.gcode"
+expect_code 409 PUT /api/v1/files/usb/tiny.gcode -T "$T/tiny.gcode"
+expect_code 201 PUT /api/v1/files/usb/tiny.gcode -T "$T/tiny.gcode" \
+    -H 'Overwrite: ?1'
+expect_code 400 PUT /api/v1/files/usb/tiny.gcode -T "$T/tiny.gcode" \
+    -H 'Overwrite: yes'
+expect_code 404 PUT /api/v1/files/sd/tiny.gcode -T "$T/tiny.gcode"
+expect_code 404 PUT /api/v1/job/1/pause
+expect_code 404 POST /api/v1/gcode
+expect_code 204 GET /api/v1/job
+expect_code 204 DELETE /api/v1/files/usb/tiny.gcode
+expect_code 404 DELETE /api/v1/files/usb/tiny.gcode
+
+# A key is a network printer's: Marlin's device takes none.
+gs_config "api_key_file = $T/key"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
+	fail "spoold -n took a key for a serial device"
+
+gs_config "device = prusalink://127.0.0.1:$PORT" "api_key_file = $T/key" \
+    "max_hotend = 250"
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
+	fail "spoold -n: $(cat "$T/n.out")"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready PrusaLink" ||
+	fail "the printer did not get ready"
+
+# 1. gspool's own check comes first: a file it refuses never reaches
+# the host; binary G-code is refused, since gspool cannot check it yet.
+printf 'G28\nM104 S300\n' > "$T/hot.gcode"
+"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
+grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
+	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+printf 'GCDE\001\000\000\000\001\000\000\000' > "$T/cube.bgcode"
+"$GPRINT" "$T/cube.bgcode" > "$T/bg.out" 2>&1 && fail "binary G-code was taken"
+grep -q "Prusa binary G-code.*gspool cannot check yet" "$T/bg.out" ||
+	fail "gprint cube.bgcode: $(cat "$T/bg.out")"
+
+# 2. A print, to its end: uploaded whole by PUT, printed after the
+# upload, followed, and its upload removed.
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the upload was not removed"
+grep -qx "upload gspool-mk3-$id.gcode $size print=?1 overwrite=?1 auth=key" \
+    "$ML" || fail "not uploaded whole to print: $(grep upload "$ML")"
+grep -q "^finished [0-9]* gspool-mk3-$id.gcode$" "$ML" || fail "not printed"
+! grep -q "^upload gspool-mk3-[0-9]*.gcode $(wc -c < "$T/hot.gcode") " "$ML" ||
+	fail "a refused file was uploaded"
+! grep -q "\.bgcode" "$ML" || fail "binary G-code was uploaded"
+history "$id" ".state == \"completed\" and .lines_done == $lines"
+
+# 3. Held at 40 %: the status model shows the job there, from the host's
+# percentage; it pauses and resumes; spoold is killed and re-attaches to
+# the backend, which followed the print meanwhile; released, it
+# completes.
+hold 40
+id=$(submit "$T/job.gcode")
+held 40 || fail "job $id did not reach 40 %"
+hid=$(host_job)
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: 40 % on the host" ||
+	fail "job $id: 40 % not followed"
+status > "$T/s.json"
+jq -e '.activity == "printing" and .progress.lines_done > 300 and
+    .progress.bytes_fraction >= 0.39 and .progress.bytes_fraction < 0.6' \
+    "$T/s.json" > /dev/null || fail "status at 40 %: $(cat "$T/s.json")"
+"$GPC" pause mk3 || fail "gpc pause"
+"$WAITFOR" contains "$ML" "paused $hid" || fail "the host was not asked to pause"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
+	fail "the pause was not followed"
+status | jq -e '.activity == "paused"' > /dev/null ||
+	fail "status when paused: $(status)"
+"$GPC" resume mk3 || fail "gpc resume"
+"$WAITFOR" contains "$ML" "resumed $hid" || fail "the host was not asked to resume"
+kill -9 "$SPOOLD_PID"
+wait "$SPOOLD_PID" 2>/dev/null || true
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
+	fail "spoold did not re-attach"
+status | jq -e '.activity == "printing" and .progress.bytes_fraction >= 0.39' \
+    > /dev/null || fail "status after the restart: $(status)"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines"
+
+# 4. Canceled mid-print: the host stops it, the upload goes.
+hold 20
+id=$(submit "$T/job.gcode")
+held 20 || fail "job $id did not reach 20 %"
+hid=$(host_job)
+"$GCANCEL" "$id" || fail "gcancel $id"
+"$WAITFOR" contains "$ML" "stopped $hid gspool-mk3-$id.gcode" ||
+	fail "the host was not asked to stop"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a canceled job waited as done"
+"$WAITFOR" contains "$ML" "delete gspool-mk3-$id.gcode" ||
+	fail "the canceled upload was not removed"
+history "$id" '.state == "canceled"'
+
+# 5. A filament runout: the printer wants attention, the job is paused
+# with the printer's words; the host refuses to resume it (someone must
+# load filament at the printer), and once that is done the print goes
+# on and completes.
+hold 20
+id=$(submit "$T/job.gcode")
+held 20 || fail "job $id did not reach 20 %"
+hid=$(host_job)
+ctl release
+ctl attention "message=Filament%20runout"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: the printer needs attention: Filament runout" ||
+	fail "the runout did not pause the job"
+status | jq -e '.activity == "paused"' > /dev/null ||
+	fail "status at a runout: $(status)"
+"$GPC" resume mk3 || fail "gpc resume"
+"$WAITFOR" contains "$ML" "refused resume $hid ATTENTION" ||
+	fail "the host was not asked to resume"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: resume: " ||
+	fail "the host's refusal was not said"
+hold 60
+ctl attended
+held 60 || fail "job $id did not go on to 60 %"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: printing: resumed on the host" ||
+	fail "the print going on was not followed"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 6. The printer fails mid-print: the job ends aborted with the
+# printer's words, the printer is offline until it is reset.
+n=$(ready_count)
+hold 20
+id=$(submit "$T/job.gcode")
+held 20 || fail "job $id did not reach 20 %"
+ctl error "message=Thermal%20runaway"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a failed job waited as done"
+history "$id" '.state == "aborted" and (.reason | test("Thermal runaway"))'
+status | jq -e '.activity == "offline" and (.reason | test("Thermal runaway"))' \
+    > /dev/null || fail "status after the error: $(status)"
+ctl reset
+"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+	fail "the printer was not ready after its reset"
+
+# 7. The printer turns busy (a calibration started at its display) as
+# the upload arrives: the host answers 409, the job waits, and prints
+# once the printer is free again.
+ctl race
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "conflict gspool-mk3-$id.gcode BUSY" ||
+	fail "the host did not refuse the upload"
+"$WAITFOR" contains "$T/spoold.log" "mk3: busy " ||
+	fail "the printer was not shown busy"
+queued "$id"
+ctl idle
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 8. A print gspool did not start: the printer is busy, a job waits.
+ctl foreign name=benchy.gcode
+"$WAITFOR" contains "$T/spoold.log" "mk3: busy printing benchy.gcode, not a gspool job" ||
+	fail "the printer was not shown busy"
+"$GQUEUE" --json | jq -e '.printers[0].state == "busy"' > /dev/null ||
+	fail "the printer while the host prints another's file: $("$GQUEUE" --json)"
+id=$(submit "$T/job.gcode")
+queued "$id"
+ctl finish
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 9. The host goes away mid-print: the printer is offline, the job is
+# not ended, and it is followed again once the host is back.
+n=$(ready_count)
+hold 30
+id=$(submit "$T/job.gcode")
+held 30 || fail "job $id did not reach 30 %"
+ctl away
+"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
+	fail "the printer was not shown offline"
+"$GQUEUE" --json > "$T/q.json"
+jq -e --argjson id "$id" '.printers[0] | .job == $id and
+    .status.activity == "offline"' "$T/q.json" > /dev/null ||
+	fail "the printer without its host: $(cat "$T/q.json")"
+ctl release
+ctl back
+"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+	fail "the printer was not followed again"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" '.state == "completed"'
+
+# 10. No G-code endpoint: gpc send says so, and nothing reaches the
+# host.  No emergency stop either: gpc abort stops the job through the
+# host, and the job ends aborted.
+"$GPC" send mk3 G28 > "$T/send.out" 2>&1 && fail "gpc send went through"
+grep -q "takes no G-code from gspool" "$T/send.out" ||
+	fail "gpc send: $(cat "$T/send.out")"
+hold 20
+id=$(submit "$T/job.gcode")
+held 20 || fail "job $id did not reach 20 %"
+hid=$(host_job)
+"$GPC" abort mk3 || fail "gpc abort"
+"$WAITFOR" contains "$ML" "stopped $hid gspool-mk3-$id.gcode" ||
+	fail "the host was not asked to stop"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "an aborted job waited as done"
+history "$id" '.state == "aborted" and (.reason | test("emergency stop"))'
+ctl release
+
+# 11. A wrong key: refused and said so, nothing sent; the right key
+# again, and the printer is back.
+n=$(ready_count)
+printf 'not-the-key\n' > "$T/key.wrong"
+cp "$T/key" "$T/key.right"
+cp "$T/key.wrong" "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the request" ||
+	fail "a wrong key was not said"
+status | jq -e '.activity == "offline"' > /dev/null ||
+	fail "status with a wrong key: $(status)"
+cp "$T/key.right" "$T/key"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+	fail "the printer was not ready again"
+
+# 12. A key's file that others can read is refused, and said so.
+chmod 644 "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
+	fail "a key others can read was taken"
+chmod 600 "$T/key"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 2)) ||
+	fail "the printer was not ready again"
+
+# 13. USER:PASSWORD is HTTP digest: a job prints with it; a wrong
+# password is refused.
+gs_stop_spoold
+gs_config "device = prusalink://127.0.0.1:$PORT" "api_key_file = $T/cred"
+gs_spoold
+"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 3)) ||
+	fail "the printer was not ready with a password"
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+grep -qx "upload gspool-mk3-$id.gcode $size print=?1 overwrite=?1 auth=digest" \
+    "$ML" || fail "not uploaded with digest: $(grep upload "$ML")"
+history "$id" '.state == "completed"'
+printf 'maker:wrong\n' > "$T/cred"
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the request" ||
+	fail "a wrong password was not said"
+
+# 14. prusalinks:// is https, and the host's certificate is checked: one
+# that no authority signed is refused, said so, and nothing is sent.
+if command -v openssl > /dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
+	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
+	gs_stop_spoold
+	rm -f "$T/tport"
+	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
+	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
+	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
+	TPORT=$(sed -n 1p "$T/tport")
+	gs_config "device = prusalinks://127.0.0.1:$TPORT" "api_key_file = $T/key"
+	gs_spoold
+	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /api/v1/status: SSL certificate problem" ||
+		fail "an unsigned certificate was not refused"
+	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
+fi
