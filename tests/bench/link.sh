@@ -16,6 +16,9 @@
 #       switches per line (waits for the printer, and preemptions, most
 #       of them by the kernel's worker that carries a pty write to the
 #       other side) and its peak memory;
+#   bench: link-klipper efficiency=K marlin_efficiency=E ratio=R
+#       the same dense file over Klipper's serial port (the virtual
+#       printer's Klipper flavour, klipper:PATH), against Marlin's;
 #   bench: link-peer printcore_lines_per_s=N gspool_lines_per_s=M
 #       where Debian's printrun is installed: the same dense file
 #       streamed by Printrun's printcore to the same virtual printer;
@@ -35,7 +38,8 @@
 #       spoold and the 16 backends per printer and hour of printing.
 #
 # LINK_BENCH=cpu prints only the dense run's efficiency and its link-cpu
-# line, LINK_BENCH=stutter only the two stutter figures (window 4).
+# line, LINK_BENCH=klipper the dense run and Klipper's on it, and
+# LINK_BENCH=stutter only the two stutter figures (window 4).
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
 
@@ -72,7 +76,12 @@ run() {
 	file=$1 window=$2
 	shift 2
 	rm -rf "$T/spool" "$T/vprinter.log" "$T/vprinter.log.json"
-	gs_config "window = $window" "handshake_timeout = 2"
+	if [ -n "${KLIPPER:-}" ]; then
+		gs_config "window = $window" "handshake_timeout = 2" \
+		    "device = klipper:$T/mk3.tty" "firmware = klipper"
+	else
+		gs_config "window = $window" "handshake_timeout = 2"
+	fi
 	gs_vprinter --baud $BAUD --latency-ms 1 "$@"
 	gs_spoold
 	id=$(submit "$file")
@@ -123,6 +132,17 @@ if [ "${LINK_BENCH:-}" = cpu ]; then
 	link_cpu
 	exit 0
 fi
+# Klipper's serial port (klipper:PATH, gspool-vprinter --flavour
+# klipper) on the same file: no resends, readiness from Klipper's state.
+KLIPPER=1
+run "$dense" 4 --flavour klipper
+KLIPPER=
+awk -v b="$bytes" -v s="$secs" -v kb="$(field bytes "$stats")" \
+    -v ks="$(field seconds "$stats")" -v baud=$BAUD 'BEGIN {
+	e = b / (s * baud / 10); k = kb / (ks * baud / 10)
+	printf "bench: link-klipper efficiency=%.3f marlin_efficiency=%.3f ratio=%.3f\n", k, e, k / e
+}'
+[ "${LINK_BENCH:-}" = klipper ] && exit 0
 run "$dense" 1
 pbytes=$(field bytes "$stats") psecs=$(field seconds "$stats")
 awk -v l="$lines" -v b="$bytes" -v s="$secs" -v pb="$pbytes" -v ps="$psecs" \
