@@ -87,6 +87,7 @@ struct req {
 extern struct web *web_global;
 
 /* http.c */
+void	web_addr_text(struct MHD_Connection *, char *, size_t);
 enum MHD_Result http_access(void *, struct MHD_Connection *, const char *,
 	    const char *, const char *, const char *, size_t *, void **);
 void	http_done(void *, struct MHD_Connection *, void **,

@@ -45,8 +45,9 @@
 #include "log.h"
 #include "util.h"
 
-static void
-addr_text(struct MHD_Connection *conn, char *out, size_t outsz)
+/* A client's address as text, "?" when the library has none. */
+void
+web_addr_text(struct MHD_Connection *conn, char *out, size_t outsz)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
@@ -406,7 +407,7 @@ http_access(void *cls, struct MHD_Connection *conn, const char *url,
 		r->conn = conn;
 		r->method = method;
 		r->url = url;
-		addr_text(conn, r->addr, sizeof(r->addr));
+		web_addr_text(conn, r->addr, sizeof(r->addr));
 		r->started = time(NULL);
 		*ctx = r;
 		sweep_headers_in(conn);

@@ -21,7 +21,6 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -50,24 +49,6 @@ static struct watched *head;
 static pthread_t thread;
 static int running, stop;
 
-static void
-addr_of(struct MHD_Connection *conn, char *out, size_t outsz)
-{
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
-
-	snprintf(out, outsz, "?");
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)
-		    (const void *)sa)->sin_addr, out, (socklen_t)outsz);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
-		    (const void *)sa)->sin6_addr, out, (socklen_t)outsz);
-}
-
 /* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION: a connection opens or
  * closes. */
 void
@@ -85,7 +66,7 @@ sweep_notify(void *cls, struct MHD_Connection *conn, void **socket_ctx,
 		    MHD_CONNECTION_INFO_CONNECTION_FD);
 		wt->fd = ci != NULL ? ci->connect_fd : -1;
 		wt->began = time(NULL);
-		addr_of(conn, wt->addr, sizeof(wt->addr));
+		web_addr_text(conn, wt->addr, sizeof(wt->addr));
 		pthread_mutex_lock(&lock);
 		if ((wt->next = head) != NULL)
 			head->prevp = &wt->next;
