@@ -6,7 +6,7 @@
 # disables and enables a printer, rejects and accepts jobs with the
 # reason every reader sees, sends G-code by hand, approves a job,
 # releases, moves, re-prioritises and cancels another account's jobs
-# and aborts another's print.  Log out ends the session: the cookie is
+# and aborts another's print; the job actions' fields are checked.  Log out ends the session: the cookie is
 # gone, the page shows the login form, and the old cookie replayed is
 # refused.  Then an account without admin = yes is offered none of it,
 # and the same requests forged from its page (and sent with its key)
@@ -72,6 +72,17 @@ HOME="$T" TMPDIR="$T" "$PY" "$top_srcdir/tests/web/admin.py" "$URL" \
 	fail "the administrator's page in chromium"
 }
 cat "$T/admin.out"
+
+# The job actions' fields: a missing one is 400; a state that forbids
+# it 409 in spoold's words; an account without the right 403.
+expect_status 400 POST /api/gspool/jobs/2/resume-from -H "X-Api-Key: $BOSS"
+jq -e '.error | test("layer")' "$T/body" > /dev/null || fail "resume-from: $(cat "$T/body")"
+expect_status 409 POST /api/gspool/jobs/2/resume-from -H "X-Api-Key: $BOSS" -d layer=5
+jq -e '.error | test("stopped")' "$T/body" > /dev/null || fail "resume-from: $(cat "$T/body")"
+expect_status 403 POST /api/gspool/jobs/2/resume-from -H "X-Api-Key: $ANN" -d layer=5
+expect_status 400 POST /api/gspool/jobs/2/deny -H "X-Api-Key: $BOSS"
+expect_status 400 POST /api/gspool/jobs/2/priority -H "X-Api-Key: $BOSS"
+expect_status 400 POST /api/gspool/jobs/2/move -H "X-Api-Key: $BOSS"
 
 # What the page did, as spoold keeps it.
 "$GQUEUE" -a --json > "$T/q.json"
