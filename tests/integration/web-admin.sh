@@ -4,13 +4,15 @@
 # horizontal scroll, the two printers side by side, nothing clipped),
 # kept as tests/web-artefacts/desktop.png; an account with admin = yes
 # disables and enables a printer, rejects and accepts jobs with the
-# reason every reader sees, sends G-code by hand, approves a job,
-# releases, moves, re-prioritises and cancels another account's jobs
-# and aborts another's print; the job actions' fields are checked.  Log out ends the session: the cookie is
-# gone, the page shows the login form, and the old cookie replayed is
-# refused.  Then an account without admin = yes is offered none of it,
-# and the same requests forged from its page (and sent with its key)
-# are refused 403 by spoold's rights, the printer and jobs unchanged.
+# reason every reader sees, sends G-code by hand, approves a job and
+# denies another with a reason its owner sees, releases, moves,
+# re-prioritises and cancels another account's jobs and aborts
+# another's print; the job actions' fields are checked.  Log out ends
+# the session: the cookie is gone, the page shows the login form, and
+# the old cookie replayed is refused.  Then an account without
+# admin = yes is offered none of it, and the same requests forged from
+# its page (and sent with its key) are refused 403 by spoold's rights,
+# the printer and jobs unchanged.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
 PY=/usr/bin/python3
@@ -34,8 +36,8 @@ gs_vprinter --command-ms 20
 gs_spoold
 gs_gwebd
 
-# ann's jobs: 1 and 2 held on mk3, 3 on mini (which awaits approval),
-# 5 held on mk3; 4, boss's own, held.
+# ann's jobs: 1 and 2 held on mk3, 3 and 6 on mini (which awaits
+# approval), 5 held on mk3; 4, boss's own, held.
 up() {	# key dest hold -> the job's number
 	expect_status 201 POST /api/gspool/upload -H "X-Api-Key: $1" \
 	    -F "file=@$CUBE;filename=cube.gcode" -F "dest=$2" ${3:+-F hold=yes}
@@ -46,6 +48,7 @@ up() {	# key dest hold -> the job's number
 [ "$(up "$ANN" mini)" = 3 ] || fail "ann's upload to mini is not job 3"
 [ "$(up "$BOSS" mk3 yes)" = 4 ] || fail "boss's upload is not job 4"
 [ "$(up "$ANN" mk3 yes)" = 5 ] || fail "ann's third upload to mk3 is not job 5"
+[ "$(up "$ANN" mini)" = 6 ] || fail "ann's second upload to mini is not job 6"
 "$GQUEUE" -l 3 | grep -q 'awaiting approval' ||
     fail "job 3 does not await approval: $("$GQUEUE" -l 3)"
 
@@ -97,6 +100,11 @@ case "$out" in
 *) fail "job 1: $out" ;;
 esac
 "$GQUEUE" -w 3 > /dev/null || fail "the approved job 3 did not complete"
+out=$("$GQUEUE" -w 6) && fail "the denied job 6 completed"
+case "$out" in
+*"too tall for mini"*) ;;
+*) fail "job 6 does not say why it was denied: $out" ;;
+esac
 out=$("$GQUEUE" -w 5) && fail "the cancelled job 5 completed"
 case "$out" in
 *canceled*) ;;

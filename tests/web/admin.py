@@ -7,7 +7,8 @@ The administrator's page is readable there (no horizontal scroll, the
 printers side by side, no element beyond the window or clipped by its
 box; ARTEFACTS/desktop.png is kept), and offers gpc's controls, used here:
 disable and enable a printer, reject and accept jobs with a reason the
-cards show, G-code sent by hand with the printer's answer, a job approved,
+cards show, G-code sent by hand with the printer's answer, a job approved
+and one denied (job 6),
 another's job re-prioritised and moved (job 2), released and then aborted
 while it prints (job 1), cancelled (job 5).  Log out ends the session: the
 cookie is gone from the browser, the page shows the login form, and the
@@ -146,6 +147,21 @@ def login(d, account, key):
         "return document.querySelectorAll('.printer').length") == 2)
 
 
+def labelled(d):
+    """Every control shown has a label, every button words."""
+    r = d.execute_script("""
+        const bad = [];
+        for (const e of document.querySelectorAll('input, select, textarea'))
+            if (e.getClientRects().length && (!e.labels || !e.labels.length))
+                bad.push('input ' + e.id);
+        for (const e of document.querySelectorAll('button'))
+            if (!e.textContent.trim() && !e.getAttribute('aria-label'))
+                bad.push('button without words');
+        return bad;""")
+    if r:
+        fail("not accessible: %s" % r)
+
+
 def desktop(d):
     """No horizontal scroll, the printers side by side, nothing beyond
     the window or clipped by its box."""
@@ -201,6 +217,7 @@ def as_admin(d):
     wait(d, "no heaters on the printers", lambda: "°C" in card(d, "mk3") and
          "°C" in card(d, "mini"))
     desktop(d)
+    labelled(d)
     d.save_screenshot(os.path.join(artefacts, "desktop.png"))
 
     # A printer disabled and enabled, another rejecting and accepting,
@@ -230,10 +247,16 @@ def as_admin(d):
     if "ok" not in text(d, "#notice"):
         fail("no answer of the printer to M117: " + text(d, "#notice"))
 
-    # The job awaiting approval, approved.
+    # The job awaiting approval, approved; another denied with the
+    # reason its owner is to see.
     open_job(d, "mini-3")
+    labelled(d)
     click(d, By.XPATH, "//div[@id='job-admin']//button[text()='Approve']")
     notice_is(d, "approve", "mini-3: approve: done")
+    open_job(d, "mini-6")
+    d.find_element(By.ID, "job-note").send_keys("too tall for mini")
+    click(d, By.XPATH, "//div[@id='job-admin']//button[text()='Deny']")
+    notice_is(d, "deny", "mini-6: deny: done")
 
     # Another's held job: a priority, then another printer.
     open_job(d, "mk3-2")
