@@ -100,8 +100,13 @@ logout(struct req *r)
 		auth_session_end(r->w, tok);
 	resp = MHD_create_response_from_buffer(0, NULL,
 	    MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Set-Cookie", "gspool_session=;"
+	/* With the attributes the login gave it, so that the browser
+	 * replaces that cookie and drops it. */
+	MHD_add_response_header(resp, "Set-Cookie", r->w->tls ||
+	    !r->l->loopback ? "gspool_session=; HttpOnly; Secure;"
+	    " SameSite=Strict; Path=/; Max-Age=0" : "gspool_session=;"
 	    " HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	ret = MHD_queue_response(r->conn, MHD_HTTP_NO_CONTENT, resp);
 	MHD_destroy_response(resp);
 	return ret;
