@@ -1,0 +1,204 @@
+#!/bin/sh
+# Accounting and monthly limits (gspool(7), "A makerspace").  Every
+# ended job leaves one accounting row: its filament is the analyser's
+# (gprint --check --json) times the share printed, a canceled print's
+# by the commands it sent; its cost is the printer's cost_per_kg and
+# cost_per_hour.  gqueue --history --summary gives the totals, as
+# text, CSV and JSON, by user, printer or month, since a date.  A
+# submission that would pass a monthly limit is refused with what is
+# left; the jobs still queued count; the month's edge is crossed with
+# $GSPOOL_TEST_NOW.  spoold killed as a job's end is written, before
+# and after the commit, leaves exactly one row.  Then the corpus: each
+# file's figures against its analysis (skipped, 77, without it).
+. "$top_srcdir/tests/integration/lib.sh"
+export TZ=UTC
+me=$(id -un)
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20"
+gs_vprinter --command-ms 1
+gs_spoold
+
+# A generated file: 200 moves of 0.5 mm of filament each (100 mm).
+awk 'BEGIN {
+	print "G28"; print "G90"; print "M83"; print "G1 Z0.2 F600"
+	for (i = 0; i < 200; i++)
+		printf "G1 X%d Y%d E0.5 F1200\n", 10 + i % 100, 10 + int(i / 100)
+	print "M84"
+}' > "$T/gen.gcode"
+"$GPRINT" --check --json "$T/gen.gcode" > "$T/gen.json" || fail "gprint --check gen.gcode"
+"$GPRINT" --check --json "$CUBE" > "$T/cube.json" || fail "gprint --check cube"
+[ "$(jq '.filament_mm[0]' "$T/gen.json")" = 100 ] ||
+	fail "the generated file's filament: $(jq -c .filament_mm "$T/gen.json")"
+
+# summary [gqueue options]: the totals as JSON.
+summary() {
+	"$GQUEUE" --history --summary --json "$@"
+}
+# dbq SQL: a query of the queue's database, its row's columns a space
+# apart (python3's sqlite3; the database is in WAL mode, so spoold may
+# be running).
+dbq() {
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+for r in c.execute(sys.argv[2]):
+    print(" ".join(str(v) for v in r))' "$T/spool/queue.db" "$1"
+}
+# near A B TOLERANCE: |A - B| <= TOLERANCE.
+near() {
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= t + 1e-9) }'
+}
+
+# 1. Two complete jobs: their totals are their analyses'.
+a=$(submit "$T/gen.gcode")
+b=$(submit "$CUBE")
+"$GQUEUE" -w "$a" "$b" > /dev/null || fail "the jobs did not print"
+summary --by user > "$T/s.json" || fail "gqueue --summary"
+[ "$(jq -r '.by' "$T/s.json")" = user ] || fail "by: $(cat "$T/s.json")"
+[ "$(jq '.totals | length' "$T/s.json")" = 1 ] || fail "not one user: $(cat "$T/s.json")"
+[ "$(jq -r '.totals[0].user' "$T/s.json")" = "$me" ] || fail "not $me: $(cat "$T/s.json")"
+[ "$(jq '.totals[0].jobs' "$T/s.json")" = 2 ] || fail "not 2 jobs: $(cat "$T/s.json")"
+[ "$(jq '.totals[0].completed' "$T/s.json")" = 2 ] || fail "not 2 completed: $(cat "$T/s.json")"
+want_g=$(jq -n --slurpfile x "$T/gen.json" --slurpfile y "$T/cube.json" '$x[0].filament_g[0] + $y[0].filament_g[0]')
+want_mm=$(jq -n --slurpfile x "$T/gen.json" --slurpfile y "$T/cube.json" '$x[0].filament_mm[0] + $y[0].filament_mm[0]')
+g=$(jq '.totals[0].g' "$T/s.json")
+mm=$(jq '.totals[0].mm' "$T/s.json")
+near "$g" "$want_g" 0.011 || fail "grams $g, not the analyser's $want_g"
+near "$mm" "$want_mm" 0.011 || fail "mm $mm, not the analyser's $want_mm"
+# The cost: 25 a kg and 1.20 an hour, each job's rounded to a cent.
+secs=$(jq '.totals[0].seconds' "$T/s.json")
+cost=$(jq '.totals[0].cost' "$T/s.json")
+want_cost=$(awk -v g="$g" -v s="$secs" 'BEGIN { printf "%.4f", g / 1000 * 25 + s / 3600 * 1.2 }')
+near "$cost" "$want_cost" 0.021 || fail "cost $cost, not $want_cost ($g g, $secs s)"
+# The same as text and CSV.
+"$GQUEUE" --history --summary --by user > "$T/s.txt" || fail "gqueue --summary (text)"
+head -n 1 "$T/s.txt" | grep -q "^User  *Jobs  *Completed  *Hours  *Metres  *Grams  *Cost$" ||
+	fail "the text's header: $(cat "$T/s.txt")"
+line=$(sed -n 2p "$T/s.txt")
+set -- $line
+[ "$1" = "$me" ] && [ "$2" = 2 ] && [ "$3" = 2 ] || fail "the text's row: $line"
+near "$6" "$g" 0.005 || fail "the text's grams $6, not $g"
+"$GQUEUE" --history --summary --csv --by user > "$T/s.csv" || fail "gqueue --summary --csv"
+[ "$(sed -n 1p "$T/s.csv")" = "user,jobs,completed,seconds,mm,g,cost" ] ||
+	fail "the CSV's header: $(cat "$T/s.csv")"
+printf '%s,2,2,%s,%.2f,%.2f,%.2f\n' "$me" "$secs" "$mm" "$g" "$cost" > "$T/want.csv"
+[ "$(sed -n 2p "$T/s.csv")" = "$(cat "$T/want.csv")" ] ||
+	fail "the CSV's row: $(sed -n 2p "$T/s.csv"), not $(cat "$T/want.csv")"
+# By printer, by month, and since a date.
+[ "$(summary --by printer | jq -r '.totals[0].printer')" = mk3 ] || fail "--by printer"
+[ "$(summary --by month | jq -r '.totals[0].month')" = "$(date +%Y-%m)" ] || fail "--by month"
+[ "$(summary | jq -r '.totals[0].total + " " + (.totals[0].jobs | tostring)')" = "all 2" ] ||
+	fail "the total: $(summary)"
+[ "$(summary --since "$(date -d tomorrow +%F)" | jq '.totals | length')" = 0 ] ||
+	fail "--since tomorrow counts jobs"
+[ "$(summary --since 2000-01 | jq '.totals[0].jobs')" = 2 ] || fail "--since 2000-01"
+rc=0
+"$GQUEUE" --history --summary --since 2026-13-01 2> "$T/err" || rc=$?
+[ $rc = 2 ] || fail "a bad --since: exit $rc, not 2"
+grep -q "^gqueue: --since: '2026-13-01' is not a date (YYYY-MM-DD or YYYY-MM)$" "$T/err" ||
+	fail "a bad --since: $(cat "$T/err")"
+
+# 2. A canceled print counts by the share it sent.
+# A printer that goes silent after 400 commands keeps it printing.
+before=$(summary | jq '.totals[0].g')
+kill "$VPRINTER_PID"; wait "$VPRINTER_PID" 2>/dev/null || true
+base=$(wc -l < "$T/vprinter.log")
+gs_vprinter --silent-after 400
+c=$(submit "$CUBE")
+"$WAITFOR" lines "$T/vprinter.log" $((base + 300)) || fail "the print did not start"
+"$GCANCEL" "$c" < /dev/null > /dev/null || fail "gcancel $c"
+"$GQUEUE" -w "$c" > /dev/null && fail "a canceled job completed"
+"$GQUEUE" --history --json "$c" > "$T/c.json"
+done_lines=$(jq '.jobs[0].lines_done' "$T/c.json")
+commands=$(jq '.jobs[0].commands' "$T/c.json")
+[ "$done_lines" -gt 0 ] && [ "$done_lines" -lt "$commands" ] ||
+	fail "the canceled job sent $done_lines of $commands lines"
+after=$(summary | jq '.totals[0].g')
+want=$(awk -v g="$(jq '.filament_g[0]' "$T/cube.json")" -v d="$done_lines" -v c="$commands" \
+    'BEGIN { printf "%.4f", g * d / c }')
+near "$(awk -v a="$after" -v b="$before" 'BEGIN { print a - b }')" "$want" 0.011 ||
+	fail "the canceled job counted $after - $before g, not $want ($done_lines of $commands lines)"
+[ "$(summary | jq '.totals[0].jobs')" = 3 ] || fail "the canceled job has no row"
+kill "$VPRINTER_PID"; wait "$VPRINTER_PID" 2>/dev/null || true
+gs_vprinter --command-ms 1
+
+# 3. Limits.  The administrator is exempt from a group's (no hours at
+# all), not from their own [user]'s.  Used so far: $after g this month.
+used=$after
+cube_g=$(jq '.filament_g[0]' "$T/cube.json")
+limit=$(awk -v u="$used" -v c="$cube_g" 'BEGIN { printf "%d", u + c * 1.5 }')
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[group $(id -gn)]" \
+    "max_hours_month = 0" "" "[user $me]" "max_grams_month = $limit"
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+# One cube fits; it is held, so it stays queued and counts.
+h=$(submit "$CUBE" -q)
+out=$("$GPRINT" "$CUBE" 2>&1) && fail "a second cube passed the limit: $out"
+left=$(awk -v l="$limit" -v u="$used" -v c="$cube_g" 'BEGIN { printf "%.0f", l - u - c }')
+echo "$out" | grep -q "would use $(printf %.0f "$cube_g") g; $left g of your $limit g left this month" ||
+	fail "the refusal: $out"
+# Canceled, the queued cube counts no more than it printed (nothing).
+"$GCANCEL" "$h" > /dev/null || fail "gcancel $h"
+h2=$(submit "$CUBE" -q)
+"$GCANCEL" "$h2" > /dev/null || fail "gcancel $h2"
+
+# 4. The month's edge: this month's jobs count until its last second,
+# and none the first second of the next.
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[user $me]" \
+    "max_grams_month = $(awk -v u="$used" 'BEGIN { printf "%d", u + 1 }')"
+gs_stop_spoold
+next=$(date -d "$(date +%Y-%m-01) +1 month" +%s)
+rm -f "$T/spool/control"
+GSPOOL_TEST_NOW=$((next - 1)) "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+SPOOLD_PID=$!
+"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+out=$("$GPRINT" "$CUBE" 2>&1) && fail "the month's last second: the cube passed the limit: $out"
+echo "$out" | grep -q "g left this month" || fail "the month's last second: $out"
+gs_stop_spoold
+rm -f "$T/spool/control"
+GSPOOL_TEST_NOW=$next "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+SPOOLD_PID=$!
+"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+n=$(submit "$CUBE" -q)
+"$GCANCEL" "$n" > /dev/null || fail "gcancel $n"
+
+# 5. Killed as a job's end is written (before its commit, then just
+# after it): after the restart, exactly one row for the job.
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20"
+for at in accounted ended; do
+	gs_stop_spoold
+	n0=$(dbq "SELECT count(*) FROM accounting")
+	rm -f "$T/spool/control"
+	GSPOOL_TEST_CRASH_AT=$at "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+	SPOOLD_PID=$!
+	"$WAITFOR" exists "$T/spool/control" || fail "spoold did not start"
+	k=$(submit "$T/gen.gcode")
+	rc=0
+	wait "$SPOOLD_PID" || rc=$?
+	[ "$rc" -eq 137 ] || fail "spoold was not killed at $at (exit $rc)"
+	SPOOLD_PID=
+	rm -f "$T/spool/control"
+	gs_spoold
+	"$GQUEUE" -w "$k" > /dev/null || fail "job $k was not recorded completed after a crash at $at"
+	[ "$(dbq "SELECT count(*) FROM accounting WHERE job = $k")" = 1 ] ||
+		fail "job $k: not one accounting row after a crash at $at"
+	[ "$(dbq "SELECT count(*) FROM accounting")" = $((n0 + 1)) ] ||
+		fail "a crash at $at: not one row more"
+	near "$(dbq "SELECT g FROM accounting WHERE job = $k")" \
+	    "$(jq '.filament_g[0]' "$T/gen.json")" 0.005 || fail "job $k: its grams after a crash at $at"
+done
+
+# 6. The corpus: each file's row against its analysis.
+[ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS (the rest passed)"; exit 77; }
+for f in prusaslicer-2.8.1-mini-cube.gcode ideamaker-4.2.0-two-parts.gcode skeinforge-12.01-20mm-box.gcode; do
+	"$GPRINT" --check --json "$CORPUS/$f" > "$T/f.json" || fail "gprint --check $f"
+	k=$(submit "$CORPUS/$f")
+	"$GQUEUE" -w "$k" > /dev/null || fail "$f did not print"
+	dbq "SELECT mm, g, tools, result FROM accounting WHERE job = $k" > "$T/row"
+	read -r rmm rg tools result < "$T/row" || fail "$f: no accounting row"
+	[ "$result" = completed ] || fail "$f: $result"
+	near "$rmm" "$(jq '.filament_mm | add' "$T/f.json")" 0.011 || fail "$f: $rmm mm, not $(jq -c .filament_mm "$T/f.json")"
+	near "$rg" "$(jq '.filament_g | add' "$T/f.json")" 0.011 || fail "$f: $rg g, not $(jq -c .filament_g "$T/f.json")"
+	[ "$(echo "$tools" | jq -c '.g')" = "$(jq -c '.filament_g' "$T/f.json")" ] ||
+		fail "$f: per tool $tools, not $(jq -c .filament_g "$T/f.json")"
+done
+echo "PASS"
