@@ -140,6 +140,34 @@ echo "$out" | grep -q "would use $(printf %.0f "$cube_g") g; $left g of your $li
 "$GCANCEL" "$h" > /dev/null || fail "gcancel $h"
 h2=$(submit "$CUBE" -q)
 "$GCANCEL" "$h2" > /dev/null || fail "gcancel $h2"
+# Copies count each.
+out=$("$GPRINT" -# 2 -q "$CUBE" 2>&1) && fail "two copies passed the limit: $out"
+echo "$out" | grep -q "would use $(awk -v c="$cube_g" 'BEGIN { printf "%.0f", 2 * c }') g; " ||
+	fail "two copies' refusal: $out"
+# The cost and the hours, each with its own words.
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[user $me]" "max_cost_month = 0.01"
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+out=$("$GPRINT" -q "$CUBE" 2>&1) && fail "the cube passed max_cost_month: $out"
+cube_cost=$(awk -v g="$cube_g" -v s="$(jq .estimated_seconds "$T/cube.json")" \
+    'BEGIN { printf "%.2f", int((g / 1000 * 2500 + s / 3600 * 120) + 0.5) / 100 }')
+echo "$out" | grep -q "would cost $cube_cost; 0.00 of your 0.01 left this month" ||
+	fail "the cost's refusal (not $cube_cost): $out"
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[user $me]" "max_hours_month = 0"
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+out=$("$GPRINT" -q "$CUBE" 2>&1) && fail "the cube passed max_hours_month: $out"
+echo "$out" | grep -q "would use $(jq '.estimated_seconds / 360 | round / 10' "$T/cube.json") h; 0.0 h of your 0.0 h left this month" ||
+	fail "the hours' refusal: $out"
+# A bad amount is refused where it is written.
+gs_config "cost_per_kg = 2.555"
+rc=0
+"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 || rc=$?
+[ $rc != 0 ] || fail "spoold -n took cost_per_kg = 2.555"
+grep -q "gspool.conf:[0-9]*: cost_per_kg: '2.555' is not an amount from 0.00 to 1000000.00 (such as 25 or 0.50)" "$T/n.out" ||
+	fail "spoold -n: $(cat "$T/n.out")"
 
 # 4. The month's edge: this month's jobs count until its last second,
 # and none the first second of the next.
@@ -186,6 +214,14 @@ for at in accounted ended; do
 	near "$(dbq "SELECT g FROM accounting WHERE job = $k")" \
 	    "$(jq '.filament_g[0]' "$T/gen.json")" 0.005 || fail "job $k: its grams after a crash at $at"
 done
+
+# Two copies printed: twice the file's filament, share 2.
+k=$(submit "$T/gen.gcode" -# 2)
+"$GQUEUE" -w "$k" > /dev/null || fail "job $k (two copies) did not complete"
+[ "$(dbq "SELECT share, result FROM accounting WHERE job = $k")" = "2.0 completed" ] ||
+	fail "two copies: $(dbq "SELECT share, result FROM accounting WHERE job = $k")"
+near "$(dbq "SELECT g FROM accounting WHERE job = $k")" \
+    "$(jq '.filament_g[0] * 2' "$T/gen.json")" 0.011 || fail "two copies' grams"
 
 # 6. The corpus: each file's row against its analysis.
 [ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS (the rest passed)"; exit 77; }
