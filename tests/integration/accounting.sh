@@ -6,10 +6,12 @@
 # cost_per_hour.  gqueue --history --summary gives the totals, as
 # text, CSV and JSON, by user, printer or month, since a date.  A
 # submission that would pass a monthly limit is refused with what is
-# left; the jobs still queued count; the month's edge is crossed with
-# $GSPOOL_TEST_NOW.  spoold killed as a job's end is written, before
-# and after the commit, leaves exactly one row.  Then the corpus: each
-# file's figures against its analysis (skipped, 77, without it).
+# left; the jobs still queued count, and a reprint and each copy; the
+# month's edge is crossed with $GSPOOL_TEST_NOW.  spoold killed as a
+# job's end is written, before and after the commit, leaves exactly one
+# row.  An SFTP account's jobs are the account's, under its limit.
+# Then the corpus: each file's figures against its analysis (skipped,
+# 77, without it).
 . "$top_srcdir/tests/integration/lib.sh"
 export TZ=UTC
 me=$(id -un)
@@ -136,6 +138,10 @@ out=$("$GPRINT" "$CUBE" 2>&1) && fail "a second cube passed the limit: $out"
 left=$(awk -v l="$limit" -v u="$used" -v c="$cube_g" 'BEGIN { printf "%.0f", l - u - c }')
 echo "$out" | grep -q "would use $(printf %.0f "$cube_g") g; $left g of your $limit g left this month" ||
 	fail "the refusal: $out"
+# A reprint is a new job, and counts again.
+out=$("$GPRINT" --reprint "$b" 2>&1) && fail "a reprint passed the limit: $out"
+echo "$out" | grep -q "would use $(printf %.0f "$cube_g") g; $left g of your $limit g left this month" ||
+	fail "the reprint's refusal: $out"
 # Canceled, the queued cube counts no more than it printed (nothing).
 "$GCANCEL" "$h" > /dev/null || fail "gcancel $h"
 h2=$(submit "$CUBE" -q)
@@ -223,7 +229,41 @@ k=$(submit "$T/gen.gcode" -# 2)
 near "$(dbq "SELECT g FROM accounting WHERE job = $k")" \
     "$(jq '.filament_g[0] * 2' "$T/gen.json")" 0.011 || fail "two copies' grams"
 
-# 6. The corpus: each file's row against its analysis.
+# 6. Over SFTP: an account's job is accounted under the account, and
+# its [account]'s limit refuses its next drop, the reason kept beside
+# the refused file.
+if command -v sftp > /dev/null && command -v ssh-keygen > /dev/null; then
+	gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" \
+	    "[sftp]" "listen = 127.0.0.1:0" \
+	    "[account carol]" "keys = $T/carol.keys" \
+	    "max_grams_month = $(awk -v c="$cube_g" 'BEGIN { printf "%d", c * 1.5 }')"
+	gs_stop_spoold
+	rm -f "$T/spool/control"
+	chmod 755 "$T"
+	gs_sftp_key carol
+	gs_spoold
+	gs_gsftpd
+	as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
+put $CUBE drop/one.gcode
+B
+	"$WAITFOR" gone "$T/spool/drop/carol/one.gcode" || fail "carol's drop was not taken"
+	sid=$(dbq "SELECT max(id) FROM job WHERE owner = 'carol'")
+	"$GQUEUE" -w "$sid" > /dev/null || fail "carol's job $sid did not complete"
+	summary -u carol > "$T/c.json" || fail "gqueue --summary -u carol"
+	[ "$(jq -r '.totals[0].jobs' "$T/c.json")" = 1 ] || fail "carol's totals: $(cat "$T/c.json")"
+	near "$(jq '.totals[0].g' "$T/c.json")" "$cube_g" 0.005 || fail "carol's grams: $(cat "$T/c.json")"
+	as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp put"; }
+put $CUBE drop/two.gcode
+B
+	"$WAITFOR" exists "$T/spool/rejected/carol/two.gcode.reason" || fail "carol's second drop was not refused"
+	grep -q "would use $(printf %.0f "$cube_g") g; " "$T/spool/rejected/carol/two.gcode.reason" ||
+		fail "carol's refusal: $(cat "$T/spool/rejected/carol/two.gcode.reason")"
+	gs_stop_gsftpd
+else
+	echo "note: no sftp or ssh-keygen: the SFTP account's part is not run"
+fi
+
+# 7. The corpus: each file's row against its analysis.
 [ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS (the rest passed)"; exit 77; }
 for f in prusaslicer-2.8.1-mini-cube.gcode ideamaker-4.2.0-two-parts.gcode skeinforge-12.01-20mm-box.gcode; do
 	"$GPRINT" --check --json "$CORPUS/$f" > "$T/f.json" || fail "gprint --check $f"
