@@ -5,10 +5,12 @@
 -- job's row goes (keep_jobs) and goes itself after keep_accounting.
 -- share is the copies printed, a stopped copy by the share of its
 -- commands sent; mm and g are the analyser's filament (every tool)
--- times share, tools the same per tool ({"mm": [...], "g": [...]});
--- seconds run from the job's first start to its end; cost is
--- g / 1000 * cost_per_kg + seconds / 3600 * cost_per_hour of the
--- printer it ran on, as they stood then.
+-- times share, tools the same per tool ({"mm": [...], "g": [...]},
+-- and "materials" where the file said what it was made for); seconds
+-- run from the job's first start to its end; cost is each tool's
+-- g / 1000 * cost_per_kg (its material's, else the printer's) +
+-- seconds / 3600 * cost_per_hour of the printer it ran on, as they
+-- stood then.
 CREATE TABLE IF NOT EXISTS accounting (
 	job		INTEGER PRIMARY KEY,
 	owner		TEXT NOT NULL,

@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1189,6 +1190,7 @@ static void	*obj_account(struct conf_parse *, const char *);
 static void	*obj_remote(struct conf_parse *, const char *);
 static void	*obj_web(struct conf_parse *, const char *);
 static void	*obj_group(struct conf_parse *, const char *);
+static void	*obj_material(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
  * its free; and whether the commands read it. */
@@ -1220,6 +1222,7 @@ static void	*obj_group(struct conf_parse *, const char *);
 #define WB(m)	offsetof(struct conf_web, m)
 #define RM(m)	offsetof(struct conf_remote, m)
 #define GR(m)	offsetof(struct conf_group, m)
+#define MT(m)	offsetof(struct conf_material, m)
 
 /* The monthly limits of a [user], a [group] or an [account]: -1 where
  * the section does not set them (acct.c). */
@@ -1368,6 +1371,11 @@ static const struct conf_key group_keys[] = {
 	LIMIT_KEYS(GR(limits)),
 };
 
+/* [material NAME]: a filament's cost, over the printer's (acct.c). */
+static const struct conf_key material_keys[] = {
+	NUM("cost_per_kg", CT_CENTS, MT(cost_per_kg), 0, MONEY_MAX, -1),
+};
+
 /* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
  * max_file (-1) to max_job_size (conf_read()). */
 static const struct conf_key sftp_keys[] = {
@@ -1437,7 +1445,7 @@ static const struct conf_key web_keys[] = {
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
-	S_REMOTE, S_GROUP, S_COUNT };
+	S_REMOTE, S_GROUP, S_MATERIAL, S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1448,6 +1456,8 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
 	{ "remote", 1, 1, remote_keys, NKEYS(remote_keys), obj_remote },
 	{ "group", 1, 0, group_keys, NKEYS(group_keys), obj_group },
+	{ "material", 1, 1, material_keys, NKEYS(material_keys),
+	    obj_material },
 };
 
 static void *
@@ -1577,6 +1587,29 @@ obj_group(struct conf_parse *cp, const char *name)
 	conf_defaults(cp, &sections[S_GROUP], g);
 	g->line = cp->section_line;
 	return g;
+}
+
+static void *
+obj_material(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_material *m;
+
+	if (!name_is_safe(name, 31)) {
+		conf_error(cp, cp->section_line, "material name '%s': use 1 to"
+		    " 31 letters, digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	if ((m = conf_material(c, name)) != NULL)
+		return m;
+	c->materials = xrealloc(c->materials,
+	    (c->nmaterials + 1) * sizeof(*c->materials));
+	m = &c->materials[c->nmaterials++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_MATERIAL], m);
+	m->line = cp->section_line;
+	return m;
 }
 
 static void *
@@ -2238,6 +2271,11 @@ conf_free(struct conf *c)
 		free(c->groups[i].name);
 	}
 	free(c->groups);
+	for (i = 0; i < c->nmaterials; i++) {
+		conf_free_keys(&sections[S_MATERIAL], &c->materials[i]);
+		free(c->materials[i].name);
+	}
+	free(c->materials);
 	for (i = 0; i < c->naccounts; i++) {
 		conf_free_keys(&sections[S_ACCOUNT], &c->accounts[i]);
 		free(c->accounts[i].name);
@@ -2468,6 +2506,19 @@ conf_group(const struct conf *c, const char *name)
 	for (i = 0; i < c->ngroups; i++)
 		if (strcmp(c->groups[i].name, name) == 0)
 			return &c->groups[i];
+	return NULL;
+}
+
+/* A material by its name, as slicers write it in any case ("PETG",
+ * "petg"). */
+struct conf_material *
+conf_material(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmaterials; i++)
+		if (strcasecmp(c->materials[i].name, name) == 0)
+			return &c->materials[i];
 	return NULL;
 }
 

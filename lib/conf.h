@@ -133,6 +133,14 @@ struct conf_group {
 	unsigned line;
 };
 
+/* [material NAME]: a filament, as a file's slicer names what it was
+ * made for ("PLA", "PETG"); -1 where it leaves the printer's cost. */
+struct conf_material {
+	char	*name;
+	long	 cost_per_kg;		/* hundredths */
+	unsigned line;
+};
+
 /* [account NAME]: an SFTP account of gsftpd(8): a name, its keys, and
  * one drop folder (SPOOL/drop/NAME); its jobs are owned by NAME. */
 struct conf_account {
@@ -254,6 +262,8 @@ struct conf {
 	size_t	 nusers;
 	struct conf_group *groups;
 	size_t	 ngroups;
+	struct conf_material *materials;
+	size_t	 nmaterials;
 	struct conf_sftp sftp;
 	struct conf_web web;
 	struct conf_account *accounts;
@@ -314,6 +324,7 @@ struct conf_class *conf_class(const struct conf *, const char *name);
 struct conf_account *conf_account(const struct conf *, const char *name);
 struct conf_user *conf_user(const struct conf *, const char *name);
 struct conf_group *conf_group(const struct conf *, const char *name);
+struct conf_material *conf_material(const struct conf *, const char *name);
 /* Are notify_urls set in any section? */
 int	conf_notify_any(const struct conf *);
 /* A device of the scheme is a path of this host (serial, klipper). */

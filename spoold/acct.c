@@ -76,10 +76,12 @@ acct_month_start(long long now)
 }
 
 /* A job's filament from its meta: every tool's mm and g in arrays (new
- * references), and their sums. */
+ * references), their sums, its estimated seconds, and in *mat (a new
+ * reference, if mat is not NULL) the material of each tool its file
+ * was made for, where the analyser says (made_for.materials). */
 static void
 meta_filament(const char *meta, json_t **mm, json_t **g, double *summm,
-    double *sumg, long *secs)
+    double *sumg, long *secs, json_t **mat)
 {
 	json_t *o = json_loads(meta, 0, NULL), *a, *v;
 	size_t i;
@@ -89,11 +91,18 @@ meta_filament(const char *meta, json_t **mm, json_t **g, double *summm,
 	*summm = *sumg = 0;
 	if (secs != NULL)
 		*secs = 0;
+	if (mat != NULL)
+		*mat = json_array();
 	/* From the queue: a row of an older spoold may hold anything. */
 	if (!json_is_object(o)) {
 		json_decref(o);
 		return;
 	}
+	a = json_object_get(json_object_get(o, "made_for"), "materials");
+	json_array_foreach(a, i, v)
+		if (mat != NULL)
+			json_array_append_new(*mat, json_is_string(v) ?
+			    json_string(json_string_value(v)) : json_null());
 	a = json_object_get(o, "filament_mm");
 	json_array_foreach(a, i, v)
 		if (json_is_number(v) && json_number_value(v) >= 0) {
@@ -123,15 +132,21 @@ scale(json_t *a, double by)
 		json_real_set(v, round(json_real_value(v) * by * 100) / 100);
 }
 
-/* The cost, in currency units, of grams and seconds on a destination:
- * a printer's rates, a class's dearest member's. */
+/* The cost, in currency units, of each tool's grams (times by) and of
+ * seconds on a destination: a printer's rates, a class's dearest
+ * member's; a tool's material's cost_per_kg, where [material] sets
+ * it, over the printer's. */
 static double
-dest_cost(struct spoold *sd, const char *dest, double g, double secs)
+dest_cost(struct spoold *sd, const char *dest, json_t *g, json_t *mat,
+    double by, double secs)
 {
 	struct conf_printer *p;
+	struct conf_material *m;
 	struct conf_class *k;
 	long kg = 0, hour = 0;
+	double c = 0;
 	size_t i;
+	json_t *v;
 
 	if ((p = conf_printer(&sd->conf, dest)) != NULL) {
 		kg = p->cost_per_kg;
@@ -146,8 +161,16 @@ dest_cost(struct spoold *sd, const char *dest, double g, double secs)
 			if (p->cost_per_hour > hour)
 				hour = p->cost_per_hour;
 		}
-	return round((g / 1000 * (double)kg + secs / 3600 * (double)hour)) /
-	    100;
+	json_array_foreach(g, i, v) {
+		const char *name = json_string_value(json_array_get(mat, i));
+		long rate = kg;
+
+		if (name != NULL && (m = conf_material(&sd->conf, name)) !=
+		    NULL && m->cost_per_kg >= 0)
+			rate = m->cost_per_kg;
+		c += json_number_value(v) * by / 1000 * (double)rate;
+	}
+	return round(c + secs / 3600 * (double)hour) / 100;
 }
 
 int
@@ -155,7 +178,7 @@ acct_record(struct spoold *sd, long id)
 {
 	sqlite3_stmt *st;
 	struct job_row j;
-	json_t *mm, *g, *tools;
+	json_t *mm, *g, *mat, *tools;
 	double summm, sumg, share, cost;
 	long long started = 0, finished;
 	const char *printer;
@@ -164,13 +187,22 @@ acct_record(struct spoold *sd, long id)
 
 	if (queue_get(sd, id, &j) <= 0)
 		return -1;
-	if (sqlite3_prepare_v2(sd->db, "SELECT min(at) FROM job_event WHERE"
-	    " job = ? AND state = 'processing'", -1, &st, NULL) != SQLITE_OK)
+	/* The meta whole, from the row: a job_row's is left out when it
+	 * is too long to keep there. */
+	if (sqlite3_prepare_v2(sd->db, "SELECT (SELECT min(at) FROM job_event"
+	    " WHERE job = ?1 AND state = 'processing'), meta FROM job WHERE"
+	    " id = ?1", -1, &st, NULL) != SQLITE_OK)
 		goto sqlfail;
 	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW &&
-	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		goto sqlfail;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
 		started = sqlite3_column_int64(st, 0);
+	meta_filament(sqlite3_column_text(st, 1) ? (const char *)
+	    sqlite3_column_text(st, 1) : "{}", &mm, &g, &summm, &sumg, NULL,
+	    &mat);
 	sqlite3_finalize(st);
 	finished = j.finished > 0 ? j.finished : (long long)time(NULL);
 	if (started > finished)
@@ -183,15 +215,21 @@ acct_record(struct spoold *sd, long id)
 	} else if (started > 0 && j.commands > 0 && j.lines_done > 0 &&
 	    j.lines_done < j.commands)
 		share += (double)j.lines_done / (double)j.commands;
-	meta_filament(j.meta, &mm, &g, &summm, &sumg, NULL);
 	scale(mm, share);
 	scale(g, share);
 	summm = round(summm * share * 100) / 100;
 	sumg = round(sumg * share * 100) / 100;
 	printer = j.ran_on[0] != '\0' ? j.ran_on : j.printer;
-	cost = dest_cost(sd, printer, sumg, started > 0 ?
+	cost = dest_cost(sd, printer, g, mat, 1, started > 0 ?
 	    (double)(finished - started) : 0);
-	tools = json_pack("{soso}", "mm", mm, "g", g);
+	/* The materials go with the row where the file named them. */
+	if (json_array_size(mat) > 0)
+		tools = json_pack("{sososo}", "mm", mm, "g", g, "materials",
+		    mat);
+	else {
+		tools = json_pack("{soso}", "mm", mm, "g", g);
+		json_decref(mat);
+	}
 	if ((tj = json_dumps(tools, JSON_COMPACT | JSON_REAL_PRECISION(10))) ==
 	    NULL)
 		fatalx("out of memory");
@@ -307,7 +345,7 @@ acct_usage(struct spoold *sd, const char *owner, uid_t uid, long long since,
     struct acct_use *u)
 {
 	sqlite3_stmt *st;
-	json_t *mm, *g;
+	json_t *mm, *g, *mat;
 	double summm, sumg;
 	long secs;
 	int left;
@@ -342,13 +380,14 @@ acct_usage(struct spoold *sd, const char *owner, uid_t uid, long long since,
 		if (left < 1)
 			left = 1;
 		meta_filament(meta ? meta : "{}", &mm, &g, &summm, &sumg,
-		    &secs);
-		json_decref(mm);
-		json_decref(g);
+		    &secs, &mat);
 		u->g += sumg * left;
 		u->seconds += (double)secs * left;
-		u->cost += dest_cost(sd, dest ? dest : "", sumg * left,
+		u->cost += dest_cost(sd, dest ? dest : "", g, mat, left,
 		    (double)secs * left);
+		json_decref(mm);
+		json_decref(g);
+		json_decref(mat);
 		u->queued++;
 	}
 	sqlite3_finalize(st);
@@ -381,7 +420,7 @@ acct_check(struct spoold *sd, const char *owner, uid_t uid, const char *dest,
 {
 	struct conf_limits l;
 	struct acct_use u;
-	json_t *mm, *g;
+	json_t *mm, *g, *mat;
 	double summm, sumg, secs, cost;
 	long s;
 
@@ -396,12 +435,13 @@ acct_check(struct spoold *sd, const char *owner, uid_t uid, const char *dest,
 	}
 	if (copies < 1)
 		copies = 1;
-	meta_filament(meta, &mm, &g, &summm, &sumg, &s);
-	json_decref(mm);
-	json_decref(g);
+	meta_filament(meta, &mm, &g, &summm, &sumg, &s, &mat);
 	sumg *= copies;
 	secs = (double)s * copies;
-	cost = dest_cost(sd, dest, sumg, secs);
+	cost = dest_cost(sd, dest, g, mat, copies, secs);
+	json_decref(mm);
+	json_decref(g);
+	json_decref(mat);
 	if (l.grams >= 0 && over(why, whysz, u.g, sumg, (double)l.grams,
 	    " g", 0, "use"))
 		return 1;

@@ -229,6 +229,32 @@ k=$(submit "$T/gen.gcode" -# 2)
 near "$(dbq "SELECT g FROM accounting WHERE job = $k")" \
     "$(jq '.filament_g[0] * 2' "$T/gen.json")" 0.011 || fail "two copies' grams"
 
+# A tool's material has its own cost_per_kg ([material NAME], in any
+# case), over the printer's.  The material is what the job's meta
+# says its file was made for (made_for.materials, a tool each); the
+# analyser of this tree does not read it from a file yet, so the test
+# writes it into the held job's meta, as the analyser will.
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[material petg]" "cost_per_kg = 1000"
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+k=$(submit "$T/gen.gcode" -q)
+python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=30)
+c.execute("UPDATE job SET meta = json_set(meta, ?, json(?)) WHERE id = ?",
+    ("$.made_for", sys.argv[3], int(sys.argv[2])))
+c.commit()' "$T/spool/queue.db" "$k" '{"materials": ["PETG"]}' || fail "the made_for of job $k"
+"$GPC" release "$k" > /dev/null || fail "gpc release $k"
+"$GQUEUE" -w "$k" > /dev/null || fail "job $k (PETG) did not complete"
+read -r kg ks kc kt <<EOF2
+$(dbq "SELECT g, seconds, cost, tools FROM accounting WHERE job = $k")
+EOF2
+near "$kc" "$(awk -v g="$kg" -v s="$ks" 'BEGIN { printf "%.4f", int((g / 1000 * 100000 + s / 3600 * 120) + 0.5) / 100 }')" 0.001 ||
+	fail "PETG's cost $kc for $kg g in $ks s, not at 1000 a kg"
+near "$kc" "$(awk -v g="$kg" 'BEGIN { printf "%.4f", g / 1000 * 25 }')" 0.05 &&
+	fail "PETG's cost $kc is the printer's"
+[ "$(echo "$kt" | jq -c .materials)" = '["PETG"]' ] || fail "the row's materials: $kt"
+
 # 6. Over SFTP: an account's job is accounted under the account, and
 # its [account]'s limit refuses its next drop, the reason kept beside
 # the refused file.
