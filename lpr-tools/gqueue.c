@@ -269,8 +269,8 @@ csv_cell(const char *s)
 /* --summary: the totals of the accounting, as text, CSV or JSON.  0,
  * 1 (spoold refused) or EXIT_CONNECT. */
 static int
-show_summary(int sock, const char *by, const char *user, const char *since,
-    int everyone, int format)
+show_summary(int sock, const char *dest, const char *by, const char *user,
+    const char *since, int everyone, int format)
 {
 	const char *name = by[0] ? by : "total";
 	char hdr[16];
@@ -278,7 +278,7 @@ show_summary(int sock, const char *by, const char *user, const char *since,
 	struct msg m;
 	size_t i, w = strlen(name);
 
-	if (msg_send(sock, -1, "queue", "", "history", everyone ? "everyone" :
+	if (msg_send(sock, -1, "queue", dest, "history", everyone ? "everyone" :
 	    "", by[0] ? by : "total", user, since, (char *)NULL) < 0) {
 		log_warnx("lost the connection to spoold");
 		json_decref(rows);
@@ -602,7 +602,8 @@ main(int argc, char *argv[])
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
 	if (summary) {
-		failed = show_summary(sock, by ? by : "", user ? user : "",
+		failed = show_summary(sock, printer ? printer : "", by ? by :
+		    "", user ? user : "",
 		    sincebuf, all, csv ? 'C' : sh.json ? 'J' : 'T');
 		goto done;
 	}

@@ -456,8 +456,8 @@ acct_check(struct spoold *sd, const char *owner, uid_t uid, const char *dest,
 
 int
 acct_summary(struct spoold *sd, const char *by, const char *owner,
-    long long since, int (*row)(const struct acct_total *, void *),
-    void *arg)
+    const char *dest, long long since,
+    int (*row)(const struct acct_total *, void *), void *arg)
 {
 	sqlite3_stmt *st;
 	struct acct_total t;
@@ -476,13 +476,15 @@ acct_summary(struct spoold *sd, const char *by, const char *owner,
 	snprintf(sql, sizeof(sql), "SELECT %s AS k, count(*), total(result ="
 	    " 'completed'), total(seconds), total(mm), total(g), total(cost)"
 	    " FROM accounting WHERE (?1 = '' OR owner = ?1) AND finished >= ?2"
-	    " GROUP BY k ORDER BY k", key);
+	    " AND (?3 = '' OR printer = ?3 OR substr(name, 1, length(?3) + 1)"
+	    " = ?3 || '-') GROUP BY k ORDER BY k", key);
 	if (sqlite3_prepare_v2(sd->db, sql, -1, &st, NULL) != SQLITE_OK) {
 		log_warnx("queue: summary: %s", sqlite3_errmsg(sd->db));
 		return -1;
 	}
 	sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_text(st, 3, dest, -1, SQLITE_STATIC);
 	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
 		memset(&t, 0, sizeof(t));
 		snprintf(t.key, sizeof(t.key), "%s",

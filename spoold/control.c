@@ -793,7 +793,8 @@ do_summary(struct spoold *sd, struct client *c, struct request *rq)
 		owner = "";
 	else
 		owner = c->user;
-	if (acct_summary(sd, by, owner, t, total_row, c) < 0) {
+	if (acct_summary(sd, by, owner, msg_field(rq->m, REQ_QUEUE_DEST), t,
+	    total_row, c) < 0) {
 		reply_error(c, "cannot read the accounting");
 		return;
 	}

@@ -374,12 +374,13 @@ int	acct_usage(struct spoold *, const char *owner, uid_t,
 int	acct_check(struct spoold *, const char *owner, uid_t,
 	    const char *dest, const char *meta, int copies, char *why,
 	    size_t whysz);
-/* The totals of the rows since a time (of owner, or everyone for ""),
- * by "user", "printer", "month" or "" (one row): row() for each, which
- * stops them with -1.  0 or -1. */
+/* The totals of the rows since a time (of owner, or everyone for "";
+ * of the jobs printed on or sent to dest, or all for ""), by "user",
+ * "printer", "month" or "" (one row): row() for each, which stops them
+ * with -1.  0 or -1. */
 int	acct_summary(struct spoold *, const char *by, const char *owner,
-	    long long since, int (*row)(const struct acct_total *, void *),
-	    void *);
+	    const char *dest, long long since,
+	    int (*row)(const struct acct_total *, void *), void *);
 
 /* check.c */
 struct analyse_policy;

@@ -86,6 +86,8 @@ printf '%s,2,2,%s,%.2f,%.2f,%.2f\n' "$me" "$secs" "$mm" "$g" "$cost" > "$T/want.
 	fail "the CSV's row: $(sed -n 2p "$T/s.csv"), not $(cat "$T/want.csv")"
 # By printer, by month, and since a date.
 [ "$(summary --by printer | jq -r '.totals[0].printer')" = mk3 ] || fail "--by printer"
+[ "$(summary -P mk3 | jq '.totals[0].jobs')" = 2 ] || fail "-P mk3: $(summary -P mk3)"
+[ "$(summary -P mk4 | jq '.totals | length')" = 0 ] || fail "-P mk4 counts mk3's jobs"
 [ "$(summary --by month | jq -r '.totals[0].month')" = "$(date +%Y-%m)" ] || fail "--by month"
 [ "$(summary | jq -r '.totals[0].total + " " + (.totals[0].jobs | tostring)')" = "all 2" ] ||
 	fail "the total: $(summary)"
