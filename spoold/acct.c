@@ -288,6 +288,9 @@ acct_expire(struct spoold *sd, long long now, int max)
 	sqlite3_bind_int(st, 2, max);
 	n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(sd->db) : -1;
 	sqlite3_finalize(st);
+	if (n > 0)
+		log_info("accounting: %d row%s past keep_accounting removed", n,
+		    n == 1 ? "" : "s");
 	return n;
 }
 

@@ -9,8 +9,9 @@
 # left; the jobs still queued count, and a reprint and each copy; the
 # month's edge is crossed with $GSPOOL_TEST_NOW.  spoold killed as a
 # job's end is written, before and after the commit, leaves exactly one
-# row.  An SFTP account's jobs are the account's, under its limit.
-# Then the corpus: each file's figures against its analysis (skipped,
+# row.  An SFTP account's jobs are the account's, under its limit.  A
+# tool's [material] has its own cost.  The rows outlive keep_jobs and
+# go after keep_accounting.  Then the corpus: each file's figures against its analysis (skipped,
 # 77, without it).
 . "$top_srcdir/tests/integration/lib.sh"
 export TZ=UTC
@@ -36,13 +37,14 @@ summary() {
 	"$GQUEUE" --history --summary --json "$@"
 }
 # dbq SQL: a query of the queue's database, its row's columns a space
-# apart (python3's sqlite3; the database is in WAL mode, so spoold may
-# be running).
+# apart, committed (python3's sqlite3; the database is in WAL mode, so
+# spoold may be running).
 dbq() {
 	python3 -c 'import sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 for r in c.execute(sys.argv[2]):
-    print(" ".join(str(v) for v in r))' "$T/spool/queue.db" "$1"
+    print(" ".join(str(v) for v in r))
+c.commit()' "$T/spool/queue.db" "$1"
 }
 # near A B TOLERANCE: |A - B| <= TOLERANCE.
 near() {
@@ -291,7 +293,36 @@ else
 	echo "note: no sftp or ssh-keygen: the SFTP account's part is not run"
 fi
 
-# 7. The corpus: each file's row against its analysis.
+# 7. The rows outlive the jobs (keep_jobs) and go after keep_accounting:
+# two rows of jobs long gone, ended 40 and 20 days ago, and 30 days
+# kept.
+gs_stop_spoold
+n0=$(dbq "SELECT count(*) FROM accounting")
+now=$(date +%s)
+for d in 40 20; do
+	dbq "INSERT INTO accounting (job, owner, uid, printer, name, result,
+	    created, started, finished, seconds, share, mm, g, tools, cost)
+	    VALUES (100000 + $d, 'old', 0, 'mk3', 'mk3-old', 'completed',
+	    $now - $d * 86400 - 100, $now - $d * 86400 - 90, $now - $d * 86400,
+	    90, 1, 10, 1, '{}', 0.03)" > /dev/null
+done
+gs_config
+sed -i '/^\[spool\]/a keep_jobs = 0\nkeep_files = 0\nkeep_accounting = 30d' "$GSPOOL_CONF"
+rm -f "$T/spool/control"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "accounting: 1 row past keep_accounting removed" ||
+	fail "the row past keep_accounting was not removed"
+[ "$(dbq "SELECT group_concat(job) FROM accounting WHERE owner = 'old'")" = 100020 ] ||
+	fail "not the 40 days' row removed: $(dbq "SELECT job FROM accounting WHERE owner = 'old'")"
+[ "$(dbq "SELECT count(*) FROM accounting")" = $((n0 + 1)) ] || fail "keep_accounting removed more"
+[ "$(dbq "SELECT count(*) FROM job WHERE finished IS NOT NULL")" = 0 ] ||
+	fail "keep_jobs = 0 left ended jobs"
+gs_config "cost_per_kg = 25" "cost_per_hour = 1.20"
+gs_stop_spoold
+rm -f "$T/spool/control"
+gs_spoold
+
+# 8. The corpus: each file's row against its analysis.
 [ -d "$CORPUS" ] || { echo "SKIP: no corpus at $CORPUS (the rest passed)"; exit 77; }
 for f in prusaslicer-2.8.1-mini-cube.gcode ideamaker-4.2.0-two-parts.gcode skeinforge-12.01-20mm-box.gcode; do
 	"$GPRINT" --check --json "$CORPUS/$f" > "$T/f.json" || fail "gprint --check $f"
