@@ -86,6 +86,19 @@ near "$6" "$g" 0.005 || fail "the text's grams $6, not $g"
 printf '%s,2,2,%s,%.2f,%.2f,%.2f\n' "$me" "$secs" "$mm" "$g" "$cost" > "$T/want.csv"
 [ "$(sed -n 2p "$T/s.csv")" = "$(cat "$T/want.csv")" ] ||
 	fail "the CSV's row: $(sed -n 2p "$T/s.csv"), not $(cat "$T/want.csv")"
+# Another's totals are an administrator's to see.
+if command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+	chmod 755 "$T"
+	rc=0
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$GQUEUE" --history --summary -u "$me" > "$T/out" 2> "$T/err" || rc=$?
+	[ $rc = 1 ] || fail "nobody asked for $me's totals: exit $rc, not 1"
+	grep -qx "gqueue: $me: only an administrator sees the totals of another" "$T/err" ||
+		fail "nobody asked for $me's totals: $(cat "$T/err")"
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$GQUEUE" --history --summary -a --json > "$T/out" || fail "nobody's -a"
+	[ "$(jq '.totals | length' "$T/out")" = 0 ] || fail "nobody's -a shows others' totals: $(cat "$T/out")"
+fi
 # By printer, by month, and since a date.
 [ "$(summary --by printer | jq -r '.totals[0].printer')" = mk3 ] || fail "--by printer"
 [ "$(summary -P mk3 | jq '.totals[0].jobs')" = 2 ] || fail "-P mk3: $(summary -P mk3)"
