@@ -145,10 +145,18 @@ used=$after
 cube_g=$(jq '.filament_g[0]' "$T/cube.json")
 limit=$(awk -v u="$used" -v c="$cube_g" 'BEGIN { printf "%d", u + c * 1.5 }')
 gs_config "cost_per_kg = 25" "cost_per_hour = 1.20" "" "[group $(id -gn)]" \
-    "max_hours_month = 0" "" "[user $me]" "max_grams_month = $limit"
+    "max_hours_month = 0" "" "[user $me]" "max_grams_month = $limit" \
+    "" "[group nogroup]" "max_grams_month = 1"
 gs_stop_spoold
 rm -f "$T/spool/control"
 gs_spoold
+# A group's limit holds for its members who are not administrators.
+if command -v setpriv > /dev/null && id nobody > /dev/null 2>&1; then
+	out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$GPRINT" -T nobodys.gcode < "$CUBE" 2>&1) && fail "nobody passed nogroup's limit: $out"
+	echo "$out" | grep -q "would use $(printf %.0f "$cube_g") g; 1 g of your 1 g left this month" ||
+		fail "nobody's refusal: $out"
+fi
 # One cube fits; it is held, so it stays queued and counts.
 h=$(submit "$CUBE" -q)
 out=$("$GPRINT" "$CUBE" 2>&1) && fail "a second cube passed the limit: $out"
