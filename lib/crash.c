@@ -21,7 +21,7 @@
 
 const char *const crash_points[] = {
 	"copied", "synced", "inserted", "renamed", "committed",
-	"known", "options-removed", "removed", "ended", NULL
+	"known", "options-removed", "removed", "accounted", "ended", NULL
 };
 
 int crash_kills_parent;
