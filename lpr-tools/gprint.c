@@ -81,6 +81,33 @@ print_duration(long s)
 		printf("%ldm %02lds", s / 60, s % 60);
 }
 
+/* What the file was made for, or that its slicer does not say. */
+static void
+report_made_for(const struct analysis *a)
+{
+	int t;
+
+	if (!analyse_made_for(a)) {
+		printf("  made for: not said (judged by the build volume and"
+		    " temperatures alone)\n");
+		return;
+	}
+	printf("  made for: %s", a->for_model[0] ? a->for_model :
+	    "(no model said)");
+	for (t = 0; t < ANALYSE_TOOLS; t++) {
+		if (!analyse_uses_tool(a, t))
+			continue;
+		printf(", T%d", t);
+		if (a->for_nozzle[t] > 0)
+			printf(" nozzle %g mm", a->for_nozzle[t]);
+		if (a->for_material[t][0])
+			printf(" %s", a->for_material[t]);
+	}
+	if (a->for_bed[0])
+		printf(", bed %s", a->for_bed);
+	printf("\n");
+}
+
 /* The readable report of gprint --check. */
 static void
 report(const char *file, const struct analysis *a, int ok)
@@ -164,6 +191,7 @@ report(const char *file, const struct analysis *a, int ok)
 		printf("\n");
 	if (a->pauses)
 		printf("  pauses for the user (M0/M1): %lu\n", a->pauses);
+	report_made_for(a);
 }
 
 /* gprint --check: the checks and the analysis spoold would make, here,
