@@ -575,6 +575,46 @@ show_attrs(FILE *fp, json_t *o, long long id, const char *spool_dir)
 	}
 }
 
+/* -l: what the job's file was made for, or that its slicer does not
+ * say (a job queued before gspool looked says nothing here). */
+static void
+show_made_for(FILE *fp, json_t *o)
+{
+	json_t *m = json_object_get(o, "made_for"), *t;
+	char clean[128];
+	size_t i;
+
+	if (m == NULL)
+		return;
+	if (!json_is_object(m)) {
+		fprintf(fp, "	made for: not said (judged by the build volume"
+		    " and temperatures alone)\n");
+		return;
+	}
+	clean_text(clean, sizeof(clean), str(m, "model"));
+	fprintf(fp, "	made for: %s", clean[0] ? clean : "(no model said)");
+	json_array_foreach(json_object_get(m, "tools"), i, t) {
+		json_int_t k = json_integer_value(t);
+		json_t *n = json_array_get(json_object_get(m, "nozzle"),
+		    (size_t)k);
+		json_t *f = json_array_get(json_object_get(m, "materials"),
+		    (size_t)k);
+
+		fprintf(fp, ", T%lld", (long long)k);
+		if (json_is_number(n))
+			fprintf(fp, " nozzle %g mm", json_number_value(n));
+		if (json_is_string(f)) {
+			clean_text(clean, sizeof(clean), json_string_value(f));
+			fprintf(fp, " %s", clean);
+		}
+	}
+	if (json_is_string(json_object_get(m, "bed"))) {
+		clean_text(clean, sizeof(clean), str(m, "bed"));
+		fprintf(fp, ", bed %s", clean);
+	}
+	fprintf(fp, "\n");
+}
+
 /* -l: what the analyser found in the job's file. */
 static void
 show_meta(FILE *fp, json_t *o)
@@ -607,6 +647,7 @@ show_meta(FILE *fp, json_t *o)
 		fprintf(fp, ", %zu object(s)",
 		    json_array_size(json_object_get(o, "objects")));
 	fprintf(fp, "\n");
+	show_made_for(fp, o);
 }
 
 /* A date and time, "2026-12-03 14:32", or the number if it has none. */

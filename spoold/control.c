@@ -26,6 +26,7 @@
  *   send PRINTER GCODE      -> ok REPLIES, once acknowledged
  *   accept, reject, enable, disable DEST [REASON]
  *   approve ID [NOTE], deny ID REASON
+ *   load PRINTER TOOL MATERIAL -> ok MATERIALS RELEASED
  *   remove-rejected FILE [OWNER]
  *                          -> ok FILE NAME, the refused file removed
  *
@@ -61,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -1497,6 +1499,60 @@ do_dest_request(struct spoold *sd, struct client *c, struct request *rq)
 	sched_kick(sd);
 }
 
+/* load PRINTER TOOL MATERIAL: what is loaded on one of the printer's
+ * tools now ("none": nothing), kept across restarts; the jobs held for
+ * not suiting it are judged again (suits.c).  Answers ok with the
+ * printer's materials and how many jobs were released. */
+static void
+do_load(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *tool = msg_field(rq->m, REQ_LOAD_TOOL);
+	const char *mat = msg_field(rq->m, REQ_LOAD_MATERIAL);
+	struct printer *p = rq->p;
+	struct fit_printer fp;
+	char text[sizeof(p->d.materials)], n[16];
+	long t;
+	int i;
+
+	if ((tool[0] != 'T' && tool[0] != 't') || parse_long(tool + 1, 0,
+	    ANALYSE_TOOLS - 1, &t) < 0) {
+		reply_error(c, "load: '%s' is not a tool (T0 to T%d)", tool,
+		    ANALYSE_TOOLS - 1);
+		return;
+	}
+	if (!fit_material_ok(mat) || mat[0] == '\0') {
+		reply_error(c, "load: '%s' is not a filament type (such as PLA"
+		    " or PETG: letters, digits and -+_./, at most %d; none"
+		    " for nothing)", mat, ANALYSE_MATERIAL - 1);
+		return;
+	}
+	suits_printer(p, &fp);
+	if (fp.nnozzles > 0 && t >= fp.nnozzles) {
+		reply_error(c, "load: %s has %d tool%s (nozzle = ...), no T%ld",
+		    p->conf->name, fp.nnozzles, fp.nnozzles > 1 ? "s" : "", t);
+		return;
+	}
+	for (i = fp.nmaterials; i <= t; i++)
+		fp.material[i][0] = '\0';
+	if (fp.nmaterials <= t)
+		fp.nmaterials = (int)t + 1;
+	snprintf(fp.material[t], sizeof(fp.material[t]), "%s",
+	    strcasecmp(mat, "none") == 0 ? "" : mat);
+	fit_materials_text(&fp, text, sizeof(text));
+	p->d.materials_set = 1;
+	snprintf(p->d.materials, sizeof(p->d.materials), "%s", text);
+	if (queue_dest_save(sd, p->conf->name, &p->d) < 0) {
+		reply_error(c, "%s: cannot keep what is loaded", p->conf->name);
+		return;
+	}
+	log_info("%s: T%ld has %s loaded, said %s (%s)", p->conf->name, t,
+	    fp.material[t][0] ? fp.material[t] : "nothing", c->user, text);
+	snprintf(n, sizeof(n), "%d", suits_loaded(sd, p));
+	msg_send(c->fd, -1, "ok", text, n, (char *)NULL);
+	/* A class's jobs that waited for it may suit it now. */
+	sched_kick(sd);
+}
+
 /* answer PRINTER CHOICE: the printer's prompt answered (M876). */
 static void
 do_answer(struct spoold *sd, struct client *c, struct request *rq)
@@ -1806,6 +1862,8 @@ static const struct request_type {
 	[REQ_WEBCAM] =	    { T_PRINTER, WHO_ANYONE, do_webcam, NULL },
 	[REQ_APPROVE] =	    { T_JOB, WHO_APPROVER, do_approve, NULL },
 	[REQ_DENY] =	    { T_JOB, WHO_APPROVER, do_deny, NULL },
+	[REQ_LOAD] =	    { T_PRINTER, WHO_ADMIN, do_load,
+			      "say what is loaded on a printer" },
 	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
