@@ -194,6 +194,45 @@ report(const char *file, const struct analysis *a, int ok)
 	report_made_for(a);
 }
 
+/* What spoold would do with an accepted file, by what it was made for
+ * and what the printer (or each member of the class) declares in the
+ * configuration: FIT_OK, FIT_HOLD or FIT_REFUSE, with why.  What gpc
+ * load said is spoold's to know; the configuration's materials are
+ * judged here. */
+static int
+check_suits(const struct conf *conf, const struct conf_printer *cp,
+    const struct conf_class *k, const struct analysis *a, char *why,
+    size_t whysz)
+{
+	struct fit_printer fp;
+	struct fit_file f;
+	char want[FIT_REASON];
+	size_t m;
+	int v;
+
+	fit_file_from_analysis(&f, a);
+	if (cp != NULL) {
+		fp = cp->fit;
+		fp.name = cp->name;
+		return fit_judge(&f, &fp, why, whysz, want, sizeof(want));
+	}
+	for (m = 0; k != NULL && m < k->nmembers; m++) {
+		const struct conf_printer *q = conf_printer(conf,
+		    k->members[m]);
+		char w[FIT_REASON];
+
+		if (q == NULL)
+			continue;
+		fp = q->fit;
+		fp.name = q->name;
+		if ((v = fit_judge(&f, &fp, w, sizeof(w), want,
+		    sizeof(want))) != FIT_REFUSE)
+			return FIT_OK;
+		snprintf(why, whysz, "suits no printer of %s; %s", k->name, w);
+	}
+	return k != NULL && k->nmembers > 0 && why[0] ? FIT_REFUSE : FIT_OK;
+}
+
 /* gprint --check: the checks and the analysis spoold would make, here,
  * without queuing.  0 when every file would be accepted. */
 static int
@@ -203,8 +242,9 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	struct conf conf;
 	struct analyse_policy pol;
 	struct conf_printer *cp = NULL;
+	struct conf_class *kl = NULL;
 	struct analysis *a = xmalloc(sizeof(*a));
-	char *js;
+	char *js, why[1024];
 	int i, fd, ok, failed = 0;
 
 	analyse_policy_default(&pol);
@@ -228,6 +268,7 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			return EXIT_USAGE;
 		}
 		pol = cp != NULL ? cp->check : k->check;
+		kl = k;
 	}
 	for (i = 0; i < argc; i++) {
 		analyse_init(a, &pol);
@@ -250,6 +291,17 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			report(argv[i], a, ok);
 		if (!ok)
 			failed = 1;
+		why[0] = '\0';
+		if (ok && (cp != NULL || kl != NULL)) {
+			int v = check_suits(&conf, cp, kl, a, why, sizeof(why));
+
+			if (v == FIT_REFUSE)
+				failed = 1;
+			if (v != FIT_OK && !json)
+				printf("  %s by %s: %s\n", v == FIT_REFUSE ?
+				    "would be refused" : "would be held",
+				    cp != NULL ? cp->name : kl->name, why);
+		}
 	}
 	fflush(stdout);
 	conf_free(&conf);

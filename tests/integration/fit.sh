@@ -63,6 +63,17 @@ jobline "$held" | grep -qF "mk3-$held: held (needs PETG; mk3 has PLA loaded (gpc
 "$GQUEUE" -l "$held" | grep -qxF "	made for: MK3S, T0 nozzle 0.4 mm PETG" ||
 	fail "gqueue -l: made for: $("$GQUEUE" -l "$held")"
 
+# gprint --check says the same, by the configuration's materials.
+"$GPRINT" --check -P mk3 "$T/wide.gcode" > "$T/out" && fail "--check accepted the 0.6 mm file"
+grep -qxF "  would be refused by mk3: sliced for nozzle 0.6 mm; mk3 has 0.4" "$T/out" ||
+	fail "gprint --check: $(cat "$T/out")"
+"$GPRINT" --check -P mk3 "$T/petg.gcode" > "$T/out" || fail "--check refused the PETG file: $(cat "$T/out")"
+grep -qxF "  would be held by mk3: needs PETG; mk3 has PLA loaded (gpc load to change)" "$T/out" ||
+	fail "gprint --check: $(cat "$T/out")"
+"$GPRINT" --check -P farm "$T/fat.gcode" > "$T/out" && fail "--check -P farm accepted the 0.8 mm file"
+grep -qF "would be refused by farm: suits no printer of farm; sliced for nozzle 0.8 mm" "$T/out" ||
+	fail "gprint --check -P farm: $(cat "$T/out")"
+
 # 2. The policies: easy ignores the model, holds for the nozzle and
 # refuses for the material.
 out=$("$GPRINT" -P easy "$T/mk4s.gcode") || fail "easy refused a file for another model: $out"
