@@ -396,9 +396,11 @@ heaters_text(FILE *fp, json_t *a, const char *lead)
 	fprintf(fp, "\n");
 }
 
+static void	materials_text(FILE *, json_t *);
+
 /* The status model's lines (spoold/status.c), as gqueue and gpc status
  * both show them: what the printer does, its job's progress, its
- * heaters.  An older spoold's row, without the model, shows its job's
+ * heaters, what it has loaded.  An older spoold's row, without the model, shows its job's
  * share of bytes. */
 static void
 status_text(FILE *fp, json_t *p)
@@ -442,6 +444,7 @@ status_text(FILE *fp, json_t *p)
 		fprintf(fp, "\n");
 	}
 	heaters_text(fp, json_object_get(s, "heaters"), "\theaters");
+	materials_text(fp, json_object_get(s, "materials"));
 }
 
 int
@@ -573,6 +576,25 @@ show_attrs(FILE *fp, json_t *o, long long id, const char *spool_dir)
 			    json_string_value(v));
 		free(path);
 	}
+}
+
+/* What a printer has loaded: "\tloaded: T0 PLA, T1 none" (nothing
+ * when neither gpc load nor the configuration says). */
+static void
+materials_text(FILE *fp, json_t *m)
+{
+	char clean[64];
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(m) == 0)
+		return;
+	json_array_foreach(m, i, v) {
+		clean_text(clean, sizeof(clean), json_is_string(v) ?
+		    json_string_value(v) : "none");
+		fprintf(fp, "%sT%zu %s", i ? ", " : "\tloaded: ", i, clean);
+	}
+	fprintf(fp, "\n");
 }
 
 /* -l: what the job's file was made for, or that its slicer does not

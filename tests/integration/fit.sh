@@ -4,7 +4,8 @@
 # reason, as each key's policy says; a class sends it only to a member
 # it suits, and says why it waits when none does; gpc load changes what
 # is loaded, releases the jobs that suit the printer now, and is kept
-# across a restart of spoold.  A file that says nothing of what it was
+# across a restart of spoold; a reload that makes a held job suit its
+# printer releases it.  A file that says nothing of what it was
 # made for is judged as before, and gqueue -l says so.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config "model = MK3S, MK3S+" "nozzle = 0.4" "materials = PLA" "" \
@@ -74,6 +75,8 @@ grep -qxF "  would be held by mk3: needs PETG; mk3 has PLA loaded (gpc load to c
 grep -qF "would be refused by farm: suits no printer of farm; sliced for nozzle 0.8 mm" "$T/out" ||
 	fail "gprint --check -P farm: $(cat "$T/out")"
 
+"$GPC" status mk4 | grep -qxF "	loaded: T0 PETG" || fail "gpc status mk4: $("$GPC" status mk4)"
+
 # 2. The policies: easy ignores the model, holds for the nozzle and
 # refuses for the material.
 out=$("$GPRINT" -P easy "$T/mk4s.gcode") || fail "easy refused a file for another model: $out"
@@ -132,6 +135,8 @@ grep -q "mk3-$held: suits mk3 now; released" "$T/spoold.log" || fail "no log of 
 gs_stop_spoold
 rm -f "$T/spool/control"
 gs_spoold
+"$GPC" status mk3 | grep -qxF "	loaded: T0 PETG" || fail "gpc status after the restart: $("$GPC" status mk3)"
+"$GPC" --json status mk3 | grep -q '"materials": \[' || fail "gpc --json status: no materials"
 id=$(submit "$T/petg.gcode" -P mk3)
 "$GQUEUE" -w "$id" > /dev/null || fail "the PETG job after the restart did not print"
 pla=$(submit "$T/pla.gcode" -P mk3)
@@ -141,4 +146,11 @@ out=$("$GPC" load mk3 T0 none) || fail "gpc load none: $out"
 [ "$out" = "mk3: none loaded; 1 held job suits it now and is released" ] ||
 	fail "gpc load mk3 T0 none said: $out"
 "$GQUEUE" -w "$pla" > /dev/null || fail "mk3-$pla did not print"
+
+# 7. A reload that gives easy the 0.6 mm nozzle releases its held job.
+sed -i '/^\[printer easy\]/,/^\[/ s/^nozzle = 0.4$/nozzle = 0.6/' "$GSPOOL_CONF"
+kill -HUP "$SPOOLD_PID"
+"$WAITFOR" contains "$T/spoold.log" "easy-$w: suits easy now; released" ||
+	fail "the reload did not release easy-$w"
+jobline "$w" | grep -qF "easy-$w: pending" || fail "easy-$w after the reload: $(jobline "$w")"
 echo "PASS"
