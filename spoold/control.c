@@ -1310,6 +1310,16 @@ job_held_for_dest(struct spoold *sd, const struct job_row *j)
 	    strstr(j->reason, HOLD_DEST_REMOVED) != NULL;
 }
 
+/* Held for not suiting its printer (suits.c): a move releases it, and
+ * the new destination judges it before it prints. */
+static int
+job_held_for_fit(const struct job_row *j)
+{
+	return strcmp(j->state, job_state_name(JOB_HELD)) == 0 &&
+	    j->hold_until == 0 && strcmp(j->approval, "awaiting") != 0 &&
+	    fit_is_reason(j->reason);
+}
+
 /* move ID DEST */
 static void
 do_move(struct spoold *sd, struct client *c, struct request *rq)
@@ -1317,9 +1327,11 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 	const char *arg = msg_field(rq->m, REQ_ARG2);
 	char approvers[CONF_NAME_MAX * 2];
 	struct dest *d;
+	int release;
 
 	if (job_waiting(c, &rq->j) < 0)
 		return;
+	release = job_held_for_dest(sd, &rq->j) || job_held_for_fit(&rq->j);
 	if ((d = dest_find(sd, arg)) == NULL) {
 		reply_error(c, "%s: unknown printer or class", arg);
 		return;
@@ -1339,9 +1351,12 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 			return;
 		}
 		log_info("%s: held: " HOLD_APPROVAL " on %s", rq->j.name, arg);
+		/* It waits for approval there, then for what suits. */
+		if (!job_held_for_dest(sd, &rq->j))
+			release = 0;
 	}
 	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user,
-	    job_held_for_dest(sd, &rq->j)));
+	    release));
 }
 
 /* What gpc send refuses beyond a file's checks: M0 and M1, which wait

@@ -103,6 +103,13 @@ for n in 1 2; do
 		fail "farm-$c ran elsewhere than mk4: $("$GQUEUE" --json --history "$c")"
 done
 expect_refused "$T/fat.gcode" farm "suits no printer of farm; sliced for nozzle 0.8 mm; mk3 has 0.4"
+# A job held for not suiting mk3, moved to mk4 which suits it: released,
+# it prints there.
+mv=$(submit "$T/any-petg.gcode" -P mk3)
+jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG" || fail "mk3-$mv: $(jobline "$mv")"
+"$GPC" move "$mv" mk4 || fail "gpc move $mv mk4"
+"$GQUEUE" -w "$mv" > /dev/null || fail "mk3-$mv did not print on mk4"
+"$GQUEUE" --json --history "$mv" | grep -q '"printer": "mk4"' || fail "mk3-$mv ran elsewhere"
 # ... and says why it waits when none suits it.
 out=$("$GPRINT" -P farm "$T/any-abs.gcode") || fail "farm: $out"
 c=${out#request id is farm-}
