@@ -460,7 +460,7 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
     const struct job_opts *o)
 {
 	struct submit *s = arg;
-	char ids[32], why[256];
+	char ids[32], why[700];
 	struct job_row j;
 
 	if (s->c != NULL)
@@ -494,6 +494,10 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 		snprintf(why, sizeof(why), HOLD_APPROVAL " by %s",
 		    approvers_text(&j));
 		log_info("%s: held: %s", j.name, why);
+	} else if (o->fit_hold[0] != '\0') {
+		/* Held for not suiting its printer (suits.c). */
+		snprintf(why, sizeof(why), "held: %s", o->fit_hold);
+		log_info("%s: %s", queue_job_name(sd, id, s->printer), why);
 	}
 	if (s->c != NULL)
 		msg_send(s->c->fd, -1, "ok", ids, s->printer, why, (char *)NULL);

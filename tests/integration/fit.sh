@@ -58,7 +58,11 @@ id=$(submit "$T/good.gcode" -P mk3)
 "$GQUEUE" -w "$id" > /dev/null || fail "the file made for mk3 did not print"
 expect_refused "$T/wide.gcode" mk3 "sliced for nozzle 0.6 mm; mk3 has 0.4"
 expect_refused "$T/mk4s.gcode" mk3 "sliced for MK4S; mk3 is MK3S"
-held=$(submit "$T/petg.gcode" -P mk3)
+out=$("$GPRINT" -P mk3 "$T/petg.gcode") || fail "gprint petg: $out"
+held=${out#request id is mk3-}
+held=${held%% *}
+echo "$out" | grep -qxF "mk3-$held held: needs PETG; mk3 has PLA loaded (gpc load to change)" ||
+	fail "gprint said: $out"
 jobline "$held" | grep -qF "mk3-$held: held (needs PETG; mk3 has PLA loaded (gpc load to change))" ||
 	fail "the PETG job: $("$GQUEUE" -a -l "$held")"
 "$GQUEUE" -l "$held" | grep -qxF "	made for: MK3S, T0 nozzle 0.4 mm PETG" ||
