@@ -2033,6 +2033,13 @@ conf_check(struct conf_parse *cp)
 			    p->name);
 			continue;
 		}
+		/* A tool's filament without its nozzle is a typing
+		 * mistake: gpc load would refuse that tool. */
+		if (p->fit.nnozzles > 0 &&
+		    p->fit.nmaterials > p->fit.nnozzles)
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "materials"), "materials: %d tools, but nozzle"
+			    " names %d", p->fit.nmaterials, p->fit.nnozzles);
 		/* A key is a network printer's: Marlin's backend has no
 		 * use for one, and is not given it. */
 		if (p->api_key_file != NULL && p->scheme != NULL &&
