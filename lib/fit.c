@@ -113,7 +113,7 @@ judge_model(const struct fit_file *f, const struct fit_printer *p,
 			return 0;
 	snprintf(why, whysz, "sliced for %s; %s is %s", f->model, p->name,
 	    p->models[0]);
-	snprintf(want, wantsz, "is a %s", f->model);
+	snprintf(want, wantsz, "is model %s", f->model);
 	return 1;
 }
 

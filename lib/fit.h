@@ -63,8 +63,8 @@ int	fit_file_from_json(struct fit_file *, const char *json);
  * why saying what does not match, of the worst key ("sliced for nozzle
  * 0.6 mm; mk3 has 0.4", "needs PETG; mk3 has PLA loaded (gpc load to
  * change)", "sliced for MK4S; mk3 is MK3S"), and want what a class's
- * member would need ("has PETG loaded", "has a 0.6 mm nozzle", "is a
- * MK4S"), for "no member of farm has PETG loaded".  A key of policy
+ * member would need ("has PETG loaded", "has a 0.6 mm nozzle", "is
+ * model MK4S"), for "no member of farm has PETG loaded".  A key of policy
  * ignore is not judged; a file that says nothing suits every printer.
  */
 int	fit_judge(const struct fit_file *, const struct fit_printer *,

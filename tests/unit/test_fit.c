@@ -78,7 +78,7 @@ test_keys(void **state)
 	    "needs PETG; mk3 has PLA loaded (gpc load to change)",
 	    "has PETG loaded");
 	expect(&p, ";TARGET_MACHINE.NAME:Ultimaker S5\n", FIT_REFUSE,
-	    "sliced for Ultimaker S5; mk3 is MK3S", "is a Ultimaker S5");
+	    "sliced for Ultimaker S5; mk3 is MK3S", "is model Ultimaker S5");
 	/* A refusal's reason before a hold's, whatever the order. */
 	expect(&p, "; filament_type = PETG\n; nozzle_diameter = 0.6\n",
 	    FIT_REFUSE, "sliced for nozzle 0.6 mm; mk3 has 0.4",
