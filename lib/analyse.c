@@ -443,13 +443,54 @@ made_materials(struct analysis *a, int first, const char *p,
 }
 
 /*
+ * Cura's profile, ";SETTING_3 " and a piece of its settings serialised,
+ * the lines cut at a fixed width whatever they hold: its machine is the
+ * "definition = voron2_300" of the global stack, the first one, ended
+ * by an escaped newline.  Only the tail of what came is kept, enough
+ * for the key and a name, so the memory stays bounded.
+ */
+static void
+made_cura_profile(struct analysis *a, const char *piece)
+{
+	static const char key[] = "\\ndefinition = ";
+	char *buf = a->cura_profile, *k, *e;
+	size_t have = strlen(buf), n = strlen(piece), room;
+
+	if (a->for_model[0] != '\0')
+		return;
+	room = sizeof(a->cura_profile) - 1;
+	if (n > room)
+		piece += n - room, n = room;
+	if (have + n > room) {
+		memmove(buf, buf + (have + n - room), room - n);
+		have = room - n;
+	}
+	memcpy(buf + have, piece, n);
+	buf[have + n] = '\0';
+	buf[have + strcspn(buf + have, "\r")] = '\0';
+	if ((k = strstr(buf, key)) == NULL)
+		return;
+	k += sizeof(key) - 1;
+	if ((e = strchr(k, '\\')) == NULL) {
+		/* Its end comes with the next piece: keep from the key. */
+		if (k - buf > (ptrdiff_t)(sizeof(key) - 1))
+			memmove(buf, k - (sizeof(key) - 1),
+			    strlen(k - (sizeof(key) - 1)) + 1);
+		return;
+	}
+	made_word(a->for_model, sizeof(a->for_model), k, (size_t)(e - k));
+	buf[0] = '\0';
+}
+
+/*
  * The slicers' words for it, where the corpus and the slicers' sources
  * show them: PrusaSlicer, SuperSlicer, OrcaSlicer and BambuStudio write
  * their settings as "; key = value" (printer_model, nozzle_diameter with
  * a comma between tools, filament_type with a semicolon, curr_bed_type);
  * Cura names the machine (";TARGET_MACHINE.NAME:" in its Griffin
  * header, ";MACHINE_TYPE:" in others, as FlashForge's printers do) and
- * each extruder's nozzle (";EXTRUDER_TRAIN.N.NOZZLE.DIAMETER:");
+ * each extruder's nozzle (";EXTRUDER_TRAIN.N.NOZZLE.DIAMETER:"), and
+ * where it names no machine, its profile's definition (";SETTING_3");
  * Simplify3D lists "printMaterial,ABS" and "extruderDiameter,0.5,0.5";
  * KISSlicer "nozzle_dia_N = 0.4" from tool 1.  1 if s was one of them.
  */
@@ -520,6 +561,11 @@ made_for(struct analysis *a, const char *s)
 			return 1;
 		}
 		return 0;
+	case 'S':
+		if (strncmp(s, "SETTING_3 ", 10) != 0)
+			return 0;
+		made_cura_profile(a, s + 10);
+		return 1;
 	case 'E':
 		if (strncmp(s, "EXTRUDER_TRAIN.", 15) != 0 ||
 		    !isdigit((unsigned char)s[15]) || s[16] != '.' ||

@@ -178,6 +178,9 @@ struct analysis {
 	double		for_nozzle[ANALYSE_TOOLS];
 	char		for_material[ANALYSE_TOOLS][ANALYSE_MATERIAL];
 	char		for_bed[ANALYSE_NAME];
+	/* Cura's ";SETTING_3" profile, its lines cut anywhere: the tail
+	 * not yet read, where "definition = NAME" may straddle two. */
+	char		cura_profile[2 * ANALYSE_NAME + 16];
 
 	analyse_mark_fn	*mark_cb;
 	void		*mark_arg;

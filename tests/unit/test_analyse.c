@@ -704,6 +704,18 @@ test_made_for(void **state)
 	    ";MATERIAL:PLA\nG28\nG1 X1 E1\n", 2), 0);
 	assert_string_equal(a.for_model, "Ender-3 V2");
 	assert_string_equal(a.for_material[0], "PLA");
+	/* Cura's profile at the end, its definition cut across lines. */
+	assert_int_equal(run(&a, NULL, ";FLAVOR:Marlin\nG28\nG1 X1 E1\n"
+	    ";SETTING_3 {\"global_quality\": \"[general]\\\\nversion = 4"
+	    "\\\\nname = Fine\\\\ndefini\n"
+	    ";SETTING_3 tion = creality_ender3\\\\n\\\\n[metadata]"
+	    "\\\\ndefinition = other\\\\n\n", 11), 0);
+	assert_string_equal(a.for_model, "creality_ender3");
+	/* ... after the machine's name, it says nothing. */
+	assert_int_equal(run(&a, NULL, ";MACHINE_TYPE:Ender-3\nG28\n"
+	    "G1 X1 E1\n;SETTING_3 \\\\ndefinition = creality_ender3"
+	    "\\\\n\n", 5), 0);
+	assert_string_equal(a.for_model, "Ender-3");
 	/* UltiGCode's MATERIAL is a volume, not a type. */
 	assert_int_equal(run(&a, NULL, ";MATERIAL:1234\nG28\nG1 X1 E1\n",
 	    9), 0);
