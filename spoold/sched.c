@@ -17,8 +17,9 @@
  * verdict, which kicks again.  Before that, a job whose file was made
  * for another printer, nozzle or filament (suits.c) is held if it was
  * sent to this printer, and passed over if to a class.  A job sent to
- * the printer that does not fit it is held with the reason; one sent to a class waits for another
- * member, and is held once it fits none.  A job held is never
+ * the printer that does not fit it is held with the reason; one sent
+ * to a class waits for another member, and is held once it fits none
+ * of those it suits.  A job held is never
  * dispatched; the bed of a printer awaiting-clear blocks it.
  *
  * Held jobs with a time are released by a timer at the earliest such
@@ -62,8 +63,11 @@ sched_unfit(struct spoold *sd, struct printer *p, long id,
 	}
 	for (m = 0; m < k->nmembers; m++) {
 		struct printer *q = printer_find(sd, k->members[m]);
+		char sw[FIT_REASON], sn[FIT_REASON];
 
-		if (q == NULL)
+		/* A member it does not suit never takes it. */
+		if (q == NULL || (q != p && suits_job(sd, q, id, sw,
+		    sizeof(sw), sn, sizeof(sn)) != FIT_OK))
 			continue;
 		check_fingerprint(q, fp, sizeof(fp));
 		r = queue_check_get(sd, id, q->conf->name, fp, mwhy,

@@ -546,6 +546,18 @@ test_suits(void **state)
 	assert_int_equal(nhanded, 2);
 	assert_ptr_equal(handed[1].p, a);
 	assert_int_equal(handed[1].id, mine);
+	/* A class's job that only b suits, and b's checks refuse: it
+	 * fits none of the members it suits, and is held. */
+	a->job = b->job = 0;
+	b->state = PRINTER_READY;
+	snprintf(a->d.materials, sizeof(a->d.materials), "PLA");
+	o.made_for = "{\"materials\":[\"PETG\"],\"tools\":[0]}";
+	mine = job("k", &o, "");
+	assert_int_equal(queue_check_put(&S, mine, "b", "fp", 0, "too big"),
+	    0);
+	sched_dispatch(&S);
+	assert_string_equal(state_of(mine, reason, sizeof(reason)), "held");
+	assert_string_equal(reason, "fits no printer of k; b: too big");
 }
 
 int
