@@ -58,6 +58,7 @@
 #include "msg.h"
 #include "proto.h"
 #include "util.h"
+#include "filters.h"
 #include "net.h"
 
 enum act { ACT_PRINTING, ACT_PAUSING, ACT_PAUSED, ACT_CANCELING };
@@ -79,6 +80,7 @@ struct njob {
 	long		 told_lines;
 	unsigned long	 told_layer;
 	unsigned long	 logged_layer;
+	unsigned long	 filters_layer;	/* told the filters we keep */
 };
 
 /* What one poll reported (net_report_*). */
@@ -118,6 +120,7 @@ struct net {
 	long long	 temps_at;
 	struct report	 rep;
 	struct njob	 job;
+	struct filters	 filters;	/* the job's filters' pipes */
 };
 
 static struct net N;
@@ -224,6 +227,14 @@ progress(int force)
 	char id[32], lines[32], layer[32], bytes[32];
 	long long now = monotonic_ms();
 
+	if (N.job.layer != 0 && N.job.layer != N.job.filters_layer) {
+		/* A new layer to the filters whose events we keep, at once,
+		 * spoold or not, before spoold hears it (filters.c).  The
+		 * host says no height: z=0, as spoold would write it. */
+		N.job.filters_layer = N.job.layer;
+		snprintf(layer, sizeof(layer), "%lu z=0", N.job.layer);
+		filters_tell(&N.filters, N.job.id, FEV_LAYER, layer);
+	}
 	if (!force && N.job.lines == N.job.told_lines &&
 	    N.job.layer == N.job.told_layer)
 		return;
@@ -308,6 +319,7 @@ job_end(const char *state, const char *reason, int remove)
 		end_file_write(state, why);
 	snprintf(id, sizeof(id), "%ld", N.job.id);
 	tell("end", id, state, why);
+	filters_job_end(&N.filters, N.job.id, N.ctl >= 0, state);
 	if (remove)
 		upload_remove();
 	net_file_free(&N.job.f);
@@ -622,6 +634,8 @@ print_start(long id, int fd, const char *how)
 		print_fail(id, fd, "pending", why);
 		return;
 	}
+	/* The last job's filters' words are spoold's by now. */
+	filters_drop(&N.filters);
 	memset(&N.job, 0, sizeof(N.job));
 	N.job.id = id;
 	N.job.f = f;
@@ -646,8 +660,11 @@ print_start(long id, int fd, const char *how)
 		net_reply_free(&r);
 	}
 	N.heaters_at = 0;
-	N.job.act = ACT_CANCELING;	/* so that printing is told */
-	activity(ACT_PRINTING, "");
+	/* spoold has the job printing from its hand-over, as from the
+	 * serial backend's: told again, it would be a row of the job's
+	 * history and a "resumed" to its filters. */
+	N.job.act = ACT_PRINTING;
+	log_info("%s-%ld: printing", N.printer, id);
 	N.poll_at = monotonic_ms();
 }
 
@@ -725,6 +742,21 @@ estop(void)
 	N.poll_at = monotonic_ms();
 }
 
+/* "kept ID NAME PID": we hold that filter's events now. */
+static void
+kept_tell(long id, const struct msg *m)
+{
+	char ids[32], pids[32];
+	long pid;
+
+	if (parse_long(msg_field(m, TB_FILTER_PID), 2, 2000000000L, &pid) < 0)
+		return;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	snprintf(pids, sizeof(pids), "%ld", pid);
+	tell(proto_name(PROTO_FROM_BACKEND, FB_KEPT), ids,
+	    msg_field(m, TB_FILTER_NAME), pids);
+}
+
 static void
 handle_ctl(void)
 {
@@ -761,6 +793,13 @@ handle_ctl(void)
 		print_start(id, g.fd, msg_field(&g, TB_PRINT_HOW));
 		return;
 	}
+	if (k == TB_FILTER) {
+		/* Kept, so that the filter outlives spoold as the print
+		 * does; its layers are ours to write from "kept" on. */
+		if (filters_keep(&N.filters, N.job.id, id, &g) == 1)
+			kept_tell(id, &g);
+		return;
+	}
 	if (g.fd >= 0)
 		close(g.fd);
 	switch (k) {
@@ -779,7 +818,6 @@ handle_ctl(void)
 		estop();
 		return;
 	case TB_ANSWER:
-	case TB_FILTER:
 		log_info("%s: '%s' from spoold: not a network printer's;"
 		    " left", N.printer, msg_field(&g, 0));
 		return;
@@ -847,6 +885,8 @@ attach_accept(void)
 		N.ctl = -1;
 		return;
 	}
+	/* The filters' pipes back: they outlived the spoold before. */
+	filters_hand_over(&N.filters, N.ctl);
 	if (N.state[0] != '\0')
 		tell("status", N.state, N.text, NULL);
 	if (N.temps[0] != '\0')
@@ -1076,9 +1116,15 @@ loop(void)
 	    ev_signal(l.ev, SIGTERM, on_term, &l) < 0 ||
 	    ev_signal(l.ev, SIGINT, on_term, &l) < 0)
 		fatal("event loop");
+	N.filters.ev = l.ev;
 	while (!term) {
-		if (N.ctl < 0 && N.job.id == 0)
+		/* No spoold, no job: over, once no filter of the last job
+		 * runs whose last words wait for the next spoold. */
+		if (N.ctl < 0 && N.job.id == 0 &&
+		    filters_waiting(&N.filters) == 0)
 			break;
+		if (N.ctl >= 0 || N.job.id != 0)
+			filters_unwatch(&N.filters);
 		watch(&l, &l.ctl_io, &l.ctl_fd, N.ctl, on_ctl);
 		watch(&l, &l.listen_io, &l.listen_fd, N.listen_fd,
 		    on_listen);
@@ -1086,6 +1132,11 @@ loop(void)
 		if (ev_turn(l.ev, -1) < 0)
 			fatal("poll");
 	}
+	if (N.job.id != 0)
+		job_end("stopped", "the backend was stopped; the host prints"
+		    " on", 0);
+	filters_drop(&N.filters);
+	N.filters.ev = NULL;
 	if (l.ctl_io != NULL)
 		ev_io_del(l.ctl_io);
 	if (l.listen_io != NULL)
@@ -1121,15 +1172,13 @@ net_main(int argc, char *argv[], const struct net_driver *d)
 	if (!name_is_safe(N.printer, 64))
 		fatalx("'%s' is not a printer's name", N.printer);
 	device_parse(scheme, argv[optind + 1]);
+	filters_init(&N.filters, N.printer);
 	signal(SIGPIPE, SIG_IGN);
 	fd_set_nonblock(N.ctl, 1);
 	net_http_init();
 	attach_listen();
 	status("connecting", N.host.hostname);
 	loop();
-	if (N.job.id != 0)
-		job_end("stopped", "the backend was stopped; the host prints"
-		    " on", 0);
 	if (N.listen_fd >= 0) {
 		close(N.listen_fd);
 		unlink(N.sock_path);

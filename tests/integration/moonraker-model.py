@@ -9,6 +9,8 @@
 #   --api-key-file F  require X-Api-Key with F's first line (401 without)
 #   --rate N          bytes of the file printed per tick (--tick seconds)
 #   --tls CERT KEY    https, with this certificate
+#   --printed F       each line of a print as Klipper runs it, appended
+#                     to F byte for byte (a test compares it with the job)
 #
 # Written from Moonraker's web API documentation (moonraker.readthedocs.io,
 # "web_api"), implementing exactly what the backend uses, as strictly as
@@ -38,7 +40,8 @@
 #   POST /_model/finish               that print completes
 #   POST /_model/hold?layer=L         the next print stops advancing
 #                                     when its layer L begins
-#   POST /_model/release              and goes on
+#   POST /_model/release[?next=L]     and goes on (to stop again when
+#                                     layer L begins)
 #   POST /_model/blackout?requests=N  the next N requests of the API are
 #                                     dropped unanswered, as by a network
 #                                     that is down; Klipper prints on
@@ -58,7 +61,9 @@ from hostmodel import HostError as Err, multipart, one  # noqa: E402
 
 ap = argparse.ArgumentParser()
 hostmodel.add_args(ap)
+ap.add_argument("--printed")
 args = ap.parse_args()
+printed = open(args.printed, "ab") if args.printed else None
 
 key = hostmodel.read_key(args.api_key_file)
 blackout = hostmodel.blackout
@@ -118,11 +123,16 @@ class Klipper:
         nl = data.rfind(b"\n", self.pos, end)
         if nl >= 0 and end < len(data):
             end = nl + 1
-        for line in data[self.pos:end].decode("utf-8", "replace").splitlines():
-            self.run_line(line)
+        # A print held at a layer stops just after the line that began
+        # it, as Klipper's queue would at a pause.
+        for raw in data[self.pos:end].splitlines(keepends=True):
+            self.run_line(raw.decode("utf-8", "replace"))
+            self.pos += len(raw)
+            if printed:
+                printed.write(raw)
+                printed.flush()
             if self.held:
                 break
-        self.pos = end
         if self.pos >= len(data):
             self.state = "complete"
             log("complete", self.filename)
@@ -320,7 +330,7 @@ class Handler(hostmodel.Handler):
             k.hold_at = int(one(q, "layer"))
         elif what == "release":
             k.held = False
-            k.hold_at = 0
+            k.hold_at = int(q["next"][0]) if "next" in q else 0
             log("release")
         else:
             raise Err(404, "Not Found")
