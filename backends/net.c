@@ -81,6 +81,7 @@ struct njob {
 	unsigned long	 told_layer;
 	unsigned long	 logged_layer;
 	unsigned long	 filters_layer;	/* told the filters we keep */
+	int		 host_layers;	/* the host says the layer itself */
 };
 
 /* What one poll reported (net_report_*). */
@@ -454,8 +455,14 @@ job_follow(const struct report *p)
 		N.job.bytes = (long long)pos;
 		N.job.lines = net_file_lines_at(&N.job.f, N.job.bytes);
 	}
-	if (p->layer_set && p->layer > 0)
+	/* The host's layer where it says one; else the file's markers
+	 * at its position, as a serial line would count them. */
+	if (p->layer_set && p->layer > 0) {
 		N.job.layer = p->layer;
+		N.job.host_layers = 1;
+	} else if (!N.job.host_layers && pos >= 0 &&
+	    net_file_layer_at(&N.job.f, N.job.bytes) > N.job.layer)
+		N.job.layer = net_file_layer_at(&N.job.f, N.job.bytes);
 	switch (p->run) {
 	case NET_RUN_PRINTING:
 		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
@@ -477,6 +484,9 @@ job_follow(const struct report *p)
 	case NET_RUN_COMPLETE:
 		N.job.bytes = N.job.f.size;
 		N.job.lines = net_file_lines_at(&N.job.f, N.job.f.size);
+		if (!N.job.host_layers &&
+		    net_file_layer_at(&N.job.f, N.job.bytes) > N.job.layer)
+			N.job.layer = net_file_layer_at(&N.job.f, N.job.bytes);
 		job_end("completed", "", 1);
 		break;
 	case NET_RUN_CANCELLED:
