@@ -40,6 +40,9 @@
 #   POST /_model/finish               that print completes
 #   POST /_model/hold?layer=L         the next print stops advancing
 #                                     when its layer L begins
+#   POST /_model/hold?marker=L        the same at the first command
+#                                     after the slicer's L-th ";LAYER:"
+#                                     (the file says no layer to Klipper)
 #   POST /_model/release[?next=L]     and goes on (to stop again when
 #                                     layer L begins)
 #   POST /_model/blackout?requests=N  the next N requests of the API are
@@ -77,6 +80,7 @@ class Klipper:
         self.message = "Printer is ready"
         self.reset()
         self.hold_at = 0
+        self.hold_marker = 0
         self.ext = [25.0, 0.0]
         self.bed = [25.0, 0.0]
 
@@ -89,6 +93,8 @@ class Klipper:
         self.total = None
         self.held = False
         self.foreign = False
+        self.markers = 0
+        self.marker_seen = False
 
     def run_line(self, line):
         line = line.split(";", 1)[0].strip()
@@ -113,6 +119,16 @@ class Klipper:
             h = self.ext if m.group(1) in ("104", "109") else self.bed
             h[0] = h[1] = t
 
+    def marker(self, line):
+        """The test's hold at a slicer's marker (not Klipper's doing)."""
+        if line.startswith(";LAYER:"):
+            self.markers += 1
+            self.marker_seen = self.markers == self.hold_marker
+        elif self.marker_seen and line.split(";", 1)[0].strip():
+            self.marker_seen = False
+            self.held = True
+            log("held", self.markers)
+
     def tick(self):
         if self.state != "printing" or self.held or self.foreign:
             return
@@ -126,6 +142,7 @@ class Klipper:
         # A print held at a layer stops just after the line that began
         # it, as Klipper's queue would at a pause.
         for raw in data[self.pos:end].splitlines(keepends=True):
+            self.marker(raw.decode("utf-8", "replace"))
             self.run_line(raw.decode("utf-8", "replace"))
             self.pos += len(raw)
             if printed:
@@ -327,10 +344,14 @@ class Handler(hostmodel.Handler):
         elif what == "blackout":
             blackout[0] = int(one(q, "requests"))
         elif what == "hold":
-            k.hold_at = int(one(q, "layer"))
+            if "marker" in q:
+                k.hold_marker = int(one(q, "marker"))
+            else:
+                k.hold_at = int(one(q, "layer"))
         elif what == "release":
             k.held = False
             k.hold_at = int(q["next"][0]) if "next" in q else 0
+            k.hold_marker = 0
             log("release")
         else:
             raise Err(404, "Not Found")
