@@ -56,6 +56,7 @@
 #include "event.h"
 #include "log.h"
 #include "msg.h"
+#include "prompt.h"
 #include "proto.h"
 #include "util.h"
 #include "filters.h"
@@ -119,6 +120,8 @@ struct net {
 	char		 state[32], text[480];
 	char		 temps[256];
 	long long	 temps_at;
+	char		 prompt[PROMPT_TEXT];	/* told spoold; "" none */
+	char		 prompt_buttons[PROMPT_BUTTONS * PROMPT_BUTTON];
 	struct report	 rep;
 	struct njob	 job;
 	struct filters	 filters;	/* the job's filters' pipes */
@@ -403,6 +406,74 @@ net_report_temps(double hotend, double hotend_target, double bed,
 	N.rep.temps[1] = hotend_target;
 	N.rep.temps[2] = bed;
 	N.rep.temps[3] = bed_target;
+}
+
+/* The prompt to spoold: of the job printing, if one is. */
+static void
+prompt_tell(void)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell(proto_name(PROTO_FROM_BACKEND, FB_PROMPT), id, N.prompt,
+	    N.prompt[0] ? N.prompt_buttons : "");
+}
+
+void
+net_report_prompt(const char *text, const char *buttons)
+{
+	char t[sizeof(N.prompt)], bt[sizeof(N.prompt_buttons)];
+
+	clean_text(t, sizeof(t), text ? text : "");
+	snprintf(bt, sizeof(bt), "%s", t[0] && buttons ? buttons : "");
+	if (strcmp(t, N.prompt) == 0 && strcmp(bt, N.prompt_buttons) == 0)
+		return;
+	if (t[0] != '\0')
+		log_info("%s: the printer asks the user: %s", N.printer, t);
+	else
+		log_info("%s: the printer's prompt is over", N.printer);
+	snprintf(N.prompt, sizeof(N.prompt), "%s", t);
+	snprintf(N.prompt_buttons, sizeof(N.prompt_buttons), "%s", bt);
+	prompt_tell();
+}
+
+/* answer INDEX: the button of the prompt told, to the host. */
+static void
+prompt_answer(const char *index)
+{
+	struct net_reply r;
+	const char *b = N.prompt_buttons, *nl;
+	long k, i;
+
+	if (N.d->answer == NULL) {
+		log_info("%s: '%s' from spoold: %s carries no prompt of its"
+		    " host's; left", N.printer, proto_name(PROTO_TO_BACKEND,
+		    TB_ANSWER), N.d->name);
+		return;
+	}
+	if (parse_long(index, 0, PROMPT_BUTTONS - 1, &k) < 0)
+		k = -1;
+	for (i = 0; k >= 0 && i < k && b[0] != '\0'; i++)
+		b = (nl = strchr(b, '\n')) != NULL ? nl + 1 : "";
+	if (k < 0 || N.prompt[0] == '\0' || b[0] == '\0') {
+		log_warnx("%s: the answer %s is for no button of the prompt"
+		    " shown%s%s; not sent", N.printer, index,
+		    N.prompt[0] ? ": " : " (none is)", N.prompt);
+		prompt_tell();
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	if (N.d->answer((int)k, &r) < 0) {
+		log_warnx("%s: the answer to '%s': %s", N.printer, N.prompt,
+		    r.why);
+		prompt_tell();		/* it still waits */
+	} else {
+		log_info("%s: %s: %.*s", N.printer, N.prompt,
+		    (int)strcspn(b, "\n"), b);
+		net_report_prompt("", "");
+	}
+	net_reply_free(&r);
+	N.poll_at = monotonic_ms();
 }
 
 static void
@@ -828,8 +899,7 @@ handle_ctl(void)
 		estop();
 		return;
 	case TB_ANSWER:
-		log_info("%s: '%s' from spoold: not a network printer's;"
-		    " left", N.printer, msg_field(&g, 0));
+		prompt_answer(msg_field(&g, TB_ANSWER_INDEX));
 		return;
 	default:
 		break;
@@ -901,6 +971,8 @@ attach_accept(void)
 		tell("status", N.state, N.text, NULL);
 	if (N.temps[0] != '\0')
 		tell("temps", N.temps, NULL, NULL);
+	if (N.prompt[0] != '\0')
+		prompt_tell();
 }
 
 static void

@@ -152,6 +152,9 @@ struct net_driver {
 	int	(*heaters_off)(struct net_reply *r);
 	/* Forget the upload once the job is over (NULL: it stays). */
 	int	(*remove)(const char *name, struct net_reply *r);
+	/* The answer to the prompt the driver reported: its button k,
+	 * from 0 (NULL: the host's prompts are not carried). */
+	int	(*answer)(int k, struct net_reply *r);
 };
 
 /* net.c: the backend's main(); returns its exit code. */
@@ -177,6 +180,9 @@ void	 net_report_fraction(double done);	/* 0..1, if no position */
 void	 net_report_layer(unsigned long layer);
 void	 net_report_temps(double hotend, double hotend_target, double bed,
 	    double bed_target);
+/* The prompt the host shows the user now: its text ("" for none) and
+ * its buttons, one a line; told to spoold when it changes. */
+void	 net_report_prompt(const char *text, const char *buttons);
 /* Not from a poll: the host went away (the printer offline, a job
  * waits, tried again later, doubling to NET_BACKOFF_MAX). */
 void	 net_unreachable(const struct net_reply *r);

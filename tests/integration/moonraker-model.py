@@ -27,12 +27,17 @@
 #   POST   /printer/firmware_restart Klipper ready again
 #   POST   /printer/gcode/script     ?script=
 #   GET    /printer/objects/query    ?print_stats&virtual_sdcard&...
+#   GET    /server/gcode_store       ?count=  the newest responses and
+#                                    commands, oldest first
 #   DELETE /server/files/gcodes/NAME (403 while it prints)
 #
 # The print advances --rate bytes every tick; the lines passed are run as
 # Klipper would the few that matter here: SET_PRINT_STATS_INFO
 # TOTAL_LAYER= / CURRENT_LAYER= (print_stats.info), M104/M109 and
-# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS.
+# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS,
+# and RESPOND [TYPE=echo|command|error] MSG=..., whose response goes to
+# the G-code store ("echo: M", "// M", "!! M") as Klipper sends it to
+# Moonraker, which keeps the last 1000.
 #
 # The model's own controls, for the tests (no Moonraker endpoint):
 #   POST /_model/shutdown?message=M   Klipper's shutdown, with its message
@@ -71,6 +76,22 @@ printed = open(args.printed, "ab") if args.printed else None
 key = hostmodel.read_key(args.api_key_file)
 blackout = hostmodel.blackout
 files = {}          # name -> bytes
+store = []          # the G-code store: {"message", "time", "type"}
+
+
+def gcode_store(message, kind):
+    store.append({"message": message, "time": time.time(), "type": kind})
+    del store[:-1000]
+
+
+def respond(args):
+    """RESPOND's arguments, as Klipper's respond module reads them."""
+    m = re.search(r'\bMSG=("([^"]*)"|(\S*))', args, re.I)
+    msg = (m.group(2) if m.group(2) is not None else m.group(3)) if m else ""
+    t = re.search(r"\bTYPE=(\w+)", args, re.I)
+    prefix = {"echo": "echo:", "command": "//", "error": "!!"}.get(
+        t.group(1).lower() if t else "echo", "echo:")
+    gcode_store("%s %s" % (prefix, msg), "response")
 log = hostmodel.start_log(args.log)
 
 
@@ -98,6 +119,10 @@ class Klipper:
 
     def run_line(self, line):
         line = line.split(";", 1)[0].strip()
+        m = re.match(r"RESPOND\b(.*)", line, re.I)
+        if m:
+            respond(m.group(1))
+            return
         m = re.match(r"SET_PRINT_STATS_INFO\b(.*)", line, re.I)
         if m:
             for k, v in re.findall(r"(\w+)=(\d+)", m.group(1)):
@@ -230,6 +255,7 @@ class Handler(hostmodel.Handler):
             "/printer/firmware_restart": "POST",
             "/printer/gcode/script": "POST",
             "/printer/objects/query": "GET",
+            "/server/gcode_store": "GET",
         }
         if path.startswith("/server/files/gcodes/"):
             if method != "DELETE":
@@ -243,6 +269,9 @@ class Handler(hostmodel.Handler):
             raise Err(405, "Method Not Allowed")
         if path == "/server/files/upload":
             return self.upload(body), 201
+        if path == "/server/gcode_store":
+            n = int(q.get("count", ["100"])[0])
+            return {"gcode_store": store[-n:] if n > 0 else []}, 200
         if path == "/printer/objects/query":
             if not q:
                 raise Err(400, "No objects provided")
@@ -259,6 +288,7 @@ class Handler(hostmodel.Handler):
         self.ready()
         if path == "/printer/gcode/script":
             s = one(q, "script")
+            gcode_store(s, "command")
             for line in s.splitlines():
                 k.run_line(line)
             log("script", s.replace("\n", "|"))
