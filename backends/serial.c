@@ -157,6 +157,7 @@ port_readable(int fd, int revents, void *arg)
 	/* What the printer said before a hang-up is read first: the
 	 * hang-up is the port's end only once nothing is left. */
 	n = read(fd, buf, sizeof(buf));
+	b->syscalls++;
 	if (n > 0) {
 		link_on_bytes(&b->link, buf, (size_t)n, now);
 		/* Answer at once: the next lines go out in this turn, not
@@ -386,6 +387,7 @@ loop_after(struct backend *b)
 	if (b->port.fd < 0 || (outlen = link_output(&b->link, &out)) == 0)
 		return;
 	n = write(b->port.fd, out, outlen);
+	b->syscalls++;
 	if (n > 0) {
 		link_output_done(&b->link, (size_t)n);
 		hold(b, now);
@@ -588,6 +590,7 @@ main(int argc, char *argv[])
 	while (!quit && loop_prepare(&b)) {
 		if (ev_turn(b.ev, -1) < 0)
 			fatal("poll");
+		b.syscalls++;
 		loop_after(&b);
 	}
 	if (b.job.id != 0) {
