@@ -163,7 +163,9 @@ port_readable(int fd, int revents, void *arg)
 		/* Answer at once: the next lines go out in this turn, not
 		 * after another poll. */
 		link_turn(b, now);
-	} else if (revents & EV_HUP)
+	} else if (n < 0 && errno == EAGAIN && !(revents & EV_HUP))
+		return;		/* a hold's end with nothing come yet */
+	else if (revents & EV_HUP)
 		port_lost(b, "hang-up");
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		port_lost(b, n == 0 ? "end of file" : strerror(errno));
@@ -243,11 +245,17 @@ park_due(void *arg)
 	job_unpark(b, "timeout");
 }
 
+/* The hold is over: the replies gathered are read at once, not after
+ * another poll that would only say they are there.  Nothing came yet:
+ * the next poll waits for them. */
 static void
 hold_due(void *arg)
 {
-	(void)arg;
+	struct backend *b = arg;
+
 	holding = 0;
+	if (b->port.fd >= 0)
+		port_readable(b->port.fd, EV_READ, b);
 }
 
 /*

@@ -2,7 +2,7 @@
  * linkfloor - the least a host can do to stream a file to the virtual
  * printer over its pseudo-terminal: the floor under the link's CPU time.
  *
- * usage: linkfloor [-w lines] [-x bytes] tty commands
+ * usage: linkfloor [-g microseconds] [-w lines] [-x bytes] tty commands
  *
  * It does what the link does on a clean line and nothing more: numbers
  * and checksums each command (one a line in the commands file, as
@@ -13,10 +13,12 @@
  * in one write.  No timer, no clock, no log, no event queue.  What it
  * costs is what the kernel and the pseudo-terminal ask for the same
  * job: `make bench' (tests/bench/link.sh) sets the backend's figure
- * against it.
+ * against it.  With -g it sleeps that long after each write, to let
+ * replies gather: what a hold would save, with no event loop's cost.
  *
  * On the way out, one line on standard output:
- *   lines=N bytes=N seconds=S cpu_s=C user_s=U reads=R writes=W switches=X
+ *   lines=N bytes=N seconds=S cpu_s=C user_s=U reads=R writes=W sleeps=Z
+ *   switches=X
  *
  * Diagnostics: a reply it does not expect on a clean line (Resend:,
  * Error:) ends it with exit 1 and the reply; a bad option or file,
@@ -39,7 +41,7 @@
 #define RING	64		/* lines in flight at most */
 
 static int fd = -1;
-static long reads, writes;
+static long reads, writes, sleeps, hold_us;
 static char rx[512];
 static size_t rxlen;
 
@@ -131,8 +133,13 @@ main(int argc, char *argv[])
 	double t0, u0, s0, u, s;
 	long sw0;
 
-	while ((ch = getopt(argc, argv, "w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "g:w:x:")) != -1) {
 		switch (ch) {
+		case 'g':
+			hold_us = strtol(optarg, NULL, 10);
+			if (hold_us < 0 || hold_us > 999999)
+				die(2, "-g: 0 to 999999 microseconds");
+			break;
 		case 'w':
 			window = strtol(optarg, NULL, 10);
 			if (window < 1 || window > RING)
@@ -144,12 +151,13 @@ main(int argc, char *argv[])
 				die(2, "-x: 16 to 65536 bytes");
 			break;
 		default:
-			die(2, "usage: linkfloor [-w lines] [-x bytes] tty"
-			    " commands");
+			die(2, "usage: linkfloor [-g microseconds] [-w lines]"
+			    " [-x bytes] tty commands");
 		}
 	}
 	if (argc - optind != 2)
-		die(2, "usage: linkfloor [-w lines] [-x bytes] tty commands");
+		die(2, "usage: linkfloor [-g microseconds] [-w lines]"
+		    " [-x bytes] tty commands");
 	if ((f = fopen(argv[optind + 1], "r")) == NULL) {
 		fprintf(stderr, "linkfloor: %s: %s\n", argv[optind + 1],
 		    strerror(errno));
@@ -221,6 +229,12 @@ main(int argc, char *argv[])
 			put_all(out, outlen);
 		if (done && acked == next - 1)
 			break;
+		if (hold_us > 0 && outlen > 0) {
+			struct timespec hs = { 0, hold_us * 1000 };
+
+			nanosleep(&hs, NULL);
+			sleeps++;
+		}
 		/* Every reply waiting, in one read. */
 		for (k = take_replies(0); k > 0 && acked < next - 1; k--) {
 			acked++;
@@ -233,8 +247,9 @@ main(int argc, char *argv[])
 	u = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 - u0;
 	s = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6 - s0;
 	printf("lines=%ld bytes=%llu seconds=%.3f cpu_s=%.3f user_s=%.3f"
-	    " reads=%ld writes=%ld switches=%ld\n", lines, bytes, now_s() - t0,
-	    u + s, u, reads, writes, ru.ru_nvcsw + ru.ru_nivcsw - sw0);
+	    " reads=%ld writes=%ld sleeps=%ld switches=%ld\n", lines, bytes,
+	    now_s() - t0, u + s, u, reads, writes, sleeps,
+	    ru.ru_nvcsw + ru.ru_nivcsw - sw0);
 	fclose(f);
 	close(fd);
 	return 0;
