@@ -95,6 +95,7 @@ struct job {
 	unsigned long	 told[3];	/* link figures spoold has */
 	double		 user0, sys0;	/* CPU seconds at the start */
 	long		 waits0, preempted0;
+	unsigned long	 syscalls0;	/* the port's, at the start */
 	int		 fd;
 	struct gcode_lexer lx;
 	char		*buf;
@@ -157,6 +158,8 @@ struct backend {
 	long long	 temps_at;
 	int		 manual_internal;	/* our own lines, not gpc send's */
 	long		 heaters_ms;	/* -H: heaters off after a job, or 0 */
+	unsigned long	 syscalls;	/* the loop's polls, the port's reads
+					   and writes, for the stats */
 	long long	 heaters_at;	/* when, or 0 */
 	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
 	int		 on_fwerror;	/* -e: the same, for a "!!" error */

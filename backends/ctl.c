@@ -274,6 +274,7 @@ handle_ctl(struct backend *b)
 		b->job.timeouts0 = b->link.timeout_count;
 		b->job.faults0 = b->link.faults;
 		b->job.lost_oks0 = b->link.lost_oks;
+		b->job.syscalls0 = b->syscalls;
 		own_usage(&b->job.user0, &b->job.sys0, &b->job.waits0,
 		    &b->job.preempted0, NULL);
 		b->job.buf = xmalloc(JOB_BUFSZ);

@@ -60,7 +60,8 @@ own_usage(double *user, double *sys, long *waits, long *preempted,
 }
 
 /* One line of figures per job, the job's alone: what the benchmarks
- * read. */
+ * read.  Its system calls are the link's: the loop's polls and the
+ * port's reads and writes (a few messages to spoold aside). */
 void
 job_stats(struct backend *b)
 {
@@ -75,14 +76,16 @@ job_stats(struct backend *b)
 	preempted -= b->job.preempted0;
 	log_info("%s-%ld: stats lines=%ld bytes=%llu seconds=%.3f resends=%lu"
 	    " faults=%lu lost_oks=%lu timeouts=%lu rtt_ms=%ld cpu_s=%.3f"
-	    " user_s=%.3f switches=%ld preempted=%ld max_rss_kib=%ld",
+	    " user_s=%.3f switches=%ld preempted=%ld max_rss_kib=%ld"
+	    " syscalls=%lu",
 	    b->printer, b->job.id, b->job.acked,
 	    b->link.bytes_sent - b->job.bytes0, secs,
 	    b->link.resends - b->job.resends0,
 	    b->link.faults - b->job.faults0,
 	    b->link.lost_oks - b->job.lost_oks0,
 	    b->link.timeout_count - b->job.timeouts0, b->link.rtt_ms,
-	    user + sys, user, waits + preempted, preempted, maxrss);
+	    user + sys, user, waits + preempted, preempted, maxrss,
+	    b->syscalls - b->job.syscalls0);
 }
 
 void

@@ -157,12 +157,15 @@ port_readable(int fd, int revents, void *arg)
 	/* What the printer said before a hang-up is read first: the
 	 * hang-up is the port's end only once nothing is left. */
 	n = read(fd, buf, sizeof(buf));
+	b->syscalls++;
 	if (n > 0) {
 		link_on_bytes(&b->link, buf, (size_t)n, now);
 		/* Answer at once: the next lines go out in this turn, not
 		 * after another poll. */
 		link_turn(b, now);
-	} else if (revents & EV_HUP)
+	} else if (n < 0 && errno == EAGAIN && !(revents & EV_HUP))
+		return;		/* a hold's end with nothing come yet */
+	else if (revents & EV_HUP)
 		port_lost(b, "hang-up");
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		port_lost(b, n == 0 ? "end of file" : strerror(errno));
@@ -242,11 +245,17 @@ park_due(void *arg)
 	job_unpark(b, "timeout");
 }
 
+/* The hold is over: the replies gathered are read at once, not after
+ * another poll that would only say they are there.  Nothing came yet:
+ * the next poll waits for them. */
 static void
 hold_due(void *arg)
 {
-	(void)arg;
+	struct backend *b = arg;
+
 	holding = 0;
+	if (b->port.fd >= 0)
+		port_readable(b->port.fd, EV_READ, b);
 }
 
 /*
@@ -386,6 +395,7 @@ loop_after(struct backend *b)
 	if (b->port.fd < 0 || (outlen = link_output(&b->link, &out)) == 0)
 		return;
 	n = write(b->port.fd, out, outlen);
+	b->syscalls++;
 	if (n > 0) {
 		link_output_done(&b->link, (size_t)n);
 		hold(b, now);
@@ -590,6 +600,7 @@ main(int argc, char *argv[])
 	while (!quit && loop_prepare(&b)) {
 		if (ev_turn(b.ev, -1) < 0)
 			fatal("poll");
+		b.syscalls++;
 		loop_after(&b);
 	}
 	if (b.job.id != 0) {

@@ -10,12 +10,22 @@
 #       moves take their real time on a file of short curved segments
 #       printed fast; an underrun is the planner running dry because
 #       the next command had not arrived;
-#   bench: link-cpu cpu_s_per_100k_lines=C user_s_per_100k_lines=U switches_per_line=W preempted_per_line=P max_rss_kib=M
+#   bench: link-floor cpu_s_per_100k_lines=F user_s_per_100k_lines=U syscalls_per_line=S switches_per_line=W efficiency=E
+#       the least the same job costs on a pseudo-terminal:
+#       tests/bench/linkfloor streams the dense file's commands with the
+#       same window (4 lines, 127 bytes), one blocking read of every
+#       reply waiting and one write of every line that fits per wake-up,
+#       no poll, timer or engine, to a second virtual printer at the same
+#       time as the backend's dense run; its printer's log is checked
+#       exact and clean;
+#   bench: link-cpu cpu_s_per_100k_lines=C user_s_per_100k_lines=U switches_per_line=W preempted_per_line=P max_rss_kib=M syscalls_per_line=S floor=F ratio=R
 #       the backend's own CPU time during the job (the virtual printer's
 #       and spoold's not counted), the user-space part of it, its context
 #       switches per line (waits for the printer, and preemptions, most
 #       of them by the kernel's worker that carries a pty write to the
-#       other side) and its peak memory;
+#       other side), its peak memory, its system calls per line (the
+#       loop's polls, the port's reads and writes), and its CPU time
+#       against the floor's in the same run (ratio = C / F);
 #   bench: link-klipper efficiency=K marlin_efficiency=E ratio=R
 #       the same dense file over Klipper's serial port (the virtual
 #       printer's Klipper flavour, klipper:PATH), against Marlin's;
@@ -37,8 +47,8 @@
 #       single printer's, link efficiency above), and the CPU time of
 #       spoold and the 16 backends per printer and hour of printing.
 #
-# LINK_BENCH=cpu prints only the dense run's efficiency and its link-cpu
-# line, LINK_BENCH=klipper the dense run and Klipper's on it, and
+# LINK_BENCH=cpu prints only the dense run's efficiency, the floor's
+# line and its link-cpu line, LINK_BENCH=klipper the dense run and Klipper's on it, and
 # LINK_BENCH=stutter only the two stutter figures (window 4).
 . "$top_srcdir/tests/integration/lib.sh"
 BAUD=250000
@@ -112,16 +122,46 @@ if [ "${LINK_BENCH:-}" = stutter ]; then
 	exit 0
 fi
 
+# The floor runs on a second virtual printer at the same time as the
+# backend's dense run, so that both meet the same load (the machine may
+# be shared, and the load moves from one minute to the next).  Its
+# paths are relative to $T, out of reach of run()'s pkill.
+gcode_commands "$dense" > "$T/floor.cmds"
+(cd "$T" && exec "$VPRINTER" -o floor.log --baud $BAUD --latency-ms 1 \
+    floor.tty 2>>vprinter-floor.err) &
+FLOOR_VP=$!
+"$WAITFOR" exists "$T/floor.tty" || fail "the floor's printer did not start"
+(cd "$T" && exec "$BIN/tests/bench/linkfloor" -w 4 -x 128 floor.tty \
+    floor.cmds > floor.out 2> floor.err) &
+FLOOR_PID=$!
 run "$dense" 4
+wait "$FLOOR_PID" || fail "linkfloor: $(cat "$T/floor.err")"
+kill "$FLOOR_VP"; wait "$FLOOR_VP" || true
+cmp -s "$T/floor.cmds" "$T/floor.log" ||
+	fail "the floor's printer log differs from the job's commands"
+expect_clean "$T/floor.log.json"
+fl=$(cat "$T/floor.out")
 lines=$(field lines "$stats") bytes=$(field bytes "$stats")
 secs=$(field seconds "$stats") cpu=$(field cpu_s "$stats")
 ucpu=$(field user_s "$stats") sw=$(field switches "$stats")
 pre=$(field preempted "$stats") rss=$(field max_rss_kib "$stats")
+sys=$(field syscalls "$stats")
 gspool_lps=$(awk -v l="$lines" -v s="$secs" 'BEGIN { printf "%d", l / s }')
+
+floor=$(awk -v c="$(field cpu_s "$fl")" -v l="$(field lines "$fl")" \
+    'BEGIN { printf "%.3f", c * 100000 / l }')
+link_floor() {
+	echo "$fl" | awk -v baud=$BAUD '{
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		l = f["lines"]
+		printf "bench: link-floor cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f syscalls_per_line=%.2f switches_per_line=%.2f efficiency=%.3f\n", f["cpu_s"] * 100000 / l, f["user_s"] * 100000 / l, (f["reads"] + f["writes"]) / l, f["switches"] / l, f["bytes"] / (f["seconds"] * baud / 10)
+	}'
+}
 link_cpu() {
+	link_floor
 	awk -v c="$cpu" -v u="$ucpu" -v w="$sw" -v p="$pre" -v l="$lines" \
-	    -v m="$rss" 'BEGIN {
-		printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m
+	    -v m="$rss" -v s="$sys" -v f="$floor" 'BEGIN {
+		printf "bench: link-cpu cpu_s_per_100k_lines=%.3f user_s_per_100k_lines=%.3f switches_per_line=%.2f preempted_per_line=%.2f max_rss_kib=%d syscalls_per_line=%.2f floor=%.3f ratio=%.2f\n", c * 100000 / l, u * 100000 / l, w / l, p / l, m, s / l, f, c * 100000 / l / f
 	}'
 }
 # LINK_BENCH=cpu: the dense run alone, its efficiency and its CPU time.
