@@ -21,7 +21,8 @@
 
 const char *const crash_points[] = {
 	"copied", "synced", "inserted", "renamed", "committed",
-	"known", "options-removed", "removed", "ended", NULL
+	"known", "options-removed", "removed", "ended",
+	"forward-options", "forward-sent", "forward-committed", NULL
 };
 
 int crash_kills_parent;

@@ -17,6 +17,13 @@
  *   removed          the drop file is removed
  *   ended            a job's end is recorded
  *
+ * and in the sftp:// backend, as it forwards a job (gspool-sftp(8)):
+ *
+ *   forward-options  NAME.options is uploaded to the other host
+ *   forward-sent     the file is uploaded too
+ *   forward-committed  the other host shows the job queued, before it
+ *                    is recorded here
+ *
  * A point not in that list is a mistake of the program: crash_point()
  * stops it (fatalx), so the list cannot fall behind the code.
  */
