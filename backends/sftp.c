@@ -250,7 +250,7 @@ sf_committed(long rjob)
 static int
 sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 {
-	char path[512], text[512], why[300];
+	char path[512], text[512], why[300], base[256];
 	long long until;
 	long rjob;
 
@@ -273,6 +273,12 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 		sf_committed(rjob);
 		return 0;
 	}
+	/* A name of this process's: a copy a killed backend left being
+	 * taken in there never shares its NAME.options with this one. */
+	snprintf(base, sizeof(base), "%.*s-%ld.gcode", (int)(strlen(name) >
+	    6 && strcmp(name + strlen(name) - 6, ".gcode") == 0 ?
+	    strlen(name) - 6 : strlen(name)), name, (long)getpid());
+	name = base;
 	snprintf(path, sizeof(path), "drop/%s/%s.options", S.dest, name);
 	snprintf(text, sizeof(text), "forward-id = %s\ntitle = %s-%ld\n",
 	    S.fwd, net_printer(), net_job_id());

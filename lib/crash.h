@@ -24,6 +24,9 @@
  *   forward-committed  the other host shows the job queued, before it
  *                    is recorded here
  *
+ * With $GSPOOL_TEST_CRASH_ONCE set to a path, a point kills only the
+ * process that first creates that file.
+ *
  * A point not in that list is a mistake of the program: crash_point()
  * stops it (fatalx), so the list cannot fall behind the code.
  */
