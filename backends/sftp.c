@@ -232,9 +232,9 @@ sf_forward_id(const struct net_file *f)
 }
 
 static void
-sf_committed(long rjob)
+sf_committed(long rjob, long long sent, long long seen)
 {
-	char v[32];
+	char v[32], how[96] = "";
 
 	S.job = net_job_id();
 	S.rjob = rjob;
@@ -243,15 +243,18 @@ sf_committed(long rjob)
 	net_job_ref_set(v);
 	net_job_attr("forward.id", S.fwd);
 	net_job_attr("forward.job", v);
-	log_info("%s-%ld: forwarded to %s as job %ld there (forward id %s)",
-	    net_printer(), net_job_id(), net_hostname(), rjob, S.fwd);
+	if (sent > 0)
+		snprintf(how, sizeof(how), "; sent in %lld ms, queued there %lld"
+		    " ms after the upload", sent, seen);
+	log_info("%s-%ld: forwarded to %s as job %ld there (forward id %s%s)",
+	    net_printer(), net_job_id(), net_hostname(), rjob, S.fwd, how);
 }
 
 static int
 sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 {
 	char path[512], text[512], why[300], base[256];
-	long long until;
+	long long until, t0, t1;
 	long rjob;
 
 	sf_forward_id(f);
@@ -270,7 +273,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	if (rjob > 0) {
 		log_info("%s-%ld: %s has forward id %s already", net_printer(),
 		    net_job_id(), net_hostname(), S.fwd);
-		sf_committed(rjob);
+		sf_committed(rjob, 0, 0);
 		return 0;
 	}
 	/* A name of this process's: a copy a killed backend left being
@@ -292,8 +295,10 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 		r->code = 400;
 		return -1;
 	}
+	t0 = monotonic_ms();
 	if (remote_put(S.r, f->fd, name, path) < 0)
 		return sf_fail(r, path, remote_error(S.r));
+	t1 = monotonic_ms();
 	crash_point("forward-sent");
 	until = monotonic_ms() + SF_COMMIT_MS;
 	for (;;) {
@@ -311,7 +316,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 		usleep(SF_COMMIT_POLL * 1000);
 	}
 	crash_point("forward-committed");
-	sf_committed(rjob);
+	sf_committed(rjob, t1 - t0, monotonic_ms() - t1);
 	return 0;
 }
 

@@ -10,7 +10,9 @@ GSFTPD_B_PID=
 SPOOLD_B_PID=
 VPRINTER_B_PID=
 
-# fwd_remote [vprinter options]: the remote spool, its printer, gsftpd.
+# fwd_remote [vprinter options]: the remote spool, its printer, gsftpd;
+# $FWD_REMOTE_EXTRA is added to its configuration (after alice's
+# account).
 fwd_remote() {
 	mkdir -p "$B"
 	[ "$(id -u)" = 0 ] && chmod 755 "$T" "$B"
@@ -34,6 +36,7 @@ clears_bed = yes
 
 [account alice]
 keys = $T/alice.keys
+${FWD_REMOTE_EXTRA:-}
 CONF
 	"$VPRINTER" -o "$B/vprinter.log" "$@" "$B/mk3.tty" 2>>"$B/vprinter.err" &
 	VPRINTER_B_PID=$!
@@ -75,7 +78,8 @@ fwd_stop_gsftpd() {
 	pidwait -f -- "gsftpd -f -d -c $B/gspool.conf" 2>/dev/null || true
 }
 
-# fwd_front [printer lines]: the front spool with its printer far.
+# fwd_front [printer lines]: the front spool with its printer far,
+# which is the remote's $FWD_DEST (mk3 if unset).
 fwd_front() {
 	cat > "$GSPOOL_CONF" <<CONF
 [spool]
@@ -85,7 +89,7 @@ magic = $BIN/magic/gcode.mgc
 $(gs_spoold_user)
 
 [printer far]
-device = sftp://alice@127.0.0.1:$PB/mk3
+device = sftp://alice@127.0.0.1:$PB/${FWD_DEST:-mk3}
 ssh_key_file = $T/alice
 known_hosts_file = $T/known_hosts.b
 handshake_timeout = 20
