@@ -1806,6 +1806,20 @@ conf_check_ssh(struct conf_parse *cp, const struct conf *c,
     const struct conf_printer *p)
 {
 	int sftp = p->scheme != NULL && strcmp(p->scheme, "sftp") == 0;
+	const char *d = p->device, *at, *slash;
+
+	if (sftp) {
+		d += strncmp(d, "sftp://", 7) == 0 ? 7 : strlen(d);
+		slash = strchr(d, '/');
+		at = strchr(d, '@');
+		if (*d == '\0' || slash == NULL || at == NULL || at > slash ||
+		    at == d || at + 1 == slash || slash[1] == '\0' ||
+		    strchr(slash + 1, '/') != NULL)
+			conf_error(cp, line_of(c, S_PRINTER, p->name, "device"),
+			    "device: '%s': expected sftp://ACCOUNT@HOST[:PORT]"
+			    "/DEST, DEST a printer or class of that host",
+			    p->device);
+	}
 
 	if (sftp && p->ssh_key_file == NULL)
 		conf_error(cp, line_of(c, S_PRINTER, p->name, "device"),

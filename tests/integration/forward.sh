@@ -14,6 +14,32 @@ command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
+# 0. An sftp:// printer without its key or its host's key, or with a
+#    device that names no account or no destination, is refused with the
+#    file and the line.
+bad_conf() {
+	{
+		printf '[spool]\ndirectory = %s\nbackend_dir = %s\n' "$T/bad" "$BIN/backends"
+		printf '[printer far]\n'
+		for line in "$@"; do echo "$line"; done
+	} > "$T/bad.conf"
+	rc=0
+	"$SPOOLD" -n -c "$T/bad.conf" > "$T/bad.out" 2>&1 || rc=$?
+	[ "$rc" -ne 0 ] || fail "spoold -n took: $*"
+}
+bad_conf "device = sftp://alice@127.0.0.1:2222/mk3" "known_hosts_file = $T/kh"
+grep -qF "$T/bad.conf:5: [printer far]: device sftp://alice@127.0.0.1:2222/mk3 needs ssh_key_file" \
+    "$T/bad.out" || fail "no ssh_key_file: $(cat "$T/bad.out")"
+bad_conf "device = sftp://alice@127.0.0.1:2222/mk3" "ssh_key_file = $T/k"
+grep -qF "$T/bad.conf:5: [printer far]: device sftp://alice@127.0.0.1:2222/mk3 needs known_hosts_file" \
+    "$T/bad.out" || fail "no known_hosts_file: $(cat "$T/bad.out")"
+bad_conf "device = sftp://127.0.0.1:2222/mk3" "ssh_key_file = $T/k" "known_hosts_file = $T/kh"
+grep -qF "$T/bad.conf:5: device: 'sftp://127.0.0.1:2222/mk3': expected sftp://ACCOUNT@HOST[:PORT]/DEST" \
+    "$T/bad.out" || fail "no account: $(cat "$T/bad.out")"
+bad_conf "device = $T/mk3.tty" "ssh_key_file = $T/k"
+grep -qF "$T/bad.conf:6: ssh_key_file: [printer far]'s device $T/mk3.tty is not sftp://" \
+    "$T/bad.out" || fail "a key for a serial printer: $(cat "$T/bad.out")"
+
 fwd_remote --command-ms 3
 fwd_front
 
