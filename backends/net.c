@@ -16,6 +16,13 @@
  * driver's; the emergency stop, G-code lines and turning the heaters
  * off are too where the host offers them.
  *
+ * A driver may take ACCOUNT@HOST in the device and an SSH key and
+ * known_hosts file (-a, -K) that it reads itself (the sftp:// driver,
+ * a queue on another gspool host), record attributes of the job, write
+ * the end file ahead of the end ("pending": hand the job again if this
+ * backend dies), report the job waiting on the host however long, and
+ * the printer busy with what gspool did not send.
+ *
  * An unreachable host is the printer offline (status error), never the
  * job failing: a job being followed is followed again once the host
  * answers, a job handed while it is away goes back pending.  It is

@@ -378,7 +378,9 @@ sf_follow(struct net_reply *r)
 			return -1;
 		}
 	}
-	net_report_printer(NET_PRINTER_READY, "");
+	snprintf(why, sizeof(why), "%s on %s", S.rprinter[0] ? S.rprinter :
+	    S.dest, net_hostname());
+	net_report_printer(NET_PRINTER_READY, why);
 	if (st != NULL) {
 		sf_temps(st);
 		if (net_jnum(st, "job", NULL, 0) == (double)S.rjob)
