@@ -162,11 +162,37 @@ cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* Did the host refuse the upload name: its reason in why, or "". */
+static void
+sf_refused(json_t *q, const char *name, char *why, size_t whysz)
+{
+	const char *n;
+	size_t i, len = strlen(name);
+	json_t *e;
+
+	why[0] = '\0';
+	if (name[0] == '\0')
+		return;
+	json_array_foreach(json_object_get(q, "rejected"), i, e) {
+		n = net_jstr(e, "name", NULL);
+		if (strcmp(n, name) == 0 || (strlen(n) > len &&
+		    n[strlen(n) - len - 1] == '/' &&
+		    strcmp(n + strlen(n) - len, name) == 0)) {
+			snprintf(why, whysz, "%s", net_jstr(e, "reason", NULL));
+			if (why[0] == '\0')
+				snprintf(why, whysz, "refused");
+			return;
+		}
+	}
+}
+
 /* Is fwd queued there: its job's number, 0 if not, -1 if the host
  * could not be asked (r says why).  queue.json shows the jobs not yet
- * over; one over already is among the newest of jobs/. */
+ * over; one over already is among the newest of jobs/.  A file of the
+ * upload's name that the host refused leaves its reason in refused. */
 static long
-sf_find(const char *fwd, struct net_reply *r)
+sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
+    struct net_reply *r)
 {
 	json_t *q, *list, *v, *j;
 	long found, ids[64], n = 0;
@@ -177,6 +203,7 @@ sf_find(const char *fwd, struct net_reply *r)
 	if ((q = sf_json("queue.json", r, &missing)) == NULL)
 		return -1;
 	found = sf_in(json_object_get(q, "jobs"), fwd);
+	sf_refused(q, name, refused, refsz);
 	json_decref(q);
 	if (found > 0)
 		return found;
@@ -253,7 +280,7 @@ sf_committed(long rjob, long long sent, long long seen)
 static int
 sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 {
-	char path[512], text[512], why[300], base[256];
+	char path[512], text[512], why[300], base[256], refused[400];
 	long long until, t0, t1;
 	long rjob;
 
@@ -268,7 +295,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	if (sf_connect(r) < 0)
 		return -1;
 	/* Sent before and queued there: the same job, not a second. */
-	if ((rjob = sf_find(S.fwd, r)) < 0)
+	if ((rjob = sf_find(S.fwd, "", refused, sizeof(refused), r)) < 0)
 		return -1;
 	if (rjob > 0) {
 		log_info("%s-%ld: %s has forward id %s already", net_printer(),
@@ -302,10 +329,18 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	crash_point("forward-sent");
 	until = monotonic_ms() + SF_COMMIT_MS;
 	for (;;) {
-		if ((rjob = sf_find(S.fwd, r)) < 0)
+		if ((rjob = sf_find(S.fwd, name, refused, sizeof(refused),
+		    r)) < 0)
 			return -1;
 		if (rjob > 0)
 			break;
+		if (refused[0] != '\0') {
+			/* The other host's check: the job's own fault. */
+			snprintf(r->why, sizeof(r->why), "%.150s refused it:"
+			    " %.300s", net_hostname(), refused);
+			r->code = 422;
+			return -1;
+		}
 		if (monotonic_ms() >= until) {
 			snprintf(r->why, sizeof(r->why), "%.150s did not queue %.200s"
 			    " within %d s (refused there? its rejected/ says"

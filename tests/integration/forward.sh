@@ -41,7 +41,7 @@ grep -qF "$T/bad.conf:6: ssh_key_file: [printer far]'s device $T/mk3.tty is not 
     "$T/bad.out" || fail "a key for a serial printer: $(cat "$T/bad.out")"
 
 fwd_remote --command-ms 3
-fwd_front
+fwd_front "max_hotend = 300"
 
 # 1. Forwarded, printed exactly there, followed here to its end.
 id=$(fwd_submit "$CUBE" -T "cube")
@@ -101,6 +101,19 @@ rj=$(fwd_attr "$id" forward.job)
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 fwd_rjob "$rj" | jq -e '.state == "completed"' > /dev/null ||
 	fail "the remote job $rj: $(fwd_rjob "$rj")"
+
+# A file the remote host refuses (its printer's max_hotend is 285,
+# far's here 300): the job ends aborted here with the host's reason,
+# and is not sent again.
+sed '0,/^M104 S[0-9]*/s//M104 S290/' "$CUBE" > "$T/hot.gcode"
+grep -q '^M104 S290' "$T/hot.gcode" || fail "no M104 to change in the cube"
+id=$(fwd_submit "$T/hot.gcode" -T "too hot there")
+"$GQUEUE" -w "$id" > "$T/wait.out" 2>&1 && fail "a refused job waited as done"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "aborted" and
+    (.jobs[0].reason | test("127.0.0.1:[0-9]+ refused it: line [0-9]+: M104 S290 sets 290 C, above the printer.s max_hotend 285"))' \
+    > /dev/null || fail "the refused job: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0] | [.state, .reason]')"
+[ "$(grep -c "far-$id: uploading " "$T/spoold.log")" -eq 1 ] || fail "the refused job was sent again"
+"$GPC" ready far > /dev/null 2>&1 || true
 
 # 4. The remote gsftpd down: the job waits here, pending with the
 #    reason; back up, the job is forwarded and printed.
