@@ -192,7 +192,7 @@ sf_refused(json_t *q, const char *name, char *why, size_t whysz)
  * upload's name that the host refused leaves its reason in refused. */
 static long
 sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
-    struct net_reply *r)
+    int deep, struct net_reply *r)
 {
 	json_t *q, *list, *v, *j;
 	long found, ids[64], n = 0;
@@ -205,7 +205,7 @@ sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
 	found = sf_in(json_object_get(q, "jobs"), fwd);
 	sf_refused(q, name, refused, refsz);
 	json_decref(q);
-	if (found > 0)
+	if (found > 0 || !deep)
 		return found;
 	if ((list = remote_list(S.r, "jobs")) == NULL) {
 		sf_fail(r, "jobs", remote_error(S.r));
@@ -283,6 +283,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	char path[512], text[512], why[300], base[256], refused[400];
 	long long until, t0, t1;
 	long rjob;
+	int round = 0;
 
 	sf_forward_id(f);
 	S.job = 0;
@@ -295,7 +296,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	if (sf_connect(r) < 0)
 		return -1;
 	/* Sent before and queued there: the same job, not a second. */
-	if ((rjob = sf_find(S.fwd, "", refused, sizeof(refused), r)) < 0)
+	if ((rjob = sf_find(S.fwd, "", refused, sizeof(refused), 1, r)) < 0)
 		return -1;
 	if (rjob > 0) {
 		log_info("%s-%ld: %s has forward id %s already", net_printer(),
@@ -329,8 +330,10 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	crash_point("forward-sent");
 	until = monotonic_ms() + SF_COMMIT_MS;
 	for (;;) {
+		/* jobs/ too now and then: a job over already is gone from
+		 * queue.json. */
 		if ((rjob = sf_find(S.fwd, name, refused, sizeof(refused),
-		    r)) < 0)
+		    ++round % 5 == 0 || monotonic_ms() >= until, r)) < 0)
 			return -1;
 		if (rjob > 0)
 			break;
