@@ -4,10 +4,12 @@
 # (the remote, its own directory, gsftpd and virtual printer).  A job
 # sent to far is forwarded once, printed exactly on the remote's printer,
 # and its progress, layer and end are seen here; gcancel, gpc pause and
-# gpc resume on the local job act on the remote one; a remote gsftpd
-# that is down keeps the job pending here with the reason, and once it
-# is back the job is printed; a printer busy there with a job this host
-# did not send shows busy here.
+# gpc resume on the local job act on the remote one; a file the remote
+# refuses ends the job aborted here with its reason; a class of a local
+# printer and far fills both; a remote gsftpd that is down keeps the job
+# pending here with the reason, and once it is back the job is printed;
+# a printer busy there with a job this host did not send, or disabled,
+# shows busy here.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
@@ -41,7 +43,11 @@ grep -qF "$T/bad.conf:6: ssh_key_file: [printer far]'s device $T/mk3.tty is not 
     "$T/bad.out" || fail "a key for a serial printer: $(cat "$T/bad.out")"
 
 fwd_remote --command-ms 3
-fwd_front "max_hotend = 300"
+gs_vprinter --command-ms 3
+fwd_front "max_hotend = 300" \
+    "[printer mk3]" "device = $T/mk3.tty" "handshake_timeout = 5" \
+    "reconnect_interval = 1" "clears_bed = yes" \
+    "[class room]" "printers = mk3 far"
 
 # 1. Forwarded, printed exactly there, followed here to its end.
 id=$(fwd_submit "$CUBE" -T "cube")
@@ -114,6 +120,22 @@ id=$(fwd_submit "$T/hot.gcode" -T "too hot there")
     > /dev/null || fail "the refused job: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0] | [.state, .reason]')"
 [ "$(grep -c "far-$id: uploading " "$T/spoold.log")" -eq 1 ] || fail "the refused job was sent again"
 "$GPC" ready far > /dev/null 2>&1 || true
+
+# A class of a local printer and the remote queue: two jobs sent to it
+# at once fill both, each printed exactly once where it went.
+: > "$B/vprinter.log"
+: > "$T/vprinter.log"
+for t in one two; do
+	out=$("$GPRINT" -P room -T "room $t" "$CUBE") || fail "gprint -P room: $out"
+	j=${out#request id is room-}
+	eval "room_$t=\${j%% *}"
+done
+"$GQUEUE" -w "$room_one" "$room_two" > "$T/wait.out" || fail "the class's jobs: $(cat "$T/wait.out")"
+on=$( { "$GQUEUE" --json --history "$room_one"; "$GQUEUE" --json --history "$room_two"; } |
+    jq -r '.jobs[0].printer' | sort | tr '\n' ' ')
+[ "$on" = "far mk3 " ] || fail "the class's jobs ran on: $on"
+cmp -s "$T/expected.log" "$B/vprinter.log" || fail "the remote printer did not print one cube"
+cmp -s "$T/expected.log" "$T/vprinter.log" || fail "the local printer did not print one cube"
 
 # 4. The remote gsftpd down: the job waits here, pending with the
 #    reason; back up, the job is forwarded and printed.
