@@ -1,9 +1,12 @@
 /*
  * api.c - gwebd's own API under /api/gspool/ (gwebd/API.md): the
  * queue and history as gqueue --json prints them, one job, the login
- * that gives a session cookie, and the writes (cancel, hold, release,
- * pause, resume, ready, answer), each passed to spoold as the account,
- * whose rights spoold alone decides.
+ * that gives a session cookie, and the writes (those of gpc(8): cancel,
+ * hold, release, top, priority, move, resume-from, approve, deny on a
+ * job; pause, resume, ready, abort, answer, send, enable, disable,
+ * accept, reject on a printer), each passed to spoold as the account,
+ * whose rights spoold alone decides: a write an account may not make
+ * is refused by spoold, whatever the page showed.
  *
  * Security: route parts are compared as strings; a job is a number in
  * range, a printer a name of 1 to CONF_NAME_MAX safe characters, both
@@ -97,8 +100,13 @@ logout(struct req *r)
 		auth_session_end(r->w, tok);
 	resp = MHD_create_response_from_buffer(0, NULL,
 	    MHD_RESPMEM_PERSISTENT);
-	MHD_add_response_header(resp, "Set-Cookie", "gspool_session=;"
+	/* With the attributes the login gave it, so that the browser
+	 * replaces that cookie and drops it. */
+	MHD_add_response_header(resp, "Set-Cookie", r->w->tls ||
+	    !r->l->loopback ? "gspool_session=; HttpOnly; Secure;"
+	    " SameSite=Strict; Path=/; Max-Age=0" : "gspool_session=;"
 	    " HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	ret = MHD_queue_response(r->conn, MHD_HTTP_NO_CONTENT, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -131,7 +139,10 @@ write_done(struct req *r, int rc, const char *why, const char *what,
 	if (rc < 0)
 		return http_error(r, refusal_status(why), "%s: %s", whom, why);
 	log_info("%s: %s: %s %s", r->addr, r->acct->name, what, whom);
-	return http_json(r, MHD_HTTP_OK, json_pack("{s:b}", "ok", 1));
+	/* send's answer is what the printer said to each line. */
+	return http_json(r, MHD_HTTP_OK, why[0] != '\0' ? json_pack(
+	    "{s:b,s:s}", "ok", 1, "answer", why) : json_pack("{s:b}", "ok",
+	    1));
 }
 
 /* A job's object as the page shows it alone: the row, with the
@@ -165,16 +176,97 @@ job_detail(json_t *j)
 	return j;
 }
 
+/* One of OctoPrint's commands on a file, POSTed as JSON to the job's
+ * URL (the Location of its upload): {"command": "select"} is the job
+ * held as it was queued, which is gspool's selected file: 204 and
+ * nothing to do; {"command": "select", "print": true} releases it,
+ * which starts it as OctoPrint's "print" does.  Anything else is 400
+ * with what is known. */
+static enum MHD_Result
+job_command(struct req *r, const char *ids, long id)
+{
+	json_t *o, *cmd, *print;
+	char why[512] = "", whom[32];
+	json_error_t e;
+	int rc;
+
+	snprintf(whom, sizeof(whom), "job %ld", id);
+	if ((o = json_loadb(r->body ? r->body : "", r->blen, 0, &e)) == NULL)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: POST"
+		    " {\"command\": \"select\"} as JSON (column %d: %s)",
+		    r->url, e.column, e.text);
+	cmd = json_object_get(o, "command");
+	print = json_object_get(o, "print");
+	if (!json_is_string(cmd) || strcmp(json_string_value(cmd),
+	    "select") != 0 || (print != NULL && !json_is_boolean(print))) {
+		json_decref(o);
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: the one"
+		    " command on a job is {\"command\": \"select\"} with"
+		    " \"print\" true or false", r->url);
+	}
+	rc = 0;
+	if (json_is_true(print) && (rc = ctl_request(r->w, r->acct, why,
+	    sizeof(why), "release", ids, (char *)NULL)) < 0 &&
+	    strstr(why, "not held") != NULL)
+		rc = 0;		/* printing already, as asked */
+	json_decref(o);
+	if (rc < 0)
+		return http_error(r, refusal_status(why), "%s: %s", whom, why);
+	log_info("%s: %s: select%s %s", r->addr, r->acct->name,
+	    json_is_true(print) ? " and print" : "", whom);
+	return http_text(r, MHD_HTTP_NO_CONTENT, "text/plain", "");
+}
+
+/* A form field's value, or "" if it is not there. */
+static const char *
+field(const struct req *r, const char *name, char *out, size_t outsz)
+{
+	if (http_form(r, name, out, outsz) == NULL)
+		out[0] = '\0';
+	return out;
+}
+
+/* The actions on a job: the route's verb, spoold's, and the form field
+ * that gives its second argument (NULL: none; "!" after it: required). */
+static const struct job_verb {
+	const char	*verb;
+	const char	*request;
+	const char	*arg;
+} job_verbs[] = {
+	{ "cancel",	"cancel",	NULL },
+	{ "hold",	"hold",		NULL },
+	{ "release",	"release",	NULL },
+	{ "top",	"top",		NULL },
+	{ "priority",	"priority",	"priority!" },
+	{ "move",	"move",		"dest!" },
+	{ "resume-from", "resume-from",	"layer!" },
+	{ "approve",	"approve",	"note" },
+	{ "deny",	"deny",		"reason!" },
+};
+
+/* A form field named by a verb's arg into out: 0, or -1 if a
+ * required one is missing or empty. */
+static int
+verb_arg(const struct req *r, const char *arg, char *out, size_t outsz)
+{
+	char name[32];
+	size_t n = strcspn(arg, "!");
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, arg);
+	field(r, name, out, outsz);
+	return arg[n] == '!' && out[0] == '\0' ? -1 : 0;
+}
+
 /* "ID/VERB" or "ID" of /api/gspool/jobs/. */
 static enum MHD_Result
 jobs(struct req *r, const char *rest)
 {
-	static const char *const verbs[] = { "cancel", "hold", "release",
-	    NULL };
-	char ids[24], why[512] = "";
+	char ids[24], why[512] = "", arg[256];
 	const char *slash = strchr(rest, '/');
+	const struct job_verb *v = NULL;
 	long id;
 	json_t *q, *j;
+	size_t k;
 	int i, rc;
 
 	if ((size_t)(slash ? slash - rest : (long)strlen(rest)) >= sizeof(ids))
@@ -185,6 +277,8 @@ jobs(struct req *r, const char *rest)
 	if (parse_long(ids, 1, 2000000000L, &id) < 0)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: '%s' is not a"
 		    " job number", r->url, ids);
+	if (slash == NULL && strcmp(r->method, "POST") == 0)
+		return job_command(r, ids, id);
 	if (slash == NULL) {
 		if (strcmp(r->method, "GET") != 0)
 			return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED,
@@ -208,30 +302,49 @@ jobs(struct req *r, const char *rest)
 	if (strcmp(slash + 1, "thumbnail") == 0 ||
 	    strcmp(slash + 1, "timelapse") == 0)
 		return media_job(r, id, slash + 1);
-	for (i = 0; verbs[i] != NULL; i++)
-		if (strcmp(slash + 1, verbs[i]) == 0)
-			break;
-	if (verbs[i] == NULL)
+	for (k = 0; k < nitems(job_verbs); k++)
+		if (strcmp(slash + 1, job_verbs[k].verb) == 0)
+			v = &job_verbs[k];
+	if (v == NULL)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such action"
 		    " on a job", r->url);
 	if (strcmp(r->method, "POST") != 0)
 		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: POST"
 		    " it", r->url);
-	rc = ctl_request(r->w, r->acct, why, sizeof(why), verbs[i], ids,
-	    (char *)NULL);
+	if (v->arg != NULL && verb_arg(r, v->arg, arg, sizeof(arg)) < 0)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: give the"
+		    " field '%.*s'", r->url, (int)strcspn(v->arg, "!"),
+		    v->arg);
+	rc = ctl_request(r->w, r->acct, why, sizeof(why), v->request, ids,
+	    v->arg != NULL ? arg : (char *)NULL, (char *)NULL);
 	snprintf(ids, sizeof(ids), "job %ld", id);
-	return write_done(r, rc, why, verbs[i], ids);
+	return write_done(r, rc, why, v->verb, ids);
 }
+
+/* The actions on a printer (enable to reject: on a class too), as for
+ * a job. */
+static const struct job_verb printer_verbs[] = {
+	{ "pause",	"pause",	NULL },
+	{ "resume",	"resume",	NULL },
+	{ "ready",	"ready",	NULL },
+	{ "abort",	"estop",	NULL },
+	{ "answer",	"answer",	"choice!" },
+	{ "send",	"send",		"gcode!" },
+	{ "enable",	"enable",	"reason" },
+	{ "disable",	"disable",	"reason" },
+	{ "accept",	"accept",	"reason" },
+	{ "reject",	"reject",	"reason" },
+};
 
 /* "NAME/VERB" of /api/gspool/printers/. */
 static enum MHD_Result
 printers(struct req *r, const char *rest)
 {
-	static const char *const verbs[] = { "pause", "resume", "ready",
-	    "answer", NULL };
-	char name[CONF_NAME_MAX + 1], why[512] = "", choice[16];
+	char name[CONF_NAME_MAX + 1], why[512] = "", arg[1024];
 	const char *slash = strchr(rest, '/');
-	int i, rc;
+	const struct job_verb *v = NULL;
+	size_t k;
+	int rc;
 
 	if (slash == NULL || (size_t)(slash - rest) >= sizeof(name))
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such printer"
@@ -244,26 +357,23 @@ printers(struct req *r, const char *rest)
 		return media_snapshot(r, name);
 	if (strcmp(slash + 1, "stream") == 0)
 		return relay_stream(r, name);
-	for (i = 0; verbs[i] != NULL; i++)
-		if (strcmp(slash + 1, verbs[i]) == 0)
-			break;
-	if (verbs[i] == NULL)
+	for (k = 0; k < nitems(printer_verbs); k++)
+		if (strcmp(slash + 1, printer_verbs[k].verb) == 0)
+			v = &printer_verbs[k];
+	if (v == NULL)
 		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such action"
 		    " on a printer", r->url);
 	if (strcmp(r->method, "POST") != 0)
 		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: POST"
 		    " it", r->url);
-	if (strcmp(verbs[i], "answer") == 0) {
-		if (http_form(r, "choice", choice, sizeof(choice)) == NULL)
-			return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: give"
-			    " the choice (a number) in the field 'choice'",
-			    r->url);
-		rc = ctl_request(r->w, r->acct, why, sizeof(why), "answer",
-		    name, choice, (char *)NULL);
-	} else
-		rc = ctl_request(r->w, r->acct, why, sizeof(why), verbs[i],
-		    name, (char *)NULL);
-	return write_done(r, rc, why, verbs[i], name);
+	if (v->arg != NULL && verb_arg(r, v->arg, arg, sizeof(arg)) < 0)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: give the"
+		    " field '%.*s'%s", r->url, (int)strcspn(v->arg, "!"),
+		    v->arg, strcmp(v->verb, "answer") == 0 ? " (a number)" :
+		    "");
+	rc = ctl_request(r->w, r->acct, why, sizeof(why), v->request, name,
+	    v->arg != NULL ? arg : (char *)NULL, (char *)NULL);
+	return write_done(r, rc, why, v->verb, name);
 }
 
 enum MHD_Result

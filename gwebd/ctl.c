@@ -95,7 +95,9 @@ ctl_queue(struct web *w, const struct conf_account *acct, int how,
 }
 
 /* One request, its fields after the verb and a NULL: 0 if spoold said
- * ok, else -1 with its words (or why it could not be asked) in why. */
+ * ok, with the words of its answer in why ("" for none: send's carry
+ * the printer's), else -1 with its words (or why it could not be
+ * asked) in why. */
 int
 ctl_request(struct web *w, const struct conf_account *acct, char *why,
     size_t whysz, const char *verb, ...)
@@ -123,10 +125,8 @@ ctl_request(struct web *w, const struct conf_account *acct, char *why,
 	close(fd);
 	if (m.fd >= 0)
 		close(m.fd);
-	if (strcmp(msg_field(&m, 0), "ok") == 0)
-		return 0;
 	snprintf(why, whysz, "%s", msg_field(&m, 1));
-	return -1;
+	return strcmp(msg_field(&m, 0), "ok") == 0 ? 0 : -1;
 }
 
 /* Submit the file open on fd, as gprint does: the same check as every

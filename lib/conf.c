@@ -54,6 +54,7 @@
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -251,6 +252,7 @@ enum conf_type {
 	CT_WORD,	/* char * (or char[max]): one of words */
 	CT_CHOICE,	/* int: which of words */
 	CT_SCRIPT,	/* char *: G-code lines, script number min */
+	CT_CENTS,	/* long: a decimal ("2.50"), kept in hundredths */
 	CT_FUNC,	/* set() reads it; defs is given to set() */
 };
 
@@ -489,6 +491,38 @@ conf_startups(const char *value, long *begin, long *rate, long *full)
 	return 0;
 }
 
+/* "25", "2.5" or "0.75": an amount of money in hundredths; 0 or -1. */
+static int
+parse_cents(const char *value, long *out)
+{
+	const char *p = value;
+	long whole = 0, frac = 0;
+	int digits = 0;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (whole > 100000000)
+			return -1;
+		whole = whole * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++) {
+			if (++digits > 2)
+				return -1;
+			frac = frac * 10 + (*p - '0');
+		}
+		if (digits == 0)
+			return -1;
+		if (digits == 1)
+			frac *= 10;
+	}
+	if (*p != '\0')
+		return -1;
+	*out = whole * 100 + frac;
+	return 0;
+}
+
 static void *
 conf_at(void *obj, const struct conf_key *k)
 {
@@ -628,6 +662,16 @@ conf_set(struct conf_parse *cp, void *obj, const struct conf_key *k,
 	case CT_SCRIPT:
 		conf_script(cp, obj, (int)k->min, k->name, value);
 		break;
+	case CT_CENTS:
+		if (parse_cents(value, &v) < 0 || v < k->min || v > k->max)
+			conf_error(cp, cp->line, "%s: '%s' is not an amount from"
+			    " %ld.%02ld to %ld.%02ld (such as 25 or 0.50)",
+			    k->name, value, (long)k->min / 100,
+			    (long)k->min % 100, (long)k->max / 100,
+			    (long)k->max % 100);
+		else
+			*(long *)at = v;
+		break;
 	case CT_FUNC:
 		k->set(cp, obj, k, value);
 		break;
@@ -654,6 +698,7 @@ conf_defaults(struct conf_parse *cp, const struct conf_section *sec,
 		case CT_LONG:
 		case CT_MSEC:
 		case CT_TIME:
+		case CT_CENTS:
 			if (k->hasdef)
 				*(long *)at = (long)k->def;
 			break;
@@ -1145,6 +1190,7 @@ static void	*obj_account(struct conf_parse *, const char *);
 static void	*obj_remote(struct conf_parse *, const char *);
 static void	*obj_web(struct conf_parse *, const char *);
 static void	*obj_group(struct conf_parse *, const char *);
+static void	*obj_material(struct conf_parse *, const char *);
 
 /* name, type, offset, min, max, default (number, or text), words, helper,
  * its free; and whether the commands read it. */
@@ -1176,6 +1222,18 @@ static void	*obj_group(struct conf_parse *, const char *);
 #define WB(m)	offsetof(struct conf_web, m)
 #define RM(m)	offsetof(struct conf_remote, m)
 #define GR(m)	offsetof(struct conf_group, m)
+#define MT(m)	offsetof(struct conf_material, m)
+
+/* The monthly limits of a [user], a [group] or an [account]: -1 where
+ * the section does not set them (acct.c). */
+#define LIMIT_KEYS(off) \
+	NUM("max_grams_month", CT_LONG, (off) + offsetof(struct conf_limits, \
+	    grams), 0, 100000000, -1), \
+	NUM("max_hours_month", CT_LONG, (off) + offsetof(struct conf_limits, \
+	    hours), 0, 744 * 1000, -1), \
+	NUM("max_cost_month", CT_CENTS, (off) + offsetof(struct conf_limits, \
+	    cost), 0, MONEY_MAX, -1)
+#define MONEY_MAX	100000000L	/* a million, in hundredths */
 
 /* approval and approve_group: need's default is def (-1: not said). */
 #define APPROVAL_KEYS(off, def) \
@@ -1204,6 +1262,7 @@ static const struct conf_key spool_keys[] = {
 	NUM("show_titles", CT_BOOL, SP(show_titles), 0, 1, 0),
 	NUM("keep_jobs", CT_TIME, SP(keep_jobs), 0, TEN_YEARS, DAYS(30)),
 	NUM("keep_files", CT_TIME, SP(keep_files), 0, TEN_YEARS, DAYS(1)),
+	NUM("keep_accounting", CT_TIME, SP(keep_accounting), 0, TEN_YEARS, 0),
 	NUM("keep_rejected", CT_TIME, SP(keep_rejected), 0, TEN_YEARS,
 	    DAYS(7)),
 	NUM("max_rejections", CT_LONG, SP(max_rejections), 0, 1000000, 50),
@@ -1287,6 +1346,8 @@ static const struct conf_key printer_keys[] = {
 	SCRIPT("between_jobs", CONF_BETWEEN, ""),
 	NOTIFY_KEYS(PR(notify)),
 	APPROVAL_KEYS(PR(approval), 0),
+	NUM("cost_per_kg", CT_CENTS, PR(cost_per_kg), 0, MONEY_MAX, 0),
+	NUM("cost_per_hour", CT_CENTS, PR(cost_per_hour), 0, MONEY_MAX, 0),
 };
 
 static const struct conf_key class_keys[] = {
@@ -1301,6 +1362,7 @@ static const struct conf_key user_keys[] = {
 	NUM("max_jobs", CT_LONG, US(max_jobs), 0, 1000000, -1),
 	NOTIFY_KEYS(US(notify)),
 	APPROVAL_KEYS(US(approval), -1),
+	LIMIT_KEYS(US(limits)),
 };
 
 /* [group NAME]: its members' approval, under their [user NAME]'s, and
@@ -1308,6 +1370,12 @@ static const struct conf_key user_keys[] = {
 static const struct conf_key group_keys[] = {
 	APPROVAL_KEYS(GR(approval), -1),
 	NOTIFY_KEYS(GR(notify)),
+	LIMIT_KEYS(GR(limits)),
+};
+
+/* [material NAME]: a filament's cost, over the printer's (acct.c). */
+static const struct conf_key material_keys[] = {
+	NUM("cost_per_kg", CT_CENTS, MT(cost_per_kg), 0, MONEY_MAX, -1),
 };
 
 /* [sftp].  host_key defaults to SPOOL/sftp/ssh_host_ed25519_key and
@@ -1342,6 +1410,7 @@ static const struct conf_key account_keys[] = {
 	NUM("max_sessions", CT_LONG, AC(max_sessions), 1, 1000, -1),
 	NOTIFY_KEYS(AC(notify)),
 	APPROVAL_KEYS(AC(approval), -1),
+	LIMIT_KEYS(AC(limits)),
 	TXT("api_keys", CT_PATH, AC(api_keys), NULL),
 	TXT("password", CT_STR, AC(password), NULL),
 	NUM("admin", CT_BOOL, AC(admin), 0, 1, 0),
@@ -1378,7 +1447,7 @@ static const struct conf_key web_keys[] = {
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
 enum { S_SPOOL, S_PRINTER, S_CLASS, S_USER, S_SFTP, S_ACCOUNT, S_WEB,
-	S_REMOTE, S_GROUP, S_COUNT };
+	S_REMOTE, S_GROUP, S_MATERIAL, S_COUNT };
 static const struct conf_section sections[S_COUNT] = {
 	{ "spool", 0, 1, spool_keys, NKEYS(spool_keys), obj_spool },
 	{ "printer", 1, 0, printer_keys, NKEYS(printer_keys), obj_printer },
@@ -1389,6 +1458,8 @@ static const struct conf_section sections[S_COUNT] = {
 	{ "web", 0, 1, web_keys, NKEYS(web_keys), obj_web },
 	{ "remote", 1, 1, remote_keys, NKEYS(remote_keys), obj_remote },
 	{ "group", 1, 0, group_keys, NKEYS(group_keys), obj_group },
+	{ "material", 1, 1, material_keys, NKEYS(material_keys),
+	    obj_material },
 };
 
 static void *
@@ -1518,6 +1589,29 @@ obj_group(struct conf_parse *cp, const char *name)
 	conf_defaults(cp, &sections[S_GROUP], g);
 	g->line = cp->section_line;
 	return g;
+}
+
+static void *
+obj_material(struct conf_parse *cp, const char *name)
+{
+	struct conf *c = cp->conf;
+	struct conf_material *m;
+
+	if (!name_is_safe(name, 31)) {
+		conf_error(cp, cp->section_line, "material name '%s': use 1 to"
+		    " 31 letters, digits, '.', '_' or '-'", name);
+		return NULL;
+	}
+	if ((m = conf_material(c, name)) != NULL)
+		return m;
+	c->materials = xrealloc(c->materials,
+	    (c->nmaterials + 1) * sizeof(*c->materials));
+	m = &c->materials[c->nmaterials++];
+	memset(m, 0, sizeof(*m));
+	m->name = xstrdup(name);
+	conf_defaults(cp, &sections[S_MATERIAL], m);
+	m->line = cp->section_line;
+	return m;
 }
 
 static void *
@@ -2227,6 +2321,11 @@ conf_free(struct conf *c)
 		free(c->groups[i].name);
 	}
 	free(c->groups);
+	for (i = 0; i < c->nmaterials; i++) {
+		conf_free_keys(&sections[S_MATERIAL], &c->materials[i]);
+		free(c->materials[i].name);
+	}
+	free(c->materials);
 	for (i = 0; i < c->naccounts; i++) {
 		conf_free_keys(&sections[S_ACCOUNT], &c->accounts[i]);
 		free(c->accounts[i].name);
@@ -2460,6 +2559,19 @@ conf_group(const struct conf *c, const char *name)
 	return NULL;
 }
 
+/* A material by its name, as slicers write it in any case ("PETG",
+ * "petg"). */
+struct conf_material *
+conf_material(const struct conf *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmaterials; i++)
+		if (strcasecmp(c->materials[i].name, name) == 0)
+			return &c->materials[i];
+	return NULL;
+}
+
 struct conf_user *
 conf_user(const struct conf *c, const char *name)
 {
@@ -2677,6 +2789,7 @@ conf_key_differs(const struct conf_key *k, const void *a, const void *b)
 	case CT_LONG:
 	case CT_MSEC:
 	case CT_TIME:
+	case CT_CENTS:
 		return *(const long *)x != *(const long *)y;
 	case CT_SIZE:
 		return *(const long long *)x != *(const long long *)y;

@@ -43,6 +43,15 @@ struct conf_approval {
 	char	*group;			/* who may approve, or NULL */
 };
 
+/* max_grams_month, max_hours_month and max_cost_month of a [user], a
+ * [group] or an [account]: -1 where the section does not say; cost in
+ * hundredths. */
+struct conf_limits {
+	long	 grams;
+	long	 hours;
+	long	 cost;
+};
+
 /* The printer's own G-code: what pause, resume and cancel send, and
  * what a printer that clears its own bed runs between two jobs. */
 enum { CONF_PAUSE, CONF_RESUME, CONF_CANCEL, CONF_BETWEEN, CONF_PARK,
@@ -83,6 +92,8 @@ struct conf_printer {
 	char	 on_firmware_error[12];	/* the same, for Klipper's "!!" */
 	struct conf_notify notify;	/* who hears of its jobs */
 	struct conf_approval approval;	/* its jobs wait for staff */
+	long	 cost_per_kg;		/* hundredths, of its filament */
+	long	 cost_per_hour;		/* hundredths, of its time */
 	unsigned line;			/* line of its section header */
 };
 
@@ -109,6 +120,7 @@ struct conf_user {
 	struct conf_notify notify;	/* the user hears of their jobs */
 	struct conf_approval approval;	/* over its groups' and the
 					   destination's */
+	struct conf_limits limits;	/* over its groups' */
 };
 
 /* [group NAME]: what holds for the members of a Unix group (by
@@ -119,6 +131,15 @@ struct conf_group {
 	char	*name;
 	struct conf_approval approval;
 	struct conf_notify notify;
+	struct conf_limits limits;	/* each member's */
+	unsigned line;
+};
+
+/* [material NAME]: a filament, as a file's slicer names what it was
+ * made for ("PLA", "PETG"); -1 where it leaves the printer's cost. */
+struct conf_material {
+	char	*name;
+	long	 cost_per_kg;		/* hundredths */
 	unsigned line;
 };
 
@@ -132,6 +153,7 @@ struct conf_account {
 	long	 max_sessions;		/* connections at once */
 	struct conf_notify notify;	/* the account hears of its jobs */
 	struct conf_approval approval;	/* as a [user NAME]'s */
+	struct conf_limits limits;	/* as a [user NAME]'s */
 	char	*api_keys;		/* gwebd(8): a file of API keys */
 	char	*password;		/* gwebd(8): a crypt(3) hash */
 	int	 admin;			/* gwebd(8): may do what gpc can */
@@ -218,6 +240,8 @@ struct conf {
 	int	 show_titles;		/* others' titles shown to all */
 	long	 keep_jobs;		/* seconds a finished job is listed */
 	long	 keep_files;		/* seconds its file is kept */
+	long	 keep_accounting;	/* seconds a job's accounting is
+					   kept; 0: for ever */
 	long	 keep_rejected;		/* seconds a refused file is kept */
 	long	 max_rejections;	/* refusals of a sender in the window */
 	long	 rejection_window;	/* seconds they are counted over */
@@ -240,6 +264,8 @@ struct conf {
 	size_t	 nusers;
 	struct conf_group *groups;
 	size_t	 ngroups;
+	struct conf_material *materials;
+	size_t	 nmaterials;
 	struct conf_sftp sftp;
 	struct conf_web web;
 	struct conf_account *accounts;
@@ -300,6 +326,7 @@ struct conf_class *conf_class(const struct conf *, const char *name);
 struct conf_account *conf_account(const struct conf *, const char *name);
 struct conf_user *conf_user(const struct conf *, const char *name);
 struct conf_group *conf_group(const struct conf *, const char *name);
+struct conf_material *conf_material(const struct conf *, const char *name);
 /* Are notify_urls set in any section? */
 int	conf_notify_any(const struct conf *);
 /* A device of the scheme is a path of this host (serial, klipper). */

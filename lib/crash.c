@@ -22,7 +22,7 @@
 
 const char *const crash_points[] = {
 	"copied", "synced", "inserted", "renamed", "committed",
-	"known", "options-removed", "removed", "ended",
+	"known", "options-removed", "removed", "accounted", "ended",
 	"forward-options", "forward-sent", "forward-committed", NULL
 };
 

@@ -15,6 +15,8 @@
  *                    the file goes (then options-removed and removed)
  *   options-removed  the drop file's NAME.options is removed
  *   removed          the drop file is removed
+ *   accounted        a job's accounting row is written, in the
+ *                    transaction that ends it, not yet committed
  *   ended            a job's end is recorded
  *
  * and in the sftp:// backend, as it forwards a job (gspool-sftp(8)):

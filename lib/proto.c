@@ -34,8 +34,9 @@ static const struct spec requests[REQ_N] = {
 	[REQ_AS] =		{ "as", 1, 1, "ACCOUNT" },
 	[REQ_SUBMIT] =		{ "submit", 2, 6,
 				  "DEST TITLE [PRIORITY COPIES HOLD UNTIL]" },
-	[REQ_QUEUE] =		{ "queue", 0, 3,
-				  "[DEST [history [everyone]]]" },
+	[REQ_QUEUE] =		{ "queue", 0, 6,
+				  "[DEST [history [everyone [SUMMARY USER"
+				  " SINCE]]]]" },
 	[REQ_USAGE] =		{ "usage", 0, 0, "" },
 	[REQ_CANCEL] =		{ "cancel", 1, 1, "ID" },
 	[REQ_CANCEL_JOBS] =	{ "cancel-jobs", 2, 2, "DEST USER" },
@@ -86,6 +87,8 @@ static const struct spec replies[REPLY_N] = {
 	[REPLY_REFUSING] =	{ "refusing", 2, MSG_MAXFIELDS - 1,
 				  "WHY UNTIL" },
 	[REPLY_END] =		{ "end", 0, 0, "" },
+	[REPLY_TOTAL] =		{ "total", 7, MSG_MAXFIELDS - 1,
+				  "KEY JOBS COMPLETED SECONDS MM G COST" },
 };
 
 static const struct spec to_backend[TB_N] = {

@@ -30,7 +30,9 @@
  * and from a backend) and kept: spoold gives a backend of version 4 or
  * later copies of a job's filters' pipes, and none to an older one,
  * whose filters it writes every event as before.  Version 5 added
- * approve and deny, and a job row's APPROVAL.
+ * approve and deny, and a job row's APPROVAL.  Version 7 added the
+ * accounting's totals: queue's SUMMARY USER SINCE, answered by total
+ * rows (6 is kept for another change).
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and
@@ -43,7 +45,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		5	/* what this build speaks */
+#define PROTO_VERSION		7	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -62,7 +64,8 @@ enum req {
 	REQ_HELLO,		/* VERSION */
 	REQ_AS,			/* ACCOUNT */
 	REQ_SUBMIT,		/* DEST TITLE [PRIORITY COPIES HOLD UNTIL] */
-	REQ_QUEUE,		/* [DEST [history [everyone]]] */
+	REQ_QUEUE,		/* [DEST [history [everyone [SUMMARY USER
+				 * SINCE]]]] (SUMMARY: version 7) */
 	REQ_USAGE,
 	REQ_CANCEL,		/* ID */
 	REQ_CANCEL_JOBS,	/* DEST USER */
@@ -104,6 +107,11 @@ enum req {
 #define REQ_QUEUE_DEST		1
 #define REQ_QUEUE_HISTORY	2
 #define REQ_QUEUE_EVERYONE	3	/* "everyone": all refusals */
+#define REQ_QUEUE_SUMMARY	4	/* version 7: "" the jobs, else the
+					   totals by total, user, printer
+					   or month */
+#define REQ_QUEUE_USER		5	/* of this owner only, or "" */
+#define REQ_QUEUE_SINCE		6	/* ended since (epoch), or "" */
 #define REQ_REMOVE_REJECTED_FILE 1
 #define REQ_REMOVE_REJECTED_OWNER 2
 #define REQ_CANCEL_JOBS_DEST	1
@@ -121,6 +129,8 @@ enum reply {
 				 * [OWNER FILE] */
 	REPLY_REFUSING,		/* WHY UNTIL */
 	REPLY_END,		/* the end of queue's rows */
+	REPLY_TOTAL,		/* KEY JOBS COMPLETED SECONDS MM G COST
+				 * (version 7) */
 	REPLY_N
 };
 
@@ -200,6 +210,15 @@ enum reply {
 /* usage's ok: JOBS BYTES REJECTED BYTES UNTIL REASON CHECKED CHECKING */
 #define REPLY_USAGE_CHECKED	7	/* version 4 */
 #define REPLY_USAGE_CHECKING	8
+/* A total row of queue's SUMMARY: KEY (the user, printer or month
+ * YYYY-MM, "" for all) and the sums of its accounting rows. */
+#define ROW_TOTAL_KEY		1
+#define ROW_TOTAL_JOBS		2
+#define ROW_TOTAL_COMPLETED	3
+#define ROW_TOTAL_SECONDS	4
+#define ROW_TOTAL_MM		5
+#define ROW_TOTAL_G		6
+#define ROW_TOTAL_COST		7
 /* A refused file's row of queue. */
 #define ROW_REJECTED_NAME	1
 #define ROW_REJECTED_SIZE	2

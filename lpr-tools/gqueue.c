@@ -37,6 +37,7 @@
 #include "client.h"
 #include "log.h"
 #include "msg.h"
+#include "proto.h"
 #include "remote.h"
 #include "usage.h"
 #include "util.h"
@@ -49,6 +50,8 @@ static const char help[] =
 "              [-r seconds] [--timeout seconds]\n"
 "       gqueue --all [-al] [--json] [-c config] [-H host ...] [-P dest]\n"
 "              [-r seconds] [--timeout seconds]\n"
+"       gqueue --history --summary [-a] [--by user|printer|month] [--csv]\n"
+"              [--json] [-c config] [-P dest] [--since date] [-u user]\n"
 "       gqueue [-c config] -w job ...\n"
 "       gqueue --version\n"
 "  --all                every [remote NAME] host of the configuration\n"
@@ -56,6 +59,8 @@ static const char help[] =
 "  -a                   every printer and class (and, for an administrator,\n"
 "                       everyone's refused files); with --history,\n"
 "                       everyone's jobs\n"
+"  --by user|printer|month  with --summary, a row for each\n"
+"  --csv                with --summary, the totals as CSV\n"
 "  --history            the ended jobs: your own, the latest first\n"
 "  -H [user@]host[:port]  the queue of a remote gsftpd; several (-H again,\n"
 "                       or a comma list): every host's in one table\n"
@@ -65,6 +70,10 @@ static const char help[] =
 "  -l                   the long form: a job's every detail\n"
 "  -P dest              this printer or class only\n"
 "  -r seconds           show it again every seconds until no job is left\n"
+"  --since date         with --summary, the jobs ended since then\n"
+"                       (YYYY-MM-DD or YYYY-MM, local time)\n"
+"  --summary            with --history, the totals of the accounting\n"
+"  -u user              with --summary, that user's (or account's)\n"
 "  --timeout seconds    with several hosts, wait this long for each (5)\n"
 "  -w job ...           wait until each job has ended\n"
 "  --version            print the version and exit\n";
@@ -221,6 +230,148 @@ add_remotes(struct show *sh, const char *cfile)
 	return rc;
 }
 
+/* --since: YYYY-MM-DD or YYYY-MM, local midnight; -1 if neither. */
+static long long
+parse_since(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_mday = 1;
+	if ((end = strptime(s, "%Y-%m-%d", &tm)) == NULL || *end != '\0') {
+		memset(&tm, 0, sizeof(tm));
+		tm.tm_mday = 1;
+		if ((end = strptime(s, "%Y-%m", &tm)) == NULL || *end != '\0')
+			return -1;
+	}
+	tm.tm_isdst = -1;
+	return (long long)mktime(&tm);
+}
+
+/* A text cell of CSV: quoted where it must be. */
+static void
+csv_cell(const char *s)
+{
+	if (strpbrk(s, ",\"\n\r") == NULL) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+/* --summary: the totals of the accounting, as text, CSV or JSON.  0,
+ * 1 (spoold refused) or EXIT_CONNECT. */
+static int
+show_summary(int sock, const char *dest, const char *by, const char *user,
+    const char *since, int everyone, int format)
+{
+	const char *name = by[0] ? by : "total";
+	char hdr[16];
+	json_t *rows = json_array(), *r, *out;
+	struct msg m;
+	size_t i, w = strlen(name);
+
+	if (msg_send(sock, -1, "queue", dest, "history", everyone ? "everyone" :
+	    "", by[0] ? by : "total", user, since, (char *)NULL) < 0) {
+		log_warnx("lost the connection to spoold");
+		json_decref(rows);
+		return EXIT_CONNECT;
+	}
+	for (;;) {
+		if (msg_recv(sock, &m) <= 0) {
+			log_warnx("lost the connection to spoold");
+			json_decref(rows);
+			return EXIT_CONNECT;
+		}
+		if (m.fd >= 0)
+			close(m.fd);
+		if (strcmp(msg_field(&m, 0), "end") == 0)
+			break;
+		if (strcmp(msg_field(&m, 0), "error") == 0) {
+			log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
+			json_decref(rows);
+			return 1;
+		}
+		if (strcmp(msg_field(&m, 0), "total") != 0)
+			continue;
+		r = json_pack("{sssIsIsIsfsfsf}", name, by[0] ?
+		    msg_field(&m, ROW_TOTAL_KEY) : "all", "jobs",
+		    (json_int_t)atoll(msg_field(&m, ROW_TOTAL_JOBS)),
+		    "completed",
+		    (json_int_t)atoll(msg_field(&m, ROW_TOTAL_COMPLETED)),
+		    "seconds",
+		    (json_int_t)atoll(msg_field(&m, ROW_TOTAL_SECONDS)),
+		    "mm", atof(msg_field(&m, ROW_TOTAL_MM)),
+		    "g", atof(msg_field(&m, ROW_TOTAL_G)),
+		    "cost", atof(msg_field(&m, ROW_TOTAL_COST)));
+		if (r != NULL)
+			json_array_append_new(rows, r);
+	}
+	if (format == 'J') {
+		char *text;
+
+		out = json_pack("{sssoso}", "by", name, "since", since[0] ?
+		    json_integer(atoll(since)) : json_null(), "totals", rows);
+		text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+		    JSON_REAL_PRECISION(12));
+		printf("%s\n", text);
+		free(text);
+		json_decref(out);
+		return 0;
+	}
+	if (format == 'C') {
+		printf("%s,jobs,completed,seconds,mm,g,cost\n", name);
+		json_array_foreach(rows, i, r) {
+			csv_cell(json_string_value(json_object_get(r, name)));
+			printf(",%lld,%lld,%lld,%.2f,%.2f,%.2f\n",
+			    (long long)json_integer_value(json_object_get(r,
+			    "jobs")), (long long)json_integer_value(
+			    json_object_get(r, "completed")),
+			    (long long)json_integer_value(json_object_get(r,
+			    "seconds")), json_real_value(json_object_get(r,
+			    "mm")), json_real_value(json_object_get(r, "g")),
+			    json_real_value(json_object_get(r, "cost")));
+		}
+		json_decref(rows);
+		return 0;
+	}
+	json_array_foreach(rows, i, r) {
+		size_t n = strlen(json_string_value(json_object_get(r, name)));
+
+		if (n > w)
+			w = n;
+	}
+	snprintf(hdr, sizeof(hdr), "%s", name);
+	hdr[0] = (char)(hdr[0] - 'a' + 'A');
+	printf("%-*s %6s %9s %8s %10s %10s %10s\n", (int)w, hdr, "Jobs",
+	    "Completed", "Hours", "Metres", "Grams", "Cost");
+	json_array_foreach(rows, i, r) {
+		char cell[256];
+
+		/* From spoold, which cleaned nothing of a name's: shown
+		 * as text only. */
+		clean_text(cell, sizeof(cell),
+		    json_string_value(json_object_get(r, name)));
+		printf("%-*s %6lld %9lld %8.2f %10.2f %10.2f %10.2f\n",
+		    (int)w, cell, (long long)json_integer_value(
+		    json_object_get(r, "jobs")), (long long)json_integer_value(
+		    json_object_get(r, "completed")), (double)
+		    json_integer_value(json_object_get(r, "seconds")) / 3600,
+		    json_real_value(json_object_get(r, "mm")) / 1000,
+		    json_real_value(json_object_get(r, "g")),
+		    json_real_value(json_object_get(r, "cost")));
+	}
+	json_decref(rows);
+	return 0;
+}
+
 /* Show the queue once: 0, 1 (spoold refused, or a job was named by a
  * wrong prefix) or EXIT_CONNECT; *jobs says how many jobs were shown. */
 static int
@@ -304,11 +455,17 @@ main(int argc, char *argv[])
 	const char *printer = NULL, *cfile = NULL;
 	char state[32], reason[512], name[128];
 	int ch, sock = -1, all = 0, wait = 0, failed = 0, r, i, longform = 0;
-	int timeout_set = 0;
+	int timeout_set = 0, summary = 0, csv = 0;
+	const char *by = NULL, *user = NULL, *since = NULL;
+	char sincebuf[32] = "";
 	long interval = 0, id;
 	size_t jobs, k;
 	static const struct option longopts[] = {
 		{ "history", no_argument, NULL, 'Y' },
+		{ "summary", no_argument, NULL, 'S' },
+		{ "since", required_argument, NULL, 's' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "csv", no_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "all", no_argument, NULL, 'A' },
@@ -321,7 +478,7 @@ main(int argc, char *argv[])
 	memset(&conf, 0, sizeof(conf));
 	sh.timeout = 5;
 	log_init("gqueue", LOG_TO_STDERR, 0);
-	while ((ch = getopt_long(argc, argv, "ac:H:hlP:r:w", longopts, NULL))
+	while ((ch = getopt_long(argc, argv, "ac:H:hlP:r:u:w", longopts, NULL))
 	    != -1) {
 		switch (ch) {
 		case 'H':
@@ -339,6 +496,26 @@ main(int argc, char *argv[])
 			break;
 		case 'Y':
 			sh.history = 1;
+			break;
+		case 'S':
+			summary = 1;
+			break;
+		case 's':
+			since = optarg;
+			break;
+		case 'b':
+			if (strcmp(optarg, "user") != 0 &&
+			    strcmp(optarg, "printer") != 0 &&
+			    strcmp(optarg, "month") != 0)
+				usage_error(EXIT_USAGE, "--by: '%s' is not user,"
+				    " printer or month", optarg);
+			by = optarg;
+			break;
+		case 'C':
+			csv = 1;
+			break;
+		case 'u':
+			user = optarg;
 			break;
 		case 'J':
 			sh.json = 1;
@@ -378,6 +555,23 @@ main(int argc, char *argv[])
 	if (wait && (sh.json || sh.history || longform || all || interval))
 		usage_error(EXIT_USAGE, "-w goes with jobs only (no -a, -l, -r,"
 		    " --history or --json)");
+	if (summary && !sh.history)
+		usage_error(EXIT_USAGE, "--summary goes with --history");
+	if (!summary && (by || since || user || csv))
+		usage_error(EXIT_USAGE, "--by, --csv, --since and -u go with"
+		    " --summary");
+	if (summary && (argc > 0 || longform || interval || sh.remote ||
+	    sh.all_hosts || (csv && sh.json)))
+		usage_error(EXIT_USAGE, "--summary goes with -a, -c, --by,"
+		    " --since, -u and one of --csv or --json");
+	if (since != NULL) {
+		long long t = parse_since(since);
+
+		if (t < 0)
+			usage_error(EXIT_USAGE, "--since: '%s' is not a date"
+			    " (YYYY-MM-DD or YYYY-MM)", since);
+		snprintf(sincebuf, sizeof(sincebuf), "%lld", t);
+	}
 	client_check_jobs(argc, argv);
 	if (sh.remote != NULL && (sh.history || wait))
 		usage_error(EXIT_USAGE, "-H: --history and -w work on the"
@@ -407,6 +601,12 @@ main(int argc, char *argv[])
 	}
 	if ((sock = client_connect(cfile, &conf)) < 0)
 		return EXIT_CONNECT;
+	if (summary) {
+		failed = show_summary(sock, printer ? printer : "", by ? by :
+		    "", user ? user : "",
+		    sincebuf, all, csv ? 'C' : sh.json ? 'J' : 'T');
+		goto done;
+	}
 	if (wait) {
 		for (i = 0; i < argc; i++) {
 			/* The name's prefix first: a wrong one waits for

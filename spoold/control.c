@@ -9,7 +9,7 @@
  *   hello VERSION          -> ok VERSION (spoold's; proto.h)
  *   submit DEST TITLE [PRIORITY COPIES HOLD UNTIL] (+ the file)
  *                          -> ok ID DEST
- *   queue [DEST [history [everyone]]]
+ *   queue [DEST [history [everyone [SUMMARY USER SINCE]]]]
  *                          -> printer / class / job rows, the caller's
  *                             rejected rows (everyone's for an
  *                             administrator who asks), refusing, end
@@ -739,6 +739,68 @@ send_printer_row(struct spoold *sd, struct client *c, struct printer *p)
 static void send_refusals(struct spoold *, struct client *,
     struct list_ctx *);
 
+static int
+total_row(const struct acct_total *t, void *arg)
+{
+	struct client *c = arg;
+	char jobs[32], done[32], secs[32], mm[48], g[48], cost[48];
+
+	snprintf(jobs, sizeof(jobs), "%lld", t->jobs);
+	snprintf(done, sizeof(done), "%lld", t->completed);
+	snprintf(secs, sizeof(secs), "%lld", t->seconds);
+	snprintf(mm, sizeof(mm), "%.2f", t->mm);
+	snprintf(g, sizeof(g), "%.2f", t->g);
+	snprintf(cost, sizeof(cost), "%.2f", t->cost);
+	return msg_send(c->fd, -1, "total", t->key, jobs, done, secs, mm, g,
+	    cost, (char *)NULL) < 0 ? -1 : 0;
+}
+
+/* queue DEST history everyone SUMMARY USER SINCE: the accounting's
+ * totals.  One's own; an administrator's, anyone's (USER) or
+ * everyone's (everyone). */
+static void
+do_summary(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *by = msg_field(rq->m, REQ_QUEUE_SUMMARY);
+	const char *user = msg_field(rq->m, REQ_QUEUE_USER);
+	const char *since = msg_field(rq->m, REQ_QUEUE_SINCE);
+	const char *owner;
+	long long t = 0;
+
+	if (strcmp(by, "total") == 0)
+		by = "";
+	else if (strcmp(by, "user") != 0 && strcmp(by, "printer") != 0 &&
+	    strcmp(by, "month") != 0) {
+		reply_error(c, "queue: summary '%s' is not total, user, printer"
+		    " or month", by);
+		return;
+	}
+	if (since[0] != '\0' && parse_llong(since, 0, LLONG_MAX, &t) < 0) {
+		reply_error(c, "queue: since '%s' is not a time (seconds since"
+		    " the epoch)", since);
+		return;
+	}
+	if (user[0] != '\0' && strcmp(user, c->user) != 0 &&
+	    !is_admin(sd, c)) {
+		reply_error(c, "%s: only an administrator sees the totals of"
+		    " another", user);
+		return;
+	}
+	if (user[0] != '\0')
+		owner = user;
+	else if (strcmp(msg_field(rq->m, REQ_QUEUE_EVERYONE), "everyone") ==
+	    0 && is_admin(sd, c))
+		owner = "";
+	else
+		owner = c->user;
+	if (acct_summary(sd, by, owner, msg_field(rq->m, REQ_QUEUE_DEST), t,
+	    total_row, c) < 0) {
+		reply_error(c, "cannot read the accounting");
+		return;
+	}
+	msg_send(c->fd, -1, "end", (char *)NULL);
+}
+
 static void
 do_queue(struct spoold *sd, struct client *c, struct request *rq)
 {
@@ -746,6 +808,11 @@ do_queue(struct spoold *sd, struct client *c, struct request *rq)
 	struct conf_class *k = NULL;
 	struct list_ctx lc;
 	size_t i, j;
+
+	if (msg_field(rq->m, REQ_QUEUE_SUMMARY)[0] != '\0') {
+		do_summary(sd, c, rq);
+		return;
+	}
 
 	/* A printer a reload removed is shown while its job ends. */
 	if (only[0] != '\0' && !dest_known(sd, only) &&

@@ -698,6 +698,17 @@ ingest_result(struct spoold *sd, struct ingest *in)
 		return;
 	}
 	meta[strcspn(meta, "\n")] = '\0';
+	/* A monthly limit it would pass: refused, saying what is left.
+	 * Checked here, in the loop, so that the jobs queued before it
+	 * count. */
+	if (acct_check(sd, in->owner, in->uid, in->printer, meta,
+	    in->opts.copies, reason, sizeof(reason)) != 0) {
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
+		ingest_finish(sd, in, 0, reason);
+		return;
+	}
 	meta = xstrdup(meta);
 	/* Checked and fit: one that needs staff approval waits for it. */
 	in->opts.approval = approve_needed(sd, in->printer, in->owner,

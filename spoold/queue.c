@@ -216,6 +216,11 @@ db_event(struct spoold *sd, long id, const char *state, const char *who,
 		    sqlite3_errmsg(sd->db));
 		return -1;
 	}
+	/* A job that ends is accounted for in the same transaction. */
+	if (!sqlite3_get_autocommit(sd->db) && (strcmp(state, "completed") ==
+	    0 || strcmp(state, "canceled") == 0 || strcmp(state, "aborted") ==
+	    0) && acct_record(sd, id) < 0)
+		return -1;
 	if (nnotes < NOTES_MAX) {
 		struct note *n = &notes[nnotes++];
 

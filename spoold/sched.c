@@ -186,6 +186,9 @@ expire_due(void *arg)
 	/* Refused files past keep_rejected go with the history. */
 	if (reject_expire(sd, t, 64) >= 64)
 		n = 256;
+	/* And accounting past keep_accounting. */
+	if (acct_expire(sd, t, 256) >= 256)
+		n = 256;
 	/* More to do: again soon, not all at once. */
 	sd->next_expire = now + (n >= 256 ? 1000 : 600000);
 	ev_timer_at(sd->expire_timer, sd->next_expire);

@@ -16,6 +16,7 @@
  *              events (delivered by gspool-notify(8))
  *   sched.c    what runs where: dispatch, hold release, history expiry
  *   approve.c  staff approval: which jobs wait for it, who gives it
+ *   acct.c     accounting of ended jobs; the monthly limits
  *   check.c    a job checked against the printer it is handed to
  *   backend.c  one backend process per printer: start, attach, reap,
  *              its messages
@@ -340,6 +341,46 @@ int	approve_in_group(uid_t uid, gid_t gid, const char *group);
 /* The job's approval as a job row's APPROVAL field: "" or JSON (a new
  * string). */
 char	*approve_json(const struct job_row *);
+
+/* acct.c */
+/* What an owner used (acct_usage()): ended jobs since a time, and the
+ * jobs still queued, by their analysis. */
+struct acct_use {
+	double		 g;
+	double		 seconds;
+	double		 cost;
+	long		 queued;
+};
+/* A row of the summary: KEY (a user, a printer, a month YYYY-MM, or ""
+ * for all) and its totals. */
+struct acct_total {
+	char		 key[CONF_NAME_MAX + USER_MAX];
+	long long	 jobs, completed, seconds;
+	double		 mm, g, cost;
+};
+/* The clock, or $GSPOOL_TEST_NOW; the start of its month (local). */
+long long acct_now(void);
+long long acct_month_start(long long now);
+/* The ended job's row, in the transaction that ends it: 0 or -1. */
+int	acct_record(struct spoold *, long id);
+/* Rows past keep_accounting, at most max: how many, or -1. */
+int	acct_expire(struct spoold *, long long now, int max);
+void	acct_limits(struct spoold *, const char *owner, uid_t,
+	    struct conf_limits *);
+int	acct_usage(struct spoold *, const char *owner, uid_t,
+	    long long since, struct acct_use *);
+/* May a job of owner's for dest, of this analysis and copies, be
+ * queued?  0 yes, 1 no (why says what is left), -1 error (why). */
+int	acct_check(struct spoold *, const char *owner, uid_t,
+	    const char *dest, const char *meta, int copies, char *why,
+	    size_t whysz);
+/* The totals of the rows since a time (of owner, or everyone for "";
+ * of the jobs printed on or sent to dest, or all for ""), by "user",
+ * "printer", "month" or "" (one row): row() for each, which stops them
+ * with -1.  0 or -1. */
+int	acct_summary(struct spoold *, const char *by, const char *owner,
+	    const char *dest, long long since,
+	    int (*row)(const struct acct_total *, void *), void *);
 
 /* check.c */
 struct analyse_policy;

@@ -87,20 +87,39 @@ async function get(path) {
 	return o;
 }
 
-/* An action's button: runs it, says what came of it. */
-function action(label, what, path, body) {
+/* An action's button: runs it, says what came of it (with the
+ * printer's answer to G-code sent by hand).  With sure, a question to
+ * confirm it first. */
+function action(label, what, path, body, sure) {
 	const b = el("button", {type: "button", textContent: label});
 	b.addEventListener("click", async () => {
+		if (sure && !window.confirm(sure))
+			return;
 		b.disabled = true;
 		try {
-			await post(path, body ? body() : undefined);
-			notice(what + ": done");
+			const o = await post(path, body ? body() : undefined);
+			notice(what + ": done" + (o.answer ? ": " + o.answer : ""));
 		} catch (e) {
 			notice(what + ": " + e.message);
 		}
 		b.disabled = false;
 	});
 	return b;
+}
+
+/* The administrators' controls (gpc's): offered to an account with
+ * admin = yes alone, and refused by spoold to anyone else whatever a
+ * page sends. */
+function admin() {
+	return state.me && !state.me.anonymous && state.me.admin;
+}
+
+/* A labelled field for an action's argument: [label, input]. */
+function field(id, label, props) {
+	const i = el(props && props.tag || "input", Object.assign({id: id,
+	    name: id}, props || {}));
+	delete i.tag;
+	return [el("label", {htmlFor: id, textContent: label}), i];
 }
 
 /* Anonymous reading ([web] anonymous) never writes: no buttons. */
@@ -168,6 +187,10 @@ function printerActions(pr) {
 	    state.me && !state.me.anonymous)
 		box.append(action("The bed is clear", pr.name + ": bed clear",
 		    "printers/" + n + "/ready"));
+	if (admin() && pr.job)
+		box.append(action("Abort", pr.name + ": abort", "printers/" +
+		    n + "/abort", null, "Abort the print on " + pr.name +
+		    " at once (an emergency stop)?"));
 	return box.childNodes.length ? box : null;
 }
 
@@ -215,6 +238,13 @@ function printerCard(pr) {
 	    act}, act)));
 	if (s.reason)
 		card.append(el("p", {className: "reason"}, s.reason));
+	if (pr.enabled === false)
+		card.append(el("p", {className: "reason dest-off"}, "Disabled" +
+		    (pr.disabled_reason ? ": " + pr.disabled_reason : "")));
+	if (pr.accepting === false)
+		card.append(el("p", {className: "reason dest-off"}, "Not" +
+		    " accepting jobs" + (pr.rejecting_reason ? ": " +
+		    pr.rejecting_reason : "")));
 	if (pr.state === "awaiting-clear")
 		card.append(el("p", {className: "clear"}, "The bed holds the" +
 		    " last job: take it off, then say the bed is clear."));
@@ -310,11 +340,20 @@ function render(q) {
 	const dest = $("upload-dest");
 	const names = ["", ...(q.printers || []).map(p => p.name),
 	    ...(q.classes || []).map(c => c.name || c)];
+	state.dests = names.slice(1);
 	if (dest.options.length !== names.length) {
 		const keep = dest.value;
 		dest.replaceChildren(...names.map(n => el("option", {value: n,
 		    textContent: n || "Any (the default)"})));
 		dest.value = keep;
+	}
+	const ad = $("admin-dest");
+	if (ad.options.length !== state.dests.length) {
+		const keep = ad.value;
+		ad.replaceChildren(...state.dests.map(n => el("option", {value: n,
+		    textContent: n})));
+		if (keep)
+			ad.value = keep;
 	}
 	/* A job left the queue: the history has it now. */
 	const ids = new Set(jobs.map(j => j.id));
@@ -364,9 +403,89 @@ async function showJob(id) {
 	    r.text || JSON.stringify(r)));
 	$("job-reasons").replaceChildren(...(rs.length ? rs.map(r => el("li",
 	    {}, r)) : [el("li", {className: "quiet"}, "None.")]));
+	$("job-admin").replaceChildren(...(admin() ? jobAdmin(j) : []));
 	$("job-h").textContent = "Job " + j.name;
 	$("job-section").hidden = false;
 	$("job-h").focus();
+}
+
+/* An administrator's actions on one job (gpc's top, priority, move,
+ * resume-from, approve and deny); the section is not redrawn by the
+ * event stream, so what is typed here stays. */
+function jobAdmin(j) {
+	const p = "jobs/" + j.id + "/";
+	const w = j.name;
+	const out = [el("h3", {}, "Administration")];
+	const form = (kids, ...buttons) => el("div", {className: "admin-row"},
+	    ...kids, el("p", {className: "buttons"}, ...buttons));
+	if (j.state === "pending" || j.state === "held") {
+		out.push(el("p", {className: "buttons"}, action("Move to the top",
+		    w + ": top", p + "top")));
+		const pri = field("job-priority", "Priority (1 to 100)",
+		    {type: "number", min: 1, max: 100, value: j.priority || 50});
+		out.push(form(pri, action("Set the priority", w + ": priority",
+		    p + "priority", () => new URLSearchParams({priority:
+		    pri[1].value}))));
+		const mv = field("job-move", "Move to", {tag: "select"});
+		mv[1].append(...(state.dests || []).filter(n => n !==
+		    j.destination).map(n => el("option", {value: n,
+		    textContent: n})));
+		out.push(form(mv, action("Move", w + ": move", p + "move", () =>
+		    new URLSearchParams({dest: mv[1].value}))));
+	}
+	if (j.approval) {
+		const note = field("job-note", "Note (approve) or reason (deny)",
+		    {maxLength: 200});
+		out.push(form(note, action("Approve", w + ": approve", p +
+		    "approve", () => new URLSearchParams({note: note[1].value})),
+		    action("Deny", w + ": deny", p + "deny", () =>
+		    new URLSearchParams({reason: note[1].value}))));
+	}
+	if (j.state === "stopped") {
+		const layer = field("job-layer", "Resume from layer",
+		    {type: "number", min: 1, value: j.layer || 1});
+		out.push(form(layer, action("Resume from this layer", w +
+		    ": resume-from", p + "resume-from", () =>
+		    new URLSearchParams({layer: layer[1].value}))));
+	}
+	return out.length > 1 ? out : [];
+}
+
+/* The administrators' section: a printer's or class's enable, disable,
+ * accept and reject (with the reason others see), and G-code sent by
+ * hand to an idle printer. */
+function adminSetup() {
+	const dest = () => encodeURIComponent($("admin-dest").value);
+	const reason = () => new URLSearchParams({reason:
+	    $("admin-reason").value});
+	const verbs = [["Disable", "disable"], ["Enable", "enable"],
+	    ["Reject jobs", "reject"], ["Accept jobs", "accept"]];
+	$("admin-buttons").replaceChildren(...verbs.map(([label, v]) => {
+		const b = el("button", {type: "button", textContent: label});
+		b.dataset.verb = v;
+		b.addEventListener("click", async () => {
+			const d = $("admin-dest").value;
+			try {
+				await post("printers/" + dest() + "/" + v, v ===
+				    "disable" || v === "reject" ? reason() : undefined);
+				notice(d + ": " + v + ": done");
+			} catch (e) {
+				notice(d + ": " + v + ": " + e.message);
+			}
+		});
+		return b;
+	}));
+	$("admin-send").addEventListener("submit", async ev => {
+		ev.preventDefault();
+		const d = $("admin-dest").value;
+		try {
+			const o = await post("printers/" + dest() + "/send",
+			    new URLSearchParams({gcode: $("admin-gcode").value}));
+			notice(d + ": sent" + (o.answer ? ": " + o.answer : ""));
+		} catch (e) {
+			notice(d + ": send: " + e.message);
+		}
+	});
 }
 
 function connect() {
@@ -395,6 +514,7 @@ function signedIn(me) {
 	/* A reader without an account may still log in. */
 	$("login-section").hidden = me.anonymous !== true;
 	$("upload-section").hidden = me.anonymous === true;
+	$("admin-section").hidden = !admin();
 	$("app").hidden = false;
 	connect();
 	loadHistory();
@@ -415,6 +535,7 @@ async function start() {
 		await post("logout").catch(() => {});
 		location.reload();
 	});
+	adminSetup();
 	$("job-close").addEventListener("click", () => {
 		$("job-section").hidden = true;
 	});

@@ -5,7 +5,8 @@
 # The Application Keys probe is answered 404, so Cura asks for a typed
 # key; /api/printerprofiles tells the build volume, the heated bed and
 # the tools of gspool.conf's printer; the upload answers a Location
-# whose path holds "api/".
+# whose path holds "api/", and a held upload is selected there, then
+# selected to print (released).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
 gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
@@ -141,12 +142,41 @@ assert s == 201, (s, j)
 assert loc is not None and "api/" in loc, loc
 assert loc.split("api/", 1)[1] == "gspool/jobs/%d" % j["job"], loc
 assert j["effectivePrint"] is True, j
-print(j["job"])
+first = j["job"]
+
+# "Start print job" unticked, "Select" ticked: the upload is held, and
+# Cura selects it at the Location, as OctoPrint's file command: 204,
+# still held; selected with print true, it is released to print.
+body = b"".join([part("path", b"", "text/plain"),
+    part("file", open(cube, "rb").read(), "application/octet-stream", "cube.gcode"),
+    part("select", b"true", "text/plain"), ("--%s--\r\n" % b).encode()])
+s, j, loc = ask("POST", "/api/files/local", body, ctype="multipart/form-data; boundary=" + b)
+assert s == 201 and j["effectivePrint"] is False and j["effectiveSelect"] is True, (s, j)
+sel = "/api/" + loc.split("api/", 1)[1]
+s, j, _ = ask("POST", sel, json.dumps({"command": "select"}))
+assert s == 204 and j is None, (s, j)
+s, j, _ = ask("GET", sel)
+assert s == 200 and j["state"] == "held", (s, j)
+s, j, _ = ask("POST", sel, json.dumps({"command": "slice"}))
+assert s == 400 and "select" in j["error"], (s, j)
+s, j, _ = ask("POST", sel, "{")
+assert s == 400 and "JSON" in j["error"], (s, j)
+s, j, _ = ask("POST", sel, json.dumps({"command": "select", "print": True}))
+assert s == 204, (s, j)
+s, j, _ = ask("GET", sel)
+assert s == 200 and j["state"] != "held", (s, j)
+# Asked again (by an administrator's key too): it prints already, 204.
+s, j, _ = ask("POST", sel, json.dumps({"command": "select", "print": True}), key=opkey)
+assert s == 204, (s, j)
+print(first)
 PYEOF
 JOB=$(tail -n 1 "$T/py.out")
 [ "$JOB" = 1 ] || fail "Cura's upload is job '$JOB', not 1"
 "$GQUEUE" -w 1 > /dev/null || fail "job 1 did not complete"
-expect_log "$CUBE"
+# The bed holds job 1 (clears_bed = no): cleared, job 2 prints.
+"$GPC" ready mk3 || fail "gpc ready mk3"
+"$GQUEUE" -w 2 > /dev/null || fail "job 2, selected to print, did not complete"
+expect_log "$CUBE" "$CUBE"
 
 # A printer without a camera: an empty streamUrl, which Cura skips.
 expect_status 200 GET /api/settings -H "X-Api-Key: $OP"

@@ -36,7 +36,8 @@ grep -q '"printers"' "$T/body" || fail "queue over TLS: $(cat "$T/body")"
 got=$(web_status GET /api/version -H "X-Api-Key: $ANN")
 [ "$got" = 000 ] || fail "an unchecked certificate was accepted: $got"
 
-# 2. The login over TLS gives a Secure, HttpOnly, SameSite=Strict cookie.
+# 2. The login over TLS gives a Secure, HttpOnly, SameSite=Strict cookie,
+#    which the logout clears the same way.
 curl -s -D "$T/headers" -o "$T/body" --cacert "$T/web.crt" \
     -H "Origin: $URL" --data-urlencode account=ann \
     --data-urlencode "key=$ANN" "$URL/api/gspool/login" ||
@@ -46,6 +47,23 @@ grep -i '^set-cookie: gspool_session=' "$T/headers" > "$T/cookie" ||
 for attr in Secure HttpOnly SameSite=Strict; do
 	grep -qi "; *$attr" "$T/cookie" || fail "cookie without $attr: $(cat "$T/cookie")"
 done
+# The logout clears it with the same attributes, so the browser drops
+# that cookie; the session is then refused.
+tok=$(sed 's/^[^=]*=\([^;]*\);.*/\1/' "$T/cookie")
+got=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/web.crt" \
+    -b "gspool_session=$tok" "$URL/api/gspool/whoami")
+[ "$got" = 200 ] || fail "the session before the logout: $got, not 200"
+curl -s -D "$T/headers" -o "$T/body" --cacert "$T/web.crt" \
+    -H "Origin: $URL" -b "gspool_session=$tok" -X POST \
+    "$URL/api/gspool/logout" || fail "logout over TLS failed"
+grep -i '^set-cookie: gspool_session=;' "$T/headers" > "$T/cookie" ||
+	fail "the logout clears no cookie: $(cat "$T/headers")"
+for attr in Secure HttpOnly SameSite=Strict Max-Age=0; do
+	grep -qi "; *$attr" "$T/cookie" || fail "the clearing cookie without $attr: $(cat "$T/cookie")"
+done
+got=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$T/web.crt" \
+    -b "gspool_session=$tok" "$URL/api/gspool/whoami")
+[ "$got" = 401 ] || fail "the session after the logout: $got, not 401"
 
 # 3. Python's http.client with a context that checks the certificate.
 $PY - "$WPORT" "$ANN" "$T/web.crt" > "$T/py.out" 2>&1 <<'PYEOF' ||

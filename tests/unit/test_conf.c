@@ -519,6 +519,54 @@ test_absurd_numbers(void **state)
 	conf_free(&c);
 }
 
+/* The accounting's keys: amounts in hundredths, the limits -1 where
+ * unset, a [material] found in any case, and bad amounts at their
+ * lines. */
+static void
+test_accounting_keys(void **state)
+{
+	struct conf c;
+
+	(void)state;
+	assert_int_equal(load(&c,
+	    "[spool]\nkeep_accounting = 400d\n"
+	    "[printer a]\ndevice = /dev/a\ncost_per_kg = 19.9\n"
+	    "cost_per_hour = 0.05\n"
+	    "[user ann]\nmax_grams_month = 500\nmax_cost_month = 12.50\n"
+	    "[group staff]\nmax_hours_month = 40\n"
+	    "[material PETG]\ncost_per_kg = 30\n"
+	    "[material pla]\n"
+	    "cost_per_kg = 0\n"), 0);
+	assert_int_equal(c.keep_accounting, 400 * 86400);
+	assert_int_equal(conf_printer(&c, "a")->cost_per_kg, 1990);
+	assert_int_equal(conf_printer(&c, "a")->cost_per_hour, 5);
+	assert_int_equal(conf_user(&c, "ann")->limits.grams, 500);
+	assert_int_equal(conf_user(&c, "ann")->limits.hours, -1);
+	assert_int_equal(conf_user(&c, "ann")->limits.cost, 1250);
+	assert_int_equal(conf_group(&c, "staff")->limits.hours, 40);
+	assert_int_equal(conf_group(&c, "staff")->limits.grams, -1);
+	assert_int_equal(conf_material(&c, "petg")->cost_per_kg, 3000);
+	assert_int_equal(conf_material(&c, "PLA")->cost_per_kg, 0);
+	assert_null(conf_material(&c, "ABS"));
+	conf_free(&c);
+
+	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n"
+	    "cost_per_kg = 1.234\n"				/* 3 */
+	    "cost_per_hour = -1\n"				/* 4 */
+	    "[user ann]\nmax_cost_month = 3.\n"			/* 6 */
+	    "max_grams_month = lots\n"				/* 7 */
+	    "[material PLA]\ncost_per_kg = 1000000.01\n"), 5);	/* 9 */
+	assert_non_null(strstr(reports, ":3: cost_per_kg: '1.234' is not an"
+	    " amount from 0.00 to 1000000.00 (such as 25 or 0.50)"));
+	assert_non_null(strstr(reports, ":4: cost_per_hour: '-1' is not an"
+	    " amount"));
+	assert_non_null(strstr(reports, ":6: max_cost_month: '3.' is not an"
+	    " amount"));
+	assert_non_null(strstr(reports, ":7: max_grams_month:"));
+	assert_non_null(strstr(reports, ":9: cost_per_kg: '1000000.01'"));
+	conf_free(&c);
+}
+
 /* An SFTP account may not take a local user's name: both would own
  * drop/NAME and the jobs of NAME. */
 static void
@@ -790,6 +838,7 @@ main(void)
 		cmocka_unit_test(test_client),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_accounting_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
