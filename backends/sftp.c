@@ -441,7 +441,11 @@ sf_follow(struct net_reply *r)
 		net_report_run(NET_RUN_CANCELLED, NULL, why);
 	else if (strcmp(state, "aborted") == 0)
 		net_report_run(NET_RUN_FAILED, NULL, why);
-	else if (strcmp(state, "stopped") == 0 || strcmp(act, "paused") == 0)
+	else if (strcmp(state, "stopped") == 0)
+		/* At rest there until its operator resumes or cancels it:
+		 * paused here, with that host's reason. */
+		net_report_run(NET_RUN_PAUSED, NULL, why);
+	else if (strcmp(act, "paused") == 0)
 		net_report_run(NET_RUN_PAUSED, NULL, reason[0] ? why : NULL);
 	else if (strcmp(act, "pausing") == 0)
 		net_report_run(NET_RUN_PAUSING, NULL, NULL);

@@ -4,7 +4,10 @@
  * Security: the other host must be known: its key is checked against
  * ~/.ssh/known_hosts, and an unknown or changed key ends the connection
  * before anything is sent.  What it sends is read in CHUNK pieces and
- * taken as JSON only if jansson parses it whole.
+ * taken as JSON only if jansson parses it whole, and no JSON file of
+ * more than JSON_MAX bytes.  A daemon's connection (remote_connect())
+ * reads the key and known_hosts files it is given and nothing of
+ * ~/.ssh or ssh_config.
  *
  * Diagnostics: a host key refused is reported with its fingerprint and
  * what to do; every SFTP failure with the path and libssh's reason.
@@ -368,28 +371,44 @@ remote_put_text(struct remote *r, const char *path, const char *text)
 	return 0;
 }
 
+#define JSON_MAX	(16 << 20)	/* bytes of a JSON file of the tree */
+
+struct reading {
+	sftp_file	 f;
+	size_t		 total;
+};
+
+/* A chunk of the file, and an error past JSON_MAX: a host cannot make
+ * us hold more than that. */
 static size_t
 read_chunk(void *buf, size_t len, void *arg)
 {
-	ssize_t n = sftp_read(arg, buf, len > CHUNK ? CHUNK : len);
+	struct reading *rd = arg;
+	ssize_t n = sftp_read(rd->f, buf, len > CHUNK ? CHUNK : len);
 
-	return n < 0 ? (size_t)-1 : (size_t)n;
+	if (n < 0)
+		return (size_t)-1;
+	rd->total += (size_t)n;
+	return rd->total > JSON_MAX ? (size_t)-1 : (size_t)n;
 }
 
 json_t *
 remote_json(struct remote *r, const char *path)
 {
+	struct reading rd;
 	json_error_t err;
-	sftp_file f;
 	json_t *o;
 
-	if ((f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
+	memset(&rd, 0, sizeof(rd));
+	if ((rd.f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
 		log_warnx("%s: %s", path, ssh_get_error(r->s));
 		return NULL;
 	}
-	o = json_load_callback(read_chunk, f, 0, &err);
-	sftp_close(f);
-	if (o == NULL)
+	o = json_load_callback(read_chunk, &rd, 0, &err);
+	sftp_close(rd.f);
+	if (o == NULL && rd.total > JSON_MAX)
+		log_warnx("%s: larger than %d bytes", path, JSON_MAX);
+	else if (o == NULL)
 		log_warnx("%s: not JSON: %s", path, err.text);
 	return o;
 }
