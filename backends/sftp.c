@@ -195,7 +195,7 @@ sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
     int deep, struct net_reply *r)
 {
 	json_t *q, *list, *v, *j;
-	long found, ids[64], n = 0;
+	long found, ids[SF_RECENT], n = 0;
 	size_t i;
 	int missing;
 	char path[64];
@@ -211,15 +211,21 @@ sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
 		sf_fail(r, "jobs", remote_error(S.r));
 		return -1;
 	}
+	/* The SF_RECENT highest numbers, in whatever order they come. */
 	json_array_foreach(list, i, v) {
 		long id;
 
-		if (n < (long)(sizeof(ids) / sizeof(ids[0])) &&
-		    parse_long(json_string_value(v), 1, 2000000000L, &id) == 0)
+		if (parse_long(json_string_value(v), 1, 2000000000L, &id) < 0)
+			continue;
+		if (n < SF_RECENT)
 			ids[n++] = id;
+		else if (id > ids[n - 1])
+			ids[n - 1] = id;
+		else
+			continue;
+		qsort(ids, (size_t)n, sizeof(ids[0]), cmp_desc);
 	}
 	json_decref(list);
-	qsort(ids, (size_t)n, sizeof(ids[0]), cmp_desc);
 	for (i = 0; i < (size_t)n && i < SF_RECENT; i++) {
 		snprintf(path, sizeof(path), "jobs/%ld/job.json", ids[i]);
 		if ((j = sf_json(path, r, &missing)) == NULL) {
