@@ -18,8 +18,8 @@ void	remote_close(struct remote *);
 /*
  * A daemon's connection (a forwarding backend's): to user@host:port
  * with the private key in keyfile alone, the host's key checked
- * against known_hosts alone (never ~/.ssh, no agent, no ssh_config, no
- * unknown key accepted), each exchange bounded by timeout_s.  NULL
+ * against known_hosts alone (never ~/.ssh, no other key offered, no
+ * ssh_config, no unknown key accepted), each exchange bounded by timeout_s.  NULL
  * with why on failure; *reached is 0 if the host was not reached at
  * all (down, refused), 1 if it answered and refused us.
  */

@@ -68,7 +68,7 @@ fwd_start_gsftpd() {
 	    > "$T/known_hosts.b"
 }
 
-# The remote host gone: its gsftpd and every session it serves (each
+# The remote host gone: its gsftpd and every connection it serves (each
 # a process of its own, named by the remote's configuration).
 fwd_stop_gsftpd() {
 	kill "$GSFTPD_B_PID"
