@@ -14,6 +14,7 @@
  *   resume.c	gpc resume-from: a job started again at a layer
  *   filters.c	the job's filters' pipes, kept so that they outlive
  *		spoold; the events that begin here, written to them
+ *		(filters.h: the network backends' core keeps them too)
  *   firmware.c	what the printer says, from the protocol engine's events:
  *		acknowledgements, host actions, host prompts and their
  *		answers (M876), complaints
@@ -45,6 +46,7 @@
 
 #include <stddef.h>
 
+#include "filters.h"
 #include "gcode.h"
 #include "proto.h"
 #include "gstate.h"
@@ -63,7 +65,6 @@ struct ev_io;
 #define LAYER_MARKS	128		/* layer starts sent, not yet acked */
 #define OFFSETS		256		/* file offsets of lines in flight */
 #define RECENT		32		/* job commands a complaint may name */
-#define FILTERS_MAX	8		/* a job's filters whose pipes we keep */
 
 /* The printer's own G-code, from its configuration (spoold sends it). */
 enum { SC_PAUSE, SC_RESUME, SC_CANCEL, SC_BETWEEN, SC_PARK, SC_UNPARK,
@@ -125,17 +126,6 @@ struct job {
 	int		 mhead, mcount;
 };
 
-/* A filter of the job: copies of its pipes, kept for spoold. */
-struct kept_filter {
-	long		 job;		/* 0: a free slot */
-	long		 pid;
-	char		 name[64];
-	int		 in;		/* its events, or -1 */
-	int		 err;		/* its words, or -1 */
-	int		 pidfd;		/* to see it exit, or -1 */
-	struct ev_io	*io;		/* the loop's watch on it, or NULL */
-};
-
 struct backend {
 	const char	*printer;
 	const char	*device;
@@ -171,7 +161,7 @@ struct backend {
 	int		 on_unknown;	/* -u: UNK_CONTINUE, _PAUSE, _ABORT */
 	int		 on_fwerror;	/* -e: the same, for a "!!" error */
 	struct prompt	 prompt;	/* the firmware's, for the user */
-	struct kept_filter kept[FILTERS_MAX];
+	struct filters	 filters;	/* the job's filters' pipes */
 	struct ev_loop	*ev;		/* serial.c's loop (event.h) */
 };
 
@@ -215,17 +205,6 @@ void	heaters_off(struct backend *b, long long now);
 /* resume.c: gpc resume-from. */
 int	job_seek_layer(struct backend *b, unsigned long layer, long stopline,
 	    char *why, size_t whysz);
-
-/* filters.c: the job's filters' pipes. */
-struct msg;
-void	filters_init(struct backend *b);
-void	filters_keep(struct backend *b, long id, const struct msg *m);
-void	filters_tell(struct backend *b, enum filter_ev e, const char *arg);
-void	filters_job_end(struct backend *b, const char *state);
-void	filters_hand_over(struct backend *b);
-void	filters_drop(struct backend *b);
-int	filters_waiting(struct backend *b);
-void	filters_unwatch(struct backend *b);
 
 /* firmware.c: what the printer says, and a prompt's answer. */
 void	handle_events(struct backend *b, long long now);

@@ -149,7 +149,7 @@ job_report(struct backend *b, const char *state, const char *reason)
 	 * what it was told finds it there after its restart. */
 	end_file_write(b, state, reason);
 	tell(b, "end", id, state, reason);
-	filters_job_end(b, state);
+	filters_job_end(&b->filters, b->job.id, b->ctl >= 0, state);
 }
 
 void
@@ -164,7 +164,7 @@ job_progress(struct backend *b, long long now, int force)
 		b->job.layer_told = b->job.layer;
 		snprintf(layer, sizeof(layer), "%lu z=%.3f", b->job.layer,
 		    b->job.layer_z);
-		filters_tell(b, FEV_LAYER, layer);
+		filters_tell(&b->filters, b->job.id, FEV_LAYER, layer);
 	}
 	if (b->job.id == 0 || (!force &&
 	    now - b->job.last_progress < PROGRESS_MS))
@@ -194,6 +194,21 @@ job_activity(struct backend *b, const char *what, const char *why)
 	log_info("%s-%ld: %s%s%s", b->printer, b->job.id, what,
 	    why[0] ? ": " : "", why);
 	tell(b, "job", id, what, why);
+}
+
+/* "kept ID NAME PID": we hold that filter's events now (filters.c). */
+static void
+kept_tell(struct backend *b, long id, const struct msg *m)
+{
+	char ids[32], pids[32];
+	long pid;
+
+	if (parse_long(msg_field(m, TB_FILTER_PID), 2, 2000000000L, &pid) < 0)
+		return;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	snprintf(pids, sizeof(pids), "%ld", pid);
+	tell(b, proto_name(PROTO_FROM_BACKEND, FB_KEPT), ids,
+	    msg_field(m, TB_FILTER_NAME), pids);
 }
 
 void
@@ -232,7 +247,9 @@ handle_ctl(struct backend *b)
 	if (parse_long(msg_field(&m, TB_ID), 1, 2000000000L, &id) < 0)
 		id = 0;
 	if (k == TB_FILTER) {
-		filters_keep(b, id, &m);
+		if (filters_keep(&b->filters, b->job.reported ? 0 : b->job.id,
+		    id, &m) == 1)
+			kept_tell(b, id, &m);
 		return;
 	}
 	if (k == TB_PRINT && id != 0 && m.fd >= 0) {
@@ -246,7 +263,7 @@ handle_ctl(struct backend *b)
 			close(m.fd);
 			return;
 		}
-		filters_drop(b);
+		filters_drop(&b->filters);
 		memset(&b->job, 0, sizeof(b->job));
 		b->heaters_at = 0;
 		b->job.id = id;
@@ -444,7 +461,7 @@ attach_accept(struct backend *b)
 		return;
 	}
 	/* The filters' pipes back: they outlived the spoold before. */
-	filters_hand_over(b);
+	filters_hand_over(&b->filters, b->ctl);
 	if (b->last_state[0] != '\0')
 		tell(b, "status", b->last_state, b->last_text, NULL);
 	if (b->last_temps[0] != '\0')

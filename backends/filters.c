@@ -9,7 +9,7 @@
  * in|err", the descriptor passed with the message), so that a filter
  * never reads the end of its events while its job prints, whatever
  * becomes of spoold.  From the moment it holds a filter's events it
- * answers "kept ID NAME PID", and from then on it is the backend that
+ * answers "kept ID NAME PID" (the caller does, on filters_keep's word), and from then on it is the backend that
  * writes that filter the events that begin in the backend: a new layer
  * ("layer N z=Z") and a head parked for a frame ("parked N").  They
  * reach the filter whether spoold is there or not, and exactly once:
@@ -30,6 +30,10 @@
  * kept only if it is a safe word, a pid only if it is a number; at most
  * FILTERS_MAX are kept, for the job being printed and no other.  Writes
  * never block: a filter that does not read loses the events.
+ * The same file serves the serial backend and the network backends'
+ * core (filters.h): what it needs of the backend (the job printing, the
+ * socket to spoold, the loop) comes as arguments or in struct filters.
+ *
  * Diagnostics: a filter's pipe refused (another job's, too many, a bad
  * name) is logged with the printer, the job and why, and closed.
  */
@@ -47,7 +51,7 @@
 #include "msg.h"
 #include "proto.h"
 #include "util.h"
-#include "backend.h"
+#include "filters.h"
 
 static void
 kept_close(struct kept_filter *k)
@@ -64,39 +68,39 @@ kept_close(struct kept_filter *k)
 }
 
 void
-filters_init(struct backend *b)
+filters_init(struct filters *fs, const char *printer)
 {
 	int i;
 
-	for (i = 0; i < FILTERS_MAX; i++) {
-		memset(&b->kept[i], 0, sizeof(b->kept[i]));
-		b->kept[i].in = b->kept[i].err = b->kept[i].pidfd = -1;
-	}
+	memset(fs, 0, sizeof(*fs));
+	fs->printer = printer;
+	for (i = 0; i < FILTERS_MAX; i++)
+		fs->kept[i].in = fs->kept[i].err = fs->kept[i].pidfd = -1;
 }
 
 /* The filters of a job no longer printed: spoold has its own copies. */
 void
-filters_drop(struct backend *b)
+filters_drop(struct filters *fs)
 {
 	int i;
 
 	for (i = 0; i < FILTERS_MAX; i++)
-		if (b->kept[i].job != 0)
-			kept_close(&b->kept[i]);
+		if (fs->kept[i].job != 0)
+			kept_close(&fs->kept[i]);
 }
 
 static struct kept_filter *
-kept_find(struct backend *b, long id, const char *name, long pid)
+kept_find(struct filters *fs, long id, const char *name, long pid)
 {
 	int i;
 
 	for (i = 0; i < FILTERS_MAX; i++)
-		if (b->kept[i].job == id && b->kept[i].pid == pid &&
-		    strcmp(b->kept[i].name, name) == 0)
-			return &b->kept[i];
+		if (fs->kept[i].job == id && fs->kept[i].pid == pid &&
+		    strcmp(fs->kept[i].name, name) == 0)
+			return &fs->kept[i];
 	for (i = 0; i < FILTERS_MAX; i++)
-		if (b->kept[i].job == 0)
-			return &b->kept[i];
+		if (fs->kept[i].job == 0)
+			return &fs->kept[i];
 	return NULL;
 }
 
@@ -112,16 +116,15 @@ filter_exited(int fd, int revents, void *arg)
 	ev_io_set(k->io, 0);
 }
 
-/* filter ID NAME PID in|err, with the pipe: kept for the job printing,
- * and "kept" answered for its events. */
-void
-filters_keep(struct backend *b, long id, const struct msg *m)
+/* filter ID NAME PID in|err, with the pipe: kept for the job printing;
+ * 1 when it is its events, for the caller to answer "kept". */
+int
+filters_keep(struct filters *fs, long printing, long id, const struct msg *m)
 {
 	const char *name = msg_field(m, TB_FILTER_NAME);
 	const char *which = msg_field(m, TB_FILTER_WHICH);
 	const char *why = NULL;
 	struct kept_filter *k = NULL;
-	char ids[32], pids[32];
 	int in = strcmp(which, "in") == 0;
 	long pid;
 
@@ -134,18 +137,18 @@ filters_keep(struct backend *b, long id, const struct msg *m)
 	else if (parse_long(msg_field(m, TB_FILTER_PID), 2, 2000000000L,
 	    &pid) < 0)
 		why = "its pid is not a number";
-	else if (id == 0 || id != b->job.id || b->job.reported)
+	else if (id == 0 || id != printing)
 		why = "it is not of the job printing";
-	else if ((k = kept_find(b, id, name, pid)) == NULL)
+	else if ((k = kept_find(fs, id, name, pid)) == NULL)
 		why = "too many filters";
 	else if ((in ? k->in : k->err) >= 0)
 		why = "it is kept already";
 	if (why != NULL) {
-		log_warnx("%s-%ld: filter %s's pipe refused: %s", b->printer,
+		log_warnx("%s-%ld: filter %s's pipe refused: %s", fs->printer,
 		    id, name, why);
 		if (m->fd >= 0)
 			close(m->fd);
-		return;
+		return 0;
 	}
 	if (k->job == 0) {
 		k->job = id;
@@ -153,26 +156,24 @@ filters_keep(struct backend *b, long id, const struct msg *m)
 		snprintf(k->name, sizeof(k->name), "%s", name);
 		/* To know, while no spoold is there, when it is over. */
 		k->pidfd = pidfd_open((pid_t)pid, 0);
-		if (k->pidfd >= 0 && b->ev != NULL)
-			k->io = ev_io_add(b->ev, k->pidfd, 0, filter_exited,
+		if (k->pidfd >= 0 && fs->ev != NULL)
+			k->io = ev_io_add(fs->ev, k->pidfd, 0, filter_exited,
 			    k);
 	}
 	fd_set_nonblock(m->fd, 1);
-	if (in) {
+	if (in)
 		k->in = m->fd;
-		snprintf(ids, sizeof(ids), "%ld", id);
-		snprintf(pids, sizeof(pids), "%ld", pid);
-		tell(b, proto_name(PROTO_FROM_BACKEND, FB_KEPT), ids, name,
-		    pids);
-	} else
+	else
 		k->err = m->fd;
-	log_debug("%s-%ld: filter %s's %s kept", b->printer, id, name, which);
+	log_debug("%s-%ld: filter %s's %s kept", fs->printer, id, name,
+	    which);
+	return in;
 }
 
 /* An event that begins here, to the job's filters whose events we
  * hold: a layer, a park. */
 void
-filters_tell(struct backend *b, enum filter_ev e, const char *arg)
+filters_tell(struct filters *fs, long job, enum filter_ev e, const char *arg)
 {
 	char line[128];
 	int i, n;
@@ -181,9 +182,9 @@ filters_tell(struct backend *b, enum filter_ev e, const char *arg)
 		return;
 	line[n++] = '\n';
 	for (i = 0; i < FILTERS_MAX; i++) {
-		struct kept_filter *k = &b->kept[i];
+		struct kept_filter *k = &fs->kept[i];
 
-		if (k->job != b->job.id || k->in < 0)
+		if (job == 0 || k->job != job || k->in < 0)
 			continue;
 		if (write(k->in, line, (size_t)n) != n && errno == EPIPE) {
 			close(k->in);
@@ -195,28 +196,29 @@ filters_tell(struct backend *b, enum filter_ev e, const char *arg)
 /* The job has ended: its filters hear it from spoold, or from us when
  * no spoold is there to say it; their events' copies are closed. */
 void
-filters_job_end(struct backend *b, const char *state)
+filters_job_end(struct filters *fs, long job, int spoold, const char *state)
 {
 	int i;
 
-	if (b->ctl < 0)
-		filters_tell(b, FEV_END, state);
+	if (!spoold)
+		filters_tell(fs, job, FEV_END, state);
 	for (i = 0; i < FILTERS_MAX; i++)
-		if (b->kept[i].job == b->job.id && b->kept[i].in >= 0) {
-			close(b->kept[i].in);
-			b->kept[i].in = -1;
+		if (job != 0 && fs->kept[i].job == job &&
+		    fs->kept[i].in >= 0) {
+			close(fs->kept[i].in);
+			fs->kept[i].in = -1;
 		}
 }
 
 /* A new spoold: each filter's pipes back (we keep our copies). */
 void
-filters_hand_over(struct backend *b)
+filters_hand_over(struct filters *fs, int ctl)
 {
 	char ids[32], pids[32];
 	int i, w;
 
-	for (i = 0; i < FILTERS_MAX && b->ctl >= 0; i++) {
-		struct kept_filter *k = &b->kept[i];
+	for (i = 0; i < FILTERS_MAX && ctl >= 0; i++) {
+		struct kept_filter *k = &fs->kept[i];
 
 		if (k->job == 0)
 			continue;
@@ -227,11 +229,11 @@ filters_hand_over(struct backend *b)
 
 			if (fd < 0)
 				continue;
-			if (msg_send(b->ctl, fd, proto_name(PROTO_FROM_BACKEND,
+			if (msg_send(ctl, fd, proto_name(PROTO_FROM_BACKEND,
 			    FB_FILTER), ids, k->name, pids, w == 0 ? "in" :
 			    "err", (char *)NULL) < 0)
 				log_warn("%s-%ld: cannot give filter %s's pipe"
-				    " back to spoold", b->printer, k->job,
+				    " back to spoold", fs->printer, k->job,
 				    k->name);
 		}
 	}
@@ -245,13 +247,13 @@ filters_hand_over(struct backend *b)
  * the pidfd of each one that runs, to wake when it exits.
  */
 int
-filters_waiting(struct backend *b)
+filters_waiting(struct filters *fs)
 {
 	struct pollfd p;
 	int i, n = 0;
 
 	for (i = 0; i < FILTERS_MAX; i++) {
-		struct kept_filter *k = &b->kept[i];
+		struct kept_filter *k = &fs->kept[i];
 		int runs;
 
 		if (k->job == 0)
@@ -269,11 +271,11 @@ filters_waiting(struct backend *b)
 
 /* spoold is there, or a job prints: no filter holds the backend. */
 void
-filters_unwatch(struct backend *b)
+filters_unwatch(struct filters *fs)
 {
 	int i;
 
 	for (i = 0; i < FILTERS_MAX; i++)
-		if (b->kept[i].io != NULL)
-			ev_io_set(b->kept[i].io, 0);
+		if (fs->kept[i].io != NULL)
+			ev_io_set(fs->kept[i].io, 0);
 }

@@ -267,7 +267,7 @@ job_check_scripts(struct backend *b)
 		snprintf(layer, sizeof(layer), "%lu", j->lx.layer);
 		log_info("%s-%ld: parked for a frame before layer %lu",
 		    b->printer, j->id, j->lx.layer);
-		filters_tell(b, FEV_PARKED, layer);
+		filters_tell(&b->filters, b->job.id, FEV_PARKED, layer);
 		tell(b, "park", id, layer, NULL);
 	}
 }

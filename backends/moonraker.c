@@ -15,6 +15,15 @@
  * /printer/gcode/script, and heaters_off_after sends TURN_OFF_HEATERS.
  * The upload is deleted once the job is over.
  *
+ * Klipper's prompts ("// action:prompt_begin TITLE", "prompt_button
+ * LABEL|GCODE|STYLE", "prompt_footer_button ...", "prompt_show",
+ * "prompt_end", sent by a macro's RESPOND) are pushed to Moonraker's
+ * websocket clients; over HTTP they are read from the host's G-code
+ * store (/server/gcode_store, the responses it keeps), each poll, past
+ * the newest entry read before.  A button's answer runs its G-code
+ * through /printer/gcode/script (its label, where it names none, as
+ * Mainsail does).
+ *
  * Security and Diagnostics: as net.c's.  Every answer of Moonraker's is
  * {"result": ...}; a 2xx answer without one is refused as the host's
  * error, with the request it answered.
@@ -25,8 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "prompt.h"
 #include "util.h"
 #include "net.h"
+
+#define MR_STORE	50	/* G-code store entries asked for a poll */
+#define MR_GCODE	256	/* bytes of a button's G-code, with its NUL */
+
+/* Klipper's prompt as the G-code store has shown it, and each button's
+ * G-code beside it. */
+static struct prompt mr_prompt;
+static char mr_bgcode[PROMPT_BUTTONS][MR_GCODE];
+static double mr_store_at = -1;	/* the newest entry read; -1 none yet */
 
 /* A request whose answer must carry Moonraker's "result". */
 static int
@@ -57,6 +76,93 @@ mr_call_with(const char *method, const char *path, const char *name,
 	free(q);
 	free(e);
 	return rv;
+}
+
+/* One host action of Klipper's (after "action:"): a prompt's part. */
+static void
+mr_action(const char *a)
+{
+	char label[PROMPT_BUTTON + 16];
+	const char *arg, *bar, *g;
+	size_t n;
+	int k = mr_prompt.nbuttons;
+
+	while (*a == ' ')
+		a++;
+	if (!prompt_is_action(a))
+		return;
+	if (strncmp(a, "prompt_footer_button ", 21) == 0)
+		arg = a + 21;
+	else if (strncmp(a, "prompt_button ", 14) == 0)
+		arg = a + 14;
+	else {
+		prompt_action(&mr_prompt, a);
+		return;
+	}
+	/* LABEL|GCODE|STYLE: the label is the button, the G-code its
+	 * answer. */
+	bar = strchr(arg, '|');
+	n = bar != NULL ? (size_t)(bar - arg) : strlen(arg);
+	snprintf(label, sizeof(label), "prompt_button %.*s",
+	    (int)(n < PROMPT_BUTTON ? n : PROMPT_BUTTON - 1), arg);
+	prompt_action(&mr_prompt, label);
+	if (mr_prompt.nbuttons == k)
+		return;
+	g = bar != NULL ? bar + 1 : "";
+	n = strcspn(g, "|");
+	if (n == 0) {
+		g = mr_prompt.button[k];
+		n = strlen(g);
+	}
+	snprintf(mr_bgcode[k], sizeof(mr_bgcode[k]), "%.*s", (int)n, g);
+}
+
+/* The responses the host kept since the last poll, for Klipper's
+ * prompts; the prompt then shown reported.  No store (an older host,
+ * an error) is no prompt, and no failure of the poll. */
+static void
+mr_store(void)
+{
+	struct net_reply r;
+	char q[32], buttons[PROMPT_BUTTONS * PROMPT_BUTTON];
+	json_t *st, *e;
+	size_t i;
+	double newest = mr_store_at;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(q, sizeof(q), "count=%d", MR_STORE);
+	if (net_request(net_host(), "GET", "/server/gcode_store", q, &r) < 0) {
+		net_reply_free(&r);
+		return;
+	}
+	st = json_object_get(json_object_get(r.json, "result"),
+	    "gcode_store");
+	json_array_foreach(st, i, e) {
+		const char *m = net_jstr(e, "message", NULL);
+		double t = net_jnum(e, "time", NULL, -1);
+
+		if (t <= mr_store_at || strcmp(net_jstr(e, "type", NULL),
+		    "response") != 0)
+			continue;
+		if (t > newest)
+			newest = t;
+		/* "// action:X" as RESPOND TYPE=command writes it. */
+		if (strncmp(m, "//", 2) == 0) {
+			m += 2;
+			while (*m == ' ')
+				m++;
+			if (strncmp(m, "action:", 7) == 0)
+				mr_action(m + 7);
+		}
+	}
+	mr_store_at = newest;
+	net_reply_free(&r);
+	if (!mr_prompt.shown) {
+		net_report_prompt("", "");
+		return;
+	}
+	prompt_buttons(&mr_prompt, buttons, sizeof(buttons));
+	net_report_prompt(mr_prompt.text, buttons);
 }
 
 static int
@@ -91,6 +197,7 @@ mr_poll(struct net_reply *r)
 		return 0;
 	}
 	net_report_printer(NET_PRINTER_READY, "Klipper");
+	mr_store();
 	net_report_pos((long long)net_jnum(st, "virtual_sdcard",
 	    "file_position", -1));
 	cl = json_object_get(json_object_get(json_object_get(st,
@@ -191,6 +298,21 @@ mr_remove(const char *name, struct net_reply *r)
 	return rv;
 }
 
+/* Button k of the prompt shown: its G-code, run as the user's answer. */
+static int
+mr_answer(int k, struct net_reply *r)
+{
+	if (!mr_prompt.shown || k < 0 || k >= mr_prompt.nbuttons) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->why, sizeof(r->why), "the prompt is over");
+		return -1;
+	}
+	if (mr_gcode(mr_bgcode[k], r) < 0)
+		return -1;
+	prompt_init(&mr_prompt);
+	return 0;
+}
+
 static const struct net_driver moonraker = {
 	.name = "moonraker",
 	.scheme = "moonraker",
@@ -208,6 +330,7 @@ static const struct net_driver moonraker = {
 	.gcode = mr_gcode,
 	.heaters_off = mr_heaters_off,
 	.remove = mr_remove,
+	.answer = mr_answer,
 };
 
 int

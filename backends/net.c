@@ -63,8 +63,10 @@
 #include "event.h"
 #include "log.h"
 #include "msg.h"
+#include "prompt.h"
 #include "proto.h"
 #include "util.h"
+#include "filters.h"
 #include "net.h"
 
 enum act { ACT_PRINTING, ACT_PAUSING, ACT_PAUSED, ACT_CANCELING };
@@ -86,6 +88,8 @@ struct njob {
 	long		 told_lines;
 	unsigned long	 told_layer;
 	unsigned long	 logged_layer;
+	unsigned long	 filters_layer;	/* told the filters we keep */
+	int		 host_layers;	/* the host says the layer itself */
 };
 
 /* What one poll reported (net_report_*). */
@@ -125,8 +129,11 @@ struct net {
 	char		 state[32], text[480];
 	char		 temps[256];
 	long long	 temps_at;
+	char		 prompt[PROMPT_TEXT];	/* told spoold; "" none */
+	char		 prompt_buttons[PROMPT_BUTTONS * PROMPT_BUTTON];
 	struct report	 rep;
 	struct njob	 job;
+	struct filters	 filters;	/* the job's filters' pipes */
 };
 
 static struct net N;
@@ -262,6 +269,14 @@ progress(int force)
 	char id[32], lines[32], layer[32], bytes[32];
 	long long now = monotonic_ms();
 
+	if (N.job.layer != 0 && N.job.layer != N.job.filters_layer) {
+		/* A new layer to the filters whose events we keep, at once,
+		 * spoold or not, before spoold hears it (filters.c).  The
+		 * host says no height: z=0, as spoold would write it. */
+		N.job.filters_layer = N.job.layer;
+		snprintf(layer, sizeof(layer), "%lu z=0", N.job.layer);
+		filters_tell(&N.filters, N.job.id, FEV_LAYER, layer);
+	}
 	if (!force && N.job.lines == N.job.told_lines &&
 	    N.job.layer == N.job.told_layer)
 		return;
@@ -355,6 +370,7 @@ job_end(const char *state, const char *reason, int remove)
 		end_file_write(state, why);
 	snprintf(id, sizeof(id), "%ld", N.job.id);
 	tell("end", id, state, why);
+	filters_job_end(&N.filters, N.job.id, N.ctl >= 0, state);
 	if (remove)
 		upload_remove();
 	net_file_free(&N.job.f);
@@ -439,6 +455,74 @@ net_report_temps(double hotend, double hotend_target, double bed,
 	N.rep.temps[3] = bed_target;
 }
 
+/* The prompt to spoold: of the job printing, if one is. */
+static void
+prompt_tell(void)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell(proto_name(PROTO_FROM_BACKEND, FB_PROMPT), id, N.prompt,
+	    N.prompt[0] ? N.prompt_buttons : "");
+}
+
+void
+net_report_prompt(const char *text, const char *buttons)
+{
+	char t[sizeof(N.prompt)], bt[sizeof(N.prompt_buttons)];
+
+	clean_text(t, sizeof(t), text ? text : "");
+	snprintf(bt, sizeof(bt), "%s", t[0] && buttons ? buttons : "");
+	if (strcmp(t, N.prompt) == 0 && strcmp(bt, N.prompt_buttons) == 0)
+		return;
+	if (t[0] != '\0')
+		log_info("%s: the printer asks the user: %s", N.printer, t);
+	else
+		log_info("%s: the printer's prompt is over", N.printer);
+	snprintf(N.prompt, sizeof(N.prompt), "%s", t);
+	snprintf(N.prompt_buttons, sizeof(N.prompt_buttons), "%s", bt);
+	prompt_tell();
+}
+
+/* answer INDEX: the button of the prompt told, to the host. */
+static void
+prompt_answer(const char *index)
+{
+	struct net_reply r;
+	const char *b = N.prompt_buttons, *nl;
+	long k, i;
+
+	if (N.d->answer == NULL) {
+		log_info("%s: '%s' from spoold: %s carries no prompt of its"
+		    " host's; left", N.printer, proto_name(PROTO_TO_BACKEND,
+		    TB_ANSWER), N.d->name);
+		return;
+	}
+	if (parse_long(index, 0, PROMPT_BUTTONS - 1, &k) < 0)
+		k = -1;
+	for (i = 0; k >= 0 && i < k && b[0] != '\0'; i++)
+		b = (nl = strchr(b, '\n')) != NULL ? nl + 1 : "";
+	if (k < 0 || N.prompt[0] == '\0' || b[0] == '\0') {
+		log_warnx("%s: the answer %s is for no button of the prompt"
+		    " shown%s%s; not sent", N.printer, index,
+		    N.prompt[0] ? ": " : " (none is)", N.prompt);
+		prompt_tell();
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	if (N.d->answer((int)k, &r) < 0) {
+		log_warnx("%s: the answer to '%s': %s", N.printer, N.prompt,
+		    r.why);
+		prompt_tell();		/* it still waits */
+	} else {
+		log_info("%s: %s: %.*s", N.printer, N.prompt,
+		    (int)strcspn(b, "\n"), b);
+		net_report_prompt("", "");
+	}
+	net_reply_free(&r);
+	N.poll_at = monotonic_ms();
+}
+
 static void
 temps_tell(void)
 {
@@ -489,8 +573,14 @@ job_follow(const struct report *p)
 		N.job.bytes = (long long)pos;
 		N.job.lines = net_file_lines_at(&N.job.f, N.job.bytes);
 	}
-	if (p->layer_set && p->layer > 0)
+	/* The host's layer where it says one; else the file's markers
+	 * at its position, as a serial line would count them. */
+	if (p->layer_set && p->layer > 0) {
 		N.job.layer = p->layer;
+		N.job.host_layers = 1;
+	} else if (!N.job.host_layers && pos >= 0 &&
+	    net_file_layer_at(&N.job.f, N.job.bytes) > N.job.layer)
+		N.job.layer = net_file_layer_at(&N.job.f, N.job.bytes);
 	switch (p->run) {
 	case NET_RUN_PRINTING:
 		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
@@ -515,6 +605,9 @@ job_follow(const struct report *p)
 	case NET_RUN_COMPLETE:
 		N.job.bytes = N.job.f.size;
 		N.job.lines = net_file_lines_at(&N.job.f, N.job.f.size);
+		if (!N.job.host_layers &&
+		    net_file_layer_at(&N.job.f, N.job.bytes) > N.job.layer)
+			N.job.layer = net_file_layer_at(&N.job.f, N.job.bytes);
 		job_end("completed", "", 1);
 		break;
 	case NET_RUN_CANCELLED:
@@ -674,6 +767,8 @@ print_start(long id, int fd, const char *how)
 		print_fail(id, fd, "pending", why);
 		return;
 	}
+	/* The last job's filters' words are spoold's by now. */
+	filters_drop(&N.filters);
 	memset(&N.job, 0, sizeof(N.job));
 	N.job.id = id;
 	N.job.f = f;
@@ -698,8 +793,11 @@ print_start(long id, int fd, const char *how)
 		net_reply_free(&r);
 	}
 	N.heaters_at = 0;
-	N.job.act = ACT_CANCELING;	/* so that printing is told */
-	activity(ACT_PRINTING, "");
+	/* spoold has the job printing from its hand-over, as from the
+	 * serial backend's: told again, it would be a row of the job's
+	 * history and a "resumed" to its filters. */
+	N.job.act = ACT_PRINTING;
+	log_info("%s-%ld: printing", N.printer, id);
 	N.poll_at = monotonic_ms();
 }
 
@@ -777,6 +875,21 @@ estop(void)
 	N.poll_at = monotonic_ms();
 }
 
+/* "kept ID NAME PID": we hold that filter's events now. */
+static void
+kept_tell(long id, const struct msg *m)
+{
+	char ids[32], pids[32];
+	long pid;
+
+	if (parse_long(msg_field(m, TB_FILTER_PID), 2, 2000000000L, &pid) < 0)
+		return;
+	snprintf(ids, sizeof(ids), "%ld", id);
+	snprintf(pids, sizeof(pids), "%ld", pid);
+	tell(proto_name(PROTO_FROM_BACKEND, FB_KEPT), ids,
+	    msg_field(m, TB_FILTER_NAME), pids);
+}
+
 static void
 handle_ctl(void)
 {
@@ -813,6 +926,13 @@ handle_ctl(void)
 		print_start(id, g.fd, msg_field(&g, TB_PRINT_HOW));
 		return;
 	}
+	if (k == TB_FILTER) {
+		/* Kept, so that the filter outlives spoold as the print
+		 * does; its layers are ours to write from "kept" on. */
+		if (filters_keep(&N.filters, N.job.id, id, &g) == 1)
+			kept_tell(id, &g);
+		return;
+	}
 	if (g.fd >= 0)
 		close(g.fd);
 	switch (k) {
@@ -831,9 +951,7 @@ handle_ctl(void)
 		estop();
 		return;
 	case TB_ANSWER:
-	case TB_FILTER:
-		log_info("%s: '%s' from spoold: not a network printer's;"
-		    " left", N.printer, msg_field(&g, 0));
+		prompt_answer(msg_field(&g, TB_ANSWER_INDEX));
 		return;
 	default:
 		break;
@@ -899,10 +1017,14 @@ attach_accept(void)
 		N.ctl = -1;
 		return;
 	}
+	/* The filters' pipes back: they outlived the spoold before. */
+	filters_hand_over(&N.filters, N.ctl);
 	if (N.state[0] != '\0')
 		tell("status", N.state, N.text, NULL);
 	if (N.temps[0] != '\0')
 		tell("temps", N.temps, NULL, NULL);
+	if (N.prompt[0] != '\0')
+		prompt_tell();
 }
 
 static void
@@ -1147,9 +1269,15 @@ loop(void)
 	    ev_signal(l.ev, SIGTERM, on_term, &l) < 0 ||
 	    ev_signal(l.ev, SIGINT, on_term, &l) < 0)
 		fatal("event loop");
+	N.filters.ev = l.ev;
 	while (!term) {
-		if (N.ctl < 0 && N.job.id == 0)
+		/* No spoold, no job: over, once no filter of the last job
+		 * runs whose last words wait for the next spoold. */
+		if (N.ctl < 0 && N.job.id == 0 &&
+		    filters_waiting(&N.filters) == 0)
 			break;
+		if (N.ctl >= 0 || N.job.id != 0)
+			filters_unwatch(&N.filters);
 		watch(&l, &l.ctl_io, &l.ctl_fd, N.ctl, on_ctl);
 		watch(&l, &l.listen_io, &l.listen_fd, N.listen_fd,
 		    on_listen);
@@ -1157,6 +1285,11 @@ loop(void)
 		if (ev_turn(l.ev, -1) < 0)
 			fatal("poll");
 	}
+	if (N.job.id != 0)
+		job_end("stopped", "the backend was stopped; the host prints"
+		    " on", 0);
+	filters_drop(&N.filters);
+	N.filters.ev = NULL;
 	if (l.ctl_io != NULL)
 		ev_io_del(l.ctl_io);
 	if (l.listen_io != NULL)
@@ -1192,15 +1325,13 @@ net_main(int argc, char *argv[], const struct net_driver *d)
 	if (!name_is_safe(N.printer, 64))
 		fatalx("'%s' is not a printer's name", N.printer);
 	device_parse(scheme, argv[optind + 1]);
+	filters_init(&N.filters, N.printer);
 	signal(SIGPIPE, SIG_IGN);
 	fd_set_nonblock(N.ctl, 1);
 	net_http_init();
 	attach_listen();
 	status("connecting", N.host.hostname);
 	loop();
-	if (N.job.id != 0)
-		job_end("stopped", "the backend was stopped; the host prints"
-		    " on", 0);
 	if (N.listen_fd >= 0) {
 		close(N.listen_fd);
 		unlink(N.sock_path);

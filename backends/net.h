@@ -82,8 +82,10 @@ struct net_count {
 };
 
 /* What the job's file is, read once in blocks: its size, SHA-256 (hex),
- * CRC32 (IEEE, as zlib's), its commands, and the count where each
- * NET_BLOCK begins (spoold's lines: a line of only a comment is none). */
+ * CRC32 (IEEE, as zlib's), its commands, the count where each
+ * NET_BLOCK begins (spoold's lines: a line of only a comment is none),
+ * and where each layer's first command ends (layers[k] for layer k + 1,
+ * from the slicer's markers as the serial backend reads them). */
 struct net_file {
 	int	 fd;
 	long long size;
@@ -92,6 +94,8 @@ struct net_file {
 	long	 total;
 	struct net_count *blocks;
 	size_t	 nblocks;
+	long long *layers;
+	size_t	 nlayers;
 };
 
 /* A field of a multipart form beside the file. */
@@ -155,6 +159,9 @@ struct net_driver {
 	int	(*heaters_off)(struct net_reply *r);
 	/* Forget the upload once the job is over (NULL: it stays). */
 	int	(*remove)(const char *name, struct net_reply *r);
+	/* The answer to the prompt the driver reported: its button k,
+	 * from 0 (NULL: the host's prompts are not carried). */
+	int	(*answer)(int k, struct net_reply *r);
 };
 
 /* net.c: the backend's main(); returns its exit code. */
@@ -188,6 +195,9 @@ void	 net_report_fraction(double done);	/* 0..1, if no position */
 void	 net_report_layer(unsigned long layer);
 void	 net_report_temps(double hotend, double hotend_target, double bed,
 	    double bed_target);
+/* The prompt the host shows the user now: its text ("" for none) and
+ * its buttons, one a line; told to spoold when it changes. */
+void	 net_report_prompt(const char *text, const char *buttons);
 /* Not from a poll: the host went away (the printer offline, a job
  * waits, tried again later, doubling to NET_BACKOFF_MAX). */
 void	 net_unreachable(const struct net_reply *r);
@@ -218,6 +228,9 @@ double	 net_jnum(json_t *o, const char *a, const char *b, double dflt);
 /* netfile.c: f->fd read from its start; 0, or -1 with why. */
 int	 net_file_scan(struct net_file *f, char *why, size_t whysz);
 long	 net_file_lines_at(const struct net_file *f, long long pos);
+/* The layer begun at byte pos, by the file's markers: 0 before the
+ * first (or in a file without them). */
+unsigned long net_file_layer_at(const struct net_file *f, long long pos);
 void	 net_file_free(struct net_file *f);
 
 #endif

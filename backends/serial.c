@@ -326,9 +326,9 @@ loop_prepare(struct backend *b)
 	int nf = 0, ev;
 
 	if (b->ctl < 0 && b->job.id == 0)
-		nf = filters_waiting(b);
+		nf = filters_waiting(&b->filters);
 	else
-		filters_unwatch(b);
+		filters_unwatch(&b->filters);
 	if (b->ctl < 0 && b->job.id == 0 && b->heaters_at == 0 &&
 	    !b->manual && nf == 0)
 		return 0;
@@ -472,7 +472,7 @@ main(int argc, char *argv[])
 	b.ctl = 0;
 	b.port.fd = -1;
 	b.job.fd = -1;
-	filters_init(&b);
+	filters_init(&b.filters, "");
 	log_init("serial", LOG_TO_STDERR, 0);
 	link_opts_default(&lo);
 	if (run_as_klipper(argv[0]))
@@ -579,6 +579,8 @@ main(int argc, char *argv[])
 	attach_listen(&b);
 
 	b.ev = ev_loop_new();
+	b.filters.ev = b.ev;
+	b.filters.printer = b.printer;
 	if (ev_signal(b.ev, SIGTERM, on_signal, NULL) < 0 ||
 	    ev_signal(b.ev, SIGINT, on_signal, NULL) < 0)
 		fatal("signalfd");
@@ -596,7 +598,7 @@ main(int argc, char *argv[])
 	}
 	attach_close(&b);
 	port_close(&b.port);
-	filters_drop(&b);
+	filters_drop(&b.filters);
 	ev_loop_free(b.ev);
 	for (i = 0; i < SC_N; i++)
 		free(b.script[i]);

@@ -374,6 +374,236 @@ thumb_line(struct analysis *a, const char *s, int cut)
 		a->thumb_cb(a->thumb_arg, k, out, n);
 }
 
+/* ---- What the file was made for ---- */
+
+/*
+ * A value of the slicer's settings, as one name: the quotes PrusaSlicer
+ * puts around some values and trailing blanks dropped, a byte outside
+ * printable ASCII made '?'.  The file is anybody's: the name is bounded
+ * and never holds a control character.
+ */
+static void
+made_word(char *dst, size_t dsz, const char *src, size_t n)
+{
+	size_t i, k = 0;
+
+	while (n > 0 && (*src == ' ' || *src == '"')) {
+		src++;
+		n--;
+	}
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == '"' ||
+	    src[n - 1] == '\t' || src[n - 1] == '\r'))
+		n--;
+	for (i = 0; i < n && k + 1 < dsz; i++)
+		dst[k++] = (unsigned char)src[i] >= 0x20 &&
+		    (unsigned char)src[i] < 0x7f ? src[i] : '?';
+	dst[k] = '\0';
+}
+
+/* Tool first on, one nozzle diameter a tool: "0.4,0.6". */
+static void
+made_nozzles(struct analysis *a, int first, const char *p, const char *seps)
+{
+	char *end;
+	double d;
+	int t;
+
+	for (t = first; t < ANALYSE_TOOLS; t++) {
+		p = skip_spaces(p);
+		if (*p == '\0')
+			break;
+		d = strtod(p, &end);
+		if (end == p)
+			break;
+		if (d >= ANALYSE_NOZZLE_MIN && d <= ANALYSE_NOZZLE_MAX)
+			a->for_nozzle[t] = d;
+		p = skip_spaces(end);
+		if (*p == '\0' || strchr(seps, *p) == NULL)
+			break;
+		p++;
+	}
+}
+
+/* Tool first on, one filament type a tool: "PLA;PETG". */
+static void
+made_materials(struct analysis *a, int first, const char *p,
+    const char *seps)
+{
+	size_t n;
+	int t;
+
+	for (t = first; t < ANALYSE_TOOLS; t++) {
+		n = strcspn(p, seps);
+		made_word(a->for_material[t], sizeof(a->for_material[t]), p,
+		    n);
+		if (p[n] == '\0')
+			break;
+		p += n + 1;
+	}
+}
+
+/*
+ * Cura's profile, ";SETTING_3 " and a piece of its settings serialised,
+ * the lines cut at a fixed width whatever they hold: its machine is the
+ * "definition = voron2_300" of the global stack, the first one, ended
+ * by an escaped newline.  Only the tail of what came is kept, enough
+ * for the key and a name, so the memory stays bounded.
+ */
+static void
+made_cura_profile(struct analysis *a, const char *piece)
+{
+	static const char key[] = "\\ndefinition = ";
+	char *buf = a->cura_profile, *k, *e;
+	size_t have = strlen(buf), n = strlen(piece), room;
+
+	if (a->for_model[0] != '\0')
+		return;
+	room = sizeof(a->cura_profile) - 1;
+	if (n > room)
+		piece += n - room, n = room;
+	if (have + n > room) {
+		memmove(buf, buf + (have + n - room), room - n);
+		have = room - n;
+	}
+	memcpy(buf + have, piece, n);
+	buf[have + n] = '\0';
+	buf[have + strcspn(buf + have, "\r")] = '\0';
+	if ((k = strstr(buf, key)) == NULL)
+		return;
+	k += sizeof(key) - 1;
+	if ((e = strchr(k, '\\')) == NULL) {
+		/* Its end comes with the next piece: keep from the key. */
+		if (k - buf > (ptrdiff_t)(sizeof(key) - 1))
+			memmove(buf, k - (sizeof(key) - 1),
+			    strlen(k - (sizeof(key) - 1)) + 1);
+		return;
+	}
+	made_word(a->for_model, sizeof(a->for_model), k, (size_t)(e - k));
+	buf[0] = '\0';
+}
+
+/*
+ * The slicers' words for it, where the corpus and the slicers' sources
+ * show them: PrusaSlicer, SuperSlicer, OrcaSlicer and BambuStudio write
+ * their settings as "; key = value" (printer_model, nozzle_diameter with
+ * a comma between tools, filament_type with a semicolon, curr_bed_type);
+ * Cura names the machine (";TARGET_MACHINE.NAME:" in its Griffin
+ * header, ";MACHINE_TYPE:" in others, as FlashForge's printers do) and
+ * each extruder's nozzle (";EXTRUDER_TRAIN.N.NOZZLE.DIAMETER:"), and
+ * where it names no machine, its profile's definition (";SETTING_3");
+ * Simplify3D lists "printMaterial,ABS" and "extruderDiameter,0.5,0.5";
+ * KISSlicer "nozzle_dia_N = 0.4" from tool 1.  1 if s was one of them.
+ */
+static int
+made_for(struct analysis *a, const char *s)
+{
+	const char *p;
+
+	switch (s[0]) {
+	case 'p':
+		if (strncmp(s, "printer_model = ", 16) == 0)
+			made_word(a->for_model, sizeof(a->for_model), s + 16,
+			    strlen(s + 16));
+		else if (strncmp(s, "printMaterial,", 14) == 0)
+			made_word(a->for_material[0],
+			    sizeof(a->for_material[0]), s + 14,
+			    strcspn(s + 14, ","));
+		else
+			return 0;
+		return 1;
+	case 'n':
+		if (strncmp(s, "nozzle_diameter = ", 18) == 0)
+			made_nozzles(a, 0, s + 18, ",");
+		else if (strncmp(s, "nozzle_dia_", 11) == 0 &&
+		    s[11] >= '1' && s[11] <= '0' + ANALYSE_TOOLS &&
+		    strncmp(s + 12, " = ", 3) == 0)
+			made_nozzles(a, s[11] - '1', s + 15, "");
+		else
+			return 0;
+		return 1;
+	case 'f':
+		if (strncmp(s, "filament_type = ", 16) != 0)
+			return 0;
+		made_materials(a, 0, s + 16, ";,");
+		return 1;
+	case 'c':
+		if (strncmp(s, "curr_bed_type = ", 16) != 0)
+			return 0;
+		made_word(a->for_bed, sizeof(a->for_bed), s + 16,
+		    strlen(s + 16));
+		return 1;
+	case 'e':
+		if (strncmp(s, "extruderDiameter,", 17) != 0)
+			return 0;
+		made_nozzles(a, 0, s + 17, ",");
+		return 1;
+	case 'T':
+		if (strncmp(s, "TARGET_MACHINE.NAME:", 20) != 0)
+			return 0;
+		p = skip_spaces(s + 20);
+		made_word(a->for_model, sizeof(a->for_model), p, strlen(p));
+		return 1;
+	case 'M':
+	case 'm':
+		if (strncasecmp(s, "MACHINE_TYPE:", 13) == 0) {
+			p = skip_spaces(s + 13);
+			made_word(a->for_model, sizeof(a->for_model), p,
+			    strlen(p));
+			return 1;
+		}
+		/* ";MATERIAL:PLA"; UltiGCode's ";MATERIAL:1234" is a
+		 * volume (on_metadata). */
+		if (strncmp(s, "MATERIAL:", 9) == 0 &&
+		    isalpha((unsigned char)*skip_spaces(s + 9))) {
+			p = skip_spaces(s + 9);
+			made_word(a->for_material[0],
+			    sizeof(a->for_material[0]), p, strlen(p));
+			return 1;
+		}
+		return 0;
+	case 'S':
+		if (strncmp(s, "SETTING_3 ", 10) != 0)
+			return 0;
+		made_cura_profile(a, s + 10);
+		return 1;
+	case 'E':
+		if (strncmp(s, "EXTRUDER_TRAIN.", 15) != 0 ||
+		    !isdigit((unsigned char)s[15]) || s[16] != '.' ||
+		    strncmp(s + 17, "NOZZLE.DIAMETER:", 16) != 0 ||
+		    s[15] - '0' >= ANALYSE_TOOLS)
+			return 0;
+		made_nozzles(a, s[15] - '0', s + 33, "");
+		return 1;
+	}
+	return 0;
+}
+
+int
+analyse_made_for(const struct analysis *a)
+{
+	int t;
+
+	if (a->for_model[0] || a->for_bed[0])
+		return 1;
+	for (t = 0; t < ANALYSE_TOOLS; t++)
+		if (a->for_nozzle[t] > 0 || a->for_material[t][0])
+			return 1;
+	return 0;
+}
+
+int
+analyse_uses_tool(const struct analysis *a, int t)
+{
+	int i;
+
+	if (t < 0 || t >= ANALYSE_TOOLS)
+		return 0;
+	for (i = 0; i < ANALYSE_TOOLS; i++)
+		if (a->filament_mm[i] > 0)
+			return a->filament_mm[t] > 0;
+	return t == 0;
+}
+
 static void	on_metadata(struct analysis *, const char *, const char *);
 static int	on_flavor(struct analysis *, const char *, const char *);
 
@@ -386,13 +616,14 @@ on_comment(struct analysis *a, const char *c)
 	/* Most comments say nothing looked for here (";TYPE:", ";WIDTH:"):
 	 * only the first letters of what is looked for go further. */
 	if (!first['g'])
-		for (p = "gGSKvLeTPfBtMF*<-;EemC"; *p; p++)
+		for (p = "gGSKvLeTPfBtMF*<-;EemCpnc"; *p; p++)
 			first[(unsigned char)*p] = 1;
 	if (!a->in_thumb && !first[(unsigned char)s[0]])
 		return 0;
 	/* ";TYPE:", at every change of feature: of the T's, only TIME:. */
 	if (!a->in_thumb && s[0] == 'T' && strncmp(s, "TIME:", 5) != 0 &&
-	    strncmp(s, "Total estimated", 15) != 0)
+	    strncmp(s, "Total estimated", 15) != 0 &&
+	    strncmp(s, "TARGET_MACHINE.", 15) != 0)
 		return 0;
 	if (!a->in_thumb && s[0] == 'F' && strncmp(s, "FLAVOR:", 7) == 0)
 		return on_flavor(a, s + 7, ";FLAVOR:");
@@ -423,6 +654,8 @@ on_metadata(struct analysis *a, const char *c, const char *s)
 	}
 	if (s[0] == '*')	/* Miracle-Grue's "(* Generated by ...)" */
 		s = skip_spaces(s + 1);
+	if (made_for(a, s))
+		return;
 	if (strncasecmp(s, "generated by ", 13) == 0 ||
 	    strncasecmp(s, "G-Code generated by ", 20) == 0) {
 		p = s + (s[0] == 'G' && s[1] == '-' ? 20 : 13);

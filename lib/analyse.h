@@ -23,6 +23,9 @@
 #define ANALYSE_HEIGHTS		16	/* distinct layer heights counted */
 #define ANALYSE_REASONS		16	/* reasons kept, with keep_going */
 #define ANALYSE_REASON_LEN	320
+#define ANALYSE_MATERIAL	16	/* a filament type: PLA, PETG, ... */
+#define ANALYSE_NOZZLE_MIN	0.05	/* mm: a nozzle said outside these */
+#define ANALYSE_NOZZLE_MAX	5.0	/* is not believed */
 /* Kinds of dialect mismatch, each warned about once (with a count). */
 enum { ANALYSE_DIALECT_FLAVOR, ANALYSE_DIALECT_KLIPPER,
 	ANALYSE_DIALECT_RRF_META, ANALYSE_DIALECT_RRF, ANALYSE_DIALECTS };
@@ -168,6 +171,17 @@ struct analysis {
 	int		bbox_z_known;
 	unsigned long	commands;
 
+	/* What the file was made for, as its slicer says: the printer
+	 * model, each tool's nozzle (mm) and filament type, the bed's
+	 * surface.  "" and 0: not said. */
+	char		for_model[ANALYSE_NAME];
+	double		for_nozzle[ANALYSE_TOOLS];
+	char		for_material[ANALYSE_TOOLS][ANALYSE_MATERIAL];
+	char		for_bed[ANALYSE_NAME];
+	/* Cura's ";SETTING_3" profile, its lines cut anywhere: the tail
+	 * not yet read, where "definition = NAME" may straddle two. */
+	char		cura_profile[2 * ANALYSE_NAME + 16];
+
 	analyse_mark_fn	*mark_cb;
 	void		*mark_arg;
 	unsigned long	mark_layer;	/* at the last mark */
@@ -198,7 +212,8 @@ int	analyse_end(struct analysis *);
  * to free(): file, accepted, reason, line, slicer, slicer_version,
  * layers, estimated_seconds (the slicer's, else gspool's),
  * gspool_estimated_seconds, filament_mm (per tool), bbox, first-layer
- * and max temperatures, thumbnails, objects, pauses, commands.
+ * and max temperatures, thumbnails, objects, made_for (model, nozzle
+ * and materials per tool, bed, tools), pauses, commands.
  */
 char	*analyse_json(const struct analysis *, const char *file,
 	    int accepted, const char *reason, int flags);
@@ -211,6 +226,13 @@ char	*analyse_json(const struct analysis *, const char *file,
  * is refused too); -2 if it could not be read (a->error: why).
  */
 int	analyse_fd(struct analysis *, int fd);
+
+/* 1 if the slicer said anything of what the file was made for (a
+ * model, a nozzle, a filament type or a bed). */
+int	analyse_made_for(const struct analysis *);
+/* 1 if the file extrudes with tool t (or, extruding nothing said per
+ * tool, t is 0). */
+int	analyse_uses_tool(const struct analysis *, int t);
 
 /* The line the analysis stopped at: that of the refusal, or the last
  * line read. */

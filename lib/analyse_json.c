@@ -44,6 +44,43 @@ rounded(double v, double unit)
 	return json_real(round(v / unit) * unit);
 }
 
+/* What the file was made for (null: its slicer said nothing of it):
+ * model, nozzle and materials one a tool (null: not said), bed, and
+ * the tools the file extrudes with. */
+static json_t *
+made_for_json(const struct analysis *a)
+{
+	json_t *o, *noz, *mat, *used;
+	int t, last = -1;
+
+	if (!analyse_made_for(a))
+		return json_null();
+	for (t = 0; t < ANALYSE_TOOLS; t++)
+		if (a->for_nozzle[t] > 0 || a->for_material[t][0])
+			last = t;
+	noz = json_array();
+	mat = json_array();
+	used = json_array();
+	for (t = 0; t <= last; t++) {
+		json_array_append_new(noz, a->for_nozzle[t] > 0 ?
+		    rounded(a->for_nozzle[t], 0.001) : json_null());
+		json_array_append_new(mat, a->for_material[t][0] ?
+		    jstr(a->for_material[t]) : json_null());
+	}
+	for (t = 0; t < ANALYSE_TOOLS; t++)
+		if (analyse_uses_tool(a, t))
+			json_array_append_new(used, json_integer(t));
+	o = json_object();
+	json_object_set_new(o, "model", a->for_model[0] ?
+	    jstr(a->for_model) : json_null());
+	json_object_set_new(o, "nozzle", noz);
+	json_object_set_new(o, "materials", mat);
+	json_object_set_new(o, "bed", a->for_bed[0] ? jstr(a->for_bed) :
+	    json_null());
+	json_object_set_new(o, "tools", used);
+	return o;
+}
+
 char *
 analyse_json(const struct analysis *a, const char *file, int accepted,
     const char *reason, int flags)
@@ -150,6 +187,7 @@ analyse_json(const struct analysis *a, const char *file, int accepted,
 	for (i = 0; i < a->nobjects; i++)
 		json_array_append_new(arr, jstr(a->objects[i]));
 	json_object_set_new(o, "objects", arr);
+	json_object_set_new(o, "made_for", made_for_json(a));
 	json_object_set_new(o, "pauses", json_integer((json_int_t)a->pauses));
 	json_object_set_new(o, "commands",
 	    json_integer((json_int_t)a->lx.ncmds));

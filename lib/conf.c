@@ -961,6 +961,26 @@ set_camera(struct conf_parse *cp, void *obj, const struct conf_key *k,
 		conf_set_str(conf_at(obj, k), value);
 }
 
+/* model, nozzle and materials (k->min: which): what the printer is
+ * and has loaded, for fit.c. */
+static void
+set_fit(struct conf_parse *cp, void *obj, const struct conf_key *k,
+    const char *value)
+{
+	struct conf_printer *p = obj;
+	char why[FIT_REASON];
+	int r;
+
+	if (k->min == FIT_MODEL)
+		r = fit_parse_models(&p->fit, value, why, sizeof(why));
+	else if (k->min == FIT_NOZZLE)
+		r = fit_parse_nozzles(&p->fit, value, why, sizeof(why));
+	else
+		r = fit_parse_materials(&p->fit, value, why, sizeof(why));
+	if (r < 0)
+		conf_error(cp, cp->line, "%s: %s", k->name, why);
+}
+
 /* A class's printers = NAME ... */
 static void
 set_members(struct conf_parse *cp, void *obj, const struct conf_key *k,
@@ -1348,6 +1368,15 @@ static const struct conf_key printer_keys[] = {
 	APPROVAL_KEYS(PR(approval), 0),
 	NUM("cost_per_kg", CT_CENTS, PR(cost_per_kg), 0, MONEY_MAX, 0),
 	NUM("cost_per_hour", CT_CENTS, PR(cost_per_hour), 0, MONEY_MAX, 0),
+	FUNC("model", 0, FIT_MODEL, NULL, set_fit, NULL),
+	FUNC("nozzle", 0, FIT_NOZZLE, NULL, set_fit, NULL),
+	FUNC("materials", 0, FIT_MATERIAL, NULL, set_fit, NULL),
+	KEY("fit_model", CT_CHOICE, PR(fit.policy[FIT_MODEL]), 0, 0,
+	    FIT_REFUSE, 1, NULL, fit_policy_names, NULL, NULL, 0),
+	KEY("fit_nozzle", CT_CHOICE, PR(fit.policy[FIT_NOZZLE]), 0, 0,
+	    FIT_REFUSE, 1, NULL, fit_policy_names, NULL, NULL, 0),
+	KEY("fit_material", CT_CHOICE, PR(fit.policy[FIT_MATERIAL]), 0, 0,
+	    FIT_HOLD, 1, NULL, fit_policy_names, NULL, NULL, 0),
 };
 
 static const struct conf_key class_keys[] = {
@@ -2147,6 +2176,13 @@ conf_check(struct conf_parse *cp)
 			    p->name);
 			continue;
 		}
+		/* A tool's filament without its nozzle is a typing
+		 * mistake: gpc load would refuse that tool. */
+		if (p->fit.nnozzles > 0 &&
+		    p->fit.nmaterials > p->fit.nnozzles)
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "materials"), "materials: %d tools, but nozzle"
+			    " names %d", p->fit.nmaterials, p->fit.nnozzles);
 		/* A key is a network printer's: Marlin's backend has no
 		 * use for one, and is not given it. */
 		if (p->api_key_file != NULL && p->scheme != NULL &&
@@ -2832,6 +2868,18 @@ conf_key_differs(const struct conf_key *k, const void *a, const void *b)
 					return 1;
 			return 0;
 		}
+		if (k->set == set_fit && k->min == FIT_MODEL)
+			return pa->fit.nmodels != pb->fit.nmodels ||
+			    memcmp(pa->fit.models, pb->fit.models,
+			    sizeof(pa->fit.models)) != 0;
+		if (k->set == set_fit && k->min == FIT_NOZZLE)
+			return pa->fit.nnozzles != pb->fit.nnozzles ||
+			    memcmp(pa->fit.nozzle, pb->fit.nozzle,
+			    sizeof(pa->fit.nozzle)) != 0;
+		if (k->set == set_fit)
+			return pa->fit.nmaterials != pb->fit.nmaterials ||
+			    memcmp(pa->fit.material, pb->fit.material,
+			    sizeof(pa->fit.material)) != 0;
 		if (k->set == set_startups)
 			return sa->startups_begin != sb->startups_begin ||
 			    sa->startups_rate != sb->startups_rate ||

@@ -7,6 +7,7 @@
 #define GSPOOL_CONF_H
 
 #include "analyse.h"
+#include "fit.h"
 #include "gcode.h"
 
 #define CONF_NAME_MAX	32
@@ -94,6 +95,11 @@ struct conf_printer {
 	struct conf_approval approval;	/* its jobs wait for staff */
 	long	 cost_per_kg;		/* hundredths, of its filament */
 	long	 cost_per_hour;		/* hundredths, of its time */
+	/* What it is (model, nozzle), what is loaded when gpc load has
+	 * not said (materials), and what a job that does not suit it
+	 * gets (fit_model, fit_nozzle, fit_material); fit.name is NULL
+	 * here: the printer's own name is set where it is judged. */
+	struct fit_printer fit;
 	unsigned line;			/* line of its section header */
 };
 

@@ -63,6 +63,7 @@ static const struct spec requests[REQ_N] = {
 	[REQ_WEBCAM] =		{ "webcam", 1, 1, "PRINTER" },
 	[REQ_APPROVE] =		{ "approve", 1, 2, "ID [NOTE]" },
 	[REQ_DENY] =		{ "deny", 2, 2, "ID REASON" },
+	[REQ_LOAD] =		{ "load", 3, 3, "PRINTER TOOL MATERIAL" },
 };
 
 static const struct spec replies[REPLY_N] = {

@@ -30,9 +30,9 @@
  * and from a backend) and kept: spoold gives a backend of version 4 or
  * later copies of a job's filters' pipes, and none to an older one,
  * whose filters it writes every event as before.  Version 5 added
- * approve and deny, and a job row's APPROVAL.  Version 7 added the
- * accounting's totals: queue's SUMMARY USER SINCE, answered by total
- * rows (6 is kept for another change).
+ * approve and deny, and a job row's APPROVAL.  Version 6 added load.
+ * Version 7 added the accounting's totals: queue's SUMMARY USER SINCE,
+ * answered by total rows.
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and
@@ -92,6 +92,7 @@ enum req {
 	REQ_WEBCAM,		/* PRINTER */
 	REQ_APPROVE,		/* ID [NOTE] (version 5) */
 	REQ_DENY,		/* ID REASON (version 5) */
+	REQ_LOAD,		/* PRINTER TOOL MATERIAL (version 6) */
 	REQ_N
 };
 
@@ -116,6 +117,8 @@ enum req {
 #define REQ_REMOVE_REJECTED_OWNER 2
 #define REQ_CANCEL_JOBS_DEST	1
 #define REQ_CANCEL_JOBS_USER	2
+#define REQ_LOAD_TOOL		2	/* T0 ... */
+#define REQ_LOAD_MATERIAL	3	/* PLA, or none */
 
 /* Replies to clients. */
 enum reply {

@@ -396,9 +396,11 @@ heaters_text(FILE *fp, json_t *a, const char *lead)
 	fprintf(fp, "\n");
 }
 
+static void	materials_text(FILE *, json_t *);
+
 /* The status model's lines (spoold/status.c), as gqueue and gpc status
  * both show them: what the printer does, its job's progress, its
- * heaters.  An older spoold's row, without the model, shows its job's
+ * heaters, what it has loaded.  An older spoold's row, without the model, shows its job's
  * share of bytes. */
 static void
 status_text(FILE *fp, json_t *p)
@@ -442,6 +444,7 @@ status_text(FILE *fp, json_t *p)
 		fprintf(fp, "\n");
 	}
 	heaters_text(fp, json_object_get(s, "heaters"), "\theaters");
+	materials_text(fp, json_object_get(s, "materials"));
 }
 
 int
@@ -575,6 +578,65 @@ show_attrs(FILE *fp, json_t *o, long long id, const char *spool_dir)
 	}
 }
 
+/* What a printer has loaded: "\tloaded: T0 PLA, T1 none" (nothing
+ * when neither gpc load nor the configuration says). */
+static void
+materials_text(FILE *fp, json_t *m)
+{
+	char clean[64];
+	json_t *v;
+	size_t i;
+
+	if (json_array_size(m) == 0)
+		return;
+	json_array_foreach(m, i, v) {
+		clean_text(clean, sizeof(clean), json_is_string(v) ?
+		    json_string_value(v) : "none");
+		fprintf(fp, "%sT%zu %s", i ? ", " : "\tloaded: ", i, clean);
+	}
+	fprintf(fp, "\n");
+}
+
+/* -l: what the job's file was made for, or that its slicer does not
+ * say (a job queued before gspool looked says nothing here). */
+static void
+show_made_for(FILE *fp, json_t *o)
+{
+	json_t *m = json_object_get(o, "made_for"), *t;
+	char clean[128];
+	size_t i;
+
+	if (m == NULL)
+		return;
+	if (!json_is_object(m)) {
+		fprintf(fp, "	made for: not said (judged by the build volume"
+		    " and temperatures alone)\n");
+		return;
+	}
+	clean_text(clean, sizeof(clean), str(m, "model"));
+	fprintf(fp, "	made for: %s", clean[0] ? clean : "(no model said)");
+	json_array_foreach(json_object_get(m, "tools"), i, t) {
+		json_int_t k = json_integer_value(t);
+		json_t *n = json_array_get(json_object_get(m, "nozzle"),
+		    (size_t)k);
+		json_t *f = json_array_get(json_object_get(m, "materials"),
+		    (size_t)k);
+
+		fprintf(fp, ", T%lld", (long long)k);
+		if (json_is_number(n))
+			fprintf(fp, " nozzle %g mm", json_number_value(n));
+		if (json_is_string(f)) {
+			clean_text(clean, sizeof(clean), json_string_value(f));
+			fprintf(fp, " %s", clean);
+		}
+	}
+	if (json_is_string(json_object_get(m, "bed"))) {
+		clean_text(clean, sizeof(clean), str(m, "bed"));
+		fprintf(fp, ", bed %s", clean);
+	}
+	fprintf(fp, "\n");
+}
+
 /* -l: what the analyser found in the job's file. */
 static void
 show_meta(FILE *fp, json_t *o)
@@ -607,6 +669,7 @@ show_meta(FILE *fp, json_t *o)
 		fprintf(fp, ", %zu object(s)",
 		    json_array_size(json_object_get(o, "objects")));
 	fprintf(fp, "\n");
+	show_made_for(fp, o);
 }
 
 /* A date and time, "2026-12-03 14:32", or the number if it has none. */

@@ -10,6 +10,7 @@
  *   resume-from job layer, send printer command ...
  *   answer printer choice
  *   approve job [-r note], deny job -r reason
+ *   load printer tool material
  *
  * spoold decides who may do what, by the caller's credentials.
  *
@@ -54,6 +55,7 @@ static const char help[] =
 "       gpc [-c config] answer printer choice\n"
 "       gpc [-c config] [-r note] approve job\n"
 "       gpc [-c config] -r reason deny job\n"
+"       gpc [-c config] load printer tool material\n"
 "       gpc --version\n"
 "  -c config            read this configuration file\n"
 "  -h, --help           print this help and exit\n"
@@ -180,7 +182,7 @@ request(int sock, const char *verb, const char *a, const char *b)
 /* What each command takes: printers or destinations, or a job and
  * perhaps one more word. */
 enum args { A_DESTS, A_PRINTER, A_DESTS1, A_JOB, A_JOB_N, A_JOB_DEST,
-	A_JOB_LAYER, A_SEND, A_ANSWER, A_JOB_REASON };
+	A_JOB_LAYER, A_SEND, A_ANSWER, A_JOB_REASON, A_LOAD };
 
 static const struct command {
 	const char	*name;
@@ -207,7 +209,38 @@ static const struct command {
 	{ "answer",	"answer",	A_ANSWER },
 	{ "approve",	"approve",	A_JOB_REASON },
 	{ "deny",	"deny",		A_JOB_REASON },
+	{ "load",	"load",		A_LOAD },
 };
+
+/* gpc load: what is loaded on a printer's tool now; spoold answers with
+ * all its tools' and how many held jobs that suits. */
+static int
+load(int sock, const char *printer, const char *tool, const char *material)
+{
+	struct msg m;
+	char text[256];
+	long n = 0;
+
+	if (msg_send(sock, -1, "load", printer, tool, material, (char *)NULL)
+	    < 0 || msg_recv(sock, &m) <= 0) {
+		log_warnx("lost the connection to spoold");
+		return EXIT_CONNECT;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
+		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
+		return 1;
+	}
+	(void)parse_long(msg_field(&m, 2), 0, 1000000000L, &n);
+	clean_text(text, sizeof(text), msg_field(&m, 1));
+	printf("%s: %s loaded", printer, text);
+	if (n > 0)
+		printf("; %ld held job%s suit%s it now and %s released", n,
+		    n > 1 ? "s" : "", n > 1 ? "" : "s", n > 1 ? "are" : "is");
+	printf("\n");
+	return 0;
+}
 
 int
 main(int argc, char *argv[])
@@ -292,6 +325,11 @@ main(int argc, char *argv[])
 			    " which the job's owner sees");
 		client_check_jobs(1, argv + 1);
 		break;
+	case A_LOAD:
+		if (argc != 4)
+			usage_error(EXIT_USAGE, "load: name a printer, a tool"
+			    " (T0, T1, ...) and the filament type (or none)");
+		break;
 	case A_JOB:
 	case A_JOB_N:
 	case A_JOB_DEST:
@@ -322,8 +360,9 @@ main(int argc, char *argv[])
 		break;
 	}
 	if (c->args == A_DESTS || c->args == A_PRINTER || c->args == A_DESTS1 ||
-	    c->args == A_SEND || c->args == A_ANSWER)
-		for (i = 1; i < (c->args == A_SEND || c->args == A_ANSWER ?
+	    c->args == A_SEND || c->args == A_ANSWER || c->args == A_LOAD)
+		for (i = 1; i < (c->args == A_SEND || c->args == A_ANSWER ||
+		    c->args == A_LOAD ?
 		    2 : argc); i++)
 			if (!name_is_safe(argv[i], CONF_NAME_MAX)) {
 				log_warnx("'%s' is not a printer or class name",
@@ -358,6 +397,8 @@ main(int argc, char *argv[])
 		r = request(sock, c->request, argv[1], NULL);
 	else if (c->args == A_ANSWER)
 		r = request(sock, c->request, argv[1], argv[2]);
+	else if (c->args == A_LOAD)
+		r = load(sock, argv[1], argv[2], argv[3]);
 	else if (c->args == A_SEND) {
 		/* Each argument is a line (a newline in one starts
 		 * another), checked and answered in turn. */

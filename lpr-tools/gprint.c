@@ -81,6 +81,33 @@ print_duration(long s)
 		printf("%ldm %02lds", s / 60, s % 60);
 }
 
+/* What the file was made for, or that its slicer does not say. */
+static void
+report_made_for(const struct analysis *a)
+{
+	int t;
+
+	if (!analyse_made_for(a)) {
+		printf("  made for: not said (judged by the build volume and"
+		    " temperatures alone)\n");
+		return;
+	}
+	printf("  made for: %s", a->for_model[0] ? a->for_model :
+	    "(no model said)");
+	for (t = 0; t < ANALYSE_TOOLS; t++) {
+		if (!analyse_uses_tool(a, t))
+			continue;
+		printf(", T%d", t);
+		if (a->for_nozzle[t] > 0)
+			printf(" nozzle %g mm", a->for_nozzle[t]);
+		if (a->for_material[t][0])
+			printf(" %s", a->for_material[t]);
+	}
+	if (a->for_bed[0])
+		printf(", bed %s", a->for_bed);
+	printf("\n");
+}
+
 /* The readable report of gprint --check. */
 static void
 report(const char *file, const struct analysis *a, int ok)
@@ -164,6 +191,46 @@ report(const char *file, const struct analysis *a, int ok)
 		printf("\n");
 	if (a->pauses)
 		printf("  pauses for the user (M0/M1): %lu\n", a->pauses);
+	report_made_for(a);
+}
+
+/* What spoold would do with an accepted file, by what it was made for
+ * and what the printer (or each member of the class) declares in the
+ * configuration: FIT_OK, FIT_HOLD or FIT_REFUSE, with why.  What gpc
+ * load said is spoold's to know; the configuration's materials are
+ * judged here. */
+static int
+check_suits(const struct conf *conf, const struct conf_printer *cp,
+    const struct conf_class *k, const struct analysis *a, char *why,
+    size_t whysz)
+{
+	struct fit_printer fp;
+	struct fit_file f;
+	char want[FIT_REASON];
+	size_t m;
+	int v;
+
+	fit_file_from_analysis(&f, a);
+	if (cp != NULL) {
+		fp = cp->fit;
+		fp.name = cp->name;
+		return fit_judge(&f, &fp, why, whysz, want, sizeof(want));
+	}
+	for (m = 0; k != NULL && m < k->nmembers; m++) {
+		const struct conf_printer *q = conf_printer(conf,
+		    k->members[m]);
+		char w[FIT_REASON];
+
+		if (q == NULL)
+			continue;
+		fp = q->fit;
+		fp.name = q->name;
+		if ((v = fit_judge(&f, &fp, w, sizeof(w), want,
+		    sizeof(want))) != FIT_REFUSE)
+			return FIT_OK;
+		snprintf(why, whysz, "suits no printer of %s; %s", k->name, w);
+	}
+	return k != NULL && k->nmembers > 0 && why[0] ? FIT_REFUSE : FIT_OK;
 }
 
 /* gprint --check: the checks and the analysis spoold would make, here,
@@ -175,8 +242,9 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 	struct conf conf;
 	struct analyse_policy pol;
 	struct conf_printer *cp = NULL;
+	struct conf_class *kl = NULL;
 	struct analysis *a = xmalloc(sizeof(*a));
-	char *js;
+	char *js, why[1024];
 	int i, fd, ok, failed = 0;
 
 	analyse_policy_default(&pol);
@@ -200,6 +268,7 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			return EXIT_USAGE;
 		}
 		pol = cp != NULL ? cp->check : k->check;
+		kl = k;
 	}
 	for (i = 0; i < argc; i++) {
 		analyse_init(a, &pol);
@@ -222,6 +291,17 @@ check_files(int argc, char *argv[], const char *cfile, const char *printer,
 			report(argv[i], a, ok);
 		if (!ok)
 			failed = 1;
+		why[0] = '\0';
+		if (ok && (cp != NULL || kl != NULL)) {
+			int v = check_suits(&conf, cp, kl, a, why, sizeof(why));
+
+			if (v == FIT_REFUSE)
+				failed = 1;
+			if (v != FIT_OK && !json)
+				printf("  %s by %s: %s\n", v == FIT_REFUSE ?
+				    "would be refused" : "would be held",
+				    cp != NULL ? cp->name : kl->name, why);
+		}
 	}
 	fflush(stdout);
 	conf_free(&conf);

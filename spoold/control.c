@@ -26,6 +26,7 @@
  *   send PRINTER GCODE      -> ok REPLIES, once acknowledged
  *   accept, reject, enable, disable DEST [REASON]
  *   approve ID [NOTE], deny ID REASON
+ *   load PRINTER TOOL MATERIAL -> ok MATERIALS RELEASED
  *   remove-rejected FILE [OWNER]
  *                          -> ok FILE NAME, the refused file removed
  *
@@ -61,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -458,7 +460,7 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
     const struct job_opts *o)
 {
 	struct submit *s = arg;
-	char ids[32], why[256];
+	char ids[32], why[700];
 	struct job_row j;
 
 	if (s->c != NULL)
@@ -492,6 +494,10 @@ submit_done(struct spoold *sd, void *arg, long id, const char *reason,
 		snprintf(why, sizeof(why), HOLD_APPROVAL " by %s",
 		    approvers_text(&j));
 		log_info("%s: held: %s", j.name, why);
+	} else if (o->fit_hold[0] != '\0') {
+		/* Held for not suiting its printer (suits.c). */
+		snprintf(why, sizeof(why), "held: %s", o->fit_hold);
+		log_info("%s: %s", queue_job_name(sd, id, s->printer), why);
 	}
 	if (s->c != NULL)
 		msg_send(s->c->fd, -1, "ok", ids, s->printer, why, (char *)NULL);
@@ -1375,6 +1381,16 @@ job_held_for_dest(struct spoold *sd, const struct job_row *j)
 	    strstr(j->reason, HOLD_DEST_REMOVED) != NULL;
 }
 
+/* Held for not suiting its printer (suits.c): a move releases it, and
+ * the new destination judges it before it prints. */
+static int
+job_held_for_fit(const struct job_row *j)
+{
+	return strcmp(j->state, job_state_name(JOB_HELD)) == 0 &&
+	    j->hold_until == 0 && strcmp(j->approval, "awaiting") != 0 &&
+	    fit_is_reason(j->reason);
+}
+
 /* move ID DEST */
 static void
 do_move(struct spoold *sd, struct client *c, struct request *rq)
@@ -1382,9 +1398,11 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 	const char *arg = msg_field(rq->m, REQ_ARG2);
 	char approvers[CONF_NAME_MAX * 2];
 	struct dest *d;
+	int release;
 
 	if (job_waiting(c, &rq->j) < 0)
 		return;
+	release = job_held_for_dest(sd, &rq->j) || job_held_for_fit(&rq->j);
 	if ((d = dest_find(sd, arg)) == NULL) {
 		reply_error(c, "%s: unknown printer or class", arg);
 		return;
@@ -1404,9 +1422,12 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 			return;
 		}
 		log_info("%s: held: " HOLD_APPROVAL " on %s", rq->j.name, arg);
+		/* It waits for approval there, then for what suits. */
+		if (!job_held_for_dest(sd, &rq->j))
+			release = 0;
 	}
 	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user,
-	    job_held_for_dest(sd, &rq->j)));
+	    release));
 }
 
 /* What gpc send refuses beyond a file's checks: M0 and M1, which wait
@@ -1561,6 +1582,60 @@ do_dest_request(struct spoold *sd, struct client *c, struct request *rq)
 	log_info("%s: %s by %s%s%s", name, verb, c->user, reason[0] ? ": " :
 	    "", reason);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
+	sched_kick(sd);
+}
+
+/* load PRINTER TOOL MATERIAL: what is loaded on one of the printer's
+ * tools now ("none": nothing), kept across restarts; the jobs held for
+ * not suiting it are judged again (suits.c).  Answers ok with the
+ * printer's materials and how many jobs were released. */
+static void
+do_load(struct spoold *sd, struct client *c, struct request *rq)
+{
+	const char *tool = msg_field(rq->m, REQ_LOAD_TOOL);
+	const char *mat = msg_field(rq->m, REQ_LOAD_MATERIAL);
+	struct printer *p = rq->p;
+	struct fit_printer fp;
+	char text[sizeof(p->d.materials)], n[16];
+	long t;
+	int i;
+
+	if ((tool[0] != 'T' && tool[0] != 't') || parse_long(tool + 1, 0,
+	    ANALYSE_TOOLS - 1, &t) < 0) {
+		reply_error(c, "load: '%s' is not a tool (T0 to T%d)", tool,
+		    ANALYSE_TOOLS - 1);
+		return;
+	}
+	if (!fit_material_ok(mat) || mat[0] == '\0') {
+		reply_error(c, "load: '%s' is not a filament type (such as PLA"
+		    " or PETG: letters, digits and -+_./, at most %d; none"
+		    " for nothing)", mat, ANALYSE_MATERIAL - 1);
+		return;
+	}
+	suits_printer(p, &fp);
+	if (fp.nnozzles > 0 && t >= fp.nnozzles) {
+		reply_error(c, "load: %s has %d tool%s (nozzle = ...), no T%ld",
+		    p->conf->name, fp.nnozzles, fp.nnozzles > 1 ? "s" : "", t);
+		return;
+	}
+	for (i = fp.nmaterials; i <= t; i++)
+		fp.material[i][0] = '\0';
+	if (fp.nmaterials <= t)
+		fp.nmaterials = (int)t + 1;
+	snprintf(fp.material[t], sizeof(fp.material[t]), "%s",
+	    strcasecmp(mat, "none") == 0 ? "" : mat);
+	fit_materials_text(&fp, text, sizeof(text));
+	p->d.materials_set = 1;
+	snprintf(p->d.materials, sizeof(p->d.materials), "%s", text);
+	if (queue_dest_save(sd, p->conf->name, &p->d) < 0) {
+		reply_error(c, "%s: cannot keep what is loaded", p->conf->name);
+		return;
+	}
+	log_info("%s: T%ld has %s loaded, said %s (%s)", p->conf->name, t,
+	    fp.material[t][0] ? fp.material[t] : "nothing", c->user, text);
+	snprintf(n, sizeof(n), "%d", suits_loaded(sd, p));
+	msg_send(c->fd, -1, "ok", text, n, (char *)NULL);
+	/* A class's jobs that waited for it may suit it now. */
 	sched_kick(sd);
 }
 
@@ -1873,6 +1948,8 @@ static const struct request_type {
 	[REQ_WEBCAM] =	    { T_PRINTER, WHO_ANYONE, do_webcam, NULL },
 	[REQ_APPROVE] =	    { T_JOB, WHO_APPROVER, do_approve, NULL },
 	[REQ_DENY] =	    { T_JOB, WHO_APPROVER, do_deny, NULL },
+	[REQ_LOAD] =	    { T_PRINTER, WHO_ADMIN, do_load,
+			      "say what is loaded on a printer" },
 	[REQ_ACCEPT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_REJECT] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },
 	[REQ_ENABLE] =	    { T_DEST, WHO_ADMIN, do_dest_request, NULL },

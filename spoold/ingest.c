@@ -648,7 +648,7 @@ ingest_busy(const struct drop_id *di)
 static void
 ingest_result(struct spoold *sd, struct ingest *in)
 {
-	char *line, *p, *meta = NULL, sha[80], reason[600];
+	char *line, *p, *meta = NULL, *made, sha[80], reason[600];
 	long long size = -1;
 	long commands = -1, id;
 	int known;
@@ -698,17 +698,36 @@ ingest_result(struct spoold *sd, struct ingest *in)
 		return;
 	}
 	meta[strcspn(meta, "\n")] = '\0';
+	/* Made for another printer, nozzle or filament: refused, or held
+	 * with the reason, as the printer's fit_ keys say (suits.c). */
+	made = suits_made_for(meta);
+	in->opts.fit_hold[0] = '\0';
+	switch (suits_submit(sd, in->printer, made, reason, sizeof(reason))) {
+	case FIT_REFUSE:
+		free(made);
+		unlink(in->tmp);
+		thumbs_move(sd, in, 0);
+		timemap_move(sd, in, 0);
+		ingest_finish(sd, in, 0, reason);
+		return;
+	case FIT_HOLD:
+		snprintf(in->opts.fit_hold, sizeof(in->opts.fit_hold), "%s",
+		    reason);
+		break;
+	}
 	/* A monthly limit it would pass: refused, saying what is left.
 	 * Checked here, in the loop, so that the jobs queued before it
 	 * count. */
 	if (acct_check(sd, in->owner, in->uid, in->printer, meta,
 	    in->opts.copies, reason, sizeof(reason)) != 0) {
+		free(made);
 		unlink(in->tmp);
 		thumbs_move(sd, in, 0);
 		timemap_move(sd, in, 0);
 		ingest_finish(sd, in, 0, reason);
 		return;
 	}
+	in->opts.made_for = made;
 	meta = xstrdup(meta);
 	/* Checked and fit: one that needs staff approval waits for it. */
 	in->opts.approval = approve_needed(sd, in->printer, in->owner,
@@ -717,6 +736,8 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	    commands, sha, meta, &in->opts, in->has_drop ? &in->drop : NULL,
 	    in->tmp, &known);
 	free(meta);
+	in->opts.made_for = NULL;
+	free(made);
 	if (id > 0 && known) {
 		/* A re-sent file whose forward id is queued already: that
 		 * job is the answer, and this copy goes. */

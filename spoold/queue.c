@@ -242,8 +242,8 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
     const char *sha256, const char *meta, const struct job_opts *o,
     const struct drop_id *drop, const char *tmp_path, int *known)
 {
-	const char *state = o->hold || o->hold_until || o->approval ? "held" :
-	    "pending";
+	const char *state = o->hold || o->hold_until || o->approval ||
+	    o->fit_hold[0] ? "held" : "pending";
 	sqlite3_stmt *st;
 	char *path, why[256];
 	long id;
@@ -267,9 +267,9 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	st = db_prepare(sd, "INSERT INTO job (printer, owner, uid, title,"
 	    " source, size, commands, sha256, state, created, drop_path,"
 	    " drop_dev, drop_ino, drop_mtime_ns, meta, priority, copies,"
-	    " hold_until, named, reason, approval, approvers) VALUES (?1, ?2,"
-	    " ?3, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?11, ?12, ?13, ?14, ?16,"
-	    " ?17, ?18, ?1, ?19, ?20, ?21)");
+	    " hold_until, named, reason, approval, approvers, made_for)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?15, ?9, ?10, ?11, ?12,"
+	    " ?13, ?14, ?16, ?17, ?18, ?1, ?19, ?20, ?21, ?22)");
 	if (st == NULL)
 		goto fail;
 	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
@@ -286,7 +286,11 @@ queue_add(struct spoold *sd, const char *printer, const char *owner,
 	sqlite3_bind_int(st, 17, o->copies);
 	if (o->hold_until)
 		sqlite3_bind_int64(st, 18, o->hold_until);
-	sqlite3_bind_text(st, 19, o->approval ? HOLD_APPROVAL : "", -1,
+	/* Approval first: what suits the printer is judged again when the
+	 * job is approved and pending. */
+	sqlite3_bind_text(st, 19, o->approval ? HOLD_APPROVAL : o->fit_hold,
+	    -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 22, o->made_for ? o->made_for : "", -1,
 	    SQLITE_STATIC);
 	sqlite3_bind_text(st, 20, o->approval ? "awaiting" : "", -1,
 	    SQLITE_STATIC);
@@ -953,6 +957,59 @@ queue_set_attr(struct spoold *sd, long id, const char *name,
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+int
+queue_made_for(struct spoold *sd, long id, char *out, size_t outsz)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	out[0] = '\0';
+	if ((st = db_prepare(sd, "SELECT made_for FROM job WHERE id = ?")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW &&
+	    (size_t)sqlite3_column_bytes(st, 0) < outsz)
+		snprintf(out, outsz, "%s",
+		    (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+queue_set_waiting(struct spoold *sd, long id, const char *reason)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if ((st = db_prepare(sd, "UPDATE job SET reason = ?2 WHERE id = ?1"
+	    " AND state = 'pending' AND reason != ?2")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, reason, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int
+queue_held_unfit(struct spoold *sd, const char *printer, long *ids, int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if ((st = db_prepare(sd, "SELECT id, reason FROM job WHERE state ="
+	    " 'held' AND printer = ? AND hold_until IS NULL AND approval !="
+	    " 'awaiting' ORDER BY priority DESC, seq")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, printer, -1, SQLITE_STATIC);
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		if (fit_is_reason((const char *)sqlite3_column_text(st, 1)))
+			ids[n++] = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
 /* The dest row of a printer or class; defaults when it has none. */
 int
 queue_dest_load(struct spoold *sd, const char *name, struct dest *d)
@@ -962,8 +1019,8 @@ queue_dest_load(struct spoold *sd, const char *name, struct dest *d)
 	memset(d, 0, sizeof(*d));
 	d->accepting = d->enabled = 1;
 	st = db_prepare(sd, "SELECT accepting, accept_reason, enabled,"
-	    " enable_reason, awaiting_clear, last_job FROM dest WHERE name"
-	    " = ?");
+	    " enable_reason, awaiting_clear, last_job, materials FROM dest"
+	    " WHERE name = ?");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -976,6 +1033,10 @@ queue_dest_load(struct spoold *sd, const char *name, struct dest *d)
 		    (const char *)sqlite3_column_text(st, 3));
 		d->awaiting_clear = sqlite3_column_int(st, 4);
 		d->last_job = (long)sqlite3_column_int64(st, 5);
+		if ((d->materials_set = sqlite3_column_type(st, 6) !=
+		    SQLITE_NULL))
+			snprintf(d->materials, sizeof(d->materials), "%s",
+			    (const char *)sqlite3_column_text(st, 6));
 	}
 	sqlite3_finalize(st);
 	return 0;
@@ -989,7 +1050,7 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 
 	st = db_prepare(sd, "INSERT OR REPLACE INTO dest (name, accepting,"
 	    " accept_reason, enabled, enable_reason, awaiting_clear,"
-	    " last_job) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	    " last_job, materials) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -999,6 +1060,8 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 	sqlite3_bind_text(st, 5, d->enable_reason, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 6, d->awaiting_clear);
 	sqlite3_bind_int64(st, 7, d->last_job);
+	if (d->materials_set)
+		sqlite3_bind_text(st, 8, d->materials, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {

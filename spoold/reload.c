@@ -182,6 +182,9 @@ printer_apply(struct spoold *sd, struct printer *p, struct conf_printer *cp)
 	if (backend_reconfigure(sd, p, old))
 		log_info("reload: printer %s: its backend restarts on the new"
 		    " settings", cp->name);
+	/* Its model, nozzle or materials may suit the jobs held for not
+	 * suiting it now. */
+	suits_loaded(sd, p);
 }
 
 /* A printer of the running set, against the new configuration. */

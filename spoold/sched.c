@@ -14,9 +14,12 @@
  * enabled classes in the queue's order (priority, then age) for the
  * first checked against it as it is now (check.c).  A job not yet
  * checked is checked, in a worker, and the printer waits for the
- * verdict, which kicks again.  A job sent to the printer that does not
- * fit it is held with the reason; one sent to a class waits for another
- * member, and is held once it fits none.  A job held is never
+ * verdict, which kicks again.  Before that, a job whose file was made
+ * for another printer, nozzle or filament (suits.c) is held if it was
+ * sent to this printer, and passed over if to a class.  A job sent to
+ * the printer that does not fit it is held with the reason; one sent
+ * to a class waits for another member, and is held once it fits none
+ * of those it suits.  A job held is never
  * dispatched; the bed of a printer awaiting-clear blocks it.
  *
  * Held jobs with a time are released by a timer at the earliest such
@@ -60,8 +63,11 @@ sched_unfit(struct spoold *sd, struct printer *p, long id,
 	}
 	for (m = 0; m < k->nmembers; m++) {
 		struct printer *q = printer_find(sd, k->members[m]);
+		char sw[FIT_REASON], sn[FIT_REASON];
 
-		if (q == NULL)
+		/* A member it does not suit never takes it. */
+		if (q == NULL || (q != p && suits_job(sd, q, id, sw,
+		    sizeof(sw), sn, sizeof(sn)) != FIT_OK))
 			continue;
 		check_fingerprint(q, fp, sizeof(fp));
 		r = queue_check_get(sd, id, q->conf->name, fp, mwhy,
@@ -74,6 +80,42 @@ sched_unfit(struct spoold *sd, struct printer *p, long id,
 hold:
 	log_warnx("%s: held: %s", queue_job_name(sd, id, j.printer), reason);
 	queue_set_state(sd, id, "held", reason, "spoold");
+}
+
+/* Job id does not suit printer p by what its file was made for
+ * (suits.c; why says how, want what a member would need).  A job sent
+ * to p is held with the reason; one sent to a class is passed over,
+ * and when no member suits it waits with the reason, pending: gpc load
+ * or a reload may change that. */
+static void
+sched_unsuited(struct spoold *sd, struct printer *p, long id,
+    const char *why, const char *want)
+{
+	struct conf_class *k;
+	struct job_row j;
+	char w[FIT_REASON], n[FIT_REASON], reason[600];
+	size_t m;
+
+	if (queue_get(sd, id, &j) <= 0 || strcmp(j.state, "pending") != 0)
+		return;
+	if ((k = conf_class(&sd->conf, j.printer)) == NULL) {
+		log_warnx("%s: held: %s", queue_job_name(sd, id, j.printer),
+		    why);
+		queue_set_state(sd, id, "held", why, "spoold");
+		return;
+	}
+	for (m = 0; m < k->nmembers; m++) {
+		struct printer *q = printer_find(sd, k->members[m]);
+
+		if (q != NULL && q != p && suits_job(sd, q, id, w, sizeof(w),
+		    n, sizeof(n)) == FIT_OK)
+			return;		/* it waits for that one */
+	}
+	snprintf(reason, sizeof(reason), "no member of %s %s", k->name, want);
+	if (strcmp(j.reason, reason) != 0)
+		log_info("%s: waits: %s (%s: %s)", queue_job_name(sd, id,
+		    j.printer), reason, p->conf->name, why);
+	queue_set_waiting(sd, id, reason);
 }
 
 /* Pending jobs a printer looks through for one that fits it: the class
@@ -91,7 +133,7 @@ sched_dispatch(struct spoold *sd)
 	/* Round robin: a class's jobs spread over its ready members. */
 	for (n = 0; n < sd->nprinters; n++) {
 		struct printer *p;
-		char *path, src[1024], fp[20], why[512];
+		char *path, src[1024], fp[20], why[512], want[FIT_REASON];
 		const char *between;
 		long id, pend[PENDING_LOOK];
 		int fd, was_clear, r, k, npend;
@@ -110,6 +152,13 @@ sched_dispatch(struct spoold *sd)
 		 * verdict, which runs this again. */
 		npend = queue_pending(sd, src, pend, PENDING_LOOK);
 		for (id = 0, k = 0; k < npend; k++) {
+			/* What the file was made for first: no file is read
+			 * for a printer it does not suit. */
+			if (suits_job(sd, p, pend[k], why, sizeof(why), want,
+			    sizeof(want)) != FIT_OK) {
+				sched_unsuited(sd, p, pend[k], why, want);
+				continue;
+			}
 			r = queue_check_get(sd, pend[k], p->conf->name, fp,
 			    why, sizeof(why));
 			if (r > 0) {

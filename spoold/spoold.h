@@ -66,6 +66,9 @@ struct dest {
 	char		 enable_reason[256];
 	int		 awaiting_clear;	/* printers: until gpc ready */
 	long		 last_job;
+	int		 materials_set;	/* printers: gpc load said, */
+	char		 materials[ANALYSE_TOOLS * ANALYSE_MATERIAL + 8];
+					/* this: "PLA,none" */
 };
 
 /* A mark of a job's timemap (status.c). */
@@ -291,6 +294,9 @@ struct job_opts {
 	char		 forward[FORWARD_ID_MAX + 1];	/* "" for none */
 	int		 approval;	/* held until approved (approve.c) */
 	char		 approvers[CONF_NAME_MAX * 2];	/* who may, or "" */
+	char		 fit_hold[600];	/* held: it does not suit its
+					   printer (suits.c), or "" */
+	const char	*made_for;	/* the analyser's made_for, or NULL */
 };
 
 /* How an ingest ended: the job's id, 0 refused (reason says why), -1
@@ -430,6 +436,25 @@ void	ingest_progress(struct spoold *, const char *owner, uid_t uid,
 	    long long *bytes, int *files);
 void	ingest_sweep(struct spoold *);
 
+/* suits.c: does a job suit a printer (lib/fit.c), by what its file
+ * was made for and what the printer is and has loaded now. */
+void	suits_printer(const struct printer *, struct fit_printer *);
+/* At submission, for dest (a printer or class): FIT_OK, FIT_HOLD (a
+ * printer's job is held, why the reason) or FIT_REFUSE (refused, why
+ * says why); a class's job is refused only when every member would
+ * refuse it, and waits otherwise. */
+int	suits_submit(struct spoold *, const char *dest, const char *made_for,
+	    char *why, size_t whysz);
+/* At handover: FIT_OK, or not with why and want (fit_judge()). */
+int	suits_job(struct spoold *, const struct printer *, long id,
+	    char *why, size_t whysz, char *want, size_t wantsz);
+/* The made_for object of the analyser's meta, compact (a new string,
+ * "" if none). */
+char	*suits_made_for(const char *meta);
+/* gpc load changed what p has: its jobs held for not suiting it are
+ * judged again, and released if they suit it now.  How many. */
+int	suits_loaded(struct spoold *, struct printer *);
+
 /* queue.c */
 int	queue_open(struct spoold *);
 void	queue_close(struct spoold *);
@@ -449,6 +474,15 @@ int	queue_set_progress(struct spoold *, long id, long lines,
 int	queue_add_event(struct spoold *, long id, const char *what,
 	    const char *reason, const char *who);
 int	queue_pending(struct spoold *, const char *dests_json, long *ids,
+	    int max);
+/* The job's made_for (the analyser's JSON, "" none): 0, or -1. */
+int	queue_made_for(struct spoold *, long id, char *out, size_t outsz);
+/* Why a pending job waits (a class none of whose members suits it):
+ * set if it differs, "" clears it.  0, or -1. */
+int	queue_set_waiting(struct spoold *, long id, const char *reason);
+/* The held jobs of printer (sent to it) held with a reason of
+ * fit_judge()'s: their ids, at most max; how many, or -1. */
+int	queue_held_unfit(struct spoold *, const char *printer, long *ids,
 	    int max);
 int	queue_check_get(struct spoold *, long id, const char *printer,
 	    const char *policy, char *reason, size_t reasonsz);

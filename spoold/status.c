@@ -526,6 +526,22 @@ progress_json(struct spoold *sd, struct printer *p, long long now_ms)
 	return o;
 }
 
+/* What the printer has loaded, a tool each ("PLA", null for nothing
+ * known), by gpc load or the configuration; [] if neither says. */
+static json_t *
+materials_json(const struct printer *p)
+{
+	struct fit_printer fp;
+	json_t *a = json_array();
+	int t;
+
+	suits_printer(p, &fp);
+	for (t = 0; t < fp.nmaterials; t++)
+		json_array_append_new(a, fp.material[t][0] ?
+		    json_string(fp.material[t]) : json_null());
+	return a;
+}
+
 json_t *
 status_json(struct spoold *sd, struct printer *p)
 {
@@ -544,5 +560,6 @@ status_json(struct spoold *sd, struct printer *p)
 	json_object_set_new(o, "heaters", heaters_json(p, now_ms));
 	json_object_set_new(o, "progress", p->job ? progress_json(sd, p,
 	    now_ms) : json_null());
+	json_object_set_new(o, "materials", materials_json(p));
 	return o;
 }

@@ -169,6 +169,38 @@ edge-lexer-broken-comments.ngc|line 11: ')' is not a G-code command|||
 laser-grbl-etch-test.nc|line 3: turns a laser or a spindle on (M3/M4)|||
 cnc-penplotter-tinycnc.gcode|line 3: the head moves 8465 times and nothing is extruded|||
 LIST
+# What each corpus file was made for, as its slicer says (null: it says
+# nothing of it, or the file is refused before its settings): the model,
+# each tool's nozzle and filament type, the bed, the tools it extrudes
+# with.  Cura 4.10 names its machine only in the profile at its end
+# (";SETTING_3", definition = voron2_300); ideaMaker's header, Cura
+# legacy's and Skeinforge's name none of them.
+while IFS='|' read -r f want; do
+	[ -n "$f" ] || continue
+	"$GPRINT" --check --json "$CORPUS/$f" > "$T/out.json" || true
+	grep -qF "\"made_for\":$want," "$T/out.json" ||
+		fail "$f: made_for: want $want: $(cat "$T/out.json")"
+done <<'LIST'
+cura-4.10-klipper-multi-mesh.gcode|{"model":"voron2_300","nozzle":[],"materials":[],"bed":null,"tools":[0]}
+cura-legacy-15-spool-lock-lever.gcode|null
+edge-cura-legacy-placeholders-bp-case.gcode|null
+ideamaker-4.2.0-two-parts.gcode|null
+kisslicer-2.0.6-parts.gcode|{"model":null,"nozzle":[0.4,0.4,0.4,0.4,0.4,0.4,0.4,0.4],"materials":[null,null,null,null,null,null,null,null],"bed":null,"tools":[0]}
+orcaslicer-1.5.0-klipper-parts.gcode|{"model":"Generic Klipper Printer","nozzle":[0.4],"materials":["ABS"],"bed":"High Temp Plate","tools":[0]}
+prusaslicer-2.5.0-anisoprint-star.gcode|{"model":null,"nozzle":[0.4],"materials":["PLA"],"bed":null,"tools":[0]}
+prusaslicer-2.7.1-mini-benchy-large.gcode|{"model":"MINI","nozzle":[0.4],"materials":["PLA"],"bed":null,"tools":[0]}
+prusaslicer-2.8.1-mini-cube.gcode|{"model":"MK4S","nozzle":[0.4],"materials":["PLA"],"bed":null,"tools":[0]}
+simplify3d-4.1.2-rrf-messteil.gcode|{"model":null,"nozzle":[0.5,0.5],"materials":["ABS",null],"bed":null,"tools":[0]}
+slic3r-1.2.9-rrf-part.gcode|{"model":null,"nozzle":[0.5],"materials":[null],"bed":null,"tools":[0]}
+superslicer-2.3.56-cubes.gcode|{"model":"Voron_v2_300_aferburner","nozzle":[0.4],"materials":["ABS"],"bed":null,"tools":[0]}
+skeinforge-12.01-20mm-box.gcode|null
+prusaslicer-2.8.1-mini-cube.bgcode|null
+LIST
+out=$("$GPRINT" --check "$CORPUS/prusaslicer-2.8.1-mini-cube.gcode") || fail "mini cube: $out"
+echo "$out" | grep -qF "made for: MK4S, T0 nozzle 0.4 mm PLA" || fail "mini cube: made for: $out"
+out=$("$GPRINT" --check "$CORPUS/ideamaker-4.2.0-two-parts.gcode") || fail "ideamaker: $out"
+echo "$out" | grep -qF "made for: not said (judged by the build volume and temperatures alone)" ||
+	fail "ideamaker: made for: $out"
 # The corpus's Klipper files on a Marlin printer.
 for f in orcaslicer-1.5.0-klipper-parts.gcode superslicer-2.3.56-cubes.gcode \
     cura-4.10-klipper-multi-mesh.gcode edge-klipper-m808-loop.gcode; do

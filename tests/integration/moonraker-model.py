@@ -9,6 +9,8 @@
 #   --api-key-file F  require X-Api-Key with F's first line (401 without)
 #   --rate N          bytes of the file printed per tick (--tick seconds)
 #   --tls CERT KEY    https, with this certificate
+#   --printed F       each line of a print as Klipper runs it, appended
+#                     to F byte for byte (a test compares it with the job)
 #
 # Written from Moonraker's web API documentation (moonraker.readthedocs.io,
 # "web_api"), implementing exactly what the backend uses, as strictly as
@@ -25,12 +27,17 @@
 #   POST   /printer/firmware_restart Klipper ready again
 #   POST   /printer/gcode/script     ?script=
 #   GET    /printer/objects/query    ?print_stats&virtual_sdcard&...
+#   GET    /server/gcode_store       ?count=  the newest responses and
+#                                    commands, oldest first
 #   DELETE /server/files/gcodes/NAME (403 while it prints)
 #
 # The print advances --rate bytes every tick; the lines passed are run as
 # Klipper would the few that matter here: SET_PRINT_STATS_INFO
 # TOTAL_LAYER= / CURRENT_LAYER= (print_stats.info), M104/M109 and
-# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS.
+# M140/M190 (the heaters' targets, reached at once), TURN_OFF_HEATERS,
+# and RESPOND [TYPE=echo|command|error] MSG=..., whose response goes to
+# the G-code store ("echo: M", "// M", "!! M") as Klipper sends it to
+# Moonraker, which keeps the last 1000.
 #
 # The model's own controls, for the tests (no Moonraker endpoint):
 #   POST /_model/shutdown?message=M   Klipper's shutdown, with its message
@@ -38,7 +45,11 @@
 #   POST /_model/finish               that print completes
 #   POST /_model/hold?layer=L         the next print stops advancing
 #                                     when its layer L begins
-#   POST /_model/release              and goes on
+#   POST /_model/hold?marker=L        the same at the first command
+#                                     after the slicer's L-th ";LAYER:"
+#                                     (the file says no layer to Klipper)
+#   POST /_model/release[?next=L]     and goes on (to stop again when
+#                                     layer L begins)
 #   POST /_model/blackout?requests=N  the next N requests of the API are
 #                                     dropped unanswered, as by a network
 #                                     that is down; Klipper prints on
@@ -58,11 +69,29 @@ from hostmodel import HostError as Err, multipart, one  # noqa: E402
 
 ap = argparse.ArgumentParser()
 hostmodel.add_args(ap)
+ap.add_argument("--printed")
 args = ap.parse_args()
+printed = open(args.printed, "ab") if args.printed else None
 
 key = hostmodel.read_key(args.api_key_file)
 blackout = hostmodel.blackout
 files = {}          # name -> bytes
+store = []          # the G-code store: {"message", "time", "type"}
+
+
+def gcode_store(message, kind):
+    store.append({"message": message, "time": time.time(), "type": kind})
+    del store[:-1000]
+
+
+def respond(args):
+    """RESPOND's arguments, as Klipper's respond module reads them."""
+    m = re.search(r'\bMSG=("([^"]*)"|(\S*))', args, re.I)
+    msg = (m.group(2) if m.group(2) is not None else m.group(3)) if m else ""
+    t = re.search(r"\bTYPE=(\w+)", args, re.I)
+    prefix = {"echo": "echo:", "command": "//", "error": "!!"}.get(
+        t.group(1).lower() if t else "echo", "echo:")
+    gcode_store("%s %s" % (prefix, msg), "response")
 log = hostmodel.start_log(args.log)
 
 
@@ -72,6 +101,7 @@ class Klipper:
         self.message = "Printer is ready"
         self.reset()
         self.hold_at = 0
+        self.hold_marker = 0
         self.ext = [25.0, 0.0]
         self.bed = [25.0, 0.0]
 
@@ -84,9 +114,15 @@ class Klipper:
         self.total = None
         self.held = False
         self.foreign = False
+        self.markers = 0
+        self.marker_seen = False
 
     def run_line(self, line):
         line = line.split(";", 1)[0].strip()
+        m = re.match(r"RESPOND\b(.*)", line, re.I)
+        if m:
+            respond(m.group(1))
+            return
         m = re.match(r"SET_PRINT_STATS_INFO\b(.*)", line, re.I)
         if m:
             for k, v in re.findall(r"(\w+)=(\d+)", m.group(1)):
@@ -108,6 +144,16 @@ class Klipper:
             h = self.ext if m.group(1) in ("104", "109") else self.bed
             h[0] = h[1] = t
 
+    def marker(self, line):
+        """The test's hold at a slicer's marker (not Klipper's doing)."""
+        if line.startswith(";LAYER:"):
+            self.markers += 1
+            self.marker_seen = self.markers == self.hold_marker
+        elif self.marker_seen and line.split(";", 1)[0].strip():
+            self.marker_seen = False
+            self.held = True
+            log("held", self.markers)
+
     def tick(self):
         if self.state != "printing" or self.held or self.foreign:
             return
@@ -118,11 +164,17 @@ class Klipper:
         nl = data.rfind(b"\n", self.pos, end)
         if nl >= 0 and end < len(data):
             end = nl + 1
-        for line in data[self.pos:end].decode("utf-8", "replace").splitlines():
-            self.run_line(line)
+        # A print held at a layer stops just after the line that began
+        # it, as Klipper's queue would at a pause.
+        for raw in data[self.pos:end].splitlines(keepends=True):
+            self.marker(raw.decode("utf-8", "replace"))
+            self.run_line(raw.decode("utf-8", "replace"))
+            self.pos += len(raw)
+            if printed:
+                printed.write(raw)
+                printed.flush()
             if self.held:
                 break
-        self.pos = end
         if self.pos >= len(data):
             self.state = "complete"
             log("complete", self.filename)
@@ -203,6 +255,7 @@ class Handler(hostmodel.Handler):
             "/printer/firmware_restart": "POST",
             "/printer/gcode/script": "POST",
             "/printer/objects/query": "GET",
+            "/server/gcode_store": "GET",
         }
         if path.startswith("/server/files/gcodes/"):
             if method != "DELETE":
@@ -216,6 +269,9 @@ class Handler(hostmodel.Handler):
             raise Err(405, "Method Not Allowed")
         if path == "/server/files/upload":
             return self.upload(body), 201
+        if path == "/server/gcode_store":
+            n = int(q.get("count", ["100"])[0])
+            return {"gcode_store": store[-n:] if n > 0 else []}, 200
         if path == "/printer/objects/query":
             if not q:
                 raise Err(400, "No objects provided")
@@ -232,6 +288,7 @@ class Handler(hostmodel.Handler):
         self.ready()
         if path == "/printer/gcode/script":
             s = one(q, "script")
+            gcode_store(s, "command")
             for line in s.splitlines():
                 k.run_line(line)
             log("script", s.replace("\n", "|"))
@@ -317,10 +374,14 @@ class Handler(hostmodel.Handler):
         elif what == "blackout":
             blackout[0] = int(one(q, "requests"))
         elif what == "hold":
-            k.hold_at = int(one(q, "layer"))
+            if "marker" in q:
+                k.hold_marker = int(one(q, "marker"))
+            else:
+                k.hold_at = int(one(q, "layer"))
         elif what == "release":
             k.held = False
-            k.hold_at = 0
+            k.hold_at = int(q["next"][0]) if "next" in q else 0
+            k.hold_marker = 0
             log("release")
         else:
             raise Err(404, "Not Found")

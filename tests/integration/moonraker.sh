@@ -175,6 +175,44 @@ id=$(submit "$T/job.gcode")
 history "$id" '.state == "canceled"'
 ctl release
 
+# 3b. A macro's prompt (RESPOND ... action:prompt_*), which Moonraker
+# keeps in its G-code store: shown with its buttons, the printer
+# waiting; a choice of none is refused; answered with gpc answer, the
+# host runs the button's G-code and the prompt is gone.
+{
+	echo 'G28'
+	echo 'RESPOND TYPE=command MSG="action:prompt_begin Filament change"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_text Load the new spool"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_button Load|LOAD_FILAMENT T=0|primary"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_footer_button Skip||secondary"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_show"'
+	echo 'SET_PRINT_STATS_INFO CURRENT_LAYER=1'
+	echo 'G1 X10 F3000'
+	echo 'G1 X20'
+} > "$T/prompt.gcode"
+ctl hold layer=1
+id=$(submit "$T/prompt.gcode")
+"$WAITFOR" contains "$ML" "held 1" || fail "job $id did not reach its layer 1"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Filament change" ||
+	fail "the prompt was not shown"
+"$GPC" status mk3 > "$T/gpc.out"
+grep -q "^	waiting for the user: Filament change \[0 Load, 1 Skip\]; gpc answer mk3 CHOICE" "$T/gpc.out" ||
+	fail "gpc status with the prompt: $(cat "$T/gpc.out")"
+status | jq -e '.activity == "waiting"' > /dev/null ||
+	fail "status with the prompt: $(status)"
+"$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
+"$GPC" answer mk3 load || fail "gpc answer mk3 load: exit $?"
+"$WAITFOR" contains "$ML" "script LOAD_FILAMENT T=0" ||
+	fail "the button's G-code was not run"
+"$WAITFOR" contains "$T/spoold.log" "moonraker: mk3: the printer's prompt is over" ||
+	fail "the prompt stayed after its answer"
+"$WAITFOR" count "$T/spoold.log" "mk3-$id: status printing" 2 ||
+	fail "the job did not go on after the answer"
+"$GPC" status mk3 > "$T/gpc.out"
+! grep -q "Filament change" "$T/gpc.out" || fail "gpc status after the answer: $(cat "$T/gpc.out")"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+
 # 4. Klipper shuts down mid-print: the job ends aborted with Klipper's
 # message, the printer is offline until Klipper restarts.
 n=$(ready_count)

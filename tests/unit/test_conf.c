@@ -239,6 +239,49 @@ test_dialect_keys(void **state)
 	conf_free(&c);
 }
 
+/* model, nozzle, materials and the fit_ policies: their defaults, and
+ * each mistake at its line. */
+static void
+test_fit_keys(void **state)
+{
+	struct conf c;
+	struct conf_printer *p;
+
+	(void)state;
+	assert_int_equal(load(&c, "[printer mk3]\ndevice = /dev/null\n"
+	    "model = MK3S, MK3S+\nnozzle = 0.4, 0.6\n"
+	    "materials = PLA, none\nfit_model = ignore\n"
+	    "[printer plain]\ndevice = /dev/zero\n"), 0);
+	p = conf_printer(&c, "mk3");
+	assert_int_equal(p->fit.nmodels, 2);
+	assert_string_equal(p->fit.models[1], "MK3S+");
+	assert_int_equal(p->fit.nnozzles, 2);
+	assert_true(p->fit.nozzle[1] > 0.59 && p->fit.nozzle[1] < 0.61);
+	assert_int_equal(p->fit.nmaterials, 2);
+	assert_string_equal(p->fit.material[0], "PLA");
+	assert_string_equal(p->fit.material[1], "");
+	assert_int_equal(p->fit.policy[FIT_MODEL], FIT_IGNORE);
+	assert_int_equal(p->fit.policy[FIT_NOZZLE], FIT_REFUSE);
+	assert_int_equal(p->fit.policy[FIT_MATERIAL], FIT_HOLD);
+	p = conf_printer(&c, "plain");
+	assert_int_equal(p->fit.nmodels + p->fit.nnozzles +
+	    p->fit.nmaterials, 0);
+	conf_free(&c);
+	assert_int_equal(load(&c, "[printer mk3]\ndevice = /dev/null\n"
+	    "nozzle = 0.4\nmaterials = PLA,PETG\nfit_nozzle = maybe\n"
+	    "[printer b]\ndevice = /dev/zero\nnozzle = 40\n"
+	    "materials = PLA;PETG\n"), 4);
+	assert_non_null(strstr(reports, ":5: fit_nozzle: 'maybe' is not"
+	    " refuse, hold or ignore"));
+	assert_non_null(strstr(reports, ":8: nozzle: T0: '40' is not a"
+	    " nozzle diameter in mm (0.05 to 5)"));
+	assert_non_null(strstr(reports, ":9: materials: T0: 'PLA;PETG' is"
+	    " not a filament type"));
+	assert_non_null(strstr(reports, ":4: materials: 2 tools, but nozzle"
+	    " names 1"));
+	conf_free(&c);
+}
+
 static void
 test_unreadable(void **state)
 {
@@ -828,6 +871,7 @@ main(void)
 		cmocka_unit_test(test_nul_byte),
 		cmocka_unit_test(test_dialect_keys),
 		cmocka_unit_test(test_unreadable),
+		cmocka_unit_test(test_fit_keys),
 		cmocka_unit_test(test_path_order),
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_class_unknown_member),

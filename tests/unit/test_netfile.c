@@ -2,7 +2,8 @@
  * test_netfile.c - a network backend's view of a job's file
  * (backends/netfile.c): its SHA-256 and CRC32, and the commands before
  * a byte, as spoold counts them, across block boundaries and comment
- * lines; an empty file, and one that cannot be read.
+ * lines; the layer begun at a byte, by the slicer's markers; an empty
+ * file, and one that cannot be read.
  */
 #include "config.h"
 
@@ -185,6 +186,75 @@ test_blocks(void **state)
 	free(t);
 }
 
+/* A layer is begun once its first command has passed: the host's
+ * position at its end. */
+static void
+test_layers(void **state)
+{
+	const char *t = "G28\n;LAYER:0\nG1 Z0.2\nG1 X1\n;LAYER:1\n"
+	    "G1 Z0.4\nG1 X2";
+	struct net_file f;
+	char why[256];
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.fd = file_of(t, strlen(t));
+	assert_int_equal(net_file_scan(&f, why, sizeof(why)), 0);
+	assert_int_equal(f.nlayers, 2);
+	assert_int_equal(net_file_layer_at(&f, 0), 0);
+	assert_int_equal(net_file_layer_at(&f, 13), 0);	/* the marker */
+	assert_int_equal(net_file_layer_at(&f, 20), 0);	/* G1 Z0.2 not ended */
+	assert_int_equal(net_file_layer_at(&f, 21), 1);
+	assert_int_equal(net_file_layer_at(&f, 43), 1);
+	assert_int_equal(net_file_layer_at(&f, 44), 2);
+	assert_int_equal(net_file_layer_at(&f, 1LL << 40), 2);
+	net_file_free(&f);
+	close(f.fd);
+	/* No markers: no layer anywhere. */
+	memset(&f, 0, sizeof(f));
+	f.fd = file_of("G28\nG1 X1\n", 10);
+	assert_int_equal(net_file_scan(&f, why, sizeof(why)), 0);
+	assert_int_equal(f.nlayers, 0);
+	assert_int_equal(net_file_layer_at(&f, 10), 0);
+	net_file_free(&f);
+	close(f.fd);
+}
+
+/* Markers across block boundaries: each layer where it begins. */
+static void
+test_layers_blocks(void **state)
+{
+	size_t cap = 8 * NET_BLOCK, len = 0;
+	long long starts[200];
+	char *t = malloc(cap), why[256];
+	struct net_file f;
+	int l, i, n;
+
+	(void)state;
+	assert_non_null(t);
+	for (l = 0; l < 200; l++) {
+		len += (size_t)snprintf(t + len, cap - len, ";LAYER:%d\n", l);
+		n = snprintf(t + len, cap - len, "G1 Z%d.2\n", l);
+		len += (size_t)n;
+		starts[l] = (long long)len;	/* its first command's end */
+		for (i = 0; i < l % 13; i++)
+			len += (size_t)snprintf(t + len, cap - len,
+			    "G1 X%d Y%d E0.5\n", i, l);
+	}
+	assert_true(len > 4 * NET_BLOCK);
+	memset(&f, 0, sizeof(f));
+	f.fd = file_of(t, len);
+	assert_int_equal(net_file_scan(&f, why, sizeof(why)), 0);
+	assert_int_equal(f.nlayers, 200);
+	for (l = 0; l < 200; l++) {
+		assert_int_equal(net_file_layer_at(&f, starts[l] - 1), l);
+		assert_int_equal(net_file_layer_at(&f, starts[l]), l + 1);
+	}
+	net_file_free(&f);
+	close(f.fd);
+	free(t);
+}
+
 int
 main(void)
 {
@@ -192,6 +262,8 @@ main(void)
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_commands),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_layers),
+		cmocka_unit_test(test_layers_blocks),
 		cmocka_unit_test(test_crc32),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_unreadable),

@@ -296,6 +296,8 @@ test_hello(void **state)
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 4);
 	MAKE(&m, "hello", "5");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 5);
+	MAKE(&m, "hello", "6");
+	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 6);
 	MAKE(&m, "hello", "7");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 7);
 	MAKE(&m, "hello", "8");

@@ -7,7 +7,8 @@
  * time too); awaiting-clear blocks a printer until gpc ready; a job
  * that fits no member is held with the reason; the operator's state
  * rules (accept/reject, enable/disable, the sources a printer takes
- * jobs from), kept across a reload; a re-sent forward id is one job. */
+ * jobs from), kept across a reload; a re-sent forward id is one job; a
+ * job goes only to a printer it suits by what its file was made for. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -498,6 +499,67 @@ test_dest_rules(void **state)
 	assert_true(dest_find(&S, "b")->enabled);
 }
 
+/* What a job's file was made for against what the printers have
+ * loaded (suits.c): a class's job goes only to the member it suits,
+ * waits with the reason when none does, a printer's own job is held,
+ * and released once what is loaded changes. */
+static void
+test_suits(void **state)
+{
+	struct job_opts o = { .priority = 50, .copies = 1 };
+	struct printer *a = ready("a"), *b = ready("b");
+	char why[FIT_REASON], reason[512];
+	long petg, abs, mine;
+
+	(void)state;
+	assert_int_equal(fit_parse_materials(&a->conf->fit, "PLA", why,
+	    sizeof(why)), 0);
+	assert_int_equal(fit_parse_materials(&b->conf->fit, "PETG", why,
+	    sizeof(why)), 0);
+	o.made_for = "{\"model\":null,\"nozzle\":[],\"materials\":"
+	    "[\"PETG\"],\"bed\":null,\"tools\":[0]}";
+	petg = job("k", &o, "ab");
+	sched_dispatch(&S);
+	assert_int_equal(nhanded, 1);
+	assert_ptr_equal(handed[0].p, b);
+	assert_int_equal(handed[0].id, petg);
+	b->job = 0;
+	o.made_for = "{\"materials\":[\"ABS\"],\"tools\":[0]}";
+	abs = job("k", &o, "ab");
+	sched_dispatch(&S);
+	assert_int_equal(nhanded, 1);
+	assert_string_equal(state_of(abs, reason, sizeof(reason)), "pending");
+	assert_string_equal(reason, "no member of k has ABS loaded");
+	/* a's own job that needs PETG is held; PETG on a releases it. */
+	o.made_for = "{\"materials\":[\"PETG\"],\"tools\":[0]}";
+	mine = job("a", &o, "a");
+	b->state = PRINTER_BUSY;
+	sched_dispatch(&S);
+	assert_string_equal(state_of(mine, reason, sizeof(reason)), "held");
+	assert_string_equal(reason, "needs PETG; a has PLA loaded (gpc load"
+	    " to change)");
+	a->d.materials_set = 1;
+	snprintf(a->d.materials, sizeof(a->d.materials), "PETG");
+	assert_int_equal(suits_loaded(&S, a), 1);
+	assert_string_equal(state_of(mine, reason, sizeof(reason)), "pending");
+	sched_dispatch(&S);
+	assert_int_equal(nhanded, 2);
+	assert_ptr_equal(handed[1].p, a);
+	assert_int_equal(handed[1].id, mine);
+	/* A class's job that only b suits, and b's checks refuse: it
+	 * fits none of the members it suits, and is held. */
+	a->job = b->job = 0;
+	b->state = PRINTER_READY;
+	snprintf(a->d.materials, sizeof(a->d.materials), "PLA");
+	o.made_for = "{\"materials\":[\"PETG\"],\"tools\":[0]}";
+	mine = job("k", &o, "");
+	assert_int_equal(queue_check_put(&S, mine, "b", "fp", 0, "too big"),
+	    0);
+	sched_dispatch(&S);
+	assert_string_equal(state_of(mine, reason, sizeof(reason)), "held");
+	assert_string_equal(reason, "fits no printer of k; b: too big");
+}
+
 int
 main(void)
 {
@@ -519,6 +581,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_forward_once, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_suits, setup, teardown),
 	};
 
 	log_init("test_sched", LOG_TO_STDERR, 0);
