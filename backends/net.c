@@ -16,6 +16,13 @@
  * driver's; the emergency stop, G-code lines and turning the heaters
  * off are too where the host offers them.
  *
+ * A driver may take ACCOUNT@HOST in the device and an SSH key and
+ * known_hosts file (-a, -K) that it reads itself (the sftp:// driver,
+ * a queue on another gspool host), record attributes of the job, write
+ * the end file ahead of the end ("pending": hand the job again if this
+ * backend dies), report the job waiting on the host however long, and
+ * the printer busy with what gspool did not send.
+ *
  * An unreachable host is the printer offline (status error), never the
  * job failing: a job being followed is followed again once the host
  * answers, a job handed while it is away goes back pending.  It is
@@ -107,6 +114,8 @@ struct net {
 	const struct net_driver *d;
 	const char	*printer;
 	const char	*keyfile;
+	const char	*known_hosts;
+	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
 	int		 ctl;
@@ -184,6 +193,24 @@ net_job_file(void)
 	return N.job.id != 0 ? &N.job.f : NULL;
 }
 
+const char *
+net_account(void)
+{
+	return N.account;
+}
+
+const char *
+net_keyfile(void)
+{
+	return N.keyfile;
+}
+
+const char *
+net_known_hosts(void)
+{
+	return N.known_hosts;
+}
+
 static void
 tell(const char *a, const char *b, const char *c, const char *d)
 {
@@ -195,6 +222,17 @@ tell(const char *a, const char *b, const char *c, const char *d)
 		close(N.ctl);
 		N.ctl = -1;
 	}
+}
+
+void
+net_job_attr(const char *name, const char *value)
+{
+	char id[32];
+
+	if (N.job.id == 0)
+		return;
+	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell("attr", id, name, value);
 }
 
 static void
@@ -287,6 +325,15 @@ end_file_write(const char *state, const char *why)
 		log_warn("%s-%ld: cannot record its end in %s", N.printer,
 		    N.job.id, N.end_path);
 	free(tmp);
+}
+
+void
+net_end_file(const char *state, const char *why)
+{
+	char text[480];
+
+	clean_text(text, sizeof(text), why);
+	end_file_write(state, text);
 }
 
 /* The upload is the host's to forget once the job is over. */
@@ -540,6 +587,9 @@ job_follow(const struct report *p)
 			activity(ACT_PRINTING, "resumed on the host");
 		progress(0);
 		break;
+	case NET_RUN_WAITING:
+		/* Queued on the host: neither begun nor lost. */
+		break;
 	case NET_RUN_PAUSING:
 		/* Not yet paused: the job's activity stays as it is until
 		 * the host is. */
@@ -605,6 +655,8 @@ poll_host(void)
 	} else if (p->printer == NET_PRINTER_FAULT) {
 		status("error", p->ptext);
 		job_end("aborted", p->ptext, 0);
+	} else if (p->printer == NET_PRINTER_BUSY && N.job.id == 0) {
+		status("busy", p->ptext);
 	} else if (N.job.id != 0) {
 		/* Ready, as the serial backend is while it prints: spoold
 		 * hands out one job at a time, and busy is for what gspool
@@ -1036,6 +1088,20 @@ device_parse(const char *scheme, const char *dev)
 	if (d->device == NULL && *end != '\0' && strcmp(end, "/") != 0)
 		device_bad("%s: device '%s': only HOST[:PORT], no path or"
 		    " query", N.printer, dev);
+	if (d->account) {
+		const char *at = memchr(p, '@', (size_t)(end - p));
+
+		if (at == NULL || at == p || (size_t)(at - p) >=
+		    sizeof(N.account))
+			device_bad("%s: device '%s': expected %s://ACCOUNT@HOST"
+			    "[:PORT]", N.printer, dev, scheme);
+		snprintf(N.account, sizeof(N.account), "%.*s", (int)(at - p),
+		    p);
+		if (!name_is_safe(N.account, 64))
+			device_bad("%s: device '%s': '%s' is not an account's"
+			    " name", N.printer, dev, N.account);
+		p = at + 1;
+	}
 	if (memchr(p, '@', (size_t)(end - p)) != NULL)
 		device_bad("%s: device '%s': no credentials in the device"
 		    " (every process listing shows it): use api_key_file",
@@ -1063,8 +1129,9 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-b -w -x -o -m -p -u -k ARG]"
-	    " printer %s://host[:port]\n", N.d->name, N.d->scheme);
+	    " [-H seconds] [-a keyfile] [-K known_hosts]"
+	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
+	    N.d->name, N.d->scheme, N.d->account ? "account@" : "");
 	exit(2);
 }
 
@@ -1074,10 +1141,14 @@ options(int argc, char *argv[])
 	long v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:m:o:p:r:t:u:w:x:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:K:m:o:p:r:t:u:w:x:")) !=
+	    -1) {
 		switch (ch) {
 		case 'a':
 			N.keyfile = optarg;
+			break;
+		case 'K':
+			N.known_hosts = optarg;
 			break;
 		case 'd':
 			if (optarg[0] != '/')
@@ -1160,7 +1231,7 @@ on_poll(void *arg)
 	char why[600];
 
 	(void)arg;
-	if (N.keyfile != NULL && net_cred_read(N.keyfile, &N.host, why,
+	if (N.keyfile != NULL && !N.d->ssh && net_cred_read(N.keyfile, &N.host, why,
 	    sizeof(why)) < 0) {
 		status("error", why);
 		N.poll_at = monotonic_ms() + N.retry_ms;

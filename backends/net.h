@@ -112,14 +112,18 @@ enum net_run {
 	NET_RUN_COMPLETE,
 	NET_RUN_CANCELLED,
 	NET_RUN_FAILED,		/* why: the host's reason */
-	NET_RUN_PAUSING		/* on its way to a pause: not yet paused */
+	NET_RUN_PAUSING,	/* on its way to a pause: not yet paused */
+	NET_RUN_WAITING		/* ours, queued on the host, not yet begun:
+				 * waited for however long it takes */
 };
 
 /* What the printer is (net_report_printer). */
 enum net_printer {
 	NET_PRINTER_READY,
 	NET_PRINTER_CONNECTING,	/* starting, not yet ready; a job waits */
-	NET_PRINTER_FAULT	/* an error: a job of ours ends aborted */
+	NET_PRINTER_FAULT,	/* an error: a job of ours ends aborted */
+	NET_PRINTER_BUSY	/* taken by what gspool did not send, or not
+				 * accepting: no job is handed to it */
 };
 
 struct net_driver {
@@ -131,6 +135,9 @@ struct net_driver {
 	int	 auth;		/* NET_AUTH_*, or 0: USER:PASSWORD refused */
 	const char *cred_option;	/* NULL: "api_key_file" */
 	long	 poll_ms;	/* 0: NET_POLL_MS */
+	int	 account;	/* the device names ACCOUNT@HOST (net_account) */
+	int	 ssh;		/* -a is an SSH key and -K its known_hosts:
+				 * the driver's to read (net_keyfile()) */
 	void	*priv;		/* the driver's, net_priv() */
 
 	/* The device URI after HOST[:PORT] ("" when none): 0, or -1 with
@@ -170,6 +177,14 @@ const char *net_job_name(void);	/* gspool-PRINTER-ID.gcode, or "" */
 const char *net_job_ref(void);	/* the driver's own, "" until set */
 void	 net_job_ref_set(const char *ref);	/* e.g. the host's job id */
 struct net_file *net_job_file(void);	/* NULL: no job */
+const char *net_account(void);	/* ACCOUNT of ACCOUNT@HOST, or "" */
+const char *net_keyfile(void);	/* -a, or NULL */
+const char *net_known_hosts(void);	/* -K, or NULL */
+/* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps. */
+void	 net_job_attr(const char *name, const char *value);
+/* The job's end, as a spoold that was away will find it (state
+ * "pending": the job is to be handed again). */
+void	 net_end_file(const char *state, const char *why);
 
 /* Reports, from a poll; the core acts on them when the poll returns.
  * A poll without net_report_run() is no news of the print. */

@@ -1349,6 +1349,8 @@ static const struct conf_key printer_keys[] = {
 	FUNC("camera", PR(camera), 0, NULL, set_camera, conf_free_ptr),
 	TXT("api_key_file", CT_PATH, PR(api_key_file), NULL),
 	TXT("password_file", CT_PATH, PR(password_file), NULL),
+	TXT("ssh_key_file", CT_PATH, PR(ssh_key_file), NULL),
+	TXT("known_hosts_file", CT_PATH, PR(known_hosts_file), NULL),
 	SCRIPT("park_gcode", CONF_PARK, ""),
 	SCRIPT("unpark_gcode", CONF_UNPARK, ""),
 	NUM("park_timeout", CT_LONG, PR(park_timeout), 1, 60, 5),
@@ -1919,6 +1921,53 @@ line_of(const struct conf *c, int s, const char *name, const char *key)
 	    conf_find_key(&sections[s], key));
 }
 
+/* An sftp:// printer (a queue on another gspool host) is reached with
+ * its own key and its host's known key, both named; no other printer
+ * takes either. */
+static void
+conf_check_ssh(struct conf_parse *cp, const struct conf *c,
+    const struct conf_printer *p)
+{
+	int sftp = p->scheme != NULL && strcmp(p->scheme, "sftp") == 0;
+	const char *d = p->device, *at, *slash;
+
+	if (sftp) {
+		d += strncmp(d, "sftp://", 7) == 0 ? 7 : strlen(d);
+		slash = strchr(d, '/');
+		at = strchr(d, '@');
+		if (*d == '\0' || slash == NULL || at == NULL || at > slash ||
+		    at == d || at + 1 == slash || slash[1] == '\0' ||
+		    strchr(slash + 1, '/') != NULL)
+			conf_error(cp, line_of(c, S_PRINTER, p->name, "device"),
+			    "device: '%s': expected sftp://ACCOUNT@HOST[:PORT]"
+			    "/DEST, DEST a printer or class of that host",
+			    p->device);
+	}
+
+	if (sftp && p->ssh_key_file == NULL)
+		conf_error(cp, line_of(c, S_PRINTER, p->name, "device"),
+		    "[printer %s]: device %s needs ssh_key_file (the private"
+		    " key of its account on that host)", p->name, p->device);
+	if (sftp && p->known_hosts_file == NULL)
+		conf_error(cp, line_of(c, S_PRINTER, p->name, "device"),
+		    "[printer %s]: device %s needs known_hosts_file (the"
+		    " host's key, checked at every connection)", p->name,
+		    p->device);
+	if (sftp && (p->api_key_file != NULL || p->password_file != NULL))
+		conf_error(cp, line_of(c, S_PRINTER, p->name, p->api_key_file ?
+		    "api_key_file" : "password_file"), "[printer %s]: device"
+		    " %s takes ssh_key_file, not %s", p->name, p->device,
+		    p->api_key_file ? "api_key_file" : "password_file");
+	if (!sftp && p->ssh_key_file != NULL)
+		conf_error(cp, line_of(c, S_PRINTER, p->name, "ssh_key_file"),
+		    "ssh_key_file: [printer %s]'s device %s is not sftp://",
+		    p->name, p->device);
+	if (!sftp && p->known_hosts_file != NULL)
+		conf_error(cp, line_of(c, S_PRINTER, p->name,
+		    "known_hosts_file"), "known_hosts_file: [printer %s]'s"
+		    " device %s is not sftp://", p->name, p->device);
+}
+
 static unsigned
 later(unsigned a, unsigned b)
 {
@@ -2156,6 +2205,7 @@ conf_check(struct conf_parse *cp)
 			    "password_file"), "password_file: [printer %s] has"
 			    " an api_key_file too; a printer's host takes one"
 			    " or the other", p->name);
+		conf_check_ssh(cp, c, p);
 		/* Two backends cannot share a port. */
 		for (j = 0; j < i; j++)
 			if (p->device_path != NULL &&

@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,29 @@
 
 const char *const crash_points[] = {
 	"copied", "synced", "inserted", "renamed", "committed",
-	"known", "options-removed", "removed", "accounted", "ended", NULL
+	"known", "options-removed", "removed", "accounted", "ended",
+	"forward-options", "forward-sent", "forward-committed", NULL
 };
 
 int crash_kills_parent;
+
+/* With $GSPOOL_TEST_CRASH_ONCE, only the first process to make that
+ * file dies there: a backend spoold starts again with the same
+ * environment then goes past the point. */
+static int
+once(void)
+{
+	const char *path = getenv("GSPOOL_TEST_CRASH_ONCE");
+	int fd;
+
+	if (path == NULL || path[0] == '\0')
+		return 1;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
 
 int
 crash_point_known(const char *name)
@@ -44,7 +64,7 @@ crash_point(const char *name)
 
 	if (!crash_point_known(name))
 		fatalx("crash point '%s' is not in crash.h's list", name);
-	if (at != NULL && strcmp(at, name) == 0) {
+	if (at != NULL && strcmp(at, name) == 0 && once()) {
 		log_warnx("crash point '%s': killing myself", name);
 		if (crash_kills_parent)
 			kill(getppid(), SIGKILL);

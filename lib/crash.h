@@ -19,6 +19,16 @@
  *                    transaction that ends it, not yet committed
  *   ended            a job's end is recorded
  *
+ * and in the sftp:// backend, as it forwards a job (gspool-sftp(8)):
+ *
+ *   forward-options  NAME.options is uploaded to the other host
+ *   forward-sent     the file is uploaded too
+ *   forward-committed  the other host shows the job queued, before it
+ *                    is recorded here
+ *
+ * With $GSPOOL_TEST_CRASH_ONCE set to a path, a point kills only the
+ * process that first creates that file.
+ *
  * A point not in that list is a mistake of the program: crash_point()
  * stops it (fatalx), so the list cannot fall behind the code.
  */

@@ -4,7 +4,10 @@
  * Security: the other host must be known: its key is checked against
  * ~/.ssh/known_hosts, and an unknown or changed key ends the connection
  * before anything is sent.  What it sends is read in CHUNK pieces and
- * taken as JSON only if jansson parses it whole.
+ * taken as JSON only if jansson parses it whole, and no JSON file of
+ * more than JSON_MAX bytes.  A daemon's connection (remote_connect())
+ * reads the key and known_hosts files it is given and nothing of
+ * ~/.ssh or ssh_config.
  *
  * Diagnostics: a host key refused is reported with its fingerprint and
  * what to do; every SFTP failure with the path and libssh's reason.
@@ -164,6 +167,106 @@ fail:
 	return NULL;
 }
 
+struct remote *
+remote_connect(const char *host, unsigned port, const char *user,
+    const char *keyfile, const char *known_hosts, long timeout_s,
+    char *why, size_t whysz, int *reached)
+{
+	struct remote *r = xcalloc(1, sizeof(*r));
+	ssh_key key = NULL;
+	long t = timeout_s > 0 ? timeout_s : 10;
+	int no = 0, yes = 1;
+	enum ssh_known_hosts_e k;
+
+	*reached = 0;
+	snprintf(r->host, sizeof(r->host), "%s:%u", host, port);
+	if ((r->s = ssh_new()) == NULL)
+		fatalx("libssh: out of memory");
+	/* Nothing from this user's ~/.ssh or the system's ssh_config:
+	 * only the files the configuration names. */
+	if (ssh_options_set(r->s, SSH_OPTIONS_PROCESS_CONFIG, &no) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_HOST, host) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_PORT, &port) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_USER, user) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_KNOWNHOSTS, known_hosts) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_GLOBAL_KNOWNHOSTS,
+	    known_hosts) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes) < 0 ||
+	    ssh_options_set(r->s, SSH_OPTIONS_TIMEOUT, &t) < 0) {
+		snprintf(why, whysz, "%s: %s", r->host, ssh_get_error(r->s));
+		goto fail;
+	}
+	if (ssh_connect(r->s) != SSH_OK) {
+		snprintf(why, whysz, "%s: %s", r->host, ssh_get_error(r->s));
+		goto fail;
+	}
+	*reached = 1;
+	k = ssh_session_is_known_server(r->s);
+	if (k != SSH_KNOWN_HOSTS_OK) {
+		snprintf(why, whysz, "%s: %s host key: not in %s; refused",
+		    r->host, k == SSH_KNOWN_HOSTS_CHANGED ||
+		    k == SSH_KNOWN_HOSTS_OTHER ? "a CHANGED" : "an unknown",
+		    known_hosts);
+		goto fail;
+	}
+	if (ssh_pki_import_privkey_file(keyfile, NULL, NULL, NULL, &key) !=
+	    SSH_OK) {
+		snprintf(why, whysz, "%s: cannot read the private key",
+		    keyfile);
+		goto fail;
+	}
+	if (ssh_userauth_publickey(r->s, NULL, key) != SSH_AUTH_SUCCESS) {
+		snprintf(why, whysz, "%s: the key %s is not accepted for"
+		    " account %s", r->host, keyfile, user);
+		goto fail;
+	}
+	ssh_key_free(key);
+	key = NULL;
+	if ((r->sftp = sftp_new(r->s)) == NULL || sftp_init(r->sftp) !=
+	    SSH_OK) {
+		snprintf(why, whysz, "%s: no SFTP: %s", r->host,
+		    ssh_get_error(r->s));
+		goto fail;
+	}
+	return r;
+fail:
+	ssh_key_free(key);
+	remote_close(r);
+	return NULL;
+}
+
+int
+remote_connected(struct remote *r)
+{
+	return r->s != NULL && ssh_is_connected(r->s);
+}
+
+int
+remote_missing(struct remote *r)
+{
+	return r->sftp != NULL && sftp_get_error(r->sftp) ==
+	    SSH_FX_NO_SUCH_FILE;
+}
+
+const char *
+remote_error(struct remote *r)
+{
+	const char *e = ssh_get_error(r->s);
+
+	if (strncmp(e, "SFTP server: ", 13) == 0)
+		e += 13;
+	return e;
+}
+
+int
+remote_mkdir(struct remote *r, const char *path, char *why, size_t whysz)
+{
+	if (sftp_mkdir(r->sftp, path, 0755) == SSH_OK)
+		return 0;
+	snprintf(why, whysz, "%s", remote_error(r));
+	return -1;
+}
+
 void
 remote_close(struct remote *r)
 {
@@ -268,28 +371,44 @@ remote_put_text(struct remote *r, const char *path, const char *text)
 	return 0;
 }
 
+#define JSON_MAX	(16 << 20)	/* bytes of a JSON file of the tree */
+
+struct reading {
+	sftp_file	 f;
+	size_t		 total;
+};
+
+/* A chunk of the file, and an error past JSON_MAX: a host cannot make
+ * us hold more than that. */
 static size_t
 read_chunk(void *buf, size_t len, void *arg)
 {
-	ssize_t n = sftp_read(arg, buf, len > CHUNK ? CHUNK : len);
+	struct reading *rd = arg;
+	ssize_t n = sftp_read(rd->f, buf, len > CHUNK ? CHUNK : len);
 
-	return n < 0 ? (size_t)-1 : (size_t)n;
+	if (n < 0)
+		return (size_t)-1;
+	rd->total += (size_t)n;
+	return rd->total > JSON_MAX ? (size_t)-1 : (size_t)n;
 }
 
 json_t *
 remote_json(struct remote *r, const char *path)
 {
+	struct reading rd;
 	json_error_t err;
-	sftp_file f;
 	json_t *o;
 
-	if ((f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
+	memset(&rd, 0, sizeof(rd));
+	if ((rd.f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
 		log_warnx("%s: %s", path, ssh_get_error(r->s));
 		return NULL;
 	}
-	o = json_load_callback(read_chunk, f, 0, &err);
-	sftp_close(f);
-	if (o == NULL)
+	o = json_load_callback(read_chunk, &rd, 0, &err);
+	sftp_close(rd.f);
+	if (o == NULL && rd.total > JSON_MAX)
+		log_warnx("%s: larger than %d bytes", path, JSON_MAX);
+	else if (o == NULL)
 		log_warnx("%s: not JSON: %s", path, err.text);
 	return o;
 }

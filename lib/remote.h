@@ -15,6 +15,27 @@ struct remote;
  * printed; NULL on failure. */
 struct remote *remote_open(const char *spec);
 void	remote_close(struct remote *);
+/*
+ * A daemon's connection (a forwarding backend's): to user@host:port
+ * with the private key in keyfile alone, the host's key checked
+ * against known_hosts alone (never ~/.ssh, no other key offered, no
+ * ssh_config, no unknown key accepted), each exchange bounded by timeout_s.  NULL
+ * with why on failure; *reached is 0 if the host was not reached at
+ * all (down, refused), 1 if it answered and refused us.
+ */
+struct remote *remote_connect(const char *host, unsigned port,
+	    const char *user, const char *keyfile, const char *known_hosts,
+	    long timeout_s, char *why, size_t whysz, int *reached);
+/* 1 while the connection stands. */
+int	remote_connected(struct remote *);
+/* 1 if the last request failed as "no such file". */
+int	remote_missing(struct remote *);
+/* libssh's last reason for this connection, without "SFTP server: ". */
+const char *remote_error(struct remote *);
+/* Make a folder of the tree (jobs/ID/paused pauses a job).  0, or -1
+ * with the server's reason in why. */
+int	remote_mkdir(struct remote *, const char *path, char *why,
+	    size_t whysz);
 
 /* Upload the open file to path (a file in drop/), with a progress bar
  * on standard error when it is a terminal.  0 or -1 (printed). */

@@ -2,7 +2,7 @@
  * ctl.c - spoold, as the account: gsftpd's connection to spoold's
  * control socket, which speaks for the account ("as NAME", allowed to
  * gsftpd's user alone), for the queue, the account's jobs, what spoold
- * keeps for it, and a cancel.
+ * keeps for it, a cancel, a pause and a resume.
  *
  * The connection is opened at the first need and kept for the session;
  * a spoold that restarted in between is asked once more on a new one.
@@ -191,5 +191,46 @@ ctl_cancel(struct sftp_conn *c, sftp_client_message msg, long id)
 		return;
 	}
 	log_info("%s: canceled job %ld from %s", c->acct->name, id, c->addr);
+	sftp_reply_status(msg, SSH_FX_OK, "");
+}
+
+/* Pause or resume the account's job: the printer printing it, asked as
+ * the account (spoold says whether the account may). */
+void
+ctl_pause(struct sftp_conn *c, sftp_client_message msg, long id, int pause)
+{
+	char printer[CONF_NAME_MAX + 1];
+	const char *verb = pause ? "pause" : "resume";
+	struct msg m;
+	json_t *j;
+
+	if ((j = own_job(c, id)) == NULL) {
+		reply(msg, SSH_FX_NO_SUCH_FILE, "you have no job %ld", id);
+		return;
+	}
+	snprintf(printer, sizeof(printer), "%s", json_is_string(
+	    json_object_get(j, "printer")) ? json_string_value(
+	    json_object_get(j, "printer")) : "");
+	if (strcmp(json_is_string(json_object_get(j, "state")) ?
+	    json_string_value(json_object_get(j, "state")) : "",
+	    "processing") != 0 || printer[0] == '\0') {
+		json_decref(j);
+		reply(msg, SSH_FX_FAILURE, "job %ld is not printing", id);
+		return;
+	}
+	json_decref(j);
+	if (ctl_open(c) < 0 || msg_send(c->ctl, -1, verb, printer,
+	    (char *)NULL) < 0 || msg_recv(c->ctl, &m) <= 0) {
+		reply(msg, SSH_FX_FAILURE, "the spooler cannot be reached");
+		return;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	if (strcmp(msg_field(&m, 0), "ok") != 0) {
+		reply(msg, SSH_FX_FAILURE, "%s", msg_field(&m, 1));
+		return;
+	}
+	log_info("%s: %s job %ld on %s from %s", c->acct->name, pause ?
+	    "paused" : "resumed", id, printer, c->addr);
 	sftp_reply_status(msg, SSH_FX_OK, "");
 }

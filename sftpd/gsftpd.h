@@ -167,5 +167,7 @@ json_t	*own_job(struct sftp_conn *, long id);
 json_t	*own_jobs(struct sftp_conn *, int ended);
 long long ctl_usage(struct sftp_conn *);
 void	ctl_cancel(struct sftp_conn *, sftp_client_message, long id);
+void	ctl_pause(struct sftp_conn *, sftp_client_message, long id,
+	    int pause);
 
 #endif

@@ -325,6 +325,10 @@ do_remove(struct sftp_conn *c, sftp_client_message msg)
 		ctl_cancel(c, msg, n.id);
 		return;
 	}
+	if (n.k == N_JOBPAUSED && msg->type == SSH_FXP_RMDIR) {
+		ctl_pause(c, msg, n.id, 0);
+		return;
+	}
 	if (msg->type == SSH_FXP_REMOVE && n.k == N_DROPFILE &&
 	    sftp_upload_name_ok(n.name)) {
 		upload_remove(c, msg, &n);
@@ -332,6 +336,23 @@ do_remove(struct sftp_conn *c, sftp_client_message msg)
 	}
 	reply(msg, SSH_FX_PERMISSION_DENIED, "%s cannot be removed (remove"
 	    " jobs/ID to cancel a job)", n.path);
+}
+
+/* Only jobs/ID/paused may be made: it pauses the job. */
+static void
+do_mkdir(struct sftp_conn *c, sftp_client_message msg)
+{
+	const char *why;
+	struct sftp_node n;
+
+	if (sftp_path_parse(c->conf, msg->filename, 0, &n, &why) == 0 &&
+	    n.k == N_JOBPAUSED) {
+		ctl_pause(c, msg, n.id, 1);
+		return;
+	}
+	reply(msg, SSH_FX_PERMISSION_DENIED, "folders cannot be made:"
+	    " drop/ has one for each printer and class (make jobs/ID/paused"
+	    " to pause a job)");
 }
 
 static void
@@ -399,8 +420,7 @@ request(struct sftp_conn *c, sftp_client_message msg)
 		upload_rename(c, msg, 0);
 		break;
 	case SSH_FXP_MKDIR:
-		reply(msg, SSH_FX_PERMISSION_DENIED, "folders cannot be made:"
-		    " drop/ has one for each printer and class");
+		do_mkdir(c, msg);
 		break;
 	case SSH_FXP_SYMLINK:
 	case SSH_FXP_READLINK:

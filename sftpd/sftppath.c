@@ -88,6 +88,7 @@ static const struct rule {
 	{ N_JOBS,	NULL, 1, { W("jobs") } },
 	{ N_JOB,	NULL, 2, { W("jobs"), C(L_JOB) } },
 	{ N_JOBJSON,	NULL, 3, { W("jobs"), C(L_JOB), W("job.json") } },
+	{ N_JOBPAUSED,	NULL, 3, { W("jobs"), C(L_JOB), W("paused") } },
 	/* After job.json, which is not a file of the job's folder. */
 	{ N_JOBFILE,	NULL, 3, { W("jobs"), C(L_JOB), C(L_SHOWN) } },
 };

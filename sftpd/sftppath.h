@@ -18,6 +18,7 @@
 enum sftp_kind {
 	N_ROOT, N_DROP, N_DROPFILE, N_QTXT, N_QJSON, N_PRINTERS, N_PRINTER,
 	N_STATUS, N_WEBCAM, N_JOBS, N_JOB, N_JOBJSON, N_JOBFILE,
+	N_JOBPAUSED,	/* jobs/ID/paused: made to pause, removed to resume */
 };
 
 struct sftp_node {

@@ -8,6 +8,8 @@
  *   /printers/NAME/webcam.jpg  its latest webcam frame, if any
  *   /jobs/ID/job.json, FILES   the account's own jobs (readonly.c);
  *                              removing one cancels it
+ *   /jobs/ID/paused            made, it pauses the job; removed, it
+ *                              resumes it (ctl.c)
  *
  * The tree is virtual: a path is parsed into what it names
  * (sftppath.c) and never handed to the file system.  Its folders are
@@ -96,6 +98,8 @@ node_stat(struct sftp_conn *c, const struct sftp_node *n, struct entry *e,
 	}
 	if (n->k == N_DROPFILE)
 		return upload_stat(c, n, e);
+	if (n->k == N_JOBPAUSED)
+		return SSH_FX_NO_SUCH_FILE;	/* a request, not a file */
 	return readonly_stat(c, n, e, why);
 }
 

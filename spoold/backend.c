@@ -260,6 +260,13 @@ backend_stop(struct spoold *sd, struct printer *p, int port_wanted)
 	p->restart = NULL;
 }
 
+static int
+same_path(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL &&
+	    strcmp(a, b) == 0);
+}
+
 /* Do two settings of a printer start its backend differently?  The
  * device (with its baud) and every setting backend_start() passes; the
  * rest (scripts, checks, filters, bed) spoold applies itself. */
@@ -283,7 +290,9 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    strcmp(a->api_key_file, b->api_key_file) != 0) ||
 	    (a->password_file == NULL) != (b->password_file == NULL) ||
 	    (a->password_file != NULL &&
-	    strcmp(a->password_file, b->password_file) != 0);
+	    strcmp(a->password_file, b->password_file) != 0) ||
+	    !same_path(a->ssh_key_file, b->ssh_key_file) ||
+	    !same_path(a->known_hosts_file, b->known_hosts_file);
 }
 
 static void	send_scripts(struct printer *);
@@ -363,7 +372,10 @@ end_file_read(struct spoold *sd, const char *printer, long id, char *state,
 		*lines = 0;
 	if (parse_long(f[3], 0, 2000000000L, layer) < 0)
 		*layer = 0;
-	if (!job_state_word_at_rest(state))
+	/* pending: a forward cut before the other host took the job, to
+	 * be sent again (gspool-sftp(8)). */
+	if (!job_state_word_at_rest(state) &&
+	    strcmp(state, job_state_name(JOB_PENDING)) != 0)
 		snprintf(state, statesz, "%s", job_state_name(JOB_ABORTED));
 	return 1;
 }
@@ -440,7 +452,16 @@ backend_start(struct spoold *sd, struct printer *p)
 		 * it there, and both for one printer). */
 		cred = p->conf->api_key_file != NULL ?
 		    p->conf->api_key_file : p->conf->password_file;
-		if (cred != NULL)
+		/* An sftp:// printer's key and its host's (conf.c
+		 * requires both there, and refuses them elsewhere). */
+		if (p->conf->ssh_key_file != NULL &&
+		    p->conf->known_hosts_file != NULL)
+			execl(prog, p->conf->scheme, "-d", sd->dir_run,
+			    "-r", retry, "-t", hs, "-H", heat,
+			    "-a", p->conf->ssh_key_file,
+			    "-K", p->conf->known_hosts_file,
+			    p->conf->name, p->conf->device_path, (char *)NULL);
+		else if (cred != NULL)
 			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
 			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
 			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
@@ -1062,7 +1083,8 @@ printer_message(struct spoold *sd, struct printer *p)
 	case FB_ATTR:
 		/* The link's figures (link.resends, link.faults, ...): kept
 		 * with the job, shown by gqueue -l. */
-		if (strncmp(msg_field(&m, FB_ATTR_NAME), "link.", 5) == 0)
+		if (strncmp(msg_field(&m, FB_ATTR_NAME), "link.", 5) == 0 ||
+		    strncmp(msg_field(&m, FB_ATTR_NAME), "forward.", 8) == 0)
 			queue_set_attr(sd, id, msg_field(&m, FB_ATTR_NAME),
 			    msg_field(&m, FB_ATTR_VALUE));
 		return;

@@ -1,0 +1,619 @@
+/*
+ * sftp.c - the driver of a remote queue: a printer or class on another
+ * gspool host (device = sftp://ACCOUNT@HOST[:PORT]/DEST), reached as
+ * ACCOUNT through that host's gsftpd (gspool-sftp(8)), on the network
+ * backends' core (net.h, gspool-backend(7)).
+ *
+ * A job is forwarded exactly once: it is given a forward id (this
+ * host's name, the local job id and the first 12 hex digits of the
+ * file's SHA-256), and the other host's spoold queues one job for an
+ * account and an id, whatever is sent again (gspool(7), "A ROOM OF
+ * HOSTS").  So the driver first looks the id up there; only if it is
+ * not known does it upload NAME.options (the id, a title) and then the
+ * file into drop/DEST/.  The job is committed when the account's view
+ * (queue.json, or its jobs/ folder for a job already over) shows a job
+ * with that id; its number there is kept as the job's attributes
+ * forward.id and forward.job.  Until then the end file says "pending":
+ * a backend killed at any step leaves the job to be handed again, and
+ * the id makes the second sending the same job.
+ *
+ * The job is then followed through jobs/N/job.json (its state, lines,
+ * layer, reason) and the status.json of the printer it runs on (bytes
+ * done, heaters, pauses).  gcancel removes jobs/N; gpc pause and
+ * resume make and remove jobs/N/paused (gsftpd(8)); the account's
+ * rights there are the other host's rule.  With no job of ours, DEST's
+ * status says whether it is free: a job there that this host did not
+ * send, a printer disabled, not accepting, or waiting to be cleared is
+ * this printer busy.
+ *
+ * Security: the connection uses the key and known_hosts file the
+ * configuration names, nothing else (remote_connect()): an unknown or
+ * changed host key is refused.  What the other host says is JSON,
+ * looked up by name and type, and cleaned by the core before spoold
+ * sees it.
+ *
+ * Diagnostics: each failure names the host, the path and the server's
+ * reason; a host that cannot be reached is the printer offline with
+ * its reason, the job pending, tried again with the core's backoff.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crash.h"
+#include "log.h"
+#include "remote.h"
+#include "util.h"
+#include "net.h"
+
+#define SF_COMMIT_MS	120000	/* the longest wait for the host to queue */
+#define SF_COMMIT_POLL	200	/* how often it is asked meanwhile, ms */
+#define SF_RECENT	5	/* newest jobs/ entries looked at */
+
+struct sf {
+	struct remote	*r;
+	char		 host[300];
+	unsigned	 port;
+	char		 dest[128];
+	char		 fwd[80];	/* the job's forward id */
+	long		 job;		/* the local job it is for */
+	long		 rjob;		/* its number there, 0: not known */
+	char		 rprinter[128];	/* where it runs there */
+	int		 dest_class;	/* DEST has no status.json there */
+};
+
+static struct sf S;
+
+static void	sf_host_split(void);
+
+/* A failed request: the connection is dropped (the next is made anew)
+ * and the code says what the core should make of it: 0 the host gone,
+ * 500 a failure of the host's; either way the job waits. */
+static int
+sf_fail(struct net_reply *r, const char *what, const char *why)
+{
+	int gone = S.r == NULL || !remote_connected(S.r);
+
+	snprintf(r->why, sizeof(r->why), "%.100s: %.100s: %.250s",
+	    net_hostname(), what, why);
+	r->code = gone ? 0 : 500;
+	remote_close(S.r);
+	S.r = NULL;
+	return -1;
+}
+
+static int
+sf_connect(struct net_reply *r)
+{
+	char why[480];
+	int reached;
+
+	if (S.r != NULL)
+		return 0;
+	if (S.host[0] == '\0')
+		sf_host_split();
+	if (net_keyfile() == NULL || net_known_hosts() == NULL) {
+		snprintf(r->why, sizeof(r->why), "no ssh_key_file or"
+		    " known_hosts_file (-a, -K)");
+		r->code = 403;
+		return -1;
+	}
+	S.r = remote_connect(S.host, S.port, net_account(), net_keyfile(),
+	    net_known_hosts(), net_host()->timeout_ms / 1000, why,
+	    sizeof(why), &reached);
+	if (S.r == NULL) {
+		snprintf(r->why, sizeof(r->why), "%s", why);
+		r->code = reached ? 403 : 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* A JSON file of the tree; NULL with r set, *missing if there is no
+ * such file (the connection is kept then). */
+static json_t *
+sf_json(const char *path, struct net_reply *r, int *missing)
+{
+	json_t *o;
+
+	*missing = 0;
+	if (sf_connect(r) < 0)
+		return NULL;
+	if ((o = remote_json(S.r, path)) != NULL)
+		return o;
+	if (remote_missing(S.r)) {
+		*missing = 1;
+		snprintf(r->why, sizeof(r->why), "%s: no such file", path);
+		r->code = 404;
+		return NULL;
+	}
+	sf_fail(r, path, remote_error(S.r));
+	return NULL;
+}
+
+/* The job with forward id fwd in a list of jobs, or 0. */
+static long
+sf_in(json_t *jobs, const char *fwd)
+{
+	size_t i;
+	json_t *j;
+
+	json_array_foreach(jobs, i, j) {
+		json_t *a = json_object_get(j, "attributes");
+		json_t *id = json_object_get(j, "id");
+
+		if (strcmp(net_jstr(a, "forward", NULL), fwd) == 0 &&
+		    json_is_integer(id) && json_integer_value(id) > 0)
+			return (long)json_integer_value(id);
+	}
+	return 0;
+}
+
+static int
+cmp_desc(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Did the host refuse the upload name: its reason in why, or "". */
+static void
+sf_refused(json_t *q, const char *name, char *why, size_t whysz)
+{
+	const char *n;
+	size_t i, len = strlen(name);
+	json_t *e;
+
+	why[0] = '\0';
+	if (name[0] == '\0')
+		return;
+	json_array_foreach(json_object_get(q, "rejected"), i, e) {
+		n = net_jstr(e, "name", NULL);
+		if (strcmp(n, name) == 0 || (strlen(n) > len &&
+		    n[strlen(n) - len - 1] == '/' &&
+		    strcmp(n + strlen(n) - len, name) == 0)) {
+			snprintf(why, whysz, "%s", net_jstr(e, "reason", NULL));
+			if (why[0] == '\0')
+				snprintf(why, whysz, "refused");
+			return;
+		}
+	}
+}
+
+/* Is fwd queued there: its job's number, 0 if not, -1 if the host
+ * could not be asked (r says why).  queue.json shows the jobs not yet
+ * over; one over already is among the newest of jobs/.  A file of the
+ * upload's name that the host refused leaves its reason in refused. */
+static long
+sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
+    int deep, struct net_reply *r)
+{
+	json_t *q, *list, *v, *j;
+	long found, ids[SF_RECENT], n = 0;
+	size_t i;
+	int missing;
+	char path[64];
+
+	if ((q = sf_json("queue.json", r, &missing)) == NULL)
+		return -1;
+	found = sf_in(json_object_get(q, "jobs"), fwd);
+	sf_refused(q, name, refused, refsz);
+	json_decref(q);
+	if (found > 0 || !deep)
+		return found;
+	if ((list = remote_list(S.r, "jobs")) == NULL) {
+		sf_fail(r, "jobs", remote_error(S.r));
+		return -1;
+	}
+	/* The SF_RECENT highest numbers, in whatever order they come. */
+	json_array_foreach(list, i, v) {
+		long id;
+
+		if (parse_long(json_string_value(v), 1, 2000000000L, &id) < 0)
+			continue;
+		if (n < SF_RECENT)
+			ids[n++] = id;
+		else if (id > ids[n - 1])
+			ids[n - 1] = id;
+		else
+			continue;
+		qsort(ids, (size_t)n, sizeof(ids[0]), cmp_desc);
+	}
+	json_decref(list);
+	for (i = 0; i < (size_t)n && i < SF_RECENT; i++) {
+		snprintf(path, sizeof(path), "jobs/%ld/job.json", ids[i]);
+		if ((j = sf_json(path, r, &missing)) == NULL) {
+			if (missing)
+				continue;
+			return -1;
+		}
+		v = json_array();
+		json_array_append(v, j);
+		found = sf_in(v, fwd);
+		json_decref(v);
+		json_decref(j);
+		if (found > 0)
+			return found;
+	}
+	return 0;
+}
+
+/* HOSTNAME-JOB-SHA12, in forward-id's letters, at most 64. */
+static void
+sf_forward_id(const struct net_file *f)
+{
+	char host[256], *p;
+
+	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
+		snprintf(host, sizeof(host), "gspool");
+	host[sizeof(host) - 1] = '\0';
+	host[strcspn(host, ".")] = '\0';	/* the short name */
+	for (p = host; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			*p = '-';
+	if (host[0] == '-' || host[0] == '\0')
+		host[0] = 'h';
+	snprintf(S.fwd, sizeof(S.fwd), "%.36s-%ld-%.12s", host, net_job_id(),
+	    f->sha256);
+}
+
+static void
+sf_committed(long rjob, long long sent, long long seen)
+{
+	char v[32], how[96] = "";
+
+	S.job = net_job_id();
+	S.rjob = rjob;
+	S.rprinter[0] = '\0';
+	snprintf(v, sizeof(v), "%ld", rjob);
+	net_job_ref_set(v);
+	net_job_attr("forward.id", S.fwd);
+	net_job_attr("forward.job", v);
+	if (sent > 0)
+		snprintf(how, sizeof(how), "; sent in %lld ms, queued there %lld"
+		    " ms after the upload", sent, seen);
+	log_info("%s-%ld: forwarded to %s as job %ld there (forward id %s%s)",
+	    net_printer(), net_job_id(), net_hostname(), rjob, S.fwd, how);
+}
+
+static int
+sf_upload(struct net_file *f, const char *name, struct net_reply *r)
+{
+	char path[512], text[512], why[300], base[256], refused[400];
+	long long until, t0, t1;
+	long rjob;
+	int round = 0;
+
+	sf_forward_id(f);
+	S.job = 0;
+	S.rjob = 0;
+	/* Until the host has it, a backend that dies leaves it to be
+	 * handed again (spoold reads this end). */
+	snprintf(why, sizeof(why), "the forward to %s was cut before that"
+	    " host queued it; sent again", net_hostname());
+	net_end_file("pending", why);
+	if (sf_connect(r) < 0)
+		return -1;
+	/* Sent before and queued there: the same job, not a second. */
+	if ((rjob = sf_find(S.fwd, "", refused, sizeof(refused), 1, r)) < 0)
+		return -1;
+	if (rjob > 0) {
+		log_info("%s-%ld: %s has forward id %s already", net_printer(),
+		    net_job_id(), net_hostname(), S.fwd);
+		sf_committed(rjob, 0, 0);
+		return 0;
+	}
+	/* A name of this process's: a copy a killed backend left being
+	 * taken in there never shares its NAME.options with this one. */
+	snprintf(base, sizeof(base), "%.*s-%ld.gcode", (int)(strlen(name) >
+	    6 && strcmp(name + strlen(name) - 6, ".gcode") == 0 ?
+	    strlen(name) - 6 : strlen(name)), name, (long)getpid());
+	name = base;
+	snprintf(path, sizeof(path), "drop/%s/%s.options", S.dest, name);
+	snprintf(text, sizeof(text), "forward-id = %s\ntitle = %s-%ld\n",
+	    S.fwd, net_printer(), net_job_id());
+	if (remote_put_text(S.r, path, text) < 0)
+		return sf_fail(r, path, remote_error(S.r));
+	crash_point("forward-options");
+	snprintf(path, sizeof(path), "drop/%s/%s", S.dest, name);
+	if (lseek(f->fd, 0, SEEK_SET) < 0) {
+		snprintf(r->why, sizeof(r->why), "the job's file: %s",
+		    strerror(errno));
+		r->code = 400;
+		return -1;
+	}
+	t0 = monotonic_ms();
+	if (remote_put(S.r, f->fd, name, path) < 0)
+		return sf_fail(r, path, remote_error(S.r));
+	t1 = monotonic_ms();
+	crash_point("forward-sent");
+	until = monotonic_ms() + SF_COMMIT_MS;
+	for (;;) {
+		/* jobs/ too now and then: a job over already is gone from
+		 * queue.json. */
+		if ((rjob = sf_find(S.fwd, name, refused, sizeof(refused),
+		    ++round % 5 == 0 || monotonic_ms() >= until, r)) < 0)
+			return -1;
+		if (rjob > 0)
+			break;
+		if (refused[0] != '\0') {
+			/* The other host's check: the job's own fault. */
+			snprintf(r->why, sizeof(r->why), "%.150s refused it:"
+			    " %.300s", net_hostname(), refused);
+			r->code = 422;
+			return -1;
+		}
+		if (monotonic_ms() >= until) {
+			snprintf(r->why, sizeof(r->why), "%.150s did not queue %.200s"
+			    " within %d s (refused there? its rejected/ says"
+			    " why)", net_hostname(), path, SF_COMMIT_MS / 1000);
+			r->code = 504;
+			return -1;
+		}
+		usleep(SF_COMMIT_POLL * 1000);
+	}
+	crash_point("forward-committed");
+	sf_committed(rjob, t1 - t0, monotonic_ms() - t1);
+	return 0;
+}
+
+/* The heaters of a printer's status.json, as the core reports them. */
+static void
+sf_temps(json_t *st)
+{
+	double t[4] = { 0, 0, 0, 0 };
+	json_t *h;
+	size_t i;
+	int any = 0;
+
+	json_array_foreach(json_object_get(json_object_get(st, "status"),
+	    "heaters"), i, h) {
+		const char *n = net_jstr(h, "name", NULL);
+		/* Marlin's names, as spoold keeps them: T0, B. */
+		int k = strcmp(n, "B") == 0 ? 2 : strcmp(n, "T0") == 0 ||
+		    strcmp(n, "T") == 0 ? 0 : -1;
+
+		if (k < 0)
+			continue;
+		t[k] = net_jnum(h, "actual", NULL, 0);
+		t[k + 1] = net_jnum(h, "target", NULL, 0);
+		any = 1;
+	}
+	if (any)
+		net_report_temps(t[0], t[1], t[2], t[3]);
+}
+
+/* Our job there, as its job.json and its printer's status say. */
+static int
+sf_follow(struct net_reply *r)
+{
+	char path[256], why[480];
+	const char *state, *act, *reason;
+	json_t *j, *st = NULL;
+	int missing;
+
+	snprintf(path, sizeof(path), "jobs/%ld/job.json", S.rjob);
+	if ((j = sf_json(path, r, &missing)) == NULL) {
+		if (!missing)
+			return -1;
+		snprintf(why, sizeof(why), "job %ld is gone from %s", S.rjob,
+		    net_hostname());
+		net_report_printer(NET_PRINTER_READY, "");
+		net_report_run(NET_RUN_FAILED, NULL, why);
+		return 0;
+	}
+	state = net_jstr(j, "state", NULL);
+	reason = net_jstr(j, "reason", NULL);
+	snprintf(S.rprinter, sizeof(S.rprinter), "%s", net_jstr(j, "printer",
+	    NULL));
+	if (S.rprinter[0] != '\0' && name_is_safe(S.rprinter, 64)) {
+		snprintf(path, sizeof(path), "printers/%s/status.json",
+		    S.rprinter);
+		st = sf_json(path, r, &missing);
+		if (st == NULL && !missing) {
+			json_decref(j);
+			return -1;
+		}
+	}
+	snprintf(why, sizeof(why), "%s on %s", S.rprinter[0] ? S.rprinter :
+	    S.dest, net_hostname());
+	net_report_printer(NET_PRINTER_READY, why);
+	if (st != NULL) {
+		sf_temps(st);
+		if (net_jnum(st, "job", NULL, 0) == (double)S.rjob)
+			net_report_pos((long long)net_jnum(st, "bytes_done",
+			    NULL, -1));
+	}
+	if (st != NULL && net_jnum(st, "job", NULL, 0) == (double)S.rjob &&
+	    net_jnum(json_object_get(st, "status"), "progress", "layer", 0) > 0)
+		net_report_layer((unsigned long)net_jnum(json_object_get(st,
+		    "status"), "progress", "layer", 0));
+	else if (net_jnum(j, "layer", NULL, 0) > 0)
+		net_report_layer((unsigned long)net_jnum(j, "layer", NULL, 0));
+	act = st != NULL && net_jnum(st, "job", NULL, 0) == (double)S.rjob ?
+	    net_jstr(json_object_get(st, "status"), "job_activity", NULL) : "";
+	snprintf(why, sizeof(why), "%s%s%s", net_hostname(), reason[0] ?
+	    ": " : "", reason);
+	if (strcmp(state, "completed") == 0)
+		net_report_run(NET_RUN_COMPLETE, NULL, NULL);
+	else if (strcmp(state, "canceled") == 0)
+		net_report_run(NET_RUN_CANCELLED, NULL, why);
+	else if (strcmp(state, "aborted") == 0)
+		net_report_run(NET_RUN_FAILED, NULL, why);
+	else if (strcmp(state, "stopped") == 0)
+		/* At rest there until its operator resumes or cancels it:
+		 * paused here, with that host's reason. */
+		net_report_run(NET_RUN_PAUSED, NULL, why);
+	else if (strcmp(act, "paused") == 0)
+		net_report_run(NET_RUN_PAUSED, NULL, reason[0] ? why : NULL);
+	else if (strcmp(act, "pausing") == 0)
+		net_report_run(NET_RUN_PAUSING, NULL, NULL);
+	else if (strcmp(state, "processing") == 0)
+		net_report_run(NET_RUN_PRINTING, NULL, NULL);
+	else
+		net_report_run(NET_RUN_WAITING, NULL, NULL);
+	json_decref(st);
+	json_decref(j);
+	return 0;
+}
+
+/* Is DEST free for a job of ours? */
+static int
+sf_idle(struct net_reply *r)
+{
+	char path[256], text[480];
+	const char *ps;
+	json_t *st;
+	int missing;
+
+	snprintf(path, sizeof(path), "printers/%s/status.json", S.dest);
+	if (S.dest_class || (st = sf_json(path, r, &missing)) == NULL) {
+		if (!S.dest_class && !missing)
+			return -1;
+		/* A class there: its host hands the job on. */
+		S.dest_class = 1;
+		snprintf(text, sizeof(text), "%s on %s", S.dest,
+		    net_hostname());
+		net_report_printer(NET_PRINTER_READY, text);
+		return 0;
+	}
+	sf_temps(st);
+	ps = net_jstr(st, "state", NULL);
+	if (!json_is_true(json_object_get(st, "enabled")))
+		snprintf(text, sizeof(text), "%s is disabled on %s: %.300s",
+		    S.dest, net_hostname(), net_jstr(st, "disabled_reason",
+		    NULL));
+	else if (!json_is_true(json_object_get(st, "accepting")))
+		snprintf(text, sizeof(text), "%s is not accepting jobs on %s:"
+		    " %.300s", S.dest, net_hostname(), net_jstr(st,
+		    "rejecting_reason", NULL));
+	else if (net_jnum(st, "job", NULL, 0) > 0)
+		snprintf(text, sizeof(text), "%s prints job %.0f there, not"
+		    " one sent from here", net_hostname(), net_jnum(st, "job",
+		    NULL, 0));
+	else if (strcmp(ps, "ready") != 0)
+		snprintf(text, sizeof(text), "%s is %s on %s: %.300s", S.dest,
+		    ps, net_hostname(), net_jstr(st, "message", NULL));
+	else {
+		snprintf(text, sizeof(text), "%s on %s", S.dest,
+		    net_hostname());
+		net_report_printer(NET_PRINTER_READY, text);
+		json_decref(st);
+		return 0;
+	}
+	net_report_printer(NET_PRINTER_BUSY, text);
+	json_decref(st);
+	return 0;
+}
+
+static int
+sf_poll(struct net_reply *r)
+{
+	if (sf_connect(r) < 0)
+		return -1;
+	if (net_job_id() != 0 && S.job == net_job_id() && S.rjob > 0)
+		return sf_follow(r);
+	return sf_idle(r);
+}
+
+/* A request on our job there: rmdir or mkdir of a folder of it. */
+static int
+sf_job_request(const char *verb, const char *sub, struct net_reply *r)
+{
+	char path[256], why[300];
+	int rv;
+
+	if (S.rjob <= 0 || S.job != net_job_id()) {
+		snprintf(r->why, sizeof(r->why), "not yet queued on %s",
+		    net_hostname());
+		r->code = 409;
+		return -1;
+	}
+	if (sf_connect(r) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "jobs/%ld%s", S.rjob, sub);
+	rv = strcmp(verb, "mkdir") == 0 ? remote_mkdir(S.r, path, why,
+	    sizeof(why)) : remote_rmdir(S.r, path, why, sizeof(why));
+	if (rv < 0) {
+		snprintf(r->why, sizeof(r->why), "%s %.60s on %.150s: %.200s",
+		    verb, path, net_hostname(), why);
+		r->code = 403;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+sf_cancel(struct net_reply *r)
+{
+	return sf_job_request("rmdir", "", r);
+}
+
+static int
+sf_pause(struct net_reply *r)
+{
+	return sf_job_request("mkdir", "/paused", r);
+}
+
+static int
+sf_resume(struct net_reply *r)
+{
+	return sf_job_request("rmdir", "/paused", r);
+}
+
+/* "/DEST", a printer or class of the other host. */
+static int
+sf_device(const char *rest, char *why, size_t whysz)
+{
+	if (rest[0] != '/' || !name_is_safe(rest + 1, 64)) {
+		snprintf(why, whysz, "expected sftp://ACCOUNT@HOST[:PORT]/DEST,"
+		    " DEST a printer or class of that host");
+		return -1;
+	}
+	snprintf(S.dest, sizeof(S.dest), "%s", rest + 1);
+	return 0;
+}
+
+static const struct net_driver sftp = {
+	.name = "sftp",
+	.scheme = "sftp",
+	.port = 22,
+	.account = 1,
+	.ssh = 1,
+	.cred_option = "ssh_key_file",
+	.device = sf_device,
+	.poll = sf_poll,
+	.upload = sf_upload,
+	.pause = sf_pause,
+	.resume = sf_resume,
+	.cancel = sf_cancel,
+};
+
+/* host:port as the core parsed it, for libssh. */
+static void
+sf_host_split(void)
+{
+	const char *hp = net_hostname(), *colon;
+	long v;
+
+	colon = strrchr(hp, ':');
+	if (hp[0] == '[')
+		snprintf(S.host, sizeof(S.host), "%.*s", (int)(strchr(hp, ']') -
+		    hp - 1), hp + 1);
+	else
+		snprintf(S.host, sizeof(S.host), "%.*s", (int)(colon - hp), hp);
+	S.port = parse_long(colon + 1, 1, 65535, &v) == 0 ? (unsigned)v : 22;
+}
+
+int
+main(int argc, char *argv[])
+{
+	return net_main(argc, argv, &sftp);
+}

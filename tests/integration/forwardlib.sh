@@ -1,0 +1,140 @@
+# forwardlib.sh - two spools for the tests of remote queues (sourced
+# after lib.sh): the remote in $B (spoold, gsftpd on a loopback port,
+# a virtual printer mk3 that clears its own bed, the account alice),
+# and the front in $T (spoold and the printer far, which is
+# sftp://alice@127.0.0.1:PORT/mk3 with alice's key and the remote's
+# host key).
+
+B="$T/b"
+GSFTPD_B_PID=
+SPOOLD_B_PID=
+VPRINTER_B_PID=
+
+# fwd_remote [vprinter options]: the remote spool, its printer, gsftpd;
+# $FWD_REMOTE_EXTRA is added to its configuration (after alice's
+# account).
+fwd_remote() {
+	mkdir -p "$B"
+	[ "$(id -u)" = 0 ] && chmod 755 "$T" "$B"
+	gs_sftp_key alice
+	cat > "$B/gspool.conf" <<CONF
+[spool]
+directory = $B/spool
+backend_dir = $BIN/backends
+magic = $BIN/magic/gcode.mgc
+$(gs_spoold_user)
+
+[sftp]
+user = $(gs_sftp_user)
+listen = 127.0.0.1:0
+
+[printer mk3]
+device = $B/mk3.tty
+handshake_timeout = 5
+reconnect_interval = 1
+clears_bed = yes
+
+[account alice]
+keys = $T/alice.keys
+${FWD_REMOTE_EXTRA:-}
+CONF
+	"$VPRINTER" -o "$B/vprinter.log" "$@" "$B/mk3.tty" 2>>"$B/vprinter.err" &
+	VPRINTER_B_PID=$!
+	"$WAITFOR" exists "$B/mk3.tty" || fail "the remote's virtual printer did not start"
+	fwd_start_spoold_b
+	fwd_start_gsftpd
+}
+
+fwd_start_spoold_b() {
+	rm -f "$B/spool/control"
+	"$SPOOLD" -d -v -c "$B/gspool.conf" 2>>"$T/spoold-b.log" &
+	SPOOLD_B_PID=$!
+	"$WAITFOR" exists "$B/spool/control" || fail "the remote spoold did not start"
+}
+
+# The remote's gsftpd, on the port it had before if it had one (the
+# front's device names it).
+fwd_start_gsftpd() {
+	rm -f "$B/port.now"
+	if [ -f "$B/port" ]; then
+		sed -i "s/^listen = .*/listen = 127.0.0.1:$(cat "$B/port")/" "$B/gspool.conf"
+	fi
+	"$BIN/sftpd/gsftpd" -f -d -c "$B/gspool.conf" -p "$B/port.now" 2>>"$T/gsftpd-b.log" &
+	GSFTPD_B_PID=$!
+	"$WAITFOR" exists "$B/port.now" || fail "the remote gsftpd did not start"
+	mv "$B/port.now" "$B/port"
+	PB=$(cat "$B/port")
+	echo "[127.0.0.1]:$PB $(ssh-keygen -y -f "$B/spool/sftp/ssh_host_ed25519_key")" \
+	    > "$T/known_hosts.b"
+}
+
+# The remote host gone: its gsftpd and every connection it serves (each
+# a process of its own, named by the remote's configuration).
+fwd_stop_gsftpd() {
+	kill "$GSFTPD_B_PID"
+	wait "$GSFTPD_B_PID" || true
+	GSFTPD_B_PID=
+	pkill -KILL -f -- "gsftpd -f -d -c $B/gspool.conf" || true
+	pidwait -f -- "gsftpd -f -d -c $B/gspool.conf" 2>/dev/null || true
+}
+
+# fwd_front [printer lines]: the front spool with its printer far,
+# which is the remote's $FWD_DEST (mk3 if unset).
+fwd_front() {
+	cat > "$GSPOOL_CONF" <<CONF
+[spool]
+directory = $T/spool
+backend_dir = $BIN/backends
+magic = $BIN/magic/gcode.mgc
+$(gs_spoold_user)
+
+[printer far]
+device = sftp://alice@127.0.0.1:$PB/${FWD_DEST:-mk3}
+ssh_key_file = $T/alice
+known_hosts_file = $T/known_hosts.b
+handshake_timeout = 20
+reconnect_interval = 1
+clears_bed = yes
+CONF
+	for line in "$@"; do
+		echo "$line" >> "$GSPOOL_CONF"
+	done
+	gs_spoold
+	"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
+}
+
+# fwd_submit FILE [gprint options]: the job's id on the front.
+fwd_submit() {
+	f=$1
+	shift
+	out=$("$GPRINT" -P far "$@" "$f") || fail "gprint $f: exit $?: $out"
+	case "$out" in
+	"request id is far-"*) ;;
+	*) fail "gprint said: $out" ;;
+	esac
+	id=${out#request id is far-}
+	echo "${id%% *}"
+}
+
+# fwd_attr ID NAME: an attribute of the front's job ID, once it has it.
+fwd_attr() {
+	"$WAITFOR" contains "$T/spoold.log" "far-$1: forwarded to " ||
+		fail "job $1 was not forwarded"
+	{ "$GQUEUE" -l "$1"; "$GQUEUE" -l --history "$1"; } 2>/dev/null |
+	    tr ' \t,' '\n\n\n' | sed -n "s/^$2=//p" | head -n 1
+}
+
+# fwd_rjob N: the remote's job N, as an administrator there sees it.
+fwd_rjob() {
+	{ "$GQUEUE" -c "$B/gspool.conf" -a --json "$1"
+	  "$GQUEUE" -c "$B/gspool.conf" -a --json --history "$1"; } 2>/dev/null |
+	    jq -c --argjson id "$1" '.jobs[] | select(.id == $id)' | head -n 1
+}
+
+# fwd_count FORWARD-ID: the remote's jobs with that forward id.
+fwd_count() {
+	{ "$GQUEUE" -c "$B/gspool.conf" -a --json
+	  "$GQUEUE" -c "$B/gspool.conf" -a --json --history; } |
+	    jq -r --arg f "$1" '.jobs[] | select(.attributes.forward == $f) | .id' |
+	    sort -u | grep -c . || true
+}
