@@ -22,6 +22,21 @@ MODEL_PID=
 PORT=
 CPORT=
 
+# A fault of a model's own (hostmodel.py answers it 500 and logs
+# "model-fault") fails the test, whatever the backend made of the
+# answer: the test would not be testing the host it says.
+net_teardown() {
+	rc=$?
+	set +e
+	if cat "$ML" "$T/tls.log" 2>/dev/null | grep "^model-fault" >&2; then
+		echo "FAIL: the model met a fault of its own" >&2
+		rc=1
+	fi
+	(exit "$rc")
+	gs_teardown
+}
+trap net_teardown EXIT
+
 # net_need COMMAND...: skip the test without one of them.
 net_need() {
 	for c in "$@"; do

@@ -475,6 +475,12 @@ class Handler(hostmodel.Handler):
             self.send_error_of(e)
         except (ConnectionError, socket.timeout):
             self.close_connection = True
+        except Exception as e:
+            # A fault of the model's own, as hostmodel.Handler answers
+            # one: logged, and net.sh fails the test.
+            log("model-fault", self.command, path, repr(e))
+            self.close_connection = True
+            self.send_error_of(Err(500, repr(e)))
 
     do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = \
         handle_request
