@@ -8,22 +8,12 @@
 # kind (the layers too: the Moonraker job's come from the file's
 # markers, as on a serial line).  Then a job is canceled on the
 # Moonraker printer while the serial ones print on.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need jq curl
 MODEL="$top_srcdir/tests/integration/moonraker-model.py"
-ML="$T/model.log"
 
-printf 'gspool-test-key-0123\n' > "$T/key"
-chmod 600 "$T/key"
-python3 "$MODEL" --api-key-file "$T/key" --printed "$T/mr.printed" "$ML" \
-    "$T/port" 2>>"$T/model.err" &
-"$WAITFOR" exists "$T/port" || fail "the model did not start"
-PORT=$(cat "$T/port")
-ctl() {	# one of the model's own controls
-	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
-}
+net_secret "$T/key" gspool-test-key-0123
+net_model_start --api-key-file "$T/key" --printed "$T/mr.printed"
 
 # 8 layers of 40 moves, with the slicer's markers and nothing a Marlin
 # would not know.

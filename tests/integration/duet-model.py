@@ -18,6 +18,9 @@
 #                        sessionKey (nor apiLevel), the session is the
 #                        client's address
 #
+# The server, the log, the errors and the blackout are hostmodel.py's;
+# RepRapFirmware has no TLS and no API key, so neither has the model.
+#
 # Written from RepRapFirmware's documentation of its HTTP requests
 # ("HTTP requests" and the OpenAPI definition of standalone mode) and of
 # its object model, implementing what the backend uses as strictly as the
@@ -78,25 +81,22 @@
 # Each event is a line of LOG (flushed), so that a test waits for it.
 import argparse
 import binascii
-import http.server
-import json
 import os
 import random
 import re
-import threading
+import sys
 import time
-import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostmodel  # noqa: E402
+from hostmodel import HostError as Err, Raw  # noqa: E402
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, default=0)
+hostmodel.add_args(ap, key=False, tls=False)
 ap.add_argument("--password-file")
 ap.add_argument("--session-timeout", type=int, default=8000)
 ap.add_argument("--max-sessions", type=int, default=8)
-ap.add_argument("--rate", type=int, default=400)
 ap.add_argument("--no-session-key", action="store_true")
-ap.add_argument("--tick", type=float, default=0.05)
-ap.add_argument("log")
-ap.add_argument("portfile")
 args = ap.parse_args()
 
 password = None
@@ -104,16 +104,10 @@ if args.password_file:
     with open(args.password_file) as f:
         password = f.readline().rstrip("\r\n")
 
-lock = threading.Lock()
-blackout = [0]
-logf = open(args.log, "a")
+blackout = hostmodel.blackout
+log = hostmodel.start_log(args.log)
 BOARD = "duet3mb6hc"
 API_LEVEL = 1
-
-
-def log(*words):
-    logf.write(" ".join(str(w) for w in words) + "\n")
-    logf.flush()
 
 
 def now_ms():
@@ -389,13 +383,6 @@ class Board:
 b = Board()
 
 
-class Err(Exception):
-    def __init__(self, code, message):
-        Exception.__init__(self, message)
-        self.code = code
-        self.message = message
-
-
 def crc32_hex(data):
     return "%08x" % (binascii.crc32(data) & 0xffffffff)
 
@@ -411,22 +398,12 @@ def card_path(name):
     return "0:/" + "/".join(parts)
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(hostmodel.Handler):
+    # The firmware's JSON carries no charset; its errors are short texts.
+    json_type = "application/json"
 
-    def log_message(self, fmt, *a):
-        pass
-
-    def send(self, code, body, ctype):
-        self.send_response(code)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def json(self, obj, code=200):
-        self.send(code, json.dumps(obj).encode(),
-                  "application/json")
+    def reads_body(self, method, path):
+        return method == "POST" and path == "/rr_upload"
 
     def body(self):
         if self.headers.get("Transfer-Encoding"):
@@ -437,40 +414,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise Err(411, "Length Required")
         return self.rfile.read(int(n))
 
-    def handle_any(self, method):
-        u = urllib.parse.urlsplit(self.path)
-        q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
-        try:
-            body = self.body() if method == "POST" and \
-                u.path == "/rr_upload" else b""
-            if u.path.startswith("/_model/"):
-                if method != "POST":
-                    raise Err(405, "Method Not Allowed")
-                with lock:
-                    self.control(u.path[8:], q)
-                self.json({"ok": True})
-                return
-            if blackout[0] > 0:
-                blackout[0] -= 1
-                log("dropped", method, u.path)
-                self.close_connection = True
-                return
-            with lock:
-                self.route(method, u.path, q, body)
-        except Err as e:
-            self.send(e.code, (e.message + "\n").encode(), "text/plain")
+    # Every request but rr_connect needs a session: route() finds it,
+    # under the lock, after the path and the method are known.
+    def authorize(self, method, path):
+        pass
 
-    def do_GET(self):
-        self.handle_any("GET")
-
-    def do_POST(self):
-        self.handle_any("POST")
-
-    def do_PUT(self):
-        self.handle_any("PUT")
-
-    def do_DELETE(self):
-        self.handle_any("DELETE")
+    def error(self, e):
+        return Raw((e.message + "\n").encode())
 
     def one(self, q, name, required=True):
         v = q.get(name)
@@ -498,6 +448,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return s
 
     def route(self, method, path, q, body):
+        if path.startswith("/_model/"):
+            if method != "POST":
+                raise Err(405, "Method Not Allowed")
+            self.control(path[8:], q)
+            return 200, {"ok": True}
         gets = ("/rr_connect", "/rr_disconnect", "/rr_gcode", "/rr_reply",
                 "/rr_model", "/rr_delete")
         if path == "/rr_upload":
@@ -518,10 +473,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 del sessions.by_ip[s[1]]
             b.reply.pop(s, None)
             log("disconnect")
-            return self.json({"err": 0})
+            return 200, {"err": 0}
         if path == "/rr_upload":
             if method == "GET":
-                return self.json({"err": b.last_upload})
+                return 200, {"err": b.last_upload}
             return self.upload(q, body)
         if path == "/rr_gcode":
             g = self.one(q, "gcode")
@@ -529,35 +484,34 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 r = b.gcode(line)
                 if r:
                     b.reply[s].append(r)
-            return self.json({"buff": 255})
+            return 200, {"buff": 255}
         if path == "/rr_reply":
             text = "\n".join(b.reply.get(s, []))
             b.reply[s] = []
-            return self.send(200, (text + "\n" if text else "").encode(),
-                             "text/plain")
+            return 200, Raw((text + "\n" if text else "").encode())
         if path == "/rr_model":
             key = self.one(q, "key")
             flags = self.one(q, "flags")
-            return self.json({"key": key, "flags": flags,
-                              "result": b.model(key)})
+            return 200, {"key": key, "flags": flags,
+                         "result": b.model(key)}
         if path == "/rr_delete":
             name = card_path(self.one(q, "name"))
             if name is None or name not in b.files or name == b.file:
-                return self.json({"err": 1})
+                return 200, {"err": 1}
             del b.files[name]
             log("delete", name)
-            return self.json({"err": 0})
+            return 200, {"err": 0}
 
     def connect(self, q):
         pw = self.one(q, "password", required=False)
         if password is not None and (pw if pw is not None else "reprap") \
                 != password:
             log("connect wrong-password")
-            return self.json({"err": 1})
+            return 200, {"err": 1}
         sessions.expire()
         if sessions.count() >= args.max_sessions:
             log("connect no-session")
-            return self.json({"err": 2})
+            return 200, {"err": 2}
         out = {"err": 0, "sessionTimeout": args.session_timeout,
                "boardType": BOARD}
         if not args.no_session_key:
@@ -573,7 +527,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             sessions.by_ip[ip] = now_ms()
             b.reply.setdefault(("ip", ip), [])
         log("connect ok")
-        return self.json(out)
+        return 200, out
 
     def upload(self, q, body):
         name = card_path(self.one(q, "name"))
@@ -581,18 +535,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name is None or name == b.file:
             b.last_upload = 1
             log("upload-refused", self.one(q, "name"))
-            return self.json({"err": 1})
+            return 200, {"err": 1}
         if crc is not None:
             if not re.fullmatch(r"[0-9a-fA-F]{1,8}", crc) or \
                     int(crc, 16) != int(crc32_hex(body), 16):
                 b.last_upload = 1
                 log("crc-mismatch", name)
-                return self.json({"err": 1})
+                return 200, {"err": 1}
         b.files[name] = body
         b.last_upload = 0
         log("upload", name, len(body), "crc" if crc is not None else
             "nocrc")
-        return self.json({"err": 0})
+        return 200, {"err": 0}
 
     def control(self, what, q):
         if what == "hold":
@@ -626,22 +580,4 @@ class Handler(http.server.BaseHTTPRequestHandler):
             raise Err(404, "Not Found")
 
 
-class Server(http.server.ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
-def ticker():
-    while True:
-        time.sleep(args.tick)
-        with lock:
-            b.tick()
-
-
-srv = Server(("127.0.0.1", args.port), Handler)
-threading.Thread(target=ticker, daemon=True).start()
-with open(args.portfile + ".tmp", "w") as f:
-    f.write("%d\n" % srv.server_address[1])
-os.rename(args.portfile + ".tmp", args.portfile)
-log("listening", srv.server_address[1])
-srv.serve_forever()
+hostmodel.serve(Handler, args, b.tick)

@@ -16,31 +16,15 @@
 # others can read it; a board older than RepRapFirmware 3.5, without
 # session keys, prints as well; duets:// is no device (RepRapFirmware has
 # no TLS).
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need jq curl
 MODEL="$top_srcdir/tests/integration/duet-model.py"
-ML="$T/model.log"
+READY="mk3: ready RepRapFirmware"
 
-printf 'gspool-duet-pass\n' > "$T/pw"
-chmod 600 "$T/pw"
+net_secret "$T/pw" gspool-duet-pass
 # model_start [model options]
 model_start() {
-	rm -f "$T/port"
-	python3 "$MODEL" --password-file "$T/pw" --port "${PORT:-0}" --rate 1500 \
-	    "$@" "$ML" "$T/port" 2>>"$T/model.err" &
-	MODEL_PID=$!
-	"$WAITFOR" exists "$T/port" || fail "the model did not start"
-	PORT=$(cat "$T/port")
-}
-model_stop() {
-	kill "$MODEL_PID"
-	wait "$MODEL_PID" 2>/dev/null || true
-}
-# ctl WHAT [QUERY]: one of the model's own controls.
-ctl() {
-	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
+	net_model_start --password-file "$T/pw" --rate 1500 "$@"
 }
 # board_gcode LINE: a line sent to the board as an operator at its web
 # interface would, in a session of its own.
@@ -50,23 +34,8 @@ board_gcode() {
 	curl -sf -G -H "X-Session-Key: $k" --data-urlencode "gcode=$1" \
 	    "http://127.0.0.1:$PORT/rr_gcode" > /dev/null || fail "rr_gcode $1"
 }
-status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
 # count FILE TEXT: the lines of FILE with TEXT.
 count() { grep -c -F -- "$2" "$1" || true; }
-ready_count() { count "$T/spoold.log" "mk3: ready RepRapFirmware"; }
-# history ID JQ: job ID's row of the history satisfies JQ.
-history() {
-	"$GQUEUE" --json --history "$1" > "$T/h.json"
-	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
-		fail "job $1: not $2: $(cat "$T/h.json")"
-}
-# queued ID: job ID waits in the queue.
-queued() {
-	"$GQUEUE" --json > "$T/q.json"
-	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
-	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
-		fail "job $1 does not wait: $(cat "$T/q.json")"
-}
 
 # 6 layers of 150 moves, with a Cura slicer's layer comments (which the
 # firmware reads for its layer count and current layer, and gspool's
@@ -92,32 +61,21 @@ size=$(wc -c < "$T/job.gcode")
 
 # A password is a network printer's: Marlin's device takes none, and
 # RepRapFirmware has no TLS, so duets:// is no device.
-gs_config "password_file = $T/pw"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
-	fail "spoold -n took a password for a serial device"
-grep -q "password_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which takes no password" \
-    "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
-gs_config "device = duets://127.0.0.1:1" "password_file = $T/pw"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
-	fail "spoold -n took duets://"
-grep -q "unknown scheme 'duets'" "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+net_spoold_refuses "password_file: [printer mk3]'s device $T/mk3.tty is Marlin's, which takes no password" \
+    "password_file = $T/pw"
+net_spoold_refuses "unknown scheme 'duets'" \
+    "device = duets://127.0.0.1:1" "password_file = $T/pw"
 
 model_start
-gs_config "device = duet://127.0.0.1:$PORT" "password_file = $T/pw" \
+READY="mk3: ready RepRapFirmware (duet3mb6hc)"
+net_setup "device = duet://127.0.0.1:$PORT" "password_file = $T/pw" \
     "max_hotend = 250" "heaters_off_after = 1"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
-	fail "spoold -n: $(cat "$T/n.out")"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "mk3: ready RepRapFirmware (duet3mb6hc)" ||
-	fail "the printer did not get ready"
+READY="mk3: ready RepRapFirmware"
 grep -q "^connect ok" "$ML" || fail "no session was opened: $(cat "$ML")"
 
 # 0. gspool's own check comes first: a file it refuses never reaches
 # the board.
-printf 'G28\nM104 S300\n' > "$T/hot.gcode"
-"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
-grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
-	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+net_refuses_hot
 
 # 1. A print, to its end: uploaded whole with its CRC32 (which the board
 # checks), started, followed to its last layer, and removed.
@@ -166,12 +124,7 @@ status | jq -e '.activity == "paused"' > /dev/null ||
 "$WAITFOR" contains "$ML" "resumed" || fail "the board was not asked to resume"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: printing: resumed" ||
 	fail "the resume was not followed"
-kill -9 "$SPOOLD_PID"
-wait "$SPOOLD_PID" 2>/dev/null || true
-rm -f "$T/spool/control"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
-	fail "spoold did not re-attach"
+net_spoold_restart
 status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
 	fail "status after the restart: $(status)"
 ctl release
@@ -211,7 +164,7 @@ status | jq -e '.activity == "offline" and (.reason | test("halted"))' \
     > /dev/null || fail "status when halted: $(status)"
 ctl release
 board_gcode M999
-"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready after the board's reset"
 [ "$(count "$ML" "connect ok")" -gt $((c + 1)) ] ||
 	fail "the backend did not open a session again after the reset"
@@ -228,7 +181,7 @@ id=$(submit "$T/job.gcode")
 history "$id" '.state == "aborted"'
 ctl release
 board_gcode M999
-"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready after the emergency stop"
 
 # 6. The session expires mid-print (as after a pause of the network
@@ -266,7 +219,7 @@ ctl expire
 status | jq -e '.activity == "offline"' > /dev/null ||
 	fail "status with a wrong password: $(status)"
 mv "$T/pw.good" "$T/pw"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready with the right password"
 
 # 8. The network to the board is down mid-print: the printer is
@@ -281,13 +234,10 @@ d=$(count "$ML" "dropped")
 ctl blackout requests=2
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
 	fail "the printer was not shown offline"
-"$GQUEUE" --json > "$T/q.json"
-jq -e --argjson id "$id" '.printers[0] | .job == $id and
-    .status.activity == "offline"' "$T/q.json" > /dev/null ||
-	fail "the printer without its board: $(cat "$T/q.json")"
+offline_with "$id" board
 "$WAITFOR" count "$ML" "dropped" $((d + 2)) ||
 	fail "the backend did not try the board again"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not followed again"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
@@ -311,7 +261,7 @@ history "$id" '.state == "completed"'
 # printer is offline, the job stays pending, then prints once the board
 # is back (a board just started: no session, which the backend opens).
 n=$(count "$T/spoold.log" "mk3: cannot reach")
-model_stop
+net_model_stop
 "$WAITFOR" count "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" $((n + 1)) ||
 	fail "the printer was not shown offline"
 status | jq -e '.activity == "offline"' > /dev/null ||
@@ -329,12 +279,12 @@ ctl expire
 	fail "a password others can read was taken"
 n=$(ready_count)
 chmod 600 "$T/pw"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready RepRapFirmware" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready again"
 
 # 12. A board older than RepRapFirmware 3.5 gives no session key: the
 # session is the backend's address, and a job prints in it.
-model_stop
+net_model_stop
 model_start --no-session-key
 "$WAITFOR" contains "$T/spoold.log" "(duet3mb6hc, API level 0), by this host's address" ||
 	fail "no session by address with an older board"

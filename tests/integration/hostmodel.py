@@ -1,14 +1,18 @@
 # hostmodel.py - what the models of printer hosts' HTTP APIs share
-# (moonraker-model.py, octoprint-model.py): the server on loopback (http
-# or https, its port written to a file once it listens), the log a test
+# (moonraker-model.py, octoprint-model.py, prusalink-model.py,
+# duet-model.py, nethttp-model.py): the server on loopback (http or
+# https, its port written to a file once it listens), the log a test
 # waits on, the error a request ends with, a strict multipart parser, a
 # printer's clock, and a network that drops requests ("blackout").
 #
 # A model subclasses Handler and gives:
-#   route(method, path, query, body) -> (code, object or None)
+#   route(method, path, query, body) -> (code, object, Raw or None)
 #   error(e)                  -> the host's error body for a HostError
 #   authorize(method, path)   -> raises HostError if the key is not right
-# and runs serve(Handler, args, tick) with the arguments of add_args().
+# and may give body() (the request's body, for reads_body(method, path)).
+# It runs serve(Handler, args, tick) with the arguments of add_args();
+# a model with more than one listener, or one that comes and goes,
+# builds on listen(), start_ticker() and write_ports() instead.
 import http.server
 import json
 import os
@@ -19,12 +23,16 @@ import time
 import urllib.parse
 
 
-def add_args(ap):
+def add_args(ap, key=True, tls=True):
+    """The options every model takes; --api-key-file and --tls unless
+    the host knows no key or no TLS (key=False, tls=False)."""
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--api-key-file")
+    if key:
+        ap.add_argument("--api-key-file")
     ap.add_argument("--rate", type=int, default=400)
     ap.add_argument("--tick", type=float, default=0.05)
-    ap.add_argument("--tls", nargs=2)
+    if tls:
+        ap.add_argument("--tls", nargs=2)
     ap.add_argument("log")
     ap.add_argument("portfile")
 
@@ -37,19 +45,36 @@ def read_key(path):
 
 
 class HostError(Exception):
-    def __init__(self, code, message):
+    """A request's end: its HTTP code, the host's words, and headers
+    the answer carries (a challenge)."""
+
+    def __init__(self, code, message, headers=()):
         Exception.__init__(self, message)
         self.code = code
         self.message = message
+        self.headers = headers
+
+
+class Raw:
+    """An answer that is not JSON: bytes of the content type given."""
+
+    def __init__(self, body, ctype="text/plain"):
+        self.body = body
+        self.ctype = ctype
 
 
 class Log:
+    """The model's log: a line an event, whole (threads log outside
+    the host's lock too) and flushed, for a test to wait on."""
+
     def __init__(self, path):
         self.f = open(path, "a")
+        self.lock = threading.Lock()
 
     def __call__(self, *words):
-        self.f.write(" ".join(str(w) for w in words) + "\n")
-        self.f.flush()
+        with self.lock:
+            self.f.write(" ".join(str(w) for w in words) + "\n")
+            self.f.flush()
 
 
 lock = threading.Lock()     # the host's state: one request or tick at once
@@ -99,15 +124,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, fmt, *a):
         pass
 
-    def send_json(self, code, obj):
-        body = json.dumps(obj).encode() if obj is not None else b""
+    json_type = "application/json; charset=UTF-8"
+
+    def send_json(self, code, obj, headers=()):
+        """The answer: obj as JSON, a Raw as it is, None no body."""
+        if isinstance(obj, Raw):
+            body, ctype = obj.body, obj.ctype
+        elif obj is not None:
+            body, ctype = json.dumps(obj).encode(), self.json_type
+        else:
+            body, ctype = b"", None
         self.send_response(code)
-        if obj is not None:
-            self.send_header("Content-Type",
-                             "application/json; charset=UTF-8")
+        for k, v in headers:
+            self.send_header(k, v)
+        if ctype is not None:
+            self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def reads_body(self, method, path):
+        return method in self.with_body
 
     def body(self):
         if self.headers.get("Transfer-Encoding"):
@@ -136,7 +173,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         q = urllib.parse.parse_qs(u.query, keep_blank_values=True)
         own = u.path.startswith("/_model/")
         try:
-            body = self.body() if method in self.with_body else b""
+            body = self.body() if self.reads_body(method, u.path) else b""
             if blackout[0] > 0 and not own:
                 blackout[0] -= 1
                 log("dropped", method, u.path)
@@ -148,7 +185,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 code, obj = self.route(method, u.path, q, body)
             self.send_json(code, obj)
         except HostError as e:
-            self.send_json(e.code, self.error(e))
+            if e.headers:
+                self.send_json(e.code, self.error(e), e.headers)
+            else:
+                self.send_json(e.code, self.error(e))
         except Exception as e:
             # A fault of the model's own: an answer, and the test sees it.
             log("model-fault", method, u.path, repr(e))
@@ -178,15 +218,19 @@ def start_log(path):
     return log
 
 
-def serve(handler, args, tick):
-    """Listen, tick the printer every args.tick seconds, write the port
-    to args.portfile (whole: a test waits for the file), serve."""
-    srv = Server(("127.0.0.1", args.port), handler)
-    if args.tls:
+def listen(handler, port, tls=None):
+    """A server on loopback's port (0: the kernel picks), https with
+    tls's (certificate, key) when given; not serving yet."""
+    srv = Server(("127.0.0.1", port), handler)
+    if tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        ctx.load_cert_chain(tls[0], tls[1])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    return srv
 
+
+def start_ticker(args, tick):
+    """tick() every args.tick seconds, under the host's lock."""
     def ticker():
         while True:
             time.sleep(args.tick)
@@ -194,8 +238,21 @@ def serve(handler, args, tick):
                 tick()
 
     threading.Thread(target=ticker, daemon=True).start()
-    with open(args.portfile + ".tmp", "w") as f:
-        f.write("%d\n" % srv.server_address[1])
-    os.rename(args.portfile + ".tmp", args.portfile)
-    log("listening", srv.server_address[1])
+
+
+def write_ports(path, *ports):
+    """The ports, a line each, to path, whole (a test waits for the
+    file), and the first to the log."""
+    with open(path + ".tmp", "w") as f:
+        f.write("".join("%d\n" % p for p in ports))
+    os.rename(path + ".tmp", path)
+    log("listening", ports[0])
+
+
+def serve(handler, args, tick):
+    """Listen, tick the printer every args.tick seconds, write the port
+    to args.portfile, serve."""
+    srv = listen(handler, args.port, getattr(args, "tls", None))
+    start_ticker(args, tick)
+    write_ports(args.portfile, srv.server_address[1])
     srv.serve_forever()

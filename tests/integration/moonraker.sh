@@ -9,37 +9,17 @@
 # printer busy and the job waits; a host that is down shows the printer
 # offline and the job pending, which prints once the host is back; the
 # key's file is refused when others can read it.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need jq curl
 MODEL="$top_srcdir/tests/integration/moonraker-model.py"
-ML="$T/model.log"
+READY="mk3: ready Klipper"
 
-printf 'gspool-test-key-0123\n' > "$T/key"
-chmod 600 "$T/key"
-model_start() {
-	rm -f "$T/port"
-	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" \
-	    "$ML" "$T/port" 2>>"$T/model.err" &
-	MODEL_PID=$!
-	"$WAITFOR" exists "$T/port" || fail "the model did not start"
-	PORT=$(cat "$T/port")
-}
-model_stop() {
-	kill "$MODEL_PID"
-	wait "$MODEL_PID" 2>/dev/null || true
-}
-# ctl WHAT [QUERY]: one of the model's own controls.
-ctl() {
-	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
-}
+net_secret "$T/key" gspool-test-key-0123
 # api METHOD PATH: a request of Moonraker's API, with the key.
 api() {
 	curl -s -X "$1" -H "X-Api-Key: $(cat "$T/key")" \
 	    "http://127.0.0.1:$PORT$2"
 }
-status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
 
 # 6 layers of 150 moves, with Klipper's layer information.
 awk 'BEGIN {
@@ -63,27 +43,16 @@ size=$(wc -c < "$T/job.gcode")
 sum=$(sha256sum "$T/job.gcode" | cut -d' ' -f1)
 
 # A key is a network printer's: Marlin's device takes none.
-gs_config "api_key_file = $T/key"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
-	fail "spoold -n took a key for a serial device"
-grep -q "api_key_file: \[printer mk3\]'s device $T/mk3.tty is Marlin's, which takes no key" \
-    "$T/n.out" || fail "spoold -n: $(cat "$T/n.out")"
+net_spoold_refuses "api_key_file: [printer mk3]'s device $T/mk3.tty is Marlin's, which takes no key" \
+    "api_key_file = $T/key"
 
-model_start
-gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
+net_model_start --api-key-file "$T/key"
+net_setup "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
     "max_hotend = 250" "heaters_off_after = 1"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
-	fail "spoold -n: $(cat "$T/n.out")"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "mk3: ready Klipper" ||
-	fail "the printer did not get ready"
 
 # 0. gspool's own check comes first: a file it refuses never reaches
 # the host.
-printf 'G28\nM104 S300\n' > "$T/hot.gcode"
-"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
-grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
-	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+net_refuses_hot
 
 # 1. A print, to its end.
 id=$(submit "$T/job.gcode")
@@ -130,12 +99,7 @@ status | jq -e '.activity == "paused"' > /dev/null ||
 	fail "status when paused: $(status)"
 "$GPC" resume mk3 || fail "gpc resume"
 "$WAITFOR" contains "$ML" "resumed" || fail "the host was not asked to resume"
-kill -9 "$SPOOLD_PID"
-wait "$SPOOLD_PID" 2>/dev/null || true
-rm -f "$T/spool/control"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
-	fail "spoold did not re-attach"
+net_spoold_restart
 status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
 	fail "status after the restart: $(status)"
 ctl release
@@ -144,23 +108,6 @@ ctl release
     jq -e --argjson l "$lines" '.jobs[0] | .state == "completed" and
     .lines_done == $l and .layer == 6' > /dev/null ||
 	fail "job $id after the restart: $("$GQUEUE" --json --history "$id")"
-
-# ready_count: how often the printer has said it is ready.
-ready_count() { grep -c "mk3: ready Klipper" "$T/spoold.log" || true; }
-# history ID JQ: job ID's row of the history satisfies JQ.
-history() {
-	"$GQUEUE" --json --history "$1" > "$T/h.json"
-	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
-		fail "job $1: not $2: $(cat "$T/h.json")"
-}
-
-# queued ID: job ID waits in the queue.
-queued() {
-	"$GQUEUE" --json > "$T/q.json"
-	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
-	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
-		fail "job $1 does not wait: $(cat "$T/q.json")"
-}
 
 # 3. Canceled mid-print: the host cancels it, the upload goes.
 ctl hold layer=2
@@ -226,7 +173,7 @@ history "$id" '.state == "aborted" and (.reason | test("Klipper shutdown: MCU .m
 status | jq -e '.activity == "offline" and (.reason | test("Timer too close"))' \
     > /dev/null || fail "status after the shutdown: $(status)"
 api POST /printer/firmware_restart > /dev/null
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready after Klipper's restart"
 ctl release
 
@@ -240,13 +187,10 @@ id=$(submit "$T/job.gcode")
 ctl blackout requests=2
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /printer/objects/query" ||
 	fail "the printer was not shown offline"
-"$GQUEUE" --json > "$T/q.json"
-jq -e --argjson id "$id" '.printers[0] | .job == $id and
-    .status.activity == "offline"' "$T/q.json" > /dev/null ||
-	fail "the printer without its host: $(cat "$T/q.json")"
+offline_with "$id"
 "$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 2 ||
 	fail "the backend did not try the host again"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not followed again"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
@@ -270,14 +214,14 @@ history "$id" '.state == "completed"'
 # 6. The host is down: the printer is offline, the job stays pending,
 # then prints once the host is back.
 n=$(grep -c "mk3: cannot reach" "$T/spoold.log" || true)
-model_stop
+net_model_stop
 "$WAITFOR" count "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" $((n + 1)) ||
 	fail "the printer was not shown offline"
 status | jq -e '.activity == "offline"' > /dev/null ||
 	fail "status without the host: $(status)"
 id=$(submit "$T/job.gcode")
 queued "$id"
-model_start
+net_model_start --api-key-file "$T/key"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed"'
 
@@ -287,25 +231,10 @@ chmod 644 "$T/key"
 	fail "a key others can read was taken"
 n=$(ready_count)
 chmod 600 "$T/key"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready again"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
 
 # 8. moonrakers:// is https, and the host's certificate is checked: one
 # that no authority signed is refused, said so, and nothing is sent.
-if command -v openssl > /dev/null; then
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
-	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
-	gs_stop_spoold
-	rm -f "$T/tport"
-	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
-	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
-	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
-	TPORT=$(cat "$T/tport")
-	gs_config "device = moonrakers://127.0.0.1:$TPORT" "api_key_file = $T/key"
-	gs_spoold
-	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /printer/objects/query: SSL certificate problem" ||
-		fail "an unsigned certificate was not refused"
-	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
-fi
+net_tls_refused moonrakers "GET /printer/objects/query" --api-key-file "$T/key"

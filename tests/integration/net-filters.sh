@@ -9,24 +9,13 @@
 # filters.  Then spoold is away when a job ends: the backend tells the
 # filters the end, waits for them, and the next spoold reads their last
 # words and records their exit.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v ffmpeg > /dev/null && command -v ffprobe > /dev/null ||
-	{ echo "SKIP: no ffmpeg"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need curl ffmpeg ffprobe
 MODEL="$top_srcdir/tests/integration/moonraker-model.py"
 CAMSERVER="$BIN/tests/integration/camserver"
-ML="$T/model.log"
 
-printf 'gspool-test-key-0123\n' > "$T/key"
-chmod 600 "$T/key"
-python3 "$MODEL" --api-key-file "$T/key" --printed "$T/printed" "$ML" \
-    "$T/port" 2>>"$T/model.err" &
-"$WAITFOR" exists "$T/port" || fail "the model did not start"
-PORT=$(cat "$T/port")
-ctl() {	# one of the model's own controls
-	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
-}
+net_secret "$T/key" gspool-test-key-0123
+net_model_start --api-key-file "$T/key" --printed "$T/printed"
 
 # 6 layers, with Klipper's layer information and the slicer's markers.
 awk 'BEGIN {
@@ -69,12 +58,6 @@ gs_config "device = moonraker://127.0.0.1:$PORT" "api_key_file = $T/key" \
     "filter_options = hold=0 fps=10 timeout=10" "filters = rec timelapse"
 sed -i "/^\[spool\]/a filter_dir = $T/filters\nfilter_timeout = 120" "$GSPOOL_CONF"
 
-restart() {	# spoold killed, and started again
-	kill -9 "$SPOOLD_PID"
-	wait "$SPOOLD_PID" 2>/dev/null || true
-	rm -f "$T/spool/control"
-	gs_spoold
-}
 attr() {	# name value
 	grep -q "\"$1\": \"$2\"" "$T/j.json" ||
 		fail "job $id: $1 is not '$2': $(cat "$T/j.json")"
@@ -112,8 +95,7 @@ for l in 1 2 3 4 5 6; do
 		# No spoold: the backend wrote the filters this layer.
 		"$WAITFOR" contains "$ev" "layer 4 z=0" ||
 			fail "the filter did not hear layer 4 while spoold was away"
-		rm -f "$T/spool/control"
-		gs_spoold
+		net_spoold_start
 		"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter rec followed again, pid $rec" ||
 			fail "spoold did not follow the recording filter again"
 		"$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter timelapse followed again, pid $tl" ||
@@ -131,9 +113,7 @@ for l in 1 2 3 4 5 6; do
 		"$WAITFOR" contains "$ev" "resumed" || fail "the filter did not hear the resume"
 	fi
 	if [ "$l" = 3 ]; then
-		kill -9 "$SPOOLD_PID"
-		wait "$SPOOLD_PID" 2>/dev/null || true
-		SPOOLD_PID=
+		net_spoold_kill
 	fi
 	if [ "$l" = 6 ]; then ctl release; else ctl release "next=$((l + 1))"; fi
 done
@@ -170,9 +150,7 @@ rec=$(started rec)
 ev="$T/spool/jobs/$id.d/events"
 "$WAITFOR" contains "$ML" "held 6" || fail "job $id did not reach layer 6"
 "$WAITFOR" contains "$ev" "layer 6 z=0" || fail "the filter did not hear layer 6"
-kill -9 "$SPOOLD_PID"
-wait "$SPOOLD_PID" 2>/dev/null || true
-SPOOLD_PID=
+net_spoold_kill
 rm -f "$T/spool/run/mk3.end"
 ctl release
 "$WAITFOR" exists "$T/spool/run/mk3.end" || fail "the backend kept no end"
@@ -180,8 +158,7 @@ ctl release
 	fail "the filter did not hear the end from the backend"
 "$WAITFOR" exists "$T/spool/jobs/$id.d/timelapse.mp4" ||
 	fail "the timelapse did not render while spoold was away"
-rm -f "$T/spool/control"
-gs_spoold
+net_spoold_start
 "$WAITFOR" contains "$T/spoold.log" "mk3: re-attached to backend" ||
 	fail "the backend did not wait for its filter"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: filter rec followed again, pid $rec; its job has ended" ||

@@ -5,20 +5,15 @@
 # raw PUT body and a multipart form streamed whole (digest's second try
 # sends the file again from its start), an answer over 1 MiB refused,
 # and the hosts' errors in one form.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
 NETREQ="$BIN/tests/integration/netreq"
-ML="$T/model.log"
+MODEL="$top_srcdir/tests/integration/nethttp-model.py"
 
-printf 'OCTO-key-1\n' > "$T/key"
-printf 'maker:s3cret pw\n' > "$T/cred"
-printf 'maker:wrong\n' > "$T/bad"
-chmod 600 "$T/key" "$T/cred" "$T/bad"
-python3 "$top_srcdir/tests/integration/nethttp-model.py" --user maker \
-    --password 's3cret pw' --api-key-file "$T/key" "$ML" "$T/port" \
-    2>>"$T/model.err" &
-"$WAITFOR" exists "$T/port" || fail "the model did not start"
-B="http://127.0.0.1:$(cat "$T/port")"
+net_secret "$T/key" OCTO-key-1
+net_secret "$T/cred" 'maker:s3cret pw'
+net_secret "$T/bad" maker:wrong
+net_model_start --user maker --password 's3cret pw' --api-key-file "$T/key"
+B="http://127.0.0.1:$PORT"
 
 # req EXPECT ARGS...: netreq's output holds EXPECT.
 req() {

@@ -10,39 +10,12 @@
 # mid-print shows the printer offline and the job goes on; a wrong key
 # is the printer refused, not the job failing; octoprints:// checks the
 # certificate.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need jq curl
 MODEL="$top_srcdir/tests/integration/octoprint-model.py"
-ML="$T/model.log"
+READY="mk3: ready Marlin"
 
-printf 'OCTO-test-key-0123\n' > "$T/key"
-chmod 600 "$T/key"
-model_start() {
-	rm -f "$T/port"
-	python3 "$MODEL" --api-key-file "$T/key" --port "${PORT:-0}" --rate 2000 \
-	    "$ML" "$T/port" 2>>"$T/model.err" &
-	MODEL_PID=$!
-	"$WAITFOR" exists "$T/port" || fail "the model did not start"
-	PORT=$(cat "$T/port")
-}
-ctl() {
-	curl -sf -X POST "http://127.0.0.1:$PORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
-}
-status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
-history() {
-	"$GQUEUE" --json --history "$1" > "$T/h.json"
-	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
-		fail "job $1: not $2: $(cat "$T/h.json")"
-}
-queued() {
-	"$GQUEUE" --json > "$T/q.json"
-	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
-	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
-		fail "job $1 does not wait: $(cat "$T/q.json")"
-}
-ready_count() { grep -c "mk3: ready Marlin" "$T/spoold.log" || true; }
+net_secret "$T/key" OCTO-test-key-0123
 
 # About 40 KB of moves in 6 layers, whose markers OctoPrint does not
 # pass on: the layers come from the file, at the host's position.
@@ -62,14 +35,9 @@ awk 'BEGIN {
 lines=$(grep -c -v '^;' "$T/job.gcode")
 size=$(wc -c < "$T/job.gcode")
 
-model_start
-gs_config "device = octoprint://127.0.0.1:$PORT" "api_key_file = $T/key" \
+net_model_start --api-key-file "$T/key" --rate 2000
+net_setup "device = octoprint://127.0.0.1:$PORT" "api_key_file = $T/key" \
     "max_hotend = 250"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
-	fail "spoold -n: $(cat "$T/n.out")"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "mk3: ready Marlin" ||
-	fail "the printer did not get ready"
 grep -q "mk3: OctoPrint 1.10.2 (API 0.1) at 127.0.0.1:$PORT" "$T/spoold.log" ||
 	fail "the server's version was not logged"
 
@@ -97,12 +65,7 @@ status | jq -e '.activity == "paused" and .progress.bytes_fraction > 0.35 and
     > /dev/null || fail "status when paused at 40 %: $(status)"
 "$GPC" resume mk3 || fail "gpc resume"
 "$WAITFOR" contains "$ML" "resumed" || fail "the host was not asked to resume"
-kill -9 "$SPOOLD_PID"
-wait "$SPOOLD_PID" 2>/dev/null || true
-rm -f "$T/spool/control"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
-	fail "spoold did not re-attach"
+net_spoold_restart
 status | jq -e '.activity == "printing" and .progress.bytes_fraction > 0.35' \
     > /dev/null || fail "status after the restart: $(status)"
 ctl release
@@ -131,13 +94,10 @@ id=$(submit "$T/job.gcode")
 ctl blackout requests=2
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /api/job" ||
 	fail "the printer was not shown offline"
-"$GQUEUE" --json > "$T/q.json"
-jq -e --argjson id "$id" '.printers[0] | .job == $id and
-    .status.activity == "offline"' "$T/q.json" > /dev/null ||
-	fail "the printer without its host: $(cat "$T/q.json")"
+offline_with "$id"
 "$WAITFOR" count "$ML" "dropped GET" 2 ||
 	fail "the backend did not try the host again"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Marlin" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not followed again"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
@@ -158,7 +118,7 @@ ctl release
 curl -sf -X POST -H "X-Api-Key: $(cat "$T/key")" -H "Content-Type: application/json" \
     -d '{"command":"connect"}' "http://127.0.0.1:$PORT/api/connection" ||
 	fail "POST /api/connection"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Marlin" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready after it was connected again"
 
 # 6. A print gspool did not start: the printer is busy, a job waits.
@@ -194,24 +154,9 @@ mv "$T/key.new" "$T/key"
 	fail "a wrong key was not said"
 grep -q "forbidden GET /api/job" "$ML" || fail "the model did not refuse the key"
 mv "$T/key.good" "$T/key"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready Marlin" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready with the right key"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
 
 # 9. octoprints:// is https, and the host's certificate is checked.
-if command -v openssl > /dev/null; then
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
-	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
-	gs_stop_spoold
-	rm -f "$T/tport"
-	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
-	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
-	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
-	TPORT=$(cat "$T/tport")
-	gs_config "device = octoprints://127.0.0.1:$TPORT" "api_key_file = $T/key"
-	gs_spoold
-	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /api/job: SSL certificate problem" ||
-		fail "an unsigned certificate was not refused"
-	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
-fi
+net_tls_refused octoprints "GET /api/job" --api-key-file "$T/key"

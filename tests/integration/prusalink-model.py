@@ -85,63 +85,56 @@
 #   /_model/back                  the listener opens again, same port
 #
 # Each event is a line of LOG (flushed), so that a test waits for it.
+#
+# The listeners, the log, the lock, the clock and the errors are
+# hostmodel.py's; the requests are handled here: PrusaLink checks the
+# credentials before it reads a body, takes an upload in pieces, and
+# answers HEAD and 204 without a body, which the JSON hosts of
+# hostmodel.Handler.handle_any do not.
 import argparse
 import hashlib
+import http
 import http.server
 import json
 import os
 import re
 import secrets
 import socket
-import ssl
+import sys
 import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import hostmodel  # noqa: E402
+from hostmodel import HostError, Raw  # noqa: E402
+
 ap = argparse.ArgumentParser()
-ap.add_argument("--port", type=int, default=0)
-ap.add_argument("--api-key-file")
+hostmodel.add_args(ap)
 ap.add_argument("--digest-file")
-ap.add_argument("--rate", type=int, default=400)
-ap.add_argument("--tick", type=float, default=0.05)
 ap.add_argument("--storage", default="usb", choices=("usb", "local"))
-ap.add_argument("--tls", nargs=2)
-ap.add_argument("log")
-ap.add_argument("portfile")
 args = ap.parse_args()
 
 REALM = "Printer API"
 CHUNK = 65536
 
-
-def first_line(path):
-    with open(path) as f:
-        return f.readline().strip()
-
-
-key = first_line(args.api_key_file) if args.api_key_file else None
+key = hostmodel.read_key(args.api_key_file)
 digest_user = digest_pass = None
 if args.digest_file:
-    digest_user, _, digest_pass = first_line(args.digest_file).partition(":")
+    digest_user, _, digest_pass = \
+        hostmodel.read_key(args.digest_file).partition(":")
 
-lock = threading.Lock()
-lock_log = threading.Lock()
-logf = open(args.log, "a")
-
-
-def log(*words):
-    with lock_log:
-        logf.write(" ".join(str(w) for w in words) + "\n")
-        logf.flush()
+lock = hostmodel.lock
+log = hostmodel.start_log(args.log)
 
 
-class Err(Exception):
+class Err(HostError):
+    """PrusaLink's error: its text, and the title of its JSON form."""
+
     def __init__(self, code, text, title=None, headers=()):
-        Exception.__init__(self, text)
-        self.code = code
+        HostError.__init__(self, code, text, headers)
         self.text = text
         self.title = title or http.HTTPStatus(code).phrase
-        self.headers = headers
 
 
 FREE = ("IDLE", "READY", "FINISHED", "STOPPED")
@@ -359,13 +352,9 @@ def boolean(headers, name):
     return v == "?1"
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(hostmodel.Handler):
     server_version = "PrusaLink"
     sys_version = ""
-
-    def log_message(self, fmt, *a):
-        pass
 
     def setup(self):
         http.server.BaseHTTPRequestHandler.setup(self)
@@ -380,16 +369,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def answer(self, code, obj=None, headers=()):
+    # A 204 has no Content-Length, and an answer to HEAD no body.
+    def send_json(self, code, obj, headers=()):
         if api["gone"]:
             self.close_connection = True
             return
-        body = b"" if obj is None else json.dumps(obj).encode()
+        if isinstance(obj, Raw):
+            body, ctype = obj.body, obj.ctype
+        elif obj is not None:
+            body, ctype = json.dumps(obj).encode(), "application/json"
+        else:
+            body, ctype = b"", None
         self.send_response(code)
         for k, v in headers:
             self.send_header(k, v)
-        if obj is not None:
-            self.send_header("Content-Type", "application/json")
+        if ctype is not None:
+            self.send_header("Content-Type", ctype)
         if code != 204:
             self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -398,19 +393,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def error(self, e):
         if "application/json" in (self.headers.get("Accept") or ""):
-            body = json.dumps({"title": e.title, "text": e.text}).encode()
-            ctype = "application/json"
-        else:
-            body = (e.text + "\n").encode()
-            ctype = "text/plain; charset=utf-8"
-        self.send_response(e.code)
-        for k, v in e.headers:
-            self.send_header(k, v)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+            return Raw(json.dumps({"title": e.title, "text": e.text})
+                       .encode(), "application/json")
+        return Raw((e.text + "\n").encode(), "text/plain; charset=utf-8")
+
+    def send_error_of(self, e):
+        self.send_json(e.code, self.error(e), e.headers)
 
     def parse_request(self):
         self.auth_ok = None
@@ -443,7 +431,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # its body.
     def handle_expect_100(self):
         if not self.authorized():
-            self.error(self.refuse())
+            self.send_error_of(self.refuse())
             self.close_connection = True
             return False
         return http.server.BaseHTTPRequestHandler.handle_expect_100(self)
@@ -464,7 +452,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 break
             n -= len(got)
 
-    def handle_any(self):
+    def handle_request(self):
         u = urllib.parse.urlsplit(self.path)
         path = urllib.parse.unquote(u.path)
         self.body_read = False
@@ -477,18 +465,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
             code, obj = self.route(self.command, path)
             if not self.body_read:
                 self.drain()
-            self.answer(code, obj)
+            self.send_json(code, obj)
         except Err as e:
             if not self.body_read:
                 self.drain()
             if api["gone"]:
                 self.close_connection = True
                 return
-            self.error(e)
+            self.send_error_of(e)
         except (ConnectionError, socket.timeout):
             self.close_connection = True
+        except Exception as e:
+            # A fault of the model's own, as hostmodel.Handler answers
+            # one: logged, and net.sh fails the test.
+            log("model-fault", self.command, path, repr(e))
+            self.close_connection = True
+            self.send_error_of(Err(500, repr(e)))
 
-    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = handle_any
+    do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = \
+        handle_request
 
     def route(self, method, path):
         fixed = {"/api/version": ("GET", self.version),
@@ -665,17 +660,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return 201, None
 
 
-class Server(http.server.ThreadingHTTPServer):
-    allow_reuse_address = True
-    daemon_threads = True
-
-
 def api_open():
-    srv = Server(("127.0.0.1", api["port"]), Handler)
-    if args.tls:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls[0], args.tls[1])
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv = hostmodel.listen(Handler, api["port"], args.tls)
     api["server"], api["port"], api["gone"] = srv, srv.server_address[1], \
         False
     threading.Thread(target=srv.serve_forever, daemon=True).start()
@@ -788,19 +774,8 @@ class Control(http.server.BaseHTTPRequestHandler):
                 raise Err(404, "no such control")
 
 
-def ticker():
-    while True:
-        time.sleep(args.tick)
-        with lock:
-            p.tick()
-
-
 api_open()
-ctl = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Control)
-ctl.daemon_threads = True
-threading.Thread(target=ticker, daemon=True).start()
-with open(args.portfile + ".tmp", "w") as f:
-    f.write("%d\n%d\n" % (api["port"], ctl.server_address[1]))
-os.rename(args.portfile + ".tmp", args.portfile)
-log("listening", api["port"])
+ctl = hostmodel.listen(Control, 0)
+hostmodel.start_ticker(args, p.tick)
+hostmodel.write_ports(args.portfile, api["port"], ctl.server_address[1])
 ctl.serve_forever()

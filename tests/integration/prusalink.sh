@@ -14,30 +14,13 @@
 # gspool cannot check it yet; PrusaLink has no G-code endpoint and no
 # emergency stop: gpc send says so, and gpc abort stops the job through
 # the host, which ends it aborted.
-. "$top_srcdir/tests/integration/lib.sh"
-command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
-command -v curl > /dev/null || { echo "SKIP: no curl"; exit 77; }
+. "$top_srcdir/tests/integration/net.sh"
+net_need jq curl
 MODEL="$top_srcdir/tests/integration/prusalink-model.py"
-ML="$T/model.log"
+READY="mk3: ready PrusaLink"
 
-printf 'gspool-test-key-0123\n' > "$T/key"
-printf 'maker:digest-pass-4567\n' > "$T/cred"
-chmod 600 "$T/key" "$T/cred"
-model_start() {
-	rm -f "$T/port"
-	python3 "$MODEL" --api-key-file "$T/key" --digest-file "$T/cred" \
-	    --rate 2000 --port "${PORT:-0}" "$ML" "$T/port" 2>>"$T/model.err" &
-	MODEL_PID=$!
-	"$WAITFOR" exists "$T/port" || fail "the model did not start"
-	PORT=$(sed -n 1p "$T/port")
-	CPORT=$(sed -n 2p "$T/port")
-}
-# ctl WHAT [QUERY]: one of the model's own controls.
-ctl() {
-	curl -sf -X POST "http://127.0.0.1:$CPORT/_model/$1${2:+?$2}" > /dev/null ||
-		fail "the model's $1"
-}
+net_secret "$T/key" gspool-test-key-0123
+net_secret "$T/cred" maker:digest-pass-4567
 # api METHOD PATH [curl options]: a request of PrusaLink's API with the
 # key; prints the status code, the body goes to $T/api.out.
 api() {
@@ -54,21 +37,6 @@ expect_code() {
 	[ "$got" = "$want" ] ||
 		fail "$1 $2: $got, not $want: $(cat "$T/api.out")"
 }
-status() { "$GQUEUE" --json | jq -c '.printers[0].status'; }
-# history ID JQ: job ID's row of the history satisfies JQ.
-history() {
-	"$GQUEUE" --json --history "$1" > "$T/h.json"
-	jq -e ".jobs[0] | $2" "$T/h.json" > /dev/null ||
-		fail "job $1: not $2: $(cat "$T/h.json")"
-}
-# queued ID: job ID waits in the queue.
-queued() {
-	"$GQUEUE" --json > "$T/q.json"
-	jq -e --argjson id "$1" '[.jobs[] | select(.id == $id and
-	    .state == "pending")] | length == 1' "$T/q.json" > /dev/null ||
-		fail "job $1 does not wait: $(cat "$T/q.json")"
-}
-ready_count() { grep -c "mk3: ready PrusaLink" "$T/spoold.log" || true; }
 # hold PERCENT: the next job stops at PERCENT; held PERCENT: it has.
 hold() {
 	HELD=$(grep -c "^held " "$ML" || true)
@@ -99,7 +67,7 @@ awk 'BEGIN {
 lines=$(grep -c -v '^;' "$T/job.gcode")
 size=$(wc -c < "$T/job.gcode")
 
-model_start
+net_model_start --api-key-file "$T/key" --digest-file "$T/cred" --rate 2000
 
 # 0. The model is as strict as the host: no credentials, a wrong key or
 # a wrong password are 401 (with the digest challenge); the right
@@ -136,24 +104,14 @@ expect_code 204 DELETE /api/v1/files/usb/tiny.gcode
 expect_code 404 DELETE /api/v1/files/usb/tiny.gcode
 
 # A key is a network printer's: Marlin's device takes none.
-gs_config "api_key_file = $T/key"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 &&
-	fail "spoold -n took a key for a serial device"
+net_spoold_refuses "" "api_key_file = $T/key"
 
-gs_config "device = prusalink://127.0.0.1:$PORT" "api_key_file = $T/key" \
+net_setup "device = prusalink://127.0.0.1:$PORT" "api_key_file = $T/key" \
     "max_hotend = 250"
-"$SPOOLD" -n -c "$GSPOOL_CONF" > "$T/n.out" 2>&1 ||
-	fail "spoold -n: $(cat "$T/n.out")"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "mk3: ready PrusaLink" ||
-	fail "the printer did not get ready"
 
 # 1. gspool's own check comes first: a file it refuses never reaches
 # the host; binary G-code is refused, since gspool cannot check it yet.
-printf 'G28\nM104 S300\n' > "$T/hot.gcode"
-"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
-grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
-	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+net_refuses_hot
 printf 'GCDE\001\000\000\000\001\000\000\000' > "$T/cube.bgcode"
 "$GPRINT" "$T/cube.bgcode" > "$T/bg.out" 2>&1 && fail "binary G-code was taken"
 grep -q "Prusa binary G-code.*gspool cannot check yet" "$T/bg.out" ||
@@ -195,12 +153,7 @@ status | jq -e '.activity == "paused"' > /dev/null ||
 	fail "status when paused: $(status)"
 "$GPC" resume mk3 || fail "gpc resume"
 "$WAITFOR" contains "$ML" "resumed $hid" || fail "the host was not asked to resume"
-kill -9 "$SPOOLD_PID"
-wait "$SPOOLD_PID" 2>/dev/null || true
-rm -f "$T/spool/control"
-gs_spoold
-"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
-	fail "spoold did not re-attach"
+net_spoold_restart
 status | jq -e '.activity == "printing" and .progress.bytes_fraction >= 0.39' \
     > /dev/null || fail "status after the restart: $(status)"
 ctl release
@@ -260,7 +213,7 @@ history "$id" '.state == "aborted" and (.reason | test("Thermal runaway"))'
 status | jq -e '.activity == "offline" and (.reason | test("Thermal runaway"))' \
     > /dev/null || fail "status after the error: $(status)"
 ctl reset
-"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready after its reset"
 
 # 7. The printer turns busy (a calibration started at its display) as
@@ -298,13 +251,10 @@ held 30 || fail "job $id did not reach 30 %"
 ctl away
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
 	fail "the printer was not shown offline"
-"$GQUEUE" --json > "$T/q.json"
-jq -e --argjson id "$id" '.printers[0] | .job == $id and
-    .status.activity == "offline"' "$T/q.json" > /dev/null ||
-	fail "the printer without its host: $(cat "$T/q.json")"
+offline_with "$id"
 ctl release
 ctl back
-"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not followed again"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed"'
@@ -337,7 +287,7 @@ cp "$T/key.wrong" "$T/key"
 status | jq -e '.activity == "offline"' > /dev/null ||
 	fail "status with a wrong key: $(status)"
 cp "$T/key.right" "$T/key"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 1)) ||
+ready_again "$n" ||
 	fail "the printer was not ready again"
 
 # 12. A key's file that others can read is refused, and said so.
@@ -345,7 +295,7 @@ chmod 644 "$T/key"
 "$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
 	fail "a key others can read was taken"
 chmod 600 "$T/key"
-"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 2)) ||
+ready_again $((n + 1)) ||
 	fail "the printer was not ready again"
 
 # 13. USER:PASSWORD is HTTP digest: a job prints with it; a wrong
@@ -353,7 +303,7 @@ chmod 600 "$T/key"
 gs_stop_spoold
 gs_config "device = prusalink://127.0.0.1:$PORT" "api_key_file = $T/cred"
 gs_spoold
-"$WAITFOR" count "$T/spoold.log" "mk3: ready PrusaLink" $((n + 3)) ||
+ready_again $((n + 2)) ||
 	fail "the printer was not ready with a password"
 id=$(submit "$T/job.gcode")
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
@@ -366,19 +316,4 @@ printf 'maker:wrong\n' > "$T/cred"
 
 # 14. prusalinks:// is https, and the host's certificate is checked: one
 # that no authority signed is refused, said so, and nothing is sent.
-if command -v openssl > /dev/null; then
-	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	    -addext subjectAltName=IP:127.0.0.1 -keyout "$T/tls.key" \
-	    -out "$T/tls.crt" 2>/dev/null || fail "openssl req"
-	gs_stop_spoold
-	rm -f "$T/tport"
-	python3 "$MODEL" --api-key-file "$T/key" --tls "$T/tls.crt" "$T/tls.key" \
-	    "$T/tls.log" "$T/tport" 2>>"$T/model.err" &
-	"$WAITFOR" exists "$T/tport" || fail "the https model did not start"
-	TPORT=$(sed -n 1p "$T/tport")
-	gs_config "device = prusalinks://127.0.0.1:$TPORT" "api_key_file = $T/key"
-	gs_spoold
-	"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$TPORT: GET /api/v1/status: SSL certificate problem" ||
-		fail "an unsigned certificate was not refused"
-	[ "$(wc -l < "$T/tls.log")" -eq 1 ] || fail "the https model heard: $(cat "$T/tls.log")"
-fi
+net_tls_refused prusalinks "GET /api/v1/status" --api-key-file "$T/key"
