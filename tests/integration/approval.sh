@@ -5,9 +5,9 @@
 # exactly; denied, its owner sees the reason (gqueue, gqueue -w); a job
 # awaiting approval outlives spoold killed; the notify command hears
 # the approval event, and with apprise the approvers' [group] URL; a
-# class with a member that asks for approval, a [group] that asks for
-# it, and a job moved where it is needed wait for it too; an SFTP
-# account's drop follows the same rule.  The history keeps who approved
+# class that asks for approval or has a member that does, a [group]
+# that asks for it, and a job moved where it is needed wait for it
+# too; an SFTP account's drop follows the same rule.  The history keeps who approved
 # or denied, when, and the note.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
@@ -29,6 +29,7 @@ fi
 gs_config "approval = yes" "approve_group = lp" \
     "[printer mk4]" "device = $T/mk4.tty" \
     "[class farm]" "printers = mk4 mk3" \
+    "[class lab]" "printers = mk4" "approval = yes" \
     "[user mail]" "approval = no" \
     "[group news]" "approval = yes" \
     "[group lp]" "$approvers" \
@@ -164,15 +165,19 @@ out=$(as news "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4 as news: $out"
 gid=${out#request id is mk4-}; gid=${gid%% *}
 out=$(as nobody "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4: $out"
 mid=${out#request id is mk4-}; mid=${mid%% *}
+out=$(as nobody "$GPRINT" -P lab < "$CUBE") || fail "gprint -P lab: $out"
+lid=${out#request id is lab-}; lid=${lid%% *}
 "$GQUEUE" -l -a > "$T/q.out"
 grep -q "farm-$fid: held (awaiting approval)" "$T/q.out" || fail "the class's job: $(cat "$T/q.out")"
 grep -q "mk4-$gid: held (awaiting approval)" "$T/q.out" || fail "news's job: $(cat "$T/q.out")"
 grep -q "mk4-$mid: pending" "$T/q.out" || fail "nobody's job on mk4: $(cat "$T/q.out")"
+grep -q "lab-$lid: held (awaiting approval)" "$T/q.out" ||
+	fail "the job of a class that asks for approval itself: $(cat "$T/q.out")"
 as nobody "$GPC" move "$mid" mk3 || fail "gpc move"
 as nobody "$GQUEUE" -l "$mid" > "$T/ql.out"
 grep -q "mk4-$mid: held (awaiting approval)" "$T/ql.out" || fail "moved to mk3: $(cat "$T/ql.out")"
 "$WAITFOR" contains "$T/events.log" "approval $mid nobody|" || fail "no approval event for the move"
-for j in "$fid" "$gid" "$mid"; do
+for j in "$fid" "$gid" "$mid" "$lid"; do
 	"$GCANCEL" "$j" || fail "gcancel $j"
 done
 
