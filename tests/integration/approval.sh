@@ -1,14 +1,15 @@
 #!/bin/sh
 # Staff approval: a printer whose jobs wait for it, a user who needs
-# none, a job held awaiting approval that its owner cannot release and
-# a user outside approve_group cannot approve; approved, it prints
-# exactly; denied, its owner sees the reason (gqueue, gqueue -w); a job
-# awaiting approval outlives spoold killed; the notify command hears
-# the approval event, and with apprise the approvers' [group] URL; a
-# class that asks for approval or has a member that does, a [group]
-# that asks for it, and a job moved where it is needed wait for it
-# too; an SFTP account's drop follows the same rule.  The history keeps who approved
-# or denied, when, and the note.
+# none, a job held awaiting approval that its owner cannot release and a
+# user outside approve_group cannot approve; approved, it prints
+# exactly, and its reprint awaits approval again; denied, its owner sees
+# the reason (gqueue, gqueue -w); a job awaiting approval outlives
+# spoold killed; the notify command hears the approval event, and with
+# apprise the approvers' [group] URL; a class that asks for approval or
+# has a member that does, a [group] that asks for it, and a job moved
+# where it is needed wait for it too; an SFTP account's drop follows the
+# same rule.  The history keeps who approved or denied, when, and the
+# note.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
     id nobody > /dev/null 2>&1 && id lp > /dev/null 2>&1 &&
@@ -137,6 +138,12 @@ grep -Eq "^	approved by lp, [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}: looks 
 "$GQUEUE" --history --json "$held" > "$T/h.json"
 grep -q '"by": "lp"' "$T/h.json" && grep -q '"state": "approved"' "$T/h.json" ||
 	fail "--json: $(cat "$T/h.json")"
+# Its reprint is a new job, and awaits approval again.
+out=$(as nobody "$GPRINT" --reprint "$held") || fail "gprint --reprint $held: $out"
+rp=${out#request id is mk3-}; rp=${rp%% *}
+as nobody "$GQUEUE" -l "$rp" | grep -q "mk3-$rp: held (awaiting approval)" ||
+	fail "the reprint of an approved job: $(as nobody "$GQUEUE" -l "$rp")"
+"$GCANCEL" "$rp" > /dev/null || fail "gcancel $rp"
 
 # 6. Denied with a reason: canceled, and its owner sees why.
 no=$(queued nobody)
