@@ -1259,6 +1259,9 @@ do_approve(struct spoold *sd, struct client *c, struct request *rq)
 	}
 	log_info("%s: approved by %s%s%s", rq->j.name, c->user, note[0] ?
 	    ": " : "", note);
+	/* Made for a filament not loaded: held (or waiting) with the
+	 * reason now, not pending as if it would print. */
+	sched_judge(sd, rq->j.id);
 	sched_hold_until(sd, rq->j.hold_until);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	sched_kick(sd);

@@ -5,10 +5,10 @@
 #   * A class's job awaiting approval counts against its owner's limit;
 #     denied, it counts no more.
 #   * Approved, a class's job that suits no member waits, pending, with
-#     the reason, and still counts; gpc load lets it print.
+#     the reason, said at once, and still counts; gpc load lets it print.
 #   * gpc load releases no job that still awaits approval: a printer's
 #     own job that needs approval and does not suit it waits for both,
-#     and is held for the fit once approved.
+#     and is held for the fit as it is approved.
 #   * An ended job counts once, by its accounting row (no longer as a
 #     queued job too), at its material's cost, under its owner.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -93,8 +93,13 @@ n=$(queued news mk3)
 jobline "$n" | grep -qF "mk3-$n: held (awaiting approval)" || fail "mk3-$n: $(jobline "$n")"
 
 # 3. Approved, the class's job suits no member (PLA on both): it waits,
-# pending, saying why, and still counts.
+# pending, saying why at once, though no member takes jobs now, and
+# still counts.
+"$GPC" disable mk3 || fail "gpc disable mk3"
 as lp "$GPC" approve "$a" || fail "lp could not approve farm-$a"
+jobline "$a" | grep -qF "farm-$a: pending (no member of farm has PETG loaded)" ||
+	fail "farm-$a approved: $(jobline "$a")"
+"$GPC" enable mk3 || fail "gpc enable mk3"
 "$WAITFOR" contains "$T/spoold.log" "farm-$a: waits: no member of farm has PETG loaded" ||
 	fail "farm-$a does not wait for PETG: $(jobline "$a")"
 jobline "$a" | grep -qF "farm-$a: pending (no member of farm has PETG loaded)" ||
@@ -129,14 +134,17 @@ cost=$(jq '.totals[1].cost' "$T/p.json")
 want=$(awk -v g="$gm" -v s="$secs" 'BEGIN { printf "%.2f", int(g / 1000 * 100000 + s / 3600 * 120 + 0.5) / 100 }')
 [ "$(printf %.2f "$cost")" = "$want" ] || fail "farm-$a's cost $cost, not $want at PETG's rate"
 
-# 6. PLA again; news's job approved is held for the fit, not sent to
-# mk3 to fail, and PETG loaded releases it.
+# 6. PLA again; news's job approved is held for the fit at once, while
+# mk3 takes no jobs, not left pending as if it would print, and PETG
+# loaded releases it.
 out=$("$GPC" load mk3 T0 PLA) || fail "gpc load mk3 T0 PLA: $out"
+"$GPC" disable mk3 || fail "gpc disable mk3"
 as lp "$GPC" approve "$n" || fail "lp could not approve mk3-$n"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$n: held: needs PETG; mk3 has PLA loaded" ||
-	fail "mk3-$n was not held for PETG once approved: $(jobline "$n")"
 jobline "$n" | grep -qF "mk3-$n: held (needs PETG; mk3 has PLA loaded (gpc load to change))" ||
-	fail "mk3-$n: $(jobline "$n")"
+	fail "mk3-$n approved: $(jobline "$n")"
+grep -q "mk3-$n: held: needs PETG; mk3 has PLA loaded" "$T/spoold.log" ||
+	fail "no log of mk3-$n held for PETG"
+"$GPC" enable mk3 || fail "gpc enable mk3"
 out=$("$GPC" load mk3 T0 PETG) || fail "gpc load mk3: $out"
 [ "$out" = "mk3: PETG loaded; 1 held job suits it now and is released" ] ||
 	fail "gpc load mk3 said: $out"
