@@ -663,10 +663,10 @@ void	sched_init(struct spoold *);
 void	sched_dispatch(struct spoold *);
 void	sched_hold_until(struct spoold *, long long until);
 void	sched_expire_soon(struct spoold *);
-/* Job id, made pending outside a pass (approved): judged now by what
- * its file was made for, as a pass would, so that one that suits its
- * printer, or no member of its class, says so at once, though no
- * printer takes jobs now. */
+/* Job id, made pending outside a pass (queued, approved): judged now
+ * by what its file was made for, as a pass would, so that one that
+ * does not suit its printer, or suits no member of its class, says so
+ * at once, though no printer takes jobs now. */
 void	sched_judge(struct spoold *, long id);
 static inline void
 sched_kick(struct spoold *sd)

@@ -2,11 +2,12 @@
 # The right printer for each file: a job whose file was made for
 # another printer model, nozzle or filament is refused or held with the
 # reason, as each key's policy says; a class sends it only to a member
-# it suits, and says why it waits when none does; gpc load changes what
-# is loaded, releases the jobs that suit the printer now, and is kept
-# across a restart of spoold; a reload that makes a held job suit its
-# printer releases it.  A file that says nothing of what it was
-# made for is judged as before, and gqueue -l says so.
+# it suits, and says why it waits when none does, from the moment it is
+# queued; gpc load changes what is loaded, releases the jobs that suit
+# the printer now, and is kept across a restart of spoold; a reload
+# that makes a held job suit its printer releases it.  A file that says
+# nothing of what it was made for is judged as before, and gqueue -l
+# says so.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config "model = MK3S, MK3S+" "nozzle = 0.4" "materials = PLA" "" \
     "[printer mk4]" "device = $T/mk4.tty" "handshake_timeout = 5" \
@@ -114,10 +115,15 @@ jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG" || fail "mk3-$mv: $(jobline
 "$GPC" move "$mv" mk4 || fail "gpc move $mv mk4"
 "$GQUEUE" -w "$mv" > /dev/null || fail "mk3-$mv did not print on mk4"
 "$GQUEUE" --json --history "$mv" | grep -q '"printer": "mk4"' || fail "mk3-$mv ran elsewhere"
-# ... and says why it waits when none suits it.
+# ... and says why it waits when none suits it, as it is queued, though
+# the class takes no jobs then.
+"$GPC" disable farm || fail "gpc disable farm"
 out=$("$GPRINT" -P farm "$T/any-abs.gcode") || fail "farm: $out"
 c=${out#request id is farm-}
 c=${c%% *}
+jobline "$c" | grep -qF "farm-$c: pending (no member of farm has ABS loaded)" ||
+	fail "farm-$c as it is queued: $(jobline "$c")"
+"$GPC" enable farm || fail "gpc enable farm"
 "$WAITFOR" contains "$T/spoold.log" "farm-$c: waits: no member of farm has ABS loaded" ||
 	fail "farm-$c does not wait for ABS"
 jobline "$c" | grep -qF "farm-$c: pending (no member of farm has ABS loaded)" ||
