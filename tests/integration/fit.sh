@@ -115,6 +115,13 @@ jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG" || fail "mk3-$mv: $(jobline
 "$GPC" move "$mv" mk4 || fail "gpc move $mv mk4"
 "$GQUEUE" -w "$mv" > /dev/null || fail "mk3-$mv did not print on mk4"
 "$GQUEUE" --json --history "$mv" | grep -q '"printer": "mk4"' || fail "mk3-$mv ran elsewhere"
+# Moved to a printer it does not suit either, and that takes no job
+# (easy has no device): held there with the reason at once.
+mv=$(submit "$T/any-petg.gcode" -P mk3)
+"$GPC" move "$mv" easy || fail "gpc move $mv easy"
+jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG; easy has PLA loaded (gpc load to change))" ||
+	fail "mk3-$mv moved to easy: $(jobline "$mv")"
+"$GCANCEL" "$mv" > /dev/null || fail "gcancel $mv"
 # ... and says why it waits when none suits it, as it is queued, though
 # the class takes no jobs then.
 "$GPC" disable farm || fail "gpc disable farm"
