@@ -8,8 +8,8 @@
 # apprise the approvers' [group] URL; a class that asks for approval or
 # has a member that does, a [group] that asks for it, and a job moved
 # where it is needed wait for it too; an SFTP account's drop follows the
-# same rule.  The history keeps who approved or denied, when, and the
-# note.
+# same rule, and the account reads why it was denied in its job.json.
+# The history keeps who approved or denied, when, and the note.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
     id nobody > /dev/null 2>&1 && id lp > /dev/null 2>&1 &&
@@ -198,8 +198,20 @@ B
 grep -q "^held *carol .*carol.gcode" "$T/q.out" || fail "carol's job is not held: $(cat "$T/q.out")"
 sid=$(sed -n 's/^held *carol *\([0-9]*\) .*/\1/p' "$T/q.out")
 grep -q "mk3-$sid: held (awaiting approval)" "$T/q.out" || fail "carol's job: $(cat "$T/q.out")"
+# carol sees it wait, over SFTP, and then why it was denied.
+rm -f "$T/carol-job.json"
+as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp get"; }
+get jobs/$sid/job.json $T/carol-job.json
+B
+grep -q "awaiting approval" "$T/carol-job.json" || fail "carol's job.json: $(cat "$T/carol-job.json")"
 "$GPC" deny "$sid" -r "not today" || fail "root could not deny carol's job"
 "$GQUEUE" -w "$sid" > "$T/w.out" && fail "carol's denied job ended well"
 grep -qx "mk3-$sid: canceled: denied by root: not today" "$T/w.out" || fail "gqueue -w: $(cat "$T/w.out")"
+rm -f "$T/carol-job.json"
+as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp get"; }
+get jobs/$sid/job.json $T/carol-job.json
+B
+grep -q "denied by root: not today" "$T/carol-job.json" ||
+	fail "carol is not shown why her job was denied: $(cat "$T/carol-job.json")"
 expect_log "$CUBE" "$CUBE"
 echo "PASS"
