@@ -144,8 +144,14 @@ grep -qF "mk4 has 1 tool (nozzle = ...), no T1" "$T/err" || fail "gpc load T1: $
 grep -qF "'X0' is not a tool (T0 to T7)" "$T/err" || fail "gpc load X0: $(cat "$T/err")"
 "$GPC" load mk4 T0 'AB S' 2> "$T/err" && fail "gpc load took 'AB S'"
 grep -qF "'AB S' is not a filament type" "$T/err" || fail "gpc load 'AB S': $(cat "$T/err")"
+# While farm takes no jobs, the load takes back the reason it waited
+# for at once: a member has ABS now.
+"$GPC" disable farm || fail "gpc disable farm"
 out=$("$GPC" load mk4 T0 ABS) || fail "gpc load mk4: $out"
 [ "$out" = "mk4: ABS loaded" ] || fail "gpc load mk4 said: $out"
+jobline "$c" | grep -q "farm-$c: pending, " ||
+	fail "farm-$c still says it waits for ABS: $(jobline "$c")"
+"$GPC" enable farm || fail "gpc enable farm"
 "$GQUEUE" -w "$c" > /dev/null || fail "farm-$c did not print once ABS was loaded"
 "$GQUEUE" --json --history "$c" | grep -q '"printer": "mk4"' || fail "farm-$c ran on mk3"
 out=$("$GPC" load mk3 T0 PETG) || fail "gpc load mk3: $out"
