@@ -1259,6 +1259,9 @@ do_approve(struct spoold *sd, struct client *c, struct request *rq)
 	}
 	log_info("%s: approved by %s%s%s", rq->j.name, c->user, note[0] ?
 	    ": " : "", note);
+	/* Made for a filament not loaded: held (or waiting) with the
+	 * reason now, not pending as if it would print. */
+	sched_judge(sd, rq->j.id);
 	sched_hold_until(sd, rq->j.hold_until);
 	msg_send(c->fd, -1, "ok", (char *)NULL);
 	sched_kick(sd);
@@ -1398,7 +1401,7 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 	const char *arg = msg_field(rq->m, REQ_ARG2);
 	char approvers[CONF_NAME_MAX * 2];
 	struct dest *d;
-	int release;
+	int release, r;
 
 	if (job_waiting(c, &rq->j) < 0)
 		return;
@@ -1426,8 +1429,11 @@ do_move(struct spoold *sd, struct client *c, struct request *rq)
 		if (!job_held_for_dest(sd, &rq->j))
 			release = 0;
 	}
-	job_changed(sd, c, rq, queue_move(sd, rq->j.id, arg, c->user,
-	    release));
+	r = queue_move(sd, rq->j.id, arg, c->user, release);
+	/* Released there, one it does not suit says so now. */
+	if (r == 0)
+		sched_judge(sd, rq->j.id);
+	job_changed(sd, c, rq, r);
 }
 
 /* What gpc send refuses beyond a file's checks: M0 and M1, which wait

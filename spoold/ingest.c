@@ -763,6 +763,9 @@ ingest_result(struct spoold *sd, struct ingest *in)
 		/* Checked for its printer: not read again at handover while
 		 * that printer's checks stay as they are. */
 		queue_check_put(sd, id, in->printer, in->policy, 1, "");
+	/* A class's job that no member suits says why it waits now, not
+	 * when a member next takes jobs. */
+	sched_judge(sd, id);
 	ingest_finish(sd, in, id, "");
 }
 

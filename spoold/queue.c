@@ -993,6 +993,22 @@ queue_set_waiting(struct spoold *sd, long id, const char *reason)
 }
 
 int
+queue_waiting_unsuited(struct spoold *sd, long *ids, int max)
+{
+	sqlite3_stmt *st;
+	int n = 0;
+
+	if ((st = db_prepare(sd, "SELECT id FROM job WHERE state = 'pending'"
+	    " AND reason LIKE 'no member of %' ORDER BY priority DESC, seq"))
+	    == NULL)
+		return -1;
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		ids[n++] = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int
 queue_held_unfit(struct spoold *sd, const char *printer, long *ids, int max)
 {
 	sqlite3_stmt *st;

@@ -118,6 +118,29 @@ sched_unsuited(struct spoold *sd, struct printer *p, long id,
 	queue_set_waiting(sd, id, reason);
 }
 
+void
+sched_judge(struct spoold *sd, long id)
+{
+	struct conf_class *k;
+	struct printer *p = NULL;
+	struct job_row j;
+	char why[FIT_REASON], want[FIT_REASON];
+	size_t m;
+
+	if (queue_get(sd, id, &j) <= 0 || strcmp(j.state, "pending") != 0)
+		return;
+	if ((k = conf_class(&sd->conf, j.printer)) == NULL)
+		p = printer_find(sd, j.printer);
+	else
+		for (m = 0; m < k->nmembers && p == NULL; m++)
+			p = printer_find(sd, k->members[m]);
+	/* A class's first member that does not suit it: sched_unsuited
+	 * judges the others. */
+	if (p != NULL && suits_job(sd, p, id, why, sizeof(why), want,
+	    sizeof(want)) != FIT_OK)
+		sched_unsuited(sd, p, id, why, want);
+}
+
 /* Pending jobs a printer looks through for one that fits it: the class
  * jobs that fit none of their members are held as they are met, so only
  * those waiting for another member are passed over. */

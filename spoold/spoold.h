@@ -452,7 +452,8 @@ int	suits_job(struct spoold *, const struct printer *, long id,
  * "" if none). */
 char	*suits_made_for(const char *meta);
 /* gpc load changed what p has: its jobs held for not suiting it are
- * judged again, and released if they suit it now.  How many. */
+ * judged again, and released if they suit it now (how many); a class's
+ * job waiting for a member it suits loses that reason once one does. */
 int	suits_loaded(struct spoold *, struct printer *);
 
 /* queue.c */
@@ -480,6 +481,10 @@ int	queue_made_for(struct spoold *, long id, char *out, size_t outsz);
 /* Why a pending job waits (a class none of whose members suits it):
  * set if it differs, "" clears it.  0, or -1. */
 int	queue_set_waiting(struct spoold *, long id, const char *reason);
+/* The pending jobs that wait with a reason of queue_set_waiting()'s
+ * (a class's, suited by no member): their ids, at most max; how many,
+ * or -1. */
+int	queue_waiting_unsuited(struct spoold *, long *ids, int max);
 /* The held jobs of printer (sent to it) held with a reason of
  * fit_judge()'s: their ids, at most max; how many, or -1. */
 int	queue_held_unfit(struct spoold *, const char *printer, long *ids,
@@ -663,6 +668,11 @@ void	sched_init(struct spoold *);
 void	sched_dispatch(struct spoold *);
 void	sched_hold_until(struct spoold *, long long until);
 void	sched_expire_soon(struct spoold *);
+/* Job id, made pending outside a pass (queued, approved): judged now
+ * by what its file was made for, as a pass would, so that one that
+ * does not suit its printer, or suits no member of its class, says so
+ * at once, though no printer takes jobs now. */
+void	sched_judge(struct spoold *, long id);
 static inline void
 sched_kick(struct spoold *sd)
 {

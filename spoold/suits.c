@@ -14,7 +14,8 @@
  * printer's own job that does not suit it is held with the reason, a
  * class's job is passed over and, when no member suits it, waits with
  * the reason ("no member of farm has PETG loaded").  gpc load judges
- * the printer's held jobs again and releases those that suit it now.
+ * the printer's held jobs again and releases those that suit it now,
+ * and takes that reason back from the class jobs a member suits now.
  *
  * The judgment itself is lib/fit.c's, pure; this file only gathers
  * the two sides.  It reads no file: the analyser read it once, at
@@ -138,6 +139,38 @@ suits_job(struct spoold *sd, const struct printer *p, long id, char *why,
 	return judge(p, &f, why, whysz, want, wantsz);
 }
 
+/* The class jobs that wait for a member they suit: the reason goes
+ * from those some member suits now, so that gqueue -l says no more
+ * than is true while no member takes jobs.  How many. */
+static int
+suits_waiting(struct spoold *sd)
+{
+	char why[FIT_REASON], want[FIT_REASON];
+	long ids[UNFIT_LOOK];
+	struct conf_class *k;
+	struct printer *q;
+	struct job_row j;
+	int i, n, cleared = 0;
+	size_t m;
+
+	if ((n = queue_waiting_unsuited(sd, ids, UNFIT_LOOK)) <= 0)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (queue_get(sd, ids[i], &j) <= 0 ||
+		    (k = conf_class(&sd->conf, j.printer)) == NULL)
+			continue;
+		for (m = 0; m < k->nmembers; m++)
+			if ((q = printer_find(sd, k->members[m])) != NULL &&
+			    suits_job(sd, q, ids[i], why, sizeof(why), want,
+			    sizeof(want)) == FIT_OK)
+				break;
+		if (m < k->nmembers &&
+		    queue_set_waiting(sd, ids[i], "") == 0)
+			cleared++;
+	}
+	return cleared;
+}
+
 int
 suits_loaded(struct spoold *sd, struct printer *p)
 {
@@ -145,6 +178,8 @@ suits_loaded(struct spoold *sd, struct printer *p)
 	long ids[UNFIT_LOOK];
 	int i, n, released = 0;
 
+	if (suits_waiting(sd) > 0)
+		sched_kick(sd);
 	if ((n = queue_held_unfit(sd, p->conf->name, ids, UNFIT_LOOK)) <= 0)
 		return 0;
 	for (i = 0; i < n; i++) {

@@ -1,14 +1,15 @@
 #!/bin/sh
 # Staff approval: a printer whose jobs wait for it, a user who needs
-# none, a job held awaiting approval that its owner cannot release and
-# a user outside approve_group cannot approve; approved, it prints
-# exactly; denied, its owner sees the reason (gqueue, gqueue -w); a job
-# awaiting approval outlives spoold killed; the notify command hears
-# the approval event, and with apprise the approvers' [group] URL; a
-# class with a member that asks for approval, a [group] that asks for
-# it, and a job moved where it is needed wait for it too; an SFTP
-# account's drop follows the same rule.  The history keeps who approved
-# or denied, when, and the note.
+# none, a job held awaiting approval that its owner cannot release and a
+# user outside approve_group cannot approve; approved, it prints
+# exactly, and its reprint awaits approval again; denied, its owner sees
+# the reason (gqueue, gqueue -w); a job awaiting approval outlives
+# spoold killed; the notify command hears the approval event, and with
+# apprise the approvers' [group] URL; a class that asks for approval or
+# has a member that does, a [group] that asks for it, and a job moved
+# where it is needed wait for it too; an SFTP account's drop follows the
+# same rule, and the account reads why it was denied in its job.json.
+# The history keeps who approved or denied, when, and the note.
 . "$top_srcdir/tests/integration/lib.sh"
 [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null &&
     id nobody > /dev/null 2>&1 && id lp > /dev/null 2>&1 &&
@@ -29,6 +30,7 @@ fi
 gs_config "approval = yes" "approve_group = lp" \
     "[printer mk4]" "device = $T/mk4.tty" \
     "[class farm]" "printers = mk4 mk3" \
+    "[class lab]" "printers = mk4" "approval = yes" \
     "[user mail]" "approval = no" \
     "[group news]" "approval = yes" \
     "[group lp]" "$approvers" \
@@ -136,6 +138,12 @@ grep -Eq "^	approved by lp, [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}: looks 
 "$GQUEUE" --history --json "$held" > "$T/h.json"
 grep -q '"by": "lp"' "$T/h.json" && grep -q '"state": "approved"' "$T/h.json" ||
 	fail "--json: $(cat "$T/h.json")"
+# Its reprint is a new job, and awaits approval again.
+out=$(as nobody "$GPRINT" --reprint "$held") || fail "gprint --reprint $held: $out"
+rp=${out#request id is mk3-}; rp=${rp%% *}
+as nobody "$GQUEUE" -l "$rp" | grep -q "mk3-$rp: held (awaiting approval)" ||
+	fail "the reprint of an approved job: $(as nobody "$GQUEUE" -l "$rp")"
+"$GCANCEL" "$rp" > /dev/null || fail "gcancel $rp"
 
 # 6. Denied with a reason: canceled, and its owner sees why.
 no=$(queued nobody)
@@ -164,15 +172,19 @@ out=$(as news "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4 as news: $out"
 gid=${out#request id is mk4-}; gid=${gid%% *}
 out=$(as nobody "$GPRINT" -P mk4 < "$CUBE") || fail "gprint -P mk4: $out"
 mid=${out#request id is mk4-}; mid=${mid%% *}
+out=$(as nobody "$GPRINT" -P lab < "$CUBE") || fail "gprint -P lab: $out"
+lid=${out#request id is lab-}; lid=${lid%% *}
 "$GQUEUE" -l -a > "$T/q.out"
 grep -q "farm-$fid: held (awaiting approval)" "$T/q.out" || fail "the class's job: $(cat "$T/q.out")"
 grep -q "mk4-$gid: held (awaiting approval)" "$T/q.out" || fail "news's job: $(cat "$T/q.out")"
 grep -q "mk4-$mid: pending" "$T/q.out" || fail "nobody's job on mk4: $(cat "$T/q.out")"
+grep -q "lab-$lid: held (awaiting approval)" "$T/q.out" ||
+	fail "the job of a class that asks for approval itself: $(cat "$T/q.out")"
 as nobody "$GPC" move "$mid" mk3 || fail "gpc move"
 as nobody "$GQUEUE" -l "$mid" > "$T/ql.out"
 grep -q "mk4-$mid: held (awaiting approval)" "$T/ql.out" || fail "moved to mk3: $(cat "$T/ql.out")"
 "$WAITFOR" contains "$T/events.log" "approval $mid nobody|" || fail "no approval event for the move"
-for j in "$fid" "$gid" "$mid"; do
+for j in "$fid" "$gid" "$mid" "$lid"; do
 	"$GCANCEL" "$j" || fail "gcancel $j"
 done
 
@@ -186,8 +198,20 @@ B
 grep -q "^held *carol .*carol.gcode" "$T/q.out" || fail "carol's job is not held: $(cat "$T/q.out")"
 sid=$(sed -n 's/^held *carol *\([0-9]*\) .*/\1/p' "$T/q.out")
 grep -q "mk3-$sid: held (awaiting approval)" "$T/q.out" || fail "carol's job: $(cat "$T/q.out")"
+# carol sees it wait, over SFTP, and then why it was denied.
+rm -f "$T/carol-job.json"
+as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp get"; }
+get jobs/$sid/job.json $T/carol-job.json
+B
+grep -q "awaiting approval" "$T/carol-job.json" || fail "carol's job.json: $(cat "$T/carol-job.json")"
 "$GPC" deny "$sid" -r "not today" || fail "root could not deny carol's job"
 "$GQUEUE" -w "$sid" > "$T/w.out" && fail "carol's denied job ended well"
 grep -qx "mk3-$sid: canceled: denied by root: not today" "$T/w.out" || fail "gqueue -w: $(cat "$T/w.out")"
+rm -f "$T/carol-job.json"
+as_sftp carol > "$T/out" 2>&1 <<B || { cat "$T/out"; fail "sftp get"; }
+get jobs/$sid/job.json $T/carol-job.json
+B
+grep -q "denied by root: not today" "$T/carol-job.json" ||
+	fail "carol is not shown why her job was denied: $(cat "$T/carol-job.json")"
 expect_log "$CUBE" "$CUBE"
 echo "PASS"

@@ -2,11 +2,12 @@
 # The right printer for each file: a job whose file was made for
 # another printer model, nozzle or filament is refused or held with the
 # reason, as each key's policy says; a class sends it only to a member
-# it suits, and says why it waits when none does; gpc load changes what
-# is loaded, releases the jobs that suit the printer now, and is kept
-# across a restart of spoold; a reload that makes a held job suit its
-# printer releases it.  A file that says nothing of what it was
-# made for is judged as before, and gqueue -l says so.
+# it suits, and says why it waits when none does, from the moment it is
+# queued; gpc load changes what is loaded, releases the jobs that suit
+# the printer now, and is kept across a restart of spoold; a reload
+# that makes a held job suit its printer releases it.  A file that says
+# nothing of what it was made for is judged as before, and gqueue -l
+# says so.
 . "$top_srcdir/tests/integration/lib.sh"
 gs_config "model = MK3S, MK3S+" "nozzle = 0.4" "materials = PLA" "" \
     "[printer mk4]" "device = $T/mk4.tty" "handshake_timeout = 5" \
@@ -114,10 +115,22 @@ jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG" || fail "mk3-$mv: $(jobline
 "$GPC" move "$mv" mk4 || fail "gpc move $mv mk4"
 "$GQUEUE" -w "$mv" > /dev/null || fail "mk3-$mv did not print on mk4"
 "$GQUEUE" --json --history "$mv" | grep -q '"printer": "mk4"' || fail "mk3-$mv ran elsewhere"
-# ... and says why it waits when none suits it.
+# Moved to a printer it does not suit either, and that takes no job
+# (easy has no device): held there with the reason at once.
+mv=$(submit "$T/any-petg.gcode" -P mk3)
+"$GPC" move "$mv" easy || fail "gpc move $mv easy"
+jobline "$mv" | grep -qF "mk3-$mv: held (needs PETG; easy has PLA loaded (gpc load to change))" ||
+	fail "mk3-$mv moved to easy: $(jobline "$mv")"
+"$GCANCEL" "$mv" > /dev/null || fail "gcancel $mv"
+# ... and says why it waits when none suits it, as it is queued, though
+# the class takes no jobs then.
+"$GPC" disable farm || fail "gpc disable farm"
 out=$("$GPRINT" -P farm "$T/any-abs.gcode") || fail "farm: $out"
 c=${out#request id is farm-}
 c=${c%% *}
+jobline "$c" | grep -qF "farm-$c: pending (no member of farm has ABS loaded)" ||
+	fail "farm-$c as it is queued: $(jobline "$c")"
+"$GPC" enable farm || fail "gpc enable farm"
 "$WAITFOR" contains "$T/spoold.log" "farm-$c: waits: no member of farm has ABS loaded" ||
 	fail "farm-$c does not wait for ABS"
 jobline "$c" | grep -qF "farm-$c: pending (no member of farm has ABS loaded)" ||
@@ -131,8 +144,14 @@ grep -qF "mk4 has 1 tool (nozzle = ...), no T1" "$T/err" || fail "gpc load T1: $
 grep -qF "'X0' is not a tool (T0 to T7)" "$T/err" || fail "gpc load X0: $(cat "$T/err")"
 "$GPC" load mk4 T0 'AB S' 2> "$T/err" && fail "gpc load took 'AB S'"
 grep -qF "'AB S' is not a filament type" "$T/err" || fail "gpc load 'AB S': $(cat "$T/err")"
+# While farm takes no jobs, the load takes back the reason it waited
+# for at once: a member has ABS now.
+"$GPC" disable farm || fail "gpc disable farm"
 out=$("$GPC" load mk4 T0 ABS) || fail "gpc load mk4: $out"
 [ "$out" = "mk4: ABS loaded" ] || fail "gpc load mk4 said: $out"
+jobline "$c" | grep -q "farm-$c: pending, " ||
+	fail "farm-$c still says it waits for ABS: $(jobline "$c")"
+"$GPC" enable farm || fail "gpc enable farm"
 "$GQUEUE" -w "$c" > /dev/null || fail "farm-$c did not print once ABS was loaded"
 "$GQUEUE" --json --history "$c" | grep -q '"printer": "mk4"' || fail "farm-$c ran on mk3"
 out=$("$GPC" load mk3 T0 PETG) || fail "gpc load mk3: $out"

@@ -563,8 +563,8 @@ test_absurd_numbers(void **state)
 }
 
 /* The accounting's keys: amounts in hundredths, the limits -1 where
- * unset, a [material] found in any case, and bad amounts at their
- * lines. */
+ * unset, a [material] found in any case, keep_accounting for ever by
+ * default, and bad amounts at their lines. */
 static void
 test_accounting_keys(void **state)
 {
@@ -591,6 +591,11 @@ test_accounting_keys(void **state)
 	assert_int_equal(conf_material(&c, "petg")->cost_per_kg, 3000);
 	assert_int_equal(conf_material(&c, "PLA")->cost_per_kg, 0);
 	assert_null(conf_material(&c, "ABS"));
+	conf_free(&c);
+	/* Unset, the rows are kept for ever (0), whatever keep_jobs. */
+	assert_int_equal(load(&c, "[spool]\nkeep_jobs = 1d\n"
+	    "[printer a]\ndevice = /dev/a\n"), 0);
+	assert_int_equal(c.keep_accounting, 0);
 	conf_free(&c);
 
 	assert_int_equal(load(&c, "[printer a]\ndevice = /dev/a\n"
