@@ -178,7 +178,8 @@ ctl release
 # 3b. A macro's prompt (RESPOND ... action:prompt_*), which Moonraker
 # keeps in its G-code store: shown with its buttons, the printer
 # waiting; a choice of none is refused; answered with gpc answer, the
-# host runs the button's G-code and the prompt is gone.
+# host runs the button's G-code (no M876, and gpc and the log say so)
+# and the prompt is gone.
 {
 	echo 'G28'
 	echo 'RESPOND TYPE=command MSG="action:prompt_begin Filament change"'
@@ -201,7 +202,13 @@ grep -q "^	waiting for the user: Filament change \[0 Load, 1 Skip\]; gpc answer 
 status | jq -e '.activity == "waiting"' > /dev/null ||
 	fail "status with the prompt: $(status)"
 "$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
-"$GPC" answer mk3 load || fail "gpc answer mk3 load: exit $?"
+"$GPC" answer mk3 load > "$T/answer.out" || fail "gpc answer mk3 load: exit $?"
+# No M876 goes to a Moonraker printer: gpc and the log say what is done.
+grep -qx "mk3: answered load (button 0's G-code, through Moonraker's /printer/gcode/script)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
+grep -q "mk3: .* answers 'Filament change' with 0 (button 0's G-code, through Moonraker's /printer/gcode/script)" "$T/spoold.log" ||
+	fail "spoold's log of the answer: $(grep "answers 'Filament" "$T/spoold.log")"
+! grep -q "M876" "$T/answer.out" "$T/spoold.log" || fail "an M876 was named for a Moonraker printer"
 "$WAITFOR" contains "$ML" "script LOAD_FILAMENT T=0" ||
 	fail "the button's G-code was not run"
 "$WAITFOR" contains "$T/spoold.log" "moonraker: mk3: the printer's prompt is over" ||
