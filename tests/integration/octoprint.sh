@@ -92,6 +92,10 @@ id=$(submit "$T/job.gcode")
 "$WAITFOR" contains "$ML" "paused" || fail "the host was not asked to pause"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
 	fail "the pause was not followed"
+# The heaters, from the host's own figures (the job heated them).
+"$GPC" temps mk3 > "$T/temps.out"
+grep -qx "mk3: T0 200.0/200.0 C, B 60.0/60.0 C" "$T/temps.out" ||
+	fail "gpc temps: $(cat "$T/temps.out")"
 status | jq -e '.activity == "paused" and .progress.bytes_fraction > 0.35 and
     .progress.bytes_fraction < 0.45 and .progress.lines_done > 500' \
     > /dev/null || fail "status when paused at 40 %: $(status)"
