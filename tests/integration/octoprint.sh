@@ -8,8 +8,9 @@
 # words; a print gspool did not start shows the printer busy, and an
 # upload answered 409 leaves the job pending; a host that goes away
 # mid-print shows the printer offline and the job goes on; a wrong key
-# is the printer refused, not the job failing; octoprints:// checks the
-# certificate.
+# is the printer refused, not the job failing, and a key's file others
+# can read is refused; a file gspool refuses never reaches the host;
+# octoprints:// checks the certificate.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
@@ -72,6 +73,14 @@ gs_spoold
 	fail "the printer did not get ready"
 grep -q "mk3: OctoPrint 1.10.2 (API 0.1) at 127.0.0.1:$PORT" "$T/spoold.log" ||
 	fail "the server's version was not logged"
+
+# 0. gspool's own check comes first: a file it refuses never reaches
+# the host.
+printf 'G28\nM104 S300\n' > "$T/hot.gcode"
+"$GPRINT" "$T/hot.gcode" > "$T/hot.out" 2>&1 && fail "a file too hot was taken"
+grep -q "above the printer's max_hotend 250" "$T/hot.out" ||
+	fail "gprint hot.gcode: $(cat "$T/hot.out")"
+! grep -q "^upload " "$ML" || fail "a refused file reached the host: $(grep upload "$ML")"
 
 # 1. A print, to its end: uploaded whole and printed at once, followed
 # by the file position to the last line; the upload goes.
@@ -201,6 +210,15 @@ mv "$T/key.good" "$T/key"
 "$WAITFOR" count "$T/spoold.log" "mk3: ready Marlin" $((n + 1)) ||
 	fail "the printer was not ready with the right key"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 8b. A key's file that others can read is refused, and said so.
+chmod 644 "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
+	fail "a key others can read was taken"
+n=$(ready_count)
+chmod 600 "$T/key"
+"$WAITFOR" count "$T/spoold.log" "mk3: ready Marlin" $((n + 1)) ||
+	fail "the printer was not ready again"
 
 # 9. octoprints:// is https, and the host's certificate is checked.
 if command -v openssl > /dev/null; then
