@@ -8,7 +8,8 @@
 # aborted with Klipper's message; a print gspool did not start shows the
 # printer busy and the job waits; a host that is down shows the printer
 # offline and the job pending, which prints once the host is back; the
-# key's file is refused when others can read it.
+# key's file is refused when others can read it; a host that trusts
+# this client takes a job without a key.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v python3 > /dev/null || { echo "SKIP: no python3"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
@@ -301,6 +302,25 @@ chmod 600 "$T/key"
 "$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
 	fail "the printer was not ready again"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 7b. A host that trusts this client (Moonraker's trusted_clients):
+# no api_key_file, and a job prints to its end.
+gs_stop_spoold
+rm -f "$T/nport"
+python3 "$MODEL" "$T/trusted.log" "$T/nport" 2>>"$T/model.err" &
+TRUSTED_PID=$!
+"$WAITFOR" exists "$T/nport" || fail "the model without a key did not start"
+gs_config "device = moonraker://127.0.0.1:$(cat "$T/nport")"
+gs_spoold
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready Klipper" ||
+	fail "the printer of a host that trusts gspool did not get ready"
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines"
+grep -q "^upload gspool-mk3-$id.gcode " "$T/trusted.log" ||
+	fail "not uploaded to the host that trusts gspool: $(cat "$T/trusted.log")"
+kill "$TRUSTED_PID"
+wait "$TRUSTED_PID" 2>/dev/null || true
 
 # 8. moonrakers:// is https, and the host's certificate is checked: one
 # that no authority signed is refused, said so, and nothing is sent.
