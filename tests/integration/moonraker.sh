@@ -243,23 +243,28 @@ api POST /printer/firmware_restart > /dev/null
 ctl release
 
 # 4b. The network to the host is down mid-print: the printer is offline,
-# the job is not ended, and it is followed again once the host answers.
+# the job is not ended, and it is followed again once the host answers;
+# each wait before it is asked again is twice the last, from
+# reconnect_interval (1 s).
 n=$(ready_count)
 ctl hold layer=2
 id=$(submit "$T/job.gcode")
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
 	fail "job $id: layer 2 not followed"
-ctl blackout requests=2
+from=$(($(wc -l < "$T/spoold.log") + 1))
+ctl blackout requests=3
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /printer/objects/query" ||
 	fail "the printer was not shown offline"
 "$GQUEUE" --json > "$T/q.json"
 jq -e --argjson id "$id" '.printers[0] | .job == $id and
     .status.activity == "offline"' "$T/q.json" > /dev/null ||
 	fail "the printer without its host: $(cat "$T/q.json")"
-"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 2 ||
+"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 3 ||
 	fail "the backend did not try the host again"
 "$WAITFOR" count "$T/spoold.log" "mk3: ready Klipper" $((n + 1)) ||
 	fail "the printer was not followed again"
+waits=$(tail -n "+$from" "$T/spoold.log" | sed -n 's/.*mk3: the host is asked again in \([0-9]*\) s$/\1/p' | tr '\n' ' ')
+[ "$waits" = "1 2 4 " ] || fail "the waits before each try: '$waits'"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed"'
