@@ -1338,8 +1338,9 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 
 /*
  * What the backend of p does with button k's answer, in words for the
- * log and gpc: a firmware on a line is sent M876 S<k>; Moonraker is
- * sent no M876, it runs the button's own G-code (gspool-moonraker(8)).
+ * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
+ * M876, and is sent the button's own G-code, on its serial port or
+ * through Moonraker (gspool-moonraker(8)).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1348,6 +1349,9 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 	    strcmp(p->conf->scheme, "moonrakers") == 0)
 		snprintf(buf, sz, "button %d's G-code, through Moonraker's"
 		    " /printer/gcode/script", k);
+	else if (p->firmware == GCODE_FW_KLIPPER)
+		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
+		    " M876", k);
 	else
 		snprintf(buf, sz, "M876 S%d", k);
 }
