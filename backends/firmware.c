@@ -10,7 +10,9 @@
  * its end too (TEXT empty); gpc answer comes back as answer INDEX, and
  * "M876 S<INDEX>" goes out of band (link_send_oob), ahead of the job's
  * lines, for the firmware waits in M600 and its emergency parser takes
- * the answer as it arrives, as OctoPrint sends it.
+ * the answer as it arrives, as OctoPrint sends it.  Klipper takes no
+ * M876: its button's own G-code goes instead (prompt.h), as Mainsail
+ * runs it.
  *
  * A complaint is told apart from news and from the link's own errors
  * (checksums, line numbers: the engine resends): an unknown command the
@@ -73,7 +75,7 @@ prompt_drop(struct backend *b)
 void
 prompt_answer(struct backend *b, const char *index)
 {
-	char cmd[32];
+	char cmd[PROMPT_GCODE];
 	long k;
 
 	if (parse_long(index, 0, PROMPT_BUTTONS - 1, &k) < 0 ||
@@ -85,7 +87,11 @@ prompt_answer(struct backend *b, const char *index)
 		prompt_tell(b);
 		return;
 	}
-	snprintf(cmd, sizeof(cmd), "M876 S%ld", k);
+	if (b->link.klipper)
+		snprintf(cmd, sizeof(cmd), "%s", b->prompt.gcode[k][0] ?
+		    b->prompt.gcode[k] : b->prompt.button[k]);
+	else
+		snprintf(cmd, sizeof(cmd), "M876 S%ld", k);
 	if (link_send_oob(&b->link, cmd) < 0) {
 		log_warnx("%s: cannot send %s: the link is down", b->printer,
 		    cmd);

@@ -386,6 +386,7 @@ void
 net_unreachable(const struct net_reply *r)
 {
 	char text[480];
+	long was;
 
 	if (r->code == 401 || r->code == 403)
 		snprintf(text, sizeof(text), "%.150s refused the request"
@@ -399,12 +400,19 @@ net_unreachable(const struct net_reply *r)
 		snprintf(text, sizeof(text), "%.150s: %.300s",
 		    N.host.hostname, r->why);
 	status("error", text);
+	was = N.backoff_ms;
 	N.backoff_ms = N.backoff_ms == 0 ? N.retry_ms :
 	    N.backoff_ms * 2 > NET_BACKOFF_MAX ? NET_BACKOFF_MAX :
 	    N.backoff_ms * 2;
 	if (N.backoff_ms < N.retry_ms)
 		N.backoff_ms = N.retry_ms;
 	N.poll_at = monotonic_ms() + N.backoff_ms;
+	/* Each longer wait said once: an outage logs a few lines, not
+	 * one a minute. */
+	if (N.backoff_ms != was)
+		log_info("%s: the host is asked again in %ld s%s", N.printer,
+		    (N.backoff_ms + 999) / 1000, N.backoff_ms ==
+		    NET_BACKOFF_MAX ? ", and every 60 s from then on" : "");
 }
 
 void

@@ -3,6 +3,10 @@
  *
  * Marlin sends prompt_end before each new prompt, then prompt_begin
  * with its message, a prompt_button for each choice and prompt_show.
+ * Klipper's macros send the same (by RESPOND), a button as
+ * "prompt_button LABEL|GCODE|STYLE" or "prompt_footer_button ...": its
+ * label is the button, its G-code (the label where it names none, as
+ * Mainsail does) the answer, since Klipper takes no M876.
  * A prompt is kept from its begin to its end (or the host's answer,
  * which the caller acts on with prompt_init); buttons and a show
  * outside a begun prompt are ignored, as a host that joined late sees
@@ -93,16 +97,34 @@ prompt_action(struct prompt *pr, const char *action)
 		return PROMPT_BEGUN;
 	}
 	if ((a = arg_of(action, "prompt_button")) != NULL ||
+	    (a = arg_of(action, "prompt_footer_button")) != NULL ||
 	    (a = arg_of(action, "prompt_choice")) != NULL) {
+		char part[512];
+		const char *bar;
+		int k = pr->nbuttons;
+
 		if (!pr->open || *a == '\0')
 			return PROMPT_NONE;
 		if (pr->nbuttons >= PROMPT_BUTTONS) {
 			pr->dropped++;
 			return PROMPT_NONE;
 		}
-		take(pr->button[pr->nbuttons], PROMPT_BUTTON, a);
-		if (pr->button[pr->nbuttons][0] == '\0')
+		bar = strchr(a, '|');
+		snprintf(part, sizeof(part), "%.*s", (int)(bar != NULL ?
+		    (size_t)(bar - a) : strlen(a)), a);
+		take(pr->button[k], PROMPT_BUTTON, part);
+		if (pr->button[k][0] == '\0')
 			return PROMPT_NONE;	/* only spaces */
+		pr->gcode[k][0] = '\0';
+		if (bar != NULL) {
+			snprintf(part, sizeof(part), "%.*s",
+			    (int)strcspn(bar + 1, "|"), bar + 1);
+			take(pr->gcode[k], PROMPT_GCODE, part);
+		}
+		_Static_assert(PROMPT_GCODE >= PROMPT_BUTTON,
+		    "a label fits where the G-code goes");
+		if (bar != NULL && pr->gcode[k][0] == '\0')
+			memcpy(pr->gcode[k], pr->button[k], PROMPT_BUTTON);
 		pr->nbuttons++;
 		return pr->shown ? PROMPT_SHOWN : PROMPT_NONE;
 	}

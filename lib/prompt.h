@@ -23,12 +23,16 @@
 #define PROMPT_TEXT	128	/* bytes of a message, with its NUL */
 #define PROMPT_BUTTON	48	/* bytes of a button's text, with its NUL */
 #define PROMPT_BUTTONS	8	/* Marlin shows two at most */
+#define PROMPT_GCODE	128	/* bytes of a Klipper button's G-code */
 
 struct prompt {
 	int		 open;		/* begun, not ended */
 	int		 shown;		/* prompt_show came */
 	char		 text[PROMPT_TEXT];
 	char		 button[PROMPT_BUTTONS][PROMPT_BUTTON];
+	/* What a Klipper button runs ("prompt_button LABEL|GCODE|STYLE"):
+	 * its answer, as Klipper takes no M876; "" for Marlin's. */
+	char		 gcode[PROMPT_BUTTONS][PROMPT_GCODE];
 	int		 nbuttons;
 	unsigned long	 dropped;	/* buttons past PROMPT_BUTTONS */
 };

@@ -168,8 +168,12 @@ request(int sock, const char *verb, const char *a, const char *b)
 		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
 		return 1;
 	}
-	/* gpc answer: the button chosen. */
-	if (proto_lookup(PROTO_REQUEST, verb) == REQ_ANSWER)
+	/* gpc answer: the button chosen, and what was done with it (a
+	 * spoold older than this one does not say: it sent M876). */
+	if (proto_lookup(PROTO_REQUEST, verb) == REQ_ANSWER &&
+	    msg_field(&m, 2)[0] != '\0')
+		printf("%s: answered %s (%s)\n", a, b, msg_field(&m, 2));
+	else if (proto_lookup(PROTO_REQUEST, verb) == REQ_ANSWER)
 		printf("%s: answered %s (M876 S%s)\n", a, b,
 		    msg_field(&m, 1));
 	/* gpc send: what the printer said. */

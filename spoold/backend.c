@@ -1359,14 +1359,35 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 }
 
 /*
+ * What the backend of p does with button k's answer, in words for the
+ * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
+ * M876, and is sent the button's own G-code, on its serial port or
+ * through Moonraker (gspool-moonraker(8)).
+ */
+static void
+answer_means(const struct printer *p, int k, char *buf, size_t sz)
+{
+	if (strcmp(p->conf->scheme, "moonraker") == 0 ||
+	    strcmp(p->conf->scheme, "moonrakers") == 0)
+		snprintf(buf, sz, "button %d's G-code, through Moonraker's"
+		    " /printer/gcode/script", k);
+	else if (p->firmware == GCODE_FW_KLIPPER)
+		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
+		    " M876", k);
+	else
+		snprintf(buf, sz, "M876 S%d", k);
+}
+
+/*
  * gpc answer: the choice (a button's index or its text) of the prompt
- * the printer shows goes to its backend, which sends M876 S<index>.
- * The prompt is cleared here at once: a second answer finds none.  The
- * button's index, or -1 with why saying what is wrong.
+ * the printer shows goes to its backend, which sends M876 S<index>
+ * (or, for Moonraker, runs the button's G-code).  The prompt is cleared
+ * here at once: a second answer finds none.  The button's index, with
+ * what is done in how, or -1 with why saying what is wrong.
  */
 int
 printer_answer(struct spoold *sd, struct printer *p, const char *choice,
-    const char *who, char *why, size_t whysz)
+    const char *who, char *how, size_t howsz, char *why, size_t whysz)
 {
 	char idx[16], bad[400];
 	int k;
@@ -1401,8 +1422,9 @@ printer_answer(struct spoold *sd, struct printer *p, const char *choice,
 		    " %s", p->conf->name, strerror(errno));
 		return -1;
 	}
-	log_info("%s: %s answers '%s' with %d (M876 S%d)", p->conf->name, who,
-	    p->prompt, k, k);
+	answer_means(p, k, how, howsz);
+	log_info("%s: %s answers '%s' with %d (%s)", p->conf->name, who,
+	    p->prompt, k, how);
 	prompt_clear(p);
 	return k;
 }

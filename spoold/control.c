@@ -1645,20 +1645,21 @@ do_load(struct spoold *sd, struct client *c, struct request *rq)
 	sched_kick(sd);
 }
 
-/* answer PRINTER CHOICE: the printer's prompt answered (M876). */
+/* answer PRINTER CHOICE: the printer's prompt answered (M876, or the
+ * host's own way); "ok INDEX HOW", HOW what was done with it. */
 static void
 do_answer(struct spoold *sd, struct client *c, struct request *rq)
 {
-	char why[512], idx[16];
+	char why[512], idx[16], how[128];
 	int k;
 
 	if ((k = printer_answer(sd, rq->p, msg_field(rq->m, REQ_ARG2),
-	    c->user, why, sizeof(why))) < 0) {
+	    c->user, how, sizeof(how), why, sizeof(why))) < 0) {
 		reply_error(c, "%s", why);
 		return;
 	}
 	snprintf(idx, sizeof(idx), "%d", k);
-	msg_send(c->fd, -1, "ok", idx, (char *)NULL);
+	msg_send(c->fd, -1, "ok", idx, how, (char *)NULL);
 }
 
 /* A regular file in the folder open on dfd, opened without following

@@ -655,9 +655,10 @@ int	printer_resume_from(struct spoold *, const struct job_row *,
 int	printer_cancel(struct spoold *, long id, const char *who);
 int	printer_request(struct spoold *, struct printer *, const char *verb,
 	    const char *who, char *why, size_t whysz);
-/* gpc answer: the button's index, or -1 with why. */
+/* gpc answer: the button's index and in how what is done with it
+ * ("M876 S0"), or -1 with why. */
 int	printer_answer(struct spoold *, struct printer *, const char *choice,
-	    const char *who, char *why, size_t whysz);
+	    const char *who, char *how, size_t howsz, char *why, size_t whysz);
 
 /* sched.c: what runs where.  sched_kick() only records that a dispatch
  * pass is wanted: the loop runs one after the current event, however

@@ -34,7 +34,8 @@
  * "ok B:x /y T0:x /y", bare temperature lines in M109, M190 and
  * TEMPERATURE_WAIT, a silent G28, "!! Must home axis first" and "ok"
  * for a command it drops, M112 acted on as it is read, PAUSE's
- * "// action:paused", and a shutdown (--shutdown-at, M112) after which
+ * "// action:paused", RESPOND's messages (a macro's prompt), and a
+ * shutdown (--shutdown-at, M112) after which
  * every line is answered with its message, "!!" and "ok", until a
  * FIRMWARE_RESTART (the command, or SIGUSR1) makes it Ready again.
  *
@@ -1198,13 +1199,45 @@ kl_wait_done(struct vp *vp, usec now)
 	return t >= vp->kl_wait_min && t <= vp->kl_wait_max;
 }
 
-/* STATUS, restarts, PAUSE/RESUME/CANCEL_PRINT, TEMPERATURE_WAIT; any
- * other name is a macro of the printer's configuration, which (as a
- * PRINT_START does) homes the axes. */
+/* RESPOND [TYPE=echo|command|error] MSG="...": the message after
+ * "echo:", "//" or "!!", as Klipper's respond module says it (a macro's
+ * prompt is "// action:prompt_begin ..."). */
+static void
+kl_respond(struct vp *vp, const char *text)
+{
+	const char *t = strcasestr(text, " TYPE="), *m = strcasestr(text,
+	    " MSG="), *prefix = "echo:";
+	size_t n;
+
+	if (t != NULL && strncasecmp(t + 6, "command", 7) == 0)
+		prefix = "//";
+	else if (t != NULL && strncasecmp(t + 6, "error", 5) == 0)
+		prefix = "!!";
+	if (m == NULL) {
+		vp_say(vp, "%s", prefix);
+		return;
+	}
+	m += 5;
+	if (*m == '"') {
+		m++;
+		n = strcspn(m, "\"");
+	} else
+		n = strcspn(m, " ");
+	vp_say(vp, "%s %.*s", prefix, (int)n, m);
+}
+
+/* STATUS, restarts, PAUSE/RESUME/CANCEL_PRINT, TEMPERATURE_WAIT,
+ * RESPOND; any other name is a macro of the printer's configuration,
+ * which (as a PRINT_START does) homes the axes. */
 static int
 kl_extended(struct vp *vp, struct cmd *c, const char *name)
 {
 	double v;
+
+	if (strcmp(name, "RESPOND") == 0) {
+		kl_respond(vp, c->text);
+		return BUSY_NONE;
+	}
 
 	if (strcmp(name, "STATUS") == 0) {
 		if (vp->kl_state == KL_READY) {

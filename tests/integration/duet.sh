@@ -114,6 +114,10 @@ jq -e '.activity == "printing" and .progress.layer == 3 and
 "$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
 grep -q "printing mk3-$id: layer 3 of 6" "$T/gpc.out" ||
 	fail "gpc status: $(cat "$T/gpc.out")"
+# The heaters, from the host's own figures (the job heated them).
+"$GPC" temps mk3 > "$T/temps.out"
+grep -qx "mk3: T0 200.0/200.0 C, B 60.0/60.0 C" "$T/temps.out" ||
+	fail "gpc temps: $(cat "$T/temps.out")"
 "$GPC" pause mk3 || fail "gpc pause"
 "$WAITFOR" contains "$ML" "gcode M25" || fail "the board was not asked to pause"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||

@@ -6,8 +6,9 @@
 # pauses the job; a long TEMPERATURE_WAIT whose temperature lines come
 # every second is not a printer that stopped answering; a "!!" error
 # pauses the job; a shutdown mid-job ends it aborted with Klipper's
-# words and no more lines go to it; and after gpc abort the printer is
-# not ready again until Klipper says "Klipper state: Ready".
+# words and no more lines go to it; a macro's prompt is answered with
+# its button's G-code, not M876; and after gpc abort the printer is not
+# ready again until Klipper says "Klipper state: Ready".
 . "$top_srcdir/tests/integration/lib.sh"
 
 KL="device = klipper:$T/mk3.tty"
@@ -108,6 +109,38 @@ id=$(submit "$T/e.gcode")
 grep -q "on_firmware_error says pause" "$T/spoold.log" || fail "no word of on_firmware_error"
 "$GCANCEL" "$id" || fail "gcancel $id"
 "$GQUEUE" -w "$id" > /dev/null 2>&1 || true
+
+# --- A macro's prompt (RESPOND ... action:prompt_*, as an M600 macro
+# shows one) while its PAUSE holds the job: shown with its buttons; gpc
+# answer sends the button's G-code, since Klipper takes no M876, and
+# says so; Klipper's RESUME resumes the job.
+{
+	echo 'G28'
+	echo 'RESPOND TYPE=command MSG="action:prompt_begin Filament change"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_button Resume|RESUME|primary"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_footer_button Cancel|CANCEL_PRINT|error"'
+	echo 'RESPOND TYPE=command MSG="action:prompt_show"'
+	echo 'PAUSE'
+	echo 'G1 X10 F3000'
+	echo 'G1 X20'
+} > "$T/prompt.gcode"
+id=$(submit "$T/prompt.gcode")
+"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Filament change" ||
+	fail "the macro's prompt was not shown"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "PAUSE did not pause the job"
+"$GPC" status mk3 > "$T/gpc.out"
+grep -q "waiting for the user: Filament change \[0 Resume, 1 Cancel\]" "$T/gpc.out" ||
+	fail "gpc status with the prompt: $(cat "$T/gpc.out")"
+"$GPC" answer mk3 resume > "$T/answer.out" || fail "gpc answer mk3 resume: exit $?"
+grep -qx "mk3: answered resume (button 0's G-code, as Klipper takes no M876)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
+"$GQUEUE" -w "$id" > /dev/null || fail "job $id did not complete after the answer"
+# Klipper's RESUME said "// action:resumed": Klipper ran the G-code.
+grep -q "mk3: Filament change: Resume (RESUME)" "$T/spoold.log" ||
+	fail "the button's G-code was not sent"
+grep -q "mk3-$id: printing: the printer resumed the job" "$T/spoold.log" ||
+	fail "the button's G-code did not reach Klipper"
+! grep -q 'Unknown command:"M876"' "$T/spoold.log" || fail "Klipper was sent M876"
 restart_case actions
 
 # --- TEMPERATURE_WAIT: about 7 s of temperature lines, no "ok"; two

@@ -8,7 +8,8 @@
 # aborted with Klipper's message; a print gspool did not start shows the
 # printer busy and the job waits; a host that is down shows the printer
 # offline and the job pending, which prints once the host is back; the
-# key's file is refused when others can read it.
+# key's file is refused when others can read it; a host that trusts
+# this client takes a job without a key.
 . "$top_srcdir/tests/integration/net.sh"
 net_need jq curl
 MODEL="$top_srcdir/tests/integration/moonraker-model.py"
@@ -91,6 +92,10 @@ jq -e '.activity == "printing" and .progress.layer == 3 and
 "$GPC" status mk3 > "$T/gpc.out" || fail "gpc status: exit $?"
 grep -q "printing mk3-$id: layer 3 " "$T/gpc.out" ||
 	fail "gpc status: $(cat "$T/gpc.out")"
+# The heaters, from the host's own figures (the job heated them).
+"$GPC" temps mk3 > "$T/temps.out"
+grep -qx "mk3: T0 200.0/200.0 C, B 60.0/60.0 C" "$T/temps.out" ||
+	fail "gpc temps: $(cat "$T/temps.out")"
 "$GPC" pause mk3 || fail "gpc pause"
 "$WAITFOR" contains "$ML" "paused" || fail "the host was not asked to pause"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
@@ -125,7 +130,8 @@ ctl release
 # 3b. A macro's prompt (RESPOND ... action:prompt_*), which Moonraker
 # keeps in its G-code store: shown with its buttons, the printer
 # waiting; a choice of none is refused; answered with gpc answer, the
-# host runs the button's G-code and the prompt is gone.
+# host runs the button's G-code (no M876, and gpc and the log say so)
+# and the prompt is gone.
 {
 	echo 'G28'
 	echo 'RESPOND TYPE=command MSG="action:prompt_begin Filament change"'
@@ -148,7 +154,13 @@ grep -q "^	waiting for the user: Filament change \[0 Load, 1 Skip\]; gpc answer 
 status | jq -e '.activity == "waiting"' > /dev/null ||
 	fail "status with the prompt: $(status)"
 "$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
-"$GPC" answer mk3 load || fail "gpc answer mk3 load: exit $?"
+"$GPC" answer mk3 load > "$T/answer.out" || fail "gpc answer mk3 load: exit $?"
+# No M876 goes to a Moonraker printer: gpc and the log say what is done.
+grep -qx "mk3: answered load (button 0's G-code, through Moonraker's /printer/gcode/script)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
+grep -q "mk3: .* answers 'Filament change' with 0 (button 0's G-code, through Moonraker's /printer/gcode/script)" "$T/spoold.log" ||
+	fail "spoold's log of the answer: $(grep "answers 'Filament" "$T/spoold.log")"
+! grep -q "M876" "$T/answer.out" "$T/spoold.log" || fail "an M876 was named for a Moonraker printer"
 "$WAITFOR" contains "$ML" "script LOAD_FILAMENT T=0" ||
 	fail "the button's G-code was not run"
 "$WAITFOR" contains "$T/spoold.log" "moonraker: mk3: the printer's prompt is over" ||
@@ -178,20 +190,25 @@ ready_again "$n" ||
 ctl release
 
 # 4b. The network to the host is down mid-print: the printer is offline,
-# the job is not ended, and it is followed again once the host answers.
+# the job is not ended, and it is followed again once the host answers;
+# each wait before it is asked again is twice the last, from
+# reconnect_interval (1 s).
 n=$(ready_count)
 ctl hold layer=2
 id=$(submit "$T/job.gcode")
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
 	fail "job $id: layer 2 not followed"
-ctl blackout requests=2
+from=$(($(wc -l < "$T/spoold.log") + 1))
+ctl blackout requests=3
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /printer/objects/query" ||
 	fail "the printer was not shown offline"
 offline_with "$id"
-"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 2 ||
+"$WAITFOR" count "$ML" "dropped GET /printer/objects/query" 3 ||
 	fail "the backend did not try the host again"
 ready_again "$n" ||
 	fail "the printer was not followed again"
+waits=$(tail -n "+$from" "$T/spoold.log" | sed -n 's/.*mk3: the host is asked again in \([0-9]*\) s$/\1/p' | tr '\n' ' ')
+[ "$waits" = "1 2 4 " ] || fail "the waits before each try: '$waits'"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed"'
@@ -234,6 +251,24 @@ chmod 600 "$T/key"
 ready_again "$n" ||
 	fail "the printer was not ready again"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 7b. A host that trusts this client (Moonraker's trusted_clients):
+# no api_key_file, and a job prints to its end.  The host with the key
+# is gone: this one, without --api-key-file, listens on a port of its
+# own.
+gs_stop_spoold
+net_model_stop
+PORT=
+net_model_start
+n=$(ready_count)
+net_setup "device = moonraker://127.0.0.1:$PORT"
+ready_again "$n" ||
+	fail "the printer of a host that trusts gspool did not get ready"
+id=$(submit "$T/job.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines"
+grep -q "^upload gspool-mk3-$id.gcode " "$ML" ||
+	fail "not uploaded to the host that trusts gspool: $(grep upload "$ML")"
 
 # 8. moonrakers:// is https, and the host's certificate is checked: one
 # that no authority signed is refused, said so, and nothing is sent.

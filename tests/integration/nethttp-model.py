@@ -16,6 +16,8 @@
 #   GET  /big      an answer of 2 MiB
 #   GET  /busy     409 {"title": "Conflict", "message": "printer busy"}
 #   GET  /text     500 with a short text body
+#   GET  /hang     logs "hang" and never answers (for a minute): a host
+#                  that took the connection and went silent
 import argparse
 import base64
 import hashlib
@@ -23,6 +25,7 @@ import os
 import re
 import secrets
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostmodel  # noqa: E402
@@ -134,6 +137,10 @@ class Handler(hostmodel.Handler):
             return 200, {"big": "x" * (2 << 20)}
         if path == "/busy":
             raise HostError(409, "printer busy")
+        if path == "/hang":
+            log("hang", method, path)
+            time.sleep(60)
+            raise HostError(504, "the model hung")
         if path == "/text":
             self.send_response(500)
             self.send_header("Content-Length", "9")

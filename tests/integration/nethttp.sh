@@ -4,7 +4,8 @@
 # USER:PASSWORD credential file, the key header, a session header, a
 # raw PUT body and a multipart form streamed whole (digest's second try
 # sends the file again from its start), an answer over 1 MiB refused,
-# and the hosts' errors in one form.
+# the hosts' errors in one form, and a host that takes the request and
+# never answers given up after the timeout, with curl's words.
 . "$top_srcdir/tests/integration/net.sh"
 NETREQ="$BIN/tests/integration/netreq"
 MODEL="$top_srcdir/tests/integration/nethttp-model.py"
@@ -48,5 +49,8 @@ req 'why=GET /big: an answer over 1048576 bytes' "$B" GET /big
 req 'why=GET /busy: HTTP 409: printer busy' "$B" GET /busy
 req 'why=GET /text: HTTP 500: it broke' "$B" GET /text
 req 'why=GET /none: HTTP 404: Not Found' "$B" GET /none
+# A host that took the request and went silent: given up after -t.
+req "why=GET /hang: Operation timed out after" -t 1000 "$B" GET /hang
+grep -qx "hang GET /hang" "$ML" || fail "the request did not reach the host"
 # A host that is not there: curl's words.
 req "why=GET /key: " "http://127.0.0.1:1" GET /key

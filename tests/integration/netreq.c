@@ -3,10 +3,12 @@
  * (backends/http.c), for nethttp.sh:
  *
  *   netreq [-a basic|digest] [-c credfile] [-k header] [-s header:value]
- *       BASE METHOD PATH [FILE]
+ *       [-t ms] BASE METHOD PATH [FILE]
  *
  * With FILE, the file is the raw body (net_upload_raw, with the header
  * "X-Upload: yes"), or with -f NAME the multipart form's NAME part.
+ * -t is how long the request may take (10 s unless said, as a backend's
+ * -t of 0).
  * Prints "code=N" and the body, or "why=..." and exits 1.
  */
 #include "config.h"
@@ -32,7 +34,7 @@ main(int argc, char *argv[])
 
 	memset(&h, 0, sizeof(h));
 	h.timeout_ms = 10000;
-	while ((ch = getopt(argc, argv, "a:c:f:k:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:f:k:s:t:")) != -1) {
 		switch (ch) {
 		case 'a':
 			h.auth = strcmp(optarg, "basic") == 0 ? NET_AUTH_BASIC :
@@ -49,6 +51,9 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			sess = optarg;
+			break;
+		case 't':
+			h.timeout_ms = strtol(optarg, NULL, 10);
 			break;
 		default:
 			return 2;

@@ -8,8 +8,9 @@
 # words; a print gspool did not start shows the printer busy, and an
 # upload answered 409 leaves the job pending; a host that goes away
 # mid-print shows the printer offline and the job goes on; a wrong key
-# is the printer refused, not the job failing; octoprints:// checks the
-# certificate.
+# is the printer refused, not the job failing, and a key's file others
+# can read is refused; a file gspool refuses never reaches the host;
+# octoprints:// checks the certificate.
 . "$top_srcdir/tests/integration/net.sh"
 net_need jq curl
 MODEL="$top_srcdir/tests/integration/octoprint-model.py"
@@ -41,6 +42,11 @@ net_setup "device = octoprint://127.0.0.1:$PORT" "api_key_file = $T/key" \
 grep -q "mk3: OctoPrint 1.10.2 (API 0.1) at 127.0.0.1:$PORT" "$T/spoold.log" ||
 	fail "the server's version was not logged"
 
+# 0. gspool's own check comes first: a file it refuses never reaches
+# the host.
+net_refuses_hot
+! grep -q "^upload " "$ML" || fail "a refused file reached the host: $(grep upload "$ML")"
+
 # 1. A print, to its end: uploaded whole and printed at once, followed
 # by the file position to the last line; the upload goes.
 id=$(submit "$T/job.gcode")
@@ -60,6 +66,10 @@ id=$(submit "$T/job.gcode")
 "$WAITFOR" contains "$ML" "paused" || fail "the host was not asked to pause"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
 	fail "the pause was not followed"
+# The heaters, from the host's own figures (the job heated them).
+"$GPC" temps mk3 > "$T/temps.out"
+grep -qx "mk3: T0 200.0/200.0 C, B 60.0/60.0 C" "$T/temps.out" ||
+	fail "gpc temps: $(cat "$T/temps.out")"
 status | jq -e '.activity == "paused" and .progress.bytes_fraction > 0.35 and
     .progress.bytes_fraction < 0.45 and .progress.lines_done > 500' \
     > /dev/null || fail "status when paused at 40 %: $(status)"
@@ -157,6 +167,14 @@ mv "$T/key.good" "$T/key"
 ready_again "$n" ||
 	fail "the printer was not ready with the right key"
 ! grep -q unauthorized "$ML" || fail "a request went without the key"
+
+# 8b. A key's file that others can read is refused, and said so.
+chmod 644 "$T/key"
+"$WAITFOR" contains "$T/spoold.log" "api_key_file $T/key: must be a file" ||
+	fail "a key others can read was taken"
+n=$(ready_count)
+chmod 600 "$T/key"
+ready_again "$n" || fail "the printer was not ready again"
 
 # 9. octoprints:// is https, and the host's certificate is checked.
 net_tls_refused octoprints "GET /api/job" --api-key-file "$T/key"

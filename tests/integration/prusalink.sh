@@ -141,6 +141,10 @@ held 40 || fail "job $id did not reach 40 %"
 hid=$(host_job)
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: 40 % on the host" ||
 	fail "job $id: 40 % not followed"
+# The heaters, from the host's own figures (the job heated them).
+"$GPC" temps mk3 > "$T/temps.out"
+grep -qx "mk3: T0 215.0/215.0 C, B 60.0/60.0 C" "$T/temps.out" ||
+	fail "gpc temps: $(cat "$T/temps.out")"
 status > "$T/s.json"
 jq -e '.activity == "printing" and .progress.lines_done > 300 and
     .progress.bytes_fraction >= 0.39 and .progress.bytes_fraction < 0.6' \

@@ -82,6 +82,33 @@ test_buttons(void **state)
 
 /* Outside a prompt, buttons and shows are nothing; other actions and
  * look-alike words are not a prompt's. */
+/* Klipper's macro buttons, LABEL|GCODE|STYLE and the footer's: the
+ * label is the button, the G-code its answer (the label where none is
+ * named); Marlin's buttons run none. */
+static void
+test_klipper_buttons(void **state)
+{
+	struct prompt pr;
+	char b[256];
+
+	(void)state;
+	prompt_init(&pr);
+	prompt_action(&pr, "prompt_begin Filament change");
+	prompt_action(&pr, "prompt_text Load the new spool");
+	prompt_action(&pr, "prompt_button Load|LOAD_FILAMENT T=0|primary");
+	prompt_action(&pr, "prompt_footer_button Skip||secondary");
+	prompt_action(&pr, "prompt_button Resume|RESUME");
+	prompt_action(&pr, "prompt_button Continue");
+	assert_int_equal(prompt_action(&pr, "prompt_show"), PROMPT_SHOWN);
+	assert_string_equal(pr.text, "Filament change");
+	prompt_buttons(&pr, b, sizeof(b));
+	assert_string_equal(b, "Load\nSkip\nResume\nContinue");
+	assert_string_equal(pr.gcode[0], "LOAD_FILAMENT T=0");
+	assert_string_equal(pr.gcode[1], "Skip");
+	assert_string_equal(pr.gcode[2], "RESUME");
+	assert_string_equal(pr.gcode[3], "");
+}
+
 static void
 test_not_prompts(void **state)
 {
@@ -139,6 +166,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_filament_change),
 		cmocka_unit_test(test_buttons),
+		cmocka_unit_test(test_klipper_buttons),
 		cmocka_unit_test(test_not_prompts),
 		cmocka_unit_test(test_hostile),
 	};
