@@ -189,7 +189,9 @@ J="mk3-$id"
 "$WAITFOR" count "$T/spoold.log" "json://...#3: attempt 1/2" 3 ||
 	fail "the hanging URL was not tried for each of 3 events"
 for n in 1 2 3; do
-	[ -e "$T/hang/$n.held" ] || fail "the hanging receiver did not hold connection $n"
+	# The attempt is logged as apprise starts; its connection follows.
+	"$WAITFOR" exists "$T/hang/$n.held" ||
+		fail "the hanging receiver did not hold connection $n"
 	[ -e "$T/hang/$n.closed" ] && fail "connection $n to the hanging receiver ended before the print's"
 done
 grep -q "json://...#3: attempt 1/2 failed" "$T/spoold.log" &&
