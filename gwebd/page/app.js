@@ -255,6 +255,11 @@ function printerCard(pr) {
 	else if (pr.state === "error")
 		card.append(el("p", {className: "reason"}, pr.state +
 		    (pr.message ? ": " + pr.message : "")));
+	/* What its tools hold, as gpc load or the configuration says. */
+	if ((s.materials || []).length)
+		card.append(el("p", {className: "loaded"}, "Loaded: " +
+		    s.materials.map((m, i) => "T" + i + " " + (typeof m ===
+		    "string" ? m : "none")).join(", ")));
 	const heaters = el("ul", {className: "heaters"});
 	for (const h of s.heaters || [])
 		heaters.append(el("li", {}, heaterText(h)));
@@ -497,6 +502,19 @@ function adminSetup() {
 		});
 		return b;
 	}));
+	/* gpc load: what a tool holds now. */
+	$("admin-load").addEventListener("submit", async ev => {
+		ev.preventDefault();
+		const d = $("admin-dest").value;
+		try {
+			const o = await post("printers/" + dest() + "/load",
+			    new URLSearchParams({tool: $("admin-tool").value,
+			    material: $("admin-material").value}));
+			notice(d + ": " + (o.loaded || "nothing") + " loaded");
+		} catch (e) {
+			notice(d + ": load: " + e.message);
+		}
+	});
 	$("admin-send").addEventListener("submit", async ev => {
 		ev.preventDefault();
 		const d = $("admin-dest").value;
