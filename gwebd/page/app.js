@@ -223,9 +223,10 @@ function camera(pr) {
 }
 
 /* A job's thumbnail, as gwebd serves it: to its owner and the
- * administrators (another's would be refused, a broken picture). */
+ * administrators, and to anyone who sees its title (show_titles; else
+ * another's is "(hidden)", and its thumbnail refused). */
 function thumbnail(job) {
-	if (!job || !mine(job) || !job.meta ||
+	if (!job || !(mine(job) || job.title !== "(hidden)") || !job.meta ||
 	    !(job.meta.thumbnails || []).length)
 		return null;
 	return el("img", {className: "thumb", alt: "Thumbnail of " +

@@ -108,3 +108,15 @@ cmp -s "$T/body" "$T/spool/printers/mk3/webcam.jpg" || fail "the frame differs"
 grep -qi '^content-type: image/jpeg' "$T/h" || fail "frame type: $(cat "$T/h")"
 expect_status 404 GET /api/gspool/printers/nosuch/snapshot -H "X-Api-Key: $BOB"
 expect_status 401 GET /api/gspool/printers/mk3/snapshot
+
+# 4. With show_titles, a job's thumbnail is everyone's, as its title is
+#    in gqueue; its timelapse stays its owner's and the administrators'.
+gs_stop_spoold
+rm -f "$T/spool/control"
+sed -i '/^\[spool\]/a show_titles = yes' "$GSPOOL_CONF"
+gs_spoold
+printf '\000\001 a video' > "$T/spool/jobs/1.d/timelapse.mp4"
+expect_status 200 GET /api/gspool/jobs/1/thumbnail -H "X-Api-Key: $BOB"
+cmp -s "$T/body" "$T/spool/jobs/1.d/thumb-4x4.png" || fail "bob's thumbnail differs"
+expect_status 404 GET /api/gspool/jobs/1/timelapse -H "X-Api-Key: $BOB"
+expect_status 200 GET /api/gspool/jobs/1/timelapse -H "X-Api-Key: $ANN"
