@@ -336,6 +336,35 @@ static const struct job_verb printer_verbs[] = {
 	{ "reject",	"reject",	"reason" },
 };
 
+/* NAME/load, gpc load: the fields tool (T0, T1, ...) and material (a
+ * filament type, or none); the reply's "loaded" is what spoold says
+ * the printer's tools now hold.  An administrator's (spoold's rights). */
+static enum MHD_Result
+printer_load(struct req *r, const char *name)
+{
+	char tool[16], mat[64], why[512] = "";
+	int rc;
+
+	if (strcmp(r->method, "POST") != 0)
+		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: POST"
+		    " it", r->url);
+	if (verb_arg(r, "tool!", tool, sizeof(tool)) < 0 ||
+	    verb_arg(r, "material!", mat, sizeof(mat)) < 0)
+		return http_error(r, MHD_HTTP_BAD_REQUEST, "%s: give the"
+		    " fields 'tool' (T0, T1, ...) and 'material' (such as"
+		    " PLA, or none)", r->url);
+	rc = ctl_request(r->w, r->acct, why, sizeof(why), "load", name, tool,
+	    mat, (char *)NULL);
+	if (rc < 0)
+		return http_error(r, strncmp(why, "load: ", 6) == 0 ?
+		    MHD_HTTP_BAD_REQUEST : refusal_status(why), "%s: %s", name,
+		    why);
+	log_info("%s: %s: load %s %s on %s", r->addr, r->acct->name, mat,
+	    tool, name);
+	return http_json(r, MHD_HTTP_OK, json_pack("{s:b,s:s}", "ok", 1,
+	    "loaded", why));
+}
+
 /* "NAME/VERB" of /api/gspool/printers/. */
 static enum MHD_Result
 printers(struct req *r, const char *rest)
@@ -357,6 +386,8 @@ printers(struct req *r, const char *rest)
 		return media_snapshot(r, name);
 	if (strcmp(slash + 1, "stream") == 0)
 		return relay_stream(r, name);
+	if (strcmp(slash + 1, "load") == 0)
+		return printer_load(r, name);
 	for (k = 0; k < nitems(printer_verbs); k++)
 		if (strcmp(slash + 1, printer_verbs[k].verb) == 0)
 			v = &printer_verbs[k];

@@ -13,6 +13,14 @@
  * up), so fifty viewers cost spoold what one does.  A stopping gwebd
  * ends every stream at the next step.
  *
+ * A job that leaves the queue is in the history, but its filters may
+ * still be at work (the timelapse renders its video after the print),
+ * and what they report comes later.  So for the spool's filter_timeout
+ * after a job has left the account's queue, the stream takes the
+ * account's history at each step too, and sends "event: history" when
+ * it is not the one it took as the job left: the page reloads its
+ * history then, and never polls.  Only those windows cost a history.
+ *
  * Security: the stream is the account's queue, as /api/gspool/queue;
  * what a client sends is never read.  Its memory is one queue's text.
  *
@@ -27,6 +35,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "client.h"
 #include "gwebd.h"
 #include "log.h"
 #include "util.h"
@@ -96,6 +105,10 @@ struct stream {
 	struct web	*w;
 	const struct conf_account *acct;
 	char		*last;		/* the queue last sent */
+	json_int_t	*ids;		/* its jobs */
+	size_t		 nids;
+	char		*hist;		/* the history as a job left */
+	time_t		 watch_until;	/* looking at the history till then */
 	char		*out;		/* what is left to send */
 	size_t		 outlen, outoff;
 	time_t		 sent;		/* when anything was last sent */
@@ -112,7 +125,81 @@ stream_set(struct stream *s, char *text)
 	s->sent = time(NULL);
 }
 
-/* The next thing to send: the queue if it changed, a ping, the end. */
+/* The account's history as text (to free), or NULL. */
+static char *
+history_text(struct stream *s)
+{
+	char why[512];
+	json_t *h;
+	char *text;
+
+	why[0] = '\0';
+	if ((h = ctl_queue(s->w, s->acct, CLIENT_QUEUE_HISTORY, why,
+	    sizeof(why))) == NULL)
+		return NULL;
+	text = json_dumps(h, JSON_COMPACT);
+	json_decref(h);
+	return text;
+}
+
+/* The queue to be sent is text: if a job of the last one sent is not
+ * in it, the history is taken and looked at for filter_timeout. */
+static void
+jobs_seen(struct stream *s, const char *text)
+{
+	json_t *q = json_loads(text, 0, NULL);
+	json_t *jobs = json_object_get(q, "jobs");
+	json_int_t *ids;
+	size_t i, j, n = json_array_size(jobs);
+	int left = 0;
+
+	ids = xcalloc(n + 1, sizeof(*ids));
+	for (i = 0; i < n; i++)
+		ids[i] = json_integer_value(json_object_get(json_array_get(
+		    jobs, i), "id"));
+	json_decref(q);
+	for (i = 0; i < s->nids && !left; i++) {
+		for (j = 0; j < n && ids[j] != s->ids[i]; j++)
+			continue;
+		left = j == n;
+	}
+	free(s->ids);
+	s->ids = ids;
+	s->nids = n;
+	if (!left)
+		return;
+	free(s->hist);
+	if ((s->hist = history_text(s)) != NULL)
+		s->watch_until = time(NULL) + s->w->conf.filter_timeout + 1;
+}
+
+/* While a window is open: 1 if the history changed (then "event:
+ * history" is to be sent), else 0. */
+static int
+history_changed(struct stream *s)
+{
+	char *text;
+
+	if (s->hist == NULL)
+		return 0;
+	if (time(NULL) > s->watch_until) {
+		free(s->hist);
+		s->hist = NULL;
+		return 0;
+	}
+	if ((text = history_text(s)) == NULL)
+		return 0;
+	if (strcmp(text, s->hist) == 0) {
+		free(text);
+		return 0;
+	}
+	free(s->hist);
+	s->hist = text;
+	return 1;
+}
+
+/* The next thing to send: the queue if it changed, the history's
+ * change, a ping, the end. */
 static void
 stream_next(struct stream *s)
 {
@@ -125,6 +212,10 @@ stream_next(struct stream *s)
 			s->ended = 1;
 			return;
 		}
+		if (history_changed(s)) {
+			stream_set(s, xstrdup("event: history\ndata: {}\n\n"));
+			return;
+		}
 		why[0] = '\0';
 		if ((text = queue_text(s->w, s->acct, why, sizeof(why))) ==
 		    NULL) {
@@ -134,6 +225,7 @@ stream_next(struct stream *s)
 			return;
 		}
 		if (s->last == NULL || strcmp(text, s->last) != 0) {
+			jobs_seen(s, text);
 			free(s->last);
 			s->last = text;
 			stream_set(s, xasprintf("event: queue\ndata: %s\n\n",
@@ -177,6 +269,8 @@ stream_free(void *cls)
 	struct stream *s = cls;
 
 	free(s->last);
+	free(s->ids);
+	free(s->hist);
 	free(s->out);
 	free(s);
 }

@@ -1742,7 +1742,9 @@ send_file(struct client *c, int fd, const struct stat *st, const char *name)
 /* job-file ID thumbnail|timelapse: the job's largest PNG thumbnail or
  * its timelapse video, opened here under its folder and passed as a
  * descriptor with its size and name, to the job's owner or an
- * administrator: the front ends do not read the spool. */
+ * administrator, and the thumbnail to anyone who sees the job's title
+ * (show_titles), as gqueue shows it: the front ends do not read the
+ * spool. */
 static void
 do_job_file(struct spoold *sd, struct client *c, struct request *rq)
 {
@@ -1751,6 +1753,12 @@ do_job_file(struct spoold *sd, struct client *c, struct request *rq)
 	struct stat st;
 	int dfd, fd = -1, r = -1;
 
+	if (!may_change(sd, c, &rq->j) && (strcmp(kind, "thumbnail") != 0 ||
+	    !sd->conf.show_titles)) {
+		reply_error(c, "%s belongs to %s; you may %s only your own"
+		    " jobs", rq->j.name, rq->j.owner, rq->verb);
+		return;
+	}
 	dir = xasprintf("%s/%ld.d", sd->dir_jobs, rq->j.id);
 	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	free(dir);
@@ -1951,7 +1959,8 @@ static const struct request_type {
 	[REQ_SEND] =	    { T_PRINTER, WHO_ADMIN, do_send,
 			      "send G-code by hand" },
 	[REQ_ANSWER] =	    { T_PRINTER, WHO_PRINTING, do_answer, NULL },
-	[REQ_JOB_FILE] =    { T_JOB, WHO_OWNER, do_job_file, NULL },
+	/* The thumbnail follows show_titles (the handler). */
+	[REQ_JOB_FILE] =    { T_JOB, WHO_ANYONE, do_job_file, NULL },
 	[REQ_WEBCAM] =	    { T_PRINTER, WHO_ANYONE, do_webcam, NULL },
 	[REQ_APPROVE] =	    { T_JOB, WHO_APPROVER, do_approve, NULL },
 	[REQ_DENY] =	    { T_JOB, WHO_APPROVER, do_deny, NULL },

@@ -18,7 +18,8 @@
 "use strict";
 
 const api = "/api/gspool/";
-const state = { me: null, queue: null, events: null, cams: {} };
+const state = { me: null, queue: null, events: null, cams: {},
+    videos: {} };
 window.gspoolCsp = 0;
 window.gspoolEvents = 0;
 document.addEventListener("securitypolicyviolation", () => {
@@ -221,8 +222,12 @@ function camera(pr) {
 	return c.img;
 }
 
+/* A job's thumbnail, as gwebd serves it: to its owner and the
+ * administrators, and to anyone who sees its title (show_titles; else
+ * another's is "(hidden)", and its thumbnail refused). */
 function thumbnail(job) {
-	if (!job || !job.meta || !(job.meta.thumbnails || []).length)
+	if (!job || !(mine(job) || job.title !== "(hidden)") || !job.meta ||
+	    !(job.meta.thumbnails || []).length)
 		return null;
 	return el("img", {className: "thumb", alt: "Thumbnail of " +
 	    (job.title || job.name), src: api + "jobs/" + job.id + "/thumbnail"});
@@ -251,6 +256,11 @@ function printerCard(pr) {
 	else if (pr.state === "error")
 		card.append(el("p", {className: "reason"}, pr.state +
 		    (pr.message ? ": " + pr.message : "")));
+	/* What its tools hold, as gpc load or the configuration says. */
+	if ((s.materials || []).length)
+		card.append(el("p", {className: "loaded"}, "Loaded: " +
+		    s.materials.map((m, i) => "T" + i + " " + (typeof m ===
+		    "string" ? m : "none")).join(", ")));
 	const heaters = el("ul", {className: "heaters"});
 	for (const h of s.heaters || [])
 		heaters.append(el("li", {}, heaterText(h)));
@@ -277,12 +287,30 @@ function jobItem(j, history) {
 	if (history) {
 		li.append(el("span", {className: "quiet"}, " · " +
 		    when(j.finished)));
+		/* A timelapse its filter reported, of a job the account may
+		 * watch (its owner's and the administrators'). */
+		if (!mine(j) || !(j.attributes || {})["timelapse.video"])
+			return li;
+		/* A video opened stays, playing, when the history is
+		 * drawn anew. */
+		if (state.videos[j.id]) {
+			li.append(" ", state.videos[j.id]);
+			return li;
+		}
 		const play = el("button", {type: "button", textContent:
 		    "Timelapse"});
 		play.addEventListener("click", () => {
-			play.replaceWith(el("video", {controls: true,
+			const v = el("video", {controls: true,
 			    preload: "metadata", className: "timelapse",
-			    src: api + "jobs/" + j.id + "/timelapse"}));
+			    src: api + "jobs/" + j.id + "/timelapse"});
+			v.setAttribute("aria-label", "Timelapse of " + title);
+			v.addEventListener("error", () => {
+				delete state.videos[j.id];
+				v.replaceWith(el("span", {className: "quiet"},
+				    " The timelapse could not be played."));
+			});
+			state.videos[j.id] = v;
+			play.replaceWith(v);
 		});
 		li.append(" ", play);
 		return li;
@@ -475,6 +503,19 @@ function adminSetup() {
 		});
 		return b;
 	}));
+	/* gpc load: what a tool holds now. */
+	$("admin-load").addEventListener("submit", async ev => {
+		ev.preventDefault();
+		const d = $("admin-dest").value;
+		try {
+			const o = await post("printers/" + dest() + "/load",
+			    new URLSearchParams({tool: $("admin-tool").value,
+			    material: $("admin-material").value}));
+			notice(d + ": " + (o.loaded || "nothing") + " loaded");
+		} catch (e) {
+			notice(d + ": load: " + e.message);
+		}
+	});
 	$("admin-send").addEventListener("submit", async ev => {
 		ev.preventDefault();
 		const d = $("admin-dest").value;
@@ -502,6 +543,8 @@ function connect() {
 			notice("events: " + e.message);
 		}
 	});
+	/* What a finished job's filters reported later (its timelapse). */
+	es.addEventListener("history", () => loadHistory());
 	es.addEventListener("error", () => {
 		$("link").textContent = "Connection to gwebd lost; trying again…";
 	});

@@ -63,6 +63,23 @@ done
 expect_status 403 POST /api/gspool/printers/mk3/send -H "X-Api-Key: $ANN" -d gcode=M105
 expect_status 400 POST /api/gspool/printers/mk3/send -H "X-Api-Key: $BOSS"
 jq -e '.error | test("gcode")' "$T/body" > /dev/null || fail "send without G-code: $(cat "$T/body")"
+# gpc load: what a tool holds, the administrator's; a bad tool or a
+# missing field is 400 saying what, another account 403.
+expect_status 200 POST /api/gspool/printers/mk3/load -H "X-Api-Key: $BOSS" \
+    -d tool=T0 -d material=PETG
+jq -e '.ok and (.loaded | test("PETG"))' "$T/body" > /dev/null || fail "load: $(cat "$T/body")"
+"$GPC" status mk3 | grep -q "loaded: T0 PETG" || fail "gpc status does not say T0 PETG: $("$GPC" status mk3)"
+expect_status 403 POST /api/gspool/printers/mk3/load -H "X-Api-Key: $ANN" \
+    -d tool=T0 -d material=PLA
+expect_status 400 POST /api/gspool/printers/mk3/load -H "X-Api-Key: $BOSS" -d tool=T0
+jq -e '.error | test("material")' "$T/body" > /dev/null || fail "load without material: $(cat "$T/body")"
+expect_status 400 POST /api/gspool/printers/mk3/load -H "X-Api-Key: $BOSS" \
+    -d tool=X9 -d material=PLA
+jq -e '.error | test("X9. is not a tool")' "$T/body" > /dev/null || fail "load X9: $(cat "$T/body")"
+expect_status 404 POST /api/gspool/printers/nosuch/load -H "X-Api-Key: $BOSS" \
+    -d tool=T0 -d material=PLA
+expect_status 200 POST /api/gspool/printers/mk3/load -H "X-Api-Key: $BOSS" \
+    -d tool=T0 -d material=none
 
 ART="$top_builddir/tests/web-artefacts"
 mkdir -p "$ART"

@@ -29,6 +29,19 @@ jq -e '.job == 1' "$T/body" > /dev/null || fail "upload: $(cat "$T/body")"
 "$WAITFOR" exists "$T/spool/jobs/1.d/thumb-4x4.png" ||
     fail "no thumbnail kept: $(ls -la "$T/spool/jobs/")"
 
+# Titles as gqueue shows them: bob sees ann's job as "(hidden)", in
+# the queue and in the event stream, and so no thumbnail of it.
+expect_status 200 GET /api/gspool/queue -H "X-Api-Key: $BOB"
+jq -e '.jobs[0].id == 1 and .jobs[0].title == "(hidden)"' "$T/body" > /dev/null ||
+    fail "bob sees ann's title: $(cat "$T/body")"
+curl -s -N --max-time 5 -H "X-Api-Key: $BOB" "$URL/api/gspool/events" 2>/dev/null |
+    sed -n 's/^data: //p' | head -n 1 > "$T/ev"
+jq -e '.jobs[0].title == "(hidden)"' "$T/ev" > /dev/null ||
+    fail "bob's event stream shows ann's title: $(cat "$T/ev")"
+expect_status 200 GET /api/gspool/queue -H "X-Api-Key: $ANN"
+jq -e '.jobs[0].title == "thumbs.gcode"' "$T/body" > /dev/null ||
+    fail "ann does not see her title: $(cat "$T/body")"
+
 # 1. The thumbnail: ann's and the admin's, not bob's.
 expect_status 200 GET /api/gspool/jobs/1/thumbnail -H "X-Api-Key: $ANN" -D "$T/h"
 cmp -s "$T/body" "$T/spool/jobs/1.d/thumb-4x4.png" ||
@@ -108,3 +121,18 @@ cmp -s "$T/body" "$T/spool/printers/mk3/webcam.jpg" || fail "the frame differs"
 grep -qi '^content-type: image/jpeg' "$T/h" || fail "frame type: $(cat "$T/h")"
 expect_status 404 GET /api/gspool/printers/nosuch/snapshot -H "X-Api-Key: $BOB"
 expect_status 401 GET /api/gspool/printers/mk3/snapshot
+
+# 4. With show_titles, a job's thumbnail is everyone's, as its title is
+#    in gqueue; its timelapse stays its owner's and the administrators'.
+gs_stop_spoold
+rm -f "$T/spool/control"
+sed -i '/^\[spool\]/a show_titles = yes' "$GSPOOL_CONF"
+gs_spoold
+printf '\000\001 a video' > "$T/spool/jobs/1.d/timelapse.mp4"
+expect_status 200 GET /api/gspool/queue -H "X-Api-Key: $BOB"
+jq -e '.jobs[0].title == "thumbs.gcode"' "$T/body" > /dev/null ||
+    fail "bob does not see ann's title with show_titles: $(cat "$T/body")"
+expect_status 200 GET /api/gspool/jobs/1/thumbnail -H "X-Api-Key: $BOB"
+cmp -s "$T/body" "$T/spool/jobs/1.d/thumb-4x4.png" || fail "bob's thumbnail differs"
+expect_status 404 GET /api/gspool/jobs/1/timelapse -H "X-Api-Key: $BOB"
+expect_status 200 GET /api/gspool/jobs/1/timelapse -H "X-Api-Key: $ANN"

@@ -3,6 +3,9 @@
 # connection to it; each viewer gets whole frames; the snapshot serves
 # the relay's latest where spoold keeps none; the last viewer leaving
 # closes the camera's connection, and the next viewer opens another.
+# A viewer gets no more than stream_fps (5) of the camera's 20 frames a
+# second: counted against a client of the camera itself in the same
+# window, not against a clock.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
 CAMSERVER="$BIN/tests/integration/camserver"
@@ -68,4 +71,24 @@ n=$(grep -c '^open$' "$T/cam.log")
 kill "$P"
 wait "$P" 2>/dev/null || true
 "$WAITFOR" count "$T/cam.log" closed 2 || fail "the second connection stayed open"
+
+# 5. The cap per viewer: while a client of the camera itself receives
+#    60 frames (three seconds at 20 a second), a viewer of the relay,
+#    started before it, receives about a quarter of them (5 of 20), and
+#    at the most half.
+curl -s -N -H "X-Api-Key: $ANN" -o "$T/capped" \
+    "$URL/api/gspool/printers/mk3/stream" &
+P=$!
+"$WAITFOR" count "$T/capped" gspoolframe 1 || fail "no frame to the capped viewer"
+curl -s -N -o "$T/direct" "http://127.0.0.1:$(cat "$T/cam.port")/stream" &
+D=$!
+"$WAITFOR" count "$T/direct" image/jpeg 60 || fail "the camera sent no 60 frames"
+kill "$P" "$D"
+wait "$P" "$D" 2>/dev/null || true
+direct=$(grep -ac image/jpeg "$T/direct")
+relayed=$(grep -ac image/jpeg "$T/capped")
+echo "the camera sent $direct frames, a viewer of the relay got $relayed"
+[ "$relayed" -ge 2 ] || fail "the capped viewer got $relayed frames"
+[ $((relayed * 2)) -le "$direct" ] ||
+    fail "a viewer got $relayed frames while the camera sent $direct: stream_fps 5 is not kept"
 exit 0

@@ -247,6 +247,20 @@ def as_admin(d):
     if "ok" not in text(d, "#notice"):
         fail("no answer of the printer to M117: " + text(d, "#notice"))
 
+    # What mk3's tool holds (gpc load): the card says it; then nothing
+    # known again.
+    d.find_element(By.ID, "admin-material").send_keys("PETG", Keys.ENTER)
+    notice_is(d, "load", "mk3: PETG loaded")
+    wait(d, "mk3's card does not say T0 holds PETG",
+         lambda: "Loaded: T0 PETG" in card(d, "mk3"))
+    d.find_element(By.ID, "admin-material").clear()
+    d.find_element(By.ID, "admin-material").send_keys("none", Keys.ENTER)
+    wait(d, "the page did not say that T0 holds nothing known", lambda:
+         text(d, "#notice").endswith(" loaded") and
+         "PETG" not in text(d, "#notice"))
+    wait(d, "mk3's card still says PETG",
+         lambda: "PETG" not in card(d, "mk3"))
+
     # The job awaiting approval, approved; another denied with the
     # reason its owner is to see.
     open_job(d, "mini-3")

@@ -6,7 +6,8 @@ limited to gwebd alone; the anonymous reader sees the printers and may not
 upload, then logs in; an upload from the page is queued and one the check
 refuses shows its reason; the print's layer and temperatures change on the
 screen as the virtual printer prints, pushed by the event stream and never
-polled; a job's analysis opens; the finished job reaches the history; the
+polled; a job's analysis opens, and a held job's view says why it
+waits; the finished job reaches the history; the
 bed is said to be clear; a held upload is cancelled from the page; the
 firmware's prompts of a filament change (M600) are answered from the page
 until that job is done.  A
@@ -266,6 +267,10 @@ def run(d):
          lambda: text(d, "#upload-result").startswith("Queued as mk3-"))
     wait(d, "the held job is not in the queue with a Release button",
          lambda: "held" in text(d, "#queue") and "Release" in text(d, "#queue"))
+    # Its view gives the reason it waits.
+    click(d, "#queue .job button.link")
+    wait(d, "the held job's view gives no reason it is held",
+         lambda: "held" in text(d, "#job-reasons"))
     click(d, "#queue .job .actions button")
     wait(d, "the cancelled job stays in the queue",
          lambda: text(d, "#queue") == "Nothing queued.")
