@@ -143,4 +143,36 @@ BATCH_NAMES="b1 b2 b3 b4 b5"
 # shellcheck disable=SC2086
 on=$(batch $BATCH_NAMES | sort | tr '\n' ' ')
 [ "$on" = "b1 b2 c1 c2 mk3 " ] || fail "five jobs for five members went to: $on"
+
+# 3. gpc status shows a remote printer as it shows the local one: a
+#    cube printing on mk3 and on b2, each paused once it has begun.
+"$GPC" ready c1 > /dev/null 2>&1 || true
+for p in mk3 b2; do
+	out=$("$GPRINT" -P $p -T "cube on $p" "$CUBE") || fail "gprint -P $p: $out"
+	j=${out#request id is "$p"-}
+	eval "cube_$p=\${j%% *}"
+	"$WAITFOR" contains "$T/spoold.log" "$p: heaters' targets: T0 205, B 60" || fail "the cube did not heat $p"
+	"$GPC" pause $p > /dev/null || fail "gpc pause $p"
+	"$WAITFOR" contains "$T/spoold.log" "$p-${j%% *}: paused" || fail "the cube on $p was not paused"
+done
+"$GPC" status mk3 b2 > "$T/status.out" || fail "gpc status: $(cat "$T/status.out")"
+# The same lines, but for the names, the figures and the local heaters'
+# power (a remote host's status.json has none).
+shape() {
+	sed -e "s/\b$1\b/P/g" -e 's/ (power [0-9]*)//g' -e 's/^P: ready (.*)$/P: ready/' \
+	    -e 's/[0-9][0-9.:]*/N/g'
+}
+sed -n '/^mk3:/,/^b2:/p' "$T/status.out" | sed '$d' | shape mk3 > "$T/local.shape"
+sed -n '/^b2:/,$p' "$T/status.out" | shape b2 > "$T/remote.shape"
+[ -s "$T/local.shape" ] && cmp -s "$T/local.shape" "$T/remote.shape" ||
+	fail "gpc status shows b2 unlike mk3: $(cat "$T/status.out")"
+grep -q "^	paused b2-$cube_b2: layer [0-9]* of 100, " "$T/status.out" &&
+    grep -q "^	heaters: T0 205.0/205.0 C, B 60.0/60.0 C$" "$T/status.out" ||
+	fail "gpc status b2: $(cat "$T/status.out")"
+"$GPC" --json status b2 | jq -e --argjson id "$cube_b2" '.printers[0] |
+    .state == "ready" and .activity == "paused" and .job == $id and
+    .lines_done > 0 and .status.progress.layer >= 2 and .message == "p2 on 127.0.0.1:'"$(cat "$T/b/port")"'" and
+    ([.status.heaters[] | [.name, .target, .actual, .stale]] ==
+	[["T0", 205, 205, false], ["B", 60, 60, false]])' > /dev/null ||
+	fail "gpc --json status b2: $("$GPC" --json status b2)"
 echo PASS
