@@ -126,7 +126,8 @@ CONF
 
 # fwd_front [printer lines]: the front spool with its printer far,
 # which is the current remote's $FWD_DEST (mk3 if unset); with
-# FWD_NO_FAR set, without it (the lines name the printers).
+# FWD_NO_FAR set, without it (the lines name the printers);
+# $FWD_SPOOL_EXTRA is added to its [spool] section.
 fwd_front() {
 	{
 		cat <<CONF
@@ -135,6 +136,7 @@ directory = $T/spool
 backend_dir = $BIN/backends
 magic = $BIN/magic/gcode.mgc
 $(gs_spoold_user)
+${FWD_SPOOL_EXTRA:-}
 
 CONF
 		[ -n "${FWD_NO_FAR:-}" ] || fwd_printer far "$FWD_HOST" "${FWD_DEST:-mk3}"
