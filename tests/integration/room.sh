@@ -79,6 +79,7 @@ batch() {
 	"$GPC" enable room > /dev/null || fail "gpc enable room"
 	# shellcheck disable=SC2086
 	"$GQUEUE" -w $ids > "$T/wait.out" || fail "the class's jobs: $(cat "$T/wait.out")"
+	# shellcheck disable=SC2086
 	set -- $ids
 	for n in $BATCH_NAMES; do
 		id=$1
