@@ -1,23 +1,47 @@
-# forwardlib.sh - two spools for the tests of remote queues (sourced
-# after lib.sh): the remote in $B (spoold, gsftpd on a loopback port,
-# a virtual printer mk3 that clears its own bed, the account alice),
-# and the front in $T (spoold and the printer far, which is
+# forwardlib.sh - spools for the tests of remote queues (sourced after
+# lib.sh): a remote host in $B (spoold, gsftpd on a loopback port,
+# virtual printers that clear their own beds, the account alice), and
+# the front in $T (spoold and the printer far, which is
 # sftp://alice@127.0.0.1:PORT/mk3 with alice's key and the remote's
-# host key).
+# host key).  A room has more remote hosts: fwd_host names the one the
+# functions below act on ($T/b unless told), each with its own
+# directory, port, logs ($T/spoold-NAME.log, $T/gsftpd-NAME.log) and
+# known_hosts ($T/known_hosts.NAME).
 
-B="$T/b"
 GSFTPD_B_PID=
 SPOOLD_B_PID=
 VPRINTER_B_PID=
 
-# fwd_remote [vprinter options]: the remote spool, its printer, gsftpd;
-# $FWD_REMOTE_EXTRA is added to its configuration (after alice's
-# account).
+# fwd_host NAME: the remote host $T/NAME is the one acted on.
+fwd_host() {
+	FWD_HOST=$1
+	B="$T/$1"
+	PB=
+	[ -f "$B/port" ] && PB=$(cat "$B/port")
+	return 0
+}
+fwd_host b
+
+# fwd_vlog PRINTER: the log of a remote printer's commands (mk3's is
+# $B/vprinter.log).
+fwd_vlog() {
+	if [ "$1" = mk3 ]; then
+		echo "$B/vprinter.log"
+	else
+		echo "$B/vprinter-$1.log"
+	fi
+}
+
+# fwd_remote [vprinter options]: the remote spool, its printers
+# ($FWD_PRINTERS, mk3 if unset; those in $FWD_AWAIT_CLEAR wait to be
+# cleared after a job), gsftpd; $FWD_REMOTE_EXTRA is added to its
+# configuration (after alice's account).
 fwd_remote() {
 	mkdir -p "$B"
 	[ "$(id -u)" = 0 ] && chmod 755 "$T" "$B"
-	gs_sftp_key alice
-	cat > "$B/gspool.conf" <<CONF
+	[ -f "$T/alice" ] || gs_sftp_key alice
+	{
+		cat <<CONF
 [spool]
 directory = $B/spool
 backend_dir = $BIN/backends
@@ -28,28 +52,36 @@ $(gs_spoold_user)
 user = $(gs_sftp_user)
 listen = 127.0.0.1:0
 
-[printer mk3]
-device = $B/mk3.tty
-handshake_timeout = 5
-reconnect_interval = 1
-clears_bed = yes
-
+CONF
+		for p in ${FWD_PRINTERS:-mk3}; do
+			clears=yes
+			case " ${FWD_AWAIT_CLEAR:-} " in
+			*" $p "*) clears=no ;;
+			esac
+			printf '[printer %s]\ndevice = %s\nhandshake_timeout = 5\n' "$p" "$B/$p.tty"
+			printf 'reconnect_interval = 1\nclears_bed = %s\n\n' "$clears"
+		done
+		cat <<CONF
 [account alice]
 keys = $T/alice.keys
 ${FWD_REMOTE_EXTRA:-}
 CONF
-	"$VPRINTER" -o "$B/vprinter.log" "$@" "$B/mk3.tty" 2>>"$B/vprinter.err" &
-	VPRINTER_B_PID=$!
-	"$WAITFOR" exists "$B/mk3.tty" || fail "the remote's virtual printer did not start"
+	} > "$B/gspool.conf"
+	for p in ${FWD_PRINTERS:-mk3}; do
+		"$VPRINTER" -o "$(fwd_vlog "$p")" "$@" "$B/$p.tty" 2>>"$B/vprinter.err" &
+		VPRINTER_B_PID=$!
+		"$WAITFOR" exists "$B/$p.tty" ||
+			fail "the virtual printer $p of $FWD_HOST did not start"
+	done
 	fwd_start_spoold_b
 	fwd_start_gsftpd
 }
 
 fwd_start_spoold_b() {
 	rm -f "$B/spool/control"
-	"$SPOOLD" -d -v -c "$B/gspool.conf" 2>>"$T/spoold-b.log" &
+	"$SPOOLD" -d -v -c "$B/gspool.conf" 2>>"$T/spoold-$FWD_HOST.log" &
 	SPOOLD_B_PID=$!
-	"$WAITFOR" exists "$B/spool/control" || fail "the remote spoold did not start"
+	"$WAITFOR" exists "$B/spool/control" || fail "the remote spoold of $FWD_HOST did not start"
 }
 
 # The remote's gsftpd, on the port it had before if it had one (the
@@ -59,13 +91,13 @@ fwd_start_gsftpd() {
 	if [ -f "$B/port" ]; then
 		sed -i "s/^listen = .*/listen = 127.0.0.1:$(cat "$B/port")/" "$B/gspool.conf"
 	fi
-	"$BIN/sftpd/gsftpd" -f -d -c "$B/gspool.conf" -p "$B/port.now" 2>>"$T/gsftpd-b.log" &
+	"$BIN/sftpd/gsftpd" -f -d -c "$B/gspool.conf" -p "$B/port.now" 2>>"$T/gsftpd-$FWD_HOST.log" &
 	GSFTPD_B_PID=$!
-	"$WAITFOR" exists "$B/port.now" || fail "the remote gsftpd did not start"
+	"$WAITFOR" exists "$B/port.now" || fail "the remote gsftpd of $FWD_HOST did not start"
 	mv "$B/port.now" "$B/port"
 	PB=$(cat "$B/port")
 	echo "[127.0.0.1]:$PB $(ssh-keygen -y -f "$B/spool/sftp/ssh_host_ed25519_key")" \
-	    > "$T/known_hosts.b"
+	    > "$T/known_hosts.$FWD_HOST"
 }
 
 # The remote host gone: its gsftpd and every connection it serves (each
@@ -78,29 +110,43 @@ fwd_stop_gsftpd() {
 	pidwait -f -- "gsftpd -f -d -c $B/gspool.conf" 2>/dev/null || true
 }
 
+# fwd_printer NAME HOST DEST: the front's section of a printer NAME
+# that is DEST on the remote host HOST (started already).
+fwd_printer() {
+	cat <<CONF
+[printer $1]
+device = sftp://alice@127.0.0.1:$(cat "$T/$2/port")/$3
+ssh_key_file = $T/alice
+known_hosts_file = $T/known_hosts.$2
+handshake_timeout = 20
+reconnect_interval = 1
+clears_bed = yes
+CONF
+}
+
 # fwd_front [printer lines]: the front spool with its printer far,
-# which is the remote's $FWD_DEST (mk3 if unset).
+# which is the current remote's $FWD_DEST (mk3 if unset); with
+# FWD_NO_FAR set, without it (the lines name the printers);
+# $FWD_SPOOL_EXTRA is added to its [spool] section.
 fwd_front() {
-	cat > "$GSPOOL_CONF" <<CONF
+	{
+		cat <<CONF
 [spool]
 directory = $T/spool
 backend_dir = $BIN/backends
 magic = $BIN/magic/gcode.mgc
 $(gs_spoold_user)
+${FWD_SPOOL_EXTRA:-}
 
-[printer far]
-device = sftp://alice@127.0.0.1:$PB/${FWD_DEST:-mk3}
-ssh_key_file = $T/alice
-known_hosts_file = $T/known_hosts.b
-handshake_timeout = 20
-reconnect_interval = 1
-clears_bed = yes
 CONF
+		[ -n "${FWD_NO_FAR:-}" ] || fwd_printer far "$FWD_HOST" "${FWD_DEST:-mk3}"
+	} > "$GSPOOL_CONF"
 	for line in "$@"; do
 		echo "$line" >> "$GSPOOL_CONF"
 	done
 	gs_spoold
-	"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
+	[ -n "${FWD_NO_FAR:-}" ] ||
+		"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
 }
 
 # fwd_submit FILE [gprint options]: the job's id on the front.
