@@ -5,7 +5,8 @@
 # sent to far is forwarded once, printed exactly on the remote's printer,
 # and its progress, layer and end are seen here; gcancel, gpc pause and
 # gpc resume on the local job act on the remote one; a file the remote
-# refuses ends the job aborted here with its reason; a class of a local
+# would refuse, by the limits it publishes, is refused here before it is
+# sent, with a reason naming that host; a class of a local
 # printer and far fills both; a remote gsftpd that is down keeps the job
 # pending here with the reason, and once it is back the job is printed;
 # a printer busy there with a job this host did not send, or disabled,
@@ -108,17 +109,28 @@ rj=$(fwd_attr "$id" forward.job)
 fwd_rjob "$rj" | jq -e '.state == "completed"' > /dev/null ||
 	fail "the remote job $rj: $(fwd_rjob "$rj")"
 
-# A file the remote host refuses (its printer's max_hotend is 285,
-# far's here 300): the job ends aborted here with the host's reason,
-# and is not sent again.
+# A file the remote host would refuse (its printer's max_hotend is 285,
+# as it publishes in its status.json; far's here 300): checked here
+# against that before anything is sent, the job ends aborted here with
+# a reason naming the host, is not sent again, and nothing of it reaches
+# the remote's drop folder.
 sed '0,/^M104 S[0-9]*/s//M104 S290/' "$CUBE" > "$T/hot.gcode"
 grep -q '^M104 S290' "$T/hot.gcode" || fail "no M104 to change in the cube"
 id=$(fwd_submit "$T/hot.gcode" -T "too hot there")
 "$GQUEUE" -w "$id" > "$T/wait.out" 2>&1 && fail "a refused job waited as done"
 "$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "aborted" and
-    (.jobs[0].reason | test("127.0.0.1:[0-9]+ refused it: line [0-9]+: M104 S290 sets 290 C, above the printer.s max_hotend 285"))' \
+    (.jobs[0].reason | test("127.0.0.1:[0-9]+ would refuse it for mk3: line [0-9]+: M104 S290 sets 290 C, above the printer.s max_hotend 285"))' \
     > /dev/null || fail "the refused job: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0] | [.state, .reason]')"
 [ "$(grep -c "far-$id: uploading " "$T/spoold.log")" -eq 1 ] || fail "the refused job was sent again"
+! grep -q "gspool-far-$id-" "$T/gsftpd-b.log" ||
+	fail "the refused job reached the remote: $(grep "gspool-far-$id-" "$T/gsftpd-b.log")"
+sfx="-$id-$(sha256sum "$T/hot.gcode" | cut -c1-12)"
+{ "$GQUEUE" -c "$B/gspool.conf" -a --json
+  "$GQUEUE" -c "$B/gspool.conf" -a --json --history; } |
+    jq -e -s --arg s "$sfx" '[.[].jobs[] | select((.attributes.forward // "") | endswith($s))] | length == 0' \
+    > /dev/null || fail "the refused job was queued on the remote"
+"$GQUEUE" -c "$B/gspool.conf" -a --json | jq -e '[.rejected[]? | select(.name | test("gspool-far-"))] | length == 0' \
+    > /dev/null || fail "the remote refused a file of it: $("$GQUEUE" -c "$B/gspool.conf" -a --json | jq -c '.rejected')"
 "$GPC" ready far > /dev/null 2>&1 || true
 
 # A class of a local printer and the remote queue: two jobs sent to it
