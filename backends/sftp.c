@@ -429,10 +429,41 @@ sf_check(struct net_file *f, struct net_reply *r)
 	return -1;
 }
 
+/*
+ * NAME.options for the job there: its forward id, and the job's own
+ * title (PRINTER-ID when it has none), priority, the copies still to
+ * print and, if it is still to come, its hold-until, as seconds from
+ * now (the two hosts' clocks may keep other time zones).
+ */
+static void
+sf_options(char *text, size_t sz)
+{
+	const struct net_job_opts *o = net_job_opts();
+	long long now = (long long)time(NULL);
+	size_t n;
+
+	n = (size_t)snprintf(text, sz, "forward-id = %s\n", S.fwd);
+	if (o->title[0] != '\0')
+		n += (size_t)snprintf(text + n, sz - n, "title = %s\n",
+		    o->title);
+	else
+		n += (size_t)snprintf(text + n, sz - n, "title = %s-%ld\n",
+		    net_printer(), net_job_id());
+	if (o->priority > 0 && n < sz)
+		n += (size_t)snprintf(text + n, sz - n, "priority = %d\n",
+		    o->priority);
+	if (o->copies > 0 && n < sz)
+		n += (size_t)snprintf(text + n, sz - n, "copies = %d\n",
+		    o->copies);
+	if (o->hold_until > now && n < sz)
+		snprintf(text + n, sz - n, "hold-until = +%llds\n",
+		    o->hold_until - now);
+}
+
 static int
 sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 {
-	char path[512], text[512], why[300], base[256], refused[400];
+	char path[512], text[1024], why[300], base[256], refused[400];
 	long long until, t0, t1;
 	long rjob;
 	int round = 0;
@@ -466,8 +497,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	    strlen(name) - 6 : strlen(name)), name, (long)getpid());
 	name = base;
 	snprintf(path, sizeof(path), "drop/%s/%s.options", S.dest, name);
-	snprintf(text, sizeof(text), "forward-id = %s\ntitle = %s-%ld\n",
-	    S.fwd, net_printer(), net_job_id());
+	sf_options(text, sizeof(text));
 	if (remote_put_text(S.r, path, text) < 0)
 		return sf_fail(r, path, remote_error(S.r));
 	crash_point("forward-options");

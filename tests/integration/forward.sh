@@ -3,7 +3,8 @@
 # sftp://alice@127.0.0.1:PORT/mk3, the printer mk3 of a second spool
 # (the remote, its own directory, gsftpd and virtual printer).  A job
 # sent to far is forwarded once, printed exactly on the remote's printer,
-# and its progress, layer and end are seen here; gcancel, gpc pause and
+# and its progress, layer and end are seen here; its title, priority
+# and copies are the remote job's; gcancel, gpc pause and
 # gpc resume on the local job act on the remote one; a file the remote
 # would refuse, by the limits it publishes, is refused here before it is
 # sent, with a reason naming that host; a class of a local
@@ -78,6 +79,24 @@ gcode_commands "$CUBE" > "$T/expected.log"
 cmp -s "$T/expected.log" "$B/vprinter.log" ||
 	fail "the remote printer's log differs from the job's commands"
 [ "$(fwd_count "$fid")" -eq 1 ] || fail "not one remote job for $fid"
+
+# 1b. The job's own title, priority and copies are the remote job's
+#     (NAME.options): two copies printed there, one remote job, and
+#     the local job's two copies both done by it.
+: > "$B/vprinter.log"
+id=$(fwd_submit "$CUBE" -T "two cubes, first" -p 70 -# 2)
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+fwd_rjob "$rj" > "$T/rj.json"
+jq -e '.title == "two cubes, first" and .priority == 70 and .copies == 2 and
+    .copies_done == 2 and .state == "completed"' "$T/rj.json" > /dev/null ||
+	fail "the remote job $rj: $(jq -c '[.title, .priority, .copies, .copies_done, .state]' "$T/rj.json")"
+{ cat "$T/expected.log"; cat "$T/expected.log"; } > "$T/expected2.log"
+cmp -s "$T/expected2.log" "$B/vprinter.log" ||
+	fail "the remote printer did not print the cube twice"
+[ "$(fwd_count "$(fwd_attr "$id" forward.id)")" -eq 1 ] || fail "not one remote job for job $id"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and .jobs[0].copies_done == 2' \
+    > /dev/null || fail "job $id here: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0]')"
 
 # 2. A job canceled here is canceled there.
 : > "$B/vprinter.log"
