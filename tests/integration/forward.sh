@@ -7,7 +7,8 @@
 # and copies are the remote job's; gcancel, gpc pause and
 # gpc resume on the local job act on the remote one; a file the remote
 # would refuse, by the limits it publishes, is refused here before it is
-# sent, with a reason naming that host; a class of a local
+# sent, with a reason naming that host, and one sliced for a filament
+# not loaded there waits here until it is; a class of a local
 # printer and far fills both; a remote gsftpd that is down keeps the job
 # pending here with the reason, and once it is back the job is printed;
 # a printer busy there with a job this host did not send, or disabled,
@@ -151,6 +152,27 @@ sfx="-$id-$(sha256sum "$T/hot.gcode" | cut -c1-12)"
 "$GQUEUE" -c "$B/gspool.conf" -a --json | jq -e '[.rejected[]? | select(.name | test("gspool-far-"))] | length == 0' \
     > /dev/null || fail "the remote refused a file of it: $("$GQUEUE" -c "$B/gspool.conf" -a --json | jq -c '.rejected')"
 "$GPC" ready far > /dev/null 2>&1 || true
+
+# A file sliced for PETG while the remote printer has PLA loaded (its
+# fit_material is hold, and far here declares nothing): the job waits
+# here, pending with the remote host's reason, and nothing of it is
+# sent; PETG loaded there, it is forwarded and printed.
+"$GPC" -c "$B/gspool.conf" load mk3 T0 PLA > "$T/gpc.out" 2>&1 ||
+	fail "gpc load on the remote: $(cat "$T/gpc.out")"
+{ echo "; filament_type = PETG"; cat "$CUBE"; } > "$T/petg.gcode"
+id=$(fwd_submit "$T/petg.gcode" -T "petg")
+"$WAITFOR" contains "$T/spoold.log" "far-$id: pending: " || fail "job $id was not held back"
+"$GQUEUE" --json | jq -e --argjson id "$id" '.jobs[] | select(.id == $id) |
+    .state == "pending" and (.reason | test("127.0.0.1:[0-9]+ would hold it for mk3: needs PETG; mk3 has PLA loaded"))' \
+    > /dev/null || fail "job $id: $("$GQUEUE" --json | jq -c --argjson id "$id" '.jobs[] | select(.id == $id) | [.state, .reason]')"
+! grep -q "gspool-far-$id-" "$T/gsftpd-b.log" ||
+	fail "the held job reached the remote: $(grep "gspool-far-$id-" "$T/gsftpd-b.log")"
+: > "$B/vprinter.log"
+"$GPC" -c "$B/gspool.conf" load mk3 T0 PETG > "$T/gpc.out" 2>&1 ||
+	fail "gpc load on the remote: $(cat "$T/gpc.out")"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id after PETG was loaded there: $(cat "$T/wait.out")"
+[ "$(fwd_count "$(fwd_attr "$id" forward.id)")" -eq 1 ] || fail "not one remote job for job $id"
+"$GPC" -c "$B/gspool.conf" load mk3 T0 none > /dev/null 2>&1 || fail "gpc load none on the remote"
 
 # A class of a local printer and the remote queue: two jobs sent to it
 # at once fill both, each printed exactly once where it went.
