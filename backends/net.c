@@ -48,6 +48,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
@@ -78,6 +79,7 @@ struct njob {
 	char		 name[160];	/* its name on the host */
 	char		 ref[160];	/* the driver's */
 	struct net_file	 f;
+	struct net_job_opts opts;
 	enum act	 act;
 	int		 seen;		/* the host was seen printing it */
 	int		 waits;		/* polls before it was */
@@ -173,6 +175,12 @@ const char *
 net_job_name(void)
 {
 	return N.job.name;
+}
+
+const struct net_job_opts *
+net_job_opts(void)
+{
+	return &N.job.opts;
 }
 
 const char *
@@ -749,7 +757,7 @@ between_run(char *why, size_t whysz)
 
 /* print ID [between]: scan, upload, start. */
 static void
-print_start(long id, int fd, const char *how)
+print_start(long id, int fd, const char *how, const struct net_job_opts *o)
 {
 	struct net_reply r;
 	char why[600];
@@ -780,6 +788,7 @@ print_start(long id, int fd, const char *how)
 	memset(&N.job, 0, sizeof(N.job));
 	N.job.id = id;
 	N.job.f = f;
+	N.job.opts = *o;
 	snprintf(N.job.name, sizeof(N.job.name), "gspool-%s-%ld.gcode",
 	    N.printer, id);
 	log_info("%s-%ld: uploading %lld bytes as %s", N.printer, id,
@@ -931,7 +940,22 @@ handle_ctl(void)
 	if (parse_long(msg_field(&g, TB_ID), 1, 2000000000L, &id) < 0)
 		id = 0;
 	if (k == TB_PRINT && id != 0 && g.fd >= 0) {
-		print_start(id, g.fd, msg_field(&g, TB_PRINT_HOW));
+		struct net_job_opts o;
+		long v;
+
+		memset(&o, 0, sizeof(o));
+		clean_text(o.title, sizeof(o.title), msg_field(&g,
+		    TB_PRINT_TITLE));
+		if (parse_long(msg_field(&g, TB_PRINT_PRIORITY), 1, 100,
+		    &v) == 0)
+			o.priority = (int)v;
+		if (parse_long(msg_field(&g, TB_PRINT_COPIES), 1, 100,
+		    &v) == 0)
+			o.copies = (int)v;
+		if (parse_long(msg_field(&g, TB_PRINT_HOLD_UNTIL), 0,
+		    LONG_MAX, &v) == 0)
+			o.hold_until = v;
+		print_start(id, g.fd, msg_field(&g, TB_PRINT_HOW), &o);
 		return;
 	}
 	if (k == TB_FILTER) {

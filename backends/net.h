@@ -104,6 +104,15 @@ struct net_field {
 	const char *value;
 };
 
+/* The job's own options, as spoold gave them (protocol version 8):
+ * "" and 0 where it did not. */
+struct net_job_opts {
+	char	 title[256];
+	int	 priority;	/* 1-100, 0: not given */
+	int	 copies;	/* still to print, 0: not given */
+	long long hold_until;	/* seconds since the epoch, 0: none */
+};
+
 /* What the host says its print is doing (net_report_run). */
 enum net_run {
 	NET_RUN_IDLE,		/* no print: standby, operational */
@@ -174,6 +183,7 @@ const char *net_hostname(void);	/* host:port */
 void	*net_priv(void);
 long	 net_job_id(void);	/* 0: no job of ours */
 const char *net_job_name(void);	/* gspool-PRINTER-ID.gcode, or "" */
+const struct net_job_opts *net_job_opts(void);	/* the job's options */
 const char *net_job_ref(void);	/* the driver's own, "" until set */
 void	 net_job_ref_set(const char *ref);	/* e.g. the host's job id */
 struct net_file *net_job_file(void);	/* NULL: no job */

@@ -45,7 +45,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "crash.h"
+#include "fit.h"
 #include "log.h"
 #include "remote.h"
 #include "util.h"
@@ -283,10 +285,185 @@ sf_committed(long rjob, long long sent, long long seen)
 	    net_printer(), net_job_id(), net_hostname(), rjob, S.fwd, how);
 }
 
+/* "M500"-like words of a JSON array into codes; the count taken. */
+static int
+sf_codes(json_t *a, struct gcode_code *codes, int max)
+{
+	const char *w;
+	size_t i;
+	json_t *v;
+	long num;
+	int n = 0;
+
+	json_array_foreach(a, i, v) {
+		if ((w = json_string_value(v)) == NULL || n == max ||
+		    !((w[0] >= 'A' && w[0] <= 'Z') || (w[0] >= 'a' &&
+		    w[0] <= 'z')) ||
+		    parse_long(w + 1, 0, 100000, &num) < 0)
+			continue;
+		codes[n].letter = (char)(w[0] & ~0x20);
+		codes[n++].number = num;
+	}
+	return n;
+}
+
+static double
+sf_axis(json_t *allows, const char *key, int i, double dflt)
+{
+	json_t *v = json_array_get(json_object_get(allows, key), (size_t)i);
+
+	return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* What DEST allows, as its host publishes it (the allows object of its
+ * status.json, its loaded materials), as a policy and a printer. */
+static void
+sf_allows(json_t *st, struct analyse_policy *pol, struct fit_printer *fp)
+{
+	json_t *al = json_object_get(st, "allows"), *v;
+	size_t i;
+	int k;
+
+	analyse_policy_default(pol);
+	pol->heat.max_hotend = (int)net_jnum(al, "max_hotend", NULL,
+	    pol->heat.max_hotend);
+	pol->heat.max_bed = (int)net_jnum(al, "max_bed", NULL,
+	    pol->heat.max_bed);
+	pol->heat.max_chamber = (int)net_jnum(al, "max_chamber", NULL,
+	    pol->heat.max_chamber);
+	for (k = 0; k < 3; k++) {
+		pol->vol_min[k] = sf_axis(al, "volume_min", k, pol->vol_min[k]);
+		pol->vol_max[k] = sf_axis(al, "volume_max", k, pol->vol_max[k]);
+	}
+	if (json_is_array(json_object_get(al, "forbidden")))
+		pol->nforbidden = sf_codes(json_object_get(al, "forbidden"),
+		    pol->forbidden, ANALYSE_CODES);
+	pol->nallowed = sf_codes(json_object_get(al, "allowed"), pol->allowed,
+	    ANALYSE_CODES);
+
+	memset(fp, 0, sizeof(*fp));
+	fp->name = S.dest;
+	json_array_foreach(json_object_get(al, "models"), i, v)
+		if (json_is_string(v) && fp->nmodels < FIT_MODELS)
+			snprintf(fp->models[fp->nmodels++], ANALYSE_NAME, "%s",
+			    json_string_value(v));
+	json_array_foreach(json_object_get(al, "nozzles"), i, v)
+		if (fp->nnozzles < ANALYSE_TOOLS)
+			fp->nozzle[fp->nnozzles++] = json_is_number(v) ?
+			    json_number_value(v) : 0;
+	json_array_foreach(json_object_get(json_object_get(st, "status"),
+	    "materials"), i, v)
+		if (fp->nmaterials < ANALYSE_TOOLS)
+			snprintf(fp->material[fp->nmaterials++],
+			    ANALYSE_MATERIAL, "%s", json_is_string(v) ?
+			    json_string_value(v) : "");
+	for (k = 0; k < FIT_KEYS; k++) {
+		const char *w = net_jstr(json_object_get(al, "fit"),
+		    fit_key_names[k], NULL);
+
+		fp->policy[k] = strcmp(w, "ignore") == 0 ? FIT_IGNORE :
+		    strcmp(w, "hold") == 0 ? FIT_HOLD : FIT_REFUSE;
+	}
+}
+
+/*
+ * Would DEST take the file: it is checked here, before anything is
+ * sent, against what DEST's host publishes it allows, as that host's
+ * spoold would check it at submission.  0 if it would; -1 with r: 422
+ * (the job refused, DEST's host named) or 409 (a fit that DEST's host
+ * holds a job for: it waits here, pending, and is tried again).  A
+ * class there, or a host that publishes no allows, is left to judge.
+ */
+static int
+sf_check(struct net_file *f, struct net_reply *r)
+{
+	static struct analysis a;
+	struct analyse_policy pol;
+	struct fit_printer fp;
+	struct fit_file ff;
+	char path[256], why[FIT_REASON], want[FIT_REASON];
+	json_t *st;
+	int missing, rv;
+
+	if (S.dest_class)
+		return 0;
+	snprintf(path, sizeof(path), "printers/%s/status.json", S.dest);
+	if ((st = sf_json(path, r, &missing)) == NULL) {
+		if (!missing)
+			return -1;
+		S.dest_class = 1;
+		return 0;
+	}
+	if (!json_is_object(json_object_get(st, "allows"))) {
+		json_decref(st);
+		return 0;
+	}
+	sf_allows(st, &pol, &fp);
+	json_decref(st);
+	if (lseek(f->fd, 0, SEEK_SET) < 0) {
+		snprintf(r->why, sizeof(r->why), "the job's file: %s",
+		    strerror(errno));
+		r->code = 400;
+		return -1;
+	}
+	analyse_init(&a, &pol);
+	if ((rv = analyse_fd(&a, f->fd)) != 0) {
+		if (rv == -2)
+			snprintf(r->why, sizeof(r->why), "the job's file: %.400s",
+			    a.error);
+		else
+			snprintf(r->why, sizeof(r->why), "%.120s would refuse"
+			    " it for %.60s: %.280s", net_hostname(), S.dest,
+			    a.error);
+		r->code = rv == -2 ? 400 : 422;
+		return -1;
+	}
+	fit_file_from_analysis(&ff, &a);
+	if ((rv = fit_judge(&ff, &fp, why, sizeof(why), want,
+	    sizeof(want))) == FIT_OK)
+		return 0;
+	snprintf(r->why, sizeof(r->why), "%.120s %s it for %.60s: %.280s",
+	    net_hostname(), rv == FIT_HOLD ? "would hold" : "would refuse",
+	    S.dest, why);
+	r->code = rv == FIT_HOLD ? 409 : 422;
+	return -1;
+}
+
+/*
+ * NAME.options for the job there: its forward id, and the job's own
+ * title (PRINTER-ID when it has none), priority, the copies still to
+ * print and, if it is still to come, its hold-until, as seconds from
+ * now (the two hosts' clocks may keep other time zones).
+ */
+static void
+sf_options(char *text, size_t sz)
+{
+	const struct net_job_opts *o = net_job_opts();
+	long long now = (long long)time(NULL);
+	size_t n;
+
+	n = (size_t)snprintf(text, sz, "forward-id = %s\n", S.fwd);
+	if (o->title[0] != '\0')
+		n += (size_t)snprintf(text + n, sz - n, "title = %s\n",
+		    o->title);
+	else
+		n += (size_t)snprintf(text + n, sz - n, "title = %s-%ld\n",
+		    net_printer(), net_job_id());
+	if (o->priority > 0 && n < sz)
+		n += (size_t)snprintf(text + n, sz - n, "priority = %d\n",
+		    o->priority);
+	if (o->copies > 0 && n < sz)
+		n += (size_t)snprintf(text + n, sz - n, "copies = %d\n",
+		    o->copies);
+	if (o->hold_until > now && n < sz)
+		snprintf(text + n, sz - n, "hold-until = +%llds\n",
+		    o->hold_until - now);
+}
+
 static int
 sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 {
-	char path[512], text[512], why[300], base[256], refused[400];
+	char path[512], text[1024], why[300], base[256], refused[400];
 	long long until, t0, t1;
 	long rjob;
 	int round = 0;
@@ -310,6 +487,9 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 		sf_committed(rjob, 0, 0);
 		return 0;
 	}
+	/* Not sent yet: nothing goes that DEST would not take. */
+	if (sf_check(f, r) < 0)
+		return -1;
 	/* A name of this process's: a copy a killed backend left being
 	 * taken in there never shares its NAME.options with this one. */
 	snprintf(base, sizeof(base), "%.*s-%ld.gcode", (int)(strlen(name) >
@@ -317,8 +497,7 @@ sf_upload(struct net_file *f, const char *name, struct net_reply *r)
 	    strlen(name) - 6 : strlen(name)), name, (long)getpid());
 	name = base;
 	snprintf(path, sizeof(path), "drop/%s/%s.options", S.dest, name);
-	snprintf(text, sizeof(text), "forward-id = %s\ntitle = %s-%ld\n",
-	    S.fwd, net_printer(), net_job_id());
+	sf_options(text, sizeof(text));
 	if (remote_put_text(S.r, path, text) < 0)
 		return sf_fail(r, path, remote_error(S.r));
 	crash_point("forward-options");

@@ -93,7 +93,8 @@ static const struct spec replies[REPLY_N] = {
 };
 
 static const struct spec to_backend[TB_N] = {
-	[TB_PRINT] =		{ "print", 1, 4, "ID [HOW [LAYER LINES]]" },
+	[TB_PRINT] =		{ "print", 1, 8,
+	    "ID [HOW [LAYER LINES [TITLE PRIORITY COPIES HOLD_UNTIL]]]" },
 	[TB_CANCEL] =		{ "cancel", 1, 1, "ID" },
 	[TB_PAUSE] =		{ "pause", 1, 1, "ID" },
 	[TB_RESUME] =		{ "resume", 1, 1, "ID" },

@@ -32,7 +32,9 @@
  * whose filters it writes every event as before.  Version 5 added
  * approve and deny, and a job row's APPROVAL.  Version 6 added load.
  * Version 7 added the accounting's totals: queue's SUMMARY USER SINCE,
- * answered by total rows.
+ * answered by total rows.  Version 8 added print's TITLE PRIORITY
+ * COPIES HOLD_UNTIL, the job's own options, which spoold gives only a
+ * backend of version 8 or later (a remote queue's carries them on).
  *
  * Security: the fields come from other processes (a client is any
  * local user).  Nothing here trusts them beyond counting them and
@@ -45,7 +47,7 @@
 
 #include <stddef.h>
 
-#define PROTO_VERSION		7	/* what this build speaks */
+#define PROTO_VERSION		8	/* what this build speaks */
 #define PROTO_VERSION_MIN	1	/* the oldest it understands */
 
 struct msg;
@@ -233,7 +235,8 @@ enum reply {
 
 /* spoold to a backend (gspool-backend(7)). */
 enum to_backend {
-	TB_PRINT,		/* ID [between | resume LAYER LINES] + file */
+	TB_PRINT,		/* ID [between | resume LAYER LINES]
+				 * [TITLE PRIORITY COPIES HOLD_UNTIL] + file */
 	TB_CANCEL,		/* ID */
 	TB_PAUSE,		/* ID */
 	TB_RESUME,		/* ID */
@@ -249,6 +252,10 @@ enum to_backend {
 #define TB_PRINT_HOW		2	/* "", between or resume */
 #define TB_PRINT_LAYER		3
 #define TB_PRINT_LINES		4
+#define TB_PRINT_TITLE		5	/* version 8: the job's options */
+#define TB_PRINT_PRIORITY	6
+#define TB_PRINT_COPIES		7	/* still to print, this one too */
+#define TB_PRINT_HOLD_UNTIL	8	/* seconds since the epoch, 0 none */
 #define TB_SEND_LINES		1
 #define TB_SCRIPT_NAME		1
 #define TB_SCRIPT_TEXT		2

@@ -96,11 +96,71 @@ printer_status(json_t *q, const char *name)
 	return NULL;
 }
 
+static json_t *
+codes_json(const struct gcode_code *codes, int n)
+{
+	json_t *a = json_array();
+	char w[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(w, sizeof(w), "%c%ld", codes[i].letter,
+		    codes[i].number);
+		json_array_append_new(a, json_string(w));
+	}
+	return a;
+}
+
+/*
+ * What printer p allows, as its configuration here says, for a host
+ * that forwards jobs to it to check them first (gspool-sftp(8)): its
+ * heaters' limits, its build volume, the commands it refuses or the
+ * only ones it takes, its model names and nozzles, and what a job that
+ * does not suit them gets.  What it has loaded is the status's
+ * materials.
+ */
+static json_t *
+allows_json(const struct conf_printer *p)
+{
+	const struct analyse_policy *a = &p->check;
+	json_t *o = json_object(), *lo = json_array(), *hi = json_array();
+	json_t *models = json_array(), *nozzles = json_array();
+	json_t *fit = json_object();
+	int i;
+
+	json_object_set_new(o, "max_hotend", json_integer(p->policy.max_hotend));
+	json_object_set_new(o, "max_bed", json_integer(p->policy.max_bed));
+	json_object_set_new(o, "max_chamber",
+	    json_integer(p->policy.max_chamber));
+	for (i = 0; i < 3; i++) {
+		json_array_append_new(lo, json_real(a->vol_min[i]));
+		json_array_append_new(hi, json_real(a->vol_max[i]));
+	}
+	json_object_set_new(o, "volume_min", lo);
+	json_object_set_new(o, "volume_max", hi);
+	json_object_set_new(o, "forbidden", codes_json(a->forbidden,
+	    a->nforbidden));
+	json_object_set_new(o, "allowed", codes_json(a->allowed, a->nallowed));
+	for (i = 0; i < p->fit.nmodels; i++)
+		json_array_append_new(models, json_string(p->fit.models[i]));
+	for (i = 0; i < p->fit.nnozzles; i++)
+		json_array_append_new(nozzles, p->fit.nozzle[i] > 0 ?
+		    json_real(p->fit.nozzle[i]) : json_null());
+	json_object_set_new(o, "models", models);
+	json_object_set_new(o, "nozzles", nozzles);
+	for (i = 0; i < FIT_KEYS; i++)
+		json_object_set_new(fit, fit_key_names[i],
+		    json_string(fit_policy_names[p->fit.policy[i]]));
+	json_object_set_new(o, "fit", fit);
+	return o;
+}
+
 /* The content of a generated file, or -1 (errno: ENOENT when what it
  * shows does not exist, EIO when spoold cannot say). */
 static int
 generate_now(struct sftp_conn *c, const struct sftp_node *n)
 {
+	const struct conf_printer *p;
 	json_t *q = NULL, *j;
 	FILE *fp;
 	int fd = -1;
@@ -135,6 +195,8 @@ generate_now(struct sftp_conn *c, const struct sftp_node *n)
 			errno = ENOENT;
 			break;
 		}
+		if ((p = conf_printer(c->conf, n->dest)) != NULL)
+			json_object_set_new(j, "allows", allows_json(p));
 		fd = gen_json(j);
 		break;
 	case N_JOBJSON:

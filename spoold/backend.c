@@ -1150,11 +1150,24 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
     const char *between)
 {
 	struct job_row j;
-	char ids[32];
+	char ids[32], prio[16], copies[16], hold[32];
+	int have, rv;
 
 	snprintf(ids, sizeof(ids), "%ld", id);
-	if (msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND, TB_PRINT), ids,
-	    between, (char *)NULL) < 0) {
+	have = queue_get(sd, id, &j) > 0;
+	if (have && p->proto >= 8) {
+		/* Its options, for a backend that hands the job on. */
+		snprintf(prio, sizeof(prio), "%d", j.priority);
+		snprintf(copies, sizeof(copies), "%d", j.copies >
+		    j.copies_done ? j.copies - j.copies_done : 1);
+		snprintf(hold, sizeof(hold), "%lld", j.hold_until);
+		rv = msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND,
+		    TB_PRINT), ids, between, "", "", j.title, prio, copies,
+		    hold, (char *)NULL);
+	} else
+		rv = msg_send(p->sock, fd, proto_name(PROTO_TO_BACKEND,
+		    TB_PRINT), ids, between, (char *)NULL);
+	if (rv < 0) {
 		log_warn("%s: cannot hand the job to the backend",
 		    queue_job_name(sd, id, p->conf->name));
 		return -1;
@@ -1165,7 +1178,7 @@ backend_print(struct spoold *sd, struct printer *p, long id, int fd,
 	p->bytes_done = 0;
 	p->not_responding = 0;
 	p->asked_by[0] = '\0';
-	p->job_size = queue_get(sd, id, &j) > 0 ? j.size : 0;
+	p->job_size = have ? j.size : 0;
 	log_info("%s: sent to the printer%s", queue_job_name(sd, id,
 	    p->conf->name),
 	    between[0] ? " after its between_jobs G-code" : "");

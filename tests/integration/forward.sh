@@ -3,9 +3,12 @@
 # sftp://alice@127.0.0.1:PORT/mk3, the printer mk3 of a second spool
 # (the remote, its own directory, gsftpd and virtual printer).  A job
 # sent to far is forwarded once, printed exactly on the remote's printer,
-# and its progress, layer and end are seen here; gcancel, gpc pause and
+# and its progress, layer and end are seen here; its title, priority
+# and copies are the remote job's; gcancel, gpc pause and
 # gpc resume on the local job act on the remote one; a file the remote
-# refuses ends the job aborted here with its reason; a class of a local
+# would refuse, by the limits it publishes, is refused here before it is
+# sent, with a reason naming that host, and one sliced for a filament
+# not loaded there waits here until it is; a class of a local
 # printer and far fills both; a remote gsftpd that is down keeps the job
 # pending here with the reason, and once it is back the job is printed;
 # a printer busy there with a job this host did not send, or disabled,
@@ -78,6 +81,24 @@ cmp -s "$T/expected.log" "$B/vprinter.log" ||
 	fail "the remote printer's log differs from the job's commands"
 [ "$(fwd_count "$fid")" -eq 1 ] || fail "not one remote job for $fid"
 
+# 1b. The job's own title, priority and copies are the remote job's
+#     (NAME.options): two copies printed there, one remote job, and
+#     the local job's two copies both done by it.
+: > "$B/vprinter.log"
+id=$(fwd_submit "$CUBE" -T "two cubes, first" -p 70 -# 2)
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+fwd_rjob "$rj" > "$T/rj.json"
+jq -e '.title == "two cubes, first" and .priority == 70 and .copies == 2 and
+    .copies_done == 2 and .state == "completed"' "$T/rj.json" > /dev/null ||
+	fail "the remote job $rj: $(jq -c '[.title, .priority, .copies, .copies_done, .state]' "$T/rj.json")"
+{ cat "$T/expected.log"; cat "$T/expected.log"; } > "$T/expected2.log"
+cmp -s "$T/expected2.log" "$B/vprinter.log" ||
+	fail "the remote printer did not print the cube twice"
+[ "$(fwd_count "$(fwd_attr "$id" forward.id)")" -eq 1 ] || fail "not one remote job for job $id"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and .jobs[0].copies_done == 2' \
+    > /dev/null || fail "job $id here: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0]')"
+
 # 2. A job canceled here is canceled there.
 : > "$B/vprinter.log"
 id=$(fwd_submit "$CUBE" -T "to cancel")
@@ -108,18 +129,50 @@ rj=$(fwd_attr "$id" forward.job)
 fwd_rjob "$rj" | jq -e '.state == "completed"' > /dev/null ||
 	fail "the remote job $rj: $(fwd_rjob "$rj")"
 
-# A file the remote host refuses (its printer's max_hotend is 285,
-# far's here 300): the job ends aborted here with the host's reason,
-# and is not sent again.
+# A file the remote host would refuse (its printer's max_hotend is 285,
+# as it publishes in its status.json; far's here 300): checked here
+# against that before anything is sent, the job ends aborted here with
+# a reason naming the host, is not sent again, and nothing of it reaches
+# the remote's drop folder.
 sed '0,/^M104 S[0-9]*/s//M104 S290/' "$CUBE" > "$T/hot.gcode"
 grep -q '^M104 S290' "$T/hot.gcode" || fail "no M104 to change in the cube"
 id=$(fwd_submit "$T/hot.gcode" -T "too hot there")
 "$GQUEUE" -w "$id" > "$T/wait.out" 2>&1 && fail "a refused job waited as done"
 "$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "aborted" and
-    (.jobs[0].reason | test("127.0.0.1:[0-9]+ refused it: line [0-9]+: M104 S290 sets 290 C, above the printer.s max_hotend 285"))' \
+    (.jobs[0].reason | test("127.0.0.1:[0-9]+ would refuse it for mk3: line [0-9]+: M104 S290 sets 290 C, above the printer.s max_hotend 285"))' \
     > /dev/null || fail "the refused job: $("$GQUEUE" --json --history "$id" | jq -c '.jobs[0] | [.state, .reason]')"
 [ "$(grep -c "far-$id: uploading " "$T/spoold.log")" -eq 1 ] || fail "the refused job was sent again"
+! grep -q "gspool-far-$id-" "$T/gsftpd-b.log" ||
+	fail "the refused job reached the remote: $(grep "gspool-far-$id-" "$T/gsftpd-b.log")"
+sfx="-$id-$(sha256sum "$T/hot.gcode" | cut -c1-12)"
+{ "$GQUEUE" -c "$B/gspool.conf" -a --json
+  "$GQUEUE" -c "$B/gspool.conf" -a --json --history; } |
+    jq -e -s --arg s "$sfx" '[.[].jobs[] | select((.attributes.forward // "") | endswith($s))] | length == 0' \
+    > /dev/null || fail "the refused job was queued on the remote"
+"$GQUEUE" -c "$B/gspool.conf" -a --json | jq -e '[.rejected[]? | select(.name | test("gspool-far-"))] | length == 0' \
+    > /dev/null || fail "the remote refused a file of it: $("$GQUEUE" -c "$B/gspool.conf" -a --json | jq -c '.rejected')"
 "$GPC" ready far > /dev/null 2>&1 || true
+
+# A file sliced for PETG while the remote printer has PLA loaded (its
+# fit_material is hold, and far here declares nothing): the job waits
+# here, pending with the remote host's reason, and nothing of it is
+# sent; PETG loaded there, it is forwarded and printed.
+"$GPC" -c "$B/gspool.conf" load mk3 T0 PLA > "$T/gpc.out" 2>&1 ||
+	fail "gpc load on the remote: $(cat "$T/gpc.out")"
+{ echo "; filament_type = PETG"; cat "$CUBE"; } > "$T/petg.gcode"
+id=$(fwd_submit "$T/petg.gcode" -T "petg")
+"$WAITFOR" contains "$T/spoold.log" "far-$id: pending: " || fail "job $id was not held back"
+"$GQUEUE" --json | jq -e --argjson id "$id" '.jobs[] | select(.id == $id) |
+    .state == "pending" and (.reason | test("127.0.0.1:[0-9]+ would hold it for mk3: needs PETG; mk3 has PLA loaded"))' \
+    > /dev/null || fail "job $id: $("$GQUEUE" --json | jq -c --argjson id "$id" '.jobs[] | select(.id == $id) | [.state, .reason]')"
+! grep -q "gspool-far-$id-" "$T/gsftpd-b.log" ||
+	fail "the held job reached the remote: $(grep "gspool-far-$id-" "$T/gsftpd-b.log")"
+: > "$B/vprinter.log"
+"$GPC" -c "$B/gspool.conf" load mk3 T0 PETG > "$T/gpc.out" 2>&1 ||
+	fail "gpc load on the remote: $(cat "$T/gpc.out")"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id after PETG was loaded there: $(cat "$T/wait.out")"
+[ "$(fwd_count "$(fwd_attr "$id" forward.id)")" -eq 1 ] || fail "not one remote job for job $id"
+"$GPC" -c "$B/gspool.conf" load mk3 T0 none > /dev/null 2>&1 || fail "gpc load none on the remote"
 
 # A class of a local printer and the remote queue: two jobs sent to it
 # at once fill both, each printed exactly once where it went.

@@ -113,7 +113,7 @@ grep -qx closed "$T/standin.log" || fail "the stand-in: $(cat "$T/standin.log")"
 standin 99 "$id2" 0
 rm -f "$T/spool/control"
 gs_spoold
-why="the backend speaks protocol version 99, newer than this one's (1 to 7)"
+why="the backend speaks protocol version 99, newer than this one's (1 to 8)"
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot re-attach to the backend left running: $why; starting a new one" ||
 	fail "spoold did not say why it cannot re-attach"
 wait "$STANDIN_PID" || fail "the stand-in failed"
@@ -136,8 +136,8 @@ def hello(v):
     s.connect(sys.argv[1])
     s.send(("hello\t%d" % v).encode())
     return s, s.recv(65536).decode().split("\t")
-s, r = hello(8)
-assert r == ["error", "the client speaks protocol version 8, newer than this one's (1 to 7)"], r
+s, r = hello(9)
+assert r == ["error", "the client speaks protocol version 9, newer than this one's (1 to 8)"], r
 s, r = hello(3)
 assert r[0] == "ok", r
 s.send(b"queue")

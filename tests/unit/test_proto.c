@@ -260,12 +260,12 @@ test_hello(void **state)
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "99");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 99, newer"
-	    " than this one's (1 to 7)");
+	    " than this one's (1 to 8)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "0");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
 	assert_string_equal(why, "the backend speaks protocol version 0, older"
-	    " than this one understands (1 to 7)");
+	    " than this one understands (1 to 8)");
 
 	MAKE(&m, "hello", "4242", "0", "0", "0", "0", "printing", "two");
 	assert_int_equal(proto_hello_check(&m, &h, why, sizeof(why)), -1);
@@ -301,9 +301,11 @@ test_hello(void **state)
 	MAKE(&m, "hello", "7");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 7);
 	MAKE(&m, "hello", "8");
+	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), 8);
+	MAKE(&m, "hello", "9");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
-	assert_string_equal(why, "the client speaks protocol version 8, newer"
-	    " than this one's (1 to 7)");
+	assert_string_equal(why, "the client speaks protocol version 9, newer"
+	    " than this one's (1 to 8)");
 	MAKE(&m, "hello");
 	assert_int_equal(proto_client_hello(&m, why, sizeof(why)), -1);
 	assert_string_equal(why, "hello: VERSION is missing (hello VERSION)");
