@@ -13,7 +13,10 @@
  * checks), and started with M32; the firmware's replies to a code come
  * from rr_reply, its last "Error:" being the code's failure.  Pause is
  * M25, resume M24, cancel M25 and then M0 once the board is paused (it
- * cancels only a paused print), the emergency stop M112.
+ * cancels only a paused print), the emergency stop M112.  The message
+ * box an M291 shows (state.messageBox) is the printer's prompt, its
+ * buttons those of its mode, and a button chosen is answered with
+ * M292 (P0 OK or Close, P1 Cancel, R the choice) and the box's seq.
  *
  * Security: the password is read by the core from a file only this
  * user can read, sent only in rr_connect's query, and never logged;
@@ -324,6 +327,20 @@ job_report(const struct rrf_view *v)
 	}
 }
 
+/* The board's message box (M291) as the printer's prompt, or none. */
+static void
+box_report(const struct rrf_box *b)
+{
+	char buttons[RRF_BOX_CHOICES * 48];
+
+	if (b->mode < 0) {
+		net_report_prompt("", "");
+		return;
+	}
+	rrf_box_buttons(b, buttons, sizeof(buttons));
+	net_report_prompt(b->text, buttons);
+}
+
 static int
 duet_poll(struct net_reply *r)
 {
@@ -337,6 +354,7 @@ duet_poll(struct net_reply *r)
 	if (v.has_tool || v.has_bed)
 		net_report_temps(v.tool[0], v.tool[1], v.bed[0], v.bed[1]);
 	printer_report(&v);
+	box_report(&v.box);
 	if (net_job_id() != 0)
 		job_report(&v);
 	else if (rrf_printing(v.status))
@@ -429,6 +447,21 @@ duet_estop(struct net_reply *r)
 	return duet_get("/rr_gcode", "gcode=M112", 1, r);
 }
 
+/* Button k of the box the last poll saw: its M292, with the box's seq
+ * so that the board takes it for that box only. */
+static int
+duet_answer(int k, struct net_reply *r)
+{
+	const struct rrf_box *b = &D.v.box;
+
+	if (b->mode < 0 || k < 0 || k >= b->nbuttons) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->why, sizeof(r->why), "the message box is closed");
+		return -1;
+	}
+	return duet_gcode(b->code[k], r);
+}
+
 static int
 duet_heaters_off(struct net_reply *r)
 {
@@ -472,6 +505,7 @@ static const struct net_driver duet = {
 	.estop = duet_estop,
 	.gcode = duet_gcode,
 	.heaters_off = duet_heaters_off,
+	.answer = duet_answer,
 	.remove = duet_remove,
 };
 
