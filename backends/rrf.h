@@ -5,8 +5,8 @@
  * the job the backend follows.
  *
  *   rrf.c	the answers of rr_connect, rr_upload and rr_model (keys
- *		state, job and heat), the replies of rr_reply, and the job's
- *		fate from the board's states seen one after another
+ *		state, with its message box, job and heat), the replies of
+ *		rr_reply, and the job's fate from the board's states seen one after another
  */
 #ifndef GSPOOL_RRF_H
 #define GSPOOL_RRF_H
