@@ -6,7 +6,8 @@
  *
  *   rrf.c	the answers of rr_connect, rr_upload and rr_model (keys
  *		state, with its message box, job and heat), the replies of
- *		rr_reply, and the job's fate from the board's states seen one after another
+ *		rr_reply, and the job's fate from the board's states seen
+ *		one after another
  */
 #ifndef GSPOOL_RRF_H
 #define GSPOOL_RRF_H
