@@ -48,6 +48,7 @@ struct duet {
 	long			 job;		/* the job t follows, 0 none */
 	int			 cancel;	/* asked: M0 once paused */
 	int			 m0_sent;
+	int			 box_cancel;	/* a box's Cancel answered */
 	int			 halted;	/* the halt's reason asked */
 	char			 halt_why[300];
 };
@@ -266,7 +267,7 @@ job_report(const struct rrf_view *v)
 		/* A job this backend did not start here: followed from now. */
 		rrf_track_start(&D.t, path, NULL);
 		D.job = net_job_id();
-		D.cancel = D.m0_sent = 0;
+		D.cancel = D.m0_sent = D.box_cancel = 0;
 	}
 	if (v->pos >= 0)
 		net_report_pos(v->pos);
@@ -301,6 +302,13 @@ job_report(const struct rrf_view *v)
 			    NET_RUN_PRINTING, net_job_name(), NULL);
 		break;
 	case RRF_F_COMPLETED:
+		/* A box's Cancel abandons the file where it waited: short of
+		 * its end, that is no completion. */
+		if (D.box_cancel && D.v.size > 0 && D.v.pos >= 0 &&
+		    D.v.pos < D.v.size) {
+			net_report_run(NET_RUN_CANCELLED, net_job_name(), NULL);
+			break;
+		}
 		/* Printed whole: its last layer too, which the board forgets
 		 * with the file. */
 		if (D.t.layers > 0)
@@ -409,7 +417,7 @@ duet_start(const char *name, struct net_reply *r)
 	 * to be seen from one that never began. */
 	rrf_track_start(&D.t, path, &D.v);
 	D.job = net_job_id();
-	D.cancel = D.m0_sent = 0;
+	D.cancel = D.m0_sent = D.box_cancel = 0;
 	return duet_gcode(line, r);
 }
 
@@ -459,7 +467,11 @@ duet_answer(int k, struct net_reply *r)
 		snprintf(r->why, sizeof(r->why), "the message box is closed");
 		return -1;
 	}
-	return duet_gcode(b->code[k], r);
+	if (duet_gcode(b->code[k], r) < 0)
+		return -1;
+	if (strncmp(b->code[k], "M292 P1", 7) == 0 && net_job_id() != 0)
+		D.box_cancel = 1;
+	return 0;
 }
 
 static int

@@ -62,7 +62,8 @@
 # J1 a Cancel button there): S2 and up stop the file's lines after it
 # until the box is answered, S0 and S1 do not.  M292 closes it: P0 (OK,
 # Close, or with R the choice) and the job goes on, P1 (Cancel, only in
-# modes 3 and up, or with J1) cancels the print; a seq (S) that is not the
+# modes 3 and up, or with J1) abandons the print at once (idle, the
+# file where it waited); a seq (S) that is not the
 # box's, an M292 with no box open, a choice the box lacks or a mode 4 box
 # answered without R are errors, and the box stays.  Object model fields:
 # state (status idle/busy/processing/paused/pausing/resuming/cancelling/
@@ -237,6 +238,7 @@ class Board:
         b = self.box
         if b is None:
             return "Error: M292: no message box is open"
+        blocked = self.blocked()
         s = re.search(r"\bS(\d+)", code)
         if s and int(s.group(1)) != b["seq"]:
             return "Error: M292: sequence number %s is not the message " \
@@ -249,10 +251,10 @@ class Board:
                 return "Error: M292: the message box has no Cancel button"
             log("answered", b["seq"], "cancel")
             self.box = None
-            if self.file is not None:
-                self.status = "cancelling"
-                self.after = ("idle", 2)
+            if self.file is not None and blocked:
+                # The job is abandoned where it waited, at once.
                 log("cancelled", self.file)
+                self.end(cancelled=True)
             return ""
         if b["mode"] == 4:
             if r is None or int(r.group(1)) >= len(b["choices"]):

@@ -159,7 +159,7 @@ ctl release
 # another box's seq as RepRapFirmware does, and the box stays; gpc
 # answer refuses a choice of none, and OK goes as M292 P0 with the
 # box's seq; the prompt is gone and the job completes with exactly its
-# own commands.
+# own commands.  Another's Cancel (M292 P1) ends it canceled.
 # board_ask LINE: a line sent to the board in a session of its own, and
 # the board's reply to it.
 board_ask() {
@@ -213,6 +213,18 @@ grep -qx "gcode M292 P0 S1" "$ML" || fail "not answered with M292 P0 S1: $(grep 
 history "$id" ".state == \"completed\" and .lines_done == $boxlines and .layer == 6"
 "$GPC" status mk3 > "$T/gpc.out"
 ! grep -q "Check the first layers" "$T/gpc.out" || fail "gpc status after the answer: $(cat "$T/gpc.out")"
+# Cancel (M292 P1) abandons the file where it waited: the job is
+# canceled, not completed.
+id=$(submit "$T/box.gcode")
+"$WAITFOR" contains "$ML" "box 2 3 Check the first layers" ||
+	fail "job $id: the board did not show the second box"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Inspect" ||
+	fail "spoold did not hear the second prompt"
+"$GPC" answer mk3 1 > "$T/answer.out" || fail "gpc answer mk3 1: exit $?"
+"$WAITFOR" contains "$ML" "answered 2 cancel" || fail "the box was not cancelled"
+grep -qx "gcode M292 P1 S2" "$ML" || fail "not cancelled with M292 P1 S2: $(grep M292 "$ML")"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a job whose box was cancelled waited as done"
+history "$id" '.state == "canceled"'
 
 # 4. The board halts mid-print (a heater fault): the job ends aborted
 # with the firmware's words, the printer is offline until the board is
