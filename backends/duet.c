@@ -13,7 +13,10 @@
  * checks), and started with M32; the firmware's replies to a code come
  * from rr_reply, its last "Error:" being the code's failure.  Pause is
  * M25, resume M24, cancel M25 and then M0 once the board is paused (it
- * cancels only a paused print), the emergency stop M112.
+ * cancels only a paused print), the emergency stop M112.  The message
+ * box an M291 shows (state.messageBox) is the printer's prompt, its
+ * buttons those of its mode, and a button chosen is answered with
+ * M292 (P0 OK or Close, P1 Cancel, R the choice) and the box's seq.
  *
  * Security: the password is read by the core from a file only this
  * user can read, sent only in rr_connect's query, and never logged;
@@ -45,6 +48,7 @@ struct duet {
 	long			 job;		/* the job t follows, 0 none */
 	int			 cancel;	/* asked: M0 once paused */
 	int			 m0_sent;
+	int			 box_cancel;	/* a box's Cancel answered */
 	int			 halted;	/* the halt's reason asked */
 	char			 halt_why[300];
 };
@@ -263,7 +267,7 @@ job_report(const struct rrf_view *v)
 		/* A job this backend did not start here: followed from now. */
 		rrf_track_start(&D.t, path, NULL);
 		D.job = net_job_id();
-		D.cancel = D.m0_sent = 0;
+		D.cancel = D.m0_sent = D.box_cancel = 0;
 	}
 	if (v->pos >= 0)
 		net_report_pos(v->pos);
@@ -298,6 +302,13 @@ job_report(const struct rrf_view *v)
 			    NET_RUN_PRINTING, net_job_name(), NULL);
 		break;
 	case RRF_F_COMPLETED:
+		/* A box's Cancel abandons the file where it waited: short of
+		 * its end, that is no completion. */
+		if (D.box_cancel && D.v.size > 0 && D.v.pos >= 0 &&
+		    D.v.pos < D.v.size) {
+			net_report_run(NET_RUN_CANCELLED, net_job_name(), NULL);
+			break;
+		}
 		/* Printed whole: its last layer too, which the board forgets
 		 * with the file. */
 		if (D.t.layers > 0)
@@ -324,6 +335,20 @@ job_report(const struct rrf_view *v)
 	}
 }
 
+/* The board's message box (M291) as the printer's prompt, or none. */
+static void
+box_report(const struct rrf_box *b)
+{
+	char buttons[RRF_BOX_CHOICES * 48];
+
+	if (b->mode < 0) {
+		net_report_prompt("", "");
+		return;
+	}
+	rrf_box_buttons(b, buttons, sizeof(buttons));
+	net_report_prompt(b->text, buttons);
+}
+
 static int
 duet_poll(struct net_reply *r)
 {
@@ -337,6 +362,7 @@ duet_poll(struct net_reply *r)
 	if (v.has_tool || v.has_bed)
 		net_report_temps(v.tool[0], v.tool[1], v.bed[0], v.bed[1]);
 	printer_report(&v);
+	box_report(&v.box);
 	if (net_job_id() != 0)
 		job_report(&v);
 	else if (rrf_printing(v.status))
@@ -391,7 +417,7 @@ duet_start(const char *name, struct net_reply *r)
 	 * to be seen from one that never began. */
 	rrf_track_start(&D.t, path, &D.v);
 	D.job = net_job_id();
-	D.cancel = D.m0_sent = 0;
+	D.cancel = D.m0_sent = D.box_cancel = 0;
 	return duet_gcode(line, r);
 }
 
@@ -427,6 +453,25 @@ static int
 duet_estop(struct net_reply *r)
 {
 	return duet_get("/rr_gcode", "gcode=M112", 1, r);
+}
+
+/* Button k of the box the last poll saw: its M292, with the box's seq
+ * so that the board takes it for that box only. */
+static int
+duet_answer(int k, struct net_reply *r)
+{
+	const struct rrf_box *b = &D.v.box;
+
+	if (b->mode < 0 || k < 0 || k >= b->nbuttons) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->why, sizeof(r->why), "the message box is closed");
+		return -1;
+	}
+	if (duet_gcode(b->code[k], r) < 0)
+		return -1;
+	if (strncmp(b->code[k], "M292 P1", 7) == 0 && net_job_id() != 0)
+		D.box_cancel = 1;
+	return 0;
 }
 
 static int
@@ -472,6 +517,7 @@ static const struct net_driver duet = {
 	.estop = duet_estop,
 	.gcode = duet_gcode,
 	.heaters_off = duet_heaters_off,
+	.answer = duet_answer,
 	.remove = duet_remove,
 };
 

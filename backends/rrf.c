@@ -159,6 +159,104 @@ rrf_view_init(struct rrf_view *v)
 	memset(v, 0, sizeof(*v));
 	v->status = RRF_UNKNOWN;
 	v->uptime = v->size = v->pos = -1;
+	v->box.mode = -1;
+	v->box.seq = -1;
+}
+
+/* Button k of b: its label and what answers it, M292 Pp (Rr if r is
+ * not negative) and the box's seq. */
+static void
+box_button(struct rrf_box *b, const char *label, int p, long long r)
+{
+	char rs[32] = "", ss[32] = "", *c;
+	int k = b->nbuttons;
+
+	if (k >= RRF_BOX_CHOICES)
+		return;
+	if (r >= 0)
+		snprintf(rs, sizeof(rs), " R%lld", r);
+	if (b->seq >= 0)
+		snprintf(ss, sizeof(ss), " S%lld", b->seq);
+	snprintf(b->button[k], sizeof(b->button[k]), "%s", label);
+	/* One a line: a choice's own line breaks are spaces. */
+	for (c = b->button[k]; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = ' ';
+	snprintf(b->code[k], sizeof(b->code[k]), "M292 P%d%s%s", p, rs, ss);
+	b->nbuttons++;
+}
+
+/* state.messageBox, null or absent when there is none. */
+static void
+box_parse(json_t *m, struct rrf_box *b)
+{
+	json_t *c, *e, *seq = json_object_get(m, "seq");
+	const char *title, *msg;
+	long long mode;
+	size_t i;
+
+	b->mode = -1;
+	b->seq = -1;
+	b->nbuttons = 0;
+	b->text[0] = '\0';
+	if (!json_is_object(m))
+		return;
+	mode = whole(json_object_get(m, "mode"));
+	if (mode < 0 || mode > 100)
+		return;
+	b->mode = (int)mode;
+	if (json_is_integer(seq) && json_integer_value(seq) >= 0)
+		b->seq = (long long)json_integer_value(seq);
+	b->cancel = json_is_true(json_object_get(m, "cancelButton"));
+	title = json_string_value(json_object_get(m, "title"));
+	msg = json_string_value(json_object_get(m, "message"));
+	if (title != NULL && title[0] != '\0' && msg != NULL && msg[0] != '\0')
+		snprintf(b->text, sizeof(b->text), "%s: %s", title, msg);
+	else
+		snprintf(b->text, sizeof(b->text), "%s", msg != NULL &&
+		    msg[0] != '\0' ? msg : title != NULL && title[0] != '\0' ?
+		    title : "a message box");
+	switch (b->mode) {
+	case 0:
+		break;
+	case 1:
+		box_button(b, "Close", 0, -1);
+		break;
+	case 2:
+		box_button(b, "OK", 0, -1);
+		break;
+	case 3:
+		box_button(b, "OK", 0, -1);
+		box_button(b, "Cancel", 1, -1);
+		break;
+	default:
+		c = json_object_get(m, "choices");
+		if (b->mode == 4)
+			json_array_foreach(c, i, e) {
+				if (!json_is_string(e) ||
+				    i >= RRF_BOX_CHOICES - 1)
+					break;
+				box_button(b, json_string_value(e), 0,
+				    (long long)i);
+			}
+		if (b->cancel)
+			box_button(b, "Cancel", 1, -1);
+		break;
+	}
+}
+
+void
+rrf_box_buttons(const struct rrf_box *b, char *out, size_t outsz)
+{
+	size_t n = 0;
+	int k;
+
+	if (outsz == 0)
+		return;
+	out[0] = '\0';
+	for (k = 0; k < b->nbuttons && n < outsz; k++)
+		n += (size_t)snprintf(out + n, outsz - n, "%s%s", k ? "\n" : "",
+		    b->button[k]);
 }
 
 /* rr_model's {"key": KEY, "flags": F, "result": {...}}: the result. */
@@ -195,6 +293,7 @@ rrf_view_state(json_t *answer, struct rrf_view *v, char *why,
 	}
 	v->status = rrf_status_parse(json_string_value(s));
 	v->uptime = whole(json_object_get(r, "upTime"));
+	box_parse(json_object_get(r, "messageBox"), &v->box);
 	return 0;
 }
 

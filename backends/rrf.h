@@ -5,8 +5,9 @@
  * the job the backend follows.
  *
  *   rrf.c	the answers of rr_connect, rr_upload and rr_model (keys
- *		state, job and heat), the replies of rr_reply, and the job's
- *		fate from the board's states seen one after another
+ *		state, with its message box, job and heat), the replies of
+ *		rr_reply, and the job's fate from the board's states seen
+ *		one after another
  */
 #ifndef GSPOOL_RRF_H
 #define GSPOOL_RRF_H
@@ -55,6 +56,27 @@ enum rrf_connect {
 	RRF_BAD_ANSWER
 };
 
+/*
+ * state.messageBox: a message box an M291 shows (none if box.mode < 0).
+ * mode 0 has no buttons, 1 Close, 2 OK, 3 OK and Cancel, 4 (RRF 3.5) a
+ * choice among choices[]; 5 to 7 ask for a value, which no button
+ * gives.  cancelButton adds Cancel to modes 4 to 7.  It is answered by
+ * M292: P0 for OK or Close (with R, the choice's index), P1 Cancel, and
+ * S the box's seq where the board gives one.
+ */
+#define RRF_BOX_CHOICES	8
+#define RRF_BOX_TEXT	128
+
+struct rrf_box {
+	int		 mode;		/* -1: no box */
+	long long	 seq;		/* -1: none given */
+	int		 cancel;	/* cancelButton */
+	char		 text[RRF_BOX_TEXT];	/* "TITLE: MESSAGE" */
+	int		 nbuttons;
+	char		 button[RRF_BOX_CHOICES][48];
+	char		 code[RRF_BOX_CHOICES][48];	/* each one's M292 */
+};
+
 /* What the board says of itself and its job, from rr_model. */
 struct rrf_view {
 	enum rrf_status	 status;
@@ -70,6 +92,7 @@ struct rrf_view {
 	int		 last_cancelled, last_aborted;
 	int		 has_bed, has_tool;
 	double		 bed[2], tool[2];	/* current, active */
+	struct rrf_box	 box;		/* state.messageBox */
 };
 
 /* What became of the job followed, from the views in turn. */
@@ -111,6 +134,8 @@ int	rrf_view_job(json_t *answer, struct rrf_view *v, char *why,
 int	rrf_view_heat(json_t *answer, struct rrf_view *v, char *why,
 	    size_t whysz);
 void	rrf_view_init(struct rrf_view *v);
+/* The box's buttons joined by newlines into out. */
+void	rrf_box_buttons(const struct rrf_box *b, char *out, size_t outsz);
 int	rrf_printing(enum rrf_status s);
 
 void	rrf_track_start(struct rrf_track *t, const char *name,

@@ -1375,7 +1375,8 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
  * What the backend of p does with button k's answer, in words for the
  * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
  * M876, and is sent the button's own G-code, on its serial port or
- * through Moonraker (gspool-moonraker(8)).
+ * through Moonraker (gspool-moonraker(8)); a Duet board's message box
+ * is closed by M292 (gspool-duet(8)).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1384,6 +1385,9 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 	    strcmp(p->conf->scheme, "moonrakers") == 0)
 		snprintf(buf, sz, "button %d's G-code, through Moonraker's"
 		    " /printer/gcode/script", k);
+	else if (strcmp(p->conf->scheme, "duet") == 0)
+		snprintf(buf, sz, "button %d's M292 for the message box,"
+		    " through rr_gcode", k);
 	else if (p->firmware == GCODE_FW_KLIPPER)
 		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
 		    " M876", k);

@@ -57,9 +57,18 @@
 # set the heaters' active temperatures (reached at once); M108 and
 # anything else is taken.  The job's own lines are run as they pass:
 # ";LAYER:N" (a Cura slicer's, 0-based) begins layer N+1, ";LAYER_COUNT:N"
-# is the file's numLayers, M104/M140 heat.  Object model fields: state
-# (status idle/busy/processing/paused/pausing/resuming/cancelling/halted/
-# off, upTime), job (file.fileName, file.size, file.numLayers,
+# is the file's numLayers, M104/M140 heat.  M291 P"MSG" R"TITLE" Sn
+# [K{"A","B"}] [J1] shows a message box (mode n; K the choices of mode 4,
+# J1 a Cancel button there): S2 and up stop the file's lines after it
+# until the box is answered, S0 and S1 do not.  M292 closes it: P0 (OK,
+# Close, or with R the choice) and the job goes on, P1 (Cancel, only in
+# modes 3 and up, or with J1) abandons the print at once (idle, the
+# file where it waited); a seq (S) that is not the
+# box's, an M292 with no box open, a choice the box lacks or a mode 4 box
+# answered without R are errors, and the box stays.  Object model fields:
+# state (status idle/busy/processing/paused/pausing/resuming/cancelling/
+# halted/off, upTime, messageBox: mode, title, message, seq, timeout,
+# cancelButton, choices, or null), job (file.fileName, file.size, file.numLayers,
 # filePosition, layer, duration, lastFileName; in standalone mode no
 # lastFileCancelled or lastFileAborted: those are the SBC's), heat
 # (bedHeaters, heaters[].current/active/standby/state).
@@ -170,9 +179,13 @@ class Board:
         self.tool = [25.0, 0.0]
         self.last_upload = 0
         self.last_file = None
+        self.box = None          # state.messageBox
+        self.box_seq = 0
         self.clear_job()
 
     def clear_job(self):
+        if getattr(self, "box", None) is not None and self.box["mode"] >= 2:
+            self.box = None      # a job's blocking box goes with it
         self.file = None         # its name, while a file is selected
         self.pos = None
         self.layer = None
@@ -199,8 +212,65 @@ class Board:
         h[1] = t
         h[0] = t if t > 25 else 25.0
 
+    def m291(self, code):
+        def q(letter):
+            m = re.search(r'\b' + letter + r'"((?:[^"]|"")*)"', code)
+            return m.group(1).replace('""', '"') if m else ""
+
+        def n(letter, default):
+            m = re.search(r'\b' + letter + r'(-?[0-9.]+)', code)
+            return float(m.group(1)) if m else default
+        mode = int(n("S", 1))
+        choices = re.findall(r'"((?:[^"]|"")*)"',
+                             (re.search(r'\bK\{([^}]*)\}', code) or
+                              re.match(r"()", "")).group(1))
+        self.box_seq += 1
+        self.box = {"mode": mode, "title": q("R"), "message": q("P"),
+                    "seq": self.box_seq, "timeout": n("T", 0),
+                    "cancelButton": mode == 3 or n("J", 0) >= 1,
+                    "choices": choices if mode == 4 else None}
+        log("box", self.box_seq, mode, q("P"))
+
+    def blocked(self):
+        return self.box is not None and self.box["mode"] >= 2
+
+    def m292(self, code):
+        b = self.box
+        if b is None:
+            return "Error: M292: no message box is open"
+        blocked = self.blocked()
+        s = re.search(r"\bS(\d+)", code)
+        if s and int(s.group(1)) != b["seq"]:
+            return "Error: M292: sequence number %s is not the message " \
+                "box's (%d)" % (s.group(1), b["seq"])
+        p = re.search(r"\bP(\d+)", code)
+        p = int(p.group(1)) if p else 0
+        r = re.search(r"\bR(\d+)", code)
+        if p == 1:
+            if not b["cancelButton"]:
+                return "Error: M292: the message box has no Cancel button"
+            log("answered", b["seq"], "cancel")
+            self.box = None
+            if self.file is not None and blocked:
+                # The job is abandoned where it waited, at once.
+                log("cancelled", self.file)
+                self.end(cancelled=True)
+            return ""
+        if b["mode"] == 4:
+            if r is None or int(r.group(1)) >= len(b["choices"]):
+                return "Error: M292: no choice given, or one the message " \
+                    "box lacks"
+            log("answered", b["seq"], "choice", r.group(1))
+        else:
+            log("answered", b["seq"], "ok")
+        self.box = None
+        return ""
+
     def run_file_line(self, raw):
         line = raw.strip()
+        if re.match(r"M291\b", line):
+            self.m291(line.split(";", 1)[0].strip())
+            return
         m = re.match(r";LAYER:(\d+)", line)
         if m:
             self.layer = int(m.group(1)) + 1
@@ -227,7 +297,8 @@ class Board:
             else:
                 self.after = (st, n - 1)
             return
-        if self.status != "processing" or self.held or self.foreign:
+        if self.status != "processing" or self.held or self.foreign or \
+                self.blocked():
             return
         data = self.files.get(self.file)
         if data is None:
@@ -236,9 +307,15 @@ class Board:
         nl = data.rfind(b"\n", self.pos, end)
         if nl >= 0 and end < len(data):
             end = nl + 1
-        for line in data[self.pos:end].decode("utf-8", "replace").splitlines():
-            self.run_file_line(line)
+        at = self.pos
+        for line in data[self.pos:end].splitlines(keepends=True):
+            at += len(line)
+            self.run_file_line(line.decode("utf-8", "replace"))
             if self.held:
+                break
+            if self.blocked():
+                # The file waits for the answer after its M291.
+                end = at
                 break
         self.pos = end
         if self.pos >= len(data):
@@ -322,6 +399,11 @@ class Board:
                     word
             self.tool[1] = self.bed[1] = 0.0
             return ""
+        if word == "M292":
+            return self.m292(code)
+        if word == "M291":
+            self.m291(code)
+            return ""
         if word == "M112":
             self.halt("Emergency stop")
             return ""
@@ -353,7 +435,8 @@ class Board:
 
     def model(self, key):
         st = {"status": self.status,
-              "upTime": int(time.monotonic() - self.boot)}
+              "upTime": int(time.monotonic() - self.boot),
+              "messageBox": self.box}
         size = len(self.files.get(self.file, b"")) if not self.foreign \
             else self.foreign_size
         job = {

@@ -5,7 +5,9 @@
 # followed by its layers (layer N of M) and file position, and ends
 # completed, its upload removed; it is paused and resumed, and survives
 # a restart of spoold mid-print (the backend re-attaches); one is
-# canceled (M25, then M0); the board halting ends one aborted with the
+# canceled (M25, then M0); an M291 message box in a job is the
+# printer's prompt, answered with gpc answer as M292 with its seq, and
+# the job then completes exactly; the board halting ends one aborted with the
 # firmware's words, and gpc abort (M112) another; a session that
 # expired is opened again and the print goes on; a wrong password shows
 # the printer offline and says so; a print started at the board's panel
@@ -150,6 +152,79 @@ name="0:/gcodes/gspool-mk3-$id.gcode"
 history "$id" '.state == "canceled"'
 ! grep -q "^unauthorized" "$ML" || fail "a request went without its session"
 ctl release
+
+# 3b. An M291 message box in the job (OK and Cancel, S3): the board's
+# file waits after it; the box is the printer's prompt, seen by gpc
+# status and gqueue with its buttons; the board refuses an M292 with
+# another box's seq as RepRapFirmware does, and the box stays; gpc
+# answer refuses a choice of none, and OK goes as M292 P0 with the
+# box's seq; the prompt is gone and the job completes with exactly its
+# own commands.  Another's Cancel (M292 P1) ends it canceled.
+# board_ask LINE: a line sent to the board in a session of its own, and
+# the board's reply to it.
+board_ask() {
+	k=$(curl -sf "http://127.0.0.1:$PORT/rr_connect?password=$(cat "$T/pw")&sessionKey=yes" |
+	    jq -r .sessionKey) || fail "rr_connect"
+	curl -sf -G -H "X-Session-Key: $k" --data-urlencode "gcode=$1" \
+	    "http://127.0.0.1:$PORT/rr_gcode" > /dev/null || fail "rr_gcode $1"
+	curl -sf -H "X-Session-Key: $k" "http://127.0.0.1:$PORT/rr_reply" ||
+	    fail "rr_reply"
+}
+board_ask "M292 P0" > "$T/reply.out"
+grep -q "^Error: M292: no message box is open" "$T/reply.out" ||
+	fail "the board took an M292 with no box: $(cat "$T/reply.out")"
+awk '{ print } /^;LAYER:2$/ {
+	print "M291 P\"Check the first layers\" R\"Inspect\" S3" }' \
+    "$T/job.gcode" > "$T/box.gcode"
+boxlines=$(grep -c -v '^;' "$T/box.gcode")
+[ "$boxlines" -eq $((lines + 1)) ] || fail "the box's job: $boxlines lines"
+l4=$(grep -c -x "layer 4" "$ML" || true)
+id=$(submit "$T/box.gcode")
+"$WAITFOR" contains "$ML" "box 1 3 Check the first layers" ||
+	fail "job $id: the board did not show the box"
+"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Inspect: Check the first layers" ||
+	fail "spoold did not hear the prompt"
+want="	waiting for the user: Inspect: Check the first layers [0 OK, 1 Cancel]; gpc answer mk3 CHOICE"
+"$GPC" status mk3 > "$T/gpc.out"
+grep -qxF "$want" "$T/gpc.out" || fail "gpc status with the box: $(cat "$T/gpc.out")"
+"$GQUEUE" -l > "$T/gqueue.out"
+grep -qxF "$want" "$T/gqueue.out" || fail "gqueue -l with the box: $(cat "$T/gqueue.out")"
+status | jq -e '.activity == "waiting"' > /dev/null ||
+	fail "status with the box: $(status)"
+# The file waits: nothing after the M291 has run.
+[ "$(grep -c -x "layer 4" "$ML" || true)" -eq "$l4" ] ||
+	fail "the board printed on past its message box"
+board_ask "M292 P0 S7" > "$T/reply.out"
+grep -q "^Error: M292: sequence number 7 is not the message box's (1)" "$T/reply.out" ||
+	fail "the board took another box's seq: $(cat "$T/reply.out")"
+"$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
+grep -q "no button 'Nope': the choices are 0 OK, 1 Cancel" "$T/answer.err" ||
+	fail "gpc answer Nope said: $(cat "$T/answer.err")"
+! grep -q "answered" "$ML" || fail "the box was answered before gpc answer"
+"$GPC" status mk3 | grep -qxF "$want" || fail "the prompt went with a refused answer"
+"$GPC" answer mk3 ok > "$T/answer.out" || fail "gpc answer mk3 ok: exit $?"
+grep -qx "mk3: answered ok (button 0's M292 for the message box, through rr_gcode)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
+"$WAITFOR" contains "$ML" "answered 1 ok" || fail "the box was not closed"
+grep -qx "gcode M292 P0 S1" "$ML" || fail "not answered with M292 P0 S1: $(grep M292 "$ML")"
+"$WAITFOR" contains "$T/spoold.log" "duet: mk3: the printer's prompt is over" ||
+	fail "the prompt stayed after its answer"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $boxlines and .layer == 6"
+"$GPC" status mk3 > "$T/gpc.out"
+! grep -q "Check the first layers" "$T/gpc.out" || fail "gpc status after the answer: $(cat "$T/gpc.out")"
+# Cancel (M292 P1) abandons the file where it waited: the job is
+# canceled, not completed.
+id=$(submit "$T/box.gcode")
+"$WAITFOR" contains "$ML" "box 2 3 Check the first layers" ||
+	fail "job $id: the board did not show the second box"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Inspect" ||
+	fail "spoold did not hear the second prompt"
+"$GPC" answer mk3 1 > "$T/answer.out" || fail "gpc answer mk3 1: exit $?"
+"$WAITFOR" contains "$ML" "answered 2 cancel" || fail "the box was not cancelled"
+grep -qx "gcode M292 P1 S2" "$ML" || fail "not cancelled with M292 P1 S2: $(grep M292 "$ML")"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a job whose box was cancelled waited as done"
+history "$id" '.state == "canceled"'
 
 # 4. The board halts mid-print (a heater fault): the job ends aborted
 # with the firmware's words, the printer is offline until the board is

@@ -1,7 +1,7 @@
 /*
  * test_rrf.c - what the duet backend reads in a Duet board's answers
  * (backends/rrf.c): rr_connect's session and its errors, rr_model's
- * state, job and heat, answers of the wrong shape, the firmware's error
+ * state (its message box too), job and heat, answers of the wrong shape, the firmware's error
  * replies, M32's quoting, and the fate of a job from the board's states
  * in turn: completed, canceled (only from a pause), halted, restarted,
  * another file, never started, and a print too short to be seen.
@@ -101,6 +101,84 @@ test_err(void **state)
 	a = j("{\"buff\":255}");
 	assert_int_equal(rrf_err(a), -1);
 	json_decref(a);
+}
+
+/* state.messageBox as a state answer with it. */
+static void
+box_of(const char *box, struct rrf_view *v)
+{
+	char text[1024], why[256];
+	json_t *a;
+
+	snprintf(text, sizeof(text), "{\"key\":\"state\",\"flags\":"
+	    "\"d99fn\",\"result\":{\"status\":\"processing\","
+	    "\"messageBox\":%s}}", box);
+	a = j(text);
+	rrf_view_init(v);
+	assert_int_equal(rrf_view_state(a, v, why, sizeof(why)), 0);
+	json_decref(a);
+}
+
+static void
+test_box(void **state)
+{
+	struct rrf_view v;
+	char b[512];
+
+	(void)state;
+	box_of("null", &v);
+	assert_int_equal(v.box.mode, -1);
+	rrf_view_init(&v);
+	assert_int_equal(v.box.mode, -1);
+
+	/* OK and Cancel, with the seq in each answer. */
+	box_of("{\"mode\":3,\"title\":\"Inspect\",\"message\":"
+	    "\"Check the first layers\",\"seq\":7,\"timeout\":0,"
+	    "\"cancelButton\":true}", &v);
+	assert_int_equal(v.box.mode, 3);
+	assert_int_equal(v.box.seq, 7);
+	assert_string_equal(v.box.text, "Inspect: Check the first layers");
+	rrf_box_buttons(&v.box, b, sizeof(b));
+	assert_string_equal(b, "OK\nCancel");
+	assert_string_equal(v.box.code[0], "M292 P0 S7");
+	assert_string_equal(v.box.code[1], "M292 P1 S7");
+
+	/* Close only, from a board without seq; no title. */
+	box_of("{\"mode\":1,\"message\":\"Done\"}", &v);
+	assert_int_equal(v.box.nbuttons, 1);
+	assert_string_equal(v.box.text, "Done");
+	assert_string_equal(v.box.button[0], "Close");
+	assert_string_equal(v.box.code[0], "M292 P0");
+	box_of("{\"mode\":2,\"title\":\"T\",\"message\":\"\"}", &v);
+	assert_string_equal(v.box.text, "T");
+	assert_string_equal(v.box.code[0], "M292 P0");
+
+	/* No buttons: a prompt none can answer. */
+	box_of("{\"mode\":0,\"message\":\"Wait\"}", &v);
+	assert_int_equal(v.box.mode, 0);
+	assert_int_equal(v.box.nbuttons, 0);
+
+	/* RRF 3.5's choices, R the index; Cancel if cancelButton; a line
+	 * break in a choice is a space. */
+	box_of("{\"mode\":4,\"message\":\"Which?\",\"seq\":2,"
+	    "\"choices\":[\"PLA\",\"PE\\nTG\"],\"cancelButton\":true}",
+	    &v);
+	rrf_box_buttons(&v.box, b, sizeof(b));
+	assert_string_equal(b, "PLA\nPE TG\nCancel");
+	assert_string_equal(v.box.code[0], "M292 P0 R0 S2");
+	assert_string_equal(v.box.code[1], "M292 P0 R1 S2");
+	assert_string_equal(v.box.code[2], "M292 P1 S2");
+
+	/* A value asked (mode 5): no button gives it, Cancel only. */
+	box_of("{\"mode\":5,\"message\":\"Z?\",\"cancelButton\":false}",
+	    &v);
+	assert_int_equal(v.box.nbuttons, 0);
+
+	/* The wrong shapes: no box. */
+	box_of("{\"mode\":\"3\",\"message\":\"x\"}", &v);
+	assert_int_equal(v.box.mode, -1);
+	box_of("[1]", &v);
+	assert_int_equal(v.box.mode, -1);
 }
 
 static void
@@ -338,6 +416,7 @@ main(void)
 		cmocka_unit_test(test_connect),
 		cmocka_unit_test(test_err),
 		cmocka_unit_test(test_view),
+		cmocka_unit_test(test_box),
 		cmocka_unit_test(test_fate_completed),
 		cmocka_unit_test(test_fate_canceled),
 		cmocka_unit_test(test_fate_faults),
