@@ -4,7 +4,8 @@
  * A Range is one range of bytes=A-B, A- or -N within the file; a
  * list, a unit other than bytes, a sign or a space is refused (416 in
  * media.c); a last byte past the end is the end.  A cookie's write
- * needs an Origin equal to scheme://Host.  An upload's Location is absolute under the
+ * needs an Origin equal to scheme://Host, the whole of both, however
+ * long (no copy that could cut a long Host short).  An upload's Location is absolute under the
  * Host only when that is a plain name or address, else a path.
  */
 #include "config.h"
@@ -61,13 +62,12 @@ web_range(const char *h, long long size, long long *from, long long *len)
 int
 web_same_origin(const char *origin, const char *host, int tls)
 {
-	char mine[512];
+	const char *scheme = tls ? "https://" : "http://";
+	size_t k = strlen(scheme);
 
 	if (origin == NULL || host == NULL)
 		return 0;
-	snprintf(mine, sizeof(mine), "%s://%s", tls ? "https" : "http",
-	    host);
-	return strcmp(origin, mine) == 0;
+	return strncmp(origin, scheme, k) == 0 && strcmp(origin + k, host) == 0;
 }
 
 /* A Host that may go into a Location: a name, an IPv4 or bracketed
