@@ -44,6 +44,7 @@
 #include "gwebd.h"
 #include "log.h"
 #include "util.h"
+#include "webparse.h"
 
 /* A client's address as text, "?" when the library has none. */
 void
@@ -205,17 +206,9 @@ is_write(const struct req *r)
 static int
 same_origin(const struct req *r)
 {
-	const char *origin, *host;
-	char mine[512];
-
-	origin = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-	    "Origin");
-	host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-	if (origin == NULL || host == NULL)
-		return 0;
-	snprintf(mine, sizeof(mine), "%s://%s", r->w->tls ? "https" : "http",
-	    host);
-	return strcmp(origin, mine) == 0;
+	return web_same_origin(MHD_lookup_connection_value(r->conn,
+	    MHD_HEADER_KIND, "Origin"), MHD_lookup_connection_value(r->conn,
+	    MHD_HEADER_KIND, "Host"), r->w->tls);
 }
 
 static int

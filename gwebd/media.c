@@ -26,6 +26,7 @@
 
 #include "gwebd.h"
 #include "util.h"
+#include "webparse.h"
 
 /* A refusal of a file: 503 when spoold is away, else 404. */
 static enum MHD_Result
@@ -36,48 +37,6 @@ refused(struct req *r, const char *what, const char *why)
 		return http_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s: %s",
 		    what, why);
 	return http_error(r, MHD_HTTP_NOT_FOUND, "%s: none here", what);
-}
-
-/* "bytes=A-B", "bytes=A-", "bytes=-N" of a file of size bytes: 0 with
- * the first byte and the count, or -1. */
-static int
-parse_range(const char *h, long long size, long long *from, long long *len)
-{
-	long long a = -1, b = -1;
-	const char *dash;
-	char *end;
-
-	if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL ||
-	    (dash = strchr(h + 6, '-')) == NULL || size <= 0)
-		return -1;
-	if (dash > h + 6) {
-		if (h[6] < '0' || h[6] > '9')
-			return -1;
-		a = strtoll(h + 6, &end, 10);
-		if (end != dash)
-			return -1;
-	}
-	if (dash[1] != '\0') {
-		if (dash[1] < '0' || dash[1] > '9')
-			return -1;
-		b = strtoll(dash + 1, &end, 10);
-		if (*end != '\0')
-			return -1;
-	}
-	if (a < 0 && b < 0)
-		return -1;
-	if (a < 0) {			/* the last b bytes */
-		if (b == 0)
-			return -1;
-		a = b > size ? 0 : size - b;
-		b = size - 1;
-	} else if (b < 0 || b >= size)
-		b = size - 1;
-	if (a >= size || b < a)
-		return -1;
-	*from = a;
-	*len = b - a + 1;
-	return 0;
 }
 
 /* The file open on fd (size bytes), whole or the request's range. */
@@ -95,7 +54,7 @@ send_fd(struct req *r, int fd, long long size, const char *type,
 		h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_RANGE);
 	if (h != NULL) {
-		if (parse_range(h, size, &from, &len) < 0) {
+		if (web_range(h, size, &from, &len) < 0) {
 			close(fd);
 			if ((resp = MHD_create_response_from_buffer(0, NULL,
 			    MHD_RESPMEM_PERSISTENT)) == NULL)

@@ -34,6 +34,7 @@
 #include "gwebd.h"
 #include "log.h"
 #include "util.h"
+#include "webparse.h"
 
 #define FIELD_MAX	256
 #define PP_BUFFER	(64 * 1024)
@@ -191,17 +192,10 @@ static enum MHD_Result
 located(struct req *r, json_t *o, const char *path)
 {
 	struct MHD_Response *resp;
-	const char *host;
 	char url[512], *s;
 
-	host = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "Host");
-	if (host != NULL && host[0] != '\0' && strlen(host) < 256 &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host))
-		snprintf(url, sizeof(url), "%s://%s%s", r->w->tls ? "https" :
-		    "http", host, path);
-	else
-		snprintf(url, sizeof(url), "%s", path);
+	web_location(url, sizeof(url), MHD_lookup_connection_value(r->conn,
+	    MHD_HEADER_KIND, "Host"), r->w->tls, path);
 	s = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	if (s == NULL || (resp = MHD_create_response_from_buffer(strlen(s), s,
