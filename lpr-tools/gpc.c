@@ -152,22 +152,34 @@ show(int sock, const char *printer, int temps_only, json_t *out)
 	}
 }
 
+/* spoold's answer to a request just sent (sent: what msg_send
+ * returned): 0 with it in m if it is ok, 1 if it was refused (said on
+ * stderr), EXIT_CONNECT. */
+static int
+answer(int sock, int sent, struct msg *m)
+{
+	if (sent < 0 || msg_recv(sock, m) <= 0) {
+		log_warnx("lost the connection to spoold");
+		return EXIT_CONNECT;
+	}
+	if (m->fd >= 0)
+		close(m->fd);
+	if (proto_lookup(PROTO_REPLY, msg_field(m, 0)) != REPLY_OK) {
+		log_warnx("%s", msg_field(m, REPLY_ERROR_MESSAGE));
+		return 1;
+	}
+	return 0;
+}
+
 static int
 request(int sock, const char *verb, const char *a, const char *b)
 {
 	struct msg m;
+	int rc;
 
-	if (msg_send(sock, -1, verb, a, b, (char *)NULL) < 0 ||
-	    msg_recv(sock, &m) <= 0) {
-		log_warnx("lost the connection to spoold");
-		return EXIT_CONNECT;
-	}
-	if (m.fd >= 0)
-		close(m.fd);
-	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
-		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
-		return 1;
-	}
+	if ((rc = answer(sock, msg_send(sock, -1, verb, a, b, (char *)NULL),
+	    &m)) != 0)
+		return rc;
 	/* gpc answer: the button chosen, and what was done with it (a
 	 * spoold older than this one does not say: it sent M876). */
 	if (proto_lookup(PROTO_REQUEST, verb) == REQ_ANSWER &&
@@ -224,18 +236,11 @@ load(int sock, const char *printer, const char *tool, const char *material)
 	struct msg m;
 	char text[256];
 	long n = 0;
+	int rc;
 
-	if (msg_send(sock, -1, "load", printer, tool, material, (char *)NULL)
-	    < 0 || msg_recv(sock, &m) <= 0) {
-		log_warnx("lost the connection to spoold");
-		return EXIT_CONNECT;
-	}
-	if (m.fd >= 0)
-		close(m.fd);
-	if (proto_lookup(PROTO_REPLY, msg_field(&m, 0)) != REPLY_OK) {
-		log_warnx("%s", msg_field(&m, REPLY_ERROR_MESSAGE));
-		return 1;
-	}
+	if ((rc = answer(sock, msg_send(sock, -1, "load", printer, tool,
+	    material, (char *)NULL), &m)) != 0)
+		return rc;
 	(void)parse_long(msg_field(&m, 2), 0, 1000000000L, &n);
 	clean_text(text, sizeof(text), msg_field(&m, 1));
 	printf("%s: %s loaded", printer, text);

@@ -166,11 +166,32 @@ ctl_usage(struct sftp_conn *c)
 	return 0;
 }
 
+/* Ask spoold VERB ARG as the account: 0 if it did, or -1 with the
+ * client told why not. */
+static int
+ctl_ask(struct sftp_conn *c, sftp_client_message msg, const char *verb,
+    const char *arg)
+{
+	struct msg m;
+
+	if (ctl_open(c) < 0 || msg_send(c->ctl, -1, verb, arg,
+	    (char *)NULL) < 0 || msg_recv(c->ctl, &m) <= 0) {
+		reply(msg, SSH_FX_FAILURE, "the spooler cannot be reached");
+		return -1;
+	}
+	if (m.fd >= 0)
+		close(m.fd);
+	if (strcmp(msg_field(&m, 0), "ok") != 0) {
+		reply(msg, SSH_FX_FAILURE, "%s", msg_field(&m, 1));
+		return -1;
+	}
+	return 0;
+}
+
 void
 ctl_cancel(struct sftp_conn *c, sftp_client_message msg, long id)
 {
 	char ids[32];
-	struct msg m;
 	json_t *j;
 
 	if ((j = own_job(c, id)) == NULL) {
@@ -179,17 +200,8 @@ ctl_cancel(struct sftp_conn *c, sftp_client_message msg, long id)
 	}
 	json_decref(j);
 	snprintf(ids, sizeof(ids), "%ld", id);
-	if (ctl_open(c) < 0 || msg_send(c->ctl, -1, "cancel", ids,
-	    (char *)NULL) < 0 || msg_recv(c->ctl, &m) <= 0) {
-		reply(msg, SSH_FX_FAILURE, "the spooler cannot be reached");
+	if (ctl_ask(c, msg, "cancel", ids) < 0)
 		return;
-	}
-	if (m.fd >= 0)
-		close(m.fd);
-	if (strcmp(msg_field(&m, 0), "ok") != 0) {
-		reply(msg, SSH_FX_FAILURE, "%s", msg_field(&m, 1));
-		return;
-	}
 	log_info("%s: canceled job %ld from %s", c->acct->name, id, c->addr);
 	sftp_reply_status(msg, SSH_FX_OK, "");
 }
@@ -201,7 +213,6 @@ ctl_pause(struct sftp_conn *c, sftp_client_message msg, long id, int pause)
 {
 	char printer[CONF_NAME_MAX + 1];
 	const char *verb = pause ? "pause" : "resume";
-	struct msg m;
 	json_t *j;
 
 	if ((j = own_job(c, id)) == NULL) {
@@ -219,17 +230,8 @@ ctl_pause(struct sftp_conn *c, sftp_client_message msg, long id, int pause)
 		return;
 	}
 	json_decref(j);
-	if (ctl_open(c) < 0 || msg_send(c->ctl, -1, verb, printer,
-	    (char *)NULL) < 0 || msg_recv(c->ctl, &m) <= 0) {
-		reply(msg, SSH_FX_FAILURE, "the spooler cannot be reached");
+	if (ctl_ask(c, msg, verb, printer) < 0)
 		return;
-	}
-	if (m.fd >= 0)
-		close(m.fd);
-	if (strcmp(msg_field(&m, 0), "ok") != 0) {
-		reply(msg, SSH_FX_FAILURE, "%s", msg_field(&m, 1));
-		return;
-	}
 	log_info("%s: %s job %ld on %s from %s", c->acct->name, pause ?
 	    "paused" : "resumed", id, printer, c->addr);
 	sftp_reply_status(msg, SSH_FX_OK, "");

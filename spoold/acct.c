@@ -294,16 +294,6 @@ acct_expire(struct spoold *sd, long long now, int max)
 	return n;
 }
 
-/* Root, spoold's own user, or a member of admin_group. */
-static int
-owner_is_admin(struct spoold *sd, uid_t uid)
-{
-	if (uid == VIRTUAL_UID)
-		return 0;
-	return uid == 0 || uid == getuid() || approve_in_group(uid,
-	    (gid_t)-1, sd->conf.admin_group);
-}
-
 void
 acct_limits(struct spoold *sd, const char *owner, uid_t uid,
     struct conf_limits *l)
@@ -323,7 +313,7 @@ acct_limits(struct spoold *sd, const char *owner, uid_t uid,
 		own = &u->limits;
 	if (own != NULL)
 		*l = *own;
-	if (owner_is_admin(sd, uid))
+	if (approve_is_admin(sd, uid))
 		return;
 	for (i = 0; i < sd->conf.ngroups; i++) {
 		struct conf_group *gr = &sd->conf.groups[i];

@@ -65,8 +65,8 @@ approve_in_group(uid_t uid, gid_t gid, const char *group)
 }
 
 /* Root, spoold's own user, or a member of admin_group. */
-static int
-owner_is_admin(struct spoold *sd, uid_t uid)
+int
+approve_is_admin(struct spoold *sd, uid_t uid)
 {
 	if (uid == VIRTUAL_UID)
 		return 0;
@@ -115,7 +115,7 @@ approve_needed(struct spoold *sd, const char *dest, const char *owner,
 	size_t i;
 
 	approvers[0] = '\0';
-	if (owner_is_admin(sd, uid))
+	if (approve_is_admin(sd, uid))
 		return 0;
 	dneed = dest_needs(sd, dest, &dgroup);
 	if (uid == VIRTUAL_UID) {

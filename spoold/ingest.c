@@ -644,6 +644,17 @@ ingest_busy(const struct drop_id *di)
 	return 0;
 }
 
+/* The file checked is refused: it, its thumbnails and its time map go,
+ * and the submitter is told why. */
+static void
+ingest_refuse(struct spoold *sd, struct ingest *in, const char *reason)
+{
+	unlink(in->tmp);
+	thumbs_move(sd, in, 0);
+	timemap_move(sd, in, 0);
+	ingest_finish(sd, in, 0, reason);
+}
+
 /* The worker's answer is whole (or it died): queue the job, or not. */
 static void
 ingest_result(struct spoold *sd, struct ingest *in)
@@ -657,10 +668,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	if (strncmp(in->buf, "no ", 3) == 0) {
 		snprintf(reason, sizeof(reason), "%.*s",
 		    (int)strcspn(in->buf + 3, "\n"), in->buf + 3);
-		unlink(in->tmp);
-		thumbs_move(sd, in, 0);
-		timemap_move(sd, in, 0);
-		ingest_finish(sd, in, 0, reason);
+		ingest_refuse(sd, in, reason);
 		return;
 	}
 	sha[0] = '\0';
@@ -681,10 +689,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	}
 	if (strncmp(in->buf, "ok\n", 3) != 0 || size < 0 || commands < 0 ||
 	    strlen(sha) != 64 || meta == NULL) {
-		unlink(in->tmp);
-		thumbs_move(sd, in, 0);
-		timemap_move(sd, in, 0);
-		ingest_finish(sd, in, 0, in->worker_died[0] ? in->worker_died :
+		ingest_refuse(sd, in, in->worker_died[0] ? in->worker_died :
 		    "the check of the file did not finish");
 		return;
 	}
@@ -705,10 +710,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	switch (suits_submit(sd, in->printer, made, reason, sizeof(reason))) {
 	case FIT_REFUSE:
 		free(made);
-		unlink(in->tmp);
-		thumbs_move(sd, in, 0);
-		timemap_move(sd, in, 0);
-		ingest_finish(sd, in, 0, reason);
+		ingest_refuse(sd, in, reason);
 		return;
 	case FIT_HOLD:
 		snprintf(in->opts.fit_hold, sizeof(in->opts.fit_hold), "%s",
@@ -721,10 +723,7 @@ ingest_result(struct spoold *sd, struct ingest *in)
 	if (acct_check(sd, in->owner, in->uid, in->printer, meta,
 	    in->opts.copies, reason, sizeof(reason)) != 0) {
 		free(made);
-		unlink(in->tmp);
-		thumbs_move(sd, in, 0);
-		timemap_move(sd, in, 0);
-		ingest_finish(sd, in, 0, reason);
+		ingest_refuse(sd, in, reason);
 		return;
 	}
 	in->opts.made_for = made;

@@ -344,6 +344,9 @@ int	approve_needed(struct spoold *, const char *dest, const char *owner,
 	    uid_t uid, char *approvers, size_t approverssz);
 /* Is the user (uid, its primary gid) a member of the group? */
 int	approve_in_group(uid_t uid, gid_t gid, const char *group);
+/* Root, spoold's own user, or a member of admin_group (never a virtual
+ * account). */
+int	approve_is_admin(struct spoold *, uid_t uid);
 /* The job's approval as a job row's APPROVAL field: "" or JSON (a new
  * string). */
 char	*approve_json(const struct job_row *);

@@ -41,18 +41,7 @@ fwd_remote() {
 	[ "$(id -u)" = 0 ] && chmod 755 "$T" "$B"
 	[ -f "$T/alice" ] || gs_sftp_key alice
 	{
-		cat <<CONF
-[spool]
-directory = $B/spool
-backend_dir = $BIN/backends
-magic = $BIN/magic/gcode.mgc
-$(gs_spoold_user)
-
-[sftp]
-user = $(gs_sftp_user)
-listen = 127.0.0.1:0
-
-CONF
+		gs_remote_conf "$B"
 		for p in ${FWD_PRINTERS:-mk3}; do
 			clears=yes
 			case " ${FWD_AWAIT_CLEAR:-} " in

@@ -25,23 +25,16 @@ cat "$T/known_hosts" > "$HOME/.ssh/known_hosts"
 B="$T/b"
 mkdir -p "$B"
 [ "$(id -u)" = 0 ] && chmod 755 "$B"
-cat > "$B/gspool.conf" <<CONF
-[spool]
-directory = $B/spool
-backend_dir = $BIN/backends
-magic = $BIN/magic/gcode.mgc
-$(gs_spoold_user)
-
-[sftp]
-user = $(gs_sftp_user)
-listen = 127.0.0.1:0
-
+{
+	gs_remote_conf "$B"
+	cat <<CONF
 [printer mk4]
 device = $B/mk4.tty
 
 [account alice]
 keys = $T/alice.keys
 CONF
+} > "$B/gspool.conf"
 "$SPOOLD" -d -v -c "$B/gspool.conf" 2>>"$T/spoold-b.log" &
 "$WAITFOR" exists "$B/spool/control" || fail "the second spoold did not start"
 "$BIN/sftpd/gsftpd" -f -d -c "$B/gspool.conf" -p "$B/port" 2>>"$T/gsftpd-b.log" &

@@ -75,6 +75,24 @@ gs_sftp_user() {
 	fi
 }
 
+# gs_remote_conf DIR: the [spool] and [sftp] sections of another host's
+# configuration, its spool in DIR/spool and its gsftpd on a loopback
+# port (the tests of remote queues).
+gs_remote_conf() {
+	cat <<CONF
+[spool]
+directory = $1/spool
+backend_dir = $BIN/backends
+magic = $BIN/magic/gcode.mgc
+$(gs_spoold_user)
+
+[sftp]
+user = $(gs_sftp_user)
+listen = 127.0.0.1:0
+
+CONF
+}
+
 # gs_config [extra printer lines...]: one printer, mk3, on $T/mk3.tty.
 # It clears its own bed (clears_bed), so that one job follows another;
 # the tests of bed clearing set clears_bed = no.  A key given again in

@@ -15,11 +15,7 @@
 # the printer and jobs unchanged.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
-PY=/usr/bin/python3
-for c in /usr/bin/chromium /usr/bin/chromedriver; do
-	[ -x "$c" ] || { echo "SKIP: no $c"; exit 77; }
-done
-$PY -c 'import selenium' 2>/dev/null || { echo "SKIP: no python3-selenium"; exit 77; }
+gs_web_browser
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 gs_config "[printer mini]" "device = $T/mini.tty" "handshake_timeout = 5" \
     "reconnect_interval = 1" "approval = yes" \

@@ -8,11 +8,7 @@
 # no Timelapse offered to the other account.  No console error.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
-PY=/usr/bin/python3
-for c in /usr/bin/chromium /usr/bin/chromedriver; do
-	[ -x "$c" ] || { echo "SKIP: no $c"; exit 77; }
-done
-$PY -c 'import selenium' 2>/dev/null || { echo "SKIP: no python3-selenium"; exit 77; }
+gs_web_browser
 command -v ffmpeg > /dev/null || { echo "SKIP: no ffmpeg"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 CAMSERVER="$BIN/tests/integration/camserver"

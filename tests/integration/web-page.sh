@@ -11,11 +11,7 @@
 # tree as tests/web-artefacts/phone.png.
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/weblib.sh"
-PY=/usr/bin/python3
-for c in /usr/bin/chromium /usr/bin/chromedriver; do
-	[ -x "$c" ] || { echo "SKIP: no $c"; exit 77; }
-done
-$PY -c 'import selenium' 2>/dev/null || { echo "SKIP: no python3-selenium"; exit 77; }
+gs_web_browser
 gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
     "anonymous = guest" "[account guest]" "api_keys = $T/guest.apikeys" \
     "[account ann]" "api_keys = $T/ann.apikeys"

@@ -14,6 +14,17 @@ gs_web_user() {
 	fi
 }
 
+# gs_web_browser: the page's tests need headless chromium, its driver
+# and python3-selenium, or skip; PY is the python that runs them.
+gs_web_browser() {
+	PY=/usr/bin/python3
+	for c in /usr/bin/chromium /usr/bin/chromedriver; do
+		[ -x "$c" ] || { echo "SKIP: no $c"; exit 77; }
+	done
+	$PY -c 'import selenium' 2>/dev/null ||
+	    { echo "SKIP: no python3-selenium"; exit 77; }
+}
+
 # gs_web_key NAME: a random key, alone in $T/NAME.apikeys (readable by
 # gwebd's user only); printed.
 gs_web_key() {

@@ -21,16 +21,16 @@ its timeout only bounds a test that has already failed.
 import http.client
 import os
 import sys
-import tempfile
 from urllib.parse import urlparse
 
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+import common
+from common import browser, fail, fill_login, log_errors, text
 
 url, admin, admin_key, user, user_key, artefacts = sys.argv[1:7]
 origin = "%s://%s" % (urlparse(url).scheme, urlparse(url).netloc)
@@ -47,33 +47,6 @@ FORGED = ("printers/mk3/disable", "printers/mk3/reject", "printers/mk3/send",
           "jobs/2/top")
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--window-size=1280,800",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="gspool-chromium."),
-              "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE " + host,
-              "--no-proxy-server", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--no-first-run", "--disable-features=Translate,OptimizationHints,MediaRouter"):
-        o.add_argument(a)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
-def text(d, css):
-    # Read in one script: the page redraws a printer on every event.
-    return d.execute_script(
-        "const e = document.querySelector(arguments[0]);"
-        "return e ? e.innerText.trim() : '';", css)
-
-
 def card(d, printer):
     return d.execute_script(
         "const e = [...document.querySelectorAll('.printer')].find(c =>"
@@ -82,13 +55,8 @@ def card(d, printer):
 
 
 def wait(d, what, pred, timeout=120):
-    try:
-        # A reload (the logout's) leaves elements of the old page.
-        return WebDriverWait(d, timeout, poll_frequency=0.2,
-                             ignored_exceptions=(StaleElementReferenceException,)
-                             ).until(lambda _: pred())
-    except Exception:
-        fail("%s; the page says: %s" % (what, text(d, "body")[:2000]))
+    # A reload (the logout's) leaves elements of the old page.
+    return common.wait(d, what, pred, timeout, stale_ok=True)
 
 
 def click(d, by, sel):
@@ -120,26 +88,8 @@ def notice_is(d, what, want):
          lambda: text(d, "#notice").startswith(want))
 
 
-def log_errors(d):
-    bad = []
-    for e in d.get_log("browser"):
-        m = e.get("message", "")
-        if "Content Security Policy" in m or "Content-Security-Policy" in m:
-            bad.append(m)
-        elif e.get("level") == "SEVERE":
-            if e.get("source") == "network" and any(
-                    p in m.split(" ")[0] and "status of %d " % c in m
-                    for p, c in EXPECTED_MISSES):
-                continue
-            bad.append(m)
-    return bad
-
-
 def login(d, account, key):
-    wait(d, "no login form", lambda: d.find_element(
-        By.ID, "login-account").is_displayed())
-    d.find_element(By.ID, "login-account").send_keys(account)
-    d.find_element(By.ID, "login-key").send_keys(key, Keys.ENTER)
+    fill_login(d, account, key)
     wait(d, "the login did not offer the upload", lambda: d.find_element(
         By.ID, "upload-section").is_displayed())
     wait(d, "the event stream never came", lambda: text(d, "#link") == "Live")
@@ -373,7 +323,7 @@ def as_user(d):
 
 
 def main():
-    d = browser()
+    d = browser(host, "1280,800")
     try:
         d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
             "width": 1280, "height": 800, "deviceScaleFactor": 1,
@@ -383,7 +333,7 @@ def main():
             fail("the page is not 1280 px wide")
         as_admin(d)
         n = as_user(d)
-        errs = log_errors(d)
+        errs = log_errors(d, EXPECTED_MISSES)
         if errs:
             fail("console errors: %s" % errs)
         if d.execute_script("return window.gspoolCsp") != 0:

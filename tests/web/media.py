@@ -16,14 +16,11 @@ its timeout only bounds a test that has already failed.
 """
 import http.client
 import sys
-import tempfile
 from urllib.parse import urlparse
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+
+from common import browser, fail, fill_login, log_errors, text, wait
 
 url, owner, owner_key, other, other_key = sys.argv[1:6]
 origin = "%s://%s" % (urlparse(url).scheme, urlparse(url).netloc)
@@ -32,42 +29,8 @@ host, port = urlparse(url).hostname, urlparse(url).port
 EXPECTED_MISSES = (("/api/gspool/whoami", 401),)
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--window-size=360,800",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="gspool-chromium."),
-              "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE " + host,
-              "--no-proxy-server", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--no-first-run", "--autoplay-policy=no-user-gesture-required",
-              "--disable-features=Translate,OptimizationHints,MediaRouter"):
-        o.add_argument(a)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
 def js(d, script, *args):
     return d.execute_script(script, *args)
-
-
-def text(d, css):
-    return js(d, "const e = document.querySelector(arguments[0]);"
-              "return e ? e.innerText.trim() : '';", css)
-
-
-def wait(d, what, pred, timeout=120):
-    try:
-        return WebDriverWait(d, timeout, poll_frequency=0.2).until(
-            lambda _: pred())
-    except Exception:
-        fail("%s; the page says: %s" % (what, text(d, "body")[:2000]))
 
 
 def api(method, path, key):
@@ -79,27 +42,9 @@ def api(method, path, key):
     return r.status, body
 
 
-def log_errors(d):
-    bad = []
-    for e in d.get_log("browser"):
-        m = e.get("message", "")
-        if "Content Security Policy" in m or "Content-Security-Policy" in m:
-            bad.append(m)
-        elif e.get("level") == "SEVERE":
-            if e.get("source") == "network" and any(
-                    p in m.split(" ")[0] and "status of %d " % c in m
-                    for p, c in EXPECTED_MISSES):
-                continue
-            bad.append(m)
-    return bad
-
-
 def login(d, account, key):
     d.get(url)
-    wait(d, "no login form", lambda: d.find_element(
-        By.ID, "login-account").is_displayed())
-    d.find_element(By.ID, "login-account").send_keys(account)
-    d.find_element(By.ID, "login-key").send_keys(key, Keys.ENTER)
+    fill_login(d, account, key)
     wait(d, account + " is not logged in",
          lambda: text(d, "#who-name") == account)
     wait(d, "the event stream never came", lambda: text(d, "#link") == "Live")
@@ -112,7 +57,7 @@ def checked(d):
     foreign = [r for r in res if not r.startswith(origin + "/")]
     if foreign:
         fail("the page reached beyond gwebd: %s" % foreign)
-    errs = log_errors(d)
+    errs = log_errors(d, EXPECTED_MISSES)
     if errs:
         fail("console errors: %s" % errs)
 
@@ -144,7 +89,8 @@ def frame(d):
 
 
 def main():
-    d = browser()
+    d = browser(host, "360,800",
+                "--autoplay-policy=no-user-gesture-required")
     try:
         run(d)
     finally:

@@ -18,15 +18,14 @@ its timeout only bounds a test that has already failed.
 """
 import os
 import sys
-import tempfile
 from urllib.parse import urlparse
 
-from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
+
+import common
+from common import browser, fail, log_errors, text
 
 url, account, key, good, bad, reason, artefacts, prompted = sys.argv[1:9]
 origin = "%s://%s" % (urlparse(url).scheme, urlparse(url).netloc)
@@ -38,42 +37,8 @@ EXPECTED_MISSES = (("/api/gspool/whoami", 401), ("/stream", 404),
                    ("/snapshot", 404), ("/api/gspool/upload", 422))
 
 
-def fail(msg):
-    print("FAIL: " + msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def browser():
-    o = webdriver.ChromeOptions()
-    o.binary_location = "/usr/bin/chromium"
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu",
-              "--disable-dev-shm-usage", "--window-size=360,800",
-              "--user-data-dir=" + tempfile.mkdtemp(prefix="gspool-chromium."),
-              # Any name but gwebd's host resolves to nothing, and no
-              # proxy is asked: the page may reach gwebd alone.
-              "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE " + host,
-              "--no-proxy-server", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync",
-              "--no-first-run", "--disable-features=Translate,OptimizationHints,MediaRouter"):
-        o.add_argument(a)
-    o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
-
-
-def text(d, css):
-    # Read in one script: the page redraws a printer on every event, so
-    # an element found by one call may be gone by the next.
-    return d.execute_script(
-        "const e = document.querySelector(arguments[0]);"
-        "return e ? e.innerText.trim() : '';", css)
-
-
 def wait(d, what, pred, timeout=300):
-    try:
-        return WebDriverWait(d, timeout, poll_frequency=0.2).until(
-            lambda _: pred())
-    except Exception:
-        fail("%s; the page says: %s" % (what, text(d, "body")[:2000]))
+    return common.wait(d, what, pred, timeout)
 
 
 def click(d, css):
@@ -84,21 +49,6 @@ def click(d, css):
         except StaleElementReferenceException:
             return False
     wait(d, "could not click " + css, once)
-
-
-def log_errors(d):
-    bad_entries = []
-    for e in d.get_log("browser"):
-        m = e.get("message", "")
-        if "Content Security Policy" in m or "Content-Security-Policy" in m:
-            bad_entries.append(m)
-        elif e.get("level") == "SEVERE":
-            if e.get("source") == "network" and any(
-                    p in m.split(" ")[0] and "status of %d " % c in m
-                    for p, c in EXPECTED_MISSES):
-                continue
-            bad_entries.append(m)
-    return bad_entries
 
 
 def accessible(d):
@@ -146,7 +96,7 @@ def accessible(d):
 
 
 def main():
-    d = browser()
+    d = browser(host, "360,800")
     try:
         run(d)
     finally:
@@ -317,7 +267,7 @@ def run(d):
         fail("the page reached beyond gwebd: %s" % foreign)
     if d.execute_script("return window.gspoolCsp") != 0:
         fail("the page saw Content-Security-Policy violations")
-    errs = log_errors(d)
+    errs = log_errors(d, EXPECTED_MISSES)
     if errs:
         fail("console errors: %s" % errs)
     print("ok: %d queue events pushed, %d resources, all from %s; %d"
