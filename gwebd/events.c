@@ -10,7 +10,8 @@
  * each step it takes the account's queue and sends it when it is not
  * the one last sent.  The streams of one account share one request to
  * spoold per step (a small table, CACHE_MAX accounts, the oldest given
- * up), so fifty viewers cost spoold what one does.  A stopping gwebd
+ * up), so fifty viewers cost spoold what one does; the history, when
+ * it is watched (below), is shared through the same table.  A stopping gwebd
  * ends every stream at the next step.
  *
  * A job that leaves the queue is in the history, but its filters may
@@ -42,9 +43,11 @@
 
 #define CACHE_MAX	32
 
-/* The queue as each account last had it, and when (CLOCK_MONOTONIC). */
+/* The queue (or, with CLIENT_QUEUE_HISTORY in flags, the history) as
+ * each account last had it, and when (CLOCK_MONOTONIC). */
 static struct cached {
 	char		 account[CONF_NAME_MAX + 1];
+	int		 flags;
 	char		*text;
 	struct timespec	 at;
 } cache[CACHE_MAX];
@@ -60,11 +63,11 @@ ms_since(const struct timespec *t)
 	    1000000;
 }
 
-/* The account's queue as text, at most a step old (a copy to free),
- * or NULL with why. */
+/* The account's queue (or history, as flags say) as text, at most a
+ * step old (a copy to free), or NULL with why. */
 static char *
-queue_text(struct web *w, const struct conf_account *a, char *why,
-    size_t whysz)
+queue_text(struct web *w, const struct conf_account *a, int flags,
+    char *why, size_t whysz)
 {
 	struct cached *c = NULL, *oldest = &cache[0];
 	char *text = NULL;
@@ -73,7 +76,8 @@ queue_text(struct web *w, const struct conf_account *a, char *why,
 
 	pthread_mutex_lock(&cache_lock);
 	for (i = 0; i < CACHE_MAX && c == NULL; i++) {
-		if (strcmp(cache[i].account, a->name) == 0)
+		if (strcmp(cache[i].account, a->name) == 0 &&
+		    cache[i].flags == flags)
 			c = &cache[i];
 		else if (cache[i].at.tv_sec < oldest->at.tv_sec)
 			oldest = &cache[i];
@@ -83,7 +87,7 @@ queue_text(struct web *w, const struct conf_account *a, char *why,
 		text = xstrdup(c->text);
 		goto done;
 	}
-	if ((q = ctl_queue(w, a, 0, why, whysz)) == NULL)
+	if ((q = ctl_queue(w, a, flags, why, whysz)) == NULL)
 		goto done;
 	text = json_dumps(q, JSON_COMPACT);
 	json_decref(q);
@@ -92,6 +96,7 @@ queue_text(struct web *w, const struct conf_account *a, char *why,
 	if (c == NULL) {
 		c = oldest;
 		snprintf(c->account, sizeof(c->account), "%s", a->name);
+		c->flags = flags;
 	}
 	free(c->text);
 	c->text = xstrdup(text);
@@ -130,16 +135,10 @@ static char *
 history_text(struct stream *s)
 {
 	char why[512];
-	json_t *h;
-	char *text;
 
 	why[0] = '\0';
-	if ((h = ctl_queue(s->w, s->acct, CLIENT_QUEUE_HISTORY, why,
-	    sizeof(why))) == NULL)
-		return NULL;
-	text = json_dumps(h, JSON_COMPACT);
-	json_decref(h);
-	return text;
+	return queue_text(s->w, s->acct, CLIENT_QUEUE_HISTORY, why,
+	    sizeof(why));
 }
 
 /* The queue to be sent is text: if a job of the last one sent is not
@@ -217,8 +216,8 @@ stream_next(struct stream *s)
 			return;
 		}
 		why[0] = '\0';
-		if ((text = queue_text(s->w, s->acct, why, sizeof(why))) ==
-		    NULL) {
+		if ((text = queue_text(s->w, s->acct, 0, why,
+		    sizeof(why))) == NULL) {
 			stream_set(s, xasprintf("event: error\ndata: %s\n\n",
 			    why[0] ? why : "the spooler cannot be reached"));
 			s->ended = 1;
