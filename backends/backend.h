@@ -110,6 +110,7 @@ struct job {
 	long long	 last_progress;
 	long		 progress_lines;	/* as last told */
 	enum jctl	 ctl;
+	int		 resume_asked;	/* while pausing: once paused */
 	int		 reported;	/* spoold was told how it ended */
 	char		 wait_why[GCODE_MAX_CMD + 64];	/* an M0 seen */
 	char		 held[GCODE_MAX_CMD + 1];	/* sent on resume */

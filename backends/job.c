@@ -213,8 +213,17 @@ job_resume(struct backend *b, const char *why)
 		job_activity(b, "printing", why);
 		return 0;
 	}
+	if (j->ctl == JC_PAUSING) {
+		/* Asked before the pause G-code is done: the job is shown
+		 * paused already, so it resumes as soon as it is. */
+		j->resume_asked = 1;
+		log_info("%s-%ld: %s: once the pause is done", b->printer,
+		    j->id, why);
+		return 0;
+	}
 	if (j->ctl != JC_PAUSED)
 		return -1;
+	j->resume_asked = 0;
 	pend_restore(b, GSTATE_MOVE);
 	pend_script(b, SC_RESUME);
 	pend_restore(b, GSTATE_MODES);
@@ -260,6 +269,8 @@ job_check_scripts(struct backend *b)
 	if (j->ctl == JC_PAUSING) {
 		j->ctl = JC_PAUSED;
 		job_activity(b, "paused", "");
+		if (j->resume_asked)
+			job_resume(b, "resumed by request");
 	} else if (j->ctl == JC_PARKING) {
 		char id[32], layer[32];
 

@@ -81,6 +81,7 @@ struct njob {
 	struct net_file	 f;
 	struct net_job_opts opts;
 	enum act	 act;
+	int		 resume_asked;	/* while pausing: once paused */
 	int		 seen;		/* the host was seen printing it */
 	int		 waits;		/* polls before it was */
 	long		 lines;
@@ -256,6 +257,9 @@ status(const char *state, const char *text)
 		log_info("%s: %s %s", N.printer, state, text);
 	tell("status", state, text, NULL);
 }
+
+static void job_request(int (*)(struct net_reply *), const char *,
+    enum act, const char *);
 
 static void
 activity(enum act a, const char *why)
@@ -599,6 +603,7 @@ job_follow(const struct report *p)
 		N.job.layer = net_file_layer_at(&N.job.f, N.job.bytes);
 	switch (p->run) {
 	case NET_RUN_PRINTING:
+		N.job.resume_asked = 0;
 		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
 			activity(ACT_PRINTING, "resumed on the host");
 		progress(0);
@@ -617,6 +622,11 @@ job_follow(const struct report *p)
 		activity(ACT_PAUSED, p->why[0] ? p->why :
 		    N.job.act == ACT_PAUSING ? "paused by request" :
 		    "paused on the host");
+		if (N.job.resume_asked) {
+			N.job.resume_asked = 0;
+			job_request(N.d->resume, "resume", ACT_PRINTING,
+			    "resumed by request");
+		}
 		break;
 	case NET_RUN_COMPLETE:
 		N.job.bytes = N.job.f.size;
@@ -990,13 +1000,20 @@ handle_ctl(void)
 	}
 	if (id == 0 || id != N.job.id)
 		return;
+	N.job.resume_asked = 0;		/* a later request comes first */
 	if (k == TB_CANCEL)
 		job_request(N.d->cancel, "cancel", ACT_CANCELING,
 		    "canceled by request");
 	else if (k == TB_PAUSE)
 		job_request(N.d->pause, "pause", ACT_PAUSING,
 		    "paused by request");
-	else if (k == TB_RESUME)
+	else if (k == TB_RESUME && N.job.act == ACT_PAUSING) {
+		/* The host has not paused yet: spoold shows the job paused
+		 * already, so it resumes as soon as the host says so. */
+		N.job.resume_asked = 1;
+		log_info("%s-%ld: resumed by request: once the host has"
+		    " paused", N.printer, N.job.id);
+	} else if (k == TB_RESUME)
 		job_request(N.d->resume, "resume", ACT_PRINTING,
 		    "resumed by request");
 }

@@ -1354,7 +1354,10 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
 		    p->activity);
 		return -1;
 	}
-	if (tb == TB_RESUME && strcmp(p->activity, "paused")) {
+	/* A job pausing is shown paused (gqueue(1)): its backend resumes
+	 * it once the pause is done. */
+	if (tb == TB_RESUME && strcmp(p->activity, "paused") &&
+	    strcmp(p->activity, "pausing")) {
 		snprintf(why, whysz, "%s is not paused", queue_job_name(sd,
 		    p->job, p->conf->name));
 		return -1;
