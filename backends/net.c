@@ -126,6 +126,7 @@ struct net {
 	const char	*printer;
 	const char	*keyfile;
 	const char	*known_hosts;
+	const char	*spool_id;	/* -i: spoold's identity, or NULL */
 	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
@@ -214,6 +215,12 @@ const char *
 net_account(void)
 {
 	return N.account;
+}
+
+const char *
+net_spool_id(void)
+{
+	return N.spool_id;
 }
 
 const char *
@@ -1203,7 +1210,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-K known_hosts]"
+	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]"
 	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
 	    N.d->name, N.d->scheme, N.d->account ? "account@" : "");
 	exit(2);
@@ -1215,11 +1222,21 @@ options(int argc, char *argv[])
 	long v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:K:m:o:p:r:t:u:w:x:")) !=
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:i:k:K:m:o:p:r:t:u:w:x:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
 			N.keyfile = optarg;
+			break;
+		case 'i':
+			/* The identity spoold drew for its spool (db/0013):
+			 * its letters go into forward ids as they are. */
+			if (optarg[0] == '\0' || strlen(optarg) > 16 ||
+			    strspn(optarg, "0123456789abcdefABCDEF") !=
+			    strlen(optarg))
+				fatalx("-i: '%s' is not a spool's identity (1 to"
+				    " 16 hex digits)", optarg);
+			N.spool_id = optarg;
 			break;
 		case 'K':
 			N.known_hosts = optarg;

@@ -191,6 +191,7 @@ struct net_file *net_job_file(void);	/* NULL: no job */
 const char *net_account(void);	/* ACCOUNT of ACCOUNT@HOST, or "" */
 const char *net_keyfile(void);	/* -a, or NULL */
 const char *net_known_hosts(void);	/* -K, or NULL */
+const char *net_spool_id(void);	/* -i, spoold's identity, or NULL */
 /* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps.
  * The core keeps the job's last NET_ATTRS and tells them again to a
  * spoold that re-attaches. */

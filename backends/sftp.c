@@ -5,8 +5,8 @@
  * backends' core (net.h, gspool-backend(7)).
  *
  * A job is forwarded exactly once: it is given a forward id (this
- * host's name, the local job id and the first 12 hex digits of the
- * file's SHA-256), and the other host's spoold queues one job for an
+ * host's name, this spool's identity, the local job id and the first
+ * 12 hex digits of the file's SHA-256), and the other host's spoold queues one job for an
  * account and an id, whatever is sent again (gspool(7), "A ROOM OF
  * HOSTS").  So the driver first looks the id up there; only if it is
  * not known does it upload NAME.options (the id, a title) and then the
@@ -246,10 +246,20 @@ sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
 	return 0;
 }
 
-/* HOSTNAME-JOB-SHA12, in forward-id's letters, at most 64. */
+/*
+ * HOST-SPOOL-JOB-SHA12, in forward-id's letters, at most 64 (20 + 16 +
+ * 10 + 12 and the dashes: 61).  HOST is the short host name, for the
+ * people who read it; SPOOL is the identity spoold drew for this spool
+ * (-i, db/0013), for the other host: two hosts of one name (two Pis
+ * left "raspberrypi") sending their job 1 of one file would otherwise
+ * send one id, and the second job would be taken there as the first.
+ * Run without -i (by hand, or by a spoold older than the identity)
+ * the id is HOST-JOB-SHA12, as before it.
+ */
 static void
 sf_forward_id(const struct net_file *f)
 {
+	const char *spool = net_spool_id();
 	char host[256], *p;
 
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
@@ -262,8 +272,12 @@ sf_forward_id(const struct net_file *f)
 			*p = '-';
 	if (host[0] == '-' || host[0] == '\0')
 		host[0] = 'h';
-	snprintf(S.fwd, sizeof(S.fwd), "%.36s-%ld-%.12s", host, net_job_id(),
-	    f->sha256);
+	if (spool != NULL && spool[0] != '\0')
+		snprintf(S.fwd, sizeof(S.fwd), "%.20s-%.16s-%ld-%.12s", host,
+		    spool, net_job_id(), f->sha256);
+	else
+		snprintf(S.fwd, sizeof(S.fwd), "%.36s-%ld-%.12s", host,
+		    net_job_id(), f->sha256);
 }
 
 static void
