@@ -1234,8 +1234,8 @@ options(int argc, char *argv[])
 			if (optarg[0] == '\0' || strlen(optarg) > 16 ||
 			    strspn(optarg, "0123456789abcdefABCDEF") !=
 			    strlen(optarg))
-				fatalx("-i: '%s' is not a spool's identity (1 to"
-				    " 16 hex digits)", optarg);
+				fatalx("-i: '%s' is not a spool's identity"
+				    " (1 to 16 hex digits)", optarg);
 			N.spool_id = optarg;
 			break;
 		case 'K':

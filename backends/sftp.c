@@ -6,16 +6,20 @@
  *
  * A job is forwarded exactly once: it is given a forward id (this
  * host's name, this spool's identity, the local job id and the first
- * 12 hex digits of the file's SHA-256), and the other host's spoold queues one job for an
- * account and an id, whatever is sent again (gspool(7), "A ROOM OF
- * HOSTS").  So the driver first looks the id up there; only if it is
- * not known does it upload NAME.options (the id, a title) and then the
- * file into drop/DEST/.  The job is committed when the account's view
+ * 12 hex digits of the file's SHA-256), and the other host's spoold
+ * queues one job for an account and an id, whatever is sent again
+ * (gspool(7), "A ROOM OF HOSTS").  So the driver first looks the id
+ * up there; only if it is not known does it check the job against
+ * what DEST publishes it allows (each member's, for a class), then
+ * upload NAME.options (the id, a title) and then the file into
+ * drop/DEST/.  The job is committed when the account's view
  * (queue.json, or its jobs/ folder for a job already over) shows a job
  * with that id; its number there is kept as the job's attributes
  * forward.id and forward.job.  Until then the end file says "pending":
  * a backend killed at any step leaves the job to be handed again, and
- * the id makes the second sending the same job.
+ * the id makes the second sending the same job.  A spoold killed at
+ * any step is no matter: the backend goes on and tells the attributes
+ * again to the next spoold (net.c).
  *
  * The job is then followed through jobs/N/job.json (its state, lines,
  * layer, reason) and the status.json of the printer it runs on (bytes
