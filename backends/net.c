@@ -93,6 +93,14 @@ struct njob {
 	unsigned long	 logged_layer;
 	unsigned long	 filters_layer;	/* told the filters we keep */
 	int		 host_layers;	/* the host says the layer itself */
+	/* Its attributes told (net_job_attr), told again to a spoold that
+	 * re-attaches: one that died before it heard them (the sftp://
+	 * driver's forward.id) would keep the job without them. */
+	struct {
+		char	 name[32];
+		char	 value[96];
+	}		 attr[NET_ATTRS];
+	int		 nattr;
 };
 
 /* What one poll reported (net_report_*). */
@@ -118,6 +126,7 @@ struct net {
 	const char	*printer;
 	const char	*keyfile;
 	const char	*known_hosts;
+	const char	*spool_id;	/* -i: spoold's identity, or NULL */
 	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
@@ -209,6 +218,12 @@ net_account(void)
 }
 
 const char *
+net_spool_id(void)
+{
+	return N.spool_id;
+}
+
+const char *
 net_keyfile(void)
 {
 	return N.keyfile;
@@ -237,9 +252,24 @@ void
 net_job_attr(const char *name, const char *value)
 {
 	char id[32];
+	int i;
 
 	if (N.job.id == 0)
 		return;
+	for (i = 0; i < N.job.nattr; i++)
+		if (strcmp(N.job.attr[i].name, name) == 0)
+			break;
+	if (i == N.job.nattr && N.job.nattr < NET_ATTRS)
+		N.job.nattr++;
+	if (i < N.job.nattr) {
+		snprintf(N.job.attr[i].name, sizeof(N.job.attr[i].name), "%s",
+		    name);
+		snprintf(N.job.attr[i].value, sizeof(N.job.attr[i].value),
+		    "%s", value);
+	} else
+		log_warnx("%s-%ld: more than %d attributes of the job; %s is"
+		    " not told again to a spoold that re-attaches", N.printer,
+		    N.job.id, NET_ATTRS, name);
 	snprintf(id, sizeof(id), "%ld", N.job.id);
 	tell("attr", id, name, value);
 }
@@ -1038,7 +1068,7 @@ attach_accept(void)
 	char pid[32], id[32], lines[32], layer[32], bytes[32], v[16];
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int fd;
+	int fd, i;
 
 	if ((fd = accept4(N.listen_fd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 		return;
@@ -1068,6 +1098,8 @@ attach_accept(void)
 	}
 	/* The filters' pipes back: they outlived the spoold before. */
 	filters_hand_over(&N.filters, N.ctl);
+	for (i = 0; N.job.id != 0 && i < N.job.nattr; i++)
+		tell("attr", id, N.job.attr[i].name, N.job.attr[i].value);
 	if (N.state[0] != '\0')
 		tell("status", N.state, N.text, NULL);
 	if (N.temps[0] != '\0')
@@ -1178,7 +1210,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-K known_hosts]"
+	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]"
 	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
 	    N.d->name, N.d->scheme, N.d->account ? "account@" : "");
 	exit(2);
@@ -1190,11 +1222,21 @@ options(int argc, char *argv[])
 	long v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:K:m:o:p:r:t:u:w:x:")) !=
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:i:k:K:m:o:p:r:t:u:w:x:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
 			N.keyfile = optarg;
+			break;
+		case 'i':
+			/* The identity spoold drew for its spool (db/0013):
+			 * its letters go into forward ids as they are. */
+			if (optarg[0] == '\0' || strlen(optarg) > 16 ||
+			    strspn(optarg, "0123456789abcdefABCDEF") !=
+			    strlen(optarg))
+				fatalx("-i: '%s' is not a spool's identity"
+				    " (1 to 16 hex digits)", optarg);
+			N.spool_id = optarg;
 			break;
 		case 'K':
 			N.known_hosts = optarg;

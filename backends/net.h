@@ -41,6 +41,7 @@
 #define NET_SECRET_MAX	256	/* a key, a user, a password */
 #define NET_BLOCK	4096	/* the file's index: one count a block */
 #define NET_BODY_MAX	(1 << 20)	/* the most of an answer kept */
+#define NET_ATTRS	8	/* attributes of a job kept to tell again */
 
 /* Who may sign in with USER:PASSWORD in the credential file. */
 #define NET_AUTH_BASIC	0x01
@@ -190,7 +191,10 @@ struct net_file *net_job_file(void);	/* NULL: no job */
 const char *net_account(void);	/* ACCOUNT of ACCOUNT@HOST, or "" */
 const char *net_keyfile(void);	/* -a, or NULL */
 const char *net_known_hosts(void);	/* -K, or NULL */
-/* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps. */
+const char *net_spool_id(void);	/* -i, spoold's identity, or NULL */
+/* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps.
+ * The core keeps the job's last NET_ATTRS and tells them again to a
+ * spoold that re-attaches. */
 void	 net_job_attr(const char *name, const char *value);
 /* The job's end, as a spoold that was away will find it (state
  * "pending": the job is to be handed again). */

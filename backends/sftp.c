@@ -5,17 +5,21 @@
  * backends' core (net.h, gspool-backend(7)).
  *
  * A job is forwarded exactly once: it is given a forward id (this
- * host's name, the local job id and the first 12 hex digits of the
- * file's SHA-256), and the other host's spoold queues one job for an
- * account and an id, whatever is sent again (gspool(7), "A ROOM OF
- * HOSTS").  So the driver first looks the id up there; only if it is
- * not known does it upload NAME.options (the id, a title) and then the
- * file into drop/DEST/.  The job is committed when the account's view
+ * host's name, this spool's identity, the local job id and the first
+ * 12 hex digits of the file's SHA-256), and the other host's spoold
+ * queues one job for an account and an id, whatever is sent again
+ * (gspool(7), "A ROOM OF HOSTS").  So the driver first looks the id
+ * up there; only if it is not known does it check the job against
+ * what DEST publishes it allows (each member's, for a class), then
+ * upload NAME.options (the id, a title) and then the file into
+ * drop/DEST/.  The job is committed when the account's view
  * (queue.json, or its jobs/ folder for a job already over) shows a job
  * with that id; its number there is kept as the job's attributes
  * forward.id and forward.job.  Until then the end file says "pending":
  * a backend killed at any step leaves the job to be handed again, and
- * the id makes the second sending the same job.
+ * the id makes the second sending the same job.  A spoold killed at
+ * any step is no matter: the backend goes on and tells the attributes
+ * again to the next spoold (net.c).
  *
  * The job is then followed through jobs/N/job.json (its state, lines,
  * layer, reason) and the status.json of the printer it runs on (bytes
@@ -246,10 +250,20 @@ sf_find(const char *fwd, const char *name, char *refused, size_t refsz,
 	return 0;
 }
 
-/* HOSTNAME-JOB-SHA12, in forward-id's letters, at most 64. */
+/*
+ * HOST-SPOOL-JOB-SHA12, in forward-id's letters, at most 64 (20 + 16 +
+ * 10 + 12 and the dashes: 61).  HOST is the short host name, for the
+ * people who read it; SPOOL is the identity spoold drew for this spool
+ * (-i, db/0013), for the other host: two hosts of one name (two Pis
+ * left "raspberrypi") sending their job 1 of one file would otherwise
+ * send one id, and the second job would be taken there as the first.
+ * Run without -i (by hand, or by a spoold older than the identity)
+ * the id is HOST-JOB-SHA12, as before it.
+ */
 static void
 sf_forward_id(const struct net_file *f)
 {
+	const char *spool = net_spool_id();
 	char host[256], *p;
 
 	if (gethostname(host, sizeof(host)) < 0 || host[0] == '\0')
@@ -262,8 +276,12 @@ sf_forward_id(const struct net_file *f)
 			*p = '-';
 	if (host[0] == '-' || host[0] == '\0')
 		host[0] = 'h';
-	snprintf(S.fwd, sizeof(S.fwd), "%.36s-%ld-%.12s", host, net_job_id(),
-	    f->sha256);
+	if (spool != NULL && spool[0] != '\0')
+		snprintf(S.fwd, sizeof(S.fwd), "%.20s-%.16s-%ld-%.12s", host,
+		    spool, net_job_id(), f->sha256);
+	else
+		snprintf(S.fwd, sizeof(S.fwd), "%.36s-%ld-%.12s", host,
+		    net_job_id(), f->sha256);
 }
 
 static void
@@ -315,10 +333,12 @@ sf_axis(json_t *allows, const char *key, int i, double dflt)
 	return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-/* What DEST allows, as its host publishes it (the allows object of its
- * status.json, its loaded materials), as a policy and a printer. */
+/* What printer name allows, as its host publishes it (the allows
+ * object of its status.json, its loaded materials), as a policy and a
+ * printer. */
 static void
-sf_allows(json_t *st, struct analyse_policy *pol, struct fit_printer *fp)
+sf_allows(json_t *st, const char *name, struct analyse_policy *pol,
+    struct fit_printer *fp)
 {
 	json_t *al = json_object_get(st, "allows"), *v;
 	size_t i;
@@ -342,7 +362,7 @@ sf_allows(json_t *st, struct analyse_policy *pol, struct fit_printer *fp)
 	    ANALYSE_CODES);
 
 	memset(fp, 0, sizeof(*fp));
-	fp->name = S.dest;
+	fp->name = name;
 	json_array_foreach(json_object_get(al, "models"), i, v)
 		if (json_is_string(v) && fp->nmodels < FIT_MODELS)
 			snprintf(fp->models[fp->nmodels++], ANALYSE_NAME, "%s",
@@ -366,61 +386,208 @@ sf_allows(json_t *st, struct analyse_policy *pol, struct fit_printer *fp)
 	}
 }
 
-/*
- * Would DEST take the file: it is checked here, before anything is
- * sent, against what DEST's host publishes it allows, as that host's
- * spoold would check it at submission.  0 if it would; -1 with r: 422
- * (the job refused, DEST's host named) or 409 (a fit that DEST's host
- * holds a job for: it waits here, pending, and is tried again).  A
- * class there, or a host that publishes no allows, is left to judge.
- */
+/* The analyser's verdict on the file for one set of limits, kept for
+ * the next printer that publishes the same: the members of a class
+ * are often one model, and the file is read once for them. */
+struct sf_read {
+	json_t		*allows;	/* the limits it was read for */
+	int		 rv;		/* analyse_fd()'s */
+	char		 error[ANALYSE_REASON_LEN];
+	struct fit_file	 ff;		/* what it was made for */
+};
+
 static int
-sf_check(struct net_file *f, struct net_reply *r)
+sf_read(struct net_file *f, json_t *st, const struct analyse_policy *pol,
+    struct sf_read *rd, struct net_reply *r)
 {
 	static struct analysis a;
-	struct analyse_policy pol;
-	struct fit_printer fp;
-	struct fit_file ff;
-	char path[256], why[FIT_REASON], want[FIT_REASON];
-	json_t *st;
-	int missing, rv;
+	json_t *al = json_object_get(st, "allows");
 
-	if (S.dest_class)
+	if (rd->allows != NULL && json_equal(rd->allows, al))
 		return 0;
-	snprintf(path, sizeof(path), "printers/%s/status.json", S.dest);
-	if ((st = sf_json(path, r, &missing)) == NULL) {
-		if (!missing)
-			return -1;
-		S.dest_class = 1;
-		return 0;
-	}
-	if (!json_is_object(json_object_get(st, "allows"))) {
-		json_decref(st);
-		return 0;
-	}
-	sf_allows(st, &pol, &fp);
-	json_decref(st);
+	json_decref(rd->allows);
+	rd->allows = NULL;
 	if (lseek(f->fd, 0, SEEK_SET) < 0) {
 		snprintf(r->why, sizeof(r->why), "the job's file: %s",
 		    strerror(errno));
 		r->code = 400;
 		return -1;
 	}
-	analyse_init(&a, &pol);
-	if ((rv = analyse_fd(&a, f->fd)) != 0) {
-		if (rv == -2)
-			snprintf(r->why, sizeof(r->why), "the job's file: %.400s",
-			    a.error);
-		else
-			snprintf(r->why, sizeof(r->why), "%.120s would refuse"
-			    " it for %.60s: %.280s", net_hostname(), S.dest,
-			    a.error);
-		r->code = rv == -2 ? 400 : 422;
+	analyse_init(&a, pol);
+	if ((rd->rv = analyse_fd(&a, f->fd)) == -2) {
+		snprintf(r->why, sizeof(r->why), "the job's file: %.400s",
+		    a.error);
+		r->code = 400;
 		return -1;
 	}
-	fit_file_from_analysis(&ff, &a);
-	if ((rv = fit_judge(&ff, &fp, why, sizeof(why), want,
-	    sizeof(want))) == FIT_OK)
+	snprintf(rd->error, sizeof(rd->error), "%s", a.error);
+	if (rd->rv == 0)
+		fit_file_from_analysis(&rd->ff, &a);
+	rd->allows = json_incref(al);
+	return 0;
+}
+
+/*
+ * One printer's verdict on the file, by its status.json: FIT_OK, or
+ * FIT_HOLD or FIT_REFUSE with why (*limits set when it is the limits'
+ * refusal, the analyser's, not the fit's); -2 with r if the file could
+ * not be read.
+ */
+static int
+sf_judge(struct net_file *f, json_t *st, const char *name,
+    struct sf_read *rd, int *limits, char *why, size_t whysz,
+    struct net_reply *r)
+{
+	struct analyse_policy pol;
+	struct fit_printer fp;
+	char want[FIT_REASON];
+
+	*limits = 0;
+	sf_allows(st, name, &pol, &fp);
+	if (sf_read(f, st, &pol, rd, r) < 0)
+		return -2;
+	if (rd->rv != 0) {
+		*limits = 1;
+		snprintf(why, whysz, "%s", rd->error);
+		return FIT_REFUSE;
+	}
+	return fit_judge(&rd->ff, &fp, why, whysz, want, sizeof(want));
+}
+
+/* Does the list of names a hold? */
+static int
+sf_listed(json_t *a, const char *name)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(a, i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v),
+		    name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * DEST is a class there: its members are the printers whose status
+ * says they are (gsftpd(8), classes), each judged by what it allows, as
+ * that host's spoold judges a job for a class.  Its limits are what
+ * every member allows (the class's policy there: one member's refusal
+ * is the class's, at submission); its fit is any member's (a job one
+ * member suits waits there for it).  So: refused when a member's
+ * limits refuse it or every member's fit does, held here when no
+ * member suits it now but one would hold it, each with every member's
+ * reason; else taken.  0, or -1 with r as sf_check's.  A host that
+ * names no member (an older gsftpd) is left to judge.
+ */
+static int
+sf_check_class(struct net_file *f, struct net_reply *r)
+{
+	struct sf_read rd;
+	json_t *list, *v, *st;
+	char path[256], why[FIT_REASON], all[400] = "";
+	const char *name;
+	size_t i, n;
+	int members = 0, fits = 0, holds = 0, refused = 0, limits, vd, missing;
+	int rv = 0;
+
+	if ((list = remote_list(S.r, "printers")) == NULL)
+		return sf_fail(r, "printers", remote_error(S.r));
+	memset(&rd, 0, sizeof(rd));
+	json_array_foreach(list, i, v) {
+		name = json_string_value(v);
+		if (name == NULL || !name_is_safe(name, 64))
+			continue;
+		snprintf(path, sizeof(path), "printers/%s/status.json", name);
+		if ((st = sf_json(path, r, &missing)) == NULL) {
+			if (missing)
+				continue;
+			rv = -1;
+			break;
+		}
+		if (!sf_listed(json_object_get(st, "classes"), S.dest)) {
+			json_decref(st);
+			continue;
+		}
+		members++;
+		if (!json_is_object(json_object_get(st, "allows"))) {
+			/* Its limits not published: it may take it. */
+			fits++;
+			json_decref(st);
+			continue;
+		}
+		vd = sf_judge(f, st, name, &rd, &limits, why, sizeof(why), r);
+		json_decref(st);
+		if (vd == -2) {
+			rv = -1;
+			break;
+		}
+		if (vd == FIT_OK) {
+			fits++;
+			continue;
+		}
+		if (limits)
+			refused++;
+		else if (vd == FIT_HOLD)
+			holds++;
+		n = strlen(all);
+		snprintf(all + n, sizeof(all) - n, "%s%s: %s", n ? "; " : "",
+		    name, why);
+	}
+	json_decref(list);
+	json_decref(rd.allows);
+	if (rv < 0 || members == 0 || (refused == 0 && fits > 0))
+		return rv;
+	if (refused == 0 && holds > 0) {
+		snprintf(r->why, sizeof(r->why), "%.100s would hold it for"
+		    " %.60s: no member takes it now; %.300s", net_hostname(),
+		    S.dest, all);
+		r->code = 409;
+		return -1;
+	}
+	snprintf(r->why, sizeof(r->why), "%.100s would refuse it for %.60s:"
+	    " %.320s", net_hostname(), S.dest, all);
+	r->code = 422;
+	return -1;
+}
+
+/*
+ * Would DEST take the file: it is checked here, before anything is
+ * sent, against what DEST's host publishes it allows, as that host's
+ * spoold would check it at submission.  0 if it would; -1 with r: 422
+ * (the job refused, DEST's host named) or 409 (a fit that DEST's host
+ * holds a job for: it waits here, pending, and is tried again).  A
+ * class there is judged by its members (sf_check_class); a host that
+ * publishes no allows is left to judge.
+ */
+static int
+sf_check(struct net_file *f, struct net_reply *r)
+{
+	struct sf_read rd;
+	char path[256], why[FIT_REASON];
+	json_t *st;
+	int missing, rv, limits;
+
+	if (S.dest_class)
+		return sf_check_class(f, r);
+	snprintf(path, sizeof(path), "printers/%s/status.json", S.dest);
+	if ((st = sf_json(path, r, &missing)) == NULL) {
+		if (!missing)
+			return -1;
+		S.dest_class = 1;
+		return sf_check_class(f, r);
+	}
+	if (!json_is_object(json_object_get(st, "allows"))) {
+		json_decref(st);
+		return 0;
+	}
+	memset(&rd, 0, sizeof(rd));
+	rv = sf_judge(f, st, S.dest, &rd, &limits, why, sizeof(why), r);
+	json_decref(st);
+	json_decref(rd.allows);
+	if (rv == -2)
+		return -1;
+	if (rv == FIT_OK)
 		return 0;
 	snprintf(r->why, sizeof(r->why), "%.120s %s it for %.60s: %.280s",
 	    net_hostname(), rv == FIT_HOLD ? "would hold" : "would refuse",

@@ -6,8 +6,13 @@
  * no point and stops nothing: the test then fails, as its process was
  * not killed.
  *
+ * A hold waits by looking for its file every HOLD_POLL_MS: it is for
+ * the tests alone, and a process held there has nothing else to do (a
+ * held spoold's loop waits too, as it would in a slow step).
+ *
  * Diagnostics: a point reached says so on the log before the process
- * kills itself, so a test's log shows where it died.
+ * kills itself, so a test's log shows where it died; a hold says where
+ * it waits, and when it goes on.
  */
 #include "config.h"
 
@@ -15,6 +20,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -25,6 +31,8 @@ const char *const crash_points[] = {
 	"known", "options-removed", "removed", "accounted", "ended",
 	"forward-options", "forward-sent", "forward-committed", NULL
 };
+
+#define HOLD_POLL_MS	20
 
 int crash_kills_parent;
 
@@ -57,6 +65,29 @@ crash_point_known(const char *name)
 	return 0;
 }
 
+/* $GSPOOL_TEST_HOLD_AT: wait at the point until the test's file is
+ * there.  A hold without its file is the test's mistake: it would wait
+ * forever, so it is said and not held. */
+static void
+hold(const char *name)
+{
+	const char *at = getenv("GSPOOL_TEST_HOLD_AT");
+	const char *path = getenv("GSPOOL_TEST_HOLD_FILE");
+	struct timespec ts = { 0, HOLD_POLL_MS * 1000000L };
+
+	if (at == NULL || strcmp(at, name) != 0)
+		return;
+	if (path == NULL || path[0] == '\0') {
+		log_warnx("hold point '%s': no GSPOOL_TEST_HOLD_FILE; not"
+		    " held", name);
+		return;
+	}
+	log_warnx("hold point '%s': waiting for %s", name, path);
+	while (access(path, F_OK) < 0)
+		nanosleep(&ts, NULL);
+	log_warnx("hold point '%s': going on", name);
+}
+
 void
 crash_point(const char *name)
 {
@@ -64,6 +95,7 @@ crash_point(const char *name)
 
 	if (!crash_point_known(name))
 		fatalx("crash point '%s' is not in crash.h's list", name);
+	hold(name);
 	if (at != NULL && strcmp(at, name) == 0 && once()) {
 		log_warnx("crash point '%s': killing myself", name);
 		if (crash_kills_parent)

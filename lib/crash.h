@@ -29,6 +29,11 @@
  * With $GSPOOL_TEST_CRASH_ONCE set to a path, a point kills only the
  * process that first creates that file.
  *
+ * When $GSPOOL_TEST_HOLD_AT names a point, the program stops there
+ * instead, until the file $GSPOOL_TEST_HOLD_FILE exists, so that a
+ * test can kill another process (spoold, while its backend is held at
+ * a step of a forward) at that step and then let this one go on.
+ *
  * A point not in that list is a mistake of the program: crash_point()
  * stops it (fatalx), so the list cannot fall behind the code.
  */

@@ -155,6 +155,26 @@ allows_json(const struct conf_printer *p)
 	return o;
 }
 
+/* The classes of this host's configuration that printer name is a
+ * member of: a host that forwards jobs to a class here judges them by
+ * its members' allows (gspool-sftp(8)), and a class has no status of
+ * its own. */
+static json_t *
+classes_json(const struct conf *conf, const char *name)
+{
+	json_t *a = json_array();
+	size_t i, m;
+
+	for (i = 0; i < conf->nclasses; i++)
+		for (m = 0; m < conf->classes[i].nmembers; m++)
+			if (strcmp(conf->classes[i].members[m], name) == 0) {
+				json_array_append_new(a,
+				    json_string(conf->classes[i].name));
+				break;
+			}
+	return a;
+}
+
 /* The content of a generated file, or -1 (errno: ENOENT when what it
  * shows does not exist, EIO when spoold cannot say). */
 static int
@@ -195,8 +215,11 @@ generate_now(struct sftp_conn *c, const struct sftp_node *n)
 			errno = ENOENT;
 			break;
 		}
-		if ((p = conf_printer(c->conf, n->dest)) != NULL)
+		if ((p = conf_printer(c->conf, n->dest)) != NULL) {
 			json_object_set_new(j, "allows", allows_json(p));
+			json_object_set_new(j, "classes",
+			    classes_json(c->conf, n->dest));
+		}
 		fd = gen_json(j);
 		break;
 	case N_JOBJSON:

@@ -453,13 +453,15 @@ backend_start(struct spoold *sd, struct printer *p)
 		cred = p->conf->api_key_file != NULL ?
 		    p->conf->api_key_file : p->conf->password_file;
 		/* An sftp:// printer's key and its host's (conf.c
-		 * requires both there, and refuses them elsewhere). */
+		 * requires both there, and refuses them elsewhere), and
+		 * this spool's identity for its forward ids. */
 		if (p->conf->ssh_key_file != NULL &&
 		    p->conf->known_hosts_file != NULL)
 			execl(prog, p->conf->scheme, "-d", sd->dir_run,
 			    "-r", retry, "-t", hs, "-H", heat,
 			    "-a", p->conf->ssh_key_file,
 			    "-K", p->conf->known_hosts_file,
+			    "-i", sd->spool_id,
 			    p->conf->name, p->conf->device_path, (char *)NULL);
 		else if (cred != NULL)
 			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",

@@ -133,6 +133,35 @@ db_migrate(struct spoold *sd)
 	return 0;
 }
 
+/* The spool's identity, which migration 0013 drew: the sftp://
+ * backend puts it in each forward id (gspool-sftp(8)). */
+static int
+spool_identity(struct spoold *sd)
+{
+	sqlite3_stmt *st;
+	const char *id;
+	int ok;
+
+	sd->spool_id[0] = '\0';
+	if ((st = db_prepare(sd, "SELECT id FROM spool_identity")) == NULL)
+		return -1;
+	ok = sqlite3_step(st) == SQLITE_ROW &&
+	    (id = (const char *)sqlite3_column_text(st, 0)) != NULL &&
+	    strlen(id) == sizeof(sd->spool_id) - 1 &&
+	    strspn(id, "0123456789abcdef") == strlen(id);
+	if (ok)
+		snprintf(sd->spool_id, sizeof(sd->spool_id), "%s", id);
+	sqlite3_finalize(st);
+	if (ok)
+		log_info("queue: this spool's identity is %s (its forward ids"
+		    " carry it)", sd->spool_id);
+	if (!ok)
+		log_warnx("queue: the table spool_identity holds no identity"
+		    " of 16 hex digits (migration 0013 draws it); restore the"
+		    " queue from a backup");
+	return ok ? 0 : -1;
+}
+
 int
 queue_open(struct spoold *sd)
 {
@@ -176,7 +205,9 @@ queue_open(struct spoold *sd)
 	    db_exec(sd, "PRAGMA synchronous = FULL", "synchronous") < 0 ||
 	    db_exec(sd, "PRAGMA foreign_keys = ON", "foreign keys") < 0)
 		return -1;
-	return db_migrate(sd);
+	if (db_migrate(sd) < 0)
+		return -1;
+	return spool_identity(sd);
 }
 
 void

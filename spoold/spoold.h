@@ -223,6 +223,7 @@ struct spoold {
 	struct client	*clients[MAX_CLIENTS];
 	char		*dir_jobs, *dir_tmp, *dir_drop, *dir_rejected;
 	char		*dir_run;	/* backends' re-attach sockets */
+	char		 spool_id[17];	/* this spool's, drawn once (db/0013) */
 	int		 quitting;
 };
 

@@ -34,7 +34,8 @@ fwd_vlog() {
 
 # fwd_remote [vprinter options]: the remote spool, its printers
 # ($FWD_PRINTERS, mk3 if unset; those in $FWD_AWAIT_CLEAR wait to be
-# cleared after a job), gsftpd; $FWD_REMOTE_EXTRA is added to its
+# cleared after a job; $FWD_LINES_NAME, if set, is added to printer
+# NAME's section), gsftpd; $FWD_REMOTE_EXTRA is added to its
 # configuration (after alice's account).
 fwd_remote() {
 	mkdir -p "$B"
@@ -48,7 +49,8 @@ fwd_remote() {
 			*" $p "*) clears=no ;;
 			esac
 			printf '[printer %s]\ndevice = %s\nhandshake_timeout = 5\n' "$p" "$B/$p.tty"
-			printf 'reconnect_interval = 1\nclears_bed = %s\n\n' "$clears"
+			printf 'reconnect_interval = 1\nclears_bed = %s\n' "$clears"
+			eval "printf '%s\\n\\n' \"\${FWD_LINES_$p:-}\""
 		done
 		cat <<CONF
 [account alice]
