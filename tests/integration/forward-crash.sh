@@ -16,6 +16,9 @@ command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 fwd_remote
 fwd_front
 gs_stop_spoold
+# An idle backend ends after spoold: the next spoold, with its crash
+# point, must start a backend of its own, not re-attach to this one.
+"$WAITFOR" gone "$T/spool/run/far.sock" || fail "the idle backend did not exit with spoold"
 gcode_commands "$CUBE" > "$T/expected.log"
 
 for step in forward-options forward-sent forward-committed; do
@@ -48,6 +51,7 @@ for step in forward-options forward-sent forward-committed; do
 		fail "$step: the remote printer did not print job $id exactly once"
 	}
 	gs_stop_spoold
+	"$WAITFOR" gone "$T/spool/run/far.sock" || fail "$step: the backend did not exit with spoold"
 done
 
 # The remote spoold killed at each step of taking the forwarded file
