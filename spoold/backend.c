@@ -1379,7 +1379,8 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
  * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
  * M876, and is sent the button's own G-code, on its serial port or
  * through Moonraker (gspool-moonraker(8)); a Duet board's message box
- * is closed by M292 (gspool-duet(8)).
+ * is closed by M292 (gspool-duet(8)); OctoPrint's prompt plugin is sent
+ * the choice, and sends the firmware its M876 (gspool-octoprint(8)).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1391,6 +1392,10 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 	else if (strcmp(p->conf->scheme, "duet") == 0)
 		snprintf(buf, sz, "button %d's M292 for the message box,"
 		    " through rr_gcode", k);
+	else if (strcmp(p->conf->scheme, "octoprint") == 0 ||
+	    strcmp(p->conf->scheme, "octoprints") == 0)
+		snprintf(buf, sz, "choice %d, through OctoPrint's"
+		    " action_command_prompt, which sends M876 S%d", k, k);
 	else if (p->firmware == GCODE_FW_KLIPPER)
 		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
 		    " M876", k);
