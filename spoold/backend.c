@@ -1419,8 +1419,16 @@ printer_answer(struct spoold *sd, struct printer *p, const char *choice,
 
 	(void)sd;
 	if (p->prompt == NULL) {
-		snprintf(why, whysz, "%s: no prompt waits for an answer",
-		    p->conf->name);
+		/* PrusaLink shows the printer's dialogs to no one but the
+		 * printer's screen (gspool-prusalink(8)). */
+		if (strncmp(p->conf->scheme, "prusalink", 9) == 0)
+			snprintf(why, whysz, "%s: no prompt waits for an"
+			    " answer (PrusaLink carries none of the printer's"
+			    " dialogs: answer them at the printer)",
+			    p->conf->name);
+		else
+			snprintf(why, whysz, "%s: no prompt waits for an"
+			    " answer", p->conf->name);
 		return -1;
 	}
 	if ((k = prompt_choice_of(p->prompt_buttons, choice, bad,
