@@ -54,6 +54,7 @@ struct op {
 	int	 version_told;
 	long	 prompt_refused;	/* the plugin's 404 or 403, told once */
 	int	 nchoices;	/* of the prompt last reported, or 0 */
+	char	 cut[PROMPT_TEXT];	/* the prompt whose choices were cut */
 };
 
 static struct op op;
@@ -97,8 +98,8 @@ op_temps(void)
 
 /* The plugin's prompt into text and buttons (one a line, each cut to
  * what spoold keeps, a blank one named by its number so that the
- * numbers stay the plugin's); the count of choices.  An answer with no
- * text is no prompt. */
+ * numbers stay the plugin's); the count of choices.  An answer without
+ * a text is no prompt; a prompt_begin with no words is still one. */
 static int
 op_prompt_read(json_t *o, char *text, size_t textsz, char *buttons,
     size_t bsz)
@@ -112,12 +113,18 @@ op_prompt_read(json_t *o, char *text, size_t textsz, char *buttons,
 	if (!json_is_string(json_object_get(o, "text")))
 		return 0;
 	clean_text(text, textsz, net_jstr(o, "text", NULL));
+	if (text[0] == '\0')
+		snprintf(text, textsz, "the printer asks");
 	choices = json_object_get(o, "choices");
 	json_array_foreach(choices, i, c) {
-		if (k == PROMPT_BUTTONS) {
-			log_warnx("%s: OctoPrint's prompt '%s' has %zu choices:"
-			    " those past %d are not carried", net_printer(),
-			    text, json_array_size(choices), PROMPT_BUTTONS);
+		if (k == PROMPT_BUTTONS || n >= bsz) {
+			/* Once a prompt, not at every poll. */
+			if (strcmp(op.cut, text) != 0)
+				log_warnx("%s: OctoPrint's prompt '%s' has %zu"
+				    " choices: those past %d are not carried",
+				    net_printer(), text, json_array_size(choices),
+				    k);
+			snprintf(op.cut, sizeof(op.cut), "%s", text);
 			break;
 		}
 		clean_text(b, sizeof(b), json_is_string(c) ?

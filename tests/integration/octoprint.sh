@@ -106,7 +106,8 @@ ctl release
 # and the prompt is gone.  One the firmware closes itself (prompt_end:
 # answered at the printer) is gone here too, and a late answer refused.
 # With the plugin disabled no prompt is carried, and the log says why,
-# once; enabled again, they are.
+# once; enabled again, they are.  A prompt without words is still one,
+# and of ten choices the first eight are carried.
 # act LINE...: the firmware sends //action:LINE for each, at once.
 act() {
 	q=
@@ -199,7 +200,24 @@ ctl plugin enabled=true
 act "prompt_end"
 "$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 5 ||
 	fail "the fourth prompt stayed after prompt_end"
-[ "$(grep -c "^select" "$ML")" -eq 2 ] || fail "not two answers: $(grep select "$ML")"
+# A prompt without words, and with more choices than gspool keeps: the
+# first 8 are carried, the cut said once, and the last kept answered.
+act "prompt_begin" "prompt_choice c0" "prompt_choice c1" "prompt_choice c2" \
+    "prompt_choice c3" "prompt_choice c4" "prompt_choice c5" \
+    "prompt_choice c6" "prompt_choice c7" "prompt_choice c8" \
+    "prompt_choice c9" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: the printer asks" ||
+	fail "a prompt without words was not shown"
+"$GPC" status mk3 | grep -qxF "	waiting for the user: the printer asks [0 c0, 1 c1, 2 c2, 3 c3, 4 c4, 5 c5, 6 c6, 7 c7]; gpc answer mk3 CHOICE" ||
+	fail "gpc status with ten choices: $("$GPC" status mk3)"
+"$GPC" answer mk3 c8 2> "$T/answer.err" && fail "answered a choice not carried"
+"$GPC" answer mk3 c7 > "$T/answer.out" || fail "gpc answer mk3 c7: exit $?"
+"$WAITFOR" contains "$ML" "select 7 c7" || fail "the plugin was not sent choice 7"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 6 ||
+	fail "the prompt of ten choices stayed after its answer"
+[ "$(grep -c "has 10 choices: those past 8 are not carried" "$T/spoold.log")" -eq 1 ] ||
+	fail "the cut was not said once: $(grep "not carried" "$T/spoold.log")"
+[ "$(grep -c "^select" "$ML")" -eq 3 ] || fail "not three answers: $(grep select "$ML")"
 ctl release
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" ".state == \"completed\" and .lines_done == $lines"
