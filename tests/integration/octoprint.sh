@@ -227,7 +227,7 @@ history "$id" ".state == \"completed\" and .lines_done == $lines"
 n=$(ready_count)
 ctl hold percent=30
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 30" || fail "job $id did not reach 30 %"
+"$WAITFOR" count "$ML" "held 30" 2 || fail "job $id did not reach 30 %"
 ctl blackout requests=2
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /api/job" ||
 	fail "the printer was not shown offline"
@@ -245,7 +245,7 @@ history "$id" '.state == "completed"'
 n=$(ready_count)
 ctl hold percent=30
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 30" || fail "job $id did not reach 30 %"
+"$WAITFOR" count "$ML" "held 30" 3 || fail "job $id did not reach 30 %"
 ctl error "message=Thermal%20Runaway"
 "$GQUEUE" -w "$id" > "$T/wait.out" && fail "a failed job waited as done"
 history "$id" '.state == "aborted" and (.reason | test("OctoPrint: Error: Thermal Runaway"))'
