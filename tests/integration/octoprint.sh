@@ -101,13 +101,14 @@ ctl release
 # Action Command Prompt plugin holds (the first as its documentation's
 # example): shown while the job prints, with their choices, by gpc
 # status and gqueue; a choice of none is refused and the plugin asked
-# nothing; one answered by its text, one by its number: the plugin is
-# sent exactly that choice, once (and sends the firmware M876 S<n>),
-# and the prompt is gone.  One the firmware closes itself (prompt_end:
-# answered at the printer) is gone here too, and a late answer refused.
-# With the plugin disabled no prompt is carried, and the log says why,
-# once; enabled again, they are.  A prompt without words is still one,
-# and of ten choices the first eight are carried.
+# nothing; a spoold started again is told it; one answered by its text,
+# one by its number: the plugin is sent exactly that choice, once (and
+# sends the firmware M876 S<n>), and the prompt is gone.  One the
+# firmware closes itself (prompt_end: answered at the printer) is gone
+# here too, and a late answer refused.  With the plugin disabled no
+# prompt is carried, and the log says why, once; enabled again, they
+# are.  A prompt without words is still one, and of ten choices the
+# first eight are carried.
 # act LINE...: the firmware sends //action:LINE for each, at once.
 act() {
 	q=
@@ -140,6 +141,15 @@ grep -q "no button 'Nope': the choices are 0 Swap filament, 1 Home X/Y and pause
 "$GPC" answer mk3 3 2> "$T/answer.err" && fail "gpc answer took choice 3 of three"
 ! grep -q "^select" "$ML" || fail "the plugin was sent a refused answer: $(grep select "$ML")"
 "$GPC" status mk3 | grep -qxF "$want" || fail "the prompt went with a refused answer"
+# A spoold started again is told the prompt by the backend it re-attaches.
+n=$(grep -c "re-attached to backend" "$T/spoold.log")
+net_spoold_kill
+net_spoold_start
+"$WAITFOR" count "$T/spoold.log" "re-attached to backend" $((n + 1)) ||
+	fail "spoold did not re-attach"
+"$WAITFOR" count "$T/spoold.log" "mk3-$id: status waiting: Filament runout detected" 2 ||
+	fail "spoold started again was not told the prompt"
+"$GPC" status mk3 | grep -qxF "$want" || fail "the prompt after spoold's restart: $("$GPC" status mk3)"
 "$GPC" answer mk3 "home x/y and pause print" > "$T/answer.out" ||
 	fail "gpc answer mk3 'home x/y and pause print': exit $?"
 grep -qx "mk3: answered home x/y and pause print (choice 1, through OctoPrint's action_command_prompt, which sends M876 S1)" "$T/answer.out" ||
