@@ -135,6 +135,11 @@ grep -qxF "$want" "$T/gpc.out" || fail "gpc status with the prompt: $(cat "$T/gp
 grep -qxF "$want" "$T/gqueue.out" || fail "gqueue -l with the prompt: $(cat "$T/gqueue.out")"
 status | jq -e '.activity == "waiting"' > /dev/null ||
 	fail "status with the prompt: $(status)"
+"$GQUEUE" --json | jq -e '.printers[0].prompt ==
+    "Filament runout detected. Please choose how to proceed:" and
+    .printers[0].prompt_buttons == ["Swap filament",
+    "Home X/Y and pause print", "Abort print"]' > /dev/null ||
+	fail "gqueue --json with the prompt: $("$GQUEUE" --json | jq -c '.printers[0]')"
 "$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
 grep -q "no button 'Nope': the choices are 0 Swap filament, 1 Home X/Y and pause print, 2 Abort print" "$T/answer.err" ||
 	fail "gpc answer Nope said: $(cat "$T/answer.err")"

@@ -192,8 +192,11 @@ ctl release
 ctl attention "message=Filament%20runout"
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: the printer needs attention: see to it at the printer" ||
 	fail "the runout did not pause the job"
-status | jq -e '.activity == "paused" and .prompt == null' > /dev/null ||
+status | jq -e '.activity == "paused"' > /dev/null ||
 	fail "status at a runout: $(status)"
+"$GQUEUE" --json | jq -e '.printers[0].prompt == null and
+    .printers[0].prompt_buttons == []' > /dev/null ||
+	fail "a prompt at a runout: $("$GQUEUE" --json | jq -c '.printers[0]')"
 "$GPC" status mk3 > "$T/gpc.out"
 grep -q "^	paused mk3-$id: " "$T/gpc.out" ||
 	fail "gpc status at a runout: $(cat "$T/gpc.out")"
