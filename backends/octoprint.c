@@ -14,6 +14,17 @@
  * emergency stop).  The upload is deleted once the job is over.
  * OctoPrint reports no layer: the job's layer stays 0.
  *
+ * The firmware's host prompts (//action:prompt_begin, prompt_choice or
+ * prompt_button, prompt_show, prompt_end) are OctoPrint's bundled Action
+ * Command Prompt plugin's: GET /api/plugin/action_command_prompt, each
+ * poll while the printer is connected, answers the prompt it holds
+ * ({"text", "choices"}) or {} when there is none, and a choice goes back
+ * as {"command": "select", "choice": N}, which the plugin sends to the
+ * firmware as its command (M876 SN unless configured otherwise) and
+ * closes the prompt.  Without the plugin (404) or without the key's
+ * right to it (403) the host's prompts are not carried, and the log says
+ * so once; any other failure to ask is no news of the prompt.
+ *
  * OctoPrint's states: Printing and Paused are the print's; Pausing
  * and Cancelling are no news until they are over; Operational
  * with our file at 100 % is the job completed, below that (once it was
@@ -31,13 +42,19 @@
 #include <string.h>
 
 #include "log.h"
+#include "prompt.h"
 #include "util.h"
 #include "net.h"
+
+#define OP_PROMPT_API	"/api/plugin/action_command_prompt"
 
 struct op {
 	long	 job;		/* the job the flags below are about */
 	int	 seen;		/* it was seen printing */
 	int	 version_told;
+	long	 prompt_refused;	/* the plugin's 404 or 403, told once */
+	int	 nchoices;	/* of the prompt last reported, or 0 */
+	char	 cut[PROMPT_TEXT];	/* the prompt whose choices were cut */
 };
 
 static struct op op;
@@ -79,6 +96,85 @@ op_temps(void)
 	net_reply_free(&r);
 }
 
+/* The plugin's prompt into text and buttons (one a line, each cut to
+ * what spoold keeps, a blank one named by its number so that the
+ * numbers stay the plugin's); the count of choices.  An answer without
+ * a text is no prompt; a prompt_begin with no words is still one. */
+static int
+op_prompt_read(json_t *o, char *text, size_t textsz, char *buttons,
+    size_t bsz)
+{
+	char b[PROMPT_BUTTON];
+	json_t *choices, *c;
+	size_t i, n = 0;
+	int k = 0;
+
+	text[0] = buttons[0] = '\0';
+	if (!json_is_string(json_object_get(o, "text")))
+		return 0;
+	clean_text(text, textsz, net_jstr(o, "text", NULL));
+	if (text[0] == '\0')
+		snprintf(text, textsz, "the printer asks");
+	choices = json_object_get(o, "choices");
+	json_array_foreach(choices, i, c) {
+		if (k == PROMPT_BUTTONS || n >= bsz) {
+			/* Once a prompt, not at every poll. */
+			if (strcmp(op.cut, text) != 0)
+				log_warnx("%s: OctoPrint's prompt '%s' has %zu"
+				    " choices: those past %d are not carried",
+				    net_printer(), text, json_array_size(choices),
+				    k);
+			snprintf(op.cut, sizeof(op.cut), "%s", text);
+			break;
+		}
+		clean_text(b, sizeof(b), json_is_string(c) ?
+		    json_string_value(c) : "");
+		if (b[0] == '\0')
+			snprintf(b, sizeof(b), "%d", k);
+		n += (size_t)snprintf(buttons + n, n < bsz ? bsz - n : 0, "%s%s",
+		    k ? "\n" : "", b);
+		k++;
+	}
+	return k;
+}
+
+/* GET the plugin's prompt and report it.  Its 404 (the plugin disabled)
+ * or 403 (the key's user may not interact with prompts) is said once
+ * for as long as it lasts; another failure leaves the prompt as it was
+ * told. */
+static void
+op_prompt(void)
+{
+	struct net_reply r;
+	char text[PROMPT_TEXT], buttons[PROMPT_BUTTONS * PROMPT_BUTTON];
+
+	memset(&r, 0, sizeof(r));
+	if (net_request(net_host(), "GET", OP_PROMPT_API, NULL, &r) < 0) {
+		if ((r.code == 404 || r.code == 403) &&
+		    r.code != op.prompt_refused) {
+			log_warnx("%s: %s: OctoPrint's prompts are not carried"
+			    " (%s)", net_printer(), r.why, r.code == 404 ?
+			    "its Action Command Prompt plugin is disabled" :
+			    "the key's user may not interact with prompts");
+			op.prompt_refused = r.code;
+		}
+		if (r.code == 404 || r.code == 403) {
+			op.nchoices = 0;
+			net_report_prompt("", "");
+		}
+		net_reply_free(&r);
+		return;
+	}
+	if (op.prompt_refused != 0)
+		log_info("%s: OctoPrint's prompts are carried again",
+		    net_printer());
+	op.prompt_refused = 0;
+	op.nchoices = op_prompt_read(r.json, text, sizeof(text), buttons,
+	    sizeof(buttons));
+	net_report_prompt(text, buttons);
+	net_reply_free(&r);
+}
+
 static int
 op_poll(struct net_reply *r)
 {
@@ -111,9 +207,14 @@ op_poll(struct net_reply *r)
 		snprintf(why, sizeof(why), "OctoPrint: %s%s%.400s", state,
 		    err[0] ? ": " : " (the printer is not connected)", err);
 		net_report_printer(NET_PRINTER_FAULT, why);
+		/* A printer gone takes its prompt with it (the plugin
+		 * closes it on the disconnect). */
+		op.nchoices = 0;
+		net_report_prompt("", "");
 		return 0;
 	}
 	op_temps();
+	op_prompt();
 	net_report_printer(NET_PRINTER_READY, "Marlin");
 	prog = json_object_get(r->json, "progress");
 	pos = net_jnum(prog, "filepos", NULL, -1);
@@ -251,6 +352,29 @@ op_remove(const char *name, struct net_reply *r)
 	return rv;
 }
 
+/* Choice k of the prompt the last poll saw, to the plugin: 204.  It
+ * answers 409 when it holds no prompt any more, 400 for a choice it
+ * does not have. */
+static int
+op_answer(int k, struct net_reply *r)
+{
+	json_t *b;
+	int rv;
+
+	if (k < 0 || k >= op.nchoices) {
+		memset(r, 0, sizeof(*r));
+		snprintf(r->why, sizeof(r->why), "OctoPrint's prompt has no"
+		    " choice %d", k);
+		return -1;
+	}
+	b = json_pack("{sssi}", "command", "select", "choice", k);
+	rv = net_request_json(net_host(), "POST", OP_PROMPT_API, NULL, b, r);
+	json_decref(b);
+	if (rv == 0)
+		op.nchoices = 0;
+	return rv;
+}
+
 static const struct net_driver octoprint = {
 	.name = "octoprint",
 	.scheme = "octoprint",
@@ -267,6 +391,7 @@ static const struct net_driver octoprint = {
 	.estop = op_estop,
 	.gcode = op_gcode,
 	.remove = op_remove,
+	.answer = op_answer,
 };
 
 int

@@ -14,13 +14,19 @@
  * driver's job reference, which pause, resume and stop name (PUT
  * /api/v1/job/ID/pause, /resume, DELETE /api/v1/job/ID).
  *
- * The printer's states: PRINTING, PAUSED, ATTENTION (paused, with the
- * printer's reason: a runout waits for someone at the printer), FINISHED
+ * The printer's states: PRINTING, PAUSED, ATTENTION (paused: a runout,
+ * say, waits for someone at the printer), FINISHED
  * (completed), STOPPED (canceled), ERROR (the job aborted with the
  * printer's message, the printer at fault until it is reset), BUSY (the
  * printer busy with something of its own: not ready), IDLE and READY.
  * PrusaLink has no G-code endpoint, no emergency stop and no layer: gpc
- * abort stops the job through the host and ends it aborted.
+ * abort stops the job through the host and ends it aborted.  Nor does
+ * it show the dialog of an ATTENTION (its text, its buttons) or take an
+ * answer to one (API v1, in PrusaLink's OpenAPI description and in the
+ * printers' firmware): the printer's prompts are not carried, and the
+ * job is paused until someone answers at the printer.  status_printer
+ * is the printer's conditions, "OK" unless one is broken: only then are
+ * its words a reason.
  *
  * Security: the host's answers are parsed by the core's http.c, and only
  * fields looked up by name and type are used here; the text passed on
@@ -89,11 +95,16 @@ job_file(long *id, char *out, size_t outsz, struct net_reply *r)
 	return 0;
 }
 
+/* The printer's words when its conditions are not fine: status_printer
+ * says "OK" (ok true) otherwise, which is no reason. */
 static const char *
 status_message(json_t *printer)
 {
-	return net_jstr(json_object_get(printer, "status_printer"),
-	    "message", NULL);
+	json_t *sp = json_object_get(printer, "status_printer");
+
+	if (!json_is_false(json_object_get(sp, "ok")))
+		return "";
+	return net_jstr(sp, "message", NULL);
 }
 
 /* Where our job stands, from the printer's state. */
@@ -114,8 +125,10 @@ follow(const char *state, const char *msg, double pct)
 	else if (strcmp(state, "PAUSED") == 0)
 		net_report_run(NET_RUN_PAUSED, net_job_name(), "");
 	else if (strcmp(state, "ATTENTION") == 0) {
-		snprintf(why, sizeof(why), "the printer needs attention%s%.400s",
-		    msg[0] ? ": " : "", msg);
+		/* PrusaLink tells neither the dialog the printer shows nor
+		 * a way to answer it: the reason is the printer's screen. */
+		snprintf(why, sizeof(why), "the printer needs attention: %.400s",
+		    msg[0] ? msg : "see to it at the printer");
 		net_report_run(NET_RUN_PAUSED, net_job_name(), why);
 	} else if (strcmp(state, "FINISHED") == 0) {
 		net_report_fraction(1.0);

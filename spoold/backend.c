@@ -1381,7 +1381,8 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
  * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
  * M876, and is sent the button's own G-code, on its serial port or
  * through Moonraker (gspool-moonraker(8)); a Duet board's message box
- * is closed by M292 (gspool-duet(8)).
+ * is closed by M292 (gspool-duet(8)); OctoPrint's prompt plugin is sent
+ * the choice, and sends the firmware its M876 (gspool-octoprint(8)).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1393,6 +1394,10 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 	else if (strcmp(p->conf->scheme, "duet") == 0)
 		snprintf(buf, sz, "button %d's M292 for the message box,"
 		    " through rr_gcode", k);
+	else if (strcmp(p->conf->scheme, "octoprint") == 0 ||
+	    strcmp(p->conf->scheme, "octoprints") == 0)
+		snprintf(buf, sz, "choice %d, through OctoPrint's"
+		    " action_command_prompt, which sends M876 S%d", k, k);
 	else if (p->firmware == GCODE_FW_KLIPPER)
 		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
 		    " M876", k);
@@ -1416,8 +1421,16 @@ printer_answer(struct spoold *sd, struct printer *p, const char *choice,
 
 	(void)sd;
 	if (p->prompt == NULL) {
-		snprintf(why, whysz, "%s: no prompt waits for an answer",
-		    p->conf->name);
+		/* PrusaLink shows the printer's dialogs to no one but the
+		 * printer's screen (gspool-prusalink(8)). */
+		if (strncmp(p->conf->scheme, "prusalink", 9) == 0)
+			snprintf(why, whysz, "%s: no prompt waits for an"
+			    " answer (PrusaLink carries none of the printer's"
+			    " dialogs: answer them at the printer)",
+			    p->conf->name);
+		else
+			snprintf(why, whysz, "%s: no prompt waits for an"
+			    " answer", p->conf->name);
 		return -1;
 	}
 	if ((k = prompt_choice_of(p->prompt_buttons, choice, bad,

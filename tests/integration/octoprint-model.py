@@ -34,6 +34,25 @@
 #   GET    /api/printer              ?exclude=temperature,sd,state: 409 when
 #                                    the printer is not operational
 #   POST   /api/printer/command      {"command": L} or {"commands": [L...]}
+#   GET    /api/plugin/action_command_prompt
+#                                    the bundled Action Command Prompt
+#                                    plugin's prompt: {"text", "choices"},
+#                                    or {} when there is none (404 with
+#                                    the plugin disabled)
+#   POST   /api/plugin/action_command_prompt
+#                                    {"command": "select", "choice": N}:
+#                                    204, the prompt closed and M876 SN
+#                                    sent to the printer; 409 with no
+#                                    prompt, 400 for a choice it does not
+#                                    have (or with the plugin disabled)
+#
+# The plugin (docs.octoprint.org, "Action Command Prompt support", and
+# its source) follows the firmware's //action:prompt_begin MESSAGE,
+# prompt_choice (or prompt_button) TEXT, prompt_show and prompt_end: a
+# begin while a prompt is shown is ignored, as are choices and a show
+# after it is shown, and anything before a begin.  Its GET answers the
+# prompt begun, shown or not yet; prompt_end, or the printer
+# disconnecting, closes it.
 #
 # States (/api/job's "state"): Offline, Operational, Printing, Pausing,
 # Paused, Cancelling, Error.  A print advances --rate bytes a tick;
@@ -52,6 +71,11 @@
 #   POST /_model/error?message=M      the printer fails: state Error
 #   POST /_model/blackout?requests=N  the next N requests are dropped
 #                                     unanswered; the printer prints on
+#   POST /_model/action?line=L[&line=L...]
+#                                     the firmware sends //action:L for
+#                                     each, at once (a prompt's lines, as
+#                                     a runout or M600 sends them)
+#   POST /_model/plugin?enabled=B     the prompt plugin enabled or not
 #
 # Each event is a line of LOG (flushed), so that a test waits for it.
 import argparse
@@ -153,7 +177,74 @@ class Printer:
         return out
 
 
+class PromptPlugin:
+    """The bundled action_command_prompt plugin, as its source has it."""
+
+    def __init__(self):
+        self.enabled = True
+        self.prompt = None      # {"text", "choices", "active"}
+
+    def action(self, line):
+        if not self.enabled:
+            return              # no handler of the action hook
+        parts = line.split(None, 1)
+        act, arg = parts[0], (parts[1] if len(parts) > 1 else "").strip()
+        if act == "prompt_begin":
+            if self.prompt is not None and self.prompt["active"]:
+                log("prompt-ignored", line)
+                return
+            self.prompt = {"text": arg, "choices": [], "active": False}
+        elif act in ("prompt_choice", "prompt_button"):
+            if self.prompt is None or self.prompt["active"]:
+                log("prompt-ignored", line)
+                return
+            self.prompt["choices"].append(arg)
+        elif act == "prompt_show":
+            if self.prompt is None or self.prompt["active"]:
+                log("prompt-ignored", line)
+                return
+            self.prompt["active"] = True
+            log("prompt-shown", self.prompt["text"],
+                "|".join(self.prompt["choices"]))
+        elif act == "prompt_end":
+            if self.prompt is None:
+                return
+            self.prompt = None
+            log("prompt-closed")
+
+    def get(self):
+        if not self.enabled:
+            raise HostError(404, "Not Found")
+        if self.prompt is None:
+            return 200, {}
+        return 200, {"text": self.prompt["text"],
+                     "choices": list(self.prompt["choices"])}
+
+    def command(self, req):
+        if not self.enabled:
+            raise HostError(400, "Bad Request")
+        cmd = req.get("command")
+        if cmd != "select":
+            raise HostError(400, "command is invalid")
+        if "choice" not in req:
+            raise HostError(400, "Mandatory parameter choice missing for "
+                            "command select")
+        if self.prompt is None:
+            raise HostError(409, "No active prompt")
+        choice = req["choice"]
+        if not isinstance(choice, int) or \
+                not 0 <= choice < len(self.prompt["choices"]):
+            log("select-refused", repr(choice))
+            raise HostError(400, "%r is not a valid value for choice" %
+                            (choice,))
+        log("select", choice, self.prompt["choices"][choice])
+        self.prompt = None
+        log("printer M876 S%d" % choice)
+        return 204, None
+
+
 p = Printer()
+plugin = PromptPlugin()
 
 
 class Handler(hostmodel.Handler):
@@ -176,6 +267,7 @@ class Handler(hostmodel.Handler):
             "/api/version": ("GET",), "/api/connection": ("GET", "POST"),
             "/api/files/local": ("POST",), "/api/job": ("GET", "POST"),
             "/api/printer": ("GET",), "/api/printer/command": ("POST",),
+            "/api/plugin/action_command_prompt": ("GET", "POST"),
         }
         if path.startswith("/_model/") and method == "POST":
             self.model(path[8:], q)
@@ -201,6 +293,10 @@ class Handler(hostmodel.Handler):
             return self.job_command(self.json_body(body))
         if path == "/api/printer":
             return self.printer(q)
+        if path == "/api/plugin/action_command_prompt":
+            if method == "GET":
+                return plugin.get()
+            return plugin.command(self.json_body(body))
         return self.printer_command(self.json_body(body))
 
     def api_connection(self, method, body):
@@ -220,6 +316,7 @@ class Handler(hostmodel.Handler):
             log("connect")
         elif cmd == "disconnect":
             p.state = "Offline"
+            plugin.prompt = None    # DISCONNECTED closes it
             log("disconnect")
         else:
             raise HostError(400, "Unknown command: %s" % cmd)
@@ -391,6 +488,13 @@ class Handler(hostmodel.Handler):
             log("error", p.error)
         elif what == "blackout":
             hostmodel.blackout[0] = int(one(q, "requests"))
+        elif what == "action":
+            one(q, "line")
+            for line in q["line"]:
+                plugin.action(line)
+        elif what == "plugin":
+            plugin.enabled = one(q, "enabled") == "true"
+            log("plugin", "enabled" if plugin.enabled else "disabled")
         else:
             raise HostError(404, "Not Found")
 

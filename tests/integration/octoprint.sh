@@ -5,7 +5,9 @@
 # its upload removed; it is paused and resumed, and survives a restart
 # of spoold mid-print (the backend re-attaches); one is canceled; the
 # printer failing behind OctoPrint ends one aborted with OctoPrint's
-# words; a print gspool did not start shows the printer busy, and an
+# words; the firmware's prompts, which OctoPrint's prompt plugin holds,
+# are shown and answered through it, and one the firmware closes goes;
+# a print gspool did not start shows the printer busy, and an
 # upload answered 409 leaves the job pending; a host that goes away
 # mid-print shows the printer offline and the job goes on; a wrong key
 # is the printer refused, not the job failing, and a key's file others
@@ -95,12 +97,152 @@ id=$(submit "$T/job.gcode")
 history "$id" '.state == "canceled"'
 ctl release
 
+# 3b. The firmware's prompts (//action:prompt_*), which OctoPrint's
+# Action Command Prompt plugin holds (the first as its documentation's
+# example): shown while the job prints, with their choices, by gpc
+# status and gqueue; a choice of none is refused and the plugin asked
+# nothing; a spoold started again is told it; one answered by its text,
+# one by its number: the plugin is sent exactly that choice, once (and
+# sends the firmware M876 S<n>), and the prompt is gone.  One the
+# firmware closes itself (prompt_end: answered at the printer) is gone
+# here too, and a late answer refused.  With the plugin disabled no
+# prompt is carried, and the log says why, once; enabled again, they
+# are.  A prompt without words is still one, and of ten choices the
+# first eight are carried.
+# act LINE...: the firmware sends //action:LINE for each, at once.
+act() {
+	q=
+	for a in "$@"; do
+		q="$q${q:+&}line=$(printf '%s' "$a" | jq -sRr @uri)"
+	done
+	ctl action "$q"
+}
+ctl hold percent=35
+id=$(submit "$T/job.gcode")
+"$WAITFOR" contains "$ML" "held 35" || fail "job $id did not reach 35 %"
+"$GPC" answer mk3 0 2> "$T/answer.err" && fail "gpc answer with no prompt"
+grep -q "mk3: no prompt waits for an answer" "$T/answer.err" ||
+	fail "gpc answer with no prompt said: $(cat "$T/answer.err")"
+act "prompt_begin Filament runout detected. Please choose how to proceed:" \
+    "prompt_choice Swap filament" "prompt_choice Home X/Y and pause print" \
+    "prompt_choice Abort print" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Filament runout detected. Please choose how to proceed:" ||
+	fail "the prompt was not shown"
+want="	waiting for the user: Filament runout detected. Please choose how to proceed: [0 Swap filament, 1 Home X/Y and pause print, 2 Abort print]; gpc answer mk3 CHOICE"
+"$GPC" status mk3 > "$T/gpc.out"
+grep -qxF "$want" "$T/gpc.out" || fail "gpc status with the prompt: $(cat "$T/gpc.out")"
+"$GQUEUE" -l > "$T/gqueue.out"
+grep -qxF "$want" "$T/gqueue.out" || fail "gqueue -l with the prompt: $(cat "$T/gqueue.out")"
+status | jq -e '.activity == "waiting"' > /dev/null ||
+	fail "status with the prompt: $(status)"
+"$GQUEUE" --json | jq -e '.printers[0].prompt ==
+    "Filament runout detected. Please choose how to proceed:" and
+    .printers[0].prompt_buttons == ["Swap filament",
+    "Home X/Y and pause print", "Abort print"]' > /dev/null ||
+	fail "gqueue --json with the prompt: $("$GQUEUE" --json | jq -c '.printers[0]')"
+"$GPC" answer mk3 Nope 2> "$T/answer.err" && fail "gpc answer took a choice of none"
+grep -q "no button 'Nope': the choices are 0 Swap filament, 1 Home X/Y and pause print, 2 Abort print" "$T/answer.err" ||
+	fail "gpc answer Nope said: $(cat "$T/answer.err")"
+"$GPC" answer mk3 3 2> "$T/answer.err" && fail "gpc answer took choice 3 of three"
+! grep -q "^select" "$ML" || fail "the plugin was sent a refused answer: $(grep select "$ML")"
+"$GPC" status mk3 | grep -qxF "$want" || fail "the prompt went with a refused answer"
+# A spoold started again is told the prompt by the backend it re-attaches.
+n=$(grep -c "re-attached to backend" "$T/spoold.log")
+net_spoold_kill
+net_spoold_start
+"$WAITFOR" count "$T/spoold.log" "re-attached to backend" $((n + 1)) ||
+	fail "spoold did not re-attach"
+"$WAITFOR" count "$T/spoold.log" "mk3-$id: status waiting: Filament runout detected" 2 ||
+	fail "spoold started again was not told the prompt"
+"$GPC" status mk3 | grep -qxF "$want" || fail "the prompt after spoold's restart: $("$GPC" status mk3)"
+"$GPC" answer mk3 "home x/y and pause print" > "$T/answer.out" ||
+	fail "gpc answer mk3 'home x/y and pause print': exit $?"
+grep -qx "mk3: answered home x/y and pause print (choice 1, through OctoPrint's action_command_prompt, which sends M876 S1)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
+"$WAITFOR" contains "$ML" "select 1 Home X/Y and pause print" ||
+	fail "the plugin was not sent the choice"
+"$WAITFOR" contains "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" ||
+	fail "the prompt stayed after its answer"
+grep -qx "printer M876 S1" "$ML" || fail "the firmware was not sent M876 S1: $(grep M876 "$ML")"
+[ "$(grep -c "^select" "$ML")" -eq 1 ] || fail "not one answer: $(grep select "$ML")"
+"$GPC" status mk3 > "$T/gpc.out"
+! grep -q "Filament runout" "$T/gpc.out" || fail "gpc status after the answer: $(cat "$T/gpc.out")"
+# The second, by its number.
+act "prompt_begin Filament unloaded, swap then proceed" \
+    "prompt_choice Filament swapped" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Filament unloaded, swap then proceed" ||
+	fail "the second prompt was not shown"
+"$GPC" status mk3 | grep -qxF "	waiting for the user: Filament unloaded, swap then proceed [0 Filament swapped]; gpc answer mk3 CHOICE" ||
+	fail "gpc status with the second prompt: $("$GPC" status mk3)"
+"$GPC" answer mk3 0 > "$T/answer.out" || fail "gpc answer mk3 0: exit $?"
+"$WAITFOR" contains "$ML" "select 0 Filament swapped" ||
+	fail "the plugin was not sent the second choice"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 2 ||
+	fail "the second prompt stayed after its answer"
+grep -qx "printer M876 S0" "$ML" || fail "the firmware was not sent M876 S0: $(grep M876 "$ML")"
+# Closed by the firmware: gone here, and an answer finds none.
+act "prompt_begin Nozzle Parked" "prompt_button Continue" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Nozzle Parked" ||
+	fail "the third prompt was not shown"
+act "prompt_end"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 3 ||
+	fail "a prompt the firmware closed stayed"
+"$GPC" status mk3 > "$T/gpc.out"
+! grep -q "Nozzle Parked" "$T/gpc.out" || fail "gpc status after prompt_end: $(cat "$T/gpc.out")"
+"$GPC" answer mk3 continue 2> "$T/answer.err" && fail "answered a prompt the firmware closed"
+grep -q "mk3: no prompt waits for an answer" "$T/answer.err" ||
+	fail "gpc answer after prompt_end said: $(cat "$T/answer.err")"
+[ "$(grep -c "^select" "$ML")" -eq 2 ] || fail "not two answers: $(grep select "$ML")"
+# The plugin disabled while it shows a prompt: the prompt is gone here,
+# and why is said once; enabled again, its prompt is back, until the
+# firmware ends it.
+act "prompt_begin Check the nozzle" "prompt_choice Done" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: Check the nozzle" ||
+	fail "the fourth prompt was not shown"
+ctl plugin enabled=false
+"$WAITFOR" contains "$T/spoold.log" "mk3: GET /api/plugin/action_command_prompt: HTTP 404: Not Found: OctoPrint's prompts are not carried (its Action Command Prompt plugin is disabled)" ||
+	fail "a disabled plugin was not said"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 4 ||
+	fail "the prompt stayed with the plugin disabled"
+"$GPC" answer mk3 done 2> "$T/answer.err" && fail "answered with the plugin disabled"
+ctl plugin enabled=true
+"$WAITFOR" contains "$T/spoold.log" "mk3: OctoPrint's prompts are carried again" ||
+	fail "the plugin enabled again was not said"
+"$WAITFOR" count "$T/spoold.log" "mk3-$id: status waiting: Check the nozzle" 2 ||
+	fail "the plugin's prompt did not come back"
+[ "$(grep -c "prompts are not carried" "$T/spoold.log")" -eq 1 ] ||
+	fail "the disabled plugin was said more than once"
+act "prompt_end"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 5 ||
+	fail "the fourth prompt stayed after prompt_end"
+# A prompt without words, and with more choices than gspool keeps: the
+# first 8 are carried, the cut said once, and the last kept answered.
+act "prompt_begin" "prompt_choice c0" "prompt_choice c1" "prompt_choice c2" \
+    "prompt_choice c3" "prompt_choice c4" "prompt_choice c5" \
+    "prompt_choice c6" "prompt_choice c7" "prompt_choice c8" \
+    "prompt_choice c9" "prompt_show"
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: status waiting: the printer asks" ||
+	fail "a prompt without words was not shown"
+"$GPC" status mk3 | grep -qxF "	waiting for the user: the printer asks [0 c0, 1 c1, 2 c2, 3 c3, 4 c4, 5 c5, 6 c6, 7 c7]; gpc answer mk3 CHOICE" ||
+	fail "gpc status with ten choices: $("$GPC" status mk3)"
+"$GPC" answer mk3 c8 2> "$T/answer.err" && fail "answered a choice not carried"
+"$GPC" answer mk3 c7 > "$T/answer.out" || fail "gpc answer mk3 c7: exit $?"
+"$WAITFOR" contains "$ML" "select 7 c7" || fail "the plugin was not sent choice 7"
+"$WAITFOR" count "$T/spoold.log" "octoprint: mk3: the printer's prompt is over" 6 ||
+	fail "the prompt of ten choices stayed after its answer"
+[ "$(grep -c "has 10 choices: those past 8 are not carried" "$T/spoold.log")" -eq 1 ] ||
+	fail "the cut was not said once: $(grep "not carried" "$T/spoold.log")"
+[ "$(grep -c "^select" "$ML")" -eq 3 ] || fail "not three answers: $(grep select "$ML")"
+ctl release
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+history "$id" ".state == \"completed\" and .lines_done == $lines"
+
 # 4. The network to the host is down mid-print: the printer is offline,
 # the job is not ended, and is followed again once the host answers.
 n=$(ready_count)
 ctl hold percent=30
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 30" || fail "job $id did not reach 30 %"
+"$WAITFOR" count "$ML" "held 30" 2 || fail "job $id did not reach 30 %"
 ctl blackout requests=2
 "$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT: GET /api/job" ||
 	fail "the printer was not shown offline"
@@ -118,7 +260,7 @@ history "$id" '.state == "completed"'
 n=$(ready_count)
 ctl hold percent=30
 id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 30" || fail "job $id did not reach 30 %"
+"$WAITFOR" count "$ML" "held 30" 3 || fail "job $id did not reach 30 %"
 ctl error "message=Thermal%20Runaway"
 "$GQUEUE" -w "$id" > "$T/wait.out" && fail "a failed job waited as done"
 history "$id" '.state == "aborted" and (.reason | test("OctoPrint: Error: Thermal Runaway"))'

@@ -67,7 +67,8 @@
 # The model's own controls, POST on the control port:
 #   /_model/hold?percent=N        the next print stops advancing at N %
 #   /_model/release               and goes on
-#   /_model/attention?message=M   the print halts: ATTENTION (runout)
+#   /_model/attention?message=M   the print halts: ATTENTION (a runout,
+#                                 M, which only the printer shows)
 #   /_model/attended              someone at the printer dealt with it:
 #                                 the print goes on
 #   /_model/error?message=M       the printer fails: ERROR, print lost
@@ -236,9 +237,14 @@ class Printer:
               "temp_bed": self.bed[0], "target_bed": self.bed[1],
               "axis_z": 0.2, "flow": 100, "speed": 100,
               "fan_hotend": 0, "fan_print": 0}
-        if self.message:
-            st["status_printer"] = {"ok": self.state != "ERROR",
-                                    "message": self.message}
+        # status_printer is the printer's conditions (PrusaLink's
+        # conditions.py): broken with the printer's error, "OK" else.
+        # An ATTENTION is none: its reason (a runout, say) is shown on
+        # the printer only, and no endpoint shows or answers its dialog.
+        if self.state == "ERROR" and self.message:
+            st["status_printer"] = {"ok": False, "message": self.message}
+        else:
+            st["status_printer"] = {"ok": True, "message": "OK"}
         out = {"printer": st,
                "storage": {"name": args.storage, "path": "/" + args.storage,
                            "read_only": False}}

@@ -5,7 +5,7 @@
 # by the host's percentage, and ends completed, its upload removed; it
 # is paused and resumed, and survives a restart of spoold mid-print
 # (the backend re-attaches); one is canceled; a runout (ATTENTION)
-# pauses the job with the printer's words, a printer's error ends one
+# pauses the job, to be seen to at the printer, a printer's error ends one
 # aborted; a printer busy with something of its own answers 409 and the
 # job waits; a print gspool did not start shows the printer busy; a host
 # that goes away mid-print shows the printer offline and the job goes
@@ -178,19 +178,34 @@ hid=$(host_job)
 history "$id" '.state == "canceled"'
 
 # 5. A filament runout: the printer wants attention, the job is paused
-# with the printer's words; the host refuses to resume it (someone must
-# load filament at the printer), and once that is done the print goes
-# on and completes.
+# (PrusaLink gives no reason, and neither shows the printer's dialog nor
+# takes an answer to it: the pause's reason says to see to it at the
+# printer, gpc status and gqueue show no prompt, and gpc answer says
+# why there is none); the host refuses to resume it (someone must load
+# filament at the printer), and once that is done the print goes on and
+# completes.
 hold 20
 id=$(submit "$T/job.gcode")
 held 20 || fail "job $id did not reach 20 %"
 hid=$(host_job)
 ctl release
 ctl attention "message=Filament%20runout"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: the printer needs attention: Filament runout" ||
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: the printer needs attention: see to it at the printer" ||
 	fail "the runout did not pause the job"
 status | jq -e '.activity == "paused"' > /dev/null ||
 	fail "status at a runout: $(status)"
+"$GQUEUE" --json | jq -e '.printers[0].prompt == null and
+    .printers[0].prompt_buttons == []' > /dev/null ||
+	fail "a prompt at a runout: $("$GQUEUE" --json | jq -c '.printers[0]')"
+"$GPC" status mk3 > "$T/gpc.out"
+grep -q "^	paused mk3-$id: " "$T/gpc.out" ||
+	fail "gpc status at a runout: $(cat "$T/gpc.out")"
+"$GQUEUE" -l > "$T/gqueue.out"
+! grep -q "waiting for the user\|Filament runout" "$T/gpc.out" "$T/gqueue.out" ||
+	fail "a prompt or a reason PrusaLink does not give was shown: $(cat "$T/gpc.out" "$T/gqueue.out")"
+"$GPC" answer mk3 0 2> "$T/answer.err" && fail "gpc answer took an answer PrusaLink cannot send"
+grep -qx "gpc: mk3: no prompt waits for an answer (PrusaLink carries none of the printer's dialogs: answer them at the printer)" "$T/answer.err" ||
+	fail "gpc answer at a runout said: $(cat "$T/answer.err")"
 "$GPC" resume mk3 || fail "gpc resume"
 "$WAITFOR" contains "$ML" "refused resume $hid ATTENTION" ||
 	fail "the host was not asked to resume"
