@@ -432,6 +432,10 @@ status_text(FILE *fp, json_t *p)
 		client_prompt_text(fp, p);	/* with its choices */
 	else if (strcmp(act, "waiting") == 0)
 		fprintf(fp, "\twaiting for the user: %s\n", str(s, "prompt"));
+	else if (strcmp(act, "paused") == 0 && why[0])
+		/* Why: "paused by request", or the printer's own words. */
+		fprintf(fp, "\t%s%s\n", strncmp(why, "paused ", 7) == 0 ?
+		    "" : "paused: ", why);
 	if (json_is_object(g)) {
 		fprintf(fp, "\t%s %s%s%s%s: ", strcmp(act, "heating") == 0 ||
 		    strcmp(act, "paused") == 0 ? act : json_is_string(

@@ -521,6 +521,7 @@ printer_job_end(struct spoold *sd, struct printer *p, long id,
 	p->layer = 0;
 	p->bytes_done = 0;
 	p->activity[0] = '\0';
+	p->pause_why[0] = '\0';
 	p->not_responding = 0;
 	/* The person who cancelled it, else the printer. */
 	snprintf(who, sizeof(who), "%s", p->asked_by[0] ? p->asked_by :
@@ -1095,6 +1096,15 @@ printer_message(struct spoold *sd, struct printer *p)
 		 * which its state (processing) does not show. */
 		snprintf(p->activity, sizeof(p->activity), "%s",
 		    msg_field(&m, FB_JOB_ACTIVITY));
+		/* Why it pauses, for the status (the "paused" that follows
+		 * comes without it, as the reason was pausing's). */
+		if (strcmp(p->activity, "pausing") == 0 ||
+		    (strcmp(p->activity, "paused") == 0 &&
+		    *msg_field(&m, FB_JOB_REASON) != '\0'))
+			snprintf(p->pause_why, sizeof(p->pause_why), "%s",
+			    msg_field(&m, FB_JOB_REASON));
+		else if (strcmp(p->activity, "paused") != 0)
+			p->pause_why[0] = '\0';
 		/* Who: the person whose request this is, until it is
 		 * done (paused, printing again); else the printer. */
 		queue_add_event(sd, id, p->activity,

@@ -132,6 +132,7 @@ struct printer {
 	long long	 bytes_done;	/* of its file, through the last ack */
 	long long	 job_size;	/* bytes of the job's file */
 	char		 activity[16];	/* printing, pausing, paused ... */
+	char		 pause_why[256];	/* why it pauses or is paused */
 	int		 not_responding;	/* said so of its job */
 	char		*prompt;	/* the firmware's prompt waiting for
 					   the user's answer, NULL none */

@@ -298,8 +298,10 @@ activity(struct spoold *sd, struct printer *p, char *reason, size_t rsz)
 	if (p->job == 0)
 		return "idle";
 	if (strcmp(p->activity, "paused") == 0 ||
-	    strcmp(p->activity, "pausing") == 0)
+	    strcmp(p->activity, "pausing") == 0) {
+		snprintf(reason, rsz, "%.255s", p->pause_why);
 		return "paused";
+	}
 	if (tm_seek(sd, p, (unsigned long)p->lines_done + 1) == 0) {
 		const struct printer_status *st = &p->st;
 		unsigned long pos = (unsigned long)p->lines_done + 1;

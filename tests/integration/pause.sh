@@ -20,6 +20,7 @@ id=$(submit "$CUBE")
 "$GPC" status mk3 > "$T/status.out"
 grep -q "^	paused mk3-$id: layer [0-9]* of [0-9]*, [0-9]*% (by time)" "$T/status.out" ||
 	fail "gpc status: $(cat "$T/status.out")"
+grep -qx "	paused by request" "$T/status.out" || fail "gpc status says no why: $(cat "$T/status.out")"
 "$GQUEUE" | grep -qx "mk3 is ready; mk3-$id is paused" || fail "gqueue: $("$GQUEUE")"
 "$GPC" pause mk3 2> "$T/err" && fail "paused a paused job"
 grep -q "is paused" "$T/err" || fail "gpc pause again said: $(cat "$T/err")"
@@ -87,6 +88,8 @@ id=$(submit "$T/m0.gcode")
 "$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused" || fail "M0 did not pause the job"
 grep -q "mk3-$id: pausing: the job waits for the user (line 4: M0 insert the magnets)" \
     "$T/spoold.log" || fail "no reason for the M0 pause"
+"$GPC" status mk3 | grep -qx "	paused: the job waits for the user (line 4: M0 insert the magnets)" ||
+	fail "gpc status does not say why the job paused: $("$GPC" status mk3)"
 "$GPC" resume mk3 || fail "gpc resume after M0"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "the M0 job did not complete: $(cat "$T/wait.out")"
 grep -q '^M0' "$T/vprinter.log" && fail "M0 reached the printer"
