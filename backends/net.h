@@ -148,6 +148,9 @@ struct net_driver {
 	int	 ssh;		/* -a is an SSH key and -K its known_hosts:
 				 * the driver's to read (net_keyfile()) */
 	void	*priv;		/* the driver's, net_priv() */
+	/* -M's words, NULL-terminated, the first the default (net_mode()
+	 * is the index of the one given); NULL: -M is refused. */
+	const char *const *modes;
 
 	/* The device URI after HOST[:PORT] ("" when none): 0, or -1 with
 	 * why.  NULL: nothing but an optional "/" is taken. */
@@ -190,6 +193,7 @@ struct net_file *net_job_file(void);	/* NULL: no job */
 const char *net_account(void);	/* ACCOUNT of ACCOUNT@HOST, or "" */
 const char *net_keyfile(void);	/* -a, or NULL */
 const char *net_known_hosts(void);	/* -K, or NULL */
+int	 net_mode(void);	/* -M's index in the driver's modes, 0 if none */
 /* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps. */
 void	 net_job_attr(const char *name, const char *value);
 /* The job's end, as a spoold that was away will find it (state
@@ -218,6 +222,9 @@ int	 net_cred_read(const char *path, struct net_host *h, char *why,
 	    size_t whysz);
 int	 net_request(const struct net_host *h, const char *method,
 	    const char *path, const char *query, struct net_reply *r);
+int	 net_request_body(const struct net_host *h, const char *method,
+	    const char *path, const char *query, const char *ctype,
+	    const char *data, struct net_reply *r);
 int	 net_request_json(const struct net_host *h, const char *method,
 	    const char *path, const char *query, json_t *body,
 	    struct net_reply *r);
