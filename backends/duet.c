@@ -158,9 +158,10 @@ rr_connect(struct net_reply *r)
 		snprintf(r->why, sizeof(r->why), "%s", why);
 		return -1;
 	}
-	if (D.s.emulated) {
-		/* Not the board: a DSF's answer for older clients.  Its
-		 * session is the address's, and lapses on its own. */
+	if (D.s.emulated && D.api == NULL) {
+		/* Not the board: a DSF's answer for older clients, and
+		 * its own API is used instead.  The session is the
+		 * address's, and lapses on its own. */
 		net_reply_free(r);
 		return 0;
 	}
