@@ -22,6 +22,8 @@
 #   --dsf-old            with --sbc, a DSF older than 3.4: no
 #                        /machine/connect (404), no passwords, no sessions,
 #                        no /machine/status and no rr_connect (404)
+#   --status-only        with --sbc, the model under /machine/status
+#                        alone (/machine/model 404), as DSF named it first
 #
 # The server, the log, the errors and the blackout are hostmodel.py's;
 # RepRapFirmware has no TLS and no API key, so neither has the model.
@@ -145,6 +147,7 @@ ap.add_argument("--max-sessions", type=int, default=8)
 ap.add_argument("--no-session-key", action="store_true")
 ap.add_argument("--sbc", action="store_true")
 ap.add_argument("--dsf-old", action="store_true")
+ap.add_argument("--status-only", action="store_true")
 args = ap.parse_args()
 
 password = None
@@ -773,6 +776,11 @@ class SbcHandler(Handler):
         if args.dsf_old:
             del routes["/machine/connect"]
             del routes["/machine/status"]
+        if args.status_only:
+            del routes["/machine/model"]
+        if path not in routes and path.startswith("/machine/") and \
+                not path.startswith("/machine/file/"):
+            log("absent", path)
         if path.startswith("/machine/file/"):
             if method not in ("GET", "PUT", "DELETE"):
                 raise Err(405, "Method Not Allowed")

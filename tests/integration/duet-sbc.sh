@@ -15,9 +15,10 @@
 # again and the print goes on; a wrong password shows the printer
 # offline and says so; the host gone mid-print shows the printer offline
 # and the job is not ended; DSF losing its board mid-print leaves the
-# job waiting; a DSF older than 3.4 (no /machine/connect, no rr_connect)
-# is found by its 404s and prints without a session; duet_mode = sbc
-# asks no rr_ request at all.  A clean run gives zero errors: no request
+# job waiting; gpc abort is M112, and the job aborted; a DSF older than
+# 3.4 (no /machine/connect, no rr_connect) is found by its 404s and
+# prints without a session; duet_mode = sbc asks no rr_ request at all,
+# and finds the model under /machine/status where /machine/model is not.  A clean run gives zero errors: no request
 # the model does not know, none refused before the faults the test
 # makes.
 . "$top_srcdir/tests/integration/duetlib.sh"
@@ -154,6 +155,21 @@ ctl plug
 ctl release
 duet_done
 
+# 7b. gpc abort: M112 through /machine/code, the board halts, the job
+# ends aborted and the printer is in error until an operator resets the
+# board (M999, in a session of its own).
+n=$(ready_count)
+duet_held 2
+"$GPC" abort mk3 || fail "gpc abort"
+"$WAITFOR" contains "$ML" "gcode M112" || fail "M112 did not reach the board"
+"$GQUEUE" -w "$id" > "$T/wait.out" && fail "an emergency stop waited as done"
+history "$id" '.state == "aborted" and (.reason | test("halted"))'
+ctl release
+expect_code 200 GET "/machine/connect?password=$(cat "$T/pw")"
+expect_code 200 POST /machine/code --data-binary M999 \
+    -H "X-Session-Key: $(jq -r .sessionKey "$T/dsf.out")"
+ready_again "$n" || fail "the printer was not ready after the board's reset"
+
 # 8. A DSF older than 3.4: no /machine/connect, no rr_connect (both
 # 404), no session: a backend started on it finds the mode by the 404s,
 # and a job prints.
@@ -169,8 +185,11 @@ grep -qx "rr-connect absent" "$ML" || fail "the mode was not found by rr_connect
 id=$(submit "$T/job.gcode")
 duet_done
 
-# 9. duet_mode = sbc: DSF's API from the first request, no rr_ one.
+# 9. duet_mode = sbc: DSF's API from the first request, no rr_ one; a
+# DSF that has the model under /machine/status only is asked there.
 gs_stop_spoold
+net_model_stop
+model_start --sbc --status-only
 r=$(count "$ML" "rr-connect")
 gs_config "device = duet://127.0.0.1:$PORT" "password_file = $T/pw" \
     "max_hotend = 250" "duet_mode = sbc"
@@ -182,5 +201,7 @@ id=$(submit "$T/job.gcode")
 duet_done
 [ "$(count "$ML" "rr-connect")" -eq "$r" ] ||
 	fail "duet_mode = sbc asked rr_connect: $(grep rr-connect "$ML")"
+[ "$(count "$ML" "absent /machine/model")" -eq 1 ] ||
+	fail "/machine/model was not asked once, then /machine/status: $(grep absent "$ML")"
 ! grep -q "^unmodelled" "$ML" || fail "a request the model does not know: $(grep unmodelled "$ML")"
 echo "PASS"
