@@ -111,14 +111,8 @@ ctl release
 
 # 3b. An M291 box in the job is the printer's prompt; gpc answer ok is
 # M292 P0 with the box's seq, through /machine/code; the job completes.
-awk '{ print } /^;LAYER:2$/ {
-	print "M291 P\"Check the first layers\" R\"Inspect\" S3" }' \
-    "$T/job.gcode" > "$T/box.gcode"
 id=$(submit "$T/box.gcode")
-"$WAITFOR" contains "$ML" "box 1 3 Check the first layers" ||
-	fail "job $id: the board did not show the box"
-"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Inspect: Check the first layers" ||
-	fail "spoold did not hear the prompt"
+duet_box_shown
 "$GPC" answer mk3 ok > "$T/answer.out" || fail "gpc answer mk3 ok: exit $?"
 "$WAITFOR" contains "$ML" "answered 1 ok" || fail "the box was not closed"
 grep -qx "gcode M292 P0 S1" "$ML" || fail "not answered with M292 P0 S1: $(grep M292 "$ML")"

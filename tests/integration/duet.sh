@@ -118,17 +118,11 @@ board_ask() {
 board_ask "M292 P0" > "$T/reply.out"
 grep -q "^Error: M292: no message box is open" "$T/reply.out" ||
 	fail "the board took an M292 with no box: $(cat "$T/reply.out")"
-awk '{ print } /^;LAYER:2$/ {
-	print "M291 P\"Check the first layers\" R\"Inspect\" S3" }' \
-    "$T/job.gcode" > "$T/box.gcode"
 boxlines=$(grep -c -v '^;' "$T/box.gcode")
 [ "$boxlines" -eq $((lines + 1)) ] || fail "the box's job: $boxlines lines"
 l4=$(grep -c -x "layer 4" "$ML" || true)
 id=$(submit "$T/box.gcode")
-"$WAITFOR" contains "$ML" "box 1 3 Check the first layers" ||
-	fail "job $id: the board did not show the box"
-"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Inspect: Check the first layers" ||
-	fail "spoold did not hear the prompt"
+duet_box_shown
 want="	waiting for the user: Inspect: Check the first layers [0 OK, 1 Cancel]; gpc answer mk3 CHOICE"
 "$GPC" status mk3 > "$T/gpc.out"
 grep -qxF "$want" "$T/gpc.out" || fail "gpc status with the box: $(cat "$T/gpc.out")"

@@ -40,6 +40,21 @@ awk 'BEGIN {
 lines=$(grep -c -v '^;' "$T/job.gcode")
 size=$(wc -c < "$T/job.gcode")
 
+# The job with an M291 message box (OK and Cancel, S3) where its layer 3
+# begins, after which the board's file waits for the answer.
+awk '{ print } /^;LAYER:2$/ {
+	print "M291 P\"Check the first layers\" R\"Inspect\" S3" }' \
+    "$T/job.gcode" > "$T/box.gcode"
+
+# duet_box_shown: job $id's first message box shown by the board, and
+# heard by spoold as the printer's prompt.
+duet_box_shown() {
+	"$WAITFOR" contains "$ML" "box 1 3 Check the first layers" ||
+		fail "job $id: the board did not show the box"
+	"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Inspect: Check the first layers" ||
+		fail "spoold did not hear the prompt"
+}
+
 # duet_held LAYER: a job submitted and held at LAYER's start by the
 # model, with spoold following it there; its id in $id.
 duet_held() {
