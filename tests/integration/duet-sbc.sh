@@ -15,7 +15,8 @@
 # again and the print goes on; a wrong password shows the printer
 # offline and says so; the host gone mid-print shows the printer offline
 # and the job is not ended; DSF losing its board mid-print leaves the
-# job waiting; gpc abort is M112, and the job aborted; a DSF older than
+# job waiting; gpc abort is M112, and the job aborted; a board taken
+# from its computer is found standalone by the 404s; a DSF older than
 # 3.4 (no /machine/connect, no rr_connect) is found by its 404s and
 # prints without a session; duet_mode = sbc asks no rr_ request at all,
 # and finds the model under /machine/status where /machine/model is not.  A clean run gives zero errors: no request
@@ -163,6 +164,22 @@ expect_code 200 GET "/machine/connect?password=$(cat "$T/pw")"
 expect_code 200 POST /machine/code --data-binary M999 \
     -H "X-Session-Key: $(jq -r .sessionKey "$T/dsf.out")"
 ready_again "$n" || fail "the printer was not ready after the board's reset"
+
+# 7c. The board taken from its computer (standalone now, on the same
+# address): the SBC mode found answers 404, the mode is found again, and
+# a job prints in standalone mode.
+net_model_stop
+model_start
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT answers 404 in SBC mode; its mode is found again" ||
+	fail "the 404s of a host that changed were not said"
+"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT is a Duet in standalone mode" ||
+	fail "the standalone board was not found"
+"$WAITFOR" contains "$T/spoold.log" "mk3: ready RepRapFirmware (duet3mb6hc)" ||
+	fail "the standalone board was not ready"
+id=$(submit "$T/job.gcode")
+duet_done
+grep -qx "upload 0:/gcodes/gspool-mk3-$id.gcode $size crc" "$ML" ||
+	fail "not uploaded with rr_upload: $(grep upload "$ML")"
 
 # 8. A DSF older than 3.4: no /machine/connect, no rr_connect (both
 # 404), no session: a backend started on it finds the mode by the 404s,
