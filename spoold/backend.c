@@ -1395,7 +1395,8 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
  * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
  * M876, and is sent the button's own G-code, on its serial port or
  * through Moonraker (gspool-moonraker(8)); a Duet board's message box
- * is closed by M292 (gspool-duet(8)).
+ * is closed by M292 (gspool-duet(8)), through the board's interface or
+ * its computer's as duet_mode says (auto: whichever the backend found).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1406,7 +1407,10 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 		    " /printer/gcode/script", k);
 	else if (strcmp(p->conf->scheme, "duet") == 0)
 		snprintf(buf, sz, "button %d's M292 for the message box,"
-		    " through rr_gcode", k);
+		    " through %s", k, strcmp(p->conf->duet_mode, "sbc") == 0 ?
+		    "/machine/code" : strcmp(p->conf->duet_mode,
+		    "standalone") == 0 ? "rr_gcode" : "rr_gcode, or"
+		    " /machine/code in SBC mode");
 	else if (p->firmware == GCODE_FW_KLIPPER)
 		snprintf(buf, sz, "button %d's G-code, as Klipper takes no"
 		    " M876", k);

@@ -117,6 +117,8 @@ duet_box_shown
 "$GPC" answer mk3 ok > "$T/answer.out" || fail "gpc answer mk3 ok: exit $?"
 "$WAITFOR" contains "$ML" "answered 1 ok" || fail "the box was not closed"
 grep -qx "gcode M292 P0 S1" "$ML" || fail "not answered with M292 P0 S1: $(grep M292 "$ML")"
+grep -qx "mk3: answered ok (button 0's M292 for the message box, through rr_gcode, or /machine/code in SBC mode)" "$T/answer.out" ||
+	fail "gpc answer said: $(cat "$T/answer.out")"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 history "$id" '.state == "completed" and .layer == 6'
 
