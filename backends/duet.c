@@ -29,8 +29,8 @@
  * 403; ASP.NET's own challenge is 401).  The whole object model comes
  * from /machine/model (/machine/status where that is 404); a code is
  * the body of POST /machine/code, whose answer is the code's reply; the
- * file is PUT to /machine/file/gcodes/NAME (DSF takes no checksum) and
- * deleted there.
+ * file is PUT to /machine/file/0:/gcodes/NAME, encoded (DSF takes no
+ * checksum), and deleted there.
  *
  * In both, the job is started with M32, paused with M25, resumed with
  * M24, canceled with M25 and then M0 once the board is paused (it
@@ -62,7 +62,7 @@
 #include "rrf.h"
 
 #define DUET_DIR	"0:/gcodes/"
-#define SBC_FILE	"/machine/file/gcodes/"	/* DSF's: the card's root */
+#define SBC_FILE	"/machine/file/"	/* DSF's files, by card path */
 
 enum duet_mode { DUET_AUTO, DUET_STANDALONE, DUET_SBC };
 static const char *const duet_modes[] = { "auto", "standalone", "sbc",
@@ -453,13 +453,15 @@ rr_upload(struct net_file *f, const char *path, struct net_reply *r)
 	return 0;
 }
 
-/* The card's path 0:/gcodes/NAME as DSF's /machine/file/gcodes/NAME. */
+/* The card's path 0:/gcodes/NAME as DSF's /machine/file/PATH, the path
+ * encoded whole as DSF's web interface sends it: a drive's "0:/" is
+ * the card however DSF resolves a path without one. */
 static char *
 sbc_file(const char *path)
 {
 	char *e, *u;
 
-	e = net_escape(path + strlen(DUET_DIR));
+	e = net_escape(path);
 	u = xasprintf("%s%s", SBC_FILE, e);
 	free(e);
 	return u;

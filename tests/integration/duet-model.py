@@ -94,7 +94,8 @@
 #   POST /machine/code, the G-code as the body (Content-Length): 200
 #        text/plain, the codes' replies when they are done
 #   PUT  /machine/file/PATH, the raw body (Content-Length): 201; PATH is
-#        gcodes/F or 0:/gcodes/F, URL-encoded
+#        0:/gcodes/F (as DSF's web interface sends it) or gcodes/F (the
+#        card's root without a drive), URL-encoded
 #   GET, DELETE /machine/file/PATH   the file, or 204; 404 if missing
 #   GET  /rr_connect                 as DSF 3.5 answers older clients:
 #        {"err":0,"isEmulated":true,...} (no sessionKey), or err 1; every
