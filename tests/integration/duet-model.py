@@ -565,6 +565,13 @@ class Handler(hostmodel.Handler):
             return None
         return v[0]
 
+    def password_ok(self, q):
+        """The query's password is the machine's (none given is
+        "reprap"), or the machine has none."""
+        pw = self.one(q, "password", required=False)
+        return password is None or \
+            (pw if pw is not None else "reprap") == password
+
     def session(self):
         """The request's session, or 401."""
         key = self.headers.get("X-Session-Key")
@@ -638,9 +645,7 @@ class Handler(hostmodel.Handler):
             return 200, {"err": 0}
 
     def connect(self, q):
-        pw = self.one(q, "password", required=False)
-        if password is not None and (pw if pw is not None else "reprap") \
-                != password:
+        if not self.password_ok(q):
             log("connect wrong-password")
             return 200, {"err": 1}
         sessions.expire()
@@ -824,8 +829,7 @@ class SbcHandler(Handler):
         return 204, None
 
     def sbc_connect(self, q):
-        pw = self.one(q, "password", required=False)
-        if (pw if pw is not None else "reprap") != (password or "reprap"):
+        if not self.password_ok(q):
             log("connect wrong-password")
             raise Err(403, "")
         self.expire()
@@ -835,8 +839,7 @@ class SbcHandler(Handler):
         return 200, {"sessionKey": k}
 
     def emulated_connect(self, q):
-        pw = self.one(q, "password", required=False)
-        if (pw if pw is not None else "reprap") != (password or "reprap"):
+        if not self.password_ok(q):
             log("rr-connect wrong-password")
             return 200, {"err": 1, "isEmulated": True}
         log("rr-connect emulated")
