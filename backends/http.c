@@ -370,6 +370,16 @@ net_request(const struct net_host *h, const char *method, const char *path,
 	return request(h, method, path, query, NULL, NULL, r);
 }
 
+/* METHOD path?query with data as its body, of content type ctype (a
+ * host that takes G-code as text, DSF's /machine/code). */
+int
+net_request_body(const struct net_host *h, const char *method,
+    const char *path, const char *query, const char *ctype, const char *data,
+    struct net_reply *r)
+{
+	return request(h, method, path, query, ctype, data, r);
+}
+
 int
 net_request_json(const struct net_host *h, const char *method,
     const char *path, const char *query, json_t *body, struct net_reply *r)

@@ -127,6 +127,7 @@ struct net {
 	const char	*keyfile;
 	const char	*known_hosts;
 	const char	*spool_id;	/* -i: spoold's identity, or NULL */
+	int		 mode;		/* -M, in d->modes */
 	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
@@ -233,6 +234,12 @@ const char *
 net_known_hosts(void)
 {
 	return N.known_hosts;
+}
+
+int
+net_mode(void)
+{
+	return N.mode;
 }
 
 static void
@@ -1210,9 +1217,10 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]"
+	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]%s"
 	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
-	    N.d->name, N.d->scheme, N.d->account ? "account@" : "");
+	    N.d->name, N.d->modes != NULL ? " [-M mode]" : "", N.d->scheme,
+	    N.d->account ? "account@" : "");
 	exit(2);
 }
 
@@ -1220,11 +1228,24 @@ static void
 options(int argc, char *argv[])
 {
 	long v;
-	int ch;
+	int ch, i;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:i:k:K:m:o:p:r:t:u:w:x:")) !=
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:i:k:K:m:M:o:p:r:t:u:w:x:")) !=
 	    -1) {
 		switch (ch) {
+		case 'M':
+			/* The driver's own way to the host (a Duet's
+			 * standalone or SBC mode): a word it lists. */
+			if (N.d->modes == NULL)
+				fatalx("-M: %s takes no mode", N.d->name);
+			for (i = 0; N.d->modes[i] != NULL &&
+			    strcmp(N.d->modes[i], optarg) != 0; i++)
+				;
+			if (N.d->modes[i] == NULL)
+				fatalx("-M: '%s' is not a mode of %s", optarg,
+				    N.d->name);
+			N.mode = i;
+			break;
 		case 'a':
 			N.keyfile = optarg;
 			break;

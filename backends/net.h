@@ -149,6 +149,9 @@ struct net_driver {
 	int	 ssh;		/* -a is an SSH key and -K its known_hosts:
 				 * the driver's to read (net_keyfile()) */
 	void	*priv;		/* the driver's, net_priv() */
+	/* -M's words, NULL-terminated, the first the default (net_mode()
+	 * is the index of the one given); NULL: -M is refused. */
+	const char *const *modes;
 
 	/* The device URI after HOST[:PORT] ("" when none): 0, or -1 with
 	 * why.  NULL: nothing but an optional "/" is taken. */
@@ -192,6 +195,7 @@ const char *net_account(void);	/* ACCOUNT of ACCOUNT@HOST, or "" */
 const char *net_keyfile(void);	/* -a, or NULL */
 const char *net_known_hosts(void);	/* -K, or NULL */
 const char *net_spool_id(void);	/* -i, spoold's identity, or NULL */
+int	 net_mode(void);	/* -M's index in the driver's modes, 0 if none */
 /* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps.
  * The core keeps the job's last NET_ATTRS and tells them again to a
  * spoold that re-attaches. */
@@ -222,6 +226,9 @@ int	 net_cred_read(const char *path, struct net_host *h, char *why,
 	    size_t whysz);
 int	 net_request(const struct net_host *h, const char *method,
 	    const char *path, const char *query, struct net_reply *r);
+int	 net_request_body(const struct net_host *h, const char *method,
+	    const char *path, const char *query, const char *ctype,
+	    const char *data, struct net_reply *r);
 int	 net_request_json(const struct net_host *h, const char *method,
 	    const char *path, const char *query, json_t *body,
 	    struct net_reply *r);

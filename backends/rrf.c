@@ -1,8 +1,9 @@
 /*
  * rrf.c - what a Duet board's answers mean (rrf.h): rr_connect's
  * session, rr_upload's err, the object model's state, job and heat as
- * rr_model gives them, the firmware's replies, and the fate of the job
- * the backend follows.
+ * rr_model gives them key by key, or DSF's /machine/connect session and
+ * its whole object model in SBC mode, the firmware's replies, and the
+ * fate of the job the backend follows.
  *
  * The fate is judged from the views one after another, because a board
  * in standalone mode does not say how a print ended: lastFileCancelled
@@ -12,7 +13,8 @@
  * cancelling was canceled, and one that leaves it from printing ran
  * out; the file is ours once the board names it, or once lastFileName
  * does (a print too short to be seen).  upTime going back is a
- * restart, whatever the board says after it.
+ * restart, whatever the board says after it.  A DSF that has lost its
+ * board ("disconnected") says nothing of the job: it waits.
  *
  * Security: the answers are outside input.  Only fields looked up by
  * name and type are used, strings are copied bounded, numbers are
@@ -33,7 +35,7 @@
 static const char *const status_names[] = {
 	"unknown", "idle", "busy", "processing", "simulating", "pausing",
 	"paused", "resuming", "cancelling", "halted", "off", "starting",
-	"configuring", "updating", "changingTool"
+	"configuring", "updating", "changingTool", "disconnected"
 };
 
 enum rrf_status
@@ -125,6 +127,8 @@ rrf_connect_parse(json_t *answer, struct rrf_session *s, char *why,
 	    whole(json_object_get(answer, "apiLevel")) : 0);
 	copy(s->board, sizeof(s->board), json_object_get(answer,
 	    "boardType"));
+	/* A DSF answering for older clients: its own API is /machine/. */
+	s->emulated = json_is_true(json_object_get(answer, "isEmulated"));
 	if (strspn(s->board, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") != strlen(s->board))
 		s->board[0] = '\0';
@@ -138,6 +142,41 @@ rrf_connect_parse(json_t *answer, struct rrf_session *s, char *why,
 		s->open = 0;
 		return RRF_BAD_ANSWER;
 	}
+	return RRF_CONNECTED;
+}
+
+/* /machine/connect's {"sessionKey": KEY}: KEY goes into a header, so
+ * it is taken only as printable ASCII without spaces, bounded.  DSF
+ * gives a string; a number is taken too. */
+enum rrf_connect
+rrf_sbc_connect_parse(json_t *answer, struct rrf_session *s, char *why,
+    size_t whysz)
+{
+	json_t *k = json_object_get(answer, "sessionKey");
+	const char *p;
+
+	memset(s, 0, sizeof(*s));
+	if (json_is_integer(k))
+		snprintf(s->sbc_key, sizeof(s->sbc_key), "%lld",
+		    (long long)json_integer_value(k));
+	else if (json_is_string(k) && json_string_length(k) > 0 &&
+	    json_string_length(k) < sizeof(s->sbc_key)) {
+		for (p = json_string_value(k); *p != '\0'; p++)
+			if ((unsigned char)*p <= 0x20 ||
+			    (unsigned char)*p >= 0x7f) {
+				snprintf(why, whysz, "/machine/connect: a"
+				    " sessionKey that is not printable");
+				return RRF_BAD_ANSWER;
+			}
+		snprintf(s->sbc_key, sizeof(s->sbc_key), "%s",
+		    json_string_value(k));
+	} else {
+		snprintf(why, whysz, "/machine/connect: an answer without its"
+		    " sessionKey");
+		return RRF_BAD_ANSWER;
+	}
+	s->open = s->sbc = s->has_key = 1;
+	s->timeout_ms = 8000;
 	return RRF_CONNECTED;
 }
 
@@ -278,17 +317,15 @@ result_of(json_t *answer, const char *key, char *why, size_t whysz)
 	return r;
 }
 
-int
-rrf_view_state(json_t *answer, struct rrf_view *v, char *why,
+/* The keys' objects, whoever gave them: what says where is "from". */
+static int
+state_of(json_t *r, struct rrf_view *v, const char *from, char *why,
     size_t whysz)
 {
-	json_t *r, *s;
+	json_t *s = json_object_get(r, "status");
 
-	if ((r = result_of(answer, "state", why, whysz)) == NULL)
-		return -1;
-	s = json_object_get(r, "status");
 	if (!json_is_string(s)) {
-		snprintf(why, whysz, "rr_model?key=state: no status");
+		snprintf(why, whysz, "%s: no status", from);
 		return -1;
 	}
 	v->status = rrf_status_parse(json_string_value(s));
@@ -297,14 +334,12 @@ rrf_view_state(json_t *answer, struct rrf_view *v, char *why,
 	return 0;
 }
 
-int
-rrf_view_job(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
+static void
+job_of(json_t *r, struct rrf_view *v)
 {
-	json_t *r, *f, *c, *a;
+	json_t *f, *c, *a;
 	long long layer;
 
-	if ((r = result_of(answer, "job", why, whysz)) == NULL)
-		return -1;
 	f = json_object_get(r, "file");
 	copy(v->file, sizeof(v->file), json_object_get(f, "fileName"));
 	v->size = whole(json_object_get(f, "size"));
@@ -320,7 +355,6 @@ rrf_view_job(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
 	v->has_last_flags = json_is_boolean(c) && json_is_boolean(a);
 	v->last_cancelled = json_is_true(c);
 	v->last_aborted = json_is_true(a);
-	return 0;
 }
 
 /* A heater's current and active temperatures, if it has them. */
@@ -338,18 +372,17 @@ heater(json_t *heaters, json_int_t i, double t[2])
 	return 1;
 }
 
-int
-rrf_view_heat(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
+static int
+heat_of(json_t *r, struct rrf_view *v, const char *from, char *why,
+    size_t whysz)
 {
-	json_t *r, *hs, *bh;
+	json_t *hs, *bh;
 	json_int_t bed = -1;
 	size_t i;
 
-	if ((r = result_of(answer, "heat", why, whysz)) == NULL)
-		return -1;
 	hs = json_object_get(r, "heaters");
 	if (!json_is_array(hs)) {
-		snprintf(why, whysz, "rr_model?key=heat: no heaters");
+		snprintf(why, whysz, "%s: no heaters", from);
 		return -1;
 	}
 	bh = json_array_get(json_object_get(r, "bedHeaters"), 0);
@@ -362,6 +395,65 @@ rrf_view_heat(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
 		if ((json_int_t)i != bed)
 			v->has_tool = heater(hs, (json_int_t)i, v->tool);
 	return 0;
+}
+
+int
+rrf_view_state(json_t *answer, struct rrf_view *v, char *why,
+    size_t whysz)
+{
+	json_t *r;
+
+	if ((r = result_of(answer, "state", why, whysz)) == NULL)
+		return -1;
+	return state_of(r, v, "rr_model?key=state", why, whysz);
+}
+
+int
+rrf_view_job(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
+{
+	json_t *r;
+
+	if ((r = result_of(answer, "job", why, whysz)) == NULL)
+		return -1;
+	job_of(r, v);
+	return 0;
+}
+
+int
+rrf_view_heat(json_t *answer, struct rrf_view *v, char *why, size_t whysz)
+{
+	json_t *r;
+
+	if ((r = result_of(answer, "heat", why, whysz)) == NULL)
+		return -1;
+	return heat_of(r, v, "rr_model?key=heat", why, whysz);
+}
+
+/* The whole model: its state, job and heat, each an object. */
+int
+rrf_view_model(json_t *model, struct rrf_view *v, char *why, size_t whysz)
+{
+	static const char *const keys[] = { "state", "job", "heat" };
+	char from[64];
+	size_t i;
+
+	if (!json_is_object(model)) {
+		snprintf(why, whysz, "the object model is not an object");
+		return -1;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!json_is_object(json_object_get(model, keys[i]))) {
+			snprintf(why, whysz, "the object model has no %s",
+			    keys[i]);
+			return -1;
+		}
+	snprintf(from, sizeof(from), "the object model's state");
+	if (state_of(json_object_get(model, "state"), v, from, why,
+	    whysz) < 0)
+		return -1;
+	job_of(json_object_get(model, "job"), v);
+	snprintf(from, sizeof(from), "the object model's heat");
+	return heat_of(json_object_get(model, "heat"), v, from, why, whysz);
 }
 
 void
@@ -381,6 +473,8 @@ rrf_track(struct rrf_track *t, const struct rrf_view *v)
 {
 	int ran;
 
+	if (v->status == RRF_DISCONNECTED)
+		return RRF_F_WAITING;	/* the board is out of reach */
 	if (v->uptime >= 0 && t->uptime >= 0 && v->uptime < t->uptime)
 		return RRF_F_RESTARTED;
 	if (v->uptime >= 0)

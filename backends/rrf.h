@@ -1,13 +1,15 @@
 /*
- * rrf.h - RepRapFirmware's HTTP interface as the duet backend reads it
- * (gspool-duet(8)): no I/O.  Answers of the board go in as JSON, what
- * they mean comes out: a session, the board's state, and what became of
- * the job the backend follows.
+ * rrf.h - RepRapFirmware's HTTP interfaces as the duet backend reads
+ * them (gspool-duet(8)): no I/O.  Answers of the board, or of the
+ * single-board computer's DuetSoftwareFramework in SBC mode, go in as
+ * JSON, what they mean comes out: a session, the board's state, and
+ * what became of the job the backend follows.
  *
  *   rrf.c	the answers of rr_connect, rr_upload and rr_model (keys
- *		state, with its message box, job and heat), the replies of
- *		rr_reply, and the job's fate from the board's states seen
- *		one after another
+ *		state, with its message box, job and heat), of DSF's
+ *		/machine/connect and /machine/model (the same keys, whole),
+ *		the replies of rr_reply and /machine/code, and the job's
+ *		fate from the board's states seen one after another
  */
 #ifndef GSPOOL_RRF_H
 #define GSPOOL_RRF_H
@@ -33,17 +35,23 @@ enum rrf_status {
 	RRF_STARTING,
 	RRF_CONFIGURING,
 	RRF_UPDATING,
-	RRF_CHANGINGTOOL
+	RRF_CHANGINGTOOL,
+	RRF_DISCONNECTED	/* DSF's: the computer has lost the board */
 };
 
 enum rrf_status	 rrf_status_parse(const char *name);
 const char	*rrf_status_name(enum rrf_status s);
 
-/* A session, from rr_connect's answer. */
+#define RRF_SBC_KEY	128	/* the most of a DSF session key kept */
+
+/* A session, from rr_connect's answer (or /machine/connect's: sbc). */
 struct rrf_session {
 	int		 open;
 	int		 has_key;	/* sessionKey given: X-Session-Key */
 	long long	 key;
+	int		 emulated;	/* rr_connect's isEmulated: a DSF */
+	int		 sbc;		/* a DSF's session: sbc_key, if any */
+	char		 sbc_key[RRF_SBC_KEY];
 	long		 timeout_ms;	/* sessionTimeout */
 	long		 api_level;	/* apiLevel, 0 if none */
 	char		 board[64];	/* boardType */
@@ -126,12 +134,17 @@ struct rrf_track {
 /* rrf.c: the answers; 0, or -1 with why. */
 enum rrf_connect rrf_connect_parse(json_t *answer, struct rrf_session *s,
 	    char *why, size_t whysz);
+enum rrf_connect rrf_sbc_connect_parse(json_t *answer, struct rrf_session *s,
+	    char *why, size_t whysz);
 int	rrf_err(json_t *answer);
 int	rrf_view_state(json_t *answer, struct rrf_view *v, char *why,
 	    size_t whysz);
 int	rrf_view_job(json_t *answer, struct rrf_view *v, char *why,
 	    size_t whysz);
 int	rrf_view_heat(json_t *answer, struct rrf_view *v, char *why,
+	    size_t whysz);
+/* The whole object model, as DSF's /machine/model gives it. */
+int	rrf_view_model(json_t *model, struct rrf_view *v, char *why,
 	    size_t whysz);
 void	rrf_view_init(struct rrf_view *v);
 /* The box's buttons joined by newlines into out. */

@@ -1266,6 +1266,9 @@ static const char *const words_dialect[] = { "refuse", "warn", NULL };
 static const char *const words_unknown[] = { "continue", "pause", "abort",
 	NULL };
 static const char *const words_resend[] = { "auto", "yes", "no", NULL };
+/* A Duet's HTTP interface: found, its own, or its computer's (DSF). */
+static const char *const words_duet_mode[] = { "auto", "standalone", "sbc",
+	NULL };
 
 /* [spool].  socket defaults to DIRECTORY/control, default_printer to
  * the first printer (conf_read()). */
@@ -1349,6 +1352,7 @@ static const struct conf_key printer_keys[] = {
 	FUNC("camera", PR(camera), 0, NULL, set_camera, conf_free_ptr),
 	TXT("api_key_file", CT_PATH, PR(api_key_file), NULL),
 	TXT("password_file", CT_PATH, PR(password_file), NULL),
+	WORDS("duet_mode", CT_WORD, PR(duet_mode), 0, "auto", words_duet_mode),
 	TXT("ssh_key_file", CT_PATH, PR(ssh_key_file), NULL),
 	TXT("known_hosts_file", CT_PATH, PR(known_hosts_file), NULL),
 	SCRIPT("park_gcode", CONF_PARK, ""),
@@ -2199,6 +2203,14 @@ conf_check(struct conf_parse *cp)
 			    "password_file"), "password_file: [printer %s]'s"
 			    " device %s is Marlin's, which takes no password",
 			    p->name, p->device);
+		/* How a Duet is reached means nothing to another printer,
+		 * whose backend would not be given it. */
+		if (line_of(c, S_PRINTER, p->name, "duet_mode") != 0 &&
+		    p->scheme != NULL && strcmp(p->scheme, "duet") != 0)
+			conf_error(cp, line_of(c, S_PRINTER, p->name,
+			    "duet_mode"), "duet_mode: [printer %s]'s device %s"
+			    " is not a Duet's (duet://HOST)", p->name,
+			    p->device);
 		/* One credential a printer: its backend is given one file. */
 		if (p->password_file != NULL && p->api_key_file != NULL)
 			conf_error(cp, line_of(c, S_PRINTER, p->name,

@@ -85,6 +85,7 @@ struct conf_printer {
 	char	*camera;		/* URL of the webcam, or NULL */
 	char	*api_key_file;		/* a network printer's key, or NULL */
 	char	*password_file;		/* a Duet board's password, or NULL */
+	char	*duet_mode;		/* a Duet's: auto, standalone, sbc */
 	char	*ssh_key_file;		/* an sftp:// printer's key, or NULL */
 	char	*known_hosts_file;	/* and its host's key, or NULL */
 	long	 park_timeout;		/* seconds parked at most */

@@ -285,6 +285,7 @@ backend_args_differ(const struct conf_printer *a, const struct conf_printer *b)
 	    strcmp(a->on_unknown_command, b->on_unknown_command) != 0 ||
 	    strcmp(a->on_firmware_error, b->on_firmware_error) != 0 ||
 	    strcmp(a->resend_ok, b->resend_ok) != 0 ||
+	    strcmp(a->duet_mode, b->duet_mode) != 0 ||
 	    (a->api_key_file == NULL) != (b->api_key_file == NULL) ||
 	    (a->api_key_file != NULL &&
 	    strcmp(a->api_key_file, b->api_key_file) != 0) ||
@@ -407,8 +408,8 @@ backend_start(struct spoold *sd, struct printer *p)
 {
 	char *prog, baud[32], retry[32], hs[32], win[32], rx[32], okt[32];
 	char maxt[32], parkt[32], heat[32];
-	const char *cred;
-	int sv[2];
+	const char *cred, *av[48];
+	int sv[2], n;
 	pid_t pid;
 
 	/* A backend let go by a reload on this port goes first. */
@@ -452,33 +453,48 @@ backend_start(struct spoold *sd, struct printer *p)
 		 * it there, and both for one printer). */
 		cred = p->conf->api_key_file != NULL ?
 		    p->conf->api_key_file : p->conf->password_file;
+		n = 0;
+		av[n++] = p->conf->scheme;
+		av[n++] = "-d";
+		av[n++] = sd->dir_run;
 		/* An sftp:// printer's key and its host's (conf.c
 		 * requires both there, and refuses them elsewhere), and
 		 * this spool's identity for its forward ids. */
 		if (p->conf->ssh_key_file != NULL &&
-		    p->conf->known_hosts_file != NULL)
-			execl(prog, p->conf->scheme, "-d", sd->dir_run,
-			    "-r", retry, "-t", hs, "-H", heat,
+		    p->conf->known_hosts_file != NULL) {
+			const char *a[] = { "-r", retry, "-t", hs, "-H", heat,
 			    "-a", p->conf->ssh_key_file,
 			    "-K", p->conf->known_hosts_file,
-			    "-i", sd->spool_id,
-			    p->conf->name, p->conf->device_path, (char *)NULL);
-		else if (cred != NULL)
-			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
-			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
-			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
+			    "-i", sd->spool_id };
+
+			memcpy(av + n, a, sizeof(a));
+			n += sizeof(a) / sizeof(a[0]);
+		} else {
+			const char *a[] = { "-b", baud, "-r", retry, "-t", hs,
+			    "-w", win, "-x", rx, "-o", okt, "-m", maxt,
+			    "-p", parkt, "-H", heat,
 			    "-u", p->conf->on_unknown_command,
-			    "-e", p->conf->on_firmware_error, "-k",
-			    p->conf->resend_ok, "-a", cred,
-			    p->conf->name, p->conf->device_path, (char *)NULL);
-		else
-			execl(prog, p->conf->scheme, "-d", sd->dir_run, "-b",
-			    baud, "-r", retry, "-t", hs, "-w", win, "-x", rx,
-			    "-o", okt, "-m", maxt, "-p", parkt, "-H", heat,
-			    "-u", p->conf->on_unknown_command,
-			    "-e", p->conf->on_firmware_error, "-k",
-			    p->conf->resend_ok, p->conf->name,
-			    p->conf->device_path, (char *)NULL);
+			    "-e", p->conf->on_firmware_error,
+			    "-k", p->conf->resend_ok };
+
+			memcpy(av + n, a, sizeof(a));
+			n += sizeof(a) / sizeof(a[0]);
+			if (cred != NULL) {
+				av[n++] = "-a";
+				av[n++] = cred;
+			}
+		}
+		/* A Duet's mode where it is not to be found: only the
+		 * duet backend takes -M (conf.c refuses it elsewhere). */
+		if (strcmp(p->conf->scheme, "duet") == 0 &&
+		    strcmp(p->conf->duet_mode, "auto") != 0) {
+			av[n++] = "-M";
+			av[n++] = p->conf->duet_mode;
+		}
+		av[n++] = p->conf->name;
+		av[n++] = p->conf->device_path;
+		av[n] = NULL;
+		execv(prog, (char *const *)av);
 		fprintf(stderr, "spoold: %s: cannot run %s: %s\n",
 		    p->conf->name, prog, strerror(errno));
 		_exit(127);
@@ -1391,8 +1407,10 @@ printer_request(struct spoold *sd, struct printer *p, const char *verb,
  * log and gpc: a firmware on a line is sent M876 S<k>; Klipper takes no
  * M876, and is sent the button's own G-code, on its serial port or
  * through Moonraker (gspool-moonraker(8)); a Duet board's message box
- * is closed by M292 (gspool-duet(8)); OctoPrint's prompt plugin is sent
- * the choice, and sends the firmware its M876 (gspool-octoprint(8)).
+ * is closed by M292 (gspool-duet(8)), through the board's interface or
+ * its computer's as duet_mode says (auto: whichever the backend found);
+ * OctoPrint's prompt plugin is sent the choice, and sends the firmware
+ * its M876 (gspool-octoprint(8)).
  */
 static void
 answer_means(const struct printer *p, int k, char *buf, size_t sz)
@@ -1403,7 +1421,10 @@ answer_means(const struct printer *p, int k, char *buf, size_t sz)
 		    " /printer/gcode/script", k);
 	else if (strcmp(p->conf->scheme, "duet") == 0)
 		snprintf(buf, sz, "button %d's M292 for the message box,"
-		    " through rr_gcode", k);
+		    " through %s", k, strcmp(p->conf->duet_mode, "sbc") == 0 ?
+		    "/machine/code" : strcmp(p->conf->duet_mode,
+		    "standalone") == 0 ? "rr_gcode" : "rr_gcode, or"
+		    " /machine/code in SBC mode");
 	else if (strcmp(p->conf->scheme, "octoprint") == 0 ||
 	    strcmp(p->conf->scheme, "octoprints") == 0)
 		snprintf(buf, sz, "choice %d, through OctoPrint's"

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # duet-model.py - a Duet board running RepRapFirmware in standalone mode
-# (its own HTTP server, no single-board computer), for the tests of the
-# duet backend, on loopback:
+# (its own HTTP server, no single-board computer), or with --sbc one in
+# SBC mode (a single-board computer's DuetSoftwareFramework, DSF, serves
+# the network), for the tests of the duet backend, on loopback:
 #
 #   duet-model.py [options] LOG PORTFILE
 #
@@ -17,6 +18,12 @@
 #   --no-session-key     as a board older than RepRapFirmware 3.5: no
 #                        sessionKey (nor apiLevel), the session is the
 #                        client's address
+#   --sbc                DSF's API instead of the board's (below)
+#   --dsf-old            with --sbc, a DSF older than 3.4: no
+#                        /machine/connect (404), no passwords, no sessions,
+#                        no /machine/status and no rr_connect (404)
+#   --status-only        with --sbc, the model under /machine/status
+#                        alone (/machine/model 404), as DSF named it first
 #
 # The server, the log, the errors and the blackout are hostmodel.py's;
 # RepRapFirmware has no TLS and no API key, so neither has the model.
@@ -73,6 +80,35 @@
 # lastFileCancelled or lastFileAborted: those are the SBC's), heat
 # (bedHeaters, heaters[].current/active/standby/state).
 #
+# SBC mode, written from DSF's documentation (the OpenAPI definition, the
+# wiki's "REST API", DuetWebServer's controllers), as strict about what
+# the backend uses:
+#
+#   GET  /machine/connect?password=P {"sessionKey":"K"}, a string; 403 for
+#        a wrong password (no password given is "reprap")
+#   GET  /machine/disconnect         204; the session named goes
+#   GET  /machine/noop               204
+#   GET  /machine/model, /machine/status   the whole object model: state,
+#        job (with lastFileCancelled and lastFileAborted, DSF's), heat,
+#        boards
+#   POST /machine/code, the G-code as the body (Content-Length): 200
+#        text/plain, the codes' replies when they are done
+#   PUT  /machine/file/PATH, the raw body (Content-Length): 201; PATH is
+#        0:/gcodes/F (as DSF's web interface sends it) or gcodes/F (the
+#        card's root without a drive), URL-encoded
+#   GET, DELETE /machine/file/PATH   the file, or 204; 404 if missing
+#   GET  /rr_connect                 as DSF 3.5 answers older clients:
+#        {"err":0,"isEmulated":true,...} (no sessionKey), or err 1; every
+#        other rr_ request is answered 404 and logged "unmodelled", so that
+#        a test sees the backend use it
+#
+# Every request but connect and disconnect needs the session's
+# X-Session-Key (or none at all while no password is set): a missing,
+# unknown or expired key is 403, as DSF's documentation has it.  A
+# session expires after --session-timeout ms without a request.  Any
+# other path is 404, another method 405.  The G-code and the board are
+# the same as standalone's.
+#
 # The model's own controls, for the tests (no RRF request):
 #   POST /_model/hold?layer=L         the next print stops advancing when
 #                                     its layer L begins
@@ -86,6 +122,9 @@
 #   POST /_model/foreign?filename=F   a print started at the board's panel
 #   POST /_model/finish               that print completes
 #   POST /_model/off                  the board's power is off (status off)
+#   POST /_model/unplug               SBC: DSF has lost the board (status
+#                                     disconnected); the print waits
+#   POST /_model/plug                 and has it again
 #
 # Each event is a line of LOG (flushed), so that a test waits for it.
 import argparse
@@ -95,6 +134,7 @@ import random
 import re
 import sys
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hostmodel  # noqa: E402
@@ -106,6 +146,9 @@ ap.add_argument("--password-file")
 ap.add_argument("--session-timeout", type=int, default=8000)
 ap.add_argument("--max-sessions", type=int, default=8)
 ap.add_argument("--no-session-key", action="store_true")
+ap.add_argument("--sbc", action="store_true")
+ap.add_argument("--dsf-old", action="store_true")
+ap.add_argument("--status-only", action="store_true")
 args = ap.parse_args()
 
 password = None
@@ -179,6 +222,8 @@ class Board:
         self.tool = [25.0, 0.0]
         self.last_upload = 0
         self.last_file = None
+        self.last_cancelled = False
+        self.unplugged = False   # SBC: DSF without its board
         self.box = None          # state.messageBox
         self.box_seq = 0
         self.clear_job()
@@ -297,6 +342,8 @@ class Board:
             else:
                 self.after = (st, n - 1)
             return
+        if self.unplugged:
+            return
         if self.status != "processing" or self.held or self.foreign or \
                 self.blocked():
             return
@@ -326,6 +373,7 @@ class Board:
         if self.file is None:
             return
         self.last_file = self.file
+        self.last_cancelled = cancelled
         self.status = "idle"
         self.clear_job()
 
@@ -434,7 +482,7 @@ class Board:
         log("reset")
 
     def model(self, key):
-        st = {"status": self.status,
+        st = {"status": "disconnected" if self.unplugged else self.status,
               "upTime": int(time.monotonic() - self.boot),
               "messageBox": self.box}
         size = len(self.files.get(self.file, b"")) if not self.foreign \
@@ -457,6 +505,10 @@ class Board:
                     {"current": self.tool[0], "active": self.tool[1],
                      "standby": 0.0,
                      "state": "active" if self.tool[1] > 0 else "off"}]}
+        if args.sbc:
+            # DSF keeps how the last file ended.
+            job["lastFileCancelled"] = self.last_cancelled
+            job["lastFileAborted"] = False
         every = {"state": st, "job": job, "heat": heat}
         if key == "":
             return every
@@ -512,6 +564,13 @@ class Handler(hostmodel.Handler):
                 raise Err(400, "missing parameter %s" % name)
             return None
         return v[0]
+
+    def password_ok(self, q):
+        """The query's password is the machine's (none given is
+        "reprap"), or the machine has none."""
+        pw = self.one(q, "password", required=False)
+        return password is None or \
+            (pw if pw is not None else "reprap") == password
 
     def session(self):
         """The request's session, or 401."""
@@ -586,9 +645,7 @@ class Handler(hostmodel.Handler):
             return 200, {"err": 0}
 
     def connect(self, q):
-        pw = self.one(q, "password", required=False)
-        if password is not None and (pw if pw is not None else "reprap") \
-                != password:
+        if not self.password_ok(q):
             log("connect wrong-password")
             return 200, {"err": 1}
         sessions.expire()
@@ -642,6 +699,7 @@ class Handler(hostmodel.Handler):
             b.halt(self.one(q, "message"))
         elif what == "expire":
             sessions.clear()
+            SbcHandler.keys.clear()
             log("sessions-expired")
         elif what == "blackout":
             blackout[0] = int(self.one(q, "requests"))
@@ -659,8 +717,134 @@ class Handler(hostmodel.Handler):
             b.clear_job()
             b.status = "off"
             log("off")
+        elif what == "unplug" and args.sbc:
+            b.unplugged = True
+            log("unplugged")
+        elif what == "plug" and args.sbc:
+            b.unplugged = False
+            log("plugged")
         else:
             raise Err(404, "Not Found")
 
 
-hostmodel.serve(Handler, args, b.tick)
+class SbcHandler(Handler):
+    """DSF's DuetWebServer in front of the same board."""
+    keys = {}                # session key -> last heard (ms)
+
+    def reads_body(self, method, path):
+        return (method == "POST" and path == "/machine/code") or \
+            (method == "PUT" and path.startswith("/machine/file/"))
+
+    def expire(self):
+        t = now_ms()
+        for k in [k for k, seen in self.keys.items()
+                  if t - seen > args.session_timeout]:
+            del self.keys[k]
+            log("session-expired")
+
+    def sbc_session(self, path):
+        """The request's session, or 403 as DSF documents it."""
+        if args.dsf_old:
+            return
+        self.expire()
+        key = self.headers.get("X-Session-Key")
+        if key is not None and key in self.keys:
+            self.keys[key] = now_ms()
+            return
+        if key is None and password is None:
+            return           # no password: the address's session
+        log("unauthorized", path)
+        raise Err(403, "Forbidden")
+
+    def file_path(self, path):
+        name = urllib.parse.unquote(path[len("/machine/file/"):])
+        if not name.startswith("0:/"):
+            name = "0:/" + name
+        name = card_path(name)
+        if name is None:
+            raise Err(500, "Invalid path")
+        return name
+
+    def route(self, method, path, q, body):
+        if path.startswith("/_model/"):
+            return Handler.route(self, method, path, q, body)
+        if path == "/rr_connect" and not args.dsf_old:
+            return self.emulated_connect(q)
+        if path == "/rr_connect":
+            log("rr-connect absent")
+            raise Err(404, "Not Found")
+        if path.startswith("/rr_"):
+            log("unmodelled", method, path)
+            raise Err(404, "Not Found")
+        routes = {"/machine/connect": "GET", "/machine/disconnect": "GET",
+                  "/machine/noop": "GET", "/machine/model": "GET",
+                  "/machine/status": "GET", "/machine/code": "POST"}
+        if args.dsf_old:
+            del routes["/machine/connect"]
+            del routes["/machine/status"]
+        if args.status_only:
+            del routes["/machine/model"]
+        if path not in routes and path.startswith("/machine/") and \
+                not path.startswith("/machine/file/"):
+            log("absent", path)
+        if path.startswith("/machine/file/"):
+            if method not in ("GET", "PUT", "DELETE"):
+                raise Err(405, "Method Not Allowed")
+        elif path not in routes:
+            raise Err(404, "Not Found")
+        elif method != routes[path]:
+            raise Err(405, "Method Not Allowed")
+        if path == "/machine/connect":
+            return self.sbc_connect(q)
+        if path == "/machine/disconnect":
+            self.keys.pop(self.headers.get("X-Session-Key"), None)
+            log("disconnect")
+            return 204, None
+        self.sbc_session(path)
+        if path == "/machine/noop":
+            return 204, None
+        if path in ("/machine/model", "/machine/status"):
+            m = b.model("")
+            m["boards"] = [{"canAddress": 0, "shortName": "MB6HC"}]
+            return 200, m
+        if path == "/machine/code":
+            replies = []
+            for line in body.decode("utf-8", "replace").split("\n"):
+                r = b.gcode(line)
+                if r:
+                    replies.append(r)
+            return 200, Raw(("\n".join(replies) + "\n" if replies
+                             else "").encode())
+        name = self.file_path(path)
+        if method == "PUT":
+            b.files[name] = body
+            log("upload", name, len(body), "put")
+            return 201, None
+        if name not in b.files:
+            raise Err(404, urllib.parse.quote(name))
+        if method == "GET":
+            return 200, Raw(b.files[name], "application/octet-stream")
+        del b.files[name]
+        log("delete", name)
+        return 204, None
+
+    def sbc_connect(self, q):
+        if not self.password_ok(q):
+            log("connect wrong-password")
+            raise Err(403, "")
+        self.expire()
+        k = "%016x" % random.getrandbits(64)
+        self.keys[k] = now_ms()
+        log("connect ok")
+        return 200, {"sessionKey": k}
+
+    def emulated_connect(self, q):
+        if not self.password_ok(q):
+            log("rr-connect wrong-password")
+            return 200, {"err": 1, "isEmulated": True}
+        log("rr-connect emulated")
+        return 200, {"apiLevel": 1, "err": 0, "isEmulated": True,
+                     "sessionTimeout": 8000, "boardType": "duet3mb6hc100"}
+
+
+hostmodel.serve(SbcHandler if args.sbc else Handler, args, b.tick)

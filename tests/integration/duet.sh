@@ -18,16 +18,8 @@
 # others can read it; a board older than RepRapFirmware 3.5, without
 # session keys, prints as well; duets:// is no device (RepRapFirmware has
 # no TLS).
-. "$top_srcdir/tests/integration/net.sh"
-net_need jq curl
-MODEL="$top_srcdir/tests/integration/duet-model.py"
-READY="mk3: ready RepRapFirmware"
+. "$top_srcdir/tests/integration/duetlib.sh"
 
-net_secret "$T/pw" gspool-duet-pass
-# model_start [model options]
-model_start() {
-	net_model_start --password-file "$T/pw" --rate 1500 "$@"
-}
 # board_gcode LINE: a line sent to the board as an operator at its web
 # interface would, in a session of its own.
 board_gcode() {
@@ -36,30 +28,6 @@ board_gcode() {
 	curl -sf -G -H "X-Session-Key: $k" --data-urlencode "gcode=$1" \
 	    "http://127.0.0.1:$PORT/rr_gcode" > /dev/null || fail "rr_gcode $1"
 }
-# count FILE TEXT: the lines of FILE with TEXT.
-count() { grep -c -F -- "$2" "$1" || true; }
-
-# 6 layers of 150 moves, with a Cura slicer's layer comments (which the
-# firmware reads for its layer count and current layer, and gspool's
-# analyser for its own).
-awk 'BEGIN {
-	print ";FLAVOR:RepRap"; print ";LAYER_COUNT:6"
-	print "M140 S60"; print "M104 S200"; print "M190 S60"
-	print "M109 S200"; print "G28"; print "G90"; print "M82"
-	for (l = 1; l <= 6; l++) {
-		printf ";LAYER:%d\n", l - 1
-		printf "G1 Z%.2f F600\n", l * 0.2
-		for (i = 0; i < 150; i++) {
-			e += 0.05
-			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i % 50,
-			    10 + (i * 7) % 50, e
-		}
-	}
-	print "M104 S0"; print "M140 S0"
-}' > "$T/job.gcode"
-# Its commands: spoold's lines, the line of only a comment none.
-lines=$(grep -c -v '^;' "$T/job.gcode")
-size=$(wc -c < "$T/job.gcode")
 
 # A password is a network printer's: Marlin's device takes none, and
 # RepRapFirmware has no TLS, so duets:// is no device.
@@ -103,11 +71,7 @@ history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6
 # 2. Held at layer 3: the status model shows the job there, layer 3 of
 # 6; it pauses and resumes; spoold is killed and re-attaches to the
 # backend, which followed the print meanwhile; released, it completes.
-ctl hold layer=3
-id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$ML" "held 3" || fail "job $id did not reach layer 3"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 3, line" ||
-	fail "job $id: layer 3 not followed"
+duet_held 3
 status > "$T/s.json"
 jq -e '.activity == "printing" and .progress.layer == 3 and
     .progress.layers == 6 and .progress.lines_done > 300 and
@@ -120,36 +84,17 @@ grep -q "printing mk3-$id: layer 3 of 6" "$T/gpc.out" ||
 "$GPC" temps mk3 > "$T/temps.out"
 grep -qx "mk3: T0 200.0/200.0 C, B 60.0/60.0 C" "$T/temps.out" ||
 	fail "gpc temps: $(cat "$T/temps.out")"
-"$GPC" pause mk3 || fail "gpc pause"
-"$WAITFOR" contains "$ML" "gcode M25" || fail "the board was not asked to pause"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: paused: paused by request" ||
-	fail "the pause was not followed"
-status | jq -e '.activity == "paused"' > /dev/null ||
-	fail "status when paused: $(status)"
-"$GPC" resume mk3 || fail "gpc resume"
-"$WAITFOR" contains "$ML" "resumed" || fail "the board was not asked to resume"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: printing: resumed" ||
-	fail "the resume was not followed"
+duet_pause_resume
 net_spoold_restart
 status | jq -e '.activity == "printing" and .progress.layer == 3' > /dev/null ||
 	fail "status after the restart: $(status)"
 ctl release
-"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
-history "$id" ".state == \"completed\" and .lines_done == $lines and .layer == 6"
+duet_done
 
 # 3. Canceled mid-print: the board pauses, then cancels (M0 only
 # cancels a paused print); the upload goes.
-ctl hold layer=2
-id=$(submit "$T/job.gcode")
-name="0:/gcodes/gspool-mk3-$id.gcode"
-"$WAITFOR" contains "$ML" "held 2" || fail "job $id did not reach layer 2"
-"$GCANCEL" "$id" || fail "gcancel $id"
-"$WAITFOR" contains "$ML" "cancelled $name" ||
-	fail "the board was not asked to cancel: $(tail -n 5 "$ML")"
-"$GQUEUE" -w "$id" > "$T/wait.out" && fail "a canceled job waited as done"
-"$WAITFOR" contains "$ML" "delete $name" ||
-	fail "the canceled upload was not removed"
-history "$id" '.state == "canceled"'
+duet_held 2
+duet_cancel
 ! grep -q "^unauthorized" "$ML" || fail "a request went without its session"
 ctl release
 
@@ -173,17 +118,11 @@ board_ask() {
 board_ask "M292 P0" > "$T/reply.out"
 grep -q "^Error: M292: no message box is open" "$T/reply.out" ||
 	fail "the board took an M292 with no box: $(cat "$T/reply.out")"
-awk '{ print } /^;LAYER:2$/ {
-	print "M291 P\"Check the first layers\" R\"Inspect\" S3" }' \
-    "$T/job.gcode" > "$T/box.gcode"
 boxlines=$(grep -c -v '^;' "$T/box.gcode")
 [ "$boxlines" -eq $((lines + 1)) ] || fail "the box's job: $boxlines lines"
 l4=$(grep -c -x "layer 4" "$ML" || true)
 id=$(submit "$T/box.gcode")
-"$WAITFOR" contains "$ML" "box 1 3 Check the first layers" ||
-	fail "job $id: the board did not show the box"
-"$WAITFOR" contains "$T/spoold.log" "mk3: the printer waits for the user: Inspect: Check the first layers" ||
-	fail "spoold did not hear the prompt"
+duet_box_shown
 want="	waiting for the user: Inspect: Check the first layers [0 OK, 1 Cancel]; gpc answer mk3 CHOICE"
 "$GPC" status mk3 > "$T/gpc.out"
 grep -qxF "$want" "$T/gpc.out" || fail "gpc status with the box: $(cat "$T/gpc.out")"
@@ -203,7 +142,7 @@ grep -q "no button 'Nope': the choices are 0 OK, 1 Cancel" "$T/answer.err" ||
 ! grep -q "answered" "$ML" || fail "the box was answered before gpc answer"
 "$GPC" status mk3 | grep -qxF "$want" || fail "the prompt went with a refused answer"
 "$GPC" answer mk3 ok > "$T/answer.out" || fail "gpc answer mk3 ok: exit $?"
-grep -qx "mk3: answered ok (button 0's M292 for the message box, through rr_gcode)" "$T/answer.out" ||
+grep -qx "mk3: answered ok (button 0's M292 for the message box, through rr_gcode, or /machine/code in SBC mode)" "$T/answer.out" ||
 	fail "gpc answer said: $(cat "$T/answer.out")"
 "$WAITFOR" contains "$ML" "answered 1 ok" || fail "the box was not closed"
 grep -qx "gcode M292 P0 S1" "$ML" || fail "not answered with M292 P0 S1: $(grep M292 "$ML")"
@@ -266,61 +205,16 @@ ready_again "$n" ||
 # 6. The session expires mid-print (as after a pause of the network
 # longer than sessionTimeout): the board answers 401, the backend opens
 # a session again, and the print goes on to its end.
-c=$(count "$ML" "connect ok")
-ctl hold layer=2
-id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
-	fail "job $id: layer 2 not followed"
-u=$(count "$ML" "unauthorized")
-ctl expire
-"$WAITFOR" count "$ML" "unauthorized" $((u + 1)) ||
-	fail "the backend asked nothing after the session expired"
-"$WAITFOR" count "$ML" "connect ok" $((c + 1)) ||
-	fail "the backend did not open a session again"
-"$WAITFOR" contains "$T/spoold.log" "mk3: the session expired" ||
-	fail "the expired session was not said"
-ctl release
-"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
-history "$id" '.state == "completed"'
+duet_session_lapses
 
 # 7. A wrong password: the board refuses the session (err 1), the
 # printer is offline and says why; the right one, and it is ready.
-n=$(ready_count)
-printf 'not-the-password\n' > "$T/pw.new"
-chmod 600 "$T/pw.new"
-cp "$T/pw" "$T/pw.good"
-mv "$T/pw.new" "$T/pw"
-ctl expire
-"$WAITFOR" contains "$ML" "connect wrong-password" ||
-	fail "the backend did not try the wrong password"
-"$WAITFOR" contains "$T/spoold.log" "mk3: 127.0.0.1:$PORT refused the request (rr_connect: err 1, a wrong password): check password_file" ||
-	fail "the wrong password was not said"
-status | jq -e '.activity == "offline"' > /dev/null ||
-	fail "status with a wrong password: $(status)"
-mv "$T/pw.good" "$T/pw"
-ready_again "$n" ||
-	fail "the printer was not ready with the right password"
+duet_wrong_password "connect wrong-password" "rr_connect: err 1, a wrong password"
 
 # 8. The network to the board is down mid-print: the printer is
 # offline, the job is not ended, and it is followed again once the board
 # answers.
-n=$(ready_count)
-ctl hold layer=2
-id=$(submit "$T/job.gcode")
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: layer 2, line" ||
-	fail "job $id: layer 2 not followed"
-d=$(count "$ML" "dropped")
-ctl blackout requests=2
-"$WAITFOR" contains "$T/spoold.log" "mk3: cannot reach 127.0.0.1:$PORT" ||
-	fail "the printer was not shown offline"
-offline_with "$id" board
-"$WAITFOR" count "$ML" "dropped" $((d + 2)) ||
-	fail "the backend did not try the board again"
-ready_again "$n" ||
-	fail "the printer was not followed again"
-ctl release
-"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
-history "$id" '.state == "completed" and .layer == 6'
+duet_network_down
 
 # 9. A print started at the board's panel: the printer is busy, a job
 # waits.

@@ -4,7 +4,10 @@
  * state (its message box too), job and heat, answers of the wrong shape, the firmware's error
  * replies, M32's quoting, and the fate of a job from the board's states
  * in turn: completed, canceled (only from a pause), halted, restarted,
- * another file, never started, and a print too short to be seen.
+ * another file, never started, and a print too short to be seen.  In
+ * SBC mode: rr_connect emulated by DSF, /machine/connect's key, the
+ * whole object model as /machine/model gives it, a model of the wrong
+ * shape, DSF's ending flags and its board lost (disconnected).
  */
 #include "config.h"
 
@@ -399,6 +402,164 @@ test_m32(void **state)
 }
 
 static void
+test_sbc_connect(void **state)
+{
+	struct rrf_session s;
+	char why[256];
+	json_t *a;
+
+	(void)state;
+	/* DSF 3.5 answering rr_connect for older clients: connected, but
+	 * emulated; the board itself says no such thing. */
+	a = j("{\"apiLevel\":1,\"err\":0,\"isEmulated\":true,"
+	    "\"sessionTimeout\":8000,\"boardType\":\"duet3mb6hc100\"}");
+	assert_int_equal(rrf_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_CONNECTED);
+	assert_true(s.emulated);
+	assert_false(s.has_key);
+	json_decref(a);
+	a = j("{\"err\":0,\"sessionKey\":7}");
+	assert_int_equal(rrf_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_CONNECTED);
+	assert_false(s.emulated);
+	json_decref(a);
+
+	/* /machine/connect: a string key, kept as it is. */
+	a = j("{\"sessionKey\":\"1f3a-9b\"}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_CONNECTED);
+	assert_true(s.open && s.sbc && s.has_key);
+	assert_string_equal(s.sbc_key, "1f3a-9b");
+	json_decref(a);
+	a = j("{\"sessionKey\":42}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_CONNECTED);
+	assert_string_equal(s.sbc_key, "42");
+	json_decref(a);
+	/* A key that would break its header, none, or an empty one: no
+	 * session. */
+	a = j("{\"sessionKey\":\"a\\r\\nX-Evil: 1\"}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_BAD_ANSWER);
+	assert_false(s.open);
+	assert_non_null(strstr(why, "not printable"));
+	json_decref(a);
+	a = j("{\"sessionKey\":\"a b\"}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_BAD_ANSWER);
+	json_decref(a);
+	a = j("{\"sessionKey\":\"\"}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_BAD_ANSWER);
+	json_decref(a);
+	a = j("{\"err\":0}");
+	assert_int_equal(rrf_sbc_connect_parse(a, &s, why, sizeof(why)),
+	    RRF_BAD_ANSWER);
+	assert_non_null(strstr(why, "without its sessionKey"));
+	json_decref(a);
+	assert_int_equal(rrf_sbc_connect_parse(NULL, &s, why, sizeof(why)),
+	    RRF_BAD_ANSWER);
+}
+
+/* The whole model, as DSF's /machine/model has it. */
+static void
+test_sbc_model(void **state)
+{
+	struct rrf_view v;
+	char why[256];
+	json_t *a;
+
+	(void)state;
+	a = j("{\"boards\":[{\"shortName\":\"MB6HC\"}],"
+	    "\"state\":{\"status\":\"paused\",\"upTime\":30,"
+	    "\"messageBox\":{\"mode\":2,\"title\":\"T\",\"message\":"
+	    "\"M\",\"seq\":4}},"
+	    "\"job\":{\"file\":{\"fileName\":\"0:/gcodes/a.gcode\","
+	    "\"size\":1000,\"numLayers\":6},\"filePosition\":400,"
+	    "\"layer\":3,\"lastFileName\":\"0:/gcodes/b.gcode\","
+	    "\"lastFileCancelled\":true,\"lastFileAborted\":false},"
+	    "\"heat\":{\"bedHeaters\":[0],\"heaters\":[{\"current\":60,"
+	    "\"active\":60},{\"current\":199.5,\"active\":200}]}}");
+	rrf_view_init(&v);
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), 0);
+	assert_int_equal(v.status, RRF_PAUSED);
+	assert_int_equal(v.uptime, 30);
+	assert_int_equal(v.box.mode, 2);
+	assert_int_equal(v.box.seq, 4);
+	assert_string_equal(v.box.code[0], "M292 P0 S4");
+	assert_string_equal(v.file, "0:/gcodes/a.gcode");
+	assert_int_equal(v.size, 1000);
+	assert_int_equal(v.pos, 400);
+	assert_int_equal(v.layer, 3);
+	assert_int_equal(v.layers, 6);
+	assert_true(v.has_last_flags && v.last_cancelled && !v.last_aborted);
+	assert_true(v.has_bed && v.has_tool);
+	assert_true(v.tool[0] == 199.5 && v.bed[1] == 60);
+	json_decref(a);
+
+	/* DSF without its board. */
+	a = j("{\"state\":{\"status\":\"disconnected\"},\"job\":{},"
+	    "\"heat\":{\"heaters\":[]}}");
+	rrf_view_init(&v);
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), 0);
+	assert_int_equal(v.status, RRF_DISCONNECTED);
+	assert_false(v.has_tool || v.has_bed);
+	assert_int_equal(v.pos, -1);
+	json_decref(a);
+
+	/* Of the wrong shape: each says what is missing. */
+	a = j("[1,2]");
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not an object"));
+	json_decref(a);
+	a = j("{\"state\":{\"status\":\"idle\"},\"heat\":{}}");
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "the object model has no job");
+	json_decref(a);
+	a = j("{\"state\":{\"status\":3},\"job\":{},\"heat\":{}}");
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "the object model's state: no status");
+	json_decref(a);
+	a = j("{\"state\":{\"status\":\"idle\"},\"job\":{},"
+	    "\"heat\":{\"heaters\":{}}}");
+	assert_int_equal(rrf_view_model(a, &v, why, sizeof(why)), -1);
+	assert_string_equal(why, "the object model's heat: no heaters");
+	json_decref(a);
+	assert_int_equal(rrf_view_model(NULL, &v, why, sizeof(why)), -1);
+}
+
+/* In SBC mode the flags say how it ended; DSF without its board says
+ * nothing of the job, which waits, and is followed on after. */
+static void
+test_fate_sbc(void **state)
+{
+	struct rrf_track t;
+	struct rrf_view v;
+
+	(void)state;
+	rrf_track_start(&t, OURS, NULL);
+	view(&v, RRF_PROCESSING, OURS, 11, "");
+	assert_int_equal(rrf_track(&t, &v), RRF_F_PRINTING);
+	view(&v, RRF_DISCONNECTED, "", 0, "");
+	assert_int_equal(rrf_track(&t, &v), RRF_F_WAITING);
+	assert_int_equal(rrf_track(&t, &v), RRF_F_WAITING);
+	view(&v, RRF_PROCESSING, OURS, 14, "");
+	assert_int_equal(rrf_track(&t, &v), RRF_F_PRINTING);
+	/* Stopped from printing, but DSF says canceled: canceled. */
+	view(&v, RRF_IDLE, "", 15, OURS);
+	v.has_last_flags = 1;
+	v.last_cancelled = 1;
+	assert_int_equal(rrf_track(&t, &v), RRF_F_CANCELED);
+	/* And one it says ended well is completed. */
+	rrf_track_start(&t, OURS, NULL);
+	view(&v, RRF_PROCESSING, OURS, 16, "");
+	assert_int_equal(rrf_track(&t, &v), RRF_F_PRINTING);
+	view(&v, RRF_IDLE, "", 17, OURS);
+	v.has_last_flags = 1;
+	assert_int_equal(rrf_track(&t, &v), RRF_F_COMPLETED);
+}
+
+static void
 test_status_names(void **state)
 {
 	(void)state;
@@ -407,6 +568,10 @@ test_status_names(void **state)
 	assert_int_equal(rrf_status_parse("Idle"), RRF_UNKNOWN);
 	assert_true(rrf_printing(RRF_PAUSED));
 	assert_false(rrf_printing(RRF_BUSY));
+	assert_int_equal(rrf_status_parse("disconnected"), RRF_DISCONNECTED);
+	assert_string_equal(rrf_status_name(RRF_DISCONNECTED),
+	    "disconnected");
+	assert_false(rrf_printing(RRF_DISCONNECTED));
 }
 
 int
@@ -423,6 +588,9 @@ main(void)
 		cmocka_unit_test(test_fate_not_started),
 		cmocka_unit_test(test_reply_error),
 		cmocka_unit_test(test_m32),
+		cmocka_unit_test(test_sbc_connect),
+		cmocka_unit_test(test_sbc_model),
+		cmocka_unit_test(test_fate_sbc),
 		cmocka_unit_test(test_status_names),
 	};
 
