@@ -118,6 +118,7 @@ struct net {
 	const char	*printer;
 	const char	*keyfile;
 	const char	*known_hosts;
+	const char	*spool_dir;	/* -S, or NULL */
 	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
@@ -220,6 +221,12 @@ net_known_hosts(void)
 	return N.known_hosts;
 }
 
+const char *
+net_spool_dir(void)
+{
+	return N.spool_dir;
+}
+
 static void
 tell(const char *a, const char *b, const char *c, const char *d)
 {
@@ -241,6 +248,15 @@ net_job_attr(const char *name, const char *value)
 	if (N.job.id == 0)
 		return;
 	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell("attr", id, name, value);
+}
+
+void
+net_attr(long job, const char *name, const char *value)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%ld", job);
 	tell("attr", id, name, value);
 }
 
@@ -1178,7 +1194,7 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-K known_hosts]"
+	    " [-H seconds] [-a keyfile] [-K known_hosts] [-S spool_dir]"
 	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
 	    N.d->name, N.d->scheme, N.d->account ? "account@" : "");
 	exit(2);
@@ -1190,7 +1206,7 @@ options(int argc, char *argv[])
 	long v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:K:m:o:p:r:t:u:w:x:")) !=
+	while ((ch = getopt(argc, argv, "a:b:d:e:H:k:K:m:o:p:r:S:t:u:w:x:")) !=
 	    -1) {
 		switch (ch) {
 		case 'a':
@@ -1198,6 +1214,12 @@ options(int argc, char *argv[])
 			break;
 		case 'K':
 			N.known_hosts = optarg;
+			break;
+		case 'S':
+			if (optarg[0] != '/')
+				fatalx("-S: '%s' is not an absolute path",
+				    optarg);
+			N.spool_dir = optarg;
 			break;
 		case 'd':
 			if (optarg[0] != '/')

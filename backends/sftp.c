@@ -39,9 +39,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +52,7 @@
 #include "crash.h"
 #include "fit.h"
 #include "log.h"
+#include "mjpeg.h"
 #include "remote.h"
 #include "util.h"
 #include "net.h"
@@ -56,6 +60,10 @@
 #define SF_COMMIT_MS	120000	/* the longest wait for the host to queue */
 #define SF_COMMIT_POLL	200	/* how often it is asked meanwhile, ms */
 #define SF_RECENT	5	/* newest jobs/ entries looked at */
+#define SF_WEBCAM_MS	5000	/* the frame there looked at this often */
+#define SF_VIDEO_MS	3000	/* an ended job's attributes, for a video */
+#define SF_VIDEO_WAIT	1800	/* seconds a video is waited for at most */
+#define SF_VIDEO_MAX	(1LL << 30)	/* the largest timelapse fetched */
 
 struct sf {
 	struct remote	*r;
@@ -67,6 +75,18 @@ struct sf {
 	long		 rjob;		/* its number there, 0: not known */
 	char		 rprinter[128];	/* where it runs there */
 	int		 dest_class;	/* DEST has no status.json there */
+
+	/* The webcam frame of the printer our job runs on, mirrored. */
+	char		 cam_printer[128];	/* whose frame was looked at */
+	long long	 cam_size, cam_mtime;	/* the last one taken */
+	long long	 cam_at;	/* ms: the next look */
+	int		 cam_seen;	/* a frame there during the job */
+	int		 cam_said;	/* its absence or failure logged */
+
+	/* A job over here whose timelapse is awaited there. */
+	long		 vid_job, vid_rjob;	/* 0: none */
+	long long	 vid_at, vid_until;	/* ms: next look, give up */
+	int		 vid_cam;	/* the printer there had a frame */
 };
 
 static struct sf S;
@@ -569,6 +589,303 @@ sf_temps(json_t *st)
 		net_report_temps(t[0], t[1], t[2], t[3]);
 }
 
+/* ---- what is mirrored: the webcam frame, the timelapse ---- */
+
+/*
+ * The frame of the printer our job runs on there, where this printer's
+ * own would be (SPOOL/printers/PRINTER/webcam.jpg, as spoold gives the
+ * timelapse filter), for spoold's webcam request, gwebd and gsftpd.
+ * Looked at every SF_WEBCAM_MS at most (a STAT), taken when its size or
+ * time has changed, kept only if it is one whole JPEG, and put in
+ * place by a rename: a reader never sees part of one.  A missing frame
+ * or a failure is logged once a job, not at each look.
+ */
+static void
+sf_webcam(int now)
+{
+	char rpath[256], why[300], *pdirs, *dir, *tmp, *path;
+	unsigned char *b = NULL;
+	long long size, mtime, got;
+	ssize_t n;
+	int fd = -1;
+
+	if (net_spool_dir() == NULL || S.r == NULL || S.rprinter[0] == '\0' ||
+	    !name_is_safe(S.rprinter, 64))
+		return;
+	if (strcmp(S.cam_printer, S.rprinter) != 0) {
+		snprintf(S.cam_printer, sizeof(S.cam_printer), "%s",
+		    S.rprinter);
+		S.cam_size = S.cam_mtime = -1;
+		S.cam_said = 0;
+		S.cam_at = 0;
+	}
+	if (!now && monotonic_ms() < S.cam_at)
+		return;
+	S.cam_at = monotonic_ms() + SF_WEBCAM_MS;
+	snprintf(rpath, sizeof(rpath), "printers/%s/webcam.jpg", S.rprinter);
+	if (remote_stat(S.r, rpath, &size, &mtime) < 0) {
+		if (!S.cam_said)
+			log_info("%s-%ld: %s has no webcam frame of %s (%s: %s):"
+			    " none mirrored until it has", net_printer(),
+			    S.job, net_hostname(), S.rprinter, rpath,
+			    remote_missing(S.r) ? "no such file" :
+			    remote_error(S.r));
+		S.cam_said = 1;
+		return;
+	}
+	S.cam_seen = 1;
+	if (size == S.cam_size && mtime == S.cam_mtime)
+		return;
+	pdirs = xasprintf("%s/printers", net_spool_dir());
+	dir = xasprintf("%s/%s", pdirs, net_printer());
+	tmp = xasprintf("%s/webcam.jpg.mirror.tmp", dir);
+	path = xasprintf("%s/webcam.jpg", dir);
+	if (size > MJPEG_FRAME_MAX) {
+		snprintf(why, sizeof(why), "%lld bytes, above %d", size,
+		    MJPEG_FRAME_MAX);
+		goto fail;
+	}
+	if (mkdir_exist_ok(pdirs, 0755) < 0 || mkdir_exist_ok(dir, 0755) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (remote_get(S.r, rpath, fd, MJPEG_FRAME_MAX, &got, why,
+	    sizeof(why)) < 0)
+		goto fail;
+	/* Whole, or not taken: its segments walked to EOI (mjpeg.c). */
+	b = xmalloc(got > 0 ? (size_t)got : 1);
+	if ((n = pread(fd, b, (size_t)got, 0)) != got) {
+		snprintf(why, sizeof(why), "%s: %s", tmp, n < 0 ?
+		    strerror(errno) : "short read");
+		goto fail;
+	}
+	if (got == 0 || mjpeg_frame_length(b, (size_t)got) != got) {
+		snprintf(why, sizeof(why), "not one whole JPEG (%lld bytes)",
+		    got);
+		goto fail;
+	}
+	if (close(fd) < 0 || rename(tmp, path) < 0) {
+		fd = -1;
+		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	free(b);
+	free(pdirs);
+	free(dir);
+	free(tmp);
+	free(path);
+	S.cam_size = size;
+	S.cam_mtime = mtime;
+	S.cam_said = 0;
+	log_debug("%s-%ld: webcam frame of %s on %s mirrored (%lld bytes)",
+	    net_printer(), S.job, S.rprinter, net_hostname(), got);
+	return;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(b);
+	free(pdirs);
+	free(dir);
+	free(tmp);
+	free(path);
+	/* That frame is not asked for again; a new one is. */
+	S.cam_size = size;
+	S.cam_mtime = mtime;
+	if (!S.cam_said)
+		log_warnx("%s-%ld: the webcam frame %s from %s: %s; not"
+		    " mirrored", net_printer(), S.job, rpath, net_hostname(),
+		    why);
+	S.cam_said = 1;
+}
+
+/* Our job there is over: its frame looked at a last time, and its
+ * timelapse awaited (the filter there renders it after the print). */
+static void
+sf_ended(void)
+{
+	sf_webcam(1);
+	if (S.vid_job != 0 && S.vid_job != S.job)
+		log_warnx("%s-%ld: the timelapse of job %ld on %s is no longer"
+		    " awaited: another job has ended", net_printer(),
+		    S.vid_job, S.vid_rjob, net_hostname());
+	S.vid_job = S.job;
+	S.vid_rjob = S.rjob;
+	S.vid_at = 0;
+	S.vid_until = monotonic_ms() + SF_VIDEO_WAIT * 1000LL;
+	S.vid_cam = S.cam_seen;
+	S.cam_seen = 0;
+}
+
+/* Does an attribute's name begin so? */
+static int
+sf_has_prefix(json_t *attrs, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(attrs, k, v)
+		if (strncmp(k, prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The video name of the ended job's folder there, fetched into the
+ * local job's folder under that name (SPOOL/jobs/ID.d/, where a local
+ * timelapse filter leaves its own), streamed through NAME.tmp and
+ * renamed, at most SF_VIDEO_MAX bytes; then spoold is told its name
+ * (timelapse.video), for gqueue -l, gwebd and gsftpd.  0, or -1 with
+ * why.
+ */
+static int
+sf_video_fetch(const char *name, char *why, size_t whysz)
+{
+	char rpath[300], *dir = NULL, *tmp = NULL, *path = NULL;
+	long long size, mtime, got = 0, t0 = monotonic_ms();
+	struct stat st;
+	int fd = -1, made = 0, rv;
+
+	snprintf(rpath, sizeof(rpath), "jobs/%ld/%s", S.vid_rjob, name);
+	if (remote_stat(S.r, rpath, &size, &mtime) < 0) {
+		snprintf(why, whysz, "%s", remote_missing(S.r) ?
+		    "no such file" : remote_error(S.r));
+		return -1;
+	}
+	if (size > SF_VIDEO_MAX) {
+		snprintf(why, whysz, "%lld bytes, larger than the %lld this"
+		    " host takes", size, SF_VIDEO_MAX);
+		return -1;
+	}
+	dir = xasprintf("%s/jobs/%ld.d", net_spool_dir(), S.vid_job);
+	path = xasprintf("%s/%s", dir, name);
+	tmp = xasprintf("%s.tmp", path);
+	/* A later copy of the job finds the same job there, done: its
+	 * video is here already. */
+	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (long long)st.st_size == size) {
+		net_attr(S.vid_job, "timelapse.video", name);
+		goto done;
+	}
+	if (mkdir_exist_ok(dir, 0755) < 0) {
+		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	made = 1;
+	if (remote_get(S.r, rpath, fd, SF_VIDEO_MAX, &got, why, whysz) < 0)
+		goto fail;
+	if (fsync(fd) < 0) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	rv = close(fd);
+	fd = -1;
+	if (rv < 0) {
+		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (rename(tmp, path) < 0) {
+		snprintf(why, whysz, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fsync_dir(dir);
+	net_attr(S.vid_job, "timelapse.video", name);
+	log_info("%s-%ld: the timelapse %s of job %ld on %s fetched: %lld"
+	    " bytes in %lld ms", net_printer(), S.vid_job, name, S.vid_rjob,
+	    net_hostname(), got, monotonic_ms() - t0);
+done:
+	free(dir);
+	free(path);
+	free(tmp);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (made)
+		unlink(tmp);
+	free(dir);
+	free(path);
+	free(tmp);
+	return -1;
+}
+
+/*
+ * The ended job's timelapse, looked for every SF_VIDEO_MS in its
+ * job.json there: its timelapse.video is fetched; the timelapse filter
+ * there ended without one (filter.timelapse.exit), or no filter there
+ * reported anything and its printer had no frame, is none; past
+ * SF_VIDEO_WAIT it is given up.  Whatever happens, the job's end here
+ * is as it was: a failure is logged with the host, the path and why.
+ */
+static void
+sf_video(void)
+{
+	char path[64], why[400];
+	struct net_reply r;
+	json_t *j, *a;
+	const char *v;
+	int missing;
+
+	if (S.vid_job == 0 || monotonic_ms() < S.vid_at)
+		return;
+	S.vid_at = monotonic_ms() + SF_VIDEO_MS;
+	if (net_spool_dir() == NULL) {
+		S.vid_job = 0;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	snprintf(path, sizeof(path), "jobs/%ld/job.json", S.vid_rjob);
+	if ((j = sf_json(path, &r, &missing)) == NULL) {
+		if (missing) {
+			log_warnx("%s-%ld: job %ld is gone from %s (%s) before"
+			    " its timelapse came", net_printer(), S.vid_job,
+			    S.vid_rjob, net_hostname(), path);
+			S.vid_job = 0;
+		}
+		return;		/* the host away: asked again */
+	}
+	a = json_object_get(j, "attributes");
+	v = net_jstr(a, "timelapse.video", NULL);
+	if (v[0] != '\0') {
+		if (!name_is_safe(v, 200) || strstr(v, ".tmp") != NULL)
+			log_warnx("%s-%ld: the timelapse of job %ld on %s is"
+			    " '%.100s', not a file of jobs/%ld/; not fetched",
+			    net_printer(), S.vid_job, S.vid_rjob,
+			    net_hostname(), v, S.vid_rjob);
+		else if (sf_video_fetch(v, why, sizeof(why)) < 0)
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; not fetched", net_printer(), S.vid_job,
+			    S.vid_rjob, v, net_hostname(), why);
+		S.vid_job = 0;
+	} else if (json_object_get(a, "filter.timelapse.exit") != NULL ||
+	    (!S.vid_cam && !sf_has_prefix(a, "timelapse.") &&
+	    !sf_has_prefix(a, "filter.timelapse."))) {
+		if (sf_has_prefix(a, "timelapse."))
+			log_info("%s-%ld: no timelapse of job %ld on %s: %s",
+			    net_printer(), S.vid_job, S.vid_rjob,
+			    net_hostname(), net_jstr(a, "timelapse.error",
+			    NULL)[0] ? net_jstr(a, "timelapse.error", NULL) :
+			    net_jstr(a, "timelapse.render", NULL));
+		S.vid_job = 0;
+	} else if (monotonic_ms() >= S.vid_until) {
+		log_warnx("%s-%ld: no timelapse of job %ld on %s within %d s;"
+		    " no longer awaited", net_printer(), S.vid_job,
+		    S.vid_rjob, net_hostname(), SF_VIDEO_WAIT);
+		S.vid_job = 0;
+	}
+	json_decref(j);
+}
+
 /* Our job there, as its job.json and its printer's status say. */
 static int
 sf_follow(struct net_reply *r)
@@ -620,6 +937,9 @@ sf_follow(struct net_reply *r)
 	    net_jstr(json_object_get(st, "status"), "job_activity", NULL) : "";
 	snprintf(why, sizeof(why), "%s%s%s", net_hostname(), reason[0] ?
 	    ": " : "", reason);
+	if (strcmp(state, "completed") == 0 || strcmp(state, "canceled") ==
+	    0 || strcmp(state, "aborted") == 0)
+		sf_ended();
 	if (strcmp(state, "completed") == 0)
 		net_report_run(NET_RUN_COMPLETE, NULL, NULL);
 	else if (strcmp(state, "canceled") == 0)
@@ -695,11 +1015,20 @@ sf_idle(struct net_reply *r)
 static int
 sf_poll(struct net_reply *r)
 {
+	int rv;
+
 	if (sf_connect(r) < 0)
 		return -1;
-	if (net_job_id() != 0 && S.job == net_job_id() && S.rjob > 0)
-		return sf_follow(r);
-	return sf_idle(r);
+	if (net_job_id() != 0 && S.job == net_job_id() && S.rjob > 0) {
+		if ((rv = sf_follow(r)) == 0)
+			sf_webcam(0);
+	} else
+		rv = sf_idle(r);
+	/* What is mirrored never makes the poll fail: its failures are
+	 * its own, logged. */
+	if (rv == 0)
+		sf_video();
+	return rv;
 }
 
 /* A request on our job there: rmdir or mkdir of a folder of it. */

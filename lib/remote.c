@@ -448,6 +448,60 @@ remote_list(struct remote *r, const char *path)
 	return out;
 }
 
+int
+remote_stat(struct remote *r, const char *path, long long *size,
+    long long *mtime)
+{
+	sftp_attributes a;
+
+	if ((a = sftp_stat(r->sftp, path)) == NULL)
+		return -1;
+	*size = (long long)a->size;
+	*mtime = (long long)a->mtime;
+	sftp_attributes_free(a);
+	return 0;
+}
+
+int
+remote_get(struct remote *r, const char *path, int fd, long long max,
+    long long *got, char *why, size_t whysz)
+{
+	static char buf[CHUNK];
+	sftp_file f;
+	ssize_t n;
+	int saved_errno;
+
+	*got = 0;
+	if ((f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
+		snprintf(why, whysz, "%s", remote_error(r));
+		return -1;
+	}
+	/* Its size as it comes, not as a stat said: a file that grows
+	 * past max is refused at max, whatever it claimed. */
+	while ((n = sftp_read(f, buf, sizeof(buf))) > 0) {
+		if (*got + n > max) {
+			snprintf(why, whysz, "larger than %lld bytes", max);
+			sftp_close(f);
+			return -1;
+		}
+		if (write_all(fd, buf, (size_t)n) < 0) {
+			saved_errno = errno;
+			snprintf(why, whysz, "writing it here: %s",
+			    strerror(saved_errno));
+			sftp_close(f);
+			return -1;
+		}
+		*got += n;
+	}
+	if (n < 0) {
+		snprintf(why, whysz, "%s", remote_error(r));
+		sftp_close(f);
+		return -1;
+	}
+	sftp_close(f);
+	return 0;
+}
+
 /* ---- several hosts ---- */
 
 #define ANSWER_MAX	(16 << 20)	/* bytes of one host's queue */

@@ -51,6 +51,18 @@ int	remote_rmdir(struct remote *, const char *path, char *why,
 	    size_t whysz);
 /* The names in a folder (jobs/), as a JSON array of strings. */
 json_t	*remote_list(struct remote *, const char *path);
+/* A file's size and modification time (a webcam frame's, to tell a
+ * new one): 0, or -1 (remote_missing() says if there is none). */
+int	remote_stat(struct remote *, const char *path, long long *size,
+	    long long *mtime);
+/*
+ * Copy the file at path into fd, streamed CHUNK bytes at a time, never
+ * held whole: its size in *got, 0; or -1 with why (libssh's reason, a
+ * short write here, or a file larger than max bytes, cut there).
+ * remote_missing() says if there was no such file.
+ */
+int	remote_get(struct remote *, const char *path, int fd, long long max,
+	    long long *got, char *why, size_t whysz);
 
 /*
  * The queue.json of each of n hosts ("[user@]host[:port]" in specs,
