@@ -294,6 +294,7 @@ sf_committed(long rjob, long long sent, long long seen)
 	S.job = net_job_id();
 	S.rjob = rjob;
 	S.rprinter[0] = '\0';
+	S.cam_seen = S.cam_said = 0;
 	snprintf(v, sizeof(v), "%ld", rjob);
 	net_job_ref_set(v);
 	net_job_attr("forward.id", S.fwd);
@@ -596,7 +597,8 @@ sf_temps(json_t *st)
  * own would be (SPOOL/printers/PRINTER/webcam.jpg, as spoold gives the
  * timelapse filter), for spoold's webcam request, gwebd and gsftpd.
  * Looked at every SF_WEBCAM_MS at most (a STAT), taken when its size or
- * time has changed, kept only if it is one whole JPEG, and put in
+ * time has changed (now: at once, and whatever they are), kept only if
+ * it is one whole JPEG, and put in
  * place by a rename: a reader never sees part of one.  A missing frame
  * or a failure is logged once a job, not at each look.
  */
@@ -634,7 +636,9 @@ sf_webcam(int now)
 		return;
 	}
 	S.cam_seen = 1;
-	if (size == S.cam_size && mtime == S.cam_mtime)
+	/* SFTP's times are whole seconds: two frames of one size in one
+	 * second look alike, so a last look takes the frame whatever. */
+	if (!now && size == S.cam_size && mtime == S.cam_mtime)
 		return;
 	pdirs = xasprintf("%s/printers", net_spool_dir());
 	dir = xasprintf("%s/%s", pdirs, net_printer());
@@ -856,6 +860,9 @@ sf_video(void)
 	}
 	a = json_object_get(j, "attributes");
 	v = net_jstr(a, "timelapse.video", NULL);
+	/* The filter there may take a frame after the print: its last is
+	 * the printer's there until the video is made. */
+	sf_webcam(v[0] != '\0');
 	if (v[0] != '\0') {
 		if (!name_is_safe(v, 200) || strstr(v, ".tmp") != NULL)
 			log_warnx("%s-%ld: the timelapse of job %ld on %s is"
@@ -870,12 +877,16 @@ sf_video(void)
 	} else if (json_object_get(a, "filter.timelapse.exit") != NULL ||
 	    (!S.vid_cam && !sf_has_prefix(a, "timelapse.") &&
 	    !sf_has_prefix(a, "filter.timelapse."))) {
-		if (sf_has_prefix(a, "timelapse."))
-			log_info("%s-%ld: no timelapse of job %ld on %s: %s",
-			    net_printer(), S.vid_job, S.vid_rjob,
-			    net_hostname(), net_jstr(a, "timelapse.error",
-			    NULL)[0] ? net_jstr(a, "timelapse.error", NULL) :
-			    net_jstr(a, "timelapse.render", NULL));
+		const char *why_none = net_jstr(a, "timelapse.error", NULL);
+
+		if (why_none[0] == '\0')
+			why_none = net_jstr(a, "timelapse.render", NULL);
+		if (why_none[0] == '\0')
+			why_none = "none is made there (no frame, no"
+			    " timelapse filter)";
+		log_info("%s-%ld: no timelapse of job %ld on %s: %s",
+		    net_printer(), S.vid_job, S.vid_rjob, net_hostname(),
+		    why_none);
 		S.vid_job = 0;
 	} else if (monotonic_ms() >= S.vid_until) {
 		log_warnx("%s-%ld: no timelapse of job %ld on %s within %d s;"

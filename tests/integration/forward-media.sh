@@ -1,0 +1,109 @@
+#!/bin/sh
+# What a remote queue mirrors of the other host's media (gspool-sftp(8)):
+# the remote printer mk3 has a camera and the timelapse filter; a job
+# sent to far here is printed there, and here far's webcam frame is the
+# remote printer's, a whole JPEG equal to it, and the job's timelapse
+# is the remote job's, byte for byte, where gqueue -l shows a local
+# one.  A video that cannot be put here is logged with the host, the
+# path and why, and the job still ends completed; a remote printer with
+# no frame is said once a job, and no timelapse is awaited.
+. "$top_srcdir/tests/integration/lib.sh"
+command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+command -v ffmpeg > /dev/null && command -v ffprobe > /dev/null ||
+	{ echo "SKIP: no ffmpeg"; exit 77; }
+. "$top_srcdir/tests/integration/forwardlib.sh"
+CAMSERVER="$BIN/tests/integration/camserver"
+
+# Three frames for the remote camera, and a job of 6 layers.
+ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=160x120:rate=5 \
+    -frames:v 3 "$T/f%d.jpg" || fail "ffmpeg could not make test frames"
+awk 'BEGIN {
+	print "G28"; print "G90"; print "M82"; print "G92 E0"
+	for (l = 1; l <= 6; l++) {
+		printf ";LAYER:%d\nG1 Z%.2f F600\n", l - 1, l * 0.2
+		for (i = 0; i < 10; i++) {
+			e += 0.05
+			printf "G1 X%d Y%d E%.3f F3000\n", 10 + i, 10 + i * 2, e
+		}
+	}
+}' > "$T/layers.gcode"
+"$CAMSERVER" -p "$T/cam.port" -m snapshot "$T/f1.jpg" "$T/f2.jpg" "$T/f3.jpg" \
+    2>>"$T/cam.err" &
+"$WAITFOR" exists "$T/cam.port" || fail "the test camera did not start"
+mkdir "$T/filters"
+ln -s "$BIN/filters/timelapse" "$T/filters/timelapse"
+
+FWD_REMOTE_SPOOL_EXTRA="filter_dir = $T/filters"
+FWD_PRINTER_EXTRA="camera = http://127.0.0.1:$(cat "$T/cam.port")/snapshot
+filters = timelapse
+filter_options = hold=1 fps=10 timeout=10"
+fwd_remote --command-ms 3
+fwd_front
+
+# is_jpeg FILE: a JPEG that ffmpeg decodes, SOI first and EOI last.
+is_jpeg() {
+	[ "$(head -c 2 "$1" | od -An -tx1 | tr -d ' \n')" = ffd8 ] &&
+	    [ "$(tail -c 2 "$1" | od -An -tx1 | tr -d ' \n')" = ffd9 ] &&
+	    ffmpeg -hide_banner -loglevel error -i "$1" -f null - 2>/dev/null
+}
+
+# 1. The frame and the video, mirrored.
+id=$(fwd_submit "$T/layers.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+[ -n "$rj" ] || fail "job $id has no forward.job"
+"$WAITFOR" contains "$T/spoold.log" "far-$id: the timelapse timelapse.mp4 of job $rj on 127.0.0.1:$PB fetched: " ||
+	fail "the timelapse of job $id was not fetched"
+V="$T/spool/jobs/$id.d/timelapse.mp4"
+RV="$B/spool/jobs/$rj.d/timelapse.mp4"
+[ -s "$RV" ] || fail "no timelapse there: $(ls -la "$B/spool/jobs/$rj.d")"
+cmp "$V" "$RV" || fail "the timelapse here differs from the one there"
+[ "$(ffprobe -v error -count_frames -select_streams v:0 -show_entries stream=nb_read_frames \
+    -of csv=p=0 "$V")" -ge 6 ] || fail "the timelapse here is no video of the job"
+W="$T/spool/printers/far/webcam.jpg"
+RW="$B/spool/printers/mk3/webcam.jpg"
+[ -s "$W" ] || fail "no webcam frame for far: $(ls -la "$T/spool/printers/far" 2>&1)"
+is_jpeg "$W" || fail "far's webcam frame is no whole JPEG"
+cmp "$W" "$RW" || fail "far's webcam frame differs from mk3's there"
+ls "$T/spool/printers/far" "$T/spool/jobs/$id.d" | grep -q '\.tmp$' &&
+	fail "a temporary file is left: $(ls "$T/spool/printers/far" "$T/spool/jobs/$id.d")"
+"$GQUEUE" -l --history "$id" > "$T/ql.out"
+grep -qx "	timelapse: $V" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and
+    .jobs[0].attributes["timelapse.video"] == "timelapse.mp4"' > /dev/null ||
+	fail "job $id here: $("$GQUEUE" --json --history "$id")"
+
+# 2. A video that cannot be put here (its temporary name is taken by a
+#    folder): logged with the host, the path and why; the job completed.
+next=$((id + 1))
+mkdir -p "$T/spool/jobs/$next.d/timelapse.mp4.tmp"
+id=$(fwd_submit "$T/layers.gcode")
+[ "$id" = "$next" ] || fail "job $id, not $next"
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+"$WAITFOR" contains "$T/spoold.log" "far-$id: the timelapse jobs/$rj/timelapse.mp4 from 127.0.0.1:$PB: $T/spool/jobs/$id.d/timelapse.mp4.tmp: Is a directory; not fetched" ||
+	fail "the failed fetch was not logged: $(grep "far-$id" "$T/spoold.log")"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and
+    (.jobs[0].attributes["timelapse.video"] == null)' > /dev/null ||
+	fail "job $id here: $("$GQUEUE" --json --history "$id")"
+[ ! -e "$T/spool/jobs/$id.d/timelapse.mp4" ] || fail "a timelapse was put here"
+
+# 3. No camera there, no frame: said once for the job, nothing else; no
+#    timelapse is awaited.
+kill "$SPOOLD_B_PID"
+wait "$SPOOLD_B_PID" || true
+sed -i '/^camera = /d; /^filters = /d; /^filter_options = /d' "$B/gspool.conf"
+rm -f "$RW"
+fwd_start_spoold_b
+id=$(fwd_submit "$T/layers.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+"$WAITFOR" contains "$T/spoold.log" "far-$id: no timelapse of job $rj on 127.0.0.1:$PB: none is made there (no frame, no timelapse filter)" ||
+	fail "a timelapse was awaited from a printer with no camera: $(grep "far-$id" "$T/spoold.log")"
+n=$(grep -c "far-$id: 127.0.0.1:$PB has no webcam frame of mk3 (printers/mk3/webcam.jpg: no such file)" "$T/spoold.log" || true)
+[ "$n" = 1 ] || fail "the missing frame was said $n times: $(grep "far-$id" "$T/spoold.log")"
+cmp -s "$W" "$T/f1.jpg" || cmp -s "$W" "$T/f2.jpg" || cmp -s "$W" "$T/f3.jpg" ||
+	fail "far's last frame is gone or damaged"
+kill -0 "$SPOOLD_PID" || fail "spoold died"
+echo "PASS"
