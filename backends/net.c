@@ -18,7 +18,9 @@
  *
  * A driver may take ACCOUNT@HOST in the device and an SSH key and
  * known_hosts file (-a, -K) that it reads itself (the sftp:// driver,
- * a queue on another gspool host), record attributes of the job, write
+ * a queue on another gspool host), be given the spool (-S) to mirror
+ * the host's webcam frame and timelapse into, record attributes of a
+ * job (of one over, too: net_attr()), write
  * the end file ahead of the end ("pending": hand the job again if this
  * backend dies), report the job waiting on the host however long, and
  * the printer busy with what gspool did not send.

@@ -26,11 +26,25 @@
  * send, a printer disabled, not accepting, or waiting to be cleared is
  * this printer busy.
  *
+ * What the other host films is mirrored where this host keeps its own
+ * (-S, the spool): while the job is followed, the webcam.jpg of the
+ * printer it runs on there, every SF_WEBCAM_MS at most, into
+ * SPOOL/printers/PRINTER/webcam.jpg; once it is over, the video its
+ * timelapse filter there renders after the print (timelapse.video in
+ * its job.json), into SPOOL/jobs/ID.d/, and timelapse.video told to
+ * spoold.  Both are written to a temporary name and renamed: a reader
+ * never sees part of one.  Neither changes the job's end, and neither
+ * makes a poll fail.
+ *
  * Security: the connection uses the key and known_hosts file the
  * configuration names, nothing else (remote_connect()): an unknown or
  * changed host key is refused.  What the other host says is JSON,
  * looked up by name and type, and cleaned by the core before spoold
- * sees it.
+ * sees it.  A frame is kept only if it is one whole JPEG of at most
+ * MJPEG_FRAME_MAX bytes; a video is read as it comes, in pieces, and cut
+ * at SF_VIDEO_MAX whatever its size said; its name must be a plain name
+ * of the job's folder (name_is_safe, no .tmp), opened here without
+ * following a link.
  *
  * Diagnostics: each failure names the host, the path and the server's
  * reason; a host that cannot be reached is the printer offline with
