@@ -4,7 +4,7 @@
 # sent to far here is printed there, and here far's webcam frame is the
 # remote printer's, a whole JPEG equal to it, and the job's timelapse
 # is the remote job's, byte for byte, where gqueue -l shows a local
-# one.  A video that cannot be put here is logged with the host, the
+# one, and this host's gsftpd and gwebd serve both.  A video that cannot be put here is logged with the host, the
 # path and why, and the job still ends completed; a remote printer with
 # no frame is said once a job, and no timelapse is awaited.
 . "$top_srcdir/tests/integration/lib.sh"
@@ -13,6 +13,7 @@ command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 command -v ffmpeg > /dev/null && command -v ffprobe > /dev/null ||
 	{ echo "SKIP: no ffmpeg"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
+. "$top_srcdir/tests/integration/weblib.sh"
 CAMSERVER="$BIN/tests/integration/camserver"
 
 # Three frames for the remote camera, and a job of 6 layers.
@@ -39,7 +40,15 @@ FWD_PRINTER_EXTRA="camera = http://127.0.0.1:$(cat "$T/cam.port")/snapshot
 filters = timelapse
 filter_options = hold=1 fps=10 timeout=10"
 fwd_remote --command-ms 3
-fwd_front
+# This host's gsftpd and gwebd too, with carol, whose job and far's
+# frame they show.
+gs_sftp_key carol
+CAROL=$(gs_web_key carol)
+fwd_front "[sftp]" "user = $(gs_sftp_user)" "listen = 127.0.0.1:0" \
+    "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
+    "[account carol]" "keys = $T/carol.keys" "api_keys = $T/carol.apikeys"
+gs_gsftpd
+gs_gwebd
 
 # is_jpeg FILE: a JPEG that ffmpeg decodes, SOI first and EOI last.
 is_jpeg() {
@@ -48,8 +57,15 @@ is_jpeg() {
 	    ffmpeg -hide_banner -loglevel error -i "$1" -f null - 2>/dev/null
 }
 
-# 1. The frame and the video, mirrored.
-id=$(fwd_submit "$T/layers.gcode")
+# 1. The frame and the video, mirrored, of carol's job sent through this
+#    host's gsftpd; that gsftpd shows both as a local printer's.
+as_sftp carol > "$T/out" 2>&1 <<SFTP || fail "carol's upload: $(cat "$T/out")"
+put $T/layers.gcode drop/far/media.gcode
+SFTP
+"$WAITFOR" contains "$T/spoold.log" "/drop/carol/far/media.gcode for carol" ||
+	fail "carol's job was not queued"
+id=$(sed -n 's/^spoold: far-\([0-9]*\): queued from .*\/drop\/carol\/far\/media.gcode for carol$/\1/p' "$T/spoold.log")
+[ -n "$id" ] || fail "no id for carol's job: $(grep carol "$T/spoold.log")"
 "$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
 rj=$(fwd_attr "$id" forward.job)
 [ -n "$rj" ] || fail "job $id has no forward.job"
@@ -73,6 +89,16 @@ grep -qx "	timelapse: $V" "$T/ql.out" || fail "gqueue -l: $(cat "$T/ql.out")"
 "$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and
     .jobs[0].attributes["timelapse.video"] == "timelapse.mp4"' > /dev/null ||
 	fail "job $id here: $("$GQUEUE" --json --history "$id")"
+as_sftp carol > "$T/out" 2>&1 <<SFTP || fail "carol's reads: $(cat "$T/out")"
+get jobs/$id/timelapse.mp4 $T/carol.mp4
+get printers/far/webcam.jpg $T/carol.jpg
+SFTP
+cmp "$T/carol.mp4" "$RV" || fail "gsftpd here serves another video"
+cmp "$T/carol.jpg" "$RW" || fail "gsftpd here serves another frame"
+expect_status 200 GET "/api/gspool/jobs/$id/timelapse" -H "X-Api-Key: $CAROL"
+cmp "$T/body" "$RV" || fail "gwebd serves another video"
+expect_status 200 GET /api/gspool/printers/far/snapshot -H "X-Api-Key: $CAROL"
+cmp "$T/body" "$RW" || fail "gwebd serves another frame"
 
 # 2. A video that cannot be put here (its temporary name is taken by a
 #    folder): logged with the host, the path and why; the job completed.
