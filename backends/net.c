@@ -229,6 +229,12 @@ net_spool_dir(void)
 	return N.spool_dir;
 }
 
+int
+net_spoold_here(void)
+{
+	return N.ctl >= 0;
+}
+
 static void
 tell(const char *a, const char *b, const char *c, const char *d)
 {

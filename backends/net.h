@@ -193,6 +193,8 @@ const char *net_known_hosts(void);	/* -K, or NULL */
 /* -S: the spool, where a driver leaves what it mirrors of the host
  * (a webcam frame, a timelapse) as spoold's own files are; or NULL. */
 const char *net_spool_dir(void);
+/* 1 while spoold is connected (what is told it now is heard). */
+int	 net_spoold_here(void);
 /* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps. */
 void	 net_job_attr(const char *name, const char *value);
 /* The same for a job by its id, over or not: spoold keeps only a name

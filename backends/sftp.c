@@ -839,7 +839,7 @@ fail:
 
 /*
  * The ended job's timelapse, looked for every SF_VIDEO_MS in its
- * job.json there: its timelapse.video is fetched; the timelapse filter
+ * job.json there, while spoold is connected: its timelapse.video is fetched; the timelapse filter
  * there ended without one (filter.timelapse.exit), or no filter there
  * reported anything and its printer had no frame, is none; past
  * SF_VIDEO_WAIT it is given up.  Whatever happens, the job's end here
@@ -854,7 +854,10 @@ sf_video(void)
 	const char *v;
 	int missing;
 
-	if (S.vid_job == 0 || monotonic_ms() < S.vid_at)
+	/* Without spoold to hear timelapse.video, the video would be
+	 * here unknown: it waits for the next spoold. */
+	if (S.vid_job == 0 || monotonic_ms() < S.vid_at ||
+	    !net_spoold_here())
 		return;
 	S.vid_at = monotonic_ms() + SF_VIDEO_MS;
 	if (net_spool_dir() == NULL) {
