@@ -612,8 +612,8 @@ sf_temps(json_t *st)
  * timelapse filter), for spoold's webcam request, gwebd and gsftpd.
  * Looked at every SF_WEBCAM_MS at most (a STAT), taken when its size or
  * time has changed (now: at once, and whatever they are), kept only if
- * it is one whole JPEG, and put in
- * place by a rename: a reader never sees part of one.  A missing frame
+ * it is one whole JPEG, and put in place by a rename: a reader never
+ * sees part of one.  A missing frame
  * or a failure is logged once a job, not at each look.
  */
 static void
@@ -623,7 +623,7 @@ sf_webcam(int now)
 	unsigned char *b = NULL;
 	long long size, mtime, got;
 	ssize_t n;
-	int fd = -1;
+	int fd = -1, rv;
 
 	if (net_spool_dir() == NULL || S.r == NULL || S.rprinter[0] == '\0' ||
 	    !name_is_safe(S.rprinter, 64))
@@ -687,9 +687,11 @@ sf_webcam(int now)
 		    got);
 		goto fail;
 	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		fd = -1;
-		snprintf(why, sizeof(why), "%s: %s", path, strerror(errno));
+	rv = close(fd);
+	fd = -1;
+	if (rv < 0 || rename(tmp, path) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", rv < 0 ? tmp : path,
+		    strerror(errno));
 		goto fail;
 	}
 	free(b);
@@ -839,11 +841,12 @@ fail:
 
 /*
  * The ended job's timelapse, looked for every SF_VIDEO_MS in its
- * job.json there, while spoold is connected: its timelapse.video is fetched; the timelapse filter
- * there ended without one (filter.timelapse.exit), or no filter there
- * reported anything and its printer had no frame, is none; past
- * SF_VIDEO_WAIT it is given up.  Whatever happens, the job's end here
- * is as it was: a failure is logged with the host, the path and why.
+ * job.json there while spoold is connected: its timelapse.video is
+ * fetched; the timelapse filter there ended without one
+ * (filter.timelapse.exit), or no filter there reported anything and its
+ * printer had no frame, is none; past SF_VIDEO_WAIT it is given up.
+ * Whatever happens, the job's end here is as it was: a failure is
+ * logged with the host, the path and why.
  */
 static void
 sf_video(void)
