@@ -115,6 +115,26 @@ rj=$(fwd_attr "$id" forward.job)
 	fail "job $id here: $("$GQUEUE" --json --history "$id")"
 [ ! -e "$T/spool/jobs/$id.d/timelapse.mp4" ] || fail "a timelapse was put here"
 
+# 2b. A video above the largest this host takes (lowered for the test,
+#     GSPOOL_TEST_MIRROR_MAX, which a backend spoold starts inherits):
+#     refused with its size, nothing left here, the job completed.
+gs_stop_spoold
+"$WAITFOR" gone "$T/spool/run/far.sock" || fail "far's backend did not end with spoold"
+rm -f "$T/spool/control"
+GSPOOL_TEST_MIRROR_MAX=100 gs_spoold
+id=$(fwd_submit "$T/layers.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+"$WAITFOR" contains "$T/spoold.log" "far-$id: the timelapse jobs/$rj/timelapse.mp4 from 127.0.0.1:$PB: " ||
+	fail "the video over the cap was not refused: $(grep "far-$id" "$T/spoold.log")"
+grep -qF "far-$id: the timelapse jobs/$rj/timelapse.mp4 from 127.0.0.1:$PB: $(stat -c %s "$B/spool/jobs/$rj.d/timelapse.mp4") bytes, larger than the 100 this host takes; not fetched" "$T/spoold.log" ||
+	fail "the refusal does not say the size: $(grep "far-$id" "$T/spoold.log")"
+"$GQUEUE" --json --history "$id" | jq -e '.jobs[0].state == "completed" and
+    (.jobs[0].attributes["timelapse.video"] == null)' > /dev/null ||
+	fail "job $id here: $("$GQUEUE" --json --history "$id")"
+ls "$T/spool/jobs/$id.d" 2>/dev/null | grep -q timelapse &&
+	fail "a part of the video is left: $(ls "$T/spool/jobs/$id.d")"
+
 # 3. No camera there, no frame: said once for the job, nothing else; no
 #    timelapse is awaited.
 kill "$SPOOLD_B_PID"
