@@ -42,10 +42,25 @@ filters = timelapse
 filter_options = hold=1 fps=10 timeout=10"
 fwd_remote --command-ms 3
 # This host's gsftpd and gwebd too, with carol, whose job and far's
-# frame they show.
+# frame they show; with Debian's apprise, far's completions are told to
+# a json:// receiver, with the frame.
 gs_sftp_key carol
 CAROL=$(gs_web_key carol)
-fwd_front "[sftp]" "user = $(gs_sftp_user)" "listen = 127.0.0.1:0" \
+APPRISE=/usr/bin/apprise
+NOTE=
+if [ -x "$APPRISE" ]; then
+	mkdir "$T/web"
+	/usr/bin/python3 "$top_srcdir/tests/integration/notify-receiver.py" http \
+	    "$T/web" "$T/web.port" 2>>"$T/web.err" &
+	"$WAITFOR" exists "$T/web.port" || fail "the json:// receiver did not start"
+	FWD_SPOOL_EXTRA="notifier = $BIN/notify/gspool-notify
+apprise = $APPRISE"
+	NOTE="notify_urls = json://127.0.0.1:$(cat "$T/web.port")/far"
+else
+	echo "note: no $APPRISE; far's notification with its frame is not tried"
+fi
+fwd_front ${NOTE:+"$NOTE" "notify_events = completed"} \
+    "[sftp]" "user = $(gs_sftp_user)" "listen = 127.0.0.1:0" \
     "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
     "[account carol]" "keys = $T/carol.keys" "api_keys = $T/carol.apikeys"
 gs_gsftpd
@@ -96,6 +111,26 @@ get printers/far/webcam.jpg $T/carol.jpg
 SFTP
 cmp "$T/carol.mp4" "$RV" || fail "gsftpd here serves another video"
 cmp "$T/carol.jpg" "$RW" || fail "gsftpd here serves another frame"
+if [ -n "$NOTE" ]; then
+	"$WAITFOR" contains "$T/spoold.log" "far-$id completed: json://...#1: delivered" ||
+		fail "far-$id's completion was not delivered"
+	# Its attachment: one whole JPEG, a frame the camera there made.
+	/usr/bin/python3 - "$T/web" "far-$id completed" "$T/note.jpg" <<'PY' ||
+import base64, glob, json, re, sys
+d, title, out = sys.argv[1:4]
+for f in sorted(glob.glob(d + "/*.req")):
+    body = re.split(rb"\r?\n\r?\n", open(f, "rb").read(), maxsplit=1)[1]
+    j = json.loads(body)
+    if j.get("title") == title and len(j.get("attachments", [])) == 1:
+        open(out, "wb").write(base64.b64decode(j["attachments"][0]["base64"]))
+        sys.exit(0)
+sys.exit(1)
+PY
+		fail "far-$id's completion carries no frame: $(cat "$T/web"/*.req)"
+	is_jpeg "$T/note.jpg" || fail "far-$id's completion carries no whole JPEG"
+	cmp -s "$T/note.jpg" "$T/f1.jpg" || cmp -s "$T/note.jpg" "$T/f2.jpg" ||
+	    cmp -s "$T/note.jpg" "$T/f3.jpg" || fail "far-$id's frame is none of the camera's"
+fi
 expect_status 200 GET "/api/gspool/jobs/$id/timelapse" -H "X-Api-Key: $CAROL"
 cmp "$T/body" "$RV" || fail "gwebd serves another video"
 expect_status 200 GET /api/gspool/printers/far/snapshot -H "X-Api-Key: $CAROL"
