@@ -78,6 +78,7 @@
 #define SF_VIDEO_MS	3000	/* an ended job's attributes, for a video */
 #define SF_VIDEO_WAIT	1800	/* seconds a video is waited for at most */
 #define SF_VIDEO_MAX	(1LL << 30)	/* the largest timelapse fetched */
+#define SF_VIDEO_SLICE	200	/* ms of a poll a video's fetch may take */
 
 struct sf {
 	struct remote	*r;
@@ -101,11 +102,19 @@ struct sf {
 	long		 vid_job, vid_rjob;	/* 0: none */
 	long long	 vid_at, vid_until;	/* ms: next look, give up */
 	int		 vid_cam;	/* the printer there had a frame */
+	/* Its video coming, a piece each poll (NULL: none). */
+	struct remote_get *vid_g;
+	int		 vid_fd;
+	char		 vid_name[256];
+	char		*vid_dir, *vid_tmp, *vid_path;
+	long long	 vid_t0, vid_max;
 };
 
 static struct sf S;
 
 static void	sf_host_split(void);
+static void	sf_video_cut(void);
+static void	sf_video_drop(void);
 
 /* A failed request: the connection is dropped (the next is made anew)
  * and the code says what the core should make of it: 0 the host gone,
@@ -118,6 +127,7 @@ sf_fail(struct net_reply *r, const char *what, const char *why)
 	snprintf(r->why, sizeof(r->why), "%.100s: %.100s: %.250s",
 	    net_hostname(), what, why);
 	r->code = gone ? 0 : 500;
+	sf_video_cut();
 	remote_close(S.r);
 	S.r = NULL;
 	return -1;
@@ -730,10 +740,14 @@ static void
 sf_ended(void)
 {
 	sf_webcam(1);
-	if (S.vid_job != 0 && S.vid_job != S.job)
+	if (S.vid_job != 0 && S.vid_job != S.job) {
 		log_warnx("%s-%ld: the timelapse of job %ld on %s is no longer"
 		    " awaited: another job has ended", net_printer(),
 		    S.vid_job, S.vid_rjob, net_hostname());
+		sf_video_drop();
+	}
+	if (S.vid_g != NULL && S.vid_job == S.job)
+		return;		/* its video coming already */
 	S.vid_job = S.job;
 	S.vid_rjob = S.rjob;
 	S.vid_at = 0;
@@ -769,89 +783,137 @@ sf_video_max(void)
 	return SF_VIDEO_MAX;
 }
 
+/* The video's fetch given up: nothing of it left here.  Before the
+ * connection is closed (its file is the connection's). */
+static void
+sf_video_drop(void)
+{
+	remote_get_close(S.vid_g);
+	S.vid_g = NULL;
+	if (S.vid_fd >= 0) {
+		close(S.vid_fd);
+		unlink(S.vid_tmp);
+	}
+	S.vid_fd = -1;
+	free(S.vid_dir);
+	free(S.vid_tmp);
+	free(S.vid_path);
+	S.vid_dir = S.vid_tmp = S.vid_path = NULL;
+}
+
 /*
- * The video name of the ended job's folder there, fetched into the
- * local job's folder under that name (SPOOL/jobs/ID.d/, where a local
- * timelapse filter leaves its own), streamed through NAME.tmp and
- * renamed, at most SF_VIDEO_MAX bytes; then spoold is told its name
- * (timelapse.video), for gqueue -l, gwebd and gsftpd.  0, or -1 with
- * why.
+ * The video name of the ended job's folder there, to be fetched into
+ * the local job's folder under that name (SPOOL/jobs/ID.d/, where a
+ * local timelapse filter leaves its own), through NAME.tmp, at most
+ * sf_video_max() bytes: 1 when its fetch is begun (sf_video_step()),
+ * 0 if it is here already, or -1 with why.
  */
 static int
-sf_video_fetch(const char *name, char *why, size_t whysz)
+sf_video_start(const char *name, char *why, size_t whysz)
 {
-	char rpath[300], *dir = NULL, *tmp = NULL, *path = NULL;
-	long long size, mtime, got = 0, t0 = monotonic_ms();
-	long long max = sf_video_max();
+	char rpath[300];
+	long long size, mtime;
 	struct stat st;
-	int fd = -1, made = 0, rv;
 
 	snprintf(rpath, sizeof(rpath), "jobs/%ld/%s", S.vid_rjob, name);
+	S.vid_max = sf_video_max();
 	if (remote_stat(S.r, rpath, &size, &mtime) < 0) {
 		snprintf(why, whysz, "%s", remote_missing(S.r) ?
 		    "no such file" : remote_error(S.r));
 		return -1;
 	}
-	if (size > max) {
+	if (size > S.vid_max) {
 		snprintf(why, whysz, "%lld bytes, larger than the %lld this"
-		    " host takes", size, max);
+		    " host takes", size, S.vid_max);
 		return -1;
 	}
-	dir = xasprintf("%s/jobs/%ld.d", net_spool_dir(), S.vid_job);
-	path = xasprintf("%s/%s", dir, name);
-	tmp = xasprintf("%s.tmp", path);
+	snprintf(S.vid_name, sizeof(S.vid_name), "%s", name);
+	S.vid_dir = xasprintf("%s/jobs/%ld.d", net_spool_dir(), S.vid_job);
+	S.vid_path = xasprintf("%s/%s", S.vid_dir, name);
+	S.vid_tmp = xasprintf("%s.tmp", S.vid_path);
 	/* A later copy of the job finds the same job there, done: its
 	 * video is here already. */
-	if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	if (lstat(S.vid_path, &st) == 0 && S_ISREG(st.st_mode) &&
 	    (long long)st.st_size == size) {
 		net_attr(S.vid_job, "timelapse.video", name);
-		goto done;
+		sf_video_drop();
+		return 0;
 	}
-	if (mkdir_exist_ok(dir, 0755) < 0) {
-		snprintf(why, whysz, "%s: %s", dir, strerror(errno));
-		goto fail;
+	if (mkdir_exist_ok(S.vid_dir, 0755) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_dir, strerror(errno));
+		sf_video_drop();
+		return -1;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) < 0) {
-		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	if ((S.vid_fd = open(S.vid_tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_tmp, strerror(errno));
+		sf_video_drop();
+		return -1;
 	}
-	made = 1;
-	if (remote_get(S.r, rpath, fd, max, &got, why, whysz) < 0)
-		goto fail;
-	if (fsync(fd) < 0) {
-		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	if ((S.vid_g = remote_get_open(S.r, rpath, why, whysz)) == NULL) {
+		sf_video_drop();
+		return -1;
 	}
-	rv = close(fd);
-	fd = -1;
-	if (rv < 0) {
-		snprintf(why, whysz, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	S.vid_t0 = monotonic_ms();
+	return 1;
+}
+
+/*
+ * The next piece of the video, for SF_VIDEO_SLICE ms at most, so that
+ * a large one never holds the backend's loop: 1 while more is to come;
+ * at its end it is synced and renamed into place and spoold is told its
+ * name (timelapse.video), for gqueue -l, gwebd and gsftpd: 0; or -1
+ * with why, nothing of it left.
+ */
+static int
+sf_video_step(char *why, size_t whysz)
+{
+	long long got = 0;
+	int rv;
+
+	if ((rv = remote_get_step(S.vid_g, S.vid_fd, S.vid_max,
+	    SF_VIDEO_SLICE, &got, why, whysz)) != 0) {
+		if (rv < 0)
+			sf_video_drop();
+		return rv;
 	}
-	if (rename(tmp, path) < 0) {
-		snprintf(why, whysz, "%s: %s", path, strerror(errno));
-		goto fail;
+	remote_get_close(S.vid_g);
+	S.vid_g = NULL;
+	if (fsync(S.vid_fd) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_tmp, strerror(errno));
+		sf_video_drop();
+		return -1;
 	}
-	fsync_dir(dir);
-	net_attr(S.vid_job, "timelapse.video", name);
+	rv = close(S.vid_fd);
+	S.vid_fd = -1;
+	if (rv < 0 || rename(S.vid_tmp, S.vid_path) < 0) {
+		snprintf(why, whysz, "%s: %s", rv < 0 ? S.vid_tmp :
+		    S.vid_path, strerror(errno));
+		unlink(S.vid_tmp);
+		sf_video_drop();
+		return -1;
+	}
+	fsync_dir(S.vid_dir);
+	net_attr(S.vid_job, "timelapse.video", S.vid_name);
 	log_info("%s-%ld: the timelapse %s of job %ld on %s fetched: %lld"
-	    " bytes in %lld ms", net_printer(), S.vid_job, name, S.vid_rjob,
-	    net_hostname(), got, monotonic_ms() - t0);
-done:
-	free(dir);
-	free(path);
-	free(tmp);
+	    " bytes in %lld ms", net_printer(), S.vid_job, S.vid_name,
+	    S.vid_rjob, net_hostname(), got, monotonic_ms() - S.vid_t0);
+	sf_video_drop();
 	return 0;
-fail:
-	if (fd >= 0)
-		close(fd);
-	if (made)
-		unlink(tmp);
-	free(dir);
-	free(path);
-	free(tmp);
-	return -1;
+}
+
+/* A fetch under way when the connection is closed (sf_fail()): given
+ * up here, and begun again on the next look. */
+static void
+sf_video_cut(void)
+{
+	if (S.vid_g == NULL)
+		return;
+	log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s: the connection"
+	    " was cut; fetched again", net_printer(), S.vid_job, S.vid_rjob,
+	    S.vid_name, net_hostname());
+	sf_video_drop();
+	S.vid_at = 0;
 }
 
 /*
@@ -870,12 +932,33 @@ sf_video(void)
 	struct net_reply r;
 	json_t *j, *a;
 	const char *v;
-	int missing;
+	int missing, rv;
 
 	/* Without spoold to hear timelapse.video, the video would be
 	 * here unknown: it waits for the next spoold. */
-	if (S.vid_job == 0 || monotonic_ms() < S.vid_at ||
-	    !net_spoold_here())
+	if (S.vid_job == 0 || !net_spoold_here())
+		return;
+	if (S.vid_g != NULL) {
+		if ((rv = sf_video_step(why, sizeof(why))) < 0 &&
+		    !remote_connected(S.r)) {
+			/* The host gone: begun again once it is back. */
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; fetched again", net_printer(), S.vid_job,
+			    S.vid_rjob, S.vid_name, net_hostname(), why);
+			remote_close(S.r);
+			S.r = NULL;
+			S.vid_at = 0;
+			return;
+		}
+		if (rv < 0)
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; not fetched", net_printer(), S.vid_job,
+			    S.vid_rjob, S.vid_name, net_hostname(), why);
+		if (rv <= 0)
+			S.vid_job = 0;
+		return;
+	}
+	if (monotonic_ms() < S.vid_at)
 		return;
 	S.vid_at = monotonic_ms() + SF_VIDEO_MS;
 	if (net_spool_dir() == NULL) {
@@ -904,10 +987,16 @@ sf_video(void)
 			    " '%.100s', not a file of jobs/%ld/; not fetched",
 			    net_printer(), S.vid_job, S.vid_rjob,
 			    net_hostname(), v, S.vid_rjob);
-		else if (sf_video_fetch(v, why, sizeof(why)) < 0)
+		else if ((rv = sf_video_start(v, why, sizeof(why))) < 0)
 			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
 			    " %s; not fetched", net_printer(), S.vid_job,
 			    S.vid_rjob, v, net_hostname(), why);
+		else if (rv > 0) {
+			/* Its first piece now, the rest poll by poll. */
+			json_decref(j);
+			sf_video();
+			return;
+		}
 		S.vid_job = 0;
 	} else if (json_object_get(a, "filter.timelapse.exit") != NULL ||
 	    (!S.vid_cam && !sf_has_prefix(a, "timelapse.") &&
@@ -1169,5 +1258,6 @@ sf_host_split(void)
 int
 main(int argc, char *argv[])
 {
+	S.vid_fd = -1;
 	return net_main(argc, argv, &sftp);
 }

@@ -63,6 +63,19 @@ int	remote_stat(struct remote *, const char *path, long long *size,
  */
 int	remote_get(struct remote *, const char *path, int fd, long long max,
 	    long long *got, char *why, size_t whysz);
+/*
+ * The same a piece at a time, so that a large file never holds a loop
+ * for long: remote_get_open() (NULL with why), then remote_get_step()
+ * for about budget_ms (all of it if negative): 1 if more is to come, 0
+ * at the end, -1 with why; *got is the bytes so far.  Closed before the
+ * connection is (remote_close()).
+ */
+struct remote_get;
+struct remote_get *remote_get_open(struct remote *, const char *path,
+	    char *why, size_t whysz);
+int	remote_get_step(struct remote_get *, int fd, long long max,
+	    long long budget_ms, long long *got, char *why, size_t whysz);
+void	remote_get_close(struct remote_get *);
 
 /*
  * The queue.json of each of n hosts ("[user@]host[:port]" in specs,

@@ -171,6 +171,35 @@ grep -qF "far-$id: the timelapse jobs/$rj/timelapse.mp4 from 127.0.0.1:$PB: $(st
 ls "$T/spool/jobs/$id.d" 2>/dev/null | grep -q timelapse &&
 	fail "a part of the video is left: $(ls "$T/spool/jobs/$id.d")"
 
+# 2c. A video of 32 MiB (a filter there that leaves one, and a frame):
+#     fetched a piece at each poll, equal to the one there.
+gs_stop_spoold
+"$WAITFOR" gone "$T/spool/run/far.sock" || fail "far's backend did not end with spoold"
+rm -f "$T/spool/control"
+gs_spoold
+cat > "$T/filters/bigvideo" <<'FILTER'
+#!/bin/sh
+cp "$GSPOOL_FRAME" "$GSPOOL_WEBCAM.tmp" && mv "$GSPOOL_WEBCAM.tmp" "$GSPOOL_WEBCAM"
+while read -r ev rest; do [ "$ev" = end ] && break; done
+head -c 33554432 /dev/urandom > big.mp4.tmp && mv big.mp4.tmp big.mp4
+echo "ATTR: timelapse.video=big.mp4" >&2
+FILTER
+chmod +x "$T/filters/bigvideo"
+kill "$SPOOLD_B_PID"
+wait "$SPOOLD_B_PID" || true
+sed -i 's/^filters = timelapse$/filters = bigvideo/' "$B/gspool.conf"
+GSPOOL_FRAME="$T/f2.jpg" fwd_start_spoold_b
+id=$(fwd_submit "$T/layers.gcode")
+"$GQUEUE" -w "$id" > "$T/wait.out" || fail "job $id: $(cat "$T/wait.out")"
+rj=$(fwd_attr "$id" forward.job)
+"$WAITFOR" contains "$T/spoold.log" "far-$id: the timelapse big.mp4 of job $rj on 127.0.0.1:$PB fetched: 33554432 bytes" ||
+	fail "the large video was not fetched: $(grep "far-$id" "$T/spoold.log")"
+cmp "$T/spool/jobs/$id.d/big.mp4" "$B/spool/jobs/$rj.d/big.mp4" ||
+	fail "the large video here differs from the one there"
+"$GQUEUE" -l --history "$id" | grep -qx "	timelapse: $T/spool/jobs/$id.d/big.mp4" ||
+	fail "gqueue -l: $("$GQUEUE" -l --history "$id")"
+cmp "$W" "$T/f2.jpg" || fail "far's frame is not the one the filter there left"
+
 # 3. No camera there, no frame: said once for the job, nothing else; no
 #    timelapse is awaited.
 kill "$SPOOLD_B_PID"
