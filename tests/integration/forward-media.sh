@@ -4,10 +4,12 @@
 # sent to far here is printed there, and here far's webcam frame is the
 # remote printer's, a whole JPEG equal to it, and the job's timelapse
 # is the remote job's, byte for byte, where gqueue -l shows a local
-# one, and this host's gsftpd and gwebd serve both.  A video that
-# cannot be put here, or is larger than this host takes, is logged with
-# the host, the path and why, and the job still ends completed; a remote
-# printer with no frame is said once a job, and no timelapse is awaited.
+# one, and this host's gsftpd and gwebd serve both (and, with apprise,
+# far's completion carries the frame).  A video that cannot be put here,
+# or is larger than this host takes, is logged with the host, the path
+# and why, and the job still ends completed; one of 32 MiB comes a piece
+# each poll and is equal to the one there; a remote printer with no
+# frame is said once a job, and no timelapse is awaited.
 . "$top_srcdir/tests/integration/lib.sh"
 command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
