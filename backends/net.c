@@ -18,7 +18,9 @@
  *
  * A driver may take ACCOUNT@HOST in the device and an SSH key and
  * known_hosts file (-a, -K) that it reads itself (the sftp:// driver,
- * a queue on another gspool host), record attributes of the job, write
+ * a queue on another gspool host), be given the spool (-S) to mirror
+ * the host's webcam frame and timelapse into, record attributes of a
+ * job (of one over, too: net_attr()), write
  * the end file ahead of the end ("pending": hand the job again if this
  * backend dies), report the job waiting on the host however long, and
  * the printer busy with what gspool did not send.
@@ -128,6 +130,7 @@ struct net {
 	const char	*known_hosts;
 	const char	*spool_id;	/* -i: spoold's identity, or NULL */
 	int		 mode;		/* -M, in d->modes */
+	const char	*spool_dir;	/* -S, or NULL */
 	char		 account[NET_SECRET_MAX];
 	const char	*rundir;
 	struct net_host	 host;
@@ -242,6 +245,18 @@ net_mode(void)
 	return N.mode;
 }
 
+const char *
+net_spool_dir(void)
+{
+	return N.spool_dir;
+}
+
+int
+net_spoold_here(void)
+{
+	return N.ctl >= 0;
+}
+
 static void
 tell(const char *a, const char *b, const char *c, const char *d)
 {
@@ -278,6 +293,15 @@ net_job_attr(const char *name, const char *value)
 		    " not told again to a spoold that re-attaches", N.printer,
 		    N.job.id, NET_ATTRS, name);
 	snprintf(id, sizeof(id), "%ld", N.job.id);
+	tell("attr", id, name, value);
+}
+
+void
+net_attr(long job, const char *name, const char *value)
+{
+	char id[32];
+
+	snprintf(id, sizeof(id), "%ld", job);
 	tell("attr", id, name, value);
 }
 
@@ -1217,7 +1241,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr, "usage: %s [-d rundir] [-r seconds] [-t seconds]"
-	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]%s"
+	    " [-H seconds] [-a keyfile] [-K known_hosts] [-i identity]"
+	    " [-S spool_dir]%s"
 	    " [-b -w -x -o -m -p -u -k ARG] printer %s://%shost[:port]\n",
 	    N.d->name, N.d->modes != NULL ? " [-M mode]" : "", N.d->scheme,
 	    N.d->account ? "account@" : "");
@@ -1230,8 +1255,8 @@ options(int argc, char *argv[])
 	long v;
 	int ch, i;
 
-	while ((ch = getopt(argc, argv, "a:b:d:e:H:i:k:K:m:M:o:p:r:t:u:w:x:")) !=
-	    -1) {
+	while ((ch = getopt(argc, argv,
+	    "a:b:d:e:H:i:k:K:m:M:o:p:r:S:t:u:w:x:")) != -1) {
 		switch (ch) {
 		case 'M':
 			/* The driver's own way to the host (a Duet's
@@ -1261,6 +1286,12 @@ options(int argc, char *argv[])
 			break;
 		case 'K':
 			N.known_hosts = optarg;
+			break;
+		case 'S':
+			if (optarg[0] != '/')
+				fatalx("-S: '%s' is not an absolute path",
+				    optarg);
+			N.spool_dir = optarg;
 			break;
 		case 'd':
 			if (optarg[0] != '/')

@@ -196,10 +196,18 @@ const char *net_keyfile(void);	/* -a, or NULL */
 const char *net_known_hosts(void);	/* -K, or NULL */
 const char *net_spool_id(void);	/* -i, spoold's identity, or NULL */
 int	 net_mode(void);	/* -M's index in the driver's modes, 0 if none */
+/* -S: the spool, where a driver leaves what it mirrors of the host
+ * (a webcam frame, a timelapse) as spoold's own files are; or NULL. */
+const char *net_spool_dir(void);
+/* 1 while spoold is connected (what is told it now is heard). */
+int	 net_spoold_here(void);
 /* A job's attribute, kept by spoold (gqueue -l); a name spoold keeps.
  * The core keeps the job's last NET_ATTRS and tells them again to a
  * spoold that re-attaches. */
 void	 net_job_attr(const char *name, const char *value);
+/* The same for a job by its id, over or not: spoold keeps only a name
+ * it takes from a backend for a job that ran on this printer. */
+void	 net_attr(long job, const char *name, const char *value);
 /* The job's end, as a spoold that was away will find it (state
  * "pending": the job is to be handed again). */
 void	 net_end_file(const char *state, const char *why);

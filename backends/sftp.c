@@ -30,11 +30,25 @@
  * send, a printer disabled, not accepting, or waiting to be cleared is
  * this printer busy.
  *
+ * What the other host films is mirrored where this host keeps its own
+ * (-S, the spool): while the job is followed, the webcam.jpg of the
+ * printer it runs on there, every SF_WEBCAM_MS at most, into
+ * SPOOL/printers/PRINTER/webcam.jpg; once it is over, the video its
+ * timelapse filter there renders after the print (timelapse.video in
+ * its job.json), into SPOOL/jobs/ID.d/, and timelapse.video told to
+ * spoold.  Both are written to a temporary name and renamed: a reader
+ * never sees part of one.  Neither changes the job's end, and neither
+ * makes a poll fail.
+ *
  * Security: the connection uses the key and known_hosts file the
  * configuration names, nothing else (remote_connect()): an unknown or
  * changed host key is refused.  What the other host says is JSON,
  * looked up by name and type, and cleaned by the core before spoold
- * sees it.
+ * sees it.  A frame is kept only if it is one whole JPEG of at most
+ * MJPEG_FRAME_MAX bytes; a video is read as it comes, in pieces, and cut
+ * at SF_VIDEO_MAX whatever its size said; its name must be a plain name
+ * of the job's folder (name_is_safe, no .tmp), opened here without
+ * following a link.
  *
  * Diagnostics: each failure names the host, the path and the server's
  * reason; a host that cannot be reached is the printer offline with
@@ -43,9 +57,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -53,6 +70,7 @@
 #include "crash.h"
 #include "fit.h"
 #include "log.h"
+#include "mjpeg.h"
 #include "remote.h"
 #include "util.h"
 #include "net.h"
@@ -60,6 +78,11 @@
 #define SF_COMMIT_MS	120000	/* the longest wait for the host to queue */
 #define SF_COMMIT_POLL	200	/* how often it is asked meanwhile, ms */
 #define SF_RECENT	5	/* newest jobs/ entries looked at */
+#define SF_WEBCAM_MS	5000	/* the frame there looked at this often */
+#define SF_VIDEO_MS	3000	/* an ended job's attributes, for a video */
+#define SF_VIDEO_WAIT	1800	/* seconds a video is waited for at most */
+#define SF_VIDEO_MAX	(1LL << 30)	/* the largest timelapse fetched */
+#define SF_VIDEO_SLICE	200	/* ms of a poll a video's fetch may take */
 
 struct sf {
 	struct remote	*r;
@@ -71,11 +94,31 @@ struct sf {
 	long		 rjob;		/* its number there, 0: not known */
 	char		 rprinter[128];	/* where it runs there */
 	int		 dest_class;	/* DEST has no status.json there */
+
+	/* The webcam frame of the printer our job runs on, mirrored. */
+	char		 cam_printer[128];	/* whose frame was looked at */
+	long long	 cam_size, cam_mtime;	/* the last one taken */
+	long long	 cam_at;	/* ms: the next look */
+	int		 cam_seen;	/* a frame there during the job */
+	int		 cam_said;	/* its absence or failure logged */
+
+	/* A job over here whose timelapse is awaited there. */
+	long		 vid_job, vid_rjob;	/* 0: none */
+	long long	 vid_at, vid_until;	/* ms: next look, give up */
+	int		 vid_cam;	/* the printer there had a frame */
+	/* Its video coming, a piece each poll (NULL: none). */
+	struct remote_get *vid_g;
+	int		 vid_fd;
+	char		 vid_name[256];
+	char		*vid_dir, *vid_tmp, *vid_path;
+	long long	 vid_t0, vid_max;
 };
 
 static struct sf S;
 
 static void	sf_host_split(void);
+static void	sf_video_cut(void);
+static void	sf_video_drop(void);
 
 /* A failed request: the connection is dropped (the next is made anew)
  * and the code says what the core should make of it: 0 the host gone,
@@ -88,6 +131,7 @@ sf_fail(struct net_reply *r, const char *what, const char *why)
 	snprintf(r->why, sizeof(r->why), "%.100s: %.100s: %.250s",
 	    net_hostname(), what, why);
 	r->code = gone ? 0 : 500;
+	sf_video_cut();
 	remote_close(S.r);
 	S.r = NULL;
 	return -1;
@@ -292,6 +336,7 @@ sf_committed(long rjob, long long sent, long long seen)
 	S.job = net_job_id();
 	S.rjob = rjob;
 	S.rprinter[0] = '\0';
+	S.cam_seen = S.cam_said = 0;
 	snprintf(v, sizeof(v), "%ld", rjob);
 	net_job_ref_set(v);
 	net_job_attr("forward.id", S.fwd);
@@ -736,6 +781,413 @@ sf_temps(json_t *st)
 		net_report_temps(t[0], t[1], t[2], t[3]);
 }
 
+/* ---- what is mirrored: the webcam frame, the timelapse ---- */
+
+/*
+ * The frame of the printer our job runs on there, where this printer's
+ * own would be (SPOOL/printers/PRINTER/webcam.jpg, as spoold gives the
+ * timelapse filter), for spoold's webcam request, gwebd and gsftpd.
+ * Looked at every SF_WEBCAM_MS at most (a STAT), taken when its size or
+ * time has changed (now: at once, and whatever they are), kept only if
+ * it is one whole JPEG, and put in place by a rename: a reader never
+ * sees part of one.  A missing frame
+ * or a failure is logged once a job, not at each look.
+ */
+static void
+sf_webcam(int now)
+{
+	char rpath[256], why[300], *pdirs, *dir, *tmp, *path;
+	unsigned char *b = NULL;
+	long long size, mtime, got;
+	ssize_t n;
+	int fd = -1, rv;
+
+	if (net_spool_dir() == NULL || S.r == NULL || S.rprinter[0] == '\0' ||
+	    !name_is_safe(S.rprinter, 64))
+		return;
+	if (strcmp(S.cam_printer, S.rprinter) != 0) {
+		snprintf(S.cam_printer, sizeof(S.cam_printer), "%s",
+		    S.rprinter);
+		S.cam_size = S.cam_mtime = -1;
+		S.cam_said = 0;
+		S.cam_at = 0;
+	}
+	if (!now && monotonic_ms() < S.cam_at)
+		return;
+	S.cam_at = monotonic_ms() + SF_WEBCAM_MS;
+	snprintf(rpath, sizeof(rpath), "printers/%s/webcam.jpg", S.rprinter);
+	if (remote_stat(S.r, rpath, &size, &mtime) < 0) {
+		if (!S.cam_said)
+			log_info("%s-%ld: %s has no webcam frame of %s (%s: %s):"
+			    " none mirrored until it has", net_printer(),
+			    S.job, net_hostname(), S.rprinter, rpath,
+			    remote_missing(S.r) ? "no such file" :
+			    remote_error(S.r));
+		S.cam_said = 1;
+		return;
+	}
+	S.cam_seen = 1;
+	/* SFTP's times are whole seconds: two frames of one size in one
+	 * second look alike, so a last look takes the frame whatever. */
+	if (!now && size == S.cam_size && mtime == S.cam_mtime)
+		return;
+	pdirs = xasprintf("%s/printers", net_spool_dir());
+	dir = xasprintf("%s/%s", pdirs, net_printer());
+	tmp = xasprintf("%s/webcam.jpg.mirror.tmp", dir);
+	path = xasprintf("%s/webcam.jpg", dir);
+	if (size > MJPEG_FRAME_MAX) {
+		snprintf(why, sizeof(why), "%lld bytes, above %d", size,
+		    MJPEG_FRAME_MAX);
+		goto fail;
+	}
+	if (mkdir_exist_ok(pdirs, 0755) < 0 || mkdir_exist_ok(dir, 0755) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", dir, strerror(errno));
+		goto fail;
+	}
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", tmp, strerror(errno));
+		goto fail;
+	}
+	if (remote_get(S.r, rpath, fd, MJPEG_FRAME_MAX, &got, why,
+	    sizeof(why)) < 0)
+		goto fail;
+	/* Whole, or not taken: its segments walked to EOI (mjpeg.c). */
+	b = xmalloc(got > 0 ? (size_t)got : 1);
+	if ((n = pread(fd, b, (size_t)got, 0)) != got) {
+		snprintf(why, sizeof(why), "%s: %s", tmp, n < 0 ?
+		    strerror(errno) : "short read");
+		goto fail;
+	}
+	if (got == 0 || mjpeg_frame_length(b, (size_t)got) != got) {
+		snprintf(why, sizeof(why), "not one whole JPEG (%lld bytes)",
+		    got);
+		goto fail;
+	}
+	rv = close(fd);
+	fd = -1;
+	if (rv < 0 || rename(tmp, path) < 0) {
+		snprintf(why, sizeof(why), "%s: %s", rv < 0 ? tmp : path,
+		    strerror(errno));
+		goto fail;
+	}
+	free(b);
+	free(pdirs);
+	free(dir);
+	free(tmp);
+	free(path);
+	S.cam_size = size;
+	S.cam_mtime = mtime;
+	S.cam_said = 0;
+	log_debug("%s-%ld: webcam frame of %s on %s mirrored (%lld bytes)",
+	    net_printer(), S.job, S.rprinter, net_hostname(), got);
+	return;
+fail:
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(b);
+	free(pdirs);
+	free(dir);
+	free(tmp);
+	free(path);
+	/* That frame is not asked for again; a new one is. */
+	S.cam_size = size;
+	S.cam_mtime = mtime;
+	if (!S.cam_said)
+		log_warnx("%s-%ld: the webcam frame %s from %s: %s; not"
+		    " mirrored", net_printer(), S.job, rpath, net_hostname(),
+		    why);
+	S.cam_said = 1;
+}
+
+/* Our job there is over: its frame looked at a last time, and its
+ * timelapse awaited (the filter there renders it after the print). */
+static void
+sf_ended(void)
+{
+	sf_webcam(1);
+	if (S.vid_job != 0 && S.vid_job != S.job) {
+		log_warnx("%s-%ld: the timelapse of job %ld on %s is no longer"
+		    " awaited: another job has ended", net_printer(),
+		    S.vid_job, S.vid_rjob, net_hostname());
+		sf_video_drop();
+	}
+	if (S.vid_g != NULL && S.vid_job == S.job)
+		return;		/* its video coming already */
+	S.vid_job = S.job;
+	S.vid_rjob = S.rjob;
+	S.vid_at = 0;
+	S.vid_until = monotonic_ms() + SF_VIDEO_WAIT * 1000LL;
+	S.vid_cam = S.cam_seen;
+	S.cam_seen = 0;
+}
+
+/* Does an attribute's name begin so? */
+static int
+sf_has_prefix(json_t *attrs, const char *prefix)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(attrs, k, v)
+		if (strncmp(k, prefix, strlen(prefix)) == 0)
+			return 1;
+	return 0;
+}
+
+/* SF_VIDEO_MAX, or less for the tests ($GSPOOL_TEST_MIRROR_MAX, in
+ * bytes: a cap a test's small video is above); never more. */
+static long long
+sf_video_max(void)
+{
+	const char *s = getenv("GSPOOL_TEST_MIRROR_MAX");
+	long v;
+
+	if (s != NULL && parse_long(s, 1, 2000000000L, &v) == 0 &&
+	    v < SF_VIDEO_MAX)
+		return v;
+	return SF_VIDEO_MAX;
+}
+
+/* The video's fetch given up: nothing of it left here.  Before the
+ * connection is closed (its file is the connection's). */
+static void
+sf_video_drop(void)
+{
+	remote_get_close(S.vid_g);
+	S.vid_g = NULL;
+	if (S.vid_fd >= 0) {
+		close(S.vid_fd);
+		unlink(S.vid_tmp);
+	}
+	S.vid_fd = -1;
+	free(S.vid_dir);
+	free(S.vid_tmp);
+	free(S.vid_path);
+	S.vid_dir = S.vid_tmp = S.vid_path = NULL;
+}
+
+/*
+ * The video name of the ended job's folder there, to be fetched into
+ * the local job's folder under that name (SPOOL/jobs/ID.d/, where a
+ * local timelapse filter leaves its own), through NAME.tmp, at most
+ * sf_video_max() bytes: 1 when its fetch is begun (sf_video_step()),
+ * 0 if it is here already, or -1 with why.
+ */
+static int
+sf_video_start(const char *name, char *why, size_t whysz)
+{
+	char rpath[300];
+	long long size, mtime;
+	struct stat st;
+
+	snprintf(rpath, sizeof(rpath), "jobs/%ld/%s", S.vid_rjob, name);
+	S.vid_max = sf_video_max();
+	if (remote_stat(S.r, rpath, &size, &mtime) < 0) {
+		snprintf(why, whysz, "%s", remote_missing(S.r) ?
+		    "no such file" : remote_error(S.r));
+		return -1;
+	}
+	if (size > S.vid_max) {
+		snprintf(why, whysz, "%lld bytes, larger than the %lld this"
+		    " host takes", size, S.vid_max);
+		return -1;
+	}
+	snprintf(S.vid_name, sizeof(S.vid_name), "%s", name);
+	S.vid_dir = xasprintf("%s/jobs/%ld.d", net_spool_dir(), S.vid_job);
+	S.vid_path = xasprintf("%s/%s", S.vid_dir, name);
+	S.vid_tmp = xasprintf("%s.tmp", S.vid_path);
+	/* A later copy of the job finds the same job there, done: its
+	 * video is here already. */
+	if (lstat(S.vid_path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (long long)st.st_size == size) {
+		net_attr(S.vid_job, "timelapse.video", name);
+		sf_video_drop();
+		return 0;
+	}
+	if (mkdir_exist_ok(S.vid_dir, 0755) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_dir, strerror(errno));
+		sf_video_drop();
+		return -1;
+	}
+	if ((S.vid_fd = open(S.vid_tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_tmp, strerror(errno));
+		sf_video_drop();
+		return -1;
+	}
+	if ((S.vid_g = remote_get_open(S.r, rpath, why, whysz)) == NULL) {
+		sf_video_drop();
+		return -1;
+	}
+	S.vid_t0 = monotonic_ms();
+	return 1;
+}
+
+/*
+ * The next piece of the video, for SF_VIDEO_SLICE ms at most, so that
+ * a large one never holds the backend's loop: 1 while more is to come;
+ * at its end it is synced and renamed into place and spoold is told its
+ * name (timelapse.video), for gqueue -l, gwebd and gsftpd: 0; or -1
+ * with why, nothing of it left.
+ */
+static int
+sf_video_step(char *why, size_t whysz)
+{
+	long long got = 0;
+	int rv;
+
+	if ((rv = remote_get_step(S.vid_g, S.vid_fd, S.vid_max,
+	    SF_VIDEO_SLICE, &got, why, whysz)) != 0) {
+		if (rv < 0)
+			sf_video_drop();
+		return rv;
+	}
+	remote_get_close(S.vid_g);
+	S.vid_g = NULL;
+	if (fsync(S.vid_fd) < 0) {
+		snprintf(why, whysz, "%s: %s", S.vid_tmp, strerror(errno));
+		sf_video_drop();
+		return -1;
+	}
+	rv = close(S.vid_fd);
+	S.vid_fd = -1;
+	if (rv < 0 || rename(S.vid_tmp, S.vid_path) < 0) {
+		snprintf(why, whysz, "%s: %s", rv < 0 ? S.vid_tmp :
+		    S.vid_path, strerror(errno));
+		unlink(S.vid_tmp);
+		sf_video_drop();
+		return -1;
+	}
+	fsync_dir(S.vid_dir);
+	net_attr(S.vid_job, "timelapse.video", S.vid_name);
+	log_info("%s-%ld: the timelapse %s of job %ld on %s fetched: %lld"
+	    " bytes in %lld ms", net_printer(), S.vid_job, S.vid_name,
+	    S.vid_rjob, net_hostname(), got, monotonic_ms() - S.vid_t0);
+	sf_video_drop();
+	return 0;
+}
+
+/* A fetch under way when the connection is closed (sf_fail()): given
+ * up here, and begun again on the next look. */
+static void
+sf_video_cut(void)
+{
+	if (S.vid_g == NULL)
+		return;
+	log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s: the connection"
+	    " was cut; fetched again", net_printer(), S.vid_job, S.vid_rjob,
+	    S.vid_name, net_hostname());
+	sf_video_drop();
+	S.vid_at = 0;
+}
+
+/*
+ * The ended job's timelapse, looked for every SF_VIDEO_MS in its
+ * job.json there while spoold is connected: its timelapse.video is
+ * fetched; the timelapse filter there ended without one
+ * (filter.timelapse.exit), or no filter there reported anything and its
+ * printer had no frame, is none; past SF_VIDEO_WAIT it is given up.
+ * Whatever happens, the job's end here is as it was: a failure is
+ * logged with the host, the path and why.
+ */
+static void
+sf_video(void)
+{
+	char path[64], why[400];
+	struct net_reply r;
+	json_t *j, *a;
+	const char *v;
+	int missing, rv;
+
+	/* Without spoold to hear timelapse.video, the video would be
+	 * here unknown: it waits for the next spoold. */
+	if (S.vid_job == 0 || !net_spoold_here())
+		return;
+	if (S.vid_g != NULL) {
+		if ((rv = sf_video_step(why, sizeof(why))) < 0 &&
+		    !remote_connected(S.r)) {
+			/* The host gone: begun again once it is back. */
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; fetched again", net_printer(), S.vid_job,
+			    S.vid_rjob, S.vid_name, net_hostname(), why);
+			remote_close(S.r);
+			S.r = NULL;
+			S.vid_at = 0;
+			return;
+		}
+		if (rv < 0)
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; not fetched", net_printer(), S.vid_job,
+			    S.vid_rjob, S.vid_name, net_hostname(), why);
+		if (rv <= 0)
+			S.vid_job = 0;
+		return;
+	}
+	if (monotonic_ms() < S.vid_at)
+		return;
+	S.vid_at = monotonic_ms() + SF_VIDEO_MS;
+	if (net_spool_dir() == NULL) {
+		S.vid_job = 0;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	snprintf(path, sizeof(path), "jobs/%ld/job.json", S.vid_rjob);
+	if ((j = sf_json(path, &r, &missing)) == NULL) {
+		if (missing) {
+			log_warnx("%s-%ld: job %ld is gone from %s (%s) before"
+			    " its timelapse came", net_printer(), S.vid_job,
+			    S.vid_rjob, net_hostname(), path);
+			S.vid_job = 0;
+		}
+		return;		/* the host away: asked again */
+	}
+	a = json_object_get(j, "attributes");
+	v = net_jstr(a, "timelapse.video", NULL);
+	/* The filter there may take a frame after the print: its last is
+	 * the printer's there until the video is made. */
+	sf_webcam(v[0] != '\0');
+	if (v[0] != '\0') {
+		if (!name_is_safe(v, 200) || strstr(v, ".tmp") != NULL)
+			log_warnx("%s-%ld: the timelapse of job %ld on %s is"
+			    " '%.100s', not a file of jobs/%ld/; not fetched",
+			    net_printer(), S.vid_job, S.vid_rjob,
+			    net_hostname(), v, S.vid_rjob);
+		else if ((rv = sf_video_start(v, why, sizeof(why))) < 0)
+			log_warnx("%s-%ld: the timelapse jobs/%ld/%s from %s:"
+			    " %s; not fetched", net_printer(), S.vid_job,
+			    S.vid_rjob, v, net_hostname(), why);
+		else if (rv > 0) {
+			/* Its first piece now, the rest poll by poll. */
+			json_decref(j);
+			sf_video();
+			return;
+		}
+		S.vid_job = 0;
+	} else if (json_object_get(a, "filter.timelapse.exit") != NULL ||
+	    (!S.vid_cam && !sf_has_prefix(a, "timelapse.") &&
+	    !sf_has_prefix(a, "filter.timelapse."))) {
+		const char *why_none = net_jstr(a, "timelapse.error", NULL);
+
+		if (why_none[0] == '\0')
+			why_none = net_jstr(a, "timelapse.render", NULL);
+		if (why_none[0] == '\0')
+			why_none = "none is made there (no frame, no"
+			    " timelapse filter)";
+		log_info("%s-%ld: no timelapse of job %ld on %s: %s",
+		    net_printer(), S.vid_job, S.vid_rjob, net_hostname(),
+		    why_none);
+		S.vid_job = 0;
+	} else if (monotonic_ms() >= S.vid_until) {
+		log_warnx("%s-%ld: no timelapse of job %ld on %s within %d s;"
+		    " no longer awaited", net_printer(), S.vid_job,
+		    S.vid_rjob, net_hostname(), SF_VIDEO_WAIT);
+		S.vid_job = 0;
+	}
+	json_decref(j);
+}
+
 /* Our job there, as its job.json and its printer's status say. */
 static int
 sf_follow(struct net_reply *r)
@@ -787,6 +1239,9 @@ sf_follow(struct net_reply *r)
 	    net_jstr(json_object_get(st, "status"), "job_activity", NULL) : "";
 	snprintf(why, sizeof(why), "%s%s%s", net_hostname(), reason[0] ?
 	    ": " : "", reason);
+	if (strcmp(state, "completed") == 0 || strcmp(state, "canceled") ==
+	    0 || strcmp(state, "aborted") == 0)
+		sf_ended();
 	if (strcmp(state, "completed") == 0)
 		net_report_run(NET_RUN_COMPLETE, NULL, NULL);
 	else if (strcmp(state, "canceled") == 0)
@@ -862,11 +1317,20 @@ sf_idle(struct net_reply *r)
 static int
 sf_poll(struct net_reply *r)
 {
+	int rv;
+
 	if (sf_connect(r) < 0)
 		return -1;
-	if (net_job_id() != 0 && S.job == net_job_id() && S.rjob > 0)
-		return sf_follow(r);
-	return sf_idle(r);
+	if (net_job_id() != 0 && S.job == net_job_id() && S.rjob > 0) {
+		if ((rv = sf_follow(r)) == 0)
+			sf_webcam(0);
+	} else
+		rv = sf_idle(r);
+	/* What is mirrored never makes the poll fail: its failures are
+	 * its own, logged. */
+	if (rv == 0)
+		sf_video();
+	return rv;
 }
 
 /* A request on our job there: rmdir or mkdir of a folder of it. */
@@ -961,5 +1425,6 @@ sf_host_split(void)
 int
 main(int argc, char *argv[])
 {
+	S.vid_fd = -1;
 	return net_main(argc, argv, &sftp);
 }

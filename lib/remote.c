@@ -448,6 +448,100 @@ remote_list(struct remote *r, const char *path)
 	return out;
 }
 
+int
+remote_stat(struct remote *r, const char *path, long long *size,
+    long long *mtime)
+{
+	sftp_attributes a;
+
+	if ((a = sftp_stat(r->sftp, path)) == NULL)
+		return -1;
+	*size = (long long)a->size;
+	*mtime = (long long)a->mtime;
+	sftp_attributes_free(a);
+	return 0;
+}
+
+struct remote_get {
+	struct remote	*r;
+	sftp_file	 f;
+	long long	 got;
+};
+
+struct remote_get *
+remote_get_open(struct remote *r, const char *path, char *why, size_t whysz)
+{
+	struct remote_get *g;
+	sftp_file f;
+
+	if ((f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
+		snprintf(why, whysz, "%s", remote_error(r));
+		return NULL;
+	}
+	g = xcalloc(1, sizeof(*g));
+	g->r = r;
+	g->f = f;
+	return g;
+}
+
+int
+remote_get_step(struct remote_get *g, int fd, long long max,
+    long long budget_ms, long long *got, char *why, size_t whysz)
+{
+	static char buf[CHUNK];
+	long long until = monotonic_ms() + budget_ms;
+	ssize_t n;
+	int saved_errno;
+
+	/* Its size as it comes, not as a stat said: a file that grows
+	 * past max is refused at max, whatever it claimed. */
+	do {
+		if ((n = sftp_read(g->f, buf, sizeof(buf))) < 0) {
+			snprintf(why, whysz, "%s", remote_error(g->r));
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (g->got + n > max) {
+			snprintf(why, whysz, "larger than %lld bytes", max);
+			return -1;
+		}
+		if (write_all(fd, buf, (size_t)n) < 0) {
+			saved_errno = errno;
+			snprintf(why, whysz, "writing it here: %s",
+			    strerror(saved_errno));
+			return -1;
+		}
+		g->got += n;
+	} while (budget_ms < 0 || monotonic_ms() < until);
+	*got = g->got;
+	return n == 0 ? 0 : 1;
+}
+
+void
+remote_get_close(struct remote_get *g)
+{
+	if (g == NULL)
+		return;
+	sftp_close(g->f);
+	free(g);
+}
+
+int
+remote_get(struct remote *r, const char *path, int fd, long long max,
+    long long *got, char *why, size_t whysz)
+{
+	struct remote_get *g;
+	int rv;
+
+	*got = 0;
+	if ((g = remote_get_open(r, path, why, whysz)) == NULL)
+		return -1;
+	rv = remote_get_step(g, fd, max, -1, got, why, whysz);
+	remote_get_close(g);
+	return rv < 0 ? -1 : 0;
+}
+
 /* ---- several hosts ---- */
 
 #define ANSWER_MAX	(16 << 20)	/* bytes of one host's queue */

@@ -51,6 +51,31 @@ int	remote_rmdir(struct remote *, const char *path, char *why,
 	    size_t whysz);
 /* The names in a folder (jobs/), as a JSON array of strings. */
 json_t	*remote_list(struct remote *, const char *path);
+/* A file's size and modification time (a webcam frame's, to tell a
+ * new one): 0, or -1 (remote_missing() says if there is none). */
+int	remote_stat(struct remote *, const char *path, long long *size,
+	    long long *mtime);
+/*
+ * Copy the file at path into fd, streamed CHUNK bytes at a time, never
+ * held whole: its size in *got, 0; or -1 with why (libssh's reason, a
+ * short write here, or a file larger than max bytes, cut there).
+ * remote_missing() says if there was no such file.
+ */
+int	remote_get(struct remote *, const char *path, int fd, long long max,
+	    long long *got, char *why, size_t whysz);
+/*
+ * The same a piece at a time, so that a large file never holds a loop
+ * for long: remote_get_open() (NULL with why), then remote_get_step()
+ * for about budget_ms (all of it if negative): 1 if more is to come, 0
+ * at the end, -1 with why; *got is the bytes so far.  Closed before the
+ * connection is (remote_close()).
+ */
+struct remote_get;
+struct remote_get *remote_get_open(struct remote *, const char *path,
+	    char *why, size_t whysz);
+int	remote_get_step(struct remote_get *, int fd, long long max,
+	    long long budget_ms, long long *got, char *why, size_t whysz);
+void	remote_get_close(struct remote_get *);
 
 /*
  * The queue.json of each of n hosts ("[user@]host[:port]" in specs,

@@ -459,13 +459,16 @@ backend_start(struct spoold *sd, struct printer *p)
 		av[n++] = sd->dir_run;
 		/* An sftp:// printer's key and its host's (conf.c
 		 * requires both there, and refuses them elsewhere), and
-		 * this spool's identity for its forward ids. */
+		 * this spool's identity for its forward ids, and the spool,
+		 * where it leaves the other host's webcam frame and
+		 * timelapse as this host's own (gspool-sftp(8)). */
 		if (p->conf->ssh_key_file != NULL &&
 		    p->conf->known_hosts_file != NULL) {
 			const char *a[] = { "-r", retry, "-t", hs, "-H", heat,
 			    "-a", p->conf->ssh_key_file,
 			    "-K", p->conf->known_hosts_file,
-			    "-i", sd->spool_id };
+			    "-i", sd->spool_id,
+			    "-S", sd->conf.spool_dir };
 
 			memcpy(av + n, a, sizeof(a));
 			n += sizeof(a) / sizeof(a[0]);
@@ -981,6 +984,35 @@ printer_filter(struct spoold *sd, struct printer *p, const struct msg *m)
 	close(m->fd);
 }
 
+/*
+ * attr ID timelapse.video NAME from a remote queue's backend: the other
+ * host's timelapse, fetched into the job's folder after the job ended
+ * (gspool-sftp(8)), named as the timelapse filter names its own, so
+ * that gqueue -l, gwebd and gsftpd show it the same way.  Taken only
+ * for a job that ran on this printer, and only a plain name of the
+ * job's folder (what job-file would open, control.c).
+ */
+static void
+backend_mirrored_video(struct spoold *sd, struct printer *p, long id,
+    const char *name)
+{
+	struct job_row j;
+
+	if (queue_get(sd, id, &j) <= 0 || (strcmp(j.ran_on,
+	    p->conf->name) != 0 && strcmp(j.printer, p->conf->name) != 0)) {
+		log_warnx("%s: a timelapse for job %ld, which did not run"
+		    " here; ignored", p->conf->name, id);
+		return;
+	}
+	if (!name_is_safe(name, 200) || strstr(name, ".tmp") != NULL) {
+		log_warnx("%s: a timelapse named '%s', not a name of the"
+		    " job's folder; ignored", queue_job_name(sd, id,
+		    p->conf->name), name);
+		return;
+	}
+	queue_set_attr(sd, id, "timelapse.video", name);
+}
+
 /* A message from the backend, its name and arity checked by proto.h:
  * one it does not know, or short of an argument, is logged with the
  * reason and ignored. */
@@ -1060,6 +1092,12 @@ printer_message(struct spoold *sd, struct printer *p)
 	}
 	if (fb == FB_END) {
 		printer_end(sd, p, id, &m);
+		return;
+	}
+	if (fb == FB_ATTR && strcmp(msg_field(&m, FB_ATTR_NAME),
+	    "timelapse.video") == 0) {
+		backend_mirrored_video(sd, p, id, msg_field(&m,
+		    FB_ATTR_VALUE));
 		return;
 	}
 	if (id != p->job)

@@ -464,8 +464,12 @@ apprise_event(struct spoold *sd, int e, long id, struct printer *p,
 		    " rendered", j.id, sd->dir_jobs, j.id);
 	}
 	/* The latest frame of the printer's camera, as the timelapse
-	 * left it; gspool-notify copies it before it sends. */
-	if (with_frame(e) && p != NULL && p->conf->camera != NULL) {
+	 * left it, or as a remote queue's backend mirrored the other
+	 * host's (gspool-sftp(8)); gspool-notify copies it before it
+	 * sends. */
+	if (with_frame(e) && p != NULL && (p->conf->camera != NULL ||
+	    (p->conf->scheme != NULL && strcmp(p->conf->scheme, "sftp") ==
+	    0))) {
 		frame = xasprintf("%s/printers/%s/webcam.jpg",
 		    sd->conf.spool_dir, p->conf->name);
 		if (stat(frame, &st) == 0 && S_ISREG(st.st_mode))

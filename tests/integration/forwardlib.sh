@@ -36,13 +36,19 @@ fwd_vlog() {
 # ($FWD_PRINTERS, mk3 if unset; those in $FWD_AWAIT_CLEAR wait to be
 # cleared after a job; $FWD_LINES_NAME, if set, is added to printer
 # NAME's section), gsftpd; $FWD_REMOTE_EXTRA is added to its
-# configuration (after alice's account).
+# configuration (after alice's account), $FWD_REMOTE_SPOOL_EXTRA (one
+# line) to its [spool] section and $FWD_PRINTER_EXTRA (lines) to each
+# of its printers'.
 fwd_remote() {
 	mkdir -p "$B"
 	[ "$(id -u)" = 0 ] && chmod 755 "$T" "$B"
 	[ -f "$T/alice" ] || gs_sftp_key alice
 	{
-		gs_remote_conf "$B"
+		if [ -n "${FWD_REMOTE_SPOOL_EXTRA:-}" ]; then
+			gs_remote_conf "$B" | sed "/^\[spool\]\$/a $FWD_REMOTE_SPOOL_EXTRA"
+		else
+			gs_remote_conf "$B"
+		fi
 		for p in ${FWD_PRINTERS:-mk3}; do
 			clears=yes
 			case " ${FWD_AWAIT_CLEAR:-} " in
@@ -50,6 +56,7 @@ fwd_remote() {
 			esac
 			printf '[printer %s]\ndevice = %s\nhandshake_timeout = 5\n' "$p" "$B/$p.tty"
 			printf 'reconnect_interval = 1\nclears_bed = %s\n' "$clears"
+			[ -z "${FWD_PRINTER_EXTRA:-}" ] || printf '%s\n' "$FWD_PRINTER_EXTRA"
 			eval "printf '%s\\n\\n' \"\${FWD_LINES_$p:-}\""
 		done
 		cat <<CONF
