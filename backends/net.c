@@ -382,8 +382,8 @@ progress(int force)
 static void
 end_file_write(const char *state, const char *why)
 {
-	char *tmp;
-	int fd, ok;
+	char *tmp, value[sizeof(N.job.attr[0].value)];
+	int fd, ok, i;
 
 	if (N.end_path == NULL)
 		return;
@@ -391,7 +391,15 @@ end_file_write(const char *state, const char *why)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 	    0600);
 	ok = fd >= 0 && dprintf(fd, "%ld\t%s\t%ld\t%lu\t%s\n", N.job.id,
-	    state, N.job.lines, N.job.layer, why) > 0 && fsync(fd) == 0;
+	    state, N.job.lines, N.job.layer, why) > 0;
+	/* Then the job's attributes (a forward's id and number there),
+	 * which a spoold away since they were told has not heard. */
+	for (i = 0; ok && i < N.job.nattr; i++) {
+		clean_text(value, sizeof(value), N.job.attr[i].value);
+		ok = dprintf(fd, "attr\t%s\t%s\n", N.job.attr[i].name,
+		    value) > 0;
+	}
+	ok = ok && fsync(fd) == 0;
 	if (fd >= 0)
 		close(fd);
 	if (!ok || rename(tmp, N.end_path) < 0 || fsync_dir(N.rundir) < 0)

@@ -381,6 +381,40 @@ end_file_read(struct spoold *sd, const char *printer, long id, char *state,
 	return 1;
 }
 
+/* The attributes after the end's line (a network backend's: a forward's
+ * id and number there), for a spoold that was away when they were
+ * told: kept as a backend's "attr" would be (link.* and forward.*). */
+static void
+end_file_attrs(struct spoold *sd, const char *printer, long id)
+{
+	char *path = xasprintf("%s/%s.end", sd->dir_run, printer);
+	char line[1024], *name, *value;
+	FILE *fp;
+	int first = 1;
+
+	fp = fopen(path, "re");
+	free(path);
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (first) {
+			first = 0;
+			continue;
+		}
+		if (strncmp(line, "attr\t", 5) != 0)
+			continue;
+		name = line + 5;
+		if ((value = strchr(name, '\t')) == NULL)
+			continue;
+		*value++ = '\0';
+		if (strncmp(name, "link.", 5) == 0 ||
+		    strncmp(name, "forward.", 8) == 0)
+			queue_set_attr(sd, id, name, value);
+	}
+	fclose(fp);
+}
+
 static void
 end_file_remove(struct spoold *sd, const char *printer)
 {
@@ -751,6 +785,7 @@ backend_recover(struct spoold *sd)
 			    ids[i], state, sizeof(state), reason,
 			    sizeof(reason), &lines, &layer)) {
 				queue_set_progress(sd, ids[i], lines, layer);
+				end_file_attrs(sd, p->conf->name, ids[i]);
 				if (strcmp(state,
 				    job_state_name(JOB_COMPLETED)) == 0)
 					queue_copy_done(sd, ids[i], "spoold");
