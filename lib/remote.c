@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -328,12 +329,20 @@ progress(const char *name, long long done, long long size, long long t0,
 		fprintf(stderr, "\n");
 }
 
-/* The connection, dropped: a host that stopped answering, or an
- * upload that must not be committed. */
+/*
+ * An upload never closed: its handle freed without a CLOSE (which
+ * would commit what was sent), and the connection cut under libssh,
+ * which the server takes as an unfinished upload.  What comes after
+ * fails at once; remote_close() frees the rest.  (ssh_disconnect()
+ * would free the channel the SFTP session still holds.)
+ */
 static void
-put_drop(struct remote *r)
+put_drop(struct remote *r, sftp_file f)
 {
-	ssh_disconnect(r->s);
+	ssh_string_free(f->handle);
+	f->handle = NULL;
+	sftp_close(f);			/* frees it and sends nothing */
+	shutdown(ssh_get_fd(r->s), SHUT_RDWR);
 }
 
 /* Exactly len bytes of the SFTP channel: 0, or -1 with r->why. */
@@ -491,15 +500,15 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 	while (!eof || nfl > 0) {
 		if (nfl == WRITE_DEPTH || eof) {
 			if ((rv = put_answer(r, ids, &nfl)) < 0)
-				goto broken;
+				goto drop;
 			if (rv == 1)	/* no more sent; the rest awaited */
 				refused = eof = 1;
 			continue;
 		}
 		if ((n = put_fill(fd, buf + hdr, WRITE_LEN)) < 0) {
-			snprintf(r->why, sizeof(r->why), "%s: %s; the upload is"
-			    " abandoned", name, strerror(errno));
-			goto local;
+			snprintf(r->why, sizeof(r->why), "cannot read %s: %s;"
+			    " the upload is abandoned", name, strerror(errno));
+			goto drop;
 		}
 		if (n == 0) {
 			eof = 1;
@@ -520,7 +529,7 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 			snprintf(r->why, sizeof(r->why), "%s",
 			    ssh_get_error(r->s)[0] ? ssh_get_error(r->s) :
 			    "the host took no more data");
-			goto broken;
+			goto drop;
 		}
 		sent += (uint64_t)n;
 		if (bar && monotonic_ms() - shown >= 200) {
@@ -541,7 +550,7 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 		snprintf(r->why, sizeof(r->why), "%s: %lld bytes read of the"
 		    " %lld it had: it changed while it was sent; the upload is"
 		    " abandoned", name, done, size);
-		goto local;
+		goto drop;
 	}
 	if (sftp_close(f) != SSH_OK) {
 		snprintf(r->why, sizeof(r->why), "%s", ssh_get_error(r->s));
@@ -550,16 +559,9 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 	if (bar)
 		progress(name, done, size, t0, 1);
 	return 0;
-local:
-	/* Never closed: a CLOSE would commit what was sent. */
+drop:
 	free(buf);
-	put_drop(r);
-	sftp_close(f);
-	goto fail;
-broken:
-	free(buf);
-	put_drop(r);
-	sftp_close(f);
+	put_drop(r, f);
 fail:
 	if (bar)
 		fprintf(stderr, "\n");

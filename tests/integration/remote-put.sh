@@ -3,7 +3,8 @@
 # gprint -H and the sftp backend send a job), which keeps several
 # writes in flight: every size arrives byte for byte, whether or not it
 # is a whole number of writes (64 KiB) or of writes in flight (16), an
-# empty file and a pipe too; a write refused mid-way (the quota, while
+# empty file and a pipe too; a file that cannot be read is abandoned,
+# never committed; a write refused mid-way (the quota, while
 # others are in flight) fails the upload with the server's reason and
 # leaves nothing, and the session goes on to the next file.  No spoold:
 # the uploads stay in the drop folder to be compared.
@@ -57,6 +58,20 @@ piped=$(sed -n 's/.* sent to .* as drop\/\(.*\) (gqueue.*/\1/p' "$T/out")
 [ -n "$piped" ] && [ -f "$DROP/alice/$piped" ] ||
 	fail "the piped upload: $(cat "$T/out"; ls "$DROP/alice")"
 cmp "$T/f2200001.gcode" "$DROP/alice/$piped" || fail "the piped upload arrived changed"
+
+# A file that cannot be read (a folder) is never closed, which would
+# commit what was sent: the connection is dropped, and gsftpd discards
+# the upload when the session ends.
+mkdir "$T/folder.gcode"
+n=$(grep -c 'connection ended' "$T/gsftpd.log" || true)
+"$GPRINT" -H "alice@127.0.0.1:$PORT" "$T/folder.gcode" > "$T/out" 2> "$T/err" &&
+	fail "a folder was sent: $(cat "$T/out")"
+grep -q 'drop/folder.gcode: cannot read folder.gcode: Is a directory; the upload is abandoned' \
+    "$T/err" || fail "the read error was not told: $(cat "$T/err")"
+"$WAITFOR" count "$T/gsftpd.log" 'connection ended' $((n + 1)) ||
+	fail "the dropped connection did not end"
+[ -e "$DROP/alice/folder.gcode" ] && fail "an upload that could not be read was committed"
+ls -A "$DROP/alice" | grep -q '^\.' && fail "an abandoned upload left $(ls -A "$DROP/alice")"
 
 # bob's quota (2 MiB) is reached about 1 MiB into the second file's
 # 5 MB, with writes in flight: the server's reason, nothing left of
