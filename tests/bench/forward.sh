@@ -15,7 +15,7 @@
 # the figure that tells the two clients apart.  Then the same over a
 # link with a round trip of RTT_MS milliseconds (2 unless told: a
 # wireless LAN; loopback's is a few microseconds), through
-# tests/bench/delay.py, which holds the data half of it each way:
+# tests/integration/slowlink.py, which holds the data half of it each way:
 #
 #   bench: forward-rtt rtt_ms=2 mb=50 seconds=S sftp_s=B sent_s=U sent_ratio=Q
 #
@@ -35,7 +35,7 @@ RTT_MS=${RTT_MS:-2}
 PY=/usr/bin/python3
 slow=
 if [ -x "$PY" ]; then
-	"$PY" "$top_srcdir/tests/bench/delay.py" "$T/relay.port" "$PB" \
+	"$PY" "$top_srcdir/tests/integration/slowlink.py" "$T/relay.port" "$PB" \
 	    "$(awk -v r="$RTT_MS" 'BEGIN { print r / 2 }')" 2>>"$T/relay.err" &
 	"$WAITFOR" exists "$T/relay.port" || fail "the relay did not start"
 	PR=$(cat "$T/relay.port")
