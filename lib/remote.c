@@ -16,7 +16,8 @@
  * writes are packets of libssh's own SFTP session, on its channel, with
  * its handle and its request numbers (the structures sftp.h declares),
  * sent, and their answers read whole, between two of libssh's calls, so
- * that libssh never meets a packet it did not ask for.  WRITE_LEN keeps
+ * that libssh never meets a packet it did not ask for (libssh 0.11's
+ * sftp_aio_begin_write() is the same without them).  WRITE_LEN keeps
  * a packet within the 256 KiB OpenSSH's server takes, and what is in
  * flight within the window libssh's server grants (1.28 MB), so a
  * write never waits for the window; memory is one write's buffer.  The
