@@ -9,8 +9,30 @@
  * reads the key and known_hosts files it is given and nothing of
  * ~/.ssh or ssh_config.
  *
+ * An upload keeps up to WRITE_DEPTH writes of WRITE_LEN bytes in
+ * flight, as OpenSSH's sftp does, rather than waiting for each answer
+ * (libssh 0.10's sftp_write() does, and has no asynchronous write):
+ * a round trip per write is what a slow link pays most for.  The
+ * writes are packets of libssh's own SFTP session, on its channel, with
+ * its handle and its request numbers (the structures sftp.h declares),
+ * sent, and their answers read whole, between two of libssh's calls, so
+ * that libssh never meets a packet it did not ask for (libssh 0.11's
+ * sftp_aio_begin_write() is the same without them).  WRITE_LEN keeps
+ * a packet within the 256 KiB OpenSSH's server takes, and what is in
+ * flight within the window libssh's server grants (1.28 MB), so a
+ * write never waits for the window; memory is one write's buffer.  The
+ * first refused write gives the reason; the rest in flight are awaited
+ * and the handle closed, which the server refuses to commit.  An
+ * upload that fails on this side (the file unreadable, or not the size
+ * it had) is never closed: the connection is dropped, which the server
+ * takes as an unfinished upload and discards, where a CLOSE would have
+ * committed a part.
+ *
  * Diagnostics: a host key refused is reported with its fingerprint and
- * what to do; every SFTP failure with the path and libssh's reason.
+ * what to do; every SFTP failure with the path and libssh's reason, or
+ * the server's reason for the first write it refused; a host that does
+ * not answer a write within the connection's timeout (remote_connect())
+ * is named so, and the connection dropped.
  *
  * Several hosts (remote_queues()) are asked side by side, each by a
  * process of its own, since libssh blocks: the process connects, reads
@@ -20,6 +42,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +50,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -39,12 +63,17 @@
 #include "remote.h"
 #include "util.h"
 
-#define CHUNK	(32 * 1024)	/* bytes of one SFTP write */
+#define CHUNK	(32 * 1024)	/* bytes of one SFTP read */
+#define WRITE_LEN	(64 * 1024)	/* bytes of one SFTP write */
+#define WRITE_DEPTH	16		/* writes in flight, at most */
+#define ANSWER_LEN	(64 * 1024)	/* bytes of the answer to a write */
 
 struct remote {
 	ssh_session	 s;
 	sftp_session	 sftp;
 	char		 host[300];
+	long		 timeout_ms;	/* for an answer; 0 waits */
+	char		 why[512];	/* the last upload's reason */
 };
 
 static int
@@ -179,6 +208,7 @@ remote_connect(const char *host, unsigned port, const char *user,
 	enum ssh_known_hosts_e k;
 
 	*reached = 0;
+	r->timeout_ms = t * 1000;
 	snprintf(r->host, sizeof(r->host), "%s:%u", host, port);
 	if ((r->s = ssh_new()) == NULL)
 		fatalx("libssh: out of memory");
@@ -251,7 +281,7 @@ remote_missing(struct remote *r)
 const char *
 remote_error(struct remote *r)
 {
-	const char *e = ssh_get_error(r->s);
+	const char *e = r->why[0] != '\0' ? r->why : ssh_get_error(r->s);
 
 	if (strncmp(e, "SFTP server: ", 13) == 0)
 		e += 13;
@@ -261,6 +291,7 @@ remote_error(struct remote *r)
 int
 remote_mkdir(struct remote *r, const char *path, char *why, size_t whysz)
 {
+	r->why[0] = '\0';
 	if (sftp_mkdir(r->sftp, path, 0755) == SSH_OK)
 		return 0;
 	snprintf(why, whysz, "%s", remote_error(r));
@@ -299,16 +330,161 @@ progress(const char *name, long long done, long long size, long long t0,
 		fprintf(stderr, "\n");
 }
 
+/*
+ * An upload never closed: its handle freed without a CLOSE (which
+ * would commit what was sent), and the connection cut under libssh,
+ * which the server takes as an unfinished upload.  What comes after
+ * fails at once; remote_close() frees the rest.  (ssh_disconnect()
+ * would free the channel the SFTP session still holds.)
+ */
+static void
+put_drop(struct remote *r, sftp_file f)
+{
+	ssh_string_free(f->handle);
+	f->handle = NULL;
+	sftp_close(f);			/* frees it and sends nothing */
+	shutdown(ssh_get_fd(r->s), SHUT_RDWR);
+}
+
+/* Exactly len bytes of the SFTP channel: 0, or -1 with r->why. */
+static int
+put_recv(struct remote *r, void *buf, size_t len)
+{
+	char *p = buf;
+	long long deadline = monotonic_ms() + r->timeout_ms;
+	int n;
+
+	while (len > 0) {
+		n = ssh_channel_read_timeout(r->sftp->channel, p,
+		    (uint32_t)len, 0, r->timeout_ms > 0 ?
+		    (int)r->timeout_ms : -1);
+		if (n < 0) {
+			snprintf(r->why, sizeof(r->why), "%s",
+			    ssh_get_error(r->s));
+			return -1;
+		}
+		if (n == 0 && ssh_channel_is_eof(r->sftp->channel)) {
+			snprintf(r->why, sizeof(r->why), "the host closed the"
+			    " SFTP channel during the upload");
+			return -1;
+		}
+		if (n == 0 && r->timeout_ms > 0 && monotonic_ms() >= deadline) {
+			snprintf(r->why, sizeof(r->why), "no answer to a write"
+			    " within %ld s", r->timeout_ms / 1000);
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+static unsigned char *
+put32(unsigned char *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, 4);
+	return p + 4;
+}
+
+/*
+ * The answer to one of the writes in flight (ids[0..*n-1]), taken out
+ * of them: 0 if the server wrote it, 1 if it refused it (the first
+ * refusal's reason in r->why), -1 if the connection failed or the host
+ * answered what no write asks for (r->why).
+ */
+static int
+put_answer(struct remote *r, uint32_t *ids, size_t *n)
+{
+	unsigned char len[4], *a = NULL;
+	uint32_t alen, id, st, mlen;
+	size_t i;
+	int rv = -1;
+
+	if (put_recv(r, len, sizeof(len)) < 0)
+		return -1;
+	/* type, id, status, the message's length, at the least */
+	if ((alen = get32(len)) < 13 || alen > ANSWER_LEN) {
+		snprintf(r->why, sizeof(r->why), "an answer of %u bytes to a"
+		    " write", alen);
+		return -1;
+	}
+	a = xmalloc(alen);
+	if (put_recv(r, a, alen) < 0)
+		goto out;
+	id = get32(a + 1);
+	for (i = 0; i < *n && ids[i] != id; i++)
+		;
+	if (a[0] != SSH_FXP_STATUS || i == *n) {
+		snprintf(r->why, sizeof(r->why), "an answer of type %u to"
+		    " request %u, which is no write of ours", a[0], id);
+		goto out;
+	}
+	memmove(ids + i, ids + i + 1, (*n - i - 1) * sizeof(*ids));
+	(*n)--;
+	if ((st = get32(a + 5)) == SSH_FX_OK) {
+		rv = 0;
+		goto out;
+	}
+	rv = 1;
+	if (r->why[0] != '\0')	/* a later write, refused with the first */
+		goto out;
+	mlen = get32(a + 9);
+	if (mlen > alen - 13)
+		mlen = 0;
+	if (mlen > 0)
+		snprintf(r->why, sizeof(r->why), "%.*s", (int)mlen,
+		    (const char *)a + 13);
+	else
+		snprintf(r->why, sizeof(r->why), "write refused (SFTP status"
+		    " %u)", st);
+out:
+	free(a);
+	return rv;
+}
+
+/* Up to len bytes of fd, fewer only at its end (a pipe gives what it
+ * has): the count, or -1 with errno. */
+static ssize_t
+put_fill(int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if ((n = read(fd, buf + got, len - got)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 int
 remote_put(struct remote *r, int fd, const char *name, const char *path)
 {
-	static char buf[CHUNK];
 	long long done = 0, size = 0, t0 = monotonic_ms(), shown = 0;
+	uint32_t ids[WRITE_DEPTH], hlen;
+	unsigned char *buf, *p;
+	uint64_t sent = 0;
+	size_t nfl = 0, hdr;
 	struct stat st;
 	sftp_file f;
 	ssize_t n;
-	int bar = isatty(STDERR_FILENO);
+	int bar = isatty(STDERR_FILENO), eof = 0, refused = 0, rv;
 
+	r->why[0] = '\0';
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
 		size = (long long)st.st_size;
 	else
@@ -318,36 +494,80 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 		log_warnx("%s: %s", path, ssh_get_error(r->s));
 		return -1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_warn("%s", name);
-			sftp_close(f);
-			return -1;
+	/* SSH_FXP_WRITE: length, type, id, handle, offset, data */
+	hlen = (uint32_t)ssh_string_len(f->handle);
+	hdr = 4 + 1 + 4 + 4 + hlen + 8 + 4;
+	buf = xmalloc(hdr + WRITE_LEN);
+	while (!eof || nfl > 0) {
+		if (nfl == WRITE_DEPTH || eof) {
+			if ((rv = put_answer(r, ids, &nfl)) < 0)
+				goto drop;
+			if (rv == 1)	/* no more sent; the rest awaited */
+				refused = eof = 1;
+			continue;
 		}
-		if (sftp_write(f, buf, (size_t)n) != n) {
-			if (bar)
-				fprintf(stderr, "\n");
-			log_warnx("%s: %s", path, ssh_get_error(r->s));
-			sftp_close(f);
-			return -1;
+		if ((n = put_fill(fd, buf + hdr, WRITE_LEN)) < 0) {
+			snprintf(r->why, sizeof(r->why), "cannot read %s: %s;"
+			    " the upload is abandoned", name, strerror(errno));
+			goto drop;
 		}
-		done += n;
+		if (n == 0) {
+			eof = 1;
+			continue;
+		}
+		p = put32(buf, (uint32_t)(hdr - 4 + (size_t)n));
+		*p++ = SSH_FXP_WRITE;
+		ids[nfl] = ++r->sftp->id_counter;
+		p = put32(p, ids[nfl++]);
+		p = put32(p, hlen);
+		memcpy(p, ssh_string_data(f->handle), hlen);
+		p += hlen;
+		p = put32(p, (uint32_t)(sent >> 32));
+		p = put32(p, (uint32_t)sent);
+		put32(p, (uint32_t)n);
+		if (ssh_channel_write(r->sftp->channel, buf, (uint32_t)(hdr +
+		    (size_t)n)) != (int)(hdr + (size_t)n)) {
+			snprintf(r->why, sizeof(r->why), "%s",
+			    ssh_get_error(r->s)[0] ? ssh_get_error(r->s) :
+			    "the host took no more data");
+			goto drop;
+		}
+		sent += (uint64_t)n;
 		if (bar && monotonic_ms() - shown >= 200) {
-			progress(name, done, size, t0, 0);
+			progress(name, (long long)sent, size, t0, 0);
 			shown = monotonic_ms();
 		}
 	}
+	done = (long long)sent;
+	f->offset = sent;
+	free(buf);
+	buf = NULL;
+	if (refused) {
+		/* The server discards it at CLOSE; the first reason stands. */
+		sftp_close(f);
+		goto fail;
+	}
+	if (size > 0 && done != size) {
+		snprintf(r->why, sizeof(r->why), "%s: %lld bytes read of the"
+		    " %lld it had: it changed while it was sent; the upload is"
+		    " abandoned", name, done, size);
+		goto drop;
+	}
 	if (sftp_close(f) != SSH_OK) {
-		if (bar)
-			fprintf(stderr, "\n");
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
-		return -1;
+		snprintf(r->why, sizeof(r->why), "%s", ssh_get_error(r->s));
+		goto fail;
 	}
 	if (bar)
 		progress(name, done, size, t0, 1);
 	return 0;
+drop:
+	free(buf);
+	put_drop(r, f);
+fail:
+	if (bar)
+		fprintf(stderr, "\n");
+	log_warnx("%s: %s", path, remote_error(r));
+	return -1;
 }
 
 int
@@ -356,6 +576,7 @@ remote_put_text(struct remote *r, const char *path, const char *text)
 	size_t len = strlen(text);
 	sftp_file f;
 
+	r->why[0] = '\0';
 	if ((f = sftp_open(r->sftp, path, O_WRONLY | O_CREAT | O_TRUNC,
 	    0644)) == NULL ||
 	    sftp_write(f, text, len) != (ssize_t)len) {
@@ -399,6 +620,7 @@ remote_json(struct remote *r, const char *path)
 	json_error_t err;
 	json_t *o;
 
+	r->why[0] = '\0';
 	memset(&rd, 0, sizeof(rd));
 	if ((rd.f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
 		log_warnx("%s: %s", path, ssh_get_error(r->s));
@@ -418,6 +640,7 @@ remote_rmdir(struct remote *r, const char *path, char *why, size_t whysz)
 {
 	const char *e;
 
+	r->why[0] = '\0';
 	if (sftp_rmdir(r->sftp, path) == SSH_OK)
 		return 0;
 	e = ssh_get_error(r->s);
@@ -434,6 +657,7 @@ remote_list(struct remote *r, const char *path)
 	sftp_dir d;
 	json_t *out;
 
+	r->why[0] = '\0';
 	if ((d = sftp_opendir(r->sftp, path)) == NULL) {
 		log_warnx("%s: %s", path, ssh_get_error(r->s));
 		return NULL;

@@ -38,7 +38,9 @@ int	remote_mkdir(struct remote *, const char *path, char *why,
 	    size_t whysz);
 
 /* Upload the open file to path (a file in drop/), with a progress bar
- * on standard error when it is a terminal.  0 or -1 (printed). */
+ * on standard error when it is a terminal.  0 or -1 (printed; and
+ * remote_error() says why).  A file that fails on this side is never
+ * committed there: the connection is cut instead. */
 int	remote_put(struct remote *, int fd, const char *name,
 	    const char *path);
 /* Write a small text file (an options sidecar). */
