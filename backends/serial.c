@@ -339,7 +339,7 @@ read_turn(struct backend *b)
 {
 	const char *out;
 	char buf[4096];
-	long long now = ev_now_update(b->ev), due;
+	long long now = ev_now(b->ev), due;	/* loop_prepare's */
 	ssize_t n;
 
 	if (b->port.rfd < 0 || holding || b->link.state != LINK_PRINTING ||
@@ -379,7 +379,7 @@ static int
 loop_prepare(struct backend *b)
 {
 	const char *out;
-	long long now = monotonic_ms();
+	long long now = ev_now_update(b->ev);
 	long t;
 	int nf = 0, ev;
 
