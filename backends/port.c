@@ -120,7 +120,8 @@ fail:
 }
 
 /*
- * The line's second descriptor, rfd: its own open of the device, so
+ * The line's second descriptor, rfd: its own open of the device the
+ * port's descriptor is (by /proc, whatever name it was opened by), so
  * that it has an O_NONBLOCK flag of its own, and blocks.  A turn that
  * waits for nothing but the printer's next reply reads it and needs
  * no poll first (gspool-backend(8)).  VMIN 0 and VTIME make that read
@@ -138,6 +139,7 @@ static int
 port_reader(struct port *p, const char *device, char *err, size_t errsz)
 {
 	struct termios tio;
+	char self[64];
 
 	if (tcgetattr(p->fd, &tio) < 0) {
 		snprintf(err, errsz, "%s is not a terminal: %s", device,
@@ -151,7 +153,8 @@ port_reader(struct port *p, const char *device, char *err, size_t errsz)
 		    strerror(errno));
 		return -1;
 	}
-	p->rfd = open(p->path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", p->fd);
+	p->rfd = open(self, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 	if (p->rfd >= 0 && fd_set_nonblock(p->rfd, 0) < 0) {
 		close(p->rfd);
 		p->rfd = -1;
