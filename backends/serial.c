@@ -42,7 +42,9 @@
  * signals and the timers (the link's, progress, parking, heaters off,
  * opening the port again) are its descriptors and timers.  Before each
  * turn the loop is told what to watch, from the backend's state; after
- * it, what the link has to say goes out.  The other files of the
+ * it, what the link has to say goes out.  Most turns of a print have
+ * nothing to wait for but the printer's next reply: they read the
+ * port's blocking descriptor instead, with no poll (read_turn).  The other files of the
  * backend are mapped in backend.h.
  */
 #include "config.h"
