@@ -44,8 +44,8 @@
  * turn the loop is told what to watch, from the backend's state; after
  * it, what the link has to say goes out.  Most turns of a print have
  * nothing to wait for but the printer's next reply: they read the
- * port's blocking descriptor instead, with no poll (read_turn).  The other files of the
- * backend are mapped in backend.h.
+ * port's blocking descriptor instead, with no poll (read_turn).  The
+ * other files of the backend are mapped in backend.h.
  */
 #include "config.h"
 
@@ -328,10 +328,10 @@ hold(struct backend *b, long long now)
  * leaves the replies unread, bytes wait for room to be written, or a
  * timer falls due more than READ_LATE_MS before the read's longest wait
  * is over (the link's probe of a stalled printer is due that wait after
- * its last reply, and is no later for it); and a poll's
- * turn comes at least every POLL_EVERY_MS, so that spoold's messages,
- * the signals and the filters are heard at most that late while the
- * printer talks, and PORT_READ_WAIT_MS later while it is silent.
+ * its last reply, and is no later for it); and a poll's turn comes at
+ * least every POLL_EVERY_MS, so that spoold's messages, the signals and
+ * the filters are heard at most that late while the printer talks, and
+ * PORT_READ_WAIT_MS later while it is silent.
  * 1 if it read the printer's bytes (and took the link's turn), 0 if the
  * poll's turn is to come: now is no time for a read, or it found
  * nothing in its time (or the end of the line, which the poll tells).

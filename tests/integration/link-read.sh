@@ -48,6 +48,7 @@ id=${id%% *}
 	fail "the job did not reach mk4"
 "$GCANCEL" "mk4-$id" < /dev/null > /dev/null || fail "gcancel mk4-$id: exit $?"
 "$GQUEUE" -w "mk4-$id" > "$T/w.out" 2>&1 && fail "the heating job completed"
-grep -q "^mk4-$id: canceled" "$T/w.out" || fail "gqueue -w said: $(cat "$T/w.out")"
+grep -q "^mk4-$id: canceled" "$T/w.out" ||
+	fail "gqueue -w said: $(cat "$T/w.out")"
 echo "mk4: $(cat "$T/w.out")"
 echo "PASS"
