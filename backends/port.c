@@ -47,6 +47,7 @@
 #include "util.h"
 
 static int open_tcp(struct port *, const char *, char *, size_t);
+static int port_reader(struct port *, const char *, char *, size_t);
 
 /* Unix98 pty slaves: majors 136-143. */
 static int
@@ -103,16 +104,62 @@ open_pty(struct port *p, const char *device, char *err, size_t errsz)
 		    strerror(errno));
 		goto fail;
 	}
-	if (port_lock(p, device, 1, err, errsz) < 0)
+	if (port_lock(p, device, 1, err, errsz) < 0 ||
+	    port_reader(p, device, err, errsz) < 0)
 		goto fail;
 	/* Replies meant for whoever had the port before (a backend that
 	 * died mid-print) are not ours. */
 	tcflush(p->fd, TCIFLUSH);
 	return 0;
 fail:
+	if (p->rfd >= 0)
+		close(p->rfd);
 	close(p->fd);
-	p->fd = -1;
+	p->fd = p->rfd = -1;
 	return -1;
+}
+
+/*
+ * The line's second descriptor, rfd: its own open of the device the
+ * port's descriptor is (by /proc, whatever name it was opened by), so
+ * that it has an O_NONBLOCK flag of its own, and blocks.  A turn that
+ * waits for nothing but the printer's next reply reads it and needs
+ * no poll first (gspool-backend(8)).  VMIN 0 and VTIME make that read
+ * come back as soon as bytes are there, or empty after
+ * PORT_READ_WAIT_MS, so that a silent printer keeps no one waiting
+ * longer; the termios are the line's, but the non-blocking descriptor
+ * still says EAGAIN when nothing is there (with both 0, Linux says 0,
+ * which reads as an end of file).  Opened non-blocking, so that a port
+ * without CLOCAL cannot hold the open, and before the kernel's
+ * exclusive flag, which would refuse it.  A line that cannot be opened
+ * twice goes without (rfd -1): every wait is then poll's.  0, or -1
+ * with a reason if the termios cannot be set.
+ */
+static int
+port_reader(struct port *p, const char *device, char *err, size_t errsz)
+{
+	struct termios tio;
+	char self[64];
+
+	if (tcgetattr(p->fd, &tio) < 0) {
+		snprintf(err, errsz, "%s is not a terminal: %s", device,
+		    strerror(errno));
+		return -1;
+	}
+	tio.c_cc[VMIN] = 0;
+	tio.c_cc[VTIME] = PORT_READ_WAIT_MS / 100;
+	if (tcsetattr(p->fd, TCSANOW, &tio) < 0) {
+		snprintf(err, errsz, "cannot set up %s: %s", device,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", p->fd);
+	p->rfd = open(self, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (p->rfd >= 0 && fd_set_nonblock(p->rfd, 0) < 0) {
+		close(p->rfd);
+		p->rfd = -1;
+	}
+	return 0;
 }
 
 static int
@@ -153,11 +200,15 @@ open_serial(struct port *p, const char *device, long baud, char *err,
 	p->fd = fd;
 	p->sp = sp;
 	if (fd_set_cloexec(fd) < 0 || fd_set_nonblock(fd, 1) < 0 ||
+	    port_reader(p, device, err, errsz) < 0 ||
 	    port_lock(p, device, 0, err, errsz) < 0)
 		goto fail;
 	tcflush(fd, TCIFLUSH);
 	return 0;
 fail:
+	if (p->rfd >= 0)
+		close(p->rfd);
+	p->rfd = -1;
 	sp_close(sp);
 	sp_free_port(sp);
 	p->fd = -1;
@@ -172,7 +223,7 @@ port_open(struct port *p, const char *device, long baud, char *err,
 	struct stat st;
 
 	memset(p, 0, sizeof(*p));
-	p->fd = -1;
+	p->fd = p->rfd = -1;
 	if (strncmp(device, "tcp://", 6) == 0)
 		return open_tcp(p, device, err, errsz);
 	if (realpath(device, p->path) == NULL) {
@@ -266,11 +317,13 @@ port_close(struct port *p)
 	 * ENOTTY or nothing). */
 	if (p->fd >= 0)
 		(void)ioctl(p->fd, TIOCNXCL);
+	if (p->rfd >= 0)
+		close(p->rfd);
 	if (p->sp != NULL) {
 		sp_close(p->sp);
 		sp_free_port(p->sp);
 	} else if (p->fd >= 0)
 		close(p->fd);
 	p->sp = NULL;
-	p->fd = -1;
+	p->fd = p->rfd = -1;
 }

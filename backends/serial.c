@@ -42,8 +42,10 @@
  * signals and the timers (the link's, progress, parking, heaters off,
  * opening the port again) are its descriptors and timers.  Before each
  * turn the loop is told what to watch, from the backend's state; after
- * it, what the link has to say goes out.  The other files of the
- * backend are mapped in backend.h.
+ * it, what the link has to say goes out.  Most turns of a print have
+ * nothing to wait for but the printer's next reply: they read the
+ * port's blocking descriptor instead, with no poll (read_turn).  The
+ * other files of the backend are mapped in backend.h.
  */
 #include "config.h"
 
@@ -65,6 +67,8 @@
 
 #define HOLD_MIN_MS	4	/* the shortest hold of the replies */
 #define HOLD_LINES	8	/* lines in flight that make one worth it */
+#define POLL_EVERY_MS	50	/* the longest run of reads with no poll */
+#define READ_LATE_MS	10	/* how late such a read may make a timer */
 
 static int quit;
 
@@ -81,6 +85,7 @@ static struct ev_timer *link_timer, *retry_timer, *progress_timer,
 static int holding;		/* the port's replies left to gather */
 static long last_hold;		/* ms, the latest hold */
 static long held_job;		/* the job whose first hold was logged */
+static long long last_poll;	/* ms, the latest poll's turn */
 
 static void
 on_signal(int sig, void *arg)
@@ -142,6 +147,15 @@ link_turn(struct backend *b, long long now)
 	job_check_scripts(b);
 }
 
+/* The printer's bytes, read: the link takes them and answers at once,
+ * its next lines going out in this turn, not after another wait. */
+static void
+port_bytes(struct backend *b, const char *buf, size_t n, long long now)
+{
+	link_on_bytes(&b->link, buf, n, now);
+	link_turn(b, now);
+}
+
 static void
 port_readable(int fd, int revents, void *arg)
 {
@@ -158,12 +172,9 @@ port_readable(int fd, int revents, void *arg)
 	 * hang-up is the port's end only once nothing is left. */
 	n = read(fd, buf, sizeof(buf));
 	b->syscalls++;
-	if (n > 0) {
-		link_on_bytes(&b->link, buf, (size_t)n, now);
-		/* Answer at once: the next lines go out in this turn, not
-		 * after another poll. */
-		link_turn(b, now);
-	} else if (n < 0 && errno == EAGAIN && !(revents & EV_HUP))
+	if (n > 0)
+		port_bytes(b, buf, (size_t)n, now);
+	else if (n < 0 && errno == EAGAIN && !(revents & EV_HUP))
 		return;		/* a hold's end with nothing come yet */
 	else if (revents & EV_HUP)
 		port_lost(b, "hang-up");
@@ -309,6 +320,46 @@ hold(struct backend *b, long long now)
 	}
 }
 
+/*
+ * A turn with no poll.  While a job's lines are in flight and there is
+ * nothing to do but wait for their replies, the port's blocking
+ * descriptor is read at once (port.h): one system call where a poll and
+ * a read are two, and most turns of a print are such.  Not while a hold
+ * leaves the replies unread, bytes wait for room to be written, or a
+ * timer falls due more than READ_LATE_MS before the read's longest wait
+ * is over (the link's probe of a stalled printer is due that wait after
+ * its last reply, and is no later for it); and a poll's turn comes at
+ * least every POLL_EVERY_MS, so that spoold's messages, the signals and
+ * the filters are heard at most that late while the printer talks, and
+ * PORT_READ_WAIT_MS later while it is silent.
+ * 1 if it read the printer's bytes (and took the link's turn), 0 if the
+ * poll's turn is to come: now is no time for a read, or it found
+ * nothing in its time (or the end of the line, which the poll tells).
+ */
+static int
+read_turn(struct backend *b)
+{
+	const char *out;
+	char buf[4096];
+	long long now = ev_now(b->ev), due;	/* loop_prepare's */
+	ssize_t n;
+
+	if (b->port.rfd < 0 || holding || b->link.state != LINK_PRINTING ||
+	    b->link.sent_n == b->link.acked_n ||
+	    now - last_poll >= POLL_EVERY_MS ||
+	    link_output(&b->link, &out) > 0)
+		return 0;
+	if ((due = ev_deadline(b->ev)) >= 0 &&
+	    due - now < PORT_READ_WAIT_MS - READ_LATE_MS)
+		return 0;
+	n = read(b->port.rfd, buf, sizeof(buf));
+	b->syscalls++;
+	if (n <= 0)
+		return 0;
+	port_bytes(b, buf, (size_t)n, ev_now_update(b->ev));
+	return 1;
+}
+
 static void
 loop_init(struct backend *b)
 {
@@ -330,7 +381,7 @@ static int
 loop_prepare(struct backend *b)
 {
 	const char *out;
-	long long now = monotonic_ms();
+	long long now = ev_now_update(b->ev);
 	long t;
 	int nf = 0, ev;
 
@@ -480,7 +531,7 @@ main(int argc, char *argv[])
 	b.on_unknown = UNK_PAUSE;
 	b.on_fwerror = UNK_PAUSE;
 	b.ctl = 0;
-	b.port.fd = -1;
+	b.port.fd = b.port.rfd = -1;
 	b.job.fd = -1;
 	filters_init(&b.filters, "");
 	log_init("serial", LOG_TO_STDERR, 0);
@@ -598,9 +649,12 @@ main(int argc, char *argv[])
 	loop_init(&b);
 
 	while (!quit && loop_prepare(&b)) {
-		if (ev_turn(b.ev, -1) < 0)
-			fatal("poll");
-		b.syscalls++;
+		if (!read_turn(&b)) {
+			if (ev_turn(b.ev, -1) < 0)
+				fatal("poll");
+			b.syscalls++;
+			last_poll = ev_now(b.ev);
+		}
 		loop_after(&b);
 	}
 	if (b.job.id != 0) {

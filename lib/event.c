@@ -144,6 +144,12 @@ ev_now(struct ev_loop *l)
 	return l->now;
 }
 
+long long
+ev_now_update(struct ev_loop *l)
+{
+	return l->now = monotonic_ms();
+}
+
 size_t
 ev_io_count(const struct ev_loop *l)
 {
@@ -378,6 +384,17 @@ earliest(struct ev_loop *l, unsigned long long before_seq)
 			best = t;
 	}
 	return best;
+}
+
+long long
+ev_deadline(struct ev_loop *l)
+{
+	struct ev_timer *t;
+
+	if (l->nposted > 0)
+		return l->now;
+	t = earliest(l, l->seq);
+	return t != NULL ? t->when : -1;
 }
 
 static void

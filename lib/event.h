@@ -56,6 +56,13 @@ int		 ev_run(struct ev_loop *);
 void		 ev_break(struct ev_loop *);
 /* The loop's clock: monotonic milliseconds, read once a turn. */
 long long	 ev_now(struct ev_loop *);
+/* The clock read again, for a caller that waited outside the loop. */
+long long	 ev_now_update(struct ev_loop *);
+/* Until when the next turn may wait (ms on the monotonic clock): the
+ * earliest armed timer's time, now if a deferred call is posted, -1
+ * if nothing bounds it.  For a caller that waits elsewhere a while
+ * (a blocking read) and must not make a timer late. */
+long long	 ev_deadline(struct ev_loop *);
 
 struct ev_io	*ev_io_add(struct ev_loop *, int fd, int events, ev_io_fn *,
 		    void *arg);

@@ -1102,7 +1102,7 @@ link_on_ok(struct link *lk, const char *s, long long now)
 	 * and so every line before it; lines before it still unanswered
 	 * lost their "ok".  With no M105 in flight it answers nothing
 	 * counted (a line already taken for answered). */
-	if (strstr(s, "T:") != NULL) {
+	if (s[2] != '\0' && strstr(s, "T:") != NULL) {
 		long m, lost;
 
 		if (lk->nprobes == 0)
@@ -1114,7 +1114,8 @@ link_on_ok(struct link *lk, const char *s, long long now)
 		return;
 	}
 	/* ADVANCED_OK: "ok N<n> P<planner> B<buffer>" names its line. */
-	if ((p = strstr(s, " N")) != NULL && isdigit((unsigned char)p[2])) {
+	if (s[2] != '\0' && (p = strstr(s, " N")) != NULL &&
+	    isdigit((unsigned char)p[2])) {
 		const char *b;
 
 		n = strtol(p + 2, NULL, 10);
@@ -1354,6 +1355,12 @@ link_on_line(struct link *lk, char *s, long long now)
 	}
 	if (lk->klipper && kl_on_line(lk, s, now))
 		return;
+	/* The answer to nearly every line, alone: what the branch below
+	 * makes of it, without its searches for what it does not hold. */
+	if (strcmp(s, "ok") == 0) {
+		link_on_ok(lk, s, now);
+		return;
+	}
 	if (starts_with(s, "ok")) {
 		const char *fw = strstr(s, " FIRMWARE_NAME:");
 

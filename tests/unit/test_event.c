@@ -1,7 +1,7 @@
 /* Unit tests for lib/event.c: timers' order, deferred calls folded,
  * descriptors removed from inside callbacks, more descriptors than any
  * fixed array held, signals, a wait bounded in microseconds, hang-ups
- * told apart when asked. */
+ * told apart when asked, the deadline of a wait outside the loop. */
 #include "config.h"
 
 #include <setjmp.h>
@@ -103,6 +103,38 @@ test_timer_wait(void **state)
 	while (norder == 0)
 		assert_int_equal(ev_turn(l, -1), 0);
 	assert_string_equal(order, "w");
+	ev_loop_free(l);
+}
+
+/* The deadline a caller that waits outside the loop keeps to: the
+ * earliest armed timer's, a stopped one not counted, none with none,
+ * and now while a deferred call is posted. */
+static void
+test_deadline(void **state)
+{
+	struct ev_loop *l = ev_loop_new();
+	struct ev_timer *a = ev_timer_new(l, note, "a");
+	struct ev_timer *b = ev_timer_new(l, note, "b");
+	struct ev_defer *d = ev_defer_new(l, note, "d");
+	long long now;
+
+	(void)state;
+	norder = 0;
+	assert_int_equal(ev_deadline(l), -1);
+	now = ev_now_update(l);
+	assert_true(now >= ev_now(l) && ev_now(l) == now);
+	ev_timer_at(a, now + 5000);
+	ev_timer_at(b, now + 3000);
+	assert_int_equal(ev_deadline(l), now + 3000);
+	ev_timer_stop(b);
+	assert_int_equal(ev_deadline(l), now + 5000);
+	ev_defer_post(d);
+	assert_int_equal(ev_deadline(l), ev_now(l));
+	assert_int_equal(ev_turn(l, 0), 0);	/* runs d */
+	assert_string_equal(order, "d");
+	assert_int_equal(ev_deadline(l), now + 5000);
+	ev_timer_stop(a);
+	assert_int_equal(ev_deadline(l), -1);
 	ev_loop_free(l);
 }
 
@@ -408,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_timer_order),
 		cmocka_unit_test(test_timer_rearm),
 		cmocka_unit_test(test_timer_wait),
+		cmocka_unit_test(test_deadline),
 		cmocka_unit_test(test_defer_fold),
 		cmocka_unit_test(test_io_remove_in_callback),
 		cmocka_unit_test(test_io_growth),
