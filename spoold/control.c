@@ -621,15 +621,11 @@ hide_quoted(char *reason, size_t sz)
  * (the sender finds its job by it; to anyone else it would tell which
  * host sent what).  A new string. */
 static char *
-shown_attrs(const struct job_row *j, int may_see)
+shown_attrs(struct spoold *sd, const struct job_row *j, int may_see)
 {
-	json_t *o = json_loads(j->attrs, 0, NULL);
+	json_t *o = queue_attrs(sd, j->id);
 	char *s;
 
-	if (!json_is_object(o)) {
-		json_decref(o);
-		o = json_object();
-	}
 	json_object_del(o, "forward");
 	if (may_see && j->forward[0] != '\0')
 		json_object_set_new(o, "forward", json_string(j->forward));
@@ -649,7 +645,7 @@ list_row(const struct job_row *jr, void *arg)
 	struct job_row j = *jr;
 	int r;
 
-	attrs = shown_attrs(&j, may_change(lc->sd, lc->c, &j));
+	attrs = shown_attrs(lc->sd, &j, may_change(lc->sd, lc->c, &j));
 	if (!lc->sd->conf.show_titles && !may_change(lc->sd, lc->c, &j)) {
 		snprintf(j.title, sizeof(j.title), "(hidden)");
 		hide_title(j.meta, sizeof(j.meta));
@@ -1712,9 +1708,10 @@ largest_png(int dfd, char *name, size_t namesz)
  * (timelapse.video), else the timelapse filter's timelapse.mp4: 0, or
  * -1 if not a plain name of its folder. */
 static int
-timelapse_name(const struct job_row *j, char *name, size_t namesz)
+timelapse_name(struct spoold *sd, const struct job_row *j, char *name,
+    size_t namesz)
 {
-	json_t *o = json_loads(j->attrs, 0, NULL);
+	json_t *o = queue_attrs(sd, j->id);
 	const char *v = json_string_value(json_object_get(o,
 	    "timelapse.video"));
 	int r = -1;
@@ -1765,7 +1762,7 @@ do_job_file(struct spoold *sd, struct client *c, struct request *rq)
 	if (strcmp(kind, "thumbnail") == 0)
 		r = dfd < 0 ? -1 : largest_png(dfd, name, sizeof(name));
 	else if (strcmp(kind, "timelapse") == 0)
-		r = timelapse_name(&rq->j, name, sizeof(name));
+		r = timelapse_name(sd, &rq->j, name, sizeof(name));
 	else {
 		if (dfd >= 0)
 			close(dfd);

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "crash.h"
 #include "jobstate.h"
 #include "log.h"
@@ -1122,9 +1124,7 @@ queue_dest_save(struct spoold *sd, const char *name, const struct dest *d)
 #define JOB_COLUMNS "id, printer, owner, uid, title, size, commands, state," \
 	" reason, lines_done, layer, meta, priority, copies, copies_done," \
 	" ifnull(hold_until, 0), ifnull(ran_on, ''), created," \
-	" ifnull(started, 0), ifnull(finished, 0), ifnull((SELECT" \
-	" json_group_object(name, value) FROM job_attr WHERE job = job.id)," \
-	" '{}'), ifnull(named, printer), ifnull((SELECT forward FROM" \
+	" ifnull(started, 0), ifnull(finished, 0), ifnull(named, printer), ifnull((SELECT forward FROM" \
 	" job_forward WHERE job = job.id), ''), approval, approvers," \
 	" approval_by, approval_at, approval_note"
 
@@ -1163,24 +1163,45 @@ row_fill(sqlite3_stmt *st, struct job_row *j)
 	j->created = sqlite3_column_int64(st, 17);
 	j->started = sqlite3_column_int64(st, 18);
 	j->finished = sqlite3_column_int64(st, 19);
-	if (sqlite3_column_bytes(st, 20) < (int)sizeof(j->attrs))
-		snprintf(j->attrs, sizeof(j->attrs), "%s",
-		    (const char *)sqlite3_column_text(st, 20));
-	else
-		snprintf(j->attrs, sizeof(j->attrs), "{}");
 	snprintf(j->name, sizeof(j->name), "%s-%ld",
-	    (const char *)sqlite3_column_text(st, 21), j->id);
+	    (const char *)sqlite3_column_text(st, 20), j->id);
 	snprintf(j->forward, sizeof(j->forward), "%s",
-	    (const char *)sqlite3_column_text(st, 22));
+	    (const char *)sqlite3_column_text(st, 21));
 	snprintf(j->approval, sizeof(j->approval), "%s",
-	    (const char *)sqlite3_column_text(st, 23));
+	    (const char *)sqlite3_column_text(st, 22));
 	snprintf(j->approvers, sizeof(j->approvers), "%s",
-	    (const char *)sqlite3_column_text(st, 24));
+	    (const char *)sqlite3_column_text(st, 23));
 	snprintf(j->approval_by, sizeof(j->approval_by), "%s",
-	    (const char *)sqlite3_column_text(st, 25));
-	j->approval_at = sqlite3_column_int64(st, 26);
+	    (const char *)sqlite3_column_text(st, 24));
+	j->approval_at = sqlite3_column_int64(st, 25);
 	snprintf(j->approval_note, sizeof(j->approval_note), "%s",
-	    (const char *)sqlite3_column_text(st, 27));
+	    (const char *)sqlite3_column_text(st, 26));
+}
+
+/* The job's attributes (the filters' reports, link.*, forward.*) as one
+ * JSON object, however many and long they are: a new reference, an
+ * empty object if none or on an error. */
+json_t *
+queue_attrs(struct spoold *sd, long id)
+{
+	sqlite3_stmt *st;
+	json_t *o = NULL;
+
+	st = db_prepare(sd, "SELECT json_group_object(name, value) FROM"
+	    " job_attr WHERE job = ?");
+	if (st != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			o = json_loads((const char *)sqlite3_column_text(st,
+			    0), 0, NULL);
+		sqlite3_finalize(st);
+	}
+	if (!json_is_object(o)) {
+		json_decref(o);
+		o = json_object();
+	}
+	return o;
 }
 
 int

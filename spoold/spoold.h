@@ -256,7 +256,6 @@ struct job_row {
 	char		 ran_on[CONF_NAME_MAX + 1];
 	long long	 created, started, finished;
 	char		 meta[4096];	/* the analyser's JSON, or "{}" */
-	char		 attrs[1024];	/* the filters' reports, JSON */
 	char		 name[CONF_NAME_MAX + 24];	/* DEST-ID, DEST the
 					   destination it was submitted to */
 	char		 forward[FORWARD_ID_MAX + 1];	/* its forward id,
@@ -529,6 +528,7 @@ int	queue_dest_save(struct spoold *, const char *name,
 	    const struct dest *);
 long	queue_count_user(struct spoold *, const char *owner);
 int	queue_get(struct spoold *, long id, struct job_row *);
+struct json_t *queue_attrs(struct spoold *, long id);
 const char *queue_job_name(struct spoold *, long id, const char *dest);
 int	queue_list(struct spoold *, const char *dest, int history,
 	    int (*cb)(const struct job_row *, void *), void *arg);
