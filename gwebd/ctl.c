@@ -77,12 +77,16 @@ ctl_open(struct web *w, const struct conf_account *acct, char *why,
 	return fd;
 }
 
-/* The queue as the account sees it (how: client_queue()'s). */
+/* The queue as the account sees it (how: client_queue()'s), each
+ * printer with its "camera" (media_camera()'s word) when it has one,
+ * so that the page asks for no frame where none can come. */
 json_t *
 ctl_queue(struct web *w, const struct conf_account *acct, int how,
     char *why, size_t whysz)
 {
-	json_t *q;
+	const char *cam, *n;
+	json_t *q, *p;
+	size_t i;
 	int fd;
 
 	if ((fd = ctl_open(w, acct, why, whysz)) < 0)
@@ -91,6 +95,16 @@ ctl_queue(struct web *w, const struct conf_account *acct, int how,
 	if (q == NULL && why[0] == '\0')
 		snprintf(why, whysz, "the spooler went away");
 	close(fd);
+	if (q != NULL)
+		json_array_foreach(json_object_get(q, "printers"), i, p) {
+			if ((n = json_string_value(json_object_get(p,
+			    "name"))) == NULL)
+				continue;
+			if ((cam = media_camera_name(media_camera(
+			    conf_printer(&w->conf, n)))) != NULL)
+				json_object_set_new(p, "camera",
+				    json_string(cam));
+		}
 	return q;
 }
 

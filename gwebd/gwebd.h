@@ -128,6 +128,13 @@ int	ctl_file(struct web *, const struct conf_account *, const char *verb,
 	    size_t whysz);
 
 /* media.c */
+enum media_cam {
+	MEDIA_CAM_NONE,		/* no camera: no frame to show */
+	MEDIA_CAM_SNAPSHOT,	/* the frames spoold keeps alone */
+	MEDIA_CAM_STREAM	/* and the relay's stream */
+};
+enum media_cam media_camera(const struct conf_printer *);
+const char *media_camera_name(enum media_cam);
 enum MHD_Result media_job(struct req *, long id, const char *kind);
 enum MHD_Result media_snapshot(struct req *, const char *printer);
 

@@ -4,6 +4,15 @@
  * timelapse video with Range requests, and a printer's latest webcam
  * frame (spoold's, else the camera relay's, relay.c).
  *
+ * One rule says which printers have a frame to show, for the snapshot,
+ * the page (each printer's "camera" in the queue) and OctoPrint's
+ * /api/settings alike: a printer with a camera key (an http:// or
+ * https:// camera is relayed and streamed; a /dev/ one gives the frames
+ * its timelapse filter keeps), or a remote queue (device sftp://), whose
+ * backend mirrors the other host's frame into the printer's folder.
+ * Any other printer's snapshot is a 404 that says it has no camera,
+ * even if a stray webcam.jpg lies in its folder.
+ *
  * Security: gwebd opens no file of the spool, and no URL part names a
  * file: spoold opens each under the job's or the printer's folder,
  * without following links, as the account (its own jobs alone, or
@@ -103,6 +112,38 @@ media_job(struct req *r, long id, const char *kind)
 	return send_fd(r, fd, size, "video/mp4", 1);
 }
 
+/* What the printer's frame is: MEDIA_CAM_STREAM when the relay streams
+ * its camera, MEDIA_CAM_SNAPSHOT when there are only the frames spoold
+ * keeps, MEDIA_CAM_NONE when it has no camera (p may be NULL). */
+enum media_cam
+media_camera(const struct conf_printer *p)
+{
+	if (p == NULL)
+		return MEDIA_CAM_NONE;
+	if (p->camera != NULL && (strncmp(p->camera, "http://", 7) == 0 ||
+	    strncmp(p->camera, "https://", 8) == 0))
+		return MEDIA_CAM_STREAM;
+	if (p->camera != NULL || (p->device != NULL &&
+	    strncmp(p->device, "sftp://", 7) == 0))
+		return MEDIA_CAM_SNAPSHOT;
+	return MEDIA_CAM_NONE;
+}
+
+/* The page's word for media_camera(): "stream", "snapshot" or NULL. */
+const char *
+media_camera_name(enum media_cam m)
+{
+	switch (m) {
+	case MEDIA_CAM_STREAM:
+		return "stream";
+	case MEDIA_CAM_SNAPSHOT:
+		return "snapshot";
+	case MEDIA_CAM_NONE:
+		break;
+	}
+	return NULL;
+}
+
 /* GET /api/gspool/printers/NAME/snapshot: the frame spoold keeps. */
 enum MHD_Result
 media_snapshot(struct req *r, const char *printer)
@@ -117,6 +158,13 @@ media_snapshot(struct req *r, const char *printer)
 	if (strcmp(r->method, "GET") != 0)
 		return http_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s: GET"
 		    " it", r->url);
+	if (conf_printer(&r->w->conf, printer) == NULL)
+		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no such"
+		    " printer", printer);
+	if (media_camera(conf_printer(&r->w->conf, printer)) ==
+	    MEDIA_CAM_NONE)
+		return http_error(r, MHD_HTTP_NOT_FOUND, "%s: no camera (no"
+		    " camera key, and not an sftp:// queue)", printer);
 	snprintf(what, sizeof(what), "%s's webcam frame", printer);
 	if ((fd = ctl_file(r->w, r->acct, "webcam", printer, NULL, &size, why,
 	    sizeof(why))) < 0) {

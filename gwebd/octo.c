@@ -275,8 +275,10 @@ profiles(struct req *r, json_t *q)
 	return http_json(r, MHD_HTTP_OK, json_pack("{s:o}", "profiles", o));
 }
 
-/* The webcam of the current printer: the relay's stream and snapshot,
- * when it has a camera. */
+/* The webcam of the current printer, by media_camera()'s rule, which
+ * the snapshot keeps too: the relay's stream and the snapshot for an
+ * http:// or https:// camera; the snapshot alone (an empty streamUrl,
+ * which Cura skips) for a /dev/ camera or a remote sftp:// queue. */
 static enum MHD_Result
 settings(struct req *r, json_t *q)
 {
@@ -284,15 +286,16 @@ settings(struct req *r, json_t *q)
 	const struct conf_printer *cp = conf_printer(&r->w->conf,
 	    name_of(p));
 	char stream[CONF_NAME_MAX + 64] = "", snap[CONF_NAME_MAX + 64] = "";
-	int cam = cp != NULL && cp->camera != NULL;
+	enum media_cam m = media_camera(cp);
+	int cam = m != MEDIA_CAM_NONE;
 	json_t *o;
 
-	if (cam) {
+	if (m == MEDIA_CAM_STREAM)
 		snprintf(stream, sizeof(stream),
 		    "/api/gspool/printers/%s/stream", cp->name);
+	if (cam)
 		snprintf(snap, sizeof(snap),
 		    "/api/gspool/printers/%s/snapshot", cp->name);
-	}
 	o = json_pack("{s:{s:b},s:{s:b,s:b},s:{s:b,s:s,s:s,s:b,s:b,s:b},"
 	    "s:{}}", "api", "enabled", 1, "feature", "sdSupport", 0,
 	    "temperatureGraph", 0, "webcam", "webcamEnabled", cam,

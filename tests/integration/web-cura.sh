@@ -188,6 +188,32 @@ gs_gwebd
 expect_status 200 GET /api/settings -H "X-Api-Key: $ANN"
 jq -e '.webcam.streamUrl == "" and .webcam.webcamEnabled == false' "$T/body" > /dev/null ||
     fail "settings without a camera: $(cat "$T/body")"
+expect_status 404 GET /api/gspool/printers/mk3/snapshot -H "X-Api-Key: $ANN"
+grep -q 'mk3: no camera' "$T/body" || fail "mk3's snapshot: $(cat "$T/body")"
+
+# A remote queue (sftp://), whose backend mirrors the other host's
+# frame: advertised with its snapshot alone, which gwebd serves; the
+# page is told the same ("camera": "snapshot").
+kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
+gs_stop_spoold
+rm -f "$T/spool/control"
+printf '[printer far]\ndevice = sftp://ann@127.0.0.1:9/mk3\nssh_key_file = %s\nknown_hosts_file = %s\n' \
+    "$T/nokey" "$T/nohosts" >> "$GSPOOL_CONF"
+sed -i '/^\[spool\]/a default_printer = far' "$GSPOOL_CONF"
+gs_spoold
+gs_gwebd
+expect_status 200 GET /api/settings -H "X-Api-Key: $ANN"
+jq -e '.webcam.webcamEnabled == true and .webcam.streamUrl == "" and
+    .webcam.snapshotUrl == "/api/gspool/printers/far/snapshot"' "$T/body" > /dev/null ||
+    fail "settings of the sftp:// printer: $(cat "$T/body")"
+expect_status 200 GET /api/gspool/queue -H "X-Api-Key: $ANN"
+jq -e '(.printers[] | select(.name == "far") | .camera) == "snapshot" and
+    (.printers[] | select(.name == "mk3") | has("camera")) == false' "$T/body" > /dev/null ||
+    fail "the queue's cameras: $(cat "$T/body")"
+mkdir -p "$T/spool/printers/far"
+printf '\377\330\377\340 far away\377\331' > "$T/spool/printers/far/webcam.jpg"
+expect_status 200 GET /api/gspool/printers/far/snapshot -H "X-Api-Key: $ANN"
+cmp -s "$T/body" "$T/spool/printers/far/webcam.jpg" || fail "far's frame differs"
 kill -0 "$GWEBD_PID" || fail "gwebd died"
 kill "$GWEBD_PID"; wait "$GWEBD_PID" || fail "gwebd did not stop cleanly"
 echo "ok: web-cura"

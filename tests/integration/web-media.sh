@@ -9,6 +9,9 @@ gs_config "[web]" "listen = 127.0.0.1:0" "user = $(gs_web_user)" \
     "[account ann]" "api_keys = $T/ann.apikeys" \
     "[account bob]" "api_keys = $T/bob.apikeys" \
     "[account root-op]" "api_keys = $T/op.apikeys" "admin = yes"
+# A camera of its own (no filter grabs from it here): the frame served
+# is the one spoold keeps.
+sed -i 's|^clears_bed = yes|clears_bed = yes\ncamera = /dev/video0|' "$GSPOOL_CONF"
 ANN=$(gs_web_key ann)
 BOB=$(gs_web_key bob)
 OP=$(gs_web_key op)
