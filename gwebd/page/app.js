@@ -195,31 +195,92 @@ function printerActions(pr) {
 	return box.childNodes.length ? box : null;
 }
 
-/* The webcam: the MJPEG relay, or the snapshot every 10 s when there
- * is no relay; nothing when there is no camera at all. */
-function camera(pr) {
-	const c = state.cams[pr.name] || (state.cams[pr.name] = {mode: "stream"});
-	if (c.mode === "none")
-		return null;
-	if (!c.img) {
-		c.img = el("img", {className: "cam", alt: "Webcam of " + pr.name});
-		c.img.addEventListener("error", () => {
-			if (c.mode === "stream") {
-				c.mode = "snapshot";
-				c.img.src = api + "printers/" +
-				    encodeURIComponent(pr.name) + "/snapshot";
-				c.timer = setInterval(() => { c.img.src = api +
-				    "printers/" + encodeURIComponent(pr.name) +
-				    "/snapshot?t=" + Date.now(); }, 10000);
-			} else {
-				c.mode = "none";
-				clearInterval(c.timer);
-				c.img.remove();
-			}
-		});
-		c.img.src = api + "printers/" + encodeURIComponent(pr.name) + "/stream";
+/* The webcam, as gwebd says the printer has one (pr.camera): the MJPEG
+ * relay ("stream"), else the snapshot every 10 s.  A frame that fails
+ * (a Wi-Fi drop, the camera or the printer rebooting, gwebd restarted)
+ * leaves "Camera unavailable" in its place, not a broken image, and is
+ * asked for again, the stream first, after 2 s, then 4, 8, 16 and 30 s
+ * at most, until one comes: then the frame is shown and the wait is
+ * 2 s again. */
+const CAM_RETRY_MS = 2000, CAM_RETRY_MAX_MS = 30000, CAM_POLL_MS = 10000;
+/* A stream with no frame in so long is a failure too: the relay may
+ * hold the request open, and the browser then says nothing. */
+const CAM_STALL_MS = 15000;
+
+function camUrl(pr, kind) {
+	return api + "printers/" + encodeURIComponent(pr.name) + "/" + kind +
+	    "?t=" + Date.now();
+}
+
+function camTry(pr, c) {
+	clearTimeout(c.timer);
+	c.kind = pr.camera === "stream" ? "stream" : "snapshot";
+	c.img.src = camUrl(pr, c.kind);
+	if (c.kind === "stream")
+		c.timer = setTimeout(() => camFailed(pr, c), CAM_STALL_MS);
+}
+
+/* The frame did not come: the snapshot after the stream, else the
+ * notice and the next try after the backoff. */
+function camFailed(pr, c) {
+	if (c.dead)
+		return;
+	clearTimeout(c.timer);
+	if (c.kind === "stream") {
+		/* No relay now: the frame spoold keeps, if any. */
+		c.kind = "snapshot";
+		c.img.src = camUrl(pr, "snapshot");
+		return;
 	}
-	return c.img;
+	c.img.removeAttribute("src");
+	c.img.hidden = true;
+	c.off.hidden = false;
+	c.off.textContent = "Camera unavailable: trying again in " +
+	    Math.round(c.delay / 1000) + " s";
+	c.box.dataset.cam = "off";
+	c.box.dataset.retries = String(Number(c.box.dataset.retries || 0) + 1);
+	c.timer = setTimeout(() => camTry(pr, c), c.delay);
+	c.delay = Math.min(c.delay * 2, CAM_RETRY_MAX_MS);
+}
+
+function camera(pr) {
+	if (!pr.camera)
+		return null;
+	let c = state.cams[pr.name];
+	if (c && pr.camera !== c.camera) {
+		/* Its camera changed with the configuration: a new one. */
+		c.dead = true;
+		clearTimeout(c.timer);
+		c.img.removeAttribute("src");
+		c = null;
+	}
+	if (c)
+		return c.box;
+	c = state.cams[pr.name] = {camera: pr.camera, delay: CAM_RETRY_MS};
+	c.img = el("img", {className: "cam", alt: "Webcam of " + pr.name});
+	c.off = el("p", {className: "cam-off quiet", hidden: true},
+	    "Camera unavailable");
+	c.box = el("div", {className: "cam-box"}, c.img, c.off);
+	c.img.addEventListener("load", () => {
+		if (c.dead)
+			return;
+		clearTimeout(c.timer);
+		c.img.hidden = false;
+		c.off.hidden = true;
+		c.box.dataset.cam = "live";
+		c.delay = CAM_RETRY_MS;
+		if (c.kind === "snapshot")
+			c.timer = setTimeout(() => {
+				c.img.src = camUrl(pr, "snapshot");
+			}, CAM_POLL_MS);
+	});
+	c.img.addEventListener("error", () => {
+		/* An error from a source let go is not this one's. */
+		if (c.img.getAttribute("src"))
+			camFailed(pr, c);
+	});
+	camTry(pr, c);
+	return c.box;
 }
 
 /* A job's thumbnail, as gwebd serves it: to its owner and the

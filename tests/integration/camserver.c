@@ -1,7 +1,7 @@
 /*
  * camserver - a webcam for the tests of the timelapse filter.
  *
- *   camserver -p PORTFILE [-m MODE] [-r FPS] [-l LOG] JPEG...
+ *   camserver -p PORTFILE [-m MODE] [-r FPS] [-l LOG] [-e FILE] JPEG...
  *   camserver -F             print a free loopback port and exit
  *
  * Listens on 127.0.0.1 (a port of the system's choosing, written to
@@ -12,6 +12,8 @@
  *   half      the headers of a JPEG, half its bytes, then the end
  *   hang      nothing at all, ever
  *   error     500 Internal Server Error
+ * With -e FILE, a connection accepted while FILE exists is answered as
+ * in error mode: a camera that is down until a test removes FILE.
  * With -l, each connection appends "open" to LOG when it is accepted
  * and "closed" when it ends (its client gone, or its answer done), so
  * a test counts the connections a client made and sees them end.
@@ -140,13 +142,17 @@ main(int argc, char *argv[])
 	struct sockaddr_in sin;
 	socklen_t len = sizeof(sin);
 	const char *portfile = NULL, *mode = "snapshot", *log = NULL;
+	const char *down = NULL;
 	struct jpeg *jp;
 	long fps = 10, nth = 0;
 	int ch, fd, c, i, free_port = 0;
 	FILE *fp;
 
-	while ((ch = getopt(argc, argv, "Fl:m:p:r:")) != -1) {
+	while ((ch = getopt(argc, argv, "e:Fl:m:p:r:")) != -1) {
 		switch (ch) {
+		case 'e':
+			down = optarg;
+			break;
 		case 'l':
 			log = optarg;
 			break;
@@ -185,7 +191,7 @@ main(int argc, char *argv[])
 	}
 	if (portfile == NULL || argc == 0) {
 		fprintf(stderr, "usage: camserver -p portfile [-m mode]"
-		    " [-r fps] [-l log] jpeg ...\n       camserver -F\n");
+		    " [-r fps] [-l log] [-e file] jpeg ...\n       camserver -F\n");
 		return 2;
 	}
 	if ((jp = calloc((size_t)argc, sizeof(*jp))) == NULL)
@@ -220,7 +226,8 @@ main(int argc, char *argv[])
 		case 0:
 			close(fd);
 			note(log, "open\n");
-			serve(c, mode, fps, jp, argc, nth);
+			serve(c, down != NULL && access(down, F_OK) == 0 ?
+			    "error" : mode, fps, jp, argc, nth);
 			close(c);
 			note(log, "closed\n");
 			_exit(0);
