@@ -27,6 +27,13 @@ gs_vprinter
 gs_spoold
 gs_gwebd
 
+# While it is down the relay's stream ends with no frame (gwebd(8)).
+rc=0
+curl -s -o "$T/none" -D "$T/none.h" --max-time 60 -H "X-Api-Key: $ANN" \
+    "$URL/api/gspool/printers/mk3/stream" || rc=$?
+[ "$rc" = 0 ] || fail "the stream of a camera that is down did not end (curl $rc)"
+grep -q gspoolframe "$T/none" && fail "a frame from a camera that is down"
+
 [ "$(id -u)" = 0 ] && chmod 755 "$T"
 HOME="$T" TMPDIR="$T" "$PY" "$top_srcdir/tests/web/camera.py" "$URL" \
     ann "$ANN" "$T/down" > "$T/camera.out" 2>&1 || {
