@@ -128,8 +128,8 @@ sf_fail(struct net_reply *r, const char *what, const char *why)
 {
 	int gone = S.r == NULL || !remote_connected(S.r);
 
-	snprintf(r->why, sizeof(r->why), "%.100s: %.100s: %.250s",
-	    net_hostname(), what, why);
+	/* The host is named by whoever tells it (net_unreachable()). */
+	snprintf(r->why, sizeof(r->why), "%.150s: %.300s", what, why);
 	r->code = gone ? 0 : 500;
 	sf_video_cut();
 	remote_close(S.r);
@@ -1341,8 +1341,7 @@ sf_job_request(const char *verb, const char *sub, struct net_reply *r)
 	int rv;
 
 	if (S.rjob <= 0 || S.job != net_job_id()) {
-		snprintf(r->why, sizeof(r->why), "not yet queued on %s",
-		    net_hostname());
+		snprintf(r->why, sizeof(r->why), "not yet queued there");
 		r->code = 409;
 		return -1;
 	}
@@ -1351,9 +1350,11 @@ sf_job_request(const char *verb, const char *sub, struct net_reply *r)
 	snprintf(path, sizeof(path), "jobs/%ld%s", S.rjob, sub);
 	rv = strcmp(verb, "mkdir") == 0 ? remote_mkdir(S.r, path, why,
 	    sizeof(why)) : remote_rmdir(S.r, path, why, sizeof(why));
+	if (rv < 0 && !remote_connected(S.r))
+		return sf_fail(r, path, why);	/* the host gone */
 	if (rv < 0) {
-		snprintf(r->why, sizeof(r->why), "%s %.60s on %.150s: %.200s",
-		    verb, path, net_hostname(), why);
+		snprintf(r->why, sizeof(r->why), "%s %.60s: %.200s", verb,
+		    path, why);
 		r->code = 403;
 		return -1;
 	}
