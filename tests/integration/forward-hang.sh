@@ -44,7 +44,7 @@ grep -q '^slowlink: paused' "$T/link.log" || fail "the link did not stall: $(cat
 line=$(grep -F -m 1 "far: cannot reach " "$T/spoold.log") ||
 	fail "far did not go offline: $(tail -n 5 "$T/spoold.log")"
 case $line in
-"far: cannot reach 127.0.0.1:$PL: "*": no answer to SFTP "*" within 3 s; the connection is dropped"*) ;;
+*"far: cannot reach 127.0.0.1:$PL: "*": no answer to SFTP "*" within 3 s; the connection is dropped"*) ;;
 *) fail "not the reason: $line" ;;
 esac
 [ "$(printf '%s\n' "$line" | grep -o -F "127.0.0.1:$PL" | wc -l)" -eq 1 ] ||
