@@ -50,9 +50,14 @@
  * of the job's folder (name_is_safe, no .tmp), opened here without
  * following a link.
  *
- * Diagnostics: each failure names the host, the path and the server's
- * reason; a host that cannot be reached is the printer offline with
- * its reason, the job pending, tried again with the core's backoff.
+ * Diagnostics: each failure names the host once, the path and the
+ * server's reason; the reasons given to the core do not name the host,
+ * which names it (net_unreachable()), unless they are a sentence about
+ * it that begins with its name.  A host that cannot be reached, or that
+ * leaves a request unanswered for -t seconds (remote_connect()), is
+ * the printer offline with its reason, a job being handed pending, one
+ * being followed still processing, tried again with the core's
+ * backoff.
  */
 #include "config.h"
 
