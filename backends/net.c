@@ -463,23 +463,45 @@ job_end(const char *state, const char *reason, int remove)
 		N.heaters_at = monotonic_ms() + N.heaters_ms;
 }
 
+/* 1 if a driver's reason is a sentence about the host that names it
+ * first ("HOST would hold it for ..."): it is told as it is, so that a
+ * line names the host once. */
+static int
+host_named(const char *why)
+{
+	size_t n = strlen(N.host.hostname);
+
+	return n > 0 && strncmp(why, N.host.hostname, n) == 0 &&
+	    (why[n] == ' ' || why[n] == ':');
+}
+
+/* What a host away or refusing is told as: its name, once, and the
+ * driver's reason (which does not name it). */
+static void
+unreachable_text(const struct net_reply *r, char *text, size_t textsz)
+{
+	if (r->code == 401 || r->code == 403)
+		snprintf(text, textsz, "%.150s refused the request"
+		    " (%.280s): check %s", N.host.hostname, r->why,
+		    N.host.cred_option != NULL ? N.host.cred_option :
+		    "api_key_file");
+	else if (r->code == 0)
+		snprintf(text, textsz, "cannot reach %.150s: %.300s",
+		    N.host.hostname, r->why);
+	else if (host_named(r->why))
+		snprintf(text, textsz, "%.450s", r->why);
+	else
+		snprintf(text, textsz, "%.150s: %.300s", N.host.hostname,
+		    r->why);
+}
+
 void
 net_unreachable(const struct net_reply *r)
 {
 	char text[480];
 	long was;
 
-	if (r->code == 401 || r->code == 403)
-		snprintf(text, sizeof(text), "%.150s refused the request"
-		    " (%.280s): check %s", N.host.hostname, r->why,
-		    N.host.cred_option != NULL ? N.host.cred_option :
-		    "api_key_file");
-	else if (r->code == 0)
-		snprintf(text, sizeof(text), "cannot reach %.150s: %.300s",
-		    N.host.hostname, r->why);
-	else
-		snprintf(text, sizeof(text), "%.150s: %.300s",
-		    N.host.hostname, r->why);
+	unreachable_text(r, text, sizeof(text));
 	status("error", text);
 	was = N.backoff_ms;
 	N.backoff_ms = N.backoff_ms == 0 ? N.retry_ms :
@@ -798,8 +820,11 @@ start_failed(const struct net_reply *r, int aborted, int remove)
 	char why[600];
 
 	if (r->code == 409) {
-		snprintf(why, sizeof(why), "%.150s is busy: %.400s",
-		    N.host.hostname, r->why);
+		if (host_named(r->why))
+			snprintf(why, sizeof(why), "%.550s", r->why);
+		else
+			snprintf(why, sizeof(why), "%.150s is busy: %.400s",
+			    N.host.hostname, r->why);
 		status("busy", why);
 		job_end("pending", why, remove);
 		return;
@@ -807,7 +832,9 @@ start_failed(const struct net_reply *r, int aborted, int remove)
 	if (r->code == 0 || r->code >= 500 || r->code == 401 ||
 	    r->code == 403) {
 		net_unreachable(r);
-		job_end("pending", r->why, remove);
+		/* The job's reason is the printer's: the host named once. */
+		unreachable_text(r, why, sizeof(why));
+		job_end("pending", why, remove);
 		return;
 	}
 	job_end(aborted ? "aborted" : "pending", r->why, remove);
@@ -904,8 +931,10 @@ job_request(int (*fn)(struct net_reply *), const char *what, enum act a,
 	struct net_reply r;
 
 	memset(&r, 0, sizeof(r));
+	/* The drivers' reasons do not name the host: this line does. */
 	if (fn(&r) < 0)
-		log_warnx("%s-%ld: %s: %s", N.printer, N.job.id, what, r.why);
+		log_warnx("%s-%ld: %s on %s: %s", N.printer, N.job.id, what,
+		    N.host.hostname, r.why);
 	else
 		activity(a, why);
 	net_reply_free(&r);

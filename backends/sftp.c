@@ -50,9 +50,14 @@
  * of the job's folder (name_is_safe, no .tmp), opened here without
  * following a link.
  *
- * Diagnostics: each failure names the host, the path and the server's
- * reason; a host that cannot be reached is the printer offline with
- * its reason, the job pending, tried again with the core's backoff.
+ * Diagnostics: each failure names the host once, the path and the
+ * server's reason; the reasons given to the core do not name the host,
+ * which names it (net_unreachable()), unless they are a sentence about
+ * it that begins with its name.  A host that cannot be reached, or that
+ * leaves a request unanswered for -t seconds (remote_connect()), is
+ * the printer offline with its reason, a job being handed pending, one
+ * being followed still processing, tried again with the core's
+ * backoff.
  */
 #include "config.h"
 
@@ -128,8 +133,8 @@ sf_fail(struct net_reply *r, const char *what, const char *why)
 {
 	int gone = S.r == NULL || !remote_connected(S.r);
 
-	snprintf(r->why, sizeof(r->why), "%.100s: %.100s: %.250s",
-	    net_hostname(), what, why);
+	/* The host is named by whoever tells it (net_unreachable()). */
+	snprintf(r->why, sizeof(r->why), "%.150s: %.300s", what, why);
 	r->code = gone ? 0 : 500;
 	sf_video_cut();
 	remote_close(S.r);
@@ -1341,8 +1346,7 @@ sf_job_request(const char *verb, const char *sub, struct net_reply *r)
 	int rv;
 
 	if (S.rjob <= 0 || S.job != net_job_id()) {
-		snprintf(r->why, sizeof(r->why), "not yet queued on %s",
-		    net_hostname());
+		snprintf(r->why, sizeof(r->why), "not yet queued there");
 		r->code = 409;
 		return -1;
 	}
@@ -1351,9 +1355,11 @@ sf_job_request(const char *verb, const char *sub, struct net_reply *r)
 	snprintf(path, sizeof(path), "jobs/%ld%s", S.rjob, sub);
 	rv = strcmp(verb, "mkdir") == 0 ? remote_mkdir(S.r, path, why,
 	    sizeof(why)) : remote_rmdir(S.r, path, why, sizeof(why));
+	if (rv < 0 && !remote_connected(S.r))
+		return sf_fail(r, path, why);	/* the host gone */
 	if (rv < 0) {
-		snprintf(r->why, sizeof(r->why), "%s %.60s on %.150s: %.200s",
-		    verb, path, net_hostname(), why);
+		snprintf(r->why, sizeof(r->why), "%s %.60s: %.200s", verb,
+		    path, why);
 		r->code = 403;
 		return -1;
 	}

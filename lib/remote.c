@@ -28,11 +28,24 @@
  * takes as an unfinished upload and discards, where a CLOSE would have
  * committed a part.
  *
+ * Every other request of a daemon's connection is bounded too, by a
+ * timer (guard_begin()): libssh 0.10's SSH_OPTIONS_TIMEOUT bounds each
+ * wait for the channel, but sftp_read(), sftp_stat(), sftp_close() and
+ * the rest wait again after one that timed out, for ever on a host
+ * that stopped answering, and libssh offers no non-blocking SFTP
+ * request but its reads.  When the timer fires, the socket is shut
+ * down under libssh: its wait ends, the call fails, and the connection
+ * counts as dropped (remote_connected()).  SIGALRM is the timer's:
+ * nothing else in a backend uses it.  The lpr-tools' connections
+ * (remote_open()) have no timeout: their user can interrupt them.
+ *
  * Diagnostics: a host key refused is reported with its fingerprint and
  * what to do; every SFTP failure with the path and libssh's reason, or
  * the server's reason for the first write it refused; a host that does
- * not answer a write within the connection's timeout (remote_connect())
- * is named so, and the connection dropped.
+ * not answer a request within the connection's timeout (remote_connect())
+ * is named so, with the request, and the connection dropped.  The
+ * reasons of a daemon's connection do not name the host: its caller
+ * does, once.
  *
  * Several hosts (remote_queues()) are asked side by side, each by a
  * process of its own, since libssh blocks: the process connects, reads
@@ -52,6 +65,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,8 +87,71 @@ struct remote {
 	sftp_session	 sftp;
 	char		 host[300];
 	long		 timeout_ms;	/* for an answer; 0 waits */
+	int		 dead;		/* a request went unanswered */
 	char		 why[512];	/* the last upload's reason */
+	char		 dead_why[128];	/* which, and how long it was */
 };
+
+static volatile sig_atomic_t guard_fd = -1;	/* the socket guarded */
+static volatile sig_atomic_t guard_fired;
+
+static void
+guard_alarm(int sig)
+{
+	(void)sig;
+	if (guard_fd >= 0)
+		shutdown(guard_fd, SHUT_RDWR);	/* async-signal-safe */
+	guard_fired = 1;
+}
+
+/* The timer over one of libssh's blocking calls on a daemon's
+ * connection (nothing on one without a timeout). */
+static void
+guard_begin(struct remote *r)
+{
+	struct sigaction sa;
+	struct itimerval it;
+
+	if (r->timeout_ms <= 0 || r->s == NULL || ssh_get_fd(r->s) < 0)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = guard_alarm;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: libssh's poll ends with EINTR as well. */
+	if (sigaction(SIGALRM, &sa, NULL) < 0)
+		fatal("sigaction");
+	guard_fired = 0;
+	guard_fd = ssh_get_fd(r->s);
+	memset(&it, 0, sizeof(it));
+	it.it_value.tv_sec = r->timeout_ms / 1000;
+	it.it_value.tv_usec = (r->timeout_ms % 1000) * 1000;
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		fatal("setitimer");
+}
+
+/* The timer stopped: -1 with r->why naming the request if it fired
+ * (the connection is then dropped), else 0. */
+static int
+guard_end(struct remote *r, const char *req)
+{
+	struct itimerval it;
+
+	if (guard_fd < 0)
+		return 0;
+	memset(&it, 0, sizeof(it));
+	if (setitimer(ITIMER_REAL, &it, NULL) < 0)
+		fatal("setitimer");
+	guard_fd = -1;
+	if (!guard_fired)
+		return 0;
+	guard_fired = 0;
+	r->dead = 1;
+	snprintf(r->dead_why, sizeof(r->dead_why), "no answer to SFTP %s"
+	    " within %ld s; the connection is dropped", req,
+	    r->timeout_ms / 1000);
+	snprintf(r->why, sizeof(r->why), "%s", r->dead_why);
+	return -1;
+}
 
 static int
 host_known(struct remote *r)
@@ -223,18 +300,18 @@ remote_connect(const char *host, unsigned port, const char *user,
 	    known_hosts) < 0 ||
 	    ssh_options_set(r->s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &yes) < 0 ||
 	    ssh_options_set(r->s, SSH_OPTIONS_TIMEOUT, &t) < 0) {
-		snprintf(why, whysz, "%s: %s", r->host, ssh_get_error(r->s));
+		snprintf(why, whysz, "%s", ssh_get_error(r->s));
 		goto fail;
 	}
 	if (ssh_connect(r->s) != SSH_OK) {
-		snprintf(why, whysz, "%s: %s", r->host, ssh_get_error(r->s));
+		snprintf(why, whysz, "%s", ssh_get_error(r->s));
 		goto fail;
 	}
 	*reached = 1;
 	k = ssh_session_is_known_server(r->s);
 	if (k != SSH_KNOWN_HOSTS_OK) {
-		snprintf(why, whysz, "%s: %s host key: not in %s; refused",
-		    r->host, k == SSH_KNOWN_HOSTS_CHANGED ||
+		snprintf(why, whysz, "%s host key: not in %s; refused",
+		    k == SSH_KNOWN_HOSTS_CHANGED ||
 		    k == SSH_KNOWN_HOSTS_OTHER ? "a CHANGED" : "an unknown",
 		    known_hosts);
 		goto fail;
@@ -245,19 +322,29 @@ remote_connect(const char *host, unsigned port, const char *user,
 		    keyfile);
 		goto fail;
 	}
+	guard_begin(r);
 	if (ssh_userauth_publickey(r->s, NULL, key) != SSH_AUTH_SUCCESS) {
-		snprintf(why, whysz, "%s: the key %s is not accepted for"
-		    " account %s", r->host, keyfile, user);
+		if (guard_end(r, "authentication") < 0) {
+			*reached = 0;	/* as good as down */
+			snprintf(why, whysz, "%s", r->why);
+		} else
+			snprintf(why, whysz, "the key %s is not accepted for"
+			    " account %s", keyfile, user);
 		goto fail;
 	}
 	ssh_key_free(key);
 	key = NULL;
 	if ((r->sftp = sftp_new(r->s)) == NULL || sftp_init(r->sftp) !=
 	    SSH_OK) {
-		snprintf(why, whysz, "%s: no SFTP: %s", r->host,
-		    ssh_get_error(r->s));
+		if (guard_end(r, "INIT") < 0) {
+			*reached = 0;
+			snprintf(why, whysz, "%s", r->why);
+		} else
+			snprintf(why, whysz, "no SFTP: %s",
+			    ssh_get_error(r->s));
 		goto fail;
 	}
+	guard_end(r, "INIT");
 	return r;
 fail:
 	ssh_key_free(key);
@@ -268,7 +355,7 @@ fail:
 int
 remote_connected(struct remote *r)
 {
-	return r->s != NULL && ssh_is_connected(r->s);
+	return r->s != NULL && !r->dead && ssh_is_connected(r->s);
 }
 
 int
@@ -281,7 +368,10 @@ remote_missing(struct remote *r)
 const char *
 remote_error(struct remote *r)
 {
-	const char *e = r->why[0] != '\0' ? r->why : ssh_get_error(r->s);
+	/* Once a request went unanswered, whatever fails after it on the
+	 * shut socket fails for that reason. */
+	const char *e = r->dead ? r->dead_why : r->why[0] != '\0' ? r->why :
+	    ssh_get_error(r->s);
 
 	if (strncmp(e, "SFTP server: ", 13) == 0)
 		e += 13;
@@ -291,8 +381,13 @@ remote_error(struct remote *r)
 int
 remote_mkdir(struct remote *r, const char *path, char *why, size_t whysz)
 {
+	int rv;
+
 	r->why[0] = '\0';
-	if (sftp_mkdir(r->sftp, path, 0755) == SSH_OK)
+	guard_begin(r);
+	rv = sftp_mkdir(r->sftp, path, 0755);
+	guard_end(r, "MKDIR");
+	if (rv == SSH_OK)
 		return 0;
 	snprintf(why, whysz, "%s", remote_error(r));
 	return -1;
@@ -303,12 +398,16 @@ remote_close(struct remote *r)
 {
 	if (r == NULL)
 		return;
+	/* What is said at the end is bounded too: a dead host's socket
+	 * is shut down already, a live one's is not kept waiting on. */
+	guard_begin(r);
 	if (r->sftp)
 		sftp_free(r->sftp);
-	if (r->s) {
+	if (r->s)
 		ssh_disconnect(r->s);
+	guard_end(r, "CLOSE");
+	if (r->s)
 		ssh_free(r->s);
-	}
 	free(r);
 }
 
@@ -489,9 +588,11 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 		size = (long long)st.st_size;
 	else
 		bar = 0;
-	if ((f = sftp_open(r->sftp, path, O_WRONLY | O_CREAT | O_TRUNC,
-	    0644)) == NULL) {
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
+	guard_begin(r);
+	f = sftp_open(r->sftp, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	guard_end(r, "OPEN");
+	if (f == NULL) {
+		log_warnx("%s: %s", path, remote_error(r));
 		return -1;
 	}
 	/* SSH_FXP_WRITE: length, type, id, handle, offset, data */
@@ -544,7 +645,9 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 	buf = NULL;
 	if (refused) {
 		/* The server discards it at CLOSE; the first reason stands. */
+		guard_begin(r);
 		sftp_close(f);
+		guard_end(r, "CLOSE");
 		goto fail;
 	}
 	if (size > 0 && done != size) {
@@ -553,7 +656,11 @@ remote_put(struct remote *r, int fd, const char *name, const char *path)
 		    " abandoned", name, done, size);
 		goto drop;
 	}
-	if (sftp_close(f) != SSH_OK) {
+	guard_begin(r);
+	rv = sftp_close(f);
+	if (guard_end(r, "CLOSE") < 0)
+		goto fail;
+	if (rv != SSH_OK) {
 		snprintf(r->why, sizeof(r->why), "%s", ssh_get_error(r->s));
 		goto fail;
 	}
@@ -575,26 +682,37 @@ remote_put_text(struct remote *r, const char *path, const char *text)
 {
 	size_t len = strlen(text);
 	sftp_file f;
+	int rv;
 
 	r->why[0] = '\0';
-	if ((f = sftp_open(r->sftp, path, O_WRONLY | O_CREAT | O_TRUNC,
-	    0644)) == NULL ||
-	    sftp_write(f, text, len) != (ssize_t)len) {
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
-		if (f)
-			sftp_close(f);
-		return -1;
-	}
-	if (sftp_close(f) != SSH_OK) {
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
-		return -1;
-	}
+	guard_begin(r);
+	f = sftp_open(r->sftp, path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (guard_end(r, "OPEN") < 0 || f == NULL)
+		goto fail;
+	guard_begin(r);
+	rv = sftp_write(f, text, len) == (ssize_t)len;
+	if (guard_end(r, "WRITE") < 0 || !rv)
+		goto fail;
+	guard_begin(r);
+	rv = sftp_close(f);
+	f = NULL;
+	if (guard_end(r, "CLOSE") < 0 || rv != SSH_OK)
+		goto fail;
 	return 0;
+fail:
+	log_warnx("%s: %s", path, remote_error(r));
+	if (f) {
+		guard_begin(r);
+		sftp_close(f);
+		guard_end(r, "CLOSE");
+	}
+	return -1;
 }
 
 #define JSON_MAX	(16 << 20)	/* bytes of a JSON file of the tree */
 
 struct reading {
+	struct remote	*r;
 	sftp_file	 f;
 	size_t		 total;
 };
@@ -605,9 +723,11 @@ static size_t
 read_chunk(void *buf, size_t len, void *arg)
 {
 	struct reading *rd = arg;
-	ssize_t n = sftp_read(rd->f, buf, len > CHUNK ? CHUNK : len);
+	ssize_t n;
 
-	if (n < 0)
+	guard_begin(rd->r);
+	n = sftp_read(rd->f, buf, len > CHUNK ? CHUNK : len);
+	if (guard_end(rd->r, "READ") < 0 || n < 0)
 		return (size_t)-1;
 	rd->total += (size_t)n;
 	return rd->total > JSON_MAX ? (size_t)-1 : (size_t)n;
@@ -622,12 +742,27 @@ remote_json(struct remote *r, const char *path)
 
 	r->why[0] = '\0';
 	memset(&rd, 0, sizeof(rd));
-	if ((rd.f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
+	rd.r = r;
+	guard_begin(r);
+	rd.f = sftp_open(r->sftp, path, O_RDONLY, 0);
+	if (guard_end(r, "OPEN") < 0 || rd.f == NULL) {
+		log_warnx("%s: %s", path, remote_error(r));
 		return NULL;
 	}
 	o = json_load_callback(read_chunk, &rd, 0, &err);
+	if (r->dead) {
+		/* The file's handle went with the connection. */
+		json_decref(o);
+		log_warnx("%s: %s", path, r->why);
+		return NULL;
+	}
+	guard_begin(r);
 	sftp_close(rd.f);
+	if (guard_end(r, "CLOSE") < 0) {
+		json_decref(o);
+		log_warnx("%s: %s", path, r->why);
+		return NULL;
+	}
 	if (o == NULL && rd.total > JSON_MAX)
 		log_warnx("%s: larger than %d bytes", path, JSON_MAX);
 	else if (o == NULL)
@@ -638,15 +773,15 @@ remote_json(struct remote *r, const char *path)
 int
 remote_rmdir(struct remote *r, const char *path, char *why, size_t whysz)
 {
-	const char *e;
+	int rv;
 
 	r->why[0] = '\0';
-	if (sftp_rmdir(r->sftp, path) == SSH_OK)
+	guard_begin(r);
+	rv = sftp_rmdir(r->sftp, path);
+	guard_end(r, "RMDIR");
+	if (rv == SSH_OK)
 		return 0;
-	e = ssh_get_error(r->s);
-	if (strncmp(e, "SFTP server: ", 13) == 0)
-		e += 13;
-	snprintf(why, whysz, "%s", e);
+	snprintf(why, whysz, "%s", remote_error(r));
 	return -1;
 }
 
@@ -658,17 +793,36 @@ remote_list(struct remote *r, const char *path)
 	json_t *out;
 
 	r->why[0] = '\0';
-	if ((d = sftp_opendir(r->sftp, path)) == NULL) {
-		log_warnx("%s: %s", path, ssh_get_error(r->s));
+	guard_begin(r);
+	d = sftp_opendir(r->sftp, path);
+	if (guard_end(r, "OPENDIR") < 0 || d == NULL) {
+		log_warnx("%s: %s", path, remote_error(r));
 		return NULL;
 	}
 	out = json_array();
-	while ((a = sftp_readdir(r->sftp, d)) != NULL) {
+	for (;;) {
+		guard_begin(r);
+		a = sftp_readdir(r->sftp, d);
+		if (guard_end(r, "READDIR") < 0) {
+			/* The list is not whole: none rather than part. */
+			sftp_attributes_free(a);
+			json_decref(out);
+			log_warnx("%s: %s", path, r->why);
+			return NULL;
+		}
+		if (a == NULL)
+			break;
 		if (a->name && a->name[0] != '.')
 			json_array_append_new(out, json_string(a->name));
 		sftp_attributes_free(a);
 	}
+	guard_begin(r);
 	sftp_closedir(d);
+	if (guard_end(r, "CLOSE") < 0) {
+		json_decref(out);
+		log_warnx("%s: %s", path, r->why);
+		return NULL;
+	}
 	return out;
 }
 
@@ -678,8 +832,13 @@ remote_stat(struct remote *r, const char *path, long long *size,
 {
 	sftp_attributes a;
 
-	if ((a = sftp_stat(r->sftp, path)) == NULL)
+	r->why[0] = '\0';
+	guard_begin(r);
+	a = sftp_stat(r->sftp, path);
+	if (guard_end(r, "STAT") < 0 || a == NULL) {
+		sftp_attributes_free(a);
 		return -1;
+	}
 	*size = (long long)a->size;
 	*mtime = (long long)a->mtime;
 	sftp_attributes_free(a);
@@ -698,7 +857,10 @@ remote_get_open(struct remote *r, const char *path, char *why, size_t whysz)
 	struct remote_get *g;
 	sftp_file f;
 
-	if ((f = sftp_open(r->sftp, path, O_RDONLY, 0)) == NULL) {
+	r->why[0] = '\0';
+	guard_begin(r);
+	f = sftp_open(r->sftp, path, O_RDONLY, 0);
+	if (guard_end(r, "OPEN") < 0 || f == NULL) {
 		snprintf(why, whysz, "%s", remote_error(r));
 		return NULL;
 	}
@@ -720,7 +882,9 @@ remote_get_step(struct remote_get *g, int fd, long long max,
 	/* Its size as it comes, not as a stat said: a file that grows
 	 * past max is refused at max, whatever it claimed. */
 	do {
-		if ((n = sftp_read(g->f, buf, sizeof(buf))) < 0) {
+		guard_begin(g->r);
+		n = sftp_read(g->f, buf, sizeof(buf));
+		if (guard_end(g->r, "READ") < 0 || n < 0) {
 			snprintf(why, whysz, "%s", remote_error(g->r));
 			return -1;
 		}
@@ -747,7 +911,9 @@ remote_get_close(struct remote_get *g)
 {
 	if (g == NULL)
 		return;
+	guard_begin(g->r);
 	sftp_close(g->f);
+	guard_end(g->r, "CLOSE");
 	free(g);
 }
 

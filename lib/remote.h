@@ -19,9 +19,12 @@ void	remote_close(struct remote *);
  * A daemon's connection (a forwarding backend's): to user@host:port
  * with the private key in keyfile alone, the host's key checked
  * against known_hosts alone (never ~/.ssh, no other key offered, no
- * ssh_config, no unknown key accepted), each exchange bounded by timeout_s.  NULL
- * with why on failure; *reached is 0 if the host was not reached at
- * all (down, refused), 1 if it answered and refused us.
+ * ssh_config, no unknown key accepted), each exchange bounded by
+ * timeout_s: a request not answered within it drops the connection
+ * (remote_connected() is 0 then, and remote_error() names the
+ * request).  NULL with why on failure; *reached is 0 if the host was
+ * not reached at all (down, refused, silent), 1 if it answered and
+ * refused us.  Its reasons do not name the host: the caller does.
  */
 struct remote *remote_connect(const char *host, unsigned port,
 	    const char *user, const char *keyfile, const char *known_hosts,

@@ -195,6 +195,13 @@ cmp -s "$T/expected.log" "$T/vprinter.log" || fail "the local printer did not pr
 fwd_stop_gsftpd
 id=$(fwd_submit "$CUBE" -T "while down")
 "$WAITFOR" contains "$T/spoold.log" "far-$id: pending: " || fail "job $id was not sent back pending"
+# Each line of the failure names the host once: the job's and the
+# printer's.
+for l in "far-$id: pending: " "far: cannot reach "; do
+	line=$(grep -F -m 1 -- "$l" "$T/spoold.log") || fail "no line '$l'"
+	[ "$(printf '%s\n' "$line" | grep -o -F "127.0.0.1:$PB" | wc -l)" -eq 1 ] ||
+		fail "not the host once: $line"
+done
 "$GQUEUE" --json | jq -e --argjson id "$id" \
     '.jobs[] | select(.id == $id) | .state == "pending" and (.reason | test("127.0.0.1"))' \
     > /dev/null || fail "job $id while the host is down: $("$GQUEUE" --json | jq -c '.jobs')"

@@ -124,11 +124,13 @@ net_spoold_start() {
 }
 
 # net_spoold_restart: spoold killed mid-print and started again; it
-# re-attaches to the backend.
+# re-attaches to the backend.  The log is one for every spoold of the
+# test, so the line awaited is a new one: one more than before the kill.
 net_spoold_restart() {
+	_n=$(grep -c -F -- "re-attached to backend" "$T/spoold.log" || true)
 	net_spoold_kill
 	net_spoold_start
-	"$WAITFOR" contains "$T/spoold.log" "re-attached to backend" ||
+	"$WAITFOR" count "$T/spoold.log" "re-attached to backend" $((_n + 1)) ||
 		fail "spoold did not re-attach"
 }
 

@@ -1,4 +1,5 @@
-"""slowlink.py [-s BYTES] PORT_FILE TARGET_PORT ONE_WAY_MS: a TCP relay
+"""slowlink.py [-s BYTES] [-p PAUSE_FILE] PORT_FILE TARGET_PORT ONE_WAY_MS:
+a TCP relay
 on a loopback port (written to PORT_FILE once it listens) to
 127.0.0.1:TARGET_PORT.
 
@@ -7,7 +8,10 @@ so that a loopback connection has the round trip of a real link (twice
 that).  With -s, the first connection to send more than BYTES towards
 the target stalls there: what comes after is read and dropped, as by a
 link that went dead, until the client closes; the target's side is
-then closed.  Later connections pass."""
+then closed.  Later connections pass.  With -p, while PAUSE_FILE exists
+the link is dead: a connection that carries anything then stalls both
+ways, for good, as above; once the file is gone new connections
+pass."""
 import asyncio
 import os
 import sys
@@ -15,16 +19,21 @@ import time
 
 args = sys.argv[1:]
 STALL = None
-if args and args[0] == "-s":
-    STALL = int(args[1])
+PAUSE = None
+while args and args[0] in ("-s", "-p"):
+    if args[0] == "-s":
+        STALL = int(args[1])
+    else:
+        PAUSE = args[1]
     args = args[2:]
 PORT_FILE, TARGET, DELAY = args[0], int(args[1]), float(args[2]) / 1000
 stalled = False
 
 
-async def pump(reader, writer, limit):
+async def pump(reader, writer, limit, conn):
     """One direction: each piece read is written DELAY after it came;
-    past limit bytes (if not None), nothing more is written."""
+    past limit bytes (if not None), or once the connection met a pause
+    (conn), nothing more is written."""
     global stalled
     held = asyncio.Queue()
     passed = 0
@@ -47,6 +56,13 @@ async def pump(reader, writer, limit):
             data = await reader.read(65536)
         except ConnectionError:
             data = b""
+        if data and PAUSE is not None and (conn["dead"] or
+                                           os.path.exists(PAUSE)):
+            if not conn["dead"]:
+                sys.stderr.write("slowlink: paused\n")
+                sys.stderr.flush()
+            conn["dead"] = True
+            continue
         if data and limit is not None and passed + len(data) > limit:
             if not stalled:
                 sys.stderr.write("slowlink: stalled after %d bytes\n" % limit)
@@ -68,8 +84,9 @@ async def pump(reader, writer, limit):
 async def relay(creader, cwriter):
     sreader, swriter = await asyncio.open_connection("127.0.0.1", TARGET)
     limit = STALL if STALL is not None and not stalled else None
-    await asyncio.gather(pump(creader, swriter, limit),
-                         pump(sreader, cwriter, None),
+    conn = {"dead": False}
+    await asyncio.gather(pump(creader, swriter, limit, conn),
+                         pump(sreader, cwriter, None, conn),
                          return_exceptions=True)
 
 
