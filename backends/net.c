@@ -84,6 +84,7 @@ struct njob {
 	struct net_job_opts opts;
 	enum act	 act;
 	int		 resume_asked;	/* while pausing: once paused */
+	long long	 pause_asked;	/* monotonic ms of our pause, 0 none */
 	int		 seen;		/* the host was seen printing it */
 	int		 waits;		/* polls before it was */
 	long		 lines;
@@ -695,6 +696,14 @@ job_follow(const struct report *p)
 	switch (p->run) {
 	case NET_RUN_PRINTING:
 		N.job.resume_asked = 0;
+		/* A host asked to pause may still say printing for a poll
+		 * or two (its status not yet redone): not a resume, unless
+		 * it goes on saying so past NET_PAUSE_GRACE_MS. */
+		if (N.job.act == ACT_PAUSING && N.job.pause_asked != 0 &&
+		    monotonic_ms() - N.job.pause_asked < NET_PAUSE_GRACE_MS) {
+			progress(0);
+			break;
+		}
 		if (N.job.act == ACT_PAUSED || N.job.act == ACT_PAUSING)
 			activity(ACT_PRINTING, "resumed on the host");
 		progress(0);
@@ -935,8 +944,10 @@ job_request(int (*fn)(struct net_reply *), const char *what, enum act a,
 	if (fn(&r) < 0)
 		log_warnx("%s-%ld: %s on %s: %s", N.printer, N.job.id, what,
 		    N.host.hostname, r.why);
-	else
+	else {
+		N.job.pause_asked = a == ACT_PAUSING ? monotonic_ms() : 0;
 		activity(a, why);
+	}
 	net_reply_free(&r);
 	N.poll_at = monotonic_ms();
 }

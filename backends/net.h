@@ -42,6 +42,8 @@
 #define NET_BLOCK	4096	/* the file's index: one count a block */
 #define NET_BODY_MAX	(1 << 20)	/* the most of an answer kept */
 #define NET_ATTRS	8	/* attributes of a job kept to tell again */
+#define NET_PAUSE_GRACE_MS 10000	/* a host's "printing" after our pause
+					   not yet taken for a resume */
 
 /* Who may sign in with USER:PASSWORD in the credential file. */
 #define NET_AUTH_BASIC	0x01

@@ -209,7 +209,7 @@ grep -qx "gpc: mk3: no prompt waits for an answer (PrusaLink carries none of the
 "$GPC" resume mk3 || fail "gpc resume"
 "$WAITFOR" contains "$ML" "refused resume $hid ATTENTION" ||
 	fail "the host was not asked to resume"
-"$WAITFOR" contains "$T/spoold.log" "mk3-$id: resume: " ||
+"$WAITFOR" contains "$T/spoold.log" "mk3-$id: resume on 127.0.0.1:" ||
 	fail "the host's refusal was not said"
 hold 60
 ctl attended
