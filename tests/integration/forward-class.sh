@@ -13,9 +13,7 @@
 # above one member's too, as the remote itself refuses it; nothing of a
 # refused or held job reaches the remote.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
 FWD_PRINTERS="mk3 mini"

@@ -8,9 +8,7 @@
 # of taking the file in, and with the front spoold killed while the job
 # is followed.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
 fwd_remote

@@ -8,9 +8,7 @@
 # printed once, and the local job ends completed with its forward.id
 # and forward.job, though the spoold that heard them is gone.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
 fwd_remote

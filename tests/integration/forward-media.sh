@@ -11,8 +11,6 @@
 # each poll and is equal to the one there; a remote printer with no
 # frame is said once a job, and no timelapse is awaited.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 command -v ffmpeg > /dev/null && command -v ffprobe > /dev/null ||
 	{ echo "SKIP: no ffmpeg"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"

@@ -17,20 +17,7 @@ FWD_REMOTE_EXTRA="max_file = 1G
 printers = mk3"
 fwd_remote
 "$GPC" -c "$B/gspool.conf" disable mk3 > /dev/null || fail "gpc disable on the remote"
-"$PY" "$top_srcdir/tests/integration/slowlink.py" -s 2000000 "$T/link.port" "$PB" 0 \
-    2>>"$T/link.log" &
-"$WAITFOR" exists "$T/link.port" || fail "the relay did not start"
-PL=$(cat "$T/link.port")
-echo "[127.0.0.1]:$PL $(ssh-keygen -y -f "$B/spool/sftp/ssh_host_ed25519_key")" \
-    > "$T/known_hosts.link"
-FWD_NO_FAR=1 fwd_front "[printer far]
-device = sftp://alice@127.0.0.1:$PL/room
-ssh_key_file = $T/alice
-known_hosts_file = $T/known_hosts.link
-handshake_timeout = 3
-reconnect_interval = 1
-clears_bed = yes"
-"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
+fwd_front_relay -s 2000000
 
 # 5 MB: the stall comes about 2 MB into the upload, 1 MiB in flight.
 : > "$T/big.gcode"

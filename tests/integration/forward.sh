@@ -14,9 +14,7 @@
 # a printer busy there with a job this host did not send, or disabled,
 # shows busy here.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
 # 0. An sftp:// printer without its key or its host's key, or with a

@@ -8,6 +8,11 @@
 # directory, port, logs ($T/spoold-NAME.log, $T/gsftpd-NAME.log) and
 # known_hosts ($T/known_hosts.NAME).
 
+# What every remote-queue test needs: host keys made, and the trees'
+# JSON read.  A test that drives sftp(1) itself checks for it too.
+command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
+command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
+
 GSFTPD_B_PID=
 SPOOLD_B_PID=
 VPRINTER_B_PID=
@@ -181,4 +186,25 @@ fwd_count() {
 	  "$GQUEUE" -c "$B/gspool.conf" -a --json --history; } |
 	    jq -r --arg f "$1" '.jobs[] | select(.attributes.forward == $f) | .id' |
 	    sort -u | grep -c . || true
+}
+
+# fwd_front_relay SLOWLINK-OPTIONS...: the front, its printer far
+# (sftp://alice@.../room, a 3 s timeout) reaching the remote through
+# tests/integration/slowlink.py with those options, listening on $PL,
+# with the relay's port in $T/known_hosts.link; once far is ready.
+fwd_front_relay() {
+	"$PY" "$top_srcdir/tests/integration/slowlink.py" "$@" "$T/link.port" "$PB" 0 \
+	    2>>"$T/link.log" &
+	"$WAITFOR" exists "$T/link.port" || fail "the relay did not start"
+	PL=$(cat "$T/link.port")
+	echo "[127.0.0.1]:$PL $(ssh-keygen -y -f "$B/spool/sftp/ssh_host_ed25519_key")" \
+	    > "$T/known_hosts.link"
+	FWD_NO_FAR=1 fwd_front "[printer far]
+device = sftp://alice@127.0.0.1:$PL/room
+ssh_key_file = $T/alice
+known_hosts_file = $T/known_hosts.link
+handshake_timeout = 3
+reconnect_interval = 1
+clears_bed = yes"
+	"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
 }

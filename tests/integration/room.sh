@@ -11,8 +11,6 @@
 # printer, the one the front's history names; gpc status shows the
 # remote printers as it shows the local one.
 . "$top_srcdir/tests/integration/lib.sh"
-command -v ssh-keygen > /dev/null || { echo "SKIP: no ssh-keygen"; exit 77; }
-command -v jq > /dev/null || { echo "SKIP: no jq"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
 # job N: a short job $T/jobN.gcode whose M117 names it.
