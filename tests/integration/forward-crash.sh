@@ -11,21 +11,10 @@
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
-fwd_remote
-fwd_front
-gs_stop_spoold
-# An idle backend ends after spoold: the next spoold, with its crash
-# point, must start a backend of its own, not re-attach to this one.
-"$WAITFOR" gone "$T/spool/run/far.sock" || fail "the idle backend did not exit with spoold"
-gcode_commands "$CUBE" > "$T/expected.log"
-
+fwd_front_stopped
 for step in forward-options forward-sent forward-committed; do
-	: > "$B/vprinter.log"
-	rm -f "$T/spool/control"
-	GSPOOL_TEST_CRASH_AT=$step GSPOOL_TEST_CRASH_ONCE="$T/crashed.$step" \
-	    "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
-	SPOOLD_PID=$!
-	"$WAITFOR" exists "$T/spool/control" || fail "$step: spoold did not start"
+	fwd_spoold_step "$step" GSPOOL_TEST_CRASH_AT="$step" \
+	    GSPOOL_TEST_CRASH_ONCE="$T/crashed.$step"
 	id=$(fwd_submit "$CUBE" -T "$step")
 	"$WAITFOR" contains "$T/spoold.log" "crash point '$step'" ||
 		fail "$step: the backend did not reach its crash point"

@@ -11,19 +11,10 @@
 command -v sftp > /dev/null || { echo "SKIP: no sftp"; exit 77; }
 . "$top_srcdir/tests/integration/forwardlib.sh"
 
-fwd_remote
-fwd_front
-gs_stop_spoold
-"$WAITFOR" gone "$T/spool/run/far.sock" || fail "the idle backend did not exit with spoold"
-gcode_commands "$CUBE" > "$T/expected.log"
-
+fwd_front_stopped
 for step in forward-options forward-sent forward-committed; do
-	: > "$B/vprinter.log"
-	rm -f "$T/spool/control"
-	GSPOOL_TEST_HOLD_AT=$step GSPOOL_TEST_HOLD_FILE="$T/go.$step" \
-	    "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
-	SPOOLD_PID=$!
-	"$WAITFOR" exists "$T/spool/control" || fail "$step: spoold did not start"
+	fwd_spoold_step "$step" GSPOOL_TEST_HOLD_AT="$step" \
+	    GSPOOL_TEST_HOLD_FILE="$T/go.$step"
 	id=$(fwd_submit "$CUBE" -T "front $step")
 	"$WAITFOR" contains "$T/spoold.log" "hold point '$step': waiting for $T/go.$step" ||
 		fail "$step: the backend did not reach its hold point"

@@ -208,3 +208,28 @@ reconnect_interval = 1
 clears_bed = yes"
 	"$WAITFOR" contains "$T/spoold.log" "far: ready " || fail "far did not become ready"
 }
+
+# fwd_front_stopped: the remote and the front, then the front's spoold
+# stopped and its idle backend gone, so that the next spoold starts a
+# backend of its own, with that spoold's environment; the cube's
+# commands in $T/expected.log.
+fwd_front_stopped() {
+	fwd_remote
+	fwd_front
+	gs_stop_spoold
+	"$WAITFOR" gone "$T/spool/run/far.sock" || fail "the idle backend did not exit with spoold"
+	gcode_commands "$CUBE" > "$T/expected.log"
+}
+
+# fwd_spoold_step STEP NAME=VALUE...: the remote printer's log emptied
+# and a new front spoold with those variables in its environment (a
+# crash or hold point at STEP), once it is ready.
+fwd_spoold_step() {
+	step=$1
+	shift
+	: > "$B/vprinter.log"
+	rm -f "$T/spool/control"
+	env "$@" "$SPOOLD" -d -v -c "$GSPOOL_CONF" 2>>"$T/spoold.log" &
+	SPOOLD_PID=$!
+	"$WAITFOR" exists "$T/spool/control" || fail "$step: spoold did not start"
+}
